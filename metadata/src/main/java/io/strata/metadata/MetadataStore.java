@@ -1,0 +1,60 @@
+package io.strata.metadata;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Strata's metadata: topics, shard heads (next offsets), block index entries, live nodes.
+ * Thread-safe. Every method answers with a future that always completes within the store's timeouts,
+ * failing with a {@link MetadataException} rather than throwing.
+ *
+ * <p>Writes per committed block grow with the number of metadata shards the block touches, never with
+ * its partition count: one head and one index entry per shard (see docs/architecture.md).
+ */
+public interface MetadataStore extends AutoCloseable {
+
+    /** Cluster identity and the fixed shard count. */
+    ClusterInfo cluster();
+
+    /** The shard a partition belongs to: stable for the life of the cluster. */
+    int shardOf(PartitionId partition);
+
+    /** Creates a topic with a fresh id. Fails with {@link TopicExistsException}. */
+    CompletableFuture<Topic> createTopic(TopicConfig config);
+
+    CompletableFuture<Optional<Topic>> getTopic(String name);
+
+    /** All topics, by name. */
+    CompletableFuture<List<Topic>> listTopics();
+
+    /** Answers false when there was no such topic. The topic's data is left for compaction to delete. */
+    CompletableFuture<Boolean> deleteTopic(String name);
+
+    /** A partition's committed bounds (0, 0 for a partition nothing was committed to). */
+    CompletableFuture<PartitionOffsets> offsets(PartitionId partition);
+
+    /**
+     * Assigns offsets to an uploaded block's chunks and indexes them: per touched shard, compare the head,
+     * put the advanced head and the shard's index entry. Retries on conflict with other writers (re-reading
+     * the heads, never re-uploading); splits into several transactions when one would pass the store's limits.
+     * Answer i belongs to chunk i. Fails with {@link CommitOutcomeUnknownException} when the outcome is unknown.
+     */
+    CompletableFuture<List<OffsetRange>> commitBlock(BlockCommit commit);
+
+    /** Every index entry of every shard, with the revision it was read at. */
+    CompletableFuture<IndexSnapshot> readIndex();
+
+    /** Index changes after {@code afterRevision}, until the returned handle is closed. */
+    AutoCloseable watchIndex(long afterRevision, IndexListener listener);
+
+    /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
+    CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
+
+    /** The live nodes, by id. */
+    CompletableFuture<List<NodeInfo>> listNodes();
+
+    @Override
+    void close();
+}

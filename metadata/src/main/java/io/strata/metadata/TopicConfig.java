@@ -1,0 +1,22 @@
+package io.strata.metadata;
+
+import java.util.regex.Pattern;
+
+/** What a user asks for when creating a topic. Retention values of 0 or less mean "keep forever". */
+public record TopicConfig(String name, int partitions, long retentionMs, long retentionBytes) {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+    public static final int MAX_PARTITIONS = 100_000;
+
+    public TopicConfig {
+        if (name == null || !NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException(
+                    "invalid topic name '" + name + "': 1 to 249 of the characters A-Z a-z 0-9 . _ -");
+        }
+        if (partitions < 1 || partitions > MAX_PARTITIONS) {
+            throw new IllegalArgumentException(
+                    "invalid partition count " + partitions + ": must be 1 to " + MAX_PARTITIONS);
+        }
+        retentionMs = Math.max(retentionMs, -1);
+        retentionBytes = Math.max(retentionBytes, -1);
+    }
+}
