@@ -1,0 +1,42 @@
+package io.strata.storage.format;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * Constants of WAL block format version 1 (docs/block-format.md). A released version never changes: a new
+ * layout gets a new version number and a golden-bytes test of its own.
+ *
+ * <pre>
+ * block   = header chunk* footer trailer
+ * header  = magic "STRB" (4) + version (1) + reserved zero (3)                          = 8
+ * chunk   = one zstd frame of a partition's chunk payload
+ * footer  = entry count (4) + ChunkEntry (52) * count
+ * trailer = footer offset (8) + footer length (4) + footer crc32c (4)
+ *           + version (1) + reserved zero (3) + magic "STRB" (4)                          = 24
+ * </pre>
+ * All integers are big-endian.
+ */
+public final class BlockFormat {
+    public static final int MAGIC = 0x53545242; // "STRB"
+    public static final byte VERSION_1 = 1;
+    public static final int HEADER_SIZE = 4 /* magic */ + 1 /* version */ + 3 /* reserved */; // = 8
+    public static final int TRAILER_SIZE = 8 /* footer offset */ + 4 /* footer length */ + 4 /* footer crc */
+            + 1 /* version */ + 3 /* reserved */ + 4 /* magic */; // = 24
+    /** Bounds what a reader allocates for one chunk, whatever a corrupt entry claims. */
+    public static final int MAX_UNCOMPRESSED_CHUNK = 256 * 1024 * 1024;
+
+    private BlockFormat() {
+    }
+
+    public static int crc32c(ByteBuffer bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate());
+        return (int) crc.getValue();
+    }
+
+    static ByteBuffer bigEndian(ByteBuffer buffer) {
+        return buffer.duplicate().order(ByteOrder.BIG_ENDIAN);
+    }
+}

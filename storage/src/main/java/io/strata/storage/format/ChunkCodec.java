@@ -1,0 +1,169 @@
+package io.strata.storage.format;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encodes and decodes one partition's chunk. The chunk payload, before zstd, is
+ * <pre>
+ * payload = record count (varint) + base timestamp (8, big-endian) + record*
+ * record  = body length (varint) + body
+ * body    = timestamp - base (zigzag varint) + key length (zigzag varint; -1 = no key) + key
+ *           + value length (varint) + value + header count (varint)
+ *           + (name length (varint) + name (UTF-8) + value length (varint) + value)*
+ * </pre>
+ * Decoding is strict: every length is bounds-checked, every body must be consumed exactly, and the record
+ * count must match, so corrupt bytes raise {@link BlockFormatException} rather than yield wrong records.
+ * Stateless and thread-safe.
+ */
+public final class ChunkCodec {
+    private ChunkCodec() {
+    }
+
+    /** Appends one record's encoding (length-prefixed body) to {@code out}; {@code scratch} is reused. */
+    static void appendRecord(GrowableBytes out, GrowableBytes scratch, LogRecord record, long baseTimestampMs) {
+        scratch.reset();
+        VarInts.writeZigZag(scratch, record.timestampMs() - baseTimestampMs);
+        if (record.key() == null) {
+            VarInts.writeZigZag(scratch, -1);
+        } else {
+            VarInts.writeZigZag(scratch, record.key().length);
+            scratch.write(record.key());
+        }
+        VarInts.writeUnsigned(scratch, record.value().length);
+        scratch.write(record.value());
+        VarInts.writeUnsigned(scratch, record.headers().size());
+        for (RecordHeader header : record.headers()) {
+            byte[] name = header.key().getBytes(StandardCharsets.UTF_8);
+            VarInts.writeUnsigned(scratch, name.length);
+            scratch.write(name);
+            VarInts.writeUnsigned(scratch, header.value().length);
+            scratch.write(header.value());
+        }
+        VarInts.writeUnsigned(out, scratch.size());
+        out.write(scratch);
+    }
+
+    /** The payload header: record count and base timestamp. */
+    static GrowableBytes payloadHeader(int recordCount, long baseTimestampMs) {
+        GrowableBytes header = new GrowableBytes(16);
+        VarInts.writeUnsigned(header, recordCount);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            header.write((byte) (baseTimestampMs >>> shift));
+        }
+        return header;
+    }
+
+    /** Compresses a whole payload into one zstd frame. */
+    static byte[] compress(byte[] payload, int length, int level) {
+        byte[] dst = new byte[(int) Zstd.compressBound(length)];
+        long written = Zstd.compressByteArray(dst, 0, dst.length, payload, 0, length, level);
+        if (Zstd.isError(written)) {
+            throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(written));
+        }
+        return java.util.Arrays.copyOf(dst, (int) written);
+    }
+
+    /**
+     * Checks the chunk's CRC32C, inflates it and decodes its records. {@code compressed} holds exactly the
+     * chunk's stored bytes (position to limit).
+     */
+    public static List<LogRecord> decode(ByteBuffer compressed, ChunkEntry entry) {
+        return decode(compressed, entry.crc32c(), entry.uncompressedLength(), entry.recordCount());
+    }
+
+    public static List<LogRecord> decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
+                                         int expectedRecordCount) {
+        verify(compressed, expectedCrc32c);
+        if (uncompressedLength < 0 || uncompressedLength > BlockFormat.MAX_UNCOMPRESSED_CHUNK) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT,
+                    "uncompressed length " + uncompressedLength + " out of bounds");
+        }
+        byte[] src = new byte[compressed.remaining()];
+        compressed.duplicate().get(src);
+        byte[] payload;
+        try {
+            payload = Zstd.decompress(src, uncompressedLength);
+        } catch (ZstdException | IllegalArgumentException e) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "zstd frame does not inflate", e);
+        }
+        if (payload.length != uncompressedLength) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                    "chunk inflated to " + payload.length + " bytes, expected " + uncompressedLength);
+        }
+        return decodePayload(ByteBuffer.wrap(payload).order(ByteOrder.BIG_ENDIAN), expectedRecordCount);
+    }
+
+    /** Throws {@link BlockFormatException} unless the bytes' CRC32C is {@code expectedCrc32c}. */
+    public static void verify(ByteBuffer stored, int expectedCrc32c) {
+        int actual = BlockFormat.crc32c(stored);
+        if (actual != expectedCrc32c) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, String.format(
+                    "chunk CRC32C %08x does not match the expected %08x", actual, expectedCrc32c));
+        }
+    }
+
+    private static List<LogRecord> decodePayload(ByteBuffer in, int expectedRecordCount) {
+        long count = VarInts.readUnsigned(in);
+        if (count != expectedRecordCount) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                    "chunk holds " + count + " records, index says " + expectedRecordCount);
+        }
+        if (in.remaining() < 8) {
+            throw new BlockFormatException(BlockFormatException.Reason.TRUNCATED, "chunk payload header");
+        }
+        long base = in.getLong();
+        List<LogRecord> records = new ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            int bodyLength = VarInts.readLength(in, "record body");
+            ByteBuffer body = in.slice();
+            body.limit(bodyLength);
+            in.position(in.position() + bodyLength);
+            records.add(decodeBody(body, base));
+        }
+        if (in.hasRemaining()) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                    in.remaining() + " stray bytes after the last record");
+        }
+        return records;
+    }
+
+    private static LogRecord decodeBody(ByteBuffer body, long base) {
+        long timestamp = base + VarInts.readZigZag(body);
+        long keyLength = VarInts.readZigZag(body);
+        byte[] key = null;
+        if (keyLength >= 0) {
+            if (keyLength > body.remaining()) {
+                throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
+            }
+            key = new byte[(int) keyLength];
+            body.get(key);
+        } else if (keyLength != -1) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
+        }
+        byte[] value = new byte[VarInts.readLength(body, "value")];
+        body.get(value);
+        long headerCount = VarInts.readUnsigned(body);
+        if (headerCount > body.remaining()) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "header count " + headerCount);
+        }
+        List<RecordHeader> headers = new ArrayList<>((int) headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            byte[] name = new byte[VarInts.readLength(body, "header name")];
+            body.get(name);
+            byte[] headerValue = new byte[VarInts.readLength(body, "header value")];
+            body.get(headerValue);
+            headers.add(new RecordHeader(new String(name, StandardCharsets.UTF_8), headerValue));
+        }
+        if (body.hasRemaining()) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                    body.remaining() + " stray bytes in a record body");
+        }
+        return new LogRecord(key, value, headers, timestamp);
+    }
+}
