@@ -1,0 +1,38 @@
+package io.strata.cli;
+
+import io.grpc.Status;
+import io.strata.client.ServerAddress;
+import io.strata.client.StrataException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Turns what a command failed with into the one line the user sees on stderr. */
+final class CliErrors {
+    private CliErrors() {
+    }
+
+    static String oneLine(Throwable failure, ServerAddress server) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof io.grpc.StatusRuntimeException || t instanceof io.grpc.StatusException) {
+            t = StrataException.from(t);
+        }
+        String line;
+        if (t instanceof StrataException e) {
+            if (e.unreachable()) {
+                line = "cannot reach Strata at " + server + ": " + e.description();
+            } else if (e.code() == Status.Code.DEADLINE_EXCEEDED && e.description().startsWith("deadline exceeded")) {
+                // The client's own deadline: its description lists transport internals nobody needs.
+                line = "Strata at " + server + " did not answer in time";
+            } else {
+                line = e.description();
+            }
+        } else {
+            line = t.getMessage() == null || t.getMessage().isBlank() ? t.getClass().getSimpleName() : t.getMessage();
+        }
+        // One line, whatever the description holds.
+        return line.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+    }
+}

@@ -1,0 +1,86 @@
+package io.strata.cli;
+
+import io.strata.client.Consumer;
+import io.strata.client.ConsumerRecord;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Parameters;
+
+/** {@code strata consume}: prints record values, one a line. */
+@Command(name = "consume", mixinStandardHelpOptions = true,
+        description = {"Prints the values (UTF-8) of a topic's records, one a line; each partition's records in "
+                + "offset order. Starts at the end of each partition unless --from-beginning is given.",
+                "Stops after --max-messages records, or when nothing new came for --timeout-ms."})
+final class ConsumeCommand implements Callable<Integer> {
+    /** How long one poll may wait when there is no idle limit; it only bounds a single call. */
+    private static final Duration UNBOUNDED_POLL = Duration.ofSeconds(30);
+
+    @Spec
+    CommandSpec spec;
+    @Parameters(paramLabel = "TOPIC", description = "The topic to read.")
+    String topic;
+    @Option(names = "--from-beginning", description = "Start at the first stored record of each partition.")
+    boolean fromBeginning;
+    @Option(names = "--partition", paramLabel = "P", description = "Read only this partition (default: all).")
+    Integer partition;
+    @Option(names = "--max-messages", paramLabel = "N", description = "Stop after N records.")
+    Long maxMessages;
+    @Option(names = "--timeout-ms", paramLabel = "T", defaultValue = "5000",
+            description = "Stop when no record came for T ms (default: ${DEFAULT-VALUE}, with or without "
+                    + "--max-messages); 0 waits for ever.")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+        if ((maxMessages != null && maxMessages <= 0) || timeoutMs < 0) {
+            throw new ParameterException(spec.commandLine(), "--max-messages must be positive and --timeout-ms not negative");
+        }
+        Consumer consumer = StrataCli.client(spec).consumer(topic);
+        if (partition != null) {
+            consumer.assign(List.of(partition));
+        } else {
+            consumer.assignAll();
+        }
+        if (fromBeginning) {
+            consumer.seekToBeginning();
+        }
+        // Fix the starting points now, so records sent while the first poll is prepared are not skipped.
+        consumer.assignment().forEach(consumer::position);
+        PrintWriter out = spec.commandLine().getOut();
+        long printed = 0;
+        long idleSince = System.nanoTime();
+        while (maxMessages == null || printed < maxMessages) {
+            Duration wait = UNBOUNDED_POLL;
+            if (timeoutMs > 0) {
+                wait = Duration.ofMillis(timeoutMs).minusNanos(System.nanoTime() - idleSince);
+                if (wait.isNegative() || wait.isZero()) {
+                    break;
+                }
+            }
+            List<ConsumerRecord> records = consumer.poll(wait);
+            for (ConsumerRecord r : records) {
+                out.println(new String(r.value(), StandardCharsets.UTF_8));
+                printed++;
+                if (maxMessages != null && printed >= maxMessages) {
+                    break;
+                }
+            }
+            out.flush();
+            if (out.checkError()) {
+                break; // the reader went away (a closed pipe): nobody to print for
+            }
+            if (!records.isEmpty()) {
+                idleSince = System.nanoTime();
+            }
+        }
+        return 0;
+    }
+}

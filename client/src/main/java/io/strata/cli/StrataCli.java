@@ -1,0 +1,112 @@
+package io.strata.cli;
+
+import io.strata.client.ServerAddress;
+import io.strata.client.StrataClient;
+import java.io.BufferedWriter;
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code strata} command line. Each subcommand is a class of this package that takes its client from
+ * {@link #client(CommandSpec)}; a new subcommand only needs listing in {@code subcommands} below.
+ *
+ * <p>Exit codes: 0 success, 1 a failed call (one line on stderr: the server's description, or why the
+ * server could not be reached), 2 bad arguments (picocli's message and usage).
+ */
+@Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
+        description = "Administers topics of a Strata cluster, and produces and consumes records.",
+        subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",
+                "2:bad arguments"})
+public final class StrataCli {
+    /** How the CLI gets a client for an address; tests put an in-process transport here. */
+    @FunctionalInterface
+    public interface ClientFactory extends Function<ServerAddress, StrataClient> {
+    }
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT,
+            defaultValue = "${env:STRATA_SERVER:-127.0.0.1:9400}", converter = ServerAddressConverter.class,
+            description = "The Strata node to talk to (default: env STRATA_SERVER, else 127.0.0.1:9400).")
+    ServerAddress server;
+
+    /**
+     * gRPC logs to java.util.logging, whose default handler writes INFO lines to stderr; the command line
+     * keeps stderr for its own one-line errors. Held here because loggers are only weakly referenced.
+     */
+    private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
+
+    private final ClientFactory clients;
+    private final InputStream stdin;
+    private StrataClient client;
+
+    public StrataCli(ClientFactory clients, InputStream stdin) {
+        this.clients = clients;
+        this.stdin = stdin;
+    }
+
+    public static void main(String[] args) {
+        GRPC_LOGGER.setLevel(Level.WARNING);
+        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        int exitCode = new StrataCli(address -> StrataClient.builder().server(address).build(), System.in)
+                .run(out, err, args);
+        out.flush();
+        err.flush();
+        System.exit(exitCode);
+    }
+
+    /** Runs one command line and answers its exit code; closes the client it opened. */
+    public int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(this)
+                .setOut(out)
+                .setErr(err)
+                .setExecutionExceptionHandler((failure, cmd, parseResult) -> {
+                    cmd.getErr().println(CliErrors.oneLine(failure, server));
+                    return 1;
+                });
+        try {
+            return commandLine.execute(args);
+        } finally {
+            out.flush();
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        }
+    }
+
+    /** The client of the command line that {@code spec} belongs to, connected on first use. */
+    static StrataClient client(CommandSpec spec) {
+        StrataCli cli = (StrataCli) spec.root().userObject();
+        if (cli.client == null) {
+            cli.client = cli.clients.apply(cli.server);
+        }
+        return cli.client;
+    }
+
+    static InputStream stdin(CommandSpec spec) {
+        return ((StrataCli) spec.root().userObject()).stdin;
+    }
+
+    static final class ServerAddressConverter implements CommandLine.ITypeConverter<ServerAddress> {
+        @Override
+        public ServerAddress convert(String value) {
+            try {
+                return ServerAddress.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

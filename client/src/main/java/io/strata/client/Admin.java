@@ -1,0 +1,90 @@
+package io.strata.client;
+
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.AdminServiceGrpc.AdminServiceBlockingStub;
+import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.DeleteTopicRequest;
+import io.strata.api.v1.DescribeTopicRequest;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.ListOffsetsResponse;
+import io.strata.api.v1.ListTopicsRequest;
+import io.strata.api.v1.OffsetSpec;
+import io.strata.api.v1.TopicDescription;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Topics and offsets. Every method blocks for one call within the client's deadline and throws
+ * {@link StrataException} when it fails. Thread-safe; made and owned by {@link StrataClient}.
+ */
+public final class Admin {
+    private final AdminServiceBlockingStub stub;
+    private final Duration deadline;
+
+    Admin(AdminServiceBlockingStub stub, Duration deadline) {
+        this.stub = stub;
+        this.deadline = deadline;
+    }
+
+    /** A topic whose records are kept forever. */
+    public TopicInfo createTopic(String name, int partitions) {
+        return createTopic(name, partitions, -1, -1);
+    }
+
+    /** Retention values of -1 or 0 mean no limit of that kind. Fails with ALREADY_EXISTS for a taken name. */
+    public TopicInfo createTopic(String name, int partitions, long retentionMs, long retentionBytes) {
+        CreateTopicRequest request = CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
+                .setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).build();
+        return toTopic(call(() -> stub().createTopic(request)));
+    }
+
+    public void deleteTopic(String name) {
+        call(() -> stub().deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
+    }
+
+    public List<TopicInfo> listTopics() {
+        return call(() -> stub().listTopics(ListTopicsRequest.getDefaultInstance()))
+                .getTopicsList().stream().map(Admin::toTopic).toList();
+    }
+
+    /** The topic with each partition's log start and end offsets. Fails with NOT_FOUND for an unknown topic. */
+    public TopicInfo describeTopic(String name) {
+        return toTopic(call(() -> stub().describeTopic(DescribeTopicRequest.newBuilder().setName(name).build())));
+    }
+
+    public ListedOffset listOffsets(String topic, int partition, OffsetQuery query) {
+        ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition);
+        // Java 17 has no pattern switch over the sealed type; the three cases are all there are.
+        if (query instanceof OffsetQuery.AtTimestamp t) {
+            request.setTimestampMs(t.timestampMs());
+        } else if (query instanceof OffsetQuery.Earliest) {
+            request.setPosition(OffsetSpec.OFFSET_SPEC_EARLIEST);
+        } else {
+            request.setPosition(OffsetSpec.OFFSET_SPEC_LATEST);
+        }
+        ListOffsetsResponse response = call(() -> stub().listOffsets(request.build()));
+        return new ListedOffset(response.getOffset(), response.getTimestampMs());
+    }
+
+    // A fresh deadline per call: a stub's deadline is absolute, fixed when withDeadlineAfter is called.
+    private AdminServiceBlockingStub stub() {
+        return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static <T> T call(Supplier<T> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            throw StrataException.from(e);
+        }
+    }
+
+    private static TopicInfo toTopic(TopicDescription d) {
+        List<PartitionInfo> partitions = d.getPartitionDetailsList().stream()
+                .map(p -> new PartitionInfo(p.getPartition(), p.getLogStartOffset(), p.getEndOffset())).toList();
+        return new TopicInfo(d.getName(), d.getTopicId(), d.getPartitions(), d.getRetentionMs(),
+                d.getRetentionBytes(), d.getCreatedAtMs(), partitions);
+    }
+}

@@ -1,0 +1,127 @@
+package io.strata.client;
+
+import io.strata.api.v1.Record;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The records a {@link Producer} holds, as a queue of batches per partition. Holds no threads; thread-safe
+ * (one lock, held only for bookkeeping, never during a call).
+ *
+ * <p>A partition has at most one batch in flight: its next batch is drained only after the previous request
+ * completed, retries included, so records of one partition are stored in the order they were sent.
+ */
+final class RecordAccumulator {
+    /** Asks {@link #append} to pick the topic's sticky partition for a record without key or partition. */
+    static final int STICKY = -1;
+
+    private record TopicPartition(String topic, int partition) {}
+
+    /** What an append did: the batch it created (for the linger timer), and whether a batch became ready. */
+    record Appended(ProducerBatch created, boolean ready) {}
+
+    private final ProducerConfig config;
+    private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new LinkedHashMap<>();
+    private final Set<TopicPartition> inFlight = new HashSet<>();
+    private final Set<ProducerBatch> incomplete = new HashSet<>();
+    /** Unkeyed records of a topic go to one partition until its batch leaves, as Kafka's sticky partitioner. */
+    private final Map<String, Integer> sticky = new HashMap<>();
+    private int flushesInProgress;
+
+    RecordAccumulator(ProducerConfig config) {
+        this.config = config;
+    }
+
+    synchronized Appended append(String topic, int partition, int partitionCount, Record record, int size,
+                                 int permits, CompletableFuture<RecordMetadata> future) {
+        int target = partition == STICKY ? sticky.computeIfAbsent(topic,
+                t -> ThreadLocalRandom.current().nextInt(partitionCount)) : partition;
+        TopicPartition tp = new TopicPartition(topic, target);
+        ArrayDeque<ProducerBatch> queue = queues.computeIfAbsent(tp, k -> new ArrayDeque<>());
+        ProducerBatch tail = queue.peekLast();
+        ProducerBatch created = null;
+        if (tail == null || (!tail.records.isEmpty() && tail.bytes + size > config.maxBatchBytes())) {
+            created = new ProducerBatch(topic, target);
+            created.lingered = config.linger().isZero();
+            queue.addLast(created);
+            incomplete.add(created);
+            tail = created;
+        }
+        tail.add(record, size, permits, future);
+        if (partition == STICKY && tail.isFull(config.maxBatchBytes())) {
+            sticky.remove(topic);
+        }
+        return new Appended(created, !inFlight.contains(tp) && isReady(queue));
+    }
+
+    synchronized void lingerExpired(ProducerBatch batch) {
+        batch.lingered = true;
+    }
+
+    /**
+     * Takes the ready head batch of every partition with nothing in flight, up to the request size limit
+     * (always at least one), and marks those partitions in flight. Empty when nothing is ready.
+     */
+    synchronized List<ProducerBatch> drainReady() {
+        List<ProducerBatch> drained = new ArrayList<>();
+        long requestBytes = 0;
+        for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>>> it = queues.entrySet().iterator();
+             it.hasNext(); ) {
+            Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry = it.next();
+            ArrayDeque<ProducerBatch> queue = entry.getValue();
+            if (inFlight.contains(entry.getKey()) || !isReady(queue)) {
+                continue;
+            }
+            ProducerBatch head = queue.peekFirst();
+            if (!drained.isEmpty() && requestBytes + head.bytes > config.maxRequestBytes()) {
+                continue;
+            }
+            queue.pollFirst();
+            if (queue.isEmpty()) {
+                it.remove();
+            }
+            inFlight.add(entry.getKey());
+            drained.add(head);
+            requestBytes += head.bytes;
+            Integer stickyPartition = sticky.get(head.topic);
+            if (stickyPartition != null && stickyPartition == head.partition) {
+                sticky.remove(head.topic);
+            }
+        }
+        return drained;
+    }
+
+    /** The request carrying these batches completed (their futures are completed): their partitions may send again. */
+    synchronized void completed(List<ProducerBatch> batches) {
+        for (ProducerBatch batch : batches) {
+            inFlight.remove(new TopicPartition(batch.topic, batch.partition));
+            incomplete.remove(batch);
+        }
+    }
+
+    /** Makes every batch ready until {@link #endFlush}; answers what was buffered or in flight at the start. */
+    synchronized List<CompletableFuture<Void>> beginFlush() {
+        flushesInProgress++;
+        return incomplete.stream().map(b -> b.done).toList();
+    }
+
+    synchronized void endFlush() {
+        flushesInProgress--;
+    }
+
+    private boolean isReady(ArrayDeque<ProducerBatch> queue) {
+        ProducerBatch head = queue.peekFirst();
+        // A batch with a successor was closed for being full, even if it is a few bytes short of the limit.
+        return head != null && (head.lingered || flushesInProgress > 0 || queue.size() > 1
+                || head.isFull(config.maxBatchBytes()));
+    }
+}

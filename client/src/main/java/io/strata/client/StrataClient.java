@@ -1,0 +1,177 @@
+package io.strata.client;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.strata.api.v1.AdminServiceGrpc;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.ProducerServiceGrpc;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The entry point: one gRPC channel to a Strata node and the stubs on it. Thread-safe. It owns the channel
+ * (and so gRPC's transport threads) and every {@link Producer} it made: {@link #close()} closes those
+ * producers, waiting for what they hold, then shuts the channel down.
+ *
+ * <pre>{@code
+ * try (StrataClient client = StrataClient.builder().server("127.0.0.1:9400").build()) {
+ *     client.admin().createTopic("orders", 3);
+ *     client.producer().send("orders", null, key, value).join();
+ * }
+ * }</pre>
+ */
+public final class StrataClient implements AutoCloseable {
+    private final ServerAddress server;
+    private final ManagedChannel channel;
+    private final Duration deadline;
+    private final Admin admin;
+    private final List<Producer> producers = new ArrayList<>();
+
+    private StrataClient(Builder builder, ManagedChannel channel) {
+        this.server = builder.server;
+        this.channel = channel;
+        this.deadline = builder.deadline;
+        this.admin = new Admin(AdminServiceGrpc.newBlockingStub(channel), deadline);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public ServerAddress server() {
+        return server;
+    }
+
+    /** The deadline of each call; a long-polling fetch gets its wait on top. */
+    public Duration deadline() {
+        return deadline;
+    }
+
+    public Admin admin() {
+        return admin;
+    }
+
+    public Producer producer() {
+        return producer(ProducerConfig.DEFAULT);
+    }
+
+    /** A new producer with its own batches and linger thread; this client closes it when it closes. */
+    public synchronized Producer producer(ProducerConfig config) {
+        Producer producer = new Producer(ProducerServiceGrpc.newStub(channel), admin, config, deadline, this::forget);
+        producers.add(producer);
+        return producer;
+    }
+
+    private synchronized void forget(Producer producer) {
+        producers.remove(producer);
+    }
+
+    public Consumer consumer(String topic) {
+        return consumer(topic, ConsumerConfig.DEFAULT);
+    }
+
+    /** A new consumer of one topic; it holds no threads or connections of its own. */
+    public Consumer consumer(String topic, ConsumerConfig config) {
+        return new Consumer(topic, FetchServiceGrpc.newBlockingStub(channel), admin, config, deadline);
+    }
+
+    @Override
+    public void close() {
+        List<Producer> open;
+        synchronized (this) {
+            open = List.copyOf(producers);
+            producers.clear();
+        }
+        try {
+            open.forEach(Producer::close);
+        } finally {
+            channel.shutdown();
+            try {
+                if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                    channel.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                channel.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Settings of a client; not thread-safe. */
+    public static final class Builder {
+        private ServerAddress server;
+        private boolean plaintext = true;
+        private Duration deadline = Duration.ofSeconds(30);
+        private RetryPolicy produceRetry = RetryPolicy.DEFAULT;
+        private ManagedChannelBuilder<?> channelBuilder;
+
+        private Builder() {
+        }
+
+        /** "host:port"; default: the STRATA_SERVER environment variable, else 127.0.0.1:9400. */
+        public Builder server(String hostPort) {
+            return server(ServerAddress.parse(hostPort));
+        }
+
+        public Builder server(ServerAddress address) {
+            this.server = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** True (the default): no TLS. False: TLS with the JVM's trust store. */
+        public Builder plaintext(boolean plaintext) {
+            this.plaintext = plaintext;
+            return this;
+        }
+
+        /** The deadline of every call (a Produce's retries included); default 30 s. */
+        public Builder deadline(Duration deadline) {
+            if (deadline.isNegative() || deadline.isZero()) {
+                throw new IllegalArgumentException("the deadline must be positive, not " + deadline);
+            }
+            this.deadline = deadline;
+            return this;
+        }
+
+        public Builder produceRetry(RetryPolicy policy) {
+            this.produceRetry = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Builds the channel from this builder instead of from the server address (an in-process transport,
+         * custom TLS); the retry policy is still applied, and the client still owns the channel it builds.
+         */
+        public Builder channelBuilder(ManagedChannelBuilder<?> builder) {
+            this.channelBuilder = Objects.requireNonNull(builder, "builder");
+            return this;
+        }
+
+        public StrataClient build() {
+            if (server == null) {
+                server = ServerAddress.fromEnvironment();
+            }
+            ManagedChannelBuilder<?> b = channelBuilder;
+            if (b == null) {
+                b = ManagedChannelBuilder.forAddress(server.host(), server.port());
+                if (plaintext) {
+                    b.usePlaintext();
+                } else {
+                    b.useTransportSecurity();
+                }
+            }
+            // Retried requests are buffered by gRPC; allow a full request of default-sized batches to be kept.
+            b.defaultServiceConfig(produceRetry.toServiceConfig())
+                    .disableServiceConfigLookUp()
+                    .enableRetry()
+                    .maxRetryAttempts(Math.max(2, produceRetry.maxAttempts()))
+                    .perRpcBufferLimit(64L << 20)
+                    .retryBufferSize(256L << 20)
+                    .maxInboundMessageSize(64 << 20);
+            return new StrataClient(this, b.build());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.strata.client;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * A failed call to Strata: the gRPC status code and the server's description of what went wrong
+ * (for example NOT_FOUND "unknown topic 'orders'"). {@link #unreachable()} tells a failure to reach the
+ * node at all (refused connection, unknown host) from an answer the node gave.
+ */
+public final class StrataException extends RuntimeException {
+    private final Status.Code code;
+    private final String description;
+    private final boolean unreachable;
+
+    public StrataException(Status.Code code, String description) {
+        this(code, description, false, null);
+    }
+
+    private StrataException(Status.Code code, String description, boolean unreachable, Throwable cause) {
+        super(code + ": " + description, cause);
+        this.code = code;
+        this.description = description;
+        this.unreachable = unreachable;
+    }
+
+    public Status.Code code() {
+        return code;
+    }
+
+    /** The server's description, or for an unreachable node the transport's reason; never empty. */
+    public String description() {
+        return description;
+    }
+
+    /** True when no node answered: the connection could not be made or broke before an answer. */
+    public boolean unreachable() {
+        return unreachable;
+    }
+
+    /**
+     * Maps any failure of a call to a StrataException. Statuses a node sends never carry a cause on the
+     * client side, so an UNAVAILABLE with a cause was produced by the local transport: nobody answered.
+     */
+    public static StrataException from(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof StrataException e) {
+            return e;
+        }
+        Status status;
+        if (t instanceof StatusRuntimeException e) {
+            status = e.getStatus();
+        } else if (t instanceof StatusException e) {
+            status = e.getStatus();
+        } else {
+            String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            return new StrataException(Status.Code.UNKNOWN, message, false, t);
+        }
+        boolean unreachable = status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null;
+        String description = unreachable ? rootMessage(status.getCause()) : status.getDescription();
+        if (description == null || description.isBlank()) {
+            description = status.getCode().name();
+        }
+        return new StrataException(status.getCode(), description, unreachable, t);
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static String rootMessage(Throwable cause) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        if (message == null || message.isBlank()) {
+            return root.getClass().getSimpleName();
+        }
+        // Netty's native transport prefixes the system call: "finishConnect(..) failed with error(-111): ".
+        return message.replaceFirst("^[\\w$]+\\(\\.\\.\\) failed[^:]*: ", "");
+    }
+}

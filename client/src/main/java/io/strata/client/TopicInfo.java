@@ -1,0 +1,16 @@
+package io.strata.client;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A topic as the server describes it. Retention values of -1 or 0 mean "keep forever".
+ * {@code partitionDetails} is filled by {@link Admin#describeTopic} only and empty from {@link Admin#listTopics}.
+ */
+public record TopicInfo(String name, long topicId, int partitions, long retentionMs, long retentionBytes,
+                        long createdAtMs, List<PartitionInfo> partitionDetails) {
+    public TopicInfo {
+        Objects.requireNonNull(name, "name");
+        partitionDetails = List.copyOf(partitionDetails);
+    }
+}

@@ -1,0 +1,189 @@
+package io.strata.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.client.FakeStrata;
+import io.strata.client.ServerAddress;
+import io.strata.client.StrataClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class StrataCliTest {
+    private final FakeStrata fake = new FakeStrata();
+    private final List<ServerAddress> addressesUsed = new ArrayList<>();
+
+    record Outcome(int exitCode, String out, String err) {}
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        fake.close();
+    }
+
+    @Test
+    void topicsCanBeCreatedListedDescribedAndDeleted() {
+        assertThat(run("topics", "create", "orders", "--partitions", "2", "--retention-ms", "60000"))
+                .isEqualTo(new Outcome(0, "created topic orders with 2 partitions\n", ""));
+        fake.append("orders", 1, "a", "b");
+        assertThat(run("topics", "list").out()).isEqualTo("orders\n");
+
+        Outcome described = run("topics", "describe", "orders");
+        assertThat(described.exitCode()).isZero();
+        assertThat(described.out()).contains("topic orders", "partitions 2")
+                .containsPattern("(?m)^0 +0 +0$").containsPattern("(?m)^1 +0 +2$");
+
+        assertThat(run("topics", "delete", "orders").exitCode()).isZero();
+        assertThat(run("topics", "list").out()).isEmpty();
+    }
+
+    @Test
+    void producedLinesComeBackFromConsumeInOrder() {
+        fake.createTopic("orders", 1);
+
+        Outcome produced = runWithInput("one\ntwo\n\nthree\n", "produce", "orders");
+        assertThat(produced).isEqualTo(new Outcome(0, "", "produced 4 records to orders\n"));
+
+        assertThat(run("consume", "orders", "--from-beginning", "--max-messages", "4").out())
+                .isEqualTo("one\ntwo\n\nthree\n");
+    }
+
+    @Test
+    void produceWithAKeySendsEveryLineToTheKeysPartition() {
+        fake.createTopic("keyed", 5);
+
+        assertThat(runWithInput("x\ny\n", "produce", "keyed", "--key", "foobar").exitCode()).isZero();
+
+        assertThat(fake.values("keyed", 1)).containsExactly("x", "y"); // murmur2("foobar") mod 5 = 1
+    }
+
+    @Test
+    void produceToAPartitionKeepsNonAsciiTextIntact() {
+        fake.createTopic("orders", 2);
+
+        assertThat(runWithInput("grüße ✓\r\nnext", "produce", "orders", "--partition", "1").exitCode()).isZero();
+
+        assertThat(fake.values("orders", 1)).containsExactly("grüße ✓", "next");
+    }
+
+    @Test
+    void consumeStopsWhenNothingNewCameForTheTimeout() {
+        fake.createTopic("orders", 2);
+        fake.append("orders", 0, "a");
+        fake.append("orders", 1, "b");
+
+        Outcome consumed = run("consume", "orders", "--from-beginning", "--timeout-ms", "300");
+
+        assertThat(consumed.exitCode()).isZero();
+        assertThat(consumed.out().lines()).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void consumeWithoutFromBeginningStartsAtTheEnd() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "old");
+
+        assertThat(run("consume", "orders", "--timeout-ms", "200")).isEqualTo(new Outcome(0, "", ""));
+    }
+
+    @Test
+    void consumeOfOnePartitionReadsOnlyThatPartition() {
+        fake.createTopic("orders", 2);
+        fake.append("orders", 0, "a");
+        fake.append("orders", 1, "b", "c");
+
+        assertThat(run("consume", "orders", "--from-beginning", "--partition", "1", "--timeout-ms", "200").out())
+                .isEqualTo("b\nc\n");
+    }
+
+    @Test
+    void offsetsPrintsTheOffsetAsked() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "t0", "t1000", "t2000");
+        fake.truncate("orders", 0, 1);
+
+        assertThat(run("offsets", "orders", "--partition", "0", "--earliest").out()).isEqualTo("1\n");
+        assertThat(run("offsets", "orders", "--partition", "0", "--latest").out()).isEqualTo("3\n");
+        assertThat(run("offsets", "orders", "--partition", "0", "--timestamp", "1500").out()).isEqualTo("2\n");
+    }
+
+    @Test
+    void anUnknownTopicPrintsTheServersDescriptionAndExits1() {
+        Outcome expected = new Outcome(1, "", "unknown topic 'nope'\n");
+        assertThat(run("topics", "describe", "nope")).isEqualTo(expected);
+        assertThat(run("consume", "nope", "--from-beginning")).isEqualTo(expected);
+        assertThat(run("offsets", "nope", "--partition", "0", "--latest")).isEqualTo(expected);
+        assertThat(runWithInput("a\n", "produce", "nope")).isEqualTo(expected);
+        assertThat(runWithInput("a\n", "produce", "nope", "--partition", "0")).isEqualTo(expected);
+    }
+
+    @Test
+    void anUnreachableServerPrintsOneLineAndExits1() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        StrataCli cli = new StrataCli(address -> StrataClient.builder().server(address).build(),
+                new ByteArrayInputStream(new byte[0]));
+
+        Outcome outcome = run(cli, "--server", "127.0.0.1:" + port, "topics", "list");
+
+        assertThat(outcome.exitCode()).isEqualTo(1);
+        assertThat(outcome.err()).startsWith("cannot reach Strata at 127.0.0.1:" + port + ": Connection refused")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void badArgumentsExit2WithTheReasonAndTheUsage() {
+        assertUsageError(run("topics", "create", "orders"), "Missing required option: '--partitions=N'");
+        assertUsageError(run("topics", "create", "orders", "--partitions", "many"), "'many' is not an int");
+        assertUsageError(run("offsets", "orders", "--partition", "0"), "--earliest | --latest | --timestamp=MS");
+        assertUsageError(run("offsets", "orders", "--partition", "0", "--earliest", "--latest"), "mutually exclusive");
+        assertUsageError(run("--server", "nowhere", "topics", "list"), "expected HOST:PORT");
+        assertUsageError(run("consume", "orders", "--max-messages", "0"), "--max-messages must be positive");
+        assertUsageError(run("topics"), "Missing required subcommand");
+        assertUsageError(run("bench"), "Unmatched argument");
+        assertThat(addressesUsed).isEmpty();
+    }
+
+    @Test
+    void theServerOptionIsAcceptedAfterTheSubcommandToo() {
+        run("topics", "list", "--server", "strata.example:1234");
+        run("--server", "other.example:9", "consume", "nope");
+
+        assertThat(addressesUsed).containsExactly(new ServerAddress("strata.example", 1234),
+                new ServerAddress("other.example", 9));
+    }
+
+    private static void assertUsageError(Outcome outcome, String reason) {
+        assertThat(outcome.exitCode()).isEqualTo(2);
+        assertThat(outcome.out()).isEmpty();
+        assertThat(outcome.err().lines().findFirst().orElse("")).contains(reason);
+        assertThat(outcome.err()).contains("Usage: strata");
+    }
+
+    private Outcome run(String... args) {
+        return runWithInput("", args);
+    }
+
+    private Outcome runWithInput(String stdin, String... args) {
+        StrataCli cli = new StrataCli(address -> {
+            addressesUsed.add(address);
+            return fake.client();
+        }, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+        return run(cli, args);
+    }
+
+    private static Outcome run(StrataCli cli, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exitCode = cli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Outcome(exitCode, out.toString(), err.toString());
+    }
+}

@@ -1,0 +1,313 @@
+package io.strata.client;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.strata.api.v1.AdminServiceGrpc;
+import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.DeleteTopicRequest;
+import io.strata.api.v1.DeleteTopicResponse;
+import io.strata.api.v1.DescribeTopicRequest;
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.ListOffsetsResponse;
+import io.strata.api.v1.ListTopicsRequest;
+import io.strata.api.v1.ListTopicsResponse;
+import io.strata.api.v1.OffsetSpec;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.PartitionDescription;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.api.v1.Record;
+import io.strata.api.v1.TopicDescription;
+import io.strata.api.v1.TopicPartitionRecords;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An in-process stand-in for a Strata node with just enough behaviour to exercise the client: topics in
+ * memory, each partition a list of records, a long-polling Fetch, and hooks to fail or hold Produce calls.
+ * It is not the server's logic and proves nothing about it. Thread-safe (one monitor).
+ */
+public final class FakeStrata implements AutoCloseable {
+    private final String name = "fake-strata-" + UUID.randomUUID();
+    private final Server server;
+    private final Map<String, FakeTopic> topics = new LinkedHashMap<>();
+    private long nextTopicId = 1;
+
+    /** Every Produce request received, failed ones included, in arrival order. */
+    public final List<ProduceRequest> produceRequests = new CopyOnWriteArrayList<>();
+    /** Every Fetch request received. */
+    public final List<FetchRequest> fetchRequests = new CopyOnWriteArrayList<>();
+    public final AtomicInteger describeCalls = new AtomicInteger();
+    /** Statuses that the next Produce calls fail with, one each, before anything is stored. */
+    public final Deque<Status> produceFailures = new ArrayDeque<>();
+    /** When set, Produce calls wait for it before storing anything. */
+    public volatile CountDownLatch produceGate;
+
+    private static final class FakeTopic {
+        final TopicDescription description;
+        final List<List<ConsumedRecord>> partitions = new ArrayList<>();
+        final long[] logStart;
+
+        FakeTopic(TopicDescription description) {
+            this.description = description;
+            for (int i = 0; i < description.getPartitions(); i++) {
+                partitions.add(new ArrayList<>());
+            }
+            this.logStart = new long[description.getPartitions()];
+        }
+
+        long end(int partition) {
+            return partitions.get(partition).size();
+        }
+    }
+
+    public FakeStrata() {
+        try {
+            server = InProcessServerBuilder.forName(name)
+                    .addService(new Admin()).addService(new Produce()).addService(new Fetch())
+                    .build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A client on this fake; produce retries wait 1-5 ms so that retry tests stay fast. */
+    public StrataClient client() {
+        return StrataClient.builder().channelBuilder(InProcessChannelBuilder.forName(name))
+                .produceRetry(new RetryPolicy(4, Duration.ofMillis(1), Duration.ofMillis(5)))
+                .deadline(Duration.ofSeconds(10)).build();
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public synchronized void createTopic(String topic, int partitions) {
+        topics.put(topic, new FakeTopic(TopicDescription.newBuilder().setName(topic).setTopicId(nextTopicId++)
+                .setPartitions(partitions).setRetentionMs(-1).setRetentionBytes(-1).setCreatedAtMs(1_700_000_000_000L)
+                .build()));
+    }
+
+    /** Appends records with these values straight into a partition, as if another producer had. */
+    public synchronized void append(String topic, int partition, String... values) {
+        FakeTopic t = topics.get(topic);
+        for (String v : values) {
+            List<ConsumedRecord> log = t.partitions.get(partition);
+            log.add(ConsumedRecord.newBuilder().setOffset(log.size()).setTimestampMs(1000L * log.size())
+                    .setValue(ByteString.copyFromUtf8(v)).build());
+        }
+        notifyAll();
+    }
+
+    /** Moves a partition's log start, as retention would. */
+    public synchronized void truncate(String topic, int partition, long logStart) {
+        topics.get(topic).logStart[partition] = logStart;
+    }
+
+    public synchronized List<String> values(String topic, int partition) {
+        return topics.get(topic).partitions.get(partition).stream().map(r -> r.getValue().toStringUtf8()).toList();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private synchronized FakeTopic topic(String topic) {
+        FakeTopic t = topics.get(topic);
+        if (t == null) {
+            throw Status.NOT_FOUND.withDescription("unknown topic '" + topic + "'").asRuntimeException();
+        }
+        return t;
+    }
+
+    private static <T> void answer(StreamObserver<T> observer, java.util.function.Supplier<T> body) {
+        T value;
+        try {
+            value = body.get();
+        } catch (io.grpc.StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        }
+        observer.onNext(value);
+        observer.onCompleted();
+    }
+
+    private final class Admin extends AdminServiceGrpc.AdminServiceImplBase {
+        @Override
+        public void createTopic(CreateTopicRequest request, StreamObserver<TopicDescription> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    if (topics.containsKey(request.getName())) {
+                        throw Status.ALREADY_EXISTS.withDescription("topic '" + request.getName() + "' exists")
+                                .asRuntimeException();
+                    }
+                    if (request.getPartitions() <= 0) {
+                        throw Status.INVALID_ARGUMENT.withDescription("a topic needs at least one partition")
+                                .asRuntimeException();
+                    }
+                    FakeStrata.this.createTopic(request.getName(), request.getPartitions());
+                    return topics.get(request.getName()).description.toBuilder()
+                            .setRetentionMs(request.getRetentionMs()).setRetentionBytes(request.getRetentionBytes())
+                            .build();
+                }
+            });
+        }
+
+        @Override
+        public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    topic(request.getName());
+                    topics.remove(request.getName());
+                    return DeleteTopicResponse.getDefaultInstance();
+                }
+            });
+        }
+
+        @Override
+        public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    return ListTopicsResponse.newBuilder()
+                            .addAllTopics(topics.values().stream().map(t -> t.description).toList()).build();
+                }
+            });
+        }
+
+        @Override
+        public void describeTopic(DescribeTopicRequest request, StreamObserver<TopicDescription> observer) {
+            describeCalls.incrementAndGet();
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    FakeTopic t = topic(request.getName());
+                    TopicDescription.Builder d = t.description.toBuilder();
+                    for (int p = 0; p < t.partitions.size(); p++) {
+                        d.addPartitionDetails(PartitionDescription.newBuilder().setPartition(p)
+                                .setLogStartOffset(t.logStart[p]).setEndOffset(t.end(p)));
+                    }
+                    return d.build();
+                }
+            });
+        }
+
+        @Override
+        public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    FakeTopic t = topic(request.getTopic());
+                    int p = request.getPartition();
+                    if (request.hasTimestampMs()) {
+                        for (ConsumedRecord r : t.partitions.get(p)) {
+                            if (r.getOffset() >= t.logStart[p] && r.getTimestampMs() >= request.getTimestampMs()) {
+                                return ListOffsetsResponse.newBuilder().setOffset(r.getOffset())
+                                        .setTimestampMs(r.getTimestampMs()).build();
+                            }
+                        }
+                        return ListOffsetsResponse.newBuilder().setOffset(t.end(p)).setTimestampMs(-1).build();
+                    }
+                    long offset = request.getPosition() == OffsetSpec.OFFSET_SPEC_EARLIEST ? t.logStart[p] : t.end(p);
+                    return ListOffsetsResponse.newBuilder().setOffset(offset).setTimestampMs(-1).build();
+                }
+            });
+        }
+    }
+
+    private final class Produce extends ProducerServiceGrpc.ProducerServiceImplBase {
+        @Override
+        public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
+            produceRequests.add(request);
+            CountDownLatch gate = produceGate;
+            if (gate != null) {
+                try {
+                    gate.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    Status failure = produceFailures.poll();
+                    if (failure != null) {
+                        throw failure.asRuntimeException();
+                    }
+                    ProduceResponse.Builder response = ProduceResponse.newBuilder();
+                    for (int i = 0; i < request.getEntriesCount(); i++) {
+                        TopicPartitionRecords entry = request.getEntries(i);
+                        if (!entry.hasPartition()) {
+                            throw Status.INVALID_ARGUMENT.withDescription("this fake needs named partitions")
+                                    .asRuntimeException();
+                        }
+                        List<ConsumedRecord> log = topic(entry.getTopic()).partitions.get(entry.getPartition());
+                        long base = log.size();
+                        for (Record r : entry.getRecordsList()) {
+                            ConsumedRecord.Builder stored = ConsumedRecord.newBuilder().setOffset(log.size())
+                                    .setTimestampMs(r.getTimestampMs()).setValue(r.getValue())
+                                    .addAllHeaders(r.getHeadersList());
+                            if (r.hasKey()) {
+                                stored.setKey(r.getKey());
+                            }
+                            log.add(stored.build());
+                        }
+                        response.addAppends(PartitionAppend.newBuilder().setEntryIndex(i).setTopic(entry.getTopic())
+                                .setPartition(entry.getPartition()).setBaseOffset(base)
+                                .setRecordCount(entry.getRecordsCount()));
+                    }
+                    FakeStrata.this.notifyAll();
+                    return response.build();
+                }
+            });
+        }
+    }
+
+    private final class Fetch extends FetchServiceGrpc.FetchServiceImplBase {
+        @Override
+        public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
+            fetchRequests.add(request);
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    FakeTopic t = topic(request.getTopic());
+                    int p = request.getPartition();
+                    long offset = request.getOffset();
+                    if (offset < t.logStart[p] || offset > t.end(p)) {
+                        throw Status.OUT_OF_RANGE.withDescription("offset " + offset + " is outside the range")
+                                .asRuntimeException();
+                    }
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.getMaxWaitMs());
+                    while (t.end(p) == offset && System.nanoTime() < until) {
+                        try {
+                            TimeUnit.NANOSECONDS.timedWait(FakeStrata.this, until - System.nanoTime());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                    List<ConsumedRecord> records = t.partitions.get(p).subList((int) offset, (int) t.end(p));
+                    return FetchResponse.newBuilder().addAllRecords(records).setNextOffset(t.end(p))
+                            .setEndOffset(t.end(p)).setLogStartOffset(t.logStart[p]).build();
+                }
+            });
+        }
+    }
+}

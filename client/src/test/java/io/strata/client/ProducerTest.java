@@ -1,0 +1,258 @@
+package io.strata.client;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.TopicPartitionRecords;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ProducerTest {
+    private static final ProducerConfig LONG_LINGER = ProducerConfig.DEFAULT.withLinger(Duration.ofMinutes(1));
+
+    private final FakeStrata fake = new FakeStrata();
+    private final StrataClient client = fake.client();
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        fake.produceGate = null;
+        client.close();
+        fake.close();
+    }
+
+    @Test
+    void recordsWithinOneLingerTravelInOneRequestAndGetConsecutiveOffsets() throws Exception {
+        fake.createTopic("orders", 3);
+        fake.append("orders", 1, "already there");
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(300)));
+
+        List<CompletableFuture<RecordMetadata>> sent = List.of(send(producer, "orders", 1, "a"),
+                send(producer, "orders", 1, "b"), send(producer, "orders", 1, "c"));
+
+        assertThat(join(sent)).containsExactly(new RecordMetadata("orders", 1, 1),
+                new RecordMetadata("orders", 1, 2), new RecordMetadata("orders", 1, 3));
+        assertThat(fake.produceRequests).hasSize(1);
+        assertThat(fake.produceRequests.get(0).getEntriesList())
+                .singleElement().satisfies(e -> assertThat(e.getRecordsCount()).isEqualTo(3));
+    }
+
+    @Test
+    void eachPartitionIsOneEntryOfTheSameRequestWithItsOwnOffsets() throws Exception {
+        fake.createTopic("orders", 3);
+        Producer producer = client.producer(LONG_LINGER);
+
+        List<CompletableFuture<RecordMetadata>> sent = List.of(send(producer, "orders", 0, "a"),
+                send(producer, "orders", 2, "b"), send(producer, "orders", 0, "c"));
+        producer.flush();
+
+        assertThat(join(sent)).containsExactly(new RecordMetadata("orders", 0, 0),
+                new RecordMetadata("orders", 2, 0), new RecordMetadata("orders", 0, 1));
+        assertThat(fake.produceRequests).singleElement().satisfies(request ->
+                assertThat(request.getEntriesList()).extracting(TopicPartitionRecords::getPartition)
+                        .containsExactlyInAnyOrder(0, 2));
+        assertThat(fake.values("orders", 0)).containsExactly("a", "c");
+    }
+
+    @Test
+    void keyedRecordsGoToTheirMurmur2PartitionAndThePartitionCountIsLearntOnce() throws Exception {
+        fake.createTopic("keyed", 5);
+        Producer producer = client.producer(LONG_LINGER);
+
+        // murmur2 partitions of 5, worked out in KeyPartitionerTest: "21" -> 0, "foobar" -> 1.
+        CompletableFuture<RecordMetadata> first = producer.send("keyed", null, "21".getBytes(UTF_8), v("x"));
+        CompletableFuture<RecordMetadata> second = producer.send("keyed", null, "foobar".getBytes(UTF_8), v("y"));
+        CompletableFuture<RecordMetadata> third = producer.send("keyed", null, "21".getBytes(UTF_8), v("z"));
+        producer.flush();
+
+        assertThat(join(List.of(first, second, third))).containsExactly(new RecordMetadata("keyed", 0, 0),
+                new RecordMetadata("keyed", 1, 0), new RecordMetadata("keyed", 0, 1));
+        assertThat(fake.describeCalls).hasValue(1);
+        assertThat(fake.produceRequests.get(0).getEntriesList()).allMatch(TopicPartitionRecords::hasPartition);
+    }
+
+    @Test
+    void recordsWithoutKeyStickToOnePartitionWithinABatch() throws Exception {
+        fake.createTopic("orders", 4);
+        Producer producer = client.producer(LONG_LINGER);
+
+        List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            sent.add(producer.send("orders", null, null, v("r" + i)));
+        }
+        producer.flush();
+
+        List<RecordMetadata> stored = join(sent);
+        assertThat(stored).extracting(RecordMetadata::partition).containsOnly(stored.get(0).partition());
+        assertThat(stored).extracting(RecordMetadata::offset).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+    }
+
+    @Test
+    void aFullBatchIsSentWithoutWaitingForTheLinger() throws Exception {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(LONG_LINGER.withMaxBatchBytes(100));
+
+        CompletableFuture<RecordMetadata> big = producer.send("orders", 0, null, new byte[200]);
+
+        assertThat(big.get(5, TimeUnit.SECONDS).offset()).isZero();
+    }
+
+    @Test
+    void flushSendsWhatLingersAndWaitsForTheAnswers() {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(LONG_LINGER);
+
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+        assertThat(sent).isNotDone();
+        producer.flush();
+
+        assertThat(sent).isCompletedWithValue(new RecordMetadata("orders", 0, 0));
+    }
+
+    @Test
+    void closeWaitsForBufferedRecordsAndRefusesNewOnes() {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(LONG_LINGER);
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+
+        producer.close();
+
+        assertThat(sent).isCompletedWithValue(new RecordMetadata("orders", 0, 0));
+        assertThat(send(producer, "orders", 0, "late")).isCompletedExceptionally();
+    }
+
+    @Test
+    void aPartitionSendsItsNextBatchOnlyAfterItsRequestInFlightIsAnswered() throws Exception {
+        fake.createTopic("orders", 2);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        CountDownLatch gate = new CountDownLatch(1);
+        fake.produceGate = gate;
+
+        CompletableFuture<RecordMetadata> a = send(producer, "orders", 0, "a");
+        awaitTrue(() -> fake.produceRequests.size() == 1);
+        CompletableFuture<RecordMetadata> b = send(producer, "orders", 0, "b");
+        CompletableFuture<RecordMetadata> c = send(producer, "orders", 0, "c");
+        CompletableFuture<RecordMetadata> other = send(producer, "orders", 1, "x");
+        awaitTrue(() -> fake.produceRequests.size() == 2);
+        assertThat(fake.produceRequests.get(1).getEntriesList()).singleElement()
+                .satisfies(e -> assertThat(e.getPartition()).isEqualTo(1));
+
+        gate.countDown();
+        producer.flush();
+
+        assertThat(join(List.of(a, b, c, other))).extracting(RecordMetadata::offset).containsExactly(0L, 1L, 2L, 0L);
+        ProduceRequest third = fake.produceRequests.get(2);
+        assertThat(third.getEntriesList()).singleElement().satisfies(e -> assertThat(e.getRecordsCount()).isEqualTo(2));
+    }
+
+    @Test
+    void unavailableAndResourceExhaustedAreRetried() throws Exception {
+        fake.createTopic("orders", 1);
+        fake.produceFailures.add(Status.UNAVAILABLE.withDescription("node restarting"));
+        fake.produceFailures.add(Status.RESOURCE_EXHAUSTED.withDescription("buffer full"));
+        Producer producer = client.producer(LONG_LINGER);
+
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+        producer.flush();
+
+        assertThat(sent.get().offset()).isZero();
+        assertThat(fake.produceRequests).hasSize(3);
+        assertThat(fake.values("orders", 0)).containsExactly("a");
+    }
+
+    @Test
+    void retriesStopAtTheAttemptLimitWithTheLastStatus() {
+        fake.createTopic("orders", 1);
+        for (int i = 0; i < 10; i++) {
+            fake.produceFailures.add(Status.UNAVAILABLE.withDescription("node restarting"));
+        }
+        Producer producer = client.producer(LONG_LINGER);
+
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+        producer.flush();
+
+        assertFailsWith(sent, Status.Code.UNAVAILABLE, "node restarting");
+        assertThat(fake.produceRequests).hasSize(4); // FakeStrata's client allows 4 attempts
+    }
+
+    @Test
+    void otherErrorsFailTheRecordsWithoutRetrying() {
+        fake.createTopic("orders", 1);
+        fake.produceFailures.add(Status.INVALID_ARGUMENT.withDescription("record too large"));
+        Producer producer = client.producer(LONG_LINGER);
+
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+        producer.flush();
+
+        assertFailsWith(sent, Status.Code.INVALID_ARGUMENT, "record too large");
+        assertThat(fake.produceRequests).hasSize(1);
+    }
+
+    @Test
+    void sendingToAnUnknownTopicFailsWithTheServersDescription() {
+        Producer producer = client.producer(LONG_LINGER);
+
+        assertFailsWith(producer.send("nope", null, null, v("a")), Status.Code.NOT_FOUND, "unknown topic 'nope'");
+        CompletableFuture<RecordMetadata> named = send(producer, "nope", 0, "a");
+        producer.flush();
+        assertFailsWith(named, Status.Code.NOT_FOUND, "unknown topic 'nope'");
+    }
+
+    @Test
+    void headersAndTimestampTravelWithTheRecord() {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(LONG_LINGER);
+
+        producer.send("orders", 0, "k".getBytes(UTF_8), v("a"), List.of(new RecordHeader("trace", v("t1"))), 1234L);
+        producer.flush();
+
+        var record = fake.produceRequests.get(0).getEntries(0).getRecords(0);
+        assertThat(record.getKey().toStringUtf8()).isEqualTo("k");
+        assertThat(record.getTimestampMs()).isEqualTo(1234L);
+        assertThat(record.getHeaders(0).getKey()).isEqualTo("trace");
+        assertThat(record.getHeaders(0).getValue().toStringUtf8()).isEqualTo("t1");
+    }
+
+    private static CompletableFuture<RecordMetadata> send(Producer producer, String topic, int partition, String value) {
+        return producer.send(topic, partition, null, v(value));
+    }
+
+    private static byte[] v(String value) {
+        return value.getBytes(UTF_8);
+    }
+
+    private static List<RecordMetadata> join(List<CompletableFuture<RecordMetadata>> futures) throws Exception {
+        List<RecordMetadata> out = new ArrayList<>();
+        for (CompletableFuture<RecordMetadata> f : futures) {
+            out.add(f.get(10, TimeUnit.SECONDS));
+        }
+        return out;
+    }
+
+    private static void assertFailsWith(CompletableFuture<?> future, Status.Code code, String description) {
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOfSatisfying(StrataException.class, e -> {
+                    assertThat(e.code()).isEqualTo(code);
+                    assertThat(e.description()).isEqualTo(description);
+                });
+    }
+
+    /** Waits for something another thread brings about; the fake answers in milliseconds. */
+    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(until);
+            Thread.sleep(5);
+        }
+    }
+}

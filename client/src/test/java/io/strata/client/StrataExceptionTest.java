@@ -1,0 +1,61 @@
+package io.strata.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+
+class StrataExceptionTest {
+
+    @Test
+    void aServerStatusKeepsItsCodeAndDescription() {
+        StrataException e = StrataException.from(Status.NOT_FOUND.withDescription("unknown topic 'x'").asRuntimeException());
+        assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(e.description()).isEqualTo("unknown topic 'x'");
+        assertThat(e.unreachable()).isFalse();
+    }
+
+    @Test
+    void aStatusWithoutDescriptionIsDescribedByItsCode() {
+        assertThat(StrataException.from(Status.INTERNAL.asRuntimeException()).description()).isEqualTo("INTERNAL");
+    }
+
+    @Test
+    void futureWrappersAreSeenThrough() {
+        StrataException e = StrataException.from(new CompletionException(
+                Status.RESOURCE_EXHAUSTED.withDescription("buffer full").asRuntimeException()));
+        assertThat(e.code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.description()).isEqualTo("buffer full");
+    }
+
+    @Test
+    void aServerSentUnavailableIsNotMistakenForAnUnreachableServer() {
+        assertThat(StrataException.from(Status.UNAVAILABLE.withDescription("metadata store down").asRuntimeException())
+                .unreachable()).isFalse();
+    }
+
+    @Test
+    void aRefusedConnectionIsReportedAsUnreachableWithTheReason() throws IOException {
+        try (StrataClient client = StrataClient.builder().server("127.0.0.1:" + closedPort())
+                .deadline(Duration.ofSeconds(5)).build()) {
+            assertThatThrownBy(() -> client.admin().listTopics())
+                    .isInstanceOfSatisfying(StrataException.class, e -> {
+                        assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE);
+                        assertThat(e.unreachable()).isTrue();
+                        assertThat(e.description()).startsWith("Connection refused");
+                    });
+        }
+    }
+
+    /** A port nothing listens on: bound, then released. */
+    static int closedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package io.strata.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.OffsetSpec;
+import io.strata.fetch.cache.ChunkCache;
+import io.strata.fetch.grpc.FetchHandler;
+import io.strata.fetch.index.IndexView;
+import io.strata.metadata.BlockChunk;
+import io.strata.metadata.BlockCommit;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.MetadataStores;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicConfig;
+import io.strata.storage.format.BlockFormatException;
+import io.strata.storage.format.BlockWriter;
+import io.strata.storage.format.ChunkEntry;
+import io.strata.storage.format.LogRecord;
+import io.strata.storage.format.SealedBlock;
+import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.local.LocalObjectStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The read path over the embedded metadata store and a local object store (both product adapters). */
+class FetchHandlerTest {
+    @TempDir
+    Path dir;
+    private MetadataStore metadata;
+    private LocalObjectStore objects;
+    private ScheduledExecutorService timer;
+    private IndexView index;
+    private ChunkCache cache;
+    private FetchHandler handler;
+    private Topic topic;
+    private final AtomicInteger blocks = new AtomicInteger();
+
+    @BeforeEach
+    void start() {
+        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
+        objects = new LocalObjectStore(dir.resolve("objects"));
+        timer = Executors.newSingleThreadScheduledExecutor();
+        topic = metadata.createTopic(new TopicConfig("t", 3, -1, -1)).join();
+        index = new IndexView(metadata, timer);
+        index.start().join();
+        cache = new ChunkCache(objects, 64 << 20);
+        handler = new FetchHandler(index, cache, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
+                FetchSettings.defaults());
+    }
+
+    @AfterEach
+    void stop() {
+        index.close();
+        timer.shutdownNow();
+        objects.close();
+        metadata.close();
+    }
+
+    @Test
+    void fetchAnswersRecordsFromTheOffsetAcrossChunks() {
+        commit(Map.of(0, values("a", 0, 5)), 1000);
+        commit(Map.of(0, values("b", 0, 5), 1, values("c", 0, 2)), 2000);
+        List<ConsumedRecord> records = awaitRecords(0, 3, 7);
+        assertThat(records).extracting(ConsumedRecord::getOffset).containsExactly(3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(records).extracting(r -> r.getValue().toStringUtf8())
+                .containsExactly("a3", "a4", "b0", "b1", "b2", "b3", "b4");
+        FetchResponse last = fetch(0, 10, 0);
+        assertThat(last.getRecordsList()).isEmpty();
+        assertThat(last.getNextOffset()).isEqualTo(10);
+        assertThat(last.getEndOffset()).isEqualTo(10);
+    }
+
+    @Test
+    void fetchAtTheEndIsWokenByTheCommitThatExtendsThePartition() {
+        // Waits up to 30 s: the test only finishes early because the commit's watch event wakes it.
+        CompletableFuture<FetchResponse> waiting = handler.fetch(request(2, 0).toBuilder().setMaxWaitMs(30_000).build());
+        assertThat(waiting).isNotDone();
+        commit(Map.of(2, values("late", 0, 3)), 5000);
+        FetchResponse response = waiting.join();
+        assertThat(response.getRecordsList()).extracting(r -> r.getValue().toStringUtf8())
+                .containsExactly("late0", "late1", "late2");
+        assertThat(response.getNextOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void offsetsOutsideThePartitionAreOutOfRangeWithTheValidRange() {
+        commit(Map.of(1, values("x", 0, 4)), 1000);
+        awaitRecords(1, 0, 4);
+        assertStatus(request(1, 5), Status.Code.OUT_OF_RANGE, "[0, 4]");
+        assertStatus(request(1, -1), Status.Code.INVALID_ARGUMENT, "negative");
+        assertStatus(request(3, 0), Status.Code.INVALID_ARGUMENT, "out of range");
+        assertStatus(FetchRequest.newBuilder().setTopic("nope").build(), Status.Code.NOT_FOUND, "unknown topic 'nope'");
+    }
+
+    @Test
+    void manyConcurrentFetchesOfOneChunkIssueOneGet() {
+        commit(Map.of(0, values("s", 0, 100)), 1000);
+        awaitEnd(0, 100);
+        long before = cache.loads();
+        List<CompletableFuture<FetchResponse>> fetches = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            fetches.add(handler.fetch(request(0, i)));
+        }
+        fetches.forEach(f -> assertThat(f.join().getRecordsCount()).isPositive());
+        assertThat(cache.loads() - before).isEqualTo(1);
+        assertThat(cache.requests()).isGreaterThanOrEqualTo(50);
+    }
+
+    @Test
+    void corruptChunkInStorageIsAnErrorNeverData() throws Exception {
+        String key = commit(Map.of(0, values("good", 0, 20)), 1000);
+        awaitEnd(0, 20);
+        Path file = dir.resolve("objects").resolve(key);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[20] ^= 0x40; // inside the first chunk
+        Files.delete(file);
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> handler.fetch(request(0, 0)).join())
+                .isInstanceOf(CompletionException.class).cause()
+                .isInstanceOfSatisfying(BlockFormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(BlockFormatException.Reason.CORRUPT));
+    }
+
+    @Test
+    void offsetForTimestampIsTheFirstRecordAtOrAfterIt() {
+        commit(Map.of(0, values("a", 0, 5)), 1000);  // timestamps 1000..1004
+        commit(Map.of(0, values("b", 0, 5)), 2000);  // timestamps 2000..2004
+        awaitEnd(0, 10);
+        assertThat(handler.listOffsets(timestamp(1003)).join().getOffset()).isEqualTo(3);
+        assertThat(handler.listOffsets(timestamp(1500)).join().getOffset()).isEqualTo(5);
+        assertThat(handler.listOffsets(timestamp(1500)).join().getTimestampMs()).isEqualTo(2000);
+        assertThat(handler.listOffsets(timestamp(9999)).join().getOffset()).isEqualTo(10);
+        assertThat(handler.listOffsets(ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0)
+                .setPosition(OffsetSpec.OFFSET_SPEC_LATEST).build()).join().getOffset()).isEqualTo(10);
+        assertThat(handler.listOffsets(ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0)
+                .setPosition(OffsetSpec.OFFSET_SPEC_EARLIEST).build()).join().getOffset()).isZero();
+    }
+
+    private ListOffsetsRequest timestamp(long ts) {
+        return ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0).setTimestampMs(ts).build();
+    }
+
+    /** Writes one block with the given records per partition (timestamps from {@code baseTs}), uploads and commits it. */
+    private String commit(Map<Integer, List<String>> byPartition, long baseTs) {
+        BlockWriter writer = new BlockWriter(3);
+        byPartition.forEach((p, values) -> {
+            for (int i = 0; i < values.size(); i++) {
+                writer.append(topic.topicId(), p, new LogRecord(null, values.get(i).getBytes(StandardCharsets.UTF_8),
+                        List.of(), baseTs + i));
+            }
+        });
+        SealedBlock sealed = writer.seal();
+        String key = "wal/00/test-" + blocks.incrementAndGet();
+        objects.put(ObjectKey.of(key), sealed.bytes()).join();
+        List<BlockChunk> chunks = new ArrayList<>();
+        for (ChunkEntry c : sealed.chunks()) {
+            chunks.add(new BlockChunk(new PartitionId(c.topicId(), c.partition()), c.recordCount(), c.byteOffset(),
+                    c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
+        }
+        metadata.commitBlock(new BlockCommit(key, sealed.sizeBytes(), chunks)).join();
+        return key;
+    }
+
+    private static List<String> values(String prefix, int from, int count) {
+        List<String> values = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            values.add(prefix + i);
+        }
+        return values;
+    }
+
+    private void awaitEnd(int partition, long end) {
+        index.awaitBeyond(topic.partition(partition), end - 1, Duration.ofSeconds(10)).join();
+        assertThat(index.partition(topic.partition(partition)).endOffset()).isEqualTo(end);
+    }
+
+    private List<ConsumedRecord> awaitRecords(int partition, long from, int count) {
+        awaitEnd(partition, from + count);
+        List<ConsumedRecord> records = new ArrayList<>();
+        long offset = from;
+        while (records.size() < count) {
+            FetchResponse response = fetch(partition, offset, 0);
+            records.addAll(response.getRecordsList());
+            offset = response.getNextOffset();
+        }
+        return records;
+    }
+
+    private FetchResponse fetch(int partition, long offset, int maxWaitMs) {
+        return handler.fetch(request(partition, offset).toBuilder().setMaxWaitMs(maxWaitMs).build()).join();
+    }
+
+    private static FetchRequest request(int partition, long offset) {
+        return FetchRequest.newBuilder().setTopic("t").setPartition(partition).setOffset(offset).build();
+    }
+
+    private void assertStatus(FetchRequest request, Status.Code code, String descriptionPart) {
+        assertThatThrownBy(() -> handler.fetch(request).join())
+                .isInstanceOf(CompletionException.class).cause()
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(code);
+                    assertThat(e.getStatus().getDescription()).contains(descriptionPart);
+                });
+    }
+}

@@ -1,0 +1,156 @@
+package io.strata.ingest;
+
+import io.strata.ingest.block.ByteBudget;
+import io.strata.ingest.block.ObjectKeys;
+import io.strata.ingest.block.OpenBlock;
+import io.strata.ingest.block.PendingAppend;
+import io.strata.ingest.commit.BlockCommitter;
+import io.strata.metadata.MetadataStore;
+import io.strata.storage.object.ObjectStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The ingest node's produce path: appends validated batches to the one open block (all partitions), seals
+ * it at {@code blockMaxBytes} or {@code blockLinger} after its first record, and answers each call once its
+ * block is uploaded and committed. Buffered bytes are bounded by {@code maxBufferedBytes}.
+ *
+ * <p>Owns two named threads: {@code strata-ingest-timer} (linger and buffer-wait timers) and
+ * {@code strata-ingest-seal} (compression), both shut down by {@link #close()}. Thread-safe.
+ */
+public final class IngestPipeline implements AutoCloseable {
+    private final IngestSettings settings;
+    private final Clock clock;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService sealExecutor;
+    private final ByteBudget budget;
+    private final BlockCommitter committer;
+    private final Object lock = new Object();
+    private OpenBlock open;
+    private long generation;
+    private boolean closed;
+
+    public IngestPipeline(IngestSettings settings, ObjectStore objects, MetadataStore metadata, Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+        this.timer = Executors.newSingleThreadScheduledExecutor(named("strata-ingest-timer"));
+        this.sealExecutor = Executors.newSingleThreadExecutor(named("strata-ingest-seal"));
+        this.budget = new ByteBudget(settings.maxBufferedBytes(), timer);
+        this.committer = new BlockCommitter(objects, metadata, new ObjectKeys(settings.nodeId(), clock.millis()),
+                sealExecutor);
+        this.open = new OpenBlock(generation, settings.compressionLevel());
+    }
+
+    public IngestSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Appends one call's batches. With {@code durable} the answer carries offsets and comes after the commit;
+     * otherwise it comes once the records are buffered, without offsets. Fails with
+     * {@link java.util.concurrent.TimeoutException} when no buffer space frees up in time, and with
+     * {@link IllegalStateException} once the pipeline is closing.
+     */
+    public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable) {
+        long bytes = 0;
+        for (PartitionBatch b : batches) {
+            bytes += b.sizeUpperBound();
+        }
+        long reserved = bytes;
+        return budget.acquire(reserved, settings.bufferWait()).thenCompose(granted -> {
+            PendingAppend call;
+            boolean startLinger;
+            long gen;
+            // Blocks are detached and submitted under the lock so they reach the committer in seal order.
+            synchronized (lock) {
+                if (closed) {
+                    budget.release(reserved);
+                    return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
+                }
+                startLinger = open.isEmpty();
+                call = open.append(batches, reserved);
+                gen = open.generation();
+                if (open.uncompressedBytes() >= settings.blockMaxBytes()) {
+                    submit(detach());
+                    startLinger = false;
+                }
+            }
+            if (startLinger) {
+                timer.schedule(() -> sealIfStill(gen), settings.blockLinger().toMillis(), TimeUnit.MILLISECONDS);
+            }
+            if (durable) {
+                return call.future();
+            }
+            call.future().exceptionally(e -> null); // fire-and-forget: the caller accepted possible loss
+            return CompletableFuture.completedFuture(call.unacknowledgedResults(clock.millis()));
+        });
+    }
+
+    /** Bytes held now (open block plus blocks on their way), for metrics. */
+    public long bufferedBytes() {
+        return budget.used();
+    }
+
+    public BlockCommitter committer() {
+        return committer;
+    }
+
+    private void sealIfStill(long gen) {
+        synchronized (lock) {
+            if (open.generation() == gen && !open.isEmpty()) {
+                submit(detach());
+            }
+        }
+    }
+
+    private OpenBlock detach() {
+        OpenBlock full = open;
+        open = new OpenBlock(++generation, settings.compressionLevel());
+        return full;
+    }
+
+    private void submit(OpenBlock block) {
+        committer.submit(block).whenComplete((v, e) -> budget.release(block.reservedBytes()));
+    }
+
+    /** Seals what is buffered, waits (bounded) until every block is answered, then stops the threads. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!open.isEmpty()) {
+                submit(detach());
+            }
+        }
+        try {
+            committer.drained().get(settings.produceTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Calls still in flight fail on their own (store timeouts); nothing more to wait for.
+        } finally {
+            sealExecutor.shutdown();
+            timer.shutdownNow();
+        }
+    }
+
+    static java.util.concurrent.ThreadFactory named(String name) {
+        return runnable -> {
+            Thread t = new Thread(runnable, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** For tests and metrics: the configured linger. */
+    public Duration linger() {
+        return settings.blockLinger();
+    }
+}

@@ -1,0 +1,38 @@
+package io.strata.ingest;
+
+import java.time.Duration;
+
+/**
+ * How an ingest node batches and bounds its memory.
+ *
+ * @param blockMaxBytes      seal the open block once its records reach this many (uncompressed) bytes
+ * @param blockLinger        seal the open block at the latest this long after its first record
+ * @param maxBufferedBytes   bytes held by the open block plus blocks still uploading or committing; produce
+ *                           calls beyond it wait (see {@code bufferWait}) and then fail RESOURCE_EXHAUSTED
+ * @param bufferWait         how long a produce call may wait for buffer space
+ * @param maxRecordBytes     the largest record (key + value + headers) accepted
+ * @param maxRequestBytes    the largest produce request accepted (must fit in the buffer)
+ * @param produceTimeout     default time a durable produce call may take end to end
+ * @param compressionLevel   zstd level of chunks
+ * @param nodeId             this node's id, part of every object key it writes
+ */
+public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
+                             int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
+                             String nodeId) {
+    public IngestSettings {
+        if (blockMaxBytes <= 0 || maxRecordBytes <= 0 || maxRequestBytes < maxRecordBytes
+                || maxBufferedBytes < 2L * maxRequestBytes || blockLinger.isNegative()) {
+            throw new IllegalArgumentException("inconsistent ingest settings: block.max-bytes=" + blockMaxBytes
+                    + " max-record-bytes=" + maxRecordBytes + " max-request-bytes=" + maxRequestBytes
+                    + " max-buffered-bytes=" + maxBufferedBytes + " (must hold two requests)");
+        }
+        if (nodeId == null || !nodeId.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("invalid node id " + nodeId);
+        }
+    }
+
+    public static IngestSettings defaults(String nodeId) {
+        return new IngestSettings(8L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
+                8 << 20, Duration.ofSeconds(30), 3, nodeId);
+    }
+}

@@ -1,0 +1,93 @@
+package io.strata.ingest.block;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Bounds the bytes an ingest node holds. Acquiring never blocks a thread (gRPC calls arrive on event-loop
+ * threads): a caller that does not fit gets a future completed when enough is released, first come first
+ * served, or failed with {@link TimeoutException} after its wait. Thread-safe.
+ */
+public final class ByteBudget {
+    private final long capacity;
+    private final ScheduledExecutorService timer;
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private long used;
+
+    private record Waiter(long bytes, CompletableFuture<Void> future) {
+    }
+
+    /** {@code timer} is owned by the caller and only used to time out waits. */
+    public ByteBudget(long capacity, ScheduledExecutorService timer) {
+        this.capacity = capacity;
+        this.timer = timer;
+    }
+
+    public CompletableFuture<Void> acquire(long bytes, Duration maxWait) {
+        if (bytes > capacity) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    bytes + " bytes can never fit in a buffer of " + capacity));
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (this) {
+            if (waiters.isEmpty() && used + bytes <= capacity) {
+                used += bytes;
+                return CompletableFuture.completedFuture(null);
+            }
+            waiters.add(new Waiter(bytes, future));
+        }
+        var timeout = timer.schedule(() -> {
+            boolean removed;
+            synchronized (this) {
+                removed = waiters.removeIf(w -> w.future == future);
+            }
+            if (removed) {
+                future.completeExceptionally(new TimeoutException(
+                        "no buffer space for " + bytes + " bytes within " + maxWait.toMillis() + " ms"));
+                grantWaiters(); // the head may have been the one that did not fit
+            }
+        }, maxWait.toMillis(), TimeUnit.MILLISECONDS);
+        future.whenComplete((v, e) -> timeout.cancel(false));
+        return future;
+    }
+
+    public void release(long bytes) {
+        synchronized (this) {
+            used -= bytes;
+            if (used < 0) {
+                throw new IllegalStateException("released more than acquired");
+            }
+        }
+        grantWaiters();
+    }
+
+    public synchronized long used() {
+        return used;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    private void grantWaiters() {
+        while (true) {
+            Waiter granted;
+            synchronized (this) {
+                Waiter head = waiters.peek();
+                if (head == null || used + head.bytes > capacity) {
+                    return;
+                }
+                waiters.poll();
+                used += head.bytes;
+                granted = head;
+            }
+            if (!granted.future.complete(null)) {
+                release(granted.bytes); // timed out concurrently: give it back
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.strata.ingest.block;
+
+import io.strata.ingest.PartitionBatch;
+import io.strata.metadata.OffsetRange;
+import io.strata.metadata.PartitionId;
+import io.strata.storage.format.BlockWriter;
+import io.strata.storage.format.LogRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The block an ingest node is filling: records of every partition written to the node, and the calls
+ * waiting on them. Not thread-safe: the pipeline appends under its lock and hands a full or lingered block
+ * over whole (after which nobody appends to it).
+ */
+public final class OpenBlock {
+    private final long generation;
+    private final BlockWriter writer;
+    private final List<PendingAppend> pending = new ArrayList<>();
+    private long reservedBytes;
+
+    public OpenBlock(long generation, int compressionLevel) {
+        this.generation = generation;
+        this.writer = new BlockWriter(compressionLevel);
+    }
+
+    /** Appends one call's batches (all of them, so one call never spans two blocks). */
+    public PendingAppend append(List<PartitionBatch> batches, long reserved) {
+        PendingAppend call = new PendingAppend();
+        for (PartitionBatch batch : batches) {
+            PartitionId p = batch.partition();
+            int first = -1;
+            for (LogRecord record : batch.records()) {
+                int position = writer.append(p.topicId(), p.partition(), record);
+                if (first < 0) {
+                    first = position;
+                }
+            }
+            call.add(batch.entryIndex(), batch.topic(), p, first, batch.records().size());
+        }
+        pending.add(call);
+        reservedBytes += reserved;
+        return call;
+    }
+
+    public long generation() {
+        return generation;
+    }
+
+    public boolean isEmpty() {
+        return writer.isEmpty();
+    }
+
+    public long uncompressedBytes() {
+        return writer.uncompressedBytes();
+    }
+
+    /** Buffer bytes the block's calls reserved; released once the block is committed or failed. */
+    public long reservedBytes() {
+        return reservedBytes;
+    }
+
+    public BlockWriter writer() {
+        return writer;
+    }
+
+    public int callCount() {
+        return pending.size();
+    }
+
+    public void complete(Map<PartitionId, OffsetRange> committed) {
+        pending.forEach(p -> p.complete(committed));
+    }
+
+    public void fail(Throwable cause) {
+        pending.forEach(p -> p.fail(cause));
+    }
+}

@@ -1,0 +1,183 @@
+package io.strata.ingest.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.Acks;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.Record;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.ingest.AppendResult;
+import io.strata.ingest.IngestPipeline;
+import io.strata.ingest.PartitionBatch;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicCache;
+import io.strata.storage.format.LogRecord;
+import io.strata.storage.format.RecordHeader;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Turns a {@link ProduceRequest} into validated partition batches and the pipeline's answer into a
+ * {@link ProduceResponse}. The whole request is checked before any of it is appended, so a request with
+ * one bad entry stores nothing. Request errors fail the answer with a {@link StatusRuntimeException}
+ * carrying the precise status; storage failures pass through for the gRPC layer to map. Thread-safe.
+ */
+public final class ProduceHandler {
+    private final IngestPipeline pipeline;
+    private final TopicCache topics;
+    private final Clock clock;
+    private final AtomicInteger sticky = new AtomicInteger();
+
+    public ProduceHandler(IngestPipeline pipeline, TopicCache topics, Clock clock) {
+        this.pipeline = pipeline;
+        this.topics = topics;
+        this.clock = clock;
+    }
+
+    public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
+        try {
+            checkShape(request);
+        } catch (StatusRuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Set<String> names = new LinkedHashSet<>();
+        request.getEntriesList().forEach(e -> names.add(e.getTopic()));
+        Map<String, CompletableFuture<Optional<Topic>>> lookups = new LinkedHashMap<>();
+        names.forEach(n -> lookups.put(n, topics.get(n)));
+        long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs()
+                : pipeline.settings().produceTimeout().toMillis();
+        boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
+        return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
+                .thenCompose(v -> {
+                    Map<String, Topic> resolved = new LinkedHashMap<>();
+                    lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
+                            .withDescription("unknown topic '" + name + "'").asRuntimeException())));
+                    return pipeline.append(toBatches(request, resolved), durable);
+                })
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .thenApply(ProduceHandler::toResponse)
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
+    }
+
+    private void checkShape(ProduceRequest request) {
+        if (request.getEntriesCount() == 0) {
+            throw invalid("produce request has no entries");
+        }
+        long total = 0;
+        for (int i = 0; i < request.getEntriesCount(); i++) {
+            TopicPartitionRecords entry = request.getEntries(i);
+            if (entry.getTopic().isEmpty()) {
+                throw invalid("entry " + i + " names no topic");
+            }
+            if (entry.getRecordsCount() == 0) {
+                throw invalid("entry " + i + " (topic '" + entry.getTopic() + "') has no records");
+            }
+            for (int r = 0; r < entry.getRecordsCount(); r++) {
+                Record record = entry.getRecords(r);
+                long size = record.getKey().size() + record.getValue().size();
+                for (var h : record.getHeadersList()) {
+                    size += h.getKey().length() + h.getValue().size();
+                }
+                if (size > pipeline.settings().maxRecordBytes()) {
+                    throw invalid("record " + r + " of entry " + i + " is " + size
+                            + " bytes, over the limit of " + pipeline.settings().maxRecordBytes());
+                }
+                if (record.getTimestampMs() < 0) {
+                    throw invalid("record " + r + " of entry " + i + " has a negative timestamp");
+                }
+                total += size;
+            }
+        }
+        if (total > pipeline.settings().maxRequestBytes()) {
+            throw invalid("request carries " + total + " bytes of records, over the limit of "
+                    + pipeline.settings().maxRequestBytes());
+        }
+        if (request.getAcks() != Acks.ACKS_DURABLE && request.getAcks() != Acks.ACKS_NONE) {
+            throw invalid("unknown acks mode " + request.getAcksValue());
+        }
+    }
+
+    private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved) {
+        long now = clock.millis();
+        List<PartitionBatch> batches = new ArrayList<>();
+        for (int i = 0; i < request.getEntriesCount(); i++) {
+            TopicPartitionRecords entry = request.getEntries(i);
+            Topic topic = resolved.get(entry.getTopic());
+            if (entry.hasPartition()) {
+                int p = entry.getPartition();
+                if (p < 0 || p >= topic.partitions()) {
+                    throw invalid("partition " + p + " is out of range for topic '" + topic.name() + "' (0.."
+                            + (topic.partitions() - 1) + ")");
+                }
+                List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
+                entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now)));
+                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records));
+            } else {
+                // Keyed records follow their key; unkeyed ones stick together in one partition per entry.
+                int stickyPartition = Math.floorMod(sticky.getAndIncrement(), topic.partitions());
+                Map<Integer, List<LogRecord>> byPartition = new LinkedHashMap<>();
+                for (Record r : entry.getRecordsList()) {
+                    int p = r.hasKey() ? Murmur2Partitioner.partition(r.getKey().toByteArray(), topic.partitions())
+                            : stickyPartition;
+                    byPartition.computeIfAbsent(p, x -> new ArrayList<>()).add(toLogRecord(r, now));
+                }
+                int entryIndex = i;
+                byPartition.forEach((p, records) ->
+                        batches.add(new PartitionBatch(entryIndex, topic.name(), topic.partition(p), records)));
+            }
+        }
+        return batches;
+    }
+
+    private static LogRecord toLogRecord(Record r, long now) {
+        List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
+        r.getHeadersList().forEach(h -> headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray())));
+        return new LogRecord(r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers,
+                r.getTimestampMs() == 0 ? now : r.getTimestampMs());
+    }
+
+    private static ProduceResponse toResponse(List<AppendResult> results) {
+        ProduceResponse.Builder response = ProduceResponse.newBuilder();
+        for (AppendResult r : results) {
+            response.addAppends(PartitionAppend.newBuilder().setEntryIndex(r.entryIndex()).setTopic(r.topic())
+                    .setPartition(r.partition()).setBaseOffset(r.baseOffset()).setRecordCount(r.recordCount())
+                    .setLogAppendTimeMs(r.logAppendTimeMs()));
+        }
+        return response.build();
+    }
+
+    private static Throwable translate(Throwable e, long timeoutMs) {
+        Throwable cause = e;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof TimeoutException t) {
+            if (t.getMessage() != null && t.getMessage().startsWith("no buffer space")) {
+                return Status.RESOURCE_EXHAUSTED.withDescription("ingest node buffer is full: " + t.getMessage())
+                        .asRuntimeException();
+            }
+            return Status.DEADLINE_EXCEEDED.withDescription("produce not acknowledged within " + timeoutMs
+                    + " ms; the records may or may not be stored").asRuntimeException();
+        }
+        if (cause instanceof IllegalStateException s && "ingest node is shutting down".equals(s.getMessage())) {
+            return Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
+        }
+        return cause;
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+}

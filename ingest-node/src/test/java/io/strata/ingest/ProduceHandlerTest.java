@@ -1,0 +1,254 @@
+package io.strata.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.Acks;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.Record;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.ingest.grpc.Murmur2Partitioner;
+import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.metadata.ChunkRef;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.MetadataStores;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicConfig;
+import io.strata.storage.format.ChunkCodec;
+import io.strata.storage.format.LogRecord;
+import io.strata.storage.object.ByteRange;
+import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.ObjectStoreException;
+import io.strata.storage.object.local.LocalObjectStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The produce path over the embedded metadata store and a local object store (both product adapters). */
+class ProduceHandlerTest {
+    @TempDir
+    Path dir;
+    private MetadataStore metadata;
+    private FaultInjectingObjectStore objects;
+    private IngestPipeline pipeline;
+    private ProduceHandler handler;
+    private Topic topic;
+
+    private void start(Duration linger, long blockMaxBytes, long maxBuffered, Duration bufferWait) {
+        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
+        objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
+        IngestSettings settings = new IngestSettings(blockMaxBytes, linger, maxBuffered, bufferWait, 1024,
+                (int) Math.min(64 * 1024, maxBuffered / 2),
+                Duration.ofSeconds(20), 3, "test-node");
+        pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
+        handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
+                Clock.systemUTC());
+        topic = metadata.createTopic(new TopicConfig("t", 4, -1, -1)).join();
+    }
+
+    private void startDefault() {
+        start(Duration.ofMillis(20), 1 << 20, 1 << 20, Duration.ofMillis(200));
+    }
+
+    @AfterEach
+    void stop() {
+        if (pipeline != null) {
+            pipeline.close();
+            objects.close();
+            metadata.close();
+        }
+    }
+
+    @Test
+    void durableProduceAnswersOffsetsOnlyForRecordsStoredInACommittedBlock() {
+        startDefault();
+        ProduceResponse first = produce(request("t", 1, "a", "b", "c"));
+        ProduceResponse second = produce(request("t", 1, "d"));
+        assertThat(first.getAppendsList()).singleElement().satisfies(a -> {
+            assertThat(a.getPartition()).isEqualTo(1);
+            assertThat(a.getBaseOffset()).isZero();
+            assertThat(a.getRecordCount()).isEqualTo(3);
+            assertThat(a.getLogAppendTimeMs()).isPositive();
+        });
+        assertThat(second.getAppends(0).getBaseOffset()).isEqualTo(3);
+        assertThat(valuesInStorage(1)).containsExactly("a", "b", "c", "d");
+        assertThat(metadata.offsets(topic.partition(1)).join().nextOffset()).isEqualTo(4);
+    }
+
+    @Test
+    void concurrentCallsToManyPartitionsShareOneBlock() {
+        start(Duration.ofMillis(300), 1 << 20, 1 << 20, Duration.ofSeconds(1));
+        List<CompletableFuture<ProduceResponse>> calls = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            calls.add(handler.produce(request("t", i % 4, "v" + i)));
+        }
+        calls.forEach(CompletableFuture::join);
+        // 40 calls over 4 partitions within one linger: far fewer objects than calls (one per seal).
+        assertThat(objects.list("wal/").join().size()).isLessThanOrEqualTo(2);
+        for (int p = 0; p < 4; p++) {
+            assertThat(valuesInStorage(p)).hasSize(10);
+        }
+    }
+
+    @Test
+    void fullBlockIsSealedWithoutWaitingForLinger() {
+        // A linger of an hour: the call can only complete because the block reached its size limit.
+        start(Duration.ofHours(1), 100, 1 << 20, Duration.ofSeconds(1));
+        ProduceResponse response = produce(request("t", 0, "x".repeat(200)));
+        assertThat(response.getAppends(0).getBaseOffset()).isZero();
+    }
+
+    @Test
+    void keyedRecordsGoToTheirMurmur2PartitionInOrder() {
+        startDefault();
+        TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic("t");
+        for (int i = 0; i < 6; i++) {
+            entry.addRecords(Record.newBuilder().setKey(ByteString.copyFromUtf8("user-7"))
+                    .setValue(ByteString.copyFromUtf8("e" + i)));
+        }
+        ProduceResponse response = produce(ProduceRequest.newBuilder().addEntries(entry).build());
+        int expected = Murmur2Partitioner.partition("user-7".getBytes(StandardCharsets.UTF_8), 4);
+        assertThat(response.getAppendsList()).singleElement()
+                .satisfies(a -> assertThat(a.getPartition()).isEqualTo(expected));
+        assertThat(valuesInStorage(expected)).containsExactly("e0", "e1", "e2", "e3", "e4", "e5");
+    }
+
+    @Test
+    void murmur2MatchesKafkasPartitioner() {
+        // Values from Kafka's own UtilsTest.testMurmur2.
+        assertThat(Murmur2Partitioner.murmur2("21".getBytes(StandardCharsets.UTF_8))).isEqualTo(-973932308);
+        assertThat(Murmur2Partitioner.murmur2("foobar".getBytes(StandardCharsets.UTF_8))).isEqualTo(-790332482);
+        assertThat(Murmur2Partitioner.murmur2("a-little-bit-long-string".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(-985981536);
+    }
+
+    @Test
+    void acksNoneAnswersWithoutOffsetsAndStillStores() {
+        startDefault();
+        ProduceResponse response = produce(request("t", 2, "q").toBuilder().setAcks(Acks.ACKS_NONE).build());
+        assertThat(response.getAppends(0).getBaseOffset()).isEqualTo(-1);
+        pipeline.committer().drained().join();
+        assertThat(valuesInStorage(2)).containsExactly("q");
+    }
+
+    @Test
+    void badRequestsGetPreciseStatusesAndStoreNothing() {
+        startDefault();
+        assertStatus(ProduceRequest.getDefaultInstance(), Status.Code.INVALID_ARGUMENT, "no entries");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")).build(),
+                Status.Code.INVALID_ARGUMENT, "no records");
+        assertStatus(request("missing", 0, "a"), Status.Code.NOT_FOUND, "unknown topic 'missing'");
+        assertStatus(request("t", 4, "a"), Status.Code.INVALID_ARGUMENT, "out of range");
+        assertStatus(request("t", -1, "a"), Status.Code.INVALID_ARGUMENT, "out of range");
+        assertStatus(request("t", 0, "x".repeat(2000)), Status.Code.INVALID_ARGUMENT, "over the limit");
+        // One bad entry spoils the whole request: the good entry before it is not stored either.
+        ProduceRequest mixed = request("t", 0, "good").toBuilder()
+                .addEntries(TopicPartitionRecords.newBuilder().setTopic("missing")
+                        .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("bad"))))
+                .build();
+        assertStatus(mixed, Status.Code.NOT_FOUND, "missing");
+        pipeline.committer().drained().join();
+        assertThat(objects.list("").join()).isEmpty();
+        assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
+    }
+
+    @Test
+    void failedUploadFailsEveryCallInTheBlockAndCommitsNothing() {
+        startDefault();
+        objects.failPuts(true);
+        CompletableFuture<ProduceResponse> a = handler.produce(request("t", 0, "a"));
+        CompletableFuture<ProduceResponse> b = handler.produce(request("t", 1, "b"));
+        for (CompletableFuture<ProduceResponse> call : List.of(a, b)) {
+            assertThatThrownBy(call::join).isInstanceOf(CompletionException.class)
+                    .hasCauseInstanceOf(ObjectStoreException.class);
+        }
+        assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
+        objects.failPuts(false);
+        assertThat(produce(request("t", 0, "c")).getAppends(0).getBaseOffset()).isZero();
+    }
+
+    @Test
+    void fullBufferRefusesWithResourceExhaustedInsteadOfGrowing() {
+        // Uploads hang, so nothing is released: the buffer (4 KiB) fills and the next call is refused.
+        start(Duration.ofMillis(5), 1 << 20, 4096, Duration.ofMillis(100));
+        objects.holdPuts(true);
+        List<CompletableFuture<ProduceResponse>> accepted = new ArrayList<>();
+        StatusRuntimeException refused = null;
+        for (int i = 0; i < 20 && refused == null; i++) {
+            CompletableFuture<ProduceResponse> call = handler.produce(request("t", 0, "y".repeat(900)));
+            try {
+                call.get(300, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException heldInBuffer) {
+                accepted.add(call);
+            } catch (java.util.concurrent.ExecutionException e) {
+                refused = (StatusRuntimeException) e.getCause();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        assertThat(refused).as("a call beyond the buffer is refused").isNotNull();
+        assertThat(accepted).as("calls that fit were accepted").isNotEmpty().hasSizeLessThanOrEqualTo(4);
+        assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(pipeline.bufferedBytes()).isLessThanOrEqualTo(4096);
+        objects.holdPuts(false);
+        accepted.forEach(CompletableFuture::join); // the held calls complete once uploads go through
+    }
+
+    private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart) {
+        assertThatThrownBy(() -> handler.produce(request).join())
+                .isInstanceOf(CompletionException.class)
+                .cause().isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(code);
+                    assertThat(e.getStatus().getDescription()).contains(descriptionPart);
+                });
+    }
+
+    private ProduceResponse produce(ProduceRequest request) {
+        return handler.produce(request).join();
+    }
+
+    /** Reads a partition back the way a fetch node does: index entries, ranged reads, decoded chunks. */
+    private List<String> valuesInStorage(int partition) {
+        List<ChunkRef> chunks = new ArrayList<>();
+        for (IndexEntry entry : metadata.readIndex().join().entries()) {
+            entry.chunks().stream().filter(c -> c.partition().equals(topic.partition(partition))).forEach(chunks::add);
+        }
+        chunks.sort(Comparator.comparingLong(ChunkRef::baseOffset));
+        List<String> values = new ArrayList<>();
+        long expectedBase = 0;
+        for (ChunkRef c : chunks) {
+            assertThat(c.baseOffset()).isEqualTo(expectedBase);
+            var bytes = objects.get(ObjectKey.of(c.objectKey()), ByteRange.of(c.byteOffset(), c.byteLength())).join();
+            for (LogRecord r : ChunkCodec.decode(bytes, c.crc32c(), c.uncompressedLength(), c.recordCount())) {
+                values.add(new String(r.value(), StandardCharsets.UTF_8));
+            }
+            expectedBase = c.endOffset();
+        }
+        return values;
+    }
+
+    private static ProduceRequest request(String topic, int partition, String... values) {
+        TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(topic).setPartition(partition);
+        for (String v : values) {
+            entry.addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8(v)));
+        }
+        return ProduceRequest.newBuilder().addEntries(entry).build();
+    }
+}

@@ -1,0 +1,89 @@
+package io.strata.metadata;
+
+/**
+ * Where Strata's metadata lives under the cluster's root (see docs/architecture.md, "Metadata layout").
+ * Shards and sequences are zero-padded so that key order is numeric order: a prefix range over
+ * {@code index/} reads every shard's entries in commit order.
+ *
+ * <pre>
+ * {root}/cluster                    ClusterValue      once
+ * {root}/topic-ids                  TopicIdCounter    per topic created
+ * {root}/topics/{name}              TopicValue        per topic
+ * {root}/heads/{shard}              ShardHeadValue    per shard: next offsets of its partitions
+ * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block)
+ * {root}/nodes/{node id}            NodeValue         per live node, bound to its lease
+ * </pre>
+ */
+public final class KeyLayout {
+    private final String root;
+
+    /** {@code root} such as "/strata"; a trailing slash is ignored, and "" puts keys at the top. */
+    public KeyLayout(String root) {
+        if (root == null || root.contains("//")) {
+            throw new IllegalArgumentException("invalid metadata root '" + root + "'");
+        }
+        this.root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+    }
+
+    public String root() {
+        return root;
+    }
+
+    public String cluster() {
+        return root + "/cluster";
+    }
+
+    public String topicIds() {
+        return root + "/topic-ids";
+    }
+
+    public String topicsPrefix() {
+        return root + "/topics/";
+    }
+
+    public String topic(String name) {
+        return topicsPrefix() + name;
+    }
+
+    public String head(int shard) {
+        return root + "/heads/" + pad(shard, 5);
+    }
+
+    public String indexPrefix() {
+        return root + "/index/";
+    }
+
+    public String indexEntry(int shard, long sequence) {
+        return indexPrefix() + pad(shard, 5) + "/" + pad(sequence, 19);
+    }
+
+    /** The (shard, sequence) of an index entry key, or null for a key that is not one. */
+    public long[] parseIndexEntry(String key) {
+        if (!key.startsWith(indexPrefix())) {
+            return null;
+        }
+        String rest = key.substring(indexPrefix().length());
+        int slash = rest.indexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        try {
+            return new long[] {Integer.parseInt(rest.substring(0, slash)), Long.parseLong(rest.substring(slash + 1))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    public String nodesPrefix() {
+        return root + "/nodes/";
+    }
+
+    public String node(String nodeId) {
+        return nodesPrefix() + nodeId;
+    }
+
+    private static String pad(long value, int width) {
+        String digits = Long.toString(value);
+        return "0".repeat(Math.max(0, width - digits.length())) + digits;
+    }
+}

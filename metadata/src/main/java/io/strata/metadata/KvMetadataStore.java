@@ -1,0 +1,306 @@
+package io.strata.metadata;
+
+import io.strata.metadata.codec.MetadataCodec;
+import io.strata.metadata.kv.KeyValue;
+import io.strata.metadata.kv.KvEvent;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvRange;
+import io.strata.metadata.kv.KvStore;
+import io.strata.metadata.kv.KvWatchListener;
+import io.strata.metadata.kv.TxnResult;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Strata's metadata over any {@link KvStore}: the key layout of {@link KeyLayout}, the protobuf values of
+ * {@link MetadataCodec} and the block commit protocol ({@link ShardCommitter}). Both the etcd and the embedded
+ * adapter are this class over their own {@code KvStore}, so the protocol exists once.
+ *
+ * <p>Owns its {@code KvStore} and one thread, {@code strata-metadata-retry}, which only delays retries;
+ * {@link #close()} stops both. Thread-safe.
+ */
+public final class KvMetadataStore implements MetadataStore {
+    private static final Logger LOG = LoggerFactory.getLogger(KvMetadataStore.class);
+
+    private final KvStore kv;
+    private final KeyLayout keys;
+    private final Clock clock;
+    private final Duration retryBudget;
+    private final ScheduledExecutorService retryTimer;
+    private final ClusterInfo cluster;
+    private final ShardCommitter committer;
+    private final LongAdder topicConflicts = new LongAdder();
+
+    private KvMetadataStore(KvStore kv, KeyLayout keys, Clock clock, Duration timeout, ClusterInfo cluster,
+                            ScheduledExecutorService retryTimer) {
+        this.kv = kv;
+        this.keys = keys;
+        this.clock = clock;
+        this.retryBudget = timeout.multipliedBy(3);
+        this.retryTimer = retryTimer;
+        this.cluster = cluster;
+        this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget);
+    }
+
+    /**
+     * Opens the store, creating the cluster record with {@code shards} on first use. A cluster created
+     * earlier keeps its shard count whatever {@code shards} says (the shard of a partition must never move).
+     */
+    public static KvMetadataStore open(KvStore kv, String root, int shards, Clock clock, Duration timeout) {
+        KeyLayout keys = new KeyLayout(root);
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-metadata-retry");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            ClusterInfo cluster = loadOrCreateCluster(kv, keys, shards, clock)
+                    .get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+            if (cluster.shards() != shards) {
+                LOG.info("cluster {} keeps its {} metadata shards ({} configured)", cluster.clusterId(),
+                        cluster.shards(), shards);
+            }
+            return new KvMetadataStore(kv, keys, clock, timeout, cluster, timer);
+        } catch (Exception e) {
+            timer.shutdownNow();
+            kv.close();
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+                    ? e.getCause() : e;
+            throw cause instanceof MetadataException m ? m
+                    : new MetadataException("cannot open the metadata store: " + cause, true, cause);
+        }
+    }
+
+    private static CompletableFuture<ClusterInfo> loadOrCreateCluster(KvStore kv, KeyLayout keys, int shards,
+                                                                      Clock clock) {
+        return kv.get(keys.cluster()).thenCompose(found -> {
+            if (found.isPresent()) {
+                return CompletableFuture.completedFuture(
+                        MetadataCodec.decodeCluster(keys.cluster(), found.get().value()));
+            }
+            ClusterInfo fresh = new ClusterInfo(UUID.randomUUID().toString(), shards, clock.millis());
+            // Two nodes starting at once: one creates, the other reads what it created.
+            return kv.txn(List.of(KvGuard.absent(keys.cluster())),
+                            List.of(new KvOp.Put(keys.cluster(), MetadataCodec.encode(fresh))))
+                    .thenCompose(r -> r.succeeded() ? CompletableFuture.completedFuture(fresh)
+                            : loadOrCreateCluster(kv, keys, shards, clock));
+        });
+    }
+
+    @Override
+    public ClusterInfo cluster() {
+        return cluster;
+    }
+
+    /**
+     * A stable hash of (topic id, partition) onto the shards. Part of the stored format: changing it would
+     * move partitions between shard heads, so it never changes.
+     */
+    @Override
+    public int shardOf(PartitionId partition) {
+        long h = partition.topicId() * 0x9E3779B97F4A7C15L + partition.partition();
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return (int) Math.floorMod(h, (long) cluster.shards());
+    }
+
+    @Override
+    public CompletableFuture<Topic> createTopic(TopicConfig config) {
+        return retrying(() -> kv.getAll(List.of(keys.topicIds(), keys.topic(config.name()))).thenCompose(read -> {
+            Map<String, KeyValue> found = byKey(read);
+            if (found.containsKey(keys.topic(config.name()))) {
+                return CompletableFuture.failedFuture(new TopicExistsException(config.name()));
+            }
+            KeyValue counter = found.get(keys.topicIds());
+            long id = 1 + (counter == null ? 0 : MetadataCodec.decodeTopicIdCounter(counter.key(), counter.value()));
+            Topic topic = new Topic(config.name(), id, config.partitions(), config.retentionMs(),
+                    config.retentionBytes(), clock.millis());
+            return kv.txn(List.of(new KvGuard(keys.topicIds(), counter == null ? 0 : counter.modRevision()),
+                                    KvGuard.absent(keys.topic(config.name()))),
+                            List.of(new KvOp.Put(keys.topicIds(), MetadataCodec.encodeTopicIdCounter(id)),
+                                    new KvOp.Put(keys.topic(config.name()), MetadataCodec.encode(topic))))
+                    .thenApply(r -> r.succeeded() ? Optional.of(topic) : Optional.<Topic>empty());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<Optional<Topic>> getTopic(String name) {
+        return kv.get(keys.topic(name)).thenApply(kv -> kv.map(v -> MetadataCodec.decodeTopic(v.key(), v.value())));
+    }
+
+    @Override
+    public CompletableFuture<List<Topic>> listTopics() {
+        return kv.range(keys.topicsPrefix()).thenApply(range -> range.entries().stream()
+                .map(v -> MetadataCodec.decodeTopic(v.key(), v.value())).toList());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> deleteTopic(String name) {
+        String key = keys.topic(name);
+        return retrying(() -> kv.get(key).thenCompose(found -> {
+            if (found.isEmpty()) {
+                return CompletableFuture.completedFuture(Optional.of(false));
+            }
+            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())), List.of(new KvOp.Delete(key)))
+                    .thenApply(r -> r.succeeded() ? Optional.of(true) : Optional.<Boolean>empty());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<PartitionOffsets> offsets(PartitionId partition) {
+        String key = keys.head(shardOf(partition));
+        return kv.get(key).thenApply(found -> {
+            if (found.isPresent()) {
+                for (var p : MetadataCodec.decodeHead(key, found.get().value()).getPartitionsList()) {
+                    if (p.getTopicId() == partition.topicId() && p.getPartition() == partition.partition()) {
+                        return new PartitionOffsets(partition, p.getLogStartOffset(), p.getNextOffset());
+                    }
+                }
+            }
+            return new PartitionOffsets(partition, 0, 0);
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<OffsetRange>> commitBlock(BlockCommit commit) {
+        return committer.commit(commit);
+    }
+
+    @Override
+    public CompletableFuture<IndexSnapshot> readIndex() {
+        return kv.range(keys.indexPrefix()).thenApply(range -> {
+            List<IndexEntry> entries = new ArrayList<>(range.entries().size());
+            for (KeyValue v : range.entries()) {
+                long[] id = keys.parseIndexEntry(v.key());
+                if (id != null) {
+                    entries.add(MetadataCodec.decodeIndexEntry(v.key(), (int) id[0], id[1], v.value()));
+                }
+            }
+            return new IndexSnapshot(entries, range.revision());
+        });
+    }
+
+    @Override
+    public AutoCloseable watchIndex(long afterRevision, IndexListener listener) {
+        return kv.watch(keys.indexPrefix(), afterRevision, new KvWatchListener() {
+            @Override
+            public void onEvents(List<KvEvent> events) {
+                for (KvEvent e : events) {
+                    long[] id = keys.parseIndexEntry(e.key());
+                    if (id == null) {
+                        continue;
+                    }
+                    if (e.type() == KvEvent.Type.PUT) {
+                        listener.onEntry(MetadataCodec.decodeIndexEntry(e.key(), (int) id[0], id[1], e.value()));
+                    } else {
+                        listener.onRemoved((int) id[0], id[1]);
+                    }
+                }
+            }
+
+            @Override
+            public void onBroken(Throwable cause) {
+                listener.onReset(cause);
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl) {
+        return kv.grantLease(ttl).thenCompose(lease -> kv.txn(List.of(),
+                        List.of(new KvOp.Put(keys.node(node.nodeId()), MetadataCodec.encode(node), lease.id())))
+                .handle((TxnResult r, Throwable failure) -> {
+                    if (failure != null) {
+                        lease.close();
+                        throw failure instanceof RuntimeException re ? re : new MetadataException(
+                                "registering node " + node.nodeId(), true, failure);
+                    }
+                    lease.lost().thenRun(() -> LOG.warn("the registration lease of node {} was lost",
+                            node.nodeId()));
+                    return (AutoCloseable) lease;
+                }));
+    }
+
+    @Override
+    public CompletableFuture<List<NodeInfo>> listNodes() {
+        return kv.range(keys.nodesPrefix()).thenApply(range -> range.entries().stream()
+                .map(v -> MetadataCodec.decodeNode(v.key(), v.value())).toList());
+    }
+
+    /** Commit transactions that lost a race with another writer and were retried (a metric). */
+    public long commitConflicts() {
+        return committer.conflicts() + topicConflicts.sum();
+    }
+
+    /** Commit transactions sent (a metric: etcd transactions per second). */
+    public long commitTransactions() {
+        return committer.transactions();
+    }
+
+    @Override
+    public void close() {
+        retryTimer.shutdownNow();
+        kv.close();
+    }
+
+    /**
+     * Runs {@code attempt} until it answers a value; an empty answer means a guard failed (another writer
+     * came first), and the attempt is made again after a short jittered pause, within the retry budget.
+     */
+    private <T> CompletableFuture<T> retrying(Supplier<CompletableFuture<Optional<T>>> attempt) {
+        long deadline = System.nanoTime() + retryBudget.toNanos();
+        return retrying(attempt, deadline, 0);
+    }
+
+    private <T> CompletableFuture<T> retrying(Supplier<CompletableFuture<Optional<T>>> attempt, long deadline,
+                                              int tries) {
+        return attempt.get().thenCompose(answer -> {
+            if (answer.isPresent()) {
+                return CompletableFuture.completedFuture(answer.get());
+            }
+            topicConflicts.increment();
+            if (System.nanoTime() > deadline) {
+                return CompletableFuture.failedFuture(new MetadataException(
+                        "gave up after " + (tries + 1) + " conflicting attempts", true));
+            }
+            return delay(tries).thenCompose(v -> retrying(attempt, deadline, tries + 1));
+        });
+    }
+
+    /** A jittered, growing pause: 1..2^tries ms, at most 50 ms. */
+    private CompletableFuture<Void> delay(int tries) {
+        long maxMs = Math.min(50, 1L << Math.min(tries, 6));
+        long ms = 1 + ThreadLocalRandom.current().nextLong(maxMs);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            retryTimer.schedule(() -> done.complete(null), ms, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.completeExceptionally(new MetadataException("metadata store closed", false));
+        }
+        return done;
+    }
+
+    static Map<String, KeyValue> byKey(KvRange range) {
+        Map<String, KeyValue> map = new java.util.HashMap<>();
+        range.entries().forEach(v -> map.put(v.key(), v));
+        return map;
+    }
+}

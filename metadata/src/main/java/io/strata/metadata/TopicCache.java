@@ -1,0 +1,50 @@
+package io.strata.metadata;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Topics by name, read through from the metadata store and kept for a short time, so the produce and fetch
+ * hot paths do not ask the store on every call. A miss (unknown name, or an entry older than the time to
+ * live) re-reads the store, so a new topic is usable at once and a deleted one is refused within the TTL.
+ * Thread-safe; bounded by the number of topics that exist.
+ */
+public final class TopicCache {
+    private final MetadataStore store;
+    private final Clock clock;
+    private final long ttlMillis;
+    private final ConcurrentHashMap<String, Cached> topics = new ConcurrentHashMap<>();
+
+    private record Cached(Topic topic, long readAtMs) {
+    }
+
+    public TopicCache(MetadataStore store, Clock clock, Duration ttl) {
+        this.store = store;
+        this.clock = clock;
+        this.ttlMillis = ttl.toMillis();
+    }
+
+    public CompletableFuture<Optional<Topic>> get(String name) {
+        Cached cached = topics.get(name);
+        long now = clock.millis();
+        if (cached != null && now - cached.readAtMs < ttlMillis) {
+            return CompletableFuture.completedFuture(Optional.of(cached.topic));
+        }
+        return store.getTopic(name).thenApply(found -> {
+            if (found.isPresent()) {
+                topics.put(name, new Cached(found.get(), now));
+            } else {
+                topics.remove(name);
+            }
+            return found;
+        });
+    }
+
+    /** Forgets a topic at once (after this node deleted or re-created it). */
+    public void invalidate(String name) {
+        topics.remove(name);
+    }
+}

@@ -1,0 +1,122 @@
+package io.strata.metadata.codec;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.strata.metadata.ChunkRef;
+import io.strata.metadata.ClusterInfo;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.MetadataException;
+import io.strata.metadata.NodeInfo;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.Topic;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * Domain records to and from the protobuf values of {@code values.proto}. A value that does not decode is
+ * a corrupt store, reported as a non-retryable {@link MetadataException} naming the key.
+ */
+public final class MetadataCodec {
+    private MetadataCodec() {
+    }
+
+    @FunctionalInterface
+    private interface Parser<T> {
+        T parse(byte[] bytes) throws InvalidProtocolBufferException;
+    }
+
+    private static <T> T parse(String key, byte[] bytes, Parser<T> parser) {
+        try {
+            return parser.parse(bytes);
+        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+            throw new MetadataException("corrupt metadata value at " + key + ": " + e.getMessage(), false, e);
+        }
+    }
+
+    public static byte[] encode(ClusterInfo c) {
+        return ClusterValue.newBuilder().setClusterId(c.clusterId()).setShards(c.shards())
+                .setCreatedAtMs(c.createdAtMs()).build().toByteArray();
+    }
+
+    public static ClusterInfo decodeCluster(String key, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            ClusterValue v = ClusterValue.parseFrom(b);
+            return new ClusterInfo(v.getClusterId(), v.getShards(), v.getCreatedAtMs());
+        });
+    }
+
+    public static byte[] encode(Topic t) {
+        return TopicValue.newBuilder().setName(t.name()).setTopicId(t.topicId()).setPartitions(t.partitions())
+                .setRetentionMs(t.retentionMs()).setRetentionBytes(t.retentionBytes())
+                .setCreatedAtMs(t.createdAtMs()).build().toByteArray();
+    }
+
+    public static Topic decodeTopic(String key, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            TopicValue v = TopicValue.parseFrom(b);
+            return new Topic(v.getName(), v.getTopicId(), v.getPartitions(), v.getRetentionMs(),
+                    v.getRetentionBytes(), v.getCreatedAtMs());
+        });
+    }
+
+    public static byte[] encodeTopicIdCounter(long lastId) {
+        return TopicIdCounterValue.newBuilder().setLastId(lastId).build().toByteArray();
+    }
+
+    public static long decodeTopicIdCounter(String key, byte[] bytes) {
+        return parse(key, bytes, b -> TopicIdCounterValue.parseFrom(b).getLastId());
+    }
+
+    public static ShardHeadValue decodeHead(String key, byte[] bytes) {
+        return parse(key, bytes, ShardHeadValue::parseFrom);
+    }
+
+    public static byte[] encode(IndexEntry entry) {
+        IndexEntryValue.Builder v = IndexEntryValue.newBuilder().setObjectKey(entry.objectKey())
+                .setCommittedAtMs(entry.committedAtMs());
+        for (ChunkRef c : entry.chunks()) {
+            v.addChunks(ChunkValue.newBuilder().setTopicId(c.partition().topicId())
+                    .setPartition(c.partition().partition()).setBaseOffset(c.baseOffset())
+                    .setRecordCount(c.recordCount()).setByteOffset(c.byteOffset()).setByteLength(c.byteLength())
+                    .setUncompressedLength(c.uncompressedLength()).setMinTimestampMs(c.minTimestampMs())
+                    .setMaxTimestampMs(c.maxTimestampMs()).setCrc32C(c.crc32c()));
+        }
+        return v.build().toByteArray();
+    }
+
+    public static IndexEntry decodeIndexEntry(String key, int shard, long sequence, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            IndexEntryValue v = IndexEntryValue.parseFrom(b);
+            List<ChunkRef> chunks = new ArrayList<>(v.getChunksCount());
+            var seen = new HashSet<PartitionId>();
+            for (ChunkValue c : v.getChunksList()) {
+                PartitionId p = new PartitionId(c.getTopicId(), c.getPartition());
+                if (!seen.add(p)) {
+                    throw new IllegalArgumentException("two chunks of " + p);
+                }
+                chunks.add(new ChunkRef(p, v.getObjectKey(), c.getBaseOffset(), c.getRecordCount(),
+                        c.getByteOffset(), c.getByteLength(), c.getUncompressedLength(), c.getMinTimestampMs(),
+                        c.getMaxTimestampMs(), c.getCrc32C()));
+            }
+            return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks);
+        });
+    }
+
+    /** Only the object key of an encoded index entry (to verify a commit whose answer was lost). */
+    public static String indexEntryObjectKey(String key, byte[] bytes) {
+        return parse(key, bytes, b -> IndexEntryValue.parseFrom(b).getObjectKey());
+    }
+
+    public static byte[] encode(NodeInfo n) {
+        return NodeValue.newBuilder().setNodeId(n.nodeId()).setAddress(n.address())
+                .addAllRoles(n.roles().stream().sorted().toList()).setStartedAtMs(n.startedAtMs())
+                .build().toByteArray();
+    }
+
+    public static NodeInfo decodeNode(String key, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            NodeValue v = NodeValue.parseFrom(b);
+            return new NodeInfo(v.getNodeId(), v.getAddress(), new HashSet<>(v.getRolesList()), v.getStartedAtMs());
+        });
+    }
+}

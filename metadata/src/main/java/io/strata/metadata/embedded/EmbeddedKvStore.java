@@ -1,0 +1,436 @@
+package io.strata.metadata.embedded;
+
+import com.google.protobuf.ByteString;
+import io.strata.metadata.MetadataException;
+import io.strata.metadata.codec.EmbeddedBatch;
+import io.strata.metadata.codec.EmbeddedPut;
+import io.strata.metadata.kv.KeyValue;
+import io.strata.metadata.kv.KvEvent;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvLease;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvRange;
+import io.strata.metadata.kv.KvStore;
+import io.strata.metadata.kv.KvWatchListener;
+import io.strata.metadata.kv.TxnResult;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The embedded {@link KvStore}: the etcd semantics Strata uses (revisions, guarded transactions, prefix
+ * ranges, watches from a revision, leases), in one process, durable in a directory ({@link KvFiles}). It is
+ * a product adapter, not a test double: the embedded default runs on it, and it survives restarts.
+ *
+ * <ul>
+ *   <li>Transactions run one at a time on the {@code strata-embedded-kv-writer} thread; each is forced to
+ *       disk before it becomes visible or is acknowledged, so nothing a reader saw can vanish in a crash.
+ *       Reads are answered at once from memory.</li>
+ *   <li>Watches replay from a bounded history of recent revisions; a watch from before it breaks (like a
+ *       compacted etcd watch), and its owner reads again. Events reach listeners on the
+ *       {@code strata-embedded-kv-watch} thread, in revision order.</li>
+ *   <li>Leased keys are not written to disk: after a restart the leases and their keys are gone, as they
+ *       would have expired.</li>
+ * </ul>
+ * Owns those threads and {@code strata-embedded-kv-leases}; {@link #close()} stops them. Thread-safe.
+ */
+public final class EmbeddedKvStore implements KvStore {
+    private static final int HISTORY_REVISIONS = 20_000;
+    private static final long SNAPSHOT_AFTER_LOG_BYTES = 64L << 20;
+
+    private final KvFiles files;
+    private final TreeMap<String, KeyValue> data = new TreeMap<>();
+    private final ArrayDeque<Change> history = new ArrayDeque<>();
+    private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+    private final Map<Long, LeaseState> leases = new HashMap<>();
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(named("strata-embedded-kv-writer"));
+    private final ExecutorService dispatcher = Executors.newSingleThreadExecutor(named("strata-embedded-kv-watch"));
+    private final ScheduledExecutorService leaseTimer =
+            Executors.newSingleThreadScheduledExecutor(named("strata-embedded-kv-leases"));
+    private long revision;
+    /** The oldest revision whose changes the history still holds (watches from before it break). */
+    private long historyStart;
+    private long nextLeaseId;
+    private boolean closed;
+
+    private record Change(long revision, List<KvEvent> events) {
+    }
+
+    private static final class LeaseState {
+        final long ttlNanos;
+        long expiresAtNanos;
+        final Set<String> keys = new HashSet<>();
+        final CompletableFuture<Void> lost = new CompletableFuture<>();
+
+        LeaseState(long ttlNanos) {
+            this.ttlNanos = ttlNanos;
+            this.expiresAtNanos = System.nanoTime() + ttlNanos;
+        }
+    }
+
+    private EmbeddedKvStore(Path dir) {
+        long[] recovered = new long[1];
+        this.files = KvFiles.open(dir, data, recovered);
+        this.revision = recovered[0];
+        this.historyStart = revision + 1;
+        leaseTimer.scheduleWithFixedDelay(this::expireLeases, 200, 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens (or creates) the store in {@code dir}; fails if another process has it open. */
+    public static EmbeddedKvStore open(Path dir) {
+        return new EmbeddedKvStore(dir);
+    }
+
+    @Override
+    public synchronized CompletableFuture<Optional<KeyValue>> get(String key) {
+        if (closed) {
+            return closedFuture();
+        }
+        return CompletableFuture.completedFuture(Optional.ofNullable(data.get(key)));
+    }
+
+    @Override
+    public synchronized CompletableFuture<KvRange> getAll(Collection<String> keys) {
+        if (closed) {
+            return closedFuture();
+        }
+        List<KeyValue> found = new ArrayList<>();
+        new java.util.TreeSet<>(keys).forEach(k -> {
+            KeyValue v = data.get(k);
+            if (v != null) {
+                found.add(v);
+            }
+        });
+        return CompletableFuture.completedFuture(new KvRange(found, revision));
+    }
+
+    @Override
+    public synchronized CompletableFuture<KvRange> range(String prefix) {
+        if (closed) {
+            return closedFuture();
+        }
+        List<KeyValue> found = new ArrayList<>(data.subMap(prefix, true, prefix + Character.MAX_VALUE, false).values());
+        return CompletableFuture.completedFuture(new KvRange(found, revision));
+    }
+
+    @Override
+    public CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops) {
+        if (guards.size() > maxTxnOps() || ops.size() > maxTxnOps()) {
+            throw new IllegalArgumentException("transaction of " + guards.size() + " guards and " + ops.size()
+                    + " ops, over " + maxTxnOps());
+        }
+        List<KvGuard> g = List.copyOf(guards);
+        List<KvOp> o = List.copyOf(ops);
+        CompletableFuture<TxnResult> result = new CompletableFuture<>();
+        try {
+            writer.execute(() -> {
+                try {
+                    result.complete(apply(g, o));
+                } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new MetadataException("the embedded metadata store is closed", false));
+        }
+        return result;
+    }
+
+    private synchronized TxnResult apply(List<KvGuard> guards, List<KvOp> ops) throws IOException {
+        if (closed) {
+            throw new MetadataException("the embedded metadata store is closed", false);
+        }
+        for (KvGuard guard : guards) {
+            KeyValue current = data.get(guard.key());
+            if ((current == null ? 0 : current.modRevision()) != guard.modRevision()) {
+                return new TxnResult(false, revision);
+            }
+        }
+        if (ops.isEmpty()) {
+            return new TxnResult(true, revision);
+        }
+        long rev = revision + 1;
+        EmbeddedBatch.Builder batch = EmbeddedBatch.newBuilder().setRevision(rev);
+        List<KvEvent> events = new ArrayList<>(ops.size());
+        for (KvOp op : ops) {
+            if (op instanceof KvOp.Put put) {
+                if (put.lease() != 0 && !leases.containsKey(put.lease())) {
+                    throw new MetadataException("no such lease " + put.lease() + " (expired or revoked)", false);
+                }
+                if (put.lease() == 0) {
+                    batch.addPuts(EmbeddedPut.newBuilder().setKey(put.key()).setValue(ByteString.copyFrom(put.value())));
+                } else {
+                    batch.addDeletes(put.key()); // a leased key must not outlive a restart in its durable form
+                }
+                events.add(new KvEvent(KvEvent.Type.PUT, put.key(), put.value(), rev));
+            } else {
+                batch.addDeletes(op.key());
+                if (data.containsKey(op.key())) {
+                    events.add(new KvEvent(KvEvent.Type.DELETE, op.key(), null, rev));
+                }
+            }
+        }
+        files.append(batch.build());
+        for (KvOp op : ops) {
+            KeyValue old = data.get(op.key());
+            if (old != null && old.lease() != 0) {
+                LeaseState lease = leases.get(old.lease());
+                if (lease != null) {
+                    lease.keys.remove(op.key());
+                }
+            }
+            if (op instanceof KvOp.Put put) {
+                data.put(put.key(), new KeyValue(put.key(), put.value(), old == null ? rev : old.createRevision(), rev,
+                        put.lease()));
+                if (put.lease() != 0) {
+                    leases.get(put.lease()).keys.add(put.key());
+                }
+            } else {
+                data.remove(op.key());
+            }
+        }
+        publish(rev, events);
+        if (files.logBytes() > SNAPSHOT_AFTER_LOG_BYTES) {
+            files.snapshot(revision, data.values());
+        }
+        return new TxnResult(true, rev);
+    }
+
+    /** Makes revision {@code rev} current, keeps it in the history and hands its events to the watchers. */
+    private void publish(long rev, List<KvEvent> events) {
+        revision = rev;
+        history.addLast(new Change(rev, events));
+        while (history.size() > HISTORY_REVISIONS) {
+            historyStart = history.removeFirst().revision() + 1;
+        }
+        for (Watcher w : watchers) {
+            w.offer(events);
+        }
+    }
+
+    @Override
+    public synchronized AutoCloseable watch(String prefix, long afterRevision, KvWatchListener listener) {
+        Watcher watcher = new Watcher(prefix, listener);
+        if (closed) {
+            watcher.broken(new MetadataException("the embedded metadata store is closed", false));
+            return watcher;
+        }
+        if (afterRevision < revision) {
+            if (afterRevision + 1 < historyStart) {
+                watcher.broken(new MetadataException("watch from revision " + afterRevision
+                        + " is older than the kept history (from " + historyStart + ")", true));
+                return watcher;
+            }
+            for (Change change : history) {
+                if (change.revision() > afterRevision) {
+                    watcher.offer(change.events());
+                }
+            }
+        }
+        watchers.add(watcher);
+        return watcher;
+    }
+
+    private final class Watcher implements AutoCloseable {
+        private final String prefix;
+        private final KvWatchListener listener;
+        private final AtomicBoolean ended = new AtomicBoolean();
+
+        Watcher(String prefix, KvWatchListener listener) {
+            this.prefix = prefix;
+            this.listener = listener;
+        }
+
+        void offer(List<KvEvent> events) {
+            List<KvEvent> mine = events.stream().filter(e -> e.key().startsWith(prefix)).toList();
+            if (!mine.isEmpty()) {
+                dispatch(() -> {
+                    if (!ended.get()) {
+                        listener.onEvents(mine);
+                    }
+                });
+            }
+        }
+
+        void broken(Throwable cause) {
+            if (ended.compareAndSet(false, true)) {
+                watchers.remove(this);
+                dispatch(() -> listener.onBroken(cause));
+            }
+        }
+
+        @Override
+        public void close() {
+            ended.set(true);
+            watchers.remove(this);
+        }
+    }
+
+    private void dispatch(Runnable task) {
+        try {
+            dispatcher.execute(task);
+        } catch (RejectedExecutionException e) {
+            // closed: listeners were told the watch broke
+        }
+    }
+
+    @Override
+    public CompletableFuture<KvLease> grantLease(Duration ttl) {
+        long ttlNanos = Math.max(1, ttl.toSeconds()) * 1_000_000_000L;
+        long id;
+        LeaseState state = new LeaseState(ttlNanos);
+        synchronized (this) {
+            if (closed) {
+                return closedFuture();
+            }
+            id = ++nextLeaseId;
+            leases.put(id, state);
+        }
+        return CompletableFuture.completedFuture(new EmbeddedLease(id, state));
+    }
+
+    /** Renews its lease every third of the TTL until closed, like a jetcd keep-alive. */
+    private final class EmbeddedLease implements KvLease {
+        private final long id;
+        private final LeaseState state;
+        private final ScheduledFuture<?> renewal;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        EmbeddedLease(long id, LeaseState state) {
+            this.id = id;
+            this.state = state;
+            long every = Math.max(1, state.ttlNanos / 3);
+            this.renewal = leaseTimer.scheduleAtFixedRate(this::renew, every, every, TimeUnit.NANOSECONDS);
+        }
+
+        private void renew() {
+            synchronized (EmbeddedKvStore.this) {
+                if (leases.get(id) == state) {
+                    state.expiresAtNanos = System.nanoTime() + state.ttlNanos;
+                }
+            }
+        }
+
+        @Override
+        public long id() {
+            return id;
+        }
+
+        @Override
+        public CompletableFuture<Void> lost() {
+            return state.lost;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                renewal.cancel(false);
+                endLease(id, false);
+            }
+        }
+    }
+
+    private void expireLeases() {
+        List<Long> expired = new ArrayList<>();
+        synchronized (this) {
+            long now = System.nanoTime();
+            leases.forEach((id, state) -> {
+                if (now - state.expiresAtNanos > 0) {
+                    expired.add(id);
+                }
+            });
+        }
+        expired.forEach(id -> endLease(id, true));
+    }
+
+    /** Removes the lease and deletes its keys as one revision (not logged: leased keys never are). */
+    private void endLease(long id, boolean lost) {
+        LeaseState state;
+        synchronized (this) {
+            state = leases.remove(id);
+            if (state == null || closed) {
+                return;
+            }
+            if (!state.keys.isEmpty()) {
+                long rev = revision + 1;
+                List<KvEvent> events = new ArrayList<>();
+                for (Iterator<String> it = state.keys.iterator(); it.hasNext(); ) {
+                    String key = it.next();
+                    data.remove(key);
+                    events.add(new KvEvent(KvEvent.Type.DELETE, key, null, rev));
+                }
+                publish(rev, events);
+            }
+        }
+        if (lost) {
+            state.lost.complete(null);
+        }
+    }
+
+    @Override
+    public int maxTxnOps() {
+        return 128; // etcd's default, so that code proven here also fits etcd
+    }
+
+    @Override
+    public int maxTxnBytes() {
+        return 1024 * 1024;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+        }
+        writer.shutdown();
+        try {
+            writer.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closed = true;
+            for (Watcher w : List.copyOf(watchers)) {
+                w.broken(new MetadataException("the embedded metadata store is closed", false));
+            }
+        }
+        dispatcher.shutdown();
+        leaseTimer.shutdownNow();
+        files.close();
+    }
+
+    private static <T> CompletableFuture<T> closedFuture() {
+        return CompletableFuture.failedFuture(new MetadataException("the embedded metadata store is closed", false));
+    }
+
+    private static ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,296 @@
+package io.strata.metadata.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.grpc.stub.StreamObserver;
+import io.strata.metadata.MetadataException;
+import io.strata.metadata.kv.KeyValue;
+import io.strata.metadata.kv.KvEvent;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvLease;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvRange;
+import io.strata.metadata.kv.KvStore;
+import io.strata.metadata.kv.KvWatchListener;
+import io.strata.metadata.kv.TxnResult;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@link KvStore} on etcd through jetcd. Keys are UTF-8; every call times out after the configured timeout;
+ * prefix ranges are read in pages pinned to the first page's revision, so a large index reads consistently
+ * without one oversized answer. etcd's own limits (128 ops a transaction, 1.5 MiB a request) are the
+ * limits this adapter declares.
+ *
+ * <p>Threads: jetcd's (gRPC and its executor) complete every future and call watch listeners. Owns the
+ * jetcd client; {@link #close()} closes it. Thread-safe.
+ */
+public final class EtcdKvStore implements KvStore {
+    private static final int PAGE = 500;
+
+    private final Client client;
+    private final KV kv;
+    private final Duration timeout;
+
+    private EtcdKvStore(Client client, Duration timeout) {
+        this.client = client;
+        this.kv = client.getKVClient();
+        this.timeout = timeout;
+    }
+
+    public static EtcdKvStore connect(List<String> endpoints, Duration timeout) {
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("no etcd endpoints");
+        }
+        Client client = Client.builder().endpoints(endpoints.toArray(String[]::new))
+                .connectTimeout(timeout)
+                .retryMaxDuration(timeout)
+                .keepaliveTime(Duration.ofSeconds(10))
+                .keepaliveTimeout(Duration.ofSeconds(5))
+                .maxInboundMessageSize(16 * 1024 * 1024)
+                .build();
+        return new EtcdKvStore(client, timeout);
+    }
+
+    @Override
+    public CompletableFuture<Optional<KeyValue>> get(String key) {
+        return call("get " + key, kv.get(bytes(key)).thenApply(r -> r.getKvs().isEmpty()
+                ? Optional.<KeyValue>empty() : Optional.of(convert(r.getKvs().get(0)))));
+    }
+
+    @Override
+    public CompletableFuture<KvRange> getAll(Collection<String> keys) {
+        if (keys.size() > maxTxnOps()) {
+            throw new IllegalArgumentException(keys.size() + " keys in one read, over " + maxTxnOps());
+        }
+        Op[] gets = keys.stream().map(k -> Op.get(bytes(k), GetOption.DEFAULT)).toArray(Op[]::new);
+        return call("read of " + keys.size() + " keys", kv.txn().Then(gets).commit().thenApply(r -> {
+            List<KeyValue> found = new ArrayList<>();
+            for (GetResponse g : r.getGetResponses()) {
+                g.getKvs().forEach(v -> found.add(convert(v)));
+            }
+            found.sort(java.util.Comparator.comparing(KeyValue::key));
+            return new KvRange(found, r.getHeader().getRevision());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<KvRange> range(String prefix) {
+        return page(prefix, prefix, 0, new ArrayList<>());
+    }
+
+    /** Reads keys from {@code from} up to the prefix's end, {@link #PAGE} at a time, at one revision. */
+    private CompletableFuture<KvRange> page(String prefix, String from, long revision, List<KeyValue> acc) {
+        GetOption.Builder option = GetOption.builder().withRange(bytes(prefixEnd(prefix))).withLimit(PAGE)
+                .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND);
+        if (revision > 0) {
+            option.withRevision(revision);
+        }
+        return call("range " + prefix, kv.get(bytes(from), option.build())).thenCompose(r -> {
+            long rev = revision > 0 ? revision : r.getHeader().getRevision();
+            r.getKvs().forEach(v -> acc.add(convert(v)));
+            if (!r.isMore() || r.getKvs().isEmpty()) {
+                return CompletableFuture.completedFuture(new KvRange(acc, rev));
+            }
+            String last = acc.get(acc.size() - 1).key();
+            return page(prefix, last + '\0', rev, acc);
+        });
+    }
+
+    @Override
+    public CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops) {
+        if (guards.size() > maxTxnOps() || ops.size() > maxTxnOps()) {
+            throw new IllegalArgumentException("transaction of " + guards.size() + " guards and " + ops.size()
+                    + " ops, over " + maxTxnOps());
+        }
+        Cmp[] cmps = guards.stream().map(g -> new Cmp(bytes(g.key()), Cmp.Op.EQUAL,
+                CmpTarget.modRevision(g.modRevision()))).toArray(Cmp[]::new);
+        Op[] writes = ops.stream().map(op -> op instanceof KvOp.Put p
+                ? Op.put(bytes(p.key()), ByteSequence.from(p.value()),
+                        p.lease() == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(p.lease()).build())
+                : Op.delete(bytes(op.key()), DeleteOption.DEFAULT)).toArray(Op[]::new);
+        return call("transaction", kv.txn().If(cmps).Then(writes).commit()
+                .thenApply(r -> new TxnResult(r.isSucceeded(), r.getHeader().getRevision())));
+    }
+
+    @Override
+    public AutoCloseable watch(String prefix, long afterRevision, KvWatchListener listener) {
+        AtomicBoolean ended = new AtomicBoolean();
+        WatchOption option = WatchOption.builder().withRange(bytes(prefixEnd(prefix)))
+                .withRevision(afterRevision + 1).build();
+        Watch.Watcher watcher = client.getWatchClient().watch(bytes(prefix), option, Watch.listener(response -> {
+            if (ended.get()) {
+                return;
+            }
+            List<KvEvent> events = new ArrayList<>(response.getEvents().size());
+            for (WatchEvent e : response.getEvents()) {
+                var v = e.getKeyValue();
+                String key = v.getKey().toString(StandardCharsets.UTF_8);
+                events.add(e.getEventType() == WatchEvent.EventType.PUT
+                        ? new KvEvent(KvEvent.Type.PUT, key, v.getValue().getBytes(), v.getModRevision())
+                        : new KvEvent(KvEvent.Type.DELETE, key, null, v.getModRevision()));
+            }
+            if (!events.isEmpty()) {
+                listener.onEvents(events);
+            }
+        }, error -> {
+            if (ended.compareAndSet(false, true)) {
+                listener.onBroken(error instanceof CompactedException c
+                        ? new MetadataException("watch history compacted at revision " + c.getCompactedRevision(),
+                        true, c)
+                        : new MetadataException("watch of " + prefix + " ended: " + error, true, error));
+            }
+        }, () -> {
+            if (ended.compareAndSet(false, true)) {
+                listener.onBroken(new MetadataException("watch of " + prefix + " completed", true));
+            }
+        }));
+        return () -> {
+            ended.set(true);
+            watcher.close();
+        };
+    }
+
+    @Override
+    public CompletableFuture<KvLease> grantLease(Duration ttl) {
+        long seconds = Math.max(1, ttl.toSeconds());
+        return call("lease grant", client.getLeaseClient().grant(seconds)).thenApply(g -> {
+            EtcdLease lease = new EtcdLease(g.getID());
+            lease.keepAlive = client.getLeaseClient().keepAlive(g.getID(), lease);
+            return lease;
+        });
+    }
+
+    private final class EtcdLease implements KvLease, StreamObserver<LeaseKeepAliveResponse> {
+        private final long id;
+        private final CompletableFuture<Void> lost = new CompletableFuture<>();
+        private final AtomicBoolean closed = new AtomicBoolean();
+        private volatile io.etcd.jetcd.support.CloseableClient keepAlive;
+
+        EtcdLease(long id) {
+            this.id = id;
+        }
+
+        @Override
+        public long id() {
+            return id;
+        }
+
+        @Override
+        public CompletableFuture<Void> lost() {
+            return lost;
+        }
+
+        @Override
+        public void onNext(LeaseKeepAliveResponse response) {
+            if (response.getTTL() <= 0 && !closed.get()) {
+                lost.complete(null); // etcd answered that the lease expired
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (!closed.get()) {
+                lost.complete(null);
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            if (!closed.get()) {
+                lost.complete(null);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            var k = keepAlive;
+            if (k != null) {
+                k.close();
+            }
+            try {
+                client.getLeaseClient().revoke(id).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                // The lease expires on its own after its TTL.
+            }
+        }
+    }
+
+    @Override
+    public int maxTxnOps() {
+        return 128;
+    }
+
+    @Override
+    public int maxTxnBytes() {
+        return 1024 * 1024; // under etcd's default 1.5 MiB request limit, with room for the envelope
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    private <T> CompletableFuture<T> call(String what, CompletableFuture<T> future) {
+        return future.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(e ->
+                CompletableFuture.failedFuture(translate(what, e)));
+    }
+
+    private static Throwable translate(String what, Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof MetadataException) {
+            return cause;
+        }
+        if (cause instanceof TimeoutException) {
+            return new MetadataException("etcd " + what + " timed out", true, cause);
+        }
+        return new MetadataException("etcd " + what + " failed: " + cause.getMessage(), true, cause);
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    /** The first key after every key starting with {@code prefix} (etcd's range end for a prefix). */
+    static String prefixEnd(String prefix) {
+        char[] chars = prefix.toCharArray();
+        for (int i = chars.length - 1; i >= 0; i--) {
+            if (chars[i] < Character.MAX_VALUE) {
+                chars[i]++;
+                return new String(chars, 0, i + 1);
+            }
+        }
+        return "\0";
+    }
+
+    private static KeyValue convert(io.etcd.jetcd.KeyValue v) {
+        return new KeyValue(v.getKey().toString(StandardCharsets.UTF_8), v.getValue().getBytes(),
+                v.getCreateRevision(), v.getModRevision(), v.getLease());
+    }
+
+}

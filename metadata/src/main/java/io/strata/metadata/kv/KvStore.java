@@ -1,0 +1,46 @@
+package io.strata.metadata.kv;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A small, etcd-shaped key-value store: revisions, guarded multi-key transactions, prefix ranges, watches
+ * from a revision, and leases. It is the seam under {@link io.strata.metadata.MetadataStore}: the commit
+ * protocol, key layout and codecs are written once over it, and each adapter (etcd over the network, the
+ * embedded file store) only has to keep these semantics, which {@code KvStoreContract} proves for both.
+ *
+ * <p>Thread-safe. Every future completes within the adapter's timeout; failures are
+ * {@link io.strata.metadata.MetadataException}s. A failed {@link #txn} may or may not have been applied:
+ * callers that must know read back what they wrote.
+ */
+public interface KvStore extends AutoCloseable {
+
+    CompletableFuture<Optional<KeyValue>> get(String key);
+
+    /** The keys that exist among {@code keys}, read at one revision. At most {@link #maxTxnOps()} keys. */
+    CompletableFuture<KvRange> getAll(Collection<String> keys);
+
+    /** Every key starting with {@code prefix}, read at one revision, in key order. */
+    CompletableFuture<KvRange> range(String prefix);
+
+    /** Applies {@code ops} atomically if every guard holds. At most {@link #maxTxnOps()} guards and ops each. */
+    CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops);
+
+    /** Changes of keys starting with {@code prefix} after {@code afterRevision}, until the handle is closed. */
+    AutoCloseable watch(String prefix, long afterRevision, KvWatchListener listener);
+
+    /** A lease with this TTL (whole seconds, at least one), kept alive until closed. */
+    CompletableFuture<KvLease> grantLease(Duration ttl);
+
+    /** The most guards, and the most ops, one transaction may hold (etcd's default is 128). */
+    int maxTxnOps();
+
+    /** The most bytes one transaction should carry (etcd's default request limit is 1.5 MiB). */
+    int maxTxnBytes();
+
+    @Override
+    void close();
+}

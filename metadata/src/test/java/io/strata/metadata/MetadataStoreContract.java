@@ -1,0 +1,279 @@
+package io.strata.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link MetadataStore} must do; the embedded store and etcd run the same tests. Subclasses say
+ * how to open a store (fresh per test) and how to open it again over the same data.
+ */
+public abstract class MetadataStoreContract {
+    protected MetadataStore store;
+    private final AtomicInteger objects = new AtomicInteger();
+
+    /** A store over fresh, empty metadata with {@code shards} shards. */
+    protected abstract MetadataStore newStore(int shards);
+
+    /** The same metadata opened again (a restart), asking for {@code shards}. */
+    protected abstract MetadataStore reopen(int shards);
+
+    @BeforeEach
+    void open() {
+        store = newStore(16);
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    private static Throwable cause(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private BlockCommit block(PartitionId... partitions) {
+        return block(3, partitions);
+    }
+
+    private BlockCommit block(int records, PartitionId... partitions) {
+        List<BlockChunk> chunks = new ArrayList<>();
+        long offset = 8;
+        for (PartitionId p : partitions) {
+            chunks.add(new BlockChunk(p, records, offset, 100, 300, 1_000, 2_000, 0xC0FFEE));
+            offset += 100;
+        }
+        return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), offset + 100, chunks);
+    }
+
+    @Test
+    void topicsGetIdsThatAreNeverReusedAndNamesAreUnique() {
+        Topic a = store.createTopic(new TopicConfig("orders", 3, 60_000, -1)).join();
+        Topic b = store.createTopic(new TopicConfig("events", 1, -1, 1 << 20)).join();
+        assertThat(a.topicId()).isNotEqualTo(b.topicId());
+        assertThat(a.partitions()).isEqualTo(3);
+        assertThat(a.retentionMs()).isEqualTo(60_000);
+        assertThatThrownBy(() -> store.createTopic(new TopicConfig("orders", 5, -1, -1)).join())
+                .satisfies(e -> assertThat(cause(e)).isInstanceOf(TopicExistsException.class));
+        assertThat(store.getTopic("orders").join()).contains(a);
+        assertThat(store.listTopics().join()).extracting(Topic::name).containsExactly("events", "orders");
+
+        assertThat(store.deleteTopic("orders").join()).isTrue();
+        assertThat(store.deleteTopic("orders").join()).isFalse();
+        assertThat(store.getTopic("orders").join()).isEmpty();
+        Topic again = store.createTopic(new TopicConfig("orders", 2, -1, -1)).join();
+        assertThat(again.topicId()).isNotIn(a.topicId(), b.topicId());
+    }
+
+    @Test
+    void concurrentTopicCreationsOfOneNameLetExactlyOneWin() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            outcomes.add(pool.submit(() -> {
+                go.await();
+                try {
+                    store.createTopic(new TopicConfig("contended", 2, -1, -1)).join();
+                    return true;
+                } catch (CompletionException e) {
+                    assertThat(cause(e)).isInstanceOf(TopicExistsException.class);
+                    return false;
+                }
+            }));
+        }
+        go.countDown();
+        int created = 0;
+        for (Future<Boolean> f : outcomes) {
+            created += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        pool.shutdown();
+        assertThat(created).isEqualTo(1);
+    }
+
+    @Test
+    void aCommitAssignsConsecutiveOffsetsPerPartitionAndAdvancesTheirEnds() {
+        Topic t = store.createTopic(new TopicConfig("t", 3, -1, -1)).join();
+        List<OffsetRange> first = store.commitBlock(block(t.partition(0), t.partition(2))).join();
+        assertThat(first).extracting(OffsetRange::partition).containsExactly(t.partition(0), t.partition(2));
+        assertThat(first).extracting(OffsetRange::baseOffset).containsExactly(0L, 0L);
+        List<OffsetRange> second = store.commitBlock(block(t.partition(2), t.partition(0), t.partition(1))).join();
+        assertThat(second).extracting(OffsetRange::baseOffset).containsExactly(3L, 3L, 0L);
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(6);
+        assertThat(store.offsets(t.partition(1)).join().nextOffset()).isEqualTo(3);
+        assertThat(store.offsets(t.partition(1)).join().logStartOffset()).isZero();
+        PartitionId never = new PartitionId(t.topicId() + 1000, 0);
+        assertThat(store.offsets(never).join()).isEqualTo(new PartitionOffsets(never, 0, 0));
+    }
+
+    @Test
+    void concurrentCommitsKeepOffsetsDenseWithNoGapsOrDuplicates() throws Exception {
+        Topic t = store.createTopic(new TopicConfig("dense", 4, -1, -1)).join();
+        int writers = 8;
+        int commitsEach = 40;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        ConcurrentLinkedQueue<OffsetRange> assigned = new ConcurrentLinkedQueue<>();
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            done.add(pool.submit(() -> {
+                for (int i = 0; i < commitsEach; i++) {
+                    // Every block touches partition 0; others vary, so writers conflict on shard heads.
+                    PartitionId other = t.partition(1 + (writer + i) % 3);
+                    assigned.addAll(store.commitBlock(block(1 + (i % 5), t.partition(0), other)).join());
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        Map<PartitionId, List<OffsetRange>> byPartition = new HashMap<>();
+        assigned.forEach(r -> byPartition.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r));
+        for (var entry : byPartition.entrySet()) {
+            List<OffsetRange> ranges = entry.getValue();
+            ranges.sort(Comparator.comparingLong(OffsetRange::baseOffset));
+            long next = 0;
+            for (OffsetRange r : ranges) {
+                assertThat(r.baseOffset()).as("dense offsets of %s", entry.getKey()).isEqualTo(next);
+                next = r.endOffset();
+            }
+            assertThat(store.offsets(entry.getKey()).join().nextOffset()).isEqualTo(next);
+        }
+        assertThat(byPartition.get(t.partition(0))).hasSize(writers * commitsEach);
+        // The index agrees with the answers: every committed chunk is indexed once, at its offsets.
+        Map<PartitionId, Set<Long>> indexed = new HashMap<>();
+        for (IndexEntry e : store.readIndex().join().entries()) {
+            for (ChunkRef c : e.chunks()) {
+                assertThat(indexed.computeIfAbsent(c.partition(), p -> new HashSet<>()).add(c.baseOffset())).isTrue();
+            }
+        }
+        assigned.forEach(r -> assertThat(indexed.get(r.partition())).contains(r.baseOffset()));
+        assertThat(indexed.values().stream().mapToInt(Set::size).sum()).isEqualTo(assigned.size());
+    }
+
+    @Test
+    void aBlockTouchingMoreShardsThanOneTransactionHoldsIsCommittedWhole() {
+        store.close();
+        store = newStore(512);
+        Topic t = store.createTopic(new TopicConfig("wide", 1_000, -1, -1)).join();
+        PartitionId[] all = new PartitionId[1_000];
+        for (int p = 0; p < all.length; p++) {
+            all[p] = t.partition(p);
+        }
+        Set<Integer> shards = new HashSet<>();
+        for (PartitionId p : all) {
+            shards.add(store.shardOf(p));
+        }
+        assertThat(shards.size()).as("the block spans several transactions' worth of shards").isGreaterThan(128);
+        List<OffsetRange> first = store.commitBlock(block(2, all)).join();
+        List<OffsetRange> second = store.commitBlock(block(2, all)).join();
+        for (int p = 0; p < all.length; p++) {
+            assertThat(first.get(p).partition()).isEqualTo(all[p]);
+            assertThat(first.get(p).baseOffset()).isZero();
+            assertThat(second.get(p).baseOffset()).isEqualTo(2);
+        }
+        assertThat(store.offsets(all[999]).join().nextOffset()).isEqualTo(4);
+        long entries = store.readIndex().join().entries().stream().filter(e -> e.objectKey().equals(
+                "wal/00/obj-" + (objects.get() - 1))).count();
+        assertThat(entries).as("one index entry per shard touched").isEqualTo(shards.size());
+    }
+
+    @Test
+    void theIndexHoldsEachShardsEntriesInCommitOrderWithChunkDetails() {
+        Topic t = store.createTopic(new TopicConfig("idx", 2, -1, -1)).join();
+        BlockCommit one = block(t.partition(0));
+        BlockCommit two = block(t.partition(0), t.partition(1));
+        store.commitBlock(one).join();
+        store.commitBlock(two).join();
+        IndexSnapshot snapshot = store.readIndex().join();
+        List<ChunkRef> p0 = snapshot.entries().stream().flatMap(e -> e.chunks().stream())
+                .filter(c -> c.partition().equals(t.partition(0))).toList();
+        assertThat(p0).extracting(ChunkRef::objectKey).containsExactly(one.objectKey(), two.objectKey());
+        assertThat(p0).extracting(ChunkRef::baseOffset).containsExactly(0L, 3L);
+        ChunkRef c = p0.get(1);
+        BlockChunk sent = two.chunks().get(0);
+        assertThat(c.byteOffset()).isEqualTo(sent.byteOffset());
+        assertThat(c.byteLength()).isEqualTo(sent.byteLength());
+        assertThat(c.uncompressedLength()).isEqualTo(sent.uncompressedLength());
+        assertThat(c.crc32c()).isEqualTo(sent.crc32c());
+        assertThat(c.minTimestampMs()).isEqualTo(1_000);
+        assertThat(c.maxTimestampMs()).isEqualTo(2_000);
+        for (IndexEntry e : snapshot.entries()) {
+            assertThat(e.shard()).isEqualTo(store.shardOf(e.chunks().get(0).partition()));
+        }
+    }
+
+    @Test
+    void aWatchWakesOnTheCommitThatExtendsAPartition() throws Exception {
+        Topic t = store.createTopic(new TopicConfig("watched", 2, -1, -1)).join();
+        store.commitBlock(block(t.partition(0))).join();
+        IndexSnapshot snapshot = store.readIndex().join();
+        CompletableFuture<IndexEntry> woke = new CompletableFuture<>();
+        try (AutoCloseable watch = store.watchIndex(snapshot.revision(), new IndexListener() {
+            @Override
+            public void onEntry(IndexEntry entry) {
+                woke.complete(entry);
+            }
+
+            @Override
+            public void onReset(Throwable cause) {
+                woke.completeExceptionally(cause);
+            }
+        })) {
+            assertThat(woke).isNotDone();
+            BlockCommit next = block(t.partition(1));
+            store.commitBlock(next).join();
+            IndexEntry entry = woke.get(10, TimeUnit.SECONDS);
+            assertThat(entry.objectKey()).isEqualTo(next.objectKey());
+            assertThat(entry.chunks().get(0).partition()).isEqualTo(t.partition(1));
+        }
+    }
+
+    @Test
+    void aRegisteredNodeIsListedUntilItsRegistrationCloses() throws Exception {
+        NodeInfo node = new NodeInfo("node-a", "127.0.0.1:9400", Set.of("ingest", "fetch"), 123);
+        AutoCloseable registration = store.registerNode(node, Duration.ofSeconds(5)).join();
+        assertThat(store.listNodes().join()).contains(node);
+        registration.close();
+        assertThat(store.listNodes().join()).doesNotContain(node);
+    }
+
+    @Test
+    void everythingCommittedSurvivesARestartAndTheShardCountNeverChanges() {
+        Topic t = store.createTopic(new TopicConfig("durable", 2, -1, -1)).join();
+        store.commitBlock(block(t.partition(0), t.partition(1))).join();
+        String clusterId = store.cluster().clusterId();
+        int shard = store.shardOf(t.partition(1));
+        store.close();
+        store = reopen(64);
+        assertThat(store.cluster().clusterId()).isEqualTo(clusterId);
+        assertThat(store.cluster().shards()).isEqualTo(16);
+        assertThat(store.shardOf(t.partition(1))).isEqualTo(shard);
+        assertThat(store.getTopic("durable").join()).contains(t);
+        assertThat(store.offsets(t.partition(1)).join().nextOffset()).isEqualTo(3);
+        assertThat(store.commitBlock(block(t.partition(1))).join().get(0).baseOffset()).isEqualTo(3);
+        assertThat(store.readIndex().join().entries()).hasSize(3);
+    }
+}

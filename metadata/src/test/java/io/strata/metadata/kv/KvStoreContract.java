@@ -1,0 +1,238 @@
+package io.strata.metadata.kv;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The etcd semantics every {@link KvStore} adapter keeps: the embedded store is proved against the same
+ * tests as real etcd. Subclasses say how to open a store and give each test a key prefix of its own.
+ */
+public abstract class KvStoreContract {
+    protected KvStore kv;
+    protected String p;
+
+    protected abstract KvStore newStore() throws Exception;
+
+    /** A prefix no other test uses (etcd is shared by the whole test JVM). */
+    protected abstract String freshPrefix();
+
+    @BeforeEach
+    void open() throws Exception {
+        kv = newStore();
+        p = freshPrefix();
+    }
+
+    @AfterEach
+    void closeStore() {
+        kv.close();
+    }
+
+    protected static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    protected static String s(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    protected TxnResult put(String key, String value) {
+        return kv.txn(List.of(), List.of(new KvOp.Put(key, b(value)))).join();
+    }
+
+    @Test
+    void aMissingKeyReadsAsEmpty() {
+        assertThat(kv.get(p + "missing").join()).isEmpty();
+    }
+
+    @Test
+    void putsAdvanceRevisionsAndKeepTheCreateRevision() {
+        TxnResult first = put(p + "k", "v1");
+        TxnResult second = put(p + "k", "v2");
+        assertThat(second.revision()).isGreaterThan(first.revision());
+        KeyValue v = kv.get(p + "k").join().orElseThrow();
+        assertThat(s(v.value())).isEqualTo("v2");
+        assertThat(v.createRevision()).isEqualTo(first.revision());
+        assertThat(v.modRevision()).isEqualTo(second.revision());
+    }
+
+    @Test
+    void aGuardedTransactionFailsWhenTheKeyMovedAndWritesNothing() {
+        put(p + "head", "1");
+        long read = kv.get(p + "head").join().orElseThrow().modRevision();
+        put(p + "head", "2"); // someone else
+        TxnResult result = kv.txn(List.of(new KvGuard(p + "head", read)),
+                List.of(new KvOp.Put(p + "head", b("3")), new KvOp.Put(p + "other", b("x")))).join();
+        assertThat(result.succeeded()).isFalse();
+        assertThat(s(kv.get(p + "head").join().orElseThrow().value())).isEqualTo("2");
+        assertThat(kv.get(p + "other").join()).isEmpty();
+    }
+
+    @Test
+    void anAbsentGuardLetsExactlyOneOfManyConcurrentCreatorsWin() throws Exception {
+        int creators = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(creators);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Boolean>> outcomes = new ArrayList<>();
+        for (int i = 0; i < creators; i++) {
+            String value = "creator-" + i;
+            outcomes.add(pool.submit(() -> {
+                go.await();
+                return kv.txn(List.of(KvGuard.absent(p + "once")), List.of(new KvOp.Put(p + "once", b(value))))
+                        .join().succeeded();
+            }));
+        }
+        go.countDown();
+        int won = 0;
+        for (Future<Boolean> f : outcomes) {
+            won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        pool.shutdown();
+        assertThat(won).isEqualTo(1);
+    }
+
+    @Test
+    void aDeleteInATransactionRemovesTheKey() {
+        put(p + "gone", "x");
+        assertThat(kv.txn(List.of(), List.of(new KvOp.Delete(p + "gone"), new KvOp.Delete(p + "never"))).join()
+                .succeeded()).isTrue();
+        assertThat(kv.get(p + "gone").join()).isEmpty();
+    }
+
+    @Test
+    void rangeReadsEveryKeyUnderThePrefixInKeyOrder() {
+        // More keys than one etcd page, written 100 a transaction.
+        List<String> expected = new ArrayList<>();
+        for (int batch = 0; batch < 12; batch++) {
+            List<KvOp> ops = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                String key = String.format("%srange/%05d", p, batch * 100 + i);
+                ops.add(new KvOp.Put(key, b("v" + i)));
+                expected.add(key);
+            }
+            Collections.shuffle(ops);
+            kv.txn(List.of(), ops).join();
+        }
+        put(p + "rangeX", "outside"); // shares the text prefix "range" but not "range/"
+        KvRange range = kv.range(p + "range/").join();
+        assertThat(range.entries()).extracting(KeyValue::key).containsExactlyElementsOf(expected);
+        assertThat(range.revision()).isGreaterThanOrEqualTo(range.entries().get(1199).modRevision());
+    }
+
+    @Test
+    void getAllReadsTheKeysThatExistAtOneRevision() {
+        put(p + "a", "1");
+        TxnResult last = put(p + "c", "3");
+        KvRange read = kv.getAll(List.of(p + "c", p + "b", p + "a")).join();
+        assertThat(read.entries()).extracting(KeyValue::key).containsExactly(p + "a", p + "c");
+        assertThat(read.revision()).isGreaterThanOrEqualTo(last.revision());
+    }
+
+    @Test
+    void aTransactionOverTheOpLimitIsRefusedBeforeItIsSent() {
+        List<KvOp> ops = new ArrayList<>();
+        for (int i = 0; i <= kv.maxTxnOps(); i++) {
+            ops.add(new KvOp.Put(p + "many/" + i, b("x")));
+        }
+        assertThatThrownBy(() -> kv.txn(List.of(), ops)).isInstanceOf(IllegalArgumentException.class);
+        List<KvOp> fits = ops.subList(0, kv.maxTxnOps());
+        assertThat(kv.txn(List.of(), fits).join().succeeded()).isTrue();
+    }
+
+    @Test
+    void aWatchDeliversEveryChangeAfterItsRevisionInOrderIncludingEarlierOnes() throws Exception {
+        long start = put(p + "w/0", "before").revision();
+        put(p + "w/1", "after-start-1");
+        put(p + "elsewhere", "not watched");
+        List<KvEvent> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch all = new CountDownLatch(4);
+        try (AutoCloseable watch = kv.watch(p + "w/", start, listener(seen, all))) {
+            put(p + "w/2", "after-watch");
+            kv.txn(List.of(), List.of(new KvOp.Delete(p + "w/0"))).join();
+            put(p + "w/1", "again");
+            assertThat(all.await(10, TimeUnit.SECONDS)).as("4 events arrive").isTrue();
+        }
+        assertThat(seen).extracting(KvEvent::key).containsExactly(p + "w/1", p + "w/2", p + "w/0", p + "w/1");
+        assertThat(seen).extracting(KvEvent::type).containsExactly(KvEvent.Type.PUT, KvEvent.Type.PUT,
+                KvEvent.Type.DELETE, KvEvent.Type.PUT);
+        assertThat(s(seen.get(3).value())).isEqualTo("again");
+        for (int i = 1; i < seen.size(); i++) {
+            assertThat(seen.get(i).revision()).isGreaterThan(seen.get(i - 1).revision());
+        }
+    }
+
+    @Test
+    void aClosedWatchDeliversNothingMore() throws Exception {
+        long start = put(p + "c/0", "x").revision();
+        List<KvEvent> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch first = new CountDownLatch(1);
+        AutoCloseable watch = kv.watch(p + "c/", start, listener(seen, first));
+        put(p + "c/1", "seen");
+        assertThat(first.await(10, TimeUnit.SECONDS)).isTrue();
+        watch.close();
+        put(p + "c/2", "not seen");
+        CountDownLatch marker = new CountDownLatch(1);
+        try (AutoCloseable other = kv.watch(p + "c/", start, listener(new CopyOnWriteArrayList<>(), marker))) {
+            assertThat(marker.await(10, TimeUnit.SECONDS)).isTrue(); // the store did deliver to a live watch
+        }
+        Thread.sleep(200);
+        assertThat(seen).extracting(KvEvent::key).containsExactly(p + "c/1");
+    }
+
+    @Test
+    void aLeasedKeyLivesWhileTheLeaseIsKeptAndGoesWhenItIsClosed() throws Exception {
+        KvLease lease = kv.grantLease(Duration.ofSeconds(1)).join();
+        kv.txn(List.of(), List.of(new KvOp.Put(p + "node", b("alive"), lease.id()))).join();
+        Thread.sleep(2_500); // beyond the TTL: only keep-alives hold it
+        assertThat(kv.get(p + "node").join()).isPresent();
+        assertThat(lease.lost()).isNotDone();
+        List<KvEvent> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch deleted = new CountDownLatch(1);
+        long now = kv.get(p + "node").join().orElseThrow().modRevision();
+        try (AutoCloseable watch = kv.watch(p + "node", now, listener(seen, deleted))) {
+            lease.close();
+            assertThat(deleted.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(seen.get(0).type()).isEqualTo(KvEvent.Type.DELETE);
+        assertThat(kv.get(p + "node").join()).isEmpty();
+    }
+
+    @Test
+    void aPutWithAnUnknownLeaseFails() {
+        CompletableFuture<TxnResult> result = kv.txn(List.of(),
+                List.of(new KvOp.Put(p + "x", b("y"), 0x7fff_ffff_0000L)));
+        assertThatThrownBy(result::join).hasCauseInstanceOf(io.strata.metadata.MetadataException.class);
+        assertThat(kv.get(p + "x").join()).isEmpty();
+    }
+
+    protected static KvWatchListener listener(List<KvEvent> seen, CountDownLatch latch) {
+        return new KvWatchListener() {
+            @Override
+            public void onEvents(List<KvEvent> events) {
+                for (KvEvent e : events) {
+                    seen.add(e);
+                    latch.countDown();
+                }
+            }
+
+            @Override
+            public void onBroken(Throwable cause) {
+            }
+        };
+    }
+}

@@ -1,0 +1,157 @@
+package io.strata.server;
+
+import io.grpc.Status;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.strata.fetch.FetchSettings;
+import io.strata.fetch.cache.ChunkCache;
+import io.strata.fetch.grpc.FetchHandler;
+import io.strata.fetch.index.IndexView;
+import io.strata.ingest.IngestPipeline;
+import io.strata.ingest.IngestSettings;
+import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.NodeInfo;
+import io.strata.metadata.TopicCache;
+import io.strata.server.admin.AdminHandler;
+import io.strata.server.config.StrataConfig;
+import io.strata.storage.object.ObjectStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * One Strata node: builds the stores and the roles its configuration names at start, registers itself in
+ * the metadata store, and takes everything down in reverse order at shutdown (sealing and committing what
+ * the ingest role still buffers). Owns the thread {@code strata-fetch-timer} and every closeable it builds.
+ */
+@ApplicationScoped
+public class StrataNode {
+    public static final Set<String> KNOWN_ROLES = Set.of("ingest", "fetch");
+    private static final Logger LOG = Logger.getLogger(StrataNode.class);
+
+    @Inject
+    StrataConfig config;
+    @Inject
+    MeterRegistry meters;
+    @ConfigProperty(name = "quarkus.http.host")
+    String host;
+    @ConfigProperty(name = "quarkus.http.port")
+    int port;
+
+    private final Clock clock = Clock.systemUTC();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private volatile MetadataStore metadata;
+    private volatile ObjectStore objects;
+    private volatile AdminHandler admin;
+    private volatile ProduceHandler ingest;
+    private volatile FetchHandler fetch;
+    private volatile boolean ready;
+
+    void onStart(@Observes StartupEvent event) throws Exception {
+        for (String role : config.roles()) {
+            if (!KNOWN_ROLES.contains(role)) {
+                throw new IllegalArgumentException("unknown role '" + role + "' in strata.roles; known: " + KNOWN_ROLES);
+            }
+        }
+        String nodeId = config.nodeId().orElse("node-" + UUID.randomUUID().toString().substring(0, 8));
+        metadata = Stores.metadata(config);
+        closeables.add(metadata);
+        objects = Stores.objects(config);
+        closeables.add(objects);
+        TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
+        admin = new AdminHandler(metadata, topics);
+
+        if (config.roles().contains("ingest")) {
+            StrataConfig.Ingest c = config.ingest();
+            IngestPipeline pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
+                    c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
+                    c.compressionLevel(), nodeId), objects, metadata, clock);
+            closeables.add(pipeline);
+            ingest = new ProduceHandler(pipeline, topics, clock);
+            meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
+            meters.gauge("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
+            meters.gauge("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
+            meters.gauge("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
+        }
+        if (config.roles().contains("fetch")) {
+            StrataConfig.Fetch c = config.fetch();
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "strata-fetch-timer");
+                t.setDaemon(true);
+                return t;
+            });
+            closeables.add(() -> timer.shutdownNow());
+            IndexView index = new IndexView(metadata, timer);
+            closeables.add(index);
+            index.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+            ChunkCache cache = new ChunkCache(objects, c.cacheMaxBytes());
+            fetch = new FetchHandler(index, cache, topics,
+                    new FetchSettings(c.cacheMaxBytes(), c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait()));
+            meters.gauge("strata.fetch.cache.requests", cache, ChunkCache::requests);
+            meters.gauge("strata.fetch.cache.loads", cache, ChunkCache::loads);
+        }
+        String address = config.advertisedAddress().orElse(("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port);
+        closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
+                Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
+        ready = true;
+        LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
+                config.metadata().type(), config.objectStore().type());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        ready = false;
+        // Reverse order: deregister, stop roles (the ingest pipeline commits what it buffers), then the stores.
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping", e);
+            }
+        }
+        closeables.clear();
+        LOG.info("Strata node stopped");
+    }
+
+    public boolean ready() {
+        return ready;
+    }
+
+    public MetadataStore metadata() {
+        return metadata;
+    }
+
+    public AdminHandler admin() {
+        return admin;
+    }
+
+    public ProduceHandler ingest() {
+        ProduceHandler handler = ingest;
+        if (handler == null) {
+            throw Status.UNAVAILABLE.withDescription("this node does not run the ingest role; "
+                    + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
+        }
+        return handler;
+    }
+
+    public FetchHandler fetch() {
+        FetchHandler handler = fetch;
+        if (handler == null) {
+            throw Status.UNAVAILABLE.withDescription("this node does not run the fetch role; "
+                    + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
+        }
+        return handler;
+    }
+}

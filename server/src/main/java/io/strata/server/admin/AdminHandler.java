@@ -1,0 +1,88 @@
+package io.strata.server.admin;
+
+import io.grpc.Status;
+import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.DeleteTopicResponse;
+import io.strata.api.v1.ListTopicsResponse;
+import io.strata.api.v1.PartitionDescription;
+import io.strata.api.v1.TopicDescription;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.PartitionOffsets;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Topic management over the metadata store. Thread-safe. */
+public final class AdminHandler {
+    private final MetadataStore metadata;
+    private final TopicCache topics;
+
+    public AdminHandler(MetadataStore metadata, TopicCache topics) {
+        this.metadata = metadata;
+        this.topics = topics;
+    }
+
+    public CompletableFuture<TopicDescription> createTopic(CreateTopicRequest request) {
+        TopicConfig config;
+        try {
+            config = new TopicConfig(request.getName(), request.getPartitions(), request.getRetentionMs(),
+                    request.getRetentionBytes());
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(
+                    Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        }
+        return metadata.createTopic(config).thenApply(topic -> {
+            topics.invalidate(topic.name());
+            return describe(topic).build();
+        });
+    }
+
+    public CompletableFuture<DeleteTopicResponse> deleteTopic(String name) {
+        return metadata.deleteTopic(name).thenApply(deleted -> {
+            topics.invalidate(name);
+            if (!deleted) {
+                throw Status.NOT_FOUND.withDescription("unknown topic '" + name + "'").asRuntimeException();
+            }
+            return DeleteTopicResponse.getDefaultInstance();
+        });
+    }
+
+    public CompletableFuture<ListTopicsResponse> listTopics() {
+        return metadata.listTopics().thenApply(list -> {
+            ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
+            list.forEach(t -> response.addTopics(describe(t)));
+            return response.build();
+        });
+    }
+
+    /** The topic with each partition's committed start and end, read from the shard heads. */
+    public CompletableFuture<TopicDescription> describeTopic(String name) {
+        return metadata.getTopic(name).thenCompose(found -> {
+            Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
+                    .withDescription("unknown topic '" + name + "'").asRuntimeException());
+            List<CompletableFuture<PartitionOffsets>> offsets = new ArrayList<>(topic.partitions());
+            for (int p = 0; p < topic.partitions(); p++) {
+                offsets.add(metadata.offsets(topic.partition(p)));
+            }
+            return CompletableFuture.allOf(offsets.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                TopicDescription.Builder description = describe(topic);
+                for (CompletableFuture<PartitionOffsets> f : offsets) {
+                    PartitionOffsets o = f.join();
+                    description.addPartitionDetails(PartitionDescription.newBuilder()
+                            .setPartition(o.partition().partition()).setLogStartOffset(o.logStartOffset())
+                            .setEndOffset(o.nextOffset()));
+                }
+                return description.build();
+            });
+        });
+    }
+
+    private static TopicDescription.Builder describe(Topic t) {
+        return TopicDescription.newBuilder().setName(t.name()).setTopicId(t.topicId()).setPartitions(t.partitions())
+                .setRetentionMs(t.retentionMs()).setRetentionBytes(t.retentionBytes())
+                .setCreatedAtMs(t.createdAtMs());
+    }
+}

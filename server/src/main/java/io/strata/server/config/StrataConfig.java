@@ -1,0 +1,140 @@
+package io.strata.server.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every setting of a Strata node, with the embedded default as the default: all roles in one process, a
+ * local directory as object store, the embedded metadata store. See docs/configuration.md.
+ */
+@ConfigMapping(prefix = "strata")
+public interface StrataConfig {
+
+    /** Roles this node runs: ingest, fetch (compaction comes with its own issue). */
+    @WithDefault("ingest,fetch")
+    Set<String> roles();
+
+    /** Unique per node; generated when absent. */
+    Optional<String> nodeId();
+
+    /** host:port clients use to reach this node; defaults to the gRPC host and port. */
+    Optional<String> advertisedAddress();
+
+    /** Directory for the embedded metadata store and the local object store. */
+    @WithDefault("data")
+    String dataDir();
+
+    Metadata metadata();
+
+    ObjectStoreConfig objectStore();
+
+    Ingest ingest();
+
+    Fetch fetch();
+
+    interface Metadata {
+        /** embedded or etcd. */
+        @WithDefault("embedded")
+        String type();
+
+        /** etcd client URLs, e.g. http://10.0.0.1:2379 (required with type etcd). */
+        Optional<List<String>> etcdEndpoints();
+
+        /** Key prefix of this cluster in etcd. */
+        @WithDefault("/strata")
+        String root();
+
+        /** Metadata shards, fixed when the cluster is first created. */
+        @WithDefault("256")
+        int shards();
+
+        @WithDefault("10s")
+        Duration timeout();
+    }
+
+    interface ObjectStoreConfig {
+        /** local or s3. */
+        @WithDefault("local")
+        String type();
+
+        S3 s3();
+
+        interface S3 {
+            /** Endpoint for S3-compatible servers (MinIO, LocalStack, S3Proxy); absent for AWS. */
+            Optional<String> endpoint();
+
+            Optional<String> bucket();
+
+            @WithDefault("us-east-1")
+            String region();
+
+            /** Key prefix inside the bucket; none by default. */
+            Optional<String> prefix();
+
+            Optional<String> accessKey();
+
+            Optional<String> secretKey();
+
+            @WithDefault("true")
+            boolean pathStyle();
+
+            /** Create the bucket at start when it is missing (for local test servers). */
+            @WithDefault("false")
+            boolean createBucket();
+
+            @WithDefault("30s")
+            Duration requestTimeout();
+
+            @WithDefault("64")
+            int maxConcurrency();
+
+            /** Use If-None-Match on puts; turn off only for servers that reject it. */
+            @WithDefault("true")
+            boolean conditionalWrites();
+        }
+    }
+
+    interface Ingest {
+        @WithDefault("8388608")
+        long blockMaxBytes();
+
+        @WithDefault("100ms")
+        Duration blockLinger();
+
+        @WithDefault("67108864")
+        long maxBufferedBytes();
+
+        @WithDefault("5s")
+        Duration bufferWait();
+
+        @WithDefault("1048576")
+        int maxRecordBytes();
+
+        @WithDefault("8388608")
+        int maxRequestBytes();
+
+        @WithDefault("30s")
+        Duration produceTimeout();
+
+        @WithDefault("3")
+        int compressionLevel();
+    }
+
+    interface Fetch {
+        @WithDefault("268435456")
+        long cacheMaxBytes();
+
+        @WithDefault("1048576")
+        int defaultMaxBytes();
+
+        @WithDefault("16777216")
+        int maxMaxBytes();
+
+        @WithDefault("30s")
+        Duration maxWait();
+    }
+}

@@ -1,0 +1,227 @@
+package io.strata.storage.object.s3;
+
+import io.strata.storage.object.ByteRange;
+import io.strata.storage.object.ObjectExistsException;
+import io.strata.storage.object.ObjectInfo;
+import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.ObjectNotFoundException;
+import io.strata.storage.object.ObjectStore;
+import io.strata.storage.object.ObjectStoreException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * {@link ObjectStore} on S3 or any S3-compatible server, through the AWS SDK v2 async client (Netty).
+ *
+ * <p>Retries: the SDK's standard strategy (exponential back-off with jitter on throttling, 5xx and
+ * connection errors, at most 5 attempts), all within {@code requestTimeout}. Puts carry
+ * {@code If-None-Match: *} (unless turned off for servers that reject it), so an object is never
+ * overwritten even by a retried put that raced its own first attempt: the server answers 412, which is
+ * {@link ObjectExistsException}.
+ *
+ * <p>Threads: the SDK's event loop and completion threads complete every future; it owns the client and
+ * closes it in {@link #close()}. Thread-safe.
+ */
+public final class S3ObjectStore implements ObjectStore {
+    private static final int DELETE_BATCH = 1000;
+
+    private final S3AsyncClient client;
+    private final S3Settings settings;
+
+    public S3ObjectStore(S3Settings settings) {
+        this.settings = settings;
+        AwsCredentialsProvider credentials = settings.accessKey().isPresent()
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey().get(),
+                settings.secretKey().orElseThrow()))
+                : DefaultCredentialsProvider.builder().build();
+        Duration timeout = settings.requestTimeout();
+        S3AsyncClientBuilder builder = S3AsyncClient.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .forcePathStyle(settings.pathStyle())
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(settings.maxConcurrency())
+                        .connectionTimeout(Duration.ofSeconds(5))
+                        .readTimeout(timeout)
+                        .writeTimeout(timeout))
+                .overrideConfiguration(c -> c
+                        .apiCallTimeout(timeout)
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(5).build()));
+        settings.endpoint().ifPresent(builder::endpointOverride);
+        this.client = builder.build();
+    }
+
+    /** Creates the bucket when it does not exist (for local S3-compatible servers; AWS buckets are provisioned). */
+    public CompletableFuture<Void> ensureBucket() {
+        return client.headBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof NoSuchBucketException
+                            || (cause instanceof S3Exception s && s.statusCode() == 404)) {
+                        return client.createBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null);
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                })
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                        translate("ensure bucket " + settings.bucket(), null, e)));
+    }
+
+    @Override
+    public CompletableFuture<Void> put(ObjectKey key, ByteBuffer bytes) {
+        return client.putObject(b -> {
+                    b.bucket(settings.bucket()).key(s3Key(key)).contentLength((long) bytes.remaining());
+                    if (settings.conditionalWrites()) {
+                        b.ifNoneMatch("*");
+                    }
+                }, AsyncRequestBody.fromByteBufferUnsafe(bytes.duplicate()))
+                .thenApply(r -> (Void) null)
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("put", key, e)));
+    }
+
+    @Override
+    public CompletableFuture<ByteBuffer> get(ObjectKey key, ByteRange range) {
+        return client.getObject(b -> b.bucket(settings.bucket()).key(s3Key(key))
+                                .range("bytes=" + range.offset() + "-" + (range.end() - 1)),
+                        AsyncResponseTransformer.toBytes())
+                .thenApply(r -> r.asByteBuffer())
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("get", key, e)));
+    }
+
+    @Override
+    public CompletableFuture<ByteBuffer> get(ObjectKey key) {
+        return client.getObject(b -> b.bucket(settings.bucket()).key(s3Key(key)), AsyncResponseTransformer.toBytes())
+                .thenApply(r -> r.asByteBuffer())
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("get", key, e)));
+    }
+
+    @Override
+    public CompletableFuture<List<ObjectInfo>> list(String prefix) {
+        return listPage(prefix, null, new ArrayList<>())
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("list " + prefix, null, e)));
+    }
+
+    private CompletableFuture<List<ObjectInfo>> listPage(String prefix, String token, List<ObjectInfo> acc) {
+        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket())
+                .prefix(settings.prefix() + prefix);
+        if (token != null) {
+            request.continuationToken(token);
+        }
+        return client.listObjectsV2(request.build()).thenCompose((ListObjectsV2Response page) -> {
+            for (S3Object o : page.contents()) {
+                String key = o.key().substring(settings.prefix().length());
+                acc.add(new ObjectInfo(ObjectKey.of(key), o.size(), o.lastModified()));
+            }
+            if (Boolean.TRUE.equals(page.isTruncated()) && page.nextContinuationToken() != null) {
+                return listPage(prefix, page.nextContinuationToken(), acc);
+            }
+            acc.sort(java.util.Comparator.comparing(ObjectInfo::key));
+            return CompletableFuture.completedFuture(acc);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Set<ObjectKey>> delete(Set<ObjectKey> keys) {
+        List<ObjectKey> all = new ArrayList<>(keys);
+        List<CompletableFuture<Set<ObjectKey>>> batches = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += DELETE_BATCH) {
+            batches.add(deleteBatch(all.subList(from, Math.min(all.size(), from + DELETE_BATCH))));
+        }
+        return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            Set<ObjectKey> deleted = new HashSet<>();
+            batches.forEach(b -> deleted.addAll(b.join()));
+            return deleted;
+        });
+    }
+
+    private CompletableFuture<Set<ObjectKey>> deleteBatch(List<ObjectKey> keys) {
+        List<ObjectIdentifier> ids = keys.stream().map(k -> ObjectIdentifier.builder().key(s3Key(k)).build()).toList();
+        return client.deleteObjects(b -> b.bucket(settings.bucket()).delete(Delete.builder().objects(ids).build()))
+                .thenApply((DeleteObjectsResponse r) -> {
+                    Set<String> failed = new HashSet<>();
+                    r.errors().forEach(e -> failed.add(e.key()));
+                    Set<ObjectKey> deleted = new HashSet<>();
+                    for (ObjectKey k : keys) {
+                        if (!failed.contains(s3Key(k))) {
+                            deleted.add(k);
+                        }
+                    }
+                    return deleted;
+                })
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                        translate("delete " + keys.size() + " objects", null, e)));
+    }
+
+    private String s3Key(ObjectKey key) {
+        return settings.prefix() + key.value();
+    }
+
+    private ObjectStoreException translate(String what, ObjectKey key, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof ObjectStoreException o) {
+            return o;
+        }
+        String subject = what + (key == null ? "" : " " + key) + " in bucket " + settings.bucket();
+        if (cause instanceof NoSuchKeyException && key != null) {
+            return new ObjectNotFoundException(key);
+        }
+        if (cause instanceof S3Exception s) {
+            int status = s.statusCode();
+            if (status == 404 && key != null) {
+                return new ObjectNotFoundException(key);
+            }
+            if (status == 412 && key != null) {
+                return new ObjectExistsException(key);
+            }
+            if (status == 416) {
+                return new ObjectStoreException(subject + ": the range starts at or past the end of the object",
+                        false, s);
+            }
+            boolean retryable = status >= 500 || status == 429 || status == 409;
+            return new ObjectStoreException(subject + " failed with HTTP " + status + ": "
+                    + s.awsErrorDetails().errorMessage(), retryable, s);
+        }
+        if (cause instanceof SdkClientException) {
+            return new ObjectStoreException(subject + " failed: " + cause.getMessage(), true, cause);
+        }
+        return new ObjectStoreException(subject + " failed: " + cause, true, cause);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

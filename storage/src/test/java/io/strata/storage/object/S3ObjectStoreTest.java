@@ -1,0 +1,46 @@
+package io.strata.storage.object;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.storage.object.s3.S3ObjectStore;
+import io.strata.storage.object.s3.S3Settings;
+import io.strata.testkit.s3.S3ServerFixture;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The object store contract over HTTP against a real S3-compatible server (S3Proxy, started by the fixture). */
+class S3ObjectStoreTest extends ObjectStoreContract {
+    private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+    @Override
+    protected ObjectStore newStore() {
+        S3ServerFixture s3 = S3ServerFixture.shared();
+        String bucket = "contract-" + ProcessHandle.current().pid() + "-" + BUCKETS.incrementAndGet();
+        S3ObjectStore store = new S3ObjectStore(S3Settings.forEndpoint(s3.endpoint(), s3.region(), bucket,
+                s3.accessKey(), s3.secretKey()));
+        store.ensureBucket().join();
+        return store;
+    }
+
+    @Test
+    void aKeyPrefixKeepsTwoClustersInOneBucketApart() {
+        S3ServerFixture s3 = S3ServerFixture.shared();
+        String bucket = "prefixed-" + ProcessHandle.current().pid();
+        try (S3ObjectStore a = prefixed(s3, bucket, "cluster-a"); S3ObjectStore b = prefixed(s3, bucket, "cluster-b/")) {
+            a.ensureBucket().join();
+            a.put(ObjectKey.of("wal/k"), bytes("from a")).join();
+            b.put(ObjectKey.of("wal/k"), bytes("from b")).join();
+            assertThat(string(a.get(ObjectKey.of("wal/k")).join())).isEqualTo("from a");
+            assertThat(b.list("wal/").join()).extracting(i -> i.key().value()).containsExactly("wal/k");
+        }
+    }
+
+    private static S3ObjectStore prefixed(S3ServerFixture s3, String bucket, String prefix) {
+        return new S3ObjectStore(new S3Settings(Optional.of(URI.create(s3.endpoint().toString())), s3.region(), bucket,
+                prefix, Optional.of(s3.accessKey()), Optional.of(s3.secretKey()), true, Duration.ofSeconds(30), 16,
+                true));
+    }
+}
