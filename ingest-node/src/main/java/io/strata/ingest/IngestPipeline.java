@@ -43,7 +43,7 @@ public final class IngestPipeline implements AutoCloseable {
         this.sealExecutor = Executors.newSingleThreadExecutor(named("strata-ingest-seal"));
         this.budget = new ByteBudget(settings.maxBufferedBytes(), timer);
         this.committer = new BlockCommitter(objects, metadata, new ObjectKeys(settings.nodeId(), clock.millis()),
-                sealExecutor);
+                sealExecutor, settings.maxInflightBlocks());
         this.open = new OpenBlock(generation, settings.compressionLevel());
     }
 
@@ -90,6 +90,16 @@ public final class IngestPipeline implements AutoCloseable {
             call.future().exceptionally(e -> null); // fire-and-forget: the caller accepted possible loss
             return CompletableFuture.completedFuture(call.unacknowledgedResults(clock.millis()));
         });
+    }
+
+    /** Seals the open block now; completes when every block sealed so far is answered (either way). */
+    public CompletableFuture<Void> flush() {
+        synchronized (lock) {
+            if (!open.isEmpty()) {
+                submit(detach());
+            }
+            return committer.drained();
+        }
     }
 
     /** Bytes held now (open block plus blocks on their way), for metrics. */

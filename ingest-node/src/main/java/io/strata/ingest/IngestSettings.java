@@ -15,16 +15,21 @@ import java.time.Duration;
  * @param produceTimeout     default time a durable produce call may take end to end
  * @param compressionLevel   zstd level of chunks
  * @param nodeId             this node's id, part of every object key it writes
+ * @param maxInflightBlocks  blocks sealing, uploading or committing at once; uploads overlap up to it,
+ *                           commits stay in seal order
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
-                             String nodeId) {
+                             String nodeId, int maxInflightBlocks) {
     public IngestSettings {
         if (blockMaxBytes <= 0 || maxRecordBytes <= 0 || maxRequestBytes < maxRecordBytes
                 || maxBufferedBytes < 2L * maxRequestBytes || blockLinger.isNegative()) {
             throw new IllegalArgumentException("inconsistent ingest settings: block.max-bytes=" + blockMaxBytes
                     + " max-record-bytes=" + maxRecordBytes + " max-request-bytes=" + maxRequestBytes
                     + " max-buffered-bytes=" + maxBufferedBytes + " (must hold two requests)");
+        }
+        if (maxInflightBlocks < 1) {
+            throw new IllegalArgumentException("max-inflight-blocks must be at least 1, not " + maxInflightBlocks);
         }
         if (nodeId == null || !nodeId.matches("[A-Za-z0-9._-]+")) {
             throw new IllegalArgumentException("invalid node id " + nodeId);
@@ -33,6 +38,6 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
 
     public static IngestSettings defaults(String nodeId) {
         return new IngestSettings(8L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
-                8 << 20, Duration.ofSeconds(30), 3, nodeId);
+                8 << 20, Duration.ofSeconds(30), 3, nodeId, 4);
     }
 }

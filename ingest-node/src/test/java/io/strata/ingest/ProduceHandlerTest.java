@@ -14,6 +14,7 @@ import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.ingest.grpc.Murmur2Partitioner;
 import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.ingest.grpc.ProducerIds;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
 import io.strata.metadata.MetadataStore;
@@ -56,10 +57,10 @@ class ProduceHandlerTest {
         objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
         IngestSettings settings = new IngestSettings(blockMaxBytes, linger, maxBuffered, bufferWait, 1024,
                 (int) Math.min(64 * 1024, maxBuffered / 2),
-                Duration.ofSeconds(20), 3, "test-node");
+                Duration.ofSeconds(20), 3, "test-node", 4);
         pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
         handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
-                Clock.systemUTC());
+                new ProducerIds(metadata), Clock.systemUTC());
         topic = metadata.createTopic(new TopicConfig("t", 4, -1, -1)).join();
     }
 
@@ -144,7 +145,7 @@ class ProduceHandlerTest {
         startDefault();
         ProduceResponse response = produce(request("t", 2, "q").toBuilder().setAcks(Acks.ACKS_NONE).build());
         assertThat(response.getAppends(0).getBaseOffset()).isEqualTo(-1);
-        pipeline.committer().drained().join();
+        pipeline.flush().join();
         assertThat(valuesInStorage(2)).containsExactly("q");
     }
 
@@ -164,7 +165,7 @@ class ProduceHandlerTest {
                         .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("bad"))))
                 .build();
         assertStatus(mixed, Status.Code.NOT_FOUND, "missing");
-        pipeline.committer().drained().join();
+        pipeline.flush().join();
         assertThat(objects.list("").join()).isEmpty();
         assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
     }
@@ -211,6 +212,65 @@ class ProduceHandlerTest {
         accepted.forEach(CompletableFuture::join); // the held calls complete once uploads go through
     }
 
+    private long newProducer() {
+        return handler.initProducer().join().getProducerId();
+    }
+
+    private static ProduceRequest idempotent(long producer, int partition, long sequence, String... values) {
+        ProduceRequest r = request("t", partition, values);
+        return r.toBuilder().setProducerId(producer)
+                .setEntries(0, r.getEntries(0).toBuilder().setBaseSequence(sequence)).build();
+    }
+
+    @Test
+    void anIdempotentRetryGetsTheOriginalOffsetsWhetherInTheSameBlockOrLater() {
+        start(Duration.ofMillis(100), 1 << 20, 1 << 20, Duration.ofSeconds(1));
+        long producer = newProducer();
+        // The original and a retry arrive within one linger: one block, and the retry's records are skipped.
+        CompletableFuture<ProduceResponse> original = handler.produce(idempotent(producer, 0, 0, "a", "b", "c"));
+        CompletableFuture<ProduceResponse> sameBlockRetry = handler.produce(idempotent(producer, 0, 0, "a", "b", "c"));
+        PartitionAppend first = original.join().getAppends(0);
+        PartitionAppend second = sameBlockRetry.join().getAppends(0);
+        assertThat(first.getBaseOffset()).isZero();
+        assertThat(first.getDuplicate()).isFalse();
+        assertThat(second.getBaseOffset()).isZero();
+        assertThat(second.getDuplicate()).isTrue();
+        // A retry after its acknowledgement was lost, in a later block.
+        PartitionAppend later = produce(idempotent(producer, 0, 0, "a", "b", "c")).getAppends(0);
+        assertThat(later.getDuplicate()).isTrue();
+        assertThat(later.getBaseOffset()).isZero();
+        assertThat(produce(idempotent(producer, 0, 3, "d")).getAppends(0).getBaseOffset()).isEqualTo(3);
+        assertThat(valuesInStorage(0)).containsExactly("a", "b", "c", "d");
+        assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(4);
+    }
+
+    @Test
+    void idempotentRequestsOutOfSequenceOrMalformedGetPreciseStatusesAndStoreNothing() {
+        startDefault();
+        long producer = newProducer();
+        produce(idempotent(producer, 1, 0, "first"));
+        assertStatus(idempotent(producer, 1, 5, "gap"), Status.Code.FAILED_PRECONDITION, "next expected sequence is 1");
+        assertStatus(idempotent(producer + 1000, 1, 0, "x"), Status.Code.INVALID_ARGUMENT, "unknown producer id");
+        ProduceRequest noPartition = ProduceRequest.newBuilder().setProducerId(producer).addEntries(
+                TopicPartitionRecords.newBuilder().setTopic("t").addRecords(Record.newBuilder()
+                        .setValue(ByteString.copyFromUtf8("x")))).build();
+        assertStatus(noPartition, Status.Code.INVALID_ARGUMENT, "names the partition");
+        assertStatus(idempotent(producer, 1, 1, "x").toBuilder().setAcks(Acks.ACKS_NONE).build(),
+                Status.Code.INVALID_ARGUMENT, "durable acks");
+        assertStatus(request("t", 1, "x").toBuilder().setEntries(0, request("t", 1, "x").getEntries(0).toBuilder()
+                .setBaseSequence(4)).build(), Status.Code.INVALID_ARGUMENT, "no producer id");
+        assertThat(valuesInStorage(1)).containsExactly("first");
+        // In a request with a good entry, the refused one carries its own error and the good one is stored.
+        produce(idempotent(producer, 2, 0, "p2"));
+        ProduceRequest mixed = idempotent(producer, 1, 1, "second").toBuilder()
+                .addEntries(idempotent(producer, 2, 7, "gap").getEntries(0)).build();
+        ProduceResponse response = produce(mixed);
+        assertThat(response.getAppends(0).hasError()).isFalse();
+        assertThat(response.getAppends(1).getError().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION.value());
+        assertThat(valuesInStorage(1)).containsExactly("first", "second");
+        assertThat(valuesInStorage(2)).containsExactly("p2");
+    }
+
     private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart) {
         assertThatThrownBy(() -> handler.produce(request).join())
                 .isInstanceOf(CompletionException.class)
@@ -236,7 +296,8 @@ class ProduceHandlerTest {
         for (ChunkRef c : chunks) {
             assertThat(c.baseOffset()).isEqualTo(expectedBase);
             var bytes = objects.get(ObjectKey.of(c.objectKey()), ByteRange.of(c.byteOffset(), c.byteLength())).join();
-            for (LogRecord r : ChunkCodec.decode(bytes, c.crc32c(), c.uncompressedLength(), c.recordCount())) {
+            for (LogRecord r : c.withOffsets(ChunkCodec.decode(bytes, c.crc32c(), c.uncompressedLength(),
+                    c.storedRecordCount()))) {
                 values.add(new String(r.value(), StandardCharsets.UTF_8));
             }
             expectedBase = c.endOffset();

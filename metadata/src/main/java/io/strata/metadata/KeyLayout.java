@@ -7,7 +7,8 @@ package io.strata.metadata;
  *
  * <pre>
  * {root}/cluster                    ClusterValue      once
- * {root}/topic-ids                  TopicIdCounter    per topic created
+ * {root}/topic-ids                  CounterValue      per topic created
+ * {root}/producer-ids               CounterValue      per idempotent producer started
  * {root}/topics/{name}              TopicValue        per topic
  * {root}/heads/{shard}              ShardHeadValue    per shard: next offsets of its partitions
  * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block)
@@ -35,6 +36,10 @@ public final class KeyLayout {
 
     public String topicIds() {
         return root + "/topic-ids";
+    }
+
+    public String producerIds() {
+        return root + "/producer-ids";
     }
 
     public String topicsPrefix() {

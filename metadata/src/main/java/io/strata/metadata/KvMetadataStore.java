@@ -130,12 +130,12 @@ public final class KvMetadataStore implements MetadataStore {
                 return CompletableFuture.failedFuture(new TopicExistsException(config.name()));
             }
             KeyValue counter = found.get(keys.topicIds());
-            long id = 1 + (counter == null ? 0 : MetadataCodec.decodeTopicIdCounter(counter.key(), counter.value()));
+            long id = 1 + (counter == null ? 0 : MetadataCodec.decodeCounter(counter.key(), counter.value()));
             Topic topic = new Topic(config.name(), id, config.partitions(), config.retentionMs(),
                     config.retentionBytes(), clock.millis());
             return kv.txn(List.of(new KvGuard(keys.topicIds(), counter == null ? 0 : counter.modRevision()),
                                     KvGuard.absent(keys.topic(config.name()))),
-                            List.of(new KvOp.Put(keys.topicIds(), MetadataCodec.encodeTopicIdCounter(id)),
+                            List.of(new KvOp.Put(keys.topicIds(), MetadataCodec.encodeCounter(id)),
                                     new KvOp.Put(keys.topic(config.name()), MetadataCodec.encode(topic))))
                     .thenApply(r -> r.succeeded() ? Optional.of(topic) : Optional.<Topic>empty());
         }));
@@ -180,8 +180,31 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
-    public CompletableFuture<List<OffsetRange>> commitBlock(BlockCommit commit) {
+    public CompletableFuture<List<ChunkCommit>> commitBlock(BlockCommit commit) {
         return committer.commit(commit);
+    }
+
+    @Override
+    public CompletableFuture<Long> allocateProducerId() {
+        String key = keys.producerIds();
+        return retrying(() -> kv.get(key).thenCompose(found -> {
+            long id = 1 + found.map(v -> MetadataCodec.decodeCounter(key, v.value())).orElse(0L);
+            return kv.txn(List.of(new KvGuard(key, found.map(KeyValue::modRevision).orElse(0L))),
+                            List.of(new KvOp.Put(key, MetadataCodec.encodeCounter(id))))
+                    .thenApply(r -> r.succeeded() ? Optional.of(id) : Optional.<Long>empty());
+        }));
+    }
+
+    @Override
+    public CompletableFuture<Long> lastProducerId() {
+        String key = keys.producerIds();
+        return kv.get(key).thenApply(found -> found.map(v -> MetadataCodec.decodeCounter(key, v.value())).orElse(0L));
+    }
+
+    @Override
+    public MetadataStats stats() {
+        return new MetadataStats(committer.transactions(), committer.conflicts() + topicConflicts.sum(),
+                committer.keysWritten());
     }
 
     @Override
@@ -243,16 +266,6 @@ public final class KvMetadataStore implements MetadataStore {
     public CompletableFuture<List<NodeInfo>> listNodes() {
         return kv.range(keys.nodesPrefix()).thenApply(range -> range.entries().stream()
                 .map(v -> MetadataCodec.decodeNode(v.key(), v.value())).toList());
-    }
-
-    /** Commit transactions that lost a race with another writer and were retried (a metric). */
-    public long commitConflicts() {
-        return committer.conflicts() + topicConflicts.sum();
-    }
-
-    /** Commit transactions sent (a metric: etcd transactions per second). */
-    public long commitTransactions() {
-        return committer.transactions();
     }
 
     @Override

@@ -37,11 +37,22 @@ public interface MetadataStore extends AutoCloseable {
 
     /**
      * Assigns offsets to an uploaded block's chunks and indexes them: per touched shard, compare the head,
-     * put the advanced head and the shard's index entry. Retries on conflict with other writers (re-reading
-     * the heads, never re-uploading); splits into several transactions when one would pass the store's limits.
+     * put the advanced head and the shard's index entry. Idempotent producers' batches are checked against
+     * the producer state in the heads: a retry of a stored batch gets the original's offsets and is skipped,
+     * a batch out of sequence is refused and skipped. Retries on conflict with other writers (re-reading the
+     * heads, never re-uploading); splits into several transactions when one would pass the store's limits.
      * Answer i belongs to chunk i. Fails with {@link CommitOutcomeUnknownException} when the outcome is unknown.
      */
-    CompletableFuture<List<OffsetRange>> commitBlock(BlockCommit commit);
+    CompletableFuture<List<ChunkCommit>> commitBlock(BlockCommit commit);
+
+    /** A producer id never issued before, for an idempotent producer. */
+    CompletableFuture<Long> allocateProducerId();
+
+    /** The highest producer id issued so far (0 when none). */
+    CompletableFuture<Long> lastProducerId();
+
+    /** Counters of this store instance since it was opened. */
+    MetadataStats stats();
 
     /** Every index entry of every shard, with the revision it was read at. */
     CompletableFuture<IndexSnapshot> readIndex();

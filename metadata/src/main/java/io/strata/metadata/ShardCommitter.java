@@ -50,6 +50,7 @@ final class ShardCommitter {
     private final Duration retryBudget;
     private final LongAdder conflicts = new LongAdder();
     private final LongAdder transactions = new LongAdder();
+    private final LongAdder keysWritten = new LongAdder();
 
     ShardCommitter(KvStore kv, KeyLayout keys, Clock clock, ToIntFunction<PartitionId> shardOf,
                    IntFunction<CompletableFuture<Void>> backoff, Duration retryBudget) {
@@ -69,7 +70,11 @@ final class ShardCommitter {
         return transactions.sum();
     }
 
-    CompletableFuture<List<OffsetRange>> commit(BlockCommit commit) {
+    long keysWritten() {
+        return keysWritten.sum();
+    }
+
+    CompletableFuture<List<ChunkCommit>> commit(BlockCommit commit) {
         TreeMap<Integer, List<Integer>> chunksByShard = new TreeMap<>();
         for (int i = 0; i < commit.chunks().size(); i++) {
             chunksByShard.computeIfAbsent(shardOf.applyAsInt(commit.chunks().get(i).partition()),
@@ -77,7 +82,7 @@ final class ShardCommitter {
         }
         List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
         int perTxn = Math.max(1, kv.maxTxnOps() / 2); // two puts (head, index entry) per shard
-        OffsetRange[] answers = new OffsetRange[commit.chunks().size()];
+        ChunkCommit[] answers = new ChunkCommit[commit.chunks().size()];
         long deadline = System.nanoTime() + retryBudget.toNanos();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (int from = 0; from < shards.size(); from += perTxn) {
@@ -88,7 +93,7 @@ final class ShardCommitter {
     }
 
     private CompletableFuture<Void> commitGroup(BlockCommit commit, List<Integer> shards,
-                                                Map<Integer, List<Integer>> chunksByShard, OffsetRange[] answers,
+                                                Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
                                                 long deadline, int attempt) {
         List<String> headKeys = shards.stream().map(keys::head).toList();
         return kv.getAll(headKeys).thenCompose(read -> {
@@ -104,7 +109,11 @@ final class ShardCommitter {
                         .thenCompose(v -> commitGroup(commit, shards.subList(half, shards.size()), chunksByShard,
                                 answers, deadline, attempt));
             }
+            if (staged.ops.isEmpty()) {
+                return done(staged, answers); // only retries or refusals: nothing to write
+            }
             transactions.increment();
+            keysWritten.add(staged.ops.size());
             return kv.txn(staged.guards, staged.ops).handle((result, failure) -> {
                 if (failure != null) {
                     return verify(staged, commit.objectKey(), failure).thenCompose(applied -> applied
@@ -121,7 +130,7 @@ final class ShardCommitter {
     }
 
     private CompletableFuture<Void> retry(BlockCommit commit, List<Integer> shards,
-                                          Map<Integer, List<Integer>> chunksByShard, OffsetRange[] answers,
+                                          Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
                                           long deadline, int attempt, Throwable lastFailure) {
         if (System.nanoTime() > deadline) {
             return CompletableFuture.failedFuture(new MetadataException("commit of " + commit.objectKey()
@@ -132,8 +141,8 @@ final class ShardCommitter {
                 commitGroup(commit, shards, chunksByShard, answers, deadline, attempt + 1));
     }
 
-    private static CompletableFuture<Void> done(Staged staged, OffsetRange[] answers) {
-        staged.ranges.forEach((i, range) -> answers[i] = range);
+    private static CompletableFuture<Void> done(Staged staged, ChunkCommit[] answers) {
+        staged.commits.forEach((i, c) -> answers[i] = c);
         return CompletableFuture.completedFuture(null);
     }
 
@@ -150,17 +159,21 @@ final class ShardCommitter {
         });
     }
 
-    private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Integer, OffsetRange> ranges, String verifyKey,
+    private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Integer, ChunkCommit> commits, String verifyKey,
                           long bytes) {
     }
 
-    /** Computes the new heads and index entries of {@code shards} from the heads as read. */
+    /**
+     * Computes the new heads and index entries of {@code shards} from the heads as read. A shard whose chunks
+     * got no offsets at all (only retried or refused batches) writes nothing and needs no guard: such
+     * decisions stay true whatever commits next.
+     */
     private Staged stage(BlockCommit commit, List<Integer> shards, Map<Integer, List<Integer>> chunksByShard,
                          Map<String, KeyValue> heads) {
         long now = clock.millis();
         List<KvGuard> guards = new ArrayList<>(shards.size());
         List<KvOp> ops = new ArrayList<>(shards.size() * 2);
-        Map<Integer, OffsetRange> ranges = new HashMap<>();
+        Map<Integer, ChunkCommit> commits = new HashMap<>();
         String verifyKey = null;
         long bytes = 0;
         for (int shard : shards) {
@@ -168,7 +181,6 @@ final class ShardCommitter {
             KeyValue read = heads.get(headKey);
             ShardHeadValue.Builder head = read == null ? ShardHeadValue.newBuilder()
                     : MetadataCodec.decodeHead(headKey, read.value()).toBuilder();
-            guards.add(new KvGuard(headKey, read == null ? 0 : read.modRevision()));
             Map<PartitionId, Integer> positions = new HashMap<>();
             for (int p = 0; p < head.getPartitionsCount(); p++) {
                 PartitionHeadValue ph = head.getPartitions(p);
@@ -178,19 +190,25 @@ final class ShardCommitter {
             for (int i : chunksByShard.get(shard)) {
                 BlockChunk c = commit.chunks().get(i);
                 Integer position = positions.get(c.partition());
-                if (position == null) {
-                    position = head.getPartitionsCount();
-                    head.addPartitions(PartitionHeadValue.newBuilder().setTopicId(c.partition().topicId())
-                            .setPartition(c.partition().partition()));
-                    positions.put(c.partition(), position);
+                PartitionHeadValue before = position == null ? PartitionHeadValue.newBuilder()
+                        .setTopicId(c.partition().topicId()).setPartition(c.partition().partition()).build()
+                        : head.getPartitions(position);
+                ChunkAdmission.Admitted admitted = ChunkAdmission.admit(before, c, commit.objectKey(), now);
+                commits.put(i, admitted.commit());
+                if (admitted.ref() != null) {
+                    refs.add(admitted.ref());
+                    if (position == null) {
+                        positions.put(c.partition(), head.getPartitionsCount());
+                        head.addPartitions(admitted.head());
+                    } else {
+                        head.setPartitions(position, admitted.head());
+                    }
                 }
-                PartitionHeadValue ph = head.getPartitions(position);
-                long base = ph.getNextOffset();
-                head.setPartitions(position, ph.toBuilder().setNextOffset(base + c.recordCount()));
-                refs.add(new ChunkRef(c.partition(), commit.objectKey(), base, c.recordCount(), c.byteOffset(),
-                        c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
-                ranges.put(i, new OffsetRange(c.partition(), base, c.recordCount(), now));
             }
+            if (refs.isEmpty()) {
+                continue;
+            }
+            guards.add(new KvGuard(headKey, read == null ? 0 : read.modRevision()));
             long sequence = head.getNextSequence();
             head.setNextSequence(sequence + 1);
             String entryKey = keys.indexEntry(shard, sequence);
@@ -201,6 +219,6 @@ final class ShardCommitter {
             verifyKey = entryKey;
             bytes += headKey.length() * 2L + entryKey.length() + headBytes.length + entryBytes.length + 32;
         }
-        return new Staged(guards, ops, ranges, verifyKey, bytes);
+        return new Staged(guards, ops, commits, verifyKey, bytes);
     }
 }

@@ -114,11 +114,11 @@ public abstract class MetadataStoreContract {
     @Test
     void aCommitAssignsConsecutiveOffsetsPerPartitionAndAdvancesTheirEnds() {
         Topic t = store.createTopic(new TopicConfig("t", 3, -1, -1)).join();
-        List<OffsetRange> first = store.commitBlock(block(t.partition(0), t.partition(2))).join();
-        assertThat(first).extracting(OffsetRange::partition).containsExactly(t.partition(0), t.partition(2));
-        assertThat(first).extracting(OffsetRange::baseOffset).containsExactly(0L, 0L);
-        List<OffsetRange> second = store.commitBlock(block(t.partition(2), t.partition(0), t.partition(1))).join();
-        assertThat(second).extracting(OffsetRange::baseOffset).containsExactly(3L, 3L, 0L);
+        List<ChunkCommit> first = store.commitBlock(block(t.partition(0), t.partition(2))).join();
+        assertThat(first).extracting(ChunkCommit::partition).containsExactly(t.partition(0), t.partition(2));
+        assertThat(first).extracting(ChunkCommit::baseOffset).containsExactly(0L, 0L);
+        List<ChunkCommit> second = store.commitBlock(block(t.partition(2), t.partition(0), t.partition(1))).join();
+        assertThat(second).extracting(ChunkCommit::baseOffset).containsExactly(3L, 3L, 0L);
         assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(6);
         assertThat(store.offsets(t.partition(1)).join().nextOffset()).isEqualTo(3);
         assertThat(store.offsets(t.partition(1)).join().logStartOffset()).isZero();
@@ -132,7 +132,7 @@ public abstract class MetadataStoreContract {
         int writers = 8;
         int commitsEach = 40;
         ExecutorService pool = Executors.newFixedThreadPool(writers);
-        ConcurrentLinkedQueue<OffsetRange> assigned = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<ChunkCommit> assigned = new ConcurrentLinkedQueue<>();
         List<Future<?>> done = new ArrayList<>();
         for (int w = 0; w < writers; w++) {
             int writer = w;
@@ -149,13 +149,13 @@ public abstract class MetadataStoreContract {
             f.get(120, TimeUnit.SECONDS);
         }
         pool.shutdown();
-        Map<PartitionId, List<OffsetRange>> byPartition = new HashMap<>();
+        Map<PartitionId, List<ChunkCommit>> byPartition = new HashMap<>();
         assigned.forEach(r -> byPartition.computeIfAbsent(r.partition(), p -> new ArrayList<>()).add(r));
         for (var entry : byPartition.entrySet()) {
-            List<OffsetRange> ranges = entry.getValue();
-            ranges.sort(Comparator.comparingLong(OffsetRange::baseOffset));
+            List<ChunkCommit> ranges = entry.getValue();
+            ranges.sort(Comparator.comparingLong(ChunkCommit::baseOffset));
             long next = 0;
-            for (OffsetRange r : ranges) {
+            for (ChunkCommit r : ranges) {
                 assertThat(r.baseOffset()).as("dense offsets of %s", entry.getKey()).isEqualTo(next);
                 next = r.endOffset();
             }
@@ -187,8 +187,8 @@ public abstract class MetadataStoreContract {
             shards.add(store.shardOf(p));
         }
         assertThat(shards.size()).as("the block spans several transactions' worth of shards").isGreaterThan(128);
-        List<OffsetRange> first = store.commitBlock(block(2, all)).join();
-        List<OffsetRange> second = store.commitBlock(block(2, all)).join();
+        List<ChunkCommit> first = store.commitBlock(block(2, all)).join();
+        List<ChunkCommit> second = store.commitBlock(block(2, all)).join();
         for (int p = 0; p < all.length; p++) {
             assertThat(first.get(p).partition()).isEqualTo(all[p]);
             assertThat(first.get(p).baseOffset()).isZero();
@@ -223,6 +223,98 @@ public abstract class MetadataStoreContract {
         for (IndexEntry e : snapshot.entries()) {
             assertThat(e.shard()).isEqualTo(store.shardOf(e.chunks().get(0).partition()));
         }
+    }
+
+    private BlockCommit idempotent(PartitionId partition, long producerId, long baseSequence, int records) {
+        return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,
+                records, 8, 100, 300, 1_000, 2_000, 7, List.of(new ProducerBatch(producerId, baseSequence, 0,
+                records)))));
+    }
+
+    @Test
+    void producerIdsAreNeverIssuedTwice() {
+        long a = store.allocateProducerId().join();
+        long b = store.allocateProducerId().join();
+        assertThat(a).isPositive();
+        assertThat(b).isGreaterThan(a);
+        assertThat(store.lastProducerId().join()).isEqualTo(b);
+    }
+
+    @Test
+    void aRetriedIdempotentBatchGetsTheOriginalOffsetsAndIsStoredOnce() {
+        Topic t = store.createTopic(new TopicConfig("idem", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        ChunkCommit first = store.commitBlock(idempotent(t.partition(0), producer, 0, 4)).join().get(0);
+        assertThat(first.batches()).containsExactly(new BatchOutcome.Appended(0));
+        ChunkCommit retry = store.commitBlock(idempotent(t.partition(0), producer, 0, 4)).join().get(0);
+        assertThat(retry.batches()).containsExactly(new BatchOutcome.Duplicate(0));
+        assertThat(retry.recordCount()).isZero();
+        ChunkCommit next = store.commitBlock(idempotent(t.partition(0), producer, 4, 2)).join().get(0);
+        assertThat(next.batches()).containsExactly(new BatchOutcome.Appended(4));
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(6);
+        assertThat(store.readIndex().join().entries()).hasSize(2); // the retry wrote no index entry
+    }
+
+    @Test
+    void aSequenceGapIsRefusedAndItsRecordsGetNoOffsets() {
+        Topic t = store.createTopic(new TopicConfig("gap", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        store.commitBlock(idempotent(t.partition(0), producer, 0, 3)).join();
+        ChunkCommit gap = store.commitBlock(idempotent(t.partition(0), producer, 5, 2)).join().get(0);
+        assertThat(gap.batches().get(0)).isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.SEQUENCE_GAP));
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void aChunkMixingNewRetriedAndPlainRecordsGivesDenseOffsetsToTheStoredOnes() {
+        Topic t = store.createTopic(new TopicConfig("mixed", 1, -1, -1)).join();
+        long a = store.allocateProducerId().join();
+        long b = store.allocateProducerId().join();
+        store.commitBlock(idempotent(t.partition(0), a, 0, 2)).join(); // offsets 0, 1
+        // positions: 0-1 plain, 2-3 a's retry of seq 0-1, 4-6 b's first batch, 7 plain
+        BlockChunk chunk = new BlockChunk(t.partition(0), 8, 8, 100, 300, 1_000, 2_000, 7,
+                List.of(new ProducerBatch(a, 0, 2, 2), new ProducerBatch(b, 0, 4, 3)));
+        ChunkCommit c = store.commitBlock(new BlockCommit("wal/00/mixed", 500, List.of(chunk))).join().get(0);
+        assertThat(c.baseOffset()).isEqualTo(2);
+        assertThat(c.recordCount()).isEqualTo(6);
+        assertThat(c.batches()).containsExactly(new BatchOutcome.Duplicate(0), new BatchOutcome.Appended(4));
+        assertThat(c.offsetAt(0)).isEqualTo(2);
+        assertThat(c.offsetAt(7)).isEqualTo(7);
+        ChunkRef ref = store.readIndex().join().entries().stream().flatMap(e -> e.chunks().stream())
+                .filter(r -> r.objectKey().equals("wal/00/mixed")).findFirst().orElseThrow();
+        assertThat(ref.skipped()).containsExactly(new SkippedRange(2, 2));
+        assertThat(ref.withOffsets(List.of("p0", "p1", "a0", "a1", "b0", "b1", "b2", "p7")))
+                .containsExactly("p0", "p1", "b0", "b1", "b2", "p7");
+    }
+
+    @Test
+    void theSameBatchCommittedByRacingWritersIsStoredExactlyOnce() throws Exception {
+        Topic t = store.createTopic(new TopicConfig("race", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<ChunkCommit>> outcomes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            outcomes.add(pool.submit(() -> {
+                go.await();
+                return store.commitBlock(idempotent(t.partition(0), producer, 0, 10)).join().get(0);
+            }));
+        }
+        go.countDown();
+        int appended = 0;
+        for (Future<ChunkCommit> f : outcomes) {
+            BatchOutcome o = f.get(30, TimeUnit.SECONDS).batches().get(0);
+            if (o instanceof BatchOutcome.Appended a) {
+                appended++;
+                assertThat(a.baseOffset()).isZero();
+            } else {
+                assertThat(o).isEqualTo(new BatchOutcome.Duplicate(0));
+            }
+        }
+        pool.shutdown();
+        assertThat(appended).isEqualTo(1);
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(10);
     }
 
     @Test

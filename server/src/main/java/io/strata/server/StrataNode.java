@@ -11,6 +11,7 @@ import io.strata.fetch.index.IndexView;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.IngestSettings;
 import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.ingest.grpc.ProducerIds;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.NodeInfo;
 import io.strata.metadata.TopicCache;
@@ -78,9 +79,9 @@ public class StrataNode {
             StrataConfig.Ingest c = config.ingest();
             IngestPipeline pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
-                    c.compressionLevel(), nodeId), objects, metadata, clock);
+                    c.compressionLevel(), nodeId, c.maxInflightBlocks()), objects, metadata, clock);
             closeables.add(pipeline);
-            ingest = new ProduceHandler(pipeline, topics, clock);
+            ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
             meters.gauge("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
             meters.gauge("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());

@@ -164,7 +164,8 @@ public final class FetchHandler {
     }
 
     private static List<LogRecord> decode(ByteBuffer bytes, ChunkRef chunk) {
-        return ChunkCodec.decode(bytes, chunk.crc32c(), chunk.uncompressedLength(), chunk.recordCount());
+        return chunk.withOffsets(ChunkCodec.decode(bytes, chunk.crc32c(), chunk.uncompressedLength(),
+                chunk.storedRecordCount()));
     }
 
     private FetchResponse empty(PartitionId pid, long offset) {

@@ -1,11 +1,13 @@
 package io.strata.ingest.block;
 
 import io.strata.ingest.PartitionBatch;
-import io.strata.metadata.OffsetRange;
+import io.strata.metadata.ChunkCommit;
 import io.strata.metadata.PartitionId;
+import io.strata.metadata.ProducerBatch;
 import io.strata.storage.format.BlockWriter;
 import io.strata.storage.format.LogRecord;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +20,7 @@ public final class OpenBlock {
     private final long generation;
     private final BlockWriter writer;
     private final List<PendingAppend> pending = new ArrayList<>();
+    private final Map<PartitionId, List<ProducerBatch>> producerBatches = new HashMap<>();
     private long reservedBytes;
 
     public OpenBlock(long generation, int compressionLevel) {
@@ -37,7 +40,13 @@ public final class OpenBlock {
                     first = position;
                 }
             }
-            call.add(batch.entryIndex(), batch.topic(), p, first, batch.records().size());
+            int producerBatch = -1;
+            if (batch.idempotent()) {
+                List<ProducerBatch> list = producerBatches.computeIfAbsent(p, k -> new ArrayList<>());
+                producerBatch = list.size();
+                list.add(new ProducerBatch(batch.producerId(), batch.baseSequence(), first, batch.records().size()));
+            }
+            call.add(batch.entryIndex(), batch.topic(), p, first, batch.records().size(), producerBatch);
         }
         pending.add(call);
         reservedBytes += reserved;
@@ -69,7 +78,12 @@ public final class OpenBlock {
         return pending.size();
     }
 
-    public void complete(Map<PartitionId, OffsetRange> committed) {
+    /** The idempotent producers' batches in a partition's chunk, in position order. */
+    public List<ProducerBatch> producerBatches(PartitionId partition) {
+        return producerBatches.getOrDefault(partition, List.of());
+    }
+
+    public void complete(Map<PartitionId, ChunkCommit> committed) {
         pending.forEach(p -> p.complete(committed));
     }
 

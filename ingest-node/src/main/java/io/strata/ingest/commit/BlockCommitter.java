@@ -4,12 +4,13 @@ import io.strata.ingest.block.OpenBlock;
 import io.strata.metadata.BlockChunk;
 import io.strata.metadata.BlockCommit;
 import io.strata.metadata.MetadataStore;
-import io.strata.metadata.OffsetRange;
+import io.strata.metadata.ChunkCommit;
 import io.strata.metadata.PartitionId;
 import io.strata.storage.format.ChunkEntry;
 import io.strata.storage.format.SealedBlock;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
+import io.strata.ingest.block.AsyncPermits;
 import io.strata.ingest.block.ObjectKeys;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,8 +21,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Takes full blocks through seal → upload → commit → acknowledge. Uploads of consecutive blocks overlap;
- * commits happen one at a time in seal order, so a partition's offsets follow the order its records were
+ * Takes full blocks through seal → upload → commit → acknowledge. Up to {@code maxInflightBlocks} blocks are
+ * on their way at once, so uploads of consecutive blocks overlap; commits happen one at a time in seal order, so a partition's offsets follow the order its records were
  * appended on this node. A block whose upload or commit fails fails every call in it (never a false
  * acknowledgement); its object, if uploaded, is an orphan for the compaction job to collect.
  *
@@ -33,27 +34,31 @@ public final class BlockCommitter {
     private final MetadataStore metadata;
     private final ObjectKeys keys;
     private final Executor sealExecutor;
+    private final AsyncPermits inflight;
     private final LongAdder blocksCommitted = new LongAdder();
     private final LongAdder blocksFailed = new LongAdder();
     private final LongAdder bytesUploaded = new LongAdder();
     private CompletableFuture<Void> commitTail = CompletableFuture.completedFuture(null);
 
-    public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor) {
+    public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
+                          int maxInflightBlocks) {
         this.objects = objects;
         this.metadata = metadata;
         this.keys = keys;
         this.sealExecutor = sealExecutor;
+        this.inflight = new AsyncPermits(maxInflightBlocks);
     }
 
     /** Starts the block on its way; the answer completes once its calls are answered (either way). */
     public synchronized CompletableFuture<Void> submit(OpenBlock block) {
-        CompletableFuture<UploadedBlock> uploaded = CompletableFuture
-                .supplyAsync(() -> block.writer().seal(), sealExecutor)
-                .thenCompose(this::upload);
+        CompletableFuture<UploadedBlock> uploaded = inflight.acquire()
+                .thenApplyAsync(v -> block.writer().seal(), sealExecutor)
+                .thenCompose(sealed -> upload(sealed, block));
         CompletableFuture<Void> done = commitTail
                 .thenCompose(previous -> uploaded)
                 .thenCompose(this::commit)
                 .handle((committed, failure) -> {
+                    inflight.release();
                     if (failure != null) {
                         blocksFailed.increment();
                         block.fail(unwrap(failure));
@@ -84,28 +89,30 @@ public final class BlockCommitter {
         return bytesUploaded.sum();
     }
 
-    private record UploadedBlock(ObjectKey key, SealedBlock block) {
+    private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source) {
     }
 
-    private CompletableFuture<UploadedBlock> upload(SealedBlock sealed) {
+    private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source) {
         ObjectKey key = keys.nextWalKey();
         return objects.put(key, sealed.bytes()).thenApply(v -> {
             bytesUploaded.add(sealed.sizeBytes());
-            return new UploadedBlock(key, sealed);
+            return new UploadedBlock(key, sealed, source);
         });
     }
 
-    private CompletableFuture<Map<PartitionId, OffsetRange>> commit(UploadedBlock uploaded) {
+    private CompletableFuture<Map<PartitionId, ChunkCommit>> commit(UploadedBlock uploaded) {
         List<BlockChunk> chunks = new ArrayList<>(uploaded.block.chunks().size());
         for (ChunkEntry c : uploaded.block.chunks()) {
-            chunks.add(new BlockChunk(new PartitionId(c.topicId(), c.partition()), c.recordCount(), c.byteOffset(),
-                    c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
+            PartitionId partition = new PartitionId(c.topicId(), c.partition());
+            chunks.add(new BlockChunk(partition, c.recordCount(), c.byteOffset(), c.byteLength(),
+                    c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c(),
+                    uploaded.source.producerBatches(partition)));
         }
         BlockCommit commit = new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks);
-        return metadata.commitBlock(commit).thenApply(ranges -> {
-            Map<PartitionId, OffsetRange> byPartition = new HashMap<>();
-            for (OffsetRange r : ranges) {
-                byPartition.put(r.partition(), r);
+        return metadata.commitBlock(commit).thenApply(answers -> {
+            Map<PartitionId, ChunkCommit> byPartition = new HashMap<>();
+            for (ChunkCommit c : answers) {
+                byPartition.put(c.partition(), c);
             }
             return byPartition;
         });

@@ -3,6 +3,8 @@ package io.strata.ingest.grpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.Acks;
+import io.strata.api.v1.InitProducerResponse;
+import io.strata.api.v1.ProduceError;
 import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
@@ -11,6 +13,7 @@ import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.ingest.AppendResult;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.PartitionBatch;
+import io.strata.metadata.BatchOutcome;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.storage.format.LogRecord;
@@ -37,13 +40,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ProduceHandler {
     private final IngestPipeline pipeline;
     private final TopicCache topics;
+    private final ProducerIds producerIds;
     private final Clock clock;
     private final AtomicInteger sticky = new AtomicInteger();
 
-    public ProduceHandler(IngestPipeline pipeline, TopicCache topics, Clock clock) {
+    public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
         this.topics = topics;
+        this.producerIds = producerIds;
         this.clock = clock;
+    }
+
+    public CompletableFuture<InitProducerResponse> initProducer() {
+        return producerIds.issue().thenApply(id -> InitProducerResponse.newBuilder().setProducerId(id).build());
     }
 
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
@@ -59,7 +68,16 @@ public final class ProduceHandler {
         long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs()
                 : pipeline.settings().produceTimeout().toMillis();
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
+        CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
+                ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
+                .thenCombine(knownProducer, (v, known) -> {
+                    if (!known) {
+                        throw invalid("unknown producer id " + request.getProducerId()
+                                + ": ask InitProducer for one");
+                    }
+                    return known;
+                })
                 .thenCompose(v -> {
                     Map<String, Topic> resolved = new LinkedHashMap<>();
                     lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
@@ -67,7 +85,7 @@ public final class ProduceHandler {
                     return pipeline.append(toBatches(request, resolved), durable);
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                .thenApply(ProduceHandler::toResponse)
+                .thenApply(results -> toResponse(request, results))
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
     }
 
@@ -107,6 +125,34 @@ public final class ProduceHandler {
         if (request.getAcks() != Acks.ACKS_DURABLE && request.getAcks() != Acks.ACKS_NONE) {
             throw invalid("unknown acks mode " + request.getAcksValue());
         }
+        if (request.getProducerId() < 0) {
+            throw invalid("invalid producer id " + request.getProducerId());
+        }
+        if (request.getProducerId() > 0) {
+            if (request.getAcks() != Acks.ACKS_DURABLE) {
+                throw invalid("an idempotent producer needs durable acks: its sequences advance only on commit");
+            }
+            Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < request.getEntriesCount(); i++) {
+                TopicPartitionRecords entry = request.getEntries(i);
+                if (!entry.hasPartition()) {
+                    throw invalid("entry " + i + ": an idempotent producer names the partition of every entry");
+                }
+                if (entry.getBaseSequence() < 0) {
+                    throw invalid("entry " + i + " has a negative base sequence");
+                }
+                if (!seen.add(entry.getTopic() + "/" + entry.getPartition())) {
+                    throw invalid("entry " + i + ": two entries for " + entry.getTopic() + "/" + entry.getPartition()
+                            + " in one idempotent request");
+                }
+            }
+        } else {
+            for (int i = 0; i < request.getEntriesCount(); i++) {
+                if (request.getEntries(i).getBaseSequence() != 0) {
+                    throw invalid("entry " + i + " carries a sequence but the request no producer id");
+                }
+            }
+        }
     }
 
     private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved) {
@@ -123,7 +169,8 @@ public final class ProduceHandler {
                 }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
                 entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now)));
-                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records));
+                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records, request.getProducerId(),
+                        entry.getBaseSequence()));
             } else {
                 // Keyed records follow their key; unkeyed ones stick together in one partition per entry.
                 int stickyPartition = Math.floorMod(sticky.getAndIncrement(), topic.partitions());
@@ -148,14 +195,40 @@ public final class ProduceHandler {
                 r.getTimestampMs() == 0 ? now : r.getTimestampMs());
     }
 
-    private static ProduceResponse toResponse(List<AppendResult> results) {
-        ProduceResponse.Builder response = ProduceResponse.newBuilder();
+    /**
+     * The answer of a call. Entries an idempotent producer sent out of sequence carry their error; when every
+     * entry was refused, the call itself fails with the first refusal's status, so a one-entry request gets a
+     * plain status.
+     */
+    private static ProduceResponse toResponse(ProduceRequest request, List<AppendResult> results) {
+        ProduceResponse.Builder response = ProduceResponse.newBuilder().setRequestId(request.getRequestId());
+        BatchOutcome.Rejected firstRefusal = null;
+        boolean anyStored = false;
         for (AppendResult r : results) {
-            response.addAppends(PartitionAppend.newBuilder().setEntryIndex(r.entryIndex()).setTopic(r.topic())
-                    .setPartition(r.partition()).setBaseOffset(r.baseOffset()).setRecordCount(r.recordCount())
-                    .setLogAppendTimeMs(r.logAppendTimeMs()));
+            PartitionAppend.Builder append = PartitionAppend.newBuilder().setEntryIndex(r.entryIndex())
+                    .setTopic(r.topic()).setPartition(r.partition()).setBaseOffset(r.baseOffset())
+                    .setRecordCount(r.recordCount()).setLogAppendTimeMs(r.logAppendTimeMs())
+                    .setDuplicate(r.duplicate());
+            if (r.refused() != null) {
+                Status status = statusOf(r.refused());
+                append.setError(ProduceError.newBuilder().setCode(status.getCode().value())
+                        .setMessage(status.getDescription()));
+                firstRefusal = firstRefusal == null ? r.refused() : firstRefusal;
+            } else {
+                anyStored = true;
+            }
+            response.addAppends(append);
+        }
+        if (!anyStored && firstRefusal != null) {
+            throw statusOf(firstRefusal).asRuntimeException();
         }
         return response.build();
+    }
+
+    /** A gap is FAILED_PRECONDITION (send the missing batch first); a stale sequence ALREADY_EXISTS. */
+    static Status statusOf(BatchOutcome.Rejected refused) {
+        return (refused.reason() == BatchOutcome.Reason.SEQUENCE_GAP ? Status.FAILED_PRECONDITION
+                : Status.ALREADY_EXISTS).withDescription(refused.message());
     }
 
     private static Throwable translate(Throwable e, long timeoutMs) {

@@ -7,6 +7,7 @@ import io.strata.metadata.IndexEntry;
 import io.strata.metadata.MetadataException;
 import io.strata.metadata.NodeInfo;
 import io.strata.metadata.PartitionId;
+import io.strata.metadata.SkippedRange;
 import io.strata.metadata.Topic;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -59,12 +60,12 @@ public final class MetadataCodec {
         });
     }
 
-    public static byte[] encodeTopicIdCounter(long lastId) {
-        return TopicIdCounterValue.newBuilder().setLastId(lastId).build().toByteArray();
+    public static byte[] encodeCounter(long lastId) {
+        return CounterValue.newBuilder().setLastId(lastId).build().toByteArray();
     }
 
-    public static long decodeTopicIdCounter(String key, byte[] bytes) {
-        return parse(key, bytes, b -> TopicIdCounterValue.parseFrom(b).getLastId());
+    public static long decodeCounter(String key, byte[] bytes) {
+        return parse(key, bytes, b -> CounterValue.parseFrom(b).getLastId());
     }
 
     public static ShardHeadValue decodeHead(String key, byte[] bytes) {
@@ -79,7 +80,10 @@ public final class MetadataCodec {
                     .setPartition(c.partition().partition()).setBaseOffset(c.baseOffset())
                     .setRecordCount(c.recordCount()).setByteOffset(c.byteOffset()).setByteLength(c.byteLength())
                     .setUncompressedLength(c.uncompressedLength()).setMinTimestampMs(c.minTimestampMs())
-                    .setMaxTimestampMs(c.maxTimestampMs()).setCrc32C(c.crc32c()));
+                    .setMaxTimestampMs(c.maxTimestampMs()).setCrc32C(c.crc32c())
+                    .setStoredRecordCount(c.skipped().isEmpty() ? 0 : c.storedRecordCount())
+                    .addAllSkipped(c.skipped().stream().map(r -> SkippedRangeValue.newBuilder()
+                            .setFirstPosition(r.firstPosition()).setCount(r.count()).build()).toList()));
         }
         return v.build().toByteArray();
     }
@@ -94,9 +98,12 @@ public final class MetadataCodec {
                 if (!seen.add(p)) {
                     throw new IllegalArgumentException("two chunks of " + p);
                 }
+                List<SkippedRange> skipped = c.getSkippedList().stream()
+                        .map(r -> new SkippedRange(r.getFirstPosition(), r.getCount())).toList();
+                int stored = c.getStoredRecordCount() == 0 ? c.getRecordCount() : c.getStoredRecordCount();
                 chunks.add(new ChunkRef(p, v.getObjectKey(), c.getBaseOffset(), c.getRecordCount(),
                         c.getByteOffset(), c.getByteLength(), c.getUncompressedLength(), c.getMinTimestampMs(),
-                        c.getMaxTimestampMs(), c.getCrc32C()));
+                        c.getMaxTimestampMs(), c.getCrc32C(), stored, skipped));
             }
             return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks);
         });

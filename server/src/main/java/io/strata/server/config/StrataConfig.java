@@ -122,6 +122,10 @@ public interface StrataConfig {
 
         @WithDefault("3")
         int compressionLevel();
+
+        /** Blocks sealing, uploading or committing at once (uploads overlap; commits stay in order). */
+        @WithDefault("4")
+        int maxInflightBlocks();
     }
 
     interface Fetch {

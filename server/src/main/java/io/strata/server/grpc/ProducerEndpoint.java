@@ -2,20 +2,45 @@ package io.strata.server.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.strata.api.v1.InitProducerRequest;
+import io.strata.api.v1.InitProducerResponse;
 import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
 import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.ingest.grpc.ProduceStream;
 import io.strata.server.StrataNode;
 import jakarta.inject.Inject;
+import java.util.concurrent.CompletableFuture;
 
 /** gRPC adapter of the ingest role; the work is in {@link io.strata.ingest.grpc.ProduceHandler}. */
 @GrpcService
 public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBase {
+    /** Requests of one stream the node works on at once (see {@link ProduceStream}). */
+    private static final int STREAM_WINDOW = 16;
+
     @Inject
     StrataNode node;
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
         GrpcErrors.reply(observer, () -> node.ingest().produce(request));
+    }
+
+    @Override
+    public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+        node.ingest(); // fails the call at once on a node without the ingest role
+        return ProduceStream.start(responses, request -> {
+            try {
+                return node.ingest().produce(request).exceptionallyCompose(
+                        e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
+            }
+        }, STREAM_WINDOW);
+    }
+
+    @Override
+    public void initProducer(InitProducerRequest request, StreamObserver<InitProducerResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.ingest().initProducer());
     }
 }

@@ -1,0 +1,151 @@
+package io.strata.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.api.v1.Record;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.ingest.grpc.ProduceStream;
+import io.strata.ingest.grpc.ProducerIds;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.MetadataStores;
+import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicConfig;
+import io.strata.storage.object.local.LocalObjectStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ProduceStream over a real (in-process) gRPC transport: ordered answers, per-request errors, flow control. */
+class ProduceStreamTest {
+    private static final int WINDOW = 4;
+    @TempDir
+    Path dir;
+    private MetadataStore metadata;
+    private FaultInjectingObjectStore objects;
+    private IngestPipeline pipeline;
+    private ProduceHandler handler;
+    private Server server;
+    private ManagedChannel channel;
+    private final AtomicInteger received = new AtomicInteger();
+
+    @BeforeEach
+    void start() throws Exception {
+        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
+        objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
+        IngestSettings settings = new IngestSettings(1 << 20, Duration.ofMillis(10), 8 << 20, Duration.ofSeconds(5),
+                1024, 64 * 1024, Duration.ofSeconds(20), 3, "stream-node", 4);
+        pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
+        handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
+                new ProducerIds(metadata), Clock.systemUTC());
+        metadata.createTopic(new TopicConfig("t", 2, -1, -1)).join();
+        String name = "produce-stream-" + System.nanoTime();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(new ProducerServiceGrpc.ProducerServiceImplBase() {
+                    @Override
+                    public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+                        return ProduceStream.start(responses, request -> {
+                            received.incrementAndGet();
+                            return handler.produce(request);
+                        }, WINDOW);
+                    }
+                }).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.shutdownNow();
+        pipeline.close();
+        objects.close();
+        metadata.close();
+    }
+
+    private static ProduceRequest request(long id, String topic, String value) {
+        return ProduceRequest.newBuilder().setRequestId(id).addEntries(TopicPartitionRecords.newBuilder()
+                .setTopic(topic).setPartition(0).addRecords(Record.newBuilder()
+                        .setValue(ByteString.copyFromUtf8(value)))).build();
+    }
+
+    private record Collector(List<ProduceResponse> responses, CompletableFuture<Void> done)
+            implements StreamObserver<ProduceResponse> {
+        Collector() {
+            this(new CopyOnWriteArrayList<>(), new CompletableFuture<>());
+        }
+
+        @Override
+        public void onNext(ProduceResponse value) {
+            responses.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            done.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            done.complete(null);
+        }
+    }
+
+    @Test
+    void everyRequestGetsOneAnswerInRequestOrderAndABadOneDoesNotEndTheStream() throws Exception {
+        Collector collector = new Collector();
+        StreamObserver<ProduceRequest> requests = ProducerServiceGrpc.newStub(channel).produceStream(collector);
+        for (int i = 0; i < 30; i++) {
+            requests.onNext(request(i, i == 7 ? "missing" : "t", "v" + i));
+        }
+        requests.onCompleted();
+        collector.done().get(30, TimeUnit.SECONDS);
+        assertThat(collector.responses()).extracting(ProduceResponse::getRequestId)
+                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 30).boxed().toList());
+        ProduceResponse bad = collector.responses().get(7);
+        assertThat(bad.getError().getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
+        assertThat(bad.getError().getMessage()).contains("missing");
+        long expected = 0;
+        for (ProduceResponse r : collector.responses()) {
+            if (r.getRequestId() != 7) {
+                assertThat(r.hasError()).isFalse();
+                assertThat(r.getAppends(0).getBaseOffset()).isEqualTo(expected++);
+            }
+        }
+    }
+
+    @Test
+    void aStreamTakesNoMoreRequestsThanItsWindowWhileUploadsAreStuck() throws Exception {
+        objects.holdPuts(true);
+        Collector collector = new Collector();
+        StreamObserver<ProduceRequest> requests = ProducerServiceGrpc.newStub(channel).produceStream(collector);
+        for (int i = 0; i < 50; i++) {
+            requests.onNext(request(i, "t", "v" + i));
+        }
+        Thread.sleep(300);
+        assertThat(received.get()).as("requests pulled while nothing is answered").isEqualTo(WINDOW);
+        objects.holdPuts(false);
+        requests.onCompleted();
+        collector.done().get(30, TimeUnit.SECONDS);
+        assertThat(collector.responses()).hasSize(50);
+        assertThat(received.get()).isEqualTo(50);
+    }
+}

@@ -1,0 +1,23 @@
+package io.strata.metadata;
+
+/** What the commit decided for one {@link ProducerBatch}. */
+public sealed interface BatchOutcome {
+    /** Stored now, at offsets from {@code baseOffset}. */
+    record Appended(long baseOffset) implements BatchOutcome {
+    }
+
+    /** Stored before (this is a retry): the original's offsets. Nothing new was stored. */
+    record Duplicate(long baseOffset) implements BatchOutcome {
+    }
+
+    /** Not stored: its sequence does not follow on from the producer's last one. */
+    record Rejected(Reason reason, String message) implements BatchOutcome {
+    }
+
+    enum Reason {
+        /** A gap: sequences were skipped (an earlier batch is missing). */
+        SEQUENCE_GAP,
+        /** Already stored, but too long ago for its offsets to be known. */
+        STALE_SEQUENCE
+    }
+}

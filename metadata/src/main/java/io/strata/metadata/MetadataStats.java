@@ -1,0 +1,11 @@
+package io.strata.metadata;
+
+/**
+ * Counters of one metadata store instance since it opened (exported as metrics).
+ *
+ * @param commitTransactions block commit transactions sent (each puts two keys per shard it covers)
+ * @param commitConflicts    commit transactions that lost a race with another writer and were retried
+ * @param keysWritten        keys put by block commits
+ */
+public record MetadataStats(long commitTransactions, long commitConflicts, long keysWritten) {
+}

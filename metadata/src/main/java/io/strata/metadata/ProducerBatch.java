@@ -1,0 +1,18 @@
+package io.strata.metadata;
+
+/**
+ * An idempotent producer's records inside a chunk: {@code recordCount} records from position
+ * {@code firstPosition} of the chunk, carrying sequences {@code baseSequence} onwards. The commit checks
+ * them against the producer's state in the partition's head.
+ */
+public record ProducerBatch(long producerId, long baseSequence, int firstPosition, int recordCount) {
+    public ProducerBatch {
+        if (producerId <= 0 || baseSequence < 0 || firstPosition < 0 || recordCount <= 0) {
+            throw new IllegalArgumentException("invalid producer batch " + producerId + "@" + baseSequence);
+        }
+    }
+
+    public long lastSequence() {
+        return baseSequence + recordCount - 1;
+    }
+}
