@@ -25,7 +25,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Administers topics of a Strata cluster, and produces and consumes records.",
-        subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class},
+        subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
+                BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",
                 "2:bad arguments"})

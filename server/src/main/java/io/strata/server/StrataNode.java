@@ -73,6 +73,10 @@ public class StrataNode {
         objects = Stores.objects(config);
         closeables.add(objects);
         TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
+        MetadataStore store = metadata;
+        counter("strata.metadata.commit.transactions", store, m -> m.stats().commitTransactions());
+        counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
+        counter("strata.metadata.commit.keys.written", store, m -> m.stats().keysWritten());
         admin = new AdminHandler(metadata, topics);
 
         if (config.roles().contains("ingest")) {
@@ -83,9 +87,9 @@ public class StrataNode {
             closeables.add(pipeline);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
-            meters.gauge("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
-            meters.gauge("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
-            meters.gauge("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
+            counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
+            counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
+            counter("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
         }
         if (config.roles().contains("fetch")) {
             StrataConfig.Fetch c = config.fetch();
@@ -101,8 +105,8 @@ public class StrataNode {
             ChunkCache cache = new ChunkCache(objects, c.cacheMaxBytes());
             fetch = new FetchHandler(index, cache, topics,
                     new FetchSettings(c.cacheMaxBytes(), c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait()));
-            meters.gauge("strata.fetch.cache.requests", cache, ChunkCache::requests);
-            meters.gauge("strata.fetch.cache.loads", cache, ChunkCache::loads);
+            counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
+            counter("strata.fetch.cache.loads", cache, ChunkCache::loads);
         }
         String address = config.advertisedAddress().orElse(("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port);
         closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
@@ -110,6 +114,11 @@ public class StrataNode {
         ready = true;
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+    }
+
+    /** A monotonic count read from {@code source} (exported as {@code name_total}). */
+    private <T> void counter(String name, T source, java.util.function.ToDoubleFunction<T> count) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, source, count).register(meters);
     }
 
     void onStop(@Observes ShutdownEvent event) {

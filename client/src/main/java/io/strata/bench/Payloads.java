@@ -1,0 +1,29 @@
+package io.strata.bench;
+
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Record values for benchmarks: windows of a 64 MiB pool of random capital letters, so records differ from
+ * each other and compress as text does (about 4.7 bits a byte), not as one repeated payload would.
+ */
+public final class Payloads {
+    private static final byte[] POOL = new byte[64 << 20];
+
+    static {
+        java.util.Random random = new java.util.Random(20261123);
+        for (int i = 0; i < POOL.length; i++) {
+            POOL[i] = (byte) ('A' + random.nextInt(26));
+        }
+    }
+
+    private Payloads() {
+    }
+
+    /** A fresh value of {@code size} bytes. */
+    public static byte[] next(int size) {
+        byte[] value = new byte[size];
+        int from = ThreadLocalRandom.current().nextInt(POOL.length - Math.min(size, POOL.length - 1));
+        System.arraycopy(POOL, from, value, 0, Math.min(size, POOL.length - from));
+        return value;
+    }
+}

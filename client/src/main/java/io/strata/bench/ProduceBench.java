@@ -1,0 +1,164 @@
+package io.strata.bench;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * The produce benchmark: {@code producers} threads, each with its own producer, send {@code recordSize}-byte
+ * records as fast as acknowledgements allow (or, with a rate, at that total rate) for the duration.
+ * Latency is from the send call to the durable acknowledgement. Records sent during the warm-up count
+ * toward nothing. Prints progress to {@code progress} every five seconds and ends with machine-readable
+ * lines {@code produce.<figure>=<value>} on {@code out}.
+ *
+ * <p>Owns its producer threads ("strata-bench-producer-N"), which end with the run.
+ */
+public final class ProduceBench {
+    public record Settings(int recordSize, int producers, Duration duration, Duration warmup, long ratePerSecond) {
+        public Settings {
+            if (recordSize < 1 || producers < 1 || duration.isNegative() || duration.isZero() || warmup.isNegative()
+                    || ratePerSecond < 0) {
+                throw new IllegalArgumentException("invalid benchmark settings");
+            }
+        }
+    }
+
+    /** The figures of one run. */
+    public record Result(long records, long bytes, long errors, double seconds, double p50Ms, double p99Ms,
+                         double p999Ms, double maxMs) {
+        public double recordsPerSecond() {
+            return records / seconds;
+        }
+
+        public double megabytesPerSecond() {
+            return bytes / seconds / 1e6;
+        }
+
+        public List<String> lines(String prefix) {
+            return List.of(
+                    String.format(Locale.ROOT, "%s.records_per_s=%.0f", prefix, recordsPerSecond()),
+                    String.format(Locale.ROOT, "%s.mb_s=%.2f", prefix, megabytesPerSecond()),
+                    String.format(Locale.ROOT, "%s.p50_ms=%.2f", prefix, p50Ms),
+                    String.format(Locale.ROOT, "%s.p99_ms=%.2f", prefix, p99Ms),
+                    String.format(Locale.ROOT, "%s.p999_ms=%.2f", prefix, p999Ms),
+                    String.format(Locale.ROOT, "%s.max_ms=%.2f", prefix, maxMs),
+                    String.format(Locale.ROOT, "%s.records=%d", prefix, records),
+                    String.format(Locale.ROOT, "%s.errors=%d", prefix, errors));
+        }
+    }
+
+    private final Settings settings;
+    private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
+    private final LongAdder acked = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private volatile boolean measuring;
+
+    public ProduceBench(Settings settings) {
+        this.settings = settings;
+    }
+
+    public Result run(IntFunction<ProduceTarget> targets, PrintWriter progress) throws InterruptedException {
+        List<ProduceTarget> opened = new ArrayList<>();
+        for (int i = 0; i < settings.producers(); i++) {
+            opened.add(targets.apply(i));
+        }
+        long start = System.nanoTime();
+        long measureFrom = start + settings.warmup().toNanos();
+        long end = measureFrom + settings.duration().toNanos();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < opened.size(); i++) {
+            ProduceTarget target = opened.get(i);
+            Thread t = new Thread(() -> sendUntil(target, end), "strata-bench-producer-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        Histogram total = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
+        Histogram interval = null;
+        long lastReport = System.nanoTime();
+        long lastAcked = 0;
+        while (System.nanoTime() < end) {
+            Thread.sleep(200);
+            long now = System.nanoTime();
+            if (!measuring && now >= measureFrom) {
+                latencies.getIntervalHistogram(); // drop the warm-up's latencies
+                acked.reset();
+                errors.reset();
+                lastAcked = 0;
+                lastReport = now;
+                measuring = true;
+                progress.printf(Locale.ROOT, "%6.0fs warm-up over, measuring%n", (now - start) / 1e9);
+                continue;
+            }
+            if (now - lastReport >= TimeUnit.SECONDS.toNanos(5)) {
+                interval = latencies.getIntervalHistogram(interval);
+                if (measuring) {
+                    total.add(interval);
+                }
+                long count = acked.sum();
+                double secs = (now - lastReport) / 1e9;
+                progress.printf(Locale.ROOT, "%6.0fs %10.0f records/s %8.2f MB/s  p50 %6.2f ms  p99 %7.2f ms  errors %d%n",
+                        (now - start) / 1e9, (count - lastAcked) / secs,
+                        (count - lastAcked) * (double) settings.recordSize() / secs / 1e6,
+                        interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0,
+                        errors.sum());
+                progress.flush();
+                lastAcked = count;
+                lastReport = now;
+            }
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        double seconds = (System.nanoTime() - Math.max(start, measureFrom)) / 1e9;
+        long records = acked.sum();
+        total.add(latencies.getIntervalHistogram());
+        for (ProduceTarget target : opened) {
+            target.flush();
+            target.close();
+        }
+        return new Result(records, records * settings.recordSize(), errors.sum(), seconds,
+                total.getValueAtPercentile(50) / 1000.0, total.getValueAtPercentile(99) / 1000.0,
+                total.getValueAtPercentile(99.9) / 1000.0, total.getMaxValue() / 1000.0);
+    }
+
+    /** Sends until {@code end}; with a rate, paces this thread to its share of it. */
+    private void sendUntil(ProduceTarget target, long end) {
+        double perThread = settings.ratePerSecond() / (double) settings.producers();
+        long intervalNanos = perThread > 0 ? (long) (1e9 / perThread) : 0;
+        long next = System.nanoTime();
+        while (true) {
+            long now = System.nanoTime();
+            if (now >= end) {
+                return;
+            }
+            if (intervalNanos > 0) {
+                if (now < next) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(next - now);
+                    continue;
+                }
+                next += intervalNanos;
+            }
+            long sent = System.nanoTime();
+            try {
+                target.send(Payloads.next(settings.recordSize())).whenComplete((v, e) -> {
+                    if (e != null) {
+                        errors.increment();
+                    } else {
+                        acked.increment();
+                        latencies.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                    }
+                });
+            } catch (RuntimeException e) {
+                errors.increment();
+            }
+        }
+    }
+}
