@@ -148,7 +148,8 @@ class StrataCliTest {
         assertUsageError(run("--server", "nowhere", "topics", "list"), "expected HOST:PORT");
         assertUsageError(run("consume", "orders", "--max-messages", "0"), "--max-messages must be positive");
         assertUsageError(run("topics"), "Missing required subcommand");
-        assertUsageError(run("bench"), "Unmatched argument");
+        assertUsageError(run("bench"), "Missing required subcommand");
+        assertUsageError(run("nonsense"), "Unmatched argument");
         assertThat(addressesUsed).isEmpty();
     }
 
