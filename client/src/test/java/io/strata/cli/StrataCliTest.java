@@ -149,7 +149,7 @@ class StrataCliTest {
         assertUsageError(run("consume", "orders", "--max-messages", "0"), "--max-messages must be positive");
         assertUsageError(run("topics"), "Missing required subcommand");
         assertUsageError(run("bench"), "Missing required subcommand");
-        assertUsageError(run("nonsense"), "Unmatched argument");
+        assertUsageError(run("xyzzy"), "Unmatched argument");
         assertThat(addressesUsed).isEmpty();
     }
 
