@@ -57,6 +57,9 @@ final class BenchCommand {
         @Option(names = "--batch-bytes", defaultValue = "524288", paramLabel = "BYTES",
                 description = "Producer batch size per partition (default 512 KiB).")
         int batchBytes;
+        @Option(names = "--compression-level", paramLabel = "LEVEL",
+                description = "zstd level the producers compress with (default: the producer's default).")
+        Integer compressionLevel;
 
         @Override
         public Integer call() throws Exception {
@@ -74,6 +77,10 @@ final class BenchCommand {
             ServerAddress server = admin.server();
             ProducerConfig config = ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(lingerMs))
                     .withMaxBatchBytes(batchBytes);
+            if (compressionLevel != null) {
+                config = config.withCompressionLevel(compressionLevel);
+            }
+            ProducerConfig producerConfig = config;
             List<StrataClient> clients = new ArrayList<>();
             err.printf("producing %d-byte records to %s from %d producers for %s (warm-up %s)%s%n", recordSize, topic,
                     producers, duration, warmup, rate > 0 ? " at " + rate + " records/s" : "");
@@ -84,7 +91,7 @@ final class BenchCommand {
                     synchronized (clients) {
                         clients.add(client);
                     }
-                    return strataTarget(client.producer(config), topic);
+                    return strataTarget(client.producer(producerConfig), topic);
                 }, err);
                 result.lines("produce").forEach(out::println);
             } finally {

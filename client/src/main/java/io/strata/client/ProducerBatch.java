@@ -1,47 +1,54 @@
 package io.strata.client;
 
-import io.strata.api.v1.Record;
+import io.strata.format.BatchBuilder;
+import io.strata.format.LogRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Records for one partition that travel as one entry of a ProduceRequest, with the future of each. Its
- * fields are guarded by the {@link RecordAccumulator}'s lock until it is drained; after that only the
- * thread completing its request touches it.
+ * Records for one partition that travel as one record batch (encoded as they are added, compressed when
+ * the batch is sent), with the future of each. Its fields are guarded by the {@link RecordAccumulator}'s
+ * lock until it is drained; after that only the producer's sender thread and the thread completing its
+ * request touch it.
  */
 final class ProducerBatch {
     final String topic;
     final int partition;
-    final List<Record> records = new ArrayList<>();
+    final BatchBuilder records;
     final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
     /** Completes (never exceptionally) once every record's future is completed, whatever the outcome. */
     final CompletableFuture<Void> done = new CompletableFuture<>();
+    /** Encoded bytes before compression. */
     int bytes;
     /** The buffer permits its records hold, given back when it is done. */
     int permits;
     boolean lingered;
 
-    ProducerBatch(String topic, int partition) {
+    /** {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow. */
+    ProducerBatch(String topic, int partition, int expectedBytes) {
         this.topic = topic;
         this.partition = partition;
+        this.records = new BatchBuilder(expectedBytes);
     }
 
-    void add(Record record, int size, int acquired, CompletableFuture<RecordMetadata> future) {
-        records.add(record);
+    void add(LogRecord record, int acquired, CompletableFuture<RecordMetadata> future) {
+        bytes += records.append(record);
         futures.add(future);
-        bytes += size;
         permits += acquired;
+    }
+
+    int recordCount() {
+        return futures.size();
     }
 
     boolean isFull(int maxBatchBytes) {
         return bytes >= maxBatchBytes;
     }
 
-    /** Record i got offset baseOffset + i, as the node assigns offsets of one entry consecutively. */
     void complete(long baseOffset) {
         for (int i = 0; i < futures.size(); i++) {
-            futures.get(i).complete(new RecordMetadata(topic, partition, baseOffset < 0 ? -1 : baseOffset + i));
+            futures.get(i).complete(new RecordMetadata(topic, partition, baseOffset + i));
         }
         done.complete(null);
     }

@@ -5,15 +5,18 @@ import java.time.Duration;
 /**
  * Batching settings of a {@link Producer}.
  *
- * @param linger          how long a partition's first buffered record waits for company before its batch is sent
- * @param maxBatchBytes   a partition's batch is sent at once when it reaches this many bytes
- * @param maxRequestBytes ready batches share one request up to this size; kept under gRPC's usual 4 MiB
- *                        message limit, which nodes apply to what they receive
- * @param bufferBytes     {@code send} blocks while this many bytes are buffered or in flight
+ * @param linger           how long a partition's first buffered record waits for company before its batch is sent
+ * @param maxBatchBytes    a partition's batch is closed when its records reach this many (encoded) bytes
+ * @param maxRequestBytes  ready batches share one request up to this many bytes before compression; the
+ *                         compressed request stays under the node's 8 MiB request limit
+ * @param bufferBytes      {@code send} blocks while this many bytes are buffered or in flight
+ * @param idempotent       a retried request is stored once (a producer id and sequence numbers; on by default)
+ * @param compressionLevel zstd level the producer compresses its batches with (3, as Kafka's default)
  */
-public record ProducerConfig(Duration linger, int maxBatchBytes, int maxRequestBytes, int bufferBytes) {
+public record ProducerConfig(Duration linger, int maxBatchBytes, int maxRequestBytes, int bufferBytes,
+                             boolean idempotent, int compressionLevel) {
     public static final ProducerConfig DEFAULT =
-            new ProducerConfig(Duration.ofMillis(5), 512 << 10, 3 << 20, 32 << 20);
+            new ProducerConfig(Duration.ofMillis(5), 512 << 10, 6 << 20, 32 << 20, true, 3);
 
     public ProducerConfig {
         if (linger.isNegative()) {
@@ -23,14 +26,29 @@ public record ProducerConfig(Duration linger, int maxBatchBytes, int maxRequestB
             throw new IllegalArgumentException("need 0 < maxBatchBytes <= maxRequestBytes and bufferBytes, got "
                     + maxBatchBytes + ", " + maxRequestBytes + ", " + bufferBytes);
         }
+        if (compressionLevel < -7 || compressionLevel > 22) {
+            throw new IllegalArgumentException("zstd levels go from -7 to 22, not " + compressionLevel);
+        }
     }
 
     public ProducerConfig withLinger(Duration linger) {
-        return new ProducerConfig(linger, maxBatchBytes, maxRequestBytes, bufferBytes);
+        return new ProducerConfig(linger, maxBatchBytes, maxRequestBytes, bufferBytes, idempotent, compressionLevel);
     }
 
     public ProducerConfig withMaxBatchBytes(int maxBatchBytes) {
         return new ProducerConfig(linger, maxBatchBytes, Math.max(maxRequestBytes, maxBatchBytes),
-                Math.max(bufferBytes, maxBatchBytes));
+                Math.max(bufferBytes, maxBatchBytes), idempotent, compressionLevel);
+    }
+
+    public ProducerConfig withIdempotence(boolean idempotent) {
+        return new ProducerConfig(linger, maxBatchBytes, maxRequestBytes, bufferBytes, idempotent, compressionLevel);
+    }
+
+    public ProducerConfig withBufferBytes(int bufferBytes) {
+        return new ProducerConfig(linger, maxBatchBytes, maxRequestBytes, bufferBytes, idempotent, compressionLevel);
+    }
+
+    public ProducerConfig withCompressionLevel(int level) {
+        return new ProducerConfig(linger, maxBatchBytes, maxRequestBytes, bufferBytes, idempotent, level);
     }
 }

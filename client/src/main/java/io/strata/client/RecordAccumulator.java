@@ -1,6 +1,6 @@
 package io.strata.client;
 
-import io.strata.api.v1.Record;
+import io.strata.format.LogRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +32,8 @@ final class RecordAccumulator {
     private final ProducerConfig config;
     private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new LinkedHashMap<>();
     private final Set<TopicPartition> inFlight = new HashSet<>();
+    /** The size a partition's last batch reached: where its next batch's buffer starts. */
+    private final Map<TopicPartition, Integer> lastBatchBytes = new HashMap<>();
     private final Set<ProducerBatch> incomplete = new HashSet<>();
     /** Unkeyed records of a topic go to one partition until its batch leaves, as Kafka's sticky partitioner. */
     private final Map<String, Integer> sticky = new HashMap<>();
@@ -41,7 +43,7 @@ final class RecordAccumulator {
         this.config = config;
     }
 
-    synchronized Appended append(String topic, int partition, int partitionCount, Record record, int size,
+    synchronized Appended append(String topic, int partition, int partitionCount, LogRecord record, int size,
                                  int permits, CompletableFuture<RecordMetadata> future) {
         int target = partition == STICKY ? sticky.computeIfAbsent(topic,
                 t -> ThreadLocalRandom.current().nextInt(partitionCount)) : partition;
@@ -50,13 +52,15 @@ final class RecordAccumulator {
         ProducerBatch tail = queue.peekLast();
         ProducerBatch created = null;
         if (tail == null || (!tail.records.isEmpty() && tail.bytes + size > config.maxBatchBytes())) {
-            created = new ProducerBatch(topic, target);
+            int expected = Math.min(config.maxBatchBytes() + 8192,
+                    lastBatchBytes.getOrDefault(tp, 4096) + lastBatchBytes.getOrDefault(tp, 4096) / 4 + 1024);
+            created = new ProducerBatch(topic, target, expected);
             created.lingered = config.linger().isZero();
             queue.addLast(created);
             incomplete.add(created);
             tail = created;
         }
-        tail.add(record, size, permits, future);
+        tail.add(record, permits, future);
         if (partition == STICKY && tail.isFull(config.maxBatchBytes())) {
             sticky.remove(topic);
         }
@@ -68,8 +72,9 @@ final class RecordAccumulator {
     }
 
     /**
-     * Takes the ready head batch of every partition with nothing in flight, up to the request size limit
-     * (always at least one), and marks those partitions in flight. Empty when nothing is ready.
+     * Takes the ready batches of every partition with nothing in flight (all of a partition's ready batches,
+     * oldest first, so a partition's records keep flowing however long a request takes), up to the request
+     * size limit (always at least one), and marks those partitions in flight. Empty when nothing is ready.
      */
     synchronized List<ProducerBatch> drainReady() {
         List<ProducerBatch> drained = new ArrayList<>();
@@ -85,16 +90,20 @@ final class RecordAccumulator {
             if (!drained.isEmpty() && requestBytes + head.bytes > config.maxRequestBytes()) {
                 continue;
             }
-            queue.pollFirst();
+            inFlight.add(entry.getKey());
+            do {
+                lastBatchBytes.put(entry.getKey(), head.bytes);
+                queue.pollFirst();
+                drained.add(head);
+                requestBytes += head.bytes;
+                Integer stickyPartition = sticky.get(head.topic);
+                if (stickyPartition != null && stickyPartition == head.partition) {
+                    sticky.remove(head.topic);
+                }
+                head = queue.peekFirst();
+            } while (head != null && isReady(queue) && requestBytes + head.bytes <= config.maxRequestBytes());
             if (queue.isEmpty()) {
                 it.remove();
-            }
-            inFlight.add(entry.getKey());
-            drained.add(head);
-            requestBytes += head.bytes;
-            Integer stickyPartition = sticky.get(head.topic);
-            if (stickyPartition != null && stickyPartition == head.partition) {
-                sticky.remove(head.topic);
             }
         }
         return drained;

@@ -11,8 +11,8 @@ import java.util.Map;
  * attempts together. gRPC's own retry machinery carries it out (see {@link #toServiceConfig()}), so the
  * retried request is the one already built, and a node's "grpc-retry-pushback-ms" answer is honoured.
  *
- * <p>Without idempotent producers a retry after an UNAVAILABLE whose commit outcome is unknown can store
- * the records twice: at-least-once.
+ * <p>With an idempotent producer (the default) a retried request is stored once; without, a retry after an
+ * UNAVAILABLE whose commit outcome is unknown can store the records twice: at-least-once.
  */
 public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
     public static final RetryPolicy DEFAULT = new RetryPolicy(5, Duration.ofMillis(100), Duration.ofSeconds(2));
@@ -32,14 +32,15 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
     /** The gRPC service config (JSON as maps, numbers as doubles) that applies this policy to Produce only. */
     Map<String, Object> toServiceConfig() {
         Map<String, Object> name = Map.of("service", "strata.v1.ProducerService", "method", "Produce");
+        Map<String, Object> init = Map.of("service", "strata.v1.ProducerService", "method", "InitProducer");
         Map<String, Object> retry = Map.of(
                 "maxAttempts", (double) maxAttempts,
                 "initialBackoff", seconds(initialBackoff),
                 "maxBackoff", seconds(maxBackoff),
                 "backoffMultiplier", 2.0,
                 "retryableStatusCodes", List.of("UNAVAILABLE", "RESOURCE_EXHAUSTED"));
-        Map<String, Object> method = maxAttempts == 1 ? Map.of("name", List.of(name))
-                : Map.of("name", List.of(name), "retryPolicy", retry);
+        Map<String, Object> method = maxAttempts == 1 ? Map.of("name", List.of(name, init))
+                : Map.of("name", List.of(name, init), "retryPolicy", retry);
         return Map.of("methodConfig", List.of(method));
     }
 

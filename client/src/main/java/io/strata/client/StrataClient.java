@@ -60,7 +60,8 @@ public final class StrataClient implements AutoCloseable {
 
     /** A new producer with its own batches and linger thread; this client closes it when it closes. */
     public synchronized Producer producer(ProducerConfig config) {
-        Producer producer = new Producer(ProducerServiceGrpc.newStub(channel), admin, config, deadline, this::forget);
+        Producer producer = new Producer(ProducerServiceGrpc.newStub(channel), ProducerServiceGrpc.newBlockingStub(channel),
+                admin, config, deadline, this::forget);
         producers.add(producer);
         return producer;
     }

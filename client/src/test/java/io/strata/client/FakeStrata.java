@@ -28,6 +28,8 @@ import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicDescription;
 import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.format.BatchCodec;
+import io.strata.format.LogRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -235,6 +237,16 @@ public final class FakeStrata implements AutoCloseable {
     }
 
     private final class Produce extends ProducerServiceGrpc.ProducerServiceImplBase {
+        private final AtomicInteger producerIds = new AtomicInteger();
+
+        @Override
+        public void initProducer(io.strata.api.v1.InitProducerRequest request,
+                                 StreamObserver<io.strata.api.v1.InitProducerResponse> observer) {
+            observer.onNext(io.strata.api.v1.InitProducerResponse.newBuilder()
+                    .setProducerId(producerIds.incrementAndGet()).build());
+            observer.onCompleted();
+        }
+
         @Override
         public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
             produceRequests.add(request);
@@ -261,7 +273,20 @@ public final class FakeStrata implements AutoCloseable {
                         }
                         List<ConsumedRecord> log = topic(entry.getTopic()).partitions.get(entry.getPartition());
                         long base = log.size();
-                        for (Record r : entry.getRecordsList()) {
+                        List<Record> records = new ArrayList<>(entry.getRecordsList());
+                        if (!entry.getBatch().isEmpty()) {
+                            for (LogRecord r : BatchCodec.decode(entry.getBatch().asReadOnlyByteBuffer())) {
+                                Record.Builder b = Record.newBuilder().setValue(ByteString.copyFrom(r.value()))
+                                        .setTimestampMs(r.timestampMs());
+                                if (r.key() != null) {
+                                    b.setKey(ByteString.copyFrom(r.key()));
+                                }
+                                r.headers().forEach(h -> b.addHeaders(io.strata.api.v1.Header.newBuilder()
+                                        .setKey(h.key()).setValue(ByteString.copyFrom(h.value()))));
+                                records.add(b.build());
+                            }
+                        }
+                        for (Record r : records) {
                             ConsumedRecord.Builder stored = ConsumedRecord.newBuilder().setOffset(log.size())
                                     .setTimestampMs(r.getTimestampMs()).setValue(r.getValue())
                                     .addAllHeaders(r.getHeadersList());
@@ -272,7 +297,7 @@ public final class FakeStrata implements AutoCloseable {
                         }
                         response.addAppends(PartitionAppend.newBuilder().setEntryIndex(i).setTopic(entry.getTopic())
                                 .setPartition(entry.getPartition()).setBaseOffset(base)
-                                .setRecordCount(entry.getRecordsCount()));
+                                .setRecordCount(records.size()));
                     }
                     FakeStrata.this.notifyAll();
                     return response.build();

@@ -31,6 +31,12 @@ class ProducerTest {
         fake.close();
     }
 
+    /** The records of an entry: the producer sends them as one batch it encoded and compressed. */
+    private static List<io.strata.format.LogRecord> records(io.strata.api.v1.TopicPartitionRecords entry) {
+        assertThat(entry.getRecordsCount()).as("records travel in a batch, not one by one").isZero();
+        return io.strata.format.BatchCodec.decode(entry.getBatch().asReadOnlyByteBuffer());
+    }
+
     @Test
     void recordsWithinOneLingerTravelInOneRequestAndGetConsecutiveOffsets() throws Exception {
         fake.createTopic("orders", 3);
@@ -44,7 +50,7 @@ class ProducerTest {
                 new RecordMetadata("orders", 1, 2), new RecordMetadata("orders", 1, 3));
         assertThat(fake.produceRequests).hasSize(1);
         assertThat(fake.produceRequests.get(0).getEntriesList())
-                .singleElement().satisfies(e -> assertThat(e.getRecordsCount()).isEqualTo(3));
+                .singleElement().satisfies(e -> assertThat(records(e)).hasSize(3));
     }
 
     @Test
@@ -152,7 +158,7 @@ class ProducerTest {
 
         assertThat(join(List.of(a, b, c, other))).extracting(RecordMetadata::offset).containsExactly(0L, 1L, 2L, 0L);
         ProduceRequest third = fake.produceRequests.get(2);
-        assertThat(third.getEntriesList()).singleElement().satisfies(e -> assertThat(e.getRecordsCount()).isEqualTo(2));
+        assertThat(third.getEntriesList()).singleElement().satisfies(e -> assertThat(records(e)).hasSize(2));
     }
 
     @Test
@@ -216,11 +222,11 @@ class ProducerTest {
         producer.send("orders", 0, "k".getBytes(UTF_8), v("a"), List.of(new RecordHeader("trace", v("t1"))), 1234L);
         producer.flush();
 
-        var record = fake.produceRequests.get(0).getEntries(0).getRecords(0);
-        assertThat(record.getKey().toStringUtf8()).isEqualTo("k");
-        assertThat(record.getTimestampMs()).isEqualTo(1234L);
-        assertThat(record.getHeaders(0).getKey()).isEqualTo("trace");
-        assertThat(record.getHeaders(0).getValue().toStringUtf8()).isEqualTo("t1");
+        var record = records(fake.produceRequests.get(0).getEntries(0)).get(0);
+        assertThat(new String(record.key(), UTF_8)).isEqualTo("k");
+        assertThat(record.timestampMs()).isEqualTo(1234L);
+        assertThat(record.headers().get(0).key()).isEqualTo("trace");
+        assertThat(new String(record.headers().get(0).value(), UTF_8)).isEqualTo("t1");
     }
 
     private static CompletableFuture<RecordMetadata> send(Producer producer, String topic, int partition, String value) {
@@ -254,5 +260,49 @@ class ProducerTest {
             assertThat(System.nanoTime()).as("condition not met within 10 s").isLessThan(until);
             Thread.sleep(5);
         }
+    }
+
+    @Test
+    void idempotentRequestsCarryTheIdAndConsecutiveSequencesWithEveryReadyBatchOfAPartition() throws Exception {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO).withMaxBatchBytes(64));
+        CountDownLatch gate = new CountDownLatch(1);
+        fake.produceGate = gate;
+        CompletableFuture<RecordMetadata> first = send(producer, "orders", 0, "first");
+        awaitTrue(() -> fake.produceRequests.size() == 1);
+        List<CompletableFuture<RecordMetadata>> more = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            more.add(send(producer, "orders", 0, "value-number-" + i + "-" + "x".repeat(20)));
+        }
+        gate.countDown();
+        producer.flush();
+        var firstRequest = fake.produceRequests.get(0);
+        var second = fake.produceRequests.get(1);
+        assertThat(firstRequest.getProducerId()).isPositive();
+        assertThat(second.getProducerId()).isEqualTo(firstRequest.getProducerId());
+        assertThat(firstRequest.getEntries(0).getBaseSequence()).isZero();
+        assertThat(second.getEntriesCount()).as("every ready batch of the partition in one request").isGreaterThan(1);
+        long expected = 1;
+        for (var entry : second.getEntriesList()) {
+            assertThat(entry.getBaseSequence()).isEqualTo(expected);
+            expected += records(entry).size();
+        }
+        assertThat(first.get().offset()).isZero();
+        assertThat(join(more)).extracting(RecordMetadata::offset).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+    }
+
+    @Test
+    void afterABatchFailsForGoodTheProducerTakesANewIdAndNumbersAfresh() throws Exception {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        fake.produceFailures.add(Status.INVALID_ARGUMENT.withDescription("refused"));
+        assertFailsWith(send(producer, "orders", 0, "lost"), Status.Code.INVALID_ARGUMENT, "refused");
+        CompletableFuture<RecordMetadata> next = send(producer, "orders", 0, "kept");
+        producer.flush();
+        assertThat(next.get().offset()).isZero();
+        var failed = fake.produceRequests.get(0);
+        var retried = fake.produceRequests.get(1);
+        assertThat(retried.getProducerId()).isNotEqualTo(failed.getProducerId());
+        assertThat(retried.getEntries(0).getBaseSequence()).isZero();
     }
 }

@@ -76,7 +76,7 @@ public final class IngestPipeline implements AutoCloseable {
                 startLinger = open.isEmpty();
                 call = open.append(batches, reserved);
                 gen = open.generation();
-                if (open.uncompressedBytes() >= settings.blockMaxBytes()) {
+                if (open.bufferedBytes() >= settings.blockMaxBytes()) {
                     submit(detach());
                     startLinger = false;
                 }

@@ -1,35 +1,48 @@
 package io.strata.ingest;
 
+import io.strata.format.BatchInfo;
+import io.strata.format.LogRecord;
 import io.strata.metadata.PartitionId;
-import io.strata.storage.format.LogRecord;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Validated records for one partition, from one entry of a produce request. With an idempotent producer,
- * {@code producerId} is its id and the records carry sequences from {@code baseSequence}; otherwise
- * {@code producerId} is 0.
+ * Validated records for one partition, from one entry of a produce request: either records one by one
+ * ({@code records}), or a batch the producer encoded and compressed ({@code encoded}, checked, with its
+ * header {@code info}). With an idempotent producer, {@code producerId} is its id and the records carry
+ * sequences from {@code baseSequence}; otherwise {@code producerId} is 0.
  */
 public record PartitionBatch(int entryIndex, String topic, PartitionId partition, List<LogRecord> records,
-                             long producerId, long baseSequence) {
+                             ByteBuffer encoded, BatchInfo info, long producerId, long baseSequence) {
     public PartitionBatch {
-        if (records == null || records.isEmpty()) {
-            throw new IllegalArgumentException("empty batch for " + topic + "/" + partition);
+        if ((records == null) == (encoded == null) || (encoded != null && info == null)
+                || (records != null && records.isEmpty())) {
+            throw new IllegalArgumentException("a batch for " + topic + "/" + partition
+                    + " holds either records or one encoded batch");
         }
         if (producerId < 0 || (producerId > 0 && baseSequence < 0)) {
             throw new IllegalArgumentException("invalid producer " + producerId + " or sequence " + baseSequence);
         }
-        records = List.copyOf(records);
+        records = records == null ? null : List.copyOf(records);
     }
 
     public PartitionBatch(int entryIndex, String topic, PartitionId partition, List<LogRecord> records) {
-        this(entryIndex, topic, partition, records, 0, 0);
+        this(entryIndex, topic, partition, records, null, null, 0, 0);
     }
 
     public boolean idempotent() {
         return producerId > 0;
     }
 
+    public int recordCount() {
+        return records != null ? records.size() : info.recordCount();
+    }
+
+    /** Bytes it takes in a block at most: the encoded batch as it is, or the records before compression. */
     public long sizeUpperBound() {
+        if (encoded != null) {
+            return info.sizeBytes();
+        }
         long size = 0;
         for (LogRecord r : records) {
             size += r.encodedSizeUpperBound();

@@ -22,8 +22,9 @@ import io.strata.metadata.MetadataStores;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.metadata.TopicConfig;
-import io.strata.storage.format.ChunkCodec;
-import io.strata.storage.format.LogRecord;
+import io.strata.format.BatchBuilder;
+import io.strata.format.ChunkCodec;
+import io.strata.format.LogRecord;
 import io.strata.storage.object.ByteRange;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStoreException;
@@ -269,6 +270,58 @@ class ProduceHandlerTest {
         assertThat(response.getAppends(1).getError().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION.value());
         assertThat(valuesInStorage(1)).containsExactly("first", "second");
         assertThat(valuesInStorage(2)).containsExactly("p2");
+    }
+
+    private static ByteString encodedBatch(String... values) {
+        BatchBuilder builder = new BatchBuilder();
+        for (String v : values) {
+            builder.append(new LogRecord(null, v.getBytes(StandardCharsets.UTF_8), List.of(), 1_700_000_000_000L));
+        }
+        return ByteString.copyFrom(builder.build(3));
+    }
+
+    private static ProduceRequest batchRequest(int partition, ByteString batch) {
+        return ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(partition).setBatch(batch)).build();
+    }
+
+    @Test
+    void producerEncodedBatchesAreStoredAsTheyCameBesideSingleRecords() {
+        startDefault();
+        ProduceRequest mixed = batchRequest(3, encodedBatch("b1", "b2", "b3")).toBuilder()
+                .addEntries(request("t", 3, "single").getEntries(0))
+                .addEntries(batchRequest(3, encodedBatch("b4")).getEntries(0)).build();
+        ProduceResponse response = produce(mixed);
+        assertThat(response.getAppendsList()).extracting(PartitionAppend::getBaseOffset).containsExactly(0L, 3L, 4L);
+        assertThat(response.getAppendsList()).extracting(PartitionAppend::getRecordCount).containsExactly(3, 1, 1);
+        assertThat(valuesInStorage(3)).containsExactly("b1", "b2", "b3", "single", "b4");
+    }
+
+    @Test
+    void aDamagedOrMisaddressedBatchIsRefusedAndNothingOfTheRequestIsStored() {
+        startDefault();
+        byte[] damaged = encodedBatch("x", "y").toByteArray();
+        damaged[damaged.length - 3] ^= 0x40;
+        assertStatus(batchRequest(0, ByteString.copyFrom(damaged)).toBuilder()
+                .addEntries(0, request("t", 1, "good").getEntries(0)).build(), Status.Code.INVALID_ARGUMENT,
+                "malformed");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setBatch(encodedBatch("x"))).build(), Status.Code.INVALID_ARGUMENT, "names no partition");
+        assertStatus(batchRequest(0, encodedBatch("v".repeat(2_000))), Status.Code.INVALID_ARGUMENT, "over the limit");
+        pipeline.flush().join();
+        assertThat(objects.list("").join()).isEmpty();
+    }
+
+    @Test
+    void anIdempotentProducersRetriedBatchIsStoredOnce() {
+        startDefault();
+        long producer = newProducer();
+        ProduceRequest request = batchRequest(2, encodedBatch("e1", "e2")).toBuilder().setProducerId(producer).build();
+        assertThat(produce(request).getAppends(0).getDuplicate()).isFalse();
+        PartitionAppend retry = produce(request).getAppends(0);
+        assertThat(retry.getDuplicate()).isTrue();
+        assertThat(retry.getBaseOffset()).isZero();
+        assertThat(valuesInStorage(2)).containsExactly("e1", "e2");
     }
 
     private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart) {

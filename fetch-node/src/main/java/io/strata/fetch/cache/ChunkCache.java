@@ -3,7 +3,7 @@ package io.strata.fetch.cache;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.strata.metadata.ChunkRef;
-import io.strata.storage.format.ChunkCodec;
+import io.strata.format.ChunkCodec;
 import io.strata.storage.object.ByteRange;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
@@ -50,8 +50,8 @@ public final class ChunkCache {
         return objects.get(ObjectKey.of(key.objectKey()), ByteRange.of(key.byteOffset(), key.byteLength()))
                 .thenApply(bytes -> {
                     if (bytes.remaining() != key.byteLength()) {
-                        throw new io.strata.storage.format.BlockFormatException(
-                                io.strata.storage.format.BlockFormatException.Reason.TRUNCATED,
+                        throw new io.strata.format.BlockFormatException(
+                                io.strata.format.BlockFormatException.Reason.TRUNCATED,
                                 "chunk of " + key.objectKey() + " @" + key.byteOffset() + " is " + bytes.remaining()
                                         + " bytes, expected " + key.byteLength());
                     }

@@ -4,8 +4,8 @@ import io.strata.ingest.PartitionBatch;
 import io.strata.metadata.ChunkCommit;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.ProducerBatch;
-import io.strata.storage.format.BlockWriter;
-import io.strata.storage.format.LogRecord;
+import io.strata.format.BlockWriter;
+import io.strata.format.LogRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,19 +34,23 @@ public final class OpenBlock {
         for (PartitionBatch batch : batches) {
             PartitionId p = batch.partition();
             int first = -1;
-            for (LogRecord record : batch.records()) {
-                int position = writer.append(p.topicId(), p.partition(), record);
-                if (first < 0) {
-                    first = position;
+            if (batch.encoded() != null) {
+                first = writer.appendBatch(p.topicId(), p.partition(), batch.encoded(), batch.info());
+            } else {
+                for (LogRecord record : batch.records()) {
+                    int position = writer.append(p.topicId(), p.partition(), record);
+                    if (first < 0) {
+                        first = position;
+                    }
                 }
             }
             int producerBatch = -1;
             if (batch.idempotent()) {
                 List<ProducerBatch> list = producerBatches.computeIfAbsent(p, k -> new ArrayList<>());
                 producerBatch = list.size();
-                list.add(new ProducerBatch(batch.producerId(), batch.baseSequence(), first, batch.records().size()));
+                list.add(new ProducerBatch(batch.producerId(), batch.baseSequence(), first, batch.recordCount()));
             }
-            call.add(batch.entryIndex(), batch.topic(), p, first, batch.records().size(), producerBatch);
+            call.add(batch.entryIndex(), batch.topic(), p, first, batch.recordCount(), producerBatch);
         }
         pending.add(call);
         reservedBytes += reserved;
@@ -61,8 +65,9 @@ public final class OpenBlock {
         return writer.isEmpty();
     }
 
-    public long uncompressedBytes() {
-        return writer.uncompressedBytes();
+    /** Bytes the block holds: producers' batches as stored, records appended one by one before compression. */
+    public long bufferedBytes() {
+        return writer.bufferedBytes();
     }
 
     /** Buffer bytes the block's calls reserved; released once the block is committed or failed. */

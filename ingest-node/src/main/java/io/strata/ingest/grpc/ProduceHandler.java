@@ -13,11 +13,14 @@ import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.ingest.AppendResult;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.PartitionBatch;
+import io.strata.format.BatchCodec;
+import io.strata.format.BatchInfo;
+import io.strata.format.BlockFormatException;
 import io.strata.metadata.BatchOutcome;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
-import io.strata.storage.format.LogRecord;
-import io.strata.storage.format.RecordHeader;
+import io.strata.format.LogRecord;
+import io.strata.format.RecordHeader;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,8 +59,9 @@ public final class ProduceHandler {
     }
 
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
+        BatchInfo[] batches;
         try {
-            checkShape(request);
+            batches = checkShape(request);
         } catch (StatusRuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -82,22 +86,47 @@ public final class ProduceHandler {
                     Map<String, Topic> resolved = new LinkedHashMap<>();
                     lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
                             .withDescription("unknown topic '" + name + "'").asRuntimeException())));
-                    return pipeline.append(toBatches(request, resolved), durable);
+                    return pipeline.append(toBatches(request, resolved, batches), durable);
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> toResponse(request, results))
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
     }
 
-    private void checkShape(ProduceRequest request) {
+    /**
+     * Checks everything that needs no metadata: sizes, timestamps, acks, producer fields, and every
+     * producer-encoded batch in full (CRC32C, inflation, each record's size). Answers the batches' headers,
+     * by entry index (null for entries of single records).
+     */
+    private BatchInfo[] checkShape(ProduceRequest request) {
         if (request.getEntriesCount() == 0) {
             throw invalid("produce request has no entries");
         }
+        BatchInfo[] batches = new BatchInfo[request.getEntriesCount()];
         long total = 0;
         for (int i = 0; i < request.getEntriesCount(); i++) {
             TopicPartitionRecords entry = request.getEntries(i);
             if (entry.getTopic().isEmpty()) {
                 throw invalid("entry " + i + " names no topic");
+            }
+            if (!entry.getBatch().isEmpty()) {
+                if (entry.getRecordsCount() > 0) {
+                    throw invalid("entry " + i + " carries both records and a batch");
+                }
+                if (!entry.hasPartition()) {
+                    throw invalid("entry " + i + " carries a batch but names no partition");
+                }
+                total += entry.getBatch().size();
+                if (total > pipeline.settings().maxRequestBytes()) {
+                    break; // reported below, before spending time on inflating it
+                }
+                try {
+                    batches[i] = BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
+                            pipeline.settings().maxRecordBytes());
+                } catch (BlockFormatException | IllegalArgumentException e) {
+                    throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());
+                }
+                continue;
             }
             if (entry.getRecordsCount() == 0) {
                 throw invalid("entry " + i + " (topic '" + entry.getTopic() + "') has no records");
@@ -132,7 +161,6 @@ public final class ProduceHandler {
             if (request.getAcks() != Acks.ACKS_DURABLE) {
                 throw invalid("an idempotent producer needs durable acks: its sequences advance only on commit");
             }
-            Set<String> seen = new java.util.HashSet<>();
             for (int i = 0; i < request.getEntriesCount(); i++) {
                 TopicPartitionRecords entry = request.getEntries(i);
                 if (!entry.hasPartition()) {
@@ -140,10 +168,6 @@ public final class ProduceHandler {
                 }
                 if (entry.getBaseSequence() < 0) {
                     throw invalid("entry " + i + " has a negative base sequence");
-                }
-                if (!seen.add(entry.getTopic() + "/" + entry.getPartition())) {
-                    throw invalid("entry " + i + ": two entries for " + entry.getTopic() + "/" + entry.getPartition()
-                            + " in one idempotent request");
                 }
             }
         } else {
@@ -153,9 +177,10 @@ public final class ProduceHandler {
                 }
             }
         }
+        return batches;
     }
 
-    private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved) {
+    private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved, BatchInfo[] encoded) {
         long now = clock.millis();
         List<PartitionBatch> batches = new ArrayList<>();
         for (int i = 0; i < request.getEntriesCount(); i++) {
@@ -167,10 +192,16 @@ public final class ProduceHandler {
                     throw invalid("partition " + p + " is out of range for topic '" + topic.name() + "' (0.."
                             + (topic.partitions() - 1) + ")");
                 }
+                if (encoded[i] != null) {
+                    batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), null,
+                            entry.getBatch().asReadOnlyByteBuffer(), encoded[i], request.getProducerId(),
+                            entry.getBaseSequence()));
+                    continue;
+                }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
                 entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now)));
-                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records, request.getProducerId(),
-                        entry.getBaseSequence()));
+                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records, null, null,
+                        request.getProducerId(), entry.getBaseSequence()));
             } else {
                 // Keyed records follow their key; unkeyed ones stick together in one partition per entry.
                 int stickyPartition = Math.floorMod(sticky.getAndIncrement(), topic.partitions());

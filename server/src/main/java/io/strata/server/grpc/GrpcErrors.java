@@ -7,7 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.strata.metadata.CommitOutcomeUnknownException;
 import io.strata.metadata.MetadataException;
 import io.strata.metadata.TopicExistsException;
-import io.strata.storage.format.BlockFormatException;
+import io.strata.format.BlockFormatException;
 import io.strata.storage.object.ObjectStoreException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;

@@ -1,4 +1,4 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 import java.util.Arrays;
 import java.util.Objects;

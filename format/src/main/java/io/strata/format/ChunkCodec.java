@@ -1,7 +1,5 @@
-package io.strata.storage.format;
+package io.strata.format;
 
-import com.github.luben.zstd.Zstd;
-import com.github.luben.zstd.ZstdException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Encodes and decodes one partition's chunk. The chunk payload, before zstd, is
+ * Encodes and decodes one partition's chunk. A version-2 chunk is a sequence of record batches
+ * ({@link BatchCodec}); a version-1 chunk is one zstd frame whose payload, before zstd, is
  * <pre>
  * payload = record count (varint) + base timestamp (8, big-endian) + record*
  * record  = body length (varint) + body
@@ -49,26 +48,6 @@ public final class ChunkCodec {
         out.write(scratch);
     }
 
-    /** The payload header: record count and base timestamp. */
-    static GrowableBytes payloadHeader(int recordCount, long baseTimestampMs) {
-        GrowableBytes header = new GrowableBytes(16);
-        VarInts.writeUnsigned(header, recordCount);
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            header.write((byte) (baseTimestampMs >>> shift));
-        }
-        return header;
-    }
-
-    /** Compresses a whole payload into one zstd frame. */
-    static byte[] compress(byte[] payload, int length, int level) {
-        byte[] dst = new byte[(int) Zstd.compressBound(length)];
-        long written = Zstd.compressByteArray(dst, 0, dst.length, payload, 0, length, level);
-        if (Zstd.isError(written)) {
-            throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(written));
-        }
-        return java.util.Arrays.copyOf(dst, (int) written);
-    }
-
     /**
      * Checks the chunk's CRC32C, inflates it and decodes its records. {@code compressed} holds exactly the
      * chunk's stored bytes (position to limit).
@@ -80,23 +59,33 @@ public final class ChunkCodec {
     public static List<LogRecord> decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
                                          int expectedRecordCount) {
         verify(compressed, expectedCrc32c);
+        if (BatchCodec.startsWithBatch(compressed)) {
+            List<LogRecord> records = new ArrayList<>(Math.min(expectedRecordCount, 1 << 16));
+            long inflated = BatchCodec.decodeAll(compressed, records);
+            if (records.size() != expectedRecordCount || inflated != uncompressedLength) {
+                throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "chunk holds "
+                        + records.size() + " records in " + inflated + " bytes, index says " + expectedRecordCount
+                        + " in " + uncompressedLength);
+            }
+            return records;
+        }
         if (uncompressedLength < 0 || uncompressedLength > BlockFormat.MAX_UNCOMPRESSED_CHUNK) {
             throw new BlockFormatException(BlockFormatException.Reason.CORRUPT,
                     "uncompressed length " + uncompressedLength + " out of bounds");
         }
-        byte[] src = new byte[compressed.remaining()];
-        compressed.duplicate().get(src);
-        byte[] payload;
-        try {
-            payload = Zstd.decompress(src, uncompressedLength);
-        } catch (ZstdException | IllegalArgumentException e) {
-            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "zstd frame does not inflate", e);
+        return decodePayload(inflateToScratch(compressed, uncompressedLength), expectedRecordCount);
+    }
+
+    /**
+     * Inflates the bytes (position to limit) of one zstd frame to exactly {@code uncompressedLength} bytes,
+     * into this thread's scratch array: the answer is valid until the thread inflates again.
+     */
+    static ByteBuffer inflateToScratch(ByteBuffer frame, int uncompressedLength) {
+        if (frame.hasArray()) {
+            return Zstds.decompressToScratch(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining(),
+                    uncompressedLength).order(ByteOrder.BIG_ENDIAN);
         }
-        if (payload.length != uncompressedLength) {
-            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
-                    "chunk inflated to " + payload.length + " bytes, expected " + uncompressedLength);
-        }
-        return decodePayload(ByteBuffer.wrap(payload).order(ByteOrder.BIG_ENDIAN), expectedRecordCount);
+        return Zstds.decompressToScratch(frame, uncompressedLength).order(ByteOrder.BIG_ENDIAN);
     }
 
     /** Throws {@link BlockFormatException} unless the bytes' CRC32C is {@code expectedCrc32c}. */
@@ -133,7 +122,44 @@ public final class ChunkCodec {
         return records;
     }
 
-    private static LogRecord decodeBody(ByteBuffer body, long base) {
+    /**
+     * Walks the rest of one record body, after its timestamp, without building it, checking every length;
+     * answers the record's size as the limits count it (key + value + header names and values).
+     */
+    static long skipBody(ByteBuffer body) {
+        long size = 0;
+        long keyLength = VarInts.readZigZag(body);
+        if (keyLength >= 0) {
+            if (keyLength > body.remaining()) {
+                throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
+            }
+            body.position(body.position() + (int) keyLength);
+            size += keyLength;
+        } else if (keyLength != -1) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
+        }
+        int valueLength = VarInts.readLength(body, "value");
+        body.position(body.position() + valueLength);
+        size += valueLength;
+        long headerCount = VarInts.readUnsigned(body);
+        if (headerCount > body.remaining()) {
+            throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "header count " + headerCount);
+        }
+        for (int h = 0; h < headerCount; h++) {
+            int nameLength = VarInts.readLength(body, "header name");
+            body.position(body.position() + nameLength);
+            int headerValueLength = VarInts.readLength(body, "header value");
+            body.position(body.position() + headerValueLength);
+            size += nameLength + headerValueLength;
+        }
+        if (body.hasRemaining()) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                    body.remaining() + " stray bytes in a record body");
+        }
+        return size;
+    }
+
+    static LogRecord decodeBody(ByteBuffer body, long base) {
         long timestamp = base + VarInts.readZigZag(body);
         long keyLength = VarInts.readZigZag(body);
         byte[] key = null;

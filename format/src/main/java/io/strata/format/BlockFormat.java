@@ -1,11 +1,12 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * Constants of WAL block format version 1 (docs/block-format.md). A released version never changes: a new
+ * Constants of WAL block format versions 1 and 2 (docs/block-format.md); the writer writes version 2, the
+ * reader reads both. A released version never changes: a new
  * layout gets a new version number and a golden-bytes test of its own.
  *
  * <pre>
@@ -21,6 +22,8 @@ import java.util.zip.CRC32C;
 public final class BlockFormat {
     public static final int MAGIC = 0x53545242; // "STRB"
     public static final byte VERSION_1 = 1;
+    /** Chunks are sequences of record batches ({@link BatchCodec}); written since the idempotent, batching client. */
+    public static final byte VERSION_2 = 2;
     public static final int HEADER_SIZE = 4 /* magic */ + 1 /* version */ + 3 /* reserved */; // = 8
     public static final int TRAILER_SIZE = 8 /* footer offset */ + 4 /* footer length */ + 4 /* footer crc */
             + 1 /* version */ + 3 /* reserved */ + 4 /* magic */; // = 24

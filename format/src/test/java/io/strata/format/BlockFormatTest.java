@@ -1,4 +1,4 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -56,11 +56,11 @@ class BlockFormatTest {
     }
 
     @Test
-    void layoutOfHeaderAndTrailerIsVersion1() {
+    void theWriterLaysOutHeaderAndTrailerOfVersion2() {
         ByteBuffer block = goldenBlock().bytes();
-        assertThat(HexFormat.of().formatHex(bytes(block, 0, 8))).isEqualTo("5354524201000000");
+        assertThat(HexFormat.of().formatHex(bytes(block, 0, 8))).isEqualTo("5354524202000000");
         int end = block.remaining();
-        assertThat(HexFormat.of().formatHex(bytes(block, end - 8, 8))).isEqualTo("0100000053545242");
+        assertThat(HexFormat.of().formatHex(bytes(block, end - 8, 8))).isEqualTo("0200000053545242");
         long footerOffset = block.getLong(end - 24);
         int footerLength = block.getInt(end - 16);
         assertThat(footerOffset + footerLength).isEqualTo(end - 24);

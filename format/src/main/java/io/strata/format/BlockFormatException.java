@@ -1,4 +1,4 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 /**
  * Bytes are not a valid block or chunk: truncated, corrupt (CRC32C mismatch) or not of this format.

@@ -1,4 +1,4 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 /**
  * One partition's chunk of a WAL block, as the footer indexes it. The chunk is one zstd frame; its CRC32C

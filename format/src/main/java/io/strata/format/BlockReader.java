@@ -1,4 +1,4 @@
-package io.strata.storage.format;
+package io.strata.format;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -87,9 +87,9 @@ public final class BlockReader {
     }
 
     private static void checkVersion(byte version) {
-        if (version != BlockFormat.VERSION_1) {
+        if (version != BlockFormat.VERSION_1 && version != BlockFormat.VERSION_2) {
             throw new BlockFormatException(BlockFormatException.Reason.UNSUPPORTED_VERSION,
-                    "block format version " + version + " is not supported (this reader knows 1)");
+                    "block format version " + version + " is not supported (this reader knows 1 and 2)");
         }
     }
 }
