@@ -54,6 +54,21 @@ public final class Admin {
         return toTopic(call(() -> stub().describeTopic(DescribeTopicRequest.newBuilder().setName(name).build())));
     }
 
+    /** The topic without partition offsets: one metadata read, for callers that only need its shape. */
+    public TopicInfo topic(String name) {
+        return toTopic(call(() -> stub().describeTopic(DescribeTopicRequest.newBuilder().setName(name)
+                .setSkipPartitionDetails(true).build())));
+    }
+
+    /** The live nodes and what they serve. */
+    public ClusterInfo describeCluster(io.strata.api.v1.ClusterServiceGrpc.ClusterServiceBlockingStub cluster) {
+        var d = call(() -> cluster.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .describeCluster(io.strata.api.v1.DescribeClusterRequest.getDefaultInstance()));
+        return new ClusterInfo(d.getClusterId(), d.getMetadataShards(), d.getNodesList().stream()
+                .map(n -> new ClusterInfo.Node(n.getNodeId(), n.getAddress(), java.util.Set.copyOf(n.getRolesList())))
+                .toList());
+    }
+
     public ListedOffset listOffsets(String topic, int partition, OffsetQuery query) {
         ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition);
         // Java 17 has no pattern switch over the sealed type; the three cases are all there are.

@@ -8,8 +8,6 @@ import io.strata.api.v1.InitProducerRequest;
 import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
-import io.strata.api.v1.ProducerServiceGrpc.ProducerServiceBlockingStub;
-import io.strata.api.v1.ProducerServiceGrpc.ProducerServiceStub;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.format.LogRecord;
 import java.time.Duration;
@@ -45,8 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Producer implements AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
 
-    private final ProducerServiceStub stub;
-    private final ProducerServiceBlockingStub blockingStub;
+    private final IngestRouter router;
     private final PartitionCounts partitionCounts;
     private final ProducerConfig config;
     private final Duration deadline;
@@ -60,10 +57,9 @@ public final class Producer implements AutoCloseable {
     private long producerId;
     private final Map<String, Long> nextSequences = new HashMap<>();
 
-    Producer(ProducerServiceStub stub, ProducerServiceBlockingStub blockingStub, Admin admin, ProducerConfig config,
-             Duration deadline, java.util.function.Consumer<Producer> onClose) {
-        this.stub = stub;
-        this.blockingStub = blockingStub;
+    Producer(IngestRouter router, Admin admin, ProducerConfig config, Duration deadline,
+             java.util.function.Consumer<Producer> onClose) {
+        this.router = router;
         this.partitionCounts = new PartitionCounts(admin);
         this.config = config;
         this.deadline = deadline;
@@ -180,20 +176,34 @@ public final class Producer implements AutoCloseable {
         }
     }
 
-    /** Runs on the sender thread: drains and sends every ready batch. */
+    /**
+     * Runs on the sender thread: drains every ready batch and sends one request to each ingest node that
+     * owns some of their partitions.
+     */
     private void sendReady() {
         for (List<ProducerBatch> batches = accumulator.drainReady(); !batches.isEmpty();
              batches = accumulator.drainReady()) {
-            sendRequest(batches);
+            Map<String, List<ProducerBatch>> byNode = new java.util.LinkedHashMap<>();
+            for (ProducerBatch batch : batches) {
+                String node;
+                try {
+                    node = router.nodeFor(partitionCounts.topic(batch.topic).topicId(), batch.partition);
+                } catch (RuntimeException e) {
+                    node = router.bootstrap(); // the topic's id is unknown (it may be gone): the bootstrap node answers why
+                }
+                byNode.computeIfAbsent(node, n -> new java.util.ArrayList<>()).add(batch);
+            }
+            byNode.forEach(this::sendRequest);
         }
     }
 
-    private void sendRequest(List<ProducerBatch> batches) {
+    private void sendRequest(String node, List<ProducerBatch> batches) {
         ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(Acks.ACKS_DURABLE);
         try {
             if (config.idempotent()) {
                 if (producerId == 0) {
-                    producerId = blockingStub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                    producerId = router.producerBlockingStub(node)
+                            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                             .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
                 }
                 request.setProducerId(producerId);
@@ -210,7 +220,8 @@ public final class Producer implements AutoCloseable {
                 }
                 request.addEntries(entry);
             }
-            stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).produce(request.build(), observer(batches));
+            router.producerStub(node).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                    .produce(request.build(), observer(node, batches));
         } catch (RuntimeException e) {
             // No future may be left hanging, even if the call could not be started.
             batches.forEach(b -> b.fail(StrataException.from(e)));
@@ -218,7 +229,7 @@ public final class Producer implements AutoCloseable {
         }
     }
 
-    private StreamObserver<ProduceResponse> observer(List<ProducerBatch> batches) {
+    private StreamObserver<ProduceResponse> observer(String node, List<ProducerBatch> batches) {
         return new StreamObserver<>() {
             private ProduceResponse response;
 
@@ -230,6 +241,9 @@ public final class Producer implements AutoCloseable {
             @Override
             public void onError(Throwable t) {
                 StrataException failure = StrataException.from(t);
+                if (failure.unreachable() || failure.code() == Status.Code.UNAVAILABLE) {
+                    router.markDown(node);
+                }
                 if (failure.code() == Status.Code.NOT_FOUND) {
                     batches.forEach(b -> partitionCounts.forget(b.topic));
                 }

@@ -29,12 +29,16 @@ public final class StrataClient implements AutoCloseable {
     private final Duration deadline;
     private final Admin admin;
     private final List<Producer> producers = new ArrayList<>();
+    private final IngestRouter ingestRouter;
 
     private StrataClient(Builder builder, ManagedChannel channel) {
         this.server = builder.server;
         this.channel = channel;
         this.deadline = builder.deadline;
         this.admin = new Admin(AdminServiceGrpc.newBlockingStub(channel), deadline);
+        // With a custom channel builder (in-process, custom TLS) the client cannot dial other nodes itself.
+        this.ingestRouter = new IngestRouter(channel, server.toString(),
+                builder.channelBuilder == null ? builder::channelTo : null, admin, Duration.ofSeconds(30));
     }
 
     public static Builder builder() {
@@ -60,8 +64,7 @@ public final class StrataClient implements AutoCloseable {
 
     /** A new producer with its own batches and linger thread; this client closes it when it closes. */
     public synchronized Producer producer(ProducerConfig config) {
-        Producer producer = new Producer(ProducerServiceGrpc.newStub(channel), ProducerServiceGrpc.newBlockingStub(channel),
-                admin, config, deadline, this::forget);
+        Producer producer = new Producer(ingestRouter, admin, config, deadline, this::forget);
         producers.add(producer);
         return producer;
     }
@@ -89,6 +92,7 @@ public final class StrataClient implements AutoCloseable {
         try {
             open.forEach(Producer::close);
         } finally {
+            ingestRouter.close();
             channel.shutdown();
             try {
                 if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -155,24 +159,34 @@ public final class StrataClient implements AutoCloseable {
             if (server == null) {
                 server = ServerAddress.fromEnvironment();
             }
-            ManagedChannelBuilder<?> b = channelBuilder;
-            if (b == null) {
-                b = ManagedChannelBuilder.forAddress(server.host(), server.port());
-                if (plaintext) {
-                    b.usePlaintext();
-                } else {
-                    b.useTransportSecurity();
-                }
+            ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(server);
+            return new StrataClient(this, configure(b).build());
+        }
+
+        /** A channel to another node of the cluster, set up as the bootstrap one. */
+        ManagedChannel channelTo(String address) {
+            return configure(dial(ServerAddress.parse(address))).build();
+        }
+
+        private ManagedChannelBuilder<?> dial(ServerAddress address) {
+            ManagedChannelBuilder<?> b = ManagedChannelBuilder.forAddress(address.host(), address.port());
+            if (plaintext) {
+                b.usePlaintext();
+            } else {
+                b.useTransportSecurity();
             }
+            return b;
+        }
+
+        private ManagedChannelBuilder<?> configure(ManagedChannelBuilder<?> b) {
             // Retried requests are buffered by gRPC; allow a full request of default-sized batches to be kept.
-            b.defaultServiceConfig(produceRetry.toServiceConfig())
+            return b.defaultServiceConfig(produceRetry.toServiceConfig())
                     .disableServiceConfigLookUp()
                     .enableRetry()
                     .maxRetryAttempts(Math.max(2, produceRetry.maxAttempts()))
                     .perRpcBufferLimit(64L << 20)
                     .retryBufferSize(256L << 20)
                     .maxInboundMessageSize(64 << 20);
-            return new StrataClient(this, b.build());
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.strata.metadata;
 
+import io.strata.format.Sharding;
 import io.strata.metadata.codec.MetadataCodec;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvEvent;
@@ -113,13 +114,7 @@ public final class KvMetadataStore implements MetadataStore {
      */
     @Override
     public int shardOf(PartitionId partition) {
-        long h = partition.topicId() * 0x9E3779B97F4A7C15L + partition.partition();
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return (int) Math.floorMod(h, (long) cluster.shards());
+        return Sharding.shardOf(partition.topicId(), partition.partition(), cluster.shards());
     }
 
     @Override
@@ -177,6 +172,28 @@ public final class KvMetadataStore implements MetadataStore {
             }
             return new PartitionOffsets(partition, 0, 0);
         });
+    }
+
+    @Override
+    public CompletableFuture<List<PartitionOffsets>> offsets(List<PartitionId> partitions) {
+        java.util.TreeMap<Integer, List<PartitionId>> byShard = new java.util.TreeMap<>();
+        partitions.forEach(p -> byShard.computeIfAbsent(shardOf(p), s -> new ArrayList<>()).add(p));
+        Map<PartitionId, PartitionOffsets> found = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> reads = new ArrayList<>();
+        List<Integer> shards = new ArrayList<>(byShard.keySet());
+        for (int from = 0; from < shards.size(); from += kv.maxTxnOps()) {
+            List<Integer> group = shards.subList(from, Math.min(shards.size(), from + kv.maxTxnOps()));
+            reads.add(kv.getAll(group.stream().map(keys::head).toList()).thenAccept(read -> {
+                for (KeyValue v : read.entries()) {
+                    for (var p : MetadataCodec.decodeHead(v.key(), v.value()).getPartitionsList()) {
+                        PartitionId id = new PartitionId(p.getTopicId(), p.getPartition());
+                        found.put(id, new PartitionOffsets(id, p.getLogStartOffset(), p.getNextOffset()));
+                    }
+                }
+            }));
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> partitions.stream()
+                .map(p -> found.getOrDefault(p, new PartitionOffsets(p, 0, 0))).toList());
     }
 
     @Override

@@ -35,6 +35,9 @@ public interface MetadataStore extends AutoCloseable {
     /** A partition's committed bounds (0, 0 for a partition nothing was committed to). */
     CompletableFuture<PartitionOffsets> offsets(PartitionId partition);
 
+    /** Several partitions' bounds, in the order asked, reading each shard head once. */
+    CompletableFuture<List<PartitionOffsets>> offsets(List<PartitionId> partitions);
+
     /**
      * Assigns offsets to an uploaded block's chunks and indexes them: per touched shard, compare the head,
      * put the advanced head and the shard's index entry. Idempotent producers' batches are checked against

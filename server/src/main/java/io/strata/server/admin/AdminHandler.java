@@ -7,6 +7,7 @@ import io.strata.api.v1.ListTopicsResponse;
 import io.strata.api.v1.PartitionDescription;
 import io.strata.api.v1.TopicDescription;
 import io.strata.metadata.MetadataStore;
+import io.strata.metadata.PartitionId;
 import io.strata.metadata.PartitionOffsets;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
@@ -58,19 +59,21 @@ public final class AdminHandler {
         });
     }
 
-    /** The topic with each partition's committed start and end, read from the shard heads. */
-    public CompletableFuture<TopicDescription> describeTopic(String name) {
+    /** The topic with (unless skipped) each partition's committed start and end, read from the shard heads. */
+    public CompletableFuture<TopicDescription> describeTopic(String name, boolean skipPartitionDetails) {
         return metadata.getTopic(name).thenCompose(found -> {
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
                     .withDescription("unknown topic '" + name + "'").asRuntimeException());
-            List<CompletableFuture<PartitionOffsets>> offsets = new ArrayList<>(topic.partitions());
-            for (int p = 0; p < topic.partitions(); p++) {
-                offsets.add(metadata.offsets(topic.partition(p)));
+            if (skipPartitionDetails) {
+                return CompletableFuture.completedFuture(describe(topic).build());
             }
-            return CompletableFuture.allOf(offsets.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<PartitionId> partitions = new ArrayList<>(topic.partitions());
+            for (int p = 0; p < topic.partitions(); p++) {
+                partitions.add(topic.partition(p));
+            }
+            return metadata.offsets(partitions).thenApply(offsets -> {
                 TopicDescription.Builder description = describe(topic);
-                for (CompletableFuture<PartitionOffsets> f : offsets) {
-                    PartitionOffsets o = f.join();
+                for (PartitionOffsets o : offsets) {
                     description.addPartitionDetails(PartitionDescription.newBuilder()
                             .setPartition(o.partition().partition()).setLogStartOffset(o.logStartOffset())
                             .setEndOffset(o.nextOffset()));

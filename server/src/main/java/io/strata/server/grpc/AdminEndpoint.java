@@ -43,7 +43,7 @@ public class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void describeTopic(DescribeTopicRequest request, StreamObserver<TopicDescription> observer) {
-        GrpcErrors.reply(observer, () -> node.admin().describeTopic(request.getName()));
+        GrpcErrors.reply(observer, () -> node.admin().describeTopic(request.getName(), request.getSkipPartitionDetails()));
     }
 
     @Override

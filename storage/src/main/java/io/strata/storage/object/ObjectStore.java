@@ -15,7 +15,10 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ObjectStore extends AutoCloseable {
 
-    /** Stores {@code bytes} (from position to limit) under {@code key}. Fails with {@link ObjectExistsException}. */
+    /**
+     * Stores {@code bytes} (from position to limit) under {@code key}. Fails with {@link ObjectExistsException}
+     * when another object is under the key; a put of the very same bytes succeeds (a retried put).
+     */
     CompletableFuture<Void> put(ObjectKey key, ByteBuffer bytes);
 
     /**

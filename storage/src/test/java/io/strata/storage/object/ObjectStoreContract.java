@@ -99,6 +99,14 @@ public abstract class ObjectStoreContract {
     }
 
     @Test
+    void aRetriedPutOfTheSameBytesSucceedsAndChangesNothing() {
+        ObjectKey key = ObjectKey.of("once/retried");
+        store.put(key, bytes("the same")).join();
+        store.put(key, bytes("the same")).join();
+        assertThat(string(store.get(key).join())).isEqualTo("the same");
+    }
+
+    @Test
     void concurrentPutsOfOneKeyStoreExactlyOneOfThem() throws Exception {
         ObjectKey key = ObjectKey.of("race/key");
         int writers = 8;

@@ -38,6 +38,27 @@ class S3ObjectStoreTest extends ObjectStoreContract {
         }
     }
 
+    @Test
+    void transientErrorsAndSlowAnswersOverTheNetworkAreRetriedToSuccess() {
+        S3ServerFixture s3 = S3ServerFixture.shared();
+        String bucket = "faulty-" + ProcessHandle.current().pid();
+        s3.createBucket(bucket);
+        try (io.strata.testkit.net.FaultyHttpProxy proxy = new io.strata.testkit.net.FaultyHttpProxy(
+                new java.net.InetSocketAddress("127.0.0.1", s3.endpoint().getPort()), 7);
+             S3ObjectStore store = new S3ObjectStore(S3Settings.forEndpoint(proxy.endpoint(), s3.region(), bucket,
+                     s3.accessKey(), s3.secretKey()))) {
+            proxy.faults(new io.strata.testkit.net.FaultyHttpProxy.Faults(0.3, 0.2, 300));
+            for (int i = 0; i < 20; i++) {
+                ObjectKey key = ObjectKey.of("wal/f/" + i);
+                store.put(key, bytes("object " + i)).join();
+                assertThat(string(store.get(key, ByteRange.of(0, 6)).join())).isEqualTo("object");
+            }
+            assertThat(store.list("wal/f/").join()).hasSize(20);
+            assertThat(proxy.injectedErrors()).as("faults were injected").isPositive();
+            assertThat(proxy.injectedDelays()).isPositive();
+        }
+    }
+
     private static S3ObjectStore prefixed(S3ServerFixture s3, String bucket, String prefix) {
         return new S3ObjectStore(new S3Settings(Optional.of(URI.create(s3.endpoint().toString())), s3.region(), bucket,
                 prefix, Optional.of(s3.accessKey()), Optional.of(s3.secretKey()), true, Duration.ofSeconds(30), 16,

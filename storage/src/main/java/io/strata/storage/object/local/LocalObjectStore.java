@@ -84,7 +84,10 @@ public final class LocalObjectStore implements ObjectStore {
                 try {
                     Files.createLink(target, tmp);
                 } catch (FileAlreadyExistsException e) {
-                    throw new ObjectExistsException(key);
+                    // The same bytes under the key: a retried put of this very object, which succeeds.
+                    if (Files.mismatch(target, tmp) != -1) {
+                        throw new ObjectExistsException(key);
+                    }
                 }
                 forceDirectory(dir);
                 return null;

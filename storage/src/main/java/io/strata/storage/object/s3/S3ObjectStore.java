@@ -93,16 +93,44 @@ public final class S3ObjectStore implements ObjectStore {
                         translate("ensure bucket " + settings.bucket(), null, e)));
     }
 
+    /**
+     * Puts the object unless its key exists. A 412 may be this very put's own earlier attempt, whose answer was
+     * lost and which the SDK retried: the outcome is verified, not assumed. If the object under the key has
+     * our bytes (its ETag is their MD5, as S3 gives for a single-part put), the put succeeded.
+     */
     @Override
     public CompletableFuture<Void> put(ObjectKey key, ByteBuffer bytes) {
+        ByteBuffer body = bytes.duplicate();
         return client.putObject(b -> {
-                    b.bucket(settings.bucket()).key(s3Key(key)).contentLength((long) bytes.remaining());
+                    b.bucket(settings.bucket()).key(s3Key(key)).contentLength((long) body.remaining());
                     if (settings.conditionalWrites()) {
                         b.ifNoneMatch("*");
                     }
-                }, AsyncRequestBody.fromByteBufferUnsafe(bytes.duplicate()))
+                }, AsyncRequestBody.fromByteBufferUnsafe(body.duplicate()))
                 .thenApply(r -> (Void) null)
-                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("put", key, e)));
+                .exceptionallyCompose(e -> {
+                    ObjectStoreException failure = translate("put", key, e);
+                    if (!(failure instanceof ObjectExistsException)) {
+                        return CompletableFuture.failedFuture(failure);
+                    }
+                    return client.headObject(h -> h.bucket(settings.bucket()).key(s3Key(key))).handle((head, he) -> {
+                        if (he == null && head.eTag() != null && head.eTag().replace("\"", "")
+                                .equalsIgnoreCase(md5Hex(body.duplicate()))) {
+                            return (Void) null;
+                        }
+                        throw failure;
+                    });
+                });
+    }
+
+    private static String md5Hex(ByteBuffer bytes) {
+        try {
+            java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+            md5.update(bytes);
+            return java.util.HexFormat.of().formatHex(md5.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
