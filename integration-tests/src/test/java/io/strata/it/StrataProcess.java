@@ -22,6 +22,7 @@ import java.util.Map;
 public final class StrataProcess implements AutoCloseable {
     private final String name;
     private final Map<String, String> settings;
+    private final Map<String, String> extra = new java.util.HashMap<>();
     private final Path workDir;
     private final int port;
     private ManagedProcess process;
@@ -42,6 +43,12 @@ public final class StrataProcess implements AutoCloseable {
         return jar;
     }
 
+    /** A setting added before {@link #start()} (for one that needs this node's port, say). */
+    public StrataProcess with(String key, String value) {
+        extra.put(key, value);
+        return this;
+    }
+
     public StrataProcess start() {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -49,6 +56,7 @@ public final class StrataProcess implements AutoCloseable {
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dquarkus.http.host=127.0.0.1");
         settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        extra.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(serverJar().toAbsolutePath().toString());
         process = ManagedProcess.start(name, command, Map.of(), workDir);

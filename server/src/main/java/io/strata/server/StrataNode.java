@@ -86,6 +86,8 @@ public class StrataNode {
                     c.compressionLevel(), nodeId, c.maxInflightBlocks()), objects, metadata, clock);
             closeables.add(pipeline);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
+            counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
+            counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
             counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
             counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());

@@ -46,12 +46,24 @@ public final class ProduceHandler {
     private final ProducerIds producerIds;
     private final Clock clock;
     private final AtomicInteger sticky = new AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder duplicateRecords = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder refusedRecords = new java.util.concurrent.atomic.LongAdder();
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
         this.topics = topics;
         this.producerIds = producerIds;
         this.clock = clock;
+    }
+
+    /** Records of idempotent retries answered with the original's offsets instead of being stored again. */
+    public long duplicateRecords() {
+        return duplicateRecords.sum();
+    }
+
+    /** Records of idempotent batches refused for their sequence. */
+    public long refusedRecords() {
+        return refusedRecords.sum();
     }
 
     public CompletableFuture<InitProducerResponse> initProducer() {
@@ -89,7 +101,16 @@ public final class ProduceHandler {
                     return pipeline.append(toBatches(request, resolved, batches), durable);
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-                .thenApply(results -> toResponse(request, results))
+                .thenApply(results -> {
+                    for (AppendResult r : results) {
+                        if (r.duplicate()) {
+                            duplicateRecords.add(r.recordCount());
+                        } else if (r.refused() != null) {
+                            refusedRecords.add(r.recordCount());
+                        }
+                    }
+                    return toResponse(request, results);
+                })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
     }
 
