@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.AdminServiceGrpc;
@@ -14,8 +12,6 @@ import io.strata.api.v1.ClusterServiceGrpc;
 import io.strata.api.v1.ConsumedRecord;
 import io.strata.api.v1.CreateTopicRequest;
 import io.strata.api.v1.DescribeClusterRequest;
-import io.strata.api.v1.FetchRequest;
-import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.FetchServiceGrpc;
 import io.strata.api.v1.NodeDescription;
 import io.strata.api.v1.PartitionAppend;
@@ -24,8 +20,6 @@ import io.strata.api.v1.ProduceResponse;
 import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
-import io.strata.testkit.etcd.EtcdFixture;
-import io.strata.testkit.s3.S3ServerFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,17 +50,16 @@ class ProduceConsumeAcrossNodesTest {
 
     @TempDir
     Path work;
-    private final List<StrataProcess> nodes = new ArrayList<>();
-    private final List<ManagedChannel> channels = new ArrayList<>();
+    private StrataCluster cluster;
 
     private record Acked(String topic, int partition, long offset) {
     }
 
     @Test
     void recordsProducedOnOneNodeAreConsumedCompleteAndInOrderOnAnotherAndSurviveRestarts() throws Exception {
-        Map<String, String> cluster = clusterSettings();
-        StrataProcess ingest = start("ingest-1", cluster, "ingest");
-        StrataProcess fetch = start("fetch-1", cluster, "fetch");
+        cluster = new StrataCluster(work);
+        StrataProcess ingest = cluster.start("ingest-1", "ingest");
+        StrataProcess fetch = cluster.start("fetch-1", "fetch");
 
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel(ingest));
         TOPICS.forEach((name, partitions) -> admin.createTopic(
@@ -90,8 +83,8 @@ class ProduceConsumeAcrossNodesTest {
         // Restart both roles as new processes: everything is still there, and offsets continue densely.
         ingest.stop();
         fetch.stop();
-        StrataProcess ingest2 = start("ingest-2", cluster, "ingest");
-        StrataProcess fetch2 = start("fetch-2", cluster, "fetch");
+        StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
+        StrataProcess fetch2 = cluster.start("fetch-2", "fetch");
         assertConsumedExactly(FetchServiceGrpc.newBlockingStub(channel(fetch2)), acked);
 
         ProduceResponse more = ProducerServiceGrpc.newBlockingStub(channel(ingest2))
@@ -102,34 +95,6 @@ class ProduceConsumeAcrossNodesTest {
         assertThat(more.getAppends(0).getBaseOffset()).isEqualTo(expectedOffset);
         all.put(new Acked("orders", 0, expectedOffset), "after-restart");
         assertConsumedExactly(FetchServiceGrpc.newBlockingStub(channel(fetch2)), all);
-    }
-
-    private Map<String, String> clusterSettings() {
-        S3ServerFixture s3 = S3ServerFixture.shared();
-        String bucket = "strata-it-" + System.nanoTime();
-        s3.createBucket(bucket);
-        Map<String, String> settings = new HashMap<>();
-        settings.put("strata.metadata.type", "etcd");
-        settings.put("strata.metadata.etcd-endpoints", EtcdFixture.shared().endpoint());
-        settings.put("strata.metadata.root", "/it-" + System.nanoTime());
-        settings.put("strata.metadata.shards", "16");
-        settings.put("strata.object-store.type", "s3");
-        settings.put("strata.object-store.s3.endpoint", s3.endpoint().toString());
-        settings.put("strata.object-store.s3.bucket", bucket);
-        settings.put("strata.object-store.s3.region", s3.region());
-        settings.put("strata.object-store.s3.access-key", s3.accessKey());
-        settings.put("strata.object-store.s3.secret-key", s3.secretKey());
-        settings.put("strata.ingest.block-linger", "20ms");
-        return settings;
-    }
-
-    private StrataProcess start(String name, Map<String, String> cluster, String roles) {
-        Map<String, String> settings = new HashMap<>(cluster);
-        settings.put("strata.roles", roles);
-        settings.put("strata.node-id", name);
-        StrataProcess node = new StrataProcess(name, settings, work.resolve(name)).start();
-        nodes.add(node);
-        return node;
     }
 
     /** Each producer sends its records in order, batch after batch; keyed batches and explicit partitions mix. */
@@ -178,7 +143,7 @@ class ProduceConsumeAcrossNodesTest {
         for (var topic : TOPICS.entrySet()) {
             for (int partition = 0; partition < topic.getValue(); partition++) {
                 long end = expectedEnds.getOrDefault(topic.getKey(), Map.of()).getOrDefault(partition, 0L);
-                List<ConsumedRecord> records = consume(fetch, topic.getKey(), partition, end);
+                List<ConsumedRecord> records = StrataCluster.consume(fetch, topic.getKey(), partition, end);
                 Map<Integer, Integer> lastSeqPerProducer = new HashMap<>();
                 for (int i = 0; i < records.size(); i++) {
                     ConsumedRecord r = records.get(i);
@@ -199,23 +164,6 @@ class ProduceConsumeAcrossNodesTest {
         assertThat(total).isEqualTo(acked.size());
     }
 
-    /** Reads [0, end) with long polls, waiting (bounded) for the fetch node's index to catch up. */
-    private static List<ConsumedRecord> consume(FetchServiceGrpc.FetchServiceBlockingStub fetch, String topic,
-                                                int partition, long end) {
-        List<ConsumedRecord> records = new ArrayList<>();
-        long offset = 0;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (offset < end && System.nanoTime() < deadline) {
-            FetchResponse response = fetch.withDeadlineAfter(30, TimeUnit.SECONDS).fetch(FetchRequest.newBuilder()
-                    .setTopic(topic).setPartition(partition).setOffset(offset).setMaxBytes(256 * 1024)
-                    .setMaxWaitMs(1_000).build());
-            records.addAll(response.getRecordsList());
-            offset = response.getNextOffset();
-        }
-        assertThat(offset).as("consumed to the end of %s/%d", topic, partition).isEqualTo(end);
-        return records;
-    }
-
     private static ProduceRequest request(String topic, Integer partition, List<String> values, String key) {
         TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(topic);
         if (partition != null) {
@@ -231,15 +179,14 @@ class ProduceConsumeAcrossNodesTest {
         return ProduceRequest.newBuilder().addEntries(entry).build();
     }
 
-    private ManagedChannel channel(StrataProcess node) {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(node.address()).usePlaintext().build();
-        channels.add(channel);
-        return channel;
+    private io.grpc.ManagedChannel channel(StrataProcess node) {
+        return cluster.channel(node);
     }
 
     @AfterEach
     void stopAll() {
-        channels.forEach(ManagedChannel::shutdownNow);
-        nodes.forEach(StrataProcess::close);
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 }
