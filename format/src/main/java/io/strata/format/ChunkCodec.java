@@ -24,28 +24,42 @@ public final class ChunkCodec {
     private ChunkCodec() {
     }
 
-    /** Appends one record's encoding (length-prefixed body) to {@code out}; {@code scratch} is reused. */
+    /**
+     * Appends one record's encoding (length-prefixed body) to {@code out}. The body's length is computed
+     * first, so every field is written once, straight into {@code out}; {@code scratch} is unused and kept
+     * for callers' signatures.
+     */
     static void appendRecord(GrowableBytes out, GrowableBytes scratch, LogRecord record, long baseTimestampMs) {
-        scratch.reset();
-        VarInts.writeZigZag(scratch, record.timestampMs() - baseTimestampMs);
-        if (record.key() == null) {
-            VarInts.writeZigZag(scratch, -1);
-        } else {
-            VarInts.writeZigZag(scratch, record.key().length);
-            scratch.write(record.key());
+        long delta = VarInts.zigZag(record.timestampMs() - baseTimestampMs);
+        byte[] key = record.key();
+        long keyLength = VarInts.zigZag(key == null ? -1 : key.length);
+        byte[] value = record.value();
+        int headerCount = record.headers().size();
+        byte[][] names = headerCount == 0 ? null : new byte[headerCount][];
+        long body = VarInts.size(delta) + VarInts.size(keyLength) + (key == null ? 0 : key.length)
+                + VarInts.size(value.length) + value.length + VarInts.size(headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            RecordHeader header = record.headers().get(h);
+            names[h] = header.key().getBytes(StandardCharsets.UTF_8);
+            body += VarInts.size(names[h].length) + names[h].length + VarInts.size(header.value().length)
+                    + header.value().length;
         }
-        VarInts.writeUnsigned(scratch, record.value().length);
-        scratch.write(record.value());
-        VarInts.writeUnsigned(scratch, record.headers().size());
-        for (RecordHeader header : record.headers()) {
-            byte[] name = header.key().getBytes(StandardCharsets.UTF_8);
-            VarInts.writeUnsigned(scratch, name.length);
-            scratch.write(name);
-            VarInts.writeUnsigned(scratch, header.value().length);
-            scratch.write(header.value());
+        VarInts.writeUnsigned(out, body);
+        VarInts.writeUnsigned(out, delta);
+        VarInts.writeUnsigned(out, keyLength);
+        if (key != null) {
+            out.write(key);
         }
-        VarInts.writeUnsigned(out, scratch.size());
-        out.write(scratch);
+        VarInts.writeUnsigned(out, value.length);
+        out.write(value);
+        VarInts.writeUnsigned(out, headerCount);
+        for (int h = 0; h < headerCount; h++) {
+            VarInts.writeUnsigned(out, names[h].length);
+            out.write(names[h]);
+            byte[] headerValue = record.headers().get(h).value();
+            VarInts.writeUnsigned(out, headerValue.length);
+            out.write(headerValue);
+        }
     }
 
     /**

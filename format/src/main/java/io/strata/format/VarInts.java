@@ -15,6 +15,21 @@ final class VarInts {
         out.write((byte) value);
     }
 
+    /** The zigzag form of a signed value, written as an unsigned varint. */
+    static long zigZag(long value) {
+        return (value << 1) ^ (value >> 63);
+    }
+
+    /** Bytes {@link #writeUnsigned} takes for {@code value}. */
+    static int size(long value) {
+        int bytes = 1;
+        while ((value & ~0x7FL) != 0) {
+            value >>>= 7;
+            bytes++;
+        }
+        return bytes;
+    }
+
     static void writeZigZag(GrowableBytes out, long value) {
         writeUnsigned(out, (value << 1) ^ (value >> 63));
     }

@@ -25,7 +25,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <pre>java -cp ... io.strata.bench.kafka.KafkaBench produce --bootstrap 127.0.0.1:9092 --topic T
  *     [--record-size 1024] [--partitions 8] [--producers 4] [--duration 30] [--warmup 5] [--rate 0]
- *     [--linger-ms 5] [--batch-bytes 524288]</pre>
+ *     [--linger-ms 5] [--batch-bytes 524288] [--compression-level 3]</pre>
  */
 public final class KafkaBench {
     private KafkaBench() {
@@ -55,6 +55,7 @@ public final class KafkaBench {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        props.put(ProducerConfig.COMPRESSION_ZSTD_LEVEL_CONFIG, o.getOrDefault("compression-level", "3"));
         props.put(ProducerConfig.LINGER_MS_CONFIG, o.getOrDefault("linger-ms", "5"));
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, o.getOrDefault("batch-bytes", "524288"));
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 << 20));
