@@ -58,12 +58,27 @@ public final class IngestPipeline implements AutoCloseable {
      * {@link IllegalStateException} once the pipeline is closing.
      */
     public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable) {
+        return append(batches, durable, new CompletableFuture<>());
+    }
+
+    /**
+     * As {@link #append(List, boolean)}; {@code appended} completes once the call's records are in the open
+     * block (or the call failed before that), which is when a later call may be appended behind it.
+     */
+    public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable,
+                                                        CompletableFuture<Void> appended) {
         long bytes = 0;
         for (PartitionBatch b : batches) {
             bytes += b.sizeUpperBound();
         }
         long reserved = bytes;
-        return budget.acquire(reserved, settings.bufferWait()).thenCompose(granted -> {
+        CompletableFuture<Void> granted = budget.acquire(reserved, settings.bufferWait());
+        granted.whenComplete((v, e) -> {
+            if (e != null) {
+                appended.complete(null);
+            }
+        });
+        return granted.thenCompose(v -> {
             PendingAppend call;
             boolean startLinger;
             long gen;
@@ -71,6 +86,7 @@ public final class IngestPipeline implements AutoCloseable {
             synchronized (lock) {
                 if (closed) {
                     budget.release(reserved);
+                    appended.complete(null);
                     return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
                 }
                 startLinger = open.isEmpty();
@@ -81,6 +97,7 @@ public final class IngestPipeline implements AutoCloseable {
                     startLinger = false;
                 }
             }
+            appended.complete(null);
             if (startLinger) {
                 timer.schedule(() -> sealIfStill(gen), settings.blockLinger().toMillis(), TimeUnit.MILLISECONDS);
             }

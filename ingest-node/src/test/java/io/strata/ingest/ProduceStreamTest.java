@@ -48,9 +48,28 @@ class ProduceStreamTest {
     private ManagedChannel channel;
     private final AtomicInteger received = new AtomicInteger();
 
+    /** The first topic look-up takes 300 ms (a slow metadata store); everything else is the real store. */
+    private static MetadataStore slowFirstTopicLookup(MetadataStore real) {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        return (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(MetadataStore.class.getClassLoader(),
+                new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("getTopic") && first.getAndSet(false)) {
+                        return ((CompletableFuture<?>) result).thenCompose(v -> CompletableFuture.supplyAsync(() -> v,
+                                CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)));
+                    }
+                    return result;
+                });
+    }
+
     @BeforeEach
     void start() throws Exception {
-        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
+        metadata = slowFirstTopicLookup(MetadataStores.embedded(dir.resolve("metadata"), 8));
         objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
         IngestSettings settings = new IngestSettings(1 << 20, Duration.ofMillis(10), 8 << 20, Duration.ofSeconds(5),
                 1024, 64 * 1024, Duration.ofSeconds(20), 3, "stream-node", 4);
@@ -63,9 +82,9 @@ class ProduceStreamTest {
                 .addService(new ProducerServiceGrpc.ProducerServiceImplBase() {
                     @Override
                     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
-                        return ProduceStream.start(responses, request -> {
+                        return ProduceStream.start(responses, (request, admitted) -> {
                             received.incrementAndGet();
-                            return handler.produce(request);
+                            return handler.produce(request, admitted);
                         }, WINDOW);
                     }
                 }).build().start();
@@ -129,6 +148,22 @@ class ProduceStreamTest {
                 assertThat(r.hasError()).isFalse();
                 assertThat(r.getAppends(0).getBaseOffset()).isEqualTo(expected++);
             }
+        }
+    }
+
+    @Test
+    void requestsPipelinedOnAStreamAreStoredInTheOrderSentEvenWhenTheFirstWaitsForMetadata() throws Exception {
+        Collector collector = new Collector();
+        StreamObserver<ProduceRequest> requests = ProducerServiceGrpc.newStub(channel).produceStream(collector);
+        for (int i = 0; i < 20; i++) {
+            requests.onNext(request(i, "t", "r" + i));
+        }
+        requests.onCompleted();
+        collector.done().get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < 20; i++) {
+            ProduceResponse r = collector.responses().get(i);
+            assertThat(r.hasError()).isFalse();
+            assertThat(r.getAppends(0).getBaseOffset()).as("request %d", i).isEqualTo(i);
         }
     }
 

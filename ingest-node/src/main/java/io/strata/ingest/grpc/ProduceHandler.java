@@ -71,6 +71,20 @@ public final class ProduceHandler {
     }
 
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
+        return produce(request, new CompletableFuture<>());
+    }
+
+    /**
+     * Produces a request; {@code admitted} completes once its records are in the open block or it was
+     * refused, so a stream can admit its next request behind it and keep the stream's order.
+     */
+    public CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted) {
+        CompletableFuture<ProduceResponse> answer = admit(request, admitted);
+        answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
+        return answer;
+    }
+
+    private CompletableFuture<ProduceResponse> admit(ProduceRequest request, CompletableFuture<Void> admitted) {
         BatchInfo[] batches;
         try {
             batches = checkShape(request);
@@ -98,7 +112,7 @@ public final class ProduceHandler {
                     Map<String, Topic> resolved = new LinkedHashMap<>();
                     lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
                             .withDescription("unknown topic '" + name + "'").asRuntimeException())));
-                    return pipeline.append(toBatches(request, resolved, batches), durable);
+                    return pipeline.append(toBatches(request, resolved, batches), durable, admitted);
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> {

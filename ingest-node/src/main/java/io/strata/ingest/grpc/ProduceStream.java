@@ -7,11 +7,13 @@ import io.strata.api.v1.ProduceError;
 import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
 
 /**
  * One ProduceStream call: each request is produced like a unary Produce, and its response is sent in
- * request order, carrying the request's error instead of ending the stream. Flow control: automatic
+ * request order, carrying the request's error instead of ending the stream. Requests are admitted one
+ * after the other: a request's records enter the open block only after the previous request's did (or it
+ * was refused), so a producer that pipelines several requests per partition on one stream has its records
+ * stored in the order it sent them. Flow control: automatic
  * inbound requests are off, and the stream asks gRPC for one more request each time it answers one, so at
  * most {@code window} requests are in the node per stream, however fast the client writes; gRPC's HTTP/2
  * flow control then holds the client back.
@@ -21,19 +23,23 @@ import java.util.function.Function;
  */
 public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private final ServerCallStreamObserver<ProduceResponse> out;
-    private final Function<ProduceRequest, CompletableFuture<ProduceResponse>> produce;
+    private final java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
+            CompletableFuture<ProduceResponse>> produce;
     private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
+    private CompletableFuture<Void> admittedTail = CompletableFuture.completedFuture(null);
     private boolean cancelled;
 
     private ProduceStream(ServerCallStreamObserver<ProduceResponse> out,
-                          Function<ProduceRequest, CompletableFuture<ProduceResponse>> produce) {
+                          java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
+                                  CompletableFuture<ProduceResponse>> produce) {
         this.out = out;
         this.produce = produce;
     }
 
     /** Starts serving a stream; answer the returned observer to gRPC as the call's inbound side. */
     public static StreamObserver<ProduceRequest> start(StreamObserver<ProduceResponse> responses,
-                                                       Function<ProduceRequest, CompletableFuture<ProduceResponse>> produce,
+                                                       java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
+                                                               CompletableFuture<ProduceResponse>> produce,
                                                        int window) {
         ServerCallStreamObserver<ProduceResponse> out = (ServerCallStreamObserver<ProduceResponse>) responses;
         ProduceStream stream = new ProduceStream(out, produce);
@@ -45,12 +51,20 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onNext(ProduceRequest request) {
-        CompletableFuture<ProduceResponse> answer;
-        try {
-            answer = produce.apply(request);
-        } catch (RuntimeException e) {
-            answer = CompletableFuture.failedFuture(e);
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        CompletableFuture<Void> previous;
+        synchronized (this) {
+            previous = admittedTail;
+            admittedTail = admitted;
         }
+        CompletableFuture<ProduceResponse> answer = previous.thenCompose(v -> {
+            try {
+                return produce.apply(request, admitted);
+            } catch (RuntimeException e) {
+                admitted.complete(null);
+                return CompletableFuture.failedFuture(e);
+            }
+        });
         CompletableFuture<ProduceResponse> response = answer.handle((r, failure) -> failure == null ? r
                 : ProduceResponse.newBuilder().setRequestId(request.getRequestId()).setError(errorOf(failure)).build());
         synchronized (this) {

@@ -29,11 +29,12 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
         node.ingest(); // fails the call at once on a node without the ingest role
-        return ProduceStream.start(responses, request -> {
+        return ProduceStream.start(responses, (request, admitted) -> {
             try {
-                return node.ingest().produce(request).exceptionallyCompose(
+                return node.ingest().produce(request, admitted).exceptionallyCompose(
                         e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
             } catch (RuntimeException e) {
+                admitted.complete(null);
                 return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
             }
         }, STREAM_WINDOW);
