@@ -1,19 +1,8 @@
 package io.strata.client;
 
-import com.google.protobuf.UnsafeByteOperations;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import io.strata.api.v1.Acks;
-import io.strata.api.v1.InitProducerRequest;
-import io.strata.api.v1.PartitionAppend;
-import io.strata.api.v1.ProduceRequest;
-import io.strata.api.v1.ProduceResponse;
-import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.format.LogRecord;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -26,40 +15,35 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Sends records in batches: a partition's records wait up to the linger for company, then go as record
  * batches the producer encodes and compresses itself (so a node stores them without compressing again),
- * together with the other partitions' ready batches in one ProduceRequest with durable acks. Every batch
- * names its partition, chosen here (the key's murmur2 hash, or a sticky partition for records without
- * key), so each record's offset is known from its batch's base offset. A partition has one request in
- * flight at a time (carrying every batch of it that is ready), which keeps its records in send order even
- * across retries.
+ * together with the other partitions' ready batches, on one ProduceStream per ingest node with durable acks.
+ * Every batch names its partition, chosen here (the key's murmur2 hash, or a sticky partition for records
+ * without key), so each record's offset is known from its batch's base offset. Several requests are
+ * pipelined per node ({@link ProducerConfig#maxInFlightRequests()}), and a partition's records are stored
+ * in send order even across retries ({@link Sender} says how).
  *
  * <p>Idempotence (on by default): the producer takes an id from InitProducer and numbers each partition's
- * records; a request that gRPC retries after a lost answer is stored once. When a batch fails for good,
- * the producer takes a new id and numbers afresh, so later batches never wait on a gap.
+ * records, so a batch retried after a lost answer is stored once.
  *
- * <p>Thread-safe. It owns one thread, "strata-producer-N", which fires linger timers, compresses batches
- * and sends requests; requests complete on gRPC's threads, which also complete the record futures, so
- * callbacks on them should not block. Made and closed by {@link StrataClient}, or closed earlier by its user.
+ * <p>Thread-safe. It owns one thread, "strata-producer-N", which fires linger timers, compresses batches,
+ * sends requests and settles their answers; record futures are completed on it, so callbacks on them should
+ * not block. Made and closed by {@link StrataClient}, or closed earlier by its user.
  */
 public final class Producer implements AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
 
-    private final IngestRouter router;
     private final PartitionCounts partitionCounts;
     private final ProducerConfig config;
     private final Duration deadline;
     private final RecordAccumulator accumulator;
     private final Semaphore buffer;
-    private final ScheduledExecutorService sender;
+    private final ScheduledExecutorService thread;
+    private final Sender sender;
     /** Tells the client that made this producer that it no longer needs closing. */
     private final java.util.function.Consumer<Producer> onClose;
     private volatile boolean closed;
-    // Idempotence state: touched by the sender thread only.
-    private long producerId;
-    private final Map<String, Long> nextSequences = new HashMap<>();
 
     Producer(IngestRouter router, Admin admin, ProducerConfig config, Duration deadline,
              java.util.function.Consumer<Producer> onClose) {
-        this.router = router;
         this.partitionCounts = new PartitionCounts(admin);
         this.config = config;
         this.deadline = deadline;
@@ -67,11 +51,12 @@ public final class Producer implements AutoCloseable {
         this.buffer = new Semaphore(config.bufferBytes());
         this.onClose = onClose;
         String name = "strata-producer-" + IDS.incrementAndGet();
-        this.sender = Executors.newSingleThreadScheduledExecutor(r -> {
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
+        this.sender = new Sender(thread, accumulator, router, partitionCounts, config, deadline, buffer);
     }
 
     public CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value) {
@@ -118,7 +103,7 @@ public final class Producer implements AutoCloseable {
             ProducerBatch created = appended.created();
             if (created != null && !created.lingered) {
                 try {
-                    sender.schedule(() -> onLingerExpired(created), config.linger().toNanos(), TimeUnit.NANOSECONDS);
+                    thread.schedule(() -> onLingerExpired(created), config.linger().toNanos(), TimeUnit.NANOSECONDS);
                 } catch (RejectedExecutionException e) {
                     // Closed while this send was under way: the record is buffered already, so it goes now.
                     accumulator.lingerExpired(created);
@@ -158,158 +143,26 @@ public final class Producer implements AutoCloseable {
         try {
             flush();
         } finally {
-            sender.shutdownNow();
+            try {
+                thread.submit(sender::close).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the streams are cut when the channel shuts down
+            }
+            thread.shutdownNow();
             onClose.accept(this);
         }
     }
 
     private void onLingerExpired(ProducerBatch batch) {
         accumulator.lingerExpired(batch);
-        sendReady();
+        sender.sendReady();
     }
 
     private void wakeSender() {
         try {
-            sender.execute(this::sendReady);
+            thread.execute(sender::sendReady);
         } catch (RejectedExecutionException e) {
-            sendReady(); // closing: the caller's thread sends what is left
+            // closed: close() flushed everything before stopping the thread
         }
-    }
-
-    /**
-     * Runs on the sender thread: drains every ready batch and sends one request to each ingest node that
-     * owns some of their partitions.
-     */
-    private void sendReady() {
-        for (List<ProducerBatch> batches = accumulator.drainReady(); !batches.isEmpty();
-             batches = accumulator.drainReady()) {
-            Map<String, List<ProducerBatch>> byNode = new java.util.LinkedHashMap<>();
-            for (ProducerBatch batch : batches) {
-                String node;
-                try {
-                    node = router.nodeFor(partitionCounts.topic(batch.topic).topicId(), batch.partition);
-                } catch (RuntimeException e) {
-                    node = router.bootstrap(); // the topic's id is unknown (it may be gone): the bootstrap node answers why
-                }
-                byNode.computeIfAbsent(node, n -> new java.util.ArrayList<>()).add(batch);
-            }
-            byNode.forEach(this::sendRequest);
-        }
-    }
-
-    private void sendRequest(String node, List<ProducerBatch> batches) {
-        ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(Acks.ACKS_DURABLE);
-        try {
-            if (config.idempotent()) {
-                if (producerId == 0) {
-                    producerId = router.producerBlockingStub(node)
-                            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                            .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
-                }
-                request.setProducerId(producerId);
-            }
-            for (ProducerBatch batch : batches) {
-                TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(batch.topic)
-                        .setPartition(batch.partition)
-                        .setBatch(UnsafeByteOperations.unsafeWrap(batch.records.build(config.compressionLevel())));
-                if (config.idempotent()) {
-                    String tp = batch.topic + "/" + batch.partition;
-                    long sequence = nextSequences.getOrDefault(tp, 0L);
-                    nextSequences.put(tp, sequence + batch.recordCount());
-                    entry.setBaseSequence(sequence);
-                }
-                request.addEntries(entry);
-            }
-            router.producerStub(node).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                    .produce(request.build(), observer(node, batches));
-        } catch (RuntimeException e) {
-            // No future may be left hanging, even if the call could not be started.
-            batches.forEach(b -> b.fail(StrataException.from(e)));
-            finish(batches, true);
-        }
-    }
-
-    private StreamObserver<ProduceResponse> observer(String node, List<ProducerBatch> batches) {
-        return new StreamObserver<>() {
-            private ProduceResponse response;
-
-            @Override
-            public void onNext(ProduceResponse value) {
-                response = value;
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                StrataException failure = StrataException.from(t);
-                if (failure.unreachable() || failure.code() == Status.Code.UNAVAILABLE) {
-                    router.markDown(node);
-                }
-                if (failure.code() == Status.Code.NOT_FOUND) {
-                    batches.forEach(b -> partitionCounts.forget(b.topic));
-                }
-                batches.forEach(b -> b.fail(failure));
-                finish(batches, true);
-            }
-
-            @Override
-            public void onCompleted() {
-                finish(batches, !completeAll(batches, response));
-            }
-        };
-    }
-
-    /**
-     * The request is answered: give its buffer back and let its partitions send again. After a failure an
-     * idempotent producer starts a new id first (on the sender thread, before anything else is sent), since
-     * the failed batch may or may not be stored and its sequences cannot be reused safely.
-     */
-    private void finish(List<ProducerBatch> batches, boolean failed) {
-        if (failed && config.idempotent()) {
-            runOnSender(() -> {
-                producerId = 0;
-                nextSequences.clear();
-            });
-        }
-        accumulator.completed(batches);
-        buffer.release(batches.stream().mapToInt(b -> b.permits).sum());
-        runOnSender(this::sendReady);
-    }
-
-    private void runOnSender(Runnable task) {
-        try {
-            sender.execute(task);
-        } catch (RejectedExecutionException e) {
-            task.run();
-        }
-    }
-
-    /**
-     * Entry i of the request was batch i; each entry named one partition, so it has exactly one append.
-     * Answers whether every batch was stored.
-     */
-    private static boolean completeAll(List<ProducerBatch> batches, ProduceResponse response) {
-        Map<Integer, PartitionAppend> byEntry = new HashMap<>();
-        for (PartitionAppend append : response == null ? List.<PartitionAppend>of() : response.getAppendsList()) {
-            byEntry.put(append.getEntryIndex(), append);
-        }
-        boolean allStored = true;
-        for (int i = 0; i < batches.size(); i++) {
-            ProducerBatch batch = batches.get(i);
-            PartitionAppend append = byEntry.get(i);
-            if (append == null || append.getPartition() != batch.partition
-                    || append.getRecordCount() != batch.recordCount()) {
-                batch.fail(new StrataException(Status.Code.INTERNAL, "the node's answer does not account for the "
-                        + batch.recordCount() + " records sent to " + batch.topic + "/" + batch.partition
-                        + " as entry " + i));
-                allStored = false;
-            } else if (append.hasError()) {
-                batch.fail(new StrataException(Status.fromCodeValue(append.getError().getCode()).getCode(),
-                        append.getError().getMessage()));
-                allStored = false;
-            } else {
-                batch.complete(append.getBaseOffset());
-            }
-        }
-        return allStored;
     }
 }

@@ -24,12 +24,30 @@ final class ProducerBatch {
     /** The buffer permits its records hold, given back when it is done. */
     int permits;
     boolean lingered;
+    // Sending state, touched by the sender thread only.
+    /** The sequence of its first record, once numbered for the producer id it was numbered for; -1: not yet. */
+    long sequence = -1;
+    long producerId;
+    int attempts;
+    long retryAtNanos;
+    /** Past this the batch fails instead of being retried (its delivery timeout from its creation). */
+    long deadlineNanos;
 
     /** {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow. */
     ProducerBatch(String topic, int partition, int expectedBytes) {
         this.topic = topic;
         this.partition = partition;
         this.records = new BatchBuilder(expectedBytes);
+    }
+
+    /** The compressed batch, built once: a retry sends the same bytes. */
+    java.nio.ByteBuffer encoded;
+
+    java.nio.ByteBuffer encoded(int level) {
+        if (encoded == null) {
+            encoded = records.build(level);
+        }
+        return encoded.duplicate();
     }
 
     void add(LogRecord record, int acquired, CompletableFuture<RecordMetadata> future) {

@@ -17,21 +17,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * The records a {@link Producer} holds, as a queue of batches per partition. Holds no threads; thread-safe
  * (one lock, held only for bookkeeping, never during a call).
  *
- * <p>A partition has at most one batch in flight: its next batch is drained only after the previous request
- * completed, retries included, so records of one partition are stored in the order they were sent.
+ * <p>Which partitions may send is the sender's to say ({@link #drainReady}'s predicate): it pipelines
+ * several requests per partition on one ordered stream, and holds a partition back while it retries.
  */
 final class RecordAccumulator {
     /** Asks {@link #append} to pick the topic's sticky partition for a record without key or partition. */
     static final int STICKY = -1;
 
-    private record TopicPartition(String topic, int partition) {}
+    record TopicPartition(String topic, int partition) {
+        @Override
+        public String toString() {
+            return topic + "/" + partition;
+        }
+    }
 
     /** What an append did: the batch it created (for the linger timer), and whether a batch became ready. */
     record Appended(ProducerBatch created, boolean ready) {}
 
     private final ProducerConfig config;
     private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new LinkedHashMap<>();
-    private final Set<TopicPartition> inFlight = new HashSet<>();
     /** The size a partition's last batch reached: where its next batch's buffer starts. */
     private final Map<TopicPartition, Integer> lastBatchBytes = new HashMap<>();
     private final Set<ProducerBatch> incomplete = new HashSet<>();
@@ -64,7 +68,7 @@ final class RecordAccumulator {
         if (partition == STICKY && tail.isFull(config.maxBatchBytes())) {
             sticky.remove(topic);
         }
-        return new Appended(created, !inFlight.contains(tp) && isReady(queue));
+        return new Appended(created, isReady(queue));
     }
 
     synchronized void lingerExpired(ProducerBatch batch) {
@@ -76,21 +80,20 @@ final class RecordAccumulator {
      * oldest first, so a partition's records keep flowing however long a request takes), up to the request
      * size limit (always at least one), and marks those partitions in flight. Empty when nothing is ready.
      */
-    synchronized List<ProducerBatch> drainReady() {
+    synchronized List<ProducerBatch> drainReady(java.util.function.Predicate<TopicPartition> sendable) {
         List<ProducerBatch> drained = new ArrayList<>();
         long requestBytes = 0;
         for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>>> it = queues.entrySet().iterator();
              it.hasNext(); ) {
             Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry = it.next();
             ArrayDeque<ProducerBatch> queue = entry.getValue();
-            if (inFlight.contains(entry.getKey()) || !isReady(queue)) {
+            if (!isReady(queue) || !sendable.test(entry.getKey())) {
                 continue;
             }
             ProducerBatch head = queue.peekFirst();
             if (!drained.isEmpty() && requestBytes + head.bytes > config.maxRequestBytes()) {
                 continue;
             }
-            inFlight.add(entry.getKey());
             do {
                 lastBatchBytes.put(entry.getKey(), head.bytes);
                 queue.pollFirst();
@@ -109,12 +112,9 @@ final class RecordAccumulator {
         return drained;
     }
 
-    /** The request carrying these batches completed (their futures are completed): their partitions may send again. */
-    synchronized void completed(List<ProducerBatch> batches) {
-        for (ProducerBatch batch : batches) {
-            inFlight.remove(new TopicPartition(batch.topic, batch.partition));
-            incomplete.remove(batch);
-        }
+    /** The batch is done (its futures are completed, either way). */
+    synchronized void completed(ProducerBatch batch) {
+        incomplete.remove(batch);
     }
 
     /** Makes every batch ready until {@link #endFlush}; answers what was buffered or in flight at the start. */

@@ -249,6 +249,43 @@ public final class FakeStrata implements AutoCloseable {
 
         @Override
         public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
+            answer(observer, () -> store(request));
+        }
+
+        /** Requests answered in order, each with its request id; a failure is that request's error, not the stream's. */
+        @Override
+        public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(ProduceRequest request) {
+                    ProduceResponse response;
+                    try {
+                        response = store(request).toBuilder().setRequestId(request.getRequestId()).build();
+                    } catch (io.grpc.StatusRuntimeException e) {
+                        response = ProduceResponse.newBuilder().setRequestId(request.getRequestId())
+                                .setError(io.strata.api.v1.ProduceError.newBuilder()
+                                        .setCode(e.getStatus().getCode().value())
+                                        .setMessage(String.valueOf(e.getStatus().getDescription()))).build();
+                    }
+                    synchronized (responses) {
+                        responses.onNext(response);
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                    synchronized (responses) {
+                        responses.onCompleted();
+                    }
+                }
+            };
+        }
+
+        private ProduceResponse store(ProduceRequest request) {
             produceRequests.add(request);
             CountDownLatch gate = produceGate;
             if (gate != null) {
@@ -258,7 +295,7 @@ public final class FakeStrata implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
-            answer(observer, () -> {
+            {
                 synchronized (FakeStrata.this) {
                     Status failure = produceFailures.poll();
                     if (failure != null) {
@@ -302,7 +339,7 @@ public final class FakeStrata implements AutoCloseable {
                     FakeStrata.this.notifyAll();
                     return response.build();
                 }
-            });
+            }
         }
     }
 

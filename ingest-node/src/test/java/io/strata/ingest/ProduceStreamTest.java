@@ -175,6 +175,10 @@ class ProduceStreamTest {
         for (int i = 0; i < 50; i++) {
             requests.onNext(request(i, "t", "v" + i));
         }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (received.get() < WINDOW && System.nanoTime() < until) {
+            Thread.sleep(20); // the first request waits for a slow metadata look-up, the others behind it
+        }
         Thread.sleep(300);
         assertThat(received.get()).as("requests pulled while nothing is answered").isEqualTo(WINDOW);
         objects.holdPuts(false);

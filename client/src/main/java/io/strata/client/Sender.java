@@ -1,0 +1,360 @@
+package io.strata.client;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.strata.api.v1.Acks;
+import io.strata.api.v1.InitProducerRequest;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.client.RecordAccumulator.TopicPartition;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sending half of a {@link Producer}: everything here runs on the producer's one thread, so none of its
+ * state needs a lock. It keeps one ProduceStream per ingest node and pipelines up to
+ * {@link ProducerConfig#maxInFlightRequests()} requests on it; the node admits a stream's requests in
+ * order, so a partition's records are stored in the order they were sent however many of its requests
+ * are out. A partition's requests all go to one node while any is out.
+ *
+ * <p>Failures: a batch that failed for a reason that may pass (the node or the store unavailable, a full
+ * buffer, a broken stream) — or, for an idempotent producer, was refused for a gap left by such a batch —
+ * is retried with back-off, with its sequence numbers, until its delivery timeout; while it is, its
+ * partition sends nothing new, and its retries go one at a time in sequence order, so a retried batch can
+ * never land after a later one. A batch that fails for good fails its records' futures; an idempotent
+ * producer then takes a new producer id and numbers afresh (the failed batch left a gap), renumbering the
+ * batches still waiting.
+ */
+final class Sender {
+    private static final Set<Status.Code> RETRYABLE = Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED,
+            Status.Code.DEADLINE_EXCEEDED, Status.Code.ABORTED, Status.Code.CANCELLED);
+
+    private final ScheduledExecutorService thread;
+    private final RecordAccumulator accumulator;
+    private final IngestRouter router;
+    private final PartitionCounts topics;
+    private final ProducerConfig config;
+    private final Duration deadline;
+    private final Semaphore buffer;
+    private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+    private final Map<String, NodeStream> streams = new HashMap<>();
+    private long producerId;
+    private long nextRequestId;
+
+    /** A partition's sending state. */
+    private static final class PartitionState {
+        int inFlight;
+        String node;
+        long nextSequence;
+        /** Batches to send again, by sequence (or arrival, for a producer without sequences). */
+        final TreeMap<Long, ProducerBatch> retries = new TreeMap<>();
+        long retryOrder;
+        /** Set when the producer id changed while batches of the old id were out: nothing new until they are back. */
+        boolean draining;
+    }
+
+    private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos) {
+    }
+
+    Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, IngestRouter router, PartitionCounts topics,
+           ProducerConfig config, Duration deadline, Semaphore buffer) {
+        this.thread = thread;
+        this.accumulator = accumulator;
+        this.router = router;
+        this.topics = topics;
+        this.config = config;
+        this.deadline = deadline;
+        this.buffer = buffer;
+        thread.scheduleWithFixedDelay(this::expireStuckStreams, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Sends what is due: retries first (one per partition at a time), then every ready batch that may go. */
+    void sendReady() {
+        long now = System.nanoTime();
+        partitions.forEach((tp, state) -> {
+            if (!state.retries.isEmpty() && state.inFlight == 0) {
+                ProducerBatch first = state.retries.firstEntry().getValue();
+                if (first.retryAtNanos - now <= 0) {
+                    state.retries.pollFirstEntry();
+                    sendOrFail(routeOf(tp, state), List.of(first));
+                } else {
+                    thread.schedule(this::sendReady, first.retryAtNanos - now, TimeUnit.NANOSECONDS);
+                }
+            }
+        });
+        for (List<ProducerBatch> batches = accumulator.drainReady(this::sendable); !batches.isEmpty();
+             batches = accumulator.drainReady(this::sendable)) {
+            Map<String, List<ProducerBatch>> byNode = new LinkedHashMap<>();
+            for (ProducerBatch batch : batches) {
+                TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
+                byNode.computeIfAbsent(routeOf(tp, state(tp)), n -> new ArrayList<>()).add(batch);
+            }
+            byNode.forEach(this::sendOrFail);
+        }
+    }
+
+    private PartitionState state(TopicPartition tp) {
+        return partitions.computeIfAbsent(tp, k -> new PartitionState());
+    }
+
+    /** A partition may send new batches unless it is retrying, and while its stream has room. */
+    private boolean sendable(TopicPartition tp) {
+        PartitionState state = state(tp);
+        if (!state.retries.isEmpty() || state.draining) {
+            return false;
+        }
+        NodeStream stream = streams.get(routeOf(tp, state));
+        return stream == null || stream.inflight.size() < config.maxInFlightRequests();
+    }
+
+    /** The node a partition's requests go to: where its requests in flight went, else the router's choice. */
+    private String routeOf(TopicPartition tp, PartitionState state) {
+        if (state.inFlight > 0 && state.node != null) {
+            return state.node;
+        }
+        try {
+            return router.nodeFor(topics.topic(tp.topic()).topicId(), tp.partition());
+        } catch (RuntimeException e) {
+            return router.bootstrap(); // the topic is unknown (gone?): the bootstrap node answers why
+        }
+    }
+
+    private void sendOrFail(String node, List<ProducerBatch> batches) {
+        try {
+            send(node, batches);
+        } catch (RuntimeException e) {
+            StrataException failure = StrataException.from(e);
+            batches.forEach(b -> failed(b, failure));
+        }
+    }
+
+    private void send(String node, List<ProducerBatch> batches) {
+        ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(Acks.ACKS_DURABLE)
+                .setRequestId(++nextRequestId);
+        if (config.idempotent()) {
+            if (producerId == 0) {
+                producerId = router.producerBlockingStub(node).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
+            }
+            request.setProducerId(producerId);
+        }
+        for (ProducerBatch batch : batches) {
+            TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
+            PartitionState state = state(tp);
+            if (batch.deadlineNanos == 0) {
+                batch.deadlineNanos = System.nanoTime() + config.deliveryTimeout().toNanos();
+            }
+            TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(batch.topic)
+                    .setPartition(batch.partition)
+                    .setBatch(UnsafeByteOperations.unsafeWrap(batch.encoded(config.compressionLevel())));
+            if (config.idempotent()) {
+                if (batch.sequence < 0 || batch.producerId != producerId) {
+                    batch.sequence = state.nextSequence;
+                    batch.producerId = producerId;
+                    state.nextSequence += batch.recordCount();
+                }
+                entry.setBaseSequence(batch.sequence);
+            }
+            request.addEntries(entry);
+            state.inFlight++;
+            state.node = node;
+        }
+        NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
+        stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime()));
+        stream.requests.onNext(request.build());
+    }
+
+    /** A node's answer to the oldest request on its stream. */
+    private void answered(NodeStream stream, ProduceResponse response) {
+        Inflight request = stream.inflight.poll();
+        if (request == null || request.requestId() != response.getRequestId()) {
+            broken(stream, new StrataException(Status.Code.INTERNAL, "the node answered request "
+                    + response.getRequestId() + " out of order"));
+            return;
+        }
+        if (response.hasError()) {
+            StrataException failure = new StrataException(Status.fromCodeValue(response.getError().getCode()).getCode(),
+                    response.getError().getMessage());
+            if (failure.code() == Status.Code.UNAVAILABLE) {
+                router.markDown(stream.node);
+            }
+            request.batches().forEach(b -> settle(b, null, failure));
+        } else {
+            Map<Integer, PartitionAppend> byEntry = new HashMap<>();
+            response.getAppendsList().forEach(a -> byEntry.put(a.getEntryIndex(), a));
+            for (int i = 0; i < request.batches().size(); i++) {
+                ProducerBatch batch = request.batches().get(i);
+                PartitionAppend append = byEntry.get(i);
+                if (append == null || append.getPartition() != batch.partition
+                        || append.getRecordCount() != batch.recordCount()) {
+                    settle(batch, null, new StrataException(Status.Code.INTERNAL, "the node's answer does not account "
+                            + "for the " + batch.recordCount() + " records sent to " + batch.topic + "/" + batch.partition));
+                } else if (append.hasError()) {
+                    settle(batch, null, new StrataException(Status.fromCodeValue(append.getError().getCode()).getCode(),
+                            append.getError().getMessage()));
+                } else {
+                    settle(batch, append.getBaseOffset(), null);
+                }
+            }
+        }
+        sendReady();
+    }
+
+    /** The stream failed: every request on it is answered with the failure (they may or may not be stored). */
+    private void broken(NodeStream stream, Throwable cause) {
+        if (streams.get(stream.node) == stream) {
+            streams.remove(stream.node);
+        }
+        StrataException failure = StrataException.from(cause);
+        if (failure.unreachable() || failure.code() == Status.Code.UNAVAILABLE) {
+            router.markDown(stream.node);
+        }
+        stream.cancel("failed: " + failure.description());
+        for (Inflight request = stream.inflight.poll(); request != null; request = stream.inflight.poll()) {
+            request.batches().forEach(b -> settle(b, null, failure));
+        }
+        sendReady();
+    }
+
+    /** One batch's request came back: stored at {@code baseOffset}, or failed with {@code failure}. */
+    private void settle(ProducerBatch batch, Long baseOffset, StrataException failure) {
+        PartitionState state = state(new TopicPartition(batch.topic, batch.partition));
+        state.inFlight--;
+        if (state.inFlight == 0) {
+            state.draining = false;
+        }
+        if (failure == null) {
+            done(batch);
+            batch.complete(baseOffset);
+            return;
+        }
+        if (failure.code() == Status.Code.NOT_FOUND) {
+            topics.forget(batch.topic);
+        }
+        boolean gap = config.idempotent() && failure.code() == Status.Code.FAILED_PRECONDITION;
+        boolean retryable = RETRYABLE.contains(failure.code()) || failure.unreachable() || gap;
+        if (gap && batch.attempts > 0) {
+            // A retry, sent alone and first in its partition, still meets a gap: the gap is not one of ours to
+            // fill. Start afresh under a new id, this batch first.
+            restartIdempotence();
+        }
+        long now = System.nanoTime();
+        if (retryable && now - batch.deadlineNanos < 0) {
+            batch.attempts++;
+            long backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
+            batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            long key = config.idempotent() && batch.sequence >= 0 ? batch.sequence : state.retryOrder++;
+            state.retries.put(key, batch);
+            return;
+        }
+        failed(batch, failure);
+    }
+
+    /** A batch fails for good. An idempotent producer starts afresh: its sequences now have a gap. */
+    private void failed(ProducerBatch batch, StrataException failure) {
+        done(batch);
+        batch.fail(failure);
+        if (config.idempotent()) {
+            restartIdempotence();
+        }
+    }
+
+    /**
+     * A new producer id on next send, sequences from 0. Waiting retries keep their order and are numbered
+     * again for the new id when sent; a partition with batches of the old id out sends nothing new until
+     * they are back, so nothing of the new id can overtake them.
+     */
+    private void restartIdempotence() {
+        producerId = 0;
+        partitions.values().forEach(s -> {
+            s.nextSequence = 0;
+            s.draining = s.inFlight > 0;
+        });
+    }
+
+    private void done(ProducerBatch batch) {
+        accumulator.completed(batch);
+        buffer.release(batch.permits);
+    }
+
+    /** A stream whose oldest request is older than the deadline is cut: the node is stuck or gone. */
+    private void expireStuckStreams() {
+        long limit = deadline.toNanos() + TimeUnit.SECONDS.toNanos(5);
+        long now = System.nanoTime();
+        for (NodeStream stream : List.copyOf(streams.values())) {
+            Inflight oldest = stream.inflight.peek();
+            if (oldest != null && now - oldest.sentAtNanos() > limit) {
+                broken(stream, new StrataException(Status.Code.DEADLINE_EXCEEDED,
+                        "no answer from " + stream.node + " within " + deadline.toMillis() + " ms"));
+            }
+        }
+    }
+
+    /** Ends every stream (nothing is in flight when the producer closes after its flush). */
+    void close() {
+        streams.values().forEach(s -> s.requests.onCompleted());
+        streams.clear();
+    }
+
+    /** One ProduceStream to a node: requests out, answers in order; its callbacks hop to the sender thread. */
+    private final class NodeStream implements ClientResponseObserver<ProduceRequest, ProduceResponse> {
+        final String node;
+        final ArrayDeque<Inflight> inflight = new ArrayDeque<>();
+        ClientCallStreamObserver<ProduceRequest> requests;
+
+        NodeStream(String node) {
+            this.node = node;
+            router.producerStub(node).produceStream(this);
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<ProduceRequest> requestStream) {
+            this.requests = requestStream;
+        }
+
+        @Override
+        public void onNext(ProduceResponse response) {
+            onSender(() -> answered(this, response));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            onSender(() -> broken(this, t));
+        }
+
+        @Override
+        public void onCompleted() {
+            onSender(() -> {
+                if (!inflight.isEmpty()) {
+                    broken(this, new StrataException(Status.Code.UNAVAILABLE, "the node ended the stream"));
+                }
+            });
+        }
+
+        private void onSender(Runnable task) {
+            try {
+                thread.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the producer is closed: nothing was in flight any more
+            }
+        }
+
+        void cancel(String why) {
+            requests.cancel(why, null);
+        }
+    }
+}
