@@ -60,6 +60,9 @@ final class BenchCommand {
         @Option(names = "--compression-level", paramLabel = "LEVEL",
                 description = "zstd level the producers compress with (default: the producer's default).")
         Integer compressionLevel;
+        @Option(names = "--max-in-flight", paramLabel = "N",
+                description = "Requests each producer may have out per node (default: the producer's default).")
+        Integer maxInFlight;
 
         @Override
         public Integer call() throws Exception {
@@ -79,6 +82,9 @@ final class BenchCommand {
                     .withMaxBatchBytes(batchBytes);
             if (compressionLevel != null) {
                 config = config.withCompressionLevel(compressionLevel);
+            }
+            if (maxInFlight != null) {
+                config = config.withMaxInFlightRequests(maxInFlight);
             }
             ProducerConfig producerConfig = config;
             List<StrataClient> clients = new ArrayList<>();

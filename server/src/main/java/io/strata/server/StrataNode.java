@@ -90,6 +90,16 @@ public class StrataNode {
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
             counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
+            io.micrometer.core.instrument.Timer seal = blockTimer("seal", "waiting for an upload slot and sealing");
+            io.micrometer.core.instrument.Timer upload = blockTimer("upload", "the object store PUT");
+            io.micrometer.core.instrument.Timer queue = blockTimer("commit.queue", "waiting behind earlier commits");
+            io.micrometer.core.instrument.Timer commit = blockTimer("commit", "the metadata commit");
+            pipeline.committer().timings((sealNs, uploadNs, queueNs, commitNs) -> {
+                seal.record(sealNs, TimeUnit.NANOSECONDS);
+                upload.record(uploadNs, TimeUnit.NANOSECONDS);
+                queue.record(queueNs, TimeUnit.NANOSECONDS);
+                commit.record(commitNs, TimeUnit.NANOSECONDS);
+            });
             counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
             counter("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
         }
@@ -116,6 +126,12 @@ public class StrataNode {
         ready = true;
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+    }
+
+    private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {
+        return io.micrometer.core.instrument.Timer.builder("strata.ingest.block." + stage)
+                .description("Per committed block: " + description)
+                .publishPercentiles(0.5, 0.99).register(meters);
     }
 
     /** A monotonic count read from {@code source} (exported as {@code name_total}). */

@@ -35,6 +35,7 @@ public final class BlockCommitter {
     private final ObjectKeys keys;
     private final Executor sealExecutor;
     private final AsyncPermits inflight;
+    private volatile BlockTimings timings = BlockTimings.NONE;
     private final LongAdder blocksCommitted = new LongAdder();
     private final LongAdder blocksFailed = new LongAdder();
     private final LongAdder bytesUploaded = new LongAdder();
@@ -49,22 +50,42 @@ public final class BlockCommitter {
         this.inflight = new AsyncPermits(maxInflightBlocks);
     }
 
+    /** Where committed blocks' time goes from now on. */
+    public void timings(BlockTimings timings) {
+        this.timings = timings;
+    }
+
     /** Starts the block on its way; the answer completes once its calls are answered (either way). */
     public synchronized CompletableFuture<Void> submit(OpenBlock block) {
+        long[] at = new long[5]; // submitted, sealed, uploaded, commit started, committed
+        at[0] = System.nanoTime();
         CompletableFuture<UploadedBlock> uploaded = inflight.acquire()
-                .thenApplyAsync(v -> block.writer().seal(), sealExecutor)
-                .thenCompose(sealed -> upload(sealed, block));
+                .thenApplyAsync(v -> {
+                    SealedBlock sealed = block.writer().seal();
+                    at[1] = System.nanoTime();
+                    return sealed;
+                }, sealExecutor)
+                .thenCompose(sealed -> upload(sealed, block))
+                .thenApply(u -> {
+                    at[2] = System.nanoTime();
+                    return u;
+                });
         CompletableFuture<Void> done = commitTail
                 .thenCompose(previous -> uploaded)
-                .thenCompose(this::commit)
+                .thenCompose(u -> {
+                    at[3] = System.nanoTime();
+                    return commit(u);
+                })
                 .handle((committed, failure) -> {
                     inflight.release();
                     if (failure != null) {
                         blocksFailed.increment();
                         block.fail(unwrap(failure));
                     } else {
+                        at[4] = System.nanoTime();
                         blocksCommitted.increment();
                         block.complete(committed);
+                        timings.committed(at[1] - at[0], at[2] - at[1], at[3] - at[2], at[4] - at[3]);
                     }
                     return null;
                 });
