@@ -1,7 +1,14 @@
 package io.strata.cli;
 
+import io.strata.bench.ConsumeBench;
+import io.strata.bench.ConsumeSource;
+import io.strata.bench.EndToEndBench;
 import io.strata.bench.ProduceBench;
 import io.strata.bench.ProduceTarget;
+import io.strata.client.Consumer;
+import io.strata.client.ConsumerConfig;
+import io.strata.client.ConsumerRecord;
+import io.strata.client.PartitionInfo;
 import io.strata.client.Producer;
 import io.strata.client.ProducerConfig;
 import io.strata.client.ServerAddress;
@@ -10,7 +17,9 @@ import io.strata.client.StrataException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine;
@@ -19,10 +28,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code strata bench produce}: load generators against a running Strata. */
+/** {@code strata bench produce|consume|e2e}: load generators against a running Strata. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks a running Strata; each run ends with machine-readable lines NAME=VALUE.",
-        subcommands = {BenchCommand.Produce.class})
+        subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class})
 final class BenchCommand {
 
     @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -69,14 +78,7 @@ final class BenchCommand {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             StrataClient admin = StrataCli.client(spec);
-            try {
-                admin.admin().createTopic(topic, partitions, -1, -1);
-                err.printf("created topic %s with %d partitions%n", topic, partitions);
-            } catch (StrataException e) {
-                if (e.code() != io.grpc.Status.Code.ALREADY_EXISTS) {
-                    throw e;
-                }
-            }
+            createIfMissing(admin, topic, partitions, err);
             ServerAddress server = admin.server();
             ProducerConfig config = ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(lingerMs))
                     .withMaxBatchBytes(batchBytes);
@@ -105,6 +107,128 @@ final class BenchCommand {
             }
             return 0;
         }
+    }
+
+    @Command(name = "consume", mixinStandardHelpOptions = true,
+            description = {"Reads the topic from its beginning to the end it has when the run starts, as fast as "
+                    + "it can (every partition, one consumer decoding the stored chunks itself).",
+                    "Ends with consume.records_per_s, consume.mb_s, consume.records, consume.seconds."})
+    static final class Consume implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--topic", required = true, paramLabel = "T", description = "The topic to read.")
+        String topic;
+        @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
+                description = "Stop short after this long (default 10m; the result then says complete=false).")
+        Duration timeout;
+        @Option(names = "--max-bytes", defaultValue = "0", paramLabel = "BYTES",
+                description = "Record bytes per fetch and partition (default: the node's).")
+        int maxBytes;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            StrataClient client = StrataCli.client(spec);
+            try (ConsumeSource source = strataSource(client, topic, maxBytes, true)) {
+                err.printf("reading %s from its beginning to its end%n", topic);
+                new ConsumeBench(timeout).run(source, err).lines("consume").forEach(out::println);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = {"Produces at --rate while consuming at the tail; measures each record's time from the "
+                    + "produce call to its delivery to the consumer. Creates the topic when it does not exist.",
+                    "Ends with e2e.p50_ms, e2e.p99_ms, e2e.p999_ms, e2e.max_ms, e2e.records, e2e.missing."})
+    static final class EndToEnd implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--topic", required = true, paramLabel = "T", description = "The topic to use.")
+        String topic;
+        @Option(names = "--rate", defaultValue = "1000", paramLabel = "RECORDS_PER_S",
+                description = "Records a second (default 1000).")
+        long rate;
+        @Option(names = "--record-size", defaultValue = "1024", paramLabel = "BYTES", description = "Value size (default 1024).")
+        int recordSize;
+        @Option(names = "--partitions", defaultValue = "8", paramLabel = "N",
+                description = "Partitions of the topic when it is created (default 8).")
+        int partitions;
+        @Option(names = "--duration", defaultValue = "20s", paramLabel = "D", converter = DurationConverter.class,
+                description = "How long to measure (default 20s).")
+        Duration duration;
+        @Option(names = "--warmup", defaultValue = "5s", paramLabel = "D", converter = DurationConverter.class,
+                description = "Producing and consuming before measuring starts (default 5s).")
+        Duration warmup;
+        @Option(names = "--linger-ms", defaultValue = "5", paramLabel = "MS", description = "Producer linger (default 5).")
+        long lingerMs;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            StrataClient client = StrataCli.client(spec);
+            createIfMissing(client, topic, partitions, err);
+            Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(lingerMs)));
+            try (ConsumeSource tail = strataSource(client, topic, 0, false)) {
+                err.printf("producing %d records/s to %s while consuming at its tail for %s (warm-up %s)%n", rate,
+                        topic, duration, warmup);
+                new EndToEndBench(new EndToEndBench.Settings(recordSize, rate, duration, warmup))
+                        .run(strataTarget(producer, topic), tail, err).lines("e2e").forEach(out::println);
+            } finally {
+                producer.close();
+            }
+            return 0;
+        }
+    }
+
+    static void createIfMissing(StrataClient client, String topic, int partitions, PrintWriter err) {
+        try {
+            client.admin().createTopic(topic, partitions, -1, -1);
+            err.printf("created topic %s with %d partitions%n", topic, partitions);
+        } catch (StrataException e) {
+            if (e.code() != io.grpc.Status.Code.ALREADY_EXISTS) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * A consumer of every partition of the topic: from the beginning up to the ends the partitions have now
+     * ({@code fromBeginning}), or from the ends on (a tail reader).
+     */
+    static ConsumeSource strataSource(StrataClient client, String topic, int maxBytes, boolean fromBeginning) {
+        Consumer consumer = client.consumer(topic, new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()));
+        consumer.assignAll();
+        Map<Integer, Long> ends = new HashMap<>();
+        for (PartitionInfo p : client.admin().describeTopic(topic).partitionDetails()) {
+            ends.put(p.partition(), p.endOffset());
+        }
+        if (fromBeginning) {
+            consumer.seekToBeginning();
+        } else {
+            consumer.seekToEnd();
+        }
+        consumer.assignment().forEach(consumer::position); // resolve the starts now, before anything is produced
+        return new ConsumeSource() {
+            @Override
+            public void poll(Duration timeout, java.util.function.Consumer<byte[]> values) {
+                for (ConsumerRecord r : consumer.poll(timeout)) {
+                    values.accept(r.value());
+                }
+            }
+
+            @Override
+            public boolean caughtUp() {
+                return ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+            }
+
+            @Override
+            public void close() {
+                consumer.close();
+            }
+        };
     }
 
     static ProduceTarget strataTarget(Producer producer, String topic) {

@@ -69,6 +69,12 @@ public final class Admin {
                 .toList());
     }
 
+    /** The same calls, sent to another node (a partition's fetch node, for {@link #listOffsets}). */
+    Admin on(AdminServiceBlockingStub node) {
+        return new Admin(node, deadline);
+    }
+
+    /** Needs a node that runs the fetch role (UNAVAILABLE otherwise). */
     public ListedOffset listOffsets(String topic, int partition, OffsetQuery query) {
         ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition);
         // Java 17 has no pattern switch over the sealed type; the three cases are all there are.

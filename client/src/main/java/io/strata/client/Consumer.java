@@ -1,10 +1,11 @@
 package io.strata.client;
 
-import io.grpc.StatusRuntimeException;
-import io.strata.api.v1.ConsumedRecord;
+import io.grpc.Status;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.strata.api.v1.FetchRequest;
-import io.strata.api.v1.FetchResponse;
-import io.strata.api.v1.FetchServiceGrpc.FetchServiceBlockingStub;
+import io.strata.api.v1.FetchChunksResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,20 +13,30 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * Reads assigned partitions of one topic with unary Fetch calls, keeping a position per partition (the
- * next offset to read). A partition with no position yet starts at its end, looked up on first use;
- * {@link #seek}, {@link #seekToBeginning} and {@link #seekToEnd} change that. No consumer group: the
- * positions live in this object only.
+ * Reads assigned partitions of one topic with FetchChunks calls, decoding the stored chunks itself
+ * ({@link RawChunks}), and keeps a position per partition (the next offset to read). Each partition is read
+ * from the fetch node that owns it ({@link NodeRouter#fetchNodeFor}), so the cluster reads each chunk from
+ * the object store about once; when that node cannot be reached the next one in the partition's ranking
+ * serves it. A partition with no position yet starts at its end, looked up on first use; {@link #seek},
+ * {@link #seekToBeginning}, {@link #seekToEnd} and {@link #seekToTimestamp} change that. No consumer group:
+ * the positions live in this object only.
  *
- * <p>Not thread-safe: one thread polls. Holds no threads or connections; nothing to close.
+ * <p>Every assigned partition has at most one fetch out at a time, and they are out together: a poll
+ * answers as soon as any partition has records, so a record on one partition is never held up by a long
+ * poll on another, and what arrives for the others waits (one answer per partition at most) for the next
+ * poll.
+ *
+ * <p>Not thread-safe: one thread polls. Holds no threads; the client owns the connections. {@link #close}
+ * cancels the fetches still out.
  */
-public final class Consumer {
+public final class Consumer implements AutoCloseable {
     private final String topic;
-    private final FetchServiceBlockingStub stub;
+    private final NodeRouter router;
     private final Admin admin;
     private final ConsumerConfig config;
     private final Duration deadline;
@@ -34,10 +45,21 @@ public final class Consumer {
     /** Where a partition without a position starts; resolved through ListOffsets before it is fetched. */
     private final Map<Integer, OffsetQuery> pendingStarts = new HashMap<>();
     private int cursor;
+    /** The fetch out per partition; its answer is used only if the partition's position is still its offset. */
+    private final Map<Integer, Pending> pending = new HashMap<>();
+    /** Partitions whose fetch has completed, in completion order (filled on gRPC threads). */
+    private final LinkedBlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
+    /** Consecutive unreachable-node failures per partition, to give up after each fetch node was tried. */
+    private final Map<Integer, Integer> failures = new HashMap<>();
 
-    Consumer(String topic, FetchServiceBlockingStub stub, Admin admin, ConsumerConfig config, Duration deadline) {
+    private record Pending(long offset, String node, ListenableFuture<FetchChunksResponse> answer) {
+    }
+
+    private long topicId = -1;
+
+    Consumer(String topic, NodeRouter router, Admin admin, ConsumerConfig config, Duration deadline) {
         this.topic = topic;
-        this.stub = stub;
+        this.router = router;
         this.admin = admin;
         this.config = config;
         this.deadline = deadline;
@@ -53,6 +75,7 @@ public final class Consumer {
         if (next.stream().anyMatch(p -> p < 0)) {
             throw new IllegalArgumentException("partitions are numbered from 0: " + partitions);
         }
+        List.copyOf(pending.keySet()).stream().filter(p -> !next.contains(p)).forEach(this::cancel);
         positions.keySet().retainAll(next);
         pendingStarts.keySet().retainAll(next);
         for (int p : next) {
@@ -80,6 +103,7 @@ public final class Consumer {
             throw new IllegalArgumentException("offsets are not negative: " + offset);
         }
         pendingStarts.remove(partition);
+        cancel(partition);
         positions.put(partition, offset);
     }
 
@@ -93,6 +117,14 @@ public final class Consumer {
         restartAll(OffsetQuery.latest());
     }
 
+    /**
+     * Every assigned partition restarts at its first record whose timestamp is at or after
+     * {@code timestampMs} (its end when there is none), looked up when next polled.
+     */
+    public void seekToTimestamp(long timestampMs) {
+        restartAll(OffsetQuery.atTimestamp(timestampMs));
+    }
+
     /** The next offset to read from the partition, looked up first if it has no position yet. */
     public long position(int partition) {
         requireAssigned(partition);
@@ -101,74 +133,133 @@ public final class Consumer {
     }
 
     /**
-     * Answers the records available from the assigned partitions, waiting up to {@code timeout} for some.
-     * Each call starts at the next partition in turn; when none has records it long-polls them one by one
-     * (one at most {@link ConsumerConfig#longPollCap()} while several are assigned). Each partition's records
-     * come in offset order. Empty when nothing came within the timeout.
+     * Answers the records available from the assigned partitions, waiting up to {@code timeout} for some:
+     * as soon as any partition has records, with those of every partition whose answer is in. Each
+     * partition's records come in offset order. Empty when nothing came within the timeout.
      *
-     * @throws StrataException when a call fails; positions then stay where the last answer left them
+     * @throws StrataException when a fetch fails; positions then stay where the last answer left them
      */
     public List<ConsumerRecord> poll(Duration timeout) {
         if (assignment.isEmpty()) {
             throw new IllegalStateException("assign partitions of '" + topic + "' before polling");
         }
         long until = System.nanoTime() + timeout.toNanos();
-        int n = assignment.size();
         List<ConsumerRecord> out = new ArrayList<>();
         while (true) {
-            if (n > 1) {
-                for (int i = 0; i < n; i++) {
-                    fetch(assignment.get((cursor + i) % n), 0, out);
-                }
-                cursor = (cursor + 1) % n;
-                if (!out.isEmpty()) {
-                    return out;
+            long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
+            int n = assignment.size();
+            for (int i = 0; i < n; i++) {
+                int partition = assignment.get((cursor + i) % n);
+                if (!pending.containsKey(partition)) {
+                    start(partition, Math.min(waitMs, config.longPollCap().toMillis()));
                 }
             }
-            long remainingMs = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime());
-            if (remainingMs <= 0 && n > 1) {
+            cursor = (cursor + 1) % n;
+            collect(out);
+            long left = until - System.nanoTime();
+            if (!out.isEmpty() || left <= 0) {
                 return out;
             }
-            long waitMs = Math.max(0, n > 1 ? Math.min(remainingMs, config.longPollCap().toMillis()) : remainingMs);
-            int partition = assignment.get(cursor);
-            cursor = (cursor + 1) % n;
-            fetch(partition, waitMs, out);
-            if (!out.isEmpty() || until - System.nanoTime() <= 0) {
+            try {
+                Integer done = completed.poll(left, TimeUnit.NANOSECONDS);
+                if (done == null) {
+                    return out;
+                }
+                completed.add(done); // collect() takes it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 return out;
             }
         }
     }
 
-    private void fetch(int partition, long waitMs, List<ConsumerRecord> out) {
+    private void start(int partition, long waitMs) {
         resolve(partition);
+        long position = positions.get(partition);
         FetchRequest request = FetchRequest.newBuilder().setTopic(topic).setPartition(partition)
-                .setOffset(positions.get(partition)).setMaxBytes(config.maxBytes())
+                .setOffset(position).setMaxBytes(config.maxBytes())
                 .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs)).build();
-        FetchResponse response;
-        try {
-            response = stub.withDeadlineAfter(deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS).fetch(request);
-        } catch (StatusRuntimeException e) {
-            throw StrataException.from(e);
+        String node = router.fetchNodeFor(topicId(), partition);
+        ListenableFuture<FetchChunksResponse> answer = router.fetchFutureStub(node)
+                .withDeadlineAfter(deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS).fetchChunks(request);
+        pending.put(partition, new Pending(position, node, answer));
+        answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
+    }
+
+    /** Takes in every completed fetch: records for partitions still at the fetched offset, failures thrown. */
+    private void collect(List<ConsumerRecord> out) {
+        List<Integer> done = new ArrayList<>();
+        completed.drainTo(done);
+        StrataException failure = null;
+        for (int partition : done) {
+            Pending p = pending.get(partition);
+            if (p == null || !p.answer().isDone()) {
+                continue;
+            }
+            pending.remove(partition);
+            Long position = positions.get(partition);
+            if (position == null || position != p.offset() || p.answer().isCancelled()) {
+                continue; // sought elsewhere or unassigned meanwhile
+            }
+            FetchChunksResponse response;
+            try {
+                response = Futures.getDone(p.answer());
+            } catch (java.util.concurrent.ExecutionException e) {
+                StrataException f = StrataException.from(e.getCause());
+                int tries = failures.merge(partition, 1, Integer::sum);
+                // A fetch changes nothing, so it is safe to ask again; any fetch node serves any partition.
+                if (f.code() == Status.Code.UNAVAILABLE && tries <= router.fetchCandidates() + 1) {
+                    router.markDown(p.node());
+                } else if (failure == null) {
+                    failures.remove(partition);
+                    failure = f;
+                }
+                continue;
+            }
+            failures.remove(partition);
+            out.addAll(RawChunks.decode(topic, partition, response, position));
+            positions.put(partition, Math.max(position, response.getNextOffset()));
         }
-        for (ConsumedRecord r : response.getRecordsList()) {
-            out.add(new ConsumerRecord(topic, partition, r.getOffset(), r.getTimestampMs(),
-                    r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(),
-                    r.getHeadersList().stream()
-                            .map(h -> new RecordHeader(h.getKey(), h.getValue().toByteArray())).toList()));
+        if (failure != null) {
+            throw failure;
         }
-        positions.put(partition, response.getNextOffset());
+    }
+
+    /** Cancels the fetch out for the partition, if any (its position changed or it left the assignment). */
+    private void cancel(int partition) {
+        Pending p = pending.remove(partition);
+        if (p != null) {
+            p.answer().cancel(true);
+        }
+    }
+
+    /** Cancels the fetches still out; the consumer can poll again afterwards. */
+    @Override
+    public void close() {
+        List.copyOf(pending.keySet()).forEach(this::cancel);
+        completed.clear();
+    }
+
+    private long topicId() {
+        if (topicId < 0) {
+            topicId = admin.topic(topic).topicId();
+        }
+        return topicId;
     }
 
     private void resolve(int partition) {
         OffsetQuery start = pendingStarts.get(partition);
         if (start != null) {
-            positions.put(partition, admin.listOffsets(topic, partition, start).offset());
+            // Offsets are looked up where the partition is read: the node it routes to runs the fetch role.
+            Admin fetchNode = admin.on(router.adminBlockingStub(router.fetchNodeFor(topicId(), partition)));
+            positions.put(partition, fetchNode.listOffsets(topic, partition, start).offset());
             pendingStarts.remove(partition);
         }
     }
 
     private void restartAll(OffsetQuery start) {
         for (int p : assignment) {
+            cancel(p);
             positions.remove(p);
             pendingStarts.put(p, start);
         }

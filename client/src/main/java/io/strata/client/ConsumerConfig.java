@@ -6,12 +6,11 @@ import java.time.Duration;
  * Settings of a {@link Consumer}.
  *
  * @param maxBytes    soft limit on the record bytes of one fetch answer; 0 leaves it to the node
- * @param longPollCap with several partitions assigned and none holding records, each long-polling fetch
- *                    waits on one partition at most this long before the others are looked at again,
- *                    which bounds how late a record on another partition is noticed
+ * @param longPollCap the most one fetch waits at the end of a partition (the node caps it too); a poll
+ *                    with a longer timeout simply asks again
  */
 public record ConsumerConfig(int maxBytes, Duration longPollCap) {
-    public static final ConsumerConfig DEFAULT = new ConsumerConfig(0, Duration.ofMillis(500));
+    public static final ConsumerConfig DEFAULT = new ConsumerConfig(0, Duration.ofSeconds(30));
 
     public ConsumerConfig {
         if (maxBytes < 0 || longPollCap.isNegative()) {

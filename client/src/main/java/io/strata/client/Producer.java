@@ -42,7 +42,7 @@ public final class Producer implements AutoCloseable {
     private final java.util.function.Consumer<Producer> onClose;
     private volatile boolean closed;
 
-    Producer(IngestRouter router, Admin admin, ProducerConfig config, Duration deadline,
+    Producer(NodeRouter router, Admin admin, ProducerConfig config, Duration deadline,
              java.util.function.Consumer<Producer> onClose) {
         this.partitionCounts = new PartitionCounts(admin);
         this.config = config;

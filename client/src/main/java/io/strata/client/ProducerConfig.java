@@ -22,7 +22,7 @@ public record ProducerConfig(Duration linger, int maxBatchBytes, int maxRequestB
                              boolean idempotent, int compressionLevel, int maxInFlightRequests,
                              Duration deliveryTimeout) {
     public static final ProducerConfig DEFAULT = new ProducerConfig(Duration.ofMillis(5), 512 << 10, 6 << 20,
-            32 << 20, true, 1, 5, Duration.ofMinutes(2));
+            32 << 20, true, 1, 32, Duration.ofMinutes(2));
 
     public ProducerConfig {
         if (linger.isNegative()) {

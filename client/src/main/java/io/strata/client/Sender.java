@@ -45,7 +45,7 @@ final class Sender {
 
     private final ScheduledExecutorService thread;
     private final RecordAccumulator accumulator;
-    private final IngestRouter router;
+    private final NodeRouter router;
     private final PartitionCounts topics;
     private final ProducerConfig config;
     private final Duration deadline;
@@ -70,7 +70,7 @@ final class Sender {
     private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos) {
     }
 
-    Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, IngestRouter router, PartitionCounts topics,
+    Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
         this.thread = thread;
         this.accumulator = accumulator;
@@ -127,7 +127,7 @@ final class Sender {
             return state.node;
         }
         try {
-            return router.nodeFor(topics.topic(tp.topic()).topicId(), tp.partition());
+            return router.ingestNodeFor(topics.topic(tp.topic()).topicId(), tp.partition());
         } catch (RuntimeException e) {
             return router.bootstrap(); // the topic is unknown (gone?): the bootstrap node answers why
         }

@@ -3,7 +3,6 @@ package io.strata.client;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.strata.api.v1.AdminServiceGrpc;
-import io.strata.api.v1.FetchServiceGrpc;
 import io.strata.api.v1.ProducerServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +28,7 @@ public final class StrataClient implements AutoCloseable {
     private final Duration deadline;
     private final Admin admin;
     private final List<Producer> producers = new ArrayList<>();
-    private final IngestRouter ingestRouter;
+    private final NodeRouter router;
 
     private StrataClient(Builder builder, ManagedChannel channel) {
         this.server = builder.server;
@@ -37,7 +36,7 @@ public final class StrataClient implements AutoCloseable {
         this.deadline = builder.deadline;
         this.admin = new Admin(AdminServiceGrpc.newBlockingStub(channel), deadline);
         // With a custom channel builder (in-process, custom TLS) the client cannot dial other nodes itself.
-        this.ingestRouter = new IngestRouter(channel, server.toString(),
+        this.router = new NodeRouter(channel, server.toString(),
                 builder.channelBuilder == null ? builder::channelTo : null, admin, Duration.ofSeconds(30));
     }
 
@@ -64,7 +63,7 @@ public final class StrataClient implements AutoCloseable {
 
     /** A new producer with its own batches and linger thread; this client closes it when it closes. */
     public synchronized Producer producer(ProducerConfig config) {
-        Producer producer = new Producer(ingestRouter, admin, config, deadline, this::forget);
+        Producer producer = new Producer(router, admin, config, deadline, this::forget);
         producers.add(producer);
         return producer;
     }
@@ -79,7 +78,7 @@ public final class StrataClient implements AutoCloseable {
 
     /** A new consumer of one topic; it holds no threads or connections of its own. */
     public Consumer consumer(String topic, ConsumerConfig config) {
-        return new Consumer(topic, FetchServiceGrpc.newBlockingStub(channel), admin, config, deadline);
+        return new Consumer(topic, router, admin, config, deadline);
     }
 
     @Override
@@ -92,7 +91,7 @@ public final class StrataClient implements AutoCloseable {
         try {
             open.forEach(Producer::close);
         } finally {
-            ingestRouter.close();
+            router.close();
             channel.shutdown();
             try {
                 if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {

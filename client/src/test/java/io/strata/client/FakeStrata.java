@@ -12,7 +12,9 @@ import io.strata.api.v1.CreateTopicRequest;
 import io.strata.api.v1.DeleteTopicRequest;
 import io.strata.api.v1.DeleteTopicResponse;
 import io.strata.api.v1.DescribeTopicRequest;
+import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.RawChunk;
 import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.FetchServiceGrpc;
 import io.strata.api.v1.ListOffsetsRequest;
@@ -28,10 +30,13 @@ import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicDescription;
 import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.format.BatchBuilder;
 import io.strata.format.BatchCodec;
+import io.strata.format.BlockFormat;
 import io.strata.format.LogRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -346,30 +351,65 @@ public final class FakeStrata implements AutoCloseable {
     private final class Fetch extends FetchServiceGrpc.FetchServiceImplBase {
         @Override
         public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
-            fetchRequests.add(request);
             answer(observer, () -> {
                 synchronized (FakeStrata.this) {
                     FakeTopic t = topic(request.getTopic());
                     int p = request.getPartition();
-                    long offset = request.getOffset();
-                    if (offset < t.logStart[p] || offset > t.end(p)) {
-                        throw Status.OUT_OF_RANGE.withDescription("offset " + offset + " is outside the range")
-                                .asRuntimeException();
-                    }
-                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.getMaxWaitMs());
-                    while (t.end(p) == offset && System.nanoTime() < until) {
-                        try {
-                            TimeUnit.NANOSECONDS.timedWait(FakeStrata.this, until - System.nanoTime());
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            break;
-                        }
-                    }
-                    List<ConsumedRecord> records = t.partitions.get(p).subList((int) offset, (int) t.end(p));
+                    List<ConsumedRecord> records = await(t, request);
                     return FetchResponse.newBuilder().addAllRecords(records).setNextOffset(t.end(p))
                             .setEndOffset(t.end(p)).setLogStartOffset(t.logStart[p]).build();
                 }
             });
+        }
+
+        /** Answers the records as one real chunk (one record batch), as a fetch node stores and serves them. */
+        @Override
+        public void fetchChunks(FetchRequest request, StreamObserver<FetchChunksResponse> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    FakeTopic t = topic(request.getTopic());
+                    int p = request.getPartition();
+                    List<ConsumedRecord> records = await(t, request);
+                    FetchChunksResponse.Builder response = FetchChunksResponse.newBuilder().setNextOffset(t.end(p))
+                            .setEndOffset(t.end(p)).setLogStartOffset(t.logStart[p]);
+                    if (!records.isEmpty()) {
+                        BatchBuilder batch = new BatchBuilder();
+                        for (ConsumedRecord r : records) {
+                            batch.append(new LogRecord(r.hasKey() ? r.getKey().toByteArray() : null,
+                                    r.getValue().toByteArray(), r.getHeadersList().stream().map(h ->
+                                    new io.strata.format.RecordHeader(h.getKey(), h.getValue().toByteArray())).toList(),
+                                    r.getTimestampMs()));
+                        }
+                        ByteBuffer data = batch.build(1);
+                        response.addChunks(RawChunk.newBuilder().setBaseOffset(request.getOffset())
+                                .setRecordCount(records.size()).setStoredRecordCount(records.size())
+                                .setUncompressedLength(batch.uncompressedBytes()).setCrc32C(BlockFormat.crc32c(data))
+                                .setData(ByteString.copyFrom(data.duplicate())));
+                    }
+                    return response.build();
+                }
+            });
+        }
+
+        /** The records from the request's offset, long-polling at the end; called holding the fake's lock. */
+        private List<ConsumedRecord> await(FakeTopic t, FetchRequest request) {
+            fetchRequests.add(request);
+            int p = request.getPartition();
+            long offset = request.getOffset();
+            if (offset < t.logStart[p] || offset > t.end(p)) {
+                throw Status.OUT_OF_RANGE.withDescription("offset " + offset + " is outside the range")
+                        .asRuntimeException();
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.getMaxWaitMs());
+            while (t.end(p) == offset && System.nanoTime() < until) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(FakeStrata.this, until - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return List.copyOf(t.partitions.get(p).subList((int) offset, (int) t.end(p)));
         }
     }
 }

@@ -266,7 +266,9 @@ class ProducerTest {
     @Test
     void idempotentRequestsCarryTheIdAndConsecutiveSequencesWithEveryReadyBatchOfAPartition() throws Exception {
         fake.createTopic("orders", 1);
-        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO).withMaxBatchBytes(64));
+        // One request in flight: the batches made while it is held wait, and then go together.
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO).withMaxBatchBytes(64)
+                .withMaxInFlightRequests(1));
         CountDownLatch gate = new CountDownLatch(1);
         fake.produceGate = gate;
         CompletableFuture<RecordMetadata> first = send(producer, "orders", 0, "first");

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.RawChunk;
+import io.strata.format.ChunkCodec;
 import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.ListOffsetsRequest;
 import io.strata.api.v1.OffsetSpec;
@@ -47,39 +50,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The read path over the embedded metadata store and a local object store (both product adapters). */
-class FetchHandlerTest {
-    @TempDir
-    Path dir;
-    private MetadataStore metadata;
-    private LocalObjectStore objects;
-    private ScheduledExecutorService timer;
-    private IndexView index;
-    private ChunkCache cache;
-    private FetchHandler handler;
-    private Topic topic;
-    private final AtomicInteger blocks = new AtomicInteger();
-
-    @BeforeEach
-    void start() {
-        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
-        objects = new LocalObjectStore(dir.resolve("objects"));
-        timer = Executors.newSingleThreadScheduledExecutor();
-        topic = metadata.createTopic(new TopicConfig("t", 3, -1, -1)).join();
-        index = new IndexView(metadata, timer);
-        index.start().join();
-        cache = new ChunkCache(objects, 64 << 20);
-        handler = new FetchHandler(index, cache, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
-                FetchSettings.defaults());
-    }
-
-    @AfterEach
-    void stop() {
-        index.close();
-        timer.shutdownNow();
-        objects.close();
-        metadata.close();
-    }
-
+class FetchHandlerTest extends ReadPathFixture {
     @Test
     void fetchAnswersRecordsFromTheOffsetAcrossChunks() {
         commit(Map.of(0, values("a", 0, 5)), 1000);
@@ -92,6 +63,27 @@ class FetchHandlerTest {
         assertThat(last.getRecordsList()).isEmpty();
         assertThat(last.getNextOffset()).isEqualTo(10);
         assertThat(last.getEndOffset()).isEqualTo(10);
+    }
+
+    @Test
+    void fetchChunksAnswersTheStoredChunksThatTheClientDecodesToTheSameRecords() {
+        commit(Map.of(0, values("a", 0, 5)), 1000);
+        commit(Map.of(0, values("b", 0, 5), 1, values("c", 0, 2)), 2000);
+        awaitEnd(0, 10);
+        long loadsBefore = cache.loads();
+        FetchChunksResponse raw = handler.fetchChunks(request(0, 3)).join();
+        assertThat(raw.getChunksList()).extracting(RawChunk::getBaseOffset).containsExactly(0L, 5L);
+        assertThat(raw.getNextOffset()).isEqualTo(10);
+        List<String> decoded = new ArrayList<>();
+        for (RawChunk chunk : raw.getChunksList()) {
+            List<LogRecord> records = ChunkCodec.decode(chunk.getData().asReadOnlyByteBuffer(), chunk.getCrc32C(),
+                    chunk.getUncompressedLength(), chunk.getStoredRecordCount());
+            records.forEach(r -> decoded.add(new String(r.value(), StandardCharsets.UTF_8)));
+        }
+        assertThat(decoded).containsExactly("a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2", "b3", "b4");
+        assertThat(handler.fetch(request(0, 3)).join().getRecordsList()).extracting(r -> r.getValue().toStringUtf8())
+                .containsExactly("a3", "a4", "b0", "b1", "b2", "b3", "b4");
+        assertThat(cache.loads() - loadsBefore).as("the decoded fetch reads the cached chunks").isEqualTo(2);
     }
 
     @Test
@@ -162,40 +154,6 @@ class FetchHandlerTest {
 
     private ListOffsetsRequest timestamp(long ts) {
         return ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0).setTimestampMs(ts).build();
-    }
-
-    /** Writes one block with the given records per partition (timestamps from {@code baseTs}), uploads and commits it. */
-    private String commit(Map<Integer, List<String>> byPartition, long baseTs) {
-        BlockWriter writer = new BlockWriter(3);
-        byPartition.forEach((p, values) -> {
-            for (int i = 0; i < values.size(); i++) {
-                writer.append(topic.topicId(), p, new LogRecord(null, values.get(i).getBytes(StandardCharsets.UTF_8),
-                        List.of(), baseTs + i));
-            }
-        });
-        SealedBlock sealed = writer.seal();
-        String key = "wal/00/test-" + blocks.incrementAndGet();
-        objects.put(ObjectKey.of(key), sealed.bytes()).join();
-        List<BlockChunk> chunks = new ArrayList<>();
-        for (ChunkEntry c : sealed.chunks()) {
-            chunks.add(new BlockChunk(new PartitionId(c.topicId(), c.partition()), c.recordCount(), c.byteOffset(),
-                    c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
-        }
-        metadata.commitBlock(new BlockCommit(key, sealed.sizeBytes(), chunks)).join();
-        return key;
-    }
-
-    private static List<String> values(String prefix, int from, int count) {
-        List<String> values = new ArrayList<>();
-        for (int i = from; i < from + count; i++) {
-            values.add(prefix + i);
-        }
-        return values;
-    }
-
-    private void awaitEnd(int partition, long end) {
-        index.awaitBeyond(topic.partition(partition), end - 1, Duration.ofSeconds(10)).join();
-        assertThat(index.partition(topic.partition(partition)).endOffset()).isEqualTo(end);
     }
 
     private List<ConsumedRecord> awaitRecords(int partition, long from, int count) {

@@ -16,7 +16,12 @@ public final class Sharding {
 
     /** The metadata shard of (topic id, partition) among {@code shards}. */
     public static int shardOf(long topicId, int partition, int shards) {
-        return (int) Math.floorMod(mix64(topicId * 0x9E3779B97F4A7C15L + partition), (long) shards);
+        return (int) Math.floorMod(partitionKey(topicId, partition), (long) shards);
+    }
+
+    /** A well-mixed 64-bit key of (topic id, partition), for ranking nodes per partition. */
+    public static long partitionKey(long topicId, int partition) {
+        return mix64(topicId * 0x9E3779B97F4A7C15L + partition);
     }
 
     /** {@code nodes} ordered by preference for {@code key}: the first is the owner, the rest the fallbacks. */

@@ -1,6 +1,6 @@
 package io.strata.metadata;
 
-import java.util.ArrayList;
+import io.strata.format.SkippedRecords;
 import java.util.List;
 
 /**
@@ -37,20 +37,7 @@ public record ChunkRef(PartitionId partition, String objectKey, long baseOffset,
 
     /** The decoded records that have offsets (the i-th has offset baseOffset + i), dropping skipped ones. */
     public <T> List<T> withOffsets(List<T> stored) {
-        if (stored.size() != storedRecordCount) {
-            throw new IllegalArgumentException("chunk of " + partition + " decoded to " + stored.size()
-                    + " records, the index says " + storedRecordCount);
-        }
-        if (skipped.isEmpty()) {
-            return stored;
-        }
-        List<T> kept = new ArrayList<>(recordCount);
-        int next = 0;
-        for (SkippedRange s : skipped) {
-            kept.addAll(stored.subList(next, s.firstPosition()));
-            next = s.firstPosition() + s.count();
-        }
-        kept.addAll(stored.subList(next, stored.size()));
-        return kept;
+        return SkippedRecords.drop(stored, storedRecordCount, skipped.stream().mapToInt(SkippedRange::firstPosition)
+                .toArray(), skipped.stream().mapToInt(SkippedRange::count).toArray());
     }
 }

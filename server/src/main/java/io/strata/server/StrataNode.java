@@ -6,6 +6,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
+import io.strata.fetch.routing.FetchNodes;
 import io.strata.fetch.grpc.FetchHandler;
 import io.strata.fetch.index.IndexView;
 import io.strata.ingest.IngestPipeline;
@@ -17,6 +18,7 @@ import io.strata.metadata.NodeInfo;
 import io.strata.metadata.TopicCache;
 import io.strata.server.admin.AdminHandler;
 import io.strata.server.config.StrataConfig;
+import io.strata.server.handoff.ChunkHandOff;
 import io.strata.storage.object.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -36,7 +38,8 @@ import org.jboss.logging.Logger;
 /**
  * One Strata node: builds the stores and the roles its configuration names at start, registers itself in
  * the metadata store, and takes everything down in reverse order at shutdown (sealing and committing what
- * the ingest role still buffers). Owns the thread {@code strata-fetch-timer} and every closeable it builds.
+ * the ingest role still buffers). Owns the threads {@code strata-node-timer},
+ * {@code strata-fetch-timer} and {@code strata-fetch-stream-*} and every closeable it builds.
  */
 @ApplicationScoped
 public class StrataNode {
@@ -59,6 +62,8 @@ public class StrataNode {
     private volatile AdminHandler admin;
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
+    private volatile java.util.concurrent.Executor fetchExecutor;
+    private volatile ChunkCache fetchCache;
     private volatile boolean ready;
 
     void onStart(@Observes StartupEvent event) throws Exception {
@@ -78,10 +83,20 @@ public class StrataNode {
         counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
         counter("strata.metadata.commit.keys.written", store, m -> m.stats().keysWritten());
         admin = new AdminHandler(metadata, topics);
+        String address = config.advertisedAddress().orElse(("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port);
+        ScheduledExecutorService nodeTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-node-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        closeables.add(() -> nodeTimer.shutdownNow());
+        IngestPipeline pipeline = null;
+        FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
+        closeables.add(fetchNodes);
 
         if (config.roles().contains("ingest")) {
             StrataConfig.Ingest c = config.ingest();
-            IngestPipeline pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
+            pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
                     c.compressionLevel(), nodeId, c.maxInflightBlocks()), objects, metadata, clock);
             closeables.add(pipeline);
@@ -111,18 +126,50 @@ public class StrataNode {
                 return t;
             });
             closeables.add(() -> timer.shutdownNow());
+            java.util.concurrent.atomic.AtomicInteger streamThreads = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService streams = Executors.newFixedThreadPool(
+                    Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                        Thread t = new Thread(r, "strata-fetch-stream-" + streamThreads.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            closeables.add(() -> streams.shutdownNow());
+            fetchExecutor = streams;
             IndexView index = new IndexView(metadata, timer);
             closeables.add(index);
             index.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
-            ChunkCache cache = new ChunkCache(objects, c.cacheMaxBytes());
-            fetch = new FetchHandler(index, cache, topics,
-                    new FetchSettings(c.cacheMaxBytes(), c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait()));
+            java.nio.file.Path diskDir = java.nio.file.Path.of(c.diskCacheDir().orElse(
+                    java.nio.file.Path.of(config.dataDir(), "fetch-cache").toString()));
+            ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(c.cacheMaxBytes(), diskDir,
+                    c.diskCacheMaxBytes(), c.maxGetBytes(), c.maxGapBytes()));
+            closeables.add(cache);
+            fetchCache = cache;
+            fetch = new FetchHandler(index, cache, topics, p -> address.equals(fetchNodes.owner(p)),
+                    new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
             counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
+            counter("strata.fetch.cache.memory.hits", cache, ChunkCache::memoryHits);
+            counter("strata.fetch.cache.disk.hits", cache, ChunkCache::diskHits);
+            counter("strata.fetch.cache.disk.dropped", cache, ChunkCache::diskDropped);
             counter("strata.fetch.cache.loads", cache, ChunkCache::loads);
+            counter("strata.fetch.cache.loaded.bytes", cache, ChunkCache::loadedBytes);
+            counter("strata.fetch.cache.handed.over", cache, ChunkCache::handedOver);
+            counter("strata.fetch.cache.corrupt", cache, ChunkCache::corrupt);
+            meters.gauge("strata.fetch.cache.memory.bytes", cache, ChunkCache::memoryBytes);
+            meters.gauge("strata.fetch.cache.disk.bytes", cache, ChunkCache::diskBytes);
         }
-        String address = config.advertisedAddress().orElse(("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port);
+        if (pipeline != null) {
+            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, fetchCache,
+                    config.ingest().handOffMaxInflightBytes());
+            closeables.add(handOff);
+            pipeline.committer().handOff(handOff);
+            counter("strata.ingest.handoff.sent", handOff, ChunkHandOff::sent);
+            counter("strata.ingest.handoff.local", handOff, ChunkHandOff::local);
+            counter("strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
+            counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
+        }
         closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
                 Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
+        fetchNodes.refresh(); // this node is among them now
         ready = true;
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
@@ -172,6 +219,17 @@ public class StrataNode {
                     + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
         }
         return handler;
+    }
+
+    /** The fetch role's chunk cache (hand-offs from ingest nodes go into it). */
+    public ChunkCache fetchCache() {
+        fetch(); // fails with UNAVAILABLE on a node without the fetch role
+        return fetchCache;
+    }
+
+    /** Where the fetch role's subscription streams take their steps. */
+    public java.util.concurrent.Executor fetchExecutor() {
+        return fetchExecutor;
     }
 
     public FetchHandler fetch() {

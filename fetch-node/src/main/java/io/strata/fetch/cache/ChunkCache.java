@@ -1,63 +1,287 @@
 package io.strata.fetch.cache;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import io.strata.metadata.ChunkRef;
+import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
+import io.strata.metadata.ChunkRef;
 import io.strata.storage.object.ByteRange;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Verified compressed chunks, bounded by bytes. A chunk is read with one ranged GET however many fetches
- * want it at once (the cache holds the in-flight future), and its CRC32C is checked before it is cached:
- * a bad chunk fails the fetches that asked and is not kept, so the next ask reads it again.
+ * Verified compressed chunks in two bounded tiers: memory, then (optionally) a local disk directory that
+ * takes what memory evicts. On a miss in both, the chunk is read with a ranged GET, and the GET is widened
+ * to the chunk's neighbours in the same object that the caller says it will want too (other partitions
+ * being read on this node, the next chunks of a catch-up reader), as long as they are close together: one
+ * GET per object rather than one per chunk. Every chunk is read once however many fetches want it at once
+ * (an in-flight map holds each load's future, neighbours included), and its CRC32C is checked before it
+ * is cached or served: a bad chunk fails the fetches that asked and is not kept.
  *
- * <p>Threads: loads complete on the object store's threads; Caffeine's maintenance runs on the common pool.
- * Thread-safe.
+ * <p>Threads: loads complete on the object store's threads; the disk tier has its own. Thread-safe.
  */
-public final class ChunkCache {
-    private final ObjectStore objects;
-    private final AsyncCache<ChunkKey, ByteBuffer> cache;
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder loads = new LongAdder();
+public final class ChunkCache implements AutoCloseable {
+    /** Chunks of the same object as the one asked for that the caller would like loaded with it. */
+    @FunctionalInterface
+    public interface Neighbours {
+        Neighbours NONE = ref -> List.of();
 
-    public record ChunkKey(String objectKey, long byteOffset, int byteLength, int crc32c) {
-        static ChunkKey of(ChunkRef ref) {
-            return new ChunkKey(ref.objectKey(), ref.byteOffset(), ref.byteLength(), ref.crc32c());
+        List<ChunkRef> of(ChunkRef wanted);
+    }
+
+    /**
+     * @param memoryMaxBytes  bytes of chunks kept in memory
+     * @param diskDir         the disk tier's directory (emptied at start), or null for none
+     * @param diskMaxBytes    bytes of chunks kept on disk
+     * @param maxGetBytes     the most bytes one widened GET may span
+     * @param maxGapBytes     the most unwanted bytes a widened GET may read between two wanted chunks
+     */
+    public record Settings(long memoryMaxBytes, Path diskDir, long diskMaxBytes, long maxGetBytes, long maxGapBytes) {
+        public Settings {
+            if (memoryMaxBytes <= 0 || diskMaxBytes < 0 || maxGetBytes <= 0 || maxGapBytes < 0) {
+                throw new IllegalArgumentException("inconsistent chunk cache settings");
+            }
+        }
+
+        public static Settings memoryOnly(long memoryMaxBytes) {
+            return new Settings(memoryMaxBytes, null, 0, 16 << 20, 1 << 20);
         }
     }
 
-    public ChunkCache(ObjectStore objects, long maxBytes) {
+    private final ObjectStore objects;
+    private final Settings settings;
+    private final MemoryTier memory;
+    /** Chunks being read (from disk or the object store): whoever asks meanwhile waits for the same read. */
+    private final ConcurrentHashMap<ChunkKey, CompletableFuture<ByteBuffer>> loading = new ConcurrentHashMap<>();
+    private final DiskTier disk;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder memoryHits = new LongAdder();
+    private final LongAdder loads = new LongAdder();
+    private final LongAdder loadedBytes = new LongAdder();
+    private final LongAdder handedOver = new LongAdder();
+    private final LongAdder corrupt = new LongAdder();
+
+    public ChunkCache(ObjectStore objects, Settings settings) {
         this.objects = objects;
-        this.cache = Caffeine.newBuilder()
-                .maximumWeight(maxBytes)
-                .weigher((ChunkKey k, ByteBuffer v) -> v.remaining() + 64)
-                .buildAsync();
+        this.settings = settings;
+        this.disk = settings.diskDir() == null || settings.diskMaxBytes() == 0 ? null
+                : new DiskTier(settings.diskDir(), settings.diskMaxBytes(), Math.min(64L << 20, settings.diskMaxBytes()));
+        this.memory = new MemoryTier(settings.memoryMaxBytes(), (k, v) -> {
+            if (disk != null) {
+                disk.write(k, v);
+            }
+        });
+    }
+
+    /** A memory-only cache. */
+    public ChunkCache(ObjectStore objects, long memoryMaxBytes) {
+        this(objects, Settings.memoryOnly(memoryMaxBytes));
     }
 
     /** The chunk's stored (compressed, verified) bytes; read-only. */
     public CompletableFuture<ByteBuffer> get(ChunkRef ref) {
-        requests.increment();
-        return cache.get(ChunkKey.of(ref), (key, executor) -> load(key)).thenApply(ByteBuffer::asReadOnlyBuffer);
+        return get(ref, Neighbours.NONE);
     }
 
-    private CompletableFuture<ByteBuffer> load(ChunkKey key) {
+    /** The chunk's bytes, loading the wanted {@code neighbours} in the same GET when it must be read. */
+    public CompletableFuture<ByteBuffer> get(ChunkRef ref, Neighbours neighbours) {
+        requests.increment();
+        return claimOrJoin(ref, neighbours).thenApply(ByteBuffer::asReadOnlyBuffer);
+    }
+
+    /** Loads the chunk (and neighbours) into the cache if it is not there, without waiting: read-ahead. */
+    public void prefetch(ChunkRef ref, Neighbours neighbours) {
+        claimOrJoin(ref, neighbours);
+    }
+
+    /**
+     * Takes a chunk handed over by an ingest node right after its upload, so tail consumers are served
+     * without a GET. Checked like any other; a chunk already held or loading is left alone.
+     *
+     * @return false when the bytes do not match the chunk's length or CRC32C (they are then dropped)
+     */
+    public boolean offer(ChunkKey key, ByteBuffer bytes) {
+        if (memory.contains(key) || loading.containsKey(key)) {
+            return true;
+        }
+        try {
+            check(key, bytes);
+        } catch (BlockFormatException e) {
+            corrupt.increment();
+            return false;
+        }
+        memory.put(key, bytes, false);
+        handedOver.increment();
+        return true;
+    }
+
+    private CompletableFuture<ByteBuffer> claimOrJoin(ChunkRef ref, Neighbours neighbours) {
+        ChunkKey key = ChunkKey.of(ref);
+        ByteBuffer held = memory.get(key);
+        if (held != null) {
+            memoryHits.increment();
+            return CompletableFuture.completedFuture(held);
+        }
+        CompletableFuture<ByteBuffer> mine = new CompletableFuture<>();
+        CompletableFuture<ByteBuffer> prior = claim(key, mine);
+        if (prior != null) {
+            memoryHits.increment();
+            return prior;
+        }
+        List<Claim> claims = new ArrayList<>();
+        claims.add(new Claim(key, mine));
+        claimNeighbours(key, neighbours.of(ref), claims);
+        load(claims);
+        return mine;
+    }
+
+    /**
+     * Registers {@code future} as the load of {@code key}; answers the future to wait for instead when the
+     * chunk is loading or (checked again after registering, so a load finishing in between is not repeated)
+     * already held.
+     */
+    private CompletableFuture<ByteBuffer> claim(ChunkKey key, CompletableFuture<ByteBuffer> future) {
+        CompletableFuture<ByteBuffer> prior = loading.putIfAbsent(key, future);
+        if (prior != null) {
+            return prior;
+        }
+        ByteBuffer held = memory.get(key);
+        if (held != null) {
+            loading.remove(key, future);
+            future.complete(held);
+            return future;
+        }
+        future.whenComplete((bytes, failure) -> {
+            if (bytes != null) {
+                memory.put(key, bytes, true);
+            }
+            loading.remove(key, future);
+        });
+        return null;
+    }
+
+    private record Claim(ChunkKey key, CompletableFuture<ByteBuffer> future) {
+    }
+
+    /**
+     * Claims the neighbours nobody holds or loads that lie close to the span claimed so far, growing it
+     * outwards from the wanted chunk in byte order while it stays within the GET and gap limits.
+     */
+    private void claimNeighbours(ChunkKey wanted, List<ChunkRef> candidates, List<Claim> claims) {
+        if (candidates.isEmpty()) {
+            return;
+        }
+        List<ChunkKey> sorted = candidates.stream().map(ChunkKey::of)
+                .filter(k -> k.objectKey().equals(wanted.objectKey()) && !k.equals(wanted))
+                .sorted(Comparator.comparingLong(ChunkKey::byteOffset)).toList();
+        long start = wanted.byteOffset();
+        long end = wanted.end();
+        for (ChunkKey k : sorted) { // rightwards
+            if (k.byteOffset() < end) {
+                continue;
+            }
+            if (k.byteOffset() - end > settings.maxGapBytes() || k.end() - start > settings.maxGetBytes()) {
+                break;
+            }
+            if (tryClaim(k, claims)) {
+                end = k.end();
+            }
+        }
+        for (int i = sorted.size() - 1; i >= 0; i--) { // leftwards
+            ChunkKey k = sorted.get(i);
+            if (k.end() > start) {
+                continue;
+            }
+            if (start - k.end() > settings.maxGapBytes() || end - k.byteOffset() > settings.maxGetBytes()) {
+                break;
+            }
+            if (tryClaim(k, claims)) {
+                start = k.byteOffset();
+            }
+        }
+    }
+
+    private boolean tryClaim(ChunkKey key, List<Claim> claims) {
+        if (memory.contains(key) || loading.containsKey(key)) {
+            return false;
+        }
+        CompletableFuture<ByteBuffer> future = new CompletableFuture<>();
+        if (claim(key, future) != null || future.isDone()) {
+            return false;
+        }
+        claims.add(new Claim(key, future));
+        return true;
+    }
+
+    /** Serves each claim from the disk tier when it can, and the rest with one ranged GET. */
+    private void load(List<Claim> claims) {
+        if (disk == null) {
+            fromStore(claims);
+            return;
+        }
+        List<CompletableFuture<ByteBuffer>> onDisk = claims.stream().map(c -> disk.read(c.key())).toList();
+        CompletableFuture.allOf(onDisk.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            List<Claim> missing = new ArrayList<>();
+            for (int i = 0; i < claims.size(); i++) {
+                ByteBuffer bytes = onDisk.get(i).getNow(null);
+                if (bytes != null) {
+                    claims.get(i).future().complete(bytes);
+                } else {
+                    missing.add(claims.get(i));
+                }
+            }
+            if (!missing.isEmpty()) {
+                fromStore(missing);
+            }
+        });
+    }
+
+    private void fromStore(List<Claim> claims) {
+        long start = claims.stream().mapToLong(c -> c.key().byteOffset()).min().orElseThrow();
+        long end = claims.stream().mapToLong(c -> c.key().end()).max().orElseThrow();
+        String objectKey = claims.get(0).key().objectKey();
         loads.increment();
-        return objects.get(ObjectKey.of(key.objectKey()), ByteRange.of(key.byteOffset(), key.byteLength()))
-                .thenApply(bytes -> {
-                    if (bytes.remaining() != key.byteLength()) {
-                        throw new io.strata.format.BlockFormatException(
-                                io.strata.format.BlockFormatException.Reason.TRUNCATED,
-                                "chunk of " + key.objectKey() + " @" + key.byteOffset() + " is " + bytes.remaining()
-                                        + " bytes, expected " + key.byteLength());
+        objects.get(ObjectKey.of(objectKey), ByteRange.of(start, end - start)).whenComplete((bytes, failure) -> {
+            if (failure != null) {
+                claims.forEach(c -> c.future().completeExceptionally(failure));
+                return;
+            }
+            loadedBytes.add(bytes.remaining());
+            for (Claim c : claims) {
+                try {
+                    int from = Math.toIntExact(c.key().byteOffset() - start);
+                    if (bytes.remaining() < from + c.key().byteLength()) {
+                        throw new BlockFormatException(BlockFormatException.Reason.TRUNCATED, "chunk of "
+                                + objectKey + " @" + c.key().byteOffset() + " is past the end of what was read");
                     }
-                    ChunkCodec.verify(bytes, key.crc32c());
-                    return bytes;
-                });
+                    ByteBuffer chunk = bytes.duplicate().position(bytes.position() + from).slice()
+                            .limit(c.key().byteLength());
+                    check(c.key(), chunk);
+                    // Its own copy: a slice would keep the whole GET's buffer alive while any chunk of it is cached.
+                    ByteBuffer own = claims.size() == 1 ? chunk : ByteBuffer.allocate(chunk.remaining()).put(chunk).flip();
+                    c.future().complete(own);
+                } catch (RuntimeException e) {
+                    if (e instanceof BlockFormatException) {
+                        corrupt.increment();
+                    }
+                    c.future().completeExceptionally(e);
+                }
+            }
+        });
+    }
+
+    private static void check(ChunkKey key, ByteBuffer bytes) {
+        if (bytes.remaining() != key.byteLength()) {
+            throw new BlockFormatException(BlockFormatException.Reason.TRUNCATED, "chunk of " + key.objectKey()
+                    + " @" + key.byteOffset() + " is " + bytes.remaining() + " bytes, expected " + key.byteLength());
+        }
+        ChunkCodec.verify(bytes, key.crc32c());
     }
 
     /** Chunk requests served (hits and misses). */
@@ -65,8 +289,55 @@ public final class ChunkCache {
         return requests.sum();
     }
 
+    /** Requests answered by a chunk the memory tier held or was already loading. */
+    public long memoryHits() {
+        return memoryHits.sum();
+    }
+
+    /** Requests answered from the disk tier. */
+    public long diskHits() {
+        return disk == null ? 0 : disk.hits();
+    }
+
+    /** Chunks the disk tier did not take (too much waiting to be written, or a write failed). */
+    public long diskDropped() {
+        return disk == null ? 0 : disk.dropped();
+    }
+
     /** Ranged GETs issued. */
     public long loads() {
         return loads.sum();
+    }
+
+    /** Bytes those GETs read. */
+    public long loadedBytes() {
+        return loadedBytes.sum();
+    }
+
+    /** Chunks taken from ingest nodes' hand-offs. */
+    public long handedOver() {
+        return handedOver.sum();
+    }
+
+    /** Chunks that failed their checks (length or CRC32C). */
+    public long corrupt() {
+        return corrupt.sum();
+    }
+
+    /** Bytes held in memory (approximately: eviction is asynchronous). */
+    public long memoryBytes() {
+        return memory.bytes();
+    }
+
+    /** Bytes held on disk. */
+    public long diskBytes() {
+        return disk == null ? 0 : disk.bytes();
+    }
+
+    @Override
+    public void close() {
+        if (disk != null) {
+            disk.close();
+        }
     }
 }

@@ -1,25 +1,38 @@
 package io.strata.fetch.grpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.Header;
 import io.strata.api.v1.ListOffsetsRequest;
 import io.strata.api.v1.ListOffsetsResponse;
+import io.strata.api.v1.RawChunk;
+import io.strata.api.v1.SubscribeRequest;
+import io.strata.api.v1.SubscribeResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import io.strata.api.v1.SkippedRecords;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.index.IndexView;
 import io.strata.fetch.index.PartitionIndex;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.PartitionId;
+import io.strata.metadata.SkippedRange;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.format.ChunkCodec;
 import io.strata.format.LogRecord;
 import io.strata.format.RecordHeader;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,41 +49,169 @@ public final class FetchHandler {
     private final ChunkCache cache;
     private final TopicCache topics;
     private final FetchSettings settings;
+    /**
+     * Partitions read on this node lately: with those it owns, their chunks are worth taking along when a
+     * GET reads an object (the node's consumers will ask for them next).
+     */
+    private final Cache<PartitionId, Boolean> activeReads = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(100_000).build();
+    private final ChunkCache.Neighbours neighbours;
 
-    public FetchHandler(IndexView index, ChunkCache cache, TopicCache topics, FetchSettings settings) {
+    /**
+     * @param owned which partitions this node owns among the live fetch nodes (clients read them here): when
+     *              a GET reads an object, their chunks in it are taken along
+     */
+    public FetchHandler(IndexView index, ChunkCache cache, TopicCache topics, Predicate<PartitionId> owned,
+                        FetchSettings settings) {
         this.index = index;
         this.cache = cache;
         this.topics = topics;
         this.settings = settings;
+        this.neighbours = ref -> {
+            List<ChunkRef> wanted = new ArrayList<>();
+            for (ChunkRef c : index.chunksOfObject(ref.objectKey())) {
+                if (activeReads.getIfPresent(c.partition()) != null || owned.test(c.partition())) {
+                    wanted.add(c);
+                }
+            }
+            return wanted;
+        };
     }
 
+    /** Decoded records from the request's offset on (long-polling at the end of the partition). */
     public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
+        return read(request).thenApply(FetchHandler::decoded);
+    }
+
+    /** The same read answered as stored chunks: no decompression here, the client decodes. */
+    public CompletableFuture<FetchChunksResponse> fetchChunks(FetchRequest request) {
+        return read(request).thenApply(FetchHandler::raw);
+    }
+
+    /**
+     * Starts a Subscribe stream on {@code out}; its steps run on {@code executor}, and a failure ends the
+     * stream with the status {@code toStatus} maps it to.
+     */
+    public void subscribe(SubscribeRequest request, ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
+                          Function<Throwable, ? extends Throwable> toStatus) {
+        new Subscription(this, index, request, out, executor, toStatus).start();
+    }
+
+    /** Validates the request and reads its chunks; a read that found nothing new holds no chunks. */
+    CompletableFuture<ChunkRead> read(FetchRequest request) {
         if (request.getOffset() < 0 || request.getMaxBytes() < 0 || request.getMaxWaitMs() < 0) {
             return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT
                     .withDescription("offset, max_bytes and max_wait_ms must not be negative").asRuntimeException());
         }
-        int maxBytes = request.getMaxBytes() == 0 ? settings.defaultMaxBytes()
-                : Math.min(request.getMaxBytes(), settings.maxMaxBytes());
+        int maxBytes = maxBytes(request.getMaxBytes());
         Duration maxWait = Duration.ofMillis(Math.min(request.getMaxWaitMs(), settings.maxWait().toMillis()));
         long offset = request.getOffset();
         return resolve(request.getTopic(), request.getPartition()).thenCompose(pid -> {
-            PartitionIndex partition = index.partition(pid);
-            long start = partition.logStartOffset();
-            long end = partition.endOffset();
-            if (offset < start || offset > end) {
-                throw outOfRange(request.getTopic(), request.getPartition(), offset, start, end);
-            }
-            if (offset < end) {
-                return read(pid, offset, maxBytes);
-            }
-            if (maxWait.isZero()) {
-                return CompletableFuture.completedFuture(empty(pid, offset));
+            checkRange(request.getTopic(), pid, offset);
+            if (index.partition(pid).endOffset() > offset || maxWait.isZero()) {
+                return readAvailable(pid, offset, maxBytes);
             }
             // At the end: wait for the commit that extends the partition (or the deadline), then look again.
-            return index.awaitBeyond(pid, offset, maxWait).thenCompose(grown ->
-                    index.partition(pid).endOffset() > offset ? read(pid, offset, maxBytes)
-                            : CompletableFuture.completedFuture(empty(pid, offset)));
+            return index.awaitBeyond(pid, offset, maxWait).thenCompose(grown -> readAvailable(pid, offset, maxBytes));
         });
+    }
+
+    int maxBytes(int requested) {
+        return requested == 0 ? settings.defaultMaxBytes() : Math.min(requested, settings.maxMaxBytes());
+    }
+
+    /** Throws OUT_OF_RANGE (with the valid range) unless {@code offset} lies in [log start, end]. */
+    void checkRange(String topic, PartitionId pid, long offset) {
+        PartitionIndex partition = index.partition(pid);
+        long start = partition.logStartOffset();
+        long end = partition.endOffset();
+        if (offset < start || offset > end) {
+            throw outOfRange(topic, pid.partition(), offset, start, end);
+        }
+    }
+
+    /**
+     * The verified stored chunks from the one holding {@code offset} on, up to about {@code maxBytes} of
+     * records (at least one chunk); no chunks when the partition ends at {@code offset}.
+     */
+    CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes) {
+        PartitionIndex partition = index.partition(pid);
+        if (partition.endOffset() <= offset) {
+            return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(),
+                    partition.endOffset(), partition.logStartOffset()));
+        }
+        List<ChunkRef> chunks = partition.chunksFrom(offset, maxBytes);
+        if (chunks.isEmpty()) {
+            // Retention moved the start past the offset between the range check and now.
+            throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
+        }
+        activeReads.put(pid, Boolean.TRUE);
+        List<CompletableFuture<ByteBuffer>> reads = chunks.stream().map(c -> cache.get(c, neighbours)).toList();
+        readAhead(partition, chunks.get(chunks.size() - 1));
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(offset,
+                maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(), partition.endOffset(),
+                partition.logStartOffset()));
+    }
+
+    /** A reader behind the end will ask for the next chunks soon: start loading them now. */
+    private void readAhead(PartitionIndex partition, ChunkRef last) {
+        if (settings.readAheadBytes() == 0 || last.endOffset() >= partition.endOffset()) {
+            return;
+        }
+        for (ChunkRef next : partition.chunksFrom(last.endOffset(), settings.readAheadBytes())) {
+            cache.prefetch(next, neighbours);
+        }
+    }
+
+    /** What one read found: chunks (the first may begin before {@code offset}) and their verified bytes. */
+    record ChunkRead(long offset, int maxBytes, List<ChunkRef> chunks, List<ByteBuffer> bytes, long endOffset,
+                     long logStartOffset) {
+    }
+
+    static FetchResponse decoded(ChunkRead read) {
+        FetchResponse.Builder response = FetchResponse.newBuilder();
+        long next = read.offset();
+        long bytes = 0;
+        outer:
+        for (int c = 0; c < read.chunks().size(); c++) {
+            ChunkRef chunk = read.chunks().get(c);
+            List<LogRecord> records = decode(read.bytes().get(c), chunk);
+            for (int i = 0; i < records.size(); i++) {
+                long recordOffset = chunk.baseOffset() + i;
+                if (recordOffset < next) {
+                    continue;
+                }
+                LogRecord record = records.get(i);
+                int size = record.encodedSizeUpperBound();
+                if (response.getRecordsCount() > 0 && bytes + size > read.maxBytes()) {
+                    break outer;
+                }
+                response.addRecords(toProto(recordOffset, record));
+                bytes += size;
+                next = recordOffset + 1;
+            }
+        }
+        return response.setNextOffset(next).setEndOffset(read.endOffset())
+                .setLogStartOffset(read.logStartOffset()).build();
+    }
+
+    static FetchChunksResponse raw(ChunkRead read) {
+        FetchChunksResponse.Builder response = FetchChunksResponse.newBuilder();
+        long next = read.offset();
+        for (int c = 0; c < read.chunks().size(); c++) {
+            ChunkRef chunk = read.chunks().get(c);
+            RawChunk.Builder raw = RawChunk.newBuilder().setBaseOffset(chunk.baseOffset())
+                    .setRecordCount(chunk.recordCount()).setStoredRecordCount(chunk.storedRecordCount())
+                    .setUncompressedLength(chunk.uncompressedLength()).setCrc32C(chunk.crc32c())
+                    .setData(UnsafeByteOperations.unsafeWrap(read.bytes().get(c).duplicate()));
+            for (SkippedRange s : chunk.skipped()) {
+                raw.addSkipped(SkippedRecords.newBuilder().setFirstPosition(s.firstPosition()).setCount(s.count()));
+            }
+            response.addChunks(raw);
+            next = chunk.endOffset();
+        }
+        return response.setNextOffset(next).setEndOffset(read.endOffset())
+                .setLogStartOffset(read.logStartOffset()).build();
     }
 
     public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
@@ -110,7 +251,7 @@ public final class FetchHandler {
                 ListOffsetsResponse.newBuilder().setOffset(partition.endOffset()).setTimestampMs(-1).build());
     }
 
-    private CompletableFuture<PartitionId> resolve(String topicName, int partition) {
+    CompletableFuture<PartitionId> resolve(String topicName, int partition) {
         if (topicName.isEmpty()) {
             return CompletableFuture.failedFuture(
                     Status.INVALID_ARGUMENT.withDescription("no topic named").asRuntimeException());
@@ -127,51 +268,9 @@ public final class FetchHandler {
         });
     }
 
-    private CompletableFuture<FetchResponse> read(PartitionId pid, long offset, int maxBytes) {
-        PartitionIndex partition = index.partition(pid);
-        List<ChunkRef> chunks = partition.chunksFrom(offset, maxBytes);
-        if (chunks.isEmpty()) {
-            // Retention moved the start past the offset between the range check and now.
-            throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
-        }
-        List<CompletableFuture<ByteBuffer>> reads = chunks.stream().map(cache::get).toList();
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            FetchResponse.Builder response = FetchResponse.newBuilder();
-            long next = offset;
-            long bytes = 0;
-            outer:
-            for (int c = 0; c < chunks.size(); c++) {
-                ChunkRef chunk = chunks.get(c);
-                List<LogRecord> records = decode(reads.get(c).join(), chunk);
-                for (int i = 0; i < records.size(); i++) {
-                    long recordOffset = chunk.baseOffset() + i;
-                    if (recordOffset < next) {
-                        continue;
-                    }
-                    LogRecord record = records.get(i);
-                    int size = record.encodedSizeUpperBound();
-                    if (response.getRecordsCount() > 0 && bytes + size > maxBytes) {
-                        break outer;
-                    }
-                    response.addRecords(toProto(recordOffset, record));
-                    bytes += size;
-                    next = recordOffset + 1;
-                }
-            }
-            return response.setNextOffset(next).setEndOffset(partition.endOffset())
-                    .setLogStartOffset(partition.logStartOffset()).build();
-        });
-    }
-
     private static List<LogRecord> decode(ByteBuffer bytes, ChunkRef chunk) {
         return chunk.withOffsets(ChunkCodec.decode(bytes, chunk.crc32c(), chunk.uncompressedLength(),
                 chunk.storedRecordCount()));
-    }
-
-    private FetchResponse empty(PartitionId pid, long offset) {
-        PartitionIndex partition = index.partition(pid);
-        return FetchResponse.newBuilder().setNextOffset(offset).setEndOffset(partition.endOffset())
-                .setLogStartOffset(partition.logStartOffset()).build();
     }
 
     private static ConsumedRecord toProto(long offset, LogRecord record) {
@@ -186,7 +285,7 @@ public final class FetchHandler {
         return b.build();
     }
 
-    private static StatusRuntimeException outOfRange(String topic, int partition, long offset, long start, long end) {
+    static StatusRuntimeException outOfRange(String topic, int partition, long offset, long start, long end) {
         return Status.OUT_OF_RANGE.withDescription("offset " + offset + " is outside the range [" + start + ", "
                 + end + "] of " + (topic.isEmpty() ? "partition " : topic + "/") + partition).asRuntimeException();
     }

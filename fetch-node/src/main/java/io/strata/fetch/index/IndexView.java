@@ -7,7 +7,9 @@ import io.strata.metadata.IndexSnapshot;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,6 +34,8 @@ public final class IndexView implements IndexListener, AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ConcurrentHashMap<PartitionId, PartitionIndex> partitions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, List<ChunkRef>> entriesByKey = new ConcurrentHashMap<>();
+    /** Every indexed chunk by object, so a GET for one chunk can take its neighbours along. */
+    private final ConcurrentHashMap<String, Set<ChunkRef>> chunksByObject = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<PartitionId, CopyOnWriteArrayList<CompletableFuture<Boolean>>> waiters =
             new ConcurrentHashMap<>();
     private volatile AutoCloseable watch;
@@ -50,6 +54,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
     private void load(IndexSnapshot snapshot) {
         partitions.clear();
         entriesByKey.clear();
+        chunksByObject.clear();
         snapshot.entries().forEach(this::apply);
         watch = store.watchIndex(snapshot.revision(), this);
         LOG.info("index view loaded: {} entries at revision {}", snapshot.entries().size(), snapshot.revision());
@@ -61,9 +66,15 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return index != null ? index : new PartitionIndex();
     }
 
+    /** The indexed chunks stored in the object, in no particular order. */
+    public Collection<ChunkRef> chunksOfObject(String objectKey) {
+        Set<ChunkRef> chunks = chunksByObject.get(objectKey);
+        return chunks == null ? List.of() : chunks;
+    }
+
     /**
-     * Completes with true as soon as the partition's end passes {@code offset}, or with false after
-     * {@code maxWait}.
+     * Completes with true as soon as the partition grows past {@code offset} or may have (a commit to it was
+     * seen: callers look again), or with false after {@code maxWait}.
      */
     public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait) {
         CompletableFuture<Boolean> waiter = new CompletableFuture<>();
@@ -95,7 +106,13 @@ public final class IndexView implements IndexListener, AutoCloseable {
     public void onRemoved(int shard, long sequence) {
         List<ChunkRef> removed = entriesByKey.remove(key(shard, sequence));
         if (removed != null) {
-            removed.forEach(c -> partitions.getOrDefault(c.partition(), new PartitionIndex()).remove(c));
+            removed.forEach(c -> {
+                partitions.getOrDefault(c.partition(), new PartitionIndex()).remove(c);
+                chunksByObject.computeIfPresent(c.objectKey(), (k, set) -> {
+                    set.remove(c);
+                    return set.isEmpty() ? null : set;
+                });
+            });
         }
     }
 
@@ -116,6 +133,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
         entriesByKey.put(key(entry.shard(), entry.sequence()), entry.chunks());
         for (ChunkRef chunk : entry.chunks()) {
             partitions.computeIfAbsent(chunk.partition(), p -> new PartitionIndex()).add(chunk);
+            chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
         }
     }
 

@@ -36,8 +36,10 @@ public final class BlockCommitter {
     private final Executor sealExecutor;
     private final AsyncPermits inflight;
     private volatile BlockTimings timings = BlockTimings.NONE;
+    private volatile UploadedBlocks handOff = UploadedBlocks.NONE;
     private final LongAdder blocksCommitted = new LongAdder();
     private final LongAdder blocksFailed = new LongAdder();
+    private final LongAdder handOffFailures = new LongAdder();
     private final LongAdder bytesUploaded = new LongAdder();
     private CompletableFuture<Void> commitTail = CompletableFuture.completedFuture(null);
 
@@ -53,6 +55,11 @@ public final class BlockCommitter {
     /** Where committed blocks' time goes from now on. */
     public void timings(BlockTimings timings) {
         this.timings = timings;
+    }
+
+    /** Who is told of each uploaded block from now on (see {@link UploadedBlocks}). */
+    public void handOff(UploadedBlocks handOff) {
+        this.handOff = handOff;
     }
 
     /** Starts the block on its way; the answer completes once its calls are answered (either way). */
@@ -106,6 +113,11 @@ public final class BlockCommitter {
         return blocksFailed.sum();
     }
 
+    /** Uploaded blocks whose hand-off to fetch nodes failed before it started. */
+    public long handOffFailures() {
+        return handOffFailures.sum();
+    }
+
     public long bytesUploaded() {
         return bytesUploaded.sum();
     }
@@ -117,6 +129,7 @@ public final class BlockCommitter {
         ObjectKey key = keys.nextWalKey();
         return objects.put(key, sealed.bytes()).thenApply(v -> {
             bytesUploaded.add(sealed.sizeBytes());
+            handOver(key, sealed);
             return new UploadedBlock(key, sealed, source);
         });
     }
@@ -137,6 +150,14 @@ public final class BlockCommitter {
             }
             return byPartition;
         });
+    }
+
+    private void handOver(ObjectKey key, SealedBlock sealed) {
+        try {
+            handOff.uploaded(key.value(), sealed);
+        } catch (RuntimeException e) {
+            handOffFailures.increment(); // the fetch nodes read these chunks with a GET instead
+        }
     }
 
     private static Throwable unwrap(Throwable t) {

@@ -126,11 +126,35 @@ public interface StrataConfig {
         /** Blocks sealing, uploading or committing at once (uploads overlap; commits stay in order). */
         @WithDefault("4")
         int maxInflightBlocks();
+
+        /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
+        @WithDefault("67108864")
+        long handOffMaxInflightBytes();
     }
 
     interface Fetch {
+        /** Bytes of chunks the memory tier of the cache holds. */
         @WithDefault("268435456")
         long cacheMaxBytes();
+
+        /** Directory of the disk tier (emptied at start); default: fetch-cache under the data directory. */
+        Optional<String> diskCacheDir();
+
+        /** Bytes of chunks the disk tier holds; 0 turns it off. */
+        @WithDefault("2147483648")
+        long diskCacheMaxBytes();
+
+        /** The most bytes one ranged GET may span when it takes neighbouring chunks along. */
+        @WithDefault("16777216")
+        long maxGetBytes();
+
+        /** The most unwanted bytes a widened GET may read between two wanted chunks. */
+        @WithDefault("1048576")
+        long maxGapBytes();
+
+        /** Bytes past a catch-up reader's answer loaded into the cache before it asks; 0: none. */
+        @WithDefault("8388608")
+        long readAheadBytes();
 
         @WithDefault("1048576")
         int defaultMaxBytes();

@@ -1,10 +1,14 @@
 package io.strata.server.grpc;
 
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.SubscribeRequest;
+import io.strata.api.v1.SubscribeResponse;
 import io.strata.server.StrataNode;
 import jakarta.inject.Inject;
 
@@ -17,5 +21,20 @@ public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
     @Override
     public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
         GrpcErrors.reply(observer, () -> node.fetch().fetch(request));
+    }
+
+    @Override
+    public void fetchChunks(FetchRequest request, StreamObserver<FetchChunksResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.fetch().fetchChunks(request));
+    }
+
+    @Override
+    public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> observer) {
+        try {
+            node.fetch().subscribe(request, (ServerCallStreamObserver<SubscribeResponse>) observer,
+                    node.fetchExecutor(), GrpcErrors::toStatus);
+        } catch (RuntimeException e) {
+            observer.onError(GrpcErrors.toStatus(e));
+        }
     }
 }

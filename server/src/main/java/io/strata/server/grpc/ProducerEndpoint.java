@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 @GrpcService
 public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBase {
     /** Requests of one stream the node works on at once (see {@link ProduceStream}). */
-    private static final int STREAM_WINDOW = 16;
+    private static final int STREAM_WINDOW = 32;
 
     @Inject
     StrataNode node;

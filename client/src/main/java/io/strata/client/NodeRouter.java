@@ -1,7 +1,9 @@
 package io.strata.client;
 
 import io.grpc.ManagedChannel;
+import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.ClusterServiceGrpc;
+import io.strata.api.v1.FetchServiceGrpc;
 import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.format.Sharding;
 import java.time.Duration;
@@ -13,17 +15,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * Picks the ingest node for a partition: soft affinity. Each partition's metadata shard is ranked over the
- * live ingest nodes (rendezvous hashing, {@link Sharding#rank}); the first that is not marked down gets the
- * partition, so in the normal case one node commits a shard and commits rarely conflict. Correctness never
- * depends on it: any node accepts any partition, and when nothing is known of the cluster (or the bootstrap
- * node does not describe one) every request goes to the bootstrap node.
+ * Picks the node for a partition, by rendezvous hashing ({@link Sharding#rank}) over the live nodes of the
+ * role; the first that is not marked down gets it, and a node joining or leaving moves only its own share.
+ * <ul>
+ *   <li>Ingest: the partition's metadata shard is ranked over the ingest nodes (soft affinity), so in the
+ *   normal case one node commits a shard and commits rarely conflict.</li>
+ *   <li>Fetch: the partition itself is ranked over the fetch nodes, so each chunk is read from the object
+ *   store by about one node of the cluster. Ingest nodes rank the same way to hand fresh chunks over.</li>
+ * </ul>
+ * Correctness never depends on it: any node serves any partition, and when nothing is known of the cluster
+ * (or the bootstrap node does not describe one) every request goes to the bootstrap node.
  *
  * <p>The view of the cluster is refreshed from DescribeCluster at most every {@code refresh}, and at once
  * after a node is marked down. Channels to nodes are made on first use and closed when their node leaves
  * the cluster or the router closes. Thread-safe; owned by {@link StrataClient}.
  */
-final class IngestRouter implements AutoCloseable {
+final class NodeRouter implements AutoCloseable {
     /** How long a node that failed a request is passed over. */
     private static final long DOWN_MILLIS = 10_000;
 
@@ -34,13 +41,13 @@ final class IngestRouter implements AutoCloseable {
     private final long refreshMillis;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
-    private volatile View view = new View(0, List.of(), 0);
+    private volatile View view = new View(0, List.of(), List.of(), 0);
 
-    private record View(int shards, List<String> ingestNodes, long readAtMillis) {
+    private record View(int shards, List<String> ingestNodes, List<String> fetchNodes, long readAtMillis) {
     }
 
     /** {@code connect} null: route everything to the bootstrap channel (in-process or custom transports). */
-    IngestRouter(ManagedChannel bootstrap, String bootstrapAddress, Function<String, ManagedChannel> connect,
+    NodeRouter(ManagedChannel bootstrap, String bootstrapAddress, Function<String, ManagedChannel> connect,
                  Admin admin, Duration refresh) {
         this.bootstrap = bootstrap;
         this.bootstrapAddress = bootstrapAddress;
@@ -50,14 +57,29 @@ final class IngestRouter implements AutoCloseable {
     }
 
     /** Where a partition's records go: a node address (the bootstrap's when routing is off or unknown). */
-    String nodeFor(long topicId, int partition) {
+    String ingestNodeFor(long topicId, int partition) {
         View current = current();
-        if (current.ingestNodes().isEmpty() || current.shards() <= 0) {
+        if (current.shards() <= 0) {
+            return pick(List.of());
+        }
+        return pick(Sharding.rank(Sharding.shardOf(topicId, partition, current.shards()), current.ingestNodes()));
+    }
+
+    /** Where a partition is read from: the owning fetch node, or the next live one (the bootstrap's when unknown). */
+    String fetchNodeFor(long topicId, int partition) {
+        return pick(Sharding.rank(Sharding.partitionKey(topicId, partition), current().fetchNodes()));
+    }
+
+    /** How many nodes may be tried for a fetch before giving up: each fetch node once, or the bootstrap. */
+    int fetchCandidates() {
+        return Math.max(1, current().fetchNodes().size());
+    }
+
+    private String pick(List<String> ranked) {
+        if (ranked.isEmpty()) {
             return bootstrapAddress;
         }
-        int shard = Sharding.shardOf(topicId, partition, current.shards());
         long now = System.currentTimeMillis();
-        List<String> ranked = Sharding.rank(shard, current.ingestNodes());
         for (String node : ranked) {
             if (downUntil.getOrDefault(node, 0L) <= now) {
                 return node;
@@ -78,11 +100,20 @@ final class IngestRouter implements AutoCloseable {
         return ProducerServiceGrpc.newBlockingStub(channel(address));
     }
 
+    AdminServiceGrpc.AdminServiceBlockingStub adminBlockingStub(String address) {
+        return AdminServiceGrpc.newBlockingStub(channel(address));
+    }
+
+    FetchServiceGrpc.FetchServiceFutureStub fetchFutureStub(String address) {
+        return FetchServiceGrpc.newFutureStub(channel(address));
+    }
+
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */
     void markDown(String address) {
         if (!address.equals(bootstrapAddress) || connect != null) {
             downUntil.put(address, System.currentTimeMillis() + DOWN_MILLIS);
-            view = new View(view.shards(), view.ingestNodes(), 0); // refresh on next use
+            View known = view;
+            view = new View(known.shards(), known.ingestNodes(), known.fetchNodes(), 0); // refresh on next use
         }
     }
 
@@ -105,12 +136,15 @@ final class IngestRouter implements AutoCloseable {
             View next;
             try {
                 ClusterInfo cluster = admin.describeCluster(ClusterServiceGrpc.newBlockingStub(bootstrap));
-                next = new View(cluster.metadataShards(), cluster.addressesWithRole("ingest"), System.currentTimeMillis());
+                next = new View(cluster.metadataShards(), cluster.addressesWithRole("ingest"),
+                        cluster.addressesWithRole("fetch"), System.currentTimeMillis());
             } catch (StrataException e) {
                 // Keep what was known (or nothing: the bootstrap node) and try again after the refresh time.
-                next = new View(current.shards(), current.ingestNodes(), System.currentTimeMillis());
+                next = new View(current.shards(), current.ingestNodes(), current.fetchNodes(), System.currentTimeMillis());
             }
-            closeChannelsNotIn(next.ingestNodes());
+            List<String> live = new ArrayList<>(next.ingestNodes());
+            live.addAll(next.fetchNodes());
+            closeChannelsNotIn(live);
             view = next;
             return next;
         }
@@ -134,7 +168,9 @@ final class IngestRouter implements AutoCloseable {
     /** The addresses the router knows, by role, for tests and diagnostics. */
     Map<String, List<String>> known() {
         Map<String, List<String>> m = new HashMap<>();
-        m.put("ingest", current().ingestNodes());
+        View current = current();
+        m.put("ingest", current.ingestNodes());
+        m.put("fetch", current.fetchNodes());
         return m;
     }
 

@@ -1,0 +1,166 @@
+package io.strata.fetch.grpc;
+
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.strata.api.v1.SubscribeRequest;
+import io.strata.api.v1.SubscribeResponse;
+import io.strata.fetch.index.IndexView;
+import io.strata.metadata.PartitionId;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+
+/**
+ * One Subscribe stream: reads the partition from the requested offset and pushes what it finds, one message
+ * at a time, preparing the next only once gRPC says the client can take it ({@code isReady}). So a slow
+ * consumer holds at most one prepared message on this node, and a fast one is pushed to as soon as the
+ * commit that extends the partition is seen (the index watch wakes the wait; nothing polls).
+ *
+ * <p>Threads: steps run on {@code executor} (never on the gRPC or watch thread that triggered them, so a
+ * chain of cache hits cannot grow the stack); at most one step runs at a time.
+ */
+public final class Subscription {
+    /** How long one wait at the end of the partition lasts before the stream looks again (and at cancellation). */
+    private static final Duration END_WAIT = Duration.ofSeconds(30);
+
+    private final FetchHandler handler;
+    private final IndexView index;
+    private final SubscribeRequest request;
+    private final ServerCallStreamObserver<SubscribeResponse> out;
+    private final Executor executor;
+    private final Function<Throwable, ? extends Throwable> toStatus;
+    private PartitionId pid;
+    private long offset;
+    private boolean stepping;
+    private boolean finished;
+    private CompletableFuture<Boolean> waiting;
+
+    Subscription(FetchHandler handler, IndexView index, SubscribeRequest request,
+                 ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
+                 Function<Throwable, ? extends Throwable> toStatus) {
+        this.toStatus = toStatus;
+        this.handler = handler;
+        this.index = index;
+        this.request = request;
+        this.out = out;
+        this.executor = executor;
+        this.offset = request.getOffset();
+    }
+
+    void start() {
+        out.setOnReadyHandler(this::schedule);
+        out.setOnCancelHandler(this::cancelled);
+        if (request.getOffset() < 0 || request.getMaxBytes() < 0) {
+            finish(Status.INVALID_ARGUMENT.withDescription("offset and max_bytes must not be negative")
+                    .asRuntimeException());
+            return;
+        }
+        handler.resolve(request.getTopic(), request.getPartition()).whenCompleteAsync((resolved, failure) -> {
+            if (failure != null) {
+                finish(failure);
+                return;
+            }
+            try {
+                handler.checkRange(request.getTopic(), resolved, offset);
+            } catch (RuntimeException e) {
+                finish(e);
+                return;
+            }
+            synchronized (this) {
+                pid = resolved;
+            }
+            schedule();
+        }, executor);
+    }
+
+    private void schedule() {
+        synchronized (this) {
+            if (stepping || finished || pid == null || !out.isReady()) {
+                return;
+            }
+            stepping = true;
+        }
+        executor.execute(this::step);
+    }
+
+    private void step() {
+        int maxBytes = handler.maxBytes(request.getMaxBytes());
+        if (index.partition(pid).endOffset() <= offset) {
+            CompletableFuture<Boolean> wait = index.awaitBeyond(pid, offset, END_WAIT);
+            synchronized (this) {
+                waiting = wait;
+            }
+            wait.whenCompleteAsync((grown, failure) -> stepDone(null), executor);
+            return;
+        }
+        CompletableFuture<FetchHandler.ChunkRead> read;
+        try {
+            read = handler.readAvailable(pid, offset, maxBytes);
+        } catch (RuntimeException e) {
+            stepDone(e);
+            return;
+        }
+        read.thenApply(request.getRawChunks() ? raw() : decoded()).whenCompleteAsync((message, failure) -> {
+            if (failure == null && message != null) {
+                synchronized (this) {
+                    if (!finished) {
+                        out.onNext(message.response());
+                        offset = message.next();
+                    }
+                }
+            }
+            stepDone(failure);
+        }, executor);
+    }
+
+    private record Message(SubscribeResponse response, long next) {
+    }
+
+    private static Function<FetchHandler.ChunkRead, Message> raw() {
+        return read -> {
+            var chunks = FetchHandler.raw(read);
+            return new Message(SubscribeResponse.newBuilder().setChunks(chunks).build(), chunks.getNextOffset());
+        };
+    }
+
+    private static Function<FetchHandler.ChunkRead, Message> decoded() {
+        return read -> {
+            var records = FetchHandler.decoded(read);
+            return new Message(SubscribeResponse.newBuilder().setRecords(records).build(), records.getNextOffset());
+        };
+    }
+
+    private void stepDone(Throwable failure) {
+        if (failure != null) {
+            finish(failure);
+            return;
+        }
+        synchronized (this) {
+            stepping = false;
+            waiting = null;
+        }
+        schedule();
+    }
+
+    private void finish(Throwable failure) {
+        synchronized (this) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+        }
+        out.onError(toStatus.apply(failure));
+    }
+
+    private void cancelled() {
+        CompletableFuture<Boolean> wait;
+        synchronized (this) {
+            finished = true;
+            wait = waiting;
+        }
+        if (wait != null) {
+            wait.complete(false); // drops the waiter from the index view now rather than at its timeout
+        }
+    }
+}

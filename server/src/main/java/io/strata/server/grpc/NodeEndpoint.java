@@ -1,0 +1,37 @@
+package io.strata.server.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.strata.api.v1.HandOverChunksRequest;
+import io.strata.api.v1.HandOverChunksResponse;
+import io.strata.api.v1.HandedChunk;
+import io.strata.api.v1.NodeServiceGrpc;
+import io.strata.fetch.cache.ChunkCache;
+import io.strata.server.StrataNode;
+import io.strata.server.handoff.ChunkHandOff;
+import jakarta.inject.Inject;
+import java.util.concurrent.CompletableFuture;
+
+/** Calls between nodes: the fetch side of the tail hand-off. */
+@GrpcService
+public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
+    @Inject
+    StrataNode node;
+
+    @Override
+    public void handOverChunks(HandOverChunksRequest request, StreamObserver<HandOverChunksResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            ChunkCache cache = node.fetchCache();
+            int accepted = 0;
+            for (HandedChunk h : request.getChunksList()) {
+                // Copied out of the request: the cache may keep it long after the call.
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(h.getData().size());
+                h.getData().copyTo(bytes);
+                if (cache.offer(ChunkHandOff.key(h), bytes.flip())) {
+                    accepted++;
+                }
+            }
+            return CompletableFuture.completedFuture(HandOverChunksResponse.newBuilder().setAccepted(accepted).build());
+        });
+    }
+}

@@ -1,0 +1,165 @@
+package io.strata.server.handoff;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.strata.api.v1.HandOverChunksRequest;
+import io.strata.api.v1.HandOverChunksResponse;
+import io.strata.api.v1.HandedChunk;
+import io.strata.api.v1.NodeServiceGrpc;
+import io.strata.fetch.cache.ChunkCache;
+import io.strata.fetch.cache.ChunkKey;
+import io.strata.fetch.routing.FetchNodes;
+import io.strata.format.ChunkEntry;
+import io.strata.format.SealedBlock;
+import io.strata.ingest.commit.UploadedBlocks;
+import io.strata.metadata.PartitionId;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.jboss.logging.Logger;
+
+/**
+ * The ingest side of the tail hand-off: right after a block's PUT, each of its chunks goes to the fetch
+ * node that owns its partition ({@link FetchNodes#owner}, the ranking clients use to pick where to read),
+ * so the consumers at the tail find it in that node's cache when the commit wakes them. A chunk this node
+ * owns itself goes straight into its own cache. Best effort and bounded: at most {@code maxInflightBytes}
+ * of chunks travel at once, beyond that chunks are dropped (a lost hand-off costs the fetch node one GET),
+ * and a failed call is not retried.
+ *
+ * <p>Threads: hand-offs start on the object store's threads and complete on gRPC's. Owns its channels.
+ * Thread-safe.
+ */
+public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ChunkHandOff.class);
+    private static final long CALL_TIMEOUT_MS = 5_000;
+
+    private final FetchNodes fetchNodes;
+    private final String selfAddress;
+    private final ChunkCache localCache;
+    private final long maxInflightBytes;
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final AtomicLong inflightBytes = new AtomicLong();
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder local = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private volatile boolean closed;
+
+    /** {@code localCache}: this node's cache when it runs the fetch role, else null. */
+    public ChunkHandOff(FetchNodes fetchNodes, String selfAddress, ChunkCache localCache, long maxInflightBytes) {
+        this.fetchNodes = fetchNodes;
+        this.selfAddress = selfAddress;
+        this.localCache = localCache;
+        this.maxInflightBytes = maxInflightBytes;
+    }
+
+    @Override
+    public void uploaded(String objectKey, SealedBlock block) {
+        if (closed) {
+            return;
+        }
+        Map<String, HandOverChunksRequest.Builder> byOwner = new HashMap<>();
+        Map<String, Long> bytesByOwner = new HashMap<>();
+        ByteBuffer all = block.bytes();
+        for (ChunkEntry c : block.chunks()) {
+            String owner = fetchNodes.owner(new PartitionId(c.topicId(), c.partition()));
+            if (owner == null) {
+                return; // no fetch node known yet
+            }
+            ByteBuffer bytes = all.duplicate().position(all.position() + Math.toIntExact(c.byteOffset())).slice()
+                    .limit(c.byteLength()).asReadOnlyBuffer();
+            if (owner.equals(selfAddress) && localCache != null) {
+                localCache.offer(new ChunkKey(objectKey, c.byteOffset(), c.byteLength(), c.crc32c()), bytes);
+                local.increment();
+                continue;
+            }
+            byOwner.computeIfAbsent(owner, k -> HandOverChunksRequest.newBuilder()).addChunks(HandedChunk.newBuilder()
+                    .setTopicId(c.topicId()).setPartition(c.partition()).setObjectKey(objectKey)
+                    .setByteOffset(c.byteOffset()).setCrc32C(c.crc32c()).setData(UnsafeByteOperations.unsafeWrap(bytes)));
+            bytesByOwner.merge(owner, (long) c.byteLength(), Long::sum);
+        }
+        byOwner.forEach((owner, request) -> send(owner, request.build(), bytesByOwner.get(owner)));
+    }
+
+    private void send(String owner, HandOverChunksRequest request, long bytes) {
+        if (inflightBytes.addAndGet(bytes) > maxInflightBytes) {
+            inflightBytes.addAndGet(-bytes);
+            dropped.add(request.getChunksCount());
+            return;
+        }
+        ManagedChannel channel = channels.computeIfAbsent(owner,
+                address -> ManagedChannelBuilder.forTarget(address).usePlaintext().build());
+        NodeServiceGrpc.newStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .handOverChunks(request, new StreamObserver<>() {
+                    @Override
+                    public void onNext(HandOverChunksResponse value) {
+                        sent.add(value.getAccepted());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        inflightBytes.addAndGet(-bytes);
+                        failed.add(request.getChunksCount());
+                        LOG.debugf("hand-off to %s failed: %s", owner, t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        inflightBytes.addAndGet(-bytes);
+                    }
+                });
+        dropChannelsOfGoneNodes();
+    }
+
+    private void dropChannelsOfGoneNodes() {
+        List<String> live = fetchNodes.addresses();
+        if (channels.size() > live.size()) {
+            channels.entrySet().removeIf(e -> {
+                if (live.contains(e.getKey())) {
+                    return false;
+                }
+                e.getValue().shutdown();
+                return true;
+            });
+        }
+    }
+
+    /** The fetch side: the cache key of a handed chunk and its bytes (copied out of the request). */
+    public static ChunkKey key(HandedChunk h) {
+        return new ChunkKey(h.getObjectKey(), h.getByteOffset(), h.getData().size(), h.getCrc32C());
+    }
+
+    /** Chunks handed to other nodes and kept by them. */
+    public long sent() {
+        return sent.sum();
+    }
+
+    /** Chunks this node owned and kept in its own cache. */
+    public long local() {
+        return local.sum();
+    }
+
+    /** Chunks not handed over because too much was travelling already. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    /** Chunks whose hand-off call failed. */
+    public long failed() {
+        return failed.sum();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        channels.values().forEach(ManagedChannel::shutdownNow);
+        channels.clear();
+    }
+}
