@@ -115,6 +115,26 @@ class ConsumerTest {
     }
 
     @Test
+    void seekToTimestampStartsEachPartitionAtItsFirstRecordAtOrAfterTheTime() {
+        fake.createTopic("orders", 2);
+        fake.append("orders", 0, "a", "b", "c", "d"); // timestamps 0, 1000, 2000, 3000
+        fake.append("orders", 1, "x");                // timestamp 0
+        Consumer consumer = client.consumer("orders");
+        consumer.assignAll();
+
+        consumer.seekToTimestamp(1500);
+
+        assertThat(consumer.position(0)).isEqualTo(2);
+        assertThat(consumer.position(1)).as("none at or after: the end").isEqualTo(1);
+        List<ConsumerRecord> records = new java.util.ArrayList<>();
+        for (int i = 0; i < 10 && records.size() < 2; i++) {
+            records.addAll(consumer.poll(Duration.ofMillis(200)));
+        }
+        assertThat(records).extracting(r -> s(r.value())).containsExactly("c", "d");
+        consumer.close();
+    }
+
+    @Test
     void aRecordOnOnePartitionIsNotHeldUpByALongPollOnAnother() throws Exception {
         fake.createTopic("orders", 3);
         Consumer consumer = client.consumer("orders");

@@ -86,6 +86,11 @@ abstract class ReadPathFixture {
 
     /** Writes one block with the given records per partition (timestamps from {@code baseTs}), uploads and commits it. */
     protected String commit(Map<Integer, List<String>> byPartition, long baseTs) {
+        return commit(topic, byPartition, baseTs);
+    }
+
+    /** The same for a topic of the test's own. */
+    protected String commit(Topic topic, Map<Integer, List<String>> byPartition, long baseTs) {
         BlockWriter writer = new BlockWriter(3);
         byPartition.forEach((p, values) -> {
             for (int i = 0; i < values.size(); i++) {
@@ -117,6 +122,7 @@ abstract class ReadPathFixture {
     protected void awaitEnd(int partition, long end) {
         long until = System.nanoTime() + 10_000_000_000L;
         PartitionId pid = topic.partition(partition);
+        index.load(pid).join();
         while (index.partition(pid).endOffset() < end && System.nanoTime() < until) {
             index.awaitBeyond(pid, index.partition(pid).endOffset(), Duration.ofMillis(500)).join();
         }

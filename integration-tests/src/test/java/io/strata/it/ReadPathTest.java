@@ -99,7 +99,9 @@ class ReadPathTest {
         long read = 0;
         while (read < total) {
             List<ConsumerRecord> records = consumer.poll(Duration.ofSeconds(10));
-            assertThat(records).as("records keep coming (%d of %d read)", read, total).isNotEmpty();
+            long readSoFar = read;
+            assertThat(records).as(() -> "records keep coming (" + readSoFar + " of " + total + " read); fetch node:\n"
+                    + fetch.logTail(60)).isNotEmpty();
             for (ConsumerRecord r : records) {
                 assertThat(sequence(r.value())).as("partition %d in order, nothing lost or repeated", r.partition())
                         .isEqualTo(next[r.partition()]);
@@ -201,7 +203,9 @@ class ReadPathTest {
         while (next < count) {
             for (ConsumerRecord r : longPoll.poll(Duration.ofSeconds(10))) {
                 assertThat(sequence(r.value())).isEqualTo(next++);
-                latenciesMicros.add((System.nanoTime() - sentAt(r.value())) / 1_000);
+                if (next > 200) { // after the first second: connections made, code warmed up
+                    latenciesMicros.add((System.nanoTime() - sentAt(r.value())) / 1_000);
+                }
             }
         }
         long streamedNext = 0;
@@ -218,9 +222,10 @@ class ReadPathTest {
         long gets = counting.requests() - getsBefore;
         double handedOver = StrataCluster.metric(fetch, "strata_fetch_cache_handed_over_total");
         latenciesMicros.sort(null);
-        System.out.printf("tail: end-to-end p50 %.1f ms, p99 %.1f ms over %d records; %.0f chunks handed over, "
-                        + "%d GETs%n", latenciesMicros.get(count / 2) / 1000.0,
-                latenciesMicros.get(count * 99 / 100) / 1000.0, count, handedOver, gets);
+        int measured = latenciesMicros.size();
+        System.out.printf("tail: end-to-end p50 %.1f ms, p99 %.1f ms over %d records (after the first second); "
+                        + "%.0f chunks handed over, %d GETs%n", latenciesMicros.get(measured / 2) / 1000.0,
+                latenciesMicros.get(measured * 99 / 100) / 1000.0, measured, handedOver, gets);
         assertThat(handedOver).as("the ingest node hands fresh chunks to the fetch node").isPositive();
     }
 

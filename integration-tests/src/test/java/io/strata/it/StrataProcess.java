@@ -72,6 +72,11 @@ public final class StrataProcess implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** The last lines of the node's log, for failure messages. */
+    public String logTail(int lines) {
+        return process == null ? "(not started)" : process.tail(lines);
+    }
+
     public void kill() {
         process.kill();
     }

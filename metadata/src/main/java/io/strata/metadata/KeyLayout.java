@@ -58,8 +58,12 @@ public final class KeyLayout {
         return root + "/index/";
     }
 
+    public String indexShardPrefix(int shard) {
+        return indexPrefix() + pad(shard, 5) + "/";
+    }
+
     public String indexEntry(int shard, long sequence) {
-        return indexPrefix() + pad(shard, 5) + "/" + pad(sequence, 19);
+        return indexShardPrefix(shard) + pad(sequence, 19);
     }
 
     /** The (shard, sequence) of an index entry key, or null for a key that is not one. */

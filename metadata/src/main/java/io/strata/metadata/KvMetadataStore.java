@@ -226,7 +226,21 @@ public final class KvMetadataStore implements MetadataStore {
 
     @Override
     public CompletableFuture<IndexSnapshot> readIndex() {
-        return kv.range(keys.indexPrefix()).thenApply(range -> {
+        return readIndexUnder(keys.indexPrefix());
+    }
+
+    @Override
+    public CompletableFuture<IndexSnapshot> readIndex(int shard) {
+        return readIndexUnder(keys.indexShardPrefix(shard));
+    }
+
+    @Override
+    public CompletableFuture<Long> revision() {
+        return kv.range(keys.cluster()).thenApply(KvRange::revision);
+    }
+
+    private CompletableFuture<IndexSnapshot> readIndexUnder(String prefix) {
+        return kv.range(prefix).thenApply(range -> {
             List<IndexEntry> entries = new ArrayList<>(range.entries().size());
             for (KeyValue v : range.entries()) {
                 long[] id = keys.parseIndexEntry(v.key());

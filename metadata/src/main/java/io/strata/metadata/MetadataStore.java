@@ -60,6 +60,12 @@ public interface MetadataStore extends AutoCloseable {
     /** Every index entry of every shard, with the revision it was read at. */
     CompletableFuture<IndexSnapshot> readIndex();
 
+    /** The index entries of one shard (all its partitions), with the revision they were read at. */
+    CompletableFuture<IndexSnapshot> readIndex(int shard);
+
+    /** The store's current revision: a watch from it sees every change made after this call. */
+    CompletableFuture<Long> revision();
+
     /** Index changes after {@code afterRevision}, until the returned handle is closed. */
     AutoCloseable watchIndex(long afterRevision, IndexListener listener);
 

@@ -225,6 +225,41 @@ public abstract class MetadataStoreContract {
         }
     }
 
+    @Test
+    void oneShardsIndexIsReadByRangeAndAWatchFromTheRevisionSeesLaterCommits() throws Exception {
+        Topic t = store.createTopic(new TopicConfig("by-shard", 16, -1, -1)).join();
+        PartitionId a = t.partition(0);
+        PartitionId b = java.util.stream.IntStream.range(1, 16).mapToObj(t::partition)
+                .filter(p -> store.shardOf(p) != store.shardOf(a)).findFirst().orElseThrow();
+        store.commitBlock(block(a)).join();
+        store.commitBlock(block(b)).join();
+        store.commitBlock(block(a, b)).join();
+        IndexSnapshot shardOfA = store.readIndex(store.shardOf(a)).join();
+        assertThat(shardOfA.entries()).hasSize(2).allMatch(e -> e.shard() == store.shardOf(a));
+        assertThat(shardOfA.entries().stream().flatMap(e -> e.chunks().stream()).map(ChunkRef::partition))
+                .allMatch(p -> store.shardOf(p) == store.shardOf(a));
+        long revision = store.revision().join();
+        assertThat(revision).isGreaterThanOrEqualTo(shardOfA.revision());
+        java.util.concurrent.LinkedBlockingQueue<IndexEntry> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (AutoCloseable watch = store.watchIndex(revision, new IndexListener() {
+            @Override
+            public void onEntry(IndexEntry entry) {
+                seen.add(entry);
+            }
+
+            @Override
+            public void onReset(Throwable cause) {
+            }
+        })) {
+            BlockCommit later = block(b);
+            store.commitBlock(later).join();
+            IndexEntry entry = seen.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(entry).isNotNull();
+            assertThat(entry.objectKey()).isEqualTo(later.objectKey());
+            assertThat(seen.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS)).as("nothing from before").isNull();
+        }
+    }
+
     private BlockCommit idempotent(PartitionId partition, long producerId, long baseSequence, int records) {
         return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,
                 records, 8, 100, 300, 1_000, 2_000, 7, List.of(new ProducerBatch(producerId, baseSequence, 0,

@@ -135,12 +135,21 @@ public class StrataNode {
                     });
             closeables.add(() -> streams.shutdownNow());
             fetchExecutor = streams;
-            IndexView index = new IndexView(metadata, timer);
+            IndexView index = new IndexView(metadata, timer, c.indexMaxChunks());
+            meters.gauge("strata.fetch.index.chunks", index, IndexView::heldChunks);
+            meters.gauge("strata.fetch.index.shards", index, IndexView::heldShards);
+            counter("strata.fetch.index.shard.reads", index, IndexView::shardReads);
             closeables.add(index);
             index.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
             java.nio.file.Path diskDir = java.nio.file.Path.of(c.diskCacheDir().orElse(
                     java.nio.file.Path.of(config.dataDir(), "fetch-cache").toString()));
-            ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(c.cacheMaxBytes(), diskDir,
+            // The memory tier, loads in flight and answers being sent share the heap: keep the tier to a quarter.
+            long memoryTier = Math.min(c.cacheMaxBytes(), Runtime.getRuntime().maxMemory() / 4);
+            if (memoryTier < c.cacheMaxBytes()) {
+                LOG.warnf("strata.fetch.cache-max-bytes=%d is more than a quarter of the heap; using %d (raise -Xmx "
+                        + "to use more)", c.cacheMaxBytes(), memoryTier);
+            }
+            ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
                     c.diskCacheMaxBytes(), c.maxGetBytes(), c.maxGapBytes()));
             closeables.add(cache);
             fetchCache = cache;

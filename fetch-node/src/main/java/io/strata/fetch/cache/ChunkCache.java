@@ -60,6 +60,8 @@ public final class ChunkCache implements AutoCloseable {
     /** Chunks being read (from disk or the object store): whoever asks meanwhile waits for the same read. */
     private final ConcurrentHashMap<ChunkKey, CompletableFuture<ByteBuffer>> loading = new ConcurrentHashMap<>();
     private final DiskTier disk;
+    /** Bytes of chunks being loaded now: they are in memory but not yet counted by the memory tier. */
+    private final java.util.concurrent.atomic.AtomicLong loadingBytes = new java.util.concurrent.atomic.AtomicLong();
     private final LongAdder requests = new LongAdder();
     private final LongAdder memoryHits = new LongAdder();
     private final LongAdder loads = new LongAdder();
@@ -71,7 +73,7 @@ public final class ChunkCache implements AutoCloseable {
         this.objects = objects;
         this.settings = settings;
         this.disk = settings.diskDir() == null || settings.diskMaxBytes() == 0 ? null
-                : new DiskTier(settings.diskDir(), settings.diskMaxBytes(), Math.min(64L << 20, settings.diskMaxBytes()));
+                : new DiskTier(settings.diskDir(), settings.diskMaxBytes(), Math.min(32L << 20, settings.diskMaxBytes()));
         this.memory = new MemoryTier(settings.memoryMaxBytes(), (k, v) -> {
             if (disk != null) {
                 disk.write(k, v);
@@ -97,6 +99,9 @@ public final class ChunkCache implements AutoCloseable {
 
     /** Loads the chunk (and neighbours) into the cache if it is not there, without waiting: read-ahead. */
     public void prefetch(ChunkRef ref, Neighbours neighbours) {
+        if (loadingBytes.get() > settings.maxGetBytes() * 4) {
+            return; // enough is on its way already: read-ahead must not pile up loads beyond the memory bound
+        }
         claimOrJoin(ref, neighbours);
     }
 
@@ -157,7 +162,9 @@ public final class ChunkCache implements AutoCloseable {
             future.complete(held);
             return future;
         }
+        loadingBytes.addAndGet(key.byteLength());
         future.whenComplete((bytes, failure) -> {
+            loadingBytes.addAndGet(-key.byteLength());
             if (bytes != null) {
                 memory.put(key, bytes, true);
             }

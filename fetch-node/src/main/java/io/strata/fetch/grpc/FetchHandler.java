@@ -56,6 +56,11 @@ public final class FetchHandler {
     private final Cache<PartitionId, Boolean> activeReads = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(100_000).build();
     private final ChunkCache.Neighbours neighbours;
+    private final Predicate<PartitionId> owned;
+    private static final int MAX_PARTITIONS_TO_PRELOAD = 4096;
+    /** Topics whose owned partitions' index shards were read lately (see {@link #loadOwnedShards}). */
+    private final Cache<Long, Boolean> indexedTopics = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(10_000).build();
 
     /**
      * @param owned which partitions this node owns among the live fetch nodes (clients read them here): when
@@ -67,6 +72,7 @@ public final class FetchHandler {
         this.cache = cache;
         this.topics = topics;
         this.settings = settings;
+        this.owned = owned;
         this.neighbours = ref -> {
             List<ChunkRef> wanted = new ArrayList<>();
             for (ChunkRef c : index.chunksOfObject(ref.objectKey())) {
@@ -112,7 +118,8 @@ public final class FetchHandler {
                 return readAvailable(pid, offset, maxBytes);
             }
             // At the end: wait for the commit that extends the partition (or the deadline), then look again.
-            return index.awaitBeyond(pid, offset, maxWait).thenCompose(grown -> readAvailable(pid, offset, maxBytes));
+            return index.awaitBeyond(pid, offset, maxWait).thenCompose(grown -> index.load(pid))
+                    .thenCompose(loaded -> readAvailable(pid, offset, maxBytes));
         });
     }
 
@@ -264,8 +271,33 @@ public final class FetchHandler {
                         + " is out of range for topic '" + topicName + "' (0.." + (topic.partitions() - 1) + ")")
                         .asRuntimeException();
             }
-            return topic.partition(partition);
+            return topic;
+        }).thenCompose(topic -> {
+            PartitionId pid = topic.partition(partition);
+            return index.load(pid).thenCompose(loaded -> loadOwnedShards(topic)).thenApply(loaded -> pid);
         });
+    }
+
+    /**
+     * The first read of a topic on this node also reads the index shards of the topic's other partitions
+     * this node owns: their consumers come next, and a GET that reads one of the topic's objects can take
+     * their chunks along only if the index knows them. Once per topic and half minute; skipped for topics
+     * too wide to be worth it (their shards are read as their partitions are asked for).
+     */
+    private CompletableFuture<Void> loadOwnedShards(Topic topic) {
+        if (topic.partitions() > MAX_PARTITIONS_TO_PRELOAD || indexedTopics.getIfPresent(topic.topicId()) != null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        indexedTopics.put(topic.topicId(), Boolean.TRUE);
+        java.util.Map<Integer, PartitionId> oneByShard = new java.util.HashMap<>();
+        for (int p = 0; p < topic.partitions(); p++) {
+            PartitionId id = topic.partition(p);
+            if (owned.test(id)) {
+                oneByShard.putIfAbsent(index.shardOf(id), id);
+            }
+        }
+        return CompletableFuture.allOf(oneByShard.values().stream().map(index::load)
+                .toArray(CompletableFuture[]::new));
     }
 
     private static List<LogRecord> decode(ByteBuffer bytes, ChunkRef chunk) {

@@ -85,6 +85,17 @@ public final class Subscription {
     }
 
     private void step() {
+        // The partition's index shard may have been dropped since the last step (bounded index): hold it again.
+        index.load(pid).whenCompleteAsync((loaded, failure) -> {
+            if (failure != null) {
+                stepDone(failure);
+            } else {
+                stepLoaded();
+            }
+        }, executor);
+    }
+
+    private void stepLoaded() {
         int maxBytes = handler.maxBytes(request.getMaxBytes());
         if (index.partition(pid).endOffset() <= offset) {
             CompletableFuture<Boolean> wait = index.awaitBeyond(pid, offset, END_WAIT);

@@ -7,82 +7,185 @@ import io.strata.metadata.IndexSnapshot;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fetch node's picture of the block index: read once, then kept current by a watch, so a fetch never
- * asks the metadata store and a consumer waiting at the end of a partition is woken by the commit that
- * extends it. If the watch breaks (history compacted, session lost) the view is read again.
+ * The fetch node's picture of the block index, bounded: a metadata shard's entries (every partition of
+ * the shard) are read by range when one of its partitions is first asked for, then kept current by a
+ * watch, so a fetch rarely asks the metadata store and a consumer waiting at the end of a partition is
+ * woken by the commit that extends it. When more than {@code maxChunks} chunks are held, the shards read
+ * least recently are dropped (never one a consumer is waiting on) and read again when next needed.
  *
- * <p>Threads: changes arrive on the metadata store's watch thread; waits time out on the {@code timer}
- * the owner gives. Thread-safe.
+ * <p>One watch follows the whole index from the revision the view started at. Its events for a shard not
+ * held are ignored (a later read of the shard includes them); for a shard being read they are applied as
+ * they come, which is safe because an entry key is written once and removed once, never reused: applying a
+ * put twice changes nothing, and removals seen while the read is under way are applied again after it.
+ * If the watch breaks (history compacted, session lost) every shard is dropped and the watch restarts.
+ *
+ * <p>Threads: changes arrive on the metadata store's watch thread, shard reads complete on its threads;
+ * waits time out on the {@code timer} the owner gives. Thread-safe.
  */
 public final class IndexView implements IndexListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IndexView.class);
 
     private final MetadataStore store;
     private final ScheduledExecutorService timer;
+    private final long maxChunks;
+    private final ConcurrentHashMap<Integer, Shard> shards = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<PartitionId, PartitionIndex> partitions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Long, List<ChunkRef>> entriesByKey = new ConcurrentHashMap<>();
-    /** Every indexed chunk by object, so a GET for one chunk can take its neighbours along. */
+    /** Every held chunk by object, so a GET for one chunk can take its neighbours along. */
     private final ConcurrentHashMap<String, Set<ChunkRef>> chunksByObject = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<PartitionId, CopyOnWriteArrayList<CompletableFuture<Boolean>>> waiters =
             new ConcurrentHashMap<>();
+    private final AtomicLong heldChunks = new AtomicLong();
+    private final AtomicLong shardReads = new AtomicLong();
+    private final AtomicLong clock = new AtomicLong();
     private volatile AutoCloseable watch;
     private volatile boolean closed;
 
-    public IndexView(MetadataStore store, ScheduledExecutorService timer) {
+    /** One metadata shard's entries, held from the moment its read starts. */
+    private final class Shard {
+        final int id;
+        final CompletableFuture<Void> loaded = new CompletableFuture<>();
+        final ConcurrentHashMap<Long, List<ChunkRef>> entries = new ConcurrentHashMap<>();
+        final Set<PartitionId> partitionIds = ConcurrentHashMap.newKeySet();
+        /** Removals seen while the read was under way (guarded by this). */
+        final List<Long> removedWhileLoading = new ArrayList<>();
+        volatile long lastUsed;
+        volatile boolean dropped;
+
+        Shard(int id) {
+            this.id = id;
+            touch();
+        }
+
+        void touch() {
+            lastUsed = clock.incrementAndGet();
+        }
+    }
+
+    public IndexView(MetadataStore store, ScheduledExecutorService timer, long maxChunks) {
+        if (maxChunks < 1) {
+            throw new IllegalArgumentException("maxChunks must be positive");
+        }
         this.store = store;
         this.timer = timer;
+        this.maxChunks = maxChunks;
     }
 
-    /** Reads the index and starts watching; completes when the view is current. */
+    /** A view holding at most a million chunks. */
+    public IndexView(MetadataStore store, ScheduledExecutorService timer) {
+        this(store, timer, 1_000_000);
+    }
+
+    /** Starts watching the index from now on; completes once the watch is set. Shards are read when asked for. */
     public CompletableFuture<Void> start() {
-        return store.readIndex().thenAccept(this::load);
+        return store.revision().thenAccept(revision -> {
+            watch = store.watchIndex(revision, this);
+            LOG.info("index view watching from revision {}", revision);
+        });
     }
 
-    private void load(IndexSnapshot snapshot) {
-        partitions.clear();
-        entriesByKey.clear();
-        chunksByObject.clear();
-        snapshot.entries().forEach(this::apply);
-        watch = store.watchIndex(snapshot.revision(), this);
-        LOG.info("index view loaded: {} entries at revision {}", snapshot.entries().size(), snapshot.revision());
-        wakeAll();
+    /** Makes sure the partition's shard is held (reading it when it is not), and marks it as used. */
+    public CompletableFuture<Void> load(PartitionId id) {
+        int shardId = store.shardOf(id);
+        Shard shard = shards.get(shardId);
+        if (shard == null) {
+            Shard fresh = new Shard(shardId);
+            shard = shards.putIfAbsent(shardId, fresh);
+            if (shard == null) {
+                shard = fresh;
+                read(fresh); // after registering: from here on the watch applies its events
+            }
+        }
+        shard.touch();
+        return shard.loaded;
     }
 
+    private void read(Shard shard) {
+        int shardId = shard.id;
+        shardReads.incrementAndGet();
+        store.readIndex(shardId).whenComplete((snapshot, e) -> {
+            if (e != null) {
+                shards.remove(shardId, shard);
+                shard.loaded.completeExceptionally(e);
+                return;
+            }
+            loaded(shard, snapshot);
+        });
+    }
+
+    private void loaded(Shard shard, IndexSnapshot snapshot) {
+        snapshot.entries().forEach(entry -> apply(shard, entry));
+        List<Long> removed;
+        synchronized (shard) {
+            removed = List.copyOf(shard.removedWhileLoading);
+            shard.removedWhileLoading.clear();
+            shard.loaded.complete(null);
+        }
+        removed.forEach(sequence -> remove(shard, sequence));
+        wake(shard.partitionIds);
+        evictBeyondBound(shard);
+    }
+
+    /** The metadata shard that holds the partition's index entries. */
+    public int shardOf(PartitionId id) {
+        return store.shardOf(id);
+    }
+
+    /** The partition's chunks as held now (empty when its shard is not held: call {@link #load} first). */
     public PartitionIndex partition(PartitionId id) {
         PartitionIndex index = partitions.get(id);
         return index != null ? index : new PartitionIndex();
     }
 
-    /** The indexed chunks stored in the object, in no particular order. */
+    /** The held chunks stored in the object, in no particular order. */
     public Collection<ChunkRef> chunksOfObject(String objectKey) {
         Set<ChunkRef> chunks = chunksByObject.get(objectKey);
         return chunks == null ? List.of() : chunks;
     }
 
+    /** Chunks held now, across shards. */
+    public long heldChunks() {
+        return heldChunks.get();
+    }
+
+    /** Shards held now. */
+    public int heldShards() {
+        return shards.size();
+    }
+
+    /** Shard reads so far (first reads and reads again after eviction). */
+    public long shardReads() {
+        return shardReads.get();
+    }
+
     /**
      * Completes with true as soon as the partition grows past {@code offset} or may have (a commit to it was
-     * seen: callers look again), or with false after {@code maxWait}.
+     * seen: callers look again), or with false after {@code maxWait}. The partition's shard stays held
+     * while anyone waits on it.
      */
     public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait) {
         CompletableFuture<Boolean> waiter = new CompletableFuture<>();
         var list = waiters.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
         list.add(waiter);
         // Checked after registering, so a commit that lands in between is not missed.
-        if (partition(id).endOffset() > offset) {
-            waiter.complete(true);
+        if (partition(id).endOffset() > offset || !shards.containsKey(store.shardOf(id))) {
+            waiter.complete(true); // grown, or not held: the caller loads and looks again
         } else {
             var timeout = timer.schedule(() -> waiter.complete(false), maxWait.toMillis(), TimeUnit.MILLISECONDS);
             waiter.whenComplete((v, e) -> timeout.cancel(false));
@@ -93,27 +196,28 @@ public final class IndexView implements IndexListener, AutoCloseable {
 
     @Override
     public void onEntry(IndexEntry entry) {
-        apply(entry);
-        for (ChunkRef chunk : entry.chunks()) {
-            var list = waiters.get(chunk.partition());
-            if (list != null) {
-                list.forEach(w -> w.complete(true));
-            }
+        Shard shard = shards.get(entry.shard());
+        if (shard == null) {
+            return; // not held: a later read of the shard includes it
         }
+        apply(shard, entry);
+        Set<PartitionId> touched = new HashSet<>();
+        entry.chunks().forEach(c -> touched.add(c.partition()));
+        wake(touched);
     }
 
     @Override
-    public void onRemoved(int shard, long sequence) {
-        List<ChunkRef> removed = entriesByKey.remove(key(shard, sequence));
-        if (removed != null) {
-            removed.forEach(c -> {
-                partitions.getOrDefault(c.partition(), new PartitionIndex()).remove(c);
-                chunksByObject.computeIfPresent(c.objectKey(), (k, set) -> {
-                    set.remove(c);
-                    return set.isEmpty() ? null : set;
-                });
-            });
+    public void onRemoved(int shardId, long sequence) {
+        Shard shard = shards.get(shardId);
+        if (shard == null) {
+            return;
         }
+        synchronized (shard) {
+            if (!shard.loaded.isDone()) {
+                shard.removedWhileLoading.add(sequence);
+            }
+        }
+        remove(shard, sequence);
     }
 
     @Override
@@ -121,33 +225,93 @@ public final class IndexView implements IndexListener, AutoCloseable {
         if (closed) {
             return;
         }
-        LOG.warn("index watch lost ({}); reading the index again", cause.toString());
+        LOG.warn("index watch lost ({}); dropping the held shards and watching again", cause.toString());
         closeWatch();
+        List.copyOf(shards.values()).forEach(this::drop);
+        wakeAll();
         timer.schedule(() -> start().exceptionally(e -> {
             onReset(e);
             return null;
         }), 200, TimeUnit.MILLISECONDS);
     }
 
-    private void apply(IndexEntry entry) {
-        entriesByKey.put(key(entry.shard(), entry.sequence()), entry.chunks());
+    private void apply(Shard shard, IndexEntry entry) {
+        if (shard.dropped || shard.entries.putIfAbsent(entry.sequence(), entry.chunks()) != null) {
+            return;
+        }
         for (ChunkRef chunk : entry.chunks()) {
+            shard.partitionIds.add(chunk.partition());
             partitions.computeIfAbsent(chunk.partition(), p -> new PartitionIndex()).add(chunk);
             chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
+        }
+        heldChunks.addAndGet(entry.chunks().size());
+    }
+
+    private void remove(Shard shard, long sequence) {
+        List<ChunkRef> removed = shard.entries.remove(sequence);
+        if (removed == null) {
+            return;
+        }
+        heldChunks.addAndGet(-removed.size());
+        for (ChunkRef c : removed) {
+            PartitionIndex p = partitions.get(c.partition());
+            if (p != null) {
+                p.remove(c);
+            }
+            chunksByObject.computeIfPresent(c.objectKey(), (k, set) -> {
+                set.remove(c);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
+    /** Drops the least recently used shards until the bound holds, sparing {@code keep} and awaited ones. */
+    private void evictBeyondBound(Shard keep) {
+        if (heldChunks.get() <= maxChunks) {
+            return;
+        }
+        Set<Integer> awaited = new HashSet<>();
+        waiters.forEach((pid, list) -> {
+            if (!list.isEmpty()) {
+                awaited.add(store.shardOf(pid));
+            }
+        });
+        List<Shard> candidates = shards.values().stream()
+                .filter(s -> s != keep && s.loaded.isDone() && !awaited.contains(s.id))
+                .sorted(Comparator.comparingLong(s -> s.lastUsed)).toList();
+        for (Shard s : candidates) {
+            if (heldChunks.get() <= maxChunks) {
+                break;
+            }
+            drop(s);
+        }
+    }
+
+    private void drop(Shard shard) {
+        if (!shards.remove(shard.id, shard)) {
+            return;
+        }
+        shard.dropped = true;
+        for (Long sequence : List.copyOf(shard.entries.keySet())) {
+            remove(shard, sequence);
+        }
+        shard.partitionIds.forEach(pid -> partitions.computeIfPresent(pid, (k, p) -> p.isEmpty() ? null : p));
+        LOG.debug("index shard {} dropped (least recently used)", shard.id);
+    }
+
+    private void wake(Collection<PartitionId> touched) {
+        for (PartitionId pid : touched) {
+            var list = waiters.get(pid);
+            if (list != null) {
+                list.forEach(w -> w.complete(true));
+            }
         }
     }
 
     private void wakeAll() {
         for (Map.Entry<PartitionId, CopyOnWriteArrayList<CompletableFuture<Boolean>>> e : waiters.entrySet()) {
-            long end = partition(e.getKey()).endOffset();
-            if (end > 0) {
-                e.getValue().forEach(w -> w.complete(true));
-            }
+            e.getValue().forEach(w -> w.complete(true));
         }
-    }
-
-    private static long key(int shard, long sequence) {
-        return ((long) shard << 48) ^ sequence;
     }
 
     private void closeWatch() {

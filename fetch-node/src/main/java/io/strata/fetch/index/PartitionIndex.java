@@ -21,6 +21,10 @@ public final class PartitionIndex {
         chunks.remove(chunk.baseOffset(), chunk);
     }
 
+    boolean isEmpty() {
+        return chunks.isEmpty();
+    }
+
     /** The offset the next committed record will get. */
     public long endOffset() {
         Map.Entry<Long, ChunkRef> last = chunks.lastEntry();

@@ -152,6 +152,10 @@ public interface StrataConfig {
         @WithDefault("1048576")
         long maxGapBytes();
 
+        /** Index chunks held in memory; beyond it the least recently read metadata shards are dropped. */
+        @WithDefault("1000000")
+        long indexMaxChunks();
+
         /** Bytes past a catch-up reader's answer loaded into the cache before it asks; 0: none. */
         @WithDefault("8388608")
         long readAheadBytes();

@@ -1,0 +1,96 @@
+package io.strata.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.fetch.index.IndexView;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** The bounded index view over the embedded metadata store: shards read on demand, dropped when cold. */
+class IndexViewTest extends ReadPathFixture {
+
+    @Test
+    void shardsAreReadWhenAskedForAndTheLeastRecentlyUsedAreDroppedBeyondTheBound() {
+        Topic wide = metadata.createTopic(new TopicConfig("wide", 8, -1, -1)).join();
+        // One partition per metadata shard (the fixture's store has 8 shards).
+        List<PartitionId> oneEach = new ArrayList<>();
+        IntStream.range(0, 8).mapToObj(wide::partition).forEach(p -> {
+            if (oneEach.stream().noneMatch(q -> metadata.shardOf(q) == metadata.shardOf(p))) {
+                oneEach.add(p);
+            }
+        });
+        assertThat(oneEach).hasSizeGreaterThanOrEqualTo(3);
+        for (PartitionId p : oneEach) {
+            for (int b = 0; b < 4; b++) {
+                commitTo(wide, p.partition(), 5);
+            }
+        }
+        IndexView bounded = new IndexView(metadata, timer, 10);
+        try {
+            bounded.start().join();
+            assertThat(bounded.heldShards()).as("nothing is read before it is asked for").isZero();
+            PartitionId first = oneEach.get(0);
+            bounded.load(first).join();
+            assertThat(bounded.partition(first).endOffset()).isEqualTo(20);
+            assertThat(bounded.heldChunks()).isEqualTo(4);
+            bounded.load(oneEach.get(1)).join();
+            bounded.load(oneEach.get(2)).join();
+            assertThat(bounded.heldChunks()).as("at most the bound after eviction").isLessThanOrEqualTo(10);
+            assertThat(bounded.partition(first).endOffset()).as("the least recently used shard was dropped").isZero();
+            long reads = bounded.shardReads();
+            bounded.load(first).join();
+            assertThat(bounded.shardReads()).isEqualTo(reads + 1);
+            assertThat(bounded.partition(first).endOffset()).as("read again, whole").isEqualTo(20);
+            assertThat(bounded.partition(first).chunksFrom(0, Long.MAX_VALUE)).hasSize(4);
+        } finally {
+            bounded.close();
+        }
+    }
+
+    @Test
+    void aHeldShardFollowsCommitsAndOneBeingAwaitedIsNotDropped() {
+        Topic wide = metadata.createTopic(new TopicConfig("wide", 8, -1, -1)).join();
+        List<PartitionId> oneEach = new ArrayList<>();
+        IntStream.range(0, 8).mapToObj(wide::partition).forEach(p -> {
+            if (oneEach.stream().noneMatch(q -> metadata.shardOf(q) == metadata.shardOf(p))) {
+                oneEach.add(p);
+            }
+        });
+        for (PartitionId p : oneEach) {
+            commitTo(wide, p.partition(), 3);
+            commitTo(wide, p.partition(), 3);
+        }
+        IndexView bounded = new IndexView(metadata, timer, 3);
+        try {
+            bounded.start().join();
+            PartitionId awaited = oneEach.get(0);
+            bounded.load(awaited).join();
+            CompletableFuture<Boolean> waiting = bounded.awaitBeyond(awaited, 6, Duration.ofSeconds(30));
+            for (PartitionId other : oneEach.subList(1, oneEach.size())) {
+                bounded.load(other).join();
+            }
+            assertThat(bounded.partition(awaited).endOffset()).as("kept while awaited").isEqualTo(6);
+            commitTo(wide, awaited.partition(), 4);
+            assertThat(waiting.join()).isTrue();
+            assertThat(bounded.partition(awaited).endOffset()).as("followed by the watch").isEqualTo(10);
+        } finally {
+            bounded.close();
+        }
+    }
+
+    private void commitTo(Topic t, int partition, int records) {
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < records; i++) {
+            values.add("v" + i);
+        }
+        commit(t, Map.of(partition, values), 1000);
+    }
+}
