@@ -9,7 +9,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * A failed call to Strata: the gRPC status code and the server's description of what went wrong
  * (for example NOT_FOUND "unknown topic 'orders'"). {@link #unreachable()} tells a failure to reach the
- * node at all (refused connection, unknown host) from an answer the node gave.
+ * node at all (refused connection, unknown host, a connection that closed under the call, all UNAVAILABLE)
+ * from an answer the node gave.
  */
 public final class StrataException extends RuntimeException {
     private final Status.Code code;
@@ -59,12 +60,18 @@ public final class StrataException extends RuntimeException {
             String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
             return new StrataException(Status.Code.UNKNOWN, message, false, t);
         }
-        boolean unreachable = status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null;
+        Status.Code code = status.getCode();
+        if (code == Status.Code.UNKNOWN && status.getCause() instanceof java.io.IOException) {
+            // gRPC's Netty transport reports a connection that closed under a call as UNKNOWN "channel closed"
+            // (a ClosedChannelException): the node went away, as with UNAVAILABLE.
+            code = Status.Code.UNAVAILABLE;
+        }
+        boolean unreachable = code == Status.Code.UNAVAILABLE && status.getCause() != null;
         String description = unreachable ? rootMessage(status.getCause()) : status.getDescription();
         if (description == null || description.isBlank()) {
-            description = status.getCode().name();
+            description = code.name();
         }
-        return new StrataException(status.getCode(), description, unreachable, t);
+        return new StrataException(code, description, unreachable, t);
     }
 
     private static Throwable unwrap(Throwable failure) {

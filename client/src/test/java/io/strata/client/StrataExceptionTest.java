@@ -34,6 +34,16 @@ class StrataExceptionTest {
     }
 
     @Test
+    void aConnectionThatClosedUnderTheCallIsAnUnreachableNode() {
+        StrataException e = StrataException.from(Status.UNKNOWN.withDescription("channel closed")
+                .withCause(new java.nio.channels.ClosedChannelException()).asRuntimeException());
+        assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(e.unreachable()).isTrue();
+        assertThat(StrataException.from(Status.UNKNOWN.withDescription("odd").asRuntimeException()).code())
+                .as("an UNKNOWN the node sent stays UNKNOWN").isEqualTo(Status.Code.UNKNOWN);
+    }
+
+    @Test
     void aServerSentUnavailableIsNotMistakenForAnUnreachableServer() {
         assertThat(StrataException.from(Status.UNAVAILABLE.withDescription("metadata store down").asRuntimeException())
                 .unreachable()).isFalse();
