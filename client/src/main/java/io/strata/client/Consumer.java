@@ -44,7 +44,6 @@ public final class Consumer implements AutoCloseable {
     private final Map<Integer, Long> positions = new HashMap<>();
     /** Where a partition without a position starts; resolved through ListOffsets before it is fetched. */
     private final Map<Integer, OffsetQuery> pendingStarts = new HashMap<>();
-    private int cursor;
     /** The fetch out per partition; its answer is used only if the partition's position is still its offset. */
     private final Map<Integer, Pending> pending = new HashMap<>();
     /** Partitions whose fetch has completed, in completion order (filled on gRPC threads). */
@@ -85,7 +84,6 @@ public final class Consumer implements AutoCloseable {
         }
         assignment.clear();
         assignment.addAll(next);
-        cursor = 0;
     }
 
     /** Assigns every partition of the topic; throws StrataException (NOT_FOUND) for an unknown topic. */
@@ -145,27 +143,24 @@ public final class Consumer implements AutoCloseable {
         }
         long until = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord> out = new ArrayList<>();
+        Integer done = null;
         while (true) {
             long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
-            int n = assignment.size();
-            for (int i = 0; i < n; i++) {
-                int partition = assignment.get((cursor + i) % n);
+            for (int partition : assignment) {
                 if (!pending.containsKey(partition)) {
                     start(partition, Math.min(waitMs, config.longPollCap().toMillis()));
                 }
             }
-            cursor = (cursor + 1) % n;
-            collect(out);
+            collect(done, out);
             long left = until - System.nanoTime();
             if (!out.isEmpty() || left <= 0) {
                 return out;
             }
             try {
-                Integer done = completed.poll(left, TimeUnit.NANOSECONDS);
+                done = completed.poll(left, TimeUnit.NANOSECONDS);
                 if (done == null) {
                     return out;
                 }
-                completed.add(done); // collect() takes it
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return out;
@@ -186,9 +181,15 @@ public final class Consumer implements AutoCloseable {
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
     }
 
-    /** Takes in every completed fetch: records for partitions still at the fetched offset, failures thrown. */
-    private void collect(List<ConsumerRecord> out) {
+    /**
+     * Takes in every completed fetch ({@code first}, if not null, taken from the queue already): records for
+     * partitions still at the fetched offset; failures thrown.
+     */
+    private void collect(Integer first, List<ConsumerRecord> out) {
         List<Integer> done = new ArrayList<>();
+        if (first != null) {
+            done.add(first);
+        }
         completed.drainTo(done);
         StrataException failure = null;
         for (int partition : done) {

@@ -220,7 +220,7 @@ final class Sender {
             streams.remove(stream.node);
         }
         StrataException failure = StrataException.from(cause);
-        if (failure.unreachable() || failure.code() == Status.Code.UNAVAILABLE) {
+        if (failure.code() == Status.Code.UNAVAILABLE) {
             router.markDown(stream.node);
         }
         stream.cancel("failed: " + failure.description());
@@ -246,7 +246,7 @@ final class Sender {
             topics.forget(batch.topic);
         }
         boolean gap = config.idempotent() && failure.code() == Status.Code.FAILED_PRECONDITION;
-        boolean retryable = RETRYABLE.contains(failure.code()) || failure.unreachable() || gap;
+        boolean retryable = RETRYABLE.contains(failure.code()) || gap; // unreachable nodes are UNAVAILABLE
         if (gap && batch.attempts > 0) {
             // A retry, sent alone and first in its partition, still meets a gap: the gap is not one of ours to
             // fill. Start afresh under a new id, this batch first.

@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
  */
 public final class BatchBuilder {
     private final GrowableBytes records;
-    private final GrowableBytes scratch = new GrowableBytes(256);
     private long baseTimestampMs;
     private long minTimestampMs = Long.MAX_VALUE;
     private long maxTimestampMs = Long.MIN_VALUE;
@@ -35,7 +34,7 @@ public final class BatchBuilder {
             baseTimestampMs = record.timestampMs();
         }
         int before = records.size();
-        ChunkCodec.appendRecord(records, scratch, record, baseTimestampMs);
+        ChunkCodec.appendRecord(records, record, baseTimestampMs);
         minTimestampMs = Math.min(minTimestampMs, record.timestampMs());
         maxTimestampMs = Math.max(maxTimestampMs, record.timestampMs());
         count++;

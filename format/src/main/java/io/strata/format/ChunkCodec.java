@@ -26,10 +26,9 @@ public final class ChunkCodec {
 
     /**
      * Appends one record's encoding (length-prefixed body) to {@code out}. The body's length is computed
-     * first, so every field is written once, straight into {@code out}; {@code scratch} is unused and kept
-     * for callers' signatures.
+     * first, so every field is written once, straight into {@code out}.
      */
-    static void appendRecord(GrowableBytes out, GrowableBytes scratch, LogRecord record, long baseTimestampMs) {
+    static void appendRecord(GrowableBytes out, LogRecord record, long baseTimestampMs) {
         long delta = VarInts.zigZag(record.timestampMs() - baseTimestampMs);
         byte[] key = record.key();
         long keyLength = VarInts.zigZag(key == null ? -1 : key.length);

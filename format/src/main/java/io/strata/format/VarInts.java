@@ -31,7 +31,7 @@ final class VarInts {
     }
 
     static void writeZigZag(GrowableBytes out, long value) {
-        writeUnsigned(out, (value << 1) ^ (value >> 63));
+        writeUnsigned(out, zigZag(value));
     }
 
     static long readUnsigned(ByteBuffer in) {

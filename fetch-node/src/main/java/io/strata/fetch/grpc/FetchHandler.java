@@ -1,9 +1,12 @@
 package io.strata.fetch.grpc;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.strata.api.v1.ConsumedRecord;
 import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
@@ -12,32 +15,31 @@ import io.strata.api.v1.Header;
 import io.strata.api.v1.ListOffsetsRequest;
 import io.strata.api.v1.ListOffsetsResponse;
 import io.strata.api.v1.RawChunk;
+import io.strata.api.v1.SkippedRecords;
 import io.strata.api.v1.SubscribeRequest;
 import io.strata.api.v1.SubscribeResponse;
-import io.grpc.stub.ServerCallStreamObserver;
-import java.util.concurrent.Executor;
-import java.util.function.Function;
-import java.util.function.Predicate;
-import io.strata.api.v1.SkippedRecords;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.index.IndexView;
 import io.strata.fetch.index.PartitionIndex;
+import io.strata.format.ChunkCodec;
+import io.strata.format.LogRecord;
+import io.strata.format.RecordHeader;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.SkippedRange;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
-import io.strata.format.ChunkCodec;
-import io.strata.format.LogRecord;
-import io.strata.format.RecordHeader;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Answers fetches and offset look-ups from the index view and the chunk cache. Request errors fail the
@@ -55,9 +57,10 @@ public final class FetchHandler {
      */
     private final Cache<PartitionId, Boolean> activeReads = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(100_000).build();
+    private static final int MAX_PARTITIONS_TO_PRELOAD = 4096;
+
     private final ChunkCache.Neighbours neighbours;
     private final Predicate<PartitionId> owned;
-    private static final int MAX_PARTITIONS_TO_PRELOAD = 4096;
     /** Topics whose owned partitions' index shards were read lately (see {@link #loadOwnedShards}). */
     private final Cache<Long, Boolean> indexedTopics = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(10_000).build();
@@ -289,7 +292,7 @@ public final class FetchHandler {
             return CompletableFuture.completedFuture(null);
         }
         indexedTopics.put(topic.topicId(), Boolean.TRUE);
-        java.util.Map<Integer, PartitionId> oneByShard = new java.util.HashMap<>();
+        Map<Integer, PartitionId> oneByShard = new HashMap<>();
         for (int p = 0; p < topic.partitions(); p++) {
             PartitionId id = topic.partition(p);
             if (owned.test(id)) {

@@ -112,12 +112,13 @@ public final class Subscription {
             stepDone(e);
             return;
         }
-        read.thenApply(request.getRawChunks() ? raw() : decoded()).whenCompleteAsync((message, failure) -> {
-            if (failure == null && message != null) {
+        read.thenApply(this::message).whenCompleteAsync((message, failure) -> {
+            if (failure == null) {
                 synchronized (this) {
                     if (!finished) {
-                        out.onNext(message.response());
-                        offset = message.next();
+                        out.onNext(message);
+                        offset = message.hasChunks() ? message.getChunks().getNextOffset()
+                                : message.getRecords().getNextOffset();
                     }
                 }
             }
@@ -125,21 +126,9 @@ public final class Subscription {
         }, executor);
     }
 
-    private record Message(SubscribeResponse response, long next) {
-    }
-
-    private static Function<FetchHandler.ChunkRead, Message> raw() {
-        return read -> {
-            var chunks = FetchHandler.raw(read);
-            return new Message(SubscribeResponse.newBuilder().setChunks(chunks).build(), chunks.getNextOffset());
-        };
-    }
-
-    private static Function<FetchHandler.ChunkRead, Message> decoded() {
-        return read -> {
-            var records = FetchHandler.decoded(read);
-            return new Message(SubscribeResponse.newBuilder().setRecords(records).build(), records.getNextOffset());
-        };
+    private SubscribeResponse message(FetchHandler.ChunkRead read) {
+        return request.getRawChunks() ? SubscribeResponse.newBuilder().setChunks(FetchHandler.raw(read)).build()
+                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read)).build();
     }
 
     private void stepDone(Throwable failure) {

@@ -48,11 +48,7 @@ public final class FetchNodes implements AutoCloseable {
 
     /** The address of the fetch node that owns the partition, or null when none is known. */
     public String owner(PartitionId partition) {
-        List<String> live = addresses;
-        if (live.isEmpty()) {
-            return null;
-        }
-        return Sharding.rank(Sharding.partitionKey(partition.topicId(), partition.partition()), live).get(0);
+        return Sharding.owner(Sharding.partitionKey(partition.topicId(), partition.partition()), addresses);
     }
 
     @Override

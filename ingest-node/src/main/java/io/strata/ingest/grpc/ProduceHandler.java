@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Turns a {@link ProduceRequest} into validated partition batches and the pipeline's answer into a
@@ -46,8 +47,8 @@ public final class ProduceHandler {
     private final ProducerIds producerIds;
     private final Clock clock;
     private final AtomicInteger sticky = new AtomicInteger();
-    private final java.util.concurrent.atomic.LongAdder duplicateRecords = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder refusedRecords = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder duplicateRecords = new LongAdder();
+    private final LongAdder refusedRecords = new LongAdder();
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
