@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,6 +42,8 @@ public final class Producer implements AutoCloseable {
     /** Tells the client that made this producer that it no longer needs closing. */
     private final java.util.function.Consumer<Producer> onClose;
     private volatile boolean closed;
+    /** Set while a wake-up of the sender is queued and has not started (see {@link #wakeSender}). */
+    private final AtomicBoolean wakePending = new AtomicBoolean();
 
     Producer(NodeRouter router, Admin admin, ProducerConfig config, Duration deadline,
              java.util.function.Consumer<Producer> onClose) {
@@ -158,11 +161,23 @@ public final class Producer implements AutoCloseable {
         sender.sendReady();
     }
 
+    /**
+     * Asks the sender thread to send what is ready, once however many sends ask before it gets to it: at
+     * full speed every send finds a ready batch waiting for room, and a task per send would bury the linger
+     * timers under hundreds of thousands of redundant scans a second.
+     */
     private void wakeSender() {
+        if (!wakePending.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            thread.execute(sender::sendReady);
+            thread.execute(() -> {
+                wakePending.set(false);
+                sender.sendReady();
+            });
         } catch (RejectedExecutionException e) {
             // closed: close() flushed everything before stopping the thread
+            wakePending.set(false);
         }
     }
 }

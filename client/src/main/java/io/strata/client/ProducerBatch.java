@@ -1,6 +1,7 @@
 package io.strata.client;
 
 import io.strata.format.BatchBuilder;
+import io.strata.format.ByteArrayPool;
 import io.strata.format.LogRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +34,14 @@ final class ProducerBatch {
     /** Past this the batch fails instead of being retried (its delivery timeout from its creation). */
     long deadlineNanos;
 
-    /** {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow. */
-    ProducerBatch(String topic, int partition, int expectedBytes) {
+    /**
+     * {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow; its buffers
+     * come from {@code pool} and go back when the batch is done.
+     */
+    ProducerBatch(String topic, int partition, int expectedBytes, ByteArrayPool pool) {
         this.topic = topic;
         this.partition = partition;
-        this.records = new BatchBuilder(expectedBytes);
+        this.records = new BatchBuilder(expectedBytes, pool);
     }
 
     /** The compressed batch, built once: a retry sends the same bytes. */
@@ -64,7 +68,9 @@ final class ProducerBatch {
         return bytes >= maxBatchBytes;
     }
 
+    /** Stored: its records' futures complete, and its buffers go back to the pool (nothing is resent now). */
     void complete(long baseOffset) {
+        release();
         for (int i = 0; i < futures.size(); i++) {
             futures.get(i).complete(new RecordMetadata(topic, partition, baseOffset + i));
         }
@@ -72,7 +78,13 @@ final class ProducerBatch {
     }
 
     void fail(Throwable failure) {
+        release();
         futures.forEach(f -> f.completeExceptionally(failure));
         done.complete(null);
+    }
+
+    private void release() {
+        encoded = null;
+        records.release();
     }
 }

@@ -1,5 +1,7 @@
 package io.strata.client;
 
+import io.strata.format.BatchCodec;
+import io.strata.format.ByteArrayPool;
 import io.strata.format.LogRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,7 +36,12 @@ final class RecordAccumulator {
     /** What an append did: the batch it created (for the linger timer), and whether a batch became ready. */
     record Appended(ProducerBatch created, boolean ready) {}
 
+    /** Room past the batch size for the record that fills a batch, so that it seldom outgrows its array. */
+    private static final int POOL_SLACK = 16 << 10;
+
     private final ProducerConfig config;
+    /** Where batch buffers come from and go back to: their memory is allocated once (ByteArrayPool says why). */
+    private final ByteArrayPool pool;
     private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new LinkedHashMap<>();
     /** The size a partition's last batch reached: where its next batch's buffer starts. */
     private final Map<TopicPartition, Integer> lastBatchBytes = new HashMap<>();
@@ -45,6 +52,9 @@ final class RecordAccumulator {
 
     RecordAccumulator(ProducerConfig config) {
         this.config = config;
+        // One size for record buffers and compressed batches: a full batch plus a record's worth of slack.
+        int poolBufferSize = BatchCodec.maxBuiltSize(config.maxBatchBytes() + POOL_SLACK);
+        this.pool = new ByteArrayPool(poolBufferSize, Math.max(2, config.bufferBytes() / poolBufferSize));
     }
 
     synchronized Appended append(String topic, int partition, int partitionCount, LogRecord record, int size,
@@ -58,7 +68,7 @@ final class RecordAccumulator {
         if (tail == null || (!tail.records.isEmpty() && tail.bytes + size > config.maxBatchBytes())) {
             int expected = Math.min(config.maxBatchBytes() + 8192,
                     lastBatchBytes.getOrDefault(tp, 4096) + lastBatchBytes.getOrDefault(tp, 4096) / 4 + 1024);
-            created = new ProducerBatch(topic, target, expected);
+            created = new ProducerBatch(topic, target, expected, pool);
             created.lingered = config.linger().isZero();
             queue.addLast(created);
             incomplete.add(created);

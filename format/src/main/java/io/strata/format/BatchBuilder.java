@@ -7,14 +7,20 @@ import java.nio.ByteBuffer;
  * and compressed into one zstd frame by {@link #build}. The Java client builds its batches with it, so a
  * node stores them without compressing again; a node builds batches for records sent to it one by one.
  *
- * <p>Not thread-safe: one owner appends, then builds once.
+ * <p>Not thread-safe: one owner appends, then builds once. With a {@link ByteArrayPool}, the record buffer
+ * goes back to the pool when the batch is built, and the built batch's array is the pool's too: its owner
+ * gives it back ({@link #release}) once nothing reads it any more.
  */
 public final class BatchBuilder {
+    private final ByteArrayPool pool;
     private final GrowableBytes records;
     private long baseTimestampMs;
     private long minTimestampMs = Long.MAX_VALUE;
     private long maxTimestampMs = Long.MIN_VALUE;
     private int count;
+    /** The array of the built batch, until released. */
+    private byte[] built;
+    private boolean spent;
 
     public BatchBuilder() {
         this(1024);
@@ -22,11 +28,20 @@ public final class BatchBuilder {
 
     /** A builder whose buffer starts at {@code expectedBytes} (the batch size its owner aims for). */
     public BatchBuilder(int expectedBytes) {
-        records = new GrowableBytes(expectedBytes);
+        this(expectedBytes, ByteArrayPool.NONE);
+    }
+
+    /** A builder whose buffers come from {@code pool}. */
+    public BatchBuilder(int expectedBytes, ByteArrayPool pool) {
+        this.pool = pool;
+        records = new GrowableBytes(expectedBytes, pool);
     }
 
     /** Adds a record and answers the bytes its encoding took (before compression). */
     public int append(LogRecord record) {
+        if (spent) {
+            throw new IllegalStateException("the batch was built or released already");
+        }
         if (record.timestampMs() < 0) {
             throw new IllegalArgumentException("negative timestamp " + record.timestampMs());
         }
@@ -54,12 +69,36 @@ public final class BatchBuilder {
         return count == 0;
     }
 
-    /** The batch, header and compressed frame, from position to limit (a read-only view). */
+    /**
+     * The batch, header and compressed frame, from position to limit (a read-only view). Builds once: the
+     * record buffer is released.
+     */
     public ByteBuffer build(int compressionLevel) {
         if (count == 0) {
             throw new IllegalStateException("an empty batch");
         }
-        return BatchCodec.build(records.array(), records.size(), count, baseTimestampMs, minTimestampMs,
-                maxTimestampMs, compressionLevel).asReadOnlyBuffer();
+        if (spent) {
+            throw new IllegalStateException("the batch was built or released already");
+        }
+        spent = true;
+        ByteBuffer batch = BatchCodec.build(records.array(), records.size(), count, baseTimestampMs, minTimestampMs,
+                maxTimestampMs, compressionLevel, pool);
+        records.release();
+        built = batch.array();
+        return batch.asReadOnlyBuffer();
+    }
+
+    /**
+     * Gives the built batch's array back to the pool, after which the buffer {@link #build} answered may be
+     * overwritten at any time: call it once nothing reads that buffer any more. Releases the record buffer
+     * too if the batch was never built.
+     */
+    public void release() {
+        spent = true;
+        records.release();
+        if (built != null) {
+            pool.give(built);
+            built = null;
+        }
     }
 }

@@ -32,12 +32,23 @@ public final class BatchCodec {
      * place, so the batch needs one array (answered with its length; the rest is slack).
      */
     static ByteBuffer build(byte[] records, int length, int count, long base, long min, long max, int level) {
-        byte[] out = new byte[HEADER_SIZE + Zstds.bound(length)];
+        return build(records, length, count, base, min, max, level, ByteArrayPool.NONE);
+    }
+
+    /** Like {@link #build(byte[], int, int, long, long, long, int)}, with the batch's array from {@code pool}. */
+    static ByteBuffer build(byte[] records, int length, int count, long base, long min, long max, int level,
+                            ByteArrayPool pool) {
+        byte[] out = pool.take(maxBuiltSize(length));
         int frameLength = Zstds.compress(out, HEADER_SIZE, records, length, level);
         ByteBuffer header = ByteBuffer.wrap(out).order(ByteOrder.BIG_ENDIAN);
         header.putInt(MAGIC).putInt(frameLength).putInt(count).putInt(length).putLong(base).putLong(min).putLong(max);
         header.putInt(HEADER_SIZE - 4, crcOf(out, 0));
         return ByteBuffer.wrap(out, 0, HEADER_SIZE + frameLength).slice();
+    }
+
+    /** The most bytes a batch of {@code length} encoded record bytes can take once built. */
+    public static int maxBuiltSize(int length) {
+        return HEADER_SIZE + Zstds.bound(length);
     }
 
     /** CRC32C of a batch's header without its CRC field, and its frame. */

@@ -2,13 +2,22 @@ package io.strata.format;
 
 import java.util.Arrays;
 
-/** An unsynchronized growable byte array (the owner serializes access). */
+/**
+ * An unsynchronized growable byte array (the owner serializes access), whose arrays come from a
+ * {@link ByteArrayPool} and go back to it when outgrown or {@link #release released}.
+ */
 final class GrowableBytes {
+    private final ByteArrayPool pool;
     private byte[] bytes;
     private int size;
 
     GrowableBytes(int initialCapacity) {
-        bytes = new byte[Math.max(16, initialCapacity)];
+        this(initialCapacity, ByteArrayPool.NONE);
+    }
+
+    GrowableBytes(int initialCapacity, ByteArrayPool pool) {
+        this.pool = pool;
+        bytes = pool.take(Math.max(16, initialCapacity));
     }
 
     void write(byte b) {
@@ -40,6 +49,14 @@ final class GrowableBytes {
         return bytes;
     }
 
+    /** Gives the array back to the pool; nothing may be read or written after. */
+    void release() {
+        if (bytes != null) {
+            pool.give(bytes);
+            bytes = null;
+        }
+    }
+
     byte[] toArray() {
         return Arrays.copyOf(bytes, size);
     }
@@ -50,7 +67,10 @@ final class GrowableBytes {
             if (wanted > Integer.MAX_VALUE - 16) {
                 throw new IllegalStateException("buffer would exceed 2 GiB");
             }
-            bytes = Arrays.copyOf(bytes, (int) wanted);
+            byte[] grown = pool.take((int) wanted);
+            System.arraycopy(bytes, 0, grown, 0, size);
+            pool.give(bytes);
+            bytes = grown;
         }
     }
 }
