@@ -126,7 +126,7 @@ final class StrataCluster implements AutoCloseable {
     static double metric(StrataProcess node, String name) {
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://" + node.address() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+                    URI.create("http://" + node.httpAddress() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
         } catch (IOException e) {

@@ -25,6 +25,7 @@ public final class StrataProcess implements AutoCloseable {
     private final Map<String, String> extra = new java.util.HashMap<>();
     private final Path workDir;
     private final int port;
+    private final int httpPort;
     private ManagedProcess process;
 
     public StrataProcess(String name, Map<String, String> settings, Path workDir) {
@@ -32,6 +33,7 @@ public final class StrataProcess implements AutoCloseable {
         this.settings = settings;
         this.workDir = workDir;
         this.port = Ports.freePort();
+        this.httpPort = Ports.freePort();
     }
 
     public static Path serverJar() {
@@ -53,7 +55,8 @@ public final class StrataProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
-        command.add("-Dquarkus.http.port=" + port);
+        command.add("-Dquarkus.grpc.server.port=" + port);
+        command.add("-Dquarkus.http.port=" + httpPort);
         command.add("-Dquarkus.http.host=127.0.0.1");
         settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
         extra.forEach((k, v) -> command.add("-D" + k + "=" + v));
@@ -68,8 +71,14 @@ public final class StrataProcess implements AutoCloseable {
         return port;
     }
 
+    /** Where its gRPC services are. */
     public String address() {
         return "127.0.0.1:" + port;
+    }
+
+    /** Where its health checks and metrics are. */
+    public String httpAddress() {
+        return "127.0.0.1:" + httpPort;
     }
 
     /** The last lines of the node's log, for failure messages. */
@@ -95,7 +104,7 @@ public final class StrataProcess implements AutoCloseable {
             }
             try {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/q/health/ready")).timeout(Duration.ofSeconds(2))
+                        URI.create("http://" + httpAddress() + "/q/health/ready")).timeout(Duration.ofSeconds(2))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     return;

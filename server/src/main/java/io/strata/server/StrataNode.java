@@ -52,7 +52,8 @@ public class StrataNode {
     MeterRegistry meters;
     @ConfigProperty(name = "quarkus.http.host")
     String host;
-    @ConfigProperty(name = "quarkus.http.port")
+    /** gRPC's port: what clients and other nodes connect to (health and metrics are on the HTTP port). */
+    @ConfigProperty(name = "quarkus.grpc.server.port")
     int port;
 
     private final Clock clock = Clock.systemUTC();
