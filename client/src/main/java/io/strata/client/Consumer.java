@@ -29,7 +29,9 @@ import java.util.stream.IntStream;
  * <p>Every assigned partition has at most one fetch out at a time, and they are out together: a poll
  * answers as soon as any partition has records, so a record on one partition is never held up by a long
  * poll on another, and what arrives for the others waits (one answer per partition at most) for the next
- * poll.
+ * poll. A partition that has more to read gets its next fetch as soon as its answer is taken in, before the
+ * records are decoded and handed out, so at most one answer per partition is ever buffered ahead of the
+ * application.
  *
  * <p>Not thread-safe: one thread polls. Holds no threads; the client owns the connections. {@link #close}
  * cancels the fetches still out.
@@ -218,8 +220,21 @@ public final class Consumer implements AutoCloseable {
                 continue;
             }
             failures.remove(partition);
-            out.addAll(RawChunks.decode(topic, partition, response, position));
+            // A partition with more to read gets its next fetch before this answer is decoded, so the node and
+            // the network work while this thread inflates (as Kafka's consumer pre-fetches): a catch-up read
+            // never waits a round trip between answers. It asks without waiting, as records are there; a
+            // partition at its end long-polls from the next poll on, as before. A damaged answer takes it back.
             positions.put(partition, Math.max(position, response.getNextOffset()));
+            if (response.getNextOffset() < response.getEndOffset()) {
+                start(partition, 0);
+            }
+            try {
+                out.addAll(RawChunks.decode(topic, partition, response, position));
+            } catch (StrataException damaged) {
+                cancel(partition);
+                positions.put(partition, position);
+                throw damaged;
+            }
         }
         if (failure != null) {
             throw failure;

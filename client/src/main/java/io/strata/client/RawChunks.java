@@ -52,7 +52,8 @@ final class RawChunks {
                 if (offset >= fromOffset) {
                     LogRecord r = records.get(i);
                     out.add(new ConsumerRecord(topic, partition, offset, r.timestampMs(), r.key(), r.value(),
-                            r.headers().stream().map(h -> new RecordHeader(h.key(), h.value())).toList()));
+                            r.headers().isEmpty() ? List.of()
+                                    : r.headers().stream().map(h -> new RecordHeader(h.key(), h.value())).toList()));
                 }
             }
         }

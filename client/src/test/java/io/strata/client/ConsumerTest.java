@@ -73,6 +73,31 @@ class ConsumerTest {
     }
 
     @Test
+    void aPartitionWithMoreToReadIsFetchedAgainBeforeTheNextPoll() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "a0", "a1", "a2");
+        Consumer consumer = client.consumer("orders", new ConsumerConfig(1, Duration.ofSeconds(30)));
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+
+        assertThat(consumer.poll(Duration.ofSeconds(1))).extracting(r -> s(r.value())).containsExactly("a0");
+        // The answer said the partition goes on: the next fetch was sent before the poll answered, without
+        // a long-poll wait (records are there), so the next poll finds its answer waiting.
+        for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+             fake.fetchRequests.size() < 2 && System.nanoTime() < until; ) {
+            Thread.onSpinWait();
+        }
+        assertThat(fake.fetchRequests.get(1).getOffset()).isEqualTo(1);
+        assertThat(fake.fetchRequests.get(1).getMaxWaitMs()).isZero();
+        assertThat(consumer.poll(Duration.ofSeconds(1))).extracting(r -> s(r.value())).containsExactly("a1");
+        assertThat(consumer.poll(Duration.ofSeconds(1))).extracting(r -> s(r.value())).containsExactly("a2");
+        // At the end nothing is fetched ahead: the next fetch is the next poll's, and it long-polls.
+        assertThat(fake.fetchRequests).hasSize(3);
+        assertThat(consumer.poll(Duration.ofMillis(300))).isEmpty();
+        assertThat(fake.fetchRequests.get(3).getMaxWaitMs()).isPositive();
+    }
+
+    @Test
     void seekMovesOnlyThatPartition() {
         fake.createTopic("orders", 2);
         fake.append("orders", 0, "a0", "a1", "a2");

@@ -369,8 +369,9 @@ public final class FakeStrata implements AutoCloseable {
                 synchronized (FakeStrata.this) {
                     FakeTopic t = topic(request.getTopic());
                     int p = request.getPartition();
-                    List<ConsumedRecord> records = await(t, request);
-                    FetchChunksResponse.Builder response = FetchChunksResponse.newBuilder().setNextOffset(t.end(p))
+                    List<ConsumedRecord> records = withinMaxBytes(await(t, request), request.getMaxBytes());
+                    FetchChunksResponse.Builder response = FetchChunksResponse.newBuilder()
+                            .setNextOffset(request.getOffset() + records.size())
                             .setEndOffset(t.end(p)).setLogStartOffset(t.logStart[p]);
                     if (!records.isEmpty()) {
                         BatchBuilder batch = new BatchBuilder();
@@ -389,6 +390,19 @@ public final class FakeStrata implements AutoCloseable {
                     return response.build();
                 }
             });
+        }
+
+        /** As a fetch node: values up to {@code maxBytes} (0: everything), and at least one record. */
+        private static List<ConsumedRecord> withinMaxBytes(List<ConsumedRecord> records, int maxBytes) {
+            if (maxBytes <= 0) {
+                return records;
+            }
+            int n = 0;
+            long bytes = 0;
+            while (n < records.size() && (n == 0 || bytes + records.get(n).getValue().size() <= maxBytes)) {
+                bytes += records.get(n++).getValue().size();
+            }
+            return records.subList(0, n);
         }
 
         /** The records from the request's offset, long-polling at the end; called holding the fake's lock. */
