@@ -81,6 +81,21 @@ class ChunkCacheTest {
     }
 
     @Test
+    void aSecondPassServedFromDiskDoesNotWriteTheFilesAgain() throws Exception {
+        List<ChunkRef> chunks = object("o5", 20, 100_000);
+        ChunkCache cache = cache(new ChunkCache.Settings(300_000, dir.resolve("disk"), 64 << 20, 16 << 20, 0));
+        chunks.forEach(c -> cache.get(c).join());
+        awaitTrue(() -> diskFiles() >= 17);
+        long written = cache.diskWrites();
+        chunks.forEach(c -> cache.get(c).join());
+        Thread.sleep(200); // what the second pass evicts would be written by now
+        assertThat(cache.diskHits()).as("the second pass is read from disk").isGreaterThanOrEqualTo(15);
+        // Only the few chunks memory still held after the first pass are new to the disk tier.
+        assertThat(cache.diskWrites() - written).isLessThanOrEqualTo(3);
+        assertThat(cache.loads()).isEqualTo(20);
+    }
+
+    @Test
     void aDamagedChunkFailsAndIsNotKeptWhileItsNeighboursAreServed() throws Exception {
         List<ChunkRef> chunks = object("o4", 4, 1000);
         ChunkRef bad = chunks.get(2);

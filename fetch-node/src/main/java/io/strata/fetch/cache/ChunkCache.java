@@ -306,6 +306,11 @@ public final class ChunkCache implements AutoCloseable {
         return disk == null ? 0 : disk.hits();
     }
 
+    /** Chunk files the disk tier wrote. */
+    public long diskWrites() {
+        return disk == null ? 0 : disk.writes();
+    }
+
     /** Chunks the disk tier did not take (too much waiting to be written, or a write failed). */
     public long diskDropped() {
         return disk == null ? 0 : disk.dropped();

@@ -71,8 +71,15 @@ final class DiskTier implements AutoCloseable {
                 .build();
     }
 
-    /** Keeps a copy of the chunk, unless too much is waiting to be written already. */
+    /**
+     * Keeps a copy of the chunk, unless this tier holds one already (a chunk read back from here and
+     * evicted from memory again: a catch-up reader's second pass would otherwise rewrite every file it
+     * reads) or too much is waiting to be written.
+     */
     void write(ChunkKey key, ByteBuffer bytes) {
+        if (files.getIfPresent(key) != null) {
+            return;
+        }
         int n = bytes.remaining();
         if (pendingBytes.addAndGet(n) > maxPendingBytes) {
             pendingBytes.addAndGet(-n);
