@@ -21,12 +21,18 @@ import org.HdrHistogram.Recorder;
  * <p>Owns its producer threads ("strata-bench-producer-N"), which end with the run.
  */
 public final class ProduceBench {
-    public record Settings(int recordSize, int producers, Duration duration, Duration warmup, long ratePerSecond) {
+    /** {@code maxRecords}: stop once this many records are sent (0: no limit; the duration still caps it). */
+    public record Settings(int recordSize, int producers, Duration duration, Duration warmup, long ratePerSecond,
+                           long maxRecords) {
         public Settings {
             if (recordSize < 1 || producers < 1 || duration.isNegative() || duration.isZero() || warmup.isNegative()
-                    || ratePerSecond < 0) {
+                    || ratePerSecond < 0 || maxRecords < 0) {
                 throw new IllegalArgumentException("invalid benchmark settings");
             }
+        }
+
+        public Settings(int recordSize, int producers, Duration duration, Duration warmup, long ratePerSecond) {
+            this(recordSize, producers, duration, warmup, ratePerSecond, 0);
         }
     }
 
@@ -58,6 +64,7 @@ public final class ProduceBench {
     private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
     private final LongAdder acked = new LongAdder();
     private final LongAdder errors = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean measuring;
 
     public ProduceBench(Settings settings) {
@@ -84,7 +91,7 @@ public final class ProduceBench {
         Histogram interval = null;
         long lastReport = System.nanoTime();
         long lastAcked = 0;
-        while (System.nanoTime() < end) {
+        while (System.nanoTime() < end && threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
             long now = System.nanoTime();
             if (!measuring && now >= measureFrom) {
@@ -136,7 +143,7 @@ public final class ProduceBench {
         long next = System.nanoTime();
         while (true) {
             long now = System.nanoTime();
-            if (now >= end) {
+            if (now >= end || (settings.maxRecords() > 0 && sent.incrementAndGet() > settings.maxRecords())) {
                 return;
             }
             if (intervalNanos > 0) {

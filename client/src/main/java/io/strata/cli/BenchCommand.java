@@ -61,6 +61,9 @@ final class BenchCommand {
         @Option(names = "--rate", defaultValue = "0", paramLabel = "RECORDS_PER_S",
                 description = "Total records a second; 0 (default): as fast as possible.")
         long rate;
+        @Option(names = "--records", defaultValue = "0", paramLabel = "N",
+                description = "Stop after sending N records (0, the default: run for the duration).")
+        long records;
         @Option(names = "--linger-ms", defaultValue = "5", paramLabel = "MS", description = "Producer linger (default 5).")
         long lingerMs;
         @Option(names = "--batch-bytes", defaultValue = "524288", paramLabel = "BYTES",
@@ -94,7 +97,7 @@ final class BenchCommand {
                     producers, duration, warmup, rate > 0 ? " at " + rate + " records/s" : "");
             try {
                 ProduceBench.Result result = new ProduceBench(new ProduceBench.Settings(recordSize, producers, duration,
-                        warmup, rate)).run(i -> {
+                        warmup, rate, records)).run(i -> {
                     StrataClient client = StrataClient.builder().server(server).build();
                     synchronized (clients) {
                         clients.add(client);

@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <pre>java -cp ... io.strata.bench.kafka.KafkaBench produce --bootstrap 127.0.0.1:9092 --topic T
  *     [--record-size 1024] [--partitions 8] [--producers 4] [--duration 30] [--warmup 5] [--rate 0]
- *     [--linger-ms 5] [--batch-bytes 524288] [--compression-level 3]
+ *     [--linger-ms 5] [--batch-bytes 524288] [--compression-level 3] [--records 0]
  * java -cp ... io.strata.bench.kafka.KafkaBench consume --bootstrap 127.0.0.1:9092 --topic T
  * java -cp ... io.strata.bench.kafka.KafkaBench e2e --bootstrap 127.0.0.1:9092 --topic T [--rate 1000]
  *     [--duration 20] [--warmup 5] [--partitions 8] [--record-size 1024]</pre>
@@ -152,7 +152,8 @@ public final class KafkaBench {
                 Integer.parseInt(o.getOrDefault("producers", "4")),
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("duration", "30"))),
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("warmup", "5"))),
-                Long.parseLong(o.getOrDefault("rate", "0")));
+                Long.parseLong(o.getOrDefault("rate", "0")),
+                Long.parseLong(o.getOrDefault("records", "0")));
         createTopic(bootstrap, topic, partitions);
         Properties props = producerProps(o, bootstrap);
         PrintWriter err = new PrintWriter(System.err, true);
