@@ -21,7 +21,6 @@ import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -137,15 +136,13 @@ public final class S3ObjectStore implements ObjectStore {
     public CompletableFuture<ByteBuffer> get(ObjectKey key, ByteRange range) {
         return client.getObject(b -> b.bucket(settings.bucket()).key(s3Key(key))
                                 .range("bytes=" + range.offset() + "-" + (range.end() - 1)),
-                        AsyncResponseTransformer.toBytes())
-                .thenApply(r -> r.asByteBuffer())
+                        new ExactBytes())
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("get", key, e)));
     }
 
     @Override
     public CompletableFuture<ByteBuffer> get(ObjectKey key) {
-        return client.getObject(b -> b.bucket(settings.bucket()).key(s3Key(key)), AsyncResponseTransformer.toBytes())
-                .thenApply(r -> r.asByteBuffer())
+        return client.getObject(b -> b.bucket(settings.bucket()).key(s3Key(key)), new ExactBytes())
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("get", key, e)));
     }
 
