@@ -2,6 +2,8 @@ package io.strata.server;
 
 import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
+import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.strata.fetch.FetchSettings;
@@ -55,6 +57,8 @@ public class StrataNode {
     /** gRPC's port: what clients and other nodes connect to (health and metrics are on the HTTP port). */
     @ConfigProperty(name = "quarkus.grpc.server.port")
     int port;
+    @Inject
+    GrpcHealthStorage grpcHealth;
 
     private final Clock clock = Clock.systemUTC();
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -68,6 +72,7 @@ public class StrataNode {
     private volatile boolean ready;
 
     void onStart(@Observes StartupEvent event) throws Exception {
+        requireGrpcServing();
         for (String role : config.roles()) {
             if (!KNOWN_ROLES.contains(role)) {
                 throw new IllegalArgumentException("unknown role '" + role + "' in strata.roles; known: " + KNOWN_ROLES);
@@ -249,5 +254,19 @@ public class StrataNode {
                     + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
         }
         return handler;
+    }
+
+    /**
+     * Refuses to start when the gRPC server did not: Quarkus's separate gRPC server logs a failed bind (a
+     * port taken, say) and carries on, which would leave a node registered under an address where nothing
+     * of it answers.
+     */
+    private void requireGrpcServing() {
+        HealthCheckResponse.ServingStatus status =
+                grpcHealth.statusForService(GrpcHealthStorage.DEFAULT_SERVICE_NAME).getStatus();
+        if (status != HealthCheckResponse.ServingStatus.SERVING) {
+            throw new IllegalStateException("the gRPC server is not serving on port " + port + " (" + status
+                    + "): is the port taken? See the error above");
+        }
     }
 }
