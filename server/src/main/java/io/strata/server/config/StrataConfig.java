@@ -99,7 +99,8 @@ public interface StrataConfig {
     }
 
     interface Ingest {
-        @WithDefault("8388608")
+        /** 4 MiB: on local disk and S3-compatible servers it gives lower latency and more throughput than 8. */
+        @WithDefault("4194304")
         long blockMaxBytes();
 
         @WithDefault("100ms")
