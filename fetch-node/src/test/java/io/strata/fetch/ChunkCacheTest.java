@@ -81,6 +81,16 @@ class ChunkCacheTest {
     }
 
     @Test
+    void servedChunksShowTheirArraySoProtobufWrapsThemWithoutACopy() {
+        List<ChunkRef> chunks = object("o6", 2, 1000);
+        ChunkCache cache = cache(ChunkCache.Settings.memoryOnly(64 << 20));
+        ByteBuffer loaded = cache.get(chunks.get(0)).join();
+        ByteBuffer again = cache.get(chunks.get(0)).join();
+        assertThat(loaded.hasArray()).isTrue();
+        assertThat(again.array()).as("the cached bytes themselves").isSameAs(loaded.array());
+    }
+
+    @Test
     void aSecondPassServedFromDiskDoesNotWriteTheFilesAgain() throws Exception {
         List<ChunkRef> chunks = object("o5", 20, 100_000);
         ChunkCache cache = cache(new ChunkCache.Settings(300_000, dir.resolve("disk"), 64 << 20, 16 << 20, 0));

@@ -86,15 +86,20 @@ public final class ChunkCache implements AutoCloseable {
         this(objects, Settings.memoryOnly(memoryMaxBytes));
     }
 
-    /** The chunk's stored (compressed, verified) bytes; read-only. */
+    /**
+     * The chunk's stored (compressed, verified) bytes: a view of what the cache holds, shared with every
+     * other reader, so it must be read, never written. Not a read-only buffer on purpose: protobuf's
+     * {@code UnsafeByteOperations.unsafeWrap} cannot see the array behind one and copies it, which was a
+     * copy and an allocation of every chunk a fetch node served.
+     */
     public CompletableFuture<ByteBuffer> get(ChunkRef ref) {
         return get(ref, Neighbours.NONE);
     }
 
-    /** The chunk's bytes, loading the wanted {@code neighbours} in the same GET when it must be read. */
+    /** The chunk's bytes (see {@link #get(ChunkRef)}), loading the wanted {@code neighbours} in the same GET. */
     public CompletableFuture<ByteBuffer> get(ChunkRef ref, Neighbours neighbours) {
         requests.increment();
-        return claimOrJoin(ref, neighbours).thenApply(ByteBuffer::asReadOnlyBuffer);
+        return claimOrJoin(ref, neighbours).thenApply(ByteBuffer::duplicate);
     }
 
     /** Loads the chunk (and neighbours) into the cache if it is not there, without waiting: read-ahead. */

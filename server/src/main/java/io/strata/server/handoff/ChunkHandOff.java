@@ -73,8 +73,9 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             if (owner == null) {
                 return; // no fetch node known yet
             }
+            // A view, not a read-only buffer: the cache and protobuf share it without copying; nobody writes it.
             ByteBuffer bytes = all.duplicate().position(all.position() + Math.toIntExact(c.byteOffset())).slice()
-                    .limit(c.byteLength()).asReadOnlyBuffer();
+                    .limit(c.byteLength());
             if (owner.equals(selfAddress) && localCache != null) {
                 localCache.offer(new ChunkKey(objectKey, c.byteOffset(), c.byteLength(), c.crc32c()), bytes);
                 local.increment();
