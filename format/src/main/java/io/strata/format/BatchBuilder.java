@@ -70,8 +70,10 @@ public final class BatchBuilder {
     }
 
     /**
-     * The batch, header and compressed frame, from position to limit (a read-only view). Builds once: the
-     * record buffer is released.
+     * The batch, header and compressed frame, from position to limit. Builds once: the record buffer is
+     * released. A plain view its readers must never write, not a read-only one: protobuf's
+     * {@code unsafeWrap} cannot see the array behind a read-only heap buffer and would copy every batch a
+     * producer sends.
      */
     public ByteBuffer build(int compressionLevel) {
         if (count == 0) {
@@ -85,7 +87,7 @@ public final class BatchBuilder {
                 maxTimestampMs, compressionLevel, pool);
         records.release();
         built = batch.array();
-        return batch.asReadOnlyBuffer();
+        return batch;
     }
 
     /**

@@ -28,14 +28,10 @@ public final class BatchCodec {
     }
 
     /**
-     * Compresses {@code records[0, length)} into a new batch: the frame is written straight after the header's
-     * place, so the batch needs one array (answered with its length; the rest is slack).
+     * Compresses {@code records[0, length)} into a new batch, in an array from {@code pool}: the frame is
+     * written straight after the header's place, so the batch needs one array (answered with its length; the
+     * rest is slack).
      */
-    static ByteBuffer build(byte[] records, int length, int count, long base, long min, long max, int level) {
-        return build(records, length, count, base, min, max, level, ByteArrayPool.NONE);
-    }
-
-    /** Like {@link #build(byte[], int, int, long, long, long, int)}, with the batch's array from {@code pool}. */
     static ByteBuffer build(byte[] records, int length, int count, long base, long min, long max, int level,
                             ByteArrayPool pool) {
         byte[] out = pool.take(maxBuiltSize(length));

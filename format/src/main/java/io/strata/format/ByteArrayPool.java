@@ -31,11 +31,6 @@ public final class ByteArrayPool {
         this.maxKept = maxKept;
     }
 
-    /** The size of the pooled arrays. */
-    public int bufferSize() {
-        return bufferSize;
-    }
-
     /** An array of at least {@code minSize} bytes; its contents are undefined. */
     public byte[] take(int minSize) {
         if (minSize <= bufferSize && minSize > bufferSize / 2) {

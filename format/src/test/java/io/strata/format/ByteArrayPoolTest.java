@@ -60,6 +60,18 @@ class ByteArrayPoolTest {
     }
 
     @Test
+    void aBuiltBatchShowsItsArraySoProtobufWrapsItWithoutACopy() {
+        ByteArrayPool pool = new ByteArrayPool(BatchCodec.maxBuiltSize(64 << 10), 4);
+        BatchBuilder builder = new BatchBuilder(60 << 10, pool);
+        for (int i = 0; i < 50; i++) {
+            builder.append(new LogRecord(null, new byte[1000], List.of(), 1L));
+        }
+        ByteBuffer built = builder.build(1);
+        assertThat(built.hasArray()).as("not a read-only view: unsafeWrap would copy it").isTrue();
+        assertThat(BatchCodec.decode(built.duplicate())).hasSize(50);
+    }
+
+    @Test
     void aBuilderIsSpentOnceBuiltOrReleased() {
         ByteArrayPool pool = new ByteArrayPool(BatchCodec.maxBuiltSize(4096), 4);
         BatchBuilder builder = new BatchBuilder(4000, pool);
