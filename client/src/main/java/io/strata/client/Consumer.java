@@ -177,8 +177,7 @@ public final class Consumer implements AutoCloseable {
                 .setOffset(position).setMaxBytes(config.maxBytes())
                 .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs)).build();
         String node = router.fetchNodeFor(topicId(), partition);
-        ListenableFuture<FetchChunksResponse> answer = router.fetchFutureStub(node)
-                .withDeadlineAfter(deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS).fetchChunks(request);
+        ListenableFuture<FetchChunksResponse> answer = router.fetchChunks(node, request, deadline.toMillis() + waitMs);
         pending.put(partition, new Pending(position, node, answer));
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
     }

@@ -1,6 +1,13 @@
 package io.strata.client;
 
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import io.strata.api.v1.FetchChunksResponse;
+import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.ClusterServiceGrpc;
 import io.strata.api.v1.FetchServiceGrpc;
@@ -12,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -33,6 +41,10 @@ import java.util.function.Function;
 final class NodeRouter implements AutoCloseable {
     /** How long a node that failed a request is passed over. */
     private static final long DOWN_MILLIS = 10_000;
+
+    private static final MethodDescriptor<FetchRequest, FetchChunksResponse> FETCH_CHUNKS =
+            FetchServiceGrpc.getFetchChunksMethod().toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()),
+                    new AliasingMarshaller<>(FetchChunksResponse.getDefaultInstance())).build();
 
     private final ManagedChannel bootstrap;
     private final String bootstrapAddress;
@@ -104,8 +116,10 @@ final class NodeRouter implements AutoCloseable {
         return AdminServiceGrpc.newBlockingStub(channel(address));
     }
 
-    FetchServiceGrpc.FetchServiceFutureStub fetchFutureStub(String address) {
-        return FetchServiceGrpc.newFutureStub(channel(address));
+    /** FetchChunks to the node; the answer's chunks are views of the bytes received ({@link AliasingMarshaller}). */
+    ListenableFuture<FetchChunksResponse> fetchChunks(String address, FetchRequest request, long deadlineMillis) {
+        CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+        return ClientCalls.futureUnaryCall(channel(address).newCall(FETCH_CHUNKS, options), request);
     }
 
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */

@@ -1,5 +1,8 @@
 package io.strata.client;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.RawChunk;
@@ -7,6 +10,9 @@ import io.strata.api.v1.SkippedRecords;
 import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
 import io.strata.format.LogRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,7 +39,7 @@ final class RawChunks {
             }
             List<LogRecord> records;
             try {
-                List<LogRecord> stored = ChunkCodec.decode(chunk.getData().asReadOnlyByteBuffer(), chunk.getCrc32C(),
+                List<LogRecord> stored = ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(),
                         chunk.getUncompressedLength(), chunk.getStoredRecordCount());
                 records = io.strata.format.SkippedRecords.drop(stored, chunk.getStoredRecordCount(),
                         chunk.getSkippedList().stream().mapToInt(SkippedRecords::getFirstPosition).toArray(),
@@ -58,5 +64,57 @@ final class RawChunks {
             }
         }
         return out;
+    }
+
+    /**
+     * The bytes as a buffer over the array that holds them, so the CRC and zstd read them in place (a
+     * read-only view has no array, and both would first copy it). The answer is never written to. A string
+     * not held in one array (never the case for a parsed answer) is copied.
+     */
+    static ByteBuffer arrayView(ByteString bytes) {
+        ArrayCapture capture = new ArrayCapture();
+        try {
+            UnsafeByteOperations.unsafeWriteTo(bytes, capture);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // ArrayCapture throws none
+        }
+        return capture.whole ? capture.view : ByteBuffer.wrap(bytes.toByteArray());
+    }
+
+    /** Keeps the one array a byte string hands over; anything else (several pieces, a buffer) is not whole. */
+    private static final class ArrayCapture extends ByteOutput {
+        ByteBuffer view;
+        boolean whole;
+
+        @Override
+        public void writeLazy(byte[] value, int offset, int length) {
+            whole = view == null;
+            view = ByteBuffer.wrap(value, offset, length).slice();
+        }
+
+        @Override
+        public void write(byte[] value, int offset, int length) {
+            notWhole();
+        }
+
+        @Override
+        public void write(byte value) {
+            notWhole();
+        }
+
+        @Override
+        public void write(ByteBuffer value) {
+            notWhole();
+        }
+
+        @Override
+        public void writeLazy(ByteBuffer value) {
+            notWhole();
+        }
+
+        private void notWhole() {
+            whole = false;
+            view = ByteBuffer.allocate(0);
+        }
     }
 }

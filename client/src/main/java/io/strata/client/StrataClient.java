@@ -2,6 +2,8 @@ package io.strata.client;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.ProducerServiceGrpc;
 import java.time.Duration;
@@ -168,7 +170,8 @@ public final class StrataClient implements AutoCloseable {
         }
 
         private ManagedChannelBuilder<?> dial(ServerAddress address) {
-            ManagedChannelBuilder<?> b = ManagedChannelBuilder.forAddress(address.host(), address.port());
+            NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.host(), address.port())
+                    .withOption(ChannelOption.ALLOCATOR, TransportBuffers.ALLOCATOR);
             if (plaintext) {
                 b.usePlaintext();
             } else {
