@@ -37,33 +37,68 @@ final class RawChunks {
             if (chunk.getBaseOffset() + chunk.getRecordCount() <= fromOffset) {
                 continue;
             }
-            List<LogRecord> records;
             try {
-                List<LogRecord> stored = ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(),
-                        chunk.getUncompressedLength(), chunk.getStoredRecordCount());
-                records = io.strata.format.SkippedRecords.drop(stored, chunk.getStoredRecordCount(),
-                        chunk.getSkippedList().stream().mapToInt(SkippedRecords::getFirstPosition).toArray(),
-                        chunk.getSkippedList().stream().mapToInt(SkippedRecords::getCount).toArray());
-            } catch (BlockFormatException e) {
-                throw new StrataException(Status.Code.DATA_LOSS, "chunk of " + topic + "/" + partition
-                        + " at offset " + chunk.getBaseOffset() + " is damaged: " + e.getMessage());
-            }
-            if (records.size() != chunk.getRecordCount()) {
-                throw new StrataException(Status.Code.DATA_LOSS, "chunk of " + topic + "/" + partition
-                        + " at offset " + chunk.getBaseOffset() + " holds " + records.size() + " records, expected "
-                        + chunk.getRecordCount());
-            }
-            for (int i = 0; i < records.size(); i++) {
-                long offset = chunk.getBaseOffset() + i;
-                if (offset >= fromOffset) {
-                    LogRecord r = records.get(i);
-                    out.add(new ConsumerRecord(topic, partition, offset, r.timestampMs(), r.key(), r.value(),
-                            r.headers().isEmpty() ? List.of()
-                                    : r.headers().stream().map(h -> new RecordHeader(h.key(), h.value())).toList()));
+                if (chunk.getSkippedCount() == 0) {
+                    decodeInOrder(topic, partition, chunk, fromOffset, out);
+                } else {
+                    decodeSkipping(topic, partition, chunk, fromOffset, out);
                 }
+            } catch (BlockFormatException e) {
+                throw damaged(topic, partition, chunk, e.getMessage());
             }
         }
         return out;
+    }
+
+    /** A chunk whose every stored record has an offset (the usual case): records are made as they decode. */
+    private static void decodeInOrder(String topic, int partition, RawChunk chunk, long fromOffset,
+                                      List<ConsumerRecord> out) {
+        if (chunk.getStoredRecordCount() != chunk.getRecordCount()) {
+            throw damaged(topic, partition, chunk, "it stores " + chunk.getStoredRecordCount() + " records, skips none, "
+                    + "and counts " + chunk.getRecordCount());
+        }
+        long base = chunk.getBaseOffset();
+        List<ConsumerRecord> records = new ArrayList<>(chunk.getRecordCount());
+        ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(), chunk.getUncompressedLength(),
+                chunk.getStoredRecordCount(), (position, timestampMs, key, value, headers) -> {
+                    long offset = base + position;
+                    if (offset >= fromOffset) {
+                        records.add(new ConsumerRecord(topic, partition, offset, timestampMs, key, value,
+                                clientHeaders(headers)));
+                    }
+                });
+        out.addAll(records); // only once the whole chunk proved sound
+    }
+
+    /** A chunk with stored records that got no offsets (an idempotent producer's retries): those are dropped. */
+    private static void decodeSkipping(String topic, int partition, RawChunk chunk, long fromOffset,
+                                       List<ConsumerRecord> out) {
+        List<LogRecord> stored = ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(),
+                chunk.getUncompressedLength(), chunk.getStoredRecordCount());
+        List<LogRecord> records = io.strata.format.SkippedRecords.drop(stored, chunk.getStoredRecordCount(),
+                chunk.getSkippedList().stream().mapToInt(SkippedRecords::getFirstPosition).toArray(),
+                chunk.getSkippedList().stream().mapToInt(SkippedRecords::getCount).toArray());
+        if (records.size() != chunk.getRecordCount()) {
+            throw damaged(topic, partition, chunk, "it holds " + records.size() + " records, expected "
+                    + chunk.getRecordCount());
+        }
+        for (int i = 0; i < records.size(); i++) {
+            long offset = chunk.getBaseOffset() + i;
+            if (offset >= fromOffset) {
+                LogRecord r = records.get(i);
+                out.add(new ConsumerRecord(topic, partition, offset, r.timestampMs(), r.key(), r.value(),
+                        clientHeaders(r.headers())));
+            }
+        }
+    }
+
+    private static List<RecordHeader> clientHeaders(List<io.strata.format.RecordHeader> headers) {
+        return headers.isEmpty() ? List.of() : headers.stream().map(h -> new RecordHeader(h.key(), h.value())).toList();
+    }
+
+    private static StrataException damaged(String topic, int partition, RawChunk chunk, String why) {
+        return new StrataException(Status.Code.DATA_LOSS, "chunk of " + topic + "/" + partition + " at offset "
+                + chunk.getBaseOffset() + " is damaged: " + why);
     }
 
     /**

@@ -106,6 +106,24 @@ class ChunkCacheTest {
     }
 
     @Test
+    void aBacklogReadOnceIsKeptOnDiskInPlaceOfChunksReadBeforeIt() throws Exception {
+        List<ChunkRef> before = object("o6", 20, 100_000);
+        List<ChunkRef> backlog = object("o7", 20, 100_000);
+        // Room on disk for the backlog and a little more, not for both objects.
+        ChunkCache cache = cache(new ChunkCache.Settings(300_000, dir.resolve("disk"), 2_300_000, 16 << 20, 0));
+        before.forEach(c -> cache.get(c).join());
+        awaitTrue(() -> cache.diskWrites() >= 17);
+        backlog.forEach(c -> cache.get(c).join());
+        awaitTrue(() -> cache.diskWrites() >= 34);
+        long loads = cache.loads();
+
+        backlog.forEach(c -> cache.get(c).join());
+
+        assertThat(cache.loads() - loads).as("the second read of the backlog needs no GET").isZero();
+        assertThat(cache.diskBytes()).isLessThanOrEqualTo(2_300_000);
+    }
+
+    @Test
     void aDamagedChunkFailsAndIsNotKeptWhileItsNeighboursAreServed() throws Exception {
         List<ChunkRef> chunks = object("o4", 4, 1000);
         ChunkRef bad = chunks.get(2);

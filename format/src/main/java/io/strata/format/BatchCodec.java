@@ -159,32 +159,35 @@ public final class BatchCodec {
         return new BatchInfo(h.count, h.uncompressedLength, h.min, h.max, size);
     }
 
-    /** Decodes every batch in {@code in} (from its position to its limit) into {@code out}; answers the bytes inflated. */
-    static long decodeAll(ByteBuffer in, List<LogRecord> out) {
+    /** How many records the batches of a chunk held, and how many bytes they inflated to. */
+    record Decoded(int records, long inflated) {
+    }
+
+    /** Decodes every batch in {@code in} (from its position to its limit), handing each record to {@code visitor}. */
+    static Decoded decodeAll(ByteBuffer in, ChunkCodec.RecordVisitor visitor) {
         ByteBuffer bytes = in.duplicate().order(ByteOrder.BIG_ENDIAN);
         long inflated = 0;
+        int position = 0;
         while (bytes.hasRemaining()) {
             Header h = header(bytes);
             ByteBuffer payload = inflate(bytes, h);
             inflated += h.uncompressedLength;
             for (int i = 0; i < h.count; i++) {
-                int bodyLength = VarInts.readLength(payload, "record body");
-                ByteBuffer body = payload.slice().limit(bodyLength);
-                payload.position(payload.position() + bodyLength);
-                out.add(ChunkCodec.decodeBody(body, h.base));
+                ChunkCodec.decodeRecord(payload, h.base, position++, visitor);
             }
             if (payload.hasRemaining()) {
                 throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
                         payload.remaining() + " stray bytes after a batch's last record");
             }
         }
-        return inflated;
+        return new Decoded(position, inflated);
     }
 
     /** The records of one batch. */
     public static List<LogRecord> decode(ByteBuffer batch) {
         List<LogRecord> records = new ArrayList<>();
-        decodeAll(batch, records);
+        decodeAll(batch, (position, timestampMs, key, value, headers) ->
+                records.add(new LogRecord(key, value, headers, timestampMs)));
         return records;
     }
 }

@@ -71,22 +71,41 @@ public final class ChunkCodec {
 
     public static List<LogRecord> decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
                                          int expectedRecordCount) {
+        List<LogRecord> records = new ArrayList<>(Math.min(expectedRecordCount, 1 << 16));
+        decode(compressed, expectedCrc32c, uncompressedLength, expectedRecordCount,
+                (position, timestampMs, key, value, headers) -> records.add(new LogRecord(key, value, headers, timestampMs)));
+        return records;
+    }
+
+    /** Receives a chunk's stored records in stored order (positions from 0) as they are decoded. */
+    @FunctionalInterface
+    public interface RecordVisitor {
+        void record(int position, long timestampMs, byte[] key, byte[] value, List<RecordHeader> headers);
+    }
+
+    /**
+     * Checks and decodes the chunk like {@link #decode(ByteBuffer, int, int, int)}, handing each record to
+     * {@code visitor} instead of building a {@link LogRecord}: a reader with record objects of its own (the
+     * client) builds one object per record, not two. The visitor sees records before the rest of the chunk
+     * is checked: when this throws {@link BlockFormatException}, drop what it was given.
+     */
+    public static void decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
+                              int expectedRecordCount, RecordVisitor visitor) {
         verify(compressed, expectedCrc32c);
         if (BatchCodec.startsWithBatch(compressed)) {
-            List<LogRecord> records = new ArrayList<>(Math.min(expectedRecordCount, 1 << 16));
-            long inflated = BatchCodec.decodeAll(compressed, records);
-            if (records.size() != expectedRecordCount || inflated != uncompressedLength) {
+            BatchCodec.Decoded decoded = BatchCodec.decodeAll(compressed, visitor);
+            if (decoded.records() != expectedRecordCount || decoded.inflated() != uncompressedLength) {
                 throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "chunk holds "
-                        + records.size() + " records in " + inflated + " bytes, index says " + expectedRecordCount
-                        + " in " + uncompressedLength);
+                        + decoded.records() + " records in " + decoded.inflated() + " bytes, index says "
+                        + expectedRecordCount + " in " + uncompressedLength);
             }
-            return records;
+            return;
         }
         if (uncompressedLength < 0 || uncompressedLength > BlockFormat.MAX_UNCOMPRESSED_CHUNK) {
             throw new BlockFormatException(BlockFormatException.Reason.CORRUPT,
                     "uncompressed length " + uncompressedLength + " out of bounds");
         }
-        return decodePayload(inflateToScratch(compressed, uncompressedLength), expectedRecordCount);
+        decodePayload(inflateToScratch(compressed, uncompressedLength), expectedRecordCount, visitor);
     }
 
     /**
@@ -110,7 +129,7 @@ public final class ChunkCodec {
         }
     }
 
-    private static List<LogRecord> decodePayload(ByteBuffer in, int expectedRecordCount) {
+    private static void decodePayload(ByteBuffer in, int expectedRecordCount, RecordVisitor visitor) {
         long count = VarInts.readUnsigned(in);
         if (count != expectedRecordCount) {
             throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
@@ -120,19 +139,13 @@ public final class ChunkCodec {
             throw new BlockFormatException(BlockFormatException.Reason.TRUNCATED, "chunk payload header");
         }
         long base = in.getLong();
-        List<LogRecord> records = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
-            int bodyLength = VarInts.readLength(in, "record body");
-            ByteBuffer body = in.slice();
-            body.limit(bodyLength);
-            in.position(in.position() + bodyLength);
-            records.add(decodeBody(body, base));
+            decodeRecord(in, base, i, visitor);
         }
         if (in.hasRemaining()) {
             throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
                     in.remaining() + " stray bytes after the last record");
         }
-        return records;
     }
 
     /**
@@ -172,37 +185,46 @@ public final class ChunkCodec {
         return size;
     }
 
-    static LogRecord decodeBody(ByteBuffer body, long base) {
-        long timestamp = base + VarInts.readZigZag(body);
-        long keyLength = VarInts.readZigZag(body);
+    /**
+     * Decodes the length-prefixed record at {@code in}'s position (leaving the position after it) and hands
+     * it to {@code visitor}. The body is read in place, within a limit set at its end, so a corrupt length
+     * inside it can never reach the next record.
+     */
+    static void decodeRecord(ByteBuffer in, long base, int position, RecordVisitor visitor) {
+        int bodyLength = VarInts.readLength(in, "record body");
+        int limit = in.limit();
+        in.limit(in.position() + bodyLength);
+        long timestamp = base + VarInts.readZigZag(in);
+        long keyLength = VarInts.readZigZag(in);
         byte[] key = null;
         if (keyLength >= 0) {
-            if (keyLength > body.remaining()) {
+            if (keyLength > in.remaining()) {
                 throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
             }
             key = new byte[(int) keyLength];
-            body.get(key);
+            in.get(key);
         } else if (keyLength != -1) {
             throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "key length " + keyLength);
         }
-        byte[] value = new byte[VarInts.readLength(body, "value")];
-        body.get(value);
-        long headerCount = VarInts.readUnsigned(body);
-        if (headerCount > body.remaining()) {
+        byte[] value = new byte[VarInts.readLength(in, "value")];
+        in.get(value);
+        long headerCount = VarInts.readUnsigned(in);
+        if (headerCount > in.remaining()) {
             throw new BlockFormatException(BlockFormatException.Reason.CORRUPT, "header count " + headerCount);
         }
-        List<RecordHeader> headers = new ArrayList<>((int) headerCount);
+        List<RecordHeader> headers = headerCount == 0 ? List.of() : new ArrayList<>((int) headerCount);
         for (int h = 0; h < headerCount; h++) {
-            byte[] name = new byte[VarInts.readLength(body, "header name")];
-            body.get(name);
-            byte[] headerValue = new byte[VarInts.readLength(body, "header value")];
-            body.get(headerValue);
+            byte[] name = new byte[VarInts.readLength(in, "header name")];
+            in.get(name);
+            byte[] headerValue = new byte[VarInts.readLength(in, "header value")];
+            in.get(headerValue);
             headers.add(new RecordHeader(new String(name, StandardCharsets.UTF_8), headerValue));
         }
-        if (body.hasRemaining()) {
+        if (in.hasRemaining()) {
             throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
-                    body.remaining() + " stray bytes in a record body");
+                    in.remaining() + " stray bytes in a record body");
         }
-        return new LogRecord(key, value, headers, timestamp);
+        in.limit(limit);
+        visitor.record(position, timestamp, key, value, headers);
     }
 }

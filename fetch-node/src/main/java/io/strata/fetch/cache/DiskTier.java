@@ -1,8 +1,5 @@
 package io.strata.fetch.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
 import java.io.IOException;
@@ -10,10 +7,16 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -27,7 +30,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The second cache tier: chunks the memory tier evicts, one file each in a local directory, bounded by
- * bytes (least recently used files go first). It survives nothing and needs nothing: the directory is
+ * bytes, least recently used files first out. Plain LRU, like the memory tier and for the same reason: a
+ * frequency-based admission policy (Caffeine's, which this tier used at first) turned a catch-up read's
+ * chunks away in favour of chunks of a topic read once before, so a second read of a backlog that fits
+ * here went to the object store again for a fifth of it. It survives nothing and needs nothing: the directory is
  * emptied at start, and any failure (full disk, missing file) is a miss, never an error. Chunks are checked
  * against their CRC32C again when read back, so a damaged local file is a miss too.
  *
@@ -39,7 +45,10 @@ final class DiskTier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
 
     private final Path dir;
-    private final Cache<ChunkKey, Long> files;
+    private final long maxBytes;
+    /** Chunk → file id, in access order; guarded by {@code this}, as is {@link #heldBytes}. */
+    private final LinkedHashMap<ChunkKey, Long> files = new LinkedHashMap<>(1024, 0.75f, true);
+    private long heldBytes;
     /** Chunks queued or being written: served from here meanwhile, so an eviction is never a miss. */
     private final java.util.concurrent.ConcurrentHashMap<ChunkKey, ByteBuffer> pending =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -53,6 +62,7 @@ final class DiskTier implements AutoCloseable {
 
     DiskTier(Path dir, long maxBytes, long maxPendingBytes) {
         this.dir = dir;
+        this.maxBytes = maxBytes;
         this.maxPendingBytes = maxPendingBytes;
         wipe(dir);
         this.io = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4096), r -> {
@@ -60,15 +70,6 @@ final class DiskTier implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
-        this.files = Caffeine.newBuilder()
-                .maximumWeight(maxBytes)
-                .weigher((ChunkKey k, Long id) -> k.byteLength() + 256)
-                .removalListener((ChunkKey k, Long id, RemovalCause cause) -> {
-                    if (id != null) {
-                        delete(file(id)); // replaced too: the new copy has its own file
-                    }
-                })
-                .build();
     }
 
     /**
@@ -77,7 +78,7 @@ final class DiskTier implements AutoCloseable {
      * reads) or too much is waiting to be written.
      */
     void write(ChunkKey key, ByteBuffer bytes) {
-        if (files.getIfPresent(key) != null) {
+        if (holds(key)) {
             return;
         }
         int n = bytes.remaining();
@@ -102,7 +103,7 @@ final class DiskTier implements AutoCloseable {
                         }
                     }
                     Files.move(tmp, file(id), StandardCopyOption.ATOMIC_MOVE);
-                    files.put(key, id);
+                    keep(key, id);
                     writes.increment();
                 } catch (IOException | RuntimeException e) {
                     dropped.increment();
@@ -126,7 +127,7 @@ final class DiskTier implements AutoCloseable {
             hits.increment();
             return CompletableFuture.completedFuture(writing.duplicate());
         }
-        Long id = files.getIfPresent(key);
+        Long id = lookUp(key);
         if (id == null) {
             return CompletableFuture.completedFuture(null);
         }
@@ -140,10 +141,12 @@ final class DiskTier implements AutoCloseable {
                     ChunkCodec.verify(bytes, key.crc32c());
                     hits.increment();
                     return bytes;
+                } catch (NoSuchFileException e) {
+                    return null; // evicted between the look-up and the read: a miss
                 } catch (IOException | BlockFormatException e) {
                     LOG.warn("disk cache file of {} @{} unusable ({}); reading it again from the object store",
                             key.objectKey(), key.byteOffset(), e.toString());
-                    files.invalidate(key);
+                    forget(key, id);
                     return null;
                 }
             }, io);
@@ -164,9 +167,56 @@ final class DiskTier implements AutoCloseable {
         return dropped.sum();
     }
 
-    /** Bytes of chunk files held now (approximately: eviction is asynchronous). */
-    long bytes() {
-        return files.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    /** Bytes of chunk files held now. */
+    synchronized long bytes() {
+        return heldBytes;
+    }
+
+    private synchronized boolean holds(ChunkKey key) {
+        return files.containsKey(key);
+    }
+
+    /** The chunk's file id, marked as just used; null when not held. */
+    private synchronized Long lookUp(ChunkKey key) {
+        return files.get(key);
+    }
+
+    /** Records the chunk's file, then deletes the least recently used files beyond the bound (and a replaced one). */
+    private void keep(ChunkKey key, long id) {
+        List<Long> doomed = new ArrayList<>();
+        synchronized (this) {
+            Long replaced = files.put(key, id);
+            if (replaced != null) {
+                doomed.add(replaced);
+            } else {
+                heldBytes += weight(key);
+            }
+            Iterator<Map.Entry<ChunkKey, Long>> eldest = files.entrySet().iterator();
+            while (heldBytes > maxBytes && eldest.hasNext()) {
+                Map.Entry<ChunkKey, Long> e = eldest.next();
+                if (e.getKey().equals(key)) {
+                    continue; // never evict what was just written
+                }
+                eldest.remove();
+                heldBytes -= weight(e.getKey());
+                doomed.add(e.getValue());
+            }
+        }
+        doomed.forEach(old -> delete(file(old)));
+    }
+
+    /** Drops the chunk's file if it is still the one held. */
+    private void forget(ChunkKey key, long id) {
+        synchronized (this) {
+            if (files.remove(key, id)) {
+                heldBytes -= weight(key);
+            }
+        }
+        delete(file(id));
+    }
+
+    private static long weight(ChunkKey key) {
+        return key.byteLength() + 256L;
     }
 
     private Path file(long id) {
@@ -197,7 +247,12 @@ final class DiskTier implements AutoCloseable {
     @Override
     public void close() {
         io.shutdownNow();
-        files.invalidateAll();
-        files.cleanUp();
+        List<Long> ids;
+        synchronized (this) {
+            ids = List.copyOf(files.values());
+            files.clear();
+            heldBytes = 0;
+        }
+        ids.forEach(id -> delete(file(id)));
     }
 }
