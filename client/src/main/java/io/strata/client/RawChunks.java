@@ -58,7 +58,7 @@ final class RawChunks {
                     + "and counts " + chunk.getRecordCount());
         }
         long base = chunk.getBaseOffset();
-        List<ConsumerRecord> records = new ArrayList<>(chunk.getRecordCount());
+        List<ConsumerRecord> records = new ArrayList<>(Math.min(chunk.getRecordCount(), 1 << 16));
         ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(), chunk.getUncompressedLength(),
                 chunk.getStoredRecordCount(), (position, timestampMs, key, value, headers) -> {
                     long offset = base + position;

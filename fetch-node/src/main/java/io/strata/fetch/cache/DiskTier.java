@@ -78,8 +78,8 @@ final class DiskTier implements AutoCloseable {
      * reads) or too much is waiting to be written.
      */
     void write(ChunkKey key, ByteBuffer bytes) {
-        if (holds(key)) {
-            return;
+        if (weight(key) > maxBytes || holds(key)) {
+            return; // a chunk larger than the whole tier would only push everything else out
         }
         int n = bytes.remaining();
         if (pendingBytes.addAndGet(n) > maxPendingBytes) {
