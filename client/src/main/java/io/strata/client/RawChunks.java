@@ -6,10 +6,9 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.RawChunk;
-import io.strata.api.v1.SkippedRecords;
 import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
-import io.strata.format.LogRecord;
+import io.strata.format.SkippedRecords;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -38,11 +37,7 @@ final class RawChunks {
                 continue;
             }
             try {
-                if (chunk.getSkippedCount() == 0) {
-                    decodeInOrder(topic, partition, chunk, fromOffset, out);
-                } else {
-                    decodeSkipping(topic, partition, chunk, fromOffset, out);
-                }
+                out.addAll(decode(topic, partition, chunk, fromOffset));
             } catch (BlockFormatException e) {
                 throw damaged(topic, partition, chunk, e.getMessage());
             }
@@ -50,50 +45,40 @@ final class RawChunks {
         return out;
     }
 
-    /** A chunk whose every stored record has an offset (the usual case): records are made as they decode. */
-    private static void decodeInOrder(String topic, int partition, RawChunk chunk, long fromOffset,
-                                      List<ConsumerRecord> out) {
-        if (chunk.getStoredRecordCount() != chunk.getRecordCount()) {
-            throw damaged(topic, partition, chunk, "it stores " + chunk.getStoredRecordCount() + " records, skips none, "
-                    + "and counts " + chunk.getRecordCount());
-        }
+    /**
+     * The chunk's records from {@code fromOffset} on, made as the chunk decodes. Stored records that got no
+     * offset (an idempotent producer's retried batch, stored twice) are dropped; the rest take consecutive
+     * offsets from the chunk's base.
+     */
+    private static List<ConsumerRecord> decode(String topic, int partition, RawChunk chunk, long fromOffset) {
+        int[] index = SkippedRecords.offsetIndexes(chunk.getStoredRecordCount(),
+                chunk.getSkippedList().stream().mapToInt(io.strata.api.v1.SkippedRecords::getFirstPosition).toArray(),
+                chunk.getSkippedList().stream().mapToInt(io.strata.api.v1.SkippedRecords::getCount).toArray());
         long base = chunk.getBaseOffset();
+        int[] withOffsets = {0};
         List<ConsumerRecord> records = new ArrayList<>(Math.min(chunk.getRecordCount(), 1 << 16));
         ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(), chunk.getUncompressedLength(),
                 chunk.getStoredRecordCount(), (position, timestampMs, key, value, headers) -> {
-                    long offset = base + position;
-                    if (offset >= fromOffset) {
-                        records.add(new ConsumerRecord(topic, partition, offset, timestampMs, key, value,
-                                clientHeaders(headers)));
+                    if (index != null && position >= index.length) {
+                        throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
+                                "more records than the " + index.length + " the index says");
+                    }
+                    int i = index == null ? position : index[position];
+                    if (i < 0) {
+                        return;
+                    }
+                    withOffsets[0]++;
+                    if (base + i >= fromOffset) {
+                        records.add(new ConsumerRecord(topic, partition, base + i, timestampMs, key, value,
+                                headers.isEmpty() ? List.of()
+                                        : headers.stream().map(h -> new RecordHeader(h.key(), h.value())).toList()));
                     }
                 });
-        out.addAll(records); // only once the whole chunk proved sound
-    }
-
-    /** A chunk with stored records that got no offsets (an idempotent producer's retries): those are dropped. */
-    private static void decodeSkipping(String topic, int partition, RawChunk chunk, long fromOffset,
-                                       List<ConsumerRecord> out) {
-        List<LogRecord> stored = ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(),
-                chunk.getUncompressedLength(), chunk.getStoredRecordCount());
-        List<LogRecord> records = io.strata.format.SkippedRecords.drop(stored, chunk.getStoredRecordCount(),
-                chunk.getSkippedList().stream().mapToInt(SkippedRecords::getFirstPosition).toArray(),
-                chunk.getSkippedList().stream().mapToInt(SkippedRecords::getCount).toArray());
-        if (records.size() != chunk.getRecordCount()) {
-            throw damaged(topic, partition, chunk, "it holds " + records.size() + " records, expected "
+        if (withOffsets[0] != chunk.getRecordCount()) {
+            throw damaged(topic, partition, chunk, "it holds " + withOffsets[0] + " records with offsets, expected "
                     + chunk.getRecordCount());
         }
-        for (int i = 0; i < records.size(); i++) {
-            long offset = chunk.getBaseOffset() + i;
-            if (offset >= fromOffset) {
-                LogRecord r = records.get(i);
-                out.add(new ConsumerRecord(topic, partition, offset, r.timestampMs(), r.key(), r.value(),
-                        clientHeaders(r.headers())));
-            }
-        }
-    }
-
-    private static List<RecordHeader> clientHeaders(List<io.strata.format.RecordHeader> headers) {
-        return headers.isEmpty() ? List.of() : headers.stream().map(h -> new RecordHeader(h.key(), h.value())).toList();
+        return records;
     }
 
     private static StrataException damaged(String topic, int partition, RawChunk chunk, String why) {
@@ -113,43 +98,43 @@ final class RawChunks {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // ArrayCapture throws none
         }
-        return capture.whole ? capture.view : ByteBuffer.wrap(bytes.toByteArray());
+        return capture.whole() ? capture.view : ByteBuffer.wrap(bytes.toByteArray());
     }
 
-    /** Keeps the one array a byte string hands over; anything else (several pieces, a buffer) is not whole. */
+    /** Keeps the array a byte string hands over; whole when that was its only piece. */
     private static final class ArrayCapture extends ByteOutput {
         ByteBuffer view;
-        boolean whole;
+        int arrays;
+        boolean other;
+
+        boolean whole() {
+            return arrays == 1 && !other;
+        }
 
         @Override
         public void writeLazy(byte[] value, int offset, int length) {
-            whole = view == null;
+            arrays++;
             view = ByteBuffer.wrap(value, offset, length).slice();
         }
 
         @Override
         public void write(byte[] value, int offset, int length) {
-            notWhole();
+            other = true; // a transient array: never kept
         }
 
         @Override
         public void write(byte value) {
-            notWhole();
+            other = true;
         }
 
         @Override
         public void write(ByteBuffer value) {
-            notWhole();
+            other = true;
         }
 
         @Override
         public void writeLazy(ByteBuffer value) {
-            notWhole();
-        }
-
-        private void notWhole() {
-            whole = false;
-            view = ByteBuffer.allocate(0);
+            other = true;
         }
     }
 }

@@ -23,20 +23,50 @@ public final class SkippedRecords {
             throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "chunk decoded to "
                     + stored.size() + " records, the index says " + storedRecordCount);
         }
-        if (firstPositions.length == 0) {
+        int[] index = offsetIndexes(storedRecordCount, firstPositions, counts);
+        if (index == null) {
             return stored;
         }
         List<T> kept = new ArrayList<>(stored.size());
-        int next = 0;
-        for (int k = 0; k < firstPositions.length; k++) {
-            if (firstPositions[k] < next || firstPositions[k] + counts[k] > stored.size()) {
-                throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "skipped range @"
-                        + firstPositions[k] + "+" + counts[k] + " is out of order or past the chunk's end");
+        for (int position = 0; position < stored.size(); position++) {
+            if (index[position] >= 0) {
+                kept.add(stored.get(position));
             }
-            kept.addAll(stored.subList(next, firstPositions[k]));
-            next = firstPositions[k] + counts[k];
         }
-        kept.addAll(stored.subList(next, stored.size()));
         return kept;
+    }
+
+    /**
+     * For each stored position, the index of its offset among the chunk's (base offset + index), or -1 for a
+     * skipped record; null when nothing is skipped (every position is its own index).
+     *
+     * @throws BlockFormatException when the ranges are out of order, overlap or pass the chunk's end
+     */
+    public static int[] offsetIndexes(int storedRecordCount, int[] firstPositions, int[] counts) {
+        if (firstPositions.length == 0) {
+            return null;
+        }
+        if (storedRecordCount < 0 || firstPositions.length != counts.length) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "skipped ranges of a chunk of "
+                    + storedRecordCount + " records");
+        }
+        int[] index = new int[storedRecordCount];
+        int position = 0;
+        int next = 0;
+        for (int k = 0; k <= firstPositions.length; k++) {
+            int skipFrom = k < firstPositions.length ? firstPositions[k] : storedRecordCount;
+            int skipTo = k < firstPositions.length ? skipFrom + counts[k] : storedRecordCount;
+            if (skipFrom < position || skipTo < skipFrom || skipTo > storedRecordCount) {
+                throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "skipped range @"
+                        + skipFrom + "+" + (skipTo - skipFrom) + " is out of order or past the chunk's end");
+            }
+            for (; position < skipFrom; position++) {
+                index[position] = next++;
+            }
+            for (; position < skipTo; position++) {
+                index[position] = -1;
+            }
+        }
+        return index;
     }
 }

@@ -84,8 +84,9 @@ public final class ChunkCache implements AutoCloseable {
     /**
      * How many evicted bytes may wait for the disk tier's writers before more are dropped: half the memory
      * tier (they are chunks memory just let go, so the heap bound stays proportional to it) and at least
-     * 32 MiB, at most the disk tier. 32 MiB alone was too little: on two busy cores the writers fell behind a cold catch-up read and dropped
-     * a tenth of its chunks, which the next read of the same backlog then fetched from the object store again.
+     * 32 MiB, at most the disk tier. 32 MiB alone was too little: on two busy cores the writers fell behind
+     * a cold catch-up read and dropped a tenth of its chunks, which the next read of the same backlog then
+     * fetched from the object store again.
      */
     private static long pendingDiskBytes(Settings settings) {
         return Math.min(Math.max(32L << 20, settings.memoryMaxBytes() / 2), settings.diskMaxBytes());

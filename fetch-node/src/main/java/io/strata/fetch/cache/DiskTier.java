@@ -11,12 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,10 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The second cache tier: chunks the memory tier evicts, one file each in a local directory, bounded by
- * bytes, least recently used files first out. Plain LRU, like the memory tier and for the same reason: a
- * frequency-based admission policy (Caffeine's, which this tier used at first) turned a catch-up read's
- * chunks away in favour of chunks of a topic read once before, so a second read of a backlog that fits
- * here went to the object store again for a fifth of it. It survives nothing and needs nothing: the directory is
+ * bytes, least recently used files first out ({@link LruByWeight}, like the memory tier: with Caffeine's
+ * frequency-based admission, a second read of a backlog that fit here went to the object store again for a
+ * fifth of it). It survives nothing and needs nothing: the directory is
  * emptied at start, and any failure (full disk, missing file) is a miss, never an error. Chunks are checked
  * against their CRC32C again when read back, so a damaged local file is a miss too.
  *
@@ -46,9 +40,8 @@ final class DiskTier implements AutoCloseable {
 
     private final Path dir;
     private final long maxBytes;
-    /** Chunk → file id, in access order; guarded by {@code this}, as is {@link #heldBytes}. */
-    private final LinkedHashMap<ChunkKey, Long> files = new LinkedHashMap<>(1024, 0.75f, true);
-    private long heldBytes;
+    /** Chunk → file id. */
+    private final LruByWeight<ChunkKey, Long> files;
     /** Chunks queued or being written: served from here meanwhile, so an eviction is never a miss. */
     private final java.util.concurrent.ConcurrentHashMap<ChunkKey, ByteBuffer> pending =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -63,6 +56,7 @@ final class DiskTier implements AutoCloseable {
     DiskTier(Path dir, long maxBytes, long maxPendingBytes) {
         this.dir = dir;
         this.maxBytes = maxBytes;
+        this.files = new LruByWeight<>(maxBytes);
         this.maxPendingBytes = maxPendingBytes;
         wipe(dir);
         this.io = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4096), r -> {
@@ -78,7 +72,7 @@ final class DiskTier implements AutoCloseable {
      * reads) or too much is waiting to be written.
      */
     void write(ChunkKey key, ByteBuffer bytes) {
-        if (weight(key) > maxBytes || holds(key)) {
+        if (weight(key) > maxBytes || files.contains(key)) {
             return; // a chunk larger than the whole tier would only push everything else out
         }
         int n = bytes.remaining();
@@ -127,7 +121,7 @@ final class DiskTier implements AutoCloseable {
             hits.increment();
             return CompletableFuture.completedFuture(writing.duplicate());
         }
-        Long id = lookUp(key);
+        Long id = files.get(key);
         if (id == null) {
             return CompletableFuture.completedFuture(null);
         }
@@ -168,50 +162,18 @@ final class DiskTier implements AutoCloseable {
     }
 
     /** Bytes of chunk files held now. */
-    synchronized long bytes() {
-        return heldBytes;
+    long bytes() {
+        return files.weight();
     }
 
-    private synchronized boolean holds(ChunkKey key) {
-        return files.containsKey(key);
-    }
-
-    /** The chunk's file id, marked as just used; null when not held. */
-    private synchronized Long lookUp(ChunkKey key) {
-        return files.get(key);
-    }
-
-    /** Records the chunk's file, then deletes the least recently used files beyond the bound (and a replaced one). */
+    /** Records the chunk's file, then deletes the files that left: least recently used beyond the bound, replaced. */
     private void keep(ChunkKey key, long id) {
-        List<Long> doomed = new ArrayList<>();
-        synchronized (this) {
-            Long replaced = files.put(key, id);
-            if (replaced != null) {
-                doomed.add(replaced);
-            } else {
-                heldBytes += weight(key);
-            }
-            Iterator<Map.Entry<ChunkKey, Long>> eldest = files.entrySet().iterator();
-            while (heldBytes > maxBytes && eldest.hasNext()) {
-                Map.Entry<ChunkKey, Long> e = eldest.next();
-                if (e.getKey().equals(key)) {
-                    continue; // never evict what was just written
-                }
-                eldest.remove();
-                heldBytes -= weight(e.getKey());
-                doomed.add(e.getValue());
-            }
-        }
-        doomed.forEach(old -> delete(file(old)));
+        files.put(key, id, weight(key)).forEach(out -> delete(file(out.getValue())));
     }
 
     /** Drops the chunk's file if it is still the one held. */
     private void forget(ChunkKey key, long id) {
-        synchronized (this) {
-            if (files.remove(key, id)) {
-                heldBytes -= weight(key);
-            }
-        }
+        files.remove(key, id);
         delete(file(id));
     }
 
@@ -247,12 +209,6 @@ final class DiskTier implements AutoCloseable {
     @Override
     public void close() {
         io.shutdownNow();
-        List<Long> ids;
-        synchronized (this) {
-            ids = List.copyOf(files.values());
-            files.clear();
-            heldBytes = 0;
-        }
-        ids.forEach(id -> delete(file(id)));
+        files.clear().forEach(id -> delete(file(id)));
     }
 }
