@@ -33,7 +33,7 @@ final class RawChunks {
     static List<ConsumerRecord> decode(String topic, int partition, FetchChunksResponse response, long fromOffset) {
         List<ConsumerRecord> out = new ArrayList<>();
         for (RawChunk chunk : response.getChunksList()) {
-            if (chunk.getBaseOffset() + chunk.getRecordCount() <= fromOffset) {
+            if (endOffset(chunk) <= fromOffset) {
                 continue;
             }
             try {
@@ -45,27 +45,37 @@ final class RawChunks {
         return out;
     }
 
+    /** The offset after the last one the chunk covers. */
+    static long endOffset(RawChunk chunk) {
+        return chunk.getBaseOffset() + (chunk.getOffsetCount() > 0 ? chunk.getOffsetCount() : chunk.getRecordCount());
+    }
+
     /**
      * The chunk's records from {@code fromOffset} on, made as the chunk decodes. Stored records that got no
      * offset (an idempotent producer's retried batch, stored twice) are dropped; the rest take consecutive
-     * offsets from the chunk's base.
+     * offsets from the chunk's base, or their own in a key-compacted chunk.
      */
     private static List<ConsumerRecord> decode(String topic, int partition, RawChunk chunk, long fromOffset) {
         int[] index = SkippedRecords.offsetIndexes(chunk.getStoredRecordCount(),
                 chunk.getSkippedList().stream().mapToInt(io.strata.api.v1.SkippedRecords::getFirstPosition).toArray(),
                 chunk.getSkippedList().stream().mapToInt(io.strata.api.v1.SkippedRecords::getCount).toArray());
         long base = chunk.getBaseOffset();
+        long end = endOffset(chunk);
         int[] withOffsets = {0};
         List<ConsumerRecord> records = new ArrayList<>(Math.min(chunk.getRecordCount(), 1 << 16));
         ChunkCodec.decode(arrayView(chunk.getData()), chunk.getCrc32C(), chunk.getUncompressedLength(),
-                chunk.getStoredRecordCount(), (position, timestampMs, key, value, headers) -> {
+                chunk.getStoredRecordCount(), base, (position, offsetDelta, timestampMs, key, value, headers) -> {
                     if (index != null && position >= index.length) {
                         throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
                                 "more records than the " + index.length + " the index says");
                     }
-                    int i = index == null ? position : index[position];
+                    long i = index == null ? offsetDelta : index[position];
                     if (i < 0) {
                         return;
+                    }
+                    if (base + i >= end) {
+                        throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "record offset "
+                                + (base + i) + " is past the chunk's end " + end);
                     }
                     withOffsets[0]++;
                     if (base + i >= fromOffset) {

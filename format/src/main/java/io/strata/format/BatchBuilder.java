@@ -18,6 +18,9 @@ public final class BatchBuilder {
     private long minTimestampMs = Long.MAX_VALUE;
     private long maxTimestampMs = Long.MIN_VALUE;
     private int count;
+    /** For an offset batch (key compaction): the first record's offset, and the last one's; -1 otherwise. */
+    private long baseOffset = -1;
+    private long lastOffset = -1;
     /** The array of the built batch, until released. */
     private byte[] built;
     private boolean spent;
@@ -39,6 +42,31 @@ public final class BatchBuilder {
 
     /** Adds a record and answers the bytes its encoding took (before compression). */
     public int append(LogRecord record) {
+        if (baseOffset >= 0) {
+            throw new IllegalStateException("an offset batch takes records with their offsets");
+        }
+        return add(record, -1);
+    }
+
+    /**
+     * Adds a record that keeps {@code offset} (strictly above the previous record's), making this an offset
+     * batch: key compaction writes one for records whose neighbours were compacted away.
+     */
+    public int append(LogRecord record, long offset) {
+        if (count > 0 && baseOffset < 0) {
+            throw new IllegalStateException("an ordinary batch takes records without offsets");
+        }
+        if (offset < 0 || (count > 0 && offset <= lastOffset)) {
+            throw new IllegalArgumentException("offset " + offset + " does not follow " + lastOffset);
+        }
+        if (count == 0) {
+            baseOffset = offset;
+        }
+        lastOffset = offset;
+        return add(record, offset - baseOffset);
+    }
+
+    private int add(LogRecord record, long offsetDelta) {
         if (spent) {
             throw new IllegalStateException("the batch was built or released already");
         }
@@ -49,7 +77,7 @@ public final class BatchBuilder {
             baseTimestampMs = record.timestampMs();
         }
         int before = records.size();
-        ChunkCodec.appendRecord(records, record, baseTimestampMs);
+        ChunkCodec.appendRecord(records, record, baseTimestampMs, offsetDelta);
         minTimestampMs = Math.min(minTimestampMs, record.timestampMs());
         maxTimestampMs = Math.max(maxTimestampMs, record.timestampMs());
         count++;
@@ -83,7 +111,10 @@ public final class BatchBuilder {
             throw new IllegalStateException("the batch was built or released already");
         }
         spent = true;
-        ByteBuffer batch = BatchCodec.build(records.array(), records.size(), count, baseTimestampMs, minTimestampMs,
+        ByteBuffer batch = baseOffset >= 0
+                ? BatchCodec.buildWithOffsets(records.array(), records.size(), count, baseTimestampMs, minTimestampMs,
+                maxTimestampMs, baseOffset, Math.toIntExact(lastOffset - baseOffset + 1), compressionLevel, pool)
+                : BatchCodec.build(records.array(), records.size(), count, baseTimestampMs, minTimestampMs,
                 maxTimestampMs, compressionLevel, pool);
         records.release();
         built = batch.array();

@@ -24,6 +24,11 @@ public final class BlockFormat {
     public static final byte VERSION_1 = 1;
     /** Chunks are sequences of record batches ({@link BatchCodec}); written since the idempotent, batching client. */
     public static final byte VERSION_2 = 2;
+    /**
+     * A segment (docs/block-format.md, "Segments"): one partition's chunks merged by compaction, whose
+     * footer entries also carry each chunk's base offset and offset count ({@link SegmentChunk}).
+     */
+    public static final byte VERSION_3 = 3;
     public static final int HEADER_SIZE = 4 /* magic */ + 1 /* version */ + 3 /* reserved */; // = 8
     public static final int TRAILER_SIZE = 8 /* footer offset */ + 4 /* footer length */ + 4 /* footer crc */
             + 1 /* version */ + 3 /* reserved */ + 4 /* magic */; // = 24
@@ -37,6 +42,28 @@ public final class BlockFormat {
         CRC32C crc = new CRC32C();
         crc.update(bytes.duplicate());
         return (int) crc.getValue();
+    }
+
+    /**
+     * A buffer for an object of {@code bodyBytes} (header and chunks) plus its footer and trailer, with the
+     * header of {@code version} written: the layout blocks and segments share.
+     */
+    static ByteBuffer startObject(String what, long bodyBytes, int footerLength, byte version) {
+        long total = bodyBytes + footerLength + TRAILER_SIZE;
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalStateException(what + " of " + total + " bytes exceeds 2 GiB");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) total).order(java.nio.ByteOrder.BIG_ENDIAN);
+        out.putInt(MAGIC).put(version).put(new byte[3]);
+        return out;
+    }
+
+    /** Writes the trailer after the footer that started at {@code footerStart} and ends at the position; flips. */
+    static void finishObject(ByteBuffer out, int footerStart, byte version) {
+        int footerLength = out.position() - footerStart;
+        int footerCrc = crc32c(out.duplicate().position(footerStart).limit(out.position()));
+        out.putLong(footerStart).putInt(footerLength).putInt(footerCrc).put(version).put(new byte[3]).putInt(MAGIC);
+        out.flip();
     }
 
     static ByteBuffer bigEndian(ByteBuffer buffer) {

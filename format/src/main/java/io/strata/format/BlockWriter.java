@@ -1,7 +1,6 @@
 package io.strata.format;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -101,13 +100,8 @@ public final class BlockWriter {
                 chunks.add(chunk);
             }
         }
-        int footerLength = 4 + chunks.size() * ChunkEntry.ENCODED_SIZE;
-        long total = size + footerLength + BlockFormat.TRAILER_SIZE;
-        if (total > Integer.MAX_VALUE) {
-            throw new IllegalStateException("block of " + total + " bytes exceeds 2 GiB");
-        }
-        ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.BIG_ENDIAN);
-        out.putInt(BlockFormat.MAGIC).put(BlockFormat.VERSION_2).put(new byte[3]);
+        ByteBuffer out = BlockFormat.startObject("block", size, 4 + chunks.size() * ChunkEntry.ENCODED_SIZE,
+                BlockFormat.VERSION_2);
         List<ChunkEntry> entries = new ArrayList<>(chunks.size());
         long uncompressedTotal = 0;
         for (PartitionChunk chunk : chunks) {
@@ -128,10 +122,7 @@ public final class BlockWriter {
                     .putInt(e.uncompressedLength()).putInt(e.recordCount()).putLong(e.minTimestampMs())
                     .putLong(e.maxTimestampMs()).putInt(e.crc32c());
         }
-        int footerCrc = BlockFormat.crc32c(out.duplicate().position(footerStart).limit(out.position()));
-        out.putLong(footerStart).putInt(footerLength).putInt(footerCrc)
-                .put(BlockFormat.VERSION_2).put(new byte[3]).putInt(BlockFormat.MAGIC);
-        out.flip();
+        BlockFormat.finishObject(out, footerStart, BlockFormat.VERSION_2);
         return new SealedBlock(out, entries, uncompressedTotal);
     }
 

@@ -29,6 +29,11 @@ public final class ChunkCodec {
      * first, so every field is written once, straight into {@code out}.
      */
     static void appendRecord(GrowableBytes out, LogRecord record, long baseTimestampMs) {
+        appendRecord(out, record, baseTimestampMs, -1);
+    }
+
+    /** As above, preceded by the record's offset delta (an offset batch's records) unless it is -1. */
+    static void appendRecord(GrowableBytes out, LogRecord record, long baseTimestampMs, long offsetDelta) {
         long delta = VarInts.zigZag(record.timestampMs() - baseTimestampMs);
         byte[] key = record.key();
         long keyLength = VarInts.zigZag(key == null ? -1 : key.length);
@@ -42,6 +47,9 @@ public final class ChunkCodec {
             names[h] = header.key().getBytes(StandardCharsets.UTF_8);
             body += VarInts.size(names[h].length) + names[h].length + VarInts.size(header.value().length)
                     + header.value().length;
+        }
+        if (offsetDelta >= 0) {
+            VarInts.writeUnsigned(out, offsetDelta);
         }
         VarInts.writeUnsigned(out, body);
         VarInts.writeUnsigned(out, delta);
@@ -72,15 +80,22 @@ public final class ChunkCodec {
     public static List<LogRecord> decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
                                          int expectedRecordCount) {
         List<LogRecord> records = new ArrayList<>(Math.min(expectedRecordCount, 1 << 16));
-        decode(compressed, expectedCrc32c, uncompressedLength, expectedRecordCount,
-                (position, timestampMs, key, value, headers) -> records.add(new LogRecord(key, value, headers, timestampMs)));
+        decode(compressed, expectedCrc32c, uncompressedLength, expectedRecordCount, 0,
+                (position, offsetDelta, timestampMs, key, value, headers) ->
+                        records.add(new LogRecord(key, value, headers, timestampMs)));
         return records;
     }
 
-    /** Receives a chunk's stored records in stored order (positions from 0) as they are decoded. */
+    /**
+     * Receives a chunk's stored records in stored order (positions from 0) as they are decoded, each with its
+     * offset relative to the chunk's base offset: its position, unless the chunk holds offset batches (a
+     * key-compacted segment's), whose records carry their own. Skipped records (an idempotent producer's
+     * retries) are not known here: callers map positions through the index's skipped ranges instead.
+     */
     @FunctionalInterface
     public interface RecordVisitor {
-        void record(int position, long timestampMs, byte[] key, byte[] value, List<RecordHeader> headers);
+        void record(int position, long offsetDelta, long timestampMs, byte[] key, byte[] value,
+                    List<RecordHeader> headers);
     }
 
     /**
@@ -90,10 +105,10 @@ public final class ChunkCodec {
      * is checked: when this throws {@link BlockFormatException}, drop what it was given.
      */
     public static void decode(ByteBuffer compressed, int expectedCrc32c, int uncompressedLength,
-                              int expectedRecordCount, RecordVisitor visitor) {
+                              int expectedRecordCount, long baseOffset, RecordVisitor visitor) {
         verify(compressed, expectedCrc32c);
         if (BatchCodec.startsWithBatch(compressed)) {
-            BatchCodec.Decoded decoded = BatchCodec.decodeAll(compressed, visitor);
+            BatchCodec.Decoded decoded = BatchCodec.decodeAll(compressed, baseOffset, visitor);
             if (decoded.records() != expectedRecordCount || decoded.inflated() != uncompressedLength) {
                 throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "chunk holds "
                         + decoded.records() + " records in " + decoded.inflated() + " bytes, index says "
@@ -140,7 +155,7 @@ public final class ChunkCodec {
         }
         long base = in.getLong();
         for (int i = 0; i < count; i++) {
-            decodeRecord(in, base, i, visitor);
+            decodeRecord(in, base, i, i, visitor);
         }
         if (in.hasRemaining()) {
             throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT,
@@ -190,7 +205,7 @@ public final class ChunkCodec {
      * it to {@code visitor}. The body is read in place, within a limit set at its end, so a corrupt length
      * inside it can never reach the next record.
      */
-    static void decodeRecord(ByteBuffer in, long base, int position, RecordVisitor visitor) {
+    static void decodeRecord(ByteBuffer in, long base, int position, long offsetDelta, RecordVisitor visitor) {
         int bodyLength = VarInts.readLength(in, "record body");
         int limit = in.limit();
         in.limit(in.position() + bodyLength);
@@ -225,6 +240,6 @@ public final class ChunkCodec {
                     in.remaining() + " stray bytes in a record body");
         }
         in.limit(limit);
-        visitor.record(position, timestamp, key, value, headers);
+        visitor.record(position, offsetDelta, timestamp, key, value, headers);
     }
 }

@@ -39,12 +39,18 @@ class BlockFormatTest {
         return writer.seal();
     }
 
-    @Test
-    void goldenVersion1BlockDecodesToItsRecords() throws IOException {
-        ByteBuffer golden;
-        try (InputStream in = getClass().getResourceAsStream("/format/block-v1.hex")) {
-            golden = ByteBuffer.wrap(HexFormat.of().parseHex(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim()));
+    /** The golden version-1 block's bytes. */
+    static ByteBuffer goldenVersion1() {
+        try (InputStream in = BlockFormatTest.class.getResourceAsStream("/format/block-v1.hex")) {
+            return ByteBuffer.wrap(HexFormat.of().parseHex(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void goldenVersion1BlockDecodesToItsRecords() {
+        ByteBuffer golden = goldenVersion1();
         List<ChunkEntry> entries = BlockReader.readFooter(golden);
         assertThat(entries).extracting(ChunkEntry::partition).containsExactly(0, 2);
         assertThat(entries).allSatisfy(e -> assertThat(e.topicId()).isEqualTo(7));
