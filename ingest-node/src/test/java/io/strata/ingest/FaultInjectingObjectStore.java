@@ -69,8 +69,18 @@ final class FaultInjectingObjectStore implements ObjectStore {
     }
 
     @Override
+    public CompletableFuture<io.strata.storage.object.ListPage> listPage(String prefix, String startAfter, int maxKeys) {
+        return delegate.listPage(prefix, startAfter, maxKeys);
+    }
+
+    @Override
     public CompletableFuture<Set<ObjectKey>> delete(Set<ObjectKey> keys) {
         return delegate.delete(keys);
+    }
+
+    @Override
+    public CompletableFuture<Integer> deleteIncomplete(java.time.Instant startedBefore) {
+        return delegate.deleteIncomplete(startedBefore);
     }
 
     @Override

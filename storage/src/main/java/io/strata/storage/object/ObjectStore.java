@@ -34,6 +34,20 @@ public interface ObjectStore extends AutoCloseable {
     /** Every object whose key starts with {@code prefix}, in key order. */
     CompletableFuture<List<ObjectInfo>> list(String prefix);
 
+    /**
+     * At most {@code maxKeys} objects whose key starts with {@code prefix} and comes after {@code startAfter}
+     * (from the first when null), in key order: a listing walked a page at a time, bounded in memory however
+     * many objects there are.
+     */
+    CompletableFuture<ListPage> listPage(String prefix, String startAfter, int maxKeys);
+
+    /**
+     * Removes what writes that never completed left behind and that was started before {@code startedBefore}
+     * (a local put's temporary file after a crash, an abandoned multipart upload on S3). Such leftovers are
+     * not objects: listings never show them. Answers how many were removed.
+     */
+    CompletableFuture<Integer> deleteIncomplete(java.time.Instant startedBefore);
+
     /** Deletes the keys; absent keys count as deleted. Answers the keys confirmed deleted. */
     CompletableFuture<Set<ObjectKey>> delete(Set<ObjectKey> keys);
 

@@ -189,4 +189,38 @@ public abstract class ObjectStoreContract {
         assertThatThrownBy(() -> store.get(a).join())
                 .satisfies(e -> assertThat(cause(e)).isInstanceOf(ObjectNotFoundException.class));
     }
+
+    @Test
+    void pagesWalkTheListingInKeyOrderWithoutRepeatsOrGaps() {
+        // Key order, not directory order: "a-b" < "a/b" < "a/c/d" < "a0" (as '-' < '/' < '0').
+        List<String> keys = List.of("p/a0", "p/a-b", "p/a/b", "p/a/c/d", "p/b/0", "p/b/1", "p/c", "q/x");
+        List<CompletableFuture<Void>> puts = new ArrayList<>();
+        keys.forEach(k -> puts.add(store.put(ObjectKey.of(k), bytes(k))));
+        CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).join();
+        List<String> walked = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            ListPage page = store.listPage("p/", after, 3).join();
+            assertThat(page.objects()).hasSizeLessThanOrEqualTo(3);
+            page.objects().forEach(o -> walked.add(o.key().value()));
+            after = page.nextStartAfter();
+            pages++;
+        } while (after != null);
+        assertThat(walked).containsExactly("p/a-b", "p/a/b", "p/a/c/d", "p/a0", "p/b/0", "p/b/1", "p/c");
+        assertThat(pages).isBetween(3, 4);
+        assertThat(store.listPage("", "p/b/0", 100).join().objects()).extracting(o -> o.key().value())
+                .containsExactly("p/b/1", "p/c", "q/x");
+        assertThat(store.listPage("p/a/", null, 100).join().objects()).extracting(o -> o.key().value())
+                .containsExactly("p/a/b", "p/a/c/d");
+        assertThat(store.listPage("nothing/", null, 10).join()).isEqualTo(new ListPage(List.of(), null));
+    }
+
+    @Test
+    void deletingIncompleteWritesLeavesObjectsAlone() {
+        ObjectKey key = ObjectKey.of("done/k");
+        store.put(key, bytes("whole")).join();
+        assertThat(store.deleteIncomplete(java.time.Instant.now().plusSeconds(60)).join()).isZero();
+        assertThat(string(store.get(key).join())).isEqualTo("whole");
+    }
 }

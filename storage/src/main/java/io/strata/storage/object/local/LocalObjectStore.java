@@ -1,6 +1,7 @@
 package io.strata.storage.object.local;
 
 import io.strata.storage.object.ByteRange;
+import io.strata.storage.object.ListPage;
 import io.strata.storage.object.ObjectExistsException;
 import io.strata.storage.object.ObjectInfo;
 import io.strata.storage.object.ObjectKey;
@@ -72,10 +73,9 @@ public final class LocalObjectStore implements ObjectStore {
         return run("put " + key, () -> {
             Path target = path(key);
             Path dir = target.getParent();
-            Files.createDirectories(dir);
             Path tmp = dir.resolve(TMP_MARK + UUID.randomUUID());
             try {
-                try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                try (FileChannel out = createInFreshDirectory(dir, tmp)) {
                     while (data.hasRemaining()) {
                         out.write(data);
                     }
@@ -95,6 +95,23 @@ public final class LocalObjectStore implements ObjectStore {
                 Files.deleteIfExists(tmp);
             }
         });
+    }
+
+    /**
+     * Creates {@code file} in {@code dir}, making the directory first. A delete that emptied the directory may
+     * remove it between the two (deletes prune empty directories): then it is made again.
+     */
+    private static FileChannel createInFreshDirectory(Path dir, Path file) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Files.createDirectories(dir);
+            try {
+                return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                if (attempt >= 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @Override
@@ -170,16 +187,123 @@ public final class LocalObjectStore implements ObjectStore {
     }
 
     @Override
+    public CompletableFuture<ListPage> listPage(String prefix, String startAfter, int maxKeys) {
+        if (maxKeys < 1) {
+            throw new IllegalArgumentException("maxKeys must be positive");
+        }
+        return run("list " + prefix, () -> {
+            List<ObjectInfo> found = new ArrayList<>();
+            boolean more = walk(root, "", prefix, startAfter == null ? "" : startAfter, maxKeys, found);
+            return new ListPage(found, more ? found.get(found.size() - 1).key().value() : null);
+        });
+    }
+
+    /**
+     * Visits the directory holding keys that start with {@code keyPrefix}, in key order, adding objects that
+     * start with {@code prefix} and come after {@code after} until {@code found} holds {@code max}; answers
+     * whether the walk stopped with objects left to list. Entries sort as the keys they hold: a directory
+     * "a" as "a/", so that "a-b" comes before "a/b" as it does in key order (and in S3's listings).
+     */
+    private boolean walk(Path dir, String keyPrefix, String prefix, String after, int max, List<ObjectInfo> found)
+            throws IOException {
+        List<String[]> entries = new ArrayList<>(); // {sort key, name}
+        try (Stream<Path> children = Files.list(dir)) {
+            for (Path child : (Iterable<Path>) children::iterator) {
+                String name = child.getFileName().toString();
+                if (name.contains(TMP_MARK)) {
+                    continue;
+                }
+                entries.add(new String[] {keyPrefix + name + (Files.isDirectory(child) ? "/" : ""), name});
+            }
+        } catch (NoSuchFileException deletedMeanwhile) {
+            return false;
+        }
+        entries.sort(Comparator.comparing(e -> e[0]));
+        for (String[] entry : entries) {
+            String key = entry[0];
+            boolean directory = key.endsWith("/");
+            // Skip what cannot hold a key after `after` or under `prefix`.
+            boolean mayFollow = key.compareTo(after) > 0 || (directory && after.startsWith(key));
+            boolean mayMatch = directory ? key.startsWith(prefix) || prefix.startsWith(key) : key.startsWith(prefix);
+            if (!mayFollow || !mayMatch) {
+                continue;
+            }
+            if (directory) {
+                if (walk(dir.resolve(entry[1]), key, prefix, after, max, found)) {
+                    return true;
+                }
+                continue;
+            }
+            if (found.size() == max) {
+                return true;
+            }
+            try {
+                BasicFileAttributes attributes = Files.readAttributes(dir.resolve(entry[1]), BasicFileAttributes.class);
+                if (attributes.isRegularFile()) {
+                    found.add(new ObjectInfo(ObjectKey.of(key), attributes.size(),
+                            attributes.lastModifiedTime().toInstant()));
+                }
+            } catch (NoSuchFileException deletedMeanwhile) {
+                // listed and deleted between the walk and the read: not there any more
+            }
+        }
+        return false;
+    }
+
+    @Override
     public CompletableFuture<Set<ObjectKey>> delete(Set<ObjectKey> keys) {
         Set<ObjectKey> copy = Set.copyOf(keys);
         return run("delete " + copy.size() + " objects", () -> {
             Set<ObjectKey> deleted = new HashSet<>();
             for (ObjectKey key : copy) {
-                Files.deleteIfExists(path(key));
+                Path file = path(key);
+                if (Files.deleteIfExists(file)) {
+                    pruneEmptyDirectories(file.getParent());
+                }
                 deleted.add(key);
             }
             return deleted;
         });
+    }
+
+    /** A crashed put leaves its temporary file behind: delete those older than the time, and emptied directories. */
+    @Override
+    public CompletableFuture<Integer> deleteIncomplete(java.time.Instant startedBefore) {
+        return run("delete incomplete writes", () -> {
+            List<Path> stale = new ArrayList<>();
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    if (file.getFileName().toString().startsWith(TMP_MARK)) {
+                        try {
+                            if (Files.getLastModifiedTime(file).toInstant().isBefore(startedBefore)) {
+                                stale.add(file);
+                            }
+                        } catch (NoSuchFileException finishedMeanwhile) {
+                            // its put completed (or failed) and removed it
+                        }
+                    }
+                }
+            }
+            for (Path file : stale) {
+                Files.deleteIfExists(file);
+                pruneEmptyDirectories(file.getParent());
+            }
+            return stale.size();
+        });
+    }
+
+    /**
+     * Removes {@code dir} and its parents up to the root while they are empty, so a bucket whose objects are
+     * all deleted leaves no directories either. A put racing with this makes its directory again.
+     */
+    private void pruneEmptyDirectories(Path dir) {
+        for (Path d = dir; d != null && d.startsWith(root) && !d.equals(root); d = d.getParent()) {
+            try {
+                Files.delete(d);
+            } catch (IOException notEmptyOrGone) {
+                return;
+            }
+        }
     }
 
     private Path path(ObjectKey key) {

@@ -1,6 +1,7 @@
 package io.strata.storage.object.s3;
 
 import io.strata.storage.object.ByteRange;
+import io.strata.storage.object.ListPage;
 import io.strata.storage.object.ObjectExistsException;
 import io.strata.storage.object.ObjectInfo;
 import io.strata.storage.object.ObjectKey;
@@ -169,6 +170,53 @@ public final class S3ObjectStore implements ObjectStore {
             acc.sort(java.util.Comparator.comparing(ObjectInfo::key));
             return CompletableFuture.completedFuture(acc);
         });
+    }
+
+    @Override
+    public CompletableFuture<ListPage> listPage(String prefix, String startAfter, int maxKeys) {
+        if (maxKeys < 1) {
+            throw new IllegalArgumentException("maxKeys must be positive");
+        }
+        ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket())
+                .prefix(settings.prefix() + prefix).maxKeys(Math.min(maxKeys, 1000));
+        if (startAfter != null) {
+            request.startAfter(settings.prefix() + startAfter);
+        }
+        return client.listObjectsV2(request.build()).thenApply((ListObjectsV2Response page) -> {
+            List<ObjectInfo> objects = new ArrayList<>(page.contents().size());
+            for (S3Object o : page.contents()) {
+                objects.add(new ObjectInfo(ObjectKey.of(o.key().substring(settings.prefix().length())), o.size(),
+                        o.lastModified()));
+            }
+            boolean more = Boolean.TRUE.equals(page.isTruncated()) && !objects.isEmpty();
+            return new ListPage(objects, more ? objects.get(objects.size() - 1).key().value() : null);
+        }).exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("list " + prefix, null, e)));
+    }
+
+    /**
+     * Aborts multipart uploads under the prefix that were started before the time and never completed (S3
+     * keeps, and bills, their parts until then). Strata's own puts are single requests, so these are left by
+     * other writers of the prefix; a server that does not implement the listing (HTTP 501) has none.
+     */
+    @Override
+    public CompletableFuture<Integer> deleteIncomplete(java.time.Instant startedBefore) {
+        return client.listMultipartUploads(b -> b.bucket(settings.bucket()).prefix(settings.prefix()))
+                .thenCompose(listing -> {
+                    List<CompletableFuture<?>> aborts = new ArrayList<>();
+                    listing.uploads().stream()
+                            .filter(u -> u.initiated() != null && u.initiated().isBefore(startedBefore))
+                            .forEach(u -> aborts.add(client.abortMultipartUpload(a -> a.bucket(settings.bucket())
+                                    .key(u.key()).uploadId(u.uploadId()))));
+                    return CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new))
+                            .thenApply(v -> aborts.size());
+                })
+                .exceptionallyCompose(e -> {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof S3Exception s && s.statusCode() == 501) {
+                        return CompletableFuture.completedFuture(0);
+                    }
+                    return CompletableFuture.failedFuture(translate("abort incomplete uploads", null, e));
+                });
     }
 
     @Override
