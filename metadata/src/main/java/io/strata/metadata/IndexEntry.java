@@ -3,14 +3,34 @@ package io.strata.metadata;
 import java.util.List;
 
 /**
- * The index entry of one (shard, block): the chunks of that block whose partitions map to the shard.
- * {@code sequence} orders a shard's entries in commit order (so offsets ascend with it per partition).
+ * One index entry of a shard: the chunks of one block whose partitions map to the shard (a WAL entry,
+ * written by a commit), or one partition's segment (written by compaction; {@code chunks} is then empty).
+ * {@code sequence} is the entry's key within its shard, written once and never reused: commits count up
+ * from 0 and compaction from {@link KeyLayout#COMPACTION_SEQUENCE_BASE}, so within a shard sequences order
+ * commits but not segments; readers place chunks by offset.
  */
-public record IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks) {
+public record IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks,
+                         SegmentRef segment) {
     public IndexEntry {
-        if (shard < 0 || sequence < 0 || objectKey == null || chunks == null || chunks.isEmpty()) {
+        if (shard < 0 || sequence < 0 || objectKey == null || chunks == null
+                || chunks.isEmpty() == (segment == null)
+                || (segment != null && !segment.objectKey().equals(objectKey))) {
             throw new IllegalArgumentException("invalid index entry " + shard + "/" + sequence);
         }
         chunks = List.copyOf(chunks);
+    }
+
+    /** A WAL entry: the block's chunks of the shard's partitions. */
+    public IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks) {
+        this(shard, sequence, objectKey, committedAtMs, chunks, null);
+    }
+
+    /** A segment entry. */
+    public static IndexEntry segment(int shard, long sequence, long committedAtMs, SegmentRef segment) {
+        return new IndexEntry(shard, sequence, segment.objectKey(), committedAtMs, List.of(), segment);
+    }
+
+    public boolean isSegment() {
+        return segment != null;
     }
 }

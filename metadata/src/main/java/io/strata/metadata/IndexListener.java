@@ -5,11 +5,18 @@ package io.strata.metadata;
  * Implementations must return quickly (hand work to their own executor).
  */
 public interface IndexListener {
-    /** A block was committed (or, later, compaction wrote a segment): its entry for one shard. */
+    /** A block was committed, or compaction wrote a segment or an entry in place of another: one shard's entry. */
     void onEntry(IndexEntry entry);
 
     /** An entry was removed (compaction or retention). */
     default void onRemoved(int shard, long sequence) {
+    }
+
+    /**
+     * Retention moved the start of some of the shard's partitions: {@code logStarts} holds every partition
+     * of the shard with a moved start (the first offset kept), as it is now.
+     */
+    default void onLogStarts(int shard, java.util.Map<PartitionId, Long> logStarts) {
     }
 
     /**

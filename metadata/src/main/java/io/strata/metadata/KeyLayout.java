@@ -11,11 +11,22 @@ package io.strata.metadata;
  * {root}/producer-ids               CounterValue      per idempotent producer started
  * {root}/topics/{name}              TopicValue        per topic
  * {root}/heads/{shard}              ShardHeadValue    per shard: next offsets of its partitions
- * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block)
+ * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block), and per segment
+ * {root}/index/{shard}/state        ShardStateValue   per shard compaction changed: its sequences, log starts
  * {root}/nodes/{node id}            NodeValue         per live node, bound to its lease
+ * {root}/gc/{object key}            GcMarkerValue     per object found unreferenced, until deleted and old
+ * {root}/compaction/locks/{name}    LockValue         per piece of compaction work held, bound to a lease
+ * {root}/compaction/history         RevisionSample    once: the revision history is compacted up to
  * </pre>
  */
 public final class KeyLayout {
+    /**
+     * Index entries written by compaction take sequences from here up (never reached by commits, which count
+     * from 0 by one per block), so the two writers never need each other's counter.
+     */
+    public static final long COMPACTION_SEQUENCE_BASE = 1L << 62;
+    private static final String STATE = "state";
+
     private final String root;
 
     /** {@code root} such as "/strata"; a trailing slash is ignored, and "" puts keys at the top. */
@@ -64,6 +75,40 @@ public final class KeyLayout {
 
     public String indexEntry(int shard, long sequence) {
         return indexShardPrefix(shard) + pad(sequence, 19);
+    }
+
+    /** The shard's compaction state: under the shard's index prefix, so one range read and one watch see both. */
+    public String indexState(int shard) {
+        return indexShardPrefix(shard) + STATE;
+    }
+
+    /** The shard of a compaction state key, or -1 for a key that is not one. */
+    public int parseIndexState(String key) {
+        if (!key.startsWith(indexPrefix()) || !key.endsWith("/" + STATE)) {
+            return -1;
+        }
+        String shard = key.substring(indexPrefix().length(), key.length() - STATE.length() - 1);
+        try {
+            return shard.length() == 5 ? Integer.parseInt(shard) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    public String gcPrefix() {
+        return root + "/gc/";
+    }
+
+    public String gcMarker(String objectKey) {
+        return gcPrefix() + objectKey;
+    }
+
+    public String lock(String name) {
+        return root + "/compaction/locks/" + name;
+    }
+
+    public String historySample() {
+        return root + "/compaction/history";
     }
 
     /** The (shard, sequence) of an index entry key, or null for a key that is not one. */

@@ -45,6 +45,7 @@ public final class KvMetadataStore implements MetadataStore {
     private final ScheduledExecutorService retryTimer;
     private final ClusterInfo cluster;
     private final ShardCommitter committer;
+    private final KvCompactionStore compaction;
     private final LongAdder topicConflicts = new LongAdder();
 
     private KvMetadataStore(KvStore kv, KeyLayout keys, Clock clock, Duration timeout, ClusterInfo cluster,
@@ -56,6 +57,7 @@ public final class KvMetadataStore implements MetadataStore {
         this.retryTimer = retryTimer;
         this.cluster = cluster;
         this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget);
+        this.compaction = new KvCompactionStore(kv, keys, clock, this::delay);
     }
 
     /**
@@ -127,7 +129,7 @@ public final class KvMetadataStore implements MetadataStore {
             KeyValue counter = found.get(keys.topicIds());
             long id = 1 + (counter == null ? 0 : MetadataCodec.decodeCounter(counter.key(), counter.value()));
             Topic topic = new Topic(config.name(), id, config.partitions(), config.retentionMs(),
-                    config.retentionBytes(), clock.millis());
+                    config.retentionBytes(), clock.millis(), config.cleanupPolicy(), config.deleteRetentionMs());
             return kv.txn(List.of(new KvGuard(keys.topicIds(), counter == null ? 0 : counter.modRevision()),
                                     KvGuard.absent(keys.topic(config.name()))),
                             List.of(new KvOp.Put(keys.topicIds(), MetadataCodec.encodeCounter(id)),
@@ -148,6 +150,20 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public CompletableFuture<Optional<Topic>> alterTopic(String name, TopicChange change) {
+        String key = keys.topic(name);
+        return retrying(() -> kv.get(key).thenCompose(found -> {
+            if (found.isEmpty()) {
+                return CompletableFuture.completedFuture(Optional.of(Optional.<Topic>empty()));
+            }
+            Topic altered = MetadataCodec.decodeTopic(key, found.get().value()).with(change);
+            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())),
+                            List.of(new KvOp.Put(key, MetadataCodec.encode(altered))))
+                    .thenApply(r -> r.succeeded() ? Optional.of(Optional.of(altered)) : Optional.<Optional<Topic>>empty());
+        }));
+    }
+
+    @Override
     public CompletableFuture<Boolean> deleteTopic(String name) {
         String key = keys.topic(name);
         return retrying(() -> kv.get(key).thenCompose(found -> {
@@ -161,39 +177,45 @@ public final class KvMetadataStore implements MetadataStore {
 
     @Override
     public CompletableFuture<PartitionOffsets> offsets(PartitionId partition) {
-        String key = keys.head(shardOf(partition));
-        return kv.get(key).thenApply(found -> {
-            if (found.isPresent()) {
-                for (var p : MetadataCodec.decodeHead(key, found.get().value()).getPartitionsList()) {
-                    if (p.getTopicId() == partition.topicId() && p.getPartition() == partition.partition()) {
-                        return new PartitionOffsets(partition, p.getLogStartOffset(), p.getNextOffset());
-                    }
-                }
-            }
-            return new PartitionOffsets(partition, 0, 0);
-        });
+        return offsets(List.of(partition)).thenApply(list -> list.get(0));
     }
 
+    /**
+     * Next offsets come from the shard heads (commits write them), log starts from the shards' compaction
+     * states (retention writes them): each shard's two keys are read together, at one revision.
+     */
     @Override
     public CompletableFuture<List<PartitionOffsets>> offsets(List<PartitionId> partitions) {
         java.util.TreeMap<Integer, List<PartitionId>> byShard = new java.util.TreeMap<>();
         partitions.forEach(p -> byShard.computeIfAbsent(shardOf(p), s -> new ArrayList<>()).add(p));
-        Map<PartitionId, PartitionOffsets> found = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<PartitionId, Long> next = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<PartitionId, Long> start = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<Void>> reads = new ArrayList<>();
         List<Integer> shards = new ArrayList<>(byShard.keySet());
-        for (int from = 0; from < shards.size(); from += kv.maxTxnOps()) {
-            List<Integer> group = shards.subList(from, Math.min(shards.size(), from + kv.maxTxnOps()));
-            reads.add(kv.getAll(group.stream().map(keys::head).toList()).thenAccept(read -> {
+        int perRead = Math.max(1, kv.maxTxnOps() / 2);
+        for (int from = 0; from < shards.size(); from += perRead) {
+            List<String> group = new ArrayList<>();
+            for (int shard : shards.subList(from, Math.min(shards.size(), from + perRead))) {
+                group.add(keys.head(shard));
+                group.add(keys.indexState(shard));
+            }
+            reads.add(kv.getAll(group).thenAccept(read -> {
                 for (KeyValue v : read.entries()) {
+                    if (keys.parseIndexState(v.key()) >= 0) {
+                        start.putAll(MetadataCodec.decodeShardState(v.key(), v.value()).logStarts());
+                        continue;
+                    }
                     for (var p : MetadataCodec.decodeHead(v.key(), v.value()).getPartitionsList()) {
-                        PartitionId id = new PartitionId(p.getTopicId(), p.getPartition());
-                        found.put(id, new PartitionOffsets(id, p.getLogStartOffset(), p.getNextOffset()));
+                        next.put(new PartitionId(p.getTopicId(), p.getPartition()), p.getNextOffset());
                     }
                 }
             }));
         }
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> partitions.stream()
-                .map(p -> found.getOrDefault(p, new PartitionOffsets(p, 0, 0))).toList());
+                .map(p -> {
+                    long end = next.getOrDefault(p, 0L);
+                    return new PartitionOffsets(p, Math.min(end, start.getOrDefault(p, 0L)), end);
+                }).toList());
     }
 
     @Override
@@ -242,14 +264,24 @@ public final class KvMetadataStore implements MetadataStore {
     private CompletableFuture<IndexSnapshot> readIndexUnder(String prefix) {
         return kv.range(prefix).thenApply(range -> {
             List<IndexEntry> entries = new ArrayList<>(range.entries().size());
+            Map<PartitionId, Long> logStarts = new java.util.HashMap<>();
             for (KeyValue v : range.entries()) {
+                if (keys.parseIndexState(v.key()) >= 0) {
+                    logStarts.putAll(MetadataCodec.decodeShardState(v.key(), v.value()).logStarts());
+                    continue;
+                }
                 long[] id = keys.parseIndexEntry(v.key());
                 if (id != null) {
                     entries.add(MetadataCodec.decodeIndexEntry(v.key(), (int) id[0], id[1], v.value()));
                 }
             }
-            return new IndexSnapshot(entries, range.revision());
+            return new IndexSnapshot(entries, logStarts, range.revision());
         });
+    }
+
+    @Override
+    public CompactionStore compaction() {
+        return compaction;
     }
 
     @Override
@@ -258,6 +290,12 @@ public final class KvMetadataStore implements MetadataStore {
             @Override
             public void onEvents(List<KvEvent> events) {
                 for (KvEvent e : events) {
+                    int stateOf = keys.parseIndexState(e.key());
+                    if (stateOf >= 0) {
+                        listener.onLogStarts(stateOf, e.type() == KvEvent.Type.PUT
+                                ? MetadataCodec.decodeShardState(e.key(), e.value()).logStarts() : Map.of());
+                        continue;
+                    }
                     long[] id = keys.parseIndexEntry(e.key());
                     if (id == null) {
                         continue;

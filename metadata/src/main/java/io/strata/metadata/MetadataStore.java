@@ -29,6 +29,9 @@ public interface MetadataStore extends AutoCloseable {
     /** All topics, by name. */
     CompletableFuture<List<Topic>> listTopics();
 
+    /** Changes a live topic's settings; empty when there is no such topic. */
+    CompletableFuture<Optional<Topic>> alterTopic(String name, TopicChange change);
+
     /** Answers false when there was no such topic. The topic's data is left for compaction to delete. */
     CompletableFuture<Boolean> deleteTopic(String name);
 
@@ -68,6 +71,9 @@ public interface MetadataStore extends AutoCloseable {
 
     /** Index changes after {@code afterRevision}, until the returned handle is closed. */
     AutoCloseable watchIndex(long afterRevision, IndexListener listener);
+
+    /** What the compaction job reads and changes (shard snapshots, guarded swaps, locks, garbage markers). */
+    CompactionStore compaction();
 
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);

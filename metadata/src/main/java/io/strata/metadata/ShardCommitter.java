@@ -38,6 +38,10 @@ import java.util.function.ToIntFunction;
  *       this block's object key, it was applied; if not, nothing of it was (transactions are atomic) and
  *       it is retried. If even that cannot be read, the commit fails with
  *       {@link CommitOutcomeUnknownException}.</li>
+ *   <li>Every transaction also guards that the garbage collector has not condemned the object
+ *       ({@code gc/{object key}} absent): the collector deletes an unreferenced object only after marking it,
+ *       so a commit that lands later than the collector's grace period fails instead of indexing an object
+ *       that is gone.</li>
  * </ul>
  * Thread-safe; keeps no state between commits but its counters.
  */
@@ -96,8 +100,18 @@ final class ShardCommitter {
                                                 Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
                                                 long deadline, int attempt) {
         List<String> headKeys = shards.stream().map(keys::head).toList();
-        return kv.getAll(headKeys).thenCompose(read -> {
-            Staged staged = stage(commit, shards, chunksByShard, KvMetadataStore.byKey(read));
+        String marker = keys.gcMarker(commit.objectKey());
+        List<String> reads = new ArrayList<>(headKeys);
+        reads.add(marker);
+        return kv.getAll(reads).thenCompose(read -> {
+            Map<String, KeyValue> found = KvMetadataStore.byKey(read);
+            if (found.containsKey(marker)) {
+                return CompletableFuture.failedFuture(new MetadataException("the object " + commit.objectKey()
+                        + " was collected as garbage before its commit (the commit took longer than the garbage "
+                        + "collector's grace period); nothing of it is committed, its producers may retry", false));
+            }
+            Staged staged = stage(commit, shards, chunksByShard, found);
+            staged.guards.add(KvGuard.absent(marker));
             if (staged.bytes > kv.maxTxnBytes()) {
                 if (shards.size() == 1) {
                     return CompletableFuture.failedFuture(new MetadataException("the commit of shard "
@@ -159,6 +173,7 @@ final class ShardCommitter {
         });
     }
 
+    /** {@code guards} is mutable: the caller adds the guard that the object was not collected meanwhile. */
     private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Integer, ChunkCommit> commits, String verifyKey,
                           long bytes) {
     }

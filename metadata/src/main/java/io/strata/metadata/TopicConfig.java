@@ -2,8 +2,12 @@ package io.strata.metadata;
 
 import java.util.regex.Pattern;
 
-/** What a user asks for when creating a topic. Retention values of 0 or less mean "keep forever". */
-public record TopicConfig(String name, int partitions, long retentionMs, long retentionBytes) {
+/**
+ * What a user asks for when creating a topic. Retention values of 0 or less mean "keep forever";
+ * {@code deleteRetentionMs} (how long a compacted topic keeps tombstones) defaults to a day.
+ */
+public record TopicConfig(String name, int partitions, long retentionMs, long retentionBytes,
+                          CleanupPolicy cleanupPolicy, long deleteRetentionMs) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
     public static final int MAX_PARTITIONS = 100_000;
 
@@ -16,7 +20,16 @@ public record TopicConfig(String name, int partitions, long retentionMs, long re
             throw new IllegalArgumentException(
                     "invalid partition count " + partitions + ": must be 1 to " + MAX_PARTITIONS);
         }
+        if (deleteRetentionMs < 0) {
+            throw new IllegalArgumentException("delete retention must not be negative");
+        }
         retentionMs = Math.max(retentionMs, -1);
         retentionBytes = Math.max(retentionBytes, -1);
+        cleanupPolicy = cleanupPolicy == null ? CleanupPolicy.DELETE : cleanupPolicy;
+    }
+
+    /** A topic whose old records are deleted by retention. */
+    public TopicConfig(String name, int partitions, long retentionMs, long retentionBytes) {
+        this(name, partitions, retentionMs, retentionBytes, CleanupPolicy.DELETE, Topic.DEFAULT_DELETE_RETENTION_MS);
     }
 }

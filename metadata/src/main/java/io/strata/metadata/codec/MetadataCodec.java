@@ -2,6 +2,10 @@ package io.strata.metadata.codec;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.strata.metadata.ChunkRef;
+import io.strata.metadata.CleanupPolicy;
+import io.strata.metadata.GcMarker;
+import io.strata.metadata.SegmentRef;
+import io.strata.metadata.ShardState;
 import io.strata.metadata.ClusterInfo;
 import io.strata.metadata.IndexEntry;
 import io.strata.metadata.MetadataException;
@@ -49,14 +53,20 @@ public final class MetadataCodec {
     public static byte[] encode(Topic t) {
         return TopicValue.newBuilder().setName(t.name()).setTopicId(t.topicId()).setPartitions(t.partitions())
                 .setRetentionMs(t.retentionMs()).setRetentionBytes(t.retentionBytes())
-                .setCreatedAtMs(t.createdAtMs()).build().toByteArray();
+                .setCreatedAtMs(t.createdAtMs()).setCleanupPolicy(t.cleanupPolicy().ordinal())
+                .setDeleteRetentionMs(t.deleteRetentionMs()).build().toByteArray();
     }
 
     public static Topic decodeTopic(String key, byte[] bytes) {
         return parse(key, bytes, b -> {
             TopicValue v = TopicValue.parseFrom(b);
+            CleanupPolicy[] policies = CleanupPolicy.values();
+            if (v.getCleanupPolicy() < 0 || v.getCleanupPolicy() >= policies.length) {
+                throw new IllegalArgumentException("cleanup policy " + v.getCleanupPolicy());
+            }
             return new Topic(v.getName(), v.getTopicId(), v.getPartitions(), v.getRetentionMs(),
-                    v.getRetentionBytes(), v.getCreatedAtMs());
+                    v.getRetentionBytes(), v.getCreatedAtMs(), policies[v.getCleanupPolicy()],
+                    v.getDeleteRetentionMs() == 0 ? Topic.DEFAULT_DELETE_RETENTION_MS : v.getDeleteRetentionMs());
         });
     }
 
@@ -75,6 +85,16 @@ public final class MetadataCodec {
     public static byte[] encode(IndexEntry entry) {
         IndexEntryValue.Builder v = IndexEntryValue.newBuilder().setObjectKey(entry.objectKey())
                 .setCommittedAtMs(entry.committedAtMs());
+        SegmentRef s = entry.segment();
+        if (s != null) {
+            v.setSegment(SegmentValue.newBuilder().setTopicId(s.partition().topicId())
+                    .setPartition(s.partition().partition()).setBaseOffset(s.baseOffset()).setEndOffset(s.endOffset())
+                    .setFirstChunk(s.firstChunk()).setChunkCount(s.chunkCount()).setByteOffset(s.byteOffset())
+                    .setByteLength(s.byteLength()).setUncompressedBytes(s.uncompressedBytes())
+                    .setRecordCount(s.recordCount()).setMinTimestampMs(s.minTimestampMs())
+                    .setMaxTimestampMs(s.maxTimestampMs()).setFooterOffset(s.footerOffset())
+                    .setFooterLength(s.footerLength()).setFooterCrc32C(s.footerCrc32c()));
+        }
         for (ChunkRef c : entry.chunks()) {
             v.addChunks(ChunkValue.newBuilder().setTopicId(c.partition().topicId())
                     .setPartition(c.partition().partition()).setBaseOffset(c.baseOffset())
@@ -105,8 +125,61 @@ public final class MetadataCodec {
                         c.getByteOffset(), c.getByteLength(), c.getUncompressedLength(), c.getMinTimestampMs(),
                         c.getMaxTimestampMs(), c.getCrc32C(), stored, skipped));
             }
+            if (v.hasSegment()) {
+                SegmentValue g = v.getSegment();
+                SegmentRef segment = new SegmentRef(new PartitionId(g.getTopicId(), g.getPartition()), v.getObjectKey(),
+                        g.getBaseOffset(), g.getEndOffset(), g.getFirstChunk(), g.getChunkCount(), g.getByteOffset(),
+                        g.getByteLength(), g.getUncompressedBytes(), g.getRecordCount(), g.getMinTimestampMs(),
+                        g.getMaxTimestampMs(), g.getFooterOffset(), g.getFooterLength(), g.getFooterCrc32C());
+                return IndexEntry.segment(shard, sequence, v.getCommittedAtMs(), segment);
+            }
             return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks);
         });
+    }
+
+    public static byte[] encode(ShardState state) {
+        ShardStateValue.Builder v = ShardStateValue.newBuilder().setNextSequence(state.nextSequence());
+        state.logStarts().entrySet().stream()
+                .sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.comparingLong(PartitionId::topicId)
+                        .thenComparingInt(PartitionId::partition)))
+                .forEach(e -> v.addLogStarts(LogStartValue.newBuilder().setTopicId(e.getKey().topicId())
+                        .setPartition(e.getKey().partition()).setLogStartOffset(e.getValue())));
+        return v.build().toByteArray();
+    }
+
+    public static ShardState decodeShardState(String key, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            ShardStateValue v = ShardStateValue.parseFrom(b);
+            java.util.Map<PartitionId, Long> starts = new java.util.HashMap<>();
+            for (LogStartValue s : v.getLogStartsList()) {
+                starts.put(new PartitionId(s.getTopicId(), s.getPartition()), s.getLogStartOffset());
+            }
+            return new ShardState(v.getNextSequence(), starts);
+        });
+    }
+
+    public static byte[] encode(GcMarker m) {
+        return GcMarkerValue.newBuilder().setFirstUnreferencedMs(m.firstUnreferencedMs())
+                .setLastModifiedMs(m.lastModifiedMs()).setDeleted(m.deleted()).build().toByteArray();
+    }
+
+    public static GcMarker decodeGcMarker(String key, String objectKey, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            GcMarkerValue v = GcMarkerValue.parseFrom(b);
+            return new GcMarker(objectKey, v.getFirstUnreferencedMs(), v.getLastModifiedMs(), v.getDeleted());
+        });
+    }
+
+    public static byte[] encodeLock(String owner, long acquiredAtMs) {
+        return LockValue.newBuilder().setOwner(owner).setAcquiredAtMs(acquiredAtMs).build().toByteArray();
+    }
+
+    public static byte[] encodeRevisionSample(long revision, long atMs) {
+        return RevisionSampleValue.newBuilder().setRevision(revision).setAtMs(atMs).build().toByteArray();
+    }
+
+    public static RevisionSampleValue decodeRevisionSample(String key, byte[] bytes) {
+        return parse(key, bytes, RevisionSampleValue::parseFrom);
     }
 
     /** Only the object key of an encoded index entry (to verify a commit whose answer was lost). */

@@ -229,6 +229,23 @@ public final class EmbeddedKvStore implements KvStore {
         }
     }
 
+    /** Drops the kept history before {@code revision} (it is bounded anyway; this keeps etcd's semantics). */
+    @Override
+    public synchronized CompletableFuture<Void> compact(long revision) {
+        if (closed) {
+            return closedFuture();
+        }
+        if (revision > this.revision) {
+            return CompletableFuture.failedFuture(new MetadataException("cannot compact to revision " + revision
+                    + ", past the current " + this.revision, false));
+        }
+        while (!history.isEmpty() && history.peekFirst().revision() < revision) {
+            history.removeFirst();
+        }
+        historyStart = Math.max(historyStart, revision);
+        return CompletableFuture.completedFuture(null);
+    }
+
     @Override
     public synchronized AutoCloseable watch(String prefix, long afterRevision, KvWatchListener listener) {
         Watcher watcher = new Watcher(prefix, listener);

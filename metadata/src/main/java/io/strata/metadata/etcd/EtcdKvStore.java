@@ -174,6 +174,17 @@ public final class EtcdKvStore implements KvStore {
     }
 
     @Override
+    public CompletableFuture<Void> compact(long revision) {
+        return call("compaction to revision " + revision, kv.compact(revision).thenApply(r -> (Void) null)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    String message = String.valueOf(cause.getMessage());
+                    return message.contains("has been compacted") ? CompletableFuture.completedFuture(null)
+                            : CompletableFuture.failedFuture(cause);
+                }));
+    }
+
+    @Override
     public CompletableFuture<KvLease> grantLease(Duration ttl) {
         long seconds = Math.max(1, ttl.toSeconds());
         return call("lease grant", client.getLeaseClient().grant(seconds)).thenApply(g -> {

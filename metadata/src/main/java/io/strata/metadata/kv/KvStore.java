@@ -32,6 +32,13 @@ public interface KvStore extends AutoCloseable {
     /** Changes of keys starting with {@code prefix} after {@code afterRevision}, until the handle is closed. */
     AutoCloseable watch(String prefix, long afterRevision, KvWatchListener listener);
 
+    /**
+     * Discards the history of changes before {@code revision} (etcd's compaction), so the store does not grow
+     * with every revision ever written. Watches from before it break and their owners read again; compacting
+     * to a revision already compacted succeeds.
+     */
+    CompletableFuture<Void> compact(long revision);
+
     /** A lease with this TTL (whole seconds, at least one), kept alive until closed. */
     CompletableFuture<KvLease> grantLease(Duration ttl);
 

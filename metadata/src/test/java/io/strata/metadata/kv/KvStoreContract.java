@@ -220,6 +220,36 @@ public abstract class KvStoreContract {
         assertThat(kv.get(p + "x").join()).isEmpty();
     }
 
+    @Test
+    void compactedHistoryBreaksOlderWatchesAndKeepsTheData() throws Exception {
+        long old = put(p + "h/0", "first").revision();
+        put(p + "h/0", "second");
+        long kept = put(p + "h/1", "third").revision();
+        kv.compact(kept).join();
+        kv.compact(kept).join(); // again: already compacted, not an error
+        assertThat(s(kv.get(p + "h/0").join().orElseThrow().value())).isEqualTo("second");
+        CountDownLatch broken = new CountDownLatch(1);
+        try (AutoCloseable watch = kv.watch(p + "h/", old, new KvWatchListener() {
+            @Override
+            public void onEvents(List<KvEvent> events) {
+            }
+
+            @Override
+            public void onBroken(Throwable cause) {
+                broken.countDown();
+            }
+        })) {
+            assertThat(broken.await(10, TimeUnit.SECONDS)).as("a watch from before the compaction breaks").isTrue();
+        }
+        List<KvEvent> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch next = new CountDownLatch(1);
+        try (AutoCloseable watch = kv.watch(p + "h/", kept, listener(seen, next))) {
+            put(p + "h/2", "fourth");
+            assertThat(next.await(10, TimeUnit.SECONDS)).as("a watch from the compacted revision works").isTrue();
+        }
+        assertThat(seen).extracting(KvEvent::key).containsExactly(p + "h/2");
+    }
+
     protected static KvWatchListener listener(List<KvEvent> seen, CountDownLatch latch) {
         return new KvWatchListener() {
             @Override

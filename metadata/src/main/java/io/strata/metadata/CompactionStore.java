@@ -1,0 +1,54 @@
+package io.strata.metadata;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The metadata compaction works on: a shard's index read whole and changed by guarded swaps, workers'
+ * leases and locks, the garbage collector's markers, and the store's revision history. Producers' commits
+ * never touch what compaction writes but the index entries it replaces, so the two never conflict.
+ * Thread-safe; every future completes within the store's timeouts.
+ */
+public interface CompactionStore {
+
+    /** The shard's entries, their mod revisions and its compaction state, at one revision. */
+    CompletableFuture<ShardSnapshot> readShard(int shard);
+
+    /** Applies the swap in one transaction, or reports a conflict; an unknown outcome is resolved by reading. */
+    CompletableFuture<SwapOutcome> swap(ShardSwap swap);
+
+    /** A lease for a worker named {@code owner}, kept alive until the session is closed. */
+    CompletableFuture<WorkerSession> openSession(String owner, Duration ttl);
+
+    /** Every marker, by object key. */
+    CompletableFuture<Map<String, GcMarker>> readMarkers();
+
+    /** Puts the markers (in as many transactions as the store's limits need), each only while {@code lock} holds. */
+    CompletableFuture<Void> putMarkers(Collection<GcMarker> markers, WorkLock lock);
+
+    /** Deletes the markers of these objects, each only while {@code lock} holds. */
+    CompletableFuture<Void> deleteMarkers(Collection<String> objectKeys, WorkLock lock);
+
+    /**
+     * Removes the partitions from their shard's head (their topic was deleted): guarded by the head's
+     * revision, retried when a commit moved it. Answers how many were there.
+     */
+    CompletableFuture<Integer> forgetPartitions(int shard, Set<PartitionId> partitions);
+
+    /**
+     * Compacts the store's revision history to a revision seen at least {@code keep} ago (sampled under
+     * {@code lock}, so a one-shot run compacts what an earlier run sampled), bounding the store's size.
+     * Watches from before that revision break and their owners read again. Answers the revision compacted
+     * to, or 0 when nothing was.
+     */
+    CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock);
+
+    /** The most guards, and the most ops, one swap may hold. */
+    int maxTxnOps();
+
+    /** The most bytes one swap should carry. */
+    int maxTxnBytes();
+}

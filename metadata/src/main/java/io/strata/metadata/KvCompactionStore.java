@@ -1,0 +1,258 @@
+package io.strata.metadata;
+
+import io.strata.metadata.codec.MetadataCodec;
+import io.strata.metadata.codec.PartitionHeadValue;
+import io.strata.metadata.codec.RevisionSampleValue;
+import io.strata.metadata.codec.ShardHeadValue;
+import io.strata.metadata.kv.KeyValue;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvLease;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvRange;
+import io.strata.metadata.kv.KvStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+
+/**
+ * {@link CompactionStore} over a {@link KvStore}, with the key layout and codecs of {@link KvMetadataStore}
+ * (which makes it). A swap is one transaction: puts of the new entries and the state, then deletes of the
+ * replaced entries (in that order, so a watcher sees the new chunks before the old ones go), guarded by the
+ * lock, the state and every replaced entry's mod revision, and by the absence of a garbage marker for each
+ * new object. A swap whose answer was lost is resolved by reading the state: every swap advances its next
+ * sequence, so finding the new one means it was applied.
+ *
+ * <p>Thread-safe; holds no state. Futures complete on the store's threads.
+ */
+final class KvCompactionStore implements CompactionStore {
+    private final KvStore kv;
+    private final KeyLayout keys;
+    private final Clock clock;
+    private final IntFunction<CompletableFuture<Void>> backoff;
+
+    KvCompactionStore(KvStore kv, KeyLayout keys, Clock clock, IntFunction<CompletableFuture<Void>> backoff) {
+        this.kv = kv;
+        this.keys = keys;
+        this.clock = clock;
+        this.backoff = backoff;
+    }
+
+    @Override
+    public CompletableFuture<ShardSnapshot> readShard(int shard) {
+        return kv.range(keys.indexShardPrefix(shard)).thenApply(range -> {
+            List<IndexEntry> entries = new ArrayList<>();
+            Map<Long, Long> revisions = new HashMap<>();
+            ShardState state = ShardState.INITIAL;
+            long stateRevision = 0;
+            for (KeyValue v : range.entries()) {
+                if (keys.parseIndexState(v.key()) == shard) {
+                    state = MetadataCodec.decodeShardState(v.key(), v.value());
+                    stateRevision = v.modRevision();
+                    continue;
+                }
+                long[] id = keys.parseIndexEntry(v.key());
+                if (id != null && id[0] == shard) {
+                    entries.add(MetadataCodec.decodeIndexEntry(v.key(), shard, id[1], v.value()));
+                    revisions.put(id[1], v.modRevision());
+                }
+            }
+            return new ShardSnapshot(shard, entries, revisions, state, stateRevision, range.revision());
+        });
+    }
+
+    @Override
+    public CompletableFuture<SwapOutcome> swap(ShardSwap swap) {
+        int shard = swap.shard();
+        List<KvGuard> guards = new ArrayList<>();
+        guards.add(new KvGuard(swap.lock().key(), swap.lock().modRevision()));
+        guards.add(new KvGuard(keys.indexState(shard), swap.stateModRevision()));
+        swap.replaced().forEach((sequence, revision) -> guards.add(new KvGuard(keys.indexEntry(shard, sequence), revision)));
+        swap.newObjects().forEach(object -> guards.add(KvGuard.absent(keys.gcMarker(object))));
+        List<KvOp> ops = new ArrayList<>();
+        for (IndexEntry e : swap.added()) {
+            ops.add(new KvOp.Put(keys.indexEntry(shard, e.sequence()), MetadataCodec.encode(e)));
+        }
+        ops.add(new KvOp.Put(keys.indexState(shard), MetadataCodec.encode(swap.newState())));
+        swap.replaced().keySet().stream().sorted()
+                .forEach(sequence -> ops.add(new KvOp.Delete(keys.indexEntry(shard, sequence))));
+        if (guards.size() > kv.maxTxnOps() || ops.size() > kv.maxTxnOps()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("swap of shard " + shard + " has "
+                    + guards.size() + " guards and " + ops.size() + " ops, over " + kv.maxTxnOps()));
+        }
+        return kv.txn(guards, ops).handle((result, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(result.succeeded()
+                        ? (SwapOutcome) new SwapOutcome.Applied(result.revision())
+                        : new SwapOutcome.Conflict("the lock, the shard's state or a replaced entry moved, or an "
+                        + "object was condemned"));
+            }
+            // The answer was lost: the state's next sequence says whether this swap was applied.
+            return kv.get(keys.indexState(shard)).thenApply(found -> {
+                if (found.isPresent() && MetadataCodec.decodeShardState(found.get().key(), found.get().value())
+                        .nextSequence() == swap.newState().nextSequence()) {
+                    return (SwapOutcome) new SwapOutcome.Applied(found.get().modRevision());
+                }
+                return new SwapOutcome.Conflict("the transaction failed (" + failure.getMessage()
+                        + ") and was not applied");
+            });
+        }).thenCompose(f -> f);
+    }
+
+    @Override
+    public CompletableFuture<WorkerSession> openSession(String owner, Duration ttl) {
+        return kv.grantLease(ttl).thenApply(lease -> new KvWorkerSession(owner, lease));
+    }
+
+    private final class KvWorkerSession implements WorkerSession {
+        private final String owner;
+        private final KvLease lease;
+
+        KvWorkerSession(String owner, KvLease lease) {
+            this.owner = owner;
+            this.lease = lease;
+        }
+
+        @Override
+        public String owner() {
+            return owner;
+        }
+
+        @Override
+        public CompletableFuture<Optional<WorkLock>> tryLock(String name) {
+            String key = keys.lock(name);
+            return kv.txn(List.of(KvGuard.absent(key)),
+                            List.of(new KvOp.Put(key, MetadataCodec.encodeLock(owner, clock.millis()), lease.id())))
+                    .thenApply(r -> r.succeeded() ? Optional.of(new WorkLock(name, key, r.revision()))
+                            : Optional.empty());
+        }
+
+        @Override
+        public CompletableFuture<Void> unlock(WorkLock lock) {
+            return kv.txn(List.of(new KvGuard(lock.key(), lock.modRevision())), List.of(new KvOp.Delete(lock.key())))
+                    .thenApply(r -> null);
+        }
+
+        @Override
+        public CompletableFuture<Void> lost() {
+            return lease.lost();
+        }
+
+        @Override
+        public void close() {
+            lease.close();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Map<String, GcMarker>> readMarkers() {
+        String prefix = keys.gcPrefix();
+        return kv.range(prefix).thenApply(range -> {
+            Map<String, GcMarker> markers = new HashMap<>();
+            for (KeyValue v : range.entries()) {
+                String objectKey = v.key().substring(prefix.length());
+                markers.put(objectKey, MetadataCodec.decodeGcMarker(v.key(), objectKey, v.value()));
+            }
+            return markers;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> putMarkers(Collection<GcMarker> markers, WorkLock lock) {
+        return inBatches(markers.stream().<KvOp>map(m -> new KvOp.Put(keys.gcMarker(m.objectKey()),
+                MetadataCodec.encode(m))).toList(), lock);
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteMarkers(Collection<String> objectKeys, WorkLock lock) {
+        return inBatches(objectKeys.stream().<KvOp>map(k -> new KvOp.Delete(keys.gcMarker(k))).toList(), lock);
+    }
+
+    /** Applies the ops in transactions of at most the store's op limit, each guarded by the lock. */
+    private CompletableFuture<Void> inBatches(List<KvOp> ops, WorkLock lock) {
+        int per = Math.max(1, kv.maxTxnOps() - 1);
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (int from = 0; from < ops.size(); from += per) {
+            List<KvOp> batch = ops.subList(from, Math.min(ops.size(), from + per));
+            chain = chain.thenCompose(v -> kv.txn(List.of(new KvGuard(lock.key(), lock.modRevision())), batch))
+                    .thenCompose(r -> r.succeeded() ? CompletableFuture.<Void>completedFuture(null)
+                            : CompletableFuture.failedFuture(new MetadataException("lock " + lock.name()
+                            + " was lost", true)));
+        }
+        return chain;
+    }
+
+    @Override
+    public CompletableFuture<Integer> forgetPartitions(int shard, Set<PartitionId> partitions) {
+        return forget(shard, partitions, 0);
+    }
+
+    private CompletableFuture<Integer> forget(int shard, Set<PartitionId> partitions, int attempt) {
+        String key = keys.head(shard);
+        return kv.get(key).thenCompose(found -> {
+            if (found.isEmpty()) {
+                return CompletableFuture.completedFuture(0);
+            }
+            ShardHeadValue head = MetadataCodec.decodeHead(key, found.get().value());
+            ShardHeadValue.Builder kept = head.toBuilder().clearPartitions();
+            for (PartitionHeadValue p : head.getPartitionsList()) {
+                if (!partitions.contains(new PartitionId(p.getTopicId(), p.getPartition()))) {
+                    kept.addPartitions(p);
+                }
+            }
+            int removed = head.getPartitionsCount() - kept.getPartitionsCount();
+            if (removed == 0) {
+                return CompletableFuture.completedFuture(0);
+            }
+            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())),
+                    List.of(new KvOp.Put(key, kept.build().toByteArray()))).thenCompose(r -> {
+                        if (r.succeeded()) {
+                            return CompletableFuture.completedFuture(removed);
+                        }
+                        if (attempt >= 20) {
+                            return CompletableFuture.failedFuture(new MetadataException("head of shard " + shard
+                                    + " kept moving under commits", true));
+                        }
+                        return backoff.apply(attempt).thenCompose(v -> forget(shard, partitions, attempt + 1));
+                    });
+        });
+    }
+
+    @Override
+    public CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock) {
+        String key = keys.historySample();
+        return kv.getAll(List.of(key, keys.cluster())).thenCompose((KvRange read) -> {
+            long now = clock.millis();
+            KeyValue sample = KvMetadataStore.byKey(read).get(key);
+            KvGuard held = new KvGuard(lock.key(), lock.modRevision());
+            KvOp.Put fresh = new KvOp.Put(key, MetadataCodec.encodeRevisionSample(read.revision(), now));
+            if (sample == null) {
+                return kv.txn(List.of(held, KvGuard.absent(key)), List.of(fresh)).thenApply(r -> 0L);
+            }
+            RevisionSampleValue value = MetadataCodec.decodeRevisionSample(key, sample.value());
+            if (now - value.getAtMs() < keep.toMillis()) {
+                return CompletableFuture.completedFuture(0L);
+            }
+            return kv.compact(value.getRevision()).thenCompose(v -> kv.txn(
+                            List.of(held, new KvGuard(key, sample.modRevision())), List.of(fresh)))
+                    .thenApply(r -> value.getRevision());
+        });
+    }
+
+    @Override
+    public int maxTxnOps() {
+        return kv.maxTxnOps();
+    }
+
+    @Override
+    public int maxTxnBytes() {
+        return kv.maxTxnBytes();
+    }
+}
