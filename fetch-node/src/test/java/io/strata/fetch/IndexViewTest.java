@@ -49,7 +49,7 @@ class IndexViewTest extends ReadPathFixture {
             bounded.load(first).join();
             assertThat(bounded.shardReads()).isEqualTo(reads + 1);
             assertThat(bounded.partition(first).endOffset()).as("read again, whole").isEqualTo(20);
-            assertThat(bounded.partition(first).chunksFrom(0, Long.MAX_VALUE)).hasSize(4);
+            assertThat(bounded.partition(first).refsFrom(0)).hasSize(4);
         } finally {
             bounded.close();
         }

@@ -12,7 +12,9 @@ import io.strata.api.v1.ListOffsetsRequest;
 import io.strata.api.v1.OffsetSpec;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.grpc.FetchHandler;
+import io.strata.fetch.index.ChunkLocator;
 import io.strata.fetch.index.IndexView;
+import io.strata.fetch.index.SegmentFooters;
 import io.strata.metadata.BlockChunk;
 import io.strata.metadata.BlockCommit;
 import io.strata.metadata.MetadataStore;
@@ -59,6 +61,7 @@ abstract class ReadPathFixture {
     protected IndexView index;
     protected ChunkCache cache;
     protected FetchHandler handler;
+    protected SegmentFooters footers;
     protected Topic topic;
     private final AtomicInteger blocks = new AtomicInteger();
 
@@ -71,8 +74,9 @@ abstract class ReadPathFixture {
         index = new IndexView(metadata, timer);
         index.start().join();
         cache = new ChunkCache(objects, 64 << 20);
-        handler = new FetchHandler(index, cache, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
-                p -> true, FetchSettings.defaults());
+        footers = new SegmentFooters(objects, 100_000);
+        handler = new FetchHandler(index, new ChunkLocator(footers), cache,
+                new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)), p -> true, FetchSettings.defaults());
     }
 
     @AfterEach

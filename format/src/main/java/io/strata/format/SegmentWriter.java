@@ -39,8 +39,9 @@ public final class SegmentWriter {
 
     /**
      * Appends a chunk made of {@code batches} (whole batches as a chunk stores them), whose records cover
-     * the offsets [{@code baseOffset}, {@code baseOffset + offsetCount}): ordinary batches take consecutive
-     * offsets, offset batches their own. The chunk must start at or after the previous chunk's end.
+     * the offsets [{@code baseOffset}, {@code baseOffset + offsetCount}): ordinary batches take the offsets
+     * after the previous record's (the first from the base), offset batches their own; offsets after the last
+     * record may be empty. The chunk must start at or after the previous chunk's end.
      * The batches are referenced, not copied, until {@link #finish}.
      */
     public void appendChunk(long baseOffset, int offsetCount, List<ByteBuffer> batches) {
@@ -51,15 +52,11 @@ public final class SegmentWriter {
             throw new IllegalArgumentException("chunk @" + baseOffset + " is empty or does not follow " + nextOffset);
         }
         int records = 0;
-        boolean withOffsets = false;
         long uncompressed = 0;
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
         long bytes = 0;
         for (ByteBuffer batch : batches) {
-            for (BatchCodec.Part part : BatchCodec.split(batch)) {
-                withOffsets |= part.withOffsets();
-            }
             BatchInfo info = BatchCodec.headerInfo(batch);
             records += info.recordCount();
             uncompressed += info.uncompressedLength();
@@ -67,7 +64,9 @@ public final class SegmentWriter {
             max = Math.max(max, info.maxTimestampMs());
             bytes += batch.remaining();
         }
-        if (offsetCount < records || (!withOffsets && offsetCount != records)) {
+        // A chunk may cover offsets after its last record (key compaction removed those records); readers
+        // check that every record's offset falls inside it.
+        if (offsetCount < records) {
             throw new IllegalArgumentException("chunk @" + baseOffset + " of " + records + " records cannot cover "
                     + offsetCount + " offsets");
         }

@@ -1,25 +1,22 @@
 package io.strata.ingest;
 
-import io.strata.storage.object.ByteRange;
-import io.strata.storage.object.ObjectInfo;
+import io.strata.storage.object.ForwardingObjectStore;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
 import io.strata.storage.object.ObjectStoreException;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Wraps a real store; puts can be made to fail, or to hang until released. */
-final class FaultInjectingObjectStore implements ObjectStore {
-    private final ObjectStore delegate;
+final class FaultInjectingObjectStore extends ForwardingObjectStore {
     private volatile boolean failPuts;
     private volatile boolean holdPuts;
     private final List<Runnable> held = new CopyOnWriteArrayList<>();
 
     FaultInjectingObjectStore(ObjectStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     void failPuts(boolean fail) {
@@ -51,40 +48,5 @@ final class FaultInjectingObjectStore implements ObjectStore {
             return later;
         }
         return delegate.put(key, bytes);
-    }
-
-    @Override
-    public CompletableFuture<ByteBuffer> get(ObjectKey key, ByteRange range) {
-        return delegate.get(key, range);
-    }
-
-    @Override
-    public CompletableFuture<ByteBuffer> get(ObjectKey key) {
-        return delegate.get(key);
-    }
-
-    @Override
-    public CompletableFuture<List<ObjectInfo>> list(String prefix) {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public CompletableFuture<io.strata.storage.object.ListPage> listPage(String prefix, String startAfter, int maxKeys) {
-        return delegate.listPage(prefix, startAfter, maxKeys);
-    }
-
-    @Override
-    public CompletableFuture<Set<ObjectKey>> delete(Set<ObjectKey> keys) {
-        return delegate.delete(keys);
-    }
-
-    @Override
-    public CompletableFuture<Integer> deleteIncomplete(java.time.Instant startedBefore) {
-        return delegate.deleteIncomplete(startedBefore);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
     }
 }

@@ -14,7 +14,7 @@ import java.util.List;
 public record SegmentRef(PartitionId partition, String objectKey, long baseOffset, long endOffset, int firstChunk,
                          int chunkCount, long byteOffset, long byteLength, long uncompressedBytes, long recordCount,
                          long minTimestampMs, long maxTimestampMs, long footerOffset, int footerLength,
-                         int footerCrc32c) {
+                         int footerCrc32c) implements IndexRef {
     public SegmentRef {
         if (partition == null || objectKey == null || baseOffset < 0 || endOffset <= baseOffset || firstChunk < 0
                 || firstChunk >= chunkCount || byteOffset < 0 || byteLength <= 0 || recordCount <= 0

@@ -10,9 +10,15 @@ public record TopicConfig(String name, int partitions, long retentionMs, long re
                           CleanupPolicy cleanupPolicy, long deleteRetentionMs) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,249}");
     public static final int MAX_PARTITIONS = 100_000;
+    public static final int MAX_NAME_LENGTH = 249;
+
+    /** Whether a topic may have this name (1 to 249 of A-Z a-z 0-9 . _ -, not "." or ".."). */
+    public static boolean validName(String name) {
+        return name != null && NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
+    }
 
     public TopicConfig {
-        if (name == null || !NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+        if (!validName(name)) {
             throw new IllegalArgumentException(
                     "invalid topic name '" + name + "': 1 to 249 of the characters A-Z a-z 0-9 . _ -");
         }

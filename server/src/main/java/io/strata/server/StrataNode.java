@@ -10,7 +10,9 @@ import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
 import io.strata.fetch.grpc.FetchHandler;
+import io.strata.fetch.index.ChunkLocator;
 import io.strata.fetch.index.IndexView;
+import io.strata.fetch.index.SegmentFooters;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.IngestSettings;
 import io.strata.ingest.grpc.ProduceHandler;
@@ -21,6 +23,7 @@ import io.strata.metadata.TopicCache;
 import io.strata.server.admin.AdminHandler;
 import io.strata.server.config.StrataConfig;
 import io.strata.server.handoff.ChunkHandOff;
+import io.strata.storage.object.CountingObjectStore;
 import io.strata.storage.object.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -81,8 +84,18 @@ public class StrataNode {
         String nodeId = config.nodeId().orElse("node-" + UUID.randomUUID().toString().substring(0, 8));
         metadata = Stores.metadata(config);
         closeables.add(metadata);
-        objects = Stores.objects(config);
+        CountingObjectStore counted = new CountingObjectStore(Stores.objects(config));
+        objects = counted;
         closeables.add(objects);
+        for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
+                "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
+                "delete", CountingObjectStore::deletes).entrySet()) {
+            io.micrometer.core.instrument.FunctionCounter.builder("strata.objects.requests", counted, op.getValue())
+                    .tag("op", op.getKey()).description("Object store requests (a DELETE counts each object)")
+                    .register(meters);
+        }
+        counter("strata.objects.put.bytes", counted, CountingObjectStore::putBytes);
+        counter("strata.objects.get.bytes", counted, CountingObjectStore::getBytes);
         TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
         MetadataStore store = metadata;
         counter("strata.metadata.commit.transactions", store, m -> m.stats().commitTransactions());
@@ -159,8 +172,14 @@ public class StrataNode {
                     c.diskCacheMaxBytes(), c.maxGetBytes(), c.maxGapBytes()));
             closeables.add(cache);
             fetchCache = cache;
-            fetch = new FetchHandler(index, cache, topics, p -> address.equals(fetchNodes.owner(p)),
+            // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the
+            // footers of far more data than the memory and disk tiers hold.
+            SegmentFooters footers = new SegmentFooters(objects, Math.max(10_000, c.indexMaxChunks() / 4));
+            fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
+                    p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
+            counter("strata.fetch.segment.footer.reads", footers, SegmentFooters::reads);
+            counter("strata.fetch.segment.footer.corrupt", footers, SegmentFooters::corrupt);
             counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
             counter("strata.fetch.cache.memory.hits", cache, ChunkCache::memoryHits);
             counter("strata.fetch.cache.disk.hits", cache, ChunkCache::diskHits);

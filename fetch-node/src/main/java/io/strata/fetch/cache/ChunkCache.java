@@ -54,6 +54,9 @@ public final class ChunkCache implements AutoCloseable {
         }
     }
 
+    /** GETs of a chunk whose bytes fail their check before it is taken to be corrupt in the object store. */
+    static final int READ_ATTEMPTS = 3;
+
     private final ObjectStore objects;
     private final Settings settings;
     private final MemoryTier memory;
@@ -266,6 +269,16 @@ public final class ChunkCache implements AutoCloseable {
     }
 
     private void fromStore(List<Claim> claims) {
+        fromStore(claims, 1);
+    }
+
+    /**
+     * One ranged GET for the claims. A chunk that arrives damaged (a flipped bit or a short body on the way)
+     * is read again on its own, up to {@link #READ_ATTEMPTS} times in all, before it fails as
+     * {@code DATA_LOSS}: that status must mean the stored object is corrupt, not that one read was. Damaged
+     * bytes are never cached.
+     */
+    private void fromStore(List<Claim> claims, int attempt) {
         long start = claims.stream().mapToLong(c -> c.key().byteOffset()).min().orElseThrow();
         long end = claims.stream().mapToLong(c -> c.key().end()).max().orElseThrow();
         String objectKey = claims.get(0).key().objectKey();
@@ -276,6 +289,7 @@ public final class ChunkCache implements AutoCloseable {
                 return;
             }
             loadedBytes.add(bytes.remaining());
+            List<Claim> damaged = new ArrayList<>();
             for (Claim c : claims) {
                 try {
                     int from = Math.toIntExact(c.key().byteOffset() - start);
@@ -289,12 +303,19 @@ public final class ChunkCache implements AutoCloseable {
                     // Its own copy: a slice would keep the whole GET's buffer alive while any chunk of it is cached.
                     ByteBuffer own = claims.size() == 1 ? chunk : ByteBuffer.allocate(chunk.remaining()).put(chunk).flip();
                     c.future().complete(own);
-                } catch (RuntimeException e) {
-                    if (e instanceof BlockFormatException) {
-                        corrupt.increment();
+                } catch (BlockFormatException e) {
+                    corrupt.increment();
+                    if (attempt < READ_ATTEMPTS) {
+                        damaged.add(c);
+                    } else {
+                        c.future().completeExceptionally(e);
                     }
+                } catch (RuntimeException e) {
                     c.future().completeExceptionally(e);
                 }
+            }
+            for (Claim c : damaged) {
+                fromStore(List.of(c), attempt + 1);
             }
         });
     }

@@ -20,8 +20,10 @@ import io.strata.api.v1.SubscribeRequest;
 import io.strata.api.v1.SubscribeResponse;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
+import io.strata.fetch.index.ChunkLocator;
 import io.strata.fetch.index.IndexView;
 import io.strata.fetch.index.PartitionIndex;
+import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
 import io.strata.format.LogRecord;
 import io.strata.format.RecordHeader;
@@ -30,6 +32,7 @@ import io.strata.metadata.PartitionId;
 import io.strata.metadata.SkippedRange;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicConfig;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +51,7 @@ import java.util.function.Predicate;
  */
 public final class FetchHandler {
     private final IndexView index;
+    private final ChunkLocator locator;
     private final ChunkCache cache;
     private final TopicCache topics;
     private final FetchSettings settings;
@@ -69,16 +73,18 @@ public final class FetchHandler {
      * @param owned which partitions this node owns among the live fetch nodes (clients read them here): when
      *              a GET reads an object, their chunks in it are taken along
      */
-    public FetchHandler(IndexView index, ChunkCache cache, TopicCache topics, Predicate<PartitionId> owned,
-                        FetchSettings settings) {
+    public FetchHandler(IndexView index, ChunkLocator locator, ChunkCache cache, TopicCache topics,
+                        Predicate<PartitionId> owned, FetchSettings settings) {
         this.index = index;
+        this.locator = locator;
         this.cache = cache;
         this.topics = topics;
         this.settings = settings;
         this.owned = owned;
         this.neighbours = ref -> {
             List<ChunkRef> wanted = new ArrayList<>();
-            for (ChunkRef c : index.chunksOfObject(ref.objectKey())) {
+            long logStart = index.partition(ref.partition()).logStartOffset();
+            for (ChunkRef c : locator.chunksOfObject(index, ref.objectKey(), logStart)) {
                 if (activeReads.getIfPresent(c.partition()) != null || owned.test(c.partition())) {
                     wanted.add(c);
                 }
@@ -106,8 +112,32 @@ public final class FetchHandler {
         new Subscription(this, index, request, out, executor, toStatus).start();
     }
 
+    /**
+     * Checks what a request names before anything is looked up or waited for, so bad input is answered at
+     * once: a topic name that cannot exist, a negative partition.
+     */
+    static StatusRuntimeException invalid(String topic, int partition) {
+        if (topic.isEmpty()) {
+            return Status.INVALID_ARGUMENT.withDescription("no topic named").asRuntimeException();
+        }
+        if (topic.length() > TopicConfig.MAX_NAME_LENGTH || !TopicConfig.validName(topic)) {
+            return Status.INVALID_ARGUMENT.withDescription("invalid topic name '"
+                    + (topic.length() > 60 ? topic.substring(0, 60) + "..." : topic) + "' (" + topic.length()
+                    + " characters): 1 to 249 of A-Z a-z 0-9 . _ -").asRuntimeException();
+        }
+        if (partition < 0) {
+            return Status.INVALID_ARGUMENT.withDescription("partition " + partition + " is negative")
+                    .asRuntimeException();
+        }
+        return null;
+    }
+
     /** Validates the request and reads its chunks; a read that found nothing new holds no chunks. */
     CompletableFuture<ChunkRead> read(FetchRequest request) {
+        StatusRuntimeException bad = invalid(request.getTopic(), request.getPartition());
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
         if (request.getOffset() < 0 || request.getMaxBytes() < 0 || request.getMaxWaitMs() < 0) {
             return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT
                     .withDescription("offset, max_bytes and max_wait_ms must not be negative").asRuntimeException());
@@ -150,17 +180,18 @@ public final class FetchHandler {
             return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(),
                     partition.endOffset(), partition.logStartOffset()));
         }
-        List<ChunkRef> chunks = partition.chunksFrom(offset, maxBytes);
-        if (chunks.isEmpty()) {
-            // Retention moved the start past the offset between the range check and now.
-            throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
-        }
-        activeReads.put(pid, Boolean.TRUE);
-        List<CompletableFuture<ByteBuffer>> reads = chunks.stream().map(c -> cache.get(c, neighbours)).toList();
-        readAhead(partition, chunks.get(chunks.size() - 1));
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(offset,
-                maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(), partition.endOffset(),
-                partition.logStartOffset()));
+        return locator.chunksFrom(partition, offset, maxBytes).thenCompose(chunks -> {
+            if (chunks.isEmpty()) {
+                // Retention moved the start past the offset between the range check and now.
+                throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
+            }
+            activeReads.put(pid, Boolean.TRUE);
+            List<CompletableFuture<ByteBuffer>> reads = chunks.stream().map(c -> cache.get(c, neighbours)).toList();
+            readAhead(partition, chunks.get(chunks.size() - 1));
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(
+                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
+                    partition.endOffset(), partition.logStartOffset()));
+        });
     }
 
     /** A reader behind the end will ask for the next chunks soon: start loading them now. */
@@ -168,9 +199,8 @@ public final class FetchHandler {
         if (settings.readAheadBytes() == 0 || last.endOffset() >= partition.endOffset()) {
             return;
         }
-        for (ChunkRef next : partition.chunksFrom(last.endOffset(), settings.readAheadBytes())) {
-            cache.prefetch(next, neighbours);
-        }
+        locator.chunksFrom(partition, last.endOffset(), settings.readAheadBytes())
+                .thenAccept(next -> next.forEach(c -> cache.prefetch(c, neighbours)));
     }
 
     /** What one read found: chunks (the first may begin before {@code offset}) and their verified bytes. */
@@ -185,21 +215,20 @@ public final class FetchHandler {
         outer:
         for (int c = 0; c < read.chunks().size(); c++) {
             ChunkRef chunk = read.chunks().get(c);
-            List<LogRecord> records = decode(read.bytes().get(c), chunk);
-            for (int i = 0; i < records.size(); i++) {
-                long recordOffset = chunk.baseOffset() + i;
-                if (recordOffset < next) {
+            for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
+                if (r.offset() < next) {
                     continue;
                 }
-                LogRecord record = records.get(i);
-                int size = record.encodedSizeUpperBound();
+                int size = r.record().encodedSizeUpperBound();
                 if (response.getRecordsCount() > 0 && bytes + size > read.maxBytes()) {
                     break outer;
                 }
-                response.addRecords(toProto(recordOffset, record));
+                response.addRecords(toProto(r.offset(), r.record()));
                 bytes += size;
-                next = recordOffset + 1;
+                next = r.offset() + 1;
             }
+            // Offsets a key-compacted chunk no longer holds are passed over, not asked for again.
+            next = Math.max(next, chunk.endOffset());
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
                 .setLogStartOffset(read.logStartOffset()).build();
@@ -212,6 +241,7 @@ public final class FetchHandler {
             ChunkRef chunk = read.chunks().get(c);
             RawChunk.Builder raw = RawChunk.newBuilder().setBaseOffset(chunk.baseOffset())
                     .setRecordCount(chunk.recordCount()).setStoredRecordCount(chunk.storedRecordCount())
+                    .setOffsetCount(chunk.offsetCount() == chunk.recordCount() ? 0 : chunk.offsetCount())
                     .setUncompressedLength(chunk.uncompressedLength()).setCrc32C(chunk.crc32c())
                     .setData(UnsafeByteOperations.unsafeWrap(read.bytes().get(c).duplicate()));
             for (SkippedRange s : chunk.skipped()) {
@@ -225,6 +255,10 @@ public final class FetchHandler {
     }
 
     public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
+        StatusRuntimeException bad = invalid(request.getTopic(), request.getPartition());
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
         return resolve(request.getTopic(), request.getPartition()).thenCompose(pid -> {
             PartitionIndex partition = index.partition(pid);
             if (request.hasTimestampMs()) {
@@ -243,28 +277,27 @@ public final class FetchHandler {
 
     /** The first chunk whose newest record is at or after the time holds the answer; only it is read. */
     private CompletableFuture<ListOffsetsResponse> offsetForTimestamp(PartitionIndex partition, long timestampMs) {
-        for (ChunkRef chunk : partition.chunks()) {
-            if (chunk.maxTimestampMs() >= timestampMs) {
-                return cache.get(chunk).thenApply(bytes -> {
-                    List<LogRecord> records = decode(bytes, chunk);
-                    for (int i = 0; i < records.size(); i++) {
-                        if (records.get(i).timestampMs() >= timestampMs) {
-                            return ListOffsetsResponse.newBuilder().setOffset(chunk.baseOffset() + i)
-                                    .setTimestampMs(records.get(i).timestampMs()).build();
-                        }
-                    }
-                    throw new IllegalStateException("chunk index says a record is at or after " + timestampMs);
-                });
+        return locator.firstChunkAtOrAfter(partition, timestampMs).thenCompose(chunk -> {
+            if (chunk == null) {
+                return CompletableFuture.completedFuture(ListOffsetsResponse.newBuilder()
+                        .setOffset(partition.endOffset()).setTimestampMs(-1).build());
             }
-        }
-        return CompletableFuture.completedFuture(
-                ListOffsetsResponse.newBuilder().setOffset(partition.endOffset()).setTimestampMs(-1).build());
+            return cache.get(chunk).thenApply(bytes -> {
+                for (OffsetRecord r : decode(bytes, chunk)) {
+                    if (r.record().timestampMs() >= timestampMs) {
+                        return ListOffsetsResponse.newBuilder().setOffset(r.offset())
+                                .setTimestampMs(r.record().timestampMs()).build();
+                    }
+                }
+                throw new IllegalStateException("chunk index says a record is at or after " + timestampMs);
+            });
+        });
     }
 
     CompletableFuture<PartitionId> resolve(String topicName, int partition) {
-        if (topicName.isEmpty()) {
-            return CompletableFuture.failedFuture(
-                    Status.INVALID_ARGUMENT.withDescription("no topic named").asRuntimeException());
+        StatusRuntimeException bad = invalid(topicName, partition);
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
         }
         return topics.get(topicName).thenApply(found -> {
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
@@ -303,9 +336,34 @@ public final class FetchHandler {
                 .toArray(CompletableFuture[]::new));
     }
 
-    private static List<LogRecord> decode(ByteBuffer bytes, ChunkRef chunk) {
-        return chunk.withOffsets(ChunkCodec.decode(bytes, chunk.crc32c(), chunk.uncompressedLength(),
-                chunk.storedRecordCount()));
+    /** A decoded record and its offset. */
+    record OffsetRecord(long offset, LogRecord record) {
+    }
+
+    /**
+     * The chunk's records that have offsets, with them: consecutive from the base for WAL chunks (skipped
+     * positions dropped), their own in a key-compacted segment's chunk. Checked like the client checks.
+     */
+    static List<OffsetRecord> decode(ByteBuffer bytes, ChunkRef chunk) {
+        int[] index = io.strata.format.SkippedRecords.offsetIndexes(chunk.storedRecordCount(),
+                chunk.skipped().stream().mapToInt(SkippedRange::firstPosition).toArray(),
+                chunk.skipped().stream().mapToInt(SkippedRange::count).toArray());
+        List<OffsetRecord> out = new ArrayList<>(Math.min(chunk.recordCount(), 1 << 16));
+        ChunkCodec.decode(bytes, chunk.crc32c(), chunk.uncompressedLength(), chunk.storedRecordCount(),
+                chunk.baseOffset(), (position, delta, timestampMs, key, value, headers) -> {
+                    long i = index == null ? delta : index[position];
+                    if (i >= 0) {
+                        out.add(new OffsetRecord(chunk.baseOffset() + i, new LogRecord(key, value, headers,
+                                timestampMs)));
+                    }
+                });
+        if (out.size() != chunk.recordCount() || (!out.isEmpty() && out.get(out.size() - 1).offset()
+                >= chunk.endOffset())) {
+            throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "chunk at offset "
+                    + chunk.baseOffset() + " holds " + out.size() + " records with offsets, the index says "
+                    + chunk.recordCount() + " before " + chunk.endOffset());
+        }
+        return out;
     }
 
     private static ConsumedRecord toProto(long offset, LogRecord record) {

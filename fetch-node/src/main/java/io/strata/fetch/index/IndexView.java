@@ -3,6 +3,7 @@ package io.strata.fetch.index;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
 import io.strata.metadata.IndexListener;
+import io.strata.metadata.IndexRef;
 import io.strata.metadata.IndexSnapshot;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
@@ -61,7 +62,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
     private final class Shard {
         final int id;
         final CompletableFuture<Void> loaded = new CompletableFuture<>();
-        final ConcurrentHashMap<Long, List<ChunkRef>> entries = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<Long, List<IndexRef>> entries = new ConcurrentHashMap<>();
         final Set<PartitionId> partitionIds = ConcurrentHashMap.newKeySet();
         /** Removals seen while the read was under way (guarded by this). */
         final List<Long> removedWhileLoading = new ArrayList<>();
@@ -131,6 +132,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
 
     private void loaded(Shard shard, IndexSnapshot snapshot) {
         snapshot.entries().forEach(entry -> apply(shard, entry));
+        raiseLogStarts(shard, snapshot.logStarts());
         List<Long> removed;
         synchronized (shard) {
             removed = List.copyOf(shard.removedWhileLoading);
@@ -153,13 +155,13 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return index != null ? index : new PartitionIndex();
     }
 
-    /** The held chunks stored in the object, in no particular order. */
+    /** The held WAL chunks stored in the object, in no particular order (segments' chunks are in their footers). */
     public Collection<ChunkRef> chunksOfObject(String objectKey) {
         Set<ChunkRef> chunks = chunksByObject.get(objectKey);
         return chunks == null ? List.of() : chunks;
     }
 
-    /** Chunks held now, across shards. */
+    /** Refs held now, across shards: WAL chunks and segments (a segment counts once). */
     public long heldChunks() {
         return heldChunks.get();
     }
@@ -202,8 +204,35 @@ public final class IndexView implements IndexListener, AutoCloseable {
         }
         apply(shard, entry);
         Set<PartitionId> touched = new HashSet<>();
-        entry.chunks().forEach(c -> touched.add(c.partition()));
+        refsOf(entry).forEach(c -> touched.add(c.partition()));
         wake(touched);
+    }
+
+    @Override
+    public void onLogStarts(int shardId, Map<PartitionId, Long> logStarts) {
+        Shard shard = shards.get(shardId);
+        if (shard != null) {
+            raiseLogStarts(shard, logStarts);
+            wake(logStarts.keySet()); // a reader waiting below the new start learns it is out of range
+        }
+    }
+
+    /**
+     * Log starts only grow, so applying them in any order is right: a snapshot's older starts never undo a
+     * watch event's newer ones.
+     */
+    private void raiseLogStarts(Shard shard, Map<PartitionId, Long> logStarts) {
+        if (shard.dropped) {
+            return;
+        }
+        logStarts.forEach((pid, start) -> {
+            shard.partitionIds.add(pid);
+            partitions.computeIfAbsent(pid, p -> new PartitionIndex()).raiseLogStart(start);
+        });
+    }
+
+    private static List<IndexRef> refsOf(IndexEntry entry) {
+        return entry.isSegment() ? List.of(entry.segment()) : List.copyOf(entry.chunks());
     }
 
     @Override
@@ -236,32 +265,37 @@ public final class IndexView implements IndexListener, AutoCloseable {
     }
 
     private void apply(Shard shard, IndexEntry entry) {
-        if (shard.dropped || shard.entries.putIfAbsent(entry.sequence(), entry.chunks()) != null) {
+        List<IndexRef> refs = refsOf(entry);
+        if (shard.dropped || shard.entries.putIfAbsent(entry.sequence(), refs) != null) {
             return;
         }
-        for (ChunkRef chunk : entry.chunks()) {
-            shard.partitionIds.add(chunk.partition());
-            partitions.computeIfAbsent(chunk.partition(), p -> new PartitionIndex()).add(chunk);
-            chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
+        for (IndexRef ref : refs) {
+            shard.partitionIds.add(ref.partition());
+            partitions.computeIfAbsent(ref.partition(), p -> new PartitionIndex()).add(ref);
+            if (ref instanceof ChunkRef chunk) {
+                chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
+            }
         }
-        heldChunks.addAndGet(entry.chunks().size());
+        heldChunks.addAndGet(refs.size());
     }
 
     private void remove(Shard shard, long sequence) {
-        List<ChunkRef> removed = shard.entries.remove(sequence);
+        List<IndexRef> removed = shard.entries.remove(sequence);
         if (removed == null) {
             return;
         }
         heldChunks.addAndGet(-removed.size());
-        for (ChunkRef c : removed) {
-            PartitionIndex p = partitions.get(c.partition());
+        for (IndexRef ref : removed) {
+            PartitionIndex p = partitions.get(ref.partition());
             if (p != null) {
-                p.remove(c);
+                p.remove(ref);
             }
-            chunksByObject.computeIfPresent(c.objectKey(), (k, set) -> {
-                set.remove(c);
-                return set.isEmpty() ? null : set;
-            });
+            if (ref instanceof ChunkRef c) {
+                chunksByObject.computeIfPresent(c.objectKey(), (k, set) -> {
+                    set.remove(c);
+                    return set.isEmpty() ? null : set;
+                });
+            }
         }
     }
 
