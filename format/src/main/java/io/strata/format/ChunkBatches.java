@@ -17,10 +17,10 @@ public final class ChunkBatches {
 
     /**
      * One batch of records with offsets: its stored bytes, and the offsets it covers,
-     * [{@code baseOffset}, {@code baseOffset + offsetSpan}); {@code offsetSpan} is {@code recordCount} unless
-     * it is an offset batch of a key-compacted segment.
+     * [{@code baseOffset}, {@code baseOffset + offsetSpan}); {@code withOffsets} for an offset batch (a
+     * key-compacted segment's, whose records carry their offsets), whose span may exceed its record count.
      */
-    public record Placed(ByteBuffer bytes, long baseOffset, int recordCount, int offsetSpan) {
+    public record Placed(ByteBuffer bytes, long baseOffset, int recordCount, int offsetSpan, boolean withOffsets) {
         public long endOffset() {
             return baseOffset + offsetSpan;
         }
@@ -65,10 +65,10 @@ public final class ChunkBatches {
                     throw new BlockFormatException(BlockFormatException.Reason.INCONSISTENT, "offset batch @"
                             + part.baseOffset() + " overlaps the offsets before it or has skipped records");
                 }
-                out.add(new Placed(part.bytes(), part.baseOffset(), part.recordCount(), part.offsetSpan()));
+                out.add(new Placed(part.bytes(), part.baseOffset(), part.recordCount(), part.offsetSpan(), true));
                 next = part.baseOffset() + part.offsetSpan();
             } else if (kept == part.recordCount()) {
-                out.add(new Placed(part.bytes(), next, kept, kept));
+                out.add(new Placed(part.bytes(), next, kept, kept, false));
                 next += kept;
             } else {
                 BatchBuilder builder = new BatchBuilder(BatchCodec.headerInfo(part.bytes()).uncompressedLength());
@@ -78,7 +78,7 @@ public final class ChunkBatches {
                         builder.append(records.get(i));
                     }
                 }
-                out.add(new Placed(builder.build(compressionLevel), next, kept, kept));
+                out.add(new Placed(builder.build(compressionLevel), next, kept, kept, false));
                 next += kept;
             }
         }
@@ -103,6 +103,6 @@ public final class ChunkBatches {
             return List.of();
         }
         int count = builder.recordCount();
-        return List.of(new Placed(builder.build(compressionLevel), baseOffset, count, count));
+        return List.of(new Placed(builder.build(compressionLevel), baseOffset, count, count, false));
     }
 }

@@ -33,10 +33,12 @@ public interface CompactionStore {
     CompletableFuture<Void> deleteMarkers(Collection<String> objectKeys, WorkLock lock);
 
     /**
-     * Removes the partitions from their shard's head (their topic was deleted): guarded by the head's
-     * revision, retried when a commit moved it. Answers how many were there.
+     * Removes from the shard's head the partitions of deleted topics: those whose topic id is at most
+     * {@code topicIdsUpTo} (the last id handed out, read before {@code liveTopicIds}) and not live, so a topic
+     * created meanwhile is never taken for a deleted one. Guarded by the head's revision, retried when a
+     * commit moved it. Answers how many partitions were removed.
      */
-    CompletableFuture<Integer> forgetPartitions(int shard, Set<PartitionId> partitions);
+    CompletableFuture<Integer> forgetDeletedTopics(int shard, Set<Long> liveTopicIds, long topicIdsUpTo);
 
     /**
      * Compacts the store's revision history to a revision seen at least {@code keep} ago (sampled under

@@ -190,11 +190,11 @@ final class KvCompactionStore implements CompactionStore {
     }
 
     @Override
-    public CompletableFuture<Integer> forgetPartitions(int shard, Set<PartitionId> partitions) {
-        return forget(shard, partitions, 0);
+    public CompletableFuture<Integer> forgetDeletedTopics(int shard, Set<Long> liveTopicIds, long topicIdsUpTo) {
+        return forget(shard, liveTopicIds, topicIdsUpTo, 0);
     }
 
-    private CompletableFuture<Integer> forget(int shard, Set<PartitionId> partitions, int attempt) {
+    private CompletableFuture<Integer> forget(int shard, Set<Long> live, long upTo, int attempt) {
         String key = keys.head(shard);
         return kv.get(key).thenCompose(found -> {
             if (found.isEmpty()) {
@@ -203,7 +203,7 @@ final class KvCompactionStore implements CompactionStore {
             ShardHeadValue head = MetadataCodec.decodeHead(key, found.get().value());
             ShardHeadValue.Builder kept = head.toBuilder().clearPartitions();
             for (PartitionHeadValue p : head.getPartitionsList()) {
-                if (!partitions.contains(new PartitionId(p.getTopicId(), p.getPartition()))) {
+                if (p.getTopicId() > upTo || live.contains(p.getTopicId())) {
                     kept.addPartitions(p);
                 }
             }
@@ -220,7 +220,7 @@ final class KvCompactionStore implements CompactionStore {
                             return CompletableFuture.failedFuture(new MetadataException("head of shard " + shard
                                     + " kept moving under commits", true));
                         }
-                        return backoff.apply(attempt).thenCompose(v -> forget(shard, partitions, attempt + 1));
+                        return backoff.apply(attempt).thenCompose(v -> forget(shard, live, upTo, attempt + 1));
                     });
         });
     }

@@ -150,6 +150,12 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public CompletableFuture<Long> lastTopicId() {
+        String key = keys.topicIds();
+        return kv.get(key).thenApply(found -> found.map(v -> MetadataCodec.decodeCounter(key, v.value())).orElse(0L));
+    }
+
+    @Override
     public CompletableFuture<Optional<Topic>> alterTopic(String name, TopicChange change) {
         String key = keys.topic(name);
         return retrying(() -> kv.get(key).thenCompose(found -> {

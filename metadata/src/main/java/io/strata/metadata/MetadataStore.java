@@ -29,6 +29,9 @@ public interface MetadataStore extends AutoCloseable {
     /** All topics, by name. */
     CompletableFuture<List<Topic>> listTopics();
 
+    /** The highest topic id handed out so far (0 when none): every topic created later has a higher one. */
+    CompletableFuture<Long> lastTopicId();
+
     /** Changes a live topic's settings; empty when there is no such topic. */
     CompletableFuture<Optional<Topic>> alterTopic(String name, TopicChange change);
 

@@ -1,0 +1,46 @@
+package io.strata.compaction;
+
+import java.time.Duration;
+
+/**
+ * How the compaction job works (docs/configuration.md, {@code strata.compaction.*} and {@code strata.gc.*}).
+ *
+ * @param interval          the pause between passes over every shard
+ * @param minAge            WAL chunks committed longer ago than this are merged into segments
+ * @param segmentBytes      the stored size segments are built up to
+ * @param segmentChunkBytes the stored size of a segment's chunks (retention's granularity, a fetch's unit)
+ * @param smallSegmentBytes segments below this are merged with the next new data at once; above it they
+ *                          merge by tiers of {@code tierFanIn}
+ * @param tierFanIn         how many segments of one size tier merge into one of the next
+ * @param gcGrace           how long an object stays after nothing references it (readers may still hold the
+ *                          old entries), and how old an object never referenced must be to be collected
+ * @param historyKeep       metadata revision history kept (a watch that falls further behind reads again)
+ * @param lockTtl           a worker's lease: work it held is free again this long after it stopped
+ * @param compressionLevel  zstd level for the batches compaction builds again
+ * @param maxStepsPerShard  guarded swaps one shard gets per pass (the rest waits for the next pass)
+ */
+public record CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
+                                 long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
+                                 Duration lockTtl, int compressionLevel, int maxStepsPerShard) {
+    /**
+     * How long a condemned object's marker outlives the object's upload: longer than any commit can take
+     * (an ingest node retries a commit for 30 s, and a paused node loses its lease after 10 s), so a commit
+     * that would index a deleted object always finds the marker and fails.
+     */
+    public static final Duration COMMIT_WINDOW = Duration.ofMinutes(10);
+
+    public CompactionSettings {
+        if (interval.isNegative() || interval.isZero() || minAge.isNegative() || segmentBytes < 1 << 20
+                || segmentChunkBytes < 1024 || segmentChunkBytes > segmentBytes || smallSegmentBytes < 0
+                || tierFanIn < 2 || gcGrace.isNegative() || historyKeep.isNegative() || lockTtl.toSeconds() < 1
+                || maxStepsPerShard < 1) {
+            throw new IllegalArgumentException("inconsistent compaction settings");
+        }
+    }
+
+    /** The defaults of a server's compaction role (docs/benchmarks.md says why these). */
+    public static CompactionSettings defaults() {
+        return new CompactionSettings(Duration.ofSeconds(30), Duration.ofMinutes(2), 128L << 20, 512 << 10, 1L << 20,
+                4, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofSeconds(15), 3, 20);
+    }
+}

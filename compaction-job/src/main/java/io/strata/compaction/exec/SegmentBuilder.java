@@ -1,0 +1,62 @@
+package io.strata.compaction.exec;
+
+import io.strata.compaction.plan.SegmentBuild;
+import io.strata.format.ChunkBatches;
+import io.strata.format.SealedSegment;
+import io.strata.format.SegmentWriter;
+import io.strata.metadata.ChunkRef;
+import io.strata.metadata.SkippedRange;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Lays out one segment from its sources' checked bytes: each source chunk is taken apart into batches of its
+ * records with offsets ({@link ChunkBatches}: stored batches pass as they are, retried producers' duplicates
+ * are left out), and the batches are packed, in order, into chunks of about {@code chunkBytes}. The chunks
+ * tile the offsets [first source's base, last source's end) exactly, so the segment stands in for its
+ * sources with nothing missing and nothing added. Stateless.
+ */
+final class SegmentBuilder {
+    private SegmentBuilder() {
+    }
+
+    static SealedSegment build(SegmentBuild build, List<ByteBuffer> sourceBytes, int chunkBytes, int compressionLevel) {
+        List<ChunkBatches.Placed> batches = new ArrayList<>();
+        for (int i = 0; i < build.sources().size(); i++) {
+            ChunkRef c = build.sources().get(i);
+            batches.addAll(ChunkBatches.withOffsets(sourceBytes.get(i), c.crc32c(), c.uncompressedLength(),
+                    c.storedRecordCount(), c.baseOffset(),
+                    c.skipped().stream().mapToInt(SkippedRange::firstPosition).toArray(),
+                    c.skipped().stream().mapToInt(SkippedRange::count).toArray(), compressionLevel));
+        }
+        SegmentWriter writer = new SegmentWriter(build.partition().topicId(), build.partition().partition());
+        long chunkStart = build.baseOffset();
+        long previousEnd = build.baseOffset();
+        List<ByteBuffer> chunk = new ArrayList<>();
+        long bytes = 0;
+        for (ChunkBatches.Placed b : batches) {
+            // An ordinary batch takes the offsets after the previous record's, so one that follows a gap (records
+            // key compaction removed) must start a chunk of its own, at its first offset.
+            boolean gapBeforeOrdinary = b.baseOffset() > previousEnd && !b.withOffsets();
+            if (!chunk.isEmpty() && (bytes + b.bytes().remaining() > chunkBytes || gapBeforeOrdinary)) {
+                writer.appendChunk(chunkStart, Math.toIntExact(b.baseOffset() - chunkStart), chunk);
+                chunk = new ArrayList<>();
+                bytes = 0;
+                chunkStart = b.baseOffset();
+            } else if (chunk.isEmpty() && gapBeforeOrdinary) {
+                throw new IllegalStateException("segment of " + build.partition() + " would start at " + chunkStart
+                        + " with an ordinary batch at " + b.baseOffset());
+            }
+            chunk.add(b.bytes());
+            bytes += b.bytes().remaining();
+            previousEnd = b.endOffset();
+        }
+        if (chunk.isEmpty()) {
+            throw new IllegalStateException("the sources of " + build.partition() + " @" + build.baseOffset()
+                    + " hold no record with an offset");
+        }
+        writer.appendChunk(chunkStart, Math.toIntExact(build.endOffset() - chunkStart), chunk);
+        return writer.finish();
+    }
+}

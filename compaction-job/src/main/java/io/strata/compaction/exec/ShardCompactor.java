@@ -1,0 +1,172 @@
+package io.strata.compaction.exec;
+
+import static io.strata.compaction.Blocking.await;
+
+import io.strata.compaction.CompactionSettings;
+import io.strata.compaction.CompactionStats;
+import io.strata.compaction.plan.Footers;
+import io.strata.compaction.plan.SegmentBuild;
+import io.strata.compaction.plan.ShardPlan;
+import io.strata.compaction.plan.ShardPlanner;
+import io.strata.format.SealedSegment;
+import io.strata.format.SegmentChunk;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.SegmentRef;
+import io.strata.metadata.ShardSnapshot;
+import io.strata.metadata.ShardState;
+import io.strata.metadata.ShardSwap;
+import io.strata.metadata.SwapOutcome;
+import io.strata.metadata.Topic;
+import io.strata.metadata.WorkLock;
+import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.ObjectStore;
+import io.strata.storage.segment.SegmentFooterReader;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out the planner's steps for one shard whose lock the caller holds: read the shard, read the topics
+ * (after the shard: a partition whose topic is missing then was deleted), plan, write the step's segments,
+ * swap. A swap that conflicts (the lock was lost, or someone else changed the shard) abandons the rest of the
+ * shard's work until the next pass; segments written for it are never referenced, and the garbage collector
+ * takes them after its grace. Nothing is ever deleted here: objects go only through the collector.
+ *
+ * <p>Blocking: runs on the worker's thread, waiting on the stores' futures with the stores' own timeouts.
+ */
+public final class ShardCompactor {
+    private static final Logger LOG = LoggerFactory.getLogger(ShardCompactor.class);
+
+    private final MetadataStore metadata;
+    private final ObjectStore objects;
+    private final CompactionSettings settings;
+    private final ShardPlanner planner;
+    private final SourceReader reader;
+    private final SegmentFooterReader footerReader;
+    private final CompactionStats stats;
+    private final Clock clock;
+
+    public ShardCompactor(MetadataStore metadata, ObjectStore objects, CompactionSettings settings,
+                          CompactionStats stats, Clock clock) {
+        this.metadata = metadata;
+        this.objects = objects;
+        this.settings = settings;
+        this.stats = stats;
+        this.clock = clock;
+        var store = metadata.compaction();
+        this.planner = new ShardPlanner(settings, store.maxTxnOps(), store.maxTxnBytes() * 3L / 4);
+        this.reader = new SourceReader(objects, 16L << 20, 8);
+        this.footerReader = new SegmentFooterReader(objects);
+    }
+
+    /** What one shard's run saw and did. */
+    public record Outcome(int steps, int entries, long oldestWalCommitMs, long retentionLagMs) {
+    }
+
+    /** Runs the shard's steps (at most {@code maxStepsPerShard}) while {@code lock} is held. */
+    public Outcome run(int shard, WorkLock lock) {
+        Map<String, List<SegmentChunk>> footers = new HashMap<>();
+        int steps = 0;
+        ShardSnapshot snapshot = null;
+        Map<Long, Topic> topics = Map.of();
+        long topicIdsUpTo = 0;
+        while (steps < settings.maxStepsPerShard()) {
+            snapshot = await(metadata.compaction().readShard(shard));
+            topicIdsUpTo = await(metadata.lastTopicId());
+            topics = await(metadata.listTopics()).stream().collect(Collectors.toMap(Topic::topicId, Function.identity()));
+            ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
+            for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 3; reads++) {
+                for (SegmentRef segment : need.segments()) {
+                    footers.put(segment.objectKey(), await(footerReader.read(segment.objectKey(),
+                            segment.footerOffset(), segment.footerLength(), segment.footerCrc32c())));
+                }
+                plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
+            }
+            if (!(plan instanceof ShardPlan.Step step)) {
+                break;
+            }
+            if (!apply(shard, lock, snapshot, step)) {
+                break;
+            }
+            steps++;
+        }
+        if (snapshot != null) {
+            int forgotten = await(metadata.compaction().forgetDeletedTopics(shard, topics.keySet(), topicIdsUpTo));
+            if (forgotten > 0) {
+                LOG.info("shard {}: forgot {} partitions of deleted topics", shard, forgotten);
+            }
+        }
+        return snapshot == null ? new Outcome(steps, 0, Long.MAX_VALUE, 0) : observe(snapshot, topics, steps);
+    }
+
+    /** Writes the step's segments and swaps; false when the swap did not apply. */
+    private boolean apply(int shard, WorkLock lock, ShardSnapshot snapshot, ShardPlan.Step step) {
+        long now = clock.millis();
+        List<IndexEntry> added = new ArrayList<>(step.rewritten());
+        Set<String> written = new HashSet<>();
+        for (SegmentBuild build : step.builds()) {
+            SealedSegment sealed = SegmentBuilder.build(build, await(reader.read(build.sources())),
+                    settings.segmentChunkBytes(), settings.compressionLevel());
+            String key = segmentKey(build);
+            await(objects.put(ObjectKey.of(key), sealed.bytes()));
+            stats.segmentWritten(sealed.sizeBytes());
+            written.add(key);
+            SegmentRef ref = SegmentRef.of(build.partition(), key, sealed.chunks(), sealed.footerOffset(),
+                    sealed.footerLength(), sealed.footerCrc32c());
+            added.add(IndexEntry.segment(shard, build.sequence(), now, ref));
+        }
+        ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
+                new ShardState(step.nextSequence(), step.logStarts()), step.replaced(), added, written);
+        SwapOutcome outcome = await(metadata.compaction().swap(swap));
+        if (outcome instanceof SwapOutcome.Conflict conflict) {
+            stats.conflict();
+            LOG.info("shard {}: step abandoned ({}); {} segment(s) written for it are left to the garbage collector",
+                    shard, conflict.why(), written.size());
+            return false;
+        }
+        ShardPlan.StepSummary s = step.summary();
+        stats.stepApplied(s);
+        LOG.info("shard {}: {} merge(s) of {} bytes into {} segment(s), {} partition(s) expired ({} bytes), {} of "
+                        + "deleted topics removed; index entries {} -> {}", shard, s.merges(), s.bytesMerged(),
+                step.builds().size(), s.partitionsExpired(), s.bytesExpired(), s.partitionsDeleted(), s.entriesBefore(),
+                s.entriesAfter());
+        return true;
+    }
+
+    /** A fresh key for a segment, spread over 256 prefixes like WAL blocks' (S3 scales request rates per prefix). */
+    private static String segmentKey(SegmentBuild build) {
+        return String.format("segments/%02x/%d-%d-%d-%s", ThreadLocalRandom.current().nextInt(256),
+                build.partition().topicId(), build.partition().partition(), build.baseOffset(),
+                UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /** The shard's oldest unmerged WAL chunk and retention lag, as last read (for metrics). */
+    private Outcome observe(ShardSnapshot snapshot, Map<Long, Topic> topics, int steps) {
+        long oldest = Long.MAX_VALUE;
+        for (IndexEntry e : snapshot.entries()) {
+            if (!e.isSegment()) {
+                oldest = Math.min(oldest, e.committedAtMs());
+            }
+        }
+        long lag = 0;
+        long now = clock.millis();
+        for (var log : io.strata.compaction.plan.PartitionLog.of(snapshot).values()) {
+            Topic topic = topics.get(log.partition().topicId());
+            if (topic != null) {
+                lag = Math.max(lag, io.strata.compaction.plan.RetentionPolicy.lagMs(log, topic, now));
+            }
+        }
+        return new Outcome(steps, snapshot.entries().size(), oldest, lag);
+    }
+}

@@ -1,0 +1,93 @@
+package io.strata.compaction;
+
+import io.strata.format.BlockWriter;
+import io.strata.format.ChunkEntry;
+import io.strata.format.LogRecord;
+import io.strata.format.SealedBlock;
+import io.strata.metadata.BlockChunk;
+import io.strata.metadata.BlockCommit;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.MetadataStores;
+import io.strata.metadata.PartitionId;
+import io.strata.storage.object.ObjectInfo;
+import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.local.LocalObjectStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An embedded metadata store and a local object store (both product adapters) in a directory, a clock the
+ * test moves, and a way to write and commit blocks as an ingest node does.
+ */
+final class CompactionFixture implements AutoCloseable {
+    final MetadataStore metadata;
+    final LocalObjectStore objects;
+    final MutableClock clock = new MutableClock(System.currentTimeMillis());
+    private final AtomicInteger blocks = new AtomicInteger();
+    private final List<CompactionWorker> workers = new ArrayList<>();
+
+    CompactionFixture(Path dir, int shards) {
+        metadata = MetadataStores.embedded(dir.resolve("metadata"), shards);
+        objects = new LocalObjectStore(dir.resolve("objects"));
+    }
+
+    /** Settings for tests: small segments and chunks, everything older than a minute merged, a minute's grace. */
+    static CompactionSettings settings() {
+        return new CompactionSettings(Duration.ofSeconds(1), Duration.ofMinutes(1), 1 << 20, 4096, 64 << 10, 4,
+                Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofSeconds(10), 1, 50);
+    }
+
+    CompactionWorker worker(CompactionSettings settings) {
+        CompactionWorker worker = new CompactionWorker(metadata, objects, settings, "w" + workers.size(), clock);
+        workers.add(worker);
+        return worker;
+    }
+
+    /** A record as a test writes it: key, value and timestamp. */
+    record Rec(String key, String value, long timestampMs) {
+        LogRecord toLog() {
+            return new LogRecord(key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                    value.getBytes(StandardCharsets.UTF_8), List.of(), timestampMs);
+        }
+    }
+
+    /** Writes one block with these records per partition, uploads and commits it at the clock's time. */
+    String commit(Map<PartitionId, List<Rec>> byPartition) {
+        BlockWriter writer = new BlockWriter(1);
+        byPartition.forEach((p, recs) -> recs.forEach(r -> writer.append(p.topicId(), p.partition(), r.toLog())));
+        SealedBlock sealed = writer.seal();
+        String key = String.format("wal/%02x/test-%08d", blocks.get() % 256, blocks.incrementAndGet());
+        objects.put(ObjectKey.of(key), sealed.bytes()).join();
+        List<BlockChunk> chunks = new ArrayList<>();
+        for (ChunkEntry c : sealed.chunks()) {
+            chunks.add(new BlockChunk(new PartitionId(c.topicId(), c.partition()), c.recordCount(), c.byteOffset(),
+                    c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
+        }
+        metadata.commitBlock(new BlockCommit(key, sealed.sizeBytes(), chunks)).join();
+        return key;
+    }
+
+    List<String> objectKeys() {
+        return objects.list("").join().stream().map(ObjectInfo::key).map(ObjectKey::value).toList();
+    }
+
+    int indexEntries() {
+        int n = 0;
+        for (int s = 0; s < metadata.cluster().shards(); s++) {
+            n += metadata.compaction().readShard(s).join().entries().size();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(CompactionWorker::close);
+        objects.close();
+        metadata.close();
+    }
+}
