@@ -1,6 +1,7 @@
 package io.strata.cli;
 
 import io.strata.client.PartitionInfo;
+import io.strata.client.TopicAlteration;
 import io.strata.client.TopicInfo;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -11,10 +12,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code strata topics create|list|describe|delete}. Not runnable itself: picocli asks for a subcommand. */
-@Command(name = "topics", mixinStandardHelpOptions = true, description = "Creates, lists, describes and deletes topics.",
+/** {@code strata topics create|list|describe|alter|delete}. Not runnable itself: picocli asks for a subcommand. */
+@Command(name = "topics", mixinStandardHelpOptions = true,
+        description = "Creates, lists, describes, alters and deletes topics.",
         subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class, TopicsCommand.Describe.class,
-                TopicsCommand.Delete.class})
+                TopicsCommand.Alter.class, TopicsCommand.Delete.class})
 final class TopicsCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a topic.")
@@ -31,11 +33,53 @@ final class TopicsCommand {
         @Option(names = "--retention-bytes", paramLabel = "B", defaultValue = "-1",
                 description = "Delete a partition's oldest records beyond this size; -1 (the default): no limit.")
         long retentionBytes;
+        @Option(names = "--cleanup-policy", paramLabel = "POLICY", defaultValue = "delete",
+                description = "delete (the default: retention deletes old records), compact (the latest record "
+                        + "per key is kept) or compact,delete (both).")
+        String cleanupPolicy;
+        @Option(names = "--delete-retention-ms", paramLabel = "MS", defaultValue = "86400000",
+                description = "How long a compacted topic keeps a key's tombstone (an empty value); default a day.")
+        long deleteRetentionMs;
 
         @Override
         public Integer call() {
-            TopicInfo topic = StrataCli.client(spec).admin().createTopic(name, partitions, retentionMs, retentionBytes);
+            TopicInfo topic = StrataCli.client(spec).admin().createTopic(name, partitions, retentionMs, retentionBytes,
+                    cleanupPolicy, deleteRetentionMs);
             spec.commandLine().getOut().printf("created topic %s with %d partitions%n", topic.name(), topic.partitions());
+            return 0;
+        }
+    }
+
+    @Command(name = "alter", mixinStandardHelpOptions = true,
+            description = "Changes a live topic's retention or cleanup policy; what is not given stays. Records "
+                    + "that a new retention expires leave within one compaction interval.")
+    static final class Alter implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "The topic's name.")
+        String name;
+        @Option(names = "--retention-ms", paramLabel = "MS", description = "Delete records older than this; -1: keep.")
+        Long retentionMs;
+        @Option(names = "--retention-bytes", paramLabel = "B",
+                description = "Delete a partition's oldest records beyond this size; -1: no limit.")
+        Long retentionBytes;
+        @Option(names = "--cleanup-policy", paramLabel = "POLICY", description = "delete, compact or compact,delete.")
+        String cleanupPolicy;
+        @Option(names = "--delete-retention-ms", paramLabel = "MS",
+                description = "How long a compacted topic keeps tombstones.")
+        Long deleteRetentionMs;
+
+        @Override
+        public Integer call() {
+            if (retentionMs == null && retentionBytes == null && cleanupPolicy == null && deleteRetentionMs == null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "nothing to alter: give "
+                        + "--retention-ms, --retention-bytes, --cleanup-policy or --delete-retention-ms");
+            }
+            TopicInfo topic = StrataCli.client(spec).admin().alterTopic(name,
+                    new TopicAlteration(retentionMs, retentionBytes, cleanupPolicy, deleteRetentionMs));
+            spec.commandLine().getOut().printf("altered topic %s: retention-ms %d, retention-bytes %d, cleanup-policy %s"
+                            + ", delete-retention-ms %d%n", topic.name(), topic.retentionMs(), topic.retentionBytes(),
+                    topic.cleanupPolicy(), topic.deleteRetentionMs());
             return 0;
         }
     }
@@ -65,8 +109,10 @@ final class TopicsCommand {
         public Integer call() {
             TopicInfo topic = StrataCli.client(spec).admin().describeTopic(name);
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("topic %s  id %d  partitions %d  retention-ms %d  retention-bytes %d  created %s%n",
-                    topic.name(), topic.topicId(), topic.partitions(), topic.retentionMs(), topic.retentionBytes(),
+            out.printf("topic %s  id %d  partitions %d  retention-ms %d  retention-bytes %d  cleanup-policy %s%s"
+                            + "  created %s%n", topic.name(), topic.topicId(), topic.partitions(), topic.retentionMs(),
+                    topic.retentionBytes(), topic.cleanupPolicy(), topic.cleanupPolicy().startsWith("compact")
+                            ? "  delete-retention-ms " + topic.deleteRetentionMs() : "",
                     Instant.ofEpochMilli(topic.createdAtMs()));
             out.printf("%-10s %-15s %s%n", "PARTITION", "LOG-START", "END");
             for (PartitionInfo p : topic.partitionDetails()) {
@@ -76,7 +122,9 @@ final class TopicsCommand {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a topic and its records.")
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a topic and its records: "
+            + "the topic is gone at once, its records leave the index within one compaction interval and storage "
+            + "after the garbage grace period.")
     static final class Delete implements Callable<Integer> {
         @Spec
         CommandSpec spec;

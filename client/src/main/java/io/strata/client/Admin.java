@@ -2,6 +2,7 @@ package io.strata.client;
 
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.AdminServiceGrpc.AdminServiceBlockingStub;
+import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
 import io.strata.api.v1.DeleteTopicRequest;
 import io.strata.api.v1.DescribeTopicRequest;
@@ -35,9 +36,37 @@ public final class Admin {
 
     /** Retention values of -1 or 0 mean no limit of that kind. Fails with ALREADY_EXISTS for a taken name. */
     public TopicInfo createTopic(String name, int partitions, long retentionMs, long retentionBytes) {
+        return createTopic(name, partitions, retentionMs, retentionBytes, "delete", 0);
+    }
+
+    /**
+     * A topic with a cleanup policy: "delete" (retention), "compact" (the latest record per key is kept) or
+     * "compact,delete"; {@code deleteRetentionMs} (0: a day) is how long a compacted topic keeps tombstones.
+     */
+    public TopicInfo createTopic(String name, int partitions, long retentionMs, long retentionBytes,
+                                 String cleanupPolicy, long deleteRetentionMs) {
         CreateTopicRequest request = CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
-                .setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).build();
+                .setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).setCleanupPolicy(cleanupPolicy)
+                .setDeleteRetentionMs(deleteRetentionMs).build();
         return toTopic(call(() -> stub().createTopic(request)));
+    }
+
+    /** Changes a live topic's retention or cleanup policy. Fails with NOT_FOUND for an unknown topic. */
+    public TopicInfo alterTopic(String name, TopicAlteration change) {
+        AlterTopicRequest.Builder request = AlterTopicRequest.newBuilder().setName(name);
+        if (change.retentionMs() != null) {
+            request.setRetentionMs(change.retentionMs());
+        }
+        if (change.retentionBytes() != null) {
+            request.setRetentionBytes(change.retentionBytes());
+        }
+        if (change.cleanupPolicy() != null) {
+            request.setCleanupPolicy(change.cleanupPolicy());
+        }
+        if (change.deleteRetentionMs() != null) {
+            request.setDeleteRetentionMs(change.deleteRetentionMs());
+        }
+        return toTopic(call(() -> stub().alterTopic(request.build())));
     }
 
     public void deleteTopic(String name) {
@@ -106,6 +135,6 @@ public final class Admin {
         List<PartitionInfo> partitions = d.getPartitionDetailsList().stream()
                 .map(p -> new PartitionInfo(p.getPartition(), p.getLogStartOffset(), p.getEndOffset())).toList();
         return new TopicInfo(d.getName(), d.getTopicId(), d.getPartitions(), d.getRetentionMs(),
-                d.getRetentionBytes(), d.getCreatedAtMs(), partitions);
+                d.getRetentionBytes(), d.getCreatedAtMs(), partitions, d.getCleanupPolicy(), d.getDeleteRetentionMs());
     }
 }

@@ -4,13 +4,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A topic as the server describes it. Retention values of -1 or 0 mean "keep forever".
+ * A topic as the server describes it. Retention values of -1 or 0 mean "keep forever"; the cleanup policy is
+ * "delete", "compact" or "compact,delete", and a compacted topic keeps tombstones {@code deleteRetentionMs}.
  * {@code partitionDetails} is filled by {@link Admin#describeTopic} only and empty from {@link Admin#listTopics}.
  */
 public record TopicInfo(String name, long topicId, int partitions, long retentionMs, long retentionBytes,
-                        long createdAtMs, List<PartitionInfo> partitionDetails) {
+                        long createdAtMs, List<PartitionInfo> partitionDetails, String cleanupPolicy,
+                        long deleteRetentionMs) {
     public TopicInfo {
         Objects.requireNonNull(name, "name");
         partitionDetails = List.copyOf(partitionDetails);
+        cleanupPolicy = cleanupPolicy == null || cleanupPolicy.isEmpty() ? "delete" : cleanupPolicy;
     }
 }

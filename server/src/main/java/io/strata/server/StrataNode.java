@@ -6,6 +6,9 @@ import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.strata.compaction.CompactionSettings;
+import io.strata.compaction.CompactionStats;
+import io.strata.compaction.CompactionWorker;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
@@ -48,7 +51,7 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class StrataNode {
-    public static final Set<String> KNOWN_ROLES = Set.of("ingest", "fetch");
+    public static final Set<String> KNOWN_ROLES = Set.of("ingest", "fetch", "compaction");
     private static final Logger LOG = Logger.getLogger(StrataNode.class);
 
     @Inject
@@ -201,12 +204,67 @@ public class StrataNode {
             counter("strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
             counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
         }
+        if (config.roles().contains("compaction")) {
+            startCompaction(nodeId);
+        }
         closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
                 Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
         ready = true;
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+    }
+
+    /**
+     * The compaction role: a worker that passes over every shard each interval, or (run-once) one pass and an
+     * exit, for a Kubernetes CronJob. Segments are built in memory, so their size is kept within an eighth of
+     * the heap.
+     */
+    private void startCompaction(String nodeId) {
+        StrataConfig.Compaction c = config.compaction();
+        long segmentBytes = Math.min(c.segmentBytes(), Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8));
+        if (segmentBytes < c.segmentBytes()) {
+            LOG.warnf("strata.compaction.segment-bytes=%d is more than an eighth of the heap; building segments of "
+                    + "%d bytes (raise -Xmx to build larger ones)", c.segmentBytes(), segmentBytes);
+        }
+        CompactionSettings settings = new CompactionSettings(c.interval(), c.minAge(), segmentBytes,
+                (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
+                config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard());
+        CompactionWorker worker = new CompactionWorker(metadata, objects, settings, nodeId, clock);
+        closeables.add(worker);
+        CompactionStats stats = worker.stats();
+        counter("strata.compaction.passes", stats, CompactionStats::passes);
+        counter("strata.compaction.steps", stats, CompactionStats::steps);
+        counter("strata.compaction.conflicts", stats, CompactionStats::conflicts);
+        counter("strata.compaction.failures", stats, CompactionStats::failures);
+        counter("strata.compaction.segments.written", stats, CompactionStats::segmentsWritten);
+        counter("strata.compaction.segment.bytes.written", stats, CompactionStats::segmentBytesWritten);
+        counter("strata.compaction.bytes.merged", stats, CompactionStats::bytesMerged);
+        counter("strata.compaction.bytes.expired", stats, CompactionStats::bytesExpired);
+        counter("strata.compaction.objects.deleted", stats, CompactionStats::objectsDeleted);
+        counter("strata.compaction.objects.marked", stats, CompactionStats::objectsMarked);
+        meters.gauge("strata.compaction.index.entries", stats, CompactionStats::indexEntries);
+        meters.gauge("strata.compaction.oldest.unmerged.age.ms", stats, CompactionStats::oldestUnmergedAgeMs);
+        meters.gauge("strata.compaction.retention.lag.ms", stats, CompactionStats::retentionLagMs);
+        meters.gauge("strata.compaction.pass.duration.ms", stats, CompactionStats::lastPassMs);
+        meters.gauge("strata.compaction.objects.listed", stats, CompactionStats::objectsListed);
+        if (c.runOnce()) {
+            Thread once = new Thread(() -> {
+                int code = 0;
+                try {
+                    worker.runOnce();
+                    LOG.infof("compaction run done: %d steps, %d objects deleted", stats.steps(), stats.objectsDeleted());
+                } catch (RuntimeException e) {
+                    LOG.error("compaction run failed", e);
+                    code = 1;
+                }
+                io.quarkus.runtime.Quarkus.asyncExit(code);
+            }, "strata-compaction-once");
+            once.setDaemon(true);
+            once.start();
+        } else {
+            worker.start();
+        }
     }
 
     private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {

@@ -1,19 +1,24 @@
 package io.strata.server.admin;
 
 import io.grpc.Status;
+import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
 import io.strata.api.v1.DeleteTopicResponse;
 import io.strata.api.v1.ListTopicsResponse;
 import io.strata.api.v1.PartitionDescription;
 import io.strata.api.v1.TopicDescription;
+import io.strata.metadata.CleanupPolicy;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.PartitionOffsets;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
+import io.strata.metadata.TopicChange;
 import io.strata.metadata.TopicConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /** Topic management over the metadata store. Thread-safe. */
@@ -30,7 +35,9 @@ public final class AdminHandler {
         TopicConfig config;
         try {
             config = new TopicConfig(request.getName(), request.getPartitions(), request.getRetentionMs(),
-                    request.getRetentionBytes());
+                    request.getRetentionBytes(), request.getCleanupPolicy().isEmpty() ? CleanupPolicy.DELETE
+                    : CleanupPolicy.parse(request.getCleanupPolicy()), request.getDeleteRetentionMs() == 0
+                    ? Topic.DEFAULT_DELETE_RETENTION_MS : request.getDeleteRetentionMs());
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(
                     Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -38,6 +45,33 @@ public final class AdminHandler {
         return metadata.createTopic(config).thenApply(topic -> {
             topics.invalidate(topic.name());
             return describe(topic).build();
+        });
+    }
+
+    /** Changes what the request sets; NOT_FOUND for an unknown topic, INVALID_ARGUMENT when it sets nothing valid. */
+    public CompletableFuture<TopicDescription> alterTopic(AlterTopicRequest request) {
+        TopicChange change;
+        try {
+            change = new TopicChange(
+                    request.hasRetentionMs() ? OptionalLong.of(request.getRetentionMs()) : OptionalLong.empty(),
+                    request.hasRetentionBytes() ? OptionalLong.of(request.getRetentionBytes()) : OptionalLong.empty(),
+                    request.hasCleanupPolicy() ? Optional.of(CleanupPolicy.parse(request.getCleanupPolicy()))
+                            : Optional.empty(),
+                    request.hasDeleteRetentionMs() ? OptionalLong.of(request.getDeleteRetentionMs())
+                            : OptionalLong.empty());
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(
+                    Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        }
+        if (change.isEmpty()) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT
+                    .withDescription("nothing to alter: set retention_ms, retention_bytes, cleanup_policy or "
+                            + "delete_retention_ms").asRuntimeException());
+        }
+        return metadata.alterTopic(request.getName(), change).thenApply(altered -> {
+            topics.invalidate(request.getName());
+            return describe(altered.orElseThrow(() -> Status.NOT_FOUND
+                    .withDescription("unknown topic '" + request.getName() + "'").asRuntimeException())).build();
         });
     }
 
@@ -86,6 +120,7 @@ public final class AdminHandler {
     private static TopicDescription.Builder describe(Topic t) {
         return TopicDescription.newBuilder().setName(t.name()).setTopicId(t.topicId()).setPartitions(t.partitions())
                 .setRetentionMs(t.retentionMs()).setRetentionBytes(t.retentionBytes())
-                .setCreatedAtMs(t.createdAtMs());
+                .setCreatedAtMs(t.createdAtMs()).setCleanupPolicy(t.cleanupPolicy().toString())
+                .setDeleteRetentionMs(t.deleteRetentionMs());
     }
 }

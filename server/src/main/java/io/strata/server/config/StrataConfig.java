@@ -14,8 +14,8 @@ import java.util.Set;
 @ConfigMapping(prefix = "strata")
 public interface StrataConfig {
 
-    /** Roles this node runs: ingest, fetch (compaction comes with its own issue). */
-    @WithDefault("ingest,fetch")
+    /** Roles this node runs: ingest, fetch, compaction (all three by default: the embedded single process). */
+    @WithDefault("ingest,fetch,compaction")
     Set<String> roles();
 
     /** Unique per node; generated when absent. */
@@ -35,6 +35,10 @@ public interface StrataConfig {
     Ingest ingest();
 
     Fetch fetch();
+
+    Compaction compaction();
+
+    Gc gc();
 
     interface Metadata {
         /** embedded or etcd. */
@@ -169,5 +173,60 @@ public interface StrataConfig {
 
         @WithDefault("30s")
         Duration maxWait();
+    }
+
+    interface Compaction {
+        /** The pause between passes over every metadata shard. */
+        @WithDefault("30s")
+        Duration interval();
+
+        /** WAL chunks committed longer ago than this are merged into per-partition segments. */
+        @WithDefault("2m")
+        Duration minAge();
+
+        /** The stored size segments are built up to (built in memory: at most an eighth of the heap is used). */
+        @WithDefault("134217728")
+        long segmentBytes();
+
+        /** The stored size of a segment's chunks: the unit of a fetch and of retention. */
+        @WithDefault("524288")
+        int segmentChunkBytes();
+
+        /** Segments below this merge with the next new data at once; larger ones merge by size tiers. */
+        @WithDefault("1048576")
+        long smallSegmentBytes();
+
+        /** Segments of one size tier that merge into one of the next. */
+        @WithDefault("4")
+        int tierFanIn();
+
+        /** Metadata revision history kept before it is compacted (etcd's database stays bounded). */
+        @WithDefault("5m")
+        Duration historyKeep();
+
+        /** The worker's lease: a worker that stops renewing it loses its shards' locks this long after. */
+        @WithDefault("15s")
+        Duration lockTtl();
+
+        /** zstd level for batches compaction must build again (most are copied as they are). */
+        @WithDefault("3")
+        int compressionLevel();
+
+        /** Guarded swaps one shard gets per pass. */
+        @WithDefault("20")
+        int maxStepsPerShard();
+
+        /** Run one pass and exit (a Kubernetes CronJob) instead of a pass every interval. */
+        @WithDefault("false")
+        boolean runOnce();
+    }
+
+    interface Gc {
+        /**
+         * How long an object stays after nothing references it (longer than the longest fetch: readers may
+         * still hold the old index), and how old an object never committed must be before it is collected.
+         */
+        @WithDefault("10m")
+        Duration grace();
     }
 }

@@ -4,6 +4,7 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.strata.api.v1.AdminServiceGrpc;
+import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
 import io.strata.api.v1.DeleteTopicRequest;
 import io.strata.api.v1.DeleteTopicResponse;
@@ -29,6 +30,11 @@ public class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
     @Override
     public void createTopic(CreateTopicRequest request, StreamObserver<TopicDescription> observer) {
         GrpcErrors.reply(observer, () -> node.admin().createTopic(request));
+    }
+
+    @Override
+    public void alterTopic(AlterTopicRequest request, StreamObserver<TopicDescription> observer) {
+        GrpcErrors.reply(observer, () -> node.admin().alterTopic(request));
     }
 
     @Override
