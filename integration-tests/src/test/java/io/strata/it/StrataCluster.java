@@ -64,6 +64,12 @@ final class StrataCluster implements AutoCloseable {
         return bucket;
     }
 
+    /** A look straight into this cluster's index in etcd and its bucket (the tests' oracle). */
+    ClusterInspector inspector() {
+        return new ClusterInspector(settings.get("strata.metadata.root"), bucket,
+                Integer.parseInt(settings.get("strata.metadata.shards")));
+    }
+
     StrataProcess start(String name, String roles) {
         return start(name, roles, Map.of());
     }
