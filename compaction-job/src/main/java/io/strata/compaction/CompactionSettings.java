@@ -18,10 +18,15 @@ import java.time.Duration;
  * @param lockTtl           a worker's lease: work it held is free again this long after it stopped
  * @param compressionLevel  zstd level for the batches compaction builds again
  * @param maxStepsPerShard  guarded swaps one shard gets per pass (the rest waits for the next pass)
+ * @param keyMapBytes       memory for the key map of one key-compaction cleaning (about 24 bytes per key):
+ *                          a cleaning covers as many new records as it holds, the rest waits for the next
+ * @param minCleanableRatio a key-compacted partition is cleaned when at least this share of its merged bytes
+ *                          is new since its last cleaning (or a tombstone it kept is due)
  */
 public record CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
                                  long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
-                                 Duration lockTtl, int compressionLevel, int maxStepsPerShard) {
+                                 Duration lockTtl, int compressionLevel, int maxStepsPerShard, long keyMapBytes,
+                                 double minCleanableRatio) {
     /**
      * How long a condemned object's marker outlives the object's upload: longer than any commit can take
      * (an ingest node retries a commit for 30 s, and a paused node loses its lease after 10 s), so a commit
@@ -33,7 +38,8 @@ public record CompactionSettings(Duration interval, Duration minAge, long segmen
         if (interval.isNegative() || interval.isZero() || minAge.isNegative() || segmentBytes < 1 << 20
                 || segmentChunkBytes < 1024 || segmentChunkBytes > segmentBytes || smallSegmentBytes < 0
                 || tierFanIn < 2 || gcGrace.isNegative() || historyKeep.isNegative() || lockTtl.toSeconds() < 1
-                || maxStepsPerShard < 1) {
+                || maxStepsPerShard < 1 || keyMapBytes < 1 << 16 || !(minCleanableRatio > 0)
+                || minCleanableRatio > 1) {
             throw new IllegalArgumentException("inconsistent compaction settings");
         }
     }
@@ -41,6 +47,6 @@ public record CompactionSettings(Duration interval, Duration minAge, long segmen
     /** The defaults of a server's compaction role (docs/benchmarks.md says why these). */
     public static CompactionSettings defaults() {
         return new CompactionSettings(Duration.ofSeconds(30), Duration.ofMinutes(2), 128L << 20, 512 << 10, 1L << 20,
-                4, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofSeconds(15), 3, 20);
+                4, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofSeconds(15), 3, 20, 32L << 20, 0.5);
     }
 }

@@ -16,6 +16,10 @@ public final class CompactionStats {
     private final LongAdder bytesMerged = new LongAdder();
     private final LongAdder bytesExpired = new LongAdder();
     private final LongAdder partitionsDeleted = new LongAdder();
+    private final LongAdder cleanings = new LongAdder();
+    private final LongAdder bytesCleaned = new LongAdder();
+    private final LongAdder recordsCompactedAway = new LongAdder();
+    private final LongAdder tombstonesRemoved = new LongAdder();
     private final LongAdder objectsDeleted = new LongAdder();
     private final LongAdder objectsMarked = new LongAdder();
     private final LongAdder incompleteDeleted = new LongAdder();
@@ -30,6 +34,15 @@ public final class CompactionStats {
         bytesMerged.add(s.bytesMerged());
         bytesExpired.add(s.bytesExpired());
         partitionsDeleted.add(s.partitionsDeleted());
+    }
+
+    /** A key-compaction cleaning applied: the stored bytes it rewrote and the records it removed. */
+    public void cleaned(long bytes, long recordsRemoved, long tombstones) {
+        steps.increment();
+        cleanings.increment();
+        bytesCleaned.add(bytes);
+        recordsCompactedAway.add(recordsRemoved);
+        tombstonesRemoved.add(tombstones);
     }
 
     public void segmentWritten(long bytes) {
@@ -95,6 +108,23 @@ public final class CompactionStats {
 
     public long partitionsDeleted() {
         return partitionsDeleted.sum();
+    }
+
+    public long cleanings() {
+        return cleanings.sum();
+    }
+
+    public long bytesCleaned() {
+        return bytesCleaned.sum();
+    }
+
+    /** Records key compaction removed (a later record had their key, expired tombstones, records without a key). */
+    public long recordsCompactedAway() {
+        return recordsCompactedAway.sum();
+    }
+
+    public long tombstonesRemoved() {
+        return tombstonesRemoved.sum();
     }
 
     public long objectsDeleted() {

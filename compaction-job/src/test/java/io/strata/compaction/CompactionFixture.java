@@ -39,7 +39,7 @@ final class CompactionFixture implements AutoCloseable {
     /** Settings for tests: small segments and chunks, everything older than a minute merged, a minute's grace. */
     static CompactionSettings settings() {
         return new CompactionSettings(Duration.ofSeconds(1), Duration.ofMinutes(1), 1 << 20, 4096, 64 << 10, 4,
-                Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofSeconds(10), 1, 50);
+                Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofSeconds(10), 1, 50, 1L << 20, 0.5);
     }
 
     CompactionWorker worker(CompactionSettings settings) {

@@ -90,6 +90,19 @@ public final class ChunkBatches {
         return out;
     }
 
+    /** Receives a record of a placed batch with its offset. */
+    @FunctionalInterface
+    public interface OffsetRecordVisitor {
+        void record(long offset, long timestampMs, byte[] key, byte[] value, List<RecordHeader> headers);
+    }
+
+    /** Decodes the placed batch's records, in order, each with its offset (key compaction reads them so). */
+    public static void records(Placed batch, OffsetRecordVisitor visitor) {
+        BatchCodec.decodeAll(batch.bytes(), batch.baseOffset(), (position, offsetDelta, timestampMs, key, value,
+                                                                 headers) ->
+                visitor.record(batch.baseOffset() + offsetDelta, timestampMs, key, value, headers));
+    }
+
     private static List<Placed> version1(ByteBuffer chunk, int crc32c, int uncompressedLength, int storedRecordCount,
                                          long baseOffset, int[] index, int compressionLevel) {
         BatchBuilder builder = new BatchBuilder(uncompressedLength);

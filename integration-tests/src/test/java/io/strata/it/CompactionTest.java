@@ -397,6 +397,89 @@ class CompactionTest {
         assertThat(kills).isGreaterThanOrEqualTo(6);
     }
 
+    @Test
+    void keyCompactionKeepsTheLatestValuePerKeyAndTombstonesGoAfterTheirDelay() throws Exception {
+        StrataProcess ingest = cluster.start("ingest-1", "ingest");
+        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        StrataProcess compaction = compactionNode("compaction-1");
+        StrataClient client = client(ingest);
+        client.admin().createTopic("profiles", 2, -1, -1, "compact", 3_000);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(2)));
+        Map<String, String> latest = new java.util.TreeMap<>();
+        Map<String, Integer> partitionOf = new java.util.HashMap<>();
+        Random random = new Random(11);
+        for (int round = 0; round < 30; round++) {
+            for (int i = 0; i < 20; i++) {
+                String key = "user-" + random.nextInt(40);
+                String value = "v" + round + "-" + i;
+                int partition = Math.floorMod(key.hashCode(), 2);
+                producer.send("profiles", partition, bytes(key), bytes(value)).get(30, TimeUnit.SECONDS);
+                latest.put(key, value);
+                partitionOf.put(key, partition);
+            }
+        }
+        StrataClient reader = client(fetch);
+        await("each key once, with its latest value", Duration.ofSeconds(60), () -> {
+            List<String[]> read = readKeyed(reader, "profiles");
+            return asMap(read).equals(latest) && read.size() == latest.size();
+        });
+        assertThat(StrataCluster.metric(compaction, "strata_compaction_cleanings_total")).isGreaterThanOrEqualTo(2);
+
+        List<String> deleted = latest.keySet().stream().limit(5).toList();
+        for (String key : deleted) {
+            producer.send("profiles", partitionOf.get(key), bytes(key), new byte[0]).get(30, TimeUnit.SECONDS);
+            latest.put(key, "");
+        }
+        for (int p = 0; p < 2; p++) { // a last record after the tombstones: a partition's last record always stays
+            producer.send("profiles", p, bytes("last-" + p), bytes("x")).get(30, TimeUnit.SECONDS);
+            latest.put("last-" + p, "x");
+        }
+        producer.flush();
+        await("the tombstones are cleaned in", Duration.ofSeconds(60),
+                () -> readKeyed(reader, "profiles").size() == latest.size());
+        assertThat(asMap(readKeyed(reader, "profiles"))).isEqualTo(latest);
+        deleted.forEach(latest::remove);
+        await("and go after their delete retention", Duration.ofSeconds(60),
+                () -> readKeyed(reader, "profiles").size() == latest.size());
+        assertThat(asMap(readKeyed(reader, "profiles"))).isEqualTo(latest);
+        assertThat(StrataCluster.metric(compaction, "strata_compaction_tombstones_removed_total")).isEqualTo(5);
+        assertThat(inspector().dangling()).isEmpty();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> asMap(List<String[]> records) {
+        Map<String, String> values = new java.util.TreeMap<>();
+        records.forEach(r -> values.put(r[0], r[1]));
+        return values;
+    }
+
+    /** Reads the topic to its end (offsets ascending in each partition): each record's key and value. */
+    private static List<String[]> readKeyed(StrataClient client, String topic) {
+        Consumer consumer = client.consumer(topic);
+        consumer.assignAll();
+        consumer.seekToBeginning();
+        TopicInfo info = client.admin().describeTopic(topic);
+        List<String[]> records = new ArrayList<>();
+        long[] last = new long[info.partitions()];
+        java.util.Arrays.fill(last, -1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (java.util.stream.IntStream.range(0, info.partitions())
+                .anyMatch(p -> consumer.position(p) < info.partitionDetails().get(p).endOffset())) {
+            assertThat(System.nanoTime()).as("read to the end").isLessThan(deadline);
+            for (ConsumerRecord r : consumer.poll(Duration.ofSeconds(1))) {
+                assertThat(r.offset()).isGreaterThan(last[r.partition()]);
+                last[r.partition()] = r.offset();
+                String key = new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+                records.add(new String[] {key, new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)});
+            }
+        }
+        consumer.close();
+        return records;
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

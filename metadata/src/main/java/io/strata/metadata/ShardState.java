@@ -4,10 +4,11 @@ import java.util.Map;
 
 /**
  * What compaction keeps per metadata shard ({@code index/{shard}/state}): the sequence its next index entry
- * gets, and the partitions whose start retention moved, with the first offset kept. Producers never write
- * it, so compaction and commits never conflict on it.
+ * gets, the partitions whose start retention moved, with the first offset kept, and where key compaction
+ * left the partitions of compacted topics. Producers never write it, so compaction and commits never
+ * conflict on it.
  */
-public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts) {
+public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings) {
     public static final ShardState INITIAL = new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE, Map.of());
 
     public ShardState {
@@ -15,6 +16,17 @@ public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts) {
             throw new IllegalArgumentException("compaction sequence " + nextSequence + " below its base");
         }
         logStarts = Map.copyOf(logStarts);
+        cleanings = Map.copyOf(cleanings);
+    }
+
+    /** A state with no partition key-compacted yet. */
+    public ShardState(long nextSequence, Map<PartitionId, Long> logStarts) {
+        this(nextSequence, logStarts, Map.of());
+    }
+
+    /** Where key compaction left the partition ({@link KeyCleaning#NEVER} before its first cleaning). */
+    public KeyCleaning cleaning(PartitionId partition) {
+        return cleanings.getOrDefault(partition, KeyCleaning.NEVER);
     }
 
     /** The first offset kept of the partition (0 when retention never moved it). */

@@ -229,7 +229,9 @@ public class StrataNode {
         }
         CompactionSettings settings = new CompactionSettings(c.interval(), c.minAge(), segmentBytes,
                 (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
-                config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard());
+                config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
+                Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
+                c.minCleanableRatio());
         CompactionWorker worker = new CompactionWorker(metadata, objects, settings, nodeId, clock);
         closeables.add(worker);
         CompactionStats stats = worker.stats();
@@ -241,6 +243,10 @@ public class StrataNode {
         counter("strata.compaction.segment.bytes.written", stats, CompactionStats::segmentBytesWritten);
         counter("strata.compaction.bytes.merged", stats, CompactionStats::bytesMerged);
         counter("strata.compaction.bytes.expired", stats, CompactionStats::bytesExpired);
+        counter("strata.compaction.cleanings", stats, CompactionStats::cleanings);
+        counter("strata.compaction.bytes.cleaned", stats, CompactionStats::bytesCleaned);
+        counter("strata.compaction.records.compacted.away", stats, CompactionStats::recordsCompactedAway);
+        counter("strata.compaction.tombstones.removed", stats, CompactionStats::tombstonesRemoved);
         counter("strata.compaction.objects.deleted", stats, CompactionStats::objectsDeleted);
         counter("strata.compaction.objects.marked", stats, CompactionStats::objectsMarked);
         meters.gauge("strata.compaction.index.entries", stats, CompactionStats::indexEntries);

@@ -5,6 +5,7 @@ import io.strata.format.ChunkBatches;
 import io.strata.format.SealedSegment;
 import io.strata.format.SegmentWriter;
 import io.strata.metadata.ChunkRef;
+import io.strata.metadata.PartitionId;
 import io.strata.metadata.SkippedRange;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -30,9 +31,19 @@ final class SegmentBuilder {
                     c.skipped().stream().mapToInt(SkippedRange::firstPosition).toArray(),
                     c.skipped().stream().mapToInt(SkippedRange::count).toArray(), compressionLevel));
         }
-        SegmentWriter writer = new SegmentWriter(build.partition().topicId(), build.partition().partition());
-        long chunkStart = build.baseOffset();
-        long previousEnd = build.baseOffset();
+        return layout(build.partition(), build.baseOffset(), build.endOffset(), batches, chunkBytes);
+    }
+
+    /**
+     * The segment of {@code partition} covering offsets [{@code baseOffset}, {@code endOffset}) exactly, of the
+     * batches in order, packed into chunks of about {@code chunkBytes}; the first chunk starts at
+     * {@code baseOffset} and the last ends at {@code endOffset}, whatever offsets their records have.
+     */
+    static SealedSegment layout(PartitionId partition, long baseOffset, long endOffset, List<ChunkBatches.Placed> batches,
+                                int chunkBytes) {
+        SegmentWriter writer = new SegmentWriter(partition.topicId(), partition.partition());
+        long chunkStart = baseOffset;
+        long previousEnd = baseOffset;
         List<ByteBuffer> chunk = new ArrayList<>();
         long bytes = 0;
         for (ChunkBatches.Placed b : batches) {
@@ -45,7 +56,7 @@ final class SegmentBuilder {
                 bytes = 0;
                 chunkStart = b.baseOffset();
             } else if (chunk.isEmpty() && gapBeforeOrdinary) {
-                throw new IllegalStateException("segment of " + build.partition() + " would start at " + chunkStart
+                throw new IllegalStateException("segment of " + partition + " would start at " + chunkStart
                         + " with an ordinary batch at " + b.baseOffset());
             }
             chunk.add(b.bytes());
@@ -53,10 +64,10 @@ final class SegmentBuilder {
             previousEnd = b.endOffset();
         }
         if (chunk.isEmpty()) {
-            throw new IllegalStateException("the sources of " + build.partition() + " @" + build.baseOffset()
-                    + " hold no record with an offset");
+            throw new IllegalStateException("the segment of " + partition + " @" + baseOffset
+                    + " would hold no record with an offset");
         }
-        writer.appendChunk(chunkStart, Math.toIntExact(build.endOffset() - chunkStart), chunk);
+        writer.appendChunk(chunkStart, Math.toIntExact(endOffset - chunkStart), chunk);
         return writer.finish();
     }
 }

@@ -93,10 +93,15 @@ public final class ShardCompactor {
                 }
                 plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
             }
-            if (!(plan instanceof ShardPlan.Step step)) {
+            boolean applied;
+            if (plan instanceof ShardPlan.Step step) {
+                applied = apply(shard, lock, snapshot, step);
+            } else if (plan instanceof ShardPlan.Clean clean) {
+                applied = clean(shard, lock, snapshot, clean);
+            } else {
                 break;
             }
-            if (!apply(shard, lock, snapshot, step)) {
+            if (!applied) {
                 break;
             }
             steps++;
@@ -118,7 +123,7 @@ public final class ShardCompactor {
         for (SegmentBuild build : step.builds()) {
             SealedSegment sealed = SegmentBuilder.build(build, await(reader.read(build.sources())),
                     settings.segmentChunkBytes(), settings.compressionLevel());
-            String key = segmentKey(build);
+            String key = segmentKey(build.partition(), build.baseOffset());
             await(objects.put(ObjectKey.of(key), sealed.bytes()));
             stats.segmentWritten(sealed.sizeBytes());
             written.add(key);
@@ -127,12 +132,9 @@ public final class ShardCompactor {
             added.add(IndexEntry.segment(shard, build.sequence(), now, ref));
         }
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
-                new ShardState(step.nextSequence(), step.logStarts()), step.replaced(), added, written);
-        SwapOutcome outcome = await(metadata.compaction().swap(swap));
-        if (outcome instanceof SwapOutcome.Conflict conflict) {
-            stats.conflict();
-            LOG.info("shard {}: step abandoned ({}); {} segment(s) written for it are left to the garbage collector",
-                    shard, conflict.why(), written.size());
+                new ShardState(step.nextSequence(), step.logStarts(), step.cleanings()), step.replaced(), added,
+                written);
+        if (!swapped(swap)) {
             return false;
         }
         ShardPlan.StepSummary s = step.summary();
@@ -144,11 +146,56 @@ public final class ShardCompactor {
         return true;
     }
 
+    /** Swaps; false (and logged) when the swap did not apply. */
+    private boolean swapped(ShardSwap swap) {
+        SwapOutcome outcome = await(metadata.compaction().swap(swap));
+        if (outcome instanceof SwapOutcome.Conflict conflict) {
+            stats.conflict();
+            LOG.info("shard {}: step abandoned ({}); {} segment(s) written for it are left to the garbage collector",
+                    swap.shard(), conflict.why(), swap.newObjects().size());
+            return false;
+        }
+        return true;
+    }
+
+    /** Cleans a key-compacted partition, writing its segments as they fill, and swaps them in; false on conflict. */
+    private boolean clean(int shard, WorkLock lock, ShardSnapshot snapshot, ShardPlan.Clean clean) {
+        long now = clock.millis();
+        long next = snapshot.state().nextSequence();
+        List<IndexEntry> added = new ArrayList<>();
+        Set<String> written = new HashSet<>();
+        KeyCleaner cleaner = new KeyCleaner(clean, reader, settings.segmentBytes(), settings.segmentChunkBytes(),
+                settings.compressionLevel(), (sealed, base, end) -> {
+                    String key = segmentKey(clean.partition(), base);
+                    await(objects.put(ObjectKey.of(key), sealed.bytes()));
+                    stats.segmentWritten(sealed.sizeBytes());
+                    written.add(key);
+                    SegmentRef ref = SegmentRef.of(clean.partition(), key, sealed.chunks(), sealed.footerOffset(),
+                            sealed.footerLength(), sealed.footerCrc32c());
+                    added.add(IndexEntry.segment(shard, next + added.size(), now, ref));
+                });
+        KeyCleaner.Result result = cleaner.run();
+        Map<io.strata.metadata.PartitionId, io.strata.metadata.KeyCleaning> cleanings =
+                new HashMap<>(snapshot.state().cleanings());
+        cleanings.put(clean.partition(), result.cleaning());
+        ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
+                new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings), clean.replaced(), added,
+                written);
+        if (!swapped(swap)) {
+            return false;
+        }
+        stats.cleaned(clean.storedBytes(), result.recordsRemoved(), result.tombstonesRemoved());
+        LOG.info("shard {}: cleaned {} to offset {}: {} bytes in {} segment(s) -> {} segment(s); {} of {} records "
+                        + "removed ({} tombstones, {} without a key)", shard, clean.partition(), clean.cleanEnd(),
+                clean.storedBytes(), clean.replaced().size(), result.segments(), result.recordsRemoved(),
+                result.recordsRead(), result.tombstonesRemoved(), result.keylessRemoved());
+        return true;
+    }
+
     /** A fresh key for a segment, spread over 256 prefixes like WAL blocks' (S3 scales request rates per prefix). */
-    private static String segmentKey(SegmentBuild build) {
+    private static String segmentKey(io.strata.metadata.PartitionId partition, long baseOffset) {
         return String.format("segments/%02x/%d-%d-%d-%s", ThreadLocalRandom.current().nextInt(256),
-                build.partition().topicId(), build.partition().partition(), build.baseOffset(),
-                UUID.randomUUID().toString().substring(0, 8));
+                partition.topicId(), partition.partition(), baseOffset, UUID.randomUUID().toString().substring(0, 8));
     }
 
     /** The shard's oldest unmerged WAL chunk and retention lag, as last read (for metrics). */

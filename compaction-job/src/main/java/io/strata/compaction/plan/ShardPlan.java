@@ -1,13 +1,17 @@
 package io.strata.compaction.plan;
 
 import io.strata.metadata.IndexEntry;
+import io.strata.metadata.KeyCleaning;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.SegmentRef;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** What the planner says about a shard: nothing to do, footers to read first, or the next step. */
+/**
+ * What the planner says about a shard: nothing to do, footers to read first, the next step, or a partition's
+ * key-compaction cleaning.
+ */
 public sealed interface ShardPlan {
     record Nothing() implements ShardPlan {
     }
@@ -26,14 +30,40 @@ public sealed interface ShardPlan {
      * sequence afterwards. {@code forgotten} are partitions of deleted topics this step removes the last of.
      */
     record Step(Map<Long, Long> replaced, List<IndexEntry> rewritten, List<SegmentBuild> builds,
-                Map<PartitionId, Long> logStarts, long nextSequence, Set<PartitionId> forgotten,
-                StepSummary summary) implements ShardPlan {
+                Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings, long nextSequence,
+                Set<PartitionId> forgotten, StepSummary summary) implements ShardPlan {
         public Step {
+            cleanings = Map.copyOf(cleanings);
             replaced = Map.copyOf(replaced);
             rewritten = List.copyOf(rewritten);
             builds = List.copyOf(builds);
             logStarts = Map.copyOf(logStarts);
             forgotten = Set.copyOf(forgotten);
+        }
+    }
+
+    /**
+     * One key-compaction cleaning of a partition (see {@code CleaningPolicy}): read {@code sources} (the live
+     * chunks of the segments being replaced, in offset order), map each key of the records from
+     * {@code dirtyFrom} to its latest offset, and write the records that stay into new segments covering
+     * [first source's base, {@code cleanEnd}) exactly; then swap them for the {@code replaced} entries
+     * (sequence to mod revision as read). A record stays unless a later one has its key, or it is a tombstone
+     * below {@code dirtyFrom} (a cleaning kept it once already) older than {@code deleteHorizonMs}, or it has
+     * no key; the partition's last record always stays, so its end offset does too.
+     */
+    record Clean(PartitionId partition, Map<Long, Long> replaced, List<io.strata.metadata.ChunkRef> sources,
+                 long dirtyFrom, long cleanEnd, long expectedKeys, long deleteHorizonMs, long storedBytes)
+            implements ShardPlan {
+        public Clean {
+            replaced = Map.copyOf(replaced);
+            sources = List.copyOf(sources);
+            if (sources.isEmpty() || sources.get(sources.size() - 1).endOffset() != cleanEnd) {
+                throw new IllegalArgumentException("a cleaning of " + partition + " must end where its sources do");
+            }
+        }
+
+        public long baseOffset() {
+            return sources.get(0).baseOffset();
         }
     }
 

@@ -4,6 +4,7 @@ import io.strata.compaction.CompactionSettings;
 import io.strata.format.SegmentChunk;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
+import io.strata.metadata.KeyCleaning;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.SegmentRef;
 import io.strata.metadata.ShardSnapshot;
@@ -23,7 +24,8 @@ import java.util.Set;
  * of index is tested without storage. In order of urgency it removes the partitions of deleted topics,
  * cuts what retention expired, and merges what {@link MergePolicy} picks, as much of each as one
  * transaction holds ({@code maxOps} guards and ops, {@code maxBytes}); what does not fit waits for the next
- * step. A partition's work is cut short at a piece boundary, so every step leaves a valid index.
+ * step. A partition's work is cut short at a piece boundary, so every step leaves a valid index. With none of
+ * that left, it cleans the first key-compacted partition whose cleaning is due ({@link CleaningPolicy}).
  */
 public final class ShardPlanner {
     private final CompactionSettings settings;
@@ -47,6 +49,7 @@ public final class ShardPlanner {
         Set<SegmentRef> needed = new LinkedHashSet<>();
         Step step = new Step(snapshot);
         Map<PartitionId, Long> logStarts = new HashMap<>(snapshot.state().logStarts());
+        Map<PartitionId, KeyCleaning> cleanings = new HashMap<>(snapshot.state().cleanings());
         Set<PartitionId> forgotten = new HashSet<>();
         int deleted = 0;
         int expired = 0;
@@ -60,6 +63,7 @@ public final class ShardPlanner {
             int removed = step.addLargestPrefix(log, log.pieces().size(), 0, null);
             if (removed == log.pieces().size()) {
                 logStarts.remove(log.partition());
+                cleanings.remove(log.partition());
                 forgotten.add(log.partition());
                 deleted++;
             }
@@ -119,10 +123,35 @@ public final class ShardPlanner {
         if (!needed.isEmpty()) {
             return new ShardPlan.NeedFooters(needed);
         }
-        if (step.isEmpty() && logStarts.equals(snapshot.state().logStarts())) {
-            return new ShardPlan.Nothing();
+        if (step.isEmpty() && logStarts.equals(snapshot.state().logStarts())
+                && cleanings.equals(snapshot.state().cleanings())) {
+            return clean(logs, topics, snapshot, footers, now);
         }
-        return step.finish(logStarts, forgotten, new int[] {deleted, expired, merges}, expiredBytes, mergedBytes);
+        return step.finish(logStarts, cleanings, forgotten, new int[] {deleted, expired, merges}, expiredBytes,
+                mergedBytes);
+    }
+
+    /**
+     * With nothing else to do in the shard: the first partition whose key-compaction cleaning is due, footers
+     * to read for the due ones, or nothing. A cleaning is a step of its own: it rewrites whole segments, and
+     * what it writes depends on what it reads.
+     */
+    private ShardPlan clean(Map<PartitionId, PartitionLog> logs, Map<Long, Topic> topics, ShardSnapshot snapshot,
+                            Footers footers, long now) {
+        Set<SegmentRef> needed = new LinkedHashSet<>();
+        int maxSegments = Math.max(1, (maxOps - 3) / 2); // n deletes, at most n + 1 puts, the state
+        for (PartitionLog log : logs.values()) {
+            Topic topic = topics.get(log.partition().topicId());
+            if (topic == null) {
+                continue;
+            }
+            ShardPlan.Clean clean = CleaningPolicy.plan(log, topic, snapshot.state().cleaning(log.partition()), now,
+                    settings, maxSegments, snapshot.modRevisions(), footers, needed);
+            if (clean != null) {
+                return clean;
+            }
+        }
+        return needed.isEmpty() ? new ShardPlan.Nothing() : new ShardPlan.NeedFooters(needed);
     }
 
     /** The chunks of the pieces in offset order (segments' live chunks from their footers); null if one is unread. */
@@ -286,7 +315,8 @@ public final class ShardPlanner {
             return ops <= maxOps && guards <= maxOps && bytes <= maxBytes;
         }
 
-        ShardPlan.Step finish(Map<PartitionId, Long> logStarts, Set<PartitionId> forgotten, int[] counts,
+        ShardPlan.Step finish(Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings,
+                              Set<PartitionId> forgotten, int[] counts,
                               long expiredBytes, long mergedBytes) {
             long next = snapshot.state().nextSequence();
             Map<Long, Long> replaced = new LinkedHashMap<>();
@@ -315,14 +345,14 @@ public final class ShardPlanner {
             }
             int before = snapshot.entries().size();
             int after = before - replaced.size() + rewritten.size() + segmentBuilds.size();
-            return new ShardPlan.Step(replaced, rewritten, segmentBuilds, logStarts, next + 1, forgotten,
+            return new ShardPlan.Step(replaced, rewritten, segmentBuilds, logStarts, cleanings, next + 1, forgotten,
                     new ShardPlan.StepSummary(counts[0], counts[1], expiredBytes, counts[2], mergedBytes, before,
                             after));
         }
     }
 
     /** Consecutive chunks in groups of at most {@code maxBytes} stored bytes (a chunk larger than that alone). */
-    static List<List<ChunkRef>> group(List<ChunkRef> chunks, long maxBytes) {
+    public static List<List<ChunkRef>> group(List<ChunkRef> chunks, long maxBytes) {
         List<List<ChunkRef>> groups = new ArrayList<>();
         List<ChunkRef> current = new ArrayList<>();
         long bytes = 0;

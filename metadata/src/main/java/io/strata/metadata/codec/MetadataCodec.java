@@ -5,6 +5,7 @@ import io.strata.metadata.ChunkRef;
 import io.strata.metadata.CleanupPolicy;
 import io.strata.metadata.GcMarker;
 import io.strata.metadata.SegmentRef;
+import io.strata.metadata.KeyCleaning;
 import io.strata.metadata.ShardState;
 import io.strata.metadata.ClusterInfo;
 import io.strata.metadata.IndexEntry;
@@ -144,6 +145,17 @@ public final class MetadataCodec {
                         .thenComparingInt(PartitionId::partition)))
                 .forEach(e -> v.addLogStarts(LogStartValue.newBuilder().setTopicId(e.getKey().topicId())
                         .setPartition(e.getKey().partition()).setLogStartOffset(e.getValue())));
+        state.cleanings().entrySet().stream()
+                .sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.comparingLong(PartitionId::topicId)
+                        .thenComparingInt(PartitionId::partition)))
+                .forEach(e -> {
+                    KeyCleaningValue.Builder c = KeyCleaningValue.newBuilder().setTopicId(e.getKey().topicId())
+                            .setPartition(e.getKey().partition()).setCleanedTo(e.getValue().cleanedTo());
+                    if (e.getValue().oldestTombstoneMs() != KeyCleaning.NO_TOMBSTONE) {
+                        c.setHasTombstone(true).setOldestTombstoneMs(e.getValue().oldestTombstoneMs());
+                    }
+                    v.addCleanings(c);
+                });
         return v.build().toByteArray();
     }
 
@@ -154,7 +166,12 @@ public final class MetadataCodec {
             for (LogStartValue s : v.getLogStartsList()) {
                 starts.put(new PartitionId(s.getTopicId(), s.getPartition()), s.getLogStartOffset());
             }
-            return new ShardState(v.getNextSequence(), starts);
+            java.util.Map<PartitionId, KeyCleaning> cleanings = new java.util.HashMap<>();
+            for (KeyCleaningValue c : v.getCleaningsList()) {
+                cleanings.put(new PartitionId(c.getTopicId(), c.getPartition()), new KeyCleaning(c.getCleanedTo(),
+                        c.getHasTombstone() ? c.getOldestTombstoneMs() : KeyCleaning.NO_TOMBSTONE));
+            }
+            return new ShardState(v.getNextSequence(), starts, cleanings);
         });
     }
 

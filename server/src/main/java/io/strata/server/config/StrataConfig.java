@@ -216,6 +216,17 @@ public interface StrataConfig {
         @WithDefault("20")
         int maxStepsPerShard();
 
+        /**
+         * Memory for the key map of one key-compaction cleaning (about 24 bytes per key): one cleaning covers
+         * as many new records as fit, the rest waits for the next.
+         */
+        @WithDefault("33554432")
+        long keyMapBytes();
+
+        /** A key-compacted partition is cleaned when this share of its merged bytes is new since its last cleaning. */
+        @WithDefault("0.5")
+        double minCleanableRatio();
+
         /** Run one pass and exit (a Kubernetes CronJob) instead of a pass every interval. */
         @WithDefault("false")
         boolean runOnce();

@@ -1,0 +1,170 @@
+package io.strata.compaction.exec;
+
+import static io.strata.compaction.Blocking.await;
+
+import io.strata.compaction.plan.ShardPlan;
+import io.strata.compaction.plan.ShardPlanner;
+import io.strata.format.BatchBuilder;
+import io.strata.format.ChunkBatches;
+import io.strata.format.LogRecord;
+import io.strata.format.SealedSegment;
+import io.strata.metadata.ChunkRef;
+import io.strata.metadata.KeyCleaning;
+import io.strata.metadata.SkippedRange;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Carries out one key-compaction cleaning ({@link ShardPlan.Clean}) in two reads of its sources, a segment's
+ * worth at a time: the first maps each key of the new records to its latest offset, the second keeps the
+ * records that stay, with their offsets, in offset batches, and hands each segment's worth to the caller to
+ * store as soon as it is full, so memory holds one segment of input and one of output besides the map.
+ * Offsets never change: a kept record keeps its offset, and the segments tile the cleaned offsets exactly
+ * (readers skip what was removed). Blocking; one cleaning per instance.
+ */
+final class KeyCleaner {
+    /** Stores one segment of the cleaning's output, covering [{@code baseOffset}, {@code endOffset}). */
+    @FunctionalInterface
+    interface SegmentSink {
+        void accept(SealedSegment segment, long baseOffset, long endOffset);
+    }
+
+    /** What a cleaning read and left out, and where it leaves the partition. */
+    record Result(KeyCleaning cleaning, long recordsRead, long recordsRemoved, long tombstonesRemoved,
+                  long keylessRemoved, int segments) {
+    }
+
+    private final ShardPlan.Clean plan;
+    private final SourceReader reader;
+    private final long segmentBytes;
+    private final int chunkBytes;
+    private final int compressionLevel;
+    private final SegmentSink sink;
+    private final KeyOffsetMap latest;
+
+    private final List<ChunkBatches.Placed> output = new ArrayList<>();
+    private long outputBytes;
+    private long segmentStart;
+    private BatchBuilder batch;
+    private long batchBase;
+    private long lastKept = -1;
+    private int segments;
+    private long oldestTombstone = KeyCleaning.NO_TOMBSTONE;
+    private long read;
+    private long removed;
+    private long tombstonesRemoved;
+    private long keylessRemoved;
+    /** The record read last, held back until the next one arrives: the partition's last record always stays. */
+    private LogRecord held;
+    private long heldOffset = -1;
+
+    KeyCleaner(ShardPlan.Clean plan, SourceReader reader, long segmentBytes, int chunkBytes, int compressionLevel,
+               SegmentSink sink) {
+        this.plan = plan;
+        this.reader = reader;
+        this.segmentBytes = segmentBytes;
+        this.chunkBytes = chunkBytes;
+        this.compressionLevel = compressionLevel;
+        this.sink = sink;
+        this.latest = new KeyOffsetMap(plan.expectedKeys());
+        this.segmentStart = plan.baseOffset();
+    }
+
+    Result run() {
+        List<ChunkRef> dirty = plan.sources().stream().filter(c -> c.endOffset() > plan.dirtyFrom()).toList();
+        forEachRecord(dirty, (offset, ts, key, value, headers) -> {
+            if (offset >= plan.dirtyFrom() && key != null) {
+                latest.put(key, offset);
+            }
+        });
+        forEachRecord(plan.sources(), (offset, ts, key, value, headers) -> {
+            read++;
+            if (held != null) {
+                decide(held, heldOffset);
+            }
+            held = new LogRecord(key, value, headers, ts);
+            heldOffset = offset;
+        });
+        if (held == null) {
+            throw new IllegalStateException("the cleaning of " + plan.partition() + " read no record");
+        }
+        keep(held, heldOffset); // the last record: the partition's end stays where it is
+        flushBatch();
+        sink.accept(SegmentBuilder.layout(plan.partition(), segmentStart, plan.cleanEnd(), output, chunkBytes),
+                segmentStart, plan.cleanEnd());
+        segments++;
+        return new Result(new KeyCleaning(plan.cleanEnd(), oldestTombstone), read, removed, tombstonesRemoved,
+                keylessRemoved, segments);
+    }
+
+    private void decide(LogRecord record, long offset) {
+        if (record.key() == null) {
+            keylessRemoved++; // a compacted topic keeps records by key: one without stays no longer than a cleaning
+            removed++;
+            return;
+        }
+        if (latest.latest(record.key()) > offset) {
+            removed++;
+            return;
+        }
+        boolean tombstone = record.value().length == 0;
+        if (tombstone && offset < plan.dirtyFrom() && record.timestampMs() < plan.deleteHorizonMs()) {
+            tombstonesRemoved++;
+            removed++;
+            return;
+        }
+        if (tombstone) {
+            oldestTombstone = Math.min(oldestTombstone, record.timestampMs());
+        }
+        keep(record, offset);
+        if (outputBytes >= segmentBytes) {
+            flushBatch();
+            // The next segment starts right after this record: segments tile the offsets whatever was removed.
+            sink.accept(SegmentBuilder.layout(plan.partition(), segmentStart, offset + 1, output, chunkBytes),
+                    segmentStart, offset + 1);
+            segments++;
+            output.clear();
+            outputBytes = 0;
+            segmentStart = offset + 1;
+        }
+    }
+
+    private void keep(LogRecord record, long offset) {
+        if (batch == null) {
+            batch = new BatchBuilder(chunkBytes);
+            batchBase = offset;
+        }
+        batch.append(record, offset);
+        lastKept = offset;
+        if (batch.uncompressedBytes() >= chunkBytes) {
+            flushBatch();
+        }
+    }
+
+    private void flushBatch() {
+        if (batch == null) {
+            return;
+        }
+        int count = batch.recordCount();
+        ByteBuffer bytes = batch.build(compressionLevel);
+        output.add(new ChunkBatches.Placed(bytes, batchBase, count, Math.toIntExact(lastKept - batchBase + 1), true));
+        outputBytes += bytes.remaining();
+        batch = null;
+    }
+
+    private void forEachRecord(List<ChunkRef> sources, ChunkBatches.OffsetRecordVisitor visitor) {
+        for (List<ChunkRef> group : ShardPlanner.group(sources, segmentBytes)) {
+            List<ByteBuffer> bytes = await(reader.read(group));
+            for (int i = 0; i < group.size(); i++) {
+                ChunkRef c = group.get(i);
+                for (ChunkBatches.Placed b : ChunkBatches.withOffsets(bytes.get(i), c.crc32c(),
+                        c.uncompressedLength(), c.storedRecordCount(), c.baseOffset(),
+                        c.skipped().stream().mapToInt(SkippedRange::firstPosition).toArray(),
+                        c.skipped().stream().mapToInt(SkippedRange::count).toArray(), compressionLevel)) {
+                    ChunkBatches.records(b, visitor);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.strata.compaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.compaction.CompactionFixture.Rec;
+import io.strata.metadata.CleanupPolicy;
+import io.strata.metadata.KeyCleaning;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Key-compacted topics on the embedded store and a local directory: what a cleaning keeps (the latest record
+ * per key, at its offset), when tombstones go, and how far one cleaning reaches. Every expectation is
+ * computed from the records as written, read back through {@link LogReader}.
+ */
+class KeyCompactionTest {
+    @TempDir
+    Path dir;
+    private CompactionFixture f;
+    private final CompactionSettings settings = CompactionFixture.settings();
+
+    @BeforeEach
+    void open() {
+        f = new CompactionFixture(dir, 4);
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    private Topic topic(String name, CleanupPolicy policy, long retentionMs, long deleteRetentionMs) {
+        return f.metadata.createTopic(new TopicConfig(name, 1, retentionMs, -1, policy, deleteRetentionMs)).join();
+    }
+
+    /** The records a compacted log must keep: each key's latest, and the partition's last record. */
+    private static List<LogReader.Record> latestPerKey(List<LogReader.Record> log) {
+        Map<String, LogReader.Record> latest = new HashMap<>();
+        for (LogReader.Record r : log) {
+            if (r.key() != null) {
+                latest.put(r.key(), r);
+            }
+        }
+        List<LogReader.Record> kept = new ArrayList<>(latest.values());
+        if (!kept.contains(log.get(log.size() - 1))) {
+            kept.add(log.get(log.size() - 1));
+        }
+        kept.sort(java.util.Comparator.comparingLong(LogReader.Record::offset));
+        return kept;
+    }
+
+    private KeyCleaning cleaning(PartitionId p) {
+        return f.metadata.compaction().readShard(f.metadata.shardOf(p)).join().state().cleaning(p);
+    }
+
+    @Test
+    void theLatestRecordOfEveryKeyStaysAtItsOffsetAndTheRestGo() {
+        Topic t = topic("users", CleanupPolicy.COMPACT, -1, 60_000);
+        PartitionId p = t.partition(0);
+        long ts = f.clock.millis();
+        Random random = new Random(3);
+        for (int b = 0; b < 8; b++) {
+            List<Rec> block = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                String key = i == 17 && b == 3 ? null : "user-" + random.nextInt(25);
+                block.add(new Rec(key, "b" + b + "-" + i, ts + b));
+            }
+            f.commit(Map.of(p, block));
+        }
+        LogReader.Log before = LogReader.read(f.metadata, f.objects, p);
+        CompactionWorker worker = f.worker(settings);
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+
+        LogReader.Log after = LogReader.read(f.metadata, f.objects, p);
+        assertThat(after.records()).as("each key's latest record, at its offset").isEqualTo(latestPerKey(before.records()));
+        assertThat(after.records()).extracting(LogReader.Record::key).doesNotContainNull().doesNotHaveDuplicates();
+        assertThat(after.end()).as("offsets never change").isEqualTo(before.end()).isEqualTo(320);
+        assertThat(after.logStart()).isZero();
+        assertThat(f.metadata.offsets(p).join().nextOffset()).isEqualTo(320);
+        assertThat(cleaning(p).cleanedTo()).isEqualTo(320);
+        assertThat(worker.stats().cleanings()).isEqualTo(1);
+        assertThat(worker.stats().recordsCompactedAway()).isEqualTo(320 - after.records().size());
+    }
+
+    @Test
+    void laterRecordsReplaceTheCleanedOnesOfTheirKeys() {
+        Topic t = topic("prices", CleanupPolicy.COMPACT, -1, 60_000);
+        PartitionId p = t.partition(0);
+        CompactionWorker worker = f.worker(settings);
+        List<LogReader.Record> written = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            List<Rec> block = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                block.add(new Rec("sku-" + (i * 7 + round) % 20, "r" + round + "-" + i, f.clock.millis()));
+            }
+            f.commit(Map.of(p, block));
+            f.clock.advance(settings.minAge().plusSeconds(1));
+            worker.runOnce();
+            LogReader.Log now = LogReader.read(f.metadata, f.objects, p);
+            written.addAll(block.stream().map(r -> new LogReader.Record(written.size() + block.indexOf(r), r.key(),
+                    r.value(), r.timestampMs())).toList());
+            assertThat(now.records()).as("round %d", round).isEqualTo(latestPerKey(written));
+        }
+        assertThat(cleaning(p).cleanedTo()).isEqualTo(90);
+    }
+
+    @Test
+    void aTombstoneStaysForItsDeleteRetentionThenItsKeyIsGone() {
+        Topic t = topic("accounts", CleanupPolicy.COMPACT, -1, 120_000);
+        PartitionId p = t.partition(0);
+        long ts = f.clock.millis();
+        f.commit(Map.of(p, List.of(new Rec("alice", "1", ts), new Rec("bob", "2", ts), new Rec("carol", "3", ts))));
+        f.commit(Map.of(p, List.of(new Rec("alice", "", ts + 1), new Rec("bob", "4", ts + 1), new Rec("dave", "5", ts + 1))));
+        CompactionWorker worker = f.worker(settings);
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        assertThat(LogReader.read(f.metadata, f.objects, p).records())
+                .extracting(r -> r.key() + "=" + r.value()).containsExactly("carol=3", "alice=", "bob=4", "dave=5");
+        assertThat(cleaning(p).oldestTombstoneMs()).isEqualTo(ts + 1);
+
+        f.clock.advance(Duration.ofSeconds(30)); // 91 s after the tombstone was written
+        worker.runOnce();
+        assertThat(LogReader.read(f.metadata, f.objects, p).records()).extracting(LogReader.Record::key)
+                .as("not before its delete retention").contains("alice");
+        assertThat(worker.stats().cleanings()).isEqualTo(1);
+
+        f.clock.advance(Duration.ofSeconds(60));
+        worker.runOnce();
+        LogReader.Log log = LogReader.read(f.metadata, f.objects, p);
+        assertThat(log.records()).extracting(r -> r.offset() + ":" + r.key() + "=" + r.value())
+                .containsExactly("2:carol=3", "4:bob=4", "5:dave=5");
+        assertThat(log.end()).isEqualTo(6);
+        assertThat(cleaning(p).oldestTombstoneMs()).isEqualTo(KeyCleaning.NO_TOMBSTONE);
+        assertThat(worker.stats().tombstonesRemoved()).isEqualTo(1);
+        worker.runOnce();
+        assertThat(worker.stats().cleanings()).as("nothing due any more").isEqualTo(2);
+    }
+
+    @Test
+    void compactAndDeleteAlsoExpiresByTime() {
+        Topic t = topic("sessions", CleanupPolicy.COMPACT_DELETE, 120_000, 60_000);
+        PartitionId p = t.partition(0);
+        long ts = f.clock.millis();
+        f.commit(Map.of(p, List.of(new Rec("s1", "a", ts - 300_000), new Rec("s2", "b", ts - 300_000))));
+        f.commit(Map.of(p, List.of(new Rec("s1", "c", ts), new Rec("s1", "d", ts), new Rec("s3", "e", ts))));
+        CompactionWorker worker = f.worker(settings);
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        LogReader.Log log = LogReader.read(f.metadata, f.objects, p);
+        assertThat(log.logStart()).as("the expired block went first").isEqualTo(2);
+        assertThat(log.records()).extracting(r -> r.key() + "=" + r.value()).containsExactly("s1=d", "s3=e");
+    }
+
+    @Test
+    void cleaningsOverSeveralSegmentsKeepEveryKeysLatestRecordAtItsOffset() {
+        CompactionSettings small = new CompactionSettings(settings.interval(), settings.minAge(),
+                settings.segmentBytes(), settings.segmentChunkBytes(), 16 << 10, settings.tierFanIn(),
+                settings.gcGrace(), settings.historyKeep(), settings.lockTtl(), settings.compressionLevel(),
+                settings.maxStepsPerShard(), 64 << 10, 0.5);
+        Topic t = topic("wide", CleanupPolicy.COMPACT, -1, 60_000);
+        PartitionId p = t.partition(0);
+        CompactionWorker worker = f.worker(small);
+        Random random = new Random(5);
+        List<LogReader.Record> written = new ArrayList<>();
+        for (int b = 0; b < 4; b++) {
+            List<Rec> block = new ArrayList<>();
+            for (int i = 0; i < 1_500; i++) {
+                byte[] noise = new byte[60];
+                random.nextBytes(noise);
+                Rec r = new Rec("key-" + random.nextInt(4_000), b + "-" + i + "-"
+                        + java.util.HexFormat.of().formatHex(noise), f.clock.millis());
+                block.add(r);
+                written.add(new LogReader.Record(written.size(), r.key(), r.value(), r.timestampMs()));
+            }
+            f.commit(Map.of(p, block));
+            f.clock.advance(small.minAge().plusSeconds(1));
+            worker.runOnce();
+        }
+        LogReader.Log log = LogReader.read(f.metadata, f.objects, p);
+        assertThat(log.end()).isEqualTo(6_000);
+        assertThat(log.records()).as("what stays is what was written at that offset").isSubsetOf(written);
+        assertThat(log.records()).as("every key's latest record stays").containsAll(latestPerKey(written));
+        long cleanedTo = cleaning(p).cleanedTo();
+        assertThat(log.records().stream().filter(r -> r.offset() < cleanedTo).map(LogReader.Record::key))
+                .as("the cleaned part holds each key once").doesNotHaveDuplicates();
+        assertThat(worker.stats().cleanings()).isGreaterThanOrEqualTo(2);
+        assertThat(cleanedTo).isGreaterThanOrEqualTo(3_000);
+    }
+}
