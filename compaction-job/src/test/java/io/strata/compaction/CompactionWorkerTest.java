@@ -265,7 +265,13 @@ class CompactionWorkerTest {
     @Test
     void commitsDuringCompactionAreKeptInOrder() throws Exception {
         Topic t = f.metadata.createTopic(new TopicConfig("busy", 2, -1, -1)).join();
-        CompactionSettings settings = CompactionFixture.settings();
+        CompactionSettings base = CompactionFixture.settings();
+        // A grace longer than the test moves its clock: a block just uploaded (its time is the file system's)
+        // must not look older than the grace to the collector while its commit is on the way.
+        CompactionSettings settings = new CompactionSettings(base.interval(), base.minAge(), base.segmentBytes(),
+                base.segmentChunkBytes(), base.smallSegmentBytes(), base.tierFanIn(), Duration.ofHours(1),
+                base.historyKeep(), base.lockTtl(), base.compressionLevel(), base.maxStepsPerShard(),
+                base.keyMapBytes(), base.minCleanableRatio());
         CompactionWorker worker = f.worker(settings);
         List<String> expected = new ArrayList<>();
         for (int round = 0; round < 10; round++) {

@@ -1,6 +1,7 @@
 package io.strata.compaction.plan;
 
 import io.strata.compaction.CompactionSettings;
+import io.strata.format.BlockFormat;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,6 +16,10 @@ import java.util.List;
  *       (sizes within a factor of {@code tierFanIn}) become one of the next, so each byte is rewritten about
  *       log<sub>fan-in</sub>(segment size / small size) times. Segments of half the target size or more are
  *       full and never merged again.</li>
+ *   <li>A segment that retention cut so far into that its dead front is at least its live part (and at least
+ *       {@code smallSegmentBytes}) is rewritten alone: an object is deleted only once none of it is
+ *       referenced, so without this a partition would keep up to a whole segment of expired bytes stored. The
+ *       rewrite costs its live bytes, at most once per halving, so each byte is copied at most about twice.</li>
  * </ul>
  * A merge's output is cut into segments of at most {@code segmentBytes}.
  */
@@ -52,9 +57,15 @@ public final class MergePolicy {
         // Tiers among the segments before the tail: consecutive non-full segments of one tier, fan-in at a time.
         int i = 0;
         while (i < tailStart) {
+            if (mostlyDead(pieces.get(i), settings)) {
+                runs.add(new Run(i, i + 1));
+                i++;
+                continue;
+            }
             int tier = tier(pieces.get(i).storedBytes(), settings);
             int j = i;
-            while (j < tailStart && tier >= 0 && tier(pieces.get(j).storedBytes(), settings) == tier) {
+            while (j < tailStart && tier >= 0 && !mostlyDead(pieces.get(j), settings)
+                    && tier(pieces.get(j).storedBytes(), settings) == tier) {
                 j++;
             }
             if (tier < 0) {
@@ -70,6 +81,18 @@ public final class MergePolicy {
             runs.add(new Run(tailStart, eligibleEnd));
         }
         return runs;
+    }
+
+    /**
+     * Whether the piece is a segment whose bytes before its first live chunk (retention cut them) are at least
+     * its live bytes and at least the small segment size: worth rewriting alone.
+     */
+    public static boolean mostlyDead(Piece piece, CompactionSettings settings) {
+        if (!(piece instanceof Piece.Segment s)) {
+            return false;
+        }
+        long dead = s.segment().byteOffset() - BlockFormat.HEADER_SIZE;
+        return dead >= s.segment().byteLength() && dead >= Math.max(1, settings.smallSegmentBytes());
     }
 
     /** The size tier of a segment: 0 below the small size, then one per factor of the fan-in; -1 when full. */

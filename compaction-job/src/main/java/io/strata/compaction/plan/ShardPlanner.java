@@ -227,7 +227,7 @@ public final class ShardPlanner {
          */
         long addMerge(PartitionId partition, List<Piece> pieces, List<ChunkRef> sources, long segmentBytes) {
             for (int n = pieces.size(); n > 0; n = n / 2) {
-                if (n == 1 && pieces.get(0) instanceof Piece.Segment) {
+                if (n == 1 && pieces.get(0) instanceof Piece.Segment && !MergePolicy.mostlyDead(pieces.get(0), settings)) {
                     return 0;
                 }
                 long end = pieces.get(n - 1).endOffset();

@@ -1,0 +1,195 @@
+package io.strata.compaction.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.compaction.CompactionSettings;
+import io.strata.format.ChunkEntry;
+import io.strata.format.SegmentChunk;
+import io.strata.metadata.ChunkRef;
+import io.strata.metadata.CleanupPolicy;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.KeyCleaning;
+import io.strata.metadata.KeyLayout;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.SegmentRef;
+import io.strata.metadata.ShardSnapshot;
+import io.strata.metadata.ShardState;
+import io.strata.metadata.Topic;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The planner alone, on snapshots built by hand: what each kind of index leads to, and that a step never
+ * outgrows a transaction.
+ */
+class ShardPlannerTest {
+    private static final long NOW = 10_000_000;
+    private static final CompactionSettings SETTINGS = new CompactionSettings(Duration.ofSeconds(1),
+            Duration.ofMinutes(1), 1 << 20, 4096, 64 << 10, 4, Duration.ofMinutes(1), Duration.ofMinutes(5),
+            Duration.ofSeconds(10), 1, 50, 1L << 20, 0.5);
+    private static final PartitionId P = new PartitionId(1, 0);
+
+    private final List<IndexEntry> entries = new ArrayList<>();
+    private final Map<String, List<SegmentChunk>> footers = new HashMap<>();
+    private long sequence = 1;
+    private long committed = KeyLayout.COMPACTION_SEQUENCE_BASE;
+
+    private static Topic topic(long retentionMs, long retentionBytes, CleanupPolicy policy) {
+        return new Topic("t", 1, 1, retentionMs, retentionBytes, 0, policy, 60_000);
+    }
+
+    /** A WAL block's entry holding one chunk of P at [base, base + count), committed at {@code at}. */
+    private void wal(long base, int count, int bytes, long at) {
+        String key = "wal/" + sequence;
+        entries.add(new IndexEntry(0, sequence++, key, at, List.of(new ChunkRef(P, key, base, count, 8, bytes,
+                bytes, at, at, 0))));
+    }
+
+    /** A segment of P of {@code chunks} chunks of {@code chunkBytes} and {@code perChunk} offsets, from {@code base}. */
+    private SegmentRef segment(long base, int chunks, int chunkBytes, int perChunk, int firstChunk, long ts) {
+        String key = "segments/" + committed;
+        List<SegmentChunk> footer = new ArrayList<>();
+        for (int i = 0; i < chunks; i++) {
+            footer.add(new SegmentChunk(new ChunkEntry(P.topicId(), P.partition(), 8 + (long) i * chunkBytes,
+                    chunkBytes, chunkBytes, perChunk, ts + i, ts + i, 0), base + (long) i * perChunk, perChunk));
+        }
+        footers.put(key, footer);
+        SegmentRef ref = SegmentRef.of(P, key, footer, 8 + (long) chunks * chunkBytes, chunks * 64 + 4, 0);
+        if (firstChunk > 0) {
+            ref = ref.from(firstChunk, footer);
+        }
+        entries.add(IndexEntry.segment(0, committed++, 0, ref));
+        return ref;
+    }
+
+    private ShardSnapshot snapshot(ShardState state) {
+        Map<Long, Long> revisions = new HashMap<>();
+        entries.forEach(e -> revisions.put(e.sequence(), e.sequence() % 1000 + 1));
+        return new ShardSnapshot(0, entries, revisions, state, 1, 100);
+    }
+
+    private ShardPlan plan(Topic topic, ShardState state, int maxOps) {
+        return new ShardPlanner(SETTINGS, maxOps, 1 << 20).plan(snapshot(state), Map.of(1L, topic),
+                new Footers(footers), NOW);
+    }
+
+    @Test
+    void oldWalChunksMergeAndYoungOnesWait() {
+        wal(0, 10, 1000, NOW - 120_000);
+        wal(10, 10, 1000, NOW - 90_000);
+        wal(20, 10, 1000, NOW - 1_000);
+        ShardPlan.Step step = (ShardPlan.Step) plan(topic(-1, -1, CleanupPolicy.DELETE), ShardState.INITIAL, 128);
+        assertThat(step.builds()).singleElement().satisfies(b -> {
+            assertThat(b.baseOffset()).isZero();
+            assertThat(b.endOffset()).isEqualTo(20);
+        });
+        assertThat(step.replaced()).containsOnlyKeys(1L, 2L);
+    }
+
+    @Test
+    void sizeRetentionCutsInsideASegmentAndKeepsAtMostOneChunkMoreThanTheLimit() {
+        segment(0, 10, 1000, 5, 0, NOW);
+        ShardState state = ShardState.INITIAL;
+        ShardPlan.Step step = (ShardPlan.Step) plan(topic(-1, 3_500, CleanupPolicy.DELETE), state, 128);
+        assertThat(step.rewritten()).singleElement().satisfies(e -> {
+            assertThat(e.segment().firstChunk()).isEqualTo(6);
+            assertThat(e.segment().byteLength()).isEqualTo(4_000);
+        });
+        assertThat(step.logStarts()).containsEntry(P, 30L);
+    }
+
+    @Test
+    void aSegmentWithoutItsFooterAsksForIt() {
+        segment(0, 10, 1000, 5, 0, NOW);
+        footers.clear();
+        assertThat(plan(topic(-1, 3_500, CleanupPolicy.DELETE), ShardState.INITIAL, 128))
+                .isInstanceOfSatisfying(ShardPlan.NeedFooters.class, n -> assertThat(n.segments()).hasSize(1));
+    }
+
+    @Test
+    void aMostlyDeadSegmentIsRewrittenAloneAndALiveOneIsNot() {
+        segment(0, 40, 4096, 5, 25, NOW); // 100 KiB dead before 60 KiB live
+        ShardPlan.Step step = (ShardPlan.Step) plan(topic(-1, -1, CleanupPolicy.DELETE), ShardState.INITIAL, 128);
+        assertThat(step.builds()).singleElement().satisfies(b -> {
+            assertThat(b.baseOffset()).isEqualTo(125);
+            assertThat(b.storedBytes()).isEqualTo(15 * 4096);
+        });
+        entries.clear();
+        segment(0, 40, 4096, 5, 10, NOW); // less dead than live
+        assertThat(plan(topic(-1, -1, CleanupPolicy.DELETE), ShardState.INITIAL, 128))
+                .isInstanceOf(ShardPlan.Nothing.class);
+    }
+
+    @Test
+    void aStepNeverOutgrowsATransactionAndTheRestWaitsForTheNext() {
+        for (int i = 0; i < 100; i++) {
+            wal(i * 10L, 10, 100, NOW - 120_000);
+        }
+        ShardPlan.Step step = (ShardPlan.Step) plan(topic(-1, -1, CleanupPolicy.DELETE), ShardState.INITIAL, 32);
+        int ops = step.replaced().size() + step.rewritten().size() + step.builds().size() + 1;
+        assertThat(ops).isLessThanOrEqualTo(32);
+        assertThat(step.replaced().size()).isBetween(8, 31);
+        assertThat(step.builds()).singleElement().satisfies(b -> assertThat(b.baseOffset()).isZero());
+    }
+
+    @Test
+    void aDeletedTopicsPartitionsLeaveWithTheirState() {
+        wal(0, 10, 1000, NOW);
+        segment(10, 2, 1000, 5, 0, NOW);
+        ShardState state = new ShardState(committed, Map.of(P, 3L), Map.of(P, new KeyCleaning(10, 5)));
+        ShardPlan.Step step = (ShardPlan.Step) new ShardPlanner(SETTINGS, 128, 1 << 20).plan(snapshot(state),
+                Map.of(), new Footers(footers), NOW);
+        assertThat(step.replaced()).hasSize(2);
+        assertThat(step.logStarts()).isEmpty();
+        assertThat(step.cleanings()).isEmpty();
+        assertThat(step.forgotten()).containsExactly(P);
+    }
+
+    @Test
+    void aCompactedPartitionIsCleanedOnceHalfOfItIsNew() {
+        segment(0, 4, 1000, 5, 0, NOW); // [0, 20), cleaned before
+        segment(20, 3, 1000, 5, 0, NOW); // [20, 35), new
+        Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
+        ShardState cleaned = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20,
+                KeyCleaning.NO_TOMBSTONE)));
+        assertThat(plan(compacted, cleaned, 128)).as("3 of 7 new").isInstanceOf(ShardPlan.Nothing.class);
+        segment(35, 1, 1000, 5, 0, NOW);
+        ShardPlan.Clean clean = (ShardPlan.Clean) plan(compacted, cleaned, 128);
+        assertThat(clean.baseOffset()).isZero();
+        assertThat(clean.cleanEnd()).isEqualTo(40);
+        assertThat(clean.dirtyFrom()).isEqualTo(20);
+        assertThat(clean.expectedKeys()).isEqualTo(20);
+        assertThat(clean.replaced()).hasSize(3);
+        assertThat(clean.sources()).hasSize(8);
+    }
+
+    @Test
+    void aDueTombstoneCleansEvenWithNothingNewAndOneCleaningStaysWithinItsBounds() {
+        segment(0, 4, 1000, 5, 0, NOW);
+        Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
+        ShardState due = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 61_000)));
+        assertThat(plan(compacted, due, 128)).isInstanceOf(ShardPlan.Clean.class);
+        ShardState notYet = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 59_000)));
+        assertThat(plan(compacted, notYet, 128)).isInstanceOf(ShardPlan.Nothing.class);
+
+        entries.clear();
+        for (int i = 0; i < 30; i++) {
+            segment(i * 400L, 4, 200_000, 100, 0, NOW); // full: never merged by tiers
+        }
+        ShardPlan.Clean bySegments = (ShardPlan.Clean) plan(compacted, ShardState.INITIAL, 23);
+        assertThat(bySegments.replaced()).as("(23 - 3) / 2 segments a transaction").hasSize(10);
+        CompactionSettings smallMap = new CompactionSettings(SETTINGS.interval(), SETTINGS.minAge(),
+                SETTINGS.segmentBytes(), SETTINGS.segmentChunkBytes(), SETTINGS.smallSegmentBytes(),
+                SETTINGS.tierFanIn(), SETTINGS.gcGrace(), SETTINGS.historyKeep(), SETTINGS.lockTtl(), 1, 50,
+                64 << 10, 0.5);
+        long keys = smallMap.keyMapBytes() / CleaningPolicy.KEY_MAP_BYTES_PER_KEY;
+        ShardPlan.Clean byKeys = (ShardPlan.Clean) new ShardPlanner(smallMap, 128, 1 << 20).plan(
+                snapshot(ShardState.INITIAL), Map.of(1L, compacted), new Footers(footers), NOW);
+        assertThat(byKeys.expectedKeys()).isLessThanOrEqualTo(keys);
+        assertThat(byKeys.replaced()).as("2,048 keys: five segments of 400 records").hasSize((int) (keys / 400));
+    }
+}
