@@ -90,6 +90,33 @@ class CompactionWorkerTest {
     }
 
     @Test
+    void aMergeReadsEachBlockOnceForAllPartitionsOfTheShard() {
+        try (CompactionFixture one = new CompactionFixture(dir.resolve("one-shard"), 1)) {
+            Topic t = one.metadata.createTopic(new TopicConfig("wide", 16, -1, -1)).join();
+            for (int b = 0; b < 20; b++) {
+                Map<PartitionId, List<Rec>> block = new HashMap<>();
+                for (int p = 0; p < 16; p++) {
+                    block.put(t.partition(p), recs("b" + b + "p" + p + "-", 0, 4, 1000));
+                }
+                one.commit(block);
+            }
+            io.strata.storage.object.CountingObjectStore counting =
+                    new io.strata.storage.object.CountingObjectStore(one.objects);
+            CompactionSettings settings = CompactionFixture.settings();
+            CompactionWorker worker = new CompactionWorker(one.metadata, counting, settings, "w", one.clock);
+            try {
+                one.clock.advance(settings.minAge().plusSeconds(1));
+                worker.runOnce();
+            } finally {
+                worker.close();
+            }
+            assertThat(one.indexEntries()).as("one segment per partition").isEqualTo(16);
+            assertThat(counting.gets()).as("one GET per block, not one per block and partition").isEqualTo(20);
+            assertThat(counting.puts()).isEqualTo(16);
+        }
+    }
+
+    @Test
     void youngBlocksWaitAndLaterBlocksJoinTheSmallSegmentBeforeThem() {
         Topic t = f.metadata.createTopic(new TopicConfig("slow", 1, -1, -1)).join();
         CompactionSettings settings = CompactionFixture.settings();

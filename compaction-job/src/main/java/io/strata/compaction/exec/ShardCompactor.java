@@ -10,6 +10,7 @@ import io.strata.compaction.plan.ShardPlan;
 import io.strata.compaction.plan.ShardPlanner;
 import io.strata.format.SealedSegment;
 import io.strata.format.SegmentChunk;
+import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.SegmentRef;
@@ -22,6 +23,7 @@ import io.strata.metadata.WorkLock;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
 import io.strata.storage.segment.SegmentFooterReader;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -120,8 +122,15 @@ public final class ShardCompactor {
         long now = clock.millis();
         List<IndexEntry> added = new ArrayList<>(step.rewritten());
         Set<String> written = new HashSet<>();
-        for (SegmentBuild build : step.builds()) {
-            SealedSegment sealed = SegmentBuilder.build(build, await(reader.read(build.sources())),
+        Map<ChunkRef, ByteBuffer> read = new java.util.IdentityHashMap<>();
+        int readUpTo = 0;
+        for (int b = 0; b < step.builds().size(); b++) {
+            SegmentBuild build = step.builds().get(b);
+            if (b == readUpTo) {
+                read.clear();
+                readUpTo = readTogether(step.builds(), b, read);
+            }
+            SealedSegment sealed = SegmentBuilder.build(build, build.sources().stream().map(read::get).toList(),
                     settings.segmentChunkBytes(), settings.compressionLevel());
             String key = segmentKey(build.partition(), build.baseOffset());
             await(objects.put(ObjectKey.of(key), sealed.bytes()));
@@ -144,6 +153,29 @@ public final class ShardCompactor {
                 step.builds().size(), s.partitionsExpired(), s.bytesExpired(), s.partitionsDeleted(), s.entriesBefore(),
                 s.entriesAfter());
         return true;
+    }
+
+    /**
+     * Reads the sources of builds [{@code from}, n) together, for as many builds as hold at most a segment's
+     * worth of bytes (at least one), into {@code into}; answers n. Read in object order, a WAL block's chunks
+     * of every partition of the step come in one ranged GET instead of one GET per partition: S3 bills
+     * requests, and a block holds chunks of many partitions.
+     */
+    private int readTogether(List<SegmentBuild> builds, int from, Map<ChunkRef, ByteBuffer> into) {
+        int to = from;
+        long bytes = 0;
+        while (to < builds.size() && (to == from || bytes + builds.get(to).storedBytes() <= settings.segmentBytes())) {
+            bytes += builds.get(to).storedBytes();
+            to++;
+        }
+        List<ChunkRef> sources = new ArrayList<>();
+        builds.subList(from, to).forEach(b -> sources.addAll(b.sources()));
+        sources.sort(java.util.Comparator.comparing(ChunkRef::objectKey).thenComparingLong(ChunkRef::byteOffset));
+        List<ByteBuffer> bytesRead = await(reader.read(sources));
+        for (int i = 0; i < sources.size(); i++) {
+            into.put(sources.get(i), bytesRead.get(i));
+        }
+        return to;
     }
 
     /** Swaps; false (and logged) when the swap did not apply. */
