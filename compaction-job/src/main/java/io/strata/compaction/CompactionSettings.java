@@ -22,11 +22,14 @@ import java.time.Duration;
  *                          a cleaning covers as many new records as it holds, the rest waits for the next
  * @param minCleanableRatio a key-compacted partition is cleaned when at least this share of its merged bytes
  *                          is new since its last cleaning (or a tombstone it kept is due)
+ * @param maxAge            a partition with less than {@code smallSegmentBytes} of WAL chunks past
+ *                          {@code minAge} waits until the oldest is this old: a slow partition then costs one
+ *                          segment PUT per {@code maxAge}, not one per pass (S3 bills every PUT)
  */
 public record CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
                                  long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
                                  Duration lockTtl, int compressionLevel, int maxStepsPerShard, long keyMapBytes,
-                                 double minCleanableRatio) {
+                                 double minCleanableRatio, Duration maxAge) {
     /**
      * How long a condemned object's marker outlives the object's upload: longer than any commit can take
      * (an ingest node retries a commit for 30 s, and a paused node loses its lease after 10 s), so a commit
@@ -39,14 +42,24 @@ public record CompactionSettings(Duration interval, Duration minAge, long segmen
                 || segmentChunkBytes < 1024 || segmentChunkBytes > segmentBytes || smallSegmentBytes < 0
                 || tierFanIn < 2 || gcGrace.isNegative() || historyKeep.isNegative() || lockTtl.toSeconds() < 1
                 || maxStepsPerShard < 1 || keyMapBytes < 1 << 16 || !(minCleanableRatio > 0)
-                || minCleanableRatio > 1) {
+                || minCleanableRatio > 1 || maxAge.compareTo(minAge) < 0) {
             throw new IllegalArgumentException("inconsistent compaction settings");
         }
+    }
+
+    /** Settings that merge every partition's WAL chunks as soon as they are past {@code minAge}, however few. */
+    public CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
+                              long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
+                              Duration lockTtl, int compressionLevel, int maxStepsPerShard, long keyMapBytes,
+                              double minCleanableRatio) {
+        this(interval, minAge, segmentBytes, segmentChunkBytes, smallSegmentBytes, tierFanIn, gcGrace, historyKeep,
+                lockTtl, compressionLevel, maxStepsPerShard, keyMapBytes, minCleanableRatio, minAge);
     }
 
     /** The defaults of a server's compaction role (docs/benchmarks.md says why these). */
     public static CompactionSettings defaults() {
         return new CompactionSettings(Duration.ofSeconds(30), Duration.ofMinutes(2), 128L << 20, 512 << 10, 1L << 20,
-                4, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofSeconds(15), 3, 20, 32L << 20, 0.5);
+                4, Duration.ofMinutes(10), Duration.ofMinutes(5), Duration.ofSeconds(15), 3, 20, 32L << 20, 0.5,
+                Duration.ofMinutes(8));
     }
 }

@@ -231,7 +231,7 @@ public class StrataNode {
                 (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
                 config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
                 Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
-                c.minCleanableRatio());
+                c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)));
         CompactionWorker worker = new CompactionWorker(metadata, objects, settings, nodeId, clock);
         closeables.add(worker);
         CompactionStats stats = worker.stats();

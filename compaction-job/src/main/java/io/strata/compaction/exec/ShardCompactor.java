@@ -59,6 +59,19 @@ public final class ShardCompactor {
     private final CompactionStats stats;
     private final Clock clock;
 
+    /**
+     * Segment footers read, kept across passes (a segment is immutable, its key never reused): most passes
+     * need the footers of the partitions' first and last segments again. The oldest read go first beyond
+     * {@link #FOOTERS_KEPT} (a footer is about 100 bytes a chunk, so at most a few tens of MB).
+     */
+    private final Map<String, List<SegmentChunk>> footers = new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<SegmentChunk>> eldest) {
+            return size() > FOOTERS_KEPT;
+        }
+    };
+    private static final int FOOTERS_KEPT = 2_000;
+
     public ShardCompactor(MetadataStore metadata, ObjectStore objects, CompactionSettings settings,
                           CompactionStats stats, Clock clock) {
         this.metadata = metadata;
@@ -78,7 +91,6 @@ public final class ShardCompactor {
 
     /** Runs the shard's steps (at most {@code maxStepsPerShard}) while {@code lock} is held. */
     public Outcome run(int shard, WorkLock lock) {
-        Map<String, List<SegmentChunk>> footers = new HashMap<>();
         int steps = 0;
         ShardSnapshot snapshot = null;
         Map<Long, Topic> topics = Map.of();
@@ -88,7 +100,9 @@ public final class ShardCompactor {
             topicIdsUpTo = await(metadata.lastTopicId());
             topics = await(metadata.listTopics()).stream().collect(Collectors.toMap(Topic::topicId, Function.identity()));
             ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
-            for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 3; reads++) {
+            // Each round reads every footer the plan asked for; a plan may ask again for footers its new
+            // choices need (a cut inside a segment changes what is merged), so a few rounds, not one.
+            for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 5; reads++) {
                 for (SegmentRef segment : need.segments()) {
                     footers.put(segment.objectKey(), await(footerReader.read(segment.objectKey(),
                             segment.footerOffset(), segment.footerLength(), segment.footerCrc32c())));
@@ -101,6 +115,9 @@ public final class ShardCompactor {
             } else if (plan instanceof ShardPlan.Clean clean) {
                 applied = clean(shard, lock, snapshot, clean);
             } else {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("shard {}: {} after {} step(s); {}", shard, plan, steps, describe(snapshot));
+                }
                 break;
             }
             if (!applied) {
@@ -176,6 +193,22 @@ public final class ShardCompactor {
             into.put(sources.get(i), bytesRead.get(i));
         }
         return to;
+    }
+
+    /** Each partition's pieces in short, for debugging what the planner saw. */
+    private String describe(ShardSnapshot snapshot) {
+        StringBuilder out = new StringBuilder();
+        long youngest = clock.millis() - settings.minAge().toMillis();
+        io.strata.compaction.plan.PartitionLog.of(snapshot).forEach((p, log) -> {
+            long segments = log.pieces().stream().filter(x -> x instanceof io.strata.compaction.plan.Piece.Segment)
+                    .count();
+            long oldWal = log.pieces().stream().filter(x -> x instanceof io.strata.compaction.plan.Piece.Wal w
+                    && w.entry().committedAtMs() <= youngest).count();
+            out.append(p).append(": ").append(segments).append(" segments, ").append(log.pieces().size() - segments)
+                    .append(" WAL chunks (").append(oldWal).append(" past min-age), contiguous ")
+                    .append(log.contiguous()).append("; ");
+        });
+        return out.toString();
     }
 
     /** Swaps; false (and logged) when the swap did not apply. */

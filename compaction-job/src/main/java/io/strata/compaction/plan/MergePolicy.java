@@ -11,7 +11,9 @@ import java.util.List;
  * <ul>
  *   <li>WAL chunks committed longer ago than {@code minAge} (from the oldest, up to the first younger one) are
  *       merged, with the small segments right before them (below {@code smallSegmentBytes}): a slow partition
- *       rewrites at most that much per pass, and keeps one small segment rather than one per pass.</li>
+ *       rewrites at most that much per pass, and keeps one small segment rather than one per pass. Fewer than
+ *       {@code smallSegmentBytes} of them wait until the oldest is {@code maxAge} old, so a slow partition
+ *       costs a segment PUT per {@code maxAge}, not per pass.</li>
  *   <li>Segments larger than that merge by size tiers: {@code tierFanIn} consecutive segments of one tier
  *       (sizes within a factor of {@code tierFanIn}) become one of the next, so each byte is rewritten about
  *       log<sub>fan-in</sub>(segment size / small size) times. Segments of half the target size or more are
@@ -48,6 +50,9 @@ public final class MergePolicy {
                 && wal.entry().committedAtMs() <= youngest) {
             eligibleEnd++;
         }
+        if (eligibleEnd > firstWal && !tailDue(pieces.subList(firstWal, eligibleEnd), now, settings)) {
+            eligibleEnd = firstWal; // a slow partition's few bytes wait for more, up to max-age
+        }
         int tailStart = firstWal;
         if (eligibleEnd > firstWal) {
             while (tailStart > 0 && pieces.get(tailStart - 1).storedBytes() < settings.smallSegmentBytes()) {
@@ -81,6 +86,13 @@ public final class MergePolicy {
             runs.add(new Run(tailStart, eligibleEnd));
         }
         return runs;
+    }
+
+    /** Whether WAL chunks past min-age are due: a small segment's worth of them, or the oldest past max-age. */
+    static boolean tailDue(List<Piece> eligible, long now, CompactionSettings settings) {
+        long bytes = eligible.stream().mapToLong(Piece::storedBytes).sum();
+        return bytes >= settings.smallSegmentBytes()
+                || eligible.get(0).entry().committedAtMs() <= now - settings.maxAge().toMillis();
     }
 
     /**

@@ -154,10 +154,14 @@ public final class ShardPlanner {
         return needed.isEmpty() ? new ShardPlan.Nothing() : new ShardPlan.NeedFooters(needed);
     }
 
-    /** The chunks of the pieces in offset order (segments' live chunks from their footers); null if one is unread. */
+    /**
+     * The chunks of the pieces in offset order (segments' live chunks from their footers); null if a footer is
+     * unread, after adding every unread one to {@code needed}.
+     */
     private static List<ChunkRef> sources(PartitionId partition, List<Piece> pieces, Footers footers,
                                           Set<SegmentRef> needed) {
         List<ChunkRef> out = new ArrayList<>();
+        boolean complete = true;
         for (Piece piece : pieces) {
             if (piece instanceof Piece.Wal wal) {
                 out.add(wal.chunk());
@@ -166,12 +170,13 @@ public final class ShardPlanner {
             SegmentRef segment = ((Piece.Segment) piece).segment();
             List<SegmentChunk> live = footers.live(segment);
             if (live == null) {
-                needed.add(segment);
-                return null;
+                needed.add(segment); // and go on: every footer missing is asked for at once
+                complete = false;
+                continue;
             }
             live.forEach(c -> out.add(ChunkRef.of(partition, segment.objectKey(), c)));
         }
-        return out;
+        return complete ? out : null;
     }
 
     /** The changes of one step, kept within one transaction's limits as they are added. */

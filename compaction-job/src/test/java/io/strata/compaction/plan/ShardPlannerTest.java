@@ -91,6 +91,24 @@ class ShardPlannerTest {
     }
 
     @Test
+    void aSlowPartitionsFewBytesWaitForMaxAgeAndThenMerge() {
+        CompactionSettings slow = new CompactionSettings(SETTINGS.interval(), SETTINGS.minAge(),
+                SETTINGS.segmentBytes(), SETTINGS.segmentChunkBytes(), 64 << 10, 4, SETTINGS.gcGrace(),
+                SETTINGS.historyKeep(), SETTINGS.lockTtl(), 1, 50, 1L << 20, 0.5, Duration.ofMinutes(4));
+        ShardPlanner planner = new ShardPlanner(slow, 128, 1 << 20);
+        Map<Long, Topic> topics = Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE));
+        wal(0, 10, 1000, NOW - 120_000);
+        wal(10, 10, 1000, NOW - 90_000);
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW))
+                .as("2 kB past min-age, the oldest 2 min old").isInstanceOf(ShardPlan.Nothing.class);
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW + 121_000))
+                .as("the oldest past max-age").isInstanceOf(ShardPlan.Step.class);
+        wal(20, 100, 70_000, NOW - 70_000);
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW))
+                .as("a small segment's worth").isInstanceOf(ShardPlan.Step.class);
+    }
+
+    @Test
     void sizeRetentionCutsInsideASegmentAndKeepsAtMostOneChunkMoreThanTheLimit() {
         segment(0, 10, 1000, 5, 0, NOW);
         ShardState state = ShardState.INITIAL;
@@ -108,6 +126,31 @@ class ShardPlannerTest {
         footers.clear();
         assertThat(plan(topic(-1, 3_500, CleanupPolicy.DELETE), ShardState.INITIAL, 128))
                 .isInstanceOfSatisfying(ShardPlan.NeedFooters.class, n -> assertThat(n.segments()).hasSize(1));
+    }
+
+    @Test
+    void segmentsOfOneTierMergeAndEveryMissingFooterIsAskedForAtOnce() {
+        for (int i = 0; i < 4; i++) {
+            segment(i * 50L, 10, 20_000, 5, 0, NOW); // 200 kB each: one tier above the small size
+        }
+        CompactionSettings small = new CompactionSettings(SETTINGS.interval(), SETTINGS.minAge(),
+                SETTINGS.segmentBytes(), SETTINGS.segmentChunkBytes(), 64 << 10, 4, SETTINGS.gcGrace(),
+                SETTINGS.historyKeep(), SETTINGS.lockTtl(), 1, 50, 1L << 20, 0.5);
+        Map<String, List<SegmentChunk>> all = new HashMap<>(footers);
+        footers.clear();
+        ShardPlanner planner = new ShardPlanner(small, 128, 1 << 20);
+        ShardPlan first = planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE)),
+                new Footers(footers), NOW);
+        assertThat(first).isInstanceOfSatisfying(ShardPlan.NeedFooters.class,
+                n -> assertThat(n.segments()).as("all four in one round").hasSize(4));
+        ShardPlan.Step step = (ShardPlan.Step) planner.plan(snapshot(ShardState.INITIAL),
+                Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE)), new Footers(all), NOW);
+        assertThat(step.builds()).singleElement().satisfies(b -> {
+            assertThat(b.baseOffset()).isZero();
+            assertThat(b.endOffset()).isEqualTo(200);
+            assertThat(b.sources()).hasSize(40);
+        });
+        assertThat(step.replaced()).hasSize(4);
     }
 
     @Test

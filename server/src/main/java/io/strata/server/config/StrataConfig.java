@@ -184,6 +184,12 @@ public interface StrataConfig {
         @WithDefault("2m")
         Duration minAge();
 
+        /**
+         * A partition with less than {@code small-segment-bytes} of WAL chunks past min-age waits until the
+         * oldest is this old (absent: four times min-age): a slow partition costs one PUT per max-age.
+         */
+        java.util.Optional<Duration> maxAge();
+
         /** The stored size segments are built up to (built in memory: at most an eighth of the heap is used). */
         @WithDefault("134217728")
         long segmentBytes();
