@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The compaction job: every {@code interval} it passes over every metadata shard (merging, expiring and
- * removing deleted topics' data: {@link ShardCompactor}), then collects garbage ({@link GarbageCollector}).
+ * removing deleted topics' data: {@link ShardCompactor}), then, every half grace period, collects garbage
+ * ({@link GarbageCollector}).
  * Work is split by shard through locks bound to this worker's lease, so any number of workers (or the same
  * one-shot job started twice) never work on one shard at once, and a worker that dies or pauses past its
  * lease loses its locks and cannot change anything any more. Each pass starts at a random shard, so several
@@ -41,14 +42,26 @@ public final class CompactionWorker implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private WorkerSession session;
     private volatile boolean closed;
+    /**
+     * When this worker last collected garbage. The collector lists the whole bucket, and S3 bills a LIST per
+     * 1,000 objects, so it runs every half grace period rather than every pass: an object is still deleted
+     * within about two grace periods of its last reference.
+     */
+    private long lastCollection = Long.MIN_VALUE / 2;
 
     public CompactionWorker(MetadataStore metadata, ObjectStore objects, CompactionSettings settings, String owner,
                             Clock clock) {
+        this(metadata, objects, objects, settings, owner, clock);
+    }
+
+    /** A worker whose merges read their sources through {@code sourceObjects} (a block cache over {@code objects}). */
+    public CompactionWorker(MetadataStore metadata, ObjectStore objects, ObjectStore sourceObjects,
+                            CompactionSettings settings, String owner, Clock clock) {
         this.metadata = metadata;
         this.settings = settings;
         this.owner = owner;
         this.clock = clock;
-        this.compactor = new ShardCompactor(metadata, objects, settings, stats, clock);
+        this.compactor = new ShardCompactor(metadata, objects, sourceObjects, settings, stats, clock);
         this.collector = new GarbageCollector(metadata, objects, settings, stats, clock);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-compaction");
@@ -119,7 +132,8 @@ public final class CompactionWorker implements AutoCloseable {
                 release(lock.get());
             }
         }
-        if (!closed) {
+        if (!closed && clock.millis() - lastCollection >= settings.gcGrace().toMillis() / 2) {
+            lastCollection = clock.millis();
             Optional<WorkLock> gc = await(session().tryLock("gc"));
             if (gc.isPresent()) {
                 try {

@@ -117,6 +117,45 @@ class CompactionWorkerTest {
     }
 
     @Test
+    void withTheBlockCacheABlockIsDownloadedOnceWhateverShardsItTouches() throws Exception {
+        try (CompactionFixture eight = new CompactionFixture(dir.resolve("eight-shards"), 8)) {
+            Topic t = eight.metadata.createTopic(new TopicConfig("wide", 16, -1, -1)).join();
+            for (int b = 0; b < 20; b++) {
+                Map<PartitionId, List<Rec>> block = new HashMap<>();
+                for (int p = 0; p < 16; p++) {
+                    block.put(t.partition(p), recs("b" + b + "p" + p + "-", 0, 4, 1000));
+                }
+                eight.commit(block);
+            }
+            long shards = java.util.stream.IntStream.range(0, 16).map(p -> eight.metadata.shardOf(t.partition(p)))
+                    .distinct().count();
+            assertThat(shards).isGreaterThan(1);
+            io.strata.storage.object.CountingObjectStore counting =
+                    new io.strata.storage.object.CountingObjectStore(eight.objects);
+            io.strata.compaction.exec.WalBlockCache cache =
+                    new io.strata.compaction.exec.WalBlockCache(counting, dir.resolve("block-cache"), 64 << 20);
+            CompactionSettings settings = CompactionFixture.settings();
+            CompactionWorker worker = new CompactionWorker(eight.metadata, counting, cache, settings, "w", eight.clock);
+            Map<Integer, LogReader.Log> before = new HashMap<>();
+            for (int p = 0; p < 16; p++) {
+                before.put(p, LogReader.read(eight.metadata, eight.objects, t.partition(p)));
+            }
+            try {
+                eight.clock.advance(settings.minAge().plusSeconds(1));
+                worker.runOnce();
+            } finally {
+                worker.close();
+            }
+            for (int p = 0; p < 16; p++) {
+                assertThat(LogReader.read(eight.metadata, eight.objects, t.partition(p))).isEqualTo(before.get(p));
+            }
+            assertThat(counting.gets()).as("%d shards read 20 blocks: one GET each", shards).isEqualTo(20);
+            assertThat(cache.downloads()).isEqualTo(20);
+            assertThat(cache.hits()).isPositive();
+        }
+    }
+
+    @Test
     void youngBlocksWaitAndLaterBlocksJoinTheSmallSegmentBeforeThem() {
         Topic t = f.metadata.createTopic(new TopicConfig("slow", 1, -1, -1)).join();
         CompactionSettings settings = CompactionFixture.settings();

@@ -9,6 +9,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.strata.compaction.CompactionSettings;
 import io.strata.compaction.CompactionStats;
 import io.strata.compaction.CompactionWorker;
+import io.strata.compaction.exec.WalBlockCache;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
@@ -232,7 +233,16 @@ public class StrataNode {
                 config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
                 Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
                 c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)));
-        CompactionWorker worker = new CompactionWorker(metadata, objects, settings, nodeId, clock);
+        // A block cache pays on S3, where every GET is billed; a local directory is a disk already.
+        ObjectStore sources = objects;
+        if ("s3".equals(config.objectStore().type()) && c.blockCacheBytes() > 0) {
+            WalBlockCache cache = new WalBlockCache(objects, java.nio.file.Path.of(c.blockCacheDir().orElse(
+                    java.nio.file.Path.of(config.dataDir(), "compaction-cache").toString())), c.blockCacheBytes());
+            counter("strata.compaction.block.cache.downloads", cache, WalBlockCache::downloads);
+            counter("strata.compaction.block.cache.hits", cache, WalBlockCache::hits);
+            sources = cache;
+        }
+        CompactionWorker worker = new CompactionWorker(metadata, objects, sources, settings, nodeId, clock);
         closeables.add(worker);
         CompactionStats stats = worker.stats();
         counter("strata.compaction.passes", stats, CompactionStats::passes);

@@ -74,6 +74,15 @@ public final class ShardCompactor {
 
     public ShardCompactor(MetadataStore metadata, ObjectStore objects, CompactionSettings settings,
                           CompactionStats stats, Clock clock) {
+        this(metadata, objects, objects, settings, stats, clock);
+    }
+
+    /**
+     * A compactor that reads its merges' sources through {@code sourceObjects} (a {@link WalBlockCache} over
+     * {@code objects}) and writes and reads everything else through {@code objects}.
+     */
+    public ShardCompactor(MetadataStore metadata, ObjectStore objects, ObjectStore sourceObjects,
+                          CompactionSettings settings, CompactionStats stats, Clock clock) {
         this.metadata = metadata;
         this.objects = objects;
         this.settings = settings;
@@ -81,7 +90,7 @@ public final class ShardCompactor {
         this.clock = clock;
         var store = metadata.compaction();
         this.planner = new ShardPlanner(settings, store.maxTxnOps(), store.maxTxnBytes() * 3L / 4);
-        this.reader = new SourceReader(objects, 16L << 20, 8);
+        this.reader = new SourceReader(sourceObjects, 16L << 20, 8);
         this.footerReader = new SegmentFooterReader(objects);
     }
 

@@ -59,6 +59,9 @@ public final class EmbeddedKvStore implements KvStore {
     private static final int HISTORY_REVISIONS = 20_000;
     private static final long SNAPSHOT_AFTER_LOG_BYTES = 64L << 20;
 
+    /** The log is folded into a new snapshot once it holds more than this many bytes. */
+    private final long snapshotAfterLogBytes;
+
     private final KvFiles files;
     private final TreeMap<String, KeyValue> data = new TreeMap<>();
     private final ArrayDeque<Change> history = new ArrayDeque<>();
@@ -89,7 +92,8 @@ public final class EmbeddedKvStore implements KvStore {
         }
     }
 
-    private EmbeddedKvStore(Path dir) {
+    private EmbeddedKvStore(Path dir, long snapshotAfterLogBytes) {
+        this.snapshotAfterLogBytes = snapshotAfterLogBytes;
         long[] recovered = new long[1];
         this.files = KvFiles.open(dir, data, recovered);
         this.revision = recovered[0];
@@ -99,7 +103,12 @@ public final class EmbeddedKvStore implements KvStore {
 
     /** Opens (or creates) the store in {@code dir}; fails if another process has it open. */
     public static EmbeddedKvStore open(Path dir) {
-        return new EmbeddedKvStore(dir);
+        return new EmbeddedKvStore(dir, SNAPSHOT_AFTER_LOG_BYTES);
+    }
+
+    /** The same, folding the log into a snapshot beyond {@code snapshotAfterLogBytes} (tests use a small one). */
+    static EmbeddedKvStore open(Path dir, long snapshotAfterLogBytes) {
+        return new EmbeddedKvStore(dir, snapshotAfterLogBytes);
     }
 
     @Override
@@ -211,7 +220,7 @@ public final class EmbeddedKvStore implements KvStore {
             }
         }
         publish(rev, events);
-        if (files.logBytes() > SNAPSHOT_AFTER_LOG_BYTES) {
+        if (files.logBytes() > snapshotAfterLogBytes) {
             files.snapshot(revision, data.values());
         }
         return new TxnResult(true, rev);

@@ -233,6 +233,16 @@ public interface StrataConfig {
         @WithDefault("0.5")
         double minCleanableRatio();
 
+        /**
+         * Whole WAL blocks kept on local disk for merges (with an S3 object store only): a block is then
+         * downloaded once instead of once per metadata shard it touches. 0 turns it off.
+         */
+        @WithDefault("4294967296")
+        long blockCacheBytes();
+
+        /** The block cache's directory (default {data-dir}/compaction-cache); emptied at start. */
+        java.util.Optional<String> blockCacheDir();
+
         /** Run one pass and exit (a Kubernetes CronJob) instead of a pass every interval. */
         @WithDefault("false")
         boolean runOnce();
