@@ -54,6 +54,19 @@ class CompactionWorkerTest {
         worker.runOnce(); // deletes it
     }
 
+    /**
+     * The test settings with a grace longer than any test moves its clock. An object's age is its file's time
+     * (the real clock) seen from the worker's clock (moved ahead by the test): with the usual minute of grace,
+     * a block or segment written a moment ago would look old enough to the collector to be condemned before
+     * its commit or swap lands — which the commit or swap then refuses, safely, but the test would see it.
+     */
+    private static CompactionSettings longGrace() {
+        CompactionSettings base = CompactionFixture.settings();
+        return new CompactionSettings(base.interval(), base.minAge(), base.segmentBytes(), base.segmentChunkBytes(),
+                base.smallSegmentBytes(), base.tierFanIn(), Duration.ofHours(1), base.historyKeep(), base.lockTtl(),
+                base.compressionLevel(), base.maxStepsPerShard(), base.keyMapBytes(), base.minCleanableRatio());
+    }
+
     @Test
     void manySmallBlocksMergeIntoFewSegmentsAndEveryRecordReadsTheSame() {
         Topic t = f.metadata.createTopic(new TopicConfig("logs", 4, -1, -1)).join();
@@ -313,7 +326,7 @@ class CompactionWorkerTest {
         for (int p = 0; p < 8; p++) {
             before.put(p, LogReader.read(f.metadata, f.objects, t.partition(p)));
         }
-        CompactionSettings settings = CompactionFixture.settings();
+        CompactionSettings settings = longGrace();
         CompactionWorker one = f.worker(settings);
         CompactionWorker two = f.worker(settings);
         f.clock.advance(settings.minAge().plusSeconds(1));
@@ -331,13 +344,7 @@ class CompactionWorkerTest {
     @Test
     void commitsDuringCompactionAreKeptInOrder() throws Exception {
         Topic t = f.metadata.createTopic(new TopicConfig("busy", 2, -1, -1)).join();
-        CompactionSettings base = CompactionFixture.settings();
-        // A grace longer than the test moves its clock: a block just uploaded (its time is the file system's)
-        // must not look older than the grace to the collector while its commit is on the way.
-        CompactionSettings settings = new CompactionSettings(base.interval(), base.minAge(), base.segmentBytes(),
-                base.segmentChunkBytes(), base.smallSegmentBytes(), base.tierFanIn(), Duration.ofHours(1),
-                base.historyKeep(), base.lockTtl(), base.compressionLevel(), base.maxStepsPerShard(),
-                base.keyMapBytes(), base.minCleanableRatio());
+        CompactionSettings settings = longGrace();
         CompactionWorker worker = f.worker(settings);
         List<String> expected = new ArrayList<>();
         for (int round = 0; round < 10; round++) {
