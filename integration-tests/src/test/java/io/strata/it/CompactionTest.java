@@ -403,7 +403,8 @@ class CompactionTest {
         StrataProcess fetch = cluster.start("fetch-1", "fetch");
         StrataProcess compaction = compactionNode("compaction-1");
         StrataClient client = client(ingest);
-        client.admin().createTopic("profiles", 2, -1, -1, "compact", 3_000);
+        // Tombstones stay 15 s: long enough to see them cleaned in before they go.
+        client.admin().createTopic("profiles", 2, -1, -1, "compact", 15_000);
         Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(2)));
         Map<String, String> latest = new java.util.TreeMap<>();
         Map<String, Integer> partitionOf = new java.util.HashMap<>();
