@@ -94,7 +94,9 @@ final class KeyCleaner {
         sink.accept(SegmentBuilder.layout(plan.partition(), segmentStart, plan.cleanEnd(), output, chunkBytes),
                 segmentStart, plan.cleanEnd());
         segments++;
-        return new Result(new KeyCleaning(plan.cleanEnd(), oldestTombstone), read, removed, tombstonesRemoved,
+        // A cleaning of old segments alone (a due tombstone) may end below where the last one reached.
+        return new Result(new KeyCleaning(Math.max(plan.cleanEnd(), plan.dirtyFrom()), oldestTombstone), read,
+                removed, tombstonesRemoved,
                 keylessRemoved, segments);
     }
 

@@ -19,9 +19,10 @@ import java.util.Set;
  * {@code min-age} wait, as Kafka's active segment does), from its log start. It is due when the bytes new
  * since the last cleaning (in segments ending past {@link KeyCleaning#cleanedTo}) are at least
  * {@code minCleanableRatio} of the merged bytes, so each byte is rewritten about 1 / (1 - ratio) times, or
- * when a tombstone the last cleaning kept has outlived the topic's {@code delete.retention.ms}. It covers as
- * many segments as one transaction replaces, and no more new records than the key map holds (a segment's
- * record count bounds its keys), at least one segment with new records.
+ * when a tombstone the last cleaning kept has outlived the topic's {@code delete.retention.ms}. It covers the
+ * segments with new records from the first on, as many as one transaction replaces and with no more new
+ * records than the key map holds (a segment's record count bounds its keys; at least one segment), and
+ * the cleaned segments right before them up to the transaction's limit.
  */
 public final class CleaningPolicy {
     /** Key map bytes per key: 24-byte slots at a load factor of 3/4. */
@@ -62,18 +63,30 @@ public final class CleaningPolicy {
             return null;
         }
         long maxKeys = Math.max(1, settings.keyMapBytes() / KEY_MAP_BYTES_PER_KEY);
+        int firstDirty = 0;
+        while (firstDirty < merged.size() && merged.get(firstDirty).endOffset() <= cleaning.cleanedTo()) {
+            firstDirty++;
+        }
+        // The window: from the first segment with new records on, as many as the key map and one transaction
+        // take, then clean segments before them up to the transaction's limit. Records before the window stay
+        // as they are (at least each key's latest is kept either way); a partition whose cleaned part is
+        // longer than one transaction does not rewrite the same front segments again and again.
+        int to = firstDirty;
         long keys = 0;
-        int count = 0;
-        while (count < merged.size() && count < maxSegments) {
-            Piece.Segment s = merged.get(count);
-            long newRecords = s.endOffset() > cleaning.cleanedTo() ? s.segment().recordCount() : 0;
-            if (newRecords > 0 && keys > 0 && keys + newRecords > maxKeys) {
+        while (to < merged.size() && to - firstDirty < maxSegments) {
+            long newRecords = merged.get(to).segment().recordCount();
+            if (keys > 0 && keys + newRecords > maxKeys) {
                 break;
             }
             keys += newRecords;
-            count++;
+            to++;
         }
-        List<Piece.Segment> cleaned = merged.subList(0, count);
+        if (to == firstDirty) { // nothing new: a due tombstone; clean from the front
+            to = Math.min(merged.size(), maxSegments);
+        }
+        int from = Math.max(0, to - maxSegments);
+        int count = to - from;
+        List<Piece.Segment> cleaned = merged.subList(from, to);
         List<ChunkRef> sources = new ArrayList<>();
         Map<Long, Long> replaced = new LinkedHashMap<>();
         boolean missing = false;

@@ -225,6 +225,11 @@ class ShardPlannerTest {
         }
         ShardPlan.Clean bySegments = (ShardPlan.Clean) plan(compacted, ShardState.INITIAL, 23);
         assertThat(bySegments.replaced()).as("(23 - 3) / 2 segments a transaction").hasSize(10);
+        ShardState lateNews = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(10_000, NOW - 61_000)));
+        ShardPlan.Clean window = (ShardPlan.Clean) plan(compacted, lateNews, 23);
+        assertThat(window.baseOffset()).as("the five new segments and five cleaned ones before them").isEqualTo(8_000);
+        assertThat(window.dirtyFrom()).isEqualTo(10_000);
+        assertThat(window.cleanEnd()).isEqualTo(12_000);
         CompactionSettings smallMap = new CompactionSettings(SETTINGS.interval(), SETTINGS.minAge(),
                 SETTINGS.segmentBytes(), SETTINGS.segmentChunkBytes(), SETTINGS.smallSegmentBytes(),
                 SETTINGS.tierFanIn(), SETTINGS.gcGrace(), SETTINGS.historyKeep(), SETTINGS.lockTtl(), 1, 50,
