@@ -17,7 +17,15 @@ package io.strata.metadata;
  * {root}/gc/{object key}            GcMarkerValue     per object found unreferenced, until deleted and old
  * {root}/compaction/locks/{name}    LockValue         per piece of compaction work held, bound to a lease
  * {root}/compaction/history         RevisionSample    once: the revision history is compacted up to
+ * {root}/groups/{group}             GroupValue        per consumer group, from its first join until deleted
+ * {root}/group/{group}/members/{id} MemberValue       per live member, bound to its session lease
+ * {root}/group/{group}/owners/{topic}/{partition}  OwnerValue  per owned partition, bound to the owner's lease
+ * {root}/group/{group}/target       TargetValue       per group with members: the assignment it moves to
+ * {root}/group-offsets/{group}/{topic}/{partition}  OffsetValue  per committed partition
  * </pre>
+ *
+ * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
+ * offsets live apart, so the stream of commits never wakes the members' coordination.
  */
 public final class KeyLayout {
     /**
@@ -134,6 +142,65 @@ public final class KeyLayout {
 
     public String node(String nodeId) {
         return nodesPrefix() + nodeId;
+    }
+
+    public String groupsPrefix() {
+        return root + "/groups/";
+    }
+
+    public String group(String group) {
+        return groupsPrefix() + group;
+    }
+
+    /** Everything one watch of a group's coordination follows. */
+    public String groupCoordinationPrefix(String group) {
+        return root + "/group/" + group + "/";
+    }
+
+    public String groupMembersPrefix(String group) {
+        return groupCoordinationPrefix(group) + "members/";
+    }
+
+    public String groupMember(String group, String memberId) {
+        return groupMembersPrefix(group) + memberId;
+    }
+
+    public String groupOwnersPrefix(String group) {
+        return groupCoordinationPrefix(group) + "owners/";
+    }
+
+    public String groupOwner(String group, String topic, int partition) {
+        return groupOwnersPrefix(group) + topic + "/" + pad(partition, 5);
+    }
+
+    public String groupTarget(String group) {
+        return groupCoordinationPrefix(group) + "target";
+    }
+
+    public String groupOffsetsPrefix(String group) {
+        return root + "/group-offsets/" + group + "/";
+    }
+
+    public String groupOffset(String group, String topic, int partition) {
+        return groupOffsetsPrefix(group) + topic + "/" + pad(partition, 5);
+    }
+
+    /** "{topic}/{partition}" at the end of an owner or offset key, after {@code prefix}; null if it is not one. */
+    public static io.strata.metadata.group.TopicPartition parseTopicPartition(String key, String prefix) {
+        if (!key.startsWith(prefix)) {
+            return null;
+        }
+        String rest = key.substring(prefix.length());
+        int slash = rest.lastIndexOf('/');
+        if (slash <= 0) {
+            return null;
+        }
+        try {
+            return new io.strata.metadata.group.TopicPartition(rest.substring(0, slash),
+                    Integer.parseInt(rest.substring(slash + 1)));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static String pad(long value, int width) {

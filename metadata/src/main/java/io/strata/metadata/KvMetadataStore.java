@@ -46,6 +46,7 @@ public final class KvMetadataStore implements MetadataStore {
     private final ClusterInfo cluster;
     private final ShardCommitter committer;
     private final KvCompactionStore compaction;
+    private final io.strata.metadata.group.KvGroupStore groups;
     private final LongAdder topicConflicts = new LongAdder();
 
     private KvMetadataStore(KvStore kv, KeyLayout keys, Clock clock, Duration timeout, ClusterInfo cluster,
@@ -58,6 +59,7 @@ public final class KvMetadataStore implements MetadataStore {
         this.cluster = cluster;
         this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget);
         this.compaction = new KvCompactionStore(kv, keys, clock, this::delay);
+        this.groups = new io.strata.metadata.group.KvGroupStore(kv, keys, clock);
     }
 
     /**
@@ -283,6 +285,11 @@ public final class KvMetadataStore implements MetadataStore {
             }
             return new IndexSnapshot(entries, logStarts, range.revision());
         });
+    }
+
+    @Override
+    public io.strata.metadata.group.GroupStore groups() {
+        return groups;
     }
 
     @Override

@@ -78,6 +78,9 @@ public interface MetadataStore extends AutoCloseable {
     /** What the compaction job reads and changes (shard snapshots, guarded swaps, locks, garbage markers). */
     CompactionStore compaction();
 
+    /** Consumer groups: members, partition leases, targets and committed offsets. */
+    io.strata.metadata.group.GroupStore groups();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

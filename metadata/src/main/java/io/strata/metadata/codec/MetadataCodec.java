@@ -27,11 +27,12 @@ public final class MetadataCodec {
     }
 
     @FunctionalInterface
-    private interface Parser<T> {
+    interface Parser<T> {
         T parse(byte[] bytes) throws InvalidProtocolBufferException;
     }
 
-    private static <T> T parse(String key, byte[] bytes, Parser<T> parser) {
+    /** Decodes a value, reporting one that does not decode as a corrupt store naming the key. */
+    static <T> T parse(String key, byte[] bytes, Parser<T> parser) {
         try {
             return parser.parse(bytes);
         } catch (InvalidProtocolBufferException | IllegalArgumentException e) {

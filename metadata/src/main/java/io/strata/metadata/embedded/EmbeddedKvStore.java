@@ -336,6 +336,45 @@ public final class EmbeddedKvStore implements KvStore {
         return CompletableFuture.completedFuture(new EmbeddedLease(id, state));
     }
 
+    @Override
+    public CompletableFuture<Long> grantSessionLease(Duration ttl) {
+        LeaseState state = new LeaseState(Math.max(1, ttl.toSeconds()) * 1_000_000_000L);
+        synchronized (this) {
+            if (closed) {
+                return closedFuture();
+            }
+            long id = ++nextLeaseId;
+            leases.put(id, state);
+            return CompletableFuture.completedFuture(id);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> renewLease(long id) {
+        synchronized (this) {
+            if (closed) {
+                return closedFuture();
+            }
+            LeaseState state = leases.get(id);
+            if (state == null) {
+                return CompletableFuture.completedFuture(false);
+            }
+            state.expiresAtNanos = System.nanoTime() + state.ttlNanos;
+            return CompletableFuture.completedFuture(true);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> revokeLease(long id) {
+        synchronized (this) {
+            if (closed) {
+                return closedFuture();
+            }
+        }
+        endLease(id, false);
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Renews its lease every third of the TTL until closed, like a jetcd keep-alive. */
     private final class EmbeddedLease implements KvLease {
         private final long id;

@@ -194,6 +194,37 @@ public final class EtcdKvStore implements KvStore {
         });
     }
 
+    @Override
+    public CompletableFuture<Long> grantSessionLease(Duration ttl) {
+        return call("lease grant", client.getLeaseClient().grant(Math.max(1, ttl.toSeconds())))
+                .thenApply(g -> g.getID());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> renewLease(long id) {
+        // etcd answers a keep-alive of an unknown lease with TTL 0; jetcd reports it as an error naming it.
+        return call("lease renewal", client.getLeaseClient().keepAliveOnce(id)
+                .thenApply(r -> r.getTTL() > 0)
+                .exceptionallyCompose(e -> leaseNotFound(e) ? CompletableFuture.completedFuture(false)
+                        : CompletableFuture.failedFuture(e)));
+    }
+
+    @Override
+    public CompletableFuture<Void> revokeLease(long id) {
+        return call("lease revocation", client.getLeaseClient().revoke(id).thenApply(r -> (Void) null)
+                .exceptionallyCompose(e -> leaseNotFound(e) ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.failedFuture(e)));
+    }
+
+    private static boolean leaseNotFound(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (String.valueOf(t.getMessage()).contains("lease not found")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private final class EtcdLease implements KvLease, StreamObserver<LeaseKeepAliveResponse> {
         private final long id;
         private final CompletableFuture<Void> lost = new CompletableFuture<>();

@@ -42,6 +42,19 @@ public interface KvStore extends AutoCloseable {
     /** A lease with this TTL (whole seconds, at least one), kept alive until closed. */
     CompletableFuture<KvLease> grantLease(Duration ttl);
 
+    /**
+     * A lease of this TTL (whole seconds, at least one) that only {@link #renewLease} keeps alive: the session of
+     * a client that is not itself connected to the store (a consumer group member, through its heartbeats).
+     * Answers the lease id.
+     */
+    CompletableFuture<Long> grantSessionLease(Duration ttl);
+
+    /** Extends the lease by its full TTL from now; false when it is gone (expired or revoked). */
+    CompletableFuture<Boolean> renewLease(long id);
+
+    /** Revokes the lease, deleting its keys; a lease already gone counts as revoked. */
+    CompletableFuture<Void> revokeLease(long id);
+
     /** The most guards, and the most ops, one transaction may hold (etcd's default is 128). */
     int maxTxnOps();
 

@@ -213,6 +213,33 @@ public abstract class KvStoreContract {
     }
 
     @Test
+    void aSessionLeaseLivesOnlyWhileItIsRenewed() throws Exception {
+        long lease = kv.grantSessionLease(Duration.ofSeconds(2)).join();
+        kv.txn(List.of(), List.of(new KvOp.Put(p + "member", b("m"), lease))).join();
+        for (int i = 0; i < 8; i++) { // 4 s, twice the TTL: only renewals hold it
+            Thread.sleep(500);
+            assertThat(kv.renewLease(lease).join()).isTrue();
+        }
+        assertThat(kv.get(p + "member").join()).isPresent();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (kv.get(p + "member").join().isPresent() && System.nanoTime() < deadline) {
+            Thread.sleep(100); // no renewals now: the store expires it on its own
+        }
+        assertThat(kv.get(p + "member").join()).as("the key of an expired session lease").isEmpty();
+        assertThat(kv.renewLease(lease).join()).as("renewing an expired lease").isFalse();
+        kv.revokeLease(lease).join(); // already gone: not an error
+    }
+
+    @Test
+    void revokingASessionLeaseDeletesItsKeysAtOnce() {
+        long lease = kv.grantSessionLease(Duration.ofSeconds(30)).join();
+        kv.txn(List.of(), List.of(new KvOp.Put(p + "a", b("1"), lease), new KvOp.Put(p + "b", b("2"), lease))).join();
+        kv.revokeLease(lease).join();
+        assertThat(kv.range(p).join().entries()).isEmpty();
+        assertThat(kv.renewLease(lease).join()).isFalse();
+    }
+
+    @Test
     void aPutWithAnUnknownLeaseFails() {
         CompletableFuture<TxnResult> result = kv.txn(List.of(),
                 List.of(new KvOp.Put(p + "x", b("y"), 0x7fff_ffff_0000L)));
