@@ -41,9 +41,10 @@ public interface GroupStore {
 
     /**
      * Takes the partitions that have no owner for {@code member}, each bound to its session; answers those
-     * it took (a partition someone else holds is left alone, and so is everything once the session is gone).
+     * it took, each with the revision its owner key was created at (the ownership's epoch). A partition
+     * someone else holds is left alone, and so is everything once the session is gone.
      */
-    CompletableFuture<Set<TopicPartition>> acquire(String group, GroupMember member, Collection<TopicPartition> partitions);
+    CompletableFuture<Map<TopicPartition, Long>> acquire(String group, GroupMember member, Collection<TopicPartition> partitions);
 
     /**
      * Commits offsets for partitions the member owns, and gives up the partitions in {@code release} (after

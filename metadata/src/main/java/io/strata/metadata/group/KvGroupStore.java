@@ -148,40 +148,41 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
-    public CompletableFuture<Set<TopicPartition>> acquire(String group, GroupMember member,
+    public CompletableFuture<Map<TopicPartition, Long>> acquire(String group, GroupMember member,
                                                           Collection<TopicPartition> partitions) {
         String memberKey = keys.groupMember(group, member.memberId());
         return kv.get(memberKey).thenCompose(found -> {
             if (found.isEmpty() || partitions.isEmpty()) {
-                return CompletableFuture.completedFuture(Set.<TopicPartition>of());
+                return CompletableFuture.completedFuture(Map.<TopicPartition, Long>of());
             }
             KvGuard alive = new KvGuard(memberKey, found.get().modRevision());
-            Set<TopicPartition> taken = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            Map<TopicPartition, Long> taken = new java.util.concurrent.ConcurrentHashMap<>();
             CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
             for (List<TopicPartition> chunk : chunks(new ArrayList<>(new TreeSet<>(partitions)), kv.maxTxnOps() - 1)) {
                 // All at once in the usual case; one at a time when some were taken meanwhile.
-                chain = chain.thenCompose(x -> take(group, member, alive, chunk).thenCompose(ok -> {
-                    if (ok) {
-                        taken.addAll(chunk);
+                chain = chain.thenCompose(x -> take(group, member, alive, chunk).thenCompose(revision -> {
+                    if (revision > 0) {
+                        chunk.forEach(p -> taken.put(p, revision));
                         return CompletableFuture.completedFuture(null);
                     }
                     CompletableFuture<Void> single = CompletableFuture.completedFuture(null);
                     for (TopicPartition p : chunk) {
                         single = single.thenCompose(y -> take(group, member, alive, List.of(p))
                                 .thenAccept(one -> {
-                                    if (one) {
-                                        taken.add(p);
+                                    if (one > 0) {
+                                        taken.put(p, one);
                                     }
                                 }));
                     }
                     return single;
                 }));
             }
-            return chain.thenApply(x -> Set.copyOf(taken));
+            return chain.thenApply(x -> Map.copyOf(taken));
         });
     }
 
-    private CompletableFuture<Boolean> take(String group, GroupMember member, KvGuard alive, List<TopicPartition> ps) {
+    /** The revision the owner keys were created at, or 0 when one of them was taken (or the session gone). */
+    private CompletableFuture<Long> take(String group, GroupMember member, KvGuard alive, List<TopicPartition> ps) {
         List<KvGuard> guards = new ArrayList<>();
         guards.add(alive);
         List<KvOp> ops = new ArrayList<>();
@@ -191,7 +192,7 @@ public final class KvGroupStore implements GroupStore {
             guards.add(KvGuard.absent(key));
             ops.add(new KvOp.Put(key, value, member.leaseId()));
         }
-        return kv.txn(guards, ops).thenApply(TxnResult::succeeded);
+        return kv.txn(guards, ops).thenApply(r -> r.succeeded() ? r.revision() : 0L);
     }
 
     @Override

@@ -84,15 +84,18 @@ public abstract class GroupStoreContract {
     void twoMembersNeverOwnOnePartition() {
         GroupMember a = join("g", "a");
         GroupMember b = join("g", "b");
-        CompletableFuture<Set<TopicPartition>> byA = groups.acquire("g", a, partitions(40));
-        CompletableFuture<Set<TopicPartition>> byB = groups.acquire("g", b, partitions(40));
-        Set<TopicPartition> both = new HashSet<>(byA.join());
-        both.retainAll(byB.join());
+        CompletableFuture<Map<TopicPartition, Long>> byA = groups.acquire("g", a, partitions(40));
+        CompletableFuture<Map<TopicPartition, Long>> byB = groups.acquire("g", b, partitions(40));
+        Set<TopicPartition> both = new HashSet<>(byA.join().keySet());
+        both.retainAll(byB.join().keySet());
         assertThat(both).isEmpty();
         assertThat(byA.join().size() + byB.join().size()).isEqualTo(40);
         GroupSnapshot s = groups.read("g").join();
         assertThat(s.owners()).hasSize(40);
-        byA.join().forEach(p -> assertThat(s.owners().get(p).memberId()).isEqualTo(a.memberId()));
+        byA.join().forEach((p, epoch) -> {
+            assertThat(s.owners().get(p).memberId()).isEqualTo(a.memberId());
+            assertThat(s.owners().get(p).modRevision()).as("the epoch is the owner key's revision").isEqualTo(epoch);
+        });
     }
 
     @Test
@@ -147,7 +150,7 @@ public abstract class GroupStoreContract {
         assertThat(groups.commit("g", a.memberId(), List.of(at(0, 3)), Set.of(new TopicPartition("t", 0))).join())
                 .isInstanceOf(CommitOutcome.Committed.class);
         assertThat(groups.read("g").join().owners()).containsOnlyKeys(new TopicPartition("t", 1));
-        assertThat(groups.acquire("g", b, partitions(2)).join()).containsExactly(new TopicPartition("t", 0));
+        assertThat(groups.acquire("g", b, partitions(2)).join()).containsOnlyKeys(new TopicPartition("t", 0));
         assertThat(groups.committed("g").join().get(new TopicPartition("t", 0)).offset()).isEqualTo(3);
     }
 
