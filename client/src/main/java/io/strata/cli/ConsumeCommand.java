@@ -18,6 +18,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "consume", mixinStandardHelpOptions = true,
         description = {"Prints the values (UTF-8) of a topic's records, one a line; each partition's records in "
                 + "offset order. Starts at the end of each partition unless --from-beginning is given.",
+                "With --group, reads the partitions the consumer group gives it, from where the group committed "
+                        + "(a partition never committed from its log start), and commits what it printed every "
+                        + "5 seconds, when a partition moves to another member, and before it exits.",
                 "Stops after --max-messages records, or when nothing new came for --timeout-ms."})
 final class ConsumeCommand implements Callable<Integer> {
     /** How long one poll may wait when there is no idle limit; it only bounds a single call. */
@@ -29,6 +32,8 @@ final class ConsumeCommand implements Callable<Integer> {
     String topic;
     @Option(names = "--from-beginning", description = "Start at the first stored record of each partition.")
     boolean fromBeginning;
+    @Option(names = "--group", paramLabel = "G", description = "Read as a member of consumer group G.")
+    String group;
     @Option(names = "--partition", paramLabel = "P", description = "Read only this partition (default: all).")
     Integer partition;
     @Option(names = "--max-messages", paramLabel = "N", description = "Stop after N records.")
@@ -42,6 +47,14 @@ final class ConsumeCommand implements Callable<Integer> {
     public Integer call() {
         if ((maxMessages != null && maxMessages <= 0) || timeoutMs < 0) {
             throw new ParameterException(spec.commandLine(), "--max-messages must be positive and --timeout-ms not negative");
+        }
+        if (group != null) {
+            if (partition != null || fromBeginning) {
+                throw new ParameterException(spec.commandLine(), "--group assigns the partitions and starts where "
+                        + "the group committed: drop --partition and --from-beginning (strata groups reset moves a "
+                        + "group's offsets)");
+            }
+            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs).run();
         }
         Consumer consumer = StrataCli.client(spec).consumer(topic);
         if (partition != null) {

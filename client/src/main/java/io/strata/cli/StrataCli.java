@@ -24,8 +24,9 @@ import picocli.CommandLine.ScopeType;
  * server could not be reached), 2 bad arguments (picocli's message and usage).
  */
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
-        description = "Administers topics of a Strata cluster, and produces and consumes records.",
+        description = "Administers topics and consumer groups of a Strata cluster, and produces and consumes records.",
         subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
+                GroupsCommand.class,
                 BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",

@@ -23,8 +23,14 @@ import java.util.stream.IntStream;
  * from the fetch node that owns it ({@link NodeRouter#fetchNodeFor}), so the cluster reads each chunk from
  * the object store about once; when that node cannot be reached the next one in the partition's ranking
  * serves it. A partition with no position yet starts at its end, looked up on first use; {@link #seek},
- * {@link #seekToBeginning}, {@link #seekToEnd} and {@link #seekToTimestamp} change that. No consumer group:
- * the positions live in this object only.
+ * {@link #seekToBeginning}, {@link #seekToEnd} and {@link #seekToTimestamp} change that.
+ *
+ * <p>Two ways to get partitions: {@link #assign} them (the positions then live in this object only), or
+ * {@link #subscribe} to a consumer group, which gives this consumer its share of the topic's partitions, starts
+ * each where the group committed, moves partitions when members come and go (telling a
+ * {@link RebalanceListener}), and stores the positions the application commits ({@link #commitSync},
+ * {@link #commitAsync}, and every {@link ConsumerConfig#autoCommitInterval()} inside {@link #poll}): at least
+ * once, as records returned by a poll are committed by a later one.
  *
  * <p>Every assigned partition has at most one fetch out at a time, and they are out together: a poll
  * answers as soon as any partition has records, so a record on one partition is never held up by a long
@@ -33,8 +39,9 @@ import java.util.stream.IntStream;
  * records are decoded and handed out, so at most one answer per partition is ever buffered ahead of the
  * application.
  *
- * <p>Not thread-safe: one thread polls. Holds no threads; the client owns the connections. {@link #close}
- * cancels the fetches still out.
+ * <p>Not thread-safe: one thread polls. Holds no threads of its own but, in a group, its membership's
+ * heartbeat thread; the client owns the connections. {@link #close} cancels the fetches still out and leaves
+ * the group (committing first when auto-commit is on).
  */
 public final class Consumer implements AutoCloseable {
     private final String topic;
@@ -56,7 +63,19 @@ public final class Consumer implements AutoCloseable {
     private record Pending(long offset, String node, ListenableFuture<FetchChunksResponse> answer) {
     }
 
+    /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed. */
+    private static final int WAKE = -1;
+
     private long topicId = -1;
+    private GroupMembership membership;
+    private RebalanceListener listener = RebalanceListener.NONE;
+    /** In a group: the epoch of each owned partition's ownership. */
+    private final Map<Integer, Long> epochs = new HashMap<>();
+    /** In a group: the epoch of ownerships this consumer released (later messages of them are stale). */
+    private final Map<Integer, Long> released = new HashMap<>();
+    /** In a group: what was last committed, so an unchanged position is not written again. */
+    private final Map<Integer, Long> committed = new java.util.concurrent.ConcurrentHashMap<>();
+    private long lastAutoCommitNanos;
 
     Consumer(String topic, NodeRouter router, Admin admin, ConsumerConfig config, Duration deadline) {
         this.topic = topic;
@@ -72,6 +91,14 @@ public final class Consumer implements AutoCloseable {
 
     /** Reads these partitions from now on; positions of partitions that stay assigned are kept. */
     public void assign(Collection<Integer> partitions) {
+        if (membership != null) {
+            throw new IllegalStateException("this consumer is in group '" + membership.group()
+                    + "', which assigns its partitions");
+        }
+        setAssignment(partitions);
+    }
+
+    private void setAssignment(Collection<Integer> partitions) {
         List<Integer> next = List.copyOf(new LinkedHashSet<>(partitions));
         if (next.stream().anyMatch(p -> p < 0)) {
             throw new IllegalArgumentException("partitions are numbered from 0: " + partitions);
@@ -140,13 +167,19 @@ public final class Consumer implements AutoCloseable {
      * @throws StrataException when a fetch fails; positions then stay where the last answer left them
      */
     public List<ConsumerRecord> poll(Duration timeout) {
-        if (assignment.isEmpty()) {
-            throw new IllegalStateException("assign partitions of '" + topic + "' before polling");
+        if (assignment.isEmpty() && membership == null) {
+            throw new IllegalStateException("assign partitions of '" + topic + "' or subscribe to a group before polling");
         }
         long until = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord> out = new ArrayList<>();
         Integer done = null;
+        if (membership != null) {
+            autoCommit();
+        }
         while (true) {
+            if (membership != null) {
+                applyGroupChanges();
+            }
             long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
             for (int partition : assignment) {
                 if (!pending.containsKey(partition)) {
@@ -248,11 +281,207 @@ public final class Consumer implements AutoCloseable {
         }
     }
 
-    /** Cancels the fetches still out; the consumer can poll again afterwards. */
+    /**
+     * Joins the consumer group {@code group}, which from now on assigns this consumer its share of the topic's
+     * partitions (none until the first poll hears from the group). Throws StrataException: NOT_FOUND for an
+     * unknown topic, INVALID_ARGUMENT for a bad group name or session timeout.
+     */
+    public void subscribe(String group, RebalanceListener listener) {
+        if (membership != null) {
+            throw new IllegalStateException("already in group '" + membership.group() + "'");
+        }
+        if (!assignment.isEmpty()) {
+            throw new IllegalStateException("partitions were assigned by hand; a consumer either assigns or subscribes");
+        }
+        topicId(); // an unknown topic fails here, not in the group
+        GroupMembership joining = new GroupMembership(group, topic, router.bootstrapChannel(), config, deadline,
+                () -> completed.add(WAKE));
+        joining.join();
+        this.membership = joining;
+        this.listener = listener == null ? RebalanceListener.NONE : listener;
+        this.lastAutoCommitNanos = System.nanoTime();
+    }
+
+    public void subscribe(String group) {
+        subscribe(group, RebalanceListener.NONE);
+    }
+
+    /** The group's member id of this consumer, or null when it is not in a group. */
+    public String memberId() {
+        return membership == null ? null : membership.memberId();
+    }
+
+    /** Applies what the group said since the last look: partitions lost, to give up, and newly owned. */
+    private void applyGroupChanges() {
+        if (membership.lost()) {
+            List<Integer> lost = List.copyOf(assignment);
+            drop(lost);
+            released.clear();
+            if (!lost.isEmpty()) {
+                listener.onPartitionsLost(lost);
+            }
+            membership.join();
+            return;
+        }
+        io.strata.api.v1.Assignment a = membership.latest();
+        if (a == null) {
+            return;
+        }
+        Map<Integer, io.strata.api.v1.AssignedPartition> owned = new HashMap<>();
+        for (io.strata.api.v1.AssignedPartition p : a.getOwnedList()) {
+            Long gaveUp = released.get(p.getPartition());
+            if (p.getTopic().equals(topic) && (gaveUp == null || gaveUp != p.getEpoch())) {
+                owned.put(p.getPartition(), p);
+            }
+        }
+        List<Integer> revoking = a.getRevokingList().stream().filter(p -> p.getTopic().equals(topic))
+                .map(io.strata.api.v1.GroupTopicPartition::getPartition).filter(owned::containsKey).toList();
+        if (!revoking.isEmpty()) {
+            List<Integer> ours = revoking.stream().filter(assignment::contains).toList();
+            if (!ours.isEmpty()) {
+                listener.onPartitionsRevoked(ours);
+            }
+            // With auto-commit the positions count as processed; without it the application committed what it
+            // processed in onPartitionsRevoked, and only the release is sent.
+            Map<Integer, Long> offsets = new HashMap<>();
+            ours.forEach(p -> {
+                Long at = positions.get(p);
+                if (!config.autoCommitInterval().isZero() && at != null && !at.equals(committed.get(p))) {
+                    offsets.put(p, at);
+                }
+            });
+            try {
+                membership.commit(offsets, revoking);
+            } catch (StrataException e) {
+                // Not ours any more (the session ended meanwhile): the next message or heartbeat says so.
+            }
+            revoking.forEach(p -> {
+                released.put(p, owned.remove(p).getEpoch());
+                committed.remove(p);
+            });
+            drop(ours);
+        }
+        List<Integer> gone = assignment.stream()
+                .filter(p -> !owned.containsKey(p) || owned.get(p).getEpoch() != epochs.get(p)).toList();
+        if (!gone.isEmpty()) {
+            drop(gone);
+            listener.onPartitionsLost(gone);
+        }
+        List<Integer> added = new ArrayList<>();
+        for (var e : new java.util.TreeMap<>(owned).entrySet()) {
+            if (!assignment.contains(e.getKey())) {
+                assignment.add(e.getKey());
+                positions.put(e.getKey(), e.getValue().getStartOffset());
+                epochs.put(e.getKey(), e.getValue().getEpoch());
+                released.remove(e.getKey());
+                added.add(e.getKey());
+            }
+        }
+        if (!added.isEmpty()) {
+            listener.onPartitionsAssigned(added);
+        }
+    }
+
+    private void drop(Collection<Integer> partitions) {
+        for (int p : partitions) {
+            cancel(p);
+            assignment.remove(Integer.valueOf(p));
+            positions.remove(p);
+            pendingStarts.remove(p);
+            epochs.remove(p);
+            committed.remove(p);
+        }
+    }
+
+    /** The positions of the owned partitions that changed since they were last committed. */
+    private Map<Integer, Long> uncommitted() {
+        Map<Integer, Long> out = new HashMap<>();
+        for (int p : assignment) {
+            Long at = positions.get(p);
+            if (at != null && !at.equals(committed.get(p))) {
+                out.put(p, at);
+            }
+        }
+        return out;
+    }
+
+    private void autoCommit() {
+        long every = config.autoCommitInterval().toNanos();
+        if (every > 0 && System.nanoTime() - lastAutoCommitNanos >= every) {
+            lastAutoCommitNanos = System.nanoTime();
+            commitAsync((offsets, failure) -> {
+            });
+        }
+    }
+
+    /**
+     * Commits the positions of every owned partition: the records polled so far count as processed. Throws
+     * StrataException: FAILED_PRECONDITION when a partition was revoked (nothing was committed; the next poll
+     * tells the listener), NOT_FOUND when the member's session ended.
+     */
+    public void commitSync() {
+        commitSync(uncommitted());
+    }
+
+    /** Commits these offsets (partition → the next offset to read) of owned partitions. */
+    public void commitSync(Map<Integer, Long> offsets) {
+        requireGroup();
+        if (offsets.isEmpty()) {
+            return;
+        }
+        membership.commit(offsets, List.of());
+        committed.putAll(offsets);
+    }
+
+    /**
+     * Commits the positions of every owned partition without waiting; {@code callback} gets the offsets and
+     * null, or the failure, on a gRPC thread.
+     */
+    public void commitAsync(java.util.function.BiConsumer<Map<Integer, Long>, StrataException> callback) {
+        requireGroup();
+        Map<Integer, Long> offsets = uncommitted();
+        if (offsets.isEmpty()) {
+            callback.accept(offsets, null);
+            return;
+        }
+        // Remembered at once so the next auto-commit does not send it again; forgotten if it fails, so a
+        // later commit (or the one at close) sends it.
+        committed.putAll(offsets);
+        membership.commitAsync(offsets, failure -> {
+            if (failure != null) {
+                offsets.forEach(committed::remove);
+            }
+            callback.accept(offsets, failure);
+        });
+    }
+
+    private void requireGroup() {
+        if (membership == null) {
+            throw new IllegalStateException("commits need a group: subscribe first");
+        }
+    }
+
+    /**
+     * Cancels the fetches still out; in a group, commits the positions (when auto-commit is on) and leaves, so
+     * the partitions move at once. The consumer can poll again afterwards only without a group.
+     */
     @Override
     public void close() {
         List.copyOf(pending.keySet()).forEach(this::cancel);
         completed.clear();
+        if (membership != null) {
+            try {
+                if (!config.autoCommitInterval().isZero() && !membership.lost()) {
+                    commitSync();
+                }
+            } catch (StrataException e) {
+                // revoked or gone: its successor starts from the last commit that was accepted
+            } finally {
+                membership.close();
+                membership = null;
+                drop(List.copyOf(assignment));
+            }
+        }
     }
 
     private long topicId() {

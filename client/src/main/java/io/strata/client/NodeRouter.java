@@ -104,6 +104,11 @@ final class NodeRouter implements AutoCloseable {
         return bootstrapAddress;
     }
 
+    /** The channel to the node the client was given: group calls go there (every node serves groups). */
+    io.grpc.Channel bootstrapChannel() {
+        return bootstrap;
+    }
+
     ProducerServiceGrpc.ProducerServiceStub producerStub(String address) {
         return ProducerServiceGrpc.newStub(channel(address));
     }

@@ -29,6 +29,7 @@ public final class StrataClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final Duration deadline;
     private final Admin admin;
+    private final Groups groups;
     private final List<Producer> producers = new ArrayList<>();
     private final NodeRouter router;
 
@@ -37,6 +38,7 @@ public final class StrataClient implements AutoCloseable {
         this.channel = channel;
         this.deadline = builder.deadline;
         this.admin = new Admin(AdminServiceGrpc.newBlockingStub(channel), deadline);
+        this.groups = new Groups(channel, deadline);
         // With a custom channel builder (in-process, custom TLS) the client cannot dial other nodes itself.
         this.router = new NodeRouter(channel, server.toString(),
                 builder.channelBuilder == null ? builder::channelTo : null, admin, Duration.ofSeconds(30));
@@ -57,6 +59,11 @@ public final class StrataClient implements AutoCloseable {
 
     public Admin admin() {
         return admin;
+    }
+
+    /** Consumer groups: list, describe with lag, reset, delete. */
+    public Groups groups() {
+        return groups;
     }
 
     public Producer producer() {

@@ -72,6 +72,7 @@ public class StrataNode {
     private volatile MetadataStore metadata;
     private volatile ObjectStore objects;
     private volatile AdminHandler admin;
+    private volatile io.strata.server.group.GroupHandler groups;
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
     private volatile java.util.concurrent.Executor fetchExecutor;
@@ -208,6 +209,7 @@ public class StrataNode {
         if (config.roles().contains("compaction")) {
             startCompaction(nodeId);
         }
+        startGroups(topics, nodeId);
         closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
                 Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
@@ -283,6 +285,38 @@ public class StrataNode {
         }
     }
 
+    /**
+     * Consumer groups, on every node: members reach whichever node they dial. Offsets by time need the fetch
+     * role's index, so a node without it refuses a reset to a time.
+     */
+    private void startGroups(TopicCache topics, String nodeId) {
+        StrataConfig.Groups c = config.groups();
+        FetchHandler fetchRole = fetch;
+        io.strata.group.OffsetLookup lookup = (topic, partition, timestampMs) -> {
+            if (fetchRole == null) {
+                return java.util.concurrent.CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription(
+                        "this node does not run the fetch role, which finds offsets by time; ask a node that does")
+                        .asRuntimeException());
+            }
+            return fetchRole.listOffsets(io.strata.api.v1.ListOffsetsRequest.newBuilder().setTopic(topic)
+                    .setPartition(partition).setTimestampMs(timestampMs).build()).thenApply(r -> r.getOffset());
+        };
+        io.strata.group.GroupCoordinator coordinator = new io.strata.group.GroupCoordinator(metadata, topics, lookup,
+                new io.strata.group.GroupSettings(c.minSessionTimeout(), c.maxSessionTimeout(),
+                        c.defaultSessionTimeout(), c.reconcileInterval(), config.metadata().timeout()));
+        closeables.add(coordinator);
+        groups = new io.strata.server.group.GroupHandler(coordinator);
+        io.strata.group.GroupStats stats = coordinator.stats();
+        counter("strata.groups.joins", stats, io.strata.group.GroupStats::joins);
+        counter("strata.groups.leaves", stats, io.strata.group.GroupStats::leaves);
+        counter("strata.groups.targets.published", stats, io.strata.group.GroupStats::targetsPublished);
+        counter("strata.groups.partitions.acquired", stats, io.strata.group.GroupStats::partitionsAcquired);
+        counter("strata.groups.commits", stats, io.strata.group.GroupStats::commits);
+        counter("strata.groups.committed.partitions", stats, io.strata.group.GroupStats::committedPartitions);
+        counter("strata.groups.commits.fenced", stats, io.strata.group.GroupStats::fencedCommits);
+        counter("strata.groups.starts.below.log.start", stats, io.strata.group.GroupStats::startsBelowLogStart);
+    }
+
     private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {
         return io.micrometer.core.instrument.Timer.builder("strata.ingest.block." + stage)
                 .description("Per committed block: " + description)
@@ -318,6 +352,10 @@ public class StrataNode {
 
     public AdminHandler admin() {
         return admin;
+    }
+
+    public io.strata.server.group.GroupHandler groups() {
+        return groups;
     }
 
     public ProduceHandler ingest() {

@@ -40,6 +40,8 @@ public interface StrataConfig {
 
     Gc gc();
 
+    Groups groups();
+
     interface Metadata {
         /** embedded or etcd. */
         @WithDefault("embedded")
@@ -255,5 +257,31 @@ public interface StrataConfig {
          */
         @WithDefault("10m")
         Duration grace();
+    }
+
+    interface Groups {
+        /** The shortest session a consumer may ask for. */
+        @WithDefault("2s")
+        Duration minSessionTimeout();
+
+        /** The longest session a consumer may ask for. */
+        @WithDefault("5m")
+        Duration maxSessionTimeout();
+
+        /** The session of a consumer that asks for none: how long a crashed member keeps its partitions. */
+        @WithDefault("10s")
+        Duration defaultSessionTimeout();
+
+        /** How often a group with members on this node is looked at without a change (watches wake it at once). */
+        @WithDefault("5s")
+        Duration reconcileInterval();
+
+        /** How often the node holding the lag lock recomputes every group's lag for the metrics. */
+        @WithDefault("30s")
+        Duration lagInterval();
+
+        /** The most per-partition lag series exported; beyond it only per-group totals are. */
+        @WithDefault("10000")
+        int lagMaxSeries();
     }
 }

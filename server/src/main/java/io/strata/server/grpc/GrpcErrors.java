@@ -38,6 +38,14 @@ public final class GrpcErrors {
         Status status;
         if (t instanceof TopicExistsException) {
             status = Status.ALREADY_EXISTS;
+        } else if (t instanceof io.strata.metadata.group.UnknownGroupException
+                || t instanceof io.strata.group.UnknownMemberException || t instanceof io.strata.group.UnknownTopicException) {
+            status = Status.NOT_FOUND;
+        } else if (t instanceof io.strata.group.NotOwnerException
+                || t instanceof io.strata.metadata.group.GroupActiveException) {
+            status = Status.FAILED_PRECONDITION;
+        } else if (t instanceof io.strata.group.OffsetOutOfRangeException) {
+            status = Status.OUT_OF_RANGE;
         } else if (t instanceof CommitOutcomeUnknownException) {
             status = Status.UNAVAILABLE.withDescription("commit outcome unknown, the records may or may not be stored: "
                     + t.getMessage());

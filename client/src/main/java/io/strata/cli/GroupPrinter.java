@@ -1,0 +1,122 @@
+package io.strata.cli;
+
+import io.strata.client.Consumer;
+import io.strata.client.ConsumerConfig;
+import io.strata.client.ConsumerRecord;
+import io.strata.client.RebalanceListener;
+import io.strata.client.StrataException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code strata consume --group}: prints as a member of a consumer group and commits exactly what it printed
+ * (never a record it fetched but did not print): every {@link #COMMIT_EVERY}, for a partition before it moves to
+ * another member, and before it exits. A member killed between commits has its records since the last one
+ * printed again by its successor (at least once).
+ */
+final class GroupPrinter {
+    static final Duration COMMIT_EVERY = Duration.ofSeconds(5);
+    private static final Duration UNBOUNDED_POLL = Duration.ofSeconds(30);
+
+    private final CommandSpec spec;
+    private final String topic;
+    private final String group;
+    private final Long maxMessages;
+    private final long timeoutMs;
+    /** Partition → the offset after its last printed record, not yet committed. */
+    private final Map<Integer, Long> printed = new HashMap<>();
+    private Consumer consumer;
+
+    GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs) {
+        this.spec = spec;
+        this.topic = topic;
+        this.group = group;
+        this.maxMessages = maxMessages;
+        this.timeoutMs = timeoutMs;
+    }
+
+    int run() {
+        // Commits are this class's: auto-commit would count records fetched but not yet printed.
+        consumer = StrataCli.client(spec).consumer(topic, ConsumerConfig.DEFAULT.withAutoCommitInterval(Duration.ZERO)
+                .withClientId("strata-cli"));
+        try {
+            consumer.subscribe(group, new RebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<Integer> partitions) {
+                    commit(partitions);
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<Integer> partitions) {
+                    partitions.forEach(printed::remove); // another member owns them: its commits count
+                }
+            });
+            loop();
+            commit(consumer.assignment());
+        } finally {
+            consumer.close();
+        }
+        return 0;
+    }
+
+    private void loop() {
+        PrintWriter out = spec.commandLine().getOut();
+        long count = 0;
+        long idleSince = System.nanoTime();
+        long lastCommit = System.nanoTime();
+        while (maxMessages == null || count < maxMessages) {
+            Duration wait = UNBOUNDED_POLL;
+            if (timeoutMs > 0) {
+                wait = Duration.ofMillis(timeoutMs).minusNanos(System.nanoTime() - idleSince);
+                if (wait.isNegative() || wait.isZero()) {
+                    break;
+                }
+            }
+            if (wait.compareTo(COMMIT_EVERY) > 0) {
+                wait = COMMIT_EVERY;
+            }
+            List<ConsumerRecord> records = consumer.poll(wait);
+            for (ConsumerRecord r : records) {
+                out.println(new String(r.value(), StandardCharsets.UTF_8));
+                printed.put(r.partition(), r.offset() + 1);
+                count++;
+                if (maxMessages != null && count >= maxMessages) {
+                    break;
+                }
+            }
+            out.flush();
+            if (out.checkError()) {
+                break; // the reader went away (a closed pipe): nobody to print for
+            }
+            if (!records.isEmpty()) {
+                idleSince = System.nanoTime();
+            }
+            if (System.nanoTime() - lastCommit >= COMMIT_EVERY.toNanos()) {
+                commit(consumer.assignment());
+                lastCommit = System.nanoTime();
+            }
+        }
+    }
+
+    /** Commits what was printed of these partitions; a partition revoked meanwhile is its successor's now. */
+    private void commit(Collection<Integer> partitions) {
+        Map<Integer, Long> offsets = new HashMap<>();
+        for (int p : partitions) {
+            Long next = printed.remove(p);
+            if (next != null) {
+                offsets.put(p, next);
+            }
+        }
+        try {
+            consumer.commitSync(offsets);
+        } catch (StrataException e) {
+            spec.commandLine().getErr().println("could not commit " + offsets + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.strata.client;
+
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.strata.api.v1.Assignment;
+import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.HeartbeatRequest;
+import io.strata.api.v1.JoinGroupRequest;
+import io.strata.api.v1.JoinGroupResponse;
+import io.strata.api.v1.LeaveGroupRequest;
+import io.strata.api.v1.OffsetResetPolicy;
+import io.strata.api.v1.SyncAssignmentRequest;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A consumer's membership in a group: it joins, renews the session with heartbeats from its own thread (so a
+ * slow application between polls keeps its partitions), follows the assignment stream, and queues what the
+ * stream says for the polling thread, waking it. When the session is found gone (a heartbeat or the stream
+ * answers NOT_FOUND) it says so through {@link #lost()}; the consumer then drops its partitions and joins
+ * again.
+ *
+ * <p>Owns the thread {@code strata-group-<group>} and its stream; {@link #close()} leaves the group and stops
+ * both. Thread-safe.
+ */
+final class GroupMembership implements AutoCloseable {
+    private final String group;
+    private final String topic;
+    private final Channel channel;
+    private final ConsumerConfig config;
+    private final Duration deadline;
+    private final Runnable wake;
+    private final ScheduledExecutorService timer;
+    private final ConcurrentLinkedQueue<Assignment> assignments = new ConcurrentLinkedQueue<>();
+    private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> stream = new AtomicReference<>();
+    private volatile String memberId;
+    private volatile boolean lost;
+    private volatile boolean closed;
+
+    GroupMembership(String group, String topic, Channel channel, ConsumerConfig config, Duration deadline, Runnable wake) {
+        this.group = group;
+        this.topic = topic;
+        this.channel = channel;
+        this.config = config;
+        this.deadline = deadline;
+        this.wake = wake;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-group-" + group);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    String group() {
+        return group;
+    }
+
+    String memberId() {
+        return memberId;
+    }
+
+    /** Joins (again): a new member id, heartbeats and the assignment stream. Throws StrataException. */
+    synchronized void join() {
+        stopStream();
+        JoinGroupResponse joined;
+        try {
+            joined = blocking().joinGroup(JoinGroupRequest.newBuilder().setGroup(group).addTopics(topic)
+                    .setClientId(config.clientId()).setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
+                    .setOffsetReset(config.fromEarliest() ? OffsetResetPolicy.OFFSET_RESET_EARLIEST
+                            : OffsetResetPolicy.OFFSET_RESET_LATEST).build());
+        } catch (StatusRuntimeException e) {
+            throw StrataException.from(e);
+        }
+        memberId = joined.getMemberId();
+        lost = false;
+        assignments.clear();
+        String member = memberId;
+        long every = Math.max(100, joined.getHeartbeatIntervalMs());
+        timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
+        openStream(member);
+    }
+
+    private GroupServiceGrpc.GroupServiceBlockingStub blocking() {
+        return GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void heartbeat(String member) {
+        if (closed || lost || !member.equals(memberId)) {
+            throw new IllegalStateException("stop"); // ends this member's schedule
+        }
+        try {
+            blocking().heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build());
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                markLost(member);
+            }
+            // Anything else (a node restarting): the next beat tries again; the session outlives a few misses.
+        }
+    }
+
+    private void openStream(String member) {
+        if (closed || lost || !member.equals(memberId)) {
+            return;
+        }
+        GroupServiceGrpc.newStub(channel).syncAssignment(SyncAssignmentRequest.newBuilder().setGroup(group)
+                .setMemberId(member).build(), new ClientResponseObserver<SyncAssignmentRequest, Assignment>() {
+                    private ClientCallStreamObserver<SyncAssignmentRequest> call;
+
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<SyncAssignmentRequest> requestStream) {
+                        call = requestStream;
+                        stream.set(requestStream);
+                    }
+
+                    @Override
+                    public void onNext(Assignment value) {
+                        assignments.add(value);
+                        wake.run();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        stream.compareAndSet(call, null);
+                        if (Status.fromThrowable(t).getCode() == Status.Code.NOT_FOUND) {
+                            markLost(member);
+                        } else if (Status.fromThrowable(t).getCode() != Status.Code.CANCELLED) {
+                            reopenLater(member);
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        stream.compareAndSet(call, null);
+                        reopenLater(member);
+                    }
+                });
+    }
+
+    private void reopenLater(String member) {
+        try {
+            timer.schedule(() -> openStream(member), 500, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    private void markLost(String member) {
+        if (member.equals(memberId) && !closed) {
+            lost = true;
+            wake.run();
+        }
+    }
+
+    /** True once the session is known to be gone: every partition is lost; {@link #join()} again. */
+    boolean lost() {
+        return lost;
+    }
+
+    /** The newest assignment received since the last call, or null; older ones are superseded by it. */
+    Assignment latest() {
+        Assignment last = null;
+        for (Assignment a = assignments.poll(); a != null; a = assignments.poll()) {
+            last = a;
+        }
+        return last;
+    }
+
+    private io.strata.api.v1.CommitOffsetsRequest commitRequest(java.util.Map<Integer, Long> offsets,
+                                                                java.util.Collection<Integer> release) {
+        io.strata.api.v1.CommitOffsetsRequest.Builder b = io.strata.api.v1.CommitOffsetsRequest.newBuilder()
+                .setGroup(group).setMemberId(memberId);
+        new java.util.TreeMap<>(offsets).forEach((p, o) -> b.addOffsets(io.strata.api.v1.PartitionCommit.newBuilder()
+                .setTopic(topic).setPartition(p).setOffset(o)));
+        release.forEach(p -> b.addRelease(io.strata.api.v1.GroupTopicPartition.newBuilder().setTopic(topic)
+                .setPartition(p)));
+        return b.build();
+    }
+
+    /**
+     * Commits the offsets and gives up {@code release}, in one call. Throws StrataException: FAILED_PRECONDITION
+     * when the member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
+     */
+    void commit(java.util.Map<Integer, Long> offsets, java.util.Collection<Integer> release) {
+        try {
+            blocking().commitOffsets(commitRequest(offsets, release));
+        } catch (StatusRuntimeException e) {
+            throw StrataException.from(e);
+        }
+    }
+
+    /** The same without waiting; {@code done} gets null or the failure, on a gRPC thread. */
+    void commitAsync(java.util.Map<Integer, Long> offsets, java.util.function.Consumer<StrataException> done) {
+        io.grpc.stub.StreamObserver<io.strata.api.v1.CommitOffsetsResponse> observer = new io.grpc.stub.StreamObserver<>() {
+            @Override
+            public void onNext(io.strata.api.v1.CommitOffsetsResponse value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.accept(StrataException.from(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                done.accept(null);
+            }
+        };
+        GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                .commitOffsets(commitRequest(offsets, java.util.List.of()), observer);
+    }
+
+    private void stopStream() {
+        ClientCallStreamObserver<SyncAssignmentRequest> s = stream.getAndSet(null);
+        if (s != null) {
+            s.cancel("rejoining or closing", null);
+        }
+    }
+
+    /** Leaves the group (its partitions move at once) and stops the heartbeats and the stream. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopStream();
+        timer.shutdownNow();
+        String member = memberId;
+        if (member != null && !lost) {
+            try {
+                blocking().leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(member).build());
+            } catch (StatusRuntimeException e) {
+                // Gone already, or the node is unreachable: the session then ends on its own.
+            }
+        }
+    }
+}

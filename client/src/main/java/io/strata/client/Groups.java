@@ -1,0 +1,139 @@
+package io.strata.client;
+
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.DeleteGroupRequest;
+import io.strata.api.v1.DescribeGroupRequest;
+import io.strata.api.v1.FetchCommittedRequest;
+import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.ListGroupsRequest;
+import io.strata.api.v1.ResetOffsetsRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Consumer groups' administration: list, describe (members and lag), committed offsets, reset and delete.
+ * Every method blocks for one call within the client's deadline and throws {@link StrataException}.
+ * Thread-safe; made and owned by {@link StrataClient}.
+ */
+public final class Groups {
+    private final Channel channel;
+    private final Duration deadline;
+
+    Groups(Channel channel, Duration deadline) {
+        this.channel = channel;
+        this.deadline = deadline;
+    }
+
+    /** A group and how it stands. */
+    public record Listing(String group, String state, int members) {
+    }
+
+    /** A member of a group, with the partitions it owns ("topic/partition"). */
+    public record Member(String memberId, String clientId, String clientAddress, List<String> topics,
+                         int sessionTimeoutMs, List<String> owned) {
+    }
+
+    /** A partition's progress in a group; committed and lag are -1 where nothing was committed. */
+    public record PartitionLag(String topic, int partition, String owner, long committed, long logStart, long end,
+                               long lag) {
+    }
+
+    /** A group's state (EMPTY, STABLE, REBALANCING), members and per-partition lag. */
+    public record Description(String group, String state, long generation, List<Member> members,
+                              List<PartitionLag> partitions) {
+    }
+
+    /** Where a reset moves a group's offsets. */
+    public sealed interface ResetTo {
+        record Earliest() implements ResetTo {
+        }
+
+        record Latest() implements ResetTo {
+        }
+
+        record Offset(long offset) implements ResetTo {
+        }
+
+        record Timestamp(long timestampMs) implements ResetTo {
+        }
+
+        record ShiftBy(long delta) implements ResetTo {
+        }
+    }
+
+    private GroupServiceGrpc.GroupServiceBlockingStub stub() {
+        return GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static <T> T call(Supplier<T> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            throw StrataException.from(e);
+        }
+    }
+
+    public List<Listing> list() {
+        return call(() -> stub().listGroups(ListGroupsRequest.getDefaultInstance())).getGroupsList().stream()
+                .map(g -> new Listing(g.getGroup(), g.getState(), g.getMembers())).toList();
+    }
+
+    /** Fails with NOT_FOUND for an unknown group. */
+    public Description describe(String group) {
+        var d = call(() -> stub().describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build()));
+        return new Description(d.getGroup(), d.getState(), d.getGeneration(), d.getMembersList().stream()
+                .map(m -> new Member(m.getMemberId(), m.getClientId(), m.getClientAddress(), m.getTopicsList(),
+                        m.getSessionTimeoutMs(), m.getOwnedList().stream()
+                        .map(p -> p.getTopic() + "/" + p.getPartition()).toList())).toList(),
+                d.getPartitionsList().stream().map(p -> new PartitionLag(p.getTopic(), p.getPartition(), p.getOwner(),
+                        p.getCommitted(), p.getLogStart(), p.getEnd(), p.getLag())).toList());
+    }
+
+    /** The group's committed offsets of one topic, by partition. */
+    public Map<Integer, Long> committed(String group, String topic) {
+        Map<Integer, Long> out = new TreeMap<>();
+        call(() -> stub().fetchCommitted(FetchCommittedRequest.newBuilder().setGroup(group).setTopic(topic).build()))
+                .getOffsetsList().forEach(c -> out.put(c.getPartition(), c.getOffset()));
+        return out;
+    }
+
+    /**
+     * Moves the group's committed offsets, for one topic (null: every topic it committed for) and one partition
+     * (null: all). Refused with FAILED_PRECONDITION while the group has live members unless {@code force}.
+     * Answers the new offsets as "topic/partition" → offset. A reset to a time needs a node with the fetch role.
+     */
+    public Map<String, Long> reset(String group, ResetTo to, String topic, Integer partition, boolean force) {
+        ResetOffsetsRequest.Builder r = ResetOffsetsRequest.newBuilder().setGroup(group).setForce(force);
+        if (to instanceof ResetTo.Earliest) {
+            r.setEarliest(true);
+        } else if (to instanceof ResetTo.Latest) {
+            r.setLatest(true);
+        } else if (to instanceof ResetTo.Offset o) {
+            r.setOffset(o.offset());
+        } else if (to instanceof ResetTo.Timestamp t) {
+            r.setTimestampMs(t.timestampMs());
+        } else {
+            r.setShiftBy(((ResetTo.ShiftBy) to).delta());
+        }
+        if (topic != null) {
+            r.setTopic(topic);
+        }
+        if (partition != null) {
+            r.setPartition(partition);
+        }
+        Map<String, Long> out = new TreeMap<>();
+        call(() -> stub().resetOffsets(r.build())).getOffsetsList()
+                .forEach(c -> out.put(c.getTopic() + "/" + c.getPartition(), c.getOffset()));
+        return out;
+    }
+
+    /** Deletes the group and its committed offsets; refused while it has live members unless {@code force}. */
+    public void delete(String group, boolean force) {
+        call(() -> stub().deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
+    }
+}

@@ -1,0 +1,137 @@
+package io.strata.server.grpc;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.strata.api.v1.Assignment;
+import io.strata.api.v1.CommitOffsetsRequest;
+import io.strata.api.v1.CommitOffsetsResponse;
+import io.strata.api.v1.DeleteGroupRequest;
+import io.strata.api.v1.DeleteGroupResponse;
+import io.strata.api.v1.DescribeGroupRequest;
+import io.strata.api.v1.FetchCommittedRequest;
+import io.strata.api.v1.FetchCommittedResponse;
+import io.strata.api.v1.GroupDescription;
+import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.HeartbeatRequest;
+import io.strata.api.v1.HeartbeatResponse;
+import io.strata.api.v1.JoinGroupRequest;
+import io.strata.api.v1.JoinGroupResponse;
+import io.strata.api.v1.LeaveGroupRequest;
+import io.strata.api.v1.LeaveGroupResponse;
+import io.strata.api.v1.ListGroupsRequest;
+import io.strata.api.v1.ListGroupsResponse;
+import io.strata.api.v1.ResetOffsetsRequest;
+import io.strata.api.v1.ResetOffsetsResponse;
+import io.strata.api.v1.SyncAssignmentRequest;
+import io.strata.group.AssignmentSink;
+import io.strata.group.MemberAssignment;
+import io.strata.server.StrataNode;
+import io.strata.server.group.GroupHandler;
+import jakarta.inject.Inject;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** gRPC adapter of consumer groups (every node); the work is in {@link io.strata.group.GroupCoordinator}. */
+@GrpcService
+public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
+    @Inject
+    StrataNode node;
+
+    @Override
+    public void joinGroup(JoinGroupRequest request, StreamObserver<JoinGroupResponse> observer) {
+        String address = String.valueOf(RemoteAddress.CURRENT.get());
+        GrpcErrors.reply(observer, () -> node.groups().join(request, address));
+    }
+
+    @Override
+    public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().coordinator().heartbeat(request.getGroup(),
+                request.getMemberId()).thenApply(x -> HeartbeatResponse.getDefaultInstance()));
+    }
+
+    @Override
+    public void leaveGroup(LeaveGroupRequest request, StreamObserver<LeaveGroupResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().coordinator().leave(request.getGroup(),
+                request.getMemberId()).thenApply(x -> LeaveGroupResponse.getDefaultInstance()));
+    }
+
+    @Override
+    public void syncAssignment(SyncAssignmentRequest request, StreamObserver<Assignment> observer) {
+        ServerCallStreamObserver<Assignment> call = (ServerCallStreamObserver<Assignment>) observer;
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicReference<AutoCloseable> handle = new AtomicReference<>();
+        AssignmentSink sink = new AssignmentSink() {
+            @Override
+            public synchronized void onAssignment(MemberAssignment assignment) {
+                if (!done.get()) {
+                    call.onNext(GroupHandler.toProto(assignment));
+                }
+            }
+
+            @Override
+            public synchronized void onEnd(Throwable cause) {
+                if (done.compareAndSet(false, true)) {
+                    call.onError(GrpcErrors.toStatus(cause));
+                }
+            }
+        };
+        call.setOnCancelHandler(() -> {
+            done.set(true);
+            close(handle.getAndSet(null));
+        });
+        try {
+            node.groups().coordinator().sync(request.getGroup(), request.getMemberId(), sink).whenComplete((h, e) -> {
+                if (e != null) {
+                    sink.onEnd(e);
+                } else if (done.get()) {
+                    close(h); // the caller went away while the stream was being set up
+                } else {
+                    handle.set(h);
+                }
+            });
+        } catch (RuntimeException e) {
+            sink.onEnd(e);
+        }
+    }
+
+    private static void close(AutoCloseable handle) {
+        if (handle != null) {
+            try {
+                handle.close();
+            } catch (Exception e) {
+                // the stream is gone either way
+            }
+        }
+    }
+
+    @Override
+    public void commitOffsets(CommitOffsetsRequest request, StreamObserver<CommitOffsetsResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().commit(request));
+    }
+
+    @Override
+    public void fetchCommitted(FetchCommittedRequest request, StreamObserver<FetchCommittedResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().committed(request));
+    }
+
+    @Override
+    public void describeGroup(DescribeGroupRequest request, StreamObserver<GroupDescription> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().describe(request.getGroup()));
+    }
+
+    @Override
+    public void listGroups(ListGroupsRequest request, StreamObserver<ListGroupsResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().list());
+    }
+
+    @Override
+    public void resetOffsets(ResetOffsetsRequest request, StreamObserver<ResetOffsetsResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().reset(request));
+    }
+
+    @Override
+    public void deleteGroup(DeleteGroupRequest request, StreamObserver<DeleteGroupResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.groups().delete(request));
+    }
+}

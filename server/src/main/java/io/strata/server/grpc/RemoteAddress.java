@@ -1,0 +1,30 @@
+package io.strata.server.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.quarkus.grpc.GlobalInterceptor;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/** Puts the caller's address where a service can read it (a group member's address, shown by describe). */
+@GlobalInterceptor
+@ApplicationScoped
+public class RemoteAddress implements ServerInterceptor {
+    /** "host:port" of the caller of the current call, or "unknown". */
+    public static final Context.Key<String> CURRENT = Context.keyWithDefault("strata-remote-address", "unknown");
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                       ServerCallHandler<Q, R> next) {
+        SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        String address = remote instanceof InetSocketAddress a
+                ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(remote);
+        return Contexts.interceptCall(Context.current().withValue(CURRENT, address), call, headers, next);
+    }
+}
