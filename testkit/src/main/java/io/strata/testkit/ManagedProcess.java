@@ -69,8 +69,39 @@ public final class ManagedProcess implements AutoCloseable {
         waitFor(10);
     }
 
+    /** SIGSTOP: the process stops where it is, its sockets open, as in a long GC pause or a frozen VM. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a paused process goes on where it stopped. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** SIGTERM, then SIGKILL after the grace period. */
     public void stop(long graceSeconds) {
+        if (process.isAlive()) {
+            try {
+                resume(); // a paused process would not act on SIGTERM
+            } catch (IllegalStateException e) {
+                // it exited meanwhile
+            }
+        }
         process.destroy();
         if (!waitFor(graceSeconds)) {
             kill();
