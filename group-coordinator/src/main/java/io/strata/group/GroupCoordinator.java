@@ -189,7 +189,7 @@ public final class GroupCoordinator implements AutoCloseable {
             synchronized (views) {
                 view = views.computeIfAbsent(group, g -> new GroupView(g, this, workers));
             }
-            view.add(memberId, sink);
+            view.add(memberId, sink, snap.revision());
             return () -> {
                 synchronized (views) {
                     if (view.remove(memberId, sink) && views.get(group) == view) {

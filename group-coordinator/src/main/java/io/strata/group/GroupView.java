@@ -45,11 +45,14 @@ final class GroupView implements GroupListener {
     /** One member's stream: what it was told last, and where its owned partitions start. */
     private static final class Session {
         final AssignmentSink sink;
+        /** The revision at which the member was seen in the group when its stream opened. */
+        final long seenAt;
         final Map<TopicPartition, AssignedPartition> started = new HashMap<>();
         MemberAssignment last;
 
-        Session(AssignmentSink sink) {
+        Session(AssignmentSink sink, long seenAt) {
             this.sink = sink;
+            this.seenAt = seenAt;
         }
     }
 
@@ -59,8 +62,9 @@ final class GroupView implements GroupListener {
         this.executor = executor;
     }
 
-    void add(String memberId, AssignmentSink sink) {
-        Session old = sessions.put(memberId, new Session(sink));
+    /** Serves the member's stream; {@code seenAt}: a revision at which the member was in the group. */
+    void add(String memberId, AssignmentSink sink, long seenAt) {
+        Session old = sessions.put(memberId, new Session(sink, seenAt));
         if (old != null) {
             old.sink.onEnd(new IllegalStateException("the member opened another assignment stream"));
         }
@@ -167,6 +171,9 @@ final class GroupView implements GroupListener {
     private void inform(GroupSnapshot snap, String memberId, Session session) throws Exception {
         GroupMember member = snap.members().get(memberId);
         if (member == null) {
+            if (snap.revision() < session.seenAt) {
+                return; // read before the member was seen: the reconcile its arrival asked for will see it
+            }
             if (sessions.remove(memberId, session)) {
                 session.sink.onEnd(new UnknownMemberException(group, memberId));
             }

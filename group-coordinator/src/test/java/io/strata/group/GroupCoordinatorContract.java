@@ -15,7 +15,6 @@ import io.strata.metadata.group.GroupMember;
 import io.strata.metadata.group.OffsetReset;
 import io.strata.metadata.group.TopicPartition;
 import io.strata.metadata.group.UnknownGroupException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,12 +32,12 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The coordinator over the embedded store: assignment, hand-over, fencing, start positions, administration. */
-class GroupCoordinatorTest {
-    @TempDir
-    Path dir;
+/**
+ * The coordinator over each metadata store (the embedded one and a real etcd): assignment, hand-over, fencing,
+ * start positions, administration, and a group of a hundred members over a thousand partitions.
+ */
+abstract class GroupCoordinatorContract {
     private MetadataStore metadata;
     private GroupCoordinator coordinator;
     private final List<AutoCloseable> streams = new ArrayList<>();
@@ -73,9 +72,12 @@ class GroupCoordinatorTest {
         }
     }
 
+    /** A store over fresh, empty metadata. */
+    protected abstract MetadataStore newStore();
+
     @BeforeEach
     void open() {
-        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
+        metadata = newStore();
         coordinator = new GroupCoordinator(metadata, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
                 (topic, partition, ts) -> java.util.concurrent.CompletableFuture.completedFuture(50L),
                 new GroupSettings(Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10),
@@ -98,7 +100,10 @@ class GroupCoordinatorTest {
         for (int p = 0; p < partitions; p++) {
             chunks.add(new BlockChunk(t.partition(p), records, 8 + p * 100L, 100, 300, 1_000, 2_000, 0xC0FFEE));
         }
-        metadata.commitBlock(new BlockCommit("wal/" + name, 8 + partitions * 100L + 100, chunks)).join();
+        for (int from = 0; from < chunks.size(); from += 100) { // blocks of at most 100 partitions, as nodes write
+            metadata.commitBlock(new BlockCommit("wal/" + name + "-" + from, 8 + partitions * 100L + 100,
+                    chunks.subList(from, Math.min(chunks.size(), from + 100)))).join();
+        }
         return t;
     }
 
@@ -253,5 +258,30 @@ class GroupCoordinatorTest {
                 .satisfies(l -> assertThat(l.state()).isEqualTo(GroupDescription.State.EMPTY));
         coordinator.delete("g", false).join();
         assertThat(coordinator.list().join()).isEmpty();
+    }
+
+    @Test
+    void aHundredMembersOverAThousandPartitionsSettleBalancedWithEveryPartitionOwnedOnce() throws Exception {
+        topic("t", 1000, 1);
+        List<Recorder> members = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            members.add(syncReleasing("g", join("g", Duration.ofSeconds(30), OffsetReset.EARLIEST)));
+        }
+        try {
+            await(() -> members.stream().allMatch(r -> r.owned().size() == 10 && r.last().waiting() == 0),
+                    "every member owns ten partitions");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; owned/waiting/revoking per member: " + members.stream()
+                    .map(r -> r.owned().size() + "/" + r.last().waiting() + "/" + r.last().revoking().size()
+                            + (r.ended != null ? "(ended)" : "")).toList() + "; " + coordinator.describe("g").join().state());
+        }
+        long settledMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        Set<TopicPartition> all = new HashSet<>();
+        members.forEach(r -> all.addAll(r.owned()));
+        assertThat(all).hasSize(1000);
+        assertThat(coordinator.describe("g").join().state()).isEqualTo(GroupDescription.State.STABLE);
+        System.out.printf("%s: 100 members joined one by one over 1,000 partitions, settled in %d ms%n",
+                getClass().getSimpleName(), settledMs);
     }
 }
