@@ -315,6 +315,29 @@ public class StrataNode {
         counter("strata.groups.committed.partitions", stats, io.strata.group.GroupStats::committedPartitions);
         counter("strata.groups.commits.fenced", stats, io.strata.group.GroupStats::fencedCommits);
         counter("strata.groups.starts.below.log.start", stats, io.strata.group.GroupStats::startsBelowLogStart);
+        io.micrometer.core.instrument.MultiGauge lag = io.micrometer.core.instrument.MultiGauge.builder("strata.group.lag")
+                .description("Records of a partition not yet committed by a group (end minus committed offset); "
+                        + "exported by one node of the cluster").register(meters);
+        io.micrometer.core.instrument.MultiGauge total = io.micrometer.core.instrument.MultiGauge
+                .builder("strata.group.lag.total").description("A group's lag over all its partitions").register(meters);
+        int maxSeries = c.lagMaxSeries();
+        closeables.add(new io.strata.group.LagExporter(metadata, coordinator, nodeId, c.lagInterval(), groups -> {
+            List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new ArrayList<>();
+            List<io.micrometer.core.instrument.MultiGauge.Row<?>> totals = new ArrayList<>();
+            for (io.strata.group.GroupDescription d : groups) {
+                totals.add(io.micrometer.core.instrument.MultiGauge.Row.of(
+                        io.micrometer.core.instrument.Tags.of("group", d.group()), d.totalLag()));
+                for (var p : d.partitions()) {
+                    if (p.lag() >= 0 && rows.size() < maxSeries) {
+                        rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of(
+                                "group", d.group(), "topic", p.partition().topic(),
+                                "partition", Integer.toString(p.partition().partition())), p.lag()));
+                    }
+                }
+            }
+            lag.register(rows, true);
+            total.register(totals, true);
+        }));
     }
 
     private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {
