@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
 /** {@code strata bench produce|consume|e2e}: load generators against a running Strata. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks a running Strata; each run ends with machine-readable lines NAME=VALUE.",
-        subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class})
+        subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class,
+                BenchCommand.GroupsBench.class})
 final class BenchCommand {
 
     @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -201,6 +202,31 @@ final class BenchCommand {
      * A consumer of every partition of the topic: from the beginning up to the ends the partitions have now
      * ({@code fromBeginning}), or from the ends on (a tail reader).
      */
+    @Command(name = "groups", mixinStandardHelpOptions = true,
+            description = {"Consumer groups over a topic that holds a backlog (fill it with bench produce first): "
+                    + "catch-up without a group and by a group of --members, the time a rebalance takes when a "
+                    + "member joins, leaves and is killed (a child process), and the commits a second the members "
+                    + "sustain.", "Ends with groups.<figure>=<value> lines."})
+    static final class GroupsBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--topic", required = true, paramLabel = "T", description = "The topic to read.")
+        String topic;
+        @Option(names = "--members", defaultValue = "4", paramLabel = "N", description = "Group members (default 4).")
+        int members;
+        @Option(names = "--commit-duration", defaultValue = "10s", paramLabel = "D", converter = DurationConverter.class,
+                description = "How long the members commit in a loop (default 10s).")
+        Duration commitFor;
+
+        @Override
+        public Integer call() throws Exception {
+            StrataClient client = StrataCli.client(spec);
+            new io.strata.bench.GroupBench(client, client.server().toString(), topic, members, commitFor,
+                    spec.commandLine().getErr()).run().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
+    }
+
     static ConsumeSource strataSource(StrataClient client, String topic, int maxBytes, boolean fromBeginning) {
         Consumer consumer = client.consumer(topic, new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()));
         consumer.assignAll();

@@ -201,34 +201,41 @@ public final class KvGroupStore implements GroupStore {
         Set<TopicPartition> touched = new LinkedHashSet<>();
         offsets.forEach(c -> touched.add(c.partition()));
         touched.addAll(release);
-        return member(group, memberId).thenCompose(m -> {
-            if (m.isEmpty()) {
+        if (!GroupNames.validGroup(group) || !GroupNames.validMember(memberId)) {
+            return CompletableFuture.completedFuture(new CommitOutcome.UnknownMember());
+        }
+        // The member's key is read with the owner keys: one round trip for both.
+        String memberKey = keys.groupMember(group, memberId);
+        return read(group, touched, memberKey).thenCompose(found -> {
+            if (!found.containsKey(memberKey)) {
                 return CompletableFuture.completedFuture(new CommitOutcome.UnknownMember());
             }
-            return owners(group, touched).thenCompose(owners -> {
-                Set<TopicPartition> notOwned = new TreeSet<>();
-                for (TopicPartition p : touched) {
-                    KeyValue owner = owners.get(p);
-                    if (owner == null || !memberId.equals(GroupCodec.decodeOwner(owner.key(), owner.value()))) {
-                        notOwned.add(p);
-                    }
+            Map<TopicPartition, KeyValue> owners = new HashMap<>();
+            Set<TopicPartition> notOwned = new TreeSet<>();
+            for (TopicPartition p : touched) {
+                KeyValue owner = found.get(keys.groupOwner(group, p.topic(), p.partition()));
+                if (owner == null || !memberId.equals(GroupCodec.decodeOwner(owner.key(), owner.value()))) {
+                    notOwned.add(p);
+                } else {
+                    owners.put(p, owner);
                 }
-                if (!notOwned.isEmpty()) {
-                    return CompletableFuture.completedFuture(new CommitOutcome.NotOwner(notOwned));
-                }
-                return write(group, memberId, offsets, release, owners);
-            });
+            }
+            if (!notOwned.isEmpty()) {
+                return CompletableFuture.completedFuture(new CommitOutcome.NotOwner(notOwned));
+            }
+            return write(group, memberId, offsets, release, owners);
         });
     }
 
-    /** The owner keys of these partitions that exist, read in as few requests as the store's limits allow. */
-    private CompletableFuture<Map<TopicPartition, KeyValue>> owners(String group, Collection<TopicPartition> ps) {
-        Map<String, TopicPartition> byKey = new HashMap<>();
-        ps.forEach(p -> byKey.put(keys.groupOwner(group, p.topic(), p.partition()), p));
-        Map<TopicPartition, KeyValue> found = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The owner keys of these partitions and {@code extra} that exist, by key, in as few reads as the limits allow. */
+    private CompletableFuture<Map<String, KeyValue>> read(String group, Collection<TopicPartition> ps, String extra) {
+        List<String> wanted = new ArrayList<>();
+        wanted.add(extra);
+        ps.forEach(p -> wanted.add(keys.groupOwner(group, p.topic(), p.partition())));
+        Map<String, KeyValue> found = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<Void>> reads = new ArrayList<>();
-        for (List<String> chunk : chunks(new ArrayList<>(byKey.keySet()), kv.maxTxnOps())) {
-            reads.add(kv.getAll(chunk).thenAccept(r -> r.entries().forEach(v -> found.put(byKey.get(v.key()), v))));
+        for (List<String> chunk : chunks(wanted, kv.maxTxnOps())) {
+            reads.add(kv.getAll(chunk).thenAccept(r -> r.entries().forEach(v -> found.put(v.key(), v))));
         }
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> found);
     }
