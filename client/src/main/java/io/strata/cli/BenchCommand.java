@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks a running Strata; each run ends with machine-readable lines NAME=VALUE.",
         subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class,
-                BenchCommand.GroupsBench.class})
+                BenchCommand.GroupsBench.class, BenchCommand.IdleGroupsBench.class})
 final class BenchCommand {
 
     @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -223,6 +223,36 @@ final class BenchCommand {
             StrataClient client = StrataCli.client(spec);
             new io.strata.bench.GroupBench(client, client.server().toString(), topic, members, commitFor,
                     spec.commandLine().getErr()).run().forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "idle-groups", mixinStandardHelpOptions = true,
+            description = {"Holds --groups consumer groups alive, each with one member that heartbeats and follows "
+                    + "its assignment, for --hold after they are all assigned: run bench produce or e2e meanwhile "
+                    + "to see what many groups cost the data path.",
+                    "Prints idle_groups.<figure>=<value> lines when ready (phase=ready) and when done (phase=held)."})
+    static final class IdleGroupsBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--groups", defaultValue = "10000", paramLabel = "N", description = "Groups (default 10000).")
+        int groups;
+        @Option(names = "--topic", defaultValue = "idle-groups", paramLabel = "T",
+                description = "The topic the groups subscribe to (created with one partition when missing).")
+        String topic;
+        @Option(names = "--session-timeout", defaultValue = "10s", paramLabel = "D", converter = DurationConverter.class,
+                description = "The members' session (default 10s: a heartbeat every 3.3 s each).")
+        Duration session;
+        @Option(names = "--hold", defaultValue = "60s", paramLabel = "D", converter = DurationConverter.class,
+                description = "How long to hold them once all are assigned (default 60s).")
+        Duration hold;
+
+        @Override
+        public Integer call() throws Exception {
+            StrataClient client = StrataCli.client(spec);
+            createIfMissing(client, topic, 1, spec.commandLine().getErr());
+            new io.strata.bench.IdleGroups(client.groupChannel(), topic, groups, session, spec.commandLine().getOut(),
+                    spec.commandLine().getErr()).run(hold);
             return 0;
         }
     }

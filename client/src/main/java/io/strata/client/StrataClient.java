@@ -61,6 +61,11 @@ public final class StrataClient implements AutoCloseable {
         return admin;
     }
 
+    /** The channel group calls use (every node serves groups), for tools that speak GroupService directly. */
+    public io.grpc.Channel groupChannel() {
+        return channel;
+    }
+
     /** Consumer groups: list, describe with lag, reset, delete. */
     public Groups groups() {
         return groups;

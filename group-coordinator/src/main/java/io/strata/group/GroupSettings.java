@@ -15,7 +15,7 @@ import java.time.Duration;
 public record GroupSettings(Duration minSessionTimeout, Duration maxSessionTimeout, Duration defaultSessionTimeout,
                             Duration reconcileInterval, Duration timeout) {
     public static final GroupSettings DEFAULT = new GroupSettings(Duration.ofSeconds(2), Duration.ofMinutes(5),
-            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(10));
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(10));
 
     public GroupSettings {
         if (minSessionTimeout.toSeconds() < 1 || maxSessionTimeout.compareTo(minSessionTimeout) < 0

@@ -154,7 +154,12 @@ public final class KeyLayout {
 
     /** Everything one watch of a group's coordination follows. */
     public String groupCoordinationPrefix(String group) {
-        return root + "/group/" + group + "/";
+        return allGroupsCoordinationPrefix() + group + "/";
+    }
+
+    /** Every group's coordination keys, for one read of them all. */
+    public String allGroupsCoordinationPrefix() {
+        return root + "/group/";
     }
 
     public String groupMembersPrefix(String group) {

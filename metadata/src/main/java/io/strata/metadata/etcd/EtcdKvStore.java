@@ -54,10 +54,14 @@ public final class EtcdKvStore implements KvStore {
     private final KV kv;
     private final Duration timeout;
 
-    private EtcdKvStore(Client client, Duration timeout) {
+    /** Renews session leases on one stream; null for TLS endpoints, where jetcd renews them one stream each. */
+    private final LeaseRenewer renewer;
+
+    private EtcdKvStore(Client client, Duration timeout, LeaseRenewer renewer) {
         this.client = client;
         this.kv = client.getKVClient();
         this.timeout = timeout;
+        this.renewer = renewer;
     }
 
     public static EtcdKvStore connect(List<String> endpoints, Duration timeout) {
@@ -71,7 +75,7 @@ public final class EtcdKvStore implements KvStore {
                 .keepaliveTimeout(Duration.ofSeconds(5))
                 .maxInboundMessageSize(16 * 1024 * 1024)
                 .build();
-        return new EtcdKvStore(client, timeout);
+        return new EtcdKvStore(client, timeout, LeaseRenewer.forEndpoints(endpoints, timeout));
     }
 
     @Override
@@ -202,6 +206,9 @@ public final class EtcdKvStore implements KvStore {
 
     @Override
     public CompletableFuture<Boolean> renewLease(long id) {
+        if (renewer != null) {
+            return renewer.renew(id);
+        }
         // etcd answers a keep-alive of an unknown lease with TTL 0; jetcd reports it as an error naming it.
         return call("lease renewal", client.getLeaseClient().keepAliveOnce(id)
                 .thenApply(r -> r.getTTL() > 0)
@@ -295,6 +302,9 @@ public final class EtcdKvStore implements KvStore {
 
     @Override
     public void close() {
+        if (renewer != null) {
+            renewer.close();
+        }
         client.close();
     }
 

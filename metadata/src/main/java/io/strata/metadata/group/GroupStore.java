@@ -24,6 +24,12 @@ public interface GroupStore {
     /** Renews the member's session; false when the member is unknown (never joined, left, or expired). */
     CompletableFuture<Boolean> heartbeat(String group, String memberId);
 
+    /** The member as its key holds it; empty when it is not in the group. */
+    CompletableFuture<java.util.Optional<GroupMember>> member(String group, String memberId);
+
+    /** Renews a member's session by its lease (read once through {@link #member}); false when it ended. */
+    CompletableFuture<Boolean> renew(GroupMember member);
+
     /** Ends the member's session at once: its member and owner keys go; false when it was not there. */
     CompletableFuture<Boolean> leave(String group, String memberId);
 
@@ -60,6 +66,9 @@ public interface GroupStore {
 
     /** Every group, by name. */
     CompletableFuture<List<String>> listGroups();
+
+    /** Every group's coordination, in two range reads whatever the number of groups (for listings). */
+    CompletableFuture<Map<String, GroupSnapshot>> readAll();
 
     /**
      * Writes these offsets as the group's committed offsets (a reset). Refused with

@@ -85,7 +85,13 @@ public final class KvGroupStore implements GroupStore {
                 : kv.revokeLease(m.get().leaseId()).thenApply(x -> true));
     }
 
-    private CompletableFuture<Optional<GroupMember>> member(String group, String memberId) {
+    @Override
+    public CompletableFuture<Boolean> renew(GroupMember member) {
+        return kv.renewLease(member.leaseId());
+    }
+
+    @Override
+    public CompletableFuture<Optional<GroupMember>> member(String group, String memberId) {
         if (!GroupNames.validGroup(group) || !GroupNames.validMember(memberId)) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
@@ -97,31 +103,54 @@ public final class KvGroupStore implements GroupStore {
     public CompletableFuture<GroupSnapshot> read(String group) {
         GroupNames.requireGroup(group);
         return kv.get(keys.group(group)).thenCompose(registration -> kv.range(keys.groupCoordinationPrefix(group))
-                .thenApply(range -> {
-                    Map<String, GroupMember> members = new TreeMap<>();
-                    Map<TopicPartition, PartitionOwner> owners = new HashMap<>();
-                    TargetAssignment target = TargetAssignment.EMPTY;
-                    long targetRevision = 0;
-                    String membersPrefix = keys.groupMembersPrefix(group);
-                    String ownersPrefix = keys.groupOwnersPrefix(group);
-                    for (KeyValue v : range.entries()) {
-                        if (v.key().startsWith(membersPrefix)) {
-                            GroupMember m = GroupCodec.decodeMember(v.key(), v.value());
-                            members.put(m.memberId(), m);
-                        } else if (v.key().startsWith(ownersPrefix)) {
-                            TopicPartition p = KeyLayout.parseTopicPartition(v.key(), ownersPrefix);
-                            if (p != null) {
-                                owners.put(p, new PartitionOwner(p, GroupCodec.decodeOwner(v.key(), v.value()),
-                                        v.modRevision()));
-                            }
-                        } else if (v.key().equals(keys.groupTarget(group))) {
-                            target = GroupCodec.decodeTarget(v.key(), v.value());
-                            targetRevision = v.modRevision();
-                        }
-                    }
-                    return new GroupSnapshot(group, registration.isPresent(), members, owners, target, targetRevision,
-                            registration.map(KeyValue::modRevision).orElse(0L), range.revision());
-                }));
+                .thenApply(range -> snapshot(group, registration.orElse(null), range.entries(), range.revision())));
+    }
+
+    @Override
+    public CompletableFuture<Map<String, GroupSnapshot>> readAll() {
+        String prefix = keys.allGroupsCoordinationPrefix();
+        return kv.range(keys.groupsPrefix()).thenCompose(registrations -> kv.range(prefix).thenApply(range -> {
+            Map<String, List<KeyValue>> byGroup = new TreeMap<>();
+            for (KeyValue v : range.entries()) {
+                int slash = v.key().indexOf('/', prefix.length());
+                if (slash > prefix.length()) {
+                    byGroup.computeIfAbsent(v.key().substring(prefix.length(), slash), g -> new ArrayList<>()).add(v);
+                }
+            }
+            Map<String, GroupSnapshot> out = new TreeMap<>();
+            for (KeyValue r : registrations.entries()) {
+                String group = r.key().substring(keys.groupsPrefix().length());
+                if (GroupNames.validGroup(group)) {
+                    out.put(group, snapshot(group, r, byGroup.getOrDefault(group, List.of()), range.revision()));
+                }
+            }
+            return out;
+        }));
+    }
+
+    private GroupSnapshot snapshot(String group, KeyValue registration, List<KeyValue> entries, long revision) {
+        Map<String, GroupMember> members = new TreeMap<>();
+        Map<TopicPartition, PartitionOwner> owners = new HashMap<>();
+        TargetAssignment target = TargetAssignment.EMPTY;
+        long targetRevision = 0;
+        String membersPrefix = keys.groupMembersPrefix(group);
+        String ownersPrefix = keys.groupOwnersPrefix(group);
+        for (KeyValue v : entries) {
+            if (v.key().startsWith(membersPrefix)) {
+                GroupMember m = GroupCodec.decodeMember(v.key(), v.value());
+                members.put(m.memberId(), m);
+            } else if (v.key().startsWith(ownersPrefix)) {
+                TopicPartition p = KeyLayout.parseTopicPartition(v.key(), ownersPrefix);
+                if (p != null) {
+                    owners.put(p, new PartitionOwner(p, GroupCodec.decodeOwner(v.key(), v.value()), v.modRevision()));
+                }
+            } else if (v.key().equals(keys.groupTarget(group))) {
+                target = GroupCodec.decodeTarget(v.key(), v.value());
+                targetRevision = v.modRevision();
+            }
+        }
+        return new GroupSnapshot(group, registration != null, members, owners, target, targetRevision,
+                registration == null ? 0L : registration.modRevision(), revision);
     }
 
     @Override

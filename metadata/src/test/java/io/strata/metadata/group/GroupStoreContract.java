@@ -219,6 +219,10 @@ public abstract class GroupStoreContract {
         groups.acquire("g", a, partitions(1)).join();
         groups.commit("g", a.memberId(), List.of(at(0, 9)), Set.of()).join();
         assertThat(groups.listGroups().join()).containsExactly("g", "other");
+        Map<String, GroupSnapshot> all = groups.readAll().join();
+        assertThat(all).containsOnlyKeys("g", "other");
+        assertThat(all.get("g").members()).containsOnlyKeys(a.memberId());
+        assertThat(all.get("g").owners()).containsOnlyKeys(new TopicPartition("t", 0));
         assertThatThrownBy(() -> groups.delete("g", false).join()).hasCauseInstanceOf(GroupActiveException.class);
         assertThat(groups.delete("g", true).join()).isTrue();
         assertThat(groups.delete("g", true).join()).isFalse();

@@ -272,8 +272,12 @@ public interface StrataConfig {
         @WithDefault("10s")
         Duration defaultSessionTimeout();
 
-        /** How often a group with members on this node is looked at without a change (watches wake it at once). */
-        @WithDefault("5s")
+        /**
+         * How often a group with members on this node is looked at without a change. Watches wake it at once on
+         * every change; this only bounds the cost of one lost, and it costs a read per group: with 10,000 groups
+         * on a node, 30 s is 333 reads a second.
+         */
+        @WithDefault("30s")
         Duration reconcileInterval();
 
         /** How often the node holding the lag lock recomputes every group's lag for the metrics. */
