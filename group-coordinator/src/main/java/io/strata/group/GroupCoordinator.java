@@ -389,6 +389,38 @@ public final class GroupCoordinator implements AutoCloseable {
             throw new UnknownGroupException(group);
         }
         Map<TopicPartition, CommittedOffset> committed = await(store.committed(group));
+        Set<TopicPartition> partitions = partitionsOf(snap, committed);
+        return describe(snap, committed, partitions, bounds(partitions));
+    }
+
+    /**
+     * Every group's description, from four reads whatever the number of groups (every group's coordination,
+     * every commit, the topics, the shard heads): what the lag metrics are made of.
+     */
+    public CompletableFuture<List<GroupDescription>> describeAll() {
+        return blocking(() -> {
+            Map<String, GroupSnapshot> snaps = await(store.readAll());
+            Map<String, Map<TopicPartition, CommittedOffset>> committed = await(store.committedAll());
+            Map<String, Set<TopicPartition>> partitions = new HashMap<>();
+            Set<TopicPartition> all = new TreeSet<>();
+            for (var e : snaps.entrySet()) {
+                Set<TopicPartition> ps = partitionsOf(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()));
+                partitions.put(e.getKey(), ps);
+                all.addAll(ps);
+            }
+            Map<TopicPartition, PartitionOffsets> bounds = bounds(all);
+            List<GroupDescription> out = new ArrayList<>();
+            for (var e : snaps.entrySet()) {
+                out.add(describe(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()), partitions.get(e.getKey()),
+                        bounds));
+            }
+            return out;
+        });
+    }
+
+    /** The partitions a description covers: those committed, and every partition of the members' topics. */
+    private Set<TopicPartition> partitionsOf(GroupSnapshot snap, Map<TopicPartition, CommittedOffset> committed)
+            throws Exception {
         Set<TopicPartition> partitions = new TreeSet<>(committed.keySet());
         for (GroupMember m : snap.members().values()) {
             for (String t : m.topics()) {
@@ -398,7 +430,11 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
             }
         }
-        Map<TopicPartition, PartitionOffsets> bounds = bounds(partitions);
+        return partitions;
+    }
+
+    private static GroupDescription describe(GroupSnapshot snap, Map<TopicPartition, CommittedOffset> committed,
+                                             Set<TopicPartition> partitions, Map<TopicPartition, PartitionOffsets> bounds) {
         List<GroupDescription.PartitionLag> lags = new ArrayList<>();
         for (TopicPartition p : partitions) {
             PartitionOffsets b = bounds.get(p);
@@ -418,7 +454,7 @@ public final class GroupCoordinator implements AutoCloseable {
             members.add(new GroupDescription.Member(m.memberId(), m.clientId(), m.clientAddress(), m.topics(),
                     m.sessionTimeoutMs(), owned));
         }
-        return new GroupDescription(group, state(snap), snap.target().generation(), members, lags);
+        return new GroupDescription(snap.group(), state(snap), snap.target().generation(), members, lags);
     }
 
     private static GroupDescription.State state(GroupSnapshot snap) {

@@ -4,7 +4,6 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.WorkLock;
 import io.strata.metadata.WorkerSession;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -52,14 +51,7 @@ public final class LagExporter implements AutoCloseable {
                 sink.accept(List.of());
                 return;
             }
-            List<GroupDescription> all = new ArrayList<>();
-            for (GroupCoordinator.GroupListing g : coordinator.list().get(1, TimeUnit.MINUTES)) {
-                try {
-                    all.add(coordinator.describe(g.group()).get(1, TimeUnit.MINUTES));
-                } catch (java.util.concurrent.ExecutionException e) {
-                    LOG.debug("group {} vanished while its lag was computed", g.group());
-                }
-            }
+            List<GroupDescription> all = coordinator.describeAll().get(1, TimeUnit.MINUTES);
             sink.accept(all);
         } catch (Exception e) {
             LOG.warn("computing consumer group lag failed (tried again next interval): {}", e.toString());

@@ -243,6 +243,8 @@ abstract class GroupCoordinatorContract {
                 .mapToObj(p -> new GroupCoordinator.CommitRequest(tp(p), 100 - p * 10, "")).toList(), Set.of()).join();
         GroupDescription d = coordinator.describe("g").join();
         assertThat(d.partitions()).extracting(GroupDescription.PartitionLag::lag).containsExactly(0L, 10L, 20L);
+        assertThat(coordinator.describeAll().join()).as("every group at once, as the lag metrics read it")
+                .containsExactly(d);
         assertThat(d.members()).singleElement().satisfies(m -> assertThat(m.owned()).hasSize(3));
         assertThat(cause(() -> coordinator.reset("g", new ResetSpec.Earliest(), Optional.empty(), OptionalInt.empty(),
                 false).join())).isInstanceOf(GroupActiveException.class);

@@ -183,7 +183,11 @@ public final class KeyLayout {
     }
 
     public String groupOffsetsPrefix(String group) {
-        return root + "/group-offsets/" + group + "/";
+        return allGroupOffsetsPrefix() + group + "/";
+    }
+
+    public String allGroupOffsetsPrefix() {
+        return root + "/group-offsets/";
     }
 
     public String groupOffset(String group, String topic, int partition) {

@@ -64,6 +64,9 @@ public interface GroupStore {
     /** Every committed offset of the group. */
     CompletableFuture<Map<TopicPartition, CommittedOffset>> committed(String group);
 
+    /** Every committed offset of every group, by group, in one range read (for the lag of all groups). */
+    CompletableFuture<Map<String, Map<TopicPartition, CommittedOffset>>> committedAll();
+
     /** Every group, by name. */
     CompletableFuture<List<String>> listGroups();
 

@@ -320,6 +320,26 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
+    public CompletableFuture<Map<String, Map<TopicPartition, CommittedOffset>>> committedAll() {
+        String prefix = keys.allGroupOffsetsPrefix();
+        return kv.range(prefix).thenApply(range -> {
+            Map<String, Map<TopicPartition, CommittedOffset>> out = new TreeMap<>();
+            for (KeyValue v : range.entries()) {
+                int slash = v.key().indexOf('/', prefix.length());
+                if (slash <= prefix.length()) {
+                    continue;
+                }
+                String group = v.key().substring(prefix.length(), slash);
+                TopicPartition p = KeyLayout.parseTopicPartition(v.key(), keys.groupOffsetsPrefix(group));
+                if (p != null) {
+                    out.computeIfAbsent(group, g -> new TreeMap<>()).put(p, GroupCodec.decodeOffset(v.key(), p, v.value()));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public CompletableFuture<List<String>> listGroups() {
         String prefix = keys.groupsPrefix();
         return kv.range(prefix).thenApply(range -> range.entries().stream()

@@ -127,6 +127,7 @@ public abstract class GroupStoreContract {
         assertThat(committed).containsOnlyKeys(new TopicPartition("t", 0), new TopicPartition("t", 1));
         assertThat(committed.get(new TopicPartition("t", 0)).offset()).isEqualTo(10);
         assertThat(committed.get(new TopicPartition("t", 0)).memberId()).isEqualTo(a.memberId());
+        assertThat(groups.committedAll().join()).containsOnlyKeys("g").containsEntry("g", committed);
     }
 
     @Test
