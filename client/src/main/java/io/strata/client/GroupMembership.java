@@ -127,7 +127,9 @@ final class GroupMembership implements AutoCloseable {
 
                     @Override
                     public void onError(Throwable t) {
-                        stream.compareAndSet(call, null);
+                        if (!stream.compareAndSet(call, null)) {
+                            return; // a newer stream replaced this one: its end says nothing
+                        }
                         if (Status.fromThrowable(t).getCode() == Status.Code.NOT_FOUND) {
                             markLost(member);
                         } else if (Status.fromThrowable(t).getCode() != Status.Code.CANCELLED) {
@@ -137,8 +139,9 @@ final class GroupMembership implements AutoCloseable {
 
                     @Override
                     public void onCompleted() {
-                        stream.compareAndSet(call, null);
-                        reopenLater(member);
+                        if (stream.compareAndSet(call, null)) {
+                            reopenLater(member);
+                        }
                     }
                 });
     }

@@ -72,7 +72,9 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
             @Override
             public synchronized void onEnd(Throwable cause) {
                 if (done.compareAndSet(false, true)) {
-                    call.onError(GrpcErrors.toStatus(cause));
+                    // The node stopping, or the member opening another stream: try again (elsewhere), not a bug.
+                    call.onError(cause instanceof IllegalStateException ? io.grpc.Status.UNAVAILABLE
+                            .withDescription(cause.getMessage()).asRuntimeException() : GrpcErrors.toStatus(cause));
                 }
             }
         };
