@@ -82,6 +82,7 @@ final class GroupPrinter {
                 wait = COMMIT_EVERY;
             }
             List<ConsumerRecord> records = consumer.poll(wait);
+            Map<Integer, Long> before = new HashMap<>(printed);
             for (ConsumerRecord r : records) {
                 out.println(new String(r.value(), StandardCharsets.UTF_8));
                 printed.put(r.partition(), r.offset() + 1);
@@ -92,7 +93,11 @@ final class GroupPrinter {
             }
             out.flush();
             if (out.checkError()) {
-                break; // the reader went away (a closed pipe): nobody to print for
+                // The reader went away (a closed pipe): this batch may not have reached it, so it is not
+                // committed; a member after this one prints it again.
+                printed.clear();
+                printed.putAll(before);
+                break;
             }
             if (!records.isEmpty()) {
                 idleSince = System.nanoTime();

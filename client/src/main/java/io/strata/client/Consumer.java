@@ -76,6 +76,14 @@ public final class Consumer implements AutoCloseable {
     /** In a group: what was last committed, so an unchanged position is not written again. */
     private final Map<Integer, Long> committed = new java.util.concurrent.ConcurrentHashMap<>();
     private long lastAutoCommitNanos;
+    /**
+     * A fetch failure met while other partitions' records were taken in: those records are returned first
+     * (their positions have moved, and a commit of them must not skip records nobody received) and the
+     * failure is thrown by the next poll.
+     */
+    private StrataException deferred;
+    /** In a group: partitions given up locally whose release the server has not confirmed; retried each poll. */
+    private final java.util.Set<Integer> unreleased = new java.util.TreeSet<>();
 
     Consumer(String topic, NodeRouter router, Admin admin, ConsumerConfig config, Duration deadline) {
         this.topic = topic;
@@ -169,6 +177,11 @@ public final class Consumer implements AutoCloseable {
     public List<ConsumerRecord> poll(Duration timeout) {
         if (assignment.isEmpty() && membership == null) {
             throw new IllegalStateException("assign partitions of '" + topic + "' or subscribe to a group before polling");
+        }
+        if (deferred != null) {
+            StrataException failure = deferred;
+            deferred = null;
+            throw failure;
         }
         long until = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord> out = new ArrayList<>();
@@ -265,11 +278,16 @@ public final class Consumer implements AutoCloseable {
             } catch (StrataException damaged) {
                 cancel(partition);
                 positions.put(partition, position);
-                throw damaged;
+                if (failure == null) {
+                    failure = damaged;
+                }
             }
         }
         if (failure != null) {
-            throw failure;
+            if (out.isEmpty()) {
+                throw failure;
+            }
+            deferred = failure;
         }
     }
 
@@ -317,11 +335,22 @@ public final class Consumer implements AutoCloseable {
             List<Integer> lost = List.copyOf(assignment);
             drop(lost);
             released.clear();
+            unreleased.clear();
             if (!lost.isEmpty()) {
                 listener.onPartitionsLost(lost);
             }
             membership.join();
             return;
+        }
+        if (!unreleased.isEmpty()) {
+            try {
+                membership.commit(Map.of(), unreleased); // without offsets: one the server refused cannot block it
+                unreleased.clear();
+            } catch (StrataException e) {
+                if (notOurs(e)) {
+                    unreleased.clear();
+                }
+            }
         }
         io.strata.api.v1.Assignment a = membership.latest();
         if (a == null) {
@@ -353,7 +382,9 @@ public final class Consumer implements AutoCloseable {
             try {
                 membership.commit(offsets, revoking);
             } catch (StrataException e) {
-                // Not ours any more (the session ended meanwhile): the next message or heartbeat says so.
+                if (!notOurs(e)) {
+                    unreleased.addAll(revoking); // this consumer stops reading them now; the release is retried
+                }
             }
             revoking.forEach(p -> {
                 released.put(p, owned.remove(p).getEpoch());
@@ -380,6 +411,11 @@ public final class Consumer implements AutoCloseable {
         if (!added.isEmpty()) {
             listener.onPartitionsAssigned(added);
         }
+    }
+
+    /** The server says the partitions are no longer this member's to release (or it is no longer a member). */
+    private static boolean notOurs(StrataException e) {
+        return e.code() == Status.Code.NOT_FOUND || e.code() == Status.Code.FAILED_PRECONDITION;
     }
 
     private void drop(Collection<Integer> partitions) {

@@ -42,6 +42,9 @@ final class GroupMembership implements AutoCloseable {
     private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> stream = new AtomicReference<>();
     private volatile String memberId;
     private volatile boolean lost;
+    /** When the server last confirmed the session; a session without one for its timeout has ended. */
+    private volatile long confirmedAtNanos;
+    private volatile long sessionNanos;
     private volatile boolean closed;
 
     GroupMembership(String group, String topic, Channel channel, ConsumerConfig config, Duration deadline, Runnable wake) {
@@ -80,6 +83,8 @@ final class GroupMembership implements AutoCloseable {
         }
         memberId = joined.getMemberId();
         lost = false;
+        confirmedAtNanos = System.nanoTime();
+        sessionNanos = TimeUnit.MILLISECONDS.toNanos(joined.getSessionTimeoutMs());
         assignments.clear();
         String member = memberId;
         long every = Math.max(100, joined.getHeartbeatIntervalMs());
@@ -97,12 +102,14 @@ final class GroupMembership implements AutoCloseable {
         }
         try {
             blocking().heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build());
+            confirmedAtNanos = System.nanoTime();
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 markLost(member);
             }
             // Anything else (a node restarting): the next beat tries again; the session outlives a few misses.
         }
+        expireIfUnconfirmed(member);
     }
 
     private void openStream(String member) {
@@ -121,6 +128,9 @@ final class GroupMembership implements AutoCloseable {
 
                     @Override
                     public void onNext(Assignment value) {
+                        if (stream.get() != call || !member.equals(memberId)) {
+                            return; // a replaced stream, or a member that has joined again since
+                        }
                         assignments.add(value);
                         wake.run();
                     }
@@ -161,8 +171,22 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
-    /** True once the session is known to be gone: every partition is lost; {@link #join()} again. */
+    /**
+     * A session the server has not confirmed for its whole timeout may have ended there and its partitions
+     * moved: the member must stop reading them (it cannot tell, so it assumes the worst).
+     */
+    private void expireIfUnconfirmed(String member) {
+        if (System.nanoTime() - confirmedAtNanos > sessionNanos) {
+            markLost(member);
+        }
+    }
+
+    /** True once the session is known (or must be assumed) gone: every partition is lost; {@link #join()} again. */
     boolean lost() {
+        String member = memberId;
+        if (member != null && !closed) {
+            expireIfUnconfirmed(member);
+        }
         return lost;
     }
 
@@ -191,9 +215,13 @@ final class GroupMembership implements AutoCloseable {
      * when the member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
      */
     void commit(java.util.Map<Integer, Long> offsets, java.util.Collection<Integer> release) {
+        String member = memberId;
         try {
             blocking().commitOffsets(commitRequest(offsets, release));
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                markLost(member); // the session ended: the next poll drops the partitions and joins again
+            }
             throw StrataException.from(e);
         }
     }

@@ -115,7 +115,8 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            out.completeExceptionally(new IllegalStateException("the group coordinator is stopped"));
+            out.completeExceptionally(new io.strata.metadata.MetadataException("the group coordinator is stopped",
+                    true)); // UNAVAILABLE: another node serves groups as well
         }
         return out.orTimeout(settings.timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
     }
@@ -219,10 +220,10 @@ public final class GroupCoordinator implements AutoCloseable {
                 throw new UnknownMemberException(group, memberId);
             }
             GroupView view;
-            synchronized (views) {
+            synchronized (views) { // a view is closed only under this lock, and only when nobody is in it
                 view = views.computeIfAbsent(group, g -> new GroupView(g, this, workers));
+                view.add(memberId, sink, snap.revision());
             }
-            view.add(memberId, sink, snap.revision());
             return () -> {
                 synchronized (views) {
                     if (view.remove(memberId, sink) && views.get(group) == view) {

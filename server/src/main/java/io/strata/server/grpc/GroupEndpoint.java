@@ -86,10 +86,11 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
             node.groups().coordinator().sync(request.getGroup(), request.getMemberId(), sink).whenComplete((h, e) -> {
                 if (e != null) {
                     sink.onEnd(e);
-                } else if (done.get()) {
-                    close(h); // the caller went away while the stream was being set up
                 } else {
                     handle.set(h);
+                    if (done.get()) {
+                        close(handle.getAndSet(null)); // the caller went away while the stream was being set up
+                    }
                 }
             });
         } catch (RuntimeException e) {
