@@ -372,13 +372,7 @@ public final class Consumer implements AutoCloseable {
             }
             // With auto-commit the positions count as processed; without it the application committed what it
             // processed in onPartitionsRevoked, and only the release is sent.
-            Map<Integer, Long> offsets = new HashMap<>();
-            ours.forEach(p -> {
-                Long at = positions.get(p);
-                if (!config.autoCommitInterval().isZero() && at != null && !at.equals(committed.get(p))) {
-                    offsets.put(p, at);
-                }
-            });
+            Map<Integer, Long> offsets = config.autoCommitInterval().isZero() ? Map.of() : uncommitted(ours);
             try {
                 membership.commit(offsets, revoking);
             } catch (StrataException e) {
@@ -429,10 +423,10 @@ public final class Consumer implements AutoCloseable {
         }
     }
 
-    /** The positions of the owned partitions that changed since they were last committed. */
-    private Map<Integer, Long> uncommitted() {
+    /** The positions of these partitions that changed since they were last committed. */
+    private Map<Integer, Long> uncommitted(Collection<Integer> partitions) {
         Map<Integer, Long> out = new HashMap<>();
-        for (int p : assignment) {
+        for (int p : partitions) {
             Long at = positions.get(p);
             if (at != null && !at.equals(committed.get(p))) {
                 out.put(p, at);
@@ -456,7 +450,7 @@ public final class Consumer implements AutoCloseable {
      * tells the listener), NOT_FOUND when the member's session ended.
      */
     public void commitSync() {
-        commitSync(uncommitted());
+        commitSync(uncommitted(assignment));
     }
 
     /** Commits these offsets (partition → the next offset to read) of owned partitions. */
@@ -475,7 +469,7 @@ public final class Consumer implements AutoCloseable {
      */
     public void commitAsync(java.util.function.BiConsumer<Map<Integer, Long>, StrataException> callback) {
         requireGroup();
-        Map<Integer, Long> offsets = uncommitted();
+        Map<Integer, Long> offsets = uncommitted(assignment);
         if (offsets.isEmpty()) {
             callback.accept(offsets, null);
             return;
