@@ -344,7 +344,7 @@ public final class Consumer implements AutoCloseable {
         }
         if (!unreleased.isEmpty()) {
             try {
-                membership.commit(Map.of(), unreleased); // without offsets: one the server refused cannot block it
+                membership.commit(Map.of(), Map.of(), unreleased); // without offsets: one the server refused cannot block it
                 unreleased.clear();
             } catch (StrataException e) {
                 if (notOurs(e)) {
@@ -374,7 +374,7 @@ public final class Consumer implements AutoCloseable {
             // processed in onPartitionsRevoked, and only the release is sent.
             Map<Integer, Long> offsets = config.autoCommitInterval().isZero() ? Map.of() : uncommitted(ours);
             try {
-                membership.commit(offsets, revoking);
+                membership.commit(offsets, Map.copyOf(epochs), revoking);
             } catch (StrataException e) {
                 if (!notOurs(e)) {
                     unreleased.addAll(revoking); // this consumer stops reading them now; the release is retried
@@ -459,7 +459,7 @@ public final class Consumer implements AutoCloseable {
         if (offsets.isEmpty()) {
             return;
         }
-        membership.commit(offsets, List.of());
+        membership.commit(offsets, Map.copyOf(epochs), List.of());
         committed.putAll(offsets);
     }
 
@@ -477,7 +477,7 @@ public final class Consumer implements AutoCloseable {
         // Remembered at once so the next auto-commit does not send it again; forgotten if it fails, so a
         // later commit (or the one at close) sends it.
         committed.putAll(offsets);
-        membership.commitAsync(offsets, failure -> {
+        membership.commitAsync(offsets, Map.copyOf(epochs), failure -> {
             if (failure != null) {
                 offsets.forEach(committed::remove);
             }

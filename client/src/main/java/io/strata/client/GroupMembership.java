@@ -14,6 +14,7 @@ import io.strata.api.v1.LeaveGroupRequest;
 import io.strata.api.v1.OffsetResetPolicy;
 import io.strata.api.v1.SyncAssignmentRequest;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -60,6 +61,10 @@ final class GroupMembership implements AutoCloseable {
             return t;
         });
     }
+
+    private final Object commitOrder = new Object();
+    /** The last asynchronous commit sent, complete once it was answered (see {@link #commitAsync}). */
+    private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
 
     String group() {
         return group;
@@ -199,12 +204,14 @@ final class GroupMembership implements AutoCloseable {
         return last;
     }
 
+    /** {@code epochs}: the ownership each offset was reached under, so a commit delayed past it is refused. */
     private io.strata.api.v1.CommitOffsetsRequest commitRequest(java.util.Map<Integer, Long> offsets,
+                                                                java.util.Map<Integer, Long> epochs,
                                                                 java.util.Collection<Integer> release) {
         io.strata.api.v1.CommitOffsetsRequest.Builder b = io.strata.api.v1.CommitOffsetsRequest.newBuilder()
                 .setGroup(group).setMemberId(memberId);
         new java.util.TreeMap<>(offsets).forEach((p, o) -> b.addOffsets(io.strata.api.v1.PartitionCommit.newBuilder()
-                .setTopic(topic).setPartition(p).setOffset(o)));
+                .setTopic(topic).setPartition(p).setOffset(o).setEpoch(epochs.getOrDefault(p, 0L))));
         release.forEach(p -> b.addRelease(io.strata.api.v1.GroupTopicPartition.newBuilder().setTopic(topic)
                 .setPartition(p)));
         return b.build();
@@ -214,10 +221,20 @@ final class GroupMembership implements AutoCloseable {
      * Commits the offsets and gives up {@code release}, in one call. Throws StrataException: FAILED_PRECONDITION
      * when the member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
      */
-    void commit(java.util.Map<Integer, Long> offsets, java.util.Collection<Integer> release) {
+    void commit(java.util.Map<Integer, Long> offsets, java.util.Map<Integer, Long> epochs,
+                java.util.Collection<Integer> release) {
         String member = memberId;
+        CompletableFuture<Void> previous;
+        synchronized (commitOrder) {
+            previous = lastCommit;
+        }
         try {
-            blocking().commitOffsets(commitRequest(offsets, release));
+            previous.get(deadline.toMillis(), TimeUnit.MILLISECONDS); // its outcome went to its own callback
+        } catch (Exception e) {
+            // Failed or still unanswered after a whole deadline: this commit goes anyway.
+        }
+        try {
+            blocking().commitOffsets(commitRequest(offsets, epochs, release));
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
                 markLost(member); // the session ended: the next poll drops the partitions and joins again
@@ -226,25 +243,38 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
-    /** The same without waiting; {@code done} gets null or the failure, on a gRPC thread. */
-    void commitAsync(java.util.Map<Integer, Long> offsets, java.util.function.Consumer<StrataException> done) {
-        io.grpc.stub.StreamObserver<io.strata.api.v1.CommitOffsetsResponse> observer = new io.grpc.stub.StreamObserver<>() {
-            @Override
-            public void onNext(io.strata.api.v1.CommitOffsetsResponse value) {
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.accept(StrataException.from(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                done.accept(null);
-            }
-        };
-        GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                .commitOffsets(commitRequest(offsets, java.util.List.of()), observer);
+    /**
+     * The same without waiting; {@code done} gets null or the failure, on a gRPC thread. Commits go one at a
+     * time: two in flight could be applied in either order, and the older one would move the offsets back.
+     */
+    void commitAsync(java.util.Map<Integer, Long> offsets, java.util.Map<Integer, Long> epochs,
+                     java.util.function.Consumer<StrataException> done) {
+        io.strata.api.v1.CommitOffsetsRequest request = commitRequest(offsets, epochs, java.util.List.of());
+        synchronized (commitOrder) {
+            lastCommit = lastCommit.handle((x, e) -> null).thenCompose(x -> {
+                CompletableFuture<Void> sent = new CompletableFuture<>();
+                var call = io.grpc.stub.ClientCalls.futureUnaryCall(channel.newCall(
+                        GroupServiceGrpc.getCommitOffsetsMethod(), io.grpc.CallOptions.DEFAULT
+                                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
+                call.addListener(() -> {
+                    StrataException failure = null;
+                    try {
+                        call.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        failure = StrataException.from(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        failure = StrataException.from(e);
+                    }
+                    try {
+                        done.accept(failure);
+                    } finally {
+                        sent.complete(null);
+                    }
+                }, Runnable::run);
+                return sent;
+            });
+        }
     }
 
     private void stopStream() {

@@ -57,12 +57,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ExecutorService workers;
     private final ScheduledExecutorService timer;
     private final Map<String, GroupView> views = new HashMap<>();
-    /**
-     * Members this node has seen, by "group/member id", so a heartbeat is one lease renewal and no read.
-     * Bounded: emptied when it outgrows {@link #MAX_KNOWN_MEMBERS} (members are then read again once).
-     */
-    private final Map<String, GroupMember> known = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int MAX_KNOWN_MEMBERS = 200_000;
+    private final SessionHost sessions;
 
     public GroupCoordinator(MetadataStore metadata, TopicCache topics, OffsetLookup lookup, GroupSettings settings) {
         this.metadata = metadata;
@@ -75,6 +70,8 @@ public final class GroupCoordinator implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "strata-group-timer"));
         long every = settings.reconcileInterval().toMillis();
         timer.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        this.sessions = new SessionHost(store, settings.hostLeaseTtl(), settings.maxMembersPerNode(), stats, timer);
+        stats.hosted = sessions::size;
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -144,25 +141,17 @@ public final class GroupCoordinator implements AutoCloseable {
             for (String t : new TreeSet<>(topicNames)) {
                 topic(t);
             }
-            GroupMember m = await(store.join(group, new MemberSpec(clientId.isEmpty() ? "consumer" : clientId,
+            GroupMember m = await(sessions.join(group, new MemberSpec(clientId.isEmpty() ? "consumer" : clientId,
                     clientAddress, List.copyOf(new TreeSet<>(topicNames)), session, reset)));
             stats.joins.increment();
-            remember(group, m);
             return m;
         });
     }
 
-    private void remember(String group, GroupMember m) {
-        if (known.size() >= MAX_KNOWN_MEMBERS) {
-            known.clear();
-        }
-        known.put(group + "/" + m.memberId(), m);
-    }
-
     /**
-     * Renews the member's session; fails with {@link UnknownMemberException} when it is gone. Not on the
-     * coordinator's threads: the most frequent call (a member every third of its session) waits on nothing
-     * but the store, which renews a known member's lease in one request.
+     * Keeps the member's session alive; fails with {@link UnknownMemberException} when it is gone. Not on the
+     * coordinator's threads, and for a member hosted here not even on the store: the most frequent call (a
+     * member every third of its session) only notes the time (see {@link SessionHost}).
      */
     public CompletableFuture<Void> heartbeat(String group, String memberId) {
         try {
@@ -170,30 +159,19 @@ public final class GroupCoordinator implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        String key = group + "/" + memberId;
-        GroupMember cached = known.get(key);
-        CompletableFuture<Optional<GroupMember>> member = cached != null
-                ? CompletableFuture.completedFuture(Optional.of(cached)) : store.member(group, memberId);
-        return member.thenCompose(m -> {
-            if (m.isEmpty()) {
-                throw new UnknownMemberException(group, memberId);
-            }
-            remember(group, m.get());
-            return store.renew(m.get());
-        }).thenAccept(renewed -> {
-            if (!renewed) {
-                known.remove(key);
-                throw new UnknownMemberException(group, memberId);
-            }
-        }).orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        return sessions.heartbeat(group, memberId).orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The member is gone from its group as a view saw it: its session needs no keeping. */
+    void forget(String group, String memberId) {
+        sessions.forget(group, memberId);
     }
 
     /** Ends the member's session at once, freeing its partitions; {@link UnknownMemberException} if it was gone. */
     public CompletableFuture<Void> leave(String group, String memberId) {
         return blocking(() -> {
             requireNames(group, memberId);
-            known.remove(group + "/" + memberId);
-            if (!await(store.leave(group, memberId))) {
+            if (!await(sessions.leave(group, memberId))) {
                 throw new UnknownMemberException(group, memberId);
             }
             stats.leaves.increment();
@@ -310,8 +288,14 @@ public final class GroupCoordinator implements AutoCloseable {
 
     // ---- commits
 
-    /** One partition's offset as a member asks to commit it. */
-    public record CommitRequest(TopicPartition partition, long offset, String metadata) {
+    /**
+     * One partition's offset as a member asks to commit it, under the ownership of {@code epoch} (from its
+     * assignment; 0 when the member does not say, which checks only that it owns the partition now).
+     */
+    public record CommitRequest(TopicPartition partition, long offset, String metadata, long epoch) {
+        public CommitRequest(TopicPartition partition, long offset, String metadata) {
+            this(partition, offset, metadata, 0);
+        }
     }
 
     /**
@@ -337,10 +321,13 @@ public final class GroupCoordinator implements AutoCloseable {
                             + "topic " + t.name() + " (0.." + (t.partitions() - 1) + ")");
                 }
                 if (c.offset() < b.logStartOffset() || c.offset() > b.nextOffset()) {
+                    if (await(store.member(group, memberId)).isEmpty()) {
+                        throw new UnknownMemberException(group, memberId); // the first thing to tell a gone member
+                    }
                     throw new OffsetOutOfRangeException(c.partition(), c.offset(), b.logStartOffset(), b.nextOffset());
                 }
                 commits.add(new OffsetCommit(c.partition(), c.offset(), c.metadata() == null ? "" : c.metadata(),
-                        b.partition().topicId()));
+                        b.partition().topicId(), c.epoch()));
             }
             CommitOutcome outcome = await(store.commit(group, memberId, commits, release));
             if (outcome instanceof CommitOutcome.UnknownMember) {
@@ -541,7 +528,7 @@ public final class GroupCoordinator implements AutoCloseable {
                 long wanted = wanted(spec, p, b, c);
                 long offset = Math.max(b.logStartOffset(), Math.min(b.nextOffset(), wanted));
                 out.put(p, offset);
-                commits.add(new OffsetCommit(p, offset, "", b.partition().topicId()));
+                commits.add(new OffsetCommit(p, offset, "", b.partition().topicId(), 0));
             }
             await(store.resetOffsets(group, commits, force));
             return out;
@@ -575,6 +562,7 @@ public final class GroupCoordinator implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        sessions.close();
         synchronized (views) {
             views.values().forEach(GroupView::close);
             views.clear();

@@ -13,6 +13,9 @@ public final class GroupStats {
     final LongAdder fencedCommits = new LongAdder();
     final LongAdder startsBelowLogStart = new LongAdder();
     final LongAdder reconciles = new LongAdder();
+    final LongAdder expiries = new LongAdder();
+    final LongAdder adoptions = new LongAdder();
+    volatile java.util.function.IntSupplier hosted = () -> 0;
 
     public long joins() {
         return joins.sum();
@@ -51,5 +54,20 @@ public final class GroupStats {
 
     public long reconciles() {
         return reconciles.sum();
+    }
+
+    /** Members this node ended because their heartbeats stopped for a whole session. */
+    public long expiries() {
+        return expiries.sum();
+    }
+
+    /** Members whose sessions moved to this node (their heartbeats came here from another node). */
+    public long adoptions() {
+        return adoptions.sum();
+    }
+
+    /** Members whose sessions this node holds now. */
+    public int hostedMembers() {
+        return hosted.getAsInt();
     }
 }

@@ -134,6 +134,11 @@ final class GroupView implements GroupListener {
                 watch = coordinator.store().watch(group, snap.revision(), this);
             }
         }
+        GroupSnapshot read = snap;
+        if (read.owners().values().stream().anyMatch(o -> !read.members().containsKey(o.memberId()))
+                && coordinator.await(coordinator.store().dropOrphans(read)) > 0) {
+            snap = coordinator.await(coordinator.store().read(group)); // partitions freed: take them below
+        }
         for (int i = 0; i < 3 && publishTarget(snap); i++) {
             snap = coordinator.await(coordinator.store().read(group));
         }
@@ -175,6 +180,7 @@ final class GroupView implements GroupListener {
                 return; // read before the member was seen: the reconcile its arrival asked for will see it
             }
             if (sessions.remove(memberId, session)) {
+                coordinator.forget(group, memberId);
                 session.sink.onEnd(new UnknownMemberException(group, memberId));
             }
             return;
@@ -183,7 +189,7 @@ final class GroupView implements GroupListener {
         Map<TopicPartition, Long> owned = new TreeMap<>();
         for (PartitionOwner o : snap.owners().values()) {
             if (o.memberId().equals(memberId)) {
-                owned.put(o.partition(), o.modRevision());
+                owned.put(o.partition(), o.epoch());
             }
         }
         List<TopicPartition> free = want.stream().filter(p -> !snap.owners().containsKey(p)).toList();

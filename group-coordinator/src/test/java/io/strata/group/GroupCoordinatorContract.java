@@ -78,10 +78,15 @@ abstract class GroupCoordinatorContract {
     @BeforeEach
     void open() {
         metadata = newStore();
-        coordinator = new GroupCoordinator(metadata, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
+        coordinator = newCoordinator();
+    }
+
+    /** A coordinator as a node runs it; host leases of 2 s. */
+    private GroupCoordinator newCoordinator() {
+        return new GroupCoordinator(metadata, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
                 (topic, partition, ts) -> java.util.concurrent.CompletableFuture.completedFuture(50L),
                 new GroupSettings(Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10),
-                        Duration.ofSeconds(1), Duration.ofSeconds(10)));
+                        Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(2), 1_000));
     }
 
     @AfterEach
@@ -203,6 +208,31 @@ abstract class GroupCoordinatorContract {
                 .allSatisfy(s -> assertThat(s.startOffset()).isEqualTo(10));
         assertThat(cause(() -> coordinator.heartbeat("g", silent.memberId()).join()))
                 .isInstanceOf(UnknownMemberException.class);
+    }
+
+    @Test
+    void aSessionMovesToTheNodeItsHeartbeatsReachWhenItsNodeStopsAndKeepsItsPartitions() throws Exception {
+        topic("t", 4, 10);
+        GroupCoordinator first = newCoordinator();
+        GroupMember m;
+        try {
+            m = first.join("g", "app", "127.0.0.1:1", List.of("t"), Duration.ofSeconds(30), OffsetReset.EARLIEST).join();
+        } finally {
+            first.close(); // leaves its host lease (2 s) to expire: the member's keys go with it unless adopted
+        }
+        Recorder r = sync("g", m);
+        await(() -> r.owned().size() == 4, "the member owns every partition");
+        List<AssignedPartition> before = r.last().owned();
+        for (int i = 0; i < 16; i++) {
+            coordinator.heartbeat("g", m.memberId()).join();
+            Thread.sleep(250);
+        }
+        assertThat(coordinator.stats().adoptions()).isEqualTo(1);
+        assertThat(coordinator.stats().hostedMembers()).isEqualTo(1);
+        assertThat(r.ended).isNull();
+        assertThat(r.last().owned()).as("same ownerships, same epochs: nothing to read again").isEqualTo(before);
+        assertThat(coordinator.describe("g").join().members()).singleElement()
+                .satisfies(x -> assertThat(x.owned()).hasSize(4));
     }
 
     @Test

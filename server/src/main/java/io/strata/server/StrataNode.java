@@ -303,7 +303,8 @@ public class StrataNode {
         };
         io.strata.group.GroupCoordinator coordinator = new io.strata.group.GroupCoordinator(metadata, topics, lookup,
                 new io.strata.group.GroupSettings(c.minSessionTimeout(), c.maxSessionTimeout(),
-                        c.defaultSessionTimeout(), c.reconcileInterval(), config.metadata().timeout()));
+                        c.defaultSessionTimeout(), c.reconcileInterval(), config.metadata().timeout(), c.hostLeaseTtl(),
+                        c.maxMembersPerNode()));
         closeables.add(coordinator);
         groups = new io.strata.server.group.GroupHandler(coordinator);
         io.strata.group.GroupStats stats = coordinator.stats();
@@ -313,6 +314,9 @@ public class StrataNode {
         counter("strata.groups.partitions.acquired", stats, io.strata.group.GroupStats::partitionsAcquired);
         counter("strata.groups.commits", stats, io.strata.group.GroupStats::commits);
         counter("strata.groups.committed.partitions", stats, io.strata.group.GroupStats::committedPartitions);
+        counter("strata.groups.expiries", stats, io.strata.group.GroupStats::expiries);
+        counter("strata.groups.adoptions", stats, io.strata.group.GroupStats::adoptions);
+        meters.gauge("strata.groups.hosted.members", stats, io.strata.group.GroupStats::hostedMembers);
         counter("strata.groups.commits.fenced", stats, io.strata.group.GroupStats::fencedCommits);
         counter("strata.groups.starts.below.log.start", stats, io.strata.group.GroupStats::startsBelowLogStart);
         io.micrometer.core.instrument.MultiGauge lag = io.micrometer.core.instrument.MultiGauge.builder("strata.group.lag")

@@ -40,7 +40,7 @@ public final class GroupCodec {
                 throw new IllegalArgumentException("unknown offset reset " + v.getOffsetReset());
             }
             return new GroupMember(v.getMemberId(), v.getClientId(), v.getClientAddress(), v.getTopicsList(),
-                    v.getLeaseId(), v.getSessionTimeoutMs(), resets[v.getOffsetReset()], v.getJoinedAtMs());
+                    v.getLeaseId(), v.getSessionTimeoutMs(), resets[v.getOffsetReset()], v.getJoinedAtMs(), 0);
         });
     }
 

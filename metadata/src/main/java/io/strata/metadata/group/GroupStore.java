@@ -7,31 +7,55 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Consumer groups in the metadata store (see docs/architecture.md, "Consumer groups"): members under session
- * leases their heartbeats renew, partition leases (owner keys bound to the owner's session), the target
- * assignment, and committed offsets fenced by the partition leases. Deciding the assignment is not its
- * business (that is the group coordinator's); it keeps what was decided and refuses what would break the
- * invariants: two owners of one partition, a commit by a member that does not own the partition.
+ * Consumer groups in the metadata store (see docs/architecture.md, "Consumer groups"): members, partition
+ * leases (owner keys), the target assignment, and committed offsets fenced by the partition leases. Deciding
+ * the assignment is not its business (that is the group coordinator's); it keeps what was decided and refuses
+ * what would break the invariants: two owners of one partition, a commit by a member that does not own the
+ * partition.
+ *
+ * <p>Sessions are hosted: a member's heartbeats reach one node, which keeps the member's session in memory and
+ * binds the member's keys (its member key and its partition leases) to that node's <em>host lease</em>. The
+ * store then costs nothing per heartbeat, only one lease renewal per node. The node ends a silent member
+ * with {@link #expire}; when the node itself dies, its lease ends every session it hosted; a member whose
+ * heartbeats move to another node is {@link #adopt adopted} there.
  *
  * <p>Thread-safe; every future completes within the store's timeouts, failing with a
  * {@link io.strata.metadata.MetadataException}.
  */
 public interface GroupStore {
 
-    /** Registers a new member under a session lease of the spec's timeout; creates the group on first use. */
-    CompletableFuture<GroupMember> join(String group, MemberSpec spec);
+    /** A host lease of this TTL (whole seconds) that only {@link #renewHostLease} keeps alive. */
+    CompletableFuture<Long> grantHostLease(java.time.Duration ttl);
 
-    /** Renews the member's session; false when the member is unknown (never joined, left, or expired). */
-    CompletableFuture<Boolean> heartbeat(String group, String memberId);
+    /** Extends the host lease by its TTL; false when it is gone (its members with it). */
+    CompletableFuture<Boolean> renewHostLease(long lease);
+
+    /** Registers a new member whose keys live as long as {@code hostLease}; creates the group on first use. */
+    CompletableFuture<GroupMember> join(String group, MemberSpec spec, long hostLease);
+
+    /**
+     * Moves the member's keys (its member key and partition leases) onto {@code hostLease}, keeping every
+     * ownership's epoch; empty when the member is not in the group.
+     */
+    CompletableFuture<java.util.Optional<GroupMember>> adopt(String group, String memberId, long hostLease);
 
     /** The member as its key holds it; empty when it is not in the group. */
     CompletableFuture<java.util.Optional<GroupMember>> member(String group, String memberId);
 
-    /** Renews a member's session by its lease (read once through {@link #member}); false when it ended. */
-    CompletableFuture<Boolean> renew(GroupMember member);
-
-    /** Ends the member's session at once: its member and owner keys go; false when it was not there. */
+    /** Ends the member at once: its member and owner keys go; false when it was not there. */
     CompletableFuture<Boolean> leave(String group, String memberId);
+
+    /**
+     * Ends the member as {@code hosted} knew it (its key still at {@code hosted.revision()}): false, and nothing
+     * changed, when it is gone or another node adopted it since.
+     */
+    CompletableFuture<Boolean> expire(String group, GroupMember hosted);
+
+    /**
+     * Deletes partition leases whose member is gone (left behind when a partition was taken while its member
+     * was leaving); answers how many.
+     */
+    CompletableFuture<Integer> dropOrphans(GroupSnapshot snapshot);
 
     /** The group's coordination at one revision. */
     CompletableFuture<GroupSnapshot> read(String group);
@@ -46,7 +70,7 @@ public interface GroupStore {
     CompletableFuture<Boolean> publishTarget(String group, TargetAssignment target, long expectedModRevision);
 
     /**
-     * Takes the partitions that have no owner for {@code member}, each bound to its session; answers those
+     * Takes the partitions that have no owner for {@code member}, each bound to its host lease; answers those
      * it took, each with the revision its owner key was created at (the ownership's epoch). A partition
      * someone else holds is left alone, and so is everything once the session is gone.
      */
@@ -82,8 +106,7 @@ public interface GroupStore {
 
     /**
      * Deletes the group: its committed offsets, target and registration. Refused with
-     * {@link GroupActiveException} while it has live members unless {@code force}, which ends their sessions
-     * first; false when there was no such group.
+     * {@link GroupActiveException} while it has live members unless {@code force}, which ends them first; false when there was no such group.
      */
     CompletableFuture<Boolean> delete(String group, boolean force);
 }

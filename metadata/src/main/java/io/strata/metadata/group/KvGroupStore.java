@@ -10,6 +10,7 @@ import io.strata.metadata.kv.KvStore;
 import io.strata.metadata.kv.KvWatchListener;
 import io.strata.metadata.kv.TxnResult;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,7 +31,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * for. Thread-safe; holds no state.
  */
 public final class KvGroupStore implements GroupStore {
-    /** A commit's partition takes one guard and up to two ops (its offset, its release). */
+    /** How often a change guarded by what was read is decided again after a concurrent change. */
+    private static final int TRIES = 5;
     private final KvStore kv;
     private final KeyLayout keys;
     private final Clock clock;
@@ -42,25 +44,29 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
-    public CompletableFuture<GroupMember> join(String group, MemberSpec spec) {
+    public CompletableFuture<Long> grantHostLease(Duration ttl) {
+        return kv.grantSessionLease(ttl);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> renewHostLease(long lease) {
+        return kv.renewLease(lease);
+    }
+
+    @Override
+    public CompletableFuture<GroupMember> join(String group, MemberSpec spec, long hostLease) {
         GroupNames.requireGroup(group);
         String memberId = memberId(spec.clientId());
-        return kv.grantSessionLease(spec.sessionTimeout()).thenCompose(lease -> kv.get(keys.group(group))
-                .thenCompose(existing -> {
-                    long now = clock.millis();
-                    long created = existing.map(v -> GroupCodec.decodeGroupCreatedAt(v.key(), v.value())).orElse(now);
-                    GroupMember member = new GroupMember(memberId, spec.clientId(), spec.clientAddress(), spec.topics(),
-                            lease, spec.sessionTimeout().toMillis(), spec.offsetReset(), now);
-                    return kv.txn(List.of(), List.of(
-                                    new KvOp.Put(keys.group(group), GroupCodec.encodeGroup(created, now)),
-                                    new KvOp.Put(keys.groupMember(group, memberId), GroupCodec.encode(member), lease)))
-                            .thenApply(r -> member);
-                })
-                .whenComplete((m, e) -> {
-                    if (e != null) {
-                        kv.revokeLease(lease); // nothing joined: do not leave a lease to expire on its own
-                    }
-                }));
+        return kv.get(keys.group(group)).thenCompose(existing -> {
+            long now = clock.millis();
+            long created = existing.map(v -> GroupCodec.decodeGroupCreatedAt(v.key(), v.value())).orElse(now);
+            GroupMember member = new GroupMember(memberId, spec.clientId(), spec.clientAddress(), spec.topics(),
+                    hostLease, spec.sessionTimeout().toMillis(), spec.offsetReset(), now, 0);
+            return kv.txn(List.of(), List.of(
+                            new KvOp.Put(keys.group(group), GroupCodec.encodeGroup(created, now)),
+                            new KvOp.Put(keys.groupMember(group, memberId), GroupCodec.encode(member), hostLease)))
+                    .thenApply(r -> member.at(r.revision()));
+        });
     }
 
     /** A readable, unique id: the client's id (made key-safe) and 48 random bits. */
@@ -74,20 +80,125 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> heartbeat(String group, String memberId) {
-        return member(group, memberId).thenCompose(m -> m.isEmpty() ? CompletableFuture.completedFuture(false)
-                : kv.renewLease(m.get().leaseId()));
+    public CompletableFuture<Optional<GroupMember>> adopt(String group, String memberId, long hostLease) {
+        if (!GroupNames.validGroup(group) || !GroupNames.validMember(memberId)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return adopt(group, memberId, hostLease, TRIES);
+    }
+
+    private CompletableFuture<Optional<GroupMember>> adopt(String group, String memberId, long hostLease, int tries) {
+        return read(group).thenCompose(snap -> {
+            GroupMember m = snap.members().get(memberId);
+            if (m == null || m.leaseId() == hostLease) {
+                return CompletableFuture.completedFuture(Optional.ofNullable(m));
+            }
+            String memberKey = keys.groupMember(group, memberId);
+            GroupMember moved = m.hostedBy(hostLease);
+            List<List<PartitionOwner>> chunks = chunks(ownedBy(snap, memberId), kv.maxTxnOps() - 1);
+            List<PartitionOwner> first = chunks.isEmpty() ? List.of() : chunks.get(0);
+            List<KvGuard> guards = new ArrayList<>(List.of(new KvGuard(memberKey, m.revision())));
+            List<KvOp> ops = new ArrayList<>(List.of(new KvOp.Put(memberKey, GroupCodec.encode(moved), hostLease)));
+            rebind(group, first, hostLease, guards, ops);
+            return kv.txn(guards, ops).thenCompose(r -> {
+                if (!r.succeeded()) {
+                    return tries > 1 ? adopt(group, memberId, hostLease, tries - 1) : CompletableFuture.failedFuture(
+                            new io.strata.metadata.MetadataException("member " + memberId + " kept changing", true));
+                }
+                KvGuard adopted = new KvGuard(memberKey, r.revision());
+                CompletableFuture<Void> rest = CompletableFuture.completedFuture(null);
+                for (List<PartitionOwner> chunk : chunks.subList(Math.min(1, chunks.size()), chunks.size())) {
+                    // An owner key that changed meanwhile (released) stays as it is: nothing to move.
+                    List<KvGuard> g = new ArrayList<>(List.of(adopted));
+                    List<KvOp> o = new ArrayList<>();
+                    rebind(group, chunk, hostLease, g, o);
+                    rest = rest.thenCompose(x -> kv.txn(g, o).thenAccept(ignored -> { }));
+                }
+                return rest.thenApply(x -> Optional.of(moved.at(r.revision())));
+            });
+        });
+    }
+
+    /** Puts these owner keys again under {@code lease} (a put keeps the create revision: the epoch). */
+    private void rebind(String group, List<PartitionOwner> owners, long lease, List<KvGuard> guards, List<KvOp> ops) {
+        long now = clock.millis();
+        for (PartitionOwner o : owners) {
+            String key = keys.groupOwner(group, o.partition().topic(), o.partition().partition());
+            guards.add(new KvGuard(key, o.revision()));
+            ops.add(new KvOp.Put(key, GroupCodec.encodeOwner(o.memberId(), now), lease));
+        }
+    }
+
+    private static List<PartitionOwner> ownedBy(GroupSnapshot snap, String memberId) {
+        return snap.owners().values().stream().filter(o -> o.memberId().equals(memberId))
+                .sorted(java.util.Comparator.comparing(PartitionOwner::partition)).toList();
     }
 
     @Override
     public CompletableFuture<Boolean> leave(String group, String memberId) {
-        return member(group, memberId).thenCompose(m -> m.isEmpty() ? CompletableFuture.completedFuture(false)
-                : kv.revokeLease(m.get().leaseId()).thenApply(x -> true));
+        if (!GroupNames.validGroup(group) || !GroupNames.validMember(memberId)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return remove(group, memberId, 0, TRIES);
     }
 
     @Override
-    public CompletableFuture<Boolean> renew(GroupMember member) {
-        return kv.renewLease(member.leaseId());
+    public CompletableFuture<Boolean> expire(String group, GroupMember hosted) {
+        return remove(group, hosted.memberId(), hosted.revision(), TRIES);
+    }
+
+    /**
+     * Deletes the member's owner keys and then its member key, each transaction guarded by the member key (at
+     * {@code expectedRevision} unless 0) and by the owner keys it deletes. An owner key taken for the member
+     * while this runs is left behind; {@link #dropOrphans} removes it.
+     */
+    private CompletableFuture<Boolean> remove(String group, String memberId, long expectedRevision, int tries) {
+        return read(group).thenCompose(snap -> {
+            GroupMember m = snap.members().get(memberId);
+            if (m == null || (expectedRevision != 0 && m.revision() != expectedRevision)) {
+                return CompletableFuture.completedFuture(false);
+            }
+            String memberKey = keys.groupMember(group, memberId);
+            KvGuard alive = new KvGuard(memberKey, m.revision());
+            List<List<PartitionOwner>> chunks = chunks(ownedBy(snap, memberId), kv.maxTxnOps() - 1);
+            CompletableFuture<Boolean> chain = CompletableFuture.completedFuture(true);
+            for (int i = 0; i < chunks.size(); i++) {
+                List<KvGuard> guards = new ArrayList<>(List.of(alive));
+                List<KvOp> ops = new ArrayList<>();
+                for (PartitionOwner o : chunks.get(i)) {
+                    String key = keys.groupOwner(group, o.partition().topic(), o.partition().partition());
+                    guards.add(new KvGuard(key, o.revision()));
+                    ops.add(new KvOp.Delete(key));
+                }
+                if (i == chunks.size() - 1 && ops.size() < kv.maxTxnOps()) {
+                    ops.add(new KvOp.Delete(memberKey));
+                }
+                chain = chain.thenCompose(ok -> !ok ? CompletableFuture.completedFuture(false)
+                        : kv.txn(guards, ops).thenApply(TxnResult::succeeded));
+            }
+            boolean memberInLast = !chunks.isEmpty() && chunks.get(chunks.size() - 1).size() < kv.maxTxnOps();
+            if (!memberInLast) {
+                chain = chain.thenCompose(ok -> !ok ? CompletableFuture.completedFuture(false)
+                        : kv.txn(List.of(alive), List.of(new KvOp.Delete(memberKey))).thenApply(TxnResult::succeeded));
+            }
+            return chain.thenCompose(done -> done || tries <= 1 ? CompletableFuture.completedFuture(done)
+                    : remove(group, memberId, expectedRevision, tries - 1)); // changed meanwhile: decide again
+        });
+    }
+
+    @Override
+    public CompletableFuture<Integer> dropOrphans(GroupSnapshot snap) {
+        List<CompletableFuture<Boolean>> drops = new ArrayList<>();
+        for (PartitionOwner o : snap.owners().values()) {
+            if (!snap.members().containsKey(o.memberId())) {
+                String key = keys.groupOwner(snap.group(), o.partition().topic(), o.partition().partition());
+                drops.add(kv.txn(List.of(new KvGuard(key, o.revision()),
+                                KvGuard.absent(keys.groupMember(snap.group(), o.memberId()))),
+                        List.of(new KvOp.Delete(key))).thenApply(TxnResult::succeeded));
+            }
+        }
+        return CompletableFuture.allOf(drops.toArray(CompletableFuture[]::new))
+                .thenApply(x -> (int) drops.stream().filter(CompletableFuture::join).count());
     }
 
     @Override
@@ -96,7 +207,7 @@ public final class KvGroupStore implements GroupStore {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         return kv.get(keys.groupMember(group, memberId))
-                .thenApply(v -> v.map(kv -> GroupCodec.decodeMember(kv.key(), kv.value())));
+                .thenApply(v -> v.map(kv -> GroupCodec.decodeMember(kv.key(), kv.value()).at(kv.modRevision())));
     }
 
     @Override
@@ -137,12 +248,13 @@ public final class KvGroupStore implements GroupStore {
         String ownersPrefix = keys.groupOwnersPrefix(group);
         for (KeyValue v : entries) {
             if (v.key().startsWith(membersPrefix)) {
-                GroupMember m = GroupCodec.decodeMember(v.key(), v.value());
+                GroupMember m = GroupCodec.decodeMember(v.key(), v.value()).at(v.modRevision());
                 members.put(m.memberId(), m);
             } else if (v.key().startsWith(ownersPrefix)) {
                 TopicPartition p = KeyLayout.parseTopicPartition(v.key(), ownersPrefix);
                 if (p != null) {
-                    owners.put(p, new PartitionOwner(p, GroupCodec.decodeOwner(v.key(), v.value()), v.modRevision()));
+                    owners.put(p, new PartitionOwner(p, GroupCodec.decodeOwner(v.key(), v.value()), v.createRevision(),
+                            v.modRevision()));
                 }
             } else if (v.key().equals(keys.groupTarget(group))) {
                 target = GroupCodec.decodeTarget(v.key(), v.value());
@@ -239,11 +351,15 @@ public final class KvGroupStore implements GroupStore {
             if (!found.containsKey(memberKey)) {
                 return CompletableFuture.completedFuture(new CommitOutcome.UnknownMember());
             }
+            Map<TopicPartition, Long> epochs = new HashMap<>();
+            offsets.forEach(c -> epochs.put(c.partition(), c.epoch()));
             Map<TopicPartition, KeyValue> owners = new HashMap<>();
             Set<TopicPartition> notOwned = new TreeSet<>();
             for (TopicPartition p : touched) {
                 KeyValue owner = found.get(keys.groupOwner(group, p.topic(), p.partition()));
-                if (owner == null || !memberId.equals(GroupCodec.decodeOwner(owner.key(), owner.value()))) {
+                long epoch = epochs.getOrDefault(p, 0L);
+                if (owner == null || !memberId.equals(GroupCodec.decodeOwner(owner.key(), owner.value()))
+                        || (epoch != 0 && epoch != owner.createRevision())) {
                     notOwned.add(p);
                 } else {
                     owners.put(p, owner);
@@ -408,8 +524,8 @@ public final class KvGroupStore implements GroupStore {
             }
             CompletableFuture<Void> ended = CompletableFuture.completedFuture(null);
             if (force) {
-                ended = kv.range(keys.groupMembersPrefix(group)).thenCompose(members -> CompletableFuture.allOf(
-                        members.entries().stream().map(v -> kv.revokeLease(v.lease())).toArray(CompletableFuture[]::new)));
+                ended = read(group).thenCompose(snap -> CompletableFuture.allOf(snap.members().keySet().stream()
+                        .map(id -> leave(group, id)).toArray(CompletableFuture[]::new)));
             }
             return ended.thenCompose(x -> guardedByQuietGroup(group, false)).thenCompose(guard ->
                     kv.range(keys.groupOffsetsPrefix(group)).thenCompose(offsets -> {

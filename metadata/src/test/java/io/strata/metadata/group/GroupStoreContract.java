@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 public abstract class GroupStoreContract {
     protected MetadataStore store;
     protected GroupStore groups;
+    /** The host lease of the members most tests join: long enough to outlive every test. */
+    private long host;
 
     protected abstract MetadataStore newStore();
 
@@ -33,6 +35,7 @@ public abstract class GroupStoreContract {
     void open() {
         store = newStore();
         groups = store.groups();
+        host = groups.grantHostLease(Duration.ofSeconds(60)).join();
     }
 
     @AfterEach
@@ -45,7 +48,7 @@ public abstract class GroupStoreContract {
     }
 
     private GroupMember join(String group, String client) {
-        return groups.join(group, spec(client, Duration.ofSeconds(30), "t")).join();
+        return groups.join(group, spec(client, Duration.ofSeconds(30), "t"), host).join();
     }
 
     private static List<TopicPartition> partitions(int n) {
@@ -53,7 +56,7 @@ public abstract class GroupStoreContract {
     }
 
     private static OffsetCommit at(int partition, long offset) {
-        return new OffsetCommit(new TopicPartition("t", partition), offset, "", 1);
+        return new OffsetCommit(new TopicPartition("t", partition), offset, "", 1, 0);
     }
 
     private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws Exception {
@@ -67,80 +70,95 @@ public abstract class GroupStoreContract {
     }
 
     @Test
-    void aMemberLivesWhileItsHeartbeatsRenewItsSessionAndGoesWhenTheyStop() throws Exception {
-        GroupMember m = groups.join("g", spec("app", Duration.ofSeconds(2), "t")).join();
-        assertThat(groups.read("g").join().members()).containsOnlyKeys(m.memberId());
+    void membersLiveWhileTheirHostLeaseIsRenewedAndGoWithIt() throws Exception {
+        long lease = groups.grantHostLease(Duration.ofSeconds(2)).join();
+        GroupMember m = groups.join("g", spec("app", Duration.ofSeconds(30), "t"), lease).join();
+        groups.acquire("g", m, partitions(2)).join();
         for (int i = 0; i < 8; i++) {
             Thread.sleep(500);
-            assertThat(groups.heartbeat("g", m.memberId()).join()).isTrue();
+            assertThat(groups.renewHostLease(lease).join()).isTrue();
         }
         assertThat(groups.read("g").join().members()).containsOnlyKeys(m.memberId());
-        awaitTrue(() -> groups.read("g").join().members().isEmpty(), "the silent member's session expired");
-        assertThat(groups.heartbeat("g", m.memberId()).join()).isFalse();
+        awaitTrue(() -> groups.read("g").join().members().isEmpty(), "the host lease expired");
+        assertThat(groups.read("g").join().owners()).as("the partition leases went with it").isEmpty();
+        assertThat(groups.renewHostLease(lease).join()).isFalse();
         assertThat(groups.read("g").join().exists()).as("the group outlives its members").isTrue();
     }
 
     @Test
-    void twoMembersNeverOwnOnePartition() {
-        GroupMember a = join("g", "a");
-        GroupMember b = join("g", "b");
-        CompletableFuture<Map<TopicPartition, Long>> byA = groups.acquire("g", a, partitions(40));
-        CompletableFuture<Map<TopicPartition, Long>> byB = groups.acquire("g", b, partitions(40));
-        Set<TopicPartition> both = new HashSet<>(byA.join().keySet());
-        both.retainAll(byB.join().keySet());
-        assertThat(both).isEmpty();
-        assertThat(byA.join().size() + byB.join().size()).isEqualTo(40);
+    void anAdoptedMemberKeepsItsPartitionsAndTheirEpochsWhenItsOldHostDies() throws Exception {
+        long old = groups.grantHostLease(Duration.ofSeconds(1)).join();
+        GroupMember m = groups.join("g", spec("app", Duration.ofSeconds(30), "t"), old).join();
+        Map<TopicPartition, Long> epochs = groups.acquire("g", m, partitions(200)).join();
+        assertThat(epochs).hasSize(200);
+        GroupMember adopted = groups.adopt("g", m.memberId(), host).join().orElseThrow();
+        assertThat(adopted.leaseId()).isEqualTo(host);
+        assertThat(groups.adopt("g", m.memberId(), host).join()).contains(adopted);
+        assertThat(groups.expire("g", m).join()).as("the old host's version of the member is gone").isFalse();
+        Thread.sleep(2_500); // the old host's lease expires
         GroupSnapshot s = groups.read("g").join();
-        assertThat(s.owners()).hasSize(40);
-        byA.join().forEach((p, epoch) -> {
-            assertThat(s.owners().get(p).memberId()).isEqualTo(a.memberId());
-            assertThat(s.owners().get(p).modRevision()).as("the epoch is the owner key's revision").isEqualTo(epoch);
-        });
+        assertThat(s.members()).containsOnlyKeys(m.memberId());
+        assertThat(s.owners()).hasSize(200);
+        epochs.forEach((p, epoch) -> assertThat(s.owners().get(p).epoch()).isEqualTo(epoch));
+        assertThat(groups.adopt("g", "never-joined-1", host).join()).isEmpty();
+        assertThat(groups.expire("g", adopted).join()).isTrue();
+        assertThat(groups.read("g").join().members()).isEmpty();
+        assertThat(groups.read("g").join().owners()).as("hundreds of partition leases, all freed").isEmpty();
     }
 
     @Test
-    void aLeavingMemberFreesItsPartitionsAtOnce() {
+    void anOrphanedPartitionLeaseIsDroppedOnlyWhenItsMemberIsGone() {
         GroupMember a = join("g", "a");
         GroupMember b = join("g", "b");
-        assertThat(groups.acquire("g", a, partitions(4)).join()).hasSize(4);
-        assertThat(groups.acquire("g", b, partitions(4)).join()).isEmpty();
-        assertThat(groups.leave("g", a.memberId()).join()).isTrue();
-        assertThat(groups.leave("g", a.memberId()).join()).isFalse();
-        assertThat(groups.read("g").join().owners()).isEmpty();
-        assertThat(groups.acquire("g", b, partitions(4)).join()).hasSize(4);
-        assertThat(groups.acquire("g", a, partitions(1)).join()).as("a member that left takes nothing").isEmpty();
+        groups.acquire("g", a, partitions(1)).join();
+        GroupSnapshot before = groups.read("g").join();
+        // A snapshot that misses a live member must not free its partition.
+        GroupSnapshot missingA = new GroupSnapshot("g", true, Map.of(b.memberId(), b), before.owners(),
+                before.target(), before.targetModRevision(), before.groupModRevision(), before.revision());
+        assertThat(groups.dropOrphans(missingA).join()).isZero();
+        assertThat(groups.read("g").join().owners()).hasSize(1);
+        // The race dropOrphans mends: partitions taken for a member while it leaves.
+        groups.leave("g", a.memberId()).join();
+        for (int i = 0; i < 10; i++) {
+            GroupMember x = join("g", "x");
+            CompletableFuture<Map<TopicPartition, Long>> taking = groups.acquire("g", x, partitions(50));
+            groups.leave("g", x.memberId()).join();
+            taking.join();
+            GroupSnapshot s = groups.read("g").join();
+            groups.dropOrphans(s).join();
+        }
+        GroupSnapshot after = groups.read("g").join();
+        assertThat(after.owners().values()).allSatisfy(o -> assertThat(after.members()).containsKey(o.memberId()));
+        assertThat(groups.acquire("g", b, partitions(50)).join()).hasSize(50);
     }
 
     @Test
-    void onlyTheOwnerCommitsAndNothingIsWrittenOtherwise() {
-        GroupMember a = join("g", "a");
-        GroupMember b = join("g", "b");
-        groups.acquire("g", a, partitions(2)).join();
-        groups.acquire("g", b, List.of(new TopicPartition("t", 2))).join();
-        assertThat(groups.commit("g", a.memberId(), List.of(at(0, 10), at(1, 11)), Set.of()).join())
-                .isInstanceOf(CommitOutcome.Committed.class);
-        CommitOutcome refused = groups.commit("g", b.memberId(), List.of(at(2, 5), at(0, 99)), Set.of()).join();
-        assertThat(refused).isEqualTo(new CommitOutcome.NotOwner(Set.of(new TopicPartition("t", 0))));
-        assertThat(groups.commit("g", "never-joined-1", List.of(at(0, 1)), Set.of()).join())
-                .isInstanceOf(CommitOutcome.UnknownMember.class);
-        Map<TopicPartition, CommittedOffset> committed = groups.committed("g").join();
-        assertThat(committed).containsOnlyKeys(new TopicPartition("t", 0), new TopicPartition("t", 1));
-        assertThat(committed.get(new TopicPartition("t", 0)).offset()).isEqualTo(10);
-        assertThat(committed.get(new TopicPartition("t", 0)).memberId()).isEqualTo(a.memberId());
-        assertThat(groups.committedAll().join()).containsOnlyKeys("g").containsEntry("g", committed);
-    }
-
-    @Test
-    void aMemberWhoseSessionExpiredCannotCommitForItsSuccessor() throws Exception {
-        GroupMember zombie = groups.join("g", spec("zombie", Duration.ofSeconds(1), "t")).join();
+    void aMemberWhoseSessionExpiredCannotCommitForItsSuccessor() {
+        GroupMember zombie = join("g", "zombie");
         GroupMember next = join("g", "next");
         groups.acquire("g", zombie, partitions(1)).join();
-        awaitTrue(() -> groups.read("g").join().owners().isEmpty(), "the paused member's session expired");
+        assertThat(groups.expire("g", zombie).join()).isTrue();
+        assertThat(groups.read("g").join().owners()).isEmpty();
         assertThat(groups.acquire("g", next, partitions(1)).join()).hasSize(1);
         groups.commit("g", next.memberId(), List.of(at(0, 50)), Set.of()).join();
         assertThat(groups.commit("g", zombie.memberId(), List.of(at(0, 7)), Set.of()).join())
                 .isInstanceOf(CommitOutcome.UnknownMember.class);
         assertThat(groups.committed("g").join().get(new TopicPartition("t", 0)).offset()).isEqualTo(50);
+    }
+
+    @Test
+    void aCommitForAnEarlierOwnershipIsRefusedEvenByTheSameMember() {
+        GroupMember a = join("g", "a");
+        long first = groups.acquire("g", a, partitions(1)).join().get(new TopicPartition("t", 0));
+        groups.commit("g", a.memberId(), List.of(at(0, 5)), Set.of(new TopicPartition("t", 0))).join();
+        long second = groups.acquire("g", a, partitions(1)).join().get(new TopicPartition("t", 0));
+        assertThat(second).isGreaterThan(first);
+        groups.commit("g", a.memberId(), List.of(new OffsetCommit(new TopicPartition("t", 0), 90, "", 1, second)),
+                Set.of()).join();
+        CommitOutcome late = groups.commit("g", a.memberId(),
+                List.of(new OffsetCommit(new TopicPartition("t", 0), 40, "", 1, first)), Set.of()).join();
+        assertThat(late).isEqualTo(new CommitOutcome.NotOwner(Set.of(new TopicPartition("t", 0))));
+        assertThat(groups.committed("g").join().get(new TopicPartition("t", 0)).offset()).isEqualTo(90);
     }
 
     @Test

@@ -273,6 +273,17 @@ public interface StrataConfig {
         Duration defaultSessionTimeout();
 
         /**
+         * The TTL of the one lease the sessions hosted on a node hang on (a heartbeat itself costs etcd nothing):
+         * how long the sessions of a node that died outlive it, unless their heartbeats move to another node.
+         */
+        @WithDefault("10s")
+        Duration hostLeaseTtl();
+
+        /** The most member sessions one node hosts; joins beyond it are refused (RESOURCE_EXHAUSTED). */
+        @WithDefault("100000")
+        int maxMembersPerNode();
+
+        /**
          * How often a group with members on this node is looked at without a change. Watches wake it at once on
          * every change; this only bounds the cost of one lost, and it costs a read per group: with 10,000 groups
          * on a node, 30 s is 333 reads a second.

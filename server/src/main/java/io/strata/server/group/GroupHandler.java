@@ -89,7 +89,7 @@ public final class GroupHandler {
         Set<TopicPartition> release = new HashSet<>();
         try {
             offsets = r.getOffsetsList().stream().map(c -> new GroupCoordinator.CommitRequest(
-                    fromProto(c.getTopic(), c.getPartition()), c.getOffset(), c.getMetadata())).toList();
+                    fromProto(c.getTopic(), c.getPartition()), c.getOffset(), c.getMetadata(), c.getEpoch())).toList();
             r.getReleaseList().forEach(p -> release.add(fromProto(p.getTopic(), p.getPartition())));
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);

@@ -46,6 +46,8 @@ public final class GrpcErrors {
             status = Status.FAILED_PRECONDITION;
         } else if (t instanceof io.strata.group.OffsetOutOfRangeException) {
             status = Status.OUT_OF_RANGE;
+        } else if (t instanceof io.strata.group.TooManyMembersException) {
+            status = Status.RESOURCE_EXHAUSTED;
         } else if (t instanceof CommitOutcomeUnknownException) {
             status = Status.UNAVAILABLE.withDescription("commit outcome unknown, the records may or may not be stored: "
                     + t.getMessage());

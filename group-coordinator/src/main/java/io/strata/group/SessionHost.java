@@ -1,0 +1,204 @@
+package io.strata.group;
+
+import io.strata.metadata.group.GroupMember;
+import io.strata.metadata.group.GroupStore;
+import io.strata.metadata.group.MemberSpec;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sessions of the members whose heartbeats reach this node, kept in memory. Their keys are bound to one
+ * host lease of this node, renewed every third of its TTL, so a heartbeat costs the metadata store nothing and
+ * 10,000 members cost it one renewal every few seconds (per-member leases cost one renewal per heartbeat:
+ * 3,000 a second, most of etcd's CPU here). A member silent for its session timeout is expired by the sweep;
+ * when this node dies its lease ends every session it hosted; a member whose heartbeats arrive here without
+ * being hosted (its node died, its connection moved) is adopted: its keys move onto this node's lease.
+ *
+ * <p>Thread-safe. Runs its renewals and sweeps on the coordinator's timer.
+ */
+final class SessionHost implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionHost.class);
+
+    private final GroupStore store;
+    private final Duration ttl;
+    private final int maxMembers;
+    private final GroupStats stats;
+    private final Map<String, Hosted> hosted = new ConcurrentHashMap<>();
+    private CompletableFuture<Long> lease;
+    /** When the lease was last known alive (granted or renewed). */
+    private volatile long confirmedNanos;
+
+    /** One hosted member: the version of its key this node bound, and its last heartbeat. */
+    private static final class Hosted {
+        final String group;
+        final GroupMember member;
+        final long lease;
+        volatile long lastBeatNanos = System.nanoTime();
+        volatile boolean expiring;
+
+        Hosted(String group, GroupMember member) {
+            this.group = group;
+            this.member = member;
+            this.lease = member.leaseId();
+        }
+
+        boolean silentFor(long now) {
+            return now - lastBeatNanos > TimeUnit.MILLISECONDS.toNanos(member.sessionTimeoutMs());
+        }
+    }
+
+    SessionHost(GroupStore store, Duration ttl, int maxMembers, GroupStats stats, ScheduledExecutorService timer) {
+        this.store = store;
+        this.ttl = ttl;
+        this.maxMembers = maxMembers;
+        this.stats = stats;
+        long renewEvery = Math.max(200, ttl.toMillis() / 3);
+        timer.scheduleWithFixedDelay(this::renew, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::sweep, 250, 250, TimeUnit.MILLISECONDS);
+    }
+
+    int size() {
+        return hosted.size();
+    }
+
+    /** This node's host lease, granted on first use and again after it was lost. */
+    private synchronized CompletableFuture<Long> lease() {
+        if (lease == null || (lease.isDone() && lease.isCompletedExceptionally())) {
+            lease = store.grantHostLease(ttl).whenComplete((id, e) -> {
+                if (e == null) {
+                    confirmedNanos = System.nanoTime();
+                    LOG.info("hosting group sessions under lease {} ({} s)", Long.toHexString(id), ttl.toSeconds());
+                }
+            });
+        }
+        return lease;
+    }
+
+    /** Joins a member hosted here; {@link IllegalStateException} when this node hosts as many as it may. */
+    CompletableFuture<GroupMember> join(String group, MemberSpec spec) {
+        if (hosted.size() >= maxMembers) {
+            return CompletableFuture.failedFuture(new TooManyMembersException(maxMembers));
+        }
+        return lease().thenCompose(l -> store.join(group, spec, l)).thenApply(m -> {
+            hosted.put(key(group, m.memberId()), new Hosted(group, m));
+            return m;
+        });
+    }
+
+    /**
+     * The member's heartbeat: in memory when it is hosted here, else an adoption. Fails with
+     * {@link UnknownMemberException} when the member is not in the group.
+     */
+    CompletableFuture<Void> heartbeat(String group, String memberId) {
+        Hosted h = hosted.get(key(group, memberId));
+        CompletableFuture<Long> current = lease;
+        if (h != null && current != null && current.isDone() && !current.isCompletedExceptionally()
+                && current.join() == h.lease) {
+            long now = System.nanoTime();
+            if (h.expiring || h.silentFor(now)) { // too late: its session ended, whether or not the store knows yet
+                return CompletableFuture.failedFuture(new UnknownMemberException(group, memberId));
+            }
+            h.lastBeatNanos = now;
+            return CompletableFuture.completedFuture(null);
+        }
+        if (h == null && hosted.size() >= maxMembers) {
+            return CompletableFuture.failedFuture(new TooManyMembersException(maxMembers));
+        }
+        return lease().thenCompose(l -> store.adopt(group, memberId, l)).thenAccept(m -> {
+            if (m.isEmpty()) {
+                hosted.remove(key(group, memberId));
+                throw new UnknownMemberException(group, memberId);
+            }
+            hosted.put(key(group, memberId), new Hosted(group, m.get()));
+            stats.adoptions.increment();
+        });
+    }
+
+    /** The member left: forgets it and ends it in the store; false when it was not in the group. */
+    CompletableFuture<Boolean> leave(String group, String memberId) {
+        hosted.remove(key(group, memberId));
+        return store.leave(group, memberId);
+    }
+
+    /** The member is gone from the group (seen by a view): nothing to keep for it. */
+    void forget(String group, String memberId) {
+        hosted.remove(key(group, memberId));
+    }
+
+    private void renew() {
+        CompletableFuture<Long> current;
+        synchronized (this) {
+            current = lease;
+        }
+        if (current == null || !current.isDone() || current.isCompletedExceptionally()) {
+            return;
+        }
+        long id = current.join();
+        store.renewHostLease(id).whenComplete((alive, e) -> {
+            if (e == null && alive) {
+                confirmedNanos = System.nanoTime();
+            } else if (e == null || System.nanoTime() - confirmedNanos > ttl.toNanos()) {
+                lost(current, e == null ? "it expired" : e.toString());
+            }
+            // A failed renewal within the TTL: the next one may still succeed.
+        });
+    }
+
+    /** The lease ended, and every session it held with it: members hosted under it must join again. */
+    private void lost(CompletableFuture<Long> which, String why) {
+        synchronized (this) {
+            if (lease != which) {
+                return;
+            }
+            lease = null;
+        }
+        long id = which.join();
+        int before = hosted.size();
+        hosted.values().removeIf(h -> h.lease == id);
+        LOG.warn("the host lease {} of group sessions ended ({}): {} hosted member(s) must join again",
+                Long.toHexString(id), why, before - hosted.size());
+    }
+
+    private void sweep() {
+        long now = System.nanoTime();
+        for (var e : hosted.entrySet()) {
+            Hosted h = e.getValue();
+            if (h.expiring || !h.silentFor(now)) {
+                continue;
+            }
+            h.expiring = true;
+            store.expire(h.group, h.member).whenComplete((ended, failure) -> {
+                if (failure != null) {
+                    h.expiring = false; // the next sweep tries again; the lease bounds how long this can last
+                    LOG.debug("expiring member {} of group {} failed: {}", h.member.memberId(), h.group, failure.toString());
+                    return;
+                }
+                hosted.remove(e.getKey(), h);
+                if (ended) {
+                    stats.expiries.increment();
+                    LOG.info("member {} of group {} expired after {} ms without a heartbeat", h.member.memberId(),
+                            h.group, h.member.sessionTimeoutMs());
+                }
+            });
+        }
+    }
+
+    private static String key(String group, String memberId) {
+        return group + "/" + memberId;
+    }
+
+    /**
+     * Leaves the lease to expire: members hosted here move to another node within its TTL (their heartbeats
+     * adopt them there) rather than being ended by a restart.
+     */
+    @Override
+    public void close() {
+        hosted.clear();
+    }
+}
