@@ -1,7 +1,6 @@
 package io.strata.group;
 
 import io.strata.group.assign.StickyAssignor;
-import io.strata.metadata.group.GroupListener;
 import io.strata.metadata.group.GroupMember;
 import io.strata.metadata.group.GroupSnapshot;
 import io.strata.metadata.group.PartitionOwner;
@@ -21,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One group as this node sees it while members it serves are streaming their assignments: a watch on the
- * group's coordination keys, and a reconcile after every change (coalesced: at most one runs, and one more
+ * One group as this node sees it while members it serves are streaming their assignments: told of every
+ * change of the group's coordination keys by the coordinator's one watch of all groups, it reconciles after
+ * each (coalesced: at most one runs, and one more
  * follows if changes came meanwhile). A reconcile (1) publishes a new target when the members or the topics
  * changed, (2) takes, for each member served here, the partitions its target gives it that nobody owns, and
  * (3) tells each member what it owns, where to start it and what to give up. Ownership itself is decided by
@@ -30,14 +30,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. Runs on the coordinator's executor; the coordinator owns it.
  */
-final class GroupView implements GroupListener {
+final class GroupView {
     private static final Logger LOG = LoggerFactory.getLogger(GroupView.class);
 
     private final String group;
     private final GroupCoordinator coordinator;
     private final Executor executor;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
-    private AutoCloseable watch;
+    /** What the last reconcile saw: its snapshot's change mark and the partition counts of its topics. */
+    private volatile String reconciledMark = "";
     private boolean running;
     private boolean again;
     private boolean closed;
@@ -81,19 +82,6 @@ final class GroupView implements GroupListener {
         return sessions.isEmpty();
     }
 
-    @Override
-    public void onChange(long revision) {
-        reconcile();
-    }
-
-    @Override
-    public void onBroken(Throwable cause) {
-        synchronized (this) {
-            watch = null; // the next reconcile reads again and watches from there
-        }
-        reconcile();
-    }
-
     /** Asks for a reconcile; runs one now unless one is running, which is then followed by another. */
     void reconcile() {
         synchronized (this) {
@@ -129,11 +117,7 @@ final class GroupView implements GroupListener {
     private void reconcileOnce() throws Exception {
         coordinator.stats().reconciles.increment();
         GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
-        synchronized (this) {
-            if (watch == null && !closed) {
-                watch = coordinator.store().watch(group, snap.revision(), this);
-            }
-        }
+        coordinator.watchFrom(snap.revision()); // every change after this read reaches this view
         GroupSnapshot read = snap;
         if (read.owners().values().stream().anyMatch(o -> !read.members().containsKey(o.memberId()))
                 && coordinator.await(coordinator.store().dropOrphans(read)) > 0) {
@@ -142,9 +126,28 @@ final class GroupView implements GroupListener {
         for (int i = 0; i < 3 && publishTarget(snap); i++) {
             snap = coordinator.await(coordinator.store().read(group));
         }
+        reconciledMark = mark(snap);
         for (var e : sessions.entrySet()) {
             inform(snap, e.getKey(), e.getValue());
         }
+    }
+
+    /**
+     * Reconciles unless {@code snap} (read by the coordinator's periodic pass over every group) shows the group
+     * and its topics as the last reconcile saw them: the pass then costs no read of its own per group.
+     */
+    void reconcileIfChanged(GroupSnapshot snap) throws Exception {
+        if (snap == null || !mark(snap).equals(reconciledMark)) {
+            reconcile();
+        }
+    }
+
+    private String mark(GroupSnapshot snap) throws Exception {
+        StringBuilder b = new StringBuilder(snap.changeMark());
+        for (String t : new TreeSet<>(snap.members().values().stream().flatMap(m -> m.topics().stream()).toList())) {
+            b.append('/').append(coordinator.await(coordinator.topics().get(t)).map(x -> x.partitions()).orElse(0));
+        }
+        return b.toString();
     }
 
     /** Publishes the target the members and topics call for, if it differs; true when it did. */
@@ -218,18 +221,8 @@ final class GroupView implements GroupListener {
     }
 
     void close() {
-        AutoCloseable w;
         synchronized (this) {
             closed = true;
-            w = watch;
-            watch = null;
-        }
-        if (w != null) {
-            try {
-                w.close();
-            } catch (Exception e) {
-                LOG.debug("closing the watch of group {}", group, e);
-            }
         }
         sessions.values().forEach(s -> s.sink.onEnd(new IllegalStateException("the node is stopping")));
         sessions.clear();

@@ -19,4 +19,19 @@ public record GroupSnapshot(String group, boolean exists, Map<String, GroupMembe
     public Optional<GroupMember> member(String memberId) {
         return Optional.ofNullable(members.get(memberId));
     }
+
+    /**
+     * A mark that differs between two snapshots of the group whenever its coordination changed between them:
+     * a put raises the highest revision of its keys, a delete lowers their count.
+     */
+    public String changeMark() {
+        long highest = Math.max(targetModRevision, groupModRevision);
+        for (GroupMember m : members.values()) {
+            highest = Math.max(highest, m.revision());
+        }
+        for (PartitionOwner o : owners.values()) {
+            highest = Math.max(highest, o.revision());
+        }
+        return highest + "/" + members.size() + "/" + owners.size() + "/" + (targetModRevision > 0);
+    }
 }

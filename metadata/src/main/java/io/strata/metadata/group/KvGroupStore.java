@@ -266,12 +266,19 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
-    public AutoCloseable watch(String group, long afterRevision, GroupListener listener) {
-        GroupNames.requireGroup(group);
-        return kv.watch(keys.groupCoordinationPrefix(group), afterRevision, new KvWatchListener() {
+    public AutoCloseable watchAll(long afterRevision, GroupListener listener) {
+        String prefix = keys.allGroupsCoordinationPrefix();
+        return kv.watch(prefix, afterRevision, new KvWatchListener() {
             @Override
             public void onEvents(List<KvEvent> events) {
-                listener.onChange(events.get(events.size() - 1).revision());
+                Map<String, Long> last = new java.util.LinkedHashMap<>(); // one call per group and batch
+                for (KvEvent e : events) {
+                    int slash = e.key().indexOf('/', prefix.length());
+                    if (slash > prefix.length()) {
+                        last.put(e.key().substring(prefix.length(), slash), e.revision());
+                    }
+                }
+                last.forEach(listener::onChange);
             }
 
             @Override

@@ -284,9 +284,9 @@ public interface StrataConfig {
         int maxMembersPerNode();
 
         /**
-         * How often a group with members on this node is looked at without a change. Watches wake it at once on
-         * every change; this only bounds the cost of one lost, and it costs a read per group: with 10,000 groups
-         * on a node, 30 s is 333 reads a second.
+         * How often the groups with members on this node are looked at without a change. Watches wake them at
+         * once on every change; this only bounds the cost of one lost (or of a topic that grew). Each look is
+         * one read of every group's coordination, and a reconcile of the groups that changed.
          */
         @WithDefault("30s")
         Duration reconcileInterval();
