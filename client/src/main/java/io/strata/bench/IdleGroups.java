@@ -4,8 +4,6 @@ import io.grpc.Channel;
 import io.grpc.stub.StreamObserver;
 import io.strata.api.v1.Assignment;
 import io.strata.api.v1.GroupServiceGrpc;
-import io.strata.api.v1.HeartbeatRequest;
-import io.strata.api.v1.HeartbeatResponse;
 import io.strata.api.v1.JoinGroupRequest;
 import io.strata.api.v1.JoinGroupResponse;
 import io.strata.api.v1.LeaveGroupRequest;
@@ -24,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Holds many consumer groups alive, each with one member that heartbeats and follows its assignment stream,
+ * Holds many consumer groups alive, each with one member that heartbeats on its assignment stream (as the Java
+ * client does, each at its own phase),
  * as a background load: run the produce or e2e benchmark meanwhile to see whether groups slow the data path.
  * Members are plain gRPC calls (no consumer threads), so one process holds tens of thousands. Prints
  * {@code idle_groups.<figure>=<value>} lines when they are all assigned, and again when it lets them go.
@@ -77,34 +76,10 @@ public final class IdleGroups {
         String prefix = "idle-" + System.currentTimeMillis() + "-";
         List<Member> members = java.util.Collections.synchronizedList(new ArrayList<>());
         Semaphore inFlight = new Semaphore(64);
-        // Heartbeats run from the start: members that joined first must not expire while the rest join.
+        // Each member beats on its own assignment stream, as the Java client does, at its own phase (as
+        // independent consumers would): not all at once.
         ScheduledExecutorService beats = Executors.newScheduledThreadPool(2);
         long every = Math.max(100, session.toMillis() / 3);
-        beats.scheduleAtFixedRate(() -> {
-            List<Member> all;
-            synchronized (members) {
-                all = List.copyOf(members);
-            }
-            for (Member m : all) {
-                stub.withDeadlineAfter(10, TimeUnit.SECONDS).heartbeat(HeartbeatRequest.newBuilder()
-                        .setGroup(m.group()).setMemberId(m.id()).build(), new StreamObserver<HeartbeatResponse>() {
-                            @Override
-                            public void onNext(HeartbeatResponse value) {
-                                heartbeats.incrementAndGet();
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                heartbeatFailures.incrementAndGet();
-                                firstFailure.compareAndSet(null, "heartbeat: " + t);
-                            }
-
-                            @Override
-                            public void onCompleted() {
-                            }
-                        });
-            }
-        }, every, every, TimeUnit.MILLISECONDS);
         long start = System.nanoTime();
         try {
             for (int i = 0; i < groups; i++) {
@@ -116,30 +91,46 @@ public final class IdleGroups {
                         completing(joined));
                 joined.whenComplete((r, e) -> {
                     inFlight.release();
-                    if (r != null) {
-                        members.add(new Member(group, r.getMemberId(), r.getHeartbeatIntervalMs()));
-                        stub.syncAssignment(SyncAssignmentRequest.newBuilder().setGroup(group).setMemberId(r.getMemberId())
-                                .build(), new StreamObserver<Assignment>() {
-                                    private boolean counted;
-
-                                    @Override
-                                    public void onNext(Assignment a) {
-                                        if (!counted && a.getOwnedCount() > 0) {
-                                            counted = true;
-                                            assigned.incrementAndGet();
-                                        }
-                                    }
-
-                                    @Override
-                                    public void onError(Throwable t) {
-                                        streamFailures.incrementAndGet();
-                                    }
-
-                                    @Override
-                                    public void onCompleted() {
-                                    }
-                                });
+                    if (r == null) {
+                        return;
                     }
+                    members.add(new Member(group, r.getMemberId(), r.getHeartbeatIntervalMs()));
+                    StreamObserver<SyncAssignmentRequest> requests = stub.syncAssignment(new StreamObserver<Assignment>() {
+                        private boolean counted;
+
+                        @Override
+                        public void onNext(Assignment a) {
+                            if (a.getHeartbeatAck()) {
+                                heartbeats.incrementAndGet();
+                            } else if (!counted && a.getOwnedCount() > 0) {
+                                counted = true;
+                                assigned.incrementAndGet();
+                            }
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            streamFailures.incrementAndGet();
+                            firstFailure.compareAndSet(null, "assignment stream: " + t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+                    synchronized (requests) {
+                        requests.onNext(SyncAssignmentRequest.newBuilder().setGroup(group).setMemberId(r.getMemberId())
+                                .build());
+                    }
+                    beats.scheduleAtFixedRate(() -> {
+                        try {
+                            synchronized (requests) {
+                                requests.onNext(SyncAssignmentRequest.getDefaultInstance());
+                            }
+                        } catch (RuntimeException x) {
+                            heartbeatFailures.incrementAndGet();
+                        }
+                    }, java.util.concurrent.ThreadLocalRandom.current().nextLong(every), every, TimeUnit.MILLISECONDS);
                 });
                 if ((i + 1) % 1000 == 0) {
                     progress.printf(Locale.ROOT, "%d groups joined, %d assigned%n", i + 1, assigned.get());

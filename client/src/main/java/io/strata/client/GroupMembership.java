@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A consumer's membership in a group: it joins, renews the session with heartbeats from its own thread (so a
- * slow application between polls keeps its partitions), follows the assignment stream, and queues what the
+ * slow application between polls keeps its partitions) — sent on the assignment stream while it is open (the
+ * node acknowledges each), by Heartbeat calls while it is not —, follows the assignment stream, and queues what the
  * stream says for the polling thread, waking it. When the session is found gone (a heartbeat or the stream
  * answers NOT_FOUND) it says so through {@link #lost()}; the consumer then drops its partitions and joins
  * again.
@@ -62,6 +63,8 @@ final class GroupMembership implements AutoCloseable {
         });
     }
 
+    /** The stream whose first request (naming the member) was sent: heartbeats may go on it. */
+    private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> named = new AtomicReference<>();
     private final Object commitOrder = new Object();
     /** The last asynchronous commit sent, complete once it was answered (see {@link #commitAsync}). */
     private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
@@ -105,6 +108,19 @@ final class GroupMembership implements AutoCloseable {
         if (closed || lost || !member.equals(memberId)) {
             throw new IllegalStateException("stop"); // ends this member's schedule
         }
+        ClientCallStreamObserver<SyncAssignmentRequest> open = stream.get();
+        if (open != null && open == named.get()) {
+            // On the assignment stream: the node answers with an acknowledgement (or ends the stream NOT_FOUND).
+            try {
+                synchronized (open) {
+                    open.onNext(BEAT);
+                }
+            } catch (RuntimeException e) {
+                // The stream ended meanwhile: it is reopened, and the next beat goes by call if it is not.
+            }
+            expireIfUnconfirmed(member);
+            return;
+        }
         try {
             blocking().heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build());
             confirmedAtNanos = System.nanoTime();
@@ -121,8 +137,8 @@ final class GroupMembership implements AutoCloseable {
         if (closed || lost || !member.equals(memberId)) {
             return;
         }
-        GroupServiceGrpc.newStub(channel).syncAssignment(SyncAssignmentRequest.newBuilder().setGroup(group)
-                .setMemberId(member).build(), new ClientResponseObserver<SyncAssignmentRequest, Assignment>() {
+        io.grpc.stub.StreamObserver<SyncAssignmentRequest> requests = GroupServiceGrpc.newStub(channel)
+                .syncAssignment(new ClientResponseObserver<SyncAssignmentRequest, Assignment>() {
                     private ClientCallStreamObserver<SyncAssignmentRequest> call;
 
                     @Override
@@ -135,6 +151,10 @@ final class GroupMembership implements AutoCloseable {
                     public void onNext(Assignment value) {
                         if (stream.get() != call || !member.equals(memberId)) {
                             return; // a replaced stream, or a member that has joined again since
+                        }
+                        confirmedAtNanos = System.nanoTime(); // the node knows the member: its session lives
+                        if (value.getHeartbeatAck()) {
+                            return;
                         }
                         assignments.add(value);
                         wake.run();
@@ -159,7 +179,14 @@ final class GroupMembership implements AutoCloseable {
                         }
                     }
                 });
+        synchronized (requests) {
+            requests.onNext(SyncAssignmentRequest.newBuilder().setGroup(group).setMemberId(member).build());
+        }
+        named.set((ClientCallStreamObserver<SyncAssignmentRequest>) requests); // beats may follow now
     }
+
+    /** A heartbeat on the assignment stream: any request after the first one. */
+    private static final SyncAssignmentRequest BEAT = SyncAssignmentRequest.getDefaultInstance();
 
     private void reopenLater(String member) {
         try {

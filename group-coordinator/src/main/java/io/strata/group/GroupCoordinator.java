@@ -58,6 +58,10 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Map<String, GroupView> views = new HashMap<>();
     private final SessionHost sessions;
+    /** Bounds of what members store in the metadata store (Kafka's offset.metadata.max.bytes is 4096). */
+    static final int MAX_METADATA_BYTES = 4096;
+    static final int MAX_CLIENT_ID = 255;
+    static final int MAX_TOPICS = 1000;
     private final java.util.concurrent.atomic.AtomicBoolean ticking = new java.util.concurrent.atomic.AtomicBoolean();
     /** The one watch of every group's coordination while views exist (guarded by {@link #views}). */
     private AutoCloseable watch;
@@ -144,8 +148,13 @@ public final class GroupCoordinator implements AutoCloseable {
                                                Duration sessionTimeout, OffsetReset reset) {
         return blocking(() -> {
             GroupNames.requireGroup(group);
-            if (topicNames.isEmpty()) {
-                throw new IllegalArgumentException("a member subscribes to at least one topic");
+            if (topicNames.isEmpty() || topicNames.size() > MAX_TOPICS) {
+                throw new IllegalArgumentException("a member subscribes to 1 to " + MAX_TOPICS + " topics, not "
+                        + topicNames.size());
+            }
+            if (clientId.length() > MAX_CLIENT_ID) {
+                throw new IllegalArgumentException("client id of " + clientId.length() + " characters (at most "
+                        + MAX_CLIENT_ID + ")");
             }
             Duration session = sessionTimeout.isZero() ? settings.defaultSessionTimeout() : sessionTimeout;
             if (session.compareTo(settings.minSessionTimeout()) < 0 || session.compareTo(settings.maxSessionTimeout()) > 0) {
@@ -382,6 +391,11 @@ public final class GroupCoordinator implements AutoCloseable {
             Map<TopicPartition, PartitionOffsets> bounds = bounds(offsets.stream()
                     .map(CommitRequest::partition).collect(java.util.stream.Collectors.toSet()));
             for (CommitRequest c : offsets) {
+                if (c.metadata() != null && c.metadata().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                        > MAX_METADATA_BYTES) {
+                    throw new IllegalArgumentException("commit metadata of partition " + c.partition() + " is over "
+                            + MAX_METADATA_BYTES + " bytes");
+                }
                 if (!seen.add(c.partition())) {
                     throw new IllegalArgumentException("partition " + c.partition() + " is committed twice in one call");
                 }

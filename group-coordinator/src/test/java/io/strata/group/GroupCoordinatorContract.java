@@ -250,6 +250,11 @@ abstract class GroupCoordinatorContract {
                 .isInstanceOf(NotOwnerException.class);
         assertThat(cause(() -> coordinator.commit("g", "app-000000000000", fine, Set.of()).join()))
                 .isInstanceOf(UnknownMemberException.class);
+        var hugeMetadata = List.of(new GroupCoordinator.CommitRequest(tp(0), 1, "x".repeat(4097)));
+        assertThat(cause(() -> coordinator.commit("g", a.memberId(), hugeMetadata, Set.of()).join()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(cause(() -> coordinator.join("g", "c".repeat(256), "", List.of("t"), Duration.ZERO,
+                OffsetReset.EARLIEST).join())).isInstanceOf(IllegalArgumentException.class);
         var badPartition = List.of(new GroupCoordinator.CommitRequest(tp(5), 1, ""));
         assertThat(cause(() -> coordinator.commit("g", a.memberId(), badPartition, Set.of()).join()))
                 .isInstanceOf(IllegalArgumentException.class);

@@ -56,12 +56,14 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
                 request.getMemberId()).thenApply(x -> LeaveGroupResponse.getDefaultInstance()));
     }
 
+    private static final Assignment HEARTBEAT_ACK = Assignment.newBuilder().setHeartbeatAck(true).build();
+
     @Override
-    public void syncAssignment(SyncAssignmentRequest request, StreamObserver<Assignment> observer) {
+    public StreamObserver<SyncAssignmentRequest> syncAssignment(StreamObserver<Assignment> observer) {
         ServerCallStreamObserver<Assignment> call = (ServerCallStreamObserver<Assignment>) observer;
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<AutoCloseable> handle = new AtomicReference<>();
-        AssignmentSink sink = new AssignmentSink() {
+        var sink = new AssignmentSink() {
             @Override
             public synchronized void onAssignment(MemberAssignment assignment) {
                 if (!done.get()) {
@@ -77,11 +79,58 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
                             .withDescription(cause.getMessage()).asRuntimeException() : GrpcErrors.toStatus(cause));
                 }
             }
+
+            synchronized void ack() {
+                if (!done.get()) {
+                    call.onNext(HEARTBEAT_ACK);
+                }
+            }
         };
         call.setOnCancelHandler(() -> {
             done.set(true);
             close(handle.getAndSet(null));
         });
+        return new StreamObserver<>() {
+            /** The member, from the first request; later requests are its heartbeats. gRPC calls these in turn. */
+            private SyncAssignmentRequest first;
+
+            @Override
+            public void onNext(SyncAssignmentRequest request) {
+                if (first == null) {
+                    first = request;
+                    open(request, sink, done, handle);
+                    return;
+                }
+                try {
+                    node.groups().coordinator().heartbeat(first.getGroup(), first.getMemberId())
+                            .whenComplete((x, e) -> {
+                                if (e == null) {
+                                    sink.ack();
+                                } else {
+                                    sink.onEnd(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+                                    close(handle.getAndSet(null)); // not under the sink's lock: a view's lock comes first
+                                }
+                            });
+                } catch (RuntimeException e) {
+                    sink.onEnd(e);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.set(true);
+                close(handle.getAndSet(null));
+            }
+
+            @Override
+            public void onCompleted() {
+                // A client that heartbeats with Heartbeat calls half-closes after its first request: the stream stays.
+            }
+        };
+    }
+
+    private void open(SyncAssignmentRequest request, AssignmentSink sink, AtomicBoolean done,
+                      AtomicReference<AutoCloseable> handle) {
         try {
             node.groups().coordinator().sync(request.getGroup(), request.getMemberId(), sink).whenComplete((h, e) -> {
                 if (e != null) {
