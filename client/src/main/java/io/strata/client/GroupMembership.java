@@ -133,7 +133,8 @@ final class GroupMembership implements AutoCloseable {
         expireIfUnconfirmed(member);
     }
 
-    private void openStream(String member) {
+    /** Synchronized with {@link #join()}: a reopen from the timer must not replace a newer member's stream. */
+    private synchronized void openStream(String member) {
         if (closed || lost || !member.equals(memberId)) {
             return;
         }
@@ -183,6 +184,13 @@ final class GroupMembership implements AutoCloseable {
             requests.onNext(SyncAssignmentRequest.newBuilder().setGroup(group).setMemberId(member).build());
         }
         named.set((ClientCallStreamObserver<SyncAssignmentRequest>) requests); // beats may follow now
+        // A beat at once: a stream reopened on another node (its previous one died) moves the session there
+        // now rather than at the next beat, well within the dead node's lease.
+        try {
+            heartbeat(member);
+        } catch (IllegalStateException e) {
+            // lost or closed meanwhile: nothing to beat for
+        }
     }
 
     /** A heartbeat on the assignment stream: any request after the first one. */
@@ -280,9 +288,16 @@ final class GroupMembership implements AutoCloseable {
         synchronized (commitOrder) {
             lastCommit = lastCommit.handle((x, e) -> null).thenCompose(x -> {
                 CompletableFuture<Void> sent = new CompletableFuture<>();
-                var call = io.grpc.stub.ClientCalls.futureUnaryCall(channel.newCall(
-                        GroupServiceGrpc.getCommitOffsetsMethod(), io.grpc.CallOptions.DEFAULT
-                                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
+                com.google.common.util.concurrent.ListenableFuture<io.strata.api.v1.CommitOffsetsResponse> call;
+                try {
+                    call = io.grpc.stub.ClientCalls.futureUnaryCall(channel.newCall(
+                            GroupServiceGrpc.getCommitOffsetsMethod(), io.grpc.CallOptions.DEFAULT
+                                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
+                } catch (RuntimeException e) {
+                    sent.complete(null);
+                    done.accept(StrataException.from(e));
+                    return sent;
+                }
                 call.addListener(() -> {
                     StrataException failure = null;
                     try {
@@ -293,11 +308,8 @@ final class GroupMembership implements AutoCloseable {
                         Thread.currentThread().interrupt();
                         failure = StrataException.from(e);
                     }
-                    try {
-                        done.accept(failure);
-                    } finally {
-                        sent.complete(null);
-                    }
+                    sent.complete(null); // first: a callback that commits again must not wait for itself
+                    done.accept(failure);
                 }, Runnable::run);
                 return sent;
             });

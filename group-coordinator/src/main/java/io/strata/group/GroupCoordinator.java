@@ -89,7 +89,8 @@ public final class GroupCoordinator implements AutoCloseable {
                 });
             }
         }, every, every, TimeUnit.MILLISECONDS);
-        this.sessions = new SessionHost(store, settings.hostLeaseTtl(), settings.maxMembersPerNode(), stats, timer);
+        this.sessions = new SessionHost(store, settings.hostLeaseTtl(), settings.maxMembersPerNode(), stats, timer,
+                this::watchFrom);
         stats.hosted = sessions::size;
     }
 
@@ -186,6 +187,14 @@ public final class GroupCoordinator implements AutoCloseable {
         return sessions.heartbeat(group, memberId).orTimeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * How often the member should beat: three chances within its session (Kafka's default ratio), and within a
+     * third of the host lease, so that when its host dies its beats reach another node before that lease ends.
+     */
+    public Duration heartbeatInterval(GroupMember m) {
+        return Duration.ofMillis(Math.max(100, Math.min(m.sessionTimeoutMs(), settings.hostLeaseTtl().toMillis()) / 3));
+    }
+
     /** The member is gone from its group as a view saw it: its session needs no keeping. */
     void forget(String group, String memberId) {
         sessions.forget(group, memberId);
@@ -243,6 +252,10 @@ public final class GroupCoordinator implements AutoCloseable {
      * reads and its start.
      */
     void watchFrom(long revision) {
+        watchFrom(revision, true);
+    }
+
+    private void watchFrom(long revision, boolean reconcileOthers) {
         List<GroupView> others;
         synchronized (views) {
             if (watch != null || closed) {
@@ -261,19 +274,25 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
 
                 @Override
+                public void onMember(String group, String memberId, long lease) {
+                    sessions.memberChanged(group, memberId, lease);
+                }
+
+                @Override
                 public void onBroken(Throwable cause) {
-                    List<GroupView> all;
                     synchronized (views) {
                         watch = null;
-                        all = List.copyOf(views.values());
                     }
                     org.slf4j.LoggerFactory.getLogger(GroupCoordinator.class)
-                            .info("the watch of consumer groups ended ({}): reading every group served here again",
-                                    cause.toString());
-                    all.forEach(GroupView::reconcile); // each reads again and starts the watch from there
+                            .info("the watch of consumer groups ended ({}): reading every group again", cause.toString());
+                    try {
+                        workers.execute(() -> pass(true)); // reads all, watches from there, reconciles what changed
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        // stopping
+                    }
                 }
             });
-            others = List.copyOf(views.values());
+            others = reconcileOthers ? List.copyOf(views.values()) : List.of();
         }
         others.forEach(GroupView::reconcile); // coalesced with the one running (for the view that called)
     }
@@ -284,6 +303,11 @@ public final class GroupCoordinator implements AutoCloseable {
      * one. A reconcile each (two reads) would be 20,000 reads in a burst every interval at 10,000 groups.
      */
     private void tick() {
+        pass(false);
+    }
+
+    /** The periodic pass; {@code rewatch}: the watch broke, so start it again from what this pass reads. */
+    private void pass(boolean rewatch) {
         Map<String, GroupView> all = new HashMap<>();
         synchronized (views) {
             views.values().removeIf(v -> {
@@ -295,14 +319,19 @@ public final class GroupCoordinator implements AutoCloseable {
             });
             all.putAll(views);
         }
-        if (all.isEmpty()) {
+        if (all.isEmpty() && !sessions.hostsAny()) {
             return;
         }
         try {
             Map<String, GroupSnapshot> snaps = store.readAll().get(settings.timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+            if (rewatch && !snaps.isEmpty()) {
+                // Watched from the oldest revision read: nothing after this pass's reads is missed.
+                watchFrom(snaps.values().stream().mapToLong(GroupSnapshot::revision).min().getAsLong(), false);
+            }
             for (var e : all.entrySet()) {
                 e.getValue().reconcileIfChanged(snaps.get(e.getKey()));
             }
+            sessions.expireUnhosted(snaps);
         } catch (Exception e) {
             all.values().forEach(GroupView::reconcile); // could not tell what changed: look at each
         }

@@ -102,6 +102,7 @@ final class GroupView {
             try {
                 reconcileOnce();
             } catch (Exception e) {
+                reconciledMark = "";
                 LOG.warn("reconciling group {} failed (retried at the next change or tick): {}", group, e.toString());
             }
             synchronized (this) {
@@ -126,10 +127,10 @@ final class GroupView {
         for (int i = 0; i < 3 && publishTarget(snap); i++) {
             snap = coordinator.await(coordinator.store().read(group));
         }
-        reconciledMark = mark(snap);
         for (var e : sessions.entrySet()) {
             inform(snap, e.getKey(), e.getValue());
         }
+        reconciledMark = mark(snap); // only after a whole pass: a failed one is looked at again by the next tick
     }
 
     /**

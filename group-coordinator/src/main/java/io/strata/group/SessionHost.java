@@ -30,7 +30,13 @@ final class SessionHost implements AutoCloseable {
     private final int maxMembers;
     private final GroupStats stats;
     private final Map<String, Hosted> hosted = new ConcurrentHashMap<>();
-    private CompletableFuture<Long> lease;
+    /** Starts the coordinator's watch of all groups (after a revision), which tells this host of member changes. */
+    private final java.util.function.LongConsumer watchFrom;
+    /** Members bound to this node's lease but not hosted, as the last pass saw them (key → revision). */
+    private final Map<String, Long> unhosted = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger expiring = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int MAX_EXPIRING = 64;
+    private volatile CompletableFuture<Long> lease;
     /** When the lease was last known alive (granted or renewed). */
     private volatile long confirmedNanos;
 
@@ -53,8 +59,10 @@ final class SessionHost implements AutoCloseable {
         }
     }
 
-    SessionHost(GroupStore store, Duration ttl, int maxMembers, GroupStats stats, ScheduledExecutorService timer) {
+    SessionHost(GroupStore store, Duration ttl, int maxMembers, GroupStats stats, ScheduledExecutorService timer,
+                java.util.function.LongConsumer watchFrom) {
         this.store = store;
+        this.watchFrom = watchFrom;
         this.ttl = ttl;
         this.maxMembers = maxMembers;
         this.stats = stats;
@@ -87,6 +95,7 @@ final class SessionHost implements AutoCloseable {
         }
         return lease().thenCompose(l -> store.join(group, spec, l)).thenApply(m -> {
             hosted.put(key(group, m.memberId()), new Hosted(group, m));
+            watchFrom.accept(m.revision());
             return m;
         });
     }
@@ -104,6 +113,12 @@ final class SessionHost implements AutoCloseable {
             if (h.expiring || h.silentFor(now)) { // too late: its session ended, whether or not the store knows yet
                 return CompletableFuture.failedFuture(new UnknownMemberException(group, memberId));
             }
+            if (now - confirmedNanos > ttl.toNanos() * 2 / 3) {
+                // The lease was not renewed for most of its TTL (the store unreachable): the session may be gone
+                // there, so it is not confirmed; the member keeps its own count of unconfirmed time.
+                return CompletableFuture.failedFuture(new io.strata.metadata.MetadataException(
+                        "this node cannot confirm its sessions' lease with the metadata store", true));
+            }
             h.lastBeatNanos = now;
             return CompletableFuture.completedFuture(null);
         }
@@ -117,18 +132,73 @@ final class SessionHost implements AutoCloseable {
             }
             hosted.put(key(group, memberId), new Hosted(group, m.get()));
             stats.adoptions.increment();
+            watchFrom.accept(m.get().revision());
         });
     }
 
-    /** The member left: forgets it and ends it in the store; false when it was not in the group. */
+    /**
+     * The member left: ends it in the store; false when it was not in the group. Should that fail, the session
+     * counts as silent, so the sweep ends it.
+     */
     CompletableFuture<Boolean> leave(String group, String memberId) {
-        hosted.remove(key(group, memberId));
-        return store.leave(group, memberId);
+        String key = key(group, memberId);
+        Hosted h = hosted.get(key);
+        if (h != null) {
+            h.lastBeatNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(h.member.sessionTimeoutMs()) - 1;
+        }
+        return store.leave(group, memberId).whenComplete((left, e) -> {
+            if (e == null && h != null) {
+                hosted.remove(key, h);
+            }
+        });
     }
 
     /** The member is gone from the group (seen by a view): nothing to keep for it. */
     void forget(String group, String memberId) {
         hosted.remove(key(group, memberId));
+    }
+
+    /**
+     * The member's key changed (from the watch of all groups): deleted ({@code lease} 0), or bound to another
+     * lease (another node adopted it). Either way this node no longer holds its session.
+     */
+    void memberChanged(String group, String memberId, long lease) {
+        Hosted h = hosted.get(key(group, memberId));
+        if (h != null && h.lease != lease) {
+            hosted.remove(key(group, memberId), h);
+        }
+    }
+
+    /**
+     * The safety net of the periodic pass: a member bound to this node's lease that this node does not host (a
+     * leave or an expiry that failed for good, an adoption cut short) would live as long as the node. Seen so
+     * in two passes in a row, it is expired.
+     */
+    void expireUnhosted(Map<String, io.strata.metadata.group.GroupSnapshot> all) {
+        CompletableFuture<Long> current = lease;
+        if (current == null || !current.isDone() || current.isCompletedExceptionally()) {
+            return;
+        }
+        long id = current.join();
+        Map<String, Long> seen = new java.util.HashMap<>();
+        all.forEach((group, snap) -> snap.members().values().forEach(m -> {
+            String key = key(group, m.memberId());
+            if (m.leaseId() == id && !hosted.containsKey(key)) {
+                seen.put(key, m.revision());
+                if (Long.valueOf(m.revision()).equals(unhosted.get(key))) {
+                    LOG.warn("member {} of group {} is bound to this node's lease but has no session here: ending it",
+                            m.memberId(), group);
+                    store.expire(group, m);
+                }
+            }
+        }));
+        unhosted.keySet().retainAll(seen.keySet());
+        unhosted.putAll(seen);
+    }
+
+    /** Whether this node hosts any session (the periodic pass then also looks for members without one). */
+    boolean hostsAny() {
+        return !hosted.isEmpty() || lease != null;
     }
 
     private void renew() {
@@ -172,11 +242,22 @@ final class SessionHost implements AutoCloseable {
             if (h.expiring || !h.silentFor(now)) {
                 continue;
             }
+            if (expiring.get() >= MAX_EXPIRING) {
+                return; // after a mass silence (a client-side network cut): a bounded load, the rest next sweep
+            }
             h.expiring = true;
-            store.expire(h.group, h.member).whenComplete((ended, failure) -> {
-                if (failure != null) {
+            expiring.incrementAndGet();
+            store.expire(h.group, h.member).thenCompose(ended -> ended
+                    ? CompletableFuture.completedFuture(true)
+                    // Not ended: gone already, or adopted elsewhere; or the guard kept failing (then try again).
+                    : store.member(h.group, h.member.memberId()).thenApply(m ->
+                            m.isEmpty() || m.get().leaseId() != h.lease ? false : null))
+                    .whenComplete((ended, failure) -> {
+                expiring.decrementAndGet();
+                if (failure != null || ended == null) {
                     h.expiring = false; // the next sweep tries again; the lease bounds how long this can last
-                    LOG.debug("expiring member {} of group {} failed: {}", h.member.memberId(), h.group, failure.toString());
+                    LOG.debug("expiring member {} of group {} is retried: {}", h.member.memberId(), h.group,
+                            failure == null ? "it kept changing" : failure.toString());
                     return;
                 }
                 hosted.remove(e.getKey(), h);

@@ -236,6 +236,24 @@ abstract class GroupCoordinatorContract {
     }
 
     @Test
+    void aNodeDropsASessionOnceAnotherNodeAdoptedItOrItsGroupWasDeleted() throws Exception {
+        topic("t", 2, 10);
+        GroupCoordinator other = newCoordinator();
+        try {
+            GroupMember m = join("g", Duration.ofSeconds(30), OffsetReset.EARLIEST);
+            assertThat(coordinator.stats().hostedMembers()).isEqualTo(1);
+            other.heartbeat("g", m.memberId()).join();
+            await(() -> coordinator.stats().hostedMembers() == 0, "the first node learned that the member moved");
+            assertThat(other.stats().hostedMembers()).isEqualTo(1);
+            coordinator.delete("g", true).join();
+            await(() -> other.stats().hostedMembers() == 0, "the hosting node learned that the member is gone");
+            assertThat(cause(() -> other.heartbeat("g", m.memberId()).join())).isInstanceOf(UnknownMemberException.class);
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
     void badCommitsAreRefusedAndChangeNothing() throws Exception {
         topic("t", 2, 10);
         GroupMember a = join("g", Duration.ofSeconds(10), OffsetReset.EARLIEST);

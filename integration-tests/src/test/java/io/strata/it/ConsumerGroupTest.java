@@ -199,6 +199,12 @@ class ConsumerGroupTest {
                         .isGreaterThanOrEqualTo(killedAt + SESSION_MS - SESSION_MS / 3 - 500);
             }
         }
+        // The survivors' sessions held throughout (several session timeouts): their beats, sent on their
+        // assignment streams, were acknowledged there; neither lost a partition nor joined again.
+        for (Member survivor : members.subList(1, 3)) {
+            assertThat(survivor.events()).noneMatch(e -> e.type().equals("LOST"))
+                    .filteredOn(e -> e.type().equals("JOINED")).hasSize(1);
+        }
         // No partition held by two members at once: ownership intervals per partition do not overlap.
         Map<Integer, List<long[]>> intervals = new TreeMap<>();
         for (var entry : logs.entrySet()) {

@@ -7,6 +7,13 @@ public interface GroupListener {
     /** Members, owners or the target of {@code group} changed at {@code revision}. */
     void onChange(String group, long revision);
 
+    /**
+     * A member key changed at {@code revision}: put bound to {@code lease}, or deleted ({@code lease} 0). Called
+     * before {@link #onChange} for the same events.
+     */
+    default void onMember(String group, String memberId, long lease) {
+    }
+
     /** The watch ended (history compacted, store closed): read again and watch from there. */
     void onBroken(Throwable cause);
 }

@@ -33,6 +33,11 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class KvGroupStore implements GroupStore {
     /** How often a change guarded by what was read is decided again after a concurrent change. */
     private static final int TRIES = 5;
+    /**
+     * A commit retries only while every partition is still the member's under the same epoch (the check comes
+     * first each time), so more tries cost nothing when ownership is stable but keys keep moving.
+     */
+    private static final int COMMIT_TRIES = 20;
     private final KvStore kv;
     private final KeyLayout keys;
     private final Clock clock;
@@ -112,7 +117,7 @@ public final class KvGroupStore implements GroupStore {
                     List<KvGuard> g = new ArrayList<>(List.of(adopted));
                     List<KvOp> o = new ArrayList<>();
                     rebind(group, chunk, hostLease, g, o);
-                    rest = rest.thenCompose(x -> kv.txn(g, o).thenAccept(ignored -> { }));
+                    rest = rest.thenCompose(x -> kv.txn(g, o).handle((r2, e2) -> null)); // best effort: see above
                 }
                 return rest.thenApply(x -> Optional.of(moved.at(r.revision())));
             });
@@ -275,7 +280,13 @@ public final class KvGroupStore implements GroupStore {
                 for (KvEvent e : events) {
                     int slash = e.key().indexOf('/', prefix.length());
                     if (slash > prefix.length()) {
-                        last.put(e.key().substring(prefix.length(), slash), e.revision());
+                        String group = e.key().substring(prefix.length(), slash);
+                        last.put(group, e.revision());
+                        String members = keys.groupMembersPrefix(group);
+                        if (e.key().startsWith(members)) {
+                            listener.onMember(group, e.key().substring(members.length()),
+                                    e.type() == KvEvent.Type.PUT ? GroupCodec.decodeMember(e.key(), e.value()).leaseId() : 0);
+                        }
                     }
                 }
                 last.forEach(listener::onChange);
@@ -304,18 +315,20 @@ public final class KvGroupStore implements GroupStore {
                 return CompletableFuture.completedFuture(Map.<TopicPartition, Long>of());
             }
             KvGuard alive = new KvGuard(memberKey, found.get().modRevision());
+            // The lease of the member as read now: an adoption since the caller's snapshot moved it.
+            GroupMember current = GroupCodec.decodeMember(memberKey, found.get().value());
             Map<TopicPartition, Long> taken = new java.util.concurrent.ConcurrentHashMap<>();
             CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
             for (List<TopicPartition> chunk : chunks(new ArrayList<>(new TreeSet<>(partitions)), kv.maxTxnOps() - 1)) {
                 // All at once in the usual case; one at a time when some were taken meanwhile.
-                chain = chain.thenCompose(x -> take(group, member, alive, chunk).thenCompose(revision -> {
+                chain = chain.thenCompose(x -> take(group, current, alive, chunk).thenCompose(revision -> {
                     if (revision > 0) {
                         chunk.forEach(p -> taken.put(p, revision));
                         return CompletableFuture.completedFuture(null);
                     }
                     CompletableFuture<Void> single = CompletableFuture.completedFuture(null);
                     for (TopicPartition p : chunk) {
-                        single = single.thenCompose(y -> take(group, member, alive, List.of(p))
+                        single = single.thenCompose(y -> take(group, current, alive, List.of(p))
                                 .thenAccept(one -> {
                                     if (one > 0) {
                                         taken.put(p, one);
@@ -346,6 +359,16 @@ public final class KvGroupStore implements GroupStore {
     @Override
     public CompletableFuture<CommitOutcome> commit(String group, String memberId, List<OffsetCommit> offsets,
                                                    Set<TopicPartition> release) {
+        return commit(group, memberId, offsets, release, COMMIT_TRIES);
+    }
+
+    /**
+     * A guard that fails after the ownership check passed means an owner key changed in between: released or
+     * taken (the next check refuses), or only moved to another node's lease by an adoption (the next check
+     * passes, as the member and the epoch are the same). Decided again, a few times.
+     */
+    private CompletableFuture<CommitOutcome> commit(String group, String memberId, List<OffsetCommit> offsets,
+                                                    Set<TopicPartition> release, int tries) {
         Set<TopicPartition> touched = new LinkedHashSet<>();
         offsets.forEach(c -> touched.add(c.partition()));
         touched.addAll(release);
@@ -375,7 +398,10 @@ public final class KvGroupStore implements GroupStore {
             if (!notOwned.isEmpty()) {
                 return CompletableFuture.completedFuture(new CommitOutcome.NotOwner(notOwned));
             }
-            return write(group, memberId, offsets, release, owners);
+            return write(group, memberId, offsets, release, owners).thenCompose(outcome ->
+                    outcome instanceof CommitOutcome.NotOwner && tries > 1
+                            ? commit(group, memberId, offsets, release, tries - 1)
+                            : CompletableFuture.completedFuture(outcome));
         });
     }
 

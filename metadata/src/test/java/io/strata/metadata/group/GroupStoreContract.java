@@ -133,6 +133,74 @@ public abstract class GroupStoreContract {
     }
 
     @Test
+    void twoMembersNeverOwnOnePartition() {
+        GroupMember a = join("g", "a");
+        GroupMember b = join("g", "b");
+        CompletableFuture<Map<TopicPartition, Long>> byA = groups.acquire("g", a, partitions(40));
+        CompletableFuture<Map<TopicPartition, Long>> byB = groups.acquire("g", b, partitions(40));
+        Set<TopicPartition> both = new HashSet<>(byA.join().keySet());
+        both.retainAll(byB.join().keySet());
+        assertThat(both).isEmpty();
+        assertThat(byA.join().size() + byB.join().size()).isEqualTo(40);
+        GroupSnapshot s = groups.read("g").join();
+        assertThat(s.owners()).hasSize(40);
+        byA.join().forEach((p, epoch) -> {
+            assertThat(s.owners().get(p).memberId()).isEqualTo(a.memberId());
+            assertThat(s.owners().get(p).epoch()).as("the epoch is the owner key's create revision").isEqualTo(epoch);
+        });
+    }
+
+    @Test
+    void aLeavingMemberFreesItsPartitionsAtOnce() {
+        GroupMember a = join("g", "a");
+        GroupMember b = join("g", "b");
+        assertThat(groups.acquire("g", a, partitions(4)).join()).hasSize(4);
+        assertThat(groups.acquire("g", b, partitions(4)).join()).isEmpty();
+        assertThat(groups.leave("g", a.memberId()).join()).isTrue();
+        assertThat(groups.leave("g", a.memberId()).join()).isFalse();
+        assertThat(groups.read("g").join().owners()).isEmpty();
+        assertThat(groups.acquire("g", b, partitions(4)).join()).hasSize(4);
+        assertThat(groups.acquire("g", a, partitions(1)).join()).as("a member that left takes nothing").isEmpty();
+    }
+
+    @Test
+    void onlyTheOwnerCommitsAndNothingIsWrittenOtherwise() {
+        GroupMember a = join("g", "a");
+        GroupMember b = join("g", "b");
+        groups.acquire("g", a, partitions(2)).join();
+        groups.acquire("g", b, List.of(new TopicPartition("t", 2))).join();
+        assertThat(groups.commit("g", a.memberId(), List.of(at(0, 10), at(1, 11)), Set.of()).join())
+                .isInstanceOf(CommitOutcome.Committed.class);
+        CommitOutcome refused = groups.commit("g", b.memberId(), List.of(at(2, 5), at(0, 99)), Set.of()).join();
+        assertThat(refused).isEqualTo(new CommitOutcome.NotOwner(Set.of(new TopicPartition("t", 0))));
+        assertThat(groups.commit("g", "never-joined-1", List.of(at(0, 1)), Set.of()).join())
+                .isInstanceOf(CommitOutcome.UnknownMember.class);
+        Map<TopicPartition, CommittedOffset> committed = groups.committed("g").join();
+        assertThat(committed).containsOnlyKeys(new TopicPartition("t", 0), new TopicPartition("t", 1));
+        assertThat(committed.get(new TopicPartition("t", 0)).offset()).isEqualTo(10);
+        assertThat(committed.get(new TopicPartition("t", 0)).memberId()).isEqualTo(a.memberId());
+        assertThat(groups.committedAll().join()).containsOnlyKeys("g").containsEntry("g", committed);
+    }
+
+    @Test
+    void aCommitRacingAnAdoptionOfItsMemberStillLands() {
+        GroupMember a = join("g", "a");
+        groups.acquire("g", a, partitions(20)).join();
+        long other = groups.grantHostLease(Duration.ofSeconds(60)).join();
+        List<CompletableFuture<CommitOutcome>> commits = new ArrayList<>();
+        CompletableFuture<?> adoptions = CompletableFuture.completedFuture(null);
+        for (int i = 0; i < 10; i++) { // fewer adoptions than a commit's tries: each may collide with all
+            long to = i % 2 == 0 ? other : host;
+            adoptions = adoptions.thenCompose(x -> groups.adopt("g", a.memberId(), to)); // one after the other
+            commits.add(groups.commit("g", a.memberId(), List.of(at(0, i), at(19, i)), Set.of()));
+        }
+        adoptions.join();
+        for (int i = 0; i < commits.size(); i++) {
+            assertThat(commits.get(i).join()).as("commit %d", i).isInstanceOf(CommitOutcome.Committed.class);
+        }
+    }
+
+    @Test
     void aMemberWhoseSessionExpiredCannotCommitForItsSuccessor() {
         GroupMember zombie = join("g", "zombie");
         GroupMember next = join("g", "next");

@@ -56,8 +56,7 @@ public final class GroupHandler {
                         Duration.ofMillis(r.getSessionTimeoutMs()), reset)
                 .thenApply(m -> JoinGroupResponse.newBuilder().setMemberId(m.memberId())
                         .setSessionTimeoutMs((int) m.sessionTimeoutMs())
-                        // Three chances to renew before the session ends, as Kafka's default ratio.
-                        .setHeartbeatIntervalMs((int) Math.max(100, m.sessionTimeoutMs() / 3)).build());
+                        .setHeartbeatIntervalMs((int) coordinator.heartbeatInterval(m).toMillis()).build());
     }
 
     public static Assignment toProto(MemberAssignment a) {

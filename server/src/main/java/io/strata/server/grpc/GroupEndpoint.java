@@ -104,15 +104,19 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
                 try {
                     node.groups().coordinator().heartbeat(first.getGroup(), first.getMemberId())
                             .whenComplete((x, e) -> {
-                                if (e == null) {
+                                Throwable cause = e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e;
+                                if (cause == null) {
                                     sink.ack();
-                                } else {
-                                    sink.onEnd(e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+                                } else if (cause instanceof io.strata.group.UnknownMemberException) {
+                                    sink.onEnd(cause);
                                     close(handle.getAndSet(null)); // not under the sink's lock: a view's lock comes first
                                 }
+                                // Anything else (the store slow or unreachable): no acknowledgement; the member
+                                // counts the time it goes unconfirmed, and its next beat tries again.
                             });
                 } catch (RuntimeException e) {
                     sink.onEnd(e);
+                    close(handle.getAndSet(null));
                 }
             }
 
