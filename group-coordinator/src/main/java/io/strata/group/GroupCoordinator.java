@@ -195,11 +195,6 @@ public final class GroupCoordinator implements AutoCloseable {
         return Duration.ofMillis(Math.max(100, Math.min(m.sessionTimeoutMs(), settings.hostLeaseTtl().toMillis()) / 3));
     }
 
-    /** The member is gone from its group as a view saw it: its session needs no keeping. */
-    void forget(String group, String memberId) {
-        sessions.forget(group, memberId);
-    }
-
     /** Ends the member's session at once, freeing its partitions; {@link UnknownMemberException} if it was gone. */
     public CompletableFuture<Void> leave(String group, String memberId) {
         return blocking(() -> {

@@ -184,7 +184,6 @@ final class GroupView {
                 return; // read before the member was seen: the reconcile its arrival asked for will see it
             }
             if (sessions.remove(memberId, session)) {
-                coordinator.forget(group, memberId);
                 session.sink.onEnd(new UnknownMemberException(group, memberId));
             }
             return;

@@ -153,11 +153,6 @@ final class SessionHost implements AutoCloseable {
         });
     }
 
-    /** The member is gone from the group (seen by a view): nothing to keep for it. */
-    void forget(String group, String memberId) {
-        hosted.remove(key(group, memberId));
-    }
-
     /**
      * The member's key changed (from the watch of all groups): deleted ({@code lease} 0), or bound to another
      * lease (another node adopted it). Either way this node no longer holds its session.

@@ -94,9 +94,6 @@ public interface GroupStore {
     /** Every committed offset of every group, by group, in one range read (for the lag of all groups). */
     CompletableFuture<Map<String, Map<TopicPartition, CommittedOffset>>> committedAll();
 
-    /** Every group, by name. */
-    CompletableFuture<List<String>> listGroups();
-
     /** Every group's coordination, in two range reads whatever the number of groups (for listings). */
     CompletableFuture<Map<String, GroupSnapshot>> readAll();
 

@@ -489,13 +489,6 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
-    public CompletableFuture<List<String>> listGroups() {
-        String prefix = keys.groupsPrefix();
-        return kv.range(prefix).thenApply(range -> range.entries().stream()
-                .map(v -> v.key().substring(prefix.length())).filter(GroupNames::validGroup).toList());
-    }
-
-    @Override
     public CompletableFuture<Void> resetOffsets(String group, Collection<OffsetCommit> offsets, boolean force) {
         return resetOffsets(group, List.copyOf(offsets), force, 5);
     }
