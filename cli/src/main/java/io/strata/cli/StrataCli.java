@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,7 +27,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Administers topics and consumer groups of a Strata cluster, and produces and consumes records.",
         subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-                GroupsCommand.class,
+                GroupsCommand.class, ClusterCommand.class,
                 BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",
@@ -37,9 +38,13 @@ public final class StrataCli {
     public interface ClientFactory extends Function<ServerAddress, StrataClient> {
     }
 
-    @Option(names = "--server", paramLabel = "HOST:PORT", scope = ScopeType.INHERIT,
-            defaultValue = "${env:STRATA_SERVER:-127.0.0.1:9400}", converter = ServerAddressConverter.class,
-            description = "The Strata node to talk to (default: env STRATA_SERVER, else 127.0.0.1:9400).")
+    @Option(names = "--server", paramLabel = "HOST:PORT[,HOST:PORT...]", scope = ScopeType.INHERIT, split = ",",
+            converter = ServerAddressConverter.class,
+            description = "The Strata node to talk to; of several, the first that accepts a connection (default: env "
+                    + "STRATA_SERVER, else the cluster of 'strata cluster up' while it is up, else 127.0.0.1:9400).")
+    List<ServerAddress> servers;
+
+    /** The node chosen for this command line, once a command needs a client. */
     ServerAddress server;
 
     /**
@@ -92,6 +97,7 @@ public final class StrataCli {
     static StrataClient client(CommandSpec spec) {
         StrataCli cli = (StrataCli) spec.root().userObject();
         if (cli.client == null) {
+            cli.server = ServerChoice.choose(cli.servers);
             cli.client = cli.clients.apply(cli.server);
         }
         return cli.client;

@@ -162,6 +162,19 @@ class StrataCliTest {
                 new ServerAddress("other.example", 9));
     }
 
+    @Test
+    void theServerOptionTakesACommaSeparatedListAndUsesANodeThatAnswers() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        try (java.net.ServerSocket open = new java.net.ServerSocket(0)) {
+            run("topics", "list", "--server", "127.0.0.1:" + closed + ",127.0.0.1:" + open.getLocalPort());
+
+            assertThat(addressesUsed).containsExactly(new ServerAddress("127.0.0.1", open.getLocalPort()));
+        }
+    }
+
     private static void assertUsageError(Outcome outcome, String reason) {
         assertThat(outcome.exitCode()).isEqualTo(2);
         assertThat(outcome.out()).isEmpty();

@@ -136,10 +136,46 @@ final class Sender {
     private void sendOrFail(String node, List<ProducerBatch> batches) {
         try {
             send(node, batches);
+        } catch (NotSent e) {
+            retryUnsent(node, batches, e.failure);
         } catch (RuntimeException e) {
             StrataException failure = StrataException.from(e);
             batches.forEach(b -> failed(b, failure));
         }
+    }
+
+    /** The batches never left: a node that did not answer InitProducer (killed, say) is skipped for a while. */
+    private static final class NotSent extends RuntimeException {
+        final StrataException failure;
+
+        NotSent(StrataException failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.failure = failure;
+        }
+    }
+
+    private void retryUnsent(String node, List<ProducerBatch> batches, StrataException failure) {
+        if (failure.code() == Status.Code.UNAVAILABLE) {
+            router.markDown(node); // the next route avoids it
+        }
+        long now = System.nanoTime();
+        long backoffMs = 50;
+        for (ProducerBatch batch : batches) {
+            if (batch.deadlineNanos == 0) {
+                batch.deadlineNanos = now + config.deliveryTimeout().toNanos();
+            }
+            if (!RETRYABLE.contains(failure.code()) || now - batch.deadlineNanos >= 0) {
+                failed(batch, failure);
+                continue;
+            }
+            batch.attempts++;
+            backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
+            batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            PartitionState state = state(new TopicPartition(batch.topic, batch.partition));
+            long key = config.idempotent() && batch.sequence >= 0 ? batch.sequence : state.retryOrder++;
+            state.retries.put(key, batch);
+        }
+        thread.schedule(this::sendReady, backoffMs, TimeUnit.MILLISECONDS);
     }
 
     private void send(String node, List<ProducerBatch> batches) {
@@ -147,8 +183,13 @@ final class Sender {
                 .setRequestId(++nextRequestId);
         if (config.idempotent()) {
             if (producerId == 0) {
-                producerId = router.producerBlockingStub(node).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                        .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
+                try {
+                    producerId = router.producerBlockingStub(node)
+                            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                            .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
+                } catch (RuntimeException e) {
+                    throw new NotSent(StrataException.from(e));
+                }
             }
             request.setProducerId(producerId);
         }

@@ -68,6 +68,8 @@ public final class FakeStrata implements AutoCloseable {
     public final AtomicInteger describeCalls = new AtomicInteger();
     /** Statuses that the next Produce calls fail with, one each, before anything is stored. */
     public final Deque<Status> produceFailures = new ArrayDeque<>();
+    /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
+    public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** When set, Produce calls wait for it before storing anything. */
     public volatile CountDownLatch produceGate;
 
@@ -247,6 +249,11 @@ public final class FakeStrata implements AutoCloseable {
         @Override
         public void initProducer(io.strata.api.v1.InitProducerRequest request,
                                  StreamObserver<io.strata.api.v1.InitProducerResponse> observer) {
+            Status failure = initProducerFailures.poll();
+            if (failure != null) {
+                observer.onError(failure.asRuntimeException());
+                return;
+            }
             observer.onNext(io.strata.api.v1.InitProducerResponse.newBuilder()
                     .setProducerId(producerIds.incrementAndGet()).build());
             observer.onCompleted();

@@ -175,6 +175,22 @@ class ProducerTest {
     }
 
     @Test
+    void aNodeThatDoesNotAnswerInitProducerIsRetriedNotFatal() throws Exception {
+        fake.createTopic("orders", 1);
+        // As when the node the router picked was just killed: its registration outlives it for a few seconds.
+        fake.initProducerFailures.add(Status.UNAVAILABLE.withDescription("Connection refused"));
+        fake.initProducerFailures.add(Status.UNAVAILABLE.withDescription("Connection refused"));
+        Producer producer = client.producer(LONG_LINGER);
+
+        CompletableFuture<RecordMetadata> sent = send(producer, "orders", 0, "a");
+        producer.flush();
+
+        assertThat(sent.get(10, java.util.concurrent.TimeUnit.SECONDS).offset()).isZero();
+        assertThat(fake.initProducerFailures).isEmpty();
+        assertThat(fake.values("orders", 0)).containsExactly("a");
+    }
+
+    @Test
     void retriesStopAtTheDeliveryTimeoutWithTheLastStatus() {
         fake.createTopic("orders", 1);
         for (int i = 0; i < 1_000; i++) {

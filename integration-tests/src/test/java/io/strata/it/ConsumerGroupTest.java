@@ -8,7 +8,7 @@ import io.strata.client.ConsumerRecord;
 import io.strata.client.Groups;
 import io.strata.client.Producer;
 import io.strata.client.StrataClient;
-import io.strata.testkit.ManagedProcess;
+import io.strata.launcher.ManagedProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

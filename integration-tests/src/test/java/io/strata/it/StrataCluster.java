@@ -38,11 +38,21 @@ final class StrataCluster implements AutoCloseable {
 
     StrataCluster(Path work) {
         this.work = work;
-        S3ServerFixture s3 = S3ServerFixture.shared();
         bucket = "strata-it-" + System.nanoTime();
-        s3.createBucket(bucket);
-        settings.put("strata.metadata.type", "etcd");
+        S3ServerFixture.shared().createBucket(bucket);
+        settings.putAll(storeSettings(bucket));
         settings.put("strata.metadata.etcd-endpoints", EtcdFixture.shared().endpoint());
+        settings.put("strata.ingest.block-linger", "20ms");
+    }
+
+    /**
+     * A cluster's stores without etcd's address: a key root of its own in etcd, and {@code bucket} (which
+     * may not exist yet) on the shared S3 server.
+     */
+    static Map<String, String> storeSettings(String bucket) {
+        S3ServerFixture s3 = S3ServerFixture.shared();
+        Map<String, String> settings = new HashMap<>();
+        settings.put("strata.metadata.type", "etcd");
         settings.put("strata.metadata.root", "/it-" + System.nanoTime());
         settings.put("strata.metadata.shards", "16");
         settings.put("strata.object-store.type", "s3");
@@ -51,7 +61,7 @@ final class StrataCluster implements AutoCloseable {
         settings.put("strata.object-store.s3.region", s3.region());
         settings.put("strata.object-store.s3.access-key", s3.accessKey());
         settings.put("strata.object-store.s3.secret-key", s3.secretKey());
-        settings.put("strata.ingest.block-linger", "20ms");
+        return settings;
     }
 
     /** Every node started after this uses {@code value} for {@code key}. */

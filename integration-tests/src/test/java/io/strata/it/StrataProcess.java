@@ -1,28 +1,28 @@
 package io.strata.it;
 
+import io.strata.launcher.Commands;
+import io.strata.launcher.HttpProbe;
+import io.strata.launcher.Installation;
+import io.strata.launcher.LauncherException;
+import io.strata.launcher.ManagedProcess;
+import io.strata.launcher.Ports;
+import io.strata.launcher.Role;
 import io.strata.testkit.FixtureUnavailableException;
-import io.strata.testkit.ManagedProcess;
-import io.strata.testkit.Ports;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * One Strata server process (the packaged Quarkus application), started with the given settings on a free
- * loopback port, and considered up once its readiness check answers UP.
+ * One Strata server process (the packaged Quarkus application), started with the launcher's command line and
+ * the given settings on a free loopback port, and considered up once its readiness check answers UP.
  */
 public final class StrataProcess implements AutoCloseable {
     private final String name;
     private final Map<String, String> settings;
-    private final Map<String, String> extra = new java.util.HashMap<>();
+    private final Map<String, String> extra = new HashMap<>();
     private final Path workDir;
     private final int port;
     private final int httpPort;
@@ -37,12 +37,11 @@ public final class StrataProcess implements AutoCloseable {
     }
 
     public static Path serverJar() {
-        Path jar = Path.of(System.getProperty("strata.server.dir", "../server/target/quarkus-app"), "quarkus-run.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new FixtureUnavailableException("the packaged server is missing at " + jar.toAbsolutePath()
-                    + ": build it first (./mvnw -B install -DskipTests -pl server -am)");
+        try {
+            return new Installation(Path.of("..")).serverJar();
+        } catch (LauncherException e) {
+            throw new FixtureUnavailableException(e.getMessage(), e);
         }
-        return jar;
     }
 
     /** A setting added before {@link #start()} (for one that needs this node's port, say). */
@@ -52,19 +51,39 @@ public final class StrataProcess implements AutoCloseable {
     }
 
     public StrataProcess start() {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx512m");
-        command.add("-Dquarkus.grpc.server.port=" + port);
-        command.add("-Dquarkus.http.port=" + httpPort);
-        command.add("-Dquarkus.http.host=127.0.0.1");
-        settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        extra.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        command.add("-jar");
-        command.add(serverJar().toAbsolutePath().toString());
-        process = ManagedProcess.start(name, command, Map.of(), workDir);
+        launch();
         awaitReady(Duration.ofSeconds(60));
         return this;
+    }
+
+    /** Starts the process without waiting for it to be ready. */
+    public StrataProcess launch() {
+        Map<String, String> all = new HashMap<>(settings);
+        all.putAll(extra);
+        // The launcher's command line, as `strata cluster up` starts its nodes.
+        List<String> command = Commands.node(Path.of(System.getProperty("java.home"), "bin", "java"), serverJar(),
+                "512m", all, port, httpPort, Ports.freePort());
+        process = ManagedProcess.start(name, command, Map.of(), workDir);
+        return this;
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** The exit code once the process exited. */
+    public java.util.OptionalInt exitCode() {
+        return process.exitCode();
+    }
+
+    /** Whether /q/health/ready answers UP now. */
+    public boolean isReady() {
+        return HttpProbe.once(Role.INGEST.readinessUrl(httpPort), Role.INGEST::isReady);
+    }
+
+    /** Whether /q/health/live answers UP now. */
+    public boolean isLive() {
+        return HttpProbe.once(URI.create("http://127.0.0.1:" + httpPort + "/q/health/live"), Role.INGEST::isReady);
     }
 
     public int port() {
@@ -95,37 +114,12 @@ public final class StrataProcess implements AutoCloseable {
         process.stop(30);
     }
 
-    private void awaitReady(Duration timeout) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new FixtureUnavailableException(name + " exited during start:\n" + process.tail(40));
-            }
-            try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://" + httpAddress() + "/q/health/ready")).timeout(Duration.ofSeconds(2))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            sleep(200);
-        }
-        process.kill();
-        throw new FixtureUnavailableException(name + " not ready within " + timeout + ":\n" + process.tail(40));
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /** Waits until the node is ready; fails with its log when it is not within {@code timeout}. */
+    public void awaitReady(Duration timeout) {
+        if (!HttpProbe.await(Role.INGEST.readinessUrl(httpPort), Role.INGEST::isReady, timeout, process)) {
+            String why = process.isAlive() ? " not ready within " + timeout : " exited during start";
+            process.kill();
+            throw new FixtureUnavailableException(name + why + ":\n" + process.tail(40));
         }
     }
 

@@ -380,7 +380,7 @@ public abstract class MetadataStoreContract {
 
     @Test
     void aRegisteredNodeIsListedUntilItsRegistrationCloses() throws Exception {
-        NodeInfo node = new NodeInfo("node-a", "127.0.0.1:9400", Set.of("ingest", "fetch"), 123);
+        NodeInfo node = new NodeInfo("node-a", "127.0.0.1:9400", "127.0.0.1:9402", Set.of("ingest", "fetch"), 123);
         AutoCloseable registration = store.registerNode(node, Duration.ofSeconds(5)).join();
         assertThat(store.listNodes().join()).contains(node);
         registration.close();

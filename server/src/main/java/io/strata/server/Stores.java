@@ -9,48 +9,86 @@ import io.strata.storage.object.s3.S3ObjectStore;
 import io.strata.storage.object.s3.S3Settings;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Opens the stores a node's configuration names. A node configured for etcd without endpoints, or for S3
- * without a bucket, refuses to start: it never falls back to local state silently.
+ * without a bucket, refuses to start ({@link #validate}, before anything connects): it never falls back to
+ * local state silently. Opening and {@linkplain #check checking} may fail while etcd or the bucket do not
+ * answer; the node then waits, not ready, and tries again.
  */
 final class Stores {
     private Stores() {
     }
 
-    static MetadataStore metadata(StrataConfig config) {
-        StrataConfig.Metadata c = config.metadata();
-        return switch (c.type()) {
-            case "embedded" -> MetadataStores.embedded(Path.of(config.dataDir(), "metadata"), c.shards());
+    /** Refuses a configuration the stores cannot be opened with, naming the setting and its variable. */
+    static void validate(StrataConfig config) {
+        StrataConfig.Metadata m = config.metadata();
+        switch (m.type()) {
+            case "embedded" -> { }
             case "etcd" -> {
-                List<String> endpoints = c.etcdEndpoints().filter(l -> !l.isEmpty()).orElseThrow(() ->
-                        new IllegalArgumentException("strata.metadata.type=etcd needs strata.metadata.etcd-endpoints"));
-                yield MetadataStores.etcd(endpoints, c.root(), c.shards(), c.timeout());
+                if (m.etcdEndpoints().filter(l -> !l.isEmpty()).isEmpty()) {
+                    throw missing("strata.metadata.etcd-endpoints", "strata.metadata.type=etcd");
+                }
             }
             default -> throw new IllegalArgumentException(
-                    "strata.metadata.type must be embedded or etcd, not '" + c.type() + "'");
-        };
+                    "strata.metadata.type must be embedded or etcd, not '" + m.type() + "'");
+        }
+        StrataConfig.ObjectStoreConfig o = config.objectStore();
+        switch (o.type()) {
+            case "local" -> { }
+            case "s3" -> {
+                if (o.s3().bucket().filter(b -> !b.isBlank()).isEmpty()) {
+                    throw missing("strata.object-store.s3.bucket", "strata.object-store.type=s3");
+                }
+                if (o.s3().accessKey().isPresent() != o.s3().secretKey().isPresent()) {
+                    throw new IllegalArgumentException("strata.object-store.s3.access-key and secret-key go together "
+                            + "(set both, or neither for the AWS default credentials chain)");
+                }
+            }
+            default -> throw new IllegalArgumentException(
+                    "strata.object-store.type must be local or s3, not '" + o.type() + "'");
+        }
+    }
+
+    private static IllegalArgumentException missing(String setting, String because) {
+        String variable = setting.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+        return new IllegalArgumentException("missing required setting " + setting + " (environment variable "
+                + variable + "): " + because + " needs it");
+    }
+
+    /** Where the metadata store is, for messages. */
+    static String describeMetadata(StrataConfig config) {
+        return "etcd".equals(config.metadata().type())
+                ? "etcd at " + config.metadata().etcdEndpoints().orElse(List.of())
+                : "the embedded metadata store in " + Path.of(config.dataDir(), "metadata");
+    }
+
+    static MetadataStore metadata(StrataConfig config) {
+        StrataConfig.Metadata c = config.metadata();
+        return "etcd".equals(c.type())
+                ? MetadataStores.etcd(c.etcdEndpoints().orElseThrow(), c.root(), c.shards(), c.timeout())
+                : MetadataStores.embedded(Path.of(config.dataDir(), "metadata"), c.shards());
     }
 
     static ObjectStore objects(StrataConfig config) {
         StrataConfig.ObjectStoreConfig c = config.objectStore();
-        return switch (c.type()) {
-            case "local" -> new LocalObjectStore(Path.of(config.dataDir(), "objects"));
-            case "s3" -> {
-                StrataConfig.ObjectStoreConfig.S3 s3 = c.s3();
-                String bucket = s3.bucket().filter(b -> !b.isBlank()).orElseThrow(() ->
-                        new IllegalArgumentException("strata.object-store.type=s3 needs strata.object-store.s3.bucket"));
-                S3ObjectStore store = new S3ObjectStore(new S3Settings(s3.endpoint().map(URI::create), s3.region(),
-                        bucket, s3.prefix().orElse(""), s3.accessKey(), s3.secretKey(), s3.pathStyle(), s3.requestTimeout(),
-                        s3.maxConcurrency(), s3.conditionalWrites()));
-                if (s3.createBucket()) {
-                    store.ensureBucket().join();
-                }
-                yield store;
-            }
-            default -> throw new IllegalArgumentException(
-                    "strata.object-store.type must be local or s3, not '" + c.type() + "'");
-        };
+        if ("local".equals(c.type())) {
+            return new LocalObjectStore(Path.of(config.dataDir(), "objects"));
+        }
+        StrataConfig.ObjectStoreConfig.S3 s3 = c.s3();
+        return new S3ObjectStore(new S3Settings(s3.endpoint().map(URI::create), s3.region(),
+                s3.bucket().orElseThrow(), s3.prefix().orElse(""), s3.accessKey(), s3.secretKey(), s3.pathStyle(),
+                s3.requestTimeout(), s3.maxConcurrency(), s3.conditionalWrites()));
+    }
+
+    /** Waits until the object store answers (S3: a HEAD of the bucket, which it creates if so configured). */
+    static void check(ObjectStore store, StrataConfig config, Duration timeout) throws Exception {
+        if (store instanceof S3ObjectStore s3) {
+            (config.objectStore().s3().createBucket() ? s3.ensureBucket() : s3.checkBucket())
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 }

@@ -26,7 +26,9 @@ import io.strata.metadata.NodeInfo;
 import io.strata.metadata.TopicCache;
 import io.strata.server.admin.AdminHandler;
 import io.strata.server.config.StrataConfig;
+import io.strata.server.grpc.NodeEndpoint;
 import io.strata.server.handoff.ChunkHandOff;
+import io.strata.server.net.AdvertisedHost;
 import io.strata.storage.object.CountingObjectStore;
 import io.strata.storage.object.ObjectStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -68,7 +70,8 @@ public class StrataNode {
     GrpcHealthStorage grpcHealth;
 
     private final Clock clock = Clock.systemUTC();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
+    private final List<AutoCloseable> closeables = java.util.Collections.synchronizedList(new ArrayList<>());
     private volatile MetadataStore metadata;
     private volatile ObjectStore objects;
     private volatile AdminHandler admin;
@@ -78,18 +81,110 @@ public class StrataNode {
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
+    private volatile boolean stopping;
+    private volatile Thread starter;
+    /** The object store as opened and checked, before its request counting is put around it. */
+    private volatile ObjectStore opened;
 
-    void onStart(@Observes StartupEvent event) throws Exception {
+    void onStart(@Observes StartupEvent event) {
         requireGrpcServing();
         for (String role : config.roles()) {
             if (!KNOWN_ROLES.contains(role)) {
                 throw new IllegalArgumentException("unknown role '" + role + "' in strata.roles; known: " + KNOWN_ROLES);
             }
         }
+        try {
+            Stores.validate(config); // a missing setting stops the node here, by name, with a non-zero exit
+        } catch (IllegalArgumentException e) {
+            LOG.errorf("Cannot start: %s", e.getMessage()); // one line to read before Quarkus's stack trace
+            throw e;
+        }
         String nodeId = config.nodeId().orElse("node-" + UUID.randomUUID().toString().substring(0, 8));
-        metadata = Stores.metadata(config);
-        closeables.add(metadata);
-        CountingObjectStore counted = new CountingObjectStore(Stores.objects(config));
+        // The rest waits for etcd and the bucket, not ready meanwhile: in Kubernetes a node may well start
+        // before them, and a restart loop would only hide the reason.
+        Thread thread = new Thread(() -> startWhenReachable(nodeId), "strata-node-start");
+        thread.setDaemon(true);
+        starter = thread;
+        thread.start();
+    }
+
+    private void startWhenReachable(String nodeId) {
+        try {
+            openStores();
+            startRoles(nodeId);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // shutting down while waiting
+        } catch (Exception e) {
+            if (!stopping) {
+                LOG.error("Strata node failed to start", e);
+                io.quarkus.runtime.Quarkus.asyncExit(1);
+            }
+        }
+    }
+
+    /**
+     * Opens the metadata store and checks the object store, trying again while either does not answer. Says
+     * so in one log line, again only when the reason changes or a minute has passed. A local store that fails
+     * to open is not waited for: nothing will make it answer.
+     */
+    private void openStores() throws Exception {
+        String waitingFor = null;
+        long loggedAt = 0;
+        long backoffMs = 1_000;
+        while (!stopping) {
+            String what = Stores.describeMetadata(config);
+            boolean remote = "etcd".equals(config.metadata().type());
+            try {
+                if (metadata == null) {
+                    metadata = Stores.metadata(config);
+                    closeables.add(metadata);
+                }
+                ObjectStore store = Stores.objects(config);
+                what = store instanceof io.strata.storage.object.s3.S3ObjectStore s3 ? s3.describe() : "the object store";
+                remote = "s3".equals(config.objectStore().type());
+                try {
+                    Stores.check(store, config, config.objectStore().s3().requestTimeout());
+                } catch (Exception e) {
+                    store.close();
+                    throw e;
+                }
+                opened = store;
+                if (waitingFor != null) {
+                    LOG.infof("%s and %s answer: starting", Stores.describeMetadata(config), what);
+                }
+                return;
+            } catch (Exception e) {
+                if (!remote) {
+                    throw e;
+                }
+                String reason = what + " does not answer: " + rootCause(e);
+                long now = System.nanoTime();
+                if (!reason.equals(waitingFor) || now - loggedAt > TimeUnit.MINUTES.toNanos(1)) {
+                    LOG.warnf("Not ready: %s. Trying again until it answers.", reason);
+                    waitingFor = reason;
+                    loggedAt = now;
+                }
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 10_000);
+            }
+        }
+        throw new InterruptedException("stopping");
+    }
+
+    private String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        if (t instanceof java.util.concurrent.TimeoutException) {
+            return "no answer within " + config.metadata().timeout().multipliedBy(2).toSeconds() + " s";
+        }
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message.lines().findFirst().orElse(""));
+    }
+
+    private void startRoles(String nodeId) throws Exception {
+        CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
         closeables.add(objects);
         for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
@@ -107,7 +202,9 @@ public class StrataNode {
         counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
         counter("strata.metadata.commit.keys.written", store, m -> m.stats().keysWritten());
         admin = new AdminHandler(metadata, topics);
-        String address = config.advertisedAddress().orElse(("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port);
+        String advertisedHost = config.advertisedAddress().map(AdvertisedHost::hostOf)
+                .orElseGet(() -> AdvertisedHost.of(host, System.getenv()));
+        String address = config.advertisedAddress().orElse(AdvertisedHost.address(advertisedHost, port));
         ScheduledExecutorService nodeTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-node-timer");
             t.setDaemon(true);
@@ -210,12 +307,40 @@ public class StrataNode {
             startCompaction(nodeId);
         }
         startGroups(topics, nodeId);
-        closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, config.roles(), clock.millis()),
-                Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
+        String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
+        closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
+                clock.millis()), Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
         ready = true;
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+    }
+
+    /**
+     * Node-to-node calls on a port of their own (grpc-java's Netty server, as the client port): the
+     * client-facing Service need not expose it, and a client cannot hand chunks to a fetch node's cache.
+     * Answers the bound port.
+     */
+    private int startInternalServer() throws java.io.IOException {
+        int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(16L << 20, 2 * config.ingest().blockMaxBytes() + (1 << 20)));
+        io.grpc.Server server = io.grpc.netty.NettyServerBuilder
+                .forAddress(new java.net.InetSocketAddress(host, config.internal().port()))
+                .addService(new NodeEndpoint(this))
+                .maxInboundMessageSize(maxMessage)
+                .build();
+        try {
+            server.start();
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("cannot listen on the internal port " + host + ":" + config.internal().port()
+                    + " (strata.internal.port): " + e.getMessage(), e);
+        }
+        closeables.add(() -> {
+            server.shutdown();
+            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        });
+        return server.getPort();
     }
 
     /**
@@ -357,6 +482,16 @@ public class StrataNode {
 
     void onStop(@Observes ShutdownEvent event) {
         ready = false;
+        stopping = true;
+        Thread thread = starter;
+        if (thread != null && thread.isAlive()) {
+            thread.interrupt(); // still waiting for etcd or the bucket, or starting roles
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(15));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         // Reverse order: deregister, stop roles (the ingest pipeline commits what it buffers), then the stores.
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
@@ -373,19 +508,36 @@ public class StrataNode {
         return ready;
     }
 
+    /**
+     * Calls are answered only while the node is ready: before (waiting for etcd or the bucket, starting its
+     * roles) and once it stops (draining), a call fails at once with UNAVAILABLE, which clients retry on
+     * another node.
+     */
+    private void requireReady() {
+        if (!ready) {
+            throw Status.UNAVAILABLE.withDescription(stopping ? "this node is shutting down; another node answers"
+                    : "this node is starting (waiting for etcd and the object store, or starting its roles); "
+                    + "another node answers").asRuntimeException();
+        }
+    }
+
     public MetadataStore metadata() {
+        requireReady();
         return metadata;
     }
 
     public AdminHandler admin() {
+        requireReady();
         return admin;
     }
 
     public io.strata.server.group.GroupHandler groups() {
+        requireReady();
         return groups;
     }
 
     public ProduceHandler ingest() {
+        requireReady();
         ProduceHandler handler = ingest;
         if (handler == null) {
             throw Status.UNAVAILABLE.withDescription("this node does not run the ingest role; "
@@ -406,6 +558,7 @@ public class StrataNode {
     }
 
     public FetchHandler fetch() {
+        requireReady();
         FetchHandler handler = fetch;
         if (handler == null) {
             throw Status.UNAVAILABLE.withDescription("this node does not run the fetch role; "

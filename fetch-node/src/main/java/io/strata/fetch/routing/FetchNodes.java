@@ -23,6 +23,7 @@ public final class FetchNodes implements AutoCloseable {
     private final MetadataStore metadata;
     private final ScheduledFuture<?> refresher;
     private volatile List<String> addresses = List.of();
+    private volatile java.util.Map<String, String> internalAddresses = java.util.Map.of();
 
     public FetchNodes(MetadataStore metadata, ScheduledExecutorService timer, long refreshMillis) {
         this.metadata = metadata;
@@ -36,8 +37,10 @@ public final class FetchNodes implements AutoCloseable {
                 LOG.debug("listing the fetch nodes failed; keeping the last list", failure);
                 return;
             }
-            addresses = nodes.stream().filter(n -> n.roles().contains("fetch")).map(NodeInfo::address).sorted()
-                    .toList();
+            List<NodeInfo> fetchNodes = nodes.stream().filter(n -> n.roles().contains("fetch")).toList();
+            internalAddresses = fetchNodes.stream().collect(java.util.stream.Collectors.toUnmodifiableMap(
+                    NodeInfo::address, NodeInfo::internalAddress, (a, b) -> a));
+            addresses = fetchNodes.stream().map(NodeInfo::address).sorted().toList();
         });
     }
 
@@ -49,6 +52,11 @@ public final class FetchNodes implements AutoCloseable {
     /** The address of the fetch node that owns the partition, or null when none is known. */
     public String owner(PartitionId partition) {
         return Sharding.owner(Sharding.partitionKey(partition.topicId(), partition.partition()), addresses);
+    }
+
+    /** Where the fetch node known to clients at {@code address} takes node-to-node calls; null when unknown. */
+    public String internalAddress(String address) {
+        return internalAddresses.get(address);
     }
 
     @Override

@@ -207,14 +207,18 @@ public final class MetadataCodec {
 
     public static byte[] encode(NodeInfo n) {
         return NodeValue.newBuilder().setNodeId(n.nodeId()).setAddress(n.address())
-                .addAllRoles(n.roles().stream().sorted().toList()).setStartedAtMs(n.startedAtMs())
+                .setInternalAddress(n.internalAddress()).addAllRoles(n.roles().stream().sorted().toList())
+                .setStartedAtMs(n.startedAtMs())
                 .build().toByteArray();
     }
 
     public static NodeInfo decodeNode(String key, byte[] bytes) {
         return parse(key, bytes, b -> {
             NodeValue v = NodeValue.parseFrom(b);
-            return new NodeInfo(v.getNodeId(), v.getAddress(), new HashSet<>(v.getRolesList()), v.getStartedAtMs());
+            // A node registered before the internal port existed served node-to-node calls on its one port.
+            String internal = v.getInternalAddress().isEmpty() ? v.getAddress() : v.getInternalAddress();
+            return new NodeInfo(v.getNodeId(), v.getAddress(), internal, new HashSet<>(v.getRolesList()),
+                    v.getStartedAtMs());
         });
     }
 }

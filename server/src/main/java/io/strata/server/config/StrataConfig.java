@@ -21,8 +21,15 @@ public interface StrataConfig {
     /** Unique per node; generated when absent. */
     Optional<String> nodeId();
 
-    /** host:port clients use to reach this node; defaults to the gRPC host and port. */
+    /**
+     * host:port clients use to reach this node. Default: the listen host and the gRPC port; a node listening
+     * on all interfaces (in a container) advertises the {@code POD_IP} environment variable (Kubernetes'
+     * downward API), else this host's address.
+     */
     Optional<String> advertisedAddress();
+
+    /** Node-to-node calls (the tail hand-off), on a port of their own that clients never need. */
+    Internal internal();
 
     /** Directory for the embedded metadata store and the local object store. */
     @WithDefault("data")
@@ -41,6 +48,12 @@ public interface StrataConfig {
     Gc gc();
 
     Groups groups();
+
+    interface Internal {
+        /** The port of node-to-node calls; 0 picks a free one. Advertised with the node's host. */
+        @WithDefault("9402")
+        int port();
+    }
 
     interface Metadata {
         /** embedded or etcd. */

@@ -1,7 +1,6 @@
 package io.strata.server.grpc;
 
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcService;
 import io.strata.api.v1.HandOverChunksRequest;
 import io.strata.api.v1.HandOverChunksResponse;
 import io.strata.api.v1.HandedChunk;
@@ -9,14 +8,18 @@ import io.strata.api.v1.NodeServiceGrpc;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.server.StrataNode;
 import io.strata.server.handoff.ChunkHandOff;
-import jakarta.inject.Inject;
 import java.util.concurrent.CompletableFuture;
 
-/** Calls between nodes: the fetch side of the tail hand-off. */
-@GrpcService
+/**
+ * Calls between nodes: the fetch side of the tail hand-off. Served on the node's internal port only
+ * ({@code strata.internal.port}), never on the client port.
+ */
 public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
-    @Inject
-    StrataNode node;
+    private final StrataNode node;
+
+    public NodeEndpoint(StrataNode node) {
+        this.node = node;
+    }
 
     @Override
     public void handOverChunks(HandOverChunksRequest request, StreamObserver<HandOverChunksResponse> observer) {

@@ -95,8 +95,15 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             dropped.add(request.getChunksCount());
             return;
         }
+        // Node to node on the owner's internal port: the client-facing Service does not expose it.
+        String internal = fetchNodes.internalAddress(owner);
+        if (internal == null) {
+            inflightBytes.addAndGet(-bytes);
+            dropped.add(request.getChunksCount());
+            return;
+        }
         ManagedChannel channel = channels.computeIfAbsent(owner,
-                address -> ManagedChannelBuilder.forTarget(address).usePlaintext().build());
+                address -> ManagedChannelBuilder.forTarget(internal).usePlaintext().build());
         NodeServiceGrpc.newStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .handOverChunks(request, new StreamObserver<>() {
                     @Override

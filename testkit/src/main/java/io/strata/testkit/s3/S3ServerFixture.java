@@ -1,9 +1,13 @@
 package io.strata.testkit.s3;
 
+import io.strata.launcher.Commands;
+import io.strata.launcher.HttpProbe;
+import io.strata.launcher.Installation;
+import io.strata.launcher.LauncherException;
+import io.strata.launcher.ManagedProcess;
+import io.strata.launcher.Ports;
+import io.strata.launcher.Role;
 import io.strata.testkit.FixtureUnavailableException;
-import io.strata.testkit.HttpProbe;
-import io.strata.testkit.ManagedProcess;
-import io.strata.testkit.Ports;
 import io.strata.testkit.TempDirs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,19 +16,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A real S3-compatible server over HTTP: S3Proxy (Maven Central's {@code org.gaul:s3proxy}, resolved by the
- * testkit build) on a free loopback port, storing into a fresh directory, with AWS signature v2/v4
+ * launcher build), started with the launcher's command line as {@code strata cluster up} starts it, on a free loopback port, storing into a fresh directory, with AWS signature v2/v4
  * authentication. Never skipped: if it cannot start, the test fails saying why.
  *
  * <p>{@link #shared()} is one server per test JVM, stopped when the JVM exits; tests isolate themselves by
  * bucket.
  */
 public final class S3ServerFixture implements AutoCloseable {
-    private static final String ACCESS_KEY = "strata-test";
-    private static final String SECRET_KEY = "strata-test-secret";
     private static S3ServerFixture shared;
 
     private final ManagedProcess process;
@@ -49,29 +50,19 @@ public final class S3ServerFixture implements AutoCloseable {
     }
 
     public static S3ServerFixture start() {
-        Path jar = s3ProxyJar();
+        Path jar;
+        try {
+            jar = Installation.fromSystem().s3ProxyJar();
+        } catch (LauncherException e) {
+            throw new FixtureUnavailableException(e.getMessage(), e);
+        }
         Path dir = TempDirs.create("strata-s3-");
         Path buckets = dir.resolve("buckets");
         int port = Ports.freePort();
-        Path properties = dir.resolve("s3proxy.conf");
-        try {
-            Files.createDirectories(buckets);
-            Files.writeString(properties, String.join("\n",
-                    "s3proxy.endpoint=http://127.0.0.1:" + port,
-                    "s3proxy.authorization=aws-v2-or-v4",
-                    "s3proxy.identity=" + ACCESS_KEY,
-                    "s3proxy.credential=" + SECRET_KEY,
-                    "jclouds.provider=filesystem",
-                    "jclouds.filesystem.basedir=" + buckets) + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar.toString(), "--properties", properties.toString());
-        ManagedProcess process = ManagedProcess.start("s3proxy", command, Map.of("LOG_LEVEL", "warn"), dir);
-        // Any HTTP answer (403 for an unsigned request) means it is serving.
-        boolean up = HttpProbe.await(URI.create("http://127.0.0.1:" + port + "/"), r -> r.statusCode() > 0,
-                Duration.ofSeconds(60), process);
+        List<String> command = Commands.s3Proxy(Path.of(System.getProperty("java.home"), "bin", "java"), jar, dir,
+                buckets, port);
+        ManagedProcess process = ManagedProcess.start("s3proxy", command, Commands.s3ProxyEnvironment(), dir);
+        boolean up = HttpProbe.await(Role.S3.readinessUrl(port), Role.S3::isReady, Duration.ofSeconds(60), process);
         if (!up) {
             String log = process.tail(30);
             process.kill();
@@ -79,17 +70,6 @@ public final class S3ServerFixture implements AutoCloseable {
                     + log);
         }
         return new S3ServerFixture(process, dir, buckets, port);
-    }
-
-    private static Path s3ProxyJar() {
-        String configured = System.getProperty("s3proxy.jar");
-        Path jar = configured != null ? Path.of(configured) : Path.of(System.getProperty("user.home"), ".m2",
-                "repository", "org", "gaul", "s3proxy", "4.1.0", "s3proxy-4.1.0-jar-with-dependencies.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new FixtureUnavailableException("the S3Proxy server jar is missing at " + jar
-                    + ": build the testkit module first (./mvnw install -pl testkit resolves org.gaul:s3proxy)");
-        }
-        return jar;
     }
 
     public URI endpoint() {
@@ -101,11 +81,11 @@ public final class S3ServerFixture implements AutoCloseable {
     }
 
     public String accessKey() {
-        return ACCESS_KEY;
+        return Commands.S3_ACCESS_KEY;
     }
 
     public String secretKey() {
-        return SECRET_KEY;
+        return Commands.S3_SECRET_KEY;
     }
 
     /** Creates an empty bucket (the filesystem backend's bucket is a directory). */

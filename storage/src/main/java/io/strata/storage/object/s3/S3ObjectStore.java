@@ -94,6 +94,33 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     /**
+     * Answers once the bucket answers a HEAD: reachable, the credentials accepted, the bucket there. A node
+     * asks before it turns ready, so that a wrong endpoint, key or bucket name shows at start, by name.
+     */
+    public CompletableFuture<Void> checkBucket() {
+        return client.headBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof NoSuchBucketException
+                            || (cause instanceof S3Exception s && s.statusCode() == 404)) {
+                        return CompletableFuture.failedFuture(new IllegalStateException("bucket '" + settings.bucket()
+                                + "' does not exist (create it, or set strata.object-store.s3.create-bucket=true)"));
+                    }
+                    if (cause instanceof S3Exception s && s.statusCode() == 403) {
+                        return CompletableFuture.failedFuture(new IllegalStateException("access to bucket '"
+                                + settings.bucket() + "' is denied (HTTP 403): check the credentials and the policy"));
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
+    }
+
+    /** The bucket, and where it is: for messages. */
+    public String describe() {
+        return "bucket '" + settings.bucket() + "' at " + settings.endpoint().map(Object::toString)
+                .orElse("S3 in " + settings.region());
+    }
+
+    /**
      * Puts the object unless its key exists. A 412 may be this very put's own earlier attempt, whose answer was
      * lost and which the SDK retried: the outcome is verified, not assumed. If the object under the key has
      * our bytes (its ETag is their MD5, as S3 gives for a single-part put), the put succeeded.

@@ -1,4 +1,4 @@
-package io.strata.testkit;
+package io.strata.launcher;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,7 +7,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 
-/** Loopback ports for fixtures: every service a test starts listens on 127.0.0.1 only. */
+/** Loopback ports: every process the launcher and the test fixtures start listens on 127.0.0.1 only. */
 public final class Ports {
     private Ports() {
     }

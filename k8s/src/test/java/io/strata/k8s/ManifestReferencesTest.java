@@ -1,0 +1,306 @@
+package io.strata.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the schema cannot see: that the rendered objects agree with each other and with the server. Probes
+ * and ports are the application's, every setting passed to a node is one it reads, every Service and
+ * disruption budget finds pods, the autoscaler finds its Deployment, and the image is the one the build makes.
+ */
+class ManifestReferencesTest {
+    private static final String HEALTH_LIVE = "/q/health/live";
+    private static final String HEALTH_READY = "/q/health/ready";
+    /** Environment variables a node reads besides its settings: the pod IP it advertises. */
+    private static final Set<String> NODE_INPUTS = Set.of("POD_IP");
+
+    @Test
+    void everyOverlayHoldsTheWholeDeployment() throws Exception {
+        for (Path overlay : Overlays.all()) {
+            assertThat(kinds(Overlays.render(overlay))).as(overlay.toString()).contains("Deployment", "StatefulSet",
+                    "CronJob", "Service", "ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                    "ServiceAccount");
+        }
+    }
+
+    @Test
+    void strataNodesProbeTheApplicationsHealthPathsOnItsPorts() throws Exception {
+        int http = Integer.parseInt(ServerSettings.application("quarkus.http.port"));
+        int grpc = Integer.parseInt(ServerSettings.application("quarkus.grpc.server.port"));
+        int internal = Integer.parseInt(ServerSettings.strataDefault("strata.internal.port"));
+        for (Path overlay : Overlays.all()) {
+            for (Workload w : workloads(Overlays.render(overlay))) {
+                if (w.kind().equals("CronJob")) {
+                    continue; // a run-once pass: no probes, it exits when done
+                }
+                for (JsonNode c : w.strataContainers()) {
+                    String where = overlay.getFileName() + " " + w.name();
+                    Map<String, Integer> ports = ports(c);
+                    assertThat(ports).as(where + " ports").containsEntry("http", http).containsEntry("grpc", grpc)
+                            .containsEntry("internal", internal);
+                    assertProbe(where + " readiness", c.path("readinessProbe"), HEALTH_READY, ports, http);
+                    assertProbe(where + " liveness", c.path("livenessProbe"), HEALTH_LIVE, ports, http);
+                    assertThat(c.path("lifecycle").path("preStop").isMissingNode()).as(where + " preStop").isFalse();
+                    assertThat(w.podSpec().path("terminationGracePeriodSeconds").asInt(30))
+                            .as(where + ": the grace period covers the preStop pause and a drain").isGreaterThanOrEqualTo(30);
+                }
+            }
+        }
+    }
+
+    @Test
+    void everySettingPassedToANodeIsOneItReads() throws Exception {
+        Set<String> real = ServerSettings.environmentNames();
+        for (Path overlay : Overlays.all()) {
+            List<JsonNode> objects = Overlays.render(overlay);
+            Map<String, JsonNode> configMaps = byName(objects, "ConfigMap");
+            Map<String, JsonNode> secrets = byName(objects, "Secret");
+            for (Workload w : workloads(objects)) {
+                for (JsonNode c : w.strataContainers()) {
+                    String where = overlay.getFileName() + " " + w.name();
+                    Set<String> passed = new HashSet<>();
+                    c.path("env").forEach(e -> passed.add(e.path("name").asText()));
+                    for (JsonNode from : c.path("envFrom")) {
+                        if (from.has("configMapRef")) {
+                            String name = from.path("configMapRef").path("name").asText();
+                            assertThat(configMaps).as(where + " reads ConfigMap " + name).containsKey(name);
+                            configMaps.get(name).path("data").fieldNames().forEachRemaining(passed::add);
+                        }
+                        if (from.has("secretRef")) {
+                            String name = from.path("secretRef").path("name").asText();
+                            JsonNode secret = secrets.get(name);
+                            assertThat(secret != null || from.path("secretRef").path("optional").asBoolean())
+                                    .as(where + " reads Secret " + name + ", which is rendered or optional").isTrue();
+                            if (secret != null) {
+                                secret.path("data").fieldNames().forEachRemaining(passed::add);
+                                secret.path("stringData").fieldNames().forEachRemaining(passed::add);
+                            }
+                        }
+                    }
+                    assertThat(passed).as(where + ": variables that name no setting (a typo is ignored silently)")
+                            .allMatch(v -> real.contains(v) || NODE_INPUTS.contains(v));
+                    assertThat(passed).as(where).contains("STRATA_ROLES", "STRATA_METADATA_ETCD_ENDPOINTS",
+                            "STRATA_OBJECT_STORE_S3_BUCKET", "POD_IP");
+                    assertDirectoriesAreMounted(where, c, w, configMaps);
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyServiceAndDisruptionBudgetSelectsPodsAndTheAutoscalerItsDeployment() throws Exception {
+        for (Path overlay : Overlays.all()) {
+            List<JsonNode> objects = Overlays.render(overlay);
+            List<Workload> workloads = workloads(objects);
+            for (JsonNode service : ofKind(objects, "Service")) {
+                String where = overlay.getFileName() + " Service " + service.path("metadata").path("name").asText();
+                Map<String, String> selector = strings(service.path("spec").path("selector"));
+                List<Workload> selected = workloads.stream().filter(w -> w.labels().entrySet()
+                        .containsAll(selector.entrySet())).toList();
+                assertThat(selected).as(where + " selects pods").isNotEmpty();
+                for (JsonNode port : service.path("spec").path("ports")) {
+                    JsonNode target = port.path("targetPort");
+                    if (target.isTextual()) {
+                        assertThat(selected).as(where + " port " + target.asText() + " on every selected pod")
+                                .allMatch(w -> w.containerPortNames().contains(target.asText()));
+                    }
+                }
+            }
+            for (JsonNode pdb : ofKind(objects, "PodDisruptionBudget")) {
+                Map<String, String> selector = strings(pdb.path("spec").path("selector").path("matchLabels"));
+                assertThat(workloads).as(overlay.getFileName() + " PodDisruptionBudget "
+                        + pdb.path("metadata").path("name").asText()).anyMatch(w -> w.labels().entrySet()
+                        .containsAll(selector.entrySet()));
+            }
+            for (JsonNode hpa : ofKind(objects, "HorizontalPodAutoscaler")) {
+                JsonNode target = hpa.path("spec").path("scaleTargetRef");
+                assertThat(byName(objects, target.path("kind").asText()))
+                        .as(overlay.getFileName() + " autoscaler target").containsKey(target.path("name").asText());
+            }
+        }
+    }
+
+    @Test
+    void theClientServiceDoesNotExposeTheInternalPort() throws Exception {
+        for (Path overlay : Overlays.all()) {
+            JsonNode client = byName(Overlays.render(overlay), "Service").get("strata");
+            assertThat(client).as(overlay.getFileName() + ": Service strata").isNotNull();
+            List<String> targets = new ArrayList<>();
+            client.path("spec").path("ports").forEach(p -> targets.add(p.path("targetPort").asText()));
+            assertThat(targets).containsExactly("grpc");
+        }
+    }
+
+    @Test
+    void strataPodsRunTheImageTheBuildProduces() throws Exception {
+        JibImage built = JibImage.of(Overlays.HOME.resolve("server/pom.xml"));
+        String repository = built.repository();
+        String tag = built.tag();
+        for (Path overlay : Overlays.all()) {
+            List<Workload> strata = workloads(Overlays.render(overlay)).stream()
+                    .filter(w -> !w.strataContainers().isEmpty()).toList();
+            assertThat(strata).extracting(Workload::name).as(overlay.getFileName().toString())
+                    .contains("strata-ingest", "strata-fetch", "strata-compaction");
+            for (Workload w : strata) {
+                for (JsonNode c : w.strataContainers()) {
+                    String image = c.path("image").asText();
+                    assertThat(image).as(overlay.getFileName() + " " + w.name())
+                            .matches("([^/]+/)*" + java.util.regex.Pattern.quote(repository) + ":"
+                                    + java.util.regex.Pattern.quote(tag));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theLocalOverlayBringsEtcdAndMinioAndTheirAddressesAreTheNodes() throws Exception {
+        List<JsonNode> objects = Overlays.render(Overlays.K8S.resolve("overlays/local"));
+        List<String> images = workloads(objects).stream().flatMap(w -> w.containers().stream())
+                .map(c -> c.path("image").asText()).toList();
+        assertThat(images).anyMatch(i -> i.contains("/etcd:")).anyMatch(i -> i.contains("/minio:"));
+        JsonNode data = byName(objects, "ConfigMap").get("strata-config").path("data");
+        Set<String> services = byName(objects, "Service").keySet();
+        assertThat(host(data.path("STRATA_METADATA_ETCD_ENDPOINTS").asText())).isIn(services);
+        assertThat(host(data.path("STRATA_OBJECT_STORE_S3_ENDPOINT").asText())).isIn(services);
+    }
+
+    @Test
+    void theAwsOverlayUsesAnIamRoleAndNoStaticKeys() throws Exception {
+        List<JsonNode> objects = Overlays.render(Overlays.K8S.resolve("overlays/aws"));
+        JsonNode account = byName(objects, "ServiceAccount").get("strata");
+        assertThat(account.path("metadata").path("annotations").path("eks.amazonaws.com/role-arn").asText())
+                .startsWith("arn:aws:iam::");
+        for (Workload w : workloads(objects)) {
+            assertThat(w.podSpec().path("serviceAccountName").asText()).as(w.name()).isEqualTo("strata");
+        }
+        assertThat(ofKind(objects, "Secret")).isEmpty();
+        JsonNode data = byName(objects, "ConfigMap").get("strata-config").path("data");
+        assertThat(data.has("STRATA_OBJECT_STORE_S3_ACCESS_KEY") || data.has("STRATA_OBJECT_STORE_S3_ENDPOINT"))
+                .as("S3 itself, with the role's credentials").isFalse();
+    }
+
+    private static void assertProbe(String where, JsonNode probe, String path, Map<String, Integer> ports, int http) {
+        JsonNode get = probe.path("httpGet");
+        assertThat(get.path("path").asText()).as(where + " path").isEqualTo(path);
+        JsonNode port = get.path("port");
+        int number = port.isInt() ? port.asInt() : ports.getOrDefault(port.asText(), -1);
+        assertThat(number).as(where + " port").isEqualTo(http);
+    }
+
+    /** The directories the node is told to use are volumes, not the container's read-only layers. */
+    private static void assertDirectoriesAreMounted(String where, JsonNode c, Workload w,
+                                                    Map<String, JsonNode> configMaps) {
+        Map<String, String> values = new HashMap<>();
+        configMaps.values().forEach(m -> values.putAll(strings(m.path("data"))));
+        c.path("env").forEach(e -> {
+            if (e.has("value")) {
+                values.put(e.path("name").asText(), e.path("value").asText());
+            }
+        });
+        Set<String> mounts = new HashSet<>();
+        Set<String> volumes = new HashSet<>(w.volumeNames());
+        for (JsonNode m : c.path("volumeMounts")) {
+            assertThat(volumes).as(where + " mount " + m.path("name").asText()).contains(m.path("name").asText());
+            mounts.add(m.path("mountPath").asText());
+        }
+        for (String dir : List.of("STRATA_DATA_DIR", "STRATA_FETCH_DISK_CACHE_DIR")) {
+            if (values.containsKey(dir)) {
+                assertThat(mounts).as(where + " " + dir).contains(values.get(dir));
+            }
+        }
+    }
+
+    private static String host(String url) {
+        String first = url.split(",")[0];
+        return java.net.URI.create(first).getHost();
+    }
+
+    private static Map<String, Integer> ports(JsonNode container) {
+        Map<String, Integer> ports = new HashMap<>();
+        container.path("ports").forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
+        return ports;
+    }
+
+    private static Set<String> kinds(List<JsonNode> objects) {
+        Set<String> kinds = new HashSet<>();
+        objects.forEach(o -> kinds.add(o.path("kind").asText()));
+        return kinds;
+    }
+
+    private static List<JsonNode> ofKind(List<JsonNode> objects, String kind) {
+        return objects.stream().filter(o -> o.path("kind").asText().equals(kind)).toList();
+    }
+
+    private static Map<String, JsonNode> byName(List<JsonNode> objects, String kind) {
+        Map<String, JsonNode> named = new HashMap<>();
+        ofKind(objects, kind).forEach(o -> named.put(o.path("metadata").path("name").asText(), o));
+        return named;
+    }
+
+    private static Map<String, String> strings(JsonNode object) {
+        Map<String, String> map = new HashMap<>();
+        object.fields().forEachRemaining(e -> map.put(e.getKey(), e.getValue().asText()));
+        return map;
+    }
+
+    /** A Deployment, StatefulSet or CronJob: its pod template. */
+    private record Workload(String kind, String name, JsonNode template, List<String> claimNames) {
+        JsonNode podSpec() {
+            return template.path("spec");
+        }
+
+        Map<String, String> labels() {
+            return strings(template.path("metadata").path("labels"));
+        }
+
+        List<JsonNode> containers() {
+            return StreamSupport.stream(podSpec().path("containers").spliterator(), false).toList();
+        }
+
+        List<JsonNode> strataContainers() {
+            return containers().stream().filter(c -> c.path("image").asText().contains("strata-server")).toList();
+        }
+
+        Set<String> containerPortNames() {
+            Set<String> names = new HashSet<>();
+            containers().forEach(c -> c.path("ports").forEach(p -> names.add(p.path("name").asText())));
+            return names;
+        }
+
+        List<String> volumeNames() {
+            List<String> names = new ArrayList<>(claimNames);
+            podSpec().path("volumes").forEach(v -> names.add(v.path("name").asText()));
+            return names;
+        }
+    }
+
+    private static List<Workload> workloads(List<JsonNode> objects) {
+        List<Workload> workloads = new ArrayList<>();
+        for (JsonNode o : objects) {
+            String kind = o.path("kind").asText();
+            String name = o.path("metadata").path("name").asText();
+            switch (kind) {
+                case "Deployment", "StatefulSet" -> {
+                    List<String> claims = new ArrayList<>();
+                    o.path("spec").path("volumeClaimTemplates").forEach(t ->
+                            claims.add(t.path("metadata").path("name").asText()));
+                    workloads.add(new Workload(kind, name, o.path("spec").path("template"), claims));
+                }
+                case "CronJob" -> workloads.add(new Workload(kind, name,
+                        o.path("spec").path("jobTemplate").path("spec").path("template"), List.of()));
+                default -> { }
+            }
+        }
+        return workloads;
+    }
+}

@@ -1,0 +1,84 @@
+package io.strata.launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The command lines of the processes Strata runs locally: etcd, S3Proxy and Strata server nodes. The local
+ * cluster ({@link LocalCluster}) and the test fixtures build them here, so what the tests run is what
+ * users run.
+ */
+public final class Commands {
+    /** S3Proxy's credentials: it listens on loopback only, for this machine's processes. */
+    public static final String S3_ACCESS_KEY = "strata-local";
+    public static final String S3_SECRET_KEY = "strata-local-secret";
+
+    private Commands() {
+    }
+
+    /** A single-member etcd on loopback, keeping its data in {@code dataDir}. */
+    public static List<String> etcd(Path binary, String name, Path dataDir, int clientPort, int peerPort) {
+        String client = "http://127.0.0.1:" + clientPort;
+        String peer = "http://127.0.0.1:" + peerPort;
+        return List.of(binary.toString(),
+                "--name", name,
+                "--data-dir", dataDir.toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", name + "=" + peer, "--initial-cluster-state", "new",
+                "--log-level", "warn");
+    }
+
+    /**
+     * S3Proxy on loopback with AWS signature v2/v4 and its filesystem backend: each directory of {@code
+     * buckets} is a bucket. Writes the properties file it reads into {@code workDir}.
+     */
+    public static List<String> s3Proxy(Path java, Path jar, Path workDir, Path buckets, int port) {
+        Path properties = workDir.resolve("s3proxy.conf");
+        try {
+            Files.createDirectories(buckets);
+            Files.writeString(properties, String.join("\n",
+                    "s3proxy.endpoint=http://127.0.0.1:" + port,
+                    "s3proxy.authorization=aws-v2-or-v4",
+                    "s3proxy.identity=" + S3_ACCESS_KEY,
+                    "s3proxy.credential=" + S3_SECRET_KEY,
+                    "jclouds.provider=filesystem",
+                    "jclouds.filesystem.basedir=" + buckets.toAbsolutePath()) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return List.of(java.toString(), "-Xmx256m", "-jar", jar.toString(), "--properties", properties.toString());
+    }
+
+    /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
+    public static Map<String, String> s3ProxyEnvironment() {
+        return Map.of("LOG_LEVEL", "warn");
+    }
+
+    /**
+     * A Strata server node: gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
+     * calls on {@code internalPort} (0: any free one), all on loopback, with {@code settings} as system
+     * properties (sorted, so a command line reads the same each time).
+     */
+    public static List<String> node(Path java, Path serverJar, String maxHeap, Map<String, String> settings,
+                                    int grpcPort, int httpPort, int internalPort) {
+        List<String> command = new ArrayList<>();
+        command.add(java.toString());
+        command.add("-Xmx" + maxHeap);
+        command.add("-XX:+ExitOnOutOfMemoryError");
+        command.add("-Dquarkus.grpc.server.port=" + grpcPort);
+        command.add("-Dquarkus.http.port=" + httpPort);
+        command.add("-Dstrata.internal.port=" + internalPort);
+        command.add("-Dquarkus.http.host=127.0.0.1");
+        new TreeMap<>(settings).forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(serverJar.toAbsolutePath().toString());
+        return command;
+    }
+}

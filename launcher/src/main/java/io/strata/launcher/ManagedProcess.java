@@ -1,0 +1,199 @@
+package io.strata.launcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A process Strata's tooling started: its output goes to a log file (so a failure can quote it), and it is
+ * stopped with signals. Two kinds:
+ * <ul>
+ *   <li>{@linkplain #start owned}: killed at the latest when this JVM exits (test fixtures);</li>
+ *   <li>{@linkplain #startDetached detached}: in a session of its own, so it outlives this JVM and a Ctrl-C in
+ *   the terminal that started it ({@code strata cluster up}); a later command finds it again with
+ *   {@link #attach}, which checks the start time so that a reused pid is never mistaken for it.</li>
+ * </ul>
+ */
+public final class ManagedProcess implements AutoCloseable {
+    private final String name;
+    private final ProcessHandle handle;
+    /** The child itself when this JVM started it (its exit code is known only then), else null. */
+    private final Process process;
+    private final Path log;
+
+    private ManagedProcess(String name, ProcessHandle handle, Process process, Path log) {
+        this.name = name;
+        this.handle = handle;
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts a process that this JVM owns: it is killed when the JVM exits, if not before. */
+    public static ManagedProcess start(String name, List<String> command, Map<String, String> env, Path workDir) {
+        ManagedProcess managed = launch(name, command, env, workDir);
+        Runtime.getRuntime().addShutdownHook(new Thread(managed::kill, "kill-" + name));
+        return managed;
+    }
+
+    /** Starts a process in a session of its own (setsid) that outlives this JVM. */
+    public static ManagedProcess startDetached(String name, List<String> command, Map<String, String> env,
+                                               Path workDir) {
+        List<String> detached = new ArrayList<>();
+        // setsid execs the command in place (a child of a JVM is never a group leader): same pid.
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            detached.add("/usr/bin/setsid");
+        }
+        detached.addAll(command);
+        return launch(name, detached, env, workDir);
+    }
+
+    /**
+     * The process started earlier under {@code pid} at {@code startedAt} (millisecond precision), if it is
+     * still running; empty when it exited or the pid now belongs to another process.
+     */
+    public static Optional<ManagedProcess> attach(String name, long pid, long startedAt, Path log) {
+        return ProcessHandle.of(pid)
+                .filter(ProcessHandle::isAlive)
+                .filter(h -> startMillis(h) == startedAt || startMillis(h) == 0 || startedAt == 0)
+                .map(h -> new ManagedProcess(name, h, null, log));
+    }
+
+    private static ManagedProcess launch(String name, List<String> command, Map<String, String> env, Path workDir) {
+        try {
+            Files.createDirectories(workDir);
+            Path log = workDir.resolve(name + ".log");
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .directory(workDir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().putAll(env);
+            Process child = builder.start();
+            return new ManagedProcess(name, child.toHandle(), child, log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start " + name + ": " + command, e);
+        }
+    }
+
+    private static long startMillis(ProcessHandle handle) {
+        return handle.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean isAlive() {
+        return handle.isAlive();
+    }
+
+    /** The exit code once a process this JVM started has exited; empty while it runs, or for an attached one. */
+    public java.util.OptionalInt exitCode() {
+        return process == null || process.isAlive() ? java.util.OptionalInt.empty()
+                : java.util.OptionalInt.of(process.exitValue());
+    }
+
+    public long pid() {
+        return handle.pid();
+    }
+
+    /** When the process started, in epoch milliseconds (0 where the platform does not say): see {@link #attach}. */
+    public long startedAt() {
+        return startMillis(handle);
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    /** The last lines of the process's output, for failure messages. */
+    public String tail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** SIGKILL: the process gets no chance to clean up, as in a crash. */
+    public void kill() {
+        handle.destroyForcibly();
+        waitFor(10);
+    }
+
+    /** SIGSTOP: the process stops where it is, its sockets open, as in a long GC pause or a frozen VM. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: a paused process goes on where it stopped. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(handle.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " " + handle.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after the grace period; true when it exited within the grace period. */
+    public boolean stop(long graceSeconds) {
+        if (handle.isAlive()) {
+            try {
+                resume(); // a paused process would not act on SIGTERM
+            } catch (IllegalStateException e) {
+                // it exited meanwhile
+            }
+        }
+        handle.destroy();
+        if (waitFor(graceSeconds)) {
+            return true;
+        }
+        kill();
+        return false;
+    }
+
+    private boolean waitFor(long seconds) {
+        try {
+            handle.onExit().get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return !handle.isAlive();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop(10);
+    }
+
+    @Override
+    public String toString() {
+        return name + "(pid " + handle.pid() + ")";
+    }
+}

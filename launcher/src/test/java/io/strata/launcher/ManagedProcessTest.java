@@ -1,0 +1,100 @@
+package io.strata.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManagedProcessTest {
+    @TempDir
+    Path dir;
+
+    private ManagedProcess process;
+
+    @AfterEach
+    void killIt() {
+        if (process != null) {
+            process.kill();
+        }
+    }
+
+    @Test
+    void aDetachedProcessIsFoundAgainByItsPidAndStartTime() {
+        process = ManagedProcess.startDetached("sleeper", List.of("sleep", "60"), Map.of(), dir);
+
+        assertThat(ManagedProcess.attach("sleeper", process.pid(), process.startedAt(), process.log()))
+                .get().extracting(ManagedProcess::pid).isEqualTo(process.pid());
+    }
+
+    @Test
+    void aPidWithAnotherStartTimeIsAnotherProcess() {
+        process = ManagedProcess.startDetached("sleeper", List.of("sleep", "60"), Map.of(), dir);
+        assertThat(process.startedAt()).isPositive(); // Linux reports start times
+
+        // As after the pid was reused by an unrelated process: it must not be signalled as if it were ours.
+        assertThat(ManagedProcess.attach("sleeper", process.pid(), process.startedAt() - 60_000, process.log()))
+                .isEmpty();
+    }
+
+    @Test
+    void aDetachedProcessLeadsASessionOfItsOwn() throws Exception {
+        process = ManagedProcess.startDetached("sleeper", List.of("sleep", "60"), Map.of(), dir);
+
+        // Once setsid has exec'd the command, field 6 of /proc/PID/stat, the session id, is the process's own
+        // pid: a Ctrl-C in the starting terminal does not reach it.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!java.nio.file.Files.readString(Path.of("/proc/" + process.pid() + "/comm")).strip().equals("sleep")) {
+            assertThat(System.nanoTime()).as("setsid execs sleep").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        String stat = java.nio.file.Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        assertThat(Long.parseLong(fields[3])).isEqualTo(process.pid());
+    }
+
+    @Test
+    void stopEndsAProcessThatHonoursSigtermWithinTheGrace() {
+        process = ManagedProcess.start("sleeper", List.of("sleep", "60"), Map.of(), dir);
+
+        assertThat(process.stop(10)).isTrue();
+        assertThat(process.isAlive()).isFalse();
+    }
+
+    @Test
+    void stopKillsAProcessThatIgnoresSigterm() {
+        // An ignored signal stays ignored across exec: sleep itself ignores SIGTERM.
+        process = ManagedProcess.start("stubborn", List.of("sh", "-c", "trap '' TERM; echo trapped; exec sleep 60"),
+                Map.of(), dir);
+        awaitLogLine(process, "trapped");
+
+        assertThat(process.stop(1)).isFalse();
+        assertThat(process.isAlive()).isFalse();
+    }
+
+    @Test
+    void theOutputGoesToTheLogAndItsTailIsQuoted() {
+        process = ManagedProcess.start("talker", List.of("sh", "-c", "for i in 1 2 3 4; do echo line $i; done"),
+                Map.of(), dir);
+        awaitLogLine(process, "line 4");
+
+        assertThat(process.tail(2)).isEqualTo("line 3\nline 4");
+        assertThat(process.log()).isEqualTo(dir.resolve("talker.log"));
+    }
+
+    /** Waits (at most 10 s) until a line appears in a process's log. */
+    private static void awaitLogLine(ManagedProcess p, String line) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!p.tail(100).contains(line)) {
+            assertThat(System.nanoTime()).as("'%s' in %s", line, p.log()).isLessThan(deadline);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
