@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
                 + "fetch and compaction nodes as separate processes on loopback, logs and data under one folder. "
                 + "While it is up, the other commands use it by default.",
         subcommands = {ClusterCommand.Up.class, ClusterCommand.Status.class, ClusterCommand.Kill.class,
-                ClusterCommand.Start.class, ClusterCommand.Down.class})
+                ClusterCommand.Stop.class, ClusterCommand.Start.class, ClusterCommand.Down.class})
 final class ClusterCommand {
 
     /** The options every subcommand has, and what they share. */
@@ -97,6 +97,22 @@ final class ClusterCommand {
             cluster.kill(name);
             out.printf("killed %s%n", name);
             return 0;
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true,
+            description = "Stops one process as Kubernetes stops a pod: SIGTERM (a node drains and commits what it "
+                    + "holds), SIGKILL after the grace period. With 'start', a rolling restart by hand.")
+    static final class Stop extends Base {
+        @Parameters(paramLabel = "NAME", description = "The process, as 'status' names it.")
+        String name;
+        @Option(names = "--grace-seconds", paramLabel = "S", defaultValue = "30",
+                description = "How long it may take before it is killed (default 30).")
+        long graceSeconds;
+
+        @Override
+        int run(LocalCluster cluster, PrintWriter out) {
+            return cluster.stop(name, graceSeconds) ? 0 : 1;
         }
     }
 
