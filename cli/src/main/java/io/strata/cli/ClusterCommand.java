@@ -4,6 +4,7 @@ import io.strata.launcher.Installation;
 import io.strata.launcher.LauncherException;
 import io.strata.launcher.LocalCluster;
 import io.strata.launcher.MemberStatus;
+import io.strata.launcher.Role;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -64,10 +65,31 @@ final class ClusterCommand {
         int ingest;
         @Option(names = "--fetch", paramLabel = "M", defaultValue = "1", description = "Fetch nodes (default 1).")
         int fetch;
+        @Option(names = "--compaction", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Run a compaction node (default); --no-compaction leaves it out (benchmarks).")
+        boolean compaction;
+        @Option(names = "--java-options", paramLabel = "ROLE=OPTIONS",
+                description = "JVM options of a role's nodes, e.g. ingest='-Xms2g -Xmx2g' (default: -Xmx1g, "
+                        + "compaction -Xmx512m). Repeatable.")
+        java.util.Map<String, String> javaOptions = new java.util.HashMap<>();
 
         @Override
         int run(LocalCluster cluster, PrintWriter out) {
-            List<MemberStatus> rows = cluster.up(ingest, fetch);
+            java.util.Map<Role, List<String>> options = new java.util.HashMap<>();
+            javaOptions.forEach((role, value) -> {
+                Role r;
+                try {
+                    r = Role.ofLabel(role.trim());
+                } catch (IllegalArgumentException e) {
+                    r = null;
+                }
+                if (r == null || !r.isNode()) {
+                    throw new LauncherException("--java-options: '" + role + "' is not a node role (ingest, fetch, "
+                            + "compaction)");
+                }
+                options.put(r, List.of(value.trim().split("\\s+")));
+            });
+            List<MemberStatus> rows = cluster.up(new LocalCluster.Options(ingest, fetch, compaction, options));
             print(rows, out);
             out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
             out.println(String.join(",", cluster.clientAddresses()));
@@ -154,11 +176,11 @@ final class ClusterCommand {
 
     static void print(List<MemberStatus> rows, PrintWriter out) {
         int name = Math.max(4, rows.stream().mapToInt(r -> r.member().name().length()).max().orElse(0));
-        String row = "%-" + name + "s  %-10s  %7s  %-15s  %-9s  %s%n";
-        out.printf(row, "NAME", "ROLE", "PID", "ADDRESS", "HEALTH", "LOG");
+        String row = "%-" + name + "s  %-10s  %7s  %-15s  %-15s  %-9s  %s%n";
+        out.printf(row, "NAME", "ROLE", "PID", "ADDRESS", "HTTP", "HEALTH", "LOG");
         for (MemberStatus r : rows) {
             out.printf(row, r.member().name(), r.member().role().label(), r.pid() == 0 ? "-" : Long.toString(r.pid()),
-                    r.member().address(), r.health().label(), r.member().log());
+                    r.member().address(), r.member().httpAddress(), r.health().label(), r.member().log());
         }
     }
 }

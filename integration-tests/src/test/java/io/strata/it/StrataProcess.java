@@ -62,7 +62,7 @@ public final class StrataProcess implements AutoCloseable {
         all.putAll(extra);
         // The launcher's command line, as `strata cluster up` starts its nodes.
         List<String> command = Commands.node(Path.of(System.getProperty("java.home"), "bin", "java"), serverJar(),
-                "512m", all, port, httpPort, Ports.freePort());
+                List.of("-Xmx512m"), all, port, httpPort, Ports.freePort());
         process = ManagedProcess.start(name, command, Map.of(), workDir);
         return this;
     }

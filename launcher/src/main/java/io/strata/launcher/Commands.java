@@ -53,7 +53,8 @@ public final class Commands {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return List.of(java.toString(), "-Xmx256m", "-jar", jar.toString(), "--properties", properties.toString());
+        // As much heap as the benchmarks have always given it: a busy S3Proxy buffers whole objects.
+        return List.of(java.toString(), "-Xmx1g", "-jar", jar.toString(), "--properties", properties.toString());
     }
 
     /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
@@ -62,16 +63,16 @@ public final class Commands {
     }
 
     /**
-     * A Strata server node: gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
+     * A Strata server node, its JVM given {@code jvmOptions} (the heap, say): gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
      * calls on {@code internalPort} (0: any free one), all on loopback, with {@code settings} as system
      * properties (sorted, so a command line reads the same each time).
      */
-    public static List<String> node(Path java, Path serverJar, String maxHeap, Map<String, String> settings,
+    public static List<String> node(Path java, Path serverJar, List<String> jvmOptions, Map<String, String> settings,
                                     int grpcPort, int httpPort, int internalPort) {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
-        command.add("-Xmx" + maxHeap);
         command.add("-XX:+ExitOnOutOfMemoryError");
+        command.addAll(jvmOptions);
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
         command.add("-Dquarkus.http.port=" + httpPort);
         command.add("-Dstrata.internal.port=" + internalPort);

@@ -55,11 +55,36 @@ public final class LocalCluster {
     }
 
     /**
-     * Starts the cluster and waits until every process is ready. A new directory gets a new cluster with
-     * {@code ingest} and {@code fetch} nodes; a directory whose cluster was stopped gets it back as it was
-     * (same ports, same data). On failure, what it started is stopped again and the exception quotes the log.
+     * What a new cluster is made of: node counts, whether a compaction node runs (benchmarks of the write
+     * and read paths leave it out), and JVM options per role (the default heaps: 1 GiB, compaction 512 MiB).
      */
+    public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions) {
+        public Options {
+            javaOptions = Map.copyOf(javaOptions);
+        }
+
+        public static Options of(int ingest, int fetch) {
+            return new Options(ingest, fetch, true, Map.of());
+        }
+
+        List<String> javaOptions(Role role) {
+            return javaOptions.getOrDefault(role, List.of(role == Role.COMPACTION ? "-Xmx512m" : "-Xmx1g"));
+        }
+    }
+
+    /** {@link #up(Options)} with a compaction node and the default heaps. */
     public List<MemberStatus> up(int ingest, int fetch) {
+        return up(Options.of(ingest, fetch));
+    }
+
+    /**
+     * Starts the cluster and waits until every process is ready. A new directory gets a new cluster as
+     * {@code options} say; a directory whose cluster was stopped gets it back as it was (same ports, same
+     * data, same options). On failure, what it started is stopped again and the exception quotes the log.
+     */
+    public List<MemberStatus> up(Options options) {
+        int ingest = options.ingest();
+        int fetch = options.fetch();
         if (ingest < 1 || fetch < 1) {
             throw new IllegalArgumentException("a cluster needs at least one ingest and one fetch node");
         }
@@ -82,7 +107,7 @@ public final class LocalCluster {
             }
             progress.accept("starting the stopped cluster in " + dir);
         } else {
-            state = new ClusterState(dir, define(ingest, fetch));
+            state = new ClusterState(dir, define(options));
             state.write();
             progress.accept("starting a new cluster in " + dir);
         }
@@ -111,7 +136,7 @@ public final class LocalCluster {
         return state.members().stream().filter(m -> m.role() == role).count();
     }
 
-    private List<Member> define(int ingest, int fetch) {
+    private List<Member> define(Options options) {
         List<Member> members = new ArrayList<>();
         Path etcdDir = dir.resolve("etcd");
         int etcdPort = Ports.freePort();
@@ -138,17 +163,19 @@ public final class LocalCluster {
         shared.put("strata.object-store.s3.region", "us-east-1");
         shared.put("strata.object-store.s3.access-key", Commands.S3_ACCESS_KEY);
         shared.put("strata.object-store.s3.secret-key", Commands.S3_SECRET_KEY);
-        for (int i = 1; i <= ingest; i++) {
-            members.add(node("ingest-" + i, Role.INGEST, shared, "1g"));
+        for (int i = 1; i <= options.ingest(); i++) {
+            members.add(node("ingest-" + i, Role.INGEST, shared, options.javaOptions(Role.INGEST)));
         }
-        for (int i = 1; i <= fetch; i++) {
-            members.add(node("fetch-" + i, Role.FETCH, shared, "1g"));
+        for (int i = 1; i <= options.fetch(); i++) {
+            members.add(node("fetch-" + i, Role.FETCH, shared, options.javaOptions(Role.FETCH)));
         }
-        members.add(node("compaction", Role.COMPACTION, shared, "512m"));
+        if (options.compaction()) {
+            members.add(node("compaction", Role.COMPACTION, shared, options.javaOptions(Role.COMPACTION)));
+        }
         return members;
     }
 
-    private Member node(String name, Role role, Map<String, String> shared, String heap) {
+    private Member node(String name, Role role, Map<String, String> shared, List<String> jvmOptions) {
         Path work = dir.resolve(name);
         int port = Ports.freePort();
         int httpPort = Ports.freePort();
@@ -157,7 +184,7 @@ public final class LocalCluster {
         settings.put("strata.node-id", name);
         settings.put("strata.data-dir", work.resolve("data").toString());
         return new Member(name, role, port, httpPort,
-                Commands.node(installation.java(), installation.serverJar(), heap, settings, port, httpPort,
+                Commands.node(installation.java(), installation.serverJar(), jvmOptions, settings, port, httpPort,
                         Ports.freePort()), work);
     }
 

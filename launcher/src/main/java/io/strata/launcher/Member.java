@@ -23,4 +23,9 @@ public record Member(String name, Role role, int port, int httpPort, List<String
     public String address() {
         return "127.0.0.1:" + port;
     }
+
+    /** Where its health (and a node's metrics, /q/metrics) are, as host:port. */
+    public String httpAddress() {
+        return "127.0.0.1:" + httpPort;
+    }
 }
