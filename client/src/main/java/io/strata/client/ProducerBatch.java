@@ -28,6 +28,8 @@ final class ProducerBatch {
     // Sending state, touched by the sender thread only.
     /** The sequence of its first record, once numbered for the producer id it was numbered for; -1: not yet. */
     long sequence = -1;
+    /** Its place among a partition's retries while it has no sequence (-1: none yet); kept across retries. */
+    long unnumberedRetryKey = -1;
     long producerId;
     int attempts;
     long retryAtNanos;

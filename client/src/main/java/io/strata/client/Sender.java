@@ -56,6 +56,9 @@ final class Sender {
     private long nextRequestId;
 
     /** A partition's sending state. */
+    /** Where the retry keys of batches that never got a sequence start: past any sequence a partition reaches. */
+    private static final long UNNUMBERED_RETRY = 1L << 62;
+
     private static final class PartitionState {
         int inFlight;
         String node;
@@ -155,7 +158,10 @@ final class Sender {
     }
 
     private void retryUnsent(String node, List<ProducerBatch> batches, StrataException failure) {
-        if (failure.code() == Status.Code.UNAVAILABLE) {
+        // Nothing was sent: a node that refused or did not answer in time is avoided for a while, and even a
+        // timeout is safe to retry (InitProducer only hands out an id).
+        boolean retryable = RETRYABLE.contains(failure.code()) || failure.code() == Status.Code.DEADLINE_EXCEEDED;
+        if (failure.code() == Status.Code.UNAVAILABLE || failure.code() == Status.Code.DEADLINE_EXCEEDED) {
             router.markDown(node); // the next route avoids it
         }
         long now = System.nanoTime();
@@ -164,7 +170,7 @@ final class Sender {
             if (batch.deadlineNanos == 0) {
                 batch.deadlineNanos = now + config.deliveryTimeout().toNanos();
             }
-            if (!RETRYABLE.contains(failure.code()) || now - batch.deadlineNanos >= 0) {
+            if (!retryable || now - batch.deadlineNanos >= 0) {
                 failed(batch, failure);
                 continue;
             }
@@ -172,7 +178,19 @@ final class Sender {
             backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
             batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
             PartitionState state = state(new TopicPartition(batch.topic, batch.partition));
-            long key = config.idempotent() && batch.sequence >= 0 ? batch.sequence : state.retryOrder++;
+            // Retries are keyed by sequence; a batch never numbered goes after them all, in drain order, under
+            // keys no sequence reaches, and keeps its key when it comes back unsent again.
+            long key;
+            if (config.idempotent() && batch.sequence >= 0) {
+                key = batch.sequence;
+            } else if (config.idempotent()) {
+                if (batch.unnumberedRetryKey < 0) {
+                    batch.unnumberedRetryKey = UNNUMBERED_RETRY + state.retryOrder++;
+                }
+                key = batch.unnumberedRetryKey;
+            } else {
+                key = state.retryOrder++;
+            }
             state.retries.put(key, batch);
         }
         thread.schedule(this::sendReady, backoffMs, TimeUnit.MILLISECONDS);

@@ -67,6 +67,7 @@ public final class FakeStrata implements AutoCloseable {
     public final List<FetchRequest> fetchRequests = new CopyOnWriteArrayList<>();
     public final AtomicInteger describeCalls = new AtomicInteger();
     /** Statuses that the next Produce calls fail with, one each, before anything is stored. */
+    /** Statuses the next Produce requests fail with, in order; {@code Status.OK} lets one succeed. */
     public final Deque<Status> produceFailures = new ArrayDeque<>();
     /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
     public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -310,7 +311,7 @@ public final class FakeStrata implements AutoCloseable {
             {
                 synchronized (FakeStrata.this) {
                     Status failure = produceFailures.poll();
-                    if (failure != null) {
+                    if (failure != null && !failure.isOk()) { // OK in the queue: this request succeeds
                         throw failure.asRuntimeException();
                     }
                     ProduceResponse.Builder response = ProduceResponse.newBuilder();

@@ -191,6 +191,33 @@ class ProducerTest {
     }
 
     @Test
+    void manyBatchesOfAPartitionRetriedAfterAFailedInitProducerAndAFailedSendKeepTheirOrder() throws Exception {
+        fake.createTopic("orders", 1);
+        fake.initProducerFailures.add(Status.UNAVAILABLE.withDescription("Connection refused"));
+        fake.initProducerFailures.add(Status.DEADLINE_EXCEEDED.withDescription("no answer"));
+        fake.produceFailures.add(Status.OK);
+        fake.produceFailures.add(Status.UNAVAILABLE.withDescription("node restarting"));
+        // Two records a batch: six batches of one partition, numbered only once sent (0, 2, 4, ...), so the
+        // second one's retry is filed under sequence 2 beside the batches still waiting to be numbered.
+        Producer producer = client.producer(LONG_LINGER.withMaxBatchBytes(250));
+
+        List<CompletableFuture<RecordMetadata>> sent = new java.util.ArrayList<>();
+        List<String> values = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            // Incompressible, so that two records fill a batch.
+            values.add(String.format("r%02d", i) + new java.util.Random(i).ints(97, 'a', 'z' + 1)
+                    .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append));
+            sent.add(send(producer, "orders", 0, values.get(i)));
+        }
+        // A batch lost between the retry queues would leave flush waiting forever.
+        CompletableFuture.runAsync(producer::flush).get(30, TimeUnit.SECONDS);
+
+        assertThat(join(sent)).extracting(RecordMetadata::offset)
+                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 12).boxed().toList());
+        assertThat(fake.values("orders", 0)).containsExactlyElementsOf(values);
+    }
+
+    @Test
     void retriesStopAtTheDeliveryTimeoutWithTheLastStatus() {
         fake.createTopic("orders", 1);
         for (int i = 0; i < 1_000; i++) {
