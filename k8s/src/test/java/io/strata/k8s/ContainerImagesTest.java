@@ -47,6 +47,15 @@ class ContainerImagesTest {
     }
 
     @Test
+    void thePackagedServerCarriesTheStsModuleThatWebIdentityCredentialsNeed() throws Exception {
+        // Without it the AWS SDK's default chain skips web identity: no IAM roles for service accounts.
+        try (var libs = Files.list(SERVER.resolve("target/quarkus-app/lib/main"))) {
+            assertThat(libs.map(p -> p.getFileName().toString()))
+                    .anyMatch(name -> name.startsWith("software.amazon.awssdk.sts-"));
+        }
+    }
+
+    @Test
     void theJibBuildOfTheServerMakesTheImageOfItsDockerfile() throws Exception {
         Dockerfile file = Dockerfile.read(SERVER.resolve("src/main/docker/Dockerfile"));
         JibImage jib = JibImage.of(SERVER.resolve("pom.xml"));

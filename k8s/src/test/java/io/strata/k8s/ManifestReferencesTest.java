@@ -21,8 +21,13 @@ import org.junit.jupiter.api.Test;
 class ManifestReferencesTest {
     private static final String HEALTH_LIVE = "/q/health/live";
     private static final String HEALTH_READY = "/q/health/ready";
-    /** Environment variables a node reads besides its settings: the pod IP it advertises. */
-    private static final Set<String> NODE_INPUTS = Set.of("POD_IP");
+    /**
+     * Environment variables a node reads besides its settings (the pod IP it advertises), and what the
+     * manifests define only to build a setting from ($(POD_NAMESPACE) in a fetch node's address).
+     */
+    private static final Set<String> NODE_INPUTS = Set.of("POD_IP", "POD_NAMESPACE");
+    /** quarkus.shutdown.timeout: the longest a node drains after SIGTERM. */
+    private static final int SHUTDOWN_SECONDS = 30;
 
     @Test
     void everyOverlayHoldsTheWholeDeployment() throws Exception {
@@ -50,9 +55,14 @@ class ManifestReferencesTest {
                             .containsEntry("internal", internal);
                     assertProbe(where + " readiness", c.path("readinessProbe"), HEALTH_READY, ports, http);
                     assertProbe(where + " liveness", c.path("livenessProbe"), HEALTH_LIVE, ports, http);
-                    assertThat(c.path("lifecycle").path("preStop").isMissingNode()).as(where + " preStop").isFalse();
-                    assertThat(w.podSpec().path("terminationGracePeriodSeconds").asInt(30))
-                            .as(where + ": the grace period covers the preStop pause and a drain").isGreaterThanOrEqualTo(30);
+                    int preStop = c.path("lifecycle").path("preStop").path("sleep").path("seconds").asInt(-1);
+                    assertThat(preStop).as(where + " preStop pause (endpoints drop the pod first)").isPositive();
+                    assertThat(ServerSettings.application("quarkus.shutdown.timeout"))
+                            .isEqualTo(SHUTDOWN_SECONDS + "s");
+                    JsonNode grace = w.podSpec().path("terminationGracePeriodSeconds");
+                    assertThat(grace.isInt() && grace.asInt() > preStop + SHUTDOWN_SECONDS)
+                            .as(where + ": the grace period (" + grace + ") covers the preStop pause and a drain")
+                            .isTrue();
                 }
             }
         }
@@ -92,6 +102,7 @@ class ManifestReferencesTest {
                     assertThat(passed).as(where).contains("STRATA_ROLES", "STRATA_METADATA_ETCD_ENDPOINTS",
                             "STRATA_OBJECT_STORE_S3_BUCKET", "POD_IP");
                     assertDirectoriesAreMounted(where, c, w, configMaps);
+                    assertVariableReferencesAreDefinedBefore(where, c);
                 }
             }
         }
@@ -187,6 +198,55 @@ class ManifestReferencesTest {
         JsonNode data = byName(objects, "ConfigMap").get("strata-config").path("data");
         assertThat(data.has("STRATA_OBJECT_STORE_S3_ACCESS_KEY") || data.has("STRATA_OBJECT_STORE_S3_ENDPOINT"))
                 .as("S3 itself, with the role's credentials").isFalse();
+    }
+
+    /** $(NAME) in a value expands only to a variable defined earlier in the list: else it stays as text. */
+    private static void assertVariableReferencesAreDefinedBefore(String where, JsonNode container) {
+        Set<String> defined = new HashSet<>();
+        for (JsonNode e : container.path("env")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$\\(([A-Za-z0-9_]+)\\)")
+                    .matcher(e.path("value").asText());
+            while (m.find()) {
+                assertThat(defined).as(where + " " + e.path("name").asText() + " uses $(" + m.group(1) + ")")
+                        .contains(m.group(1));
+            }
+            defined.add(e.path("name").asText());
+        }
+    }
+
+    @Test
+    void theAutoscaledDeploymentLeavesItsReplicasToTheAutoscaler() throws Exception {
+        for (Path overlay : Overlays.all()) {
+            List<JsonNode> objects = Overlays.render(overlay);
+            for (JsonNode hpa : ofKind(objects, "HorizontalPodAutoscaler")) {
+                JsonNode target = byName(objects, "Deployment").get(hpa.path("spec").path("scaleTargetRef")
+                        .path("name").asText());
+                assertThat(target.path("spec").has("replicas")).as(overlay.getFileName() + ": an apply would "
+                        + "reset what the autoscaler chose").isFalse();
+            }
+        }
+    }
+
+    @Test
+    void fetchNodesAdvertiseTheirStableNamesWhichResolveBeforeTheyAreReady() throws Exception {
+        for (Path overlay : Overlays.all()) {
+            List<JsonNode> objects = Overlays.render(overlay);
+            JsonNode fetch = byName(objects, "StatefulSet").get("strata-fetch");
+            String governing = fetch.path("spec").path("serviceName").asText();
+            JsonNode headless = byName(objects, "Service").get(governing);
+            assertThat(headless.path("spec").path("clusterIP").asText()).isEqualTo("None");
+            assertThat(headless.path("spec").path("publishNotReadyAddresses").asBoolean()).isTrue();
+            JsonNode container = fetch.path("spec").path("template").path("spec").path("containers").get(0);
+            String advertised = "";
+            for (JsonNode e : container.path("env")) {
+                if (e.path("name").asText().equals("STRATA_ADVERTISED_ADDRESS")) {
+                    advertised = e.path("value").asText();
+                }
+            }
+            assertThat(advertised).as(overlay.getFileName().toString())
+                    .isEqualTo("$(STRATA_NODE_ID)." + governing + ".$(POD_NAMESPACE).svc:"
+                            + ServerSettings.application("quarkus.grpc.server.port"));
+        }
     }
 
     private static void assertProbe(String where, JsonNode probe, String path, Map<String, Integer> ports, int http) {

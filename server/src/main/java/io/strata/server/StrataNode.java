@@ -112,8 +112,8 @@ public class StrataNode {
         try {
             openStores();
             startRoles(nodeId);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // shutting down while waiting
+        } catch (InterruptedException | java.util.concurrent.CancellationException e) {
+            Thread.currentThread().interrupt(); // shutting down while starting
         } catch (Exception e) {
             if (!stopping) {
                 LOG.error("Strata node failed to start", e);
@@ -124,37 +124,43 @@ public class StrataNode {
 
     /**
      * Opens the metadata store and checks the object store, trying again while either does not answer. Says
-     * so in one log line, again only when the reason changes or a minute has passed. A local store that fails
-     * to open is not waited for: nothing will make it answer.
+     * so in one log line, again only when the reason changes or a minute has passed. What cannot be helped
+     * by waiting fails the start: a local store that does not open, a store that cannot even be built (a
+     * malformed endpoint, say).
      */
     private void openStores() throws Exception {
+        // Built once: an S3 store holds a credentials provider (web identity: an STS client) for its life.
+        ObjectStore store = register(Stores.objects(config));
+        String objectsName = store instanceof io.strata.storage.object.s3.S3ObjectStore s3 ? s3.describe()
+                : "the object store";
         String waitingFor = null;
         long loggedAt = 0;
         long backoffMs = 1_000;
-        while (!stopping) {
+        while (true) {
+            if (stopping) {
+                throw new InterruptedException("stopping");
+            }
             String what = Stores.describeMetadata(config);
             boolean remote = "etcd".equals(config.metadata().type());
             try {
                 if (metadata == null) {
-                    metadata = Stores.metadata(config);
-                    closeables.add(metadata);
+                    metadata = register(Stores.metadata(config));
                 }
-                ObjectStore store = Stores.objects(config);
-                what = store instanceof io.strata.storage.object.s3.S3ObjectStore s3 ? s3.describe() : "the object store";
+                what = objectsName;
                 remote = "s3".equals(config.objectStore().type());
-                try {
-                    Stores.check(store, config, config.objectStore().s3().requestTimeout());
-                } catch (Exception e) {
-                    store.close();
-                    throw e;
-                }
+                Stores.check(store, config, config.objectStore().s3().requestTimeout());
                 opened = store;
                 if (waitingFor != null) {
                     LOG.infof("%s and %s answer: starting", Stores.describeMetadata(config), what);
                 }
                 return;
+            } catch (InterruptedException e) {
+                throw e;
             } catch (Exception e) {
-                if (!remote) {
+                if (stopping || Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("stopping");
+                }
+                if (!remote || e instanceof IllegalArgumentException) {
                     throw e;
                 }
                 String reason = what + " does not answer: " + rootCause(e);
@@ -168,25 +174,43 @@ public class StrataNode {
                 backoffMs = Math.min(backoffMs * 2, 10_000);
             }
         }
-        throw new InterruptedException("stopping");
     }
 
-    private String rootCause(Throwable e) {
+    private static String rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
         if (t instanceof java.util.concurrent.TimeoutException) {
-            return "no answer within " + config.metadata().timeout().multipliedBy(2).toSeconds() + " s";
+            return "no answer in time";
         }
         String message = t.getMessage();
         return t.getClass().getSimpleName() + (message == null ? "" : ": " + message.lines().findFirst().orElse(""));
     }
 
+    /**
+     * Keeps what start builds, to close it at shutdown in reverse order. Once shutdown has begun, what start
+     * still builds is closed at once and the start ends: shutdown never misses anything, nor closes twice.
+     */
+    private <T extends AutoCloseable> T register(T closeable) {
+        synchronized (closeables) {
+            if (!stopping) {
+                closeables.add(closeable);
+                return closeable;
+            }
+        }
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.debug("closing what start built after shutdown began", e);
+        }
+        throw new java.util.concurrent.CancellationException("the node is stopping");
+    }
+
     private void startRoles(String nodeId) throws Exception {
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
-        closeables.add(objects);
+        register(objects);
         for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
                 "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
                 "delete", CountingObjectStore::deletes).entrySet()) {
@@ -210,17 +234,17 @@ public class StrataNode {
             t.setDaemon(true);
             return t;
         });
-        closeables.add(() -> nodeTimer.shutdownNow());
+        register(() -> nodeTimer.shutdownNow());
         IngestPipeline pipeline = null;
         FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
-        closeables.add(fetchNodes);
+        register(fetchNodes);
 
         if (config.roles().contains("ingest")) {
             StrataConfig.Ingest c = config.ingest();
             pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
                     c.compressionLevel(), nodeId, c.maxInflightBlocks()), objects, metadata, clock);
-            closeables.add(pipeline);
+            register(pipeline);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
@@ -246,7 +270,7 @@ public class StrataNode {
                 t.setDaemon(true);
                 return t;
             });
-            closeables.add(() -> timer.shutdownNow());
+            register(() -> timer.shutdownNow());
             java.util.concurrent.atomic.AtomicInteger streamThreads = new java.util.concurrent.atomic.AtomicInteger();
             java.util.concurrent.ExecutorService streams = Executors.newFixedThreadPool(
                     Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
@@ -254,13 +278,13 @@ public class StrataNode {
                         t.setDaemon(true);
                         return t;
                     });
-            closeables.add(() -> streams.shutdownNow());
+            register(() -> streams.shutdownNow());
             fetchExecutor = streams;
             IndexView index = new IndexView(metadata, timer, c.indexMaxChunks());
             meters.gauge("strata.fetch.index.chunks", index, IndexView::heldChunks);
             meters.gauge("strata.fetch.index.shards", index, IndexView::heldShards);
             counter("strata.fetch.index.shard.reads", index, IndexView::shardReads);
-            closeables.add(index);
+            register(index);
             index.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
             java.nio.file.Path diskDir = java.nio.file.Path.of(c.diskCacheDir().orElse(
                     java.nio.file.Path.of(config.dataDir(), "fetch-cache").toString()));
@@ -272,7 +296,7 @@ public class StrataNode {
             }
             ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
                     c.diskCacheMaxBytes(), c.maxGetBytes(), c.maxGapBytes()));
-            closeables.add(cache);
+            register(cache);
             fetchCache = cache;
             // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the
             // footers of far more data than the memory and disk tiers hold.
@@ -280,6 +304,11 @@ public class StrataNode {
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
+            FetchHandler streams0 = fetch;
+            // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
+            // go on at another fetch node from their position.
+            register(() -> LOG.infof("ended %d subscription streams",
+                    streams0.endSubscriptions("this fetch node is stopping; another one answers")));
             counter("strata.fetch.segment.footer.reads", footers, SegmentFooters::reads);
             counter("strata.fetch.segment.footer.corrupt", footers, SegmentFooters::corrupt);
             counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
@@ -296,7 +325,7 @@ public class StrataNode {
         if (pipeline != null) {
             ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, fetchCache,
                     config.ingest().handOffMaxInflightBytes());
-            closeables.add(handOff);
+            register(handOff);
             pipeline.committer().handOff(handOff);
             counter("strata.ingest.handoff.sent", handOff, ChunkHandOff::sent);
             counter("strata.ingest.handoff.local", handOff, ChunkHandOff::local);
@@ -308,10 +337,15 @@ public class StrataNode {
         }
         startGroups(topics, nodeId);
         String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
-        closeables.add(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
+        register(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
                 clock.millis()), Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
-        ready = true;
+        synchronized (closeables) {
+            if (stopping) {
+                return; // shutdown began meanwhile: it closes what was built
+            }
+            ready = true;
+        }
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
     }
@@ -334,7 +368,7 @@ public class StrataNode {
             throw new java.io.IOException("cannot listen on the internal port " + host + ":" + config.internal().port()
                     + " (strata.internal.port): " + e.getMessage(), e);
         }
-        closeables.add(() -> {
+        register(() -> {
             server.shutdown();
             if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
                 server.shutdownNow();
@@ -370,7 +404,7 @@ public class StrataNode {
             sources = cache;
         }
         CompactionWorker worker = new CompactionWorker(metadata, objects, sources, settings, nodeId, clock);
-        closeables.add(worker);
+        register(worker);
         CompactionStats stats = worker.stats();
         counter("strata.compaction.passes", stats, CompactionStats::passes);
         counter("strata.compaction.steps", stats, CompactionStats::steps);
@@ -430,7 +464,7 @@ public class StrataNode {
                 new io.strata.group.GroupSettings(c.minSessionTimeout(), c.maxSessionTimeout(),
                         c.defaultSessionTimeout(), c.reconcileInterval(), config.metadata().timeout(), c.hostLeaseTtl(),
                         c.maxMembersPerNode()));
-        closeables.add(coordinator);
+        register(coordinator);
         groups = new io.strata.server.group.GroupHandler(coordinator);
         io.strata.group.GroupStats stats = coordinator.stats();
         counter("strata.groups.joins", stats, io.strata.group.GroupStats::joins);
@@ -450,7 +484,7 @@ public class StrataNode {
         io.micrometer.core.instrument.MultiGauge total = io.micrometer.core.instrument.MultiGauge
                 .builder("strata.group.lag.total").description("A group's lag over all its partitions").register(meters);
         int maxSeries = c.lagMaxSeries();
-        closeables.add(new io.strata.group.LagExporter(metadata, coordinator, nodeId, c.lagInterval(), groups -> {
+        register(new io.strata.group.LagExporter(metadata, coordinator, nodeId, c.lagInterval(), groups -> {
             List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new ArrayList<>();
             List<io.micrometer.core.instrument.MultiGauge.Row<?>> totals = new ArrayList<>();
             for (io.strata.group.GroupDescription d : groups) {
@@ -481,8 +515,10 @@ public class StrataNode {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        ready = false;
-        stopping = true;
+        synchronized (closeables) {
+            ready = false;
+            stopping = true;
+        }
         Thread thread = starter;
         if (thread != null && thread.isAlive()) {
             thread.interrupt(); // still waiting for etcd or the bucket, or starting roles
@@ -493,14 +529,18 @@ public class StrataNode {
             }
         }
         // Reverse order: deregister, stop roles (the ingest pipeline commits what it buffers), then the stores.
-        for (int i = closeables.size() - 1; i >= 0; i--) {
+        List<AutoCloseable> built;
+        synchronized (closeables) {
+            built = new ArrayList<>(closeables); // nothing is added from here on (register closes it instead)
+            closeables.clear();
+        }
+        for (int i = built.size() - 1; i >= 0; i--) {
             try {
-                closeables.get(i).close();
+                built.get(i).close();
             } catch (Exception e) {
                 LOG.warn("error while stopping", e);
             }
         }
-        closeables.clear();
         LOG.info("Strata node stopped");
     }
 

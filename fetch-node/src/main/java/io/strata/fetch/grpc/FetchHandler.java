@@ -50,6 +50,9 @@ import java.util.function.Predicate;
  * for the gRPC layer to map. Thread-safe.
  */
 public final class FetchHandler {
+    /** The Subscribe streams open on this node, so that a node stopping can end them. */
+    private final java.util.Set<Subscription> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final IndexView index;
     private final ChunkLocator locator;
     private final ChunkCache cache;
@@ -110,6 +113,29 @@ public final class FetchHandler {
     public void subscribe(SubscribeRequest request, ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
                           Function<Throwable, ? extends Throwable> toStatus) {
         new Subscription(this, index, request, out, executor, toStatus).start();
+    }
+
+    void opened(Subscription subscription) {
+        open.add(subscription);
+    }
+
+    void closed(Subscription subscription) {
+        open.remove(subscription);
+    }
+
+    /**
+     * Ends every open Subscribe stream with UNAVAILABLE (the node is stopping): consumers reconnect to another
+     * fetch node and go on from their position, instead of meeting whatever a closed cache or index answers.
+     * Answers how many streams it ended.
+     */
+    public int endSubscriptions(String why) {
+        int ended = 0;
+        for (Subscription s : List.copyOf(open)) {
+            if (s.end(Status.UNAVAILABLE.withDescription(why).asRuntimeException())) {
+                ended++;
+            }
+        }
+        return ended;
     }
 
     /**

@@ -49,6 +49,7 @@ public final class Subscription {
     }
 
     void start() {
+        handler.opened(this);
         out.setOnReadyHandler(this::schedule);
         out.setOnCancelHandler(this::cancelled);
         if (request.getOffset() < 0 || request.getMaxBytes() < 0) {
@@ -144,16 +145,24 @@ public final class Subscription {
     }
 
     private void finish(Throwable failure) {
+        end(failure);
+    }
+
+    /** Ends the stream with {@code failure}'s status, unless it has ended already; true when this ended it. */
+    boolean end(Throwable failure) {
         synchronized (this) {
             if (finished) {
-                return;
+                return false;
             }
             finished = true;
         }
+        handler.closed(this);
         out.onError(toStatus.apply(failure));
+        return true;
     }
 
     private void cancelled() {
+        handler.closed(this);
         CompletableFuture<Boolean> wait;
         synchronized (this) {
             finished = true;

@@ -102,8 +102,9 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             dropped.add(request.getChunksCount());
             return;
         }
-        ManagedChannel channel = channels.computeIfAbsent(owner,
-                address -> ManagedChannelBuilder.forTarget(internal).usePlaintext().build());
+        // Keyed by where it dials: a node back on the same client port may take node calls on another port.
+        ManagedChannel channel = channels.computeIfAbsent(internal,
+                address -> ManagedChannelBuilder.forTarget(address).usePlaintext().build());
         NodeServiceGrpc.newStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .handOverChunks(request, new StreamObserver<>() {
                     @Override
@@ -127,7 +128,8 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     }
 
     private void dropChannelsOfGoneNodes() {
-        List<String> live = fetchNodes.addresses();
+        List<String> live = fetchNodes.addresses().stream().map(fetchNodes::internalAddress)
+                .filter(java.util.Objects::nonNull).toList();
         if (channels.size() > live.size()) {
             channels.entrySet().removeIf(e -> {
                 if (live.contains(e.getKey())) {

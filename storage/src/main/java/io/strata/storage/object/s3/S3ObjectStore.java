@@ -52,12 +52,13 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 public final class S3ObjectStore implements ObjectStore {
     private static final int DELETE_BATCH = 1000;
 
+    private final AwsCredentialsProvider credentials;
     private final S3AsyncClient client;
     private final S3Settings settings;
 
     public S3ObjectStore(S3Settings settings) {
         this.settings = settings;
-        AwsCredentialsProvider credentials = settings.accessKey().isPresent()
+        credentials = settings.accessKey().isPresent()
                 ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey().get(),
                 settings.secretKey().orElseThrow()))
                 : DefaultCredentialsProvider.builder().build();
@@ -323,5 +324,13 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         client.close();
+        // The client does not close a provider it was given: the default chain's holds an STS client (web identity).
+        if (credentials instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // closing: nothing left to do with it
+            }
+        }
     }
 }
