@@ -47,7 +47,7 @@ final class ClusterCommand {
                     });
             try {
                 return run(cluster, out);
-            } catch (LauncherException e) {
+            } catch (LauncherException | IllegalArgumentException e) {
                 out.flush();
                 spec.commandLine().getErr().println("strata cluster: " + e.getMessage());
                 return 1;

@@ -81,7 +81,8 @@ final class ClusterState {
     /** The running process of a member, if the one last started for it still runs. */
     Optional<ManagedProcess> process(Member member) {
         Started s = started.get(member.name());
-        return s == null ? Optional.empty() : ManagedProcess.attach(member.name(), s.pid(), s.startedAt(), member.log());
+        return s == null ? Optional.empty() : ManagedProcess.attach(member.name(), s.pid(), s.startedAt(), member.log(),
+                Path.of(member.command().get(0)).getFileName().toString());
     }
 
     void started(Member member, ManagedProcess process) {

@@ -111,6 +111,15 @@ public final class LocalCluster {
             state.write();
             progress.accept("starting a new cluster in " + dir);
         }
+        // A Ctrl-C while starting: the processes are detached (they would outlive this JVM), so stop them.
+        java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread interrupted = new Thread(() -> {
+            if (!finished.get()) {
+                progress.accept("interrupted: stopping what was started");
+                stopAll(state, 5);
+            }
+        }, "strata-cluster-up-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try {
             for (Member m : state.members()) {
                 if (!m.role().isNode()) { // etcd, then S3: the nodes need both
@@ -128,6 +137,13 @@ public final class LocalCluster {
             progress.accept("start failed: stopping what was started");
             stopAll(state, 10);
             throw e;
+        } finally {
+            finished.set(true);
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs, or ran
+            }
         }
         return status();
     }

@@ -54,7 +54,19 @@ public final class ManagedProcess implements AutoCloseable {
             detached.add("/usr/bin/setsid");
         }
         detached.addAll(command);
-        return launch(name, detached, env, workDir);
+        ManagedProcess process = launch(name, detached, env, workDir);
+        // Returns once setsid has exec'd the command, so that what the process runs is the command's program.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (process.isAlive() && System.nanoTime() < deadline && process.handle.info().command()
+                .map(c -> c.endsWith("/setsid")).orElse(false)) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return process;
     }
 
     /**
@@ -62,11 +74,26 @@ public final class ManagedProcess implements AutoCloseable {
      * still running; empty when it exited or the pid now belongs to another process.
      */
     public static Optional<ManagedProcess> attach(String name, long pid, long startedAt, Path log) {
+        return attach(name, pid, startedAt, log, null);
+    }
+
+    /**
+     * As {@link #attach(String, long, long, Path)}, and the process runs {@code program} (a file name, such as
+     * {@code java} or {@code etcd}; null: any). Start times are compared within {@link #START_TOLERANCE_MS}:
+     * the JDK derives them from the boot time, which moves when the wall clock is stepped.
+     */
+    public static Optional<ManagedProcess> attach(String name, long pid, long startedAt, Path log, String program) {
         return ProcessHandle.of(pid)
                 .filter(ProcessHandle::isAlive)
-                .filter(h -> startMillis(h) == startedAt || startMillis(h) == 0 || startedAt == 0)
+                .filter(h -> startedAt == 0 || startMillis(h) == 0
+                        || Math.abs(startMillis(h) - startedAt) <= START_TOLERANCE_MS)
+                .filter(h -> program == null || h.info().command()
+                        .map(c -> Path.of(c).getFileName().toString().equals(program)).orElse(true))
                 .map(h -> new ManagedProcess(name, h, null, log));
     }
+
+    /** How far a start time read later may be from the one recorded (a pid is reused far less often). */
+    static final long START_TOLERANCE_MS = 2_000;
 
     private static ManagedProcess launch(String name, List<String> command, Map<String, String> env, Path workDir) {
         try {

@@ -26,8 +26,9 @@ class ClusterStateTest {
     void membersAndTheirProcessesSurviveAWriteAndARead() {
         Member etcd = new Member("etcd", Role.ETCD, 2379, 2379,
                 List.of("/usr/bin/etcd", "--name", "with space", "--empty", ""), dir.resolve("etcd"));
+        // Its process runs the member's program (checked when it is found again): here, sleep.
         Member ingest = new Member("ingest-1", Role.INGEST, 9400, 9401,
-                List.of("java", "-Dstrata.roles=ingest", "-jar", "server.jar"), dir.resolve("ingest-1"));
+                List.of("/bin/sleep", "-Dstrata.roles=ingest", "with space", ""), dir.resolve("ingest-1"));
         ClusterState state = new ClusterState(dir, List.of(etcd, ingest));
         sleeper = ManagedProcess.startDetached("ingest-1", List.of("sleep", "60"), Map.of(), dir.resolve("ingest-1"));
         state.started(ingest, sleeper);
@@ -41,7 +42,7 @@ class ClusterStateTest {
 
     @Test
     void aMemberWhoseProcessExitedHasNoProcess() {
-        Member fetch = new Member("fetch-1", Role.FETCH, 9402, 9403, List.of("true"), dir.resolve("fetch-1"));
+        Member fetch = new Member("fetch-1", Role.FETCH, 9402, 9403, List.of("sleep"), dir.resolve("fetch-1"));
         ClusterState state = new ClusterState(dir, List.of(fetch));
         sleeper = ManagedProcess.startDetached("fetch-1", List.of("sleep", "60"), Map.of(), dir.resolve("fetch-1"));
         state.started(fetch, sleeper);

@@ -41,6 +41,19 @@ class ManagedProcessTest {
     }
 
     @Test
+    void aProcessRunningAnotherProgramUnderTheRecordedPidIsAnotherProcess() {
+        process = ManagedProcess.startDetached("sleeper", List.of("sleep", "60"), Map.of(), dir);
+
+        assertThat(ManagedProcess.attach("sleeper", process.pid(), process.startedAt(), process.log(), "sleep"))
+                .isPresent();
+        assertThat(ManagedProcess.attach("sleeper", process.pid(), process.startedAt(), process.log(), "etcd"))
+                .isEmpty();
+        // A start time read again after the wall clock was stepped by a second still finds it.
+        assertThat(ManagedProcess.attach("sleeper", process.pid(), process.startedAt() + 1_000, process.log(), null))
+                .isPresent();
+    }
+
+    @Test
     void aDetachedProcessLeadsASessionOfItsOwn() throws Exception {
         process = ManagedProcess.startDetached("sleeper", List.of("sleep", "60"), Map.of(), dir);
 
