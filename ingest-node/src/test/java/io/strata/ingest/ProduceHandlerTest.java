@@ -160,6 +160,11 @@ class ProduceHandlerTest {
         assertStatus(request("t", 4, "a"), Status.Code.INVALID_ARGUMENT, "out of range");
         assertStatus(request("t", -1, "a"), Status.Code.INVALID_ARGUMENT, "out of range");
         assertStatus(request("t", 0, "x".repeat(2000)), Status.Code.INVALID_ARGUMENT, "over the limit");
+        // A header key of 600 characters is 1,200 bytes in UTF-8: over the 1,024-byte limit, as stored.
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("v"))
+                        .addHeaders(io.strata.api.v1.Header.newBuilder().setKey("\u00e9".repeat(600))))).build(),
+                Status.Code.INVALID_ARGUMENT, "over the limit");
         // One bad entry spoils the whole request: the good entry before it is not stored either.
         ProduceRequest mixed = request("t", 0, "good").toBuilder()
                 .addEntries(TopicPartitionRecords.newBuilder().setTopic("missing")

@@ -5,6 +5,7 @@ import io.strata.metadata.codec.MetadataCodec;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvEvent;
 import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvLease;
 import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvRange;
 import io.strata.metadata.kv.KvStore;
@@ -330,18 +331,91 @@ public final class KvMetadataStore implements MetadataStore {
 
     @Override
     public CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl) {
-        return kv.grantLease(ttl).thenCompose(lease -> kv.txn(List.of(),
-                        List.of(new KvOp.Put(keys.node(node.nodeId()), MetadataCodec.encode(node), lease.id())))
-                .handle((TxnResult r, Throwable failure) -> {
-                    if (failure != null) {
-                        lease.close();
-                        throw failure instanceof RuntimeException re ? re : new MetadataException(
-                                "registering node " + node.nodeId(), true, failure);
+        NodeRegistration registration = new NodeRegistration(node, ttl);
+        return registration.register().thenApply(v -> (AutoCloseable) registration);
+    }
+
+    /**
+     * A node's key under a lease. When the lease is lost (the node paused, or was cut off from the store,
+     * longer than the TTL, and its key was deleted), the node registers again under a new lease, trying
+     * every second until it is back or closed: other nodes and clients find it again, instead of a node
+     * serving on while the cluster believes it gone.
+     */
+    private final class NodeRegistration implements AutoCloseable {
+        private final NodeInfo node;
+        private final Duration ttl;
+        private KvLease lease;
+        private boolean closed;
+
+        NodeRegistration(NodeInfo node, Duration ttl) {
+            this.node = node;
+            this.ttl = ttl;
+        }
+
+        CompletableFuture<Void> register() {
+            return kv.grantLease(ttl).thenCompose(granted -> kv.txn(List.of(),
+                            List.of(new KvOp.Put(keys.node(node.nodeId()), MetadataCodec.encode(node), granted.id())))
+                    .handle((TxnResult r, Throwable failure) -> {
+                        if (failure != null) {
+                            granted.close();
+                            throw failure instanceof RuntimeException re ? re : new MetadataException(
+                                    "registering node " + node.nodeId(), true, failure);
+                        }
+                        synchronized (this) {
+                            if (closed) {
+                                granted.close();
+                                return null;
+                            }
+                            lease = granted;
+                        }
+                        granted.lost().thenRun(this::lost);
+                        return null;
+                    }));
+        }
+
+        private void lost() {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+            }
+            LOG.warn("the registration lease of node {} was lost (paused or cut off from the metadata store for "
+                    + "longer than {}): registering again", node.nodeId(), ttl);
+            again();
+        }
+
+        private void again() {
+            register().whenComplete((v, failure) -> {
+                if (failure == null) {
+                    LOG.info("node {} is registered again", node.nodeId());
+                    return;
+                }
+                synchronized (this) {
+                    if (closed) {
+                        return;
                     }
-                    lease.lost().thenRun(() -> LOG.warn("the registration lease of node {} was lost",
-                            node.nodeId()));
-                    return (AutoCloseable) lease;
-                }));
+                }
+                LOG.warn("registering node {} again failed, trying again in a second: {}", node.nodeId(),
+                        failure.toString());
+                try {
+                    retryTimer.schedule(this::again, 1, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the store is closing
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            KvLease current;
+            synchronized (this) {
+                closed = true;
+                current = lease;
+            }
+            if (current != null) {
+                current.close();
+            }
+        }
     }
 
     @Override

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * bytes, least recently used files first out ({@link LruByWeight}, like the memory tier: with Caffeine's
  * frequency-based admission, a second read of a backlog that fit here went to the object store again for a
  * fifth of it). It survives nothing and needs nothing: the directory is
- * emptied at start, and any failure (full disk, missing file) is a miss, never an error. Chunks are checked
+ * emptied at start (only a directory it made itself, marked so: {@link #wipe}), and any failure (full disk, missing file) is a miss, never an error. Chunks are checked
  * against their CRC32C again when read back, so a damaged local file is a miss too.
  *
  * <p>Threads: two daemon threads {@code strata-disk-cache-*} do all file work; writes beyond
@@ -193,14 +193,35 @@ final class DiskTier implements AutoCloseable {
         }
     }
 
-    private static void wipe(Path dir) {
+    /** The file that marks a directory as this tier's: only such a directory is ever emptied. */
+    static final String MARKER = ".strata-disk-cache";
+
+    /**
+     * Empties the directory of an earlier run, or makes a new one and marks it. A directory that holds
+     * anything but is not marked (a mistyped setting pointing at /home, say) is refused, never emptied.
+     */
+    static void wipe(Path dir) {
         try {
-            if (Files.exists(dir)) {
+            Path marker = dir.resolve(MARKER);
+            if (Files.isDirectory(dir) && !Files.exists(marker)) {
+                try (Stream<Path> entries = Files.list(dir)) {
+                    if (entries.findAny().isPresent()) {
+                        throw new IllegalStateException("the disk cache directory " + dir + " holds files the cache "
+                                + "did not write (no " + MARKER + " in it): the cache empties its directory at "
+                                + "start, so give it an empty or new one (strata.fetch.disk-cache-dir)");
+                    }
+                }
+            }
+            if (Files.exists(marker)) {
                 try (Stream<Path> walk = Files.walk(dir)) {
-                    walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(DiskTier::delete);
+                    walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir) && !p.equals(marker))
+                            .forEach(DiskTier::delete);
                 }
             }
             Files.createDirectories(dir);
+            if (!Files.exists(marker)) {
+                Files.writeString(marker, "The Strata fetch node's disk cache: emptied at every start.\n");
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the disk cache directory " + dir, e);
         }

@@ -171,7 +171,7 @@ public final class ProduceHandler {
                 Record record = entry.getRecords(r);
                 long size = record.getKey().size() + record.getValue().size();
                 for (var h : record.getHeadersList()) {
-                    size += h.getKey().length() + h.getValue().size();
+                    size += h.getKeyBytes().size() + h.getValue().size(); // bytes as stored (UTF-8), not chars
                 }
                 if (size > pipeline.settings().maxRecordBytes()) {
                     throw invalid("record " + r + " of entry " + i + " is " + size

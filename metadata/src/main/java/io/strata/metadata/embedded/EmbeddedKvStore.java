@@ -371,7 +371,9 @@ public final class EmbeddedKvStore implements KvStore {
                 return closedFuture();
             }
         }
-        endLease(id, false);
+        // Revoked by id, not by its holder's close(): to the holder the lease is lost, as etcd's keep-alive
+        // finds it gone.
+        endLease(id, true);
         return CompletableFuture.completedFuture(null);
     }
 
