@@ -215,6 +215,13 @@ final class KvFiles implements AutoCloseable {
         int length = in.getInt();
         int crc = in.getInt();
         if (length < 0 || length > in.remaining()) {
+            // A torn last write, or a damaged length with acknowledged records behind it: only if no intact
+            // record follows is it the torn tail that may be dropped.
+            if (intactFrameAfter(in, start + 1)) {
+                throw new MetadataException("corrupt record length (" + length + ") in " + file.toAbsolutePath()
+                        + " at byte " + start + " with intact records after it; refusing to open rather than drop "
+                        + "them (restore the data directory from a copy)", false);
+            }
             in.position(in.limit());
             return null;
         }
@@ -230,6 +237,27 @@ final class KvFiles implements AutoCloseable {
                     + " (CRC32C mismatch) with more records after it; refusing to open", false);
         }
         return payload;
+    }
+
+    /**
+     * Whether an intact frame (a non-empty payload whose CRC32C matches) starts anywhere at or after {@code
+     * from}. A random match is a 1 in 2^32 chance per candidate; empty frames are not counted, as a zeroed
+     * tail would look like a run of them.
+     */
+    private static boolean intactFrameAfter(ByteBuffer in, int from) {
+        int limit = in.limit();
+        for (int pos = from; pos + 8 < limit; pos++) {
+            int length = in.getInt(pos);
+            if (length <= 0 || length > limit - pos - 8) {
+                continue;
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(in.duplicate().position(pos + 8).limit(pos + 8 + length));
+            if ((int) crc.getValue() == in.getInt(pos + 4)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @FunctionalInterface
