@@ -57,6 +57,12 @@ final class ClusterCommand {
         abstract int run(LocalCluster cluster, PrintWriter out);
     }
 
+    /** A subcommand about one process of the cluster. */
+    abstract static class Named extends Base {
+        @Parameters(paramLabel = "NAME", description = "The process, as 'status' names it.")
+        String name;
+    }
+
     @Command(name = "up", mixinStandardHelpOptions = true,
             description = "Starts the cluster (a stopped one in the folder comes back as it was), waits until every "
                     + "process is ready, prints them, and prints the address clients use as the last line.")
@@ -110,9 +116,7 @@ final class ClusterCommand {
 
     @Command(name = "kill", mixinStandardHelpOptions = true,
             description = "SIGKILLs one process, as a crash would (ingest-1, fetch-2, compaction, etcd, s3).")
-    static final class Kill extends Base {
-        @Parameters(paramLabel = "NAME", description = "The process, as 'status' names it.")
-        String name;
+    static final class Kill extends Named {
 
         @Override
         int run(LocalCluster cluster, PrintWriter out) {
@@ -125,9 +129,7 @@ final class ClusterCommand {
     @Command(name = "stop", mixinStandardHelpOptions = true,
             description = "Stops one process as Kubernetes stops a pod: SIGTERM (a node drains and commits what it "
                     + "holds), SIGKILL after the grace period. With 'start', a rolling restart by hand.")
-    static final class Stop extends Base {
-        @Parameters(paramLabel = "NAME", description = "The process, as 'status' names it.")
-        String name;
+    static final class Stop extends Named {
         @Option(names = "--grace-seconds", paramLabel = "S", defaultValue = "30",
                 description = "How long it may take before it is killed (default 30).")
         long graceSeconds;
@@ -140,9 +142,7 @@ final class ClusterCommand {
 
     @Command(name = "start", mixinStandardHelpOptions = true,
             description = "Starts a process that is down again, with its ports and data, and waits until it is ready.")
-    static final class Start extends Base {
-        @Parameters(paramLabel = "NAME", description = "The process, as 'status' names it.")
-        String name;
+    static final class Start extends Named {
 
         @Override
         int run(LocalCluster cluster, PrintWriter out) {

@@ -174,24 +174,7 @@ final class Sender {
                 failed(batch, failure);
                 continue;
             }
-            batch.attempts++;
-            backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
-            batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-            PartitionState state = state(new TopicPartition(batch.topic, batch.partition));
-            // Retries are keyed by sequence; a batch never numbered goes after them all, in drain order, under
-            // keys no sequence reaches, and keeps its key when it comes back unsent again.
-            long key;
-            if (config.idempotent() && batch.sequence >= 0) {
-                key = batch.sequence;
-            } else if (config.idempotent()) {
-                if (batch.unnumberedRetryKey < 0) {
-                    batch.unnumberedRetryKey = UNNUMBERED_RETRY + state.retryOrder++;
-                }
-                key = batch.unnumberedRetryKey;
-            } else {
-                key = state.retryOrder++;
-            }
-            state.retries.put(key, batch);
+            backoffMs = queueRetry(state(new TopicPartition(batch.topic, batch.partition)), batch, now);
         }
         thread.schedule(this::sendReady, backoffMs, TimeUnit.MILLISECONDS);
     }
@@ -313,14 +296,35 @@ final class Sender {
         }
         long now = System.nanoTime();
         if (retryable && now - batch.deadlineNanos < 0) {
-            batch.attempts++;
-            long backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
-            batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-            long key = config.idempotent() && batch.sequence >= 0 ? batch.sequence : state.retryOrder++;
-            state.retries.put(key, batch);
+            queueRetry(state, batch, now);
             return;
         }
         failed(batch, failure);
+    }
+
+    /**
+     * Puts a batch among its partition's retries, due after a back-off that grows with its attempts; answers
+     * the back-off in milliseconds. Retries are keyed by sequence; a batch never numbered (it never left) goes
+     * after them all, in drain order, under keys no sequence reaches, and keeps its key if it comes back
+     * unsent again.
+     */
+    private long queueRetry(PartitionState state, ProducerBatch batch, long now) {
+        batch.attempts++;
+        long backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
+        batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        long key;
+        if (!config.idempotent()) {
+            key = state.retryOrder++;
+        } else if (batch.sequence >= 0) {
+            key = batch.sequence;
+        } else {
+            if (batch.unnumberedRetryKey < 0) {
+                batch.unnumberedRetryKey = UNNUMBERED_RETRY + state.retryOrder++;
+            }
+            key = batch.unnumberedRetryKey;
+        }
+        state.retries.put(key, batch);
+        return backoffMs;
     }
 
     /** A batch fails for good. An idempotent producer starts afresh: its sequences now have a gap. */

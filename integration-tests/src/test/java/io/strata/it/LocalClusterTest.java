@@ -3,25 +3,18 @@ package io.strata.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.strata.client.Consumer;
-import io.strata.client.ConsumerRecord;
-import io.strata.client.Producer;
 import io.strata.client.StrataClient;
 import io.strata.launcher.Installation;
 import io.strata.launcher.LauncherException;
 import io.strata.launcher.LocalCluster;
 import io.strata.launcher.MemberStatus;
 import io.strata.launcher.MemberStatus.Health;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +57,7 @@ class LocalClusterTest {
         Set<String> produced = new HashSet<>();
         try (StrataClient client = StrataClient.builder().server(addresses.get(0)).build()) {
             client.admin().createTopic(TOPIC, 4);
-            produce(client, "before", produced);
+            produced.addAll(ClientRecords.produce(client, TOPIC, "before", 1_000));
         }
 
         cluster.kill("ingest-1");
@@ -74,8 +67,8 @@ class LocalClusterTest {
         assertThat(cluster.clientAddresses()).hasSize(3).doesNotContain(addresses.get(0));
 
         try (StrataClient client = StrataClient.builder().server(cluster.clientAddresses().get(0)).build()) {
-            produce(client, "after", produced);
-            assertThat(consumeAll(client, 2_000)).isEqualTo(produced);
+            produced.addAll(ClientRecords.produce(client, TOPIC, "after", 1_000));
+            assertThat(ClientRecords.consumeAll(client, TOPIC, 2_000)).isEqualTo(produced);
         }
 
         MemberStatus back = cluster.start("ingest-1");
@@ -93,7 +86,7 @@ class LocalClusterTest {
         // The stopped cluster starts again as it was: same nodes, same data.
         cluster.up(2, 2);
         try (StrataClient client = StrataClient.builder().server(cluster.clientAddresses().get(1)).build()) {
-            assertThat(consumeAll(client, 2_000)).isEqualTo(produced);
+            assertThat(ClientRecords.consumeAll(client, TOPIC, 2_000)).isEqualTo(produced);
         }
         cluster.down(30);
         cluster.delete();
@@ -111,36 +104,5 @@ class LocalClusterTest {
                 .hasMessageContaining("no process named 'ingest-9'").hasMessageContaining("fetch-1");
         assertThatThrownBy(() -> cluster.delete()).isInstanceOf(LauncherException.class)
                 .hasMessageContaining("while");
-    }
-
-    private static void produce(StrataClient client, String prefix, Set<String> produced) throws Exception {
-        List<CompletableFuture<?>> acks = new ArrayList<>();
-        try (Producer producer = client.producer()) {
-            for (int i = 0; i < 1_000; i++) {
-                String value = prefix + "-" + i;
-                acks.add(producer.send(TOPIC, null, null, value.getBytes(StandardCharsets.UTF_8)));
-                produced.add(value);
-            }
-            producer.flush();
-            CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-        }
-    }
-
-    private static Set<String> consumeAll(StrataClient client, int expected) {
-        Set<String> seen = new HashSet<>();
-        try (Consumer consumer = client.consumer(TOPIC)) {
-            consumer.assignAll();
-            consumer.seekToBeginning();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            int read = 0;
-            while (read < expected && System.nanoTime() < deadline) {
-                for (ConsumerRecord r : consumer.poll(Duration.ofSeconds(2))) {
-                    seen.add(new String(r.value(), StandardCharsets.UTF_8));
-                    read++;
-                }
-            }
-            assertThat(read).as("records read, each once").isEqualTo(expected);
-        }
-        return seen;
     }
 }

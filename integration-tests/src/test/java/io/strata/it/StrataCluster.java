@@ -51,16 +51,22 @@ final class StrataCluster implements AutoCloseable {
      */
     static Map<String, String> storeSettings(String bucket) {
         S3ServerFixture s3 = S3ServerFixture.shared();
+        return storeSettings(s3.endpoint(), s3.region(), bucket, s3.accessKey(), s3.secretKey());
+    }
+
+    /** The same on another S3-compatible server. */
+    static Map<String, String> storeSettings(URI endpoint, String region, String bucket, String accessKey,
+                                             String secretKey) {
         Map<String, String> settings = new HashMap<>();
         settings.put("strata.metadata.type", "etcd");
         settings.put("strata.metadata.root", "/it-" + System.nanoTime());
         settings.put("strata.metadata.shards", "16");
         settings.put("strata.object-store.type", "s3");
-        settings.put("strata.object-store.s3.endpoint", s3.endpoint().toString());
+        settings.put("strata.object-store.s3.endpoint", endpoint.toString());
         settings.put("strata.object-store.s3.bucket", bucket);
-        settings.put("strata.object-store.s3.region", s3.region());
-        settings.put("strata.object-store.s3.access-key", s3.accessKey());
-        settings.put("strata.object-store.s3.secret-key", s3.secretKey());
+        settings.put("strata.object-store.s3.region", region);
+        settings.put("strata.object-store.s3.access-key", accessKey);
+        settings.put("strata.object-store.s3.secret-key", secretKey);
         return settings;
     }
 

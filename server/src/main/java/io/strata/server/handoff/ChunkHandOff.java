@@ -128,17 +128,18 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     }
 
     private void dropChannelsOfGoneNodes() {
+        if (channels.size() <= fetchNodes.addresses().size()) {
+            return; // the usual case, on every hand-off: nothing to look at
+        }
         List<String> live = fetchNodes.addresses().stream().map(fetchNodes::internalAddress)
                 .filter(java.util.Objects::nonNull).toList();
-        if (channels.size() > live.size()) {
-            channels.entrySet().removeIf(e -> {
-                if (live.contains(e.getKey())) {
-                    return false;
-                }
-                e.getValue().shutdown();
-                return true;
-            });
-        }
+        channels.entrySet().removeIf(e -> {
+            if (live.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().shutdown();
+            return true;
+        });
     }
 
     /** The fetch side: the cache key of a handed chunk and its bytes (copied out of the request). */

@@ -84,8 +84,7 @@ public final class S3ObjectStore implements ObjectStore {
         return client.headBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null)
                 .exceptionallyCompose(e -> {
                     Throwable cause = unwrap(e);
-                    if (cause instanceof NoSuchBucketException
-                            || (cause instanceof S3Exception s && s.statusCode() == 404)) {
+                    if (isMissingBucket(cause)) {
                         return client.createBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null);
                     }
                     return CompletableFuture.failedFuture(cause);
@@ -102,8 +101,7 @@ public final class S3ObjectStore implements ObjectStore {
         return client.headBucket(b -> b.bucket(settings.bucket())).thenApply(r -> (Void) null)
                 .exceptionallyCompose(e -> {
                     Throwable cause = unwrap(e);
-                    if (cause instanceof NoSuchBucketException
-                            || (cause instanceof S3Exception s && s.statusCode() == 404)) {
+                    if (isMissingBucket(cause)) {
                         return CompletableFuture.failedFuture(new IllegalStateException("bucket '" + settings.bucket()
                                 + "' does not exist (create it, or set strata.object-store.s3.create-bucket=true)"));
                     }
@@ -113,6 +111,11 @@ public final class S3ObjectStore implements ObjectStore {
                     }
                     return CompletableFuture.failedFuture(cause);
                 });
+    }
+
+    /** What a HEAD of a bucket that does not exist answers (some servers give no error code with a 404). */
+    private static boolean isMissingBucket(Throwable cause) {
+        return cause instanceof NoSuchBucketException || (cause instanceof S3Exception s && s.statusCode() == 404);
     }
 
     /** The bucket, and where it is: for messages. */
