@@ -329,6 +329,27 @@ class ProduceHandlerTest {
         assertThat(valuesInStorage(2)).containsExactly("e1", "e2");
     }
 
+    @Test
+    void aNodeStillCachingADeletedTopicStoresNothingInItAndAnswersNotFound() {
+        startDefault();
+        Topic other = metadata.createTopic(new TopicConfig("other", 1, -1, -1)).join();
+        produce(request("t", 0, "before")); // the node now caches t under its first id
+        produce(request("other", 0, "o1"));
+        metadata.deleteTopic("t").join(); // deleted and re-created elsewhere: this node's cache is stale
+        Topic recreated = metadata.createTopic(new TopicConfig("t", 4, -1, -1)).join();
+
+        assertStatus(request("t", 0, "lost?"), Status.Code.NOT_FOUND, "'t' (id " + topic.topicId() + ") was deleted");
+        ProduceResponse mixed = produce(request("t", 0, "lost?").toBuilder()
+                .addEntries(request("other", 0, "o2").getEntries(0)).build());
+
+        assertThat(mixed.getAppends(0).getError().getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
+        assertThat(mixed.getAppends(1).hasError()).isFalse();
+        assertThat(mixed.getAppends(1).getBaseOffset()).isEqualTo(1);
+        assertThat(valuesInStorage(0)).containsExactly("before");
+        assertThat(metadata.offsets(recreated.partition(0)).join().nextOffset()).isZero();
+        assertThat(metadata.offsets(other.partition(0)).join().nextOffset()).isEqualTo(2);
+    }
+
     private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart) {
         assertThatThrownBy(() -> handler.produce(request).join())
                 .isInstanceOf(CompletionException.class)

@@ -18,6 +18,8 @@ public sealed interface BatchOutcome {
         /** A gap: sequences were skipped (an earlier batch is missing). */
         SEQUENCE_GAP,
         /** Already stored, but too long ago for its offsets to be known. */
-        STALE_SEQUENCE
+        STALE_SEQUENCE,
+        /** Its topic was deleted (perhaps re-created under a new id) before the commit. */
+        TOPIC_DELETED
     }
 }

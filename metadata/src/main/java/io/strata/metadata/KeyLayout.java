@@ -10,6 +10,7 @@ package io.strata.metadata;
  * {root}/topic-ids                  CounterValue      per topic created
  * {root}/producer-ids               CounterValue      per idempotent producer started
  * {root}/topics/{name}              TopicValue        per topic
+ * {root}/topic-deletions            CounterValue      per topic deleted (the last deleted id; commits guard it)
  * {root}/heads/{shard}              ShardHeadValue    per shard: next offsets of its partitions
  * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block), and per segment
  * {root}/index/{shard}/state        ShardStateValue   per shard compaction changed: its sequences, log starts
@@ -59,6 +60,11 @@ public final class KeyLayout {
 
     public String producerIds() {
         return root + "/producer-ids";
+    }
+
+    /** Rewritten by every topic deletion: a commit guards it, so it never lands in a topic deleted meanwhile. */
+    public String topicDeletions() {
+        return root + "/topic-deletions";
     }
 
     public String topicsPrefix() {

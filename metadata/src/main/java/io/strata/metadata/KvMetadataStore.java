@@ -179,7 +179,10 @@ public final class KvMetadataStore implements MetadataStore {
             if (found.isEmpty()) {
                 return CompletableFuture.completedFuture(Optional.of(false));
             }
-            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())), List.of(new KvOp.Delete(key)))
+            long id = MetadataCodec.decodeTopic(key, found.get().value()).topicId();
+            // Rewriting topic-deletions fails the guard of every commit staged before the deletion.
+            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())), List.of(new KvOp.Delete(key),
+                            new KvOp.Put(keys.topicDeletions(), MetadataCodec.encodeCounter(id))))
                     .thenApply(r -> r.succeeded() ? Optional.of(true) : Optional.<Boolean>empty());
         }));
     }

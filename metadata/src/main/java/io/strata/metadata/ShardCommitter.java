@@ -12,8 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
@@ -34,18 +37,26 @@ import java.util.function.ToIntFunction;
  *   <li>A failed guard means another node committed to one of the shards: re-read the heads and retry with
  *       jittered back-off, never re-uploading. Offsets stay dense because every commit reads the head it
  *       advances.</li>
- *   <li>A transaction whose answer was lost is verified, not redone blindly: if its index entry exists with
- *       this block's object key, it was applied; if not, nothing of it was (transactions are atomic) and
- *       it is retried. If even that cannot be read, the commit fails with
- *       {@link CommitOutcomeUnknownException}.</li>
+ *   <li>A transaction whose answer was lost (or a read that failed) is retried, never taken as failed: the
+ *       store may still apply it later, until a write changes a head it guards. Every retry reads, with
+ *       the heads, the index entries such transactions would have written; one holding this block's object
+ *       key means it was applied. A retry that succeeds has changed the heads they guard, so they can no
+ *       longer apply. Only when the retry budget runs out with such a transaction undecided does the
+ *       commit fail with {@link CommitOutcomeUnknownException}.</li>
+ *   <li>Every transaction guards {@code topic-deletions}, which each topic deletion rewrites: a chunk of a
+ *       topic id that no longer exists (deleted, or deleted and re-created under a new id) is refused, and
+ *       a deletion between read and transaction fails the guard ({@link LiveTopics}).</li>
  *   <li>Every transaction also guards that the garbage collector has not condemned the object
  *       ({@code gc/{object key}} absent): the collector deletes an unreferenced object only after marking it,
  *       so a commit that lands later than the collector's grace period fails instead of indexing an object
  *       that is gone.</li>
  * </ul>
- * Thread-safe; keeps no state between commits but its counters.
+ * Thread-safe; keeps no state between commits but its counters and the ids of live topics.
  */
 final class ShardCommitter {
+    /** Attempts with a lost answer one block may have before the commit gives up (their entries are read each time). */
+    private static final int MAX_UNKNOWN_ATTEMPTS = 8;
+
     private final KvStore kv;
     private final KeyLayout keys;
     private final Clock clock;
@@ -55,6 +66,7 @@ final class ShardCommitter {
     private final LongAdder conflicts = new LongAdder();
     private final LongAdder transactions = new LongAdder();
     private final LongAdder keysWritten = new LongAdder();
+    private final LiveTopics liveTopics;
 
     ShardCommitter(KvStore kv, KeyLayout keys, Clock clock, ToIntFunction<PartitionId> shardOf,
                    IntFunction<CompletableFuture<Void>> backoff, Duration retryBudget) {
@@ -64,6 +76,7 @@ final class ShardCommitter {
         this.shardOf = shardOf;
         this.backoff = backoff;
         this.retryBudget = retryBudget;
+        this.liveTopics = new LiveTopics(kv, keys);
     }
 
     long conflicts() {
@@ -86,91 +99,127 @@ final class ShardCommitter {
         }
         List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
         int perTxn = Math.max(1, kv.maxTxnOps() / 2); // two puts (head, index entry) per shard
-        ChunkCommit[] answers = new ChunkCommit[commit.chunks().size()];
-        long deadline = System.nanoTime() + retryBudget.toNanos();
+        Block block = new Block(commit, chunksByShard, new ChunkCommit[commit.chunks().size()],
+                System.nanoTime() + retryBudget.toNanos());
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (int from = 0; from < shards.size(); from += perTxn) {
             List<Integer> group = shards.subList(from, Math.min(shards.size(), from + perTxn));
-            chain = chain.thenCompose(v -> commitGroup(commit, group, chunksByShard, answers, deadline, 0));
+            chain = chain.thenCompose(v -> commitGroup(block, group, 0, Map.of()));
         }
-        return chain.thenApply(v -> Arrays.asList(answers));
+        return chain.thenApply(v -> Arrays.asList(block.answers));
     }
 
-    private CompletableFuture<Void> commitGroup(BlockCommit commit, List<Integer> shards,
-                                                Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
-                                                long deadline, int attempt) {
-        List<String> headKeys = shards.stream().map(keys::head).toList();
-        String marker = keys.gcMarker(commit.objectKey());
-        List<String> reads = new ArrayList<>(headKeys);
+    /** What every attempt at one block shares: the block, its chunks by shard, the answers, the deadline. */
+    private record Block(BlockCommit commit, Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
+                         long deadline) {
+    }
+
+    /**
+     * Commits one group of shards, retrying within the deadline.
+     *
+     * <p>{@code unknown} holds, by the index entry each would have written last, the attempts whose
+     * transaction was sent but whose answer was lost. Such a transaction may still be applied by the store
+     * later, until some write changes a head it guards; so every later read also reads those entries. One
+     * present with this block's object key means that attempt was applied: its answers are the block's. A
+     * later attempt that succeeds changed the heads they guard, so none of them can apply any more. Two
+     * attempts that would write the same entry read the same heads (each commit moves its shard's sequence),
+     * unless the older can no longer apply: keeping the newer is right either way.
+     */
+    private CompletableFuture<Void> commitGroup(Block block, List<Integer> shards, int attempt,
+                                                Map<String, Staged> unknown) {
+        String marker = keys.gcMarker(block.commit.objectKey());
+        String deletions = keys.topicDeletions();
+        List<String> reads = new ArrayList<>(shards.size() + 2 + unknown.size());
+        shards.forEach(shard -> reads.add(keys.head(shard)));
         reads.add(marker);
-        return kv.getAll(reads).thenCompose(read -> {
-            Map<String, KeyValue> found = KvMetadataStore.byKey(read);
-            if (found.containsKey(marker)) {
-                return CompletableFuture.failedFuture(new MetadataException("the object " + commit.objectKey()
-                        + " was collected as garbage before its commit (the commit took longer than the garbage "
-                        + "collector's grace period); nothing of it is committed, its producers may retry", false));
+        reads.add(deletions);
+        reads.addAll(unknown.keySet());
+        return kv.getAll(reads).handle((read, failure) -> failure != null
+                ? retry(block, shards, attempt, failure, unknown) // as transient as a lost answer
+                : afterRead(block, shards, attempt, unknown, KvMetadataStore.byKey(read), marker, deletions))
+                .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<Void> afterRead(Block block, List<Integer> shards, int attempt,
+                                              Map<String, Staged> unknown, Map<String, KeyValue> found,
+                                              String marker, String deletions) {
+        String objectKey = block.commit.objectKey();
+        for (Staged u : unknown.values()) {
+            KeyValue entry = found.get(u.verifyKey);
+            if (entry != null && objectKey.equals(MetadataCodec.indexEntryObjectKey(u.verifyKey, entry.value()))) {
+                return done(u, block.answers); // an attempt whose answer was lost was applied after all
             }
-            Staged staged = stage(commit, shards, chunksByShard, found);
+        }
+        if (found.containsKey(marker)) {
+            return CompletableFuture.failedFuture(new MetadataException("the object " + objectKey
+                    + " was collected as garbage before its commit (the commit took longer than the garbage "
+                    + "collector's grace period); nothing of it is committed, its producers may retry", false));
+        }
+        KeyValue deleted = found.get(deletions);
+        long deletionsRevision = deleted == null ? 0 : deleted.modRevision();
+        Set<Long> topicIds = new HashSet<>();
+        shards.forEach(shard -> block.chunksByShard.get(shard).forEach(i ->
+                topicIds.add(block.commit.chunks().get(i).partition().topicId())));
+        return liveTopics.liveAmong(deletionsRevision, topicIds).handle((live, failure) -> {
+            if (failure != null) {
+                return retry(block, shards, attempt, failure, unknown);
+            }
+            Staged staged = stage(block.commit, shards, block.chunksByShard, found, live);
             staged.guards.add(KvGuard.absent(marker));
+            staged.guards.add(new KvGuard(deletions, deletionsRevision));
             if (staged.bytes > kv.maxTxnBytes()) {
                 if (shards.size() == 1) {
-                    return CompletableFuture.failedFuture(new MetadataException("the commit of shard "
+                    return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard "
                             + shards.get(0) + " needs " + staged.bytes + " bytes, over the store's limit of "
                             + kv.maxTxnBytes(), false));
                 }
                 int half = shards.size() / 2;
-                return commitGroup(commit, shards.subList(0, half), chunksByShard, answers, deadline, attempt)
-                        .thenCompose(v -> commitGroup(commit, shards.subList(half, shards.size()), chunksByShard,
-                                answers, deadline, attempt));
+                return commitGroup(block, shards.subList(0, half), attempt, unknown).thenCompose(v ->
+                        commitGroup(block, shards.subList(half, shards.size()), attempt, unknown));
             }
             if (staged.ops.isEmpty()) {
-                return done(staged, answers); // only retries or refusals: nothing to write
+                // Only retries and refusals, decisions that stay true whatever commits next: nothing to write.
+                // (No attempt still unknown can be applied later: it would have given these records offsets,
+                // and the heads it guards say they have none.)
+                return done(staged, block.answers);
             }
             transactions.increment();
             keysWritten.add(staged.ops.size());
-            return kv.txn(staged.guards, staged.ops).handle((result, failure) -> {
-                if (failure != null) {
-                    return verify(staged, commit.objectKey(), failure).thenCompose(applied -> applied
-                            ? done(staged, answers)
-                            : retry(commit, shards, chunksByShard, answers, deadline, attempt, failure));
+            return kv.txn(staged.guards, staged.ops).handle((result, txnFailure) -> {
+                if (txnFailure != null) {
+                    Map<String, Staged> stillUnknown = new LinkedHashMap<>(unknown);
+                    stillUnknown.remove(staged.verifyKey);
+                    stillUnknown.put(staged.verifyKey, staged);
+                    return retry(block, shards, attempt, txnFailure, stillUnknown);
                 }
                 if (result.succeeded()) {
-                    return done(staged, answers);
+                    return done(staged, block.answers);
                 }
                 conflicts.increment();
-                return retry(commit, shards, chunksByShard, answers, deadline, attempt, null);
+                return retry(block, shards, attempt, null, unknown);
             }).thenCompose(f -> f);
-        });
+        }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<Void> retry(BlockCommit commit, List<Integer> shards,
-                                          Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
-                                          long deadline, int attempt, Throwable lastFailure) {
-        if (System.nanoTime() > deadline) {
-            return CompletableFuture.failedFuture(new MetadataException("commit of " + commit.objectKey()
+    private CompletableFuture<Void> retry(Block block, List<Integer> shards, int attempt, Throwable lastFailure,
+                                          Map<String, Staged> unknown) {
+        if (System.nanoTime() > block.deadline || unknown.size() > MAX_UNKNOWN_ATTEMPTS) {
+            if (!unknown.isEmpty()) {
+                return CompletableFuture.failedFuture(new CommitOutcomeUnknownException("commit of "
+                        + block.commit.objectKey() + " may or may not have been applied: the answer to "
+                        + unknown.size() + " of its transactions was lost and the store could not tell within "
+                        + (attempt + 1) + " attempts", lastFailure));
+            }
+            return CompletableFuture.failedFuture(new MetadataException("commit of " + block.commit.objectKey()
                     + " gave up after " + (attempt + 1) + " attempts (conflicts or unavailable store)", true,
                     lastFailure));
         }
-        return backoff.apply(attempt).thenCompose(v ->
-                commitGroup(commit, shards, chunksByShard, answers, deadline, attempt + 1));
+        return backoff.apply(attempt).thenCompose(v -> commitGroup(block, shards, attempt + 1, unknown));
     }
 
     private static CompletableFuture<Void> done(Staged staged, ChunkCommit[] answers) {
         staged.commits.forEach((i, c) -> answers[i] = c);
         return CompletableFuture.completedFuture(null);
-    }
-
-    /** Whether a transaction whose answer was lost was applied, read from one index entry it wrote. */
-    private CompletableFuture<Boolean> verify(Staged staged, String objectKey, Throwable txnFailure) {
-        return kv.get(staged.verifyKey).handle((found, failure) -> {
-            if (failure != null) {
-                throw new CommitOutcomeUnknownException("commit of " + objectKey + " may or may not have been "
-                        + "applied: the transaction failed (" + txnFailure + ") and reading it back failed too",
-                        failure);
-            }
-            return found.isPresent()
-                    && objectKey.equals(MetadataCodec.indexEntryObjectKey(staged.verifyKey, found.get().value()));
-        });
     }
 
     /** {@code guards} is mutable: the caller adds the guard that the object was not collected meanwhile. */
@@ -184,7 +233,7 @@ final class ShardCommitter {
      * decisions stay true whatever commits next.
      */
     private Staged stage(BlockCommit commit, List<Integer> shards, Map<Integer, List<Integer>> chunksByShard,
-                         Map<String, KeyValue> heads) {
+                         Map<String, KeyValue> heads, Set<Long> liveTopicIds) {
         long now = clock.millis();
         List<KvGuard> guards = new ArrayList<>(shards.size());
         List<KvOp> ops = new ArrayList<>(shards.size() * 2);
@@ -204,6 +253,12 @@ final class ShardCommitter {
             List<ChunkRef> refs = new ArrayList<>();
             for (int i : chunksByShard.get(shard)) {
                 BlockChunk c = commit.chunks().get(i);
+                if (!liveTopicIds.contains(c.partition().topicId())) {
+                    commits.put(i, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
+                            BatchOutcome.Reason.TOPIC_DELETED, "(id " + c.partition().topicId()
+                            + ") was deleted before the records were committed; nothing of them is stored")));
+                    continue;
+                }
                 Integer position = positions.get(c.partition());
                 PartitionHeadValue before = position == null ? PartitionHeadValue.newBuilder()
                         .setTopicId(c.partition().topicId()).setPartition(c.partition().partition()).build()

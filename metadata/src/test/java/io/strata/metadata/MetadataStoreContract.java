@@ -127,6 +127,45 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aChunkOfADeletedOrRecreatedTopicIsRefusedWhileTheRestOfItsBlockCommits() {
+        Topic old = store.createTopic(new TopicConfig("recreated", 2, -1, -1)).join();
+        Topic kept = store.createTopic(new TopicConfig("kept", 1, -1, -1)).join();
+        store.commitBlock(block(old.partition(0), kept.partition(0))).join(); // the commit knows both topics
+        assertThat(store.deleteTopic("recreated").join()).isTrue();
+        Topic again = store.createTopic(new TopicConfig("recreated", 2, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        BlockCommit mixed = new BlockCommit("wal/00/mixed", 1_000, List.of(
+                new BlockChunk(old.partition(0), 4, 8, 100, 300, 1_000, 2_000, 7,
+                        List.of(new ProducerBatch(producer, 0, 0, 2))),
+                new BlockChunk(again.partition(0), 2, 108, 100, 300, 1_000, 2_000, 7),
+                new BlockChunk(kept.partition(0), 5, 208, 100, 300, 1_000, 2_000, 7)));
+
+        List<ChunkCommit> answers = store.commitBlock(mixed).join();
+
+        assertThat(answers.get(0).refusal()).isNotNull()
+                .extracting(BatchOutcome.Rejected::reason).isEqualTo(BatchOutcome.Reason.TOPIC_DELETED);
+        assertThat(answers.get(0).recordCount()).isZero();
+        assertThat(answers.get(0).batches()).singleElement().isInstanceOf(BatchOutcome.Rejected.class);
+        assertThat(answers.get(1).refusal()).isNull();
+        assertThat(answers.get(1).baseOffset()).isZero();
+        assertThat(answers.get(2).baseOffset()).isEqualTo(3);
+        assertThat(store.offsets(old.partition(0)).join().nextOffset()).as("the old topic got nothing").isEqualTo(3);
+        assertThat(store.offsets(again.partition(0)).join().nextOffset()).isEqualTo(2);
+        assertThat(store.readIndex().join().entries()).flatExtracting(IndexEntry::chunks)
+                .filteredOn(c -> c.objectKey().equals("wal/00/mixed")).extracting(ChunkRef::partition)
+                .containsExactlyInAnyOrder(again.partition(0), kept.partition(0));
+    }
+
+    @Test
+    void aBlockOfOnlyADeletedTopicIsRefusedWhole() {
+        Topic gone = store.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
+        store.deleteTopic("gone").join();
+        ChunkCommit answer = store.commitBlock(block(gone.partition(0))).join().get(0);
+        assertThat(answer.refusal()).isNotNull();
+        assertThat(store.readIndex().join().entries()).isEmpty();
+    }
+
+    @Test
     void concurrentCommitsKeepOffsetsDenseWithNoGapsOrDuplicates() throws Exception {
         Topic t = store.createTopic(new TopicConfig("dense", 4, -1, -1)).join();
         int writers = 8;

@@ -39,6 +39,12 @@ public final class PendingAppend {
                 return;
             }
             int p = part.partition().partition();
+            if (chunk.refusal() != null) {
+                results.add(new AppendResult(part.entryIndex(), part.topic(), p, -1, part.count(),
+                        chunk.logAppendTimeMs(), false, new BatchOutcome.Rejected(chunk.refusal().reason(),
+                        "topic '" + part.topic() + "' " + chunk.refusal().message())));
+                continue;
+            }
             if (part.producerBatch() < 0) {
                 results.add(new AppendResult(part.entryIndex(), part.topic(), p, chunk.offsetAt(part.firstPosition()),
                         part.count(), chunk.logAppendTimeMs()));

@@ -292,10 +292,17 @@ public final class ProduceHandler {
         return response.build();
     }
 
-    /** A gap is FAILED_PRECONDITION (send the missing batch first); a stale sequence ALREADY_EXISTS. */
+    /**
+     * A gap is FAILED_PRECONDITION (send the missing batch first); a stale sequence ALREADY_EXISTS; a topic
+     * deleted before the commit NOT_FOUND, as for a topic unknown from the start.
+     */
     static Status statusOf(BatchOutcome.Rejected refused) {
-        return (refused.reason() == BatchOutcome.Reason.SEQUENCE_GAP ? Status.FAILED_PRECONDITION
-                : Status.ALREADY_EXISTS).withDescription(refused.message());
+        Status status = switch (refused.reason()) {
+            case SEQUENCE_GAP -> Status.FAILED_PRECONDITION;
+            case STALE_SEQUENCE -> Status.ALREADY_EXISTS;
+            case TOPIC_DELETED -> Status.NOT_FOUND;
+        };
+        return status.withDescription(refused.message());
     }
 
     private static Throwable translate(Throwable e, long timeoutMs) {

@@ -1,0 +1,196 @@
+package io.strata.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strata.metadata.embedded.EmbeddedKvStore;
+import io.strata.metadata.kv.ForwardingKvStore;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvRange;
+import io.strata.metadata.kv.KvStore;
+import io.strata.metadata.kv.TxnResult;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commit protocol when the store's answers are lost or late: a commit transaction whose answer was lost
+ * may still be applied by the store afterwards, and the commit must then neither store the block twice nor
+ * call it failed; a failed read is retried; a topic deleted between a commit's read and its transaction gets
+ * nothing. The store is the embedded one behind a wrapper that loses answers and delays transactions, as a
+ * timed-out etcd request does.
+ */
+class CommitUncertaintyTest {
+    @TempDir
+    Path dir;
+    private Faulty kv;
+    private KvMetadataStore store;
+    private Topic topic;
+
+    @BeforeEach
+    void open() {
+        kv = new Faulty(EmbeddedKvStore.open(dir));
+        store = KvMetadataStore.open(kv, "", 4, Clock.systemUTC(), Duration.ofSeconds(1));
+        topic = store.createTopic(new TopicConfig("t", 1, -1, -1)).join();
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private static BlockCommit block(String key, PartitionId partition) {
+        return new BlockCommit(key, 500, List.of(new BlockChunk(partition, 3, 8, 100, 300, 1_000, 2_000, 7)));
+    }
+
+    private long entriesOf(String objectKey) {
+        return store.readIndex().join().entries().stream().filter(e -> e.objectKey().equals(objectKey)).count();
+    }
+
+    @Test
+    void aCommitWhoseLostTransactionIsAppliedBeforeTheRetryReadsIsStoredOnce() {
+        store.commitBlock(block("wal/first", topic.partition(0))).join();
+        kv.loseNextCommit(held -> kv.beforeNextRead = held); // applied late: just before the retry's read
+
+        ChunkCommit answer = store.commitBlock(block("wal/late", topic.partition(0))).join().get(0);
+
+        assertThat(answer.baseOffset()).isEqualTo(3);
+        assertThat(entriesOf("wal/late")).as("index entries of the block").isEqualTo(1);
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(6);
+    }
+
+    @Test
+    void aCommitWhoseLostTransactionIsAppliedBetweenTheRetrysReadAndItsTransactionIsStoredOnce() {
+        kv.loseNextCommit(held -> kv.afterNextRead = held);
+
+        ChunkCommit answer = store.commitBlock(block("wal/later", topic.partition(0))).join().get(0);
+
+        assertThat(answer.baseOffset()).isZero();
+        assertThat(entriesOf("wal/later")).isEqualTo(1);
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void aCommitWhoseLostTransactionNeverAppliesIsCommittedByItsRetry() {
+        kv.loseNextCommit(held -> { });
+
+        ChunkCommit answer = store.commitBlock(block("wal/lost", topic.partition(0))).join().get(0);
+
+        assertThat(answer.baseOffset()).isZero();
+        assertThat(entriesOf("wal/lost")).isEqualTo(1);
+    }
+
+    @Test
+    void aCommitWhoseAnswersAreLostUntilTheBudgetEndsSaysItsOutcomeIsUnknown() {
+        kv.loseAllCommits = true;
+        assertThatThrownBy(() -> store.commitBlock(block("wal/unknown", topic.partition(0))).join())
+                .isInstanceOf(CompletionException.class)
+                .hasCauseInstanceOf(CommitOutcomeUnknownException.class);
+    }
+
+    @Test
+    void aFailedReadOfTheHeadsIsRetried() {
+        kv.failedReads.set(2);
+        ChunkCommit answer = store.commitBlock(block("wal/read", topic.partition(0))).join().get(0);
+        assertThat(answer.baseOffset()).isZero();
+        assertThat(kv.failedReads.get()).isZero();
+    }
+
+    @Test
+    void aTopicDeletedBetweenACommitsReadAndItsTransactionGetsNothing() {
+        store.commitBlock(block("wal/before", topic.partition(0))).join();
+        kv.beforeNextCommit = () -> store.deleteTopic("t").join();
+
+        ChunkCommit answer = store.commitBlock(block("wal/raced", topic.partition(0))).join().get(0);
+
+        assertThat(answer.refusal()).isNotNull();
+        assertThat(answer.refusal().reason()).isEqualTo(BatchOutcome.Reason.TOPIC_DELETED);
+        assertThat(entriesOf("wal/raced")).isZero();
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(3);
+    }
+
+    /** A transaction held back: applying it does what the store would have done had the answer come. */
+    private record Held(List<KvGuard> guards, List<KvOp> ops, KvStore target) implements Runnable {
+        @Override
+        public void run() {
+            target.txn(guards, ops).join();
+        }
+    }
+
+    /** The embedded store, with answers lost and transactions delayed on request. Commits are txns with an index put. */
+    private static final class Faulty extends ForwardingKvStore {
+        final AtomicInteger failedReads = new AtomicInteger();
+        volatile Consumer<Runnable> loseNext;
+        volatile boolean loseAllCommits;
+        volatile Runnable beforeNextRead;
+        volatile Runnable afterNextRead;
+        volatile Runnable beforeNextCommit;
+
+        Faulty(KvStore kv) {
+            super(kv);
+        }
+
+        /** The next commit transaction is not applied now and answers a timeout; {@code whenApplied} gets it. */
+        void loseNextCommit(Consumer<Runnable> whenApplied) {
+            loseNext = whenApplied;
+        }
+
+        private static boolean isCommit(List<KvOp> ops) {
+            return ops.stream().anyMatch(op -> op instanceof KvOp.Put p && p.key().contains("/index/"));
+        }
+
+        @Override
+        public CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops) {
+            if (!isCommit(ops)) {
+                return delegate.txn(guards, ops);
+            }
+            Runnable before = beforeNextCommit;
+            if (before != null) {
+                beforeNextCommit = null;
+                before.run();
+            }
+            if (loseAllCommits) {
+                return CompletableFuture.failedFuture(new TimeoutException("answer lost"));
+            }
+            Consumer<Runnable> lose = loseNext;
+            if (lose != null) {
+                loseNext = null;
+                lose.accept(new Held(guards, ops, delegate));
+                return CompletableFuture.failedFuture(new TimeoutException("answer lost"));
+            }
+            return delegate.txn(guards, ops);
+        }
+
+        @Override
+        public CompletableFuture<KvRange> getAll(Collection<String> keys) {
+            if (failedReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                return CompletableFuture.failedFuture(new TimeoutException("read failed"));
+            }
+            Runnable before = beforeNextRead;
+            if (before != null) {
+                beforeNextRead = null;
+                before.run();
+            }
+            CompletableFuture<KvRange> read = delegate.getAll(keys);
+            Runnable after = afterNextRead;
+            if (after != null) {
+                afterNextRead = null;
+                read.join();
+                after.run();
+            }
+            return read;
+        }
+    }
+}
