@@ -18,6 +18,7 @@ public final class BlockWriter {
     private final int compressionLevel;
     private final TreeMap<Long, TreeMap<Integer, PartitionChunk>> partitions = new TreeMap<>();
     private long bufferedBytes;
+    private long uncompressedBytes;
     private int recordCount;
     private boolean sealed;
 
@@ -43,7 +44,9 @@ public final class BlockWriter {
             chunk.open = new BatchBuilder();
             chunk.parts.add(chunk.open);
         }
-        bufferedBytes += chunk.open.append(record);
+        int appended = chunk.open.append(record);
+        bufferedBytes += appended;
+        uncompressedBytes += appended;
         recordCount++;
         return chunk.count++;
     }
@@ -60,6 +63,7 @@ public final class BlockWriter {
         chunk.maxTimestampMs = Math.max(chunk.maxTimestampMs, info.maxTimestampMs());
         chunk.uncompressedBytes += info.uncompressedLength();
         bufferedBytes += info.sizeBytes();
+        uncompressedBytes += info.uncompressedLength();
         recordCount += info.recordCount();
         int first = chunk.count;
         chunk.count += info.recordCount();
@@ -77,6 +81,15 @@ public final class BlockWriter {
     /** Bytes held: producers' batches as stored plus records appended one by one, before compression. */
     public long bufferedBytes() {
         return bufferedBytes;
+    }
+
+    /**
+     * Bytes the block's records take inflated (the bound of {@link BlockFormat#MAX_UNCOMPRESSED_CHUNK} applies
+     * to each chunk, so to this only through its largest chunk), not counting the few bytes framing the
+     * node's own batches.
+     */
+    public long uncompressedBytes() {
+        return uncompressedBytes;
     }
 
     /**

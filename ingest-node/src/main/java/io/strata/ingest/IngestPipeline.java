@@ -1,5 +1,6 @@
 package io.strata.ingest;
 
+import io.strata.format.BlockFormat;
 import io.strata.ingest.block.ByteBudget;
 import io.strata.ingest.block.ObjectKeys;
 import io.strata.ingest.block.OpenBlock;
@@ -25,6 +26,13 @@ import java.util.concurrent.TimeUnit;
  * {@code strata-ingest-seal} (compression), both shut down by {@link #close()}. Thread-safe.
  */
 public final class IngestPipeline implements AutoCloseable {
+    /**
+     * The most bytes a block's records may inflate to: a block is sealed before a call would take it past
+     * this, so no chunk ever nears the format's limit ({@link BlockFormat#MAX_UNCOMPRESSED_CHUNK}, twice
+     * this) and a block never fails whole at sealing because producers sent very compressible batches.
+     */
+    public static final long MAX_BLOCK_UNCOMPRESSED_BYTES = BlockFormat.MAX_UNCOMPRESSED_CHUNK / 2;
+
     private final IngestSettings settings;
     private final Clock clock;
     private final ScheduledExecutorService timer;
@@ -68,9 +76,12 @@ public final class IngestPipeline implements AutoCloseable {
     public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable,
                                                         CompletableFuture<Void> appended) {
         long bytes = 0;
+        long inflated = 0;
         for (PartitionBatch b : batches) {
             bytes += b.sizeUpperBound();
+            inflated += b.uncompressedBytes();
         }
+        long uncompressed = inflated;
         long reserved = bytes;
         CompletableFuture<Void> granted = budget.acquire(reserved, settings.bufferWait());
         granted.whenComplete((v, e) -> {
@@ -88,6 +99,9 @@ public final class IngestPipeline implements AutoCloseable {
                     budget.release(reserved);
                     appended.complete(null);
                     return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
+                }
+                if (!open.isEmpty() && open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES) {
+                    submit(detach());
                 }
                 startLinger = open.isEmpty();
                 call = open.append(batches, reserved);

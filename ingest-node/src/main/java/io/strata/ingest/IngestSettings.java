@@ -11,7 +11,8 @@ import java.time.Duration;
  *                           calls beyond it wait (see {@code bufferWait}) and then fail RESOURCE_EXHAUSTED
  * @param bufferWait         how long a produce call may wait for buffer space
  * @param maxRecordBytes     the largest record (key + value + headers) accepted
- * @param maxRequestBytes    the largest produce request accepted (must fit in the buffer)
+ * @param maxRequestBytes    the largest produce request accepted, in bytes of records before compression
+ *                           (must fit in the buffer twice, and in a block's inflated bound)
  * @param produceTimeout     default time a durable produce call may take end to end
  * @param compressionLevel   zstd level of chunks
  * @param nodeId             this node's id, part of every object key it writes
@@ -27,6 +28,10 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
             throw new IllegalArgumentException("inconsistent ingest settings: block.max-bytes=" + blockMaxBytes
                     + " max-record-bytes=" + maxRecordBytes + " max-request-bytes=" + maxRequestBytes
                     + " max-buffered-bytes=" + maxBufferedBytes + " (must hold two requests)");
+        }
+        if (maxRequestBytes > IngestPipeline.MAX_BLOCK_UNCOMPRESSED_BYTES) {
+            throw new IllegalArgumentException("max-request-bytes=" + maxRequestBytes + " is over the most a block "
+                    + "may inflate to, " + IngestPipeline.MAX_BLOCK_UNCOMPRESSED_BYTES);
         }
         if (maxInflightBlocks < 1) {
             throw new IllegalArgumentException("max-inflight-blocks must be at least 1, not " + maxInflightBlocks);

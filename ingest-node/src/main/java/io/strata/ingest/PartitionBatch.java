@@ -38,6 +38,18 @@ public record PartitionBatch(int entryIndex, String topic, PartitionId partition
         return records != null ? records.size() : info.recordCount();
     }
 
+    /** Bytes its records take inflated: what the batch's header says, or the records as given. */
+    public long uncompressedBytes() {
+        if (encoded != null) {
+            return info.uncompressedLength();
+        }
+        long size = 0;
+        for (LogRecord r : records) {
+            size += r.encodedSizeUpperBound();
+        }
+        return size;
+    }
+
     /** Bytes it takes in a block at most: the encoded batch as it is, or the records before compression. */
     public long sizeUpperBound() {
         if (encoded != null) {

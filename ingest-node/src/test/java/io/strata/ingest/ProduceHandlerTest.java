@@ -318,6 +318,20 @@ class ProduceHandlerTest {
     }
 
     @Test
+    void aSmallBatchThatWouldInflatePastTheRequestLimitIsRefusedAndNothingStored() {
+        startDefault();
+        BatchBuilder builder = new BatchBuilder();
+        for (int i = 0; i < 100; i++) {
+            builder.append(new LogRecord(null, new byte[1_000], List.of(), 1_700_000_000_000L));
+        }
+        ByteString batch = ByteString.copyFrom(builder.build(3));
+        assertThat(batch.size()).as("compressed, it is far under the limit").isLessThan(4_096);
+        assertStatus(batchRequest(0, batch), Status.Code.INVALID_ARGUMENT, "as they inflate");
+        pipeline.flush().join();
+        assertThat(objects.list("").join()).isEmpty();
+    }
+
+    @Test
     void anIdempotentProducersRetriedBatchIsStoredOnce() {
         startDefault();
         long producer = newProducer();

@@ -65,6 +65,11 @@ public final class OpenBlock {
         return writer.isEmpty();
     }
 
+    /** Bytes the block's records take inflated. */
+    public long uncompressedBytes() {
+        return writer.uncompressedBytes();
+    }
+
     /** Bytes the block holds: producers' batches as stored, records appended one by one before compression. */
     public long bufferedBytes() {
         return writer.bufferedBytes();

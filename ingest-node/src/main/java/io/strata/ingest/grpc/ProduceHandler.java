@@ -152,11 +152,14 @@ public final class ProduceHandler {
                 if (!entry.hasPartition()) {
                     throw invalid("entry " + i + " carries a batch but names no partition");
                 }
-                total += entry.getBatch().size();
-                if (total > pipeline.settings().maxRequestBytes()) {
-                    break; // reported below, before spending time on inflating it
-                }
                 try {
+                    // Counted as it inflates, from its header, before inflating it: a small batch that would
+                    // inflate past the limit is refused without taking that memory.
+                    BatchInfo header = BatchCodec.headerInfo(entry.getBatch().asReadOnlyByteBuffer());
+                    total += Math.max(entry.getBatch().size(), header.uncompressedLength());
+                    if (total > pipeline.settings().maxRequestBytes()) {
+                        break; // reported below
+                    }
                     batches[i] = BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
                             pipeline.settings().maxRecordBytes());
                 } catch (BlockFormatException | IllegalArgumentException e) {
@@ -184,7 +187,7 @@ public final class ProduceHandler {
             }
         }
         if (total > pipeline.settings().maxRequestBytes()) {
-            throw invalid("request carries " + total + " bytes of records, over the limit of "
+            throw invalid("request carries " + total + " bytes of records (as they inflate), over the limit of "
                     + pipeline.settings().maxRequestBytes());
         }
         if (request.getAcks() != Acks.ACKS_DURABLE && request.getAcks() != Acks.ACKS_NONE) {
