@@ -31,6 +31,11 @@ final class ProducerBatch {
     /** Its place among a partition's retries while it has no sequence (-1: none yet); kept across retries. */
     long unnumberedRetryKey = -1;
     long producerId;
+    /**
+     * Sent at least once and not known to be refused: it may be stored under {@code producerId} and
+     * {@code sequence}, so it is only ever sent again with them (never renumbered for a new producer id).
+     */
+    boolean mayBeStored;
     int attempts;
     long retryAtNanos;
     /** Past this the batch fails instead of being retried (its delivery timeout from its creation). */

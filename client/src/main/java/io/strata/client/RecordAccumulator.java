@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * The records a {@link Producer} holds, as a queue of batches per partition. Holds no threads; thread-safe
  * (one lock, held only for bookkeeping, never during a call).
  *
- * <p>Which partitions may send is the sender's to say ({@link #drainReady}'s predicate): it pipelines
+ * <p>Which partitions may send is the sender's to say ({@link #drainReady}'s room): it pipelines
  * several requests per partition on one ordered stream, and holds a partition back while it retries.
  */
 final class RecordAccumulator {
@@ -86,18 +86,19 @@ final class RecordAccumulator {
     }
 
     /**
-     * Takes the ready batches of every partition with nothing in flight (all of a partition's ready batches,
-     * oldest first, so a partition's records keep flowing however long a request takes), up to the request
-     * size limit (always at least one), and marks those partitions in flight. Empty when nothing is ready.
+     * Takes the ready batches of every partition that has room (a partition's ready batches oldest first, at
+     * most {@code room} of them, so a partition's records keep flowing however long a request takes), up
+     * to the request size limit (always at least one). Empty when nothing is ready.
      */
-    synchronized List<ProducerBatch> drainReady(java.util.function.Predicate<TopicPartition> sendable) {
+    synchronized List<ProducerBatch> drainReady(java.util.function.ToIntFunction<TopicPartition> room) {
         List<ProducerBatch> drained = new ArrayList<>();
         long requestBytes = 0;
         for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>>> it = queues.entrySet().iterator();
              it.hasNext(); ) {
             Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry = it.next();
             ArrayDeque<ProducerBatch> queue = entry.getValue();
-            if (!isReady(queue) || !sendable.test(entry.getKey())) {
+            int mayTake = isReady(queue) ? room.applyAsInt(entry.getKey()) : 0;
+            if (mayTake <= 0) {
                 continue;
             }
             ProducerBatch head = queue.peekFirst();
@@ -114,7 +115,8 @@ final class RecordAccumulator {
                     sticky.remove(head.topic);
                 }
                 head = queue.peekFirst();
-            } while (head != null && isReady(queue) && requestBytes + head.bytes <= config.maxRequestBytes());
+            } while (--mayTake > 0 && head != null && isReady(queue)
+                    && requestBytes + head.bytes <= config.maxRequestBytes());
             if (queue.isEmpty()) {
                 it.remove();
             }

@@ -37,7 +37,13 @@ import java.util.concurrent.TimeUnit;
  * partition sends nothing new, and its retries go one at a time in sequence order, so a retried batch can
  * never land after a later one. A batch that fails for good fails its records' futures; an idempotent
  * producer then takes a new producer id and numbers afresh (the failed batch left a gap), renumbering the
- * batches still waiting.
+ * batches still waiting — except those that may already be stored (sent, no answer): they go again under
+ * the id and sequences they were sent with, until the node answers them (stored, a duplicate, or refused
+ * for a gap, which proves they were not stored and lets them be numbered again).
+ *
+ * <p>An idempotent producer keeps at most the node's sequence window (5) of a partition's batches in
+ * flight: the node recognises a retry only among a producer's latest batches of a partition, so a batch
+ * retried after a broken stream must still be among them, or it would be refused as stale.
  */
 final class Sender {
     private static final Set<Status.Code> RETRYABLE = Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED,
@@ -53,11 +59,15 @@ final class Sender {
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final Map<String, NodeStream> streams = new HashMap<>();
     private long producerId;
+    /** Batches of a partition the node recognises as retries (InitProducer says; 5 until it does). */
+    private int sequenceWindow = DEFAULT_SEQUENCE_WINDOW;
     private long nextRequestId;
 
     /** A partition's sending state. */
     /** Where the retry keys of batches that never got a sequence start: past any sequence a partition reaches. */
     private static final long UNNUMBERED_RETRY = 1L << 62;
+    /** The sequence window of a node that does not state one. */
+    private static final int DEFAULT_SEQUENCE_WINDOW = 5;
 
     private static final class PartitionState {
         int inFlight;
@@ -99,8 +109,8 @@ final class Sender {
                 }
             }
         });
-        for (List<ProducerBatch> batches = accumulator.drainReady(this::sendable); !batches.isEmpty();
-             batches = accumulator.drainReady(this::sendable)) {
+        for (List<ProducerBatch> batches = accumulator.drainReady(this::room); !batches.isEmpty();
+             batches = accumulator.drainReady(this::room)) {
             Map<String, List<ProducerBatch>> byNode = new LinkedHashMap<>();
             for (ProducerBatch batch : batches) {
                 TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
@@ -114,14 +124,21 @@ final class Sender {
         return partitions.computeIfAbsent(tp, k -> new PartitionState());
     }
 
-    /** A partition may send new batches unless it is retrying, and while its stream has room. */
-    private boolean sendable(TopicPartition tp) {
+    /**
+     * How many new batches a partition may send now: none while it is retrying or its stream is full; an
+     * idempotent producer's partition at most the node's sequence window, all in flight counted, so that
+     * every batch it may have to retry is still among those the node recognises as retries.
+     */
+    private int room(TopicPartition tp) {
         PartitionState state = state(tp);
         if (!state.retries.isEmpty() || state.draining) {
-            return false;
+            return 0;
         }
         NodeStream stream = streams.get(routeOf(tp, state));
-        return stream == null || stream.inflight.size() < config.maxInFlightRequests();
+        if (stream != null && stream.inflight.size() >= config.maxInFlightRequests()) {
+            return 0;
+        }
+        return config.idempotent() ? sequenceWindow - state.inFlight : Integer.MAX_VALUE;
     }
 
     /** The node a partition's requests go to: where its requests in flight went, else the router's choice. */
@@ -182,17 +199,29 @@ final class Sender {
     private void send(String node, List<ProducerBatch> batches) {
         ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(Acks.ACKS_DURABLE)
                 .setRequestId(++nextRequestId);
-        if (config.idempotent()) {
+        long requestProducerId = producerId;
+        ProducerBatch first = batches.get(0);
+        if (config.idempotent() && batches.size() == 1 && first.mayBeStored && first.producerId != producerId) {
+            // A retry that may be stored under an earlier producer id goes again under that id and its
+            // sequences (retries travel alone): renumbered, it would be stored twice if the first try was.
+            requestProducerId = first.producerId;
+        } else if (config.idempotent()) {
             if (producerId == 0) {
                 try {
-                    producerId = router.producerBlockingStub(node)
+                    var answer = router.producerBlockingStub(node)
                             .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-                            .initProducer(InitProducerRequest.getDefaultInstance()).getProducerId();
+                            .initProducer(InitProducerRequest.getDefaultInstance());
+                    producerId = answer.getProducerId();
+                    sequenceWindow = answer.getSequenceWindow() > 0 ? answer.getSequenceWindow()
+                            : DEFAULT_SEQUENCE_WINDOW;
                 } catch (RuntimeException e) {
                     throw new NotSent(StrataException.from(e));
                 }
             }
-            request.setProducerId(producerId);
+            requestProducerId = producerId;
+        }
+        if (config.idempotent()) {
+            request.setProducerId(requestProducerId);
         }
         for (ProducerBatch batch : batches) {
             TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
@@ -204,12 +233,13 @@ final class Sender {
                     .setPartition(batch.partition)
                     .setBatch(UnsafeByteOperations.unsafeWrap(batch.encoded(config.compressionLevel())));
             if (config.idempotent()) {
-                if (batch.sequence < 0 || batch.producerId != producerId) {
+                if (batch.sequence < 0 || batch.producerId != requestProducerId) {
                     batch.sequence = state.nextSequence;
-                    batch.producerId = producerId;
+                    batch.producerId = requestProducerId;
                     state.nextSequence += batch.recordCount();
                 }
                 entry.setBaseSequence(batch.sequence);
+                batch.mayBeStored = true;
             }
             request.addEntries(entry);
             state.inFlight++;
@@ -288,10 +318,20 @@ final class Sender {
             topics.forget(batch.topic);
         }
         boolean gap = config.idempotent() && failure.code() == Status.Code.FAILED_PRECONDITION;
+        if (gap) {
+            batch.mayBeStored = false; // a gap is refused whole: nothing of it is stored
+        }
+        if (config.idempotent() && failure.code() == Status.Code.ALREADY_EXISTS) {
+            // Stored, too long ago for the node to know its offsets: the sequences stay as they are.
+            done(batch);
+            batch.fail(failure);
+            return;
+        }
         boolean retryable = RETRYABLE.contains(failure.code()) || gap; // unreachable nodes are UNAVAILABLE
-        if (gap && batch.attempts > 0) {
+        if (gap && batch.attempts > 0 && batch.producerId == producerId) {
             // A retry, sent alone and first in its partition, still meets a gap: the gap is not one of ours to
-            // fill. Start afresh under a new id, this batch first.
+            // fill. Start afresh under a new id, this batch first. (Under an earlier id a gap is expected:
+            // the batch that failed for good left it; the batch is simply numbered again for the new id.)
             restartIdempotence();
         }
         long now = System.nanoTime();

@@ -73,6 +73,29 @@ public final class FakeStrata implements AutoCloseable {
     public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** When set, Produce calls wait for it before storing anything. */
     public volatile CountDownLatch produceGate;
+    /**
+     * When set, the next ProduceStream stores what it is sent but answers nothing, and breaks (UNAVAILABLE)
+     * 300 ms after its first request: answers lost in a broken connection.
+     */
+    public volatile boolean nextStreamLosesAnswers;
+    /** The most batches of one (producer, partition) that were ever stored and not yet answered at once. */
+    public final AtomicInteger mostUnansweredBatches = new AtomicInteger();
+    /** Streams broken by {@link #nextStreamLosesAnswers}. */
+    public final AtomicInteger brokenStreams = new AtomicInteger();
+    private final Map<String, Integer> unanswered = new java.util.HashMap<>();
+    /** Idempotent producers' state, as a node keeps it: by "producer/topic/partition". */
+    private final Map<String, ProducerState> producerStates = new java.util.HashMap<>();
+
+    /** The node's window: a producer's last {@link #WINDOW} batches of a partition are recognised as retries. */
+    static final int WINDOW = 5;
+
+    private record Recent(long baseSequence, int count, long baseOffset) {
+    }
+
+    private static final class ProducerState {
+        long lastSequence = -1;
+        final ArrayDeque<Recent> recent = new ArrayDeque<>();
+    }
 
     private static final class FakeTopic {
         final TopicDescription description;
@@ -256,7 +279,7 @@ public final class FakeStrata implements AutoCloseable {
                 return;
             }
             observer.onNext(io.strata.api.v1.InitProducerResponse.newBuilder()
-                    .setProducerId(producerIds.incrementAndGet()).build());
+                    .setProducerId(producerIds.incrementAndGet()).setSequenceWindow(WINDOW).build());
             observer.onCompleted();
         }
 
@@ -268,9 +291,16 @@ public final class FakeStrata implements AutoCloseable {
         /** Requests answered in order, each with its request id; a failure is that request's error, not the stream's. */
         @Override
         public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+            boolean losesAnswers = nextStreamLosesAnswers;
+            nextStreamLosesAnswers = false;
+            List<ProduceRequest> unansweredHere = new ArrayList<>();
             return new StreamObserver<>() {
                 @Override
                 public void onNext(ProduceRequest request) {
+                    if (losesAnswers) {
+                        storeWithoutAnswer(request, unansweredHere, responses);
+                        return;
+                    }
                     ProduceResponse response;
                     try {
                         response = store(request).toBuilder().setRequestId(request.getRequestId()).build();
@@ -296,6 +326,69 @@ public final class FakeStrata implements AutoCloseable {
                     }
                 }
             };
+        }
+
+        private void storeWithoutAnswer(ProduceRequest request, List<ProduceRequest> unansweredHere,
+                                        StreamObserver<ProduceResponse> responses) {
+            try {
+                store(request);
+            } catch (io.grpc.StatusRuntimeException e) {
+                return; // a refusal lost with the rest
+            }
+            synchronized (FakeStrata.this) {
+                for (TopicPartitionRecords entry : request.getEntriesList()) {
+                    int now = unanswered.merge(request.getProducerId() + "/" + entry.getTopic() + "/"
+                            + entry.getPartition(), 1, Integer::sum);
+                    mostUnansweredBatches.accumulateAndGet(now, Math::max);
+                }
+                unansweredHere.add(request);
+                if (unansweredHere.size() > 1) {
+                    return;
+                }
+            }
+            java.util.concurrent.CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS).execute(() -> {
+                synchronized (FakeStrata.this) {
+                    for (ProduceRequest lost : unansweredHere) {
+                        for (TopicPartitionRecords entry : lost.getEntriesList()) {
+                            unanswered.merge(lost.getProducerId() + "/" + entry.getTopic() + "/"
+                                    + entry.getPartition(), -1, Integer::sum);
+                        }
+                    }
+                }
+                synchronized (responses) {
+                    responses.onError(Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
+                }
+                brokenStreams.incrementAndGet();
+            });
+        }
+
+        /**
+         * Decides an idempotent entry as a node does: null to store it, else what to answer instead — a
+         * duplicate's original offset, or a refusal (a gap, or a batch too old to recognise).
+         */
+        private Object idempotence(long producerId, TopicPartitionRecords entry, int count) {
+            ProducerState state = producerStates.get(producerId + "/" + entry.getTopic() + "/" + entry.getPartition());
+            if (state == null || entry.getBaseSequence() == state.lastSequence + 1) {
+                return null;
+            }
+            for (Recent r : state.recent) {
+                if (r.baseSequence() == entry.getBaseSequence() && r.count() == count) {
+                    return r.baseOffset();
+                }
+            }
+            return entry.getBaseSequence() + count - 1 <= state.lastSequence
+                    ? Status.ALREADY_EXISTS.withDescription("sequences stored too long ago to be matched")
+                    : Status.FAILED_PRECONDITION.withDescription("sequence gap: expected " + (state.lastSequence + 1));
+        }
+
+        private void remember(long producerId, TopicPartitionRecords entry, int count, long baseOffset) {
+            ProducerState state = producerStates.computeIfAbsent(producerId + "/" + entry.getTopic() + "/"
+                    + entry.getPartition(), k -> new ProducerState());
+            state.lastSequence = entry.getBaseSequence() + count - 1;
+            state.recent.addLast(new Recent(entry.getBaseSequence(), count, baseOffset));
+            while (state.recent.size() > WINDOW) {
+                state.recent.removeFirst();
+            }
         }
 
         private ProduceResponse store(ProduceRequest request) {
@@ -335,6 +428,23 @@ public final class FakeStrata implements AutoCloseable {
                                         .setKey(h.key()).setValue(ByteString.copyFrom(h.value()))));
                                 records.add(b.build());
                             }
+                        }
+                        if (request.getProducerId() > 0) {
+                            Object decided = idempotence(request.getProducerId(), entry, records.size());
+                            PartitionAppend.Builder append = PartitionAppend.newBuilder().setEntryIndex(i)
+                                    .setTopic(entry.getTopic()).setPartition(entry.getPartition())
+                                    .setRecordCount(records.size());
+                            if (decided instanceof Long original) {
+                                response.addAppends(append.setBaseOffset(original).setDuplicate(true));
+                                continue;
+                            }
+                            if (decided instanceof Status refused) {
+                                response.addAppends(append.setBaseOffset(-1).setError(
+                                        io.strata.api.v1.ProduceError.newBuilder().setCode(refused.getCode().value())
+                                                .setMessage(refused.getDescription())));
+                                continue;
+                            }
+                            remember(request.getProducerId(), entry, records.size(), base);
                         }
                         for (Record r : records) {
                             ConsumedRecord.Builder stored = ConsumedRecord.newBuilder().setOffset(log.size())

@@ -338,6 +338,48 @@ class ProducerTest {
     }
 
     @Test
+    void batchesStoredButUnansweredWhenTheStreamBreaksAreAnsweredAsDuplicatesAndStoredOnce() throws Exception {
+        fake.createTopic("orders", 1);
+        fake.nextStreamLosesAnswers = true;
+        // One record a batch, each sent as soon as it is made, far more than the node's window.
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO).withMaxBatchBytes(64));
+        List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            values.add(String.format("record-%02d-", i) + "x".repeat(60));
+            sent.add(send(producer, "orders", 0, values.get(i)));
+            Thread.sleep(3);
+        }
+        CompletableFuture.runAsync(producer::flush).get(30, TimeUnit.SECONDS);
+
+        assertThat(fake.mostUnansweredBatches.get()).as("batches of the partition out at once")
+                .isBetween(1, FakeStrata.WINDOW);
+        assertThat(join(sent)).extracting(RecordMetadata::offset)
+                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 12).boxed().toList());
+        assertThat(fake.values("orders", 0)).containsExactlyElementsOf(values);
+    }
+
+    @Test
+    void aBatchThatMayBeStoredIsRetriedUnderItsOwnIdWhenAnotherFailsForGoodMeanwhile() throws Exception {
+        fake.createTopic("orders", 2);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        fake.nextStreamLosesAnswers = true;
+        CompletableFuture<RecordMetadata> stored = send(producer, "orders", 0, "stored, answer lost");
+        awaitTrue(() -> fake.brokenStreams.get() == 1); // its retry now waits out its back-off
+        fake.produceFailures.add(Status.INVALID_ARGUMENT.withDescription("refused"));
+        CompletableFuture<RecordMetadata> refused = send(producer, "orders", 1, "refused for good");
+        producer.flush();
+
+        assertFailsWith(refused, Status.Code.INVALID_ARGUMENT, "refused");
+        assertThat(stored.get(10, TimeUnit.SECONDS).offset()).isZero();
+        assertThat(fake.values("orders", 0)).as("the retry was a duplicate, not a new producer's first batch")
+                .containsExactly("stored, answer lost");
+        long firstId = fake.produceRequests.get(0).getProducerId();
+        assertThat(fake.produceRequests).filteredOn(r -> r.getEntries(0).getPartition() == 0)
+                .extracting(ProduceRequest::getProducerId).containsOnly(firstId);
+    }
+
+    @Test
     void afterABatchFailsForGoodTheProducerTakesANewIdAndNumbersAfresh() throws Exception {
         fake.createTopic("orders", 1);
         Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));

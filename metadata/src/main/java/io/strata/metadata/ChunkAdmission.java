@@ -21,7 +21,7 @@ import java.util.Map;
  * {@link #MAX_PRODUCERS} producers per partition, dropping the least recently written.
  */
 final class ChunkAdmission {
-    static final int RECENT_BATCHES = 5;
+    static final int RECENT_BATCHES = ProducerBatch.RETRY_WINDOW;
     static final int MAX_PRODUCERS = 200;
 
     /** The partition's new head, what the commit did, and the index's chunk (null when nothing got offsets). */

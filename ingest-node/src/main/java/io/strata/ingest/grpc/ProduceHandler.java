@@ -68,7 +68,8 @@ public final class ProduceHandler {
     }
 
     public CompletableFuture<InitProducerResponse> initProducer() {
-        return producerIds.issue().thenApply(id -> InitProducerResponse.newBuilder().setProducerId(id).build());
+        return producerIds.issue().thenApply(id -> InitProducerResponse.newBuilder().setProducerId(id)
+                .setSequenceWindow(io.strata.metadata.ProducerBatch.RETRY_WINDOW).build());
     }
 
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
