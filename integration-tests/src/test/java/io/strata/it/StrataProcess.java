@@ -109,6 +109,16 @@ public final class StrataProcess implements AutoCloseable {
         process.kill();
     }
 
+    /** SIGSTOP: the node stops in its tracks (as in a long GC pause or a frozen VM) until {@link #resume()}. */
+    public void pause() {
+        process.pause();
+    }
+
+    /** SIGCONT. */
+    public void resume() {
+        process.resume();
+    }
+
     /** SIGTERM: the node commits what it buffers and deregisters. */
     public void stop() {
         process.stop(30);

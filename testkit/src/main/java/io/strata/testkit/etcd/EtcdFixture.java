@@ -25,14 +25,16 @@ import java.util.Map;
 public final class EtcdFixture implements AutoCloseable {
     private static EtcdFixture shared;
 
-    private final ManagedProcess process;
+    private volatile ManagedProcess process;
     private final Path dataDir;
     private final int clientPort;
+    private final List<String> command;
 
-    private EtcdFixture(ManagedProcess process, Path dataDir, int clientPort) {
+    private EtcdFixture(ManagedProcess process, Path dataDir, int clientPort, List<String> command) {
         this.process = process;
         this.dataDir = dataDir;
         this.clientPort = clientPort;
+        this.command = command;
     }
 
     public static synchronized EtcdFixture shared() {
@@ -54,16 +56,33 @@ public final class EtcdFixture implements AutoCloseable {
         Path dir = TempDirs.create("strata-etcd-");
         int clientPort = Ports.freePort();
         List<String> command = Commands.etcd(binary, "strata-test", dir.resolve("data"), clientPort, Ports.freePort());
+        return new EtcdFixture(launch(command, dir, clientPort), dir, clientPort, command);
+    }
+
+    private static ManagedProcess launch(List<String> command, Path dir, int clientPort) {
         ManagedProcess process = ManagedProcess.start("etcd", command, Map.of(), dir);
         boolean up = HttpProbe.await(Role.ETCD.readinessUrl(clientPort), Role.ETCD::isReady, Duration.ofSeconds(30),
                 process);
         if (!up) {
             String log = process.tail(30);
             process.kill();
-            throw new FixtureUnavailableException("etcd (" + binary + ") did not become healthy on port " + clientPort
-                    + " within 30 s; its log:\n" + log);
+            throw new FixtureUnavailableException("etcd (" + command.get(0) + ") did not become healthy on port "
+                    + clientPort + " within 30 s; its log:\n" + log);
         }
-        return new EtcdFixture(process, dir, clientPort);
+        return process;
+    }
+
+    /** Stops etcd (SIGTERM), keeping its data: until {@link #restart()}, nothing answers at its address. */
+    public void stop() {
+        process.stop(5);
+    }
+
+    /** Starts etcd again on the same ports and data, as after a crash or an upgrade; waits until it is healthy. */
+    public void restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("etcd is running");
+        }
+        process = launch(command, dataDir, clientPort);
     }
 
     /** The client URL, e.g. {@code http://127.0.0.1:23791}. */

@@ -20,15 +20,26 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * An HTTP/1.1 proxy in front of an S3-compatible server that injects the faults S3 is known for, per
  * request: some answered {@code 503 Slow Down} (or {@code 500}) without reaching the server, some held
- * back before they are forwarded (slow responses). It understands just enough HTTP to find each request's
+ * back before they are forwarded (slow responses), some answered {@code 500} after the server did what
+ * they asked (a PUT stored, its answer lost), and GET bodies damaged in transit: one bit flipped, or cut
+ * short with the connection closed. It understands just enough HTTP to find each request's
  * and response's end (Content-Length, chunked bodies, {@code Expect: 100-continue}, bodiless answers), so
  * a kept-alive connection carries many requests and each is decided on its own. Faults can be changed
  * while it runs. Threads: an acceptor and one per connection, all daemons, stopped by {@link #close()}.
  */
 public final class FaultyHttpProxy implements AutoCloseable {
-    /** Per request: the chance of an injected error, of a delay, and the delay. */
-    public record Faults(double errorRate, double delayRate, long delayMillis) {
+    /**
+     * Per request: the chance of an error before it reaches the server, of a delay (and the delay), of an
+     * error after the server answered (its answer dropped), and, for a GET's body, of one bit flipped or of
+     * being cut short.
+     */
+    public record Faults(double errorRate, double delayRate, long delayMillis, double errorAfterRate,
+                         double bitFlipRate, double truncateRate) {
         public static final Faults NONE = new Faults(0, 0, 0);
+
+        public Faults(double errorRate, double delayRate, long delayMillis) {
+            this(errorRate, delayRate, delayMillis, 0, 0, 0);
+        }
     }
 
     private final ServerSocket server;
@@ -38,6 +49,9 @@ public final class FaultyHttpProxy implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong delays = new AtomicLong();
+    private final AtomicLong errorsAfter = new AtomicLong();
+    private final AtomicLong bitFlips = new AtomicLong();
+    private final AtomicLong truncations = new AtomicLong();
     private volatile Faults faults = Faults.NONE;
     private volatile boolean closed;
 
@@ -74,6 +88,19 @@ public final class FaultyHttpProxy implements AutoCloseable {
         return delays.get();
     }
 
+    /** Requests the server carried out whose answer was replaced by an error. */
+    public long injectedErrorsAfter() {
+        return errorsAfter.get();
+    }
+
+    public long injectedBitFlips() {
+        return bitFlips.get();
+    }
+
+    public long injectedTruncations() {
+        return truncations.get();
+    }
+
     private void accept() {
         while (!closed) {
             try {
@@ -104,22 +131,19 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 Faults f = faults;
                 double roll;
                 double delayRoll;
+                double afterRoll;
+                double bodyRoll;
+                int flipAt;
                 synchronized (random) {
                     roll = random.nextDouble();
                     delayRoll = random.nextDouble();
+                    afterRoll = random.nextDouble();
+                    bodyRoll = random.nextDouble();
+                    flipAt = random.nextInt(Integer.MAX_VALUE);
                 }
                 if (roll < f.errorRate()) {
                     errors.incrementAndGet();
-                    boolean slowDown = roll < f.errorRate() / 2;
-                    String body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
-                            + (slowDown ? "SlowDown" : "InternalError") + "</Code><Message>injected by the test proxy"
-                            + "</Message></Error>";
-                    byte[] b = body.getBytes(StandardCharsets.UTF_8);
-                    out.write(((slowDown ? "HTTP/1.1 503 Slow Down" : "HTTP/1.1 500 Internal Server Error")
-                            + "\r\nContent-Type: application/xml\r\nContent-Length: " + b.length
-                            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.write(b);
-                    out.flush();
+                    writeError(out, roll < f.errorRate() / 2);
                     return; // the body may be on its way; closing is the clean way to drop it
                 }
                 if (delayRoll < f.delayRate()) {
@@ -156,6 +180,31 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 if (response == null) {
                     return;
                 }
+                if (afterRoll < f.errorAfterRate()) {
+                    copyBody(upIn, OutputStream.nullOutputStream(), response, request.method());
+                    errorsAfter.incrementAndGet();
+                    writeError(out, false);
+                    return;
+                }
+                String length = response.header("content-length");
+                boolean damageable = "GET".equals(request.method()) && length != null
+                        && (response.status() == 200 || response.status() == 206) && Long.parseLong(length) > 0;
+                if (damageable && bodyRoll < f.bitFlipRate() + f.truncateRate()) {
+                    byte[] body = upIn.readNBytes(Integer.parseInt(length));
+                    out.write(response.raw);
+                    if (bodyRoll < f.bitFlipRate()) {
+                        bitFlips.incrementAndGet();
+                        int at = flipAt % body.length;
+                        body[at] ^= (byte) (1 << (flipAt % 8));
+                        out.write(body);
+                        out.flush();
+                        continue;
+                    }
+                    truncations.incrementAndGet();
+                    out.write(body, 0, body.length / 2);
+                    out.flush();
+                    return; // cut short: the connection closes mid-body
+                }
                 out.write(response.raw);
                 copyBody(upIn, out, response, request.method());
                 out.flush();
@@ -176,6 +225,18 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private static void writeError(OutputStream out, boolean slowDown) throws IOException {
+        String body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
+                + (slowDown ? "SlowDown" : "InternalError") + "</Code><Message>injected by the test proxy"
+                + "</Message></Error>";
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        out.write(((slowDown ? "HTTP/1.1 503 Slow Down" : "HTTP/1.1 500 Internal Server Error")
+                + "\r\nContent-Type: application/xml\r\nContent-Length: " + b.length
+                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(b);
+        out.flush();
     }
 
     /** Copies the body that follows {@code head} (a request, or a response to {@code method}). */
