@@ -50,15 +50,21 @@ public record PartitionBatch(int entryIndex, String topic, PartitionId partition
         return size;
     }
 
-    /** Bytes it takes in a block at most: the encoded batch as it is, or the records before compression. */
+    /**
+     * Memory it takes in a block at most: the encoded batch as it is, or the records before compression with
+     * what each record object costs beside its bytes (an empty record is not free).
+     */
     public long sizeUpperBound() {
         if (encoded != null) {
             return info.sizeBytes();
         }
         long size = 0;
         for (LogRecord r : records) {
-            size += r.encodedSizeUpperBound();
+            size += r.encodedSizeUpperBound() + RECORD_OBJECT_BYTES;
         }
         return size;
     }
+
+    /** What a record object, its arrays and its place in the block's lists take beside its bytes. */
+    static final int RECORD_OBJECT_BYTES = 64;
 }

@@ -332,6 +332,28 @@ class ProduceHandlerTest {
     }
 
     @Test
+    void emptyRecordsAreNotFreeAgainstTheRequestLimit() {
+        startDefault(); // requests of at most 64 KiB
+        TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic("t").setPartition(0);
+        for (int i = 0; i < 3_000; i++) {
+            entry.addRecords(Record.getDefaultInstance());
+        }
+        assertStatus(ProduceRequest.newBuilder().addEntries(entry).build(), Status.Code.INVALID_ARGUMENT,
+                "over the limit");
+    }
+
+    @Test
+    void aUnaryCallFindingTheRequestsWaitingForAdmissionAtTheirBoundIsRefusedAtOnce() {
+        startDefault();
+        handler.pending().take(handler.pending().capacity()); // as if other calls filled it
+        assertThat(handler.produce(request("t", 0, "x"))).as("refused before it returns, not after a wait")
+                .isCompletedExceptionally();
+        assertStatus(request("t", 0, "x"), Status.Code.RESOURCE_EXHAUSTED, "waiting to enter its buffer");
+        handler.pending().give(handler.pending().capacity());
+        assertThat(produce(request("t", 0, "y")).getAppends(0).getBaseOffset()).isZero();
+    }
+
+    @Test
     void anIdempotentProducersRetriedBatchIsStoredOnce() {
         startDefault();
         long producer = newProducer();

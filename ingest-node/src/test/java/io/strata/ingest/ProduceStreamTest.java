@@ -85,7 +85,7 @@ class ProduceStreamTest {
                         return ProduceStream.start(responses, (request, admitted) -> {
                             received.incrementAndGet();
                             return handler.produce(request, admitted);
-                        }, WINDOW);
+                        }, handler.pending(), WINDOW);
                     }
                 }).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();

@@ -109,6 +109,24 @@ public final class StrataProcess implements AutoCloseable {
         process.kill();
     }
 
+    /** The process's resident memory now (VmRSS), in bytes. */
+    public long residentBytes() {
+        try {
+            Path status = Path.of("/proc/" + process.pid() + "/status");
+            if (!java.nio.file.Files.exists(status)) {
+                return 0; // exited
+            }
+            for (String line : java.nio.file.Files.readAllLines(status)) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return 0; // exited: a zombie has no resident memory
+    }
+
     /** SIGSTOP: the node stops in its tracks (as in a long GC pause or a frozen VM) until {@link #resume()}. */
     public void pause() {
         process.pause();

@@ -42,6 +42,9 @@ import java.util.concurrent.atomic.LongAdder;
  * carrying the precise status; storage failures pass through for the gRPC layer to map. Thread-safe.
  */
 public final class ProduceHandler {
+    /** What a request's record costs beyond its key, value and headers, counted against the request limit. */
+    static final int RECORD_OVERHEAD_BYTES = 24;
+
     private final IngestPipeline pipeline;
     private final TopicCache topics;
     private final ProducerIds producerIds;
@@ -49,9 +52,13 @@ public final class ProduceHandler {
     private final AtomicInteger sticky = new AtomicInteger();
     private final LongAdder duplicateRecords = new LongAdder();
     private final LongAdder refusedRecords = new LongAdder();
+    private final PendingRequests pending;
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
+        // Half the buffer: requests read but not yet in the buffer, beside the buffer itself.
+        this.pending = new PendingRequests(Math.max(2L * pipeline.settings().maxRequestBytes(),
+                pipeline.settings().maxBufferedBytes() / 2));
         this.topics = topics;
         this.producerIds = producerIds;
         this.clock = clock;
@@ -72,8 +79,25 @@ public final class ProduceHandler {
                 .setSequenceWindow(io.strata.metadata.ProducerBatch.RETRY_WINDOW).build());
     }
 
+    /**
+     * Requests received and not yet admitted, bounded by the buffer's size: a stream reads only while there
+     * is room (see {@link ProduceStream}), a unary call that does not fit is refused at once.
+     */
+    public PendingRequests pending() {
+        return pending;
+    }
+
+    /** A unary call: refused with RESOURCE_EXHAUSTED at once when the requests waiting for admission fill their bound. */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
-        return produce(request, new CompletableFuture<>());
+        long size = request.getSerializedSize();
+        if (!pending.tryTake(size)) {
+            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription("ingest node has "
+                    + pending.used() + " bytes of requests waiting to enter its buffer (the most it holds is "
+                    + pending.capacity() + "): retry later, or spread the load over more nodes").asRuntimeException());
+        }
+        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        admitted.whenComplete((v, e) -> pending.give(size));
+        return produce(request, admitted);
     }
 
     /**
@@ -100,6 +124,7 @@ public final class ProduceHandler {
         long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs()
                 : pipeline.settings().produceTimeout().toMillis();
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
+        long requestId = request.getRequestId(); // the answer needs no more of the request: let it go once admitted
         CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
                 ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
@@ -125,7 +150,7 @@ public final class ProduceHandler {
                             refusedRecords.add(r.recordCount());
                         }
                     }
-                    return toResponse(request, results);
+                    return toResponse(requestId, results);
                 })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
     }
@@ -174,6 +199,7 @@ public final class ProduceHandler {
             for (int r = 0; r < entry.getRecordsCount(); r++) {
                 Record record = entry.getRecords(r);
                 long size = record.getKey().size() + record.getValue().size();
+                total += RECORD_OVERHEAD_BYTES; // an empty record is not free: its framing, its objects
                 for (var h : record.getHeadersList()) {
                     size += h.getKeyBytes().size() + h.getValue().size(); // bytes as stored (UTF-8), not chars
                 }
@@ -271,8 +297,8 @@ public final class ProduceHandler {
      * entry was refused, the call itself fails with the first refusal's status, so a one-entry request gets a
      * plain status.
      */
-    private static ProduceResponse toResponse(ProduceRequest request, List<AppendResult> results) {
-        ProduceResponse.Builder response = ProduceResponse.newBuilder().setRequestId(request.getRequestId());
+    private static ProduceResponse toResponse(long requestId, List<AppendResult> results) {
+        ProduceResponse.Builder response = ProduceResponse.newBuilder().setRequestId(requestId);
         BatchOutcome.Rejected firstRefusal = null;
         boolean anyStored = false;
         for (AppendResult r : results) {

@@ -13,10 +13,11 @@ import java.util.concurrent.CompletableFuture;
  * request order, carrying the request's error instead of ending the stream. Requests are admitted one
  * after the other: a request's records enter the open block only after the previous request's did (or it
  * was refused), so a producer that pipelines several requests per partition on one stream has its records
- * stored in the order it sent them. Flow control: automatic
- * inbound requests are off, and the stream asks gRPC for one more request each time it answers one, so at
- * most {@code window} requests are in the node per stream, however fast the client writes; gRPC's HTTP/2
- * flow control then holds the client back.
+ * stored in the order it sent them. Flow control: automatic inbound requests are off; the stream asks
+ * gRPC for one request at a time, and only while it holds fewer than {@code window} unanswered requests and
+ * the node's {@link PendingRequests} has room (requests read and not yet admitted count there until they
+ * are). Otherwise it reads nothing, and gRPC's HTTP/2 flow control holds the client back. So a stream holds
+ * at most {@code window} requests, and at most one beyond the node's bound, however fast its client writes.
  *
  * <p>Thread-safety: gRPC delivers inbound events one at a time; responses complete on the pipeline's
  * threads and are sent under this object's lock, in order.
@@ -25,35 +26,75 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private final ServerCallStreamObserver<ProduceResponse> out;
     private final java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
             CompletableFuture<ProduceResponse>> produce;
+    private final PendingRequests pending;
+    private final int window;
     private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
     private CompletableFuture<Void> admittedTail = CompletableFuture.completedFuture(null);
     private boolean cancelled;
+    /** Requests read and not yet answered. */
+    private int held;
+    /** A request was asked of gRPC and has not arrived yet. */
+    private boolean asked;
+    private boolean waitingForRoom;
 
     private ProduceStream(ServerCallStreamObserver<ProduceResponse> out,
                           java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
-                                  CompletableFuture<ProduceResponse>> produce) {
+                                  CompletableFuture<ProduceResponse>> produce, PendingRequests pending, int window) {
         this.out = out;
         this.produce = produce;
+        this.pending = pending;
+        this.window = window;
     }
 
     /** Starts serving a stream; answer the returned observer to gRPC as the call's inbound side. */
     public static StreamObserver<ProduceRequest> start(StreamObserver<ProduceResponse> responses,
                                                        java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
                                                                CompletableFuture<ProduceResponse>> produce,
-                                                       int window) {
+                                                       PendingRequests pending, int window) {
         ServerCallStreamObserver<ProduceResponse> out = (ServerCallStreamObserver<ProduceResponse>) responses;
-        ProduceStream stream = new ProduceStream(out, produce);
+        ProduceStream stream = new ProduceStream(out, produce, pending, window);
         out.disableAutoRequest();
         out.setOnCancelHandler(stream::cancelled);
-        out.request(window);
+        stream.pull();
         return stream;
+    }
+
+    /** Asks gRPC for the next request if the stream and the node have room for it; else waits for room. */
+    private void pull() {
+        boolean waitForRoom = false;
+        synchronized (this) {
+            if (cancelled || asked || held >= window || waitingForRoom) {
+                return;
+            }
+            if (pending.hasRoom()) {
+                asked = true;
+            } else {
+                waitingForRoom = true;
+                waitForRoom = true;
+            }
+        }
+        if (waitForRoom) {
+            pending.whenRoom(() -> {
+                synchronized (this) {
+                    waitingForRoom = false;
+                }
+                pull();
+            });
+            return;
+        }
+        out.request(1);
     }
 
     @Override
     public void onNext(ProduceRequest request) {
+        long size = request.getSerializedSize();
+        pending.take(size); // read, so held whatever the room: the room was there when it was asked for
         CompletableFuture<Void> admitted = new CompletableFuture<>();
+        admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<Void> previous;
         synchronized (this) {
+            asked = false;
+            held++;
             previous = admittedTail;
             admittedTail = admitted;
         }
@@ -65,24 +106,27 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
                 return CompletableFuture.failedFuture(e);
             }
         });
+        long requestId = request.getRequestId(); // not the request: it may go once admitted, long before its answer
         CompletableFuture<ProduceResponse> response = answer.handle((r, failure) -> failure == null ? r
-                : ProduceResponse.newBuilder().setRequestId(request.getRequestId()).setError(errorOf(failure)).build());
+                : ProduceResponse.newBuilder().setRequestId(requestId).setError(errorOf(failure)).build());
         synchronized (this) {
             sent = sent.thenCombine(response, (v, r) -> {
                 send(r);
                 return null;
             });
         }
+        pull();
     }
 
     private void send(ProduceResponse response) {
         synchronized (this) {
+            held--;
             if (cancelled) {
                 return;
             }
             out.onNext(response);
-            out.request(1);
         }
+        pull();
     }
 
     @Override

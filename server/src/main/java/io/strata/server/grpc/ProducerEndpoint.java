@@ -28,7 +28,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
-        node.ingest(); // fails the call at once on a node without the ingest role
+        var pending = node.ingest().pending(); // fails the call at once on a node without the ingest role
         return ProduceStream.start(responses, (request, admitted) -> {
             try {
                 return node.ingest().produce(request, admitted).exceptionallyCompose(
@@ -37,7 +37,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
                 admitted.complete(null);
                 return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
             }
-        }, STREAM_WINDOW);
+        }, pending, STREAM_WINDOW);
     }
 
     @Override
