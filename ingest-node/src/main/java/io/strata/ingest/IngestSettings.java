@@ -18,10 +18,12 @@ import java.time.Duration;
  * @param nodeId             this node's id, part of every object key it writes
  * @param maxInflightBlocks  blocks sealing, uploading or committing at once; uploads overlap up to it,
  *                           commits stay in seal order
+ * @param putHedgeAfter      a block's PUT not answered within this is sent again under a second key, the
+ *                           first stored winning (see {@code HedgedPut}); zero: never
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
-                             String nodeId, int maxInflightBlocks) {
+                             String nodeId, int maxInflightBlocks, Duration putHedgeAfter) {
     public IngestSettings {
         if (blockMaxBytes <= 0 || maxRecordBytes <= 0 || maxRequestBytes < maxRecordBytes
                 || maxBufferedBytes < 2L * maxRequestBytes || blockLinger.isNegative()) {
@@ -33,6 +35,9 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
             throw new IllegalArgumentException("max-request-bytes=" + maxRequestBytes + " is over the most a block "
                     + "may inflate to, " + IngestPipeline.MAX_BLOCK_UNCOMPRESSED_BYTES);
         }
+        if (putHedgeAfter == null || putHedgeAfter.isNegative()) {
+            throw new IllegalArgumentException("put-hedge-after must be zero or positive, not " + putHedgeAfter);
+        }
         if (maxInflightBlocks < 1) {
             throw new IllegalArgumentException("max-inflight-blocks must be at least 1, not " + maxInflightBlocks);
         }
@@ -43,6 +48,12 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
 
     public static IngestSettings defaults(String nodeId) {
         return new IngestSettings(4L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
-                8 << 20, Duration.ofSeconds(30), 3, nodeId, 4);
+                8 << 20, Duration.ofSeconds(30), 3, nodeId, 4, DEFAULT_PUT_HEDGE_AFTER);
     }
+
+    /**
+     * Past S3's usual PUT times (p50 about 100 ms for a few MiB) and under its tail (p99 several times that):
+     * about one PUT in ten is sent twice, and a block's upload rarely waits for the slowest.
+     */
+    public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(200);
 }

@@ -243,7 +243,7 @@ public class StrataNode {
             StrataConfig.Ingest c = config.ingest();
             pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
-                    c.compressionLevel(), nodeId, c.maxInflightBlocks()), objects, metadata, clock);
+                    c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter()), objects, metadata, clock);
             register(pipeline);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
@@ -262,6 +262,7 @@ public class StrataNode {
             });
             counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
             counter("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
+            counter("strata.ingest.puts.hedged", pipeline, p -> p.committer().hedgedPuts());
         }
         if (config.roles().contains("fetch")) {
             StrataConfig.Fetch c = config.fetch();

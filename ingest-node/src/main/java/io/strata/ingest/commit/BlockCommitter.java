@@ -35,6 +35,9 @@ public final class BlockCommitter {
     private final ObjectKeys keys;
     private final Executor sealExecutor;
     private final AsyncPermits inflight;
+    private final java.time.Duration hedgeAfter;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+    private final LongAdder hedgedPuts = new LongAdder();
     private volatile BlockTimings timings = BlockTimings.NONE;
     private volatile UploadedBlocks handOff = UploadedBlocks.NONE;
     private final LongAdder blocksCommitted = new LongAdder();
@@ -43,13 +46,17 @@ public final class BlockCommitter {
     private final LongAdder bytesUploaded = new LongAdder();
     private CompletableFuture<Void> commitTail = CompletableFuture.completedFuture(null);
 
+    /** {@code timer} (the caller's) starts hedged PUTs after {@code hedgeAfter} (zero: no hedging). */
     public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
-                          int maxInflightBlocks) {
+                          int maxInflightBlocks, java.time.Duration hedgeAfter,
+                          java.util.concurrent.ScheduledExecutorService timer) {
         this.objects = objects;
         this.metadata = metadata;
         this.keys = keys;
         this.sealExecutor = sealExecutor;
         this.inflight = new AsyncPermits(maxInflightBlocks);
+        this.hedgeAfter = hedgeAfter;
+        this.timer = timer;
     }
 
     /** Where committed blocks' time goes from now on. */
@@ -122,12 +129,16 @@ public final class BlockCommitter {
         return bytesUploaded.sum();
     }
 
+    /** Second PUTs started because a block's first had not answered in time. */
+    public long hedgedPuts() {
+        return hedgedPuts.sum();
+    }
+
     private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source) {
     }
 
     private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source) {
-        ObjectKey key = keys.nextWalKey();
-        return objects.put(key, sealed.bytes()).thenApply(v -> {
+        return HedgedPut.put(objects, keys::nextWalKey, sealed.bytes(), hedgeAfter, timer, hedgedPuts).thenApply(key -> {
             bytesUploaded.add(sealed.sizeBytes());
             handOver(key, sealed);
             return new UploadedBlock(key, sealed, source);

@@ -147,6 +147,10 @@ public interface StrataConfig {
         @WithDefault("4")
         int maxInflightBlocks();
 
+        /** A block's PUT not answered within this is sent again under a second key; the first stored wins. 0: never. */
+        @WithDefault("200ms")
+        Duration putHedgeAfter();
+
         /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
         @WithDefault("67108864")
         long handOffMaxInflightBytes();
