@@ -4,6 +4,7 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.MetadataStores;
 import io.strata.server.config.StrataConfig;
 import io.strata.storage.object.ObjectStore;
+import io.strata.storage.object.SimulatedLatencyObjectStore;
 import io.strata.storage.object.local.LocalObjectStore;
 import io.strata.storage.object.s3.S3ObjectStore;
 import io.strata.storage.object.s3.S3Settings;
@@ -75,17 +76,29 @@ final class Stores {
 
     static ObjectStore objects(StrataConfig config) {
         StrataConfig.ObjectStoreConfig c = config.objectStore();
+        ObjectStore store;
         if ("local".equals(c.type())) {
-            return new LocalObjectStore(Path.of(config.dataDir(), "objects"));
+            store = new LocalObjectStore(Path.of(config.dataDir(), "objects"));
+        } else {
+            StrataConfig.ObjectStoreConfig.S3 s3 = c.s3();
+            store = new S3ObjectStore(new S3Settings(s3.endpoint().map(URI::create), s3.region(),
+                    s3.bucket().orElseThrow(), s3.prefix().orElse(""), s3.accessKey(), s3.secretKey(), s3.pathStyle(),
+                    s3.requestTimeout(), s3.maxConcurrency(), s3.conditionalWrites()));
         }
-        StrataConfig.ObjectStoreConfig.S3 s3 = c.s3();
-        return new S3ObjectStore(new S3Settings(s3.endpoint().map(URI::create), s3.region(),
-                s3.bucket().orElseThrow(), s3.prefix().orElse(""), s3.accessKey(), s3.secretKey(), s3.pathStyle(),
-                s3.requestTimeout(), s3.maxConcurrency(), s3.conditionalWrites()));
+        if (c.simulatedLatency().isPresent()) {
+            SimulatedLatencyObjectStore.Model model = SimulatedLatencyObjectStore.Model.parse(c.simulatedLatency().get());
+            org.slf4j.LoggerFactory.getLogger(Stores.class).warn("strata.object-store.simulated-latency is set: every "
+                    + "PUT and GET answers no sooner than a latency drawn from {} (for benchmarks and trials)", model);
+            store = new SimulatedLatencyObjectStore(store, model, System.nanoTime());
+        }
+        return store;
     }
 
     /** Waits until the object store answers (S3: a HEAD of the bucket, which it creates if so configured). */
     static void check(ObjectStore store, StrataConfig config, Duration timeout) throws Exception {
+        if (store instanceof SimulatedLatencyObjectStore simulated) {
+            store = simulated.delegate();
+        }
         if (store instanceof S3ObjectStore s3) {
             (config.objectStore().s3().createBucket() ? s3.ensureBucket() : s3.checkBucket())
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -80,6 +80,12 @@ public interface StrataConfig {
         @WithDefault("local")
         String type();
 
+        /**
+         * Opt-in, for benchmarks and trials: PUTs and GETs answer no sooner than a latency drawn from this
+         * model ({@code s3-standard}, or {@code put=P50/P99,get=P50/P99} in ms). Absent: none added.
+         */
+        Optional<String> simulatedLatency();
+
         S3 s3();
 
         interface S3 {
