@@ -28,8 +28,8 @@ final class ProducerBatch {
     // Sending state, touched by the sender thread only.
     /** The sequence of its first record, once numbered for the producer id it was numbered for; -1: not yet. */
     long sequence = -1;
-    /** Its place among a partition's retries while it has no sequence (-1: none yet); kept across retries. */
-    long unnumberedRetryKey = -1;
+    /** Its place among a partition's retries, taken when it first failed (-1: never failed); kept for good. */
+    long retryKey = -1;
     long producerId;
     /**
      * Sent at least once and not known to be refused: it may be stored under {@code producerId} and

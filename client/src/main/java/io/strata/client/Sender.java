@@ -222,6 +222,10 @@ final class Sender {
         }
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);
+            if (requestProducerId != producerId) {
+                // Nothing of the new id may go out for this partition before this batch of the old one is back.
+                state(new TopicPartition(first.topic, first.partition)).draining = true;
+            }
         }
         for (ProducerBatch batch : batches) {
             TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
@@ -344,26 +348,19 @@ final class Sender {
 
     /**
      * Puts a batch among its partition's retries, due after a back-off that grows with its attempts; answers
-     * the back-off in milliseconds. Retries are keyed by sequence; a batch never numbered (it never left) goes
-     * after them all, in drain order, under keys no sequence reaches, and keeps its key if it comes back
-     * unsent again.
+     * the back-off in milliseconds. A batch keeps the place it took when it first failed: a partition's
+     * batches fail in the order they were sent (one stream, answers in order), so places follow send order
+     * whatever producer id or sequence a batch carries now (sequences restart with each new id, so they
+     * cannot be the keys). A batch that never left goes after those that did, in drain order.
      */
     private long queueRetry(PartitionState state, ProducerBatch batch, long now) {
         batch.attempts++;
         long backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
         batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-        long key;
-        if (!config.idempotent()) {
-            key = state.retryOrder++;
-        } else if (batch.sequence >= 0) {
-            key = batch.sequence;
-        } else {
-            if (batch.unnumberedRetryKey < 0) {
-                batch.unnumberedRetryKey = UNNUMBERED_RETRY + state.retryOrder++;
-            }
-            key = batch.unnumberedRetryKey;
+        if (batch.retryKey < 0) {
+            batch.retryKey = (batch.sequence >= 0 || !config.idempotent() ? 0 : UNNUMBERED_RETRY) + state.retryOrder++;
         }
-        state.retries.put(key, batch);
+        state.retries.put(batch.retryKey, batch);
         return backoffMs;
     }
 

@@ -149,6 +149,13 @@ final class ShardCommitter {
             if (entry != null && objectKey.equals(MetadataCodec.indexEntryObjectKey(u.verifyKey, entry.value()))) {
                 return done(u, block.answers); // an attempt whose answer was lost was applied after all
             }
+            if (entry == null && sequenceTaken(u.verifyKey, found)) {
+                // The sequence the attempt would have written was taken and its entry is gone (compaction
+                // merges old entries away): whether it was this attempt cannot be told any more.
+                return CompletableFuture.failedFuture(new CommitOutcomeUnknownException("commit of " + objectKey
+                        + " may or may not have been applied: its index entry " + u.verifyKey + " was taken and "
+                        + "has been compacted away since its answer was lost", null));
+            }
         }
         if (found.containsKey(marker)) {
             return CompletableFuture.failedFuture(new MetadataException("the object " + objectKey
@@ -215,6 +222,13 @@ final class ShardCommitter {
                     lastFailure));
         }
         return backoff.apply(attempt).thenCompose(v -> commitGroup(block, shards, attempt + 1, unknown));
+    }
+
+    /** Whether the shard's head, as read, has moved past the sequence of the index entry {@code entryKey}. */
+    private boolean sequenceTaken(String entryKey, Map<String, KeyValue> found) {
+        long[] id = keys.parseIndexEntry(entryKey);
+        KeyValue head = found.get(keys.head((int) id[0]));
+        return head != null && MetadataCodec.decodeHead(head.key(), head.value()).getNextSequence() > id[1];
     }
 
     private static CompletableFuture<Void> done(Staged staged, ChunkCommit[] answers) {

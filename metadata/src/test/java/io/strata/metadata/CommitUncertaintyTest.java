@@ -93,6 +93,22 @@ class CommitUncertaintyTest {
     }
 
     @Test
+    void aLostTransactionAppliedLateWhoseEntryIsCompactedAwayIsReportedUnknownNotStoredAgain() {
+        kv.loseNextCommit(held -> kv.beforeNextRead = () -> {
+            held.run(); // applied late...
+            // ...and its WAL entry merged away by compaction before the retry reads it
+            kv.delegate().range("/index/").join().entries().stream()
+                    .filter(e -> !e.key().endsWith("/state"))
+                    .forEach(e -> kv.delegate().txn(List.of(), List.of(new KvOp.Delete(e.key()))).join());
+        });
+
+        assertThatThrownBy(() -> store.commitBlock(block("wal/compacted", topic.partition(0))).join())
+                .isInstanceOf(CompletionException.class)
+                .hasCauseInstanceOf(CommitOutcomeUnknownException.class);
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).as("stored once").isEqualTo(3);
+    }
+
+    @Test
     void aCommitWhoseAnswersAreLostUntilTheBudgetEndsSaysItsOutcomeIsUnknown() {
         kv.loseAllCommits = true;
         assertThatThrownBy(() -> store.commitBlock(block("wal/unknown", topic.partition(0))).join())
@@ -140,6 +156,10 @@ class CommitUncertaintyTest {
 
         Faulty(KvStore kv) {
             super(kv);
+        }
+
+        KvStore delegate() {
+            return delegate;
         }
 
         /** The next commit transaction is not applied now and answers a timeout; {@code whenApplied} gets it. */
