@@ -97,6 +97,12 @@ public final class Producer implements AutoCloseable {
                 target = key != null ? KeyPartitioner.partition(key, partitionCount) : RecordAccumulator.STICKY;
             }
             int size = record.encodedSizeUpperBound();
+            if (size > config.maxRequestBytes()) {
+                // Sent, it would make a message the node refuses before reading it, breaking the stream for
+                // every request on it, again at every retry.
+                throw new StrataException(io.grpc.Status.Code.INVALID_ARGUMENT, "a record of " + size
+                        + " bytes is larger than a request may be (" + config.maxRequestBytes() + " bytes)");
+            }
             // A record larger than the whole buffer takes all of it rather than waiting forever.
             int permits = Math.min(size, config.bufferBytes());
             buffer.acquire(permits);

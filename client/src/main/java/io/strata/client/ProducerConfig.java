@@ -7,8 +7,9 @@ import java.time.Duration;
  *
  * @param linger           how long a partition's first buffered record waits for company before its batch is sent
  * @param maxBatchBytes    a partition's batch is closed when its records reach this many (encoded) bytes
- * @param maxRequestBytes  ready batches share one request up to this many bytes before compression; the
- *                         compressed request stays under the node's 8 MiB request limit
+ * @param maxRequestBytes  ready batches share one request up to this many bytes before compression (the
+ *                         node counts a request's records as they inflate, 8 MiB at most); a record
+ *                         larger than this is refused by {@code send}
  * @param bufferBytes      {@code send} blocks while this many bytes are buffered or in flight
  * @param idempotent       a retried request is stored once (a producer id and sequence numbers; on by default)
  * @param maxInFlightRequests requests a producer has outstanding on one node's stream at once (pipelining;

@@ -380,6 +380,20 @@ class ProducerTest {
     }
 
     @Test
+    void aRecordLargerThanARequestMayBeIsRefusedBySendNotSent() {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        CompletableFuture<RecordMetadata> huge = producer.send("orders", 0, null,
+                new byte[ProducerConfig.DEFAULT.maxRequestBytes() + 1]);
+        assertThatThrownBy(() -> huge.get(10, TimeUnit.SECONDS)).cause()
+                .isInstanceOfSatisfying(StrataException.class, e -> {
+                    assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.description()).contains("larger than a request may be");
+                });
+        assertThat(fake.produceRequests).isEmpty();
+    }
+
+    @Test
     void afterABatchFailsForGoodTheProducerTakesANewIdAndNumbersAfresh() throws Exception {
         fake.createTopic("orders", 1);
         Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));

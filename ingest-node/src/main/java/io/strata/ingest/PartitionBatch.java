@@ -66,5 +66,5 @@ public record PartitionBatch(int entryIndex, String topic, PartitionId partition
     }
 
     /** What a record object, its arrays and its place in the block's lists take beside its bytes. */
-    static final int RECORD_OBJECT_BYTES = 64;
+    public static final int RECORD_OBJECT_BYTES = 64;
 }

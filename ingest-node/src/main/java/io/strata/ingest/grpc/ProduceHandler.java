@@ -89,7 +89,7 @@ public final class ProduceHandler {
 
     /** A unary call: refused with RESOURCE_EXHAUSTED at once when the requests waiting for admission fill their bound. */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
-        long size = request.getSerializedSize();
+        long size = heldBytes(request);
         if (!pending.tryTake(size)) {
             return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription("ingest node has "
                     + pending.used() + " bytes of requests waiting to enter its buffer (the most it holds is "
@@ -97,7 +97,29 @@ public final class ProduceHandler {
         }
         CompletableFuture<Void> admitted = new CompletableFuture<>();
         admitted.whenComplete((v, e) -> pending.give(size));
-        return produce(request, admitted);
+        try {
+            return produce(request, admitted);
+        } catch (RuntimeException e) {
+            admitted.complete(null);
+            throw e;
+        }
+    }
+
+    /**
+     * What a parsed request holds in memory, as far as the bound on requests waiting for admission counts
+     * it: its bytes, and an object's worth per record and header (an empty record is 2 bytes on the wire
+     * and tens of bytes parsed).
+     */
+    static long heldBytes(ProduceRequest request) {
+        long held = request.getSerializedSize();
+        for (int i = 0; i < request.getEntriesCount(); i++) {
+            TopicPartitionRecords entry = request.getEntries(i);
+            held += (long) entry.getRecordsCount() * PartitionBatch.RECORD_OBJECT_BYTES;
+            for (Record r : entry.getRecordsList()) {
+                held += (long) r.getHeadersCount() * PartitionBatch.RECORD_OBJECT_BYTES / 2;
+            }
+        }
+        return held;
     }
 
     /**
@@ -202,6 +224,7 @@ public final class ProduceHandler {
                 total += RECORD_OVERHEAD_BYTES; // an empty record is not free: its framing, its objects
                 for (var h : record.getHeadersList()) {
                     size += h.getKeyBytes().size() + h.getValue().size(); // bytes as stored (UTF-8), not chars
+                    total += RECORD_OVERHEAD_BYTES / 2; // nor is an empty header free
                 }
                 if (size > pipeline.settings().maxRecordBytes()) {
                     throw invalid("record " + r + " of entry " + i + " is " + size

@@ -87,7 +87,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onNext(ProduceRequest request) {
-        long size = request.getSerializedSize();
+        long size = ProduceHandler.heldBytes(request);
         pending.take(size); // read, so held whatever the room: the room was there when it was asked for
         CompletableFuture<Void> admitted = new CompletableFuture<>();
         admitted.whenComplete((v, e) -> pending.give(size));
@@ -104,6 +104,9 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
             } catch (RuntimeException e) {
                 admitted.complete(null);
                 return CompletableFuture.failedFuture(e);
+            } catch (Error e) {
+                admitted.complete(null); // the stream's next requests are not held up behind it
+                throw e;
             }
         });
         long requestId = request.getRequestId(); // not the request: it may go once admitted, long before its answer
