@@ -46,6 +46,7 @@ class HedgedPutTest {
     private static final class Controlled extends ForwardingObjectStore {
         final ConcurrentHashMap<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
         final List<String> failing = new CopyOnWriteArrayList<>();
+        final List<ObjectKey> deleted = new CopyOnWriteArrayList<>();
 
         Controlled(Path dir) {
             super(new LocalObjectStore(dir));
@@ -61,6 +62,14 @@ class HedgedPutTest {
                 return gate.thenCompose(v -> delegate.put(key, bytes));
             }
             return delegate.put(key, bytes);
+        }
+
+        @Override
+        public CompletableFuture<java.util.Set<ObjectKey>> delete(java.util.Set<ObjectKey> keys) {
+            return delegate.delete(keys).thenApply(done -> {
+                deleted.addAll(keys);
+                return done;
+            });
         }
 
         List<ObjectKey> stored() {
@@ -89,9 +98,10 @@ class HedgedPutTest {
         assertThat(hedges.sum()).isEqualTo(1);
         slow.complete(null); // the first PUT lands after all: nothing references it
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (objects.stored().size() > 1 && System.nanoTime() < until) {
+        while (!objects.deleted.contains(ObjectKey.of("wal/00/block-1")) && System.nanoTime() < until) {
             Thread.sleep(20);
         }
+        assertThat(objects.deleted).containsExactly(ObjectKey.of("wal/00/block-1"));
         assertThat(objects.stored()).containsExactly(stored);
     }
 
