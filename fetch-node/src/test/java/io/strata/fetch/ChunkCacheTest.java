@@ -159,8 +159,23 @@ class ChunkCacheTest {
         assertThat(cache.get(chunks.get(1)).join()).isEqualTo(content(chunks.get(1)));
         assertThat(cache.loads()).as("the good bytes were cached").isEqualTo(3);
         damaging.damageNext(3);
-        assertThatThrownBy(() -> cache.get(chunks.get(0)).join()).as("three damaged reads in a row: DATA_LOSS")
+        assertThatThrownBy(() -> cache.get(chunks.get(0)).join())
+                .as("three reads giving the same wrong bytes: the stored object is damaged, DATA_LOSS")
                 .cause().isInstanceOf(BlockFormatException.class);
+    }
+
+    @Test
+    void aChunkDamagedDifferentlyAtEveryReadIsUnavailableNotDataLoss() {
+        List<ChunkRef> chunks = object("o9", 1, 1000);
+        DamagingObjectStore damaging = new DamagingObjectStore(objects);
+        ChunkCache cache = new ChunkCache(damaging, ChunkCache.Settings.memoryOnly(64 << 20));
+        caches.add(cache);
+        damaging.damageNextDifferently(3);
+        assertThatThrownBy(() -> cache.get(chunks.get(0)).join())
+                .as("damaged in transit three times: the object is intact, the reader may retry")
+                .cause().isInstanceOfSatisfying(io.strata.storage.object.ObjectStoreException.class,
+                        e -> assertThat(e.retryable()).isTrue());
+        assertThat(cache.get(chunks.get(0)).join()).isEqualTo(content(chunks.get(0)));
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.strata.format.ChunkCodec;
 import io.strata.metadata.ChunkRef;
 import io.strata.storage.object.ByteRange;
 import io.strata.storage.object.ObjectKey;
+import io.strata.storage.object.ObjectStoreException;
 import io.strata.storage.object.ObjectStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -269,16 +270,20 @@ public final class ChunkCache implements AutoCloseable {
     }
 
     private void fromStore(List<Claim> claims) {
-        fromStore(claims, 1);
+        fromStore(claims, 1, null);
     }
 
     /**
      * One ranged GET for the claims. A chunk that arrives damaged (a flipped bit or a short body on the way)
-     * is read again on its own, up to {@link #READ_ATTEMPTS} times in all, before it fails as
-     * {@code DATA_LOSS}: that status must mean the stored object is corrupt, not that one read was. Damaged
-     * bytes are never cached.
+     * is read again on its own, up to {@link #READ_ATTEMPTS} times in all. If every read gave the same wrong
+     * bytes, the stored object is what is damaged: the chunk fails as {@code DATA_LOSS}
+     * ({@link BlockFormatException}), which must mean exactly that. If the reads were damaged each in its
+     * own way, the object is fine and the way to it is not: the chunk fails as unavailable
+     * ({@link ObjectStoreException}, retryable). Damaged bytes are never cached.
+     *
+     * @param damage what the chunk's earlier reads gave (null on the first; {@link #MIXED} once they differed)
      */
-    private void fromStore(List<Claim> claims, int attempt) {
+    private void fromStore(List<Claim> claims, int attempt, String damage) {
         long start = claims.stream().mapToLong(c -> c.key().byteOffset()).min().orElseThrow();
         long end = claims.stream().mapToLong(c -> c.key().end()).max().orElseThrow();
         String objectKey = claims.get(0).key().objectKey();
@@ -290,9 +295,10 @@ public final class ChunkCache implements AutoCloseable {
             }
             loadedBytes.add(bytes.remaining());
             List<Claim> damaged = new ArrayList<>();
+            List<String> damages = new ArrayList<>();
             for (Claim c : claims) {
+                int from = Math.toIntExact(c.key().byteOffset() - start);
                 try {
-                    int from = Math.toIntExact(c.key().byteOffset() - start);
                     if (bytes.remaining() < from + c.key().byteLength()) {
                         throw new BlockFormatException(BlockFormatException.Reason.TRUNCATED, "chunk of "
                                 + objectKey + " @" + c.key().byteOffset() + " is past the end of what was read");
@@ -305,19 +311,37 @@ public final class ChunkCache implements AutoCloseable {
                     c.future().complete(own);
                 } catch (BlockFormatException e) {
                     corrupt.increment();
+                    String seen = whatWasRead(bytes, from, c.key().byteLength());
+                    String sofar = damage == null || damage.equals(seen) ? seen : MIXED;
                     if (attempt < READ_ATTEMPTS) {
                         damaged.add(c);
+                        damages.add(sofar);
+                    } else if (!sofar.equals(MIXED)) {
+                        c.future().completeExceptionally(e); // the same wrong bytes every time: stored so
                     } else {
-                        c.future().completeExceptionally(e);
+                        c.future().completeExceptionally(new ObjectStoreException("chunk of " + objectKey + " @"
+                                + c.key().byteOffset() + " arrived damaged " + READ_ATTEMPTS + " times, differently "
+                                + "each time: the object is intact, the reads were not (" + e.getMessage() + ")", true));
                     }
                 } catch (RuntimeException e) {
                     c.future().completeExceptionally(e);
                 }
             }
-            for (Claim c : damaged) {
-                fromStore(List.of(c), attempt + 1);
+            for (int i = 0; i < damaged.size(); i++) {
+                fromStore(List.of(damaged.get(i)), attempt + 1, damages.get(i));
             }
         });
+    }
+
+    /** Damaged reads that differed from one another. */
+    private static final String MIXED = "mixed";
+
+    /** What a read gave for a chunk, to tell one damage from another: its length and its bytes' CRC32C. */
+    private static String whatWasRead(ByteBuffer bytes, int from, int length) {
+        int available = Math.max(0, Math.min(length, bytes.remaining() - from));
+        ByteBuffer got = bytes.duplicate().position(bytes.position() + Math.min(from, bytes.remaining())).slice()
+                .limit(available);
+        return available + ":" + Integer.toHexString(io.strata.format.BlockFormat.crc32c(got));
     }
 
     private static void check(ChunkKey key, ByteBuffer bytes) {
