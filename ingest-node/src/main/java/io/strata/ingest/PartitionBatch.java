@@ -55,14 +55,7 @@ public record PartitionBatch(int entryIndex, String topic, PartitionId partition
      * what each record object costs beside its bytes (an empty record is not free).
      */
     public long sizeUpperBound() {
-        if (encoded != null) {
-            return info.sizeBytes();
-        }
-        long size = 0;
-        for (LogRecord r : records) {
-            size += r.encodedSizeUpperBound() + RECORD_OBJECT_BYTES;
-        }
-        return size;
+        return encoded != null ? info.sizeBytes() : uncompressedBytes() + (long) records.size() * RECORD_OBJECT_BYTES;
     }
 
     /** What a record object, its arrays and its place in the block's lists take beside its bytes. */
