@@ -25,11 +25,18 @@ import java.time.Duration;
  * @param maxAge            a partition with less than {@code smallSegmentBytes} of WAL chunks past
  *                          {@code minAge} waits until the oldest is this old: a slow partition then costs one
  *                          segment PUT per {@code maxAge}, not one per pass (S3 bills every PUT)
+ * @param producerStateExpiry an idempotent producer that wrote nothing to a partition for this long is
+ *                          dropped from the producer snapshots compaction writes (Kafka's
+ *                          {@code producer.id.expiration.ms}); one that then writes again gets a precise
+ *                          error unless it starts afresh
  */
 public record CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
                                  long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
                                  Duration lockTtl, int compressionLevel, int maxStepsPerShard, long keyMapBytes,
-                                 double minCleanableRatio, Duration maxAge) {
+                                 double minCleanableRatio, Duration maxAge, Duration producerStateExpiry) {
+    /** Kafka's {@code producer.id.expiration.ms}: one day. */
+    public static final Duration DEFAULT_PRODUCER_STATE_EXPIRY = Duration.ofDays(1);
+
     /**
      * How long a condemned object's marker outlives the object's upload: longer than any commit can take
      * (an ingest node retries a commit for 30 s, and a paused node loses its lease after 10 s), so a commit
@@ -42,9 +49,19 @@ public record CompactionSettings(Duration interval, Duration minAge, long segmen
                 || segmentChunkBytes < 1024 || segmentChunkBytes > segmentBytes || smallSegmentBytes < 0
                 || tierFanIn < 2 || gcGrace.isNegative() || historyKeep.isNegative() || lockTtl.toSeconds() < 1
                 || maxStepsPerShard < 1 || keyMapBytes < 1 << 16 || !(minCleanableRatio > 0)
-                || minCleanableRatio > 1 || maxAge.compareTo(minAge) < 0) {
+                || minCleanableRatio > 1 || maxAge.compareTo(minAge) < 0 || producerStateExpiry.toMillis() < 1) {
             throw new IllegalArgumentException("inconsistent compaction settings");
         }
+    }
+
+    /** Settings that keep idle producers' state for {@link #DEFAULT_PRODUCER_STATE_EXPIRY}. */
+    public CompactionSettings(Duration interval, Duration minAge, long segmentBytes, int segmentChunkBytes,
+                              long smallSegmentBytes, int tierFanIn, Duration gcGrace, Duration historyKeep,
+                              Duration lockTtl, int compressionLevel, int maxStepsPerShard, long keyMapBytes,
+                              double minCleanableRatio, Duration maxAge) {
+        this(interval, minAge, segmentBytes, segmentChunkBytes, smallSegmentBytes, tierFanIn, gcGrace, historyKeep,
+                lockTtl, compressionLevel, maxStepsPerShard, keyMapBytes, minCleanableRatio, maxAge,
+                DEFAULT_PRODUCER_STATE_EXPIRY);
     }
 
     /** Settings that merge every partition's WAL chunks as soon as they are past {@code minAge}, however few. */

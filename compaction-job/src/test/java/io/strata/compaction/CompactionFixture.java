@@ -5,6 +5,8 @@ import io.strata.format.ChunkEntry;
 import io.strata.format.LogRecord;
 import io.strata.format.SealedBlock;
 import io.strata.metadata.BlockChunk;
+import io.strata.metadata.ChunkCommit;
+import io.strata.metadata.ProducerBatch;
 import io.strata.metadata.BlockCommit;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.MetadataStores;
@@ -32,7 +34,15 @@ final class CompactionFixture implements AutoCloseable {
     private final List<CompactionWorker> workers = new ArrayList<>();
 
     CompactionFixture(Path dir, int shards) {
-        metadata = MetadataStores.embedded(dir.resolve("metadata"), shards);
+        this(dir, shards, false);
+    }
+
+    /** With {@code commitsOnTestClock}, commits are timed by the test's clock instead of the real one. */
+    CompactionFixture(Path dir, int shards, boolean commitsOnTestClock) {
+        metadata = commitsOnTestClock
+                ? io.strata.metadata.KvMetadataStore.open(io.strata.metadata.embedded.EmbeddedKvStore.open(
+                        dir.resolve("metadata")), "", shards, clock, Duration.ofSeconds(10))
+                : MetadataStores.embedded(dir.resolve("metadata"), shards);
         objects = new LocalObjectStore(dir.resolve("objects"));
     }
 
@@ -58,6 +68,15 @@ final class CompactionFixture implements AutoCloseable {
 
     /** Writes one block with these records per partition, uploads and commits it at the clock's time. */
     String commit(Map<PartitionId, List<Rec>> byPartition) {
+        return commit(byPartition, p -> List.of()).get(0).objectKey();
+    }
+
+    /**
+     * Writes, uploads and commits one block whose chunks carry these idempotent producer batches; answers what
+     * the commit did with each chunk.
+     */
+    List<ChunkCommitted> commit(Map<PartitionId, List<Rec>> byPartition,
+                                java.util.function.Function<PartitionId, List<ProducerBatch>> batches) {
         BlockWriter writer = new BlockWriter(1);
         byPartition.forEach((p, recs) -> recs.forEach(r -> writer.append(p.topicId(), p.partition(), r.toLog())));
         SealedBlock sealed = writer.seal();
@@ -65,11 +84,16 @@ final class CompactionFixture implements AutoCloseable {
         objects.put(ObjectKey.of(key), sealed.bytes()).join();
         List<BlockChunk> chunks = new ArrayList<>();
         for (ChunkEntry c : sealed.chunks()) {
-            chunks.add(new BlockChunk(new PartitionId(c.topicId(), c.partition()), c.recordCount(), c.byteOffset(),
-                    c.byteLength(), c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c()));
+            PartitionId partition = new PartitionId(c.topicId(), c.partition());
+            chunks.add(new BlockChunk(partition, c.recordCount(), c.byteOffset(), c.byteLength(),
+                    c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c(), batches.apply(partition)));
         }
-        metadata.commitBlock(new BlockCommit(key, sealed.sizeBytes(), chunks)).join();
-        return key;
+        List<ChunkCommit> commits = metadata.commitBlock(new BlockCommit(key, sealed.sizeBytes(), chunks)).join();
+        return commits.stream().map(c -> new ChunkCommitted(key, c)).toList();
+    }
+
+    /** A chunk's commit, with the block's object key. */
+    record ChunkCommitted(String objectKey, ChunkCommit commit) {
     }
 
     List<String> objectKeys() {

@@ -24,8 +24,11 @@ final class ChunkAdmission {
     static final int RECENT_BATCHES = ProducerBatch.RETRY_WINDOW;
     static final int MAX_PRODUCERS = 200;
 
-    /** The partition's new head, what the commit did, and the index's chunk (null when nothing got offsets). */
-    record Admitted(PartitionHeadValue head, ChunkCommit commit, ChunkRef ref) {
+    /**
+     * The partition's new head, what the commit did, the index's chunk (null when nothing got offsets) and the
+     * producer batches it appended.
+     */
+    record Admitted(PartitionHeadValue head, ChunkCommit commit, ChunkRef ref, List<ProducerAppend> appends) {
     }
 
     private ChunkAdmission() {
@@ -37,6 +40,7 @@ final class ChunkAdmission {
         long base = head.getNextOffset();
         List<SkippedRange> skipped = new ArrayList<>();
         List<BatchOutcome> outcomes = new ArrayList<>(chunk.producerBatches().size());
+        List<ProducerAppend> appends = new ArrayList<>();
         int skippedCount = 0;
         for (ProducerBatch batch : chunk.producerBatches()) {
             ProducerStateValue.Builder state = producers.get(batch.producerId());
@@ -52,6 +56,8 @@ final class ChunkAdmission {
                 while (state.getRecentCount() > RECENT_BATCHES) {
                     state.removeRecent(0);
                 }
+                appends.add(new ProducerAppend(chunk.partition(), batch.producerId(), batch.baseSequence(),
+                        batch.recordCount(), offset));
                 outcome = new BatchOutcome.Appended(offset);
             } else {
                 skipped.add(new SkippedRange(batch.firstPosition(), batch.recordCount()));
@@ -70,7 +76,7 @@ final class ChunkAdmission {
         ChunkRef ref = assigned == 0 ? null : new ChunkRef(chunk.partition(), objectKey, base, assigned,
                 chunk.byteOffset(), chunk.byteLength(), chunk.uncompressedLength(), chunk.minTimestampMs(),
                 chunk.maxTimestampMs(), chunk.crc32c(), chunk.recordCount(), skipped);
-        return new Admitted(next.build(), commit, ref);
+        return new Admitted(next.build(), commit, ref, appends);
     }
 
     /** Null when the batch is to be appended; otherwise why it is not. */

@@ -10,24 +10,31 @@ import java.util.List;
  * commits but not segments; readers place chunks by offset.
  */
 public record IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks,
-                         SegmentRef segment) {
+                         SegmentRef segment, List<ProducerAppend> appends) {
     public IndexEntry {
-        if (shard < 0 || sequence < 0 || objectKey == null || chunks == null
+        if (shard < 0 || sequence < 0 || objectKey == null || chunks == null || appends == null
                 || chunks.isEmpty() == (segment == null)
-                || (segment != null && !segment.objectKey().equals(objectKey))) {
+                || (segment != null && (!segment.objectKey().equals(objectKey) || !appends.isEmpty()))) {
             throw new IllegalArgumentException("invalid index entry " + shard + "/" + sequence);
         }
         chunks = List.copyOf(chunks);
+        appends = List.copyOf(appends);
     }
 
-    /** A WAL entry: the block's chunks of the shard's partitions. */
+    /** A WAL entry: the block's chunks of the shard's partitions, with the producer batches a commit appended. */
+    public IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks,
+                      List<ProducerAppend> appends) {
+        this(shard, sequence, objectKey, committedAtMs, chunks, null, appends);
+    }
+
+    /** A WAL entry without producer batches (no idempotent producer, or rewritten by compaction). */
     public IndexEntry(int shard, long sequence, String objectKey, long committedAtMs, List<ChunkRef> chunks) {
-        this(shard, sequence, objectKey, committedAtMs, chunks, null);
+        this(shard, sequence, objectKey, committedAtMs, chunks, null, List.of());
     }
 
     /** A segment entry. */
     public static IndexEntry segment(int shard, long sequence, long committedAtMs, SegmentRef segment) {
-        return new IndexEntry(shard, sequence, segment.objectKey(), committedAtMs, List.of(), segment);
+        return new IndexEntry(shard, sequence, segment.objectKey(), committedAtMs, List.of(), segment, List.of());
     }
 
     public boolean isSegment() {

@@ -265,6 +265,7 @@ final class ShardCommitter {
                 positions.put(new PartitionId(ph.getTopicId(), ph.getPartition()), p);
             }
             List<ChunkRef> refs = new ArrayList<>();
+            List<ProducerAppend> appends = new ArrayList<>();
             for (int i : chunksByShard.get(shard)) {
                 BlockChunk c = commit.chunks().get(i);
                 if (!liveTopicIds.contains(c.partition().topicId())) {
@@ -281,6 +282,7 @@ final class ShardCommitter {
                 commits.put(i, admitted.commit());
                 if (admitted.ref() != null) {
                     refs.add(admitted.ref());
+                    appends.addAll(admitted.appends());
                     if (position == null) {
                         positions.put(c.partition(), head.getPartitionsCount());
                         head.addPartitions(admitted.head());
@@ -297,7 +299,8 @@ final class ShardCommitter {
             head.setNextSequence(sequence + 1);
             String entryKey = keys.indexEntry(shard, sequence);
             byte[] headBytes = head.build().toByteArray();
-            byte[] entryBytes = MetadataCodec.encode(new IndexEntry(shard, sequence, commit.objectKey(), now, refs));
+            byte[] entryBytes = MetadataCodec.encode(new IndexEntry(shard, sequence, commit.objectKey(), now, refs,
+                    appends));
             ops.add(new KvOp.Put(headKey, headBytes));
             ops.add(new KvOp.Put(entryKey, entryBytes));
             verifyKey = entryKey;

@@ -4,11 +4,12 @@ import java.util.Map;
 
 /**
  * What compaction keeps per metadata shard ({@code index/{shard}/state}): the sequence its next index entry
- * gets, the partitions whose start retention moved, with the first offset kept, and where key compaction
- * left the partitions of compacted topics. Producers never write it, so compaction and commits never
- * conflict on it.
+ * gets, the partitions whose start retention moved, with the first offset kept, where key compaction left the
+ * partitions of compacted topics, and the shard's producer snapshot ({@code producers}, null before the first).
+ * Producers never write it, so compaction and commits never conflict on it.
  */
-public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings) {
+public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings,
+                         ProducerSnapshotRef producers) {
     public static final ShardState INITIAL = new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE, Map.of());
 
     public ShardState {
@@ -19,9 +20,19 @@ public record ShardState(long nextSequence, Map<PartitionId, Long> logStarts, Ma
         cleanings = Map.copyOf(cleanings);
     }
 
-    /** A state with no partition key-compacted yet. */
+    /** A state with no partition key-compacted yet and no producer snapshot. */
     public ShardState(long nextSequence, Map<PartitionId, Long> logStarts) {
-        this(nextSequence, logStarts, Map.of());
+        this(nextSequence, logStarts, Map.of(), null);
+    }
+
+    /** A state with no producer snapshot. */
+    public ShardState(long nextSequence, Map<PartitionId, Long> logStarts, Map<PartitionId, KeyCleaning> cleanings) {
+        this(nextSequence, logStarts, cleanings, null);
+    }
+
+    /** The sequence below which commit entries may have been merged away (0: none yet). */
+    public long producersCoverBefore() {
+        return producers == null ? 0 : producers.coversBefore();
     }
 
     /** Where key compaction left the partition ({@link KeyCleaning#NEVER} before its first cleaning). */

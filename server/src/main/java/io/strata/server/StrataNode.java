@@ -394,7 +394,8 @@ public class StrataNode {
                 (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
                 config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
                 Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
-                c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)));
+                c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)),
+                config.producer().stateExpiry());
         // A block cache pays on S3, where every GET is billed; a local directory is a disk already.
         ObjectStore sources = objects;
         if ("s3".equals(config.objectStore().type()) && c.blockCacheBytes() > 0) {

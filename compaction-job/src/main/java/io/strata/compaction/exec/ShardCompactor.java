@@ -12,7 +12,10 @@ import io.strata.format.SealedSegment;
 import io.strata.format.SegmentChunk;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
+import io.strata.metadata.KeyLayout;
 import io.strata.metadata.MetadataStore;
+import io.strata.metadata.ProducerSnapshotRef;
+import io.strata.metadata.ProducerStates;
 import io.strata.metadata.SegmentRef;
 import io.strata.metadata.ShardSnapshot;
 import io.strata.metadata.ShardState;
@@ -20,6 +23,7 @@ import io.strata.metadata.ShardSwap;
 import io.strata.metadata.SwapOutcome;
 import io.strata.metadata.Topic;
 import io.strata.metadata.WorkLock;
+import io.strata.metadata.codec.MetadataCodec;
 import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
 import io.strata.storage.segment.SegmentFooterReader;
@@ -166,9 +170,10 @@ public final class ShardCompactor {
                     sealed.footerLength(), sealed.footerCrc32c());
             added.add(IndexEntry.segment(shard, build.sequence(), now, ref));
         }
+        ProducerSnapshotRef producers = producersFor(shard, snapshot, step.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
-                new ShardState(step.nextSequence(), step.logStarts(), step.cleanings()), step.replaced(), added,
-                written);
+                new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
+                added, written);
         if (!swapped(swap)) {
             return false;
         }
@@ -252,9 +257,10 @@ public final class ShardCompactor {
         Map<io.strata.metadata.PartitionId, io.strata.metadata.KeyCleaning> cleanings =
                 new HashMap<>(snapshot.state().cleanings());
         cleanings.put(clean.partition(), result.cleaning());
+        ProducerSnapshotRef producers = producersFor(shard, snapshot, clean.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
-                new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings), clean.replaced(), added,
-                written);
+                new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings, producers),
+                clean.replaced(), added, written);
         if (!swapped(swap)) {
             return false;
         }
@@ -264,6 +270,72 @@ public final class ShardCompactor {
                 clean.storedBytes(), clean.replaced().size(), result.segments(), result.recordsRemoved(),
                 result.recordsRead(), result.tombstonesRemoved(), result.keylessRemoved());
         return true;
+    }
+
+    /**
+     * The producer snapshot the swap is to reference. Commit entries carry the producer batches their commits
+     * appended, and commits rebuild producer state from the snapshot and the entries it does not cover; so
+     * before a swap merges away (or rewrites without its batches) a commit entry the current snapshot does not
+     * cover, a new snapshot is written: the current one with every commit entry of the shard folded in (all
+     * those it does not cover are still there: only covered ones are ever removed), producers idle past the
+     * expiry dropped. Otherwise the current one stays. A swap that then conflicts leaves the new object to the
+     * garbage collector. Without any producer state there is no object: the reference only moves its sequence
+     * (its object key is empty), and so it does when nothing new was appended and nothing expired.
+     */
+    private ProducerSnapshotRef producersFor(int shard, ShardSnapshot snapshot, Set<Long> replaced,
+                                             Set<String> written) {
+        ProducerSnapshotRef current = snapshot.state().producers();
+        long covered = snapshot.state().producersCoverBefore();
+        if (replaced.stream().noneMatch(sequence -> sequence >= covered
+                && sequence < KeyLayout.COMPACTION_SEQUENCE_BASE)) {
+            return current;
+        }
+        long coversBefore = covered;
+        List<IndexEntry> commits = snapshot.entries().stream()
+                .filter(e -> e.sequence() >= covered && e.sequence() < KeyLayout.COMPACTION_SEQUENCE_BASE)
+                .sorted(java.util.Comparator.comparingLong(IndexEntry::sequence)).toList();
+        boolean appended = false;
+        for (IndexEntry e : commits) {
+            appended |= !e.appends().isEmpty();
+            coversBefore = e.sequence() + 1;
+        }
+        boolean empty = current == null || current.objectKey().isEmpty();
+        if (!appended && empty) {
+            return new ProducerSnapshotRef("", coversBefore, 0, 0); // no idempotent producer: no object to write
+        }
+        ProducerStates states = empty ? new ProducerStates() : readProducers(current).states();
+        commits.forEach(states::fold);
+        long now = clock.millis();
+        long expired = states.expire(now - settings.producerStateExpiry().toMillis());
+        if (!appended && expired == 0) {
+            return new ProducerSnapshotRef(current.objectKey(), coversBefore, current.length(), current.crc32c());
+        }
+        if (states.size() == 0) {
+            return new ProducerSnapshotRef("", coversBefore, 0, 0);
+        }
+        byte[] bytes = MetadataCodec.encodeProducerSnapshot(shard, coversBefore, now, states);
+        String key = String.format("producer-state/%05d/%d-%s", shard, coversBefore,
+                UUID.randomUUID().toString().substring(0, 8));
+        await(objects.put(ObjectKey.of(key), ByteBuffer.wrap(bytes)));
+        written.add(key);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        LOG.debug("shard {}: producer snapshot {} of {} states, {} bytes, covering commits before {}", shard, key,
+                states.size(), bytes.length, coversBefore);
+        return new ProducerSnapshotRef(key, coversBefore, bytes.length, (int) crc.getValue());
+    }
+
+    private MetadataCodec.ProducerSnapshot readProducers(ProducerSnapshotRef ref) {
+        ByteBuffer read = await(objects.get(ObjectKey.of(ref.objectKey())));
+        byte[] bytes = new byte[read.remaining()];
+        read.get(bytes);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        if (bytes.length != ref.length() || (int) crc.getValue() != ref.crc32c()) {
+            throw new io.strata.metadata.MetadataException("producer snapshot " + ref.objectKey() + " is damaged ("
+                    + bytes.length + " bytes, expected " + ref.length() + ", or a checksum mismatch)", true);
+        }
+        return MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes);
     }
 
     /** A fresh key for a segment, spread over 256 prefixes like WAL blocks' (S3 scales request rates per prefix). */

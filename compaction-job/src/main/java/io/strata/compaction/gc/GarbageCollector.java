@@ -6,6 +6,7 @@ import io.strata.compaction.CompactionSettings;
 import io.strata.compaction.CompactionStats;
 import io.strata.metadata.GcMarker;
 import io.strata.metadata.IndexEntry;
+import io.strata.metadata.ShardSnapshot;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.WorkLock;
 import io.strata.storage.object.ListPage;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * again or expired, objects of deleted topics, blocks uploaded but never committed (their node died before
  * the commit), and incomplete writes. One pass, under the "gc" lock: read the markers, read which objects
  * the index references (after the markers, shard by shard), then walk the bucket's {@code wal/} and
- * {@code segments/} a page at a time (bounded memory however large the bucket) and act per
+ * {@code segments/} (and the producer snapshots under {@code producer-state/}) a page at a time (bounded memory however large the bucket) and act per
  * {@link GcPolicy}. Objects under other prefixes are never touched. Finally it compacts the metadata store's
  * revision history, so etcd's database stays bounded too.
  *
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class GarbageCollector {
     private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-    private static final List<String> PREFIXES = List.of("wal/", "segments/");
+    private static final List<String> PREFIXES = List.of("wal/", "segments/", "producer-state/");
     private static final int PAGE = 1000;
 
     private final MetadataStore metadata;
@@ -65,8 +66,12 @@ public final class GarbageCollector {
         Map<String, GcMarker> markers = new HashMap<>(await(metadata.compaction().readMarkers()));
         Set<String> referenced = new HashSet<>();
         for (int shard = 0; shard < metadata.cluster().shards(); shard++) {
-            for (IndexEntry e : await(metadata.compaction().readShard(shard)).entries()) {
+            ShardSnapshot read = await(metadata.compaction().readShard(shard));
+            for (IndexEntry e : read.entries()) {
                 referenced.add(e.objectKey());
+            }
+            if (read.state().producers() != null && read.state().producers().hasObject()) {
+                referenced.add(read.state().producers().objectKey());
             }
         }
         List<GcMarker> toMark = new ArrayList<>();

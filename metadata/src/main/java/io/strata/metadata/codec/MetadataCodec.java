@@ -9,6 +9,10 @@ import io.strata.metadata.KeyCleaning;
 import io.strata.metadata.ShardState;
 import io.strata.metadata.ClusterInfo;
 import io.strata.metadata.IndexEntry;
+import io.strata.metadata.ProducerAppend;
+import io.strata.metadata.ProducerSnapshotRef;
+import io.strata.metadata.ProducerState;
+import io.strata.metadata.ProducerStates;
 import io.strata.metadata.MetadataException;
 import io.strata.metadata.NodeInfo;
 import io.strata.metadata.PartitionId;
@@ -107,6 +111,11 @@ public final class MetadataCodec {
                     .addAllSkipped(c.skipped().stream().map(r -> SkippedRangeValue.newBuilder()
                             .setFirstPosition(r.firstPosition()).setCount(r.count()).build()).toList()));
         }
+        for (ProducerAppend a : entry.appends()) {
+            v.addAppends(ProducerAppendValue.newBuilder().setTopicId(a.partition().topicId())
+                    .setPartition(a.partition().partition()).setProducerId(a.producerId())
+                    .setBaseSequence(a.baseSequence()).setRecordCount(a.recordCount()).setBaseOffset(a.baseOffset()));
+        }
         return v.build().toByteArray();
     }
 
@@ -135,7 +144,12 @@ public final class MetadataCodec {
                         g.getMaxTimestampMs(), g.getFooterOffset(), g.getFooterLength(), g.getFooterCrc32C());
                 return IndexEntry.segment(shard, sequence, v.getCommittedAtMs(), segment);
             }
-            return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks);
+            List<ProducerAppend> appends = new ArrayList<>(v.getAppendsCount());
+            for (ProducerAppendValue a : v.getAppendsList()) {
+                appends.add(new ProducerAppend(new PartitionId(a.getTopicId(), a.getPartition()), a.getProducerId(),
+                        a.getBaseSequence(), a.getRecordCount(), a.getBaseOffset()));
+            }
+            return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks, appends);
         });
     }
 
@@ -157,6 +171,11 @@ public final class MetadataCodec {
                     }
                     v.addCleanings(c);
                 });
+        ProducerSnapshotRef p = state.producers();
+        if (p != null) {
+            v.setProducers(ProducerSnapshotRefValue.newBuilder().setObjectKey(p.objectKey())
+                    .setCoversBefore(p.coversBefore()).setLength(p.length()).setCrc32C(p.crc32c()));
+        }
         return v.build().toByteArray();
     }
 
@@ -172,7 +191,53 @@ public final class MetadataCodec {
                 cleanings.put(new PartitionId(c.getTopicId(), c.getPartition()), new KeyCleaning(c.getCleanedTo(),
                         c.getHasTombstone() ? c.getOldestTombstoneMs() : KeyCleaning.NO_TOMBSTONE));
             }
-            return new ShardState(v.getNextSequence(), starts, cleanings);
+            ProducerSnapshotRef producers = null;
+            if (v.hasProducers()) {
+                ProducerSnapshotRefValue p = v.getProducers();
+                producers = new ProducerSnapshotRef(p.getObjectKey(), p.getCoversBefore(), p.getLength(),
+                        p.getCrc32C());
+            }
+            return new ShardState(v.getNextSequence(), starts, cleanings, producers);
+        });
+    }
+
+    /** A shard's producer snapshot as compaction writes it to the object store. */
+    public static byte[] encodeProducerSnapshot(int shard, long coversBefore, long writtenAtMs,
+                                                ProducerStates states) {
+        ProducerSnapshotValue.Builder v = ProducerSnapshotValue.newBuilder().setShard(shard)
+                .setCoversBefore(coversBefore).setWrittenAtMs(writtenAtMs);
+        states.byPartition().forEach((partition, producers) -> {
+            PartitionProducersValue.Builder p = PartitionProducersValue.newBuilder()
+                    .setTopicId(partition.topicId()).setPartition(partition.partition());
+            producers.values().forEach(s -> {
+                ProducerStateValue.Builder b = ProducerStateValue.newBuilder().setProducerId(s.producerId())
+                        .setLastSequence(s.lastSequence()).setLastWriteMs(s.lastWriteMs());
+                s.recent().forEach(r -> b.addRecent(RecentBatchValue.newBuilder().setBaseSequence(r.baseSequence())
+                        .setRecordCount(r.recordCount()).setBaseOffset(r.baseOffset())));
+                p.addProducers(b);
+            });
+            v.addPartitions(p);
+        });
+        return v.build().toByteArray();
+    }
+
+    /** A decoded producer snapshot: the shard's states as of the commits before {@code coversBefore}. */
+    public record ProducerSnapshot(int shard, long coversBefore, long writtenAtMs, ProducerStates states) {
+    }
+
+    public static ProducerSnapshot decodeProducerSnapshot(String objectKey, byte[] bytes) {
+        return parse(objectKey, bytes, b -> {
+            ProducerSnapshotValue v = ProducerSnapshotValue.parseFrom(b);
+            ProducerStates states = new ProducerStates();
+            for (PartitionProducersValue p : v.getPartitionsList()) {
+                PartitionId partition = new PartitionId(p.getTopicId(), p.getPartition());
+                for (ProducerStateValue s : p.getProducersList()) {
+                    states.put(partition, new ProducerState(s.getProducerId(), s.getLastSequence(),
+                            s.getLastWriteMs(), s.getRecentList().stream().map(r -> new ProducerState.Batch(
+                                    r.getBaseSequence(), r.getRecordCount(), r.getBaseOffset())).toList()));
+                }
+            }
+            return new ProducerSnapshot(v.getShard(), v.getCoversBefore(), v.getWrittenAtMs(), states);
         });
     }
 

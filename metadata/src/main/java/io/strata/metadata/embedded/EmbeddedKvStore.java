@@ -144,6 +144,16 @@ public final class EmbeddedKvStore implements KvStore {
     }
 
     @Override
+    public synchronized CompletableFuture<KvRange> range(String fromKey, String toKey) {
+        if (closed) {
+            return closedFuture();
+        }
+        List<KeyValue> found = fromKey.compareTo(toKey) >= 0 ? List.of()
+                : new ArrayList<>(data.subMap(fromKey, true, toKey, false).values());
+        return CompletableFuture.completedFuture(new KvRange(found, revision));
+    }
+
+    @Override
     public CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops) {
         if (guards.size() > maxTxnOps() || ops.size() > maxTxnOps()) {
             throw new IllegalArgumentException("transaction of " + guards.size() + " guards and " + ops.size()

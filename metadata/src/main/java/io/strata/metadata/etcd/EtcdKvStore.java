@@ -102,24 +102,33 @@ public final class EtcdKvStore implements KvStore {
 
     @Override
     public CompletableFuture<KvRange> range(String prefix) {
-        return page(prefix, prefix, 0, new ArrayList<>());
+        return page(prefix, prefixEnd(prefix), 0, new ArrayList<>());
     }
 
-    /** Reads keys from {@code from} up to the prefix's end, {@link #PAGE} at a time, at one revision. */
-    private CompletableFuture<KvRange> page(String prefix, String from, long revision, List<KeyValue> acc) {
-        GetOption.Builder option = GetOption.builder().withRange(bytes(prefixEnd(prefix))).withLimit(PAGE)
+    @Override
+    public CompletableFuture<KvRange> range(String fromKey, String toKey) {
+        if (fromKey.compareTo(toKey) >= 0) {
+            return call("range " + fromKey, kv.get(bytes(fromKey))).thenApply(r ->
+                    new KvRange(List.of(), r.getHeader().getRevision()));
+        }
+        return page(fromKey, toKey, 0, new ArrayList<>());
+    }
+
+    /** Reads keys from {@code from} up to {@code end} (excluded), {@link #PAGE} at a time, at one revision. */
+    private CompletableFuture<KvRange> page(String from, String end, long revision, List<KeyValue> acc) {
+        GetOption.Builder option = GetOption.builder().withRange(bytes(end)).withLimit(PAGE)
                 .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND);
         if (revision > 0) {
             option.withRevision(revision);
         }
-        return call("range " + prefix, kv.get(bytes(from), option.build())).thenCompose(r -> {
+        return call("range " + from, kv.get(bytes(from), option.build())).thenCompose(r -> {
             long rev = revision > 0 ? revision : r.getHeader().getRevision();
             r.getKvs().forEach(v -> acc.add(convert(v)));
             if (!r.isMore() || r.getKvs().isEmpty()) {
                 return CompletableFuture.completedFuture(new KvRange(acc, rev));
             }
             String last = acc.get(acc.size() - 1).key();
-            return page(prefix, last + '\0', rev, acc);
+            return page(last + '\0', end, rev, acc);
         });
     }
 

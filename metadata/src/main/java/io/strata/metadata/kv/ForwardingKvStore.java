@@ -33,6 +33,11 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
+    public CompletableFuture<KvRange> range(String fromKey, String toKey) {
+        return delegate.range(fromKey, toKey);
+    }
+
+    @Override
     public CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops) {
         return delegate.txn(guards, ops);
     }

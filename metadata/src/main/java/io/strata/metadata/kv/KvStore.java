@@ -26,6 +26,12 @@ public interface KvStore extends AutoCloseable {
     /** Every key starting with {@code prefix}, read at one revision, in key order. */
     CompletableFuture<KvRange> range(String prefix);
 
+    /**
+     * Every key from {@code fromKey} (included) up to {@code toKey} (excluded), read at one revision, in key
+     * order: a part of a prefix, such as the index entries of a shard after the last one a reader has seen.
+     */
+    CompletableFuture<KvRange> range(String fromKey, String toKey);
+
     /** Applies {@code ops} atomically if every guard holds. At most {@link #maxTxnOps()} guards and ops each. */
     CompletableFuture<TxnResult> txn(List<KvGuard> guards, List<KvOp> ops);
 

@@ -135,6 +135,25 @@ public abstract class KvStoreContract {
     }
 
     @Test
+    void rangeBetweenKeysReadsFromTheFirstUpToButNotTheLastAcrossPages() {
+        List<KvOp> ops = new ArrayList<>();
+        for (int i = 0; i < 1100; i++) {
+            ops.add(new KvOp.Put(String.format("%sbetween/%05d", p, i), b("v" + i)));
+            if (ops.size() == 100) {
+                kv.txn(List.of(), ops).join();
+                ops.clear();
+            }
+        }
+        KvRange part = kv.range(p + "between/00007", p + "between/01093").join();
+        assertThat(part.entries()).hasSize(1086);
+        assertThat(part.entries().get(0).key()).isEqualTo(p + "between/00007");
+        assertThat(part.entries().get(1085).key()).isEqualTo(p + "between/01092");
+        assertThat(kv.range(p + "between/00009", p + "between/00009").join().entries()).isEmpty();
+        assertThat(kv.range(p + "between/00009", p + "between/00002").join().entries()).isEmpty();
+        assertThat(kv.range(p + "between/02000", p + "between/03000").join().entries()).isEmpty();
+    }
+
+    @Test
     void getAllReadsTheKeysThatExistAtOneRevision() {
         put(p + "a", "1");
         TxnResult last = put(p + "c", "3");

@@ -47,6 +47,8 @@ public interface StrataConfig {
 
     Gc gc();
 
+    Producer producer();
+
     Groups groups();
 
     interface Internal {
@@ -271,6 +273,15 @@ public interface StrataConfig {
         /** Run one pass and exit (a Kubernetes CronJob) instead of a pass every interval. */
         @WithDefault("false")
         boolean runOnce();
+    }
+
+    interface Producer {
+        /**
+         * How long an idempotent producer's state in a partition (its last sequence and batches, to recognise
+         * retries) is kept after its last write there (Kafka's {@code producer.id.expiration.ms}).
+         */
+        @WithDefault("24h")
+        Duration stateExpiry();
     }
 
     interface Gc {
