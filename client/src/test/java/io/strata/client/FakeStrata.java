@@ -154,6 +154,11 @@ public final class FakeStrata implements AutoCloseable {
     }
 
     /** Moves a partition's log start, as retention would. */
+    /** Forgets every idempotent producer's state, as a node does for producers idle past the expiry. */
+    public synchronized void forgetProducers() {
+        producerStates.clear();
+    }
+
     public synchronized void truncate(String topic, int partition, long logStart) {
         topics.get(topic).logStart[partition] = logStart;
     }
@@ -368,7 +373,12 @@ public final class FakeStrata implements AutoCloseable {
          */
         private Object idempotence(long producerId, TopicPartitionRecords entry, int count) {
             ProducerState state = producerStates.get(producerId + "/" + entry.getTopic() + "/" + entry.getPartition());
-            if (state == null || entry.getBaseSequence() == state.lastSequence + 1) {
+            if (state == null) {
+                return entry.getBaseSequence() == 0 ? null : Status.FAILED_PRECONDITION.withDescription("producer "
+                        + producerId + " sent sequence " + entry.getBaseSequence() + " to a partition where it has "
+                        + "no state: start the producer afresh");
+            }
+            if (entry.getBaseSequence() == state.lastSequence + 1) {
                 return null;
             }
             for (Recent r : state.recent) {

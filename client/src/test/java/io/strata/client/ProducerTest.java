@@ -407,4 +407,20 @@ class ProducerTest {
         assertThat(retried.getProducerId()).isNotEqualTo(failed.getProducerId());
         assertThat(retried.getEntries(0).getBaseSequence()).isZero();
     }
+
+    @Test
+    void aProducerWhoseStateTheNodeForgotStartsAfreshAndItsRecordsAreStoredOnce() throws Exception {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        assertThat(send(producer, "orders", 0, "a").get().offset()).isZero();
+        fake.forgetProducers(); // as a node does once the producer was idle past strata.producer.state-expiry
+
+        assertThat(send(producer, "orders", 0, "b").get(10, java.util.concurrent.TimeUnit.SECONDS).offset()).isEqualTo(1);
+
+        assertThat(fake.values("orders", 0)).containsExactly("a", "b");
+        var first = fake.produceRequests.get(0);
+        var last = fake.produceRequests.get(fake.produceRequests.size() - 1);
+        assertThat(last.getProducerId()).isNotEqualTo(first.getProducerId());
+        assertThat(last.getEntries(0).getBaseSequence()).isZero();
+    }
 }

@@ -27,7 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * test moves, and a way to write and commit blocks as an ingest node does.
  */
 final class CompactionFixture implements AutoCloseable {
-    final MetadataStore metadata;
+    MetadataStore metadata;
+    private final Path dir;
+    private final int shards;
     final LocalObjectStore objects;
     final MutableClock clock = new MutableClock(System.currentTimeMillis());
     private final AtomicInteger blocks = new AtomicInteger();
@@ -39,6 +41,8 @@ final class CompactionFixture implements AutoCloseable {
 
     /** With {@code commitsOnTestClock}, commits are timed by the test's clock instead of the real one. */
     CompactionFixture(Path dir, int shards, boolean commitsOnTestClock) {
+        this.dir = dir;
+        this.shards = shards;
         metadata = commitsOnTestClock
                 ? io.strata.metadata.KvMetadataStore.open(io.strata.metadata.embedded.EmbeddedKvStore.open(
                         dir.resolve("metadata")), "", shards, clock, Duration.ofSeconds(10))
@@ -94,6 +98,17 @@ final class CompactionFixture implements AutoCloseable {
 
     /** A chunk's commit, with the block's object key. */
     record ChunkCommitted(String objectKey, ChunkCommit commit) {
+    }
+
+    /**
+     * Closes the metadata store and opens it again (commits on the test's clock), as a restarted node does:
+     * whatever it kept in memory is gone.
+     */
+    MetadataStore reopenMetadata() {
+        metadata.close();
+        metadata = io.strata.metadata.KvMetadataStore.open(io.strata.metadata.embedded.EmbeddedKvStore.open(
+                dir.resolve("metadata")), "", shards, clock, Duration.ofSeconds(10));
+        return metadata;
     }
 
     List<String> objectKeys() {

@@ -1,6 +1,7 @@
 package io.strata.compaction;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strata.compaction.CompactionFixture.Rec;
 import io.strata.metadata.BatchOutcome;
@@ -185,6 +186,49 @@ class ProducerSnapshotTest {
         assertThat(snapshot.states().get(t.partition(0), 1L)).isNull();
         assertThat(snapshot.states().get(t.partition(0), 2L)).isNotNull();
         assertThat(snapshot.states().get(t.partition(0), 3L)).isNotNull();
+    }
+
+    @Test
+    void aRestartedStoreRecognisesARetryWhoseEntryWasMergedAwayFromTheSnapshot() {
+        Topic t = f.metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
+        List<PartitionId> partitions = List.of(t.partition(0));
+        for (int b = 0; b < 4; b++) {
+            write(partitions, List.of(1L, 2L), 3);
+        }
+        CompactionSettings settings = settings(Duration.ofDays(1));
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        f.worker(settings).runOnce();
+        assertThat(shard().entries()).allMatch(e -> e.isSegment());
+        write(partitions, List.of(2L), 3); // an entry the snapshot does not cover
+
+        var store = f.reopenMetadata();
+        PartitionId p = t.partition(0);
+        assertThatThrownBy(() -> store.commitBlock(block(p, 1, 9, 3)).join())
+                .as("without the object store, the state in the snapshot cannot be read: a clear failure, at once")
+                .hasRootCauseInstanceOf(io.strata.metadata.MetadataException.class)
+                .hasMessageContaining("given no object store");
+
+        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)).thenApply(b -> {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            return bytes;
+        }), Duration.ofDays(1));
+        long end = store.offsets(p).join().nextOffset();
+        assertThat(store.commitBlock(block(p, 1, 9, 3)).join().get(0).batches()).as("merged away, in the snapshot")
+                .containsExactly(new BatchOutcome.Duplicate(stored.get("1@" + p).get(3).baseOffset()));
+        assertThat(store.commitBlock(block(p, 2, 12, 3)).join().get(0).batches()).as("in an entry still there")
+                .containsExactly(new BatchOutcome.Duplicate(stored.get("2@" + p).get(4).baseOffset()));
+        assertThat(store.commitBlock(block(p, 1, 12, 3)).join().get(0).batches()).as("the next one")
+                .containsExactly(new BatchOutcome.Appended(end));
+        assertThat(store.commitBlock(block(p, 2, 20, 3)).join().get(0).batches()).singleElement()
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class, r ->
+                        assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.SEQUENCE_GAP));
+    }
+
+    private static io.strata.metadata.BlockCommit block(PartitionId p, long producer, long sequence, int records) {
+        return new io.strata.metadata.BlockCommit("wal/retry-" + producer + "-" + sequence, 100, List.of(
+                new io.strata.metadata.BlockChunk(p, records, 8, 50, 60, 1, 2, 7,
+                        List.of(new ProducerBatch(producer, sequence, 0, records)))));
     }
 
     @Test

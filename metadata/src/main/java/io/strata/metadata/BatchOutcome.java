@@ -20,6 +20,11 @@ public sealed interface BatchOutcome {
         /** Already stored, but too long ago for its offsets to be known. */
         STALE_SEQUENCE,
         /** Its topic was deleted (perhaps re-created under a new id) before the commit. */
-        TOPIC_DELETED
+        TOPIC_DELETED,
+        /**
+         * Not at sequence 0 from a producer the partition keeps no state of (it never wrote there, or its state
+         * expired): it cannot be checked for duplicates. Nothing of it is stored; the producer starts afresh.
+         */
+        UNKNOWN_PRODUCER
     }
 }

@@ -1,63 +1,55 @@
 package io.strata.metadata;
 
-import io.strata.metadata.codec.PartitionHeadValue;
-import io.strata.metadata.codec.ProducerStateValue;
-import io.strata.metadata.codec.RecentBatchValue;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
- * Decides one chunk's commit against its partition's head: the offsets its records get, and for each
- * idempotent producer batch whether it is new (appended), a retry of a stored one (duplicate: it gets the
- * original's offsets and its records are skipped), or out of sequence (refused and skipped). Pure: the
- * caller puts the new head in the same guarded transaction, so a decision holds exactly when it commits.
+ * Decides one chunk's commit against its partition's next offset and producer state: the offsets its records
+ * get, and for each idempotent producer batch whether it is new (appended), a retry of a stored one (duplicate:
+ * it gets the original's offsets and its records are skipped), or refused and skipped. Pure: the caller writes
+ * the chunk's index entry, with the batches it appended, in a transaction guarded by the shard's head, so a
+ * decision holds exactly when it commits.
  *
- * <p>Rules, per producer and partition: the first batch seen may start at any sequence (a producer whose
- * state was dropped starts afresh); afterwards each batch must start right after the last stored sequence.
- * A retry is recognised among the producer's last {@link #RECENT_BATCHES} batches. The head keeps at most
- * {@link #MAX_PRODUCERS} producers per partition, dropping the least recently written.
+ * <p>Rules, per producer and partition: a producer the partition has no state of starts at sequence 0 (a batch
+ * at another sequence cannot be checked: it never wrote there, or its state expired, and it must start
+ * afresh); afterwards each batch must start right after the last stored sequence. A retry is recognised among
+ * the producer's last {@link #RECENT_BATCHES} batches, whatever the number of producers.
  */
 final class ChunkAdmission {
     static final int RECENT_BATCHES = ProducerBatch.RETRY_WINDOW;
-    static final int MAX_PRODUCERS = 200;
 
-    /**
-     * The partition's new head, what the commit did, the index's chunk (null when nothing got offsets) and the
-     * producer batches it appended.
-     */
-    record Admitted(PartitionHeadValue head, ChunkCommit commit, ChunkRef ref, List<ProducerAppend> appends) {
+    /** What the commit did, the index's chunk (null when nothing got offsets) and the batches it appended. */
+    record Admitted(long nextOffset, ChunkCommit commit, ChunkRef ref, List<ProducerAppend> appends) {
     }
 
     private ChunkAdmission() {
     }
 
-    static Admitted admit(PartitionHeadValue head, BlockChunk chunk, String objectKey, long now) {
-        Map<Long, ProducerStateValue.Builder> producers = new LinkedHashMap<>();
-        head.getProducersList().forEach(p -> producers.put(p.getProducerId(), p.toBuilder()));
-        long base = head.getNextOffset();
+    /**
+     * @param nextOffset the partition's next offset
+     * @param stateOf    the partition's state of a producer, null when it has none
+     */
+    static Admitted admit(long nextOffset, LongFunction<ProducerState> stateOf, BlockChunk chunk, String objectKey,
+                          long now) {
+        Map<Long, ProducerState> touched = new HashMap<>(); // a chunk may hold several batches of one producer
+        long base = nextOffset;
         List<SkippedRange> skipped = new ArrayList<>();
         List<BatchOutcome> outcomes = new ArrayList<>(chunk.producerBatches().size());
         List<ProducerAppend> appends = new ArrayList<>();
         int skippedCount = 0;
         for (ProducerBatch batch : chunk.producerBatches()) {
-            ProducerStateValue.Builder state = producers.get(batch.producerId());
-            BatchOutcome outcome = decide(state, batch);
+            ProducerState state = touched.containsKey(batch.producerId()) ? touched.get(batch.producerId())
+                    : stateOf.apply(batch.producerId());
+            BatchOutcome outcome = decide(state, batch, chunk.partition());
             if (outcome == null) {
                 long offset = base + batch.firstPosition() - skippedCount;
-                if (state == null) {
-                    state = ProducerStateValue.newBuilder().setProducerId(batch.producerId());
-                    producers.put(batch.producerId(), state);
-                }
-                state.setLastSequence(batch.lastSequence()).setLastWriteMs(now).addRecent(RecentBatchValue.newBuilder()
-                        .setBaseSequence(batch.baseSequence()).setRecordCount(batch.recordCount()).setBaseOffset(offset));
-                while (state.getRecentCount() > RECENT_BATCHES) {
-                    state.removeRecent(0);
-                }
-                appends.add(new ProducerAppend(chunk.partition(), batch.producerId(), batch.baseSequence(),
-                        batch.recordCount(), offset));
+                ProducerAppend append = new ProducerAppend(chunk.partition(), batch.producerId(),
+                        batch.baseSequence(), batch.recordCount(), offset);
+                appends.add(append);
+                touched.put(batch.producerId(), ProducerState.after(state, append, now, RECENT_BATCHES));
                 outcome = new BatchOutcome.Appended(offset);
             } else {
                 skipped.add(new SkippedRange(batch.firstPosition(), batch.recordCount()));
@@ -66,30 +58,31 @@ final class ChunkAdmission {
             outcomes.add(outcome);
         }
         int assigned = chunk.recordCount() - skippedCount;
-        PartitionHeadValue.Builder next = head.toBuilder().setNextOffset(base + assigned).clearProducers();
-        producers.values().stream()
-                .sorted(Comparator.comparingLong(ProducerStateValue.Builder::getLastWriteMs).reversed())
-                .limit(MAX_PRODUCERS)
-                .sorted(Comparator.comparingLong(ProducerStateValue.Builder::getProducerId))
-                .forEach(p -> next.addProducers(p.build()));
         ChunkCommit commit = new ChunkCommit(chunk.partition(), base, assigned, now, skipped, outcomes);
         ChunkRef ref = assigned == 0 ? null : new ChunkRef(chunk.partition(), objectKey, base, assigned,
                 chunk.byteOffset(), chunk.byteLength(), chunk.uncompressedLength(), chunk.minTimestampMs(),
                 chunk.maxTimestampMs(), chunk.crc32c(), chunk.recordCount(), skipped);
-        return new Admitted(next.build(), commit, ref, appends);
+        return new Admitted(base + assigned, commit, ref, appends);
     }
 
     /** Null when the batch is to be appended; otherwise why it is not. */
-    private static BatchOutcome decide(ProducerStateValue.Builder state, ProducerBatch batch) {
-        if (state == null || batch.baseSequence() == state.getLastSequence() + 1) {
+    private static BatchOutcome decide(ProducerState state, ProducerBatch batch, PartitionId partition) {
+        if (state == null) {
+            return batch.baseSequence() == 0 ? null : new BatchOutcome.Rejected(BatchOutcome.Reason.UNKNOWN_PRODUCER,
+                    "producer " + batch.producerId() + " sent sequence " + batch.baseSequence() + " to partition "
+                            + partition.partition() + ", where it has no state (it never wrote there, or it was "
+                            + "idle longer than strata.producer.state-expiry): the batch cannot be checked for "
+                            + "duplicates; start the producer afresh (a new producer id, sequences from 0)");
+        }
+        if (batch.baseSequence() == state.lastSequence() + 1) {
             return null;
         }
-        for (RecentBatchValue recent : state.getRecentList()) {
-            if (recent.getBaseSequence() == batch.baseSequence() && recent.getRecordCount() == batch.recordCount()) {
-                return new BatchOutcome.Duplicate(recent.getBaseOffset());
+        for (ProducerState.Batch recent : state.recent()) {
+            if (recent.baseSequence() == batch.baseSequence() && recent.recordCount() == batch.recordCount()) {
+                return new BatchOutcome.Duplicate(recent.baseOffset());
             }
         }
-        long expected = state.getLastSequence() + 1;
+        long expected = state.lastSequence() + 1;
         if (batch.lastSequence() < expected) {
             return new BatchOutcome.Rejected(BatchOutcome.Reason.STALE_SEQUENCE, "sequences " + batch.baseSequence()
                     + ".." + batch.lastSequence() + " of producer " + batch.producerId()

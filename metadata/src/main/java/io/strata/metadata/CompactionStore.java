@@ -3,7 +3,6 @@ package io.strata.metadata;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -31,14 +30,6 @@ public interface CompactionStore {
 
     /** Deletes the markers of these objects, each only while {@code lock} holds. */
     CompletableFuture<Void> deleteMarkers(Collection<String> objectKeys, WorkLock lock);
-
-    /**
-     * Removes from the shard's head the partitions of deleted topics: those whose topic id is at most
-     * {@code topicIdsUpTo} (the last id handed out, read before {@code liveTopicIds}) and not live, so a topic
-     * created meanwhile is never taken for a deleted one. Guarded by the head's revision, retried when a
-     * commit moved it. Answers how many partitions were removed.
-     */
-    CompletableFuture<Integer> forgetDeletedTopics(int shard, Set<Long> liveTopicIds, long topicIdsUpTo);
 
     /**
      * Compacts the store's revision history to a revision seen at least {@code keep} ago (sampled under

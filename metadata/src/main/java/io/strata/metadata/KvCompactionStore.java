@@ -1,9 +1,7 @@
 package io.strata.metadata;
 
 import io.strata.metadata.codec.MetadataCodec;
-import io.strata.metadata.codec.PartitionHeadValue;
 import io.strata.metadata.codec.RevisionSampleValue;
-import io.strata.metadata.codec.ShardHeadValue;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvLease;
@@ -18,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
@@ -187,42 +184,6 @@ final class KvCompactionStore implements CompactionStore {
                             + " was lost", true)));
         }
         return chain;
-    }
-
-    @Override
-    public CompletableFuture<Integer> forgetDeletedTopics(int shard, Set<Long> liveTopicIds, long topicIdsUpTo) {
-        return forget(shard, liveTopicIds, topicIdsUpTo, 0);
-    }
-
-    private CompletableFuture<Integer> forget(int shard, Set<Long> live, long upTo, int attempt) {
-        String key = keys.head(shard);
-        return kv.get(key).thenCompose(found -> {
-            if (found.isEmpty()) {
-                return CompletableFuture.completedFuture(0);
-            }
-            ShardHeadValue head = MetadataCodec.decodeHead(key, found.get().value());
-            ShardHeadValue.Builder kept = head.toBuilder().clearPartitions();
-            for (PartitionHeadValue p : head.getPartitionsList()) {
-                if (p.getTopicId() > upTo || live.contains(p.getTopicId())) {
-                    kept.addPartitions(p);
-                }
-            }
-            int removed = head.getPartitionsCount() - kept.getPartitionsCount();
-            if (removed == 0) {
-                return CompletableFuture.completedFuture(0);
-            }
-            return kv.txn(List.of(new KvGuard(key, found.get().modRevision())),
-                    List.of(new KvOp.Put(key, kept.build().toByteArray()))).thenCompose(r -> {
-                        if (r.succeeded()) {
-                            return CompletableFuture.completedFuture(removed);
-                        }
-                        if (attempt >= 20) {
-                            return CompletableFuture.failedFuture(new MetadataException("head of shard " + shard
-                                    + " kept moving under commits", true));
-                        }
-                        return backoff.apply(attempt).thenCompose(v -> forget(shard, live, upTo, attempt + 1));
-                    });
-        });
     }
 
     @Override

@@ -46,6 +46,8 @@ public final class KvMetadataStore implements MetadataStore {
     private final ScheduledExecutorService retryTimer;
     private final ClusterInfo cluster;
     private final ShardCommitter committer;
+    private final ShardLedgers ledgers;
+    private final LiveTopics liveTopics;
     private final KvCompactionStore compaction;
     private final io.strata.metadata.group.KvGroupStore groups;
     private final LongAdder topicConflicts = new LongAdder();
@@ -58,7 +60,10 @@ public final class KvMetadataStore implements MetadataStore {
         this.retryBudget = timeout.multipliedBy(3);
         this.retryTimer = retryTimer;
         this.cluster = cluster;
-        this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget);
+        this.ledgers = new ShardLedgers(kv, keys, clock);
+        this.liveTopics = new LiveTopics(kv, keys);
+        this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget, ledgers,
+                liveTopics);
         this.compaction = new KvCompactionStore(kv, keys, clock, this::delay);
         this.groups = new io.strata.metadata.group.KvGroupStore(kv, keys, clock);
     }
@@ -193,8 +198,9 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     /**
-     * Next offsets come from the shard heads (commits write them), log starts from the shards' compaction
-     * states (retention writes them): each shard's two keys are read together, at one revision.
+     * Next offsets come from the shards' ledgers, brought up to the heads as read (the heads hold only the
+     * shards' sequences); log starts from the shards' compaction states (retention writes them), read with
+     * the heads at one revision. A partition of a deleted topic has neither.
      */
     @Override
     public CompletableFuture<List<PartitionOffsets>> offsets(List<PartitionId> partitions) {
@@ -202,29 +208,48 @@ public final class KvMetadataStore implements MetadataStore {
         partitions.forEach(p -> byShard.computeIfAbsent(shardOf(p), s -> new ArrayList<>()).add(p));
         Map<PartitionId, Long> next = new java.util.concurrent.ConcurrentHashMap<>();
         Map<PartitionId, Long> start = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.Set<Long> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
         List<CompletableFuture<Void>> reads = new ArrayList<>();
         List<Integer> shards = new ArrayList<>(byShard.keySet());
-        int perRead = Math.max(1, kv.maxTxnOps() / 2);
+        int perRead = Math.max(1, (kv.maxTxnOps() - 1) / 2);
+        java.util.Set<Long> topicIds = new java.util.HashSet<>();
+        partitions.forEach(p -> topicIds.add(p.topicId()));
         for (int from = 0; from < shards.size(); from += perRead) {
+            List<Integer> groupShards = shards.subList(from, Math.min(shards.size(), from + perRead));
             List<String> group = new ArrayList<>();
-            for (int shard : shards.subList(from, Math.min(shards.size(), from + perRead))) {
+            for (int shard : groupShards) {
                 group.add(keys.head(shard));
                 group.add(keys.indexState(shard));
             }
-            reads.add(kv.getAll(group).thenAccept(read -> {
-                for (KeyValue v : read.entries()) {
-                    if (keys.parseIndexState(v.key()) >= 0) {
-                        start.putAll(MetadataCodec.decodeShardState(v.key(), v.value()).logStarts());
-                        continue;
+            group.add(keys.topicDeletions());
+            reads.add(kv.getAll(group).thenCompose(read -> {
+                Map<String, KeyValue> found = byKey(read);
+                long deletions = found.containsKey(keys.topicDeletions())
+                        ? found.get(keys.topicDeletions()).modRevision() : 0;
+                List<CompletableFuture<?>> steps = new ArrayList<>();
+                steps.add(liveTopics.liveAmong(deletions, topicIds).thenAccept(live::addAll));
+                for (int shard : groupShards) {
+                    KeyValue state = found.get(keys.indexState(shard));
+                    if (state != null) {
+                        start.putAll(MetadataCodec.decodeShardState(state.key(), state.value()).logStarts());
                     }
-                    for (var p : MetadataCodec.decodeHead(v.key(), v.value()).getPartitionsList()) {
-                        next.put(new PartitionId(p.getTopicId(), p.getPartition()), p.getNextOffset());
-                    }
+                    KeyValue head = found.get(keys.head(shard));
+                    long sequence = head == null ? 0
+                            : MetadataCodec.decodeHead(head.key(), head.value()).getNextSequence();
+                    steps.add(ledgers.upTo(shard, sequence, false).thenAccept(h -> {
+                        synchronized (h) {
+                            byShard.get(shard).forEach(p -> next.put(p, h.ledger.nextOffset(p)));
+                        }
+                    }));
                 }
+                return CompletableFuture.allOf(steps.toArray(CompletableFuture[]::new));
             }));
         }
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> partitions.stream()
                 .map(p -> {
+                    if (!live.contains(p.topicId())) {
+                        return new PartitionOffsets(p, 0, 0);
+                    }
                     long end = next.getOrDefault(p, 0L);
                     return new PartitionOffsets(p, Math.min(end, start.getOrDefault(p, 0L)), end);
                 }).toList());
@@ -253,9 +278,14 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public void useProducerSnapshots(ProducerSnapshotReader reader, Duration stateExpiry) {
+        ledgers.useProducerSnapshots(reader, stateExpiry);
+    }
+
+    @Override
     public MetadataStats stats() {
         return new MetadataStats(committer.transactions(), committer.conflicts() + topicConflicts.sum(),
-                committer.keysWritten());
+                committer.keysWritten(), committer.bytesWritten(), ledgers.producerStates());
     }
 
     @Override

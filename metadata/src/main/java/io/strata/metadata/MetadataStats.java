@@ -6,6 +6,9 @@ package io.strata.metadata;
  * @param commitTransactions block commit transactions sent (each puts two keys per shard it covers)
  * @param commitConflicts    commit transactions that lost a race with another writer and were retried
  * @param keysWritten        keys put by block commits
+ * @param bytesWritten       bytes of the keys and values put by block commits
+ * @param producerStates     idempotent producers' states (per partition) the commits keep in memory
  */
-public record MetadataStats(long commitTransactions, long commitConflicts, long keysWritten) {
+public record MetadataStats(long commitTransactions, long commitConflicts, long keysWritten, long bytesWritten,
+                            long producerStates) {
 }

@@ -63,6 +63,14 @@ public interface MetadataStore extends AutoCloseable {
     /** Counters of this store instance since it was opened. */
     MetadataStats stats();
 
+    /**
+     * Lets commits read the producer snapshots compaction writes to the object store, needed to rebuild a
+     * shard's producer state once compaction merged the entries that carried it away; producers idle longer
+     * than {@code stateExpiry} are dropped from memory. Until called, such a rebuild fails (a store used for
+     * commits is given its node's object store at start).
+     */
+    void useProducerSnapshots(ProducerSnapshotReader reader, java.time.Duration stateExpiry);
+
     /** Every index entry of every shard, with the revision it was read at. */
     CompletableFuture<IndexSnapshot> readIndex();
 

@@ -14,6 +14,16 @@ public record ProducerSnapshotRef(String objectKey, long coversBefore, long leng
         }
     }
 
+    /** Fails unless {@code bytes} are this snapshot's object as written (its length and CRC32C). */
+    public void verify(byte[] bytes) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes);
+        if (bytes.length != length || (int) crc.getValue() != crc32c) {
+            throw new MetadataException("producer snapshot " + objectKey + " does not match its reference ("
+                    + bytes.length + " bytes read, " + length + " written, or a checksum mismatch)", true);
+        }
+    }
+
     /** Whether the snapshot has an object (it is not empty). */
     public boolean hasObject() {
         return !objectKey.isEmpty();

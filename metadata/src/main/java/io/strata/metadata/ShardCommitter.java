@@ -1,7 +1,6 @@
 package io.strata.metadata;
 
 import io.strata.metadata.codec.MetadataCodec;
-import io.strata.metadata.codec.PartitionHeadValue;
 import io.strata.metadata.codec.ShardHeadValue;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvGuard;
@@ -66,17 +65,21 @@ final class ShardCommitter {
     private final LongAdder conflicts = new LongAdder();
     private final LongAdder transactions = new LongAdder();
     private final LongAdder keysWritten = new LongAdder();
+    private final LongAdder bytesWritten = new LongAdder();
     private final LiveTopics liveTopics;
+    private final ShardLedgers ledgers;
 
     ShardCommitter(KvStore kv, KeyLayout keys, Clock clock, ToIntFunction<PartitionId> shardOf,
-                   IntFunction<CompletableFuture<Void>> backoff, Duration retryBudget) {
+                   IntFunction<CompletableFuture<Void>> backoff, Duration retryBudget, ShardLedgers ledgers,
+                   LiveTopics liveTopics) {
         this.kv = kv;
         this.keys = keys;
         this.clock = clock;
         this.shardOf = shardOf;
         this.backoff = backoff;
         this.retryBudget = retryBudget;
-        this.liveTopics = new LiveTopics(kv, keys);
+        this.liveTopics = liveTopics;
+        this.ledgers = ledgers;
     }
 
     long conflicts() {
@@ -89,6 +92,10 @@ final class ShardCommitter {
 
     long keysWritten() {
         return keysWritten.sum();
+    }
+
+    long bytesWritten() {
+        return bytesWritten.sum();
     }
 
     CompletableFuture<List<ChunkCommit>> commit(BlockCommit commit) {
@@ -167,14 +174,26 @@ final class ShardCommitter {
         Set<Long> topicIds = new HashSet<>();
         shards.forEach(shard -> block.chunksByShard.get(shard).forEach(i ->
                 topicIds.add(block.commit.chunks().get(i).partition().topicId())));
-        return liveTopics.liveAmong(deletionsRevision, topicIds).handle((live, failure) -> {
+        return liveTopics.liveAmong(deletionsRevision, topicIds).thenCompose(live -> ledgersAt(block, shards, found)
+                .thenApply(holders -> stage(block.commit, shards, block.chunksByShard, found, live, holders)))
+                .handle((staged, failure) -> {
             if (failure != null) {
-                return retry(block, shards, attempt, failure, unknown);
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause()
+                        != null ? failure.getCause() : failure;
+                if (cause instanceof MetadataException m && !m.retryable()) {
+                    return CompletableFuture.<Void>failedFuture(cause);
+                }
+                return retry(block, shards, attempt, cause, unknown);
             }
-            Staged staged = stage(block.commit, shards, block.chunksByShard, found, live);
+            if (staged == null) {
+                // A commit of this store moved a ledger past the heads as read: those heads have moved, and a
+                // transaction guarded by them would fail.
+                conflicts.increment();
+                return retry(block, shards, attempt, null, unknown);
+            }
             staged.guards.add(KvGuard.absent(marker));
             staged.guards.add(new KvGuard(deletions, deletionsRevision));
-            if (staged.bytes > kv.maxTxnBytes()) {
+            if (staged.bytes + staged.guards.size() * 96L > kv.maxTxnBytes()) { // a guard's key, revision, framing
                 if (shards.size() == 1) {
                     return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard "
                             + shards.get(0) + " needs " + staged.bytes + " bytes, over the store's limit of "
@@ -192,6 +211,7 @@ final class ShardCommitter {
             }
             transactions.increment();
             keysWritten.add(staged.ops.size());
+            bytesWritten.add(staged.bytes);
             return kv.txn(staged.guards, staged.ops).handle((result, txnFailure) -> {
                 if (txnFailure != null) {
                     Map<String, Staged> stillUnknown = new LinkedHashMap<>(unknown);
@@ -200,6 +220,7 @@ final class ShardCommitter {
                     return retry(block, shards, attempt, txnFailure, stillUnknown);
                 }
                 if (result.succeeded()) {
+                    staged.entries.forEach(ledgers::committed);
                     return done(staged, block.answers);
                 }
                 conflicts.increment();
@@ -236,58 +257,77 @@ final class ShardCommitter {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * The ledgers of {@code shards}, each brought to the sequence of its head as read (with producer state where
+     * a chunk of the shard carries idempotent batches).
+     */
+    private CompletableFuture<Map<Integer, ShardLedgers.Holder>> ledgersAt(Block block, List<Integer> shards,
+                                                                         Map<String, KeyValue> found) {
+        Map<Integer, ShardLedgers.Holder> holders = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> ready = new ArrayList<>(shards.size());
+        for (int shard : shards) {
+            boolean producers = block.chunksByShard.get(shard).stream()
+                    .anyMatch(i -> !block.commit.chunks().get(i).producerBatches().isEmpty());
+            ready.add(ledgers.upTo(shard, headSequence(shard, found), producers)
+                    .thenAccept(h -> holders.put(shard, h)));
+        }
+        return CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).thenApply(v -> holders);
+    }
+
+    private long headSequence(int shard, Map<String, KeyValue> found) {
+        String headKey = keys.head(shard);
+        KeyValue read = found.get(headKey);
+        return read == null ? 0 : MetadataCodec.decodeHead(headKey, read.value()).getNextSequence();
+    }
+
     /** {@code guards} is mutable: the caller adds the guard that the object was not collected meanwhile. */
     private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Integer, ChunkCommit> commits, String verifyKey,
-                          long bytes) {
+                          long bytes, List<IndexEntry> entries) {
     }
 
     /**
-     * Computes the new heads and index entries of {@code shards} from the heads as read. A shard whose chunks
-     * got no offsets at all (only retried or refused batches) writes nothing and needs no guard: such
-     * decisions stay true whatever commits next.
+     * Decides the block's chunks of {@code shards} against their ledgers, which stand at the heads as read, and
+     * stages per shard the head (only its next sequence) and the index entry (the chunks that got offsets and
+     * the producer batches appended). A shard whose chunks got no offsets at all (only retried or refused
+     * batches) writes nothing and needs no guard: such decisions stay true whatever commits next. Null when a
+     * ledger has moved past its head as read (a commit of this store came in between).
      */
     private Staged stage(BlockCommit commit, List<Integer> shards, Map<Integer, List<Integer>> chunksByShard,
-                         Map<String, KeyValue> heads, Set<Long> liveTopicIds) {
+                         Map<String, KeyValue> heads, Set<Long> liveTopicIds, Map<Integer, ShardLedgers.Holder> holders) {
         long now = clock.millis();
         List<KvGuard> guards = new ArrayList<>(shards.size());
         List<KvOp> ops = new ArrayList<>(shards.size() * 2);
         Map<Integer, ChunkCommit> commits = new HashMap<>();
+        List<IndexEntry> entries = new ArrayList<>();
         String verifyKey = null;
         long bytes = 0;
         for (int shard : shards) {
             String headKey = keys.head(shard);
             KeyValue read = heads.get(headKey);
-            ShardHeadValue.Builder head = read == null ? ShardHeadValue.newBuilder()
-                    : MetadataCodec.decodeHead(headKey, read.value()).toBuilder();
-            Map<PartitionId, Integer> positions = new HashMap<>();
-            for (int p = 0; p < head.getPartitionsCount(); p++) {
-                PartitionHeadValue ph = head.getPartitions(p);
-                positions.put(new PartitionId(ph.getTopicId(), ph.getPartition()), p);
-            }
+            long sequence = headSequence(shard, heads);
             List<ChunkRef> refs = new ArrayList<>();
             List<ProducerAppend> appends = new ArrayList<>();
-            for (int i : chunksByShard.get(shard)) {
-                BlockChunk c = commit.chunks().get(i);
-                if (!liveTopicIds.contains(c.partition().topicId())) {
-                    commits.put(i, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
-                            BatchOutcome.Reason.TOPIC_DELETED, "(id " + c.partition().topicId()
-                            + ") was deleted before the records were committed; nothing of them is stored")));
-                    continue;
+            ShardLedgers.Holder holder = holders.get(shard);
+            synchronized (holder) {
+                ShardLedger ledger = holder.ledger;
+                if (ledger == null || ledger.applied() != sequence) {
+                    return null;
                 }
-                Integer position = positions.get(c.partition());
-                PartitionHeadValue before = position == null ? PartitionHeadValue.newBuilder()
-                        .setTopicId(c.partition().topicId()).setPartition(c.partition().partition()).build()
-                        : head.getPartitions(position);
-                ChunkAdmission.Admitted admitted = ChunkAdmission.admit(before, c, commit.objectKey(), now);
-                commits.put(i, admitted.commit());
-                if (admitted.ref() != null) {
-                    refs.add(admitted.ref());
-                    appends.addAll(admitted.appends());
-                    if (position == null) {
-                        positions.put(c.partition(), head.getPartitionsCount());
-                        head.addPartitions(admitted.head());
-                    } else {
-                        head.setPartitions(position, admitted.head());
+                for (int i : chunksByShard.get(shard)) {
+                    BlockChunk c = commit.chunks().get(i);
+                    if (!liveTopicIds.contains(c.partition().topicId())) {
+                        commits.put(i, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
+                                BatchOutcome.Reason.TOPIC_DELETED, "(id " + c.partition().topicId()
+                                + ") was deleted before the records were committed; nothing of them is stored")));
+                        continue;
+                    }
+                    ChunkAdmission.Admitted admitted = ChunkAdmission.admit(ledger.nextOffset(c.partition()),
+                            producer -> ledger.hasProducers() ? ledger.producer(c.partition(), producer) : null,
+                            c, commit.objectKey(), now);
+                    commits.put(i, admitted.commit());
+                    if (admitted.ref() != null) {
+                        refs.add(admitted.ref());
+                        appends.addAll(admitted.appends());
                     }
                 }
             }
@@ -295,17 +335,16 @@ final class ShardCommitter {
                 continue;
             }
             guards.add(new KvGuard(headKey, read == null ? 0 : read.modRevision()));
-            long sequence = head.getNextSequence();
-            head.setNextSequence(sequence + 1);
             String entryKey = keys.indexEntry(shard, sequence);
-            byte[] headBytes = head.build().toByteArray();
-            byte[] entryBytes = MetadataCodec.encode(new IndexEntry(shard, sequence, commit.objectKey(), now, refs,
-                    appends));
+            IndexEntry entry = new IndexEntry(shard, sequence, commit.objectKey(), now, refs, appends);
+            byte[] headBytes = ShardHeadValue.newBuilder().setNextSequence(sequence + 1).build().toByteArray();
+            byte[] entryBytes = MetadataCodec.encode(entry);
             ops.add(new KvOp.Put(headKey, headBytes));
             ops.add(new KvOp.Put(entryKey, entryBytes));
+            entries.add(entry);
             verifyKey = entryKey;
-            bytes += headKey.length() * 2L + entryKey.length() + headBytes.length + entryBytes.length + 32;
+            bytes += headKey.length() + entryKey.length() + headBytes.length + entryBytes.length;
         }
-        return new Staged(guards, ops, commits, verifyKey, bytes);
+        return new Staged(guards, ops, commits, verifyKey, bytes, entries);
     }
 }

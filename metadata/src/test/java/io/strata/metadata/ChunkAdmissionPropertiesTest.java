@@ -2,7 +2,6 @@ package io.strata.metadata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.strata.metadata.codec.PartitionHeadValue;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,9 +17,10 @@ import net.jqwik.api.Tuple;
 /**
  * The admission rules against a model that keeps every batch ever stored: random chunks of plain records and
  * idempotent producers' batches — next in sequence, retries of batches sent before (stored or not), and
- * batches after a gap — admitted one chunk after another into one partition's head. The model says a batch is
- * stored exactly when it follows on from the producer's last stored sequence (or is the first the partition
- * sees of it); a retry of one of its last {@link ProducerBatch#RETRY_WINDOW} stored batches gets the
+ * batches after a gap — admitted one chunk after another into one partition, its producer state folded from the
+ * batches each admission appended. The model says a batch is stored exactly when it follows on from the
+ * producer's last stored sequence (or starts at 0, from a producer the partition has no state of: any other
+ * sequence from such a producer is refused as unknown); a retry of one of its last {@link ProducerBatch#RETRY_WINDOW} stored batches gets the
  * original's offset; anything else is refused and stored nowhere. Offsets stay dense, skipped positions are
  * exactly the records not stored, and nothing is ever stored twice.
  */
@@ -63,8 +63,8 @@ class ChunkAdmissionPropertiesTest {
     @Property(tries = 300)
     void onlyBatchesThatFollowOnAreStoredRetriesGetTheirOriginalOffsetsAndOffsetsStayDense(
             @ForAll("chunks") List<List<Item>> chunks) {
-        PartitionHeadValue head = PartitionHeadValue.newBuilder().setTopicId(PARTITION.topicId())
-                .setPartition(PARTITION.partition()).build();
+        ProducerStates states = new ProducerStates();
+        long ledgerNext = 0;
         Map<Integer, List<Sent>> sent = new HashMap<>();
         Map<Integer, Long> nextToSend = new HashMap<>();
         Map<Integer, List<Stored>> stored = new HashMap<>();
@@ -102,7 +102,9 @@ class ChunkAdmissionPropertiesTest {
                 continue;
             }
             BlockChunk chunk = new BlockChunk(PARTITION, position, 8, 100, 300, now, now, 7, batches);
-            ChunkAdmission.Admitted admitted = ChunkAdmission.admit(head, chunk, "wal/x", now++);
+            long at = now++;
+            ChunkAdmission.Admitted admitted = ChunkAdmission.admit(ledgerNext, id -> states.get(PARTITION, id), chunk,
+                    "wal/x", at);
             ChunkCommit commit = admitted.commit();
 
             // The model, in position order: what each batch must get, and the offsets of plain records.
@@ -126,7 +128,12 @@ class ChunkAdmissionPropertiesTest {
                 Stored original = history.stream().filter(s -> s.baseSequence() == batch.baseSequence()
                         && s.count() == batch.recordCount()).findFirst().orElse(null);
                 int age = original == null ? -1 : history.size() - history.indexOf(original);
-                if (history.isEmpty() || batch.baseSequence() == last + 1) {
+                if (history.isEmpty() && batch.baseSequence() != 0) {
+                    assertThat(outcome).as("%s of %s", batch, chunkItems).isInstanceOf(BatchOutcome.Rejected.class)
+                            .extracting(o -> ((BatchOutcome.Rejected) o).reason())
+                            .isEqualTo(BatchOutcome.Reason.UNKNOWN_PRODUCER);
+                    notStored.add(new int[] {p, batch.recordCount()});
+                } else if (history.isEmpty() || batch.baseSequence() == last + 1) {
                     assertThat(outcome).as("%s of %s", batch, chunkItems)
                             .isEqualTo(new BatchOutcome.Appended(nextOffset));
                     history.add(new Stored(batch.baseSequence(), batch.recordCount(), nextOffset));
@@ -145,12 +152,15 @@ class ChunkAdmissionPropertiesTest {
             assertThat(commit.skipped().stream().map(r -> List.of(r.firstPosition(), r.count())).toList())
                     .isEqualTo(notStored.stream().map(r -> List.of(r[0], r[1])).toList());
             assertThat(commit.baseOffset() + commit.recordCount()).isEqualTo(nextOffset);
-            assertThat(admitted.head().getNextOffset()).isEqualTo(nextOffset);
+            assertThat(admitted.nextOffset()).isEqualTo(nextOffset);
+            assertThat(admitted.appends()).as("the appended batches, as the index entry carries them")
+                    .allMatch(a -> a.partition().equals(PARTITION));
             if (admitted.ref() != null) {
                 assertThat(admitted.ref().recordCount()).isEqualTo(commit.recordCount());
                 assertThat(admitted.ref().skipped()).isEqualTo(commit.skipped());
             }
-            head = admitted.head();
+            admitted.appends().forEach(a -> states.fold(a, at));
+            ledgerNext = admitted.nextOffset();
         }
     }
 }

@@ -3,6 +3,7 @@ package io.strata.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.strata.metadata.codec.MetadataCodec;
 import io.strata.metadata.embedded.EmbeddedKvStore;
 import io.strata.metadata.kv.ForwardingKvStore;
 import io.strata.metadata.kv.KvGuard;
@@ -15,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -96,10 +98,15 @@ class CommitUncertaintyTest {
     void aLostTransactionAppliedLateWhoseEntryIsCompactedAwayIsReportedUnknownNotStoredAgain() {
         kv.loseNextCommit(held -> kv.beforeNextRead = () -> {
             held.run(); // applied late...
-            // ...and its WAL entry merged away by compaction before the retry reads it
+            // ...and its WAL entry expired by compaction before the retry reads it (the log start moves past it)
+            int shard = store.shardOf(topic.partition(0));
             kv.delegate().range("/index/").join().entries().stream()
                     .filter(e -> !e.key().endsWith("/state"))
                     .forEach(e -> kv.delegate().txn(List.of(), List.of(new KvOp.Delete(e.key()))).join());
+            kv.delegate().txn(List.of(), List.of(new KvOp.Put(new KeyLayout("").indexState(shard),
+                    MetadataCodec.encode(new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE,
+                            Map.of(topic.partition(0), 3L), Map.of(), new ProducerSnapshotRef("", 1, 0, 0))))))
+                    .join();
         });
 
         assertThatThrownBy(() -> store.commitBlock(block("wal/compacted", topic.partition(0))).join())
@@ -134,7 +141,7 @@ class CommitUncertaintyTest {
         assertThat(answer.refusal()).isNotNull();
         assertThat(answer.refusal().reason()).isEqualTo(BatchOutcome.Reason.TOPIC_DELETED);
         assertThat(entriesOf("wal/raced")).isZero();
-        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(3);
+        assertThat(entriesOf("wal/before")).isEqualTo(1);
     }
 
     /** A transaction held back: applying it does what the store would have done had the answer come. */

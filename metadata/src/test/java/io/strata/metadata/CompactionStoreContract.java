@@ -231,27 +231,6 @@ public abstract class CompactionStoreContract {
     }
 
     @Test
-    void forgettingDeletedTopicsRemovesTheirPartitionsFromTheHeadsAndSparesNewerTopics() {
-        PartitionId[] p = twoInOneShard();
-        Topic other = store.createTopic(new TopicConfig("other", 1, -1, -1)).join();
-        int shard = store.shardOf(p[0]);
-        commit(p[0], p[1]);
-        long upTo = store.lastTopicId().join();
-        Topic later = store.createTopic(new TopicConfig("later", 16, -1, -1)).join();
-        PartitionId newer = java.util.stream.IntStream.range(0, 16).mapToObj(later::partition)
-                .filter(x -> store.shardOf(x) == shard).findFirst().orElseThrow();
-        commit(newer);
-        store.deleteTopic("t").join();
-        // "later" is not among the live topics read (it was created after the counter was read): it stays.
-        assertThat(compaction.forgetDeletedTopics(shard, Set.of(other.topicId()), upTo).join()).isEqualTo(2);
-        assertThat(compaction.forgetDeletedTopics(shard, Set.of(other.topicId()), upTo).join()).isZero();
-        assertThat(store.offsets(p[0]).join().nextOffset()).isZero();
-        assertThat(store.offsets(p[1]).join().nextOffset()).isZero();
-        assertThat(store.offsets(newer).join().nextOffset()).isEqualTo(10);
-        assertThat(upTo).isEqualTo(other.topicId());
-    }
-
-    @Test
     void retentionMovesTheLogStartThatOffsetsAndWatchersSee() throws Exception {
         PartitionId[] p = twoInOneShard();
         commit(p[0]);

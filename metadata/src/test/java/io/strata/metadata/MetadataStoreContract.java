@@ -149,7 +149,7 @@ public abstract class MetadataStoreContract {
         assertThat(answers.get(1).refusal()).isNull();
         assertThat(answers.get(1).baseOffset()).isZero();
         assertThat(answers.get(2).baseOffset()).isEqualTo(3);
-        assertThat(store.offsets(old.partition(0)).join().nextOffset()).as("the old topic got nothing").isEqualTo(3);
+        assertThat(store.offsets(old.partition(0)).join().nextOffset()).as("a deleted topic has no offsets").isZero();
         assertThat(store.offsets(again.partition(0)).join().nextOffset()).isEqualTo(2);
         assertThat(store.readIndex().join().entries()).flatExtracting(IndexEntry::chunks)
                 .filteredOn(c -> c.objectKey().equals("wal/00/mixed")).extracting(ChunkRef::partition)
@@ -424,6 +424,96 @@ public abstract class MetadataStoreContract {
         assertThat(store.listNodes().join()).contains(node);
         registration.close();
         assertThat(store.listNodes().join()).doesNotContain(node);
+    }
+
+    /** A block of one chunk per producer to {@code partition}, each a batch of {@code records} from {@code sequence}. */
+    private BlockCommit idempotentBlock(PartitionId partition, List<Long> producers, long sequence, int records) {
+        List<ProducerBatch> batches = new ArrayList<>();
+        for (int i = 0; i < producers.size(); i++) {
+            batches.add(new ProducerBatch(producers.get(i), sequence, i * records, records));
+        }
+        return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 1_000, List.of(new BlockChunk(partition,
+                producers.size() * records, 8, 100, 300, 1_000, 2_000, 7, batches)));
+    }
+
+    @Test
+    void aRetryAfterAThousandOtherIdempotentProducersIsAnsweredAsADuplicateEvenAfterARestart() {
+        Topic t = store.createTopic(new TopicConfig("crowded", 1, -1, -1)).join();
+        PartitionId p = t.partition(0);
+        long first = store.allocateProducerId().join();
+        ChunkCommit original = store.commitBlock(idempotentBlock(p, List.of(first), 0, 3)).join().get(0);
+        assertThat(original.batches()).containsExactly(new BatchOutcome.Appended(0));
+        for (int block = 0; block < 10; block++) {
+            List<Long> others = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                others.add(store.allocateProducerId().join());
+            }
+            store.commitBlock(idempotentBlock(p, others, 0, 2)).join();
+        }
+        assertThat(store.offsets(p).join().nextOffset()).isEqualTo(3 + 1000 * 2);
+
+        ChunkCommit retry = store.commitBlock(idempotentBlock(p, List.of(first), 0, 3)).join().get(0);
+        assertThat(retry.batches()).containsExactly(new BatchOutcome.Duplicate(0));
+        assertThat(retry.recordCount()).isZero();
+
+        store.close();
+        store = reopen(16); // the producers' state comes back from the index
+        assertThat(store.commitBlock(idempotentBlock(p, List.of(first), 0, 3)).join().get(0).batches())
+                .containsExactly(new BatchOutcome.Duplicate(0));
+        assertThat(store.commitBlock(idempotentBlock(p, List.of(first), 3, 1)).join().get(0).batches())
+                .containsExactly(new BatchOutcome.Appended(2003));
+        assertThat(store.offsets(p).join().nextOffset()).isEqualTo(2004);
+    }
+
+    @Test
+    void aBatchPastSequenceZeroFromAProducerThePartitionKeepsNoStateOfIsRefusedAsUnknown() {
+        Topic t = store.createTopic(new TopicConfig("unknown", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        ChunkCommit answer = store.commitBlock(idempotentBlock(t.partition(0), List.of(producer), 7, 2)).join().get(0);
+        assertThat(answer.batches()).singleElement().isInstanceOfSatisfying(BatchOutcome.Rejected.class, r -> {
+            assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.UNKNOWN_PRODUCER);
+            assertThat(r.message()).contains("producer " + producer).contains("sequence 7");
+        });
+        assertThat(answer.recordCount()).isZero();
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isZero();
+    }
+
+    @Test
+    void whatACommitWritesDoesNotGrowWithTheOtherPartitionsAndProducersOfItsShard() {
+        Topic t = store.createTopic(new TopicConfig("wide", 2_000, -1, -1)).join();
+        PartitionId measured = t.partition(0);
+        int shard = store.shardOf(measured);
+        long producer = store.allocateProducerId().join();
+        long before = store.stats().bytesWritten();
+        store.commitBlock(idempotentBlock(measured, List.of(producer), 0, 5)).join();
+        long alone = store.stats().bytesWritten() - before;
+
+        List<PartitionId> sameShard = new ArrayList<>();
+        for (int p = 1; p < 2_000; p++) {
+            if (store.shardOf(t.partition(p)) == shard) {
+                sameShard.add(t.partition(p));
+            }
+        }
+        assertThat(sameShard).hasSizeGreaterThan(100);
+        for (int from = 0; from < sameShard.size(); from += 50) {
+            List<BlockChunk> chunks = new ArrayList<>();
+            for (PartitionId p : sameShard.subList(from, Math.min(sameShard.size(), from + 50))) {
+                List<ProducerBatch> batches = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    batches.add(new ProducerBatch(1_000_000L + from * 8 + i, 0, i, 1));
+                }
+                chunks.add(new BlockChunk(p, 8, 8, 100, 300, 1_000, 2_000, 7, batches));
+            }
+            store.commitBlock(new BlockCommit("wal/00/wide-" + from, 1_000, chunks)).join();
+        }
+        before = store.stats().bytesWritten();
+        store.commitBlock(idempotentBlock(measured, List.of(producer), 5, 5)).join();
+        long crowded = store.stats().bytesWritten() - before;
+
+        // Only the numbers in the entry grow (offsets, sequence, the head's sequence): a few bytes, not the shard's
+        // hundred-odd partitions and thousand-odd producers.
+        assertThat(crowded).as("bytes of one chunk's commit, alone (%d) and in a crowded shard", alone)
+                .isBetween(alone, alone + 8);
     }
 
     @Test

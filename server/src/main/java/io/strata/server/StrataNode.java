@@ -211,6 +211,12 @@ public class StrataNode {
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
         register(objects);
+        // Commits rebuild a shard's producer state from the snapshot compaction wrote to the object store.
+        metadata.useProducerSnapshots(key -> counted.get(io.strata.storage.object.ObjectKey.of(key)).thenApply(b -> {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            return bytes;
+        }), config.producer().stateExpiry());
         for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
                 "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
                 "delete", CountingObjectStore::deletes).entrySet()) {
@@ -225,6 +231,8 @@ public class StrataNode {
         counter("strata.metadata.commit.transactions", store, m -> m.stats().commitTransactions());
         counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
         counter("strata.metadata.commit.keys.written", store, m -> m.stats().keysWritten());
+        counter("strata.metadata.commit.bytes.written", store, m -> m.stats().bytesWritten());
+        meters.gauge("strata.metadata.producer.states", store, m -> m.stats().producerStates());
         admin = new AdminHandler(metadata, topics);
         String advertisedHost = config.advertisedAddress().map(AdvertisedHost::hostOf)
                 .orElseGet(() -> AdvertisedHost.of(host, System.getenv()));

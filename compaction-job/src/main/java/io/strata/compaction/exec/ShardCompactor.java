@@ -107,10 +107,8 @@ public final class ShardCompactor {
         int steps = 0;
         ShardSnapshot snapshot = null;
         Map<Long, Topic> topics = Map.of();
-        long topicIdsUpTo = 0;
         while (steps < settings.maxStepsPerShard()) {
             snapshot = await(metadata.compaction().readShard(shard));
-            topicIdsUpTo = await(metadata.lastTopicId());
             topics = await(metadata.listTopics()).stream().collect(Collectors.toMap(Topic::topicId, Function.identity()));
             ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
             // Each round reads every footer the plan asked for; a plan may ask again for footers its new
@@ -137,12 +135,6 @@ public final class ShardCompactor {
                 break;
             }
             steps++;
-        }
-        if (snapshot != null) {
-            int forgotten = await(metadata.compaction().forgetDeletedTopics(shard, topics.keySet(), topicIdsUpTo));
-            if (forgotten > 0) {
-                LOG.info("shard {}: forgot {} partitions of deleted topics", shard, forgotten);
-            }
         }
         return snapshot == null ? new Outcome(steps, 0, Long.MAX_VALUE, 0) : observe(snapshot, topics, steps);
     }
@@ -329,12 +321,7 @@ public final class ShardCompactor {
         ByteBuffer read = await(objects.get(ObjectKey.of(ref.objectKey())));
         byte[] bytes = new byte[read.remaining()];
         read.get(bytes);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bytes);
-        if (bytes.length != ref.length() || (int) crc.getValue() != ref.crc32c()) {
-            throw new io.strata.metadata.MetadataException("producer snapshot " + ref.objectKey() + " is damaged ("
-                    + bytes.length + " bytes, expected " + ref.length() + ", or a checksum mismatch)", true);
-        }
+        ref.verify(bytes);
         return MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes);
     }
 

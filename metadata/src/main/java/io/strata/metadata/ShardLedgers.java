@@ -1,0 +1,185 @@
+package io.strata.metadata;
+
+import io.strata.metadata.codec.MetadataCodec;
+import io.strata.metadata.kv.KeyValue;
+import io.strata.metadata.kv.KvStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The {@link ShardLedger}s of a metadata store, brought up to the heads commits read. Catching up reads the
+ * commit entries after the ledger's sequence (one range read, usually a few entries: those other nodes
+ * committed since); a ledger never built, or one whose next entries compaction merged away meanwhile, is
+ * built from the whole shard (one range read) and, when commits need producers, the producer snapshot the
+ * shard's state references (one object read).
+ *
+ * <p>Thread-safe: each ledger is guarded by its {@link Holder}'s monitor.
+ */
+final class ShardLedgers {
+    private static final int MAX_REBUILDS = 3;
+
+    /** One shard's ledger, null until first built; callers synchronise on the holder to use it. */
+    static final class Holder {
+        final int shard;
+        ShardLedger ledger;
+
+        Holder(int shard) {
+            this.shard = shard;
+        }
+    }
+
+    private final KvStore kv;
+    private final KeyLayout keys;
+    private final Clock clock;
+    private final ConcurrentHashMap<Integer, Holder> holders = new ConcurrentHashMap<>();
+    private volatile ProducerSnapshotReader snapshots;
+    private volatile long expiryMs = Duration.ofDays(1).toMillis();
+
+    ShardLedgers(KvStore kv, KeyLayout keys, Clock clock) {
+        this.kv = kv;
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    void useProducerSnapshots(ProducerSnapshotReader reader, Duration expiry) {
+        this.snapshots = reader;
+        this.expiryMs = expiry.toMillis();
+    }
+
+    /**
+     * The shard's ledger at {@code sequence} or beyond (beyond when commits of this store moved it further
+     * meanwhile), with its producers loaded if {@code withProducers}.
+     */
+    CompletableFuture<Holder> upTo(int shard, long sequence, boolean withProducers) {
+        return upTo(holders.computeIfAbsent(shard, Holder::new), sequence, withProducers, 0);
+    }
+
+    /** Folds an entry this store's commit just wrote (ignored unless the ledger stands right before it). */
+    void committed(IndexEntry entry) {
+        Holder h = holders.get(entry.shard());
+        if (h != null) {
+            synchronized (h) {
+                if (h.ledger != null) {
+                    h.ledger.fold(entry);
+                    h.ledger.expire(clock.millis(), expiryMs);
+                }
+            }
+        }
+    }
+
+    /** (partition, producer) states kept in memory across all shards. */
+    long producerStates() {
+        long n = 0;
+        for (Holder h : holders.values()) {
+            synchronized (h) {
+                n += h.ledger == null ? 0 : h.ledger.producerStates();
+            }
+        }
+        return n;
+    }
+
+    private CompletableFuture<Holder> upTo(Holder h, long sequence, boolean withProducers, int rebuilds) {
+        long from;
+        synchronized (h) {
+            ShardLedger l = h.ledger;
+            if (l != null && (!withProducers || l.hasProducers())) {
+                if (l.applied() >= sequence) {
+                    return CompletableFuture.completedFuture(h);
+                }
+                from = l.applied();
+            } else {
+                from = -1;
+            }
+        }
+        if (from < 0) {
+            return rebuildThen(h, sequence, withProducers, rebuilds);
+        }
+        return kv.range(keys.indexEntry(h.shard, from), keys.indexEntry(h.shard, sequence)).thenCompose(range -> {
+            List<IndexEntry> entries = decode(h.shard, range.entries());
+            synchronized (h) {
+                if (h.ledger != null) {
+                    entries.forEach(h.ledger::fold);
+                    h.ledger.expire(clock.millis(), expiryMs);
+                    if (h.ledger.applied() >= sequence && (!withProducers || h.ledger.hasProducers())) {
+                        return CompletableFuture.completedFuture(h);
+                    }
+                }
+            }
+            // The entries after the ledger's sequence were merged away since (or the ledger was replaced).
+            return rebuildThen(h, sequence, withProducers, rebuilds);
+        });
+    }
+
+    private CompletableFuture<Holder> rebuildThen(Holder h, long sequence, boolean withProducers, int rebuilds) {
+        if (rebuilds >= MAX_REBUILDS) {
+            return CompletableFuture.failedFuture(new MetadataException("the index of shard " + h.shard
+                    + " kept changing under " + MAX_REBUILDS + " reads of it", true));
+        }
+        return rebuild(h.shard, withProducers).thenCompose(built -> {
+            synchronized (h) {
+                ShardLedger current = h.ledger;
+                if (current == null || built.applied() >= current.applied()
+                        || (built.hasProducers() && !current.hasProducers())) {
+                    h.ledger = built;
+                }
+            }
+            return upTo(h, sequence, withProducers, rebuilds + 1);
+        });
+    }
+
+    /** Reads the head's sequence, then the whole shard, then (if wanted) the producer snapshot it references. */
+    private CompletableFuture<ShardLedger> rebuild(int shard, boolean withProducers) {
+        String headKey = keys.head(shard);
+        return kv.get(headKey).thenCompose(head -> {
+            long headSequence = head.map(v -> MetadataCodec.decodeHead(headKey, v.value()).getNextSequence()).orElse(0L);
+            return kv.range(keys.indexShardPrefix(shard)).thenCompose(range -> {
+                ShardState state = ShardState.INITIAL;
+                List<KeyValue> entryValues = new ArrayList<>();
+                for (KeyValue v : range.entries()) {
+                    if (keys.parseIndexState(v.key()) >= 0) {
+                        state = MetadataCodec.decodeShardState(v.key(), v.value());
+                    } else {
+                        entryValues.add(v);
+                    }
+                }
+                List<IndexEntry> entries = decode(shard, entryValues);
+                ShardState read = state;
+                ProducerSnapshotRef ref = state.producers();
+                if (!withProducers) {
+                    return CompletableFuture.completedFuture(ShardLedger.rebuild(headSequence, read, entries, null));
+                }
+                if (ref == null || !ref.hasObject()) {
+                    return CompletableFuture.completedFuture(
+                            ShardLedger.rebuild(headSequence, read, entries, new ProducerStates()));
+                }
+                ProducerSnapshotReader reader = snapshots;
+                if (reader == null) {
+                    return CompletableFuture.failedFuture(new MetadataException("the producer state of shard "
+                            + shard + " is in the object " + ref.objectKey() + ", and this metadata store was "
+                            + "given no object store to read it from", false));
+                }
+                return reader.read(ref.objectKey()).thenApply(bytes -> {
+                    ref.verify(bytes);
+                    ProducerStates states = MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes).states();
+                    states.expire(clock.millis() - expiryMs);
+                    return ShardLedger.rebuild(headSequence, read, entries, states);
+                });
+            });
+        });
+    }
+
+    private List<IndexEntry> decode(int shard, List<KeyValue> values) {
+        List<IndexEntry> entries = new ArrayList<>(values.size());
+        for (KeyValue v : values) {
+            long[] id = keys.parseIndexEntry(v.key());
+            if (id != null && id[0] == shard) {
+                entries.add(MetadataCodec.decodeIndexEntry(v.key(), shard, id[1], v.value()));
+            }
+        }
+        return entries;
+    }
+}
