@@ -36,6 +36,11 @@ final class ProducerBatch {
      * {@code sequence}, so it is only ever sent again with them (never renumbered for a new producer id).
      */
     boolean mayBeStored;
+    /**
+     * An attempt that ended without an answer proving it stored nothing (a broken stream, a timeout) was made:
+     * if the node then says it keeps no state of the producer, that attempt may still be stored.
+     */
+    boolean storedByAnEarlierAttempt;
     int attempts;
     long retryAtNanos;
     /** Past this the batch fails instead of being retried (its delivery timeout from its creation). */

@@ -322,8 +322,23 @@ final class Sender {
             topics.forget(batch.topic);
         }
         boolean gap = config.idempotent() && failure.code() == Status.Code.FAILED_PRECONDITION;
-        if (gap) {
-            batch.mayBeStored = false; // a gap is refused whole: nothing of it is stored
+        boolean unknownProducer = config.idempotent() && failure.code() == Status.Code.ABORTED;
+        if (gap || unknownProducer) {
+            batch.mayBeStored = false; // a gap, or a producer the node keeps no state of: nothing of it is stored
+        }
+        if (unknownProducer) {
+            // The partition keeps no state of the producer (it was idle past the node's expiry): start afresh,
+            // this batch numbered again for the new id, unless an earlier attempt of it may be stored, which
+            // can no longer be checked (failed, rather than perhaps stored twice).
+            if (batch.storedByAnEarlierAttempt) {
+                failed(batch, failure);
+                return;
+            }
+            if (batch.producerId == producerId) {
+                restartIdempotence();
+            }
+        } else if (!gap && failure.code() != Status.Code.ALREADY_EXISTS) {
+            batch.storedByAnEarlierAttempt |= batch.mayBeStored;
         }
         if (config.idempotent() && failure.code() == Status.Code.ALREADY_EXISTS) {
             // Stored, too long ago for the node to know its offsets: the sequences stay as they are.

@@ -78,6 +78,12 @@ public final class FakeStrata implements AutoCloseable {
      * 300 ms after its first request: answers lost in a broken connection.
      */
     public volatile boolean nextStreamLosesAnswers;
+    /**
+     * The next produce request is stored, then the node forgets every producer (as after its expiry) and the
+     * stream breaks before the answer.
+     */
+    public final java.util.concurrent.atomic.AtomicBoolean nextRequestStoredThenProducersForgotten =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** The most batches of one (producer, partition) that were ever stored and not yet answered at once. */
     public final AtomicInteger mostUnansweredBatches = new AtomicInteger();
     /** Streams broken by {@link #nextStreamLosesAnswers}. */
@@ -302,6 +308,14 @@ public final class FakeStrata implements AutoCloseable {
             return new StreamObserver<>() {
                 @Override
                 public void onNext(ProduceRequest request) {
+                    if (nextRequestStoredThenProducersForgotten.getAndSet(false)) {
+                        store(request);
+                        forgetProducers();
+                        synchronized (responses) {
+                            responses.onError(Status.UNAVAILABLE.withDescription("connection reset").asRuntimeException());
+                        }
+                        return;
+                    }
                     if (losesAnswers) {
                         storeWithoutAnswer(request, unansweredHere, responses);
                         return;
@@ -374,7 +388,7 @@ public final class FakeStrata implements AutoCloseable {
         private Object idempotence(long producerId, TopicPartitionRecords entry, int count) {
             ProducerState state = producerStates.get(producerId + "/" + entry.getTopic() + "/" + entry.getPartition());
             if (state == null) {
-                return entry.getBaseSequence() == 0 ? null : Status.FAILED_PRECONDITION.withDescription("producer "
+                return entry.getBaseSequence() == 0 ? null : Status.ABORTED.withDescription("producer "
                         + producerId + " sent sequence " + entry.getBaseSequence() + " to a partition where it has "
                         + "no state: start the producer afresh");
             }

@@ -423,4 +423,21 @@ class ProducerTest {
         assertThat(last.getProducerId()).isNotEqualTo(first.getProducerId());
         assertThat(last.getEntries(0).getBaseSequence()).isZero();
     }
+
+    @Test
+    void aBatchAnEarlierAttemptOfWhichMayBeStoredFailsWhenTheNodeNoLongerKnowsTheProducer() throws Exception {
+        fake.createTopic("orders", 1);
+        Producer producer = client.producer(ProducerConfig.DEFAULT.withLinger(Duration.ZERO));
+        assertThat(send(producer, "orders", 0, "a").get().offset()).isZero();
+        fake.nextRequestStoredThenProducersForgotten.set(true);
+
+        CompletableFuture<RecordMetadata> b = send(producer, "orders", 0, "b");
+        assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).cause().isInstanceOfSatisfying(StrataException.class, e -> {
+            assertThat(e.code()).isEqualTo(Status.Code.ABORTED);
+            assertThat(e.description()).contains("no state");
+        });
+        assertThat(fake.values("orders", 0)).as("failed, not stored a second time").containsExactly("a", "b");
+        assertThat(send(producer, "orders", 0, "c").get(10, TimeUnit.SECONDS).offset()).as("the producer goes on")
+                .isEqualTo(2);
+    }
 }

@@ -214,6 +214,7 @@ class ProducerSnapshotTest {
             return bytes;
         }), Duration.ofDays(1));
         long end = store.offsets(p).join().nextOffset();
+        assertThat(end).as("the next offset, rebuilt from segments and entries").isEqualTo(4 * 2 * 3 + 3);
         assertThat(store.commitBlock(block(p, 1, 9, 3)).join().get(0).batches()).as("merged away, in the snapshot")
                 .containsExactly(new BatchOutcome.Duplicate(stored.get("1@" + p).get(3).baseOffset()));
         assertThat(store.commitBlock(block(p, 2, 12, 3)).join().get(0).batches()).as("in an entry still there")
@@ -229,6 +230,34 @@ class ProducerSnapshotTest {
         return new io.strata.metadata.BlockCommit("wal/retry-" + producer + "-" + sequence, 100, List.of(
                 new io.strata.metadata.BlockChunk(p, records, 8, 50, 60, 1, 2, 7,
                         List.of(new ProducerBatch(producer, sequence, 0, records)))));
+    }
+
+    @Test
+    void anEntryRewrittenWithoutADeletedTopicsChunkKeepsTheOtherProducersStateInTheSnapshot() {
+        Topic gone = f.metadata.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
+        Topic kept = f.metadata.createTopic(new TopicConfig("kept", 1, -1, -1)).join();
+        write(List.of(gone.partition(0), kept.partition(0)), List.of(1L, 2L), 2);
+        f.metadata.deleteTopic("gone").join();
+        CompactionSettings settings = settings(Duration.ofDays(1));
+        f.worker(settings).runOnce(); // young: nothing merged, but the entry is rewritten without "gone"
+
+        ShardSnapshot after = shard();
+        assertThat(after.entries()).singleElement().satisfies(e -> {
+            assertThat(e.sequence()).isGreaterThanOrEqualTo(KeyLayout.COMPACTION_SEQUENCE_BASE);
+            assertThat(e.appends()).isEmpty();
+            assertThat(e.chunks()).extracting(c -> c.partition()).containsExactly(kept.partition(0));
+        });
+        assertThat(after.state().producersCoverBefore()).isEqualTo(1);
+        var store = f.reopenMetadata();
+        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)).thenApply(b -> {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            return bytes;
+        }), Duration.ofDays(1));
+        PartitionId p = kept.partition(0);
+        assertThat(store.commitBlock(block(p, 2, 0, 2)).join().get(0).batches())
+                .containsExactly(new BatchOutcome.Duplicate(stored.get("2@" + p).get(0).baseOffset()));
+        assertThat(store.offsets(p).join().nextOffset()).isEqualTo(4);
     }
 
     @Test

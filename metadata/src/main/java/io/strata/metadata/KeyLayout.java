@@ -11,7 +11,7 @@ package io.strata.metadata;
  * {root}/producer-ids               CounterValue      per idempotent producer started
  * {root}/topics/{name}              TopicValue        per topic
  * {root}/topic-deletions            CounterValue      per topic deleted (the last deleted id; commits guard it)
- * {root}/heads/{shard}              ShardHeadValue    per shard: next offsets of its partitions
+ * {root}/heads/{shard}              ShardHeadValue    per shard: its next index sequence (after a 2-byte mark)
  * {root}/index/{shard}/{sequence}   IndexEntryValue   per (shard, committed block), and per segment
  * {root}/index/{shard}/state        ShardStateValue   per shard compaction changed: its sequences, log starts
  * {root}/nodes/{node id}            NodeValue         per live node, bound to its lease

@@ -211,7 +211,7 @@ public final class KvMetadataStore implements MetadataStore {
         java.util.Set<Long> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
         List<CompletableFuture<Void>> reads = new ArrayList<>();
         List<Integer> shards = new ArrayList<>(byShard.keySet());
-        int perRead = Math.max(1, (kv.maxTxnOps() - 1) / 2);
+        int perRead = Math.max(1, (kv.maxTxnOps() - 1) / 3); // a shard's head, state and newer entries
         java.util.Set<Long> topicIds = new java.util.HashSet<>();
         partitions.forEach(p -> topicIds.add(p.topicId()));
         for (int from = 0; from < shards.size(); from += perRead) {
@@ -222,8 +222,9 @@ public final class KvMetadataStore implements MetadataStore {
                 group.add(keys.indexState(shard));
             }
             group.add(keys.topicDeletions());
-            reads.add(kv.getAll(group).thenCompose(read -> {
+            reads.add(kv.getAll(group, ledgers.catchUpRanges(groupShards)).thenCompose(read -> {
                 Map<String, KeyValue> found = byKey(read);
+                ledgers.foldRead(read.entries());
                 long deletions = found.containsKey(keys.topicDeletions())
                         ? found.get(keys.topicDeletions()).modRevision() : 0;
                 List<CompletableFuture<?>> steps = new ArrayList<>();

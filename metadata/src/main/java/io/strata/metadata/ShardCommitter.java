@@ -1,7 +1,7 @@
 package io.strata.metadata;
 
 import io.strata.metadata.codec.MetadataCodec;
-import io.strata.metadata.codec.ShardHeadValue;
+import io.strata.metadata.kv.KeyRange;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvOp;
@@ -55,6 +55,8 @@ import java.util.function.ToIntFunction;
 final class ShardCommitter {
     /** Attempts with a lost answer one block may have before the commit gives up (their entries are read each time). */
     private static final int MAX_UNKNOWN_ATTEMPTS = 8;
+    /** Shards whose newer entries a commit reads with the heads (each at most {@link ShardLedgers#CATCH_UP_ENTRIES}). */
+    private static final int CATCH_UP_RANGES = 32;
 
     private final KvStore kv;
     private final KeyLayout keys;
@@ -141,7 +143,12 @@ final class ShardCommitter {
         reads.add(marker);
         reads.add(deletions);
         reads.addAll(unknown.keySet());
-        return kv.getAll(reads).handle((read, failure) -> failure != null
+        // With the heads, the entries other nodes committed past each ledger's sequence (usually one or two):
+        // the ledgers catch up without another round trip.
+        List<KeyRange> catchUp = ledgers.catchUpRanges(shards);
+        catchUp = catchUp.subList(0, Math.max(0, Math.min(catchUp.size(),
+                Math.min(CATCH_UP_RANGES, kv.maxTxnOps() - reads.size()))));
+        return kv.getAll(reads, catchUp).handle((read, failure) -> failure != null
                 ? retry(block, shards, attempt, failure, unknown) // as transient as a lost answer
                 : afterRead(block, shards, attempt, unknown, KvMetadataStore.byKey(read), marker, deletions))
                 .thenCompose(f -> f);
@@ -174,6 +181,7 @@ final class ShardCommitter {
         Set<Long> topicIds = new HashSet<>();
         shards.forEach(shard -> block.chunksByShard.get(shard).forEach(i ->
                 topicIds.add(block.commit.chunks().get(i).partition().topicId())));
+        ledgers.foldRead(found.values());
         return liveTopics.liveAmong(deletionsRevision, topicIds).thenCompose(live -> ledgersAt(block, shards, found)
                 .thenApply(holders -> stage(block.commit, shards, block.chunksByShard, found, live, holders)))
                 .handle((staged, failure) -> {
@@ -290,7 +298,8 @@ final class ShardCommitter {
      * stages per shard the head (only its next sequence) and the index entry (the chunks that got offsets and
      * the producer batches appended). A shard whose chunks got no offsets at all (only retried or refused
      * batches) writes nothing and needs no guard: such decisions stay true whatever commits next. Null when a
-     * ledger has moved past its head as read (a commit of this store came in between).
+     * ledger has moved past its head as read (a commit of this store came in between), or lacks the producers
+     * the chunks need: the caller reads again.
      */
     private Staged stage(BlockCommit commit, List<Integer> shards, Map<Integer, List<Integer>> chunksByShard,
                          Map<String, KeyValue> heads, Set<Long> liveTopicIds, Map<Integer, ShardLedgers.Holder> holders) {
@@ -310,7 +319,9 @@ final class ShardCommitter {
             ShardLedgers.Holder holder = holders.get(shard);
             synchronized (holder) {
                 ShardLedger ledger = holder.ledger;
-                if (ledger == null || ledger.applied() != sequence) {
+                boolean producers = chunksByShard.get(shard).stream()
+                        .anyMatch(i -> !commit.chunks().get(i).producerBatches().isEmpty());
+                if (ledger == null || ledger.applied() != sequence || (producers && !ledger.hasProducers())) {
                     return null;
                 }
                 for (int i : chunksByShard.get(shard)) {
@@ -322,8 +333,7 @@ final class ShardCommitter {
                         continue;
                     }
                     ChunkAdmission.Admitted admitted = ChunkAdmission.admit(ledger.nextOffset(c.partition()),
-                            producer -> ledger.hasProducers() ? ledger.producer(c.partition(), producer) : null,
-                            c, commit.objectKey(), now);
+                            producer -> ledger.producer(c.partition(), producer), c, commit.objectKey(), now);
                     commits.put(i, admitted.commit());
                     if (admitted.ref() != null) {
                         refs.add(admitted.ref());
@@ -337,7 +347,7 @@ final class ShardCommitter {
             guards.add(new KvGuard(headKey, read == null ? 0 : read.modRevision()));
             String entryKey = keys.indexEntry(shard, sequence);
             IndexEntry entry = new IndexEntry(shard, sequence, commit.objectKey(), now, refs, appends);
-            byte[] headBytes = ShardHeadValue.newBuilder().setNextSequence(sequence + 1).build().toByteArray();
+            byte[] headBytes = MetadataCodec.encodeHead(sequence + 1);
             byte[] entryBytes = MetadataCodec.encode(entry);
             ops.add(new KvOp.Put(headKey, headBytes));
             ops.add(new KvOp.Put(entryKey, entryBytes));

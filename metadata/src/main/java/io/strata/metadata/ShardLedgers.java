@@ -21,11 +21,16 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ShardLedgers {
     private static final int MAX_REBUILDS = 3;
+    /** Entries past a ledger's sequence read with the heads: a few, as other nodes commit between two commits. */
+    static final int CATCH_UP_ENTRIES = 4;
 
     /** One shard's ledger, null until first built; callers synchronise on the holder to use it. */
     static final class Holder {
         final int shard;
         ShardLedger ledger;
+        /** The rebuild under way, shared by everyone who needs one meanwhile (a cold start's first commits). */
+        private CompletableFuture<ShardLedger> rebuilding;
+        private boolean rebuildingWithProducers;
 
         Holder(int shard) {
             this.shard = shard;
@@ -56,6 +61,63 @@ final class ShardLedgers {
      */
     CompletableFuture<Holder> upTo(int shard, long sequence, boolean withProducers) {
         return upTo(holders.computeIfAbsent(shard, Holder::new), sequence, withProducers, 0);
+    }
+
+    /** The sequence the shard's ledger stands at, or -1 when it was never built. */
+    long applied(int shard) {
+        Holder h = holders.get(shard);
+        if (h == null) {
+            return -1;
+        }
+        synchronized (h) {
+            return h.ledger == null ? -1 : h.ledger.applied();
+        }
+    }
+
+    /**
+     * For each shard whose ledger is built, the range of its commit entries past the ledger's sequence (at
+     * most {@code perShard} of them), to read with the heads: usually all a ledger needs to catch up.
+     */
+    List<io.strata.metadata.kv.KeyRange> catchUpRanges(List<Integer> shards, int perShard) {
+        List<io.strata.metadata.kv.KeyRange> ranges = new ArrayList<>();
+        for (int shard : shards) {
+            long applied = applied(shard);
+            if (applied >= 0) {
+                ranges.add(new io.strata.metadata.kv.KeyRange(keys.indexEntry(shard, applied),
+                        keys.indexEntry(shard, KeyLayout.COMPACTION_SEQUENCE_BASE), perShard));
+            }
+        }
+        return ranges;
+    }
+
+    List<io.strata.metadata.kv.KeyRange> catchUpRanges(List<Integer> shards) {
+        return catchUpRanges(shards, CATCH_UP_ENTRIES);
+    }
+
+    /**
+     * Folds, in order, the commit entries among {@code values} (read with the heads, past the ledgers'
+     * sequences: usually all a commit needs to catch up, with no further read). Other keys are ignored.
+     */
+    void foldRead(java.util.Collection<KeyValue> values) {
+        java.util.Map<Integer, java.util.TreeMap<Long, KeyValue>> byShard = new java.util.HashMap<>();
+        for (KeyValue v : values) {
+            long[] id = keys.parseIndexEntry(v.key());
+            if (id != null && id[1] < KeyLayout.COMPACTION_SEQUENCE_BASE) {
+                byShard.computeIfAbsent((int) id[0], s -> new java.util.TreeMap<>()).put(id[1], v);
+            }
+        }
+        byShard.forEach((shard, entries) -> {
+            Holder h = holders.get(shard);
+            if (h == null) {
+                return;
+            }
+            List<IndexEntry> decoded = decode(shard, new ArrayList<>(entries.values()));
+            synchronized (h) {
+                if (h.ledger != null) {
+                    decoded.forEach(h.ledger::fold);
+                }
+            }
+        });
     }
 
     /** Folds an entry this store's commit just wrote (ignored unless the ledger stands right before it). */
@@ -114,17 +176,41 @@ final class ShardLedgers {
         });
     }
 
+    /**
+     * Builds the ledger anew (or joins a rebuild under way that loads at least what is needed) and installs
+     * it, unless it would replace a ledger further on or one with producers by one without: a ledger with
+     * producers is never traded for one without, so a commit never meets a shard whose producers it cannot see.
+     */
     private CompletableFuture<Holder> rebuildThen(Holder h, long sequence, boolean withProducers, int rebuilds) {
         if (rebuilds >= MAX_REBUILDS) {
             return CompletableFuture.failedFuture(new MetadataException("the index of shard " + h.shard
                     + " kept changing under " + MAX_REBUILDS + " reads of it", true));
         }
-        return rebuild(h.shard, withProducers).thenCompose(built -> {
+        CompletableFuture<ShardLedger> built;
+        synchronized (h) {
+            boolean producers = withProducers || (h.ledger != null && h.ledger.hasProducers());
+            if (h.rebuilding != null && (h.rebuildingWithProducers || !producers)) {
+                built = h.rebuilding;
+            } else {
+                CompletableFuture<ShardLedger> started = rebuild(h.shard, producers);
+                h.rebuilding = started;
+                h.rebuildingWithProducers = producers;
+                started.whenComplete((l, e) -> {
+                    synchronized (h) {
+                        if (h.rebuilding == started) {
+                            h.rebuilding = null;
+                        }
+                    }
+                });
+                built = started;
+            }
+        }
+        return built.thenCompose(ledger -> {
             synchronized (h) {
                 ShardLedger current = h.ledger;
-                if (current == null || built.applied() >= current.applied()
-                        || (built.hasProducers() && !current.hasProducers())) {
-                    h.ledger = built;
+                if (current == null || (ledger.hasProducers() && !current.hasProducers())
+                        || (ledger.applied() >= current.applied() && (ledger.hasProducers() || !current.hasProducers()))) {
+                    h.ledger = ledger;
                 }
             }
             return upTo(h, sequence, withProducers, rebuilds + 1);

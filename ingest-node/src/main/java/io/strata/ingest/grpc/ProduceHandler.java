@@ -346,13 +346,14 @@ public final class ProduceHandler {
     }
 
     /**
-     * A gap is FAILED_PRECONDITION (send the missing batch first), and so is a batch of a producer the partition
-     * keeps no state of at a sequence other than 0 (start afresh; the description says which); a stale sequence
+     * A gap is FAILED_PRECONDITION (send the missing batch first); a batch past sequence 0 of a producer the
+     * partition keeps no state of ABORTED (start the producer afresh: retry at a higher level); a stale sequence
      * ALREADY_EXISTS; a topic deleted before the commit NOT_FOUND, as for a topic unknown from the start.
      */
     static Status statusOf(BatchOutcome.Rejected refused) {
         Status status = switch (refused.reason()) {
-            case SEQUENCE_GAP, UNKNOWN_PRODUCER -> Status.FAILED_PRECONDITION;
+            case SEQUENCE_GAP -> Status.FAILED_PRECONDITION;
+            case UNKNOWN_PRODUCER -> Status.ABORTED;
             case STALE_SEQUENCE -> Status.ALREADY_EXISTS;
             case TOPIC_DELETED -> Status.NOT_FOUND;
         };

@@ -84,7 +84,32 @@ public final class MetadataCodec {
         return parse(key, bytes, b -> CounterValue.parseFrom(b).getLastId());
     }
 
+    /**
+     * The first two bytes of a head as written since heads hold only the shard's sequence: not valid protobuf
+     * (field 31, wire type 7), so a node of an earlier version, which took each partition's next offset from
+     * the head and would find none, fails to read it and commits nothing instead of assigning offsets from 0
+     * (a rolling upgrade fences the old nodes off the shards the new ones have committed to).
+     */
+    private static final byte[] HEAD_MAGIC = {(byte) 0xFF, 0x01};
+
+    public static byte[] encodeHead(long nextSequence) {
+        byte[] value = ShardHeadValue.newBuilder().setNextSequence(nextSequence).build().toByteArray();
+        byte[] bytes = new byte[HEAD_MAGIC.length + value.length];
+        System.arraycopy(HEAD_MAGIC, 0, bytes, 0, HEAD_MAGIC.length);
+        System.arraycopy(value, 0, bytes, HEAD_MAGIC.length, value.length);
+        return bytes;
+    }
+
+    /** A head as written now, or as an earlier version wrote it (whose partitions are then ignored). */
     public static ShardHeadValue decodeHead(String key, byte[] bytes) {
+        if (bytes.length >= HEAD_MAGIC.length && bytes[0] == HEAD_MAGIC[0]) {
+            if (bytes[1] != HEAD_MAGIC[1]) {
+                throw new MetadataException("the head at " + key + " was written by a later version of Strata "
+                        + "(format " + bytes[1] + "); upgrade this node", false);
+            }
+            return parse(key, java.util.Arrays.copyOfRange(bytes, HEAD_MAGIC.length, bytes.length),
+                    ShardHeadValue::parseFrom);
+        }
         return parse(key, bytes, ShardHeadValue::parseFrom);
     }
 

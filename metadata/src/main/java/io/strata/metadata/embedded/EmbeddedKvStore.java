@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.strata.metadata.MetadataException;
 import io.strata.metadata.codec.EmbeddedBatch;
 import io.strata.metadata.codec.EmbeddedPut;
+import io.strata.metadata.kv.KeyRange;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvEvent;
 import io.strata.metadata.kv.KvGuard;
@@ -132,6 +133,31 @@ public final class EmbeddedKvStore implements KvStore {
             }
         });
         return CompletableFuture.completedFuture(new KvRange(found, revision));
+    }
+
+    @Override
+    public synchronized CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges) {
+        if (closed) {
+            return closedFuture();
+        }
+        if (keys.size() + ranges.size() > maxTxnOps()) {
+            throw new IllegalArgumentException(keys.size() + " keys and " + ranges.size() + " ranges in one read, over "
+                    + maxTxnOps());
+        }
+        java.util.TreeMap<String, KeyValue> found = new java.util.TreeMap<>();
+        keys.forEach(k -> {
+            KeyValue v = data.get(k);
+            if (v != null) {
+                found.put(k, v);
+            }
+        });
+        for (KeyRange r : ranges) {
+            if (r.from().compareTo(r.to()) < 0) {
+                data.subMap(r.from(), true, r.to(), false).values().stream().limit(r.limit())
+                        .forEach(v -> found.put(v.key(), v));
+            }
+        }
+        return CompletableFuture.completedFuture(new KvRange(new ArrayList<>(found.values()), revision));
     }
 
     @Override

@@ -17,6 +17,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.grpc.stub.StreamObserver;
 import io.strata.metadata.MetadataException;
+import io.strata.metadata.kv.KeyRange;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvEvent;
 import io.strata.metadata.kv.KvGuard;
@@ -98,6 +99,33 @@ public final class EtcdKvStore implements KvStore {
             found.sort(java.util.Comparator.comparing(KeyValue::key));
             return new KvRange(found, r.getHeader().getRevision());
         }));
+    }
+
+    @Override
+    public CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges) {
+        if (keys.size() + ranges.size() > maxTxnOps()) {
+            throw new IllegalArgumentException(keys.size() + " keys and " + ranges.size() + " ranges in one read, over "
+                    + maxTxnOps());
+        }
+        List<Op> gets = new ArrayList<>(keys.size() + ranges.size());
+        keys.forEach(k -> gets.add(Op.get(bytes(k), GetOption.DEFAULT)));
+        for (KeyRange r : ranges) {
+            if (r.from().compareTo(r.to()) < 0) {
+                gets.add(Op.get(bytes(r.from()), GetOption.builder().withRange(bytes(r.to())).withLimit(r.limit())
+                        .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.ASCEND).build()));
+            }
+        }
+        return call("read of " + keys.size() + " keys and " + ranges.size() + " ranges",
+                kv.txn().Then(gets.toArray(Op[]::new)).commit().thenApply(r -> {
+                    java.util.TreeMap<String, KeyValue> found = new java.util.TreeMap<>();
+                    for (GetResponse g : r.getGetResponses()) {
+                        g.getKvs().forEach(v -> {
+                            KeyValue c = convert(v);
+                            found.put(c.key(), c);
+                        });
+                    }
+                    return new KvRange(new ArrayList<>(found.values()), r.getHeader().getRevision());
+                }));
     }
 
     @Override

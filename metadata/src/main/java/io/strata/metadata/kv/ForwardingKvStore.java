@@ -33,6 +33,11 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
+    public CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges) {
+        return delegate.getAll(keys, ranges);
+    }
+
+    @Override
     public CompletableFuture<KvRange> range(String fromKey, String toKey) {
         return delegate.range(fromKey, toKey);
     }

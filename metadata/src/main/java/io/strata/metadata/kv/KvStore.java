@@ -23,6 +23,13 @@ public interface KvStore extends AutoCloseable {
     /** The keys that exist among {@code keys}, read at one revision. At most {@link #maxTxnOps()} keys. */
     CompletableFuture<KvRange> getAll(Collection<String> keys);
 
+    /**
+     * The keys that exist among {@code keys} and the first keys of each of {@code ranges}, all read at one
+     * revision (one round trip): a reader's point reads and the few keys past what it has seen of a prefix.
+     * At most {@link #maxTxnOps()} keys and ranges together.
+     */
+    CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges);
+
     /** Every key starting with {@code prefix}, read at one revision, in key order. */
     CompletableFuture<KvRange> range(String prefix);
 

@@ -154,6 +154,22 @@ public abstract class KvStoreContract {
     }
 
     @Test
+    void getAllWithRangesReadsKeysAndTheFirstKeysOfEachRangeAtOneRevision() {
+        for (int i = 0; i < 10; i++) {
+            put(String.format("%sr/a/%02d", p, i), "a" + i);
+            put(String.format("%sr/b/%02d", p, i), "b" + i);
+        }
+        TxnResult last = put(p + "single", "s");
+        KvRange read = kv.getAll(List.of(p + "single", p + "missing"), List.of(
+                new KeyRange(p + "r/a/03", p + "r/a/99", 4),
+                new KeyRange(p + "r/b/08", p + "r/b/99", 5),
+                new KeyRange(p + "r/b/05", p + "r/b/05", 5))).join();
+        assertThat(read.entries()).extracting(KeyValue::key).containsExactly(p + "r/a/03", p + "r/a/04",
+                p + "r/a/05", p + "r/a/06", p + "r/b/08", p + "r/b/09", p + "single");
+        assertThat(read.revision()).isGreaterThanOrEqualTo(last.revision());
+    }
+
+    @Test
     void getAllReadsTheKeysThatExistAtOneRevision() {
         put(p + "a", "1");
         TxnResult last = put(p + "c", "3");
