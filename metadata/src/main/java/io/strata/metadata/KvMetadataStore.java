@@ -61,7 +61,7 @@ public final class KvMetadataStore implements MetadataStore {
         this.retryTimer = retryTimer;
         this.cluster = cluster;
         this.ledgers = new ShardLedgers(kv, keys, clock);
-        this.liveTopics = new LiveTopics(kv, keys);
+        this.liveTopics = new LiveTopics(kv, keys, ledgers::forgetDeletedTopics);
         this.committer = new ShardCommitter(kv, keys, clock, this::shardOf, this::delay, retryBudget, ledgers,
                 liveTopics);
         this.compaction = new KvCompactionStore(kv, keys, clock, this::delay);

@@ -34,11 +34,18 @@ final class LiveTopics {
 
     private final KvStore kv;
     private final KeyLayout keys;
+    private final java.util.function.BiConsumer<Set<Long>, Long> onDeletions;
     private volatile Known known = new Known(-1, Set.of(), 0);
 
-    LiveTopics(KvStore kv, KeyLayout keys) {
+    /**
+     * @param onDeletions told, after each read of the topics (a deletion or a creation happened), the live ids
+     *                    and the largest id read: ids at most that one and not live were deleted for good
+     *                    (ids are never reused)
+     */
+    LiveTopics(KvStore kv, KeyLayout keys, java.util.function.BiConsumer<Set<Long>, Long> onDeletions) {
         this.kv = kv;
         this.keys = keys;
+        this.onDeletions = onDeletions;
     }
 
     /**
@@ -60,6 +67,7 @@ final class LiveTopics {
             }
             Known fresh = new Known(deletionsRevision, Set.copyOf(ids), max);
             known = fresh;
+            onDeletions.accept(fresh.ids, fresh.maxId);
             return present(fresh, wanted);
         });
     }

@@ -61,11 +61,11 @@ public final class ProducerStates {
         return dropped;
     }
 
-    /** Drops the partitions whose topic is not live (deleted topics). */
-    public void retainTopics(java.util.Set<Long> liveTopicIds) {
+    /** Keeps only the partitions of topics {@code keep} accepts (the others were deleted). */
+    public void retainTopics(java.util.function.LongPredicate keep) {
         for (var partitions = byPartition.entrySet().iterator(); partitions.hasNext(); ) {
             var e = partitions.next();
-            if (!liveTopicIds.contains(e.getKey().topicId())) {
+            if (!keep.test(e.getKey().topicId())) {
                 producers -= e.getValue().size();
                 partitions.remove();
             }

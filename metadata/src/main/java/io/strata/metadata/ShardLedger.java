@@ -91,6 +91,14 @@ final class ShardLedger {
         return true;
     }
 
+    /** Keeps only the partitions of topics {@code keep} accepts (the others were deleted). */
+    void retainTopics(java.util.function.LongPredicate keep) {
+        nextOffsets.keySet().removeIf(p -> !keep.test(p.topicId()));
+        if (producers != null) {
+            producers.retainTopics(keep);
+        }
+    }
+
     /** Drops producers idle for {@code expiryMs}, at most once a minute (it walks every state). */
     void expire(long nowMs, long expiryMs) {
         if (producers != null && nowMs - expiredAtMs >= 60_000) {

@@ -133,6 +133,20 @@ final class ShardLedgers {
         }
     }
 
+    /**
+     * Drops the partitions of deleted topics from every ledger: ids at most {@code upTo} that are not live
+     * (a topic created after the read has a larger id and stays).
+     */
+    void forgetDeletedTopics(java.util.Set<Long> live, long upTo) {
+        for (Holder h : holders.values()) {
+            synchronized (h) {
+                if (h.ledger != null) {
+                    h.ledger.retainTopics(id -> id > upTo || live.contains(id));
+                }
+            }
+        }
+    }
+
     /** (partition, producer) states kept in memory across all shards. */
     long producerStates() {
         long n = 0;

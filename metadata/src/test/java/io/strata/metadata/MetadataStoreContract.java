@@ -466,6 +466,22 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void theProducerStateOfADeletedTopicLeavesMemoryOnceACommitSeesTheDeletion() {
+        Topic gone = store.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
+        Topic kept = store.createTopic(new TopicConfig("kept", 1, -1, -1)).join();
+        List<Long> producers = List.of(store.allocateProducerId().join(), store.allocateProducerId().join());
+        store.commitBlock(idempotentBlock(gone.partition(0), producers, 0, 1)).join();
+        store.commitBlock(idempotentBlock(kept.partition(0), producers.subList(0, 1), 0, 1)).join();
+        assertThat(store.stats().producerStates()).isEqualTo(3);
+
+        store.deleteTopic("gone").join();
+        store.commitBlock(idempotentBlock(kept.partition(0), producers.subList(0, 1), 1, 1)).join();
+
+        assertThat(store.stats().producerStates()).as("only the live topic's producer").isEqualTo(1);
+        assertThat(store.offsets(kept.partition(0)).join().nextOffset()).isEqualTo(2);
+    }
+
+    @Test
     void aBatchPastSequenceZeroFromAProducerThePartitionKeepsNoStateOfIsRefusedAsUnknown() {
         Topic t = store.createTopic(new TopicConfig("unknown", 1, -1, -1)).join();
         long producer = store.allocateProducerId().join();
