@@ -94,10 +94,8 @@ class ProducerSnapshotTest {
 
     private MetadataCodec.ProducerSnapshot snapshotOf(ProducerSnapshotRef ref) {
         ByteBuffer read = f.objects.get(ObjectKey.of(ref.objectKey())).join();
-        byte[] bytes = new byte[read.remaining()];
-        read.get(bytes);
-        assertThat(bytes).hasSize((int) ref.length());
-        return MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes);
+        assertThat(read.remaining()).isEqualTo((int) ref.length());
+        return MetadataCodec.decodeProducerSnapshot(ref, read);
     }
 
     private void runUntilCollected(CompactionWorker worker, CompactionSettings settings) {
@@ -208,11 +206,7 @@ class ProducerSnapshotTest {
                 .hasRootCauseInstanceOf(io.strata.metadata.MetadataException.class)
                 .hasMessageContaining("given no object store");
 
-        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)).thenApply(b -> {
-            byte[] bytes = new byte[b.remaining()];
-            b.get(bytes);
-            return bytes;
-        }), Duration.ofDays(1));
+        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)), Duration.ofDays(1));
         long end = store.offsets(p).join().nextOffset();
         assertThat(end).as("the next offset, rebuilt from segments and entries").isEqualTo(4 * 2 * 3 + 3);
         assertThat(store.commitBlock(block(p, 1, 9, 3)).join().get(0).batches()).as("merged away, in the snapshot")
@@ -249,11 +243,7 @@ class ProducerSnapshotTest {
         });
         assertThat(after.state().producersCoverBefore()).isEqualTo(1);
         var store = f.reopenMetadata();
-        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)).thenApply(b -> {
-            byte[] bytes = new byte[b.remaining()];
-            b.get(bytes);
-            return bytes;
-        }), Duration.ofDays(1));
+        store.useProducerSnapshots(key -> f.objects.get(ObjectKey.of(key)), Duration.ofDays(1));
         PartitionId p = kept.partition(0);
         assertThat(store.commitBlock(block(p, 2, 0, 2)).join().get(0).batches())
                 .containsExactly(new BatchOutcome.Duplicate(stored.get("2@" + p).get(0).baseOffset()));

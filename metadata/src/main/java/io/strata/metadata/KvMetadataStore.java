@@ -222,7 +222,7 @@ public final class KvMetadataStore implements MetadataStore {
                 group.add(keys.indexState(shard));
             }
             group.add(keys.topicDeletions());
-            reads.add(kv.getAll(group, ledgers.catchUpRanges(groupShards)).thenCompose(read -> {
+            reads.add(kv.getAll(group, ledgers.catchUpRanges(groupShards, groupShards.size())).thenCompose(read -> {
                 Map<String, KeyValue> found = byKey(read);
                 ledgers.foldRead(read.entries());
                 long deletions = found.containsKey(keys.topicDeletions())
@@ -234,9 +234,7 @@ public final class KvMetadataStore implements MetadataStore {
                     if (state != null) {
                         start.putAll(MetadataCodec.decodeShardState(state.key(), state.value()).logStarts());
                     }
-                    KeyValue head = found.get(keys.head(shard));
-                    long sequence = head == null ? 0
-                            : MetadataCodec.decodeHead(head.key(), head.value()).getNextSequence();
+                    long sequence = ShardLedgers.headSequence(found.get(keys.head(shard)));
                     steps.add(ledgers.upTo(shard, sequence, false).thenAccept(h -> {
                         synchronized (h) {
                             byShard.get(shard).forEach(p -> next.put(p, h.ledger.nextOffset(p)));

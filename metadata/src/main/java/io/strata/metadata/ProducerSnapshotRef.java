@@ -1,5 +1,8 @@
 package io.strata.metadata;
 
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
 /**
  * Where a shard's producer snapshot is: an object holding the state of every idempotent producer of the
  * shard's partitions folded from the commits before sequence {@code coversBefore} (and not expired when it
@@ -14,18 +17,37 @@ public record ProducerSnapshotRef(String objectKey, long coversBefore, long leng
         }
     }
 
-    /** Fails unless {@code bytes} are this snapshot's object as written (its length and CRC32C). */
-    public void verify(byte[] bytes) {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bytes);
-        if (bytes.length != length || (int) crc.getValue() != crc32c) {
+    /** The reference to {@code bytes}, written as the object {@code objectKey}. */
+    public static ProducerSnapshotRef of(String objectKey, long coversBefore, byte[] bytes) {
+        return new ProducerSnapshotRef(objectKey, coversBefore, bytes.length, crc(ByteBuffer.wrap(bytes)));
+    }
+
+    /** A snapshot without any producer, covering the commits before {@code coversBefore}. */
+    public static ProducerSnapshotRef empty(long coversBefore) {
+        return new ProducerSnapshotRef("", coversBefore, 0, 0);
+    }
+
+    /** The same object, now covering the commits before {@code coversBefore} (they changed no producer). */
+    public ProducerSnapshotRef covering(long coversBefore) {
+        return new ProducerSnapshotRef(objectKey, coversBefore, length, crc32c);
+    }
+
+    /** Fails unless {@code bytes} (not consumed) are this snapshot's object as written (its length and CRC32C). */
+    public void verify(ByteBuffer bytes) {
+        if (bytes.remaining() != length || crc(bytes) != crc32c) {
             throw new MetadataException("producer snapshot " + objectKey + " does not match its reference ("
-                    + bytes.length + " bytes read, " + length + " written, or a checksum mismatch)", true);
+                    + bytes.remaining() + " bytes read, " + length + " written, or a checksum mismatch)", true);
         }
     }
 
     /** Whether the snapshot has an object (it is not empty). */
     public boolean hasObject() {
         return !objectKey.isEmpty();
+    }
+
+    private static int crc(ByteBuffer bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate());
+        return (int) crc.getValue();
     }
 }

@@ -55,7 +55,7 @@ import java.util.function.ToIntFunction;
 final class ShardCommitter {
     /** Attempts with a lost answer one block may have before the commit gives up (their entries are read each time). */
     private static final int MAX_UNKNOWN_ATTEMPTS = 8;
-    /** Shards whose newer entries a commit reads with the heads (each at most {@link ShardLedgers#CATCH_UP_ENTRIES}). */
+    /** Shards whose newer entries a commit reads with its heads, at most. */
     private static final int CATCH_UP_RANGES = 32;
 
     private final KvStore kv;
@@ -145,9 +145,7 @@ final class ShardCommitter {
         reads.addAll(unknown.keySet());
         // With the heads, the entries other nodes committed past each ledger's sequence (usually one or two):
         // the ledgers catch up without another round trip.
-        List<KeyRange> catchUp = ledgers.catchUpRanges(shards);
-        catchUp = catchUp.subList(0, Math.max(0, Math.min(catchUp.size(),
-                Math.min(CATCH_UP_RANGES, kv.maxTxnOps() - reads.size()))));
+        List<KeyRange> catchUp = ledgers.catchUpRanges(shards, Math.min(CATCH_UP_RANGES, kv.maxTxnOps() - reads.size()));
         return kv.getAll(reads, catchUp).handle((read, failure) -> failure != null
                 ? retry(block, shards, attempt, failure, unknown) // as transient as a lost answer
                 : afterRead(block, shards, attempt, unknown, KvMetadataStore.byKey(read), marker, deletions))
@@ -274,18 +272,20 @@ final class ShardCommitter {
         Map<Integer, ShardLedgers.Holder> holders = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<Void>> ready = new ArrayList<>(shards.size());
         for (int shard : shards) {
-            boolean producers = block.chunksByShard.get(shard).stream()
-                    .anyMatch(i -> !block.commit.chunks().get(i).producerBatches().isEmpty());
-            ready.add(ledgers.upTo(shard, headSequence(shard, found), producers)
+            ready.add(ledgers.upTo(shard, headSequence(shard, found),
+                            needsProducers(block.commit, block.chunksByShard.get(shard)))
                     .thenAccept(h -> holders.put(shard, h)));
         }
         return CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).thenApply(v -> holders);
     }
 
+    /** Whether any of these chunks carries an idempotent producer's batch (its shard needs producer state). */
+    private static boolean needsProducers(BlockCommit commit, List<Integer> chunks) {
+        return chunks.stream().anyMatch(i -> !commit.chunks().get(i).producerBatches().isEmpty());
+    }
+
     private long headSequence(int shard, Map<String, KeyValue> found) {
-        String headKey = keys.head(shard);
-        KeyValue read = found.get(headKey);
-        return read == null ? 0 : MetadataCodec.decodeHead(headKey, read.value()).getNextSequence();
+        return ShardLedgers.headSequence(found.get(keys.head(shard)));
     }
 
     /** {@code guards} is mutable: the caller adds the guard that the object was not collected meanwhile. */
@@ -319,9 +319,8 @@ final class ShardCommitter {
             ShardLedgers.Holder holder = holders.get(shard);
             synchronized (holder) {
                 ShardLedger ledger = holder.ledger;
-                boolean producers = chunksByShard.get(shard).stream()
-                        .anyMatch(i -> !commit.chunks().get(i).producerBatches().isEmpty());
-                if (ledger == null || ledger.applied() != sequence || (producers && !ledger.hasProducers())) {
+                if (ledger == null || ledger.applied() != sequence
+                        || (needsProducers(commit, chunksByShard.get(shard)) && !ledger.hasProducers())) {
                     return null;
                 }
                 for (int i : chunksByShard.get(shard)) {

@@ -40,9 +40,7 @@ final class ShardLedger {
         Map<PartitionId, Long> next = new HashMap<>(state.logStarts());
         long applied = Math.max(headSequence, state.producersCoverBefore());
         for (IndexEntry e : entries) {
-            for (ChunkRef c : e.chunks()) {
-                next.merge(c.partition(), c.baseOffset() + c.recordCount(), Math::max);
-            }
+            advance(next, e);
             if (e.segment() != null) {
                 next.merge(e.segment().partition(), e.segment().endOffset(), Math::max);
             }
@@ -81,14 +79,19 @@ final class ShardLedger {
         if (entry.sequence() != applied) {
             return false;
         }
-        for (ChunkRef c : entry.chunks()) {
-            nextOffsets.merge(c.partition(), c.baseOffset() + c.recordCount(), Math::max);
-        }
+        advance(nextOffsets, entry);
         if (producers != null) {
             producers.fold(entry);
         }
         applied++;
         return true;
+    }
+
+    /** Moves each partition of the entry's chunks past its last chunk. */
+    private static void advance(Map<PartitionId, Long> nextOffsets, IndexEntry entry) {
+        for (ChunkRef c : entry.chunks()) {
+            nextOffsets.merge(c.partition(), c.baseOffset() + c.recordCount(), Math::max);
+        }
     }
 
     /** Keeps only the partitions of topics {@code keep} accepts (the others were deleted). */

@@ -1,12 +1,18 @@
 package io.strata.metadata;
 
 import io.strata.metadata.codec.MetadataCodec;
+import io.strata.metadata.kv.KeyRange;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ShardLedgers {
     private static final int MAX_REBUILDS = 3;
     /** Entries past a ledger's sequence read with the heads: a few, as other nodes commit between two commits. */
-    static final int CATCH_UP_ENTRIES = 4;
+    private static final int CATCH_UP_ENTRIES = 4;
 
     /** One shard's ledger, null until first built; callers synchronise on the holder to use it. */
     static final class Holder {
@@ -63,6 +69,11 @@ final class ShardLedgers {
         return upTo(holders.computeIfAbsent(shard, Holder::new), sequence, withProducers, 0);
     }
 
+    /** The next sequence a shard's head, as read, says (0 for a head never written). */
+    static long headSequence(KeyValue head) {
+        return head == null ? 0 : MetadataCodec.decodeHead(head.key(), head.value()).getNextSequence();
+    }
+
     /** The sequence the shard's ledger stands at, or -1 when it was never built. */
     long applied(int shard) {
         Holder h = holders.get(shard);
@@ -75,35 +86,31 @@ final class ShardLedgers {
     }
 
     /**
-     * For each shard whose ledger is built, the range of its commit entries past the ledger's sequence (at
-     * most {@code perShard} of them), to read with the heads: usually all a ledger needs to catch up.
+     * For the first {@code most} shards whose ledger is built, the range of their commit entries past the
+     * ledger's sequence (a few of them), to read with the heads: usually all a ledger needs to catch up.
      */
-    List<io.strata.metadata.kv.KeyRange> catchUpRanges(List<Integer> shards, int perShard) {
-        List<io.strata.metadata.kv.KeyRange> ranges = new ArrayList<>();
+    List<KeyRange> catchUpRanges(List<Integer> shards, int most) {
+        List<KeyRange> ranges = new ArrayList<>();
         for (int shard : shards) {
             long applied = applied(shard);
-            if (applied >= 0) {
-                ranges.add(new io.strata.metadata.kv.KeyRange(keys.indexEntry(shard, applied),
-                        keys.indexEntry(shard, KeyLayout.COMPACTION_SEQUENCE_BASE), perShard));
+            if (ranges.size() < most && applied >= 0) {
+                ranges.add(new KeyRange(keys.indexEntry(shard, applied),
+                        keys.indexEntry(shard, KeyLayout.COMPACTION_SEQUENCE_BASE), CATCH_UP_ENTRIES));
             }
         }
         return ranges;
-    }
-
-    List<io.strata.metadata.kv.KeyRange> catchUpRanges(List<Integer> shards) {
-        return catchUpRanges(shards, CATCH_UP_ENTRIES);
     }
 
     /**
      * Folds, in order, the commit entries among {@code values} (read with the heads, past the ledgers'
      * sequences: usually all a commit needs to catch up, with no further read). Other keys are ignored.
      */
-    void foldRead(java.util.Collection<KeyValue> values) {
-        java.util.Map<Integer, java.util.TreeMap<Long, KeyValue>> byShard = new java.util.HashMap<>();
+    void foldRead(Collection<KeyValue> values) {
+        Map<Integer, TreeMap<Long, KeyValue>> byShard = new HashMap<>();
         for (KeyValue v : values) {
             long[] id = keys.parseIndexEntry(v.key());
             if (id != null && id[1] < KeyLayout.COMPACTION_SEQUENCE_BASE) {
-                byShard.computeIfAbsent((int) id[0], s -> new java.util.TreeMap<>()).put(id[1], v);
+                byShard.computeIfAbsent((int) id[0], s -> new TreeMap<>()).put(id[1], v);
             }
         }
         byShard.forEach((shard, entries) -> {
@@ -137,7 +144,7 @@ final class ShardLedgers {
      * Drops the partitions of deleted topics from every ledger: ids at most {@code upTo} that are not live
      * (a topic created after the read has a larger id and stays).
      */
-    void forgetDeletedTopics(java.util.Set<Long> live, long upTo) {
+    void forgetDeletedTopics(Set<Long> live, long upTo) {
         for (Holder h : holders.values()) {
             synchronized (h) {
                 if (h.ledger != null) {
@@ -233,9 +240,8 @@ final class ShardLedgers {
 
     /** Reads the head's sequence, then the whole shard, then (if wanted) the producer snapshot it references. */
     private CompletableFuture<ShardLedger> rebuild(int shard, boolean withProducers) {
-        String headKey = keys.head(shard);
-        return kv.get(headKey).thenCompose(head -> {
-            long headSequence = head.map(v -> MetadataCodec.decodeHead(headKey, v.value()).getNextSequence()).orElse(0L);
+        return kv.get(keys.head(shard)).thenCompose(head -> {
+            long headSequence = headSequence(head.orElse(null));
             return kv.range(keys.indexShardPrefix(shard)).thenCompose(range -> {
                 ShardState state = ShardState.INITIAL;
                 List<KeyValue> entryValues = new ArrayList<>();
@@ -263,8 +269,7 @@ final class ShardLedgers {
                             + "given no object store to read it from", false));
                 }
                 return reader.read(ref.objectKey()).thenApply(bytes -> {
-                    ref.verify(bytes);
-                    ProducerStates states = MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes).states();
+                    ProducerStates states = MetadataCodec.decodeProducerSnapshot(ref, bytes).states();
                     states.expire(clock.millis() - expiryMs);
                     return ShardLedger.rebuild(headSequence, read, entries, states);
                 });

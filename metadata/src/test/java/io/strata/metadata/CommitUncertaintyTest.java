@@ -106,7 +106,7 @@ class CommitUncertaintyTest {
                     .forEach(e -> kv.delegate().txn(List.of(), List.of(new KvOp.Delete(e.key()))).join());
             kv.delegate().txn(List.of(), List.of(new KvOp.Put(new KeyLayout("").indexState(shard),
                     MetadataCodec.encode(new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE,
-                            Map.of(topic.partition(0), 3L), Map.of(), new ProducerSnapshotRef("", 1, 0, 0))))))
+                            Map.of(topic.partition(0), 3L), Map.of(), ProducerSnapshotRef.empty(1))))))
                     .join();
         });
 
@@ -199,11 +199,6 @@ class CommitUncertaintyTest {
                 return CompletableFuture.failedFuture(new TimeoutException("answer lost"));
             }
             return delegate.txn(guards, ops);
-        }
-
-        @Override
-        public CompletableFuture<KvRange> getAll(Collection<String> keys) {
-            return getAll(keys, List.of());
         }
 
         /** A commit's read of its heads (with the entries past its ledgers), where the faults are injected. */

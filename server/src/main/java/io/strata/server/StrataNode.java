@@ -212,11 +212,8 @@ public class StrataNode {
         objects = counted;
         register(objects);
         // Commits rebuild a shard's producer state from the snapshot compaction wrote to the object store.
-        metadata.useProducerSnapshots(key -> counted.get(io.strata.storage.object.ObjectKey.of(key)).thenApply(b -> {
-            byte[] bytes = new byte[b.remaining()];
-            b.get(bytes);
-            return bytes;
-        }), config.producer().stateExpiry());
+        metadata.useProducerSnapshots(key -> counted.get(io.strata.storage.object.ObjectKey.of(key)),
+                config.producer().stateExpiry());
         for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
                 "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
                 "delete", CountingObjectStore::deletes).entrySet()) {

@@ -293,36 +293,29 @@ public final class ShardCompactor {
         }
         boolean empty = current == null || current.objectKey().isEmpty();
         if (!appended && empty) {
-            return new ProducerSnapshotRef("", coversBefore, 0, 0); // no idempotent producer: no object to write
+            return ProducerSnapshotRef.empty(coversBefore); // no idempotent producer: no object to write
         }
-        ProducerStates states = empty ? new ProducerStates() : readProducers(current).states();
+        ProducerStates states = empty ? new ProducerStates()
+                : MetadataCodec.decodeProducerSnapshot(current, await(objects.get(ObjectKey.of(current.objectKey())))).states();
         commits.forEach(states::fold);
         long now = clock.millis();
         long expired = states.expire(now - settings.producerStateExpiry().toMillis());
         if (!appended && expired == 0) {
-            return new ProducerSnapshotRef(current.objectKey(), coversBefore, current.length(), current.crc32c());
+            return current.covering(coversBefore);
         }
         if (states.size() == 0) {
-            return new ProducerSnapshotRef("", coversBefore, 0, 0);
+            return ProducerSnapshotRef.empty(coversBefore);
         }
         byte[] bytes = MetadataCodec.encodeProducerSnapshot(shard, coversBefore, now, states);
         String key = String.format("producer-state/%05d/%d-%s", shard, coversBefore,
                 UUID.randomUUID().toString().substring(0, 8));
         await(objects.put(ObjectKey.of(key), ByteBuffer.wrap(bytes)));
         written.add(key);
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(bytes);
-        LOG.debug("shard {}: producer snapshot {} of {} states, {} bytes, covering commits before {}", shard, key,
-                states.size(), bytes.length, coversBefore);
-        return new ProducerSnapshotRef(key, coversBefore, bytes.length, (int) crc.getValue());
-    }
-
-    private MetadataCodec.ProducerSnapshot readProducers(ProducerSnapshotRef ref) {
-        ByteBuffer read = await(objects.get(ObjectKey.of(ref.objectKey())));
-        byte[] bytes = new byte[read.remaining()];
-        read.get(bytes);
-        ref.verify(bytes);
-        return MetadataCodec.decodeProducerSnapshot(ref.objectKey(), bytes);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("shard {}: producer snapshot {} of {} states, {} bytes, covering commits before {}", shard, key,
+                    states.size(), bytes.length, coversBefore);
+        }
+        return ProducerSnapshotRef.of(key, coversBefore, bytes);
     }
 
     /** A fresh key for a segment, spread over 256 prefixes like WAL blocks' (S3 scales request rates per prefix). */

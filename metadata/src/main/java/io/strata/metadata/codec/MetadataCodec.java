@@ -250,8 +250,12 @@ public final class MetadataCodec {
     public record ProducerSnapshot(int shard, long coversBefore, long writtenAtMs, ProducerStates states) {
     }
 
-    public static ProducerSnapshot decodeProducerSnapshot(String objectKey, byte[] bytes) {
-        return parse(objectKey, bytes, b -> {
+    /** The snapshot {@code ref} names, from its object's bytes, which must be as written (length, CRC32C). */
+    public static ProducerSnapshot decodeProducerSnapshot(ProducerSnapshotRef ref, java.nio.ByteBuffer bytes) {
+        ref.verify(bytes);
+        byte[] array = new byte[bytes.remaining()];
+        bytes.duplicate().get(array);
+        return parse(ref.objectKey(), array, b -> {
             ProducerSnapshotValue v = ProducerSnapshotValue.parseFrom(b);
             ProducerStates states = new ProducerStates();
             for (PartitionProducersValue p : v.getPartitionsList()) {

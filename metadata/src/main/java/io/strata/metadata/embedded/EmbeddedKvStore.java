@@ -121,21 +121,6 @@ public final class EmbeddedKvStore implements KvStore {
     }
 
     @Override
-    public synchronized CompletableFuture<KvRange> getAll(Collection<String> keys) {
-        if (closed) {
-            return closedFuture();
-        }
-        List<KeyValue> found = new ArrayList<>();
-        new java.util.TreeSet<>(keys).forEach(k -> {
-            KeyValue v = data.get(k);
-            if (v != null) {
-                found.add(v);
-            }
-        });
-        return CompletableFuture.completedFuture(new KvRange(found, revision));
-    }
-
-    @Override
     public synchronized CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges) {
         if (closed) {
             return closedFuture();

@@ -86,22 +86,6 @@ public final class EtcdKvStore implements KvStore {
     }
 
     @Override
-    public CompletableFuture<KvRange> getAll(Collection<String> keys) {
-        if (keys.size() > maxTxnOps()) {
-            throw new IllegalArgumentException(keys.size() + " keys in one read, over " + maxTxnOps());
-        }
-        Op[] gets = keys.stream().map(k -> Op.get(bytes(k), GetOption.DEFAULT)).toArray(Op[]::new);
-        return call("read of " + keys.size() + " keys", kv.txn().Then(gets).commit().thenApply(r -> {
-            List<KeyValue> found = new ArrayList<>();
-            for (GetResponse g : r.getGetResponses()) {
-                g.getKvs().forEach(v -> found.add(convert(v)));
-            }
-            found.sort(java.util.Comparator.comparing(KeyValue::key));
-            return new KvRange(found, r.getHeader().getRevision());
-        }));
-    }
-
-    @Override
     public CompletableFuture<KvRange> getAll(Collection<String> keys, List<KeyRange> ranges) {
         if (keys.size() + ranges.size() > maxTxnOps()) {
             throw new IllegalArgumentException(keys.size() + " keys and " + ranges.size() + " ranges in one read, over "

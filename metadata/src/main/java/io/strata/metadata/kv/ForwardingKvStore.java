@@ -23,11 +23,6 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
-    public CompletableFuture<KvRange> getAll(Collection<String> keys) {
-        return delegate.getAll(keys);
-    }
-
-    @Override
     public CompletableFuture<KvRange> range(String prefix) {
         return delegate.range(prefix);
     }

@@ -21,7 +21,9 @@ public interface KvStore extends AutoCloseable {
     CompletableFuture<Optional<KeyValue>> get(String key);
 
     /** The keys that exist among {@code keys}, read at one revision. At most {@link #maxTxnOps()} keys. */
-    CompletableFuture<KvRange> getAll(Collection<String> keys);
+    default CompletableFuture<KvRange> getAll(Collection<String> keys) {
+        return getAll(keys, List.of());
+    }
 
     /**
      * The keys that exist among {@code keys} and the first keys of each of {@code ranges}, all read at one
