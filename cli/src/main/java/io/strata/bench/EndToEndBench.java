@@ -53,6 +53,7 @@ public final class EndToEndBench {
     }
 
     public Result run(ProduceTarget target, ConsumeSource tail, PrintWriter progress) throws InterruptedException {
+        Payloads.prepare();
         long start = System.nanoTime();
         long measureFrom = start + settings.warmup().toNanos();
         long end = measureFrom + settings.duration().toNanos();

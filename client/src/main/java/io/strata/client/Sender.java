@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
  * the id and sequences they were sent with, until the node answers them (stored, a duplicate, or refused
  * for a gap, which proves they were not stored and lets them be numbered again).
  *
- * <p>An idempotent producer keeps at most the node's sequence window (5) of a partition's batches in
+ * <p>An idempotent producer keeps at most the node's sequence window (16 today) of a partition's batches in
  * flight: the node recognises a retry only among a producer's latest batches of a partition, so a batch
  * retried after a broken stream must still be among them, or it would be refused as stale.
  */

@@ -110,8 +110,9 @@ class ProducerSnapshotTest {
     void mergingAwayTheEntriesThatCarriedProducerBatchesKeepsTheProducersLastBatchesInASnapshot() {
         Topic t = f.metadata.createTopic(new TopicConfig("t", 2, -1, -1)).join();
         List<PartitionId> partitions = List.of(t.partition(0), t.partition(1));
-        for (int b = 0; b < 9; b++) {
-            write(partitions, List.of(1L + b % 3, 10L), 2 + b % 2); // producer 10 writes 9 batches: 5 are kept
+        int commits = ProducerBatch.RETRY_WINDOW + 4; // producer 10 writes a batch in each: a window's worth is kept
+        for (int b = 0; b < commits; b++) {
+            write(partitions, List.of(1L + b % 3, 10L), 2 + b % 2);
         }
         assertThat(shard().entries()).allMatch(e -> !e.appends().isEmpty());
         CompactionSettings settings = settings(Duration.ofDays(1));
@@ -123,7 +124,7 @@ class ProducerSnapshotTest {
         assertThat(after.entries()).as("merged into segments").allMatch(e -> e.isSegment());
         ProducerSnapshotRef ref = after.state().producers();
         assertThat(ref.hasObject()).isTrue();
-        assertThat(ref.coversBefore()).as("every commit entry is covered").isEqualTo(9);
+        assertThat(ref.coversBefore()).as("every commit entry is covered").isEqualTo(commits);
         assertThat(f.objectKeys()).as("the collector keeps the snapshot it references").contains(ref.objectKey());
         MetadataCodec.ProducerSnapshot snapshot = snapshotOf(ref);
         assertThat(snapshot.states().size()).isEqualTo(8);
@@ -133,7 +134,8 @@ class ProducerSnapshotTest {
                 List<ProducerState.Batch> batches = stored.get(producer + "@" + p);
                 assertThat(state.lastSequence()).isEqualTo(nextSequence.get(producer + "@" + p) - 1);
                 assertThat(state.recent()).as("producer %d in %s", producer, p)
-                        .containsExactlyElementsOf(batches.subList(Math.max(0, batches.size() - 5), batches.size()));
+                        .containsExactlyElementsOf(batches.subList(Math.max(0, batches.size() - ProducerBatch.RETRY_WINDOW),
+                                batches.size()));
             }
         }
     }

@@ -18,6 +18,15 @@ public final class Commands {
     /** S3Proxy's credentials: it listens on loopback only, for this machine's processes. */
     public static final String S3_ACCESS_KEY = "strata-local";
     public static final String S3_SECRET_KEY = "strata-local-secret";
+    /**
+     * Every server JVM is started with the quick (C1) compiler only. A node's hot paths are native (zstd,
+     * CRC32C intrinsics, copies, sockets), so the optimising compiler gains them nothing measurable (full-speed
+     * produce and consume on the embedded default: same or better with C1), while compiling with it costs a cold
+     * node tens of CPU seconds in its first minute; on a small machine that starves every process of a cluster
+     * and a cold cluster's first produce p99 went from seconds to 160 ms (docs/benchmarks.md). A later
+     * {@code -XX:TieredStopAtLevel=4} among a role's options brings it back.
+     */
+    public static final String QUICK_JIT = "-XX:TieredStopAtLevel=1";
 
     private Commands() {
     }
@@ -54,7 +63,8 @@ public final class Commands {
             throw new UncheckedIOException(e);
         }
         // As much heap as the benchmarks have always given it: a busy S3Proxy buffers whole objects.
-        return List.of(java.toString(), "-Xmx1g", "-jar", jar.toString(), "--properties", properties.toString());
+        return List.of(java.toString(), "-Xmx1g", QUICK_JIT, "-jar", jar.toString(), "--properties",
+                properties.toString());
     }
 
     /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
@@ -72,7 +82,8 @@ public final class Commands {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
-        command.addAll(jvmOptions);
+        command.add(QUICK_JIT);
+        command.addAll(jvmOptions); // after the defaults: a later -XX option wins
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
         command.add("-Dquarkus.http.port=" + httpPort);
         command.add("-Dstrata.internal.port=" + internalPort);

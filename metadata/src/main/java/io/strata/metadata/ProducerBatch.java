@@ -10,7 +10,7 @@ public record ProducerBatch(long producerId, long baseSequence, int firstPositio
      * How many of a producer's latest batches per partition a commit recognises as retries. Producers are
      * told (InitProducer) and keep at most this many batches of a partition in flight.
      */
-    public static final int RETRY_WINDOW = 5;
+    public static final int RETRY_WINDOW = 16;
 
     public ProducerBatch {
         if (producerId <= 0 || baseSequence < 0 || firstPosition < 0 || recordCount <= 0) {
