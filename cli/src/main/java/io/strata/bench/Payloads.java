@@ -10,9 +10,14 @@ public final class Payloads {
     private static final byte[] POOL = new byte[64 << 20];
 
     static {
-        java.util.Random random = new java.util.Random(20261123);
-        for (int i = 0; i < POOL.length; i++) {
-            POOL[i] = (byte) ('A' + random.nextInt(26));
+        // Twelve uniform letters from each random number below 26^12: a twelfth of the calls of one a letter.
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20261123);
+        for (int i = 0; i < POOL.length; ) {
+            long bits = random.nextLong(95_428_956_661_682_176L); // 26^12
+            for (int j = 0; j < 12 && i < POOL.length; j++, i++) {
+                POOL[i] = (byte) ('A' + (int) (bits % 26));
+                bits /= 26;
+            }
         }
     }
 
