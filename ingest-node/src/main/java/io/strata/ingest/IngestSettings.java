@@ -48,7 +48,7 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
 
     public static IngestSettings defaults(String nodeId) {
         return new IngestSettings(4L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
-                8 << 20, Duration.ofSeconds(30), 3, nodeId, 4, DEFAULT_PUT_HEDGE_AFTER);
+                8 << 20, Duration.ofSeconds(30), 3, nodeId, 8, DEFAULT_PUT_HEDGE_AFTER);
     }
 
     /**

@@ -23,7 +23,7 @@ public final class Commands {
      * CRC32C intrinsics, copies, sockets), so the optimising compiler gains them nothing measurable (full-speed
      * produce and consume on the embedded default: same or better with C1), while compiling with it costs a cold
      * node tens of CPU seconds in its first minute; on a small machine that starves every process of a cluster
-     * and a cold cluster's first produce p99 went from seconds to 160 ms (docs/benchmarks.md). A later
+     * and a cold cluster's first produce p99 went from 4-8 s to 220 ms (docs/benchmarks.md). A later
      * {@code -XX:TieredStopAtLevel=4} among a role's options brings it back.
      */
     public static final String QUICK_JIT = "-XX:TieredStopAtLevel=1";

@@ -46,12 +46,15 @@ class ChunkAdmissionPropertiesTest {
         Arbitrary<Integer> count = Arbitraries.integers().between(1, 5);
         Arbitrary<Item> plain = count.map(c -> new Item(0, 0, c, 0));
         Arbitrary<Item> next = Combinators.combine(producer, count).as((p, c) -> new Item(1, p, c, 0));
-        Arbitrary<Item> retry = Combinators.combine(producer, Arbitraries.integers().between(1, 9))
+        // Retries of batches inside the window and past it (stored too long ago to be matched).
+        Arbitrary<Item> retry = Combinators.combine(producer,
+                        Arbitraries.integers().between(1, ProducerBatch.RETRY_WINDOW + 5))
                 .as((p, b) -> new Item(2, p, 0, b));
         Arbitrary<Item> gap = Combinators.combine(producer, count).as((p, c) -> new Item(3, p, c, 0));
         Arbitrary<Item> item = Arbitraries.frequencyOf(Tuple.of(2, plain), Tuple.of(6, next), Tuple.of(4, retry),
                 Tuple.of(1, gap));
-        return item.list().ofMinSize(1).ofMaxSize(6).list().ofMinSize(1).ofMaxSize(30);
+        // Up to 60 chunks: long enough histories that producers have batches past the window.
+        return item.list().ofMinSize(1).ofMaxSize(6).list().ofMinSize(1).ofMaxSize(60);
     }
 
     private record Sent(long baseSequence, int count) {
