@@ -78,7 +78,7 @@ public final class ProduceBench {
         for (int i = 0; i < settings.producers(); i++) {
             opened.add(targets.apply(i));
         }
-        Payloads.prepare(); // half a second of CPU that the first sends would otherwise wait for, on the clock
+        Payloads.prepare(); // CPU the first sends would otherwise wait for, on the clock
         long start = System.nanoTime();
         long measureFrom = start + settings.warmup().toNanos();
         long end = measureFrom + settings.duration().toNanos();
