@@ -54,11 +54,15 @@ class ProduceHandlerTest {
     private Topic topic;
 
     private void start(Duration linger, long blockMaxBytes, long maxBuffered, Duration bufferWait) {
+        start(linger, blockMaxBytes, maxBuffered, bufferWait, IngestSettings.DEFAULT_PUT_HEDGE_AFTER);
+    }
+
+    private void start(Duration linger, long blockMaxBytes, long maxBuffered, Duration bufferWait, Duration hedge) {
         metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
         objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
         IngestSettings settings = new IngestSettings(blockMaxBytes, linger, maxBuffered, bufferWait, 1024,
                 (int) Math.min(64 * 1024, maxBuffered / 2),
-                Duration.ofSeconds(20), 3, "test-node", 4, IngestSettings.DEFAULT_PUT_HEDGE_AFTER);
+                Duration.ofSeconds(20), 3, "test-node", 4, hedge);
         pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
         handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
                 new ProducerIds(metadata), Clock.systemUTC());
@@ -189,6 +193,65 @@ class ProduceHandlerTest {
         assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
         objects.failPuts(false);
         assertThat(produce(request("t", 0, "c")).getAppends(0).getBaseOffset()).isZero();
+    }
+
+    @Test
+    void blocksUploadedBehindASlowPutCommitTogetherInOrderOnceItLands() {
+        start(Duration.ofMillis(20), 1 << 20, 1 << 20, Duration.ofSeconds(1), Duration.ZERO); // no hedged PUTs
+        objects.holdNextPut();
+        CompletableFuture<ProduceResponse> first = handler.produce(request("t", 0, "a"));
+        await(() -> objects.heldPuts() == 1);
+        CompletableFuture<ProduceResponse> second = handler.produce(request("t", 0, "b"));
+        await(() -> objects.list("wal/").join().size() == 1);
+        CompletableFuture<ProduceResponse> third = handler.produce(request("t", 1, "c"));
+        await(() -> objects.list("wal/").join().size() == 2);
+        long transactions = metadata.stats().commitTransactions();
+        assertThat(List.of(first, second, third)).as("later blocks wait for the first's commit")
+                .noneMatch(CompletableFuture::isDone);
+
+        objects.holdPuts(false);
+
+        assertThat(first.join().getAppends(0).getBaseOffset()).isZero();
+        assertThat(second.join().getAppends(0).getBaseOffset()).isEqualTo(1);
+        assertThat(third.join().getAppends(0).getBaseOffset()).isZero();
+        assertThat(metadata.stats().commitTransactions() - transactions).as("one commit for the three blocks")
+                .isEqualTo(1);
+        assertThat(valuesInStorage(0)).containsExactly("a", "b");
+        assertThat(valuesInStorage(1)).containsExactly("c");
+    }
+
+    @Test
+    void aFailedUploadBetweenBlocksCommittedTogetherFailsOnlyItsOwnCalls() {
+        start(Duration.ofMillis(20), 1 << 20, 1 << 20, Duration.ofSeconds(1), Duration.ZERO);
+        objects.holdNextPut();
+        objects.failNextPut();
+        CompletableFuture<ProduceResponse> first = handler.produce(request("t", 0, "a"));
+        await(() -> objects.heldPuts() == 1);
+        CompletableFuture<ProduceResponse> failed = handler.produce(request("t", 0, "lost"));
+        await(() -> objects.putsFailed() == 1);
+        CompletableFuture<ProduceResponse> third = handler.produce(request("t", 0, "c"));
+        await(() -> objects.list("wal/").join().size() == 1);
+        long transactions = metadata.stats().commitTransactions();
+
+        objects.holdPuts(false);
+
+        assertThat(first.join().getAppends(0).getBaseOffset()).isZero();
+        assertThatThrownBy(failed::join).hasCauseInstanceOf(ObjectStoreException.class);
+        assertThat(third.join().getAppends(0).getBaseOffset()).isEqualTo(1);
+        assertThat(metadata.stats().commitTransactions() - transactions).isEqualTo(1);
+        assertThat(valuesInStorage(0)).containsExactly("a", "c");
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 10 s").isLessThan(deadline);
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
     }
 
     @Test

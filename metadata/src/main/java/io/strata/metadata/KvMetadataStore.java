@@ -260,6 +260,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public CompletableFuture<List<List<ChunkCommit>>> commitBlocks(List<BlockCommit> commits) {
+        return committer.commitAll(commits);
+    }
+
+    @Override
     public CompletableFuture<Long> allocateProducerId() {
         String key = keys.producerIds();
         return retrying(() -> kv.get(key).thenCompose(found -> {

@@ -54,6 +54,16 @@ public interface MetadataStore extends AutoCloseable {
      */
     CompletableFuture<List<ChunkCommit>> commitBlock(BlockCommit commit);
 
+    /**
+     * Commits blocks uploaded one after the other as {@link #commitBlock} would one at a time, in their order (a
+     * later block's batches are checked against the earlier ones' as if those were already committed), but as
+     * many of them as the store's limits allow in one transaction: blocks that waited behind a slow upload cost
+     * one round trip instead of one each. Commits the longest first run of {@code commits} that fits, at least
+     * one block, and answers for those: answer i belongs to block i; the caller commits the rest next. A failure
+     * is that of every block in the run, as of {@link #commitBlock}.
+     */
+    CompletableFuture<List<List<ChunkCommit>>> commitBlocks(List<BlockCommit> commits);
+
     /** A producer id never issued before, for an idempotent producer. */
     CompletableFuture<Long> allocateProducerId();
 

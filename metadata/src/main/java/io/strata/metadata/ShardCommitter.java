@@ -101,87 +101,139 @@ final class ShardCommitter {
     }
 
     CompletableFuture<List<ChunkCommit>> commit(BlockCommit commit) {
-        TreeMap<Integer, List<Integer>> chunksByShard = new TreeMap<>();
-        for (int i = 0; i < commit.chunks().size(); i++) {
-            chunksByShard.computeIfAbsent(shardOf.applyAsInt(commit.chunks().get(i).partition()),
-                    s -> new ArrayList<>()).add(i);
-        }
-        List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
-        int perTxn = Math.max(1, kv.maxTxnOps() / 2); // two puts (head, index entry) per shard
-        Block block = new Block(commit, chunksByShard, new ChunkCommit[commit.chunks().size()],
-                System.nanoTime() + retryBudget.toNanos());
-        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-        for (int from = 0; from < shards.size(); from += perTxn) {
-            List<Integer> group = shards.subList(from, Math.min(shards.size(), from + perTxn));
-            chain = chain.thenCompose(v -> commitGroup(block, group, 0, Map.of()));
-        }
-        return chain.thenApply(v -> Arrays.asList(block.answers));
-    }
-
-    /** What every attempt at one block shares: the block, its chunks by shard, the answers, the deadline. */
-    private record Block(BlockCommit commit, Map<Integer, List<Integer>> chunksByShard, ChunkCommit[] answers,
-                         long deadline) {
+        return commitAll(List.of(commit)).thenApply(answers -> answers.get(0));
     }
 
     /**
-     * Commits one group of shards, retrying within the deadline.
+     * Commits blocks uploaded one after the other, in their order: the longest first run of them (at least one)
+     * whose writes fit in one transaction, with that one transaction (each block still gets its own index entry
+     * per shard, at consecutive sequences). Blocks that waited behind a slow upload then cost one round trip to
+     * the store instead of one each. Answer i belongs to block i; there are as many answers as blocks committed.
+     */
+    CompletableFuture<List<List<ChunkCommit>>> commitAll(List<BlockCommit> blocks) {
+        int fit = blocks.size();
+        while (fit > 1 && !fitTogether(blocks.subList(0, fit))) {
+            fit--;
+        }
+        List<BlockCommit> commits = blocks.subList(0, fit);
+        TreeMap<Integer, List<Chunk>> chunksByShard = new TreeMap<>();
+        ChunkCommit[][] answers = new ChunkCommit[commits.size()][];
+        for (int b = 0; b < commits.size(); b++) {
+            List<BlockChunk> chunks = commits.get(b).chunks();
+            answers[b] = new ChunkCommit[chunks.size()];
+            for (int i = 0; i < chunks.size(); i++) {
+                chunksByShard.computeIfAbsent(shardOf.applyAsInt(chunks.get(i).partition()), s -> new ArrayList<>())
+                        .add(new Chunk(b, i));
+            }
+        }
+        List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
+        int perTxn = Math.max(1, kv.maxTxnOps() / (1 + commits.size())); // per shard: the head, an entry per block
+        Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos());
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (int from = 0; from < shards.size(); from += perTxn) {
+            List<Integer> part = shards.subList(from, Math.min(shards.size(), from + perTxn));
+            chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
+        }
+        return chain.thenApply(v -> Arrays.stream(answers).map(Arrays::asList).toList());
+    }
+
+    /**
+     * Whether the blocks' writes surely fit in one transaction: a head and an entry per block for every shard,
+     * and their bytes (an index chunk reference and a producer batch each encode in well under the bytes counted
+     * here) within half the store's byte limit.
+     */
+    private boolean fitTogether(List<BlockCommit> commits) {
+        Set<Integer> shards = new HashSet<>();
+        long bytes = 0;
+        for (BlockCommit c : commits) {
+            bytes += 2L * c.objectKey().length();
+            for (BlockChunk chunk : c.chunks()) {
+                shards.add(shardOf.applyAsInt(chunk.partition()));
+                bytes += 160 + 64L * chunk.producerBatches().size();
+            }
+        }
+        bytes += (long) shards.size() * (1 + commits.size()) * 256; // keys, heads, guards, framing
+        return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps() && bytes <= kv.maxTxnBytes() / 2;
+    }
+
+    /** Chunk {@code chunk} of block {@code block}. */
+    private record Chunk(int block, int chunk) {
+    }
+
+    /** What every attempt at some blocks shares: the blocks, their chunks by shard, the answers, the deadline. */
+    private record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
+                         long deadline) {
+        BlockChunk chunk(Chunk c) {
+            return commits.get(c.block).chunks().get(c.chunk);
+        }
+
+        String objectKeys() {
+            return commits.stream().map(BlockCommit::objectKey).collect(java.util.stream.Collectors.joining(", "));
+        }
+    }
+
+    /**
+     * Commits the group's chunks of {@code shards} in one transaction, retrying within the deadline.
      *
      * <p>{@code unknown} holds, by the index entry each would have written last, the attempts whose
      * transaction was sent but whose answer was lost. Such a transaction may still be applied by the store
      * later, until some write changes a head it guards; so every later read also reads those entries. One
-     * present with this block's object key means that attempt was applied: its answers are the block's. A
-     * later attempt that succeeds changed the heads they guard, so none of them can apply any more. Two
-     * attempts that would write the same entry read the same heads (each commit moves its shard's sequence),
-     * unless the older can no longer apply: keeping the newer is right either way.
+     * present with the object key the attempt would have written there means that attempt was applied: its
+     * answers are the group's. A later attempt that succeeds changed the heads they guard, so none of them can
+     * apply any more. Two attempts that would write the same entry read the same heads (each commit moves its
+     * shard's sequence), unless the older can no longer apply: keeping the newer is right either way.
      */
-    private CompletableFuture<Void> commitGroup(Block block, List<Integer> shards, int attempt,
+    private CompletableFuture<Void> commitGroup(Group group, List<Integer> shards, int attempt,
                                                 Map<String, Staged> unknown) {
-        String marker = keys.gcMarker(block.commit.objectKey());
+        List<String> markers = group.commits.stream().map(c -> keys.gcMarker(c.objectKey())).toList();
         String deletions = keys.topicDeletions();
-        List<String> reads = new ArrayList<>(shards.size() + 2 + unknown.size());
+        List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + unknown.size());
         shards.forEach(shard -> reads.add(keys.head(shard)));
-        reads.add(marker);
+        reads.addAll(markers);
         reads.add(deletions);
         reads.addAll(unknown.keySet());
         // With the heads, the entries other nodes committed past each ledger's sequence (usually one or two):
         // the ledgers catch up without another round trip.
         List<KeyRange> catchUp = ledgers.catchUpRanges(shards, Math.min(CATCH_UP_RANGES, kv.maxTxnOps() - reads.size()));
         return kv.getAll(reads, catchUp).handle((read, failure) -> failure != null
-                ? retry(block, shards, attempt, failure, unknown) // as transient as a lost answer
-                : afterRead(block, shards, attempt, unknown, KvMetadataStore.byKey(read), marker, deletions))
+                ? retry(group, shards, attempt, failure, unknown) // as transient as a lost answer
+                : afterRead(group, shards, attempt, unknown, KvMetadataStore.byKey(read), markers, deletions))
                 .thenCompose(f -> f);
     }
 
-    private CompletableFuture<Void> afterRead(Block block, List<Integer> shards, int attempt,
+    private CompletableFuture<Void> afterRead(Group group, List<Integer> shards, int attempt,
                                               Map<String, Staged> unknown, Map<String, KeyValue> found,
-                                              String marker, String deletions) {
-        String objectKey = block.commit.objectKey();
+                                              List<String> markers, String deletions) {
         for (Staged u : unknown.values()) {
             KeyValue entry = found.get(u.verifyKey);
-            if (entry != null && objectKey.equals(MetadataCodec.indexEntryObjectKey(u.verifyKey, entry.value()))) {
-                return done(u, block.answers); // an attempt whose answer was lost was applied after all
+            if (entry != null && u.verifyObjectKey.equals(MetadataCodec.indexEntryObjectKey(u.verifyKey, entry.value()))) {
+                return done(u, group.answers); // an attempt whose answer was lost was applied after all
             }
             if (entry == null && sequenceTaken(u.verifyKey, found)) {
                 // The sequence the attempt would have written was taken and its entry is gone (compaction
                 // merges old entries away): whether it was this attempt cannot be told any more.
-                return CompletableFuture.failedFuture(new CommitOutcomeUnknownException("commit of " + objectKey
-                        + " may or may not have been applied: its index entry " + u.verifyKey + " was taken and "
-                        + "has been compacted away since its answer was lost", null));
+                return CompletableFuture.failedFuture(new CommitOutcomeUnknownException("commit of "
+                        + group.objectKeys() + " may or may not have been applied: its index entry " + u.verifyKey
+                        + " was taken and has been compacted away since its answer was lost", null));
             }
         }
-        if (found.containsKey(marker)) {
-            return CompletableFuture.failedFuture(new MetadataException("the object " + objectKey
-                    + " was collected as garbage before its commit (the commit took longer than the garbage "
-                    + "collector's grace period); nothing of it is committed, its producers may retry", false));
+        for (int b = 0; b < markers.size(); b++) {
+            if (found.containsKey(markers.get(b))) {
+                return CompletableFuture.failedFuture(new MetadataException("the object "
+                        + group.commits.get(b).objectKey() + " was collected as garbage before its commit (the "
+                        + "commit took longer than the garbage collector's grace period); nothing of "
+                        + (markers.size() == 1 ? "it" : "it or of the blocks committed with it") + " is committed, "
+                        + "its producers may retry", false));
+            }
         }
         KeyValue deleted = found.get(deletions);
         long deletionsRevision = deleted == null ? 0 : deleted.modRevision();
         Set<Long> topicIds = new HashSet<>();
-        shards.forEach(shard -> block.chunksByShard.get(shard).forEach(i ->
-                topicIds.add(block.commit.chunks().get(i).partition().topicId())));
+        shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
+                topicIds.add(group.chunk(c).partition().topicId())));
         ledgers.foldRead(found.values());
-        return liveTopics.liveAmong(deletionsRevision, topicIds).thenCompose(live -> ledgersAt(block, shards, found)
-                .thenApply(holders -> stage(block.commit, shards, block.chunksByShard, found, live, holders)))
+        return liveTopics.liveAmong(deletionsRevision, topicIds).thenCompose(live -> ledgersAt(group, shards, found)
+                .thenApply(holders -> stage(group, shards, found, live, holders)))
                 .handle((staged, failure) -> {
             if (failure != null) {
                 Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause()
@@ -189,15 +241,15 @@ final class ShardCommitter {
                 if (cause instanceof MetadataException m && !m.retryable()) {
                     return CompletableFuture.<Void>failedFuture(cause);
                 }
-                return retry(block, shards, attempt, cause, unknown);
+                return retry(group, shards, attempt, cause, unknown);
             }
             if (staged == null) {
                 // A commit of this store moved a ledger past the heads as read: those heads have moved, and a
                 // transaction guarded by them would fail.
                 conflicts.increment();
-                return retry(block, shards, attempt, null, unknown);
+                return retry(group, shards, attempt, null, unknown);
             }
-            staged.guards.add(KvGuard.absent(marker));
+            markers.forEach(marker -> staged.guards.add(KvGuard.absent(marker)));
             staged.guards.add(new KvGuard(deletions, deletionsRevision));
             if (staged.bytes + staged.guards.size() * 96L > kv.maxTxnBytes()) { // a guard's key, revision, framing
                 if (shards.size() == 1) {
@@ -206,14 +258,14 @@ final class ShardCommitter {
                             + kv.maxTxnBytes(), false));
                 }
                 int half = shards.size() / 2;
-                return commitGroup(block, shards.subList(0, half), attempt, unknown).thenCompose(v ->
-                        commitGroup(block, shards.subList(half, shards.size()), attempt, unknown));
+                return commitGroup(group, shards.subList(0, half), attempt, unknown).thenCompose(v ->
+                        commitGroup(group, shards.subList(half, shards.size()), attempt, unknown));
             }
             if (staged.ops.isEmpty()) {
                 // Only retries and refusals, decisions that stay true whatever commits next: nothing to write.
                 // (No attempt still unknown can be applied later: it would have given these records offsets,
                 // and the heads it guards say they have none.)
-                return done(staged, block.answers);
+                return done(staged, group.answers);
             }
             transactions.increment();
             keysWritten.add(staged.ops.size());
@@ -223,32 +275,32 @@ final class ShardCommitter {
                     Map<String, Staged> stillUnknown = new LinkedHashMap<>(unknown);
                     stillUnknown.remove(staged.verifyKey);
                     stillUnknown.put(staged.verifyKey, staged);
-                    return retry(block, shards, attempt, txnFailure, stillUnknown);
+                    return retry(group, shards, attempt, txnFailure, stillUnknown);
                 }
                 if (result.succeeded()) {
                     staged.entries.forEach(ledgers::committed);
-                    return done(staged, block.answers);
+                    return done(staged, group.answers);
                 }
                 conflicts.increment();
-                return retry(block, shards, attempt, null, unknown);
+                return retry(group, shards, attempt, null, unknown);
             }).thenCompose(f -> f);
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<Void> retry(Block block, List<Integer> shards, int attempt, Throwable lastFailure,
+    private CompletableFuture<Void> retry(Group group, List<Integer> shards, int attempt, Throwable lastFailure,
                                           Map<String, Staged> unknown) {
-        if (System.nanoTime() > block.deadline || unknown.size() > MAX_UNKNOWN_ATTEMPTS) {
+        if (System.nanoTime() > group.deadline || unknown.size() > MAX_UNKNOWN_ATTEMPTS) {
             if (!unknown.isEmpty()) {
                 return CompletableFuture.failedFuture(new CommitOutcomeUnknownException("commit of "
-                        + block.commit.objectKey() + " may or may not have been applied: the answer to "
+                        + group.objectKeys() + " may or may not have been applied: the answer to "
                         + unknown.size() + " of its transactions was lost and the store could not tell within "
                         + (attempt + 1) + " attempts", lastFailure));
             }
-            return CompletableFuture.failedFuture(new MetadataException("commit of " + block.commit.objectKey()
+            return CompletableFuture.failedFuture(new MetadataException("commit of " + group.objectKeys()
                     + " gave up after " + (attempt + 1) + " attempts (conflicts or unavailable store)", true,
                     lastFailure));
         }
-        return backoff.apply(attempt).thenCompose(v -> commitGroup(block, shards, attempt + 1, unknown));
+        return backoff.apply(attempt).thenCompose(v -> commitGroup(group, shards, attempt + 1, unknown));
     }
 
     /** Whether the shard's head, as read, has moved past the sequence of the index entry {@code entryKey}. */
@@ -258,8 +310,8 @@ final class ShardCommitter {
         return head != null && MetadataCodec.decodeHead(head.key(), head.value()).getNextSequence() > id[1];
     }
 
-    private static CompletableFuture<Void> done(Staged staged, ChunkCommit[] answers) {
-        staged.commits.forEach((i, c) -> answers[i] = c);
+    private static CompletableFuture<Void> done(Staged staged, ChunkCommit[][] answers) {
+        staged.commits.forEach((c, commit) -> answers[c.block][c.chunk] = commit);
         return CompletableFuture.completedFuture(null);
     }
 
@@ -267,93 +319,126 @@ final class ShardCommitter {
      * The ledgers of {@code shards}, each brought to the sequence of its head as read (with producer state where
      * a chunk of the shard carries idempotent batches).
      */
-    private CompletableFuture<Map<Integer, ShardLedgers.Holder>> ledgersAt(Block block, List<Integer> shards,
+    private CompletableFuture<Map<Integer, ShardLedgers.Holder>> ledgersAt(Group group, List<Integer> shards,
                                                                          Map<String, KeyValue> found) {
         Map<Integer, ShardLedgers.Holder> holders = new java.util.concurrent.ConcurrentHashMap<>();
         List<CompletableFuture<Void>> ready = new ArrayList<>(shards.size());
         for (int shard : shards) {
-            ready.add(ledgers.upTo(shard, headSequence(shard, found),
-                            needsProducers(block.commit, block.chunksByShard.get(shard)))
+            ready.add(ledgers.upTo(shard, headSequence(shard, found), needsProducers(group, shard))
                     .thenAccept(h -> holders.put(shard, h)));
         }
         return CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).thenApply(v -> holders);
     }
 
-    /** Whether any of these chunks carries an idempotent producer's batch (its shard needs producer state). */
-    private static boolean needsProducers(BlockCommit commit, List<Integer> chunks) {
-        return chunks.stream().anyMatch(i -> !commit.chunks().get(i).producerBatches().isEmpty());
+    /** Whether any of the shard's chunks carries an idempotent producer's batch (the shard needs producer state). */
+    private static boolean needsProducers(Group group, int shard) {
+        return group.chunksByShard.get(shard).stream().anyMatch(c -> !group.chunk(c).producerBatches().isEmpty());
     }
 
     private long headSequence(int shard, Map<String, KeyValue> found) {
         return ShardLedgers.headSequence(found.get(keys.head(shard)));
     }
 
-    /** {@code guards} is mutable: the caller adds the guard that the object was not collected meanwhile. */
-    private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Integer, ChunkCommit> commits, String verifyKey,
-                          long bytes, List<IndexEntry> entries) {
+    /**
+     * {@code guards} is mutable: the caller adds the guards that the objects were not collected meanwhile.
+     * {@code verifyKey} is the last entry it writes, holding {@code verifyObjectKey}'s chunks.
+     */
+    private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Chunk, ChunkCommit> commits, String verifyKey,
+                          String verifyObjectKey, long bytes, List<IndexEntry> entries) {
     }
 
     /**
-     * Decides the block's chunks of {@code shards} against their ledgers, which stand at the heads as read, and
-     * stages per shard the head (only its next sequence) and the index entry (the chunks that got offsets and
-     * the producer batches appended). A shard whose chunks got no offsets at all (only retried or refused
-     * batches) writes nothing and needs no guard: such decisions stay true whatever commits next. Null when a
-     * ledger has moved past its head as read (a commit of this store came in between), or lacks the producers
-     * the chunks need: the caller reads again.
+     * Decides the group's chunks of {@code shards} against their ledgers, which stand at the heads as read, and
+     * stages per shard the head (only its next sequence) and an index entry per block, in the blocks' order (the
+     * chunks that got offsets and the producer batches appended). Each block is decided against the ledger as
+     * the blocks before it in the group leave it: their offsets and producer batches. A block whose chunks of
+     * the shard got no offsets writes no entry there; a shard without entries writes nothing and needs no
+     * guard: such decisions stay true whatever commits next. Null when a ledger has moved past its head as read
+     * (a commit of this store came in between), or lacks the producers the chunks need: the caller reads again.
      */
-    private Staged stage(BlockCommit commit, List<Integer> shards, Map<Integer, List<Integer>> chunksByShard,
-                         Map<String, KeyValue> heads, Set<Long> liveTopicIds, Map<Integer, ShardLedgers.Holder> holders) {
+    private Staged stage(Group group, List<Integer> shards, Map<String, KeyValue> heads, Set<Long> liveTopicIds,
+                         Map<Integer, ShardLedgers.Holder> holders) {
         long now = clock.millis();
         List<KvGuard> guards = new ArrayList<>(shards.size());
-        List<KvOp> ops = new ArrayList<>(shards.size() * 2);
-        Map<Integer, ChunkCommit> commits = new HashMap<>();
+        List<KvOp> ops = new ArrayList<>(shards.size() * (1 + group.commits.size()));
+        Map<Chunk, ChunkCommit> commits = new HashMap<>();
         List<IndexEntry> entries = new ArrayList<>();
         String verifyKey = null;
+        String verifyObjectKey = null;
         long bytes = 0;
         for (int shard : shards) {
             String headKey = keys.head(shard);
             KeyValue read = heads.get(headKey);
             long sequence = headSequence(shard, heads);
-            List<ChunkRef> refs = new ArrayList<>();
-            List<ProducerAppend> appends = new ArrayList<>();
+            List<Chunk> chunks = group.chunksByShard.get(shard);
+            List<IndexEntry> shardEntries = new ArrayList<>();
             ShardLedgers.Holder holder = holders.get(shard);
             synchronized (holder) {
                 ShardLedger ledger = holder.ledger;
                 if (ledger == null || ledger.applied() != sequence
-                        || (needsProducers(commit, chunksByShard.get(shard)) && !ledger.hasProducers())) {
+                        || (needsProducers(group, shard) && !ledger.hasProducers())) {
                     return null;
                 }
-                for (int i : chunksByShard.get(shard)) {
-                    BlockChunk c = commit.chunks().get(i);
-                    if (!liveTopicIds.contains(c.partition().topicId())) {
-                        commits.put(i, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
-                                BatchOutcome.Reason.TOPIC_DELETED, "(id " + c.partition().topicId()
-                                + ") was deleted before the records were committed; nothing of them is stored")));
-                        continue;
+                // What the group's earlier blocks did to the ledger, as later blocks must see it.
+                Map<PartitionId, Long> nextOffsets = new HashMap<>();
+                Map<PartitionId, Map<Long, ProducerState>> producers = new HashMap<>();
+                for (int from = 0; from < chunks.size(); ) {
+                    int block = chunks.get(from).block;
+                    int to = from;
+                    List<ChunkRef> refs = new ArrayList<>();
+                    List<ProducerAppend> appends = new ArrayList<>();
+                    for (; to < chunks.size() && chunks.get(to).block == block; to++) {
+                        Chunk at = chunks.get(to);
+                        BlockChunk c = group.chunk(at);
+                        PartitionId partition = c.partition();
+                        if (!liveTopicIds.contains(partition.topicId())) {
+                            commits.put(at, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
+                                    BatchOutcome.Reason.TOPIC_DELETED, "(id " + partition.topicId()
+                                    + ") was deleted before the records were committed; nothing of them is stored")));
+                            continue;
+                        }
+                        Map<Long, ProducerState> staged = producers.computeIfAbsent(partition, p -> new HashMap<>());
+                        ChunkAdmission.Admitted admitted = ChunkAdmission.admit(
+                                nextOffsets.getOrDefault(partition, ledger.nextOffset(partition)),
+                                producer -> staged.containsKey(producer) ? staged.get(producer)
+                                        : ledger.producer(partition, producer),
+                                c, group.commits.get(block).objectKey(), now);
+                        commits.put(at, admitted.commit());
+                        if (admitted.ref() != null) {
+                            refs.add(admitted.ref());
+                            appends.addAll(admitted.appends());
+                            nextOffsets.put(partition, admitted.nextOffset());
+                            for (ProducerAppend a : admitted.appends()) {
+                                staged.put(a.producerId(), ProducerState.after(staged.containsKey(a.producerId())
+                                        ? staged.get(a.producerId()) : ledger.producer(partition, a.producerId()),
+                                        a, now, ChunkAdmission.RECENT_BATCHES));
+                            }
+                        }
                     }
-                    ChunkAdmission.Admitted admitted = ChunkAdmission.admit(ledger.nextOffset(c.partition()),
-                            producer -> ledger.producer(c.partition(), producer), c, commit.objectKey(), now);
-                    commits.put(i, admitted.commit());
-                    if (admitted.ref() != null) {
-                        refs.add(admitted.ref());
-                        appends.addAll(admitted.appends());
+                    if (!refs.isEmpty()) {
+                        shardEntries.add(new IndexEntry(shard, sequence + shardEntries.size(),
+                                group.commits.get(block).objectKey(), now, refs, appends));
                     }
+                    from = to;
                 }
             }
-            if (refs.isEmpty()) {
+            if (shardEntries.isEmpty()) {
                 continue;
             }
             guards.add(new KvGuard(headKey, read == null ? 0 : read.modRevision()));
-            String entryKey = keys.indexEntry(shard, sequence);
-            IndexEntry entry = new IndexEntry(shard, sequence, commit.objectKey(), now, refs, appends);
-            byte[] headBytes = MetadataCodec.encodeHead(sequence + 1);
-            byte[] entryBytes = MetadataCodec.encode(entry);
+            byte[] headBytes = MetadataCodec.encodeHead(sequence + shardEntries.size());
             ops.add(new KvOp.Put(headKey, headBytes));
-            ops.add(new KvOp.Put(entryKey, entryBytes));
-            entries.add(entry);
-            verifyKey = entryKey;
-            bytes += headKey.length() + entryKey.length() + headBytes.length + entryBytes.length;
+            bytes += headKey.length() + headBytes.length;
+            for (IndexEntry entry : shardEntries) {
+                String entryKey = keys.indexEntry(shard, entry.sequence());
+                byte[] entryBytes = MetadataCodec.encode(entry);
+                ops.add(new KvOp.Put(entryKey, entryBytes));
+                bytes += entryKey.length() + entryBytes.length;
+                verifyKey = entryKey;
+                verifyObjectKey = entry.objectKey();
+            }
+            entries.addAll(shardEntries);
         }
-        return new Staged(guards, ops, commits, verifyKey, bytes, entries);
+        return new Staged(guards, ops, commits, verifyKey, verifyObjectKey, bytes, entries);
     }
 }

@@ -75,6 +75,20 @@ class CommitUncertaintyTest {
     }
 
     @Test
+    void blocksCommittedTogetherWhoseLostTransactionIsAppliedLateAreEachStoredOnce() {
+        Topic other = store.createTopic(new TopicConfig("u", 3, -1, -1)).join();
+        kv.loseNextCommit(held -> kv.beforeNextRead = held);
+
+        List<List<ChunkCommit>> answers = store.commitBlocks(List.of(block("wal/g1", topic.partition(0)),
+                block("wal/g2", other.partition(1)), block("wal/g3", topic.partition(0)))).join();
+
+        assertThat(answers).extracting(a -> a.get(0).baseOffset()).containsExactly(0L, 0L, 3L);
+        assertThat(List.of(entriesOf("wal/g1"), entriesOf("wal/g2"), entriesOf("wal/g3"))).containsExactly(1L, 1L, 1L);
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(6);
+        assertThat(store.offsets(other.partition(1)).join().nextOffset()).isEqualTo(3);
+    }
+
+    @Test
     void aCommitWhoseLostTransactionIsAppliedBetweenTheRetrysReadAndItsTransactionIsStoredOnce() {
         kv.loseNextCommit(held -> kv.afterNextRead = held);
 

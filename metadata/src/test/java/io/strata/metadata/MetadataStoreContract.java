@@ -212,15 +212,21 @@ public abstract class MetadataStoreContract {
         assertThat(indexed.values().stream().mapToInt(Set::size).sum()).isEqualTo(assigned.size());
     }
 
-    @Test
-    void aBlockTouchingMoreShardsThanOneTransactionHoldsIsCommittedWhole() {
+    /** The partitions of a new topic in a fresh store of 512 shards (so that they spread over many). */
+    private PartitionId[] widePartitions(String name, int count) {
         store.close();
         store = newStore(512);
-        Topic t = store.createTopic(new TopicConfig("wide", 1_000, -1, -1)).join();
-        PartitionId[] all = new PartitionId[1_000];
+        Topic t = store.createTopic(new TopicConfig(name, count, -1, -1)).join();
+        PartitionId[] all = new PartitionId[count];
         for (int p = 0; p < all.length; p++) {
             all[p] = t.partition(p);
         }
+        return all;
+    }
+
+    @Test
+    void aBlockTouchingMoreShardsThanOneTransactionHoldsIsCommittedWhole() {
+        PartitionId[] all = widePartitions("wide", 1_000);
         Set<Integer> shards = new HashSet<>();
         for (PartitionId p : all) {
             shards.add(store.shardOf(p));
@@ -237,6 +243,83 @@ public abstract class MetadataStoreContract {
         long entries = store.readIndex().join().entries().stream().filter(e -> e.objectKey().equals(
                 "wal/00/obj-" + (objects.get() - 1))).count();
         assertThat(entries).as("one index entry per shard touched").isEqualTo(shards.size());
+    }
+
+    @Test
+    void blocksCommittedTogetherGetOffsetsInTheirOrderWithOneTransactionAndAnEntryEach() {
+        Topic t = store.createTopic(new TopicConfig("together", 4, -1, -1)).join();
+        BlockCommit one = block(t.partition(0), t.partition(1));
+        BlockCommit two = block(4, t.partition(1), t.partition(2), t.partition(3));
+        BlockCommit three = block(5, t.partition(0), t.partition(3));
+        long transactions = store.stats().commitTransactions();
+
+        List<List<ChunkCommit>> answers = store.commitBlocks(List.of(one, two, three)).join();
+
+        assertThat(store.stats().commitTransactions() - transactions).as("one transaction for the three").isEqualTo(1);
+        assertThat(answers).hasSize(3);
+        assertThat(answers.get(0)).extracting(ChunkCommit::baseOffset).containsExactly(0L, 0L);
+        assertThat(answers.get(1)).extracting(ChunkCommit::baseOffset).containsExactly(3L, 0L, 0L);
+        assertThat(answers.get(2)).extracting(ChunkCommit::baseOffset).containsExactly(3L, 4L);
+        List<ChunkCommit> after = store.commitBlock(block(t.partition(0), t.partition(1), t.partition(3))).join();
+        assertThat(after).extracting(ChunkCommit::baseOffset).containsExactly(8L, 7L, 9L);
+        IndexSnapshot index = store.readIndex().join();
+        for (int p = 0; p < 4; p++) {
+            PartitionId partition = t.partition(p);
+            List<ChunkRef> chunks = index.entries().stream().flatMap(e -> e.chunks().stream())
+                    .filter(c -> c.partition().equals(partition)).sorted(Comparator.comparingLong(ChunkRef::baseOffset))
+                    .toList();
+            long next = 0;
+            for (ChunkRef c : chunks) {
+                assertThat(c.baseOffset()).as("partition %d dense", p).isEqualTo(next);
+                next += c.recordCount();
+            }
+        }
+        assertThat(index.entries().stream().filter(e -> e.objectKey().equals(two.objectKey()))
+                .flatMap(e -> e.chunks().stream()).map(ChunkRef::partition))
+                .as("each block keeps its own entries, naming its object")
+                .containsExactlyInAnyOrder(t.partition(1), t.partition(2), t.partition(3));
+    }
+
+    @Test
+    void aRetryInALaterBlockOfTheSameCommitIsAnsweredWithTheEarlierBlocksOffsets() {
+        Topic t = store.createTopic(new TopicConfig("idem-together", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        PartitionId p = t.partition(0);
+
+        List<List<ChunkCommit>> answers = store.commitBlocks(List.of(idempotent(p, producer, 0, 4),
+                idempotent(p, producer, 0, 4), idempotent(p, producer, 4, 2), idempotent(p, producer, 9, 1))).join();
+
+        assertThat(answers.get(0).get(0).batches()).containsExactly(new BatchOutcome.Appended(0));
+        assertThat(answers.get(1).get(0).batches()).containsExactly(new BatchOutcome.Duplicate(0));
+        assertThat(answers.get(2).get(0).batches()).containsExactly(new BatchOutcome.Appended(4));
+        assertThat(answers.get(3).get(0).batches().get(0)).isInstanceOf(BatchOutcome.Rejected.class);
+        assertThat(store.offsets(p).join().nextOffset()).isEqualTo(6);
+        assertThat(store.commitBlock(idempotent(p, producer, 4, 2)).join().get(0).batches())
+                .as("the state the commit left behind knows the batches of its later blocks")
+                .containsExactly(new BatchOutcome.Duplicate(4));
+        assertThat(store.commitBlock(idempotent(p, producer, 6, 1)).join().get(0).batches())
+                .containsExactly(new BatchOutcome.Appended(6));
+    }
+
+    @Test
+    void blocksThatDoNotFitInOneTransactionTogetherAreCommittedAsAFirstRunThatDoes() {
+        PartitionId[] all = widePartitions("wide-together", 200);
+        List<BlockCommit> blocks = List.of(block(all), block(all), block(all));
+
+        List<List<ChunkCommit>> first = store.commitBlocks(blocks).join();
+
+        assertThat(first).as("a first run, at least one block").hasSizeBetween(1, 2);
+        List<List<ChunkCommit>> rest = store.commitBlocks(blocks.subList(first.size(), blocks.size())).join();
+        List<List<ChunkCommit>> answers = new ArrayList<>(first);
+        answers.addAll(rest);
+        while (answers.size() < blocks.size()) {
+            answers.addAll(store.commitBlocks(blocks.subList(answers.size(), blocks.size())).join());
+        }
+        for (int b = 0; b < 3; b++) {
+            for (int p = 0; p < all.length; p++) {
+                assertThat(answers.get(b).get(p).baseOffset()).isEqualTo(3L * b);
+            }
+        }
     }
 
     @Test

@@ -22,14 +22,19 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Takes full blocks through seal → upload → commit → acknowledge. Up to {@code maxInflightBlocks} blocks are
- * on their way at once, so uploads of consecutive blocks overlap; commits happen one at a time in seal order, so a partition's offsets follow the order its records were
- * appended on this node. A block whose upload or commit fails fails every call in it (never a false
- * acknowledgement); its object, if uploaded, is an orphan for the compaction job to collect.
+ * on their way at once, so uploads of consecutive blocks overlap; commits happen one at a time in seal order,
+ * so a partition's offsets follow the order its records were appended on this node. Blocks uploaded while an
+ * earlier one's PUT was slow wait for it, then commit together with it in one transaction
+ * ({@link MetadataStore#commitBlocks}) rather than one round trip each. A block whose upload or commit fails
+ * fails every call in it (never a false acknowledgement); its object, if uploaded, is an orphan for the
+ * compaction job to collect.
  *
  * <p>Threads: compression runs on the {@code sealExecutor} its owner (the pipeline) gives; uploads and
  * commits run on the stores' own threads. Thread-safe.
  */
 public final class BlockCommitter {
+    /** Blocks committed in one call at most (the store may take fewer: those that fit in one transaction). */
+    static final int MAX_BLOCKS_PER_COMMIT = 16;
     private final ObjectStore objects;
     private final MetadataStore metadata;
     private final ObjectKeys keys;
@@ -44,7 +49,10 @@ public final class BlockCommitter {
     private final LongAdder blocksFailed = new LongAdder();
     private final LongAdder handOffFailures = new LongAdder();
     private final LongAdder bytesUploaded = new LongAdder();
-    private CompletableFuture<Void> commitTail = CompletableFuture.completedFuture(null);
+    /** Blocks submitted and not yet taken to commit, in seal order. */
+    private final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    private final java.util.Set<CompletableFuture<Void>> unanswered = new java.util.HashSet<>();
+    private boolean committing;
 
     /** {@code timer} (the caller's) starts hedged PUTs after {@code hedgeAfter} (zero: no hedging). */
     public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
@@ -70,46 +78,112 @@ public final class BlockCommitter {
     }
 
     /** Starts the block on its way; the answer completes once its calls are answered (either way). */
-    public synchronized CompletableFuture<Void> submit(OpenBlock block) {
-        long[] at = new long[5]; // submitted, sealed, uploaded, commit started, committed
-        at[0] = System.nanoTime();
-        CompletableFuture<UploadedBlock> uploaded = inflight.acquire()
+    public CompletableFuture<Void> submit(OpenBlock block) {
+        Pending pending = new Pending(block, System.nanoTime());
+        synchronized (this) {
+            queue.add(pending);
+            unanswered.add(pending.answered);
+        }
+        inflight.acquire()
                 .thenApplyAsync(v -> {
                     SealedBlock sealed = block.writer().seal();
-                    at[1] = System.nanoTime();
+                    pending.sealedAt = System.nanoTime();
                     return sealed;
                 }, sealExecutor)
                 .thenCompose(sealed -> upload(sealed, block))
-                .thenApply(u -> {
-                    at[2] = System.nanoTime();
-                    return u;
+                .whenComplete((u, failure) -> {
+                    pending.uploadedAt = System.nanoTime();
+                    pending.uploadFailure = failure; // before the completion that pump() looks for
+                    pending.uploaded.complete(u);
+                    pump();
                 });
-        CompletableFuture<Void> done = commitTail
-                .thenCompose(previous -> uploaded)
-                .thenCompose(u -> {
-                    at[3] = System.nanoTime();
-                    return commit(u);
-                })
-                .handle((committed, failure) -> {
-                    inflight.release();
-                    if (failure != null) {
-                        blocksFailed.increment();
-                        block.fail(unwrap(failure));
-                    } else {
-                        at[4] = System.nanoTime();
-                        blocksCommitted.increment();
-                        block.complete(committed);
-                        timings.committed(at[1] - at[0], at[2] - at[1], at[3] - at[2], at[4] - at[3]);
-                    }
-                    return null;
-                });
-        commitTail = done;
-        return done;
+        return pending.answered;
     }
 
     /** Completes when every block submitted so far is answered. */
     public synchronized CompletableFuture<Void> drained() {
-        return commitTail;
+        return CompletableFuture.allOf(unanswered.toArray(CompletableFuture[]::new));
+    }
+
+    /** One block from submission to its answer. Fields are written before {@code uploaded} completes. */
+    private static final class Pending {
+        final OpenBlock block;
+        final long submittedAt;
+        volatile long sealedAt;
+        volatile long uploadedAt;
+        volatile Throwable uploadFailure;
+        final CompletableFuture<UploadedBlock> uploaded = new CompletableFuture<>();
+        final CompletableFuture<Void> answered = new CompletableFuture<>();
+
+        Pending(OpenBlock block, long submittedAt) {
+            this.block = block;
+            this.submittedAt = submittedAt;
+        }
+    }
+
+    /**
+     * Commits the uploaded blocks at the head of the queue, unless a commit is under way (its end pumps again):
+     * blocks whose upload failed are answered as they come, the uploaded ones up to the first still uploading
+     * are committed in one call. Called whenever an upload or a commit ends.
+     */
+    private void pump() {
+        List<Pending> failed = new ArrayList<>();
+        List<Pending> group = new ArrayList<>();
+        synchronized (this) {
+            if (committing) {
+                return;
+            }
+            while (!queue.isEmpty() && queue.peekFirst().uploaded.isDone() && group.size() < MAX_BLOCKS_PER_COMMIT) {
+                Pending head = queue.pollFirst();
+                (head.uploadFailure != null ? failed : group).add(head);
+            }
+            committing = !group.isEmpty();
+        }
+        failed.forEach(p -> answer(p, null, p.uploadFailure, 0));
+        if (group.isEmpty()) {
+            return;
+        }
+        long commitStarted = System.nanoTime();
+        commit(group).whenComplete((answers, failure) -> {
+            int committed = failure != null ? group.size() : answers.size();
+            try {
+                for (int i = 0; i < committed; i++) {
+                    answer(group.get(i), failure == null ? answers.get(i) : null, failure, commitStarted);
+                }
+            } finally { // answer() does not throw, but were it to, the queue must not stall
+                synchronized (this) {
+                    for (int i = group.size() - 1; i >= committed; i--) {
+                        queue.addFirst(group.get(i)); // the store committed a first run of them: the rest go next
+                    }
+                    committing = false;
+                }
+                pump();
+            }
+        });
+    }
+
+    /** Answers the block's calls; whatever they throw, its permit is released and its answer completes. */
+    private void answer(Pending p, Map<PartitionId, ChunkCommit> committed, Throwable failure, long commitStarted) {
+        inflight.release();
+        try {
+            if (failure != null) {
+                blocksFailed.increment();
+                p.block.fail(unwrap(failure));
+            } else {
+                long now = System.nanoTime();
+                blocksCommitted.increment();
+                p.block.complete(committed);
+                timings.committed(p.sealedAt - p.submittedAt, p.uploadedAt - p.sealedAt,
+                        commitStarted - p.uploadedAt, now - commitStarted);
+            }
+        } catch (RuntimeException e) {
+            p.answered.completeExceptionally(e);
+        } finally {
+            synchronized (this) {
+                unanswered.remove(p.answered);
+            }
+            p.answered.complete(null);
+        }
     }
 
     public long blocksCommitted() {
@@ -145,22 +219,41 @@ public final class BlockCommitter {
         });
     }
 
-    private CompletableFuture<Map<PartitionId, ChunkCommit>> commit(UploadedBlock uploaded) {
-        List<BlockChunk> chunks = new ArrayList<>(uploaded.block.chunks().size());
-        for (ChunkEntry c : uploaded.block.chunks()) {
-            PartitionId partition = new PartitionId(c.topicId(), c.partition());
-            chunks.add(new BlockChunk(partition, c.recordCount(), c.byteOffset(), c.byteLength(),
-                    c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c(),
-                    uploaded.source.producerBatches(partition)));
+    /** Commits a first run of the group (at least one block): its answers, by block, by partition. */
+    private CompletableFuture<List<Map<PartitionId, ChunkCommit>>> commit(List<Pending> group) {
+        try {
+            return commitBlocks(group);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        BlockCommit commit = new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks);
-        return metadata.commitBlock(commit).thenApply(answers -> {
+    }
+
+    private CompletableFuture<List<Map<PartitionId, ChunkCommit>>> commitBlocks(List<Pending> group) {
+        List<BlockCommit> commits = new ArrayList<>(group.size());
+        for (Pending p : group) {
+            UploadedBlock uploaded = p.uploaded.join(); // done: pump() takes only uploaded blocks
+            List<BlockChunk> chunks = new ArrayList<>(uploaded.block.chunks().size());
+            for (ChunkEntry c : uploaded.block.chunks()) {
+                PartitionId partition = new PartitionId(c.topicId(), c.partition());
+                chunks.add(new BlockChunk(partition, c.recordCount(), c.byteOffset(), c.byteLength(),
+                        c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c(),
+                        uploaded.source.producerBatches(partition)));
+            }
+            commits.add(new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks));
+        }
+        return metadata.commitBlocks(commits).thenApply(byBlock -> {
+            if (byBlock.isEmpty() || byBlock.size() > commits.size()) {
+                throw new IllegalStateException("the metadata store answered for " + byBlock.size() + " of "
+                        + commits.size() + " blocks");
+            }
+            return byBlock;
+        }).thenApply(byBlock -> byBlock.stream().map(blockAnswers -> {
             Map<PartitionId, ChunkCommit> byPartition = new HashMap<>();
-            for (ChunkCommit c : answers) {
+            for (ChunkCommit c : blockAnswers) {
                 byPartition.put(c.partition(), c);
             }
             return byPartition;
-        });
+        }).toList());
     }
 
     private void handOver(ObjectKey key, SealedBlock sealed) {
