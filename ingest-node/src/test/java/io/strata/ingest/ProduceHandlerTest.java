@@ -202,9 +202,9 @@ class ProduceHandlerTest {
         CompletableFuture<ProduceResponse> first = handler.produce(request("t", 0, "a"));
         await(() -> objects.heldPuts() == 1);
         CompletableFuture<ProduceResponse> second = handler.produce(request("t", 0, "b"));
-        await(() -> objects.list("wal/").join().size() == 1);
+        await(() -> pipeline.committer().blocksAwaitingCommit() == 1);
         CompletableFuture<ProduceResponse> third = handler.produce(request("t", 1, "c"));
-        await(() -> objects.list("wal/").join().size() == 2);
+        await(() -> pipeline.committer().blocksAwaitingCommit() == 2);
         long transactions = metadata.stats().commitTransactions();
         assertThat(List.of(first, second, third)).as("later blocks wait for the first's commit")
                 .noneMatch(CompletableFuture::isDone);
@@ -230,7 +230,7 @@ class ProduceHandlerTest {
         CompletableFuture<ProduceResponse> failed = handler.produce(request("t", 0, "lost"));
         await(() -> objects.putsFailed() == 1);
         CompletableFuture<ProduceResponse> third = handler.produce(request("t", 0, "c"));
-        await(() -> objects.list("wal/").join().size() == 1);
+        await(() -> pipeline.committer().blocksAwaitingCommit() == 1);
         long transactions = metadata.stats().commitTransactions();
 
         objects.holdPuts(false);

@@ -23,29 +23,31 @@ import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
 /**
- * The commit protocol of DESIGN.md: assigns offsets to an uploaded block's chunks and indexes them with,
- * per metadata shard the block touches, one guarded head and one index entry. Writes per block grow with
- * shards touched, never with partitions.
+ * The commit protocol of DESIGN.md: assigns offsets to uploaded blocks' chunks and indexes them with, per
+ * metadata shard a block touches, one guarded head and one index entry per block. Writes per block grow with
+ * shards touched, never with partitions. Blocks uploaded one after the other may be committed together
+ * ({@link #commitAll}): one transaction, an entry per block and shard at consecutive sequences.
  *
  * <ul>
  *   <li>One transaction guards (compares the mod revision of) and puts the heads of its shards and puts
- *       their index entries. A block touching more shards than one transaction may hold (the store's op
- *       limit, two puts a shard, or its byte limit) is committed in several, one after the other; each
- *       is atomic, the block as a whole is not, which only matters for a block whose producers are never
- *       acknowledged (its node died, or a later transaction failed).</li>
+ *       their index entries. Blocks touching more shards than one transaction may hold (the store's op
+ *       limit, a head and an entry per block a shard, or its byte limit) are committed in several, one
+ *       after the other; each is atomic, the blocks as a whole are not, which only matters for blocks whose
+ *       producers are never acknowledged (their node died, or a later transaction failed).</li>
  *   <li>A failed guard means another node committed to one of the shards: re-read the heads and retry with
  *       jittered back-off, never re-uploading. Offsets stay dense because every commit reads the head it
  *       advances.</li>
  *   <li>A transaction whose answer was lost (or a read that failed) is retried, never taken as failed: the
  *       store may still apply it later, until a write changes a head it guards. Every retry reads, with
- *       the heads, the index entries such transactions would have written; one holding this block's object
- *       key means it was applied. A retry that succeeds has changed the heads they guard, so they can no
- *       longer apply. Only when the retry budget runs out with such a transaction undecided does the
- *       commit fail with {@link CommitOutcomeUnknownException}.</li>
+ *       the heads, the last index entry each such transaction would have written; one holding exactly the
+ *       bytes that attempt wrote there (each attempt stamps its entries with a commit time of its own) means
+ *       it was applied. A retry that succeeds has changed the heads they guard, so they can no longer apply.
+ *       Only when the retry budget runs out with such a transaction undecided does the commit fail with
+ *       {@link CommitOutcomeUnknownException}.</li>
  *   <li>Every transaction guards {@code topic-deletions}, which each topic deletion rewrites: a chunk of a
  *       topic id that no longer exists (deleted, or deleted and re-created under a new id) is refused, and
  *       a deletion between read and transaction fails the guard ({@link LiveTopics}).</li>
- *   <li>Every transaction also guards that the garbage collector has not condemned the object
+ *   <li>Every transaction also guards that the garbage collector has not condemned its objects
  *       ({@code gc/{object key}} absent): the collector deletes an unreferenced object only after marking it,
  *       so a commit that lands later than the collector's grace period fails instead of indexing an object
  *       that is gone.</li>
@@ -128,7 +130,8 @@ final class ShardCommitter {
         }
         List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
         int perTxn = Math.max(1, kv.maxTxnOps() / (1 + commits.size())); // per shard: the head, an entry per block
-        Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos());
+        Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
+                new java.util.concurrent.atomic.AtomicLong());
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (int from = 0; from < shards.size(); from += perTxn) {
             List<Integer> part = shards.subList(from, Math.min(shards.size(), from + perTxn));
@@ -138,9 +141,9 @@ final class ShardCommitter {
     }
 
     /**
-     * Whether the blocks' writes surely fit in one transaction: a head and an entry per block for every shard,
-     * and their bytes (an index chunk reference and a producer batch each encode in well under the bytes counted
-     * here) within half the store's byte limit.
+     * Whether the blocks' writes surely fit in one transaction: a head and an entry per block for every shard;
+     * the guards, and what a retry reads, within the op limit too; and their bytes (an index chunk reference
+     * and a producer batch each encode in well under the bytes counted here) within half the byte limit.
      */
     private boolean fitTogether(List<BlockCommit> commits) {
         Set<Integer> shards = new HashSet<>();
@@ -153,7 +156,10 @@ final class ShardCommitter {
             }
         }
         bytes += (long) shards.size() * (1 + commits.size()) * 256; // keys, heads, guards, framing
-        return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps() && bytes <= kv.maxTxnBytes() / 2;
+        int guards = shards.size() + commits.size() + 1; // heads, gc markers, topic deletions
+        return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps()
+                && guards + MAX_UNKNOWN_ATTEMPTS + 1 <= kv.maxTxnOps() // what a retry reads with them
+                && bytes <= kv.maxTxnBytes() / 2;
     }
 
     /** Chunk {@code chunk} of block {@code block}. */
@@ -162,7 +168,15 @@ final class ShardCommitter {
 
     /** What every attempt at some blocks shares: the blocks, their chunks by shard, the answers, the deadline. */
     private record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
-                         long deadline) {
+                         long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime) {
+        /**
+         * The commit time of a new attempt: the clock, but later than every earlier attempt's, so that the
+         * entries of two attempts are never the same bytes (how a lost attempt is recognised as applied).
+         */
+        long commitTime(Clock clock) {
+            return lastCommitTime.updateAndGet(last -> Math.max(clock.millis(), last + 1));
+        }
+
         BlockChunk chunk(Chunk c) {
             return commits.get(c.block).chunks().get(c.chunk);
         }
@@ -178,8 +192,10 @@ final class ShardCommitter {
      * <p>{@code unknown} holds, by the index entry each would have written last, the attempts whose
      * transaction was sent but whose answer was lost. Such a transaction may still be applied by the store
      * later, until some write changes a head it guards; so every later read also reads those entries. One
-     * present with the object key the attempt would have written there means that attempt was applied: its
-     * answers are the group's. A later attempt that succeeds changed the heads they guard, so none of them can
+     * holding exactly the bytes the attempt would have written there means that attempt was applied: its
+     * answers are the group's. (The object key alone is not enough: another attempt that read the same head of
+     * that shard writes the same entry's key and object, and may write more entries after it, with other
+     * answers; the commit time each attempt stamps is its own.) A later attempt that succeeds changed the heads they guard, so none of them can
      * apply any more. Two attempts that would write the same entry read the same heads (each commit moves its
      * shard's sequence), unless the older can no longer apply: keeping the newer is right either way.
      */
@@ -206,7 +222,7 @@ final class ShardCommitter {
                                               List<String> markers, String deletions) {
         for (Staged u : unknown.values()) {
             KeyValue entry = found.get(u.verifyKey);
-            if (entry != null && u.verifyObjectKey.equals(MetadataCodec.indexEntryObjectKey(u.verifyKey, entry.value()))) {
+            if (entry != null && Arrays.equals(u.verifyBytes, entry.value())) {
                 return done(u, group.answers); // an attempt whose answer was lost was applied after all
             }
             if (entry == null && sequenceTaken(u.verifyKey, found)) {
@@ -341,10 +357,10 @@ final class ShardCommitter {
 
     /**
      * {@code guards} is mutable: the caller adds the guards that the objects were not collected meanwhile.
-     * {@code verifyKey} is the last entry it writes, holding {@code verifyObjectKey}'s chunks.
+     * {@code verifyKey} is the last entry it writes, {@code verifyBytes} what it writes there.
      */
     private record Staged(List<KvGuard> guards, List<KvOp> ops, Map<Chunk, ChunkCommit> commits, String verifyKey,
-                          String verifyObjectKey, long bytes, List<IndexEntry> entries) {
+                          byte[] verifyBytes, long bytes, List<IndexEntry> entries) {
     }
 
     /**
@@ -358,13 +374,13 @@ final class ShardCommitter {
      */
     private Staged stage(Group group, List<Integer> shards, Map<String, KeyValue> heads, Set<Long> liveTopicIds,
                          Map<Integer, ShardLedgers.Holder> holders) {
-        long now = clock.millis();
+        long now = group.commitTime(clock);
         List<KvGuard> guards = new ArrayList<>(shards.size());
         List<KvOp> ops = new ArrayList<>(shards.size() * (1 + group.commits.size()));
         Map<Chunk, ChunkCommit> commits = new HashMap<>();
         List<IndexEntry> entries = new ArrayList<>();
         String verifyKey = null;
-        String verifyObjectKey = null;
+        byte[] verifyBytes = null;
         long bytes = 0;
         for (int shard : shards) {
             String headKey = keys.head(shard);
@@ -435,10 +451,10 @@ final class ShardCommitter {
                 ops.add(new KvOp.Put(entryKey, entryBytes));
                 bytes += entryKey.length() + entryBytes.length;
                 verifyKey = entryKey;
-                verifyObjectKey = entry.objectKey();
+                verifyBytes = entryBytes;
             }
             entries.addAll(shardEntries);
         }
-        return new Staged(guards, ops, commits, verifyKey, verifyObjectKey, bytes, entries);
+        return new Staged(guards, ops, commits, verifyKey, verifyBytes, bytes, entries);
     }
 }

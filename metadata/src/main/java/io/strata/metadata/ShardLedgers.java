@@ -27,8 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ShardLedgers {
     private static final int MAX_REBUILDS = 3;
-    /** Entries past a ledger's sequence read with the heads: a few, as other nodes commit between two commits. */
-    private static final int CATCH_UP_ENTRIES = 4;
+    /**
+     * Entries past a ledger's sequence read with the heads: what other nodes commit between two commits, a few,
+     * or as many as one commit of blocks that waited behind a slow PUT writes (the ingest node's at most 16).
+     */
+    private static final int CATCH_UP_ENTRIES = 16;
 
     /** One shard's ledger, null until first built; callers synchronise on the holder to use it. */
     static final class Holder {

@@ -89,6 +89,63 @@ class CommitUncertaintyTest {
     }
 
     @Test
+    void blocksCommittedTogetherWhoseLostTransactionNeverAppliesAreCommittedByTheRetry() {
+        kv.loseNextCommit(held -> { });
+
+        List<List<ChunkCommit>> answers = store.commitBlocks(List.of(block("wal/n1", topic.partition(0)),
+                block("wal/n2", topic.partition(0)))).join();
+
+        assertThat(answers).extracting(a -> a.get(0).baseOffset()).containsExactly(0L, 3L);
+        assertThat(List.of(entriesOf("wal/n1"), entriesOf("wal/n2"))).containsExactly(1L, 1L);
+        assertThat(store.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(6);
+    }
+
+    @Test
+    void aLostAttemptIsNotTakenForAppliedWhenALaterAttemptWroteTheSameEntryAndMore() {
+        // Two partitions of different shards, the idempotent one's shard last (its entry is written last).
+        Topic two = store.createTopic(new TopicConfig("two", 8, -1, -1)).join();
+        PartitionId plain = two.partition(0);
+        PartitionId idem = null;
+        for (int p = 1; p < 8; p++) {
+            if (store.shardOf(two.partition(p)) < store.shardOf(plain)) {
+                plain = two.partition(p);
+            }
+        }
+        for (int p = 0; p < 8 && idem == null; p++) {
+            if (store.shardOf(two.partition(p)) > store.shardOf(plain)) {
+                idem = two.partition(p);
+            }
+        }
+        assertThat(idem).as("a partition of a later shard").isNotNull();
+        PartitionId gapped = idem;
+        long producer = store.allocateProducerId().join();
+        store.commitBlock(idempotent("wal/seq0", gapped, producer, 0)).join();
+        KvMetadataStore other = KvMetadataStore.open(kv.delegate(), "", 4, Clock.systemUTC(), Duration.ofSeconds(1));
+        // Attempt 1 finds sequence 6 past a gap (3 is next) and writes only the plain chunk's entry; its answer
+        // is lost and it never applies. Another node then stores 3..5, so attempt 2 appends 6 as well, writing
+        // the same entry for the plain chunk and one more; its answer is lost, and it applies.
+        kv.loseNextCommit(first -> kv.beforeNextRead = () -> {
+            other.commitBlock(idempotent("wal/other", gapped, producer, 3)).join();
+            kv.loseNextCommit(second -> kv.beforeNextRead = second);
+        });
+
+        List<ChunkCommit> answers = store.commitBlock(new BlockCommit("wal/both", 1_000, List.of(
+                new BlockChunk(plain, 3, 8, 100, 300, 1_000, 2_000, 7),
+                idempotent("-", gapped, producer, 6).chunks().get(0)))).join();
+
+        assertThat(answers.get(1).batches()).as("the answers of the attempt that was applied")
+                .containsExactly(new BatchOutcome.Appended(6));
+        assertThat(store.offsets(gapped).join().nextOffset()).isEqualTo(9);
+        assertThat(entriesOf("wal/both")).isEqualTo(2);
+        other.close();
+    }
+
+    private static BlockCommit idempotent(String key, PartitionId partition, long producer, long sequence) {
+        return new BlockCommit(key, 500, List.of(new BlockChunk(partition, 3, 8, 100, 300, 1_000, 2_000, 7,
+                List.of(new ProducerBatch(producer, sequence, 0, 3)))));
+    }
+
+    @Test
     void aCommitWhoseLostTransactionIsAppliedBetweenTheRetrysReadAndItsTransactionIsStoredOnce() {
         kv.loseNextCommit(held -> kv.afterNextRead = held);
 

@@ -255,6 +255,7 @@ public class StrataNode {
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
             counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
+            meters.gauge("strata.ingest.blocks.awaiting.commit", pipeline, p -> p.committer().blocksAwaitingCommit());
             io.micrometer.core.instrument.Timer seal = blockTimer("seal", "waiting for an upload slot and sealing");
             io.micrometer.core.instrument.Timer upload = blockTimer("upload", "the object store PUT");
             io.micrometer.core.instrument.Timer queue = blockTimer("commit.queue", "waiting behind earlier commits");

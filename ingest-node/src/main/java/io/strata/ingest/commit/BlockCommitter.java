@@ -80,12 +80,13 @@ public final class BlockCommitter {
     /** Starts the block on its way; the answer completes once its calls are answered (either way). */
     public CompletableFuture<Void> submit(OpenBlock block) {
         Pending pending = new Pending(block, System.nanoTime());
-        synchronized (this) {
+        CompletableFuture<Void> permit;
+        synchronized (this) { // permits go first come, first served: in the queue's order, so none waits on a later one
             queue.add(pending);
             unanswered.add(pending.answered);
+            permit = inflight.acquire();
         }
-        inflight.acquire()
-                .thenApplyAsync(v -> {
+        permit.thenApplyAsync(v -> {
                     SealedBlock sealed = block.writer().seal();
                     pending.sealedAt = System.nanoTime();
                     return sealed;
@@ -98,6 +99,15 @@ public final class BlockCommitter {
                     pump();
                 });
         return pending.answered;
+    }
+
+    /** Blocks uploaded and waiting for an earlier block's upload or commit (a gauge). */
+    public synchronized int blocksAwaitingCommit() {
+        int n = 0;
+        for (Pending p : queue) {
+            n += p.uploaded.isDone() && p.uploadFailure == null ? 1 : 0;
+        }
+        return n;
     }
 
     /** Completes when every block submitted so far is answered. */
@@ -150,7 +160,7 @@ public final class BlockCommitter {
                 for (int i = 0; i < committed; i++) {
                     answer(group.get(i), failure == null ? answers.get(i) : null, failure, commitStarted);
                 }
-            } finally { // answer() does not throw, but were it to, the queue must not stall
+            } finally { // answer() does not throw; were it to, the queue must not stall
                 synchronized (this) {
                     for (int i = group.size() - 1; i >= committed; i--) {
                         queue.addFirst(group.get(i)); // the store committed a first run of them: the rest go next
@@ -176,7 +186,7 @@ public final class BlockCommitter {
                 timings.committed(p.sealedAt - p.submittedAt, p.uploadedAt - p.sealedAt,
                         commitStarted - p.uploadedAt, now - commitStarted);
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // whatever a block's calls throw, the blocks after it are answered
             p.answered.completeExceptionally(e);
         } finally {
             synchronized (this) {

@@ -294,11 +294,6 @@ public final class MetadataCodec {
         return parse(key, bytes, RevisionSampleValue::parseFrom);
     }
 
-    /** Only the object key of an encoded index entry (to verify a commit whose answer was lost). */
-    public static String indexEntryObjectKey(String key, byte[] bytes) {
-        return parse(key, bytes, b -> IndexEntryValue.parseFrom(b).getObjectKey());
-    }
-
     public static byte[] encode(NodeInfo n) {
         return NodeValue.newBuilder().setNodeId(n.nodeId()).setAddress(n.address())
                 .setInternalAddress(n.internalAddress()).addAllRoles(n.roles().stream().sorted().toList())
