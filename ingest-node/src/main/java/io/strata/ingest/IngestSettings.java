@@ -17,9 +17,9 @@ import java.time.Duration;
  * @param compressionLevel   zstd level of chunks
  * @param nodeId             this node's id, part of every object key it writes
  * @param maxInflightBlocks  blocks sealing, uploading or committing at once; uploads overlap up to it,
- *                           commits stay in seal order
- * @param putHedgeAfter      a block's PUT not answered within this is sent again under a second key, the
- *                           first stored winning (see {@code HedgedPut}); zero: never
+ *                           commits stay in seal order (blocks uploaded behind a slow one commit with it)
+ * @param putHedgeAfter      a block's PUT not answered within this, plus about 16 ms a MiB of the block, is sent
+ *                           again under a second key, the first stored winning (see {@code HedgedPut}); zero: never
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
@@ -55,5 +55,5 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
      * Past S3's usual PUT times (p50 about 100 ms for a few MiB) and under its tail (p99 several times that):
      * about one PUT in ten is sent twice, and a block's upload rarely waits for the slowest.
      */
-    public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(200);
+    public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(150);
 }

@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * Uploads a block and, when the PUT has not answered within {@code after}, uploads it again under a second
- * key: the first to be stored is the block's object. Object stores have long tails (S3: PUT p50 about
+ * Uploads a block and, when the PUT has not answered within {@code after} plus the time the block's bytes take
+ * at {@link #ALLOWED_BYTES_PER_SECOND} ({@link #threshold}), uploads it again under a second key: the first to
+ * be stored is the block's object. Object stores have long tails (S3: PUT p50 about
  * 100 ms, p99 several times that) and commits go in seal order, so one slow PUT holds every block behind it;
  * a second PUT rarely is slow too. Safe because every key is new and written with {@code If-None-Match}:
  * the two never overwrite anything, and only the winner's key is committed. The loser, if it is stored
@@ -22,7 +23,20 @@ import java.util.function.Supplier;
  * started failed. Stateless; thread-safe.
  */
 final class HedgedPut {
+    /**
+     * What one PUT stream is allowed to take for its bytes before its latency counts as slow: 64 MiB/s (~16 ms
+     * a MiB), below what one S3 PUT stream moves within a region. Small blocks (the latency-bound case) are
+     * hedged after about {@code after}; 8 MiB blocks (the throughput-bound case, where a second upload costs
+     * bandwidth that is scarce) 125 ms later.
+     */
+    static final long ALLOWED_BYTES_PER_SECOND = 64L << 20;
+
     private HedgedPut() {
+    }
+
+    /** How long a PUT of {@code bytes} may take before it is hedged. */
+    static Duration threshold(Duration after, long bytes) {
+        return after.plusNanos(bytes * 1_000_000_000L / ALLOWED_BYTES_PER_SECOND);
     }
 
     /** The key the block was stored under. {@code hedges} counts second PUTs started. */
@@ -44,7 +58,7 @@ final class HedgedPut {
             hedges.increment();
             ObjectKey second = keys.get();
             settle(objects, objects.put(second, bytes.duplicate()), second, stored, pending);
-        }, after.toMillis(), TimeUnit.MILLISECONDS);
+        }, threshold(after, bytes.remaining()).toNanos(), TimeUnit.NANOSECONDS);
         firstPut.whenComplete((v, e) -> hedge.cancel(false));
         return stored;
     }

@@ -106,6 +106,13 @@ class HedgedPutTest {
     }
 
     @Test
+    void aBiggerBlockIsGivenTimeForItsBytesBeforeItIsHedged() {
+        assertThat(HedgedPut.threshold(Duration.ofMillis(150), 0)).isEqualTo(Duration.ofMillis(150));
+        assertThat(HedgedPut.threshold(Duration.ofMillis(150), 1 << 20)).isEqualTo(Duration.ofMillis(150).plusNanos(15_625_000));
+        assertThat(HedgedPut.threshold(Duration.ofMillis(150), 8 << 20)).isEqualTo(Duration.ofMillis(150 + 125));
+    }
+
+    @Test
     void aPutAnsweringInTimeIsNeverHedged() throws Exception {
         Controlled objects = new Controlled(dir);
         ObjectKey stored = HedgedPut.put(objects, this::nextKey, block(), Duration.ofSeconds(30), timer, hedges)

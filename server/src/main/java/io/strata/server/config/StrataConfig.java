@@ -160,8 +160,11 @@ public interface StrataConfig {
         @WithDefault("8")
         int maxInflightBlocks();
 
-        /** A block's PUT not answered within this is sent again under a second key; the first stored wins. 0: never. */
-        @WithDefault("200ms")
+        /**
+         * A block's PUT not answered within this (plus about 16 ms a MiB of the block) is sent again under a second key;
+         * the first stored wins. 0: never.
+         */
+        @WithDefault("150ms")
         Duration putHedgeAfter();
 
         /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
