@@ -35,8 +35,8 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
             throw new IllegalArgumentException("max-request-bytes=" + maxRequestBytes + " is over the most a block "
                     + "may inflate to, " + IngestPipeline.MAX_BLOCK_UNCOMPRESSED_BYTES);
         }
-        if (putHedgeAfter == null || putHedgeAfter.isNegative()) {
-            throw new IllegalArgumentException("put-hedge-after must be zero or positive, not " + putHedgeAfter);
+        if (putHedgeAfter == null || putHedgeAfter.isNegative() || putHedgeAfter.compareTo(Duration.ofHours(1)) > 0) {
+            throw new IllegalArgumentException("put-hedge-after must be between zero and an hour, not " + putHedgeAfter);
         }
         if (maxInflightBlocks < 1) {
             throw new IllegalArgumentException("max-inflight-blocks must be at least 1, not " + maxInflightBlocks);
@@ -52,8 +52,10 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
     }
 
     /**
-     * Past S3's usual PUT times (p50 about 100 ms for a few MiB) and under its tail (p99 several times that):
-     * about one PUT in ten is sent twice, and a block's upload rarely waits for the slowest.
+     * Past S3's usual PUT times (p50 about 100 ms) and under its tail (p99 several times that): with S3
+     * Standard's latencies as issue 15 models them about one PUT of a small block in five is sent twice (one in
+     * ten at 200 ms, which in scripts/latency-model costs ~25 ms of produce p99), and a block's upload rarely
+     * waits for the slowest. Big blocks get more time for their bytes ({@code HedgedPut.threshold}).
      */
     public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(150);
 }

@@ -54,7 +54,10 @@ public final class BlockCommitter {
     private final java.util.Set<CompletableFuture<Void>> unanswered = new java.util.HashSet<>();
     private boolean committing;
 
-    /** {@code timer} (the caller's) starts hedged PUTs after {@code hedgeAfter} (zero: no hedging). */
+    /**
+     * {@code timer} (the caller's) starts hedged PUTs after {@code hedgeAfter} plus the block's bytes at
+     * {@link HedgedPut#ALLOWED_BYTES_PER_SECOND} (zero: no hedging).
+     */
     public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
                           int maxInflightBlocks, java.time.Duration hedgeAfter,
                           java.util.concurrent.ScheduledExecutorService timer) {

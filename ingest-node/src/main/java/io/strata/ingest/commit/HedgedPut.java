@@ -35,8 +35,8 @@ final class HedgedPut {
     }
 
     /** How long a PUT of {@code bytes} may take before it is hedged. */
-    static Duration threshold(Duration after, long bytes) {
-        return after.plusNanos(bytes * 1_000_000_000L / ALLOWED_BYTES_PER_SECOND);
+    static Duration threshold(Duration after, int bytes) {
+        return after.plusNanos(bytes * 1_000_000_000L / ALLOWED_BYTES_PER_SECOND); // < 2^31 * 10^9: no overflow
     }
 
     /** The key the block was stored under. {@code hedges} counts second PUTs started. */

@@ -106,6 +106,25 @@ class HedgedPutTest {
     }
 
     @Test
+    void theHedgeOfAnEightMebibyteBlockIsScheduledWithTimeForItsBytes() throws Exception {
+        List<Long> delaysMs = new CopyOnWriteArrayList<>();
+        ScheduledExecutorService recording = new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+            @Override
+            public java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+                delaysMs.add(unit.toMillis(delay));
+                return super.schedule(task, delay, unit);
+            }
+        };
+        try {
+            HedgedPut.put(new Controlled(dir), this::nextKey, ByteBuffer.allocate(8 << 20), Duration.ofMillis(150),
+                    recording, hedges).get(10, TimeUnit.SECONDS);
+            assertThat(delaysMs).containsExactly(275L);
+        } finally {
+            recording.shutdownNow();
+        }
+    }
+
+    @Test
     void aBiggerBlockIsGivenTimeForItsBytesBeforeItIsHedged() {
         assertThat(HedgedPut.threshold(Duration.ofMillis(150), 0)).isEqualTo(Duration.ofMillis(150));
         assertThat(HedgedPut.threshold(Duration.ofMillis(150), 1 << 20)).isEqualTo(Duration.ofMillis(150).plusNanos(15_625_000));
