@@ -21,8 +21,12 @@ import java.util.function.LongFunction;
 final class ChunkAdmission {
     static final int RECENT_BATCHES = ProducerBatch.RETRY_WINDOW;
 
-    /** What the commit did, the index's chunk (null when nothing got offsets) and the batches it appended. */
-    record Admitted(long nextOffset, ChunkCommit commit, ChunkRef ref, List<ProducerAppend> appends) {
+    /**
+     * What the commit did, the index's chunk (null when nothing got offsets), the batches it appended and the
+     * states of the producers that appended, by id, after them (what folding {@code appends} would give).
+     */
+    record Admitted(long nextOffset, ChunkCommit commit, ChunkRef ref, List<ProducerAppend> appends,
+                    Map<Long, ProducerState> states) {
     }
 
     private ChunkAdmission() {
@@ -62,7 +66,7 @@ final class ChunkAdmission {
         ChunkRef ref = assigned == 0 ? null : new ChunkRef(chunk.partition(), objectKey, base, assigned,
                 chunk.byteOffset(), chunk.byteLength(), chunk.uncompressedLength(), chunk.minTimestampMs(),
                 chunk.maxTimestampMs(), chunk.crc32c(), chunk.recordCount(), skipped);
-        return new Admitted(base + assigned, commit, ref, appends);
+        return new Admitted(base + assigned, commit, ref, appends, touched);
     }
 
     /** Null when the batch is to be appended; otherwise why it is not. */

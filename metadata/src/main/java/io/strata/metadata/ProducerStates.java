@@ -15,8 +15,6 @@ import java.util.Map;
  */
 public final class ProducerStates {
     private final Map<PartitionId, Map<Long, ProducerState>> byPartition = new HashMap<>();
-    /** How many states {@code byPartition} holds, kept as it changes (metrics ask often; walking is slow). */
-    private long size;
 
     /** The producer's state in the partition, or null when it wrote none there within the expiry. */
     public ProducerState get(PartitionId partition, long producerId) {
@@ -27,10 +25,8 @@ public final class ProducerStates {
     /** Records one appended batch, committed at {@code atMs}. */
     public void fold(ProducerAppend append, long atMs) {
         Map<Long, ProducerState> states = byPartition.computeIfAbsent(append.partition(), p -> new HashMap<>());
-        if (states.put(append.producerId(), ProducerState.after(states.get(append.producerId()), append, atMs,
-                ProducerBatch.RETRY_WINDOW)) == null) {
-            size++;
-        }
+        states.put(append.producerId(), ProducerState.after(states.get(append.producerId()), append, atMs,
+                ProducerBatch.RETRY_WINDOW));
     }
 
     /** Records every batch a commit appended with the entry (none for segment entries). */
@@ -40,9 +36,7 @@ public final class ProducerStates {
 
     /** Puts a state as a snapshot had it. */
     public void put(PartitionId partition, ProducerState state) {
-        if (byPartition.computeIfAbsent(partition, p -> new HashMap<>()).put(state.producerId(), state) == null) {
-            size++;
-        }
+        byPartition.computeIfAbsent(partition, p -> new HashMap<>()).put(state.producerId(), state);
     }
 
     /** Drops the producers that last wrote before {@code beforeMs}; answers how many states went. */
@@ -57,7 +51,6 @@ public final class ProducerStates {
                 partitions.remove();
             }
         }
-        size -= dropped;
         return dropped;
     }
 
@@ -66,7 +59,6 @@ public final class ProducerStates {
         for (var partitions = byPartition.entrySet().iterator(); partitions.hasNext(); ) {
             var e = partitions.next();
             if (!keep.test(e.getKey().topicId())) {
-                size -= e.getValue().size();
                 partitions.remove();
             }
         }
@@ -77,8 +69,12 @@ public final class ProducerStates {
         return Collections.unmodifiableMap(byPartition);
     }
 
-    /** How many (partition, producer) states are kept. */
+    /** How many (partition, producer) states are kept (counted: a walk over the partitions). */
     public long size() {
-        return size;
+        long n = 0;
+        for (Map<Long, ProducerState> states : byPartition.values()) {
+            n += states.size();
+        }
+        return n;
     }
 }

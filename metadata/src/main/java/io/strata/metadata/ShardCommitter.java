@@ -395,45 +395,16 @@ final class ShardCommitter {
                         || (needsProducers(group, shard) && !ledger.hasProducers())) {
                     return null;
                 }
-                // What the group's earlier blocks did to the ledger, as later blocks must see it.
-                Map<PartitionId, Long> nextOffsets = new HashMap<>();
-                Map<PartitionId, Map<Long, ProducerState>> producers = new HashMap<>();
+                Overlay overlay = new Overlay(ledger);
                 for (int from = 0; from < chunks.size(); ) {
-                    int block = chunks.get(from).block;
-                    int to = from;
-                    List<ChunkRef> refs = new ArrayList<>();
-                    List<ProducerAppend> appends = new ArrayList<>();
-                    for (; to < chunks.size() && chunks.get(to).block == block; to++) {
-                        Chunk at = chunks.get(to);
-                        BlockChunk c = group.chunk(at);
-                        PartitionId partition = c.partition();
-                        if (!liveTopicIds.contains(partition.topicId())) {
-                            commits.put(at, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(
-                                    BatchOutcome.Reason.TOPIC_DELETED, "(id " + partition.topicId()
-                                    + ") was deleted before the records were committed; nothing of them is stored")));
-                            continue;
-                        }
-                        Map<Long, ProducerState> staged = producers.computeIfAbsent(partition, p -> new HashMap<>());
-                        ChunkAdmission.Admitted admitted = ChunkAdmission.admit(
-                                nextOffsets.getOrDefault(partition, ledger.nextOffset(partition)),
-                                producer -> staged.containsKey(producer) ? staged.get(producer)
-                                        : ledger.producer(partition, producer),
-                                c, group.commits.get(block).objectKey(), now);
-                        commits.put(at, admitted.commit());
-                        if (admitted.ref() != null) {
-                            refs.add(admitted.ref());
-                            appends.addAll(admitted.appends());
-                            nextOffsets.put(partition, admitted.nextOffset());
-                            for (ProducerAppend a : admitted.appends()) {
-                                staged.put(a.producerId(), ProducerState.after(staged.containsKey(a.producerId())
-                                        ? staged.get(a.producerId()) : ledger.producer(partition, a.producerId()),
-                                        a, now, ChunkAdmission.RECENT_BATCHES));
-                            }
-                        }
+                    int to = from + 1;
+                    while (to < chunks.size() && chunks.get(to).block == chunks.get(from).block) {
+                        to++;
                     }
-                    if (!refs.isEmpty()) {
-                        shardEntries.add(new IndexEntry(shard, sequence + shardEntries.size(),
-                                group.commits.get(block).objectKey(), now, refs, appends));
+                    IndexEntry entry = admitBlock(group, chunks.subList(from, to), overlay, shard,
+                            sequence + shardEntries.size(), liveTopicIds, now, commits);
+                    if (entry != null) {
+                        shardEntries.add(entry);
                     }
                     from = to;
                 }
@@ -456,5 +427,65 @@ final class ShardCommitter {
             entries.addAll(shardEntries);
         }
         return new Staged(guards, ops, commits, verifyKey, verifyBytes, bytes, entries);
+    }
+
+    /**
+     * Decides one block's chunks of a shard against the overlay, records the answers in {@code commits} and
+     * moves the overlay past what they appended: the block's index entry at {@code sequence}, or null when
+     * none of its chunks got offsets.
+     */
+    private static IndexEntry admitBlock(Group group, List<Chunk> chunks, Overlay overlay, int shard, long sequence,
+                                         Set<Long> liveTopicIds, long now, Map<Chunk, ChunkCommit> commits) {
+        String objectKey = group.commits.get(chunks.get(0).block).objectKey();
+        List<ChunkRef> refs = new ArrayList<>();
+        List<ProducerAppend> appends = new ArrayList<>();
+        for (Chunk at : chunks) {
+            BlockChunk c = group.chunk(at);
+            PartitionId partition = c.partition();
+            if (!liveTopicIds.contains(partition.topicId())) {
+                commits.put(at, ChunkCommit.refused(c, now, new BatchOutcome.Rejected(BatchOutcome.Reason.TOPIC_DELETED,
+                        "(id " + partition.topicId() + ") was deleted before the records were committed; nothing of "
+                        + "them is stored")));
+                continue;
+            }
+            ChunkAdmission.Admitted admitted = ChunkAdmission.admit(overlay.nextOffset(partition),
+                    producer -> overlay.producer(partition, producer), c, objectKey, now);
+            commits.put(at, admitted.commit());
+            if (admitted.ref() != null) {
+                refs.add(admitted.ref());
+                appends.addAll(admitted.appends());
+                overlay.admitted(partition, admitted);
+            }
+        }
+        return refs.isEmpty() ? null : new IndexEntry(shard, sequence, objectKey, now, refs, appends);
+    }
+
+    /**
+     * A shard's ledger as the group's earlier blocks leave it (their next offsets and producer states), which
+     * later blocks of the group are decided against; the ledger itself moves only once the transaction is in.
+     */
+    private static final class Overlay {
+        private final ShardLedger ledger;
+        private final Map<PartitionId, Long> nextOffsets = new HashMap<>();
+        private final Map<PartitionId, Map<Long, ProducerState>> producers = new HashMap<>();
+
+        Overlay(ShardLedger ledger) {
+            this.ledger = ledger;
+        }
+
+        long nextOffset(PartitionId partition) {
+            return nextOffsets.getOrDefault(partition, ledger.nextOffset(partition));
+        }
+
+        ProducerState producer(PartitionId partition, long producerId) {
+            Map<Long, ProducerState> staged = producers.get(partition);
+            return staged != null && staged.containsKey(producerId) ? staged.get(producerId)
+                    : ledger.producer(partition, producerId);
+        }
+
+        void admitted(PartitionId partition, ChunkAdmission.Admitted admitted) {
+            nextOffsets.put(partition, admitted.nextOffset());
+            producers.computeIfAbsent(partition, p -> new HashMap<>()).putAll(admitted.states());
+        }
     }
 }

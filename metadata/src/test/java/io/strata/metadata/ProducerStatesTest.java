@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The count of states metrics read is kept as states come and go, and always equals what a walk counts. */
+/** The states kept, counted, follow folds, puts, expiry and deleted topics. */
 class ProducerStatesTest {
     private static long walked(ProducerStates states) {
         return states.byPartition().values().stream().mapToLong(Map::size).sum();

@@ -157,7 +157,13 @@ public final class BlockCommitter {
             return;
         }
         long commitStarted = System.nanoTime();
-        commit(group).whenComplete((answers, failure) -> {
+        CompletableFuture<List<Map<PartitionId, ChunkCommit>>> outcome;
+        try {
+            outcome = commit(group);
+        } catch (RuntimeException e) { // the queue must move on whatever happens
+            outcome = CompletableFuture.failedFuture(e);
+        }
+        outcome.whenComplete((answers, failure) -> {
             int committed = failure != null ? group.size() : answers.size();
             try {
                 for (int i = 0; i < committed; i++) {
@@ -234,14 +240,6 @@ public final class BlockCommitter {
 
     /** Commits a first run of the group (at least one block): its answers, by block, by partition. */
     private CompletableFuture<List<Map<PartitionId, ChunkCommit>>> commit(List<Pending> group) {
-        try {
-            return commitBlocks(group);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-    }
-
-    private CompletableFuture<List<Map<PartitionId, ChunkCommit>>> commitBlocks(List<Pending> group) {
         List<BlockCommit> commits = new ArrayList<>(group.size());
         for (Pending p : group) {
             UploadedBlock uploaded = p.uploaded.join(); // done: pump() takes only uploaded blocks
