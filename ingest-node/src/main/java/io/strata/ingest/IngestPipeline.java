@@ -51,7 +51,8 @@ public final class IngestPipeline implements AutoCloseable {
         this.sealExecutor = Executors.newSingleThreadExecutor(named("strata-ingest-seal"));
         this.budget = new ByteBudget(settings.maxBufferedBytes(), timer);
         this.committer = new BlockCommitter(objects, metadata, new ObjectKeys(settings.nodeId(), clock.millis()),
-                sealExecutor, settings.maxInflightBlocks(), settings.putHedgeAfter(), timer);
+                sealExecutor, settings.maxInflightBlocks(), settings.putHedgeAfter(),
+                settings.putHedgeQuantile(), timer);
         this.open = new OpenBlock(generation, settings.compressionLevel());
     }
 

@@ -18,12 +18,17 @@ import java.time.Duration;
  * @param nodeId             this node's id, part of every object key it writes
  * @param maxInflightBlocks  blocks sealing, uploading or committing at once; uploads overlap up to it,
  *                           commits stay in seal order (blocks uploaded behind a slow one commit with it)
- * @param putHedgeAfter      a block's PUT not answered within this, plus about 16 ms a MiB of the block, is sent
- *                           again under a second key, the first stored winning (see {@code HedgedPut}); zero: never
+ * @param putHedgeAfter      a block's PUT not answered within this (or the recent PUTs' {@code putHedgeQuantile}
+ *                           when longer), plus about 16 ms a MiB of the block, is sent again under a second key,
+ *                           the first stored winning (see {@code HedgedPut}); zero: never
+ * @param putHedgeQuantile   the quantile of the latencies of recent PUTs a PUT may take before it is hedged (when
+ *                           longer than {@code putHedgeAfter}): about {@code 1 - putHedgeQuantile} of PUTs are sent
+ *                           twice whatever the store; zero: after {@code putHedgeAfter} alone
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
-                             String nodeId, int maxInflightBlocks, Duration putHedgeAfter) {
+                             String nodeId, int maxInflightBlocks, Duration putHedgeAfter,
+                             double putHedgeQuantile) {
     public IngestSettings {
         if (blockMaxBytes <= 0 || maxRecordBytes <= 0 || maxRequestBytes < maxRecordBytes
                 || maxBufferedBytes < 2L * maxRequestBytes || blockLinger.isNegative()) {
@@ -38,6 +43,10 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
         if (putHedgeAfter == null || putHedgeAfter.isNegative() || putHedgeAfter.compareTo(Duration.ofHours(1)) > 0) {
             throw new IllegalArgumentException("put-hedge-after must be between zero and an hour, not " + putHedgeAfter);
         }
+        if (!(putHedgeQuantile >= 0 && putHedgeQuantile < 1)) {
+            throw new IllegalArgumentException("put-hedge-quantile must be at least 0 and below 1, not "
+                    + putHedgeQuantile);
+        }
         if (maxInflightBlocks < 1) {
             throw new IllegalArgumentException("max-inflight-blocks must be at least 1, not " + maxInflightBlocks);
         }
@@ -48,14 +57,18 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
 
     public static IngestSettings defaults(String nodeId) {
         return new IngestSettings(4L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
-                8 << 20, Duration.ofSeconds(30), 3, nodeId, 8, DEFAULT_PUT_HEDGE_AFTER);
+                8 << 20, Duration.ofSeconds(30), 3, nodeId, 8, DEFAULT_PUT_HEDGE_AFTER, DEFAULT_PUT_HEDGE_QUANTILE);
     }
 
     /**
-     * Past S3's usual PUT times (p50 about 100 ms) and under its tail (p99 several times that): with S3
-     * Standard's latencies as issue 15 models them about one PUT of a small block in five is sent twice (one in
-     * ten at 200 ms, which in scripts/latency-model costs ~25 ms of produce p99), and a block's upload rarely
-     * waits for the slowest. Big blocks get more time for their bytes ({@code HedgedPut.threshold}).
+     * About S3's median PUT (100 ms): a store whose PUTs mostly answer sooner (local disk, MinIO, S3 Express) sees
+     * only its outliers sent twice. Big blocks get more time for their bytes ({@code HedgedPut.threshold}).
      */
-    public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(150);
+    public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(100);
+    /**
+     * A PUT slower than 60% of recent ones is sent again, so about two PUTs in five are sent twice on a store as
+     * slow as S3 Standard or slower (its p60 is about 115 ms under issue 15's model; docs/benchmarks.md has what
+     * 150, 125 and 110 ms thresholds measured), and a block's upload rarely waits for the slowest.
+     */
+    public static final double DEFAULT_PUT_HEDGE_QUANTILE = 0.6;
 }

@@ -248,11 +248,18 @@ public class StrataNode {
             StrataConfig.Ingest c = config.ingest();
             pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
-                    c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter()), objects, metadata, clock);
+                    c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter(), c.putHedgeQuantile()),
+                    objects, metadata, clock);
             register(pipeline);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
+            io.micrometer.core.instrument.Timer produced = io.micrometer.core.instrument.Timer
+                    .builder("strata.ingest.produce")
+                    .description("Per produce request: from the node's first look at it to its answer (durable, "
+                            + "a duplicate or refused)")
+                    .publishPercentiles(0.5, 0.99, 0.999).register(meters);
+            ingest.answerTimes(nanos -> produced.record(nanos, TimeUnit.NANOSECONDS));
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
             counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
             meters.gauge("strata.ingest.blocks.awaiting.commit", pipeline, p -> p.committer().blocksAwaitingCommit());
@@ -269,6 +276,8 @@ public class StrataNode {
             counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
             counter("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
             counter("strata.ingest.puts.hedged", pipeline, p -> p.committer().hedgedPuts());
+            meters.gauge("strata.ingest.put.hedge.after.seconds", pipeline,
+                    p -> p.committer().hedgeAfter().toNanos() / 1e9);
         }
         if (config.roles().contains("fetch")) {
             StrataConfig.Fetch c = config.fetch();

@@ -40,9 +40,7 @@ public final class BlockCommitter {
     private final ObjectKeys keys;
     private final Executor sealExecutor;
     private final AsyncPermits inflight;
-    private final java.time.Duration hedgeAfter;
-    private final java.util.concurrent.ScheduledExecutorService timer;
-    private final LongAdder hedgedPuts = new LongAdder();
+    private final HedgedPut puts;
     private volatile BlockTimings timings = BlockTimings.NONE;
     private volatile UploadedBlocks handOff = UploadedBlocks.NONE;
     private final LongAdder blocksCommitted = new LongAdder();
@@ -55,19 +53,19 @@ public final class BlockCommitter {
     private boolean committing;
 
     /**
-     * {@code timer} (the caller's) starts hedged PUTs after {@code hedgeAfter} plus the block's bytes at
-     * {@link HedgedPut#ALLOWED_BYTES_PER_SECOND} (zero: no hedging).
+     * {@code timer} (the caller's) starts hedged PUTs after the longer of {@code hedgeAfter} and the {@code
+     * hedgeQuantile} of recent PUTs' latencies, plus the block's bytes at {@link HedgedPut#ALLOWED_BYTES_PER_SECOND}
+     * ({@code hedgeAfter} zero: no hedging; {@code hedgeQuantile} zero: after {@code hedgeAfter} alone).
      */
     public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
-                          int maxInflightBlocks, java.time.Duration hedgeAfter,
+                          int maxInflightBlocks, java.time.Duration hedgeAfter, double hedgeQuantile,
                           java.util.concurrent.ScheduledExecutorService timer) {
         this.objects = objects;
         this.metadata = metadata;
         this.keys = keys;
         this.sealExecutor = sealExecutor;
         this.inflight = new AsyncPermits(maxInflightBlocks);
-        this.hedgeAfter = hedgeAfter;
-        this.timer = timer;
+        this.puts = new HedgedPut(objects, hedgeAfter, hedgeQuantile, timer);
     }
 
     /** Where committed blocks' time goes from now on. */
@@ -224,14 +222,19 @@ public final class BlockCommitter {
 
     /** Second PUTs started because a block's first had not answered in time. */
     public long hedgedPuts() {
-        return hedgedPuts.sum();
+        return puts.hedges();
+    }
+
+    /** How long a PUT of a small block may take now before it is sent again (zero: never; see {@link HedgedPut}). */
+    public java.time.Duration hedgeAfter() {
+        return puts.after();
     }
 
     private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source) {
     }
 
     private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source) {
-        return HedgedPut.put(objects, keys::nextWalKey, sealed.bytes(), hedgeAfter, timer, hedgedPuts).thenApply(key -> {
+        return puts.put(keys::nextWalKey, sealed.bytes()).thenApply(key -> {
             bytesUploaded.add(sealed.sizeBytes());
             handOver(key, sealed);
             return new UploadedBlock(key, sealed, source);

@@ -4,6 +4,7 @@ import io.strata.storage.object.ObjectKey;
 import io.strata.storage.object.ObjectStore;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,43 +14,98 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * Uploads a block and, when the PUT has not answered within {@code after} plus the time the block's bytes take
- * at {@link #ALLOWED_BYTES_PER_SECOND} ({@link #threshold}), uploads it again under a second key: the first to
- * be stored is the block's object. Object stores have long tails (S3: PUT p50 about
- * 100 ms, p99 several times that) and commits go in seal order, so one slow PUT holds every block behind it;
- * a second PUT rarely is slow too. Safe because every key is new and written with {@code If-None-Match}:
- * the two never overwrite anything, and only the winner's key is committed. The loser, if it is stored
- * too, is deleted (and would otherwise be collected as an orphan). The answer fails only when every PUT
- * started failed. Stateless; thread-safe.
+ * Uploads blocks and, when a PUT has not answered in time, uploads the block again under a second key: the
+ * first to be stored is the block's object. Object stores have long tails (S3: PUT p50 about 100 ms, p99
+ * several times that) and commits go in seal order, so one slow PUT holds every block behind it; a second PUT
+ * rarely is slow too. Safe because every key is new and written with {@code If-None-Match}: the two never
+ * overwrite anything, and only the winner's key is committed. The loser, if it is stored too, is deleted (and
+ * would otherwise be collected as an orphan). An upload fails only when every PUT started for it failed.
+ *
+ * <p>In time means: within the longer of {@code after} and the {@code quantile} of the latencies of the last
+ * {@link #SAMPLES} PUTs answered, plus the time the block's bytes take at {@link #ALLOWED_BYTES_PER_SECOND}
+ * ({@link #threshold}). The quantile keeps the share of PUTs sent twice near {@code 1 - quantile} whatever the
+ * store: a fixed threshold that suits S3 Standard would send nearly every PUT twice to a store whose median is
+ * above it, and under a store slowed by the node's own load it stops adding PUTs. {@code after} keeps PUTs to a
+ * fast store (local disk, S3 Express) from being hedged at all. Thread-safe.
  */
 final class HedgedPut {
     /**
      * What one PUT stream is allowed to take for its bytes before its latency counts as slow: 64 MiB/s (~16 ms
      * a MiB), below what one S3 PUT stream moves within a region. Small blocks (the latency-bound case) are
-     * hedged after about {@code after}; 8 MiB blocks (the throughput-bound case, where a second upload costs
+     * hedged after about {@link #after()}; 8 MiB blocks (the throughput-bound case, where a second upload costs
      * bandwidth that is scarce) 125 ms later.
      */
     static final long ALLOWED_BYTES_PER_SECOND = 64L << 20;
+    /** Answered PUTs whose latencies the quantile is taken over: about 25 s of one node at 10 blocks a second. */
+    static final int SAMPLES = 256;
+    /** Below this many latencies known, the quantile is not trusted yet and {@code after} alone applies. */
+    static final int MIN_SAMPLES = 20;
 
-    private HedgedPut() {
+    private final ObjectStore objects;
+    private final Duration after;
+    private final double quantile;
+    private final ScheduledExecutorService timer;
+    private final LongAdder hedges = new LongAdder();
+    /** Latencies of answered PUTs beyond their bytes' allowance, in nanoseconds: a ring of the last SAMPLES. */
+    private final long[] latencies = new long[SAMPLES];
+    private long answered;
+
+    /**
+     * {@code after} zero: one PUT per block, never a second. {@code quantile} zero: hedged after {@code after}
+     * whatever the store's latencies.
+     */
+    HedgedPut(ObjectStore objects, Duration after, double quantile, ScheduledExecutorService timer) {
+        if (quantile < 0 || quantile >= 1) {
+            throw new IllegalArgumentException("the hedge's quantile must be at least 0 and below 1, not " + quantile);
+        }
+        this.objects = objects;
+        this.after = after;
+        this.quantile = quantile;
+        this.timer = timer;
     }
 
-    /** How long a PUT of {@code bytes} may take before it is hedged. */
+    /** How long a PUT of {@code bytes} may take before it is hedged, when a PUT of no bytes may take {@code after}. */
     static Duration threshold(Duration after, int bytes) {
-        return after.plusNanos(bytes * 1_000_000_000L / ALLOWED_BYTES_PER_SECOND); // < 2^31 * 10^9: no overflow
+        return after.plusNanos(allowanceNanos(bytes));
     }
 
-    /** The key the block was stored under. {@code hedges} counts second PUTs started. */
-    static CompletableFuture<ObjectKey> put(ObjectStore objects, Supplier<ObjectKey> keys, ByteBuffer bytes,
-                                            Duration after, ScheduledExecutorService timer, LongAdder hedges) {
+    private static long allowanceNanos(int bytes) {
+        return bytes * 1_000_000_000L / ALLOWED_BYTES_PER_SECOND; // < 2^31 * 10^9: no overflow
+    }
+
+    /** Second PUTs started because a block's first had not answered in time. */
+    long hedges() {
+        return hedges.sum();
+    }
+
+    /**
+     * How long a PUT of no bytes may take now before it is hedged: {@code after}, or the recent PUTs' quantile
+     * when that is longer (zero when hedging is off).
+     */
+    synchronized Duration after() {
+        if (after.isZero() || quantile == 0 || answered < MIN_SAMPLES) {
+            return after;
+        }
+        long[] known = Arrays.copyOf(latencies, (int) Math.min(answered, SAMPLES));
+        Arrays.sort(known);
+        long q = known[Math.max(0, (int) Math.ceil(quantile * known.length) - 1)];
+        return q > after.toNanos() ? Duration.ofNanos(q) : after;
+    }
+
+    private synchronized void answered(long latencyNanos) {
+        latencies[(int) (answered++ % SAMPLES)] = Math.max(0, latencyNanos);
+    }
+
+    /** The key the block was stored under. */
+    CompletableFuture<ObjectKey> put(Supplier<ObjectKey> keys, ByteBuffer bytes) {
         ObjectKey first = keys.get();
-        CompletableFuture<Void> firstPut = objects.put(first, bytes.duplicate());
-        if (after.isZero() || after.isNegative()) {
+        CompletableFuture<Void> firstPut = timed(first, bytes);
+        if (after.isZero()) {
             return firstPut.thenApply(v -> first);
         }
         CompletableFuture<ObjectKey> stored = new CompletableFuture<>();
         AtomicInteger pending = new AtomicInteger(1);
-        settle(objects, firstPut, first, stored, pending);
+        settle(firstPut, first, stored, pending);
         var hedge = timer.schedule(() -> {
             if (firstPut.isDone()) {
                 return;
@@ -57,15 +113,24 @@ final class HedgedPut {
             pending.incrementAndGet();
             hedges.increment();
             ObjectKey second = keys.get();
-            settle(objects, objects.put(second, bytes.duplicate()), second, stored, pending);
-        }, threshold(after, bytes.remaining()).toNanos(), TimeUnit.NANOSECONDS);
+            settle(timed(second, bytes), second, stored, pending);
+        }, threshold(after(), bytes.remaining()).toNanos(), TimeUnit.NANOSECONDS);
         firstPut.whenComplete((v, e) -> hedge.cancel(false));
         return stored;
     }
 
+    /** A PUT whose latency, once it is stored, joins those the quantile is taken over (the loser's too). */
+    private CompletableFuture<Void> timed(ObjectKey key, ByteBuffer bytes) {
+        long started = System.nanoTime();
+        long allowance = allowanceNanos(bytes.remaining());
+        CompletableFuture<Void> put = objects.put(key, bytes.duplicate());
+        put.thenRun(() -> answered(System.nanoTime() - started - allowance));
+        return put;
+    }
+
     /** One PUT's outcome: the first stored wins; a later one is deleted; the last failure fails the answer. */
-    private static void settle(ObjectStore objects, CompletableFuture<Void> put, ObjectKey key,
-                               CompletableFuture<ObjectKey> stored, AtomicInteger pending) {
+    private void settle(CompletableFuture<Void> put, ObjectKey key, CompletableFuture<ObjectKey> stored,
+                        AtomicInteger pending) {
         put.whenComplete((v, failure) -> {
             if (failure == null) {
                 if (!stored.complete(key)) {

@@ -53,6 +53,7 @@ public final class ProduceHandler {
     private final LongAdder duplicateRecords = new LongAdder();
     private final LongAdder refusedRecords = new LongAdder();
     private final PendingRequests pending;
+    private volatile java.util.function.LongConsumer answered = nanos -> { };
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
@@ -127,9 +128,21 @@ public final class ProduceHandler {
      * refused, so a stream can admit its next request behind it and keep the stream's order.
      */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted) {
+        long started = System.nanoTime();
         CompletableFuture<ProduceResponse> answer = admit(request, admitted);
-        answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
+        answer.whenComplete((r, e) -> {
+            admitted.complete(null); // every path ends admission
+            answered.accept(System.nanoTime() - started);
+        });
         return answer;
+    }
+
+    /**
+     * Told, for every request answered (stored, a duplicate or refused), how long it took from the node's first
+     * look at it (on a stream: once the requests before it were admitted) to its answer. Must be quick.
+     */
+    public void answerTimes(java.util.function.LongConsumer listener) {
+        this.answered = listener;
     }
 
     private CompletableFuture<ProduceResponse> admit(ProduceRequest request, CompletableFuture<Void> admitted) {

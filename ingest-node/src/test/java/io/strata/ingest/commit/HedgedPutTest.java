@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +35,6 @@ class HedgedPutTest {
     Path dir;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final AtomicInteger issued = new AtomicInteger();
-    private final LongAdder hedges = new LongAdder();
 
     @AfterEach
     void stop() {
@@ -47,6 +46,10 @@ class HedgedPutTest {
         final ConcurrentHashMap<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
         final List<String> failing = new CopyOnWriteArrayList<>();
         final List<ObjectKey> deleted = new CopyOnWriteArrayList<>();
+        /** Every PUT not held or failing answers no sooner than this (a store slower than the hedge's floor). */
+        volatile long delayMs;
+        /** PUTs and deletes started and not finished: a hedge's loser goes on after its upload is answered. */
+        final AtomicInteger busy = new AtomicInteger();
 
         Controlled(Path dir) {
             super(new LocalObjectStore(dir));
@@ -61,12 +64,20 @@ class HedgedPutTest {
             if (gate != null) {
                 return gate.thenCompose(v -> delegate.put(key, bytes));
             }
+            if (delayMs > 0) {
+                busy.incrementAndGet();
+                CompletableFuture<Void> put = CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(
+                        delayMs, TimeUnit.MILLISECONDS)).thenCompose(v -> delegate.put(key, bytes));
+                put.whenComplete((v, e) -> busy.decrementAndGet());
+                return put;
+            }
             return delegate.put(key, bytes);
         }
 
         @Override
         public CompletableFuture<java.util.Set<ObjectKey>> delete(java.util.Set<ObjectKey> keys) {
-            return delegate.delete(keys).thenApply(done -> {
+            busy.incrementAndGet();
+            return delegate.delete(keys).whenComplete((v, e) -> busy.decrementAndGet()).thenApply(done -> {
                 deleted.addAll(keys);
                 return done;
             });
@@ -91,11 +102,11 @@ class HedgedPutTest {
         CompletableFuture<Void> slow = new CompletableFuture<>();
         objects.held.put("wal/00/block-1", slow);
 
-        ObjectKey stored = HedgedPut.put(objects, this::nextKey, block(), Duration.ofMillis(50), timer, hedges)
-                .get(10, TimeUnit.SECONDS);
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(50), 0.6, timer);
+        ObjectKey stored = puts.put(this::nextKey, block()).get(10, TimeUnit.SECONDS);
 
         assertThat(stored.value()).isEqualTo("wal/00/block-2");
-        assertThat(hedges.sum()).isEqualTo(1);
+        assertThat(puts.hedges()).isEqualTo(1);
         slow.complete(null); // the first PUT lands after all: nothing references it
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!objects.deleted.contains(ObjectKey.of("wal/00/block-1")) && System.nanoTime() < until) {
@@ -116,8 +127,8 @@ class HedgedPutTest {
             }
         };
         try {
-            HedgedPut.put(new Controlled(dir), this::nextKey, ByteBuffer.allocate(8 << 20), Duration.ofMillis(150),
-                    recording, hedges).get(10, TimeUnit.SECONDS);
+            new HedgedPut(new Controlled(dir), Duration.ofMillis(150), 0.6, recording)
+                    .put(this::nextKey, ByteBuffer.allocate(8 << 20)).get(10, TimeUnit.SECONDS);
             assertThat(delaysMs).containsExactly(275L);
         } finally {
             recording.shutdownNow();
@@ -134,10 +145,10 @@ class HedgedPutTest {
     @Test
     void aPutAnsweringInTimeIsNeverHedged() throws Exception {
         Controlled objects = new Controlled(dir);
-        ObjectKey stored = HedgedPut.put(objects, this::nextKey, block(), Duration.ofSeconds(30), timer, hedges)
-                .get(10, TimeUnit.SECONDS);
+        HedgedPut puts = new HedgedPut(objects, Duration.ofSeconds(30), 0.6, timer);
+        ObjectKey stored = puts.put(this::nextKey, block()).get(10, TimeUnit.SECONDS);
         assertThat(stored.value()).isEqualTo("wal/00/block-1");
-        assertThat(hedges.sum()).isZero();
+        assertThat(puts.hedges()).isZero();
         assertThat(issued.get()).isEqualTo(1);
     }
 
@@ -148,10 +159,10 @@ class HedgedPutTest {
         objects.held.put("wal/00/block-1", slowThenFailing);
         objects.failing.add("wal/00/block-2");
 
-        CompletableFuture<ObjectKey> upload = HedgedPut.put(objects, this::nextKey, block(), Duration.ofMillis(50),
-                timer, hedges);
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(50), 0.6, timer);
+        CompletableFuture<ObjectKey> upload = puts.put(this::nextKey, block());
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (hedges.sum() == 0 && System.nanoTime() < until) {
+        while (puts.hedges() == 0 && System.nanoTime() < until) {
             Thread.sleep(10);
         }
         Thread.sleep(50); // the hedge's failure is in
@@ -164,8 +175,63 @@ class HedgedPutTest {
     @Test
     void zeroMeansOnePutAndNoTimer() throws Exception {
         Controlled objects = new Controlled(dir);
-        assertThat(HedgedPut.put(objects, this::nextKey, block(), Duration.ZERO, timer, hedges)
-                .get(10, TimeUnit.SECONDS).value()).isEqualTo("wal/00/block-1");
-        assertThat(hedges.sum()).isZero();
+        HedgedPut puts = new HedgedPut(objects, Duration.ZERO, 0.6, timer);
+        assertThat(puts.put(this::nextKey, block()).get(10, TimeUnit.SECONDS).value()).isEqualTo("wal/00/block-1");
+        assertThat(puts.hedges()).isZero();
+        assertThat(puts.after()).isZero();
+    }
+
+    /** Starts {@code count} uploads at once and waits for them all, and for their losers' PUTs and deletes. */
+    private static void upload(HedgedPut puts, Controlled objects, Supplier<ObjectKey> keys, int count) throws Exception {
+        List<CompletableFuture<ObjectKey>> uploads = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            uploads.add(puts.put(keys, block()));
+        }
+        CompletableFuture.allOf(uploads.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (objects.busy.get() > 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void onAStoreSlowerThanTheFloorPutsAreHedgedOnlyPastTheRecentPutsQuantile() throws Exception {
+        Controlled objects = new Controlled(dir);
+        objects.delayMs = 300;
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0.6, timer);
+        upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES); // too few latencies known yet: hedged after the floor
+        assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES);
+        assertThat(puts.after()).isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
+
+        objects.delayMs = 100; // slower than the floor, faster than the store has been: not sent twice
+        upload(puts, objects, this::nextKey, 10);
+        assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES);
+    }
+
+    @Test
+    void withTheQuantileAtZeroTheFloorAloneDecides() throws Exception {
+        Controlled objects = new Controlled(dir);
+        objects.delayMs = 150;
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0, timer);
+        upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES + 5);
+        assertThat(puts.after()).isEqualTo(Duration.ofMillis(20));
+        assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES + 5);
+    }
+
+    @Test
+    void fewerLatenciesThanTheMinimumLeaveTheFloorInForce() throws Exception {
+        Controlled objects = new Controlled(dir);
+        objects.delayMs = 100;
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0.6, timer);
+        upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES / 2 - 1); // each PUT and its hedge: two latencies
+        assertThat(puts.after()).isEqualTo(Duration.ofMillis(20));
+    }
+
+    @Test
+    void aQuantileOutsideZeroToOneIsRefused() {
+        assertThatThrownBy(() -> new HedgedPut(new Controlled(dir), Duration.ofMillis(20), 1, timer))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantile");
+        assertThatThrownBy(() -> new HedgedPut(new Controlled(dir), Duration.ofMillis(20), -0.1, timer))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantile");
     }
 }

@@ -161,11 +161,15 @@ public interface StrataConfig {
         int maxInflightBlocks();
 
         /**
-         * A block's PUT not answered within this (plus about 16 ms a MiB of the block) is sent again under a second key;
-         * the first stored wins. 0: never.
+         * A block's PUT not answered within this, or within the recent PUTs' {@link #putHedgeQuantile} when that is
+         * longer (plus about 16 ms a MiB of the block), is sent again under a second key; the first stored wins. 0: never.
          */
-        @WithDefault("150ms")
+        @WithDefault("100ms")
         Duration putHedgeAfter();
+
+        /** The quantile of recent PUTs' latencies a PUT may take before it is hedged; 0: after put-hedge-after alone. */
+        @WithDefault("0.6")
+        double putHedgeQuantile();
 
         /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
         @WithDefault("67108864")
