@@ -22,8 +22,8 @@ import java.time.Duration;
  *                           when longer), plus about 16 ms a MiB of the block, is sent again under a second key,
  *                           the first stored winning (see {@code HedgedPut}); zero: never
  * @param putHedgeQuantile   the quantile of the latencies of recent PUTs a PUT may take before it is hedged (when
- *                           longer than {@code putHedgeAfter}): about {@code 1 - putHedgeQuantile} of PUTs are sent
- *                           twice whatever the store; zero: after {@code putHedgeAfter} alone
+ *                           longer than {@code putHedgeAfter}): at most about {@code 1 - putHedgeQuantile} of PUTs
+ *                           are sent twice on a store whose latencies hold still; zero: after {@code putHedgeAfter} alone
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
@@ -66,9 +66,10 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
      */
     public static final Duration DEFAULT_PUT_HEDGE_AFTER = Duration.ofMillis(100);
     /**
-     * A PUT slower than 60% of recent ones is sent again, so about two PUTs in five are sent twice on a store as
-     * slow as S3 Standard or slower (its p60 is about 115 ms under issue 15's model; docs/benchmarks.md has what
-     * 150, 125 and 110 ms thresholds measured), and a block's upload rarely waits for the slowest.
+     * A PUT slower than 60% of recent ones is sent again: on a store as slow as S3 Standard or slower, whose
+     * latencies hold still, at most about two PUTs in five are sent twice (S3's p60 is about 115 ms under issue
+     * 15's model; docs/benchmarks.md has what this and 150, 125 and 110 ms thresholds measured), and a block's
+     * upload rarely waits for the slowest.
      */
     public static final double DEFAULT_PUT_HEDGE_QUANTILE = 0.6;
 }

@@ -99,6 +99,18 @@ class ProduceHandlerTest {
     }
 
     @Test
+    void aUnaryDurableCallIsTimedOnceAnsweredAndARefusedOneNot() {
+        startDefault();
+        List<Long> timed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        handler.answerTimes(timed::add);
+        produce(request("t", 1, "a"));
+        produce(request("t", 2, "b"));
+        assertThatThrownBy(() -> handler.produce(request("missing", 0, "c")).join())
+                .hasCauseInstanceOf(io.grpc.StatusRuntimeException.class);
+        assertThat(timed).hasSize(2).allSatisfy(nanos -> assertThat(nanos).isPositive());
+    }
+
+    @Test
     void concurrentCallsToManyPartitionsShareOneBlock() {
         start(Duration.ofMillis(300), 1 << 20, 1 << 20, Duration.ofSeconds(1));
         List<CompletableFuture<ProduceResponse>> calls = new ArrayList<>();

@@ -86,7 +86,7 @@ class ProduceStreamTest {
                         return ProduceStream.start(responses, (request, admitted) -> {
                             received.incrementAndGet();
                             return handler.produce(request, admitted);
-                        }, handler.pending(), WINDOW);
+                        }, handler.pending(), WINDOW, timed::add);
                     }
                 }).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -100,6 +100,9 @@ class ProduceStreamTest {
         objects.close();
         metadata.close();
     }
+
+    /** What the stream reported as answered durable requests' times. */
+    private final List<Long> timed = new CopyOnWriteArrayList<>();
 
     private static ProduceRequest request(long id, String topic, String value) {
         return ProduceRequest.newBuilder().setRequestId(id).addEntries(TopicPartitionRecords.newBuilder()
@@ -140,6 +143,8 @@ class ProduceStreamTest {
         collector.done().get(30, TimeUnit.SECONDS);
         assertThat(collector.responses()).extracting(ProduceResponse::getRequestId)
                 .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 30).boxed().toList());
+        assertThat(timed).as("every durable request answered is timed once, the failed one not").hasSize(29)
+                .allSatisfy(nanos -> assertThat(nanos).isPositive());
         ProduceResponse bad = collector.responses().get(7);
         assertThat(bad.getError().getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
         assertThat(bad.getError().getMessage()).contains("missing");
@@ -150,6 +155,20 @@ class ProduceStreamTest {
                 assertThat(r.getAppends(0).getBaseOffset()).isEqualTo(expected++);
             }
         }
+    }
+
+    @Test
+    void requestsAnsweredOnceBufferedAreNotTimedWithTheDurableOnes() throws Exception {
+        Collector collector = new Collector();
+        StreamObserver<ProduceRequest> requests = ProducerServiceGrpc.newStub(channel).produceStream(collector);
+        for (int i = 0; i < 10; i++) {
+            ProduceRequest r = request(i, "t", "v" + i);
+            requests.onNext(i % 2 == 0 ? r : r.toBuilder().setAcks(io.strata.api.v1.Acks.ACKS_NONE).build());
+        }
+        requests.onCompleted();
+        collector.done().get(30, TimeUnit.SECONDS);
+        assertThat(collector.responses()).hasSize(10).noneMatch(ProduceResponse::hasError);
+        assertThat(timed).hasSize(5);
     }
 
     @Test

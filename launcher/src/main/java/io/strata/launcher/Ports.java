@@ -35,6 +35,9 @@ public final class Ports {
      */
     public static int freePort() {
         int[] range = pickRange(ephemeralRange());
+        if (HANDED_OUT.size() > 4_096) {
+            HANDED_OUT.clear(); // a long test run: picks this old have long been bound, or dropped
+        }
         for (int attempt = 0; range != null && attempt < 500; attempt++) {
             int port = ThreadLocalRandom.current().nextInt(range[0], range[1] + 1);
             if (!HANDED_OUT.contains(port) && bindable(port) && HANDED_OUT.add(port)) {

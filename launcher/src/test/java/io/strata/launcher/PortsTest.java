@@ -33,8 +33,10 @@ class PortsTest {
         for (int i = 0; i < 50; i++) {
             int port = Ports.freePort();
             assertThat(picked.add(port)).as("port %d handed out twice", port).isTrue();
-            assertThat(port < ephemeral[0] || port > ephemeral[1]).as("port %d in %d-%d", port, ephemeral[0],
-                    ephemeral[1]).isTrue();
+            if (Ports.pickRange(ephemeral) != null) { // else a machine with no room beside it: the kernel's pick
+                assertThat(port < ephemeral[0] || port > ephemeral[1]).as("port %d in %d-%d", port, ephemeral[0],
+                        ephemeral[1]).isTrue();
+            }
         }
         int port = picked.iterator().next();
         try (ServerSocket socket = new ServerSocket()) {

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -22,11 +23,14 @@ import java.util.function.Supplier;
  * would otherwise be collected as an orphan). An upload fails only when every PUT started for it failed.
  *
  * <p>In time means: within the longer of {@code after} and the {@code quantile} of the latencies of the last
- * {@link #SAMPLES} PUTs answered, plus the time the block's bytes take at {@link #ALLOWED_BYTES_PER_SECOND}
- * ({@link #threshold}). The quantile keeps the share of PUTs sent twice near {@code 1 - quantile} whatever the
- * store: a fixed threshold that suits S3 Standard would send nearly every PUT twice to a store whose median is
- * above it, and under a store slowed by the node's own load it stops adding PUTs. {@code after} keeps PUTs to a
- * fast store (local disk, S3 Express) from being hedged at all. Thread-safe.
+ * {@link #SAMPLES} PUTs answered in the last minute (at most {@link #MAX_FACTOR} times {@code after}), plus the
+ * time the block's bytes take at {@link #ALLOWED_BYTES_PER_SECOND} ({@link #threshold}). The quantile keeps the
+ * share of PUTs sent twice below about {@code 1 - quantile} on a store whose latencies hold still, however slow:
+ * a fixed threshold that suits S3 Standard would send more than half of all PUTs twice to a store whose median is
+ * above it, and while the node's own load slows its PUTs it adds fewer. {@code after} keeps PUTs to a fast store
+ * (local disk, S3 Express) from being hedged at all; the cap keeps a burst of slow PUTs (a cold start, an
+ * incident) from turning hedging off when it helps most, and the minute lets such a burst be forgotten on a
+ * node that uploads little. Thread-safe.
  */
 final class HedgedPut {
     /**
@@ -36,18 +40,25 @@ final class HedgedPut {
      * bandwidth that is scarce) 125 ms later.
      */
     static final long ALLOWED_BYTES_PER_SECOND = 64L << 20;
-    /** Answered PUTs whose latencies the quantile is taken over: about 25 s of one node at 10 blocks a second. */
+    /** Answered PUTs whose latencies the quantile is taken over: about 20 s of one node at 10 blocks a second. */
     static final int SAMPLES = 256;
-    /** Below this many latencies known, the quantile is not trusted yet and {@code after} alone applies. */
+    /** Below this many recent latencies known, the quantile is not trusted and {@code after} alone applies. */
     static final int MIN_SAMPLES = 20;
+    /** Latencies older than this are forgotten. */
+    static final long MAX_AGE_NANOS = 60_000_000_000L;
+    /** The quantile may lengthen the wait to this many times {@code after}, no more (500 ms by default: S3's p99 is 350). */
+    static final int MAX_FACTOR = 5;
 
     private final ObjectStore objects;
     private final Duration after;
     private final double quantile;
     private final ScheduledExecutorService timer;
+    private final LongSupplier nanoTime;
     private final LongAdder hedges = new LongAdder();
     /** Latencies of answered PUTs beyond their bytes' allowance, in nanoseconds: a ring of the last SAMPLES. */
     private final long[] latencies = new long[SAMPLES];
+    /** When each of {@link #latencies} was answered ({@link #nanoTime}). */
+    private final long[] answeredAt = new long[SAMPLES];
     private long answered;
 
     /**
@@ -55,13 +66,23 @@ final class HedgedPut {
      * whatever the store's latencies.
      */
     HedgedPut(ObjectStore objects, Duration after, double quantile, ScheduledExecutorService timer) {
-        if (quantile < 0 || quantile >= 1) {
+        this(objects, after, quantile, timer, System::nanoTime);
+    }
+
+    /** {@code nanoTime}: the clock latencies are measured and aged with. */
+    HedgedPut(ObjectStore objects, Duration after, double quantile, ScheduledExecutorService timer,
+              LongSupplier nanoTime) {
+        if (!(quantile >= 0 && quantile < 1)) { // NaN too
             throw new IllegalArgumentException("the hedge's quantile must be at least 0 and below 1, not " + quantile);
+        }
+        if (after.isNegative()) {
+            throw new IllegalArgumentException("the hedge's wait must not be negative, not " + after);
         }
         this.objects = objects;
         this.after = after;
         this.quantile = quantile;
         this.timer = timer;
+        this.nanoTime = nanoTime;
     }
 
     /** How long a PUT of {@code bytes} may take before it is hedged, when a PUT of no bytes may take {@code after}. */
@@ -86,14 +107,27 @@ final class HedgedPut {
         if (after.isZero() || quantile == 0 || answered < MIN_SAMPLES) {
             return after;
         }
-        long[] known = Arrays.copyOf(latencies, (int) Math.min(answered, SAMPLES));
-        Arrays.sort(known);
-        long q = known[Math.max(0, (int) Math.ceil(quantile * known.length) - 1)];
+        long now = nanoTime.getAsLong();
+        long[] recent = new long[(int) Math.min(answered, SAMPLES)];
+        int known = 0;
+        for (int i = 0; i < recent.length; i++) {
+            if (now - answeredAt[i] <= MAX_AGE_NANOS) {
+                recent[known++] = latencies[i];
+            }
+        }
+        if (known < MIN_SAMPLES) {
+            return after;
+        }
+        Arrays.sort(recent, 0, known);
+        long q = Math.min(recent[Math.max(0, (int) Math.ceil(quantile * known) - 1)], after.toNanos() * MAX_FACTOR);
         return q > after.toNanos() ? Duration.ofNanos(q) : after;
     }
 
-    private synchronized void answered(long latencyNanos) {
-        latencies[(int) (answered++ % SAMPLES)] = Math.max(0, latencyNanos);
+    /** A PUT answered (stored or failed) after {@code latencyNanos} beyond its bytes' allowance. */
+    synchronized void answered(long latencyNanos) {
+        int slot = (int) (answered++ % SAMPLES);
+        latencies[slot] = Math.max(0, latencyNanos);
+        answeredAt[slot] = nanoTime.getAsLong();
     }
 
     /** The key the block was stored under. */
@@ -107,24 +141,34 @@ final class HedgedPut {
         AtomicInteger pending = new AtomicInteger(1);
         settle(firstPut, first, stored, pending);
         var hedge = timer.schedule(() -> {
-            if (firstPut.isDone()) {
+            // Only while the first PUT is still out: once it failed, its answer stands (counting it back up
+            // would let the upload be answered by a hedge started after it had failed).
+            if (firstPut.isDone() || !pending.compareAndSet(1, 2)) {
                 return;
             }
-            pending.incrementAndGet();
             hedges.increment();
-            ObjectKey second = keys.get();
-            settle(timed(second, bytes), second, stored, pending);
+            try {
+                ObjectKey second = keys.get();
+                settle(timed(second, bytes), second, stored, pending);
+            } catch (RuntimeException e) { // a hedge that cannot start counts as a failed PUT, or the upload hangs
+                if (pending.decrementAndGet() == 0) {
+                    stored.completeExceptionally(e);
+                }
+            }
         }, threshold(after(), bytes.remaining()).toNanos(), TimeUnit.NANOSECONDS);
         firstPut.whenComplete((v, e) -> hedge.cancel(false));
         return stored;
     }
 
-    /** A PUT whose latency, once it is stored, joins those the quantile is taken over (the loser's too). */
+    /**
+     * A PUT whose latency, once it is answered, joins those the quantile is taken over: the loser's too, and a
+     * failed one's (a store timing out or throttling is slow, and must not look fast by going unseen).
+     */
     private CompletableFuture<Void> timed(ObjectKey key, ByteBuffer bytes) {
-        long started = System.nanoTime();
+        long started = nanoTime.getAsLong();
         long allowance = allowanceNanos(bytes.remaining());
         CompletableFuture<Void> put = objects.put(key, bytes.duplicate());
-        put.thenRun(() -> answered(System.nanoTime() - started - allowance));
+        put.whenComplete((v, e) -> answered(nanoTime.getAsLong() - started - allowance));
         return put;
     }
 

@@ -90,6 +90,15 @@ public final class ProduceHandler {
 
     /** A unary call: refused with RESOURCE_EXHAUSTED at once when the requests waiting for admission fill their bound. */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
+        long arrived = System.nanoTime();
+        CompletableFuture<ProduceResponse> answer = unary(request);
+        if (durable(request)) {
+            answer.thenRun(() -> answered.accept(System.nanoTime() - arrived));
+        }
+        return answer;
+    }
+
+    private CompletableFuture<ProduceResponse> unary(ProduceRequest request) {
         long size = heldBytes(request);
         if (!pending.tryTake(size)) {
             return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription("ingest node has "
@@ -128,21 +137,30 @@ public final class ProduceHandler {
      * refused, so a stream can admit its next request behind it and keep the stream's order.
      */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted) {
-        long started = System.nanoTime();
         CompletableFuture<ProduceResponse> answer = admit(request, admitted);
-        answer.whenComplete((r, e) -> {
-            admitted.complete(null); // every path ends admission
-            answered.accept(System.nanoTime() - started);
-        });
+        answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
         return answer;
     }
 
     /**
-     * Told, for every request answered (stored, a duplicate or refused), how long it took from the node's first
-     * look at it (on a stream: once the requests before it were admitted) to its answer. Must be quick.
+     * Told, for every request with {@code acks=DURABLE} answered without a failure of the whole request, how
+     * long it took from its arrival (read from the call or stream) to its answer: the node's share of what a
+     * producer waits, queueing behind a stream's earlier requests and for buffer space included. Refused and
+     * invalid requests, answered at once, and acks=NONE requests, answered once buffered, are left out: they
+     * would hide the durable path's latency. Must be quick.
      */
     public void answerTimes(java.util.function.LongConsumer listener) {
         this.answered = listener;
+    }
+
+    /** Where a stream reports its durable requests' times (see {@link #answerTimes}). */
+    public void durableAnswered(long nanos) {
+        answered.accept(nanos);
+    }
+
+    /** Whether the request's answer waits for its records to be durable (the requests {@link #answerTimes} times). */
+    public static boolean durable(ProduceRequest request) {
+        return request.getAcks() == Acks.ACKS_DURABLE;
     }
 
     private CompletableFuture<ProduceResponse> admit(ProduceRequest request, CompletableFuture<Void> admitted) {

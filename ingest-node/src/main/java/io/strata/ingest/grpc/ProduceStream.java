@@ -28,6 +28,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
             CompletableFuture<ProduceResponse>> produce;
     private final PendingRequests pending;
     private final int window;
+    private final java.util.function.LongConsumer durableAnswered;
     private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
     private CompletableFuture<Void> admittedTail = CompletableFuture.completedFuture(null);
     private boolean cancelled;
@@ -39,20 +40,27 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     private ProduceStream(ServerCallStreamObserver<ProduceResponse> out,
                           java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
-                                  CompletableFuture<ProduceResponse>> produce, PendingRequests pending, int window) {
+                                  CompletableFuture<ProduceResponse>> produce, PendingRequests pending, int window,
+                          java.util.function.LongConsumer durableAnswered) {
         this.out = out;
+        this.durableAnswered = durableAnswered;
         this.produce = produce;
         this.pending = pending;
         this.window = window;
     }
 
-    /** Starts serving a stream; answer the returned observer to gRPC as the call's inbound side. */
+    /**
+     * Starts serving a stream; answer the returned observer to gRPC as the call's inbound side. {@code
+     * durableAnswered} is told, for each {@code acks=DURABLE} request answered without an error of the whole
+     * request, the nanoseconds from its arrival to its answer ({@link ProduceHandler#answerTimes}).
+     */
     public static StreamObserver<ProduceRequest> start(StreamObserver<ProduceResponse> responses,
                                                        java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
                                                                CompletableFuture<ProduceResponse>> produce,
-                                                       PendingRequests pending, int window) {
+                                                       PendingRequests pending, int window,
+                                                       java.util.function.LongConsumer durableAnswered) {
         ServerCallStreamObserver<ProduceResponse> out = (ServerCallStreamObserver<ProduceResponse>) responses;
-        ProduceStream stream = new ProduceStream(out, produce, pending, window);
+        ProduceStream stream = new ProduceStream(out, produce, pending, window, durableAnswered);
         out.disableAutoRequest();
         out.setOnCancelHandler(stream::cancelled);
         stream.pull();
@@ -87,6 +95,8 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onNext(ProduceRequest request) {
+        long arrived = System.nanoTime();
+        boolean durable = ProduceHandler.durable(request);
         long size = ProduceHandler.heldBytes(request);
         pending.take(size); // read, so held whatever the room: the room was there when it was asked for
         CompletableFuture<Void> admitted = new CompletableFuture<>();
@@ -115,6 +125,9 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         synchronized (this) {
             sent = sent.thenCombine(response, (v, r) -> {
                 send(r);
+                if (durable && !r.hasError()) {
+                    durableAnswered.accept(System.nanoTime() - arrived);
+                }
                 return null;
             });
         }

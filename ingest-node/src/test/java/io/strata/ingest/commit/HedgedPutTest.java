@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class HedgedPutTest {
     }
 
     /** Puts to the keys in {@code held} wait until released; to those in {@code failing}, fail. */
-    private static final class Controlled extends ForwardingObjectStore {
+    private static class Controlled extends ForwardingObjectStore {
         final ConcurrentHashMap<String, CompletableFuture<Void>> held = new ConcurrentHashMap<>();
         final List<String> failing = new CopyOnWriteArrayList<>();
         final List<ObjectKey> deleted = new CopyOnWriteArrayList<>();
@@ -197,34 +198,105 @@ class HedgedPutTest {
     @Test
     void onAStoreSlowerThanTheFloorPutsAreHedgedOnlyPastTheRecentPutsQuantile() throws Exception {
         Controlled objects = new Controlled(dir);
-        objects.delayMs = 300;
-        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0.6, timer);
+        objects.delayMs = 450;
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(100), 0.6, timer);
         upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES); // too few latencies known yet: hedged after the floor
         assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES);
-        assertThat(puts.after()).isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
+        assertThat(puts.after()).isBetween(Duration.ofMillis(440), Duration.ofMillis(500));
 
-        objects.delayMs = 100; // slower than the floor, faster than the store has been: not sent twice
+        objects.delayMs = 250; // slower than the floor, faster than the store has been: not sent twice
         upload(puts, objects, this::nextKey, 10);
         assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES);
     }
 
-    @Test
-    void withTheQuantileAtZeroTheFloorAloneDecides() throws Exception {
-        Controlled objects = new Controlled(dir);
-        objects.delayMs = 150;
-        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0, timer);
-        upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES + 5);
-        assertThat(puts.after()).isEqualTo(Duration.ofMillis(20));
-        assertThat(puts.hedges()).isEqualTo(HedgedPut.MIN_SAMPLES + 5);
+    private final AtomicLong now = new AtomicLong();
+
+    private HedgedPut onClock(Controlled objects, Duration after, double quantile) {
+        return new HedgedPut(objects, after, quantile, timer, now::get);
+    }
+
+    private static Duration ms(long millis) {
+        return Duration.ofMillis(millis);
     }
 
     @Test
-    void fewerLatenciesThanTheMinimumLeaveTheFloorInForce() throws Exception {
-        Controlled objects = new Controlled(dir);
-        objects.delayMs = 100;
-        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(20), 0.6, timer);
-        upload(puts, objects, this::nextKey, HedgedPut.MIN_SAMPLES / 2 - 1); // each PUT and its hedge: two latencies
-        assertThat(puts.after()).isEqualTo(Duration.ofMillis(20));
+    void theWaitIsTheRecentLatenciesQuantileWhenLongerThanTheFloor() {
+        HedgedPut puts = onClock(new Controlled(dir), ms(20), 0.6); // may lengthen the wait to 100 ms
+        for (int i = 100; i >= 1; i--) {
+            puts.answered(ms(i).toNanos());
+        }
+        assertThat(puts.after()).isEqualTo(ms(60)); // the 60th of 100, nearest rank
+    }
+
+    @Test
+    void fewerRecentLatenciesThanTheMinimumLeaveTheFloorInForce() {
+        HedgedPut puts = onClock(new Controlled(dir), ms(10), 0.6);
+        for (int i = 1; i < HedgedPut.MIN_SAMPLES; i++) {
+            puts.answered(ms(50).toNanos());
+        }
+        assertThat(puts.after()).isEqualTo(ms(10));
+        puts.answered(ms(50).toNanos());
+        assertThat(puts.after()).isEqualTo(ms(50));
+    }
+
+    @Test
+    void onlyTheLastSamplesAndTheLastMinuteCount() {
+        HedgedPut puts = onClock(new Controlled(dir), ms(10), 0.6);
+        for (int i = 0; i < 100; i++) {
+            puts.answered(ms(45).toNanos());
+        }
+        for (int i = 0; i < HedgedPut.SAMPLES; i++) {
+            puts.answered(ms(20).toNanos());
+        }
+        assertThat(puts.after()).as("the older 45 ms latencies left the ring").isEqualTo(ms(20));
+        now.addAndGet(HedgedPut.MAX_AGE_NANOS + 1);
+        assertThat(puts.after()).as("a minute later, nothing is recent").isEqualTo(ms(10));
+        for (int i = 0; i < HedgedPut.MIN_SAMPLES; i++) {
+            puts.answered(ms(30).toNanos());
+        }
+        assertThat(puts.after()).isEqualTo(ms(30));
+    }
+
+    @Test
+    void theQuantileLengthensTheWaitToSomeTimesTheFloorAtMost() {
+        HedgedPut puts = onClock(new Controlled(dir), ms(100), 0.6);
+        for (int i = 0; i < 50; i++) {
+            puts.answered(Duration.ofSeconds(10).toNanos()); // a cold start, an incident
+        }
+        assertThat(puts.after()).isEqualTo(ms(100L * HedgedPut.MAX_FACTOR));
+    }
+
+    @Test
+    void withTheQuantileAtZeroTheFloorAloneDecides() {
+        HedgedPut puts = onClock(new Controlled(dir), ms(20), 0);
+        for (int i = 0; i < 50; i++) {
+            puts.answered(ms(150).toNanos());
+        }
+        assertThat(puts.after()).isEqualTo(ms(20));
+    }
+
+    @Test
+    void aPutIsTimedBeyondItsBytesAllowanceAndFailedPutsAreTimedToo() throws Exception {
+        Controlled objects = new Controlled(dir) {
+            @Override
+            public CompletableFuture<Void> put(ObjectKey key, ByteBuffer bytes) {
+                now.addAndGet(ms(300).toNanos()); // the store takes 300 ms on the node's clock, none on the timer's
+                return failing.contains(key.value())
+                        ? CompletableFuture.failedFuture(new ObjectStoreException("injected", true))
+                        : CompletableFuture.completedFuture(null); // answered before any hedge could start
+            }
+        };
+        HedgedPut puts = onClock(objects, ms(100), 0.6);
+        for (int i = 0; i < HedgedPut.MIN_SAMPLES; i++) {
+            puts.put(this::nextKey, ByteBuffer.allocate(1 << 20)).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(puts.after()).isEqualTo(ms(300).minusNanos(15_625_000)); // a MiB at 64 MiB/s
+        for (int i = 0; i < 2 * HedgedPut.SAMPLES; i++) {
+            objects.failing.add("wal/00/block-" + (issued.get() + 1));
+            assertThatThrownBy(() -> puts.put(this::nextKey, block()).get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(ObjectStoreException.class);
+        }
+        assertThat(puts.after()).as("failed PUTs took 300 ms too").isBetween(ms(299), ms(300));
     }
 
     @Test
@@ -232,6 +304,8 @@ class HedgedPutTest {
         assertThatThrownBy(() -> new HedgedPut(new Controlled(dir), Duration.ofMillis(20), 1, timer))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantile");
         assertThatThrownBy(() -> new HedgedPut(new Controlled(dir), Duration.ofMillis(20), -0.1, timer))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantile");
+        assertThatThrownBy(() -> new HedgedPut(new Controlled(dir), Duration.ofMillis(20), Double.NaN, timer))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantile");
     }
 }

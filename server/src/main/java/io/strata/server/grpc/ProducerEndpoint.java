@@ -37,7 +37,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
                 admitted.complete(null);
                 return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
             }
-        }, pending, STREAM_WINDOW);
+        }, pending, STREAM_WINDOW, nanos -> node.ingest().durableAnswered(nanos));
     }
 
     @Override
