@@ -256,8 +256,8 @@ public class StrataNode {
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
             io.micrometer.core.instrument.Timer produced = io.micrometer.core.instrument.Timer
                     .builder("strata.ingest.produce")
-                    .description("Per produce request: from the node's first look at it to its answer (durable, "
-                            + "a duplicate or refused)")
+                    .description("Per durable produce request answered without error: from its arrival to its "
+                            + "answer, queueing on its stream included")
                     .publishPercentiles(0.5, 0.99, 0.999).register(meters);
             ingest.answerTimes(nanos -> produced.record(nanos, TimeUnit.NANOSECONDS));
             meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);

@@ -28,16 +28,16 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
-        var pending = node.ingest().pending(); // fails the call at once on a node without the ingest role
+        var ingest = node.ingest(); // fails the call at once on a node without the ingest role
         return ProduceStream.start(responses, (request, admitted) -> {
             try {
-                return node.ingest().produce(request, admitted).exceptionallyCompose(
+                return ingest.produce(request, admitted).exceptionallyCompose(
                         e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
             } catch (RuntimeException e) {
                 admitted.complete(null);
                 return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
             }
-        }, pending, STREAM_WINDOW, nanos -> node.ingest().durableAnswered(nanos));
+        }, ingest.pending(), STREAM_WINDOW, ingest::durableAnswered);
     }
 
     @Override
