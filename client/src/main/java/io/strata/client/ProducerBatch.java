@@ -28,7 +28,7 @@ final class ProducerBatch {
     // Sending state, touched by the sender thread only.
     /** The sequence of its first record, once numbered for the producer id it was numbered for; -1: not yet. */
     long sequence = -1;
-    /** Its place among a partition's retries, taken when it first failed (-1: never failed); kept for good. */
+    /** Its place among a partition's batches, taken when it was drained (its records' order): where it retries. */
     long retryKey = -1;
     long producerId;
     /**

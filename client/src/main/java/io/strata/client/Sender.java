@@ -64,8 +64,6 @@ final class Sender {
     private long nextRequestId;
 
     /** A partition's sending state. */
-    /** Where the retry keys of batches that never got a sequence start: past any sequence a partition reaches. */
-    private static final long UNNUMBERED_RETRY = 1L << 62;
     /** The sequence window of a node that does not state one. */
     private static final int DEFAULT_SEQUENCE_WINDOW = 5;
 
@@ -73,9 +71,10 @@ final class Sender {
         int inFlight;
         String node;
         long nextSequence;
-        /** Batches to send again, by sequence (or arrival, for a producer without sequences). */
+        /** Batches to send again, by the order they were drained in (their records' order). */
         final TreeMap<Long, ProducerBatch> retries = new TreeMap<>();
-        long retryOrder;
+        /** The place the next batch drained takes among the partition's batches. */
+        long drainOrder;
         /** Set when the producer id changed while batches of the old id were out: nothing new until they are back. */
         boolean draining;
     }
@@ -114,7 +113,9 @@ final class Sender {
             Map<String, List<ProducerBatch>> byNode = new LinkedHashMap<>();
             for (ProducerBatch batch : batches) {
                 TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
-                byNode.computeIfAbsent(routeOf(tp, state(tp)), n -> new ArrayList<>()).add(batch);
+                PartitionState state = state(tp);
+                batch.retryKey = state.drainOrder++; // its place, should it have to go again
+                byNode.computeIfAbsent(routeOf(tp, state), n -> new ArrayList<>()).add(batch);
             }
             byNode.forEach(this::sendOrFail);
         }
@@ -363,18 +364,16 @@ final class Sender {
 
     /**
      * Puts a batch among its partition's retries, due after a back-off that grows with its attempts; answers
-     * the back-off in milliseconds. A batch keeps the place it took when it first failed: a partition's
-     * batches fail in the order they were sent (one stream, answers in order), so places follow send order
-     * whatever producer id or sequence a batch carries now (sequences restart with each new id, so they
-     * cannot be the keys). A batch that never left goes after those that did, in drain order.
+     * the back-off in milliseconds. A batch's place is the one it took when it was drained: its records'
+     * order among the partition's, whether it failed before leaving (no producer id yet) or after, and
+     * whatever producer id or sequence it carries now (sequences restart with each new id, so they cannot be
+     * the keys). Keyed by the order of first failure instead, a batch that failed before leaving and one
+     * drained later that failed after leaving could swap places.
      */
     private long queueRetry(PartitionState state, ProducerBatch batch, long now) {
         batch.attempts++;
         long backoffMs = Math.min(2_000, 50L << Math.min(batch.attempts, 6));
         batch.retryAtNanos = now + TimeUnit.MILLISECONDS.toNanos(backoffMs);
-        if (batch.retryKey < 0) {
-            batch.retryKey = (batch.sequence >= 0 || !config.idempotent() ? 0 : UNNUMBERED_RETRY) + state.retryOrder++;
-        }
         state.retries.put(batch.retryKey, batch);
         return backoffMs;
     }
