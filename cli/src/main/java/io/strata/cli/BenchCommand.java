@@ -83,7 +83,7 @@ final class BenchCommand {
             PrintWriter err = spec.commandLine().getErr();
             StrataClient admin = StrataCli.client(spec);
             createIfMissing(admin, topic, partitions, err);
-            ServerAddress server = admin.server();
+            List<ServerAddress> servers = admin.servers();
             ProducerConfig config = ProducerConfig.DEFAULT.withLinger(Duration.ofMillis(lingerMs))
                     .withMaxBatchBytes(batchBytes);
             if (compressionLevel != null) {
@@ -99,7 +99,7 @@ final class BenchCommand {
             try {
                 ProduceBench.Result result = new ProduceBench(new ProduceBench.Settings(recordSize, producers, duration,
                         warmup, rate, records)).run(i -> {
-                    StrataClient client = StrataClient.builder().server(server).build();
+                    StrataClient client = StrataClient.builder().servers(servers).build();
                     synchronized (clients) {
                         clients.add(client);
                     }
@@ -221,7 +221,8 @@ final class BenchCommand {
         @Override
         public Integer call() throws Exception {
             StrataClient client = StrataCli.client(spec);
-            new io.strata.bench.GroupBench(client, client.server().toString(), topic, members, commitFor,
+            new io.strata.bench.GroupBench(client, client.servers().stream().map(Object::toString)
+                    .collect(java.util.stream.Collectors.joining(",")), topic, members, commitFor,
                     spec.commandLine().getErr()).run().forEach(spec.commandLine().getOut()::println);
             return 0;
         }

@@ -3,6 +3,7 @@ package io.strata.cli;
 import io.grpc.Status;
 import io.strata.client.ServerAddress;
 import io.strata.client.StrataException;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
@@ -11,7 +12,8 @@ final class CliErrors {
     private CliErrors() {
     }
 
-    static String oneLine(Throwable failure, ServerAddress server) {
+    /** {@code servers}: the nodes the command line was pointed at, the first tried first (null: none yet). */
+    static String oneLine(Throwable failure, List<ServerAddress> servers) {
         Throwable t = failure;
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
@@ -22,10 +24,14 @@ final class CliErrors {
         String line;
         if (t instanceof StrataException e) {
             if (e.unreachable()) {
-                line = "cannot reach Strata at " + server + ": " + e.description();
+                // Every node the client knew was tried: name them all (or the one it was given).
+                List<String> nodes = e.nodes().isEmpty() && servers != null && !servers.isEmpty()
+                        ? List.of(servers.get(0).toString()) : e.nodes();
+                line = "cannot reach Strata at " + String.join(", ", nodes) + ": " + e.description();
             } else if (e.code() == Status.Code.DEADLINE_EXCEEDED && e.description().startsWith("deadline exceeded")) {
                 // The client's own deadline: its description lists transport internals nobody needs.
-                line = "Strata at " + server + " did not answer in time";
+                line = "Strata at " + (servers == null || servers.isEmpty() ? "?" : servers.get(0))
+                        + " did not answer in time";
             } else {
                 line = e.description();
             }

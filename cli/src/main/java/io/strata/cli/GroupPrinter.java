@@ -1,5 +1,6 @@
 package io.strata.cli;
 
+import io.grpc.Status;
 import io.strata.client.Consumer;
 import io.strata.client.ConsumerConfig;
 import io.strata.client.ConsumerRecord;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code strata consume --group}: prints as a member of a consumer group and commits exactly what it printed
  * (never a record it fetched but did not print): every {@link #COMMIT_EVERY}, for a partition before it moves to
  * another member, and before it exits. A member killed between commits has its records since the last one
- * printed again by its successor (at least once).
+ * printed again by its successor (at least once). Ctrl-C or SIGTERM stop it as the end of its input would: it
+ * commits what it printed and leaves the group, so its partitions move at once and nothing is printed twice.
+ * A commit that no node could take (every node down at once) is tried again with the next one.
  */
 final class GroupPrinter {
     static final Duration COMMIT_EVERY = Duration.ofSeconds(5);
@@ -32,6 +35,10 @@ final class GroupPrinter {
     /** Partition → the offset after its last printed record, not yet committed. */
     private final Map<Integer, Long> printed = new HashMap<>();
     private Consumer consumer;
+    /** Set by the shutdown hook: the loop ends, and the printer commits and leaves. */
+    private volatile boolean stopping;
+    /** How long a stop by signal waits for the last commit and the leave. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
     GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs) {
         this.spec = spec;
@@ -45,6 +52,17 @@ final class GroupPrinter {
         // Commits are this class's: auto-commit would count records fetched but not yet printed.
         consumer = StrataCli.client(spec).consumer(topic, ConsumerConfig.DEFAULT.withAutoCommitInterval(Duration.ZERO)
                 .withClientId("strata-cli"));
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        Thread stop = new Thread(() -> {
+            stopping = true;
+            consumer.wakeup();
+            try {
+                finished.await(STOP_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "strata-consume-stop");
+        Runtime.getRuntime().addShutdownHook(stop);
         try {
             consumer.subscribe(group, new RebalanceListener() {
                 @Override
@@ -60,7 +78,17 @@ final class GroupPrinter {
             loop();
             commit(consumer.assignment());
         } finally {
-            consumer.close();
+            try {
+                consumer.close();
+            } finally {
+                spec.commandLine().getOut().flush();
+                finished.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stop);
+                } catch (IllegalStateException e) {
+                    // stopping by signal: the hook waits for this
+                }
+            }
         }
         return 0;
     }
@@ -70,7 +98,7 @@ final class GroupPrinter {
         long count = 0;
         long idleSince = System.nanoTime();
         long lastCommit = System.nanoTime();
-        while (maxMessages == null || count < maxMessages) {
+        while (!stopping && (maxMessages == null || count < maxMessages)) {
             Duration wait = UNBOUNDED_POLL;
             if (timeoutMs > 0) {
                 wait = Duration.ofMillis(timeoutMs).minusNanos(System.nanoTime() - idleSince);
@@ -121,6 +149,10 @@ final class GroupPrinter {
         try {
             consumer.commitSync(offsets);
         } catch (StrataException e) {
+            if (e.code() != Status.Code.FAILED_PRECONDITION && e.code() != Status.Code.NOT_FOUND) {
+                // Still this member's (no node could take the commit): the next commit carries these offsets.
+                offsets.forEach((p, next) -> printed.merge(p, next, Math::max));
+            }
             spec.commandLine().getErr().println("could not commit " + offsets + ": " + e.getMessage());
         }
     }

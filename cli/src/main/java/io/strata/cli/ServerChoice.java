@@ -6,14 +6,16 @@ import io.strata.launcher.LocalCluster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * Which node the command line talks to: the {@code --server} list, else {@code STRATA_SERVER}, else the nodes of
- * the local cluster ({@code strata cluster up}) whose processes run, else {@link ServerAddress#DEFAULT}. Of
- * several, the first that accepts a TCP connection, so that a list survives a node that is down (any node
- * describes the whole cluster to the client).
+ * Which nodes the command line talks to: the {@code --server} list, else {@code STRATA_SERVER}, else the nodes
+ * of the local cluster ({@code strata cluster up}) whose processes run, else {@link ServerAddress#DEFAULT}. Of
+ * several, the first that accepts a TCP connection goes first and the others follow in their order: the client
+ * starts on a node that is up and moves to the others should it go down (any node describes the whole cluster
+ * to the client, and calls any node answers are tried on each node known before a command gives up).
  */
 final class ServerChoice {
     private static final int CONNECT_TIMEOUT_MS = 500;
@@ -21,19 +23,22 @@ final class ServerChoice {
     private ServerChoice() {
     }
 
-    static ServerAddress choose(List<ServerAddress> given) {
-        List<ServerAddress> candidates = given != null && !given.isEmpty() ? given : defaults();
+    static List<ServerAddress> choose(List<ServerAddress> given) {
+        List<ServerAddress> candidates = List.copyOf(new LinkedHashSet<>(
+                given != null && !given.isEmpty() ? given : defaults()));
         if (candidates.size() == 1) {
-            return candidates.get(0);
+            return candidates;
         }
-        return candidates.stream().filter(ServerChoice::accepts).findFirst().orElse(candidates.get(0));
+        ServerAddress first = candidates.stream().filter(ServerChoice::accepts).findFirst().orElse(candidates.get(0));
+        List<ServerAddress> ordered = new ArrayList<>(List.of(first));
+        candidates.stream().filter(a -> !a.equals(first)).forEach(ordered::add);
+        return List.copyOf(ordered);
     }
 
     private static List<ServerAddress> defaults() {
         String env = System.getenv(ServerAddress.ENV);
         if (env != null && !env.isBlank()) {
-            return Arrays.stream(env.split(",")).map(String::trim).filter(a -> !a.isEmpty())
-                    .map(ServerAddress::parse).toList();
+            return ServerAddress.parseList(env);
         }
         Installation installation = Installation.fromSystem();
         List<String> cluster = new LocalCluster(LocalCluster.defaultDir(installation), installation, line -> { })

@@ -33,19 +33,23 @@ import picocli.CommandLine.ScopeType;
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",
                 "2:bad arguments"})
 public final class StrataCli {
-    /** How the CLI gets a client for an address; tests put an in-process transport here. */
+    /**
+     * How the CLI gets a client for the nodes it was pointed at (the first to try first); tests put an
+     * in-process transport here.
+     */
     @FunctionalInterface
-    public interface ClientFactory extends Function<ServerAddress, StrataClient> {
+    public interface ClientFactory extends Function<List<ServerAddress>, StrataClient> {
     }
 
     @Option(names = "--server", paramLabel = "HOST:PORT[,HOST:PORT...]", scope = ScopeType.INHERIT, split = ",",
             converter = ServerAddressConverter.class,
-            description = "The Strata node to talk to; of several, the first that accepts a connection (default: env "
-                    + "STRATA_SERVER, else the cluster of 'strata cluster up' while it is up, else 127.0.0.1:9400).")
+            description = "The Strata nodes to talk to: of several, the first that accepts a connection, and the others "
+                    + "when it goes away (default: env STRATA_SERVER, else the cluster of 'strata cluster up' while it "
+                    + "is up, else 127.0.0.1:9400).")
     List<ServerAddress> servers;
 
-    /** The node chosen for this command line, once a command needs a client. */
-    ServerAddress server;
+    /** The nodes chosen for this command line, the first to try first, once a command needs a client. */
+    List<ServerAddress> chosen;
 
     /**
      * gRPC logs to java.util.logging, whose default handler writes INFO lines to stderr; the command line
@@ -66,7 +70,7 @@ public final class StrataCli {
         GRPC_LOGGER.setLevel(Level.WARNING);
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        int exitCode = new StrataCli(address -> StrataClient.builder().server(address).build(), System.in)
+        int exitCode = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(), System.in)
                 .run(out, err, args);
         out.flush();
         err.flush();
@@ -79,7 +83,7 @@ public final class StrataCli {
                 .setOut(out)
                 .setErr(err)
                 .setExecutionExceptionHandler((failure, cmd, parseResult) -> {
-                    cmd.getErr().println(CliErrors.oneLine(failure, server));
+                    cmd.getErr().println(CliErrors.oneLine(failure, chosen));
                     return 1;
                 });
         try {
@@ -97,8 +101,8 @@ public final class StrataCli {
     static StrataClient client(CommandSpec spec) {
         StrataCli cli = (StrataCli) spec.root().userObject();
         if (cli.client == null) {
-            cli.server = ServerChoice.choose(cli.servers);
-            cli.client = cli.clients.apply(cli.server);
+            cli.chosen = ServerChoice.choose(cli.servers);
+            cli.client = cli.clients.apply(cli.chosen);
         }
         return cli.client;
     }

@@ -129,7 +129,7 @@ class StrataCliTest {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        StrataCli cli = new StrataCli(address -> StrataClient.builder().server(address).build(),
+        StrataCli cli = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(),
                 new ByteArrayInputStream(new byte[0]));
 
         Outcome outcome = run(cli, "--server", "127.0.0.1:" + port, "topics", "list");
@@ -137,6 +137,24 @@ class StrataCliTest {
         assertThat(outcome.exitCode()).isEqualTo(1);
         assertThat(outcome.err()).startsWith("cannot reach Strata at 127.0.0.1:" + port + ": Connection refused")
                 .hasLineCount(1);
+    }
+
+    @Test
+    void aCommandTriesEveryNodeItKnowsAndNamesThemWhenNoneAnswers() throws IOException {
+        int first;
+        int second;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
+            first = a.getLocalPort();
+            second = b.getLocalPort();
+        }
+        StrataCli cli = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(),
+                new ByteArrayInputStream(new byte[0]));
+
+        Outcome outcome = run(cli, "--server", "127.0.0.1:" + first + ",127.0.0.1:" + second, "topics", "list");
+
+        assertThat(outcome.exitCode()).isEqualTo(1);
+        assertThat(outcome.err()).startsWith("cannot reach Strata at 127.0.0.1:" + first + ", 127.0.0.1:" + second
+                + ": Connection refused").hasLineCount(1);
     }
 
     @Test
@@ -187,8 +205,8 @@ class StrataCliTest {
     }
 
     private Outcome runWithInput(String stdin, String... args) {
-        StrataCli cli = new StrataCli(address -> {
-            addressesUsed.add(address);
+        StrataCli cli = new StrataCli(addresses -> {
+            addressesUsed.add(addresses.get(0));
             return fake.client();
         }, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
         return run(cli, args);

@@ -1,6 +1,8 @@
 package io.strata.client;
 
+import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.AdminServiceGrpc.AdminServiceBlockingStub;
 import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
@@ -14,18 +16,23 @@ import io.strata.api.v1.TopicDescription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Topics and offsets. Every method blocks for one call within the client's deadline and throws
- * {@link StrataException} when it fails. Thread-safe; made and owned by {@link StrataClient}.
+ * {@link StrataException} when it fails. A node that cannot be reached (or cannot serve the call) is passed
+ * over for the next node the client knows ({@link NodeRouter#onAnyNode}). Thread-safe; made and owned by
+ * {@link StrataClient}.
  */
 public final class Admin {
-    private final AdminServiceBlockingStub stub;
+    private final NodeRouter router;
+    /** The node every call goes to, or null: any node. */
+    private final String node;
     private final Duration deadline;
 
-    Admin(AdminServiceBlockingStub stub, Duration deadline) {
-        this.stub = stub;
+    Admin(NodeRouter router, String node, Duration deadline) {
+        this.router = router;
+        this.node = node;
         this.deadline = deadline;
     }
 
@@ -48,7 +55,7 @@ public final class Admin {
         CreateTopicRequest request = CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
                 .setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).setCleanupPolicy(cleanupPolicy)
                 .setDeleteRetentionMs(deleteRetentionMs).build();
-        return toTopic(call(() -> stub().createTopic(request)));
+        return toTopic(call(stub -> stub.createTopic(request)));
     }
 
     /** Changes a live topic's retention or cleanup policy. Fails with NOT_FOUND for an unknown topic. */
@@ -66,41 +73,42 @@ public final class Admin {
         if (change.deleteRetentionMs() != null) {
             request.setDeleteRetentionMs(change.deleteRetentionMs());
         }
-        return toTopic(call(() -> stub().alterTopic(request.build())));
+        return toTopic(call(stub -> stub.alterTopic(request.build())));
     }
 
     public void deleteTopic(String name) {
-        call(() -> stub().deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
+        call(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
     }
 
     public List<TopicInfo> listTopics() {
-        return call(() -> stub().listTopics(ListTopicsRequest.getDefaultInstance()))
+        return call(stub -> stub.listTopics(ListTopicsRequest.getDefaultInstance()))
                 .getTopicsList().stream().map(Admin::toTopic).toList();
     }
 
     /** The topic with each partition's log start and end offsets. Fails with NOT_FOUND for an unknown topic. */
     public TopicInfo describeTopic(String name) {
-        return toTopic(call(() -> stub().describeTopic(DescribeTopicRequest.newBuilder().setName(name).build())));
+        return toTopic(call(stub -> stub.describeTopic(DescribeTopicRequest.newBuilder().setName(name).build())));
     }
 
     /** The topic without partition offsets: one metadata read, for callers that only need its shape. */
     public TopicInfo topic(String name) {
-        return toTopic(call(() -> stub().describeTopic(DescribeTopicRequest.newBuilder().setName(name)
+        return toTopic(call(stub -> stub.describeTopic(DescribeTopicRequest.newBuilder().setName(name)
                 .setSkipPartitionDetails(true).build())));
     }
 
     /** The live nodes and what they serve. */
-    public ClusterInfo describeCluster(io.strata.api.v1.ClusterServiceGrpc.ClusterServiceBlockingStub cluster) {
-        var d = call(() -> cluster.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+    public ClusterInfo describeCluster() {
+        var d = onChannel(channel -> io.strata.api.v1.ClusterServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .describeCluster(io.strata.api.v1.DescribeClusterRequest.getDefaultInstance()));
         return new ClusterInfo(d.getClusterId(), d.getMetadataShards(), d.getNodesList().stream()
                 .map(n -> new ClusterInfo.Node(n.getNodeId(), n.getAddress(), java.util.Set.copyOf(n.getRolesList())))
                 .toList());
     }
 
-    /** The same calls, sent to another node (a partition's fetch node, for {@link #listOffsets}). */
-    Admin on(AdminServiceBlockingStub node) {
-        return new Admin(node, deadline);
+    /** The same calls, sent to this node only (a partition's fetch node, for {@link #listOffsets}). */
+    Admin on(String address) {
+        return new Admin(router, address, deadline);
     }
 
     /** Needs a node that runs the fetch role (UNAVAILABLE otherwise). */
@@ -114,18 +122,23 @@ public final class Admin {
         } else {
             request.setPosition(OffsetSpec.OFFSET_SPEC_LATEST);
         }
-        ListOffsetsResponse response = call(() -> stub().listOffsets(request.build()));
+        ListOffsetsResponse response = call(stub -> stub.listOffsets(request.build()));
         return new ListedOffset(response.getOffset(), response.getTimestampMs());
     }
 
-    // A fresh deadline per call: a stub's deadline is absolute, fixed when withDeadlineAfter is called.
-    private AdminServiceBlockingStub stub() {
-        return stub.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    /** One call: on this admin's node, or on any node that answers. */
+    private <T> T call(Function<AdminServiceBlockingStub, T> rpc) {
+        // A fresh deadline per attempt: a stub's deadline is absolute, fixed when withDeadlineAfter is called.
+        return onChannel(channel -> rpc.apply(AdminServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
     }
 
-    private static <T> T call(Supplier<T> rpc) {
+    private <T> T onChannel(Function<Channel, T> rpc) {
+        if (node == null) {
+            return router.onAnyNode(rpc);
+        }
         try {
-            return rpc.get();
+            return rpc.apply(router.channelTo(node));
         } catch (StatusRuntimeException e) {
             throw StrataException.from(e);
         }

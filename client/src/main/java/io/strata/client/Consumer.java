@@ -39,6 +39,12 @@ import java.util.stream.IntStream;
  * records are decoded and handed out, so at most one answer per partition is ever buffered ahead of the
  * application.
  *
+ * <p>A node that cannot be reached is passed over: a partition's fetches go to the next fetch node in its
+ * ranking, and while none can be reached (a single fetch node restarting) they are tried again, spaced out,
+ * and polls answer what the other partitions have; a poll fails only when a partition has had no fetch node
+ * for a whole deadline of the client. The group's calls move between nodes the same way
+ * ({@link GroupSubscription}).
+ *
  * <p>Not thread-safe: one thread polls. Holds no threads of its own but, in a group, its membership's
  * heartbeat thread; the client owns the connections. {@link #close} cancels the fetches still out and leaves
  * the group (committing first when auto-commit is on).
@@ -57,33 +63,58 @@ public final class Consumer implements AutoCloseable {
     private final Map<Integer, Pending> pending = new HashMap<>();
     /** Partitions whose fetch has completed, in completion order (filled on gRPC threads). */
     private final LinkedBlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
-    /** Consecutive unreachable-node failures per partition, to give up after each fetch node was tried. */
-    private final Map<Integer, Integer> failures = new HashMap<>();
+    /** Partitions whose fetch nodes could not be reached, since when and when to try again. */
+    private final Map<Integer, Unreachable> unreachable = new HashMap<>();
 
     private record Pending(long offset, String node, ListenableFuture<FetchChunksResponse> answer) {
     }
 
-    /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed. */
+    /**
+     * A partition none of whose fetch nodes answered lately: {@code tries} in a row failed, the first at
+     * {@code sinceNanos}; the next fetch waits for {@code retryAtNanos}.
+     */
+    private record Unreachable(int tries, long sinceNanos, long retryAtNanos) {
+    }
+
+    /** The longest pause between fetches of a partition whose fetch nodes cannot be reached. */
+    private static final long MAX_RETRY_PAUSE_MS = 1_000;
+
+    /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed, or {@link #wakeup}. */
     private static final int WAKE = -1;
+    /** Set by {@link #wakeup}: the poll that sees it answers at once. */
+    private final java.util.concurrent.atomic.AtomicBoolean wokenUp = new java.util.concurrent.atomic.AtomicBoolean();
 
     private long topicId = -1;
-    private GroupMembership membership;
-    private RebalanceListener listener = RebalanceListener.NONE;
-    /** In a group: the epoch of each owned partition's ownership. */
-    private final Map<Integer, Long> epochs = new HashMap<>();
-    /** In a group: the epoch of ownerships this consumer released (later messages of them are stale). */
-    private final Map<Integer, Long> released = new HashMap<>();
-    /** In a group: what was last committed, so an unchanged position is not written again. */
-    private final Map<Integer, Long> committed = new java.util.concurrent.ConcurrentHashMap<>();
-    private long lastAutoCommitNanos;
+    /** Non-null once subscribed to a group. */
+    private GroupSubscription group;
+    private final GroupSubscription.Fetching fetching = new GroupSubscription.Fetching() {
+        @Override
+        public List<Integer> assignment() {
+            return assignment;
+        }
+
+        @Override
+        public Long position(int partition) {
+            return positions.get(partition);
+        }
+
+        @Override
+        public void add(int partition, long offset) {
+            assignment.add(partition);
+            positions.put(partition, offset);
+        }
+
+        @Override
+        public void drop(Collection<Integer> partitions) {
+            Consumer.this.drop(partitions);
+        }
+    };
     /**
      * A fetch failure met while other partitions' records were taken in: those records are returned first
      * (their positions have moved, and a commit of them must not skip records nobody received) and the
      * failure is thrown by the next poll.
      */
     private StrataException deferred;
-    /** In a group: partitions given up locally whose release the server has not confirmed; retried each poll. */
-    private final java.util.Set<Integer> unreleased = new java.util.TreeSet<>();
 
     Consumer(String topic, NodeRouter router, Admin admin, ConsumerConfig config, Duration deadline) {
         this.topic = topic;
@@ -99,8 +130,8 @@ public final class Consumer implements AutoCloseable {
 
     /** Reads these partitions from now on; positions of partitions that stay assigned are kept. */
     public void assign(Collection<Integer> partitions) {
-        if (membership != null) {
-            throw new IllegalStateException("this consumer is in group '" + membership.group()
+        if (group != null) {
+            throw new IllegalStateException("this consumer is in group '" + group.group()
                     + "', which assigns its partitions");
         }
         setAssignment(partitions);
@@ -175,7 +206,7 @@ public final class Consumer implements AutoCloseable {
      * @throws StrataException when a fetch fails; positions then stay where the last answer left them
      */
     public List<ConsumerRecord> poll(Duration timeout) {
-        if (assignment.isEmpty() && membership == null) {
+        if (assignment.isEmpty() && group == null) {
             throw new IllegalStateException("assign partitions of '" + topic + "' or subscribe to a group before polling");
         }
         if (deferred != null) {
@@ -186,17 +217,25 @@ public final class Consumer implements AutoCloseable {
         long until = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord> out = new ArrayList<>();
         Integer done = null;
-        if (membership != null) {
-            autoCommit();
+        if (group != null) {
+            group.autoCommit(fetching);
         }
         while (true) {
-            if (membership != null) {
-                applyGroupChanges();
+            if (wokenUp.getAndSet(false)) {
+                return out;
             }
-            long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime()));
-            for (int partition : assignment) {
-                if (!pending.containsKey(partition)) {
-                    start(partition, Math.min(waitMs, config.longPollCap().toMillis()));
+            if (group != null) {
+                group.apply(fetching);
+            }
+            long now = System.nanoTime();
+            long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - now));
+            long wakeAt = until;
+            for (int partition : List.copyOf(assignment)) {
+                Unreachable u = unreachable.get(partition);
+                if (u != null && u.retryAtNanos() - now > 0) {
+                    wakeAt = Math.min(wakeAt, u.retryAtNanos());
+                } else if (!pending.containsKey(partition)) {
+                    startOrPassOver(partition, Math.min(waitMs, config.longPollCap().toMillis()));
                 }
             }
             collect(done, out);
@@ -204,15 +243,39 @@ public final class Consumer implements AutoCloseable {
             if (!out.isEmpty() || left <= 0) {
                 return out;
             }
+            if (group != null && group.retryInMillis() >= 0) {
+                wakeAt = Math.min(wakeAt, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(group.retryInMillis()));
+            }
             try {
-                done = completed.poll(left, TimeUnit.NANOSECONDS);
-                if (done == null) {
+                done = completed.poll(Math.max(0, wakeAt - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (done == null && System.nanoTime() - until >= 0) {
                     return out;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return out;
             }
+        }
+    }
+
+    /**
+     * Makes the poll that is waiting (or else the next poll) answer at once, with the records it has; the
+     * only method another thread may call, e.g. to stop a polling loop from a shutdown hook.
+     */
+    public void wakeup() {
+        wokenUp.set(true);
+        completed.add(WAKE);
+    }
+
+    /** Starts the partition's fetch; a fetch node that cannot be reached for its start offset is passed over. */
+    private void startOrPassOver(int partition, long waitMs) {
+        try {
+            start(partition, waitMs);
+        } catch (StrataException e) {
+            if (e.code() != Status.Code.UNAVAILABLE) {
+                throw e;
+            }
+            passOver(partition, router.fetchNodeFor(topicId(), partition), e);
         }
     }
 
@@ -254,17 +317,23 @@ public final class Consumer implements AutoCloseable {
                 response = Futures.getDone(p.answer());
             } catch (java.util.concurrent.ExecutionException e) {
                 StrataException f = StrataException.from(e.getCause());
-                int tries = failures.merge(partition, 1, Integer::sum);
-                // A fetch changes nothing, so it is safe to ask again; any fetch node serves any partition.
-                if (f.code() == Status.Code.UNAVAILABLE && tries <= router.fetchCandidates() + 1) {
-                    router.markDown(p.node());
-                } else if (failure == null) {
-                    failures.remove(partition);
-                    failure = f;
+                if (f.code() != Status.Code.UNAVAILABLE) {
+                    unreachable.remove(partition);
+                    if (failure == null) {
+                        failure = f;
+                    }
+                } else {
+                    try {
+                        passOver(partition, p.node(), f);
+                    } catch (StrataException tooLong) {
+                        if (failure == null) {
+                            failure = tooLong;
+                        }
+                    }
                 }
                 continue;
             }
-            failures.remove(partition);
+            unreachable.remove(partition);
             // A partition with more to read gets its next fetch before this answer is decoded, so the node and
             // the network work while this thread inflates (as Kafka's consumer pre-fetches): a catch-up read
             // never waits a round trip between answers. It asks without waiting, as records are there; a
@@ -291,6 +360,32 @@ public final class Consumer implements AutoCloseable {
         }
     }
 
+    /**
+     * The partition's fetch node could not serve it (UNAVAILABLE): a fetch changes nothing, so it is safe to
+     * ask again, and any fetch node serves any partition. The next fetch goes to the next node in the
+     * partition's ranking at once; once each was tried, the fetches are spaced out (up to
+     * {@link #MAX_RETRY_PAUSE_MS}) until one answers. Throws the failure once the partition has had no answer
+     * for longer than the client's deadline.
+     */
+    private void passOver(int partition, String node, StrataException failure) {
+        if (failure.unreachable()) {
+            router.markDown(node);
+        } else {
+            router.refreshSoon(); // it answered, but cannot serve the partition: which nodes can?
+        }
+        long now = System.nanoTime();
+        Unreachable before = unreachable.get(partition);
+        long since = before == null ? now : before.sinceNanos();
+        if (now - since > deadline.toNanos()) {
+            unreachable.remove(partition);
+            throw failure;
+        }
+        int tries = before == null ? 1 : before.tries() + 1;
+        int beyond = tries - router.fetchCandidates();
+        long pauseMs = beyond <= 0 ? 0 : Math.min(MAX_RETRY_PAUSE_MS, 50L << Math.min(10, beyond - 1));
+        unreachable.put(partition, new Unreachable(tries, since, now + TimeUnit.MILLISECONDS.toNanos(pauseMs)));
+    }
+
     /** Cancels the fetch out for the partition, if any (its position changed or it left the assignment). */
     private void cancel(int partition) {
         Pending p = pending.remove(partition);
@@ -305,19 +400,17 @@ public final class Consumer implements AutoCloseable {
      * unknown topic, INVALID_ARGUMENT for a bad group name or session timeout.
      */
     public void subscribe(String group, RebalanceListener listener) {
-        if (membership != null) {
-            throw new IllegalStateException("already in group '" + membership.group() + "'");
+        if (this.group != null) {
+            throw new IllegalStateException("already in group '" + this.group.group() + "'");
         }
         if (!assignment.isEmpty()) {
             throw new IllegalStateException("partitions were assigned by hand; a consumer either assigns or subscribes");
         }
         topicId(); // an unknown topic fails here, not in the group
-        GroupMembership joining = new GroupMembership(group, topic, router.bootstrapChannel(), config, deadline,
+        GroupMembership joining = new GroupMembership(group, topic, router, config, deadline,
                 () -> completed.add(WAKE));
         joining.join();
-        this.membership = joining;
-        this.listener = listener == null ? RebalanceListener.NONE : listener;
-        this.lastAutoCommitNanos = System.nanoTime();
+        this.group = new GroupSubscription(topic, joining, listener, config, deadline);
     }
 
     public void subscribe(String group) {
@@ -326,90 +419,7 @@ public final class Consumer implements AutoCloseable {
 
     /** The group's member id of this consumer, or null when it is not in a group. */
     public String memberId() {
-        return membership == null ? null : membership.memberId();
-    }
-
-    /** Applies what the group said since the last look: partitions lost, to give up, and newly owned. */
-    private void applyGroupChanges() {
-        if (membership.lost()) {
-            List<Integer> lost = List.copyOf(assignment);
-            drop(lost);
-            released.clear();
-            unreleased.clear();
-            if (!lost.isEmpty()) {
-                listener.onPartitionsLost(lost);
-            }
-            membership.join();
-            return;
-        }
-        if (!unreleased.isEmpty()) {
-            try {
-                membership.commit(Map.of(), Map.of(), unreleased); // without offsets: one the server refused cannot block it
-                unreleased.clear();
-            } catch (StrataException e) {
-                if (notOurs(e)) {
-                    unreleased.clear();
-                }
-            }
-        }
-        io.strata.api.v1.Assignment a = membership.latest();
-        if (a == null) {
-            return;
-        }
-        Map<Integer, io.strata.api.v1.AssignedPartition> owned = new HashMap<>();
-        for (io.strata.api.v1.AssignedPartition p : a.getOwnedList()) {
-            Long gaveUp = released.get(p.getPartition());
-            if (p.getTopic().equals(topic) && (gaveUp == null || gaveUp != p.getEpoch())) {
-                owned.put(p.getPartition(), p);
-            }
-        }
-        List<Integer> revoking = a.getRevokingList().stream().filter(p -> p.getTopic().equals(topic))
-                .map(io.strata.api.v1.GroupTopicPartition::getPartition).filter(owned::containsKey).toList();
-        if (!revoking.isEmpty()) {
-            List<Integer> ours = revoking.stream().filter(assignment::contains).toList();
-            if (!ours.isEmpty()) {
-                listener.onPartitionsRevoked(ours);
-            }
-            // With auto-commit the positions count as processed; without it the application committed what it
-            // processed in onPartitionsRevoked, and only the release is sent.
-            Map<Integer, Long> offsets = config.autoCommitInterval().isZero() ? Map.of() : uncommitted(ours);
-            try {
-                membership.commit(offsets, Map.copyOf(epochs), revoking);
-            } catch (StrataException e) {
-                if (!notOurs(e)) {
-                    unreleased.addAll(revoking); // this consumer stops reading them now; the release is retried
-                }
-            }
-            revoking.forEach(p -> {
-                released.put(p, owned.remove(p).getEpoch());
-                committed.remove(p);
-            });
-            drop(ours);
-        }
-        List<Integer> gone = assignment.stream()
-                .filter(p -> !owned.containsKey(p) || owned.get(p).getEpoch() != epochs.get(p)).toList();
-        if (!gone.isEmpty()) {
-            drop(gone);
-            listener.onPartitionsLost(gone);
-        }
-        List<Integer> added = new ArrayList<>();
-        for (var e : new java.util.TreeMap<>(owned).entrySet()) {
-            if (!assignment.contains(e.getKey())) {
-                assignment.add(e.getKey());
-                positions.put(e.getKey(), e.getValue().getStartOffset());
-                epochs.put(e.getKey(), e.getValue().getEpoch());
-                released.remove(e.getKey());
-                added.add(e.getKey());
-            }
-        }
-        if (!added.isEmpty()) {
-            listener.onPartitionsAssigned(added);
-        }
-    }
-
-    /** The server says the partitions are no longer this member's to release (or it is no longer a member). */
-    private static boolean notOurs(StrataException e) {
-        return e.code() == Status.Code.NOT_FOUND || e.code() == Status.Code.FAILED_PRECONDITION;
+        return group == null ? null : group.memberId();
     }
 
     private void drop(Collection<Integer> partitions) {
@@ -418,29 +428,7 @@ public final class Consumer implements AutoCloseable {
             assignment.remove(Integer.valueOf(p));
             positions.remove(p);
             pendingStarts.remove(p);
-            epochs.remove(p);
-            committed.remove(p);
-        }
-    }
-
-    /** The positions of these partitions that changed since they were last committed. */
-    private Map<Integer, Long> uncommitted(Collection<Integer> partitions) {
-        Map<Integer, Long> out = new HashMap<>();
-        for (int p : partitions) {
-            Long at = positions.get(p);
-            if (at != null && !at.equals(committed.get(p))) {
-                out.put(p, at);
-            }
-        }
-        return out;
-    }
-
-    private void autoCommit() {
-        long every = config.autoCommitInterval().toNanos();
-        if (every > 0 && System.nanoTime() - lastAutoCommitNanos >= every) {
-            lastAutoCommitNanos = System.nanoTime();
-            commitAsync((offsets, failure) -> {
-            });
+            unreachable.remove(p);
         }
     }
 
@@ -450,17 +438,12 @@ public final class Consumer implements AutoCloseable {
      * tells the listener), NOT_FOUND when the member's session ended.
      */
     public void commitSync() {
-        commitSync(uncommitted(assignment));
+        requireGroup().commitSync(fetching);
     }
 
     /** Commits these offsets (partition → the next offset to read) of owned partitions. */
     public void commitSync(Map<Integer, Long> offsets) {
-        requireGroup();
-        if (offsets.isEmpty()) {
-            return;
-        }
-        membership.commit(offsets, Map.copyOf(epochs), List.of());
-        committed.putAll(offsets);
+        requireGroup().commitSync(offsets);
     }
 
     /**
@@ -468,27 +451,14 @@ public final class Consumer implements AutoCloseable {
      * null, or the failure, on a gRPC thread.
      */
     public void commitAsync(java.util.function.BiConsumer<Map<Integer, Long>, StrataException> callback) {
-        requireGroup();
-        Map<Integer, Long> offsets = uncommitted(assignment);
-        if (offsets.isEmpty()) {
-            callback.accept(offsets, null);
-            return;
-        }
-        // Remembered at once so the next auto-commit does not send it again; forgotten if it fails, so a
-        // later commit (or the one at close) sends it.
-        committed.putAll(offsets);
-        membership.commitAsync(offsets, Map.copyOf(epochs), failure -> {
-            if (failure != null) {
-                offsets.forEach(committed::remove);
-            }
-            callback.accept(offsets, failure);
-        });
+        requireGroup().commitAsync(fetching, callback);
     }
 
-    private void requireGroup() {
-        if (membership == null) {
+    private GroupSubscription requireGroup() {
+        if (group == null) {
             throw new IllegalStateException("commits need a group: subscribe first");
         }
+        return group;
     }
 
     /**
@@ -499,18 +469,10 @@ public final class Consumer implements AutoCloseable {
     public void close() {
         List.copyOf(pending.keySet()).forEach(this::cancel);
         completed.clear();
-        if (membership != null) {
-            try {
-                if (!config.autoCommitInterval().isZero() && !membership.lost()) {
-                    commitSync();
-                }
-            } catch (StrataException e) {
-                // revoked or gone: its successor starts from the last commit that was accepted
-            } finally {
-                membership.close();
-                membership = null;
-                drop(List.copyOf(assignment));
-            }
+        if (group != null) {
+            GroupSubscription leaving = group;
+            group = null;
+            leaving.close(fetching);
         }
     }
 
@@ -525,7 +487,7 @@ public final class Consumer implements AutoCloseable {
         OffsetQuery start = pendingStarts.get(partition);
         if (start != null) {
             // Offsets are looked up where the partition is read: the node it routes to runs the fetch role.
-            Admin fetchNode = admin.on(router.adminBlockingStub(router.fetchNodeFor(topicId(), partition)));
+            Admin fetchNode = admin.on(router.fetchNodeFor(topicId(), partition));
             positions.put(partition, fetchNode.listOffsets(topic, partition, start).offset());
             pendingStarts.remove(partition);
         }

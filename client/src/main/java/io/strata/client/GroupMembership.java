@@ -1,25 +1,37 @@
 package io.strata.client;
 
+import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.strata.api.v1.Assignment;
+import io.strata.api.v1.CommitOffsetsRequest;
+import io.strata.api.v1.CommitOffsetsResponse;
 import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.GroupTopicPartition;
 import io.strata.api.v1.HeartbeatRequest;
 import io.strata.api.v1.JoinGroupRequest;
 import io.strata.api.v1.JoinGroupResponse;
 import io.strata.api.v1.LeaveGroupRequest;
 import io.strata.api.v1.OffsetResetPolicy;
+import io.strata.api.v1.PartitionCommit;
 import io.strata.api.v1.SyncAssignmentRequest;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * A consumer's membership in a group: it joins, renews the session with heartbeats from its own thread (so a
@@ -29,19 +41,32 @@ import java.util.concurrent.atomic.AtomicReference;
  * answers NOT_FOUND) it says so through {@link #lost()}; the consumer then drops its partitions and joins
  * again.
  *
+ * <p>No node is special: calls go to the router's home node and, when it cannot be reached, to the next one
+ * ({@link NodeRouter#onAnyNode}); the stream follows the home node. A session outlives the node it was made
+ * on: the first heartbeat another node receives adopts it, within the dead node's lease. A node that holds
+ * the stream but stops acknowledging heartbeats (frozen, cut off) is left for another after a third of the
+ * session timeout, long before the session could end. Only NOT_FOUND, the session really gone, ends the
+ * member's partitions.
+ *
  * <p>Owns the thread {@code strata-group-<group>} and its stream; {@link #close()} leaves the group and stops
  * both. Thread-safe.
  */
 final class GroupMembership implements AutoCloseable {
+    /** How long to wait before opening the stream again on the same node. */
+    private static final long REOPEN_SAME_NODE_MS = 500;
+
     private final String group;
     private final String topic;
-    private final Channel channel;
+    private final NodeRouter router;
     private final ConsumerConfig config;
     private final Duration deadline;
     private final Runnable wake;
     private final ScheduledExecutorService timer;
     private final ConcurrentLinkedQueue<Assignment> assignments = new ConcurrentLinkedQueue<>();
     private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> stream = new AtomicReference<>();
+    /** The node the open stream goes to, and when it was opened. */
+    private volatile String streamNode;
+    private volatile long streamOpenedNanos;
     private volatile String memberId;
     private volatile boolean lost;
     /** When the server last confirmed the session; a session without one for its timeout has ended. */
@@ -49,10 +74,11 @@ final class GroupMembership implements AutoCloseable {
     private volatile long sessionNanos;
     private volatile boolean closed;
 
-    GroupMembership(String group, String topic, Channel channel, ConsumerConfig config, Duration deadline, Runnable wake) {
+    GroupMembership(String group, String topic, NodeRouter router, ConsumerConfig config, Duration deadline,
+                    Runnable wake) {
         this.group = group;
         this.topic = topic;
-        this.channel = channel;
+        this.router = router;
         this.config = config;
         this.deadline = deadline;
         this.wake = wake;
@@ -77,18 +103,18 @@ final class GroupMembership implements AutoCloseable {
         return memberId;
     }
 
-    /** Joins (again): a new member id, heartbeats and the assignment stream. Throws StrataException. */
+    /**
+     * Joins (again): a new member id, heartbeats and the assignment stream. Throws StrataException (after
+     * trying every node it knows, when none can be reached).
+     */
     synchronized void join() {
         stopStream();
-        JoinGroupResponse joined;
-        try {
-            joined = blocking().joinGroup(JoinGroupRequest.newBuilder().setGroup(group).addTopics(topic)
-                    .setClientId(config.clientId()).setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
-                    .setOffsetReset(config.fromEarliest() ? OffsetResetPolicy.OFFSET_RESET_EARLIEST
-                            : OffsetResetPolicy.OFFSET_RESET_LATEST).build());
-        } catch (StatusRuntimeException e) {
-            throw StrataException.from(e);
-        }
+        JoinGroupRequest request = JoinGroupRequest.newBuilder().setGroup(group).addTopics(topic)
+                .setClientId(config.clientId()).setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
+                .setOffsetReset(config.fromEarliest() ? OffsetResetPolicy.OFFSET_RESET_EARLIEST
+                        : OffsetResetPolicy.OFFSET_RESET_LATEST).build();
+        // A join whose answer was lost with its node leaves a member nobody beats for: it expires on its own.
+        JoinGroupResponse joined = onAnyNode(stub -> stub.joinGroup(request));
         memberId = joined.getMemberId();
         lost = false;
         confirmedAtNanos = System.nanoTime();
@@ -100,8 +126,10 @@ final class GroupMembership implements AutoCloseable {
         openStream(member);
     }
 
-    private GroupServiceGrpc.GroupServiceBlockingStub blocking() {
-        return GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    /** A blocking call on the first node that can serve it. */
+    private <T> T onAnyNode(Function<GroupServiceGrpc.GroupServiceBlockingStub, T> call) {
+        return router.onAnyNode(channel -> call.apply(GroupServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
     }
 
     private void heartbeat(String member) {
@@ -118,19 +146,36 @@ final class GroupMembership implements AutoCloseable {
             } catch (RuntimeException e) {
                 // The stream ended meanwhile: it is reopened, and the next beat goes by call if it is not.
             }
+            if (System.nanoTime() - Math.max(confirmedAtNanos, streamOpenedNanos) > sessionNanos / 3) {
+                leaveNode(member, open, streamNode);
+            }
             expireIfUnconfirmed(member);
             return;
         }
         try {
-            blocking().heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build());
+            onAnyNode(stub -> stub.heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build()));
             confirmedAtNanos = System.nanoTime();
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        } catch (StrataException e) {
+            if (e.code() == Status.Code.NOT_FOUND) {
                 markLost(member);
             }
-            // Anything else (a node restarting): the next beat tries again; the session outlives a few misses.
+            // Anything else (no node reachable now): the next beat tries again; the session outlives a few misses.
         }
         expireIfUnconfirmed(member);
+    }
+
+    /**
+     * The stream's node has not acknowledged a beat for a third of the session: it may be frozen or cut off
+     * with the connection still open, and the session would end there. The stream moves to another node,
+     * whose first beat adopts the session.
+     */
+    private void leaveNode(String member, ClientCallStreamObserver<SyncAssignmentRequest> open, String node) {
+        if (node == null || router.candidates().size() < 2 || !stream.compareAndSet(open, null)) {
+            return;
+        }
+        router.markDown(node);
+        open.cancel("the node did not acknowledge heartbeats", null);
+        reopen(member, node);
     }
 
     /** Synchronized with {@link #join()}: a reopen from the timer must not replace a newer member's stream. */
@@ -138,13 +183,16 @@ final class GroupMembership implements AutoCloseable {
         if (closed || lost || !member.equals(memberId)) {
             return;
         }
-        io.grpc.stub.StreamObserver<SyncAssignmentRequest> requests = GroupServiceGrpc.newStub(channel)
+        String node = router.home();
+        io.grpc.stub.StreamObserver<SyncAssignmentRequest> requests = GroupServiceGrpc.newStub(router.channelTo(node))
                 .syncAssignment(new ClientResponseObserver<SyncAssignmentRequest, Assignment>() {
                     private ClientCallStreamObserver<SyncAssignmentRequest> call;
 
                     @Override
                     public void beforeStart(ClientCallStreamObserver<SyncAssignmentRequest> requestStream) {
                         call = requestStream;
+                        streamNode = node;
+                        streamOpenedNanos = System.nanoTime();
                         stream.set(requestStream);
                     }
 
@@ -166,17 +214,21 @@ final class GroupMembership implements AutoCloseable {
                         if (!stream.compareAndSet(call, null)) {
                             return; // a newer stream replaced this one: its end says nothing
                         }
-                        if (Status.fromThrowable(t).getCode() == Status.Code.NOT_FOUND) {
+                        StrataException failure = StrataException.from(t);
+                        if (failure.code() == Status.Code.NOT_FOUND) {
                             markLost(member);
-                        } else if (Status.fromThrowable(t).getCode() != Status.Code.CANCELLED) {
-                            reopenLater(member);
+                        } else if (failure.code() != Status.Code.CANCELLED) {
+                            if (failure.unreachable()) {
+                                router.markDown(node); // the home node moves on: the stream follows it
+                            }
+                            reopen(member, node);
                         }
                     }
 
                     @Override
                     public void onCompleted() {
                         if (stream.compareAndSet(call, null)) {
-                            reopenLater(member);
+                            reopen(member, node);
                         }
                     }
                 });
@@ -196,10 +248,12 @@ final class GroupMembership implements AutoCloseable {
     /** A heartbeat on the assignment stream: any request after the first one. */
     private static final SyncAssignmentRequest BEAT = SyncAssignmentRequest.getDefaultInstance();
 
-    private void reopenLater(String member) {
+    /** Opens the stream again: at once on another node, after a pause on the same one (it may be restarting). */
+    private void reopen(String member, String previousNode) {
+        long delay = router.home().equals(previousNode) ? REOPEN_SAME_NODE_MS : 0;
         try {
-            timer.schedule(() -> openStream(member), 500, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+            timer.schedule(() -> openStream(member), delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
             // closed
         }
     }
@@ -240,24 +294,22 @@ final class GroupMembership implements AutoCloseable {
     }
 
     /** {@code epochs}: the ownership each offset was reached under, so a commit delayed past it is refused. */
-    private io.strata.api.v1.CommitOffsetsRequest commitRequest(java.util.Map<Integer, Long> offsets,
-                                                                java.util.Map<Integer, Long> epochs,
-                                                                java.util.Collection<Integer> release) {
-        io.strata.api.v1.CommitOffsetsRequest.Builder b = io.strata.api.v1.CommitOffsetsRequest.newBuilder()
-                .setGroup(group).setMemberId(memberId);
-        new java.util.TreeMap<>(offsets).forEach((p, o) -> b.addOffsets(io.strata.api.v1.PartitionCommit.newBuilder()
+    private CommitOffsetsRequest commitRequest(Map<Integer, Long> offsets, Map<Integer, Long> epochs,
+                                               Collection<Integer> release) {
+        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(memberId);
+        new TreeMap<>(offsets).forEach((p, o) -> b.addOffsets(PartitionCommit.newBuilder()
                 .setTopic(topic).setPartition(p).setOffset(o).setEpoch(epochs.getOrDefault(p, 0L))));
-        release.forEach(p -> b.addRelease(io.strata.api.v1.GroupTopicPartition.newBuilder().setTopic(topic)
-                .setPartition(p)));
+        release.forEach(p -> b.addRelease(GroupTopicPartition.newBuilder().setTopic(topic).setPartition(p)));
         return b.build();
     }
 
     /**
-     * Commits the offsets and gives up {@code release}, in one call. Throws StrataException: FAILED_PRECONDITION
-     * when the member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
+     * Commits the offsets and gives up {@code release}, in one call, on any node that can be reached: a commit
+     * is the same whichever node makes it, and making it twice (its first node went away with the answer)
+     * writes the same offsets under the same ownership. Throws StrataException: FAILED_PRECONDITION when the
+     * member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
      */
-    void commit(java.util.Map<Integer, Long> offsets, java.util.Map<Integer, Long> epochs,
-                java.util.Collection<Integer> release) {
+    void commit(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Collection<Integer> release) {
         String member = memberId;
         CompletableFuture<Void> previous;
         synchronized (commitOrder) {
@@ -268,52 +320,68 @@ final class GroupMembership implements AutoCloseable {
         } catch (Exception e) {
             // Failed or still unanswered after a whole deadline: this commit goes anyway.
         }
+        CommitOffsetsRequest request = commitRequest(offsets, epochs, release);
         try {
-            blocking().commitOffsets(commitRequest(offsets, epochs, release));
-        } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+            onAnyNode(stub -> stub.commitOffsets(request));
+        } catch (StrataException e) {
+            if (e.code() == Status.Code.NOT_FOUND) {
                 markLost(member); // the session ended: the next poll drops the partitions and joins again
             }
-            throw StrataException.from(e);
+            throw e;
         }
     }
 
     /**
      * The same without waiting; {@code done} gets null or the failure, on a gRPC thread. Commits go one at a
-     * time: two in flight could be applied in either order, and the older one would move the offsets back.
+     * time: two in flight could be applied in either order, and the older one would move the offsets back. A
+     * node that cannot be reached is passed over for the next one, as by {@link #commit}.
      */
-    void commitAsync(java.util.Map<Integer, Long> offsets, java.util.Map<Integer, Long> epochs,
+    void commitAsync(Map<Integer, Long> offsets, Map<Integer, Long> epochs,
                      java.util.function.Consumer<StrataException> done) {
-        io.strata.api.v1.CommitOffsetsRequest request = commitRequest(offsets, epochs, java.util.List.of());
+        CommitOffsetsRequest request = commitRequest(offsets, epochs, List.of());
         synchronized (commitOrder) {
             lastCommit = lastCommit.handle((x, e) -> null).thenCompose(x -> {
                 CompletableFuture<Void> sent = new CompletableFuture<>();
-                com.google.common.util.concurrent.ListenableFuture<io.strata.api.v1.CommitOffsetsResponse> call;
-                try {
-                    call = io.grpc.stub.ClientCalls.futureUnaryCall(channel.newCall(
-                            GroupServiceGrpc.getCommitOffsetsMethod(), io.grpc.CallOptions.DEFAULT
-                                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
-                } catch (RuntimeException e) {
-                    sent.complete(null);
-                    done.accept(StrataException.from(e));
-                    return sent;
-                }
-                call.addListener(() -> {
-                    StrataException failure = null;
-                    try {
-                        call.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        failure = StrataException.from(e.getCause());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        failure = StrataException.from(e);
-                    }
+                sendCommit(request, router.candidates(), 0, failure -> {
                     sent.complete(null); // first: a callback that commits again must not wait for itself
                     done.accept(failure);
-                }, Runnable::run);
+                });
                 return sent;
             });
         }
+    }
+
+    /** Sends the commit to {@code nodes.get(i)}, and on to the next node while one cannot be reached. */
+    private void sendCommit(CommitOffsetsRequest request, List<String> nodes, int i,
+                            java.util.function.Consumer<StrataException> done) {
+        String node = nodes.get(i);
+        com.google.common.util.concurrent.ListenableFuture<CommitOffsetsResponse> call;
+        try {
+            call = ClientCalls.futureUnaryCall(router.channelTo(node).newCall(GroupServiceGrpc.getCommitOffsetsMethod(),
+                    CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
+        } catch (RuntimeException e) {
+            done.accept(StrataException.from(e));
+            return;
+        }
+        call.addListener(() -> {
+            StrataException failure = null;
+            try {
+                call.get();
+            } catch (ExecutionException e) {
+                failure = StrataException.from(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = StrataException.from(e);
+            }
+            if (failure != null && failure.code() == Status.Code.UNAVAILABLE && i + 1 < nodes.size()) {
+                if (failure.unreachable()) {
+                    router.markDown(node);
+                }
+                sendCommit(request, nodes, i + 1, done);
+                return;
+            }
+            done.accept(failure);
+        }, Runnable::run);
     }
 
     private void stopStream() {
@@ -335,9 +403,10 @@ final class GroupMembership implements AutoCloseable {
         String member = memberId;
         if (member != null && !lost) {
             try {
-                blocking().leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(member).build());
-            } catch (StatusRuntimeException e) {
-                // Gone already, or the node is unreachable: the session then ends on its own.
+                onAnyNode(stub -> stub.leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(member)
+                        .build()));
+            } catch (StrataException e) {
+                // Gone already, or no node reachable: the session then ends on its own.
             }
         }
     }

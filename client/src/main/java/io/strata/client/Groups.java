@@ -1,7 +1,5 @@
 package io.strata.client;
 
-import io.grpc.Channel;
-import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.DeleteGroupRequest;
 import io.strata.api.v1.DescribeGroupRequest;
 import io.strata.api.v1.FetchCommittedRequest;
@@ -13,19 +11,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Consumer groups' administration: list, describe (members and lag), committed offsets, reset and delete.
- * Every method blocks for one call within the client's deadline and throws {@link StrataException}.
+ * Every method blocks for one call within the client's deadline and throws {@link StrataException}; a node
+ * that cannot be reached is passed over for the next one the client knows ({@link NodeRouter#onAnyNode}).
  * Thread-safe; made and owned by {@link StrataClient}.
  */
 public final class Groups {
-    private final Channel channel;
+    private final NodeRouter router;
     private final Duration deadline;
 
-    Groups(Channel channel, Duration deadline) {
-        this.channel = channel;
+    Groups(NodeRouter router, Duration deadline) {
+        this.router = router;
         this.deadline = deadline;
     }
 
@@ -66,26 +65,19 @@ public final class Groups {
         }
     }
 
-    private GroupServiceGrpc.GroupServiceBlockingStub stub() {
-        return GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private static <T> T call(Supplier<T> rpc) {
-        try {
-            return rpc.get();
-        } catch (StatusRuntimeException e) {
-            throw StrataException.from(e);
-        }
+    private <T> T call(Function<GroupServiceGrpc.GroupServiceBlockingStub, T> rpc) {
+        return router.onAnyNode(channel -> rpc.apply(GroupServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
     }
 
     public List<Listing> list() {
-        return call(() -> stub().listGroups(ListGroupsRequest.getDefaultInstance())).getGroupsList().stream()
+        return call(stub -> stub.listGroups(ListGroupsRequest.getDefaultInstance())).getGroupsList().stream()
                 .map(g -> new Listing(g.getGroup(), g.getState(), g.getMembers())).toList();
     }
 
     /** Fails with NOT_FOUND for an unknown group. */
     public Description describe(String group) {
-        var d = call(() -> stub().describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build()));
+        var d = call(stub -> stub.describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build()));
         return new Description(d.getGroup(), d.getState(), d.getGeneration(), d.getMembersList().stream()
                 .map(m -> new Member(m.getMemberId(), m.getClientId(), m.getClientAddress(), m.getTopicsList(),
                         m.getSessionTimeoutMs(), m.getOwnedList().stream()
@@ -97,7 +89,7 @@ public final class Groups {
     /** The group's committed offsets of one topic, by partition. */
     public Map<Integer, Long> committed(String group, String topic) {
         Map<Integer, Long> out = new TreeMap<>();
-        call(() -> stub().fetchCommitted(FetchCommittedRequest.newBuilder().setGroup(group).setTopic(topic).build()))
+        call(stub -> stub.fetchCommitted(FetchCommittedRequest.newBuilder().setGroup(group).setTopic(topic).build()))
                 .getOffsetsList().forEach(c -> out.put(c.getPartition(), c.getOffset()));
         return out;
     }
@@ -127,13 +119,13 @@ public final class Groups {
             r.setPartition(partition);
         }
         Map<String, Long> out = new TreeMap<>();
-        call(() -> stub().resetOffsets(r.build())).getOffsetsList()
+        call(stub -> stub.resetOffsets(r.build())).getOffsetsList()
                 .forEach(c -> out.put(c.getTopic() + "/" + c.getPartition(), c.getOffset()));
         return out;
     }
 
     /** Deletes the group and its committed offsets; refused while it has live members unless {@code force}. */
     public void delete(String group, boolean force) {
-        call(() -> stub().deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
+        call(stub -> stub.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
     }
 }

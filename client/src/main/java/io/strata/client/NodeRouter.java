@@ -2,37 +2,49 @@ package io.strata.client;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
+import io.strata.api.v1.ClusterDescription;
+import io.strata.api.v1.ClusterServiceGrpc;
+import io.strata.api.v1.DescribeClusterRequest;
 import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.AdminServiceGrpc;
-import io.strata.api.v1.ClusterServiceGrpc;
 import io.strata.api.v1.FetchServiceGrpc;
 import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.format.Sharding;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Picks the node for a partition, by rendezvous hashing ({@link Sharding#rank}) over the live nodes of the
- * role; the first that is not marked down gets it, and a node joining or leaving moves only its own share.
+ * Knows the nodes of the cluster and picks one for each call.
  * <ul>
- *   <li>Ingest: the partition's metadata shard is ranked over the ingest nodes (soft affinity), so in the
- *   normal case one node commits a shard and commits rarely conflict.</li>
+ *   <li>Ingest: the partition's metadata shard is ranked over the ingest nodes (soft affinity, by rendezvous
+ *   hashing, {@link Sharding#rank}), so in the normal case one node commits a shard and commits rarely
+ *   conflict.</li>
  *   <li>Fetch: the partition itself is ranked over the fetch nodes, so each chunk is read from the object
  *   store by about one node of the cluster. Ingest nodes rank the same way to hand fresh chunks over.</li>
+ *   <li>Everything every node answers (topics, groups, the cluster): the <em>home</em> node, which stays the
+ *   same while it answers; {@link #onAnyNode} tries the other nodes the client knows (the addresses it was
+ *   given, then the cluster's nodes) when it cannot, so no single node's loss ends a client's work.</li>
  * </ul>
- * Correctness never depends on it: any node serves any partition, and when nothing is known of the cluster
- * (or the bootstrap node does not describe one) every request goes to the bootstrap node.
+ * In each ranking the first node that is not marked down gets the call, and a node joining or leaving moves
+ * only its own share. Correctness never depends on it: any node serves any partition, and when nothing is
+ * known of the cluster (or no node describes one) every call goes to the addresses the client was given.
  *
  * <p>The view of the cluster is refreshed from DescribeCluster at most every {@code refresh}, and at once
  * after a node is marked down. Channels to nodes are made on first use and closed when their node leaves
@@ -41,34 +53,64 @@ import java.util.function.Function;
 final class NodeRouter implements AutoCloseable {
     /** How long a node that failed a request is passed over. */
     private static final long DOWN_MILLIS = 10_000;
+    /** The shortest time between two reads of the cluster, however many nodes fail meanwhile. */
+    private static final long MIN_REFRESH_MILLIS = 1_000;
 
     private static final MethodDescriptor<FetchRequest, FetchChunksResponse> FETCH_CHUNKS =
             FetchServiceGrpc.getFetchChunksMethod().toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()),
                     new AliasingMarshaller<>(FetchChunksResponse.getDefaultInstance())).build();
 
+    /** The channel to {@code seeds.get(0)}, or the only channel when the client cannot dial (see below). */
     private final ManagedChannel bootstrap;
-    private final String bootstrapAddress;
+    /** The addresses the client was given, in its order of preference. */
+    private final List<String> seeds;
     private final Function<String, ManagedChannel> connect;
-    private final Admin admin;
+    private final Duration deadline;
     private final long refreshMillis;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
-    private volatile View view = new View(0, List.of(), List.of(), 0);
+    private volatile View view = new View(0, List.of(), List.of(), 0, 0);
+    /** Where calls any node answers go while it answers (see {@link #home()}); null: to be chosen. */
+    private volatile String home;
 
-    private record View(int shards, List<String> ingestNodes, List<String> fetchNodes, long readAtMillis) {
+    /**
+     * The cluster as last read at {@code readAtMillis}, to be read again at {@code dueAtMillis}. While no
+     * fetch node is live (the only one restarting), the fetch nodes last seen are kept: they are where the
+     * partitions will be read again, while the other nodes cannot serve a fetch at all.
+     */
+    private record View(int shards, List<String> ingestNodes, List<String> fetchNodes, long readAtMillis,
+                        long dueAtMillis) {
+        /** The same, read again as soon as the last read is {@link #MIN_REFRESH_MILLIS} old. */
+        View soon() {
+            return new View(shards, ingestNodes, fetchNodes, readAtMillis,
+                    Math.min(dueAtMillis, readAtMillis + MIN_REFRESH_MILLIS));
+        }
+
+        /** Every node that serves clients, in address order. */
+        Set<String> clientNodes() {
+            Set<String> all = new TreeSet<>(ingestNodes);
+            all.addAll(fetchNodes);
+            return all;
+        }
     }
 
-    /** {@code connect} null: route everything to the bootstrap channel (in-process or custom transports). */
-    NodeRouter(ManagedChannel bootstrap, String bootstrapAddress, Function<String, ManagedChannel> connect,
-                 Admin admin, Duration refresh) {
+    /**
+     * {@code connect} null: the client cannot dial nodes itself (in-process or custom transports), so every
+     * call goes to the bootstrap channel and nothing is routed or failed over.
+     */
+    NodeRouter(ManagedChannel bootstrap, List<String> seeds, Function<String, ManagedChannel> connect,
+               Duration deadline, Duration refresh) {
+        if (seeds.isEmpty()) {
+            throw new IllegalArgumentException("a client needs at least one server address");
+        }
         this.bootstrap = bootstrap;
-        this.bootstrapAddress = bootstrapAddress;
+        this.seeds = List.copyOf(new LinkedHashSet<>(seeds));
         this.connect = connect;
-        this.admin = admin;
+        this.deadline = deadline;
         this.refreshMillis = refresh.toMillis();
     }
 
-    /** Where a partition's records go: a node address (the bootstrap's when routing is off or unknown). */
+    /** Where a partition's records go: a node address (the home node's when routing is off or unknown). */
     String ingestNodeFor(long topicId, int partition) {
         View current = current();
         if (current.shards() <= 0) {
@@ -77,36 +119,114 @@ final class NodeRouter implements AutoCloseable {
         return pick(Sharding.rank(Sharding.shardOf(topicId, partition, current.shards()), current.ingestNodes()));
     }
 
-    /** Where a partition is read from: the owning fetch node, or the next live one (the bootstrap's when unknown). */
+    /** Where a partition is read from: the owning fetch node, or the next live one (the home node when unknown). */
     String fetchNodeFor(long topicId, int partition) {
         return pick(Sharding.rank(Sharding.partitionKey(topicId, partition), current().fetchNodes()));
     }
 
-    /** How many nodes may be tried for a fetch before giving up: each fetch node once, or the bootstrap. */
+    /** How many nodes may be tried for a fetch before giving up: each fetch node once, or the home node. */
     int fetchCandidates() {
         return Math.max(1, current().fetchNodes().size());
     }
 
     private String pick(List<String> ranked) {
         if (ranked.isEmpty()) {
-            return bootstrapAddress;
+            return home();
         }
-        long now = System.currentTimeMillis();
         for (String node : ranked) {
-            if (downUntil.getOrDefault(node, 0L) <= now) {
+            if (!isDown(node)) {
                 return node;
             }
         }
         return ranked.get(0);
     }
 
-    String bootstrap() {
-        return bootstrapAddress;
+    private boolean isDown(String node) {
+        return downUntil.getOrDefault(node, 0L) > System.currentTimeMillis();
     }
 
-    /** The channel to the node the client was given: group calls go there (every node serves groups). */
-    io.grpc.Channel bootstrapChannel() {
-        return bootstrap;
+    /**
+     * The node for calls any node answers: the last one that answered such a call, while it is not marked
+     * down (so a group member's session stays where it is); else the first node known that is not down.
+     */
+    String home() {
+        if (connect == null) {
+            return seeds.get(0);
+        }
+        String current = home;
+        if (current != null && !isDown(current)) {
+            return current;
+        }
+        String next = candidates().get(0);
+        home = next;
+        return next;
+    }
+
+    /**
+     * The nodes to try for a call any node answers, best first: the home node, the addresses the client was
+     * given, the cluster's other nodes; those marked down last, the one that comes back soonest first.
+     */
+    List<String> candidates() {
+        if (connect == null) {
+            return List.of(seeds.get(0));
+        }
+        Set<String> all = new LinkedHashSet<>();
+        String current = home;
+        if (current != null) {
+            all.add(current);
+        }
+        all.addAll(seeds);
+        all.addAll(view.clientNodes());
+        List<String> up = new ArrayList<>();
+        List<String> down = new ArrayList<>();
+        for (String node : all) {
+            (isDown(node) ? down : up).add(node);
+        }
+        down.sort(Comparator.comparingLong(n -> downUntil.getOrDefault(n, 0L)));
+        up.addAll(down);
+        return up;
+    }
+
+    /**
+     * A blocking call that any node answers, made on the home node and, while nodes cannot serve it (the node
+     * is unreachable, or answers UNAVAILABLE: stopping, or without the role the call needs), on each other
+     * node known, once. The node that answers becomes the home node. Any other failure is the call's answer.
+     * Throws StrataException; when no node could be reached, it names them ({@link StrataException#nodes()}).
+     *
+     * <p>A call whose connection broke under it may have been carried out by the node before it went away;
+     * it is sent again all the same, as a Kafka client does: every call of groups and topics is safe to
+     * repeat (a commit of the same offsets, a describe) or tells why it is not (ALREADY_EXISTS for a topic
+     * created by the first attempt, NOT_FOUND for one it deleted).
+     */
+    <T> T onAnyNode(Function<Channel, T> call) {
+        List<String> tried = new ArrayList<>();
+        StrataException last = null;
+        boolean allUnreachable = true;
+        for (String node : candidates()) {
+            try {
+                T answer = call.apply(channel(node));
+                home = node;
+                return answer;
+            } catch (RuntimeException e) {
+                StrataException failure = StrataException.from(e);
+                if (failure.code() != Status.Code.UNAVAILABLE) {
+                    throw failure;
+                }
+                if (failure.unreachable()) {
+                    markDown(node);
+                } else {
+                    allUnreachable = false;
+                }
+                tried.add(node);
+                last = failure;
+            }
+        }
+        throw allUnreachable && tried.size() > 1 ? last.triedOn(tried) : last;
+    }
+
+    /** The channel to a node, made on first use (the bootstrap channel when the client cannot dial). */
+    Channel channelTo(String address) {
+        return channel(address);
     }
 
     ProducerServiceGrpc.ProducerServiceStub producerStub(String address) {
@@ -129,15 +249,24 @@ final class NodeRouter implements AutoCloseable {
 
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */
     void markDown(String address) {
-        if (!address.equals(bootstrapAddress) || connect != null) {
+        if (connect != null) {
             downUntil.put(address, System.currentTimeMillis() + DOWN_MILLIS);
-            View known = view;
-            view = new View(known.shards(), known.ingestNodes(), known.fetchNodes(), 0); // refresh on next use
+            refreshSoon();
+        }
+    }
+
+    /**
+     * A node could not serve a call of its role (it answered UNAVAILABLE: stopping, or no longer running the
+     * role): the cluster has changed, so it is read again soon, at most once every {@link #MIN_REFRESH_MILLIS}.
+     */
+    void refreshSoon() {
+        synchronized (this) {
+            view = view.soon();
         }
     }
 
     private ManagedChannel channel(String address) {
-        if (connect == null || address.equals(bootstrapAddress)) {
+        if (connect == null || address.equals(seeds.get(0))) {
             return bootstrap;
         }
         return channels.computeIfAbsent(address, connect);
@@ -145,7 +274,7 @@ final class NodeRouter implements AutoCloseable {
 
     private View current() {
         View current = view;
-        if (connect == null || System.currentTimeMillis() - current.readAtMillis() < refreshMillis) {
+        if (connect == null || System.currentTimeMillis() < current.dueAtMillis()) {
             return current;
         }
         synchronized (this) {
@@ -154,22 +283,44 @@ final class NodeRouter implements AutoCloseable {
             }
             View next;
             try {
-                ClusterInfo cluster = admin.describeCluster(ClusterServiceGrpc.newBlockingStub(bootstrap));
-                next = new View(cluster.metadataShards(), cluster.addressesWithRole("ingest"),
-                        cluster.addressesWithRole("fetch"), System.currentTimeMillis());
+                ClusterDescription cluster = onAnyNode(channel -> ClusterServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .describeCluster(DescribeClusterRequest.getDefaultInstance()));
+                List<String> ingest = new ArrayList<>();
+                List<String> fetch = new ArrayList<>();
+                cluster.getNodesList().forEach(n -> {
+                    if (n.getRolesList().contains("ingest")) {
+                        ingest.add(n.getAddress());
+                    }
+                    if (n.getRolesList().contains("fetch")) {
+                        fetch.add(n.getAddress());
+                    }
+                });
+                long now = System.currentTimeMillis();
+                boolean fetchNodesGone = fetch.isEmpty() && !current.fetchNodes().isEmpty();
+                next = new View(cluster.getMetadataShards(), ingest.stream().sorted().toList(),
+                        fetchNodesGone ? current.fetchNodes() : fetch.stream().sorted().toList(), now,
+                        now + (fetchNodesGone ? MIN_REFRESH_MILLIS : refreshMillis));
             } catch (StrataException e) {
-                // Keep what was known (or nothing: the bootstrap node) and try again after the refresh time.
-                next = new View(current.shards(), current.ingestNodes(), current.fetchNodes(), System.currentTimeMillis());
+                // Keep what was known (or nothing: the given addresses) and try again: soon when no node could
+                // answer now, after the refresh time when one did (a node that does not describe a cluster).
+                long now = System.currentTimeMillis();
+                next = new View(current.shards(), current.ingestNodes(), current.fetchNodes(), now,
+                        now + (e.code() == Status.Code.UNAVAILABLE ? MIN_REFRESH_MILLIS : refreshMillis));
             }
-            List<String> live = new ArrayList<>(next.ingestNodes());
-            live.addAll(next.fetchNodes());
+            Set<String> live = new LinkedHashSet<>(next.clientNodes());
+            live.addAll(seeds);
+            String h = home;
+            if (h != null) {
+                live.add(h);
+            }
             closeChannelsNotIn(live);
             view = next;
             return next;
         }
     }
 
-    private void closeChannelsNotIn(List<String> live) {
+    private void closeChannelsNotIn(Set<String> live) {
         List<String> gone = new ArrayList<>();
         channels.keySet().forEach(a -> {
             if (!live.contains(a)) {

@@ -150,7 +150,7 @@ final class Sender {
         try {
             return router.ingestNodeFor(topics.topic(tp.topic()).topicId(), tp.partition());
         } catch (RuntimeException e) {
-            return router.bootstrap(); // the topic is unknown (gone?): the bootstrap node answers why
+            return router.home(); // the topic is unknown (gone?): the home node answers why
         }
     }
 

@@ -38,10 +38,20 @@ public record ServerAddress(String host, int port) {
         return new ServerAddress(host, port);
     }
 
-    /** STRATA_SERVER when set and not blank, else {@link #DEFAULT}. */
-    public static ServerAddress fromEnvironment() {
+    /** "host:port[,host:port...]": nodes of one cluster, in order; blank entries are skipped. */
+    public static java.util.List<ServerAddress> parseList(String hostPorts) {
+        java.util.List<ServerAddress> all = java.util.Arrays.stream(Objects.requireNonNull(hostPorts, "hostPorts")
+                .split(",")).map(String::trim).filter(a -> !a.isEmpty()).map(ServerAddress::parse).toList();
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("expected HOST:PORT[,HOST:PORT...], got '" + hostPorts + "'");
+        }
+        return all;
+    }
+
+    /** STRATA_SERVER (one address or a comma-separated list) when set and not blank, else {@link #DEFAULT}. */
+    public static java.util.List<ServerAddress> fromEnvironment() {
         String value = System.getenv(ENV);
-        return value == null || value.isBlank() ? DEFAULT : parse(value);
+        return value == null || value.isBlank() ? java.util.List.of(DEFAULT) : parseList(value);
     }
 
     @Override

@@ -4,8 +4,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
-import io.strata.api.v1.AdminServiceGrpc;
-import io.strata.api.v1.ProducerServiceGrpc;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,9 +11,12 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The entry point: one gRPC channel to a Strata node and the stubs on it. Thread-safe. It owns the channel
- * (and so gRPC's transport threads) and every {@link Producer} it made: {@link #close()} closes those
- * producers, waiting for what they hold, then shuts the channel down.
+ * The entry point: the nodes of a Strata cluster, gRPC channels to them and the stubs on those. It is given
+ * one address or several (of one cluster); it learns the cluster's other nodes from them and spreads its
+ * calls over the nodes as {@link NodeRouter} says, so that losing any one node (a crash, a rolling restart)
+ * moves its calls to the others. Thread-safe. It owns the channels (and so gRPC's transport threads) and
+ * every {@link Producer} it made: {@link #close()} closes those producers, waiting for what they hold, then
+ * shuts the channels down.
  *
  * <pre>{@code
  * try (StrataClient client = StrataClient.builder().server("127.0.0.1:9400").build()) {
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class StrataClient implements AutoCloseable {
-    private final ServerAddress server;
+    private final List<ServerAddress> servers;
     private final ManagedChannel channel;
     private final Duration deadline;
     private final Admin admin;
@@ -34,22 +35,28 @@ public final class StrataClient implements AutoCloseable {
     private final NodeRouter router;
 
     private StrataClient(Builder builder, ManagedChannel channel) {
-        this.server = builder.server;
+        this.servers = builder.servers;
         this.channel = channel;
         this.deadline = builder.deadline;
-        this.admin = new Admin(AdminServiceGrpc.newBlockingStub(channel), deadline);
-        this.groups = new Groups(channel, deadline);
         // With a custom channel builder (in-process, custom TLS) the client cannot dial other nodes itself.
-        this.router = new NodeRouter(channel, server.toString(),
-                builder.channelBuilder == null ? builder::channelTo : null, admin, Duration.ofSeconds(30));
+        this.router = new NodeRouter(channel, servers.stream().map(ServerAddress::toString).toList(),
+                builder.channelBuilder == null ? builder::channelTo : null, deadline, Duration.ofSeconds(30));
+        this.admin = new Admin(router, null, deadline);
+        this.groups = new Groups(router, deadline);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The first address the client was given. */
     public ServerAddress server() {
-        return server;
+        return servers.get(0);
+    }
+
+    /** Every address the client was given, in order (the cluster's other nodes are learnt from them). */
+    public List<ServerAddress> servers() {
+        return servers;
     }
 
     /** The deadline of each call; a long-polling fetch gets its wait on top. */
@@ -61,9 +68,12 @@ public final class StrataClient implements AutoCloseable {
         return admin;
     }
 
-    /** The channel group calls use (every node serves groups), for tools that speak GroupService directly. */
+    /**
+     * A channel to the node calls of groups go to now (every node serves groups), for tools that speak
+     * GroupService directly; another node's after this one is found unreachable.
+     */
     public io.grpc.Channel groupChannel() {
-        return channel;
+        return router.channelTo(router.home());
     }
 
     /** Consumer groups: list, describe with lag, reset, delete. */
@@ -120,7 +130,7 @@ public final class StrataClient implements AutoCloseable {
 
     /** Settings of a client; not thread-safe. */
     public static final class Builder {
-        private ServerAddress server;
+        private List<ServerAddress> servers;
         private boolean plaintext = true;
         private Duration deadline = Duration.ofSeconds(30);
         private RetryPolicy produceRetry = RetryPolicy.DEFAULT;
@@ -129,13 +139,27 @@ public final class StrataClient implements AutoCloseable {
         private Builder() {
         }
 
-        /** "host:port"; default: the STRATA_SERVER environment variable, else 127.0.0.1:9400. */
-        public Builder server(String hostPort) {
-            return server(ServerAddress.parse(hostPort));
+        /**
+         * "host:port", or several separated by commas (nodes of one cluster, tried in order); default: the
+         * STRATA_SERVER environment variable, else 127.0.0.1:9400.
+         */
+        public Builder server(String hostPorts) {
+            return servers(ServerAddress.parseList(hostPorts));
         }
 
         public Builder server(ServerAddress address) {
-            this.server = Objects.requireNonNull(address, "address");
+            return servers(List.of(Objects.requireNonNull(address, "address")));
+        }
+
+        /**
+         * Nodes of one cluster, in order of preference: the client starts with the first that answers and
+         * learns the others from it. Giving several lets it start while one of them is down.
+         */
+        public Builder servers(List<ServerAddress> addresses) {
+            if (addresses.isEmpty()) {
+                throw new IllegalArgumentException("at least one server address is needed");
+            }
+            this.servers = List.copyOf(addresses);
             return this;
         }
 
@@ -169,10 +193,10 @@ public final class StrataClient implements AutoCloseable {
         }
 
         public StrataClient build() {
-            if (server == null) {
-                server = ServerAddress.fromEnvironment();
+            if (servers == null) {
+                servers = ServerAddress.fromEnvironment();
             }
-            ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(server);
+            ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(servers.get(0));
             return new StrataClient(this, configure(b).build());
         }
 

@@ -16,16 +16,32 @@ public final class StrataException extends RuntimeException {
     private final Status.Code code;
     private final String description;
     private final boolean unreachable;
+    private final java.util.List<String> nodes;
 
     public StrataException(Status.Code code, String description) {
-        this(code, description, false, null);
+        this(code, description, false, null, java.util.List.of());
     }
 
-    private StrataException(Status.Code code, String description, boolean unreachable, Throwable cause) {
+    private StrataException(Status.Code code, String description, boolean unreachable, Throwable cause,
+                            java.util.List<String> nodes) {
         super(code + ": " + description, cause);
         this.code = code;
         this.description = description;
         this.unreachable = unreachable;
+        this.nodes = nodes;
+    }
+
+    /** The same failure, naming the nodes ("host:port") that were each tried and none of which answered. */
+    StrataException triedOn(java.util.List<String> tried) {
+        return new StrataException(code, description, unreachable, getCause(), java.util.List.copyOf(tried));
+    }
+
+    /**
+     * When the client tried several nodes for the call (each node it knows, for calls any node answers) and
+     * could reach none: their addresses, in the order tried. Empty otherwise.
+     */
+    public java.util.List<String> nodes() {
+        return nodes;
     }
 
     public Status.Code code() {
@@ -58,7 +74,7 @@ public final class StrataException extends RuntimeException {
             status = e.getStatus();
         } else {
             String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            return new StrataException(Status.Code.UNKNOWN, message, false, t);
+            return new StrataException(Status.Code.UNKNOWN, message, false, t, java.util.List.of());
         }
         Status.Code code = status.getCode();
         if (code == Status.Code.UNKNOWN && status.getCause() instanceof java.io.IOException) {
@@ -71,7 +87,7 @@ public final class StrataException extends RuntimeException {
         if (description == null || description.isBlank()) {
             description = code.name();
         }
-        return new StrataException(code, description, unreachable, t);
+        return new StrataException(code, description, unreachable, t, java.util.List.of());
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -58,6 +58,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FakeStrata implements AutoCloseable {
     private final String name = "fake-strata-" + UUID.randomUUID();
     private final Server server;
+    /** A TCP listener on {@link #tcpPort}, while {@link #listen()} is in force; null otherwise. */
+    private Server tcp;
+    private int tcpPort;
+    /**
+     * Calls of these full method names ("strata.v1.FetchService/FetchChunks") are answered UNAVAILABLE, as a
+     * node without the role they need answers them.
+     */
+    public final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<String, FakeTopic> topics = new LinkedHashMap<>();
     private long nextTopicId = 1;
 
@@ -123,11 +131,60 @@ public final class FakeStrata implements AutoCloseable {
 
     public FakeStrata() {
         try {
-            server = InProcessServerBuilder.forName(name)
-                    .addService(new Admin()).addService(new Produce()).addService(new Fetch())
-                    .build().start();
+            server = services(InProcessServerBuilder.forName(name)).build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private <B extends io.grpc.ServerBuilder<B>> B services(B builder) {
+        io.grpc.ServerInterceptor refuse = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                    io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+                if (refused.contains(call.getMethodDescriptor().getFullMethodName())) {
+                    call.close(Status.UNAVAILABLE.withDescription("this node does not run the role"),
+                            new io.grpc.Metadata());
+                    return new io.grpc.ServerCall.Listener<>() {
+                    };
+                }
+                return next.startCall(call, headers);
+            }
+        };
+        return builder.addService(io.grpc.ServerInterceptors.intercept(new Admin(), refuse))
+                .addService(io.grpc.ServerInterceptors.intercept(new Produce(), refuse))
+                .addService(io.grpc.ServerInterceptors.intercept(new Fetch(), refuse));
+    }
+
+    /**
+     * Serves over TCP on loopback as well, on the port it had before if it listened already (a node that
+     * restarts); answers "127.0.0.1:port".
+     */
+    public synchronized String listen() {
+        try {
+            tcp = services(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+                    new java.net.InetSocketAddress("127.0.0.1", tcpPort))).build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        tcpPort = tcp.getPort();
+        return address();
+    }
+
+    /** "127.0.0.1:port" of the TCP listener. */
+    public synchronized String address() {
+        return "127.0.0.1:" + tcpPort;
+    }
+
+    /** Stops the TCP listener at once, connections and calls included: the node is killed. */
+    public void stopListening() throws InterruptedException {
+        Server listening;
+        synchronized (this) {
+            listening = tcp;
+            tcp = null;
+        }
+        if (listening != null) {
+            listening.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
@@ -175,6 +232,7 @@ public final class FakeStrata implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        stopListening();
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 

@@ -4,18 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strata.client.Consumer;
 import io.strata.client.ConsumerRecord;
+import io.strata.client.Groups;
 import io.strata.client.Producer;
 import io.strata.client.StrataClient;
 import io.strata.launcher.Installation;
 import io.strata.launcher.LocalCluster;
+import io.strata.launcher.ManagedProcess;
 import io.strata.launcher.MemberStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,28 +34,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A rolling restart, as Kubernetes does one: every node of a launched cluster (two ingest, two fetch, the
- * compaction node) in turn gets SIGTERM, must exit within its grace period, and starts again, while a
- * producer writes and a consumer reads. Every send succeeds (what failed on the way was retried by the
- * client), every acknowledged record is read exactly once, and the consumer never sees an error.
+ * Every node of a launched cluster (two ingest, two fetch, the compaction node) goes away in turn while a
+ * producer writes, a consumer reads and two {@code strata consume --group} processes print as members of a
+ * group: first a rolling restart as Kubernetes does one (SIGTERM; each node must exit within its grace
+ * period, and starts again), then a crash of each (SIGKILL, then started again). Every send succeeds (what
+ * failed on the way was retried by the client), every acknowledged record is read exactly once, the
+ * consumer never sees an error, no member exits, every record is printed by a member, and once the members
+ * are stopped (SIGTERM: they commit what they printed and leave) the group's lag is 0.
  */
 class RollingRestartTest {
     private static final String TOPIC = "rolling";
+    private static final String GROUP = "printers";
     private static final int PARTITIONS = 4;
 
     @TempDir
     Path dir;
     private LocalCluster cluster;
+    private final List<ManagedProcess> members = new ArrayList<>();
 
     @AfterEach
     void down() {
+        members.forEach(ManagedProcess::kill);
         if (cluster != null && cluster.exists()) {
             cluster.down(5);
         }
     }
 
     @Test
-    void aRollingRestartOfEveryNodeUnderLoadLosesNothingAndFailsNothing() throws Exception {
+    void everyNodeRestartedAndCrashedInTurnUnderLoadLosesNothingFailsNothingAndEndsNoGroupMember() throws Exception {
         cluster = new LocalCluster(dir, new Installation(Path.of("..")), line -> { });
         cluster.up(2, 2);
         List<String> nodes = cluster.status().stream().map(s -> s.member().name())
@@ -64,6 +77,9 @@ class RollingRestartTest {
 
         try (StrataClient client = StrataClient.builder().server(bootstrap).build()) {
             client.admin().createTopic(TOPIC, PARTITIONS);
+            for (int i = 1; i <= 2; i++) {
+                members.add(groupMember("member-" + i, String.join(",", cluster.clientAddresses())));
+            }
             Thread producer = new Thread(() -> {
                 try (Producer p = client.producer()) {
                     List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -113,23 +129,70 @@ class RollingRestartTest {
                 assertThat(acknowledged.size()).as("records acknowledged while " + node + " restarted")
                         .isGreaterThan(before);
             }
+            for (String node : nodes) {
+                int before = acknowledged.size();
+                cluster.kill(node);
+                sleep(1_000);
+                MemberStatus back = cluster.start(node);
+                assertThat(back.health()).isEqualTo(MemberStatus.Health.UP);
+                sleep(1_500);
+                assertThat(acknowledged.size()).as("records acknowledged while " + node + " crashed and came back")
+                        .isGreaterThan(before);
+                assertThat(members).as("group members still running after " + node + " crashed")
+                        .allMatch(ManagedProcess::isAlive);
+            }
 
             producing.set(false);
             producer.join(TimeUnit.SECONDS.toMillis(150));
             assertThat(sendFailures).as("sends that failed").isEmpty();
             assertThat(acknowledged).hasSize(sent.get());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!reads.keySet().containsAll(acknowledged.keySet()) && System.nanoTime() < deadline) {
+            while (!(reads.keySet().containsAll(acknowledged.keySet())
+                    && printed().containsAll(acknowledged.keySet())) && System.nanoTime() < deadline) {
                 sleep(200);
             }
             reading.set(false);
             consumer.join(TimeUnit.SECONDS.toMillis(30));
+
+            assertThat(members).as("group members still running at the end").allMatch(ManagedProcess::isAlive);
+            for (ManagedProcess member : members) {
+                assertThat(member.stop(30)).as(member + " committed, left and exited on SIGTERM").isTrue();
+            }
+            Groups.Description group = client.groups().describe(GROUP);
+            assertThat(group.members()).as("members left").isEmpty();
+            assertThat(group.partitions()).as("the group's partitions").hasSize(PARTITIONS)
+                    .allSatisfy(p -> assertThat(p.lag()).as("lag of partition " + p.partition()).isZero());
         }
         assertThat(readFailures).as("errors the consumer saw").isEmpty();
         assertThat(reads.keySet()).as("every acknowledged record read").containsAll(acknowledged.keySet());
         assertThat(reads.values()).as("each once: the retried batches were stored once").containsOnly(1);
-        System.out.printf("rolling restart of %s: %d records acknowledged, each read once%n", nodes,
-                acknowledged.size());
+        assertThat(printed()).as("every acknowledged record printed by a group member")
+                .containsAll(acknowledged.keySet());
+        System.out.printf("restart and crash of %s: %d records acknowledged, each read once and printed by a "
+                + "member of the group%n", nodes, acknowledged.size());
+    }
+
+    /** {@code strata consume --group} as a process of its own, pointed at every node, as a user would run it. */
+    private ManagedProcess groupMember(String name, String servers) {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "io.strata.cli.StrataCli", "consume", TOPIC, "--group", GROUP, "--timeout-ms", "0",
+                "--server", servers);
+        return ManagedProcess.start(name, command, Map.of(), dir.resolve("members"));
+    }
+
+    /** The record values the members printed so far (their logs also hold anything they wrote to stderr). */
+    private Set<String> printed() {
+        Set<String> all = new HashSet<>();
+        for (ManagedProcess member : members) {
+            try {
+                Files.readAllLines(member.log(), StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("r-"))
+                        .forEach(all::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return all;
     }
 
     private static void sleep(long ms) {

@@ -1,0 +1,271 @@
+package io.strata.client;
+
+import io.grpc.Status;
+import io.strata.api.v1.AssignedPartition;
+import io.strata.api.v1.GroupTopicPartition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * The group side of a {@link Consumer} that subscribed: applies what the group says (partitions assigned,
+ * revoked or lost) to the consumer's fetching, tells the {@link RebalanceListener}, and commits positions,
+ * fenced by the epoch of the ownership each was reached under.
+ *
+ * <p>Nodes come and go under it: its {@link GroupMembership} moves to the nodes that can be reached, and when
+ * none can (a rejoin while every node the client knows is down) it tries again on later polls, for as long as
+ * the client's deadline; only then does a poll fail. Only the session's real end (NOT_FOUND) costs it its
+ * partitions.
+ *
+ * <p>Not thread-safe: used by the consumer's polling thread, but for {@link #commitAsync}'s callbacks.
+ */
+final class GroupSubscription {
+    /** How soon a poll tries again to join while no node could be reached. */
+    static final long REJOIN_RETRY_MS = 500;
+
+    /** What the group changes in the consumer's fetching. */
+    interface Fetching {
+        List<Integer> assignment();
+
+        /** The partition's position, or null when it has none. */
+        Long position(int partition);
+
+        /** The partition joins the assignment, to be read from {@code offset}. */
+        void add(int partition, long offset);
+
+        /** The partitions leave the assignment; their fetches are cancelled. */
+        void drop(Collection<Integer> partitions);
+    }
+
+    private final String topic;
+    private final GroupMembership membership;
+    private final RebalanceListener listener;
+    private final ConsumerConfig config;
+    private final Duration deadline;
+    /** The epoch of each owned partition's ownership. */
+    private final Map<Integer, Long> epochs = new HashMap<>();
+    /** The epoch of ownerships this consumer released (later messages of them are stale). */
+    private final Map<Integer, Long> released = new HashMap<>();
+    /** What was last committed, so an unchanged position is not written again. */
+    private final Map<Integer, Long> committed = new ConcurrentHashMap<>();
+    /** Partitions given up locally whose release the server has not confirmed; retried each poll. */
+    private final Set<Integer> unreleased = new TreeSet<>();
+    private long lastAutoCommitNanos = System.nanoTime();
+    /** Since when a rejoin has found no node to join through; 0 when none is pending. */
+    private long rejoinFailingSinceNanos;
+
+    GroupSubscription(String topic, GroupMembership membership, RebalanceListener listener, ConsumerConfig config,
+                      Duration deadline) {
+        this.topic = topic;
+        this.membership = membership;
+        this.listener = listener == null ? RebalanceListener.NONE : listener;
+        this.config = config;
+        this.deadline = deadline;
+    }
+
+    String group() {
+        return membership.group();
+    }
+
+    String memberId() {
+        return membership.memberId();
+    }
+
+    /** While a rejoin waits for a node to come back: how long a poll may wait before it is tried again, else -1. */
+    long retryInMillis() {
+        return rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;
+    }
+
+    /** Applies what the group said since the last look: partitions lost, to give up, and newly owned. */
+    void apply(Fetching fetching) {
+        if (rejoinFailingSinceNanos != 0 || membership.lost()) {
+            if (rejoinFailingSinceNanos == 0) {
+                List<Integer> lost = List.copyOf(fetching.assignment());
+                fetching.drop(lost);
+                lost.forEach(p -> {
+                    epochs.remove(p);
+                    committed.remove(p);
+                });
+                released.clear();
+                unreleased.clear();
+                if (!lost.isEmpty()) {
+                    listener.onPartitionsLost(lost);
+                }
+            }
+            rejoin();
+            return;
+        }
+        if (!unreleased.isEmpty()) {
+            try {
+                membership.commit(Map.of(), Map.of(), unreleased); // without offsets: one the server refused cannot block it
+                unreleased.clear();
+            } catch (StrataException e) {
+                if (notOurs(e)) {
+                    unreleased.clear();
+                }
+            }
+        }
+        io.strata.api.v1.Assignment a = membership.latest();
+        if (a == null) {
+            return;
+        }
+        Map<Integer, AssignedPartition> owned = new HashMap<>();
+        for (AssignedPartition p : a.getOwnedList()) {
+            Long gaveUp = released.get(p.getPartition());
+            if (p.getTopic().equals(topic) && (gaveUp == null || gaveUp != p.getEpoch())) {
+                owned.put(p.getPartition(), p);
+            }
+        }
+        List<Integer> assignment = fetching.assignment();
+        List<Integer> revoking = a.getRevokingList().stream().filter(p -> p.getTopic().equals(topic))
+                .map(GroupTopicPartition::getPartition).filter(owned::containsKey).toList();
+        if (!revoking.isEmpty()) {
+            List<Integer> ours = revoking.stream().filter(assignment::contains).toList();
+            if (!ours.isEmpty()) {
+                listener.onPartitionsRevoked(ours);
+            }
+            // With auto-commit the positions count as processed; without it the application committed what it
+            // processed in onPartitionsRevoked, and only the release is sent.
+            Map<Integer, Long> offsets = config.autoCommitInterval().isZero() ? Map.of() : uncommitted(fetching, ours);
+            try {
+                membership.commit(offsets, Map.copyOf(epochs), revoking);
+            } catch (StrataException e) {
+                if (!notOurs(e)) {
+                    unreleased.addAll(revoking); // this consumer stops reading them now; the release is retried
+                }
+            }
+            revoking.forEach(p -> {
+                released.put(p, owned.remove(p).getEpoch());
+                committed.remove(p);
+            });
+            drop(fetching, ours);
+        }
+        List<Integer> gone = fetching.assignment().stream()
+                .filter(p -> !owned.containsKey(p) || owned.get(p).getEpoch() != epochs.get(p)).toList();
+        if (!gone.isEmpty()) {
+            drop(fetching, gone);
+            listener.onPartitionsLost(gone);
+        }
+        List<Integer> added = new ArrayList<>();
+        for (var e : new TreeMap<>(owned).entrySet()) {
+            if (!fetching.assignment().contains(e.getKey())) {
+                fetching.add(e.getKey(), e.getValue().getStartOffset());
+                epochs.put(e.getKey(), e.getValue().getEpoch());
+                released.remove(e.getKey());
+                added.add(e.getKey());
+            }
+        }
+        if (!added.isEmpty()) {
+            listener.onPartitionsAssigned(added);
+        }
+    }
+
+    /**
+     * Joins again after the session ended. While no node can be reached the consumer keeps polling without
+     * partitions and the join is tried again; only after a whole deadline of that does the poll fail.
+     */
+    private void rejoin() {
+        try {
+            membership.join();
+            rejoinFailingSinceNanos = 0;
+        } catch (StrataException e) {
+            if (e.code() != Status.Code.UNAVAILABLE) {
+                rejoinFailingSinceNanos = 0;
+                throw e;
+            }
+            long now = System.nanoTime();
+            if (rejoinFailingSinceNanos == 0) {
+                rejoinFailingSinceNanos = now;
+            } else if (now - rejoinFailingSinceNanos > deadline.toNanos()) {
+                rejoinFailingSinceNanos = 0;
+                throw e;
+            }
+        }
+    }
+
+    /** The server says the partitions are no longer this member's to release (or it is no longer a member). */
+    private static boolean notOurs(StrataException e) {
+        return e.code() == Status.Code.NOT_FOUND || e.code() == Status.Code.FAILED_PRECONDITION;
+    }
+
+    private void drop(Fetching fetching, Collection<Integer> partitions) {
+        fetching.drop(partitions);
+        partitions.forEach(p -> {
+            epochs.remove(p);
+            committed.remove(p);
+        });
+    }
+
+    /** The positions of these partitions that changed since they were last committed. */
+    private Map<Integer, Long> uncommitted(Fetching fetching, Collection<Integer> partitions) {
+        Map<Integer, Long> out = new HashMap<>();
+        for (int p : partitions) {
+            Long at = fetching.position(p);
+            if (at != null && !at.equals(committed.get(p))) {
+                out.put(p, at);
+            }
+        }
+        return out;
+    }
+
+    /** Commits the positions without waiting when the auto-commit interval has passed since the last time. */
+    void autoCommit(Fetching fetching) {
+        long every = config.autoCommitInterval().toNanos();
+        if (every > 0 && System.nanoTime() - lastAutoCommitNanos >= every) {
+            lastAutoCommitNanos = System.nanoTime();
+            commitAsync(fetching, (offsets, failure) -> {
+            });
+        }
+    }
+
+    void commitSync(Fetching fetching) {
+        commitSync(uncommitted(fetching, fetching.assignment()));
+    }
+
+    void commitSync(Map<Integer, Long> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        membership.commit(offsets, Map.copyOf(epochs), List.of());
+        committed.putAll(offsets);
+    }
+
+    void commitAsync(Fetching fetching, BiConsumer<Map<Integer, Long>, StrataException> callback) {
+        Map<Integer, Long> offsets = uncommitted(fetching, fetching.assignment());
+        if (offsets.isEmpty()) {
+            callback.accept(offsets, null);
+            return;
+        }
+        // Remembered at once so the next auto-commit does not send it again; forgotten if it fails, so a
+        // later commit (or the one at close) sends it.
+        committed.putAll(offsets);
+        membership.commitAsync(offsets, Map.copyOf(epochs), failure -> {
+            if (failure != null) {
+                offsets.forEach(committed::remove);
+            }
+            callback.accept(offsets, failure);
+        });
+    }
+
+    /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
+    void close(Fetching fetching) {
+        try {
+            if (!config.autoCommitInterval().isZero() && !membership.lost() && rejoinFailingSinceNanos == 0) {
+                commitSync(fetching);
+            }
+        } catch (StrataException e) {
+            // revoked or gone: its successor starts from the last commit that was accepted
+        } finally {
+            membership.close();
+            drop(fetching, List.copyOf(fetching.assignment()));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.strata.client;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client over real TCP connections to fake nodes that go away and come back: calls any node answers move
+ * to the next node, and a consumer carries on through its fetch node's restart.
+ */
+class NodeFailoverTest {
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    private FakeStrata node() {
+        FakeStrata fake = new FakeStrata();
+        closing.add(fake);
+        fake.listen();
+        return fake;
+    }
+
+    private StrataClient client(Duration deadline, String... addresses) {
+        StrataClient client = StrataClient.builder().servers(java.util.Arrays.stream(addresses)
+                .map(ServerAddress::parse).toList()).deadline(deadline).build();
+        closing.add(client);
+        return client;
+    }
+
+    private static String closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    @Test
+    void callsAnyNodeAnswersGoToTheNextAddressWhenTheFirstCannotBeReached() throws Exception {
+        FakeStrata live = node();
+        live.createTopic("orders", 2);
+        StrataClient client = client(Duration.ofSeconds(5), closedPort(), live.address());
+
+        assertThat(client.admin().listTopics()).extracting(TopicInfo::name).containsExactly("orders");
+        assertThat(client.admin().describeTopic("orders").partitions()).isEqualTo(2);
+    }
+
+    @Test
+    void whenNoNodeCanBeReachedTheFailureNamesEveryNodeTried() throws Exception {
+        String first = closedPort();
+        String second = closedPort();
+        StrataClient client = client(Duration.ofSeconds(5), first, second);
+
+        assertThatThrownBy(() -> client.admin().listTopics()).isInstanceOfSatisfying(StrataException.class, e -> {
+            assertThat(e.unreachable()).isTrue();
+            assertThat(e.nodes()).containsExactly(first, second);
+        });
+    }
+
+    @Test
+    void aNodeThatAnswersUnavailableIsPassedOverForOneThatServesTheCall() {
+        FakeStrata withoutRole = node();
+        FakeStrata withRole = node();
+        withoutRole.refused.add("strata.v1.AdminService/ListOffsets");
+        for (FakeStrata n : List.of(withoutRole, withRole)) {
+            n.createTopic("orders", 1);
+        }
+        withRole.append("orders", 0, "a", "b");
+        StrataClient client = client(Duration.ofSeconds(5), withoutRole.address(), withRole.address());
+
+        assertThat(client.admin().listOffsets("orders", 0, OffsetQuery.latest()).offset()).isEqualTo(2);
+        // The node that answered is home now: the next call goes there first.
+        assertThat(client.admin().listOffsets("orders", 0, OffsetQuery.latest()).offset()).isEqualTo(2);
+    }
+
+    @Test
+    void aNodeThatAnswersSomethingElseIsTheAnswerAndNoOtherNodeIsAsked() {
+        FakeStrata first = node();
+        FakeStrata second = node();
+        second.createTopic("orders", 1);
+        StrataClient client = client(Duration.ofSeconds(5), first.address(), second.address());
+
+        assertThatThrownBy(() -> client.admin().describeTopic("orders"))
+                .isInstanceOfSatisfying(StrataException.class, e -> assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND));
+    }
+
+    @Test
+    void aConsumerCarriesOnThroughItsFetchNodesRestartAndSkipsNothing() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("orders", 1);
+        node.append("orders", 0, "r0", "r1");
+        StrataClient client = client(Duration.ofSeconds(20), node.address());
+        Consumer consumer = client.consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        List<String> read = new ArrayList<>();
+        pollUntil(consumer, read, 2);
+
+        node.stopListening();
+        node.append("orders", 0, "r2");
+        long downUntil = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (System.nanoTime() < downUntil) {
+            assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty(); // no node: nothing, and no failure
+        }
+        node.listen();
+        node.append("orders", 0, "r3");
+        pollUntil(consumer, read, 4);
+
+        assertThat(read).containsExactly("r0", "r1", "r2", "r3");
+    }
+
+    @Test
+    void aConsumerFailsOnlyOnceNoFetchNodeAnsweredForAWholeDeadline() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("orders", 1);
+        StrataClient client = client(Duration.ofSeconds(2), node.address());
+        Consumer consumer = client.consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        consumer.position(0);
+        node.stopListening();
+
+        long start = System.nanoTime();
+        StrataException failure = null;
+        while (failure == null && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
+            try {
+                consumer.poll(Duration.ofMillis(200));
+            } catch (StrataException e) {
+                failure = e;
+            }
+        }
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.code()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    private static void pollUntil(Consumer consumer, List<String> read, int count) {
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (read.size() < count && System.nanoTime() < until) {
+            consumer.poll(Duration.ofMillis(200)).forEach(r -> read.add(new String(r.value(), UTF_8)));
+        }
+        assertThat(read).hasSize(count);
+    }
+}
