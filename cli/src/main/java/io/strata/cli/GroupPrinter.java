@@ -37,8 +37,10 @@ final class GroupPrinter {
     private Consumer consumer;
     /** Set by the shutdown hook: the loop ends, and the printer commits and leaves. */
     private volatile boolean stopping;
+    /** How long the last commit is tried while no node can take it. */
+    private static final Duration FINAL_COMMIT_TRIES = Duration.ofSeconds(10);
     /** How long a stop by signal waits for the last commit and the leave. */
-    private static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
     GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs) {
         this.spec = spec;
@@ -67,7 +69,7 @@ final class GroupPrinter {
             consumer.subscribe(group, new RebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<Integer> partitions) {
-                    commit(partitions);
+                    commit(partitions, false);
                 }
 
                 @Override
@@ -76,7 +78,7 @@ final class GroupPrinter {
                 }
             });
             loop();
-            commit(consumer.assignment());
+            commitBeforeLeaving();
         } finally {
             try {
                 consumer.close();
@@ -131,14 +133,19 @@ final class GroupPrinter {
                 idleSince = System.nanoTime();
             }
             if (System.nanoTime() - lastCommit >= COMMIT_EVERY.toNanos()) {
-                commit(consumer.assignment());
+                commit(consumer.assignment(), true);
                 lastCommit = System.nanoTime();
             }
         }
     }
 
-    /** Commits what was printed of these partitions; a partition revoked meanwhile is its successor's now. */
-    private void commit(Collection<Integer> partitions) {
+    /**
+     * Commits what was printed of these partitions; a partition revoked meanwhile is its successor's now. With
+     * {@code retryLater}, offsets a failed commit did not store are kept for the next commit, unless the
+     * session is gone (every partition is lost with it): a partition no longer owned fails the whole call, and
+     * the listener drops that one's offsets before the next commit.
+     */
+    private StrataException commit(Collection<Integer> partitions, boolean retryLater) {
         Map<Integer, Long> offsets = new HashMap<>();
         for (int p : partitions) {
             Long next = printed.remove(p);
@@ -148,12 +155,31 @@ final class GroupPrinter {
         }
         try {
             consumer.commitSync(offsets);
+            return null;
         } catch (StrataException e) {
-            if (e.code() != Status.Code.FAILED_PRECONDITION && e.code() != Status.Code.NOT_FOUND) {
-                // Still this member's (no node could take the commit): the next commit carries these offsets.
+            if (retryLater && e.code() != Status.Code.NOT_FOUND) {
                 offsets.forEach((p, next) -> printed.merge(p, next, Math::max));
             }
             spec.commandLine().getErr().println("could not commit " + offsets + ": " + e.getMessage());
+            return e;
+        }
+    }
+
+    /**
+     * The last commit, before leaving: while no node can take it (every node restarting at once) it is tried
+     * again for up to {@link #FINAL_COMMIT_TRIES}, so a clean stop leaves nothing printed uncommitted.
+     */
+    private void commitBeforeLeaving() {
+        long until = System.nanoTime() + FINAL_COMMIT_TRIES.toNanos();
+        StrataException failure = commit(consumer.assignment(), true);
+        while (failure != null && failure.code() == Status.Code.UNAVAILABLE && System.nanoTime() < until) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            failure = commit(consumer.assignment(), true);
         }
     }
 }

@@ -55,7 +55,7 @@ public final class Admin {
         CreateTopicRequest request = CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
                 .setRetentionMs(retentionMs).setRetentionBytes(retentionBytes).setCleanupPolicy(cleanupPolicy)
                 .setDeleteRetentionMs(deleteRetentionMs).build();
-        return toTopic(call(stub -> stub.createTopic(request)));
+        return toTopic(callAtMostOnce(stub -> stub.createTopic(request)));
     }
 
     /** Changes a live topic's retention or cleanup policy. Fails with NOT_FOUND for an unknown topic. */
@@ -77,7 +77,7 @@ public final class Admin {
     }
 
     public void deleteTopic(String name) {
-        call(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
+        callAtMostOnce(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
     }
 
     public List<TopicInfo> listTopics() {
@@ -131,6 +131,13 @@ public final class Admin {
         // A fresh deadline per attempt: a stub's deadline is absolute, fixed when withDeadlineAfter is called.
         return onChannel(channel -> rpc.apply(AdminServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
+    }
+
+    /** A call that must not be carried out twice: on another node only if it surely never reached this one. */
+    private <T> T callAtMostOnce(Function<AdminServiceBlockingStub, T> rpc) {
+        Function<Channel, T> call = channel -> rpc.apply(AdminServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        return node == null ? router.onAnyNodeAtMostOnce(call) : onChannel(call);
     }
 
     private <T> T onChannel(Function<Channel, T> rpc) {

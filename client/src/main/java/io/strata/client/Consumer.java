@@ -235,7 +235,7 @@ public final class Consumer implements AutoCloseable {
                 if (u != null && u.retryAtNanos() - now > 0) {
                     wakeAt = Math.min(wakeAt, u.retryAtNanos());
                 } else if (!pending.containsKey(partition)) {
-                    startOrPassOver(partition, Math.min(waitMs, config.longPollCap().toMillis()));
+                    start(partition, Math.min(waitMs, config.longPollCap().toMillis()));
                 }
             }
             collect(done, out);
@@ -267,25 +267,25 @@ public final class Consumer implements AutoCloseable {
         completed.add(WAKE);
     }
 
-    /** Starts the partition's fetch; a fetch node that cannot be reached for its start offset is passed over. */
-    private void startOrPassOver(int partition, long waitMs) {
+    /**
+     * Sends the partition's fetch to its fetch node, looking its start offset up there first if it has none;
+     * a node that cannot do that now is passed over ({@link #passOver}).
+     */
+    private void start(int partition, long waitMs) {
+        String node = router.fetchNodeFor(topicId(), partition);
         try {
-            start(partition, waitMs);
+            resolve(partition, node);
         } catch (StrataException e) {
             if (e.code() != Status.Code.UNAVAILABLE) {
                 throw e;
             }
-            passOver(partition, router.fetchNodeFor(topicId(), partition), e);
+            passOver(partition, node, e);
+            return;
         }
-    }
-
-    private void start(int partition, long waitMs) {
-        resolve(partition);
         long position = positions.get(partition);
         FetchRequest request = FetchRequest.newBuilder().setTopic(topic).setPartition(partition)
                 .setOffset(position).setMaxBytes(config.maxBytes())
                 .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs)).build();
-        String node = router.fetchNodeFor(topicId(), partition);
         ListenableFuture<FetchChunksResponse> answer = router.fetchChunks(node, request, deadline.toMillis() + waitMs);
         pending.put(partition, new Pending(position, node, answer));
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
@@ -484,11 +484,15 @@ public final class Consumer implements AutoCloseable {
     }
 
     private void resolve(int partition) {
+        resolve(partition, router.fetchNodeFor(topicId(), partition));
+    }
+
+    /** Looks the partition's start offset up on {@code node}, if it has none yet. */
+    private void resolve(int partition, String node) {
         OffsetQuery start = pendingStarts.get(partition);
         if (start != null) {
             // Offsets are looked up where the partition is read: the node it routes to runs the fetch role.
-            Admin fetchNode = admin.on(router.fetchNodeFor(topicId(), partition));
-            positions.put(partition, fetchNode.listOffsets(topic, partition, start).offset());
+            positions.put(partition, admin.on(node).listOffsets(topic, partition, start).offset());
             pendingStarts.remove(partition);
         }
     }

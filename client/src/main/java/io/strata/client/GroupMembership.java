@@ -44,16 +44,27 @@ import java.util.function.Function;
  * <p>No node is special: calls go to the router's home node and, when it cannot be reached, to the next one
  * ({@link NodeRouter#onAnyNode}); the stream follows the home node. A session outlives the node it was made
  * on: the first heartbeat another node receives adopts it, within the dead node's lease. A node that holds
- * the stream but stops acknowledging heartbeats (frozen, cut off) is left for another after a third of the
- * session timeout, long before the session could end. Only NOT_FOUND, the session really gone, ends the
- * member's partitions.
+ * the stream but leaves a beat unanswered for two seconds (frozen, cut off) is left for another, well before
+ * its host lease could end the session. Only NOT_FOUND, the session really gone, ends the member's
+ * partitions.
  *
  * <p>Owns the thread {@code strata-group-<group>} and its stream; {@link #close()} leaves the group and stops
  * both. Thread-safe.
  */
 final class GroupMembership implements AutoCloseable {
-    /** How long to wait before opening the stream again on the same node. */
+    /** How long to wait before opening the stream again on the same node, or on one that is down too. */
     private static final long REOPEN_SAME_NODE_MS = 500;
+    /**
+     * How long a beat on the stream may go unanswered before its node is taken for frozen or cut off. A node
+     * answers a beat of a session it hosts from memory (one of a session it adopts after a metadata
+     * transaction), so this is ample; and it is well within the host lease (10 s) that ends the sessions of a
+     * node that stopped renewing it, so the session moves before it could end.
+     */
+    private static final long BEAT_ANSWER_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** The deadline of a heartbeat sent as a call (while the stream is down). */
+    private static final long HEARTBEAT_CALL_DEADLINE_MS = 3_000;
+    /** How often the stream is checked for beats that went unanswered. */
+    private static final long WATCH_EVERY_MS = 250;
 
     private final String group;
     private final String topic;
@@ -64,9 +75,10 @@ final class GroupMembership implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ConcurrentLinkedQueue<Assignment> assignments = new ConcurrentLinkedQueue<>();
     private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> stream = new AtomicReference<>();
-    /** The node the open stream goes to, and when it was opened. */
+    /** The node the open stream goes to. */
     private volatile String streamNode;
-    private volatile long streamOpenedNanos;
+    /** When the oldest beat on the stream not yet answered was sent; 0 when every beat was answered. */
+    private volatile long unansweredSinceNanos;
     private volatile String memberId;
     private volatile boolean lost;
     /** When the server last confirmed the session; a session without one for its timeout has ended. */
@@ -123,13 +135,18 @@ final class GroupMembership implements AutoCloseable {
         String member = memberId;
         long every = Math.max(100, joined.getHeartbeatIntervalMs());
         timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(() -> watchStream(member), WATCH_EVERY_MS, WATCH_EVERY_MS, TimeUnit.MILLISECONDS);
         openStream(member);
     }
 
     /** A blocking call on the first node that can serve it. */
     private <T> T onAnyNode(Function<GroupServiceGrpc.GroupServiceBlockingStub, T> call) {
+        return onAnyNode(call, deadline.toMillis());
+    }
+
+    private <T> T onAnyNode(Function<GroupServiceGrpc.GroupServiceBlockingStub, T> call, long deadlineMillis) {
         return router.onAnyNode(channel -> call.apply(GroupServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
+                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)));
     }
 
     private void heartbeat(String member) {
@@ -143,17 +160,19 @@ final class GroupMembership implements AutoCloseable {
                 synchronized (open) {
                     open.onNext(BEAT);
                 }
+                if (unansweredSinceNanos == 0) {
+                    unansweredSinceNanos = System.nanoTime();
+                }
             } catch (RuntimeException e) {
                 // The stream ended meanwhile: it is reopened, and the next beat goes by call if it is not.
-            }
-            if (System.nanoTime() - Math.max(confirmedAtNanos, streamOpenedNanos) > sessionNanos / 3) {
-                leaveNode(member, open, streamNode);
             }
             expireIfUnconfirmed(member);
             return;
         }
         try {
-            onAnyNode(stub -> stub.heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build()));
+            // On the timer's thread, which also watches the stream: a node that does not answer soon is passed over.
+            onAnyNode(stub -> stub.heartbeat(HeartbeatRequest.newBuilder().setGroup(group).setMemberId(member).build()),
+                    Math.min(deadline.toMillis(), HEARTBEAT_CALL_DEADLINE_MS));
             confirmedAtNanos = System.nanoTime();
         } catch (StrataException e) {
             if (e.code() == Status.Code.NOT_FOUND) {
@@ -165,16 +184,23 @@ final class GroupMembership implements AutoCloseable {
     }
 
     /**
-     * The stream's node has not acknowledged a beat for a third of the session: it may be frozen or cut off
-     * with the connection still open, and the session would end there. The stream moves to another node,
-     * whose first beat adopts the session.
+     * A beat on the stream went unanswered for {@link #BEAT_ANSWER_LIMIT_NANOS}: its node may be frozen or cut
+     * off with the connection still open, and the session would end with its host lease. The stream moves to
+     * another node, whose first beat adopts the session.
      */
-    private void leaveNode(String member, ClientCallStreamObserver<SyncAssignmentRequest> open, String node) {
-        if (node == null || router.candidates().size() < 2 || !stream.compareAndSet(open, null)) {
+    private void watchStream(String member) {
+        if (closed || lost || !member.equals(memberId)) {
+            throw new IllegalStateException("stop"); // ends this member's schedule
+        }
+        long since = unansweredSinceNanos;
+        ClientCallStreamObserver<SyncAssignmentRequest> open = stream.get();
+        String node = streamNode;
+        if (since == 0 || open == null || node == null || System.nanoTime() - since < BEAT_ANSWER_LIMIT_NANOS
+                || router.candidates().size() < 2 || !stream.compareAndSet(open, null)) {
             return;
         }
         router.markDown(node);
-        open.cancel("the node did not acknowledge heartbeats", null);
+        open.cancel("the node did not answer heartbeats", null);
         reopen(member, node);
     }
 
@@ -192,7 +218,7 @@ final class GroupMembership implements AutoCloseable {
                     public void beforeStart(ClientCallStreamObserver<SyncAssignmentRequest> requestStream) {
                         call = requestStream;
                         streamNode = node;
-                        streamOpenedNanos = System.nanoTime();
+                        unansweredSinceNanos = 0;
                         stream.set(requestStream);
                     }
 
@@ -202,6 +228,7 @@ final class GroupMembership implements AutoCloseable {
                             return; // a replaced stream, or a member that has joined again since
                         }
                         confirmedAtNanos = System.nanoTime(); // the node knows the member: its session lives
+                        unansweredSinceNanos = 0;
                         if (value.getHeartbeatAck()) {
                             return;
                         }
@@ -214,10 +241,12 @@ final class GroupMembership implements AutoCloseable {
                         if (!stream.compareAndSet(call, null)) {
                             return; // a newer stream replaced this one: its end says nothing
                         }
+                        // This member's own cancellations cleared the stream first; any other end (a node stopping,
+                        // or cancelling it) is reopened.
                         StrataException failure = StrataException.from(t);
                         if (failure.code() == Status.Code.NOT_FOUND) {
                             markLost(member);
-                        } else if (failure.code() != Status.Code.CANCELLED) {
+                        } else {
                             if (failure.unreachable()) {
                                 router.markDown(node); // the home node moves on: the stream follows it
                             }
@@ -248,9 +277,13 @@ final class GroupMembership implements AutoCloseable {
     /** A heartbeat on the assignment stream: any request after the first one. */
     private static final SyncAssignmentRequest BEAT = SyncAssignmentRequest.getDefaultInstance();
 
-    /** Opens the stream again: at once on another node, after a pause on the same one (it may be restarting). */
+    /**
+     * Opens the stream again: at once on another node; after a pause on the same one (it may be restarting),
+     * or when every node is down (the next is the one down the shortest), so as not to spin.
+     */
     private void reopen(String member, String previousNode) {
-        long delay = router.home().equals(previousNode) ? REOPEN_SAME_NODE_MS : 0;
+        String next = router.home();
+        long delay = next.equals(previousNode) || router.isDown(next) ? REOPEN_SAME_NODE_MS : 0;
         try {
             timer.schedule(() -> openStream(member), delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {

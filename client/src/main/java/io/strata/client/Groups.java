@@ -70,6 +70,12 @@ public final class Groups {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
     }
 
+    /** For calls that must not be carried out twice: on another node only if it surely never reached this one. */
+    private <T> T callAtMostOnce(Function<GroupServiceGrpc.GroupServiceBlockingStub, T> rpc) {
+        return router.onAnyNodeAtMostOnce(channel -> rpc.apply(GroupServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
+    }
+
     public List<Listing> list() {
         return call(stub -> stub.listGroups(ListGroupsRequest.getDefaultInstance())).getGroupsList().stream()
                 .map(g -> new Listing(g.getGroup(), g.getState(), g.getMembers())).toList();
@@ -119,13 +125,18 @@ public final class Groups {
             r.setPartition(partition);
         }
         Map<String, Long> out = new TreeMap<>();
-        call(stub -> stub.resetOffsets(r.build())).getOffsetsList()
+        // A shift moves the offsets from where they are, so it must not be applied twice; the other resets set
+        // them to where the same request always sets them and may go to another node (a reset to a time
+        // needs one with the fetch role).
+        java.util.function.Function<GroupServiceGrpc.GroupServiceBlockingStub, io.strata.api.v1.ResetOffsetsResponse>
+                reset = stub -> stub.resetOffsets(r.build());
+        (to instanceof ResetTo.ShiftBy ? callAtMostOnce(reset) : call(reset)).getOffsetsList()
                 .forEach(c -> out.put(c.getTopic() + "/" + c.getPartition(), c.getOffset()));
         return out;
     }
 
     /** Deletes the group and its committed offsets; refused while it has live members unless {@code force}. */
     public void delete(String group, boolean force) {
-        call(stub -> stub.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
+        callAtMostOnce(stub -> stub.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
     }
 }

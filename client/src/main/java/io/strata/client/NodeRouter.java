@@ -55,6 +55,8 @@ final class NodeRouter implements AutoCloseable {
     private static final long DOWN_MILLIS = 10_000;
     /** The shortest time between two reads of the cluster, however many nodes fail meanwhile. */
     private static final long MIN_REFRESH_MILLIS = 1_000;
+    /** The most a read of the cluster waits for a node (a frozen one must not hold up a producer for long). */
+    private static final long DESCRIBE_DEADLINE_MILLIS = 5_000;
 
     private static final MethodDescriptor<FetchRequest, FetchChunksResponse> FETCH_CHUNKS =
             FetchServiceGrpc.getFetchChunksMethod().toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()),
@@ -69,7 +71,10 @@ final class NodeRouter implements AutoCloseable {
     private final long refreshMillis;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
-    private volatile View view = new View(0, List.of(), List.of(), 0, 0);
+    private final java.util.concurrent.atomic.AtomicReference<View> view =
+            new java.util.concurrent.atomic.AtomicReference<>(new View(0, List.of(), List.of(), 0, 0));
+    /** Set while one thread reads the cluster; the others route by what is known meanwhile. */
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
     /** Where calls any node answers go while it answers (see {@link #home()}); null: to be chosen. */
     private volatile String home;
 
@@ -141,7 +146,7 @@ final class NodeRouter implements AutoCloseable {
         return ranked.get(0);
     }
 
-    private boolean isDown(String node) {
+    boolean isDown(String node) {
         return downUntil.getOrDefault(node, 0L) > System.currentTimeMillis();
     }
 
@@ -176,7 +181,7 @@ final class NodeRouter implements AutoCloseable {
             all.add(current);
         }
         all.addAll(seeds);
-        all.addAll(view.clientNodes());
+        all.addAll(view.get().clientNodes());
         List<String> up = new ArrayList<>();
         List<String> down = new ArrayList<>();
         for (String node : all) {
@@ -188,17 +193,32 @@ final class NodeRouter implements AutoCloseable {
     }
 
     /**
-     * A blocking call that any node answers, made on the home node and, while nodes cannot serve it (the node
-     * is unreachable, or answers UNAVAILABLE: stopping, or without the role the call needs), on each other
-     * node known, once. The node that answers becomes the home node. Any other failure is the call's answer.
-     * Throws StrataException; when no node could be reached, it names them ({@link StrataException#nodes()}).
+     * A blocking call that any node answers and that is safe to repeat, made on the home node and, while
+     * nodes cannot serve it (the node is unreachable, or answers UNAVAILABLE: stopping, or without the role
+     * the call needs), on each other node known, once. The node that answers becomes the home node. Any other
+     * failure is the call's answer. Throws StrataException; when no node could be reached, it names them
+     * ({@link StrataException#nodes()}).
      *
-     * <p>A call whose connection broke under it may have been carried out by the node before it went away;
-     * it is sent again all the same, as a Kafka client does: every call of groups and topics is safe to
-     * repeat (a commit of the same offsets, a describe) or tells why it is not (ALREADY_EXISTS for a topic
-     * created by the first attempt, NOT_FOUND for one it deleted).
+     * <p>A call whose connection broke under it may have been carried out by the node before it went away; it
+     * is sent again all the same, so only calls that may be repeated come here: reads, a commit of the same
+     * offsets under the same ownership, a join (a member joined twice holds its share of partitions until
+     * its session times out). The others go to {@link #onAnyNodeAtMostOnce}.
      */
     <T> T onAnyNode(Function<Channel, T> call) {
+        return onAnyNode(call, true);
+    }
+
+    /**
+     * The same for a call that must not be carried out twice (creating or deleting a topic or a group,
+     * moving offsets): it goes on to another node only when it surely never reached the one before (no
+     * connection could be made). A connection that broke under it, or a node answering UNAVAILABLE, leaves
+     * its outcome unknown: that failure is its answer.
+     */
+    <T> T onAnyNodeAtMostOnce(Function<Channel, T> call) {
+        return onAnyNode(call, false);
+    }
+
+    private <T> T onAnyNode(Function<Channel, T> call, boolean repeatable) {
         List<String> tried = new ArrayList<>();
         StrataException last = null;
         boolean allUnreachable = true;
@@ -209,7 +229,7 @@ final class NodeRouter implements AutoCloseable {
                 return answer;
             } catch (RuntimeException e) {
                 StrataException failure = StrataException.from(e);
-                if (failure.code() != Status.Code.UNAVAILABLE) {
+                if (failure.code() != Status.Code.UNAVAILABLE || !(repeatable || failure.neverSent())) {
                     throw failure;
                 }
                 if (failure.unreachable()) {
@@ -258,11 +278,10 @@ final class NodeRouter implements AutoCloseable {
     /**
      * A node could not serve a call of its role (it answered UNAVAILABLE: stopping, or no longer running the
      * role): the cluster has changed, so it is read again soon, at most once every {@link #MIN_REFRESH_MILLIS}.
+     * Never blocks: gRPC's threads call it.
      */
     void refreshSoon() {
-        synchronized (this) {
-            view = view.soon();
-        }
+        view.updateAndGet(View::soon);
     }
 
     private ManagedChannel channel(String address) {
@@ -272,19 +291,23 @@ final class NodeRouter implements AutoCloseable {
         return channels.computeIfAbsent(address, connect);
     }
 
+    /**
+     * The view of the cluster, read again when due by the one thread that finds it so (the others route by
+     * what is known meanwhile: routing is a preference, never a condition of correctness). The read has a
+     * short deadline of its own, as it happens on callers' threads (a producer's sender, a polling consumer).
+     */
     private View current() {
-        View current = view;
-        if (connect == null || System.currentTimeMillis() < current.dueAtMillis()) {
+        View current = view.get();
+        if (connect == null || System.currentTimeMillis() < current.dueAtMillis()
+                || !refreshing.compareAndSet(false, true)) {
             return current;
         }
-        synchronized (this) {
-            if (view != current) {
-                return view;
-            }
+        try {
             View next;
             try {
+                long describeMillis = Math.min(deadline.toMillis(), DESCRIBE_DEADLINE_MILLIS);
                 ClusterDescription cluster = onAnyNode(channel -> ClusterServiceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .withDeadlineAfter(describeMillis, TimeUnit.MILLISECONDS)
                         .describeCluster(DescribeClusterRequest.getDefaultInstance()));
                 List<String> ingest = new ArrayList<>();
                 List<String> fetch = new ArrayList<>();
@@ -306,7 +329,8 @@ final class NodeRouter implements AutoCloseable {
                 // answer now, after the refresh time when one did (a node that does not describe a cluster).
                 long now = System.currentTimeMillis();
                 next = new View(current.shards(), current.ingestNodes(), current.fetchNodes(), now,
-                        now + (e.code() == Status.Code.UNAVAILABLE ? MIN_REFRESH_MILLIS : refreshMillis));
+                        now + (e.code() == Status.Code.UNAVAILABLE || e.code() == Status.Code.DEADLINE_EXCEEDED
+                                ? MIN_REFRESH_MILLIS : refreshMillis));
             }
             Set<String> live = new LinkedHashSet<>(next.clientNodes());
             live.addAll(seeds);
@@ -315,8 +339,10 @@ final class NodeRouter implements AutoCloseable {
                 live.add(h);
             }
             closeChannelsNotIn(live);
-            view = next;
+            view.set(next);
             return next;
+        } finally {
+            refreshing.set(false);
         }
     }
 

@@ -69,11 +69,22 @@ public final class StrataClient implements AutoCloseable {
     }
 
     /**
-     * A channel to the node calls of groups go to now (every node serves groups), for tools that speak
-     * GroupService directly; another node's after this one is found unreachable.
+     * A channel for tools that speak GroupService directly: each call goes to the node the client's calls of
+     * groups go to then (every node serves groups), another one once that one is found unreachable.
      */
     public io.grpc.Channel groupChannel() {
-        return router.channelTo(router.home());
+        return new io.grpc.Channel() {
+            @Override
+            public <Q, R> io.grpc.ClientCall<Q, R> newCall(io.grpc.MethodDescriptor<Q, R> method,
+                                                           io.grpc.CallOptions options) {
+                return router.channelTo(router.home()).newCall(method, options);
+            }
+
+            @Override
+            public String authority() {
+                return router.channelTo(router.home()).authority();
+            }
+        };
     }
 
     /** Consumer groups: list, describe with lag, reset, delete. */
@@ -128,6 +139,11 @@ public final class StrataClient implements AutoCloseable {
         }
     }
 
+    /** How long a connection with calls out may be silent before the client pings the node. */
+    static final Duration KEEP_ALIVE_TIME = Duration.ofSeconds(10);
+    /** How long the client waits for a ping's answer before it takes the connection for dead. */
+    static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(5);
+
     /** Settings of a client; not thread-safe. */
     public static final class Builder {
         private List<ServerAddress> servers;
@@ -153,7 +169,8 @@ public final class StrataClient implements AutoCloseable {
 
         /**
          * Nodes of one cluster, in order of preference: the client starts with the first that answers and
-         * learns the others from it. Giving several lets it start while one of them is down.
+         * learns the others from it. Giving several lets it start while one of them is down. With a
+         * {@link #channelBuilder} the client cannot dial nodes itself: it talks to that channel only.
          */
         public Builder servers(List<ServerAddress> addresses) {
             if (addresses.isEmpty()) {
@@ -206,8 +223,13 @@ public final class StrataClient implements AutoCloseable {
         }
 
         private ManagedChannelBuilder<?> dial(ServerAddress address) {
+            // Keep-alive pings on connections with calls out: a node that is frozen or cut off (no RST, no FIN)
+            // is found within 15 s and its calls fail UNAVAILABLE, so they move to other nodes instead of
+            // waiting out their deadlines. Nodes permit pings this often (quarkus.grpc.server.netty.*).
             NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.host(), address.port())
-                    .withOption(ChannelOption.ALLOCATOR, TransportBuffers.ALLOCATOR);
+                    .withOption(ChannelOption.ALLOCATOR, TransportBuffers.ALLOCATOR)
+                    .keepAliveTime(KEEP_ALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
+                    .keepAliveTimeout(KEEP_ALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (plaintext) {
                 b.usePlaintext();
             } else {

@@ -31,6 +31,23 @@ public final class StrataException extends RuntimeException {
         this.nodes = nodes;
     }
 
+    /**
+     * True when the call surely never reached a node: no connection could be made to it (refused, no route,
+     * unknown host). A call that failed otherwise may have been carried out.
+     */
+    boolean neverSent() {
+        if (code != Status.Code.UNAVAILABLE || !unreachable) {
+            return false;
+        }
+        for (Throwable t = getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.nio.channels.UnresolvedAddressException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The same failure, naming the nodes ("host:port") that were each tried and none of which answered. */
     StrataException triedOn(java.util.List<String> tried) {
         return new StrataException(code, description, unreachable, getCause(), java.util.List.copyOf(tried));

@@ -39,14 +39,17 @@ class StrataExceptionTest {
                 .withCause(new java.nio.channels.ClosedChannelException()).asRuntimeException());
         assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(e.unreachable()).isTrue();
+        assertThat(e.neverSent()).as("the call may have been carried out before the connection closed").isFalse();
         assertThat(StrataException.from(Status.UNKNOWN.withDescription("odd").asRuntimeException()).code())
                 .as("an UNKNOWN the node sent stays UNKNOWN").isEqualTo(Status.Code.UNKNOWN);
     }
 
     @Test
     void aServerSentUnavailableIsNotMistakenForAnUnreachableServer() {
-        assertThat(StrataException.from(Status.UNAVAILABLE.withDescription("metadata store down").asRuntimeException())
-                .unreachable()).isFalse();
+        StrataException e = StrataException.from(Status.UNAVAILABLE.withDescription("metadata store down")
+                .asRuntimeException());
+        assertThat(e.unreachable()).isFalse();
+        assertThat(e.neverSent()).as("the node answered: it may have acted before it failed").isFalse();
     }
 
     @Test
@@ -58,6 +61,7 @@ class StrataExceptionTest {
                         assertThat(e.code()).isEqualTo(Status.Code.UNAVAILABLE);
                         assertThat(e.unreachable()).isTrue();
                         assertThat(e.description()).startsWith("Connection refused");
+                        assertThat(e.neverSent()).as("no connection: the call surely never reached a node").isTrue();
                     });
         }
     }

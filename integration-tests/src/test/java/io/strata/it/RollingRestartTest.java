@@ -37,10 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Every node of a launched cluster (two ingest, two fetch, the compaction node) goes away in turn while a
  * producer writes, a consumer reads and two {@code strata consume --group} processes print as members of a
  * group: first a rolling restart as Kubernetes does one (SIGTERM; each node must exit within its grace
- * period, and starts again), then a crash of each (SIGKILL, then started again). Every send succeeds (what
- * failed on the way was retried by the client), every acknowledged record is read exactly once, the
- * consumer never sees an error, no member exits, every record is printed by a member, and once the members
- * are stopped (SIGTERM: they commit what they printed and leave) the group's lag is 0.
+ * period, and starts again), then a crash of each (SIGKILL, then started again), then an ingest and a fetch
+ * node frozen in turn (SIGSTOP for longer than the clients' keep-alive, then SIGCONT). Every send succeeds
+ * (what failed on the way was retried by the client), every acknowledged record is read exactly once, the
+ * consumer never sees an error, no member exits or loses its session (its member id stays the same: its
+ * partitions never moved), every record is printed once, and once the members are stopped (SIGTERM: they
+ * commit what they printed and leave) the group's lag is 0.
  */
 class RollingRestartTest {
     private static final String TOPIC = "rolling";
@@ -80,6 +82,7 @@ class RollingRestartTest {
             for (int i = 1; i <= 2; i++) {
                 members.add(groupMember("member-" + i, String.join(",", cluster.clientAddresses())));
             }
+            Set<String> memberIds = awaitMembers(client, 2);
             Thread producer = new Thread(() -> {
                 try (Producer p = client.producer()) {
                     List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -141,6 +144,19 @@ class RollingRestartTest {
                 assertThat(members).as("group members still running after " + node + " crashed")
                         .allMatch(ManagedProcess::isAlive);
             }
+            for (String node : List.of("ingest-1", "fetch-1")) {
+                int before = acknowledged.size();
+                long pid = cluster.status().stream().filter(m -> m.member().name().equals(node)).findFirst()
+                        .orElseThrow().pid();
+                signal("STOP", pid);
+                sleep(17_000); // past the keep-alive's 10 s + 5 s: the clients find the node gone
+                signal("CONT", pid);
+                sleep(1_500);
+                assertThat(acknowledged.size()).as("records acknowledged while " + node + " was frozen")
+                        .isGreaterThan(before);
+                assertThat(members).as("group members still running after " + node + " was frozen")
+                        .allMatch(ManagedProcess::isAlive);
+            }
 
             producing.set(false);
             producer.join(TimeUnit.SECONDS.toMillis(150));
@@ -155,6 +171,8 @@ class RollingRestartTest {
             consumer.join(TimeUnit.SECONDS.toMillis(30));
 
             assertThat(members).as("group members still running at the end").allMatch(ManagedProcess::isAlive);
+            assertThat(client.groups().describe(GROUP).members()).extracting(Groups.Member::memberId)
+                    .as("the members' sessions outlived every node they talked to").containsExactlyInAnyOrderElementsOf(memberIds);
             for (ManagedProcess member : members) {
                 assertThat(member.stop(30)).as(member + " committed, left and exited on SIGTERM").isTrue();
             }
@@ -168,6 +186,8 @@ class RollingRestartTest {
         assertThat(reads.values()).as("each once: the retried batches were stored once").containsOnly(1);
         assertThat(printed()).as("every acknowledged record printed by a group member")
                 .containsAll(acknowledged.keySet());
+        assertThat(printedLines()).as("each once: no partition moved, so none was read again")
+                .hasSize(printed().size());
         System.out.printf("restart and crash of %s: %d records acknowledged, each read once and printed by a "
                 + "member of the group%n", nodes, acknowledged.size());
     }
@@ -183,7 +203,11 @@ class RollingRestartTest {
 
     /** The record values the members printed so far (their logs also hold anything they wrote to stderr). */
     private Set<String> printed() {
-        Set<String> all = new HashSet<>();
+        return new HashSet<>(printedLines());
+    }
+
+    private List<String> printedLines() {
+        List<String> all = new ArrayList<>();
         for (ManagedProcess member : members) {
             try {
                 Files.readAllLines(member.log(), StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("r-"))
@@ -193,6 +217,31 @@ class RollingRestartTest {
             }
         }
         return all;
+    }
+
+    /** Waits until the group has {@code count} members with partitions; answers their member ids. */
+    private static Set<String> awaitMembers(StrataClient client, int count) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                Groups.Description group = client.groups().describe(GROUP);
+                if (group.members().size() == count && group.members().stream().noneMatch(m -> m.owned().isEmpty())) {
+                    return group.members().stream().map(Groups.Member::memberId).collect(
+                            java.util.stream.Collectors.toSet());
+                }
+            } catch (io.strata.client.StrataException e) {
+                // the group does not exist yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the group did not get " + count + " members with partitions in 60 s");
+            }
+            sleep(200);
+        }
+    }
+
+    private static void signal(String signal, long pid) throws IOException, InterruptedException {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor())
+                .as("kill -" + signal + " " + pid).isZero();
     }
 
     private static void sleep(long ms) {
