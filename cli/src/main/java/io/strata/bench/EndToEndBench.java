@@ -26,17 +26,20 @@ public final class EndToEndBench {
         }
     }
 
+    /** {@code phases}: the records received in the first 5 s measured, the next 10, the rest. */
     public record Result(long sent, long received, long errors, double p50Ms, double p99Ms, double p999Ms,
-                         double maxMs) {
+                         double maxMs, Phases.Figures phases) {
         public List<String> lines(String prefix) {
-            return List.of(
+            List<String> lines = new java.util.ArrayList<>(List.of(
                     String.format(Locale.ROOT, "%s.p50_ms=%.2f", prefix, p50Ms),
                     String.format(Locale.ROOT, "%s.p99_ms=%.2f", prefix, p99Ms),
                     String.format(Locale.ROOT, "%s.p999_ms=%.2f", prefix, p999Ms),
                     String.format(Locale.ROOT, "%s.max_ms=%.2f", prefix, maxMs),
                     String.format(Locale.ROOT, "%s.records=%d", prefix, received),
                     String.format(Locale.ROOT, "%s.missing=%d", prefix, Math.max(0, sent - received)),
-                    String.format(Locale.ROOT, "%s.errors=%d", prefix, errors));
+                    String.format(Locale.ROOT, "%s.errors=%d", prefix, errors)));
+            lines.addAll(phases.lines(prefix));
+            return lines;
         }
     }
 
@@ -45,6 +48,7 @@ public final class EndToEndBench {
 
     private final Settings settings;
     private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
+    private final Phases phases = new Phases();
     private final LongAdder sent = new LongAdder();
     private final LongAdder errors = new LongAdder();
 
@@ -57,6 +61,7 @@ public final class EndToEndBench {
         long start = System.nanoTime();
         long measureFrom = start + settings.warmup().toNanos();
         long end = measureFrom + settings.duration().toNanos();
+        phases.start(measureFrom);
         Thread producer = new Thread(() -> produce(target, measureFrom, end), "strata-bench-e2e-producer");
         producer.setDaemon(true);
         producer.start();
@@ -69,7 +74,9 @@ public final class EndToEndBench {
                 long now = System.nanoTime();
                 ByteBuffer b = ByteBuffer.wrap(value);
                 if (value.length >= 16 && b.get(8) == MEASURED) {
-                    latencies.recordValue(Math.max(0, (now - b.getLong(0)) / 1000));
+                    long micros = Math.max(0, (now - b.getLong(0)) / 1000);
+                    latencies.recordValue(micros);
+                    phases.record(now, micros);
                     received[0]++;
                 }
             });
@@ -77,6 +84,9 @@ public final class EndToEndBench {
             if (now - lastReport >= TimeUnit.SECONDS.toNanos(5)) {
                 Histogram interval = latencies.getIntervalHistogram();
                 total.add(interval);
+                if (interval.getTotalCount() > 0) {
+                    phases.interval(interval.getValueAtPercentile(99) / 1000.0);
+                }
                 progress.printf(Locale.ROOT, "%6.0fs %8d received  p50 %6.2f ms  p99 %7.2f ms%n", (now - start) / 1e9,
                         received[0], interval.getValueAtPercentile(50) / 1000.0,
                         interval.getValueAtPercentile(99) / 1000.0);
@@ -91,10 +101,17 @@ public final class EndToEndBench {
             }
         }
         producer.join();
-        total.add(latencies.getIntervalHistogram());
+        Histogram last = latencies.getIntervalHistogram();
+        total.add(last);
+        if (last.getTotalCount() > 0) {
+            phases.interval(last.getValueAtPercentile(99) / 1000.0); // the run's last, shorter interval
+            progress.printf(Locale.ROOT, "%6.0fs %8d received  p50 %6.2f ms  p99 %7.2f ms%n",
+                    (System.nanoTime() - start) / 1e9, received[0], last.getValueAtPercentile(50) / 1000.0,
+                    last.getValueAtPercentile(99) / 1000.0);
+        }
         return new Result(sent.sum(), received[0], errors.sum(), total.getValueAtPercentile(50) / 1000.0,
                 total.getValueAtPercentile(99) / 1000.0, total.getValueAtPercentile(99.9) / 1000.0,
-                total.getMaxValue() / 1000.0);
+                total.getMaxValue() / 1000.0, phases.figures());
     }
 
     private void produce(ProduceTarget target, long measureFrom, long end) {

@@ -36,9 +36,9 @@ public final class ProduceBench {
         }
     }
 
-    /** The figures of one run. */
+    /** The figures of one run; {@code phases}: its first 5 s measured, the next 10, the rest. */
     public record Result(long records, long bytes, long errors, double seconds, double p50Ms, double p99Ms,
-                         double p999Ms, double maxMs) {
+                         double p999Ms, double maxMs, Phases.Figures phases) {
         public double recordsPerSecond() {
             return records / seconds;
         }
@@ -48,7 +48,7 @@ public final class ProduceBench {
         }
 
         public List<String> lines(String prefix) {
-            return List.of(
+            List<String> lines = new ArrayList<>(List.of(
                     String.format(Locale.ROOT, "%s.records_per_s=%.0f", prefix, recordsPerSecond()),
                     String.format(Locale.ROOT, "%s.mb_s=%.2f", prefix, megabytesPerSecond()),
                     String.format(Locale.ROOT, "%s.p50_ms=%.2f", prefix, p50Ms),
@@ -56,7 +56,9 @@ public final class ProduceBench {
                     String.format(Locale.ROOT, "%s.p999_ms=%.2f", prefix, p999Ms),
                     String.format(Locale.ROOT, "%s.max_ms=%.2f", prefix, maxMs),
                     String.format(Locale.ROOT, "%s.records=%d", prefix, records),
-                    String.format(Locale.ROOT, "%s.errors=%d", prefix, errors));
+                    String.format(Locale.ROOT, "%s.errors=%d", prefix, errors)));
+            lines.addAll(phases.lines(prefix));
+            return lines;
         }
     }
 
@@ -64,6 +66,7 @@ public final class ProduceBench {
 
     private final Settings settings;
     private final Recorder latencies = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
+    private final Phases phases = new Phases();
     private final LongAdder acked = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
@@ -99,6 +102,7 @@ public final class ProduceBench {
             long now = System.nanoTime();
             if (!measuring && now >= measureFrom) {
                 latencies.getIntervalHistogram(); // drop the warm-up's latencies
+                phases.start(now);
                 acked.reset();
                 errors.reset();
                 lastAcked = 0;
@@ -111,6 +115,7 @@ public final class ProduceBench {
                 interval = latencies.getIntervalHistogram(interval);
                 if (measuring) {
                     total.add(interval);
+                    phases.interval(interval.getValueAtPercentile(99) / 1000.0);
                 }
                 long count = acked.sum();
                 double secs = (now - lastReport) / 1e9;
@@ -134,13 +139,22 @@ public final class ProduceBench {
         // A run over (--records) before its warm-up ended is measured whole.
         double seconds = (System.nanoTime() - (measuring ? measureFrom : start)) / 1e9;
         long records = acked.sum();
-        total.add(latencies.getIntervalHistogram());
+        Histogram last = latencies.getIntervalHistogram();
+        total.add(last);
+        if (measuring && last.getTotalCount() > 0) {
+            phases.interval(last.getValueAtPercentile(99) / 1000.0); // the run's last, shorter interval
+            progress.printf(Locale.ROOT, "%6.0fs (the rest)  p50 %6.2f ms  p99 %7.2f ms  errors %d%n",
+                    (System.nanoTime() - start) / 1e9, last.getValueAtPercentile(50) / 1000.0,
+                    last.getValueAtPercentile(99) / 1000.0, errors.sum());
+            progress.flush();
+        }
         for (ProduceTarget target : opened) {
             target.close();
         }
         return new Result(records, records * settings.recordSize(), errors.sum(), seconds,
                 total.getValueAtPercentile(50) / 1000.0, total.getValueAtPercentile(99) / 1000.0,
-                total.getValueAtPercentile(99.9) / 1000.0, total.getMaxValue() / 1000.0);
+                total.getValueAtPercentile(99.9) / 1000.0, total.getMaxValue() / 1000.0,
+                measuring ? phases.figures() : Phases.Figures.NONE);
     }
 
     /**
@@ -176,7 +190,10 @@ public final class ProduceBench {
                         errors.increment();
                     } else {
                         acked.increment();
-                        latencies.recordValue(Math.max(0, (System.nanoTime() - sent) / 1000));
+                        long ackedAt = System.nanoTime();
+                        long micros = Math.max(0, (ackedAt - sent) / 1000);
+                        latencies.recordValue(micros);
+                        phases.record(ackedAt, micros);
                     }
                 });
             } catch (RuntimeException e) {

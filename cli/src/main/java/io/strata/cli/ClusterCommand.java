@@ -78,6 +78,11 @@ final class ClusterCommand {
                 description = "JVM options of a role's nodes, e.g. ingest='-Xms2g -Xmx2g' (default: -Xmx1g, "
                         + "compaction -Xmx512m). Repeatable.")
         java.util.Map<String, String> javaOptions = new java.util.HashMap<>();
+        @Option(names = "--s3-latency", paramLabel = "MODEL",
+                description = "Put a network proxy between the nodes and S3Proxy that holds each answer back as S3 "
+                        + "across a network would: s3-standard (PUT p50 100 / p99 350 ms, GET 30 / 80 ms), or "
+                        + "put=P50/P99,get=P50/P99 in ms. Default: none.")
+        String s3Latency;
 
         @Override
         int run(LocalCluster cluster, PrintWriter out) {
@@ -95,7 +100,7 @@ final class ClusterCommand {
                 }
                 options.put(r, List.of(value.trim().split("\\s+")));
             });
-            List<MemberStatus> rows = cluster.up(new LocalCluster.Options(ingest, fetch, compaction, options));
+            List<MemberStatus> rows = cluster.up(new LocalCluster.Options(ingest, fetch, compaction, options, s3Latency));
             print(rows, out);
             out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
             out.println(String.join(",", cluster.clientAddresses()));

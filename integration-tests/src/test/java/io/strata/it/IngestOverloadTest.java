@@ -75,9 +75,9 @@ class IngestOverloadTest {
         int seconds = Integer.getInteger("strata.overload.seconds", 30);
         io.strata.testkit.s3.S3ServerFixture s3 = io.strata.testkit.s3.S3ServerFixture.shared();
         try (StrataCluster cluster = new StrataCluster(work);
-             io.strata.testkit.net.FaultyHttpProxy slow = new io.strata.testkit.net.FaultyHttpProxy(
+             io.strata.launcher.net.FaultyHttpProxy slow = new io.strata.launcher.net.FaultyHttpProxy(
                      new java.net.InetSocketAddress("127.0.0.1", s3.endpoint().getPort()), 3)) {
-            slow.faults(new io.strata.testkit.net.FaultyHttpProxy.Faults(0, 1, 1_000));
+            slow.faults(new io.strata.launcher.net.FaultyHttpProxy.Faults(0, 1, 1_000));
             StrataProcess ingest = cluster.start("ingest-a", "ingest",
                     Map.of("strata.object-store.s3.endpoint", slow.endpoint().toString()));
             StrataProcess reader = cluster.start("fetch-a", "fetch");

@@ -15,7 +15,7 @@ import io.strata.client.Producer;
 import io.strata.client.ProducerConfig;
 import io.strata.client.StrataClient;
 import io.strata.client.StrataException;
-import io.strata.testkit.net.FaultyHttpProxy;
+import io.strata.launcher.net.FaultyHttpProxy;
 import io.strata.testkit.s3.S3ServerFixture;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

@@ -22,7 +22,7 @@ import io.strata.client.ProducerConfig;
 import io.strata.client.RecordMetadata;
 import io.strata.client.RetryPolicy;
 import io.strata.client.StrataClient;
-import io.strata.testkit.net.FaultyHttpProxy;
+import io.strata.launcher.net.FaultyHttpProxy;
 import io.strata.testkit.net.TcpProxy;
 import io.strata.testkit.s3.S3ServerFixture;
 import java.net.InetSocketAddress;

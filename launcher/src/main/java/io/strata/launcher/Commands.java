@@ -67,6 +67,17 @@ public final class Commands {
                 properties.toString());
     }
 
+    /**
+     * The network proxy that holds each answer of the S3 server on {@code targetPort} back by a latency drawn
+     * from {@code model} ({@link io.strata.launcher.net.FaultyHttpProxy}), run from the launcher's own classes.
+     */
+    public static List<String> latencyProxy(Path java, String launcherClasspath, int port, int targetPort,
+                                            String model) {
+        return List.of(java.toString(), "-Xmx256m", QUICK_JIT, "-cp", launcherClasspath,
+                io.strata.launcher.net.FaultyHttpProxy.class.getName(), "--port", Integer.toString(port),
+                "--target", "127.0.0.1:" + targetPort, "--latency", model);
+    }
+
     /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
     public static Map<String, String> s3ProxyEnvironment() {
         return Map.of("LOG_LEVEL", "warn");

@@ -37,6 +37,15 @@ public record Installation(Path home) {
         return require(jar, "S3Proxy's jar", "build the launcher module: ./mvnw -B install -DskipTests -pl launcher");
     }
 
+    /** Where this module's classes are (its jar, or its classes folder in a build): the latency proxy runs from them. */
+    public String launcherClasspath() {
+        try {
+            return Path.of(Installation.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new LauncherException("cannot tell where the launcher's classes are: " + e.getMessage());
+        }
+    }
+
     /** etcd: {@code STRATA_ETCD_BIN} when set, else the first on the PATH or in the usual places. */
     public Path etcd() {
         String configured = System.getenv("STRATA_ETCD_BIN");

@@ -56,11 +56,21 @@ public final class LocalCluster {
 
     /**
      * What a new cluster is made of: node counts, whether a compaction node runs (benchmarks of the write
-     * and read paths leave it out), and JVM options per role (the default heaps: 1 GiB, compaction 512 MiB).
+     * and read paths leave it out), JVM options per role (the default heaps: 1 GiB, compaction 512 MiB), and
+     * the latency model of a network proxy put between the nodes and the S3 server (null: none), so the local
+     * S3 answers as S3 does across a network ({@link io.strata.launcher.net.LatencyModel#parse}).
      */
-    public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions) {
+    public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions,
+                          String s3Latency) {
         public Options {
             javaOptions = Map.copyOf(javaOptions);
+            if (s3Latency != null) {
+                io.strata.launcher.net.LatencyModel.parse(s3Latency); // refused now rather than by the proxy
+            }
+        }
+
+        public Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions) {
+            this(ingest, fetch, compaction, javaOptions, null);
         }
 
         public static Options of(int ingest, int fetch) {
@@ -169,12 +179,21 @@ public final class LocalCluster {
         }
         members.add(new Member("s3", Role.S3, s3Port, s3Port,
                 Commands.s3Proxy(installation.java(), installation.s3ProxyJar(), s3Dir, buckets, s3Port), s3Dir));
+        int objectsPort = s3Port;
+        if (options.s3Latency() != null) {
+            Path latencyDir = dir.resolve("latency");
+            int latencyPort = Ports.freePort();
+            members.add(new Member("latency", Role.LATENCY, latencyPort, latencyPort,
+                    Commands.latencyProxy(installation.java(), installation.launcherClasspath(), latencyPort, s3Port,
+                            options.s3Latency()), latencyDir));
+            objectsPort = latencyPort;
+        }
         Map<String, String> shared = new LinkedHashMap<>();
         shared.put("strata.metadata.type", "etcd");
         shared.put("strata.metadata.etcd-endpoints", "http://127.0.0.1:" + etcdPort);
         shared.put("strata.metadata.root", METADATA_ROOT);
         shared.put("strata.object-store.type", "s3");
-        shared.put("strata.object-store.s3.endpoint", "http://127.0.0.1:" + s3Port);
+        shared.put("strata.object-store.s3.endpoint", "http://127.0.0.1:" + objectsPort);
         shared.put("strata.object-store.s3.bucket", BUCKET);
         shared.put("strata.object-store.s3.region", "us-east-1");
         shared.put("strata.object-store.s3.access-key", Commands.S3_ACCESS_KEY);

@@ -5,7 +5,7 @@ import java.net.http.HttpResponse;
 
 /** What a process of a local cluster is, and how to ask it whether it is ready. */
 public enum Role {
-    ETCD, S3, INGEST, FETCH, COMPACTION;
+    ETCD, S3, LATENCY, INGEST, FETCH, COMPACTION;
 
     /** The role's name in tables and in the state file: {@code etcd}, {@code s3}, {@code ingest}, … */
     public String label() {
@@ -21,11 +21,14 @@ public enum Role {
         return this == INGEST || this == FETCH || this == COMPACTION;
     }
 
-    /** Where readiness is asked: etcd's {@code /health}, any answer of S3, a node's {@code /q/health/ready}. */
+    /**
+     * Where readiness is asked: etcd's {@code /health}, any answer of S3 (through the latency proxy, for it),
+     * a node's {@code /q/health/ready}.
+     */
     public URI readinessUrl(int httpPort) {
         return URI.create("http://127.0.0.1:" + httpPort + switch (this) {
             case ETCD -> "/health";
-            case S3 -> "/";
+            case S3, LATENCY -> "/";
             default -> "/q/health/ready";
         });
     }
@@ -34,7 +37,7 @@ public enum Role {
     public boolean isReady(HttpResponse<String> answer) {
         return switch (this) {
             case ETCD -> answer.statusCode() == 200 && answer.body().contains("true");
-            case S3 -> answer.statusCode() > 0;
+            case S3, LATENCY -> answer.statusCode() > 0;
             default -> answer.statusCode() == 200;
         };
     }

@@ -43,11 +43,11 @@ class S3ObjectStoreTest extends ObjectStoreContract {
         S3ServerFixture s3 = S3ServerFixture.shared();
         String bucket = "faulty-" + ProcessHandle.current().pid();
         s3.createBucket(bucket);
-        try (io.strata.testkit.net.FaultyHttpProxy proxy = new io.strata.testkit.net.FaultyHttpProxy(
+        try (io.strata.launcher.net.FaultyHttpProxy proxy = new io.strata.launcher.net.FaultyHttpProxy(
                 new java.net.InetSocketAddress("127.0.0.1", s3.endpoint().getPort()), 7);
              S3ObjectStore store = new S3ObjectStore(S3Settings.forEndpoint(proxy.endpoint(), s3.region(), bucket,
                      s3.accessKey(), s3.secretKey()))) {
-            proxy.faults(new io.strata.testkit.net.FaultyHttpProxy.Faults(0.3, 0.2, 300));
+            proxy.faults(new io.strata.launcher.net.FaultyHttpProxy.Faults(0.3, 0.2, 300));
             for (int i = 0; i < 20; i++) {
                 ObjectKey key = ObjectKey.of("wal/f/" + i);
                 store.put(key, bytes("object " + i)).join();

@@ -1,5 +1,6 @@
-package io.strata.testkit.net;
+package io.strata.launcher.net;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,17 +16,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An HTTP/1.1 proxy in front of an S3-compatible server that injects the faults S3 is known for, per
- * request: some answered {@code 503 Slow Down} (or {@code 500}) without reaching the server, some held
- * back before they are forwarded (slow responses), some answered {@code 500} after the server did what
- * they asked (a PUT stored, its answer lost), and GET bodies damaged in transit: one bit flipped, or cut
- * short with the connection closed. It understands just enough HTTP to find each request's
+ * An HTTP/1.1 proxy in front of an S3-compatible server that makes a local server behave like S3 across a
+ * network: each answer is held back until a latency drawn from a model of S3 has passed since its request
+ * arrived ({@link #latency}, {@code strata cluster up --s3-latency}); and, for tests, that injects the faults
+ * S3 is known for, per request: some answered {@code 503 Slow Down} (or {@code 500}) without reaching the
+ * server, some held back before they are forwarded (slow responses), some answered {@code 500} after the
+ * server did what they asked (a PUT stored, its answer lost), and GET bodies damaged in transit: one bit
+ * flipped, or cut short with the connection closed. It understands just enough HTTP to find each request's
  * and response's end (Content-Length, chunked bodies, {@code Expect: 100-continue}, bodiless answers), so
- * a kept-alive connection carries many requests and each is decided on its own. Faults can be changed
- * while it runs. Threads: an acceptor and one per connection, all daemons, stopped by {@link #close()}.
+ * a kept-alive connection carries many requests and each is decided on its own. Faults and latency can be
+ * changed while it runs. Threads: an acceptor and one per connection, all daemons, stopped by
+ * {@link #close()}. {@link #main} runs it as a process of its own.
  */
 public final class FaultyHttpProxy implements AutoCloseable {
     /**
@@ -53,13 +58,19 @@ public final class FaultyHttpProxy implements AutoCloseable {
     private final AtomicLong bitFlips = new AtomicLong();
     private final AtomicLong truncations = new AtomicLong();
     private volatile Faults faults = Faults.NONE;
+    private volatile LatencyModel latency;
     private volatile boolean closed;
 
     public FaultyHttpProxy(InetSocketAddress target, long seed) {
+        this(0, target, seed);
+    }
+
+    /** Listens on {@code port} of loopback (0: any free port). */
+    public FaultyHttpProxy(int port, InetSocketAddress target, long seed) {
         try {
-            this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+            this.server = new ServerSocket(port, 100, InetAddress.getLoopbackAddress());
         } catch (IOException e) {
-            throw new IllegalStateException("cannot listen on loopback", e);
+            throw new IllegalStateException("cannot listen on loopback port " + port, e);
         }
         this.target = target;
         this.random = new Random(seed);
@@ -70,6 +81,38 @@ public final class FaultyHttpProxy implements AutoCloseable {
 
     public void faults(Faults faults) {
         this.faults = faults;
+    }
+
+    /** Holds each answer until a latency drawn from {@code model} has passed since its request came; null: none. */
+    public void latency(LatencyModel model) {
+        this.latency = model;
+    }
+
+    /**
+     * Runs the proxy as a process: {@code --port P --target HOST:PORT [--latency MODEL] [--seed N]}, MODEL as
+     * {@link LatencyModel#parse} reads it. It runs until killed.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        String target = options.get("target");
+        if (target == null || !options.containsKey("port")) {
+            System.err.println("usage: FaultyHttpProxy --port P --target HOST:PORT [--latency MODEL] [--seed N]");
+            System.exit(2);
+        }
+        int colon = target.lastIndexOf(':');
+        FaultyHttpProxy proxy = new FaultyHttpProxy(Integer.parseInt(options.get("port")),
+                new InetSocketAddress(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))),
+                Long.parseLong(options.getOrDefault("seed", Long.toString(System.nanoTime()))));
+        if (options.containsKey("latency")) {
+            proxy.latency(LatencyModel.parse(options.get("latency")));
+        }
+        System.out.println("proxying " + proxy.endpoint() + " to " + target
+                + (proxy.latency == null ? "" : " with latencies " + proxy.latency));
+        System.out.flush();
+        Thread.currentThread().join(); // until killed
     }
 
     public java.net.URI endpoint() {
@@ -120,13 +163,17 @@ public final class FaultyHttpProxy implements AutoCloseable {
     private void serve(Socket client) {
         Socket upstream = null;
         try (client) {
-            InputStream in = client.getInputStream();
+            client.setTcpNoDelay(true);
+            // Buffered: heads are parsed a byte at a time, which unbuffered would be a system call a byte.
+            InputStream in = new BufferedInputStream(client.getInputStream(), 64 * 1024);
             OutputStream out = client.getOutputStream();
+            InputStream upIn = null;
             while (true) {
                 Head request = Head.read(in);
                 if (request == null) {
                     return;
                 }
+                long arrived = System.nanoTime();
                 requests.incrementAndGet();
                 Faults f = faults;
                 double roll;
@@ -134,13 +181,19 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 double afterRoll;
                 double bodyRoll;
                 int flipAt;
+                double latencyDraw;
                 synchronized (random) {
                     roll = random.nextDouble();
                     delayRoll = random.nextDouble();
                     afterRoll = random.nextDouble();
                     bodyRoll = random.nextDouble();
                     flipAt = random.nextInt(Integer.MAX_VALUE);
+                    latencyDraw = random.nextGaussian();
                 }
+                LatencyModel model = latency;
+                long answerAt = model == null ? arrived
+                        : arrived + TimeUnit.MICROSECONDS.toNanos(Math.round(1000 * model.latencyMillis(
+                                request.method(), latencyDraw)));
                 if (roll < f.errorRate()) {
                     errors.incrementAndGet();
                     writeError(out, roll < f.errorRate() / 2);
@@ -152,9 +205,10 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 }
                 if (upstream == null) {
                     upstream = new Socket(target.getAddress(), target.getPort());
+                    upstream.setTcpNoDelay(true);
                     sockets.add(upstream);
+                    upIn = new BufferedInputStream(upstream.getInputStream(), 64 * 1024);
                 }
-                InputStream upIn = upstream.getInputStream();
                 OutputStream upOut = upstream.getOutputStream();
                 upOut.write(request.raw);
                 upOut.flush();
@@ -179,6 +233,10 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 }
                 if (response == null) {
                     return;
+                }
+                long early = answerAt - System.nanoTime();
+                if (early > 0) {
+                    TimeUnit.NANOSECONDS.sleep(early); // S3 would not have answered yet
                 }
                 if (afterRoll < f.errorAfterRate()) {
                     copyBody(upIn, OutputStream.nullOutputStream(), response, request.method());
