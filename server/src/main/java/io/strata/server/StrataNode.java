@@ -311,7 +311,7 @@ public class StrataNode {
                         + "to use more)", c.cacheMaxBytes(), memoryTier);
             }
             ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
-                    c.diskCacheMaxBytes(), c.maxGetBytes(), c.maxGapBytes()));
+                    c.diskCacheMaxBytes(config.objectStore().type()), c.maxGetBytes(), c.maxGapBytes()));
             register(cache);
             fetchCache = cache;
             // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the

@@ -184,9 +184,26 @@ public interface StrataConfig {
         /** Directory of the disk tier (emptied at start); default: fetch-cache under the data directory. */
         Optional<String> diskCacheDir();
 
-        /** Bytes of chunks the disk tier holds; 0 turns it off. */
-        @WithDefault("2147483648")
-        long diskCacheMaxBytes();
+        /**
+         * Bytes of chunks the disk tier holds; 0 turns it off. Unset: 2 GiB in front of S3, off in front of the
+         * local-directory object store ({@link #diskCacheMaxBytes(String)}).
+         */
+        Optional<Long> diskCacheMaxBytes();
+
+        /** 2 GiB in front of S3. */
+        long DEFAULT_DISK_CACHE_BYTES = 2L << 30;
+
+        /**
+         * The disk tier's size in front of an object store of {@code objectStoreType}: as set, else off in front
+         * of a local directory. There the objects are files on the same disk already, so a second copy of each
+         * chunk buys nothing, and its writes cost something real: a catch-up read leaves gigabytes of the copies
+         * dirty in the page cache, and when the kernel writes them back, every fsync of the embedded stores
+         * (each commit's) waits behind them — a second-long stall of produce and delivery half a minute after
+         * the read (issue 27).
+         */
+        default long diskCacheMaxBytes(String objectStoreType) {
+            return diskCacheMaxBytes().orElse("local".equals(objectStoreType) ? 0 : DEFAULT_DISK_CACHE_BYTES);
+        }
 
         /** The most bytes one ranged GET may span when it takes neighbouring chunks along. */
         @WithDefault("16777216")
