@@ -70,8 +70,15 @@ public final class CompactionWorker implements AutoCloseable {
         });
     }
 
-    /** Passes every {@code interval} from now on, the first after one interval. */
+    /**
+     * Passes every {@code interval} from now on, the first after one interval; the first garbage collection
+     * half a grace period after the start. A fresh cluster's nodes are still cold at its first pass, and the
+     * collection (the whole index read again, the whole bucket listed) is most of that pass's work: it took
+     * half a core for seconds while producers' first minute went on, the worst second of a new user's first
+     * run (issue 27). Nothing is lost by waiting: no object may be deleted before a grace period anyway.
+     */
     public void start() {
+        thread.execute(() -> lastCollection = clock.millis());
         thread.scheduleWithFixedDelay(() -> {
             try {
                 pass();

@@ -285,6 +285,24 @@ class CompactionWorkerTest {
     }
 
     @Test
+    void aStartedWorkerFirstCollectsGarbageHalfAGracePeriodAfterItsStart() throws Exception {
+        Topic t = f.metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
+        f.commit(Map.of(t.partition(0), recs("a", 0, 3, 1000)));
+        f.objects.put(ObjectKey.of("wal/aa/orphan-never-committed"), ByteBuffer.wrap(new byte[] {1, 2, 3})).join();
+        CompactionSettings settings = CompactionFixture.settings();
+        CompactionWorker worker = f.worker(settings);
+        worker.start(); // its first scheduled pass is an interval away; runOnce passes now, on the same thread
+
+        worker.runOnce();
+        assertThat(worker.stats().objectsListed()).as("no listing in the passes of a node's first moments").isZero();
+        f.clock.advance(settings.gcGrace().dividedBy(2));
+        worker.runOnce();
+
+        assertThat(worker.stats().objectsListed()).as("the bucket listed half a grace period after the start")
+                .isEqualTo(2);
+    }
+
+    @Test
     void orphansAndCrashedWritesGoAfterTheGraceAndNothingReferencedEverDoes() throws Exception {
         Topic t = f.metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
         String committed = f.commit(Map.of(t.partition(0), recs("a", 0, 3, 1000)));

@@ -6,7 +6,10 @@ import java.util.Locale;
  * How long an object store takes to answer, per kind of request: log-normal latencies fitted to a median and a
  * 99th percentile, for writes (PUT, POST) and for reads (GET, HEAD, DELETE). The network proxy's counterpart of
  * the nodes' own {@code strata.object-store.simulated-latency} (which takes the same text), for a store that
- * is reached across a real connection.
+ * is reached across a real connection. It is a copy of the storage module's {@code
+ * SimulatedLatencyObjectStore.Model} rather than a use of it: the launcher (and the proxy process it runs
+ * from its own classes) depends on nothing of Strata's, and storage would bring the AWS SDK along; both read
+ * the same text, as their tests check.
  */
 public record LatencyModel(double putP50, double putP99, double getP50, double getP99) {
     /** S3 Standard in one region, as issue 15 measures it: PUT p50 100 / p99 350, GET p50 30 / p99 80 ms. */
