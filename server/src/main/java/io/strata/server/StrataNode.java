@@ -251,6 +251,7 @@ public class StrataNode {
                     c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter(), c.putHedgeQuantile()),
                     objects, metadata, clock);
             register(pipeline);
+            warmUpIngest(c, nodeId);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
@@ -364,6 +365,20 @@ public class StrataNode {
         }
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+    }
+
+    /** The produce path run on synthetic blocks before the node is ready; a failure only ends it early. */
+    private void warmUpIngest(StrataConfig.Ingest c, String nodeId) {
+        if (c.warmup().isZero() || c.warmupRounds() <= 0) {
+            return;
+        }
+        try {
+            io.strata.ingest.warmup.StartupWarmup.Result r = io.strata.ingest.warmup.StartupWarmup.run(objects, nodeId,
+                    c.compressionLevel(), c.warmupRounds(), c.warmup(), config.metadata().timeout(), System::nanoTime);
+            LOG.infof("produce path warmed up: %d synthetic blocks in %d ms", r.rounds(), r.took().toMillis());
+        } catch (Exception e) {
+            LOG.warnf("produce path warm-up ended early (the node starts anyway): %s", rootCause(e));
+        }
     }
 
     /**

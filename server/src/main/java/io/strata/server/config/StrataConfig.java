@@ -152,6 +152,18 @@ public interface StrataConfig {
         int compressionLevel();
 
         /**
+         * How long a starting node may spend running its produce path on synthetic blocks (built, uploaded,
+         * read back, deleted; never committed) before it reports ready, so that its first real blocks do not
+         * pay for a cold JIT and a cold object store (io.strata.ingest.warmup.StartupWarmup); 0 skips it.
+         */
+        @WithDefault("3s")
+        Duration warmup();
+
+        /** The most rounds of the warm-up, one synthetic block each. */
+        @WithDefault("40")
+        int warmupRounds();
+
+        /**
          * Blocks sealing, uploading or committing at once (uploads overlap; commits stay in order). Blocks
          * uploaded behind a slow PUT keep their permits while they wait for it, so with S3's PUT tail 4 often
          * held back the next block's upload; 8 cut produce and end-to-end p99 under the S3 latency model
