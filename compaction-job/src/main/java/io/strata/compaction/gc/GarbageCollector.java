@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class GarbageCollector {
     private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-    private static final List<String> PREFIXES = List.of("wal/", "segments/", "producer-state/");
+    /** Where Strata writes objects; {@code warmup/}: a starting ingest node's test blocks whose delete failed. */
+    private static final List<String> PREFIXES = List.of("wal/", "segments/", "producer-state/", "warmup/");
     private static final int PAGE = 1000;
 
     private final MetadataStore metadata;
