@@ -97,6 +97,12 @@ public final class ProduceBench {
         Histogram interval = null;
         long lastReport = System.nanoTime();
         long lastAcked = 0;
+        if (settings.warmup().isZero()) {
+            // Measured from the first send: nothing to drop, and the phases count from the start.
+            phases.start(start);
+            measuring = true;
+            lastReport = start;
+        }
         while (System.nanoTime() < end && threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
             long now = System.nanoTime();

@@ -71,14 +71,13 @@ public final class CompactionWorker implements AutoCloseable {
     }
 
     /**
-     * Passes every {@code interval} from now on, the first after one interval; the first garbage collection
-     * half a grace period after the start. A fresh cluster's nodes are still cold at its first pass, and the
-     * collection (the whole index read again, the whole bucket listed) is most of that pass's work: it took
-     * half a core for seconds while producers' first minute went on, the worst second of a new user's first
-     * run (issue 27). Nothing is lost by waiting: no object may be deleted before a grace period anyway.
+     * Passes every {@code interval} from now on, the first after one interval; garbage is collected from the
+     * second pass on, and on a cluster younger than half a grace period from then on
+     * ({@link #firstCollectionBase}).
      */
     public void start() {
-        thread.execute(() -> lastCollection = clock.millis());
+        long base = firstCollectionBase(clock.millis(), metadata.cluster().createdAtMs(), settings);
+        thread.execute(() -> lastCollection = base);
         thread.scheduleWithFixedDelay(() -> {
             try {
                 pass();
@@ -90,6 +89,20 @@ public final class CompactionWorker implements AutoCloseable {
         LOG.info("compaction worker {} started: a pass every {}, merging WAL chunks older than {}, segments up to {} "
                 + "bytes, garbage grace {}", owner, settings.interval(), settings.minAge(), settings.segmentBytes(),
                 settings.gcGrace());
+    }
+
+    /**
+     * What a started worker counts its first collection from (collections come every half grace period).
+     * Not its first pass: a node's first pass comes while its JVM and the cluster's other processes are
+     * still cold, and a collection (the whole index read again, the whole bucket listed) made it the worst 5
+     * seconds of a fresh cluster's first minute (issue 27); from its second pass on, so a node restarted
+     * often still collects. On a cluster younger than the grace period nothing can be collected yet (only
+     * objects older than it are even marked): its first collection waits until half a grace period into
+     * its life.
+     */
+    static long firstCollectionBase(long startMs, long clusterCreatedMs, CompactionSettings settings) {
+        long halfGrace = settings.gcGrace().toMillis() / 2;
+        return Math.max(clusterCreatedMs, startMs + 2 * settings.interval().toMillis() - halfGrace);
     }
 
     /** One whole pass now, on the worker's thread (a one-shot run, and tests); answers when it is done. */

@@ -285,7 +285,7 @@ class CompactionWorkerTest {
     }
 
     @Test
-    void aStartedWorkerFirstCollectsGarbageHalfAGracePeriodAfterItsStart() throws Exception {
+    void onAFreshClusterAStartedWorkerFirstCollectsGarbageHalfAGracePeriodIntoItsLife() throws Exception {
         Topic t = f.metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
         f.commit(Map.of(t.partition(0), recs("a", 0, 3, 1000)));
         f.objects.put(ObjectKey.of("wal/aa/orphan-never-committed"), ByteBuffer.wrap(new byte[] {1, 2, 3})).join();
@@ -294,12 +294,29 @@ class CompactionWorkerTest {
         worker.start(); // its first scheduled pass is an interval away; runOnce passes now, on the same thread
 
         worker.runOnce();
-        assertThat(worker.stats().objectsListed()).as("no listing in the passes of a node's first moments").isZero();
+        f.clock.advance(settings.interval().multipliedBy(2));
+        worker.runOnce();
+        assertThat(worker.stats().objectsListed()).as("nothing listed while nothing can be collected").isZero();
         f.clock.advance(settings.gcGrace().dividedBy(2));
         worker.runOnce();
 
-        assertThat(worker.stats().objectsListed()).as("the bucket listed half a grace period after the start")
-                .isEqualTo(2);
+        assertThat(worker.stats().objectsListed()).as("the bucket listed half a grace period in").isEqualTo(2);
+    }
+
+    @Test
+    void onAnOlderClusterAStartedWorkerCollectsFromItsSecondPassNotItsFirst() throws Exception {
+        CompactionSettings settings = CompactionFixture.settings();
+        f.objects.put(ObjectKey.of("wal/aa/orphan-never-committed"), ByteBuffer.wrap(new byte[] {1, 2, 3})).join();
+        f.clock.advance(settings.gcGrace().multipliedBy(3)); // the cluster has run a while; this node restarts
+        CompactionWorker worker = f.worker(settings);
+        worker.start();
+
+        worker.runOnce(); // as the first pass, one interval after the start
+        assertThat(worker.stats().objectsListed()).as("not in a restarted node's first pass").isZero();
+        f.clock.advance(settings.interval().multipliedBy(2));
+        worker.runOnce();
+
+        assertThat(worker.stats().objectsListed()).as("from its second pass on").isEqualTo(1);
     }
 
     @Test

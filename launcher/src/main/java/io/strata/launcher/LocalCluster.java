@@ -115,6 +115,12 @@ public final class LocalCluster {
                         + fetches + " fetch nodes, not " + ingest + " and " + fetch + ": start it with those counts, "
                         + "use another --dir, or delete it with 'strata cluster down --delete'");
             }
+            boolean latency = count(state, Role.LATENCY) > 0;
+            if (latency != (options.s3Latency() != null)) {
+                throw new LauncherException("the stopped cluster in " + dir + " was made " + (latency
+                        ? "with a latency proxy (--s3-latency)" : "without a latency proxy") + ": start it as it "
+                        + "was made, use another --dir, or delete it with 'strata cluster down --delete'");
+            }
             progress.accept("starting the stopped cluster in " + dir);
         } else {
             state = new ClusterState(dir, define(options));

@@ -367,16 +367,26 @@ public class StrataNode {
                 config.metadata().type(), config.objectStore().type());
     }
 
-    /** The produce path run on synthetic blocks before the node is ready; a failure only ends it early. */
-    private void warmUpIngest(StrataConfig.Ingest c, String nodeId) {
+    /**
+     * The produce path run on synthetic blocks before the node is ready, on the object store as opened (not
+     * the counting one: its requests are no block's and must not show in the request metrics). A failure
+     * only ends it early; a stop interrupts it.
+     */
+    private void warmUpIngest(StrataConfig.Ingest c, String nodeId) throws InterruptedException {
         if (c.warmup().isZero() || c.warmupRounds() <= 0) {
             return;
         }
         try {
-            io.strata.ingest.warmup.StartupWarmup.Result r = io.strata.ingest.warmup.StartupWarmup.run(objects, nodeId,
-                    c.compressionLevel(), c.warmupRounds(), c.warmup(), config.metadata().timeout(), System::nanoTime);
+            io.strata.ingest.warmup.StartupWarmup.Result r = io.strata.ingest.warmup.StartupWarmup.run(opened, nodeId,
+                    c.compressionLevel(), c.warmupRounds(), c.warmup(), config.objectStore().s3().requestTimeout(),
+                    System::nanoTime);
             LOG.infof("produce path warmed up: %d synthetic blocks in %d ms", r.rounds(), r.took().toMillis());
+        } catch (InterruptedException e) {
+            throw e;
         } catch (Exception e) {
+            if (stopping) {
+                throw new InterruptedException("stopping");
+            }
             LOG.warnf("produce path warm-up ended early (the node starts anyway): %s", rootCause(e));
         }
     }

@@ -29,16 +29,20 @@ import org.slf4j.LoggerFactory;
  * again or expired, objects of deleted topics, blocks uploaded but never committed (their node died before
  * the commit), and incomplete writes. One pass, under the "gc" lock: read the markers, read which objects
  * the index references (after the markers, shard by shard), then walk the bucket's {@code wal/} and
- * {@code segments/} (and the producer snapshots under {@code producer-state/}) a page at a time (bounded memory however large the bucket) and act per
- * {@link GcPolicy}. Objects under other prefixes are never touched. Finally it compacts the metadata store's
+ * {@code segments/} (and the producer snapshots under {@code producer-state/}, and starting ingest nodes'
+ * test blocks under {@code strata-warmup/}) a page at a time (bounded memory however large the bucket) and
+ * act per {@link GcPolicy}. Objects under other prefixes are never touched. Finally it compacts the metadata store's
  * revision history, so etcd's database stays bounded too.
  *
  * <p>Blocking: runs on the worker's thread.
  */
 public final class GarbageCollector {
     private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-    /** Where Strata writes objects; {@code warmup/}: a starting ingest node's test blocks whose delete failed. */
-    private static final List<String> PREFIXES = List.of("wal/", "segments/", "producer-state/", "warmup/");
+    /**
+     * Where Strata writes objects; {@code strata-warmup/}: a starting ingest node's test blocks whose delete
+     * failed (the ingest module's StartupWarmup.PREFIX, which this module does not depend on).
+     */
+    private static final List<String> PREFIXES = List.of("wal/", "segments/", "producer-state/", "strata-warmup/");
     private static final int PAGE = 1000;
 
     private final MetadataStore metadata;

@@ -57,7 +57,7 @@ class StartupWarmupTest {
                     Duration.ofSeconds(10), System::nanoTime);
 
             assertThat(result.rounds()).isEqualTo(5);
-            assertThat(store.puts).hasSize(5).allMatch(k -> k.startsWith("warmup/ingest-1/"));
+            assertThat(store.puts).hasSize(5).allMatch(k -> k.startsWith(StartupWarmup.PREFIX + "ingest-1/"));
             assertThat(local.list("").join()).as("every warm-up object deleted").isEmpty();
         }
     }

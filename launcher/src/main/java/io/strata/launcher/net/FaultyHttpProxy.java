@@ -50,7 +50,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final InetSocketAddress target;
     private final Random random;
-    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final java.util.Set<Socket> sockets = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong delays = new AtomicLong();
@@ -217,6 +217,9 @@ public final class FaultyHttpProxy implements AutoCloseable {
                     if (interim == null) {
                         return;
                     }
+                    if (interim.status() != 100) {
+                        holdUntil(answerAt); // a final answer (412 for a key that exists, say): as late as any
+                    }
                     out.write(interim.raw);
                     out.flush();
                     if (interim.status() != 100) {
@@ -234,10 +237,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 if (response == null) {
                     return;
                 }
-                long early = answerAt - System.nanoTime();
-                if (early > 0) {
-                    TimeUnit.NANOSECONDS.sleep(early); // S3 would not have answered yet
-                }
+                holdUntil(answerAt);
                 if (afterRoll < f.errorAfterRate()) {
                     copyBody(upIn, OutputStream.nullOutputStream(), response, request.method());
                     errorsAfter.incrementAndGet();
@@ -275,13 +275,23 @@ public final class FaultyHttpProxy implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sockets.remove(client); // the proxy may run for days (strata cluster up --s3-latency)
             if (upstream != null) {
+                sockets.remove(upstream);
                 try {
                     upstream.close();
                 } catch (IOException ignored) {
                     // closing
                 }
             }
+        }
+    }
+
+    /** Waits until {@code answerAt} ({@link System#nanoTime()}): S3 would not have answered sooner. */
+    private static void holdUntil(long answerAt) throws InterruptedException {
+        long early = answerAt - System.nanoTime();
+        if (early > 0) {
+            TimeUnit.NANOSECONDS.sleep(early);
         }
     }
 
