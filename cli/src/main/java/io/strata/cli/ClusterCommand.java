@@ -104,6 +104,10 @@ final class ClusterCommand {
             print(rows, out);
             out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
             out.println(String.join(",", cluster.clientAddresses()));
+            List<String> kafka = cluster.kafkaAddresses();
+            if (!kafka.isEmpty()) {
+                out.println("Kafka clients: bootstrap.servers=" + String.join(",", kafka));
+            }
             return 0;
         }
     }

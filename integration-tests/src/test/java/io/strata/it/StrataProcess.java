@@ -26,6 +26,7 @@ public final class StrataProcess implements AutoCloseable {
     private final Path workDir;
     private final int port;
     private final int httpPort;
+    private final int kafkaPort;
     private ManagedProcess process;
 
     public StrataProcess(String name, Map<String, String> settings, Path workDir) {
@@ -34,6 +35,7 @@ public final class StrataProcess implements AutoCloseable {
         this.workDir = workDir;
         this.port = Ports.freePort();
         this.httpPort = Ports.freePort();
+        this.kafkaPort = Ports.freePort();
     }
 
     public static Path serverJar() {
@@ -62,7 +64,7 @@ public final class StrataProcess implements AutoCloseable {
         all.putAll(extra);
         // The launcher's command line, as `strata cluster up` starts its nodes.
         List<String> command = Commands.node(Path.of(System.getProperty("java.home"), "bin", "java"), serverJar(),
-                List.of("-Xmx512m"), all, port, httpPort, Ports.freePort());
+                List.of("-Xmx512m"), all, port, httpPort, Ports.freePort(), kafkaPort);
         process = ManagedProcess.start(name, command, Map.of(), workDir);
         return this;
     }
@@ -84,6 +86,11 @@ public final class StrataProcess implements AutoCloseable {
     /** Whether /q/health/live answers UP now. */
     public boolean isLive() {
         return HttpProbe.once(URI.create("http://127.0.0.1:" + httpPort + "/q/health/live"), Role.INGEST::isReady);
+    }
+
+    /** Where Kafka clients reach it (its Kafka listener), as host:port. */
+    public String kafkaAddress() {
+        return "127.0.0.1:" + kafkaPort;
     }
 
     public int port() {

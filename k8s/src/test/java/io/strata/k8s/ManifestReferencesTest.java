@@ -43,6 +43,7 @@ class ManifestReferencesTest {
         int http = Integer.parseInt(ServerSettings.application("quarkus.http.port"));
         int grpc = Integer.parseInt(ServerSettings.application("quarkus.grpc.server.port"));
         int internal = Integer.parseInt(ServerSettings.strataDefault("strata.internal.port"));
+        int kafka = Integer.parseInt(ServerSettings.strataDefault("strata.kafka.port"));
         for (Path overlay : Overlays.all()) {
             for (Workload w : workloads(Overlays.render(overlay))) {
                 if (w.kind().equals("CronJob")) {
@@ -53,6 +54,9 @@ class ManifestReferencesTest {
                     Map<String, Integer> ports = ports(c);
                     assertThat(ports).as(where + " ports").containsEntry("http", http).containsEntry("grpc", grpc)
                             .containsEntry("internal", internal);
+                    if (w.name().contains("ingest") || w.name().contains("fetch")) {
+                        assertThat(ports).as(where + " serves Kafka clients").containsEntry("kafka", kafka);
+                    }
                     assertProbe(where + " readiness", c.path("readinessProbe"), HEALTH_READY, ports, http);
                     assertProbe(where + " liveness", c.path("livenessProbe"), HEALTH_LIVE, ports, http);
                     int preStop = c.path("lifecycle").path("preStop").path("sleep").path("seconds").asInt(-1);
@@ -142,13 +146,13 @@ class ManifestReferencesTest {
     }
 
     @Test
-    void theClientServiceDoesNotExposeTheInternalPort() throws Exception {
+    void theClientServiceExposesTheClientPortsAndNotTheInternalOne() throws Exception {
         for (Path overlay : Overlays.all()) {
             JsonNode client = byName(Overlays.render(overlay), "Service").get("strata");
             assertThat(client).as(overlay.getFileName() + ": Service strata").isNotNull();
             List<String> targets = new ArrayList<>();
             client.path("spec").path("ports").forEach(p -> targets.add(p.path("targetPort").asText()));
-            assertThat(targets).containsExactly("grpc");
+            assertThat(targets).containsExactly("grpc", "kafka");
         }
     }
 

@@ -57,7 +57,7 @@ final class ClusterState {
             members.add(new Member(name, Role.ofLabel(p.getProperty(key + "role")),
                     Integer.parseInt(p.getProperty(key + "port")), Integer.parseInt(p.getProperty(key + "http-port")),
                     Arrays.asList(p.getProperty(key + "command").split(SEPARATOR, -1)),
-                    Path.of(p.getProperty(key + "work-dir"))));
+                    Path.of(p.getProperty(key + "work-dir")), Integer.parseInt(p.getProperty(key + "kafka-port", "0"))));
         }
         ClusterState state = new ClusterState(dir, members);
         for (Member m : members) {
@@ -98,6 +98,7 @@ final class ClusterState {
             p.setProperty(key + "role", m.role().label());
             p.setProperty(key + "port", Integer.toString(m.port()));
             p.setProperty(key + "http-port", Integer.toString(m.httpPort()));
+            p.setProperty(key + "kafka-port", Integer.toString(m.kafkaPort()));
             p.setProperty(key + "command", String.join(SEPARATOR, m.command()));
             p.setProperty(key + "work-dir", m.workDir().toString());
             Started s = started.get(m.name());

@@ -85,11 +85,12 @@ public final class Commands {
 
     /**
      * A Strata server node, its JVM given {@code jvmOptions} (the heap, say): gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
-     * calls on {@code internalPort} (0: any free one), all on loopback, with {@code settings} as system
-     * properties (sorted, so a command line reads the same each time).
+     * calls on {@code internalPort} (0: any free one), Kafka clients on {@code kafkaPort} (0: no Kafka listener),
+     * all on loopback, with {@code settings} as system properties (sorted, so a command line reads the same each
+     * time).
      */
     public static List<String> node(Path java, Path serverJar, List<String> jvmOptions, Map<String, String> settings,
-                                    int grpcPort, int httpPort, int internalPort) {
+                                    int grpcPort, int httpPort, int internalPort, int kafkaPort) {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
@@ -98,6 +99,7 @@ public final class Commands {
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
         command.add("-Dquarkus.http.port=" + httpPort);
         command.add("-Dstrata.internal.port=" + internalPort);
+        command.add("-Dstrata.kafka.port=" + kafkaPort);
         command.add("-Dquarkus.http.host=127.0.0.1");
         new TreeMap<>(settings).forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");

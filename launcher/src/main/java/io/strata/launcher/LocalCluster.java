@@ -220,13 +220,15 @@ public final class LocalCluster {
         Path work = dir.resolve(name);
         int port = Ports.freePort();
         int httpPort = Ports.freePort();
+        // Nodes that serve clients serve Kafka clients too; the compaction node serves none.
+        int kafkaPort = role == Role.COMPACTION ? 0 : Ports.freePort();
         Map<String, String> settings = new HashMap<>(shared);
         settings.put("strata.roles", role.label());
         settings.put("strata.node-id", name);
         settings.put("strata.data-dir", work.resolve("data").toString());
         return new Member(name, role, port, httpPort,
                 Commands.node(installation.java(), installation.serverJar(), jvmOptions, settings, port, httpPort,
-                        Ports.freePort()), work);
+                        Ports.freePort(), kafkaPort), work, kafkaPort);
     }
 
     private ManagedProcess launch(ClusterState state, Member member) {
@@ -369,14 +371,24 @@ public final class LocalCluster {
      * node describes the whole cluster to a client). Empty when the directory holds no cluster or none runs.
      */
     public List<String> clientAddresses() {
+        return runningNodes(m -> true, Member::address);
+    }
+
+    /** Where Kafka clients connect (their bootstrap.servers): the running nodes' Kafka listeners, ingest first. */
+    public List<String> kafkaAddresses() {
+        return runningNodes(m -> m.kafkaPort() > 0, m -> "127.0.0.1:" + m.kafkaPort());
+    }
+
+    private List<String> runningNodes(java.util.function.Predicate<Member> which,
+                                      java.util.function.Function<Member, String> address) {
         Optional<ClusterState> state = ClusterState.read(dir);
         if (state.isEmpty()) {
             return List.of();
         }
         List<String> addresses = new ArrayList<>();
         for (Role role : List.of(Role.INGEST, Role.FETCH)) {
-            state.get().members().stream().filter(m -> m.role() == role)
-                    .filter(m -> state.get().process(m).isPresent()).forEach(m -> addresses.add(m.address()));
+            state.get().members().stream().filter(m -> m.role() == role && which.test(m))
+                    .filter(m -> state.get().process(m).isPresent()).forEach(m -> addresses.add(address.apply(m)));
         }
         return addresses;
     }

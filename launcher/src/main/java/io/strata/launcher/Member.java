@@ -9,10 +9,17 @@ import java.util.List;
  *
  * @param port     where clients reach it: etcd's client port, S3's HTTP port, a node's gRPC port
  * @param httpPort where its readiness is asked (the same as {@code port} for etcd and S3)
+ * @param kafkaPort a node's Kafka listener (0: none)
  */
-public record Member(String name, Role role, int port, int httpPort, List<String> command, Path workDir) {
+public record Member(String name, Role role, int port, int httpPort, List<String> command, Path workDir,
+                     int kafkaPort) {
     public Member {
         command = List.copyOf(command);
+    }
+
+    /** A member without a Kafka listener. */
+    public Member(String name, Role role, int port, int httpPort, List<String> command, Path workDir) {
+        this(name, role, port, httpPort, command, workDir, 0);
     }
 
     public Path log() {

@@ -353,9 +353,11 @@ public class StrataNode {
             startCompaction(nodeId);
         }
         startGroups(topics, nodeId);
+        String kafkaAddress = openKafkaDoor(topics, nodeId, address, advertisedHost, nodeTimer);
         String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
         register(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
-                clock.millis()), Duration.ofSeconds(10)).get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
+                clock.millis(), kafkaAddress), Duration.ofSeconds(10))
+                .get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
         synchronized (closeables) {
             if (stopping) {
@@ -389,6 +391,40 @@ public class StrataNode {
             }
             LOG.warnf("produce path warm-up ended early (the node starts anyway): %s", rootCause(e));
         }
+    }
+
+    /**
+     * The Kafka listener on a node that serves clients, over the same handlers as the gRPC services. Answers
+     * the address it advertises, or "" when it is off.
+     */
+    private String openKafkaDoor(TopicCache topics, String nodeId, String address, String advertisedHost,
+                                 ScheduledExecutorService timer) throws java.io.IOException {
+        StrataConfig.Kafka k = config.kafka();
+        if (k.port() == 0 || (ingest == null && fetch == null)) {
+            return "";
+        }
+        ProduceHandler produce = ingest;
+        FetchHandler read = fetch;
+        io.strata.kafka.KafkaBackends backends = new io.strata.kafka.KafkaBackends(
+                produce == null ? null : produce::produce,
+                read == null ? null : new io.strata.kafka.KafkaBackends.Fetch() {
+                    @Override
+                    public java.util.concurrent.CompletableFuture<io.strata.api.v1.FetchResponse> fetch(
+                            io.strata.api.v1.FetchRequest request) {
+                        return read.fetch(request);
+                    }
+
+                    @Override
+                    public java.util.concurrent.CompletableFuture<io.strata.api.v1.ListOffsetsResponse> listOffsets(
+                            io.strata.api.v1.ListOffsetsRequest request) {
+                        return read.listOffsets(request);
+                    }
+                }, metadata, topics);
+        io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
+                host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
+                config.fetch().maxWait(), k.rack().orElse(null)), backends, nodeId, address, config.roles(), timer));
+        LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
+        return door.advertisedAddress();
     }
 
     /**

@@ -51,6 +51,26 @@ public interface StrataConfig {
 
     Groups groups();
 
+    Kafka kafka();
+
+    /** The Kafka protocol listener (docs/kafka.md): a second door onto the same topics, records and groups. */
+    interface Kafka {
+        /** Its port on nodes that serve clients (ingest or fetch role); 0 turns it off. */
+        @WithDefault("9092")
+        int port();
+
+        /** A request's size at most (Kafka's socket.request.max.bytes): a larger one closes its connection. */
+        @WithDefault("104857600")
+        int maxRequestBytes();
+
+        /** Requests of one connection answered at once; the connection is not read further meanwhile. */
+        @WithDefault("16")
+        int maxInflightRequests();
+
+        /** The zone told to clients as this node's rack (empty: none). */
+        Optional<String> rack();
+    }
+
     interface Internal {
         /** The port of node-to-node calls; 0 picks a free one. Advertised with the node's host. */
         @WithDefault("9402")

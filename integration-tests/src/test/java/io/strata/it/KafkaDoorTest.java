@@ -1,0 +1,215 @@
+package io.strata.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.Header;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.api.v1.Record;
+import io.strata.api.v1.TopicPartitionRecords;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kafka door, with Apache Kafka's own Java client, on a cluster whose roles are split (two ingest nodes, one
+ * fetch node, separate processes on a real etcd and a real S3-compatible server): Metadata sends producers to
+ * ingest nodes and reads to the fetch node, and a record is the same record through either door.
+ */
+class KafkaDoorTest {
+    private static final String TOPIC = "doors";
+    private static final int PARTITIONS = 4;
+
+    @TempDir
+    Path work;
+    private StrataCluster cluster;
+
+    @AfterEach
+    void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void kafkaAndGrpcAreTwoDoorsOntoTheSameRecords() throws Exception {
+        cluster = new StrataCluster(work);
+        StrataProcess ingest1 = cluster.start("ingest-1", "ingest");
+        StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
+        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        cluster.createTopic(ingest1, TOPIC, PARTITIONS);
+        // Any node answers Metadata for the whole cluster: bootstrap from the fetch node alone.
+        String bootstrap = fetch.kafkaAddress();
+
+        List<Sent> sent = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> idempotent = producer(bootstrap, Map.of("enable.idempotence", "true",
+                "acks", "all", "compression.type", "zstd"))) {
+            List<PartitionInfo> partitions = idempotent.partitionsFor(TOPIC);
+            assertThat(partitions).hasSize(PARTITIONS);
+            List<Integer> ingestBrokers = new ArrayList<>();
+            for (PartitionInfo p : partitions) {
+                ingestBrokers.add(p.leader().port());
+            }
+            assertThat(ingestBrokers).as("every partition is led by an ingest node")
+                    .allMatch(port -> port == port(ingest1.kafkaAddress()) || port == port(ingest2.kafkaAddress()));
+            sent.addAll(send(idempotent, "idempotent", 1_500));
+        }
+        try (KafkaProducer<byte[], byte[]> plain = producer(bootstrap, Map.of("enable.idempotence", "false",
+                "acks", "1", "compression.type", "gzip"))) {
+            sent.addAll(send(plain, "plain", 500));
+        }
+        // Through the gRPC door: records produced over Kafka, at the offsets Kafka was told.
+        FetchServiceGrpc.FetchServiceBlockingStub grpcFetch = FetchServiceGrpc.newBlockingStub(cluster.channel(fetch));
+        Map<String, ConsumedRecord> grpcRecords = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            for (ConsumedRecord r : StrataCluster.consume(grpcFetch, TOPIC, p, StrataCluster.endOffset(grpcFetch, TOPIC, p))) {
+                grpcRecords.put(p + "@" + r.getOffset(), r);
+            }
+        }
+        assertThat(grpcRecords).hasSize(sent.size());
+        for (Sent s : sent) {
+            ConsumedRecord r = grpcRecords.get(s.partition() + "@" + s.offset());
+            assertThat(r).as("record %s", s.value()).isNotNull();
+            assertThat(r.getKey().toStringUtf8()).isEqualTo(s.key());
+            assertThat(r.getValue().toStringUtf8()).isEqualTo(s.value());
+            assertThat(r.getTimestampMs()).isEqualTo(s.timestamp());
+            assertThat(r.getHeadersList()).extracting(Header::getKey).containsExactly("source");
+            assertThat(r.getHeaders(0).getValue().toStringUtf8()).isEqualTo(s.value().split("-")[0]);
+        }
+
+        // Records produced over gRPC, read back through Kafka with the ones above, each at its offset.
+        ProduceResponse grpcProduced = ProducerServiceGrpc.newBlockingStub(cluster.channel(ingest2))
+                .withDeadlineAfter(30, TimeUnit.SECONDS).produce(ProduceRequest.newBuilder()
+                        .addEntries(TopicPartitionRecords.newBuilder().setTopic(TOPIC).setPartition(2)
+                                .addRecords(Record.newBuilder().setKey(ByteString.copyFromUtf8("g"))
+                                        .setValue(ByteString.copyFromUtf8("from-grpc")).setTimestampMs(1_700_000_000_000L)
+                                        .addHeaders(Header.newBuilder().setKey("source")
+                                                .setValue(ByteString.copyFromUtf8("grpc")))))
+                        .build());
+        long grpcOffset = grpcProduced.getAppends(0).getBaseOffset();
+
+        Map<String, ConsumerRecord<byte[], byte[]>> kafkaRecords = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+            List<TopicPartition> all = new ArrayList<>();
+            for (int p = 0; p < PARTITIONS; p++) {
+                all.add(new TopicPartition(TOPIC, p));
+            }
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (kafkaRecords.size() < sent.size() + 1 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    assertThat(kafkaRecords.put(r.partition() + "@" + r.offset(), r)).as("read once").isNull();
+                }
+            }
+            Map<TopicPartition, Long> ends = consumer.endOffsets(all);
+            for (int p = 0; p < PARTITIONS; p++) {
+                assertThat(ends.get(new TopicPartition(TOPIC, p))).isEqualTo(StrataCluster.endOffset(grpcFetch, TOPIC, p));
+            }
+        }
+        assertThat(kafkaRecords).hasSize(sent.size() + 1);
+        for (Sent s : sent) {
+            ConsumerRecord<byte[], byte[]> r = kafkaRecords.get(s.partition() + "@" + s.offset());
+            assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(s.key());
+            assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo(s.value());
+            assertThat(r.timestamp()).isEqualTo(s.timestamp());
+        }
+        ConsumerRecord<byte[], byte[]> fromGrpc = kafkaRecords.get("2@" + grpcOffset);
+        assertThat(new String(fromGrpc.value(), StandardCharsets.UTF_8)).isEqualTo("from-grpc");
+        assertThat(new String(fromGrpc.key(), StandardCharsets.UTF_8)).isEqualTo("g");
+        assertThat(fromGrpc.timestamp()).isEqualTo(1_700_000_000_000L);
+        assertThat(new String(fromGrpc.headers().lastHeader("source").value(), StandardCharsets.UTF_8)).isEqualTo("grpc");
+
+        // Bad input closes its own connection only: a length past the limit, then bytes that are no request.
+        assertThat(closedAfter(fetch.kafkaAddress(), 200 << 20, new byte[0])).isTrue();
+        assertThat(closedAfter(fetch.kafkaAddress(), 12, new byte[] {0x7f, 0x7f, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0}))
+                .isTrue();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+            assertThat(consumer.partitionsFor(TOPIC)).hasSize(PARTITIONS);
+        }
+    }
+
+    private record Sent(int partition, long offset, String key, String value, long timestamp) {
+    }
+
+    private static List<Sent> send(KafkaProducer<byte[], byte[]> producer, String source, int count) throws Exception {
+        List<Future<RecordMetadata>> futures = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(TOPIC, null, 1_700_000_000_000L + i,
+                    ("key-" + (i % 37)).getBytes(StandardCharsets.UTF_8),
+                    (source + "-" + i).getBytes(StandardCharsets.UTF_8));
+            r.headers().add("source", source.getBytes(StandardCharsets.UTF_8));
+            records.add(r);
+            futures.add(producer.send(r));
+        }
+        List<Sent> sent = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            RecordMetadata m = futures.get(i).get(60, TimeUnit.SECONDS);
+            ProducerRecord<byte[], byte[]> r = records.get(i);
+            sent.add(new Sent(m.partition(), m.offset(), new String(r.key(), StandardCharsets.UTF_8),
+                    new String(r.value(), StandardCharsets.UTF_8), r.timestamp()));
+        }
+        return sent;
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrap, Map<String, String> settings) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("linger.ms", "5");
+        p.put("delivery.timeout.ms", "60000");
+        p.putAll(settings);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("auto.offset.reset", "earliest");
+        return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /** Sends a length prefix and bytes; answers whether the node closed the connection (and sent nothing). */
+    private static boolean closedAfter(String address, int length, byte[] body) throws IOException {
+        int colon = address.lastIndexOf(':');
+        try (Socket socket = new Socket(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
+            socket.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.writeInt(length);
+            out.write(body);
+            out.flush();
+            return new DataInputStream(socket.getInputStream()).read() == -1;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.strata.kafka;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a request frame with Kafka's own message classes, hands it to the {@link KafkaApi} that serves its key
+ * and writes the answer back in Kafka's format. ApiVersions is answered here, from the APIs registered: a
+ * client is offered exactly what is served, at versions served correctly, and never sends anything else
+ * (a request for an API or version not offered closes its connection, as Kafka's broker does). Thread-safe.
+ */
+public final class KafkaApis {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaApis.class);
+
+    private final Map<ApiKeys, KafkaApi> apis = new EnumMap<>(ApiKeys.class);
+
+    public KafkaApis(Collection<KafkaApi> served) {
+        for (KafkaApi api : served) {
+            if (api.minVersion() < api.key().oldestVersion() || api.maxVersion() > api.key().latestVersion()
+                    || api.minVersion() > api.maxVersion()) {
+                throw new IllegalArgumentException(api.key() + " versions " + api.minVersion() + "-" + api.maxVersion()
+                        + " are not all known to this Kafka library (" + api.key().oldestVersion() + "-"
+                        + api.key().latestVersion() + ")");
+            }
+            if (apis.put(api.key(), api) != null) {
+                throw new IllegalArgumentException(api.key() + " registered twice");
+            }
+        }
+    }
+
+    /**
+     * The answer to one request frame (its length prefix removed), framed for the wire; null for a request that
+     * is answered with nothing. Throws when the frame cannot be read or asks for what is not offered: the
+     * caller closes the connection.
+     */
+    public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, InetSocketAddress client) {
+        if (frame.remaining() < 8) {
+            throw new IllegalArgumentException("a request of " + frame.remaining() + " bytes has no header");
+        }
+        short apiKey = frame.getShort(frame.position());
+        short apiVersion = frame.getShort(frame.position() + 2);
+        if (apiKey == ApiKeys.API_VERSIONS.id && apiVersion > ApiKeys.API_VERSIONS.latestVersion()) {
+            // A newer client: answer in version 0, which every client reads, with the versions offered.
+            int correlationId = frame.getInt(frame.position() + 4);
+            ApiVersionsResponseData data = apiVersions().setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+            return CompletableFuture.completedFuture(frame(correlationId, (short) 0, data, (short) 0));
+        }
+        RequestHeader header = RequestHeader.parse(frame);
+        ApiKeys key = header.apiKey();
+        if (key == ApiKeys.API_VERSIONS) {
+            AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame));
+            return CompletableFuture.completedFuture(answer(header, apiVersions()));
+        }
+        KafkaApi api = apis.get(key);
+        if (api == null || header.apiVersion() < api.minVersion() || header.apiVersion() > api.maxVersion()) {
+            throw new IllegalArgumentException(key + " v" + header.apiVersion() + " is not served here");
+        }
+        AbstractRequest body = AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame))
+                .request;
+        KafkaRequest request = new KafkaRequest(header, body, client);
+        CompletableFuture<ApiMessage> response;
+        try {
+            response = api.handle(request);
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response.handle((r, failure) -> {
+            if (failure != null) {
+                Errors error = KafkaErrors.forRead(failure);
+                if (error == Errors.UNKNOWN_SERVER_ERROR) {
+                    LOG.warn("{} v{} from {} failed", key, header.apiVersion(), client, KafkaErrors.unwrap(failure));
+                }
+                r = body.getErrorResponse(0, error.exception()).data();
+            }
+            return r == null ? null : answer(header, r);
+        });
+    }
+
+    private ApiVersionsResponseData apiVersions() {
+        ApiVersionsResponseData data = new ApiVersionsResponseData().setErrorCode(Errors.NONE.code());
+        data.apiKeys().add(new ApiVersionsResponseData.ApiVersion().setApiKey(ApiKeys.API_VERSIONS.id)
+                .setMinVersion(ApiKeys.API_VERSIONS.oldestVersion()).setMaxVersion(ApiKeys.API_VERSIONS.latestVersion()));
+        apis.values().forEach(api -> data.apiKeys().add(new ApiVersionsResponseData.ApiVersion()
+                .setApiKey(api.key().id).setMinVersion(api.minVersion()).setMaxVersion(api.maxVersion())));
+        return data;
+    }
+
+    private static ByteBuffer answer(RequestHeader header, ApiMessage data) {
+        return frame(header.correlationId(), header.apiKey().responseHeaderVersion(header.apiVersion()), data,
+                header.apiVersion());
+    }
+
+    /** The answer as sent: length prefix, response header, body. */
+    static ByteBuffer frame(int correlationId, short headerVersion, ApiMessage data, short version) {
+        ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(correlationId);
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        int size = header.size(cache, headerVersion) + data.size(cache, version);
+        ByteBuffer buffer = ByteBuffer.allocate(4 + size);
+        buffer.putInt(size);
+        ByteBufferAccessor out = new ByteBufferAccessor(buffer);
+        header.write(out, cache, headerVersion);
+        data.write(out, cache, version);
+        buffer.flip();
+        return buffer;
+    }
+}

@@ -1,0 +1,37 @@
+package io.strata.kafka;
+
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.ListOffsetsResponse;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.TopicCache;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the Kafka door opens onto: the same calls the gRPC services make, so a record produced through one door
+ * is the record read through the other. A node without a role has none of its port ({@code null}); the door
+ * then sends clients to a node that has it.
+ */
+public record KafkaBackends(Produce produce, Fetch fetch, MetadataStore metadata, TopicCache topics) {
+    public KafkaBackends {
+        if (metadata == null || topics == null) {
+            throw new IllegalArgumentException("the Kafka door needs the metadata store and the topic cache");
+        }
+    }
+
+    /** The ingest role: validated, durable appends (failures carry a gRPC status). */
+    @FunctionalInterface
+    public interface Produce {
+        CompletableFuture<ProduceResponse> produce(ProduceRequest request);
+    }
+
+    /** The fetch role: reads and offset look-ups (failures carry a gRPC status). */
+    public interface Fetch {
+        CompletableFuture<FetchResponse> fetch(FetchRequest request);
+
+        CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request);
+    }
+}

@@ -1,0 +1,76 @@
+package io.strata.kafka;
+
+import io.strata.kafka.cluster.Broker;
+import io.strata.kafka.cluster.BrokerIds;
+import io.strata.kafka.cluster.Brokers;
+import io.strata.kafka.cluster.TopicIds;
+import io.strata.kafka.fetch.FetchApi;
+import io.strata.kafka.fetch.ListOffsetsApi;
+import io.strata.kafka.net.KafkaListener;
+import io.strata.kafka.produce.InitProducerIdApi;
+import io.strata.kafka.produce.ProduceApi;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The Kafka protocol as a second door into a node: its listener, the brokers it tells clients of, and the APIs
+ * it serves, over the same roles as the gRPC services. Opened by the node once its roles run; closed before
+ * them. Owns the listener's threads and the broker view's refresh (on the node's timer).
+ */
+public final class KafkaDoor implements AutoCloseable {
+    private final KafkaListener listener;
+    private final Brokers brokers;
+    private final String advertisedAddress;
+
+    private KafkaDoor(KafkaListener listener, Brokers brokers, String advertisedAddress) {
+        this.listener = listener;
+        this.brokers = brokers;
+        this.advertisedAddress = advertisedAddress;
+    }
+
+    /**
+     * Listens and serves; {@code grpcAddress} and {@code roles} are this node's as it registers them (so this
+     * node ranks as every other node ranks it).
+     */
+    public static KafkaDoor open(KafkaSettings settings, KafkaBackends backends, String nodeId, String grpcAddress,
+                                 Set<String> roles, ScheduledExecutorService timer) throws IOException {
+        AtomicReference<KafkaApis> apis = new AtomicReference<>();
+        KafkaListener listener = KafkaListener.start(settings, apis::get);
+        try {
+            String host = settings.advertisedHost();
+            Broker self = new Broker(BrokerIds.of(nodeId), nodeId, host, listener.port(), grpcAddress, roles,
+                    settings.rack());
+            Brokers brokers = new Brokers(backends.metadata(), self, timer, 2_000);
+            TopicIds topicIds = new TopicIds(backends.metadata());
+            apis.set(new KafkaApis(List.of(
+                    new MetadataApi(backends, brokers, topicIds),
+                    new ProduceApi(backends, topicIds, settings.maxRequestBytes()),
+                    new InitProducerIdApi(backends.metadata()),
+                    new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
+                    new ListOffsetsApi(backends))));
+            String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
+            return new KafkaDoor(listener, brokers, address);
+        } catch (RuntimeException e) {
+            listener.close();
+            throw e;
+        }
+    }
+
+    /** host:port as registered for other nodes and told to clients. */
+    public String advertisedAddress() {
+        return advertisedAddress;
+    }
+
+    public int port() {
+        return listener.port();
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+        brokers.close();
+    }
+}

@@ -1,0 +1,94 @@
+package io.strata.kafka;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * Strata's failures (gRPC statuses from the shared handlers) as Kafka error codes. Retriable conditions map
+ * to codes Kafka clients retry (a full buffer, an unreachable store), bad input to the precise non-retriable
+ * code, so a client neither gives up on what a retry fixes nor retries what never succeeds.
+ */
+public final class KafkaErrors {
+    private KafkaErrors() {
+    }
+
+    public static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** The code a Produce partition gets for a failure of its records. */
+    public static Errors forProduce(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof StatusRuntimeException s) {
+            String description = s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription();
+            return switch (s.getStatus().getCode()) {
+                case NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                case INVALID_ARGUMENT -> description.startsWith("unknown producer id") ? Errors.UNKNOWN_PRODUCER_ID
+                        : description.contains("over the limit") ? Errors.MESSAGE_TOO_LARGE
+                        : description.contains("out of range") ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                        : Errors.INVALID_RECORD;
+                case FAILED_PRECONDITION -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER; // a sequence gap
+                case ABORTED -> Errors.UNKNOWN_PRODUCER_ID; // no state of the producer: it starts afresh
+                case ALREADY_EXISTS -> Errors.DUPLICATE_SEQUENCE_NUMBER; // stored, too long ago to answer offsets
+                case DEADLINE_EXCEEDED -> Errors.REQUEST_TIMED_OUT;
+                // A full buffer: Kafka has no such code for Produce; a timeout is retried after backoff.
+                case RESOURCE_EXHAUSTED -> Errors.REQUEST_TIMED_OUT;
+                case UNAVAILABLE, CANCELLED -> Errors.NOT_LEADER_OR_FOLLOWER;
+                default -> Errors.UNKNOWN_SERVER_ERROR;
+            };
+        }
+        return forOther(t);
+    }
+
+    /** The code of a Produce partition whose entry the node refused with a gRPC status code. */
+    public static Errors forProduce(int grpcCode, String message) {
+        return forProduce(Status.fromCodeValue(grpcCode).withDescription(message).asRuntimeException());
+    }
+
+    /** The code a Fetch or ListOffsets partition gets. */
+    public static Errors forRead(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof StatusRuntimeException s) {
+            return switch (s.getStatus().getCode()) {
+                case NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                case OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
+                case INVALID_ARGUMENT -> s.getStatus().getDescription() != null
+                        && s.getStatus().getDescription().contains("out of range")
+                        ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.INVALID_REQUEST;
+                case DEADLINE_EXCEEDED -> Errors.REQUEST_TIMED_OUT;
+                case UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED, CANCELLED -> Errors.NOT_LEADER_OR_FOLLOWER;
+                default -> Errors.UNKNOWN_SERVER_ERROR;
+            };
+        }
+        return forOther(t);
+    }
+
+    private static Errors forOther(Throwable t) {
+        if (t instanceof TimeoutException) {
+            return Errors.REQUEST_TIMED_OUT;
+        }
+        Errors kafka = Errors.forException(t);
+        return kafka == Errors.UNKNOWN_SERVER_ERROR && t instanceof IllegalArgumentException
+                ? Errors.INVALID_REQUEST : kafka;
+    }
+
+    /** A status for {@code failure} in one line, for logs. */
+    public static String describe(Throwable failure) {
+        Throwable t = unwrap(failure);
+        return t instanceof StatusRuntimeException s ? s.getStatus().getCode() + ": " + s.getStatus().getDescription()
+                : String.valueOf(t);
+    }
+
+    static Status.Code code(Throwable failure) {
+        Throwable t = unwrap(failure);
+        return t instanceof StatusRuntimeException s ? s.getStatus().getCode() : Status.Code.UNKNOWN;
+    }
+}

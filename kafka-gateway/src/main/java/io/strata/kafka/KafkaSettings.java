@@ -1,0 +1,27 @@
+package io.strata.kafka;
+
+import java.time.Duration;
+
+/**
+ * How a node's Kafka listener runs.
+ *
+ * @param host                where it listens (the node's listen host)
+ * @param port                its port; 0 picks a free one (the node answers the bound port)
+ * @param advertisedHost      the host clients are told to connect to (Metadata's brokers)
+ * @param maxRequestBytes     a request's size (its length prefix) at most: a larger one closes its connection
+ *                            before any of it is buffered
+ * @param maxInflightRequests requests of one connection being answered at once; the connection is not read
+ *                            further until one is answered (Kafka producers pipeline up to 5)
+ * @param maxFetchWait        the longest a Fetch is held, whatever {@code max_wait_ms} asks
+ * @param rack                the zone this node is in, told to clients as its rack (null: none)
+ */
+public record KafkaSettings(String host, int port, String advertisedHost, int maxRequestBytes,
+                            int maxInflightRequests, Duration maxFetchWait, String rack) {
+    public KafkaSettings {
+        if (port < 0 || port > 65_535 || maxRequestBytes < 1024 || maxInflightRequests < 1
+                || maxFetchWait.isNegative()) {
+            throw new IllegalArgumentException("invalid Kafka listener settings: port " + port + ", max request "
+                    + maxRequestBytes + " bytes, " + maxInflightRequests + " requests in flight");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.strata.kafka;
+
+import io.strata.kafka.cluster.Broker;
+import io.strata.kafka.cluster.Brokers;
+import io.strata.kafka.cluster.TopicIds;
+import io.strata.metadata.Topic;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
+
+/**
+ * Metadata: the nodes with a Kafka listener as brokers, and for each partition the ingest node Strata's own
+ * routing prefers as its leader, and as replicas the leader and the fetch node that serves the partition's
+ * reads (durability is the object store's, not replicas': every replica is always in sync). Leader epochs are
+ * 0: a Strata partition has no leader to fence, any ingest node may append.
+ */
+public final class MetadataApi implements KafkaApi {
+    private final KafkaBackends backends;
+    private final Brokers brokers;
+    private final TopicIds topicIds;
+
+    public MetadataApi(KafkaBackends backends, Brokers brokers, TopicIds topicIds) {
+        this.backends = backends;
+        this.brokers = brokers;
+        this.topicIds = topicIds;
+    }
+
+    @Override
+    public ApiKeys key() {
+        return ApiKeys.METADATA;
+    }
+
+
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
+        MetadataRequestData data = ((MetadataRequest) request.body()).data();
+        CompletableFuture<List<MetadataResponseData.MetadataResponseTopic>> topics;
+        boolean all = data.topics() == null || (request.version() == 0 && data.topics().isEmpty());
+        if (all) {
+            topics = backends.metadata().listTopics().thenApply(list -> {
+                List<MetadataResponseData.MetadataResponseTopic> out = new ArrayList<>();
+                list.stream().sorted(java.util.Comparator.comparing(Topic::name)).forEach(t -> out.add(describe(t)));
+                return out;
+            });
+        } else {
+            List<CompletableFuture<MetadataResponseData.MetadataResponseTopic>> each = new ArrayList<>();
+            for (MetadataRequestData.MetadataRequestTopic t : data.topics()) {
+                each.add(lookUp(t));
+            }
+            topics = CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+        }
+        return topics.thenApply(list -> {
+            MetadataResponseData response = new MetadataResponseData()
+                    .setClusterId(backends.metadata().cluster().clusterId())
+                    .setControllerId(brokers.self().id());
+            for (Broker b : brokers.all()) {
+                response.brokers().add(new MetadataResponseData.MetadataResponseBroker().setNodeId(b.id())
+                        .setHost(b.host()).setPort(b.port()).setRack(b.rack()));
+            }
+            list.forEach(t -> response.topics().add(t));
+            return response;
+        });
+    }
+
+    private CompletableFuture<MetadataResponseData.MetadataResponseTopic> lookUp(
+            MetadataRequestData.MetadataRequestTopic requested) {
+        if (requested.name() == null) {
+            Uuid id = requested.topicId();
+            return topicIds.resolve(null, id, backends.topics()).thenApply(found -> found.map(this::describe)
+                    .orElseGet(() -> failed(null, id, Errors.UNKNOWN_TOPIC_ID)));
+        }
+        String name = requested.name();
+        try {
+            org.apache.kafka.common.internals.Topic.validate(name);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(name, Uuid.ZERO_UUID, Errors.INVALID_TOPIC_EXCEPTION));
+        }
+        return backends.topics().get(name).thenApply(found -> found.map(this::describe)
+                .orElseGet(() -> failed(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION)));
+    }
+
+    private static MetadataResponseData.MetadataResponseTopic failed(String name, Uuid id, Errors error) {
+        return new MetadataResponseData.MetadataResponseTopic().setName(name).setTopicId(id)
+                .setErrorCode(error.code());
+    }
+
+    private MetadataResponseData.MetadataResponseTopic describe(Topic topic) {
+        topicIds.remember(topic);
+        int shards = backends.metadata().cluster().shards();
+        MetadataResponseData.MetadataResponseTopic out = new MetadataResponseData.MetadataResponseTopic()
+                .setName(topic.name()).setTopicId(TopicIds.uuidOf(topic)).setIsInternal(false);
+        for (int p = 0; p < topic.partitions(); p++) {
+            Broker leader = brokers.leader(topic.topicId(), p, shards);
+            MetadataResponseData.MetadataResponsePartition partition = new MetadataResponseData.MetadataResponsePartition()
+                    .setPartitionIndex(p).setLeaderEpoch(0);
+            if (leader == null) {
+                partition.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
+                        .setReplicaNodes(List.of()).setIsrNodes(List.of());
+            } else {
+                // The fetch node that owns the partition is a replica too: clients read from a replica a leader
+                // names (KIP-392) only when Metadata lists it among the partition's replicas.
+                Broker reader = brokers.reader(topic.topicId(), p);
+                List<Integer> replicas = reader == null || reader.id() == leader.id() ? List.of(leader.id())
+                        : List.of(leader.id(), reader.id());
+                partition.setErrorCode(Errors.NONE.code()).setLeaderId(leader.id())
+                        .setReplicaNodes(replicas).setIsrNodes(replicas);
+            }
+            out.partitions().add(partition);
+        }
+        return out;
+    }
+}

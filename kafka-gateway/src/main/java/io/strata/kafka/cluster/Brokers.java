@@ -1,0 +1,126 @@
+package io.strata.kafka.cluster;
+
+import io.strata.format.Sharding;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.NodeInfo;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live nodes with a Kafka listener, re-read from the metadata store every {@code refreshMillis}, and
+ * which of them Kafka clients are told to use for a partition. The leader of a partition is the ingest node
+ * ranked first for its metadata shard (rendezvous hashing over gRPC addresses, exactly as Strata's own
+ * clients rank them), so the Kafka door keeps the soft affinity that makes one node commit a shard; any
+ * ingest node accepts any partition, so a stale answer costs a retry, never an error. The node that serves
+ * a partition's reads is the fetch node that owns it. This node is always among the brokers, also before
+ * its registration is read back. Thread-safe.
+ */
+public final class Brokers implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Brokers.class);
+
+    private final MetadataStore metadata;
+    private final Broker self;
+    private final ScheduledFuture<?> refresher;
+    private volatile View view;
+
+    private record View(Map<Integer, Broker> byId, List<Broker> ingest, List<Broker> fetch) {
+    }
+
+    public Brokers(MetadataStore metadata, Broker self, ScheduledExecutorService timer, long refreshMillis) {
+        this.metadata = metadata;
+        this.self = self;
+        this.view = viewOf(List.of(self));
+        this.refresher = timer.scheduleWithFixedDelay(this::refresh, 0, refreshMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Reads the live nodes again now; completes when the view is replaced (or kept, on a failed read). */
+    public java.util.concurrent.CompletableFuture<Void> refresh() {
+        return metadata.listNodes().handle((nodes, failure) -> {
+            if (failure != null) {
+                LOG.debug("listing the nodes failed; keeping the last list of brokers", failure);
+                return null;
+            }
+            List<Broker> brokers = new ArrayList<>();
+            brokers.add(self);
+            nodes.stream().sorted(Comparator.comparingLong(NodeInfo::startedAtMs))
+                    .filter(n -> !n.nodeId().equals(self.nodeId()) && !n.kafkaAddress().isEmpty())
+                    .forEach(n -> brokers.add(brokerOf(n)));
+            view = viewOf(brokers);
+            return null;
+        });
+    }
+
+    private static Broker brokerOf(NodeInfo n) {
+        String address = n.kafkaAddress();
+        int colon = address.lastIndexOf(':');
+        String host = address.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new Broker(BrokerIds.of(n.nodeId()), n.nodeId(), host, Integer.parseInt(address.substring(colon + 1)),
+                n.address(), n.roles(), null);
+    }
+
+    private static View viewOf(List<Broker> brokers) {
+        Map<Integer, Broker> byId = new LinkedHashMap<>();
+        for (Broker b : brokers) {
+            Broker clash = byId.putIfAbsent(b.id(), b);
+            if (clash != null && !clash.nodeId().equals(b.nodeId())) {
+                LOG.warn("nodes {} and {} map to one Kafka broker id {}; Kafka clients see only {}", clash.nodeId(),
+                        b.nodeId(), b.id(), clash.nodeId());
+            }
+        }
+        List<Broker> kept = List.copyOf(byId.values());
+        return new View(Map.copyOf(byId), kept.stream().filter(Broker::ingests).toList(),
+                kept.stream().filter(Broker::fetches).toList());
+    }
+
+    public Broker self() {
+        return self;
+    }
+
+    /** The brokers, this node first. */
+    public List<Broker> all() {
+        return List.copyOf(view.byId().values());
+    }
+
+    public Broker byId(int id) {
+        return view.byId().get(id);
+    }
+
+    /** Where producers of the partition are sent; null when no ingest node has a Kafka listener. */
+    public Broker leader(long topicId, int partition, int shards) {
+        View v = view;
+        if (v.ingest().isEmpty()) {
+            return null;
+        }
+        Map<String, Broker> byAddress = new LinkedHashMap<>();
+        v.ingest().forEach(b -> byAddress.put(b.grpcAddress(), b));
+        List<String> ranked = Sharding.rank(Sharding.shardOf(topicId, partition, shards), byAddress.keySet());
+        return byAddress.get(ranked.get(0));
+    }
+
+    /** The fetch node that owns the partition's reads; null when no fetch node has a Kafka listener. */
+    public Broker reader(long topicId, int partition) {
+        View v = view;
+        if (v.fetch().isEmpty()) {
+            return null;
+        }
+        Map<String, Broker> byAddress = new LinkedHashMap<>();
+        v.fetch().forEach(b -> byAddress.put(b.grpcAddress(), b));
+        return byAddress.get(Sharding.owner(Sharding.partitionKey(topicId, partition), byAddress.keySet()));
+    }
+
+    @Override
+    public void close() {
+        refresher.cancel(false);
+    }
+}

@@ -1,0 +1,218 @@
+package io.strata.kafka.fetch;
+
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.kafka.KafkaApi;
+import io.strata.kafka.KafkaBackends;
+import io.strata.kafka.KafkaErrors;
+import io.strata.kafka.KafkaRequest;
+import io.strata.kafka.cluster.Broker;
+import io.strata.kafka.cluster.Brokers;
+import io.strata.kafka.cluster.TopicIds;
+import io.strata.metadata.CleanupPolicy;
+import io.strata.metadata.Topic;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/**
+ * Fetch, on the fetch role's reads. Every partition is read at once without waiting; when that finds fewer
+ * than {@code min_bytes}, the partitions that found nothing are read again, each waiting for its next commit
+ * up to what is left of {@code max_wait_ms}, and the answer goes as soon as enough has come or the wait is over.
+ * {@code max_bytes} bounds the answer (at least one partition's records always go, as in Kafka), each
+ * partition's share its own limit. A node without the fetch role names, per partition, the fetch node that owns
+ * it as the preferred read replica (KIP-392): clients read there from then on. Full fetch requests only: the
+ * answer opens no incremental session (session id 0), which every client accepts.
+ */
+public final class FetchApi implements KafkaApi {
+    private final KafkaBackends backends;
+    private final Brokers brokers;
+    private final TopicIds topicIds;
+    private final Duration maxWait;
+
+    public FetchApi(KafkaBackends backends, Brokers brokers, TopicIds topicIds, Duration maxWait) {
+        this.backends = backends;
+        this.brokers = brokers;
+        this.topicIds = topicIds;
+        this.maxWait = maxWait;
+    }
+
+    @Override
+    public ApiKeys key() {
+        return ApiKeys.FETCH;
+    }
+
+    @Override
+    public short minVersion() {
+        return 4;
+    }
+
+
+    /** One requested partition and what was read for it. */
+    private static final class Read {
+        final Topic topic;
+        final FetchRequestData.FetchPartition asked;
+        final FetchResponseData.PartitionData answer;
+        volatile FetchResponse found;
+
+        Read(Topic topic, FetchRequestData.FetchPartition asked) {
+            this.topic = topic;
+            this.asked = asked;
+            this.answer = new FetchResponseData.PartitionData().setPartitionIndex(asked.partition())
+                    .setErrorCode(Errors.NONE.code()).setHighWatermark(-1).setLastStableOffset(-1)
+                    .setLogStartOffset(-1).setPreferredReadReplica(-1).setRecords(MemoryRecords.EMPTY);
+        }
+
+        boolean open() {
+            return answer.errorCode() == Errors.NONE.code() && answer.preferredReadReplica() < 0;
+        }
+
+        int bytes() {
+            return found == null ? 0 : found.getSerializedSize();
+        }
+
+        void fail(Errors error) {
+            answer.setErrorCode(error.code());
+        }
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
+        FetchRequestData data = ((org.apache.kafka.common.requests.FetchRequest) request.body()).data();
+        if (data.sessionId() != 0) {
+            // No session was ever opened here (answers carry session id 0): the client starts a full fetch.
+            return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
+        }
+        List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
+        for (FetchRequestData.FetchTopic t : data.topics()) {
+            lookups.add(topicIds.resolve(t.topic(), t.topicId(), backends.topics()));
+        }
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
+            List<Read> reads = new ArrayList<>();
+            int i = 0;
+            for (FetchRequestData.FetchTopic t : data.topics()) {
+                Optional<Topic> topic = lookups.get(i++).join();
+                FetchResponseData.FetchableTopicResponse topicAnswer = new FetchResponseData.FetchableTopicResponse()
+                        .setTopic(t.topic()).setTopicId(t.topicId());
+                response.responses().add(topicAnswer);
+                for (FetchRequestData.FetchPartition p : t.partitions()) {
+                    Read read = new Read(topic.orElse(null), p);
+                    topicAnswer.partitions().add(read.answer);
+                    if (topic.isEmpty() || p.partition() < 0 || p.partition() >= topic.get().partitions()) {
+                        read.fail(t.topic() == null || t.topic().isEmpty() ? Errors.UNKNOWN_TOPIC_ID
+                                : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                    } else if (backends.fetch() == null) {
+                        Broker reader = brokers.reader(topic.get().topicId(), p.partition());
+                        if (reader == null || request.version() < 11) {
+                            read.fail(Errors.NOT_LEADER_OR_FOLLOWER);
+                        } else {
+                            read.answer.setPreferredReadReplica(reader.id());
+                        }
+                    } else {
+                        reads.add(read);
+                    }
+                }
+            }
+            long waitMs = Math.min(Math.max(0, data.maxWaitMs()), maxWait.toMillis());
+            return readAll(reads, 0).thenCompose(none -> {
+                long found = reads.stream().mapToLong(Read::bytes).sum();
+                List<Read> empty = reads.stream().filter(r -> r.open() && r.found != null
+                        && r.found.getRecordsCount() == 0).toList();
+                if (found >= Math.max(1, data.minBytes()) || waitMs == 0 || empty.isEmpty()) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                return waitForAny(empty, waitMs, Math.max(1, data.minBytes()) - found);
+            }).thenApply(none -> {
+                fill(reads, data.maxBytes() > 0 ? data.maxBytes() : Integer.MAX_VALUE);
+                return response;
+            });
+        });
+    }
+
+    private CompletableFuture<Void> readAll(List<Read> reads, long waitMs) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Read r : reads) {
+            all.add(read(r, waitMs).thenAccept(found -> r.found = found));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /** Reads the partition; a failure sets its error and answers null (the others go on). */
+    private CompletableFuture<FetchResponse> read(Read r, long waitMs) {
+        FetchRequest strata = FetchRequest.newBuilder().setTopic(r.topic.name()).setPartition(r.asked.partition())
+                .setOffset(r.asked.fetchOffset()).setMaxBytes(Math.max(0, r.asked.partitionMaxBytes()))
+                .setMaxWaitMs((int) waitMs).build();
+        CompletableFuture<FetchResponse> answer;
+        try {
+            answer = backends.fetch().fetch(strata);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((found, failure) -> {
+            if (failure != null) {
+                if (r.found == null) {
+                    r.fail(KafkaErrors.forRead(failure));
+                }
+                return r.found; // a failed second read keeps what the first found
+            }
+            return found;
+        });
+    }
+
+    /** Long-polls the partitions that found nothing; completes once {@code wanted} bytes came or all ended. */
+    private CompletableFuture<Void> waitForAny(List<Read> empty, long waitMs, long wanted) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        AtomicInteger left = new AtomicInteger(empty.size());
+        AtomicLong came = new AtomicLong();
+        for (Read r : empty) {
+            read(r, waitMs).whenComplete((found, failure) -> {
+                if (found != null && found.getRecordsCount() > 0 && !done.isDone()) {
+                    synchronized (r) {
+                        r.found = found;
+                    }
+                    if (came.addAndGet(found.getSerializedSize()) >= wanted) {
+                        done.complete(null);
+                    }
+                }
+                if (left.decrementAndGet() == 0) {
+                    done.complete(null);
+                }
+            });
+        }
+        return done;
+    }
+
+    private static void fill(List<Read> reads, int maxBytes) {
+        long total = 0;
+        for (Read r : reads) {
+            FetchResponse found;
+            synchronized (r) {
+                found = r.found;
+            }
+            if (found == null || !r.open()) {
+                continue;
+            }
+            r.answer.setHighWatermark(found.getEndOffset()).setLastStableOffset(found.getEndOffset())
+                    .setLogStartOffset(found.getLogStartOffset());
+            if (found.getRecordsCount() == 0 || (total > 0 && total + found.getSerializedSize() > maxBytes)) {
+                continue;
+            }
+            total += found.getSerializedSize();
+            boolean compacted = r.topic.cleanupPolicy() != CleanupPolicy.DELETE;
+            r.answer.setRecords(KafkaRecords.of(found.getRecordsList(), compacted));
+        }
+    }
+
+}

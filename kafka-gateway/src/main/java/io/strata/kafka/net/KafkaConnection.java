@@ -1,0 +1,118 @@
+package io.strata.kafka.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.strata.kafka.KafkaApis;
+import java.util.function.Supplier;
+import io.strata.kafka.KafkaRequest;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection. Requests are handled as they arrive (a producer's pipelined requests overlap on
+ * their way to durability) and answered strictly in the order they came, as the protocol requires. At most
+ * {@code maxInflight} are being answered at once: past that the connection is not read, so a client that
+ * sends faster than it is answered is held back by TCP instead of by this node's heap. A request that cannot
+ * be parsed closes its connection only. Every field is touched on the connection's event loop alone.
+ */
+final class KafkaConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnection.class);
+
+    private final Supplier<KafkaApis> apis;
+    private final int maxInflight;
+    /** Answers in request order; null once answered with nothing (acks=0). */
+    private final ArrayDeque<CompletableFuture<ByteBuffer>> answers = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+
+    KafkaConnection(Supplier<KafkaApis> apis, int maxInflight) {
+        this.apis = apis;
+        this.maxInflight = maxInflight;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        ByteBuffer request;
+        try {
+            // A copy: parsed requests keep slices of their buffer (records) past this call.
+            request = ByteBuffer.allocate(frame.readableBytes());
+            frame.readBytes(request);
+            request.flip();
+        } finally {
+            frame.release();
+        }
+        CompletableFuture<ByteBuffer> answer;
+        KafkaApis served = apis.get();
+        if (served == null) {
+            ctx.close(); // not ready yet: the client retries, as after any broken connection
+            return;
+        }
+        try {
+            answer = served.handle(request, (InetSocketAddress) ctx.channel().remoteAddress());
+        } catch (RuntimeException e) {
+            LOG.debug("closing Kafka connection from {}: unreadable request: {}", ctx.channel().remoteAddress(),
+                    e.toString());
+            ctx.close();
+            return;
+        }
+        answers.add(answer);
+        if (answers.size() >= maxInflight) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        answer.whenComplete((r, e) -> {
+            if (ctx.executor().inEventLoop()) {
+                drain();
+            } else {
+                ctx.executor().execute(this::drain);
+            }
+        });
+    }
+
+    private void drain() {
+        boolean wrote = false;
+        while (!answers.isEmpty() && answers.peek().isDone()) {
+            CompletableFuture<ByteBuffer> done = answers.poll();
+            ByteBuffer bytes;
+            try {
+                bytes = done.join();
+            } catch (RuntimeException e) {
+                LOG.warn("closing Kafka connection from {}: a request failed without an answer", ctx.channel()
+                        .remoteAddress(), e);
+                ctx.close();
+                return;
+            }
+            if (bytes != null) {
+                ctx.write(Unpooled.wrappedBuffer(bytes));
+                wrote = true;
+            }
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        if (answers.size() < maxInflight && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            LOG.info("closing Kafka connection from {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        } else {
+            LOG.debug("closing Kafka connection from {}", ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+}

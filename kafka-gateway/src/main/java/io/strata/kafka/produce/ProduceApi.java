@@ -1,0 +1,189 @@
+package io.strata.kafka.produce;
+
+import io.strata.api.v1.Acks;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.kafka.KafkaApi;
+import io.strata.kafka.KafkaBackends;
+import io.strata.kafka.KafkaErrors;
+import io.strata.kafka.KafkaRequest;
+import io.strata.kafka.cluster.TopicIds;
+import io.strata.metadata.Topic;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/**
+ * Produce: each partition's record batches become entries of one Strata produce request, handed to the same
+ * handler the gRPC door uses, so they are validated, bounded, made durable and answered exactly as a gRPC
+ * producer's records are. {@code acks=1} and {@code acks=all} are both answered only once the records are
+ * durable in the object store and committed (there are no followers to wait for or not); {@code acks=0} is
+ * answered with nothing, once the records are buffered. An idempotent producer's batches carry its id and
+ * sequences into Strata's producer state, which stores a retried batch once and answers it with the first
+ * one's offsets. A partition that cannot be taken (unknown, malformed, too large) gets its own error and is
+ * left out of the request; the others go on.
+ */
+public final class ProduceApi implements KafkaApi {
+    private final KafkaBackends backends;
+    private final TopicIds topicIds;
+    private final long maxInflatedBytes;
+
+    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes) {
+        this.backends = backends;
+        this.topicIds = topicIds;
+        this.maxInflatedBytes = maxInflatedBytes;
+    }
+
+    @Override
+    public ApiKeys key() {
+        return ApiKeys.PRODUCE;
+    }
+
+    @Override
+    public short minVersion() {
+        return 3;
+    }
+
+
+    /** One partition of the request: where its answer goes and, when it is sent, its entries' indices. */
+    private static final class Slot {
+        final ProduceResponseData.PartitionProduceResponse answer;
+        final List<Integer> entries = new ArrayList<>();
+
+        Slot(int partition) {
+            answer = new ProduceResponseData.PartitionProduceResponse().setIndex(partition)
+                    .setErrorCode(Errors.NONE.code()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+        }
+
+        void fail(Errors error, String message) {
+            answer.setErrorCode(error.code()).setErrorMessage(message).setBaseOffset(-1);
+        }
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
+        ProduceRequestData data = ((org.apache.kafka.common.requests.ProduceRequest) request.body()).data();
+        boolean answered = data.acks() != 0;
+        List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
+        for (ProduceRequestData.TopicProduceData t : data.topicData()) {
+            lookups.add(topicIds.resolve(t.name(), t.topicId(), backends.topics()));
+        }
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+            ProduceResponseData response = new ProduceResponseData();
+            ProduceRequest.Builder strata = ProduceRequest.newBuilder().setAcks(data.acks() == 0 ? Acks.ACKS_NONE
+                    : Acks.ACKS_DURABLE).setTimeoutMs(Math.max(1, data.timeoutMs()));
+            Map<Integer, Slot> byEntry = new LinkedHashMap<>();
+            List<Slot> slots = new ArrayList<>();
+            long budget = maxInflatedBytes;
+            long producerId = -1;
+            int i = 0;
+            for (ProduceRequestData.TopicProduceData t : data.topicData()) {
+                Optional<Topic> topic = lookups.get(i++).join();
+                ProduceResponseData.TopicProduceResponse topicAnswer = new ProduceResponseData.TopicProduceResponse()
+                        .setName(t.name()).setTopicId(t.topicId());
+                response.responses().add(topicAnswer);
+                for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
+                    Slot slot = new Slot(p.index());
+                    slots.add(slot);
+                    topicAnswer.partitionResponses().add(slot.answer);
+                    if (backends.produce() == null) {
+                        slot.fail(Errors.NOT_LEADER_OR_FOLLOWER, "this node takes no produce requests");
+                        continue;
+                    }
+                    if (topic.isEmpty() || p.index() < 0 || p.index() >= topic.get().partitions()) {
+                        slot.fail(t.name() == null || t.name().isEmpty() ? Errors.UNKNOWN_TOPIC_ID
+                                : Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
+                        continue;
+                    }
+                    List<TopicPartitionRecords> entries = new ArrayList<>();
+                    try {
+                        for (RecordBatch batch : ((MemoryRecords) p.records()).batches()) {
+                            KafkaBatches.Converted c = KafkaBatches.convert(batch, budget);
+                            budget -= c.inflatedBytes();
+                            if (c.producerId() >= 0) {
+                                if (producerId >= 0 && producerId != c.producerId()) {
+                                    throw new KafkaBatches.Refused(Errors.INVALID_RECORD,
+                                            "one request carries batches of two producers");
+                                }
+                                producerId = c.producerId();
+                            }
+                            entries.add(TopicPartitionRecords.newBuilder().setTopic(topic.get().name())
+                                    .setPartition(p.index()).addAllRecords(c.records())
+                                    .setBaseSequence(Math.max(0, c.baseSequence())).build());
+                        }
+                        if (entries.isEmpty()) {
+                            throw new KafkaBatches.Refused(Errors.CORRUPT_MESSAGE, "no record batch");
+                        }
+                    } catch (KafkaBatches.Refused e) {
+                        slot.fail(e.error(), e.getMessage());
+                        continue;
+                    } catch (RuntimeException e) {
+                        slot.fail(Errors.CORRUPT_MESSAGE, e.getMessage());
+                        continue;
+                    }
+                    for (TopicPartitionRecords entry : entries) {
+                        byEntry.put(strata.getEntriesCount(), slot);
+                        slot.entries.add(strata.getEntriesCount());
+                        strata.addEntries(entry);
+                    }
+                }
+            }
+            if (strata.getEntriesCount() == 0) {
+                return CompletableFuture.completedFuture(answered ? response : null);
+            }
+            if (producerId > 0) {
+                strata.setProducerId(producerId);
+            } else if (producerId == 0) {
+                // Kafka ids start at 0, Strata's at 1: 0 was never issued by this door.
+                slots.forEach(s -> { if (!s.entries.isEmpty()) s.fail(Errors.UNKNOWN_PRODUCER_ID, null); });
+                return CompletableFuture.completedFuture(answered ? response : null);
+            }
+            return backends.produce().produce(strata.build()).handle((answer, failure) -> {
+                if (failure != null) {
+                    Errors error = KafkaErrors.forProduce(failure);
+                    String message = KafkaErrors.describe(failure);
+                    byEntry.values().forEach(s -> s.fail(error, message));
+                } else {
+                    fill(answer, byEntry);
+                }
+                return answered ? response : null;
+            });
+        });
+    }
+
+    private static void fill(ProduceResponse answer, Map<Integer, Slot> byEntry) {
+        Map<Integer, PartitionAppend> appends = new LinkedHashMap<>();
+        for (PartitionAppend a : answer.getAppendsList()) {
+            appends.put(a.getEntryIndex(), a);
+        }
+        for (Map.Entry<Integer, Slot> e : byEntry.entrySet()) {
+            Slot slot = e.getValue();
+            if (slot.answer.errorCode() != Errors.NONE.code()) {
+                continue;
+            }
+            PartitionAppend a = appends.get(e.getKey());
+            if (a == null) {
+                slot.fail(Errors.UNKNOWN_SERVER_ERROR, "no answer for the partition's records");
+            } else if (a.hasError()) {
+                slot.fail(KafkaErrors.forProduce(a.getError().getCode(), a.getError().getMessage()),
+                        a.getError().getMessage());
+            } else if (slot.answer.baseOffset() < 0) {
+                slot.answer.setBaseOffset(a.getBaseOffset());
+            }
+        }
+    }
+
+}
