@@ -25,6 +25,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -32,6 +37,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -154,6 +164,65 @@ class KafkaDoorTest {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
             assertThat(consumer.partitionsFor(TOPIC)).hasSize(PARTITIONS);
         }
+
+        topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
+    }
+
+    /** Kafka's AdminClient: the same topics as Strata's own administration, and precise errors. */
+    private static void topicsAreAdministeredThroughKafkaAdmin(String bootstrap, io.grpc.ManagedChannel grpc)
+            throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(3);
+            admin.createTopics(List.of(new NewTopic("audit", 6, (short) 3).configs(Map.of("retention.ms", "86400000",
+                    "cleanup.policy", "compact", "min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+            io.strata.api.v1.TopicDescription strata = io.strata.api.v1.AdminServiceGrpc.newBlockingStub(grpc)
+                    .describeTopic(io.strata.api.v1.DescribeTopicRequest.newBuilder().setName("audit").build());
+            assertThat(strata.getPartitions()).isEqualTo(6);
+            assertThat(strata.getRetentionMs()).isEqualTo(86_400_000L);
+            assertThat(strata.getCleanupPolicy()).isEqualTo("compact");
+            assertThat(admin.describeTopics(List.of("audit")).allTopicNames().get(30, TimeUnit.SECONDS).get("audit")
+                    .partitions()).hasSize(6);
+
+            assertThat(catching(() -> admin.createTopics(List.of(new NewTopic("audit", 1, (short) 1))).all()
+                    .get(30, TimeUnit.SECONDS))).isInstanceOf(TopicExistsException.class);
+            assertThat(catching(() -> admin.createTopics(List.of(new NewTopic("bad", 1, (short) 1)
+                    .configs(Map.of("retention.ms", "soon")))).all().get(30, TimeUnit.SECONDS)))
+                    .isInstanceOf(InvalidConfigurationException.class);
+            assertThat(catching(() -> admin.createTopics(List.of(new NewTopic("bad/name", 1, (short) 1))).all()
+                    .get(30, TimeUnit.SECONDS))).isInstanceOf(InvalidTopicException.class);
+
+            ConfigResource audit = new ConfigResource(ConfigResource.Type.TOPIC, "audit");
+            admin.incrementalAlterConfigs(Map.of(audit, List.of(
+                    new AlterConfigOp(new ConfigEntry("retention.bytes", "1000000000"), AlterConfigOp.OpType.SET),
+                    new AlterConfigOp(new ConfigEntry("cleanup.policy", "delete"), AlterConfigOp.OpType.APPEND),
+                    new AlterConfigOp(new ConfigEntry("retention.ms", null), AlterConfigOp.OpType.DELETE))))
+                    .all().get(30, TimeUnit.SECONDS);
+            Config config = admin.describeConfigs(List.of(audit)).all().get(30, TimeUnit.SECONDS).get(audit);
+            assertThat(config.get("retention.bytes").value()).isEqualTo("1000000000");
+            assertThat(config.get("retention.ms").value()).isEqualTo("-1");
+            assertThat(config.get("cleanup.policy").value()).isEqualTo("compact,delete");
+
+            admin.deleteTopics(List.of("audit")).all().get(30, TimeUnit.SECONDS);
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).containsExactly(TOPIC);
+            assertThat(catching(() -> admin.deleteTopics(List.of("audit")).all().get(30, TimeUnit.SECONDS)))
+                    .isInstanceOf(UnknownTopicOrPartitionException.class);
+        }
+    }
+
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    /** The cause of the failure of {@code call} (a Kafka client's future fails with an ExecutionException). */
+    private static Throwable catching(Call call) {
+        try {
+            call.run();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            return e;
+        }
+        throw new AssertionError("expected a failure");
     }
 
     private record Sent(int partition, long offset, String key, String value, long timestamp) {

@@ -15,10 +15,10 @@ import java.util.concurrent.CompletableFuture;
  * is the record read through the other. A node without a role has none of its port ({@code null}); the door
  * then sends clients to a node that has it.
  */
-public record KafkaBackends(Produce produce, Fetch fetch, MetadataStore metadata, TopicCache topics) {
+public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, MetadataStore metadata, TopicCache topics) {
     public KafkaBackends {
-        if (metadata == null || topics == null) {
-            throw new IllegalArgumentException("the Kafka door needs the metadata store and the topic cache");
+        if (admin == null || metadata == null || topics == null) {
+            throw new IllegalArgumentException("the Kafka door needs topic administration, the metadata store and the topic cache");
         }
     }
 
@@ -26,6 +26,15 @@ public record KafkaBackends(Produce produce, Fetch fetch, MetadataStore metadata
     @FunctionalInterface
     public interface Produce {
         CompletableFuture<ProduceResponse> produce(ProduceRequest request);
+    }
+
+    /** Topic administration, on every node (failures carry a gRPC status). */
+    public interface Admin {
+        CompletableFuture<io.strata.api.v1.TopicDescription> createTopic(io.strata.api.v1.CreateTopicRequest request);
+
+        CompletableFuture<io.strata.api.v1.TopicDescription> alterTopic(io.strata.api.v1.AlterTopicRequest request);
+
+        CompletableFuture<Void> deleteTopic(String name);
     }
 
     /** The fetch role: reads and offset look-ups (failures carry a gRPC status). */

@@ -50,7 +50,13 @@ public final class KafkaDoor implements AutoCloseable {
                     new ProduceApi(backends, topicIds, settings.maxRequestBytes()),
                     new InitProducerIdApi(backends.metadata()),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
-                    new ListOffsetsApi(backends))));
+                    new ListOffsetsApi(backends),
+                    new io.strata.kafka.admin.CreateTopicsApi(backends, settings.maxMessageBytes()),
+                    new io.strata.kafka.admin.DeleteTopicsApi(backends, topicIds),
+                    new io.strata.kafka.admin.DescribeConfigsApi(backends, settings.maxMessageBytes()),
+                    io.strata.kafka.admin.AlterConfigsApi.incremental(backends),
+                    io.strata.kafka.admin.AlterConfigsApi.legacy(backends),
+                    new io.strata.kafka.admin.DescribeClusterApi(backends, brokers))));
             String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
             return new KafkaDoor(listener, brokers, address);
         } catch (RuntimeException e) {

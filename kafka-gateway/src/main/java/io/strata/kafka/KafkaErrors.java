@@ -71,6 +71,26 @@ public final class KafkaErrors {
         return forOther(t);
     }
 
+    /** The code a topic administration call gets. */
+    public static Errors forAdmin(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof StatusRuntimeException s) {
+            return switch (s.getStatus().getCode()) {
+                case NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                case ALREADY_EXISTS -> Errors.TOPIC_ALREADY_EXISTS;
+                case INVALID_ARGUMENT -> Errors.INVALID_CONFIG;
+                case DEADLINE_EXCEEDED -> Errors.REQUEST_TIMED_OUT;
+                case UNAVAILABLE -> Errors.NOT_CONTROLLER;
+                default -> Errors.UNKNOWN_SERVER_ERROR;
+            };
+        }
+        return forOther(t);
+    }
+
+    public static boolean isAlreadyExists(Throwable t) {
+        return t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.ALREADY_EXISTS;
+    }
+
     private static Errors forOther(Throwable t) {
         if (t instanceof TimeoutException) {
             return Errors.REQUEST_TIMED_OUT;

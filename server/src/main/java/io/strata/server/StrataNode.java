@@ -405,6 +405,25 @@ public class StrataNode {
         }
         ProduceHandler produce = ingest;
         FetchHandler read = fetch;
+        AdminHandler topicAdmin = admin;
+        io.strata.kafka.KafkaBackends.Admin kafkaAdmin = new io.strata.kafka.KafkaBackends.Admin() {
+            @Override
+            public java.util.concurrent.CompletableFuture<io.strata.api.v1.TopicDescription> createTopic(
+                    io.strata.api.v1.CreateTopicRequest request) {
+                return topicAdmin.createTopic(request);
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<io.strata.api.v1.TopicDescription> alterTopic(
+                    io.strata.api.v1.AlterTopicRequest request) {
+                return topicAdmin.alterTopic(request);
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> deleteTopic(String name) {
+                return topicAdmin.deleteTopic(name).thenApply(r -> null);
+            }
+        };
         io.strata.kafka.KafkaBackends backends = new io.strata.kafka.KafkaBackends(
                 produce == null ? null : produce::produce,
                 read == null ? null : new io.strata.kafka.KafkaBackends.Fetch() {
@@ -419,10 +438,11 @@ public class StrataNode {
                             io.strata.api.v1.ListOffsetsRequest request) {
                         return read.listOffsets(request);
                     }
-                }, metadata, topics);
+                }, kafkaAdmin, metadata, topics);
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
-                config.fetch().maxWait(), k.rack().orElse(null)), backends, nodeId, address, config.roles(), timer));
+                config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes()), backends, nodeId,
+                address, config.roles(), timer));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();
     }
