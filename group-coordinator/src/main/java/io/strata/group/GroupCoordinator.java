@@ -112,6 +112,18 @@ public final class GroupCoordinator implements AutoCloseable {
         return topics;
     }
 
+    GroupSettings settings() {
+        return settings;
+    }
+
+    SessionHost sessions() {
+        return sessions;
+    }
+
+    Map<TopicPartition, PartitionOffsets> boundsOf(Set<TopicPartition> partitions) throws Exception {
+        return bounds(partitions);
+    }
+
     /** Waits for a metadata call within the coordinator's timeout, unwrapping its failure. */
     <T> T await(CompletableFuture<T> future) throws Exception {
         try {
@@ -121,7 +133,8 @@ public final class GroupCoordinator implements AutoCloseable {
         }
     }
 
-    private <T> CompletableFuture<T> blocking(java.util.concurrent.Callable<T> work) {
+    /** Runs {@code work} on the coordinator's threads (it may wait for the store), bounded in time. */
+    <T> CompletableFuture<T> blocking(java.util.concurrent.Callable<T> work) {
         CompletableFuture<T> out = new CompletableFuture<>();
         try {
             workers.execute(() -> {
@@ -165,6 +178,9 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             for (String t : new TreeSet<>(topicNames)) {
                 topic(t);
+            }
+            if (await(store.read(group)).members().values().stream().anyMatch(GroupMember::kafka)) {
+                throw new MixedProtocolException(group, false);
             }
             GroupMember m = await(sessions.join(group, new MemberSpec(clientId.isEmpty() ? "consumer" : clientId,
                     clientAddress, List.copyOf(new TreeSet<>(topicNames)), session, reset)));

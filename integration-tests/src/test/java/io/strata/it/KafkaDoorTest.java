@@ -166,6 +166,101 @@ class KafkaDoorTest {
         }
 
         topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
+        aKafkaConsumerGroupIsAStrataConsumerGroup(bootstrap, sent.size() + 1, cluster.channel(ingest2));
+    }
+
+    /**
+     * Three Kafka consumers in one group (the cooperative-sticky assignor, rebalancing as each joins and leaves):
+     * every record is read, each partition by one member at a time; Strata's own describe shows the members and
+     * their partitions, Kafka's AdminClient the same; Strata members cannot join while they live; what they
+     * committed is the group's committed offsets, where Strata's members start.
+     */
+    private static void aKafkaConsumerGroupIsAStrataConsumerGroup(String bootstrap, int records, io.grpc.ManagedChannel grpc)
+            throws Exception {
+        String group = "kafka-readers";
+        java.util.function.Supplier<io.strata.api.v1.GroupServiceGrpc.GroupServiceBlockingStub> groups = () ->
+                io.strata.api.v1.GroupServiceGrpc.newBlockingStub(grpc).withDeadlineAfter(30, TimeUnit.SECONDS);
+        java.util.Set<String> read = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService members = java.util.concurrent.Executors.newFixedThreadPool(3);
+        List<Future<Void>> running = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String clientId = "reader-" + i;
+            running.add(members.submit(() -> {
+                Properties p = new Properties();
+                p.put("bootstrap.servers", bootstrap);
+                p.put("group.id", group);
+                p.put("client.id", clientId);
+                p.put("auto.offset.reset", "earliest");
+                p.put("enable.auto.commit", "false");
+                p.put("partition.assignment.strategy",
+                        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
+                    c.subscribe(List.of(TOPIC));
+                    while (!stop.get()) {
+                        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                            read.add(r.partition() + "@" + r.offset());
+                        }
+                        try {
+                            c.commitSync();
+                        } catch (org.apache.kafka.common.errors.RebalanceInProgressException e) {
+                            // As with Kafka: a commit during a rebalance is refused; the next poll completes it.
+                        }
+                    }
+                }
+                return null;
+            }));
+            Thread.sleep(1_500); // one by one: each join is a rebalance
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        io.strata.api.v1.GroupDescription described = null;
+        while (System.nanoTime() < deadline) {
+            described = groups.get().describeGroup(io.strata.api.v1.DescribeGroupRequest.newBuilder().setGroup(group).build());
+            long owned = described.getMembersList().stream().mapToLong(m -> m.getOwnedCount()).sum();
+            if (read.size() >= records && described.getMembersCount() == 3 && owned == PARTITIONS
+                    && described.getState().equals("STABLE") && described.getPartitionsList().stream()
+                    .allMatch(l -> l.getLag() == 0)) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertThat(read).as("every record read; the group: %s", described).hasSize(records);
+        assertThat(described.getState()).as("%s", described).isEqualTo("STABLE");
+        assertThat(described.getMembersList()).extracting(io.strata.api.v1.GroupMemberDescription::getClientId)
+                .containsExactlyInAnyOrder("reader-0", "reader-1", "reader-2");
+        assertThat(described.getMembersList().stream().flatMap(m -> m.getOwnedList().stream())
+                .map(io.strata.api.v1.GroupTopicPartition::getPartition)).as("each partition owned once")
+                .containsExactlyInAnyOrder(0, 1, 2, 3);
+        assertThat(described.getPartitionsList()).allMatch(l -> l.getLag() == 0);
+
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            var kafkaView = admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+            assertThat(kafkaView.members()).hasSize(3);
+            assertThat(kafkaView.members().stream().flatMap(m -> m.assignment().topicPartitions().stream())
+                    .map(TopicPartition::partition)).containsExactlyInAnyOrder(0, 1, 2, 3);
+            assertThat(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS))
+                    .hasSize(PARTITIONS);
+        }
+        // While Kafka's members live, Strata's own cannot join the group.
+        assertThat(catching(() -> groups.get().joinGroup(io.strata.api.v1.JoinGroupRequest.newBuilder().setGroup(group)
+                .addTopics(TOPIC).setClientId("grpc").build())))
+                .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode())
+                        .isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION));
+
+        stop.set(true);
+        for (Future<Void> f : running) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        members.shutdown();
+        io.strata.api.v1.GroupDescription after = groups.get().describeGroup(io.strata.api.v1.DescribeGroupRequest
+                .newBuilder().setGroup(group).build());
+        assertThat(after.getMembersCount()).as("members that close leave").isZero();
+        Map<Integer, Long> committed = new HashMap<>();
+        groups.get().fetchCommitted(io.strata.api.v1.FetchCommittedRequest.newBuilder().setGroup(group).build())
+                .getOffsetsList().forEach(c -> committed.put(c.getPartition(), c.getOffset()));
+        assertThat(after.getPartitionsList()).allSatisfy(l -> assertThat(committed.get(l.getPartition()))
+                .isEqualTo(l.getEnd()));
     }
 
     /** Kafka's AdminClient: the same topics as Strata's own administration, and precise errors. */

@@ -23,4 +23,30 @@ public interface KafkaApi {
     }
 
     CompletableFuture<ApiMessage> handle(KafkaRequest request);
+
+    /** An API served by {@code handler} at versions {@code min} to {@code max}. */
+    static KafkaApi of(ApiKeys key, int min, int max,
+                       java.util.function.Function<KafkaRequest, CompletableFuture<ApiMessage>> handler) {
+        return new KafkaApi() {
+            @Override
+            public ApiKeys key() {
+                return key;
+            }
+
+            @Override
+            public short minVersion() {
+                return (short) min;
+            }
+
+            @Override
+            public short maxVersion() {
+                return (short) max;
+            }
+
+            @Override
+            public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
+                return handler.apply(request);
+            }
+        };
+    }
 }

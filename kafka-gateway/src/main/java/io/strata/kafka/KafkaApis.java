@@ -88,6 +88,9 @@ public final class KafkaApis {
                 }
                 r = body.getErrorResponse(0, error.exception()).data();
             }
+            if (LOG.isDebugEnabled() && r != null) {
+                LOG.debug("{} v{} from {} ({}): {}", key, header.apiVersion(), header.clientId(), client, r);
+            }
             return r == null ? null : answer(header, r);
         });
     }

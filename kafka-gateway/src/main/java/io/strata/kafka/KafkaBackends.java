@@ -15,9 +15,10 @@ import java.util.concurrent.CompletableFuture;
  * is the record read through the other. A node without a role has none of its port ({@code null}); the door
  * then sends clients to a node that has it.
  */
-public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, MetadataStore metadata, TopicCache topics) {
+public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata.group.GroupCoordinator groups,
+                            MetadataStore metadata, TopicCache topics) {
     public KafkaBackends {
-        if (admin == null || metadata == null || topics == null) {
+        if (admin == null || groups == null || metadata == null || topics == null) {
             throw new IllegalArgumentException("the Kafka door needs topic administration, the metadata store and the topic cache");
         }
     }

@@ -23,11 +23,14 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class KafkaDoor implements AutoCloseable {
     private final KafkaListener listener;
     private final Brokers brokers;
+    private final io.strata.kafka.group.ClassicGroups classicGroups;
     private final String advertisedAddress;
 
-    private KafkaDoor(KafkaListener listener, Brokers brokers, String advertisedAddress) {
+    private KafkaDoor(KafkaListener listener, Brokers brokers, io.strata.kafka.group.ClassicGroups classicGroups,
+                      String advertisedAddress) {
         this.listener = listener;
         this.brokers = brokers;
+        this.classicGroups = classicGroups;
         this.advertisedAddress = advertisedAddress;
     }
 
@@ -45,7 +48,8 @@ public final class KafkaDoor implements AutoCloseable {
                     settings.rack());
             Brokers brokers = new Brokers(backends.metadata(), self, timer, 2_000);
             TopicIds topicIds = new TopicIds(backends.metadata());
-            apis.set(new KafkaApis(List.of(
+            io.strata.kafka.group.ClassicGroups classic = new io.strata.kafka.group.ClassicGroups(backends.groups(), timer);
+            List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),
                     new ProduceApi(backends, topicIds, settings.maxRequestBytes()),
                     new InitProducerIdApi(backends.metadata()),
@@ -56,9 +60,11 @@ public final class KafkaDoor implements AutoCloseable {
                     new io.strata.kafka.admin.DescribeConfigsApi(backends, settings.maxMessageBytes()),
                     io.strata.kafka.admin.AlterConfigsApi.incremental(backends),
                     io.strata.kafka.admin.AlterConfigsApi.legacy(backends),
-                    new io.strata.kafka.admin.DescribeClusterApi(backends, brokers))));
+                    new io.strata.kafka.admin.DescribeClusterApi(backends, brokers)));
+            served.addAll(new io.strata.kafka.group.GroupApis(classic, brokers).all());
+            apis.set(new KafkaApis(served));
             String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
-            return new KafkaDoor(listener, brokers, address);
+            return new KafkaDoor(listener, brokers, classic, address);
         } catch (RuntimeException e) {
             listener.close();
             throw e;
@@ -77,6 +83,7 @@ public final class KafkaDoor implements AutoCloseable {
     @Override
     public void close() {
         listener.close();
+        classicGroups.close();
         brokers.close();
     }
 }

@@ -76,6 +76,7 @@ public class StrataNode {
     private volatile ObjectStore objects;
     private volatile AdminHandler admin;
     private volatile io.strata.server.group.GroupHandler groups;
+    private volatile io.strata.group.GroupCoordinator groupCoordinator;
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
     private volatile java.util.concurrent.Executor fetchExecutor;
@@ -438,7 +439,7 @@ public class StrataNode {
                             io.strata.api.v1.ListOffsetsRequest request) {
                         return read.listOffsets(request);
                     }
-                }, kafkaAdmin, metadata, topics);
+                }, kafkaAdmin, groupCoordinator, metadata, topics);
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes()), backends, nodeId,
@@ -564,6 +565,7 @@ public class StrataNode {
                         c.maxMembersPerNode()));
         register(coordinator);
         groups = new io.strata.server.group.GroupHandler(coordinator);
+        groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
         counter("strata.groups.joins", stats, io.strata.group.GroupStats::joins);
         counter("strata.groups.leaves", stats, io.strata.group.GroupStats::leaves);

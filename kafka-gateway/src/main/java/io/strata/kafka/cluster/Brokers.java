@@ -119,6 +119,18 @@ public final class Brokers implements AutoCloseable {
         return byAddress.get(Sharding.owner(Sharding.partitionKey(topicId, partition), byAddress.keySet()));
     }
 
+    /**
+     * The broker that coordinates a group (or another key): rendezvous hashing over the brokers' node ids, so every
+     * node names the same one while they see the same brokers, and a broker joining or leaving moves only its
+     * own share. A node that is asked to coordinate a group it does not rank first answers NOT_COORDINATOR.
+     */
+    public Broker coordinator(String key) {
+        View v = view;
+        Map<String, Broker> byNode = new LinkedHashMap<>();
+        v.byId().values().forEach(b -> byNode.put(b.nodeId(), b));
+        return byNode.get(Sharding.owner(Sharding.mix64(key.hashCode()), byNode.keySet()));
+    }
+
     @Override
     public void close() {
         refresher.cancel(false);

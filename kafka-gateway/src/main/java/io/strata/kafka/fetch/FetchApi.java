@@ -78,8 +78,9 @@ public final class FetchApi implements KafkaApi {
             return answer.errorCode() == Errors.NONE.code() && answer.preferredReadReplica() < 0;
         }
 
+        /** The bytes of the records found (an answer without records counts nothing towards min_bytes). */
         int bytes() {
-            return found == null ? 0 : found.getSerializedSize();
+            return found == null || found.getRecordsCount() == 0 ? 0 : found.getSerializedSize();
         }
 
         void fail(Errors error) {

@@ -29,7 +29,7 @@ public final class GroupCodec {
         return MemberValue.newBuilder().setMemberId(m.memberId()).setClientId(m.clientId())
                 .setClientAddress(m.clientAddress()).addAllTopics(m.topics()).setLeaseId(m.leaseId())
                 .setSessionTimeoutMs(m.sessionTimeoutMs()).setOffsetReset(m.offsetReset().ordinal())
-                .setJoinedAtMs(m.joinedAtMs()).build().toByteArray();
+                .setJoinedAtMs(m.joinedAtMs()).setProtocol(m.protocol()).build().toByteArray();
     }
 
     public static GroupMember decodeMember(String key, byte[] bytes) {
@@ -40,7 +40,8 @@ public final class GroupCodec {
                 throw new IllegalArgumentException("unknown offset reset " + v.getOffsetReset());
             }
             return new GroupMember(v.getMemberId(), v.getClientId(), v.getClientAddress(), v.getTopicsList(),
-                    v.getLeaseId(), v.getSessionTimeoutMs(), resets[v.getOffsetReset()], v.getJoinedAtMs(), 0);
+                    v.getLeaseId(), v.getSessionTimeoutMs(), resets[v.getOffsetReset()], v.getJoinedAtMs(), 0,
+                    v.getProtocol());
         });
     }
 

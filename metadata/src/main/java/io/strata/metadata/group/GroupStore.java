@@ -105,6 +105,13 @@ public interface GroupStore {
     CompletableFuture<Void> resetOffsets(String group, Collection<OffsetCommit> offsets, boolean force);
 
     /**
+     * Writes offsets committed by a client that is no member of the group (a Kafka consumer that assigns its
+     * partitions itself, as Kafka allows while a group has no members): refused with {@link GroupActiveException}
+     * while the group has live members; the group is created on first use.
+     */
+    CompletableFuture<Void> commitWithoutMembers(String group, Collection<OffsetCommit> offsets);
+
+    /**
      * Deletes the group: its committed offsets, target and registration. Refused with
      * {@link GroupActiveException} while it has live members unless {@code force}, which ends them first; false when there was no such group.
      */

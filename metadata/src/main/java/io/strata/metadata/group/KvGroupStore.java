@@ -66,7 +66,7 @@ public final class KvGroupStore implements GroupStore {
             long now = clock.millis();
             long created = existing.map(v -> GroupCodec.decodeGroupCreatedAt(v.key(), v.value())).orElse(now);
             GroupMember member = new GroupMember(memberId, spec.clientId(), spec.clientAddress(), spec.topics(),
-                    hostLease, spec.sessionTimeout().toMillis(), spec.offsetReset(), now, 0);
+                    hostLease, spec.sessionTimeout().toMillis(), spec.offsetReset(), now, 0, spec.protocol());
             return kv.txn(List.of(), List.of(
                             new KvOp.Put(keys.group(group), GroupCodec.encodeGroup(created, now)),
                             new KvOp.Put(keys.groupMember(group, memberId), GroupCodec.encode(member), hostLease)))
@@ -507,6 +507,21 @@ public final class KvGroupStore implements GroupStore {
                 }
                 return resetOffsets(group, offsets, force, tries - 1); // a member joined meanwhile: decide again
             });
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> commitWithoutMembers(String group, Collection<OffsetCommit> offsets) {
+        GroupNames.requireGroup(group);
+        return kv.get(keys.group(group)).thenCompose(registration -> {
+            if (registration.isPresent()) {
+                return resetOffsets(group, offsets, false);
+            }
+            long now = clock.millis();
+            // Created only if still absent: a join meanwhile wrote it, and the reset below then sees its member.
+            return kv.txn(List.of(new KvGuard(keys.group(group), 0)),
+                            List.of(new KvOp.Put(keys.group(group), GroupCodec.encodeGroup(now, now))))
+                    .thenCompose(r -> resetOffsets(group, offsets, false));
         });
     }
 

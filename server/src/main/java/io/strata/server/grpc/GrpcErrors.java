@@ -42,7 +42,8 @@ public final class GrpcErrors {
                 || t instanceof io.strata.group.UnknownMemberException || t instanceof io.strata.group.UnknownTopicException) {
             status = Status.NOT_FOUND;
         } else if (t instanceof io.strata.group.NotOwnerException
-                || t instanceof io.strata.metadata.group.GroupActiveException) {
+                || t instanceof io.strata.metadata.group.GroupActiveException
+                || t instanceof io.strata.group.MixedProtocolException) {
             status = Status.FAILED_PRECONDITION;
         } else if (t instanceof io.strata.group.OffsetOutOfRangeException) {
             status = Status.OUT_OF_RANGE;

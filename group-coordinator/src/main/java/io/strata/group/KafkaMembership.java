@@ -1,0 +1,137 @@
+package io.strata.group;
+
+import io.strata.metadata.PartitionOffsets;
+import io.strata.metadata.group.GroupMember;
+import io.strata.metadata.group.GroupSnapshot;
+import io.strata.metadata.group.MemberSpec;
+import io.strata.metadata.group.OffsetCommit;
+import io.strata.metadata.group.OffsetReset;
+import io.strata.metadata.group.PartitionOwner;
+import io.strata.metadata.group.TargetAssignment;
+import io.strata.metadata.group.TopicPartition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The store side of Kafka's classic group protocol, so that a Kafka consumer group is a Strata consumer group:
+ * its members are members (sessions hosted here, shown by describe, blocking a reset while alive), the
+ * assignment its leader made is the group's target, and each member holds the partition leases of what it was
+ * assigned, so its commits are fenced exactly as a Strata member's are. The protocol itself (join barrier,
+ * leader, generations) is the Kafka door's; this class keeps what it decided in the store. Thread-safe.
+ */
+public final class KafkaMembership {
+    private final GroupCoordinator coordinator;
+
+    public KafkaMembership(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    /** A new Kafka member, hosted on this node; {@link MixedProtocolException} while Strata members are live. */
+    public CompletableFuture<GroupMember> join(String group, String clientId, String clientAddress,
+                                               List<String> topics, Duration sessionTimeout) {
+        return coordinator.blocking(() -> {
+            io.strata.metadata.group.GroupNames.requireGroup(group);
+            GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
+            if (snap.members().values().stream().anyMatch(m -> !m.kafka())) {
+                throw new MixedProtocolException(group, true);
+            }
+            GroupSettings s = coordinator.settings();
+            if (sessionTimeout.compareTo(s.minSessionTimeout()) < 0 || sessionTimeout.compareTo(s.maxSessionTimeout()) > 0) {
+                throw new IllegalArgumentException("session timeout " + sessionTimeout.toMillis() + " ms is outside the "
+                        + "server's bounds [" + s.minSessionTimeout().toMillis() + ", "
+                        + s.maxSessionTimeout().toMillis() + "] ms");
+            }
+            List<String> valid = topics.stream().filter(io.strata.metadata.TopicConfig::validName).sorted()
+                    .distinct().toList();
+            GroupMember m = coordinator.await(coordinator.sessions().join(group, new MemberSpec(
+                    clientId.isEmpty() ? "consumer" : clientId, clientAddress, valid, sessionTimeout,
+                    OffsetReset.EARLIEST, MemberSpec.KAFKA)));
+            coordinator.stats().joins.increment();
+            return m;
+        });
+    }
+
+    /**
+     * Makes {@code assignment} (member id to partitions, for the generation the Kafka door completed) the group's
+     * target and its members' partition leases: first every member gives up what it holds and is not assigned
+     * any more, then each takes what it is assigned. Answers, per member, the assigned partitions it could not
+     * take (held by a member this node does not know of: its commits for them are refused until it can).
+     */
+    public CompletableFuture<Map<String, Set<TopicPartition>>> assign(String group, long generation,
+                                                                      Map<String, Set<TopicPartition>> assignment) {
+        return coordinator.blocking(() -> {
+            GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
+            Map<String, List<TopicPartition>> target = new HashMap<>();
+            assignment.forEach((m, ps) -> target.put(m, List.copyOf(ps)));
+            coordinator.await(coordinator.store().publishTarget(group, new TargetAssignment(generation, target),
+                    snap.targetModRevision()));
+            Map<String, Set<TopicPartition>> held = new HashMap<>();
+            for (PartitionOwner o : snap.owners().values()) {
+                held.computeIfAbsent(o.memberId(), k -> new HashSet<>()).add(o.partition());
+            }
+            for (var e : held.entrySet()) {
+                Set<TopicPartition> release = new TreeSet<>(e.getValue());
+                release.removeAll(assignment.getOrDefault(e.getKey(), Set.of()));
+                if (!release.isEmpty() && snap.members().containsKey(e.getKey())) {
+                    coordinator.await(coordinator.store().commit(group, e.getKey(), List.of(), release));
+                }
+            }
+            Map<String, Set<TopicPartition>> missing = new HashMap<>();
+            for (var e : assignment.entrySet()) {
+                GroupMember member = snap.members().get(e.getKey());
+                Set<TopicPartition> want = new TreeSet<>(e.getValue());
+                want.removeAll(held.getOrDefault(e.getKey(), Set.of()));
+                if (member == null) {
+                    missing.put(e.getKey(), new TreeSet<>(e.getValue()));
+                    continue;
+                }
+                if (!want.isEmpty()) {
+                    Map<TopicPartition, Long> got = coordinator.await(coordinator.store().acquire(group, member, want));
+                    want.removeAll(got.keySet());
+                    coordinator.stats().partitionsAcquired.add(got.size());
+                    if (!want.isEmpty()) {
+                        missing.put(e.getKey(), want);
+                    }
+                }
+            }
+            coordinator.stats().targetsPublished.increment();
+            return missing;
+        });
+    }
+
+    /**
+     * Offsets committed by a Kafka consumer that is no member (it assigns its partitions itself): refused while
+     * the group has live members ({@link io.strata.metadata.group.GroupActiveException}); each within its
+     * partition's stored range.
+     */
+    public CompletableFuture<Void> commitWithoutMembers(String group, List<GroupCoordinator.CommitRequest> offsets) {
+        return coordinator.blocking(() -> {
+            io.strata.metadata.group.GroupNames.requireGroup(group);
+            List<OffsetCommit> commits = new ArrayList<>();
+            Map<TopicPartition, PartitionOffsets> bounds = coordinator.boundsOf(offsets.stream()
+                    .map(GroupCoordinator.CommitRequest::partition).collect(java.util.stream.Collectors.toSet()));
+            for (GroupCoordinator.CommitRequest c : offsets) {
+                PartitionOffsets b = bounds.get(c.partition());
+                if (b == null) {
+                    throw new UnknownTopicException(c.partition().topic());
+                }
+                if (c.offset() < b.logStartOffset() || c.offset() > b.nextOffset()) {
+                    throw new OffsetOutOfRangeException(c.partition(), c.offset(), b.logStartOffset(), b.nextOffset());
+                }
+                commits.add(new OffsetCommit(c.partition(), c.offset(), c.metadata() == null ? "" : c.metadata(),
+                        b.partition().topicId(), 0));
+            }
+            coordinator.await(coordinator.store().commitWithoutMembers(group, commits));
+            coordinator.stats().commits.increment();
+            coordinator.stats().committedPartitions.add(commits.size());
+            return null;
+        });
+    }
+}
