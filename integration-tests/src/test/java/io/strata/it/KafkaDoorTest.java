@@ -167,6 +167,55 @@ class KafkaDoorTest {
 
         topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
         aKafkaConsumerGroupIsAStrataConsumerGroup(bootstrap, sent.size() + 1, cluster.channel(ingest2));
+        kcatProducesAndConsumesInAGroup(bootstrap, grpcFetch, cluster.channel(ingest1));
+    }
+
+    /** kcat (librdkafka, as Fluent Bit, Vector and ClickHouse use it): an idempotent zstd producer, a balanced consumer. */
+    private static void kcatProducesAndConsumesInAGroup(String bootstrap, FetchServiceGrpc.FetchServiceBlockingStub fetch,
+                                                        io.grpc.ManagedChannel grpc) throws Exception {
+        String topic = "from-kcat";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            lines.append("key-").append(i).append(':').append("value-").append(i).append('\n');
+        }
+        kcat(lines.toString(), "-P", "-b", bootstrap, "-t", topic, "-K:", "-z", "zstd", "-X", "enable.idempotence=true");
+        Map<String, String> stored = new HashMap<>();
+        for (int p = 0; p < 2; p++) {
+            for (ConsumedRecord r : StrataCluster.consume(fetch, topic, p, StrataCluster.endOffset(fetch, topic, p))) {
+                stored.put(r.getKey().toStringUtf8(), r.getValue().toStringUtf8());
+            }
+        }
+        assertThat(stored).hasSize(200).containsEntry("key-7", "value-7").containsEntry("key-199", "value-199");
+
+        String read = kcat("", "-b", bootstrap, "-G", "kcat-readers", topic, "-o", "beginning", "-e", "-q", "-f", "%k=%s\n");
+        assertThat(read.lines().filter(l -> l.startsWith("key-")).distinct().count()).isEqualTo(200);
+        io.strata.api.v1.GroupDescription group = io.strata.api.v1.GroupServiceGrpc.newBlockingStub(grpc)
+                .withDeadlineAfter(30, TimeUnit.SECONDS).describeGroup(io.strata.api.v1.DescribeGroupRequest.newBuilder()
+                        .setGroup("kcat-readers").build());
+        assertThat(group.getPartitionsList()).as("kcat committed what it read").hasSize(2)
+                .allSatisfy(l -> assertThat(l.getLag()).isZero());
+    }
+
+    /** Runs kcat (scripts/ensure-kcat installs it) with {@code input} on its stdin; answers its stdout. */
+    private static String kcat(String input, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kcat"));
+        command.addAll(List.of(args));
+        Process p;
+        try {
+            p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        } catch (IOException e) {
+            throw new AssertionError("kcat is not installed: run scripts/ensure-kcat (scripts/test does)", e);
+        }
+        try (var in = p.getOutputStream()) {
+            in.write(input.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("kcat %s ended", command).isTrue();
+        assertThat(p.exitValue()).as("kcat %s", command).isZero();
+        return out;
     }
 
     /**

@@ -91,7 +91,17 @@ public final class KafkaApis {
             if (LOG.isDebugEnabled() && r != null) {
                 LOG.debug("{} v{} from {} ({}): {}", key, header.apiVersion(), header.clientId(), client, r);
             }
-            return r == null ? null : answer(header, r);
+            if (r == null) {
+                return null;
+            }
+            try {
+                return answer(header, r);
+            } catch (RuntimeException e) {
+                // An answer this version cannot carry is a bug here; the client still gets an answer, not a closed
+                // connection it would retry into the same bug.
+                LOG.warn("{} v{}: the answer cannot be written at this version", key, header.apiVersion(), e);
+                return answer(header, body.getErrorResponse(0, Errors.UNKNOWN_SERVER_ERROR.exception()).data());
+            }
         });
     }
 

@@ -21,7 +21,7 @@ import org.apache.kafka.common.requests.MetadataResponse;
  * Metadata: the nodes with a Kafka listener as brokers, and for each partition the ingest node Strata's own
  * routing prefers as its leader, and as replicas the leader and the fetch node that serves the partition's
  * reads (durability is the object store's, not replicas': every replica is always in sync). Leader epochs are
- * 0: a Strata partition has no leader to fence, any ingest node may append.
+ * unknown (-1): a Strata partition has no leader to fence, any ingest node may append, so clients send none.
  */
 public final class MetadataApi implements KafkaApi {
     private final KafkaBackends backends;
@@ -103,7 +103,7 @@ public final class MetadataApi implements KafkaApi {
         for (int p = 0; p < topic.partitions(); p++) {
             Broker leader = brokers.leader(topic.topicId(), p, shards);
             MetadataResponseData.MetadataResponsePartition partition = new MetadataResponseData.MetadataResponsePartition()
-                    .setPartitionIndex(p).setLeaderEpoch(0);
+                    .setPartitionIndex(p).setLeaderEpoch(-1);
             if (leader == null) {
                 partition.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
                         .setReplicaNodes(List.of()).setIsrNodes(List.of());

@@ -59,7 +59,7 @@ public final class ListOffsetsApi implements KafkaApi {
             for (ListOffsetsRequestData.ListOffsetsPartition p : t.partitions()) {
                 ListOffsetsResponseData.ListOffsetsPartitionResponse answer =
                         new ListOffsetsResponseData.ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
-                                .setErrorCode(Errors.NONE.code()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(0);
+                                .setErrorCode(Errors.NONE.code()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
                 topicAnswer.partitions().add(answer);
                 all.add(topic.thenCompose(found -> {
                     if (found.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= found.get().partitions()) {
