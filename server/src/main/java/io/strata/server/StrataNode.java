@@ -247,7 +247,7 @@ public class StrataNode {
 
         if (config.roles().contains("ingest")) {
             StrataConfig.Ingest c = config.ingest();
-            pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(),
+            pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(config.objectStore().type()),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
                     c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter(), c.putHedgeQuantile()),
                     objects, metadata, clock);
