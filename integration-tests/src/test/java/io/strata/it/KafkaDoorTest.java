@@ -168,6 +168,54 @@ class KafkaDoorTest {
         topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
         aKafkaConsumerGroupIsAStrataConsumerGroup(bootstrap, sent.size() + 1, cluster.channel(ingest2));
         kcatProducesAndConsumesInAGroup(bootstrap, grpcFetch, cluster.channel(ingest1));
+        anIngestNodeKilledDuringAKafkaProduceLosesNothingAcknowledged(bootstrap, ingest1, grpcFetch);
+    }
+
+    /**
+     * SIGKILL of an ingest node while an idempotent Kafka producer sends: the producer's retries reach the other
+     * ingest node once Metadata names it, and every acknowledged record is stored exactly once.
+     */
+    private static void anIngestNodeKilledDuringAKafkaProduceLosesNothingAcknowledged(String bootstrap,
+            StrataProcess victim, FetchServiceGrpc.FetchServiceBlockingStub fetch) throws Exception {
+        String topic = "through-a-crash";
+        int partitions = 4;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        Map<String, RecordMetadata> acked = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, Map.of("enable.idempotence", "true",
+                "acks", "all", "delivery.timeout.ms", "120000", "request.timeout.ms", "5000",
+                "metadata.max.age.ms", "2000"))) {
+            for (int i = 0; i < 4_000; i++) {
+                String value = "crash-" + i;
+                producer.send(new ProducerRecord<>(topic, null, value.getBytes(StandardCharsets.UTF_8)), (m, e) -> {
+                    if (e == null) {
+                        acked.put(value, m);
+                    } else {
+                        failed.incrementAndGet();
+                    }
+                });
+                if (i == 1_000) {
+                    victim.kill();
+                }
+                if (i % 100 == 0) {
+                    Thread.sleep(25);
+                }
+            }
+            producer.flush();
+        }
+        assertThat(acked).as("acknowledged (%d failed)", failed.get()).isNotEmpty();
+        Map<String, String> stored = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            for (ConsumedRecord r : StrataCluster.consume(fetch, topic, p, StrataCluster.endOffset(fetch, topic, p))) {
+                String previous = stored.put(r.getValue().toStringUtf8(), p + "@" + r.getOffset());
+                assertThat(previous).as("%s stored once", r.getValue().toStringUtf8()).isNull();
+            }
+        }
+        acked.forEach((value, m) -> assertThat(stored.get(value)).as("acknowledged %s", value)
+                .isEqualTo(m.partition() + "@" + m.offset()));
+        assertThat(failed.get()).as("with idempotence and retries, nothing fails").isZero();
     }
 
     /** kcat (librdkafka, as Fluent Bit, Vector and ClickHouse use it): an idempotent zstd producer, a balanced consumer. */
