@@ -44,18 +44,19 @@ public final class MetadataApi implements KafkaApi {
     @Override
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         MetadataRequestData data = ((MetadataRequest) request.body()).data();
+        String rack = Brokers.rackOfClientId(request.header().clientId());
         CompletableFuture<List<MetadataResponseData.MetadataResponseTopic>> topics;
         boolean all = data.topics() == null || (request.version() == 0 && data.topics().isEmpty());
         if (all) {
             topics = backends.metadata().listTopics().thenApply(list -> {
                 List<MetadataResponseData.MetadataResponseTopic> out = new ArrayList<>();
-                list.stream().sorted(java.util.Comparator.comparing(Topic::name)).forEach(t -> out.add(describe(t)));
+                list.stream().sorted(java.util.Comparator.comparing(Topic::name)).forEach(t -> out.add(describe(t, rack)));
                 return out;
             });
         } else {
             List<CompletableFuture<MetadataResponseData.MetadataResponseTopic>> each = new ArrayList<>();
             for (MetadataRequestData.MetadataRequestTopic t : data.topics()) {
-                each.add(lookUp(t));
+                each.add(lookUp(t, rack));
             }
             topics = CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
                     .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
@@ -74,10 +75,10 @@ public final class MetadataApi implements KafkaApi {
     }
 
     private CompletableFuture<MetadataResponseData.MetadataResponseTopic> lookUp(
-            MetadataRequestData.MetadataRequestTopic requested) {
+            MetadataRequestData.MetadataRequestTopic requested, String rack) {
         if (requested.name() == null) {
             Uuid id = requested.topicId();
-            return topicIds.resolve(null, id, backends.topics()).thenApply(found -> found.map(this::describe)
+            return topicIds.resolve(null, id, backends.topics()).thenApply(found -> found.map(t -> describe(t, rack))
                     .orElseGet(() -> failed(null, id, Errors.UNKNOWN_TOPIC_ID)));
         }
         String name = requested.name();
@@ -86,7 +87,7 @@ public final class MetadataApi implements KafkaApi {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(name, Uuid.ZERO_UUID, Errors.INVALID_TOPIC_EXCEPTION));
         }
-        return backends.topics().get(name).thenApply(found -> found.map(this::describe)
+        return backends.topics().get(name).thenApply(found -> found.map(t -> describe(t, rack))
                 .orElseGet(() -> failed(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION)));
     }
 
@@ -95,13 +96,14 @@ public final class MetadataApi implements KafkaApi {
                 .setErrorCode(error.code());
     }
 
-    private MetadataResponseData.MetadataResponseTopic describe(Topic topic) {
+    /** The topic for a client in zone {@code rack} (null: none): leaders and read replicas of its zone. */
+    private MetadataResponseData.MetadataResponseTopic describe(Topic topic, String rack) {
         topicIds.remember(topic);
         int shards = backends.metadata().cluster().shards();
         MetadataResponseData.MetadataResponseTopic out = new MetadataResponseData.MetadataResponseTopic()
                 .setName(topic.name()).setTopicId(TopicIds.uuidOf(topic)).setIsInternal(false);
         for (int p = 0; p < topic.partitions(); p++) {
-            Broker leader = brokers.leader(topic.topicId(), p, shards);
+            Broker leader = brokers.leader(topic.topicId(), p, shards, rack);
             MetadataResponseData.MetadataResponsePartition partition = new MetadataResponseData.MetadataResponsePartition()
                     .setPartitionIndex(p).setLeaderEpoch(-1);
             if (leader == null) {
@@ -110,7 +112,7 @@ public final class MetadataApi implements KafkaApi {
             } else {
                 // The fetch node that owns the partition is a replica too: clients read from a replica a leader
                 // names (KIP-392) only when Metadata lists it among the partition's replicas.
-                Broker reader = brokers.reader(topic.topicId(), p);
+                Broker reader = brokers.reader(topic.topicId(), p, rack);
                 List<Integer> replicas = reader == null || reader.id() == leader.id() ? List.of(leader.id())
                         : List.of(leader.id(), reader.id());
                 partition.setErrorCode(Errors.NONE.code()).setLeaderId(leader.id())

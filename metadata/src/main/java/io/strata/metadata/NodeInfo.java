@@ -5,21 +5,21 @@ import java.util.Set;
 /**
  * A live node as it registers itself: where clients reach its gRPC services ({@code address}), where other
  * nodes reach its node-to-node services ({@code internalAddress}, a port the client-facing Service does not
- * expose), where Kafka clients reach it ({@code kafkaAddress}, empty when it runs no Kafka listener), and
- * which roles it runs.
+ * expose), where Kafka clients reach it ({@code kafkaAddress}, empty when it runs no Kafka listener), which
+ * roles it runs, and the zone it runs in ({@code zone}, empty when not said).
  */
 public record NodeInfo(String nodeId, String address, String internalAddress, Set<String> roles, long startedAtMs,
-                       String kafkaAddress) {
+                       String kafkaAddress, String zone) {
     public NodeInfo {
         if (nodeId == null || nodeId.isEmpty() || !nodeId.matches("[A-Za-z0-9._-]+") || address == null
-                || internalAddress == null || kafkaAddress == null) {
+                || internalAddress == null || kafkaAddress == null || zone == null) {
             throw new IllegalArgumentException("invalid node " + nodeId);
         }
         roles = Set.copyOf(roles);
     }
 
-    /** A node without a Kafka listener. */
+    /** A node without a Kafka listener or a zone. */
     public NodeInfo(String nodeId, String address, String internalAddress, Set<String> roles, long startedAtMs) {
-        this(nodeId, address, internalAddress, roles, startedAtMs, "");
+        this(nodeId, address, internalAddress, roles, startedAtMs, "", "");
     }
 }

@@ -357,7 +357,7 @@ public class StrataNode {
         String kafkaAddress = openKafkaDoor(topics, nodeId, address, advertisedHost, nodeTimer);
         String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
         register(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
-                clock.millis(), kafkaAddress), Duration.ofSeconds(10))
+                clock.millis(), kafkaAddress, config.kafka().rack().orElse("")), Duration.ofSeconds(10))
                 .get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
         synchronized (closeables) {

@@ -66,7 +66,7 @@ public final class Brokers implements AutoCloseable {
             host = host.substring(1, host.length() - 1);
         }
         return new Broker(BrokerIds.of(n.nodeId()), n.nodeId(), host, Integer.parseInt(address.substring(colon + 1)),
-                n.address(), n.roles(), null);
+                n.address(), n.roles(), n.zone().isEmpty() ? null : n.zone());
     }
 
     private static View viewOf(List<Broker> brokers) {
@@ -79,7 +79,7 @@ public final class Brokers implements AutoCloseable {
             }
         }
         List<Broker> kept = List.copyOf(byId.values());
-        return new View(Map.copyOf(byId), kept.stream().filter(Broker::ingests).toList(),
+        return new View(java.util.Collections.unmodifiableMap(byId), kept.stream().filter(Broker::ingests).toList(),
                 kept.stream().filter(Broker::fetches).toList());
     }
 
@@ -96,27 +96,75 @@ public final class Brokers implements AutoCloseable {
         return view.byId().get(id);
     }
 
-    /** Where producers of the partition are sent; null when no ingest node has a Kafka listener. */
-    public Broker leader(long topicId, int partition, int shards) {
+    /**
+     * Where producers of the partition are sent; null when no ingest node has a Kafka listener. A client that
+     * says its zone ({@code rack}, null: none) is sent to the ingest nodes of that zone when it has any, so its
+     * records do not cross zones; any ingest node takes any partition, so this costs nothing but the shard's
+     * affinity, which holds within each zone.
+     */
+    public Broker leader(long topicId, int partition, int shards, String rack) {
         View v = view;
-        if (v.ingest().isEmpty()) {
+        List<Broker> candidates = inRack(v.ingest(), rack);
+        if (candidates.isEmpty()) {
             return null;
         }
         Map<String, Broker> byAddress = new LinkedHashMap<>();
-        v.ingest().forEach(b -> byAddress.put(b.grpcAddress(), b));
+        candidates.forEach(b -> byAddress.put(b.grpcAddress(), b));
         List<String> ranked = Sharding.rank(Sharding.shardOf(topicId, partition, shards), byAddress.keySet());
         return byAddress.get(ranked.get(0));
     }
 
-    /** The fetch node that owns the partition's reads; null when no fetch node has a Kafka listener. */
-    public Broker reader(long topicId, int partition) {
+    public Broker leader(long topicId, int partition, int shards) {
+        return leader(topicId, partition, shards, null);
+    }
+
+    /**
+     * The fetch node that serves the partition's reads; null when no fetch node has a Kafka listener. For a
+     * client in zone {@code rack} (null: none), the owner among that zone's fetch nodes when it has any.
+     */
+    public Broker reader(long topicId, int partition, String rack) {
         View v = view;
-        if (v.fetch().isEmpty()) {
+        List<Broker> candidates = inRack(v.fetch(), rack);
+        if (candidates.isEmpty()) {
             return null;
         }
         Map<String, Broker> byAddress = new LinkedHashMap<>();
-        v.fetch().forEach(b -> byAddress.put(b.grpcAddress(), b));
+        candidates.forEach(b -> byAddress.put(b.grpcAddress(), b));
         return byAddress.get(Sharding.owner(Sharding.partitionKey(topicId, partition), byAddress.keySet()));
+    }
+
+    public Broker reader(long topicId, int partition) {
+        return reader(topicId, partition, null);
+    }
+
+    /** The brokers of {@code rack} when there are any (and a rack is given), else all of them. */
+    private static List<Broker> inRack(List<Broker> brokers, String rack) {
+        if (rack == null || rack.isEmpty()) {
+            return brokers;
+        }
+        List<Broker> same = brokers.stream().filter(b -> rack.equals(b.rack())).toList();
+        return same.isEmpty() ? brokers : same;
+    }
+
+    /**
+     * The zone a client says it is in through its client id ({@code ...strata_az=ZONE...} or WarpStream's
+     * {@code ws_az=ZONE}, separated by commas or semicolons): Metadata requests carry no rack, so this is how
+     * producers pick their zone's ingest nodes. Null when the id names none.
+     */
+    public static String rackOfClientId(String clientId) {
+        if (clientId == null) {
+            return null;
+        }
+        for (String part : clientId.split("[,;]")) {
+            String p = part.trim();
+            for (String prefix : List.of("strata_az=", "ws_az=")) {
+                int at = p.indexOf(prefix);
+                if (at >= 0 && p.length() > at + prefix.length()) {
+                    return p.substring(at + prefix.length());
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -32,7 +32,8 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * up to what is left of {@code max_wait_ms}, and the answer goes as soon as enough has come or the wait is over.
  * {@code max_bytes} bounds the answer (at least one partition's records always go, as in Kafka), each
  * partition's share its own limit. A node without the fetch role names, per partition, the fetch node that owns
- * it as the preferred read replica (KIP-392): clients read there from then on. Full fetch requests only: the
+ * it as the preferred read replica (KIP-392): clients read there from then on; so does a fetch node of another
+ * zone than the client's ({@code client.rack}, sent as the Fetch's rack id), when the client's zone has one. Full fetch requests only: the
  * answer opens no incremental session (session id 0), which every client accepts.
  */
 public final class FetchApi implements KafkaApi {
@@ -101,6 +102,8 @@ public final class FetchApi implements KafkaApi {
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
             FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);
+            String rack = data.rackId() != null && !data.rackId().isEmpty() ? data.rackId()
+                    : Brokers.rackOfClientId(request.header().clientId());
             List<Read> reads = new ArrayList<>();
             int i = 0;
             for (FetchRequestData.FetchTopic t : data.topics()) {
@@ -114,15 +117,20 @@ public final class FetchApi implements KafkaApi {
                     if (topic.isEmpty() || p.partition() < 0 || p.partition() >= topic.get().partitions()) {
                         read.fail(t.topic() == null || t.topic().isEmpty() ? Errors.UNKNOWN_TOPIC_ID
                                 : Errors.UNKNOWN_TOPIC_OR_PARTITION);
-                    } else if (backends.fetch() == null) {
-                        Broker reader = brokers.reader(topic.get().topicId(), p.partition());
-                        if (reader == null || request.version() < 11) {
+                    } else {
+                        // A node without the fetch role, or a fetch node of another zone than the client's, names
+                        // the fetch node the client should read from (KIP-392; clients of version 11 and later).
+                        Broker reader = brokers.reader(topic.get().topicId(), p.partition(), rack);
+                        boolean elsewhere = reader != null && reader.id() != brokers.self().id()
+                                && (backends.fetch() == null || (rack != null && rack.equals(reader.rack())
+                                && !rack.equals(brokers.self().rack())));
+                        if (elsewhere && request.version() >= 11) {
+                            read.answer.setPreferredReadReplica(reader.id());
+                        } else if (backends.fetch() == null) {
                             read.fail(Errors.NOT_LEADER_OR_FOLLOWER);
                         } else {
-                            read.answer.setPreferredReadReplica(reader.id());
+                            reads.add(read);
                         }
-                    } else {
-                        reads.add(read);
                     }
                 }
             }

@@ -297,7 +297,7 @@ public final class MetadataCodec {
     public static byte[] encode(NodeInfo n) {
         return NodeValue.newBuilder().setNodeId(n.nodeId()).setAddress(n.address())
                 .setInternalAddress(n.internalAddress()).addAllRoles(n.roles().stream().sorted().toList())
-                .setStartedAtMs(n.startedAtMs()).setKafkaAddress(n.kafkaAddress())
+                .setStartedAtMs(n.startedAtMs()).setKafkaAddress(n.kafkaAddress()).setZone(n.zone())
                 .build().toByteArray();
     }
 
@@ -307,7 +307,7 @@ public final class MetadataCodec {
             // A node registered before the internal port existed served node-to-node calls on its one port.
             String internal = v.getInternalAddress().isEmpty() ? v.getAddress() : v.getInternalAddress();
             return new NodeInfo(v.getNodeId(), v.getAddress(), internal, new HashSet<>(v.getRolesList()),
-                    v.getStartedAtMs(), v.getKafkaAddress());
+                    v.getStartedAtMs(), v.getKafkaAddress(), v.getZone());
         });
     }
 }
