@@ -67,18 +67,23 @@ public final class KafkaMembership {
     public CompletableFuture<Map<String, Set<TopicPartition>>> assign(String group, long generation,
                                                                       Map<String, Set<TopicPartition>> assignment) {
         return coordinator.blocking(() -> {
-            GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
-            Map<String, List<TopicPartition>> target = new HashMap<>();
-            assignment.forEach((m, ps) -> target.put(m, List.copyOf(ps)));
-            coordinator.await(coordinator.store().publishTarget(group, new TargetAssignment(generation, target),
-                    snap.targetModRevision()));
+            GroupSnapshot snap = publish(group, generation, assignment);
+            Map<TopicPartition, String> assignedTo = new HashMap<>();
+            assignment.forEach((m, ps) -> ps.forEach(p -> assignedTo.put(p, m)));
             Map<String, Set<TopicPartition>> held = new HashMap<>();
             for (PartitionOwner o : snap.owners().values()) {
                 held.computeIfAbsent(o.memberId(), k -> new HashSet<>()).add(o.partition());
             }
+            // A partition is given up only once another member is assigned it: under the cooperative protocol a
+            // revoked partition is first assigned to nobody, and its holder commits it as it lets go.
             for (var e : held.entrySet()) {
-                Set<TopicPartition> release = new TreeSet<>(e.getValue());
-                release.removeAll(assignment.getOrDefault(e.getKey(), Set.of()));
+                Set<TopicPartition> release = new TreeSet<>();
+                for (TopicPartition p : e.getValue()) {
+                    String next = assignedTo.get(p);
+                    if (next != null && !next.equals(e.getKey())) {
+                        release.add(p);
+                    }
+                }
                 if (!release.isEmpty() && snap.members().containsKey(e.getKey())) {
                     coordinator.await(coordinator.store().commit(group, e.getKey(), List.of(), release));
                 }
@@ -101,9 +106,29 @@ public final class KafkaMembership {
                     }
                 }
             }
-            coordinator.stats().targetsPublished.increment();
             return missing;
         });
+    }
+
+    /**
+     * Publishes the target over the one read, reading again when another writer came between; answers the
+     * snapshot it was published over. Generations are the coordinator's, which calls this in order per group; a
+     * coordinator that took the group over counts from its own start, so a lower number than the stored one is
+     * not stale.
+     */
+    private GroupSnapshot publish(String group, long generation, Map<String, Set<TopicPartition>> assignment)
+            throws Exception {
+        Map<String, List<TopicPartition>> target = new HashMap<>();
+        assignment.forEach((m, ps) -> target.put(m, List.copyOf(ps)));
+        for (int attempt = 0; attempt < 5; attempt++) {
+            GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
+            if (coordinator.await(coordinator.store().publishTarget(group, new TargetAssignment(generation, target),
+                    snap.targetModRevision()))) {
+                coordinator.stats().targetsPublished.increment();
+                return snap;
+            }
+        }
+        throw new io.strata.metadata.MetadataException("the target of group '" + group + "' kept changing", true);
     }
 
     /**

@@ -26,8 +26,11 @@ public final class KafkaDoor implements AutoCloseable {
     private final io.strata.kafka.group.ClassicGroups classicGroups;
     private final String advertisedAddress;
 
+    private final java.util.concurrent.ExecutorService converter;
+
     private KafkaDoor(KafkaListener listener, Brokers brokers, io.strata.kafka.group.ClassicGroups classicGroups,
-                      String advertisedAddress) {
+                      java.util.concurrent.ExecutorService converter, String advertisedAddress) {
+        this.converter = converter;
         this.listener = listener;
         this.brokers = brokers;
         this.classicGroups = classicGroups;
@@ -41,17 +44,31 @@ public final class KafkaDoor implements AutoCloseable {
     public static KafkaDoor open(KafkaSettings settings, KafkaBackends backends, String nodeId, String grpcAddress,
                                  Set<String> roles, ScheduledExecutorService timer) throws IOException {
         AtomicReference<KafkaApis> apis = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger converters = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService converter = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+                    Thread t = new Thread(r, "strata-kafka-convert-" + converters.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
         KafkaListener listener = KafkaListener.start(settings, apis::get);
         try {
             String host = settings.advertisedHost();
             Broker self = new Broker(BrokerIds.of(nodeId), nodeId, host, listener.port(), grpcAddress, roles,
                     settings.rack());
             Brokers brokers = new Brokers(backends.metadata(), self, timer, 2_000);
+            try {
+                brokers.refresh().get(10, java.util.concurrent.TimeUnit.SECONDS); // the other nodes, before answering
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // The refresh keeps trying on the timer; meanwhile this node names itself alone.
+            }
             TopicIds topicIds = new TopicIds(backends.metadata());
             io.strata.kafka.group.ClassicGroups classic = new io.strata.kafka.group.ClassicGroups(backends.groups(), timer);
             List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),
-                    new ProduceApi(backends, topicIds, settings.maxRequestBytes()),
+                    new ProduceApi(backends, topicIds, settings.maxRequestBytes(), converter),
                     new InitProducerIdApi(backends.metadata()),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
                     new ListOffsetsApi(backends),
@@ -64,9 +81,10 @@ public final class KafkaDoor implements AutoCloseable {
             served.addAll(new io.strata.kafka.group.GroupApis(classic, brokers).all());
             apis.set(new KafkaApis(served));
             String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
-            return new KafkaDoor(listener, brokers, classic, address);
+            return new KafkaDoor(listener, brokers, classic, converter, address);
         } catch (RuntimeException e) {
             listener.close();
+            converter.shutdownNow();
             throw e;
         }
     }
@@ -85,5 +103,6 @@ public final class KafkaDoor implements AutoCloseable {
         listener.close();
         classicGroups.close();
         brokers.close();
+        converter.shutdownNow();
     }
 }

@@ -37,7 +37,10 @@ public final class KafkaErrors {
                         : Errors.INVALID_RECORD;
                 case FAILED_PRECONDITION -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER; // a sequence gap
                 case ABORTED -> Errors.UNKNOWN_PRODUCER_ID; // no state of the producer: it starts afresh
-                case ALREADY_EXISTS -> Errors.DUPLICATE_SEQUENCE_NUMBER; // stored, too long ago to answer offsets
+                // Stored too long ago to answer its offsets, or a sequence that wrapped at 2^31: out of order, so the
+                // producer starts afresh under a new id; never DUPLICATE_SEQUENCE_NUMBER, which clients count as
+                // delivered whatever the batch was.
+                case ALREADY_EXISTS -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
                 case DEADLINE_EXCEEDED -> Errors.REQUEST_TIMED_OUT;
                 // A full buffer: Kafka has no such code for Produce; a timeout is retried after backoff.
                 case RESOURCE_EXHAUSTED -> Errors.REQUEST_TIMED_OUT;

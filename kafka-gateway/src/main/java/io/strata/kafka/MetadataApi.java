@@ -110,11 +110,14 @@ public final class MetadataApi implements KafkaApi {
                 partition.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
                         .setReplicaNodes(List.of()).setIsrNodes(List.of());
             } else {
-                // The fetch node that owns the partition is a replica too: clients read from a replica a leader
-                // names (KIP-392) only when Metadata lists it among the partition's replicas.
-                Broker reader = brokers.reader(topic.topicId(), p, rack);
-                List<Integer> replicas = reader == null || reader.id() == leader.id() ? List.of(leader.id())
-                        : List.of(leader.id(), reader.id());
+                // The fetch nodes that serve the partition's reads (one per zone) are replicas too: clients read
+                // from a replica a leader names (KIP-392) only when Metadata lists it among the replicas.
+                List<Integer> replicas = new ArrayList<>(List.of(leader.id()));
+                for (Broker reader : brokers.readers(topic.topicId(), p)) {
+                    if (!replicas.contains(reader.id())) {
+                        replicas.add(reader.id());
+                    }
+                }
                 partition.setErrorCode(Errors.NONE.code()).setLeaderId(leader.id())
                         .setReplicaNodes(replicas).setIsrNodes(replicas);
             }

@@ -31,13 +31,14 @@ public final class Brokers implements AutoCloseable {
     private final ScheduledFuture<?> refresher;
     private volatile View view;
 
-    private record View(Map<Integer, Broker> byId, List<Broker> ingest, List<Broker> fetch) {
+    /** {@code registered}: this node was among the registrations last read (until then it coordinates nothing). */
+    private record View(Map<Integer, Broker> byId, List<Broker> ingest, List<Broker> fetch, boolean registered) {
     }
 
     public Brokers(MetadataStore metadata, Broker self, ScheduledExecutorService timer, long refreshMillis) {
         this.metadata = metadata;
         this.self = self;
-        this.view = viewOf(List.of(self));
+        this.view = viewOf(List.of(self), false);
         this.refresher = timer.scheduleWithFixedDelay(this::refresh, 0, refreshMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -53,7 +54,7 @@ public final class Brokers implements AutoCloseable {
             nodes.stream().sorted(Comparator.comparingLong(NodeInfo::startedAtMs))
                     .filter(n -> !n.nodeId().equals(self.nodeId()) && !n.kafkaAddress().isEmpty())
                     .forEach(n -> brokers.add(brokerOf(n)));
-            view = viewOf(brokers);
+            view = viewOf(brokers, nodes.stream().anyMatch(n -> n.nodeId().equals(self.nodeId())));
             return null;
         });
     }
@@ -69,7 +70,7 @@ public final class Brokers implements AutoCloseable {
                 n.address(), n.roles(), n.zone().isEmpty() ? null : n.zone());
     }
 
-    private static View viewOf(List<Broker> brokers) {
+    private static View viewOf(List<Broker> brokers, boolean registered) {
         Map<Integer, Broker> byId = new LinkedHashMap<>();
         for (Broker b : brokers) {
             Broker clash = byId.putIfAbsent(b.id(), b);
@@ -80,7 +81,7 @@ public final class Brokers implements AutoCloseable {
         }
         List<Broker> kept = List.copyOf(byId.values());
         return new View(java.util.Collections.unmodifiableMap(byId), kept.stream().filter(Broker::ingests).toList(),
-                kept.stream().filter(Broker::fetches).toList());
+                kept.stream().filter(Broker::fetches).toList(), registered);
     }
 
     public Broker self() {
@@ -137,6 +138,22 @@ public final class Brokers implements AutoCloseable {
         return reader(topicId, partition, null);
     }
 
+    /**
+     * Every node that may be named as the partition's read replica: its reader for clients of each zone and for
+     * clients of none. Metadata lists them all among the replicas, since clients follow a preferred read replica
+     * only to a node listed as one.
+     */
+    public java.util.Set<Broker> readers(long topicId, int partition) {
+        java.util.Set<Broker> out = new java.util.LinkedHashSet<>();
+        Broker any = reader(topicId, partition, null);
+        if (any != null) {
+            out.add(any);
+        }
+        view.fetch().stream().map(Broker::rack).filter(java.util.Objects::nonNull).distinct()
+                .forEach(rack -> out.add(reader(topicId, partition, rack)));
+        return out;
+    }
+
     /** The brokers of {@code rack} when there are any (and a rack is given), else all of them. */
     private static List<Broker> inRack(List<Broker> brokers, String rack) {
         if (rack == null || rack.isEmpty()) {
@@ -170,12 +187,18 @@ public final class Brokers implements AutoCloseable {
     /**
      * The broker that coordinates a group (or another key): rendezvous hashing over the brokers' node ids, so every
      * node names the same one while they see the same brokers, and a broker joining or leaving moves only its
-     * own share. A node that is asked to coordinate a group it does not rank first answers NOT_COORDINATOR.
+     * own share. A node that is asked to coordinate a group it does not rank first answers NOT_COORDINATOR. This
+     * node ranks only once its registration was read back: before, the others do not rank it, and two nodes
+     * would each run the group. Null when no broker is known.
      */
     public Broker coordinator(String key) {
         View v = view;
         Map<String, Broker> byNode = new LinkedHashMap<>();
-        v.byId().values().forEach(b -> byNode.put(b.nodeId(), b));
+        v.byId().values().stream().filter(b -> v.registered() || !b.nodeId().equals(self.nodeId()))
+                .forEach(b -> byNode.put(b.nodeId(), b));
+        if (byNode.isEmpty()) {
+            return null;
+        }
         return byNode.get(Sharding.owner(Sharding.mix64(key.hashCode()), byNode.keySet()));
     }
 

@@ -66,6 +66,8 @@ public final class FetchApi implements KafkaApi {
         final FetchRequestData.FetchPartition asked;
         final FetchResponseData.PartitionData answer;
         volatile FetchResponse found;
+        /** The most bytes its read may answer. */
+        int budget = Integer.MAX_VALUE;
 
         Read(Topic topic, FetchRequestData.FetchPartition asked) {
             this.topic = topic;
@@ -135,6 +137,21 @@ public final class FetchApi implements KafkaApi {
                 }
             }
             long waitMs = Math.min(Math.max(0, data.maxWaitMs()), maxWait.toMillis());
+            // Each partition reads at most what is left of max_bytes after the ones before it could take theirs,
+            // so one request never holds more than about max_bytes (the first partition always reads).
+            long left = data.maxBytes() > 0 ? data.maxBytes() : Integer.MAX_VALUE;
+            List<Read> budgeted = new ArrayList<>();
+            for (Read r : reads) {
+                int share = (int) Math.min(r.asked.partitionMaxBytes() > 0 ? r.asked.partitionMaxBytes()
+                        : Integer.MAX_VALUE, left);
+                if (share <= 0 && !budgeted.isEmpty()) {
+                    continue; // asked again in the client's next request
+                }
+                r.budget = Math.max(1, share);
+                left -= share;
+                budgeted.add(r);
+            }
+            reads.retainAll(budgeted);
             return readAll(reads, 0).thenCompose(none -> {
                 long found = reads.stream().mapToLong(Read::bytes).sum();
                 List<Read> empty = reads.stream().filter(r -> r.open() && r.found != null
@@ -161,7 +178,7 @@ public final class FetchApi implements KafkaApi {
     /** Reads the partition; a failure sets its error and answers null (the others go on). */
     private CompletableFuture<FetchResponse> read(Read r, long waitMs) {
         FetchRequest strata = FetchRequest.newBuilder().setTopic(r.topic.name()).setPartition(r.asked.partition())
-                .setOffset(r.asked.fetchOffset()).setMaxBytes(Math.max(0, r.asked.partitionMaxBytes()))
+                .setOffset(r.asked.fetchOffset()).setMaxBytes(r.budget == Integer.MAX_VALUE ? 0 : r.budget)
                 .setMaxWaitMs((int) waitMs).build();
         CompletableFuture<FetchResponse> answer;
         try {
@@ -215,7 +232,13 @@ public final class FetchApi implements KafkaApi {
             }
             r.answer.setHighWatermark(found.getEndOffset()).setLastStableOffset(found.getEndOffset())
                     .setLogStartOffset(found.getLogStartOffset());
-            if (found.getRecordsCount() == 0 || (total > 0 && total + found.getSerializedSize() > maxBytes)) {
+            if (found.getRecordsCount() == 0) {
+                if (found.getNextOffset() > r.asked.fetchOffset()) {
+                    r.answer.setRecords(KafkaRecords.gap(r.asked.fetchOffset(), found.getNextOffset()));
+                }
+                continue;
+            }
+            if (total > 0 && total + found.getSerializedSize() > maxBytes) {
                 continue;
             }
             total += found.getSerializedSize();

@@ -20,6 +20,19 @@ public final class KafkaRecords {
     private KafkaRecords() {
     }
 
+    /**
+     * A batch with no records covering {@code [from, next)}: where key compaction left no record, a consumer
+     * moves past the gap on it (as Kafka's own compacted logs send it) instead of asking for {@code from} again.
+     */
+    public static MemoryRecords gap(long from, long next) {
+        ByteBuffer buffer = ByteBuffer.allocate(org.apache.kafka.common.record.DefaultRecordBatch.RECORD_BATCH_OVERHEAD);
+        org.apache.kafka.common.record.DefaultRecordBatch.writeEmptyHeader(buffer, RecordBatch.MAGIC_VALUE_V2,
+                RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE, from, next - 1,
+                RecordBatch.NO_PARTITION_LEADER_EPOCH, TimestampType.CREATE_TIME, RecordBatch.NO_TIMESTAMP, false, false);
+        buffer.flip();
+        return MemoryRecords.readableRecords(buffer);
+    }
+
     public static MemoryRecords of(List<ConsumedRecord> records, boolean emptyIsNull) {
         if (records.isEmpty()) {
             return MemoryRecords.EMPTY;

@@ -64,6 +64,8 @@ final class ClassicGroup {
     Map<String, java.util.Set<io.strata.metadata.group.TopicPartition>> untaken = Map.of();
     /** The generation whose assignment is being written to the store (-1: none). */
     int assigning = -1;
+    /** The last write of an assignment to the store: each waits for the one before, so they land in order. */
+    CompletableFuture<?> assignments = CompletableFuture.completedFuture(null);
 
     ClassicGroup(String id) {
         this.id = id;
@@ -105,7 +107,7 @@ final class ClassicGroup {
                 .orElse(candidates.get(0));
     }
 
-    /** Whether a member with these protocols could join: same protocol type, an assignor in common. */
+    /** Whether a member with these protocols could join: same protocol type, an assignor all members share. */
     boolean supports(String type, java.util.Set<String> protocols) {
         if (members.isEmpty()) {
             return true;
@@ -113,12 +115,11 @@ final class ClassicGroup {
         if (!type.equals(protocolType)) {
             return false;
         }
+        java.util.Set<String> common = new java.util.HashSet<>(protocols);
         for (Member m : members.values()) {
-            if (m.protocols.keySet().stream().noneMatch(protocols::contains)) {
-                return false;
-            }
+            common.retainAll(m.protocols.keySet());
         }
-        return true;
+        return !common.isEmpty();
     }
 
     int rebalanceTimeoutMs() {

@@ -165,7 +165,7 @@ public final class ClassicGroups implements AutoCloseable {
                 // A retried join replaces the one waiting: that one is answered as superseded.
                 CompletableFuture<JoinGroupResponseData> old = m.awaitingJoin;
                 LOG.debug("group {}: a join of {} replaces the one waiting", g.id, memberId);
-                after.add(() -> old.complete(joinError(Errors.UNKNOWN_MEMBER_ID, memberId)));
+                after.add(() -> old.complete(joinError(Errors.REBALANCE_IN_PROGRESS, memberId)));
             }
             m.sessionTimeoutMs = r.sessionTimeoutMs();
             m.rebalanceTimeoutMs = r.rebalanceTimeoutMs() > 0 ? r.rebalanceTimeoutMs() : r.sessionTimeoutMs();
@@ -249,15 +249,16 @@ public final class ClassicGroups implements AutoCloseable {
     public CompletableFuture<SyncGroupResponseData> sync(SyncGroupRequestData r) {
         ClassicGroup g = groups.get(r.groupId());
         if (g == null) {
-            return done(syncError(Errors.UNKNOWN_MEMBER_ID));
+            return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicGroups::syncError);
         }
         CompletableFuture<SyncGroupResponseData> answer = new CompletableFuture<>();
         Map<String, Set<TopicPartition>> decided = null;
+        CompletableFuture<SyncGroupResponseData> superseded = null;
         int generation;
         synchronized (g) {
             ClassicGroup.Member m = g.members.get(r.memberId());
             if (m == null) {
-                return done(syncError(Errors.UNKNOWN_MEMBER_ID));
+                return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicGroups::syncError);
             }
             if (r.generationId() != g.generation) {
                 return done(syncError(Errors.ILLEGAL_GENERATION));
@@ -275,10 +276,7 @@ public final class ClassicGroups implements AutoCloseable {
                 default:
                     break;
             }
-            if (m.awaitingSync != null) {
-                CompletableFuture<SyncGroupResponseData> old = m.awaitingSync;
-                old.complete(syncError(Errors.REBALANCE_IN_PROGRESS));
-            }
+            superseded = m.awaitingSync;
             m.awaitingSync = answer;
             generation = g.generation;
             if (r.memberId().equals(g.leaderId) && g.assigning != generation) {
@@ -292,11 +290,38 @@ public final class ClassicGroups implements AutoCloseable {
                 g.assigning = generation;
             }
         }
+        if (superseded != null) {
+            superseded.complete(syncError(Errors.REBALANCE_IN_PROGRESS));
+        }
         if (decided != null) {
             Map<String, Set<TopicPartition>> assignment = decided;
-            membership.assign(g.id, generation, assignment).whenComplete((untaken, e) -> settle(g, generation, untaken, e));
+            write(g, generation, assignment).whenComplete((untaken, e) -> settle(g, generation, untaken, e));
         }
         return answer;
+    }
+
+    /** Writes a generation's assignment to the store after every earlier write of the group's has ended. */
+    private CompletableFuture<Map<String, Set<TopicPartition>>> write(ClassicGroup g, int generation,
+                                                                       Map<String, Set<TopicPartition>> assignment) {
+        synchronized (g) {
+            CompletableFuture<Map<String, Set<TopicPartition>>> next = g.assignments.handle((v, e) -> null)
+                    .thenCompose(v -> membership.assign(g.id, generation, assignment));
+            g.assignments = next;
+            return next;
+        }
+    }
+
+    /**
+     * The answer to a member this node does not hold (its group's coordinator moved here, say): if its session is
+     * in the store, a heartbeat moves it here and the member is told to rejoin, which it does with its id (and its
+     * partition leases); else it is unknown.
+     */
+    CompletableFuture<Errors> unknownHere(String group, String memberId) {
+        if (memberId == null || memberId.isEmpty() || !io.strata.metadata.group.GroupNames.validMember(memberId)) {
+            return done(Errors.UNKNOWN_MEMBER_ID);
+        }
+        return coordinator.heartbeat(group, memberId).handle((v, e) -> e == null ? Errors.REBALANCE_IN_PROGRESS
+                : Errors.UNKNOWN_MEMBER_ID);
     }
 
     /** The leader's assignment is in the store (or could not be written): the generation is stable, or rebalances. */
@@ -332,13 +357,13 @@ public final class ClassicGroups implements AutoCloseable {
     public CompletableFuture<Errors> heartbeat(String groupId, String memberId, int generationId) {
         ClassicGroup g = groups.get(groupId);
         if (g == null) {
-            return done(Errors.UNKNOWN_MEMBER_ID);
+            return unknownHere(groupId, memberId);
         }
         Errors answer;
         synchronized (g) {
             ClassicGroup.Member m = g.members.get(memberId);
             if (m == null) {
-                return done(Errors.UNKNOWN_MEMBER_ID);
+                return unknownHere(groupId, memberId);
             }
             m.heardNanos = System.nanoTime();
             if (g.state == ClassicGroup.State.PREPARING_REBALANCE) {
@@ -359,14 +384,22 @@ public final class ClassicGroups implements AutoCloseable {
         });
     }
 
-    /** Removes members at their request; answers each one's error (NONE, or UNKNOWN_MEMBER_ID). */
-    public Map<String, Errors> leave(String groupId, List<String> memberIds) {
+    /**
+     * Removes members at their request; answers each one's error (NONE, or UNKNOWN_MEMBER_ID) once their sessions
+     * have ended in the store too, so that a describe after the answer no longer shows them.
+     */
+    public CompletableFuture<Map<String, Errors>> leave(String groupId, List<String> memberIds) {
         Map<String, Errors> out = new LinkedHashMap<>();
         ClassicGroup g = groups.get(groupId);
+        List<CompletableFuture<Void>> ended = new ArrayList<>();
         for (String id : memberIds) {
-            out.put(id, g != null && remove(g, id, true) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID);
+            boolean removed = g != null && remove(g, id, false);
+            out.put(id, removed ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID);
+            if (removed) {
+                ended.add(leaveStore(groupId, id));
+            }
         }
-        return out;
+        return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new)).thenApply(v -> out);
     }
 
     /** Takes a member out of the group (and its store session, unless that already ended); a rebalance follows. */
@@ -407,8 +440,8 @@ public final class ClassicGroups implements AutoCloseable {
         return removed;
     }
 
-    private void leaveStore(String group, String memberId) {
-        coordinator.leave(group, memberId).exceptionally(e -> null); // gone already: nothing to end
+    private CompletableFuture<Void> leaveStore(String group, String memberId) {
+        return coordinator.leave(group, memberId).exceptionally(e -> null); // gone already: nothing to end
     }
 
     // ---- OffsetCommit (the protocol's checks; the store fences by partition leases)
@@ -456,6 +489,16 @@ public final class ClassicGroups implements AutoCloseable {
                     out.putAll(more);
                     return out;
                 });
+            }
+            if (t instanceof io.strata.group.OffsetOutOfRangeException range) {
+                // Kafka stores any offset; a consumer behind what retention removed commits where it was. Kept
+                // within the stored range instead, which is where that consumer would start anyway.
+                List<GroupCoordinator.CommitRequest> clamped = offsets.stream().map(o -> o.partition()
+                        .equals(range.partition()) ? new GroupCoordinator.CommitRequest(o.partition(),
+                        range.clamp(o.offset()), o.metadata(), o.epoch()) : o).toList();
+                if (!clamped.equals(offsets)) {
+                    return commit(groupId, memberId, clamped);
+                }
             }
             Errors error = GroupErrors.forCommit(t);
             offsets.forEach(o -> out.put(o.partition(), error));
@@ -523,7 +566,7 @@ public final class ClassicGroups implements AutoCloseable {
                 generation = g.generation;
                 g.members.values().forEach(m -> assignment.put(m.id, partitionsOf(g.protocolType, m.assignment)));
             }
-            membership.assign(g.id, generation, assignment).whenComplete((untaken, e) -> {
+            write(g, generation, assignment).whenComplete((untaken, e) -> {
                 synchronized (g) {
                     if (g.generation == generation) {
                         g.assigning = -1;

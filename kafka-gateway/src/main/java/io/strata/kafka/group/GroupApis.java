@@ -161,15 +161,16 @@ public final class GroupApis {
         } else {
             ids.add(data.memberId());
         }
-        Map<String, Errors> errors = classic.leave(data.groupId(), ids);
-        LeaveGroupResponseData response = new LeaveGroupResponseData().setErrorCode(Errors.NONE.code());
-        if (request.version() >= 3) {
-            errors.forEach((id, e) -> response.members().add(new LeaveGroupResponseData.MemberResponse()
-                    .setMemberId(id).setErrorCode(e.code())));
-        } else {
-            response.setErrorCode(errors.get(data.memberId()).code());
-        }
-        return done(response);
+        return classic.leave(data.groupId(), ids).thenApply(errors -> {
+            LeaveGroupResponseData response = new LeaveGroupResponseData().setErrorCode(Errors.NONE.code());
+            if (request.version() >= 3) {
+                errors.forEach((id, e) -> response.members().add(new LeaveGroupResponseData.MemberResponse()
+                        .setMemberId(id).setErrorCode(e.code())));
+            } else {
+                response.setErrorCode(errors.get(data.memberId()).code());
+            }
+            return response;
+        });
     }
 
     // ---- offsets
@@ -194,8 +195,12 @@ public final class GroupApis {
                     .handle((v, e) -> all(offsets, e == null ? Errors.NONE : GroupErrors.forCommit(e)));
         } else {
             Errors allowed = classic.mayCommit(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch());
-            outcome = allowed != Errors.NONE ? CompletableFuture.completedFuture(all(offsets, allowed))
-                    : classic.commit(data.groupId(), data.memberId(), offsets);
+            if (allowed == Errors.UNKNOWN_MEMBER_ID) {
+                outcome = classic.unknownHere(data.groupId(), data.memberId()).thenApply(e -> all(offsets, e));
+            } else {
+                outcome = allowed != Errors.NONE ? CompletableFuture.completedFuture(all(offsets, allowed))
+                        : classic.commit(data.groupId(), data.memberId(), offsets);
+            }
         }
         return outcome.thenApply(errors -> {
             OffsetCommitResponseData response = new OffsetCommitResponseData();

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection. Requests are handled as they arrive (a producer's pipelined requests overlap on
  * their way to durability) and answered strictly in the order they came, as the protocol requires. At most
- * {@code maxInflight} are being answered at once: past that the connection is not read, so a client that
- * sends faster than it is answered is held back by TCP instead of by this node's heap. A request that cannot
+ * {@code maxInflight} are being answered at once, and answers the client has not taken are bounded by the
+ * channel's write water mark: past either the connection is not read, so a client that sends faster than it is
+ * answered, or does not read its answers, is held back by TCP instead of by this node's heap. A request that cannot
  * be parsed closes its connection only. Every field is touched on the connection's event loop alone.
  */
 final class KafkaConnection extends ChannelInboundHandlerAdapter {
@@ -68,9 +69,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         answers.add(answer);
-        if (answers.size() >= maxInflight) {
-            ctx.channel().config().setAutoRead(false);
-        }
+        readIfRoom();
         answer.whenComplete((r, e) -> {
             if (ctx.executor().inEventLoop()) {
                 drain();
@@ -101,9 +100,24 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (answers.size() < maxInflight && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
+        readIfRoom();
+    }
+
+    /**
+     * Reads on while fewer than {@code maxInflight} requests are being answered and the client takes the answers:
+     * a client that sends and never reads would otherwise fill this node's heap with answers.
+     */
+    private void readIfRoom() {
+        boolean room = answers.size() < maxInflight && ctx.channel().isWritable();
+        if (room != ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(room);
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        readIfRoom();
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -14,11 +14,17 @@ import org.apache.kafka.common.requests.InitProducerIdResponse;
 
 /**
  * InitProducerId for idempotent producers: a producer id from the metadata store, the same sequence every
- * node allocates from (so ids are unique across nodes and doors), at epoch 0. A producer that asks again
- * (to bump its epoch after an error) gets a new id, which starts its sequences afresh just as a bumped epoch
- * would. Transactional ids are refused until Strata has transactions.
+ * node allocates from (so ids are unique across nodes and doors). Strata's producer state has no epochs, so every
+ * id is issued at the last epoch, {@link #EPOCH}: a Java producer that would bump its epoch after an error (an
+ * expired batch, a sequence gap) cannot, and asks for a new id instead, which starts its sequences afresh; a
+ * librdkafka producer asks InitProducerId to bump, and gets a new id too. A bumped epoch under the old id would
+ * restart its sequences at 0 against state that remembers the old ones. Transactional ids are refused until
+ * Strata has transactions.
  */
 public final class InitProducerIdApi implements KafkaApi {
+    /** The one epoch of every producer id this door issues (the last there is: it cannot be bumped). */
+    public static final short EPOCH = Short.MAX_VALUE;
+
     private final MetadataStore metadata;
 
     public InitProducerIdApi(MetadataStore metadata) {
@@ -40,6 +46,6 @@ public final class InitProducerIdApi implements KafkaApi {
                     .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setProducerId(-1).setProducerEpoch((short) -1)));
         }
         return metadata.allocateProducerId().thenApply(id -> (ApiMessage) (new InitProducerIdResponseData()
-                .setErrorCode(Errors.NONE.code()).setProducerId(id).setProducerEpoch((short) 0)));
+                .setErrorCode(Errors.NONE.code()).setProducerId(id).setProducerEpoch(EPOCH)));
     }
 }

@@ -40,11 +40,18 @@ public final class ProduceApi implements KafkaApi {
     private final KafkaBackends backends;
     private final TopicIds topicIds;
     private final long maxInflatedBytes;
+    private final java.util.concurrent.Executor converter;
 
-    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes) {
+    /**
+     * {@code converter} inflates and converts the records (CPU, up to a request's size): not the listener's
+     * event loop, which serves every connection on it, nor a metadata store's callback thread.
+     */
+    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes,
+                      java.util.concurrent.Executor converter) {
         this.backends = backends;
         this.topicIds = topicIds;
         this.maxInflatedBytes = maxInflatedBytes;
+        this.converter = converter;
     }
 
     @Override
@@ -81,7 +88,7 @@ public final class ProduceApi implements KafkaApi {
         for (ProduceRequestData.TopicProduceData t : data.topicData()) {
             lookups.add(topicIds.resolve(t.name(), t.topicId(), backends.topics()));
         }
-        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
             ProduceResponseData response = new ProduceResponseData();
             ProduceRequest.Builder strata = ProduceRequest.newBuilder().setAcks(data.acks() == 0 ? Acks.ACKS_NONE
                     : Acks.ACKS_DURABLE).setTimeoutMs(Math.max(1, data.timeoutMs()));
@@ -111,6 +118,10 @@ public final class ProduceApi implements KafkaApi {
                     List<TopicPartitionRecords> entries = new ArrayList<>();
                     try {
                         for (RecordBatch batch : ((MemoryRecords) p.records()).batches()) {
+                            if (batch.hasProducerId() && batch.producerEpoch() != InitProducerIdApi.EPOCH) {
+                                throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_EPOCH, "producer epoch "
+                                        + batch.producerEpoch() + " was never issued here: ask InitProducerId");
+                            }
                             KafkaBatches.Converted c = KafkaBatches.convert(batch, budget);
                             budget -= c.inflatedBytes();
                             if (c.producerId() >= 0) {
@@ -142,14 +153,16 @@ public final class ProduceApi implements KafkaApi {
                 }
             }
             if (strata.getEntriesCount() == 0) {
-                return CompletableFuture.completedFuture(answered ? response : null);
+                return CompletableFuture.<ProduceResponseData>completedFuture(answered ? response : null)
+                        .thenCompose(r -> withLogStarts(r, slots));
             }
             if (producerId > 0) {
                 strata.setProducerId(producerId);
             } else if (producerId == 0) {
                 // Kafka ids start at 0, Strata's at 1: 0 was never issued by this door.
                 slots.forEach(s -> { if (!s.entries.isEmpty()) s.fail(Errors.UNKNOWN_PRODUCER_ID, null); });
-                return CompletableFuture.completedFuture(answered ? response : null);
+                return CompletableFuture.<ProduceResponseData>completedFuture(answered ? response : null)
+                        .thenCompose(r -> withLogStarts(r, slots));
             }
             return backends.produce().produce(strata.build()).handle((answer, failure) -> {
                 if (failure != null) {
@@ -160,8 +173,33 @@ public final class ProduceApi implements KafkaApi {
                     fill(answer, byEntry);
                 }
                 return answered ? response : null;
-            });
-        });
+            }).thenCompose(r -> withLogStarts(r, slots));
+        }, converter).thenApply(r -> (ApiMessage) r);
+    }
+
+    /**
+     * A partition refused with UNKNOWN_PRODUCER_ID carries its log start offset: Java's producer retries such an
+     * answer without one forever, and with one tells a producer whose state expired (it resets) from a lost
+     * write.
+     */
+    private CompletableFuture<ProduceResponseData> withLogStarts(ProduceResponseData response, List<Slot> slots) {
+        if (response == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (ProduceResponseData.TopicProduceResponse t : response.responses()) {
+            for (ProduceResponseData.PartitionProduceResponse p : t.partitionResponses()) {
+                if (p.errorCode() != Errors.UNKNOWN_PRODUCER_ID.code() || t.name() == null) {
+                    continue;
+                }
+                all.add(backends.topics().get(t.name()).thenCompose(topic -> topic.isEmpty()
+                        ? CompletableFuture.completedFuture(null)
+                        : backends.metadata().offsets(topic.get().partition(p.index()))
+                                .thenAccept(o -> p.setLogStartOffset(o.logStartOffset())))
+                        .exceptionally(e -> null));
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 
     private static void fill(ProduceResponse answer, Map<Integer, Slot> byEntry) {

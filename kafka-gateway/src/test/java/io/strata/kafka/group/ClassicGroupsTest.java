@@ -122,7 +122,7 @@ class ClassicGroupsTest {
         assertThat(description.state()).isEqualTo(io.strata.group.GroupDescription.State.STABLE);
 
         // A member leaving starts a rebalance for the others; its partitions are released.
-        assertThat(groups.leave("g", List.of(b))).containsEntry(b, Errors.NONE);
+        assertThat(groups.leave("g", List.of(b)).get(10, TimeUnit.SECONDS)).containsEntry(b, Errors.NONE);
         assertThat(groups.heartbeat("g", a, 2).get()).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
         assertThat(coordinator.describe("g").get(10, TimeUnit.SECONDS).members()).hasSize(1);
     }
