@@ -26,6 +26,7 @@ import io.strata.metadata.NodeInfo;
 import io.strata.metadata.TopicCache;
 import io.strata.server.admin.AdminHandler;
 import io.strata.server.config.StrataConfig;
+import io.strata.server.metrics.RoleMetrics;
 import io.strata.server.grpc.NodeEndpoint;
 import io.strata.server.handoff.ChunkHandOff;
 import io.strata.server.net.AdvertisedHost;
@@ -404,42 +405,8 @@ public class StrataNode {
         if (k.port() == 0 || (ingest == null && fetch == null)) {
             return "";
         }
-        ProduceHandler produce = ingest;
-        FetchHandler read = fetch;
-        AdminHandler topicAdmin = admin;
-        io.strata.kafka.KafkaBackends.Admin kafkaAdmin = new io.strata.kafka.KafkaBackends.Admin() {
-            @Override
-            public java.util.concurrent.CompletableFuture<io.strata.api.v1.TopicDescription> createTopic(
-                    io.strata.api.v1.CreateTopicRequest request) {
-                return topicAdmin.createTopic(request);
-            }
-
-            @Override
-            public java.util.concurrent.CompletableFuture<io.strata.api.v1.TopicDescription> alterTopic(
-                    io.strata.api.v1.AlterTopicRequest request) {
-                return topicAdmin.alterTopic(request);
-            }
-
-            @Override
-            public java.util.concurrent.CompletableFuture<Void> deleteTopic(String name) {
-                return topicAdmin.deleteTopic(name).thenApply(r -> null);
-            }
-        };
-        io.strata.kafka.KafkaBackends backends = new io.strata.kafka.KafkaBackends(
-                produce == null ? null : produce::produce,
-                read == null ? null : new io.strata.kafka.KafkaBackends.Fetch() {
-                    @Override
-                    public java.util.concurrent.CompletableFuture<io.strata.api.v1.FetchResponse> fetch(
-                            io.strata.api.v1.FetchRequest request) {
-                        return read.fetch(request);
-                    }
-
-                    @Override
-                    public java.util.concurrent.CompletableFuture<io.strata.api.v1.ListOffsetsResponse> listOffsets(
-                            io.strata.api.v1.ListOffsetsRequest request) {
-                        return read.listOffsets(request);
-                    }
-                }, kafkaAdmin, groupCoordinator, metadata, topics);
+        io.strata.kafka.KafkaBackends backends = io.strata.server.kafka.KafkaBackendsOf.node(ingest, fetch, admin,
+                groupCoordinator, metadata, topics);
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes()), backends, nodeId,
@@ -505,25 +472,7 @@ public class StrataNode {
         CompactionWorker worker = new CompactionWorker(metadata, objects, sources, settings, nodeId, clock);
         register(worker);
         CompactionStats stats = worker.stats();
-        counter("strata.compaction.passes", stats, CompactionStats::passes);
-        counter("strata.compaction.steps", stats, CompactionStats::steps);
-        counter("strata.compaction.conflicts", stats, CompactionStats::conflicts);
-        counter("strata.compaction.failures", stats, CompactionStats::failures);
-        counter("strata.compaction.segments.written", stats, CompactionStats::segmentsWritten);
-        counter("strata.compaction.segment.bytes.written", stats, CompactionStats::segmentBytesWritten);
-        counter("strata.compaction.bytes.merged", stats, CompactionStats::bytesMerged);
-        counter("strata.compaction.bytes.expired", stats, CompactionStats::bytesExpired);
-        counter("strata.compaction.cleanings", stats, CompactionStats::cleanings);
-        counter("strata.compaction.bytes.cleaned", stats, CompactionStats::bytesCleaned);
-        counter("strata.compaction.records.compacted.away", stats, CompactionStats::recordsCompactedAway);
-        counter("strata.compaction.tombstones.removed", stats, CompactionStats::tombstonesRemoved);
-        counter("strata.compaction.objects.deleted", stats, CompactionStats::objectsDeleted);
-        counter("strata.compaction.objects.marked", stats, CompactionStats::objectsMarked);
-        meters.gauge("strata.compaction.index.entries", stats, CompactionStats::indexEntries);
-        meters.gauge("strata.compaction.oldest.unmerged.age.ms", stats, CompactionStats::oldestUnmergedAgeMs);
-        meters.gauge("strata.compaction.retention.lag.ms", stats, CompactionStats::retentionLagMs);
-        meters.gauge("strata.compaction.pass.duration.ms", stats, CompactionStats::lastPassMs);
-        meters.gauge("strata.compaction.objects.listed", stats, CompactionStats::objectsListed);
+        RoleMetrics.compaction(meters, stats);
         if (c.runOnce()) {
             Thread once = new Thread(() -> {
                 int code = 0;
@@ -567,17 +516,7 @@ public class StrataNode {
         groups = new io.strata.server.group.GroupHandler(coordinator);
         groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
-        counter("strata.groups.joins", stats, io.strata.group.GroupStats::joins);
-        counter("strata.groups.leaves", stats, io.strata.group.GroupStats::leaves);
-        counter("strata.groups.targets.published", stats, io.strata.group.GroupStats::targetsPublished);
-        counter("strata.groups.partitions.acquired", stats, io.strata.group.GroupStats::partitionsAcquired);
-        counter("strata.groups.commits", stats, io.strata.group.GroupStats::commits);
-        counter("strata.groups.committed.partitions", stats, io.strata.group.GroupStats::committedPartitions);
-        counter("strata.groups.expiries", stats, io.strata.group.GroupStats::expiries);
-        counter("strata.groups.adoptions", stats, io.strata.group.GroupStats::adoptions);
-        meters.gauge("strata.groups.hosted.members", stats, io.strata.group.GroupStats::hostedMembers);
-        counter("strata.groups.commits.fenced", stats, io.strata.group.GroupStats::fencedCommits);
-        counter("strata.groups.starts.below.log.start", stats, io.strata.group.GroupStats::startsBelowLogStart);
+        RoleMetrics.groups(meters, stats);
         io.micrometer.core.instrument.MultiGauge lag = io.micrometer.core.instrument.MultiGauge.builder("strata.group.lag")
                 .description("Records of a partition not yet committed by a group (end minus committed offset); "
                         + "exported by one node of the cluster").register(meters);

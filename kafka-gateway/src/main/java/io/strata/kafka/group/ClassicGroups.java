@@ -76,7 +76,7 @@ public final class ClassicGroups implements AutoCloseable {
     public CompletableFuture<JoinGroupResponseData> join(JoinGroupRequestData r, short version, String clientId,
                                                          String clientHost) {
         if (r.protocolType() == null || r.protocolType().isEmpty() || r.protocols().isEmpty()) {
-            return done(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, r.memberId()));
+            return done(ClassicMessages.joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, r.memberId()));
         }
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         r.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
@@ -84,20 +84,20 @@ public final class ClassicGroups implements AutoCloseable {
         if (g != null) {
             synchronized (g) {
                 if (!g.supports(r.protocolType(), protocols.keySet())) {
-                    return done(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, r.memberId()));
+                    return done(ClassicMessages.joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, r.memberId()));
                 }
             }
         }
         if (r.memberId() == null || r.memberId().isEmpty()) {
             // A new member: a member of the group in the store first (its id is the store's), then the protocol.
-            return membership.join(r.groupId(), clientId, clientHost, topicsOf(r.protocolType(), protocols),
+            return membership.join(r.groupId(), clientId, clientHost, ClassicMessages.topicsOf(r.protocolType(), protocols),
                     Duration.ofMillis(r.sessionTimeoutMs())).handle((m, e) -> {
                 if (e != null) {
                     Throwable t = KafkaErrors.unwrap(e);
                     Errors error = t instanceof MixedProtocolException ? Errors.INCONSISTENT_GROUP_PROTOCOL
                             : t instanceof IllegalArgumentException ? Errors.INVALID_SESSION_TIMEOUT
                             : Errors.COORDINATOR_NOT_AVAILABLE;
-                    return done(joinError(error, ""));
+                    return done(ClassicMessages.joinError(error, ""));
                 }
                 if (version >= 4) {
                     ClassicGroup live = held(r.groupId());
@@ -105,7 +105,7 @@ public final class ClassicGroups implements AutoCloseable {
                         live.pending.put(m.memberId(), System.nanoTime()
                                 + TimeUnit.MILLISECONDS.toNanos(r.sessionTimeoutMs()));
                     }
-                    return done(joinError(Errors.MEMBER_ID_REQUIRED, m.memberId()));
+                    return done(ClassicMessages.joinError(Errors.MEMBER_ID_REQUIRED, m.memberId()));
                 }
                 return joinKnown(r, m.memberId(), clientId, clientHost, protocols);
             }).thenCompose(f -> f);
@@ -131,7 +131,7 @@ public final class ClassicGroups implements AutoCloseable {
         // the store, a heartbeat moves the session here (with its partition leases) and it rejoins as itself.
         return coordinator.heartbeat(r.groupId(), r.memberId()).handle((v, e) -> e == null
                 ? joinKnown(r, r.memberId(), clientId, clientHost, protocols)
-                : done(joinError(Errors.UNKNOWN_MEMBER_ID, r.memberId()))).thenCompose(f -> f); // no such member
+                : done(ClassicMessages.joinError(Errors.UNKNOWN_MEMBER_ID, r.memberId()))).thenCompose(f -> f); // no such member
     }
 
     /**
@@ -153,7 +153,7 @@ public final class ClassicGroups implements AutoCloseable {
                 return joinKnown(r, memberId, clientId, clientHost, protocols); // dropped meanwhile: take it again
             }
             if (!g.supports(r.protocolType(), protocols.keySet())) {
-                return done(joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
+                return done(ClassicMessages.joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
             }
             ClassicGroup.Member m = g.members.get(memberId);
             if (m == null) {
@@ -165,7 +165,7 @@ public final class ClassicGroups implements AutoCloseable {
                 // A retried join replaces the one waiting: that one is answered as superseded.
                 CompletableFuture<JoinGroupResponseData> old = m.awaitingJoin;
                 LOG.debug("group {}: a join of {} replaces the one waiting", g.id, memberId);
-                after.add(() -> old.complete(joinError(Errors.REBALANCE_IN_PROGRESS, memberId)));
+                after.add(() -> old.complete(ClassicMessages.joinError(Errors.REBALANCE_IN_PROGRESS, memberId)));
             }
             m.sessionTimeoutMs = r.sessionTimeoutMs();
             m.rebalanceTimeoutMs = r.rebalanceTimeoutMs() > 0 ? r.rebalanceTimeoutMs() : r.sessionTimeoutMs();
@@ -192,7 +192,7 @@ public final class ClassicGroups implements AutoCloseable {
             if (m.awaitingSync != null) {
                 CompletableFuture<SyncGroupResponseData> sync = m.awaitingSync;
                 m.awaitingSync = null;
-                after.add(() -> sync.complete(syncError(Errors.REBALANCE_IN_PROGRESS)));
+                after.add(() -> sync.complete(ClassicMessages.syncError(Errors.REBALANCE_IN_PROGRESS)));
             }
         }
         g.state = ClassicGroup.State.PREPARING_REBALANCE;
@@ -249,7 +249,7 @@ public final class ClassicGroups implements AutoCloseable {
     public CompletableFuture<SyncGroupResponseData> sync(SyncGroupRequestData r) {
         ClassicGroup g = groups.get(r.groupId());
         if (g == null) {
-            return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicGroups::syncError);
+            return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicMessages::syncError);
         }
         CompletableFuture<SyncGroupResponseData> answer = new CompletableFuture<>();
         Map<String, Set<TopicPartition>> decided = null;
@@ -258,21 +258,21 @@ public final class ClassicGroups implements AutoCloseable {
         synchronized (g) {
             ClassicGroup.Member m = g.members.get(r.memberId());
             if (m == null) {
-                return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicGroups::syncError);
+                return unknownHere(r.groupId(), r.memberId()).thenApply(ClassicMessages::syncError);
             }
             if (r.generationId() != g.generation) {
-                return done(syncError(Errors.ILLEGAL_GENERATION));
+                return done(ClassicMessages.syncError(Errors.ILLEGAL_GENERATION));
             }
             if ((r.protocolType() != null && !r.protocolType().equals(g.protocolType))
                     || (r.protocolName() != null && !r.protocolName().equals(g.protocolName))) {
-                return done(syncError(Errors.INCONSISTENT_GROUP_PROTOCOL));
+                return done(ClassicMessages.syncError(Errors.INCONSISTENT_GROUP_PROTOCOL));
             }
             m.heardNanos = System.nanoTime();
             switch (g.state) {
                 case PREPARING_REBALANCE, EMPTY:
-                    return done(syncError(Errors.REBALANCE_IN_PROGRESS));
+                    return done(ClassicMessages.syncError(Errors.REBALANCE_IN_PROGRESS));
                 case STABLE:
-                    return done(syncOk(g, m.assignment));
+                    return done(ClassicMessages.syncOk(g, m.assignment));
                 default:
                     break;
             }
@@ -285,13 +285,13 @@ public final class ClassicGroups implements AutoCloseable {
                 decided = new LinkedHashMap<>();
                 for (ClassicGroup.Member member : g.members.values()) {
                     member.assignment = given.getOrDefault(member.id, EMPTY);
-                    decided.put(member.id, partitionsOf(g.protocolType, member.assignment));
+                    decided.put(member.id, ClassicMessages.partitionsOf(g.protocolType, member.assignment));
                 }
                 g.assigning = generation;
             }
         }
         if (superseded != null) {
-            superseded.complete(syncError(Errors.REBALANCE_IN_PROGRESS));
+            superseded.complete(ClassicMessages.syncError(Errors.REBALANCE_IN_PROGRESS));
         }
         if (decided != null) {
             Map<String, Set<TopicPartition>> assignment = decided;
@@ -343,7 +343,7 @@ public final class ClassicGroups implements AutoCloseable {
                     if (m.awaitingSync != null) {
                         CompletableFuture<SyncGroupResponseData> sync = m.awaitingSync;
                         m.awaitingSync = null;
-                        SyncGroupResponseData response = syncOk(g, m.assignment);
+                        SyncGroupResponseData response = ClassicMessages.syncOk(g, m.assignment);
                         after.add(() -> sync.complete(response));
                     }
                 }
@@ -412,11 +412,11 @@ public final class ClassicGroups implements AutoCloseable {
             if (m != null) {
                 if (m.awaitingJoin != null) {
                     CompletableFuture<JoinGroupResponseData> join = m.awaitingJoin;
-                    after.add(() -> join.complete(joinError(Errors.UNKNOWN_MEMBER_ID, memberId)));
+                    after.add(() -> join.complete(ClassicMessages.joinError(Errors.UNKNOWN_MEMBER_ID, memberId)));
                 }
                 if (m.awaitingSync != null) {
                     CompletableFuture<SyncGroupResponseData> sync = m.awaitingSync;
-                    after.add(() -> sync.complete(syncError(Errors.UNKNOWN_MEMBER_ID)));
+                    after.add(() -> sync.complete(ClassicMessages.syncError(Errors.UNKNOWN_MEMBER_ID)));
                 }
                 if (g.members.isEmpty()) {
                     g.state = ClassicGroup.State.EMPTY;
@@ -564,7 +564,7 @@ public final class ClassicGroups implements AutoCloseable {
             Map<String, Set<TopicPartition>> assignment = new LinkedHashMap<>();
             synchronized (g) {
                 generation = g.generation;
-                g.members.values().forEach(m -> assignment.put(m.id, partitionsOf(g.protocolType, m.assignment)));
+                g.members.values().forEach(m -> assignment.put(m.id, ClassicMessages.partitionsOf(g.protocolType, m.assignment)));
             }
             write(g, generation, assignment).whenComplete((untaken, e) -> {
                 synchronized (g) {
@@ -577,50 +577,6 @@ public final class ClassicGroups implements AutoCloseable {
                 }
             });
         }
-    }
-
-    // ---- helpers
-
-    /** The topics a member subscribes to, when its protocol is the consumer's (others subscribe to none). */
-    static List<String> topicsOf(String protocolType, Map<String, byte[]> protocols) {
-        if (!ConsumerProtocol.PROTOCOL_TYPE.equals(protocolType) || protocols.isEmpty()) {
-            return List.of();
-        }
-        try {
-            return List.copyOf(new TreeSet<>(ConsumerProtocol.deserializeSubscription(
-                    ByteBuffer.wrap(protocols.values().iterator().next())).topics()));
-        } catch (RuntimeException e) {
-            return List.of();
-        }
-    }
-
-    /** The partitions a consumer assignment names (none for other protocols, or one that does not parse). */
-    static Set<TopicPartition> partitionsOf(String protocolType, byte[] assignment) {
-        Set<TopicPartition> out = new TreeSet<>();
-        if (!ConsumerProtocol.PROTOCOL_TYPE.equals(protocolType) || assignment == null || assignment.length == 0) {
-            return out;
-        }
-        try {
-            ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(assignment)).partitions()
-                    .forEach(tp -> out.add(new TopicPartition(tp.topic(), tp.partition())));
-        } catch (RuntimeException e) {
-            LOG.debug("an assignment that is no consumer assignment: {}", e.toString());
-        }
-        return out;
-    }
-
-    private static SyncGroupResponseData syncOk(ClassicGroup g, byte[] assignment) {
-        return new SyncGroupResponseData().setErrorCode(Errors.NONE.code()).setProtocolType(g.protocolType)
-                .setProtocolName(g.protocolName).setAssignment(assignment);
-    }
-
-    static SyncGroupResponseData syncError(Errors error) {
-        return new SyncGroupResponseData().setErrorCode(error.code()).setAssignment(EMPTY);
-    }
-
-    static JoinGroupResponseData joinError(Errors error, String memberId) {
-        return new JoinGroupResponseData().setErrorCode(error.code()).setGenerationId(-1)
-                .setMemberId(memberId == null ? "" : memberId).setLeader("").setProtocolName("").setProtocolType("");
     }
 
     private static <T> CompletableFuture<T> done(T value) {

@@ -123,10 +123,10 @@ public final class GroupApis {
     private CompletableFuture<ApiMessage> joinGroup(KafkaRequest request) {
         JoinGroupRequestData data = data(request);
         if (!GroupNames.validGroup(data.groupId())) {
-            return done(ClassicGroups.joinError(Errors.INVALID_GROUP_ID, data.memberId()));
+            return done(ClassicMessages.joinError(Errors.INVALID_GROUP_ID, data.memberId()));
         }
         if (!coordinates(data.groupId())) {
-            return done(ClassicGroups.joinError(Errors.NOT_COORDINATOR, data.memberId()));
+            return done(ClassicMessages.joinError(Errors.NOT_COORDINATOR, data.memberId()));
         }
         String clientId = request.header().clientId() == null ? "" : request.header().clientId();
         String host = request.client() == null ? "" : "/" + request.client().getAddress().getHostAddress();
@@ -136,7 +136,7 @@ public final class GroupApis {
     private CompletableFuture<ApiMessage> syncGroup(KafkaRequest request) {
         SyncGroupRequestData data = data(request);
         if (!coordinates(data.groupId())) {
-            return done(ClassicGroups.syncError(Errors.NOT_COORDINATOR));
+            return done(ClassicMessages.syncError(Errors.NOT_COORDINATOR));
         }
         return classic.sync(data).thenApply(r -> r);
     }

@@ -1,0 +1,65 @@
+package io.strata.server.kafka;
+
+import io.strata.api.v1.AlterTopicRequest;
+import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.ListOffsetsResponse;
+import io.strata.api.v1.TopicDescription;
+import io.strata.fetch.grpc.FetchHandler;
+import io.strata.group.GroupCoordinator;
+import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.kafka.KafkaBackends;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.TopicCache;
+import io.strata.server.admin.AdminHandler;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The Kafka door's ports over a node's handlers, the very ones its gRPC services call: a role the node does
+ * not run is no port ({@code null}), and the door sends clients to a node that runs it.
+ */
+public final class KafkaBackendsOf {
+    private KafkaBackendsOf() {
+    }
+
+    public static KafkaBackends node(ProduceHandler produce, FetchHandler fetch, AdminHandler admin,
+                                     GroupCoordinator groups, MetadataStore metadata, TopicCache topics) {
+        return new KafkaBackends(produce == null ? null : produce::produce, fetch == null ? null : reads(fetch),
+                topicAdmin(admin), groups, metadata, topics);
+    }
+
+    private static KafkaBackends.Fetch reads(FetchHandler fetch) {
+        return new KafkaBackends.Fetch() {
+            @Override
+            public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
+                return fetch.fetch(request);
+            }
+
+            @Override
+            public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
+                return fetch.listOffsets(request);
+            }
+        };
+    }
+
+    private static KafkaBackends.Admin topicAdmin(AdminHandler admin) {
+        return new KafkaBackends.Admin() {
+            @Override
+            public CompletableFuture<TopicDescription> createTopic(CreateTopicRequest request) {
+                return admin.createTopic(request);
+            }
+
+            @Override
+            public CompletableFuture<TopicDescription> alterTopic(AlterTopicRequest request) {
+                return admin.alterTopic(request);
+            }
+
+            @Override
+            public CompletableFuture<Void> deleteTopic(String name) {
+                return admin.deleteTopic(name).thenApply(r -> null);
+            }
+        };
+    }
+}
