@@ -132,6 +132,15 @@ public final class KafkaMembership {
     }
 
     /**
+     * Deletes the group's committed offsets of {@code partitions} (Kafka's OffsetDelete), except those of topics a
+     * live member subscribes to, which are answered; {@link io.strata.metadata.group.UnknownGroupException} for
+     * a group that does not exist.
+     */
+    public CompletableFuture<Set<TopicPartition>> deleteOffsets(String group, List<TopicPartition> partitions) {
+        return coordinator.blocking(() -> coordinator.await(coordinator.store().deleteOffsets(group, partitions)));
+    }
+
+    /**
      * Offsets committed by a Kafka consumer that is no member (it assigns its partitions itself): refused while
      * the group has live members ({@link io.strata.metadata.group.GroupActiveException}); each within its
      * partition's stored range.

@@ -71,7 +71,8 @@ public final class GroupApis {
                 KafkaApi.of(ApiKeys.OFFSET_FETCH, 1, 9, this::offsetFetch),
                 KafkaApi.of(ApiKeys.LIST_GROUPS, 0, ApiKeys.LIST_GROUPS.latestVersion(), this::listGroups),
                 KafkaApi.of(ApiKeys.DESCRIBE_GROUPS, 0, ApiKeys.DESCRIBE_GROUPS.latestVersion(), this::describeGroups),
-                KafkaApi.of(ApiKeys.DELETE_GROUPS, 0, ApiKeys.DELETE_GROUPS.latestVersion(), this::deleteGroups));
+                KafkaApi.of(ApiKeys.DELETE_GROUPS, 0, ApiKeys.DELETE_GROUPS.latestVersion(), this::deleteGroups),
+                KafkaApi.of(ApiKeys.OFFSET_DELETE, 0, ApiKeys.OFFSET_DELETE.latestVersion(), this::offsetDelete));
     }
 
     private static <T extends ApiMessage> T data(KafkaRequest request) {
@@ -414,6 +415,35 @@ public final class GroupApis {
         byte[] out = new byte[buffer.remaining()];
         buffer.duplicate().get(out);
         return out;
+    }
+
+    /** OffsetDelete: a group's commits of partitions whose topic no live member subscribes to. */
+    private CompletableFuture<ApiMessage> offsetDelete(KafkaRequest request) {
+        org.apache.kafka.common.message.OffsetDeleteRequestData data = data(request);
+        org.apache.kafka.common.message.OffsetDeleteResponseData response =
+                new org.apache.kafka.common.message.OffsetDeleteResponseData().setErrorCode(Errors.NONE.code());
+        if (!GroupNames.validGroup(data.groupId())) {
+            return done(response.setErrorCode(Errors.INVALID_GROUP_ID.code()));
+        }
+        List<TopicPartition> asked = new ArrayList<>();
+        data.topics().forEach(t -> t.partitions().forEach(p -> asked.add(new TopicPartition(t.name(), p.partitionIndex()))));
+        return classic.membership().deleteOffsets(data.groupId(), asked).handle((kept, e) -> {
+            if (e != null) {
+                return response.setErrorCode(GroupErrors.forGroup(e).code());
+            }
+            for (var t : data.topics()) {
+                var topic = new org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponseTopic()
+                        .setName(t.name());
+                for (var p : t.partitions()) {
+                    boolean subscribed = kept.contains(new TopicPartition(t.name(), p.partitionIndex()));
+                    topic.partitions().add(new org.apache.kafka.common.message.OffsetDeleteResponseData
+                            .OffsetDeleteResponsePartition().setPartitionIndex(p.partitionIndex()).setErrorCode(
+                                    (subscribed ? Errors.GROUP_SUBSCRIBED_TO_TOPIC : Errors.NONE).code()));
+                }
+                response.topics().add(topic);
+            }
+            return response;
+        });
     }
 
     private CompletableFuture<ApiMessage> deleteGroups(KafkaRequest request) {

@@ -140,6 +140,24 @@ class ClassicGroupsTest {
                 .get(10, TimeUnit.SECONDS)).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
     }
 
+    @Test
+    void offsetsOfTopicsNoLiveMemberReadsCanBeDeleted() throws Exception {
+        var p0 = new TopicPartition("t", 0);
+        groups.membership().commitWithoutMembers("g", List.of(new GroupCoordinator.CommitRequest(p0, 4, "")))
+                .get(10, TimeUnit.SECONDS);
+        String a = newMemberId();
+        join(a).get(10, TimeUnit.SECONDS);
+        assertThat(groups.membership().deleteOffsets("g", List.of(p0)).get(10, TimeUnit.SECONDS))
+                .as("a live member reads t").containsExactly(p0);
+        assertThat(coordinator.committed("g", java.util.Optional.empty()).get(10, TimeUnit.SECONDS)).containsKey(p0);
+
+        groups.leave("g", List.of(a)).get(10, TimeUnit.SECONDS);
+        assertThat(groups.membership().deleteOffsets("g", List.of(p0)).get(10, TimeUnit.SECONDS)).isEmpty();
+        assertThat(coordinator.committed("g", java.util.Optional.empty()).get(10, TimeUnit.SECONDS)).doesNotContainKey(p0);
+        assertThat(groups.membership().deleteOffsets("nobody", List.of(p0)).handle((v, e) -> GroupErrors.forGroup(e))
+                .get(10, TimeUnit.SECONDS)).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
+    }
+
     private String newMemberId() throws Exception {
         return newMemberId("g");
     }

@@ -112,6 +112,13 @@ public interface GroupStore {
     CompletableFuture<Void> commitWithoutMembers(String group, Collection<OffsetCommit> offsets);
 
     /**
+     * Deletes the group's committed offsets of {@code partitions}, except those of topics a live member subscribes
+     * to (answered: nothing of them is deleted). Fails with {@link UnknownGroupException} for a group that does
+     * not exist. A member joining meanwhile makes it decide again.
+     */
+    CompletableFuture<Set<TopicPartition>> deleteOffsets(String group, Collection<TopicPartition> partitions);
+
+    /**
      * Deletes the group: its committed offsets, target and registration. Refused with
      * {@link GroupActiveException} while it has live members unless {@code force}, which ends them first; false when there was no such group.
      */

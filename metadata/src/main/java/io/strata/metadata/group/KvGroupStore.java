@@ -511,6 +511,41 @@ public final class KvGroupStore implements GroupStore {
     }
 
     @Override
+    public CompletableFuture<Set<TopicPartition>> deleteOffsets(String group, Collection<TopicPartition> partitions) {
+        return deleteOffsets(group, List.copyOf(partitions), TRIES);
+    }
+
+    private CompletableFuture<Set<TopicPartition>> deleteOffsets(String group, List<TopicPartition> partitions,
+                                                                 int tries) {
+        GroupNames.requireGroup(group);
+        return kv.get(keys.group(group)).thenCompose(registration -> {
+            if (registration.isEmpty()) {
+                return CompletableFuture.failedFuture(new UnknownGroupException(group));
+            }
+            return read(group).thenCompose(snap -> {
+                Set<String> subscribed = new java.util.HashSet<>();
+                snap.members().values().forEach(m -> subscribed.addAll(m.topics()));
+                Set<TopicPartition> kept = new java.util.TreeSet<>();
+                List<KvOp> ops = new ArrayList<>();
+                for (TopicPartition p : partitions) {
+                    if (subscribed.contains(p.topic())) {
+                        kept.add(p);
+                    } else {
+                        ops.add(new KvOp.Delete(keys.groupOffset(group, p.topic(), p.partition())));
+                    }
+                }
+                // Guarded by the registration, which every join rewrites: a member that joined after the read
+                // (and may subscribe to these topics) makes this decide again.
+                return applyGuarded(new KvGuard(keys.group(group), registration.get().modRevision()), ops)
+                        .thenCompose(ok -> ok ? CompletableFuture.completedFuture(kept) : tries > 1
+                                ? deleteOffsets(group, partitions, tries - 1)
+                                : CompletableFuture.failedFuture(new io.strata.metadata.MetadataException(
+                                        "group '" + group + "' kept changing; try again", true)));
+            });
+        });
+    }
+
+    @Override
     public CompletableFuture<Void> commitWithoutMembers(String group, Collection<OffsetCommit> offsets) {
         GroupNames.requireGroup(group);
         return kv.get(keys.group(group)).thenCompose(registration -> {
