@@ -33,14 +33,17 @@ import org.apache.kafka.common.protocol.ApiMessage;
  * {@code max_bytes} bounds the answer (at least one partition's records always go, as in Kafka), each
  * partition's share its own limit. A node without the fetch role names, per partition, the fetch node that owns
  * it as the preferred read replica (KIP-392): clients read there from then on; so does a fetch node of another
- * zone than the client's ({@code client.rack}, sent as the Fetch's rack id), when the client's zone has one. Full fetch requests only: the
- * answer opens no incremental session (session id 0), which every client accepts.
+ * zone than the client's ({@code client.rack}, sent as the Fetch's rack id), when the client's zone has one.
+ * Clients that ask for an incremental fetch session get one ({@link FetchSessions}).
  */
 public final class FetchApi implements KafkaApi {
     private final KafkaBackends backends;
     private final Brokers brokers;
     private final TopicIds topicIds;
     private final Duration maxWait;
+    private final FetchSessions sessions = new FetchSessions(MAX_SESSIONS);
+    /** Incremental fetch sessions kept per node (Kafka's max.incremental.fetch.session.cache.slots). */
+    static final int MAX_SESSIONS = 1000;
 
     public FetchApi(KafkaBackends backends, Brokers brokers, TopicIds topicIds, Duration maxWait) {
         this.backends = backends;
@@ -94,12 +97,24 @@ public final class FetchApi implements KafkaApi {
     @Override
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         FetchRequestData data = ((org.apache.kafka.common.requests.FetchRequest) request.body()).data();
-        if (data.sessionId() != 0) {
-            // No session was ever opened here (answers carry session id 0): the client starts a full fetch.
-            return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
+        FetchSessions.Opened opened = request.version() >= 7 ? sessions.open(data)
+                : new FetchSessions.Opened(null, data.topics(), null, false);
+        if (opened.error() != null) {
+            return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(opened.error().code())
+                    .setSessionId(0));
         }
+        return read(request, data, opened.topics()).thenApply(response -> {
+            response.setSessionId(opened.sessionId());
+            sessions.answered(opened, response);
+            return response;
+        });
+    }
+
+    /** Reads {@code asked} (the request's partitions, or its session's) into a full answer. */
+    private CompletableFuture<FetchResponseData> read(KafkaRequest request, FetchRequestData data,
+                                                      List<FetchRequestData.FetchTopic> asked) {
         List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
-        for (FetchRequestData.FetchTopic t : data.topics()) {
+        for (FetchRequestData.FetchTopic t : asked) {
             lookups.add(topicIds.resolve(t.topic(), t.topicId(), backends.topics()));
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
@@ -108,7 +123,7 @@ public final class FetchApi implements KafkaApi {
                     : Brokers.rackOfClientId(request.header().clientId());
             List<Read> reads = new ArrayList<>();
             int i = 0;
-            for (FetchRequestData.FetchTopic t : data.topics()) {
+            for (FetchRequestData.FetchTopic t : asked) {
                 Optional<Topic> topic = lookups.get(i++).join();
                 FetchResponseData.FetchableTopicResponse topicAnswer = new FetchResponseData.FetchableTopicResponse()
                         .setTopic(t.topic()).setTopicId(t.topicId());
