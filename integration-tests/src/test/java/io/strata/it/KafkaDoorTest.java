@@ -89,7 +89,13 @@ class KafkaDoorTest {
             }
             assertThat(ingestBrokers).as("every partition is led by an ingest node")
                     .allMatch(port -> port == port(ingest1.kafkaAddress()) || port == port(ingest2.kafkaAddress()));
-            sent.addAll(send(idempotent, "idempotent", 1_500));
+            sent.addAll(send(idempotent, "idempotent", 6_000));
+        }
+        // A producer's pipelined requests reach Strata's producer state in the order it sent them: no batch of it
+        // was refused for its sequence (which a Kafka producer would survive only by starting afresh).
+        for (StrataProcess node : List.of(ingest1, ingest2)) {
+            assertThat(metric(node, "strata_ingest_records_refused_total")).as("%s refused records", node.address())
+                    .isZero();
         }
         try (KafkaProducer<byte[], byte[]> plain = producer(bootstrap, Map.of("enable.idempotence", "false",
                 "acks", "1", "compression.type", "gzip"))) {
@@ -455,6 +461,15 @@ class KafkaDoorTest {
         p.put("bootstrap.servers", bootstrap);
         p.put("auto.offset.reset", "earliest");
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** A counter of the node's /q/metrics (0 when not exported yet). */
+    private static double metric(StrataProcess node, String name) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create("http://" + node.httpAddress() + "/q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static int port(String address) {

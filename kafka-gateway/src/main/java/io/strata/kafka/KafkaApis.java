@@ -49,7 +49,8 @@ public final class KafkaApis {
      * is answered with nothing. Throws when the frame cannot be read or asks for what is not offered: the
      * caller closes the connection.
      */
-    public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, InetSocketAddress client) {
+    public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, KafkaSession session) {
+        InetSocketAddress client = session.client();
         if (frame.remaining() < 8) {
             throw new IllegalArgumentException("a request of " + frame.remaining() + " bytes has no header");
         }
@@ -73,7 +74,7 @@ public final class KafkaApis {
         }
         AbstractRequest body = AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame))
                 .request;
-        KafkaRequest request = new KafkaRequest(header, body, client);
+        KafkaRequest request = new KafkaRequest(header, body, session);
         CompletableFuture<ApiMessage> response;
         try {
             response = api.handle(request);

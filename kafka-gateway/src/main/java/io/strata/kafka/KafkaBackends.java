@@ -23,10 +23,14 @@ public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata
         }
     }
 
-    /** The ingest role: validated, durable appends (failures carry a gRPC status). */
+    /**
+     * The ingest role: validated, durable appends (failures carry a gRPC status). {@code admitted} completes once
+     * the request's records are in the open block or it was refused, so the next request of the same connection
+     * can be appended behind it.
+     */
     @FunctionalInterface
     public interface Produce {
-        CompletableFuture<ProduceResponse> produce(ProduceRequest request);
+        CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted);
     }
 
     /** Topic administration, on every node (failures carry a gRPC status). */

@@ -98,6 +98,35 @@ public final class ProduceHandler {
         return answer;
     }
 
+    /**
+     * A call whose order against the caller's other calls matters (the Kafka door's pipelined requests of one
+     * connection): bounded as a unary call (RESOURCE_EXHAUSTED at once when the requests waiting for admission fill
+     * their bound), and {@code admitted} completes once its records are in the open block or it was refused, so
+     * the caller can hand over the next one behind it.
+     */
+    public CompletableFuture<ProduceResponse> produceInOrder(ProduceRequest request, CompletableFuture<Void> admitted) {
+        long arrived = System.nanoTime();
+        long size = heldBytes(request);
+        if (!pending.tryTake(size)) {
+            admitted.complete(null);
+            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription("ingest node has "
+                    + pending.used() + " bytes of requests waiting to enter its buffer (the most it holds is "
+                    + pending.capacity() + "): retry later, or spread the load over more nodes").asRuntimeException());
+        }
+        admitted.whenComplete((v, e) -> pending.give(size));
+        CompletableFuture<ProduceResponse> answer;
+        try {
+            answer = produce(request, admitted);
+        } catch (RuntimeException e) {
+            admitted.complete(null);
+            throw e;
+        }
+        if (durable(request)) {
+            answer.thenRun(() -> answered.accept(System.nanoTime() - arrived));
+        }
+        return answer;
+    }
+
     private CompletableFuture<ProduceResponse> unary(ProduceRequest request) {
         long size = heldBytes(request);
         if (!pending.tryTake(size)) {

@@ -31,6 +31,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     /** Answers in request order; null once answered with nothing (acks=0). */
     private final ArrayDeque<CompletableFuture<ByteBuffer>> answers = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    private io.strata.kafka.KafkaSession session;
 
     KafkaConnection(Supplier<KafkaApis> apis, int maxInflight) {
         this.apis = apis;
@@ -61,7 +62,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            answer = served.handle(request, (InetSocketAddress) ctx.channel().remoteAddress());
+            if (session == null) {
+                session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress());
+            }
+            answer = served.handle(request, session);
         } catch (RuntimeException e) {
             LOG.debug("closing Kafka connection from {}: unreadable request: {}", ctx.channel().remoteAddress(),
                     e.toString());

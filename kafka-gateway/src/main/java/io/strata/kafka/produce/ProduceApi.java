@@ -84,6 +84,20 @@ public final class ProduceApi implements KafkaApi {
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         ProduceRequestData data = ((org.apache.kafka.common.requests.ProduceRequest) request.body()).data();
         boolean answered = data.acks() != 0;
+        // Appended in the connection's order: a producer's pipelined requests carry consecutive sequences.
+        io.strata.kafka.KafkaSession.Turn turn = request.session().admitAfter();
+        CompletableFuture<ApiMessage> out;
+        try {
+            out = produce(data, answered, turn);
+        } catch (RuntimeException e) {
+            out = CompletableFuture.failedFuture(e);
+        }
+        out.whenComplete((r, e) -> turn.admitted().complete(null)); // every path ends this request's turn
+        return out;
+    }
+
+    private CompletableFuture<ApiMessage> produce(ProduceRequestData data, boolean answered,
+                                                  io.strata.kafka.KafkaSession.Turn turn) {
         List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData t : data.topicData()) {
             lookups.add(topicIds.resolve(t.name(), t.topicId(), backends.topics()));
@@ -164,7 +178,9 @@ public final class ProduceApi implements KafkaApi {
                 return CompletableFuture.<ProduceResponseData>completedFuture(answered ? response : null)
                         .thenCompose(r -> withLogStarts(r, slots));
             }
-            return backends.produce().produce(strata.build()).handle((answer, failure) -> {
+            ProduceRequest built = strata.build();
+            return turn.previous().thenCompose(ready -> backends.produce().produce(built, turn.admitted()))
+                    .handle((answer, failure) -> {
                 if (failure != null) {
                     Errors error = KafkaErrors.forProduce(failure);
                     String message = KafkaErrors.describe(failure);

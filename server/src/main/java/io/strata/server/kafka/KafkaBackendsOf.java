@@ -26,7 +26,8 @@ public final class KafkaBackendsOf {
 
     public static KafkaBackends node(ProduceHandler produce, FetchHandler fetch, AdminHandler admin,
                                      GroupCoordinator groups, MetadataStore metadata, TopicCache topics) {
-        return new KafkaBackends(produce == null ? null : produce::produce, fetch == null ? null : reads(fetch),
+        return new KafkaBackends(produce == null ? null : produce::produceInOrder,
+                fetch == null ? null : reads(fetch),
                 topicAdmin(admin), groups, metadata, topics);
     }
 
