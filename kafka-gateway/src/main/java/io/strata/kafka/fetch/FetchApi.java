@@ -152,22 +152,10 @@ public final class FetchApi implements KafkaApi {
                 }
             }
             long waitMs = Math.min(Math.max(0, data.maxWaitMs()), maxWait.toMillis());
-            // Each partition reads at most what is left of max_bytes after the ones before it could take theirs,
-            // so one request never holds more than about max_bytes (the first partition always reads).
-            long left = data.maxBytes() > 0 ? data.maxBytes() : Integer.MAX_VALUE;
-            List<Read> budgeted = new ArrayList<>();
-            for (Read r : reads) {
-                int share = (int) Math.min(r.asked.partitionMaxBytes() > 0 ? r.asked.partitionMaxBytes()
-                        : Integer.MAX_VALUE, left);
-                if (share <= 0 && !budgeted.isEmpty()) {
-                    continue; // asked again in the client's next request
-                }
-                r.budget = Math.max(1, share);
-                left -= share;
-                budgeted.add(r);
-            }
-            reads.retainAll(budgeted);
-            return readAll(reads, 0).thenCompose(none -> {
+            long budget = data.maxBytes() > 0 ? data.maxBytes() : Integer.MAX_VALUE;
+            List<Read> read = new ArrayList<>();
+            return readInRounds(new java.util.ArrayDeque<>(reads), budget, read).thenCompose(none -> {
+                reads.retainAll(read);
                 long found = reads.stream().mapToLong(Read::bytes).sum();
                 List<Read> empty = reads.stream().filter(r -> r.open() && r.found != null
                         && r.found.getRecordsCount() == 0).toList();
@@ -179,6 +167,37 @@ public final class FetchApi implements KafkaApi {
                 fill(reads, data.maxBytes() > 0 ? data.maxBytes() : Integer.MAX_VALUE);
                 return response;
             });
+        });
+    }
+
+    /**
+     * Reads the partitions in rounds, each round as many as what is left of {@code budget} could hold at their
+     * own limits, and what a round found (not what it could have) taken from the budget: a request never holds
+     * much more than {@code max_bytes}, and partitions with nothing new cost nothing, so every partition is read
+     * unless the ones before it really filled the answer. Partitions left unread are asked for again.
+     */
+    private CompletableFuture<Void> readInRounds(java.util.ArrayDeque<Read> pending, long budget, List<Read> read) {
+        if (pending.isEmpty() || (budget <= 0 && !read.isEmpty())) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<Read> round = new ArrayList<>();
+        long planned = 0;
+        while (!pending.isEmpty()) {
+            Read r = pending.peekFirst();
+            long limit = r.asked.partitionMaxBytes() > 0 ? r.asked.partitionMaxBytes() : Integer.MAX_VALUE;
+            long share = Math.min(limit, budget - planned);
+            if (share <= 0 && !(round.isEmpty() && read.isEmpty())) {
+                break;
+            }
+            pending.pollFirst();
+            r.budget = (int) Math.max(1, Math.min(Integer.MAX_VALUE - 1, share));
+            planned += Math.max(0, share);
+            round.add(r);
+        }
+        return readAll(round, 0).thenCompose(v -> {
+            read.addAll(round);
+            long used = round.stream().mapToLong(Read::bytes).sum();
+            return readInRounds(pending, budget - used, read);
         });
     }
 

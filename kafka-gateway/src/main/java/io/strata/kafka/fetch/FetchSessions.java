@@ -19,6 +19,8 @@ import org.apache.kafka.common.protocol.Errors;
  * session is gone is told so and starts again with a full Fetch. Thread-safe.
  */
 final class FetchSessions {
+    /** How long a session must have been idle before a new one may take its place when the cache is full. */
+    static final long IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
     private final int maxSessions;
     private final LinkedHashMap<Integer, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -46,6 +48,7 @@ final class FetchSessions {
     static final class Session {
         final int id;
         int epoch = 1;
+        long usedNanos = System.nanoTime();
         final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
 
         Session(int id) {
@@ -75,13 +78,19 @@ final class FetchSessions {
         }
         if (epoch == 0) { // INITIAL_EPOCH: a full fetch that opens a session
             sessions.remove(data.sessionId());
+            if (sessions.size() >= maxSessions) {
+                // Full: only a session idle for a while makes room (as Kafka's cache does). Consumers fetch in
+                // turn, so evicting the least recently used would evict the one about to fetch next; without room
+                // the fetch is answered without a session, and the client goes on with full fetches.
+                Iterator<Session> eldest = sessions.values().iterator();
+                if (System.nanoTime() - eldest.next().usedNanos > IDLE_NANOS) {
+                    eldest.remove();
+                } else {
+                    return new Opened(null, data.topics(), null, false);
+                }
+            }
             Session s = new Session(newId());
             upsert(s, data);
-            while (sessions.size() >= maxSessions) {
-                Iterator<Integer> eldest = sessions.keySet().iterator();
-                eldest.next();
-                eldest.remove();
-            }
             sessions.put(s.id, s);
             return new Opened(null, data.topics(), s, false);
         }
@@ -93,6 +102,7 @@ final class FetchSessions {
         if (epoch != s.epoch) {
             return new Opened(Errors.INVALID_FETCH_SESSION_EPOCH, List.of(), null, true);
         }
+        s.usedNanos = System.nanoTime();
         upsert(s, data);
         for (FetchRequestData.ForgottenTopic f : data.forgottenTopicsData()) {
             for (int p : f.partitions()) {
@@ -157,6 +167,11 @@ final class FetchSessions {
                 if (e != null && !unread) {
                     e.highWatermark = p.highWatermark();
                     e.logStartOffset = p.logStartOffset();
+                    if (p.records() != null && p.records().sizeInBytes() > 0) {
+                        // Read last next time: partitions that found nothing, or were not reached, come first.
+                        s.entries.remove(key(t.topic(), t.topicId(), p.partitionIndex()));
+                        s.entries.put(key(t.topic(), t.topicId(), p.partitionIndex()), e);
+                    }
                 }
             }
             if (opened.incremental() && t.partitions().isEmpty()) {

@@ -67,15 +67,31 @@ class FetchSessionsTest {
     }
 
     @Test
+    void partitionsThatGaveRecordsAreReadLastNextTime() {
+        FetchSessions.Opened full = sessions.open(request(0, 0, 0, 0, 1, 0, 2, 0));
+        FetchResponseData first = answer(full.topics(), 10);
+        first.responses().get(0).partitions().get(0).setRecords(org.apache.kafka.common.record.MemoryRecords
+                .withRecords(org.apache.kafka.common.compress.Compression.NONE,
+                        new org.apache.kafka.common.record.SimpleRecord(new byte[] {1})));
+        sessions.answered(full, first);
+        FetchSessions.Opened next = sessions.open(request(full.sessionId(), 1, 0, 1));
+        assertThat(next.topics().get(0).partitions()).extracting(FetchRequestData.FetchPartition::partition)
+                .containsExactly(1, 2, 0);
+    }
+
+    @Test
     void aWrongEpochOrAnUnknownSessionIsRefusedAndAFullFetchStartsAgain() {
         FetchSessions.Opened full = sessions.open(request(0, 0, 0, 0));
         assertThat(sessions.open(request(full.sessionId(), 5, 0, 0)).error()).isEqualTo(Errors.INVALID_FETCH_SESSION_EPOCH);
         assertThat(sessions.open(request(12345, 1, 0, 0)).error()).isEqualTo(Errors.FETCH_SESSION_ID_NOT_FOUND);
-        // Bounded: a third session evicts the least recently used.
+        // Bounded: with every slot taken by a session in use, a new fetch gets none (full fetches go on) and
+        // evicts nobody.
         sessions.open(request(0, 0, 0, 0));
-        sessions.open(request(0, 0, 0, 0));
+        FetchSessions.Opened none = sessions.open(request(0, 0, 0, 0));
+        assertThat(none.sessionId()).isZero();
+        assertThat(none.topics()).hasSize(1);
         assertThat(sessions.size()).isEqualTo(2);
-        assertThat(sessions.open(request(full.sessionId(), 1, 0, 0)).error()).isEqualTo(Errors.FETCH_SESSION_ID_NOT_FOUND);
+        assertThat(sessions.open(request(full.sessionId(), 1, 0, 0)).error()).isNull();
         // The final epoch closes a session and reads what it names, as a full fetch.
         FetchSessions.Opened closing = sessions.open(request(0, -1, 3, 9));
         assertThat(closing.sessionId()).isZero();

@@ -523,6 +523,11 @@ public final class KvGroupStore implements GroupStore {
                 return CompletableFuture.failedFuture(new UnknownGroupException(group));
             }
             return read(group).thenCompose(snap -> {
+                if (snap.members().values().stream().anyMatch(m -> m.topics().isEmpty())) {
+                    // A live member whose subscription is not known (not a consumer: Kafka Connect, say): what
+                    // it reads cannot be told apart, so nothing is deleted while it lives (Kafka: NON_EMPTY_GROUP).
+                    return CompletableFuture.failedFuture(new GroupActiveException(group, snap.members().size()));
+                }
                 Set<String> subscribed = new java.util.HashSet<>();
                 snap.members().values().forEach(m -> subscribed.addAll(m.topics()));
                 Set<TopicPartition> kept = new java.util.TreeSet<>();
