@@ -51,8 +51,8 @@ final class TopicsCommand {
     }
 
     @Command(name = "alter", mixinStandardHelpOptions = true,
-            description = "Changes a live topic's retention or cleanup policy; what is not given stays. Records "
-                    + "that a new retention expires leave within one compaction interval.")
+            description = "Changes a live topic's retention or cleanup policy, or grows its partition count; what "
+                    + "is not given stays. Records that a new retention expires leave within one compaction interval.")
     static final class Alter implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -68,18 +68,23 @@ final class TopicsCommand {
         @Option(names = "--delete-retention-ms", paramLabel = "MS",
                 description = "How long a compacted topic keeps tombstones.")
         Long deleteRetentionMs;
+        @Option(names = "--partitions", paramLabel = "N",
+                description = "Grow the topic to N partitions (never fewer); keyed records written before stay "
+                        + "where they are, consumer groups take the new partitions in.")
+        Integer partitions;
 
         @Override
         public Integer call() {
-            if (retentionMs == null && retentionBytes == null && cleanupPolicy == null && deleteRetentionMs == null) {
+            if (retentionMs == null && retentionBytes == null && cleanupPolicy == null && deleteRetentionMs == null
+                    && partitions == null) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "nothing to alter: give "
-                        + "--retention-ms, --retention-bytes, --cleanup-policy or --delete-retention-ms");
+                        + "--retention-ms, --retention-bytes, --cleanup-policy, --delete-retention-ms or --partitions");
             }
             TopicInfo topic = StrataCli.client(spec).admin().alterTopic(name,
-                    new TopicAlteration(retentionMs, retentionBytes, cleanupPolicy, deleteRetentionMs));
-            spec.commandLine().getOut().printf("altered topic %s: retention-ms %d, retention-bytes %d, cleanup-policy %s"
-                            + ", delete-retention-ms %d%n", topic.name(), topic.retentionMs(), topic.retentionBytes(),
-                    topic.cleanupPolicy(), topic.deleteRetentionMs());
+                    new TopicAlteration(retentionMs, retentionBytes, cleanupPolicy, deleteRetentionMs, partitions));
+            spec.commandLine().getOut().printf("altered topic %s: partitions %d, retention-ms %d, retention-bytes %d, "
+                            + "cleanup-policy %s, delete-retention-ms %d%n", topic.name(), topic.partitions(),
+                    topic.retentionMs(), topic.retentionBytes(), topic.cleanupPolicy(), topic.deleteRetentionMs());
             return 0;
         }
     }

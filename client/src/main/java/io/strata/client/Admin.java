@@ -58,7 +58,10 @@ public final class Admin {
         return toTopic(callAtMostOnce(stub -> stub.createTopic(request)));
     }
 
-    /** Changes a live topic's retention or cleanup policy. Fails with NOT_FOUND for an unknown topic. */
+    /**
+     * Changes a live topic's retention or cleanup policy, or grows its partition count. Fails with NOT_FOUND for
+     * an unknown topic and INVALID_ARGUMENT for fewer partitions than it has.
+     */
     public TopicInfo alterTopic(String name, TopicAlteration change) {
         AlterTopicRequest.Builder request = AlterTopicRequest.newBuilder().setName(name);
         if (change.retentionMs() != null) {
@@ -72,6 +75,9 @@ public final class Admin {
         }
         if (change.deleteRetentionMs() != null) {
             request.setDeleteRetentionMs(change.deleteRetentionMs());
+        }
+        if (change.partitions() != null) {
+            request.setPartitions(change.partitions());
         }
         return toTopic(call(stub -> stub.alterTopic(request.build())));
     }

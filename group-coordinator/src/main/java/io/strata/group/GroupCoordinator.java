@@ -386,7 +386,7 @@ public final class GroupCoordinator implements AutoCloseable {
         List<TopicPartition> known = new ArrayList<>();
         List<PartitionId> ids = new ArrayList<>();
         for (TopicPartition p : new TreeSet<>(partitions)) {
-            Optional<Topic> t = await(topics.get(p.topic()));
+            Optional<Topic> t = await(topics.get(p.topic(), p.partition()));
             if (t.isPresent() && p.partition() < t.get().partitions()) {
                 known.add(p);
                 ids.add(t.get().partition(p.partition()));

@@ -172,6 +172,23 @@ abstract class GroupCoordinatorContract {
     }
 
     @Test
+    void partitionsAddedToATopicAreAssignedToItsMembersWithoutAJoin() throws Exception {
+        topic("t", 2, 10);
+        List<Recorder> members = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            members.add(syncReleasing("g", join("g", Duration.ofSeconds(10), OffsetReset.EARLIEST)));
+        }
+        await(() -> members.stream().allMatch(r -> r.owned().size() == 1), "each member owns one partition");
+        metadata.alterTopic("t", io.strata.metadata.TopicChange.partitions(6)).join();
+        await(() -> members.stream().allMatch(r -> r.owned().size() == 3), "each member owns three partitions");
+        Set<TopicPartition> all = new HashSet<>();
+        members.forEach(r -> all.addAll(r.owned()));
+        assertThat(all).containsExactlyInAnyOrder(tp(0), tp(1), tp(2), tp(3), tp(4), tp(5));
+        assertThat(members.stream().flatMap(r -> r.last().owned().stream())
+                .filter(a -> a.partition().partition() >= 2)).allSatisfy(a -> assertThat(a.startOffset()).isZero());
+    }
+
+    @Test
     void aNewMemberGetsAPartitionOnlyOnceItsOwnerCommittedAndReleasedIt() throws Exception {
         topic("t", 6, 100);
         GroupMember a = join("g", Duration.ofSeconds(10), OffsetReset.EARLIEST);

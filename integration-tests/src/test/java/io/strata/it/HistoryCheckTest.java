@@ -35,6 +35,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -44,6 +45,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,12 +59,15 @@ import org.junit.jupiter.api.io.TempDir;
  * end the stored log is read back whole and checked against that history:
  *
  * <ul>
- *   <li>no acknowledged record lost: each is stored exactly at the offset it was acknowledged with;</li>
+ *   <li>no acknowledged record lost (by either door: Apache Kafka's own idempotent producer writes through the
+ *       Kafka door beside the gRPC writers): each is stored exactly at the offset it was acknowledged with;</li>
  *   <li>nothing stored twice by an idempotent producer (raw gRPC with its own sequences, and the Java client
  *       with its defaults), acknowledged or not; a plain request that failed is stored whole or not at all;</li>
  *   <li>offsets dense from 0 in every partition, each writer's records in the order it wrote them;</li>
  *   <li>the consumer was given every partition in offset order without gaps, each record as stored, and never
- *       {@code DATA_LOSS} for corruption that happened in transit.</li>
+ *       {@code DATA_LOSS} for corruption that happened in transit;</li>
+ *   <li>a Kafka consumer group member, through the Kafka door, was given every stored record at least once,
+ *       each as stored.</li>
  * </ul>
  *
  * Faults, one after the other while the clients write: S3 errors before and after storing, S3 latency with
@@ -90,6 +99,15 @@ class HistoryCheckTest {
         /** "partition/offset" -> value, as a reader replaying from the start was given them (cold cache). */
         final Map<String, String> replayed = new ConcurrentHashMap<>();
         final AtomicLong replayErrors = new AtomicLong();
+        /** Failures a Kafka client reported, by exception. */
+        final Map<String, AtomicLong> kafkaFailures = new ConcurrentHashMap<>();
+        /** "partition/offset" -> value, as a Kafka consumer group was given them (at least once each). */
+        final Map<String, String> kafkaDelivered = new ConcurrentHashMap<>();
+        final AtomicLong kafkaRedeliveries = new AtomicLong();
+
+        void kafkaFailed(Throwable failure) {
+            kafkaFailures.computeIfAbsent(failure.getClass().getSimpleName(), c -> new AtomicLong()).incrementAndGet();
+        }
 
         void acked(String value, long partition, long offset) {
             long[] before = acked.putIfAbsent(value, new long[] {partition, offset});
@@ -235,6 +253,76 @@ class HistoryCheckTest {
         }
     }
 
+    /**
+     * Apache Kafka's own producer through the Kafka door, idempotent (its defaults: acks=all, retries, five
+     * requests in flight per connection), bootstrapped from every node: what it was told is checked like the rest.
+     */
+    private static void kafkaWriter(String name, String bootstrap, AtomicBoolean stop, History history)
+            throws Exception {
+        Properties settings = new Properties();
+        settings.put("bootstrap.servers", bootstrap);
+        settings.put("enable.idempotence", "true");
+        settings.put("acks", "all");
+        settings.put("linger.ms", "5");
+        settings.put("compression.type", "zstd");
+        settings.put("delivery.timeout.ms", "180000");
+        settings.put("request.timeout.ms", "10000");
+        settings.put("metadata.max.age.ms", "3000");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            for (long n = 0; !stop.get(); n++) {
+                String value = name + "-" + n;
+                history.idempotent.put(value, true);
+                producer.send(new ProducerRecord<>(TOPIC, null, value.getBytes(StandardCharsets.UTF_8)), (meta, e) -> {
+                    if (e == null) {
+                        history.acked(value, meta.partition(), meta.offset());
+                    } else {
+                        // Idempotent with retries for three minutes, it has no reason to give up on a record.
+                        history.kafkaFailed(e);
+                        history.violations.add("the Kafka producer gave up on " + value + ": " + e);
+                    }
+                });
+                if (n % 20 == 19) {
+                    Thread.sleep(20);
+                }
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * A Kafka consumer group member (classic protocol, auto commit) through the Kafka door, recording what it
+     * is given until told to stop: after its node or coordinator is lost it resumes from its commits, so records
+     * may come twice, but each as stored.
+     */
+    private static void kafkaConsumer(String bootstrap, AtomicBoolean stop, History history) {
+        Properties settings = new Properties();
+        settings.put("bootstrap.servers", bootstrap);
+        settings.put("group.id", "history-kafka");
+        settings.put("auto.offset.reset", "earliest");
+        settings.put("auto.commit.interval.ms", "1000");
+        settings.put("metadata.max.age.ms", "3000");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(TOPIC));
+            while (!stop.get()) {
+                try {
+                    for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r
+                            : consumer.poll(Duration.ofMillis(500))) {
+                        String before = history.kafkaDelivered.put(r.partition() + "/" + r.offset(),
+                                new String(r.value(), StandardCharsets.UTF_8));
+                        if (before != null) {
+                            history.kafkaRedeliveries.incrementAndGet();
+                        }
+                    }
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    history.kafkaFailed(e);
+                    pause(200);
+                }
+            }
+        }
+    }
+
     /** A consumer of every partition from the beginning, recording what it is given until told to stop. */
     private static void consumer(String bootstrap, AtomicBoolean stop, History history) {
         try (StrataClient client = StrataClient.builder().server(bootstrap).build();
@@ -324,7 +412,7 @@ class HistoryCheckTest {
             History history = new History();
             AtomicBoolean stopWriters = new AtomicBoolean();
             AtomicBoolean stopConsumer = new AtomicBoolean();
-            ExecutorService pool = Executors.newFixedThreadPool(7);
+            ExecutorService pool = Executors.newFixedThreadPool(9);
             List<Future<?>> writers = new ArrayList<>();
             writers.add(pool.submit(() -> plainWriter("plain1", stubs, stopWriters, history)));
             writers.add(pool.submit(() -> plainWriter("plain2", stubs, stopWriters, history)));
@@ -334,7 +422,14 @@ class HistoryCheckTest {
                 clientWriter("client", ingest2.address(), stopWriters, history);
                 return null;
             }));
+            String kafkaBootstrap = String.join(",", ingest1.kafkaAddress(), ingest2.kafkaAddress(),
+                    fetch1.kafkaAddress(), fetch2.kafkaAddress());
+            writers.add(pool.submit(() -> {
+                kafkaWriter("kafka", kafkaBootstrap, stopWriters, history);
+                return null;
+            }));
             Future<?> reader = pool.submit(() -> consumer(fetch2.address(), stopConsumer, history));
+            Future<?> kafkaReader = pool.submit(() -> kafkaConsumer(kafkaBootstrap, stopConsumer, history));
 
             Map<String, String> faults = new LinkedHashMap<>();
             Thread.sleep(3_000);
@@ -438,12 +533,13 @@ class HistoryCheckTest {
             // The consumer catches up, then its deliveries are checked against the log.
             long end = partitions.stream().mapToLong(PartitionDescription::getEndOffset).sum();
             long catchUpUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (history.delivered.values().stream().mapToLong(List::size).sum() < end
-                    && System.nanoTime() < catchUpUntil) {
+            while ((history.delivered.values().stream().mapToLong(List::size).sum() < end
+                    || history.kafkaDelivered.size() < end) && System.nanoTime() < catchUpUntil) {
                 Thread.sleep(200);
             }
             stopConsumer.set(true);
             reader.get(1, TimeUnit.MINUTES);
+            kafkaReader.get(1, TimeUnit.MINUTES);
             pool.shutdown();
             long deliveries = 0;
             for (int p = 0; p < PARTITIONS; p++) {
@@ -464,13 +560,38 @@ class HistoryCheckTest {
                 }
             }
 
+            // The Kafka group: every stored record given at least once, each as stored, nothing else.
+            for (int p = 0; p < PARTITIONS; p++) {
+                List<String> log = logs.get(p);
+                for (int i = 0; i < log.size(); i++) {
+                    String given = history.kafkaDelivered.get(p + "/" + i);
+                    if (given == null) {
+                        history.violations.add("partition " + p + ": the Kafka group was never given offset " + i);
+                        break;
+                    } else if (!given.equals(log.get(i))) {
+                        history.violations.add("partition " + p + ": the Kafka group was given " + given + " at " + i
+                                + ", the log has " + log.get(i));
+                    }
+                }
+            }
+            history.kafkaDelivered.keySet().forEach(at -> {
+                String[] po = at.split("/");
+                if (Integer.parseInt(po[1]) >= logs.get(Integer.parseInt(po[0])).size()) {
+                    history.violations.add("the Kafka group was given a record past the log's end: " + at);
+                }
+            });
+            long kafkaAcked = history.acked.keySet().stream().filter(v -> v.startsWith("kafka-")).count();
+
             System.out.printf("history-check: acknowledged=%d stored=%d idempotent_written=%d failed_calls=%d %s "
-                            + "deliveries=%d consumer_errors=%d replayed=%d replay_errors=%d faults={%s} violations=%d%n",
+                            + "deliveries=%d consumer_errors=%d replayed=%d replay_errors=%d kafka_acknowledged=%d "
+                            + "kafka_delivered=%d kafka_redeliveries=%d kafka_failures=%s faults={%s} violations=%d%n",
                     history.acked.size(), stored.size(), history.idempotent.size(), history.failures(),
                     history.failures, deliveries, history.consumerErrors.get(), history.replayed.size(),
-                    history.replayErrors.get(), faults, history.violations.size());
+                    history.replayErrors.get(), kafkaAcked, history.kafkaDelivered.size(),
+                    history.kafkaRedeliveries.get(), history.kafkaFailures, faults, history.violations.size());
             assertThat(history.violations).as("violations of the history").isEmpty();
             assertThat(history.acked.size()).as("records acknowledged").isGreaterThan(5_000);
+            assertThat(kafkaAcked).as("records acknowledged to the Kafka producer").isGreaterThan(1_000);
             assertThat(faulty.injectedBitFlips() + faulty.injectedTruncations()).as("GET bodies damaged").isPositive();
             assertThat(faulty.injectedErrors() + faulty.injectedErrorsAfter()).as("S3 errors").isPositive();
         }

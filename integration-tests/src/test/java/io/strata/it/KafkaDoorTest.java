@@ -29,6 +29,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.CreatePartitionsOptions;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +41,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -399,6 +402,32 @@ class KafkaDoorTest {
             assertThat(config.get("retention.bytes").value()).isEqualTo("1000000000");
             assertThat(config.get("retention.ms").value()).isEqualTo("-1");
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact,delete");
+
+            // CreatePartitions grows the topic; any node takes the new partitions at once, none shrinks it.
+            admin.createPartitions(Map.of("audit", NewPartitions.increaseTo(9)),
+                    new CreatePartitionsOptions().validateOnly(true)).all().get(30, TimeUnit.SECONDS);
+            assertThat(admin.describeTopics(List.of("audit")).allTopicNames().get(30, TimeUnit.SECONDS).get("audit")
+                    .partitions()).as("validate only").hasSize(6);
+            ProducerServiceGrpc.ProducerServiceBlockingStub produce = ProducerServiceGrpc.newBlockingStub(grpc);
+            produce.withDeadlineAfter(30, TimeUnit.SECONDS).produce(ProduceRequest.newBuilder().addEntries(
+                    TopicPartitionRecords.newBuilder().setTopic("audit").setPartition(5).addRecords(Record.newBuilder()
+                            .setValue(ByteString.copyFromUtf8("before")))).build()); // that node now knows 6
+            admin.createPartitions(Map.of("audit", NewPartitions.increaseTo(9))).all().get(30, TimeUnit.SECONDS);
+            Thread.sleep(io.strata.metadata.TopicCache.RECHECK_MS); // the shortest a node keeps a topic unread
+            assertThat(io.strata.api.v1.AdminServiceGrpc.newBlockingStub(grpc).describeTopic(
+                    io.strata.api.v1.DescribeTopicRequest.newBuilder().setName("audit").build()).getPartitions())
+                    .isEqualTo(9);
+            ProduceResponse intoNew = produce.withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .produce(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder()
+                            .setTopic("audit").setPartition(8).addRecords(Record.newBuilder()
+                                    .setValue(ByteString.copyFromUtf8("in a new partition")))).build());
+            assertThat(intoNew.getAppends(0).getBaseOffset()).isZero();
+            for (int count : new int[] {9, 4}) {
+                assertThat(catching(() -> admin.createPartitions(Map.of("audit", NewPartitions.increaseTo(count)))
+                        .all().get(30, TimeUnit.SECONDS))).as("to %d", count).isInstanceOf(InvalidPartitionsException.class);
+            }
+            assertThat(catching(() -> admin.createPartitions(Map.of("absent", NewPartitions.increaseTo(2)))
+                    .all().get(30, TimeUnit.SECONDS))).isInstanceOf(UnknownTopicOrPartitionException.class);
 
             admin.deleteTopics(List.of("audit")).all().get(30, TimeUnit.SECONDS);
             assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).containsExactly(TOPIC);

@@ -24,9 +24,22 @@ public final class KafkaErrors {
         return t;
     }
 
+    /**
+     * The failure as the gRPC status it stands for where the door met it itself (its own reads of the metadata
+     * store): an unreachable store is UNAVAILABLE, as the shared handlers answer it, so clients retry.
+     */
+    private static Throwable normalized(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof io.strata.metadata.MetadataException m) {
+            return (m.retryable() ? Status.UNAVAILABLE : Status.INTERNAL).withDescription(m.getMessage()).withCause(m)
+                    .asRuntimeException();
+        }
+        return t;
+    }
+
     /** The code a Produce partition gets for a failure of its records. */
     public static Errors forProduce(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = normalized(failure);
         if (t instanceof StatusRuntimeException s) {
             String description = s.getStatus().getDescription() == null ? "" : s.getStatus().getDescription();
             return switch (s.getStatus().getCode()) {
@@ -58,7 +71,7 @@ public final class KafkaErrors {
 
     /** The code a Fetch or ListOffsets partition gets. */
     public static Errors forRead(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = normalized(failure);
         if (t instanceof StatusRuntimeException s) {
             return switch (s.getStatus().getCode()) {
                 case NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
@@ -76,7 +89,7 @@ public final class KafkaErrors {
 
     /** The code a topic administration call gets. */
     public static Errors forAdmin(Throwable failure) {
-        Throwable t = unwrap(failure);
+        Throwable t = normalized(failure);
         if (t instanceof StatusRuntimeException s) {
             return switch (s.getStatus().getCode()) {
                 case NOT_FOUND -> Errors.UNKNOWN_TOPIC_OR_PARTITION;

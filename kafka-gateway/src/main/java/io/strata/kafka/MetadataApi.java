@@ -79,7 +79,8 @@ public final class MetadataApi implements KafkaApi {
         if (requested.name() == null) {
             Uuid id = requested.topicId();
             return topicIds.resolve(null, id, backends.topics()).thenApply(found -> found.map(t -> describe(t, rack))
-                    .orElseGet(() -> failed(null, id, Errors.UNKNOWN_TOPIC_ID)));
+                    .orElseGet(() -> failed(null, id, Errors.UNKNOWN_TOPIC_ID)))
+                    .exceptionally(e -> failed(null, id, Errors.LEADER_NOT_AVAILABLE));
         }
         String name = requested.name();
         try {
@@ -87,8 +88,11 @@ public final class MetadataApi implements KafkaApi {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(name, Uuid.ZERO_UUID, Errors.INVALID_TOPIC_EXCEPTION));
         }
+        // A topic that cannot be looked up now (the metadata store out of reach) is a retriable error of its own,
+        // not a failed request: a client treats an unknown server error in Metadata as fatal.
         return backends.topics().get(name).thenApply(found -> found.map(t -> describe(t, rack))
-                .orElseGet(() -> failed(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION)));
+                .orElseGet(() -> failed(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION)))
+                .exceptionally(e -> failed(name, Uuid.ZERO_UUID, Errors.LEADER_NOT_AVAILABLE));
     }
 
     private static MetadataResponseData.MetadataResponseTopic failed(String name, Uuid id, Errors error) {

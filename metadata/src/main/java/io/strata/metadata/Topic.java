@@ -30,9 +30,15 @@ public record Topic(String name, long topicId, int partitions, long retentionMs,
         return new PartitionId(topicId, partition);
     }
 
-    /** The same topic with what {@code change} sets. */
+    /**
+     * The same topic with what {@code change} sets. A partition count may grow or stay (so a retried change is
+     * harmless), never shrink ({@link PartitionCountException}).
+     */
     public Topic with(TopicChange change) {
-        return new Topic(name, topicId, partitions, change.retentionMs().orElse(retentionMs),
+        if (change.partitions().isPresent() && change.partitions().getAsInt() < partitions) {
+            throw new PartitionCountException(name, partitions, change.partitions().getAsInt());
+        }
+        return new Topic(name, topicId, change.partitions().orElse(partitions), change.retentionMs().orElse(retentionMs),
                 change.retentionBytes().orElse(retentionBytes), createdAtMs,
                 change.cleanupPolicy().orElse(cleanupPolicy), change.deleteRetentionMs().orElse(deleteRetentionMs));
     }

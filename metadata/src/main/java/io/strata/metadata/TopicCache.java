@@ -9,7 +9,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Topics by name, read through from the metadata store and kept for a short time, so the produce and fetch
  * hot paths do not ask the store on every call. A miss (unknown name, or an entry older than the time to
- * live) re-reads the store, so a new topic is usable at once and a deleted one is refused within the TTL.
+ * live) re-reads the store, so a new topic is usable at once and a deleted one is refused within the TTL; a
+ * partition the cached topic does not have re-reads it too, so partitions added on another node are usable at
+ * once (at most one such read per {@link #RECHECK_MS}, so calls naming partitions that do not exist cannot
+ * turn every call into a store read).
  * Thread-safe; bounded by the number of topics that exist.
  */
 public final class TopicCache {
@@ -17,6 +20,7 @@ public final class TopicCache {
     private final Clock clock;
     private final long ttlMillis;
     private final ConcurrentHashMap<String, Cached> topics = new ConcurrentHashMap<>();
+    public static final long RECHECK_MS = 200;
 
     private record Cached(Topic topic, long readAtMs) {
     }
@@ -28,9 +32,15 @@ public final class TopicCache {
     }
 
     public CompletableFuture<Optional<Topic>> get(String name) {
+        return get(name, -1);
+    }
+
+    /** The topic as {@link #get(String)} finds it, re-read first if the cached one has no partition {@code partition}. */
+    public CompletableFuture<Optional<Topic>> get(String name, int partition) {
         Cached cached = topics.get(name);
         long now = clock.millis();
-        if (cached != null && now - cached.readAtMs < ttlMillis) {
+        if (cached != null && now - cached.readAtMs < ttlMillis
+                && (partition < cached.topic.partitions() || now - cached.readAtMs < Math.min(RECHECK_MS, ttlMillis))) {
             return CompletableFuture.completedFuture(Optional.of(cached.topic));
         }
         return store.getTopic(name).thenApply(found -> {

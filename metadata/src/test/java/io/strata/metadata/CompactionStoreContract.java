@@ -316,4 +316,19 @@ public abstract class CompactionStoreContract {
         assertThat(store.alterTopic("absent", new TopicChange(OptionalLong.of(1), OptionalLong.empty(),
                 Optional.empty(), OptionalLong.empty())).join()).isEmpty();
     }
+
+    @Test
+    void aTopicsPartitionCountGrowsOrStaysAndNeverShrinks() {
+        Topic t = store.createTopic(new TopicConfig("growing", 2, 60_000, -1)).join();
+        Topic grown = store.alterTopic("growing", TopicChange.partitions(5)).join().orElseThrow();
+        assertThat(grown.partitions()).isEqualTo(5);
+        assertThat(grown.topicId()).isEqualTo(t.topicId());
+        assertThat(grown.retentionMs()).isEqualTo(60_000);
+        assertThat(store.getTopic("growing").join()).contains(grown);
+        assertThat(store.offsets(grown.partition(4)).join().nextOffset()).isZero();
+        assertThat(store.alterTopic("growing", TopicChange.partitions(5)).join()).as("a retried change").contains(grown);
+        assertThatThrownBy(() -> store.alterTopic("growing", TopicChange.partitions(3)).join())
+                .hasCauseInstanceOf(PartitionCountException.class);
+        assertThat(store.getTopic("growing").join().orElseThrow().partitions()).isEqualTo(5);
+    }
 }

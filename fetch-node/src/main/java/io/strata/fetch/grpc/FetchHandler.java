@@ -325,7 +325,7 @@ public final class FetchHandler {
         if (bad != null) {
             return CompletableFuture.failedFuture(bad);
         }
-        return topics.get(topicName).thenApply(found -> {
+        return topics.get(topicName, partition).thenApply(found -> {
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
                     .withDescription("unknown topic '" + topicName + "'").asRuntimeException());
             if (partition < 0 || partition >= topic.partitions()) {

@@ -24,11 +24,9 @@ import io.strata.format.RecordHeader;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -199,10 +197,11 @@ public final class ProduceHandler {
         } catch (StatusRuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        Set<String> names = new LinkedHashSet<>();
-        request.getEntriesList().forEach(e -> names.add(e.getTopic()));
+        Map<String, Integer> highestPartition = new LinkedHashMap<>(); // a topic grown elsewhere is re-read
+        request.getEntriesList().forEach(e -> highestPartition.merge(e.getTopic(), e.hasPartition() ? e.getPartition() : -1,
+                Math::max));
         Map<String, CompletableFuture<Optional<Topic>>> lookups = new LinkedHashMap<>();
-        names.forEach(n -> lookups.put(n, topics.get(n)));
+        highestPartition.forEach((n, p) -> lookups.put(n, topics.get(n, p)));
         long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs()
                 : pipeline.settings().produceTimeout().toMillis();
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;

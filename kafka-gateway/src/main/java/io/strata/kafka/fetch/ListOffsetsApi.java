@@ -55,7 +55,9 @@ public final class ListOffsetsApi implements KafkaApi {
             ListOffsetsResponseData.ListOffsetsTopicResponse topicAnswer =
                     new ListOffsetsResponseData.ListOffsetsTopicResponse().setName(t.name());
             response.topics().add(topicAnswer);
-            CompletableFuture<Optional<Topic>> topic = backends.topics().get(t.name());
+            CompletableFuture<Optional<Topic>> topic = backends.topics().get(t.name(),
+                    t.partitions().stream().mapToInt(ListOffsetsRequestData.ListOffsetsPartition::partitionIndex).max()
+                            .orElse(-1));
             for (ListOffsetsRequestData.ListOffsetsPartition p : t.partitions()) {
                 ListOffsetsResponseData.ListOffsetsPartitionResponse answer =
                         new ListOffsetsResponseData.ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())

@@ -18,6 +18,7 @@ import io.strata.metadata.TopicConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
@@ -58,15 +59,16 @@ public final class AdminHandler {
                     request.hasCleanupPolicy() ? Optional.of(CleanupPolicy.parse(request.getCleanupPolicy()))
                             : Optional.empty(),
                     request.hasDeleteRetentionMs() ? OptionalLong.of(request.getDeleteRetentionMs())
-                            : OptionalLong.empty());
+                            : OptionalLong.empty(),
+                    request.hasPartitions() ? OptionalInt.of(request.getPartitions()) : OptionalInt.empty());
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(
                     Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
         }
         if (change.isEmpty()) {
             return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT
-                    .withDescription("nothing to alter: set retention_ms, retention_bytes, cleanup_policy or "
-                            + "delete_retention_ms").asRuntimeException());
+                    .withDescription("nothing to alter: set retention_ms, retention_bytes, cleanup_policy, "
+                            + "delete_retention_ms or partitions").asRuntimeException());
         }
         return metadata.alterTopic(request.getName(), change).thenApply(altered -> {
             topics.invalidate(request.getName());

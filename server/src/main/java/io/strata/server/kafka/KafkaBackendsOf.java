@@ -14,11 +14,13 @@ import io.strata.kafka.KafkaBackends;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.TopicCache;
 import io.strata.server.admin.AdminHandler;
+import io.strata.server.grpc.GrpcErrors;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The Kafka door's ports over a node's handlers, the very ones its gRPC services call: a role the node does
- * not run is no port ({@code null}), and the door sends clients to a node that runs it.
+ * not run is no port ({@code null}), and the door sends clients to a node that runs it. Failures reach the door
+ * as the gRPC status the gRPC door would answer ({@link GrpcErrors}), so both doors tell a client the same.
  */
 public final class KafkaBackendsOf {
     private KafkaBackendsOf() {
@@ -26,7 +28,8 @@ public final class KafkaBackendsOf {
 
     public static KafkaBackends node(ProduceHandler produce, FetchHandler fetch, AdminHandler admin,
                                      GroupCoordinator groups, MetadataStore metadata, TopicCache topics) {
-        return new KafkaBackends(produce == null ? null : produce::produceInOrder,
+        return new KafkaBackends(produce == null ? null
+                : (request, admitted) -> statused(produce.produceInOrder(request, admitted)),
                 fetch == null ? null : reads(fetch),
                 topicAdmin(admin), groups, metadata, topics);
     }
@@ -35,12 +38,12 @@ public final class KafkaBackendsOf {
         return new KafkaBackends.Fetch() {
             @Override
             public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
-                return fetch.fetch(request);
+                return statused(fetch.fetch(request));
             }
 
             @Override
             public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
-                return fetch.listOffsets(request);
+                return statused(fetch.listOffsets(request));
             }
         };
     }
@@ -49,18 +52,22 @@ public final class KafkaBackendsOf {
         return new KafkaBackends.Admin() {
             @Override
             public CompletableFuture<TopicDescription> createTopic(CreateTopicRequest request) {
-                return admin.createTopic(request);
+                return statused(admin.createTopic(request));
             }
 
             @Override
             public CompletableFuture<TopicDescription> alterTopic(AlterTopicRequest request) {
-                return admin.alterTopic(request);
+                return statused(admin.alterTopic(request));
             }
 
             @Override
             public CompletableFuture<Void> deleteTopic(String name) {
-                return admin.deleteTopic(name).thenApply(r -> null);
+                return statused(admin.deleteTopic(name).thenApply(r -> null));
             }
         };
+    }
+
+    private static <T> CompletableFuture<T> statused(CompletableFuture<T> call) {
+        return call.exceptionallyCompose(e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
     }
 }

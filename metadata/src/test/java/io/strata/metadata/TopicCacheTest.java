@@ -1,0 +1,66 @@
+package io.strata.metadata;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TopicCacheTest {
+    @TempDir
+    Path dir;
+    private MetadataStore store;
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private final Clock clock = new Clock() {
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(now.get());
+        }
+    };
+
+    @BeforeEach
+    void open() {
+        store = MetadataStores.embedded(dir, 4);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        store.close();
+    }
+
+    @Test
+    void aPartitionTheCachedTopicLacksIsLookedUpAgainButNotOnEveryCall() {
+        TopicCache cache = new TopicCache(store, clock, Duration.ofSeconds(30));
+        store.createTopic(new TopicConfig("t", 2, -1, -1)).join();
+        assertThat(cache.get("t").join().orElseThrow().partitions()).isEqualTo(2);
+        store.alterTopic("t", TopicChange.partitions(4)).join(); // as another node would
+
+        assertThat(cache.get("t", 1).join().orElseThrow().partitions()).as("a partition it has: cached").isEqualTo(2);
+        assertThat(cache.get("t", 3).join().orElseThrow().partitions()).as("read just now: not again yet").isEqualTo(2);
+        now.addAndGet(TopicCache.RECHECK_MS);
+        assertThat(cache.get("t", 3).join().orElseThrow().partitions()).isEqualTo(4);
+        assertThat(cache.get("t").join().orElseThrow().partitions()).isEqualTo(4);
+
+        now.addAndGet(TopicCache.RECHECK_MS);
+        assertThat(cache.get("t", 9).join().orElseThrow().partitions()).as("looked up, still 4").isEqualTo(4);
+        store.alterTopic("t", TopicChange.partitions(12)).join();
+        assertThat(cache.get("t", 9).join().orElseThrow().partitions()).as("within the recheck interval").isEqualTo(4);
+    }
+}
