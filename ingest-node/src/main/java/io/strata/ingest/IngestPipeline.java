@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The ingest node's produce path: appends validated batches to the one open block (all partitions), seals
- * it at {@code blockMaxBytes} or {@code blockLinger} after its first record, and answers each call once its
- * block is uploaded and committed. Buffered bytes are bounded by {@code maxBufferedBytes}.
+ * it at {@code blockMaxBytes} or {@code blockLinger} after its first record (or, with {@code sealWhenIdle}, as
+ * soon as no earlier block is on its way), and answers each call once its block is uploaded and committed.
+ * Buffered bytes are bounded by {@code maxBufferedBytes}.
  *
  * <p>Owns two named threads: {@code strata-ingest-timer} (linger and buffer-wait timers) and
  * {@code strata-ingest-seal} (compression), both shut down by {@link #close()}. Thread-safe.
@@ -42,6 +43,8 @@ public final class IngestPipeline implements AutoCloseable {
     private final Object lock = new Object();
     private OpenBlock open;
     private long generation;
+    /** Blocks submitted and not yet answered (under {@code lock}). */
+    private int blocksOnTheirWay;
     private boolean closed;
 
     public IngestPipeline(IngestSettings settings, ObjectStore objects, MetadataStore metadata, Clock clock) {
@@ -107,7 +110,8 @@ public final class IngestPipeline implements AutoCloseable {
                 startLinger = open.isEmpty();
                 call = open.append(batches, reserved);
                 gen = open.generation();
-                if (open.bufferedBytes() >= settings.blockMaxBytes()) {
+                if (open.bufferedBytes() >= settings.blockMaxBytes()
+                        || (settings.sealWhenIdle() && blocksOnTheirWay == 0)) {
                     submit(detach());
                     startLinger = false;
                 }
@@ -158,7 +162,17 @@ public final class IngestPipeline implements AutoCloseable {
     }
 
     private void submit(OpenBlock block) {
-        committer.submit(block).whenComplete((v, e) -> budget.release(block.reservedBytes()));
+        blocksOnTheirWay++;
+        committer.submit(block).whenComplete((v, e) -> {
+            budget.release(block.reservedBytes());
+            synchronized (lock) {
+                blocksOnTheirWay--;
+                // Group commit: what arrived while this block was on its way goes now, not at the linger's end.
+                if (settings.sealWhenIdle() && blocksOnTheirWay == 0 && !open.isEmpty() && !closed) {
+                    submit(detach());
+                }
+            }
+        });
     }
 
     /** Seals what is buffered, waits (bounded) until every block is answered, then stops the threads. */

@@ -24,11 +24,15 @@ import java.time.Duration;
  * @param putHedgeQuantile   the quantile of the latencies of recent PUTs a PUT may take before it is hedged (when
  *                           longer than {@code putHedgeAfter}): at most about {@code 1 - putHedgeQuantile} of PUTs
  *                           are sent twice on a store whose latencies hold still; zero: after {@code putHedgeAfter} alone
+ * @param sealWhenIdle       also seal the open block as soon as no earlier block is on its way (group commit): a
+ *                           lone call is stored at once, and calls that arrive while a block uploads and commits
+ *                           share the next one; the linger stays the latest a block waits. For stores where a
+ *                           block costs no more than its bytes (a local directory): on S3 every PUT is billed
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,
                              String nodeId, int maxInflightBlocks, Duration putHedgeAfter,
-                             double putHedgeQuantile) {
+                             double putHedgeQuantile, boolean sealWhenIdle) {
     public IngestSettings {
         if (blockMaxBytes <= 0 || maxRecordBytes <= 0 || maxRequestBytes < maxRecordBytes
                 || maxBufferedBytes < 2L * maxRequestBytes || blockLinger.isNegative()) {
@@ -57,7 +61,7 @@ public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxB
 
     public static IngestSettings defaults(String nodeId) {
         return new IngestSettings(4L << 20, Duration.ofMillis(100), 64L << 20, Duration.ofSeconds(5), 1 << 20,
-                8 << 20, Duration.ofSeconds(30), 3, nodeId, 8, DEFAULT_PUT_HEDGE_AFTER, DEFAULT_PUT_HEDGE_QUANTILE);
+                8 << 20, Duration.ofSeconds(30), 3, nodeId, 8, DEFAULT_PUT_HEDGE_AFTER, DEFAULT_PUT_HEDGE_QUANTILE, false);
     }
 
     /**

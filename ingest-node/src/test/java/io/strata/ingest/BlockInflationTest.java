@@ -43,7 +43,7 @@ class BlockInflationTest {
         int calls = (int) (BlockFormat.MAX_UNCOMPRESSED_CHUNK / info.uncompressedLength()) + 2;
         IngestSettings settings = new IngestSettings(4L << 20, Duration.ofSeconds(30), 64L << 20,
                 Duration.ofSeconds(5), 1 << 20, 8 << 20, Duration.ofSeconds(30), 3, "inflation", 4, IngestSettings.DEFAULT_PUT_HEDGE_AFTER,
-                IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE);
+                IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE, false);
         try (MetadataStore metadata = MetadataStores.embedded(dir.resolve("metadata"), 4);
              LocalObjectStore objects = new LocalObjectStore(dir.resolve("objects"));
              IngestPipeline pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC())) {

@@ -62,7 +62,7 @@ class ProduceHandlerTest {
         objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
         IngestSettings settings = new IngestSettings(blockMaxBytes, linger, maxBuffered, bufferWait, 1024,
                 (int) Math.min(64 * 1024, maxBuffered / 2),
-                Duration.ofSeconds(20), 3, "test-node", 4, hedge, IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE);
+                Duration.ofSeconds(20), 3, "test-node", 4, hedge, IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE, false);
         pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
         handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
                 new ProducerIds(metadata), Clock.systemUTC());

@@ -73,7 +73,7 @@ class ProduceStreamTest {
         objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
         IngestSettings settings = new IngestSettings(1 << 20, Duration.ofMillis(10), 8 << 20, Duration.ofSeconds(5),
                 1024, 64 * 1024, Duration.ofSeconds(20), 3, "stream-node", 4, IngestSettings.DEFAULT_PUT_HEDGE_AFTER,
-                IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE);
+                IngestSettings.DEFAULT_PUT_HEDGE_QUANTILE, false);
         pipeline = new IngestPipeline(settings, objects, metadata, Clock.systemUTC());
         handler = new ProduceHandler(pipeline, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
                 new ProducerIds(metadata), Clock.systemUTC());

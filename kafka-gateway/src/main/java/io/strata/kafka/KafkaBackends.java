@@ -26,11 +26,13 @@ public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata
     /**
      * The ingest role: validated, durable appends (failures carry a gRPC status). {@code admitted} completes once
      * the request's records are in the open block or it was refused, so the next request of the same connection
-     * can be appended behind it.
+     * can be appended behind it. {@code built[i]} is the header of entry i's batch, which the door built itself
+     * from records it checked: the node takes it without inflating it again.
      */
     @FunctionalInterface
     public interface Produce {
-        CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted);
+        CompletableFuture<ProduceResponse> produce(ProduceRequest request, io.strata.format.BatchInfo[] built,
+                                                   CompletableFuture<Void> admitted);
     }
 
     /** Topic administration, on every node (failures carry a gRPC status). */

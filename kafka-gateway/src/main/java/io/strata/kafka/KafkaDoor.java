@@ -68,7 +68,9 @@ public final class KafkaDoor implements AutoCloseable {
             io.strata.kafka.group.ClassicGroups classic = new io.strata.kafka.group.ClassicGroups(backends.groups(), timer);
             List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),
-                    new ProduceApi(backends, topicIds, settings.maxRequestBytes(), converter),
+                    new ProduceApi(backends, topicIds, settings.maxRequestBytes(),
+                            new io.strata.kafka.produce.KafkaBatches.Limits(settings.maxMessageBytes(),
+                                    settings.compressionLevel(), java.time.Clock.systemUTC()), converter),
                     new InitProducerIdApi(backends.metadata()),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
                     new ListOffsetsApi(backends),

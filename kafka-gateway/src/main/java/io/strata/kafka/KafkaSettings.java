@@ -15,9 +15,11 @@ import java.time.Duration;
  * @param maxFetchWait        the longest a Fetch is held, whatever {@code max_wait_ms} asks
  * @param rack                the zone this node is in, told to clients as its rack (null: none)
  * @param maxMessageBytes     the node's limit of a record's size, shown as topics' {@code max.message.bytes}
+ * @param compressionLevel    the zstd level of the record batches produced records become (the node's own)
  */
 public record KafkaSettings(String host, int port, String advertisedHost, int maxRequestBytes,
-                            int maxInflightRequests, Duration maxFetchWait, String rack, int maxMessageBytes) {
+                            int maxInflightRequests, Duration maxFetchWait, String rack, int maxMessageBytes,
+                            int compressionLevel) {
     public KafkaSettings {
         if (port < 0 || port > 65_535 || maxRequestBytes < 1024 || maxInflightRequests < 1
                 || maxFetchWait.isNegative()) {

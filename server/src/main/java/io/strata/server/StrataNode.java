@@ -250,8 +250,8 @@ public class StrataNode {
             StrataConfig.Ingest c = config.ingest();
             pipeline = new IngestPipeline(new IngestSettings(c.blockMaxBytes(), c.blockLinger(config.objectStore().type()),
                     c.maxBufferedBytes(), c.bufferWait(), c.maxRecordBytes(), c.maxRequestBytes(), c.produceTimeout(),
-                    c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter(), c.putHedgeQuantile()),
-                    objects, metadata, clock);
+                    c.compressionLevel(), nodeId, c.maxInflightBlocks(), c.putHedgeAfter(), c.putHedgeQuantile(),
+                    c.sealWhenIdle(config.objectStore().type())), objects, metadata, clock);
             register(pipeline);
             warmUpIngest(c, nodeId);
             ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
@@ -409,7 +409,8 @@ public class StrataNode {
                 groupCoordinator, metadata, topics);
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
-                config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes()), backends, nodeId,
+                config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
+                k.compressionLevel()), backends, nodeId,
                 address, config.roles(), timer));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();

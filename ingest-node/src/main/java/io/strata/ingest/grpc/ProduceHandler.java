@@ -103,6 +103,20 @@ public final class ProduceHandler {
      * the caller can hand over the next one behind it.
      */
     public CompletableFuture<ProduceResponse> produceInOrder(ProduceRequest request, CompletableFuture<Void> admitted) {
+        return produceInOrder(request, null, admitted);
+    }
+
+    /**
+     * As {@link #produceInOrder(ProduceRequest, CompletableFuture)}, for a caller in this process that built some
+     * entries' batches itself with {@link io.strata.format.BatchBuilder} from records it checked (the Kafka door):
+     * {@code built[i]}, when not null, is entry i's batch header, and the batch is taken without being inflated
+     * again to check it. Never for bytes that came from the network as they are.
+     */
+    public CompletableFuture<ProduceResponse> produceInOrder(ProduceRequest request, BatchInfo[] built,
+                                                             CompletableFuture<Void> admitted) {
+        if (built != null && built.length != request.getEntriesCount()) {
+            throw new IllegalArgumentException("one header per entry");
+        }
         long arrived = System.nanoTime();
         long size = heldBytes(request);
         if (!pending.tryTake(size)) {
@@ -114,7 +128,8 @@ public final class ProduceHandler {
         admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<ProduceResponse> answer;
         try {
-            answer = produce(request, admitted);
+            answer = admit(request, built, admitted);
+            answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
         } catch (RuntimeException e) {
             admitted.complete(null);
             throw e;
@@ -164,7 +179,7 @@ public final class ProduceHandler {
      * refused, so a stream can admit its next request behind it and keep the stream's order.
      */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted) {
-        CompletableFuture<ProduceResponse> answer = admit(request, admitted);
+        CompletableFuture<ProduceResponse> answer = admit(request, null, admitted);
         answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
         return answer;
     }
@@ -190,10 +205,11 @@ public final class ProduceHandler {
         return request.getAcks() == Acks.ACKS_DURABLE;
     }
 
-    private CompletableFuture<ProduceResponse> admit(ProduceRequest request, CompletableFuture<Void> admitted) {
+    private CompletableFuture<ProduceResponse> admit(ProduceRequest request, BatchInfo[] built,
+                                                     CompletableFuture<Void> admitted) {
         BatchInfo[] batches;
         try {
-            batches = checkShape(request);
+            batches = checkShape(request, built);
         } catch (StatusRuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -238,10 +254,10 @@ public final class ProduceHandler {
 
     /**
      * Checks everything that needs no metadata: sizes, timestamps, acks, producer fields, and every
-     * producer-encoded batch in full (CRC32C, inflation, each record's size). Answers the batches' headers,
-     * by entry index (null for entries of single records).
+     * producer-encoded batch in full (CRC32C, inflation, each record's size) but those {@code built} in this
+     * process (null: none). Answers the batches' headers, by entry index (null for entries of single records).
      */
-    private BatchInfo[] checkShape(ProduceRequest request) {
+    private BatchInfo[] checkShape(ProduceRequest request, BatchInfo[] built) {
         if (request.getEntriesCount() == 0) {
             throw invalid("produce request has no entries");
         }
@@ -267,7 +283,8 @@ public final class ProduceHandler {
                     if (total > pipeline.settings().maxRequestBytes()) {
                         break; // reported below
                     }
-                    batches[i] = BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
+                    batches[i] = built != null && built[i] != null ? built[i]
+                            : BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
                             pipeline.settings().maxRecordBytes());
                 } catch (BlockFormatException | IllegalArgumentException e) {
                     throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());

@@ -1,8 +1,10 @@
 package io.strata.kafka.produce;
 
-import com.google.protobuf.ByteString;
-import io.strata.api.v1.Header;
-import io.strata.api.v1.Record;
+import io.strata.format.BatchBuilder;
+import io.strata.format.BatchCodec;
+import io.strata.format.BatchInfo;
+import io.strata.format.LogRecord;
+import io.strata.format.RecordHeader;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +14,14 @@ import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
 
 /**
- * A Kafka record batch as Strata records. The batch is checked (CRC, magic, what Strata does not take yet)
- * before any of it is converted; records are inflated with Kafka's own codec (none, gzip, snappy, lz4, zstd)
- * and counted as they inflate, so a small batch that inflates past the limit is refused before it takes the
- * memory. Kafka's null value (a tombstone) becomes Strata's tombstone, an empty value; a header's null value an
- * empty one; a record without a timestamp takes the node's clock when appended, as in Strata.
+ * A Kafka record batch as a Strata record batch (docs/block-format.md), built here so that the node stores it as
+ * it is, as it stores the batches Strata's own Java client builds: the records never become protobuf objects,
+ * and their compression runs on the door's conversion threads, beside other requests, instead of on the node's
+ * one sealing thread. The batch is checked (CRC, magic, what Strata does not take yet) before any of it is
+ * converted; records are inflated with Kafka's own codec (none, gzip, snappy, lz4, zstd) and counted as they
+ * inflate, so a small batch that inflates past the limit is refused before it takes the memory, and each record
+ * is held to the node's record size limit. Kafka's null value (a tombstone) becomes Strata's tombstone, an empty
+ * value; a header's null value an empty one; a record without a timestamp takes the node's clock.
  */
 public final class KafkaBatches {
     private KafkaBatches() {
@@ -44,12 +49,19 @@ public final class KafkaBatches {
         }
     }
 
-    /** What one batch becomes: its records, and its producer's id and first sequence (-1 when not idempotent). */
-    public record Converted(List<Record> records, long producerId, int baseSequence, long inflatedBytes) {
+    /**
+     * What one batch becomes: a Strata record batch (header and compressed frame) and what its header says, and
+     * its producer's id and first sequence (-1 when not idempotent).
+     */
+    public record Converted(ByteBuffer batch, BatchInfo info, long producerId, int baseSequence, long inflatedBytes) {
+    }
+
+    /** How batches are converted: the node's limit of a record's size, its compression level, its clock. */
+    public record Limits(int maxRecordBytes, int compressionLevel, java.time.Clock clock) {
     }
 
     /** Checks and converts one batch; {@code budget} is how many inflated bytes it may take at most. */
-    public static Converted convert(RecordBatch batch, long budget) {
+    public static Converted convert(RecordBatch batch, long budget, Limits limits) {
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT,
                     "record batches of magic " + batch.magic() + " are not taken: produce with a client of Kafka 0.11 or later");
@@ -67,9 +79,10 @@ public final class KafkaBatches {
             throw new Refused(org.apache.kafka.common.protocol.Errors.INVALID_TIMESTAMP,
                     "a producer's batch cannot carry LogAppendTime");
         }
-        List<Record> records = new ArrayList<>();
+        BatchBuilder out = new BatchBuilder(Math.max(1024, Math.min(1 << 20, 2 * batch.sizeInBytes())));
         long inflated = 0;
         long expectedOffset = batch.baseOffset();
+        long now = -1;
         try (var it = batch.streamingIterator(BUFFERS.get())) {
             while (it.hasNext()) {
                 org.apache.kafka.common.record.Record r = it.next();
@@ -77,42 +90,53 @@ public final class KafkaBatches {
                     throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
                             "record offsets in a producer's batch are not consecutive");
                 }
-                Record.Builder out = Record.newBuilder();
-                long size = 0;
-                if (r.hasKey()) {
-                    ByteBuffer key = r.key();
-                    size += key.remaining();
-                    out.setKey(ByteString.copyFrom(key));
+                byte[] key = r.hasKey() ? bytes(r.key()) : null;
+                byte[] value = r.hasValue() ? bytes(r.value()) : EMPTY;
+                long size = (key == null ? 0 : key.length) + value.length;
+                org.apache.kafka.common.header.Header[] kafkaHeaders = r.headers();
+                List<RecordHeader> headers = kafkaHeaders.length == 0 ? List.of() : new ArrayList<>(kafkaHeaders.length);
+                for (org.apache.kafka.common.header.Header h : kafkaHeaders) {
+                    byte[] headerValue = h.value() == null ? EMPTY : h.value();
+                    RecordHeader header = new RecordHeader(h.key(), headerValue);
+                    size += h.key().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + headerValue.length;
+                    headers.add(header);
                 }
-                if (r.hasValue()) {
-                    ByteBuffer value = r.value();
-                    size += value.remaining();
-                    out.setValue(ByteString.copyFrom(value));
+                if (size > limits.maxRecordBytes()) {
+                    throw new Refused(org.apache.kafka.common.protocol.Errors.MESSAGE_TOO_LARGE, "a record of " + size
+                            + " bytes is over the limit of " + limits.maxRecordBytes());
                 }
-                for (org.apache.kafka.common.header.Header h : r.headers()) {
-                    byte[] value = h.value() == null ? new byte[0] : h.value();
-                    size += h.key().length() + value.length;
-                    out.addHeaders(Header.newBuilder().setKey(h.key()).setValue(ByteString.copyFrom(value)));
+                long timestamp = r.timestamp();
+                if (timestamp < 0) {
+                    now = now < 0 ? limits.clock().millis() : now;
+                    timestamp = now;
                 }
-                out.setTimestampMs(Math.max(0, r.timestamp()));
                 inflated += size + 24;
                 if (inflated > budget) {
                     throw new Refused(org.apache.kafka.common.protocol.Errors.MESSAGE_TOO_LARGE,
                             "the request's records inflate past " + budget + " bytes");
                 }
-                records.add(out.build());
+                out.append(new LogRecord(key, value, headers, timestamp));
             }
         } catch (CorruptRecordException | InvalidRecordException e) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE, e.getMessage());
         }
-        if (records.size() != batch.countOrNull() && batch.countOrNull() != null) {
+        if (out.recordCount() != batch.countOrNull() && batch.countOrNull() != null) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE,
-                    "the batch holds " + records.size() + " records, its header says " + batch.countOrNull());
+                    "the batch holds " + out.recordCount() + " records, its header says " + batch.countOrNull());
         }
-        if (records.isEmpty()) {
+        if (out.isEmpty()) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE, "an empty record batch");
         }
-        return new Converted(records, batch.hasProducerId() ? batch.producerId() : -1,
+        ByteBuffer built = out.build(limits.compressionLevel());
+        return new Converted(built, BatchCodec.headerInfo(built), batch.hasProducerId() ? batch.producerId() : -1,
                 batch.hasProducerId() ? batch.baseSequence() : -1, inflated);
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
     }
 }

@@ -1,5 +1,6 @@
 package io.strata.kafka.produce;
 
+import com.google.protobuf.UnsafeByteOperations;
 import io.strata.api.v1.Acks;
 import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceRequest;
@@ -40,17 +41,19 @@ public final class ProduceApi implements KafkaApi {
     private final KafkaBackends backends;
     private final TopicIds topicIds;
     private final long maxInflatedBytes;
+    private final KafkaBatches.Limits limits;
     private final java.util.concurrent.Executor converter;
 
     /**
      * {@code converter} inflates and converts the records (CPU, up to a request's size): not the listener's
      * event loop, which serves every connection on it, nor a metadata store's callback thread.
      */
-    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes,
+    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes, KafkaBatches.Limits limits,
                       java.util.concurrent.Executor converter) {
         this.backends = backends;
         this.topicIds = topicIds;
         this.maxInflatedBytes = maxInflatedBytes;
+        this.limits = limits;
         this.converter = converter;
     }
 
@@ -107,6 +110,7 @@ public final class ProduceApi implements KafkaApi {
             ProduceRequest.Builder strata = ProduceRequest.newBuilder().setAcks(data.acks() == 0 ? Acks.ACKS_NONE
                     : Acks.ACKS_DURABLE).setTimeoutMs(Math.max(1, data.timeoutMs()));
             Map<Integer, Slot> byEntry = new LinkedHashMap<>();
+            List<io.strata.format.BatchInfo> headers = new ArrayList<>();
             List<Slot> slots = new ArrayList<>();
             long budget = maxInflatedBytes;
             long producerId = -1;
@@ -130,13 +134,14 @@ public final class ProduceApi implements KafkaApi {
                         continue;
                     }
                     List<TopicPartitionRecords> entries = new ArrayList<>();
+                    List<io.strata.format.BatchInfo> infos = new ArrayList<>();
                     try {
                         for (RecordBatch batch : ((MemoryRecords) p.records()).batches()) {
                             if (batch.hasProducerId() && batch.producerEpoch() != InitProducerIdApi.EPOCH) {
                                 throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_EPOCH, "producer epoch "
                                         + batch.producerEpoch() + " was never issued here: ask InitProducerId");
                             }
-                            KafkaBatches.Converted c = KafkaBatches.convert(batch, budget);
+                            KafkaBatches.Converted c = KafkaBatches.convert(batch, budget, limits);
                             budget -= c.inflatedBytes();
                             if (c.producerId() >= 0) {
                                 if (producerId >= 0 && producerId != c.producerId()) {
@@ -146,8 +151,9 @@ public final class ProduceApi implements KafkaApi {
                                 producerId = c.producerId();
                             }
                             entries.add(TopicPartitionRecords.newBuilder().setTopic(topic.get().name())
-                                    .setPartition(p.index()).addAllRecords(c.records())
+                                    .setPartition(p.index()).setBatch(UnsafeByteOperations.unsafeWrap(c.batch()))
                                     .setBaseSequence(Math.max(0, c.baseSequence())).build());
+                            infos.add(c.info());
                         }
                         if (entries.isEmpty()) {
                             throw new KafkaBatches.Refused(Errors.CORRUPT_MESSAGE, "no record batch");
@@ -159,10 +165,11 @@ public final class ProduceApi implements KafkaApi {
                         slot.fail(Errors.CORRUPT_MESSAGE, e.getMessage());
                         continue;
                     }
-                    for (TopicPartitionRecords entry : entries) {
+                    for (int e = 0; e < entries.size(); e++) {
                         byEntry.put(strata.getEntriesCount(), slot);
                         slot.entries.add(strata.getEntriesCount());
-                        strata.addEntries(entry);
+                        strata.addEntries(entries.get(e));
+                        headers.add(infos.get(e));
                     }
                 }
             }
@@ -179,7 +186,9 @@ public final class ProduceApi implements KafkaApi {
                         .thenCompose(r -> withLogStarts(r, slots));
             }
             ProduceRequest built = strata.build();
-            return turn.previous().thenCompose(ready -> backends.produce().produce(built, turn.admitted()))
+            io.strata.format.BatchInfo[] builtHeaders = headers.toArray(io.strata.format.BatchInfo[]::new);
+            return turn.previous().thenCompose(ready -> backends.produce().produce(built, builtHeaders,
+                            turn.admitted()))
                     .handle((answer, failure) -> {
                 if (failure != null) {
                     Errors error = KafkaErrors.forProduce(failure);

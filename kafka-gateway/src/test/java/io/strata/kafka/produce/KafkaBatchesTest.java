@@ -3,9 +3,14 @@ package io.strata.kafka.produce;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.strata.api.v1.Record;
+import io.strata.format.BatchCodec;
+import io.strata.format.LogRecord;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.protocol.Errors;
@@ -15,8 +20,10 @@ import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
 
-/** Kafka record batches as Strata records: every codec, what is kept, and what is refused before anything is stored. */
+/** Kafka record batches as Strata batches: every codec, what is kept, and what is refused before anything is stored. */
 class KafkaBatchesTest {
+    private static final KafkaBatches.Limits LIMITS = new KafkaBatches.Limits(1 << 20, 3,
+            Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
 
     private static MemoryRecords batch(Compression compression, long producerId, int baseSequence, int count) {
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(64 * 1024), RecordBatch.MAGIC_VALUE_V2,
@@ -35,16 +42,21 @@ class KafkaBatchesTest {
         for (Compression c : new Compression[] {Compression.NONE, Compression.gzip().build(), Compression.snappy().build(),
                 Compression.lz4().build(), Compression.zstd().build()}) {
             RecordBatch batch = batch(c, 42, 7, 3).batches().iterator().next();
-            KafkaBatches.Converted out = KafkaBatches.convert(batch, 1 << 20);
+            KafkaBatches.Converted out = KafkaBatches.convert(batch, 1 << 20, LIMITS);
             assertThat(out.producerId()).isEqualTo(42);
             assertThat(out.baseSequence()).isEqualTo(7);
-            assertThat(out.records()).hasSize(3);
-            Record first = out.records().get(0);
-            assertThat(first.getKey().toStringUtf8()).isEqualTo("k0");
-            assertThat(first.getValue().isEmpty()).as("a null value is Strata's tombstone, an empty value").isTrue();
-            assertThat(first.getHeaders(0).getValue().isEmpty()).isTrue();
-            assertThat(out.records().get(2).getValue().toStringUtf8()).isEqualTo("v2");
-            assertThat(out.records().get(2).getTimestampMs()).isEqualTo(1_700_000_000_002L);
+            assertThat(BatchCodec.validate(out.batch(), 1 << 20)).as("a batch the node takes as it is")
+                    .isEqualTo(out.info());
+            List<LogRecord> records = BatchCodec.decode(out.batch());
+            assertThat(records).hasSize(3);
+            LogRecord first = records.get(0);
+            assertThat(new String(first.key(), StandardCharsets.UTF_8)).isEqualTo("k0");
+            assertThat(first.value()).as("a null value is Strata's tombstone, an empty value").isEmpty();
+            assertThat(first.headers().get(0).key()).isEqualTo("h");
+            assertThat(first.headers().get(0).value()).isEmpty();
+            assertThat(new String(records.get(2).value(), StandardCharsets.UTF_8)).isEqualTo("v2");
+            assertThat(records.get(2).timestampMs()).isEqualTo(1_700_000_000_002L);
+            assertThat(out.info().minTimestampMs()).isEqualTo(1_700_000_000_000L);
         }
     }
 
@@ -54,7 +66,7 @@ class KafkaBatchesTest {
         ByteBuffer bytes = records.buffer();
         bytes.put(bytes.limit() - 3, (byte) (bytes.get(bytes.limit() - 3) ^ 0x5a));
         RecordBatch damaged = MemoryRecords.readableRecords(bytes).batches().iterator().next();
-        assertThatThrownBy(() -> KafkaBatches.convert(damaged, 1 << 20)).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> KafkaBatches.convert(damaged, 1 << 20, LIMITS)).isInstanceOfSatisfying(
                 KafkaBatches.Refused.class, e -> assertThat(e.error()).isEqualTo(Errors.CORRUPT_MESSAGE));
     }
 
@@ -67,7 +79,7 @@ class KafkaBatchesTest {
         }
         RecordBatch compressed = b.build().batches().iterator().next();
         assertThat(compressed.sizeInBytes()).isLessThan(10_000);
-        assertThatThrownBy(() -> KafkaBatches.convert(compressed, 100_000)).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> KafkaBatches.convert(compressed, 100_000, LIMITS)).isInstanceOfSatisfying(
                 KafkaBatches.Refused.class, e -> assertThat(e.error()).isEqualTo(Errors.MESSAGE_TOO_LARGE));
     }
 
@@ -78,7 +90,22 @@ class KafkaBatchesTest {
                 RecordBatch.NO_PARTITION_LEADER_EPOCH);
         b.append(1L, null, new byte[] {1});
         RecordBatch txn = b.build().batches().iterator().next();
-        assertThatThrownBy(() -> KafkaBatches.convert(txn, 1 << 20)).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> KafkaBatches.convert(txn, 1 << 20, LIMITS)).isInstanceOfSatisfying(
                 KafkaBatches.Refused.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_RECORD));
+    }
+
+    @Test
+    void aRecordOverTheNodesLimitIsRefusedAndOneWithoutATimestampTakesTheNodesClock() {
+        MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(8192), Compression.lz4().build(),
+                TimestampType.CREATE_TIME, 0);
+        b.append(RecordBatch.NO_TIMESTAMP, null, new byte[100]);
+        RecordBatch batch = b.build().batches().iterator().next();
+        KafkaBatches.Converted out = KafkaBatches.convert(batch, 1 << 20, LIMITS);
+        LogRecord only = BatchCodec.decode(out.batch()).get(0);
+        assertThat(only.key()).isNull();
+        assertThat(only.timestampMs()).isEqualTo(1_800_000_000_000L);
+        assertThatThrownBy(() -> KafkaBatches.convert(batch, 1 << 20, new KafkaBatches.Limits(99, 3,
+                Clock.systemUTC()))).isInstanceOfSatisfying(KafkaBatches.Refused.class,
+                e -> assertThat(e.error()).isEqualTo(Errors.MESSAGE_TOO_LARGE));
     }
 }

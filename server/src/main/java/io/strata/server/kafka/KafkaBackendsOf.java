@@ -29,7 +29,7 @@ public final class KafkaBackendsOf {
     public static KafkaBackends node(ProduceHandler produce, FetchHandler fetch, AdminHandler admin,
                                      GroupCoordinator groups, MetadataStore metadata, TopicCache topics) {
         return new KafkaBackends(produce == null ? null
-                : (request, admitted) -> statused(produce.produceInOrder(request, admitted)),
+                : (request, built, admitted) -> statused(produce.produceInOrder(request, built, admitted)),
                 fetch == null ? null : reads(fetch),
                 topicAdmin(admin), groups, metadata, topics);
     }
