@@ -161,15 +161,20 @@ public final class IngestPipeline implements AutoCloseable {
         return full;
     }
 
+    /** Called under {@code lock}. */
     private void submit(OpenBlock block) {
-        blocksOnTheirWay++;
-        committer.submit(block).whenComplete((v, e) -> {
-            budget.release(block.reservedBytes());
-            synchronized (lock) {
-                blocksOnTheirWay--;
-                // Group commit: what arrived while this block was on its way goes now, not at the linger's end.
-                if (settings.sealWhenIdle() && blocksOnTheirWay == 0 && !open.isEmpty() && !closed) {
-                    submit(detach());
+        CompletableFuture<Void> answered = committer.submit(block);
+        blocksOnTheirWay++; // only once submitted: a submit that throws leaves nothing to count down
+        answered.whenComplete((v, e) -> {
+            try {
+                budget.release(block.reservedBytes());
+            } finally {
+                synchronized (lock) {
+                    blocksOnTheirWay--;
+                    // Group commit: what arrived while this block was on its way goes now, not at the linger's end.
+                    if (settings.sealWhenIdle() && blocksOnTheirWay == 0 && !open.isEmpty() && !closed) {
+                        submit(detach());
+                    }
                 }
             }
         });

@@ -27,7 +27,7 @@ import java.time.Duration;
  * @param sealWhenIdle       also seal the open block as soon as no earlier block is on its way (group commit): a
  *                           lone call is stored at once, and calls that arrive while a block uploads and commits
  *                           share the next one; the linger stays the latest a block waits. For stores where a
- *                           block costs no more than its bytes (a local directory): on S3 every PUT is billed
+ *                           block is no billed request (a local directory): on S3 every PUT is billed
  */
 public record IngestSettings(long blockMaxBytes, Duration blockLinger, long maxBufferedBytes, Duration bufferWait,
                              int maxRecordBytes, int maxRequestBytes, Duration produceTimeout, int compressionLevel,

@@ -316,7 +316,10 @@ class HistoryCheckTest {
                         }
                     }
                 } catch (org.apache.kafka.common.KafkaException e) {
+                    // Every fault here is one a Kafka consumer rides out on retriable errors: a poll that throws
+                    // was told something it takes as fatal (as UNKNOWN_SERVER_ERROR in Metadata once was).
                     history.kafkaFailed(e);
+                    history.violations.add("the Kafka consumer's poll failed: " + e);
                     pause(200);
                 }
             }

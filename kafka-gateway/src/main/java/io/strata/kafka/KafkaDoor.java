@@ -42,7 +42,8 @@ public final class KafkaDoor implements AutoCloseable {
      * node ranks as every other node ranks it).
      */
     public static KafkaDoor open(KafkaSettings settings, KafkaBackends backends, String nodeId, String grpcAddress,
-                                 Set<String> roles, ScheduledExecutorService timer) throws IOException {
+                                 Set<String> roles, ScheduledExecutorService timer, java.time.Clock clock)
+            throws IOException {
         AtomicReference<KafkaApis> apis = new AtomicReference<>();
         java.util.concurrent.atomic.AtomicInteger converters = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.ExecutorService converter = java.util.concurrent.Executors.newFixedThreadPool(
@@ -70,7 +71,7 @@ public final class KafkaDoor implements AutoCloseable {
                     new MetadataApi(backends, brokers, topicIds),
                     new ProduceApi(backends, topicIds, settings.maxRequestBytes(),
                             new io.strata.kafka.produce.KafkaBatches.Limits(settings.maxMessageBytes(),
-                                    settings.compressionLevel(), java.time.Clock.systemUTC()), converter),
+                                    settings.maxProduceBytes(), settings.compressionLevel(), clock), converter),
                     new InitProducerIdApi(backends.metadata()),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
                     new ListOffsetsApi(backends),

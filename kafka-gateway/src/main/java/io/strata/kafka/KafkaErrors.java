@@ -30,9 +30,8 @@ public final class KafkaErrors {
      */
     private static Throwable normalized(Throwable failure) {
         Throwable t = unwrap(failure);
-        if (t instanceof io.strata.metadata.MetadataException m) {
-            return (m.retryable() ? Status.UNAVAILABLE : Status.INTERNAL).withDescription(m.getMessage()).withCause(m)
-                    .asRuntimeException();
+        if (t instanceof io.strata.metadata.MetadataException m) { // as the gRPC door answers it (GrpcErrors)
+            return Status.UNAVAILABLE.withDescription(m.getMessage()).withCause(m).asRuntimeException();
         }
         return t;
     }

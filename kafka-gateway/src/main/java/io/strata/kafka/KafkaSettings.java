@@ -15,16 +15,19 @@ import java.time.Duration;
  * @param maxFetchWait        the longest a Fetch is held, whatever {@code max_wait_ms} asks
  * @param rack                the zone this node is in, told to clients as its rack (null: none)
  * @param maxMessageBytes     the node's limit of a record's size, shown as topics' {@code max.message.bytes}
- * @param compressionLevel    the zstd level of the record batches produced records become (the node's own)
+ * @param compressionLevel    the zstd level of the record batches produced records become
+ * @param maxProduceBytes     the most a produce request's records may inflate to on the node (its ingest
+ *                            handler's limit), so the door refuses what the node would
  */
 public record KafkaSettings(String host, int port, String advertisedHost, int maxRequestBytes,
                             int maxInflightRequests, Duration maxFetchWait, String rack, int maxMessageBytes,
-                            int compressionLevel) {
+                            int compressionLevel, int maxProduceBytes) {
     public KafkaSettings {
         if (port < 0 || port > 65_535 || maxRequestBytes < 1024 || maxInflightRequests < 1
-                || maxFetchWait.isNegative()) {
+                || maxFetchWait.isNegative() || compressionLevel < -7 || compressionLevel > 22 || maxProduceBytes < 1) {
             throw new IllegalArgumentException("invalid Kafka listener settings: port " + port + ", max request "
-                    + maxRequestBytes + " bytes, " + maxInflightRequests + " requests in flight");
+                    + maxRequestBytes + " bytes, " + maxInflightRequests + " requests in flight, compression level "
+                    + compressionLevel + " (zstd: -7 to 22)");
         }
     }
 }

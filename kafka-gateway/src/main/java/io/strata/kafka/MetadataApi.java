@@ -27,6 +27,8 @@ public final class MetadataApi implements KafkaApi {
     private final KafkaBackends backends;
     private final Brokers brokers;
     private final TopicIds topicIds;
+    /** Every topic as last listed, answered while the metadata store is out of reach. */
+    private volatile List<Topic> lastListed;
 
     public MetadataApi(KafkaBackends backends, Brokers brokers, TopicIds topicIds) {
         this.backends = backends;
@@ -48,7 +50,18 @@ public final class MetadataApi implements KafkaApi {
         CompletableFuture<List<MetadataResponseData.MetadataResponseTopic>> topics;
         boolean all = data.topics() == null || (request.version() == 0 && data.topics().isEmpty());
         if (all) {
-            topics = backends.metadata().listTopics().thenApply(list -> {
+            topics = backends.metadata().listTopics().handle((list, e) -> {
+                if (e == null) {
+                    lastListed = list;
+                    return list;
+                }
+                // The store out of reach: the topics last listed, rather than an answer of no topics at all.
+                if (lastListed == null || unavailable(e) != Errors.LEADER_NOT_AVAILABLE) {
+                    throw e instanceof java.util.concurrent.CompletionException c ? c
+                            : new java.util.concurrent.CompletionException(e);
+                }
+                return lastListed;
+            }).thenApply(list -> {
                 List<MetadataResponseData.MetadataResponseTopic> out = new ArrayList<>();
                 list.stream().sorted(java.util.Comparator.comparing(Topic::name)).forEach(t -> out.add(describe(t, rack)));
                 return out;
@@ -80,7 +93,7 @@ public final class MetadataApi implements KafkaApi {
             Uuid id = requested.topicId();
             return topicIds.resolve(null, id, backends.topics()).thenApply(found -> found.map(t -> describe(t, rack))
                     .orElseGet(() -> failed(null, id, Errors.UNKNOWN_TOPIC_ID)))
-                    .exceptionally(e -> failed(null, id, Errors.LEADER_NOT_AVAILABLE));
+                    .exceptionally(e -> failed(null, id, unavailable(e)));
         }
         String name = requested.name();
         try {
@@ -92,7 +105,14 @@ public final class MetadataApi implements KafkaApi {
         // not a failed request: a client treats an unknown server error in Metadata as fatal.
         return backends.topics().get(name).thenApply(found -> found.map(t -> describe(t, rack))
                 .orElseGet(() -> failed(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION)))
-                .exceptionally(e -> failed(name, Uuid.ZERO_UUID, Errors.LEADER_NOT_AVAILABLE));
+                .exceptionally(e -> failed(name, Uuid.ZERO_UUID, unavailable(e)));
+    }
+
+    /** LEADER_NOT_AVAILABLE (retried) for a store out of reach; anything else is not a client's to retry. */
+    private static Errors unavailable(Throwable failure) {
+        Errors error = KafkaErrors.forRead(failure);
+        return error == Errors.NOT_LEADER_OR_FOLLOWER || error == Errors.REQUEST_TIMED_OUT
+                ? Errors.LEADER_NOT_AVAILABLE : error;
     }
 
     private static MetadataResponseData.MetadataResponseTopic failed(String name, Uuid id, Errors error) {

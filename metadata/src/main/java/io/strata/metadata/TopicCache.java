@@ -45,7 +45,10 @@ public final class TopicCache {
         }
         return store.getTopic(name).thenApply(found -> {
             if (found.isPresent()) {
-                topics.put(name, new Cached(found.get(), now));
+                // A read that began before this node saw the topic grow must not shrink it back: partition counts
+                // only grow for one topic id.
+                topics.merge(name, new Cached(found.get(), now), (old, read) -> old.topic.topicId() == read.topic.topicId()
+                        && old.topic.partitions() > read.topic.partitions() ? old : read);
             } else {
                 topics.remove(name);
             }

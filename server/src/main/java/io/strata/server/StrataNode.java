@@ -410,8 +410,8 @@ public class StrataNode {
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
-                k.compressionLevel()), backends, nodeId,
-                address, config.roles(), timer));
+                k.compressionLevel(), config.ingest().maxRequestBytes()), backends, nodeId,
+                address, config.roles(), timer, clock));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();
     }

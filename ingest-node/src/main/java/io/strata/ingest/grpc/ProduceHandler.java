@@ -283,9 +283,15 @@ public final class ProduceHandler {
                     if (total > pipeline.settings().maxRequestBytes()) {
                         break; // reported below
                     }
-                    batches[i] = built != null && built[i] != null ? built[i]
-                            : BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
-                            pipeline.settings().maxRecordBytes());
+                    if (built != null && built[i] != null) {
+                        if (!built[i].equals(header)) { // a header apart from its bytes: a bug of the caller's
+                            throw new IllegalArgumentException("entry " + i + "'s batch is not the one built");
+                        }
+                        batches[i] = built[i];
+                    } else {
+                        batches[i] = BatchCodec.validate(entry.getBatch().asReadOnlyByteBuffer(),
+                                pipeline.settings().maxRecordBytes());
+                    }
                 } catch (BlockFormatException | IllegalArgumentException e) {
                     throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());
                 }

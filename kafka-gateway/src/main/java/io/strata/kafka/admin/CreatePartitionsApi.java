@@ -98,7 +98,10 @@ public final class CreatePartitionsApi implements KafkaApi {
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 
-    /** The store refuses a count that no longer grows the topic (another caller grew it meanwhile). */
+    /**
+     * The store refuses a count below the topic's (another caller grew it further meanwhile); two callers growing
+     * it to the same count meanwhile both succeed, where Kafka would refuse the second.
+     */
     private static Errors errorOf(Throwable failure) {
         Throwable t = KafkaErrors.unwrap(failure);
         if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {

@@ -64,12 +64,21 @@ public final class TopicIds {
      * checked against the topic now under that name (it may have been deleted and created again).
      */
     public CompletableFuture<java.util.Optional<Topic>> resolve(String name, Uuid id, io.strata.metadata.TopicCache topics) {
+        return resolve(name, id, -1, topics);
+    }
+
+    /**
+     * As {@link #resolve(String, Uuid, io.strata.metadata.TopicCache)}, read again from the store when the cached
+     * topic has no partition {@code highestPartition} (it may have grown on another node).
+     */
+    public CompletableFuture<java.util.Optional<Topic>> resolve(String name, Uuid id, int highestPartition,
+                                                                io.strata.metadata.TopicCache topics) {
         if (name != null && !name.isEmpty()) {
-            return topics.get(name);
+            return topics.get(name, highestPartition);
         }
         return nameOf(id).thenCompose(found -> found == null
                 ? CompletableFuture.completedFuture(java.util.Optional.<Topic>empty())
-                : topics.get(found).thenApply(topic -> topic.filter(t -> uuidOf(t).equals(id))));
+                : topics.get(found, highestPartition).thenApply(topic -> topic.filter(t -> uuidOf(t).equals(id))));
     }
 
     /** Remembers a name seen elsewhere (a Metadata answer), so a Fetch by id after it needs no listing. */

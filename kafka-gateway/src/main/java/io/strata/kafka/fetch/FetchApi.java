@@ -115,7 +115,8 @@ public final class FetchApi implements KafkaApi {
                                                       List<FetchRequestData.FetchTopic> asked) {
         List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
         for (FetchRequestData.FetchTopic t : asked) {
-            lookups.add(topicIds.resolve(t.topic(), t.topicId(), backends.topics()));
+            lookups.add(topicIds.resolve(t.topic(), t.topicId(), t.partitions().stream()
+                    .mapToInt(FetchRequestData.FetchPartition::partition).max().orElse(-1), backends.topics()));
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenCompose(v -> {
             FetchResponseData response = new FetchResponseData().setErrorCode(Errors.NONE.code()).setSessionId(0);

@@ -56,11 +56,17 @@ public final class KafkaBatches {
     public record Converted(ByteBuffer batch, BatchInfo info, long producerId, int baseSequence, long inflatedBytes) {
     }
 
-    /** How batches are converted: the node's limit of a record's size, its compression level, its clock. */
-    public record Limits(int maxRecordBytes, int compressionLevel, java.time.Clock clock) {
+    /**
+     * How batches are converted: the node's limits of a record's size and of a produce request's records as they
+     * inflate (what its ingest handler would refuse), the compression level, the node's clock.
+     */
+    public record Limits(int maxRecordBytes, int maxRequestBytes, int compressionLevel, java.time.Clock clock) {
     }
 
-    /** Checks and converts one batch; {@code budget} is how many inflated bytes it may take at most. */
+    /**
+     * Checks and converts one batch; {@code budget} is how many bytes its records may take at most, inflated and
+     * encoded as Strata stores them (what the node counts against its request limit).
+     */
     public static Converted convert(RecordBatch batch, long budget, Limits limits) {
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT,
@@ -106,16 +112,19 @@ public final class KafkaBatches {
                             + " bytes is over the limit of " + limits.maxRecordBytes());
                 }
                 long timestamp = r.timestamp();
-                if (timestamp < 0) {
+                if (timestamp < RecordBatch.NO_TIMESTAMP) {
+                    throw new Refused(org.apache.kafka.common.protocol.Errors.INVALID_TIMESTAMP,
+                            "record timestamp " + timestamp + " is negative");
+                }
+                if (timestamp == RecordBatch.NO_TIMESTAMP) {
                     now = now < 0 ? limits.clock().millis() : now;
                     timestamp = now;
                 }
-                inflated += size + 24;
+                inflated += out.append(new LogRecord(key, value, headers, timestamp));
                 if (inflated > budget) {
                     throw new Refused(org.apache.kafka.common.protocol.Errors.MESSAGE_TOO_LARGE,
                             "the request's records inflate past " + budget + " bytes");
                 }
-                out.append(new LogRecord(key, value, headers, timestamp));
             }
         } catch (CorruptRecordException | InvalidRecordException e) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE, e.getMessage());

@@ -103,7 +103,8 @@ public final class ProduceApi implements KafkaApi {
                                                   io.strata.kafka.KafkaSession.Turn turn) {
         List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData t : data.topicData()) {
-            lookups.add(topicIds.resolve(t.name(), t.topicId(), backends.topics()));
+            lookups.add(topicIds.resolve(t.name(), t.topicId(), t.partitionData().stream()
+                    .mapToInt(ProduceRequestData.PartitionProduceData::index).max().orElse(-1), backends.topics()));
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
             ProduceResponseData response = new ProduceResponseData();
@@ -112,7 +113,7 @@ public final class ProduceApi implements KafkaApi {
             Map<Integer, Slot> byEntry = new LinkedHashMap<>();
             List<io.strata.format.BatchInfo> headers = new ArrayList<>();
             List<Slot> slots = new ArrayList<>();
-            long budget = maxInflatedBytes;
+            long budget = Math.min(maxInflatedBytes, limits.maxRequestBytes());
             long producerId = -1;
             int i = 0;
             for (ProduceRequestData.TopicProduceData t : data.topicData()) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** Kafka record batches as Strata batches: every codec, what is kept, and what is refused before anything is stored. */
 class KafkaBatchesTest {
-    private static final KafkaBatches.Limits LIMITS = new KafkaBatches.Limits(1 << 20, 3,
+    private static final KafkaBatches.Limits LIMITS = new KafkaBatches.Limits(1 << 20, 8 << 20, 3,
             Clock.fixed(Instant.ofEpochMilli(1_800_000_000_000L), ZoneOffset.UTC));
 
     private static MemoryRecords batch(Compression compression, long producerId, int baseSequence, int count) {
@@ -96,6 +96,7 @@ class KafkaBatchesTest {
 
     @Test
     void aRecordOverTheNodesLimitIsRefusedAndOneWithoutATimestampTakesTheNodesClock() {
+        // (the door is handed the node's clock and limits: Limits)
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(8192), Compression.lz4().build(),
                 TimestampType.CREATE_TIME, 0);
         b.append(RecordBatch.NO_TIMESTAMP, null, new byte[100]);
@@ -104,8 +105,22 @@ class KafkaBatchesTest {
         LogRecord only = BatchCodec.decode(out.batch()).get(0);
         assertThat(only.key()).isNull();
         assertThat(only.timestampMs()).isEqualTo(1_800_000_000_000L);
-        assertThatThrownBy(() -> KafkaBatches.convert(batch, 1 << 20, new KafkaBatches.Limits(99, 3,
+        assertThatThrownBy(() -> KafkaBatches.convert(batch, 1 << 20, new KafkaBatches.Limits(99, 8 << 20, 3,
                 Clock.systemUTC()))).isInstanceOfSatisfying(KafkaBatches.Refused.class,
                 e -> assertThat(e.error()).isEqualTo(Errors.MESSAGE_TOO_LARGE));
+    }
+
+    @Test
+    void aNegativeTimestampOtherThanNoneIsRefused() {
+        MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(4096), Compression.NONE,
+                TimestampType.CREATE_TIME, 0);
+        b.append(10L, null, new byte[] {1});
+        ByteBuffer bytes = b.build().buffer();
+        // Kafka's builder writes no such timestamp: set the batch's base timestamp to -5, and its CRC again.
+        bytes.putLong(27, -5L);
+        bytes.putInt(17, (int) org.apache.kafka.common.utils.Crc32C.compute(bytes, 21, bytes.limit() - 21));
+        RecordBatch batch = MemoryRecords.readableRecords(bytes).batches().iterator().next();
+        assertThatThrownBy(() -> KafkaBatches.convert(batch, 1 << 20, LIMITS)).isInstanceOfSatisfying(
+                KafkaBatches.Refused.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_TIMESTAMP));
     }
 }

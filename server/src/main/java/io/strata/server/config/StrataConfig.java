@@ -180,9 +180,9 @@ public interface StrataConfig {
 
         /**
          * Also seal the open block as soon as no earlier block is on its way (group commit). Unset: on in front of
-         * the local-directory object store, where a block costs no more than its bytes, so a lone call is stored
-         * at once and calls that arrive meanwhile share the next block; off in front of S3, where every PUT is
-         * billed and the linger fills blocks ({@link #sealWhenIdle(String)}).
+         * the local-directory object store, where a block is a file write and a metadata commit, no billed PUT, so a
+         * lone call is stored at once and calls that arrive meanwhile share the next block; off in front of S3,
+         * where every PUT is billed and the linger fills blocks ({@link #sealWhenIdle(String)}).
          */
         Optional<Boolean> sealWhenIdle();
 
