@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * live) re-reads the store, so a new topic is usable at once and a deleted one is refused within the TTL; a
  * partition the cached topic does not have re-reads it too, so partitions added on another node are usable at
  * once (at most one such read per {@link #RECHECK_MS}, so calls naming partitions that do not exist cannot
- * turn every call into a store read).
+ * turn every call into a store read). Calls that miss while a read of the same name is under way share it.
  * Thread-safe; bounded by the number of topics that exist.
  */
 public final class TopicCache {
@@ -20,6 +20,8 @@ public final class TopicCache {
     private final Clock clock;
     private final long ttlMillis;
     private final ConcurrentHashMap<String, Cached> topics = new ConcurrentHashMap<>();
+    /** Reads of the store under way, by name: calls that miss meanwhile share them (no herd at each TTL's end). */
+    private final ConcurrentHashMap<String, CompletableFuture<Optional<Topic>>> reads = new ConcurrentHashMap<>();
     public static final long RECHECK_MS = 200;
 
     private record Cached(Topic topic, long readAtMs) {
@@ -43,7 +45,12 @@ public final class TopicCache {
                 && (partition < cached.topic.partitions() || now - cached.readAtMs < Math.min(RECHECK_MS, ttlMillis))) {
             return CompletableFuture.completedFuture(Optional.of(cached.topic));
         }
-        return store.getTopic(name).thenApply(found -> {
+        CompletableFuture<Optional<Topic>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<Topic>> running = reads.putIfAbsent(name, mine);
+        if (running != null) {
+            return running;
+        }
+        store.getTopic(name).thenApply(found -> {
             if (found.isPresent()) {
                 // A read that began before this node saw the topic grow must not shrink it back: partition counts
                 // only grow for one topic id.
@@ -53,7 +60,15 @@ public final class TopicCache {
                 topics.remove(name);
             }
             return found;
+        }).whenComplete((found, failure) -> {
+            reads.remove(name, mine);
+            if (failure != null) {
+                mine.completeExceptionally(failure);
+            } else {
+                mine.complete(found);
+            }
         });
+        return mine;
     }
 
     /** Forgets a topic at once (after this node deleted or re-created it). */

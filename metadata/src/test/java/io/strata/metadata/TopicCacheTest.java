@@ -63,4 +63,29 @@ class TopicCacheTest {
         store.alterTopic("t", TopicChange.partitions(12)).join();
         assertThat(cache.get("t", 9).join().orElseThrow().partitions()).as("within the recheck interval").isEqualTo(4);
     }
+
+    @Test
+    void callsThatMissTogetherShareOneReadOfTheStore() {
+        store.createTopic(new TopicConfig("t", 2, -1, -1)).join();
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CompletableFuture<Void> release = new java.util.concurrent.CompletableFuture<>();
+        MetadataStore counting = (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(
+                MetadataStore.class.getClassLoader(), new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getTopic")) {
+                        reads.incrementAndGet();
+                        return release.thenCompose(v -> store.getTopic((String) args[0]));
+                    }
+                    return method.invoke(store, args);
+                });
+        TopicCache cache = new TopicCache(counting, clock, Duration.ofSeconds(30));
+        java.util.List<java.util.concurrent.CompletableFuture<java.util.Optional<Topic>>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            calls.add(cache.get("t", i % 3));
+        }
+        release.complete(null);
+        calls.forEach(c -> assertThat(c.join().orElseThrow().partitions()).isEqualTo(2));
+        assertThat(reads.get()).isEqualTo(1);
+        assertThat(cache.get("t").join()).isPresent();
+        assertThat(reads.get()).as("cached since").isEqualTo(1);
+    }
 }
