@@ -99,6 +99,19 @@ class FetchHandlerTest extends ReadPathFixture {
     }
 
     @Test
+    void anOffsetPastThisNodesEndThatACommitReachesMeanwhileIsServedNotOutOfRange() {
+        // A consumer moved here from another node may have read records this node learns of a moment later.
+        commit(Map.of(1, values("x", 0, 4)), 1000);
+        awaitRecords(1, 0, 4);
+        CompletableFuture<FetchResponse> ahead = handler.fetch(request(1, 6));
+        assertThat(ahead).as("waiting to see the commits that reach offset 6").isNotDone();
+        commit(Map.of(1, values("y", 0, 4)), 2000);
+        FetchResponse response = ahead.join();
+        assertThat(response.getRecordsList()).extracting(r -> r.getValue().toStringUtf8()).containsExactly("y2", "y3");
+        assertThat(response.getNextOffset()).isEqualTo(8);
+    }
+
+    @Test
     void offsetsOutsideThePartitionAreOutOfRangeWithTheValidRange() {
         commit(Map.of(1, values("x", 0, 4)), 1000);
         awaitRecords(1, 0, 4);

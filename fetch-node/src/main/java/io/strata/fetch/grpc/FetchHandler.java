@@ -171,8 +171,9 @@ public final class FetchHandler {
         int maxBytes = maxBytes(request.getMaxBytes());
         Duration maxWait = Duration.ofMillis(Math.min(request.getMaxWaitMs(), settings.maxWait().toMillis()));
         long offset = request.getOffset();
-        return resolve(request.getTopic(), request.getPartition()).thenCompose(pid -> {
-            checkRange(request.getTopic(), pid, offset);
+        return resolve(request.getTopic(), request.getPartition())
+                .thenCompose(pid -> checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
+                .thenCompose(pid -> {
             if (index.partition(pid).endOffset() > offset || maxWait.isZero()) {
                 return readAvailable(pid, offset, maxBytes);
             }
@@ -184,6 +185,28 @@ public final class FetchHandler {
 
     int maxBytes(int requested) {
         return requested == 0 ? settings.defaultMaxBytes() : Math.min(requested, settings.maxMaxBytes());
+    }
+
+    /**
+     * How long an offset past this node's end of a partition may wait for the node to see the commits that reach
+     * it before it is OUT_OF_RANGE: a consumer that moves here from another node (its node stopped) may have read
+     * records this node's index learns of a moment later.
+     */
+    static final Duration CATCH_UP = Duration.ofSeconds(3);
+
+    /**
+     * Completes once {@code offset} lies in [log start, end]; fails OUT_OF_RANGE (with the valid range) when it is
+     * below the start, or still past the end after waiting up to {@link #CATCH_UP} for this node to see commits
+     * that reach it.
+     */
+    CompletableFuture<Void> checkRangeCatchingUp(String topic, PartitionId pid, long offset) {
+        PartitionIndex partition = index.partition(pid);
+        if (offset <= partition.endOffset() || offset < partition.logStartOffset()) {
+            checkRange(topic, pid, offset);
+            return CompletableFuture.completedFuture(null);
+        }
+        return index.awaitBeyond(pid, offset - 1, CATCH_UP).thenCompose(grown -> index.load(pid))
+                .thenAccept(loaded -> checkRange(topic, pid, offset));
     }
 
     /** Throws OUT_OF_RANGE (with the valid range) unless {@code offset} lies in [log start, end]. */

@@ -57,15 +57,12 @@ public final class Subscription {
                     .asRuntimeException());
             return;
         }
-        handler.resolve(request.getTopic(), request.getPartition()).whenCompleteAsync((resolved, failure) -> {
+        handler.resolve(request.getTopic(), request.getPartition())
+                .thenCompose(pid -> handler.checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
+                .whenCompleteAsync((resolved, failure) -> {
             if (failure != null) {
-                finish(failure);
-                return;
-            }
-            try {
-                handler.checkRange(request.getTopic(), resolved, offset);
-            } catch (RuntimeException e) {
-                finish(e);
+                finish(failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                        ? c.getCause() : failure);
                 return;
             }
             synchronized (this) {
