@@ -549,9 +549,8 @@ public class StrataNode {
                 .publishPercentiles(0.5, 0.99).register(meters);
     }
 
-    /** A monotonic count read from {@code source} (exported as {@code name_total}). */
     private <T> void counter(String name, T source, java.util.function.ToDoubleFunction<T> count) {
-        io.micrometer.core.instrument.FunctionCounter.builder(name, source, count).register(meters);
+        io.strata.server.metrics.RoleMetrics.counter(meters, name, source, count);
     }
 
     void onStop(@Observes ShutdownEvent event) {

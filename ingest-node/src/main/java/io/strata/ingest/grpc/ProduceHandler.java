@@ -88,12 +88,7 @@ public final class ProduceHandler {
 
     /** A unary call: refused with RESOURCE_EXHAUSTED at once when the requests waiting for admission fill their bound. */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request) {
-        long arrived = System.nanoTime();
-        CompletableFuture<ProduceResponse> answer = unary(request);
-        if (durable(request)) {
-            answer.thenRun(() -> answered.accept(System.nanoTime() - arrived));
-        }
-        return answer;
+        return produceInOrder(request, null, new CompletableFuture<>()); // bounded and timed as any call
     }
 
     /**
@@ -128,8 +123,7 @@ public final class ProduceHandler {
         admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<ProduceResponse> answer;
         try {
-            answer = admit(request, built, admitted);
-            answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
+            answer = produce(request, built, admitted);
         } catch (RuntimeException e) {
             admitted.complete(null);
             throw e;
@@ -138,23 +132,6 @@ public final class ProduceHandler {
             answer.thenRun(() -> answered.accept(System.nanoTime() - arrived));
         }
         return answer;
-    }
-
-    private CompletableFuture<ProduceResponse> unary(ProduceRequest request) {
-        long size = heldBytes(request);
-        if (!pending.tryTake(size)) {
-            return CompletableFuture.failedFuture(Status.RESOURCE_EXHAUSTED.withDescription("ingest node has "
-                    + pending.used() + " bytes of requests waiting to enter its buffer (the most it holds is "
-                    + pending.capacity() + "): retry later, or spread the load over more nodes").asRuntimeException());
-        }
-        CompletableFuture<Void> admitted = new CompletableFuture<>();
-        admitted.whenComplete((v, e) -> pending.give(size));
-        try {
-            return produce(request, admitted);
-        } catch (RuntimeException e) {
-            admitted.complete(null);
-            throw e;
-        }
     }
 
     /**
@@ -179,7 +156,12 @@ public final class ProduceHandler {
      * refused, so a stream can admit its next request behind it and keep the stream's order.
      */
     public CompletableFuture<ProduceResponse> produce(ProduceRequest request, CompletableFuture<Void> admitted) {
-        CompletableFuture<ProduceResponse> answer = admit(request, null, admitted);
+        return produce(request, null, admitted);
+    }
+
+    private CompletableFuture<ProduceResponse> produce(ProduceRequest request, BatchInfo[] built,
+                                                       CompletableFuture<Void> admitted) {
+        CompletableFuture<ProduceResponse> answer = admit(request, built, admitted);
         answer.whenComplete((r, e) -> admitted.complete(null)); // every path ends admission
         return answer;
     }

@@ -48,7 +48,7 @@ public final class RoleMetrics {
     }
 
     /** A monotonic count read from {@code source} (exported as {@code name_total}). */
-    private static <T> void counter(MeterRegistry meters, String name, T source, ToDoubleFunction<T> count) {
+    public static <T> void counter(MeterRegistry meters, String name, T source, ToDoubleFunction<T> count) {
         FunctionCounter.builder(name, source, count).register(meters);
     }
 }
