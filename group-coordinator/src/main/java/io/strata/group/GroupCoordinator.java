@@ -208,7 +208,12 @@ public final class GroupCoordinator implements AutoCloseable {
      * third of the host lease, so that when its host dies its beats reach another node before that lease ends.
      */
     public Duration heartbeatInterval(GroupMember m) {
-        return Duration.ofMillis(Math.max(100, Math.min(m.sessionTimeoutMs(), settings.hostLeaseTtl().toMillis()) / 3));
+        return heartbeatInterval(Duration.ofMillis(m.sessionTimeoutMs()));
+    }
+
+    /** As {@link #heartbeatInterval(GroupMember)}, for a session of this length. */
+    public Duration heartbeatInterval(Duration session) {
+        return Duration.ofMillis(Math.max(100, Math.min(session.toMillis(), settings.hostLeaseTtl().toMillis()) / 3));
     }
 
     /** Ends the member's session at once, freeing its partitions; {@link UnknownMemberException} if it was gone. */

@@ -59,6 +59,59 @@ public final class KafkaMembership {
     }
 
     /**
+     * A member of Kafka's consumer protocol (KIP-848), hosted on this node: a member of Strata's own protocol (the
+     * coordinator assigns its partitions, so it may share its group with Strata's clients), under the id its
+     * client chose (empty: one is made). A member of that id still in the group is a client joining again after
+     * it was fenced or restarted: it is ended first (its partitions freed), as Kafka's coordinator replaces it.
+     * Unlike Strata's own join, topics that do not exist yet are kept in the subscription (Kafka's consumers
+     * wait for them). {@link MixedProtocolException} while classic Kafka members are live.
+     */
+    public CompletableFuture<GroupMember> joinConsumer(String group, String memberId, String clientId,
+                                                       String clientAddress, List<String> topics,
+                                                       OffsetReset reset) {
+        return coordinator.blocking(() -> {
+            io.strata.metadata.group.GroupNames.requireGroup(group);
+            List<String> valid = topics.stream().filter(io.strata.metadata.TopicConfig::validName).sorted()
+                    .distinct().toList();
+            if (valid.isEmpty()) {
+                throw new IllegalArgumentException("a member subscribes to at least one valid topic name: " + topics);
+            }
+            GroupSnapshot snap = coordinator.await(coordinator.store().read(group));
+            if (snap.members().values().stream().anyMatch(GroupMember::kafka)) {
+                throw MixedProtocolException.classicMembersLive(group);
+            }
+            MemberSpec spec = new MemberSpec(clientId.isEmpty() ? "consumer" : clientId, clientAddress, valid,
+                    coordinator.settings().defaultSessionTimeout(), reset, MemberSpec.STRATA, memberId);
+            for (int attempt = 0; ; attempt++) {
+                if (!memberId.isEmpty() && snap.members().containsKey(memberId)) {
+                    coordinator.await(coordinator.sessions().leave(group, memberId));
+                    coordinator.stats().leaves.increment();
+                }
+                try {
+                    GroupMember m = coordinator.await(coordinator.sessions().join(group, spec));
+                    coordinator.stats().joins.increment();
+                    return m;
+                } catch (io.strata.metadata.group.MemberIdTakenException e) {
+                    if (attempt >= 2) {
+                        throw e;
+                    }
+                    snap = coordinator.await(coordinator.store().read(group)); // joined again meanwhile: end it too
+                }
+            }
+        });
+    }
+
+    /** The member as the store holds it; empty when it is not in the group. */
+    public CompletableFuture<java.util.Optional<GroupMember>> member(String group, String memberId) {
+        return coordinator.store().member(group, memberId);
+    }
+
+    /** The session of a member that names none: Kafka's consumer protocol leaves sessions to the server. */
+    public Duration defaultSessionTimeout() {
+        return coordinator.settings().defaultSessionTimeout();
+    }
+
+    /**
      * Makes {@code assignment} (member id to partitions, for the generation the Kafka door completed) the group's
      * target and its members' partition leases: first every member gives up what it holds and is not assigned
      * any more, then each takes what it is assigned. Answers, per member, the assigned partitions it could not

@@ -176,6 +176,8 @@ class KafkaDoorTest {
 
         topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
         aKafkaConsumerGroupIsAStrataConsumerGroup(bootstrap, sent.size() + 1, cluster.channel(ingest2));
+        consumerProtocolMembersShareAGroupWithStrataMembers(bootstrap, sent.size() + 1, cluster.channel(ingest2),
+                ingest2.address());
         kcatProducesAndConsumesInAGroup(bootstrap, grpcFetch, cluster.channel(ingest1));
         anIngestNodeKilledDuringAKafkaProduceLosesNothingAcknowledged(bootstrap, ingest1, grpcFetch);
     }
@@ -292,45 +294,11 @@ class KafkaDoorTest {
         List<Future<Void>> running = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             String clientId = "reader-" + i;
-            running.add(members.submit(() -> {
-                Properties p = new Properties();
-                p.put("bootstrap.servers", bootstrap);
-                p.put("group.id", group);
-                p.put("client.id", clientId);
-                p.put("auto.offset.reset", "earliest");
-                p.put("enable.auto.commit", "false");
-                p.put("partition.assignment.strategy",
-                        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
-                try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer())) {
-                    c.subscribe(List.of(TOPIC));
-                    while (!stop.get()) {
-                        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                            read.add(r.partition() + "@" + r.offset());
-                        }
-                        try {
-                            c.commitSync();
-                        } catch (org.apache.kafka.common.errors.RebalanceInProgressException e) {
-                            // As with Kafka: a commit during a rebalance is refused; the next poll completes it.
-                        }
-                    }
-                }
-                return null;
-            }));
+            running.add(members.submit(kafkaMember(bootstrap, group, clientId, Map.of("partition.assignment.strategy",
+                    org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName()), read, stop)));
             Thread.sleep(1_500); // one by one: each join is a rebalance
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        io.strata.api.v1.GroupDescription described = null;
-        while (System.nanoTime() < deadline) {
-            described = groups.get().describeGroup(io.strata.api.v1.DescribeGroupRequest.newBuilder().setGroup(group).build());
-            long owned = described.getMembersList().stream().mapToLong(m -> m.getOwnedCount()).sum();
-            if (read.size() >= records && described.getMembersCount() == 3 && owned == PARTITIONS
-                    && described.getState().equals("STABLE") && described.getPartitionsList().stream()
-                    .allMatch(l -> l.getLag() == 0)) {
-                break;
-            }
-            Thread.sleep(250);
-        }
+        io.strata.api.v1.GroupDescription described = awaitGroup(groups, group, 3, read, records);
         assertThat(read).as("every record read; the group: %s", described).hasSize(records);
         assertThat(described.getState()).as("%s", described).isEqualTo("STABLE");
         assertThat(described.getMembersList()).extracting(io.strata.api.v1.GroupMemberDescription::getClientId)
@@ -355,6 +323,132 @@ class KafkaDoorTest {
                         .isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION));
 
         stop.set(true);
+        io.strata.api.v1.GroupDescription after = stopped(running, members, groups, group);
+        Map<Integer, Long> committed = new HashMap<>();
+        groups.get().fetchCommitted(io.strata.api.v1.FetchCommittedRequest.newBuilder().setGroup(group).build())
+                .getOffsetsList().forEach(c -> committed.put(c.getPartition(), c.getOffset()));
+        assertThat(after.getPartitionsList()).allSatisfy(l -> assertThat(committed.get(l.getPartition()))
+                .isEqualTo(l.getEnd()));
+    }
+
+    /**
+     * Kafka's consumer protocol (KIP-848, {@code group.protocol=consumer}): its members are Strata members, so two
+     * Kafka consumers and a Strata client share one group, partitions assigned by Strata's coordinator and moved
+     * between the two kinds of client as members come and go; classic Kafka members are refused meanwhile.
+     */
+    private static void consumerProtocolMembersShareAGroupWithStrataMembers(String bootstrap, int records,
+                                                                            io.grpc.ManagedChannel grpc,
+                                                                            String strataAddress) throws Exception {
+        String group = "kip848-readers";
+        java.util.function.Supplier<io.strata.api.v1.GroupServiceGrpc.GroupServiceBlockingStub> groups = () ->
+                io.strata.api.v1.GroupServiceGrpc.newBlockingStub(grpc).withDeadlineAfter(30, TimeUnit.SECONDS);
+        java.util.Set<String> read = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean stopStrata = new java.util.concurrent.atomic.AtomicBoolean();
+        List<java.util.concurrent.atomic.AtomicBoolean> stopKafka = List.of(new java.util.concurrent.atomic.AtomicBoolean(),
+                new java.util.concurrent.atomic.AtomicBoolean());
+        java.util.concurrent.ExecutorService members = java.util.concurrent.Executors.newFixedThreadPool(3);
+        List<Future<Void>> running = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            String clientId = "kip848-" + i;
+            java.util.concurrent.atomic.AtomicBoolean stop = stopKafka.get(i);
+            running.add(members.submit(kafkaMember(bootstrap, group, clientId, Map.of("group.protocol", "consumer"),
+                    read, stop)));
+            Thread.sleep(1_000);
+        }
+        running.add(members.submit(() -> {
+            try (io.strata.client.StrataClient client = io.strata.client.StrataClient.builder().server(strataAddress)
+                    .build();
+                 io.strata.client.Consumer c = client.consumer(TOPIC, io.strata.client.ConsumerConfig.DEFAULT)) {
+                c.subscribe(group);
+                while (!stopStrata.get()) {
+                    for (io.strata.client.ConsumerRecord r : c.poll(Duration.ofMillis(200))) {
+                        read.add(r.partition() + "@" + r.offset());
+                    }
+                    c.commitSync();
+                }
+            }
+            return null;
+        }));
+
+        io.strata.api.v1.GroupDescription described = awaitGroup(groups, group, 3, read, records);
+        assertThat(read).as("every record read; the group: %s", described).hasSize(records);
+        assertThat(described.getMembersList()).extracting(io.strata.api.v1.GroupMemberDescription::getClientId)
+                .as("two Kafka members and a Strata one").hasSize(3).contains("kip848-0", "kip848-1");
+        assertThat(described.getMembersList()).as("every member owns a partition: %s", described)
+                .allMatch(m -> m.getOwnedCount() > 0);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            var kafkaView = admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+            assertThat(kafkaView.members()).hasSize(3);
+            assertThat(kafkaView.members().stream().flatMap(m -> m.assignment().topicPartitions().stream())
+                    .map(TopicPartition::partition)).containsExactlyInAnyOrder(0, 1, 2, 3);
+        }
+        // A classic Kafka member cannot join while the group is assigned by Strata's coordinator.
+        Properties classic = new Properties();
+        classic.put("bootstrap.servers", bootstrap);
+        classic.put("group.id", group);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(classic, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(TOPIC));
+            assertThat(catching(() -> c.poll(Duration.ofSeconds(20))))
+                    .isInstanceOf(org.apache.kafka.common.errors.InconsistentGroupProtocolException.class);
+        }
+
+        // One Kafka member leaves: its partitions go to the other two, which read what is produced next.
+        stopKafka.get(0).set(true);
+        running.get(0).get(60, TimeUnit.SECONDS);
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, Map.of("acks", "all"))) {
+            send(producer, "after-leave", 200);
+        }
+        described = awaitGroup(groups, group, 2, read, records + 200);
+        assertThat(read).as("every record read; the group: %s", described).hasSize(records + 200);
+        assertThat(described.getMembersList().stream().flatMap(m -> m.getOwnedList().stream())
+                .map(io.strata.api.v1.GroupTopicPartition::getPartition)).as("each partition owned once")
+                .containsExactlyInAnyOrder(0, 1, 2, 3);
+
+        stopKafka.get(1).set(true);
+        stopStrata.set(true);
+        io.strata.api.v1.GroupDescription after = stopped(running, members, groups, group);
+        assertThat(after.getPartitionsList()).as("every partition committed to its end: %s", after)
+                .allSatisfy(l -> assertThat(l.getLag()).isZero());
+    }
+
+    /** A Kafka group member that reads (noting partition@offset) and commits after each poll until stopped. */
+    private static java.util.concurrent.Callable<Void> kafkaMember(String bootstrap, String group, String clientId,
+                                                                   Map<String, String> settings,
+                                                                   java.util.Set<String> read,
+                                                                   java.util.concurrent.atomic.AtomicBoolean stop) {
+        return () -> {
+            Properties p = new Properties();
+            p.put("bootstrap.servers", bootstrap);
+            p.put("group.id", group);
+            p.put("client.id", clientId);
+            p.put("auto.offset.reset", "earliest");
+            p.put("enable.auto.commit", "false");
+            p.putAll(settings);
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer())) {
+                c.subscribe(List.of(TOPIC));
+                while (!stop.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        read.add(r.partition() + "@" + r.offset());
+                    }
+                    try {
+                        c.commitSync();
+                    } catch (org.apache.kafka.common.errors.RebalanceInProgressException e) {
+                        // Classic protocol, as with Kafka: a commit during a rebalance is refused; the next poll
+                        // completes the rebalance. The consumer protocol has no such phase.
+                    }
+                }
+            }
+            return null;
+        };
+    }
+
+    /** Waits for the members' threads to end (each closes its consumer) and answers the group, which has none. */
+    private static io.strata.api.v1.GroupDescription stopped(List<Future<Void>> running,
+            java.util.concurrent.ExecutorService members,
+            java.util.function.Supplier<io.strata.api.v1.GroupServiceGrpc.GroupServiceBlockingStub> groups,
+            String group) throws Exception {
         for (Future<Void> f : running) {
             f.get(60, TimeUnit.SECONDS);
         }
@@ -362,11 +456,30 @@ class KafkaDoorTest {
         io.strata.api.v1.GroupDescription after = groups.get().describeGroup(io.strata.api.v1.DescribeGroupRequest
                 .newBuilder().setGroup(group).build());
         assertThat(after.getMembersCount()).as("members that close leave").isZero();
-        Map<Integer, Long> committed = new HashMap<>();
-        groups.get().fetchCommitted(io.strata.api.v1.FetchCommittedRequest.newBuilder().setGroup(group).build())
-                .getOffsetsList().forEach(c -> committed.put(c.getPartition(), c.getOffset()));
-        assertThat(after.getPartitionsList()).allSatisfy(l -> assertThat(committed.get(l.getPartition()))
-                .isEqualTo(l.getEnd()));
+        return after;
+    }
+
+    /**
+     * Waits until the group is stable with {@code members} members owning every partition, {@code records} were
+     * read and every partition is committed to its end.
+     */
+    private static io.strata.api.v1.GroupDescription awaitGroup(
+            java.util.function.Supplier<io.strata.api.v1.GroupServiceGrpc.GroupServiceBlockingStub> groups,
+            String group, int members, java.util.Set<String> read, int records) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        io.strata.api.v1.GroupDescription described = null;
+        while (System.nanoTime() < deadline) {
+            described = groups.get().describeGroup(io.strata.api.v1.DescribeGroupRequest.newBuilder().setGroup(group)
+                    .build());
+            long owned = described.getMembersList().stream().mapToLong(m -> m.getOwnedCount()).sum();
+            if (read.size() >= records && described.getMembersCount() == members && owned == PARTITIONS
+                    && described.getState().equals("STABLE")
+                    && described.getPartitionsList().stream().allMatch(l -> l.getLag() == 0)) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        return described;
     }
 
     /** Kafka's AdminClient: the same topics as Strata's own administration, and precise errors. */

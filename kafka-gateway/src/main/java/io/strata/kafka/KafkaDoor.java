@@ -28,8 +28,12 @@ public final class KafkaDoor implements AutoCloseable {
 
     private final java.util.concurrent.ExecutorService converter;
 
+    private final io.strata.kafka.group.ConsumerGroups consumerGroups;
+
     private KafkaDoor(KafkaListener listener, Brokers brokers, io.strata.kafka.group.ClassicGroups classicGroups,
-                      java.util.concurrent.ExecutorService converter, String advertisedAddress) {
+                      io.strata.kafka.group.ConsumerGroups consumerGroups, java.util.concurrent.ExecutorService converter,
+                      String advertisedAddress) {
+        this.consumerGroups = consumerGroups;
         this.converter = converter;
         this.listener = listener;
         this.brokers = brokers;
@@ -82,10 +86,12 @@ public final class KafkaDoor implements AutoCloseable {
                     io.strata.kafka.admin.AlterConfigsApi.incremental(backends),
                     io.strata.kafka.admin.AlterConfigsApi.legacy(backends),
                     new io.strata.kafka.admin.DescribeClusterApi(backends, brokers)));
-            served.addAll(new io.strata.kafka.group.GroupApis(classic, brokers).all());
+            io.strata.kafka.group.ConsumerGroups consumers = new io.strata.kafka.group.ConsumerGroups(backends.groups(),
+                    backends.topics(), topicIds, timer);
+            served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
             apis.set(new KafkaApis(served));
             String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
-            return new KafkaDoor(listener, brokers, classic, converter, address);
+            return new KafkaDoor(listener, brokers, classic, consumers, converter, address);
         } catch (RuntimeException e) {
             listener.close();
             converter.shutdownNow();
@@ -106,6 +112,7 @@ public final class KafkaDoor implements AutoCloseable {
     public void close() {
         listener.close();
         classicGroups.close();
+        consumerGroups.close();
         brokers.close();
         converter.shutdownNow();
     }

@@ -471,39 +471,7 @@ public final class ClassicGroups implements AutoCloseable {
     /** Commits a member's offsets; partitions it does not hold come back as refused (nothing of them written). */
     public CompletableFuture<Map<TopicPartition, Errors>> commit(String groupId, String memberId,
                                                                   List<GroupCoordinator.CommitRequest> offsets) {
-        return coordinator.commit(groupId, memberId, offsets, Set.of()).handle((v, e) -> {
-            Map<TopicPartition, Errors> out = new HashMap<>();
-            if (e == null) {
-                offsets.forEach(o -> out.put(o.partition(), Errors.NONE));
-                return CompletableFuture.completedFuture(out);
-            }
-            Throwable t = KafkaErrors.unwrap(e);
-            if (t instanceof NotOwnerException n) {
-                List<GroupCoordinator.CommitRequest> rest = offsets.stream()
-                        .filter(o -> !n.partitions().contains(o.partition())).toList();
-                n.partitions().forEach(p -> out.put(p, Errors.ILLEGAL_GENERATION));
-                if (rest.isEmpty()) {
-                    return CompletableFuture.completedFuture(out);
-                }
-                return commit(groupId, memberId, rest).thenApply(more -> {
-                    out.putAll(more);
-                    return out;
-                });
-            }
-            if (t instanceof io.strata.group.OffsetOutOfRangeException range) {
-                // Kafka stores any offset; a consumer behind what retention removed commits where it was. Kept
-                // within the stored range instead, which is where that consumer would start anyway.
-                List<GroupCoordinator.CommitRequest> clamped = offsets.stream().map(o -> o.partition()
-                        .equals(range.partition()) ? new GroupCoordinator.CommitRequest(o.partition(),
-                        range.clamp(o.offset()), o.metadata(), o.epoch()) : o).toList();
-                if (!clamped.equals(offsets)) {
-                    return commit(groupId, memberId, clamped);
-                }
-            }
-            Errors error = GroupErrors.forCommit(t);
-            offsets.forEach(o -> out.put(o.partition(), error));
-            return CompletableFuture.completedFuture(out);
-        }).thenCompose(f -> f);
+        return GroupCommits.commit(coordinator, groupId, memberId, offsets, Errors.ILLEGAL_GENERATION);
     }
 
     // ---- the sweep

@@ -23,6 +23,8 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
@@ -47,15 +49,18 @@ import org.apache.kafka.common.requests.AbstractRequest;
  * LeaveGroup, OffsetCommit) go to the group's coordinator node ({@link ClassicGroups}); the rest read and change
  * the store through the group coordinator, so they answer for every group, Strata's own included: a Strata
  * group is listed, described (its members' partitions as consumer assignments) and its offsets fetched like a
- * Kafka one. Offered up to the versions before topic ids in OffsetCommit and OffsetFetch.
+ * Kafka one. Offered up to the versions before topic ids in OffsetCommit and OffsetFetch. Kafka's consumer
+ * protocol (ConsumerGroupHeartbeat) is {@link ConsumerGroups}'; its members' commits go there.
  */
 public final class GroupApis {
     private final ClassicGroups classic;
+    private final ConsumerGroups consumers;
     private final GroupCoordinator groups;
     private final Brokers brokers;
 
-    public GroupApis(ClassicGroups classic, Brokers brokers) {
+    public GroupApis(ClassicGroups classic, ConsumerGroups consumers, Brokers brokers) {
         this.classic = classic;
+        this.consumers = consumers;
         this.groups = classic.coordinator();
         this.brokers = brokers;
     }
@@ -67,6 +72,7 @@ public final class GroupApis {
                 KafkaApi.of(ApiKeys.SYNC_GROUP, 0, ApiKeys.SYNC_GROUP.latestVersion(), this::syncGroup),
                 KafkaApi.of(ApiKeys.HEARTBEAT, 0, ApiKeys.HEARTBEAT.latestVersion(), this::heartbeat),
                 KafkaApi.of(ApiKeys.LEAVE_GROUP, 0, ApiKeys.LEAVE_GROUP.latestVersion(), this::leaveGroup),
+                KafkaApi.of(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, 1, this::consumerGroupHeartbeat),
                 KafkaApi.of(ApiKeys.OFFSET_COMMIT, 2, 9, this::offsetCommit),
                 KafkaApi.of(ApiKeys.OFFSET_FETCH, 1, 9, this::offsetFetch),
                 KafkaApi.of(ApiKeys.LIST_GROUPS, 0, ApiKeys.LIST_GROUPS.latestVersion(), this::listGroups),
@@ -174,6 +180,16 @@ public final class GroupApis {
         });
     }
 
+    private CompletableFuture<ApiMessage> consumerGroupHeartbeat(KafkaRequest request) {
+        ConsumerGroupHeartbeatRequestData data = data(request);
+        if (GroupNames.validGroup(data.groupId()) && !coordinates(data.groupId())) {
+            return done(new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
+        }
+        String clientId = request.header().clientId() == null ? "" : request.header().clientId();
+        String host = request.client() == null ? "" : "/" + request.client().getAddress().getHostAddress();
+        return consumers.heartbeat(data, clientId, host).thenApply(r -> r);
+    }
+
     // ---- offsets
 
     private CompletableFuture<ApiMessage> offsetCommit(KafkaRequest request) {
@@ -194,6 +210,8 @@ public final class GroupApis {
             // A consumer that assigns its partitions itself: allowed while the group has no members, as in Kafka.
             outcome = classic.membership().commitWithoutMembers(data.groupId(), offsets)
                     .handle((v, e) -> all(offsets, e == null ? Errors.NONE : GroupErrors.forCommit(e)));
+        } else if (consumers.serves(data.groupId(), data.memberId())) {
+            outcome = consumers.commit(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch(), offsets);
         } else {
             Errors allowed = classic.mayCommit(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch());
             if (allowed == Errors.UNKNOWN_MEMBER_ID) {

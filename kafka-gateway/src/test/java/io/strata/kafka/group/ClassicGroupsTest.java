@@ -3,25 +3,12 @@ package io.strata.kafka.group;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strata.group.GroupCoordinator;
-import io.strata.group.GroupSettings;
-import io.strata.metadata.BlockChunk;
-import io.strata.metadata.BlockCommit;
-import io.strata.metadata.MetadataStore;
-import io.strata.metadata.MetadataStores;
-import io.strata.metadata.Topic;
-import io.strata.metadata.TopicCache;
-import io.strata.metadata.TopicConfig;
 import io.strata.metadata.group.TopicPartition;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
@@ -42,34 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ClassicGroupsTest {
     @TempDir
     Path dir;
-    private MetadataStore metadata;
+    private GroupFixture fixture;
     private GroupCoordinator coordinator;
-    private ScheduledExecutorService timer;
     private ClassicGroups groups;
 
     @BeforeEach
     void open() {
-        metadata = MetadataStores.embedded(dir.resolve("metadata"), 8);
-        coordinator = new GroupCoordinator(metadata, new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)),
-                (topic, partition, ts) -> CompletableFuture.completedFuture(0L),
-                new GroupSettings(Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(10),
-                        Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(10), 1_000));
-        timer = Executors.newSingleThreadScheduledExecutor();
-        groups = new ClassicGroups(coordinator, timer);
-        Topic t = metadata.createTopic(new TopicConfig("t", 4, -1, -1)).join();
-        List<BlockChunk> chunks = new ArrayList<>();
-        for (int p = 0; p < 4; p++) {
-            chunks.add(new BlockChunk(t.partition(p), 100, 8 + p * 100L, 100, 300, 1_000, 2_000, 0xC0FFEE));
-        }
-        metadata.commitBlock(new BlockCommit("wal/t", 600, chunks)).join();
+        fixture = new GroupFixture(dir);
+        coordinator = fixture.coordinator;
+        groups = new ClassicGroups(coordinator, fixture.timer);
     }
 
     @AfterEach
-    void close() throws Exception {
+    void close() {
         groups.close();
-        timer.shutdownNow();
-        coordinator.close();
-        metadata.close();
+        fixture.close();
     }
 
     @Test

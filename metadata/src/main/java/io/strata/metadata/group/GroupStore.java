@@ -30,7 +30,11 @@ public interface GroupStore {
     /** Extends the host lease by its TTL; false when it is gone (its members with it). */
     CompletableFuture<Boolean> renewHostLease(long lease);
 
-    /** Registers a new member whose keys live as long as {@code hostLease}; creates the group on first use. */
+    /**
+     * Registers a new member whose keys live as long as {@code hostLease}; creates the group on first use. A
+     * member that names its own id ({@link MemberSpec#memberId}) fails with {@link MemberIdTakenException} while
+     * a member of that id is in the group.
+     */
     CompletableFuture<GroupMember> join(String group, MemberSpec spec, long hostLease);
 
     /**

@@ -61,16 +61,24 @@ public final class KvGroupStore implements GroupStore {
     @Override
     public CompletableFuture<GroupMember> join(String group, MemberSpec spec, long hostLease) {
         GroupNames.requireGroup(group);
-        String memberId = memberId(spec.clientId());
+        boolean chosen = !spec.memberId().isEmpty();
+        String memberId = chosen ? spec.memberId() : memberId(spec.clientId());
         return kv.get(keys.group(group)).thenCompose(existing -> {
             long now = clock.millis();
             long created = existing.map(v -> GroupCodec.decodeGroupCreatedAt(v.key(), v.value())).orElse(now);
             GroupMember member = new GroupMember(memberId, spec.clientId(), spec.clientAddress(), spec.topics(),
                     hostLease, spec.sessionTimeout().toMillis(), spec.offsetReset(), now, 0, spec.protocol());
-            return kv.txn(List.of(), List.of(
+            String memberKey = keys.groupMember(group, memberId);
+            // A chosen id may be taken: the join must not overwrite a live member (its leases stay with it).
+            return kv.txn(chosen ? List.of(KvGuard.absent(memberKey)) : List.of(), List.of(
                             new KvOp.Put(keys.group(group), GroupCodec.encodeGroup(created, now)),
-                            new KvOp.Put(keys.groupMember(group, memberId), GroupCodec.encode(member), hostLease)))
-                    .thenApply(r -> member.at(r.revision()));
+                            new KvOp.Put(memberKey, GroupCodec.encode(member), hostLease)))
+                    .thenApply(r -> {
+                        if (!r.succeeded()) {
+                            throw new MemberIdTakenException(group, memberId);
+                        }
+                        return member.at(r.revision());
+                    });
         });
     }
 

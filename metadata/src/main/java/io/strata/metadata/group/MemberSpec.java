@@ -9,16 +9,21 @@ import java.util.List;
  * (the group coordinator assigns partitions, members take them as their owners release them) or {@link #KAFKA}
  * (a Kafka client of the classic protocol; its group's leader assigns and the Kafka door keeps the target and the
  * partition leases). A Kafka member may subscribe to no topic Strata knows yet (Kafka Connect's groups, or
- * topics not created yet).
+ * topics not created yet). {@code memberId} is the id the member asks for (Kafka's consumer protocol lets the
+ * client choose it), or empty: the store makes one.
  */
 public record MemberSpec(String clientId, String clientAddress, List<String> topics, Duration sessionTimeout,
-                         OffsetReset offsetReset, String protocol) {
+                         OffsetReset offsetReset, String protocol, String memberId) {
     public static final String STRATA = "";
     public static final String KAFKA = "kafka";
 
     public MemberSpec {
         topics = List.copyOf(topics);
         protocol = protocol == null ? STRATA : protocol;
+        memberId = memberId == null ? "" : memberId;
+        if (!memberId.isEmpty() && !GroupNames.validMember(memberId)) {
+            throw new IllegalArgumentException("invalid member id '" + memberId + "'");
+        }
         if (!protocol.equals(STRATA) && !protocol.equals(KAFKA)) {
             throw new IllegalArgumentException("unknown group protocol '" + protocol + "'");
         }
@@ -30,6 +35,12 @@ public record MemberSpec(String clientId, String clientAddress, List<String> top
         if (sessionTimeout.toSeconds() < 1) {
             throw new IllegalArgumentException("a session lasts at least one second, not " + sessionTimeout);
         }
+    }
+
+    /** A member whose id the store makes. */
+    public MemberSpec(String clientId, String clientAddress, List<String> topics, Duration sessionTimeout,
+                      OffsetReset offsetReset, String protocol) {
+        this(clientId, clientAddress, topics, sessionTimeout, offsetReset, protocol, "");
     }
 
     /** A member of Strata's own protocol. */

@@ -70,6 +70,26 @@ public abstract class GroupStoreContract {
     }
 
     @Test
+    void aMemberMayChooseItsIdButNeverTakeALiveMembersOne() {
+        MemberSpec chosen = new MemberSpec("kafka-app", "127.0.0.1:5000", List.of("t"), Duration.ofSeconds(30),
+                OffsetReset.EARLIEST, MemberSpec.STRATA, "Xy_9-kafkaUuid0000000A");
+        GroupMember m = groups.join("g", chosen, host).join();
+        assertThat(m.memberId()).isEqualTo("Xy_9-kafkaUuid0000000A");
+        groups.acquire("g", m, partitions(2)).join();
+
+        assertThatThrownBy(() -> groups.join("g", chosen, host).join()).hasCauseInstanceOf(MemberIdTakenException.class);
+        GroupSnapshot snap = groups.read("g").join();
+        assertThat(snap.members()).hasSize(1);
+        assertThat(snap.owners()).as("the live member kept its partitions").hasSize(2);
+        assertThat(snap.members().get(m.memberId()).revision()).as("and its key was not rewritten")
+                .isEqualTo(m.revision());
+
+        assertThat(groups.leave("g", m.memberId()).join()).isTrue();
+        assertThat(groups.join("g", chosen, host).join().memberId()).as("free again once it left")
+                .isEqualTo(m.memberId());
+    }
+
+    @Test
     void membersLiveWhileTheirHostLeaseIsRenewedAndGoWithIt() throws Exception {
         long lease = groups.grantHostLease(Duration.ofSeconds(2)).join();
         GroupMember m = groups.join("g", spec("app", Duration.ofSeconds(30), "t"), lease).join();
