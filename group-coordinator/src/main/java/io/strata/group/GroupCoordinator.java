@@ -290,8 +290,8 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
 
                 @Override
-                public void onMember(String group, String memberId, long lease) {
-                    sessions.memberChanged(group, memberId, lease);
+                public void onMember(String group, String memberId, long lease, long revision) {
+                    sessions.memberChanged(group, memberId, lease, revision);
                 }
 
                 @Override

@@ -81,7 +81,7 @@ public final class KafkaMembership {
                 throw MixedProtocolException.classicMembersLive(group);
             }
             MemberSpec spec = new MemberSpec(clientId.isEmpty() ? "consumer" : clientId, clientAddress, valid,
-                    coordinator.settings().defaultSessionTimeout(), reset, MemberSpec.STRATA, memberId);
+                    consumerSessionTimeout(), reset, MemberSpec.STRATA, memberId);
             for (int attempt = 0; ; attempt++) {
                 if (!memberId.isEmpty() && snap.members().containsKey(memberId)) {
                     coordinator.await(coordinator.sessions().leave(group, memberId));
@@ -106,9 +106,19 @@ public final class KafkaMembership {
         return coordinator.store().member(group, memberId);
     }
 
-    /** The session of a member that names none: Kafka's consumer protocol leaves sessions to the server. */
-    public Duration defaultSessionTimeout() {
-        return coordinator.settings().defaultSessionTimeout();
+    /** Kafka's default session of its consumer protocol (group.consumer.session.timeout.ms). */
+    private static final Duration CONSUMER_SESSION = Duration.ofSeconds(45);
+
+    /**
+     * The session of a member of Kafka's consumer protocol, which leaves sessions to the server: Kafka's 45 s
+     * within the server's bounds. Longer than Strata's own default because a Kafka client finds a new
+     * coordinator only once the old one's registration has ended (Metadata names it until then), and its
+     * session must outlast that search.
+     */
+    public Duration consumerSessionTimeout() {
+        GroupSettings s = coordinator.settings();
+        Duration d = CONSUMER_SESSION.compareTo(s.maxSessionTimeout()) > 0 ? s.maxSessionTimeout() : CONSUMER_SESSION;
+        return d.compareTo(s.minSessionTimeout()) < 0 ? s.minSessionTimeout() : d;
     }
 
     /**

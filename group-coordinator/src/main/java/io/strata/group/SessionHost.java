@@ -154,12 +154,14 @@ final class SessionHost implements AutoCloseable {
     }
 
     /**
-     * The member's key changed (from the watch of all groups): deleted ({@code lease} 0), or bound to another
-     * lease (another node adopted it). Either way this node no longer holds its session.
+     * The member's key changed at {@code revision} (from the watch of all groups): deleted ({@code lease} 0), or
+     * bound to another lease (another node adopted it). Either way this node no longer holds its session.
      */
-    void memberChanged(String group, String memberId, long lease) {
+    void memberChanged(String group, String memberId, long lease, long revision) {
         Hosted h = hosted.get(key(group, memberId));
-        if (h != null && h.lease != lease) {
+        // An event from before this session was written (the deletion of an earlier member of the same id, which
+        // left and joined again) is not about it.
+        if (h != null && h.lease != lease && revision > h.member.revision()) {
             hosted.remove(key(group, memberId), h);
         }
     }

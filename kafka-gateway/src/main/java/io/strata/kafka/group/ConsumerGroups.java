@@ -76,8 +76,12 @@ public final class ConsumerGroups implements AutoCloseable {
         MemberAssignment latest;
         /** What the client was last told it owns; null until it was told anything. */
         Set<TopicPartition> sent;
-        /** What the client said it owns in its last heartbeat that said. */
-        Set<TopicPartition> reported = Set.of();
+        /**
+         * What the client may hold: what it last reported owning and everything it was told of since (it may be
+         * taking those on still: a heartbeat that reports nothing means "unchanged", not "done"); null when
+         * unknown (a member this node took over before its client reported anything here).
+         */
+        Set<TopicPartition> mayHold;
         final Set<TopicPartition> releasing = new HashSet<>();
         /** Since when (nanos) the client reports partitions it was told to give up; 0 while it reports none. */
         long holdingRevokedSince;
@@ -86,11 +90,12 @@ public final class ConsumerGroups implements AutoCloseable {
         AutoCloseable stream;
         boolean ended;
 
-        Member(Key key, List<String> subscription, int rebalanceTimeoutMs, int epoch) {
+        Member(Key key, List<String> subscription, int rebalanceTimeoutMs, int epoch, Set<TopicPartition> mayHold) {
             this.key = key;
             this.subscription = subscription;
             this.rebalanceTimeoutMs = rebalanceTimeoutMs;
             this.epoch = epoch;
+            this.mayHold = mayHold;
         }
 
         @Override
@@ -206,13 +211,14 @@ public final class ConsumerGroups implements AutoCloseable {
         int rebalanceTimeout = r.rebalanceTimeoutMs() > 0 ? r.rebalanceTimeoutMs() : DEFAULT_REBALANCE_TIMEOUT_MS;
         return membership.joinConsumer(r.groupId(), id, clientId, clientHost, subscription, OffsetReset.EARLIEST)
                 .thenCompose(joined -> open(new Key(r.groupId(), joined.memberId()), subscription, rebalanceTimeout,
-                        epoch))
+                        epoch, new HashSet<>()))
                 .thenCompose(m -> answer(m, r, Set.of(), true));
     }
 
     /** Starts serving a member: its state here and its assignment stream. */
-    private CompletableFuture<Member> open(Key key, List<String> subscription, int rebalanceTimeoutMs, int epoch) {
-        Member m = new Member(key, subscription, rebalanceTimeoutMs, epoch);
+    private CompletableFuture<Member> open(Key key, List<String> subscription, int rebalanceTimeoutMs, int epoch,
+                                           Set<TopicPartition> mayHold) {
+        Member m = new Member(key, subscription, rebalanceTimeoutMs, epoch, mayHold);
         Member replaced = members.put(key, m);
         if (replaced != null) {
             replaced.close();
@@ -244,48 +250,71 @@ public final class ConsumerGroups implements AutoCloseable {
                                                                        String clientId, String clientHost) {
         Key key = new Key(r.groupId(), r.memberId());
         Member known = members.get(key);
+        String fenced = null;
         if (known != null) {
             synchronized (known) {
                 long now = System.nanoTime();
-                if (r.memberEpoch() > known.epoch) {
+                if (known.ended) {
+                    known = null;
+                } else if (r.memberEpoch() > known.epoch) {
                     if (now - known.heardNanos < 2 * normalIntervalNanos()) {
-                        return fence(known, "epoch " + r.memberEpoch() + " is ahead of this coordinator's "
-                                + known.epoch + " for the member");
+                        fenced = "epoch " + r.memberEpoch() + " is ahead of this coordinator's " + known.epoch;
+                    } else {
+                        // Not heard here for a while: its coordinator was another node meanwhile, whose epochs count.
+                        known.epoch = r.memberEpoch();
+                        known.sent = null;
+                        known.mayHold = null;
                     }
-                    // Not heard here for a while: its coordinator was another node meanwhile, whose epochs count.
-                    known.epoch = r.memberEpoch();
-                    known.sent = null;
                 }
-                known.heardNanos = now;
+                if (known != null) {
+                    known.heardNanos = now;
+                }
             }
         }
-        // Keeps the session alive; for a member this node did not serve (its coordinator moved here, or this
-        // node restarted) the session moves here with its partition leases, and the client's epoch is taken up.
-        CompletableFuture<Member> member = coordinator.heartbeat(r.groupId(), r.memberId()).thenCompose(v -> {
-            Member m = members.get(key);
-            if (m != null) {
-                return CompletableFuture.completedFuture(m);
-            }
-            return membership.member(r.groupId(), r.memberId()).thenCompose(stored -> {
-                if (stored.isEmpty()) {
-                    throw new UnknownMemberException(r.groupId(), r.memberId());
-                }
-                return open(key, stored.get().topics(), r.rebalanceTimeoutMs() > 0 ? r.rebalanceTimeoutMs()
-                        : DEFAULT_REBALANCE_TIMEOUT_MS, r.memberEpoch());
-            });
-        });
+        if (fenced != null) {
+            return fence(known, fenced);
+        }
+        Member served = known;
+        CompletableFuture<Member> member = served != null
+                ? coordinator.heartbeat(r.groupId(), r.memberId()).thenApply(v -> served)
+                : adopt(key, r.memberEpoch(), r.rebalanceTimeoutMs());
         return member.thenCompose(m -> reported(r).thenCompose(reported -> {
             if (r.subscribedTopicNames() != null
                     && !List.copyOf(new TreeSet<>(r.subscribedTopicNames())).equals(m.subscription)) {
-                // A Strata member's subscription is fixed: a new one is a new membership under the same id.
-                int next;
-                synchronized (m) {
-                    next = m.epoch + 1;
-                }
-                return join(r, clientId, clientHost, next);
+                // A Strata member's subscription is fixed. Its partitions are not freed behind its client's back:
+                // fenced, the client gives them up and joins again with its new subscription.
+                return fence(m, "its subscription changed to " + r.subscribedTopicNames() + "; it joins again");
+            }
+            boolean unknownHoldings;
+            synchronized (m) {
+                unknownHoldings = reported == null && m.mayHold == null;
+            }
+            if (unknownHoldings) {
+                // What it holds is needed before anything it was told to give up can go to another member; a
+                // retriable error makes Kafka's client send its whole state with its next heartbeat.
+                return done(error(Errors.COORDINATOR_LOAD_IN_PROGRESS, "this coordinator took the member over and "
+                        + "needs the partitions it owns"));
             }
             return answer(m, r, reported, false);
         }));
+    }
+
+    /**
+     * A member this node did not serve (its coordinator moved here, or this node restarted): its session moves
+     * here with its partition leases (a heartbeat adopts it), at the epoch its client says. What the client holds
+     * is unknown until it reports it. {@link UnknownMemberException} when it is no member of this protocol.
+     */
+    private CompletableFuture<Member> adopt(Key key, int epoch, int rebalanceTimeoutMs) {
+        return membership.member(key.group, key.memberId).thenCompose(stored -> {
+            if (stored.isEmpty() || stored.get().kafka()) {
+                throw new UnknownMemberException(key.group, key.memberId);
+            }
+            return coordinator.heartbeat(key.group, key.memberId).thenCompose(v -> {
+                Member m = members.get(key);
+                return m != null ? CompletableFuture.completedFuture(m) : open(key, stored.get().topics(),
+                        rebalanceTimeoutMs > 0 ? rebalanceTimeoutMs : DEFAULT_REBALANCE_TIMEOUT_MS, epoch, null);
+            });
+        });
     }
 
     /** The partitions the heartbeat says the member owns, by name; null when it does not say (unchanged). */
@@ -311,20 +340,20 @@ public final class ConsumerGroups implements AutoCloseable {
      */
     private CompletableFuture<ConsumerGroupHeartbeatResponseData> answer(Member m, ConsumerGroupHeartbeatRequestData r,
                                                                          Set<TopicPartition> reported, boolean joined) {
-        Set<TopicPartition> target;
+        Set<TopicPartition> target = new TreeSet<>();
         Set<TopicPartition> release = new TreeSet<>();
         boolean send;
         boolean unsettled;
         int epoch;
+        String fenced = null;
         synchronized (m) {
             if (m.ended) {
                 throw new UnknownMemberException(m.key.group, m.key.memberId);
             }
             if (reported != null) {
-                m.reported = Set.copyOf(reported);
+                m.mayHold = new HashSet<>(reported); // a completed reconciliation's holdings
             }
             MemberAssignment a = m.latest;
-            target = new TreeSet<>();
             Set<TopicPartition> revoking = a == null ? Set.of() : new HashSet<>(a.revoking());
             if (a != null) {
                 for (AssignedPartition p : a.owned()) {
@@ -333,34 +362,45 @@ public final class ConsumerGroups implements AutoCloseable {
                     }
                 }
             }
-            if (m.sent != null) {
+            if (m.sent != null && m.mayHold != null) {
                 for (TopicPartition p : revoking) {
-                    if (!m.sent.contains(p) && !m.reported.contains(p) && m.releasing.add(p)) {
-                        release.add(p); // told to give it up, and it says it did
+                    if (!m.sent.contains(p) && !m.mayHold.contains(p) && m.releasing.add(p)) {
+                        release.add(p); // told to give it up, and said it did
                     }
                 }
             }
             boolean behind = r.memberEpoch() > 0 && r.memberEpoch() < m.epoch; // it missed an answer
-            boolean changed = m.sent == null || !target.equals(m.sent);
+            // A member taken over here is told nothing until the coordinator has told this node what it owns:
+            // an empty assignment would make its client give up every partition.
+            boolean known = a != null || joined;
+            boolean changed = known && (m.sent == null || !target.equals(m.sent));
             if (changed) {
                 if (m.sent != null) {
                     m.epoch++;
                 }
                 m.sent = Set.copyOf(target);
             }
-            send = changed || behind || joined;
+            send = changed || (behind && m.sent != null) || joined;
+            if (send && m.mayHold != null) {
+                m.mayHold.addAll(target);
+            }
             epoch = m.epoch;
             long now = System.nanoTime();
-            boolean holdingRevoked = m.reported.stream().anyMatch(p -> !m.sent.contains(p));
+            boolean holdingRevoked = m.mayHold != null && m.sent != null
+                    && m.mayHold.stream().anyMatch(p -> !m.sent.contains(p));
             if (!holdingRevoked) {
                 m.holdingRevokedSince = 0;
             } else if (m.holdingRevokedSince == 0) {
                 m.holdingRevokedSince = now;
             } else if (now - m.holdingRevokedSince > TimeUnit.MILLISECONDS.toNanos(m.rebalanceTimeoutMs)) {
-                return fence(m, "it kept partitions it was told to give up past its rebalance timeout of "
-                        + m.rebalanceTimeoutMs + " ms");
+                fenced = "it kept partitions it was told to give up past its rebalance timeout of "
+                        + m.rebalanceTimeoutMs + " ms";
             }
-            unsettled = a == null || a.waiting() > 0 || !revoking.isEmpty() || !m.reported.equals(m.sent);
+            unsettled = a == null || a.waiting() > 0 || !revoking.isEmpty() || holdingRevoked
+                    || m.mayHold == null || !m.mayHold.equals(m.sent);
+        }
+        if (fenced != null) {
+            return fence(m, fenced);
         }
         if (!release.isEmpty()) {
             coordinator.commit(m.key.group, m.key.memberId, List.of(), release).whenComplete((v, e) -> {
@@ -383,9 +423,9 @@ public final class ConsumerGroups implements AutoCloseable {
         return assignment(target).thenApply(response::setAssignment);
     }
 
-    /** How often a settled member beats: as every Strata member of the default session does. */
+    /** How often a settled member beats: as every Strata member of its session does. */
     private long normalIntervalNanos() {
-        return coordinator.heartbeatInterval(membership.defaultSessionTimeout()).toNanos();
+        return coordinator.heartbeatInterval(membership.consumerSessionTimeout()).toNanos();
     }
 
     /**
@@ -394,7 +434,7 @@ public final class ConsumerGroups implements AutoCloseable {
      */
     private void sweep() {
         long now = System.nanoTime();
-        long session = membership.defaultSessionTimeout().toNanos();
+        long session = membership.consumerSessionTimeout().toNanos();
         for (Member m : new ArrayList<>(members.values())) {
             boolean silent;
             synchronized (m) {
@@ -432,17 +472,17 @@ public final class ConsumerGroups implements AutoCloseable {
     private ConsumerGroupHeartbeatResponseData failure(ConsumerGroupHeartbeatRequestData r, Throwable e) {
         Throwable t = KafkaErrors.unwrap(e);
         if (t instanceof UnknownMemberException) {
-            Member m = members.get(new Key(r.groupId(), r.memberId()));
-            if (m != null) {
-                m.close();
-            }
+            // Its state here (if any) ends with its assignment stream, which the coordinator ends for a gone member.
             return error(Errors.UNKNOWN_MEMBER_ID, t.getMessage());
         }
         if (t instanceof MixedProtocolException) {
             return error(Errors.GROUP_ID_NOT_FOUND, t.getMessage()); // Kafka's answer: not a consumer group
         }
         if (t instanceof TooManyMembersException) {
-            return error(Errors.GROUP_MAX_SIZE_REACHED, t.getMessage());
+            // A node's limit, not the group's: a member moving here is asked to try again (another node may
+            // coordinate by then); a new member is told, as Kafka tells a full group.
+            return error(r.memberEpoch() > 0 ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.GROUP_MAX_SIZE_REACHED,
+                    t.getMessage());
         }
         if (t instanceof IllegalArgumentException) {
             return error(Errors.INVALID_REQUEST, t.getMessage());
@@ -493,6 +533,27 @@ public final class ConsumerGroups implements AutoCloseable {
             }
         }
         return GroupCommits.commit(coordinator, group, memberId, fenced, notOwned);
+    }
+
+    /**
+     * Commits of a member this node does not serve (yet): its coordinator moved here and its commit came before
+     * its heartbeat. When the store has it as a member of this protocol, it is taken over here and its offsets
+     * committed; empty when it is none (a classic member's commits are {@link ClassicGroups}').
+     */
+    CompletableFuture<Optional<Map<TopicPartition, Errors>>> commitIfMember(
+            String group, String memberId, int memberEpoch, List<GroupCoordinator.CommitRequest> offsets) {
+        if (memberId == null || !GroupNames.validMember(memberId) || memberEpoch <= 0) {
+            return done(Optional.empty());
+        }
+        return adopt(new Key(group, memberId), memberEpoch, 0).handle((m, e) -> {
+            if (e == null) {
+                return commit(group, memberId, memberEpoch, offsets).thenApply(Optional::of);
+            }
+            if (KafkaErrors.unwrap(e) instanceof UnknownMemberException) {
+                return done(Optional.<Map<TopicPartition, Errors>>empty());
+            }
+            return done(Optional.of(all(offsets, Errors.COORDINATOR_NOT_AVAILABLE)));
+        }).thenCompose(f -> f);
     }
 
     private static Map<TopicPartition, Errors> all(List<GroupCoordinator.CommitRequest> offsets, Errors error) {

@@ -215,7 +215,9 @@ public final class GroupApis {
         } else {
             Errors allowed = classic.mayCommit(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch());
             if (allowed == Errors.UNKNOWN_MEMBER_ID) {
-                outcome = classic.unknownHere(data.groupId(), data.memberId()).thenApply(e -> all(offsets, e));
+                outcome = consumers.commitIfMember(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch(),
+                        offsets).thenCompose(done -> done.isPresent() ? CompletableFuture.completedFuture(done.get())
+                        : classic.unknownHere(data.groupId(), data.memberId()).thenApply(e -> all(offsets, e)));
             } else {
                 outcome = allowed != Errors.NONE ? CompletableFuture.completedFuture(all(offsets, allowed))
                         : classic.commit(data.groupId(), data.memberId(), offsets);

@@ -78,7 +78,9 @@ class ConsumerGroupsTest {
         revoked.removeAll(kept);
         int moving = revoked.iterator().next();
 
-        // Until A says it let go, the partitions stay A's: B waits, and A may still commit them.
+        // Until A says it let go, the partitions stay A's: B waits, and A may still commit them. A heartbeat that
+        // reports nothing means "unchanged" (its client may still be taking on what it was told before).
+        assertThat(beat(A, epochA + 1, null, null).errorCode()).isEqualTo(Errors.NONE.code());
         ConsumerGroupHeartbeatResponseData waiting = beat(B, 1, null, List.of());
         assertThat(waiting.errorCode()).isEqualTo(Errors.NONE.code());
         Thread.sleep(500);
@@ -120,6 +122,34 @@ class ConsumerGroupsTest {
         assertThat(again.memberId()).isEqualTo(A);
         beatUntil(A, List.of(), r -> partitions(r).size() == 4);
         assertThat(beat(B, 7, null, null).errorCode()).as("never joined").isEqualTo(Errors.UNKNOWN_MEMBER_ID.code());
+    }
+
+    @Test
+    void aMemberTakenOverByAnotherCoordinatorKeepsItsPartitionsAndItsEpoch() throws Exception {
+        beat(A, 0, List.of("t"), null);
+        ConsumerGroupHeartbeatResponseData all = beatUntil(A, List.of(), r -> partitions(r).size() == 4);
+        int epoch = all.memberEpoch();
+        try (ConsumerGroups next = new ConsumerGroups(coordinator, fixture.topics, new TopicIds(fixture.metadata),
+                fixture.timer)) {
+            // Its first heartbeat there says nothing of what it holds: it is asked for its whole state.
+            ConsumerGroupHeartbeatResponseData asked = next.heartbeat(request(A, epoch, null, null), "c", "h")
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(asked.errorCode()).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            ConsumerGroupHeartbeatResponseData r;
+            do {
+                r = next.heartbeat(request(A, epoch, null, List.of(0, 1, 2, 3)), "c", "h").get(10, TimeUnit.SECONDS);
+                assertThat(r.errorCode()).isEqualTo(Errors.NONE.code());
+                assertThat(r.assignment() == null || partitions(r).size() == 4)
+                        .as("never told it owns less than it does: %s", r).isTrue();
+                Thread.sleep(50);
+            } while (r.assignment() == null && System.nanoTime() < deadline);
+            assertThat(r.memberEpoch()).as("the client's epoch is taken up").isEqualTo(epoch);
+            assertThat(partitions(r)).containsExactly(0, 1, 2, 3);
+            Map<TopicPartition, Errors> committed = next.commit("g", A, epoch, List.of(new GroupCoordinator
+                    .CommitRequest(new TopicPartition("t", 1), 40, ""))).get(10, TimeUnit.SECONDS);
+            assertThat(committed).containsEntry(new TopicPartition("t", 1), Errors.NONE);
+        }
     }
 
     @Test

@@ -11,7 +11,7 @@ public interface GroupListener {
      * A member key changed at {@code revision}: put bound to {@code lease}, or deleted ({@code lease} 0). Called
      * before {@link #onChange} for the same events.
      */
-    default void onMember(String group, String memberId, long lease) {
+    default void onMember(String group, String memberId, long lease, long revision) {
     }
 
     /** The watch ended (history compacted, store closed): read again and watch from there. */

@@ -293,7 +293,8 @@ public final class KvGroupStore implements GroupStore {
                         String members = keys.groupMembersPrefix(group);
                         if (e.key().startsWith(members)) {
                             listener.onMember(group, e.key().substring(members.length()),
-                                    e.type() == KvEvent.Type.PUT ? GroupCodec.decodeMember(e.key(), e.value()).leaseId() : 0);
+                                    e.type() == KvEvent.Type.PUT ? GroupCodec.decodeMember(e.key(), e.value()).leaseId() : 0,
+                                    e.revision());
                         }
                     }
                 }
