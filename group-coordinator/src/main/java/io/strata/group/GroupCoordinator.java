@@ -231,7 +231,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private static void requireNames(String group, String memberId) {
         GroupNames.requireGroup(group);
         if (!GroupNames.validMember(memberId)) {
-            throw new IllegalArgumentException("invalid member id '" + memberId + "'");
+            throw new IllegalArgumentException("invalid member id " + io.strata.metadata.InputText.quoted(memberId));
         }
     }
 

@@ -20,7 +20,7 @@ public record TopicConfig(String name, int partitions, long retentionMs, long re
     public TopicConfig {
         if (!validName(name)) {
             throw new IllegalArgumentException(
-                    "invalid topic name '" + name + "': 1 to 249 of the characters A-Z a-z 0-9 . _ -");
+                    "invalid topic name " + InputText.quoted(name) + ": 1 to 249 of the characters A-Z a-z 0-9 . _ -");
         }
         if (partitions < 1 || partitions > MAX_PARTITIONS) {
             throw new IllegalArgumentException(

@@ -350,7 +350,7 @@ public final class FetchHandler {
         }
         return topics.get(topicName, partition).thenApply(found -> {
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
-                    .withDescription("unknown topic '" + topicName + "'").asRuntimeException());
+                    .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(topicName)).asRuntimeException());
             if (partition < 0 || partition >= topic.partitions()) {
                 throw Status.INVALID_ARGUMENT.withDescription("partition " + partition
                         + " is out of range for topic '" + topicName + "' (0.." + (topic.partitions() - 1) + ")")

@@ -217,7 +217,7 @@ public final class ProduceHandler {
                 .thenCompose(v -> {
                     Map<String, Topic> resolved = new LinkedHashMap<>();
                     lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
-                            .withDescription("unknown topic '" + name + "'").asRuntimeException())));
+                            .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(name)).asRuntimeException())));
                     return pipeline.append(toBatches(request, resolved, batches), durable, admitted);
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)

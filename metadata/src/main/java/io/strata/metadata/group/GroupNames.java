@@ -15,8 +15,8 @@ public final class GroupNames {
 
     public static String requireGroup(String name) {
         if (!validGroup(name)) {
-            throw new IllegalArgumentException("invalid group name '" + name
-                    + "': 1 to 249 of A-Z a-z 0-9 . _ -, and not . or ..");
+            throw new IllegalArgumentException("invalid group name " + io.strata.metadata.InputText.quoted(name)
+                    + ": 1 to 249 of A-Z a-z 0-9 . _ -, and not . or ..");
         }
         return name;
     }

@@ -22,7 +22,7 @@ public record MemberSpec(String clientId, String clientAddress, List<String> top
         protocol = protocol == null ? STRATA : protocol;
         memberId = memberId == null ? "" : memberId;
         if (!memberId.isEmpty() && !GroupNames.validMember(memberId)) {
-            throw new IllegalArgumentException("invalid member id '" + memberId + "'");
+            throw new IllegalArgumentException("invalid member id " + io.strata.metadata.InputText.quoted(memberId));
         }
         if (!protocol.equals(STRATA) && !protocol.equals(KAFKA)) {
             throw new IllegalArgumentException("unknown group protocol '" + protocol + "'");

@@ -73,7 +73,7 @@ public final class AdminHandler {
         return metadata.alterTopic(request.getName(), change).thenApply(altered -> {
             topics.invalidate(request.getName());
             return describe(altered.orElseThrow(() -> Status.NOT_FOUND
-                    .withDescription("unknown topic '" + request.getName() + "'").asRuntimeException())).build();
+                    .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(request.getName())).asRuntimeException())).build();
         });
     }
 
@@ -81,7 +81,7 @@ public final class AdminHandler {
         return metadata.deleteTopic(name).thenApply(deleted -> {
             topics.invalidate(name);
             if (!deleted) {
-                throw Status.NOT_FOUND.withDescription("unknown topic '" + name + "'").asRuntimeException();
+                throw Status.NOT_FOUND.withDescription("unknown topic " + io.strata.metadata.InputText.quoted(name)).asRuntimeException();
             }
             return DeleteTopicResponse.getDefaultInstance();
         });
@@ -99,7 +99,7 @@ public final class AdminHandler {
     public CompletableFuture<TopicDescription> describeTopic(String name, boolean skipPartitionDetails) {
         return metadata.getTopic(name).thenCompose(found -> {
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND
-                    .withDescription("unknown topic '" + name + "'").asRuntimeException());
+                    .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(name)).asRuntimeException());
             if (skipPartitionDetails) {
                 return CompletableFuture.completedFuture(describe(topic).build());
             }

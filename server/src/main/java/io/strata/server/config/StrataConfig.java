@@ -53,6 +53,22 @@ public interface StrataConfig {
 
     Kafka kafka();
 
+    Grpc grpc();
+
+    /** Bounds of the client gRPC port, so one client cannot take what all need. */
+    interface Grpc {
+        /**
+         * Calls (streams) one connection may have open at once (HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS); a
+         * client past it waits for one of its calls to end, others are not affected.
+         */
+        @WithDefault("1000")
+        int maxCallsPerConnection();
+
+        /** Bytes of metadata (headers) a call may send. */
+        @WithDefault("16384")
+        int maxMetadataBytes();
+    }
+
     /** The Kafka protocol listener (docs/kafka.md): a second door onto the same topics, records and groups. */
     interface Kafka {
         /** Its port on nodes that serve clients (ingest or fetch role); 0 turns it off. */

@@ -1,0 +1,27 @@
+package io.strata.server.grpc;
+
+import io.quarkus.grpc.api.ServerBuilderCustomizer;
+import io.quarkus.grpc.runtime.config.GrpcServerConfiguration;
+import io.strata.server.config.StrataConfig;
+import io.vertx.grpc.VertxServerBuilder;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+/**
+ * Bounds what one connection to the client gRPC port may hold: its open calls (a client opening streams without
+ * end waits for its own to end) and its headers. Messages are bounded by
+ * {@code quarkus.grpc.server.max-inbound-message-size}, checked against a message's length prefix before it is
+ * read.
+ */
+@ApplicationScoped
+public class ConnectionBounds implements ServerBuilderCustomizer<VertxServerBuilder> {
+    @Inject
+    StrataConfig config;
+
+    @Override
+    public void customize(GrpcServerConfiguration serverConfig, VertxServerBuilder builder) {
+        // The separate gRPC server (quarkus.grpc.server.use-separate-server) is grpc-java's Netty server.
+        builder.nettyBuilder().maxConcurrentCallsPerConnection(config.grpc().maxCallsPerConnection())
+                .maxInboundMetadataSize(config.grpc().maxMetadataBytes());
+    }
+}
