@@ -99,7 +99,7 @@ final class BenchCommand {
             try {
                 ProduceBench.Result result = new ProduceBench(new ProduceBench.Settings(recordSize, producers, duration,
                         warmup, rate, records)).run(i -> {
-                    StrataClient client = StrataClient.builder().servers(servers).build();
+                    StrataClient client = StrataCli.connect(servers, StrataCli.tlsCa(spec));
                     synchronized (clients) {
                         clients.add(client);
                     }

@@ -48,6 +48,11 @@ public final class StrataCli {
                     + "is up, else 127.0.0.1:9400).")
     List<ServerAddress> servers;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Talk TLS to the nodes, trusting the CA certificates of this PEM file (default: env "
+                    + "STRATA_TLS_CA; without either, plaintext).")
+    java.nio.file.Path tlsCa;
+
     /** The nodes chosen for this command line, the first to try first, once a command needs a client. */
     List<ServerAddress> chosen;
 
@@ -70,11 +75,26 @@ public final class StrataCli {
         GRPC_LOGGER.setLevel(Level.WARNING);
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
-        int exitCode = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(), System.in)
-                .run(out, err, args);
+        StrataCli[] cli = new StrataCli[1];
+        cli[0] = new StrataCli(addresses -> connect(addresses, cli[0].tlsCa), System.in);
+        int exitCode = cli[0].run(out, err, args);
         out.flush();
         err.flush();
         System.exit(exitCode);
+    }
+
+    /** A client of these nodes, over TLS trusting {@code tlsCa} when given (else as STRATA_TLS_CA says). */
+    static StrataClient connect(List<ServerAddress> servers, java.nio.file.Path tlsCa) {
+        StrataClient.Builder b = StrataClient.builder().servers(servers);
+        if (tlsCa != null) {
+            b.tlsCa(tlsCa);
+        }
+        return b.build();
+    }
+
+    /** The --tls-ca of the command line {@code spec} belongs to, or null. */
+    static java.nio.file.Path tlsCa(CommandSpec spec) {
+        return ((StrataCli) spec.root().userObject()).tlsCa;
     }
 
     /** Runs one command line and answers its exit code; closes the client it opened. */

@@ -148,6 +148,7 @@ public final class StrataClient implements AutoCloseable {
     public static final class Builder {
         private List<ServerAddress> servers;
         private boolean plaintext = true;
+        private java.nio.file.Path tlsCa;
         private Duration deadline = Duration.ofSeconds(30);
         private RetryPolicy produceRetry = RetryPolicy.DEFAULT;
         private ManagedChannelBuilder<?> channelBuilder;
@@ -186,6 +187,16 @@ public final class StrataClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * TLS, trusting the CA certificates of this PEM file (a cluster's own CA) rather than the JVM's; default:
+         * the file the STRATA_TLS_CA environment variable names, if any.
+         */
+        public Builder tlsCa(java.nio.file.Path pemFile) {
+            this.tlsCa = Objects.requireNonNull(pemFile, "pemFile");
+            this.plaintext = false;
+            return this;
+        }
+
         /** The deadline of every call (a Produce's retries included); default 30 s. */
         public Builder deadline(Duration deadline) {
             if (deadline.isNegative() || deadline.isZero()) {
@@ -213,6 +224,10 @@ public final class StrataClient implements AutoCloseable {
             if (servers == null) {
                 servers = ServerAddress.fromEnvironment();
             }
+            String caFromEnvironment = System.getenv("STRATA_TLS_CA");
+            if (tlsCa == null && caFromEnvironment != null && !caFromEnvironment.isBlank()) {
+                tlsCa(java.nio.file.Path.of(caFromEnvironment));
+            }
             ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(servers.get(0));
             return new StrataClient(this, configure(b).build());
         }
@@ -232,6 +247,14 @@ public final class StrataClient implements AutoCloseable {
                     .keepAliveTimeout(KEEP_ALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (plaintext) {
                 b.usePlaintext();
+            } else if (tlsCa != null) {
+                try {
+                    b.sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+                            .trustManager(tlsCa.toFile()).build());
+                } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                    throw new IllegalArgumentException("cannot read the CA certificates of " + tlsCa + ": "
+                            + e.getMessage(), e);
+                }
             } else {
                 b.useTransportSecurity();
             }
