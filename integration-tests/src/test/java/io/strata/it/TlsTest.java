@@ -21,9 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The client gRPC port over TLS (a certificate and key in PEM files, signed by a CA of the cluster's own): a
- * client that trusts that CA produces and consumes as over plaintext; a plaintext client and a client that
- * trusts another CA are refused at once with UNAVAILABLE, never left to their deadlines.
+ * The ports clients use, over TLS (the node's certificate and key in PEM files, signed by a CA of the cluster's
+ * own): a client that trusts that CA produces and consumes as over plaintext, Kafka's clients included
+ * ({@code security.protocol=SSL}); a plaintext client and a client that trusts another CA are refused at once
+ * with UNAVAILABLE, never left to their deadlines; a certificate renewed on disk is what new connections get,
+ * while a stream opened before goes on.
  */
 class TlsTest {
     @TempDir
@@ -34,10 +36,12 @@ class TlsTest {
         Path tls = Files.createDirectories(work.resolve("tls"));
         Certificates.Issued node = Certificates.issue(tls, "ca", "node");
         Path otherCa = Certificates.issue(tls, "other-ca", "other-node").caPem();
+        Path certificate = Files.copy(node.certificatePem(), tls.resolve("tls.crt"));
+        Path key = Files.copy(node.keyPem(), tls.resolve("tls.key"));
         try (StrataCluster cluster = new StrataCluster(work)) {
             StrataProcess server = cluster.start("node", "ingest,fetch", Map.of(
-                    "quarkus.grpc.server.ssl.certificate", node.certificatePem().toString(),
-                    "quarkus.grpc.server.ssl.key", node.keyPem().toString()));
+                    "strata.tls.certificate", certificate.toString(), "strata.tls.key", key.toString(),
+                    "strata.tls.reload-interval", "1s"));
             try (StrataClient client = StrataClient.builder().server(server.address()).tlsCa(node.caPem())
                     .deadline(Duration.ofSeconds(20)).build()) {
                 client.admin().createTopic("secret", 2);
@@ -57,6 +61,55 @@ class TlsTest {
                     }
                 }
                 assertThat(read).hasSize(10);
+
+                // Kafka's clients, over TLS with the same certificate.
+                Map<String, Object> ssl = Map.of("bootstrap.servers", server.kafkaAddress(), "security.protocol", "SSL",
+                        "ssl.truststore.type", "PEM", "ssl.truststore.location", node.caPem().toString());
+                try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(ssl,
+                        new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.StringSerializer())) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("secret", 0, "k", "over-kafka"))
+                            .get(30, TimeUnit.SECONDS);
+                }
+                Map<String, Object> consumerSettings = new java.util.HashMap<>(ssl);
+                consumerSettings.put("auto.offset.reset", "earliest");
+                try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(consumerSettings,
+                        new org.apache.kafka.common.serialization.StringDeserializer(),
+                        new org.apache.kafka.common.serialization.StringDeserializer())) {
+                    consumer.assign(List.of(new org.apache.kafka.common.TopicPartition("secret", 0)));
+                    List<String> values = new ArrayList<>();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (values.size() < 6 && System.nanoTime() < deadline) {
+                        consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(r.value()));
+                    }
+                    assertThat(values).hasSize(6).contains("over-kafka");
+                }
+
+                // A renewal: new files in place; new connections get the new certificate, an open stream goes on.
+                assertThat(servedCertificate(server.address(), node.caPem())).isEqualTo("CN=node");
+                try (io.strata.client.Consumer tail = client.consumer("secret", ConsumerConfig.DEFAULT)) {
+                    tail.assign(List.of(1));
+                    tail.seekToEnd();
+                    tail.poll(Duration.ofMillis(200));
+                    Certificates.Issued renewed = Certificates.issueWith(tls, "ca", "node-renewed");
+                    Files.copy(renewed.certificatePem(), certificate, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(renewed.keyPem(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (!servedCertificate(server.address(), node.caPem()).equals("CN=node-renewed")
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(250);
+                    }
+                    assertThat(servedCertificate(server.address(), node.caPem())).isEqualTo("CN=node-renewed");
+                    client.producer().send("secret", 1, null, "after-renewal".getBytes(StandardCharsets.UTF_8))
+                            .get(20, TimeUnit.SECONDS);
+                    List<String> tailed = new ArrayList<>();
+                    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    while (tailed.isEmpty() && System.nanoTime() < deadline) {
+                        tail.poll(Duration.ofMillis(500)).forEach(r -> tailed.add(new String(r.value(),
+                                StandardCharsets.UTF_8)));
+                    }
+                    assertThat(tailed).containsExactly("after-renewal");
+                }
             }
             for (StrataClient.Builder refused : List.of(StrataClient.builder().server(server.address()),
                     StrataClient.builder().server(server.address()).tlsCa(otherCa))) {
@@ -71,19 +124,50 @@ class TlsTest {
         }
     }
 
+    /** The subject of the certificate a TLS handshake with {@code address} is answered with. */
+    private static String servedCertificate(String address, Path caPem) throws Exception {
+        java.security.cert.X509Certificate ca = (java.security.cert.X509Certificate) java.security.cert
+                .CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(caPem));
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        int colon = address.lastIndexOf(':');
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(
+                address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
+            javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(p);
+            socket.startHandshake();
+            return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName();
+        }
+    }
+
     /** A CA and a certificate it signs for 127.0.0.1, made with the JDK's keytool; PEM files for the node. */
     static final class Certificates {
         record Issued(Path caPem, Path certificatePem, Path keyPem) {
         }
 
+        /** A new CA named {@code ca} and a certificate it signs. */
         static Issued issue(Path dir, String ca, String name) throws Exception {
             Path caStore = dir.resolve(ca + ".p12");
-            Path store = dir.resolve(name + ".p12");
             keytool("-genkeypair", "-alias", ca, "-dname", "CN=" + ca, "-ext", "bc:c", "-keyalg", "RSA",
                     "-keysize", "2048", "-validity", "2", "-keystore", caStore.toString(), "-storepass", "secret");
             Path caPem = dir.resolve(ca + ".pem");
             Files.writeString(caPem, keytool("-exportcert", "-rfc", "-alias", ca, "-keystore", caStore.toString(),
                     "-storepass", "secret"));
+            return issueWith(dir, ca, name);
+        }
+
+        /** A certificate signed by the CA {@code ca} made before. */
+        static Issued issueWith(Path dir, String ca, String name) throws Exception {
+            Path caStore = dir.resolve(ca + ".p12");
+            Path caPem = dir.resolve(ca + ".pem");
+            Path store = dir.resolve(name + ".p12");
             keytool("-genkeypair", "-alias", name, "-dname", "CN=" + name, "-keyalg", "RSA", "-keysize", "2048",
                     "-validity", "2", "-keystore", store.toString(), "-storepass", "secret");
             Path request = dir.resolve(name + ".csr");

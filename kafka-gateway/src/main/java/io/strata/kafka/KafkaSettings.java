@@ -18,10 +18,12 @@ import java.time.Duration;
  * @param compressionLevel    the zstd level of the record batches produced records become
  * @param maxProduceBytes     the most a produce request's records may inflate to on the node (its ingest
  *                            handler's limit), so the door refuses what the node would
+ * @param tls                 the server side of TLS (clients connect with {@code security.protocol=SSL}), or
+ *                            null for plaintext
  */
 public record KafkaSettings(String host, int port, String advertisedHost, int maxRequestBytes,
                             int maxInflightRequests, Duration maxFetchWait, String rack, int maxMessageBytes,
-                            int compressionLevel, int maxProduceBytes) {
+                            int compressionLevel, int maxProduceBytes, io.netty.handler.ssl.SslContext tls) {
     public KafkaSettings {
         if (port < 0 || port > 65_535 || maxRequestBytes < 1024 || maxInflightRequests < 1
                 || maxFetchWait.isNegative() || compressionLevel < -7 || compressionLevel > 22 || maxProduceBytes < 1) {

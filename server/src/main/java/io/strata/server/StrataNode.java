@@ -69,6 +69,8 @@ public class StrataNode {
     int port;
     @Inject
     GrpcHealthStorage grpcHealth;
+    @Inject
+    io.strata.server.net.NodeTls tls;
 
     private final Clock clock = Clock.systemUTC();
     /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
@@ -410,7 +412,7 @@ public class StrataNode {
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
-                k.compressionLevel(), config.ingest().maxRequestBytes()), backends, nodeId,
+                k.compressionLevel(), config.ingest().maxRequestBytes(), tls.kafkaServer().orElse(null)), backends, nodeId,
                 address, config.roles(), timer, clock));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();

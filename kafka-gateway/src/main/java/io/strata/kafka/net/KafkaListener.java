@@ -54,6 +54,9 @@ public final class KafkaListener implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            if (settings.tls() != null) {
+                                channel.pipeline().addLast("tls", settings.tls().newHandler(channel.alloc()));
+                            }
                             channel.pipeline()
                                     .addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxRequestBytes(),
                                             0, 4, 0, 4, true))

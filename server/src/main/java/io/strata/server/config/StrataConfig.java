@@ -55,6 +55,21 @@ public interface StrataConfig {
 
     Grpc grpc();
 
+    Tls tls();
+
+    /** The node's certificate on the ports clients use (docs/security.md). */
+    interface Tls {
+        /** PEM file of the node's certificate (and its chain); with {@link #key} the client ports speak TLS only. */
+        Optional<String> certificate();
+
+        /** PEM file of the certificate's private key (PKCS#8 or PKCS#1). */
+        Optional<String> key();
+
+        /** How often the files are checked for a renewal. */
+        @WithDefault("1m")
+        java.time.Duration reloadInterval();
+    }
+
     /** Bounds of the client gRPC port, so one client cannot take what all need. */
     interface Grpc {
         /**

@@ -8,8 +8,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 /**
- * Bounds what one connection to the client gRPC port may hold: its open calls (a client opening streams without
- * end waits for its own to end) and its headers. Messages are bounded by
+ * Sets up the client gRPC port: TLS with the node's certificate when it has one ({@link io.strata.server.net.NodeTls}),
+ * and bounds of what one connection may hold: its open calls (a client opening streams without end waits for
+ * its own to end) and its headers. Messages are bounded by
  * {@code quarkus.grpc.server.max-inbound-message-size}, checked against a message's length prefix before it is
  * read.
  */
@@ -18,10 +19,15 @@ public class ConnectionBounds implements ServerBuilderCustomizer<VertxServerBuil
     @Inject
     StrataConfig config;
 
+    @Inject
+    io.strata.server.net.NodeTls tls;
+
     @Override
     public void customize(GrpcServerConfiguration serverConfig, VertxServerBuilder builder) {
         // The separate gRPC server (quarkus.grpc.server.use-separate-server) is grpc-java's Netty server.
         builder.nettyBuilder().maxConcurrentCallsPerConnection(config.grpc().maxCallsPerConnection())
                 .maxInboundMetadataSize(config.grpc().maxMetadataBytes());
+        // With the node's certificate the port speaks TLS only, from a key manager that follows renewals.
+        tls.grpcServer().ifPresent(builder.nettyBuilder()::sslContext);
     }
 }
