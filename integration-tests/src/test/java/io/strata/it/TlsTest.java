@@ -38,10 +38,18 @@ class TlsTest {
         Path otherCa = Certificates.issue(tls, "other-ca", "other-node").caPem();
         Path certificate = Files.copy(node.certificatePem(), tls.resolve("tls.crt"));
         Path key = Files.copy(node.keyPem(), tls.resolve("tls.key"));
+        // The node-to-node port: a CA of its own, whose certificates name strata-internal.
+        Certificates.Issued peer = Certificates.issue(tls, "node-ca", "peer", "dns:" + "strata-internal");
+        int internalPort = freePort();
+        Map<String, String> settings = Map.of(
+                "strata.tls.certificate", certificate.toString(), "strata.tls.key", key.toString(),
+                "strata.tls.reload-interval", "1s", "strata.tls.internal.certificate", peer.certificatePem().toString(),
+                "strata.tls.internal.key", peer.keyPem().toString(), "strata.tls.internal.ca", peer.caPem().toString());
         try (StrataCluster cluster = new StrataCluster(work)) {
-            StrataProcess server = cluster.start("node", "ingest,fetch", Map.of(
-                    "strata.tls.certificate", certificate.toString(), "strata.tls.key", key.toString(),
-                    "strata.tls.reload-interval", "1s"));
+            StrataProcess server = cluster.start("ingest", "ingest", settings);
+            Map<String, String> fetchSettings = new java.util.HashMap<>(settings);
+            fetchSettings.put("strata.internal.port", String.valueOf(internalPort));
+            StrataProcess fetch = cluster.start("fetch", "fetch", fetchSettings);
             try (StrataClient client = StrataClient.builder().server(server.address()).tlsCa(node.caPem())
                     .deadline(Duration.ofSeconds(20)).build()) {
                 client.admin().createTopic("secret", 2);
@@ -61,6 +69,13 @@ class TlsTest {
                     }
                 }
                 assertThat(read).hasSize(10);
+                // The ingest node handed the new blocks' chunks to the fetch node over mutual TLS.
+                assertThat(metric(server, "strata_ingest_handoff_sent_total")).as("chunks handed over").isPositive();
+                // The node-to-node port takes node certificates only: not a client's (another CA), not none.
+                String internal = "127.0.0.1:" + internalPort;
+                assertThat(handshake(internal, peer, peer.caPem())).isTrue();
+                assertThat(handshake(internal, node, peer.caPem())).as("a client certificate").isFalse();
+                assertThat(handshake(internal, null, peer.caPem())).as("no certificate").isFalse();
 
                 // Kafka's clients, over TLS with the same certificate.
                 Map<String, Object> ssl = Map.of("bootstrap.servers", server.kafkaAddress(), "security.protocol", "SSL",
@@ -124,6 +139,62 @@ class TlsTest {
         }
     }
 
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** A counter of the node's /q/metrics. */
+    private static double metric(StrataProcess node, String name) throws Exception {
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://" + node.httpAddress() + "/q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
+     * Whether a TLS session with {@code address} can be used when presenting {@code identity}'s certificate (or
+     * none): a server that requires another CA's certificate refuses it during or right after the handshake.
+     */
+    private static boolean handshake(String address, Certificates.Issued identity, Path caPem) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(Files.newInputStream(caPem)));
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.KeyManager[] keyManagers = null;
+        if (identity != null) {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (var in = Files.newInputStream(identity.store())) {
+                keys.load(in, "secret".toCharArray());
+            }
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+            kmf.init(keys, "secret".toCharArray());
+            keyManagers = kmf.getKeyManagers();
+        }
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+        context.init(keyManagers, tmf.getTrustManagers(), null);
+        int colon = address.lastIndexOf(':');
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(
+                address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
+            socket.setSoTimeout(10_000);
+            javax.net.ssl.SSLParameters p = socket.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(p);
+            socket.startHandshake();
+            // Under TLS 1.3 the server checks the client's certificate after the client's handshake ends: a
+            // refusal is an alert at the first read. An accepted client gets the server's HTTP/2 settings.
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return socket.getInputStream().read() != -1;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The subject of the certificate a TLS handshake with {@code address} is answered with. */
     private static String servedCertificate(String address, Path caPem) throws Exception {
         java.security.cert.X509Certificate ca = (java.security.cert.X509Certificate) java.security.cert
@@ -149,22 +220,31 @@ class TlsTest {
 
     /** A CA and a certificate it signs for 127.0.0.1, made with the JDK's keytool; PEM files for the node. */
     static final class Certificates {
-        record Issued(Path caPem, Path certificatePem, Path keyPem) {
+        /** {@code store}: the PKCS#12 key store (password "secret") of the certificate and its key. */
+        record Issued(Path caPem, Path certificatePem, Path keyPem, Path store) {
         }
 
         /** A new CA named {@code ca} and a certificate it signs. */
         static Issued issue(Path dir, String ca, String name) throws Exception {
+            return issue(dir, ca, name, "ip:127.0.0.1,dns:localhost");
+        }
+
+        static Issued issue(Path dir, String ca, String name, String san) throws Exception {
             Path caStore = dir.resolve(ca + ".p12");
             keytool("-genkeypair", "-alias", ca, "-dname", "CN=" + ca, "-ext", "bc:c", "-keyalg", "RSA",
                     "-keysize", "2048", "-validity", "2", "-keystore", caStore.toString(), "-storepass", "secret");
             Path caPem = dir.resolve(ca + ".pem");
             Files.writeString(caPem, keytool("-exportcert", "-rfc", "-alias", ca, "-keystore", caStore.toString(),
                     "-storepass", "secret"));
-            return issueWith(dir, ca, name);
+            return issueWith(dir, ca, name, san);
+        }
+
+        static Issued issueWith(Path dir, String ca, String name) throws Exception {
+            return issueWith(dir, ca, name, "ip:127.0.0.1,dns:localhost");
         }
 
         /** A certificate signed by the CA {@code ca} made before. */
-        static Issued issueWith(Path dir, String ca, String name) throws Exception {
+        static Issued issueWith(Path dir, String ca, String name, String san) throws Exception {
             Path caStore = dir.resolve(ca + ".p12");
             Path caPem = dir.resolve(ca + ".pem");
             Path store = dir.resolve(name + ".p12");
@@ -176,7 +256,7 @@ class TlsTest {
             Path certificate = dir.resolve(name + ".pem");
             Files.writeString(certificate, keytool("-gencert", "-rfc", "-alias", ca, "-keystore", caStore.toString(),
                     "-storepass", "secret", "-infile", request.toString(), "-validity", "2",
-                    "-ext", "san=ip:127.0.0.1,dns:localhost"));
+                    "-ext", "san=" + san));
             KeyStore keys = KeyStore.getInstance("PKCS12");
             try (var in = Files.newInputStream(store)) {
                 keys.load(in, "secret".toCharArray());
@@ -186,7 +266,12 @@ class TlsTest {
             Files.writeString(key, "-----BEGIN PRIVATE KEY-----\n"
                     + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pkcs8)
                     + "\n-----END PRIVATE KEY-----\n");
-            return new Issued(caPem, certificate, key);
+            // The store holds the certificate as the CA signed it, for clients that present it.
+            keytool("-importcert", "-noprompt", "-alias", ca, "-file", caPem.toString(), "-keystore", store.toString(),
+                    "-storepass", "secret");
+            keytool("-importcert", "-noprompt", "-alias", name, "-file", certificate.toString(), "-keystore",
+                    store.toString(), "-storepass", "secret");
+            return new Issued(caPem, certificate, key, store);
         }
 
         private static String keytool(String... args) throws IOException, InterruptedException {

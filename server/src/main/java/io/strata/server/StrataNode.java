@@ -344,7 +344,7 @@ public class StrataNode {
             meters.gauge("strata.fetch.cache.disk.bytes", cache, ChunkCache::diskBytes);
         }
         if (pipeline != null) {
-            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, fetchCache,
+            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, internalDialer(), fetchCache,
                     config.ingest().handOffMaxInflightBytes());
             register(handOff);
             pipeline.committer().handOff(handOff);
@@ -418,6 +418,20 @@ public class StrataNode {
         return door.advertisedAddress();
     }
 
+    /** How this node opens a channel to another's node-to-node port: with its node certificate once TLS is on. */
+    private java.util.function.Function<String, io.grpc.ManagedChannel> internalDialer() {
+        java.util.Optional<io.netty.handler.ssl.SslContext> context = tls.internalClient();
+        return address -> {
+            io.grpc.netty.NettyChannelBuilder b = io.grpc.netty.NettyChannelBuilder.forTarget(address);
+            if (context.isPresent()) {
+                b.sslContext(context.get()).overrideAuthority(io.strata.server.net.NodeTls.INTERNAL_NAME);
+            } else {
+                b.usePlaintext();
+            }
+            return b.build();
+        };
+    }
+
     /**
      * Node-to-node calls on a port of their own (grpc-java's Netty server, as the client port): the
      * client-facing Service need not expose it, and a client cannot hand chunks to a fetch node's cache.
@@ -425,11 +439,12 @@ public class StrataNode {
      */
     private int startInternalServer() throws java.io.IOException {
         int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(16L << 20, 2 * config.ingest().blockMaxBytes() + (1 << 20)));
-        io.grpc.Server server = io.grpc.netty.NettyServerBuilder
+        io.grpc.netty.NettyServerBuilder builder = io.grpc.netty.NettyServerBuilder
                 .forAddress(new java.net.InetSocketAddress(host, config.internal().port()))
                 .addService(new NodeEndpoint(this))
-                .maxInboundMessageSize(maxMessage)
-                .build();
+                .maxInboundMessageSize(maxMessage);
+        tls.internalServer().ifPresent(builder::sslContext); // mutual TLS: node certificates only
+        io.grpc.Server server = builder.build();
         try {
             server.start();
         } catch (java.io.IOException e) {

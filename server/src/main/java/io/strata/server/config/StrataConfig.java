@@ -68,6 +68,20 @@ public interface StrataConfig {
         /** How often the files are checked for a renewal. */
         @WithDefault("1m")
         java.time.Duration reloadInterval();
+
+        /** The node-to-node port's mutual TLS, with a CA of its own; required once the client ports have TLS. */
+        Internal internal();
+
+        interface Internal {
+            /** PEM file of this node's certificate on the node-to-node port (its SAN names {@code strata-internal}). */
+            Optional<String> certificate();
+
+            /** PEM file of its key. */
+            Optional<String> key();
+
+            /** PEM file of the CA that signs node certificates, and only them. */
+            Optional<String> ca();
+        }
     }
 
     /** Bounds of the client gRPC port, so one client cannot take what all need. */

@@ -2,7 +2,6 @@ package io.strata.server.handoff;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.strata.api.v1.HandOverChunksRequest;
 import io.strata.api.v1.HandOverChunksResponse;
@@ -47,14 +46,19 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final AtomicLong inflightBytes = new AtomicLong();
     private final LongAdder sent = new LongAdder();
+    /** Opens a channel to a node-to-node address (mutual TLS once the node has it). */
+    private final java.util.function.Function<String, ManagedChannel> dialer;
     private final LongAdder local = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private volatile boolean closed;
 
     /** {@code localCache}: this node's cache when it runs the fetch role, else null. */
-    public ChunkHandOff(FetchNodes fetchNodes, String selfAddress, ChunkCache localCache, long maxInflightBytes) {
+    public ChunkHandOff(FetchNodes fetchNodes, String selfAddress,
+                        java.util.function.Function<String, ManagedChannel> dialer, ChunkCache localCache,
+                        long maxInflightBytes) {
         this.fetchNodes = fetchNodes;
+        this.dialer = dialer;
         this.selfAddress = selfAddress;
         this.localCache = localCache;
         this.maxInflightBytes = maxInflightBytes;
@@ -104,7 +108,7 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
         }
         // Keyed by where it dials: a node back on the same client port may take node calls on another port.
         ManagedChannel channel = channels.computeIfAbsent(internal,
-                address -> ManagedChannelBuilder.forTarget(address).usePlaintext().build());
+                dialer);
         NodeServiceGrpc.newStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .handOverChunks(request, new StreamObserver<>() {
                     @Override
