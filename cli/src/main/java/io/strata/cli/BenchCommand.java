@@ -99,7 +99,7 @@ final class BenchCommand {
             try {
                 ProduceBench.Result result = new ProduceBench(new ProduceBench.Settings(recordSize, producers, duration,
                         warmup, rate, records)).run(i -> {
-                    StrataClient client = StrataCli.connect(servers, StrataCli.tlsCa(spec));
+                    StrataClient client = StrataCli.connect(spec, servers);
                     synchronized (clients) {
                         clients.add(client);
                     }

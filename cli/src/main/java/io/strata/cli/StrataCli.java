@@ -53,6 +53,11 @@ public final class StrataCli {
                     + "STRATA_TLS_CA; without either, plaintext).")
     java.nio.file.Path tlsCa;
 
+    @Option(names = "--tls-server-name", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "Check the nodes' TLS certificates against this name rather than the addresses dialled "
+                    + "(default: env STRATA_TLS_SERVER_NAME).")
+    String tlsServerName;
+
     /** The nodes chosen for this command line, the first to try first, once a command needs a client. */
     List<ServerAddress> chosen;
 
@@ -76,25 +81,32 @@ public final class StrataCli {
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         StrataCli[] cli = new StrataCli[1];
-        cli[0] = new StrataCli(addresses -> connect(addresses, cli[0].tlsCa), System.in);
+        cli[0] = new StrataCli(addresses -> connect(addresses, cli[0].tlsCa, cli[0].tlsServerName), System.in);
         int exitCode = cli[0].run(out, err, args);
         out.flush();
         err.flush();
         System.exit(exitCode);
     }
 
-    /** A client of these nodes, over TLS trusting {@code tlsCa} when given (else as STRATA_TLS_CA says). */
-    static StrataClient connect(List<ServerAddress> servers, java.nio.file.Path tlsCa) {
+    /**
+     * A client of these nodes, over TLS trusting {@code tlsCa} and checking {@code tlsServerName} when given
+     * (else as STRATA_TLS_CA and STRATA_TLS_SERVER_NAME say).
+     */
+    static StrataClient connect(List<ServerAddress> servers, java.nio.file.Path tlsCa, String tlsServerName) {
         StrataClient.Builder b = StrataClient.builder().servers(servers);
         if (tlsCa != null) {
             b.tlsCa(tlsCa);
         }
+        if (tlsServerName != null) {
+            b.tlsServerName(tlsServerName);
+        }
         return b.build();
     }
 
-    /** The --tls-ca of the command line {@code spec} belongs to, or null. */
-    static java.nio.file.Path tlsCa(CommandSpec spec) {
-        return ((StrataCli) spec.root().userObject()).tlsCa;
+    /** A client as the command line {@code spec} belongs to connects. */
+    static StrataClient connect(CommandSpec spec, List<ServerAddress> servers) {
+        StrataCli cli = (StrataCli) spec.root().userObject();
+        return connect(servers, cli.tlsCa, cli.tlsServerName);
     }
 
     /** Runs one command line and answers its exit code; closes the client it opened. */

@@ -148,7 +148,10 @@ public final class StrataClient implements AutoCloseable {
     public static final class Builder {
         private List<ServerAddress> servers;
         private boolean plaintext = true;
+        /** Whether plaintext or TLS was chosen here (then the STRATA_TLS_CA environment variable does not apply). */
+        private boolean transportChosen;
         private java.nio.file.Path tlsCa;
+        private String tlsServerName;
         private Duration deadline = Duration.ofSeconds(30);
         private RetryPolicy produceRetry = RetryPolicy.DEFAULT;
         private ManagedChannelBuilder<?> channelBuilder;
@@ -184,6 +187,10 @@ public final class StrataClient implements AutoCloseable {
         /** True (the default): no TLS. False: TLS with the JVM's trust store. */
         public Builder plaintext(boolean plaintext) {
             this.plaintext = plaintext;
+            this.transportChosen = true;
+            if (plaintext) {
+                this.tlsCa = null;
+            }
             return this;
         }
 
@@ -194,6 +201,17 @@ public final class StrataClient implements AutoCloseable {
         public Builder tlsCa(java.nio.file.Path pemFile) {
             this.tlsCa = Objects.requireNonNull(pemFile, "pemFile");
             this.plaintext = false;
+            this.transportChosen = true;
+            return this;
+        }
+
+        /**
+         * The name the nodes' certificates are checked against instead of the address dialled (which for nodes
+         * learnt from the cluster is what they advertise, often a pod IP); default: the STRATA_TLS_SERVER_NAME
+         * environment variable, else the address.
+         */
+        public Builder tlsServerName(String name) {
+            this.tlsServerName = Objects.requireNonNull(name, "name");
             return this;
         }
 
@@ -225,8 +243,16 @@ public final class StrataClient implements AutoCloseable {
                 servers = ServerAddress.fromEnvironment();
             }
             String caFromEnvironment = System.getenv("STRATA_TLS_CA");
-            if (tlsCa == null && caFromEnvironment != null && !caFromEnvironment.isBlank()) {
+            if (!transportChosen && channelBuilder == null && caFromEnvironment != null && !caFromEnvironment.isBlank()) {
                 tlsCa(java.nio.file.Path.of(caFromEnvironment));
+            }
+            String nameFromEnvironment = System.getenv("STRATA_TLS_SERVER_NAME");
+            if (tlsServerName == null && nameFromEnvironment != null && !nameFromEnvironment.isBlank()) {
+                tlsServerName = nameFromEnvironment;
+            }
+            if (channelBuilder != null && (tlsCa != null || tlsServerName != null)) {
+                throw new IllegalArgumentException("a channel builder brings its own transport: set TLS on it, "
+                        + "not with tlsCa or tlsServerName");
             }
             ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(servers.get(0));
             return new StrataClient(this, configure(b).build());
@@ -257,6 +283,9 @@ public final class StrataClient implements AutoCloseable {
                 }
             } else {
                 b.useTransportSecurity();
+            }
+            if (!plaintext && tlsServerName != null) {
+                b.overrideAuthority(tlsServerName);
             }
             return b;
         }

@@ -69,7 +69,14 @@ class TlsTest {
                     }
                 }
                 assertThat(read).hasSize(10);
-                // The ingest node handed the new blocks' chunks to the fetch node over mutual TLS.
+                // The ingest node hands new blocks' chunks to the fetch node over mutual TLS, once it has seen that
+                // node registered (the first blocks may precede that): a block at a time until one is handed over.
+                long handOffDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (metric(server, "strata_ingest_handoff_sent_total") == 0 && System.nanoTime() < handOffDeadline) {
+                    client.producer().send("secret", 1, null, "hand-off".getBytes(StandardCharsets.UTF_8))
+                            .get(20, TimeUnit.SECONDS);
+                    Thread.sleep(500);
+                }
                 assertThat(metric(server, "strata_ingest_handoff_sent_total")).as("chunks handed over").isPositive();
                 // The node-to-node port takes node certificates only: not a client's (another CA), not none.
                 String internal = "127.0.0.1:" + internalPort;
@@ -171,9 +178,42 @@ class TlsTest {
             try (var in = Files.newInputStream(identity.store())) {
                 keys.load(in, "secret".toCharArray());
             }
-            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+            // SunX509 names a key by its alias in the store (PKIX prefixes it).
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("SunX509");
             kmf.init(keys, "secret".toCharArray());
-            keyManagers = kmf.getKeyManagers();
+            javax.net.ssl.X509ExtendedKeyManager chosen = (javax.net.ssl.X509ExtendedKeyManager) kmf.getKeyManagers()[0];
+            String alias = identity.keyPem().getFileName().toString().replace(".key", "");
+            // Offered whatever issuers the server asks for: the JDK would offer nothing for another CA's.
+            keyManagers = new javax.net.ssl.KeyManager[] {new javax.net.ssl.X509ExtendedKeyManager() {
+                public String[] getClientAliases(String type, java.security.Principal[] issuers) {
+                    return new String[] {alias};
+                }
+
+                public String chooseClientAlias(String[] type, java.security.Principal[] issuers, java.net.Socket s) {
+                    return alias;
+                }
+
+                public String chooseEngineClientAlias(String[] type, java.security.Principal[] issuers,
+                                                      javax.net.ssl.SSLEngine e) {
+                    return alias;
+                }
+
+                public String[] getServerAliases(String type, java.security.Principal[] issuers) {
+                    return null;
+                }
+
+                public String chooseServerAlias(String type, java.security.Principal[] issuers, java.net.Socket s) {
+                    return null;
+                }
+
+                public java.security.cert.X509Certificate[] getCertificateChain(String a) {
+                    return chosen.getCertificateChain(a);
+                }
+
+                public java.security.PrivateKey getPrivateKey(String a) {
+                    return chosen.getPrivateKey(a);
+                }
+            }};
         }
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
         context.init(keyManagers, tmf.getTrustManagers(), null);
@@ -211,6 +251,7 @@ class TlsTest {
                 address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
             javax.net.ssl.SSLParameters p = socket.getSSLParameters();
             p.setApplicationProtocols(new String[] {"h2"});
+            p.setEndpointIdentificationAlgorithm("HTTPS"); // the renewed certificate names the node's address too
             socket.setSSLParameters(p);
             socket.startHandshake();
             return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0])

@@ -62,7 +62,7 @@ public interface StrataConfig {
         /** PEM file of the node's certificate (and its chain); with {@link #key} the client ports speak TLS only. */
         Optional<String> certificate();
 
-        /** PEM file of the certificate's private key (PKCS#8 or PKCS#1). */
+        /** PEM file of the certificate's private key (PKCS#8: "BEGIN PRIVATE KEY"). */
         Optional<String> key();
 
         /** How often the files are checked for a renewal. */

@@ -18,8 +18,14 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @GlobalInterceptor
 @ApplicationScoped
-public class StatusBounds implements ServerInterceptor {
+public class StatusBounds implements ServerInterceptor, jakarta.enterprise.inject.spi.Prioritized {
     static final int MAX_CHARS = 512;
+
+    /** Outermost of the interceptors: a status another one closes a call with (an exception's) is bounded too. */
+    @Override
+    public int getPriority() {
+        return Integer.MAX_VALUE;
+    }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,

@@ -39,6 +39,8 @@ public class NodeTls {
     private File internalCa;
     private ScheduledExecutorService reloader;
     private boolean read;
+    /** Why loading failed: every later use fails the same way, never with half the identities loaded. */
+    private RuntimeException failed;
 
     /** The gRPC client port's server context (HTTP/2 over ALPN), or empty for plaintext. */
     public Optional<SslContext> grpcServer() {
@@ -75,11 +77,40 @@ public class NodeTls {
     }
 
     private synchronized void load() {
+        if (failed != null) {
+            throw failed;
+        }
         if (read) {
             return;
         }
-        read = true;
+        try {
+            loadNow();
+            read = true;
+        } catch (RuntimeException e) {
+            failed = e;
+            close();
+            keys = null;
+            internalKeys = null;
+            throw e;
+        }
+    }
+
+    private void loadNow() {
         StrataConfig.Tls tls = config.tls();
+        org.eclipse.microprofile.config.Config all = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        for (String own : java.util.List.of("quarkus.grpc.server.ssl.certificate", "quarkus.grpc.server.ssl.key-store",
+                "quarkus.grpc.server.tls-configuration-name")) {
+            if (all.getOptionalValue(own, String.class).isPresent()) {
+                // Quarkus's own TLS would replace this context after it is set: no reload, no check of the rest.
+                throw new IllegalStateException(own + " is set: give the node's certificate with strata.tls.certificate "
+                        + "and strata.tls.key instead (docs/security.md)");
+            }
+        }
+        if (tls.certificate().isPresent() && !all.getOptionalValue("quarkus.grpc.server.use-separate-server",
+                Boolean.class).orElse(true)) {
+            throw new IllegalStateException("strata.tls.* sets up the separate gRPC server; "
+                    + "quarkus.grpc.server.use-separate-server=false would leave the client port plaintext");
+        }
         StrataConfig.Tls.Internal internal = tls.internal();
         if (tls.certificate().isPresent() != tls.key().isPresent()) {
             throw new IllegalStateException("strata.tls.certificate and strata.tls.key come together: "
@@ -109,7 +140,7 @@ public class NodeTls {
             internalKeys = identity(new File(internal.certificate().get()), new File(internal.key().get()), every,
                     "strata.tls.internal.certificate, strata.tls.internal.key");
             internalCa = new File(internal.ca().get());
-            if (!internalCa.canRead()) {
+            if (!internalCa.isFile() || !internalCa.canRead()) {
                 throw new IllegalStateException("cannot read the node CA " + internalCa + " (strata.tls.internal.ca)");
             }
         }
@@ -117,31 +148,37 @@ public class NodeTls {
 
     /** A key manager of this certificate and key, which takes them again when both files changed. */
     private AdvancedTlsX509KeyManager identity(File certificate, File key, long everyMs, String settings) {
+        for (File f : new File[] {certificate, key}) {
+            if (!f.isFile() || !f.canRead()) {
+                throw new IllegalStateException("cannot read " + f + " (" + settings + ")");
+            }
+        }
+        long[] seen = {certificate.lastModified(), key.lastModified()}; // before reading: a change meanwhile is seen
         AdvancedTlsX509KeyManager k = new AdvancedTlsX509KeyManager();
         try {
-            k.updateIdentityCredentials(certificate, key);
+            update(k, certificate, key);
         } catch (Exception e) {
             throw new IllegalStateException("cannot read the TLS certificate " + certificate + " and key " + key
                     + " (" + settings + "): " + e.getMessage(), e);
         }
         // grpc-java's own file watch checks no more often than once a minute; renewals are looked for here.
-        long[] seen = {certificate.lastModified(), key.lastModified()};
         reloader.scheduleWithFixedDelay(() -> reload(k, certificate, key, seen), everyMs, everyMs, TimeUnit.MILLISECONDS);
         return k;
     }
 
     /**
-     * Takes the files again once both changed since they were last read (a renewal writes both; one alone is a
-     * renewal half written). A pair that does not load keeps the previous one, and is tried again.
+     * Takes the files again once either changed since they were last read (a renewal may keep its key). A pair
+     * that does not load, or whose key is not the certificate's (a renewal half written), keeps the previous
+     * one, and is tried again at the next check.
      */
     private static void reload(AdvancedTlsX509KeyManager k, File certificate, File key, long[] seen) {
         long c = certificate.lastModified();
         long p = key.lastModified();
-        if (c == seen[0] || p == seen[1] || c == 0 || p == 0) {
+        if ((c == seen[0] && p == seen[1]) || c == 0 || p == 0) {
             return;
         }
         try {
-            k.updateIdentityCredentials(certificate, key);
+            update(k, certificate, key);
             seen[0] = c;
             seen[1] = p;
             LOG.infof("TLS certificate %s and key %s read again: new connections are served the renewed certificate",
@@ -150,6 +187,40 @@ public class NodeTls {
             LOG.warnf("cannot read the renewed TLS certificate %s and key %s (%s): the previous ones are served",
                     certificate, key, e.getMessage());
         }
+    }
+
+    /** Loads the pair into {@code k} once the key is shown to be the certificate's (it signs what the certificate verifies). */
+    private static void update(AdvancedTlsX509KeyManager k, File certificate, File key) throws Exception {
+        java.security.PrivateKey privateKey;
+        java.security.cert.X509Certificate[] chain;
+        try (java.io.InputStream in = new java.io.FileInputStream(key)) {
+            privateKey = io.grpc.util.CertificateUtils.getPrivateKey(in);
+        }
+        try (java.io.InputStream in = new java.io.FileInputStream(certificate)) {
+            chain = io.grpc.util.CertificateUtils.getX509Certificates(in);
+        }
+        if (chain.length == 0) {
+            throw new java.security.GeneralSecurityException("no certificate in " + certificate);
+        }
+        String algorithm = switch (privateKey.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> throw new java.security.GeneralSecurityException("unsupported key type " + privateKey.getAlgorithm());
+        };
+        byte[] probe = "strata".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+        sign.initSign(privateKey);
+        sign.update(probe);
+        byte[] signature = sign.sign();
+        java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+        verify.initVerify(chain[0].getPublicKey());
+        verify.update(probe);
+        if (!verify.verify(signature)) {
+            throw new java.security.GeneralSecurityException("the key in " + key + " is not the key of the certificate in "
+                    + certificate);
+        }
+        k.updateIdentityCredentials(chain, privateKey);
     }
 
     @PreDestroy
