@@ -514,13 +514,13 @@ public final class ConsumerGroups implements AutoCloseable {
                                                           List<GroupCoordinator.CommitRequest> offsets) {
         Member m = members.get(new Key(group, memberId));
         if (m == null) {
-            return done(all(offsets, Errors.UNKNOWN_MEMBER_ID));
+            return done(GroupCommits.all(offsets, Errors.UNKNOWN_MEMBER_ID));
         }
         List<GroupCoordinator.CommitRequest> fenced = new ArrayList<>();
         Errors notOwned;
         synchronized (m) {
             if (memberEpoch > m.epoch) {
-                return done(all(offsets, Errors.FENCED_MEMBER_EPOCH));
+                return done(GroupCommits.all(offsets, Errors.FENCED_MEMBER_EPOCH));
             }
             notOwned = memberEpoch >= 0 && memberEpoch < m.epoch ? Errors.STALE_MEMBER_EPOCH : Errors.UNKNOWN_MEMBER_ID;
             Map<TopicPartition, Long> leases = new HashMap<>();
@@ -552,23 +552,12 @@ public final class ConsumerGroups implements AutoCloseable {
             if (KafkaErrors.unwrap(e) instanceof UnknownMemberException) {
                 return done(Optional.<Map<TopicPartition, Errors>>empty());
             }
-            return done(Optional.of(all(offsets, Errors.COORDINATOR_NOT_AVAILABLE)));
+            return done(Optional.of(GroupCommits.all(offsets, Errors.COORDINATOR_NOT_AVAILABLE)));
         }).thenCompose(f -> f);
-    }
-
-    private static Map<TopicPartition, Errors> all(List<GroupCoordinator.CommitRequest> offsets, Errors error) {
-        Map<TopicPartition, Errors> out = new HashMap<>();
-        offsets.forEach(o -> out.put(o.partition(), error));
-        return out;
     }
 
     private static <T> CompletableFuture<T> done(T value) {
         return CompletableFuture.completedFuture(value);
-    }
-
-    /** The members served here, for tests and metrics. */
-    int served() {
-        return members.size();
     }
 
     @Override

@@ -203,13 +203,13 @@ public final class GroupApis {
         }
         CompletableFuture<Map<TopicPartition, Errors>> outcome;
         if (!GroupNames.validGroup(data.groupId())) {
-            outcome = CompletableFuture.completedFuture(all(offsets, Errors.INVALID_GROUP_ID));
+            outcome = CompletableFuture.completedFuture(GroupCommits.all(offsets, Errors.INVALID_GROUP_ID));
         } else if (!coordinates(data.groupId())) {
-            outcome = CompletableFuture.completedFuture(all(offsets, Errors.NOT_COORDINATOR));
+            outcome = CompletableFuture.completedFuture(GroupCommits.all(offsets, Errors.NOT_COORDINATOR));
         } else if (data.generationIdOrMemberEpoch() < 0 && (data.memberId() == null || data.memberId().isEmpty())) {
             // A consumer that assigns its partitions itself: allowed while the group has no members, as in Kafka.
             outcome = classic.membership().commitWithoutMembers(data.groupId(), offsets)
-                    .handle((v, e) -> all(offsets, e == null ? Errors.NONE : GroupErrors.forCommit(e)));
+                    .handle((v, e) -> GroupCommits.all(offsets, e == null ? Errors.NONE : GroupErrors.forCommit(e)));
         } else if (consumers.serves(data.groupId(), data.memberId())) {
             outcome = consumers.commit(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch(), offsets);
         } else {
@@ -217,9 +217,9 @@ public final class GroupApis {
             if (allowed == Errors.UNKNOWN_MEMBER_ID) {
                 outcome = consumers.commitIfMember(data.groupId(), data.memberId(), data.generationIdOrMemberEpoch(),
                         offsets).thenCompose(done -> done.isPresent() ? CompletableFuture.completedFuture(done.get())
-                        : classic.unknownHere(data.groupId(), data.memberId()).thenApply(e -> all(offsets, e)));
+                        : classic.unknownHere(data.groupId(), data.memberId()).thenApply(e -> GroupCommits.all(offsets, e)));
             } else {
-                outcome = allowed != Errors.NONE ? CompletableFuture.completedFuture(all(offsets, allowed))
+                outcome = allowed != Errors.NONE ? CompletableFuture.completedFuture(GroupCommits.all(offsets, allowed))
                         : classic.commit(data.groupId(), data.memberId(), offsets);
             }
         }
@@ -239,11 +239,6 @@ public final class GroupApis {
         });
     }
 
-    private static Map<TopicPartition, Errors> all(List<GroupCoordinator.CommitRequest> offsets, Errors error) {
-        Map<TopicPartition, Errors> out = new LinkedHashMap<>();
-        offsets.forEach(o -> out.put(o.partition(), error));
-        return out;
-    }
 
     /** A group's committed offsets; none for a group that does not exist. */
     private CompletableFuture<Map<TopicPartition, CommittedOffset>> committed(String group) {

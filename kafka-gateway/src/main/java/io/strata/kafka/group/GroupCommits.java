@@ -17,6 +17,13 @@ final class GroupCommits {
     private GroupCommits() {
     }
 
+    /** One answer for every partition of the commit, in its order. */
+    static Map<TopicPartition, Errors> all(List<GroupCoordinator.CommitRequest> offsets, Errors error) {
+        Map<TopicPartition, Errors> out = new java.util.LinkedHashMap<>();
+        offsets.forEach(o -> out.put(o.partition(), error));
+        return out;
+    }
+
     /**
      * Commits the member's offsets. The store commits all or nothing, so partitions the member does not hold are
      * answered {@code notOwned} and the rest committed again without them; an offset below what retention
@@ -28,11 +35,10 @@ final class GroupCommits {
                                                                  List<GroupCoordinator.CommitRequest> offsets,
                                                                  Errors notOwned) {
         return coordinator.commit(group, memberId, offsets, Set.of()).handle((v, e) -> {
-            Map<TopicPartition, Errors> out = new HashMap<>();
             if (e == null) {
-                offsets.forEach(o -> out.put(o.partition(), Errors.NONE));
-                return CompletableFuture.completedFuture(out);
+                return CompletableFuture.completedFuture(all(offsets, Errors.NONE));
             }
+            Map<TopicPartition, Errors> out = new HashMap<>();
             Throwable t = KafkaErrors.unwrap(e);
             if (t instanceof NotOwnerException n) {
                 List<GroupCoordinator.CommitRequest> rest = offsets.stream()
@@ -54,9 +60,7 @@ final class GroupCommits {
                     return commit(coordinator, group, memberId, clamped, notOwned);
                 }
             }
-            Errors error = GroupErrors.forCommit(t);
-            offsets.forEach(o -> out.put(o.partition(), error));
-            return CompletableFuture.completedFuture(out);
+            return CompletableFuture.completedFuture(all(offsets, GroupErrors.forCommit(t)));
         }).thenCompose(f -> f);
     }
 }
