@@ -23,6 +23,8 @@ package io.strata.metadata;
  * {root}/group/{group}/owners/{topic}/{partition}  OwnerValue  per owned partition, bound to the owner's lease
  * {root}/group/{group}/target       TargetValue       per group with members: the assignment it moves to
  * {root}/group-offsets/{group}/{topic}/{partition}  OffsetValue  per committed partition
+ * {root}/security/users/{name}      UserValue         per user who signs in with a password
+ * {root}/security/acls/{id}         AclValue          per access rule (the id is derived from the rule)
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -198,6 +200,27 @@ public final class KeyLayout {
 
     public String groupOffset(String group, String topic, int partition) {
         return groupOffsetsPrefix(group) + topic + "/" + pad(partition, 5);
+    }
+
+    /** Users and ACLs: one prefix, so a node follows them with one watch. */
+    public String securityPrefix() {
+        return root + "/security/";
+    }
+
+    public String usersPrefix() {
+        return securityPrefix() + "users/";
+    }
+
+    public String user(String name) {
+        return usersPrefix() + name;
+    }
+
+    public String aclsPrefix() {
+        return securityPrefix() + "acls/";
+    }
+
+    public String acl(String id) {
+        return aclsPrefix() + id;
     }
 
     /** "{topic}/{partition}" at the end of an owner or offset key, after {@code prefix}; null if it is not one. */

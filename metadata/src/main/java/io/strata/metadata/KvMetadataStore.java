@@ -50,6 +50,7 @@ public final class KvMetadataStore implements MetadataStore {
     private final LiveTopics liveTopics;
     private final KvCompactionStore compaction;
     private final io.strata.metadata.group.KvGroupStore groups;
+    private final io.strata.metadata.security.KvSecurityStore security;
     private final LongAdder topicConflicts = new LongAdder();
 
     private KvMetadataStore(KvStore kv, KeyLayout keys, Clock clock, Duration timeout, ClusterInfo cluster,
@@ -66,6 +67,7 @@ public final class KvMetadataStore implements MetadataStore {
                 liveTopics);
         this.compaction = new KvCompactionStore(kv, keys, clock, this::delay);
         this.groups = new io.strata.metadata.group.KvGroupStore(kv, keys, clock);
+        this.security = new io.strata.metadata.security.KvSecurityStore(kv, keys);
     }
 
     /**
@@ -328,6 +330,11 @@ public final class KvMetadataStore implements MetadataStore {
     @Override
     public io.strata.metadata.group.GroupStore groups() {
         return groups;
+    }
+
+    @Override
+    public io.strata.metadata.security.SecurityStore security() {
+        return security;
     }
 
     @Override

@@ -99,6 +99,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Consumer groups: members, partition leases, targets and committed offsets. */
     io.strata.metadata.group.GroupStore groups();
 
+    /** Users and ACLs. */
+    io.strata.metadata.security.SecurityStore security();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

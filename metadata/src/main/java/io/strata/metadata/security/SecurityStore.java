@@ -1,0 +1,42 @@
+package io.strata.metadata.security;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * Users and ACLs, kept in the metadata store so that every node decides access alike. Writes are single guarded
+ * transactions; nodes {@linkplain #follow follow} the whole set (it is small and bounded: at most
+ * {@link #MAX_USERS} users and {@link #MAX_ACLS} ACLs) and decide from memory.
+ */
+public interface SecurityStore {
+    int MAX_USERS = 10_000;
+    int MAX_ACLS = 10_000;
+
+    /**
+     * Adds the user; with {@code replace} also changes an existing one (a new password, other groups). Answers
+     * false when the user exists and {@code replace} is not set. Fails with IllegalStateException past {@link #MAX_USERS}.
+     */
+    CompletableFuture<Boolean> putUser(User user, boolean replace);
+
+    /** Answers false when there was no such user. */
+    CompletableFuture<Boolean> removeUser(String name);
+
+    /** Answers false when the same rule existed already. Fails with IllegalStateException past {@link #MAX_ACLS}. */
+    CompletableFuture<Boolean> addAcl(Acl acl);
+
+    /** Answers false when there was no such rule. */
+    CompletableFuture<Boolean> removeAcl(Acl acl);
+
+    /** The user as stored, if there is one. */
+    CompletableFuture<java.util.Optional<User>> user(String name);
+
+    /** Every user and ACL, read at one revision. */
+    CompletableFuture<SecuritySnapshot> read();
+
+    /**
+     * Tells {@code listener} the whole set now and again after each change, within the store's watch latency,
+     * from one thread at a time; after a broken watch it reads again and goes on (telling the listener nothing
+     * meanwhile, so it keeps deciding from what it had). Until closed.
+     */
+    AutoCloseable follow(Consumer<SecuritySnapshot> listener);
+}
