@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Administers topics and consumer groups of a Strata cluster, and produces and consumes records.",
         subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-                GroupsCommand.class, ClusterCommand.class,
+                GroupsCommand.class, ClusterCommand.class, UsersCommand.class, AclsCommand.class, WhoAmICommand.class,
                 BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",
@@ -58,6 +58,23 @@ public final class StrataCli {
                     + "(default: env STRATA_TLS_SERVER_NAME).")
     String tlsServerName;
 
+    @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
+            description = "Sign in as this user; the password comes from env STRATA_PASSWORD, --password-file, or "
+                    + "is asked for (default: env STRATA_USER).")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Read the --user's password from the first line of this file.")
+    java.nio.file.Path passwordFile;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Present this client certificate (PEM) over TLS, with --tls-key (default: env STRATA_TLS_CERT).")
+    java.nio.file.Path certificate;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "The client certificate's key (PEM, PKCS#8) (default: env STRATA_TLS_KEY).")
+    java.nio.file.Path key;
+
     /** The nodes chosen for this command line, the first to try first, once a command needs a client. */
     List<ServerAddress> chosen;
 
@@ -81,7 +98,7 @@ public final class StrataCli {
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         StrataCli[] cli = new StrataCli[1];
-        cli[0] = new StrataCli(addresses -> connect(addresses, cli[0].tlsCa, cli[0].tlsServerName), System.in);
+        cli[0] = new StrataCli(addresses -> connect(addresses, cli[0]), System.in);
         int exitCode = cli[0].run(out, err, args);
         out.flush();
         err.flush();
@@ -89,24 +106,56 @@ public final class StrataCli {
     }
 
     /**
-     * A client of these nodes, over TLS trusting {@code tlsCa} and checking {@code tlsServerName} when given
-     * (else as STRATA_TLS_CA and STRATA_TLS_SERVER_NAME say).
+     * A client of these nodes as the command line's options say: over TLS trusting {@code --tls-ca} and checking
+     * {@code --tls-server-name} when given, signed in as {@code --user} or with {@code --tls-cert}, else as the
+     * STRATA_* environment variables say.
      */
-    static StrataClient connect(List<ServerAddress> servers, java.nio.file.Path tlsCa, String tlsServerName) {
+    static StrataClient connect(List<ServerAddress> servers, StrataCli cli) {
         StrataClient.Builder b = StrataClient.builder().servers(servers);
-        if (tlsCa != null) {
-            b.tlsCa(tlsCa);
+        if (cli.tlsCa != null) {
+            b.tlsCa(cli.tlsCa);
         }
-        if (tlsServerName != null) {
-            b.tlsServerName(tlsServerName);
+        if (cli.tlsServerName != null) {
+            b.tlsServerName(cli.tlsServerName);
+        }
+        if ((cli.certificate == null) != (cli.key == null)) {
+            throw new CommandLine.ParameterException(new CommandLine(cli), "--tls-cert and --tls-key go together");
+        }
+        if (cli.certificate != null) {
+            b.tlsCertificate(cli.certificate, cli.key);
+        }
+        if (cli.user != null) {
+            b.credentials(cli.user, password(cli));
         }
         return b.build();
     }
 
+    /** The --user's password: from --password-file, env STRATA_PASSWORD, or asked for on the terminal. */
+    private static String password(StrataCli cli) {
+        if (cli.passwordFile != null) {
+            try {
+                return java.nio.file.Files.readAllLines(cli.passwordFile, StandardCharsets.UTF_8).stream().findFirst()
+                        .orElse("");
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("cannot read the password file " + cli.passwordFile + ": " + e);
+            }
+        }
+        String fromEnvironment = System.getenv("STRATA_PASSWORD");
+        if (fromEnvironment != null) {
+            return fromEnvironment;
+        }
+        java.io.Console console = System.console();
+        if (console == null) {
+            throw new IllegalArgumentException("--user " + cli.user + " needs a password: set STRATA_PASSWORD or give "
+                    + "--password-file");
+        }
+        char[] typed = console.readPassword("password for %s: ", cli.user);
+        return typed == null ? "" : new String(typed);
+    }
+
     /** A client as the command line {@code spec} belongs to connects. */
     static StrataClient connect(CommandSpec spec, List<ServerAddress> servers) {
-        StrataCli cli = (StrataCli) spec.root().userObject();
-        return connect(servers, cli.tlsCa, cli.tlsServerName);
+        return connect(servers, (StrataCli) spec.root().userObject());
     }
 
     /** Runs one command line and answers its exit code; closes the client it opened. */

@@ -31,6 +31,7 @@ public final class StrataClient implements AutoCloseable {
     private final Duration deadline;
     private final Admin admin;
     private final Groups groups;
+    private final Security security;
     private final List<Producer> producers = new ArrayList<>();
     private final NodeRouter router;
 
@@ -43,6 +44,7 @@ public final class StrataClient implements AutoCloseable {
                 builder.channelBuilder == null ? builder::channelTo : null, deadline, Duration.ofSeconds(30));
         this.admin = new Admin(router, null, deadline);
         this.groups = new Groups(router, deadline);
+        this.security = new Security(router, deadline);
     }
 
     public static Builder builder() {
@@ -66,6 +68,11 @@ public final class StrataClient implements AutoCloseable {
 
     public Admin admin() {
         return admin;
+    }
+
+    /** Users, ACLs, and who this client is signed in as. */
+    public Security security() {
+        return security;
     }
 
     /**
@@ -155,6 +162,10 @@ public final class StrataClient implements AutoCloseable {
         private Duration deadline = Duration.ofSeconds(30);
         private RetryPolicy produceRetry = RetryPolicy.DEFAULT;
         private ManagedChannelBuilder<?> channelBuilder;
+        private String user;
+        private String password;
+        private java.nio.file.Path certificate;
+        private java.nio.file.Path key;
 
         private Builder() {
         }
@@ -215,6 +226,31 @@ public final class StrataClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Signs every call in as this user (a user the cluster knows: {@code strata users add}); default: the
+         * STRATA_USER and STRATA_PASSWORD environment variables, if set. Use it with TLS: the password goes with
+         * each call.
+         */
+        public Builder credentials(String user, String password) {
+            if (user == null || user.isEmpty() || user.indexOf(':') >= 0 || password == null) {
+                throw new IllegalArgumentException("credentials are a user name (without ':') and a password");
+            }
+            this.user = user;
+            this.password = password;
+            return this;
+        }
+
+        /**
+         * Presents this client certificate (PEM; the key in PKCS#8) in the TLS handshake: an identity for nodes
+         * that accept client certificates (strata.tls.client-auth); default: the STRATA_TLS_CERT and
+         * STRATA_TLS_KEY environment variables, if set.
+         */
+        public Builder tlsCertificate(java.nio.file.Path certificatePem, java.nio.file.Path keyPem) {
+            this.certificate = Objects.requireNonNull(certificatePem, "certificatePem");
+            this.key = Objects.requireNonNull(keyPem, "keyPem");
+            return this;
+        }
+
         /** The deadline of every call (a Produce's retries included); default 30 s. */
         public Builder deadline(Duration deadline) {
             if (deadline.isNegative() || deadline.isZero()) {
@@ -250,9 +286,23 @@ public final class StrataClient implements AutoCloseable {
             if (tlsServerName == null && nameFromEnvironment != null && !nameFromEnvironment.isBlank()) {
                 tlsServerName = nameFromEnvironment;
             }
-            if (channelBuilder != null && (tlsCa != null || tlsServerName != null)) {
+            if (user == null && System.getenv("STRATA_USER") != null && !System.getenv("STRATA_USER").isBlank()) {
+                credentials(System.getenv("STRATA_USER"), java.util.Objects.requireNonNullElse(
+                        System.getenv("STRATA_PASSWORD"), ""));
+            }
+            if (certificate == null && System.getenv("STRATA_TLS_CERT") != null && System.getenv("STRATA_TLS_KEY") != null) {
+                tlsCertificate(java.nio.file.Path.of(System.getenv("STRATA_TLS_CERT")),
+                        java.nio.file.Path.of(System.getenv("STRATA_TLS_KEY")));
+            }
+            if (certificate != null && plaintext && !transportChosen) {
+                plaintext = false; // a client certificate is TLS, with the JVM's trust store unless a CA is given
+            }
+            if (channelBuilder != null && (tlsCa != null || tlsServerName != null || certificate != null)) {
                 throw new IllegalArgumentException("a channel builder brings its own transport: set TLS on it, "
-                        + "not with tlsCa or tlsServerName");
+                        + "not with tlsCa, tlsServerName or tlsCertificate");
+            }
+            if (certificate != null && plaintext) {
+                throw new IllegalArgumentException("a client certificate needs TLS, not plaintext");
             }
             ManagedChannelBuilder<?> b = channelBuilder != null ? channelBuilder : dial(servers.get(0));
             return new StrataClient(this, configure(b).build());
@@ -273,12 +323,24 @@ public final class StrataClient implements AutoCloseable {
                     .keepAliveTimeout(KEEP_ALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (plaintext) {
                 b.usePlaintext();
-            } else if (tlsCa != null) {
+            } else if (tlsCa != null || certificate != null) {
+                var context = io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient();
                 try {
-                    b.sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
-                            .trustManager(tlsCa.toFile()).build());
-                } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                    if (tlsCa != null) {
+                        context.trustManager(tlsCa.toFile());
+                    }
+                } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("cannot read the CA certificates of " + tlsCa + ": "
+                            + e.getMessage(), e);
+                }
+                try {
+                    if (certificate != null) {
+                        context.keyManager(certificate.toFile(), key.toFile());
+                    }
+                    b.sslContext(context.build());
+                } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                    throw new IllegalArgumentException("cannot set up TLS with " + (certificate != null
+                            ? "the client certificate " + certificate + " and key " + key : "the CA " + tlsCa) + ": "
                             + e.getMessage(), e);
                 }
             } else {
@@ -292,6 +354,9 @@ public final class StrataClient implements AutoCloseable {
 
         private ManagedChannelBuilder<?> configure(ManagedChannelBuilder<?> b) {
             // Retried requests are buffered by gRPC; allow a full request of default-sized batches to be kept.
+            if (user != null) {
+                b.intercept(new BasicCredentials(user, password));
+            }
             return b.defaultServiceConfig(produceRetry.toServiceConfig())
                     .disableServiceConfigLookUp()
                     .enableRetry()

@@ -76,6 +76,11 @@ final class StrataCluster implements AutoCloseable {
         return this;
     }
 
+    /** The cluster's key root in etcd. */
+    String root() {
+        return settings.get("strata.metadata.root");
+    }
+
     String bucket() {
         return bucket;
     }

@@ -71,6 +71,8 @@ public class StrataNode {
     GrpcHealthStorage grpcHealth;
     @Inject
     io.strata.server.net.NodeTls tls;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     private final Clock clock = Clock.systemUTC();
     /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
@@ -99,6 +101,7 @@ public class StrataNode {
         }
         try {
             Stores.validate(config); // a missing setting stops the node here, by name, with a non-zero exit
+            access.validate();
         } catch (IllegalArgumentException e) {
             LOG.errorf("Cannot start: %s", e.getMessage()); // one line to read before Quarkus's stack trace
             throw e;
@@ -212,6 +215,7 @@ public class StrataNode {
     }
 
     private void startRoles(String nodeId) throws Exception {
+        access.start(metadata, Duration.ofSeconds(30)); // users and ACLs read before the first call is served
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
         register(objects);
@@ -405,6 +409,11 @@ public class StrataNode {
                                  ScheduledExecutorService timer) throws java.io.IOException {
         StrataConfig.Kafka k = config.kafka();
         if (k.port() == 0 || (ingest == null && fetch == null)) {
+            return "";
+        }
+        if (access.required()) {
+            // The listener cannot check credentials yet (SASL comes next): open, it would let anyone in.
+            LOG.warnf("the Kafka listener is off: strata.auth.mode=required and it cannot authenticate clients yet");
             return "";
         }
         io.strata.kafka.KafkaBackends backends = io.strata.server.kafka.KafkaBackendsOf.node(ingest, fetch, admin,

@@ -57,6 +57,52 @@ public interface StrataConfig {
 
     Tls tls();
 
+    Auth auth();
+
+    /** Who may call the node and what each caller may do (docs/security.md). */
+    interface Auth {
+        /**
+         * none: every caller is let in and may do everything (the embedded default on 127.0.0.1); required: a call
+         * without valid credentials gets UNAUTHENTICATED, and each call is checked against the cluster's ACLs.
+         */
+        @WithDefault("none")
+        String mode();
+
+        /** Principals allowed everything whatever the ACLs say, e.g. User:admin (comma-separated). */
+        Optional<java.util.List<String>> superUsers();
+
+        /**
+         * How a client certificate's name becomes a user name: Kafka's ssl.principal.mapping.rules, e.g.
+         * {@code RULE:^CN=([^,]+),OU=apps.*$/$1/L,DEFAULT}.
+         */
+        @WithDefault("DEFAULT")
+        String principalMappingRules();
+
+        /** Which name of a client certificate the rules map: subject (RFC 2253) or san (its first DNS, URI or e-mail name). */
+        @WithDefault("subject")
+        String certificateName();
+
+        /**
+         * Lets mode=required run without TLS on the client ports, passwords and tokens then travelling in clear:
+         * for trials on one machine only.
+         */
+        @WithDefault("false")
+        boolean allowPlaintext();
+
+        /**
+         * A user the node adds at start when the cluster has no user of that name (never changed once there): how
+         * the first super-user comes to be. Its password from {@link #bootstrapPassword} (env
+         * STRATA_AUTH_BOOTSTRAP_PASSWORD, e.g. from a Kubernetes Secret).
+         */
+        Optional<String> bootstrapUser();
+
+        Optional<String> bootstrapPassword();
+
+        /** Password checks (each a few milliseconds of PBKDF2) run at once; more get UNAVAILABLE to try again. */
+        @WithDefault("4")
+        int maxConcurrentPasswordChecks();
+    }
+
     /** The node's certificate on the ports clients use (docs/security.md). */
     interface Tls {
         /** PEM file of the node's certificate (and its chain); with {@link #key} the client ports speak TLS only. */
@@ -68,6 +114,16 @@ public interface StrataConfig {
         /** How often the files are checked for a renewal. */
         @WithDefault("1m")
         java.time.Duration reloadInterval();
+
+        /**
+         * Client certificates on the client ports: none (not asked for), request (asked for, checked against
+         * {@link #clientCa} when given: a principal), required (a client without one is refused in the handshake).
+         */
+        @WithDefault("none")
+        String clientAuth();
+
+        /** PEM file of the CA(s) whose client certificates are accepted; needed unless client-auth is none. */
+        Optional<String> clientCa();
 
         /** The node-to-node port's mutual TLS, with a CA of its own; required once the client ports have TLS. */
         Internal internal();

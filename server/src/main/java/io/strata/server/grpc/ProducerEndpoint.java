@@ -20,6 +20,8 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     @Inject
     StrataNode node;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
@@ -29,8 +31,12 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
     @Override
     public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
         var ingest = node.ingest(); // fails the call at once on a node without the ingest role
+        io.strata.security.Identity who = io.strata.server.security.CallIdentity.current();
+        String address = RemoteAddress.CURRENT.get();
         return ProduceStream.start(responses, (request, admitted) -> {
             try {
+                // Each request on its own: a denied one is that request's error, the stream goes on.
+                access.require(who, io.strata.server.security.AccessRules.produce(request), address, "ProduceStream");
                 return ingest.produce(request, admitted).exceptionallyCompose(
                         e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
             } catch (RuntimeException e) {

@@ -22,9 +22,13 @@ public class RemoteAddress implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
+        return Contexts.interceptCall(Context.current().withValue(CURRENT, of(call)), call, headers, next);
+    }
+
+    /** "host:port" of the call's caller. */
+    public static String of(ServerCall<?, ?> call) {
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        String address = remote instanceof InetSocketAddress a
+        return remote instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(remote);
-        return Contexts.interceptCall(Context.current().withValue(CURRENT, address), call, headers, next);
     }
 }

@@ -45,13 +45,31 @@ public class NodeTls {
     /** The gRPC client port's server context (HTTP/2 over ALPN), or empty for plaintext. */
     public Optional<SslContext> grpcServer() {
         load();
-        return Optional.ofNullable(keys).map(k -> build(GrpcSslContexts.configure(SslContextBuilder.forServer(k))));
+        return Optional.ofNullable(keys).map(k -> build(clientCertificates(GrpcSslContexts.configure(
+                SslContextBuilder.forServer(k)))));
     }
 
     /** The Kafka listener's server context, or empty for plaintext. */
     public Optional<SslContext> kafkaServer() {
         load();
-        return Optional.ofNullable(keys).map(k -> build(SslContextBuilder.forServer(k)));
+        return Optional.ofNullable(keys).map(k -> build(clientCertificates(SslContextBuilder.forServer(k))));
+    }
+
+    /** Asks for (or requires) client certificates of the clients' CA, as strata.tls.client-auth says. */
+    private SslContextBuilder clientCertificates(SslContextBuilder builder) {
+        ClientAuth mode = clientAuth(config.tls());
+        return mode == ClientAuth.NONE ? builder
+                : builder.trustManager(new File(config.tls().clientCa().orElseThrow())).clientAuth(mode);
+    }
+
+    private static ClientAuth clientAuth(StrataConfig.Tls tls) {
+        return switch (tls.clientAuth()) {
+            case "none" -> ClientAuth.NONE;
+            case "request" -> ClientAuth.OPTIONAL;
+            case "required" -> ClientAuth.REQUIRE;
+            default -> throw new IllegalStateException("strata.tls.client-auth is none, request or required, not '"
+                    + tls.clientAuth() + "'");
+        };
     }
 
     /** The node-to-node port's server context: a peer must present a node certificate. Empty for plaintext. */
@@ -122,6 +140,17 @@ public class NodeTls {
             throw new IllegalStateException("the node-to-node port's mutual TLS needs strata.tls.internal.certificate, "
                     + "strata.tls.internal.key and strata.tls.internal.ca together, and once the client ports have "
                     + "TLS (strata.tls.certificate) it needs them: a node certificate of a CA of its own");
+        }
+        if (clientAuth(tls) != ClientAuth.NONE) {
+            if (tls.certificate().isEmpty()) {
+                throw new IllegalStateException("strata.tls.client-auth=" + tls.clientAuth()
+                        + " needs the node's own certificate (strata.tls.certificate and strata.tls.key)");
+            }
+            File ca = new File(tls.clientCa().orElseThrow(() -> new IllegalStateException("strata.tls.client-auth="
+                    + tls.clientAuth() + " needs strata.tls.client-ca: the CA whose client certificates are accepted")));
+            if (!ca.isFile() || !ca.canRead()) {
+                throw new IllegalStateException("cannot read the client CA " + ca + " (strata.tls.client-ca)");
+            }
         }
         if (tls.certificate().isEmpty() && internalParts == 0) {
             return;
@@ -221,6 +250,12 @@ public class NodeTls {
                     + certificate);
         }
         k.updateIdentityCredentials(chain, privateKey);
+    }
+
+    /** Whether the client ports speak TLS. */
+    public boolean clientPortsEncrypted() {
+        load();
+        return keys != null;
     }
 
     @PreDestroy

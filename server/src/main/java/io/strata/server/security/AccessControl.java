@@ -1,0 +1,276 @@
+package io.strata.server.security;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.security.SecurityStore;
+import io.strata.security.Authorizer;
+import io.strata.security.Identity;
+import io.strata.security.PasswordCheck;
+import io.strata.security.PrincipalRules;
+import io.strata.server.config.StrataConfig;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Who a caller is and what it may do, on this node. Credentials come from a call's {@code authorization} header
+ * ({@code Basic} user and password, checked against the users in the metadata store) or from the client
+ * certificate its TLS connection presented (mapped by strata.auth.principal-mapping-rules). With
+ * strata.auth.mode=required a call without them is UNAUTHENTICATED and each call is decided from the cluster's
+ * ACLs ({@link Authorizer}); with none, calls without credentials are let in as ANONYMOUS and nothing is checked,
+ * though credentials that are given must be right.
+ */
+@Singleton
+public class AccessControl {
+    public static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(AccessControl.class);
+
+    @Inject
+    StrataConfig config;
+    @Inject
+    io.strata.server.net.NodeTls tls;
+
+    private volatile boolean required;
+    private volatile PrincipalRules rules;
+    private volatile Authorizer authorizer;
+    private volatile PasswordCheck passwords;
+    private volatile SecurityStore store;
+
+    /**
+     * The mode is read when the bean is first used, which may be a call that reaches the gRPC port before the
+     * node's start has validated anything: such a call is checked as the settings say, never let through.
+     */
+    @jakarta.annotation.PostConstruct
+    void readMode() {
+        String mode = config.auth().mode();
+        switch (mode) {
+            case "none" -> required = false;
+            case "required" -> required = true;
+            default -> throw new IllegalArgumentException("strata.auth.mode is none or required, not '" + mode + "'");
+        }
+        rules = PrincipalRules.parse(config.auth().principalMappingRules());
+    }
+
+    /** Refuses settings that cannot work, before anything starts (one line naming the setting). */
+    public void validate() {
+        StrataConfig.Auth auth = config.auth();
+        if (!List.of("subject", "san").contains(auth.certificateName())) {
+            throw new IllegalArgumentException("strata.auth.certificate-name is subject or san, not '"
+                    + auth.certificateName() + "'");
+        }
+        for (String p : auth.superUsers().orElse(List.of())) {
+            io.strata.metadata.security.Principals.requireValid(p);
+        }
+        if (required && !tls.clientPortsEncrypted() && !auth.allowPlaintext()) {
+            throw new IllegalArgumentException("strata.auth.mode=required needs TLS on the client ports "
+                    + "(strata.tls.certificate and strata.tls.key): passwords and tokens must not travel in clear "
+                    + "(strata.auth.allow-plaintext=true allows it for trials on one machine)");
+        }
+        if (required && auth.allowPlaintext() && !tls.clientPortsEncrypted()) {
+            LOG.warn("strata.auth.mode=required without TLS (strata.auth.allow-plaintext): passwords travel in clear");
+        }
+    }
+
+    /** Follows the cluster's users and ACLs; answers once the first read is in (or fails after {@code timeout}). */
+    public void start(MetadataStore metadata, Duration timeout) throws InterruptedException {
+        SecurityStore s = metadata.security();
+        Authorizer a = new Authorizer(s, new HashSet<>(config.auth().superUsers().orElse(List.of())));
+        if (!a.awaitFirstRead(timeout)) {
+            closeQuietly(a);
+            throw new IllegalStateException("cannot read the cluster's users and ACLs within " + timeout);
+        }
+        StrataConfig.Auth auth = config.auth();
+        if (auth.bootstrapUser().isPresent()) {
+            String name = auth.bootstrapUser().get();
+            String password = auth.bootstrapPassword().orElseThrow(() -> new IllegalArgumentException(
+                    "strata.auth.bootstrap-user needs strata.auth.bootstrap-password (STRATA_AUTH_BOOTSTRAP_PASSWORD)"));
+            try {
+                boolean added = s.putUser(new io.strata.metadata.security.User(name, io.strata.security.Scram.create(password),
+                        List.of(), System.currentTimeMillis()), false).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (added) {
+                    LOG.infof("added the bootstrap user %s (strata.auth.bootstrap-user)", name);
+                }
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                closeQuietly(a);
+                throw new IllegalStateException("cannot add the bootstrap user " + name + ": " + e.getMessage(), e);
+            }
+        }
+        store = s;
+        passwords = new PasswordCheck(a::user, Math.max(1, config.auth().maxConcurrentPasswordChecks()));
+        authorizer = a;
+    }
+
+    public boolean required() {
+        return required;
+    }
+
+    /** The identity the call's credentials prove; UNAUTHENTICATED for bad ones, or for none when they are required. */
+    public Identity authenticate(Metadata headers, SSLSession session) {
+        String header = headers.get(AUTHORIZATION);
+        if (header != null) {
+            return fromHeader(header.trim());
+        }
+        Optional<Identity> certified = fromCertificate(session);
+        if (certified.isPresent()) {
+            return certified.get();
+        }
+        if (required) {
+            throw Status.UNAUTHENTICATED.withDescription("no credentials: give a user and password (--user, "
+                    + "STRATA_USER and STRATA_PASSWORD) or a client certificate").asRuntimeException();
+        }
+        return Identity.ANONYMOUS;
+    }
+
+    private Identity fromHeader(String header) {
+        int space = header.indexOf(' ');
+        String scheme = space < 0 ? header : header.substring(0, space);
+        if (!scheme.equalsIgnoreCase("Basic")) {
+            throw Status.UNAUTHENTICATED.withDescription("unsupported authorization scheme '"
+                    + (scheme.length() > 16 ? scheme.substring(0, 16) + "…" : scheme) + "': this node takes Basic")
+                    .asRuntimeException();
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(header.substring(space + 1).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw Status.UNAUTHENTICATED.withDescription("malformed Basic credentials").asRuntimeException();
+        }
+        int colon = decoded.indexOf(':');
+        if (colon <= 0) {
+            throw Status.UNAUTHENTICATED.withDescription("malformed Basic credentials (user:password)").asRuntimeException();
+        }
+        PasswordCheck check = passwords;
+        if (check == null) {
+            throw Status.UNAVAILABLE.withDescription("the node is starting").asRuntimeException();
+        }
+        PasswordCheck.Result r = check.check(decoded.substring(0, colon), decoded.substring(colon + 1));
+        return switch (r.outcome()) {
+            case ACCEPTED -> r.identity().orElseThrow();
+            case BUSY -> throw Status.UNAVAILABLE.withDescription("too many password checks at once; try again")
+                    .asRuntimeException();
+            case REJECTED -> throw Status.UNAUTHENTICATED.withDescription("unknown user or wrong password")
+                    .asRuntimeException();
+        };
+    }
+
+    private Optional<Identity> fromCertificate(SSLSession session) {
+        if (session == null) {
+            return Optional.empty();
+        }
+        Certificate[] chain;
+        try {
+            chain = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
+        if (chain.length == 0 || !(chain[0] instanceof X509Certificate x509)) {
+            return Optional.empty();
+        }
+        String name = certificateName(x509);
+        Optional<String> user = name == null ? Optional.empty() : rules.apply(name);
+        if (user.isEmpty()) {
+            throw Status.UNAUTHENTICATED.withDescription("the client certificate's name "
+                    + io.strata.metadata.InputText.quoted(String.valueOf(name))
+                    + " matches no strata.auth.principal-mapping-rules").asRuntimeException();
+        }
+        return Optional.of(new Identity(io.strata.metadata.security.Principals.user(user.get()), List.of(), "certificate"));
+    }
+
+    private String certificateName(X509Certificate certificate) {
+        if ("subject".equals(config.auth().certificateName())) {
+            return certificate.getSubjectX500Principal().getName();
+        }
+        try {
+            var names = certificate.getSubjectAlternativeNames();
+            if (names != null) {
+                for (List<?> n : names) {
+                    int type = (Integer) n.get(0);
+                    if (type == 1 || type == 2 || type == 6) { // e-mail, DNS, URI (a SPIFFE id)
+                        return String.valueOf(n.get(1));
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return null;
+        }
+        return null;
+    }
+
+    /** Whether {@code who} may do what {@code need} says (always, when nothing is checked). */
+    public boolean allowed(Identity who, Need need) {
+        if (!required) {
+            return true;
+        }
+        Authorizer a = authorizer;
+        if (a == null) {
+            throw Status.UNAVAILABLE.withDescription("the node is starting").asRuntimeException();
+        }
+        return a.allowed(who, need.operation(), need.type(), need.name());
+    }
+
+    /** Fails with PERMISSION_DENIED, naming what was missing, unless {@code who} has every need. */
+    public void require(Identity who, List<Need> needs) {
+        for (Need n : needs) {
+            if (!allowed(who, n)) {
+                throw denied(who, n);
+            }
+        }
+    }
+
+    /** As {@link #require(Identity, List)}, writing a denial to the audit log. */
+    public void require(Identity who, List<Need> needs, String address, String action) {
+        for (Need n : needs) {
+            if (!allowed(who, n)) {
+                AuditLog.record(who, address, action, n.resource(), "denied: " + n.operation().label());
+                throw denied(who, n);
+            }
+        }
+    }
+
+    public static StatusRuntimeException denied(Identity who, Need need) {
+        return Status.PERMISSION_DENIED.withDescription(who.principal() + " may not " + need.operation().label()
+                + " " + need.resource() + " (no ACL allows it)").asRuntimeException();
+    }
+
+    public boolean superUser(Identity who) {
+        Authorizer a = authorizer;
+        return a != null && a.superUser(who);
+    }
+
+    /** The store of users and ACLs, once started. */
+    public SecurityStore store() {
+        SecurityStore s = store;
+        if (s == null) {
+            throw Status.UNAVAILABLE.withDescription("the node is starting").asRuntimeException();
+        }
+        return s;
+    }
+
+    @PreDestroy
+    void close() {
+        closeQuietly(authorizer);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // closing anyway
+            }
+        }
+    }
+}

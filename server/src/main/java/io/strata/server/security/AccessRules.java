@@ -1,0 +1,151 @@
+package io.strata.server.security;
+
+import static io.strata.metadata.security.AclOperation.ADMIN;
+import static io.strata.metadata.security.AclOperation.ALTER;
+import static io.strata.metadata.security.AclOperation.ALTER_GROUP;
+import static io.strata.metadata.security.AclOperation.CONSUME;
+import static io.strata.metadata.security.AclOperation.CREATE;
+import static io.strata.metadata.security.AclOperation.DELETE;
+import static io.strata.metadata.security.AclOperation.DESCRIBE;
+import static io.strata.metadata.security.AclOperation.PRODUCE;
+
+import io.grpc.MethodDescriptor;
+import io.strata.api.v1.AclEntry;
+import io.strata.api.v1.AdminServiceGrpc;
+import io.strata.api.v1.ClusterServiceGrpc;
+import io.strata.api.v1.CommitOffsetsRequest;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.JoinGroupRequest;
+import io.strata.api.v1.ListGroupsResponse;
+import io.strata.api.v1.ListTopicsResponse;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.api.v1.SecurityServiceGrpc;
+import io.strata.api.v1.TopicPartitionRecords;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * What every RPC of the client port needs, read from its request before the call reaches the service: one
+ * table, so a method cannot be forgotten ({@link CallGuard} refuses a method it has no rule for, and a test
+ * holds the table against every method the services declare). Lists answer only what the caller may describe.
+ * Admin actions are written to the audit log with their outcome.
+ */
+public final class AccessRules {
+    /** One method's rule: what a request needs, whether it is audited, and how an answer is cut to what may be seen. */
+    public record Rule(Function<Object, List<Need>> needs, Function<Object, String> audited,
+                       BiFunction<Object, Predicate<Need>, Object> filter, boolean perRequestInService) {
+    }
+
+    private static final Map<String, Rule> RULES = new HashMap<>();
+
+    static {
+        // Topics
+        on(AdminServiceGrpc.getCreateTopicMethod(), r -> List.of(Need.topic(CREATE, r.getName())), r -> "topic " + r.getName());
+        on(AdminServiceGrpc.getAlterTopicMethod(), r -> List.of(Need.topic(ALTER, r.getName())), r -> "topic " + r.getName());
+        on(AdminServiceGrpc.getDeleteTopicMethod(), r -> List.of(Need.topic(DELETE, r.getName())), r -> "topic " + r.getName());
+        on(AdminServiceGrpc.getDescribeTopicMethod(), r -> List.of(Need.topic(DESCRIBE, r.getName())), null);
+        on(AdminServiceGrpc.getListOffsetsMethod(), r -> List.of(Need.topic(DESCRIBE, r.getTopic())), null);
+        listing(AdminServiceGrpc.getListTopicsMethod(), (ListTopicsResponse answer, Predicate<Need> may) ->
+                answer.toBuilder().clearTopics().addAllTopics(answer.getTopicsList().stream()
+                        .filter(t -> may.test(Need.topic(DESCRIBE, t.getName()))).toList()).build());
+        // Where nodes are: every caller that signed in may know it (as Kafka's Metadata tells brokers to all).
+        on(ClusterServiceGrpc.getDescribeClusterMethod(), r -> List.of(), null);
+        // Records
+        on(ProducerServiceGrpc.getProduceMethod(), AccessRules::produce, null);
+        RULES.put(ProducerServiceGrpc.getProduceStreamMethod().getFullMethodName(), new Rule(r -> List.of(), null, null, true));
+        on(ProducerServiceGrpc.getInitProducerMethod(), r -> List.of(), null);
+        on(FetchServiceGrpc.getFetchMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
+        on(FetchServiceGrpc.getFetchChunksMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
+        on(FetchServiceGrpc.getSubscribeMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
+        // Consumer groups
+        on(GroupServiceGrpc.getJoinGroupMethod(), AccessRules::join, null);
+        on(GroupServiceGrpc.getHeartbeatMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
+        on(GroupServiceGrpc.getLeaveGroupMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
+        on(GroupServiceGrpc.getSyncAssignmentMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
+        on(GroupServiceGrpc.getCommitOffsetsMethod(), AccessRules::commit, null);
+        on(GroupServiceGrpc.getFetchCommittedMethod(), r -> r.hasTopic()
+                ? List.of(Need.group(DESCRIBE, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
+                : List.of(Need.group(DESCRIBE, r.getGroup())), null);
+        on(GroupServiceGrpc.getDescribeGroupMethod(), r -> List.of(Need.group(DESCRIBE, r.getGroup())), null);
+        on(GroupServiceGrpc.getResetOffsetsMethod(), r -> r.hasTopic()
+                ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
+                : List.of(Need.group(ALTER_GROUP, r.getGroup())), r -> "group " + r.getGroup());
+        on(GroupServiceGrpc.getDeleteGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())), r -> "group " + r.getGroup());
+        listing(GroupServiceGrpc.getListGroupsMethod(), (ListGroupsResponse answer, Predicate<Need> may) ->
+                answer.toBuilder().clearGroups().addAllGroups(answer.getGroupsList().stream()
+                        .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup()))).toList()).build());
+        // Users and ACLs
+        List<Need> admin = List.of(Need.cluster(ADMIN));
+        on(SecurityServiceGrpc.getWhoAmIMethod(), r -> List.of(), null);
+        on(SecurityServiceGrpc.getAddUserMethod(), r -> admin, r -> "user " + r.getName());
+        on(SecurityServiceGrpc.getRemoveUserMethod(), r -> admin, r -> "user " + r.getName());
+        on(SecurityServiceGrpc.getListUsersMethod(), r -> admin, null);
+        on(SecurityServiceGrpc.getAddAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
+        on(SecurityServiceGrpc.getRemoveAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
+        on(SecurityServiceGrpc.getListAclsMethod(), r -> admin, null);
+    }
+
+    private AccessRules() {
+    }
+
+    /** The rule of a method, or null when it has none (then it is refused while access is checked). */
+    public static Rule of(String fullMethodName) {
+        return RULES.get(fullMethodName);
+    }
+
+    public static Set<String> methods() {
+        return Set.copyOf(RULES.keySet());
+    }
+
+    /** Produce on every topic the request writes to (each once). */
+    public static List<Need> produce(ProduceRequest r) {
+        Set<String> topics = new LinkedHashSet<>();
+        for (TopicPartitionRecords e : r.getEntriesList()) {
+            topics.add(e.getTopic());
+        }
+        return topics.stream().map(t -> Need.topic(PRODUCE, t)).toList();
+    }
+
+    private static List<Need> join(JoinGroupRequest r) {
+        List<Need> needs = new ArrayList<>();
+        needs.add(Need.group(CONSUME, r.getGroup()));
+        new LinkedHashSet<>(r.getTopicsList()).forEach(t -> needs.add(Need.topic(CONSUME, t)));
+        return needs;
+    }
+
+    private static List<Need> commit(CommitOffsetsRequest r) {
+        Set<String> topics = new LinkedHashSet<>();
+        r.getOffsetsList().forEach(o -> topics.add(o.getTopic()));
+        r.getReleaseList().forEach(o -> topics.add(o.getTopic()));
+        List<Need> needs = new ArrayList<>();
+        needs.add(Need.group(CONSUME, r.getGroup()));
+        topics.forEach(t -> needs.add(Need.topic(CONSUME, t)));
+        return needs;
+    }
+
+    private static String describe(AclEntry a) {
+        return (a.getDeny() ? "deny " : "allow ") + a.getPrincipal() + " " + a.getOperation() + " "
+                + a.getResourceType() + (a.getPrefixed() ? " prefix " : " ") + a.getResourceName();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <Q> void on(MethodDescriptor<Q, ?> method, Function<Q, List<Need>> needs, Function<Q, String> audited) {
+        RULES.put(method.getFullMethodName(), new Rule(r -> needs.apply((Q) r),
+                audited == null ? null : r -> audited.apply((Q) r), null, false));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <R> void listing(MethodDescriptor<?, R> method, BiFunction<R, Predicate<Need>, R> filter) {
+        RULES.put(method.getFullMethodName(), new Rule(r -> List.of(), null,
+                (answer, may) -> filter.apply((R) answer, may), false));
+    }
+}

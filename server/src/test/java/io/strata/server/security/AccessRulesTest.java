@@ -1,0 +1,54 @@
+package io.strata.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.ServiceDescriptor;
+import io.strata.api.v1.AdminServiceGrpc;
+import io.strata.api.v1.ClusterServiceGrpc;
+import io.strata.api.v1.CommitOffsetsRequest;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.GroupServiceGrpc;
+import io.strata.api.v1.JoinGroupRequest;
+import io.strata.api.v1.PartitionCommit;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProducerServiceGrpc;
+import io.strata.api.v1.SecurityServiceGrpc;
+import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.metadata.security.AclOperation;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class AccessRulesTest {
+    @Test
+    void everyMethodOfTheClientPortHasARule() {
+        List<String> methods = Stream.of(AdminServiceGrpc.getServiceDescriptor(), ClusterServiceGrpc.getServiceDescriptor(),
+                        FetchServiceGrpc.getServiceDescriptor(), GroupServiceGrpc.getServiceDescriptor(),
+                        ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor())
+                .map(ServiceDescriptor::getMethods).flatMap(java.util.Collection::stream)
+                .map(MethodDescriptor::getFullMethodName).toList();
+        assertThat(AccessRules.methods()).containsExactlyInAnyOrderElementsOf(methods);
+    }
+
+    @Test
+    void aProduceNeedsProduceOnEveryTopicItWritesToOnce() {
+        ProduceRequest r = ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("a"))
+                .addEntries(TopicPartitionRecords.newBuilder().setTopic("b"))
+                .addEntries(TopicPartitionRecords.newBuilder().setTopic("a")).build();
+        assertThat(AccessRules.of(ProducerServiceGrpc.getProduceMethod().getFullMethodName()).needs().apply(r))
+                .containsExactly(Need.topic(AclOperation.PRODUCE, "a"), Need.topic(AclOperation.PRODUCE, "b"));
+    }
+
+    @Test
+    void joiningAndCommittingNeedConsumeOnTheGroupAndItsTopics() {
+        JoinGroupRequest join = JoinGroupRequest.newBuilder().setGroup("g").addTopics("t").addTopics("u").build();
+        assertThat(AccessRules.of(GroupServiceGrpc.getJoinGroupMethod().getFullMethodName()).needs().apply(join))
+                .containsExactly(Need.group(AclOperation.CONSUME, "g"), Need.topic(AclOperation.CONSUME, "t"),
+                        Need.topic(AclOperation.CONSUME, "u"));
+        CommitOffsetsRequest commit = CommitOffsetsRequest.newBuilder().setGroup("g")
+                .addOffsets(PartitionCommit.newBuilder().setTopic("t").setPartition(0).setOffset(5)).build();
+        assertThat(AccessRules.of(GroupServiceGrpc.getCommitOffsetsMethod().getFullMethodName()).needs().apply(commit))
+                .containsExactly(Need.group(AclOperation.CONSUME, "g"), Need.topic(AclOperation.CONSUME, "t"));
+    }
+}
