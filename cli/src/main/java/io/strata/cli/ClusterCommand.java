@@ -83,6 +83,10 @@ final class ClusterCommand {
                         + "across a network would: s3-standard (PUT p50 100 / p99 350 ms, GET 30 / 80 ms), or "
                         + "put=P50/P99,get=P50/P99 in ms. Default: none.")
         String s3Latency;
+        @Option(names = "--secure", description = "TLS on every port (a CA of the cluster's own), authentication "
+                + "required, and a super-user 'admin' whose credentials this command line uses while the cluster "
+                + "is up (docs/security.md).")
+        boolean secure;
 
         @Override
         int run(LocalCluster cluster, PrintWriter out) {
@@ -100,12 +104,21 @@ final class ClusterCommand {
                 }
                 options.put(r, List.of(value.trim().split("\\s+")));
             });
-            List<MemberStatus> rows = cluster.up(new LocalCluster.Options(ingest, fetch, compaction, options, s3Latency));
+            List<MemberStatus> rows = cluster.up(new LocalCluster.Options(ingest, fetch, compaction, options, s3Latency,
+                    secure));
             print(rows, out);
+            var security = cluster.security();
+            if (security.isPresent()) {
+                out.println("TLS with the CA " + security.get().caPem() + "; authentication required. The strata "
+                        + "command line signs in as " + security.get().user() + " (password in "
+                        + security.get().passwordFile() + ") while the cluster is up; other clients need the CA and "
+                        + "a user (strata users add).");
+                out.println("The Kafka listener is off: it cannot authenticate clients yet.");
+            }
             out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
             out.println(String.join(",", cluster.clientAddresses()));
             List<String> kafka = cluster.kafkaAddresses();
-            if (!kafka.isEmpty()) {
+            if (!kafka.isEmpty() && security.isEmpty()) {
                 out.println("Kafka clients: bootstrap.servers=" + String.join(",", kafka));
             }
             return 0;

@@ -23,6 +23,20 @@ final class ServerChoice {
     private ServerChoice() {
     }
 
+    /**
+     * The local cluster's TLS and super-user, when the nodes chosen are those of a cluster made with
+     * {@code strata cluster up --secure} (not given by --server or STRATA_SERVER).
+     */
+    static java.util.Optional<io.strata.launcher.tls.LocalSecurity> localSecurity(List<ServerAddress> given) {
+        String env = System.getenv(ServerAddress.ENV);
+        if ((given != null && !given.isEmpty()) || (env != null && !env.isBlank())) {
+            return java.util.Optional.empty();
+        }
+        Installation installation = Installation.fromSystem();
+        LocalCluster cluster = new LocalCluster(LocalCluster.defaultDir(installation), installation, line -> { });
+        return cluster.clientAddresses().isEmpty() ? java.util.Optional.empty() : cluster.security();
+    }
+
     static List<ServerAddress> choose(List<ServerAddress> given) {
         List<ServerAddress> candidates = List.copyOf(new LinkedHashSet<>(
                 given != null && !given.isEmpty() ? given : defaults()));

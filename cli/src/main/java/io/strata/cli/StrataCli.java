@@ -115,6 +115,17 @@ public final class StrataCli {
         if (cli.tlsCa != null) {
             b.tlsCa(cli.tlsCa);
         }
+        // A local cluster made with --secure: its CA, and its super-user unless the command line signs in otherwise.
+        var local = ServerChoice.localSecurity(cli.servers);
+        if (local.isPresent()) {
+            if (cli.tlsCa == null && blank(System.getenv("STRATA_TLS_CA"))) {
+                b.tlsCa(local.get().caPem());
+            }
+            if (cli.user == null && cli.certificate == null && blank(System.getenv("STRATA_USER"))
+                    && blank(System.getenv("STRATA_TLS_CERT"))) {
+                b.credentials(local.get().user(), local.get().password());
+            }
+        }
         if (cli.tlsServerName != null) {
             b.tlsServerName(cli.tlsServerName);
         }
@@ -128,6 +139,10 @@ public final class StrataCli {
             b.credentials(cli.user, password(cli));
         }
         return b.build();
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     /** The --user's password: from --password-file, env STRATA_PASSWORD, or asked for on the terminal. */

@@ -93,13 +93,44 @@ class LocalClusterTest {
         assertThat(Files.exists(dir)).isFalse();
     }
 
+    /** `strata cluster up --secure`: TLS with the cluster's own CA, auth required, the super-user made at start. */
     @Test
-    void aSecondUpInTheSameFolderIsRefusedWhileTheFirstRuns() {
+    void aSecureClusterServesOnlyWhoSignsInAndASecondUpInItsFolderIsRefused() throws Exception {
         cluster = new LocalCluster(dir, new Installation(Path.of("..")), progress::add);
-        cluster.up(1, 1);
+        cluster.up(new LocalCluster.Options(1, 1, true, java.util.Map.of(), null, true));
+        var security = cluster.security().orElseThrow();
+        String address = cluster.clientAddresses().get(0);
+        try (StrataClient admin = StrataClient.builder().server(address).tlsCa(security.caPem())
+                .credentials(security.user(), security.password()).build()) {
+            assertThat(admin.security().whoAmI().getSuperUser()).isTrue();
+            admin.admin().createTopic("logs-web", 1);
+            admin.admin().createTopic("metrics", 1);
+            admin.security().addUser("alice", "alice-password", List.of(), false);
+            admin.security().addAcl(io.strata.api.v1.AclEntry.newBuilder().setPrincipal("User:alice")
+                    .setOperation(io.strata.api.v1.AclOperation.ACL_OPERATION_PRODUCE)
+                    .setResourceType(io.strata.api.v1.AclResourceType.ACL_RESOURCE_TOPIC)
+                    .setResourceName("logs-").setPrefixed(true).build());
+        }
+        try (StrataClient alice = StrataClient.builder().server(address).tlsCa(security.caPem())
+                .credentials("alice", "alice-password").build()) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (alice.admin().listTopics().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50); // the rule reaches the node within a second
+            }
+            assertThat(alice.admin().listTopics()).extracting(t -> t.name()).containsExactly("logs-web");
+            alice.producer().send("logs-web", 0, null, new byte[] {1}).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThatThrownBy(() -> alice.producer().send("metrics", 0, null, new byte[] {1})
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS)).hasMessageContaining("PERMISSION_DENIED");
+        }
+        try (StrataClient nobody = StrataClient.builder().server(address).tlsCa(security.caPem()).build()) {
+            assertThatThrownBy(() -> nobody.admin().listTopics()).hasMessageContaining("no credentials");
+        }
+        try (StrataClient plaintext = StrataClient.builder().server(address).plaintext(true).build()) {
+            assertThatThrownBy(() -> plaintext.admin().listTopics()).isInstanceOf(io.strata.client.StrataException.class);
+        }
 
-        assertThatThrownBy(() -> cluster.up(1, 1)).isInstanceOf(LauncherException.class)
-                .hasMessageContaining("already up");
+        assertThatThrownBy(() -> cluster.up(new LocalCluster.Options(1, 1, true, java.util.Map.of(), null, true)))
+                .isInstanceOf(LauncherException.class).hasMessageContaining("already up");
         assertThatThrownBy(() -> cluster.kill("ingest-9")).isInstanceOf(LauncherException.class)
                 .hasMessageContaining("no process named 'ingest-9'").hasMessageContaining("fetch-1");
         assertThatThrownBy(() -> cluster.delete()).isInstanceOf(LauncherException.class)

@@ -61,7 +61,7 @@ public final class LocalCluster {
      * S3 answers as S3 does across a network ({@link io.strata.launcher.net.LatencyModel#parse}).
      */
     public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions,
-                          String s3Latency) {
+                          String s3Latency, boolean secure) {
         public Options {
             javaOptions = Map.copyOf(javaOptions);
             if (s3Latency != null) {
@@ -70,7 +70,12 @@ public final class LocalCluster {
         }
 
         public Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions) {
-            this(ingest, fetch, compaction, javaOptions, null);
+            this(ingest, fetch, compaction, javaOptions, null, false);
+        }
+
+        public Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions,
+                       String s3Latency) {
+            this(ingest, fetch, compaction, javaOptions, s3Latency, false);
         }
 
         public static Options of(int ingest, int fetch) {
@@ -120,6 +125,11 @@ public final class LocalCluster {
                 throw new LauncherException("the stopped cluster in " + dir + " was made " + (latency
                         ? "with a latency proxy (--s3-latency)" : "without a latency proxy") + ": start it as it "
                         + "was made, use another --dir, or delete it with 'strata cluster down --delete'");
+            }
+            if (options.secure() != io.strata.launcher.tls.LocalSecurity.of(dir).isPresent()) {
+                throw new LauncherException("the stopped cluster in " + dir + " was made " + (options.secure()
+                        ? "without --secure" : "with --secure") + ": start it as it was made, use another --dir, or "
+                        + "delete it with 'strata cluster down --delete'");
             }
             progress.accept("starting the stopped cluster in " + dir);
         } else {
@@ -195,6 +205,10 @@ public final class LocalCluster {
             objectsPort = latencyPort;
         }
         Map<String, String> shared = new LinkedHashMap<>();
+        if (options.secure()) {
+            progress.accept("making the cluster's CAs, certificates and super-user in " + dir.resolve("tls"));
+            shared.putAll(io.strata.launcher.tls.LocalSecurity.create(dir).nodeSettings());
+        }
         shared.put("strata.metadata.type", "etcd");
         shared.put("strata.metadata.etcd-endpoints", "http://127.0.0.1:" + etcdPort);
         shared.put("strata.metadata.root", METADATA_ROOT);
@@ -232,8 +246,11 @@ public final class LocalCluster {
     }
 
     private ManagedProcess launch(ClusterState state, Member member) {
-        ManagedProcess process = ManagedProcess.startDetached(member.name(), member.command(),
-                member.role() == Role.S3 ? Commands.s3ProxyEnvironment() : Map.of(), member.workDir());
+        Map<String, String> environment = member.role() == Role.S3 ? Commands.s3ProxyEnvironment()
+                : member.role().isNode() ? security().map(io.strata.launcher.tls.LocalSecurity::nodeEnvironment)
+                .orElse(Map.of()) : Map.of();
+        ManagedProcess process = ManagedProcess.startDetached(member.name(), member.command(), environment,
+                member.workDir());
         state.started(member, process);
         return process;
     }
@@ -372,6 +389,11 @@ public final class LocalCluster {
      */
     public List<String> clientAddresses() {
         return runningNodes(m -> true, Member::address);
+    }
+
+    /** The TLS and super-user of a cluster made with {@code --secure}. */
+    public Optional<io.strata.launcher.tls.LocalSecurity> security() {
+        return io.strata.launcher.tls.LocalSecurity.of(dir);
     }
 
     /** Where Kafka clients connect (their bootstrap.servers): the running nodes' Kafka listeners, ingest first. */
