@@ -228,8 +228,8 @@ public final class StrataClient implements AutoCloseable {
 
         /**
          * Signs every call in as this user (a user the cluster knows: {@code strata users add}); default: the
-         * STRATA_USER and STRATA_PASSWORD environment variables, if set. Use it with TLS: the password goes with
-         * each call.
+         * STRATA_USER and STRATA_PASSWORD environment variables, if set. The password goes with each call: the
+         * client speaks TLS then (the JVM's trust store, or {@link #tlsCa}) unless {@code plaintext(true)} is set.
          */
         public Builder credentials(String user, String password) {
             if (user == null || user.isEmpty() || user.indexOf(':') >= 0 || password == null) {
@@ -294,8 +294,10 @@ public final class StrataClient implements AutoCloseable {
                 tlsCertificate(java.nio.file.Path.of(System.getenv("STRATA_TLS_CERT")),
                         java.nio.file.Path.of(System.getenv("STRATA_TLS_KEY")));
             }
-            if (certificate != null && plaintext && !transportChosen) {
-                plaintext = false; // a client certificate is TLS, with the JVM's trust store unless a CA is given
+            if ((certificate != null || user != null) && plaintext && !transportChosen) {
+                // Credentials are TLS, with the JVM's trust store unless a CA is given: a password never goes out in
+                // clear unless plaintext(true) says so.
+                plaintext = false;
             }
             if (channelBuilder != null && (tlsCa != null || tlsServerName != null || certificate != null)) {
                 throw new IllegalArgumentException("a channel builder brings its own transport: set TLS on it, "

@@ -18,7 +18,8 @@ import java.util.Set;
  * {@code admin} on a resource allows every operation on it, and on the cluster every operation anywhere; an allow
  * of any operation on a resource allows {@code describe} too (one may see what one may use); {@code create}
  * on the cluster allows creating any topic. A deny applies to its own operation, and a deny of {@code admin} to
- * every operation.
+ * every operation; on the cluster a deny reaches as far as the same allow would (admin: everything anywhere;
+ * create: creating any topic).
  */
 public final class AccessPolicy {
     private final Map<String, List<Acl>> byPrincipal;
@@ -40,6 +41,9 @@ public final class AccessPolicy {
 
     /** {@code name} is "" for the cluster. */
     public boolean allowed(Identity who, AclOperation op, ResourceType type, String name) {
+        if (who.unknown()) {
+            return false;
+        }
         if (superUser(who)) {
             return true;
         }
@@ -47,7 +51,7 @@ public final class AccessPolicy {
         for (List<Acl> rules : rulesOf(who)) {
             for (Acl a : rules) {
                 if (a.deny()) {
-                    if ((a.operation() == op || a.operation() == AclOperation.ADMIN) && a.covers(type, name)) {
+                    if (denies(a, op, type, name)) {
                         return false;
                     }
                 } else if (!allowed && grants(a, op, type, name)) {
@@ -56,6 +60,15 @@ public final class AccessPolicy {
             }
         }
         return allowed;
+    }
+
+    /** A deny mirrors what the same allow would grant: on the cluster, admin everywhere and create of topics. */
+    private static boolean denies(Acl a, AclOperation op, ResourceType type, String name) {
+        if (a.resourceType() == ResourceType.CLUSTER && type != ResourceType.CLUSTER) {
+            return a.operation() == AclOperation.ADMIN
+                    || (a.operation() == AclOperation.CREATE && op == AclOperation.CREATE && type == ResourceType.TOPIC);
+        }
+        return (a.operation() == op || a.operation() == AclOperation.ADMIN) && a.covers(type, name);
     }
 
     private static boolean grants(Acl a, AclOperation op, ResourceType type, String name) {

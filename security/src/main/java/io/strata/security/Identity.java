@@ -11,6 +11,12 @@ public record Identity(String principal, List<String> groups, String via) {
     /** A caller that gave no credentials, where the node lets such callers in (strata.auth.mode=none). */
     public static final Identity ANONYMOUS = new Identity("User:ANONYMOUS", List.of(), "none");
 
+    /**
+     * Where no identity was established (a call whose context lost it): every check refuses it, User:* rules
+     * included.
+     */
+    public static final Identity UNKNOWN = new Identity("User:<unknown>", List.of(), "none");
+
     public Identity {
         Principals.requireValid(principal);
         groups = List.copyOf(groups);
@@ -18,6 +24,10 @@ public record Identity(String principal, List<String> groups, String via) {
 
     public static Identity user(String name, List<String> groups, String via) {
         return new Identity(Principals.user(name), groups, via);
+    }
+
+    public boolean unknown() {
+        return this == UNKNOWN;
     }
 
     public boolean anonymous() {

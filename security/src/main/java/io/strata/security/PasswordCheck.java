@@ -28,6 +28,9 @@ public final class PasswordCheck {
     }
 
     private static final int MAX_CACHED = 10_000;
+    /** Checked against when the user does not exist, so that an unknown name costs what a known one does. */
+    private static final ScramCredential UNKNOWN = Scram.create("no such user");
+    private final java.util.concurrent.atomic.LongAdder slowChecks = new java.util.concurrent.atomic.LongAdder();
     private final Function<String, Optional<User>> users;
     private final Semaphore slow;
     /** A key of this process only: a digest in the cache says nothing about a password elsewhere. */
@@ -45,34 +48,57 @@ public final class PasswordCheck {
         new SecureRandom().nextBytes(key);
     }
 
-    public Result check(String name, String password) {
+    /**
+     * The answer when it needs no slow check (the pair was accepted before and the user is unchanged); empty
+     * when {@link #check} must run PBKDF2, which a caller on an event loop hands to a worker.
+     */
+    public Optional<Result> checkCached(String name, String password) {
         Optional<User> found = name == null ? Optional.empty() : users.apply(name);
         if (found.isEmpty() || password == null) {
-            return new Result(Outcome.REJECTED, Optional.empty());
+            return Optional.empty(); // as slow as a known user's check: timing does not tell who exists
         }
-        User user = found.get();
-        ScramCredential c = user.credential();
-        byte[] digest = digest(name, password, c);
+        byte[] digest = digest(name, password, found.get().credential());
         synchronized (accepted) {
             byte[] known = accepted.get(name);
             if (known != null && MessageDigest.isEqual(known, digest)) {
-                return accepted(user);
+                return Optional.of(accepted(found.get()));
             }
         }
+        return Optional.empty();
+    }
+
+    public Result check(String name, String password) {
+        Optional<Result> cached = checkCached(name, password);
+        if (cached.isPresent()) {
+            return cached.get();
+        }
+        Optional<User> found = name == null ? Optional.empty() : users.apply(name);
         if (!slow.tryAcquire()) {
             return new Result(Outcome.BUSY, Optional.empty());
         }
+        slowChecks.increment();
         try {
-            if (!Scram.matches(c, password)) {
+            if (found.isEmpty() || password == null) {
+                Scram.matches(UNKNOWN, password == null ? "" : password); // the same work as for a known user
+                return new Result(Outcome.REJECTED, Optional.empty());
+            }
+            if (!Scram.matches(found.get().credential(), password)) {
                 return new Result(Outcome.REJECTED, Optional.empty());
             }
         } finally {
             slow.release();
         }
+        User user = found.get();
+        byte[] digest = digest(name, password, user.credential());
         synchronized (accepted) {
             accepted.put(name, digest);
         }
         return accepted(user);
+    }
+
+    /** How many checks ran PBKDF2 (the others were answered from the cache). */
+    public long slowChecks() {
+        return slowChecks.sum();
     }
 
     private static Result accepted(User user) {

@@ -63,6 +63,18 @@ class AccessPolicyTest {
     }
 
     @Test
+    void aDenyOnTheClusterReachesAsFarAsTheSameAllow() {
+        AccessPolicy p = new AccessPolicy(List.of(allow("Group:ops", ADMIN, CLUSTER, "", false),
+                deny("User:bob", ADMIN, CLUSTER, "", false), allow("User:alice", CREATE, TOPIC, "", true),
+                deny("User:alice", CREATE, CLUSTER, "", false)), Set.of());
+        assertThat(p.allowed(BOB, DELETE, TOPIC, "logs")).isFalse();
+        assertThat(p.allowed(BOB, CONSUME, GROUP, "g")).isFalse();
+        assertThat(p.allowed(Identity.user("carol", List.of("ops"), "password"), DELETE, TOPIC, "logs")).isTrue();
+        assertThat(p.allowed(ALICE, CREATE, TOPIC, "anything")).isFalse();
+        assertThat(p.allowed(Identity.UNKNOWN, DESCRIBE, TOPIC, "logs")).isFalse();
+    }
+
+    @Test
     void groupRulesApplyToTheGroupsMembers() {
         AccessPolicy p = new AccessPolicy(List.of(allow("Group:ops", CONSUME, GROUP, "indexer", false),
                 deny("Group:ops", ADMIN, TOPIC, "audit", false)), Set.of());

@@ -20,7 +20,11 @@ class PasswordCheckTest {
         assertThat(r.outcome()).isEqualTo(PasswordCheck.Outcome.ACCEPTED);
         assertThat(r.identity().orElseThrow().principal()).isEqualTo("User:alice");
         assertThat(r.identity().orElseThrow().groups()).containsExactly("ops");
-        assertThat(check.check("alice", "s3cret").outcome()).isEqualTo(PasswordCheck.Outcome.ACCEPTED); // cached
+        assertThat(check.slowChecks()).isEqualTo(1);
+        assertThat(check.checkCached("alice", "s3cret")).isPresent();
+        assertThat(check.check("alice", "s3cret").outcome()).isEqualTo(PasswordCheck.Outcome.ACCEPTED);
+        assertThat(check.slowChecks()).as("answered from the cache").isEqualTo(1);
+        assertThat(check.checkCached("alice", "other")).isEmpty();
     }
 
     @Test
@@ -34,6 +38,10 @@ class PasswordCheckTest {
         assertThat(check.check("bob", "one").outcome()).isEqualTo(PasswordCheck.Outcome.REJECTED);
         assertThat(check.check("bob", "two").outcome()).isEqualTo(PasswordCheck.Outcome.ACCEPTED);
         users.remove("bob");
+        assertThat(check.checkCached("bob", "two")).isEmpty();
         assertThat(check.check("bob", "two").outcome()).isEqualTo(PasswordCheck.Outcome.REJECTED);
+        long before = check.slowChecks();
+        check.check("nobody-at-all", "x");
+        assertThat(check.slowChecks()).as("an unknown user costs a check too").isEqualTo(before + 1);
     }
 }

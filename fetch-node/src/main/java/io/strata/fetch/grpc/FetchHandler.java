@@ -112,7 +112,17 @@ public final class FetchHandler {
      */
     public void subscribe(SubscribeRequest request, ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
                           Function<Throwable, ? extends Throwable> toStatus) {
-        new Subscription(this, index, request, out, executor, toStatus).start();
+        subscribe(request, out, executor, toStatus, () -> null);
+    }
+
+    /**
+     * A subscription that asks {@code permission} before each step: a non-null answer (the caller lost the right
+     * to read, say) ends the stream with it.
+     */
+    public void subscribe(SubscribeRequest request, ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
+                          Function<Throwable, ? extends Throwable> toStatus,
+                          java.util.function.Supplier<? extends RuntimeException> permission) {
+        new Subscription(this, index, request, out, executor, toStatus, permission).start();
     }
 
     void opened(Subscription subscription) {

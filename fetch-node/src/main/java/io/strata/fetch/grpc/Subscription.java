@@ -30,6 +30,7 @@ public final class Subscription {
     private final ServerCallStreamObserver<SubscribeResponse> out;
     private final Executor executor;
     private final Function<Throwable, ? extends Throwable> toStatus;
+    private final java.util.function.Supplier<? extends RuntimeException> permission;
     private PartitionId pid;
     private long offset;
     private boolean stepping;
@@ -38,8 +39,10 @@ public final class Subscription {
 
     Subscription(FetchHandler handler, IndexView index, SubscribeRequest request,
                  ServerCallStreamObserver<SubscribeResponse> out, Executor executor,
-                 Function<Throwable, ? extends Throwable> toStatus) {
+                 Function<Throwable, ? extends Throwable> toStatus,
+                 java.util.function.Supplier<? extends RuntimeException> permission) {
         this.toStatus = toStatus;
+        this.permission = permission;
         this.handler = handler;
         this.index = index;
         this.request = request;
@@ -83,6 +86,11 @@ public final class Subscription {
     }
 
     private void step() {
+        RuntimeException refused = permission.get();
+        if (refused != null) {
+            stepDone(refused);
+            return;
+        }
         // The partition's index shard may have been dropped since the last step (bounded index): hold it again.
         index.load(pid).whenCompleteAsync((loaded, failure) -> {
             if (failure != null) {

@@ -14,6 +14,7 @@ public record Acl(String principal, ResourceType resourceType, String resourceNa
                   AclOperation operation, boolean deny) {
     public static final int MAX_PRINCIPAL_CHARS = 512;
     public static final int MAX_RESOURCE_CHARS = 249;
+    private static final java.util.regex.Pattern RESOURCE = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{0,249}");
 
     public Acl {
         if (principal == null || resourceType == null || resourceName == null || operation == null) {
@@ -27,8 +28,9 @@ public record Acl(String principal, ResourceType resourceType, String resourceNa
             throw new IllegalArgumentException("a " + resourceType.label() + " ACL names a " + resourceType.label()
                     + " or a prefix");
         }
-        if (resourceName.length() > MAX_RESOURCE_CHARS) {
-            throw new IllegalArgumentException("a resource name has at most " + MAX_RESOURCE_CHARS + " characters");
+        if (!RESOURCE.matcher(resourceName).matches()) {
+            throw new IllegalArgumentException("a topic or group name (or prefix) is at most " + MAX_RESOURCE_CHARS
+                    + " of A-Z a-z 0-9 . _ -, not " + io.strata.metadata.InputText.quoted(resourceName));
         }
     }
 
@@ -39,8 +41,9 @@ public record Acl(String principal, ResourceType resourceType, String resourceNa
 
     /** Where the rule is kept: derived from the whole rule, so the same rule is stored once whoever adds it. */
     public String id() {
-        String canonical = principal + "\n" + resourceType.ordinal() + "\n" + resourceName + "\n" + prefixed + "\n"
-                + operation.ordinal() + "\n" + deny;
+        // Each text field with its length first: no two rules give the same text.
+        String canonical = principal.length() + ":" + principal + "|" + resourceType.ordinal() + "|"
+                + resourceName.length() + ":" + resourceName + "|" + prefixed + "|" + operation.ordinal() + "|" + deny;
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 20);

@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 /** {@link SecurityStore} over the key-value seam, under {@code {root}/security/} (see {@link KeyLayout}). */
 public final class KvSecurityStore implements SecurityStore {
     private static final Logger LOG = LoggerFactory.getLogger(KvSecurityStore.class);
+    /** How often a follower reads the whole set again, whatever its watch says. */
+    static final java.time.Duration REREAD = java.time.Duration.ofSeconds(60);
     private final KvStore kv;
     private final KeyLayout keys;
 
@@ -120,7 +122,12 @@ public final class KvSecurityStore implements SecurityStore {
         return f;
     }
 
-    /** Reads the set, then applies the watch's changes to it; reads again after a broken watch. */
+    /**
+     * Reads the set, then applies the watch's changes to it; reads again after a broken watch or any failure, and
+     * every {@link #REREAD} anyway: a watch on an etcd member cut off from its quorum may go quiet without breaking,
+     * and rules must not stay stale for ever. A change older than what was read is ignored, so a read and a
+     * lagging watch never step back.
+     */
     private final class Follower implements AutoCloseable {
         private final Consumer<SecuritySnapshot> listener;
         private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -131,6 +138,8 @@ public final class KvSecurityStore implements SecurityStore {
         private final TreeMap<String, byte[]> values = new TreeMap<>();
         private volatile boolean closed;
         private AutoCloseable watch;
+        /** The revision the set is as of. */
+        private long applied;
 
         Follower(Consumer<SecuritySnapshot> listener) {
             this.listener = listener;
@@ -138,53 +147,111 @@ public final class KvSecurityStore implements SecurityStore {
 
         void start() {
             timer.execute(this::readAndWatch);
+            timer.scheduleWithFixedDelay(this::reread, REREAD.toMillis(), REREAD.toMillis(), TimeUnit.MILLISECONDS);
         }
 
         private void readAndWatch() {
-            if (closed) {
-                return;
+            try {
+                if (closed || !read(true)) {
+                    return;
+                }
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    closeWatch();
+                    watch = kv.watch(keys.securityPrefix(), applied, new KvWatchListener() {
+                        @Override
+                        public void onEvents(List<KvEvent> events) {
+                            apply(events);
+                        }
+
+                        @Override
+                        public void onBroken(Throwable cause) {
+                            if (!closed) {
+                                LOG.warn("the watch of users and ACLs broke ({}); reading them again", cause.toString());
+                                retry(200);
+                            }
+                        }
+                    });
+                }
+            } catch (RuntimeException | Error e) {
+                LOG.warn("cannot follow users and ACLs ({}); trying again in a second", e.toString());
+                retry(1000);
             }
+        }
+
+        /** Reads the whole set; false when the store does not answer (then, with {@code retry}, a retry is scheduled). */
+        private boolean read(boolean retry) {
             KvRange range;
             try {
                 range = kv.range(keys.securityPrefix()).get(30, TimeUnit.SECONDS);
             } catch (Exception e) {
-                LOG.warn("cannot read users and ACLs ({}); trying again in a second", e.toString());
-                timer.schedule(this::readAndWatch, 1, TimeUnit.SECONDS);
-                return;
+                LOG.warn("cannot read users and ACLs ({}){}", e.toString(), retry ? "; trying again in a second" : "");
+                if (retry) {
+                    retry(1000);
+                }
+                return false;
             }
             synchronized (this) {
-                if (closed) {
-                    return;
+                if (!closed && range.revision() >= applied) {
+                    values.clear();
+                    range.entries().forEach(e -> values.put(e.key(), e.value()));
+                    applied = range.revision();
+                    listener.accept(snapshot(values, applied));
                 }
-                values.clear();
-                range.entries().forEach(e -> values.put(e.key(), e.value()));
-                listener.accept(snapshot(values, range.revision()));
-                watch = kv.watch(keys.securityPrefix(), range.revision(), new KvWatchListener() {
-                    @Override
-                    public void onEvents(List<KvEvent> events) {
-                        synchronized (Follower.this) {
-                            if (closed) {
-                                return;
-                            }
-                            for (KvEvent e : events) {
-                                if (e.type() == KvEvent.Type.PUT) {
-                                    values.put(e.key(), e.value());
-                                } else {
-                                    values.remove(e.key());
-                                }
-                            }
-                            listener.accept(snapshot(values, events.get(events.size() - 1).revision()));
-                        }
-                    }
+            }
+            return true;
+        }
 
-                    @Override
-                    public void onBroken(Throwable cause) {
-                        if (!closed) {
-                            LOG.warn("the watch of users and ACLs broke ({}); reading them again", cause.toString());
-                            timer.schedule(Follower.this::readAndWatch, 200, TimeUnit.MILLISECONDS);
-                        }
-                    }
-                });
+        private void reread() {
+            try {
+                if (!closed) {
+                    read(false);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read users and ACLs again ({})", e.toString());
+            }
+        }
+
+        private synchronized void apply(List<KvEvent> events) {
+            if (closed) {
+                return;
+            }
+            boolean changed = false;
+            for (KvEvent e : events) {
+                if (e.revision() <= applied) {
+                    continue;
+                }
+                if (e.type() == KvEvent.Type.PUT) {
+                    values.put(e.key(), e.value());
+                } else {
+                    values.remove(e.key());
+                }
+                applied = e.revision();
+                changed = true;
+            }
+            if (changed) {
+                listener.accept(snapshot(values, applied));
+            }
+        }
+
+        private void retry(long delayMs) {
+            try {
+                timer.schedule(this::readAndWatch, delayMs, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile
+            }
+        }
+
+        private void closeWatch() {
+            if (watch != null) {
+                try {
+                    watch.close();
+                } catch (Exception e) {
+                    // gone either way
+                }
+                watch = null;
             }
         }
 
@@ -192,13 +259,7 @@ public final class KvSecurityStore implements SecurityStore {
         public synchronized void close() {
             closed = true;
             timer.shutdownNow();
-            if (watch != null) {
-                try {
-                    watch.close();
-                } catch (Exception e) {
-                    // gone either way
-                }
-            }
+            closeWatch();
         }
     }
 

@@ -26,6 +26,9 @@ public final class Principals {
                     + (principal == null ? "" : principal.length() > 64 ? principal.substring(0, 64) + "…" : principal)
                     + "'");
         }
+        if (principal.chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029)) {
+            throw new IllegalArgumentException("a principal has no control characters");
+        }
         if (principal.length() > Acl.MAX_PRINCIPAL_CHARS) {
             throw new IllegalArgumentException("a principal has at most " + Acl.MAX_PRINCIPAL_CHARS + " characters");
         }

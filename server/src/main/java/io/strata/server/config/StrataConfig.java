@@ -90,7 +90,7 @@ public interface StrataConfig {
         boolean allowPlaintext();
 
         /**
-         * A user the node adds at start when the cluster has no user of that name (never changed once there): how
+         * A user the node adds at start when the cluster has no users at all (never changed or re-added later): how
          * the first super-user comes to be. Its password from {@link #bootstrapPassword} (env
          * STRATA_AUTH_BOOTSTRAP_PASSWORD, e.g. from a Kubernetes Secret).
          */

@@ -17,6 +17,8 @@ import jakarta.inject.Inject;
 public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
     @Inject
     StrataNode node;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     @Override
     public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
@@ -31,8 +33,13 @@ public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
     @Override
     public void subscribe(SubscribeRequest request, StreamObserver<SubscribeResponse> observer) {
         try {
+            // A stream lives long: the caller's right to read is asked again at each step (an ACL removed, a
+            // user deleted), not only when it opened.
+            io.strata.security.Identity who = io.strata.server.security.CallIdentity.current();
+            io.strata.server.security.Need need = io.strata.server.security.Need.topic(
+                    io.strata.metadata.security.AclOperation.CONSUME, request.getTopic());
             node.fetch().subscribe(request, (ServerCallStreamObserver<SubscribeResponse>) observer,
-                    node.fetchExecutor(), GrpcErrors::toStatus);
+                    node.fetchExecutor(), GrpcErrors::toStatus, () -> access.stillAllowed(who, need));
         } catch (RuntimeException e) {
             observer.onError(GrpcErrors.toStatus(e));
         }

@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
     @Inject
     StrataNode node;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     @Override
     public void joinGroup(JoinGroupRequest request, StreamObserver<JoinGroupResponse> observer) {
@@ -61,6 +63,7 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
     @Override
     public StreamObserver<SyncAssignmentRequest> syncAssignment(StreamObserver<Assignment> observer) {
         ServerCallStreamObserver<Assignment> call = (ServerCallStreamObserver<Assignment>) observer;
+        io.strata.security.Identity who = io.strata.server.security.CallIdentity.current();
         AtomicBoolean done = new AtomicBoolean();
         AtomicReference<AutoCloseable> handle = new AtomicReference<>();
         var sink = new AssignmentSink() {
@@ -99,6 +102,14 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
                 if (first == null) {
                     first = request;
                     open(request, sink, done, handle);
+                    return;
+                }
+                // The stream lives as long as the member: its right to the group is asked again at each heartbeat.
+                RuntimeException refused = access.stillAllowed(who, io.strata.server.security.Need.group(
+                        io.strata.metadata.security.AclOperation.CONSUME, first.getGroup()));
+                if (refused != null) {
+                    sink.onEnd(refused);
+                    close(handle.getAndSet(null));
                     return;
                 }
                 try {

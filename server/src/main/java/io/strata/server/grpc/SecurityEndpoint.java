@@ -54,9 +54,22 @@ public class SecurityEndpoint extends SecurityServiceGrpc.SecurityServiceImplBas
                 .setAuthenticatedBy(who.via()).setAuthRequired(access.required()).build()));
     }
 
+    /**
+     * A super-user's account is a super-user's to change: an admin of the cluster must not take over a
+     * super-user's name (a new password, or a password user for a certificate's super-user) and so escape every deny.
+     */
+    private void requireSuperUserFor(String name) {
+        Identity who = CallIdentity.current();
+        if (access.superUserPrincipal(io.strata.metadata.security.Principals.user(name)) && !access.superUser(who)) {
+            throw Status.PERMISSION_DENIED.withDescription(who.principal() + " may not change the super-user "
+                    + io.strata.metadata.InputText.quoted(name)).asRuntimeException();
+        }
+    }
+
     @Override
     public void addUser(AddUserRequest request, StreamObserver<AddUserResponse> observer) {
         GrpcErrors.reply(observer, () -> {
+            requireSuperUserFor(request.getName());
             String password = request.getPassword();
             if (password.length() < MIN_PASSWORD_CHARS || password.length() > MAX_PASSWORD_CHARS) {
                 throw new IllegalArgumentException("a password has " + MIN_PASSWORD_CHARS + " to " + MAX_PASSWORD_CHARS
@@ -77,14 +90,18 @@ public class SecurityEndpoint extends SecurityServiceGrpc.SecurityServiceImplBas
 
     @Override
     public void removeUser(RemoveUserRequest request, StreamObserver<RemoveUserResponse> observer) {
-        GrpcErrors.reply(observer, () -> access.store().removeUser(request.getName()).thenApply(done -> {
-            if (!done) {
-                throw Status.NOT_FOUND.withDescription("no user " + io.strata.metadata.InputText.quoted(request.getName()))
-                        .asRuntimeException();
-            }
-            return RemoveUserResponse.getDefaultInstance();
-        }));
+        GrpcErrors.reply(observer, () -> {
+            requireSuperUserFor(request.getName());
+            return access.store().removeUser(request.getName()).thenApply(done -> {
+                if (!done) {
+                    throw Status.NOT_FOUND.withDescription("no user "
+                            + io.strata.metadata.InputText.quoted(request.getName())).asRuntimeException();
+                }
+                return RemoveUserResponse.getDefaultInstance();
+            });
+        });
     }
+
 
     @Override
     public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> observer) {

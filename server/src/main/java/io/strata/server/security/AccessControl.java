@@ -73,6 +73,9 @@ public class AccessControl {
         }
         for (String p : auth.superUsers().orElse(List.of())) {
             io.strata.metadata.security.Principals.requireValid(p);
+            if (!p.startsWith(io.strata.metadata.security.Principals.USER)) {
+                throw new IllegalArgumentException("strata.auth.super-users names users (User:NAME), not '" + p + "'");
+            }
         }
         if (required && !tls.clientPortsEncrypted() && !auth.allowPlaintext()) {
             throw new IllegalArgumentException("strata.auth.mode=required needs TLS on the client ports "
@@ -98,10 +101,15 @@ public class AccessControl {
             String password = auth.bootstrapPassword().orElseThrow(() -> new IllegalArgumentException(
                     "strata.auth.bootstrap-user needs strata.auth.bootstrap-password (STRATA_AUTH_BOOTSTRAP_PASSWORD)"));
             try {
-                boolean added = s.putUser(new io.strata.metadata.security.User(name, io.strata.security.Scram.create(password),
-                        List.of(), System.currentTimeMillis()), false).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-                if (added) {
-                    LOG.infof("added the bootstrap user %s (strata.auth.bootstrap-user)", name);
+                // Only into a cluster without users: a bootstrap user removed later (its password leaked, say) must
+                // not come back with the next restart.
+                if (a.snapshot().users().isEmpty()) {
+                    boolean added = s.putUser(new io.strata.metadata.security.User(name, io.strata.security.Scram.create(
+                            password), List.of(), System.currentTimeMillis()), false)
+                            .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (added) {
+                        LOG.infof("added the bootstrap user %s (strata.auth.bootstrap-user)", name);
+                    }
                 }
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 closeQuietly(a);
@@ -117,12 +125,52 @@ public class AccessControl {
         return required;
     }
 
-    /** The identity the call's credentials prove; UNAUTHENTICATED for bad ones, or for none when they are required. */
+    /** Basic credentials as sent: the user name tried and the password. */
+    private record Basic(String user, String password) {
+    }
+
+    /**
+     * The identity the call's credentials prove, when that takes no slow password check (no password, or one
+     * accepted before); empty when {@link #authenticate} has to run PBKDF2, which an event loop hands to a
+     * worker. UNAUTHENTICATED for bad credentials, or for none when they are required.
+     */
+    public Optional<Identity> authenticateWithoutWaiting(Metadata headers, SSLSession session) {
+        String header = headers.get(AUTHORIZATION);
+        if (header != null) {
+            Basic basic = basic(header.trim());
+            return passwords().checkCached(basic.user(), basic.password()).map(r -> r.identity().orElseThrow());
+        }
+        return Optional.of(withoutPassword(session));
+    }
+
+    /** The identity the call's credentials prove, checking a password however long it takes. */
     public Identity authenticate(Metadata headers, SSLSession session) {
         String header = headers.get(AUTHORIZATION);
         if (header != null) {
-            return fromHeader(header.trim());
+            Basic basic = basic(header.trim());
+            PasswordCheck.Result r = passwords().check(basic.user(), basic.password());
+            return switch (r.outcome()) {
+                case ACCEPTED -> r.identity().orElseThrow();
+                case BUSY -> throw Status.UNAVAILABLE.withDescription("too many password checks at once; try again")
+                        .asRuntimeException();
+                case REJECTED -> throw Status.UNAUTHENTICATED.withDescription("unknown user or wrong password")
+                        .asRuntimeException();
+            };
         }
+        return withoutPassword(session);
+    }
+
+    /** The user name a call's Basic header tries, for audit lines (null without one, or when malformed). */
+    public static String triedUser(Metadata headers) {
+        String header = headers.get(AUTHORIZATION);
+        try {
+            return header == null ? null : basic(header.trim()).user();
+        } catch (StatusRuntimeException e) {
+            return null;
+        }
+    }
+
+    private Identity withoutPassword(SSLSession session) {
         Optional<Identity> certified = fromCertificate(session);
         if (certified.isPresent()) {
             return certified.get();
@@ -134,7 +182,15 @@ public class AccessControl {
         return Identity.ANONYMOUS;
     }
 
-    private Identity fromHeader(String header) {
+    private PasswordCheck passwords() {
+        PasswordCheck check = passwords;
+        if (check == null) {
+            throw Status.UNAVAILABLE.withDescription("the node is starting").asRuntimeException();
+        }
+        return check;
+    }
+
+    private static Basic basic(String header) {
         int space = header.indexOf(' ');
         String scheme = space < 0 ? header : header.substring(0, space);
         if (!scheme.equalsIgnoreCase("Basic")) {
@@ -152,18 +208,7 @@ public class AccessControl {
         if (colon <= 0) {
             throw Status.UNAUTHENTICATED.withDescription("malformed Basic credentials (user:password)").asRuntimeException();
         }
-        PasswordCheck check = passwords;
-        if (check == null) {
-            throw Status.UNAVAILABLE.withDescription("the node is starting").asRuntimeException();
-        }
-        PasswordCheck.Result r = check.check(decoded.substring(0, colon), decoded.substring(colon + 1));
-        return switch (r.outcome()) {
-            case ACCEPTED -> r.identity().orElseThrow();
-            case BUSY -> throw Status.UNAVAILABLE.withDescription("too many password checks at once; try again")
-                    .asRuntimeException();
-            case REJECTED -> throw Status.UNAUTHENTICATED.withDescription("unknown user or wrong password")
-                    .asRuntimeException();
-        };
+        return new Basic(decoded.substring(0, colon), decoded.substring(colon + 1));
     }
 
     private Optional<Identity> fromCertificate(SSLSession session) {
@@ -221,6 +266,29 @@ public class AccessControl {
         return a.allowed(who, need.operation(), need.type(), need.name());
     }
 
+    /**
+     * For a stream that outlives its first check: null while {@code who} still has {@code need} (and, for a
+     * password user, still exists), else the PERMISSION_DENIED to end it with.
+     */
+    public StatusRuntimeException stillAllowed(Identity who, Need need) {
+        if (!required) {
+            return null;
+        }
+        try {
+            if (!allowed(who, need)) {
+                return denied(who, need);
+            }
+            Authorizer a = authorizer;
+            if ("password".equals(who.via()) && a != null && a.user(who.principal().substring(
+                    io.strata.metadata.security.Principals.USER.length())).isEmpty()) {
+                return Status.PERMISSION_DENIED.withDescription(who.principal() + " was removed").asRuntimeException();
+            }
+            return null;
+        } catch (StatusRuntimeException e) {
+            return e;
+        }
+    }
+
     /** Fails with PERMISSION_DENIED, naming what was missing, unless {@code who} has every need. */
     public void require(Identity who, List<Need> needs) {
         for (Need n : needs) {
@@ -243,6 +311,11 @@ public class AccessControl {
     public static StatusRuntimeException denied(Identity who, Need need) {
         return Status.PERMISSION_DENIED.withDescription(who.principal() + " may not " + need.operation().label()
                 + " " + need.resource() + " (no ACL allows it)").asRuntimeException();
+    }
+
+    /** Whether {@code principal} is named a super-user here. */
+    public boolean superUserPrincipal(String principal) {
+        return config.auth().superUsers().orElse(List.of()).contains(principal);
     }
 
     public boolean superUser(Identity who) {

@@ -14,7 +14,10 @@ import io.strata.api.v1.AclEntry;
 import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.ClusterServiceGrpc;
 import io.strata.api.v1.CommitOffsetsRequest;
+import io.strata.api.v1.FetchCommittedResponse;
 import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.api.v1.GroupDescription;
+import io.strata.api.v1.GroupMemberDescription;
 import io.strata.api.v1.GroupServiceGrpc;
 import io.strata.api.v1.JoinGroupRequest;
 import io.strata.api.v1.ListGroupsResponse;
@@ -72,13 +75,18 @@ public final class AccessRules {
         on(GroupServiceGrpc.getLeaveGroupMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
         on(GroupServiceGrpc.getSyncAssignmentMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
         on(GroupServiceGrpc.getCommitOffsetsMethod(), AccessRules::commit, null);
-        on(GroupServiceGrpc.getFetchCommittedMethod(), r -> r.hasTopic()
+        // A group's answers name topics: only those the caller may describe are shown.
+        filtered(GroupServiceGrpc.getFetchCommittedMethod(), r -> r.hasTopic()
                 ? List.of(Need.group(DESCRIBE, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
-                : List.of(Need.group(DESCRIBE, r.getGroup())), null);
-        on(GroupServiceGrpc.getDescribeGroupMethod(), r -> List.of(Need.group(DESCRIBE, r.getGroup())), null);
+                : List.of(Need.group(DESCRIBE, r.getGroup())), (FetchCommittedResponse answer, Predicate<Need> may) ->
+                answer.toBuilder().clearOffsets().addAllOffsets(answer.getOffsetsList().stream()
+                        .filter(o -> may.test(Need.topic(DESCRIBE, o.getTopic()))).toList()).build());
+        filtered(GroupServiceGrpc.getDescribeGroupMethod(), r -> List.of(Need.group(DESCRIBE, r.getGroup())),
+                AccessRules::describable);
+        // Moving every topic's offsets at once (no topic named) is the group's admin's to do.
         on(GroupServiceGrpc.getResetOffsetsMethod(), r -> r.hasTopic()
                 ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
-                : List.of(Need.group(ALTER_GROUP, r.getGroup())), r -> "group " + r.getGroup());
+                : List.of(Need.group(ADMIN, r.getGroup())), r -> "group " + r.getGroup());
         on(GroupServiceGrpc.getDeleteGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())), r -> "group " + r.getGroup());
         listing(GroupServiceGrpc.getListGroupsMethod(), (ListGroupsResponse answer, Predicate<Need> may) ->
                 answer.toBuilder().clearGroups().addAllGroups(answer.getGroupsList().stream()
@@ -132,6 +140,18 @@ public final class AccessRules {
         return needs;
     }
 
+    /** A group's description with the topics the caller may not describe left out, members' subscriptions included. */
+    private static GroupDescription describable(GroupDescription d, Predicate<Need> may) {
+        Predicate<String> visible = topic -> may.test(Need.topic(DESCRIBE, topic));
+        GroupDescription.Builder b = d.toBuilder().clearMembers().clearPartitions();
+        for (GroupMemberDescription m : d.getMembersList()) {
+            b.addMembers(m.toBuilder().clearTopics().addAllTopics(m.getTopicsList().stream().filter(visible).toList())
+                    .clearOwned().addAllOwned(m.getOwnedList().stream().filter(o -> visible.test(o.getTopic())).toList()));
+        }
+        d.getPartitionsList().stream().filter(p -> visible.test(p.getTopic())).forEach(b::addPartitions);
+        return b.build();
+    }
+
     private static String describe(AclEntry a) {
         return (a.getDeny() ? "deny " : "allow ") + a.getPrincipal() + " " + a.getOperation() + " "
                 + a.getResourceType() + (a.getPrefixed() ? " prefix " : " ") + a.getResourceName();
@@ -141,6 +161,13 @@ public final class AccessRules {
     private static <Q> void on(MethodDescriptor<Q, ?> method, Function<Q, List<Need>> needs, Function<Q, String> audited) {
         RULES.put(method.getFullMethodName(), new Rule(r -> needs.apply((Q) r),
                 audited == null ? null : r -> audited.apply((Q) r), null, false));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <Q, R> void filtered(MethodDescriptor<Q, R> method, Function<Q, List<Need>> needs,
+                                        BiFunction<R, Predicate<Need>, R> filter) {
+        RULES.put(method.getFullMethodName(), new Rule(r -> needs.apply((Q) r), null,
+                (answer, may) -> filter.apply((R) answer, may), false));
     }
 
     @SuppressWarnings("unchecked")

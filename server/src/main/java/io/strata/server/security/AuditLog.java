@@ -15,9 +15,18 @@ public final class AuditLog {
     private AuditLog() {
     }
 
+    /** Denials and failed sign-ins written per second at most; the rest are counted and said in one line. */
+    static final int MAX_REFUSALS_PER_SECOND = 100;
+    private static long windowSecond;
+    private static int windowLines;
+    private static long suppressed;
+
     public static void record(Identity who, String address, String action, String resource, String outcome) {
         if (!LOG.isInfoEnabled()) {
             return;
+        }
+        if (!outcome.equals("ok") && !outcome.startsWith("failed") && !admit()) {
+            return; // a flood of refusals (a scan, a guessing client) must not fill the disk
         }
         StringBuilder line = new StringBuilder(160).append('{');
         field(line, "time", Instant.now().toString()).append(',');
@@ -30,9 +39,37 @@ public final class AuditLog {
         LOG.info(line);
     }
 
+    /** Whether this refusal may be written; says how many were not, once a second has passed. */
+    private static boolean admit() {
+        long second = System.nanoTime() / 1_000_000_000L;
+        long dropped = 0;
+        boolean admitted;
+        synchronized (AuditLog.class) {
+            if (second != windowSecond) {
+                windowSecond = second;
+                windowLines = 0;
+                dropped = suppressed;
+                suppressed = 0;
+            }
+            admitted = ++windowLines <= MAX_REFUSALS_PER_SECOND;
+            if (!admitted) {
+                suppressed++;
+            }
+        }
+        if (dropped > 0) {
+            LOG.info("{\"time\":\"" + Instant.now() + "\",\"suppressed\":" + dropped
+                    + ",\"outcome\":\"refusals over " + MAX_REFUSALS_PER_SECOND + " a second not written\"}");
+        }
+        return admitted;
+    }
+
     private static StringBuilder field(StringBuilder line, String name, String value) {
         line.append('"').append(name).append("\":\"");
-        String v = value == null ? "" : value.length() > 512 ? value.substring(0, 512) + "…" : value;
+        String v = value == null ? "" : value;
+        if (v.length() > 512) {
+            int cut = Character.isHighSurrogate(v.charAt(511)) ? 511 : 512;
+            v = v.substring(0, cut) + "…";
+        }
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             switch (c) {
@@ -42,7 +79,7 @@ public final class AuditLog {
                 case '\r' -> line.append("\\r");
                 case '\t' -> line.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
                         line.append(String.format("\\u%04x", (int) c));
                     } else {
                         line.append(c);

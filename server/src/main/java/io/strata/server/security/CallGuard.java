@@ -16,14 +16,21 @@ import io.strata.security.Identity;
 import io.strata.server.grpc.RemoteAddress;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.List;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLSession;
 
 /**
- * Every call on the client port passes here first: its credentials are checked ({@link AccessControl#authenticate},
- * UNAUTHENTICATED at once when missing or wrong) and each request it sends is held against the method's
- * {@link AccessRules} before the service sees it. A request that lacks a permission ends the call with
- * PERMISSION_DENIED and never reaches the service, so it leaves no trace. Health checks pass unauthenticated
- * (probes carry no credentials).
+ * Every call on the client port passes here first: its credentials are checked ({@link AccessControl}, UNAUTHENTICATED
+ * at once when missing or wrong) and its first request is held against the method's {@link AccessRules} before the
+ * service sees it. A request that lacks a permission ends the call with PERMISSION_DENIED and never reaches the
+ * service, so it leaves no trace. (A call's later messages are a ProduceStream's requests, checked one by one by
+ * the service, or a SyncAssignment's heartbeats, which belong to the member the first one named; the streams that
+ * live long check again as they send.) Health checks pass unauthenticated: probes carry no credentials.
+ *
+ * <p>A password not seen before costs milliseconds of PBKDF2: that check runs on a worker, not on the event loop
+ * the call came in on, and the call's events wait for it in order.
  */
 @GlobalInterceptor
 @ApplicationScoped
@@ -46,25 +53,67 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         if (method.startsWith(HEALTH)) {
             return next.startCall(call, headers);
         }
-        String address = RemoteAddress.of(call);
-        Identity who;
+        SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        Optional<Identity> quick;
         try {
-            who = access.authenticate(headers, call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+            quick = access.authenticateWithoutWaiting(headers, session);
         } catch (StatusRuntimeException e) {
-            if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
-                AuditLog.record(Identity.ANONYMOUS, address, bare(method), "", "unauthenticated: "
-                        + e.getStatus().getDescription());
-            }
-            call.close(e.getStatus(), new Metadata());
-            return new ServerCall.Listener<>() { };
+            return refused(call, headers, e);
         }
-        AccessRules.Rule rule = AccessRules.of(method);
-        if (rule == null && !method.startsWith("grpc.reflection.")) {
-            if (access.required()) {
-                AuditLog.record(who, address, bare(method), "", "denied: no access rule");
-                call.close(Status.PERMISSION_DENIED.withDescription("no access rule for " + method), new Metadata());
-                return new ServerCall.Listener<>() { };
+        if (quick.isPresent()) {
+            return admit(call, headers, next, quick.get());
+        }
+        io.vertx.core.Context loop = io.vertx.core.Vertx.currentContext();
+        if (loop == null) { // not on an event loop: nothing to keep free
+            try {
+                return admit(call, headers, next, access.authenticate(headers, session));
+            } catch (StatusRuntimeException e) {
+                return refused(call, headers, e);
             }
+        }
+        Pending<Q> pending = new Pending<>();
+        Context context = Context.current();
+        loop.executeBlocking(() -> access.authenticate(headers, session), false).onComplete(result -> {
+            // Back on the call's event loop, where its other events are delivered too.
+            ServerCall.Listener<Q> listener;
+            if (result.failed()) {
+                Throwable t = result.cause();
+                listener = refused(call, headers, t instanceof StatusRuntimeException e ? e
+                        : Status.INTERNAL.withDescription("authentication failed").withCause(t).asRuntimeException());
+            } else {
+                Context previous = context.attach();
+                try {
+                    listener = admit(call, headers, next, result.result());
+                } finally {
+                    context.detach(previous);
+                }
+            }
+            pending.start(listener);
+        });
+        return pending;
+    }
+
+    private <Q, R> ServerCall.Listener<Q> refused(ServerCall<Q, R> call, Metadata headers, StatusRuntimeException e) {
+        String method = bare(call.getMethodDescriptor().getFullMethodName());
+        if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
+            String tried = AccessControl.triedUser(headers);
+            AuditLog.record(Identity.ANONYMOUS, RemoteAddress.of(call), method, tried == null ? "" : "user " + tried,
+                    "unauthenticated: " + e.getStatus().getDescription());
+        }
+        call.close(e.getStatus(), new Metadata());
+        return new ServerCall.Listener<>() { };
+    }
+
+    /** The call of an authenticated caller: into the service, under its method's rule. */
+    private <Q, R> ServerCall.Listener<Q> admit(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next,
+                                                Identity who) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        String address = RemoteAddress.of(call);
+        AccessRules.Rule rule = AccessRules.of(method);
+        if (rule == null && !method.startsWith("grpc.reflection.") && access.required()) {
+            AuditLog.record(who, address, bare(method), "", "denied: no access rule");
+            call.close(Status.PERMISSION_DENIED.withDescription("no access rule for " + method), new Metadata());
+            return new ServerCall.Listener<>() { };
         }
         Context context = Context.current().withValue(CallIdentity.KEY, who);
         if (rule == null) {
@@ -76,15 +125,65 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
     }
 
     /**
-     * One call under a rule: its requests are checked before the service gets them, its answers cut to what the
-     * caller may describe, and an audited action's outcome written when the call closes.
+     * The events of a call whose caller is still being authenticated, kept in order until it is known where they
+     * go. Events and {@link #start} both come on the call's event loop; the lock only makes that not matter.
+     */
+    private static final class Pending<Q> extends ServerCall.Listener<Q> {
+        private final ArrayDeque<java.util.function.Consumer<ServerCall.Listener<Q>>> events = new ArrayDeque<>();
+        private ServerCall.Listener<Q> target;
+
+        synchronized void start(ServerCall.Listener<Q> listener) {
+            target = listener;
+            while (!events.isEmpty()) {
+                events.poll().accept(listener);
+            }
+        }
+
+        private synchronized void deliver(java.util.function.Consumer<ServerCall.Listener<Q>> event) {
+            if (target != null) {
+                event.accept(target);
+            } else {
+                events.add(event);
+            }
+        }
+
+        @Override
+        public void onMessage(Q message) {
+            deliver(l -> l.onMessage(message));
+        }
+
+        @Override
+        public void onHalfClose() {
+            deliver(ServerCall.Listener::onHalfClose);
+        }
+
+        @Override
+        public void onCancel() {
+            deliver(ServerCall.Listener::onCancel);
+        }
+
+        @Override
+        public void onComplete() {
+            deliver(ServerCall.Listener::onComplete);
+        }
+
+        @Override
+        public void onReady() {
+            deliver(ServerCall.Listener::onReady);
+        }
+    }
+
+    /**
+     * One call under a rule: its first request is checked before the service gets it, its answers are cut to what the
+     * caller may describe, and an audited action's outcome is written when the call closes.
      */
     private final class Guarded<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
         private final Identity who;
         private final String address;
         private final String action;
         private final AccessRules.Rule rule;
-        /** Set on the transport's thread for inbound events; the service may close from another. */
+        /** The call was closed (by the service or by the guard): later sends and closes are dropped. */
+        private final AtomicBoolean closed = new AtomicBoolean();
         private volatile boolean denied;
         private volatile String audited;
 
@@ -99,12 +198,18 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         @SuppressWarnings("unchecked")
         @Override
         public void sendMessage(R message) {
+            if (closed.get()) {
+                return;
+            }
             super.sendMessage(rule.filter() == null || !access.required() ? message
                     : (R) rule.filter().apply(message, need -> access.allowed(who, need)));
         }
 
         @Override
         public void close(Status status, Metadata trailers) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
             String subject = audited;
             if (subject != null && !denied) {
                 AuditLog.record(who, address, action, subject, status.isOk() ? "ok"
@@ -116,29 +221,24 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
 
         ServerCall.Listener<Q> listener(ServerCall.Listener<Q> delegate) {
             return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+                private boolean checked;
+
                 @Override
                 public void onMessage(Q message) {
                     if (denied) {
                         return;
                     }
-                    for (Need n : rule.needs().apply(message)) {
-                        boolean allowed;
-                        try {
-                            allowed = access.allowed(who, n);
-                        } catch (StatusRuntimeException e) { // the node is starting
+                    if (!checked) {
+                        checked = true;
+                        StatusRuntimeException refusal = refusal(message);
+                        if (refusal != null) {
                             denied = true;
-                            Guarded.super.close(e.getStatus(), new Metadata());
+                            close(refusal.getStatus(), new Metadata());
                             return;
                         }
-                        if (!allowed) {
-                            denied = true;
-                            AuditLog.record(who, address, action, n.resource(), "denied: " + n.operation().label());
-                            Guarded.super.close(AccessControl.denied(who, n).getStatus(), new Metadata());
-                            return;
+                        if (rule.audited() != null) {
+                            audited = rule.audited().apply(message);
                         }
-                    }
-                    if (rule.audited() != null && audited == null) {
-                        audited = rule.audited().apply(message);
                     }
                     super.onMessage(message);
                 }
@@ -156,7 +256,32 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
                         super.onReady();
                     }
                 }
+
+                @Override
+                public void onComplete() {
+                    // A call the guard ended never saw its request: for the service it was cancelled.
+                    if (denied) {
+                        super.onCancel();
+                    } else {
+                        super.onComplete();
+                    }
+                }
             };
+        }
+
+        /** Why the request may not go on, or null when it may. */
+        private StatusRuntimeException refusal(Q message) {
+            for (Need n : rule.needs().apply(message)) {
+                try {
+                    if (!access.allowed(who, n)) {
+                        AuditLog.record(who, address, action, n.resource(), "denied: " + n.operation().label());
+                        return AccessControl.denied(who, n);
+                    }
+                } catch (StatusRuntimeException e) { // the node is starting
+                    return e;
+                }
+            }
+            return null;
         }
     }
 
@@ -164,5 +289,4 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         int slash = method.lastIndexOf('/');
         return slash < 0 ? method : method.substring(slash + 1);
     }
-
 }

@@ -5,7 +5,7 @@ import io.strata.security.Identity;
 
 /** The identity of the current gRPC call, as {@link CallGuard} authenticated it. */
 public final class CallIdentity {
-    static final Context.Key<Identity> KEY = Context.keyWithDefault("strata-identity", Identity.ANONYMOUS);
+    static final Context.Key<Identity> KEY = Context.keyWithDefault("strata-identity", Identity.UNKNOWN);
 
     private CallIdentity() {
     }
