@@ -253,6 +253,116 @@ class ManifestReferencesTest {
         }
     }
 
+    @Test
+    void theSecureOverlaysServeTlsFromCertificatesTheirIssuersMakeRequireAuthAndCloseTheInternalPort()
+            throws Exception {
+        for (String name : List.of("local-secure", "aws-secure")) {
+            List<JsonNode> objects = Overlays.render(Overlays.K8S.resolve("overlays").resolve(name));
+            Map<String, JsonNode> certificates = byName(objects, "Certificate");
+            Map<String, JsonNode> issuers = byName(objects, "Issuer");
+            Map<String, JsonNode> bySecret = new HashMap<>();
+            certificates.values().forEach(c -> bySecret.put(c.path("spec").path("secretName").asText(), c));
+            for (JsonNode c : certificates.values()) {
+                assertThat(issuers).as(name + ": the issuer of " + c.path("metadata").path("name").asText())
+                        .containsKey(c.path("spec").path("issuerRef").path("name").asText());
+            }
+            for (JsonNode i : issuers.values()) {
+                if (i.path("spec").has("ca")) {
+                    JsonNode ca = bySecret.get(i.path("spec").path("ca").path("secretName").asText());
+                    assertThat(ca).as(name + ": the CA of issuer " + i.path("metadata").path("name").asText()
+                            + " is a certificate made here").isNotNull();
+                    assertThat(ca.path("spec").path("isCA").asBoolean()).isTrue();
+                }
+            }
+            Map<String, String> config = new HashMap<>();
+            byName(objects, "ConfigMap").values().forEach(m -> config.putAll(strings(m.path("data"))));
+            assertThat(config).containsEntry("STRATA_AUTH_MODE", "required").containsKey("STRATA_AUTH_SUPER_USERS");
+            // The node certificate names what nodes dial each other by, and comes from a CA of its own.
+            JsonNode internal = certificates.values().stream().filter(c -> c.path("spec").path("dnsNames").toString()
+                    .contains(io.strata.server.net.NodeTls.INTERNAL_NAME)).findFirst().orElseThrow();
+            JsonNode client = bySecret.get(secretOf(config, "STRATA_TLS_CERTIFICATE", objects));
+            assertThat(client).as(name + ": the client ports' certificate").isNotNull();
+            assertThat(internal.path("spec").path("issuerRef").path("name").asText())
+                    .isNotEqualTo(client.path("spec").path("issuerRef").path("name").asText());
+            for (JsonNode c : certificates.values()) {
+                if (!c.path("spec").path("isCA").asBoolean()) {
+                    assertThat(c.path("spec").path("privateKey").path("encoding").asText()).as(name + " PKCS#8 keys")
+                            .isEqualTo("PKCS8");
+                }
+            }
+            for (Workload w : workloads(objects)) {
+                Map<String, String> mountedSecrets = new HashMap<>();
+                Map<String, String> volumeSecrets = new HashMap<>();
+                w.podSpec().path("volumes").forEach(v -> {
+                    if (v.has("secret")) {
+                        volumeSecrets.put(v.path("name").asText(), v.path("secret").path("secretName").asText());
+                    }
+                });
+                for (JsonNode c : w.strataContainers()) {
+                    c.path("volumeMounts").forEach(m -> {
+                        if (volumeSecrets.containsKey(m.path("name").asText())) {
+                            mountedSecrets.put(m.path("mountPath").asText(), volumeSecrets.get(m.path("name").asText()));
+                        }
+                    });
+                    for (String file : List.of("STRATA_TLS_CERTIFICATE", "STRATA_TLS_KEY", "STRATA_TLS_INTERNAL_CERTIFICATE",
+                            "STRATA_TLS_INTERNAL_KEY", "STRATA_TLS_INTERNAL_CA")) {
+                        String path = config.get(file);
+                        assertThat(path).as(name + " " + w.name() + " " + file).isNotNull();
+                        String dir = path.substring(0, path.lastIndexOf('/'));
+                        assertThat(mountedSecrets).as(name + " " + w.name() + ": " + file + " is in a mounted Secret")
+                                .containsKey(dir);
+                        assertThat(bySecret).as(name + " " + w.name() + ": a certificate writes " + file)
+                                .containsKey(mountedSecrets.get(dir));
+                        assertThat(path.substring(path.lastIndexOf('/') + 1)).isIn("tls.crt", "tls.key", "ca.crt");
+                    }
+                }
+            }
+            // Only Strata pods reach the node-to-node port; clients reach the client ports.
+            JsonNode policy = byName(objects, "NetworkPolicy").values().stream().filter(p -> p.path("spec")
+                    .path("podSelector").path("matchLabels").path("app.kubernetes.io/name").asText().equals("strata"))
+                    .findFirst().orElseThrow();
+            boolean internalOpen = false;
+            boolean clientsOpen = false;
+            for (JsonNode rule : policy.path("spec").path("ingress")) {
+                boolean fromStrataOnly = rule.has("from") && rule.path("from").size() > 0;
+                for (JsonNode from : rule.path("from")) {
+                    fromStrataOnly &= from.path("podSelector").path("matchLabels").path("app.kubernetes.io/name")
+                            .asText().equals("strata") && !from.has("namespaceSelector") && !from.has("ipBlock");
+                }
+                for (JsonNode port : rule.path("ports")) {
+                    if (port.path("port").asInt() == 9402 && !fromStrataOnly) {
+                        internalOpen = true;
+                    }
+                    if (port.path("port").asInt() == 9400 && !rule.has("from")) {
+                        clientsOpen = true;
+                    }
+                }
+            }
+            assertThat(internalOpen).as(name + ": the node-to-node port is open to others").isFalse();
+            assertThat(clientsOpen).as(name + ": clients reach the gRPC port").isTrue();
+        }
+    }
+
+    /** The Secret of the volume mounted where {@code setting} points, as a Strata container mounts it. */
+    private static String secretOf(Map<String, String> config, String setting, List<JsonNode> objects) {
+        String path = config.get(setting);
+        String dir = path.substring(0, path.lastIndexOf('/'));
+        for (Workload w : workloads(objects)) {
+            for (JsonNode c : w.strataContainers()) {
+                for (JsonNode m : c.path("volumeMounts")) {
+                    if (m.path("mountPath").asText().equals(dir)) {
+                        for (JsonNode v : w.podSpec().path("volumes")) {
+                            if (v.path("name").asText().equals(m.path("name").asText())) {
+                                return v.path("secret").path("secretName").asText();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     private static void assertProbe(String where, JsonNode probe, String path, Map<String, Integer> ports, int http) {
         JsonNode get = probe.path("httpGet");
         assertThat(get.path("path").asText()).as(where + " path").isEqualTo(path);

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 /** Every overlay renders, and every object it renders is valid for the Kubernetes API. */
 class ManifestSchemaTest {
     @Test
-    void thereAreALocalAndAnAwsOverlay() throws Exception {
-        assertThat(Overlays.all()).extracting(p -> p.getFileName().toString()).contains("local", "aws");
+    void thereAreALocalAndAnAwsOverlayEachAlsoWithTheSecureComponent() throws Exception {
+        assertThat(Overlays.all()).extracting(p -> p.getFileName().toString())
+                .contains("local", "aws", "local-secure", "aws-secure");
     }
 
     @Test
@@ -22,7 +23,13 @@ class ManifestSchemaTest {
         for (Path overlay : Overlays.all()) {
             List<JsonNode> objects = Overlays.render(overlay);
             assertThat(objects).as(overlay + " renders objects").isNotEmpty();
-            objects.forEach(KubernetesSchema::validate);
+            objects.forEach(o -> {
+                if (CertManagerObjects.isCertManager(o)) {
+                    CertManagerObjects.validate(o);
+                } else {
+                    KubernetesSchema.validate(o);
+                }
+            });
         }
     }
 
@@ -52,6 +59,22 @@ class ManifestSchemaTest {
         ObjectNode unknownKind = deployment.deepCopy();
         unknownKind.put("kind", "Deploymint");
         assertThatThrownBy(() -> KubernetesSchema.validate(unknownKind)).hasMessageContaining("no Kubernetes schema");
+    }
+
+    @Test
+    void theCertManagerCheckRefusesAnUnknownFieldAndAValueOutsideItsEnumeration() throws Exception {
+        JsonNode certificate = Overlays.render(Overlays.K8S.resolve("overlays/local-secure")).stream()
+                .filter(o -> o.path("kind").asText().equals("Certificate")).findFirst().orElseThrow();
+        CertManagerObjects.validate(certificate);
+        ObjectNode misspelled = certificate.deepCopy();
+        ((ObjectNode) misspelled.get("spec")).put("secretNmae", "x");
+        assertThatThrownBy(() -> CertManagerObjects.validate(misspelled)).hasMessageContaining("secretNmae");
+        ObjectNode badEncoding = certificate.deepCopy();
+        ((ObjectNode) badEncoding.get("spec")).putObject("privateKey").put("encoding", "PKCS12");
+        assertThatThrownBy(() -> CertManagerObjects.validate(badEncoding)).hasMessageContaining("encoding");
+        ObjectNode noSecret = certificate.deepCopy();
+        ((ObjectNode) noSecret.get("spec")).remove("secretName");
+        assertThatThrownBy(() -> CertManagerObjects.validate(noSecret)).hasMessageContaining("secretName");
     }
 
     private static ObjectNode container(ObjectNode deployment) {
