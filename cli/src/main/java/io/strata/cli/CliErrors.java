@@ -21,7 +21,8 @@ final class CliErrors {
             return description + " (does the node speak TLS? give --tls-ca FILE or STRATA_TLS_CA)";
         }
         if (description.contains("not an SSL/TLS record")) {
-            return "the node does not speak TLS (drop --tls-ca and STRATA_TLS_CA, or turn TLS on at the node)";
+            return "the node does not speak TLS (drop --tls-ca and STRATA_TLS_CA, or turn TLS on at the node; "
+                    + "credentials go over TLS only, unless --plaintext)";
         }
         if (description.contains("unable to find valid certification path")) {
             return "the node's TLS certificate is not signed by the CA given (--tls-ca or STRATA_TLS_CA)";

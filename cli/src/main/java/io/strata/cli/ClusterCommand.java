@@ -113,12 +113,11 @@ final class ClusterCommand {
                         + "command line signs in as " + security.get().user() + " (password in "
                         + security.get().passwordFile() + ") while the cluster is up; other clients need the CA and "
                         + "a user (strata users add).");
-                out.println("The Kafka listener is off: it cannot authenticate clients yet.");
             }
             out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
             out.println(String.join(",", cluster.clientAddresses()));
             List<String> kafka = cluster.kafkaAddresses();
-            if (!kafka.isEmpty() && security.isEmpty()) {
+            if (!kafka.isEmpty()) {
                 out.println("Kafka clients: bootstrap.servers=" + String.join(",", kafka));
             }
             return 0;

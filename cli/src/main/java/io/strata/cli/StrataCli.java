@@ -58,6 +58,10 @@ public final class StrataCli {
                     + "(default: env STRATA_TLS_SERVER_NAME).")
     String tlsServerName;
 
+    @Option(names = "--plaintext", scope = ScopeType.INHERIT,
+            description = "Talk plaintext even with credentials (a node with strata.auth.allow-plaintext, for trials).")
+    boolean plaintext;
+
     @Option(names = "--user", paramLabel = "NAME", scope = ScopeType.INHERIT,
             description = "Sign in as this user; the password comes from env STRATA_PASSWORD, --password-file, or "
                     + "is asked for (default: env STRATA_USER).")
@@ -137,6 +141,9 @@ public final class StrataCli {
         }
         if (cli.user != null) {
             b.credentials(cli.user, password(cli));
+        }
+        if (cli.plaintext) {
+            b.plaintext(true);
         }
         return b.build();
     }

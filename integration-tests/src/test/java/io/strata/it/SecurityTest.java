@@ -369,6 +369,69 @@ class SecurityTest {
     }
 
     @Test
+    void kafkaClientsSignInWithScramOrPlainAndAreHeldToTheSameAcls() throws Exception {
+        Channel admin = as(a, "admin", ADMIN_PASSWORD);
+        AdminServiceGrpc.newBlockingStub(admin).createTopic(CreateTopicRequest.newBuilder().setName("logs-kafka")
+                .setPartitions(1).build());
+        SecurityServiceGrpc.newBlockingStub(admin).addUser(AddUserRequest.newBuilder().setName("kim")
+                .setPassword("kim-password-1").build());
+        for (AclEntry grant : List.of(
+                acl("User:kim", AclOperation.ACL_OPERATION_PRODUCE, AclResourceType.ACL_RESOURCE_TOPIC, "logs-", true),
+                acl("User:kim", AclOperation.ACL_OPERATION_CONSUME, AclResourceType.ACL_RESOURCE_TOPIC, "logs-", true),
+                acl("User:kim", AclOperation.ACL_OPERATION_CONSUME, AclResourceType.ACL_RESOURCE_GROUP, "kim-", true))) {
+            SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(grant).build());
+        }
+        Thread.sleep(1000);
+        var serializer = new org.apache.kafka.common.serialization.StringSerializer();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(kafka("SCRAM-SHA-512", "kim",
+                "kim-password-1"), serializer, serializer)) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("logs-kafka", 0, "k", "scram"))
+                    .get(30, TimeUnit.SECONDS);
+            Throwable denied = catchFailure(() -> producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    "t", 0, "k", "no")).get(30, TimeUnit.SECONDS));
+            assertThat(denied).hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+        }
+        var deserializer = new org.apache.kafka.common.serialization.StringDeserializer();
+        java.util.Map<String, Object> settings = new HashMap<>(kafka("PLAIN", "kim", "kim-password-1"));
+        settings.put("group.id", "kim-readers");
+        settings.put("auto.offset.reset", "earliest");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(settings, deserializer, deserializer)) {
+            consumer.subscribe(List.of("logs-kafka"));
+            List<String> values = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (values.isEmpty() && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(r.value()));
+            }
+            assertThat(values).containsExactly("scram");
+            consumer.commitSync();
+            // What kim may not describe is not listed.
+            assertThat(consumer.listTopics(Duration.ofSeconds(20)).keySet()).allMatch(t -> t.startsWith("logs-"));
+        }
+        try (var admin2 = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kim", "kim-password-1"))) {
+            Throwable create = catchFailure(() -> admin2.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(
+                    "kim-made", 1, (short) 1))).all().get(30, TimeUnit.SECONDS));
+            assertThat(create).hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+        }
+        assertThat(AdminServiceGrpc.newBlockingStub(admin).listTopics(ListTopicsRequest.getDefaultInstance())
+                .getTopicsList()).extracting(d -> d.getName()).doesNotContain("kim-made");
+        // A wrong password fails the SASL exchange, and nothing is sent.
+        try (var wrong = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kim", "wrong-password"))) {
+            Throwable refused = catchFailure(() -> wrong.listTopics().names().get(30, TimeUnit.SECONDS));
+            assertThat(refused).hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+        }
+    }
+
+    /** A Kafka client of node a over TLS and SASL, as a user would configure it. */
+    private java.util.Map<String, Object> kafka(String mechanism, String user, String password) {
+        String module = mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                : "org.apache.kafka.common.security.scram.ScramLoginModule";
+        return java.util.Map.of("bootstrap.servers", a.kafkaAddress(), "security.protocol", "SASL_SSL",
+                "ssl.truststore.type", "PEM", "ssl.truststore.location", node.caPem().toString(),
+                "sasl.mechanism", mechanism, "sasl.jaas.config", module + " required username=\"" + user
+                        + "\" password=\"" + password + "\";", "request.timeout.ms", 20_000, "default.api.timeout.ms", 30_000);
+    }
+
+    @Test
     void aClientCertificateOfTheClientsCaIsAnIdentityAndOfAnotherCaIsRefused() throws Exception {
         try (StrataClient client = StrataClient.builder().server(a.address()).tlsCa(node.caPem())
                 .tlsCertificate(carol.certificatePem(), carol.keyPem()).deadline(Duration.ofSeconds(20)).build()) {
@@ -385,10 +448,6 @@ class SecurityTest {
             assertThat(refused).isInstanceOf(io.strata.client.StrataException.class);
             assertThat(((io.strata.client.StrataException) refused).code()).isEqualTo(Status.Code.UNAUTHENTICATED);
         }
-        // The Kafka listener cannot check credentials yet: with auth required it is not open at all.
-        String[] kafka = a.kafkaAddress().split(":");
-        assertThat(catchFailure(() -> new java.net.Socket(kafka[0], Integer.parseInt(kafka[1])).close()))
-                .isInstanceOf(java.net.ConnectException.class);
     }
 
     /** Every RPC of the client port, with what a principal needs for it. */

@@ -29,8 +29,22 @@ public final class KafkaApis {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaApis.class);
 
     private final Map<ApiKeys, KafkaApi> apis = new EnumMap<>(ApiKeys.class);
+    private final io.strata.kafka.auth.KafkaGuard guard;
+    private final io.strata.kafka.auth.KafkaAccess access;
 
     public KafkaApis(Collection<KafkaApi> served) {
+        this(served, io.strata.kafka.auth.KafkaGuard.OPEN, null);
+    }
+
+    /**
+     * The APIs, behind {@code guard}: while it requires authentication a connection may send nothing but its
+     * handshake until it has authenticated (anything else closes it, as Kafka's brokers do), and every request is
+     * held against {@code access} before its API sees it.
+     */
+    public KafkaApis(Collection<KafkaApi> served, io.strata.kafka.auth.KafkaGuard guard,
+                     io.strata.kafka.auth.KafkaAccess access) {
+        this.guard = guard;
+        this.access = access;
         for (KafkaApi api : served) {
             if (api.minVersion() < api.key().oldestVersion() || api.maxVersion() > api.key().latestVersion()
                     || api.minVersion() > api.maxVersion()) {
@@ -72,12 +86,24 @@ public final class KafkaApis {
         if (api == null || header.apiVersion() < api.minVersion() || header.apiVersion() > api.maxVersion()) {
             throw new IllegalArgumentException(key + " v" + header.apiVersion() + " is not served here");
         }
+        boolean checked = guard.required() && key != ApiKeys.SASL_HANDSHAKE && key != ApiKeys.SASL_AUTHENTICATE;
+        if (checked && session.identity() == null) {
+            guard.audit(io.strata.security.Identity.ANONYMOUS, String.valueOf(client), "Kafka " + key.name, "",
+                    "unauthenticated: no SASL or client certificate");
+            throw new IllegalArgumentException(key + " before authenticating");
+        }
         AbstractRequest body = AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame))
                 .request;
         KafkaRequest request = new KafkaRequest(header, body, session);
         CompletableFuture<ApiMessage> response;
         try {
-            response = api.handle(request);
+            if (checked && access != null) {
+                response = access.denied(request).thenCompose(denied -> denied != null
+                        ? CompletableFuture.completedFuture(body.getErrorResponse(0, denied.error().exception()).data())
+                        : api.handle(request).thenApply(r -> r == null ? null : access.filter(request, r)));
+            } else {
+                response = api.handle(request);
+            }
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }

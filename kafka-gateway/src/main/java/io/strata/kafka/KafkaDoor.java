@@ -48,6 +48,13 @@ public final class KafkaDoor implements AutoCloseable {
     public static KafkaDoor open(KafkaSettings settings, KafkaBackends backends, String nodeId, String grpcAddress,
                                  Set<String> roles, ScheduledExecutorService timer, java.time.Clock clock)
             throws IOException {
+        return open(settings, backends, nodeId, grpcAddress, roles, timer, clock, io.strata.kafka.auth.KafkaGuard.OPEN);
+    }
+
+    /** The same behind {@code guard}: SASL and client certificates, and ACLs on every API. */
+    public static KafkaDoor open(KafkaSettings settings, KafkaBackends backends, String nodeId, String grpcAddress,
+                                 Set<String> roles, ScheduledExecutorService timer, java.time.Clock clock,
+                                 io.strata.kafka.auth.KafkaGuard guard) throws IOException {
         AtomicReference<KafkaApis> apis = new AtomicReference<>();
         java.util.concurrent.atomic.AtomicInteger converters = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.ExecutorService converter = java.util.concurrent.Executors.newFixedThreadPool(
@@ -56,7 +63,7 @@ public final class KafkaDoor implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        KafkaListener listener = KafkaListener.start(settings, apis::get);
+        KafkaListener listener = KafkaListener.start(settings, apis::get, guard);
         try {
             String host = settings.advertisedHost();
             Broker self = new Broker(BrokerIds.of(nodeId), nodeId, host, listener.port(), grpcAddress, roles,
@@ -89,7 +96,10 @@ public final class KafkaDoor implements AutoCloseable {
             io.strata.kafka.group.ConsumerGroups consumers = new io.strata.kafka.group.ConsumerGroups(backends.groups(),
                     backends.topics(), topicIds, timer);
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
-            apis.set(new KafkaApis(served));
+            if (guard.required()) {
+                served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());
+            }
+            apis.set(new KafkaApis(served, guard, new io.strata.kafka.auth.KafkaAccess(guard, topicIds)));
             String address = host.contains(":") ? "[" + host + "]:" + listener.port() : host + ":" + listener.port();
             return new KafkaDoor(listener, brokers, classic, consumers, converter, address);
         } catch (RuntimeException e) {

@@ -13,9 +13,59 @@ import java.util.concurrent.CompletableFuture;
 public final class KafkaSession {
     private final InetSocketAddress client;
     private CompletableFuture<Void> admitted = CompletableFuture.completedFuture(null);
+    /** Who the connection authenticated as (a client certificate, or SASL); null until then. */
+    private volatile io.strata.security.Identity identity;
+    private volatile javax.security.sasl.SaslServer sasl;
+    private volatile String mechanism;
 
     public KafkaSession(InetSocketAddress client) {
+        this(client, null);
+    }
+
+    /** A connection that proved {@code identity} in its TLS handshake (a client certificate), or null. */
+    public KafkaSession(InetSocketAddress client, io.strata.security.Identity identity) {
         this.client = client;
+        this.identity = identity;
+    }
+
+    public io.strata.security.Identity identity() {
+        return identity;
+    }
+
+    public javax.security.sasl.SaslServer sasl() {
+        return sasl;
+    }
+
+    public String mechanism() {
+        return mechanism;
+    }
+
+    /** SaslHandshake chose {@code mechanism}: its exchange follows in SaslAuthenticate requests. */
+    public void startSasl(javax.security.sasl.SaslServer server, String mechanism) {
+        this.sasl = server;
+        this.mechanism = mechanism;
+    }
+
+    public void authenticated(io.strata.security.Identity who) {
+        this.identity = who;
+        disposeSasl();
+    }
+
+    /** A failed exchange: the connection may try again only from a new handshake. */
+    public void failedSasl() {
+        disposeSasl();
+    }
+
+    private void disposeSasl() {
+        javax.security.sasl.SaslServer s = sasl;
+        sasl = null;
+        if (s != null) {
+            try {
+                s.dispose();
+            } catch (javax.security.sasl.SaslException e) {
+                // nothing held
+            }
+        }
     }
 
     public InetSocketAddress client() {

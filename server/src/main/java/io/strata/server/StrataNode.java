@@ -411,18 +411,14 @@ public class StrataNode {
         if (k.port() == 0 || (ingest == null && fetch == null)) {
             return "";
         }
-        if (access.required()) {
-            // The listener cannot check credentials yet (SASL comes next): open, it would let anyone in.
-            LOG.warnf("the Kafka listener is off: strata.auth.mode=required and it cannot authenticate clients yet");
-            return "";
-        }
+
         io.strata.kafka.KafkaBackends backends = io.strata.server.kafka.KafkaBackendsOf.node(ingest, fetch, admin,
                 groupCoordinator, metadata, topics);
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
                 k.compressionLevel(), config.ingest().maxRequestBytes(), tls.kafkaServer().orElse(null)), backends, nodeId,
-                address, config.roles(), timer, clock));
+                address, config.roles(), timer, clock, new io.strata.server.security.KafkaGuardOf(access)));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();
     }

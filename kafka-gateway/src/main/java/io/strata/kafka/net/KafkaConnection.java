@@ -33,9 +33,12 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private io.strata.kafka.KafkaSession session;
 
-    KafkaConnection(Supplier<KafkaApis> apis, int maxInflight) {
+    private final io.strata.kafka.auth.KafkaGuard guard;
+
+    KafkaConnection(Supplier<KafkaApis> apis, int maxInflight, io.strata.kafka.auth.KafkaGuard guard) {
         this.apis = apis;
         this.maxInflight = maxInflight;
+        this.guard = guard;
     }
 
     @Override
@@ -63,7 +66,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         }
         try {
             if (session == null) {
-                session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress());
+                // A client certificate (the TLS handshake is over once a request arrives) is an identity.
+                io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+                session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress(),
+                        tls == null ? null : guard.fromCertificate(tls.engine().getSession()));
             }
             answer = served.handle(request, session);
         } catch (RuntimeException e) {

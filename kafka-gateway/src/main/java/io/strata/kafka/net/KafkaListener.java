@@ -39,6 +39,12 @@ public final class KafkaListener implements AutoCloseable {
      * so what answers may depend on the port bound here.
      */
     public static KafkaListener start(KafkaSettings settings, Supplier<KafkaApis> apis) throws IOException {
+        return start(settings, apis, io.strata.kafka.auth.KafkaGuard.OPEN);
+    }
+
+    /** The same, taking a connection's client certificate for its identity as {@code guard} maps it. */
+    public static KafkaListener start(KafkaSettings settings, Supplier<KafkaApis> apis,
+                                      io.strata.kafka.auth.KafkaGuard guard) throws IOException {
         EventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("strata-kafka-accept", true));
         // Parsing and encoding run here; the work behind a request runs on the roles' own threads.
         EventLoopGroup workers = new NioEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -60,7 +66,7 @@ public final class KafkaListener implements AutoCloseable {
                             channel.pipeline()
                                     .addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxRequestBytes(),
                                             0, 4, 0, 4, true))
-                                    .addLast("requests", new KafkaConnection(apis, settings.maxInflightRequests()));
+                                    .addLast("requests", new KafkaConnection(apis, settings.maxInflightRequests(), guard));
                         }
                     })
                     .bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();

@@ -313,6 +313,40 @@ public class AccessControl {
                 + " " + need.resource() + " (no ACL allows it)").asRuntimeException();
     }
 
+    /** A user as this node knows it (empty before start, or when there is none). */
+    public Optional<io.strata.metadata.security.User> user(String name) {
+        Authorizer a = authorizer;
+        return a == null || name == null ? Optional.empty() : a.user(name);
+    }
+
+    /** Whether the password is the user's (the slow check, for a caller already off the event loop). */
+    public boolean passwordAccepted(String user, String password) {
+        PasswordCheck check = passwords;
+        return check != null && user != null
+                && check.check(user, password).outcome() == PasswordCheck.Outcome.ACCEPTED;
+    }
+
+    /** The identity a client certificate proves, or null without one or when no mapping rule names it. */
+    public Identity certificateIdentity(SSLSession session) {
+        try {
+            return fromCertificate(session).orElse(null);
+        } catch (StatusRuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Where slow checks run for callers that have no worker of their own (the Kafka listener's SASL). */
+    public java.util.concurrent.Executor slowWork() {
+        return SLOW_WORK;
+    }
+
+    private static final java.util.concurrent.ThreadPoolExecutor SLOW_WORK = new java.util.concurrent.ThreadPoolExecutor(
+            2, 2, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(1_000), r -> {
+                Thread t = new Thread(r, "strata-auth-check");
+                t.setDaemon(true);
+                return t;
+            });
+
     /** Whether {@code principal} is named a super-user here. */
     public boolean superUserPrincipal(String principal) {
         return config.auth().superUsers().orElse(List.of()).contains(principal);

@@ -1,0 +1,227 @@
+package io.strata.kafka.auth;
+
+import static io.strata.metadata.security.AclOperation.ALTER;
+import static io.strata.metadata.security.AclOperation.ALTER_GROUP;
+import static io.strata.metadata.security.AclOperation.CONSUME;
+import static io.strata.metadata.security.AclOperation.CREATE;
+import static io.strata.metadata.security.AclOperation.DELETE;
+import static io.strata.metadata.security.AclOperation.DESCRIBE;
+import static io.strata.metadata.security.AclOperation.PRODUCE;
+
+import io.strata.kafka.KafkaRequest;
+import io.strata.kafka.cluster.TopicIds;
+import io.strata.metadata.security.AclOperation;
+import io.strata.metadata.security.ResourceType;
+import io.strata.security.Identity;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * What each Kafka API needs, read from its request, with the same operations as the gRPC services ({@code produce}
+ * on the topics a Produce writes, {@code consume} on a group and its topics, ...), and the answers cut to what the
+ * caller may describe (Metadata's topics, ListGroups, OffsetFetch). A request that lacks a permission is answered
+ * with its own error response (TOPIC_, GROUP_ or CLUSTER_AUTHORIZATION_FAILED) and never reaches its API.
+ */
+public final class KafkaAccess {
+    /** One permission a request needs. */
+    public record Need(AclOperation operation, ResourceType type, String name) {
+        static Need topic(AclOperation op, String name) {
+            return new Need(op, ResourceType.TOPIC, name);
+        }
+
+        static Need group(AclOperation op, String name) {
+            return new Need(op, ResourceType.GROUP, name);
+        }
+
+        public Errors error() {
+            return switch (type) {
+                case TOPIC -> Errors.TOPIC_AUTHORIZATION_FAILED;
+                case GROUP -> Errors.GROUP_AUTHORIZATION_FAILED;
+                case CLUSTER -> Errors.CLUSTER_AUTHORIZATION_FAILED;
+            };
+        }
+    }
+
+    private final KafkaGuard guard;
+    private final TopicIds topicIds;
+
+    public KafkaAccess(KafkaGuard guard, TopicIds topicIds) {
+        this.guard = guard;
+        this.topicIds = topicIds;
+    }
+
+    /** The first need the request's caller lacks, or null when it may go on. */
+    public CompletableFuture<Need> denied(KafkaRequest request) {
+        Identity who = request.session().identity();
+        return needs(request).thenApply(needs -> {
+            for (Need n : needs) {
+                if (!guard.allowed(who, n.operation(), n.type(), n.name())) {
+                    guard.audit(who, String.valueOf(request.client()), "Kafka " + request.header().apiKey().name,
+                            n.type().label() + " " + n.name(), "denied: " + n.operation().label());
+                    return n;
+                }
+            }
+            return null;
+        });
+    }
+
+    /** The answer with what the caller may not describe left out. */
+    public ApiMessage filter(KafkaRequest request, ApiMessage answer) {
+        Identity who = request.session().identity();
+        if (answer instanceof MetadataResponseData m) {
+            boolean all = ((MetadataRequestData) request.body().data()).topics() == null;
+            var kept = new MetadataResponseData.MetadataResponseTopicCollection();
+            for (MetadataResponseData.MetadataResponseTopic t : m.topics()) {
+                if (t.name() == null || guard.allowed(who, DESCRIBE, ResourceType.TOPIC, t.name())) {
+                    kept.add(t.duplicate());
+                } else if (!all) { // asked for by name: say it may not be seen, as Kafka's brokers do
+                    kept.add(new MetadataResponseData.MetadataResponseTopic().setName(t.name()).setTopicId(Uuid.ZERO_UUID)
+                            .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                }
+            }
+            m.setTopics(kept);
+        } else if (answer instanceof ListGroupsResponseData l) {
+            l.setGroups(new ArrayList<>(l.groups().stream()
+                    .filter(g -> guard.allowed(who, DESCRIBE, ResourceType.GROUP, g.groupId())).toList()));
+        } else if (answer instanceof OffsetFetchResponseData o) {
+            o.setTopics(new ArrayList<>(o.topics().stream()
+                    .filter(t -> guard.allowed(who, DESCRIBE, ResourceType.TOPIC, t.name())).toList()));
+            for (OffsetFetchResponseData.OffsetFetchResponseGroup g : o.groups()) {
+                g.setTopics(new ArrayList<>(g.topics().stream()
+                        .filter(t -> guard.allowed(who, DESCRIBE, ResourceType.TOPIC, t.name())).toList()));
+            }
+        }
+        return answer;
+    }
+
+    private CompletableFuture<List<Need>> needs(KafkaRequest request) {
+        ApiMessage data = request.body().data();
+        List<Need> needs = new ArrayList<>();
+        List<CompletableFuture<Void>> lookups = new ArrayList<>();
+        ApiKeys key = request.header().apiKey();
+        switch (key) {
+            case PRODUCE -> ((ProduceRequestData) data).topicData().forEach(t ->
+                    topic(needs, lookups, PRODUCE, t.name(), t.topicId()));
+            case FETCH -> ((FetchRequestData) data).topics().forEach(t ->
+                    topic(needs, lookups, CONSUME, t.topic(), t.topicId()));
+            case LIST_OFFSETS -> ((ListOffsetsRequestData) data).topics().forEach(t ->
+                    needs.add(Need.topic(DESCRIBE, t.name())));
+            case CREATE_TOPICS -> ((CreateTopicsRequestData) data).topics().forEach(t ->
+                    needs.add(Need.topic(CREATE, t.name())));
+            case DELETE_TOPICS -> {
+                DeleteTopicsRequestData d = (DeleteTopicsRequestData) data;
+                d.topicNames().forEach(n -> needs.add(Need.topic(DELETE, n)));
+                d.topics().forEach(t -> topic(needs, lookups, DELETE, t.name(), t.topicId()));
+            }
+            case CREATE_PARTITIONS -> ((CreatePartitionsRequestData) data).topics().forEach(t ->
+                    needs.add(Need.topic(ALTER, t.name())));
+            case DESCRIBE_CONFIGS -> ((DescribeConfigsRequestData) data).resources().forEach(r ->
+                    config(needs, DESCRIBE, r.resourceType(), r.resourceName()));
+            case ALTER_CONFIGS -> ((AlterConfigsRequestData) data).resources().forEach(r ->
+                    config(needs, ALTER, r.resourceType(), r.resourceName()));
+            case INCREMENTAL_ALTER_CONFIGS -> ((IncrementalAlterConfigsRequestData) data).resources().forEach(r ->
+                    config(needs, ALTER, r.resourceType(), r.resourceName()));
+            case FIND_COORDINATOR -> {
+                FindCoordinatorRequestData d = (FindCoordinatorRequestData) data;
+                if (d.keyType() == 0) {
+                    if (d.coordinatorKeys().isEmpty()) {
+                        needs.add(Need.group(DESCRIBE, d.key()));
+                    }
+                    d.coordinatorKeys().forEach(k -> needs.add(Need.group(DESCRIBE, k)));
+                }
+            }
+            case JOIN_GROUP -> needs.add(Need.group(CONSUME, ((JoinGroupRequestData) data).groupId()));
+            case SYNC_GROUP -> needs.add(Need.group(CONSUME, ((SyncGroupRequestData) data).groupId()));
+            case HEARTBEAT -> needs.add(Need.group(CONSUME, ((HeartbeatRequestData) data).groupId()));
+            case LEAVE_GROUP -> needs.add(Need.group(CONSUME, ((LeaveGroupRequestData) data).groupId()));
+            case CONSUMER_GROUP_HEARTBEAT -> {
+                ConsumerGroupHeartbeatRequestData d = (ConsumerGroupHeartbeatRequestData) data;
+                needs.add(Need.group(CONSUME, d.groupId()));
+                if (d.subscribedTopicNames() != null) {
+                    d.subscribedTopicNames().forEach(t -> needs.add(Need.topic(CONSUME, t)));
+                }
+            }
+            case OFFSET_COMMIT -> {
+                OffsetCommitRequestData d = (OffsetCommitRequestData) data;
+                needs.add(Need.group(CONSUME, d.groupId()));
+                d.topics().forEach(t -> needs.add(Need.topic(CONSUME, t.name())));
+            }
+            case OFFSET_FETCH -> {
+                OffsetFetchRequestData d = (OffsetFetchRequestData) data;
+                if (d.groups().isEmpty()) {
+                    needs.add(Need.group(DESCRIBE, d.groupId()));
+                }
+                d.groups().forEach(g -> needs.add(Need.group(DESCRIBE, g.groupId())));
+            }
+            case DESCRIBE_GROUPS -> ((DescribeGroupsRequestData) data).groups().forEach(g ->
+                    needs.add(Need.group(DESCRIBE, g)));
+            case DELETE_GROUPS -> ((DeleteGroupsRequestData) data).groupsNames().forEach(g ->
+                    needs.add(Need.group(DELETE, g)));
+            case OFFSET_DELETE -> {
+                OffsetDeleteRequestData d = (OffsetDeleteRequestData) data;
+                needs.add(Need.group(ALTER_GROUP, d.groupId()));
+                d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
+            }
+            case METADATA, LIST_GROUPS, DESCRIBE_CLUSTER, INIT_PRODUCER_ID, API_VERSIONS, SASL_HANDSHAKE,
+                 SASL_AUTHENTICATE -> {
+                // nothing beyond signing in; Metadata and ListGroups are cut to what may be described
+            }
+            default -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, "")); // an API without a rule
+        }
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(x -> needs);
+    }
+
+    /** A topic named, or given by id (resolved; an unknown id names nothing to check, and its API says so). */
+    private void topic(List<Need> needs, List<CompletableFuture<Void>> lookups, AclOperation op, String name, Uuid id) {
+        if (name != null && !name.isEmpty()) {
+            needs.add(Need.topic(op, name));
+        } else if (id != null && !id.equals(Uuid.ZERO_UUID)) {
+            Need placeholder = Need.topic(op, "");
+            int at = needs.size();
+            needs.add(placeholder);
+            lookups.add(topicIds.nameOf(id).thenAccept(resolved -> {
+                synchronized (needs) {
+                    needs.set(at, Need.topic(op, resolved == null ? "" : resolved));
+                }
+            }));
+        }
+    }
+
+    /** Topic configs need the operation on the topic; broker configs, on the cluster. */
+    private static void config(List<Need> needs, AclOperation op, byte resourceType, String name) {
+        if (resourceType == org.apache.kafka.common.config.ConfigResource.Type.TOPIC.id()) {
+            needs.add(Need.topic(op, name));
+        } else {
+            needs.add(new Need(op == DESCRIBE ? DESCRIBE : AclOperation.ADMIN, ResourceType.CLUSTER, ""));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.strata.server.security;
+
+import io.strata.kafka.auth.KafkaGuard;
+import io.strata.metadata.security.AclOperation;
+import io.strata.metadata.security.ResourceType;
+import io.strata.metadata.security.ScramCredential;
+import io.strata.security.Identity;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import javax.net.ssl.SSLSession;
+import javax.security.auth.callback.Callback;
+import javax.security.auth.callback.NameCallback;
+import javax.security.auth.callback.UnsupportedCallbackException;
+import javax.security.sasl.SaslException;
+import javax.security.sasl.SaslServer;
+import org.apache.kafka.common.security.plain.PlainAuthenticateCallback;
+import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
+import org.apache.kafka.common.security.scram.ScramCredentialCallback;
+import org.apache.kafka.common.security.scram.internals.ScramMechanism;
+import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
+
+/**
+ * The node's authentication and ACLs at the Kafka listener. SASL is Kafka's own code: its SCRAM-SHA-512 server
+ * checks a client's proof against the users' stored SCRAM material (the password never travels), its PLAIN server
+ * hands the password to the same check gRPC's Basic sign-in uses. A client certificate is an identity as on the
+ * gRPC port.
+ */
+public final class KafkaGuardOf implements KafkaGuard {
+    private static final String SCRAM = "SCRAM-SHA-512";
+    private static final String PLAIN = "PLAIN";
+    private final AccessControl access;
+
+    public KafkaGuardOf(AccessControl access) {
+        this.access = access;
+    }
+
+    @Override
+    public boolean required() {
+        return access.required();
+    }
+
+    @Override
+    public List<String> mechanisms() {
+        return List.of(SCRAM, PLAIN);
+    }
+
+    @Override
+    public SaslServer saslServer(String mechanism) throws SaslException {
+        String[] name = new String[1];
+        try {
+            return switch (mechanism) {
+                case SCRAM -> new ScramSaslServer(ScramMechanism.SCRAM_SHA_512, Map.of(), callbacks -> {
+                    for (Callback c : callbacks) {
+                        if (c instanceof NameCallback n) {
+                            name[0] = n.getDefaultName();
+                        } else if (c instanceof ScramCredentialCallback s) {
+                            // Unknown user: no credential, and Kafka's server fails the exchange.
+                            access.user(name[0]).ifPresent(u -> {
+                                ScramCredential m = u.credential();
+                                s.scramCredential(new org.apache.kafka.common.security.scram.ScramCredential(
+                                        m.salt(), m.storedKey(), m.serverKey(), m.iterations()));
+                            });
+                        } else {
+                            throw new UnsupportedCallbackException(c); // delegation tokens, say: not here
+                        }
+                    }
+                });
+                case PLAIN -> new PlainSaslServer(callbacks -> {
+                    for (Callback c : callbacks) {
+                        if (c instanceof NameCallback n) {
+                            name[0] = n.getDefaultName();
+                        } else if (c instanceof PlainAuthenticateCallback p) {
+                            p.authenticated(access.passwordAccepted(name[0], new String(p.password())));
+                        } else {
+                            throw new UnsupportedCallbackException(c);
+                        }
+                    }
+                });
+                default -> throw new SaslException("unsupported mechanism " + mechanism);
+            };
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new SaslException("SCRAM-SHA-512 is not available", e);
+        }
+    }
+
+    @Override
+    public Identity user(String name, String mechanism) {
+        return Identity.user(name, access.user(name).map(io.strata.metadata.security.User::groups).orElse(List.of()),
+                mechanism);
+    }
+
+    @Override
+    public Identity fromCertificate(SSLSession session) {
+        return access.certificateIdentity(session);
+    }
+
+    @Override
+    public boolean allowed(Identity who, AclOperation op, ResourceType type, String name) {
+        return who != null && access.allowed(who, new Need(op, type, name));
+    }
+
+    @Override
+    public void audit(Identity who, String address, String action, String resource, String outcome) {
+        AuditLog.record(who == null ? Identity.ANONYMOUS : who, address, action, resource, outcome);
+    }
+
+    @Override
+    public Executor slowWork() {
+        return access.slowWork();
+    }
+}
