@@ -19,6 +19,13 @@ public final class MetadataStores {
 
     /** etcd at {@code endpoints}, with every key under {@code root}. */
     public static MetadataStore etcd(List<String> endpoints, String root, int shards, Duration timeout) {
-        return KvMetadataStore.open(EtcdKvStore.connect(endpoints, timeout), root, shards, Clock.systemUTC(), timeout);
+        return etcd(endpoints, root, shards, timeout, io.strata.metadata.etcd.EtcdSecurity.NONE);
+    }
+
+    /** etcd over TLS and with credentials as {@code security} says. */
+    public static MetadataStore etcd(List<String> endpoints, String root, int shards, Duration timeout,
+                                     io.strata.metadata.etcd.EtcdSecurity security) {
+        return KvMetadataStore.open(EtcdKvStore.connect(endpoints, timeout, security), root, shards, Clock.systemUTC(),
+                timeout);
     }
 }

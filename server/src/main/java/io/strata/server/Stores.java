@@ -33,6 +33,7 @@ final class Stores {
                 if (m.etcdEndpoints().filter(l -> !l.isEmpty()).isEmpty()) {
                     throw missing("strata.metadata.etcd-endpoints", "strata.metadata.type=etcd");
                 }
+                etcdSecurity(m); // unreadable files, a certificate without its key: refused now, by name
             }
             default -> throw new IllegalArgumentException(
                     "strata.metadata.type must be embedded or etcd, not '" + m.type() + "'");
@@ -60,6 +61,15 @@ final class Stores {
                 + variable + "): " + because + " needs it");
     }
 
+    private static io.strata.metadata.etcd.EtcdSecurity etcdSecurity(StrataConfig.Metadata c) {
+        try {
+            return new io.strata.metadata.etcd.EtcdSecurity(c.etcdCa().map(Path::of), c.etcdCertificate().map(Path::of),
+                    c.etcdKey().map(Path::of), c.etcdUser(), c.etcdPassword());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("strata.metadata.etcd-*: " + e.getMessage(), e);
+        }
+    }
+
     /** Where the metadata store is, for messages. */
     static String describeMetadata(StrataConfig config) {
         return "etcd".equals(config.metadata().type())
@@ -70,7 +80,8 @@ final class Stores {
     static MetadataStore metadata(StrataConfig config) {
         StrataConfig.Metadata c = config.metadata();
         return "etcd".equals(c.type())
-                ? MetadataStores.etcd(c.etcdEndpoints().orElseThrow(), c.root(), c.shards(), c.timeout())
+                ? MetadataStores.etcd(c.etcdEndpoints().orElseThrow(), c.root(), c.shards(), c.timeout(),
+                        etcdSecurity(c))
                 : MetadataStores.embedded(Path.of(config.dataDir(), "metadata"), c.shards());
     }
 
@@ -83,7 +94,8 @@ final class Stores {
             StrataConfig.ObjectStoreConfig.S3 s3 = c.s3();
             store = new S3ObjectStore(new S3Settings(s3.endpoint().map(URI::create), s3.region(),
                     s3.bucket().orElseThrow(), s3.prefix().orElse(""), s3.accessKey(), s3.secretKey(), s3.pathStyle(),
-                    s3.requestTimeout(), s3.maxConcurrency(), s3.conditionalWrites()));
+                    s3.requestTimeout(), s3.maxConcurrency(), s3.conditionalWrites(), s3.serverSideEncryption(),
+                    s3.kmsKeyId()));
         }
         if (c.simulatedLatency().isPresent()) {
             SimulatedLatencyObjectStore.Model model = SimulatedLatencyObjectStore.Model.parse(c.simulatedLatency().get());

@@ -66,17 +66,41 @@ public final class EtcdKvStore implements KvStore {
     }
 
     public static EtcdKvStore connect(List<String> endpoints, Duration timeout) {
+        return connect(endpoints, timeout, EtcdSecurity.NONE);
+    }
+
+    /** etcd over TLS and with credentials as {@code security} says (https:// endpoints with TLS). */
+    public static EtcdKvStore connect(List<String> endpoints, Duration timeout, EtcdSecurity security) {
         if (endpoints.isEmpty()) {
             throw new IllegalArgumentException("no etcd endpoints");
         }
-        Client client = Client.builder().endpoints(endpoints.toArray(String[]::new))
+        io.etcd.jetcd.ClientBuilder builder = Client.builder().endpoints(endpoints.toArray(String[]::new))
                 .connectTimeout(timeout)
                 .retryMaxDuration(timeout)
                 .keepaliveTime(Duration.ofSeconds(10))
                 .keepaliveTimeout(Duration.ofSeconds(5))
-                .maxInboundMessageSize(16 * 1024 * 1024)
-                .build();
-        return new EtcdKvStore(client, timeout, LeaseRenewer.forEndpoints(endpoints, timeout));
+                .maxInboundMessageSize(16 * 1024 * 1024);
+        if (security.tls()) {
+            try {
+                builder.sslContext(b -> {
+                    security.ca().ifPresent(ca -> b.trustManager(ca.toFile()));
+                    if (security.certificate().isPresent()) {
+                        b.keyManager(security.certificate().get().toFile(), security.key().get().toFile());
+                    }
+                });
+            } catch (javax.net.ssl.SSLException e) {
+                throw new IllegalArgumentException("cannot set up TLS to etcd: " + e.getMessage(), e);
+            }
+        }
+        if (security.user().isPresent()) {
+            builder.user(io.etcd.jetcd.ByteSequence.from(security.user().get(), java.nio.charset.StandardCharsets.UTF_8))
+                    .password(io.etcd.jetcd.ByteSequence.from(security.password().get(),
+                            java.nio.charset.StandardCharsets.UTF_8));
+        }
+        // The one-stream lease renewer dials plain http without credentials; with either, jetcd renews.
+        LeaseRenewer renewer = security.tls() || security.user().isPresent() ? null
+                : LeaseRenewer.forEndpoints(endpoints, timeout);
+        return new EtcdKvStore(builder.build(), timeout, renewer);
     }
 
     @Override

@@ -195,6 +195,19 @@ public interface StrataConfig {
         /** etcd client URLs, e.g. http://10.0.0.1:2379 (required with type etcd). */
         Optional<List<String>> etcdEndpoints();
 
+        /** PEM file of the CA etcd's certificate is checked against (with https:// endpoints). */
+        Optional<String> etcdCa();
+
+        /** PEM files of a client certificate and key, for an etcd run with --client-cert-auth. */
+        Optional<String> etcdCertificate();
+
+        Optional<String> etcdKey();
+
+        /** A user of etcd's own authentication, and its password (best from STRATA_METADATA_ETCD_PASSWORD). */
+        Optional<String> etcdUser();
+
+        Optional<String> etcdPassword();
+
         /** Key prefix of this cluster in etcd. */
         @WithDefault("/strata")
         String root();
@@ -221,6 +234,15 @@ public interface StrataConfig {
         S3 s3();
 
         interface S3 {
+            /**
+             * Server-side encryption asked for on every put: AES256 (SSE-S3), aws:kms or aws:kms:dsse (SSE-KMS);
+             * absent: the bucket's default encryption.
+             */
+            Optional<String> serverSideEncryption();
+
+            /** The KMS key (id, alias or ARN) of SSE-KMS; absent: the account's default key for S3. */
+            Optional<String> kmsKeyId();
+
             /** Endpoint for S3-compatible servers (MinIO, LocalStack, S3Proxy); absent for AWS. */
             Optional<String> endpoint();
 

@@ -26,6 +26,28 @@ class S3ObjectStoreTest extends ObjectStoreContract {
     }
 
     @Test
+    void encryptionSettingsGoWithEveryPutAndBadOnesAreRefusedUpFront() {
+        S3ServerFixture s3 = S3ServerFixture.shared();
+        String bucket = "sse-" + System.nanoTime();
+        s3.createBucket(bucket);
+        try (S3ObjectStore store = new S3ObjectStore(new S3Settings(Optional.of(URI.create(s3.endpoint().toString())),
+                s3.region(), bucket, "", Optional.of(s3.accessKey()), Optional.of(s3.secretKey()), true,
+                Duration.ofSeconds(30), 16, true, Optional.of("AES256"), Optional.empty()))) {
+            // S3Proxy implements no server-side encryption and says so for a put that asks for it: the request
+            // carries the setting (LocalStack, in the containers profile, stores the object encrypted).
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.put(ObjectKey.of("wal/sse"),
+                    java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})).join())
+                    .hasMessageContaining("Server-side encryption");
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new S3Settings(Optional.empty(), "us-east-1", "b", "",
+                Optional.empty(), Optional.empty(), false, Duration.ofSeconds(1), 1, true, Optional.of("aes"),
+                Optional.empty())).hasMessageContaining("AES256, aws:kms or aws:kms:dsse");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new S3Settings(Optional.empty(), "us-east-1", "b", "",
+                Optional.empty(), Optional.empty(), false, Duration.ofSeconds(1), 1, true, Optional.of("AES256"),
+                Optional.of("key"))).hasMessageContaining("KMS key id");
+    }
+
+    @Test
     void aKeyPrefixKeepsTwoClustersInOneBucketApart() {
         S3ServerFixture s3 = S3ServerFixture.shared();
         String bucket = "prefixed-" + ProcessHandle.current().pid();

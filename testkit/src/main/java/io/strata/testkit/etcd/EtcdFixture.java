@@ -30,11 +30,47 @@ public final class EtcdFixture implements AutoCloseable {
     private final int clientPort;
     private final List<String> command;
 
+    private final String scheme;
+    private final int probePort;
+
     private EtcdFixture(ManagedProcess process, Path dataDir, int clientPort, List<String> command) {
+        this(process, dataDir, clientPort, command, "http", clientPort);
+    }
+
+    private EtcdFixture(ManagedProcess process, Path dataDir, int clientPort, List<String> command, String scheme,
+                        int probePort) {
         this.process = process;
         this.dataDir = dataDir;
         this.clientPort = clientPort;
         this.command = command;
+        this.scheme = scheme;
+        this.probePort = probePort;
+    }
+
+    /**
+     * An etcd of its own that speaks TLS only with this certificate and key, and takes clients whose certificates
+     * {@code clientCa} signed (--client-cert-auth). Health is probed on a plain metrics port.
+     */
+    public static EtcdFixture startSecure(Path certificate, Path key, Path clientCa) {
+        Path binary;
+        try {
+            binary = Installation.fromSystem().etcd();
+        } catch (LauncherException e) {
+            throw new FixtureUnavailableException(e.getMessage() + ". Tests against real etcd are never skipped.", e);
+        }
+        Path dir = TempDirs.create("strata-etcd-tls-");
+        int clientPort = Ports.freePort();
+        int metricsPort = Ports.freePort();
+        String client = "https://127.0.0.1:" + clientPort;
+        String peer = "http://127.0.0.1:" + Ports.freePort();
+        List<String> command = List.of(binary.toString(), "--name", "strata-tls", "--data-dir",
+                dir.resolve("data").toString(), "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "strata-tls=" + peer, "--initial-cluster-state", "new",
+                "--cert-file", certificate.toString(), "--key-file", key.toString(),
+                "--trusted-ca-file", clientCa.toString(), "--client-cert-auth",
+                "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort, "--log-level", "warn");
+        return new EtcdFixture(launch(command, dir, metricsPort), dir, clientPort, command, "https", metricsPort);
     }
 
     public static synchronized EtcdFixture shared() {
@@ -82,12 +118,12 @@ public final class EtcdFixture implements AutoCloseable {
         if (process.isAlive()) {
             throw new IllegalStateException("etcd is running");
         }
-        process = launch(command, dataDir, clientPort);
+        process = launch(command, dataDir, probePort);
     }
 
     /** The client URL, e.g. {@code http://127.0.0.1:23791}. */
     public String endpoint() {
-        return "http://127.0.0.1:" + clientPort;
+        return scheme + "://127.0.0.1:" + clientPort;
     }
 
     public boolean isAlive() {

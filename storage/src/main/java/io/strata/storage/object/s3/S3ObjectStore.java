@@ -137,6 +137,8 @@ public final class S3ObjectStore implements ObjectStore {
                     if (settings.conditionalWrites()) {
                         b.ifNoneMatch("*");
                     }
+                    settings.encryption().ifPresent(b::serverSideEncryption);
+                    settings.kmsKeyId().ifPresent(b::ssekmsKeyId);
                 }, AsyncRequestBody.fromByteBufferUnsafe(body.duplicate()))
                 .thenApply(r -> (Void) null)
                 .exceptionallyCompose(e -> {
@@ -147,11 +149,33 @@ public final class S3ObjectStore implements ObjectStore {
                     return client.headObject(h -> h.bucket(settings.bucket()).key(s3Key(key))).handle((head, he) -> {
                         if (he == null && head.eTag() != null && head.eTag().replace("\"", "")
                                 .equalsIgnoreCase(md5Hex(body.duplicate()))) {
-                            return (Void) null;
+                            return CompletableFuture.<Void>completedFuture(null);
                         }
-                        throw failure;
-                    });
+                        if (he == null && settings.encryption().filter(x -> x.startsWith("aws:kms")).isPresent()
+                                && head.contentLength() != null && head.contentLength() == body.remaining()) {
+                            // SSE-KMS: the ETag is not the bytes' MD5; the bytes themselves say whether they are ours.
+                            return get(key, new ByteRange(0, body.remaining())).<Void>thenApply(stored -> {
+                                if (stored.equals(body.duplicate())) {
+                                    return null;
+                                }
+                                throw failure;
+                            });
+                        }
+                        return CompletableFuture.<Void>failedFuture(failure);
+                    }).thenCompose(f -> f);
                 });
+    }
+
+    /** The settings this store was opened with. */
+    public S3Settings settings() {
+        return settings;
+    }
+
+    /** The server-side encryption the bucket reports for an object (empty: none said). */
+    public CompletableFuture<java.util.Optional<String>> serverSideEncryptionOf(ObjectKey key) {
+        return client.headObject(h -> h.bucket(settings.bucket()).key(s3Key(key)))
+                .thenApply(head -> java.util.Optional.ofNullable(head.serverSideEncryptionAsString()))
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate("head", key, e)));
     }
 
     private static String md5Hex(ByteBuffer bytes) {

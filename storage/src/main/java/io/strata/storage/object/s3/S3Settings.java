@@ -14,11 +14,30 @@ import java.util.Optional;
  * @param requestTimeout    the most one API call may take, retries included
  * @param maxConcurrency    HTTP connections at most
  * @param conditionalWrites send {@code If-None-Match: *} on puts, so the server refuses to overwrite
+ * @param encryption        server-side encryption asked for on every put: {@code AES256} (SSE-S3), {@code aws:kms}
+ *                          or {@code aws:kms:dsse} (SSE-KMS, with {@code kmsKeyId} or the account's default key);
+ *                          empty: the bucket's default
+ * @param kmsKeyId          the KMS key of SSE-KMS
  */
 public record S3Settings(Optional<URI> endpoint, String region, String bucket, String prefix,
                          Optional<String> accessKey, Optional<String> secretKey, boolean pathStyle,
-                         Duration requestTimeout, int maxConcurrency, boolean conditionalWrites) {
+                         Duration requestTimeout, int maxConcurrency, boolean conditionalWrites,
+                         Optional<String> encryption, Optional<String> kmsKeyId) {
+    public S3Settings(Optional<URI> endpoint, String region, String bucket, String prefix,
+                      Optional<String> accessKey, Optional<String> secretKey, boolean pathStyle,
+                      Duration requestTimeout, int maxConcurrency, boolean conditionalWrites) {
+        this(endpoint, region, bucket, prefix, accessKey, secretKey, pathStyle, requestTimeout, maxConcurrency,
+                conditionalWrites, Optional.empty(), Optional.empty());
+    }
+
     public S3Settings {
+        if (encryption.isPresent() && !java.util.List.of("AES256", "aws:kms", "aws:kms:dsse").contains(encryption.get())) {
+            throw new IllegalArgumentException("S3 server-side encryption is AES256, aws:kms or aws:kms:dsse, not '"
+                    + encryption.get() + "'");
+        }
+        if (kmsKeyId.isPresent() && !encryption.filter(e -> e.startsWith("aws:kms")).isPresent()) {
+            throw new IllegalArgumentException("a KMS key id goes with server-side encryption aws:kms or aws:kms:dsse");
+        }
         if (bucket == null || bucket.isBlank() || region == null || region.isBlank()) {
             throw new IllegalArgumentException("S3 needs a bucket and a region");
         }
