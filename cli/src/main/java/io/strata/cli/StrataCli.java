@@ -71,6 +71,11 @@ public final class StrataCli {
             description = "Read the --user's password from the first line of this file.")
     java.nio.file.Path passwordFile;
 
+    @Option(names = "--token-file", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Sign in with the bearer token (JWT) in this file (default: env STRATA_TOKEN_FILE or "
+                    + "STRATA_TOKEN).")
+    java.nio.file.Path tokenFile;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", scope = ScopeType.INHERIT,
             description = "Present this client certificate (PEM) over TLS, with --tls-key (default: env STRATA_TLS_CERT).")
     java.nio.file.Path certificate;
@@ -125,8 +130,9 @@ public final class StrataCli {
             if (cli.tlsCa == null && blank(System.getenv("STRATA_TLS_CA"))) {
                 b.tlsCa(local.get().caPem());
             }
-            if (cli.user == null && cli.certificate == null && blank(System.getenv("STRATA_USER"))
-                    && blank(System.getenv("STRATA_TLS_CERT"))) {
+            if (cli.user == null && cli.certificate == null && cli.tokenFile == null && blank(System.getenv("STRATA_USER"))
+                    && blank(System.getenv("STRATA_TLS_CERT")) && blank(System.getenv("STRATA_TOKEN"))
+                    && blank(System.getenv("STRATA_TOKEN_FILE"))) {
                 b.credentials(local.get().user(), local.get().password());
             }
         }
@@ -141,6 +147,8 @@ public final class StrataCli {
         }
         if (cli.user != null) {
             b.credentials(cli.user, password(cli));
+        } else if (cli.tokenFile != null) {
+            b.tokenFile(cli.tokenFile);
         }
         if (cli.plaintext) {
             b.plaintext(true);

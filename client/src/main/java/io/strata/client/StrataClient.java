@@ -164,6 +164,8 @@ public final class StrataClient implements AutoCloseable {
         private ManagedChannelBuilder<?> channelBuilder;
         private String user;
         private String password;
+        private String token;
+        private java.nio.file.Path tokenFile;
         private java.nio.file.Path certificate;
         private java.nio.file.Path key;
 
@@ -241,6 +243,29 @@ public final class StrataClient implements AutoCloseable {
         }
 
         /**
+         * Signs every call in with this bearer token (a JWT of an issuer the nodes trust, strata.auth.jwt.*);
+         * default: the STRATA_TOKEN environment variable. Over TLS, as {@link #credentials}.
+         */
+        public Builder token(String token) {
+            if (token == null || token.isBlank()) {
+                throw new IllegalArgumentException("a token is not blank");
+            }
+            this.token = token;
+            this.tokenFile = null;
+            return this;
+        }
+
+        /**
+         * Signs every call in with the token in this file, read again when it changes (a Kubernetes projected
+         * service-account token); default: the STRATA_TOKEN_FILE environment variable.
+         */
+        public Builder tokenFile(java.nio.file.Path file) {
+            this.tokenFile = Objects.requireNonNull(file, "file");
+            this.token = null;
+            return this;
+        }
+
+        /**
          * Presents this client certificate (PEM; the key in PKCS#8) in the TLS handshake: an identity for nodes
          * that accept client certificates (strata.tls.client-auth); default: the STRATA_TLS_CERT and
          * STRATA_TLS_KEY environment variables, if set.
@@ -290,11 +315,19 @@ public final class StrataClient implements AutoCloseable {
                 credentials(System.getenv("STRATA_USER"), java.util.Objects.requireNonNullElse(
                         System.getenv("STRATA_PASSWORD"), ""));
             }
+            if (user == null && token == null && tokenFile == null) {
+                if (System.getenv("STRATA_TOKEN_FILE") != null && !System.getenv("STRATA_TOKEN_FILE").isBlank()) {
+                    tokenFile(java.nio.file.Path.of(System.getenv("STRATA_TOKEN_FILE")));
+                } else if (System.getenv("STRATA_TOKEN") != null && !System.getenv("STRATA_TOKEN").isBlank()) {
+                    token(System.getenv("STRATA_TOKEN"));
+                }
+            }
             if (certificate == null && System.getenv("STRATA_TLS_CERT") != null && System.getenv("STRATA_TLS_KEY") != null) {
                 tlsCertificate(java.nio.file.Path.of(System.getenv("STRATA_TLS_CERT")),
                         java.nio.file.Path.of(System.getenv("STRATA_TLS_KEY")));
             }
-            if ((certificate != null || user != null) && plaintext && !transportChosen) {
+            if ((certificate != null || user != null || token != null || tokenFile != null) && plaintext
+                    && !transportChosen) {
                 // Credentials are TLS, with the JVM's trust store unless a CA is given: a password never goes out in
                 // clear unless plaintext(true) says so.
                 plaintext = false;
@@ -358,6 +391,10 @@ public final class StrataClient implements AutoCloseable {
             // Retried requests are buffered by gRPC; allow a full request of default-sized batches to be kept.
             if (user != null) {
                 b.intercept(new BasicCredentials(user, password));
+            } else if (token != null) {
+                b.intercept(BasicCredentials.token(token));
+            } else if (tokenFile != null) {
+                b.intercept(BasicCredentials.tokenFile(tokenFile));
             }
             return b.defaultServiceConfig(produceRetry.toServiceConfig())
                     .disableServiceConfigLookUp()

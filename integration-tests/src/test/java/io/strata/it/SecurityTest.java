@@ -108,6 +108,8 @@ class SecurityTest {
     private Certificates.Issued node;
     private Certificates.Issued carol;
     private final List<ManagedChannel> channels = new ArrayList<>();
+    private static final String ISSUER = "https://issuer.strata.test";
+    private java.security.KeyPair issuerKeys;
     private KvStore etcd;
     private String root;
     private ClusterInspector inspector;
@@ -131,6 +133,15 @@ class SecurityTest {
                 "strata.auth.bootstrap-user", "admin"));
         settings.put("strata.auth.bootstrap-password", ADMIN_PASSWORD);
         settings.put("strata.auth.principal-mapping-rules", "RULE:^CN=([a-z]+)$/$1/L");
+        // Bearer tokens of one issuer, whose public key the nodes read from a file (a JWKS URL works alike).
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        issuerKeys = generator.generateKeyPair();
+        Path publicKey = tls.resolve("issuer.pem");
+        Files.writeString(publicKey, "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(
+                StandardCharsets.US_ASCII)).encodeToString(issuerKeys.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        settings.put("strata.auth.jwt.keys", publicKey.toString());
+        settings.put("strata.auth.jwt.issuer", ISSUER);
         cluster = new StrataCluster(work);
         a = cluster.start("a", "ingest,fetch", settings);
         b = cluster.start("b", "ingest,fetch", settings);
@@ -419,6 +430,53 @@ class SecurityTest {
             Throwable refused = catchFailure(() -> wrong.listTopics().names().get(30, TimeUnit.SECONDS));
             assertThat(refused).hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
         }
+    }
+
+    @Test
+    void aBearerTokenOfTheTrustedIssuerIsAnIdentityWithItsGroupsAndAnyOtherIsRefused() throws Exception {
+        String token = token(issuerKeys.getPrivate(), ISSUER, "system:serviceaccount:apps:indexer", List.of("readers"), 600);
+        try (StrataClient client = StrataClient.builder().server(b.address()).tlsCa(node.caPem()).token(token)
+                .deadline(Duration.ofSeconds(20)).build()) {
+            var me = client.security().whoAmI();
+            assertThat(me.getPrincipal()).isEqualTo("User:system:serviceaccount:apps:indexer");
+            assertThat(me.getGroupsList()).containsExactly("readers");
+            assertThat(me.getAuthenticatedBy()).isEqualTo("token");
+            SecurityServiceGrpc.newBlockingStub(as(a, "admin", ADMIN_PASSWORD)).addAcl(AclRequest.newBuilder().setAcl(
+                    acl("Group:readers", AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TOPIC, "t",
+                            false)).build());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (client.admin().listTopics().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(client.admin().listTopics()).extracting(t -> t.name()).containsExactly("t");
+        }
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        for (String refused : List.of(token(generator.generateKeyPair().getPrivate(), ISSUER, "mallory", List.of(), 600),
+                token(issuerKeys.getPrivate(), "https://other.issuer", "mallory", List.of(), 600),
+                token(issuerKeys.getPrivate(), ISSUER, "late", List.of(), -600), "not-a-jwt")) {
+            Metadata headers = new Metadata();
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + refused);
+            Channel channel = ClientInterceptors.intercept(tls(a), MetadataUtils.newAttachHeadersInterceptor(headers));
+            Status status = status(() -> SecurityServiceGrpc.newBlockingStub(channel).whoAmI(WhoAmIRequest.getDefaultInstance()));
+            assertThat(status.getCode()).as(refused).isEqualTo(Status.Code.UNAUTHENTICATED);
+        }
+    }
+
+    /** A JWT as an OIDC provider signs it (RS256), expiring {@code lifetimeSeconds} from now. */
+    private static String token(java.security.PrivateKey key, String issuer, String subject, List<String> groups,
+                                long lifetimeSeconds) throws Exception {
+        org.jose4j.jwt.JwtClaims claims = new org.jose4j.jwt.JwtClaims();
+        claims.setIssuer(issuer);
+        claims.setSubject(subject);
+        claims.setIssuedAtToNow();
+        claims.setExpirationTimeMinutesInTheFuture(lifetimeSeconds / 60f);
+        claims.setStringListClaim("groups", groups);
+        org.jose4j.jws.JsonWebSignature jws = new org.jose4j.jws.JsonWebSignature();
+        jws.setPayload(claims.toJson());
+        jws.setKey(key);
+        jws.setAlgorithmHeaderValue(org.jose4j.jws.AlgorithmIdentifiers.RSA_USING_SHA256);
+        return jws.getCompactSerialization();
     }
 
     /** A Kafka client of node a over TLS and SASL, as a user would configure it. */

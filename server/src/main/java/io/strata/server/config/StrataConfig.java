@@ -98,6 +98,31 @@ public interface StrataConfig {
 
         Optional<String> bootstrapPassword();
 
+        /** Bearer tokens (JWT): absent keys, tokens are refused. */
+        Jwt jwt();
+
+        interface Jwt {
+            /**
+             * Where the issuer's public keys are: a JWKS URL (an OIDC provider's jwks_uri; Kubernetes:
+             * https://kubernetes.default.svc/openid/v1/jwks) or a file (PEM public key, JWK or JWKS).
+             */
+            Optional<String> keys();
+
+            /** The issuer (iss) a token must name; required with keys. */
+            Optional<String> issuer();
+
+            /** Audiences (aud) a token must name one of; absent: not checked. */
+            Optional<java.util.List<String>> audiences();
+
+            /** The claim that names the user: sub (Kubernetes: system:serviceaccount:NS:NAME), or e.g. email. */
+            @WithDefault("sub")
+            String principalClaim();
+
+            /** The claim that lists the user's ACL groups. */
+            @WithDefault("groups")
+            String groupsClaim();
+        }
+
         /** Password checks (each a few milliseconds of PBKDF2) run at once; more get UNAVAILABLE to try again. */
         @WithDefault("4")
         int maxConcurrentPasswordChecks();

@@ -48,6 +48,7 @@ public class AccessControl {
     private volatile Authorizer authorizer;
     private volatile PasswordCheck passwords;
     private volatile SecurityStore store;
+    private volatile BearerTokens tokens;
 
     /**
      * The mode is read when the bean is first used, which may be a call that reaches the gRPC port before the
@@ -62,6 +63,12 @@ public class AccessControl {
             default -> throw new IllegalArgumentException("strata.auth.mode is none or required, not '" + mode + "'");
         }
         rules = PrincipalRules.parse(config.auth().principalMappingRules());
+        StrataConfig.Auth.Jwt jwt = config.auth().jwt();
+        if (jwt.keys().isPresent()) {
+            tokens = new BearerTokens(jwt.keys().get(), jwt.issuer().orElseThrow(() -> new IllegalArgumentException(
+                    "strata.auth.jwt.keys needs strata.auth.jwt.issuer: the iss tokens must name")), jwt.audiences(),
+                    jwt.principalClaim(), jwt.groupsClaim());
+        }
     }
 
     /** Refuses settings that cannot work, before anything starts (one line naming the setting). */
@@ -137,6 +144,10 @@ public class AccessControl {
     public Optional<Identity> authenticateWithoutWaiting(Metadata headers, SSLSession session) {
         String header = headers.get(AUTHORIZATION);
         if (header != null) {
+            String token = bearer(header.trim());
+            if (token != null) {
+                return bearerTokens().cached(token);
+            }
             Basic basic = basic(header.trim());
             return passwords().checkCached(basic.user(), basic.password()).map(r -> r.identity().orElseThrow());
         }
@@ -147,6 +158,10 @@ public class AccessControl {
     public Identity authenticate(Metadata headers, SSLSession session) {
         String header = headers.get(AUTHORIZATION);
         if (header != null) {
+            String token = bearer(header.trim());
+            if (token != null) {
+                return bearerTokens().verify(token);
+            }
             Basic basic = basic(header.trim());
             PasswordCheck.Result r = passwords().check(basic.user(), basic.password());
             return switch (r.outcome()) {
@@ -190,12 +205,26 @@ public class AccessControl {
         return check;
     }
 
+    /** The token of a Bearer header, or null for another scheme. */
+    private static String bearer(String header) {
+        return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+    }
+
+    private BearerTokens bearerTokens() {
+        BearerTokens t = tokens;
+        if (t == null) {
+            throw Status.UNAUTHENTICATED.withDescription("this node takes no bearer tokens (strata.auth.jwt.keys is "
+                    + "not set): sign in with a user and password or a client certificate").asRuntimeException();
+        }
+        return t;
+    }
+
     private static Basic basic(String header) {
         int space = header.indexOf(' ');
         String scheme = space < 0 ? header : header.substring(0, space);
         if (!scheme.equalsIgnoreCase("Basic")) {
             throw Status.UNAUTHENTICATED.withDescription("unsupported authorization scheme '"
-                    + (scheme.length() > 16 ? scheme.substring(0, 16) + "…" : scheme) + "': this node takes Basic")
+                    + (scheme.length() > 16 ? scheme.substring(0, 16) + "…" : scheme) + "': this node takes Basic and Bearer")
                     .asRuntimeException();
         }
         String decoded;

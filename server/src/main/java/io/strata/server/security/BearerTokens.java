@@ -1,0 +1,116 @@
+package io.strata.server.security;
+
+import io.grpc.Status;
+import io.smallrye.jwt.auth.principal.DefaultJWTParser;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
+import io.smallrye.jwt.auth.principal.ParseException;
+import io.strata.metadata.security.Principals;
+import io.strata.security.Identity;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.eclipse.microprofile.jwt.JsonWebToken;
+
+/**
+ * Bearer tokens (JWT) checked with SmallRye JWT, the verifier Quarkus itself uses: the signature against the
+ * issuer's keys (a JWKS URL, which it fetches and refreshes, as an OIDC provider or Kubernetes' service-account
+ * issuer publishes them; or a key file), the issuer, the audience when given, and the expiry. The principal is
+ * {@code User:} and the claim {@code principalClaim} names (Kubernetes: system:serviceaccount:NS:NAME); the
+ * groups claim gives ACL groups. A token once verified is answered from a bounded cache until it expires.
+ */
+final class BearerTokens {
+    private static final int MAX_CACHED = 10_000;
+    private final DefaultJWTParser parser;
+    private final String principalClaim;
+    private final String groupsClaim;
+    private final Map<String, Verified> verified = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Verified> eldest) {
+            return size() > MAX_CACHED;
+        }
+    };
+
+    private record Verified(Identity identity, long expiresAtMs) {
+    }
+
+    BearerTokens(String keys, String issuer, Optional<List<String>> audiences, String principalClaim,
+                 String groupsClaim) {
+        JWTAuthContextInfo info = new JWTAuthContextInfo(keys, issuer);
+        audiences.ifPresent(a -> info.setExpectedAudience(Set.copyOf(a)));
+        info.setJwksRefreshInterval(10); // minutes; an unknown key id fetches the keys again at once
+        this.parser = new DefaultJWTParser(info);
+        this.principalClaim = principalClaim;
+        this.groupsClaim = groupsClaim;
+    }
+
+    /** The identity of a token verified before and not expired since; empty when it must be verified. */
+    Optional<Identity> cached(String token) {
+        String key = digest(token);
+        synchronized (verified) {
+            Verified v = verified.get(key);
+            if (v != null && v.expiresAtMs > System.currentTimeMillis()) {
+                return Optional.of(v.identity);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Verifies the token (may fetch the issuer's keys: not on an event loop); UNAUTHENTICATED when it fails. */
+    Identity verify(String token) {
+        Optional<Identity> known = cached(token);
+        if (known.isPresent()) {
+            return known.get();
+        }
+        JsonWebToken jwt;
+        try {
+            jwt = parser.parse(token);
+        } catch (ParseException | RuntimeException e) {
+            throw Status.UNAUTHENTICATED.withDescription("invalid or expired token").asRuntimeException();
+        }
+        Object name = jwt.getClaim(principalClaim);
+        if (!(name instanceof String) && name != null) {
+            name = name.toString().replaceAll("^\"|\"$", "");
+        }
+        if (name == null || ((String) name).isEmpty()) {
+            throw Status.UNAUTHENTICATED.withDescription("the token has no " + principalClaim + " claim")
+                    .asRuntimeException();
+        }
+        List<String> groups = new ArrayList<>();
+        Object claim = jwt.getClaim(groupsClaim);
+        if (claim instanceof Iterable<?> values) {
+            for (Object g : values) {
+                String group = g.toString().replaceAll("^\"|\"$", "");
+                if (group.matches("[A-Za-z0-9._@-]{1,128}")) {
+                    groups.add(group);
+                }
+            }
+        }
+        Identity identity;
+        try {
+            identity = new Identity(Principals.user((String) name), groups, "token");
+        } catch (IllegalArgumentException e) {
+            throw Status.UNAUTHENTICATED.withDescription("the token's " + principalClaim + " is no principal name")
+                    .asRuntimeException();
+        }
+        synchronized (verified) {
+            verified.put(digest(token), new Verified(identity, jwt.getExpirationTime() * 1000));
+        }
+        return identity;
+    }
+
+    private static String digest(String token) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
