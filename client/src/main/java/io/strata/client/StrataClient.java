@@ -311,7 +311,8 @@ public final class StrataClient implements AutoCloseable {
             if (tlsServerName == null && nameFromEnvironment != null && !nameFromEnvironment.isBlank()) {
                 tlsServerName = nameFromEnvironment;
             }
-            if (user == null && System.getenv("STRATA_USER") != null && !System.getenv("STRATA_USER").isBlank()) {
+            if (user == null && token == null && tokenFile == null && System.getenv("STRATA_USER") != null
+                    && !System.getenv("STRATA_USER").isBlank()) {
                 credentials(System.getenv("STRATA_USER"), java.util.Objects.requireNonNullElse(
                         System.getenv("STRATA_PASSWORD"), ""));
             }

@@ -142,6 +142,7 @@ class SecurityTest {
                 StandardCharsets.US_ASCII)).encodeToString(issuerKeys.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
         settings.put("strata.auth.jwt.keys", publicKey.toString());
         settings.put("strata.auth.jwt.issuer", ISSUER);
+        settings.put("strata.auth.jwt.audiences", "strata");
         cluster = new StrataCluster(work);
         a = cluster.start("a", "ingest,fetch", settings);
         b = cluster.start("b", "ingest,fetch", settings);
@@ -389,7 +390,9 @@ class SecurityTest {
         for (AclEntry grant : List.of(
                 acl("User:kim", AclOperation.ACL_OPERATION_PRODUCE, AclResourceType.ACL_RESOURCE_TOPIC, "logs-", true),
                 acl("User:kim", AclOperation.ACL_OPERATION_CONSUME, AclResourceType.ACL_RESOURCE_TOPIC, "logs-", true),
-                acl("User:kim", AclOperation.ACL_OPERATION_CONSUME, AclResourceType.ACL_RESOURCE_GROUP, "kim-", true))) {
+                acl("User:kim", AclOperation.ACL_OPERATION_CONSUME, AclResourceType.ACL_RESOURCE_GROUP, "kim-", true),
+                // kim may see t, so its producer sends a Produce there, which the Produce check refuses
+                acl("User:kim", AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TOPIC, "t", false))) {
             SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(grant).build());
         }
         Thread.sleep(1000);
@@ -416,7 +419,8 @@ class SecurityTest {
             assertThat(values).containsExactly("scram");
             consumer.commitSync();
             // What kim may not describe is not listed.
-            assertThat(consumer.listTopics(Duration.ofSeconds(20)).keySet()).allMatch(t -> t.startsWith("logs-"));
+            assertThat(consumer.listTopics(Duration.ofSeconds(20)).keySet()).allMatch(t -> t.startsWith("logs-")
+                    || t.equals("t"));
         }
         try (var admin2 = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kim", "kim-password-1"))) {
             Throwable create = catchFailure(() -> admin2.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(
@@ -425,10 +429,23 @@ class SecurityTest {
         }
         assertThat(AdminServiceGrpc.newBlockingStub(admin).listTopics(ListTopicsRequest.getDefaultInstance())
                 .getTopicsList()).extracting(d -> d.getName()).doesNotContain("kim-made");
+        // TLS without SASL (and without a client certificate): the node takes nothing but the handshake.
+        java.util.Map<String, Object> noSasl = new HashMap<>(kafka("PLAIN", "kim", "kim-password-1"));
+        noSasl.put("security.protocol", "SSL");
+        noSasl.remove("sasl.mechanism");
+        noSasl.remove("sasl.jaas.config");
+        noSasl.put("default.api.timeout.ms", 5_000);
+        noSasl.put("request.timeout.ms", 3_000);
+        try (var anonymous = org.apache.kafka.clients.admin.Admin.create(noSasl)) {
+            assertThat(catchFailure(() -> anonymous.listTopics().names().get(10, TimeUnit.SECONDS))).isNotNull();
+        }
         // A wrong password fails the SASL exchange, and nothing is sent.
-        try (var wrong = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kim", "wrong-password"))) {
-            Throwable refused = catchFailure(() -> wrong.listTopics().names().get(30, TimeUnit.SECONDS));
-            assertThat(refused).hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+        for (String mechanism : List.of("SCRAM-SHA-512", "PLAIN")) {
+            try (var wrong = org.apache.kafka.clients.admin.Admin.create(kafka(mechanism, "kim", "wrong-password"))) {
+                Throwable refused = catchFailure(() -> wrong.listTopics().names().get(30, TimeUnit.SECONDS));
+                assertThat(refused).as(mechanism)
+                        .hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+            }
         }
     }
 
@@ -454,7 +471,8 @@ class SecurityTest {
         generator.initialize(2048);
         for (String refused : List.of(token(generator.generateKeyPair().getPrivate(), ISSUER, "mallory", List.of(), 600),
                 token(issuerKeys.getPrivate(), "https://other.issuer", "mallory", List.of(), 600),
-                token(issuerKeys.getPrivate(), ISSUER, "late", List.of(), -600), "not-a-jwt")) {
+                token(issuerKeys.getPrivate(), ISSUER, "late", List.of(), -600),
+                token(issuerKeys.getPrivate(), ISSUER, "kubernetes", "a-pods-own-token", List.of(), 600), "not-a-jwt")) {
             Metadata headers = new Metadata();
             headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + refused);
             Channel channel = ClientInterceptors.intercept(tls(a), MetadataUtils.newAttachHeadersInterceptor(headers));
@@ -466,8 +484,14 @@ class SecurityTest {
     /** A JWT as an OIDC provider signs it (RS256), expiring {@code lifetimeSeconds} from now. */
     private static String token(java.security.PrivateKey key, String issuer, String subject, List<String> groups,
                                 long lifetimeSeconds) throws Exception {
+        return token(key, issuer, "strata", subject, groups, lifetimeSeconds);
+    }
+
+    private static String token(java.security.PrivateKey key, String issuer, String audience, String subject,
+                                List<String> groups, long lifetimeSeconds) throws Exception {
         org.jose4j.jwt.JwtClaims claims = new org.jose4j.jwt.JwtClaims();
         claims.setIssuer(issuer);
+        claims.setAudience(audience);
         claims.setSubject(subject);
         claims.setIssuedAtToNow();
         claims.setExpirationTimeMinutesInTheFuture(lifetimeSeconds / 60f);
@@ -477,6 +501,18 @@ class SecurityTest {
         jws.setKey(key);
         jws.setAlgorithmHeaderValue(org.jose4j.jws.AlgorithmIdentifiers.RSA_USING_SHA256);
         return jws.getCompactSerialization();
+    }
+
+    @Test
+    void aNodeWithoutAuthenticationRefusesToJoinAClusterThatRequiresIt() throws Exception {
+        StrataProcess open = cluster.prepare("open", "ingest,fetch", Map.of()).launch();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (open.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(open.isAlive()).as("the node without authentication stopped").isFalse();
+        assertThat(open.exitCode().orElse(0)).isNotZero();
+        assertThat(open.logTail(200)).contains("this cluster requires authentication");
     }
 
     /** A Kafka client of node a over TLS and SASL, as a user would configure it. */

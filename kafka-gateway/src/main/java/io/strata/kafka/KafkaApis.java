@@ -87,6 +87,9 @@ public final class KafkaApis {
             throw new IllegalArgumentException(key + " v" + header.apiVersion() + " is not served here");
         }
         boolean checked = guard.required() && key != ApiKeys.SASL_HANDSHAKE && key != ApiKeys.SASL_AUTHENTICATE;
+        if (session.saslFailed() || (checked && session.identity() != null && !guard.stillValid(session.identity()))) {
+            throw new IllegalArgumentException(key + " after a failed sign-in, or from a user since removed");
+        }
         if (checked && session.identity() == null) {
             guard.audit(io.strata.security.Identity.ANONYMOUS, String.valueOf(client), "Kafka " + key.name, "",
                     "unauthenticated: no SASL or client certificate");
@@ -98,9 +101,14 @@ public final class KafkaApis {
         CompletableFuture<ApiMessage> response;
         try {
             if (checked && access != null) {
-                response = access.denied(request).thenCompose(denied -> denied != null
-                        ? CompletableFuture.completedFuture(body.getErrorResponse(0, denied.error().exception()).data())
-                        : api.handle(request).thenApply(r -> r == null ? null : access.filter(request, r)));
+                response = access.denied(request).thenCompose(denied -> {
+                    if (denied == null) {
+                        return api.handle(request).thenApply(r -> r == null ? null : access.filter(request, r));
+                    }
+                    var refusal = body.getErrorResponse(0, denied.error().exception());
+                    // A Produce with acks=0 is answered with nothing, refused or not.
+                    return CompletableFuture.completedFuture(refusal == null ? null : refusal.data());
+                });
             } else {
                 response = api.handle(request);
             }
@@ -113,7 +121,8 @@ public final class KafkaApis {
                 if (error == Errors.UNKNOWN_SERVER_ERROR) {
                     LOG.warn("{} v{} from {} failed", key, header.apiVersion(), client, KafkaErrors.unwrap(failure));
                 }
-                r = body.getErrorResponse(0, error.exception()).data();
+                var refusal = body.getErrorResponse(0, error.exception());
+                r = refusal == null ? null : refusal.data();
             }
             if (LOG.isDebugEnabled() && r != null) {
                 LOG.debug("{} v{} from {} ({}): {}", key, header.apiVersion(), header.clientId(), client, r);

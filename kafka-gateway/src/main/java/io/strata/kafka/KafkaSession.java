@@ -17,6 +17,8 @@ public final class KafkaSession {
     private volatile io.strata.security.Identity identity;
     private volatile javax.security.sasl.SaslServer sasl;
     private volatile String mechanism;
+    private final java.util.concurrent.atomic.AtomicBoolean saslStep = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean saslFailed;
 
     public KafkaSession(InetSocketAddress client) {
         this(client, null);
@@ -51,9 +53,23 @@ public final class KafkaSession {
         disposeSasl();
     }
 
-    /** A failed exchange: the connection may try again only from a new handshake. */
+    /** A failed exchange: the connection takes nothing more (the client opens another), as Kafka's brokers do. */
     public void failedSasl() {
+        saslFailed = true;
         disposeSasl();
+    }
+
+    public boolean saslFailed() {
+        return saslFailed;
+    }
+
+    /** Takes the connection's one SASL step in flight; false when one is under way (a pipelined exchange). */
+    public boolean beginSaslStep() {
+        return saslStep.compareAndSet(false, true);
+    }
+
+    public void endSaslStep() {
+        saslStep.set(false);
     }
 
     private void disposeSasl() {

@@ -25,6 +25,7 @@ package io.strata.metadata;
  * {root}/group-offsets/{group}/{topic}/{partition}  OffsetValue  per committed partition
  * {root}/security/users/{name}      UserValue         per user who signs in with a password
  * {root}/security/acls/{id}         AclValue          per access rule (the id is derived from the rule)
+ * {root}/security/mode              "required"        once a node with authentication required ran
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -213,6 +214,11 @@ public final class KeyLayout {
 
     public String user(String name) {
         return usersPrefix() + name;
+    }
+
+    /** Present once a node with authentication required has run: nodes without it then refuse to start. */
+    public String securityMode() {
+        return securityPrefix() + "mode";
     }
 
     public String aclsPrefix() {

@@ -98,17 +98,42 @@ public final class KafkaAccess {
     public ApiMessage filter(KafkaRequest request, ApiMessage answer) {
         Identity who = request.session().identity();
         if (answer instanceof MetadataResponseData m) {
-            boolean all = ((MetadataRequestData) request.body().data()).topics() == null;
+            MetadataRequestData asked = (MetadataRequestData) request.body().data();
+            // As MetadataApi reads it: no list, or an empty one at v0, asks for every topic.
+            boolean all = asked.topics() == null || (request.version() == 0 && asked.topics().isEmpty());
+            java.util.Set<String> namedInRequest = new java.util.HashSet<>();
+            if (asked.topics() != null) {
+                asked.topics().forEach(t -> {
+                    if (t.name() != null) {
+                        namedInRequest.add(t.name());
+                    }
+                });
+            }
             var kept = new MetadataResponseData.MetadataResponseTopicCollection();
             for (MetadataResponseData.MetadataResponseTopic t : m.topics()) {
-                if (t.name() == null || guard.allowed(who, DESCRIBE, ResourceType.TOPIC, t.name())) {
+                if (t.name() != null && guard.allowed(who, DESCRIBE, ResourceType.TOPIC, t.name())) {
                     kept.add(t.duplicate());
-                } else if (!all) { // asked for by name: say it may not be seen, as Kafka's brokers do
-                    kept.add(new MetadataResponseData.MetadataResponseTopic().setName(t.name()).setTopicId(Uuid.ZERO_UUID)
+                } else if (t.name() == null) {
+                    kept.add(t.duplicate()); // an id that names no topic: its own error already
+                } else if (!all) {
+                    // Asked for: refused as Kafka's brokers do, without naming a topic asked for by id only.
+                    boolean byName = namedInRequest.contains(t.name());
+                    kept.add(new MetadataResponseData.MetadataResponseTopic().setName(byName ? t.name() : null)
+                            .setTopicId(byName ? Uuid.ZERO_UUID : t.topicId())
                             .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
                 }
             }
             m.setTopics(kept);
+        } else if (answer instanceof org.apache.kafka.common.message.FetchResponseData f) {
+            // A fetch session carries its partitions from request to request (KIP-227): what the answer holds is
+            // checked too, so a session outlives neither its ACL nor its owner's right to what it reads.
+            for (var t : f.responses()) {
+                String name = t.topic() != null && !t.topic().isEmpty() ? t.topic()
+                        : topicIds.nameOf(t.topicId()).getNow(null);
+                if (name == null || !guard.allowed(who, CONSUME, ResourceType.TOPIC, name)) {
+                    return request.body().getErrorResponse(0, Errors.TOPIC_AUTHORIZATION_FAILED.exception()).data();
+                }
+            }
         } else if (answer instanceof ListGroupsResponseData l) {
             l.setGroups(new ArrayList<>(l.groups().stream()
                     .filter(g -> guard.allowed(who, DESCRIBE, ResourceType.GROUP, g.groupId())).toList()));
@@ -197,7 +222,11 @@ public final class KafkaAccess {
             }
             default -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, "")); // an API without a rule
         }
-        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(x -> needs);
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            synchronized (needs) {
+                return List.copyOf(needs);
+            }
+        });
     }
 
     /** A topic named, or given by id (resolved; an unknown id names nothing to check, and its API says so). */
@@ -205,12 +234,11 @@ public final class KafkaAccess {
         if (name != null && !name.isEmpty()) {
             needs.add(Need.topic(op, name));
         } else if (id != null && !id.equals(Uuid.ZERO_UUID)) {
-            Need placeholder = Need.topic(op, "");
-            int at = needs.size();
-            needs.add(placeholder);
             lookups.add(topicIds.nameOf(id).thenAccept(resolved -> {
-                synchronized (needs) {
-                    needs.set(at, Need.topic(op, resolved == null ? "" : resolved));
+                if (resolved != null) {
+                    synchronized (needs) {
+                        needs.add(Need.topic(op, resolved));
+                    }
                 }
             }));
         }

@@ -30,6 +30,11 @@ public interface KafkaGuard {
 
     boolean allowed(Identity who, AclOperation op, ResourceType type, String name);
 
+    /** Whether an identity a connection proved is still good (a SASL user not removed since). */
+    default boolean stillValid(Identity who) {
+        return true;
+    }
+
     /** Writes a denial or a failed sign-in to the audit log. */
     void audit(Identity who, String address, String action, String resource, String outcome);
 

@@ -60,9 +60,26 @@ public final class SaslApis {
             return CompletableFuture.completedFuture(new SaslAuthenticateResponseData()
                     .setErrorCode(Errors.ILLEGAL_SASL_STATE.code()).setErrorMessage("SaslHandshake first"));
         }
+        if (!session.beginSaslStep()) {
+            // SASL servers are not thread-safe: one step at a time, or a pipelined step could mix two exchanges.
+            session.failedSasl();
+            return CompletableFuture.completedFuture(new SaslAuthenticateResponseData()
+                    .setErrorCode(Errors.ILLEGAL_SASL_STATE.code()).setErrorMessage("one SASL step at a time"));
+        }
         // PLAIN checks a password (PBKDF2): off the connection's event loop.
-        return CompletableFuture.supplyAsync(() -> {
-            try {
+        CompletableFuture<ApiMessage> step;
+        try {
+            step = CompletableFuture.supplyAsync(() -> evaluate(request, session, sasl, data), guard.slowWork());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            session.endSaslStep();
+            throw new IllegalStateException("too many sign-ins at once"); // closes the connection: the client retries
+        }
+        return step.whenComplete((r, e) -> session.endSaslStep());
+    }
+
+    private ApiMessage evaluate(KafkaRequest request, KafkaSession session, SaslServer sasl,
+                                SaslAuthenticateRequestData data) {
+        try {
                 byte[] challenge = sasl.evaluateResponse(data.authBytes());
                 if (sasl.isComplete()) {
                     session.authenticated(guard.user(sasl.getAuthorizationID(), "sasl " + session.mechanism()));
@@ -76,7 +93,6 @@ public final class SaslApis {
                 return new SaslAuthenticateResponseData().setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                         .setErrorMessage("Authentication failed: invalid credentials with SASL mechanism "
                                 + session.mechanism());
-            }
-        }, guard.slowWork());
+        }
     }
 }

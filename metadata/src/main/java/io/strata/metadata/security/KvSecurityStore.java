@@ -264,6 +264,19 @@ public final class KvSecurityStore implements SecurityStore {
     }
 
     @Override
+    public CompletableFuture<Void> markAuthRequired() {
+        String key = keys.securityMode();
+        return kv.get(key).thenCompose(v -> v.isPresent() ? CompletableFuture.completedFuture(null)
+                : kv.txn(List.of(KvGuard.absent(key)), List.of(new KvOp.Put(key,
+                        "required".getBytes(java.nio.charset.StandardCharsets.UTF_8)))).thenApply(r -> null));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> authRequired() {
+        return kv.get(keys.securityMode()).thenApply(Optional::isPresent);
+    }
+
+    @Override
     public CompletableFuture<Optional<User>> user(String name) {
         String key = keys.user(User.requireName(name));
         return kv.get(key).thenApply(v -> v.map(x -> SecurityCodec.decodeUser(key, x.value())));

@@ -27,6 +27,15 @@ public interface SecurityStore {
     /** Answers false when there was no such rule. */
     CompletableFuture<Boolean> removeAcl(Acl acl);
 
+    /**
+     * Records that the cluster requires authentication (idempotent): a node started without it would serve
+     * the cluster's data to anyone.
+     */
+    CompletableFuture<Void> markAuthRequired();
+
+    /** Whether a node with authentication required has marked the cluster so. */
+    CompletableFuture<Boolean> authRequired();
+
     /** The user as stored, if there is one. */
     CompletableFuture<java.util.Optional<User>> user(String name);
 

@@ -74,6 +74,15 @@ public abstract class SecurityStoreContract {
     }
 
     @Test
+    void aClusterOnceMarkedAsRequiringAuthStaysSo() {
+        assertThat(security.authRequired().join()).isFalse();
+        security.markAuthRequired().join();
+        security.markAuthRequired().join();
+        assertThat(security.authRequired().join()).isTrue();
+        assertThat(security.read().join().users()).isEmpty(); // the mark is no user and no rule
+    }
+
+    @Test
     void aFollowerSeesTheWholeSetAndEveryChange() throws Exception {
         security.putUser(user("bob", 1), false).join();
         LinkedBlockingQueue<SecuritySnapshot> seen = new LinkedBlockingQueue<>();

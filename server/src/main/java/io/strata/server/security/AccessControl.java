@@ -65,6 +65,11 @@ public class AccessControl {
         rules = PrincipalRules.parse(config.auth().principalMappingRules());
         StrataConfig.Auth.Jwt jwt = config.auth().jwt();
         if (jwt.keys().isPresent()) {
+            if (jwt.audiences().filter(a -> !a.isEmpty()).isEmpty()) {
+                // Without it any token of the issuer would do: on Kubernetes, every pod's own API token.
+                throw new IllegalArgumentException("strata.auth.jwt.keys needs strata.auth.jwt.audiences: the aud "
+                        + "tokens meant for Strata name");
+            }
             tokens = new BearerTokens(jwt.keys().get(), jwt.issuer().orElseThrow(() -> new IllegalArgumentException(
                     "strata.auth.jwt.keys needs strata.auth.jwt.issuer: the iss tokens must name")), jwt.audiences(),
                     jwt.principalClaim(), jwt.groupsClaim());
@@ -97,6 +102,19 @@ public class AccessControl {
     /** Follows the cluster's users and ACLs; answers once the first read is in (or fails after {@code timeout}). */
     public void start(MetadataStore metadata, Duration timeout) throws InterruptedException {
         SecurityStore s = metadata.security();
+        try {
+            if (required) {
+                s.markAuthRequired().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } else if (s.authRequired().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                // One node without authentication would serve every topic of the cluster to anyone.
+                throw new IllegalStateException("this cluster requires authentication (a node with "
+                        + "strata.auth.mode=required ran on it): start this node with strata.auth.mode=required too; "
+                        + "to turn authentication off for the whole cluster, delete the key " + "security/mode under "
+                        + "its metadata root first (docs/security.md)");
+            }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot read the cluster's authentication mode: " + e.getMessage(), e);
+        }
         Authorizer a = new Authorizer(s, new HashSet<>(config.auth().superUsers().orElse(List.of())));
         if (!a.awaitFirstRead(timeout)) {
             closeQuietly(a);
@@ -340,6 +358,11 @@ public class AccessControl {
     public static StatusRuntimeException denied(Identity who, Need need) {
         return Status.PERMISSION_DENIED.withDescription(who.principal() + " may not " + need.operation().label()
                 + " " + need.resource() + " (no ACL allows it)").asRuntimeException();
+    }
+
+    /** Whether the client ports (gRPC and the Kafka listener) speak TLS. */
+    public boolean clientPortsEncrypted() {
+        return tls.clientPortsEncrypted();
     }
 
     /** A user as this node knows it (empty before start, or when there is none). */

@@ -27,6 +27,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
  */
 final class BearerTokens {
     private static final int MAX_CACHED = 10_000;
+    /** A token verified is believed this long at most, whatever its expiry: a key removed from the JWKS counts soon. */
+    private static final long MAX_CACHED_MS = 5 * 60_000;
     private final DefaultJWTParser parser;
     private final String principalClaim;
     private final String groupsClaim;
@@ -69,40 +71,50 @@ final class BearerTokens {
             return known.get();
         }
         JsonWebToken jwt;
+        String name;
+        List<String> groups = new ArrayList<>();
         try {
             jwt = parser.parse(token);
+            name = text(jwt.getClaim(principalClaim));
+            Object claim = jwt.getClaim(groupsClaim);
+            if (claim instanceof Iterable<?> values) {
+                for (Object g : values) {
+                    String group = text(g);
+                    if (group != null && group.matches("[A-Za-z0-9._@-]{1,128}")) {
+                        groups.add(group);
+                    }
+                }
+            }
         } catch (ParseException | RuntimeException e) {
             throw Status.UNAUTHENTICATED.withDescription("invalid or expired token").asRuntimeException();
         }
-        Object name = jwt.getClaim(principalClaim);
-        if (!(name instanceof String) && name != null) {
-            name = name.toString().replaceAll("^\"|\"$", "");
-        }
-        if (name == null || ((String) name).isEmpty()) {
-            throw Status.UNAUTHENTICATED.withDescription("the token has no " + principalClaim + " claim")
+        if (name == null || name.isEmpty()) {
+            throw Status.UNAUTHENTICATED.withDescription("the token has no text " + principalClaim + " claim")
                     .asRuntimeException();
-        }
-        List<String> groups = new ArrayList<>();
-        Object claim = jwt.getClaim(groupsClaim);
-        if (claim instanceof Iterable<?> values) {
-            for (Object g : values) {
-                String group = g.toString().replaceAll("^\"|\"$", "");
-                if (group.matches("[A-Za-z0-9._@-]{1,128}")) {
-                    groups.add(group);
-                }
-            }
         }
         Identity identity;
         try {
-            identity = new Identity(Principals.user((String) name), groups, "token");
+            identity = new Identity(Principals.user(name), groups, "token");
         } catch (IllegalArgumentException e) {
             throw Status.UNAUTHENTICATED.withDescription("the token's " + principalClaim + " is no principal name")
                     .asRuntimeException();
         }
         synchronized (verified) {
-            verified.put(digest(token), new Verified(identity, jwt.getExpirationTime() * 1000));
+            verified.put(digest(token), new Verified(identity, Math.min(jwt.getExpirationTime() * 1000,
+                    System.currentTimeMillis() + MAX_CACHED_MS)));
         }
         return identity;
+    }
+
+    /** A claim's text: a string, or a JSON string's value; null for anything else (a number, an object). */
+    private static String text(Object claim) {
+        if (claim instanceof String s) {
+            return s;
+        }
+        if (claim instanceof jakarta.json.JsonString j) {
+            return j.getString();
+        }
+        return null;
     }
 
     private static String digest(String token) {

@@ -73,7 +73,13 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         }
         Pending<Q> pending = new Pending<>();
         Context context = Context.current();
-        loop.executeBlocking(() -> access.authenticate(headers, session), false).onComplete(result -> {
+        loop.executeBlocking(() -> {
+            if (context.isCancelled()) {
+                throw Status.CANCELLED.withDescription("the call ended while its caller was authenticated")
+                        .asRuntimeException(); // no PBKDF2 for a caller that went away
+            }
+            return access.authenticate(headers, session);
+        }, false).onComplete(result -> {
             // Back on the call's event loop, where its other events are delivered too.
             ServerCall.Listener<Q> listener;
             if (result.failed()) {
@@ -84,6 +90,10 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
                 Context previous = context.attach();
                 try {
                     listener = admit(call, headers, next, result.result());
+                } catch (RuntimeException e) {
+                    // Never leave the call open without a listener: it would hang until its deadline.
+                    call.close(Status.fromThrowable(e), new Metadata());
+                    listener = new ServerCall.Listener<>() { };
                 } finally {
                     context.detach(previous);
                 }
@@ -133,10 +143,12 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         private ServerCall.Listener<Q> target;
 
         synchronized void start(ServerCall.Listener<Q> listener) {
-            target = listener;
+            // Queued events first, in order; one that arrives meanwhile (delivered from within one of them)
+            // queues behind them rather than overtaking.
             while (!events.isEmpty()) {
                 events.poll().accept(listener);
             }
+            target = listener;
         }
 
         private synchronized void deliver(java.util.function.Consumer<ServerCall.Listener<Q>> event) {

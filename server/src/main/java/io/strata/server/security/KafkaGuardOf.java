@@ -40,9 +40,17 @@ public final class KafkaGuardOf implements KafkaGuard {
         return access.required();
     }
 
+    /** PLAIN sends the password: offered only where the listener speaks TLS. */
     @Override
     public List<String> mechanisms() {
-        return List.of(SCRAM, PLAIN);
+        return access.clientPortsEncrypted() ? List.of(SCRAM, PLAIN) : List.of(SCRAM);
+    }
+
+    @Override
+    public boolean stillValid(Identity who) {
+        // A SASL user removed since its connection signed in is refused from its next request on.
+        return !who.via().startsWith("sasl") || access.user(who.principal().substring(
+                io.strata.metadata.security.Principals.USER.length())).isPresent();
     }
 
     @Override
