@@ -105,7 +105,8 @@ public final class KafkaApis {
                     if (denied == null) {
                         return api.handle(request).thenApply(r -> r == null ? null : access.filter(request, r));
                     }
-                    var refusal = body.getErrorResponse(0, denied.error().exception());
+                    var refusal = body.getErrorResponse(0,
+                            io.strata.kafka.auth.KafkaAccess.error(denied).exception());
                     // A Produce with acks=0 is answered with nothing, refused or not.
                     return CompletableFuture.completedFuture(refusal == null ? null : refusal.data());
                 });

@@ -65,16 +65,20 @@ public final class AccessPolicy {
     /** A deny mirrors what the same allow would grant: on the cluster, admin everywhere and create of topics. */
     private static boolean denies(Acl a, AclOperation op, ResourceType type, String name) {
         if (a.resourceType() == ResourceType.CLUSTER && type != ResourceType.CLUSTER) {
-            return a.operation() == AclOperation.ADMIN
-                    || (a.operation() == AclOperation.CREATE && op == AclOperation.CREATE && type == ResourceType.TOPIC);
+            return reachesFromCluster(a, op, type);
         }
         return (a.operation() == op || a.operation() == AclOperation.ADMIN) && a.covers(type, name);
     }
 
+    /** What a rule on the cluster says about a topic or group: admin is everything, create is creating topics. */
+    private static boolean reachesFromCluster(Acl a, AclOperation op, ResourceType type) {
+        return a.operation() == AclOperation.ADMIN
+                || (a.operation() == AclOperation.CREATE && op == AclOperation.CREATE && type == ResourceType.TOPIC);
+    }
+
     private static boolean grants(Acl a, AclOperation op, ResourceType type, String name) {
         if (a.resourceType() == ResourceType.CLUSTER && type != ResourceType.CLUSTER) {
-            return a.operation() == AclOperation.ADMIN
-                    || (a.operation() == AclOperation.CREATE && op == AclOperation.CREATE && type == ResourceType.TOPIC);
+            return reachesFromCluster(a, op, type);
         }
         if (!a.covers(type, name)) {
             return false;

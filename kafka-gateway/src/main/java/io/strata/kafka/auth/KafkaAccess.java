@@ -13,6 +13,7 @@ import io.strata.kafka.cluster.TopicIds;
 import io.strata.metadata.security.AclOperation;
 import io.strata.metadata.security.ResourceType;
 import io.strata.security.Identity;
+import io.strata.security.Need;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -52,23 +53,13 @@ import org.apache.kafka.common.protocol.Errors;
  * with its own error response (TOPIC_, GROUP_ or CLUSTER_AUTHORIZATION_FAILED) and never reaches its API.
  */
 public final class KafkaAccess {
-    /** One permission a request needs. */
-    public record Need(AclOperation operation, ResourceType type, String name) {
-        static Need topic(AclOperation op, String name) {
-            return new Need(op, ResourceType.TOPIC, name);
-        }
-
-        static Need group(AclOperation op, String name) {
-            return new Need(op, ResourceType.GROUP, name);
-        }
-
-        public Errors error() {
-            return switch (type) {
-                case TOPIC -> Errors.TOPIC_AUTHORIZATION_FAILED;
-                case GROUP -> Errors.GROUP_AUTHORIZATION_FAILED;
-                case CLUSTER -> Errors.CLUSTER_AUTHORIZATION_FAILED;
-            };
-        }
+    /** Kafka's answer to a request lacking {@code need}. */
+    public static Errors error(Need need) {
+        return switch (need.type()) {
+            case TOPIC -> Errors.TOPIC_AUTHORIZATION_FAILED;
+            case GROUP -> Errors.GROUP_AUTHORIZATION_FAILED;
+            case CLUSTER -> Errors.CLUSTER_AUTHORIZATION_FAILED;
+        };
     }
 
     private final KafkaGuard guard;
@@ -86,7 +77,7 @@ public final class KafkaAccess {
             for (Need n : needs) {
                 if (!guard.allowed(who, n.operation(), n.type(), n.name())) {
                     guard.audit(who, String.valueOf(request.client()), "Kafka " + request.header().apiKey().name,
-                            n.type().label() + " " + n.name(), "denied: " + n.operation().label());
+                            n.resource(), "denied: " + n.operation().label());
                     return n;
                 }
             }

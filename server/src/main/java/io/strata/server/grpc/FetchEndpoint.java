@@ -36,7 +36,7 @@ public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
             // A stream lives long: the caller's right to read is asked again at each step (an ACL removed, a
             // user deleted), not only when it opened.
             io.strata.security.Identity who = io.strata.server.security.CallIdentity.current();
-            io.strata.server.security.Need need = io.strata.server.security.Need.topic(
+            io.strata.security.Need need = io.strata.security.Need.topic(
                     io.strata.metadata.security.AclOperation.CONSUME, request.getTopic());
             node.fetch().subscribe(request, (ServerCallStreamObserver<SubscribeResponse>) observer,
                     node.fetchExecutor(), GrpcErrors::toStatus, () -> access.stillAllowed(who, need));

@@ -105,7 +105,7 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
                     return;
                 }
                 // The stream lives as long as the member: its right to the group is asked again at each heartbeat.
-                RuntimeException refused = access.stillAllowed(who, io.strata.server.security.Need.group(
+                RuntimeException refused = access.stillAllowed(who, io.strata.security.Need.group(
                         io.strata.metadata.security.AclOperation.CONSUME, first.getGroup()));
                 if (refused != null) {
                     sink.onEnd(refused);

@@ -7,6 +7,7 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.security.SecurityStore;
 import io.strata.security.Authorizer;
 import io.strata.security.Identity;
+import io.strata.security.Need;
 import io.strata.security.PasswordCheck;
 import io.strata.security.PrincipalRules;
 import io.strata.server.config.StrataConfig;
@@ -336,16 +337,7 @@ public class AccessControl {
         }
     }
 
-    /** Fails with PERMISSION_DENIED, naming what was missing, unless {@code who} has every need. */
-    public void require(Identity who, List<Need> needs) {
-        for (Need n : needs) {
-            if (!allowed(who, n)) {
-                throw denied(who, n);
-            }
-        }
-    }
-
-    /** As {@link #require(Identity, List)}, writing a denial to the audit log. */
+    /** Fails with PERMISSION_DENIED, naming what was missing, unless {@code who} has every need; writes the denial to the audit log. */
     public void require(Identity who, List<Need> needs, String address, String action) {
         for (Need n : needs) {
             if (!allowed(who, n)) {

@@ -26,6 +26,7 @@ import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.SecurityServiceGrpc;
 import io.strata.api.v1.TopicPartitionRecords;
+import io.strata.security.Need;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;

@@ -13,6 +13,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GlobalInterceptor;
 import io.strata.security.Identity;
+import io.strata.security.Need;
 import io.strata.server.grpc.RemoteAddress;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

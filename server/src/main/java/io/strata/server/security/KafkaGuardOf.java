@@ -5,6 +5,7 @@ import io.strata.metadata.security.AclOperation;
 import io.strata.metadata.security.ResourceType;
 import io.strata.metadata.security.ScramCredential;
 import io.strata.security.Identity;
+import io.strata.security.Need;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;

@@ -16,6 +16,7 @@ import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.SecurityServiceGrpc;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.metadata.security.AclOperation;
+import io.strata.security.Need;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,13 @@
-package io.strata.server.security;
+package io.strata.security;
 
 import io.strata.metadata.InputText;
 import io.strata.metadata.security.AclOperation;
 import io.strata.metadata.security.ResourceType;
 
-/** One permission a call needs: an operation on a resource ("" names the cluster). */
+/**
+ * One permission a call needs: an operation on a resource ("" names the cluster). The gRPC services' rules and the
+ * Kafka listener's name their needs alike.
+ */
 public record Need(AclOperation operation, ResourceType type, String name) {
     public static Need topic(AclOperation op, String name) {
         return new Need(op, ResourceType.TOPIC, name);
