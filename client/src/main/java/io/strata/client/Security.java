@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Users, ACLs and who the client is signed in as (docs/security.md). Changes need admin on the cluster and are
+ * Users, ACLs, quotas and who the client is signed in as (docs/security.md). Changes need admin on the cluster and are
  * in force on every node within a second. Every method blocks for one call within the client's deadline and
  * throws {@link StrataException} when it fails. Thread-safe; made and owned by {@link StrataClient}.
  */
@@ -65,6 +65,23 @@ public final class Security {
     public List<AclEntry> listAcls(String principal) {
         return router.onAnyNode(call(stub -> stub.listAcls(ListAclsRequest.newBuilder().setPrincipal(principal)
                 .build()))).getAclsList();
+    }
+
+    /** Sets {@code quota.entity}'s quota ("User:NAME" or "&lt;default&gt;"), replacing what it had. */
+    public void setQuota(io.strata.api.v1.QuotaEntry quota) {
+        router.onAnyNode(call(stub -> stub.setQuota(io.strata.api.v1.SetQuotaRequest.newBuilder().setQuota(quota)
+                .build())));
+    }
+
+    /** Fails with NOT_FOUND when the entity has no quota. */
+    public void removeQuota(String entity) {
+        router.onAnyNodeAtMostOnce(call(stub -> stub.removeQuota(io.strata.api.v1.RemoveQuotaRequest.newBuilder()
+                .setEntity(entity).build())));
+    }
+
+    public List<io.strata.api.v1.QuotaEntry> listQuotas() {
+        return router.onAnyNode(call(stub -> stub.listQuotas(io.strata.api.v1.ListQuotasRequest.getDefaultInstance())))
+                .getQuotasList();
     }
 
     private <T> Function<Channel, T> call(Function<SecurityServiceBlockingStub, T> rpc) {

@@ -516,6 +516,77 @@ class SecurityTest {
     }
 
     /** A Kafka client of node a over TLS and SASL, as a user would configure it. */
+    /**
+     * A quota holds its principal to its rate across both nodes (slowed, told so in throttle_time_ms, never failed),
+     * on gRPC and on the Kafka listener, and leaves everyone else alone; lifted, it holds nobody. The rate's
+     * precision is the benchmark's (scripts/bench-quotas); here only bounds a slow machine cannot break.
+     */
+    @Test
+    void aPrincipalOverItsQuotaIsSlowedOnEveryNodeAndDoorAndNobodyElseIs() throws Exception {
+        Channel admin = as(a, "admin", ADMIN_PASSWORD);
+        AdminServiceGrpc.newBlockingStub(admin).createTopic(CreateTopicRequest.newBuilder().setName("quota-t")
+                .setPartitions(1).build());
+        SecurityServiceGrpc.newBlockingStub(admin).addUser(AddUserRequest.newBuilder().setName("quinn")
+                .setPassword("quinn-password-1").build());
+        for (String who : List.of("User:quinn", "User:alice")) {
+            SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(acl(who,
+                    AclOperation.ACL_OPERATION_PRODUCE, AclResourceType.ACL_RESOURCE_TOPIC, "quota-", true)).build());
+        }
+        long rate = 512 * 1024;
+        try (StrataClient client = StrataClient.builder().server(a.address()).tlsCa(node.caPem())
+                .credentials("admin", ADMIN_PASSWORD).deadline(Duration.ofSeconds(20)).build()) {
+            client.security().setQuota(io.strata.api.v1.QuotaEntry.newBuilder().setEntity("User:quinn")
+                    .setProduceBytesPerSecond(rate).build());
+            assertThat(client.security().listQuotas()).extracting(q -> q.getEntity()).containsExactly("User:quinn");
+        }
+        Thread.sleep(2000); // the nodes read quotas once a second
+        ProduceRequest request = ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder()
+                .setTopic("quota-t").setPartition(0).addRecords(Record.newBuilder()
+                        .setValue(ByteString.copyFrom(new byte[64 * 1024])))).build();
+        Channel[] quinn = {as(a, "quinn", "quinn-password-1"), as(b, "quinn", "quinn-password-1")};
+        Channel aliceOnA = as(a, "alice", ALICE_PASSWORD);
+        // Six seconds on both nodes in turn. Each node alone would allow the whole rate (twice it together) until
+        // the nodes have told each other what quinn uses there; from then on they share it.
+        long started = System.nanoTime();
+        long settled = started + TimeUnit.SECONDS.toNanos(3);
+        long sentSinceSettled = 0;
+        int[] throttled = new int[2]; // one node may do all the holding back: quinn waits there, and the other refills meanwhile
+        for (int i = 0; System.nanoTime() - started < TimeUnit.SECONDS.toNanos(6); i++) {
+            ProduceResponse r = ProducerServiceGrpc.newBlockingStub(quinn[i % 2]).withDeadlineAfter(40, TimeUnit.SECONDS)
+                    .produce(request);
+            assertThat(r.getAppends(0).getBaseOffset()).isNotNegative();
+            throttled[i % 2] += r.getThrottleTimeMs() > 0 ? 1 : 0;
+            sentSinceSettled += System.nanoTime() > settled ? request.getSerializedSize() : 0;
+            // Alice, on the same node meanwhile, has no quota: never held back.
+            assertThat(ProducerServiceGrpc.newBlockingStub(aliceOnA).produce(produce("quota-t")).getThrottleTimeMs())
+                    .isZero();
+        }
+        double seconds = (System.nanoTime() - settled) / 1e9;
+        assertThat(throttled[0] + throttled[1]).as("answers that said they were held back").isPositive();
+        assertThat(sentSinceSettled / seconds).as("quinn's rate over both nodes").isLessThan(rate * 1.5);
+
+        // The Kafka listener counts against the same quota, and says so as Kafka does.
+        var serializer = new org.apache.kafka.common.serialization.ByteArraySerializer();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(kafka("SCRAM-SHA-512", "quinn",
+                "quinn-password-1"), serializer, serializer)) {
+            for (int i = 0; i < 16; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("quota-t", 0, null,
+                        new byte[64 * 1024])).get(60, TimeUnit.SECONDS);
+            }
+            double throttleMax = producer.metrics().entrySet().stream()
+                    .filter(e -> e.getKey().name().equals("produce-throttle-time-max"))
+                    .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue()).max().orElse(0);
+            assertThat(throttleMax).as("the Kafka producer's produce-throttle-time-max").isPositive();
+        }
+
+        SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest.newBuilder()
+                .setEntity("User:quinn").build());
+        Thread.sleep(2000);
+        for (int i = 0; i < 4; i++) {
+            assertThat(ProducerServiceGrpc.newBlockingStub(quinn[i % 2]).produce(request).getThrottleTimeMs()).isZero();
+        }
+    }
+
     private java.util.Map<String, Object> kafka(String mechanism, String user, String password) {
         String module = mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
                 : "org.apache.kafka.common.security.scram.ScramLoginModule";
@@ -636,6 +707,13 @@ class SecurityTest {
                 .removeAcl(AclRequest.newBuilder().setAcl(someRule).build())), admin));
         calls.add(new Call(SecurityServiceGrpc.getListAclsMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)
                 .listAcls(ListAclsRequest.getDefaultInstance())), admin));
+        calls.add(new Call(SecurityServiceGrpc.getSetQuotaMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)
+                .setQuota(io.strata.api.v1.SetQuotaRequest.newBuilder().setQuota(io.strata.api.v1.QuotaEntry.newBuilder()
+                        .setEntity("User:matrix").setRequestsPerSecond(1000)).build())), admin));
+        calls.add(new Call(SecurityServiceGrpc.getRemoveQuotaMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)
+                .removeQuota(io.strata.api.v1.RemoveQuotaRequest.newBuilder().setEntity("User:matrix").build())), admin));
+        calls.add(new Call(SecurityServiceGrpc.getListQuotasMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)
+                .listQuotas(io.strata.api.v1.ListQuotasRequest.getDefaultInstance())), admin));
         return calls;
     }
 

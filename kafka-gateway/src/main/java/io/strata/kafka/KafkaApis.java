@@ -65,6 +65,7 @@ public final class KafkaApis {
      */
     public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, KafkaSession session) {
         InetSocketAddress client = session.client();
+        int frameBytes = frame.remaining();
         if (frame.remaining() < 8) {
             throw new IllegalArgumentException("a request of " + frame.remaining() + " bytes has no header");
         }
@@ -95,6 +96,12 @@ public final class KafkaApis {
                     "unauthenticated: no SASL or client certificate");
             throw new IllegalArgumentException(key + " before authenticating");
         }
+        // Quotas count what signed-in principals (or, without authentication, anonymous ones) send; a SASL
+        // exchange is nobody's yet.
+        io.strata.security.Identity who = session.identity() != null ? session.identity()
+                : checked ? null : io.strata.security.Identity.ANONYMOUS;
+        io.strata.security.quota.QuotaMeter quotas = guard.quotas();
+        long held = who == null ? 0 : quotas.request(who, key == ApiKeys.PRODUCE ? frameBytes : 0);
         AbstractRequest body = AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame))
                 .request;
         KafkaRequest request = new KafkaRequest(header, body, session);
@@ -124,6 +131,17 @@ public final class KafkaApis {
                 }
                 var refusal = body.getErrorResponse(0, error.exception());
                 r = refusal == null ? null : refusal.data();
+            }
+            long wait = held;
+            if (who != null && r instanceof org.apache.kafka.common.message.FetchResponseData f) {
+                wait = Math.max(wait, quotas.fetched(who, ThrottleTime.recordBytes(f)));
+            }
+            if (wait > 0) {
+                // Answered now, saying how long; the connection takes nothing more until then (Kafka's mute).
+                session.throttle(wait);
+                if (r != null) {
+                    ThrottleTime.set(r, wait);
+                }
             }
             if (LOG.isDebugEnabled() && r != null) {
                 LOG.debug("{} v{} from {} ({}): {}", key, header.apiVersion(), header.clientId(), client, r);

@@ -19,6 +19,8 @@ public final class KafkaSession {
     private volatile String mechanism;
     private final java.util.concurrent.atomic.AtomicBoolean saslStep = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean saslFailed;
+    /** System.nanoTime() until which the connection's next requests wait: its principal is over its quota. */
+    private volatile long throttledUntil;
 
     public KafkaSession(InetSocketAddress client) {
         this(client, null);
@@ -32,6 +34,16 @@ public final class KafkaSession {
 
     public io.strata.security.Identity identity() {
         return identity;
+    }
+
+    /** Holds the connection's next requests back for {@code nanos} (Kafka's muted channel under a quota). */
+    public void throttle(long nanos) {
+        throttledUntil = Math.max(throttledUntil, System.nanoTime() + nanos);
+    }
+
+    /** Nanoseconds the connection's next request must still wait (0: none). */
+    public long throttleRemaining() {
+        return Math.max(0, throttledUntil - System.nanoTime());
     }
 
     public javax.security.sasl.SaslServer sasl() {

@@ -229,6 +229,24 @@ public final class KeyLayout {
         return aclsPrefix() + id;
     }
 
+    public String quotasPrefix() {
+        return securityPrefix() + "quotas/";
+    }
+
+    /** The entity URL-encoded: a principal may hold '/' (a certificate's name). */
+    public String quota(String entity) {
+        return quotasPrefix() + java.net.URLEncoder.encode(entity, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** What each node's clients used of their quotas lately: one key per node, under the node's own lease. */
+    public String quotaUsagePrefix() {
+        return root + "/quota-usage/";
+    }
+
+    public String quotaUsage(String nodeId) {
+        return quotaUsagePrefix() + nodeId;
+    }
+
     /** "{topic}/{partition}" at the end of an owner or offset key, after {@code prefix}; null if it is not one. */
     public static io.strata.metadata.group.TopicPartition parseTopicPartition(String key, String prefix) {
         if (!key.startsWith(prefix)) {

@@ -338,6 +338,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public io.strata.metadata.security.QuotaUsageStore quotaUsage() {
+        return new io.strata.metadata.security.KvQuotaUsageStore(kv, keys);
+    }
+
+    @Override
     public CompactionStore compaction() {
         return compaction;
     }

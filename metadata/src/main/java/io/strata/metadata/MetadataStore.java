@@ -102,6 +102,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Users and ACLs. */
     io.strata.metadata.security.SecurityStore security();
 
+    /** A new handle on what nodes used of their clients' quotas; the caller closes it (withdrawing its figures). */
+    io.strata.metadata.security.QuotaUsageStore quotaUsage();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

@@ -73,6 +73,8 @@ public class StrataNode {
     io.strata.server.net.NodeTls tls;
     @Inject
     io.strata.server.security.AccessControl access;
+    @Inject
+    io.strata.server.quota.Quotas quotas;
 
     private final Clock clock = Clock.systemUTC();
     /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
@@ -216,6 +218,7 @@ public class StrataNode {
 
     private void startRoles(String nodeId) throws Exception {
         access.start(metadata, Duration.ofSeconds(30)); // users and ACLs read before the first call is served
+        quotas.start(metadata, nodeId);
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
         register(objects);
@@ -418,7 +421,7 @@ public class StrataNode {
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
                 k.compressionLevel(), config.ingest().maxRequestBytes(), tls.kafkaServer().orElse(null)), backends, nodeId,
-                address, config.roles(), timer, clock, new io.strata.server.security.KafkaGuardOf(access)));
+                address, config.roles(), timer, clock, new io.strata.server.security.KafkaGuardOf(access, quotas)));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();
     }

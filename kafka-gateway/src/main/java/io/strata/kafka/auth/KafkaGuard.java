@@ -38,6 +38,11 @@ public interface KafkaGuard {
     /** Writes a denial or a failed sign-in to the audit log. */
     void audit(Identity who, String address, String action, String resource, String outcome);
 
+    /** Where the listener accounts what principals use against their quotas. */
+    default io.strata.security.quota.QuotaMeter quotas() {
+        return io.strata.security.quota.QuotaMeter.NONE;
+    }
+
     /** Where slow work runs (a password's PBKDF2), off the connections' event loops. */
     Executor slowWork();
 

@@ -32,6 +32,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<CompletableFuture<ByteBuffer>> answers = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private io.strata.kafka.KafkaSession session;
+    private boolean wakeScheduled;
 
     private final io.strata.kafka.auth.KafkaGuard guard;
 
@@ -71,7 +72,30 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress(),
                         tls == null ? null : guard.fromCertificate(tls.engine().getSession()));
             }
-            answer = served.handle(request, session);
+            long wait = session.throttleRemaining();
+            if (wait > 0) {
+                // Over its quota: this request waits its turn (later ones queue behind it, in order).
+                CompletableFuture<ByteBuffer> later = new CompletableFuture<>();
+                io.strata.kafka.KafkaSession s = session;
+                ctx.executor().schedule(() -> {
+                    try {
+                        served.handle(request, s).whenComplete((r, e) -> {
+                            if (e != null) {
+                                later.completeExceptionally(e);
+                            } else {
+                                later.complete(r);
+                            }
+                        });
+                    } catch (RuntimeException e) {
+                        LOG.debug("closing Kafka connection from {}: unreadable request: {}",
+                                ctx.channel().remoteAddress(), e.toString());
+                        ctx.close();
+                    }
+                }, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+                answer = later;
+            } else {
+                answer = served.handle(request, session);
+            }
         } catch (RuntimeException e) {
             LOG.debug("closing Kafka connection from {}: unreadable request: {}", ctx.channel().remoteAddress(),
                     e.toString());
@@ -118,7 +142,16 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
      * a client that sends and never reads would otherwise fill this node's heap with answers.
      */
     private void readIfRoom() {
-        boolean room = answers.size() < maxInflight && ctx.channel().isWritable();
+        long throttled = session == null ? 0 : session.throttleRemaining();
+        if (throttled > 0 && !wakeScheduled) {
+            // Not read while its principal is over its quota (Kafka mutes the channel so): TCP holds the client.
+            wakeScheduled = true;
+            ctx.executor().schedule(() -> {
+                wakeScheduled = false;
+                readIfRoom();
+            }, throttled, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+        boolean room = throttled == 0 && answers.size() < maxInflight && ctx.channel().isWritable();
         if (room != ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(room);
         }

@@ -44,4 +44,36 @@ public final class SecurityCodec {
                     v.getPrefixed(), AclOperation.values()[v.getOperation()], v.getDeny());
         });
     }
+
+    public static byte[] encode(io.strata.metadata.security.Quota q) {
+        return QuotaValue.newBuilder().setEntity(q.entity()).setProduceBytesPerSecond(q.produceBytesPerSecond())
+                .setFetchBytesPerSecond(q.fetchBytesPerSecond()).setRequestsPerSecond(q.requestsPerSecond()).build()
+                .toByteArray();
+    }
+
+    public static io.strata.metadata.security.Quota decodeQuota(String key, byte[] bytes) {
+        return MetadataCodec.parse(key, bytes, b -> {
+            QuotaValue v = QuotaValue.parseFrom(b);
+            return new io.strata.metadata.security.Quota(v.getEntity(), v.getProduceBytesPerSecond(),
+                    v.getFetchBytesPerSecond(), v.getRequestsPerSecond());
+        });
+    }
+
+    public static byte[] encode(java.util.Map<String, io.strata.metadata.security.QuotaRates> usage) {
+        QuotaUsageValue.Builder b = QuotaUsageValue.newBuilder();
+        usage.forEach((entity, r) -> b.addEntries(QuotaUsageEntry.newBuilder().setEntity(entity)
+                .setProduceBytes(r.produceBytes()).setFetchBytes(r.fetchBytes()).setRequests(r.requests())));
+        return b.build().toByteArray();
+    }
+
+    public static java.util.Map<String, io.strata.metadata.security.QuotaRates> decodeUsage(String key, byte[] bytes) {
+        return MetadataCodec.parse(key, bytes, b -> {
+            java.util.Map<String, io.strata.metadata.security.QuotaRates> usage = new java.util.HashMap<>();
+            for (QuotaUsageEntry e : QuotaUsageValue.parseFrom(b).getEntriesList()) {
+                usage.put(e.getEntity(), new io.strata.metadata.security.QuotaRates(e.getProduceBytes(),
+                        e.getFetchBytes(), e.getRequests()));
+            }
+            return usage;
+        });
+    }
 }

@@ -71,6 +71,24 @@ public final class KvSecurityStore implements SecurityStore {
         return delete(keys.acl(acl.id()));
     }
 
+    @Override
+    public CompletableFuture<Void> putQuota(Quota quota) {
+        String key = keys.quota(quota.entity());
+        return kv.get(key).thenCompose(existing -> {
+            CompletableFuture<Void> room = existing.isPresent() ? CompletableFuture.completedFuture(null)
+                    : requireRoom(keys.quotasPrefix(), MAX_QUOTAS, "quotas");
+            long guard = existing.map(KeyValue::modRevision).orElse(0L);
+            return room.thenCompose(x -> kv.txn(List.of(new KvGuard(key, guard)),
+                    List.of(new KvOp.Put(key, SecurityCodec.encode(quota))))).thenCompose(r -> r.succeeded()
+                    ? CompletableFuture.<Void>completedFuture(null) : putQuota(quota));
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> removeQuota(String entity) {
+        return delete(keys.quota(Quota.requireEntity(entity)));
+    }
+
     private CompletableFuture<Boolean> delete(String key) {
         return kv.get(key).thenCompose(existing -> existing.isEmpty() ? CompletableFuture.completedFuture(false)
                 : kv.txn(List.of(new KvGuard(key, existing.get().modRevision())), List.of(new KvOp.Delete(key)))
@@ -99,6 +117,7 @@ public final class KvSecurityStore implements SecurityStore {
     private SecuritySnapshot snapshot(Map<String, byte[]> values, long revision) {
         Map<String, User> users = new HashMap<>();
         List<Acl> acls = new ArrayList<>();
+        Map<String, Quota> quotas = new HashMap<>();
         for (Map.Entry<String, byte[]> e : values.entrySet()) {
             try {
                 if (e.getKey().startsWith(keys.usersPrefix())) {
@@ -106,13 +125,16 @@ public final class KvSecurityStore implements SecurityStore {
                     users.put(u.name(), u);
                 } else if (e.getKey().startsWith(keys.aclsPrefix())) {
                     acls.add(SecurityCodec.decodeAcl(e.getKey(), e.getValue()));
+                } else if (e.getKey().startsWith(keys.quotasPrefix())) {
+                    Quota q = SecurityCodec.decodeQuota(e.getKey(), e.getValue());
+                    quotas.put(q.entity(), q);
                 }
             } catch (RuntimeException bad) {
                 // One unreadable rule must not open or close everything else: it is left out, and said.
                 LOG.error("ignoring {}: {}", e.getKey(), bad.getMessage());
             }
         }
-        return new SecuritySnapshot(revision, users, acls);
+        return new SecuritySnapshot(revision, users, acls, quotas);
     }
 
     @Override

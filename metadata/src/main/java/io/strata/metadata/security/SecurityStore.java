@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 public interface SecurityStore {
     int MAX_USERS = 10_000;
     int MAX_ACLS = 10_000;
+    int MAX_QUOTAS = 10_000;
 
     /**
      * Adds the user; with {@code replace} also changes an existing one (a new password, other groups). Answers
@@ -27,6 +28,12 @@ public interface SecurityStore {
     /** Answers false when there was no such rule. */
     CompletableFuture<Boolean> removeAcl(Acl acl);
 
+    /** Sets the entity's quota, replacing the one it had. Fails with IllegalStateException past {@link #MAX_QUOTAS}. */
+    CompletableFuture<Void> putQuota(Quota quota);
+
+    /** Answers false when the entity had no quota. */
+    CompletableFuture<Boolean> removeQuota(String entity);
+
     /**
      * Records that the cluster requires authentication (idempotent): a node started without it would serve
      * the cluster's data to anyone.
@@ -39,7 +46,7 @@ public interface SecurityStore {
     /** The user as stored, if there is one. */
     CompletableFuture<java.util.Optional<User>> user(String name);
 
-    /** Every user and ACL, read at one revision. */
+    /** Every user, ACL and quota, read at one revision. */
     CompletableFuture<SecuritySnapshot> read();
 
     /**

@@ -74,6 +74,33 @@ public abstract class SecurityStoreContract {
     }
 
     @Test
+    void aQuotaIsSetPerEntityReplacedAndRemoved() {
+        security.putQuota(new Quota("User:CN=app/one", 1000, 0, 0)).join();
+        security.putQuota(new Quota(Quota.DEFAULT, 0, 500, 10)).join();
+        security.putQuota(new Quota("User:CN=app/one", 2000, 0, 5)).join();
+        assertThat(security.read().join().quotas()).containsOnly(
+                java.util.Map.entry("User:CN=app/one", new Quota("User:CN=app/one", 2000, 0, 5)),
+                java.util.Map.entry(Quota.DEFAULT, new Quota(Quota.DEFAULT, 0, 500, 10)));
+        assertThat(security.removeQuota("User:CN=app/one").join()).isTrue();
+        assertThat(security.removeQuota("User:CN=app/one").join()).isFalse();
+        assertThat(security.read().join().quotas()).containsOnlyKeys(Quota.DEFAULT);
+    }
+
+    @Test
+    void eachNodesQuotaUsageIsReadByAllAndGoesWithIt() {
+        try (QuotaUsageStore one = store.quotaUsage(); QuotaUsageStore two = store.quotaUsage()) {
+            one.publish("node-1", java.util.Map.of("User:a", new QuotaRates(100, 0, 2))).join();
+            two.publish("node-2", java.util.Map.of("User:a", new QuotaRates(50, 1, 1))).join();
+            one.publish("node-1", java.util.Map.of("User:b", new QuotaRates(7, 0, 0))).join();
+            assertThat(one.read().join()).containsOnly(
+                    java.util.Map.entry("node-1", java.util.Map.of("User:b", new QuotaRates(7, 0, 0))),
+                    java.util.Map.entry("node-2", java.util.Map.of("User:a", new QuotaRates(50, 1, 1))));
+            two.close();
+            assertThat(one.read().join()).containsOnlyKeys("node-1");
+        }
+    }
+
+    @Test
     void aClusterOnceMarkedAsRequiringAuthStaysSo() {
         assertThat(security.authRequired().join()).isFalse();
         security.markAuthRequired().join();

@@ -147,6 +147,41 @@ public class SecurityEndpoint extends SecurityServiceGrpc.SecurityServiceImplBas
                         .map(SecurityEndpoint::toProto).toList()).build()));
     }
 
+    @Override
+    public void setQuota(io.strata.api.v1.SetQuotaRequest request,
+                         StreamObserver<io.strata.api.v1.SetQuotaResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            io.strata.api.v1.QuotaEntry q = request.getQuota();
+            return access.store().putQuota(new io.strata.metadata.security.Quota(q.getEntity(),
+                    q.getProduceBytesPerSecond(), q.getFetchBytesPerSecond(), q.getRequestsPerSecond()))
+                    .thenApply(x -> io.strata.api.v1.SetQuotaResponse.getDefaultInstance());
+        });
+    }
+
+    @Override
+    public void removeQuota(io.strata.api.v1.RemoveQuotaRequest request,
+                            StreamObserver<io.strata.api.v1.RemoveQuotaResponse> observer) {
+        GrpcErrors.reply(observer, () -> access.store().removeQuota(request.getEntity()).thenApply(done -> {
+            if (!done) {
+                throw Status.NOT_FOUND.withDescription("no quota for "
+                        + io.strata.metadata.InputText.quoted(request.getEntity())).asRuntimeException();
+            }
+            return io.strata.api.v1.RemoveQuotaResponse.getDefaultInstance();
+        }));
+    }
+
+    @Override
+    public void listQuotas(io.strata.api.v1.ListQuotasRequest request,
+                           StreamObserver<io.strata.api.v1.ListQuotasResponse> observer) {
+        GrpcErrors.reply(observer, () -> access.store().read().thenApply(s -> io.strata.api.v1.ListQuotasResponse
+                .newBuilder().addAllQuotas(s.quotas().values().stream()
+                        .sorted(Comparator.comparing(io.strata.metadata.security.Quota::entity))
+                        .map(q -> io.strata.api.v1.QuotaEntry.newBuilder().setEntity(q.entity())
+                                .setProduceBytesPerSecond(q.produceBytesPerSecond())
+                                .setFetchBytesPerSecond(q.fetchBytesPerSecond())
+                                .setRequestsPerSecond(q.requestsPerSecond()).build()).toList()).build()));
+    }
+
     static Acl fromProto(AclEntry e) {
         if (e.getOperation() == io.strata.api.v1.AclOperation.ACL_OPERATION_UNSPECIFIED
                 || e.getOperation() == io.strata.api.v1.AclOperation.UNRECOGNIZED) {

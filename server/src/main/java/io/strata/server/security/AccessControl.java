@@ -401,6 +401,12 @@ public class AccessControl {
         return a != null && a.superUser(who);
     }
 
+    /** The cluster's quotas by entity as this node knows them (none until started). */
+    public java.util.Map<String, io.strata.metadata.security.Quota> quotas() {
+        Authorizer a = authorizer;
+        return a == null ? java.util.Map.of() : a.snapshot().quotas();
+    }
+
     /** The store of users and ACLs, once started. */
     public SecurityStore store() {
         SecurityStore s = store;

@@ -101,6 +101,9 @@ public final class AccessRules {
         on(SecurityServiceGrpc.getAddAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
         on(SecurityServiceGrpc.getRemoveAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
         on(SecurityServiceGrpc.getListAclsMethod(), r -> admin, null);
+        on(SecurityServiceGrpc.getSetQuotaMethod(), r -> admin, r -> "quota " + r.getQuota().getEntity());
+        on(SecurityServiceGrpc.getRemoveQuotaMethod(), r -> admin, r -> "quota " + r.getEntity());
+        on(SecurityServiceGrpc.getListQuotasMethod(), r -> admin, null);
     }
 
     private AccessRules() {

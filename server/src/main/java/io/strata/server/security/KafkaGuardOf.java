@@ -31,9 +31,16 @@ public final class KafkaGuardOf implements KafkaGuard {
     private static final String SCRAM = "SCRAM-SHA-512";
     private static final String PLAIN = "PLAIN";
     private final AccessControl access;
+    private final io.strata.security.quota.QuotaMeter quotas;
 
-    public KafkaGuardOf(AccessControl access) {
+    public KafkaGuardOf(AccessControl access, io.strata.security.quota.QuotaMeter quotas) {
         this.access = access;
+        this.quotas = quotas;
+    }
+
+    @Override
+    public io.strata.security.quota.QuotaMeter quotas() {
+        return quotas;
     }
 
     @Override

@@ -1,0 +1,254 @@
+package io.strata.server.quota;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.security.Quota;
+import io.strata.metadata.security.QuotaRates;
+import io.strata.metadata.security.QuotaUsageStore;
+import io.strata.security.Identity;
+import io.strata.security.quota.QuotaMeter;
+import io.strata.security.quota.QuotaShare;
+import io.strata.security.quota.TokenBucket;
+import io.strata.server.security.AccessControl;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.DoubleAdder;
+import org.jboss.logging.Logger;
+
+/**
+ * The node's side of the cluster's quotas (docs/security.md, "Quotas"). Each principal with a quota (its own, or
+ * the default) gets a {@link TokenBucket} per measure, at this node's share of the cluster-wide rate. Once a
+ * second the node publishes what its clients used, reads what the other nodes' clients used, and sets each share
+ * to what the others leave ({@link QuotaShare}): a principal on one node gets its whole quota there, one spread over
+ * nodes gets it in total. Principals without a quota cost one map read per request.
+ */
+@Singleton
+public class Quotas implements QuotaMeter {
+    private static final Logger LOG = Logger.getLogger(Quotas.class);
+    /** How often usage is published and shares are set. */
+    static final long TICK_MS = 1000;
+    /** A principal idle this long is forgotten (its burst starts full again). */
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Principals metered at once, whatever callers come: past it new ones go unmetered until some are forgotten. */
+    static final int MAX_METERED = 50_000;
+
+    @Inject
+    AccessControl access;
+    @Inject
+    MeterRegistry registry;
+
+    private final ConcurrentHashMap<String, Meter> meters = new ConcurrentHashMap<>();
+    private volatile Map<String, Quota> quotas = Map.of();
+    private ScheduledExecutorService timer;
+    private QuotaUsageStore usage;
+    private String nodeId;
+    private boolean published;
+    /** Said once per spell of failures, not every second. */
+    private boolean failing;
+    private long lastTick = System.nanoTime();
+    private Counter delayed;
+
+    /** Follows the cluster's quotas and shares them with the other nodes; after {@link AccessControl#start}. */
+    public synchronized void start(MetadataStore metadata, String nodeId) {
+        this.nodeId = nodeId;
+        this.usage = metadata.quotaUsage();
+        this.quotas = access.quotas();
+        this.delayed = Counter.builder("strata.quota.delay").baseUnit("seconds")
+                .description("How long clients were held back for their quotas, summed").register(registry);
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-quotas");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public long request(Identity who, long produceBytes) {
+        Meter m = meter(who);
+        return m == null ? 0 : counted(m.request(produceBytes, System.nanoTime()));
+    }
+
+    @Override
+    public long fetched(Identity who, long fetchBytes) {
+        Meter m = meter(who);
+        return m == null ? 0 : counted(m.fetched(fetchBytes, System.nanoTime()));
+    }
+
+    /** How long the principal still owes for what it fetched (0: nothing): its next fetch waits that long. */
+    public long fetchOwed(Identity who) {
+        Meter m = meter(who);
+        return m == null ? 0 : m.fetchOwed(System.nanoTime());
+    }
+
+    /** Whether the cluster has any quota: without, the doors skip measuring. */
+    public boolean active() {
+        return !quotas.isEmpty();
+    }
+
+    /** For delays off an event loop. */
+    java.util.concurrent.ScheduledExecutorService timer() {
+        return timer;
+    }
+
+    private long counted(long delayNanos) {
+        if (delayNanos > 0 && delayed != null) {
+            delayed.increment(delayNanos / 1e9);
+        }
+        return delayNanos;
+    }
+
+    private Meter meter(Identity who) {
+        Map<String, Quota> q = quotas;
+        if (q.isEmpty()) {
+            return null;
+        }
+        String principal = who.principal();
+        Meter m = meters.get(principal);
+        if (m != null) {
+            return m;
+        }
+        Quota quota = q.getOrDefault(principal, q.get(Quota.DEFAULT));
+        if (quota == null || meters.size() >= MAX_METERED) {
+            return null;
+        }
+        return meters.computeIfAbsent(principal, p -> new Meter(quota, System.nanoTime()));
+    }
+
+    /** Once a second: quotas as now configured, this node's usage out, the others' in, shares set. */
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            double seconds = Math.max(0.001, (now - lastTick) / 1e9);
+            lastTick = now;
+            Map<String, Quota> configured = access.quotas();
+            quotas = configured;
+            Map<String, QuotaRates> used = new HashMap<>();
+            meters.entrySet().removeIf(e -> {
+                Quota q = configured.getOrDefault(e.getKey(), configured.get(Quota.DEFAULT));
+                Meter m = e.getValue();
+                QuotaRates r = m.drain(seconds);
+                if (q == null || !q.equals(m.quota) || now - m.lastUse > IDLE_NANOS) {
+                    return true; // no quota now, another one (a new meter starts with it), or idle
+                }
+                if (!r.zero()) {
+                    used.put(e.getKey(), r);
+                }
+                return false;
+            });
+            if (used.isEmpty() && !published) {
+                return; // nothing metered here lately, and nothing to withdraw
+            }
+            usage.publish(nodeId, used).get(5, TimeUnit.SECONDS);
+            published = !used.isEmpty();
+            if (used.isEmpty()) {
+                return;
+            }
+            Map<String, Map<String, QuotaRates>> all = usage.read().get(5, TimeUnit.SECONDS);
+            all.remove(nodeId);
+            meters.forEach((principal, m) -> {
+                QuotaRates others = QuotaRates.ZERO;
+                int[] busy = new int[3];
+                for (Map<String, QuotaRates> node : all.values()) {
+                    QuotaRates r = node.get(principal);
+                    if (r != null) {
+                        others = others.plus(r);
+                        busy[0] += r.produceBytes() > 0 ? 1 : 0;
+                        busy[1] += r.fetchBytes() > 0 ? 1 : 0;
+                        busy[2] += r.requests() > 0 ? 1 : 0;
+                    }
+                }
+                m.share(others, busy, now);
+            });
+            failing = false;
+        } catch (Exception e) {
+            // Shares stay as they were: each node keeps limiting by what it last knew.
+            if (!failing) {
+                LOG.warnf(e, "cannot share quota usage with the other nodes (each keeps its last share until it can)");
+            }
+            failing = true;
+        }
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        if (usage != null) {
+            usage.close();
+        }
+    }
+
+    /** One principal's buckets (null where its quota sets no limit) and what it used since the last tick. */
+    private static final class Meter {
+        final Quota quota;
+        final TokenBucket produce;
+        final TokenBucket fetch;
+        final TokenBucket requests;
+        final DoubleAdder produced = new DoubleAdder();
+        final DoubleAdder fetched = new DoubleAdder();
+        final DoubleAdder requested = new DoubleAdder();
+        volatile long lastUse;
+
+        Meter(Quota quota, long now) {
+            this.quota = quota;
+            this.produce = bucket(quota.produceBytesPerSecond(), now);
+            this.fetch = bucket(quota.fetchBytesPerSecond(), now);
+            this.requests = bucket(quota.requestsPerSecond(), now);
+            this.lastUse = now;
+        }
+
+        private static TokenBucket bucket(long rate, long now) {
+            return rate == 0 ? null : new TokenBucket(rate, now);
+        }
+
+        long request(long produceBytes, long now) {
+            lastUse = now;
+            requested.add(1);
+            long wait = requests == null ? 0 : requests.take(1, now);
+            if (produceBytes > 0) {
+                produced.add(produceBytes);
+                if (produce != null) {
+                    wait = Math.max(wait, produce.take(produceBytes, now));
+                }
+            }
+            return wait;
+        }
+
+        long fetched(long bytes, long now) {
+            lastUse = now;
+            fetched.add(bytes);
+            return fetch == null ? 0 : fetch.take(bytes, now);
+        }
+
+        long fetchOwed(long now) {
+            return fetch == null ? 0 : fetch.owed(now);
+        }
+
+        QuotaRates drain(double seconds) {
+            return new QuotaRates(produced.sumThenReset() / seconds, fetched.sumThenReset() / seconds,
+                    requested.sumThenReset() / seconds);
+        }
+
+        void share(QuotaRates others, int[] busy, long now) {
+            set(produce, quota.produceBytesPerSecond(), others.produceBytes(), busy[0], now);
+            set(fetch, quota.fetchBytesPerSecond(), others.fetchBytes(), busy[1], now);
+            set(requests, quota.requestsPerSecond(), others.requests(), busy[2], now);
+        }
+
+        private static void set(TokenBucket b, long rate, double others, int busyOthers, long now) {
+            if (b != null) {
+                b.rate(QuotaShare.of(rate, others, busyOthers), now);
+            }
+        }
+    }
+}
