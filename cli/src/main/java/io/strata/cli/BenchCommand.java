@@ -192,7 +192,9 @@ final class BenchCommand {
             client.admin().createTopic(topic, partitions, -1, -1);
             err.printf("created topic %s with %d partitions%n", topic, partitions);
         } catch (StrataException e) {
-            if (e.code() != io.grpc.Status.Code.ALREADY_EXISTS) {
+            if (e.code() == io.grpc.Status.Code.PERMISSION_DENIED) {
+                client.admin().describeTopic(topic); // a principal that may produce there, not create: it exists
+            } else if (e.code() != io.grpc.Status.Code.ALREADY_EXISTS) {
                 throw e;
             }
         }

@@ -294,7 +294,7 @@ class ProduceHandlerTest {
     }
 
     private long newProducer() {
-        return handler.initProducer().join().getProducerId();
+        return handler.initProducer("User:ANONYMOUS").join().getProducerId();
     }
 
     private static ProduceRequest idempotent(long producer, int partition, long sequence, String... values) {

@@ -255,6 +255,18 @@ class SecurityTest {
             assertThat(((io.strata.client.StrataException) denied.getCause()).code()).isEqualTo(Status.Code.PERMISSION_DENIED);
             assertThat(bob.security().whoAmI().getPrincipal()).isEqualTo("User:bob");
         }
+        // A producer id is bob's alone: even the super-user may not produce with it, and its refused try stores
+        // nothing (bob's own first sequence is then new, not a duplicate).
+        long bobsId = ProducerServiceGrpc.newBlockingStub(as(b, "bob", "bob-password-1"))
+                .initProducer(io.strata.api.v1.InitProducerRequest.getDefaultInstance()).getProducerId();
+        ProduceRequest idempotent = ProduceRequest.newBuilder().setProducerId(bobsId).addEntries(TopicPartitionRecords
+                .newBuilder().setTopic("logs-web").setPartition(0).setBaseSequence(0)
+                .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("mine")))).build();
+        assertThat(status(() -> ProducerServiceGrpc.newBlockingStub(as(a, "admin", ADMIN_PASSWORD)).produce(idempotent))
+                .getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        ProduceResponse own = ProducerServiceGrpc.newBlockingStub(as(a, "bob", "bob-password-1")).produce(idempotent);
+        assertThat(own.getAppends(0).getDuplicate()).isFalse();
+        assertThat(own.getAppends(0).getBaseOffset()).isPositive();
         // The stream form: a denied request is that request's error; the stream goes on.
         List<ProduceResponse> answers = produceStream(as(b, "bob", "bob-password-1"), "t", "logs-web");
         assertThat(answers.get(0).getError().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED.value());

@@ -19,8 +19,12 @@ public final class KafkaSession {
     private volatile String mechanism;
     private final java.util.concurrent.atomic.AtomicBoolean saslStep = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean saslFailed;
-    /** System.nanoTime() until which the connection's next requests wait: its principal is over its quota. */
-    private volatile long throttledUntil;
+    /**
+     * System.nanoTime() until which the connection's next requests wait: its principal is over its quota. Starts
+     * now, not at 0: nanoTime may be negative.
+     */
+    private final java.util.concurrent.atomic.AtomicLong throttledUntil =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
 
     public KafkaSession(InetSocketAddress client) {
         this(client, null);
@@ -38,12 +42,12 @@ public final class KafkaSession {
 
     /** Holds the connection's next requests back for {@code nanos} (Kafka's muted channel under a quota). */
     public void throttle(long nanos) {
-        throttledUntil = Math.max(throttledUntil, System.nanoTime() + nanos);
+        throttledUntil.accumulateAndGet(System.nanoTime() + nanos, Math::max);
     }
 
     /** Nanoseconds the connection's next request must still wait (0: none). */
     public long throttleRemaining() {
-        return Math.max(0, throttledUntil - System.nanoTime());
+        return Math.max(0, throttledUntil.get() - System.nanoTime());
     }
 
     public javax.security.sasl.SaslServer sasl() {

@@ -229,6 +229,11 @@ public final class KeyLayout {
         return aclsPrefix() + id;
     }
 
+    /** The key producer ids are bound to their principals with ({@link io.strata.metadata.security.ProducerIdBinding}). */
+    public String producerKey() {
+        return securityPrefix() + "producer-key";
+    }
+
     public String quotasPrefix() {
         return securityPrefix() + "quotas/";
     }

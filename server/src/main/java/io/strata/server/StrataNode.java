@@ -263,7 +263,9 @@ public class StrataNode {
                     c.sealWhenIdle(config.objectStore().type())), objects, metadata, clock);
             register(pipeline);
             warmUpIngest(c, nodeId);
-            ingest = new ProduceHandler(pipeline, topics, new ProducerIds(metadata), clock);
+            ProducerIds producerIds = new ProducerIds(metadata);
+            producerIds.bindWith(access.producerIds());
+            ingest = new ProduceHandler(pipeline, topics, producerIds, clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
             io.micrometer.core.instrument.Timer produced = io.micrometer.core.instrument.Timer

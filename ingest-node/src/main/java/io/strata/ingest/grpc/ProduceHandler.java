@@ -73,8 +73,14 @@ public final class ProduceHandler {
         return refusedRecords.sum();
     }
 
-    public CompletableFuture<InitProducerResponse> initProducer() {
-        return producerIds.issue().thenApply(id -> InitProducerResponse.newBuilder().setProducerId(id)
+    /** The ids this node issues (the node binds them to principals once it knows the cluster's key). */
+    public ProducerIds producerIds() {
+        return producerIds;
+    }
+
+    /** A new producer id, issued to {@code principal}. */
+    public CompletableFuture<InitProducerResponse> initProducer(String principal) {
+        return producerIds.issue(principal).thenApply(id -> InitProducerResponse.newBuilder().setProducerId(id)
                 .setSequenceWindow(io.strata.metadata.ProducerBatch.RETRY_WINDOW).build());
     }
 

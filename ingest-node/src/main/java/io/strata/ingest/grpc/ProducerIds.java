@@ -12,29 +12,41 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ProducerIds {
     private final MetadataStore metadata;
     private final AtomicLong highestKnown = new AtomicLong();
+    private volatile io.strata.metadata.security.ProducerIdBinding binding;
 
     public ProducerIds(MetadataStore metadata) {
         this.metadata = metadata;
     }
 
-    public CompletableFuture<Long> issue() {
-        return metadata.allocateProducerId().thenApply(id -> {
-            highestKnown.accumulateAndGet(id, Math::max);
-            return id;
+    /**
+     * From now on ids name the principal they are issued to ({@link io.strata.metadata.security.ProducerIdBinding});
+     * before, an id is the counter's value.
+     */
+    public void bindWith(io.strata.metadata.security.ProducerIdBinding binding) {
+        this.binding = binding;
+    }
+
+    /** A new id for {@code principal}. */
+    public CompletableFuture<Long> issue(String principal) {
+        return metadata.allocateProducerId().thenApply(counter -> {
+            highestKnown.accumulateAndGet(counter, Math::max);
+            io.strata.metadata.security.ProducerIdBinding b = binding;
+            return b == null ? counter : b.bind(counter, principal);
         });
     }
 
     /** Whether {@code id} was issued by some node. */
     public CompletableFuture<Boolean> isIssued(long id) {
-        if (id <= 0) {
+        long counter = io.strata.metadata.security.ProducerIdBinding.counterOf(id);
+        if (id <= 0 || counter <= 0) {
             return CompletableFuture.completedFuture(false);
         }
-        if (id <= highestKnown.get()) {
+        if (counter <= highestKnown.get()) {
             return CompletableFuture.completedFuture(true);
         }
         return metadata.lastProducerId().thenApply(last -> {
             highestKnown.accumulateAndGet(last, Math::max);
-            return id <= last;
+            return counter <= last;
         });
     }
 }

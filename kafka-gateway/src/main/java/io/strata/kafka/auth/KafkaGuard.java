@@ -38,6 +38,16 @@ public interface KafkaGuard {
     /** Writes a denial or a failed sign-in to the audit log. */
     void audit(Identity who, String address, String action, String resource, String outcome);
 
+    /** The producer id InitProducerId answers for the cluster's counter value {@code counter}, issued to {@code who}. */
+    default long producerId(long counter, Identity who) {
+        return counter;
+    }
+
+    /** Whether {@code who} may produce with {@code producerId}: only the principal it was issued to may. */
+    default boolean mayUseProducerId(Identity who, long producerId) {
+        return true;
+    }
+
     /** Where the listener accounts what principals use against their quotas. */
     default io.strata.security.quota.QuotaMeter quotas() {
         return io.strata.security.quota.QuotaMeter.NONE;

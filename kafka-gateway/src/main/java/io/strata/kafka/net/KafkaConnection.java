@@ -33,6 +33,9 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private io.strata.kafka.KafkaSession session;
     private boolean wakeScheduled;
+    /** Requests read while the connection was held back for its quota, to be worked on in order. */
+    private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
+    private boolean deferredScheduled;
 
     private final io.strata.kafka.auth.KafkaGuard guard;
 
@@ -72,26 +75,11 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress(),
                         tls == null ? null : guard.fromCertificate(tls.engine().getSession()));
             }
-            long wait = session.throttleRemaining();
-            if (wait > 0) {
-                // Over its quota: this request waits its turn (later ones queue behind it, in order).
+            if (throttle() > 0 || !deferred.isEmpty()) {
+                // Over its quota: the request waits its turn, and those after it queue behind it, in order.
                 CompletableFuture<ByteBuffer> later = new CompletableFuture<>();
-                io.strata.kafka.KafkaSession s = session;
-                ctx.executor().schedule(() -> {
-                    try {
-                        served.handle(request, s).whenComplete((r, e) -> {
-                            if (e != null) {
-                                later.completeExceptionally(e);
-                            } else {
-                                later.complete(r);
-                            }
-                        });
-                    } catch (RuntimeException e) {
-                        LOG.debug("closing Kafka connection from {}: unreadable request: {}",
-                                ctx.channel().remoteAddress(), e.toString());
-                        ctx.close();
-                    }
-                }, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+                deferred.add(() -> handleNow(served, request, later));
+                runDeferredLater();
                 answer = later;
             } else {
                 answer = served.handle(request, session);
@@ -111,6 +99,63 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 ctx.executor().execute(this::drain);
             }
         });
+    }
+
+    /**
+     * How long the connection must still wait: its own mute, or what its principal owes (so a principal gains
+     * nothing by opening new connections).
+     */
+    private long throttle() {
+        long wait = session == null ? 0 : session.throttleRemaining();
+        io.strata.security.quota.QuotaMeter quotas = guard.quotas();
+        if (session != null && quotas.active()) {
+            io.strata.security.Identity who = session.identity() != null ? session.identity()
+                    : guard.required() ? null : io.strata.security.Identity.ANONYMOUS;
+            if (who != null) {
+                wait = Math.max(wait, quotas.owed(who));
+            }
+        }
+        return wait;
+    }
+
+    private void runDeferredLater() {
+        if (!deferredScheduled) {
+            deferredScheduled = true;
+            ctx.executor().schedule(this::runDeferred, Math.max(1, throttle()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The deferred requests whose turn has come, in the order they arrived. */
+    private void runDeferred() {
+        deferredScheduled = false;
+        while (!deferred.isEmpty()) {
+            if (!ctx.channel().isActive()) {
+                deferred.clear(); // the client gave up: its requests are not worked on after all
+                return;
+            }
+            if (throttle() > 0) {
+                runDeferredLater();
+                return;
+            }
+            deferred.poll().run();
+        }
+        readIfRoom();
+    }
+
+    private void handleNow(KafkaApis served, ByteBuffer request, CompletableFuture<ByteBuffer> answer) {
+        try {
+            served.handle(request, session).whenComplete((r, e) -> {
+                if (e != null) {
+                    answer.completeExceptionally(e);
+                } else {
+                    answer.complete(r);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("closing Kafka connection from {}: unreadable request: {}", ctx.channel().remoteAddress(),
+                    e.toString());
+            ctx.close();
+        }
     }
 
     private void drain() {
@@ -142,7 +187,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
      * a client that sends and never reads would otherwise fill this node's heap with answers.
      */
     private void readIfRoom() {
-        long throttled = session == null ? 0 : session.throttleRemaining();
+        long throttled = throttle();
         if (throttled > 0 && !wakeScheduled) {
             // Not read while its principal is over its quota (Kafka mutes the channel so): TCP holds the client.
             wakeScheduled = true;

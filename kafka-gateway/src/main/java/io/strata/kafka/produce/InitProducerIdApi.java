@@ -27,8 +27,16 @@ public final class InitProducerIdApi implements KafkaApi {
 
     private final MetadataStore metadata;
 
+    private final io.strata.kafka.auth.KafkaGuard guard;
+
     public InitProducerIdApi(MetadataStore metadata) {
+        this(metadata, io.strata.kafka.auth.KafkaGuard.OPEN);
+    }
+
+    /** {@code guard} makes the ids name the principal they are issued to. */
+    public InitProducerIdApi(MetadataStore metadata, io.strata.kafka.auth.KafkaGuard guard) {
         this.metadata = metadata;
+        this.guard = guard;
     }
 
     @Override
@@ -45,7 +53,10 @@ public final class InitProducerIdApi implements KafkaApi {
             return CompletableFuture.completedFuture((ApiMessage) (new InitProducerIdResponseData()
                     .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setProducerId(-1).setProducerEpoch((short) -1)));
         }
-        return metadata.allocateProducerId().thenApply(id -> (ApiMessage) (new InitProducerIdResponseData()
-                .setErrorCode(Errors.NONE.code()).setProducerId(id).setProducerEpoch(EPOCH)));
+        io.strata.security.Identity who = request.session().identity() == null
+                ? io.strata.security.Identity.ANONYMOUS : request.session().identity();
+        return metadata.allocateProducerId().thenApply(counter -> (ApiMessage) (new InitProducerIdResponseData()
+                .setErrorCode(Errors.NONE.code()).setProducerId(guard.producerId(counter, who))
+                .setProducerEpoch(EPOCH)));
     }
 }

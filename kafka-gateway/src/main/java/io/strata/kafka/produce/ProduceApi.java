@@ -43,6 +43,7 @@ public final class ProduceApi implements KafkaApi {
     private final long maxInflatedBytes;
     private final KafkaBatches.Limits limits;
     private final java.util.concurrent.Executor converter;
+    private final io.strata.kafka.auth.KafkaGuard guard;
 
     /**
      * {@code converter} inflates and converts the records (CPU, up to a request's size): not the listener's
@@ -50,6 +51,13 @@ public final class ProduceApi implements KafkaApi {
      */
     public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes, KafkaBatches.Limits limits,
                       java.util.concurrent.Executor converter) {
+        this(backends, topicIds, maxInflatedBytes, limits, converter, io.strata.kafka.auth.KafkaGuard.OPEN);
+    }
+
+    /** {@code guard} says whose producer ids a connection may produce with. */
+    public ProduceApi(KafkaBackends backends, TopicIds topicIds, long maxInflatedBytes, KafkaBatches.Limits limits,
+                      java.util.concurrent.Executor converter, io.strata.kafka.auth.KafkaGuard guard) {
+        this.guard = guard;
         this.backends = backends;
         this.topicIds = topicIds;
         this.maxInflatedBytes = maxInflatedBytes;
@@ -91,7 +99,8 @@ public final class ProduceApi implements KafkaApi {
         io.strata.kafka.KafkaSession.Turn turn = request.session().admitAfter();
         CompletableFuture<ApiMessage> out;
         try {
-            out = produce(data, answered, turn);
+            out = produce(data, answered, turn, request.session().identity() == null
+                    ? io.strata.security.Identity.ANONYMOUS : request.session().identity());
         } catch (RuntimeException e) {
             out = CompletableFuture.failedFuture(e);
         }
@@ -100,7 +109,8 @@ public final class ProduceApi implements KafkaApi {
     }
 
     private CompletableFuture<ApiMessage> produce(ProduceRequestData data, boolean answered,
-                                                  io.strata.kafka.KafkaSession.Turn turn) {
+                                                  io.strata.kafka.KafkaSession.Turn turn,
+                                                  io.strata.security.Identity who) {
         List<CompletableFuture<Optional<Topic>>> lookups = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData t : data.topicData()) {
             lookups.add(topicIds.resolve(t.name(), t.topicId(), t.partitionData().stream()
@@ -138,6 +148,11 @@ public final class ProduceApi implements KafkaApi {
                     List<io.strata.format.BatchInfo> infos = new ArrayList<>();
                     try {
                         for (RecordBatch batch : ((MemoryRecords) p.records()).batches()) {
+                            if (batch.hasProducerId() && !guard.mayUseProducerId(who, batch.producerId())) {
+                                // As Kafka says a producer lacks IdempotentWrite: the id is not this principal's.
+                                throw new KafkaBatches.Refused(Errors.CLUSTER_AUTHORIZATION_FAILED, "producer id "
+                                        + batch.producerId() + " was issued to another principal");
+                            }
                             if (batch.hasProducerId() && batch.producerEpoch() != InitProducerIdApi.EPOCH) {
                                 throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_EPOCH, "producer epoch "
                                         + batch.producerEpoch() + " was never issued here: ask InitProducerId");

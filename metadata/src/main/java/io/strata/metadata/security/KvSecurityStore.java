@@ -294,6 +294,21 @@ public final class KvSecurityStore implements SecurityStore {
     }
 
     @Override
+    public CompletableFuture<byte[]> producerKey() {
+        String key = keys.producerKey();
+        return kv.get(key).thenCompose(found -> {
+            if (found.isPresent()) {
+                return CompletableFuture.completedFuture(found.get().value());
+            }
+            byte[] fresh = new byte[32];
+            new java.security.SecureRandom().nextBytes(fresh);
+            // Whoever comes first makes it; everyone else reads theirs.
+            return kv.txn(List.of(KvGuard.absent(key)), List.of(new KvOp.Put(key, fresh)))
+                    .thenCompose(r -> r.succeeded() ? CompletableFuture.completedFuture(fresh) : producerKey());
+        });
+    }
+
+    @Override
     public CompletableFuture<Boolean> authRequired() {
         return kv.get(keys.securityMode()).thenApply(Optional::isPresent);
     }

@@ -43,6 +43,12 @@ public interface SecurityStore {
     /** Whether a node with authentication required has marked the cluster so. */
     CompletableFuture<Boolean> authRequired();
 
+    /**
+     * The cluster's producer-id key: 32 random bytes, made by the first node that asks and the same for every node
+     * after (see {@link ProducerIdBinding}).
+     */
+    CompletableFuture<byte[]> producerKey();
+
     /** The user as stored, if there is one. */
     CompletableFuture<java.util.Optional<User>> user(String name);
 

@@ -101,6 +101,13 @@ public abstract class SecurityStoreContract {
     }
 
     @Test
+    void theProducerKeyIsMadeOnceAndTheSameForEveryone() {
+        byte[] first = security.producerKey().join();
+        assertThat(first).hasSize(32);
+        assertThat(security.producerKey().join()).isEqualTo(first);
+    }
+
+    @Test
     void aClusterOnceMarkedAsRequiringAuthStaysSo() {
         assertThat(security.authRequired().join()).isFalse();
         security.markAuthRequired().join();

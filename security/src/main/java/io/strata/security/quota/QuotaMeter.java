@@ -14,6 +14,20 @@ public interface QuotaMeter {
     /** {@code fetchBytes} of records were answered to the principal's fetches. */
     long fetched(Identity who, long fetchBytes);
 
+    /** A request counted by {@link #request} was dropped unserved (its caller gave up waiting): its cost comes back. */
+    default void refund(Identity who, long produceBytes) {
+    }
+
+    /** How long the principal still owes on any measure (0: nothing): a new connection of it waits that long too. */
+    default long owed(Identity who) {
+        return 0;
+    }
+
+    /** Whether any principal has a quota: without, the doors need not measure. */
+    default boolean active() {
+        return false;
+    }
+
     /** No quotas: nobody is held back. */
     QuotaMeter NONE = new QuotaMeter() {
         @Override

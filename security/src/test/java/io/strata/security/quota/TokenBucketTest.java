@@ -31,9 +31,9 @@ class TokenBucketTest {
     }
 
     @Test
-    void oneHugeTakeIsPaidForAtMostThirtySeconds() {
+    void oneHugeTakeIsPaidForAtMostFiveMinutes() {
         TokenBucket b = new TokenBucket(1000, 0);
-        assertThat(b.take(1_000_000_000, 0)).isEqualTo(30 * SECOND);
+        assertThat(b.take(1_000_000_000, 0)).isEqualTo(300 * SECOND);
     }
 
     @Test
@@ -42,5 +42,22 @@ class TokenBucketTest {
         b.rate(100, 0);
         assertThat(b.take(100, 0)).isZero();
         assertThat(b.take(100, 0)).isEqualTo(SECOND);
+    }
+
+    @Test
+    void aRefundGivesBackWhatWasNotUsed() {
+        TokenBucket b = new TokenBucket(1000, 0);
+        b.take(1000, 0);
+        assertThat(b.take(500, 0)).isEqualTo(SECOND / 2);
+        b.refund(500, 0);
+        assertThat(b.owed(0)).isZero();
+    }
+
+    @Test
+    void aLowerShareKeepsTheDebtWithinItsBound() {
+        TokenBucket b = new TokenBucket(1000, 0);
+        b.take(1_000_000_000, 0);
+        b.rate(10, 0);
+        assertThat(b.owed(0)).isEqualTo(300 * SECOND);
     }
 }

@@ -25,7 +25,11 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.ingest().produce(request));
+        GrpcErrors.reply(observer, () -> {
+            access.requireProducerId(io.strata.server.security.CallIdentity.current(), request.getProducerId(),
+                    RemoteAddress.CURRENT.get(), "Produce");
+            return node.ingest().produce(request);
+        });
     }
 
     @Override
@@ -37,6 +41,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
             try {
                 // Each request on its own: a denied one is that request's error, the stream goes on.
                 access.require(who, io.strata.server.security.AccessRules.produce(request), address, "ProduceStream");
+                access.requireProducerId(who, request.getProducerId(), address, "ProduceStream");
                 return ingest.produce(request, admitted).exceptionallyCompose(
                         e -> CompletableFuture.failedFuture(GrpcErrors.toStatus(e)));
             } catch (RuntimeException e) {
@@ -48,6 +53,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     @Override
     public void initProducer(InitProducerRequest request, StreamObserver<InitProducerResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.ingest().initProducer());
+        GrpcErrors.reply(observer, () -> node.ingest().initProducer(
+                io.strata.server.security.CallIdentity.current().principal()));
     }
 }

@@ -1,8 +1,11 @@
 package io.strata.server.quota;
 
 import com.google.protobuf.MessageLite;
+import io.grpc.Context;
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -16,6 +19,9 @@ import io.strata.server.security.CallIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -42,128 +48,195 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
-        if (method.startsWith("grpc.") || method.startsWith("strata.v1.NodeService/")) {
-            return next.startCall(call, headers); // probes, reflection and the nodes' own port
+        if (method.startsWith("grpc.") || method.startsWith("strata.v1.NodeService/")
+                || (!quotas.active() && call.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY)) {
+            // Probes, reflection and the nodes' own port; and, while the cluster has no quota, calls too short
+            // for one set meanwhile to matter (streams are watched from the start: they may live for days).
+            return next.startCall(call, headers);
         }
         boolean produce = method.startsWith("strata.v1.ProducerService/Produce");
         boolean fetch = method.startsWith("strata.v1.FetchService/");
-        Metered<Q, R> metered = new Metered<>(call, CallIdentity.current(), produce, fetch);
+        // A member's heartbeats are counted but never held: held past its session, it would lose its partitions
+        // and rebalance its group, which only makes more requests.
+        boolean liveness = method.startsWith("strata.v1.GroupService/");
+        Metered<Q, R> metered = new Metered<>(call, CallIdentity.current(), produce, fetch, liveness);
         metered.target = next.startCall(metered, headers);
         return metered.listener();
     }
 
-    /** One call under its caller's quota. Listener events come one at a time; the lock orders them with the timer's. */
+    /** A listener event, and what its request cost (given back when the call ends before it is delivered). */
+    private record Event(Runnable run, long produceBytes, boolean request) {
+    }
+
+    /**
+     * One call under its caller's quota. Events are delivered one at a time and in order, from the transport's
+     * thread or the release timer, never under a lock (a service that sends from within an event, or from another
+     * thread while holding its own lock, must not meet this one), and inside the call's gRPC context.
+     */
     private final class Metered<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
         private final Identity who;
         private final boolean produce;
         private final boolean fetch;
+        private final boolean liveness;
         private final io.vertx.core.Context loop = io.vertx.core.Vertx.currentContext();
-        private final ArrayDeque<Runnable> held = new ArrayDeque<>();
+        private final Context context = Context.current();
+        private final ArrayDeque<Event> held = new ArrayDeque<>();
         /** Delay imposed on requests and not yet reported in an answer. */
         private final AtomicLong unreported = new AtomicLong();
-        private volatile long heldUntil;
-        private volatile boolean readyScheduled;
+        /** System.nanoTime() until which events wait; starts now (nanoTime may be negative: never 0). */
+        private final AtomicLong heldUntil = new AtomicLong(System.nanoTime());
+        private final AtomicBoolean readyScheduled = new AtomicBoolean();
+        /** One thread delivers at a time; guarded by {@code held}. */
+        private boolean delivering;
         private boolean releaseScheduled;
+        /** The call ended (cancelled, completed or failed in delivery): nothing more is delivered. */
+        private volatile boolean over;
         ServerCall.Listener<Q> target;
 
-        Metered(ServerCall<Q, R> call, Identity who, boolean produce, boolean fetch) {
+        Metered(ServerCall<Q, R> call, Identity who, boolean produce, boolean fetch, boolean liveness) {
             super(call);
             this.who = who;
             this.produce = produce;
             this.fetch = fetch;
+            this.liveness = liveness;
         }
 
         ServerCall.Listener<Q> listener() {
             return new ServerCall.Listener<>() {
                 @Override
                 public void onMessage(Q message) {
+                    long bytes = 0;
+                    boolean counted = false;
                     if (quotas.active()) {
-                        long bytes = produce && message instanceof MessageLite m ? m.getSerializedSize() : 0;
+                        bytes = produce && message instanceof MessageLite m ? m.getSerializedSize() : 0;
                         long wait = Math.max(quotas.request(who, bytes), fetch ? quotas.fetchOwed(who) : 0);
-                        if (wait > 0) {
+                        counted = true;
+                        if (wait > 0 && !liveness) {
                             hold(wait);
                             unreported.addAndGet(wait);
                         }
                     }
-                    deliver(() -> target.onMessage(message));
+                    deliver(new Event(() -> target.onMessage(message), bytes, counted));
                 }
 
                 @Override
                 public void onHalfClose() {
-                    deliver(target::onHalfClose);
+                    deliver(new Event(target::onHalfClose, 0, false));
                 }
 
                 @Override
                 public void onReady() {
-                    deliver(target::onReady);
+                    deliver(new Event(target::onReady, 0, false));
                 }
 
                 @Override
                 public void onComplete() {
-                    deliver(target::onComplete);
+                    end(target::onComplete);
                 }
 
                 @Override
                 public void onCancel() {
-                    synchronized (Metered.this) {
-                        held.clear(); // the caller is gone: what it sent need not be worked on
-                    }
-                    target.onCancel();
+                    end(target::onCancel);
                 }
             };
         }
 
         private void hold(long nanos) {
             long until = System.nanoTime() + nanos;
-            synchronized (this) {
-                heldUntil = Math.max(heldUntil, until);
+            heldUntil.accumulateAndGet(until, Math::max);
+        }
+
+        /** The call is over: what waits is dropped (its requests refunded: they were never served), then told. */
+        private void end(Runnable last) {
+            over = true;
+            List<Event> dropped;
+            synchronized (held) {
+                dropped = new ArrayList<>(held);
+                held.clear();
+            }
+            for (Event e : dropped) {
+                if (e.request()) {
+                    quotas.refund(who, e.produceBytes());
+                }
+            }
+            context.run(last);
+        }
+
+        private void deliver(Event event) {
+            synchronized (held) {
+                held.add(event);
+                if (delivering) {
+                    return; // the thread delivering takes it in turn
+                }
+                delivering = true;
+            }
+            drain();
+        }
+
+        /** Delivers what may go now, in order, outside the lock; schedules the rest for when the hold ends. */
+        private void drain() {
+            while (true) {
+                Event next;
+                synchronized (held) {
+                    if (held.isEmpty() || over) {
+                        delivering = false;
+                        return;
+                    }
+                    if (System.nanoTime() < heldUntil.get()) {
+                        delivering = false;
+                        if (!releaseScheduled) {
+                            releaseScheduled = true;
+                            later(this::release);
+                        }
+                        return;
+                    }
+                    next = held.poll();
+                }
+                try {
+                    context.run(next.run());
+                } catch (RuntimeException | Error e) {
+                    // What the service threw is the call's end; the events behind it are not delivered.
+                    over = true;
+                    super.close(Status.fromThrowable(e), new Metadata());
+                }
             }
         }
 
-        private synchronized void deliver(Runnable event) {
-            if (held.isEmpty() && System.nanoTime() >= heldUntil) {
-                event.run();
-                return;
+        private void release() {
+            synchronized (held) {
+                releaseScheduled = false;
+                if (delivering) {
+                    return;
+                }
+                delivering = true;
             }
-            held.add(event);
-            if (!releaseScheduled) {
-                releaseScheduled = true;
-                later(this::release);
-            }
+            drain();
         }
 
-        private synchronized void release() {
-            releaseScheduled = false;
-            while (!held.isEmpty() && System.nanoTime() >= heldUntil) {
-                held.poll().run();
-            }
-            if (!held.isEmpty() && !releaseScheduled) {
-                releaseScheduled = true;
-                later(this::release);
-            }
-        }
-
-        /** Runs {@code task} once {@link #heldUntil} has passed, on the call's event loop when it has one. */
+        /** Runs {@code task} once the hold has passed, on the call's event loop when it has one. */
         private void later(Runnable task) {
-            long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(heldUntil - System.nanoTime() + 999_999));
-            var timer = quotas.timer();
-            if (loop != null) {
-                loop.owner().setTimer(ms, id -> loop.runOnContext(v -> task.run()));
-            } else if (timer != null) {
-                timer.schedule(task, ms, TimeUnit.MILLISECONDS);
-            } else {
-                task.run();
+            long ms = Math.max(1, TimeUnit.NANOSECONDS.toMillis(heldUntil.get() - System.nanoTime() + 999_999));
+            try {
+                if (loop != null) {
+                    loop.owner().setTimer(ms, id -> loop.runOnContext(v -> task.run()));
+                } else {
+                    quotas.releases().schedule(task, ms, TimeUnit.MILLISECONDS);
+                }
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // the node is stopping
             }
         }
 
         @Override
         public boolean isReady() {
-            if (System.nanoTime() < heldUntil) {
-                if (!readyScheduled) {
-                    readyScheduled = true; // told once it has passed, as a stream is told when it drains
+            if (System.nanoTime() < heldUntil.get()) {
+                if (readyScheduled.compareAndSet(false, true)) {
+                    // Told once the hold has passed, as a stream is told when its transport drains.
                     later(() -> {
-                        readyScheduled = false;
-                        deliver(target::onReady);
+                        readyScheduled.set(false);
+                        if (!over) {
+                            deliver(new Event(target::onReady, 0, false));
+                        }
                     });
                 }
                 return false;
@@ -175,6 +248,7 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
         public void sendMessage(R message) {
             long delay = unreported.getAndSet(0);
             if (fetch && quotas.active() && message instanceof MessageLite m) {
+                // Answered now; what it costs holds the stream's next answer and the principal's next fetch.
                 long wait = quotas.fetched(who, m.getSerializedSize());
                 if (wait > 0) {
                     hold(wait);

@@ -48,6 +48,15 @@ public class Quotas implements QuotaMeter {
     private final ConcurrentHashMap<String, Meter> meters = new ConcurrentHashMap<>();
     private volatile Map<String, Quota> quotas = Map.of();
     private ScheduledExecutorService timer;
+    private final ScheduledExecutorService releases = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "strata-quota-release");
+        t.setDaemon(true);
+        return t;
+    });
+    /** What the other nodes said their clients used, as last read: where a new meter's share starts. */
+    private volatile Map<String, Map<String, QuotaRates>> others = Map.of();
+    /** The most principals one node publishes (the busiest): its figures stay far below etcd's request limit. */
+    static final int MAX_PUBLISHED = 2_000;
     private QuotaUsageStore usage;
     private String nodeId;
     private boolean published;
@@ -55,6 +64,8 @@ public class Quotas implements QuotaMeter {
     private boolean failing;
     private long lastTick = System.nanoTime();
     private Counter delayed;
+    /** Produce bytes, fetch bytes and requests of every metered principal since start: the node's metric. */
+    private final DoubleAdder[] metered = {new DoubleAdder(), new DoubleAdder(), new DoubleAdder()};
 
     /** Follows the cluster's quotas and shares them with the other nodes; after {@link AccessControl#start}. */
     public synchronized void start(MetadataStore metadata, String nodeId) {
@@ -63,6 +74,11 @@ public class Quotas implements QuotaMeter {
         this.quotas = access.quotas();
         this.delayed = Counter.builder("strata.quota.delay").baseUnit("seconds")
                 .description("How long clients were held back for their quotas, summed").register(registry);
+        for (var m : Map.of("produce_bytes", metered[0], "fetch_bytes", metered[1], "requests", metered[2]).entrySet()) {
+            io.micrometer.core.instrument.FunctionCounter.builder("strata.quota.metered", m.getValue(),
+                            DoubleAdder::sum).tag("measure", m.getKey())
+                    .description("What principals with a quota used on this node, all of them together").register(registry);
+        }
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-quotas");
             t.setDaemon(true);
@@ -74,13 +90,22 @@ public class Quotas implements QuotaMeter {
     @Override
     public long request(Identity who, long produceBytes) {
         Meter m = meter(who);
-        return m == null ? 0 : counted(m.request(produceBytes, System.nanoTime()));
+        if (m == null) {
+            return 0;
+        }
+        metered[2].add(1);
+        metered[0].add(produceBytes);
+        return counted(m.request(produceBytes, System.nanoTime()));
     }
 
     @Override
     public long fetched(Identity who, long fetchBytes) {
         Meter m = meter(who);
-        return m == null ? 0 : counted(m.fetched(fetchBytes, System.nanoTime()));
+        if (m == null) {
+            return 0;
+        }
+        metered[1].add(fetchBytes);
+        return counted(m.fetched(fetchBytes, System.nanoTime()));
     }
 
     /** How long the principal still owes for what it fetched (0: nothing): its next fetch waits that long. */
@@ -89,14 +114,29 @@ public class Quotas implements QuotaMeter {
         return m == null ? 0 : m.fetchOwed(System.nanoTime());
     }
 
+    @Override
+    public void refund(Identity who, long produceBytes) {
+        Meter m = meter(who);
+        if (m != null) {
+            m.refund(produceBytes, System.nanoTime());
+        }
+    }
+
+    @Override
+    public long owed(Identity who) {
+        Meter m = meter(who);
+        return m == null ? 0 : m.owed(System.nanoTime());
+    }
+
     /** Whether the cluster has any quota: without, the doors skip measuring. */
+    @Override
     public boolean active() {
         return !quotas.isEmpty();
     }
 
-    /** For delays off an event loop. */
-    java.util.concurrent.ScheduledExecutorService timer() {
-        return timer;
+    /** For delays off an event loop: its own thread, never behind the once-a-second exchange with etcd. */
+    java.util.concurrent.ScheduledExecutorService releases() {
+        return releases;
     }
 
     private long counted(long delayNanos) {
@@ -120,7 +160,28 @@ public class Quotas implements QuotaMeter {
         if (quota == null || meters.size() >= MAX_METERED) {
             return null;
         }
-        return meters.computeIfAbsent(principal, p -> new Meter(quota, System.nanoTime()));
+        return meters.computeIfAbsent(principal, p -> {
+            // At this node's share from the start: a principal back from idle must not get the whole rate (and a
+            // second of burst) on every node until the next exchange.
+            Meter fresh = new Meter(quota, System.nanoTime());
+            share(p, fresh, others, System.nanoTime());
+            return fresh;
+        });
+    }
+
+    private static void share(String principal, Meter m, Map<String, Map<String, QuotaRates>> all, long now) {
+        QuotaRates others = QuotaRates.ZERO;
+        int[] busy = new int[3];
+        for (Map<String, QuotaRates> node : all.values()) {
+            QuotaRates r = node.get(principal);
+            if (r != null) {
+                others = others.plus(r);
+                busy[0] += r.produceBytes() > 0 ? 1 : 0;
+                busy[1] += r.fetchBytes() > 0 ? 1 : 0;
+                busy[2] += r.requests() > 0 ? 1 : 0;
+            }
+        }
+        m.share(others, busy, now);
     }
 
     /** Once a second: quotas as now configured, this node's usage out, the others' in, shares set. */
@@ -144,30 +205,26 @@ public class Quotas implements QuotaMeter {
                 }
                 return false;
             });
-            if (used.isEmpty() && !published) {
-                return; // nothing metered here lately, and nothing to withdraw
+            if (configured.isEmpty() && !published) {
+                return; // no quotas, and nothing to withdraw
             }
-            usage.publish(nodeId, used).get(5, TimeUnit.SECONDS);
-            published = !used.isEmpty();
-            if (used.isEmpty()) {
-                return;
-            }
-            Map<String, Map<String, QuotaRates>> all = usage.read().get(5, TimeUnit.SECONDS);
-            all.remove(nodeId);
-            meters.forEach((principal, m) -> {
-                QuotaRates others = QuotaRates.ZERO;
-                int[] busy = new int[3];
-                for (Map<String, QuotaRates> node : all.values()) {
-                    QuotaRates r = node.get(principal);
-                    if (r != null) {
-                        others = others.plus(r);
-                        busy[0] += r.produceBytes() > 0 ? 1 : 0;
-                        busy[1] += r.fetchBytes() > 0 ? 1 : 0;
-                        busy[2] += r.requests() > 0 ? 1 : 0;
+            if (!used.isEmpty() || published) {
+                Map<String, QuotaRates> busiest = used;
+                if (used.size() > MAX_PUBLISHED) {
+                    busiest = new HashMap<>();
+                    for (var e : used.entrySet().stream().sorted((x, y) -> Double.compare(
+                            y.getValue().produceBytes() + y.getValue().fetchBytes(),
+                            x.getValue().produceBytes() + x.getValue().fetchBytes())).limit(MAX_PUBLISHED).toList()) {
+                        busiest.put(e.getKey(), e.getValue());
                     }
                 }
-                m.share(others, busy, now);
-            });
+                usage.publish(nodeId, busiest).get(5, TimeUnit.SECONDS);
+                published = !used.isEmpty();
+            }
+            Map<String, Map<String, QuotaRates>> all = new HashMap<>(usage.read().get(5, TimeUnit.SECONDS));
+            all.remove(nodeId);
+            others = all;
+            meters.forEach((principal, m) -> share(principal, m, all, now));
             failing = false;
         } catch (Exception e) {
             // Shares stay as they were: each node keeps limiting by what it last knew.
@@ -180,6 +237,7 @@ public class Quotas implements QuotaMeter {
 
     @PreDestroy
     synchronized void close() {
+        releases.shutdownNow();
         if (timer != null) {
             timer.shutdownNow();
         }
@@ -228,6 +286,23 @@ public class Quotas implements QuotaMeter {
             lastUse = now;
             fetched.add(bytes);
             return fetch == null ? 0 : fetch.take(bytes, now);
+        }
+
+        void refund(long produceBytes, long now) {
+            if (requests != null) {
+                requests.refund(1, now);
+            }
+            if (produce != null && produceBytes > 0) {
+                produce.refund(produceBytes, now);
+            }
+        }
+
+        long owed(long now) {
+            long owed = 0;
+            for (TokenBucket b : new TokenBucket[] {produce, fetch, requests}) {
+                owed = Math.max(owed, b == null ? 0 : b.owed(now));
+            }
+            return owed;
         }
 
         long fetchOwed(long now) {

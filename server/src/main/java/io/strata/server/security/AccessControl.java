@@ -47,6 +47,7 @@ public class AccessControl {
     private volatile boolean required;
     private volatile PrincipalRules rules;
     private volatile Authorizer authorizer;
+    private volatile io.strata.metadata.security.ProducerIdBinding producerIds;
     private volatile PasswordCheck passwords;
     private volatile SecurityStore store;
     private volatile BearerTokens tokens;
@@ -141,6 +142,13 @@ public class AccessControl {
                 closeQuietly(a);
                 throw new IllegalStateException("cannot add the bootstrap user " + name + ": " + e.getMessage(), e);
             }
+        }
+        try {
+            producerIds = new io.strata.metadata.security.ProducerIdBinding(s.producerKey()
+                    .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            closeQuietly(a);
+            throw new IllegalStateException("cannot read the cluster's producer-id key: " + e.getMessage(), e);
         }
         store = s;
         passwords = new PasswordCheck(a::user, Math.max(1, config.auth().maxConcurrentPasswordChecks()));
@@ -399,6 +407,30 @@ public class AccessControl {
     public boolean superUser(Identity who) {
         Authorizer a = authorizer;
         return a != null && a.superUser(who);
+    }
+
+    /** How this node's producer ids name the principal they are issued to (once started). */
+    public io.strata.metadata.security.ProducerIdBinding producerIds() {
+        return producerIds;
+    }
+
+    /**
+     * Whether {@code who} may produce with {@code producerId} (0: none): with authentication required, only the
+     * principal the id was issued to may, so nobody disturbs another's sequences or passes its retries off.
+     */
+    public boolean mayUseProducerId(Identity who, long producerId) {
+        io.strata.metadata.security.ProducerIdBinding b = producerIds;
+        return producerId == 0 || !required || (b != null && b.boundTo(producerId, who.principal()));
+    }
+
+    /** Fails the call with PERMISSION_DENIED unless {@link #mayUseProducerId}. */
+    public void requireProducerId(Identity who, long producerId, String address, String action) {
+        if (!mayUseProducerId(who, producerId)) {
+            AuditLog.record(who, address, action, "producer id " + producerId, "denied: issued to another principal");
+            throw Status.PERMISSION_DENIED.withDescription(who.principal() + " may not produce with producer id "
+                    + producerId + ": it was issued to another principal (InitProducer issues one of your own)")
+                    .asRuntimeException();
+        }
     }
 
     /** The cluster's quotas by entity as this node knows them (none until started). */

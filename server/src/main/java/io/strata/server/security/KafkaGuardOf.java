@@ -39,6 +39,16 @@ public final class KafkaGuardOf implements KafkaGuard {
     }
 
     @Override
+    public long producerId(long counter, Identity who) {
+        return access.producerIds().bind(counter, who.principal());
+    }
+
+    @Override
+    public boolean mayUseProducerId(Identity who, long producerId) {
+        return access.mayUseProducerId(who, producerId);
+    }
+
+    @Override
     public io.strata.security.quota.QuotaMeter quotas() {
         return quotas;
     }
