@@ -127,6 +127,97 @@ class MalformedCallsTest {
         }
     }
 
+    /**
+     * One client address is held to its connections, one principal to its streams, and the Kafka listener to its
+     * connections per address: past each bound the client is refused precisely (RESOURCE_EXHAUSTED, or a closed
+     * socket) and gets room back as its own close.
+     */
+    @Test
+    void oneClientIsHeldToItsConnectionsAndStreams() throws Exception {
+        try (StrataCluster cluster = new StrataCluster(java.nio.file.Files.createDirectories(work.resolve("bounds")))) {
+            StrataProcess node = cluster.start("node", "ingest,fetch", java.util.Map.of(
+                    "strata.grpc.max-connections-per-address", "3", "strata.grpc.max-streams-per-principal", "4",
+                    "strata.kafka.max-connections-per-address", "2"));
+            ManagedChannel first = cluster.channel(node);
+            AdminServiceGrpc.newBlockingStub(first).createTopic(io.strata.api.v1.CreateTopicRequest.newBuilder()
+                    .setName("t").setPartitions(1).build());
+
+            List<ClientCall<io.strata.api.v1.SubscribeRequest, io.strata.api.v1.SubscribeResponse>> open = new ArrayList<>();
+            List<CompletableFuture<Status>> ends = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                CompletableFuture<Status> end = new CompletableFuture<>();
+                open.add(subscribe(first, end));
+                ends.add(end);
+            }
+            Status fifth = ends.get(4).get(10, TimeUnit.SECONDS);
+            assertThat(fifth.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(fifth.getDescription()).contains("strata.grpc.max-streams-per-principal");
+            assertThat(ends.subList(0, 4)).noneMatch(CompletableFuture::isDone);
+            open.get(0).cancel("done", null);
+            CompletableFuture<Status> again = new CompletableFuture<>();
+            subscribe(first, again);
+            Thread.sleep(500);
+            assertThat(again).as("a stream opened once one closed").isNotDone();
+
+            io.strata.api.v1.ListTopicsRequest list = io.strata.api.v1.ListTopicsRequest.getDefaultInstance();
+            ManagedChannel second = cluster.channel(node);
+            ManagedChannel third = cluster.channel(node);
+            AdminServiceGrpc.newBlockingStub(second).listTopics(list);
+            AdminServiceGrpc.newBlockingStub(third).listTopics(list);
+            ManagedChannel fourth = cluster.channel(node);
+            io.grpc.StatusRuntimeException crowded = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.grpc.StatusRuntimeException.class, () -> AdminServiceGrpc.newBlockingStub(fourth).listTopics(list));
+            assertThat(crowded.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(crowded.getStatus().getDescription()).contains("strata.grpc.max-connections-per-address");
+            second.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            fourth.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            boolean served = false;
+            for (int i = 0; i < 50 && !served; i++) {
+                Thread.sleep(100); // the node hears of the closed connection a moment later
+                try {
+                    AdminServiceGrpc.newBlockingStub(cluster.channel(node)).listTopics(list);
+                    served = true;
+                } catch (io.grpc.StatusRuntimeException e) {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                }
+            }
+            assertThat(served).as("a connection served once one of the address's closed").isTrue();
+
+            String[] kafka = node.kafkaAddress().split(":");
+            try (java.net.Socket one = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]));
+                 java.net.Socket two = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]));
+                 java.net.Socket three = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]))) {
+                three.setSoTimeout(10_000);
+                int read;
+                try {
+                    read = three.getInputStream().read();
+                } catch (java.net.SocketException reset) {
+                    read = -1; // closed before it was read: a reset says the same
+                }
+                assertThat(read).as("the third Kafka connection is closed").isEqualTo(-1);
+                one.setSoTimeout(300);
+                assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketTimeoutException.class,
+                        () -> one.getInputStream().read())).as("the first stays open").isNotNull();
+            }
+        }
+    }
+
+    private static ClientCall<io.strata.api.v1.SubscribeRequest, io.strata.api.v1.SubscribeResponse> subscribe(
+            ManagedChannel channel, CompletableFuture<Status> end) {
+        ClientCall<io.strata.api.v1.SubscribeRequest, io.strata.api.v1.SubscribeResponse> call =
+                channel.newCall(FetchServiceGrpc.getSubscribeMethod(), CallOptions.DEFAULT);
+        call.start(new ClientCall.Listener<>() {
+            @Override
+            public void onClose(Status status, Metadata trailers) {
+                end.complete(status);
+            }
+        }, new Metadata());
+        call.request(10);
+        call.sendMessage(io.strata.api.v1.SubscribeRequest.newBuilder().setTopic("t").setPartition(0).build());
+        call.halfClose();
+        return call;
+    }
+
     private static int check(StrataCluster cluster, StrataProcess node, ManagedChannel channel,
                              MethodDescriptor<?, ?> method, List<String> wrong) throws Exception {
         ensureTopic(cluster, node);

@@ -20,10 +20,15 @@ import java.time.Duration;
  *                            handler's limit), so the door refuses what the node would
  * @param tls                 the server side of TLS (clients connect with {@code security.protocol=SSL}), or
  *                            null for plaintext
+ * @param maxConnectionsPerAddress   connections one client address may have open (Kafka's
+ *                            {@code max.connections.per.ip}); past it a new one is closed at once. 0: no bound
+ * @param maxConnectionsPerPrincipal connections one signed-in principal may have open; past it a connection is
+ *                            closed once it has signed in. 0: no bound
  */
 public record KafkaSettings(String host, int port, String advertisedHost, int maxRequestBytes,
                             int maxInflightRequests, Duration maxFetchWait, String rack, int maxMessageBytes,
-                            int compressionLevel, int maxProduceBytes, io.netty.handler.ssl.SslContext tls) {
+                            int compressionLevel, int maxProduceBytes, io.netty.handler.ssl.SslContext tls,
+                            int maxConnectionsPerAddress, int maxConnectionsPerPrincipal) {
     public KafkaSettings {
         if (port < 0 || port > 65_535 || maxRequestBytes < 1024 || maxInflightRequests < 1
                 || maxFetchWait.isNegative() || compressionLevel < -7 || compressionLevel > 22 || maxProduceBytes < 1) {

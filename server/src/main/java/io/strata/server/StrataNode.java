@@ -422,7 +422,8 @@ public class StrataNode {
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),
-                k.compressionLevel(), config.ingest().maxRequestBytes(), tls.kafkaServer().orElse(null)), backends, nodeId,
+                k.compressionLevel(), config.ingest().maxRequestBytes(), tls.kafkaServer().orElse(null),
+                k.maxConnectionsPerAddress(), k.maxConnectionsPerPrincipal()), backends, nodeId,
                 address, config.roles(), timer, clock, new io.strata.server.security.KafkaGuardOf(access, quotas)));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();

@@ -39,7 +39,13 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
 
     private final io.strata.kafka.auth.KafkaGuard guard;
 
-    KafkaConnection(Supplier<KafkaApis> apis, int maxInflight, io.strata.kafka.auth.KafkaGuard guard) {
+    /** Connections per signed-in principal; this one counts once it knows its principal. */
+    private final io.strata.security.OpenCounts perPrincipal;
+    private String countedPrincipal;
+
+    KafkaConnection(Supplier<KafkaApis> apis, int maxInflight, io.strata.kafka.auth.KafkaGuard guard,
+                    io.strata.security.OpenCounts perPrincipal) {
+        this.perPrincipal = perPrincipal;
         this.apis = apis;
         this.maxInflight = maxInflight;
         this.guard = guard;
@@ -74,6 +80,17 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
                 session = new io.strata.kafka.KafkaSession((InetSocketAddress) ctx.channel().remoteAddress(),
                         tls == null ? null : guard.fromCertificate(tls.engine().getSession()));
+            }
+            if (countedPrincipal == null && session.identity() != null) {
+                String principal = session.identity().principal();
+                if (!perPrincipal.tryOpen(principal)) {
+                    LOG.info("closing a Kafka connection of {} from {}: it has {} open already "
+                                    + "(strata.kafka.max-connections-per-principal)", principal,
+                            ctx.channel().remoteAddress(), perPrincipal.max());
+                    ctx.close();
+                    return;
+                }
+                countedPrincipal = principal;
             }
             if (throttle() > 0 || !deferred.isEmpty()) {
                 // Over its quota: the request waits its turn, and those after it queue behind it, in order.
@@ -200,6 +217,15 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         if (room != ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(room);
         }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (countedPrincipal != null) {
+            perPrincipal.close(countedPrincipal);
+            countedPrincipal = null;
+        }
+        ctx.fireChannelInactive();
     }
 
     @Override

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Owns its event loop threads ({@code strata-kafka-*}) and closes them in {@link #close}.
  */
 public final class KafkaListener implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaListener.class);
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel server;
@@ -49,6 +50,9 @@ public final class KafkaListener implements AutoCloseable {
         // Parsing and encoding run here; the work behind a request runs on the roles' own threads.
         EventLoopGroup workers = new NioEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 new DefaultThreadFactory("strata-kafka-io", true));
+        io.strata.security.OpenCounts perAddress = new io.strata.security.OpenCounts(settings.maxConnectionsPerAddress());
+        io.strata.security.OpenCounts perPrincipal = new io.strata.security.OpenCounts(
+                settings.maxConnectionsPerPrincipal());
         try {
             Channel server = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -60,13 +64,22 @@ public final class KafkaListener implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel channel) {
+                            String address = channel.remoteAddress().getAddress().getHostAddress();
+                            if (!perAddress.tryOpen(address)) {
+                                LOG.info("closing a Kafka connection from {}: it has {} open already "
+                                        + "(strata.kafka.max-connections-per-address)", address, perAddress.max());
+                                channel.close();
+                                return;
+                            }
+                            channel.closeFuture().addListener(f -> perAddress.close(address));
                             if (settings.tls() != null) {
                                 channel.pipeline().addLast("tls", settings.tls().newHandler(channel.alloc()));
                             }
                             channel.pipeline()
                                     .addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxRequestBytes(),
                                             0, 4, 0, 4, true))
-                                    .addLast("requests", new KafkaConnection(apis, settings.maxInflightRequests(), guard));
+                                    .addLast("requests", new KafkaConnection(apis, settings.maxInflightRequests(), guard,
+                                            perPrincipal));
                         }
                     })
                     .bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();

@@ -177,6 +177,20 @@ public interface StrataConfig {
         /** Bytes of metadata (headers) a call may send. */
         @WithDefault("16384")
         int maxMetadataBytes();
+
+        /**
+         * Connections one client address may have open to the client port; every call on one past it is refused
+         * with RESOURCE_EXHAUSTED. 0: no bound.
+         */
+        @WithDefault("1000")
+        int maxConnectionsPerAddress();
+
+        /**
+         * Streams (Subscribe, ProduceStream, SyncAssignment) one principal may have open on this node; one past it
+         * is refused with RESOURCE_EXHAUSTED. 0: no bound.
+         */
+        @WithDefault("10000")
+        int maxStreamsPerPrincipal();
     }
 
     /** The Kafka protocol listener (docs/kafka.md): a second door onto the same topics, records and groups. */
@@ -184,6 +198,14 @@ public interface StrataConfig {
         /** Its port on nodes that serve clients (ingest or fetch role); 0 turns it off. */
         @WithDefault("9092")
         int port();
+
+        /** Connections one client address may have open (Kafka's max.connections.per.ip); 0: no bound. */
+        @WithDefault("1000")
+        int maxConnectionsPerAddress();
+
+        /** Connections one signed-in principal may have open on this node; 0: no bound. */
+        @WithDefault("1000")
+        int maxConnectionsPerPrincipal();
 
         /** A request's size at most (Kafka's socket.request.max.bytes): a larger one closes its connection. */
         @WithDefault("104857600")

@@ -26,7 +26,8 @@ public class ConnectionBounds implements ServerBuilderCustomizer<VertxServerBuil
     public void customize(GrpcServerConfiguration serverConfig, VertxServerBuilder builder) {
         // The separate gRPC server (quarkus.grpc.server.use-separate-server) is grpc-java's Netty server.
         builder.nettyBuilder().maxConcurrentCallsPerConnection(config.grpc().maxCallsPerConnection())
-                .maxInboundMetadataSize(config.grpc().maxMetadataBytes());
+                .maxInboundMetadataSize(config.grpc().maxMetadataBytes())
+                .addTransportFilter(new ClientConnections(config.grpc().maxConnectionsPerAddress()));
         // With the node's certificate the port speaks TLS only, from a key manager that follows renewals.
         tls.grpcServer().ifPresent(builder.nettyBuilder()::sslContext);
     }

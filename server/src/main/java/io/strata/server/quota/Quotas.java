@@ -118,6 +118,9 @@ public class Quotas implements QuotaMeter {
     public void refund(Identity who, long produceBytes) {
         Meter m = meter(who);
         if (m != null) {
+            // Never served: neither this node's usage nor its metric counts it.
+            metered[2].add(-1);
+            metered[0].add(-produceBytes);
             m.refund(produceBytes, System.nanoTime());
         }
     }
@@ -289,6 +292,8 @@ public class Quotas implements QuotaMeter {
         }
 
         void refund(long produceBytes, long now) {
+            requested.add(-1);
+            produced.add(-produceBytes);
             if (requests != null) {
                 requests.refund(1, now);
             }
@@ -310,8 +315,9 @@ public class Quotas implements QuotaMeter {
         }
 
         QuotaRates drain(double seconds) {
-            return new QuotaRates(produced.sumThenReset() / seconds, fetched.sumThenReset() / seconds,
-                    requested.sumThenReset() / seconds);
+            // Refunds may outweigh a second's new use: never below nothing.
+            return new QuotaRates(Math.max(0, produced.sumThenReset()) / seconds,
+                    Math.max(0, fetched.sumThenReset()) / seconds, Math.max(0, requested.sumThenReset()) / seconds);
         }
 
         void share(QuotaRates others, int[] busy, long now) {

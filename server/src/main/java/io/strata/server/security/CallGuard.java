@@ -40,6 +40,9 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
 
     @Inject
     AccessControl access;
+    @Inject
+    io.strata.server.config.StrataConfig config;
+    private volatile io.strata.security.OpenCounts streams;
 
     /** Inside StatusBounds (which bounds the statuses closed here), before everything else. */
     @Override
@@ -53,6 +56,11 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         String method = call.getMethodDescriptor().getFullMethodName();
         if (method.startsWith(HEALTH)) {
             return next.startCall(call, headers);
+        }
+        String crowded = io.strata.server.grpc.ClientConnections.refusal(call.getAttributes());
+        if (crowded != null) {
+            call.close(Status.RESOURCE_EXHAUSTED.withDescription(crowded), new Metadata());
+            return new ServerCall.Listener<>() { };
         }
         SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
         Optional<Identity> quick;
@@ -126,6 +134,79 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
             call.close(Status.PERMISSION_DENIED.withDescription("no access rule for " + method), new Metadata());
             return new ServerCall.Listener<>() { };
         }
+        if (call.getMethodDescriptor().getType() != io.grpc.MethodDescriptor.MethodType.UNARY) {
+            return countedStream(call, headers, next, who, address, rule);
+        }
+        return admitted(call, headers, next, who, address, rule);
+    }
+
+    /**
+     * A stream, held to the principal's bound of open streams on this node (strata.grpc.max-streams-per-principal):
+     * its count is given back however the stream ends.
+     */
+    private <Q, R> ServerCall.Listener<Q> countedStream(ServerCall<Q, R> call, Metadata headers,
+                                                        ServerCallHandler<Q, R> next, Identity who, String address,
+                                                        AccessRules.Rule rule) {
+        if (!streams().tryOpen(who.principal())) {
+            AuditLog.record(who, address, bare(call.getMethodDescriptor().getFullMethodName()), "",
+                    "refused: too many streams");
+            call.close(Status.RESOURCE_EXHAUSTED.withDescription(who.principal() + " has " + streams().max()
+                    + " streams open on this node, the most it may (strata.grpc.max-streams-per-principal)"),
+                    new Metadata());
+            return new ServerCall.Listener<>() { };
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                streams().close(who.principal());
+            }
+        };
+        ServerCall<Q, R> counted = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                release.run();
+                super.close(status, trailers);
+            }
+        };
+        ServerCall.Listener<Q> listener;
+        try {
+            listener = admitted(counted, headers, next, who, address, rule);
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onCancel() {
+                release.run();
+                super.onCancel();
+            }
+
+            @Override
+            public void onComplete() {
+                release.run();
+                super.onComplete();
+            }
+        };
+    }
+
+    private io.strata.security.OpenCounts streams() {
+        io.strata.security.OpenCounts s = streams;
+        if (s == null) {
+            synchronized (this) {
+                if (streams == null) {
+                    streams = new io.strata.security.OpenCounts(config.grpc().maxStreamsPerPrincipal());
+                }
+                s = streams;
+            }
+        }
+        return s;
+    }
+
+    private <Q, R> ServerCall.Listener<Q> admitted(ServerCall<Q, R> call, Metadata headers,
+                                                   ServerCallHandler<Q, R> next, Identity who, String address,
+                                                   AccessRules.Rule rule) {
+        String method = call.getMethodDescriptor().getFullMethodName();
         Context context = Context.current().withValue(CallIdentity.KEY, who);
         if (rule == null) {
             return Contexts.interceptCall(context, call, headers, next);
