@@ -264,6 +264,11 @@ class SecurityTest {
                 .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("mine")))).build();
         assertThat(status(() -> ProducerServiceGrpc.newBlockingStub(as(a, "admin", ADMIN_PASSWORD)).produce(idempotent))
                 .getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        // An id of the older form, which names nobody, is unknown here: its producer must ask for a new one.
+        Status legacy = status(() -> ProducerServiceGrpc.newBlockingStub(as(a, "bob", "bob-password-1"))
+                .produce(idempotent.toBuilder().setProducerId(1).build()));
+        assertThat(legacy.getCode()).isNotEqualTo(Status.Code.OK);
+        assertThat(legacy.getDescription()).contains("unknown producer id");
         ProduceResponse own = ProducerServiceGrpc.newBlockingStub(as(a, "bob", "bob-password-1")).produce(idempotent);
         assertThat(own.getAppends(0).getDuplicate()).isFalse();
         assertThat(own.getAppends(0).getBaseOffset()).isPositive();

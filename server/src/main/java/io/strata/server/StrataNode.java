@@ -264,7 +264,7 @@ public class StrataNode {
             register(pipeline);
             warmUpIngest(c, nodeId);
             ProducerIds producerIds = new ProducerIds(metadata);
-            producerIds.bindWith(access.producerIds());
+            producerIds.bindWith(access.producerIds(), access.required());
             ingest = new ProduceHandler(pipeline, topics, producerIds, clock);
             counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
             counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);

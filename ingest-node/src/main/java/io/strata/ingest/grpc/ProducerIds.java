@@ -13,6 +13,8 @@ public final class ProducerIds {
     private final MetadataStore metadata;
     private final AtomicLong highestKnown = new AtomicLong();
     private volatile io.strata.metadata.security.ProducerIdBinding binding;
+    /** Ids that name no principal (issued before ids did) count as never issued: their producers ask again. */
+    private volatile boolean boundOnly;
 
     public ProducerIds(MetadataStore metadata) {
         this.metadata = metadata;
@@ -22,8 +24,9 @@ public final class ProducerIds {
      * From now on ids name the principal they are issued to ({@link io.strata.metadata.security.ProducerIdBinding});
      * before, an id is the counter's value.
      */
-    public void bindWith(io.strata.metadata.security.ProducerIdBinding binding) {
+    public void bindWith(io.strata.metadata.security.ProducerIdBinding binding, boolean boundOnly) {
         this.binding = binding;
+        this.boundOnly = boundOnly;
     }
 
     /** A new id for {@code principal}. */
@@ -38,7 +41,7 @@ public final class ProducerIds {
     /** Whether {@code id} was issued by some node. */
     public CompletableFuture<Boolean> isIssued(long id) {
         long counter = io.strata.metadata.security.ProducerIdBinding.counterOf(id);
-        if (id <= 0 || counter <= 0) {
+        if (id <= 0 || counter <= 0 || (boundOnly && !io.strata.metadata.security.ProducerIdBinding.bound(id))) {
             return CompletableFuture.completedFuture(false);
         }
         if (counter <= highestKnown.get()) {

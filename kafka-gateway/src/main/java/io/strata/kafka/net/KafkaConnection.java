@@ -34,7 +34,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     private io.strata.kafka.KafkaSession session;
     private boolean wakeScheduled;
     /** Requests read while the connection was held back for its quota, to be worked on in order. */
-    private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
+    private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
     private boolean deferredScheduled;
 
     private final io.strata.kafka.auth.KafkaGuard guard;
@@ -92,10 +92,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 }
                 countedPrincipal = principal;
             }
-            if (throttle() > 0 || !deferred.isEmpty()) {
+            if (throttle(request) > 0 || !deferred.isEmpty()) {
                 // Over its quota: the request waits its turn, and those after it queue behind it, in order.
                 CompletableFuture<ByteBuffer> later = new CompletableFuture<>();
-                deferred.add(() -> handleNow(served, request, later));
+                deferred.add(new Deferred(request, () -> handleNow(served, request, later)));
                 runDeferredLater();
                 answer = later;
             } else {
@@ -118,14 +118,26 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         });
     }
 
-    /**
-     * How long the connection must still wait: its own mute, or what its principal owes (so a principal gains
-     * nothing by opening new connections).
-     */
+    /** A request read while the connection was held back, and its work. */
+    private record Deferred(ByteBuffer request, Runnable work) {
+    }
+
+    /** How long the connection must still wait: its own mute (Kafka's, after an answer over the quota). */
     private long throttle() {
-        long wait = session == null ? 0 : session.throttleRemaining();
+        return session == null ? 0 : session.throttleRemaining();
+    }
+
+    /**
+     * How long {@code request} must still wait: the connection's mute, and for a Produce or Fetch what its
+     * principal owes on any connection (so opening new ones gains nothing). Group requests (heartbeats, joins,
+     * commits) wait for nothing more than the mute: a member must not miss its session for a fetch's debt.
+     */
+    private long throttle(ByteBuffer request) {
+        long wait = throttle();
+        short key = request.remaining() >= 2 ? request.getShort(request.position()) : -1;
         io.strata.security.quota.QuotaMeter quotas = guard.quotas();
-        if (session != null && quotas.active()) {
+        if (session != null && quotas.active() && (key == org.apache.kafka.common.protocol.ApiKeys.PRODUCE.id
+                || key == org.apache.kafka.common.protocol.ApiKeys.FETCH.id)) {
             io.strata.security.Identity who = session.identity() != null ? session.identity()
                     : guard.required() ? null : io.strata.security.Identity.ANONYMOUS;
             if (who != null) {
@@ -136,9 +148,10 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void runDeferredLater() {
-        if (!deferredScheduled) {
+        if (!deferredScheduled && !deferred.isEmpty()) {
             deferredScheduled = true;
-            ctx.executor().schedule(this::runDeferred, Math.max(1, throttle()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            ctx.executor().schedule(this::runDeferred, Math.max(1, throttle(deferred.peek().request())),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
 
@@ -150,11 +163,11 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
                 deferred.clear(); // the client gave up: its requests are not worked on after all
                 return;
             }
-            if (throttle() > 0) {
+            if (throttle(deferred.peek().request()) > 0) {
                 runDeferredLater();
                 return;
             }
-            deferred.poll().run();
+            deferred.poll().work().run();
         }
         readIfRoom();
     }

@@ -6,16 +6,16 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Producer ids that carry the principal they were issued to: bit 62 marks the form, bits 20 to 61 hold the
- * cluster's producer-id counter, and the low 20 bits an HMAC-SHA256 of counter and principal under the cluster's
+ * Producer ids that carry the principal they were issued to: bit 62 marks the form, bits 28 to 61 hold the
+ * cluster's producer-id counter (17 billion ids), and the low 28 bits an HMAC-SHA256 of counter and principal under the cluster's
  * producer key (kept in the metadata store, which nodes trust). A node tells, from the id alone and without a
  * lookup, whether the caller is the principal the id was issued to: another principal using the id (to disturb
  * a producer's sequences, or to pass its retries off as its own) is refused, and guessing a bound id means
- * guessing 20 bits per try. Ids issued before this form (below 2^62) carry no principal.
+ * guessing 28 bits per try (each try refused and audited). Ids issued before this form (below 2^62) carry no principal.
  */
 public final class ProducerIdBinding {
     private static final long FORM = 1L << 62;
-    private static final int MAC_BITS = 20;
+    private static final int MAC_BITS = 28;
     private static final long MAC_MASK = (1L << MAC_BITS) - 1;
     /** The largest counter value the form holds. */
     public static final long MAX_COUNTER = (1L << (62 - MAC_BITS)) - 1;
@@ -57,7 +57,8 @@ public final class ProducerIdBinding {
             mac.init(key);
             mac.update(ByteBuffer.allocate(8).putLong(counter).array());
             byte[] out = mac.doFinal(principal.getBytes(StandardCharsets.UTF_8));
-            return ((out[0] & 0xffL) << 16 | (out[1] & 0xffL) << 8 | (out[2] & 0xffL)) & MAC_MASK;
+            return ((out[0] & 0xffL) << 24 | (out[1] & 0xffL) << 16 | (out[2] & 0xffL) << 8 | (out[3] & 0xffL))
+                    & MAC_MASK;
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is not available", e);
         }

@@ -9,36 +9,62 @@ import java.net.SocketAddress;
 
 /**
  * Counts the client port's connections per client address. gRPC cannot refuse a connection here, so one past the
- * bound is marked, and every call on it is refused with RESOURCE_EXHAUSTED ({@code CallGuard}): the client is told
- * why at its first call, and the connection holds nothing of the node's but its socket.
+ * bound is left uncounted, and its calls are refused with RESOURCE_EXHAUSTED ({@code CallGuard}) until there is
+ * room for it again (then it is counted and served): the client is told why at once, the connection holds nothing
+ * of the node's but its socket, and it is not locked out for good.
  */
 public final class ClientConnections extends ServerTransportFilter {
-    private static final Attributes.Key<String> COUNTED = Attributes.Key.create("strata-counted-address");
-    private static final Attributes.Key<String> REFUSED = Attributes.Key.create("strata-refused-address");
+    private static final Attributes.Key<Slot> SLOT = Attributes.Key.create("strata-connection-slot");
     private final OpenCounts perAddress;
 
     public ClientConnections(int maxPerAddress) {
         this.perAddress = new OpenCounts(maxPerAddress);
     }
 
+    /** One connection's place in its address's count. */
+    private final class Slot {
+        private final String address;
+        private boolean counted;
+
+        Slot(String address) {
+            this.address = address;
+        }
+
+        synchronized boolean admitted() {
+            if (!counted) {
+                counted = perAddress.tryOpen(address);
+            }
+            return counted;
+        }
+
+        synchronized void release() {
+            if (counted) {
+                counted = false;
+                perAddress.close(address);
+            }
+        }
+    }
+
     @Override
     public Attributes transportReady(Attributes attributes) {
-        String address = host(attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-        return attributes.toBuilder().set(perAddress.tryOpen(address) ? COUNTED : REFUSED, address).build();
+        Slot slot = new Slot(host(attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+        slot.admitted();
+        return attributes.toBuilder().set(SLOT, slot).build();
     }
 
     @Override
     public void transportTerminated(Attributes attributes) {
-        String counted = attributes.get(COUNTED);
-        if (counted != null) {
-            perAddress.close(counted);
+        // Null when the connection closed before its HTTP/2 handshake: never counted.
+        Slot slot = attributes == null ? null : attributes.get(SLOT);
+        if (slot != null) {
+            slot.release();
         }
     }
 
     /** Why calls on this connection are refused, or null when they are not. */
     public static String refusal(Attributes callAttributes) {
-        String address = callAttributes.get(REFUSED);
-        return address == null ? null : address + " has too many connections open to this node "
+        Slot slot = callAttributes.get(SLOT);
+        return slot == null || slot.admitted() ? null : slot.address + " has too many connections open to this node "
                 + "(strata.grpc.max-connections-per-address): close some, or share one channel";
     }
 

@@ -58,7 +58,9 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
         boolean fetch = method.startsWith("strata.v1.FetchService/");
         // A member's heartbeats are counted but never held: held past its session, it would lose its partitions
         // and rebalance its group, which only makes more requests.
-        boolean liveness = method.startsWith("strata.v1.GroupService/");
+        boolean liveness = method.equals("strata.v1.GroupService/Heartbeat")
+                || method.equals("strata.v1.GroupService/JoinGroup") || method.equals("strata.v1.GroupService/LeaveGroup")
+                || method.equals("strata.v1.GroupService/SyncAssignment");
         Metered<Q, R> metered = new Metered<>(call, CallIdentity.current(), produce, fetch, liveness);
         metered.target = next.startCall(metered, headers);
         return metered.listener();
@@ -88,6 +90,8 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
         private final AtomicBoolean readyScheduled = new AtomicBoolean();
         /** One thread delivers at a time; guarded by {@code held}. */
         private boolean delivering;
+        /** The call's end, waiting for the event being delivered; guarded by {@code held}. */
+        private Runnable terminal;
         private boolean releaseScheduled;
         /** The call ended (cancelled, completed or failed in delivery): nothing more is delivered. */
         private volatile boolean over;
@@ -146,24 +150,45 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
             heldUntil.accumulateAndGet(until, Math::max);
         }
 
-        /** The call is over: what waits is dropped (its requests refunded: they were never served), then told. */
+        /**
+         * The call is over: what waits is dropped (its requests refunded: they were never served), then the listener
+         * is told, after the event being delivered if there is one, never beside it.
+         */
         private void end(Runnable last) {
-            over = true;
             List<Event> dropped;
+            boolean now;
             synchronized (held) {
+                over = true;
                 dropped = new ArrayList<>(held);
                 held.clear();
+                now = !delivering;
+                if (now) {
+                    delivering = true;
+                } else {
+                    terminal = last; // the delivering thread runs it next
+                }
             }
             for (Event e : dropped) {
                 if (e.request()) {
                     quotas.refund(who, e.produceBytes());
                 }
             }
-            context.run(last);
+            if (now) {
+                try {
+                    context.run(last);
+                } finally {
+                    synchronized (held) {
+                        delivering = false;
+                    }
+                }
+            }
         }
 
         private void deliver(Event event) {
             synchronized (held) {
+                if (over) {
+                    return;
+                }
                 held.add(event);
                 if (delivering) {
                     return; // the thread delivering takes it in turn
@@ -176,21 +201,35 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
         /** Delivers what may go now, in order, outside the lock; schedules the rest for when the hold ends. */
         private void drain() {
             while (true) {
-                Event next;
+                Event next = null;
+                Runnable last = null;
                 synchronized (held) {
-                    if (held.isEmpty() || over) {
+                    if (terminal != null) {
+                        last = terminal;
+                        terminal = null;
+                    } else if (held.isEmpty() || over) {
                         delivering = false;
                         return;
-                    }
-                    if (System.nanoTime() < heldUntil.get()) {
+                    } else if (System.nanoTime() < heldUntil.get()) {
                         delivering = false;
                         if (!releaseScheduled) {
                             releaseScheduled = true;
                             later(this::release);
                         }
                         return;
+                    } else {
+                        next = held.poll();
                     }
-                    next = held.poll();
+                }
+                if (last != null) {
+                    try {
+                        context.run(last);
+                    } finally {
+                        synchronized (held) {
+                            delivering = false;
+                        }
+                    }
+                    return;
                 }
                 try {
                     context.run(next.run());

@@ -66,6 +66,8 @@ public class Quotas implements QuotaMeter {
     private Counter delayed;
     /** Produce bytes, fetch bytes and requests of every metered principal since start: the node's metric. */
     private final DoubleAdder[] metered = {new DoubleAdder(), new DoubleAdder(), new DoubleAdder()};
+    /** What was metered and then given back unserved (the caller left while held). */
+    private final DoubleAdder[] refunded = {new DoubleAdder(), new DoubleAdder(), new DoubleAdder()};
 
     /** Follows the cluster's quotas and shares them with the other nodes; after {@link AccessControl#start}. */
     public synchronized void start(MetadataStore metadata, String nodeId) {
@@ -77,7 +79,13 @@ public class Quotas implements QuotaMeter {
         for (var m : Map.of("produce_bytes", metered[0], "fetch_bytes", metered[1], "requests", metered[2]).entrySet()) {
             io.micrometer.core.instrument.FunctionCounter.builder("strata.quota.metered", m.getValue(),
                             DoubleAdder::sum).tag("measure", m.getKey())
-                    .description("What principals with a quota used on this node, all of them together").register(registry);
+                    .description("What principals with a quota asked of this node, all of them together").register(registry);
+        }
+        for (var m : Map.of("produce_bytes", refunded[0], "requests", refunded[2]).entrySet()) {
+            io.micrometer.core.instrument.FunctionCounter.builder("strata.quota.refunded", m.getValue(),
+                            DoubleAdder::sum).tag("measure", m.getKey())
+                    .description("Of strata.quota.metered: what was given back unserved (its caller left while held)")
+                    .register(registry);
         }
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-quotas");
@@ -118,9 +126,9 @@ public class Quotas implements QuotaMeter {
     public void refund(Identity who, long produceBytes) {
         Meter m = meter(who);
         if (m != null) {
-            // Never served: neither this node's usage nor its metric counts it.
-            metered[2].add(-1);
-            metered[0].add(-produceBytes);
+            // Never served: this node's usage does not count it, and the metric says so apart (a counter never falls).
+            refunded[2].add(1);
+            refunded[0].add(produceBytes);
             m.refund(produceBytes, System.nanoTime());
         }
     }
@@ -172,6 +180,21 @@ public class Quotas implements QuotaMeter {
         });
     }
 
+    /** How near its quota a principal's usage is, on its nearest measure (1: at it). */
+    private double nearness(String principal, QuotaRates r) {
+        Meter m = meters.get(principal);
+        if (m == null) {
+            return 0;
+        }
+        Quota q = m.quota;
+        return Math.max(ratio(r.produceBytes(), q.produceBytesPerSecond()), Math.max(ratio(r.fetchBytes(),
+                q.fetchBytesPerSecond()), ratio(r.requests(), q.requestsPerSecond())));
+    }
+
+    private static double ratio(double used, long limit) {
+        return limit == 0 ? 0 : used / limit;
+    }
+
     private static void share(String principal, Meter m, Map<String, Map<String, QuotaRates>> all, long now) {
         QuotaRates others = QuotaRates.ZERO;
         int[] busy = new int[3];
@@ -215,9 +238,10 @@ public class Quotas implements QuotaMeter {
                 Map<String, QuotaRates> busiest = used;
                 if (used.size() > MAX_PUBLISHED) {
                     busiest = new HashMap<>();
+                    // The nearest to their quotas first, whichever measure: those are the ones a share must hold.
                     for (var e : used.entrySet().stream().sorted((x, y) -> Double.compare(
-                            y.getValue().produceBytes() + y.getValue().fetchBytes(),
-                            x.getValue().produceBytes() + x.getValue().fetchBytes())).limit(MAX_PUBLISHED).toList()) {
+                            nearness(y.getKey(), y.getValue()), nearness(x.getKey(), x.getValue())))
+                            .limit(MAX_PUBLISHED).toList()) {
                         busiest.put(e.getKey(), e.getValue());
                     }
                 }

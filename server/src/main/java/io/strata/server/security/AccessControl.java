@@ -420,7 +420,9 @@ public class AccessControl {
      */
     public boolean mayUseProducerId(Identity who, long producerId) {
         io.strata.metadata.security.ProducerIdBinding b = producerIds;
-        return producerId == 0 || !required || (b != null && b.boundTo(producerId, who.principal()));
+        // An id of the older form names nobody: the ingest node answers it as unknown, and its producer asks again.
+        return producerId == 0 || !required || !io.strata.metadata.security.ProducerIdBinding.bound(producerId)
+                || (b != null && b.boundTo(producerId, who.principal()));
     }
 
     /** Fails the call with PERMISSION_DENIED unless {@link #mayUseProducerId}. */

@@ -147,7 +147,11 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
     private <Q, R> ServerCall.Listener<Q> countedStream(ServerCall<Q, R> call, Metadata headers,
                                                         ServerCallHandler<Q, R> next, Identity who, String address,
                                                         AccessRules.Rule rule) {
-        if (!streams().tryOpen(who.principal())) {
+        // Without authentication every caller is User:ANONYMOUS: then each client address has its own bound, or one
+        // client could take every stream of the node.
+        String key = who.anonymous() ? who.principal() + "@" + (address.lastIndexOf(':') > 0
+                ? address.substring(0, address.lastIndexOf(':')) : address) : who.principal();
+        if (!streams().tryOpen(key)) {
             AuditLog.record(who, address, bare(call.getMethodDescriptor().getFullMethodName()), "",
                     "refused: too many streams");
             call.close(Status.RESOURCE_EXHAUSTED.withDescription(who.principal() + " has " + streams().max()
@@ -158,7 +162,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
-                streams().close(who.principal());
+                streams().close(key);
             }
         };
         ServerCall<Q, R> counted = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {

@@ -45,7 +45,11 @@ public final class KafkaGuardOf implements KafkaGuard {
 
     @Override
     public boolean mayUseProducerId(Identity who, long producerId) {
-        return access.mayUseProducerId(who, producerId);
+        if (access.mayUseProducerId(who, producerId)) {
+            return true;
+        }
+        AuditLog.record(who, "", "Kafka Produce", "producer id " + producerId, "denied: issued to another principal");
+        return false;
     }
 
     @Override
