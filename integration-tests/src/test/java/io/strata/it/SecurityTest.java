@@ -484,6 +484,23 @@ class SecurityTest {
             }
             assertThat(client.admin().listTopics()).extracting(t -> t.name()).containsExactly("t");
         }
+        // The Kafka listener takes the same token (OAUTHBEARER), checked the same way, with the same groups.
+        for (String[] attempt : new String[][] {{token, "t"}, {token(issuerKeys.getPrivate(), "https://other.issuer",
+                "mallory", List.of(), 600), null}}) {
+            StaticTokenLogin.token = attempt[0];
+            java.util.Map<String, Object> settings = new HashMap<>(kafka("PLAIN", "unused", "unused"));
+            settings.put("sasl.mechanism", "OAUTHBEARER");
+            settings.put("sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;");
+            settings.put("sasl.login.callback.handler.class", StaticTokenLogin.class.getName());
+            try (var kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(settings)) {
+                if (attempt[1] != null) {
+                    assertThat(kafkaAdmin.listTopics().names().get(30, TimeUnit.SECONDS)).containsExactly(attempt[1]);
+                } else {
+                    assertThat(catchFailure(() -> kafkaAdmin.listTopics().names().get(30, TimeUnit.SECONDS)))
+                            .hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+                }
+            }
+        }
         java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
         for (String refused : List.of(token(generator.generateKeyPair().getPrivate(), ISSUER, "mallory", List.of(), 600),
@@ -601,6 +618,32 @@ class SecurityTest {
         Thread.sleep(2000);
         for (int i = 0; i < 4; i++) {
             assertThat(ProducerServiceGrpc.newBlockingStub(quinn[i % 2]).produce(request).getThrottleTimeMs()).isZero();
+        }
+    }
+
+    /** A Kafka client's OAUTHBEARER login that hands over one given token (the test's stand-in for an identity provider). */
+    public static final class StaticTokenLogin implements org.apache.kafka.common.security.auth.AuthenticateCallbackHandler {
+        static volatile String token;
+
+        @Override
+        public void configure(java.util.Map<String, ?> configs, String mechanism,
+                              List<javax.security.auth.login.AppConfigurationEntry> entries) {
+        }
+
+        @Override
+        public void handle(javax.security.auth.callback.Callback[] callbacks) {
+            String value = token;
+            long now = System.currentTimeMillis();
+            for (javax.security.auth.callback.Callback c : callbacks) {
+                if (c instanceof org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback t) {
+                    t.token(new org.apache.kafka.common.security.oauthbearer.internals.secured.BasicOAuthBearerToken(
+                            value, java.util.Set.of(), now + 600_000, "client", now));
+                }
+            }
+        }
+
+        @Override
+        public void close() {
         }
     }
 

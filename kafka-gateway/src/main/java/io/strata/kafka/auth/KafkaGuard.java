@@ -25,6 +25,11 @@ public interface KafkaGuard {
     /** The identity of a user SASL authenticated, with the user's groups. */
     Identity user(String name, String mechanism);
 
+    /** Who a completed SASL exchange proved: by default the user it names (a bearer token proves its own groups). */
+    default Identity identity(SaslServer sasl, String mechanism) {
+        return user(sasl.getAuthorizationID(), "sasl " + mechanism);
+    }
+
     /** The identity a client certificate proves, or null without one (or when it proves none). */
     Identity fromCertificate(SSLSession session);
 

@@ -237,6 +237,19 @@ public class AccessControl {
         return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
     }
 
+    /** Whether the node takes bearer tokens (strata.auth.jwt.keys is set). */
+    public boolean takesTokens() {
+        return tokens != null;
+    }
+
+    /**
+     * The identity a bearer token proves (may fetch the issuer's keys: not on an event loop); UNAUTHENTICATED when it
+     * proves none.
+     */
+    public Identity verifyToken(String token) {
+        return bearerTokens().verify(token);
+    }
+
     private BearerTokens bearerTokens() {
         BearerTokens t = tokens;
         if (t == null) {

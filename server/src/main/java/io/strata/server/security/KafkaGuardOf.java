@@ -30,6 +30,7 @@ import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
 public final class KafkaGuardOf implements KafkaGuard {
     private static final String SCRAM = "SCRAM-SHA-512";
     private static final String PLAIN = "PLAIN";
+    private static final String OAUTHBEARER = "OAUTHBEARER";
     private final AccessControl access;
     private final io.strata.security.quota.QuotaMeter quotas;
 
@@ -62,10 +63,112 @@ public final class KafkaGuardOf implements KafkaGuard {
         return access.required();
     }
 
-    /** PLAIN sends the password: offered only where the listener speaks TLS. */
+    /**
+     * PLAIN sends the password and OAUTHBEARER the token: offered only where the listener speaks TLS (OAUTHBEARER only
+     * where the node takes tokens, strata.auth.jwt.*).
+     */
     @Override
     public List<String> mechanisms() {
-        return access.clientPortsEncrypted() ? List.of(SCRAM, PLAIN) : List.of(SCRAM);
+        if (!access.clientPortsEncrypted()) {
+            return List.of(SCRAM);
+        }
+        return access.takesTokens() ? List.of(SCRAM, PLAIN, OAUTHBEARER) : List.of(SCRAM, PLAIN);
+    }
+
+    @Override
+    public Identity identity(SaslServer sasl, String mechanism) {
+        if (sasl instanceof TokenSasl t && t.identity != null) {
+            return t.identity; // the token's own principal and groups, as on the gRPC port
+        }
+        return KafkaGuard.super.identity(sasl, mechanism);
+    }
+
+    /**
+     * Kafka's OAUTHBEARER server, with the token checked as a gRPC bearer token is (SmallRye JWT: signature, issuer,
+     * audience, expiry): never Kafka's unsecured validator.
+     */
+    private final class TokenSasl implements SaslServer {
+        private final org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer delegate;
+        private volatile Identity identity;
+
+        TokenSasl() {
+            // Kafka's server takes its own kind of handler only.
+            delegate = new org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer(
+                    new org.apache.kafka.common.security.auth.AuthenticateCallbackHandler() {
+                        @Override
+                        public void configure(Map<String, ?> configs, String mechanism,
+                                              List<javax.security.auth.login.AppConfigurationEntry> entries) {
+                        }
+
+                        @Override
+                        public void handle(Callback[] callbacks) throws UnsupportedCallbackException {
+                            for (Callback c : callbacks) {
+                                if (c instanceof org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback v) {
+                                    try {
+                                        Identity who = access.verifyToken(v.tokenValue());
+                                        identity = who;
+                                        v.token(token(v.tokenValue(), who));
+                                    } catch (io.grpc.StatusRuntimeException e) {
+                                        v.error("invalid_token", null, null);
+                                    }
+                                } else {
+                                    throw new UnsupportedCallbackException(c); // extensions: none are taken
+                                }
+                            }
+                        }
+
+                        @Override
+                        public void close() {
+                        }
+                    });
+        }
+
+        private static org.apache.kafka.common.security.oauthbearer.OAuthBearerToken token(String value, Identity who) {
+            long now = System.currentTimeMillis();
+            return new org.apache.kafka.common.security.oauthbearer.internals.secured.BasicOAuthBearerToken(value,
+                    java.util.Set.of(), now + 300_000,
+                    who.principal().substring(io.strata.metadata.security.Principals.USER.length()), now);
+        }
+
+        @Override
+        public String getMechanismName() {
+            return OAUTHBEARER;
+        }
+
+        @Override
+        public byte[] evaluateResponse(byte[] response) throws SaslException {
+            return delegate.evaluateResponse(response);
+        }
+
+        @Override
+        public boolean isComplete() {
+            return delegate.isComplete();
+        }
+
+        @Override
+        public String getAuthorizationID() {
+            return delegate.getAuthorizationID();
+        }
+
+        @Override
+        public byte[] unwrap(byte[] incoming, int offset, int len) throws SaslException {
+            return delegate.unwrap(incoming, offset, len);
+        }
+
+        @Override
+        public byte[] wrap(byte[] outgoing, int offset, int len) throws SaslException {
+            return delegate.wrap(outgoing, offset, len);
+        }
+
+        @Override
+        public Object getNegotiatedProperty(String name) {
+            return delegate.getNegotiatedProperty(name);
+        }
+
+        @Override
+        public void dispose() throws SaslException {
+            delegate.dispose();
+        }
     }
 
     @Override
@@ -107,6 +210,7 @@ public final class KafkaGuardOf implements KafkaGuard {
                         }
                     }
                 });
+                case OAUTHBEARER -> new TokenSasl();
                 default -> throw new SaslException("unsupported mechanism " + mechanism);
             };
         } catch (java.security.NoSuchAlgorithmException e) {
