@@ -613,6 +613,27 @@ class SecurityTest {
             assertThat(throttleMax).as("the Kafka producer's produce-throttle-time-max").isPositive();
         }
 
+        // Kafka's tools see and change the same quotas (kafka-configs --entity-type users).
+        try (var kafkaAdmin = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "admin", ADMIN_PASSWORD))) {
+            var quinnEntity = new org.apache.kafka.common.quota.ClientQuotaEntity(Map.of("user", "quinn"));
+            var described = kafkaAdmin.describeClientQuotas(org.apache.kafka.common.quota.ClientQuotaFilter.all())
+                    .entities().get(30, TimeUnit.SECONDS);
+            assertThat(described.get(quinnEntity)).containsEntry("producer_byte_rate", (double) rate);
+            var other = new org.apache.kafka.common.quota.ClientQuotaEntity(Map.of("user", "kafka-set"));
+            kafkaAdmin.alterClientQuotas(List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(other, List.of(
+                    new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("consumer_byte_rate", 4096.0)))))
+                    .all().get(30, TimeUnit.SECONDS);
+            Throwable clientId = catchFailure(() -> kafkaAdmin.alterClientQuotas(List.of(
+                    new org.apache.kafka.common.quota.ClientQuotaAlteration(new org.apache.kafka.common.quota
+                            .ClientQuotaEntity(Map.of("client-id", "x")), List.of(new org.apache.kafka.common.quota
+                            .ClientQuotaAlteration.Op("producer_byte_rate", 1.0))))).all().get(30, TimeUnit.SECONDS));
+            assertThat(clientId).hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidRequestException.class);
+        }
+        assertThat(SecurityServiceGrpc.newBlockingStub(admin).listQuotas(io.strata.api.v1.ListQuotasRequest
+                .getDefaultInstance()).getQuotasList()).anyMatch(q -> q.getEntity().equals("User:kafka-set")
+                && q.getFetchBytesPerSecond() == 4096 && q.getProduceBytesPerSecond() == 0);
+        SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest.newBuilder()
+                .setEntity("User:kafka-set").build());
         SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest.newBuilder()
                 .setEntity("User:quinn").build());
         Thread.sleep(2000);

@@ -96,6 +96,7 @@ public final class KafkaDoor implements AutoCloseable {
             io.strata.kafka.group.ConsumerGroups consumers = new io.strata.kafka.group.ConsumerGroups(backends.groups(),
                     backends.topics(), topicIds, timer);
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
+            served.addAll(new io.strata.kafka.admin.ClientQuotasApis(backends.metadata().security()).all());
             if (guard.required()) {
                 served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());
             }
