@@ -331,7 +331,7 @@ class ProduceHandlerTest {
         long producer = newProducer();
         produce(idempotent(producer, 1, 0, "first"));
         assertStatus(idempotent(producer, 1, 5, "gap"), Status.Code.FAILED_PRECONDITION, "next expected sequence is 1");
-        assertStatus(idempotent(producer + 1000, 1, 0, "x"), Status.Code.INVALID_ARGUMENT, "unknown producer id");
+        assertStatus(idempotent(producer + 1000, 1, 0, "x"), Status.Code.ABORTED, "unknown producer id");
         ProduceRequest noPartition = ProduceRequest.newBuilder().setProducerId(producer).addEntries(
                 TopicPartitionRecords.newBuilder().setTopic("t").addRecords(Record.newBuilder()
                         .setValue(ByteString.copyFromUtf8("x")))).build();

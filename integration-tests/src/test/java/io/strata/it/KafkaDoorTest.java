@@ -606,12 +606,8 @@ class KafkaDoorTest {
     }
 
     /** A counter of the node's /q/metrics (0 when not exported yet). */
-    private static double metric(StrataProcess node, String name) throws Exception {
-        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
-                .newBuilder(java.net.URI.create("http://" + node.httpAddress() + "/q/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    private static double metric(StrataProcess node, String name) {
+        return StrataCluster.metric(node, name);
     }
 
     private static int port(String address) {

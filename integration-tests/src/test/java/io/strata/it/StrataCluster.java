@@ -152,8 +152,8 @@ final class StrataCluster implements AutoCloseable {
     /** A counter from a node's Prometheus metrics ({@code name_total}); 0 when absent. */
     static double metric(StrataProcess node, String name) {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://" + node.httpAddress() + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = io.strata.launcher.HttpProbe.get(URI.create("http://" + node.httpAddress()
+                    + "/q/metrics"));
             return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package io.strata.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.strata.client.ConsumerConfig;
@@ -107,6 +108,13 @@ class TlsTest {
                     assertThat(values).hasSize(6).contains("over-kafka");
                 }
 
+                // The HTTP port (health, metrics) speaks TLS with the same certificate, and nothing in clear.
+                assertThat(servedCertificate(server.httpAddress(), node.caPem())).isEqualTo("CN=node");
+                assertThat(catchThrowable(() -> java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                        .newBuilder(java.net.URI.create("http://" + server.httpAddress() + "/q/health/ready")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()))).as("plain HTTP").isInstanceOf(
+                        java.io.IOException.class);
+
                 // A renewal: new files in place; new connections get the new certificate, an open stream goes on.
                 assertThat(servedCertificate(server.address(), node.caPem())).isEqualTo("CN=node");
                 try (io.strata.client.Consumer tail = client.consumer("secret", ConsumerConfig.DEFAULT)) {
@@ -153,12 +161,8 @@ class TlsTest {
     }
 
     /** A counter of the node's /q/metrics. */
-    private static double metric(StrataProcess node, String name) throws Exception {
-        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://" + node.httpAddress() + "/q/metrics")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        return body.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    private static double metric(StrataProcess node, String name) {
+        return StrataCluster.metric(node, name);
     }
 
     /**

@@ -88,8 +88,11 @@ public final class KafkaApis {
             throw new IllegalArgumentException(key + " v" + header.apiVersion() + " is not served here");
         }
         boolean checked = guard.required() && key != ApiKeys.SASL_HANDSHAKE && key != ApiKeys.SASL_AUTHENTICATE;
-        if (session.saslFailed() || (checked && session.identity() != null && !guard.stillValid(session.identity()))) {
-            throw new IllegalArgumentException(key + " after a failed sign-in, or from a user since removed");
+        if (session.saslFailed() || (checked && session.identity() != null && (!guard.stillValid(session.identity())
+                || session.expired()))) {
+            // The client opens a new connection and signs in again (with a fresh token, when its token expired).
+            throw new IllegalArgumentException(key + " after a failed sign-in, from a user since removed, or with an "
+                    + "expired token");
         }
         if (checked && session.identity() == null) {
             guard.audit(io.strata.security.Identity.ANONYMOUS, String.valueOf(client), "Kafka " + key.name, "",

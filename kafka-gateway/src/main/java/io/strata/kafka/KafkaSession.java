@@ -19,6 +19,7 @@ public final class KafkaSession {
     private volatile String mechanism;
     private final java.util.concurrent.atomic.AtomicBoolean saslStep = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean saslFailed;
+    private volatile long validUntilMs = Long.MAX_VALUE;
     /**
      * System.nanoTime() until which the connection's next requests wait: its principal is over its quota. Starts
      * now, not at 0: nanoTime may be negative.
@@ -65,8 +66,19 @@ public final class KafkaSession {
     }
 
     public void authenticated(io.strata.security.Identity who) {
+        authenticated(who, Long.MAX_VALUE);
+    }
+
+    /** Signed in as {@code who} until {@code validUntilMs} (a bearer token's expiry): past it, nothing more is served. */
+    public void authenticated(io.strata.security.Identity who, long validUntilMs) {
+        this.validUntilMs = validUntilMs;
         this.identity = who;
         disposeSasl();
+    }
+
+    /** Whether what the connection signed in with has expired. */
+    public boolean expired() {
+        return identity != null && System.currentTimeMillis() >= validUntilMs;
     }
 
     /** A failed exchange: the connection takes nothing more (the client opens another), as Kafka's brokers do. */

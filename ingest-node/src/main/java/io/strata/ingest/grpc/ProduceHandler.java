@@ -215,8 +215,9 @@ public final class ProduceHandler {
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
                 .thenCombine(knownProducer, (v, known) -> {
                     if (!known) {
-                        throw invalid("unknown producer id " + request.getProducerId()
-                                + ": ask InitProducer for one");
+                        // ABORTED, as for a producer whose state expired: the producer starts afresh with a new id.
+                        throw Status.ABORTED.withDescription("unknown producer id " + request.getProducerId()
+                                + ": ask InitProducer for one").asRuntimeException();
                     }
                     return known;
                 })

@@ -25,6 +25,11 @@ public interface KafkaGuard {
     /** The identity of a user SASL authenticated, with the user's groups. */
     Identity user(String name, String mechanism);
 
+    /** Until when what a completed SASL exchange proved holds (a bearer token's expiry); then the connection ends. */
+    default long validUntilMs(SaslServer sasl) {
+        return Long.MAX_VALUE;
+    }
+
     /** Who a completed SASL exchange proved: by default the user it names (a bearer token proves its own groups). */
     default Identity identity(SaslServer sasl, String mechanism) {
         return user(sasl.getAuthorizationID(), "sasl " + mechanism);

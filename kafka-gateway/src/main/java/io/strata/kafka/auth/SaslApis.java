@@ -82,7 +82,7 @@ public final class SaslApis {
         try {
                 byte[] challenge = sasl.evaluateResponse(data.authBytes());
                 if (sasl.isComplete()) {
-                    session.authenticated(guard.identity(sasl, session.mechanism()));
+                    session.authenticated(guard.identity(sasl, session.mechanism()), guard.validUntilMs(sasl));
                 }
                 return new SaslAuthenticateResponseData().setErrorCode(Errors.NONE.code())
                         .setAuthBytes(challenge == null ? new byte[0] : challenge);

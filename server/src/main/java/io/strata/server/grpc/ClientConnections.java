@@ -25,19 +25,22 @@ public final class ClientConnections extends ServerTransportFilter {
     private final class Slot {
         private final String address;
         private boolean counted;
+        /** The connection has ended: a call that starts after that must not count it again. */
+        private boolean closed;
 
         Slot(String address) {
             this.address = address;
         }
 
         synchronized boolean admitted() {
-            if (!counted) {
+            if (!counted && !closed) {
                 counted = perAddress.tryOpen(address);
             }
-            return counted;
+            return counted || closed; // a call on a closed connection ends with it anyway
         }
 
         synchronized void release() {
+            closed = true;
             if (counted) {
                 counted = false;
                 perAddress.close(address);

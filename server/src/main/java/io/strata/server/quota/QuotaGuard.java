@@ -234,9 +234,14 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
                 try {
                     context.run(next.run());
                 } catch (RuntimeException | Error e) {
-                    // What the service threw is the call's end; the events behind it are not delivered.
+                    // What the service threw is the call's end; the events behind it are not delivered (its end,
+                    // onCancel or onComplete, still is: the loop goes on to it).
                     over = true;
-                    super.close(Status.fromThrowable(e), new Metadata());
+                    try {
+                        super.close(Status.fromThrowable(e), new Metadata());
+                    } catch (RuntimeException alreadyClosed) {
+                        // the service had closed it: nothing more to say
+                    }
                 }
             }
         }

@@ -250,6 +250,12 @@ public class AccessControl {
         return bearerTokens().verify(token);
     }
 
+    /** When a token {@link #verifyToken} verified expires (0 when not known): a Kafka connection ends then. */
+    public long tokenExpiresAtMs(String token) {
+        BearerTokens t = tokens;
+        return t == null ? 0 : t.expiresAtMs(token);
+    }
+
     private BearerTokens bearerTokens() {
         BearerTokens t = tokens;
         if (t == null) {

@@ -39,7 +39,16 @@ final class BearerTokens {
         }
     };
 
-    private record Verified(Identity identity, long expiresAtMs) {
+    /** A token verified: who it proves, until when that is cached, and when the token itself expires. */
+    private record Verified(Identity identity, long expiresAtMs, long tokenExpiresAtMs) {
+    }
+
+    /** When a token verified here expires (its exp claim), or 0 when it is not (or no longer) known here. */
+    long expiresAtMs(String token) {
+        synchronized (verified) {
+            Verified v = verified.get(digest(token));
+            return v == null ? 0 : v.tokenExpiresAtMs;
+        }
     }
 
     BearerTokens(String keys, String issuer, Optional<List<String>> audiences, String principalClaim,
@@ -101,7 +110,7 @@ final class BearerTokens {
         }
         synchronized (verified) {
             verified.put(digest(token), new Verified(identity, Math.min(jwt.getExpirationTime() * 1000,
-                    System.currentTimeMillis() + MAX_CACHED_MS)));
+                    System.currentTimeMillis() + MAX_CACHED_MS), jwt.getExpirationTime() * 1000));
         }
         return identity;
     }

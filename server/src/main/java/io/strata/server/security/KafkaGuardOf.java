@@ -76,6 +76,11 @@ public final class KafkaGuardOf implements KafkaGuard {
     }
 
     @Override
+    public long validUntilMs(SaslServer sasl) {
+        return sasl instanceof TokenSasl t ? t.expiresAtMs : Long.MAX_VALUE;
+    }
+
+    @Override
     public Identity identity(SaslServer sasl, String mechanism) {
         if (sasl instanceof TokenSasl t && t.identity != null) {
             return t.identity; // the token's own principal and groups, as on the gRPC port
@@ -90,6 +95,8 @@ public final class KafkaGuardOf implements KafkaGuard {
     private final class TokenSasl implements SaslServer {
         private final org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer delegate;
         private volatile Identity identity;
+        private volatile long expiresAtMs = Long.MAX_VALUE;
+        private volatile String refusal = "no token";
 
         TokenSasl() {
             // Kafka's server takes its own kind of handler only.
@@ -106,9 +113,12 @@ public final class KafkaGuardOf implements KafkaGuard {
                                 if (c instanceof org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback v) {
                                     try {
                                         Identity who = access.verifyToken(v.tokenValue());
+                                        long expires = access.tokenExpiresAtMs(v.tokenValue());
                                         identity = who;
+                                        expiresAtMs = expires > 0 ? expires : System.currentTimeMillis() + 300_000;
                                         v.token(token(v.tokenValue(), who));
                                     } catch (io.grpc.StatusRuntimeException e) {
+                                        refusal = e.getStatus().getDescription();
                                         v.error("invalid_token", null, null);
                                     }
                                 } else {
@@ -135,9 +145,17 @@ public final class KafkaGuardOf implements KafkaGuard {
             return OAUTHBEARER;
         }
 
+        /**
+         * A refused token ends the exchange at once (Kafka's server would answer an error and wait for the client's
+         * acknowledgement, and a client could try token after token meanwhile, unaudited).
+         */
         @Override
         public byte[] evaluateResponse(byte[] response) throws SaslException {
-            return delegate.evaluateResponse(response);
+            byte[] challenge = delegate.evaluateResponse(response);
+            if (!delegate.isComplete()) {
+                throw new SaslException("the token was refused: " + refusal);
+            }
+            return challenge;
         }
 
         @Override

@@ -1,0 +1,56 @@
+package io.strata.server.net;
+
+import io.smallrye.config.ConfigSourceInterceptor;
+import io.smallrye.config.ConfigSourceInterceptorContext;
+import io.smallrye.config.ConfigValue;
+import io.smallrye.config.Priorities;
+
+/**
+ * The HTTP port (health checks, metrics) speaks TLS with the node's certificate as the client ports do: given
+ * {@code strata.tls.certificate} and {@code strata.tls.key}, Quarkus's HTTP server is told to serve them on its
+ * port (and nothing in clear), reading them again as often as the node's own TLS does. Settings a user gives
+ * for {@code quarkus.http.ssl.*} or {@code quarkus.http.insecure-requests} themselves win. A config interceptor, not
+ * application.properties: "TLS when a certificate is given" is a condition, which properties cannot say.
+ */
+@jakarta.annotation.Priority(Priorities.APPLICATION + 100)
+public class HttpTlsSettings implements ConfigSourceInterceptor {
+    private static final String CERTIFICATE = "strata.tls.certificate";
+
+    @Override
+    public ConfigValue getValue(ConfigSourceInterceptorContext context, String name) {
+        ConfigValue given = context.proceed(name);
+        // Quarkus's own defaults (8443, insecure requests enabled) come from a source below every real one.
+        if (!name.startsWith("quarkus.http.") || (given != null && given.getConfigSourceOrdinal() > 100)) {
+            return given;
+        }
+        String derived = switch (name) {
+            case "quarkus.http.ssl.certificate.files" -> value(context, CERTIFICATE);
+            case "quarkus.http.ssl.certificate.key-files" -> certificate(context) ? value(context, "strata.tls.key") : null;
+            case "quarkus.http.insecure-requests" -> certificate(context) ? "disabled" : null;
+            case "quarkus.http.ssl-port" -> certificate(context) ? value(context, "quarkus.http.port") : null;
+            case "quarkus.http.test-ssl-port" -> certificate(context) ? value(context, "quarkus.http.test-port") : null;
+            case "quarkus.http.ssl.certificate.reload-period" -> certificate(context)
+                    ? reloadPeriod(value(context, "strata.tls.reload-interval")) : null;
+            default -> null;
+        };
+        return derived == null ? given : ConfigValue.builder().withName(name).withValue(derived)
+                .withConfigSourceName("strata.tls.* (HttpTlsSettings)").withConfigSourceOrdinal(250).build();
+    }
+
+    private static boolean certificate(ConfigSourceInterceptorContext context) {
+        String c = value(context, CERTIFICATE);
+        return c != null && !c.isBlank();
+    }
+
+    private static String value(ConfigSourceInterceptorContext context, String name) {
+        ConfigValue v = context.proceed(name);
+        return v == null || v.getValue() == null || v.getValue().isBlank() ? null : v.getValue();
+    }
+
+    /** The node's reload interval, but not below the 30 s Quarkus's HTTP server takes at least. */
+    private static String reloadPeriod(String interval) {
+        java.time.Duration d = interval == null ? java.time.Duration.ofMinutes(1)
+                : io.quarkus.runtime.configuration.DurationConverter.parseDuration(interval);
+        return d.compareTo(java.time.Duration.ofSeconds(30)) < 0 ? "30s" : d.toSeconds() + "s";
+    }
+}
