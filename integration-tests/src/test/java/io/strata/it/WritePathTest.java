@@ -301,7 +301,9 @@ class WritePathTest {
             bad.put(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic(TOPIC)
                     .setPartition(0).setBatch(ByteString.copyFromUtf8("not a batch at all"))).build(),
                     Status.Code.INVALID_ARGUMENT);
-            bad.put(request(0, List.of("x")).toBuilder().setProducerId(producer + 99).build(), Status.Code.INVALID_ARGUMENT);
+            // An id never issued: ABORTED, as an expired one, so a producer asks for a new one.
+            bad.put(request(0, List.of("x")).toBuilder().setProducerId(producer + 99).build(), Status.Code.ABORTED);
+            bad.put(request(0, List.of("x")).toBuilder().setProducerId(1L << 40).build(), Status.Code.ABORTED);
             for (var entry : bad.entrySet()) {
                 assertThatThrownBy(() -> stub.produce(entry.getKey()))
                         .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

@@ -434,24 +434,33 @@ public class AccessControl {
     }
 
     /**
-     * Whether {@code who} may produce with {@code producerId} (0: none): with authentication required, only the
-     * principal the id was issued to may, so nobody disturbs another's sequences or passes its retries off.
+     * Whether {@code who} may produce with {@code producerId} (0: none): only the principal the id was issued to may
+     * (with authentication off every caller is User:ANONYMOUS, and an id that names nobody is a forged one), so
+     * nobody disturbs another's sequences or passes its retries off. An id of the older form names nobody: the
+     * ingest node answers it (unknown where authentication is required).
      */
     public boolean mayUseProducerId(Identity who, long producerId) {
         io.strata.metadata.security.ProducerIdBinding b = producerIds;
-        // An id of the older form names nobody: the ingest node answers it as unknown, and its producer asks again.
-        return producerId == 0 || !required || !io.strata.metadata.security.ProducerIdBinding.bound(producerId)
-                || (b != null && b.boundTo(producerId, who.principal()));
+        return producerId == 0 || !io.strata.metadata.security.ProducerIdBinding.bound(producerId) || b == null
+                || b.boundTo(producerId, who.principal());
     }
 
-    /** Fails the call with PERMISSION_DENIED unless {@link #mayUseProducerId}. */
+    /**
+     * Fails the call unless {@link #mayUseProducerId}: PERMISSION_DENIED where authentication is required, else
+     * ABORTED as for an unknown producer id (the producer asks for a new one).
+     */
     public void requireProducerId(Identity who, long producerId, String address, String action) {
-        if (!mayUseProducerId(who, producerId)) {
-            AuditLog.record(who, address, action, "producer id " + producerId, "denied: issued to another principal");
-            throw Status.PERMISSION_DENIED.withDescription(who.principal() + " may not produce with producer id "
-                    + producerId + ": it was issued to another principal (InitProducer issues one of your own)")
+        if (mayUseProducerId(who, producerId)) {
+            return;
+        }
+        if (!required) {
+            throw Status.ABORTED.withDescription("unknown producer id " + producerId + ": ask InitProducer for one")
                     .asRuntimeException();
         }
+        AuditLog.record(who, address, action, "producer id " + producerId, "denied: issued to another principal");
+        throw Status.PERMISSION_DENIED.withDescription(who.principal() + " may not produce with producer id "
+                + producerId + ": it was issued to another principal (InitProducer issues one of your own)")
+                .asRuntimeException();
     }
 
     /** The cluster's quotas by entity as this node knows them (none until started). */
