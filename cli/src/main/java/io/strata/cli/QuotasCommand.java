@@ -86,37 +86,32 @@ final class QuotasCommand {
             String row = "%-" + width + "s  %15s  %15s  %12s%n";
             out.printf(row, "ENTITY", "PRODUCE BYTES/S", "FETCH BYTES/S", "REQUESTS/S");
             for (QuotaEntry q : quotas) {
-                out.printf(row, q.getEntity(), rate(q.getProduceBytesPerSecond(), true),
-                        rate(q.getFetchBytesPerSecond(), true), rate(q.getRequestsPerSecond(), false));
+                out.printf(row, q.getEntity(), amount(q.getProduceBytesPerSecond(), true),
+                        amount(q.getFetchBytesPerSecond(), true), amount(q.getRequestsPerSecond(), false));
             }
             return 0;
         }
     }
 
     static String describe(QuotaEntry q) {
-        return q.getEntity() + ": produce " + words(q.getProduceBytesPerSecond(), "B/s") + ", fetch "
-                + words(q.getFetchBytesPerSecond(), "B/s") + ", requests " + words(q.getRequestsPerSecond(), "/s");
+        return q.getEntity() + ": produce " + perSecond(q.getProduceBytesPerSecond(), true) + ", fetch "
+                + perSecond(q.getFetchBytesPerSecond(), true) + ", requests " + perSecond(q.getRequestsPerSecond(), false);
     }
 
-    private static String words(long value, String unit) {
-        if (value == 0) {
-            return "unlimited";
-        }
-        String r = rate(value, unit.equals("B/s"));
-        return r.endsWith("i") ? r + unit : r + (unit.equals("B/s") ? " B/s" : unit);
+    private static String perSecond(long value, boolean bytes) {
+        return value == 0 ? "unlimited" : amount(value, bytes) + "/s";
     }
 
-    private static String rate(long value, boolean bytes) {
+    /** "10 MiB", "500 KiB", "1000 B" for bytes (binary multiples when exact), the number for requests; 0 is "-". */
+    private static String amount(long value, boolean bytes) {
         if (value == 0) {
             return "-";
         }
-        if (bytes && value >= 1 << 20 && value % (1 << 20) == 0) {
-            return value / (1 << 20) + "Mi";
+        if (!bytes) {
+            return Long.toString(value);
         }
-        if (bytes && value >= 1 << 10 && value % (1 << 10) == 0) {
-            return value / (1 << 10) + "Ki";
-        }
-        return Long.toString(value);
+        return value % (1 << 20) == 0 ? value / (1 << 20) + " MiB"
+                : value % (1 << 10) == 0 ? value / (1 << 10) + " KiB" : value + " B";
     }
 
     /** "1048576", "500k", "10M", "10MiB", "1g": binary multiples, as the rest of the CLI's sizes. */

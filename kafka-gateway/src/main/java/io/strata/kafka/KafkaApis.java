@@ -102,8 +102,7 @@ public final class KafkaApis {
         // Quotas count what signed-in principals (or, without authentication, anonymous ones) send; a SASL
         // exchange is nobody's yet.
         io.strata.security.quota.QuotaMeter quotas = guard.quotas();
-        io.strata.security.Identity who = !quotas.active() ? null : session.identity() != null ? session.identity()
-                : guard.required() ? null : io.strata.security.Identity.ANONYMOUS;
+        io.strata.security.Identity who = quotas.active() ? session.caller(guard.required()) : null;
         long held = who == null ? 0 : quotas.request(who, key == ApiKeys.PRODUCE ? frameBytes : 0);
         AbstractRequest body = AbstractRequest.parseRequest(key, header.apiVersion(), new ByteBufferAccessor(frame))
                 .request;

@@ -41,6 +41,15 @@ public final class KafkaSession {
         return identity;
     }
 
+    /**
+     * Who the connection's requests come from: its signed-in identity, else anonymous where authentication is not
+     * required, else nobody yet (null: a SASL exchange, the only thing such a connection may send).
+     */
+    public io.strata.security.Identity caller(boolean authRequired) {
+        io.strata.security.Identity who = identity;
+        return who != null ? who : authRequired ? null : io.strata.security.Identity.ANONYMOUS;
+    }
+
     /** Holds the connection's next requests back for {@code nanos} (Kafka's muted channel under a quota). */
     public void throttle(long nanos) {
         throttledUntil.accumulateAndGet(System.nanoTime() + nanos, Math::max);

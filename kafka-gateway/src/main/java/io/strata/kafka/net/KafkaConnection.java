@@ -138,8 +138,7 @@ final class KafkaConnection extends ChannelInboundHandlerAdapter {
         io.strata.security.quota.QuotaMeter quotas = guard.quotas();
         if (session != null && quotas.active() && (key == org.apache.kafka.common.protocol.ApiKeys.PRODUCE.id
                 || key == org.apache.kafka.common.protocol.ApiKeys.FETCH.id)) {
-            io.strata.security.Identity who = session.identity() != null ? session.identity()
-                    : guard.required() ? null : io.strata.security.Identity.ANONYMOUS;
+            io.strata.security.Identity who = session.caller(guard.required());
             if (who != null) {
                 wait = Math.max(wait, quotas.owed(who));
             }

@@ -53,8 +53,7 @@ public final class InitProducerIdApi implements KafkaApi {
             return CompletableFuture.completedFuture((ApiMessage) (new InitProducerIdResponseData()
                     .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setProducerId(-1).setProducerEpoch((short) -1)));
         }
-        io.strata.security.Identity who = request.session().identity() == null
-                ? io.strata.security.Identity.ANONYMOUS : request.session().identity();
+        io.strata.security.Identity who = request.session().caller(guard.required());
         return metadata.allocateProducerId().thenApply(counter -> (ApiMessage) (new InitProducerIdResponseData()
                 .setErrorCode(Errors.NONE.code()).setProducerId(guard.producerId(counter, who))
                 .setProducerEpoch(EPOCH)));

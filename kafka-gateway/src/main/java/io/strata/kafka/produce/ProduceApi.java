@@ -99,8 +99,7 @@ public final class ProduceApi implements KafkaApi {
         io.strata.kafka.KafkaSession.Turn turn = request.session().admitAfter();
         CompletableFuture<ApiMessage> out;
         try {
-            out = produce(data, answered, turn, request.session().identity() == null
-                    ? io.strata.security.Identity.ANONYMOUS : request.session().identity());
+            out = produce(data, answered, turn, request.session().caller(guard.required()));
         } catch (RuntimeException e) {
             out = CompletableFuture.failedFuture(e);
         }

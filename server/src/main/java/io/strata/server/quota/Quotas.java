@@ -64,10 +64,13 @@ public class Quotas implements QuotaMeter {
     private boolean failing;
     private long lastTick = System.nanoTime();
     private Counter delayed;
-    /** Produce bytes, fetch bytes and requests of every metered principal since start: the node's metric. */
-    private final DoubleAdder[] metered = {new DoubleAdder(), new DoubleAdder(), new DoubleAdder()};
-    /** What was metered and then given back unserved (the caller left while held). */
-    private final DoubleAdder[] refunded = {new DoubleAdder(), new DoubleAdder(), new DoubleAdder()};
+    /** What every metered principal asked of this node since start (the node's metric)... */
+    private final DoubleAdder meteredProduce = new DoubleAdder();
+    private final DoubleAdder meteredFetch = new DoubleAdder();
+    private final DoubleAdder meteredRequests = new DoubleAdder();
+    /** ...and of that, what was given back unserved (the caller left while held). */
+    private final DoubleAdder refundedProduce = new DoubleAdder();
+    private final DoubleAdder refundedRequests = new DoubleAdder();
 
     /** Follows the cluster's quotas and shares them with the other nodes; after {@link AccessControl#start}. */
     public synchronized void start(MetadataStore metadata, String nodeId) {
@@ -76,12 +79,12 @@ public class Quotas implements QuotaMeter {
         this.quotas = access.quotas();
         this.delayed = Counter.builder("strata.quota.delay").baseUnit("seconds")
                 .description("How long clients were held back for their quotas, summed").register(registry);
-        for (var m : Map.of("produce_bytes", metered[0], "fetch_bytes", metered[1], "requests", metered[2]).entrySet()) {
+        for (var m : Map.of("produce_bytes", meteredProduce, "fetch_bytes", meteredFetch, "requests", meteredRequests).entrySet()) {
             io.micrometer.core.instrument.FunctionCounter.builder("strata.quota.metered", m.getValue(),
                             DoubleAdder::sum).tag("measure", m.getKey())
                     .description("What principals with a quota asked of this node, all of them together").register(registry);
         }
-        for (var m : Map.of("produce_bytes", refunded[0], "requests", refunded[2]).entrySet()) {
+        for (var m : Map.of("produce_bytes", refundedProduce, "requests", refundedRequests).entrySet()) {
             io.micrometer.core.instrument.FunctionCounter.builder("strata.quota.refunded", m.getValue(),
                             DoubleAdder::sum).tag("measure", m.getKey())
                     .description("Of strata.quota.metered: what was given back unserved (its caller left while held)")
@@ -101,8 +104,8 @@ public class Quotas implements QuotaMeter {
         if (m == null) {
             return 0;
         }
-        metered[2].add(1);
-        metered[0].add(produceBytes);
+        meteredRequests.add(1);
+        meteredProduce.add(produceBytes);
         return counted(m.request(produceBytes, System.nanoTime()));
     }
 
@@ -112,7 +115,7 @@ public class Quotas implements QuotaMeter {
         if (m == null) {
             return 0;
         }
-        metered[1].add(fetchBytes);
+        meteredFetch.add(fetchBytes);
         return counted(m.fetched(fetchBytes, System.nanoTime()));
     }
 
@@ -127,8 +130,8 @@ public class Quotas implements QuotaMeter {
         Meter m = meter(who);
         if (m != null) {
             // Never served: this node's usage does not count it, and the metric says so apart (a counter never falls).
-            refunded[2].add(1);
-            refunded[0].add(produceBytes);
+            refundedRequests.add(1);
+            refundedProduce.add(produceBytes);
             m.refund(produceBytes, System.nanoTime());
         }
     }

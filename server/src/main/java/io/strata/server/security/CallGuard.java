@@ -42,7 +42,13 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
     AccessControl access;
     @Inject
     io.strata.server.config.StrataConfig config;
-    private volatile io.strata.security.OpenCounts streams;
+    /** Streams open per principal (strata.grpc.max-streams-per-principal). */
+    private io.strata.security.OpenCounts streams;
+
+    @jakarta.annotation.PostConstruct
+    void countStreams() {
+        streams = new io.strata.security.OpenCounts(config.grpc().maxStreamsPerPrincipal());
+    }
 
     /** Inside StatusBounds (which bounds the statuses closed here), before everything else. */
     @Override
@@ -151,10 +157,10 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         // client could take every stream of the node.
         String key = who.anonymous() ? who.principal() + "@" + (address.lastIndexOf(':') > 0
                 ? address.substring(0, address.lastIndexOf(':')) : address) : who.principal();
-        if (!streams().tryOpen(key)) {
+        if (!streams.tryOpen(key)) {
             AuditLog.record(who, address, bare(call.getMethodDescriptor().getFullMethodName()), "",
                     "refused: too many streams");
-            call.close(Status.RESOURCE_EXHAUSTED.withDescription(who.principal() + " has " + streams().max()
+            call.close(Status.RESOURCE_EXHAUSTED.withDescription(who.principal() + " has " + streams.max()
                     + " streams open on this node, the most it may (strata.grpc.max-streams-per-principal)"),
                     new Metadata());
             return new ServerCall.Listener<>() { };
@@ -162,7 +168,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
             if (released.compareAndSet(false, true)) {
-                streams().close(key);
+                streams.close(key);
             }
         };
         ServerCall<Q, R> counted = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
@@ -192,19 +198,6 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
                 super.onComplete();
             }
         };
-    }
-
-    private io.strata.security.OpenCounts streams() {
-        io.strata.security.OpenCounts s = streams;
-        if (s == null) {
-            synchronized (this) {
-                if (streams == null) {
-                    streams = new io.strata.security.OpenCounts(config.grpc().maxStreamsPerPrincipal());
-                }
-                s = streams;
-            }
-        }
-        return s;
     }
 
     private <Q, R> ServerCall.Listener<Q> admitted(ServerCall<Q, R> call, Metadata headers,

@@ -77,115 +77,77 @@ public final class KafkaGuardOf implements KafkaGuard {
 
     @Override
     public long validUntilMs(SaslServer sasl) {
-        return sasl instanceof TokenSasl t ? t.expiresAtMs : Long.MAX_VALUE;
+        return sasl instanceof TokenSasl t ? t.check.expiresAtMs : Long.MAX_VALUE;
     }
 
     @Override
     public Identity identity(SaslServer sasl, String mechanism) {
-        if (sasl instanceof TokenSasl t && t.identity != null) {
-            return t.identity; // the token's own principal and groups, as on the gRPC port
+        if (sasl instanceof TokenSasl t && t.check.identity != null) {
+            return t.check.identity; // the token's own principal and groups, as on the gRPC port
         }
         return KafkaGuard.super.identity(sasl, mechanism);
     }
 
     /**
      * Kafka's OAUTHBEARER server, with the token checked as a gRPC bearer token is (SmallRye JWT: signature, issuer,
-     * audience, expiry): never Kafka's unsecured validator.
+     * audience, expiry) by {@link TokenCheck}: never Kafka's unsecured validator. A refused token ends the exchange
+     * at once (Kafka's server would answer an error and wait for the client's acknowledgement, and a client could
+     * try token after token meanwhile, unaudited).
      */
-    private final class TokenSasl implements SaslServer {
-        private final org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer delegate;
+    private static final class TokenSasl
+            extends org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer {
+        private final TokenCheck check;
+
+        TokenSasl(TokenCheck check) {
+            super(check);
+            this.check = check;
+        }
+
+        @Override
+        public byte[] evaluateResponse(byte[] response) throws SaslException {
+            byte[] challenge = super.evaluateResponse(response);
+            if (!isComplete()) {
+                throw new SaslException("the token was refused: " + check.refusal);
+            }
+            return challenge;
+        }
+    }
+
+    /** Checks an OAUTHBEARER token for Kafka's server (which takes its own kind of handler only), keeping the result. */
+    private final class TokenCheck implements org.apache.kafka.common.security.auth.AuthenticateCallbackHandler {
         private volatile Identity identity;
         private volatile long expiresAtMs = Long.MAX_VALUE;
         private volatile String refusal = "no token";
 
-        TokenSasl() {
-            // Kafka's server takes its own kind of handler only.
-            delegate = new org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer(
-                    new org.apache.kafka.common.security.auth.AuthenticateCallbackHandler() {
-                        @Override
-                        public void configure(Map<String, ?> configs, String mechanism,
-                                              List<javax.security.auth.login.AppConfigurationEntry> entries) {
-                        }
-
-                        @Override
-                        public void handle(Callback[] callbacks) throws UnsupportedCallbackException {
-                            for (Callback c : callbacks) {
-                                if (c instanceof org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback v) {
-                                    try {
-                                        Identity who = access.verifyToken(v.tokenValue());
-                                        long expires = access.tokenExpiresAtMs(v.tokenValue());
-                                        identity = who;
-                                        expiresAtMs = expires > 0 ? expires : System.currentTimeMillis() + 300_000;
-                                        v.token(token(v.tokenValue(), who));
-                                    } catch (io.grpc.StatusRuntimeException e) {
-                                        refusal = e.getStatus().getDescription();
-                                        v.error("invalid_token", null, null);
-                                    }
-                                } else {
-                                    throw new UnsupportedCallbackException(c); // extensions: none are taken
-                                }
-                            }
-                        }
-
-                        @Override
-                        public void close() {
-                        }
-                    });
-        }
-
-        private static org.apache.kafka.common.security.oauthbearer.OAuthBearerToken token(String value, Identity who) {
-            long now = System.currentTimeMillis();
-            return new org.apache.kafka.common.security.oauthbearer.internals.secured.BasicOAuthBearerToken(value,
-                    java.util.Set.of(), now + 300_000,
-                    who.principal().substring(io.strata.metadata.security.Principals.USER.length()), now);
+        @Override
+        public void configure(Map<String, ?> configs, String mechanism,
+                              List<javax.security.auth.login.AppConfigurationEntry> entries) {
         }
 
         @Override
-        public String getMechanismName() {
-            return OAUTHBEARER;
-        }
-
-        /**
-         * A refused token ends the exchange at once (Kafka's server would answer an error and wait for the client's
-         * acknowledgement, and a client could try token after token meanwhile, unaudited).
-         */
-        @Override
-        public byte[] evaluateResponse(byte[] response) throws SaslException {
-            byte[] challenge = delegate.evaluateResponse(response);
-            if (!delegate.isComplete()) {
-                throw new SaslException("the token was refused: " + refusal);
+        public void handle(Callback[] callbacks) throws UnsupportedCallbackException {
+            for (Callback c : callbacks) {
+                if (!(c instanceof org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallback v)) {
+                    throw new UnsupportedCallbackException(c); // extensions: none are taken
+                }
+                try {
+                    Identity who = access.verifyToken(v.tokenValue());
+                    long expires = access.tokenExpiresAtMs(v.tokenValue());
+                    long now = System.currentTimeMillis();
+                    identity = who;
+                    expiresAtMs = expires > 0 ? expires : now + 300_000;
+                    v.token(new org.apache.kafka.common.security.oauthbearer.internals.secured.BasicOAuthBearerToken(
+                            v.tokenValue(), java.util.Set.of(), expiresAtMs,
+                            who.principal().substring(io.strata.metadata.security.Principals.USER.length()), now));
+                } catch (io.grpc.StatusRuntimeException e) {
+                    refusal = e.getStatus().getDescription();
+                    v.error("invalid_token", null, null);
+                }
             }
-            return challenge;
         }
 
         @Override
-        public boolean isComplete() {
-            return delegate.isComplete();
-        }
-
-        @Override
-        public String getAuthorizationID() {
-            return delegate.getAuthorizationID();
-        }
-
-        @Override
-        public byte[] unwrap(byte[] incoming, int offset, int len) throws SaslException {
-            return delegate.unwrap(incoming, offset, len);
-        }
-
-        @Override
-        public byte[] wrap(byte[] outgoing, int offset, int len) throws SaslException {
-            return delegate.wrap(outgoing, offset, len);
-        }
-
-        @Override
-        public Object getNegotiatedProperty(String name) {
-            return delegate.getNegotiatedProperty(name);
-        }
-
-        @Override
-        public void dispose() throws SaslException {
-            delegate.dispose();
+        public void close() {
         }
     }
 
@@ -228,7 +190,7 @@ public final class KafkaGuardOf implements KafkaGuard {
                         }
                     }
                 });
-                case OAUTHBEARER -> new TokenSasl();
+                case OAUTHBEARER -> new TokenSasl(new TokenCheck());
                 default -> throw new SaslException("unsupported mechanism " + mechanism);
             };
         } catch (java.security.NoSuchAlgorithmException e) {
