@@ -152,6 +152,10 @@ class SecurityTest {
         Channel admin = as(a, "admin", ADMIN_PASSWORD);
         AdminServiceGrpc.newBlockingStub(admin).createTopic(CreateTopicRequest.newBuilder().setName("t").setPartitions(2).build());
         AdminServiceGrpc.newBlockingStub(admin).createTopic(CreateTopicRequest.newBuilder().setName("doomed").setPartitions(1).build());
+        for (String topic : KafkaCalls.TOPICS) {
+            AdminServiceGrpc.newBlockingStub(admin).createTopic(CreateTopicRequest.newBuilder().setName(topic)
+                    .setPartitions(1).build());
+        }
         ProducerServiceGrpc.newBlockingStub(admin).produce(produce("t"));
         SecurityServiceGrpc.newBlockingStub(admin).addUser(AddUserRequest.newBuilder().setName("alice")
                 .setPassword(ALICE_PASSWORD).build());
@@ -200,6 +204,108 @@ class SecurityTest {
                 assertThat(stores()).as("the stores after a denied %s", name).isEqualTo(before);
             }
             before = stores(); // calls that need no ACL may change things of their own (a producer id)
+        }
+    }
+
+    /** Second, for the same reason: every API of the Kafka listener, as the gRPC methods above. */
+    @Test
+    @Order(2)
+    void everyKafkaApiIsRefusedWithoutValidCredentialsAndDeniedWithoutAnAcl() throws Exception {
+        List<KafkaCalls.KafkaCall> calls = KafkaCalls.all("User:alice", kafkaTopicId("t"));
+        java.util.Set<org.apache.kafka.common.protocol.ApiKeys> signIn = java.util.EnumSet.of(
+                org.apache.kafka.common.protocol.ApiKeys.API_VERSIONS, org.apache.kafka.common.protocol.ApiKeys.SASL_HANDSHAKE,
+                org.apache.kafka.common.protocol.ApiKeys.SASL_AUTHENTICATE);
+        assertThat(calls.stream().map(KafkaCalls.KafkaCall::key).distinct().toList())
+                .as("the matrix calls every API the listener offers, besides the sign-in's own")
+                .containsExactlyInAnyOrderElementsOf(kafkaApisOffered().stream().filter(k -> !signIn.contains(k)).toList());
+
+        Map<String, String> before = stores();
+        try (KafkaWire alice = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+            assertThat(alice.signInPlain("alice", ALICE_PASSWORD)).isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+            for (KafkaCalls.KafkaCall call : calls) {
+                try (KafkaWire nobody = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+                    assertThat(nobody.call(call.request().get(), call.version())).as("%s before signing in", call.name())
+                            .isEmpty();
+                }
+                try (KafkaWire wrong = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+                    assertThat(wrong.signInPlain("alice", "wrong-password")).as("%s: a wrong password", call.name())
+                            .isEqualTo(org.apache.kafka.common.protocol.Errors.SASL_AUTHENTICATION_FAILED);
+                    assertThat(wrong.call(call.request().get(), call.version()))
+                            .as("%s after a failed sign-in", call.name()).isEmpty();
+                }
+                var answer = alice.call(call.request().get(), call.version())
+                        .orElseThrow(() -> new AssertionError(call.name() + " as alice closed the connection"));
+                var errors = KafkaWire.errors(answer).keySet();
+                if (call.denied() == null) {
+                    assertThat(errors).as("%s needs no ACL: %s", call.name(), answer).noneMatch(KAFKA_DENIALS::contains);
+                } else {
+                    assertThat(errors).as("%s as alice without an ACL: %s", call.name(), answer)
+                            .contains(call.denied()).allMatch(e -> e == call.denied()
+                                    || e == org.apache.kafka.common.protocol.Errors.NONE);
+                    assertThat(stores()).as("the stores after a refused or denied %s", call.name()).isEqualTo(before);
+                }
+                before = stores(); // calls that need no ACL may change things of their own (a producer id)
+            }
+        }
+    }
+
+    @Test
+    void aKafkaAclOpensItsApiAndTheSuperUserMayUseEveryApi() throws Exception {
+        Channel admin = as(a, "admin", ADMIN_PASSWORD);
+        try (KafkaWire alice = KafkaWire.open(a.kafkaAddress(), node.caPem());
+             KafkaWire superUser = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+            assertThat(alice.signInPlain("alice", ALICE_PASSWORD)).isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+            assertThat(superUser.signInPlain("admin", ADMIN_PASSWORD)).isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+            for (KafkaCalls.KafkaCall call : KafkaCalls.all("User:alice", kafkaTopicId("t"))) {
+                for (AclEntry grant : call.grants()) {
+                    SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(grant).build());
+                }
+                try {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    org.apache.kafka.common.requests.AbstractResponse granted;
+                    while (KafkaWire.errors(granted = alice.call(call.request().get(), call.version()).orElseThrow())
+                            .keySet().stream().anyMatch(KAFKA_DENIALS::contains) && System.nanoTime() < deadline) {
+                        Thread.sleep(50); // the ACL reaches the node within about a second
+                    }
+                    assertThat(KafkaWire.errors(granted).keySet()).as("%s as alice with %s: %s", call.name(),
+                            call.grants(), granted).noneMatch(KAFKA_DENIALS::contains);
+                } finally {
+                    for (AclEntry grant : call.grants()) {
+                        SecurityServiceGrpc.newBlockingStub(admin).removeAcl(AclRequest.newBuilder().setAcl(grant).build());
+                    }
+                }
+                var asAdmin = superUser.call(call.request().get(), call.version()).orElseThrow();
+                assertThat(KafkaWire.errors(asAdmin).keySet()).as("%s as the super-user: %s", call.name(), asAdmin)
+                        .noneMatch(KAFKA_DENIALS::contains);
+            }
+        }
+    }
+
+    private static final java.util.Set<org.apache.kafka.common.protocol.Errors> KAFKA_DENIALS = java.util.EnumSet.of(
+            org.apache.kafka.common.protocol.Errors.TOPIC_AUTHORIZATION_FAILED,
+            org.apache.kafka.common.protocol.Errors.GROUP_AUTHORIZATION_FAILED,
+            org.apache.kafka.common.protocol.Errors.CLUSTER_AUTHORIZATION_FAILED,
+            org.apache.kafka.common.protocol.Errors.SASL_AUTHENTICATION_FAILED);
+
+    /** The APIs the Kafka listener offers, as ApiVersions tells any client before it signs in. */
+    private List<org.apache.kafka.common.protocol.ApiKeys> kafkaApisOffered() throws Exception {
+        try (KafkaWire wire = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+            var versions = (org.apache.kafka.common.message.ApiVersionsResponseData) wire.call(
+                    new org.apache.kafka.common.message.ApiVersionsRequestData().setClientSoftwareName("matrix")
+                            .setClientSoftwareVersion("1"), (short) 3).orElseThrow().data();
+            return versions.apiKeys().stream().map(v -> org.apache.kafka.common.protocol.ApiKeys.forId(v.apiKey())).toList();
+        }
+    }
+
+    /** A topic's id, as the super-user's Metadata request shows it. */
+    private org.apache.kafka.common.Uuid kafkaTopicId(String topic) throws Exception {
+        try (KafkaWire wire = KafkaWire.open(a.kafkaAddress(), node.caPem())) {
+            assertThat(wire.signInPlain("admin", ADMIN_PASSWORD)).isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+            var metadata = (org.apache.kafka.common.message.MetadataResponseData) wire.call(
+                    new org.apache.kafka.common.message.MetadataRequestData().setTopics(List.of(
+                            new org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic().setName(topic))),
+                    (short) 12).orElseThrow().data();
+            return metadata.topics().find(topic).topicId();
         }
     }
 

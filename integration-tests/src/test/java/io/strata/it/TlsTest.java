@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The ports clients use, over TLS (the node's certificate and key in PEM files, signed by a CA of the cluster's
- * own): a client that trusts that CA produces and consumes as over plaintext, Kafka's clients included
+ * The ports clients use, over TLS (the node's certificate and key in PEM files, or in a PKCS#12 key store, signed
+ * by a CA of the cluster's own): a client that trusts that CA produces and consumes as over plaintext, Kafka's clients included
  * ({@code security.protocol=SSL}); a plaintext client and a client that trusts another CA are refused at once
  * with UNAVAILABLE, never left to their deadlines; a certificate renewed on disk is what new connections get,
  * while a stream opened before goes on.
@@ -50,6 +50,11 @@ class TlsTest {
             StrataProcess server = cluster.start("ingest", "ingest", settings);
             Map<String, String> fetchSettings = new java.util.HashMap<>(settings);
             fetchSettings.put("strata.internal.port", String.valueOf(internalPort));
+            // The fetch node has the same certificate in a PKCS#12 key store, as Java shops hand them out.
+            fetchSettings.remove("strata.tls.certificate");
+            fetchSettings.remove("strata.tls.key");
+            fetchSettings.put("strata.tls.key-store", node.store().toString());
+            fetchSettings.put("strata.tls.key-store-password", "secret");
             StrataProcess fetch = cluster.start("fetch", "fetch", fetchSettings);
             try (StrataClient client = StrataClient.builder().server(server.address()).tlsCa(node.caPem())
                     .deadline(Duration.ofSeconds(20)).build()) {
@@ -110,6 +115,9 @@ class TlsTest {
 
                 // The HTTP port (health, metrics) speaks TLS with the same certificate, and nothing in clear.
                 assertThat(servedCertificate(server.httpAddress(), node.caPem())).isEqualTo("CN=node");
+                assertThat(servedCertificate(fetch.address(), node.caPem())).as("from the key store").isEqualTo("CN=node");
+                assertThat(servedCertificate(fetch.httpAddress(), node.caPem())).as("from the key store, HTTP")
+                        .isEqualTo("CN=node");
                 assertThat(catchThrowable(() -> java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
                         .newBuilder(java.net.URI.create("http://" + server.httpAddress() + "/q/health/ready")).build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString()))).as("plain HTTP").isInstanceOf(

@@ -136,6 +136,21 @@ public interface StrataConfig {
         /** PEM file of the certificate's private key (PKCS#8: "BEGIN PRIVATE KEY"). */
         Optional<String> key();
 
+        /**
+         * Instead of {@link #certificate} and {@link #key}: a PKCS#12 or JKS key store holding the node's key and its
+         * certificate chain (the first key entry, or {@link #keyStoreAlias}).
+         */
+        Optional<String> keyStore();
+
+        /** The key store's password, which is also its key's (best given as STRATA_TLS_KEY_STORE_PASSWORD). */
+        Optional<String> keyStorePassword();
+
+        /** PKCS12 or JKS; by default from the file's name (.jks and .keystore are JKS, anything else PKCS#12). */
+        Optional<String> keyStoreType();
+
+        /** Which key entry of the key store is the node's; by default the only (or first) one. */
+        Optional<String> keyStoreAlias();
+
         /** How often the files are checked for a renewal. */
         @WithDefault("1m")
         java.time.Duration reloadInterval();

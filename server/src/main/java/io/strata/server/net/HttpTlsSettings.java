@@ -7,7 +7,8 @@ import io.smallrye.config.Priorities;
 
 /**
  * The HTTP port (health checks, metrics) speaks TLS with the node's certificate as the client ports do: given
- * {@code strata.tls.certificate} and {@code strata.tls.key}, Quarkus's HTTP server is told to serve them on its
+ * {@code strata.tls.certificate} and {@code strata.tls.key} (or {@code strata.tls.key-store}), Quarkus's HTTP
+ * server is told to serve them on its
  * port (and nothing in clear), reading them again as often as the node's own TLS does. Settings a user gives
  * for {@code quarkus.http.ssl.*} or {@code quarkus.http.insecure-requests} themselves win. A config interceptor, not
  * application.properties: "TLS when a certificate is given" is a condition, which properties cannot say.
@@ -15,6 +16,7 @@ import io.smallrye.config.Priorities;
 @jakarta.annotation.Priority(Priorities.APPLICATION + 100)
 public class HttpTlsSettings implements ConfigSourceInterceptor {
     private static final String CERTIFICATE = "strata.tls.certificate";
+    private static final String KEY_STORE = "strata.tls.key-store";
 
     @Override
     public ConfigValue getValue(ConfigSourceInterceptorContext context, String name) {
@@ -25,7 +27,15 @@ public class HttpTlsSettings implements ConfigSourceInterceptor {
         }
         String derived = switch (name) {
             case "quarkus.http.ssl.certificate.files" -> value(context, CERTIFICATE);
-            case "quarkus.http.ssl.certificate.key-files" -> certificate(context) ? value(context, "strata.tls.key") : null;
+            case "quarkus.http.ssl.certificate.key-files" -> value(context, CERTIFICATE) != null
+                    ? value(context, "strata.tls.key") : null;
+            case "quarkus.http.ssl.certificate.key-store-file" -> value(context, KEY_STORE);
+            case "quarkus.http.ssl.certificate.key-store-password" -> value(context, KEY_STORE) != null
+                    ? value(context, "strata.tls.key-store-password") : null;
+            case "quarkus.http.ssl.certificate.key-store-file-type" -> value(context, KEY_STORE) == null ? null
+                    : keyStoreType(context);
+            case "quarkus.http.ssl.certificate.key-store-alias" -> value(context, KEY_STORE) != null
+                    ? value(context, "strata.tls.key-store-alias") : null;
             case "quarkus.http.insecure-requests" -> certificate(context) ? "disabled" : null;
             case "quarkus.http.ssl-port" -> certificate(context) ? value(context, "quarkus.http.port") : null;
             case "quarkus.http.test-ssl-port" -> certificate(context) ? value(context, "quarkus.http.test-port") : null;
@@ -37,9 +47,15 @@ public class HttpTlsSettings implements ConfigSourceInterceptor {
                 .withConfigSourceName("strata.tls.* (HttpTlsSettings)").withConfigSourceOrdinal(250).build();
     }
 
+    /** Whether the node has a certificate, in PEM files or in a key store. */
     private static boolean certificate(ConfigSourceInterceptorContext context) {
-        String c = value(context, CERTIFICATE);
-        return c != null && !c.isBlank();
+        return value(context, CERTIFICATE) != null || value(context, KEY_STORE) != null;
+    }
+
+    /** Quarkus's name for the store's type, as the node reads it. */
+    private static String keyStoreType(ConfigSourceInterceptorContext context) {
+        String type = value(context, "strata.tls.key-store-type");
+        return (type != null ? type : KeyStoreIdentity.typeOf(value(context, KEY_STORE))).toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String value(ConfigSourceInterceptorContext context, String name) {

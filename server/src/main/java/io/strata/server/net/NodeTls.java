@@ -10,6 +10,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.File;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,9 +22,10 @@ import javax.net.ssl.SSLException;
  * On the node-to-node port: mutual TLS with a certificate of a CA of its own, which signs node certificates
  * only, so a client's certificate opens nothing there; nodes dial each other under the name
  * {@value #INTERNAL_NAME}, which their certificates carry whatever their addresses. Certificates and keys are
- * PEM files read again when they change ({@code strata.tls.reload-interval}): a renewal (cert-manager writes a
- * Secret's files in place) reaches new connections without a restart, while live connections and their streams
- * keep the session they have. Without a certificate every port speaks plaintext.
+ * PEM files (for the client ports, a PKCS#12 or JKS key store instead) read again when they change
+ * ({@code strata.tls.reload-interval}): a renewal (cert-manager writes a Secret's files in place) reaches new
+ * connections without a restart, while live connections and their streams keep the session they have. Without
+ * a certificate every port speaks plaintext.
  */
 @Singleton
 public class NodeTls {
@@ -130,21 +132,34 @@ public class NodeTls {
                     + "quarkus.grpc.server.use-separate-server=false would leave the client port plaintext");
         }
         StrataConfig.Tls.Internal internal = tls.internal();
-        if (tls.certificate().isPresent() != tls.key().isPresent()) {
+        boolean pem = tls.certificate().isPresent() || tls.key().isPresent();
+        if (pem && tls.keyStore().isPresent()) {
+            throw new IllegalStateException("the node's certificate is given twice: either strata.tls.certificate and "
+                    + "strata.tls.key (PEM files) or strata.tls.key-store, not both");
+        }
+        if (tls.keyStore().isPresent() != tls.keyStorePassword().isPresent()) {
+            throw new IllegalStateException(tls.keyStore().isPresent()
+                    ? "strata.tls.key-store needs its password: strata.tls.key-store-password (STRATA_TLS_KEY_STORE_PASSWORD)"
+                    : "strata.tls.key-store-password is set without strata.tls.key-store");
+        }
+        boolean identity = pem || tls.keyStore().isPresent();
+        if (pem && tls.certificate().isPresent() != tls.key().isPresent()) {
             throw new IllegalStateException("strata.tls.certificate and strata.tls.key come together: "
                     + (tls.certificate().isPresent() ? "the key" : "the certificate") + " is missing");
         }
         int internalParts = (internal.certificate().isPresent() ? 1 : 0) + (internal.key().isPresent() ? 1 : 0)
                 + (internal.ca().isPresent() ? 1 : 0);
-        if (internalParts % 3 != 0 || (tls.certificate().isPresent() && internalParts == 0)) {
+        if (internalParts % 3 != 0 || (identity && internalParts == 0)) {
             throw new IllegalStateException("the node-to-node port's mutual TLS needs strata.tls.internal.certificate, "
                     + "strata.tls.internal.key and strata.tls.internal.ca together, and once the client ports have "
-                    + "TLS (strata.tls.certificate) it needs them: a node certificate of a CA of its own");
+                    + "TLS (strata.tls.certificate or strata.tls.key-store) it needs them: a node certificate of a CA of "
+                    + "its own");
         }
         if (clientAuth(tls) != ClientAuth.NONE) {
-            if (tls.certificate().isEmpty()) {
+            if (!identity) {
                 throw new IllegalStateException("strata.tls.client-auth=" + tls.clientAuth()
-                        + " needs the node's own certificate (strata.tls.certificate and strata.tls.key)");
+                        + " needs the node's own certificate (strata.tls.certificate and strata.tls.key, or "
+                        + "strata.tls.key-store)");
             }
             File ca = new File(tls.clientCa().orElseThrow(() -> new IllegalStateException("strata.tls.client-auth="
                     + tls.clientAuth() + " needs strata.tls.client-ca: the CA whose client certificates are accepted")));
@@ -152,7 +167,7 @@ public class NodeTls {
                 throw new IllegalStateException("cannot read the client CA " + ca + " (strata.tls.client-ca)");
             }
         }
-        if (tls.certificate().isEmpty() && internalParts == 0) {
+        if (!identity && internalParts == 0) {
             return;
         }
         reloader = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -162,11 +177,14 @@ public class NodeTls {
         });
         long every = Math.max(100, tls.reloadInterval().toMillis());
         if (tls.certificate().isPresent()) {
-            keys = identity(new File(tls.certificate().get()), new File(tls.key().get()), every,
+            keys = identity(pem(new File(tls.certificate().get()), new File(tls.key().get())), every,
                     "strata.tls.certificate, strata.tls.key");
+        } else if (tls.keyStore().isPresent()) {
+            keys = identity(KeyStoreIdentity.of(new File(tls.keyStore().get()), tls.keyStorePassword().get(),
+                    tls.keyStoreType(), tls.keyStoreAlias()), every, "strata.tls.key-store");
         }
         if (internalParts == 3) {
-            internalKeys = identity(new File(internal.certificate().get()), new File(internal.key().get()), every,
+            internalKeys = identity(pem(new File(internal.certificate().get()), new File(internal.key().get())), every,
                     "strata.tls.internal.certificate, strata.tls.internal.key");
             internalCa = new File(internal.ca().get());
             if (!internalCa.isFile() || !internalCa.canRead()) {
@@ -175,62 +193,93 @@ public class NodeTls {
         }
     }
 
-    /** A key manager of this certificate and key, which takes them again when both files changed. */
-    private AdvancedTlsX509KeyManager identity(File certificate, File key, long everyMs, String settings) {
-        for (File f : new File[] {certificate, key}) {
+    /** Where a node's key and certificate chain are read from: the files and how to read them. */
+    interface IdentitySource {
+        List<File> files();
+
+        /** The chain (the node's certificate first) and its key, as the files hold them now. */
+        Credentials read() throws Exception;
+    }
+
+    record Credentials(java.security.cert.X509Certificate[] chain, java.security.PrivateKey key) {
+    }
+
+    private static IdentitySource pem(File certificate, File key) {
+        return new IdentitySource() {
+            @Override
+            public List<File> files() {
+                return List.of(certificate, key);
+            }
+
+            @Override
+            public Credentials read() throws Exception {
+                java.security.PrivateKey privateKey;
+                java.security.cert.X509Certificate[] chain;
+                try (java.io.InputStream in = new java.io.FileInputStream(key)) {
+                    privateKey = io.grpc.util.CertificateUtils.getPrivateKey(in);
+                }
+                try (java.io.InputStream in = new java.io.FileInputStream(certificate)) {
+                    chain = io.grpc.util.CertificateUtils.getX509Certificates(in);
+                }
+                if (chain.length == 0) {
+                    throw new java.security.GeneralSecurityException("no certificate in " + certificate);
+                }
+                return new Credentials(chain, privateKey);
+            }
+
+            @Override
+            public String toString() {
+                return "certificate " + certificate + " and key " + key;
+            }
+        };
+    }
+
+    /** A key manager of this identity, which takes it again when its files changed. */
+    private AdvancedTlsX509KeyManager identity(IdentitySource source, long everyMs, String settings) {
+        for (File f : source.files()) {
             if (!f.isFile() || !f.canRead()) {
                 throw new IllegalStateException("cannot read " + f + " (" + settings + ")");
             }
         }
-        long[] seen = {certificate.lastModified(), key.lastModified()}; // before reading: a change meanwhile is seen
+        long[] seen = modified(source); // before reading: a change meanwhile is seen
         AdvancedTlsX509KeyManager k = new AdvancedTlsX509KeyManager();
         try {
-            update(k, certificate, key);
+            update(k, source);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot read the TLS certificate " + certificate + " and key " + key
-                    + " (" + settings + "): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot read the TLS " + source + " (" + settings + "): " + e.getMessage(), e);
         }
         // grpc-java's own file watch checks no more often than once a minute; renewals are looked for here.
-        reloader.scheduleWithFixedDelay(() -> reload(k, certificate, key, seen), everyMs, everyMs, TimeUnit.MILLISECONDS);
+        reloader.scheduleWithFixedDelay(() -> reload(k, source, seen), everyMs, everyMs, TimeUnit.MILLISECONDS);
         return k;
     }
 
+    private static long[] modified(IdentitySource source) {
+        return source.files().stream().mapToLong(File::lastModified).toArray();
+    }
+
     /**
-     * Takes the files again once either changed since they were last read (a renewal may keep its key). A pair
-     * that does not load, or whose key is not the certificate's (a renewal half written), keeps the previous
-     * one, and is tried again at the next check.
+     * Takes the files again once any changed since they were last read (a renewal may keep its key). A set that
+     * does not load, or whose key is not the certificate's (a renewal half written), keeps the previous one, and
+     * is tried again at the next check.
      */
-    private static void reload(AdvancedTlsX509KeyManager k, File certificate, File key, long[] seen) {
-        long c = certificate.lastModified();
-        long p = key.lastModified();
-        if ((c == seen[0] && p == seen[1]) || c == 0 || p == 0) {
+    private static void reload(AdvancedTlsX509KeyManager k, IdentitySource source, long[] seen) {
+        long[] now = modified(source);
+        if (java.util.Arrays.equals(now, seen) || java.util.Arrays.stream(now).anyMatch(m -> m == 0)) {
             return;
         }
         try {
-            update(k, certificate, key);
-            seen[0] = c;
-            seen[1] = p;
-            LOG.infof("TLS certificate %s and key %s read again: new connections are served the renewed certificate",
-                    certificate, key);
+            update(k, source);
+            System.arraycopy(now, 0, seen, 0, now.length);
+            LOG.infof("TLS %s read again: new connections are served the renewed certificate", source);
         } catch (Exception e) {
-            LOG.warnf("cannot read the renewed TLS certificate %s and key %s (%s): the previous ones are served",
-                    certificate, key, e.getMessage());
+            LOG.warnf("cannot read the renewed TLS %s (%s): the previous one is served", source, e.getMessage());
         }
     }
 
-    /** Loads the pair into {@code k} once the key is shown to be the certificate's (it signs what the certificate verifies). */
-    private static void update(AdvancedTlsX509KeyManager k, File certificate, File key) throws Exception {
-        java.security.PrivateKey privateKey;
-        java.security.cert.X509Certificate[] chain;
-        try (java.io.InputStream in = new java.io.FileInputStream(key)) {
-            privateKey = io.grpc.util.CertificateUtils.getPrivateKey(in);
-        }
-        try (java.io.InputStream in = new java.io.FileInputStream(certificate)) {
-            chain = io.grpc.util.CertificateUtils.getX509Certificates(in);
-        }
-        if (chain.length == 0) {
-            throw new java.security.GeneralSecurityException("no certificate in " + certificate);
-        }
+    /** Loads the identity into {@code k} once its key is shown to be its certificate's (it signs what the certificate verifies). */
+    private static void update(AdvancedTlsX509KeyManager k, IdentitySource source) throws Exception {
+        Credentials read = source.read();
+        java.security.PrivateKey privateKey = read.key();
         String algorithm = switch (privateKey.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
             case "EC" -> "SHA256withECDSA";
@@ -243,13 +292,12 @@ public class NodeTls {
         sign.update(probe);
         byte[] signature = sign.sign();
         java.security.Signature verify = java.security.Signature.getInstance(algorithm);
-        verify.initVerify(chain[0].getPublicKey());
+        verify.initVerify(read.chain()[0].getPublicKey());
         verify.update(probe);
         if (!verify.verify(signature)) {
-            throw new java.security.GeneralSecurityException("the key in " + key + " is not the key of the certificate in "
-                    + certificate);
+            throw new java.security.GeneralSecurityException("the key is not the key of the certificate (" + source + ")");
         }
-        k.updateIdentityCredentials(chain, privateKey);
+        k.updateIdentityCredentials(read.chain(), privateKey);
     }
 
     /** Whether the client ports speak TLS. */

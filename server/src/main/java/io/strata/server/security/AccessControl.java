@@ -93,7 +93,8 @@ public class AccessControl {
         }
         if (required && !tls.clientPortsEncrypted() && !auth.allowPlaintext()) {
             throw new IllegalArgumentException("strata.auth.mode=required needs TLS on the client ports "
-                    + "(strata.tls.certificate and strata.tls.key): passwords and tokens must not travel in clear "
+                    + "(strata.tls.certificate and strata.tls.key, or strata.tls.key-store): passwords and tokens must "
+                    + "not travel in clear "
                     + "(strata.auth.allow-plaintext=true allows it for trials on one machine)");
         }
         if (required && auth.allowPlaintext() && !tls.clientPortsEncrypted()) {
