@@ -42,6 +42,16 @@ final class ConsumeCommand implements Callable<Integer> {
             description = "Stop when no record came for T ms (default: ${DEFAULT-VALUE}, with or without "
                     + "--max-messages); 0 waits for ever.")
     long timeoutMs;
+    @Option(names = "--tags", paramLabel = "TAG", split = ",", description = "Only records tagged with one of these "
+            + "(strata produce --tag); the node sends nothing else, and --group's offsets still move past the rest.")
+    List<String> tags = new java.util.ArrayList<>();
+    @Option(names = "--filter", paramLabel = "EXPR", description = "Only records whose headers pass EXPR, e.g. "
+            + "\"region = 'eu' AND level > 3\" (=, <>, <, >, <=, >=, IN, BETWEEN, IS NULL, AND, OR, NOT; "
+            + "docs/queues.md); decided on the node, as --tags.")
+    String filter;
+    @Option(names = "--print-headers", description = "Print each record's headers before its value: "
+            + "k=v,k2=v2<TAB>value (an empty field when it has none).")
+    boolean printHeaders;
 
     @Override
     public Integer call() {
@@ -54,9 +64,9 @@ final class ConsumeCommand implements Callable<Integer> {
                         + "the group committed: drop --partition and --from-beginning (strata groups reset moves a "
                         + "group's offsets)");
             }
-            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs).run();
+            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs, config(), printHeaders).run();
         }
-        Consumer consumer = StrataCli.client(spec).consumer(topic);
+        Consumer consumer = StrataCli.client(spec).consumer(topic, config());
         if (partition != null) {
             consumer.assign(List.of(partition));
         } else {
@@ -80,7 +90,7 @@ final class ConsumeCommand implements Callable<Integer> {
             }
             List<ConsumerRecord> records = consumer.poll(wait);
             for (ConsumerRecord r : records) {
-                out.println(new String(r.value(), StandardCharsets.UTF_8));
+                out.println(line(r, printHeaders));
                 printed++;
                 if (maxMessages != null && printed >= maxMessages) {
                     break;
@@ -95,5 +105,23 @@ final class ConsumeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private io.strata.client.ConsumerConfig config() {
+        return io.strata.client.ConsumerConfig.DEFAULT.withTags(tags).withFilter(filter);
+    }
+
+    /** A record as printed: its value, after its headers with --print-headers. */
+    static String line(ConsumerRecord r, boolean printHeaders) {
+        String value = new String(r.value(), StandardCharsets.UTF_8);
+        if (!printHeaders) {
+            return value;
+        }
+        StringBuilder b = new StringBuilder();
+        for (io.strata.client.RecordHeader h : r.headers()) {
+            b.append(b.length() == 0 ? "" : ",").append(h.key()).append('=')
+                    .append(new String(h.value(), StandardCharsets.UTF_8));
+        }
+        return b.append('\t').append(value).toString();
     }
 }

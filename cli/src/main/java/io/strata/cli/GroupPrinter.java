@@ -34,6 +34,12 @@ final class GroupPrinter {
     private final long timeoutMs;
     /** Partition → the offset after its last printed record, not yet committed. */
     private final Map<Integer, Long> printed = new HashMap<>();
+    /**
+     * With a filter: partition → the position up to which every record was printed or filtered out on the
+     * node, as last taken into {@link #printed}; the position moving past it (records filtered out) is committed
+     * too, so the group's lag counts what the filter left out as read.
+     */
+    private final Map<Integer, Long> passed = new HashMap<>();
     private Consumer consumer;
     /** Set by the shutdown hook: the loop ends, and the printer commits and leaves. */
     private volatile boolean stopping;
@@ -42,8 +48,14 @@ final class GroupPrinter {
     /** How long a stop by signal waits for the last commit and the leave. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
-    GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs) {
+    private final ConsumerConfig config;
+    private final boolean printHeaders;
+
+    GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, ConsumerConfig config,
+                 boolean printHeaders) {
         this.spec = spec;
+        this.config = config;
+        this.printHeaders = printHeaders;
         this.topic = topic;
         this.group = group;
         this.maxMessages = maxMessages;
@@ -52,7 +64,7 @@ final class GroupPrinter {
 
     int run() {
         // Commits are this class's: auto-commit would count records fetched but not yet printed.
-        consumer = StrataCli.client(spec).consumer(topic, ConsumerConfig.DEFAULT.withAutoCommitInterval(Duration.ZERO)
+        consumer = StrataCli.client(spec).consumer(topic, config.withAutoCommitInterval(Duration.ZERO)
                 .withClientId("strata-cli"));
         java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
         Thread stop = new Thread(() -> {
@@ -70,11 +82,13 @@ final class GroupPrinter {
                 @Override
                 public void onPartitionsRevoked(Collection<Integer> partitions) {
                     commit(partitions, false);
+                    partitions.forEach(passed::remove);
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<Integer> partitions) {
                     partitions.forEach(printed::remove); // another member owns them: its commits count
+                    partitions.forEach(passed::remove);
                 }
             });
             loop();
@@ -113,12 +127,27 @@ final class GroupPrinter {
             }
             List<ConsumerRecord> records = consumer.poll(wait);
             Map<Integer, Long> before = new HashMap<>(printed);
+            int shown = 0;
             for (ConsumerRecord r : records) {
-                out.println(new String(r.value(), StandardCharsets.UTF_8));
+                out.println(ConsumeCommand.line(r, printHeaders));
                 printed.put(r.partition(), r.offset() + 1);
                 count++;
+                shown++;
                 if (maxMessages != null && count >= maxMessages) {
                     break;
+                }
+            }
+            if (config.filtered() && shown == records.size()) {
+                // Everything the poll answered was printed: each position is past what was printed or filtered.
+                // A partition new to this member is committed once where it stands (its fetch in this very poll
+                // may have moved it past records filtered out).
+                for (int p : consumer.assignment()) {
+                    long position = consumer.position(p);
+                    Long from = passed.get(p);
+                    if (from == null || position > from) {
+                        printed.merge(p, position, Math::max);
+                        passed.put(p, position);
+                    }
                 }
             }
             out.flush();

@@ -5,7 +5,6 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.strata.api.v1.FetchRequest;
-import io.strata.api.v1.FetchChunksResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -66,7 +65,7 @@ public final class Consumer implements AutoCloseable {
     /** Partitions whose fetch nodes could not be reached, since when and when to try again. */
     private final Map<Integer, Unreachable> unreachable = new HashMap<>();
 
-    private record Pending(long offset, String node, ListenableFuture<FetchChunksResponse> answer) {
+    private record Pending(long offset, String node, ListenableFuture<FetchedBatch> answer) {
     }
 
     /**
@@ -283,10 +282,20 @@ public final class Consumer implements AutoCloseable {
             return;
         }
         long position = positions.get(partition);
-        FetchRequest request = FetchRequest.newBuilder().setTopic(topic).setPartition(partition)
+        FetchRequest.Builder request = FetchRequest.newBuilder().setTopic(topic).setPartition(partition)
                 .setOffset(position).setMaxBytes(config.maxBytes())
-                .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs)).build();
-        ListenableFuture<FetchChunksResponse> answer = router.fetchChunks(node, request, deadline.toMillis() + waitMs);
+                .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs));
+        ListenableFuture<FetchedBatch> answer;
+        if (config.filtered()) {
+            // The node filters decoded records; stored chunks would carry what the filter leaves out.
+            request.setFilter(io.strata.api.v1.RecordFilter.newBuilder().addAllTags(config.tags())
+                    .setExpression(config.filter()));
+            answer = com.google.common.util.concurrent.Futures.transform(router.fetch(node, request.build(),
+                    deadline.toMillis() + waitMs), FetchedBatch::of, MoreExecutors.directExecutor());
+        } else {
+            answer = com.google.common.util.concurrent.Futures.transform(router.fetchChunks(node, request.build(),
+                    deadline.toMillis() + waitMs), FetchedBatch::of, MoreExecutors.directExecutor());
+        }
         pending.put(partition, new Pending(position, node, answer));
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
     }
@@ -312,7 +321,7 @@ public final class Consumer implements AutoCloseable {
             if (position == null || position != p.offset() || p.answer().isCancelled()) {
                 continue; // sought elsewhere or unassigned meanwhile
             }
-            FetchChunksResponse response;
+            FetchedBatch response;
             try {
                 response = Futures.getDone(p.answer());
             } catch (java.util.concurrent.ExecutionException e) {
@@ -338,12 +347,12 @@ public final class Consumer implements AutoCloseable {
             // the network work while this thread inflates (as Kafka's consumer pre-fetches): a catch-up read
             // never waits a round trip between answers. It asks without waiting, as records are there; a
             // partition at its end long-polls from the next poll on, as before. A damaged answer takes it back.
-            positions.put(partition, Math.max(position, response.getNextOffset()));
-            if (response.getNextOffset() < response.getEndOffset()) {
+            positions.put(partition, Math.max(position, response.nextOffset()));
+            if (response.nextOffset() < response.endOffset()) {
                 start(partition, 0);
             }
             try {
-                out.addAll(RawChunks.decode(topic, partition, response, position));
+                out.addAll(response.decode(topic, partition, position));
             } catch (StrataException damaged) {
                 cancel(partition);
                 positions.put(partition, position);

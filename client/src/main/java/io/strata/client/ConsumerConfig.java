@@ -1,6 +1,7 @@
 package io.strata.client;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Settings of a {@link Consumer}.
@@ -15,11 +16,16 @@ import java.time.Duration;
  * @param fromEarliest       in a group: a partition the group never committed starts at its log start (true,
  *                           the default) or at its end
  * @param clientId           names the consumer in its group (shown by {@code strata groups describe})
+ * @param tags               only records whose {@code tag} header is one of these; empty: any record
+ * @param filter             only records this expression over their headers holds for (docs/queues.md); empty:
+ *                           any record. With tags or a filter the fetch node decides and sends only the records
+ *                           that pass; the consumer's position (and its group's offsets) still moves past the rest.
+ *                           A filter that does not parse fails the first poll with INVALID_ARGUMENT.
  */
 public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessionTimeout, Duration autoCommitInterval,
-                             boolean fromEarliest, String clientId) {
+                             boolean fromEarliest, String clientId, List<String> tags, String filter) {
     public static final ConsumerConfig DEFAULT = new ConsumerConfig(0, Duration.ofSeconds(30), Duration.ZERO,
-            Duration.ofSeconds(5), true, "strata-java");
+            Duration.ofSeconds(5), true, "strata-java", List.of(), "");
 
     public ConsumerConfig {
         if (maxBytes < 0 || longPollCap.isNegative() || sessionTimeout.isNegative() || autoCommitInterval.isNegative()) {
@@ -28,6 +34,13 @@ public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessio
         if (clientId == null || clientId.isEmpty()) {
             throw new IllegalArgumentException("a client id is not empty");
         }
+        tags = List.copyOf(tags);
+        filter = filter == null ? "" : filter;
+    }
+
+    public ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessionTimeout, Duration autoCommitInterval,
+                          boolean fromEarliest, String clientId) {
+        this(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, List.of(), "");
     }
 
     public ConsumerConfig(int maxBytes, Duration longPollCap) {
@@ -36,18 +49,36 @@ public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessio
     }
 
     public ConsumerConfig withSessionTimeout(Duration timeout) {
-        return new ConsumerConfig(maxBytes, longPollCap, timeout, autoCommitInterval, fromEarliest, clientId);
+        return new ConsumerConfig(maxBytes, longPollCap, timeout, autoCommitInterval, fromEarliest, clientId, tags, filter);
     }
 
     public ConsumerConfig withAutoCommitInterval(Duration interval) {
-        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, interval, fromEarliest, clientId);
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, interval, fromEarliest, clientId, tags, filter);
     }
 
     public ConsumerConfig withFromEarliest(boolean earliest) {
-        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, earliest, clientId);
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, earliest, clientId, tags,
+                filter);
     }
 
     public ConsumerConfig withClientId(String id) {
-        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, id);
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, id, tags, filter);
+    }
+
+    /** Only records tagged with one of these ({@code strata produce --tag}). */
+    public ConsumerConfig withTags(List<String> wanted) {
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId,
+                wanted, filter);
+    }
+
+    /** Only records this expression over their headers holds for, e.g. {@code region = 'eu' AND level > 3}. */
+    public ConsumerConfig withFilter(String expression) {
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, tags,
+                expression);
+    }
+
+    /** Whether records are filtered on the fetch node. */
+    public boolean filtered() {
+        return !tags.isEmpty() || !filter.isBlank();
     }
 }

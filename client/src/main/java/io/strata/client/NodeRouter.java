@@ -267,6 +267,12 @@ final class NodeRouter implements AutoCloseable {
         return ClientCalls.futureUnaryCall(channel(address).newCall(FETCH_CHUNKS, options), request);
     }
 
+    /** Fetch to the node: records it decoded (and filtered, when the request has a filter). */
+    ListenableFuture<io.strata.api.v1.FetchResponse> fetch(String address, FetchRequest request, long deadlineMillis) {
+        CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS);
+        return ClientCalls.futureUnaryCall(channel(address).newCall(FetchServiceGrpc.getFetchMethod(), options), request);
+    }
+
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */
     void markDown(String address) {
         if (connect != null) {

@@ -33,6 +33,7 @@ import io.strata.metadata.SkippedRange;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.metadata.TopicConfig;
+import io.strata.queues.filter.RecordFilter;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,14 +97,37 @@ public final class FetchHandler {
         };
     }
 
-    /** Decoded records from the request's offset on (long-polling at the end of the partition). */
+    /**
+     * Decoded records from the request's offset on (long-polling at the end of the partition), those its filter
+     * passes.
+     */
     public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
-        return read(request).thenApply(FetchHandler::decoded);
+        RecordFilter filter;
+        try {
+            filter = request.hasFilter() ? filter(request.getFilter()) : RecordFilter.ALL;
+        } catch (StatusRuntimeException bad) {
+            return CompletableFuture.failedFuture(bad);
+        }
+        return read(request).thenApply(read -> decoded(read, filter));
     }
 
     /** The same read answered as stored chunks: no decompression here, the client decodes. */
     public CompletableFuture<FetchChunksResponse> fetchChunks(FetchRequest request) {
+        if (request.hasFilter()) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("FetchChunks answers whole "
+                    + "stored chunks and cannot filter them: ask Fetch or Subscribe (decoded records) for a filter")
+                    .asRuntimeException());
+        }
         return read(request).thenApply(FetchHandler::raw);
+    }
+
+    /** The request's filter, or INVALID_ARGUMENT saying where it does not parse. */
+    static RecordFilter filter(io.strata.api.v1.RecordFilter filter) {
+        try {
+            return RecordFilter.of(filter.getTagsList(), filter.getExpression());
+        } catch (IllegalArgumentException e) {
+            throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+        }
     }
 
     /**
@@ -267,7 +291,11 @@ public final class FetchHandler {
                      long logStartOffset) {
     }
 
-    static FetchResponse decoded(ChunkRead read) {
+    /**
+     * The read's records from its offset on that {@code filter} passes; the answer's next offset is past the
+     * records it passed over, so a reader's position moves through what it does not want.
+     */
+    static FetchResponse decoded(ChunkRead read, RecordFilter filter) {
         FetchResponse.Builder response = FetchResponse.newBuilder();
         long next = read.offset();
         long bytes = 0;
@@ -276,6 +304,10 @@ public final class FetchHandler {
             ChunkRef chunk = read.chunks().get(c);
             for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
                 if (r.offset() < next) {
+                    continue;
+                }
+                if (!filter.all() && !filter.matches(key -> headerText(r.record(), key))) {
+                    next = r.offset() + 1;
                     continue;
                 }
                 int size = r.record().encodedSizeUpperBound();
@@ -291,6 +323,17 @@ public final class FetchHandler {
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
                 .setLogStartOffset(read.logStartOffset()).build();
+    }
+
+    /** The text of the record's last header named {@code key}, as filters read headers; null when it has none. */
+    private static String headerText(LogRecord record, String key) {
+        List<RecordHeader> headers = record.headers();
+        for (int i = headers.size() - 1; i >= 0; i--) {
+            if (headers.get(i).key().equals(key)) {
+                return new String(headers.get(i).value(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     static FetchChunksResponse raw(ChunkRead read) {

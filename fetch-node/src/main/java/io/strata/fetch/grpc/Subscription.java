@@ -31,6 +31,7 @@ public final class Subscription {
     private final Executor executor;
     private final Function<Throwable, ? extends Throwable> toStatus;
     private final java.util.function.Supplier<? extends RuntimeException> permission;
+    private final io.strata.queues.filter.RecordFilter filter;
     private PartitionId pid;
     private long offset;
     private boolean stepping;
@@ -49,6 +50,15 @@ public final class Subscription {
         this.out = out;
         this.executor = executor;
         this.offset = request.getOffset();
+        io.strata.queues.filter.RecordFilter parsed = null;
+        if (request.hasFilter() && !request.getRawChunks()) {
+            try {
+                parsed = FetchHandler.filter(request.getFilter());
+            } catch (RuntimeException bad) {
+                parsed = null; // refused in start()
+            }
+        }
+        this.filter = parsed;
     }
 
     void start() {
@@ -59,6 +69,19 @@ public final class Subscription {
             finish(Status.INVALID_ARGUMENT.withDescription("offset and max_bytes must not be negative")
                     .asRuntimeException());
             return;
+        }
+        if (request.hasFilter()) {
+            if (request.getRawChunks()) {
+                finish(Status.INVALID_ARGUMENT.withDescription("raw chunks are whole stored chunks and cannot be "
+                        + "filtered: subscribe for decoded records to use a filter").asRuntimeException());
+                return;
+            }
+            try {
+                FetchHandler.filter(request.getFilter());
+            } catch (RuntimeException bad) {
+                finish(bad);
+                return;
+            }
         }
         handler.resolve(request.getTopic(), request.getPartition())
                 .thenCompose(pid -> handler.checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
@@ -134,7 +157,8 @@ public final class Subscription {
 
     private SubscribeResponse message(FetchHandler.ChunkRead read) {
         return request.getRawChunks() ? SubscribeResponse.newBuilder().setChunks(FetchHandler.raw(read)).build()
-                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read)).build();
+                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read,
+                        filter == null ? io.strata.queues.filter.RecordFilter.ALL : filter)).build();
     }
 
     private void stepDone(Throwable failure) {

@@ -1,0 +1,47 @@
+package io.strata.client;
+
+import io.strata.api.v1.ConsumedRecord;
+import io.strata.api.v1.FetchChunksResponse;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.Header;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One fetch's answer, whichever way it came: stored chunks the consumer decodes itself (FetchChunks, the usual
+ * way), or records the node decoded and filtered (Fetch, for a consumer with tags or a filter: a record the
+ * filter does not pass never reaches the client). Immutable.
+ */
+record FetchedBatch(long nextOffset, long endOffset, FetchChunksResponse chunks, FetchResponse records) {
+    static FetchedBatch of(FetchChunksResponse chunks) {
+        return new FetchedBatch(chunks.getNextOffset(), chunks.getEndOffset(), chunks, null);
+    }
+
+    static FetchedBatch of(FetchResponse records) {
+        return new FetchedBatch(records.getNextOffset(), records.getEndOffset(), null, records);
+    }
+
+    /**
+     * The records at or after {@code fromOffset}, in offset order.
+     *
+     * @throws StrataException (DATA_LOSS) when a chunk is corrupt
+     */
+    List<ConsumerRecord> decode(String topic, int partition, long fromOffset) {
+        if (chunks != null) {
+            return RawChunks.decode(topic, partition, chunks, fromOffset);
+        }
+        List<ConsumerRecord> out = new ArrayList<>(records.getRecordsCount());
+        for (ConsumedRecord r : records.getRecordsList()) {
+            if (r.getOffset() < fromOffset) {
+                continue;
+            }
+            List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
+            for (Header h : r.getHeadersList()) {
+                headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray()));
+            }
+            out.add(new ConsumerRecord(topic, partition, r.getOffset(), r.getTimestampMs(),
+                    r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,219 @@
+package io.strata.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.cli.StrataCli;
+import io.strata.client.Consumer;
+import io.strata.client.ConsumerConfig;
+import io.strata.client.ConsumerRecord;
+import io.strata.client.RecordHeader;
+import io.strata.client.StrataClient;
+import io.strata.client.StrataException;
+import io.strata.queues.filter.RecordFilter;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Queue semantics across processes, against a real etcd and a real S3 server, on one node shared by the
+ * scenarios: server-side filters (tags and expressions over headers) decide on the fetch node, send nothing
+ * else, and move readers' positions and their group's offsets past what they leave out.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class QueuesTest {
+    @TempDir
+    static Path work;
+    private StrataCluster cluster;
+    private StrataProcess node;
+    private StrataClient client;
+
+    @BeforeAll
+    void start() {
+        cluster = new StrataCluster(work);
+        node = cluster.start("node-1", "ingest,fetch");
+        client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
+    }
+
+    @AfterAll
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    record Outcome(int exitCode, String out, String err) {
+    }
+
+    /** The command line as a user runs it against the node (`strata --server ADDRESS ...`), in this process. */
+    private Outcome strata(String stdin, String... args) {
+        StrataCli cli = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(),
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        List<String> all = new ArrayList<>(List.of("--server", node.address()));
+        all.addAll(List.of(args));
+        int code = cli.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void aGroupReadingOneTagGetsExactlyItsRecordsAndEndsWithoutLag() {
+        assertThat(strata("", "topics", "create", "events", "--partitions", "3").exitCode()).isZero();
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        List<String> wanted = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            a.append("a-").append(i).append('\n');
+            b.append("b-").append(i).append('\n');
+            wanted.add("a-" + i);
+        }
+        // Interleaved, so every partition holds both tags, and records without a tag too.
+        assertThat(strata(a.substring(0, a.length() / 2), "produce", "events", "--tag", "a").exitCode()).isZero();
+        assertThat(strata(b.toString(), "produce", "events", "--tag", "b", "--header", "region=eu").exitCode()).isZero();
+        assertThat(strata("plain-1\nplain-2\n", "produce", "events").exitCode()).isZero();
+        assertThat(strata(a.substring(a.length() / 2), "produce", "events", "--tag", "a").exitCode()).isZero();
+        assertThat(strata(b.toString(), "produce", "events", "--tag", "b").exitCode()).isZero();
+
+        Outcome read = strata("", "consume", "events", "--group", "f", "--tags", "a", "--timeout-ms", "3000");
+        assertThat(read.exitCode()).as(read.err()).isZero();
+        assertThat(read.out().lines().toList()).containsExactlyInAnyOrderElementsOf(wanted);
+
+        Outcome lag = strata("", "groups", "describe", "f");
+        assertThat(lag.out()).as("records the filter left out count as read").contains("total lag 0");
+        assertThat(lag.out().lines().filter(l -> l.startsWith("events"))).as(lag.out()).hasSize(3)
+                .allMatch(row -> row.matches(".* (\\d+) +\\1 +0$"), "committed at the end, lag 0");
+
+        Outcome headers = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu'",
+                "--print-headers", "--timeout-ms", "2000");
+        assertThat(headers.out().lines().toList()).hasSize(40).allMatch(l -> l.startsWith("region=eu,tag=b\tb-"));
+
+        Outcome bad = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu' AND",
+                "--timeout-ms", "2000");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.err()).startsWith("filter: expected a header name or a value, found the end at column 18")
+                .hasLineCount(1);
+    }
+
+    /**
+     * Records with random headers, read back through filters of every form: the node answers exactly the records
+     * the same filter passes when evaluated here, and each answer's next offset is past the ones it left out.
+     */
+    @Test
+    void aFilterDeliversExactlyTheRecordsItsInMemoryEvaluationPasses() throws Exception {
+        client.admin().createTopic("filtered", 2);
+        Random random = new Random(42);
+        Map<Integer, TreeMap<Long, Map<String, String>>> stored = new HashMap<>();
+        List<CompletableFuture<io.strata.client.RecordMetadata>> sends = new ArrayList<>();
+        List<Map<String, String>> sent = new ArrayList<>();
+        for (int i = 0; i < 600; i++) {
+            Map<String, String> h = new HashMap<>();
+            if (random.nextInt(5) > 0) {
+                h.put("level", Integer.toString(random.nextInt(10)));
+            }
+            if (random.nextInt(4) > 0) {
+                h.put("region", List.of("eu", "us", "ap").get(random.nextInt(3)));
+            }
+            if (random.nextBoolean()) {
+                h.put("tag", List.of("x", "y", "z").get(random.nextInt(3)));
+            }
+            List<RecordHeader> headers = new ArrayList<>();
+            h.forEach((k, v) -> headers.add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
+            sent.add(h);
+            sends.add(client.producer().send("filtered", i % 2, null, ("r" + i).getBytes(StandardCharsets.UTF_8),
+                    headers, 0));
+        }
+        for (int i = 0; i < sends.size(); i++) {
+            var stored1 = sends.get(i).get(30, TimeUnit.SECONDS);
+            stored.computeIfAbsent(stored1.partition(), p -> new TreeMap<>()).put(stored1.offset(), sent.get(i));
+        }
+        List<RecordFilter> filters = List.of(
+                RecordFilter.expression("level > 5"),
+                RecordFilter.expression("region IN ('eu', 'ap') AND NOT (level BETWEEN 2 AND 7)"),
+                RecordFilter.expression("region IS NULL OR level = 0"),
+                RecordFilter.of(List.of("x", "z"), "level <> 3"),
+                RecordFilter.of(List.of("y"), ""),
+                RecordFilter.expression("region <> 'us'"));
+        List<String> expressions = List.of("level > 5", "region IN ('eu', 'ap') AND NOT (level BETWEEN 2 AND 7)",
+                "region IS NULL OR level = 0", "level <> 3", "", "region <> 'us'");
+        List<List<String>> tags = List.of(List.of(), List.of(), List.of(), List.of("x", "z"), List.of("y"), List.of());
+        for (int f = 0; f < filters.size(); f++) {
+            List<String> expected = new ArrayList<>();
+            for (var partition : new TreeMap<>(stored).entrySet()) {
+                for (var record : partition.getValue().entrySet()) {
+                    if (filters.get(f).matches(record.getValue()::get)) {
+                        expected.add(partition.getKey() + "@" + record.getKey());
+                    }
+                }
+            }
+            ConsumerConfig config = ConsumerConfig.DEFAULT.withTags(tags.get(f)).withFilter(expressions.get(f));
+            List<String> got = new ArrayList<>();
+            try (Consumer consumer = client.consumer("filtered", config)) {
+                consumer.assignAll();
+                consumer.seekToBeginning();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while ((consumer.position(0) < stored.get(0).lastKey() + 1
+                        || consumer.position(1) < stored.get(1).lastKey() + 1) && System.nanoTime() < deadline) {
+                    for (ConsumerRecord r : consumer.poll(Duration.ofMillis(500))) {
+                        got.add(r.partition() + "@" + r.offset());
+                    }
+                }
+                assertThat(consumer.position(0)).as("past the records filter %d left out", f)
+                        .isEqualTo(stored.get(0).lastKey() + 1);
+            }
+            assertThat(got).as("filter %s", filters.get(f)).containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(expected).as("a filter that passes some, not all").isNotEmpty().hasSizeLessThan(600);
+        }
+
+        // What crosses the network: only the passing records, and a next offset past the rest.
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(node.address()).usePlaintext().build();
+        try {
+            FetchResponse answer = FetchServiceGrpc.newBlockingStub(channel).fetch(FetchRequest.newBuilder()
+                    .setTopic("filtered").setPartition(0).setOffset(0).setMaxBytes(1 << 20)
+                    .setFilter(io.strata.api.v1.RecordFilter.newBuilder().addTags("y")).build());
+            assertThat(answer.getRecordsList()).isNotEmpty().allMatch(r -> r.getHeadersList().stream()
+                    .anyMatch(h -> h.getKey().equals("tag") && h.getValue().toStringUtf8().equals("y")));
+            assertThat(answer.getNextOffset()).isEqualTo(stored.get(0).lastKey() + 1);
+            StatusRuntimeException chunks = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                    () -> FetchServiceGrpc.newBlockingStub(channel).fetchChunks(FetchRequest.newBuilder()
+                            .setTopic("filtered").setPartition(0).setFilter(io.strata.api.v1.RecordFilter.newBuilder()
+                                    .addTags("y")).build()));
+            assertThat(chunks.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        } finally {
+            channel.shutdownNow();
+        }
+        try (Consumer consumer = client.consumer("filtered", ConsumerConfig.DEFAULT.withFilter("level >"))) {
+            consumer.assignAll();
+            consumer.seekToBeginning();
+            StrataException refused = org.junit.jupiter.api.Assertions.assertThrows(StrataException.class,
+                    () -> consumer.poll(Duration.ofSeconds(10)));
+            assertThat(refused.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(refused.getMessage()).contains("at column 8");
+        }
+    }
+}
