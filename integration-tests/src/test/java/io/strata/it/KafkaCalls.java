@@ -49,9 +49,18 @@ final class KafkaCalls {
     /** The topics the calls touch, besides {@code t}: made before the matrix runs. */
     static final List<String> TOPICS = List.of("k-doomed", "k-grow");
 
-    /** One request, the version it is sent at, what it needs and the error that says it lacks that. */
+    /**
+     * One request, the version it is sent at, what it needs, the error that says it lacks that, and what its API
+     * may answer a caller allowed to make it (NONE, or what the request itself meets: a member unknown here, a
+     * node that does not coordinate the group, a topic the previous caller already made).
+     */
     record KafkaCall(String name, ApiKeys key, short version, java.util.function.Supplier<ApiMessage> request,
-                     List<AclEntry> grants, Errors denied) {
+                     List<AclEntry> grants, Errors denied, java.util.Set<Errors> served) {
+        KafkaCall answering(Errors... also) {
+            java.util.Set<Errors> all = java.util.EnumSet.copyOf(served);
+            all.addAll(List.of(also));
+            return new KafkaCall(name, key, version, request, grants, denied, all);
+        }
     }
 
     private KafkaCalls() {
@@ -86,15 +95,17 @@ final class KafkaCalls {
                 .setReplicationFactor((short) -1));
         calls.add(call("CreateTopics", ApiKeys.CREATE_TOPICS, 7, () -> new CreateTopicsRequestData().setTimeoutMs(10_000)
                 .setTopics(made.duplicate()), List.of(topic(principal, AclOperation.ACL_OPERATION_CREATE, "k-made")),
-                Errors.TOPIC_AUTHORIZATION_FAILED));
+                Errors.TOPIC_AUTHORIZATION_FAILED).answering(Errors.TOPIC_ALREADY_EXISTS));
         calls.add(call("DeleteTopics", ApiKeys.DELETE_TOPICS, 6, () -> new DeleteTopicsRequestData().setTimeoutMs(10_000)
                 .setTopics(List.of(new DeleteTopicsRequestData.DeleteTopicState().setName("k-doomed"))),
-                List.of(topic(principal, AclOperation.ACL_OPERATION_DELETE, "k-doomed")), Errors.TOPIC_AUTHORIZATION_FAILED));
+                List.of(topic(principal, AclOperation.ACL_OPERATION_DELETE, "k-doomed")), Errors.TOPIC_AUTHORIZATION_FAILED)
+                .answering(Errors.UNKNOWN_TOPIC_OR_PARTITION));
         calls.add(call("CreatePartitions", ApiKeys.CREATE_PARTITIONS, 3, () -> new CreatePartitionsRequestData()
                 .setTimeoutMs(10_000).setTopics(new CreatePartitionsRequestData.CreatePartitionsTopicCollection(List.of(
                         new CreatePartitionsRequestData.CreatePartitionsTopic().setName("k-grow").setCount(3)
                                 .setAssignments(null)).iterator())),
-                List.of(topic(principal, AclOperation.ACL_OPERATION_ALTER, "k-grow")), Errors.TOPIC_AUTHORIZATION_FAILED));
+                List.of(topic(principal, AclOperation.ACL_OPERATION_ALTER, "k-grow")), Errors.TOPIC_AUTHORIZATION_FAILED)
+                .answering(Errors.INVALID_PARTITIONS));
         byte topicResource = org.apache.kafka.common.config.ConfigResource.Type.TOPIC.id();
         calls.add(call("DescribeConfigs", ApiKeys.DESCRIBE_CONFIGS, 4, () -> new DescribeConfigsRequestData()
                 .setResources(List.of(new DescribeConfigsRequestData.DescribeConfigsResource()
@@ -137,15 +148,16 @@ final class KafkaCalls {
                             .array()));
             return new JoinGroupRequestData().setGroupId(g).setSessionTimeoutMs(10_000).setRebalanceTimeoutMs(10_000)
                     .setMemberId("").setProtocolType("consumer").setProtocols(protocols);
-        }, member, Errors.GROUP_AUTHORIZATION_FAILED));
+        }, member, Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR, Errors.MEMBER_ID_REQUIRED));
         calls.add(call("SyncGroup", ApiKeys.SYNC_GROUP, 5, () -> new SyncGroupRequestData().setGroupId(g)
                 .setGenerationId(1).setMemberId("nobody").setProtocolType("consumer").setProtocolName("range"),
-                member, Errors.GROUP_AUTHORIZATION_FAILED));
+                member, Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR, Errors.UNKNOWN_MEMBER_ID));
         calls.add(call("Heartbeat", ApiKeys.HEARTBEAT, 4, () -> new HeartbeatRequestData().setGroupId(g)
-                .setGenerationId(1).setMemberId("nobody"), member, Errors.GROUP_AUTHORIZATION_FAILED));
+                .setGenerationId(1).setMemberId("nobody"), member, Errors.GROUP_AUTHORIZATION_FAILED)
+                .answering(Errors.NOT_COORDINATOR, Errors.UNKNOWN_MEMBER_ID));
         calls.add(call("LeaveGroup", ApiKeys.LEAVE_GROUP, 5, () -> new LeaveGroupRequestData().setGroupId(g)
                 .setMembers(List.of(new LeaveGroupRequestData.MemberIdentity().setMemberId("nobody"))), member,
-                Errors.GROUP_AUTHORIZATION_FAILED));
+                Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR, Errors.UNKNOWN_MEMBER_ID));
         String next = "k-next";
         calls.add(call("ConsumerGroupHeartbeat", ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1, () ->
                 new ConsumerGroupHeartbeatRequestData().setGroupId(next).setMemberId(Uuid.randomUuid().toString())
@@ -158,7 +170,7 @@ final class KafkaCalls {
                         new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(t).setPartitions(List.of(
                                 new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
                                         .setCommittedOffset(1))))),
-                List.of(member.get(0), consume.get(0)), Errors.GROUP_AUTHORIZATION_FAILED));
+                List.of(member.get(0), consume.get(0)), Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR));
         calls.add(call("OffsetFetch", ApiKeys.OFFSET_FETCH, 8, () -> new OffsetFetchRequestData().setGroups(List.of(
                 new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId(g).setTopics(null))), describeG,
                 Errors.GROUP_AUTHORIZATION_FAILED));
@@ -167,14 +179,14 @@ final class KafkaCalls {
         calls.add(call("DeleteGroups", ApiKeys.DELETE_GROUPS, 2, () -> new DeleteGroupsRequestData()
                 .setGroupsNames(List.of("k-g-doomed")),
                 List.of(group(principal, AclOperation.ACL_OPERATION_DELETE, "k-g-doomed")),
-                Errors.GROUP_AUTHORIZATION_FAILED));
+                Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR, Errors.GROUP_ID_NOT_FOUND));
         calls.add(call("OffsetDelete", ApiKeys.OFFSET_DELETE, 0, () -> {
             var partitions = List.of(new OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(1));
             var topics = new OffsetDeleteRequestData.OffsetDeleteRequestTopicCollection();
             topics.add(new OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName(t).setPartitions(partitions));
             return new OffsetDeleteRequestData().setGroupId(g).setTopics(topics);
         }, List.of(group(principal, AclOperation.ACL_OPERATION_ALTER_GROUP, g), describeT.get(0)),
-                Errors.GROUP_AUTHORIZATION_FAILED));
+                Errors.GROUP_AUTHORIZATION_FAILED).answering(Errors.NOT_COORDINATOR, Errors.GROUP_ID_NOT_FOUND));
 
         List<AclEntry> admin = List.of(AclEntry.newBuilder().setPrincipal(principal)
                 .setOperation(AclOperation.ACL_OPERATION_ADMIN).setResourceType(AclResourceType.ACL_RESOURCE_CLUSTER)
@@ -193,7 +205,7 @@ final class KafkaCalls {
 
     private static KafkaCall call(String name, ApiKeys key, int version, java.util.function.Supplier<ApiMessage> request,
                                   List<AclEntry> grants, Errors denied) {
-        return new KafkaCall(name, key, (short) version, request, grants, denied);
+        return new KafkaCall(name, key, (short) version, request, grants, denied, java.util.EnumSet.of(Errors.NONE));
     }
 
     private static ProduceRequestData produce(String topic, Uuid id) {

@@ -114,9 +114,15 @@ public final class FetchHandler {
     /** The same read answered as stored chunks: no decompression here, the client decodes. */
     public CompletableFuture<FetchChunksResponse> fetchChunks(FetchRequest request) {
         if (request.hasFilter()) {
-            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("FetchChunks answers whole "
-                    + "stored chunks and cannot filter them: ask Fetch or Subscribe (decoded records) for a filter")
-                    .asRuntimeException());
+            try {
+                if (!filter(request.getFilter()).all()) {
+                    return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("FetchChunks answers "
+                            + "whole stored chunks and cannot filter them: ask Fetch or Subscribe (decoded records) for "
+                            + "a filter").asRuntimeException());
+                }
+            } catch (StatusRuntimeException bad) {
+                return CompletableFuture.failedFuture(bad);
+            }
         }
         return read(request).thenApply(FetchHandler::raw);
     }
@@ -306,7 +312,7 @@ public final class FetchHandler {
                 if (r.offset() < next) {
                     continue;
                 }
-                if (!filter.all() && !filter.matches(key -> headerText(r.record(), key))) {
+                if (!filter.all() && !filter.matches(new HeaderTexts(r.record().headers()))) {
                     next = r.offset() + 1;
                     continue;
                 }
@@ -325,15 +331,31 @@ public final class FetchHandler {
                 .setLogStartOffset(read.logStartOffset()).build();
     }
 
-    /** The text of the record's last header named {@code key}, as filters read headers; null when it has none. */
-    private static String headerText(LogRecord record, String key) {
-        List<RecordHeader> headers = record.headers();
-        for (int i = headers.size() - 1; i >= 0; i--) {
-            if (headers.get(i).key().equals(key)) {
-                return new String(headers.get(i).value(), java.nio.charset.StandardCharsets.UTF_8);
-            }
+    /**
+     * A record's headers as a filter reads them: the text of the last header of a name, each decoded at most
+     * once however often the expression names it.
+     */
+    private static final class HeaderTexts implements RecordFilter.Headers {
+        private final List<RecordHeader> headers;
+        private final String[] decoded;
+
+        HeaderTexts(List<RecordHeader> headers) {
+            this.headers = headers;
+            this.decoded = new String[headers.size()];
         }
-        return null;
+
+        @Override
+        public String value(String key) {
+            for (int i = headers.size() - 1; i >= 0; i--) {
+                if (headers.get(i).key().equals(key)) {
+                    if (decoded[i] == null) {
+                        decoded[i] = new String(headers.get(i).value(), java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                    return decoded[i];
+                }
+            }
+            return null;
+        }
     }
 
     static FetchChunksResponse raw(ChunkRead read) {

@@ -31,7 +31,9 @@ public final class Subscription {
     private final Executor executor;
     private final Function<Throwable, ? extends Throwable> toStatus;
     private final java.util.function.Supplier<? extends RuntimeException> permission;
+    /** The request's filter (ALL without one), or null when it does not parse: {@link #refused} says why. */
     private final io.strata.queues.filter.RecordFilter filter;
+    private final RuntimeException refused;
     private PartitionId pid;
     private long offset;
     private boolean stepping;
@@ -50,15 +52,21 @@ public final class Subscription {
         this.out = out;
         this.executor = executor;
         this.offset = request.getOffset();
-        io.strata.queues.filter.RecordFilter parsed = null;
-        if (request.hasFilter() && !request.getRawChunks()) {
+        io.strata.queues.filter.RecordFilter parsed = io.strata.queues.filter.RecordFilter.ALL;
+        RuntimeException bad = null;
+        if (request.hasFilter()) {
             try {
                 parsed = FetchHandler.filter(request.getFilter());
-            } catch (RuntimeException bad) {
-                parsed = null; // refused in start()
+                if (request.getRawChunks() && !parsed.all()) {
+                    bad = Status.INVALID_ARGUMENT.withDescription("raw chunks are whole stored chunks and cannot be "
+                            + "filtered: subscribe for decoded records to use a filter").asRuntimeException();
+                }
+            } catch (RuntimeException e) {
+                bad = e;
             }
         }
-        this.filter = parsed;
+        this.filter = bad == null ? parsed : null;
+        this.refused = bad;
     }
 
     void start() {
@@ -70,18 +78,9 @@ public final class Subscription {
                     .asRuntimeException());
             return;
         }
-        if (request.hasFilter()) {
-            if (request.getRawChunks()) {
-                finish(Status.INVALID_ARGUMENT.withDescription("raw chunks are whole stored chunks and cannot be "
-                        + "filtered: subscribe for decoded records to use a filter").asRuntimeException());
-                return;
-            }
-            try {
-                FetchHandler.filter(request.getFilter());
-            } catch (RuntimeException bad) {
-                finish(bad);
-                return;
-            }
+        if (refused != null) {
+            finish(refused);
+            return;
         }
         handler.resolve(request.getTopic(), request.getPartition())
                 .thenCompose(pid -> handler.checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
@@ -157,8 +156,7 @@ public final class Subscription {
 
     private SubscribeResponse message(FetchHandler.ChunkRead read) {
         return request.getRawChunks() ? SubscribeResponse.newBuilder().setChunks(FetchHandler.raw(read)).build()
-                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read,
-                        filter == null ? io.strata.queues.filter.RecordFilter.ALL : filter)).build();
+                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read, filter)).build();
     }
 
     private void stepDone(Throwable failure) {

@@ -6,8 +6,9 @@ import java.util.Objects;
 
 /**
  * A parsed filter expression: a tree of immutable nodes, evaluated over one record's headers. Values are the
- * headers' UTF-8 text; a number literal compares a header as a decimal number, a string literal as text (code
- * point order for {@code <} and {@code >}), a boolean literal as {@code true}/{@code false} in any case.
+ * headers' UTF-8 text; a number literal compares a header as a decimal number, a string literal as text (Java's
+ * string order, by UTF-16 code unit, for {@code <} and {@code >}), a boolean literal as {@code true}/{@code false}
+ * in any case.
  */
 public sealed interface Expression {
     Truth evaluate(RecordFilter.Headers headers);
@@ -107,7 +108,7 @@ public sealed interface Expression {
         }
     }
 
-    record Compare(Operand left, Comparison op, Operand right) implements Expression {
+    record Compare(Operand left, Comparison op, Operand right) implements Expression, Leaf {
         @Override
         public Truth evaluate(RecordFilter.Headers headers) {
             return compare(value(left, headers), op, value(right, headers));
@@ -119,7 +120,7 @@ public sealed interface Expression {
         }
     }
 
-    record IsNull(Operand operand, boolean negated) implements Expression {
+    record IsNull(Operand operand, boolean negated) implements Expression, Leaf {
         @Override
         public Truth evaluate(RecordFilter.Headers headers) {
             return Truth.of((value(operand, headers) == null) != negated);
@@ -131,7 +132,7 @@ public sealed interface Expression {
         }
     }
 
-    record In(Operand operand, List<Literal> values, boolean negated) implements Expression {
+    record In(Operand operand, List<Literal> values, boolean negated) implements Expression, Leaf {
         public In {
             values = List.copyOf(values);
         }
@@ -159,7 +160,7 @@ public sealed interface Expression {
         }
     }
 
-    record Between(Operand operand, Literal low, Literal high, boolean negated) implements Expression {
+    record Between(Operand operand, Literal low, Literal high, boolean negated) implements Expression, Leaf {
         @Override
         public Truth evaluate(RecordFilter.Headers headers) {
             Object v = value(operand, headers);
@@ -181,7 +182,9 @@ public sealed interface Expression {
 
         @Override
         public String render() {
-            return "NOT (" + inner.render() + ")";
+            // NOT binds to what follows it, a condition or another NOT: no parentheses needed, none spent.
+            return inner instanceof Leaf || inner instanceof Not ? "NOT " + inner.render()
+                    : "NOT (" + inner.render() + ")";
         }
     }
 
@@ -232,7 +235,7 @@ public sealed interface Expression {
     }
 
     /** TRUE or FALSE itself, as a whole condition. */
-    record Constant(boolean value) implements Expression {
+    record Constant(boolean value) implements Expression, Leaf {
         @Override
         public Truth evaluate(RecordFilter.Headers headers) {
             return Truth.of(value);
@@ -244,10 +247,20 @@ public sealed interface Expression {
         }
     }
 
+    /** A condition that binds tighter than NOT, AND and OR: written without parentheses around it. */
+    sealed interface Leaf {
+    }
+
     private static String joined(List<Expression> parts, String operator) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < parts.size(); i++) {
-            b.append(i == 0 ? "" : operator).append('(').append(parts.get(i).render()).append(')');
+            Expression part = parts.get(i);
+            b.append(i == 0 ? "" : operator);
+            if (part instanceof Leaf) {
+                b.append(part.render());
+            } else {
+                b.append('(').append(part.render()).append(')');
+            }
         }
         return b.toString();
     }

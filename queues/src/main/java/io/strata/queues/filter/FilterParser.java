@@ -103,7 +103,7 @@ final class FilterParser {
             expect(")", "')' closing the '(' at column " + t.column);
             return inner;
         }
-        if ((t.is("TRUE") || t.is("FALSE")) && !startsComparison(tokens.get(Math.min(next + 1, tokens.size() - 1)))) {
+        if ((t.is("TRUE") || t.is("FALSE")) && !startsComparison(next + 1)) {
             next++;
             return new Expression.Constant(t.is("TRUE"));
         }
@@ -137,9 +137,15 @@ final class FilterParser {
         }
         if (peek().is("BETWEEN")) {
             next++;
+            Token lowAt = peek();
             Expression.Literal low = literal("the low end of BETWEEN");
             expect("AND", "AND between BETWEEN's two ends");
+            Token highAt = peek();
             Expression.Literal high = literal("the high end of BETWEEN");
+            if (low instanceof Expression.Bool || high instanceof Expression.Bool) {
+                Token at = low instanceof Expression.Bool ? lowAt : highAt;
+                throw new FilterSyntaxException("BETWEEN takes numbers or strings, not " + at.shown(), at.column);
+            }
             return new Expression.Between(left, low, high, negated);
         }
         Token found = peek();
@@ -147,7 +153,13 @@ final class FilterParser {
                 + t.shown() + (negated ? " NOT" : "") + ", found " + found.shown(), found.column);
     }
 
-    private static boolean startsComparison(Token t) {
+    /** Whether the token at {@code at} goes on an operand: a comparison, IS, [NOT] IN, [NOT] BETWEEN. */
+    private boolean startsComparison(int at) {
+        Token t = tokens.get(Math.min(at, tokens.size() - 1));
+        if (t.is("NOT")) {
+            Token after = tokens.get(Math.min(at + 1, tokens.size() - 1));
+            return after.is("IN") || after.is("BETWEEN");
+        }
         return (t.kind == Kind.SYMBOL && comparison(t.text) != null) || t.is("IS") || t.is("IN") || t.is("BETWEEN");
     }
 

@@ -100,6 +100,16 @@ class RecordFilterTest {
         assertThatThrownBy(() -> RecordFilter.expression("x = 1e999999999")).isInstanceOf(FilterSyntaxException.class);
     }
 
+    @Test
+    void aParsedFilterWrittenOutParsesBackWithinTheNestingBound() {
+        for (String source : List.of("NOT ".repeat(60) + "a = 1", "(".repeat(60) + "a = 1 OR b = 2" + ")".repeat(60),
+                "TRUE NOT IN ('x') AND FALSE NOT BETWEEN 1 AND 2 OR NOT TRUE")) {
+            Expression tree = FilterParser.parse(source);
+            assertThat(FilterParser.parse(tree.render())).as(source).isEqualTo(tree);
+        }
+        assertColumn("a BETWEEN TRUE AND 2", 11, "BETWEEN takes numbers or strings, not 'TRUE'");
+    }
+
     private static void assertColumn(String expression, int column, String message) {
         assertThatThrownBy(() -> RecordFilter.expression(expression)).isInstanceOf(FilterSyntaxException.class)
                 .hasMessageContaining(message).hasMessageEndingWith("at column " + column)

@@ -55,15 +55,22 @@ final class KeyStoreIdentity implements NodeTls.IdentitySource {
         }
         String entry = alias.orElse(null);
         if (entry == null) {
-            for (String a : Collections.list(keyStore.aliases())) {
-                if (keyStore.isKeyEntry(a)) {
-                    entry = a;
-                    break;
+            // Quarkus's HTTP server picks a key of its own from a store of several: the ports would differ.
+            List<String> keys = Collections.list(keyStore.aliases()).stream().filter(a -> {
+                try {
+                    return keyStore.isKeyEntry(a);
+                } catch (java.security.KeyStoreException e) {
+                    return false;
                 }
-            }
-            if (entry == null) {
+            }).toList();
+            if (keys.isEmpty()) {
                 throw new GeneralSecurityException("no key in the key store " + store);
             }
+            if (keys.size() > 1) {
+                throw new GeneralSecurityException("the key store " + store + " holds " + keys.size() + " keys ("
+                        + String.join(", ", keys) + "): name the node's with strata.tls.key-store-alias");
+            }
+            entry = keys.get(0);
         } else if (!keyStore.isKeyEntry(entry)) {
             throw new GeneralSecurityException("no key named '" + entry + "' in the key store " + store
                     + " (strata.tls.key-store-alias)");

@@ -126,8 +126,8 @@ public class NodeTls {
                         + "and strata.tls.key instead (docs/security.md)");
             }
         }
-        if (tls.certificate().isPresent() && !all.getOptionalValue("quarkus.grpc.server.use-separate-server",
-                Boolean.class).orElse(true)) {
+        if ((tls.certificate().isPresent() || tls.keyStore().isPresent()) && !all.getOptionalValue(
+                "quarkus.grpc.server.use-separate-server", Boolean.class).orElse(true)) {
             throw new IllegalStateException("strata.tls.* sets up the separate gRPC server; "
                     + "quarkus.grpc.server.use-separate-server=false would leave the client port plaintext");
         }
@@ -136,6 +136,10 @@ public class NodeTls {
         if (pem && tls.keyStore().isPresent()) {
             throw new IllegalStateException("the node's certificate is given twice: either strata.tls.certificate and "
                     + "strata.tls.key (PEM files) or strata.tls.key-store, not both");
+        }
+        if (tls.keyStore().isEmpty() && (tls.keyStoreType().isPresent() || tls.keyStoreAlias().isPresent())) {
+            throw new IllegalStateException("strata.tls.key-store-type and -alias describe a key store: "
+                    + "strata.tls.key-store is missing");
         }
         if (tls.keyStore().isPresent() != tls.keyStorePassword().isPresent()) {
             throw new IllegalStateException(tls.keyStore().isPresent()

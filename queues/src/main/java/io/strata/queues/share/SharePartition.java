@@ -1,0 +1,313 @@
+package io.strata.queues.share;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One partition of one share group: which records are done, which are held by which member and until when,
+ * which wait to be delivered again, and how often each was delivered. Everything before {@link #start} is
+ * done; offsets from {@link #end} on were never handed out; in between lie the runs of {@link StateRun}, at
+ * most {@link SharePolicy#maxInFlight} offsets. Decisions only: time comes in as arguments, and the caller
+ * persists {@link #runs} (with {@link ShareStateCodec}) before it answers anyone, so what a member was told
+ * survives the node that told it.
+ *
+ * <p>Not thread-safe: the node that owns the partition applies one operation at a time.
+ */
+public final class SharePartition {
+    private final SharePolicy policy;
+    private long start;
+    private long end;
+    /** Runs by first offset, covering [start, end) without gaps. */
+    private final TreeMap<Long, StateRun> runs = new TreeMap<>();
+
+    public SharePartition(SharePolicy policy, long start) {
+        this(policy, start, start, List.of());
+    }
+
+    /** The state as persisted: runs covering [start, end) in order. */
+    public SharePartition(SharePolicy policy, long start, long end, List<StateRun> state) {
+        if (start < 0 || end < start) {
+            throw new IllegalArgumentException("invalid window [" + start + ", " + end + ")");
+        }
+        this.policy = policy;
+        this.start = start;
+        this.end = end;
+        long next = start;
+        for (StateRun r : state) {
+            if (r.first() != next) {
+                throw new IllegalArgumentException("runs leave a gap or overlap at " + next);
+            }
+            runs.put(r.first(), r);
+            next = r.last() + 1;
+        }
+        if (next != end) {
+            throw new IllegalArgumentException("runs end at " + next + ", the window at " + end);
+        }
+    }
+
+    /** Every offset before this is done for the group. */
+    public long start() {
+        return start;
+    }
+
+    /** The first offset never handed out. */
+    public long end() {
+        return end;
+    }
+
+    public SharePolicy policy() {
+        return policy;
+    }
+
+    /** The runs covering [start, end), in offset order. */
+    public List<StateRun> runs() {
+        return List.copyOf(runs.values());
+    }
+
+    /** A range of offsets handed to a member, delivered {@code deliveries} times counting this one. */
+    public record Acquired(long first, long last, int deliveries) {
+    }
+
+    /**
+     * Hands {@code member} up to {@code max} records: first those available again (in offset order, their
+     * back-off over), then records after the window, up to the partition's {@code logEnd} and the in-flight
+     * bound. Locks that ran out by {@code nowMs} are released first.
+     */
+    public List<Acquired> acquire(String member, int max, long logEnd, long nowMs) {
+        if (max < 1) {
+            throw new IllegalArgumentException("acquire at least one record");
+        }
+        expire(nowMs);
+        List<Acquired> out = new ArrayList<>();
+        int left = max;
+        for (StateRun r : List.copyOf(runs.values())) {
+            if (left == 0) {
+                break;
+            }
+            if (r.state() != DeliveryState.AVAILABLE || r.untilMs() > nowMs) {
+                continue;
+            }
+            long last = Math.min(r.last(), r.first() + left - 1);
+            split(last + 1); // the rest of the run stays available
+            int deliveries = r.deliveries() + 1;
+            set(new StateRun(r.first(), last, DeliveryState.ACQUIRED, deliveries, member, nowMs + policy.lockMs(), null));
+            out.add(new Acquired(r.first(), last, deliveries));
+            left -= (int) (last - r.first() + 1);
+        }
+        long limit = Math.min(logEnd, start + policy.maxInFlight());
+        if (left > 0 && end < limit) {
+            long last = Math.min(limit, end + left) - 1;
+            StateRun taken = new StateRun(end, last, DeliveryState.ACQUIRED, 1, member, nowMs + policy.lockMs(), null);
+            runs.put(end, taken);
+            end = last + 1;
+            out.add(new Acquired(taken.first(), last, 1));
+        }
+        coalesce();
+        return out;
+    }
+
+    /** How a member answers records it holds. */
+    public enum Answer {
+        /** Done: never delivered to the group again. */
+        ACCEPT,
+        /** Give it back, to be delivered again after a delay (the policy's back-off when none is given). */
+        RELEASE,
+        /** It cannot be processed: archive it (dead-letter it, when the group has a topic). */
+        REJECT
+    }
+
+    /**
+     * What an answer did: how many of the offsets named were held by the member (the rest were not, or no
+     * longer: their lock ran out, or they were never its), and the records it archived that wait for their
+     * dead-letter copy.
+     */
+    public record AnswerOutcome(long applied, long notHeld, List<StateRun> toDeadLetter) {
+    }
+
+    /**
+     * Applies {@code member}'s answer to the offsets {@code [first, last]} it holds. {@code delayMs} is for
+     * RELEASE: negative for the policy's back-off, 0 for now. {@code note} (REJECT) is the consumer's reason,
+     * kept for the dead-letter record.
+     */
+    public AnswerOutcome answer(String member, long first, long last, Answer answer, long delayMs, String note,
+                                long nowMs) {
+        if (last < first) {
+            throw new IllegalArgumentException("an empty range [" + first + ", " + last + "]");
+        }
+        List<StateRun> archived = new ArrayList<>(expire(nowMs));
+        long applied = 0;
+        long from = Math.max(first, start);
+        long to = Math.min(last, end - 1);
+        if (from <= to) {
+            split(from);
+            split(to + 1);
+            for (StateRun r : List.copyOf(runs.subMap(from, true, to, true).values())) {
+                if (r.state() != DeliveryState.ACQUIRED || !r.member().equals(member)) {
+                    continue;
+                }
+                applied += r.count();
+                switch (answer) {
+                    case ACCEPT -> set(r.withState(DeliveryState.ACKNOWLEDGED));
+                    case RELEASE -> archived.addAll(failed(r, nowMs, delayMs, "released after " + r.deliveries()
+                            + " deliveries" + (note == null || note.isEmpty() ? "" : ": " + note)));
+                    case REJECT -> archived.addAll(archive(r, "rejected" + (note == null || note.isEmpty() ? ""
+                            : ": " + note)));
+                }
+            }
+        }
+        advance();
+        coalesce();
+        return new AnswerOutcome(applied, (last - first + 1) - applied, archived);
+    }
+
+    /**
+     * Releases what {@code member} holds (it left, or its session ended), as if each lock had run out; answers
+     * the records this archived that wait for their dead-letter copy.
+     */
+    public List<StateRun> releaseMember(String member, long nowMs) {
+        List<StateRun> archived = new ArrayList<>(expire(nowMs));
+        for (StateRun r : List.copyOf(runs.values())) {
+            if (r.state() == DeliveryState.ACQUIRED && r.member().equals(member)) {
+                archived.addAll(failed(r, nowMs, -1, "its member left after " + r.deliveries() + " deliveries"));
+            }
+        }
+        advance();
+        coalesce();
+        return archived;
+    }
+
+    /**
+     * Releases every record whose lock ran out by {@code nowMs}; answers the records this archived that wait for
+     * their dead-letter copy (out of deliveries).
+     */
+    public List<StateRun> expire(long nowMs) {
+        List<StateRun> archived = new ArrayList<>();
+        for (StateRun r : List.copyOf(runs.values())) {
+            if (r.state() == DeliveryState.ACQUIRED && r.untilMs() <= nowMs) {
+                archived.addAll(failed(r, nowMs, -1, "its lock ran out after " + r.deliveries() + " deliveries"));
+            }
+        }
+        advance();
+        coalesce();
+        return archived;
+    }
+
+    /** Records archived that still wait for their dead-letter copy (after a restart, say): to be written again. */
+    public List<StateRun> deadLettering() {
+        return runs.values().stream().filter(r -> r.state() == DeliveryState.DEAD_LETTERING).toList();
+    }
+
+    /** Their dead-letter copies are written: the records are done. */
+    public void deadLettered(long first, long last) {
+        split(first);
+        split(last + 1);
+        for (StateRun r : List.copyOf(runs.subMap(first, true, last, true).values())) {
+            if (r.state() == DeliveryState.DEAD_LETTERING) {
+                set(r.withState(DeliveryState.ARCHIVED));
+            }
+        }
+        advance();
+        coalesce();
+    }
+
+    /**
+     * The log starts at {@code logStart} now (retention removed what lay before): what was not done there is
+     * gone for the group too. Offsets never handed out move with it.
+     */
+    public void logStartMoved(long logStart) {
+        if (logStart <= start) {
+            return;
+        }
+        split(Math.min(logStart, end));
+        for (StateRun r : List.copyOf(runs.headMap(logStart).values())) {
+            runs.remove(r.first());
+        }
+        start = logStart;
+        end = Math.max(end, logStart);
+        advance();
+        coalesce();
+    }
+
+    /** When the earliest lock runs out or back-off ends after {@code nowMs}, or -1: when to look again. */
+    public long nextDeadlineMs(long nowMs) {
+        long next = -1;
+        for (StateRun r : runs.values()) {
+            if ((r.state() == DeliveryState.ACQUIRED || r.state() == DeliveryState.AVAILABLE) && r.untilMs() > nowMs
+                    && (next < 0 || r.untilMs() < next)) {
+                next = r.untilMs();
+            }
+        }
+        return next;
+    }
+
+    /** Records handed out and not yet answered, and records waiting to be delivered again. */
+    public long acquiredCount() {
+        return runs.values().stream().filter(r -> r.state() == DeliveryState.ACQUIRED).mapToLong(StateRun::count).sum();
+    }
+
+    public long availableCount() {
+        return runs.values().stream().filter(r -> r.state() == DeliveryState.AVAILABLE).mapToLong(StateRun::count).sum();
+    }
+
+    /** A record whose delivery failed: available again after its back-off, or archived when out of deliveries. */
+    private List<StateRun> failed(StateRun r, long nowMs, long delayMs, String why) {
+        if (r.deliveries() >= policy.maxDeliveries()) {
+            return archive(r, "delivered " + r.deliveries() + " times, the most allowed (" + why + ")");
+        }
+        long wait = delayMs >= 0 ? delayMs : policy.backoffMs(r.deliveries());
+        set(new StateRun(r.first(), r.last(), DeliveryState.AVAILABLE, r.deliveries(), null, nowMs + wait, null));
+        return List.of();
+    }
+
+    private List<StateRun> archive(StateRun r, String why) {
+        if (!policy.deadLetter()) {
+            set(new StateRun(r.first(), r.last(), DeliveryState.ARCHIVED, r.deliveries(), null, 0, null));
+            return List.of();
+        }
+        StateRun pending = new StateRun(r.first(), r.last(), DeliveryState.DEAD_LETTERING, r.deliveries(), null, 0, why);
+        set(pending);
+        return List.of(pending);
+    }
+
+    private void set(StateRun r) {
+        runs.put(r.first(), r);
+    }
+
+    /** Makes {@code at} the first offset of a run (when it lies inside one). */
+    private void split(long at) {
+        Map.Entry<Long, StateRun> e = runs.floorEntry(at);
+        if (e == null || e.getKey() == at || e.getValue().last() < at) {
+            return;
+        }
+        StateRun r = e.getValue();
+        runs.put(r.first(), r.slice(r.first(), at - 1));
+        runs.put(at, r.slice(at, r.last()));
+    }
+
+    /** Moves the start past the runs at its head that are done. */
+    private void advance() {
+        while (!runs.isEmpty() && runs.firstEntry().getValue().state().done()) {
+            StateRun r = runs.pollFirstEntry().getValue();
+            start = r.last() + 1;
+        }
+        if (runs.isEmpty()) {
+            start = end;
+        }
+    }
+
+    /** Joins neighbouring runs that differ in nothing but their offsets, so the state stays small. */
+    private void coalesce() {
+        StateRun previous = null;
+        for (StateRun r : List.copyOf(runs.values())) {
+            if (previous != null && previous.joins(r)) {
+                runs.remove(r.first());
+                previous = previous.slice(previous.first(), r.last());
+                runs.put(previous.first(), previous);
+            } else {
+                previous = r;
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.strata.queues.share;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A share partition's state as stored (one etcd value per group and partition): small, since runs are
+ * ranges and member ids are written once. Strict: anything but a whole, known encoding is an
+ * IllegalArgumentException, never a guessed state.
+ *
+ * <pre>
+ * byte 'S', byte version (1)
+ * varlong start, varlong end - start
+ * varint members, then each: varint length, UTF-8
+ * varint runs, then each (from start, consecutive):
+ *   varlong count - 1, byte state, varint deliveries, varint member index + 1 (0: none), varlong untilMs,
+ *   varint note length + 1 (0: none), UTF-8
+ * </pre>
+ */
+public final class ShareStateCodec {
+    private static final byte MAGIC = 'S';
+    private static final byte VERSION = 1;
+
+    private ShareStateCodec() {
+    }
+
+    public static byte[] encode(SharePartition partition) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        out.write(MAGIC);
+        out.write(VERSION);
+        writeVarLong(out, partition.start());
+        writeVarLong(out, partition.end() - partition.start());
+        List<StateRun> runs = partition.runs();
+        Map<String, Integer> members = new HashMap<>();
+        List<String> order = new ArrayList<>();
+        for (StateRun r : runs) {
+            if (r.member() != null && members.putIfAbsent(r.member(), members.size()) == null) {
+                order.add(r.member());
+            }
+        }
+        writeVarLong(out, order.size());
+        for (String m : order) {
+            writeText(out, m);
+        }
+        writeVarLong(out, runs.size());
+        for (StateRun r : runs) {
+            writeVarLong(out, r.count() - 1);
+            out.write(r.state().ordinal());
+            writeVarLong(out, r.deliveries());
+            writeVarLong(out, r.member() == null ? 0 : members.get(r.member()) + 1);
+            writeVarLong(out, r.untilMs());
+            if (r.note() == null) {
+                writeVarLong(out, 0);
+            } else {
+                byte[] note = r.note().getBytes(StandardCharsets.UTF_8);
+                writeVarLong(out, note.length + 1L);
+                out.write(note, 0, note.length);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    public static SharePartition decode(byte[] bytes, SharePolicy policy) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            if (in.get() != MAGIC || in.get() != VERSION) {
+                throw new IllegalArgumentException("not a share partition state of version " + VERSION);
+            }
+            long start = readVarLong(in);
+            long end = Math.addExact(start, readVarLong(in));
+            int memberCount = count(in);
+            List<String> members = new ArrayList<>(memberCount);
+            for (int i = 0; i < memberCount; i++) {
+                members.add(readText(in, count(in)));
+            }
+            int runCount = count(in);
+            List<StateRun> runs = new ArrayList<>(runCount);
+            long next = start;
+            DeliveryState[] states = DeliveryState.values();
+            for (int i = 0; i < runCount; i++) {
+                long last = Math.addExact(next, readVarLong(in));
+                int state = in.get();
+                if (state < 0 || state >= states.length) {
+                    throw new IllegalArgumentException("unknown delivery state " + state);
+                }
+                int deliveries = Math.toIntExact(readVarLong(in));
+                int member = Math.toIntExact(readVarLong(in));
+                if (member > members.size()) {
+                    throw new IllegalArgumentException("member " + member + " of " + members.size());
+                }
+                long until = readVarLong(in);
+                int noteLength = count(in);
+                String note = noteLength == 0 ? null : readText(in, noteLength - 1);
+                runs.add(new StateRun(next, last, states[state], deliveries, member == 0 ? null : members.get(member - 1),
+                        until, note));
+                next = last + 1;
+            }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException(in.remaining() + " bytes after the state");
+            }
+            return new SharePartition(policy, start, end, runs);
+        } catch (BufferUnderflowException | ArithmeticException e) {
+            throw new IllegalArgumentException("a share partition state cut short or out of range", e);
+        }
+    }
+
+    private static int count(ByteBuffer in) {
+        long n = readVarLong(in);
+        if (n > in.remaining() + 1L) {
+            throw new IllegalArgumentException("a count of " + n + " with " + in.remaining() + " bytes left");
+        }
+        return (int) n;
+    }
+
+    private static void writeText(ByteArrayOutputStream out, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        writeVarLong(out, b.length);
+        out.write(b, 0, b.length);
+    }
+
+    private static String readText(ByteBuffer in, int length) {
+        if (length > in.remaining()) {
+            throw new IllegalArgumentException("text of " + length + " bytes with " + in.remaining() + " left");
+        }
+        byte[] b = new byte[length];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static void writeVarLong(ByteArrayOutputStream out, long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException("negative " + v);
+        }
+        while ((v & ~0x7FL) != 0) {
+            out.write((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    private static long readVarLong(ByteBuffer in) {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            byte b = in.get();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                if (v < 0) {
+                    throw new IllegalArgumentException("a varint past the longest value");
+                }
+                return v;
+            }
+        }
+        throw new IllegalArgumentException("a varint longer than ten bytes");
+    }
+}

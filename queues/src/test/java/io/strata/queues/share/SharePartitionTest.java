@@ -1,0 +1,118 @@
+package io.strata.queues.share;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.queues.share.SharePartition.Acquired;
+import io.strata.queues.share.SharePartition.Answer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SharePartitionTest {
+    private static final SharePolicy POLICY = new SharePolicy(30_000, 3, 1_000, 2.0, 10_000, 100, false);
+
+    @Test
+    void membersTakeDisjointRecordsAndAnAcceptedOneIsNeverHandedOutAgain() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        assertThat(p.acquire("a", 5, 20, 0)).containsExactly(new Acquired(0, 4, 1));
+        assertThat(p.acquire("b", 5, 20, 0)).containsExactly(new Acquired(5, 9, 1));
+        assertThat(p.answer("a", 0, 4, Answer.ACCEPT, -1, null, 10).applied()).isEqualTo(5);
+        assertThat(p.start()).as("the done head leaves the state").isEqualTo(5);
+        // b's lock runs out: its records come back, after the back-off, to anyone; a's never do.
+        assertThat(p.acquire("c", 50, 20, 30_000)).containsExactly(new Acquired(10, 19, 1));
+        assertThat(p.acquire("c", 50, 20, 30_999)).isEmpty();
+        assertThat(p.acquire("c", 50, 20, 31_000)).containsExactly(new Acquired(5, 9, 2));
+        assertThat(p.answer("b", 5, 9, Answer.ACCEPT, -1, null, 31_000).notHeld()).as("b's lock ran out").isEqualTo(5);
+    }
+
+    @Test
+    void aRecordThatKeepsFailingIsArchivedAfterTheLastDeliveryWhileTheOthersFlow() {
+        SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 0);
+        long now = 0;
+        for (int delivery = 1; delivery <= 3; delivery++) {
+            List<Acquired> got = p.acquire("a", 1, 10, now);
+            assertThat(got).containsExactly(new Acquired(0, 0, delivery));
+            var outcome = p.answer("a", 0, 0, Answer.RELEASE, -1, "exit 1", now);
+            // Behind it, the next records are handed out and accepted meanwhile.
+            List<Acquired> next = p.acquire("b", 1, 10, now);
+            assertThat(next).hasSize(1);
+            p.answer("b", next.get(0).first(), next.get(0).last(), Answer.ACCEPT, -1, null, now);
+            if (delivery < 3) {
+                assertThat(outcome.toDeadLetter()).isEmpty();
+                now += POLICY.backoffMs(delivery); // 1 s, then 2 s
+            } else {
+                assertThat(outcome.toDeadLetter()).singleElement().satisfies(r -> {
+                    assertThat(r.first()).isZero();
+                    assertThat(r.deliveries()).isEqualTo(3);
+                    assertThat(r.note()).contains("delivered 3 times").contains("exit 1");
+                });
+            }
+        }
+        assertThat(p.start()).as("the archived record waits for its dead-letter copy").isZero();
+        assertThat(p.deadLettering()).hasSize(1);
+        p.deadLettered(0, 0);
+        assertThat(p.start()).isEqualTo(4);
+    }
+
+    @Test
+    void releaseWithADelayAndRejectAreTheMembersOwnAnswers() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        p.acquire("a", 3, 3, 0);
+        p.answer("a", 0, 0, Answer.RELEASE, 5_000, null, 0);
+        p.answer("a", 1, 1, Answer.RELEASE, 0, null, 0);
+        p.answer("a", 2, 2, Answer.REJECT, -1, "bad json", 0);
+        assertThat(p.acquire("b", 10, 3, 0)).containsExactly(new Acquired(1, 1, 2));
+        assertThat(p.acquire("b", 10, 3, 4_999)).isEmpty();
+        assertThat(p.acquire("b", 10, 3, 5_000)).containsExactly(new Acquired(0, 0, 2));
+        assertThat(p.nextDeadlineMs(5_000)).as("the lock of offset 1, taken at 0").isEqualTo(30_000);
+    }
+
+    @Test
+    void theWindowBoundsWhatIsInFlightWhateverTheBacklog() {
+        SharePartition p = new SharePartition(new SharePolicy(30_000, 5, 0, 1, 0, 10, false), 100);
+        assertThat(p.acquire("a", 1_000, 1_000_000, 0)).containsExactly(new Acquired(100, 109, 1));
+        assertThat(p.acquire("b", 1_000, 1_000_000, 0)).isEmpty();
+        p.answer("a", 100, 104, Answer.ACCEPT, -1, null, 0);
+        assertThat(p.acquire("b", 1_000, 1_000_000, 0)).containsExactly(new Acquired(110, 114, 1));
+        assertThat(p.end() - p.start()).isEqualTo(10);
+    }
+
+    @Test
+    void aMemberThatLeavesGivesBackWhatItHeld() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        p.acquire("a", 4, 4, 0);
+        p.answer("a", 1, 1, Answer.ACCEPT, -1, null, 0);
+        p.releaseMember("a", 10);
+        assertThat(p.acquire("b", 10, 4, 1_010)).containsExactly(new Acquired(0, 0, 2), new Acquired(2, 3, 2));
+    }
+
+    @Test
+    void retentionTakesWhatWasNotDoneBeforeTheNewLogStart() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        p.acquire("a", 10, 10, 0);
+        p.logStartMoved(6);
+        assertThat(p.start()).isEqualTo(6);
+        assertThat(p.answer("a", 0, 9, Answer.ACCEPT, -1, null, 0).applied()).isEqualTo(4);
+        assertThat(p.start()).isEqualTo(10);
+        p.logStartMoved(50);
+        assertThat(p.acquire("a", 10, 55, 0)).containsExactly(new Acquired(50, 54, 1));
+    }
+
+    @Test
+    void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
+        SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 7);
+        p.acquire("member-é", 5, 100, 0);
+        p.acquire("other", 5, 100, 0);
+        p.answer("member-é", 8, 9, Answer.REJECT, -1, "no", 0);
+        p.answer("other", 12, 12, Answer.ACCEPT, -1, null, 0);
+        byte[] stored = ShareStateCodec.encode(p);
+        SharePartition read = ShareStateCodec.decode(stored, p.policy());
+        assertThat(read.runs()).isEqualTo(p.runs());
+        assertThat(read.start()).isEqualTo(7);
+        assertThat(read.end()).isEqualTo(17);
+        for (int cut = 0; cut < stored.length; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(stored, cut);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ShareStateCodec.decode(shorter, POLICY))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
