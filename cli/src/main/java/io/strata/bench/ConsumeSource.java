@@ -11,6 +11,11 @@ public interface ConsumeSource extends AutoCloseable {
     /** True once every partition has been read up to the end it had when the source was opened. */
     boolean caughtUp();
 
+    /** Bytes of fetch answers received so far, or -1 where the source cannot say. */
+    default long fetchedBytes() {
+        return -1;
+    }
+
     @Override
     void close();
 }

@@ -76,6 +76,12 @@ final class BenchCommand {
         @Option(names = "--max-in-flight", paramLabel = "N",
                 description = "Requests each producer may have out per node (default: the producer's default).")
         Integer maxInFlight;
+        @Option(names = "--tag", paramLabel = "TAG", description = "Tag records (their `tag` header) with TAG: "
+                + "every one, or one in --tag-every (for filter benchmarks).")
+        String tag;
+        @Option(names = "--tag-every", defaultValue = "1", paramLabel = "N",
+                description = "With --tag: tag one record in N (default 1: all).")
+        int tagEvery;
 
         @Override
         public Integer call() throws Exception {
@@ -103,7 +109,8 @@ final class BenchCommand {
                     synchronized (clients) {
                         clients.add(client);
                     }
-                    return strataTarget(client.producer(producerConfig), topic);
+                    return tag == null ? strataTarget(client.producer(producerConfig), topic)
+                            : taggedTarget(client.producer(producerConfig), topic, tag, tagEvery);
                 }, err);
                 result.lines("produce").forEach(out::println);
             } finally {
@@ -128,15 +135,24 @@ final class BenchCommand {
         @Option(names = "--max-bytes", defaultValue = "0", paramLabel = "BYTES",
                 description = "Record bytes per fetch and partition (default: the node's).")
         int maxBytes;
+        @Option(names = "--tags", split = ",", paramLabel = "TAG",
+                description = "Read only records with one of these tags (filtered on the node).")
+        List<String> tags = new ArrayList<>();
+        @Option(names = "--filter", paramLabel = "EXPR", description = "Read only records whose headers pass EXPR.")
+        String filter;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             StrataClient client = StrataCli.client(spec);
-            try (ConsumeSource source = strataSource(client, topic, maxBytes, true)) {
-                err.printf("reading %s from its beginning to its end%n", topic);
+            ConsumerConfig config = new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()).withTags(tags)
+                    .withFilter(filter);
+            try (ConsumeSource source = strataSource(client, topic, config, true)) {
+                err.printf("reading %s from its beginning to its end%s%n", topic, config.filtered()
+                        ? " through a filter" : "");
                 new ConsumeBench(timeout).run(source, err).lines("consume").forEach(out::println);
+                out.println("consume.fetched_bytes=" + source.fetchedBytes());
             }
             return 0;
         }
@@ -261,7 +277,12 @@ final class BenchCommand {
     }
 
     static ConsumeSource strataSource(StrataClient client, String topic, int maxBytes, boolean fromBeginning) {
-        Consumer consumer = client.consumer(topic, new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()));
+        return strataSource(client, topic, new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()),
+                fromBeginning);
+    }
+
+    static ConsumeSource strataSource(StrataClient client, String topic, ConsumerConfig config, boolean fromBeginning) {
+        Consumer consumer = client.consumer(topic, config);
         consumer.assignAll();
         Map<Integer, Long> ends = new HashMap<>();
         for (PartitionInfo p : client.admin().describeTopic(topic).partitionDetails()) {
@@ -287,8 +308,38 @@ final class BenchCommand {
             }
 
             @Override
+            public long fetchedBytes() {
+                return consumer.bytesFetched();
+            }
+
+            @Override
             public void close() {
                 consumer.close();
+            }
+        };
+    }
+
+    /** Records tagged {@code tag}, one in {@code every}; the rest without headers. */
+    static ProduceTarget taggedTarget(Producer producer, String topic, String tag, int every) {
+        List<io.strata.client.RecordHeader> tagged = List.of(new io.strata.client.RecordHeader("tag",
+                tag.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        ProduceTarget plain = strataTarget(producer, topic);
+        return new ProduceTarget() {
+            @Override
+            public CompletableFuture<?> send(byte[] value) {
+                return producer.send(topic, null, null, value,
+                        sent.getAndIncrement() % Math.max(1, every) == 0 ? tagged : List.of(), 0);
+            }
+
+            @Override
+            public void flush() {
+                plain.flush();
+            }
+
+            @Override
+            public void close() {
+                plain.close();
             }
         };
     }

@@ -60,6 +60,8 @@ public final class Consumer implements AutoCloseable {
     private final Map<Integer, OffsetQuery> pendingStarts = new HashMap<>();
     /** The fetch out per partition; its answer is used only if the partition's position is still its offset. */
     private final Map<Integer, Pending> pending = new HashMap<>();
+    /** Read and written by the polling thread only. */
+    private long bytesFetched;
     /** Partitions whose fetch has completed, in completion order (filled on gRPC threads). */
     private final LinkedBlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
     /** Partitions whose fetch nodes could not be reached, since when and when to try again. */
@@ -261,6 +263,14 @@ public final class Consumer implements AutoCloseable {
      * Makes the poll that is waiting (or else the next poll) answer at once, with the records it has; the
      * only method another thread may call, e.g. to stop a polling loop from a shutdown hook.
      */
+    /**
+     * Bytes of fetch answers this consumer received so far (their encoding as they crossed the network): with a
+     * filter, only what passed it; without, the stored chunks.
+     */
+    public long bytesFetched() {
+        return bytesFetched;
+    }
+
     public void wakeup() {
         wokenUp.set(true);
         completed.add(WAKE);
@@ -343,6 +353,7 @@ public final class Consumer implements AutoCloseable {
                 continue;
             }
             unreachable.remove(partition);
+            bytesFetched += response.wireBytes();
             // A partition with more to read gets its next fetch before this answer is decoded, so the node and
             // the network work while this thread inflates (as Kafka's consumer pre-fetches): a catch-up read
             // never waits a round trip between answers. It asks without waiting, as records are there; a

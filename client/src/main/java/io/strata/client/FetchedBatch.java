@@ -21,6 +21,11 @@ record FetchedBatch(long nextOffset, long endOffset, FetchChunksResponse chunks,
         return new FetchedBatch(records.getNextOffset(), records.getEndOffset(), null, records);
     }
 
+    /** The answer's size as it crossed the network (its protobuf encoding, without gRPC's 5-byte frame). */
+    long wireBytes() {
+        return chunks != null ? chunks.getSerializedSize() : records.getSerializedSize();
+    }
+
     /**
      * The records at or after {@code fromOffset}, in offset order.
      *
