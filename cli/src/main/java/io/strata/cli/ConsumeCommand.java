@@ -34,6 +34,9 @@ final class ConsumeCommand implements Callable<Integer> {
     boolean fromBeginning;
     @Option(names = "--group", paramLabel = "G", description = "Read as a member of consumer group G.")
     String group;
+    @Option(names = "--share", paramLabel = "G", description = "Read as a member of share group G: any number of "
+            + "members at once each print records of every partition, each record printed (and accepted) by one.")
+    String share;
     @Option(names = "--partition", paramLabel = "P", description = "Read only this partition (default: all).")
     Integer partition;
     @Option(names = "--max-messages", paramLabel = "N", description = "Stop after N records.")
@@ -57,6 +60,14 @@ final class ConsumeCommand implements Callable<Integer> {
     public Integer call() {
         if ((maxMessages != null && maxMessages <= 0) || timeoutMs < 0) {
             throw new ParameterException(spec.commandLine(), "--max-messages must be positive and --timeout-ms not negative");
+        }
+        if (share != null) {
+            if (group != null || partition != null || fromBeginning || !tags.isEmpty() || filter != null) {
+                throw new ParameterException(spec.commandLine(), "--share hands out records of every partition from "
+                        + "where the share group stands: drop --group, --partition, --from-beginning, --tags and "
+                        + "--filter");
+            }
+            return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders).run();
         }
         if (group != null) {
             if (partition != null || fromBeginning) {

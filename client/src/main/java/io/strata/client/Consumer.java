@@ -129,6 +129,19 @@ public final class Consumer implements AutoCloseable {
         return topic;
     }
 
+    /**
+     * This topic read as a member of share group {@code group} instead (docs/queues.md): records of every
+     * partition, each acquired by one member at a time and answered on its own. Use the answer, not this
+     * consumer, from then on.
+     */
+    public ShareConsumer share(String group) {
+        if (this.group != null || !assignment.isEmpty()) {
+            throw new IllegalStateException("a consumer that reads partitions itself or in a consumer group cannot "
+                    + "also be a share group's member");
+        }
+        return new ShareConsumer(topic, group, router, admin, deadline, 500);
+    }
+
     /** Reads these partitions from now on; positions of partitions that stay assigned are kept. */
     public void assign(Collection<Integer> partitions) {
         if (group != null) {

@@ -103,7 +103,8 @@ class MalformedCallsTest {
             ManagedChannel channel = cluster.channel(node);
             List<ServiceDescriptor> services = List.of(AdminServiceGrpc.getServiceDescriptor(),
                     ClusterServiceGrpc.getServiceDescriptor(), FetchServiceGrpc.getServiceDescriptor(),
-                    GroupServiceGrpc.getServiceDescriptor(), ProducerServiceGrpc.getServiceDescriptor());
+                    GroupServiceGrpc.getServiceDescriptor(), ProducerServiceGrpc.getServiceDescriptor(),
+                    io.strata.api.v1.ShareServiceGrpc.getServiceDescriptor());
             List<String> wrong = new ArrayList<>();
             int calls = 0;
             for (ServiceDescriptor service : services) {

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Queue semantics across processes, against a real etcd and a real S3 server, on one node shared by the
  * scenarios: server-side filters (tags and expressions over headers) decide on the fetch node, send nothing
- * else, and move readers' positions and their group's offsets past what they leave out.
+ * else, and move readers' positions and their group's offsets past what they leave out; share groups hand each
+ * record to one member at a time, and a member killed while holding records loses none of them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QueuesTest {
@@ -53,7 +54,8 @@ class QueuesTest {
     @BeforeAll
     void start() {
         cluster = new StrataCluster(work);
-        node = cluster.start("node-1", "ingest,fetch");
+        // Short share locks, so that a killed member's records come back within the test.
+        node = cluster.start("node-1", "ingest,fetch", Map.of("strata.share.lock-duration", "3s"));
         client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -121,6 +123,65 @@ class QueuesTest {
     }
 
     /**
+     * `strata consume --share w` run three times at once, one of them SIGKILLed while it holds records: every
+     * record is printed, none twice by the members that lived (a record the killed one printed but had not
+     * answered comes back to them after its lock), and afterwards the group has nothing left to hand out.
+     */
+    @Test
+    void shareGroupMembersPrintEveryRecordOnceAndAKilledMemberLosesNone() throws Exception {
+        client.admin().createTopic("work", 4);
+        List<String> values = new ArrayList<>();
+        List<CompletableFuture<io.strata.client.RecordMetadata>> sends = new ArrayList<>();
+        io.strata.client.Producer producer = client.producer();
+        for (int i = 0; i < 3000; i++) {
+            values.add("w-" + i);
+            sends.add(producer.send("work", null, null, ("w-" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        for (var s : sends) {
+            s.get(30, TimeUnit.SECONDS);
+        }
+        producer.close();
+        List<io.strata.launcher.ManagedProcess> members = new ArrayList<>();
+        for (int m = 0; m < 3; m++) {
+            members.add(io.strata.launcher.ManagedProcess.start("member-" + m, List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
+                    System.getProperty("java.class.path"), StrataCli.class.getName(), "--server", node.address(),
+                    "consume", "work", "--share", "w", "--timeout-ms", "8000"), Map.of(), work.resolve("members")));
+        }
+        try {
+            io.strata.launcher.ManagedProcess victim = members.get(0);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (printed(victim).size() < 50 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            victim.kill();
+            for (io.strata.launcher.ManagedProcess m : members.subList(1, 3)) {
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                while (m.isAlive() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(m.exitCode()).as(m.tail(20)).hasValue(0);
+            }
+            List<String> survivors = new ArrayList<>(printed(members.get(1)));
+            survivors.addAll(printed(members.get(2)));
+            assertThat(survivors).as("no record printed twice by the members that lived").doesNotHaveDuplicates();
+            java.util.Set<String> all = new java.util.HashSet<>(survivors);
+            all.addAll(printed(victim));
+            assertThat(all).as("every record printed").containsExactlyInAnyOrderElementsOf(values);
+        } finally {
+            members.forEach(io.strata.launcher.ManagedProcess::close);
+        }
+        try (var share = client.consumer("work").share("w")) {
+            assertThat(share.poll(Duration.ofSeconds(2))).as("everything was accepted: nothing is left").isEmpty();
+        }
+    }
+
+    private static List<String> printed(io.strata.launcher.ManagedProcess member) throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(member.log(), StandardCharsets.UTF_8).stream()
+                .filter(l -> l.matches("w-\\d+")).toList();
+    }
+
+    /**
      * Records with random headers, read back through filters of every form: the node answers exactly the records
      * the same filter passes when evaluated here, and each answer's next offset is past the ones it left out.
      */
@@ -131,6 +192,7 @@ class QueuesTest {
         Map<Integer, TreeMap<Long, Map<String, String>>> stored = new HashMap<>();
         List<CompletableFuture<io.strata.client.RecordMetadata>> sends = new ArrayList<>();
         List<Map<String, String>> sent = new ArrayList<>();
+        io.strata.client.Producer producer = client.producer();
         for (int i = 0; i < 600; i++) {
             Map<String, String> h = new HashMap<>();
             if (random.nextInt(5) > 0) {
@@ -145,13 +207,14 @@ class QueuesTest {
             List<RecordHeader> headers = new ArrayList<>();
             h.forEach((k, v) -> headers.add(new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8))));
             sent.add(h);
-            sends.add(client.producer().send("filtered", i % 2, null, ("r" + i).getBytes(StandardCharsets.UTF_8),
+            sends.add(producer.send("filtered", i % 2, null, ("r" + i).getBytes(StandardCharsets.UTF_8),
                     headers, 0));
         }
         for (int i = 0; i < sends.size(); i++) {
             var stored1 = sends.get(i).get(30, TimeUnit.SECONDS);
             stored.computeIfAbsent(stored1.partition(), p -> new TreeMap<>()).put(stored1.offset(), sent.get(i));
         }
+        producer.close();
         List<RecordFilter> filters = List.of(
                 RecordFilter.expression("level > 5"),
                 RecordFilter.expression("region IN ('eu', 'ap') AND NOT (level BETWEEN 2 AND 7)"),

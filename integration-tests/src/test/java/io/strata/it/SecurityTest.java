@@ -182,7 +182,8 @@ class SecurityTest {
         List<String> covered = calls().stream().map(c -> c.method().getFullMethodName()).toList();
         List<String> declared = Stream.of(AdminServiceGrpc.getServiceDescriptor(), ClusterServiceGrpc.getServiceDescriptor(),
                         FetchServiceGrpc.getServiceDescriptor(), GroupServiceGrpc.getServiceDescriptor(),
-                        ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor())
+                        ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor(),
+                        io.strata.api.v1.ShareServiceGrpc.getServiceDescriptor())
                 .map(ServiceDescriptor::getMethods).flatMap(java.util.Collection::stream)
                 .map(MethodDescriptor::getFullMethodName).toList();
         assertThat(covered).as("the matrix calls every method").containsExactlyInAnyOrderElementsOf(declared);
@@ -867,6 +868,14 @@ class SecurityTest {
         calls.add(new Call(GroupServiceGrpc.getCommitOffsetsMethod(), c -> status(() -> GroupServiceGrpc.newBlockingStub(c)
                 .commitOffsets(CommitOffsetsRequest.newBuilder().setGroup("g").setMemberId("nobody").addOffsets(
                         PartitionCommit.newBuilder().setTopic(t).setPartition(0).setOffset(1)).build())), memberOfT));
+        calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getShareFetchMethod(), c -> status(() -> io.strata.api.v1
+                .ShareServiceGrpc.newBlockingStub(c).shareFetch(io.strata.api.v1.ShareFetchRequest.newBuilder()
+                        .setGroup("g").setTopic(t).setMemberId("m").setMaxRecords(1).build())), memberOfT));
+        calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getShareAcknowledgeMethod(), c -> status(() -> io.strata
+                .api.v1.ShareServiceGrpc.newBlockingStub(c).shareAcknowledge(io.strata.api.v1.ShareAcknowledgeRequest
+                        .newBuilder().setGroup("g").setTopic(t).setMemberId("m").addAcks(io.strata.api.v1.ShareAck
+                                .newBuilder().setPartition(0).setFirstOffset(0).setLastOffset(0)
+                                .setAnswer(io.strata.api.v1.ShareAnswer.SHARE_ANSWER_ACCEPT)).build())), memberOfT));
         List<AclEntry> describeG = List.of(acl("User:alice", AclOperation.ACL_OPERATION_DESCRIBE, group, "g", false));
         calls.add(new Call(GroupServiceGrpc.getFetchCommittedMethod(), c -> status(() -> GroupServiceGrpc.newBlockingStub(c)
                 .fetchCommitted(FetchCommittedRequest.newBuilder().setGroup("g").build())), describeG));

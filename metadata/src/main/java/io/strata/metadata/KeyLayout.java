@@ -26,6 +26,7 @@ package io.strata.metadata;
  * {root}/security/users/{name}      UserValue         per user who signs in with a password
  * {root}/security/acls/{id}         AclValue          per access rule (the id is derived from the rule)
  * {root}/security/mode              "required"        once a node with authentication required ran
+ * {root}/share/{group}/{topic id}/{partition}  share state  per partition a share group took records of
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -241,6 +242,15 @@ public final class KeyLayout {
     /** The entity URL-encoded: a principal may hold '/' (a certificate's name). */
     public String quota(String entity) {
         return quotasPrefix() + java.net.URLEncoder.encode(entity, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Where a share group keeps its partitions' state (the queues module's encoding). */
+    public String shareStatePrefix(String group) {
+        return root + "/share/" + group + "/";
+    }
+
+    public String shareState(String group, long topicId, int partition) {
+        return shareStatePrefix(group) + topicId + "/" + partition;
     }
 
     /** What each node's clients used of their quotas lately: one key per node, under the node's own lease. */

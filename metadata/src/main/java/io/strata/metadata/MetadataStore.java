@@ -105,6 +105,9 @@ public interface MetadataStore extends AutoCloseable {
     /** A new handle on what nodes used of their clients' quotas; the caller closes it (withdrawing its figures). */
     io.strata.metadata.security.QuotaUsageStore quotaUsage();
 
+    /** Share groups' partition states (docs/queues.md). */
+    io.strata.metadata.share.ShareStateStore shares();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

@@ -86,6 +86,7 @@ public class StrataNode {
     private volatile io.strata.group.GroupCoordinator groupCoordinator;
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
+    private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
@@ -334,6 +335,8 @@ public class StrataNode {
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
+            shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(),
+                    io.strata.server.share.SharePolicies.of(config.share()), java.time.Clock.systemUTC(), timer);
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.
@@ -662,6 +665,12 @@ public class StrataNode {
     /** Where the fetch role's subscription streams take their steps. */
     public java.util.concurrent.Executor fetchExecutor() {
         return fetchExecutor;
+    }
+
+    /** Share groups, served with the fetch role. */
+    public io.strata.fetch.share.ShareHandler shares() {
+        fetch(); // fails with UNAVAILABLE on a node without the fetch role
+        return shares;
     }
 
     public FetchHandler fetch() {

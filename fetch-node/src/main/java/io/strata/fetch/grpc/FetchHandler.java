@@ -418,7 +418,19 @@ public final class FetchHandler {
         });
     }
 
-    CompletableFuture<PartitionId> resolve(String topicName, int partition) {
+    /** How many partitions the topic has: NOT_FOUND for an unknown topic. */
+    public CompletableFuture<Integer> partitionCount(String topicName) {
+        StatusRuntimeException bad = invalid(topicName, 0);
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
+        return topics.get(topicName, 0).thenApply(found -> found.orElseThrow(() -> Status.NOT_FOUND
+                .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(topicName)).asRuntimeException())
+                .partitions());
+    }
+
+    /** The partition of a topic by name: NOT_FOUND for an unknown topic, INVALID_ARGUMENT for a bad partition. */
+    public CompletableFuture<PartitionId> resolve(String topicName, int partition) {
         StatusRuntimeException bad = invalid(topicName, partition);
         if (bad != null) {
             return CompletableFuture.failedFuture(bad);
@@ -461,7 +473,38 @@ public final class FetchHandler {
     }
 
     /** A decoded record and its offset. */
-    record OffsetRecord(long offset, LogRecord record) {
+    public record OffsetRecord(long offset, LogRecord record) {
+    }
+
+    /**
+     * The partition's records with offsets in {@code [first, last]}, in offset order: fewer than the range where
+     * key compaction removed some. {@code last} must lie below the partition's end.
+     */
+    public CompletableFuture<List<OffsetRecord>> recordsBetween(PartitionId pid, long first, long last) {
+        List<OffsetRecord> out = new ArrayList<>();
+        return recordsFrom(pid, first, last, out).thenApply(v -> out);
+    }
+
+    private CompletableFuture<Void> recordsFrom(PartitionId pid, long from, long last, List<OffsetRecord> out) {
+        if (from > last) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return readAvailable(pid, from, settings.maxMaxBytes()).thenCompose(read -> {
+            long next = from;
+            for (int c = 0; c < read.chunks().size(); c++) {
+                ChunkRef chunk = read.chunks().get(c);
+                for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
+                    if (r.offset() >= from && r.offset() <= last) {
+                        out.add(r);
+                    }
+                }
+                next = Math.max(next, chunk.endOffset());
+            }
+            if (read.chunks().isEmpty() || next <= from) {
+                return CompletableFuture.completedFuture(null); // the partition ends before last
+            }
+            return recordsFrom(pid, next, last, out);
+        });
     }
 
     /**

@@ -43,6 +43,9 @@ public interface StrataConfig {
 
     Fetch fetch();
 
+    /** Share groups' defaults (docs/queues.md). */
+    Share share();
+
     Compaction compaction();
 
     Gc gc();
@@ -428,6 +431,24 @@ public interface StrataConfig {
         /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
         @WithDefault("67108864")
         long handOffMaxInflightBytes();
+    }
+
+    interface Share {
+        /** How long a member holds a record it acquired before the record is released to others. */
+        @WithDefault("30s")
+        java.time.Duration lockDuration();
+
+        /** Deliveries after which a record that still fails is archived. */
+        @WithDefault("5")
+        int maxDeliveryAttempts();
+
+        /** The wait before a failed record is delivered again: first, multiplier, most ("1s,2,10m"). */
+        @WithDefault("1s,2,10m")
+        String backoff();
+
+        /** Records of one partition in flight (acquired or waiting to be delivered again) at most. */
+        @WithDefault("2000")
+        int maxInFlight();
     }
 
     interface Fetch {

@@ -70,6 +70,11 @@ public final class AccessRules {
         on(FetchServiceGrpc.getFetchMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
         on(FetchServiceGrpc.getFetchChunksMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
         on(FetchServiceGrpc.getSubscribeMethod(), r -> List.of(Need.topic(CONSUME, r.getTopic())), null);
+        // Share groups: a member consumes the group and the topic, as a consumer group's member does.
+        on(io.strata.api.v1.ShareServiceGrpc.getShareFetchMethod(), r -> List.of(Need.group(CONSUME, r.getGroup()),
+                Need.topic(CONSUME, r.getTopic())), null);
+        on(io.strata.api.v1.ShareServiceGrpc.getShareAcknowledgeMethod(), r -> List.of(Need.group(CONSUME, r.getGroup()),
+                Need.topic(CONSUME, r.getTopic())), null);
         // Consumer groups
         on(GroupServiceGrpc.getJoinGroupMethod(), AccessRules::join, null);
         on(GroupServiceGrpc.getHeartbeatMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);

@@ -26,7 +26,8 @@ class AccessRulesTest {
     void everyMethodOfTheClientPortHasARule() {
         List<String> methods = Stream.of(AdminServiceGrpc.getServiceDescriptor(), ClusterServiceGrpc.getServiceDescriptor(),
                         FetchServiceGrpc.getServiceDescriptor(), GroupServiceGrpc.getServiceDescriptor(),
-                        ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor())
+                        ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor(),
+                        io.strata.api.v1.ShareServiceGrpc.getServiceDescriptor())
                 .map(ServiceDescriptor::getMethods).flatMap(java.util.Collection::stream)
                 .map(MethodDescriptor::getFullMethodName).toList();
         assertThat(AccessRules.methods()).containsExactlyInAnyOrderElementsOf(methods);

@@ -1,0 +1,111 @@
+package io.strata.cli;
+
+import io.strata.client.ShareConsumer;
+import io.strata.client.ShareRecord;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code strata consume --share}: prints as a member of a share group and accepts each record once it is
+ * printed, so that every record of the topic is printed once across all members running at once. Answers are
+ * stored before the next poll; a member killed between the two has its unanswered records delivered to another
+ * after their lock runs out (at least once). Ctrl-C or SIGTERM stop it as the end of its input would: it accepts
+ * what it printed and gives back the rest it held, at once.
+ */
+final class SharePrinter {
+    private static final Duration UNBOUNDED_POLL = Duration.ofSeconds(30);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+    private final CommandSpec spec;
+    private final String topic;
+    private final String group;
+    private final Long maxMessages;
+    private final long timeoutMs;
+    private final boolean printHeaders;
+    private volatile boolean stopping;
+
+    SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, boolean printHeaders) {
+        this.spec = spec;
+        this.topic = topic;
+        this.group = group;
+        this.maxMessages = maxMessages;
+        this.timeoutMs = timeoutMs;
+        this.printHeaders = printHeaders;
+    }
+
+    int run() {
+        ShareConsumer consumer = StrataCli.client(spec).consumer(topic).share(group);
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        Thread stop = new Thread(() -> {
+            stopping = true;
+            try {
+                finished.await(STOP_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "strata-consume-stop");
+        Runtime.getRuntime().addShutdownHook(stop);
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            long count = 0;
+            long idleSince = System.nanoTime();
+            while (!stopping && (maxMessages == null || count < maxMessages)) {
+                Duration wait = UNBOUNDED_POLL;
+                if (timeoutMs > 0) {
+                    wait = Duration.ofMillis(timeoutMs).minusNanos(System.nanoTime() - idleSince);
+                    if (wait.isNegative() || wait.isZero()) {
+                        break;
+                    }
+                }
+                // Short polls, so that a stop by signal is heard soon.
+                List<ShareRecord> records = consumer.poll(wait.compareTo(Duration.ofSeconds(1)) > 0
+                        ? Duration.ofSeconds(1) : wait);
+                for (ShareRecord r : records) {
+                    if (maxMessages != null && count >= maxMessages) {
+                        break; // given back by close()
+                    }
+                    out.println(line(r));
+                    count++;
+                    consumer.accept(r);
+                }
+                out.flush();
+                if (out.checkError()) {
+                    break; // the reader went away: what it may not have seen is given back by close()
+                }
+                if (!records.isEmpty()) {
+                    idleSince = System.nanoTime();
+                    consumer.acknowledge();
+                }
+            }
+        } finally {
+            try {
+                consumer.close();
+            } finally {
+                out.flush();
+                finished.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stop);
+                } catch (IllegalStateException e) {
+                    // stopping by signal: the hook waits for this
+                }
+            }
+        }
+        return 0;
+    }
+
+    private String line(ShareRecord r) {
+        String value = new String(r.value(), StandardCharsets.UTF_8);
+        if (!printHeaders) {
+            return value;
+        }
+        StringBuilder b = new StringBuilder();
+        for (io.strata.client.RecordHeader h : r.headers()) {
+            b.append(b.length() == 0 ? "" : ",").append(h.key()).append('=')
+                    .append(new String(h.value(), StandardCharsets.UTF_8));
+        }
+        return b.append('\t').append(value).toString();
+    }
+}

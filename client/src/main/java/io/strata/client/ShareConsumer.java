@@ -1,0 +1,292 @@
+package io.strata.client;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.CallOptions;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.strata.api.v1.Header;
+import io.strata.api.v1.ShareAck;
+import io.strata.api.v1.ShareAcknowledgeRequest;
+import io.strata.api.v1.ShareAcknowledgeResponse;
+import io.strata.api.v1.ShareAnswer;
+import io.strata.api.v1.ShareFetchRequest;
+import io.strata.api.v1.ShareFetchResponse;
+import io.strata.api.v1.ShareServiceGrpc;
+import io.strata.api.v1.SharedRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A member of a share group (docs/queues.md): takes records of every partition of a topic, each acquired for
+ * it alone until it answers: {@link #accept}, {@link #release}, {@link #reject}. Answers are sent with the next
+ * {@link #poll} or {@link #acknowledge} and are durable once that returns; a record not answered before its
+ * lock runs out (the member died, or took too long) goes to another member. Any number of members share a
+ * topic, however few its partitions. Not thread-safe: one thread polls and answers, as with {@link Consumer}.
+ */
+public final class ShareConsumer implements AutoCloseable {
+    private final String topic;
+    private final String group;
+    private final NodeRouter router;
+    private final Admin admin;
+    private final Duration deadline;
+    private final String memberId = UUID.randomUUID().toString();
+    private final int maxRecords;
+    /** Node → the fetch it has out for this member (records it acquires are this member's even if answered late). */
+    private final Map<String, ListenableFuture<ShareFetchResponse>> inflight = new HashMap<>();
+    private final LinkedBlockingQueue<String> completed = new LinkedBlockingQueue<>();
+    /** Answers not yet sent, by partition, in order. */
+    private final Map<Integer, List<ShareAck>> answers = new LinkedHashMap<>();
+    /** What this member holds and has not answered: released when it closes. */
+    private final Set<Long> held = new LinkedHashSet<>();
+    private final Map<Long, Integer> heldPartition = new HashMap<>();
+    private long topicId = -1;
+    private int partitions;
+    private boolean closed;
+
+    ShareConsumer(String topic, String group, NodeRouter router, Admin admin, Duration deadline, int maxRecords) {
+        if (group == null || group.isEmpty()) {
+            throw new IllegalArgumentException("a share group has a name");
+        }
+        this.topic = topic;
+        this.group = group;
+        this.router = router;
+        this.admin = admin;
+        this.deadline = deadline;
+        this.maxRecords = maxRecords;
+    }
+
+    public String memberId() {
+        return memberId;
+    }
+
+    public String group() {
+        return group;
+    }
+
+    /**
+     * Sends the answers given so far, then waits up to {@code timeout} for records this member acquired. Empty
+     * when none came in time.
+     *
+     * @throws StrataException when an answer could not be stored, or a fetch failed other than by a node being
+     *                         unreachable (those are asked again at another node)
+     */
+    public List<ShareRecord> poll(Duration timeout) {
+        requireOpen();
+        acknowledge();
+        shape();
+        long waitMs = Math.max(0, Math.min(timeout.toMillis(), 30_000));
+        Set<String> nodes = new LinkedHashSet<>();
+        for (int p = 0; p < partitions; p++) {
+            nodes.add(router.fetchNodeFor(topicId, p));
+        }
+        for (String node : nodes) {
+            if (!inflight.containsKey(node)) {
+                List<Integer> mine = new ArrayList<>();
+                for (int p = 0; p < partitions; p++) {
+                    if (router.fetchNodeFor(topicId, p).equals(node)) {
+                        mine.add(p);
+                    }
+                }
+                ShareFetchRequest request = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
+                        .setMemberId(memberId).addAllPartitions(mine).setMaxRecords(maxRecords)
+                        .setMaxWaitMs((int) waitMs).build();
+                ListenableFuture<ShareFetchResponse> answer = ClientCalls.futureUnaryCall(router.channelTo(node)
+                        .newCall(ShareServiceGrpc.getShareFetchMethod(), CallOptions.DEFAULT.withDeadlineAfter(
+                                deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), request);
+                inflight.put(node, answer);
+                answer.addListener(() -> completed.add(node), MoreExecutors.directExecutor());
+            }
+        }
+        List<ShareRecord> out = new ArrayList<>();
+        try {
+            String first = completed.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            List<String> done = new ArrayList<>();
+            if (first != null) {
+                done.add(first);
+            }
+            completed.drainTo(done);
+            StrataException failure = null;
+            for (String node : done) {
+                ListenableFuture<ShareFetchResponse> answer = inflight.remove(node);
+                if (answer == null) {
+                    continue;
+                }
+                try {
+                    for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()) {
+                        out.add(toRecord(r));
+                        held.add(key(r.getPartition(), r.getOffset()));
+                        heldPartition.put(key(r.getPartition(), r.getOffset()), r.getPartition());
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    StrataException f = StrataException.from(e.getCause());
+                    if (f.unreachable() || f.code() == Status.Code.UNAVAILABLE) {
+                        router.markDown(node);
+                    } else if (failure == null) {
+                        failure = f;
+                    }
+                }
+            }
+            if (failure != null && out.isEmpty()) {
+                throw failure;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return out;
+    }
+
+    /** Done: the record is never delivered to the group again (once the answer is sent). */
+    public void accept(ShareRecord record) {
+        answer(record, ShareAnswer.SHARE_ANSWER_ACCEPT, -1, "");
+    }
+
+    /** Gives the record back to be delivered again after the group's back-off. */
+    public void release(ShareRecord record) {
+        answer(record, ShareAnswer.SHARE_ANSWER_RELEASE, -1, "");
+    }
+
+    /** Gives the record back to be delivered again after {@code delay} (zero: at once). */
+    public void release(ShareRecord record, Duration delay) {
+        answer(record, ShareAnswer.SHARE_ANSWER_RELEASE, Math.max(0, delay.toMillis()), "");
+    }
+
+    /** The record cannot be processed: it is archived (dead-lettered, where the group has a topic for it). */
+    public void reject(ShareRecord record, String reason) {
+        answer(record, ShareAnswer.SHARE_ANSWER_REJECT, -1, reason == null ? "" : reason);
+    }
+
+    private void answer(ShareRecord record, ShareAnswer answer, long delayMs, String note) {
+        requireOpen();
+        long key = key(record.partition(), record.offset());
+        if (!held.remove(key)) {
+            throw new IllegalStateException("record " + record.partition() + "@" + record.offset()
+                    + " is not held by this member, or was answered already");
+        }
+        heldPartition.remove(key);
+        List<ShareAck> acks = answers.computeIfAbsent(record.partition(), p -> new ArrayList<>());
+        if (!acks.isEmpty()) {
+            ShareAck last = acks.get(acks.size() - 1);
+            if (last.getAnswer() == answer && last.getDelayMs() == delayMs && last.getNote().equals(note)
+                    && last.getLastOffset() + 1 == record.offset()) {
+                acks.set(acks.size() - 1, last.toBuilder().setLastOffset(record.offset()).build());
+                return;
+            }
+        }
+        acks.add(ShareAck.newBuilder().setPartition(record.partition()).setFirstOffset(record.offset())
+                .setLastOffset(record.offset()).setAnswer(answer).setDelayMs(delayMs).setNote(note).build());
+    }
+
+    /**
+     * Sends the answers given so far and waits until they are stored. Answers to records whose lock ran out
+     * before they arrived are not applied (another member may have them): {@link #notHeldLately} counts them.
+     */
+    public void acknowledge() {
+        if (answers.isEmpty()) {
+            return;
+        }
+        shape();
+        Map<String, List<ShareAck>> byNode = new LinkedHashMap<>();
+        answers.forEach((partition, acks) -> byNode.computeIfAbsent(router.fetchNodeFor(topicId, partition),
+                n -> new ArrayList<>()).addAll(acks));
+        for (Map.Entry<String, List<ShareAck>> e : byNode.entrySet()) {
+            ShareAcknowledgeRequest request = ShareAcknowledgeRequest.newBuilder().setGroup(group).setTopic(topic)
+                    .setMemberId(memberId).addAllAcks(e.getValue()).build();
+            ShareAcknowledgeResponse response = sendAnswers(e.getKey(), request);
+            response.getResultsList().forEach(r -> notHeld += r.getNotHeld());
+            e.getValue().forEach(a -> answers.remove(a.getPartition()));
+        }
+    }
+
+    private long notHeld;
+
+    /** Answered records whose lock had run out first (their answers were not applied): since the consumer opened. */
+    public long notHeldLately() {
+        return notHeld;
+    }
+
+    /** One node, and another once if it cannot be reached: answers are safe to send twice (the second finds none held). */
+    private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
+        try {
+            return ShareServiceGrpc.newBlockingStub(router.channelTo(node))
+                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
+        } catch (RuntimeException first) {
+            StrataException f = StrataException.from(first);
+            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE) {
+                throw f;
+            }
+            router.markDown(node);
+            String other = router.fetchNodeFor(topicId, request.getAcks(0).getPartition());
+            try {
+                return ShareServiceGrpc.newBlockingStub(router.channelTo(other))
+                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
+            } catch (RuntimeException second) {
+                throw StrataException.from(second);
+            }
+        }
+    }
+
+    /**
+     * Sends the answers given, releases what this member holds and did not answer (to be delivered to others at
+     * once), and stops.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            for (long key : List.copyOf(held)) {
+                int partition = heldPartition.get(key);
+                answer(new ShareRecord(topic, partition, offsetOf(key), 0, 0, null, new byte[0], List.of()),
+                        ShareAnswer.SHARE_ANSWER_RELEASE, 0, "the member closed");
+            }
+            acknowledge();
+        } finally {
+            closed = true;
+            inflight.values().forEach(f -> f.cancel(true));
+            inflight.clear();
+        }
+    }
+
+    private void shape() {
+        if (topicId < 0) {
+            TopicInfo info = admin.topic(topic);
+            topicId = info.topicId();
+            partitions = info.partitions();
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("this share consumer is closed");
+        }
+    }
+
+    /** Partition and offset in one long: partitions below 2^20, offsets below 2^43. */
+    private static long key(int partition, long offset) {
+        return ((long) partition << 43) | offset;
+    }
+
+    private static long offsetOf(long key) {
+        return key & ((1L << 43) - 1);
+    }
+
+    private ShareRecord toRecord(SharedRecord r) {
+        List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
+        for (Header h : r.getHeadersList()) {
+            headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray()));
+        }
+        return new ShareRecord(topic, r.getPartition(), r.getOffset(), r.getDeliveryCount(), r.getTimestampMs(),
+                r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers);
+    }
+}

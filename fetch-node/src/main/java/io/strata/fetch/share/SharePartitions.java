@@ -1,0 +1,115 @@
+package io.strata.fetch.share;
+
+import io.strata.metadata.share.ShareStateStore;
+import io.strata.queues.share.SharePartition;
+import io.strata.queues.share.SharePolicy;
+import io.strata.queues.share.ShareStateCodec;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * The share partitions this node decides for, each held in memory as last stored and changed only through
+ * {@link #apply}: one decision at a time per partition (chained, never blocking a thread), stored with
+ * compare-and-set before its result is given to anyone. Another node deciding for the same partition meanwhile
+ * makes the store refuse the write; the state is then read again and the decision taken again on it. Thread-safe.
+ */
+final class SharePartitions {
+    /** How often one decision is tried against other writers before it fails with UNAVAILABLE. */
+    private static final int ATTEMPTS = 8;
+    /** Partitions held at most: the least recently used beyond this are dropped (they are read again when asked). */
+    private static final int MAX_HELD = 100_000;
+
+    record Key(String group, long topicId, int partition) {
+    }
+
+    /** One partition's state as last stored, and the chain its decisions queue on. */
+    private static final class Held {
+        SharePartition state;
+        byte[] stored;
+        long revision;
+        CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+        volatile long usedNanos = System.nanoTime();
+    }
+
+    private final ShareStateStore store;
+    private final SharePolicy policy;
+    private final ConcurrentMap<Key, Held> held = new ConcurrentHashMap<>();
+
+    SharePartitions(ShareStateStore store, SharePolicy policy) {
+        this.store = store;
+        this.policy = policy;
+    }
+
+    SharePolicy policy() {
+        return policy;
+    }
+
+    /**
+     * Takes a decision on the partition's state and stores it; the decision starts, for a partition the group
+     * never took records of, at {@code startIfNew}. The result is given only once what it decided is stored.
+     */
+    <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide) {
+        Held h = held.computeIfAbsent(key, k -> new Held());
+        h.usedNanos = System.nanoTime();
+        CompletableFuture<T> result;
+        synchronized (h) {
+            result = h.tail.handle((x, e) -> null).thenCompose(x -> attempt(key, h, startIfNew, decide, ATTEMPTS));
+            h.tail = result;
+        }
+        if (held.size() > MAX_HELD) {
+            dropIdle();
+        }
+        return result;
+    }
+
+    private <T> CompletableFuture<T> attempt(Key key, Held h, LongSupplier startIfNew, Function<SharePartition, T> decide,
+                                             int attemptsLeft) {
+        CompletableFuture<Void> loaded = h.state != null ? CompletableFuture.completedFuture(null)
+                : store.load(key.group(), key.topicId(), key.partition()).thenAccept(found -> {
+                    if (found.isPresent()) {
+                        h.state = ShareStateCodec.decode(found.get().state(), policy);
+                        h.stored = found.get().state();
+                        h.revision = found.get().revision();
+                    } else {
+                        h.state = new SharePartition(policy, startIfNew.getAsLong());
+                        h.stored = null;
+                        h.revision = 0;
+                    }
+                });
+        return loaded.thenCompose(v -> {
+            T result = decide.apply(h.state);
+            byte[] next = ShareStateCodec.encode(h.state);
+            if (h.stored != null && Arrays.equals(next, h.stored)) {
+                return CompletableFuture.completedFuture(result); // nothing changed: nothing to store
+            }
+            return store.save(key.group(), key.topicId(), key.partition(), next, h.revision).thenCompose(saved -> {
+                if (saved.isPresent()) {
+                    h.stored = next;
+                    h.revision = saved.getAsLong();
+                    return CompletableFuture.completedFuture(result);
+                }
+                h.state = null; // another node decided first: read what it stored and decide on that
+                if (attemptsLeft <= 1) {
+                    return CompletableFuture.failedFuture(io.grpc.Status.UNAVAILABLE.withDescription(
+                            "share group " + key.group() + ": partition " + key.partition() + " is being decided by "
+                                    + "other nodes too; try again").asRuntimeException());
+                }
+                return attempt(key, h, startIfNew, decide, attemptsLeft - 1);
+            });
+        }).whenComplete((r, failure) -> {
+            if (failure != null) {
+                h.state = null; // what is in memory may be ahead of the store: read it again next time
+            }
+        });
+    }
+
+    private void dropIdle() {
+        held.entrySet().stream().sorted((a, b) -> Long.compare(a.getValue().usedNanos, b.getValue().usedNanos))
+                .limit(held.size() - MAX_HELD * 9L / 10).map(java.util.Map.Entry::getKey).toList()
+                .forEach(held::remove);
+    }
+}

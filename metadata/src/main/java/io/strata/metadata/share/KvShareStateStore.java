@@ -1,0 +1,61 @@
+package io.strata.metadata.share;
+
+import io.strata.metadata.KeyLayout;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvStore;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/** {@link ShareStateStore} over the key-value seam: {@code {root}/share/{group}/{topic id}/{partition}}. */
+public final class KvShareStateStore implements ShareStateStore {
+    private final KvStore kv;
+    private final KeyLayout keys;
+
+    public KvShareStateStore(KvStore kv, KeyLayout keys) {
+        this.kv = kv;
+        this.keys = keys;
+    }
+
+    @Override
+    public CompletableFuture<Optional<Stored>> load(String group, long topicId, int partition) {
+        return kv.get(keys.shareState(group, topicId, partition))
+                .thenApply(found -> found.map(kv -> new Stored(kv.value(), kv.modRevision())));
+    }
+
+    @Override
+    public CompletableFuture<OptionalLong> save(String group, long topicId, int partition, byte[] state,
+                                                long expectedRevision) {
+        String key = keys.shareState(group, topicId, partition);
+        KvGuard guard = expectedRevision == 0 ? KvGuard.absent(key) : new KvGuard(key, expectedRevision);
+        return kv.txn(List.of(guard), List.of(new KvOp.Put(key, state, 0)))
+                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+    }
+
+    @Override
+    public CompletableFuture<Map<Integer, Stored>> loadTopic(String group, long topicId) {
+        String prefix = keys.shareStatePrefix(group) + topicId + "/";
+        return kv.range(prefix).thenApply(range -> {
+            Map<Integer, Stored> byPartition = new TreeMap<>();
+            range.entries().forEach(e -> {
+                try {
+                    byPartition.put(Integer.parseInt(e.key().substring(prefix.length())),
+                            new Stored(e.value(), e.modRevision()));
+                } catch (NumberFormatException ignored) {
+                    // not a partition's key
+                }
+            });
+            return byPartition;
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteGroup(String group) {
+        return kv.range(keys.shareStatePrefix(group)).thenCompose(range -> kv.txn(List.of(), range.entries().stream()
+                .map(e -> (KvOp) new KvOp.Delete(e.key())).toList())).thenApply(r -> null);
+    }
+}

@@ -1,0 +1,72 @@
+package io.strata.metadata.share;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.metadata.MetadataStore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every metadata adapter keeps share states alike; subclasses say how to open a fresh store. */
+public abstract class ShareStateStoreContract {
+    protected MetadataStore store;
+    protected ShareStateStore shares;
+
+    protected abstract MetadataStore newStore();
+
+    @BeforeEach
+    void open() {
+        store = newStore();
+        shares = store.shares();
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aStateIsWrittenOnlyOverTheRevisionItWasDecidedOn() {
+        assertThat(shares.load("g", 7, 0).join()).isEmpty();
+        long first = shares.save("g", 7, 0, bytes("one"), 0).join().orElseThrow();
+        assertThat(shares.save("g", 7, 0, bytes("again"), 0).join()).as("it exists now").isEmpty();
+        long second = shares.save("g", 7, 0, bytes("two"), first).join().orElseThrow();
+        assertThat(shares.save("g", 7, 0, bytes("stale"), first).join()).as("decided on an old revision").isEmpty();
+        ShareStateStore.Stored read = shares.load("g", 7, 0).join().orElseThrow();
+        assertThat(new String(read.state(), StandardCharsets.UTF_8)).isEqualTo("two");
+        assertThat(read.revision()).isEqualTo(second);
+    }
+
+    @Test
+    void writersRacingOnOnePartitionEachWinOnlyOnTheLatestRevision() {
+        shares.save("race", 1, 3, bytes("0"), 0).join();
+        List<CompletableFuture<OptionalLong>> attempts = new ArrayList<>();
+        long revision = shares.load("race", 1, 3).join().orElseThrow().revision();
+        for (int i = 0; i < 8; i++) {
+            attempts.add(shares.save("race", 1, 3, bytes("w" + i), revision));
+        }
+        assertThat(attempts.stream().filter(a -> a.join().isPresent()).count()).isEqualTo(1);
+    }
+
+    @Test
+    void aGroupsStatesAreReadByTopicAndForgottenWithTheGroup() {
+        shares.save("g", 7, 0, bytes("a"), 0).join();
+        shares.save("g", 7, 2, bytes("b"), 0).join();
+        shares.save("g", 8, 0, bytes("other topic"), 0).join();
+        shares.save("g2", 7, 0, bytes("other group"), 0).join();
+        assertThat(shares.loadTopic("g", 7).join()).containsOnlyKeys(0, 2);
+        shares.deleteGroup("g").join();
+        assertThat(shares.loadTopic("g", 7).join()).isEmpty();
+        assertThat(shares.load("g", 8, 0).join()).isEmpty();
+        assertThat(shares.load("g2", 7, 0).join()).isPresent();
+    }
+}

@@ -1,0 +1,28 @@
+package io.strata.server.grpc;
+
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.strata.api.v1.ShareAcknowledgeRequest;
+import io.strata.api.v1.ShareAcknowledgeResponse;
+import io.strata.api.v1.ShareFetchRequest;
+import io.strata.api.v1.ShareFetchResponse;
+import io.strata.api.v1.ShareServiceGrpc;
+import io.strata.server.StrataNode;
+import jakarta.inject.Inject;
+
+/** gRPC adapter of share groups; the work is in {@link io.strata.fetch.share.ShareHandler}. */
+@GrpcService
+public class ShareEndpoint extends ShareServiceGrpc.ShareServiceImplBase {
+    @Inject
+    StrataNode node;
+
+    @Override
+    public void shareFetch(ShareFetchRequest request, StreamObserver<ShareFetchResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.shares().shareFetch(request));
+    }
+
+    @Override
+    public void shareAcknowledge(ShareAcknowledgeRequest request, StreamObserver<ShareAcknowledgeResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.shares().shareAcknowledge(request));
+    }
+}
