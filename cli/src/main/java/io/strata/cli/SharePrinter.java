@@ -63,18 +63,20 @@ final class SharePrinter {
                 // Short polls, so that a stop by signal is heard soon.
                 List<ShareRecord> records = consumer.poll(wait.compareTo(Duration.ofSeconds(1)) > 0
                         ? Duration.ofSeconds(1) : wait);
+                List<ShareRecord> shown = new java.util.ArrayList<>();
                 for (ShareRecord r : records) {
                     if (maxMessages != null && count >= maxMessages) {
                         break; // given back by close()
                     }
                     out.println(line(r));
                     count++;
-                    consumer.accept(r);
+                    shown.add(r);
                 }
                 out.flush();
                 if (out.checkError()) {
                     break; // the reader went away: what it may not have seen is given back by close()
                 }
+                shown.forEach(consumer::accept); // accepted only once printed
                 if (!records.isEmpty()) {
                     idleSince = System.nanoTime();
                     consumer.acknowledge();

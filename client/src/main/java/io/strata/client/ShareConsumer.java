@@ -46,9 +46,12 @@ public final class ShareConsumer implements AutoCloseable {
     private final LinkedBlockingQueue<String> completed = new LinkedBlockingQueue<>();
     /** Answers not yet sent, by partition, in order. */
     private final Map<Integer, List<ShareAck>> answers = new LinkedHashMap<>();
-    /** What this member holds and has not answered: released when it closes. */
-    private final Set<Long> held = new LinkedHashSet<>();
-    private final Map<Long, Integer> heldPartition = new HashMap<>();
+    /** A record this member holds, by partition and offset. */
+    private record Held(int partition, long offset) {
+    }
+
+    /** What this member holds and has not answered: given back when it closes. */
+    private final Set<Held> held = new LinkedHashSet<>();
     private long topicId = -1;
     private int partitions;
     private boolean closed;
@@ -124,13 +127,14 @@ public final class ShareConsumer implements AutoCloseable {
                 try {
                     for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()) {
                         out.add(toRecord(r));
-                        held.add(key(r.getPartition(), r.getOffset()));
-                        heldPartition.put(key(r.getPartition(), r.getOffset()), r.getPartition());
+                        held.add(new Held(r.getPartition(), r.getOffset()));
                     }
-                } catch (java.util.concurrent.ExecutionException e) {
-                    StrataException f = StrataException.from(e.getCause());
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                    StrataException f = StrataException.from(e.getCause() != null ? e.getCause() : e);
                     if (f.unreachable() || f.code() == Status.Code.UNAVAILABLE) {
                         router.markDown(node);
+                    } else if (f.code() == Status.Code.ABORTED || f.code() == Status.Code.CANCELLED) {
+                        // contended, or given up: asked again at the next poll
                     } else if (failure == null) {
                         failure = f;
                     }
@@ -167,12 +171,10 @@ public final class ShareConsumer implements AutoCloseable {
 
     private void answer(ShareRecord record, ShareAnswer answer, long delayMs, String note) {
         requireOpen();
-        long key = key(record.partition(), record.offset());
-        if (!held.remove(key)) {
+        if (!held.remove(new Held(record.partition(), record.offset()))) {
             throw new IllegalStateException("record " + record.partition() + "@" + record.offset()
                     + " is not held by this member, or was answered already");
         }
-        heldPartition.remove(key);
         List<ShareAck> acks = answers.computeIfAbsent(record.partition(), p -> new ArrayList<>());
         if (!acks.isEmpty()) {
             ShareAck last = acks.get(acks.size() - 1);
@@ -221,10 +223,12 @@ public final class ShareConsumer implements AutoCloseable {
                     .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
         } catch (RuntimeException first) {
             StrataException f = StrataException.from(first);
-            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE) {
+            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE && f.code() != Status.Code.ABORTED) {
                 throw f;
             }
-            router.markDown(node);
+            if (f.code() != Status.Code.ABORTED) {
+                router.markDown(node);
+            }
             String other = router.fetchNodeFor(topicId, request.getAcks(0).getPartition());
             try {
                 return ShareServiceGrpc.newBlockingStub(router.channelTo(other))
@@ -236,8 +240,9 @@ public final class ShareConsumer implements AutoCloseable {
     }
 
     /**
-     * Sends the answers given, releases what this member holds and did not answer (to be delivered to others at
-     * once), and stops.
+     * Sends the answers given, gives back what this member holds and did not answer (delivered to others at once,
+     * this delivery not counted), takes in fetches that came back meanwhile to give those back too, and stops. A
+     * fetch still out when it stops may take records that then wait for their lock to run out.
      */
     @Override
     public void close() {
@@ -245,10 +250,20 @@ public final class ShareConsumer implements AutoCloseable {
             return;
         }
         try {
-            for (long key : List.copyOf(held)) {
-                int partition = heldPartition.get(key);
-                answer(new ShareRecord(topic, partition, offsetOf(key), 0, 0, null, new byte[0], List.of()),
-                        ShareAnswer.SHARE_ANSWER_RELEASE, 0, "the member closed");
+            for (Map.Entry<String, ListenableFuture<ShareFetchResponse>> e : List.copyOf(inflight.entrySet())) {
+                if (e.getValue().isDone() && !e.getValue().isCancelled()) {
+                    inflight.remove(e.getKey());
+                    try {
+                        com.google.common.util.concurrent.Futures.getDone(e.getValue()).getRecordsList()
+                                .forEach(r -> held.add(new Held(r.getPartition(), r.getOffset())));
+                    } catch (java.util.concurrent.ExecutionException ignored) {
+                        // nothing was handed out
+                    }
+                }
+            }
+            for (Held h : List.copyOf(held)) {
+                answer(new ShareRecord(topic, h.partition(), h.offset(), 0, 0, null, new byte[0], List.of()),
+                        ShareAnswer.SHARE_ANSWER_GIVE_BACK, -1, "");
             }
             acknowledge();
         } finally {
@@ -270,15 +285,6 @@ public final class ShareConsumer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("this share consumer is closed");
         }
-    }
-
-    /** Partition and offset in one long: partitions below 2^20, offsets below 2^43. */
-    private static long key(int partition, long offset) {
-        return ((long) partition << 43) | offset;
-    }
-
-    private static long offsetOf(long key) {
-        return key & ((1L << 43) - 1);
     }
 
     private ShareRecord toRecord(SharedRecord r) {

@@ -336,7 +336,7 @@ public class StrataNode {
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
             shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(),
-                    io.strata.server.share.SharePolicies.of(config.share()), java.time.Clock.systemUTC(), timer);
+                    io.strata.server.share.SharePolicies.of(config.share()), java.time.Clock.systemUTC(), timer, streams);
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.

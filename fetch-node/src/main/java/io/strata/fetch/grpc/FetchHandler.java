@@ -223,7 +223,8 @@ public final class FetchHandler {
         });
     }
 
-    int maxBytes(int requested) {
+    /** The answer size a request asking for {@code requested} bytes gets (0: the default), within the node's bound. */
+    public int maxBytes(int requested) {
         return requested == 0 ? settings.defaultMaxBytes() : Math.min(requested, settings.maxMaxBytes());
     }
 
@@ -477,17 +478,25 @@ public final class FetchHandler {
     }
 
     /**
-     * The partition's records with offsets in {@code [first, last]}, in offset order: fewer than the range where
-     * key compaction removed some. {@code last} must lie below the partition's end.
+     * What a range read found: its records in offset order, and the offset up to which the range was read (the
+     * chunks covering [first, readTo) were all read; an offset there without a record has none, key compaction
+     * removed it). {@code readTo} stops short of the range's end where this node's view of the log ends.
      */
-    public CompletableFuture<List<OffsetRecord>> recordsBetween(PartitionId pid, long first, long last) {
-        List<OffsetRecord> out = new ArrayList<>();
-        return recordsFrom(pid, first, last, out).thenApply(v -> out);
+    public record RangeRead(List<OffsetRecord> records, long readTo) {
     }
 
-    private CompletableFuture<Void> recordsFrom(PartitionId pid, long from, long last, List<OffsetRecord> out) {
+    /** The partition's records with offsets in {@code [first, last]}, as far as this node can read them. */
+    public CompletableFuture<RangeRead> recordsBetween(PartitionId pid, long first, long last) {
+        List<OffsetRecord> out = new ArrayList<>();
+        return recordsFrom(pid, first, last, out).thenApply(readTo -> new RangeRead(out, readTo));
+    }
+
+    private CompletableFuture<Long> recordsFrom(PartitionId pid, long from, long last, List<OffsetRecord> out) {
         if (from > last) {
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(from);
+        }
+        if (index.partition(pid).endOffset() <= from) {
+            return CompletableFuture.completedFuture(from); // this node's view of the log ends here
         }
         return readAvailable(pid, from, settings.maxMaxBytes()).thenCompose(read -> {
             long next = from;
@@ -501,7 +510,7 @@ public final class FetchHandler {
                 next = Math.max(next, chunk.endOffset());
             }
             if (read.chunks().isEmpty() || next <= from) {
-                return CompletableFuture.completedFuture(null); // the partition ends before last
+                return CompletableFuture.completedFuture(from);
             }
             return recordsFrom(pid, next, last, out);
         });

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,8 @@ public final class ShareHandler {
     static final int DEFAULT_MAX_RECORDS = 500;
     static final int MAX_RECORDS = 10_000;
     static final long MAX_WAIT_MS = 30_000;
+    /** The most offsets one ack may name (more than any window holds). */
+    static final long MAX_ACK_RANGE = 1_000_000;
     /** How often a fetch that found nothing looks again while it may wait (in memory: no store is read). */
     private static final long RECHECK_MS = 100;
 
@@ -45,132 +48,190 @@ public final class ShareHandler {
     private final SharePartitions partitions;
     private final Clock clock;
     private final ScheduledExecutorService timer;
-    /** Where each group's next fetch starts among the partitions, so that every partition gets its turn. */
+    private final Executor work;
+    /** Where each fetch starts among the partitions, so that every partition gets its turn. */
     private final AtomicInteger rotation = new AtomicInteger();
 
+    /**
+     * @param timer only schedules the look-again of a fetch that found nothing; the work runs on {@code work}
+     */
     public ShareHandler(FetchHandler fetch, IndexView index, ShareStateStore store, SharePolicy policy, Clock clock,
-                        ScheduledExecutorService timer) {
+                        ScheduledExecutorService timer, Executor work) {
         this.fetch = fetch;
         this.index = index;
         this.partitions = new SharePartitions(store, policy);
         this.clock = clock;
         this.timer = timer;
+        this.work = work;
     }
 
     public CompletableFuture<ShareFetchResponse> shareFetch(ShareFetchRequest request) {
         try {
             check(request.getGroup(), request.getMemberId());
-            if (request.getMaxRecords() < 0 || request.getMaxRecords() > MAX_RECORDS || request.getMaxWaitMs() < 0) {
+            if (request.getMaxRecords() < 0 || request.getMaxRecords() > MAX_RECORDS || request.getMaxWaitMs() < 0
+                    || request.getMaxBytes() < 0) {
                 throw Status.INVALID_ARGUMENT.withDescription("max_records is 0 to " + MAX_RECORDS
-                        + " and max_wait_ms not negative").asRuntimeException();
+                        + ", max_wait_ms and max_bytes not negative").asRuntimeException();
             }
         } catch (RuntimeException bad) {
             return CompletableFuture.failedFuture(bad);
         }
         int max = request.getMaxRecords() == 0 ? DEFAULT_MAX_RECORDS : request.getMaxRecords();
+        int maxBytes = fetch.maxBytes(request.getMaxBytes());
         long deadline = clock.millis() + Math.min(request.getMaxWaitMs(), MAX_WAIT_MS);
+        io.grpc.Context call = io.grpc.Context.current();
         return allPartitions(request.getTopic(), request.getPartitionsList())
-                .thenCompose(pids -> fetchUntil(request, pids, max, deadline));
+                .thenCompose(pids -> fetchUntil(request, pids, max, maxBytes, deadline, call));
     }
 
     /** The partitions asked for (each checked), or every partition of the topic. */
     private CompletableFuture<List<PartitionId>> allPartitions(String topic, List<Integer> asked) {
-        if (!asked.isEmpty()) {
-            List<CompletableFuture<PartitionId>> each = asked.stream().distinct().map(p -> fetch.resolve(topic, p)).toList();
-            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-                    .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
-        }
-        return fetch.partitionCount(topic).thenCompose(count -> {
-            List<CompletableFuture<PartitionId>> each = new ArrayList<>();
-            for (int p = 0; p < count; p++) {
-                each.add(fetch.resolve(topic, p));
-            }
+        CompletableFuture<List<Integer>> numbers = !asked.isEmpty()
+                ? CompletableFuture.completedFuture(asked.stream().distinct().toList())
+                : fetch.partitionCount(topic).thenApply(n -> java.util.stream.IntStream.range(0, n).boxed().toList());
+        return numbers.thenCompose(ps -> {
+            List<CompletableFuture<PartitionId>> each = ps.stream().map(p -> fetch.resolve(topic, p)).toList();
             return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
                     .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
         });
     }
 
     private CompletableFuture<ShareFetchResponse> fetchUntil(ShareFetchRequest request, List<PartitionId> pids, int max,
-                                                             long deadline) {
+                                                             int maxBytes, long deadline, io.grpc.Context call) {
         int from = Math.floorMod(rotation.getAndIncrement(), pids.size());
         List<PartitionId> order = new ArrayList<>(pids.subList(from, pids.size()));
         order.addAll(pids.subList(0, from));
-        return acquireFrom(request, order, 0, max, new ArrayList<>()).thenCompose(records -> {
+        Taken taken = new Taken(max, maxBytes);
+        return acquireFrom(request, order, 0, taken).thenCompose(v -> {
             long now = clock.millis();
-            if (!records.isEmpty() || now >= deadline) {
-                return CompletableFuture.completedFuture(ShareFetchResponse.newBuilder().addAllRecords(records)
+            if (!taken.records.isEmpty() || now >= deadline) {
+                return CompletableFuture.completedFuture(ShareFetchResponse.newBuilder().addAllRecords(taken.records)
                         .setLockMs(partitions.policy().lockMs()).build());
             }
+            if (call.isCancelled()) {
+                // The member gave up waiting: take nothing more for it (it would stay locked until its lock ran out).
+                return CompletableFuture.failedFuture(Status.CANCELLED.withDescription("the caller went away")
+                        .asRuntimeException());
+            }
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
-            timer.schedule(() -> fetchUntil(request, pids, max, deadline).whenComplete((r, e) -> {
-                if (e != null) {
-                    later.completeExceptionally(e);
-                } else {
-                    later.complete(r);
-                }
-            }), Math.min(RECHECK_MS, deadline - now), TimeUnit.MILLISECONDS);
+            timer.schedule(() -> work.execute(() -> fetchUntil(request, pids, max, maxBytes, deadline, call)
+                    .whenComplete((r, e) -> {
+                        if (e != null) {
+                            later.completeExceptionally(e);
+                        } else {
+                            later.complete(r);
+                        }
+                    })), Math.min(RECHECK_MS, deadline - now), TimeUnit.MILLISECONDS);
             return later;
         });
     }
 
-    /** Acquires from the partitions in order until {@code max} records are taken; reads what was acquired. */
-    private CompletableFuture<List<SharedRecord>> acquireFrom(ShareFetchRequest request, List<PartitionId> order, int i,
-                                                             int left, List<SharedRecord> out) {
-        if (i >= order.size() || left <= 0) {
-            return CompletableFuture.completedFuture(out);
+    /** What one fetch took so far, against its bounds. */
+    private static final class Taken {
+        final List<SharedRecord> records = new ArrayList<>();
+        final int maxRecords;
+        final int maxBytes;
+        long bytes;
+
+        Taken(int maxRecords, int maxBytes) {
+            this.maxRecords = maxRecords;
+            this.maxBytes = maxBytes;
+        }
+
+        int left() {
+            return maxRecords - records.size();
+        }
+
+        boolean full() {
+            return records.size() >= maxRecords || (!records.isEmpty() && bytes >= maxBytes);
+        }
+    }
+
+    /**
+     * Acquires from the partitions in order until the fetch is full, each partition's records read before the
+     * next is asked. A partition that fails (its read, a contended store) is passed over, and what was acquired
+     * there and cannot be delivered is given back uncounted: one partition never costs the others their turn.
+     */
+    private CompletableFuture<Void> acquireFrom(ShareFetchRequest request, List<PartitionId> order, int i, Taken taken) {
+        if (i >= order.size() || taken.full()) {
+            return CompletableFuture.completedFuture(null);
         }
         PartitionId pid = order.get(i);
         SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), pid.topicId(), pid.partition());
-        return index.load(pid).thenCompose(v -> {
+        CompletableFuture<Void> one = index.load(pid).thenCompose(v -> {
             long logStart = index.partition(pid).logStartOffset();
             long logEnd = index.partition(pid).endOffset();
             long now = clock.millis();
+            int left = taken.left();
             return partitions.apply(key, () -> logStart, state -> {
                 state.logStartMoved(logStart);
                 return state.acquire(request.getMemberId(), left, logEnd, now);
             });
-        }).thenCompose(acquired -> read(request, pid, key, acquired)).thenCompose(records -> {
-            out.addAll(records);
-            return acquireFrom(request, order, i + 1, left - records.size(), out);
-        });
+        }).thenCompose(acquired -> deliver(request, pid, key, acquired, taken));
+        // The next partition on the work executor: a fetch over thousands of partitions does not grow the stack.
+        return one.handle((v, failure) -> null)
+                .thenComposeAsync(v -> acquireFrom(request, order, i + 1, taken), work);
     }
 
     /**
-     * The records of what was acquired. Offsets with no record (key compaction removed it) are accepted at once
-     * for the member: there is nothing to deliver.
+     * Reads what was acquired and takes the records into the fetch, within its byte bound. Offsets read but
+     * without a record (key compaction removed it) are accepted at once for the member, as there is nothing to
+     * deliver; offsets past the bound, past what this node could read, or whose read failed are given back
+     * uncounted.
      */
-    private CompletableFuture<List<SharedRecord>> read(ShareFetchRequest request, PartitionId pid,
-                                                       SharePartitions.Key key, List<SharePartition.Acquired> acquired) {
+    private CompletableFuture<Void> deliver(ShareFetchRequest request, PartitionId pid, SharePartitions.Key key,
+                                            List<SharePartition.Acquired> acquired, Taken taken) {
         if (acquired.isEmpty()) {
-            return CompletableFuture.completedFuture(List.of());
+            return CompletableFuture.completedFuture(null);
         }
-        List<CompletableFuture<List<FetchHandler.OffsetRecord>>> reads = acquired.stream()
+        List<CompletableFuture<FetchHandler.RangeRead>> reads = acquired.stream()
                 .map(a -> fetch.recordsBetween(pid, a.first(), a.last())).toList();
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenCompose(v -> {
-            List<SharedRecord> out = new ArrayList<>();
-            List<long[]> missing = new ArrayList<>();
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).handle((v, failure) -> {
+            List<long[]> accept = new ArrayList<>();
+            List<long[]> giveBack = new ArrayList<>();
             for (int k = 0; k < acquired.size(); k++) {
                 SharePartition.Acquired a = acquired.get(k);
+                FetchHandler.RangeRead read = reads.get(k).isCompletedExceptionally() ? null : reads.get(k).join();
+                if (read == null) {
+                    giveBack.add(new long[] {a.first(), a.last()});
+                    continue;
+                }
                 long expected = a.first();
-                for (FetchHandler.OffsetRecord r : reads.get(k).join()) {
-                    if (r.offset() > expected) {
-                        missing.add(new long[] {expected, r.offset() - 1});
+                for (FetchHandler.OffsetRecord r : read.records()) {
+                    if (taken.full()) {
+                        break;
                     }
-                    out.add(shared(pid.partition(), r, a.deliveries()));
+                    if (r.offset() > expected) {
+                        accept.add(new long[] {expected, r.offset() - 1});
+                    }
+                    SharedRecord shared = shared(pid.partition(), r, a.deliveries());
+                    taken.records.add(shared);
+                    taken.bytes += shared.getSerializedSize();
                     expected = r.offset() + 1;
                 }
+                long readTo = Math.min(read.readTo(), a.last() + 1);
+                if (!taken.full() && expected < readTo) {
+                    accept.add(new long[] {expected, readTo - 1});
+                    expected = readTo;
+                }
                 if (expected <= a.last()) {
-                    missing.add(new long[] {expected, a.last()});
+                    giveBack.add(new long[] {expected, a.last()});
                 }
             }
-            if (missing.isEmpty()) {
-                return CompletableFuture.completedFuture(out);
+            return new long[][][] {accept.toArray(long[][]::new), giveBack.toArray(long[][]::new)};
+        }).thenCompose(settle -> {
+            if (settle[0].length == 0 && settle[1].length == 0) {
+                return CompletableFuture.completedFuture(null);
             }
             long now = clock.millis();
             return partitions.apply(key, () -> 0, state -> {
-                missing.forEach(m -> state.answer(request.getMemberId(), m[0], m[1], SharePartition.Answer.ACCEPT, -1,
-                        null, now));
-                return out;
+                for (long[] r : settle[0]) {
+                    state.answer(request.getMemberId(), r[0], r[1], SharePartition.Answer.ACCEPT, -1, null, now);
+                }
+                for (long[] r : settle[1]) {
+                    state.answer(request.getMemberId(), r[0], r[1], SharePartition.Answer.GIVE_BACK, -1, null, now);
+                }
+                return null;
             });
         });
     }
@@ -180,10 +241,12 @@ public final class ShareHandler {
             check(request.getGroup(), request.getMemberId());
             for (ShareAck ack : request.getAcksList()) {
                 if (ack.getLastOffset() < ack.getFirstOffset() || ack.getFirstOffset() < 0
+                        || ack.getLastOffset() - ack.getFirstOffset() >= MAX_ACK_RANGE
                         || ack.getAnswer() == io.strata.api.v1.ShareAnswer.SHARE_ANSWER_UNSPECIFIED
                         || ack.getAnswer() == io.strata.api.v1.ShareAnswer.UNRECOGNIZED) {
-                    throw Status.INVALID_ARGUMENT.withDescription("an ack names offsets first <= last and an answer "
-                            + "(ACCEPT, RELEASE or REJECT)").asRuntimeException();
+                    throw Status.INVALID_ARGUMENT.withDescription("an ack names offsets first <= last (at most "
+                            + MAX_ACK_RANGE + " of them) and an answer (ACCEPT, RELEASE, REJECT or GIVE_BACK)")
+                            .asRuntimeException();
                 }
             }
         } catch (RuntimeException bad) {
@@ -200,17 +263,32 @@ public final class ShareHandler {
             decided.add(fetch.resolve(request.getTopic(), e.getKey()).thenCompose(pid -> {
                 SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), pid.topicId(), pid.partition());
                 long now = clock.millis();
+                long[] applied = new long[request.getAcksCount()];
+                java.util.function.Function<SharePartition, Boolean> decide = state -> {
+                    boolean anyNotHeld = false;
+                    for (int i : e.getValue()) {
+                        ShareAck ack = request.getAcks(i);
+                        SharePartition.AnswerOutcome o = state.answer(request.getMemberId(), ack.getFirstOffset(),
+                                ack.getLastOffset(), answer(ack.getAnswer()), ack.getDelayMs(), ack.getNote(), now);
+                        applied[i] += o.applied();
+                        anyNotHeld |= o.notHeld() > 0;
+                    }
+                    return anyNotHeld;
+                };
+                // Offsets not held as this node last stored the state may be held as another node stored it (the
+                // member acquired them there): ask the store before answering that they were not.
                 return index.load(pid).thenCompose(v -> partitions.apply(key,
-                        () -> index.partition(pid).logStartOffset(), state -> {
+                        () -> index.partition(pid).logStartOffset(), decide)).thenCompose(anyNotHeld -> !anyNotHeld
+                        ? CompletableFuture.completedFuture(false)
+                        : partitions.apply(key, () -> index.partition(pid).logStartOffset(), decide, true))
+                        .thenAccept(x -> {
                             for (int i : e.getValue()) {
                                 ShareAck ack = request.getAcks(i);
-                                SharePartition.AnswerOutcome o = state.answer(request.getMemberId(), ack.getFirstOffset(),
-                                        ack.getLastOffset(), answer(ack.getAnswer()), ack.getDelayMs(), ack.getNote(), now);
-                                results[i] = ShareAckResult.newBuilder().setApplied(o.applied())
-                                        .setNotHeld(o.notHeld()).build();
+                                long named = ack.getLastOffset() - ack.getFirstOffset() + 1;
+                                results[i] = ShareAckResult.newBuilder().setApplied(applied[i])
+                                        .setNotHeld(Math.max(0, named - applied[i])).build();
                             }
-                            return null;
-                        }));
+                        });
             }).thenApply(x -> null));
         }
         return CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
@@ -221,14 +299,16 @@ public final class ShareHandler {
         return switch (a) {
             case SHARE_ANSWER_ACCEPT -> SharePartition.Answer.ACCEPT;
             case SHARE_ANSWER_RELEASE -> SharePartition.Answer.RELEASE;
+            case SHARE_ANSWER_GIVE_BACK -> SharePartition.Answer.GIVE_BACK;
             default -> SharePartition.Answer.REJECT;
         };
     }
 
     private static void check(String group, String member) {
-        if (group.isEmpty() || group.length() > 249) {
-            throw Status.INVALID_ARGUMENT.withDescription("a share group is named by 1 to 249 characters")
-                    .asRuntimeException();
+        if (group.isEmpty() || group.length() > 249 || group.indexOf('/') >= 0) {
+            // '/' separates the parts of the group's keys: "a" must not reach into "a/b".
+            throw Status.INVALID_ARGUMENT.withDescription("a share group is named by 1 to 249 characters, "
+                    + "without '/'").asRuntimeException();
         }
         if (member.isEmpty() || member.length() > 128) {
             throw Status.INVALID_ARGUMENT.withDescription("member_id is 1 to 128 characters, the same on every request")

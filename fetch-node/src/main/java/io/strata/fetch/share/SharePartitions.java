@@ -53,11 +53,24 @@ final class SharePartitions {
      * never took records of, at {@code startIfNew}. The result is given only once what it decided is stored.
      */
     <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide) {
+        return apply(key, startIfNew, decide, false);
+    }
+
+    /**
+     * As {@link #apply(Key, LongSupplier, Function)}; with {@code reload} the state is read from the store first
+     * rather than taken as held (another node may have changed it without this one writing over it).
+     */
+    <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide, boolean reload) {
         Held h = held.computeIfAbsent(key, k -> new Held());
         h.usedNanos = System.nanoTime();
         CompletableFuture<T> result;
         synchronized (h) {
-            result = h.tail.handle((x, e) -> null).thenCompose(x -> attempt(key, h, startIfNew, decide, ATTEMPTS));
+            result = h.tail.handle((x, e) -> null).thenCompose(x -> {
+                if (reload) {
+                    h.state = null;
+                }
+                return attempt(key, h, startIfNew, decide, ATTEMPTS);
+            });
             h.tail = result;
         }
         if (held.size() > MAX_HELD) {
@@ -75,15 +88,17 @@ final class SharePartitions {
                         h.stored = found.get().state();
                         h.revision = found.get().revision();
                     } else {
+                        // Not stored yet, and stored only once a decision changes it: asking about a group or
+                        // partition nobody took records of writes nothing.
                         h.state = new SharePartition(policy, startIfNew.getAsLong());
-                        h.stored = null;
+                        h.stored = ShareStateCodec.encode(h.state);
                         h.revision = 0;
                     }
                 });
         return loaded.thenCompose(v -> {
             T result = decide.apply(h.state);
             byte[] next = ShareStateCodec.encode(h.state);
-            if (h.stored != null && Arrays.equals(next, h.stored)) {
+            if (Arrays.equals(next, h.stored)) {
                 return CompletableFuture.completedFuture(result); // nothing changed: nothing to store
             }
             return store.save(key.group(), key.topicId(), key.partition(), next, h.revision).thenCompose(saved -> {
@@ -94,7 +109,8 @@ final class SharePartitions {
                 }
                 h.state = null; // another node decided first: read what it stored and decide on that
                 if (attemptsLeft <= 1) {
-                    return CompletableFuture.failedFuture(io.grpc.Status.UNAVAILABLE.withDescription(
+                    // ABORTED, not UNAVAILABLE: the node is well, the partition contended; clients ask again.
+                    return CompletableFuture.failedFuture(io.grpc.Status.ABORTED.withDescription(
                             "share group " + key.group() + ": partition " + key.partition() + " is being decided by "
                                     + "other nodes too; try again").asRuntimeException());
                 }

@@ -83,13 +83,13 @@ public final class SharePartition {
         List<Acquired> out = new ArrayList<>();
         int left = max;
         for (StateRun r : List.copyOf(runs.values())) {
-            if (left == 0) {
-                break;
+            if (left == 0 || r.first() >= logEnd) {
+                break; // past what the caller can read (its view of the log may lag the state's)
             }
             if (r.state() != DeliveryState.AVAILABLE || r.untilMs() > nowMs) {
                 continue;
             }
-            long last = Math.min(r.last(), r.first() + left - 1);
+            long last = Math.min(Math.min(r.last(), r.first() + left - 1), logEnd - 1);
             split(last + 1); // the rest of the run stays available
             int deliveries = r.deliveries() + 1;
             set(new StateRun(r.first(), last, DeliveryState.ACQUIRED, deliveries, member, nowMs + policy.lockMs(), null));
@@ -115,7 +115,12 @@ public final class SharePartition {
         /** Give it back, to be delivered again after a delay (the policy's back-off when none is given). */
         RELEASE,
         /** It cannot be processed: archive it (dead-letter it, when the group has a topic). */
-        REJECT
+        REJECT,
+        /**
+         * Handed back unprocessed (the member closes, or the records could not be delivered to it): available
+         * again at once, and this delivery is not counted.
+         */
+        GIVE_BACK
     }
 
     /**
@@ -154,12 +159,15 @@ public final class SharePartition {
                             + " deliveries" + (note == null || note.isEmpty() ? "" : ": " + note)));
                     case REJECT -> archived.addAll(archive(r, "rejected" + (note == null || note.isEmpty() ? ""
                             : ": " + note)));
+                    case GIVE_BACK -> set(new StateRun(r.first(), r.last(), DeliveryState.AVAILABLE,
+                            Math.max(0, r.deliveries() - 1), null, 0, null));
                 }
             }
         }
         advance();
         coalesce();
-        return new AnswerOutcome(applied, (last - first + 1) - applied, archived);
+        long named = last - first + 1; // callers bound the range; an overflow would be a negative count
+        return new AnswerOutcome(applied, Math.max(0, named - applied), archived);
     }
 
     /**
@@ -256,7 +264,9 @@ public final class SharePartition {
         if (r.deliveries() >= policy.maxDeliveries()) {
             return archive(r, "delivered " + r.deliveries() + " times, the most allowed (" + why + ")");
         }
-        long wait = delayMs >= 0 ? delayMs : policy.backoffMs(r.deliveries());
+        // A member's own delay is bounded like the back-off: a record parked for good would hold the window's
+        // start, and with it the whole partition, once the window filled up behind it.
+        long wait = delayMs >= 0 ? Math.min(delayMs, policy.backoffMaxMs()) : policy.backoffMs(r.deliveries());
         set(new StateRun(r.first(), r.last(), DeliveryState.AVAILABLE, r.deliveries(), null, nowMs + wait, null));
         return List.of();
     }

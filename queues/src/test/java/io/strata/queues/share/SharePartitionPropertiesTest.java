@@ -40,7 +40,7 @@ class SharePartitionPropertiesTest {
     Arbitrary<List<Step>> histories() {
         Arbitrary<Step> step = Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.of(MEMBERS),
                 Arbitraries.integers().between(1, 8), Arbitraries.integers().between(0, 40),
-                Arbitraries.of(-1L, 0L, 50L, 300L), Arbitraries.of(0, 10, 150, 600, 1_200),
+                Arbitraries.of(-1L, 0L, 50L, 300L, 600L), Arbitraries.of(0, 10, 150, 600, 1_200),
                 Arbitraries.integers().between(0, 5)).as(Step::new);
         return step.list().ofMinSize(1).ofMaxSize(80);
     }
@@ -85,7 +85,8 @@ class SharePartitionPropertiesTest {
                 case 2, 3 -> {
                     long first = s.offsetPick();
                     long last = first + s.count() - 1;
-                    Answer answer = s.kind() == 2 ? Answer.ACCEPT : s.delayMs() == 300 ? Answer.REJECT : Answer.RELEASE;
+                    Answer answer = s.kind() == 2 ? (s.delayMs() == 50 ? Answer.GIVE_BACK : Answer.ACCEPT)
+                            : s.delayMs() == 300 ? Answer.REJECT : Answer.RELEASE;
                     var outcome = p.answer(s.member(), first, last, answer, s.delayMs(), "why", now);
                     long held = 0;
                     for (long o = first; o <= last; o++) {
@@ -100,6 +101,11 @@ class SharePartitionPropertiesTest {
                                 case ACCEPT -> m.state = DeliveryState.ACKNOWLEDGED;
                                 case REJECT -> m.state = DeliveryState.DEAD_LETTERING;
                                 case RELEASE -> fail(m, now, s.delayMs());
+                                case GIVE_BACK -> {
+                                    m.state = DeliveryState.AVAILABLE;
+                                    m.deliveries--;
+                                    m.until = 0;
+                                }
                             }
                             m.member = null;
                         }
@@ -161,7 +167,7 @@ class SharePartitionPropertiesTest {
             m.until = 0;
         } else {
             m.state = DeliveryState.AVAILABLE;
-            m.until = now + (delayMs >= 0 ? delayMs : POLICY.backoffMs(m.deliveries));
+            m.until = now + (delayMs >= 0 ? Math.min(delayMs, POLICY.backoffMaxMs()) : POLICY.backoffMs(m.deliveries));
         }
     }
 }

@@ -98,6 +98,19 @@ class SharePartitionTest {
     }
 
     @Test
+    void recordsGivenBackAreNotCountedAndNothingIsHandedOutPastTheCallersLogEnd() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        p.acquire("a", 10, 10, 0);
+        p.answer("a", 0, 9, Answer.GIVE_BACK, -1, null, 0);
+        // A node whose view of the log lags (it sees 4 records) hands out only what it can read.
+        assertThat(p.acquire("b", 10, 4, 0)).containsExactly(new Acquired(0, 3, 1));
+        assertThat(p.acquire("b", 10, 10, 0)).containsExactly(new Acquired(4, 9, 1));
+        // A member's own delay is held to the back-off's longest.
+        p.answer("b", 4, 4, Answer.RELEASE, Long.MAX_VALUE / 2, null, 0);
+        assertThat(p.acquire("c", 1, 10, POLICY.backoffMaxMs())).containsExactly(new Acquired(4, 4, 2));
+    }
+
+    @Test
     void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
         SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 7);
         p.acquire("member-é", 5, 100, 0);
