@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks a running Strata; each run ends with machine-readable lines NAME=VALUE.",
         subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class,
-                BenchCommand.GroupsBench.class, BenchCommand.IdleGroupsBench.class})
+                BenchCommand.GroupsBench.class, BenchCommand.IdleGroupsBench.class, BenchCommand.Share.class})
 final class BenchCommand {
 
     @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -154,6 +154,36 @@ final class BenchCommand {
                 new ConsumeBench(timeout).run(source, err).lines("consume").forEach(out::println);
                 out.println("consume.fetched_bytes=" + source.fetchedBytes());
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "share", mixinStandardHelpOptions = true,
+            description = {"Members of a share group take what the topic holds (from where the group stands), each "
+                    + "record accepted on its own and the acknowledgements sent once per polled batch.",
+                    "Ends with share.accepted_per_s, share.ack_p50_ms, share.ack_p99_ms (an acknowledgement call "
+                            + "until it is stored), share.duplicates (records handed out twice: must be 0)."})
+    static final class Share implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--topic", required = true, paramLabel = "T", description = "The topic to take.")
+        String topic;
+        @Option(names = "--group", defaultValue = "bench-share", paramLabel = "G", description = "The share group.")
+        String group;
+        @Option(names = "--members", defaultValue = "32", paramLabel = "N", description = "Members (default 32).")
+        int members;
+        @Option(names = "--records", required = true, paramLabel = "N", description = "Records to accept in all.")
+        long records;
+        @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
+                description = "Stop short after this long (default 10m; the result then says complete=false).")
+        Duration timeout;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
+            new io.strata.bench.ShareBench(members, timeout).run(StrataCli.client(spec), topic, group, records, err)
+                    .lines("share").forEach(spec.commandLine().getOut()::println);
             return 0;
         }
     }

@@ -4,7 +4,9 @@ import io.strata.metadata.share.ShareStateStore;
 import io.strata.queues.share.SharePartition;
 import io.strata.queues.share.SharePolicy;
 import io.strata.queues.share.ShareStateCodec;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -26,12 +28,32 @@ final class SharePartitions {
     record Key(String group, long topicId, int partition) {
     }
 
-    /** One partition's state as last stored, and the chain its decisions queue on. */
+    /** A decision waiting for its partition's next write. */
+    private static final class Pending<T> {
+        final Function<SharePartition, T> decide;
+        final LongSupplier startIfNew;
+        final boolean reload;
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        T value;
+
+        Pending(Function<SharePartition, T> decide, LongSupplier startIfNew, boolean reload) {
+            this.decide = decide;
+            this.startIfNew = startIfNew;
+            this.reload = reload;
+        }
+    }
+
+    /**
+     * One partition's state as last stored, and the decisions waiting for its next write. While one write is out,
+     * decisions queue; when it lands, all of them are taken on the state in their order and stored in one write
+     * (group commit): members that answer at once share a write instead of waiting for one each.
+     */
     private static final class Held {
         SharePartition state;
         byte[] stored;
         long revision;
-        CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+        final java.util.ArrayDeque<Pending<?>> queue = new java.util.ArrayDeque<>();
+        boolean writing;
         volatile long usedNanos = System.nanoTime();
     }
 
@@ -63,24 +85,55 @@ final class SharePartitions {
     <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide, boolean reload) {
         Held h = held.computeIfAbsent(key, k -> new Held());
         h.usedNanos = System.nanoTime();
-        CompletableFuture<T> result;
+        Pending<T> p = new Pending<>(decide, startIfNew, reload);
+        boolean start;
         synchronized (h) {
-            result = h.tail.handle((x, e) -> null).thenCompose(x -> {
-                if (reload) {
-                    h.state = null;
-                }
-                return attempt(key, h, startIfNew, decide, ATTEMPTS);
-            });
-            h.tail = result;
+            h.queue.add(p);
+            start = !h.writing;
+            h.writing = true;
+        }
+        if (start) {
+            drain(key, h);
         }
         if (held.size() > MAX_HELD) {
             dropIdle();
         }
-        return result;
+        return p.result;
     }
 
-    private <T> CompletableFuture<T> attempt(Key key, Held h, LongSupplier startIfNew, Function<SharePartition, T> decide,
-                                             int attemptsLeft) {
+    /** Takes every queued decision, stores them in one write, and goes on while more queued meanwhile. */
+    private void drain(Key key, Held h) {
+        List<Pending<?>> batch;
+        synchronized (h) {
+            if (h.queue.isEmpty()) {
+                h.writing = false;
+                return;
+            }
+            batch = new ArrayList<>(h.queue);
+            h.queue.clear();
+        }
+        if (batch.stream().anyMatch(p -> p.reload)) {
+            h.state = null;
+        }
+        attempt(key, h, batch, ATTEMPTS).whenComplete((v, failure) -> {
+            for (Pending<?> p : batch) {
+                if (failure != null) {
+                    p.result.completeExceptionally(failure);
+                } else {
+                    complete(p);
+                }
+            }
+            drain(key, h);
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> void complete(Pending<T> p) {
+        p.result.complete(p.value);
+    }
+
+    private CompletableFuture<Void> attempt(Key key, Held h, List<Pending<?>> batch, int attemptsLeft) {
+        LongSupplier startIfNew = batch.get(0).startIfNew;
         CompletableFuture<Void> loaded = h.state != null ? CompletableFuture.completedFuture(null)
                 : store.load(key.group(), key.topicId(), key.partition()).thenAccept(found -> {
                     if (found.isPresent()) {
@@ -96,31 +149,37 @@ final class SharePartitions {
                     }
                 });
         return loaded.thenCompose(v -> {
-            T result = decide.apply(h.state);
+            for (Pending<?> p : batch) {
+                decideInto(p, h.state);
+            }
             byte[] next = ShareStateCodec.encode(h.state);
             if (Arrays.equals(next, h.stored)) {
-                return CompletableFuture.completedFuture(result); // nothing changed: nothing to store
+                return CompletableFuture.<Void>completedFuture(null); // nothing changed: nothing to store
             }
             return store.save(key.group(), key.topicId(), key.partition(), next, h.revision).thenCompose(saved -> {
                 if (saved.isPresent()) {
                     h.stored = next;
                     h.revision = saved.getAsLong();
-                    return CompletableFuture.completedFuture(result);
+                    return CompletableFuture.<Void>completedFuture(null);
                 }
                 h.state = null; // another node decided first: read what it stored and decide on that
                 if (attemptsLeft <= 1) {
                     // ABORTED, not UNAVAILABLE: the node is well, the partition contended; clients ask again.
-                    return CompletableFuture.failedFuture(io.grpc.Status.ABORTED.withDescription(
+                    return CompletableFuture.<Void>failedFuture(io.grpc.Status.ABORTED.withDescription(
                             "share group " + key.group() + ": partition " + key.partition() + " is being decided by "
                                     + "other nodes too; try again").asRuntimeException());
                 }
-                return attempt(key, h, startIfNew, decide, attemptsLeft - 1);
+                return attempt(key, h, batch, attemptsLeft - 1);
             });
         }).whenComplete((r, failure) -> {
             if (failure != null) {
                 h.state = null; // what is in memory may be ahead of the store: read it again next time
             }
         });
+    }
+
+    private static <T> void decideInto(Pending<T> p, SharePartition state) {
+        p.value = p.decide.apply(state);
     }
 
     private void dropIdle() {
