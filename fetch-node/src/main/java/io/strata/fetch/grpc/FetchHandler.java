@@ -72,6 +72,15 @@ public final class FetchHandler {
     /** Topics whose owned partitions' index shards were read lately (see {@link #loadOwnedShards}). */
     private final Cache<Long, Boolean> indexedTopics = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofSeconds(30)).maximumSize(10_000).build();
+    /**
+     * Chunks decoded lately for range reads (share groups): members take neighbouring ranges of the same chunks,
+     * and decoding a chunk once for all of them, not once each, is most of what serving them costs. Bounded by
+     * the records' size; a chunk is the same bytes for as long as it is referenced, so an entry never goes stale.
+     */
+    private final Cache<ChunkRef, List<OffsetRecord>> decodedChunks = Caffeine.newBuilder()
+            .maximumWeight(64L << 20).weigher((ChunkRef c, List<OffsetRecord> records) -> Math.max(1,
+                    (int) Math.min(Integer.MAX_VALUE, 64L * records.size() + c.uncompressedLength())))
+            .expireAfterAccess(Duration.ofSeconds(30)).build();
 
     /**
      * @param owned which partitions this node owns among the live fetch nodes (clients read them here): when
@@ -502,7 +511,8 @@ public final class FetchHandler {
             long next = from;
             for (int c = 0; c < read.chunks().size(); c++) {
                 ChunkRef chunk = read.chunks().get(c);
-                for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
+                ByteBuffer bytes = read.bytes().get(c);
+                for (OffsetRecord r : decodedChunks.get(chunk, k -> decode(bytes, k))) {
                     if (r.offset() >= from && r.offset() <= last) {
                         out.add(r);
                     }
