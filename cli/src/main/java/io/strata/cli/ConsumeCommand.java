@@ -52,6 +52,15 @@ final class ConsumeCommand implements Callable<Integer> {
             + "\"region = 'eu' AND level > 3\" (=, <>, <, >, <=, >=, IN, BETWEEN, IS NULL, AND, OR, NOT; "
             + "docs/queues.md); decided on the node, as --tags.")
     String filter;
+    @Option(names = "--exec", paramLabel = "CMD", description = "With --share: run CMD (through /bin/sh -c) once "
+            + "per record instead of printing it, the value on its stdin and STRATA_TOPIC, STRATA_PARTITION, "
+            + "STRATA_OFFSET, STRATA_KEY, STRATA_DELIVERY_COUNT, STRATA_TIMESTAMP_MS and STRATA_HEADER_<NAME> in its "
+            + "environment; exit 0 accepts the record, anything else gives it back to be tried again after the "
+            + "group's back-off (archived once its deliveries are used up).")
+    String exec;
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
+            description = "With --exec: run up to N commands at once (default 1).")
+    int parallel;
     @Option(names = "--print-headers", description = "Print each record's headers before its value: "
             + "k=v,k2=v2<TAB>value (an empty field when it has none).")
     boolean printHeaders;
@@ -67,7 +76,14 @@ final class ConsumeCommand implements Callable<Integer> {
                         + "where the share group stands: drop --group, --partition, --from-beginning, --tags and "
                         + "--filter");
             }
-            return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders).run();
+            if (parallel < 1 || (parallel > 1 && exec == null)) {
+                throw new ParameterException(spec.commandLine(), "--parallel takes 1 or more, with --exec");
+            }
+            return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders,
+                    exec == null ? null : new RecordCommand(exec), parallel).run();
+        }
+        if (exec != null) {
+            throw new ParameterException(spec.commandLine(), "--exec answers records of a share group: add --share G");
         }
         if (group != null) {
             if (partition != null || fromBeginning) {

@@ -25,10 +25,15 @@ final class SharePrinter {
     private final Long maxMessages;
     private final long timeoutMs;
     private final boolean printHeaders;
+    private final RecordCommand exec;
+    private final int parallel;
     private volatile boolean stopping;
 
-    SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, boolean printHeaders) {
+    SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, boolean printHeaders,
+                 RecordCommand exec, int parallel) {
         this.spec = spec;
+        this.exec = exec;
+        this.parallel = parallel;
         this.topic = topic;
         this.group = group;
         this.maxMessages = maxMessages;
@@ -49,6 +54,12 @@ final class SharePrinter {
         }, "strata-consume-stop");
         Runtime.getRuntime().addShutdownHook(stop);
         PrintWriter out = spec.commandLine().getOut();
+        java.util.concurrent.ExecutorService commands = exec == null ? null
+                : java.util.concurrent.Executors.newFixedThreadPool(parallel, r -> {
+                    Thread t = new Thread(r, "strata-exec");
+                    t.setDaemon(true);
+                    return t;
+                });
         try {
             long count = 0;
             long idleSince = System.nanoTime();
@@ -63,6 +74,15 @@ final class SharePrinter {
                 // Short polls, so that a stop by signal is heard soon.
                 List<ShareRecord> records = consumer.poll(wait.compareTo(Duration.ofSeconds(1)) > 0
                         ? Duration.ofSeconds(1) : wait);
+                if (exec != null) {
+                    count += runCommands(consumer, records, commands, maxMessages == null ? Long.MAX_VALUE
+                            : maxMessages - count);
+                    if (!records.isEmpty()) {
+                        idleSince = System.nanoTime();
+                        consumer.acknowledge();
+                    }
+                    continue;
+                }
                 List<ShareRecord> shown = new java.util.ArrayList<>();
                 for (ShareRecord r : records) {
                     if (maxMessages != null && count >= maxMessages) {
@@ -83,6 +103,9 @@ final class SharePrinter {
                 }
             }
         } finally {
+            if (commands != null) {
+                commands.shutdownNow();
+            }
             try {
                 consumer.close();
             } finally {
@@ -96,6 +119,38 @@ final class SharePrinter {
             }
         }
         return 0;
+    }
+
+    /**
+     * Runs the command for up to {@code most} of the records, {@code parallel} at once, and answers each by its
+     * exit status once all finished (the consumer is this thread's); the rest are given back by close().
+     */
+    private long runCommands(ShareConsumer consumer, List<ShareRecord> records,
+                             java.util.concurrent.ExecutorService commands, long most) {
+        List<ShareRecord> taken = records.subList(0, (int) Math.min(records.size(), most));
+        List<java.util.concurrent.Future<Boolean>> runs = new java.util.ArrayList<>();
+        for (ShareRecord r : taken) {
+            runs.add(commands.submit(() -> exec.run(r)));
+        }
+        for (int i = 0; i < taken.size(); i++) {
+            boolean ok;
+            try {
+                ok = runs.get(i).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return i; // stopping: what did not finish is given back by close()
+            } catch (java.util.concurrent.ExecutionException e) {
+                spec.commandLine().getErr().println("cannot run --exec for " + taken.get(i).partition() + "@"
+                        + taken.get(i).offset() + ": " + e.getCause().getMessage());
+                ok = false;
+            }
+            if (ok) {
+                consumer.accept(taken.get(i));
+            } else {
+                consumer.release(taken.get(i));
+            }
+        }
+        return taken.size();
     }
 
     private String line(ShareRecord r) {

@@ -55,7 +55,8 @@ class QueuesTest {
     void start() {
         cluster = new StrataCluster(work);
         // Short share locks, so that a killed member's records come back within the test.
-        node = cluster.start("node-1", "ingest,fetch", Map.of("strata.share.lock-duration", "3s"));
+        node = cluster.start("node-1", "ingest,fetch", Map.of("strata.share.lock-duration", "3s",
+                "strata.share.backoff", "100ms,2,400ms"));
         client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -173,6 +174,34 @@ class QueuesTest {
         }
         try (var share = client.consumer("work").share("w")) {
             assertThat(share.poll(Duration.ofSeconds(2))).as("everything was accepted: nothing is left").isEmpty();
+        }
+    }
+
+    /**
+     * `strata consume --share --exec CMD --parallel 4`: a command that fails for one record has it delivered again
+     * after the back-off until its deliveries are used up, then never again, while every other record is run once
+     * and accepted.
+     */
+    @Test
+    void aCommandThatFailsForOneRecordHasItTriedUntilItsDeliveriesAreUsedUpAndTheRestRunOnce() throws Exception {
+        assertThat(strata("", "topics", "create", "tasks", "--partitions", "2").exitCode()).isZero();
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            lines.append("t-").append(i).append('\n');
+        }
+        assertThat(strata(lines.toString(), "produce", "tasks").exitCode()).isZero();
+        Path log = work.resolve("exec.log");
+        String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT $STRATA_TOPIC\" >> " + log + "; [ \"$v\" != t-7 ]";
+        Outcome run = strata("", "consume", "tasks", "--share", "x", "--exec", command, "--parallel", "4",
+                "--timeout-ms", "4000");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> runs = java.nio.file.Files.readAllLines(log);
+        assertThat(runs.stream().filter(l -> l.startsWith("t-7 ")).toList()).as("t-7, delivered until used up")
+                .containsExactly("t-7 1 tasks", "t-7 2 tasks", "t-7 3 tasks", "t-7 4 tasks", "t-7 5 tasks");
+        assertThat(runs.stream().filter(l -> !l.startsWith("t-7 ")).toList()).as("every other record run once")
+                .hasSize(19).allMatch(l -> l.endsWith(" 1 tasks")).doesNotHaveDuplicates();
+        try (var share = client.consumer("tasks").share("x")) {
+            assertThat(share.poll(Duration.ofSeconds(2))).as("accepted, or archived: nothing is left").isEmpty();
         }
     }
 
