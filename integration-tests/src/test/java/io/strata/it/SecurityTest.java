@@ -282,6 +282,10 @@ class SecurityTest {
                 assertThat(KafkaWire.errors(asAdmin).keySet()).as("%s as the super-user: %s", call.name(), asAdmin)
                         .isSubsetOf(call.served());
             }
+        } finally {
+            // AlterClientQuotas set one: the quota test counts the cluster's quotas.
+            status(() -> SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest
+                    .newBuilder().setEntity("User:k-matrix").build()));
         }
     }
 

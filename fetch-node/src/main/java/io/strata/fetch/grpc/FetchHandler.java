@@ -256,7 +256,25 @@ public final class FetchHandler {
             return CompletableFuture.completedFuture(null);
         }
         return index.awaitBeyond(pid, offset - 1, CATCH_UP).thenCompose(grown -> index.load(pid))
-                .thenAccept(loaded -> checkRange(topic, pid, offset));
+                .thenCompose(loaded -> {
+                    PartitionIndex now = index.partition(pid);
+                    if (offset <= now.endOffset()) {
+                        checkRange(topic, pid, offset);
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    // Still ahead of this node's view: the store says whether the offset is real. A node that
+                    // restarted under load may take longer than CATCH_UP to see the commits that reach it, and the
+                    // reader, who read there elsewhere, must not take that for a log that ends before it.
+                    return index.committedEnd(pid).thenAccept(committed -> {
+                        if (offset <= committed) {
+                            throw Status.UNAVAILABLE.withDescription("this node has not yet seen the commits up to "
+                                    + "offset " + offset + " of " + (topic.isEmpty() ? "partition " : topic + "/")
+                                    + pid.partition() + " (it knows up to " + index.partition(pid).endOffset()
+                                    + "); another node, or this one shortly, answers").asRuntimeException();
+                        }
+                        checkRange(topic, pid, offset);
+                    });
+                });
     }
 
     /** Throws OUT_OF_RANGE (with the valid range) unless {@code offset} lies in [log start, end]. */

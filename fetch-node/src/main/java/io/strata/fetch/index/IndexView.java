@@ -177,6 +177,14 @@ public final class IndexView implements IndexListener, AutoCloseable {
     }
 
     /**
+     * The partition's end as the store has it now (one read of the store, not this view's): what a reader ahead
+     * of this view is checked against before it is told its offset is out of range.
+     */
+    public CompletableFuture<Long> committedEnd(PartitionId id) {
+        return store.offsets(id).thenApply(io.strata.metadata.PartitionOffsets::nextOffset);
+    }
+
+    /**
      * Completes with true as soon as the partition grows past {@code offset} or may have (a commit to it was
      * seen: callers look again), or with false after {@code maxWait}. The partition's shard stays held
      * while anyone waits on it.
