@@ -140,12 +140,17 @@ final class ConsumeCommand implements Callable<Integer> {
 
     /** A record as printed: its value, after its headers with --print-headers. */
     static String line(ConsumerRecord r, boolean printHeaders) {
-        String value = new String(r.value(), StandardCharsets.UTF_8);
+        return line(r.headers(), r.value(), printHeaders);
+    }
+
+    /** A value as printed, after its headers (k=v,k2=v2 and a tab) with --print-headers. */
+    static String line(List<io.strata.client.RecordHeader> headers, byte[] valueBytes, boolean printHeaders) {
+        String value = new String(valueBytes, StandardCharsets.UTF_8);
         if (!printHeaders) {
             return value;
         }
         StringBuilder b = new StringBuilder();
-        for (io.strata.client.RecordHeader h : r.headers()) {
+        for (io.strata.client.RecordHeader h : headers) {
             b.append(b.length() == 0 ? "" : ",").append(h.key()).append('=')
                     .append(new String(h.value(), StandardCharsets.UTF_8));
         }

@@ -3,7 +3,6 @@ package io.strata.cli;
 import io.strata.client.ShareConsumer;
 import io.strata.client.ShareRecord;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
@@ -154,15 +153,6 @@ final class SharePrinter {
     }
 
     private String line(ShareRecord r) {
-        String value = new String(r.value(), StandardCharsets.UTF_8);
-        if (!printHeaders) {
-            return value;
-        }
-        StringBuilder b = new StringBuilder();
-        for (io.strata.client.RecordHeader h : r.headers()) {
-            b.append(b.length() == 0 ? "" : ",").append(h.key()).append('=')
-                    .append(new String(h.value(), StandardCharsets.UTF_8));
-        }
-        return b.append('\t').append(value).toString();
+        return ConsumeCommand.line(r.headers(), r.value(), printHeaders);
     }
 }
