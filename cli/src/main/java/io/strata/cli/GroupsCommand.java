@@ -14,11 +14,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code strata groups list|describe|reset|delete}. Not runnable itself: picocli asks for a subcommand. */
+/** {@code strata groups list|describe|alter|reset|delete}. Not runnable itself: picocli asks for a subcommand. */
 @Command(name = "groups", mixinStandardHelpOptions = true,
-        description = "Lists, describes (members and lag), resets and deletes consumer groups.",
-        subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsCommand.Reset.class,
-                GroupsCommand.Delete.class})
+        description = "Lists, describes (members and lag), alters (dead-letter topic, deliveries, lock, back-off), "
+                + "resets and deletes consumer groups.",
+        subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsAlter.class,
+                GroupsCommand.Reset.class, GroupsCommand.Delete.class})
 final class GroupsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints every group with its state "

@@ -21,8 +21,8 @@ final class RecordCommand {
         this.command = command;
     }
 
-    /** Runs the command for {@code r}; true when it exited 0. */
-    boolean run(ShareRecord r) throws IOException, InterruptedException {
+    /** Runs the command for {@code r}; answers its exit status. */
+    int run(ShareRecord r) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", command)
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
         Map<String, String> env = builder.environment();
@@ -44,6 +44,6 @@ final class RecordCommand {
         } catch (IOException closedEarly) {
             // the command did not read its input: its exit status still answers
         }
-        return process.waitFor() == 0;
+        return process.waitFor();
     }
 }

@@ -127,26 +127,27 @@ final class SharePrinter {
     private long runCommands(ShareConsumer consumer, List<ShareRecord> records,
                              java.util.concurrent.ExecutorService commands, long most) {
         List<ShareRecord> taken = records.subList(0, (int) Math.min(records.size(), most));
-        List<java.util.concurrent.Future<Boolean>> runs = new java.util.ArrayList<>();
+        List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
         for (ShareRecord r : taken) {
             runs.add(commands.submit(() -> exec.run(r)));
         }
         for (int i = 0; i < taken.size(); i++) {
-            boolean ok;
+            String error;
             try {
-                ok = runs.get(i).get();
+                int status = runs.get(i).get();
+                error = status == 0 ? null : "--exec exited with status " + status;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return i; // stopping: what did not finish is given back by close()
             } catch (java.util.concurrent.ExecutionException e) {
-                spec.commandLine().getErr().println("cannot run --exec for " + taken.get(i).partition() + "@"
-                        + taken.get(i).offset() + ": " + e.getCause().getMessage());
-                ok = false;
+                error = "cannot run --exec: " + e.getCause().getMessage();
+                spec.commandLine().getErr().println(error + " (" + taken.get(i).partition() + "@"
+                        + taken.get(i).offset() + ")");
             }
-            if (ok) {
+            if (error == null) {
                 consumer.accept(taken.get(i));
             } else {
-                consumer.release(taken.get(i));
+                consumer.release(taken.get(i), error); // the group's back-off; archived after the last delivery
             }
         }
         return taken.size();

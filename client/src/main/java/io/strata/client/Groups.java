@@ -139,4 +139,54 @@ public final class Groups {
     public void delete(String group, boolean force) {
         callAtMostOnce(stub -> stub.deleteGroup(DeleteGroupRequest.newBuilder().setGroup(group).setForce(force).build()));
     }
+
+    /**
+     * What a group (share or classic) decides by: its dead-letter topic (empty: none), deliveries, lock and
+     * back-off, and which of them are the nodes' defaults.
+     */
+    public record Settings(String group, String deadLetterTopic, int maxDeliveryAttempts, java.time.Duration lock,
+                           java.time.Duration backoffInitial, double backoffMultiplier, java.time.Duration backoffMax,
+                           List<String> defaults) {
+    }
+
+    /**
+     * A change of a group's settings: each null field stays as it is; a dead-letter topic of "" removes it.
+     * With {@code resetOthers} every setting the change does not name goes back to the nodes' default.
+     */
+    public record SettingsChange(String deadLetterTopic, Integer maxDeliveryAttempts, java.time.Duration lock,
+                                 java.time.Duration backoffInitial, Double backoffMultiplier,
+                                 java.time.Duration backoffMax, boolean resetOthers) {
+    }
+
+    public Settings settings(String group) {
+        return toSettings(call(stub -> stub.describeGroupSettings(io.strata.api.v1.DescribeGroupSettingsRequest
+                .newBuilder().setGroup(group).build())));
+    }
+
+    /** Changes the group's settings; answers them as now in force (on every node within a second). */
+    public Settings alter(String group, SettingsChange change) {
+        var r = io.strata.api.v1.AlterGroupSettingsRequest.newBuilder().setGroup(group)
+                .setResetOthers(change.resetOthers());
+        if (change.deadLetterTopic() != null) {
+            r.setDeadLetterTopic(change.deadLetterTopic());
+        }
+        if (change.maxDeliveryAttempts() != null) {
+            r.setMaxDeliveryAttempts(change.maxDeliveryAttempts());
+        }
+        if (change.lock() != null) {
+            r.setLockMs(change.lock().toMillis());
+        }
+        if (change.backoffInitial() != null) {
+            r.setBackoff(io.strata.api.v1.GroupBackoff.newBuilder().setInitialMs(change.backoffInitial().toMillis())
+                    .setMultiplier(change.backoffMultiplier()).setMaxMs(change.backoffMax().toMillis()));
+        }
+        return toSettings(call(stub -> stub.alterGroupSettings(r.build())));
+    }
+
+    private static Settings toSettings(io.strata.api.v1.GroupSettings s) {
+        return new Settings(s.getGroup(), s.getDeadLetterTopic(), s.getMaxDeliveryAttempts(),
+                java.time.Duration.ofMillis(s.getLockMs()), java.time.Duration.ofMillis(s.getBackoff().getInitialMs()),
+                s.getBackoff().getMultiplier(), java.time.Duration.ofMillis(s.getBackoff().getMaxMs()),
+                List.copyOf(s.getDefaultsList()));
+    }
 }

@@ -159,6 +159,14 @@ public final class ShareConsumer implements AutoCloseable {
         answer(record, ShareAnswer.SHARE_ANSWER_RELEASE, -1, "");
     }
 
+    /**
+     * Gives the record back after the group's back-off, as {@link #release(ShareRecord)}, with what went wrong:
+     * kept, with the record, for its dead-letter copy should this have been its last delivery.
+     */
+    public void release(ShareRecord record, String error) {
+        answer(record, ShareAnswer.SHARE_ANSWER_RELEASE, -1, error == null ? "" : error);
+    }
+
     /** Gives the record back to be delivered again after {@code delay} (zero: at once). */
     public void release(ShareRecord record, Duration delay) {
         answer(record, ShareAnswer.SHARE_ANSWER_RELEASE, Math.max(0, delay.toMillis()), "");

@@ -178,31 +178,131 @@ class QueuesTest {
     }
 
     /**
-     * `strata consume --share --exec CMD --parallel 4`: a command that fails for one record has it delivered again
-     * after the back-off until its deliveries are used up, then never again, while every other record is run once
-     * and accepted.
+     * `strata consume --share --exec CMD --parallel 4` in a group with a dead-letter topic: a command that always
+     * fails for one record has it delivered again after the back-off until `--max-delivery-attempts` are used up,
+     * then copied once to the dead-letter topic with headers saying where it came from and why, while every other
+     * record is run once and accepted; `strata dlq replay` sends the copy back to its source partition.
      */
     @Test
-    void aCommandThatFailsForOneRecordHasItTriedUntilItsDeliveriesAreUsedUpAndTheRestRunOnce() throws Exception {
+    void aRecordThatAlwaysFailsGoesToTheDeadLetterTopicAfterItsDeliveriesWhileTheRestRunOnce() throws Exception {
         assertThat(strata("", "topics", "create", "tasks", "--partitions", "2").exitCode()).isZero();
+        Outcome altered = strata("", "groups", "alter", "x", "--dead-letter-topic", "tasks-dlq",
+                "--max-delivery-attempts", "3");
+        assertThat(altered.exitCode()).as(altered.err()).isZero();
+        assertThat(altered.out()).contains("created topic tasks-dlq").contains("max delivery attempts  3\n");
         StringBuilder lines = new StringBuilder();
         for (int i = 0; i < 20; i++) {
             lines.append("t-").append(i).append('\n');
         }
-        assertThat(strata(lines.toString(), "produce", "tasks").exitCode()).isZero();
+        assertThat(strata(lines.toString(), "produce", "tasks", "--header", "origin=test").exitCode()).isZero();
         Path log = work.resolve("exec.log");
-        String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT $STRATA_TOPIC\" >> " + log + "; [ \"$v\" != t-7 ]";
+        String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT $STRATA_TOPIC\" >> " + log
+                + "; [ \"$v\" != t-7 ] || exit 3";
         Outcome run = strata("", "consume", "tasks", "--share", "x", "--exec", command, "--parallel", "4",
                 "--timeout-ms", "4000");
         assertThat(run.exitCode()).as(run.err()).isZero();
         List<String> runs = java.nio.file.Files.readAllLines(log);
         assertThat(runs.stream().filter(l -> l.startsWith("t-7 ")).toList()).as("t-7, delivered until used up")
-                .containsExactly("t-7 1 tasks", "t-7 2 tasks", "t-7 3 tasks", "t-7 4 tasks", "t-7 5 tasks");
+                .containsExactly("t-7 1 tasks", "t-7 2 tasks", "t-7 3 tasks");
         assertThat(runs.stream().filter(l -> !l.startsWith("t-7 ")).toList()).as("every other record run once")
                 .hasSize(19).allMatch(l -> l.endsWith(" 1 tasks")).doesNotHaveDuplicates();
+        ConsumerRecord source;
+        try (Consumer all = client.consumer("tasks")) {
+            all.assignAll();
+            all.seekToBeginning();
+            source = pollUntil(all, r -> new String(r.value(), StandardCharsets.UTF_8).equals("t-7"));
+        }
+        Outcome dead = strata("", "consume", "tasks-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "3000");
+        assertThat(dead.exitCode()).as(dead.err()).isZero();
+        assertThat(dead.out().lines().toList()).as("one copy, however often the node wrote it").singleElement()
+                .satisfies(line -> assertThat(line).startsWith("origin=test,strata.dlq.topic=tasks,")
+                        .contains("strata.dlq.partition=" + source.partition() + ",")
+                        .contains("strata.dlq.offset=" + source.offset() + ",")
+                        .contains("strata.dlq.group=x,").contains("strata.dlq.delivery-count=3,")
+                        .contains("strata.dlq.reason=delivery-attempts-exhausted,")
+                        .contains("strata.dlq.error=--exec exited with status 3,").endsWith("\tt-7"));
         try (var share = client.consumer("tasks").share("x")) {
             assertThat(share.poll(Duration.ofSeconds(2))).as("accepted, or archived: nothing is left").isEmpty();
+            Outcome replay = strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "2000");
+            assertThat(replay.exitCode()).as(replay.err()).isZero();
+            assertThat(replay.out()).startsWith("replayed 1 record(s) from tasks-dlq:\n  tasks  1");
+            List<io.strata.client.ShareRecord> again = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (again.isEmpty() && System.nanoTime() < deadline) {
+                again.addAll(share.poll(Duration.ofSeconds(1)));
+            }
+            assertThat(again).as("the copy back at its source, as a new record of the same partition")
+                    .singleElement().satisfies(r -> {
+                        assertThat(new String(r.value(), StandardCharsets.UTF_8)).isEqualTo("t-7");
+                        assertThat(r.partition()).isEqualTo(source.partition());
+                        assertThat(r.offset()).isGreaterThan(source.offset());
+                        assertThat(r.deliveryCount()).isEqualTo(1);
+                        assertThat(r.headers()).extracting(io.strata.client.RecordHeader::key).containsExactly("origin");
+                    });
+            share.accept(again.get(0));
         }
+        assertThat(strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "1000").out())
+                .as("the replay's group committed what it sent").startsWith("replayed 0 record(s)");
+    }
+
+    /**
+     * A node that runs only the fetch role writes a share group's dead-letter copies through an ingest node's
+     * node-to-node port: a rejected record's copy, with the member's reason, arrives once.
+     */
+    @Test
+    void aFetchOnlyNodeWritesDeadLetterCopiesThroughAnIngestNode() throws Exception {
+        StrataProcess fetchOnly = cluster.start("fetch-only", "fetch");
+        assertThat(strata("", "topics", "create", "jobs", "--partitions", "1").exitCode()).isZero();
+        assertThat(strata("", "groups", "alter", "r", "--dead-letter-topic", "jobs-dlq").exitCode()).isZero();
+        assertThat(strata("a\nb\nc\n", "produce", "jobs", "--partition", "0").exitCode()).isZero();
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(fetchOnly.address()).usePlaintext().build();
+        try {
+            var share = io.strata.api.v1.ShareServiceGrpc.newBlockingStub(channel);
+            List<io.strata.api.v1.SharedRecord> got = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (got.size() < 3 && System.nanoTime() < deadline) {
+                got.addAll(share.shareFetch(io.strata.api.v1.ShareFetchRequest.newBuilder().setGroup("r")
+                        .setTopic("jobs").setMemberId("m").setMaxWaitMs(1_000).build()).getRecordsList());
+            }
+            assertThat(got).extracting(io.strata.api.v1.SharedRecord::getOffset).containsExactly(0L, 1L, 2L);
+            var answered = share.shareAcknowledge(io.strata.api.v1.ShareAcknowledgeRequest.newBuilder().setGroup("r")
+                    .setTopic("jobs").setMemberId("m")
+                    .addAcks(io.strata.api.v1.ShareAck.newBuilder().setPartition(0).setFirstOffset(0).setLastOffset(0)
+                            .setAnswer(io.strata.api.v1.ShareAnswer.SHARE_ANSWER_ACCEPT))
+                    .addAcks(io.strata.api.v1.ShareAck.newBuilder().setPartition(0).setFirstOffset(1).setLastOffset(1)
+                            .setAnswer(io.strata.api.v1.ShareAnswer.SHARE_ANSWER_REJECT).setNote("not a job"))
+                    .addAcks(io.strata.api.v1.ShareAck.newBuilder().setPartition(0).setFirstOffset(2).setLastOffset(2)
+                            .setAnswer(io.strata.api.v1.ShareAnswer.SHARE_ANSWER_ACCEPT)).build());
+            assertThat(answered.getResultsList()).allMatch(r -> r.getApplied() == 1);
+        } finally {
+            channel.shutdownNow();
+        }
+        try (Consumer dlq = client.consumer("jobs-dlq")) {
+            dlq.assignAll();
+            dlq.seekToBeginning();
+            ConsumerRecord copy = pollUntil(dlq, r -> true);
+            assertThat(new String(copy.value(), StandardCharsets.UTF_8)).isEqualTo("b");
+            java.util.Map<String, String> headers = new java.util.HashMap<>();
+            copy.headers().forEach(h -> headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8)));
+            assertThat(headers).containsEntry("strata.dlq.topic", "jobs").containsEntry("strata.dlq.offset", "1")
+                    .containsEntry("strata.dlq.reason", "rejected").containsEntry("strata.dlq.error", "not a job")
+                    .containsEntry("strata.dlq.delivery-count", "1").containsEntry("strata.dlq.group", "r");
+            assertThat(dlq.poll(Duration.ofSeconds(2))).as("one copy").isEmpty();
+        } finally {
+            fetchOnly.close();
+        }
+    }
+
+    private static ConsumerRecord pollUntil(Consumer consumer, java.util.function.Predicate<ConsumerRecord> wanted) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord r : consumer.poll(Duration.ofMillis(500))) {
+                if (wanted.test(r)) {
+                    return r;
+                }
+            }
+        }
+        throw new AssertionError("no such record within 20 s");
     }
 
     private static List<String> printed(io.strata.launcher.ManagedProcess member) throws java.io.IOException {

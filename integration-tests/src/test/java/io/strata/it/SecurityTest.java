@@ -894,6 +894,15 @@ class SecurityTest {
         calls.add(new Call(GroupServiceGrpc.getDeleteGroupMethod(), c -> status(() -> GroupServiceGrpc.newBlockingStub(c)
                 .deleteGroup(DeleteGroupRequest.newBuilder().setGroup("g-doomed").build())),
                 List.of(acl("User:alice", AclOperation.ACL_OPERATION_DELETE, group, "g-doomed", false))));
+        // Naming a dead-letter topic takes leave to write there.
+        calls.add(new Call(GroupServiceGrpc.getAlterGroupSettingsMethod(), c -> status(() -> GroupServiceGrpc
+                .newBlockingStub(c).alterGroupSettings(io.strata.api.v1.AlterGroupSettingsRequest.newBuilder()
+                        .setGroup("g").setDeadLetterTopic(t).setMaxDeliveryAttempts(3).build())),
+                List.of(acl("User:alice", AclOperation.ACL_OPERATION_ALTER_GROUP, group, "g", false),
+                        acl("User:alice", AclOperation.ACL_OPERATION_PRODUCE, topic, t, false))));
+        calls.add(new Call(GroupServiceGrpc.getDescribeGroupSettingsMethod(), c -> status(() -> GroupServiceGrpc
+                .newBlockingStub(c).describeGroupSettings(io.strata.api.v1.DescribeGroupSettingsRequest.newBuilder()
+                        .setGroup("g").build())), describeG));
         calls.add(new Call(SecurityServiceGrpc.getWhoAmIMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)
                 .whoAmI(WhoAmIRequest.getDefaultInstance())), List.of()));
         calls.add(new Call(SecurityServiceGrpc.getAddUserMethod(), c -> status(() -> SecurityServiceGrpc.newBlockingStub(c)

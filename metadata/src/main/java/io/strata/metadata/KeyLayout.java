@@ -27,6 +27,7 @@ package io.strata.metadata;
  * {root}/security/acls/{id}         AclValue          per access rule (the id is derived from the rule)
  * {root}/security/mode              "required"        once a node with authentication required ran
  * {root}/share/{group}/{topic id}/{partition}  share state  per partition a share group took records of
+ * {root}/group-settings/{group}     GroupSettingsValue  per group an operator altered (dead-letter topic, ...)
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -242,6 +243,15 @@ public final class KeyLayout {
     /** The entity URL-encoded: a principal may hold '/' (a certificate's name). */
     public String quota(String entity) {
         return quotasPrefix() + java.net.URLEncoder.encode(entity, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** What an operator set for a group: its dead-letter topic, deliveries, lock and back-off. */
+    public String groupSettings(String group) {
+        return groupSettingsPrefix() + group;
+    }
+
+    public String groupSettingsPrefix() {
+        return root + "/group-settings/";
     }
 
     /** Where a share group keeps its partitions' state (the queues module's encoding). */

@@ -343,6 +343,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public io.strata.metadata.group.GroupSettingsStore groupSettings() {
+        return new io.strata.metadata.group.KvGroupSettingsStore(kv, keys);
+    }
+
+    @Override
     public io.strata.metadata.security.QuotaUsageStore quotaUsage() {
         return new io.strata.metadata.security.KvQuotaUsageStore(kv, keys);
     }

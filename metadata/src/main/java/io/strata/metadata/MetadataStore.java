@@ -108,6 +108,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Share groups' partition states (docs/queues.md). */
     io.strata.metadata.share.ShareStateStore shares();
 
+    /** Groups' settings as operators set them (dead-letter topic, deliveries, lock, back-off). */
+    io.strata.metadata.group.GroupSettingsStore groupSettings();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

@@ -87,6 +87,7 @@ public class StrataNode {
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
     private volatile io.strata.fetch.share.ShareHandler shares;
+    private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
@@ -335,8 +336,13 @@ public class StrataNode {
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
-            shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(),
-                    io.strata.server.share.SharePolicies.of(config.share()), java.time.Clock.systemUTC(), timer, streams);
+            io.strata.server.share.NodeRecordAppender appender = register(new io.strata.server.share.NodeRecordAppender(
+                    ingest, metadata, internalDialer()));
+            shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(), metadata.groupSettings(),
+                    io.strata.server.share.SharePolicies.of(config.share()), appender, java.time.Clock.systemUTC(),
+                    timer, streams);
+            io.strata.fetch.share.ShareHandler shares0 = shares;
+            counter("strata.share.dead.lettered", shares0, io.strata.fetch.share.ShareHandler::deadLettered);
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.
@@ -546,6 +552,8 @@ public class StrataNode {
                         c.maxMembersPerNode()));
         register(coordinator);
         groups = new io.strata.server.group.GroupHandler(coordinator);
+        groupSettings = new io.strata.server.group.GroupSettingsHandler(metadata.groupSettings(), topics,
+                io.strata.server.share.SharePolicies.of(config.share()));
         groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
         RoleMetrics.groups(meters, stats);
@@ -644,6 +652,19 @@ public class StrataNode {
     public io.strata.server.group.GroupHandler groups() {
         requireReady();
         return groups;
+    }
+
+    /**
+     * Whether the node-to-node port may take writes (a fetch node's dead-letter copies): only from nodes, so
+     * while authentication is required only when that port takes node certificates alone.
+     */
+    public boolean internalWritesAllowed() {
+        return tls.internalServer().isPresent() || !access.required();
+    }
+
+    public io.strata.server.group.GroupSettingsHandler groupSettings() {
+        requireReady();
+        return groupSettings;
     }
 
     public ProduceHandler ingest() {

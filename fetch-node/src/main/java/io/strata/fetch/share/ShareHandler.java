@@ -14,6 +14,7 @@ import io.strata.fetch.grpc.FetchHandler;
 import io.strata.fetch.index.IndexView;
 import io.strata.format.RecordHeader;
 import io.strata.metadata.PartitionId;
+import io.strata.metadata.group.GroupSettingsStore;
 import io.strata.metadata.share.ShareStateStore;
 import io.strata.queues.share.SharePartition;
 import io.strata.queues.share.SharePolicy;
@@ -46,6 +47,8 @@ public final class ShareHandler {
     private final FetchHandler fetch;
     private final IndexView index;
     private final SharePartitions partitions;
+    private final GroupPolicies policies;
+    private final DeadLetters deadLetters;
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private final Executor work;
@@ -53,13 +56,20 @@ public final class ShareHandler {
     private final AtomicInteger rotation = new AtomicInteger();
 
     /**
-     * @param timer only schedules the look-again of a fetch that found nothing; the work runs on {@code work}
+     * @param defaults  the node's share-group defaults, which groups' own settings override
+     * @param appender  where dead-letter copies are written
+     * @param timer     only schedules the look-again of a fetch that found nothing, and dead-letter retries; the
+     *                  work runs on {@code work}
      */
-    public ShareHandler(FetchHandler fetch, IndexView index, ShareStateStore store, SharePolicy policy, Clock clock,
-                        ScheduledExecutorService timer, Executor work) {
+    public ShareHandler(FetchHandler fetch, IndexView index, ShareStateStore store, GroupSettingsStore settings,
+                        SharePolicy defaults, RecordAppender appender, Clock clock, ScheduledExecutorService timer,
+                        Executor work) {
         this.fetch = fetch;
         this.index = index;
-        this.partitions = new SharePartitions(store, policy);
+        this.policies = new GroupPolicies(settings, defaults);
+        this.deadLetters = new DeadLetters(fetch, policies, appender, timer, work);
+        this.partitions = new SharePartitions(store, deadLetters::wake);
+        deadLetters.use(partitions);
         this.clock = clock;
         this.timer = timer;
         this.work = work;
@@ -80,8 +90,14 @@ public final class ShareHandler {
         int maxBytes = fetch.maxBytes(request.getMaxBytes());
         long deadline = clock.millis() + Math.min(request.getMaxWaitMs(), MAX_WAIT_MS);
         io.grpc.Context call = io.grpc.Context.current();
-        return allPartitions(request.getTopic(), request.getPartitionsList())
-                .thenCompose(pids -> fetchUntil(request, pids, max, maxBytes, deadline, call));
+        return policies.of(request.getGroup()).thenCompose(group -> allPartitions(request.getTopic(),
+                request.getPartitionsList()).thenCompose(pids -> fetchUntil(request, group.policy(), pids, max,
+                maxBytes, deadline, call)));
+    }
+
+    /** Records copied to dead-letter topics by this node. */
+    public long deadLettered() {
+        return deadLetters.written();
     }
 
     /** The partitions asked for (each checked), or every partition of the topic. */
@@ -96,17 +112,18 @@ public final class ShareHandler {
         });
     }
 
-    private CompletableFuture<ShareFetchResponse> fetchUntil(ShareFetchRequest request, List<PartitionId> pids, int max,
-                                                             int maxBytes, long deadline, io.grpc.Context call) {
+    private CompletableFuture<ShareFetchResponse> fetchUntil(ShareFetchRequest request, SharePolicy policy,
+                                                             List<PartitionId> pids, int max, int maxBytes,
+                                                             long deadline, io.grpc.Context call) {
         int from = Math.floorMod(rotation.getAndIncrement(), pids.size());
         List<PartitionId> order = new ArrayList<>(pids.subList(from, pids.size()));
         order.addAll(pids.subList(0, from));
         Taken taken = new Taken(max, maxBytes);
-        return acquireFrom(request, order, 0, taken).thenCompose(v -> {
+        return acquireFrom(request, policy, order, 0, taken).thenCompose(v -> {
             long now = clock.millis();
             if (!taken.records.isEmpty() || now >= deadline) {
                 return CompletableFuture.completedFuture(ShareFetchResponse.newBuilder().addAllRecords(taken.records)
-                        .setLockMs(partitions.policy().lockMs()).build());
+                        .setLockMs(policy.lockMs()).build());
             }
             if (call.isCancelled()) {
                 // The member gave up waiting: take nothing more for it (it would stay locked until its lock ran out).
@@ -114,7 +131,7 @@ public final class ShareHandler {
                         .asRuntimeException());
             }
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
-            timer.schedule(() -> work.execute(() -> fetchUntil(request, pids, max, maxBytes, deadline, call)
+            timer.schedule(() -> work.execute(() -> fetchUntil(request, policy, pids, max, maxBytes, deadline, call)
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             later.completeExceptionally(e);
@@ -152,25 +169,27 @@ public final class ShareHandler {
      * next is asked. A partition that fails (its read, a contended store) is passed over, and what was acquired
      * there and cannot be delivered is given back uncounted: one partition never costs the others their turn.
      */
-    private CompletableFuture<Void> acquireFrom(ShareFetchRequest request, List<PartitionId> order, int i, Taken taken) {
+    private CompletableFuture<Void> acquireFrom(ShareFetchRequest request, SharePolicy policy, List<PartitionId> order,
+                                                int i, Taken taken) {
         if (i >= order.size() || taken.full()) {
             return CompletableFuture.completedFuture(null);
         }
         PartitionId pid = order.get(i);
-        SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), pid.topicId(), pid.partition());
+        SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
+                pid.partition());
         CompletableFuture<Void> one = index.load(pid).thenCompose(v -> {
             long logStart = index.partition(pid).logStartOffset();
             long logEnd = index.partition(pid).endOffset();
             long now = clock.millis();
             int left = taken.left();
-            return partitions.apply(key, () -> logStart, state -> {
+            return partitions.apply(key, policy, () -> logStart, state -> {
                 state.logStartMoved(logStart);
                 return state.acquire(request.getMemberId(), left, logEnd, now);
             });
-        }).thenCompose(acquired -> deliver(request, pid, key, acquired, taken));
+        }).thenCompose(acquired -> deliver(request, policy, pid, key, acquired, taken));
         // The next partition on the work executor: a fetch over thousands of partitions does not grow the stack.
         return one.handle((v, failure) -> null)
-                .thenComposeAsync(v -> acquireFrom(request, order, i + 1, taken), work);
+                .thenComposeAsync(v -> acquireFrom(request, policy, order, i + 1, taken), work);
     }
 
     /**
@@ -179,8 +198,9 @@ public final class ShareHandler {
      * deliver; offsets past the bound, past what this node could read, or whose read failed are given back
      * uncounted.
      */
-    private CompletableFuture<Void> deliver(ShareFetchRequest request, PartitionId pid, SharePartitions.Key key,
-                                            List<SharePartition.Acquired> acquired, Taken taken) {
+    private CompletableFuture<Void> deliver(ShareFetchRequest request, SharePolicy policy, PartitionId pid,
+                                            SharePartitions.Key key, List<SharePartition.Acquired> acquired,
+                                            Taken taken) {
         if (acquired.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
@@ -224,7 +244,7 @@ public final class ShareHandler {
                 return CompletableFuture.completedFuture(null);
             }
             long now = clock.millis();
-            return partitions.apply(key, () -> 0, state -> {
+            return partitions.apply(key, policy, () -> 0, state -> {
                 for (long[] r : settle[0]) {
                     state.answer(request.getMemberId(), r[0], r[1], SharePartition.Answer.ACCEPT, -1, null, now);
                 }
@@ -260,8 +280,11 @@ public final class ShareHandler {
         ShareAckResult[] results = new ShareAckResult[request.getAcksCount()];
         List<CompletableFuture<Void>> decided = new ArrayList<>();
         for (Map.Entry<Integer, List<Integer>> e : byPartition.entrySet()) {
-            decided.add(fetch.resolve(request.getTopic(), e.getKey()).thenCompose(pid -> {
-                SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), pid.topicId(), pid.partition());
+            decided.add(policies.of(request.getGroup()).thenCompose(group -> fetch.resolve(request.getTopic(),
+                    e.getKey()).thenCompose(pid -> {
+                SharePolicy policy = group.policy();
+                SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
+                        pid.partition());
                 long now = clock.millis();
                 long[] applied = new long[request.getAcksCount()];
                 java.util.function.Function<SharePartition, Boolean> decide = state -> {
@@ -277,10 +300,10 @@ public final class ShareHandler {
                 };
                 // Offsets not held as this node last stored the state may be held as another node stored it (the
                 // member acquired them there): ask the store before answering that they were not.
-                return index.load(pid).thenCompose(v -> partitions.apply(key,
+                return index.load(pid).thenCompose(v -> partitions.apply(key, policy,
                         () -> index.partition(pid).logStartOffset(), decide)).thenCompose(anyNotHeld -> !anyNotHeld
                         ? CompletableFuture.completedFuture(false)
-                        : partitions.apply(key, () -> index.partition(pid).logStartOffset(), decide, true))
+                        : partitions.apply(key, policy, () -> index.partition(pid).logStartOffset(), decide, true))
                         .thenAccept(x -> {
                             for (int i : e.getValue()) {
                                 ShareAck ack = request.getAcks(i);
@@ -289,7 +312,7 @@ public final class ShareHandler {
                                         .setNotHeld(Math.max(0, named - applied[i])).build();
                             }
                         });
-            }).thenApply(x -> null));
+            })).thenApply(x -> null));
         }
         return CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
                 .thenApply(v -> ShareAcknowledgeResponse.newBuilder().addAllResults(List.of(results)).build());

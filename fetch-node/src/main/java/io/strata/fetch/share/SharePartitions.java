@@ -25,19 +25,22 @@ final class SharePartitions {
     /** Partitions held at most: the least recently used beyond this are dropped (they are read again when asked). */
     private static final int MAX_HELD = 100_000;
 
-    record Key(String group, long topicId, int partition) {
+    /** A share partition: the group, and the topic by id (its name along, for what is written about it). */
+    record Key(String group, String topic, long topicId, int partition) {
     }
 
     /** A decision waiting for its partition's next write. */
     private static final class Pending<T> {
         final Function<SharePartition, T> decide;
+        final SharePolicy policy;
         final LongSupplier startIfNew;
         final boolean reload;
         final CompletableFuture<T> result = new CompletableFuture<>();
         T value;
 
-        Pending(Function<SharePartition, T> decide, LongSupplier startIfNew, boolean reload) {
+        Pending(Function<SharePartition, T> decide, SharePolicy policy, LongSupplier startIfNew, boolean reload) {
             this.decide = decide;
+            this.policy = policy;
             this.startIfNew = startIfNew;
             this.reload = reload;
         }
@@ -58,34 +61,34 @@ final class SharePartitions {
     }
 
     private final ShareStateStore store;
-    private final SharePolicy policy;
+    /** Told of a partition whose stored state has records waiting for their dead-letter copy. */
+    private final java.util.function.Consumer<Key> onDeadLettering;
     private final ConcurrentMap<Key, Held> held = new ConcurrentHashMap<>();
 
-    SharePartitions(ShareStateStore store, SharePolicy policy) {
+    SharePartitions(ShareStateStore store, java.util.function.Consumer<Key> onDeadLettering) {
         this.store = store;
-        this.policy = policy;
-    }
-
-    SharePolicy policy() {
-        return policy;
+        this.onDeadLettering = onDeadLettering;
     }
 
     /**
-     * Takes a decision on the partition's state and stores it; the decision starts, for a partition the group
-     * never took records of, at {@code startIfNew}. The result is given only once what it decided is stored.
+     * Takes a decision, by the group's {@code policy}, on the partition's state and stores it; the decision
+     * starts, for a partition the group never took records of, at {@code startIfNew}. The result is given only
+     * once what it decided is stored.
      */
-    <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide) {
-        return apply(key, startIfNew, decide, false);
+    <T> CompletableFuture<T> apply(Key key, SharePolicy policy, LongSupplier startIfNew,
+                                   Function<SharePartition, T> decide) {
+        return apply(key, policy, startIfNew, decide, false);
     }
 
     /**
-     * As {@link #apply(Key, LongSupplier, Function)}; with {@code reload} the state is read from the store first
-     * rather than taken as held (another node may have changed it without this one writing over it).
+     * As {@link #apply(Key, SharePolicy, LongSupplier, Function)}; with {@code reload} the state is read from the
+     * store first rather than taken as held (another node may have changed it without this one writing over it).
      */
-    <T> CompletableFuture<T> apply(Key key, LongSupplier startIfNew, Function<SharePartition, T> decide, boolean reload) {
+    <T> CompletableFuture<T> apply(Key key, SharePolicy policy, LongSupplier startIfNew,
+                                   Function<SharePartition, T> decide, boolean reload) {
         Held h = held.computeIfAbsent(key, k -> new Held());
         h.usedNanos = System.nanoTime();
-        Pending<T> p = new Pending<>(decide, startIfNew, reload);
+        Pending<T> p = new Pending<>(decide, policy, startIfNew, reload);
         boolean start;
         synchronized (h) {
             h.queue.add(p);
@@ -134,12 +137,16 @@ final class SharePartitions {
 
     private CompletableFuture<Void> attempt(Key key, Held h, List<Pending<?>> batch, int attemptsLeft) {
         LongSupplier startIfNew = batch.get(0).startIfNew;
+        SharePolicy policy = batch.get(batch.size() - 1).policy; // the latest the node knows of the group's
         CompletableFuture<Void> loaded = h.state != null ? CompletableFuture.completedFuture(null)
                 : store.load(key.group(), key.topicId(), key.partition()).thenAccept(found -> {
                     if (found.isPresent()) {
                         h.state = ShareStateCodec.decode(found.get().state(), policy);
                         h.stored = found.get().state();
                         h.revision = found.get().revision();
+                        if (!h.state.deadLettering().isEmpty()) {
+                            onDeadLettering.accept(key); // left waiting by a node that stopped (or is still at it)
+                        }
                     } else {
                         // Not stored yet, and stored only once a decision changes it: asking about a group or
                         // partition nobody took records of writes nothing.
@@ -149,6 +156,9 @@ final class SharePartitions {
                     }
                 });
         return loaded.thenCompose(v -> {
+            if (!h.state.policy().equals(policy)) {
+                h.state = h.state.withPolicy(policy); // the group's settings changed (the policy is not stored)
+            }
             for (Pending<?> p : batch) {
                 decideInto(p, h.state);
             }
@@ -160,6 +170,9 @@ final class SharePartitions {
                 if (saved.isPresent()) {
                     h.stored = next;
                     h.revision = saved.getAsLong();
+                    if (!h.state.deadLettering().isEmpty()) {
+                        onDeadLettering.accept(key);
+                    }
                     return CompletableFuture.<Void>completedFuture(null);
                 }
                 h.state = null; // another node decided first: read what it stored and decide on that

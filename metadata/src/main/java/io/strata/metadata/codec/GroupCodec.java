@@ -2,6 +2,7 @@ package io.strata.metadata.codec;
 
 import io.strata.metadata.group.CommittedOffset;
 import io.strata.metadata.group.GroupMember;
+import io.strata.metadata.group.GroupSettings;
 import io.strata.metadata.group.OffsetCommit;
 import io.strata.metadata.group.OffsetReset;
 import io.strata.metadata.group.TargetAssignment;
@@ -91,6 +92,23 @@ public final class GroupCodec {
             OffsetValue v = OffsetValue.parseFrom(b);
             return new CommittedOffset(partition, v.getOffset(), v.getMetadata(), v.getTopicId(),
                     v.getCommittedAtMs(), v.getMemberId());
+        });
+    }
+
+    public static byte[] encode(GroupSettings s) {
+        GroupSettingsValue.Builder b = GroupSettingsValue.newBuilder().setDeadLetterTopic(s.deadLetterTopic())
+                .setMaxDeliveryAttempts(s.maxDeliveryAttempts()).setLockMs(s.lockMs());
+        s.backoff().ifPresent(o -> b.setHasBackoff(true).setBackoffInitialMs(o.initialMs())
+                .setBackoffMultiplier(o.multiplier()).setBackoffMaxMs(o.maxMs()));
+        return b.build().toByteArray();
+    }
+
+    public static GroupSettings decodeSettings(String key, byte[] bytes) {
+        return MetadataCodec.parse(key, bytes, b -> {
+            GroupSettingsValue v = GroupSettingsValue.parseFrom(b);
+            return new GroupSettings(v.getDeadLetterTopic(), v.getMaxDeliveryAttempts(), v.getLockMs(),
+                    v.getHasBackoff() ? java.util.Optional.of(new GroupSettings.Backoff(v.getBackoffInitialMs(),
+                            v.getBackoffMultiplier(), v.getBackoffMaxMs())) : java.util.Optional.empty());
         });
     }
 }

@@ -69,4 +69,19 @@ public abstract class ShareStateStoreContract {
         assertThat(shares.load("g", 8, 0).join()).isEmpty();
         assertThat(shares.load("g2", 7, 0).join()).isPresent();
     }
+
+    @Test
+    void aGroupsSettingsReadBackAsSavedAndDefaultsRemoveThem() {
+        var settings = store.groupSettings();
+        assertThat(settings.load("w").join()).isEqualTo(io.strata.metadata.group.GroupSettings.DEFAULTS);
+        var set = new io.strata.metadata.group.GroupSettings("w-dlq", 3, 10_000, java.util.Optional.of(
+                new io.strata.metadata.group.GroupSettings.Backoff(100, 2.5, 60_000)));
+        settings.save("w", set).join();
+        settings.save("other", new io.strata.metadata.group.GroupSettings("", 7, 0, java.util.Optional.empty())).join();
+        assertThat(settings.load("w").join()).isEqualTo(set);
+        assertThat(settings.all().join()).containsOnlyKeys("other", "w");
+        settings.save("w", io.strata.metadata.group.GroupSettings.DEFAULTS).join();
+        assertThat(settings.load("w").join()).isEqualTo(io.strata.metadata.group.GroupSettings.DEFAULTS);
+        assertThat(settings.all().join()).containsOnlyKeys("other");
+    }
 }

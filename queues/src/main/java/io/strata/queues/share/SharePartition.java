@@ -21,19 +21,45 @@ public final class SharePartition {
     private long end;
     /** Runs by first offset, covering [start, end) without gaps. */
     private final TreeMap<Long, StateRun> runs = new TreeMap<>();
+    /** Who writes the dead-letter copies, or null before the first is written. */
+    private DeadLetterWriter writer;
+    /** The sequence number the next record to be dead-lettered takes. */
+    private long nextDeadLetterSequence;
+
+    /**
+     * The idempotent producer that writes a partition's dead-letter copies, and the dead-letter partition it
+     * writes them to. Each copy is written with the sequence number its record was given when it was archived,
+     * so a copy written again (its node crashed before the record was marked archived) is recognised by the
+     * ingest path as a retry and stored once.
+     */
+    public record DeadLetterWriter(long producerId, String topic, int partition) {
+        public DeadLetterWriter {
+            if (producerId < 0 || topic == null || topic.isEmpty() || partition < 0) {
+                throw new IllegalArgumentException("a dead-letter writer needs a producer id, a topic and a partition");
+            }
+        }
+    }
 
     public SharePartition(SharePolicy policy, long start) {
-        this(policy, start, start, List.of());
+        this(policy, start, start, List.of(), null, 0);
     }
 
     /** The state as persisted: runs covering [start, end) in order. */
     public SharePartition(SharePolicy policy, long start, long end, List<StateRun> state) {
-        if (start < 0 || end < start) {
+        this(policy, start, end, state, null, 0);
+    }
+
+    /** The state as persisted, with its dead-letter writer (or null) and next dead-letter sequence. */
+    public SharePartition(SharePolicy policy, long start, long end, List<StateRun> state, DeadLetterWriter writer,
+                          long nextDeadLetterSequence) {
+        if (start < 0 || end < start || nextDeadLetterSequence < 0) {
             throw new IllegalArgumentException("invalid window [" + start + ", " + end + ")");
         }
         this.policy = policy;
         this.start = start;
         this.end = end;
+        this.writer = writer;
+        this.nextDeadLetterSequence = nextDeadLetterSequence;
         long next = start;
         for (StateRun r : state) {
             if (r.first() != next) {
@@ -59,6 +85,36 @@ public final class SharePartition {
 
     public SharePolicy policy() {
         return policy;
+    }
+
+    /** The same state decided by another policy (the group's settings changed). */
+    public SharePartition withPolicy(SharePolicy next) {
+        return new SharePartition(next, start, end, runs(), writer, nextDeadLetterSequence);
+    }
+
+    public DeadLetterWriter deadLetterWriter() {
+        return writer;
+    }
+
+    public long nextDeadLetterSequence() {
+        return nextDeadLetterSequence;
+    }
+
+    /**
+     * Dead-letter copies go through {@code next} from now on (the first writer; the group's dead-letter topic or
+     * its partition count changed; the ingest path no longer knows the old producer): the records still waiting
+     * for their copy are numbered again from 0, in the order they were numbered, as a new producer starts.
+     */
+    public void useDeadLetterWriter(DeadLetterWriter next) {
+        long sequence = 0;
+        for (StateRun r : deadLettering()) {
+            set(new StateRun(r.first(), r.last(), DeliveryState.DEAD_LETTERING, r.deliveries(), null, sequence,
+                    r.note()));
+            sequence += r.count();
+        }
+        writer = next;
+        nextDeadLetterSequence = sequence;
+        coalesce();
     }
 
     /** The runs covering [start, end), in offset order. */
@@ -108,6 +164,11 @@ public final class SharePartition {
         return out;
     }
 
+    /** Why a dead-lettered record was archived: its member rejected it. */
+    public static final String REJECTED = "rejected";
+    /** Why a dead-lettered record was archived: it failed on its last allowed delivery. */
+    public static final String ATTEMPTS_EXHAUSTED = "delivery-attempts-exhausted";
+
     /** How a member answers records it holds. */
     public enum Answer {
         /** Done: never delivered to the group again. */
@@ -155,10 +216,9 @@ public final class SharePartition {
                 applied += r.count();
                 switch (answer) {
                     case ACCEPT -> set(r.withState(DeliveryState.ACKNOWLEDGED));
-                    case RELEASE -> archived.addAll(failed(r, nowMs, delayMs, "released after " + r.deliveries()
-                            + " deliveries" + (note == null || note.isEmpty() ? "" : ": " + note)));
-                    case REJECT -> archived.addAll(archive(r, "rejected" + (note == null || note.isEmpty() ? ""
-                            : ": " + note)));
+                    case RELEASE -> archived.addAll(failed(r, nowMs, delayMs,
+                            note == null || note.isEmpty() ? "released" : note));
+                    case REJECT -> archived.addAll(archive(r, REJECTED, note == null ? "" : note));
                     case GIVE_BACK -> set(new StateRun(r.first(), r.last(), DeliveryState.AVAILABLE,
                             Math.max(0, r.deliveries() - 1), null, 0, null));
                 }
@@ -178,7 +238,7 @@ public final class SharePartition {
         List<StateRun> archived = new ArrayList<>(expire(nowMs));
         for (StateRun r : List.copyOf(runs.values())) {
             if (r.state() == DeliveryState.ACQUIRED && r.member().equals(member)) {
-                archived.addAll(failed(r, nowMs, -1, "its member left after " + r.deliveries() + " deliveries"));
+                archived.addAll(failed(r, nowMs, -1, "its member left"));
             }
         }
         advance();
@@ -194,7 +254,7 @@ public final class SharePartition {
         List<StateRun> archived = new ArrayList<>();
         for (StateRun r : List.copyOf(runs.values())) {
             if (r.state() == DeliveryState.ACQUIRED && r.untilMs() <= nowMs) {
-                archived.addAll(failed(r, nowMs, -1, "its lock ran out after " + r.deliveries() + " deliveries"));
+                archived.addAll(failed(r, nowMs, -1, "its lock ran out"));
             }
         }
         advance();
@@ -202,9 +262,13 @@ public final class SharePartition {
         return archived;
     }
 
-    /** Records archived that still wait for their dead-letter copy (after a restart, say): to be written again. */
+    /**
+     * Records archived that still wait for their dead-letter copy, in the order of their sequence numbers (the
+     * order their copies must be written in).
+     */
     public List<StateRun> deadLettering() {
-        return runs.values().stream().filter(r -> r.state() == DeliveryState.DEAD_LETTERING).toList();
+        return runs.values().stream().filter(r -> r.state() == DeliveryState.DEAD_LETTERING)
+                .sorted(java.util.Comparator.comparingLong(StateRun::untilMs)).toList();
     }
 
     /** Their dead-letter copies are written: the records are done. */
@@ -262,7 +326,7 @@ public final class SharePartition {
     /** A record whose delivery failed: available again after its back-off, or archived when out of deliveries. */
     private List<StateRun> failed(StateRun r, long nowMs, long delayMs, String why) {
         if (r.deliveries() >= policy.maxDeliveries()) {
-            return archive(r, "delivered " + r.deliveries() + " times, the most allowed (" + why + ")");
+            return archive(r, ATTEMPTS_EXHAUSTED, why);
         }
         // A member's own delay is bounded like the back-off: a record parked for good would hold the window's
         // start, and with it the whole partition, once the window filled up behind it.
@@ -271,12 +335,14 @@ public final class SharePartition {
         return List.of();
     }
 
-    private List<StateRun> archive(StateRun r, String why) {
+    private List<StateRun> archive(StateRun r, String reason, String error) {
         if (!policy.deadLetter()) {
             set(new StateRun(r.first(), r.last(), DeliveryState.ARCHIVED, r.deliveries(), null, 0, null));
             return List.of();
         }
-        StateRun pending = new StateRun(r.first(), r.last(), DeliveryState.DEAD_LETTERING, r.deliveries(), null, 0, why);
+        StateRun pending = new StateRun(r.first(), r.last(), DeliveryState.DEAD_LETTERING, r.deliveries(), null,
+                nextDeadLetterSequence, error.isEmpty() ? reason : reason + "\n" + error);
+        nextDeadLetterSequence += r.count();
         set(pending);
         return List.of(pending);
     }

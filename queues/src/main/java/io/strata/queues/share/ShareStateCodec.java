@@ -15,17 +15,20 @@ import java.util.Map;
  * IllegalArgumentException, never a guessed state.
  *
  * <pre>
- * byte 'S', byte version (1)
+ * byte 'S', byte version (2; 1 is read too: it ends after the runs, without a dead-letter writer)
  * varlong start, varlong end - start
  * varint members, then each: varint length, UTF-8
  * varint runs, then each (from start, consecutive):
  *   varlong count - 1, byte state, varint deliveries, varint member index + 1 (0: none), varlong untilMs,
  *   varint note length + 1 (0: none), UTF-8
+ * varlong next dead-letter sequence
+ * byte 1 and then varlong producer id, varint topic length, UTF-8, varint partition: the dead-letter writer;
+ *   byte 0: none
  * </pre>
  */
 public final class ShareStateCodec {
     private static final byte MAGIC = 'S';
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private ShareStateCodec() {
     }
@@ -63,14 +66,25 @@ public final class ShareStateCodec {
                 out.write(note, 0, note.length);
             }
         }
+        writeVarLong(out, partition.nextDeadLetterSequence());
+        SharePartition.DeadLetterWriter writer = partition.deadLetterWriter();
+        if (writer == null) {
+            out.write(0);
+        } else {
+            out.write(1);
+            writeVarLong(out, writer.producerId());
+            writeText(out, writer.topic());
+            writeVarLong(out, writer.partition());
+        }
         return out.toByteArray();
     }
 
     public static SharePartition decode(byte[] bytes, SharePolicy policy) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
-            if (in.get() != MAGIC || in.get() != VERSION) {
-                throw new IllegalArgumentException("not a share partition state of version " + VERSION);
+            byte version;
+            if (in.get() != MAGIC || ((version = in.get()) != 1 && version != VERSION)) {
+                throw new IllegalArgumentException("not a share partition state of version 1 or " + VERSION);
             }
             long start = readVarLong(in);
             long end = Math.addExact(start, readVarLong(in));
@@ -101,10 +115,23 @@ public final class ShareStateCodec {
                         until, note));
                 next = last + 1;
             }
+            long nextSequence = 0;
+            SharePartition.DeadLetterWriter writer = null;
+            if (version >= 2) {
+                nextSequence = readVarLong(in);
+                byte hasWriter = in.get();
+                if (hasWriter == 1) {
+                    long producerId = readVarLong(in);
+                    String topic = readText(in, count(in));
+                    writer = new SharePartition.DeadLetterWriter(producerId, topic, Math.toIntExact(readVarLong(in)));
+                } else if (hasWriter != 0) {
+                    throw new IllegalArgumentException("unknown dead-letter writer marker " + hasWriter);
+                }
+            }
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException(in.remaining() + " bytes after the state");
             }
-            return new SharePartition(policy, start, end, runs);
+            return new SharePartition(policy, start, end, runs, writer, nextSequence);
         } catch (BufferUnderflowException | ArithmeticException e) {
             throw new IllegalArgumentException("a share partition state cut short or out of range", e);
         }

@@ -9,9 +9,10 @@ import java.util.Objects;
  * @param deliveries how many times these records were handed out
  * @param member     the member holding them (ACQUIRED only), else null
  * @param untilMs    ACQUIRED: when the lock runs out; AVAILABLE: not before when they may be handed out again;
- *                   otherwise 0
- * @param note       DEAD_LETTERING: why they were archived and what the consumer said (the dead-letter record's
- *                   headers), else null
+ *                   DEAD_LETTERING: the dead-letter writer's sequence number of {@code first} (each further
+ *                   offset takes the next; see {@link SharePartition#useDeadLetterWriter}); otherwise 0
+ * @param note       DEAD_LETTERING: why they were archived, then after a line feed what the consumer said (the
+ *                   dead-letter record's headers), else null
  */
 public record StateRun(long first, long last, DeliveryState state, int deliveries, String member, long untilMs,
                        String note) {
@@ -40,12 +41,34 @@ public record StateRun(long first, long last, DeliveryState state, int deliverie
     }
 
     StateRun slice(long from, long to) {
-        return new StateRun(from, to, state, deliveries, member, untilMs, note);
+        // A dead-lettering run numbers its offsets from its first: a slice keeps each offset's number.
+        long until = state == DeliveryState.DEAD_LETTERING ? untilMs + (from - first) : untilMs;
+        return new StateRun(from, to, state, deliveries, member, until, note);
+    }
+
+    /** DEAD_LETTERING: the sequence number the dead-letter copy of {@code offset} is written with. */
+    public long deadLetterSequence(long offset) {
+        if (state != DeliveryState.DEAD_LETTERING || offset < first || offset > last) {
+            throw new IllegalArgumentException("offset " + offset + " is not dead-lettering in " + this);
+        }
+        return untilMs + (offset - first);
+    }
+
+    /** DEAD_LETTERING: why the records were archived ("rejected", "delivery-attempts-exhausted"). */
+    public String reason() {
+        return note == null ? "" : note.split("\n", 2)[0];
+    }
+
+    /** DEAD_LETTERING: what the consumer (or the node, for a lock that ran out) said, or empty. */
+    public String error() {
+        String[] parts = note == null ? new String[0] : note.split("\n", 2);
+        return parts.length < 2 ? "" : parts[1];
     }
 
     /** Whether {@code next} directly follows this run and is the same in everything but its offsets. */
     boolean joins(StateRun next) {
+        long untilNext = state == DeliveryState.DEAD_LETTERING ? untilMs + count() : untilMs;
         return next.first == last + 1 && next.state == state && next.deliveries == deliveries
-                && Objects.equals(next.member, member) && next.untilMs == untilMs && Objects.equals(next.note, note);
+                && Objects.equals(next.member, member) && next.untilMs == untilNext && Objects.equals(next.note, note);
     }
 }

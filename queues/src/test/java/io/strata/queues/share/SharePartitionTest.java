@@ -43,7 +43,8 @@ class SharePartitionTest {
                 assertThat(outcome.toDeadLetter()).singleElement().satisfies(r -> {
                     assertThat(r.first()).isZero();
                     assertThat(r.deliveries()).isEqualTo(3);
-                    assertThat(r.note()).contains("delivered 3 times").contains("exit 1");
+                    assertThat(r.reason()).isEqualTo(SharePartition.ATTEMPTS_EXHAUSTED);
+                    assertThat(r.error()).isEqualTo("exit 1");
                 });
             }
         }
@@ -111,15 +112,41 @@ class SharePartitionTest {
     }
 
     @Test
+    void deadLetterCopiesAreNumberedInTheOrderTheirRecordsWereArchivedAndKeepTheirNumbersThroughSplits() {
+        SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 0);
+        p.acquire("a", 10, 10, 0);
+        p.answer("a", 6, 8, Answer.REJECT, -1, "bad", 0);
+        p.answer("a", 1, 2, Answer.REJECT, -1, "", 0);
+        assertThat(p.deadLettering()).extracting(StateRun::first).containsExactly(6L, 1L);
+        assertThat(p.deadLettering().get(0).deadLetterSequence(8)).isEqualTo(2);
+        assertThat(p.deadLettering().get(1).deadLetterSequence(1)).isEqualTo(3);
+        assertThat(p.deadLettering().get(0).reason()).isEqualTo(SharePartition.REJECTED);
+        assertThat(p.deadLettering().get(0).error()).isEqualTo("bad");
+        // The copy of 6 is written: 7 and 8 keep their numbers.
+        p.deadLettered(6, 6);
+        assertThat(p.deadLettering().get(0).first()).isEqualTo(7);
+        assertThat(p.deadLettering().get(0).deadLetterSequence(7)).isEqualTo(1);
+        // A new writer (a new producer) numbers what still waits from 0, in the same order.
+        p.useDeadLetterWriter(new SharePartition.DeadLetterWriter(9, "dlq", 0));
+        assertThat(p.deadLettering()).extracting(r -> r.deadLetterSequence(r.first())).containsExactly(0L, 2L);
+        assertThat(p.nextDeadLetterSequence()).isEqualTo(4);
+        p.answer("a", 0, 0, Answer.REJECT, -1, null, 0);
+        assertThat(p.deadLettering().get(2).deadLetterSequence(0)).isEqualTo(4);
+    }
+
+    @Test
     void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
         SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 7);
         p.acquire("member-é", 5, 100, 0);
         p.acquire("other", 5, 100, 0);
         p.answer("member-é", 8, 9, Answer.REJECT, -1, "no", 0);
         p.answer("other", 12, 12, Answer.ACCEPT, -1, null, 0);
+        p.useDeadLetterWriter(new SharePartition.DeadLetterWriter(42, "dlq", 3));
         byte[] stored = ShareStateCodec.encode(p);
         SharePartition read = ShareStateCodec.decode(stored, p.policy());
         assertThat(read.runs()).isEqualTo(p.runs());
+        assertThat(read.deadLetterWriter()).isEqualTo(new SharePartition.DeadLetterWriter(42, "dlq", 3));
+        assertThat(read.nextDeadLetterSequence()).isEqualTo(2);
         assertThat(read.start()).isEqualTo(7);
         assertThat(read.end()).isEqualTo(17);
         for (int cut = 0; cut < stored.length; cut++) {

@@ -201,4 +201,16 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
     public void deleteGroup(DeleteGroupRequest request, StreamObserver<DeleteGroupResponse> observer) {
         GrpcErrors.reply(observer, () -> node.groups().delete(request));
     }
+
+    @Override
+    public void alterGroupSettings(io.strata.api.v1.AlterGroupSettingsRequest request,
+                                   StreamObserver<io.strata.api.v1.GroupSettings> observer) {
+        GrpcErrors.reply(observer, () -> node.groupSettings().alter(request));
+    }
+
+    @Override
+    public void describeGroupSettings(io.strata.api.v1.DescribeGroupSettingsRequest request,
+                                      StreamObserver<io.strata.api.v1.GroupSettings> observer) {
+        GrpcErrors.reply(observer, () -> node.groupSettings().describe(request.getGroup()));
+    }
 }

@@ -37,4 +37,29 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
             return CompletableFuture.completedFuture(HandOverChunksResponse.newBuilder().setAccepted(accepted).build());
         });
     }
+
+    @Override
+    public void initProducer(io.strata.api.v1.InitProducerRequest request,
+                             StreamObserver<io.strata.api.v1.InitProducerResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            checkWritesAllowed();
+            return node.ingest().initProducer(io.strata.server.share.NodeRecordAppender.PRINCIPAL);
+        });
+    }
+
+    @Override
+    public void produce(io.strata.api.v1.ProduceRequest request, StreamObserver<io.strata.api.v1.ProduceResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            checkWritesAllowed();
+            return node.ingest().produce(request);
+        });
+    }
+
+    private void checkWritesAllowed() {
+        if (!node.internalWritesAllowed()) {
+            throw io.grpc.Status.PERMISSION_DENIED.withDescription("this node takes writes on its node-to-node port "
+                    + "only over mutual TLS while authentication is required (strata.tls.internal.*)")
+                    .asRuntimeException();
+        }
+    }
 }

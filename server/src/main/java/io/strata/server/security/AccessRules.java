@@ -94,6 +94,11 @@ public final class AccessRules {
                 ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
                 : List.of(Need.group(ADMIN, r.getGroup())), r -> "group " + r.getGroup());
         on(GroupServiceGrpc.getDeleteGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())), r -> "group " + r.getGroup());
+        // Naming a dead-letter topic lets the group's nodes write there: the caller must be allowed to produce to it.
+        on(GroupServiceGrpc.getAlterGroupSettingsMethod(), r -> r.hasDeadLetterTopic() && !r.getDeadLetterTopic().isEmpty()
+                ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(PRODUCE, r.getDeadLetterTopic()))
+                : List.of(Need.group(ALTER_GROUP, r.getGroup())), r -> "group " + r.getGroup());
+        on(GroupServiceGrpc.getDescribeGroupSettingsMethod(), r -> List.of(Need.group(DESCRIBE, r.getGroup())), null);
         listing(GroupServiceGrpc.getListGroupsMethod(), (ListGroupsResponse answer, Predicate<Need> may) ->
                 answer.toBuilder().clearGroups().addAllGroups(answer.getGroupsList().stream()
                         .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup()))).toList()).build());

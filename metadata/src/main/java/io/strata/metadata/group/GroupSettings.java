@@ -1,0 +1,41 @@
+package io.strata.metadata.group;
+
+import java.util.Optional;
+
+/**
+ * What an operator set for one group, share or classic ({@code strata groups alter}), over the nodes' defaults:
+ * each setting left empty takes the node's ({@code strata.share.*}). Immutable.
+ *
+ * @param deadLetterTopic     where records the group gives up on are copied, or empty for none
+ * @param maxDeliveryAttempts deliveries after which a record that still fails is archived; 0: the default
+ * @param lockMs              how long a member holds what it took; 0: the default
+ * @param backoff             the wait before a failed record is delivered again, or empty for the default
+ */
+public record GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, long lockMs, Optional<Backoff> backoff) {
+    /** Nothing set: every default. */
+    public static final GroupSettings DEFAULTS = new GroupSettings("", 0, 0, Optional.empty());
+
+    /** The first wait, what each further failure multiplies it by, and the longest wait. */
+    public record Backoff(long initialMs, double multiplier, long maxMs) {
+        public Backoff {
+            if (initialMs < 0 || multiplier < 1 || maxMs < initialMs) {
+                throw new IllegalArgumentException("a back-off starts at 0 or more, multiplies by at least 1 and "
+                        + "ends no lower than it starts");
+            }
+        }
+    }
+
+    public GroupSettings {
+        if (deadLetterTopic == null || maxDeliveryAttempts < 0 || lockMs < 0 || backoff == null) {
+            throw new IllegalArgumentException("group settings are not negative");
+        }
+    }
+
+    /** These settings with every one that {@code change} sets taken from it. */
+    public GroupSettings with(GroupSettings change, boolean clearDeadLetterTopic) {
+        return new GroupSettings(clearDeadLetterTopic ? "" : change.deadLetterTopic.isEmpty() ? deadLetterTopic
+                : change.deadLetterTopic, change.maxDeliveryAttempts > 0 ? change.maxDeliveryAttempts
+                : maxDeliveryAttempts, change.lockMs > 0 ? change.lockMs : lockMs,
+                change.backoff.isPresent() ? change.backoff : backoff);
+    }
+}
