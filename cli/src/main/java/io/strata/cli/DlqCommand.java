@@ -80,11 +80,32 @@ final class DlqCommand {
                                     + "passed over%n", r.partition(), r.offset(), PREFIX);
                             continue;
                         }
+                        String reason = header(r, "reason");
+                        if ("record-removed".equals(reason) || "record-too-large".equals(reason)) {
+                            skipped++; // a copy without its record: nothing to send back
+                            spec.commandLine().getErr().printf("%d@%d carries no record (%s): passed over%n",
+                                    r.partition(), r.offset(), reason);
+                            continue;
+                        }
                         Integer partition = null;
                         String p = header(r, "partition");
+                        int count = partitionCounts.computeIfAbsent(target, t -> {
+                            try {
+                                return client.admin().topic(t).partitions();
+                            } catch (io.strata.client.StrataException e) {
+                                if (e.code() != io.grpc.Status.Code.NOT_FOUND) {
+                                    throw e;
+                                }
+                                return 0; // gone: its records are passed over (--to-topic sends them elsewhere)
+                            }
+                        });
+                        if (count == 0) {
+                            skipped++;
+                            spec.commandLine().getErr().printf("%d@%d: topic %s does not exist; passed over "
+                                    + "(--to-topic sends such records elsewhere)%n", r.partition(), r.offset(), target);
+                            continue;
+                        }
                         if (toTopic == null && p != null) {
-                            int count = partitionCounts.computeIfAbsent(target,
-                                    t -> client.admin().topic(t).partitions());
                             int sourcePartition = Integer.parseInt(p);
                             partition = sourcePartition < count ? sourcePartition : null; // fewer now: by key
                         }
@@ -102,7 +123,7 @@ final class DlqCommand {
             out.printf("replayed %d record(s) from %s%s%n", total, topic, total == 0 ? "" : ":");
             sentTo.forEach((t, n) -> out.printf("  %s  %d%n", t, n));
             if (skipped > 0) {
-                out.printf("passed over %d record(s) without %stopic%n", skipped, PREFIX);
+                out.printf("passed over %d record(s) (see above)%n", skipped);
             }
             return 0;
         }

@@ -189,4 +189,33 @@ public final class Groups {
                 s.getBackoff().getMultiplier(), java.time.Duration.ofMillis(s.getBackoff().getMaxMs()),
                 List.copyOf(s.getDefaultsList()));
     }
+
+    /** A share group: the partitions it took records of, the records not yet done, and those held now. */
+    public record ShareListing(String group, int partitions, long lag, long acquired) {
+    }
+
+    /** Where a share group stands in one partition (see {@code ShareService.DescribeShareGroup}). */
+    public record SharePartitionState(String topic, int partition, long startOffset, long windowEnd, long logEnd,
+                                      long acquired, long available, long deadLettering, long lag,
+                                      Duration oldestAcquiredAge) {
+    }
+
+    public List<ShareListing> listShare() {
+        return router.onAnyNode(channel -> io.strata.api.v1.ShareServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .listShareGroups(io.strata.api.v1.ListShareGroupsRequest.getDefaultInstance()))
+                .getGroupsList().stream().map(g -> new ShareListing(g.getGroup(), g.getPartitions(), g.getLag(),
+                        g.getAcquired())).toList();
+    }
+
+    /** Fails with NOT_FOUND for a share group that took no records. */
+    public List<SharePartitionState> describeShare(String group) {
+        return router.onAnyNode(channel -> io.strata.api.v1.ShareServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .describeShareGroup(io.strata.api.v1.DescribeShareGroupRequest.newBuilder().setGroup(group)
+                                .build()))
+                .getPartitionsList().stream().map(p -> new SharePartitionState(p.getTopic(), p.getPartition(),
+                        p.getStartOffset(), p.getWindowEnd(), p.getLogEnd(), p.getAcquired(), p.getAvailable(),
+                        p.getDeadLettering(), p.getLag(), Duration.ofMillis(p.getOldestAcquiredAgeMs()))).toList();
+    }
 }

@@ -243,6 +243,14 @@ class QueuesTest {
         }
         assertThat(strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "1000").out())
                 .as("the replay's group committed what it sent").startsWith("replayed 0 record(s)");
+        Outcome described = strata("", "share-groups", "describe", "x");
+        assertThat(described.exitCode()).as(described.err()).isZero();
+        // The records went where the producer's sticky partitioning put them: one partition or both.
+        assertThat(described.out()).as(described.out()).containsPattern("^share group x  partitions [12]  total lag 0  acquired 0\n");
+        assertThat(described.out().lines().filter(l -> l.startsWith("tasks ")).toList()).hasSizeBetween(1, 2)
+                .allSatisfy(l -> assertThat(l).as("lag, acquired, available, dlq-pending 0").matches(
+                        "tasks\\s+[01]\\s+(\\d+)\\s+\\1\\s+0\\s+0\\s+0\\s+0\\s+-"));
+        assertThat(strata("", "share-groups", "list").out()).containsPattern("(?m)^x\\s+[12]\\s+0\\s+0$");
     }
 
     /**

@@ -894,6 +894,12 @@ class SecurityTest {
         calls.add(new Call(GroupServiceGrpc.getDeleteGroupMethod(), c -> status(() -> GroupServiceGrpc.newBlockingStub(c)
                 .deleteGroup(DeleteGroupRequest.newBuilder().setGroup("g-doomed").build())),
                 List.of(acl("User:alice", AclOperation.ACL_OPERATION_DELETE, group, "g-doomed", false))));
+        calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getListShareGroupsMethod(), c -> status(() ->
+                io.strata.api.v1.ShareServiceGrpc.newBlockingStub(c).listShareGroups(
+                        io.strata.api.v1.ListShareGroupsRequest.getDefaultInstance())), List.of()));
+        calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getDescribeShareGroupMethod(), c -> status(() ->
+                io.strata.api.v1.ShareServiceGrpc.newBlockingStub(c).describeShareGroup(
+                        io.strata.api.v1.DescribeShareGroupRequest.newBuilder().setGroup("g").build())), describeG));
         // Naming a dead-letter topic takes leave to write there.
         calls.add(new Call(GroupServiceGrpc.getAlterGroupSettingsMethod(), c -> status(() -> GroupServiceGrpc
                 .newBlockingStub(c).alterGroupSettings(io.strata.api.v1.AlterGroupSettingsRequest.newBuilder()

@@ -255,6 +255,11 @@ public final class KeyLayout {
     }
 
     /** Where a share group keeps its partitions' state (the queues module's encoding). */
+    /** Where every share group's state lies. */
+    public String shareStateRoot() {
+        return root + "/share/";
+    }
+
     public String shareStatePrefix(String group) {
         return root + "/share/" + group + "/";
     }

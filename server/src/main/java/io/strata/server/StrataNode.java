@@ -88,6 +88,7 @@ public class StrataNode {
     private volatile FetchHandler fetch;
     private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
+    private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
@@ -338,11 +339,29 @@ public class StrataNode {
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
             io.strata.server.share.NodeRecordAppender appender = register(new io.strata.server.share.NodeRecordAppender(
                     ingest, metadata, internalDialer()));
+            // Copies are written while who named the dead-letter topic may read the source and write the topic.
+            io.strata.fetch.share.DeadLetterGuard guard = (principal, principalGroups, source, target) -> {
+                io.strata.security.Identity who = new io.strata.security.Identity(principal.isEmpty()
+                        ? "User:ANONYMOUS" : principal, principalGroups, "group-settings");
+                return access.allowed(who, io.strata.security.Need.topic(
+                        io.strata.metadata.security.AclOperation.CONSUME, source))
+                        && access.allowed(who, io.strata.security.Need.topic(
+                        io.strata.metadata.security.AclOperation.PRODUCE, target));
+            };
+            if (ingest == null && access.required() && tls.internalServer().isEmpty()) {
+                LOG.warn("this fetch node cannot write share groups' dead-letter copies: ingest nodes take them on "
+                        + "their node-to-node port only over mutual TLS while authentication is required "
+                        + "(strata.tls.internal.*)");
+            }
             shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(), metadata.groupSettings(),
-                    io.strata.server.share.SharePolicies.of(config.share()), appender, java.time.Clock.systemUTC(),
-                    timer, streams);
+                    io.strata.server.share.SharePolicies.of(config.share()), appender, guard,
+                    java.time.Clock.systemUTC(), timer, streams);
             io.strata.fetch.share.ShareHandler shares0 = shares;
-            counter("strata.share.dead.lettered", shares0, io.strata.fetch.share.ShareHandler::deadLettered);
+            counter("strata.share.records.delivered", shares0, io.strata.fetch.share.ShareHandler::delivered);
+            counter("strata.share.records.redelivered", shares0, io.strata.fetch.share.ShareHandler::redelivered);
+            counter("strata.share.records.dead.lettered", shares0, io.strata.fetch.share.ShareHandler::deadLettered);
+            counter("strata.share.records.dead.letters.denied", shares0,
+                    io.strata.fetch.share.ShareHandler::deadLettersDenied);
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.
@@ -554,6 +573,8 @@ public class StrataNode {
         groups = new io.strata.server.group.GroupHandler(coordinator);
         groupSettings = new io.strata.server.group.GroupSettingsHandler(metadata.groupSettings(), topics,
                 io.strata.server.share.SharePolicies.of(config.share()));
+        shareGroups = new io.strata.fetch.share.ShareGroupsView(metadata,
+                io.strata.server.share.SharePolicies.of(config.share()), clock);
         groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
         RoleMetrics.groups(meters, stats);
@@ -659,7 +680,19 @@ public class StrataNode {
      * while authentication is required only when that port takes node certificates alone.
      */
     public boolean internalWritesAllowed() {
-        return tls.internalServer().isPresent() || !access.required();
+        Boolean allowed = internalWrites;
+        if (allowed == null) {
+            allowed = tls.internalServer().isPresent() || !access.required();
+            internalWrites = allowed; // the port's TLS does not change while the node runs
+        }
+        return allowed;
+    }
+
+    private volatile Boolean internalWrites;
+
+    public io.strata.fetch.share.ShareGroupsView shareGroups() {
+        requireReady();
+        return shareGroups;
     }
 
     public io.strata.server.group.GroupSettingsHandler groupSettings() {

@@ -14,8 +14,11 @@ import java.util.concurrent.CompletableFuture;
  * within a second, and bounded in the groups it keeps. Thread-safe.
  */
 final class GroupPolicies {
-    /** A group's policy and the topic its dead letters go to (empty: none). */
-    record GroupPolicy(SharePolicy policy, String deadLetterTopic) {
+    /**
+     * A group's policy, the topic its dead letters go to (empty: none), and who named that topic (with its
+     * groups then): copies are written only while that principal may read the source and write the topic.
+     */
+    record GroupPolicy(SharePolicy policy, String deadLetterTopic, String namedBy, java.util.List<String> namedByGroups) {
     }
 
     private final SharePolicy defaults;
@@ -41,6 +44,6 @@ final class GroupPolicies {
         SharePolicy p = new SharePolicy(s.lockMs() > 0 ? s.lockMs() : defaults.lockMs(),
                 s.maxDeliveryAttempts() > 0 ? s.maxDeliveryAttempts() : defaults.maxDeliveries(), backoff.initialMs(),
                 backoff.multiplier(), backoff.maxMs(), defaults.maxInFlight(), !s.deadLetterTopic().isEmpty());
-        return new GroupPolicy(p, s.deadLetterTopic());
+        return new GroupPolicy(p, s.deadLetterTopic(), s.namedBy(), s.namedByGroups());
     }
 }

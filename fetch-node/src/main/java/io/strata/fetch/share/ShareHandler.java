@@ -52,22 +52,25 @@ public final class ShareHandler {
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private final Executor work;
+    private final java.util.concurrent.atomic.LongAdder delivered = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder redelivered = new java.util.concurrent.atomic.LongAdder();
     /** Where each fetch starts among the partitions, so that every partition gets its turn. */
     private final AtomicInteger rotation = new AtomicInteger();
 
     /**
      * @param defaults  the node's share-group defaults, which groups' own settings override
      * @param appender  where dead-letter copies are written
+     * @param guard     whether a group's dead-letter copies may still be written
      * @param timer     only schedules the look-again of a fetch that found nothing, and dead-letter retries; the
      *                  work runs on {@code work}
      */
     public ShareHandler(FetchHandler fetch, IndexView index, ShareStateStore store, GroupSettingsStore settings,
-                        SharePolicy defaults, RecordAppender appender, Clock clock, ScheduledExecutorService timer,
-                        Executor work) {
+                        SharePolicy defaults, RecordAppender appender, DeadLetterGuard guard, Clock clock,
+                        ScheduledExecutorService timer, Executor work) {
         this.fetch = fetch;
         this.index = index;
         this.policies = new GroupPolicies(settings, defaults);
-        this.deadLetters = new DeadLetters(fetch, policies, appender, timer, work);
+        this.deadLetters = new DeadLetters(fetch, policies, appender, guard, timer, work);
         this.partitions = new SharePartitions(store, deadLetters::wake);
         deadLetters.use(partitions);
         this.clock = clock;
@@ -93,6 +96,21 @@ public final class ShareHandler {
         return policies.of(request.getGroup()).thenCompose(group -> allPartitions(request.getTopic(),
                 request.getPartitionsList()).thenCompose(pids -> fetchUntil(request, group.policy(), pids, max,
                 maxBytes, deadline, call)));
+    }
+
+    /** Records handed to members by this node (each delivery counts). */
+    public long delivered() {
+        return delivered.sum();
+    }
+
+    /** Deliveries after the first of their record (released, timed out, or their member left). */
+    public long redelivered() {
+        return redelivered.sum();
+    }
+
+    /** Records archived without a dead-letter copy: who named the topic may no longer have one written. */
+    public long deadLettersDenied() {
+        return deadLetters.denied();
     }
 
     /** Records copied to dead-letter topics by this node. */
@@ -131,7 +149,9 @@ public final class ShareHandler {
                         .asRuntimeException());
             }
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
-            timer.schedule(() -> work.execute(() -> fetchUntil(request, policy, pids, max, maxBytes, deadline, call)
+            // The group's policy read again each time round: a long poll does not keep settings a second old.
+            timer.schedule(() -> work.execute(() -> policies.of(request.getGroup()).thenCompose(group -> fetchUntil(
+                            request, group.policy(), pids, max, maxBytes, deadline, call))
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             later.completeExceptionally(e);
@@ -226,6 +246,10 @@ public final class ShareHandler {
                     }
                     SharedRecord shared = shared(pid.partition(), r, a.deliveries());
                     taken.records.add(shared);
+                    delivered.increment();
+                    if (a.deliveries() > 1) {
+                        redelivered.increment();
+                    }
                     taken.bytes += shared.getSerializedSize();
                     expected = r.offset() + 1;
                 }

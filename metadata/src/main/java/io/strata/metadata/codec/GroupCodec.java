@@ -97,7 +97,8 @@ public final class GroupCodec {
 
     public static byte[] encode(GroupSettings s) {
         GroupSettingsValue.Builder b = GroupSettingsValue.newBuilder().setDeadLetterTopic(s.deadLetterTopic())
-                .setMaxDeliveryAttempts(s.maxDeliveryAttempts()).setLockMs(s.lockMs());
+                .setMaxDeliveryAttempts(s.maxDeliveryAttempts()).setLockMs(s.lockMs()).setNamedBy(s.namedBy())
+                .addAllNamedByGroups(s.namedByGroups());
         s.backoff().ifPresent(o -> b.setHasBackoff(true).setBackoffInitialMs(o.initialMs())
                 .setBackoffMultiplier(o.multiplier()).setBackoffMaxMs(o.maxMs()));
         return b.build().toByteArray();
@@ -108,7 +109,8 @@ public final class GroupCodec {
             GroupSettingsValue v = GroupSettingsValue.parseFrom(b);
             return new GroupSettings(v.getDeadLetterTopic(), v.getMaxDeliveryAttempts(), v.getLockMs(),
                     v.getHasBackoff() ? java.util.Optional.of(new GroupSettings.Backoff(v.getBackoffInitialMs(),
-                            v.getBackoffMultiplier(), v.getBackoffMaxMs())) : java.util.Optional.empty());
+                            v.getBackoffMultiplier(), v.getBackoffMaxMs())) : java.util.Optional.empty(),
+                    v.getNamedBy(), v.getNamedByGroupsList());
         });
     }
 }

@@ -1,5 +1,6 @@
 package io.strata.metadata.group;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -10,8 +11,12 @@ import java.util.Optional;
  * @param maxDeliveryAttempts deliveries after which a record that still fails is archived; 0: the default
  * @param lockMs              how long a member holds what it took; 0: the default
  * @param backoff             the wait before a failed record is delivered again, or empty for the default
+ * @param namedBy             the principal who named the dead-letter topic (copies are written only while it may
+ *                            read the source and write the dead-letter topic), or empty
+ * @param namedByGroups       that principal's groups when it named the topic
  */
-public record GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, long lockMs, Optional<Backoff> backoff) {
+public record GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, long lockMs, Optional<Backoff> backoff,
+                            String namedBy, List<String> namedByGroups) {
     /** Nothing set: every default. */
     public static final GroupSettings DEFAULTS = new GroupSettings("", 0, 0, Optional.empty());
 
@@ -26,16 +31,28 @@ public record GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, lon
     }
 
     public GroupSettings {
-        if (deadLetterTopic == null || maxDeliveryAttempts < 0 || lockMs < 0 || backoff == null) {
+        if (deadLetterTopic == null || maxDeliveryAttempts < 0 || lockMs < 0 || backoff == null || namedBy == null
+                || namedByGroups == null) {
             throw new IllegalArgumentException("group settings are not negative");
         }
+        namedByGroups = List.copyOf(namedByGroups);
     }
 
-    /** These settings with every one that {@code change} sets taken from it. */
+    public GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, long lockMs, Optional<Backoff> backoff) {
+        this(deadLetterTopic, maxDeliveryAttempts, lockMs, backoff, "", List.of());
+    }
+
+    /**
+     * These settings with every one that {@code change} sets taken from it (a dead-letter topic along with who
+     * named it).
+     */
     public GroupSettings with(GroupSettings change, boolean clearDeadLetterTopic) {
-        return new GroupSettings(clearDeadLetterTopic ? "" : change.deadLetterTopic.isEmpty() ? deadLetterTopic
-                : change.deadLetterTopic, change.maxDeliveryAttempts > 0 ? change.maxDeliveryAttempts
+        boolean newTopic = !clearDeadLetterTopic && !change.deadLetterTopic.isEmpty();
+        String topic = clearDeadLetterTopic ? "" : newTopic ? change.deadLetterTopic : deadLetterTopic;
+        return new GroupSettings(topic, change.maxDeliveryAttempts > 0 ? change.maxDeliveryAttempts
                 : maxDeliveryAttempts, change.lockMs > 0 ? change.lockMs : lockMs,
-                change.backoff.isPresent() ? change.backoff : backoff);
+                change.backoff.isPresent() ? change.backoff : backoff,
+                newTopic ? change.namedBy : topic.isEmpty() ? "" : namedBy,
+                newTopic ? change.namedByGroups : topic.isEmpty() ? List.of() : namedByGroups);
     }
 }

@@ -54,6 +54,26 @@ public final class KvShareStateStore implements ShareStateStore {
     }
 
     @Override
+    public CompletableFuture<List<Named>> list(String group) {
+        String all = keys.shareStateRoot();
+        return kv.range(group.isEmpty() ? all : keys.shareStatePrefix(group)).thenApply(range -> {
+            List<Named> named = new java.util.ArrayList<>();
+            range.entries().forEach(e -> {
+                String[] parts = e.key().substring(all.length()).split("/");
+                if (parts.length == 3) {
+                    try {
+                        named.add(new Named(parts[0], Long.parseLong(parts[1]), Integer.parseInt(parts[2]),
+                                new Stored(e.value(), e.modRevision())));
+                    } catch (NumberFormatException ignored) {
+                        // not a partition's key
+                    }
+                }
+            });
+            return named;
+        });
+    }
+
+    @Override
     public CompletableFuture<Void> deleteGroup(String group) {
         return kv.range(keys.shareStatePrefix(group)).thenCompose(range -> kv.txn(List.of(), range.entries().stream()
                 .map(e -> (KvOp) new KvOp.Delete(e.key())).toList())).thenApply(r -> null);

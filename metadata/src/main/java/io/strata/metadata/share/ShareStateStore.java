@@ -26,6 +26,13 @@ public interface ShareStateStore {
     /** Every partition's state of the group's topic, by partition. */
     CompletableFuture<Map<Integer, Stored>> loadTopic(String group, long topicId);
 
+    /** One stored partition state, named. */
+    record Named(String group, long topicId, int partition, Stored stored) {
+    }
+
+    /** Every stored partition state of {@code group}, or of every share group when it is empty. */
+    CompletableFuture<java.util.List<Named>> list(String group);
+
     /** Forgets the group's state of every topic (the group was deleted). */
     CompletableFuture<Void> deleteGroup(String group);
 }

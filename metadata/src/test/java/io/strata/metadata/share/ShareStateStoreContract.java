@@ -64,6 +64,10 @@ public abstract class ShareStateStoreContract {
         shares.save("g", 8, 0, bytes("other topic"), 0).join();
         shares.save("g2", 7, 0, bytes("other group"), 0).join();
         assertThat(shares.loadTopic("g", 7).join()).containsOnlyKeys(0, 2);
+        assertThat(shares.list("g").join()).extracting(n -> n.group() + "/" + n.topicId() + "/" + n.partition())
+                .containsExactlyInAnyOrder("g/7/0", "g/7/2", "g/8/0");
+        assertThat(shares.list("").join()).extracting(ShareStateStore.Named::group)
+                .containsExactlyInAnyOrder("g", "g", "g", "g2");
         shares.deleteGroup("g").join();
         assertThat(shares.loadTopic("g", 7).join()).isEmpty();
         assertThat(shares.load("g", 8, 0).join()).isEmpty();
@@ -75,7 +79,7 @@ public abstract class ShareStateStoreContract {
         var settings = store.groupSettings();
         assertThat(settings.load("w").join()).isEqualTo(io.strata.metadata.group.GroupSettings.DEFAULTS);
         var set = new io.strata.metadata.group.GroupSettings("w-dlq", 3, 10_000, java.util.Optional.of(
-                new io.strata.metadata.group.GroupSettings.Backoff(100, 2.5, 60_000)));
+                new io.strata.metadata.group.GroupSettings.Backoff(100, 2.5, 60_000)), "User:ops", List.of("team-a"));
         settings.save("w", set).join();
         settings.save("other", new io.strata.metadata.group.GroupSettings("", 7, 0, java.util.Optional.empty())).join();
         assertThat(settings.load("w").join()).isEqualTo(set);

@@ -102,8 +102,9 @@ public final class SharePartition {
 
     /**
      * Dead-letter copies go through {@code next} from now on (the first writer; the group's dead-letter topic or
-     * its partition count changed; the ingest path no longer knows the old producer): the records still waiting
-     * for their copy are numbered again from 0, in the order they were numbered, as a new producer starts.
+     * its partition count changed; the ingest path no longer knows the old producer; null: none, the group no
+     * longer copies): the records still waiting for their copy are numbered again from 0, in the order they were
+     * numbered, as a new producer starts.
      */
     public void useDeadLetterWriter(DeadLetterWriter next) {
         long sequence = 0;

@@ -35,8 +35,11 @@ public final class ShareStateCodec {
 
     public static byte[] encode(SharePartition partition) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        // Version 1 while there is nothing of version 2 to say: nodes of the version before still read it (a
+        // rolling upgrade), until the group first dead-letters.
+        boolean v1 = partition.deadLetterWriter() == null && partition.nextDeadLetterSequence() == 0;
         out.write(MAGIC);
-        out.write(VERSION);
+        out.write(v1 ? 1 : VERSION);
         writeVarLong(out, partition.start());
         writeVarLong(out, partition.end() - partition.start());
         List<StateRun> runs = partition.runs();
@@ -65,6 +68,9 @@ public final class ShareStateCodec {
                 writeVarLong(out, note.length + 1L);
                 out.write(note, 0, note.length);
             }
+        }
+        if (v1) {
+            return out.toByteArray();
         }
         writeVarLong(out, partition.nextDeadLetterSequence());
         SharePartition.DeadLetterWriter writer = partition.deadLetterWriter();

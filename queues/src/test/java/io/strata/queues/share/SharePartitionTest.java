@@ -141,6 +141,11 @@ class SharePartitionTest {
         p.acquire("other", 5, 100, 0);
         p.answer("member-é", 8, 9, Answer.REJECT, -1, "no", 0);
         p.answer("other", 12, 12, Answer.ACCEPT, -1, null, 0);
+        SharePartition plain = new SharePartition(POLICY, 3);
+        plain.acquire("m", 4, 10, 0);
+        assertThat(ShareStateCodec.encode(plain)[1]).as("version 1 until it dead-letters: older nodes read it")
+                .isEqualTo((byte) 1);
+        assertThat(ShareStateCodec.decode(ShareStateCodec.encode(plain), POLICY).runs()).isEqualTo(plain.runs());
         p.useDeadLetterWriter(new SharePartition.DeadLetterWriter(42, "dlq", 3));
         byte[] stored = ShareStateCodec.encode(p);
         SharePartition read = ShareStateCodec.decode(stored, p.policy());

@@ -39,11 +39,13 @@ public final class GroupSettingsHandler {
         return store.load(group).thenApply(s -> answer(group, s));
     }
 
-    public CompletableFuture<io.strata.api.v1.GroupSettings> alter(AlterGroupSettingsRequest r) {
+    /** {@code who}: the caller, recorded as who named a dead-letter topic (copies are written while it may). */
+    public CompletableFuture<io.strata.api.v1.GroupSettings> alter(AlterGroupSettingsRequest r,
+                                                                   io.strata.security.Identity who) {
         GroupSettings change;
         try {
             checkGroup(r.getGroup());
-            change = change(r);
+            change = change(r, who == null ? io.strata.security.Identity.ANONYMOUS : who);
         } catch (RuntimeException bad) {
             return CompletableFuture.failedFuture(bad);
         }
@@ -63,7 +65,7 @@ public final class GroupSettingsHandler {
     }
 
     /** The settings the request names; the rest left at 0 / empty (not changed). */
-    static GroupSettings change(AlterGroupSettingsRequest r) {
+    static GroupSettings change(AlterGroupSettingsRequest r, io.strata.security.Identity who) {
         if (r.hasMaxDeliveryAttempts() && (r.getMaxDeliveryAttempts() < 1
                 || r.getMaxDeliveryAttempts() > MAX_DELIVERY_ATTEMPTS)) {
             throw invalid("max_delivery_attempts is 1 to " + MAX_DELIVERY_ATTEMPTS);
@@ -83,7 +85,8 @@ public final class GroupSettingsHandler {
         }
         String topic = r.hasDeadLetterTopic() ? r.getDeadLetterTopic() : "";
         return new GroupSettings(topic, r.hasMaxDeliveryAttempts() ? r.getMaxDeliveryAttempts() : 0,
-                r.hasLockMs() ? r.getLockMs() : 0, backoff);
+                r.hasLockMs() ? r.getLockMs() : 0, backoff, topic.isEmpty() ? "" : who.principal(),
+                topic.isEmpty() ? java.util.List.of() : who.groups());
     }
 
     private io.strata.api.v1.GroupSettings answer(String group, GroupSettings s) {

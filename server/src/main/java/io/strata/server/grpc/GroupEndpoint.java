@@ -205,7 +205,8 @@ public class GroupEndpoint extends GroupServiceGrpc.GroupServiceImplBase {
     @Override
     public void alterGroupSettings(io.strata.api.v1.AlterGroupSettingsRequest request,
                                    StreamObserver<io.strata.api.v1.GroupSettings> observer) {
-        GrpcErrors.reply(observer, () -> node.groupSettings().alter(request));
+        GrpcErrors.reply(observer, () -> node.groupSettings().alter(request,
+                io.strata.server.security.CallIdentity.current()));
     }
 
     @Override

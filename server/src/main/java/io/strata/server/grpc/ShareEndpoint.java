@@ -25,4 +25,16 @@ public class ShareEndpoint extends ShareServiceGrpc.ShareServiceImplBase {
     public void shareAcknowledge(ShareAcknowledgeRequest request, StreamObserver<ShareAcknowledgeResponse> observer) {
         GrpcErrors.reply(observer, () -> node.shares().shareAcknowledge(request));
     }
+
+    @Override
+    public void listShareGroups(io.strata.api.v1.ListShareGroupsRequest request,
+                                StreamObserver<io.strata.api.v1.ListShareGroupsResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.shareGroups().list());
+    }
+
+    @Override
+    public void describeShareGroup(io.strata.api.v1.DescribeShareGroupRequest request,
+                                   StreamObserver<io.strata.api.v1.ShareGroupDescription> observer) {
+        GrpcErrors.reply(observer, () -> node.shareGroups().describe(request.getGroup()));
+    }
 }

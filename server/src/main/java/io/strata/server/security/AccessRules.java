@@ -75,6 +75,15 @@ public final class AccessRules {
                 Need.topic(CONSUME, r.getTopic())), null);
         on(io.strata.api.v1.ShareServiceGrpc.getShareAcknowledgeMethod(), r -> List.of(Need.group(CONSUME, r.getGroup()),
                 Need.topic(CONSUME, r.getTopic())), null);
+        listing(io.strata.api.v1.ShareServiceGrpc.getListShareGroupsMethod(),
+                (io.strata.api.v1.ListShareGroupsResponse answer, Predicate<Need> may) -> answer.toBuilder()
+                        .clearGroups().addAllGroups(answer.getGroupsList().stream()
+                                .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup()))).toList()).build());
+        filtered(io.strata.api.v1.ShareServiceGrpc.getDescribeShareGroupMethod(),
+                r -> List.of(Need.group(DESCRIBE, r.getGroup())),
+                (io.strata.api.v1.ShareGroupDescription answer, Predicate<Need> may) -> answer.toBuilder()
+                        .clearPartitions().addAllPartitions(answer.getPartitionsList().stream()
+                                .filter(p -> may.test(Need.topic(DESCRIBE, p.getTopic()))).toList()).build());
         // Consumer groups
         on(GroupServiceGrpc.getJoinGroupMethod(), AccessRules::join, null);
         on(GroupServiceGrpc.getHeartbeatMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);

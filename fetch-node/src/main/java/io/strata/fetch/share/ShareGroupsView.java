@@ -1,0 +1,128 @@
+package io.strata.fetch.share;
+
+import io.grpc.Status;
+import io.strata.api.v1.ListShareGroupsResponse;
+import io.strata.api.v1.ShareGroupDescription;
+import io.strata.api.v1.ShareGroupListing;
+import io.strata.api.v1.SharePartitionDescription;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.PartitionOffsets;
+import io.strata.metadata.Topic;
+import io.strata.metadata.share.ShareStateStore;
+import io.strata.queues.share.DeliveryState;
+import io.strata.queues.share.SharePartition;
+import io.strata.queues.share.SharePolicy;
+import io.strata.queues.share.ShareStateCodec;
+import io.strata.queues.share.StateRun;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Share groups as operators see them ({@code strata share-groups list|describe}): each partition's stored state
+ * against the partition's committed end, read from the metadata store on any node. Thread-safe.
+ */
+public final class ShareGroupsView {
+    private final MetadataStore metadata;
+    private final SharePolicy defaults;
+    private final Clock clock;
+
+    public ShareGroupsView(MetadataStore metadata, SharePolicy defaults, Clock clock) {
+        this.metadata = metadata;
+        this.defaults = defaults;
+        this.clock = clock;
+    }
+
+    public CompletableFuture<ListShareGroupsResponse> list() {
+        return partitions("").thenApply(all -> {
+            Map<String, List<SharePartitionDescription>> byGroup = new TreeMap<>();
+            all.forEach(d -> byGroup.computeIfAbsent(d.group(), g -> new ArrayList<>()).add(d.description()));
+            ListShareGroupsResponse.Builder b = ListShareGroupsResponse.newBuilder();
+            byGroup.forEach((group, ps) -> b.addGroups(ShareGroupListing.newBuilder().setGroup(group)
+                    .setPartitions(ps.size()).setLag(ps.stream().mapToLong(SharePartitionDescription::getLag).sum())
+                    .setAcquired(ps.stream().mapToLong(SharePartitionDescription::getAcquired).sum())));
+            return b.build();
+        });
+    }
+
+    public CompletableFuture<ShareGroupDescription> describe(String group) {
+        if (group.isEmpty() || group.indexOf('/') >= 0) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("a share group is named "
+                    + "by 1 to 249 characters, without '/'").asRuntimeException());
+        }
+        return partitions(group).thenApply(all -> {
+            if (all.isEmpty()) {
+                throw Status.NOT_FOUND.withDescription("share group " + group + " has taken no records")
+                        .asRuntimeException();
+            }
+            return ShareGroupDescription.newBuilder().setGroup(group).addAllPartitions(all.stream()
+                    .map(Described::description).toList()).build();
+        });
+    }
+
+    private record Described(String group, SharePartitionDescription description) {
+    }
+
+    /** The stored partitions of the group (every group when empty), of topics that still exist, in order. */
+    private CompletableFuture<List<Described>> partitions(String group) {
+        CompletableFuture<Map<String, io.strata.metadata.group.GroupSettings>> settings = metadata.groupSettings().all();
+        return metadata.listTopics().thenCompose(topics -> metadata.shares().list(group).thenCompose(stored -> {
+            Map<Long, Topic> byId = topics.stream().collect(Collectors.toMap(Topic::topicId, Function.identity(),
+                    (a, b) -> a));
+            List<ShareStateStore.Named> live = stored.stream().filter(n -> byId.containsKey(n.topicId())).toList();
+            List<PartitionId> ids = live.stream().map(n -> new PartitionId(n.topicId(), n.partition())).toList();
+            return metadata.offsets(ids).thenCombine(settings, (offsets, locks) -> {
+                List<Described> out = new ArrayList<>();
+                long now = clock.millis();
+                for (int i = 0; i < live.size(); i++) {
+                    ShareStateStore.Named n = live.get(i);
+                    var own = locks.get(n.group());
+                    long lockMs = own != null && own.lockMs() > 0 ? own.lockMs() : defaults.lockMs();
+                    out.add(new Described(n.group(), describe(byId.get(n.topicId()).name(), n, offsets.get(i), lockMs,
+                            now)));
+                }
+                out.sort(Comparator.comparing(Described::group)
+                        .thenComparing(d -> d.description().getTopic())
+                        .thenComparingInt(d -> d.description().getPartition()));
+                return out;
+            });
+        }));
+    }
+
+    private SharePartitionDescription describe(String topic, ShareStateStore.Named n, PartitionOffsets offsets,
+                                               long lockMs, long now) {
+        SharePartition state = ShareStateCodec.decode(n.stored().state(), defaults);
+        long acquired = 0;
+        long available = 0;
+        long deadLettering = 0;
+        long doneInWindow = 0;
+        long oldestAcquiredAt = Long.MAX_VALUE;
+        for (StateRun r : state.runs()) {
+            switch (r.state()) {
+                case ACQUIRED -> {
+                    acquired += r.count();
+                    // When it was taken: its lock's end less the lock it was given (the group's, as set now).
+                    oldestAcquiredAt = Math.min(oldestAcquiredAt, r.untilMs() - lockMs);
+                }
+                case AVAILABLE -> available += r.count();
+                case DEAD_LETTERING -> deadLettering += r.count();
+                default -> doneInWindow += r.state() == DeliveryState.ACKNOWLEDGED
+                        || r.state() == DeliveryState.ARCHIVED ? r.count() : 0;
+            }
+        }
+        long start = Math.max(state.start(), offsets.logStartOffset());
+        long lag = Math.max(0, offsets.nextOffset() - start - doneInWindow);
+        return SharePartitionDescription.newBuilder().setTopic(topic).setPartition(n.partition())
+                .setStartOffset(state.start()).setWindowEnd(state.end()).setLogEnd(offsets.nextOffset())
+                .setAcquired(acquired).setAvailable(available).setDeadLettering(deadLettering).setLag(lag)
+                .setOldestAcquiredAgeMs(oldestAcquiredAt == Long.MAX_VALUE ? 0 : Math.max(0, now - oldestAcquiredAt))
+                .build();
+    }
+}
