@@ -71,16 +71,15 @@ final class ConsumeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-messages must be positive and --timeout-ms not negative");
         }
         if (share != null) {
-            if (group != null || partition != null || fromBeginning || !tags.isEmpty() || filter != null) {
+            if (group != null || partition != null || fromBeginning) {
                 throw new ParameterException(spec.commandLine(), "--share hands out records of every partition from "
-                        + "where the share group stands: drop --group, --partition, --from-beginning, --tags and "
-                        + "--filter");
+                        + "where the share group stands: drop --group, --partition and --from-beginning");
             }
             if (parallel < 1 || (parallel > 1 && exec == null)) {
                 throw new ParameterException(spec.commandLine(), "--parallel takes 1 or more, with --exec");
             }
             return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders,
-                    exec == null ? null : new RecordCommand(exec), parallel).run();
+                    exec == null ? null : new RecordCommand(exec), parallel, config()).run();
         }
         if (exec != null) {
             throw new ParameterException(spec.commandLine(), "--exec answers records of a share group: add --share G");

@@ -28,8 +28,12 @@ final class SharePrinter {
     private final int parallel;
     private volatile boolean stopping;
 
+    /** The consumer's settings: its filter (--tags, --filter) is the share group's. */
+    private final io.strata.client.ConsumerConfig config;
+
     SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, boolean printHeaders,
-                 RecordCommand exec, int parallel) {
+                 RecordCommand exec, int parallel, io.strata.client.ConsumerConfig config) {
+        this.config = config;
         this.spec = spec;
         this.exec = exec;
         this.parallel = parallel;
@@ -41,7 +45,7 @@ final class SharePrinter {
     }
 
     int run() {
-        ShareConsumer consumer = StrataCli.client(spec).consumer(topic).share(group);
+        ShareConsumer consumer = StrataCli.client(spec).consumer(topic, config).share(group);
         java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
         Thread stop = new Thread(() -> {
             stopping = true;

@@ -139,7 +139,10 @@ public final class Consumer implements AutoCloseable {
             throw new IllegalStateException("a consumer that reads partitions itself or in a consumer group cannot "
                     + "also be a share group's member");
         }
-        return new ShareConsumer(topic, group, router, admin, deadline, 500);
+        // A filter (ConsumerConfig.withTags, withFilter) is the group's: records it leaves out are done for it.
+        return new ShareConsumer(topic, group, router, admin, deadline, 500, !config.filtered() ? null
+                : io.strata.api.v1.RecordFilter.newBuilder().addAllTags(config.tags()).setExpression(config.filter())
+                        .build());
     }
 
     /** Reads these partitions from now on; positions of partitions that stay assigned are kept. */

@@ -56,10 +56,15 @@ public final class ShareConsumer implements AutoCloseable {
     private int partitions;
     private boolean closed;
 
-    ShareConsumer(String topic, String group, NodeRouter router, Admin admin, Duration deadline, int maxRecords) {
+    /** The consumer's filter (tags, expression), or null: every record. */
+    private final io.strata.api.v1.RecordFilter filter;
+
+    ShareConsumer(String topic, String group, NodeRouter router, Admin admin, Duration deadline, int maxRecords,
+                  io.strata.api.v1.RecordFilter filter) {
         if (group == null || group.isEmpty()) {
             throw new IllegalArgumentException("a share group has a name");
         }
+        this.filter = filter;
         this.topic = topic;
         this.group = group;
         this.router = router;
@@ -100,9 +105,13 @@ public final class ShareConsumer implements AutoCloseable {
                         mine.add(p);
                     }
                 }
-                ShareFetchRequest request = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
+                ShareFetchRequest.Builder asked = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
                         .setMemberId(memberId).addAllPartitions(mine).setMaxRecords(maxRecords)
-                        .setMaxWaitMs((int) waitMs).build();
+                        .setMaxWaitMs((int) waitMs);
+                if (filter != null) {
+                    asked.setFilter(filter);
+                }
+                ShareFetchRequest request = asked.build();
                 ListenableFuture<ShareFetchResponse> answer = ClientCalls.futureUnaryCall(router.channelTo(node)
                         .newCall(ShareServiceGrpc.getShareFetchMethod(), CallOptions.DEFAULT.withDeadlineAfter(
                                 deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), request);

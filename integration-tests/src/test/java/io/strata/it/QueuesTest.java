@@ -112,6 +112,12 @@ class QueuesTest {
         assertThat(lag.out().lines().filter(l -> l.startsWith("events"))).as(lag.out()).hasSize(3)
                 .allMatch(row -> row.matches(".* (\\d+) +\\1 +0$"), "committed at the end, lag 0");
 
+        // A share group reading one tag: the others are done for it, and it ends without lag too.
+        Outcome shared = strata("", "consume", "events", "--share", "fs", "--tags", "a", "--timeout-ms", "3000");
+        assertThat(shared.exitCode()).as(shared.err()).isZero();
+        assertThat(shared.out().lines().toList()).containsExactlyInAnyOrderElementsOf(wanted);
+        assertThat(strata("", "share-groups", "describe", "fs").out()).contains("total lag 0  acquired 0");
+
         Outcome headers = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu'",
                 "--print-headers", "--timeout-ms", "2000");
         assertThat(headers.out().lines().toList()).hasSize(40).allMatch(l -> l.startsWith("region=eu,tag=b\tb-"));

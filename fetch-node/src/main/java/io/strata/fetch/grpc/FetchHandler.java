@@ -137,7 +137,7 @@ public final class FetchHandler {
     }
 
     /** The request's filter, or INVALID_ARGUMENT saying where it does not parse. */
-    static RecordFilter filter(io.strata.api.v1.RecordFilter filter) {
+    public static RecordFilter filter(io.strata.api.v1.RecordFilter filter) {
         try {
             return RecordFilter.of(filter.getTagsList(), filter.getExpression());
         } catch (IllegalArgumentException e) {
@@ -357,6 +357,11 @@ public final class FetchHandler {
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
                 .setLogStartOffset(read.logStartOffset()).build();
+    }
+
+    /** Whether {@code filter} passes the record. */
+    public static boolean passes(RecordFilter filter, LogRecord record) {
+        return filter.all() || filter.matches(new HeaderTexts(record.headers()));
     }
 
     /**

@@ -89,13 +89,20 @@ public final class ShareHandler {
         } catch (RuntimeException bad) {
             return CompletableFuture.failedFuture(bad);
         }
+        io.strata.queues.filter.RecordFilter filter;
+        try {
+            filter = request.hasFilter() ? FetchHandler.filter(request.getFilter())
+                    : io.strata.queues.filter.RecordFilter.ALL;
+        } catch (RuntimeException bad) {
+            return CompletableFuture.failedFuture(bad);
+        }
         int max = request.getMaxRecords() == 0 ? DEFAULT_MAX_RECORDS : request.getMaxRecords();
         int maxBytes = fetch.maxBytes(request.getMaxBytes());
         long deadline = clock.millis() + Math.min(request.getMaxWaitMs(), MAX_WAIT_MS);
         io.grpc.Context call = io.grpc.Context.current();
         return policies.of(request.getGroup()).thenCompose(group -> allPartitions(request.getTopic(),
                 request.getPartitionsList()).thenCompose(pids -> fetchUntil(request, group.policy(), pids, max,
-                maxBytes, deadline, call)));
+                maxBytes, filter, deadline, call)));
     }
 
     /** Records handed to members by this node (each delivery counts). */
@@ -132,11 +139,12 @@ public final class ShareHandler {
 
     private CompletableFuture<ShareFetchResponse> fetchUntil(ShareFetchRequest request, SharePolicy policy,
                                                              List<PartitionId> pids, int max, int maxBytes,
+                                                             io.strata.queues.filter.RecordFilter filter,
                                                              long deadline, io.grpc.Context call) {
         int from = Math.floorMod(rotation.getAndIncrement(), pids.size());
         List<PartitionId> order = new ArrayList<>(pids.subList(from, pids.size()));
         order.addAll(pids.subList(0, from));
-        Taken taken = new Taken(max, maxBytes);
+        Taken taken = new Taken(max, maxBytes, filter);
         return acquireFrom(request, policy, order, 0, taken).thenCompose(v -> {
             long now = clock.millis();
             if (!taken.records.isEmpty() || now >= deadline) {
@@ -151,7 +159,7 @@ public final class ShareHandler {
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
             // The group's policy read again each time round: a long poll does not keep settings a second old.
             timer.schedule(() -> work.execute(() -> policies.of(request.getGroup()).thenCompose(group -> fetchUntil(
-                            request, group.policy(), pids, max, maxBytes, deadline, call))
+                            request, group.policy(), pids, max, maxBytes, filter, deadline, call))
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             later.completeExceptionally(e);
@@ -168,11 +176,13 @@ public final class ShareHandler {
         final List<SharedRecord> records = new ArrayList<>();
         final int maxRecords;
         final int maxBytes;
+        final io.strata.queues.filter.RecordFilter filter;
         long bytes;
 
-        Taken(int maxRecords, int maxBytes) {
+        Taken(int maxRecords, int maxBytes, io.strata.queues.filter.RecordFilter filter) {
             this.maxRecords = maxRecords;
             this.maxBytes = maxBytes;
+            this.filter = filter;
         }
 
         int left() {
@@ -214,8 +224,8 @@ public final class ShareHandler {
 
     /**
      * Reads what was acquired and takes the records into the fetch, within its byte bound. Offsets read but
-     * without a record (key compaction removed it) are accepted at once for the member, as there is nothing to
-     * deliver; offsets past the bound, past what this node could read, or whose read failed are given back
+     * without a record (key compaction removed it), and records the fetch's filter leaves out, are accepted at once
+     * for the member, as there is nothing to deliver; offsets past the bound, past what this node could read, or whose read failed are given back
      * uncounted.
      */
     private CompletableFuture<Void> deliver(ShareFetchRequest request, SharePolicy policy, PartitionId pid,
@@ -240,6 +250,9 @@ public final class ShareHandler {
                 for (FetchHandler.OffsetRecord r : read.records()) {
                     if (taken.full()) {
                         break;
+                    }
+                    if (!FetchHandler.passes(taken.filter, r.record())) {
+                        continue; // done for the group: accepted with the gap it stands in
                     }
                     if (r.offset() > expected) {
                         accept.add(new long[] {expected, r.offset() - 1});
