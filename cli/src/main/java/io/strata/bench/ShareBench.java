@@ -97,4 +97,60 @@ public final class ShareBench {
         return new Result(accepted.get(), seconds, acks.getIntervalHistogram(), duplicates.get(),
                 accepted.get() >= expected);
     }
+
+    /** How late records came back after their lock ran out. */
+    public record Redelivery(int abandoned, int redelivered, Histogram lateness) {
+        public List<String> lines(String prefix) {
+            return List.of(
+                    String.format(Locale.ROOT, "%s.redelivery_abandoned=%d", prefix, abandoned),
+                    String.format(Locale.ROOT, "%s.redelivered=%d", prefix, redelivered),
+                    String.format(Locale.ROOT, "%s.redelivery_after_lock_p50_ms=%.1f", prefix,
+                            lateness.getValueAtPercentile(50) / 1000.0),
+                    String.format(Locale.ROOT, "%s.redelivery_after_lock_max_ms=%.1f", prefix,
+                            lateness.getMaxValue() / 1000.0));
+        }
+    }
+
+    /**
+     * A member of {@code group} (its lock set to {@code lock}, no back-off) takes a batch and goes silent, as one that died
+     * would; another member waits for those records. Measures, per record, how long after the end of its lock
+     * (counted from when the silent member's fetch was sent: the latest the lock can have ended) it reached the
+     * waiting member.
+     */
+    public Redelivery redelivery(StrataClient client, String topic, String group, Duration lock, int batch)
+            throws InterruptedException {
+        // No back-off: what is measured is how soon the node notices the lock ran out, not the policy's wait.
+        client.groups().alter(group, new io.strata.client.Groups.SettingsChange(null, null, lock, Duration.ZERO, 1.0,
+                Duration.ZERO, false));
+        Thread.sleep(1_100); // settings are in force on every node within a second
+        ShareConsumer silent = client.consumer(topic).share(group);
+        Set<Long> held = new java.util.HashSet<>();
+        long sentNanos;
+        do {
+            sentNanos = System.nanoTime();
+            for (ShareRecord r : silent.poll(Duration.ofSeconds(5))) {
+                if (held.size() < batch) {
+                    held.add(((long) r.partition() << 40) | r.offset());
+                }
+            }
+        } while (held.isEmpty());
+        long lockEnds = sentNanos + lock.toNanos(); // the silent member is dropped unclosed: nothing is given back
+        Histogram lateness = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+        int back = 0;
+        try (ShareConsumer waiting = client.consumer(topic).share(group)) {
+            long until = lockEnds + TimeUnit.SECONDS.toNanos(30);
+            while (back < held.size() && System.nanoTime() < until) {
+                for (ShareRecord r : waiting.poll(Duration.ofMillis(500))) {
+                    long now = System.nanoTime();
+                    if (held.contains(((long) r.partition() << 40) | r.offset()) && r.deliveryCount() >= 2) {
+                        back++;
+                        lateness.recordValue(Math.max(0, (now - lockEnds) / 1000));
+                    }
+                    waiting.accept(r);
+                }
+            }
+            waiting.acknowledge();
+        }
+        return new Redelivery(held.size(), back, lateness);
+    }
 }

@@ -172,15 +172,30 @@ final class BenchCommand {
         String group;
         @Option(names = "--members", defaultValue = "32", paramLabel = "N", description = "Members (default 32).")
         int members;
-        @Option(names = "--records", required = true, paramLabel = "N", description = "Records to accept in all.")
+        @Option(names = "--records", defaultValue = "0", paramLabel = "N", description = "Records to accept in all.")
         long records;
         @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
                 description = "Stop short after this long (default 10m; the result then says complete=false).")
         Duration timeout;
+        @Option(names = "--redelivery", description = "Instead: a member of share group G-redelivery (lock 2 s, no back-off) "
+                + "takes a batch and goes silent; ends with share.redelivery_after_lock_p50_ms and _max_ms, how long "
+                + "after their lock ran out its records reached another member.")
+        boolean redelivery;
 
         @Override
         public Integer call() throws InterruptedException {
             PrintWriter err = spec.commandLine().getErr();
+            if (redelivery) {
+                err.printf("a member of share group %s-redelivery takes up to 100 records of %s and goes silent%n",
+                        group, topic);
+                new io.strata.bench.ShareBench(1, timeout).redelivery(StrataCli.client(spec), topic,
+                        group + "-redelivery", Duration.ofSeconds(2), 100).lines("share")
+                        .forEach(spec.commandLine().getOut()::println);
+                return 0;
+            }
+            if (records < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records N (or --redelivery)");
+            }
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
             new io.strata.bench.ShareBench(members, timeout).run(StrataCli.client(spec), topic, group, records, err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);

@@ -41,8 +41,12 @@ public final class ShareHandler {
     static final long MAX_WAIT_MS = 30_000;
     /** The most offsets one ack may name (more than any window holds). */
     static final long MAX_ACK_RANGE = 1_000_000;
-    /** How often a fetch that found nothing looks again while it may wait (in memory: no store is read). */
-    private static final long RECHECK_MS = 100;
+    /**
+     * The longest a fetch that found nothing waits before it looks again, unless new records, a decision of this
+     * node about its partitions, or the next lock or back-off to run out wake it first: what other nodes decide
+     * (a member acknowledging through another node) is seen within this.
+     */
+    private static final long RECHECK_MS = 500;
 
     private final FetchHandler fetch;
     private final IndexView index;
@@ -71,7 +75,7 @@ public final class ShareHandler {
         this.index = index;
         this.policies = new GroupPolicies(settings, defaults);
         this.deadLetters = new DeadLetters(fetch, policies, appender, guard, timer, work);
-        this.partitions = new SharePartitions(store, deadLetters::wake);
+        this.partitions = new SharePartitions(store, deadLetters::wake, clock);
         deadLetters.use(partitions);
         this.clock = clock;
         this.timer = timer;
@@ -157,16 +161,36 @@ public final class ShareHandler {
                         .asRuntimeException());
             }
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
-            // The group's policy read again each time round: a long poll does not keep settings a second old.
-            timer.schedule(() -> work.execute(() -> policies.of(request.getGroup()).thenCompose(group -> fetchUntil(
-                            request, group.policy(), pids, max, maxBytes, filter, deadline, call))
+            List<SharePartitions.Key> keys = pids.stream().map(pid -> new SharePartitions.Key(request.getGroup(),
+                    request.getTopic(), pid.topicId(), pid.partition())).toList();
+            long wait = Math.min(RECHECK_MS, deadline - now);
+            long nextDeadline = partitions.nextDeadlineMs(keys);
+            if (nextDeadline > 0) {
+                wait = Math.min(wait, nextDeadline - now + 1);
+            }
+            // Whichever comes first: a decision of this node about these partitions, new records, or the wait.
+            CompletableFuture<Void> woken = partitions.changed(keys);
+            for (PartitionId pid : pids) {
+                index.awaitBeyond(pid, index.partition(pid).endOffset(), java.time.Duration.ofMillis(wait))
+                        .thenAccept(grown -> {
+                            if (grown) {
+                                woken.complete(null);
+                            }
+                        });
+            }
+            timer.schedule(() -> woken.complete(null), wait, TimeUnit.MILLISECONDS);
+            // The group's policy read again each time round: a long poll does not keep settings a second old. A
+            // moment's pause first, so that a wake that comes at once (a partition not held) never spins.
+            woken.thenRun(() -> timer.schedule(() -> work.execute(() -> policies.of(request.getGroup())
+                    .thenCompose(group -> fetchUntil(request, group.policy(), pids, max, maxBytes, filter, deadline,
+                            call))
                     .whenComplete((r, e) -> {
                         if (e != null) {
                             later.completeExceptionally(e);
                         } else {
                             later.complete(r);
                         }
-                    })), Math.min(RECHECK_MS, deadline - now), TimeUnit.MILLISECONDS);
+                    })), 2, TimeUnit.MILLISECONDS));
             return later;
         });
     }

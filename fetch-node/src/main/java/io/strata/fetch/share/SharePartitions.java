@@ -58,16 +58,59 @@ final class SharePartitions {
         final java.util.ArrayDeque<Pending<?>> queue = new java.util.ArrayDeque<>();
         boolean writing;
         volatile long usedNanos = System.nanoTime();
+        /** When the earliest lock or back-off of the state as last stored runs out, or -1. */
+        volatile long nextDeadlineMs = -1;
     }
 
     private final ShareStateStore store;
     /** Told of a partition whose stored state has records waiting for their dead-letter copy. */
     private final java.util.function.Consumer<Key> onDeadLettering;
     private final ConcurrentMap<Key, Held> held = new ConcurrentHashMap<>();
+    /** Fetches waiting for a partition's state to change on this node (records released, given back, ...). */
+    private final ConcurrentMap<Key, java.util.Set<CompletableFuture<Void>>> watchers = new ConcurrentHashMap<>();
+    private final java.time.Clock clock;
 
-    SharePartitions(ShareStateStore store, java.util.function.Consumer<Key> onDeadLettering) {
+    SharePartitions(ShareStateStore store, java.util.function.Consumer<Key> onDeadLettering, java.time.Clock clock) {
         this.store = store;
         this.onDeadLettering = onDeadLettering;
+        this.clock = clock;
+    }
+
+    /**
+     * Completes when this node next stores a decision about any of the partitions; {@code cancel} it once no
+     * longer wanted (it is then forgotten).
+     */
+    CompletableFuture<Void> changed(java.util.Collection<Key> keys) {
+        CompletableFuture<Void> change = new CompletableFuture<>();
+        for (Key k : keys) {
+            watchers.computeIfAbsent(k, x -> ConcurrentHashMap.newKeySet()).add(change);
+        }
+        change.whenComplete((v, e) -> keys.forEach(k -> watchers.computeIfPresent(k, (x, set) -> {
+            set.remove(change);
+            return set.isEmpty() ? null : set;
+        })));
+        return change;
+    }
+
+    /** The earliest lock or back-off among the partitions (as this node last stored them) after now, or -1. */
+    long nextDeadlineMs(java.util.Collection<Key> keys) {
+        long next = -1;
+        long now = clock.millis();
+        for (Key k : keys) {
+            Held h = held.get(k);
+            long d = h == null ? -1 : h.nextDeadlineMs;
+            if (d > now && (next < 0 || d < next)) {
+                next = d;
+            }
+        }
+        return next;
+    }
+
+    private void tellWatchers(Key key) {
+        java.util.Set<CompletableFuture<Void>> waiting = watchers.remove(key);
+        if (waiting != null) {
+            waiting.forEach(w -> w.complete(null));
+        }
     }
 
     /**
@@ -144,6 +187,7 @@ final class SharePartitions {
                         h.state = ShareStateCodec.decode(found.get().state(), policy);
                         h.stored = found.get().state();
                         h.revision = found.get().revision();
+                        h.nextDeadlineMs = h.state.nextDeadlineMs(clock.millis());
                         if (!h.state.deadLettering().isEmpty()) {
                             onDeadLettering.accept(key); // left waiting by a node that stopped (or is still at it)
                         }
@@ -170,6 +214,8 @@ final class SharePartitions {
                 if (saved.isPresent()) {
                     h.stored = next;
                     h.revision = saved.getAsLong();
+                    h.nextDeadlineMs = h.state.nextDeadlineMs(clock.millis());
+                    tellWatchers(key);
                     if (!h.state.deadLettering().isEmpty()) {
                         onDeadLettering.accept(key);
                     }
