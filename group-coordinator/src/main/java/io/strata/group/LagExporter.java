@@ -27,6 +27,8 @@ public final class LagExporter implements AutoCloseable {
     private final GroupCoordinator coordinator;
     private final String owner;
     private final Consumer<List<GroupDescription>> sink;
+    /** Told each pass whether this node is the one that exports (for lags of other kinds: share groups). */
+    private final Consumer<Boolean> exporting;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "strata-group-lag");
         t.setDaemon(true);
@@ -37,6 +39,13 @@ public final class LagExporter implements AutoCloseable {
 
     public LagExporter(MetadataStore metadata, GroupCoordinator coordinator, String owner, Duration interval,
                        Consumer<List<GroupDescription>> sink) {
+        this(metadata, coordinator, owner, interval, sink, holder -> { });
+    }
+
+    /** As above; {@code exporting} is told each pass whether this node exports, after {@code sink}. */
+    public LagExporter(MetadataStore metadata, GroupCoordinator coordinator, String owner, Duration interval,
+                       Consumer<List<GroupDescription>> sink, Consumer<Boolean> exporting) {
+        this.exporting = exporting;
         this.metadata = metadata;
         this.coordinator = coordinator;
         this.owner = owner;
@@ -49,10 +58,12 @@ public final class LagExporter implements AutoCloseable {
         try {
             if (!holdsLock()) {
                 sink.accept(List.of());
+                exporting.accept(false);
                 return;
             }
             List<GroupDescription> all = coordinator.describeAll().get(1, TimeUnit.MINUTES);
             sink.accept(all);
+            exporting.accept(true);
         } catch (Exception e) {
             LOG.warn("computing consumer group lag failed (tried again next interval): {}", e.toString());
         }

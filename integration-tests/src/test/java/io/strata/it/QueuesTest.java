@@ -56,7 +56,7 @@ class QueuesTest {
         cluster = new StrataCluster(work);
         // Short share locks, so that a killed member's records come back within the test.
         node = cluster.start("node-1", "ingest,fetch", Map.of("strata.share.lock-duration", "3s",
-                "strata.share.backoff", "100ms,2,400ms"));
+                "strata.share.backoff", "100ms,2,400ms", "strata.groups.lag-interval", "1s"));
         client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -257,6 +257,18 @@ class QueuesTest {
                 .allSatisfy(l -> assertThat(l).as("lag, acquired, available, dlq-pending 0").matches(
                         "tasks\\s+[01]\\s+(\\d+)\\s+\\1\\s+0\\s+0\\s+0\\s+0\\s+-"));
         assertThat(strata("", "share-groups", "list").out()).containsPattern("(?m)^x\\s+[12]\\s+0\\s+0$");
+        assertThat(StrataCluster.metric(node, "strata_share_records_dead_lettered_total")).isGreaterThanOrEqualTo(1);
+        assertThat(StrataCluster.metric(node, "strata_share_records_redelivered_total")).as("t-7's 2nd and 3rd")
+                .isGreaterThanOrEqualTo(2);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String metrics = "";
+        while (!metrics.contains("strata_share_lag{group=\"x\"") && System.nanoTime() < until) {
+            Thread.sleep(200);
+            metrics = io.strata.launcher.HttpProbe.get(java.net.URI.create("http://" + node.httpAddress()
+                    + "/q/metrics")).body();
+        }
+        assertThat(metrics).as("the share group's lag, exported by this (the only) node").containsPattern(
+                "(?m)^strata_share_lag\\{group=\"x\",?\\} 0\\.0$");
     }
 
     /**

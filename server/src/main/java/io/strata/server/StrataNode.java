@@ -337,31 +337,8 @@ public class StrataNode {
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
-            io.strata.server.share.NodeRecordAppender appender = register(new io.strata.server.share.NodeRecordAppender(
-                    ingest, metadata, internalDialer()));
-            // Copies are written while who named the dead-letter topic may read the source and write the topic.
-            io.strata.fetch.share.DeadLetterGuard guard = (principal, principalGroups, source, target) -> {
-                io.strata.security.Identity who = new io.strata.security.Identity(principal.isEmpty()
-                        ? "User:ANONYMOUS" : principal, principalGroups, "group-settings");
-                return access.allowed(who, io.strata.security.Need.topic(
-                        io.strata.metadata.security.AclOperation.CONSUME, source))
-                        && access.allowed(who, io.strata.security.Need.topic(
-                        io.strata.metadata.security.AclOperation.PRODUCE, target));
-            };
-            if (ingest == null && access.required() && tls.internalServer().isEmpty()) {
-                LOG.warn("this fetch node cannot write share groups' dead-letter copies: ingest nodes take them on "
-                        + "their node-to-node port only over mutual TLS while authentication is required "
-                        + "(strata.tls.internal.*)");
-            }
-            shares = new io.strata.fetch.share.ShareHandler(fetch, index, metadata.shares(), metadata.groupSettings(),
-                    io.strata.server.share.SharePolicies.of(config.share()), appender, guard,
-                    java.time.Clock.systemUTC(), timer, streams);
-            io.strata.fetch.share.ShareHandler shares0 = shares;
-            counter("strata.share.records.delivered", shares0, io.strata.fetch.share.ShareHandler::delivered);
-            counter("strata.share.records.redelivered", shares0, io.strata.fetch.share.ShareHandler::redelivered);
-            counter("strata.share.records.dead.lettered", shares0, io.strata.fetch.share.ShareHandler::deadLettered);
-            counter("strata.share.records.dead.letters.denied", shares0,
-                    io.strata.fetch.share.ShareHandler::deadLettersDenied);
+            shares = register(new io.strata.server.share.ShareRole(fetch, index, metadata, config, ingest, access,
+                    tls.internalServer().isPresent(), internalDialer(), meters, timer, streams)).handler();
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.
@@ -578,29 +555,8 @@ public class StrataNode {
         groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
         RoleMetrics.groups(meters, stats);
-        io.micrometer.core.instrument.MultiGauge lag = io.micrometer.core.instrument.MultiGauge.builder("strata.group.lag")
-                .description("Records of a partition not yet committed by a group (end minus committed offset); "
-                        + "exported by one node of the cluster").register(meters);
-        io.micrometer.core.instrument.MultiGauge total = io.micrometer.core.instrument.MultiGauge
-                .builder("strata.group.lag.total").description("A group's lag over all its partitions").register(meters);
-        int maxSeries = c.lagMaxSeries();
-        register(new io.strata.group.LagExporter(metadata, coordinator, nodeId, c.lagInterval(), groups -> {
-            List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new ArrayList<>();
-            List<io.micrometer.core.instrument.MultiGauge.Row<?>> totals = new ArrayList<>();
-            for (io.strata.group.GroupDescription d : groups) {
-                totals.add(io.micrometer.core.instrument.MultiGauge.Row.of(
-                        io.micrometer.core.instrument.Tags.of("group", d.group()), d.totalLag()));
-                for (var p : d.partitions()) {
-                    if (p.lag() >= 0 && rows.size() < maxSeries) {
-                        rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of(
-                                "group", d.group(), "topic", p.partition().topic(),
-                                "partition", Integer.toString(p.partition().partition())), p.lag()));
-                    }
-                }
-            }
-            lag.register(rows, true);
-            total.register(totals, true);
-        }));
+        register(io.strata.server.metrics.LagMetrics.export(metadata, coordinator, shareGroups, nodeId,
+                c.lagInterval(), c.lagMaxSeries(), meters));
     }
 
     private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {
