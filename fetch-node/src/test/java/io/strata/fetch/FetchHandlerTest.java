@@ -87,6 +87,30 @@ class FetchHandlerTest extends ReadPathFixture {
     }
 
     @Test
+    void aTagFilterPassesOverChunksKnownToHoldNoneOfItsTagsWithoutDecompressingThem() {
+        commit(topic, Map.of(0, values("a", 0, 5)), 1000, "a");
+        commit(topic, Map.of(0, values("b", 0, 5)), 2000, "b");
+        commit(topic, Map.of(0, values("c", 0, 5)), 3000, "a");
+        awaitEnd(0, 15);
+        FetchRequest onlyA = request(0, 0).toBuilder().setFilter(io.strata.api.v1.RecordFilter.newBuilder()
+                .addTags("a")).build();
+        // The first read decodes every chunk and learns their tags; the second passes over the b chunk.
+        for (int round = 0; round < 2; round++) {
+            FetchResponse answer = handler.fetch(onlyA).join();
+            assertThat(answer.getRecordsList()).extracting(r -> r.getValue().toStringUtf8())
+                    .containsExactly("a0", "a1", "a2", "a3", "a4", "c0", "c1", "c2", "c3", "c4");
+            assertThat(answer.getNextOffset()).isEqualTo(15);
+            assertThat(handler.chunksPassedOver()).as("round %d", round).isEqualTo(round);
+        }
+        FetchResponse onlyB = handler.fetch(request(0, 0).toBuilder().setFilter(io.strata.api.v1.RecordFilter
+                .newBuilder().addTags("b")).build()).join();
+        assertThat(onlyB.getRecordsList()).extracting(r -> r.getValue().toStringUtf8())
+                .containsExactly("b0", "b1", "b2", "b3", "b4");
+        assertThat(onlyB.getNextOffset()).isEqualTo(15);
+        assertThat(handler.chunksPassedOver()).as("both a chunks passed over").isEqualTo(3);
+    }
+
+    @Test
     void fetchAtTheEndIsWokenByTheCommitThatExtendsThePartition() {
         // Waits up to 30 s: the test only finishes early because the commit's watch event wakes it.
         CompletableFuture<FetchResponse> waiting = handler.fetch(request(2, 0).toBuilder().setMaxWaitMs(30_000).build());

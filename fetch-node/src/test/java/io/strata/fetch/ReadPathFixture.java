@@ -95,11 +95,18 @@ abstract class ReadPathFixture {
 
     /** The same for a topic of the test's own. */
     protected String commit(Topic topic, Map<Integer, List<String>> byPartition, long baseTs) {
+        return commit(topic, byPartition, baseTs, null);
+    }
+
+    /** The same, every record tagged {@code tag} (a "tag" header) unless it is null. */
+    protected String commit(Topic topic, Map<Integer, List<String>> byPartition, long baseTs, String tag) {
         BlockWriter writer = new BlockWriter(3);
+        List<io.strata.format.RecordHeader> headers = tag == null ? List.of()
+                : List.of(new io.strata.format.RecordHeader("tag", tag.getBytes(StandardCharsets.UTF_8)));
         byPartition.forEach((p, values) -> {
             for (int i = 0; i < values.size(); i++) {
                 writer.append(topic.topicId(), p, new LogRecord(null, values.get(i).getBytes(StandardCharsets.UTF_8),
-                        List.of(), baseTs + i));
+                        headers, baseTs + i));
             }
         });
         SealedBlock sealed = writer.seal();

@@ -344,6 +344,7 @@ public class StrataNode {
             // go on at another fetch node from their position.
             register(() -> LOG.infof("ended %d subscription streams",
                     streams0.endSubscriptions("this fetch node is stopping; another one answers")));
+            counter("strata.fetch.filter.chunks.passed.over", streams0, FetchHandler::chunksPassedOver);
             counter("strata.fetch.segment.footer.reads", footers, SegmentFooters::reads);
             counter("strata.fetch.segment.footer.corrupt", footers, SegmentFooters::corrupt);
             counter("strata.fetch.cache.requests", cache, ChunkCache::requests);

@@ -77,6 +77,7 @@ public final class FetchHandler {
      * and decoding a chunk once for all of them, not once each, is most of what serving them costs. Bounded by
      * the records' size; a chunk is the same bytes for as long as it is referenced, so an entry never goes stale.
      */
+    private final TagSummaries tagSummaries = new TagSummaries();
     private final Cache<ChunkRef, List<OffsetRecord>> decodedChunks = Caffeine.newBuilder()
             .maximumWeight(64L << 20).weigher((ChunkRef c, List<OffsetRecord> records) -> Math.max(1,
                     (int) Math.min(Integer.MAX_VALUE, 64L * records.size() + c.uncompressedLength())))
@@ -329,34 +330,52 @@ public final class FetchHandler {
      * The read's records from its offset on that {@code filter} passes; the answer's next offset is past the
      * records it passed over, so a reader's position moves through what it does not want.
      */
-    static FetchResponse decoded(ChunkRead read, RecordFilter filter) {
+    FetchResponse decoded(ChunkRead read, RecordFilter filter) {
         FetchResponse.Builder response = FetchResponse.newBuilder();
         long next = read.offset();
         long bytes = 0;
+        boolean tagged = !filter.requiredTags().isEmpty();
         outer:
         for (int c = 0; c < read.chunks().size(); c++) {
             ChunkRef chunk = read.chunks().get(c);
+            if (tagged && tagSummaries.passOver(chunk, filter)) {
+                next = Math.max(next, chunk.endOffset()); // none of its records carries a wanted tag
+                continue;
+            }
+            TagSummaries.Builder summary = tagged ? new TagSummaries.Builder() : null;
             for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
+                HeaderTexts headers = filter.all() ? null : new HeaderTexts(r.record().headers());
+                if (summary != null) {
+                    summary.add(headers.value(RecordFilter.TAG_HEADER));
+                }
                 if (r.offset() < next) {
                     continue;
                 }
-                if (!filter.all() && !filter.matches(new HeaderTexts(r.record().headers()))) {
+                if (headers != null && !filter.matches(headers)) {
                     next = r.offset() + 1;
                     continue;
                 }
                 int size = r.record().encodedSizeUpperBound();
                 if (response.getRecordsCount() > 0 && bytes + size > read.maxBytes()) {
-                    break outer;
+                    break outer; // the chunk's summary is not whole: not kept
                 }
                 response.addRecords(toProto(r.offset(), r.record()));
                 bytes += size;
                 next = r.offset() + 1;
+            }
+            if (summary != null) {
+                tagSummaries.learned(chunk, summary.build());
             }
             // Offsets a key-compacted chunk no longer holds are passed over, not asked for again.
             next = Math.max(next, chunk.endOffset());
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
                 .setLogStartOffset(read.logStartOffset()).build();
+    }
+
+    /** Chunks that filtered reads passed over without decompressing them (their tag summary ruled them out). */
+    public long chunksPassedOver() {
+        return tagSummaries.skipped();
     }
 
     /** Whether {@code filter} passes the record. */

@@ -156,7 +156,7 @@ public final class Subscription {
 
     private SubscribeResponse message(FetchHandler.ChunkRead read) {
         return request.getRawChunks() ? SubscribeResponse.newBuilder().setChunks(FetchHandler.raw(read)).build()
-                : SubscribeResponse.newBuilder().setRecords(FetchHandler.decoded(read, filter)).build();
+                : SubscribeResponse.newBuilder().setRecords(handler.decoded(read, filter)).build();
     }
 
     private void stepDone(Throwable failure) {
