@@ -53,6 +53,9 @@ final class DlqCommand {
         @Override
         public Integer call() throws Exception {
             StrataClient client = StrataCli.client(spec);
+            if (toTopic != null) {
+                client.admin().topic(toTopic); // NOT_FOUND now, before anything is read and committed past
+            }
             String as = group != null ? group : "strata-dlq-replay-" + topic;
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Long> sentTo = new TreeMap<>();

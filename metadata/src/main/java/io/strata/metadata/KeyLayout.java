@@ -254,12 +254,12 @@ public final class KeyLayout {
         return root + "/group-settings/";
     }
 
-    /** Where a share group keeps its partitions' state (the queues module's encoding). */
     /** Where every share group's state lies. */
     public String shareStateRoot() {
         return root + "/share/";
     }
 
+    /** Where a share group keeps its partitions' state (the queues module's encoding). */
     public String shareStatePrefix(String group) {
         return root + "/share/" + group + "/";
     }

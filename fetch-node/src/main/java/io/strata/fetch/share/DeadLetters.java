@@ -55,7 +55,10 @@ final class DeadLetters {
     private SharePartitions partitions;
     /** Partitions being driven: true when woken again meanwhile (another round follows). */
     private final Map<SharePartitions.Key, Boolean> running = new ConcurrentHashMap<>();
-    /** Partitions whose copies go one per request (a request of several was refused as too large). */
+    /**
+     * Partitions whose copies go one per request (a request of several was refused as too large), until nothing of
+     * theirs waits.
+     */
     private final java.util.Set<SharePartitions.Key> single = ConcurrentHashMap.newKeySet();
     /** Since when this node has seen a partition's writer aim elsewhere than the group's settings now say. */
     private final Map<SharePartitions.Key, Long> mismatchSince = new ConcurrentHashMap<>();
@@ -81,7 +84,7 @@ final class DeadLetters {
         return written.sum();
     }
 
-    /** Records archived without a copy because who named the dead-letter topic may no longer have one written. */
+    /** Rounds that found copies waiting which who named the dead-letter topic may not have written. */
     long denied() {
         return denied.sum();
     }
@@ -136,18 +139,22 @@ final class DeadLetters {
                 .thenCompose(waiting -> {
                     if (waiting.runs().isEmpty()) {
                         mismatchSince.remove(key);
+                        single.remove(key);
                         return CompletableFuture.completedFuture(false);
                     }
                     boolean noTopic = group.deadLetterTopic().isEmpty();
-                    if (noTopic || !guard.mayCopy(group.namedBy(), group.namedByGroups(), key.topic(),
+                    if (!noTopic && !guard.mayCopy(group.namedBy(), group.namedByGroups(), key.topic(),
                             group.deadLetterTopic())) {
-                        if (!noTopic) {
-                            long n = waiting.runs().stream().mapToLong(StateRun::count).sum();
-                            denied.add(n);
-                            LOG.warn("share group {}: {} may no longer read {} or write {}; {} record(s) archived "
-                                    + "without a dead-letter copy", key.group(), group.namedBy(), key.topic(),
-                                    group.deadLetterTopic(), n);
-                        }
+                        // Kept waiting, not archived without a copy: an ACL fixed (or the topic named again by
+                        // someone allowed) lets the copies go; the partition's window waits meanwhile.
+                        denied.increment();
+                        return CompletableFuture.failedFuture(new IllegalStateException((group.namedBy().isEmpty()
+                                ? "no one" : group.namedBy()) + ", who named the dead-letter topic "
+                                + group.deadLetterTopic() + ", may not consume " + key.topic() + " or produce to "
+                                + group.deadLetterTopic() + " (name it again with strata groups alter as a principal "
+                                + "who may, or grant the ACLs)"));
+                    }
+                    if (noTopic) {
                         // Archived without a copy; the next copies start afresh under a new writer.
                         return partitions.apply(key, group.policy(), () -> 0, state -> {
                             state.deadLettering().forEach(r -> state.deadLettered(r.first(), r.last()));
@@ -309,10 +316,6 @@ final class DeadLetters {
             }
             return marked.thenCompose(v -> CompletableFuture.failedFuture(new IllegalStateException(
                     "the dead-letter topic " + w.topic() + " refused a copy (" + refusal + ")")));
-        }).whenComplete((v, e) -> {
-            if (e == null && !Boolean.TRUE.equals(v)) {
-                single.remove(key);
-            }
         });
     }
     private static PartitionAppend appendFor(io.strata.api.v1.ProduceResponse response, int entry) {

@@ -45,9 +45,17 @@ public final class ShareGroupsView {
             Map<String, List<SharePartitionDescription>> byGroup = new TreeMap<>();
             all.forEach(d -> byGroup.computeIfAbsent(d.group(), g -> new ArrayList<>()).add(d.description()));
             ListShareGroupsResponse.Builder b = ListShareGroupsResponse.newBuilder();
-            byGroup.forEach((group, ps) -> b.addGroups(ShareGroupListing.newBuilder().setGroup(group)
-                    .setPartitions(ps.size()).setLag(ps.stream().mapToLong(SharePartitionDescription::getLag).sum())
-                    .setAcquired(ps.stream().mapToLong(SharePartitionDescription::getAcquired).sum())));
+            byGroup.forEach((group, ps) -> {
+                ShareGroupListing.Builder g = ShareGroupListing.newBuilder().setGroup(group).setPartitions(ps.size())
+                        .setLag(ps.stream().mapToLong(SharePartitionDescription::getLag).sum())
+                        .setAcquired(ps.stream().mapToLong(SharePartitionDescription::getAcquired).sum());
+                Map<String, List<SharePartitionDescription>> byTopic = new TreeMap<>();
+                ps.forEach(p -> byTopic.computeIfAbsent(p.getTopic(), t -> new ArrayList<>()).add(p));
+                byTopic.forEach((topic, tps) -> g.addTopics(io.strata.api.v1.ShareTopicLag.newBuilder().setTopic(topic)
+                        .setPartitions(tps.size()).setLag(tps.stream().mapToLong(SharePartitionDescription::getLag).sum())
+                        .setAcquired(tps.stream().mapToLong(SharePartitionDescription::getAcquired).sum())));
+                b.addGroups(g);
+            });
             return b.build();
         });
     }
@@ -104,23 +112,28 @@ public final class ShareGroupsView {
         long deadLettering = 0;
         long doneInWindow = 0;
         long oldestAcquiredAt = Long.MAX_VALUE;
+        // Retention may have moved the log's start past the group's: what lies before it is gone, not owed.
+        long start = Math.max(state.start(), offsets.logStartOffset());
         for (StateRun r : state.runs()) {
+            long count = r.last() < start ? 0 : r.last() - Math.max(r.first(), start) + 1;
+            if (count == 0) {
+                continue;
+            }
             switch (r.state()) {
                 case ACQUIRED -> {
-                    acquired += r.count();
+                    acquired += count;
                     // When it was taken: its lock's end less the lock it was given (the group's, as set now).
                     oldestAcquiredAt = Math.min(oldestAcquiredAt, r.untilMs() - lockMs);
                 }
-                case AVAILABLE -> available += r.count();
-                case DEAD_LETTERING -> deadLettering += r.count();
+                case AVAILABLE -> available += count;
+                case DEAD_LETTERING -> deadLettering += count;
                 default -> doneInWindow += r.state() == DeliveryState.ACKNOWLEDGED
-                        || r.state() == DeliveryState.ARCHIVED ? r.count() : 0;
+                        || r.state() == DeliveryState.ARCHIVED ? count : 0;
             }
         }
-        long start = Math.max(state.start(), offsets.logStartOffset());
         long lag = Math.max(0, offsets.nextOffset() - start - doneInWindow);
         return SharePartitionDescription.newBuilder().setTopic(topic).setPartition(n.partition())
-                .setStartOffset(state.start()).setWindowEnd(state.end()).setLogEnd(offsets.nextOffset())
+                .setStartOffset(start).setWindowEnd(Math.max(state.end(), start)).setLogEnd(offsets.nextOffset())
                 .setAcquired(acquired).setAvailable(available).setDeadLettering(deadLettering).setLag(lag)
                 .setOldestAcquiredAgeMs(oldestAcquiredAt == Long.MAX_VALUE ? 0 : Math.max(0, now - oldestAcquiredAt))
                 .build();

@@ -119,7 +119,7 @@ public final class ShareHandler {
         return redelivered.sum();
     }
 
-    /** Records archived without a dead-letter copy: who named the topic may no longer have one written. */
+    /** Rounds of dead-letter copies held back: who named the topic may not have them written (they wait). */
     public long deadLettersDenied() {
         return deadLetters.denied();
     }
@@ -149,6 +149,10 @@ public final class ShareHandler {
         List<PartitionId> order = new ArrayList<>(pids.subList(from, pids.size()));
         order.addAll(pids.subList(0, from));
         Taken taken = new Taken(max, maxBytes, filter);
+        List<SharePartitions.Key> keys = pids.stream().map(pid -> new SharePartitions.Key(request.getGroup(),
+                request.getTopic(), pid.topicId(), pid.partition())).toList();
+        // Decisions stored from here on wake the wait below, even those that land before it is registered.
+        long[] versions = keys.stream().mapToLong(partitions::version).toArray();
         return acquireFrom(request, policy, order, 0, taken).thenCompose(v -> {
             long now = clock.millis();
             if (!taken.records.isEmpty() || now >= deadline) {
@@ -161,26 +165,47 @@ public final class ShareHandler {
                         .asRuntimeException());
             }
             CompletableFuture<ShareFetchResponse> later = new CompletableFuture<>();
-            List<SharePartitions.Key> keys = pids.stream().map(pid -> new SharePartitions.Key(request.getGroup(),
-                    request.getTopic(), pid.topicId(), pid.partition())).toList();
+            CompletableFuture<Void> woken = partitions.changed(keys);
+            if (taken.progressed) {
+                woken.complete(null); // records were passed over (filtered out): the next ones may pass, look at once
+            }
+            for (int k = 0; k < keys.size(); k++) {
+                if (partitions.version(keys.get(k)) != versions[k]) {
+                    woken.complete(null);
+                }
+            }
             long wait = Math.min(RECHECK_MS, deadline - now);
             long nextDeadline = partitions.nextDeadlineMs(keys);
             if (nextDeadline > 0) {
                 wait = Math.min(wait, nextDeadline - now + 1);
             }
-            // Whichever comes first: a decision of this node about these partitions, new records, or the wait.
-            CompletableFuture<Void> woken = partitions.changed(keys);
-            for (PartitionId pid : pids) {
-                index.awaitBeyond(pid, index.partition(pid).endOffset(), java.time.Duration.ofMillis(wait))
-                        .thenAccept(grown -> {
-                            if (grown) {
-                                woken.complete(null);
-                            }
-                        });
+            // Whichever comes first: a decision of this node about these partitions, records past what the acquire
+            // saw, the next lock or back-off to run out, or the recheck (what other nodes decided).
+            List<CompletableFuture<Boolean>> waiters = new ArrayList<>();
+            if (!woken.isDone()) {
+                for (PartitionId pid : pids) {
+                    Long seen = taken.logEnds.get(pid);
+                    if (seen == null) {
+                        continue; // its read failed this round: the recheck looks again
+                    }
+                    CompletableFuture<Boolean> grew = index.awaitBeyond(pid, seen, java.time.Duration.ofMillis(wait));
+                    waiters.add(grew);
+                    // "Grown" also answers for a partition whose index is not held: only a larger end wakes.
+                    grew.thenAccept(g -> {
+                        if (g && index.partition(pid).endOffset() > seen) {
+                            woken.complete(null);
+                        }
+                    });
+                }
             }
-            timer.schedule(() -> woken.complete(null), wait, TimeUnit.MILLISECONDS);
+            java.util.concurrent.ScheduledFuture<?> recheck = timer.schedule(() -> woken.complete(null), wait,
+                    TimeUnit.MILLISECONDS);
+            woken.whenComplete((x, e) -> {
+                recheck.cancel(false);
+                waiters.forEach(w -> w.complete(false)); // no longer waited for: out of the index's lists
+            });
             // The group's policy read again each time round: a long poll does not keep settings a second old. A
-            // moment's pause first, so that a wake that comes at once (a partition not held) never spins.
+            // moment's pause first, so that wakes in quick succession do not spin.
             woken.thenRun(() -> timer.schedule(() -> work.execute(() -> policies.of(request.getGroup())
                     .thenCompose(group -> fetchUntil(request, group.policy(), pids, max, maxBytes, filter, deadline,
                             call))
@@ -201,6 +226,10 @@ public final class ShareHandler {
         final int maxRecords;
         final int maxBytes;
         final io.strata.queues.filter.RecordFilter filter;
+        /** Each partition's end as the acquire saw it (partitions whose read failed are absent). */
+        final Map<PartitionId, Long> logEnds = new java.util.concurrent.ConcurrentHashMap<>();
+        /** Whether records were passed over (accepted undelivered: filtered out, or removed by compaction). */
+        volatile boolean progressed;
         long bytes;
 
         Taken(int maxRecords, int maxBytes, io.strata.queues.filter.RecordFilter filter) {
@@ -234,6 +263,7 @@ public final class ShareHandler {
         CompletableFuture<Void> one = index.load(pid).thenCompose(v -> {
             long logStart = index.partition(pid).logStartOffset();
             long logEnd = index.partition(pid).endOffset();
+            taken.logEnds.put(pid, logEnd);
             long now = clock.millis();
             int left = taken.left();
             return partitions.apply(key, policy, () -> logStart, state -> {
@@ -303,6 +333,9 @@ public final class ShareHandler {
         }).thenCompose(settle -> {
             if (settle[0].length == 0 && settle[1].length == 0) {
                 return CompletableFuture.completedFuture(null);
+            }
+            if (settle[0].length > 0) {
+                taken.progressed = true;
             }
             long now = clock.millis();
             return partitions.apply(key, policy, () -> 0, state -> {

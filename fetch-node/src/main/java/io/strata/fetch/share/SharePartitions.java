@@ -60,6 +60,8 @@ final class SharePartitions {
         volatile long usedNanos = System.nanoTime();
         /** When the earliest lock or back-off of the state as last stored runs out, or -1. */
         volatile long nextDeadlineMs = -1;
+        /** Counts the decisions this node stored: a waiter compares it to the count it started from. */
+        final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
     }
 
     private final ShareStateStore store;
@@ -83,13 +85,23 @@ final class SharePartitions {
     CompletableFuture<Void> changed(java.util.Collection<Key> keys) {
         CompletableFuture<Void> change = new CompletableFuture<>();
         for (Key k : keys) {
-            watchers.computeIfAbsent(k, x -> ConcurrentHashMap.newKeySet()).add(change);
+            watchers.compute(k, (x, set) -> {
+                java.util.Set<CompletableFuture<Void>> s = set != null ? set : ConcurrentHashMap.newKeySet();
+                s.add(change);
+                return s;
+            });
         }
         change.whenComplete((v, e) -> keys.forEach(k -> watchers.computeIfPresent(k, (x, set) -> {
             set.remove(change);
             return set.isEmpty() ? null : set;
         })));
         return change;
+    }
+
+    /** How many decisions this node stored about the partition so far (0 for one it does not hold). */
+    long version(Key key) {
+        Held h = held.get(key);
+        return h == null ? 0 : h.version.get();
     }
 
     /** The earliest lock or back-off among the partitions (as this node last stored them) after now, or -1. */
@@ -106,7 +118,8 @@ final class SharePartitions {
         return next;
     }
 
-    private void tellWatchers(Key key) {
+    private void tellWatchers(Key key, Held h) {
+        h.version.incrementAndGet(); // before the watchers are told: one that registers after sees it moved
         java.util.Set<CompletableFuture<Void>> waiting = watchers.remove(key);
         if (waiting != null) {
             waiting.forEach(w -> w.complete(null));
@@ -215,7 +228,7 @@ final class SharePartitions {
                     h.stored = next;
                     h.revision = saved.getAsLong();
                     h.nextDeadlineMs = h.state.nextDeadlineMs(clock.millis());
-                    tellWatchers(key);
+                    tellWatchers(key, h);
                     if (!h.state.deadLettering().isEmpty()) {
                         onDeadLettering.accept(key);
                     }

@@ -75,10 +75,12 @@ public final class AccessRules {
                 Need.topic(CONSUME, r.getTopic())), null);
         on(io.strata.api.v1.ShareServiceGrpc.getShareAcknowledgeMethod(), r -> List.of(Need.group(CONSUME, r.getGroup()),
                 Need.topic(CONSUME, r.getTopic())), null);
+        // A share group's listing counts only the topics the caller may describe.
         listing(io.strata.api.v1.ShareServiceGrpc.getListShareGroupsMethod(),
                 (io.strata.api.v1.ListShareGroupsResponse answer, Predicate<Need> may) -> answer.toBuilder()
                         .clearGroups().addAllGroups(answer.getGroupsList().stream()
-                                .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup()))).toList()).build());
+                                .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup())))
+                                .map(g -> visibleTopics(g, may)).toList()).build());
         filtered(io.strata.api.v1.ShareServiceGrpc.getDescribeShareGroupMethod(),
                 r -> List.of(Need.group(DESCRIBE, r.getGroup())),
                 (io.strata.api.v1.ShareGroupDescription answer, Predicate<Need> may) -> answer.toBuilder()
@@ -164,6 +166,16 @@ public final class AccessRules {
     }
 
     /** A group's description with the topics the caller may not describe left out, members' subscriptions included. */
+    private static io.strata.api.v1.ShareGroupListing visibleTopics(io.strata.api.v1.ShareGroupListing g,
+                                                                  Predicate<Need> may) {
+        List<io.strata.api.v1.ShareTopicLag> topics = g.getTopicsList().stream()
+                .filter(t -> may.test(Need.topic(DESCRIBE, t.getTopic()))).toList();
+        return g.toBuilder().clearTopics().addAllTopics(topics)
+                .setPartitions(topics.stream().mapToInt(io.strata.api.v1.ShareTopicLag::getPartitions).sum())
+                .setLag(topics.stream().mapToLong(io.strata.api.v1.ShareTopicLag::getLag).sum())
+                .setAcquired(topics.stream().mapToLong(io.strata.api.v1.ShareTopicLag::getAcquired).sum()).build();
+    }
+
     private static GroupDescription describable(GroupDescription d, Predicate<Need> may) {
         Predicate<String> visible = topic -> may.test(Need.topic(DESCRIBE, topic));
         GroupDescription.Builder b = d.toBuilder().clearMembers().clearPartitions();

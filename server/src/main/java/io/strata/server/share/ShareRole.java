@@ -62,8 +62,7 @@ public final class ShareRole implements AutoCloseable {
         RoleMetrics.counter(meters, "strata.share.records.delivered", handler, ShareHandler::delivered);
         RoleMetrics.counter(meters, "strata.share.records.redelivered", handler, ShareHandler::redelivered);
         RoleMetrics.counter(meters, "strata.share.records.dead.lettered", handler, ShareHandler::deadLettered);
-        RoleMetrics.counter(meters, "strata.share.records.dead.letters.denied", handler,
-                ShareHandler::deadLettersDenied);
+        RoleMetrics.counter(meters, "strata.share.dead.letters.refused", handler, ShareHandler::deadLettersDenied);
     }
 
     public ShareHandler handler() {
@@ -87,7 +86,8 @@ public final class ShareRole implements AutoCloseable {
                 }
             } catch (Exception e) {
                 LOG.warnf("computing share group lag failed (tried again next interval): %s", e.toString());
-                return;
+                lags.clear(); // no figures rather than stale ones
+                held.clear();
             }
         }
         lag.register(lags, true);
