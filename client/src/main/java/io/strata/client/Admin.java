@@ -1,6 +1,7 @@
 package io.strata.client;
 
 import io.grpc.Channel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.AdminServiceGrpc.AdminServiceBlockingStub;
@@ -135,8 +136,20 @@ public final class Admin {
     /** One call: on this admin's node, or on any node that answers. */
     private <T> T call(Function<AdminServiceBlockingStub, T> rpc) {
         // A fresh deadline per attempt: a stub's deadline is absolute, fixed when withDeadlineAfter is called.
-        return onChannel(channel -> rpc.apply(AdminServiceGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)));
+        Function<Channel, T> call = channel -> rpc.apply(AdminServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        if (node == null) {
+            return router.onAnyNode(call);
+        }
+        try {
+            return call.apply(router.channelTo(node));
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                throw StrataException.from(e);
+            }
+            // The node this admin was sent to is gone (or stopping): a call that may run twice goes to another.
+            return router.onAnyNode(call);
+        }
     }
 
     /** A call that must not be carried out twice: on another node only if it surely never reached this one. */

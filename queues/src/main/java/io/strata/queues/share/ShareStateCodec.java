@@ -1,5 +1,6 @@
 package io.strata.queues.share;
 
+import io.strata.queues.codec.Varints;
 import java.io.ByteArrayOutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -40,8 +41,8 @@ public final class ShareStateCodec {
         boolean v1 = partition.deadLetterWriter() == null && partition.nextDeadLetterSequence() == 0;
         out.write(MAGIC);
         out.write(v1 ? 1 : VERSION);
-        writeVarLong(out, partition.start());
-        writeVarLong(out, partition.end() - partition.start());
+        Varints.write(out, partition.start());
+        Varints.write(out, partition.end() - partition.start());
         List<StateRun> runs = partition.runs();
         Map<String, Integer> members = new HashMap<>();
         List<String> order = new ArrayList<>();
@@ -50,37 +51,37 @@ public final class ShareStateCodec {
                 order.add(r.member());
             }
         }
-        writeVarLong(out, order.size());
+        Varints.write(out, order.size());
         for (String m : order) {
             writeText(out, m);
         }
-        writeVarLong(out, runs.size());
+        Varints.write(out, runs.size());
         for (StateRun r : runs) {
-            writeVarLong(out, r.count() - 1);
+            Varints.write(out, r.count() - 1);
             out.write(r.state().ordinal());
-            writeVarLong(out, r.deliveries());
-            writeVarLong(out, r.member() == null ? 0 : members.get(r.member()) + 1);
-            writeVarLong(out, r.untilMs());
+            Varints.write(out, r.deliveries());
+            Varints.write(out, r.member() == null ? 0 : members.get(r.member()) + 1);
+            Varints.write(out, r.untilMs());
             if (r.note() == null) {
-                writeVarLong(out, 0);
+                Varints.write(out, 0);
             } else {
                 byte[] note = r.note().getBytes(StandardCharsets.UTF_8);
-                writeVarLong(out, note.length + 1L);
+                Varints.write(out, note.length + 1L);
                 out.write(note, 0, note.length);
             }
         }
         if (v1) {
             return out.toByteArray();
         }
-        writeVarLong(out, partition.nextDeadLetterSequence());
+        Varints.write(out, partition.nextDeadLetterSequence());
         SharePartition.DeadLetterWriter writer = partition.deadLetterWriter();
         if (writer == null) {
             out.write(0);
         } else {
             out.write(1);
-            writeVarLong(out, writer.producerId());
+            Varints.write(out, writer.producerId());
             writeText(out, writer.topic());
-            writeVarLong(out, writer.partition());
+            Varints.write(out, writer.partition());
         }
         return out.toByteArray();
     }
@@ -92,30 +93,30 @@ public final class ShareStateCodec {
             if (in.get() != MAGIC || ((version = in.get()) != 1 && version != VERSION)) {
                 throw new IllegalArgumentException("not a share partition state of version 1 or " + VERSION);
             }
-            long start = readVarLong(in);
-            long end = Math.addExact(start, readVarLong(in));
-            int memberCount = count(in);
+            long start = Varints.read(in);
+            long end = Math.addExact(start, Varints.read(in));
+            int memberCount = Varints.count(in);
             List<String> members = new ArrayList<>(memberCount);
             for (int i = 0; i < memberCount; i++) {
-                members.add(readText(in, count(in)));
+                members.add(readText(in, Varints.count(in)));
             }
-            int runCount = count(in);
+            int runCount = Varints.count(in);
             List<StateRun> runs = new ArrayList<>(runCount);
             long next = start;
             DeliveryState[] states = DeliveryState.values();
             for (int i = 0; i < runCount; i++) {
-                long last = Math.addExact(next, readVarLong(in));
+                long last = Math.addExact(next, Varints.read(in));
                 int state = in.get();
                 if (state < 0 || state >= states.length) {
                     throw new IllegalArgumentException("unknown delivery state " + state);
                 }
-                int deliveries = Math.toIntExact(readVarLong(in));
-                int member = Math.toIntExact(readVarLong(in));
+                int deliveries = Math.toIntExact(Varints.read(in));
+                int member = Math.toIntExact(Varints.read(in));
                 if (member > members.size()) {
                     throw new IllegalArgumentException("member " + member + " of " + members.size());
                 }
-                long until = readVarLong(in);
-                int noteLength = count(in);
+                long until = Varints.read(in);
+                int noteLength = Varints.count(in);
                 String note = noteLength == 0 ? null : readText(in, noteLength - 1);
                 runs.add(new StateRun(next, last, states[state], deliveries, member == 0 ? null : members.get(member - 1),
                         until, note));
@@ -124,12 +125,12 @@ public final class ShareStateCodec {
             long nextSequence = 0;
             SharePartition.DeadLetterWriter writer = null;
             if (version >= 2) {
-                nextSequence = readVarLong(in);
+                nextSequence = Varints.read(in);
                 byte hasWriter = in.get();
                 if (hasWriter == 1) {
-                    long producerId = readVarLong(in);
-                    String topic = readText(in, count(in));
-                    writer = new SharePartition.DeadLetterWriter(producerId, topic, Math.toIntExact(readVarLong(in)));
+                    long producerId = Varints.read(in);
+                    String topic = readText(in, Varints.count(in));
+                    writer = new SharePartition.DeadLetterWriter(producerId, topic, Math.toIntExact(Varints.read(in)));
                 } else if (hasWriter != 0) {
                     throw new IllegalArgumentException("unknown dead-letter writer marker " + hasWriter);
                 }
@@ -143,17 +144,9 @@ public final class ShareStateCodec {
         }
     }
 
-    private static int count(ByteBuffer in) {
-        long n = readVarLong(in);
-        if (n > in.remaining() + 1L) {
-            throw new IllegalArgumentException("a count of " + n + " with " + in.remaining() + " bytes left");
-        }
-        return (int) n;
-    }
-
     private static void writeText(ByteArrayOutputStream out, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        writeVarLong(out, b.length);
+        Varints.write(out, b.length);
         out.write(b, 0, b.length);
     }
 
@@ -164,31 +157,5 @@ public final class ShareStateCodec {
         byte[] b = new byte[length];
         in.get(b);
         return new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static void writeVarLong(ByteArrayOutputStream out, long v) {
-        if (v < 0) {
-            throw new IllegalArgumentException("negative " + v);
-        }
-        while ((v & ~0x7FL) != 0) {
-            out.write((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.write((int) v);
-    }
-
-    private static long readVarLong(ByteBuffer in) {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            byte b = in.get();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                if (v < 0) {
-                    throw new IllegalArgumentException("a varint past the longest value");
-                }
-                return v;
-            }
-        }
-        throw new IllegalArgumentException("a varint longer than ten bytes");
     }
 }

@@ -1,0 +1,152 @@
+package io.strata.queues.delay;
+
+import io.strata.queues.codec.Varints;
+import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state of one staging partition's delayed records, as stored (one etcd value): how far the staging log was
+ * read into buckets, the buckets (objects in the object store) with how many of each are delivered, the
+ * idempotent producer the deliveries go out as and its next sequence number, and the round under way, written
+ * down before its first record is delivered. Small whatever the number of pending records: a bucket holds many.
+ * Immutable.
+ *
+ * @param scanned      the staging offset up to which records are in buckets
+ * @param producerId   the deliveries' idempotent producer, or -1 before the first
+ * @param nextSequence the sequence number the next delivered record takes
+ * @param intent       the round under way (to replay as it was after a crash), or null
+ */
+public record DelayState(long scanned, List<Bucket> buckets, long producerId, long nextSequence, Intent intent) {
+    private static final byte MAGIC = 'T';
+    private static final byte VERSION = 1;
+
+    /** A bucket: where it is, how many entries it holds, how many are delivered, and its due-time span. */
+    public record Bucket(String objectKey, long count, long delivered, long firstDueMs, long lastDueMs) {
+        public Bucket {
+            if (objectKey == null || objectKey.isEmpty() || count < 1 || delivered < 0 || delivered > count
+                    || lastDueMs < firstDueMs) {
+                throw new IllegalArgumentException("invalid bucket " + objectKey);
+            }
+        }
+
+        public boolean done() {
+            return delivered == count;
+        }
+    }
+
+    /** A round written down before delivery: what it takes of each bucket, and its first sequence number. */
+    public record Intent(List<DeliveryRound.Take> takes, long baseSequence) {
+        public Intent {
+            takes = List.copyOf(takes);
+            if (takes.isEmpty() || baseSequence < 0) {
+                throw new IllegalArgumentException("an intent takes something, from a sequence number");
+            }
+        }
+
+        public long count() {
+            return takes.stream().mapToLong(t -> t.to() - t.from()).sum();
+        }
+    }
+
+    public static final DelayState EMPTY = new DelayState(0, List.of(), -1, 0, null);
+
+    public DelayState {
+        buckets = List.copyOf(buckets);
+        if (scanned < 0 || producerId < -1 || nextSequence < 0) {
+            throw new IllegalArgumentException("invalid delay state");
+        }
+    }
+
+    /** The records still waiting, over every bucket. */
+    public long pending() {
+        return buckets.stream().mapToLong(b -> b.count() - b.delivered()).sum();
+    }
+
+    public byte[] encode() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        out.write(MAGIC);
+        out.write(VERSION);
+        Varints.write(out, scanned);
+        Varints.write(out, producerId + 1);
+        Varints.write(out, nextSequence);
+        Varints.write(out, buckets.size());
+        for (Bucket b : buckets) {
+            writeText(out, b.objectKey());
+            Varints.write(out, b.count());
+            Varints.write(out, b.delivered());
+            Varints.write(out, b.firstDueMs());
+            Varints.write(out, b.lastDueMs() - b.firstDueMs());
+        }
+        if (intent == null) {
+            Varints.write(out, 0);
+        } else {
+            Varints.write(out, intent.takes().size());
+            Varints.write(out, intent.baseSequence());
+            for (DeliveryRound.Take t : intent.takes()) {
+                writeText(out, t.bucket());
+                Varints.write(out, t.from());
+                Varints.write(out, t.to() - t.from());
+            }
+        }
+        return out.toByteArray();
+    }
+
+    public static DelayState decode(byte[] bytes) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            if (in.get() != MAGIC || in.get() != VERSION) {
+                throw new IllegalArgumentException("not a delay state of version " + VERSION);
+            }
+            long scanned = Varints.read(in);
+            long producerId = Varints.read(in) - 1;
+            long nextSequence = Varints.read(in);
+            int n = Varints.count(in);
+            List<Bucket> buckets = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                String key = readText(in);
+                long count = Varints.read(in);
+                long delivered = Varints.read(in);
+                long first = Varints.read(in);
+                buckets.add(new Bucket(key, count, delivered, first, Math.addExact(first, Varints.read(in))));
+            }
+            int takes = Varints.count(in);
+            Intent intent = null;
+            if (takes > 0) {
+                long base = Varints.read(in);
+                List<DeliveryRound.Take> list = new ArrayList<>(takes);
+                for (int i = 0; i < takes; i++) {
+                    String bucket = readText(in);
+                    long from = Varints.read(in);
+                    list.add(new DeliveryRound.Take(bucket, from, Math.addExact(from, Varints.read(in))));
+                }
+                intent = new Intent(list, base);
+            }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException(in.remaining() + " bytes after the delay state");
+            }
+            return new DelayState(scanned, buckets, producerId, nextSequence, intent);
+        } catch (BufferUnderflowException | ArithmeticException e) {
+            throw new IllegalArgumentException("a delay state cut short or out of range", e);
+        }
+    }
+
+    private static void writeText(ByteArrayOutputStream out, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        Varints.write(out, b.length);
+        out.write(b, 0, b.length);
+    }
+
+    private static String readText(ByteBuffer in) {
+        int length = Varints.count(in);
+        if (length > in.remaining()) {
+            throw new IllegalArgumentException("text of " + length + " bytes with " + in.remaining() + " left");
+        }
+        byte[] b = new byte[length];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

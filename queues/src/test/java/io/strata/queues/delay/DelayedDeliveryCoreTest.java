@@ -1,0 +1,161 @@
+package io.strata.queues.delay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decisions of delayed delivery without storage: buckets read back segment by segment as written, rounds that
+ * deliver every entry once, never before its time, in due order, and that replay to the same records from what
+ * they wrote down; and the stored state read back as it was.
+ */
+class DelayedDeliveryCoreTest {
+
+    private static List<DelayedEntry> entries(Random random, int count, long offsetBase) {
+        List<DelayedEntry> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] record = ("r" + (offsetBase + i) + "-".repeat(random.nextInt(40))).getBytes(StandardCharsets.UTF_8);
+            out.add(new DelayedEntry(1_000 + random.nextInt(5_000), offsetBase + i, record));
+        }
+        out.sort(DelayedEntry.ORDER);
+        return out;
+    }
+
+    /** The whole object read as a reader does: trailer, footer, then each segment on its own. */
+    private static List<List<DelayedEntry>> read(byte[] object) {
+        ByteBuffer all = ByteBuffer.wrap(object);
+        int footerLength = DelayBucketCodec.footerLength(all.slice(object.length - DelayBucketCodec.TRAILER_BYTES,
+                DelayBucketCodec.TRAILER_BYTES));
+        DelayBucketCodec.Footer footer = DelayBucketCodec.footer(all.slice(object.length
+                - DelayBucketCodec.TRAILER_BYTES - footerLength, footerLength));
+        List<List<DelayedEntry>> segments = new ArrayList<>();
+        for (DelayBucketCodec.Segment s : footer.segments()) {
+            segments.add(DelayBucketCodec.segment(all.slice((int) s.byteOffset(), s.byteLength()), s));
+        }
+        return segments;
+    }
+
+    @Property(tries = 200)
+    void aBucketReadsBackSegmentBySegmentAsItWasWritten(@ForAll long seed, @ForAll @IntRange(min = 1, max = 300) int count,
+                                                       @ForAll @IntRange(min = 1, max = 2_000) int segmentBytes) {
+        List<DelayedEntry> written = entries(new Random(seed), count, 7);
+        byte[] object = DelayBucketCodec.encode(written, segmentBytes);
+        List<List<DelayedEntry>> segments = read(object);
+        List<DelayedEntry> back = new ArrayList<>();
+        segments.forEach(back::addAll);
+        assertThat(back).hasSize(written.size());
+        for (int i = 0; i < back.size(); i++) {
+            assertThat(back.get(i).dueMs()).isEqualTo(written.get(i).dueMs());
+            assertThat(back.get(i).offset()).isEqualTo(written.get(i).offset());
+            assertThat(back.get(i).record()).isEqualTo(written.get(i).record());
+        }
+    }
+
+    @Test
+    void aDamagedBucketIsRefusedNeverRead() {
+        byte[] object = DelayBucketCodec.encode(entries(new Random(1), 50, 0), 200);
+        byte[] flipped = object.clone();
+        flipped[10] ^= 0x20;
+        assertThatThrownBy(() -> read(flipped)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CRC32C");
+        byte[] cut = java.util.Arrays.copyOf(object, object.length - 1);
+        assertThatThrownBy(() -> read(cut)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DelayBucketCodec.encode(List.of(new DelayedEntry(5, 1, new byte[0]),
+                new DelayedEntry(4, 2, new byte[0])), 100)).as("out of order").isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Buckets in segments, delivered in rounds as time passes, a segment loaded when its predecessor is delivered:
+     * every entry is delivered exactly once, never before its time, rounds in due order, and each round's takes
+     * replay to exactly its entries.
+     */
+    @Property(tries = 300)
+    void roundsDeliverEveryEntryOnceNeverEarlyInDueOrderAndReplayAsPlanned(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 5) int bucketCount,
+            @ForAll @IntRange(min = 1, max = 40) int maxEntries, @ForAll @LongRange(min = 1, max = 400) long maxBytes) {
+        Random random = new Random(seed);
+        Map<String, List<List<DelayedEntry>>> buckets = new HashMap<>();
+        int total = 0;
+        for (int b = 0; b < bucketCount; b++) {
+            List<DelayedEntry> written = entries(random, 1 + random.nextInt(60), b * 1_000L);
+            buckets.put("b" + b, read(DelayBucketCodec.encode(written, 1 + random.nextInt(300))));
+            total += written.size();
+        }
+        Map<String, Long> delivered = new HashMap<>();
+        buckets.keySet().forEach(b -> delivered.put(b, 0L));
+        Set<Long> seen = new HashSet<>();
+        DelayedEntry last = null;
+        long now = 0;
+        int rounds = 0;
+        while (seen.size() < total) {
+            assertThat(rounds++).as("rounds make progress").isLessThan(100_000);
+            List<DeliveryRound.Head> heads = new ArrayList<>();
+            for (var e : buckets.entrySet()) {
+                long done = delivered.get(e.getKey());
+                List<List<DelayedEntry>> segments = e.getValue();
+                long start = 0;
+                int s = 0;
+                while (s < segments.size() - 1 && start + segments.get(s).size() <= done) {
+                    start += segments.get(s).size(); // the worker loads the segment holding its first undelivered entry
+                    s++;
+                }
+                if (done < start + segments.get(s).size() || s == segments.size() - 1) {
+                    heads.add(new DeliveryRound.Head(e.getKey(), start, segments.get(s), done, s == segments.size() - 1));
+                }
+            }
+            DeliveryRound.Round round = DeliveryRound.plan(heads, now, maxEntries, maxBytes);
+            if (round.isEmpty()) {
+                now += 1 + random.nextInt(200); // nothing due yet: time passes
+                continue;
+            }
+            assertThat(round.entries()).hasSizeLessThanOrEqualTo(maxEntries);
+            List<List<DelayedEntry>> slices = new ArrayList<>();
+            for (DeliveryRound.Take t : round.takes()) {
+                List<DelayedEntry> flat = new ArrayList<>();
+                buckets.get(t.bucket()).forEach(flat::addAll);
+                slices.add(flat.subList((int) t.from(), (int) t.to()));
+                assertThat(t.from()).isEqualTo(delivered.get(t.bucket()));
+                delivered.put(t.bucket(), t.to());
+            }
+            assertThat(DeliveryRound.replay(slices)).as("the written-down round replays as planned")
+                    .isEqualTo(round.entries());
+            for (DelayedEntry e : round.entries()) {
+                assertThat(e.dueMs()).as("never before its time").isLessThanOrEqualTo(now);
+                assertThat(seen.add(e.offset())).as("delivered once").isTrue();
+                if (last != null) {
+                    assertThat(DelayedEntry.ORDER.compare(last, e)).as("in due order").isNegative();
+                }
+                last = e;
+            }
+        }
+        assertThat(seen).hasSize(total);
+    }
+
+    @Test
+    void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
+        DelayState state = new DelayState(1_234, List.of(new DelayState.Bucket("delay/7/3/0-99", 100, 40, 5_000, 9_000),
+                new DelayState.Bucket("delay/7/3/100-120", 21, 0, 6_000, 6_000)), 88, 40,
+                new DelayState.Intent(List.of(new DeliveryRound.Take("delay/7/3/0-99", 40, 45)), 40));
+        byte[] stored = state.encode();
+        assertThat(DelayState.decode(stored)).isEqualTo(state);
+        assertThat(state.pending()).isEqualTo(81);
+        assertThat(DelayState.decode(DelayState.EMPTY.encode())).isEqualTo(DelayState.EMPTY);
+        for (int cut = 0; cut < stored.length; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(stored, cut);
+            assertThatThrownBy(() -> DelayState.decode(shorter)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
