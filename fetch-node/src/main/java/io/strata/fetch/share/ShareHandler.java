@@ -148,6 +148,11 @@ public final class ShareHandler {
         int from = Math.floorMod(rotation.getAndIncrement(), pids.size());
         List<PartitionId> order = new ArrayList<>(pids.subList(from, pids.size()));
         order.addAll(pids.subList(0, from));
+        if (call.isCancelled()) {
+            // The member gave up waiting: take nothing for it (it would stay locked until its lock ran out).
+            return CompletableFuture.failedFuture(Status.CANCELLED.withDescription("the caller went away")
+                    .asRuntimeException());
+        }
         Taken taken = new Taken(max, maxBytes, filter);
         List<SharePartitions.Key> keys = pids.stream().map(pid -> new SharePartitions.Key(request.getGroup(),
                 request.getTopic(), pid.topicId(), pid.partition())).toList();
@@ -200,7 +205,10 @@ public final class ShareHandler {
             }
             java.util.concurrent.ScheduledFuture<?> recheck = timer.schedule(() -> woken.complete(null), wait,
                     TimeUnit.MILLISECONDS);
+            io.grpc.Context.CancellationListener gone = context -> woken.complete(null); // ends at once, taking nothing
+            call.addListener(gone, Runnable::run);
             woken.whenComplete((x, e) -> {
+                call.removeListener(gone);
                 recheck.cancel(false);
                 waiters.forEach(w -> w.complete(false)); // no longer waited for: out of the index's lists
             });

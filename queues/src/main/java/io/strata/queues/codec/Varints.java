@@ -25,10 +25,14 @@ public final class Varints {
             long v = 0;
             for (int shift = 0; shift < 64; shift += 7) {
                 byte b = in.get();
+                if (shift == 63 && (b & 0xFF) > 0) {
+                    // A tenth byte could only carry the sign bit: every value written here is at most 63 bits.
+                    throw new IllegalArgumentException("a varint past the longest value");
+                }
                 v |= (long) (b & 0x7F) << shift;
                 if ((b & 0x80) == 0) {
-                    if (v < 0) {
-                        throw new IllegalArgumentException("a varint past the longest value");
+                    if (b == 0 && shift > 0) {
+                        throw new IllegalArgumentException("a varint padded with a zero byte");
                     }
                     return v;
                 }

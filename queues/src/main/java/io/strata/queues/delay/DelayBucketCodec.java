@@ -19,14 +19,14 @@ import java.util.zip.CRC32C;
  *           varint record length, record bytes
  * footer:   byte 'D', byte 'B', byte version (1), varint segments, per segment varlong first due, varlong last due,
  *           varlong byte offset, varint byte length, varint entry count, int CRC32C of the segment
- * trailer:  int footer length, bytes "DBE1"
+ * trailer:  int footer length, int CRC32C of the footer, bytes "DBE1"
  * </pre>
  */
 public final class DelayBucketCodec {
     private static final byte VERSION = 1;
     private static final byte[] TRAILER_MAGIC = {'D', 'B', 'E', '1'};
     /** The trailer's size: where a reader starts. */
-    public static final int TRAILER_BYTES = 8;
+    public static final int TRAILER_BYTES = 12;
 
     private DelayBucketCodec() {
     }
@@ -118,8 +118,11 @@ public final class DelayBucketCodec {
             Varints.write(footer, s.count());
             footer.writeBytes(ByteBuffer.allocate(4).putInt(s.crc32c()).array());
         }
-        out.writeBytes(footer.toByteArray());
-        out.writeBytes(ByteBuffer.allocate(4).putInt(footer.size()).array());
+        byte[] footerBytes = footer.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(footerBytes);
+        out.writeBytes(footerBytes);
+        out.writeBytes(ByteBuffer.allocate(8).putInt(footerBytes.length).putInt((int) crc.getValue()).array());
         out.writeBytes(TRAILER_MAGIC);
         return out.toByteArray();
     }
@@ -135,31 +138,45 @@ public final class DelayBucketCodec {
         return s;
     }
 
-    /** The footer's length, from the object's last {@link #TRAILER_BYTES} bytes. */
-    public static int footerLength(ByteBuffer trailer) {
+    /** What the object's last {@link #TRAILER_BYTES} bytes say of its footer. */
+    public record Trailer(int footerLength, int footerCrc32c) {
+    }
+
+    /** The trailer, from the object's last {@link #TRAILER_BYTES} bytes; {@code objectSize} bounds the footer. */
+    public static Trailer trailer(ByteBuffer trailer, long objectSize) {
         if (trailer.remaining() != TRAILER_BYTES) {
             throw new IllegalArgumentException("a trailer is " + TRAILER_BYTES + " bytes, not " + trailer.remaining());
         }
         int length = trailer.getInt();
+        int crc = trailer.getInt();
         for (byte m : TRAILER_MAGIC) {
             if (trailer.get() != m) {
                 throw new IllegalArgumentException("not a delayed-records bucket");
             }
         }
-        if (length < 4) {
-            throw new IllegalArgumentException("a footer of " + length + " bytes");
+        if (length < 4 || length > objectSize - TRAILER_BYTES) {
+            throw new IllegalArgumentException("a footer of " + length + " bytes in an object of " + objectSize);
         }
-        return length;
+        return new Trailer(length, crc);
     }
 
-    /** The footer from its bytes (the {@link #footerLength} bytes before the trailer). */
-    public static Footer footer(ByteBuffer in) {
+    /**
+     * The footer from its bytes (the {@link Trailer#footerLength} bytes before the trailer), checked against the
+     * trailer's CRC32C; its segments must fill the object up to the footer, in order.
+     */
+    public static Footer footer(ByteBuffer in, Trailer trailer, long objectSize) {
+        CRC32C check = new CRC32C();
+        check.update(in.duplicate());
+        if ((int) check.getValue() != trailer.footerCrc32c()) {
+            throw new IllegalArgumentException("the bucket's footer fails its CRC32C");
+        }
         if (in.remaining() < 4 || in.get() != 'D' || in.get() != 'B' || in.get() != VERSION) {
             throw new IllegalArgumentException("not a delayed-records bucket footer of version " + VERSION);
         }
         int n = Varints.count(in);
         List<Segment> segments = new ArrayList<>(n);
         long end = 0;
+        long previousLast = -1;
         for (int i = 0; i < n; i++) {
             long first = Varints.read(in);
             long last = Varints.read(in);
@@ -170,15 +187,21 @@ public final class DelayBucketCodec {
                 throw new IllegalArgumentException("a footer cut short");
             }
             int crc = in.getInt();
+            // Segments follow on in the object and in due order (within a segment, reading checks the full order).
             if (offset != end || length < 1 || length > Integer.MAX_VALUE || count < 1 || count > length
-                    || last < first) {
+                    || last < first || first < previousLast) {
                 throw new IllegalArgumentException("segment " + i + " of the footer does not follow on");
             }
             segments.add(new Segment(first, last, offset, (int) length, (int) count, crc));
             end = offset + length;
+            previousLast = last;
         }
         if (in.hasRemaining()) {
             throw new IllegalArgumentException(in.remaining() + " bytes after the footer");
+        }
+        if (end != objectSize - TRAILER_BYTES - trailer.footerLength()) {
+            throw new IllegalArgumentException("the segments end at byte " + end + ", the footer starts at "
+                    + (objectSize - TRAILER_BYTES - trailer.footerLength()));
         }
         return new Footer(segments);
     }
@@ -194,18 +217,29 @@ public final class DelayBucketCodec {
         if ((int) crc.getValue() != s.crc32c()) {
             throw new IllegalArgumentException("segment at byte " + s.byteOffset() + " fails its CRC32C");
         }
+        if (s.count() < 1) {
+            throw new IllegalArgumentException("a segment holds at least one entry");
+        }
         List<DelayedEntry> entries = new ArrayList<>(s.count());
         long due = 0;
-        for (int i = 0; i < s.count(); i++) {
-            due = i == 0 ? Varints.read(bytes) : Math.addExact(due, Varints.read(bytes));
-            long offset = Varints.read(bytes);
-            int length = Varints.count(bytes);
-            if (length > bytes.remaining()) {
-                throw new IllegalArgumentException("a record cut short");
+        try {
+            for (int i = 0; i < s.count(); i++) {
+                due = i == 0 ? Varints.read(bytes) : Math.addExact(due, Varints.read(bytes));
+                long offset = Varints.read(bytes);
+                int length = Varints.count(bytes);
+                if (length > bytes.remaining()) {
+                    throw new IllegalArgumentException("a record cut short");
+                }
+                byte[] record = new byte[length];
+                bytes.get(record);
+                DelayedEntry e = new DelayedEntry(due, offset, record);
+                if (!entries.isEmpty() && DelayedEntry.ORDER.compare(entries.get(entries.size() - 1), e) >= 0) {
+                    throw new IllegalArgumentException("entries out of order at offset " + offset);
+                }
+                entries.add(e);
             }
-            byte[] record = new byte[length];
-            bytes.get(record);
-            entries.add(new DelayedEntry(due, offset, record));
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("a due time past the longest", e);
         }
         if (bytes.hasRemaining() || due != s.lastDueMs() || entries.get(0).dueMs() != s.firstDueMs()) {
             throw new IllegalArgumentException("segment at byte " + s.byteOffset() + " does not hold what its footer says");

@@ -28,7 +28,7 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
     public record Bucket(String objectKey, long count, long delivered, long firstDueMs, long lastDueMs) {
         public Bucket {
             if (objectKey == null || objectKey.isEmpty() || count < 1 || delivered < 0 || delivered > count
-                    || lastDueMs < firstDueMs) {
+                    || firstDueMs < 0 || lastDueMs < firstDueMs) {
                 throw new IllegalArgumentException("invalid bucket " + objectKey);
             }
         }
@@ -56,8 +56,29 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
 
     public DelayState {
         buckets = List.copyOf(buckets);
-        if (scanned < 0 || producerId < -1 || nextSequence < 0) {
+        if (scanned < 0 || producerId < -1 || producerId == Long.MAX_VALUE || nextSequence < 0) {
             throw new IllegalArgumentException("invalid delay state");
+        }
+        java.util.Map<String, Bucket> byKey = new java.util.HashMap<>();
+        for (Bucket b : buckets) {
+            if (byKey.put(b.objectKey(), b) != null) {
+                throw new IllegalArgumentException("bucket " + b.objectKey() + " listed twice");
+            }
+        }
+        if (intent != null) {
+            // A round written down takes what follows on from each bucket's delivered entries, from the next
+            // sequence number: anything else is not a round this state could have planned.
+            java.util.Set<String> taken = new java.util.HashSet<>();
+            for (DeliveryRound.Take t : intent.takes()) {
+                Bucket b = byKey.get(t.bucket());
+                if (b == null || !taken.add(t.bucket()) || t.from() != b.delivered() || t.to() > b.count()) {
+                    throw new IllegalArgumentException("the intent's take " + t + " does not follow on from its bucket");
+                }
+            }
+            if (intent.baseSequence() != nextSequence) {
+                throw new IllegalArgumentException("the intent starts at sequence " + intent.baseSequence()
+                        + ", the state's next is " + nextSequence);
+            }
         }
     }
 
@@ -147,6 +168,10 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
         }
         byte[] b = new byte[length];
         in.get(b);
-        return new String(b, StandardCharsets.UTF_8);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("text that is not UTF-8", e);
+        }
     }
 }

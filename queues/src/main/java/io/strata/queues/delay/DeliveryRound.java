@@ -26,7 +26,8 @@ public final class DeliveryRound {
                        boolean lastSegment) {
         public Head {
             segment = List.copyOf(segment);
-            if (delivered < segmentStart || delivered > segmentStart + segment.size()) {
+            if (bucket == null || segmentStart < 0 || delivered < segmentStart
+                    || delivered > segmentStart + segment.size()) {
                 throw new IllegalArgumentException("bucket " + bucket + ": delivered " + delivered
                         + " lies outside its loaded segment [" + segmentStart + ", "
                         + (segmentStart + segment.size()) + ")");
@@ -42,7 +43,7 @@ public final class DeliveryRound {
     /** Entries [from, to) of a bucket, in the bucket's order. */
     public record Take(String bucket, long from, long to) {
         public Take {
-            if (from < 0 || to <= from) {
+            if (bucket == null || from < 0 || to <= from) {
                 throw new IllegalArgumentException("an empty or negative take of " + bucket);
             }
         }
@@ -73,6 +74,10 @@ public final class DeliveryRound {
         if (maxEntries < 1 || maxBytes < 1) {
             throw new IllegalArgumentException("a round takes at least one entry");
         }
+        if (heads.stream().map(Head::bucket).distinct().count() != heads.size()) {
+            throw new IllegalArgumentException("a bucket among the heads twice");
+        }
+        // Entries are unique by staging offset (the order's tie-break), so the merge has one answer.
         PriorityQueue<Cursor> next = new PriorityQueue<>(Comparator.comparing(Cursor::entry, DelayedEntry.ORDER));
         for (int h = 0; h < heads.size(); h++) {
             List<DelayedEntry> pending = heads.get(h).pending();
@@ -109,16 +114,25 @@ public final class DeliveryRound {
                 takes.add(new Take(head.bucket(), head.delivered(), head.delivered() + taken[h]));
             }
         }
+        takes.sort(Comparator.comparing(Take::bucket)); // one way to write a round down, whatever the heads' order
         return new Round(takes, entries);
     }
 
     /**
      * The entries of a round written down as its takes, as {@link #plan} ordered them: {@code slices} holds, per
-     * take, the bucket's entries [from, to) (read again from the bucket).
+     * take (in the takes' order), the bucket's entries [from, to) read again from the bucket.
      */
-    public static List<DelayedEntry> replay(List<List<DelayedEntry>> slices) {
+    public static List<DelayedEntry> replay(List<Take> takes, List<List<DelayedEntry>> slices) {
+        if (takes.size() != slices.size()) {
+            throw new IllegalArgumentException(takes.size() + " takes, " + slices.size() + " slices");
+        }
         List<DelayedEntry> all = new ArrayList<>();
-        slices.forEach(all::addAll);
+        for (int i = 0; i < takes.size(); i++) {
+            if (slices.get(i).size() != takes.get(i).to() - takes.get(i).from()) {
+                throw new IllegalArgumentException("the slice of " + takes.get(i) + " holds " + slices.get(i).size());
+            }
+            all.addAll(slices.get(i));
+        }
         all.sort(DelayedEntry.ORDER);
         return all;
     }

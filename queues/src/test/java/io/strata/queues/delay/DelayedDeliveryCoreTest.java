@@ -38,10 +38,11 @@ class DelayedDeliveryCoreTest {
     /** The whole object read as a reader does: trailer, footer, then each segment on its own. */
     private static List<List<DelayedEntry>> read(byte[] object) {
         ByteBuffer all = ByteBuffer.wrap(object);
-        int footerLength = DelayBucketCodec.footerLength(all.slice(object.length - DelayBucketCodec.TRAILER_BYTES,
-                DelayBucketCodec.TRAILER_BYTES));
+        DelayBucketCodec.Trailer trailer = DelayBucketCodec.trailer(all.slice(object.length
+                - DelayBucketCodec.TRAILER_BYTES, DelayBucketCodec.TRAILER_BYTES), object.length);
         DelayBucketCodec.Footer footer = DelayBucketCodec.footer(all.slice(object.length
-                - DelayBucketCodec.TRAILER_BYTES - footerLength, footerLength));
+                - DelayBucketCodec.TRAILER_BYTES - trailer.footerLength(), trailer.footerLength()), trailer,
+                object.length);
         List<List<DelayedEntry>> segments = new ArrayList<>();
         for (DelayBucketCodec.Segment s : footer.segments()) {
             segments.add(DelayBucketCodec.segment(all.slice((int) s.byteOffset(), s.byteLength()), s));
@@ -73,6 +74,15 @@ class DelayedDeliveryCoreTest {
         assertThatThrownBy(() -> read(flipped)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CRC32C");
         byte[] cut = java.util.Arrays.copyOf(object, object.length - 1);
         assertThatThrownBy(() -> read(cut)).isInstanceOf(IllegalArgumentException.class);
+        // Every byte of the footer and trailer is covered: a flip anywhere there is refused too.
+        int footerStart = object.length - DelayBucketCodec.TRAILER_BYTES - ByteBuffer.wrap(object,
+                object.length - DelayBucketCodec.TRAILER_BYTES, 4).getInt();
+        for (int i = footerStart; i < object.length; i++) {
+            byte[] damaged = object.clone();
+            damaged[i] ^= 0x01;
+            assertThatThrownBy(() -> read(damaged)).as("byte %d flipped", i).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(read(DelayBucketCodec.encode(List.of(), 100))).as("an empty bucket").isEmpty();
         assertThatThrownBy(() -> DelayBucketCodec.encode(List.of(new DelayedEntry(5, 1, new byte[0]),
                 new DelayedEntry(4, 2, new byte[0])), 100)).as("out of order").isInstanceOf(IllegalArgumentException.class);
     }
@@ -88,10 +98,12 @@ class DelayedDeliveryCoreTest {
             @ForAll @IntRange(min = 1, max = 40) int maxEntries, @ForAll @LongRange(min = 1, max = 400) long maxBytes) {
         Random random = new Random(seed);
         Map<String, List<List<DelayedEntry>>> buckets = new HashMap<>();
+        Map<String, byte[]> objects = new HashMap<>();
         int total = 0;
         for (int b = 0; b < bucketCount; b++) {
             List<DelayedEntry> written = entries(random, 1 + random.nextInt(60), b * 1_000L);
-            buckets.put("b" + b, read(DelayBucketCodec.encode(written, 1 + random.nextInt(300))));
+            objects.put("b" + b, DelayBucketCodec.encode(written, 1 + random.nextInt(300)));
+            buckets.put("b" + b, read(objects.get("b" + b)));
             total += written.size();
         }
         Map<String, Long> delivered = new HashMap<>();
@@ -124,14 +136,21 @@ class DelayedDeliveryCoreTest {
             assertThat(round.entries()).hasSizeLessThanOrEqualTo(maxEntries);
             List<List<DelayedEntry>> slices = new ArrayList<>();
             for (DeliveryRound.Take t : round.takes()) {
+                // Read again from the bucket's bytes, as a node replaying an intent after a crash does.
                 List<DelayedEntry> flat = new ArrayList<>();
-                buckets.get(t.bucket()).forEach(flat::addAll);
+                read(objects.get(t.bucket())).forEach(flat::addAll);
                 slices.add(flat.subList((int) t.from(), (int) t.to()));
                 assertThat(t.from()).isEqualTo(delivered.get(t.bucket()));
                 delivered.put(t.bucket(), t.to());
             }
-            assertThat(DeliveryRound.replay(slices)).as("the written-down round replays as planned")
-                    .isEqualTo(round.entries());
+            assertThat(DeliveryRound.replay(round.takes(), slices)).as("the written-down round replays as planned")
+                    .map(DelayedDeliveryCoreTest::describe).isEqualTo(round.entries().stream()
+                            .map(DelayedDeliveryCoreTest::describe).toList());
+            java.util.Collections.reverse(heads);
+            assertThat(DeliveryRound.plan(heads, now, maxEntries, maxBytes).takes()).as("the same round, whatever "
+                    + "the heads' order").isEqualTo(round.takes());
+            long roundBytes = round.entries().stream().mapToLong(e -> e.record().length).sum();
+            assertThat(round.entries().size() == 1 || roundBytes <= maxBytes).as("within the byte bound").isTrue();
             for (DelayedEntry e : round.entries()) {
                 assertThat(e.dueMs()).as("never before its time").isLessThanOrEqualTo(now);
                 assertThat(seen.add(e.offset())).as("delivered once").isTrue();
@@ -142,6 +161,10 @@ class DelayedDeliveryCoreTest {
             }
         }
         assertThat(seen).hasSize(total);
+    }
+
+    private static String describe(DelayedEntry e) {
+        return e.dueMs() + "/" + e.offset() + "/" + new String(e.record(), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -157,5 +180,17 @@ class DelayedDeliveryCoreTest {
             byte[] shorter = java.util.Arrays.copyOf(stored, cut);
             assertThatThrownBy(() -> DelayState.decode(shorter)).isInstanceOf(IllegalArgumentException.class);
         }
+        DelayState.Bucket b = new DelayState.Bucket("k", 10, 4, 0, 5);
+        assertThatThrownBy(() -> new DelayState(0, List.of(b, b), -1, 0, null)).as("a bucket twice")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
+                new DeliveryRound.Take("k", 3, 5)), 4))).as("a take not from the delivered ones")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
+                new DeliveryRound.Take("k", 4, 11)), 4))).as("a take past the bucket").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
+                new DeliveryRound.Take("other", 0, 1)), 4))).as("a take of no bucket").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
+                new DeliveryRound.Take("k", 4, 6)), 3))).as("not from the next sequence").isInstanceOf(IllegalArgumentException.class);
     }
 }
