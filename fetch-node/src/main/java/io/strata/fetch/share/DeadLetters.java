@@ -305,11 +305,7 @@ final class DeadLetters {
             }
             if (refusal == Status.Code.INVALID_ARGUMENT && stored.isEmpty() && !stripped) {
                 long[] o = sent.get(0);
-                Record copy = copy(key, runOf.get(o[0]), o[0], null).toBuilder().clearHeaders()
-                        .addAllHeaders(copy(key, runOf.get(o[0]), o[0], null).getHeadersList().stream()
-                                .map(h -> h.getKey().equals(PREFIX + "reason") ? Header.newBuilder().setKey(h.getKey())
-                                        .setValue(ByteString.copyFromUtf8("record-too-large")).build() : h).toList())
-                        .build();
+                Record copy = copy(key, runOf.get(o[0]), o[0], null, "record-too-large");
                 ProduceRequest alone = ProduceRequest.newBuilder().setTimeoutMs(30_000).setProducerId(w.producerId())
                         .addEntries(entry(w, o[1], copy)).build();
                 return send(key, group, w, List.of(o), alone, true, runOf);
@@ -325,6 +321,12 @@ final class DeadLetters {
 
     /** The dead-letter record: the original's key, value and headers, and where it came from and why. */
     static Record copy(SharePartitions.Key key, StateRun run, long offset, io.strata.format.LogRecord original) {
+        return copy(key, run, offset, original, original == null ? "record-removed" : run.reason());
+    }
+
+    /** As above, saying {@code reason} (a copy without its record says why it has none). */
+    static Record copy(SharePartitions.Key key, StateRun run, long offset, io.strata.format.LogRecord original,
+                       String reason) {
         Record.Builder b = Record.newBuilder();
         if (original != null) {
             if (original.key() != null) {
@@ -340,7 +342,7 @@ final class DeadLetters {
         header(b, "offset", Long.toString(offset));
         header(b, "group", key.group());
         header(b, "delivery-count", Integer.toString(run.deliveries()));
-        header(b, "reason", original == null ? "record-removed" : run.reason());
+        header(b, "reason", reason);
         if (!run.error().isEmpty()) {
             header(b, "error", run.error());
         }

@@ -61,9 +61,11 @@ public final class ShareGroupsView {
     }
 
     public CompletableFuture<ShareGroupDescription> describe(String group) {
-        if (group.isEmpty() || group.indexOf('/') >= 0) {
-            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("a share group is named "
-                    + "by 1 to 249 characters, without '/'").asRuntimeException());
+        try {
+            io.strata.metadata.group.GroupSettings.checkName(group);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+                    .asRuntimeException());
         }
         return partitions(group).thenApply(all -> {
             if (all.isEmpty()) {

@@ -430,10 +430,10 @@ public final class ShareHandler {
     }
 
     private static void check(String group, String member) {
-        if (group.isEmpty() || group.length() > 249 || group.indexOf('/') >= 0) {
-            // '/' separates the parts of the group's keys: "a" must not reach into "a/b".
-            throw Status.INVALID_ARGUMENT.withDescription("a share group is named by 1 to 249 characters, "
-                    + "without '/'").asRuntimeException();
+        try {
+            io.strata.metadata.group.GroupSettings.checkName(group);
+        } catch (IllegalArgumentException e) {
+            throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
         }
         if (member.isEmpty() || member.length() > 128) {
             throw Status.INVALID_ARGUMENT.withDescription("member_id is 1 to 128 characters, the same on every request")

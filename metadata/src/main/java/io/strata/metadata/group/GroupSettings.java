@@ -38,6 +38,16 @@ public record GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, lon
         namedByGroups = List.copyOf(namedByGroups);
     }
 
+    /**
+     * Refuses a name no group (share or classic) may have, with IllegalArgumentException: 1 to 249 characters,
+     * without '/', which separates the parts of a group's keys ("a" must not reach into "a/b").
+     */
+    public static void checkName(String group) {
+        if (group == null || group.isEmpty() || group.length() > 249 || group.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("a group is named by 1 to 249 characters, without '/'");
+        }
+    }
+
     public GroupSettings(String deadLetterTopic, int maxDeliveryAttempts, long lockMs, Optional<Backoff> backoff) {
         this(deadLetterTopic, maxDeliveryAttempts, lockMs, backoff, "", List.of());
     }

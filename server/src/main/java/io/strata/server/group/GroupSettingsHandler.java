@@ -111,8 +111,10 @@ public final class GroupSettingsHandler {
     }
 
     private static void checkGroup(String group) {
-        if (group.isEmpty() || group.length() > 249 || group.indexOf('/') >= 0) {
-            throw invalid("a group is named by 1 to 249 characters, without '/'");
+        try {
+            GroupSettings.checkName(group);
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
         }
     }
 
