@@ -425,10 +425,11 @@ final class BenchCommand {
                     case 's' -> Duration.ofSeconds(n);
                     case 'm' -> Duration.ofMinutes(n);
                     case 'h' -> Duration.ofHours(n);
+                    case 'd' -> Duration.ofDays(n);
                     default -> throw new NumberFormatException();
                 };
             } catch (RuntimeException e) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 500ms or 5m");
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration like 30s, 500ms, 5m or 2d");
             }
         }
     }

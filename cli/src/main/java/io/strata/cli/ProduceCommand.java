@@ -35,6 +35,13 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--tag", paramLabel = "TAG", description = "Tag every record (its `tag` header), for consumers "
             + "that read only some tags (strata consume --tags).")
     String tag;
+    @Option(names = "--delay", paramLabel = "D", converter = BenchCommand.DurationConverter.class,
+            description = "Deliver each record this long after it is sent (e.g. 30s, 10m, 2h; up to a year and a day): "
+                    + "no consumer sees it before.")
+    java.time.Duration delay;
+    @Option(names = "--deliver-at", paramLabel = "TIME", description = "Deliver every record at TIME, an ISO-8601 "
+            + "instant such as 2026-12-01T08:00:00Z: no consumer sees it before.")
+    String deliverAt;
 
     @Override
     public Integer call() throws IOException {
@@ -55,13 +62,32 @@ final class ProduceCommand implements Callable<Integer> {
             }
             recordHeaders.add(new io.strata.client.RecordHeader("tag", tag.getBytes(StandardCharsets.UTF_8)));
         }
+        if (delay != null && deliverAt != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--delay and --deliver-at: one or the "
+                    + "other");
+        }
+        if (delay != null && delay.isNegative()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--delay cannot be negative");
+        }
+        long at = 0;
+        if (deliverAt != null) {
+            try {
+                at = java.time.Instant.parse(deliverAt).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--deliver-at takes an ISO-8601 "
+                        + "instant such as 2026-12-01T08:00:00Z, not '" + deliverAt + "'");
+            }
+        }
         Producer producer = StrataCli.client(spec).producer();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long sent = 0;
         BufferedReader lines = new BufferedReader(new InputStreamReader(StrataCli.stdin(spec), StandardCharsets.UTF_8));
         // Stop reading at the first failure: the rest would most likely fail the same way.
         for (String line = lines.readLine(); line != null && failure.get() == null; line = lines.readLine()) {
-            producer.send(topic, partition, keyBytes, line.getBytes(StandardCharsets.UTF_8), recordHeaders, 0)
+            byte[] value = line.getBytes(StandardCharsets.UTF_8);
+            long due = delay != null ? System.currentTimeMillis() + delay.toMillis() : at;
+            (due > 0 ? producer.sendDelayed(topic, partition, keyBytes, value, recordHeaders, due)
+                    : producer.send(topic, partition, keyBytes, value, recordHeaders, 0))
                     .whenComplete((stored, e) -> {
                         if (e != null) {
                             failure.compareAndSet(null, e);
@@ -73,7 +99,12 @@ final class ProduceCommand implements Callable<Integer> {
         if (failure.get() != null) {
             throw new CompletionException(failure.get());
         }
-        spec.commandLine().getErr().printf("produced %d records to %s%n", sent, topic);
+        if (delay != null || deliverAt != null) {
+            spec.commandLine().getErr().printf("produced %d delayed records to %s (delivered %s)%n", sent, topic,
+                    delay != null ? "in " + delay.toString().substring(2).toLowerCase(java.util.Locale.ROOT) : "at " + deliverAt);
+        } else {
+            spec.commandLine().getErr().printf("produced %d records to %s%n", sent, topic);
+        }
         return 0;
     }
 }

@@ -76,17 +76,42 @@ public final class Producer implements AutoCloseable {
      */
     public CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value,
                                                   List<RecordHeader> headers, long timestampMs) {
+        return send(topic, partition, key, value, headers, timestampMs, 0);
+    }
+
+    /**
+     * Buffers one record for delayed delivery (docs/queues.md, "Delayed delivery"): it is stored now, durably, and
+     * appended to its partition at {@code deliverAtMs} (epoch milliseconds, at most a year and a day ahead; a time
+     * past means at once), when it gets its offset: the answer's offset is -1. No consumer sees it before. Keyed
+     * as {@link #send}; an unkeyed record without a partition goes to a random one.
+     */
+    public CompletableFuture<RecordMetadata> sendDelayed(String topic, Integer partition, byte[] key, byte[] value,
+                                                         List<RecordHeader> headers, long deliverAtMs) {
+        if (deliverAtMs <= 0) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a delivery time is epoch milliseconds, "
+                    + "got " + deliverAtMs));
+        }
+        return send(topic, partition, key, value, headers, 0, deliverAtMs);
+    }
+
+    private CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value,
+                                                   List<RecordHeader> headers, long timestampMs, long deliverAtMs) {
         CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
         try {
             if (closed) {
                 throw new IllegalStateException("the producer is closed");
             }
-            if (topic == null || topic.isEmpty() || (partition != null && partition < 0) || timestampMs < 0) {
+            if (topic == null || topic.isEmpty() || timestampMs < 0
+                    || (partition != null && (partition < 0 || partition >= io.strata.format.DeliverAt.STAGING_BIT))) {
                 throw new IllegalArgumentException("a record needs a topic, a partition >= 0 and a timestamp >= 0, got '"
                         + topic + "', " + partition + " and " + timestampMs);
             }
-            LogRecord record = new LogRecord(key, Objects.requireNonNull(value, "value"),
-                    headers.stream().map(h -> new io.strata.format.RecordHeader(h.key(), h.value())).toList(),
+            List<io.strata.format.RecordHeader> recordHeaders = new java.util.ArrayList<>(headers.size() + 1);
+            headers.forEach(h -> recordHeaders.add(new io.strata.format.RecordHeader(h.key(), h.value())));
+            if (deliverAtMs > 0) {
+                recordHeaders.add(io.strata.format.DeliverAt.header(deliverAtMs));
+            }
+            LogRecord record = new LogRecord(key, Objects.requireNonNull(value, "value"), recordHeaders,
                     timestampMs == 0 ? System.currentTimeMillis() : timestampMs);
             int target;
             int partitionCount = 0;
@@ -94,7 +119,13 @@ public final class Producer implements AutoCloseable {
                 target = partition;
             } else {
                 partitionCount = partitionCounts.of(topic);
-                target = key != null ? KeyPartitioner.partition(key, partitionCount) : RecordAccumulator.STICKY;
+                target = key != null ? KeyPartitioner.partition(key, partitionCount)
+                        : deliverAtMs > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextInt(partitionCount)
+                        : RecordAccumulator.STICKY;
+            }
+            if (deliverAtMs > 0) {
+                // Its own queue, and its own sequences: the staging partition's (DeliverAt.STAGING_BIT).
+                target |= io.strata.format.DeliverAt.STAGING_BIT;
             }
             int size = record.encodedSizeUpperBound();
             if (size > config.maxRequestBytes()) {

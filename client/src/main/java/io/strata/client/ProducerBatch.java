@@ -80,11 +80,20 @@ final class ProducerBatch {
         return bytes >= maxBatchBytes;
     }
 
-    /** Stored: its records' futures complete, and its buffers go back to the pool (nothing is resent now). */
+    /** Whether its records are delayed: its partition is the staging partition of their target's. */
+    boolean delayed() {
+        return (partition & io.strata.format.DeliverAt.STAGING_BIT) != 0;
+    }
+
+    /**
+     * Stored: its records' futures complete, and its buffers go back to the pool (nothing is resent now). Delayed
+     * records have no offset yet (-1).
+     */
     void complete(long baseOffset) {
         release();
+        int target = partition & ~io.strata.format.DeliverAt.STAGING_BIT;
         for (int i = 0; i < futures.size(); i++) {
-            futures.get(i).complete(new RecordMetadata(topic, partition, baseOffset + i));
+            futures.get(i).complete(new RecordMetadata(topic, target, baseOffset < 0 ? -1 : baseOffset + i));
         }
         done.complete(null);
     }

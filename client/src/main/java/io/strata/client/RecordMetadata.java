@@ -1,5 +1,8 @@
 package io.strata.client;
 
-/** Where a sent record was stored. The offset is -1 only when the node did not assign one (acks=NONE). */
+/**
+ * Where a sent record was stored. The offset is -1 when the node did not assign one: with acks=NONE, and for a
+ * delayed record (it gets its offset when it is delivered).
+ */
 public record RecordMetadata(String topic, int partition, long offset) {
 }

@@ -1,5 +1,7 @@
 package io.strata.client;
 
+import io.strata.format.DeliverAt;
+
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -235,7 +237,7 @@ final class Sender {
                 batch.deadlineNanos = System.nanoTime() + config.deliveryTimeout().toNanos();
             }
             TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(batch.topic)
-                    .setPartition(batch.partition)
+                    .setPartition(batch.partition & ~DeliverAt.STAGING_BIT).setDelayed(batch.delayed())
                     .setBatch(UnsafeByteOperations.unsafeWrap(batch.encoded(config.compressionLevel())));
             if (config.idempotent()) {
                 if (batch.sequence < 0 || batch.producerId != requestProducerId) {
@@ -276,7 +278,8 @@ final class Sender {
             for (int i = 0; i < request.batches().size(); i++) {
                 ProducerBatch batch = request.batches().get(i);
                 PartitionAppend append = byEntry.get(i);
-                if (append == null || append.getPartition() != batch.partition
+                if (append == null || append.getPartition() != (batch.partition & ~DeliverAt.STAGING_BIT)
+                        || append.getDelayed() != batch.delayed()
                         || append.getRecordCount() != batch.recordCount()) {
                     settle(batch, null, new StrataException(Status.Code.INTERNAL, "the node's answer does not account "
                             + "for the " + batch.recordCount() + " records sent to " + batch.topic + "/" + batch.partition));

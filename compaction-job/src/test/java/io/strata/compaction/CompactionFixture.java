@@ -1,5 +1,7 @@
 package io.strata.compaction;
 
+import io.strata.testkit.MutableClock;
+
 import io.strata.format.BlockWriter;
 import io.strata.format.ChunkEntry;
 import io.strata.format.LogRecord;

@@ -109,6 +109,11 @@ abstract class ReadPathFixture {
                         headers, baseTs + i));
             }
         });
+        return commitBlock(writer);
+    }
+
+    /** Seals, uploads and commits the block. */
+    protected String commitBlock(BlockWriter writer) {
         SealedBlock sealed = writer.seal();
         String key = "wal/00/test-" + blocks.incrementAndGet();
         objects.put(ObjectKey.of(key), sealed.bytes()).join();

@@ -474,11 +474,52 @@ class ProduceHandlerTest {
         return handler.produce(request).join();
     }
 
+    @Test
+    void delayedRecordsAreStagedApartWithTheirTimeAndOddTimesAreRefusedStoringNothing() {
+        startDefault();
+        long due = System.currentTimeMillis() + 60_000;
+        ProduceRequest delayed = ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(1).setDelayed(true)
+                .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("later")).setDeliverAtMs(due))
+                .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("later too"))
+                        .addHeaders(io.strata.api.v1.Header.newBuilder().setKey(io.strata.format.DeliverAt.HEADER)
+                                .setValue(ByteString.copyFromUtf8(Long.toString(due + 1)))))).build();
+        assertThat(produce(delayed).getAppendsList()).singleElement().satisfies(a -> {
+            assertThat(a.getPartition()).as("the partition they are for").isEqualTo(1);
+            assertThat(a.getDelayed()).isTrue();
+            assertThat(a.getBaseOffset()).as("no offset before delivery").isEqualTo(-1);
+        });
+        assertThat(valuesInStorage(1)).as("nothing in the partition itself").isEmpty();
+        assertThat(metadata.offsets(topic.partition(1).staging()).join().nextOffset()).isEqualTo(2);
+        assertThat(valuesIn(topic.partition(1).staging())).containsExactly("later", "later too");
+
+        long tooFar = System.currentTimeMillis() + io.strata.format.DeliverAt.MAX_AHEAD_MS + 60_000;
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).setDelayed(true).addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("x"))
+                        .setDeliverAtMs(tooFar))).build(), Status.Code.INVALID_ARGUMENT, "more than a year and a day");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).setDelayed(true).addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("x"))))
+                .build(), Status.Code.INVALID_ARGUMENT, "needs its delivery time");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8("x"))
+                        .setDeliverAtMs(due))).build(), Status.Code.INVALID_ARGUMENT, "not delayed");
+        BatchBuilder undated = new BatchBuilder(1024);
+        undated.append(new LogRecord(null, "x".getBytes(StandardCharsets.UTF_8), List.of(), 1L));
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).setDelayed(true).setBatch(ByteString.copyFrom(undated.build(3)))).build(),
+                Status.Code.INVALID_ARGUMENT, "needs its delivery time");
+        assertThat(metadata.offsets(topic.partition(0).staging()).join().nextOffset()).isZero();
+    }
+
     /** Reads a partition back the way a fetch node does: index entries, ranged reads, decoded chunks. */
     private List<String> valuesInStorage(int partition) {
+        return valuesIn(topic.partition(partition));
+    }
+
+    private List<String> valuesIn(io.strata.metadata.PartitionId partition) {
         List<ChunkRef> chunks = new ArrayList<>();
         for (IndexEntry entry : metadata.readIndex().join().entries()) {
-            entry.chunks().stream().filter(c -> c.partition().equals(topic.partition(partition))).forEach(chunks::add);
+            entry.chunks().stream().filter(c -> c.partition().equals(partition)).forEach(chunks::add);
         }
         chunks.sort(Comparator.comparingLong(ChunkRef::baseOffset));
         List<String> values = new ArrayList<>();

@@ -28,6 +28,7 @@ package io.strata.metadata;
  * {root}/security/mode              "required"        once a node with authentication required ran
  * {root}/share/{group}/{topic id}/{partition}  share state  per partition a share group took records of
  * {root}/group-settings/{group}     GroupSettingsValue  per group an operator altered (dead-letter topic, ...)
+ * {root}/delay/{topic id}/{partition}  delay state  per partition delayed records were produced to
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -266,6 +267,15 @@ public final class KeyLayout {
 
     public String shareState(String group, long topicId, int partition) {
         return shareStatePrefix(group) + topicId + "/" + partition;
+    }
+
+    /** Where delayed records' states live (the queues module's encoding), one per target partition. */
+    public String delayStateRoot() {
+        return root + "/delay/";
+    }
+
+    public String delayState(long topicId, int partition) {
+        return delayStateRoot() + topicId + "/" + partition;
     }
 
     /** What each node's clients used of their quotas lately: one key per node, under the node's own lease. */

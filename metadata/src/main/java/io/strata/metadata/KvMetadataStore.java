@@ -338,6 +338,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public io.strata.metadata.delay.DelayStateStore delays() {
+        return new io.strata.metadata.delay.KvDelayStateStore(kv, keys);
+    }
+
+    @Override
     public io.strata.metadata.share.ShareStateStore shares() {
         return new io.strata.metadata.share.KvShareStateStore(kv, keys);
     }

@@ -111,6 +111,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Groups' settings as operators set them (dead-letter topic, deliveries, lock, back-off). */
     io.strata.metadata.group.GroupSettingsStore groupSettings();
 
+    /** Where partitions' delayed records are tracked (docs/queues.md, "Delayed delivery"). */
+    io.strata.metadata.delay.DelayStateStore delays();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

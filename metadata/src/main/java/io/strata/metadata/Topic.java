@@ -30,6 +30,20 @@ public record Topic(String name, long topicId, int partitions, long retentionMs,
         return new PartitionId(topicId, partition);
     }
 
+    /** The longest a staging partition keeps its delayed records, past the topic's own retention. */
+    public static final long STAGING_RETENTION_MS = 7L * 86_400_000L;
+
+    /**
+     * How compaction treats the topic's staging partitions of delayed records ({@link PartitionId#staging}):
+     * records are deleted by time only, after the topic's retention but never within a week, and never
+     * key-compacted. A staged record is copied into its delay bucket within seconds, so retention only removes
+     * records copied long ago, even after the delivering nodes were down for days.
+     */
+    public Topic stagingView() {
+        return new Topic(name, topicId, partitions, Math.max(retentionMs, STAGING_RETENTION_MS), -1, createdAtMs,
+                CleanupPolicy.DELETE, deleteRetentionMs);
+    }
+
     /**
      * The same topic with what {@code change} sets. A partition count may grow or stay (so a retried change is
      * harmless), never shrink ({@link PartitionCountException}).

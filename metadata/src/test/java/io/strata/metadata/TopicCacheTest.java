@@ -3,11 +3,7 @@ package io.strata.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,23 +13,7 @@ class TopicCacheTest {
     @TempDir
     Path dir;
     private MetadataStore store;
-    private final AtomicLong now = new AtomicLong(1_000_000);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-        }
-    };
+    private final io.strata.testkit.MutableClock clock = new io.strata.testkit.MutableClock(1_000_000);
 
     @BeforeEach
     void open() {
@@ -54,11 +34,11 @@ class TopicCacheTest {
 
         assertThat(cache.get("t", 1).join().orElseThrow().partitions()).as("a partition it has: cached").isEqualTo(2);
         assertThat(cache.get("t", 3).join().orElseThrow().partitions()).as("read just now: not again yet").isEqualTo(2);
-        now.addAndGet(TopicCache.RECHECK_MS);
+        clock.advanceMillis(TopicCache.RECHECK_MS);
         assertThat(cache.get("t", 3).join().orElseThrow().partitions()).isEqualTo(4);
         assertThat(cache.get("t").join().orElseThrow().partitions()).isEqualTo(4);
 
-        now.addAndGet(TopicCache.RECHECK_MS);
+        clock.advanceMillis(TopicCache.RECHECK_MS);
         assertThat(cache.get("t", 9).join().orElseThrow().partitions()).as("looked up, still 4").isEqualTo(4);
         store.alterTopic("t", TopicChange.partitions(12)).join();
         assertThat(cache.get("t", 9).join().orElseThrow().partitions()).as("within the recheck interval").isEqualTo(4);

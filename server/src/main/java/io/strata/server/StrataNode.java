@@ -337,8 +337,12 @@ public class StrataNode {
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
-            shares = register(new io.strata.server.share.ShareRole(fetch, index, metadata, config, ingest, access,
-                    tls.internalServer().isPresent(), internalDialer(), meters, timer, streams)).handler();
+            io.strata.server.share.ShareRole shareRole = register(new io.strata.server.share.ShareRole(fetch, index,
+                    metadata, config, ingest, access, tls.internalServer().isPresent(), internalDialer(), meters, timer,
+                    streams));
+            shares = shareRole.handler();
+            register(new io.strata.server.delay.DelayRole(metadata, fetch, index, shareRole.appender(), objects,
+                    p -> address.equals(fetchNodes.owner(p)), meters));
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.

@@ -337,6 +337,7 @@ public final class ShardCompactor {
         for (var log : io.strata.compaction.plan.PartitionLog.of(snapshot).values()) {
             Topic topic = topics.get(log.partition().topicId());
             if (topic != null) {
+                topic = log.partition().isStaging() ? topic.stagingView() : topic;
                 lag = Math.max(lag, io.strata.compaction.plan.RetentionPolicy.lagMs(log, topic, now));
             }
         }

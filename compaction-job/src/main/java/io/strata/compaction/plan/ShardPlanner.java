@@ -69,7 +69,7 @@ public final class ShardPlanner {
             }
         }
         for (PartitionLog log : logs.values()) {
-            Topic topic = topics.get(log.partition().topicId());
+            Topic topic = topicOf(log.partition(), topics);
             if (topic == null || !log.contiguous()) {
                 continue;
             }
@@ -100,7 +100,7 @@ public final class ShardPlanner {
         int merges = 0;
         long mergedBytes = 0;
         for (PartitionLog log : logs.values()) {
-            Topic topic = topics.get(log.partition().topicId());
+            Topic topic = topicOf(log.partition(), topics);
             if (topic == null || !log.contiguous()) {
                 continue;
             }
@@ -131,6 +131,12 @@ public final class ShardPlanner {
                 mergedBytes);
     }
 
+    /** The partition's topic as compaction treats it: a staging partition's records by {@link Topic#stagingView}. */
+    private static Topic topicOf(PartitionId partition, Map<Long, Topic> topics) {
+        Topic topic = topics.get(partition.topicId());
+        return topic != null && partition.isStaging() ? topic.stagingView() : topic;
+    }
+
     /**
      * With nothing else to do in the shard: the first partition whose key-compaction cleaning is due, footers
      * to read for the due ones, or nothing. A cleaning is a step of its own: it rewrites whole segments, and
@@ -141,7 +147,7 @@ public final class ShardPlanner {
         Set<SegmentRef> needed = new LinkedHashSet<>();
         int maxSegments = Math.max(1, (maxOps - 3) / 2); // n deletes, at most n + 1 puts, the state
         for (PartitionLog log : logs.values()) {
-            Topic topic = topics.get(log.partition().topicId());
+            Topic topic = topicOf(log.partition(), topics);
             if (topic == null) {
                 continue;
             }

@@ -78,6 +78,26 @@ class ShardPlannerTest {
     }
 
     @Test
+    void aStagingLogOfDelayedRecordsKeepsThemAWeekWhateverTheTopicsRetentionAndIsNeverKeyCompacted() {
+        long day = 86_400_000L;
+        long now = 30 * day;
+        PartitionId staging = P.staging();
+        for (long[] w : new long[][] {{0, now - 8 * day}, {10, now - 2 * day}}) {
+            String key = "wal/" + sequence;
+            entries.add(new IndexEntry(0, sequence++, key, w[1], List.of(new ChunkRef(staging, key, w[0], 10, 8, 1000,
+                    1000, w[1], w[1], 0))));
+        }
+        ShardPlanner planner = new ShardPlanner(SETTINGS, 128, 1 << 20);
+        for (CleanupPolicy policy : CleanupPolicy.values()) {
+            ShardPlan plan = planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, topic(3_600_000, 100, policy)),
+                    new Footers(footers), now);
+            assertThat(plan).as(policy.toString()).isInstanceOfSatisfying(ShardPlan.Step.class, step ->
+                    assertThat(step.logStarts()).as("the chunk of 8 days ago goes, the one of 2 days ago stays, "
+                            + "whatever the topic's 1 h and 100 bytes").containsEntry(staging, 10L));
+        }
+    }
+
+    @Test
     void oldWalChunksMergeAndYoungOnesWait() {
         wal(0, 10, 1000, NOW - 120_000);
         wal(10, 10, 1000, NOW - 90_000);

@@ -16,6 +16,7 @@ import io.strata.ingest.PartitionBatch;
 import io.strata.format.BatchCodec;
 import io.strata.format.BatchInfo;
 import io.strata.format.BlockFormatException;
+import io.strata.format.DeliverAt;
 import io.strata.metadata.BatchOutcome;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
@@ -252,6 +253,7 @@ public final class ProduceHandler {
         }
         BatchInfo[] batches = new BatchInfo[request.getEntriesCount()];
         long total = 0;
+        long now = clock.millis();
         for (int i = 0; i < request.getEntriesCount(); i++) {
             TopicPartitionRecords entry = request.getEntries(i);
             if (entry.getTopic().isEmpty()) {
@@ -284,6 +286,12 @@ public final class ProduceHandler {
                 } catch (BlockFormatException | IllegalArgumentException e) {
                     throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());
                 }
+                if (entry.getDelayed()) {
+                    List<LogRecord> records = BatchCodec.decode(entry.getBatch().asReadOnlyByteBuffer());
+                    for (int r = 0; r < records.size(); r++) {
+                        checkDeliverAt(DeliverAt.of(records.get(r).headers()), r, i, now);
+                    }
+                }
                 continue;
             }
             if (entry.getRecordsCount() == 0) {
@@ -303,6 +311,13 @@ public final class ProduceHandler {
                 }
                 if (record.getTimestampMs() < 0) {
                     throw invalid("record " + r + " of entry " + i + " has a negative timestamp");
+                }
+                if (entry.getDelayed()) {
+                    checkDeliverAt(record.getDeliverAtMs() != 0 ? record.getDeliverAtMs()
+                            : DeliverAt.of(toLogRecord(record, now).headers()), r, i, now);
+                } else if (record.getDeliverAtMs() != 0) {
+                    throw invalid("record " + r + " of entry " + i + " has a delivery time, but the entry is not "
+                            + "delayed (set its `delayed`)");
                 }
                 total += size;
             }
@@ -340,6 +355,19 @@ public final class ProduceHandler {
         return batches;
     }
 
+    private static void checkDeliverAt(long dueMs, int record, int entry, long now) {
+        String problem = DeliverAt.problem(dueMs, now);
+        if (problem != null) {
+            throw invalid("record " + record + " of entry " + entry + ": " + problem);
+        }
+    }
+
+    /** Where an entry's records for partition {@code p} go: the partition, or its delayed records' staging log. */
+    private static io.strata.metadata.PartitionId target(Topic topic, int p, TopicPartitionRecords entry) {
+        io.strata.metadata.PartitionId pid = topic.partition(p);
+        return entry.getDelayed() ? pid.staging() : pid;
+    }
+
     private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved, BatchInfo[] encoded) {
         long now = clock.millis();
         List<PartitionBatch> batches = new ArrayList<>();
@@ -353,14 +381,14 @@ public final class ProduceHandler {
                             + (topic.partitions() - 1) + ")");
                 }
                 if (encoded[i] != null) {
-                    batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), null,
+                    batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), null,
                             entry.getBatch().asReadOnlyByteBuffer(), encoded[i], request.getProducerId(),
                             entry.getBaseSequence()));
                     continue;
                 }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
                 entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now)));
-                batches.add(new PartitionBatch(i, topic.name(), topic.partition(p), records, null, null,
+                batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), records, null, null,
                         request.getProducerId(), entry.getBaseSequence()));
             } else {
                 // Keyed records follow their key; unkeyed ones stick together in one partition per entry.
@@ -373,15 +401,18 @@ public final class ProduceHandler {
                 }
                 int entryIndex = i;
                 byPartition.forEach((p, records) ->
-                        batches.add(new PartitionBatch(entryIndex, topic.name(), topic.partition(p), records)));
+                        batches.add(new PartitionBatch(entryIndex, topic.name(), target(topic, p, entry), records)));
             }
         }
         return batches;
     }
 
     private static LogRecord toLogRecord(Record r, long now) {
-        List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
+        List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount() + 1);
         r.getHeadersList().forEach(h -> headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray())));
+        if (r.getDeliverAtMs() != 0) {
+            headers.add(DeliverAt.header(r.getDeliverAtMs())); // the last one counts
+        }
         return new LogRecord(r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers,
                 r.getTimestampMs() == 0 ? now : r.getTimestampMs());
     }
@@ -396,8 +427,10 @@ public final class ProduceHandler {
         BatchOutcome.Rejected firstRefusal = null;
         boolean anyStored = false;
         for (AppendResult r : results) {
+            boolean delayed = (r.partition() & io.strata.metadata.PartitionId.STAGING_BIT) != 0;
             PartitionAppend.Builder append = PartitionAppend.newBuilder().setEntryIndex(r.entryIndex())
-                    .setTopic(r.topic()).setPartition(r.partition()).setBaseOffset(r.baseOffset())
+                    .setTopic(r.topic()).setPartition(r.partition() & ~io.strata.metadata.PartitionId.STAGING_BIT)
+                    .setBaseOffset(delayed ? -1 : r.baseOffset()).setDelayed(delayed)
                     .setRecordCount(r.recordCount()).setLogAppendTimeMs(r.logAppendTimeMs())
                     .setDuplicate(r.duplicate());
             if (r.refused() != null) {

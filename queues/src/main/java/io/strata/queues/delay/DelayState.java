@@ -24,11 +24,14 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
     private static final byte MAGIC = 'T';
     private static final byte VERSION = 1;
 
-    /** A bucket: where it is, how many entries it holds, how many are delivered, and its due-time span. */
-    public record Bucket(String objectKey, long count, long delivered, long firstDueMs, long lastDueMs) {
+    /**
+     * A bucket: where it is, how many entries it holds, how many are delivered, its due-time span, and its size
+     * in the object store (what merging it costs).
+     */
+    public record Bucket(String objectKey, long count, long delivered, long firstDueMs, long lastDueMs, long bytes) {
         public Bucket {
             if (objectKey == null || objectKey.isEmpty() || count < 1 || delivered < 0 || delivered > count
-                    || firstDueMs < 0 || lastDueMs < firstDueMs) {
+                    || firstDueMs < 0 || lastDueMs < firstDueMs || bytes < 1) {
                 throw new IllegalArgumentException("invalid bucket " + objectKey);
             }
         }
@@ -82,6 +85,73 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
         }
     }
 
+    /** Scanned up to {@code to}, with the bucket those records went into (null: none of them was delayed). */
+    public DelayState scannedTo(long to, Bucket added) {
+        if (to < scanned) {
+            throw new IllegalArgumentException("scanned back from " + scanned + " to " + to);
+        }
+        List<Bucket> next = new ArrayList<>(buckets);
+        if (added != null) {
+            next.add(added);
+        }
+        return new DelayState(to, next, producerId, nextSequence, intent);
+    }
+
+    /** The round under way written down (its base sequence is the next sequence). */
+    public DelayState planning(List<DeliveryRound.Take> takes) {
+        return new DelayState(scanned, buckets, producerId, nextSequence, new Intent(takes, nextSequence));
+    }
+
+    /**
+     * Delivering as a new idempotent producer, numbered from 0 (the last one is unknown to the ingest path now): the
+     * round under way, if any, keeps its takes under the new numbering.
+     */
+    public DelayState withProducer(long id) {
+        if (id < 0) {
+            throw new IllegalArgumentException("invalid producer id " + id);
+        }
+        return new DelayState(scanned, buckets, id, 0, intent == null ? null : new Intent(intent.takes(), 0));
+    }
+
+    /** The round under way delivered: its entries count as delivered, buckets delivered in full go. */
+    public DelayState roundDelivered() {
+        if (intent == null) {
+            throw new IllegalStateException("no round under way");
+        }
+        java.util.Map<String, Long> upTo = new java.util.HashMap<>();
+        intent.takes().forEach(t -> upTo.put(t.bucket(), t.to()));
+        List<Bucket> next = new ArrayList<>();
+        for (Bucket b : buckets) {
+            long delivered = upTo.getOrDefault(b.objectKey(), b.delivered());
+            if (delivered < b.count()) {
+                next.add(new Bucket(b.objectKey(), b.count(), delivered, b.firstDueMs(), b.lastDueMs(), b.bytes()));
+            }
+        }
+        return new DelayState(scanned, next, producerId, nextSequence + intent.count(), null);
+    }
+
+    /** Buckets {@code replaced} are now one: {@code merged}, holding what they had left to deliver. */
+    public DelayState merged(java.util.Set<String> replaced, Bucket merged) {
+        if (intent != null) {
+            throw new IllegalStateException("buckets merge between rounds only");
+        }
+        List<Bucket> next = new ArrayList<>();
+        long left = 0;
+        for (Bucket b : buckets) {
+            if (replaced.contains(b.objectKey())) {
+                left += b.count() - b.delivered();
+            } else {
+                next.add(b);
+            }
+        }
+        if (left != merged.count() || merged.delivered() != 0) {
+            throw new IllegalArgumentException("a merged bucket of " + merged.count() + " entries for " + left
+                    + " left in the buckets it replaces");
+        }
+        next.add(merged);
+        return new DelayState(scanned, next, producerId, nextSequence, null);
+    }
+
     /** The records still waiting, over every bucket. */
     public long pending() {
         return buckets.stream().mapToLong(b -> b.count() - b.delivered()).sum();
@@ -101,6 +171,7 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
             Varints.write(out, b.delivered());
             Varints.write(out, b.firstDueMs());
             Varints.write(out, b.lastDueMs() - b.firstDueMs());
+            Varints.write(out, b.bytes());
         }
         if (intent == null) {
             Varints.write(out, 0);
@@ -132,7 +203,8 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
                 long count = Varints.read(in);
                 long delivered = Varints.read(in);
                 long first = Varints.read(in);
-                buckets.add(new Bucket(key, count, delivered, first, Math.addExact(first, Varints.read(in))));
+                long last = Math.addExact(first, Varints.read(in));
+                buckets.add(new Bucket(key, count, delivered, first, last, Varints.read(in)));
             }
             int takes = Varints.count(in);
             Intent intent = null;

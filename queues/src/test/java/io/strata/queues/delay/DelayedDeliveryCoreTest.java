@@ -169,8 +169,8 @@ class DelayedDeliveryCoreTest {
 
     @Test
     void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
-        DelayState state = new DelayState(1_234, List.of(new DelayState.Bucket("delay/7/3/0-99", 100, 40, 5_000, 9_000),
-                new DelayState.Bucket("delay/7/3/100-120", 21, 0, 6_000, 6_000)), 88, 40,
+        DelayState state = new DelayState(1_234, List.of(new DelayState.Bucket("delay/7/3/0-99", 100, 40, 5_000, 9_000, 4_096),
+                new DelayState.Bucket("delay/7/3/100-120", 21, 0, 6_000, 6_000, 900)), 88, 40,
                 new DelayState.Intent(List.of(new DeliveryRound.Take("delay/7/3/0-99", 40, 45)), 40));
         byte[] stored = state.encode();
         assertThat(DelayState.decode(stored)).isEqualTo(state);
@@ -180,7 +180,7 @@ class DelayedDeliveryCoreTest {
             byte[] shorter = java.util.Arrays.copyOf(stored, cut);
             assertThatThrownBy(() -> DelayState.decode(shorter)).isInstanceOf(IllegalArgumentException.class);
         }
-        DelayState.Bucket b = new DelayState.Bucket("k", 10, 4, 0, 5);
+        DelayState.Bucket b = new DelayState.Bucket("k", 10, 4, 0, 5, 1);
         assertThatThrownBy(() -> new DelayState(0, List.of(b, b), -1, 0, null)).as("a bucket twice")
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(

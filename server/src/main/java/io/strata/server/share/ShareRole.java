@@ -69,6 +69,11 @@ public final class ShareRole implements AutoCloseable {
         return handler;
     }
 
+    /** Where this node writes records of its own (dead-letter copies, delayed records come due). */
+    public io.strata.fetch.share.RecordAppender appender() {
+        return appender;
+    }
+
     /** Share groups' lag and held records, on the node that exports lags (nothing on the others). */
     public static void exportLag(ShareGroupsView view, boolean exporting, MultiGauge lag, MultiGauge acquired,
                                  int maxSeries) {

@@ -1,4 +1,4 @@
-package io.strata.compaction;
+package io.strata.testkit;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,16 +7,24 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock a test moves forward by hand, so the job's ages and graces pass without waiting. */
-final class MutableClock extends Clock {
+/** A clock a test moves by hand, so ages, graces and delays pass without waiting. Thread-safe. */
+public final class MutableClock extends Clock {
     private final AtomicLong millis;
 
-    MutableClock(long startMillis) {
+    public MutableClock(long startMillis) {
         this.millis = new AtomicLong(startMillis);
     }
 
-    void advance(Duration by) {
+    public void advance(Duration by) {
         millis.addAndGet(by.toMillis());
+    }
+
+    public void advanceMillis(long by) {
+        millis.addAndGet(by);
+    }
+
+    public void set(long epochMillis) {
+        millis.set(epochMillis);
     }
 
     @Override
