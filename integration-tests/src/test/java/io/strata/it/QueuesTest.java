@@ -14,6 +14,7 @@ import io.strata.client.Consumer;
 import io.strata.client.ConsumerConfig;
 import io.strata.client.ConsumerRecord;
 import io.strata.client.RecordHeader;
+import io.strata.client.ShareConsumer;
 import io.strata.client.StrataClient;
 import io.strata.client.StrataException;
 import io.strata.queues.filter.RecordFilter;
@@ -127,6 +128,103 @@ class QueuesTest {
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.err()).startsWith("filter: expected a header name or a value, found the end at column 18")
                 .hasLineCount(1);
+    }
+
+    /**
+     * Delayed records, sent by the Java client and by `strata produce --delay`, reach a plain reader, a group
+     * member and a share-group member each once: never before their time, and within a second after it.
+     */
+    @Test
+    void delayedRecordsReachEveryKindOfConsumerNotBeforeTheirTimeAndWithinASecondAfter() throws Exception {
+        client.admin().createTopic("later", 2);
+        Map<String, Map<String, long[]>> seen = new java.util.concurrent.ConcurrentHashMap<>(); // kind -> value -> {due, at}
+        java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Thread> readers = new ArrayList<>();
+        for (String kind : List.of("plain", "group", "share")) {
+            Map<String, long[]> mine = new java.util.concurrent.ConcurrentHashMap<>();
+            seen.put(kind, mine);
+            Thread t = new Thread(() -> {
+                try (Consumer c = client.consumer("later")) {
+                    ShareConsumer share = kind.equals("share") ? c.share("later-workers") : null;
+                    if (kind.equals("plain")) {
+                        c.assignAll();
+                        c.seekToBeginning();
+                    } else if (kind.equals("group")) {
+                        c.subscribe("later-readers");
+                    }
+                    while (reading.get()) {
+                        if (share != null) {
+                            for (io.strata.client.ShareRecord r : share.poll(Duration.ofMillis(200))) {
+                                note(mine, r.value(), r.headers());
+                                share.accept(r);
+                            }
+                            share.acknowledge();
+                        } else {
+                            for (ConsumerRecord r : c.poll(Duration.ofMillis(200))) {
+                                note(mine, r.value(), r.headers());
+                            }
+                        }
+                    }
+                    if (share != null) {
+                        share.close();
+                    }
+                } catch (RuntimeException e) {
+                    mine.put("failed: " + e, new long[] {0, 0});
+                }
+            }, "later-" + kind);
+            t.start();
+            readers.add(t);
+        }
+        Thread.sleep(2_000); // every reader in place (the group member joined)
+        List<String> values = new ArrayList<>();
+        try (io.strata.client.Producer producer = client.producer()) {
+            List<CompletableFuture<io.strata.client.RecordMetadata>> sends = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                String value = "delayed-" + i;
+                values.add(value);
+                long due = System.currentTimeMillis() + 1_000 + (i % 3) * 1_000L;
+                sends.add(producer.sendDelayed("later", null, i % 2 == 0 ? null : ("k" + i).getBytes(StandardCharsets.UTF_8),
+                        value.getBytes(StandardCharsets.UTF_8), List.of(), due));
+            }
+            for (var f : sends) {
+                assertThat(f.get(30, TimeUnit.SECONDS).offset()).as("no offset before delivery").isEqualTo(-1);
+            }
+        }
+        Outcome cli = strata("cli-1\ncli-2\n", "produce", "later", "--delay", "2s");
+        assertThat(cli.exitCode()).as(cli.err()).isZero();
+        assertThat(cli.err()).contains("produced 2 delayed records to later (delivered in 2s)");
+        values.addAll(List.of("cli-1", "cli-2"));
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (seen.values().stream().anyMatch(m -> m.size() < values.size()) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        reading.set(false);
+        for (Thread t : readers) {
+            t.join(10_000);
+        }
+        for (String kind : seen.keySet()) {
+            Map<String, long[]> got = seen.get(kind);
+            assertThat(got.keySet()).as(kind + " reader: each delayed record once").containsExactlyInAnyOrderElementsOf(values);
+            got.forEach((value, t) -> {
+                assertThat(t[1]).as(kind + " reader saw " + value + " not before its time").isGreaterThanOrEqualTo(t[0]);
+                assertThat(t[1] - t[0]).as(kind + " reader saw " + value + " within a second after").isLessThanOrEqualTo(1_000);
+            });
+        }
+        assertThat(StrataCluster.metric(node, "strata_delay_records_delivered_total")).isGreaterThanOrEqualTo(14);
+        seen.forEach((kind, got) -> System.out.printf("delayed records seen by the %s reader: %d, at most %d ms after "
+                + "their time%n", kind, got.size(), got.values().stream().mapToLong(t -> t[1] - t[0]).max().orElse(-1)));
+    }
+
+    /** When a reader saw a delayed record against its due time (a record seen twice fails the reader's set). */
+    private static void note(Map<String, long[]> seen, byte[] value, List<RecordHeader> headers) {
+        long at = System.currentTimeMillis();
+        long due = headers.stream().filter(h -> h.key().equals("strata.deliver-at"))
+                .mapToLong(h -> Long.parseLong(new String(h.value(), StandardCharsets.UTF_8))).findFirst().orElse(-1);
+        String v = new String(value, StandardCharsets.UTF_8);
+        if (seen.putIfAbsent(v, new long[] {due, at}) != null) {
+            seen.put("twice: " + v, new long[] {0, 0});
+        }
     }
 
     /**
