@@ -48,6 +48,7 @@ class RollingRestartTest {
     private static final String TOPIC = "rolling";
     private static final String GROUP = "printers";
     private static final int PARTITIONS = 4;
+    private static final String DELAYED = "rolling-delayed";
 
     @TempDir
     Path dir;
@@ -76,9 +77,14 @@ class RollingRestartTest {
         AtomicBoolean producing = new AtomicBoolean(true);
         AtomicBoolean reading = new AtomicBoolean(true);
         AtomicInteger sent = new AtomicInteger();
+        // Delayed records beside: value -> due time as sent; value -> {times read, first read at}.
+        Map<String, Long> delayedAcknowledged = new ConcurrentHashMap<>();
+        Map<String, long[]> delayedReads = new ConcurrentHashMap<>();
+        List<long[]> disturbed = new java.util.concurrent.CopyOnWriteArrayList<>(); // {from, to}: a node away
 
         try (StrataClient client = StrataClient.builder().server(bootstrap).build()) {
             client.admin().createTopic(TOPIC, PARTITIONS);
+            client.admin().createTopic(DELAYED, 2);
             for (int i = 1; i <= 2; i++) {
                 members.add(groupMember("member-" + i, String.join(",", cluster.clientAddresses())));
             }
@@ -105,6 +111,45 @@ class RollingRestartTest {
                     sendFailures.add(e);
                 }
             }, "rolling-producer");
+            Thread delayedProducer = new Thread(() -> {
+                try (Producer p = client.producer()) {
+                    List<CompletableFuture<?>> pending = new ArrayList<>();
+                    for (int i = 0; producing.get(); i++) {
+                        String value = "d-" + i;
+                        long due = System.currentTimeMillis() + 1_000 + (i % 3) * 1_000L;
+                        pending.add(p.sendDelayed(DELAYED, null, null, value.getBytes(StandardCharsets.UTF_8), List.of(),
+                                due).whenComplete((m, e) -> {
+                                    if (e != null) {
+                                        sendFailures.add(e);
+                                    } else {
+                                        delayedAcknowledged.put(value, due);
+                                    }
+                                }));
+                        sleep(20); // about 50 delayed records a second
+                    }
+                    p.flush();
+                    CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null)
+                            .get(120, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    sendFailures.add(e);
+                }
+            }, "rolling-delayed-producer");
+            Thread delayedConsumer = new Thread(() -> {
+                try (StrataClient readerClient = StrataClient.builder().server(bootstrap).build();
+                     Consumer c = readerClient.consumer(DELAYED)) {
+                    c.assignAll();
+                    c.seekToBeginning();
+                    while (reading.get()) {
+                        for (ConsumerRecord r : c.poll(Duration.ofMillis(200))) {
+                            long at = System.currentTimeMillis();
+                            delayedReads.merge(new String(r.value(), StandardCharsets.UTF_8), new long[] {1, at},
+                                    (a, b) -> new long[] {a[0] + 1, a[1]});
+                        }
+                    }
+                } catch (Exception e) {
+                    readFailures.add(e);
+                }
+            }, "rolling-delayed-consumer");
             Thread consumer = new Thread(() -> {
                 try (StrataClient readerClient = StrataClient.builder().server(bootstrap).build();
                      Consumer c = readerClient.consumer(TOPIC)) {
@@ -121,23 +166,29 @@ class RollingRestartTest {
             }, "rolling-consumer");
             producer.start();
             consumer.start();
+            delayedProducer.start();
+            delayedConsumer.start();
             sleep(2_000);
 
             for (String node : nodes) {
                 int before = acknowledged.size();
+                long away = System.currentTimeMillis();
                 assertThat(cluster.stop(node, 30)).as(node + " drained and exited within its grace period").isTrue();
                 MemberStatus back = cluster.start(node);
                 assertThat(back.health()).isEqualTo(MemberStatus.Health.UP);
+                disturbed.add(new long[] {away, System.currentTimeMillis() + 3_000});
                 sleep(1_500);
                 assertThat(acknowledged.size()).as("records acknowledged while " + node + " restarted")
                         .isGreaterThan(before);
             }
             for (String node : nodes) {
                 int before = acknowledged.size();
+                long away = System.currentTimeMillis();
                 cluster.kill(node);
                 sleep(1_000);
                 MemberStatus back = cluster.start(node);
                 assertThat(back.health()).isEqualTo(MemberStatus.Health.UP);
+                disturbed.add(new long[] {away, System.currentTimeMillis() + 3_000});
                 sleep(1_500);
                 assertThat(acknowledged.size()).as("records acknowledged while " + node + " crashed and came back")
                         .isGreaterThan(before);
@@ -148,9 +199,11 @@ class RollingRestartTest {
                 int before = acknowledged.size();
                 long pid = cluster.status().stream().filter(m -> m.member().name().equals(node)).findFirst()
                         .orElseThrow().pid();
+                long away = System.currentTimeMillis();
                 signal("STOP", pid);
                 sleep(17_000); // past the keep-alive's 10 s + 5 s: the clients find the node gone
                 signal("CONT", pid);
+                disturbed.add(new long[] {away, System.currentTimeMillis() + 3_000});
                 sleep(1_500);
                 assertThat(acknowledged.size()).as("records acknowledged while " + node + " was frozen")
                         .isGreaterThan(before);
@@ -160,15 +213,19 @@ class RollingRestartTest {
 
             producing.set(false);
             producer.join(TimeUnit.SECONDS.toMillis(150));
+            delayedProducer.join(TimeUnit.SECONDS.toMillis(150));
             assertThat(sendFailures).as("sends that failed").isEmpty();
             assertThat(acknowledged).hasSize(sent.get());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!(reads.keySet().containsAll(acknowledged.keySet())
+                    && delayedReads.keySet().containsAll(delayedAcknowledged.keySet())
                     && printed().containsAll(acknowledged.keySet())) && System.nanoTime() < deadline) {
                 sleep(200);
             }
+            sleep(1_000); // a delayed record delivered twice would show by now
             reading.set(false);
             consumer.join(TimeUnit.SECONDS.toMillis(30));
+            delayedConsumer.join(TimeUnit.SECONDS.toMillis(30));
 
             assertThat(members).as("group members still running at the end").allMatch(ManagedProcess::isAlive);
             assertThat(client.groups().describe(GROUP).members()).extracting(Groups.Member::memberId)
@@ -184,6 +241,23 @@ class RollingRestartTest {
         assertThat(readFailures).as("errors the consumer saw").isEmpty();
         assertThat(reads.keySet()).as("every acknowledged record read").containsAll(acknowledged.keySet());
         assertThat(reads.values()).as("each once: the retried batches were stored once").containsOnly(1);
+        assertThat(delayedReads.keySet()).as("every acknowledged delayed record delivered")
+                .containsAll(delayedAcknowledged.keySet());
+        assertThat(delayedReads).as("each once, whichever node crashed when").allSatisfy((v, r) ->
+                assertThat(r[0]).as(v).isEqualTo(1));
+        long latest = 0;
+        for (Map.Entry<String, Long> d : delayedAcknowledged.entrySet()) {
+            long due = d.getValue();
+            long at = delayedReads.get(d.getKey())[1];
+            assertThat(at).as(d.getKey() + " not before its time").isGreaterThanOrEqualTo(due);
+            if (disturbed.stream().noneMatch(w -> due >= w[0] && due <= w[1])) {
+                assertThat(at - due).as(d.getKey() + ", due while every node was up, within a second after its time")
+                        .isLessThanOrEqualTo(1_000);
+                latest = Math.max(latest, at - due);
+            }
+        }
+        System.out.printf("delayed records: %d delivered once each, none early; due with every node up, at most %d ms "
+                + "late%n", delayedAcknowledged.size(), latest);
         assertThat(printed()).as("every acknowledged record printed by a group member")
                 .containsAll(acknowledged.keySet());
         assertThat(printedLines()).as("each once: no partition moved, so none was read again")

@@ -33,7 +33,8 @@ final class DelayBuckets {
 
     DelayBuckets(ObjectStore objects, long maxCachedBytes) {
         this.objects = objects;
-        this.footers = Caffeine.newBuilder().maximumSize(10_000).build();
+        this.footers = Caffeine.newBuilder().maximumWeight(maxCachedBytes / 4)
+                .weigher((String k, DelayBucketCodec.Footer f) -> 64 + 64 * f.segments().size()).build();
         this.segments = Caffeine.newBuilder().maximumWeight(maxCachedBytes)
                 .weigher((String k, List<DelayedEntry> v) -> (int) Math.min(Integer.MAX_VALUE,
                         v.stream().mapToLong(e -> e.record().length + 48L).sum()))

@@ -123,6 +123,18 @@ public final class DelayWorker {
         return tracked.values().stream().mapToLong(t -> t.state == null ? 0 : t.state.pending()).sum();
     }
 
+    /** When the next record of the owned partitions is due, as far as known ({@code Long.MAX_VALUE}: none known). */
+    public long nextDueMs() {
+        long next = Long.MAX_VALUE;
+        for (Map.Entry<PartitionId, Tracked> e : tracked.entrySet()) {
+            Tracked t = e.getValue();
+            if (t.state != null && t.state.pending() > 0 && owns.test(e.getKey())) {
+                next = Math.min(next, Math.max(0, t.nextDueMs)); // a round written down is due at once
+            }
+        }
+        return next;
+    }
+
     /** One pass over the owned partitions: what was staged goes into buckets, what is due is delivered. */
     public void runOnce() {
         long now = clock.millis();
@@ -148,7 +160,7 @@ public final class DelayWorker {
             Tracked t = tracked.get(p);
             PartitionOffsets o = staging.get(p);
             boolean staged = o != null && o.nextOffset() > (t.state == null ? 0 : t.state.scanned());
-            boolean due = t.state != null && (t.state.intent() != null || t.nextDueMs <= clock.millis());
+            boolean due = t.state != null && t.nextDueMs <= clock.millis();
             if (!staged && !due && t.loaded) {
                 continue;
             }
@@ -156,6 +168,7 @@ public final class DelayWorker {
                 work(p, t, o);
             } catch (Exception e) {
                 t.loaded = false; // read the state again: another node may have moved it
+                t.nextDueMs = clock.millis() + 1_000; // and not at once
                 LOG.warn("delayed records of {}: {} (trying again)", p, rootMessage(e));
             }
         }

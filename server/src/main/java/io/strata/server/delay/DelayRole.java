@@ -19,7 +19,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Delayed delivery on a node with the fetch role: a {@link DelayWorker} for the partitions the node owns, on a thread
- * of its own every {@link #PASS_MS} (a record comes due at most that long before it is looked at), and its metrics.
+ * of its own, and its metrics.
  */
 public final class DelayRole implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DelayRole.class);
@@ -36,19 +36,31 @@ public final class DelayRole implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        thread.scheduleWithFixedDelay(() -> {
-            try {
-                worker.runOnce();
-            } catch (RuntimeException e) {
-                LOG.warnf("delayed delivery pass failed (next pass in %d ms): %s", PASS_MS, e.toString());
-            }
-        }, PASS_MS, PASS_MS, TimeUnit.MILLISECONDS);
+        thread.schedule(() -> pass(worker), PASS_MS, TimeUnit.MILLISECONDS);
         RoleMetrics.counter(meters, "strata.delay.records.staged", worker, DelayWorker::staged);
         RoleMetrics.counter(meters, "strata.delay.records.delivered", worker, DelayWorker::delivered);
         RoleMetrics.counter(meters, "strata.delay.rounds.replayed", worker, DelayWorker::replayed);
         Gauge.builder("strata.delay.records.pending", worker, DelayWorker::pending)
                 .description("Delayed records waiting for their time in the partitions this node delivers")
                 .register(meters);
+    }
+
+    /**
+     * A pass, and the next one when the next known record comes due, or after {@link #PASS_MS} at the latest (to
+     * find newly staged records): a record is looked at as it comes due, not up to a pass later.
+     */
+    private void pass(DelayWorker worker) {
+        try {
+            worker.runOnce();
+        } catch (RuntimeException e) {
+            LOG.warnf("delayed delivery pass failed (next pass in %d ms): %s", PASS_MS, e.toString());
+        }
+        long untilDue = worker.nextDueMs() - System.currentTimeMillis();
+        try {
+            thread.schedule(() -> pass(worker), Math.max(1, Math.min(PASS_MS, untilDue)), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // closed
+        }
     }
 
     @Override
