@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks a running Strata; each run ends with machine-readable lines NAME=VALUE.",
         subcommands = {BenchCommand.Produce.class, BenchCommand.Consume.class, BenchCommand.EndToEnd.class,
-                BenchCommand.GroupsBench.class, BenchCommand.IdleGroupsBench.class, BenchCommand.Share.class})
+                BenchCommand.GroupsBench.class, BenchCommand.IdleGroupsBench.class, BenchCommand.Share.class, BenchCommand.Delayed.class})
 final class BenchCommand {
 
     @Command(name = "produce", mixinStandardHelpOptions = true,
@@ -199,6 +199,55 @@ final class BenchCommand {
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
             new io.strata.bench.ShareBench(members, timeout).run(StrataCli.client(spec), topic, group, records, err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "delayed", mixinStandardHelpOptions = true,
+            description = {"Producers send --records records delayed between --min-delay and --max-delay (far enough "
+                    + "that none comes due), while the delivering node's metrics (--metrics) show how many wait and "
+                    + "how much heap it holds.",
+                    "Ends with delayed.sent, delayed.sent_per_s, delayed.pending, delayed.old_gen_mb_at_10pct, "
+                            + "delayed.old_gen_mb_at_end, delayed.old_gen_mb_max, delayed.heap_used_mb_max."})
+    static final class Delayed implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--topic", required = true, paramLabel = "T", description = "The topic to write.")
+        String topic;
+        @Option(names = "--records", defaultValue = "10000000", paramLabel = "N", description = "Records (default 10M).")
+        long records;
+        @Option(names = "--record-size", defaultValue = "100", paramLabel = "BYTES", description = "Value size (default 100).")
+        int recordSize;
+        @Option(names = "--partitions", defaultValue = "8", paramLabel = "N",
+                description = "Partitions of the topic when it is created (default 8).")
+        int partitions;
+        @Option(names = "--producers", defaultValue = "2", paramLabel = "N", description = "Producers (default 2).")
+        int producers;
+        @Option(names = "--min-delay", defaultValue = "1h", paramLabel = "D", converter = DurationConverter.class,
+                description = "Shortest delay (default 1h).")
+        Duration minDelay;
+        @Option(names = "--max-delay", defaultValue = "2h", paramLabel = "D", converter = DurationConverter.class,
+                description = "Longest delay (default 2h).")
+        Duration maxDelay;
+        @Option(names = "--metrics", defaultValue = "http://127.0.0.1:9401/q/metrics", paramLabel = "URL",
+                description = "The delivering (fetch) node's metrics (default the embedded node's).")
+        String metrics;
+        @Option(names = "--timeout", defaultValue = "30m", paramLabel = "D", converter = DurationConverter.class,
+                description = "Stop short after this long (default 30m; the result then says complete=false).")
+        Duration timeout;
+        @Option(names = "--gc-pid", defaultValue = "0", paramLabel = "PID", description = "A node on this machine: run "
+                + "a full GC in it before each look (jcmd PID GC.run), so the old generation shows what is live.")
+        long gcPid;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            StrataClient client = StrataCli.client(spec);
+            createIfMissing(client, topic, partitions, err);
+            err.printf("%d producers send %,d delayed %d-byte records to %s, due in %s to %s%n", producers, records,
+                    recordSize, topic, minDelay, maxDelay);
+            new io.strata.bench.DelayedBench(producers, recordSize, minDelay, maxDelay, java.net.URI.create(metrics),
+                    timeout, gcPid).run(client, topic, records, err).lines("delayed").forEach(spec.commandLine().getOut()::println);
             return 0;
         }
     }

@@ -91,6 +91,11 @@ public final class Producer implements AutoCloseable {
             return CompletableFuture.failedFuture(new IllegalArgumentException("a delivery time is epoch milliseconds, "
                     + "got " + deliverAtMs));
         }
+        // Refused here rather than by the node, which would refuse the whole request and the records beside it.
+        String problem = io.strata.format.DeliverAt.problem(deliverAtMs, System.currentTimeMillis());
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(problem));
+        }
         return send(topic, partition, key, value, headers, 0, deliverAtMs);
     }
 

@@ -67,6 +67,10 @@ class DelayWorkerTest extends ReadPathFixture {
         return new DelayWorker(metadata, handler, index, appender, objects, p -> true, clock);
     }
 
+    private DelayWorker worker(java.util.function.BooleanSupplier owner) {
+        return new DelayWorker(metadata, handler, index, appender, objects, p -> owner.getAsBoolean(), clock);
+    }
+
     /** Idempotent as the ingest path: the next sequence is stored, the one before is a duplicate, a gap refused. */
     private synchronized CompletableFuture<ProduceResponse> store(ProduceRequest request) {
         var entry = request.getEntries(0);
@@ -214,5 +218,30 @@ class DelayWorkerTest extends ReadPathFixture {
             }
         }
         assertThat(deliveredDues).isSorted();
+    }
+
+    @Test
+    void aNodeThatSawARoundWrittenDownLongAgoDoesNotSendItAgainOnceAnotherSettledIt() throws Exception {
+        stage(1_000, 1_000);
+        DelayWorker owner = worker();
+        scanTo(owner, 2);
+        ingest = r -> store(r).thenCompose(x -> CompletableFuture.failedFuture(
+                Status.UNAVAILABLE.withDescription("no answer").asRuntimeException()));
+        clock.advanceMillis(1_000);
+        owner.runOnce();
+        java.util.concurrent.atomic.AtomicBoolean owns = new java.util.concurrent.atomic.AtomicBoolean(false);
+        DelayWorker other = worker(owns::get);
+        other.runOnce(); // lists the partition's state, round and all, but does not own it
+        ingest = this::store;
+        clock.advanceMillis(1_000);
+        owner.runOnce(); // sends it again, stored once, settles it
+        assertThat(state().intent()).isNull();
+        int sent = requests.size();
+        owns.set(true);
+        clock.advanceMillis(1);
+        other.runOnce();
+        assertThat(requests).as("the settled round is not sent again from an old copy").hasSize(sent);
+        assertThat(stored).containsExactly("d1000-0", "d1000-1");
+        assertThat(other.pending()).isZero();
     }
 }

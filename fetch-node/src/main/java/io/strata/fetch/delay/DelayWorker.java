@@ -66,6 +66,14 @@ public final class DelayWorker {
     static final int ROUND_RECORDS = 2_000;
     static final long ROUND_BYTES = 1 << 20;
     private static final long TIMEOUT_S = 30;
+    /**
+     * A round written down less than this long ago that meets a producer the ingest path does not know was not
+     * stored: the ingest path keeps a producer's state a day after its last batch (strata.producer.state-expiry),
+     * and no one would set that below an hour.
+     */
+    static final long SURELY_REMEMBERED_MS = 3_600_000;
+    /** How long one partition is worked on before the others get their turn. */
+    static final long TURN_NANOS = TimeUnit.MILLISECONDS.toNanos(1_000);
     private static final long TOPICS_EVERY_MS = 2_000;
 
     private final MetadataStore metadata;
@@ -80,6 +88,7 @@ public final class DelayWorker {
     private final LongAdder staged = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder replayed = new LongAdder();
+    private final LongAdder uncertain = new LongAdder();
     private volatile Map<Long, Topic> topics = Map.of();
     private long topicsReadAtMs = Long.MIN_VALUE / 2;
 
@@ -120,7 +129,16 @@ public final class DelayWorker {
 
     /** Delayed records waiting in the partitions this node works on. */
     public long pending() {
-        return tracked.values().stream().mapToLong(t -> t.state == null ? 0 : t.state.pending()).sum();
+        return tracked.entrySet().stream().filter(e -> e.getValue().state != null && owns.test(e.getKey()))
+                .mapToLong(e -> e.getValue().state.pending()).sum();
+    }
+
+    /**
+     * Rounds sent again under a new producer after the ingest path forgot the old one, written down longer ago than
+     * it is sure to remember a producer: if the first send was stored, its records are now there twice.
+     */
+    public long uncertainRounds() {
+        return uncertain.sum();
     }
 
     /** When the next record of the owned partitions is due, as far as known ({@code Long.MAX_VALUE}: none known). */
@@ -196,10 +214,13 @@ public final class DelayWorker {
         tracked.keySet().retainAll(known);
         for (PartitionId p : known) {
             Tracked t = tracked.computeIfAbsent(p, k -> new Tracked());
-            if (!t.loaded) { // as listed: a partition without a stored state has no delayed records yet
-                DelayStateStore.Stored s = stored.get(p);
+            // As listed (nothing of this node's is under way: the same thread works): another node may have moved
+            // it since this one last looked. A partition without a stored state has no delayed records yet.
+            DelayStateStore.Stored s = stored.get(p);
+            long revision = s == null ? 0 : s.revision();
+            if (!t.loaded || revision != t.revision) {
                 t.state = s == null ? DelayState.EMPTY : DelayState.decode(s.state());
-                t.revision = s == null ? 0 : s.revision();
+                t.revision = revision;
                 t.loaded = true;
                 t.nextDueMs = Long.MIN_VALUE;
             }
@@ -207,13 +228,17 @@ public final class DelayWorker {
         topicsReadAtMs = now;
     }
 
+    private void reload(PartitionId p, Tracked t) throws Exception {
+        Optional<DelayStateStore.Stored> stored = states.load(p).get(TIMEOUT_S, TimeUnit.SECONDS);
+        t.state = stored.map(s -> DelayState.decode(s.state())).orElse(DelayState.EMPTY);
+        t.revision = stored.map(DelayStateStore.Stored::revision).orElse(0L);
+        t.loaded = true;
+        t.nextDueMs = Long.MIN_VALUE;
+    }
+
     private void work(PartitionId p, Tracked t, PartitionOffsets staging) throws Exception {
         if (!t.loaded) { // after a failure: another node may have moved it
-            Optional<DelayStateStore.Stored> stored = states.load(p).get(TIMEOUT_S, TimeUnit.SECONDS);
-            t.state = stored.map(s -> DelayState.decode(s.state())).orElse(DelayState.EMPTY);
-            t.revision = stored.map(DelayStateStore.Stored::revision).orElse(0L);
-            t.loaded = true;
-            t.nextDueMs = Long.MIN_VALUE;
+            reload(p, t);
         }
         Topic topic = topics.get(p.topicId());
         if (topic == null) {
@@ -221,8 +246,13 @@ public final class DelayWorker {
             return;
         }
         if (t.state.intent() != null) {
+            reload(p, t); // a round is sent again only as it stands now, never from an older copy
+        }
+        if (t.state.intent() != null) {
             replayed.increment();
-            deliverRound(p, t, topic, replay(t.state));
+            if (!deliverRound(p, t, topic, replay(t.state))) {
+                return;
+            }
         }
         if (staging != null && staging.nextOffset() > t.state.scanned()) {
             scan(p, t, staging);
@@ -230,7 +260,7 @@ public final class DelayWorker {
         if (t.state.buckets().size() > MAX_BUCKETS) {
             merge(p, t);
         }
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2); // then the other partitions get a turn
+        long until = System.nanoTime() + TURN_NANOS;
         while (System.nanoTime() < until) {
             long now = clock.millis();
             List<DeliveryRound.Head> heads = new ArrayList<>();
@@ -251,8 +281,10 @@ public final class DelayWorker {
                 long id = appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS);
                 save(p, t, t.state.withProducer(id));
             }
-            save(p, t, t.state.planning(round.takes()));
-            deliverRound(p, t, topic, round.entries());
+            save(p, t, t.state.planning(round.takes(), clock.millis()));
+            if (!deliverRound(p, t, topic, round.entries())) {
+                return;
+            }
         }
     }
 
@@ -272,7 +304,12 @@ public final class DelayWorker {
      * producer the ingest path does not know (any more) or a gap makes way for a new producer numbered from 0,
      * with the same round; a deleted topic ends the partition's delayed records.
      */
-    private void deliverRound(PartitionId p, Tracked t, Topic topic, List<DelayedEntry> entries) throws Exception {
+    private boolean deliverRound(PartitionId p, Tracked t, Topic topic, List<DelayedEntry> entries) throws Exception {
+        Optional<Topic> current = metadata.getTopic(topic.name()).get(TIMEOUT_S, TimeUnit.SECONDS);
+        if (current.isEmpty() || current.get().topicId() != p.topicId()) {
+            forget(p, t); // deleted, perhaps created again: these records were for the one that is gone
+            return false;
+        }
         for (int attempt = 0; ; attempt++) {
             TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(topic.name())
                     .setPartition(p.partition()).setBaseSequence(t.state.intent().baseSequence());
@@ -299,9 +336,16 @@ public final class DelayWorker {
             }
             if (refusal == Status.Code.NOT_FOUND) {
                 forget(p, t);
-                return;
+                return false;
             }
             if ((refusal == Status.Code.ABORTED || refusal == Status.Code.FAILED_PRECONDITION) && attempt == 0) {
+                if (clock.millis() - t.state.intent().plannedAtMs() >= SURELY_REMEMBERED_MS) {
+                    uncertain.increment();
+                    LOG.warn("delayed records of {}: a round written down {} s ago meets a producer the ingest path "
+                            + "no longer knows; sent again under a new one (if its first send was stored, its {} "
+                            + "records are now there twice)", p, (clock.millis() - t.state.intent().plannedAtMs()) / 1000,
+                            entries.size());
+                }
                 long id = appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS);
                 save(p, t, t.state.withProducer(id));
                 continue;
@@ -313,6 +357,7 @@ public final class DelayWorker {
         delivered.add(entries.size());
         before.removeAll(keys(t.state));
         buckets.delete(before);
+        return true;
     }
 
     /** Copies newly staged records into a bucket; the state then names it and how far the staging log was read. */
@@ -325,8 +370,9 @@ public final class DelayWorker {
         List<DelayedEntry> entries = new ArrayList<>();
         long bytes = 0;
         long readTo = from;
+        int step = 16; // records a step reads: grows with what the records weigh, so a step stays within the budget
         while (readTo < end && bytes < SCAN_BYTES) {
-            long last = Math.min(end, readTo + SCAN_STEP) - 1;
+            long last = Math.min(end, readTo + step) - 1;
             FetchHandler.RangeRead read = fetch.recordsBetween(log, readTo, last).get(TIMEOUT_S, TimeUnit.SECONDS);
             long to = Math.min(read.readTo(), last + 1); // the last chunk read may reach past what was asked
             for (FetchHandler.OffsetRecord r : read.records()) {
@@ -339,6 +385,8 @@ public final class DelayWorker {
                 break; // this node cannot read further yet
             }
             readTo = to;
+            long average = Math.max(1, bytes / Math.max(1, entries.size()));
+            step = (int) Math.max(1, Math.min(SCAN_STEP, (SCAN_BYTES - bytes) / average / 2));
         }
         if (readTo <= from && from == t.state.scanned()) {
             return; // not readable on this node yet
@@ -379,8 +427,8 @@ public final class DelayWorker {
         chosen.forEach(b -> replaced.add(b.objectKey()));
         try {
             save(p, t, t.state.merged(replaced, merged));
-        } catch (Exception e) {
-            buckets.delete(Set.of(merged.objectKey()));
+        } catch (Conflict e) {
+            buckets.delete(Set.of(merged.objectKey())); // surely not named: its key is new
             throw e;
         }
         buckets.delete(replaced);
@@ -398,10 +446,17 @@ public final class DelayWorker {
         tracked.remove(p);
     }
 
+    /** The state was not written: another node moved it first (anything else may or may not have been written). */
+    static final class Conflict extends IllegalStateException {
+        Conflict(PartitionId p) {
+            super("another node changed the delay state of " + p + " meanwhile");
+        }
+    }
+
     private void save(PartitionId p, Tracked t, DelayState next) throws Exception {
         OptionalLong revision = states.save(p, next.encode(), t.revision).get(TIMEOUT_S, TimeUnit.SECONDS);
         if (revision.isEmpty()) {
-            throw new IllegalStateException("another node changed the delay state of " + p + " meanwhile");
+            throw new Conflict(p);
         }
         t.state = next;
         t.revision = revision.getAsLong();

@@ -551,6 +551,12 @@ public final class FetchHandler {
         }
         return readAvailable(pid, from, settings.maxMaxBytes()).thenCompose(read -> {
             long next = from;
+            if (!read.chunks().isEmpty() && read.chunks().get(0).baseOffset() > from
+                    && from >= index.partition(pid).logStartOffset()) {
+                // A hole in this node's view of the log (a shard read again, say), not records retention removed:
+                // read no further than what is known to be there.
+                return CompletableFuture.completedFuture(from);
+            }
             for (int c = 0; c < read.chunks().size(); c++) {
                 ChunkRef chunk = read.chunks().get(c);
                 ByteBuffer bytes = read.bytes().get(c);

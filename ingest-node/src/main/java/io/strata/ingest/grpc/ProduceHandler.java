@@ -387,7 +387,8 @@ public final class ProduceHandler {
                     continue;
                 }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
-                entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now)));
+                // A delayed record's staging timestamp is its arrival: the staging log's retention counts from it.
+                entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now, entry.getDelayed())));
                 batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), records, null, null,
                         request.getProducerId(), entry.getBaseSequence()));
             } else {
@@ -397,7 +398,8 @@ public final class ProduceHandler {
                 for (Record r : entry.getRecordsList()) {
                     int p = r.hasKey() ? Murmur2Partitioner.partition(r.getKey().toByteArray(), topic.partitions())
                             : stickyPartition;
-                    byPartition.computeIfAbsent(p, x -> new ArrayList<>()).add(toLogRecord(r, now));
+                    byPartition.computeIfAbsent(p, x -> new ArrayList<>()).add(toLogRecord(r, now,
+                            entry.getDelayed()));
                 }
                 int entryIndex = i;
                 byPartition.forEach((p, records) ->
@@ -408,13 +410,18 @@ public final class ProduceHandler {
     }
 
     private static LogRecord toLogRecord(Record r, long now) {
+        return toLogRecord(r, now, false);
+    }
+
+    /** {@code arrival}: the record's timestamp is {@code now} whatever it says (a delayed record's, in staging). */
+    private static LogRecord toLogRecord(Record r, long now, boolean arrival) {
         List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount() + 1);
         r.getHeadersList().forEach(h -> headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray())));
         if (r.getDeliverAtMs() != 0) {
             headers.add(DeliverAt.header(r.getDeliverAtMs())); // the last one counts
         }
         return new LogRecord(r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers,
-                r.getTimestampMs() == 0 ? now : r.getTimestampMs());
+                arrival || r.getTimestampMs() == 0 ? now : r.getTimestampMs());
     }
 
     /**

@@ -41,11 +41,15 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
         }
     }
 
-    /** A round written down before delivery: what it takes of each bucket, and its first sequence number. */
-    public record Intent(List<DeliveryRound.Take> takes, long baseSequence) {
+    /**
+     * A round written down before delivery: what it takes of each bucket, its first sequence number, and when it
+     * was written down (how long ago its batch may have been stored: the ingest path forgets a producer only after
+     * a day without its batches, so a round younger than that which meets an unknown producer was not stored).
+     */
+    public record Intent(List<DeliveryRound.Take> takes, long baseSequence, long plannedAtMs) {
         public Intent {
             takes = List.copyOf(takes);
-            if (takes.isEmpty() || baseSequence < 0) {
+            if (takes.isEmpty() || baseSequence < 0 || plannedAtMs < 0) {
                 throw new IllegalArgumentException("an intent takes something, from a sequence number");
             }
         }
@@ -98,8 +102,8 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
     }
 
     /** The round under way written down (its base sequence is the next sequence). */
-    public DelayState planning(List<DeliveryRound.Take> takes) {
-        return new DelayState(scanned, buckets, producerId, nextSequence, new Intent(takes, nextSequence));
+    public DelayState planning(List<DeliveryRound.Take> takes, long nowMs) {
+        return new DelayState(scanned, buckets, producerId, nextSequence, new Intent(takes, nextSequence, nowMs));
     }
 
     /**
@@ -110,7 +114,8 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
         if (id < 0) {
             throw new IllegalArgumentException("invalid producer id " + id);
         }
-        return new DelayState(scanned, buckets, id, 0, intent == null ? null : new Intent(intent.takes(), 0));
+        return new DelayState(scanned, buckets, id, 0, intent == null ? null
+                : new Intent(intent.takes(), 0, intent.plannedAtMs()));
     }
 
     /** The round under way delivered: its entries count as delivered, buckets delivered in full go. */
@@ -178,6 +183,7 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
         } else {
             Varints.write(out, intent.takes().size());
             Varints.write(out, intent.baseSequence());
+            Varints.write(out, intent.plannedAtMs());
             for (DeliveryRound.Take t : intent.takes()) {
                 writeText(out, t.bucket());
                 Varints.write(out, t.from());
@@ -210,13 +216,14 @@ public record DelayState(long scanned, List<Bucket> buckets, long producerId, lo
             Intent intent = null;
             if (takes > 0) {
                 long base = Varints.read(in);
+                long plannedAt = Varints.read(in);
                 List<DeliveryRound.Take> list = new ArrayList<>(takes);
                 for (int i = 0; i < takes; i++) {
                     String bucket = readText(in);
                     long from = Varints.read(in);
                     list.add(new DeliveryRound.Take(bucket, from, Math.addExact(from, Varints.read(in))));
                 }
-                intent = new Intent(list, base);
+                intent = new Intent(list, base, plannedAt);
             }
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException(in.remaining() + " bytes after the delay state");

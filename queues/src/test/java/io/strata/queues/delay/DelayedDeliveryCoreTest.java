@@ -171,7 +171,7 @@ class DelayedDeliveryCoreTest {
     void theStoredStateReadsBackAsItWasAndRefusesAnythingElse() {
         DelayState state = new DelayState(1_234, List.of(new DelayState.Bucket("delay/7/3/0-99", 100, 40, 5_000, 9_000, 4_096),
                 new DelayState.Bucket("delay/7/3/100-120", 21, 0, 6_000, 6_000, 900)), 88, 40,
-                new DelayState.Intent(List.of(new DeliveryRound.Take("delay/7/3/0-99", 40, 45)), 40));
+                new DelayState.Intent(List.of(new DeliveryRound.Take("delay/7/3/0-99", 40, 45)), 40, 1_700_000_000_000L));
         byte[] stored = state.encode();
         assertThat(DelayState.decode(stored)).isEqualTo(state);
         assertThat(state.pending()).isEqualTo(81);
@@ -184,13 +184,37 @@ class DelayedDeliveryCoreTest {
         assertThatThrownBy(() -> new DelayState(0, List.of(b, b), -1, 0, null)).as("a bucket twice")
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
-                new DeliveryRound.Take("k", 3, 5)), 4))).as("a take not from the delivered ones")
+                new DeliveryRound.Take("k", 3, 5)), 4, 0))).as("a take not from the delivered ones")
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
-                new DeliveryRound.Take("k", 4, 11)), 4))).as("a take past the bucket").isInstanceOf(IllegalArgumentException.class);
+                new DeliveryRound.Take("k", 4, 11)), 4, 0))).as("a take past the bucket").isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
-                new DeliveryRound.Take("other", 0, 1)), 4))).as("a take of no bucket").isInstanceOf(IllegalArgumentException.class);
+                new DeliveryRound.Take("other", 0, 1)), 4, 0))).as("a take of no bucket").isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new DelayState(0, List.of(b), 1, 4, new DelayState.Intent(List.of(
-                new DeliveryRound.Take("k", 4, 6)), 3))).as("not from the next sequence").isInstanceOf(IllegalArgumentException.class);
+                new DeliveryRound.Take("k", 4, 6)), 3, 0))).as("not from the next sequence").isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aRoundWrittenDownIsDeliveredOrRenumberedAndMergesKeepWhatIsLeft() {
+        DelayState.Bucket a = new DelayState.Bucket("a", 10, 0, 100, 200, 1_000);
+        DelayState.Bucket b = new DelayState.Bucket("b", 5, 3, 150, 300, 500);
+        DelayState state = new DelayState(15, List.of(a, b), 7, 20, null)
+                .planning(List.of(new DeliveryRound.Take("a", 0, 10), new DeliveryRound.Take("b", 3, 4)), 5_000);
+        assertThat(state.intent().baseSequence()).isEqualTo(20);
+        DelayState renumbered = state.withProducer(8);
+        assertThat(renumbered.intent()).as("the same round, from 0 under the new producer")
+                .isEqualTo(new DelayState.Intent(state.intent().takes(), 0, 5_000));
+        DelayState delivered = state.roundDelivered();
+        assertThat(delivered.intent()).isNull();
+        assertThat(delivered.nextSequence()).isEqualTo(31);
+        assertThat(delivered.buckets()).as("a delivered in full goes").containsExactly(
+                new DelayState.Bucket("b", 5, 4, 150, 300, 500));
+        DelayState.Bucket merged = new DelayState.Bucket("m", 1, 0, 300, 300, 80);
+        assertThat(delivered.scannedTo(20, null).merged(java.util.Set.of("b"), merged).buckets()).containsExactly(merged);
+        assertThatThrownBy(() -> delivered.merged(java.util.Set.of("b"), new DelayState.Bucket("m", 2, 0, 1, 1, 1)))
+                .as("a merge that lost or gained entries").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> state.merged(java.util.Set.of("b"), merged)).as("not while a round is under way")
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> delivered.scannedTo(10, null)).isInstanceOf(IllegalArgumentException.class);
     }
 }

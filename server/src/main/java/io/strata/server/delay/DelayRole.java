@@ -40,6 +40,7 @@ public final class DelayRole implements AutoCloseable {
         RoleMetrics.counter(meters, "strata.delay.records.staged", worker, DelayWorker::staged);
         RoleMetrics.counter(meters, "strata.delay.records.delivered", worker, DelayWorker::delivered);
         RoleMetrics.counter(meters, "strata.delay.rounds.replayed", worker, DelayWorker::replayed);
+        RoleMetrics.counter(meters, "strata.delay.rounds.uncertain", worker, DelayWorker::uncertainRounds);
         Gauge.builder("strata.delay.records.pending", worker, DelayWorker::pending)
                 .description("Delayed records waiting for their time in the partitions this node delivers")
                 .register(meters);
@@ -52,7 +53,7 @@ public final class DelayRole implements AutoCloseable {
     private void pass(DelayWorker worker) {
         try {
             worker.runOnce();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // even running out of memory must not end the passes for good
             LOG.warnf("delayed delivery pass failed (next pass in %d ms): %s", PASS_MS, e.toString());
         }
         long untilDue = worker.nextDueMs() - System.currentTimeMillis();
