@@ -45,8 +45,19 @@ final class DelayBuckets {
     DelayState.Bucket write(String key, List<DelayedEntry> sorted) throws Exception {
         byte[] bytes = DelayBucketCodec.encode(sorted, SEGMENT_BYTES);
         objects.put(ObjectKey.of(key), ByteBuffer.wrap(bytes)).get(TIMEOUT_S, TimeUnit.SECONDS);
-        return new DelayState.Bucket(key, sorted.size(), 0, sorted.get(0).dueMs(),
+        DelayState.Bucket bucket = new DelayState.Bucket(key, sorted.size(), 0, sorted.get(0).dueMs(),
                 sorted.get(sorted.size() - 1).dueMs(), bytes.length);
+        // What was just written is known: its footer, and its first segment (what a round reads first), are cached
+        // without reading them back.
+        ByteBuffer all = ByteBuffer.wrap(bytes);
+        DelayBucketCodec.Trailer trailer = DelayBucketCodec.trailer(all.slice(bytes.length
+                - DelayBucketCodec.TRAILER_BYTES, DelayBucketCodec.TRAILER_BYTES), bytes.length);
+        DelayBucketCodec.Footer footer = DelayBucketCodec.footer(all.slice(bytes.length - DelayBucketCodec.TRAILER_BYTES
+                - trailer.footerLength(), trailer.footerLength()), trailer, bytes.length);
+        footers.put(key, footer);
+        // A copy, not a view: the rest of the list may go.
+        segments.put(key + "#0", List.copyOf(sorted.subList(0, footer.segments().get(0).count())));
+        return bucket;
     }
 
     DelayBucketCodec.Footer footer(DelayState.Bucket b) throws Exception {

@@ -395,7 +395,11 @@ public final class DelayWorker {
         DelayState.Bucket bucket = entries.isEmpty() ? null
                 : buckets.write("delay/" + p.topicId() + "/" + p.partition() + "/" + from + "-" + (readTo - 1),
                         entries);
-        save(p, t, t.state.scannedTo(Math.max(readTo, from), bucket));
+        DelayState next = t.state.scannedTo(Math.max(readTo, from), bucket);
+        if (bucket != null && next.producerId() < 0) { // the producer deliveries go out as, taken ahead of them
+            next = next.withProducer(appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS));
+        }
+        save(p, t, next);
         staged.add(entries.size());
         t.nextDueMs = Long.MIN_VALUE;
     }
