@@ -111,6 +111,10 @@ final class SharePrinter {
             }
             try {
                 consumer.close();
+                if (consumer.notHeldLately() > 0) {
+                    spec.commandLine().getErr().printf("%d records were answered after their lock ran out (another "
+                            + "member may have taken them): those answers did not count%n", consumer.notHeldLately());
+                }
             } finally {
                 out.flush();
                 finished.countDown();
