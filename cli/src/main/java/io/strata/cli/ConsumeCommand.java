@@ -52,11 +52,13 @@ final class ConsumeCommand implements Callable<Integer> {
             + "\"region = 'eu' AND level > 3\" (=, <>, <, >, <=, >=, IN, BETWEEN, IS NULL, AND, OR, NOT; "
             + "docs/queues.md); decided on the node, as --tags.")
     String filter;
-    @Option(names = "--exec", paramLabel = "CMD", description = "With --share: run CMD (through /bin/sh -c) once "
-            + "per record instead of printing it, the value on its stdin and STRATA_TOPIC, STRATA_PARTITION, "
+    @Option(names = "--exec", paramLabel = "CMD", description = "With --share or --group: run CMD (through /bin/sh "
+            + "-c) once per record instead of printing it, the value on its stdin and STRATA_TOPIC, STRATA_PARTITION, "
             + "STRATA_OFFSET, STRATA_KEY, STRATA_DELIVERY_COUNT, STRATA_TIMESTAMP_MS and STRATA_HEADER_<NAME> in its "
-            + "environment; exit 0 accepts the record, anything else gives it back to be tried again after the "
-            + "group's back-off (archived once its deliveries are used up).")
+            + "environment; exit 0 is done with the record, anything else has it tried again after the group's "
+            + "back-off, and sent to the group's dead-letter topic once its deliveries are used up (a consumer "
+            + "group's member tries it again itself, holding its partition meanwhile, and stops when the group has "
+            + "no dead-letter topic).")
     String exec;
     @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
             description = "With --exec: run up to N commands at once (default 1).")
@@ -81,16 +83,22 @@ final class ConsumeCommand implements Callable<Integer> {
             return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders,
                     exec == null ? null : new RecordCommand(exec), parallel, config()).run();
         }
-        if (exec != null) {
-            throw new ParameterException(spec.commandLine(), "--exec answers records of a share group: add --share G");
+        if (exec != null && group == null) {
+            throw new ParameterException(spec.commandLine(), "--exec handles records of a share group (--share G) or "
+                    + "a consumer group (--group G)");
         }
         if (group != null) {
+            if (parallel != 1) {
+                throw new ParameterException(spec.commandLine(), "--parallel is for --share: a consumer group's "
+                        + "member handles its partitions' records in order, one at a time");
+            }
             if (partition != null || fromBeginning) {
                 throw new ParameterException(spec.commandLine(), "--group assigns the partitions and starts where "
                         + "the group committed: drop --partition and --from-beginning (strata groups reset moves a "
                         + "group's offsets)");
             }
-            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs, config(), printHeaders).run();
+            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs, config(), printHeaders,
+                    exec == null ? null : new RecordCommand(exec)).run();
         }
         Consumer consumer = StrataCli.client(spec).consumer(topic, config());
         if (partition != null) {

@@ -16,7 +16,9 @@ import java.util.Map;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code strata consume --group}: prints as a member of a consumer group and commits exactly what it printed
+ * {@code strata consume --group}: prints as a member of a consumer group (or, with {@code --exec}, runs a command
+ * per record, trying a failing one again after the group's back-off and then sending it to the group's dead-letter
+ * topic) and commits exactly what it printed
  * (never a record it fetched but did not print): every {@link #COMMIT_EVERY}, for a partition before it moves to
  * another member, and before it exits. A member killed between commits has its records since the last one
  * printed again by its successor (at least once). Ctrl-C or SIGTERM stop it as the end of its input would: it
@@ -50,9 +52,20 @@ final class GroupPrinter {
 
     private final ConsumerConfig config;
     private final boolean printHeaders;
+    /** With --exec: the command run per record instead of printing it, and where records it gives up on go. */
+    private final RecordCommand exec;
+    private io.strata.client.DeadLetterWriter deadLetters;
+    /** A record could be neither handled nor dead-lettered: the printer stops without committing it. */
+    private boolean failed;
 
     GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, ConsumerConfig config,
                  boolean printHeaders) {
+        this(spec, topic, group, maxMessages, timeoutMs, config, printHeaders, null);
+    }
+
+    GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, ConsumerConfig config,
+                 boolean printHeaders, RecordCommand exec) {
+        this.exec = exec;
         this.spec = spec;
         this.config = config;
         this.printHeaders = printHeaders;
@@ -66,6 +79,7 @@ final class GroupPrinter {
         // Commits are this class's: auto-commit would count records fetched but not yet printed.
         consumer = StrataCli.client(spec).consumer(topic, config.withAutoCommitInterval(Duration.ZERO)
                 .withClientId("strata-cli"));
+        deadLetters = exec == null ? null : StrataCli.client(spec).deadLetters(group);
         java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
         Thread stop = new Thread(() -> {
             stopping = true;
@@ -106,7 +120,61 @@ final class GroupPrinter {
                 }
             }
         }
-        return 0;
+        return failed ? 1 : 0;
+    }
+
+    /**
+     * Runs the command for the record until it exits 0, at most the group's max delivery attempts, waiting the
+     * group's back-off between tries; a record that fails every time goes to the group's dead-letter topic. Answers
+     * whether the record is done (handled, or its copy stored); false when it is not (stopping, or no dead-letter
+     * topic to send it to: then {@link #failed}).
+     */
+    private boolean handle(ConsumerRecord r) {
+        io.strata.client.Groups.Settings s = deadLetters.settings();
+        Duration backoff = s.backoffInitial();
+        int status = 0;
+        try {
+            for (int attempt = 1; ; attempt++) {
+                status = exec.run(r, attempt);
+                if (status == 0) {
+                    return true;
+                }
+                if (attempt >= s.maxDeliveryAttempts()) {
+                    break;
+                }
+                long until = System.nanoTime() + backoff.toNanos();
+                while (System.nanoTime() < until) {
+                    if (stopping) {
+                        return false;
+                    }
+                    Thread.sleep(Math.max(1, Math.min(100, (until - System.nanoTime()) / 1_000_000)));
+                }
+                backoff = Duration.ofMillis(Math.min(s.backoffMax().toMillis(),
+                        (long) (backoff.toMillis() * s.backoffMultiplier())));
+            }
+            String error = "--exec exited with status " + status;
+            if (s.deadLetterTopic() == null || s.deadLetterTopic().isEmpty()) {
+                spec.commandLine().getErr().printf("%s/%d@%d failed %d times (%s) and group %s has no dead-letter topic: "
+                        + "stopping here (strata groups alter %s --dead-letter-topic TOPIC)%n", r.topic(), r.partition(),
+                        r.offset(), s.maxDeliveryAttempts(), error, group, group);
+                failed = true;
+                return false;
+            }
+            deadLetters.write(r, s.maxDeliveryAttempts(), "delivery-attempts-exhausted", error)
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+            spec.commandLine().getErr().printf("%s/%d@%d failed %d times (%s): sent to %s%n", r.topic(), r.partition(),
+                    r.offset(), s.maxDeliveryAttempts(), error, s.deadLetterTopic());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.io.IOException | java.util.concurrent.ExecutionException
+                 | java.util.concurrent.TimeoutException e) {
+            spec.commandLine().getErr().printf("%s/%d@%d: %s: stopping here%n", r.topic(), r.partition(), r.offset(),
+                    e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+            failed = true;
+            return false;
+        }
     }
 
     private void loop() {
@@ -128,14 +196,25 @@ final class GroupPrinter {
             List<ConsumerRecord> records = consumer.poll(wait);
             Map<Integer, Long> before = new HashMap<>(printed);
             int shown = 0;
+            boolean halted = false;
             for (ConsumerRecord r : records) {
-                out.println(ConsumeCommand.line(r, printHeaders));
+                if (exec != null) {
+                    if (!handle(r)) {
+                        halted = true; // not done, so not committed: this member or the next handles it again
+                        break;
+                    }
+                } else {
+                    out.println(ConsumeCommand.line(r, printHeaders));
+                }
                 printed.put(r.partition(), r.offset() + 1);
                 count++;
                 shown++;
                 if (maxMessages != null && count >= maxMessages) {
                     break;
                 }
+            }
+            if (halted) {
+                break;
             }
             if (config.filtered() && shown == records.size()) {
                 // Everything the poll answered was printed: each position is past what was printed or filtered.

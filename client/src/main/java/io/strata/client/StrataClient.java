@@ -114,6 +114,11 @@ public final class StrataClient implements AutoCloseable {
         producers.remove(producer);
     }
 
+    /** Where a classic consumer group's members write the records they give up on (its dead-letter topic). */
+    public DeadLetterWriter deadLetters(String group) {
+        return new DeadLetterWriter(this, group);
+    }
+
     public Consumer consumer(String topic) {
         return consumer(topic, ConsumerConfig.DEFAULT);
     }

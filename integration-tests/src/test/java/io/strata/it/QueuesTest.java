@@ -228,6 +228,47 @@ class QueuesTest {
     }
 
     /**
+     * `strata consume --group G --exec CMD`: a member runs the command per record in order, tries a failing one again
+     * after the group's back-off until its deliveries are used up, sends it to the group's dead-letter topic with the
+     * same headers a share group's copy has, and goes on; the group ends without lag. Without a dead-letter topic it
+     * stops at the record instead, committing nothing past it.
+     */
+    @Test
+    void aConsumerGroupMemberTriesAFailingRecordAgainThenDeadLettersItAndGoesOn() throws Exception {
+        client.admin().createTopic("orders", 1);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            lines.append("o-").append(i).append('\n');
+        }
+        assertThat(strata(lines.toString(), "produce", "orders", "--header", "origin=test").exitCode()).isZero();
+        Outcome altered = strata("", "groups", "alter", "cg", "--dead-letter-topic", "orders-dlq",
+                "--max-delivery-attempts", "3", "--backoff", "100ms,2,400ms");
+        assertThat(altered.exitCode()).as(altered.err()).isZero();
+        Path log = work.resolve("group-exec.log");
+        String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT\" >> " + log + "; [ \"$v\" != o-4 ] || exit 3";
+        Outcome run = strata("", "consume", "orders", "--group", "cg", "--exec", command, "--timeout-ms", "3000");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.err()).contains("orders/0@4 failed 3 times (--exec exited with status 3): sent to orders-dlq");
+        assertThat(java.nio.file.Files.readAllLines(log)).as("in order, o-4 tried until its deliveries were used up")
+                .containsExactly("o-0 1", "o-1 1", "o-2 1", "o-3 1", "o-4 1", "o-4 2", "o-4 3", "o-5 1", "o-6 1",
+                        "o-7 1");
+        Outcome dead = strata("", "consume", "orders-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "2000");
+        assertThat(dead.out().lines().toList()).singleElement().satisfies(line -> assertThat(line)
+                .startsWith("origin=test,strata.dlq.topic=orders,strata.dlq.partition=0,strata.dlq.offset=4,"
+                        + "strata.dlq.group=cg,strata.dlq.delivery-count=3,strata.dlq.reason=delivery-attempts-exhausted,"
+                        + "strata.dlq.error=--exec exited with status 3,strata.dlq.timestamp=").endsWith("\to-4"));
+        assertThat(strata("", "groups", "describe", "cg").out()).contains("total lag 0");
+
+        Outcome stuck = strata("", "consume", "orders", "--group", "cg-no-dlq", "--exec", "[ \"$(cat)\" != o-2 ]",
+                "--timeout-ms", "3000");
+        assertThat(stuck.exitCode()).isNotZero();
+        assertThat(stuck.err()).contains("orders/0@2 failed 5 times (--exec exited with status 1) and group "
+                + "cg-no-dlq has no dead-letter topic: stopping here");
+        assertThat(client.groups().committed("cg-no-dlq", "orders")).as("nothing committed past the record")
+                .containsEntry(0, 2L);
+    }
+
+    /**
      * `strata consume --share w` run three times at once, one of them SIGKILLed while it holds records: every
      * record is printed, none twice by the members that lived (a record the killed one printed but had not
      * answered comes back to them after its lock), and afterwards the group has nothing left to hand out.

@@ -12,7 +12,6 @@ import io.strata.format.RecordHeader;
 import io.strata.metadata.PartitionId;
 import io.strata.queues.share.SharePartition;
 import io.strata.queues.share.StateRun;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  */
 final class DeadLetters {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
-    static final String PREFIX = "strata.dlq.";
+    static final String PREFIX = io.strata.format.DeadLetterHeaders.PREFIX;
     /** Single-record batches per request: well within the ingest path's retry window, so a retry is recognised. */
     static final int BATCHES = io.strata.metadata.ProducerBatch.RETRY_WINDOW / 2;
     /** Copies' bytes per request, well within a node's request bound (strata.ingest.max-request-bytes). */
@@ -333,28 +332,13 @@ final class DeadLetters {
                 b.setKey(ByteString.copyFrom(original.key()));
             }
             b.setValue(ByteString.copyFrom(original.value()));
-            for (RecordHeader h : original.headers()) {
-                b.addHeaders(Header.newBuilder().setKey(h.key()).setValue(ByteString.copyFrom(h.value())));
-            }
         }
-        header(b, "topic", key.topic());
-        header(b, "partition", Integer.toString(key.partition()));
-        header(b, "offset", Long.toString(offset));
-        header(b, "group", key.group());
-        header(b, "delivery-count", Integer.toString(run.deliveries()));
-        header(b, "reason", reason);
-        if (!run.error().isEmpty()) {
-            header(b, "error", run.error());
-        }
-        if (original != null) {
-            header(b, "timestamp", Long.toString(original.timestampMs()));
+        for (RecordHeader h : io.strata.format.DeadLetterHeaders.of(original == null ? List.of() : original.headers(),
+                key.topic(), key.partition(), offset, key.group(), run.deliveries(), reason, run.error(),
+                original == null ? -1 : original.timestampMs())) {
+            b.addHeaders(Header.newBuilder().setKey(h.key()).setValue(ByteString.copyFrom(h.value())));
         }
         return b.build();
-    }
-
-    private static void header(Record.Builder b, String name, String value) {
-        b.addHeaders(Header.newBuilder().setKey(PREFIX + name).setValue(ByteString.copyFrom(value,
-                StandardCharsets.UTF_8)));
     }
 
     private static String rootMessage(Throwable t) {
