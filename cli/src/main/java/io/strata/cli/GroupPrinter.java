@@ -130,14 +130,20 @@ final class GroupPrinter {
      * topic to send it to: then {@link #failed}).
      */
     private boolean handle(ConsumerRecord r) {
-        io.strata.client.Groups.Settings s = deadLetters.settings();
-        Duration backoff = s.backoffInitial();
         int status = 0;
         try {
+            io.strata.client.Groups.Settings s = deadLetters.settings();
+            Duration backoff = s.backoffInitial();
             for (int attempt = 1; ; attempt++) {
+                if (stopping) {
+                    return false; // not done: handled again by whoever has the partition next
+                }
                 status = exec.run(r, attempt);
                 if (status == 0) {
                     return true;
+                }
+                if (stopping) {
+                    return false; // the command was most likely stopped by the same signal: not its failure
                 }
                 if (attempt >= s.maxDeliveryAttempts()) {
                     break;
@@ -169,7 +175,7 @@ final class GroupPrinter {
             Thread.currentThread().interrupt();
             return false;
         } catch (java.io.IOException | java.util.concurrent.ExecutionException
-                 | java.util.concurrent.TimeoutException e) {
+                 | java.util.concurrent.TimeoutException | StrataException e) {
             spec.commandLine().getErr().printf("%s/%d@%d: %s: stopping here%n", r.topic(), r.partition(), r.offset(),
                     e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
             failed = true;

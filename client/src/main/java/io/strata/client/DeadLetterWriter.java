@@ -11,7 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * original's key, value and headers and {@code strata.dlq.*} headers saying where it came from and why, as share
  * groups' copies do. Write the copy, wait for it, then commit past the record: a member that stops in between
  * handles the record again when it comes back, and may write a second copy (at least once, as a classic group's
- * records are). The group's settings are read again every 10 s. Thread-safe.
+ * records are). A copy too large for a record goes without the original (reason {@code record-too-large}). The
+ * group's settings are read again every 10 s. One per group and client ({@link StrataClient#deadLetters}), its
+ * producer closed with the client. Thread-safe.
  */
 public final class DeadLetterWriter {
     private static final long SETTINGS_MS = Duration.ofSeconds(10).toMillis();
@@ -45,15 +47,34 @@ public final class DeadLetterWriter {
      *         dead-letter topic
      */
     public CompletableFuture<RecordMetadata> write(ConsumerRecord record, int deliveries, String reason, String error) {
-        String topic = settings().deadLetterTopic();
+        String topic;
+        try {
+            topic = settings().deadLetterTopic();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         if (topic == null || topic.isEmpty()) {
             return CompletableFuture.failedFuture(new IllegalStateException("group " + group + " has no dead-letter "
                     + "topic (strata groups alter " + group + " --dead-letter-topic TOPIC)"));
         }
-        List<io.strata.format.RecordHeader> headers = DeadLetterHeaders.of(record.headers().stream()
+        return send(topic, record, record.headers(), deliveries, reason, error, record.timestampMs(), true)
+                .exceptionallyCompose(e -> {
+                    StrataException f = StrataException.from(e);
+                    // The copy, headers and all, is larger than a record may be: it goes without the record, saying
+                    // so, as a share group's does.
+                    return f.code() == io.grpc.Status.Code.INVALID_ARGUMENT
+                            ? send(topic, record, List.of(), deliveries, "record-too-large", error, -1, false)
+                            : CompletableFuture.failedFuture(e);
+                });
+    }
+
+    private CompletableFuture<RecordMetadata> send(String topic, ConsumerRecord record, List<RecordHeader> original,
+                                                   int deliveries, String reason, String error, long timestampMs,
+                                                   boolean withRecord) {
+        List<io.strata.format.RecordHeader> headers = DeadLetterHeaders.of(original.stream()
                         .map(h -> new io.strata.format.RecordHeader(h.key(), h.value())).toList(), record.topic(),
-                record.partition(), record.offset(), group, deliveries, reason, error, record.timestampMs());
-        return producer().send(topic, null, record.key(), record.value(),
+                record.partition(), record.offset(), group, deliveries, reason, error, timestampMs);
+        return producer().send(topic, null, withRecord ? record.key() : null, withRecord ? record.value() : new byte[0],
                 headers.stream().map(h -> new RecordHeader(h.key(), h.value())).toList(), 0);
     }
 

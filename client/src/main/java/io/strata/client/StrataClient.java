@@ -116,8 +116,11 @@ public final class StrataClient implements AutoCloseable {
 
     /** Where a classic consumer group's members write the records they give up on (its dead-letter topic). */
     public DeadLetterWriter deadLetters(String group) {
-        return new DeadLetterWriter(this, group);
+        return deadLetterWriters.computeIfAbsent(group, g -> new DeadLetterWriter(this, g));
     }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, DeadLetterWriter> deadLetterWriters =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public Consumer consumer(String topic) {
         return consumer(topic, ConsumerConfig.DEFAULT);

@@ -55,7 +55,7 @@ public final class DelayWorker {
     private static final Logger LOG = LoggerFactory.getLogger(DelayWorker.class);
     /** A scan copies at most this many staged records into one bucket. */
     static final int SCAN_RECORDS = 50_000;
-    /** ... and about this many bytes of them, read this many records at a time. */
+    /** ... and about this many bytes of them (and one chunk), read at most this many records at a time. */
     static final long SCAN_BYTES = 16L << 20;
     static final int SCAN_STEP = 2_000;
     /** Past this many buckets a partition's smallest ones are merged. */
@@ -153,18 +153,21 @@ public final class DelayWorker {
         return next;
     }
 
-    /** One pass over the owned partitions: what was staged goes into buckets, what is due is delivered. */
-    public void runOnce() {
+    /**
+     * One pass over the owned partitions: what was staged goes into buckets, what is due is delivered. Answers false
+     * when the pass could not even start (the metadata store did not answer): the next one should wait a little.
+     */
+    public boolean runOnce() {
         long now = clock.millis();
         try {
             refresh(now);
         } catch (Exception e) {
             LOG.debug("reading topics and delay states failed; trying again", e);
-            return;
+            return false;
         }
         List<PartitionId> owned = tracked.keySet().stream().filter(owns).sorted().toList();
         if (owned.isEmpty()) {
-            return;
+            return true;
         }
         Map<PartitionId, PartitionOffsets> staging = new HashMap<>();
         try {
@@ -172,7 +175,7 @@ public final class DelayWorker {
                     .forEach(o -> staging.put(o.partition().target(), o));
         } catch (Exception e) {
             LOG.debug("reading staging offsets failed; trying again", e);
-            return;
+            return false;
         }
         for (PartitionId p : owned) {
             Tracked t = tracked.get(p);
@@ -190,6 +193,7 @@ public final class DelayWorker {
                 LOG.warn("delayed records of {}: {} (trying again)", p, rootMessage(e));
             }
         }
+        return true;
     }
 
     /** The topics, and the partitions with delayed records: staged ones are found by their offsets. */
@@ -219,7 +223,14 @@ public final class DelayWorker {
             DelayStateStore.Stored s = stored.get(p);
             long revision = s == null ? 0 : s.revision();
             if (!t.loaded || revision != t.revision) {
-                t.state = s == null ? DelayState.EMPTY : DelayState.decode(s.state());
+                try {
+                    t.state = s == null ? DelayState.EMPTY : DelayState.decode(s.state());
+                } catch (IllegalArgumentException e) {
+                    // One partition's state this node cannot read stops that partition only (loudly), not the rest.
+                    tracked.remove(p);
+                    LOG.error("the delay state of {} cannot be read ({}): its delayed records wait", p, e.getMessage());
+                    continue;
+                }
                 t.revision = revision;
                 t.loaded = true;
                 t.nextDueMs = Long.MIN_VALUE;
@@ -250,6 +261,15 @@ public final class DelayWorker {
         }
         if (t.state.intent() != null) {
             replayed.increment();
+            DelayState.Intent i = t.state.intent();
+            if (i.baseSequence() == 0 && clock.millis() - i.plannedAtMs() >= SURELY_REMEMBERED_MS) {
+                // A producer's first batch is taken from a producer the ingest path does not know: had it been
+                // stored and the producer forgotten since, it is stored again, without a refusal to tell.
+                uncertain.increment();
+                LOG.warn("delayed records of {}: sending again a first round written down {} s ago; if it was stored "
+                        + "and its producer forgotten since, its records are now there twice", p,
+                        (clock.millis() - i.plannedAtMs()) / 1000);
+            }
             if (!deliverRound(p, t, topic, replay(t.state))) {
                 return;
             }
@@ -346,6 +366,11 @@ public final class DelayWorker {
                             + "records are now there twice)", p, (clock.millis() - t.state.intent().plannedAtMs()) / 1000,
                             entries.size());
                 }
+                Optional<Topic> still = metadata.getTopic(topic.name()).get(TIMEOUT_S, TimeUnit.SECONDS);
+                if (still.isEmpty() || still.get().topicId() != p.topicId()) {
+                    forget(p, t); // the refusal may be a new topic's under the old name
+                    return false;
+                }
                 long id = appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS);
                 save(p, t, t.state.withProducer(id));
                 continue;
@@ -370,10 +395,11 @@ public final class DelayWorker {
         List<DelayedEntry> entries = new ArrayList<>();
         long bytes = 0;
         long readTo = from;
-        int step = 16; // records a step reads: grows with what the records weigh, so a step stays within the budget
         while (readTo < end && bytes < SCAN_BYTES) {
-            long last = Math.min(end, readTo + step) - 1;
-            FetchHandler.RangeRead read = fetch.recordsBetween(log, readTo, last).get(TIMEOUT_S, TimeUnit.SECONDS);
+            long last = Math.min(end, readTo + SCAN_STEP) - 1;
+            // At most the budget left and one chunk: a step of large records stops early.
+            FetchHandler.RangeRead read = fetch.recordsBetween(log, readTo, last, SCAN_BYTES - bytes)
+                    .get(TIMEOUT_S, TimeUnit.SECONDS);
             long to = Math.min(read.readTo(), last + 1); // the last chunk read may reach past what was asked
             for (FetchHandler.OffsetRecord r : read.records()) {
                 long due = DeliverAt.of(r.record().headers());
@@ -385,8 +411,6 @@ public final class DelayWorker {
                 break; // this node cannot read further yet
             }
             readTo = to;
-            long average = Math.max(1, bytes / Math.max(1, entries.size()));
-            step = (int) Math.max(1, Math.min(SCAN_STEP, (SCAN_BYTES - bytes) / average / 2));
         }
         if (readTo <= from && from == t.state.scanned()) {
             return; // not readable on this node yet

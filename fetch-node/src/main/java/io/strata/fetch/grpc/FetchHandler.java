@@ -538,11 +538,22 @@ public final class FetchHandler {
 
     /** The partition's records with offsets in {@code [first, last]}, as far as this node can read them. */
     public CompletableFuture<RangeRead> recordsBetween(PartitionId pid, long first, long last) {
-        List<OffsetRecord> out = new ArrayList<>();
-        return recordsFrom(pid, first, last, out).thenApply(readTo -> new RangeRead(out, readTo));
+        return recordsBetween(pid, first, last, Long.MAX_VALUE);
     }
 
-    private CompletableFuture<Long> recordsFrom(PartitionId pid, long from, long last, List<OffsetRecord> out) {
+    /**
+     * As {@link #recordsBetween(PartitionId, long, long)}, stopping after the chunk whose records took the values,
+     * keys and headers read past {@code maxBytes} (so at most that and one chunk's worth): {@code readTo} then ends
+     * there.
+     */
+    public CompletableFuture<RangeRead> recordsBetween(PartitionId pid, long first, long last, long maxBytes) {
+        List<OffsetRecord> out = new ArrayList<>();
+        return recordsFrom(pid, first, last, out, new long[] {maxBytes})
+                .thenApply(readTo -> new RangeRead(out, readTo));
+    }
+
+    private CompletableFuture<Long> recordsFrom(PartitionId pid, long from, long last, List<OffsetRecord> out,
+                                                long[] budget) {
         if (from > last) {
             return CompletableFuture.completedFuture(from);
         }
@@ -563,14 +574,21 @@ public final class FetchHandler {
                 for (OffsetRecord r : decodedChunks.get(chunk, k -> decode(bytes, k))) {
                     if (r.offset() >= from && r.offset() <= last) {
                         out.add(r);
+                        budget[0] -= r.record().value().length + (r.record().key() == null ? 0 : r.record().key().length);
+                        for (io.strata.format.RecordHeader h : r.record().headers()) {
+                            budget[0] -= h.key().length() + h.value().length;
+                        }
                     }
                 }
                 next = Math.max(next, chunk.endOffset());
+                if (budget[0] <= 0) {
+                    return CompletableFuture.completedFuture(next); // what was read so far is all it takes
+                }
             }
             if (read.chunks().isEmpty() || next <= from) {
                 return CompletableFuture.completedFuture(from);
             }
-            return recordsFrom(pid, next, last, out);
+            return recordsFrom(pid, next, last, out, budget);
         });
     }
 

@@ -22,7 +22,7 @@ import java.util.List;
  */
 public record DelayState(long scanned, List<Bucket> buckets, long producerId, long nextSequence, Intent intent) {
     private static final byte MAGIC = 'T';
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2; // 2: an intent says when it was written down
 
     /**
      * A bucket: where it is, how many entries it holds, how many are delivered, its due-time span, and its size

@@ -51,12 +51,13 @@ public final class DelayRole implements AutoCloseable {
      * find newly staged records): a record is looked at as it comes due, not up to a pass later.
      */
     private void pass(DelayWorker worker) {
+        boolean ran = false;
         try {
-            worker.runOnce();
+            ran = worker.runOnce();
         } catch (Throwable e) { // even running out of memory must not end the passes for good
             LOG.warnf("delayed delivery pass failed (next pass in %d ms): %s", PASS_MS, e.toString());
         }
-        long untilDue = worker.nextDueMs() - System.currentTimeMillis();
+        long untilDue = ran ? worker.nextDueMs() - System.currentTimeMillis() : PASS_MS;
         try {
             thread.schedule(() -> pass(worker), Math.max(1, Math.min(PASS_MS, untilDue)), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
