@@ -188,18 +188,36 @@ class MalformedCallsTest {
             try (java.net.Socket one = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]));
                  java.net.Socket two = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]));
                  java.net.Socket three = new java.net.Socket(kafka[0], Integer.parseInt(kafka[1]))) {
-                three.setSoTimeout(10_000);
-                int read;
-                try {
-                    read = three.getInputStream().read();
-                } catch (java.net.SocketException reset) {
-                    read = -1; // closed before it was read: a reset says the same
+                // The node takes connections in on two threads: which of the three it counts third is its choice.
+                List<java.net.Socket> sockets = List.of(one, two, three);
+                java.util.Set<java.net.Socket> closed = new java.util.HashSet<>();
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (closed.isEmpty() && System.nanoTime() < until) {
+                    for (java.net.Socket s : sockets) {
+                        if (isClosed(s, 100)) {
+                            closed.add(s);
+                        }
+                    }
                 }
-                assertThat(read).as("the third Kafka connection is closed").isEqualTo(-1);
-                one.setSoTimeout(300);
-                assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketTimeoutException.class,
-                        () -> one.getInputStream().read())).as("the first stays open").isNotNull();
+                assertThat(closed).as("one of three Kafka connections from one address is closed").hasSize(1);
+                for (java.net.Socket s : sockets) {
+                    if (!closed.contains(s)) {
+                        assertThat(isClosed(s, 300)).as("the other two stay open").isFalse();
+                    }
+                }
             }
+        }
+    }
+
+    /** Whether the peer closed the socket (read at its end, or reset) within {@code waitMs}; false on a timeout. */
+    private static boolean isClosed(java.net.Socket socket, int waitMs) throws java.io.IOException {
+        socket.setSoTimeout(waitMs);
+        try {
+            return socket.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException open) {
+            return false;
+        } catch (java.net.SocketException reset) {
+            return true;
         }
     }
 
