@@ -258,8 +258,10 @@ class RollingRestartTest {
             long at = delayedReads.get(d.getKey())[1];
             assertThat(at).as(d.getKey() + " not before its time").isGreaterThanOrEqualTo(due);
             if (disturbed.stream().noneMatch(w -> due >= w[0] && due <= w[1])) {
-                assertThat(at - due).as(d.getKey() + ", due while every node was up, within a second after its time")
-                        .isLessThanOrEqualTo(1_000);
+                // Two seconds here: eight JVMs share the two cores under load, and a delivery is a durable produce
+                // (QueuesTest holds every kind of reader to the one second on a node that is not churning).
+                assertThat(at - due).as(d.getKey() + ", due while every node was up, within two seconds after its time")
+                        .isLessThanOrEqualTo(2_000);
                 latest = Math.max(latest, at - due);
                 held++;
             }
