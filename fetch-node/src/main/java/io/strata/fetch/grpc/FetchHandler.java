@@ -574,9 +574,8 @@ public final class FetchHandler {
                 for (OffsetRecord r : decodedChunks.get(chunk, k -> decode(bytes, k))) {
                     if (r.offset() >= from && r.offset() <= last) {
                         out.add(r);
-                        budget[0] -= r.record().value().length + (r.record().key() == null ? 0 : r.record().key().length);
-                        for (io.strata.format.RecordHeader h : r.record().headers()) {
-                            budget[0] -= h.key().length() + h.value().length;
+                        if (budget[0] != Long.MAX_VALUE) { // counted only for a caller that set a budget
+                            budget[0] -= weight(r.record());
                         }
                     }
                 }
@@ -590,6 +589,15 @@ public final class FetchHandler {
             }
             return recordsFrom(pid, next, last, out, budget);
         });
+    }
+
+    /** What a record's key, value and headers take. */
+    private static long weight(io.strata.format.LogRecord record) {
+        long bytes = record.value().length + (record.key() == null ? 0 : record.key().length);
+        for (io.strata.format.RecordHeader h : record.headers()) {
+            bytes += h.key().length() + h.value().length;
+        }
+        return bytes;
     }
 
     /**

@@ -313,8 +313,7 @@ public final class ProduceHandler {
                     throw invalid("record " + r + " of entry " + i + " has a negative timestamp");
                 }
                 if (entry.getDelayed()) {
-                    checkDeliverAt(record.getDeliverAtMs() != 0 ? record.getDeliverAtMs()
-                            : DeliverAt.of(toLogRecord(record, now).headers()), r, i, now);
+                    checkDeliverAt(record.getDeliverAtMs() != 0 ? record.getDeliverAtMs() : deliverAt(record), r, i, now);
                 } else if (record.getDeliverAtMs() != 0) {
                     throw invalid("record " + r + " of entry " + i + " has a delivery time, but the entry is not "
                             + "delayed (set its `delayed`)");
@@ -353,6 +352,17 @@ public final class ProduceHandler {
             }
         }
         return batches;
+    }
+
+    /** The record's {@link DeliverAt#HEADER} (the last one), read in place; -1 without one or with a bad one. */
+    private static long deliverAt(Record record) {
+        long due = -1;
+        for (var h : record.getHeadersList()) {
+            if (DeliverAt.HEADER.equals(h.getKey())) {
+                due = DeliverAt.parse(h.getValue().toByteArray());
+            }
+        }
+        return due;
     }
 
     private static void checkDeliverAt(long dueMs, int record, int entry, long now) {
@@ -407,10 +417,6 @@ public final class ProduceHandler {
             }
         }
         return batches;
-    }
-
-    private static LogRecord toLogRecord(Record r, long now) {
-        return toLogRecord(r, now, false);
     }
 
     /** {@code arrival}: the record's timestamp is {@code now} whatever it says (a delayed record's, in staging). */
