@@ -66,7 +66,7 @@ class ShareDeadLettersTest extends ReadPathFixture {
             }
         };
         shares = new ShareHandler(handler, index, metadata.shares(), metadata.groupSettings(), SharePolicy.DEFAULT,
-                appender, DeadLetterGuard.OPEN, Clock.systemUTC(), timer, work);
+                appender, DeadLetterGuard.OPEN, Clock.systemUTC(), timer, work, work);
     }
 
     @AfterEach

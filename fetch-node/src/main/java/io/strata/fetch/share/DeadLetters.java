@@ -135,7 +135,7 @@ final class DeadLetters {
     private CompletableFuture<Boolean> round(SharePartitions.Key key) {
         return policies.of(key.group()).thenCompose(group -> partitions.apply(key, group.policy(), () -> 0,
                         state -> new Waiting(state.deadLettering(), state.deadLetterWriter()), true)
-                .thenCompose(waiting -> {
+                .thenComposeAsync(waiting -> {
                     if (waiting.runs().isEmpty()) {
                         mismatchSince.remove(key);
                         single.remove(key);
@@ -183,7 +183,7 @@ final class DeadLetters {
                         mismatchSince.remove(key);
                         return write(key, group, waiting, w);
                     });
-                }));
+                }, work));
     }
 
     /** Installs a new producer as the partition's writer, unless another node changed the writer meanwhile. */

@@ -67,15 +67,17 @@ public final class ShareHandler {
      * @param guard     whether a group's dead-letter copies may still be written
      * @param timer     only schedules the look-again of a fetch that found nothing, and dead-letter retries; the
      *                  work runs on {@code work}
+     * @param decisions where partitions' decisions are taken and stored, one at a time: a single thread that runs
+     *                  nothing else slow (reading records runs on {@code work})
      */
     public ShareHandler(FetchHandler fetch, IndexView index, ShareStateStore store, GroupSettingsStore settings,
                         SharePolicy defaults, RecordAppender appender, DeadLetterGuard guard, Clock clock,
-                        ScheduledExecutorService timer, Executor work) {
+                        ScheduledExecutorService timer, Executor work, Executor decisions) {
         this.fetch = fetch;
         this.index = index;
         this.policies = new GroupPolicies(settings, defaults);
         this.deadLetters = new DeadLetters(fetch, policies, appender, guard, timer, work);
-        this.partitions = new SharePartitions(store, deadLetters::wake, clock);
+        this.partitions = new SharePartitions(store, deadLetters::wake, clock, decisions);
         deadLetters.use(partitions);
         this.clock = clock;
         this.timer = timer;
@@ -278,7 +280,7 @@ public final class ShareHandler {
                 state.logStartMoved(logStart);
                 return state.acquire(request.getMemberId(), left, logEnd, now);
             });
-        }).thenCompose(acquired -> deliver(request, policy, pid, key, acquired, taken));
+        }).thenComposeAsync(acquired -> deliver(request, policy, pid, key, acquired, taken), work);
         // The next partition on the work executor: a fetch over thousands of partitions does not grow the stack.
         return one.handle((v, failure) -> null)
                 .thenComposeAsync(v -> acquireFrom(request, policy, order, i + 1, taken), work);

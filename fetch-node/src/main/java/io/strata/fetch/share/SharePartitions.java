@@ -71,11 +71,20 @@ final class SharePartitions {
     /** Fetches waiting for a partition's state to change on this node (records released, given back, ...). */
     private final ConcurrentMap<Key, java.util.Set<CompletableFuture<Void>>> watchers = new ConcurrentHashMap<>();
     private final java.time.Clock clock;
+    /**
+     * Where decisions are taken and their results completed: a thread of their own, not the store's thread that
+     * completed the write (the embedded store has one writer for everything) and not the pool that reads and
+     * decodes records (a decision, a few microseconds, would wait behind chunks being decoded, and each member's
+     * acknowledgement with it). Callers chain only quick work on a result and hop elsewhere for the rest.
+     */
+    private final java.util.concurrent.Executor decisions;
 
-    SharePartitions(ShareStateStore store, java.util.function.Consumer<Key> onDeadLettering, java.time.Clock clock) {
+    SharePartitions(ShareStateStore store, java.util.function.Consumer<Key> onDeadLettering, java.time.Clock clock,
+                    java.util.concurrent.Executor decisions) {
         this.store = store;
         this.onDeadLettering = onDeadLettering;
         this.clock = clock;
+        this.decisions = decisions;
     }
 
     /**
@@ -129,7 +138,7 @@ final class SharePartitions {
     /**
      * Takes a decision, by the group's {@code policy}, on the partition's state and stores it; the decision
      * starts, for a partition the group never took records of, at {@code startIfNew}. The result is given only
-     * once what it decided is stored.
+     * once what it decided is stored, on the decisions thread: chain only quick work on it.
      */
     <T> CompletableFuture<T> apply(Key key, SharePolicy policy, LongSupplier startIfNew,
                                    Function<SharePartition, T> decide) {
@@ -152,7 +161,7 @@ final class SharePartitions {
             h.writing = true;
         }
         if (start) {
-            drain(key, h);
+            decisions.execute(() -> drain(key, h));
         }
         if (held.size() > MAX_HELD) {
             dropIdle();
@@ -174,7 +183,7 @@ final class SharePartitions {
         if (batch.stream().anyMatch(p -> p.reload)) {
             h.state = null;
         }
-        attempt(key, h, batch, ATTEMPTS).whenComplete((v, failure) -> {
+        attempt(key, h, batch, ATTEMPTS).whenCompleteAsync((v, failure) -> {
             for (Pending<?> p : batch) {
                 if (failure != null) {
                     p.result.completeExceptionally(failure);
@@ -183,7 +192,7 @@ final class SharePartitions {
                 }
             }
             drain(key, h);
-        });
+        }, decisions);
     }
 
     @SuppressWarnings("unchecked")

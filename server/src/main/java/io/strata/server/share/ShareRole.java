@@ -35,6 +35,13 @@ public final class ShareRole implements AutoCloseable {
 
     private final NodeRecordAppender appender;
     private final ShareHandler handler;
+    /** Share partitions' decisions, one at a time (see ShareHandler): quick, and never behind records decoded. */
+    private final java.util.concurrent.ExecutorService decisions =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "strata-share-decisions");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * @param ingest            this node's ingest handler, or null when it does not run the ingest role
@@ -58,7 +65,7 @@ public final class ShareRole implements AutoCloseable {
                     + "(strata.tls.internal.*)");
         }
         this.handler = new ShareHandler(fetch, index, metadata.shares(), metadata.groupSettings(),
-                SharePolicies.of(config.share()), appender, guard, Clock.systemUTC(), timer, work);
+                SharePolicies.of(config.share()), appender, guard, Clock.systemUTC(), timer, work, decisions);
         RoleMetrics.counter(meters, "strata.share.records.delivered", handler, ShareHandler::delivered);
         RoleMetrics.counter(meters, "strata.share.records.redelivered", handler, ShareHandler::redelivered);
         RoleMetrics.counter(meters, "strata.share.records.dead.lettered", handler, ShareHandler::deadLettered);
@@ -101,6 +108,7 @@ public final class ShareRole implements AutoCloseable {
 
     @Override
     public void close() {
+        decisions.shutdownNow();
         appender.close();
     }
 }
