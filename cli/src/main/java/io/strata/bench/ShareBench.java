@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -41,9 +42,13 @@ public final class ShareBench {
     private final int members;
     private final Duration timeout;
 
-    public ShareBench(int members, Duration timeout) {
+    private final long ratePerSecond;
+
+    /** @param ratePerSecond records accepted a second at most, by all members together; 0: as fast as they can */
+    public ShareBench(int members, Duration timeout, long ratePerSecond) {
         this.members = members;
         this.timeout = timeout;
+        this.ratePerSecond = ratePerSecond;
     }
 
     /** Takes {@code expected} records of {@code topic} as group {@code group}, as fast as the members can. */
@@ -52,7 +57,7 @@ public final class ShareBench {
         Recorder acks = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
         AtomicLong accepted = new AtomicLong();
         AtomicLong duplicates = new AtomicLong();
-        Set<Long> seen = ConcurrentHashMap.newKeySet();
+        Seen seen = new Seen();
         long start = System.nanoTime();
         long until = start + timeout.toNanos();
         List<Thread> threads = new ArrayList<>();
@@ -60,9 +65,10 @@ public final class ShareBench {
             Thread t = new Thread(() -> {
                 try (ShareConsumer member = client.consumer(topic).share(group)) {
                     while (accepted.get() < expected && System.nanoTime() < until) {
+                        pace(accepted.get(), start);
                         List<ShareRecord> records = member.poll(Duration.ofMillis(500));
                         for (ShareRecord r : records) {
-                            if (!seen.add(((long) r.partition() << 40) | r.offset())) {
+                            if (!seen.add(r.partition(), r.offset())) {
                                 duplicates.incrementAndGet();
                             }
                             member.accept(r);
@@ -74,6 +80,8 @@ public final class ShareBench {
                             accepted.addAndGet(records.size());
                         }
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // stopped: what it took and did not answer goes back on close
                 }
             }, "share-member-" + m);
             threads.add(t);
@@ -81,21 +89,72 @@ public final class ShareBench {
         }
         long lastReport = start;
         long lastCount = 0;
+        Histogram all = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
         while (threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
             long now = System.nanoTime();
-            if (now - lastReport >= TimeUnit.SECONDS.toNanos(5)) {
+            if (now - lastReport >= TimeUnit.SECONDS.toNanos(2)) {
                 long count = accepted.get();
-                progress.printf(Locale.ROOT, "%6.0fs %10d accepted %10.0f records/s%n", (now - start) / 1e9, count,
-                        (count - lastCount) / ((now - lastReport) / 1e9));
+                Histogram interval = acks.getIntervalHistogram();
+                all.add(interval);
+                progress.printf(Locale.ROOT, "%6.0fs %10d accepted %10.0f records/s  ack p50 %6.1f ms  p99 %6.1f ms%n",
+                        (now - start) / 1e9, count, (count - lastCount) / ((now - lastReport) / 1e9),
+                        interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0);
                 progress.flush();
                 lastCount = count;
                 lastReport = now;
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(accepted.get(), seconds, acks.getIntervalHistogram(), duplicates.get(),
-                accepted.get() >= expected);
+        all.add(acks.getIntervalHistogram());
+        return new Result(accepted.get(), seconds, all, duplicates.get(), accepted.get() >= expected);
+    }
+
+    /** Waits while the members are ahead of the rate (a poll takes a batch: the next waits its time out). */
+    private void pace(long accepted, long start) throws InterruptedException {
+        if (ratePerSecond <= 0) {
+            return;
+        }
+        long due = start + accepted * 1_000_000_000L / ratePerSecond;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        }
+    }
+
+    /**
+     * The offsets delivered, a bit each per partition from the first seen there (earlier ones, rare, in a set): a
+     * set of boxed offsets made every young collection of this process copy tens of megabytes, and its pauses
+     * were counted as acknowledgement latency.
+     */
+    private static final class Seen {
+        private final Map<Integer, Partition> partitions = new ConcurrentHashMap<>();
+
+        private static final class Partition {
+            final long base;
+            final java.util.BitSet bits = new java.util.BitSet();
+            final Set<Long> below = new java.util.HashSet<>();
+
+            Partition(long base) {
+                this.base = base;
+            }
+        }
+
+        /** Whether the offset is new. */
+        boolean add(int partition, long offset) {
+            Partition p = partitions.computeIfAbsent(partition, x -> new Partition(offset));
+            synchronized (p) {
+                long i = offset - p.base;
+                if (i < 0 || i > Integer.MAX_VALUE) {
+                    return p.below.add(offset);
+                }
+                if (p.bits.get((int) i)) {
+                    return false;
+                }
+                p.bits.set((int) i);
+                return true;
+            }
+        }
     }
 
     /** How late records came back after their lock ran out. */

@@ -174,6 +174,9 @@ final class BenchCommand {
         int members;
         @Option(names = "--records", defaultValue = "0", paramLabel = "N", description = "Records to accept in all.")
         long records;
+        @Option(names = "--rate", defaultValue = "0", paramLabel = "R", description = "Accept at most R records a "
+                + "second in all (default 0: as fast as the members can): ack latency at a given load.")
+        long rate;
         @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
                 description = "Stop short after this long (default 10m; the result then says complete=false).")
         Duration timeout;
@@ -188,7 +191,7 @@ final class BenchCommand {
             if (redelivery) {
                 err.printf("a member of share group %s-redelivery takes up to 100 records of %s and goes silent%n",
                         group, topic);
-                new io.strata.bench.ShareBench(1, timeout).redelivery(StrataCli.client(spec), topic,
+                new io.strata.bench.ShareBench(1, timeout, 0).redelivery(StrataCli.client(spec), topic,
                         group + "-redelivery", Duration.ofSeconds(2), 100).lines("share")
                         .forEach(spec.commandLine().getOut()::println);
                 return 0;
@@ -197,7 +200,8 @@ final class BenchCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records N (or --redelivery)");
             }
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
-            new io.strata.bench.ShareBench(members, timeout).run(StrataCli.client(spec), topic, group, records, err)
+            new io.strata.bench.ShareBench(members, timeout, rate).run(StrataCli.client(spec), topic, group, records,
+                    err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);
             return 0;
         }

@@ -269,9 +269,10 @@ class QueuesTest {
     }
 
     /**
-     * `strata consume --share w` run three times at once, one of them SIGKILLed while it holds records: every
-     * record is printed, none twice by the members that lived (a record the killed one printed but had not
-     * answered comes back to them after its lock), and afterwards the group has nothing left to hand out.
+     * `strata consume --share w` run four times at once, one of them SIGKILLed and another frozen past its lock
+     * while they hold records: every record is printed, none twice by the members never stopped (a record the
+     * killed one printed but had not answered comes back to them after its lock), and afterwards the group has
+     * nothing left to hand out.
      */
     @Test
     void shareGroupMembersPrintEveryRecordOnceAndAKilledMemberLosesNone() throws Exception {
@@ -295,28 +296,20 @@ class QueuesTest {
                     "consume", "work", "--share", "w", "--timeout-ms", "8000"), Map.of(), work.resolve("members")));
         }
         try {
-            io.strata.launcher.ManagedProcess victim = members.get(0);
+            // The node decides who takes what (a fetch takes up to 500 records): the victim is whichever member is
+            // first seen having printed 50, the frozen one whichever other is then first seen holding some.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (printed(victim).size() < 50 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            io.strata.launcher.ManagedProcess victim = firstHolding(members, null, 50, deadline);
+            assertThat(victim).as("a member that printed 50 records").isNotNull();
             victim.kill();
             // Another frozen past its 3 s lock while it holds records, then thawed: what it held went to others.
-            // Whichever of the others is seen holding records first (the node decides who takes what).
-            io.strata.launcher.ManagedProcess frozen = null;
-            while (frozen == null && System.nanoTime() < deadline) {
-                for (io.strata.launcher.ManagedProcess m : members.subList(1, 4)) {
-                    if (frozen == null && m.isAlive() && printed(m).size() >= 10) {
-                        frozen = m;
-                    }
-                }
-                Thread.sleep(20);
-            }
-            assertThat(frozen).as("a member that took records").isNotNull();
+            io.strata.launcher.ManagedProcess frozen = firstHolding(members, victim, 10, deadline);
+            assertThat(frozen).as("another member that took records").isNotNull();
             frozen.pause();
             Thread.sleep(5_000);
             frozen.resume();
-            for (io.strata.launcher.ManagedProcess m : members.subList(1, 4)) {
+            List<io.strata.launcher.ManagedProcess> lived = members.stream().filter(m -> m != victim).toList();
+            for (io.strata.launcher.ManagedProcess m : lived) {
                 deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
                 while (m.isAlive() && System.nanoTime() < deadline) {
                     Thread.sleep(100);
@@ -324,7 +317,7 @@ class QueuesTest {
                 assertThat(m.exitCode()).as(m.tail(20)).hasValue(0);
             }
             List<String> survivors = new ArrayList<>();
-            for (io.strata.launcher.ManagedProcess m : members.subList(1, 4)) {
+            for (io.strata.launcher.ManagedProcess m : lived) {
                 if (m != frozen) {
                     survivors.addAll(printed(m));
                 }
@@ -350,6 +343,21 @@ class QueuesTest {
         try (var share = client.consumer("work").share("w")) {
             assertThat(share.poll(Duration.ofSeconds(2))).as("everything was accepted: nothing is left").isEmpty();
         }
+    }
+
+    /** The first member (other than {@code not}, alive) seen having printed {@code records}, or null by the deadline. */
+    private static io.strata.launcher.ManagedProcess firstHolding(List<io.strata.launcher.ManagedProcess> members,
+                                                                io.strata.launcher.ManagedProcess not, int records,
+                                                                long deadline) throws Exception {
+        while (System.nanoTime() < deadline) {
+            for (io.strata.launcher.ManagedProcess m : members) {
+                if (m != not && m.isAlive() && printed(m).size() >= records) {
+                    return m;
+                }
+            }
+            Thread.sleep(20);
+        }
+        return null;
     }
 
     /**

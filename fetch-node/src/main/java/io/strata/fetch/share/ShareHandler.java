@@ -1,6 +1,6 @@
 package io.strata.fetch.share;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.strata.api.v1.Header;
 import io.strata.api.v1.ShareAck;
@@ -58,6 +58,7 @@ public final class ShareHandler {
     private final Executor work;
     private final java.util.concurrent.atomic.LongAdder delivered = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder redelivered = new java.util.concurrent.atomic.LongAdder();
+    private volatile java.util.function.LongConsumer acknowledgedNanos = nanos -> { };
     /** Where each fetch starts among the partitions, so that every partition gets its turn. */
     private final AtomicInteger rotation = new AtomicInteger();
 
@@ -360,7 +361,24 @@ public final class ShareHandler {
         });
     }
 
+    /**
+     * Told how long each acknowledgement took here, from its arrival until its answers were stored (what the member
+     * waits for, less the network and its own process).
+     */
+    public void onAcknowledged(java.util.function.LongConsumer nanos) {
+        this.acknowledgedNanos = nanos;
+    }
+
     public CompletableFuture<ShareAcknowledgeResponse> shareAcknowledge(ShareAcknowledgeRequest request) {
+        long start = System.nanoTime();
+        return acknowledge(request).whenComplete((r, e) -> {
+            if (e == null) {
+                acknowledgedNanos.accept(System.nanoTime() - start);
+            }
+        });
+    }
+
+    private CompletableFuture<ShareAcknowledgeResponse> acknowledge(ShareAcknowledgeRequest request) {
         try {
             check(request.getGroup(), request.getMemberId());
             for (ShareAck ack : request.getAcksList()) {
@@ -443,15 +461,17 @@ public final class ShareHandler {
         }
     }
 
+    /** Wraps the decoded record's arrays, which nothing writes (as FetchHandler's answers do). */
     private static SharedRecord shared(int partition, FetchHandler.OffsetRecord r, int deliveries) {
         SharedRecord.Builder b = SharedRecord.newBuilder().setPartition(partition).setOffset(r.offset())
                 .setDeliveryCount(deliveries).setTimestampMs(r.record().timestampMs())
-                .setValue(ByteString.copyFrom(r.record().value()));
+                .setValue(UnsafeByteOperations.unsafeWrap(r.record().value()));
         if (r.record().key() != null) {
-            b.setKey(ByteString.copyFrom(r.record().key()));
+            b.setKey(UnsafeByteOperations.unsafeWrap(r.record().key()));
         }
         for (RecordHeader h : r.record().headers()) {
-            b.addHeaders(Header.newBuilder().setKey(h.key()).setValue(ByteString.copyFrom(h.value())));
+            b.addHeaders(Header.newBuilder().setKey(h.key())
+                    .setValue(UnsafeByteOperations.unsafeWrap(h.value())));
         }
         return b.build();
     }

@@ -66,6 +66,10 @@ public final class ShareRole implements AutoCloseable {
         }
         this.handler = new ShareHandler(fetch, index, metadata.shares(), metadata.groupSettings(),
                 SharePolicies.of(config.share()), appender, guard, Clock.systemUTC(), timer, work, decisions);
+        io.micrometer.core.instrument.Timer acks = io.micrometer.core.instrument.Timer
+                .builder("strata.share.acknowledge").description("share acknowledgements, from arrival until stored")
+                .publishPercentiles(0.5, 0.99).register(meters);
+        handler.onAcknowledged(nanos -> acks.record(nanos, TimeUnit.NANOSECONDS));
         RoleMetrics.counter(meters, "strata.share.records.delivered", handler, ShareHandler::delivered);
         RoleMetrics.counter(meters, "strata.share.records.redelivered", handler, ShareHandler::redelivered);
         RoleMetrics.counter(meters, "strata.share.records.dead.lettered", handler, ShareHandler::deadLettered);
