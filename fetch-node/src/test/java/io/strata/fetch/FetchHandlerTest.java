@@ -66,6 +66,31 @@ class FetchHandlerTest extends ReadPathFixture {
     }
 
     @Test
+    void aRangeReadDecodesOnlyTheChunksCoveringItAndABudgetedOneLeavesTheSharedCacheAlone() {
+        commit(Map.of(0, values("a", 0, 5)), 1000);
+        commit(Map.of(0, values("b", 0, 5)), 2000);
+        commit(Map.of(0, values("c", 0, 5)), 3000);
+        awaitEnd(0, 15);
+        PartitionId pid = new PartitionId(topic.topicId(), 0);
+        FetchHandler.RangeRead first = handler.recordsBetween(pid, 1, 3).join();
+        assertThat(first.records()).extracting(r -> new String(r.record().value(), StandardCharsets.UTF_8))
+                .containsExactly("a1", "a2", "a3");
+        assertThat(first.readTo()).isEqualTo(4);
+        assertThat(handler.rangeChunksDecoded()).as("the chunks past the range are not decoded").isEqualTo(1);
+        FetchHandler.RangeRead across = handler.recordsBetween(pid, 4, 6).join();
+        assertThat(across.records()).extracting(FetchHandler.OffsetRecord::offset).containsExactly(4L, 5L, 6L);
+        assertThat(across.readTo()).isEqualTo(7);
+        assertThat(handler.rangeChunksDecoded()).as("the first chunk from the cache, the second decoded").isEqualTo(2);
+        for (int round = 1; round <= 2; round++) {
+            FetchHandler.RangeRead budgeted = handler.recordsBetween(pid, 10, 14, 1 << 20).join();
+            assertThat(budgeted.records()).extracting(FetchHandler.OffsetRecord::offset)
+                    .containsExactly(10L, 11L, 12L, 13L, 14L);
+            assertThat(handler.rangeChunksDecoded()).as("a budgeted read decodes afresh, caching nothing")
+                    .isEqualTo(2 + round);
+        }
+    }
+
+    @Test
     void fetchChunksAnswersTheStoredChunksThatTheClientDecodesToTheSameRecords() {
         commit(Map.of(0, values("a", 0, 5)), 1000);
         commit(Map.of(0, values("b", 0, 5), 1, values("c", 0, 2)), 2000);

@@ -81,6 +81,7 @@ public final class FetchHandler {
      * share groups' acknowledgements waited through them). A chunk is the same bytes for as long as it is
      * referenced, so an entry never goes stale.
      */
+    private final java.util.concurrent.atomic.LongAdder rangeChunksDecoded = new java.util.concurrent.atomic.LongAdder();
     private final Cache<ChunkRef, List<OffsetRecord>> decodedChunks = Caffeine.newBuilder()
             .maximumWeight(16L << 20).weigher((ChunkRef c, List<OffsetRecord> records) -> Math.max(1,
                     (int) Math.min(Integer.MAX_VALUE, 64L * records.size() + c.uncompressedLength())))
@@ -582,7 +583,11 @@ public final class FetchHandler {
                     return CompletableFuture.completedFuture(last + 1);
                 }
                 ByteBuffer bytes = read.bytes().get(c);
-                for (OffsetRecord r : decodedChunks.get(chunk, k -> decode(bytes, k))) {
+                // A read with a byte budget (a delayed-delivery scan) reads each record once: it is kept out of
+                // the cache share members read from, which it would empty.
+                List<OffsetRecord> records = budget[0] == Long.MAX_VALUE ? decodedChunks.get(chunk,
+                        k -> decodeForRange(bytes, k)) : decodeForRange(bytes, chunk);
+                for (OffsetRecord r : records) {
                     if (r.offset() >= from && r.offset() <= last) {
                         out.add(r);
                         if (budget[0] != Long.MAX_VALUE) { // counted only for a caller that set a budget
@@ -600,6 +605,16 @@ public final class FetchHandler {
             }
             return recordsFrom(pid, next, last, out, budget);
         });
+    }
+
+    private List<OffsetRecord> decodeForRange(ByteBuffer bytes, ChunkRef chunk) {
+        rangeChunksDecoded.increment();
+        return decode(bytes, chunk);
+    }
+
+    /** Chunks decoded for range reads (share groups, dead letters, delayed records), since the node started. */
+    public long rangeChunksDecoded() {
+        return rangeChunksDecoded.sum();
     }
 
     /** What a record's key, value and headers take. */

@@ -71,6 +71,8 @@ public final class ShareRole implements AutoCloseable {
                 .publishPercentiles(0.5, 0.99).register(meters);
         handler.onAcknowledged(nanos -> acks.record(nanos, TimeUnit.NANOSECONDS));
         RoleMetrics.counter(meters, "strata.share.records.delivered", handler, ShareHandler::delivered);
+        // Range reads are share groups' (and dead letters' and delayed records'): counted with them.
+        RoleMetrics.counter(meters, "strata.fetch.range.chunks.decoded", fetch, FetchHandler::rangeChunksDecoded);
         RoleMetrics.counter(meters, "strata.share.records.redelivered", handler, ShareHandler::redelivered);
         RoleMetrics.counter(meters, "strata.share.records.dead.lettered", handler, ShareHandler::deadLettered);
         RoleMetrics.counter(meters, "strata.share.dead.letters.refused", handler, ShareHandler::deadLettersDenied);
