@@ -65,7 +65,7 @@ public final class ShareBench {
             Thread t = new Thread(() -> {
                 try (ShareConsumer member = client.consumer(topic).share(group)) {
                     while (accepted.get() < expected && System.nanoTime() < until) {
-                        pace(accepted.get(), start);
+                        pace(accepted.get(), start, until);
                         List<ShareRecord> records = member.poll(Duration.ofMillis(500));
                         for (ShareRecord r : records) {
                             if (!seen.add(r.partition(), r.offset())) {
@@ -111,11 +111,11 @@ public final class ShareBench {
     }
 
     /** Waits while the members are ahead of the rate (a poll takes a batch: the next waits its time out). */
-    private void pace(long accepted, long start) throws InterruptedException {
+    private void pace(long accepted, long start, long until) throws InterruptedException {
         if (ratePerSecond <= 0) {
             return;
         }
-        long due = start + accepted * 1_000_000_000L / ratePerSecond;
+        long due = Math.min(until, start + accepted * 1_000_000_000L / ratePerSecond);
         long wait = due - System.nanoTime();
         if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);

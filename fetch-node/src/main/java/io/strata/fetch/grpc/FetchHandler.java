@@ -569,11 +569,11 @@ public final class FetchHandler {
         }
         return readAvailable(pid, from, Math.min(settings.maxMaxBytes(), RANGE_READ_BYTES)).thenCompose(read -> {
             long next = from;
-            if (!read.chunks().isEmpty() && read.chunks().get(0).baseOffset() > from
-                    && from >= index.partition(pid).logStartOffset()) {
+            long known = Math.max(from, index.partition(pid).logStartOffset()); // below the log start: removed
+            if (!read.chunks().isEmpty() && read.chunks().get(0).baseOffset() > known) {
                 // A hole in this node's view of the log (a shard read again, say), not records retention removed:
                 // read no further than what is known to be there.
-                return CompletableFuture.completedFuture(from);
+                return CompletableFuture.completedFuture(known);
             }
             for (int c = 0; c < read.chunks().size(); c++) {
                 ChunkRef chunk = read.chunks().get(c);

@@ -408,36 +408,51 @@ public final class ShareHandler {
                 SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
                         pid.partition());
                 long now = clock.millis();
-                long[] applied = new long[request.getAcksCount()];
-                java.util.function.Function<SharePartition, Boolean> decide = state -> {
+                // Each attempt counts afresh (a decision taken again after another node's write must not count
+                // twice); the reload's count adds to the first's, as it answers only what the first could not.
+                java.util.function.Function<SharePartition, Answered> decide = state -> {
+                    long[] applied = new long[request.getAcksCount()];
                     boolean anyNotHeld = false;
                     for (int i : e.getValue()) {
                         ShareAck ack = request.getAcks(i);
                         SharePartition.AnswerOutcome o = state.answer(request.getMemberId(), ack.getFirstOffset(),
                                 ack.getLastOffset(), answer(ack.getAnswer()), ack.getDelayMs(), ack.getNote(), now);
-                        applied[i] += o.applied();
+                        applied[i] = o.applied();
                         anyNotHeld |= o.notHeld() > 0;
                     }
-                    return anyNotHeld;
+                    return new Answered(applied, anyNotHeld);
                 };
                 // Offsets not held as this node last stored the state may be held as another node stored it (the
                 // member acquired them there): ask the store before answering that they were not.
                 return index.load(pid).thenCompose(v -> partitions.apply(key, policy,
-                        () -> index.partition(pid).logStartOffset(), decide)).thenCompose(anyNotHeld -> !anyNotHeld
-                        ? CompletableFuture.completedFuture(false)
-                        : partitions.apply(key, policy, () -> index.partition(pid).logStartOffset(), decide, true))
-                        .thenAccept(x -> {
+                        () -> index.partition(pid).logStartOffset(), decide)).thenCompose(first -> !first.anyNotHeld()
+                        ? CompletableFuture.completedFuture(first)
+                        : partitions.apply(key, policy, () -> index.partition(pid).logStartOffset(), decide, true)
+                                .thenApply(again -> first.plus(again)))
+                        .thenAccept(answered -> {
                             for (int i : e.getValue()) {
                                 ShareAck ack = request.getAcks(i);
                                 long named = ack.getLastOffset() - ack.getFirstOffset() + 1;
-                                results[i] = ShareAckResult.newBuilder().setApplied(applied[i])
-                                        .setNotHeld(Math.max(0, named - applied[i])).build();
+                                long applied = answered.applied()[i];
+                                results[i] = ShareAckResult.newBuilder().setApplied(applied)
+                                        .setNotHeld(Math.max(0, named - applied)).build();
                             }
                         });
             })).thenApply(x -> null));
         }
         return CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
                 .thenApply(v -> ShareAcknowledgeResponse.newBuilder().addAllResults(List.of(results)).build());
+    }
+
+    /** What one decision on a partition's acks applied, per ack of the request, and whether any offset was not held. */
+    private record Answered(long[] applied, boolean anyNotHeld) {
+        Answered plus(Answered again) {
+            long[] sum = applied.clone();
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += again.applied[i];
+            }
+            return new Answered(sum, again.anyNotHeld);
+        }
     }
 
     private static SharePartition.Answer answer(io.strata.api.v1.ShareAnswer a) {

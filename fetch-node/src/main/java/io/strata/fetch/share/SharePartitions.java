@@ -161,7 +161,7 @@ final class SharePartitions {
             h.writing = true;
         }
         if (start) {
-            decisions.execute(() -> drain(key, h));
+            onDecisions(key, h, () -> drain(key, h));
         }
         if (held.size() > MAX_HELD) {
             dropIdle();
@@ -183,16 +183,57 @@ final class SharePartitions {
         if (batch.stream().anyMatch(p -> p.reload)) {
             h.state = null;
         }
-        attempt(key, h, batch, ATTEMPTS).whenCompleteAsync((v, failure) -> {
-            for (Pending<?> p : batch) {
+        CompletableFuture<Void> stored;
+        try {
+            stored = attempt(key, h, batch, ATTEMPTS);
+        } catch (RuntimeException e) {
+            stored = CompletableFuture.failedFuture(e); // a store that throws rather than failing its future
+        }
+        stored.whenComplete((v, failure) -> {
+            // Answered on the decisions thread, unless the node is stopping (then here, failed).
+            Runnable answer = () -> {
                 if (failure != null) {
-                    p.result.completeExceptionally(failure);
-                } else {
-                    complete(p);
+                    h.state = null; // what is in memory may be ahead of the store: read it again next time
                 }
+                for (Pending<?> p : batch) {
+                    if (failure != null) {
+                        p.result.completeExceptionally(failure);
+                    } else {
+                        complete(p);
+                    }
+                }
+                drain(key, h);
+            };
+            if (!onDecisions(key, h, answer)) {
+                batch.forEach(p -> p.result.completeExceptionally(stopping()));
             }
-            drain(key, h);
-        }, decisions);
+        });
+    }
+
+    /**
+     * Runs {@code step} on the decisions thread; once that has stopped (the node is stopping), fails every decision
+     * queued for the partition instead, so that no caller waits for an answer that will never come, and answers
+     * false.
+     */
+    private boolean onDecisions(Key key, Held h, Runnable step) {
+        try {
+            decisions.execute(step);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            List<Pending<?>> left;
+            synchronized (h) {
+                left = new ArrayList<>(h.queue);
+                h.queue.clear();
+                h.writing = false;
+            }
+            left.forEach(p -> p.result.completeExceptionally(stopping()));
+            return false;
+        }
+    }
+
+    private static RuntimeException stopping() {
+        return io.grpc.Status.UNAVAILABLE.withDescription("this fetch node is stopping; another one answers")
+                .asRuntimeException();
     }
 
     @SuppressWarnings("unchecked")

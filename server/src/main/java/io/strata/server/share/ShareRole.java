@@ -114,7 +114,14 @@ public final class ShareRole implements AutoCloseable {
 
     @Override
     public void close() {
-        decisions.shutdownNow();
+        // Decisions already queued still run (their callers get an answer, if only a failure); new ones are
+        // refused with UNAVAILABLE.
+        decisions.shutdown();
+        try {
+            decisions.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         appender.close();
     }
 }
