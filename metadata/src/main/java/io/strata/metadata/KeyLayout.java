@@ -29,6 +29,9 @@ package io.strata.metadata;
  * {root}/share/{group}/{topic id}/{partition}  share state  per partition a share group took records of
  * {root}/group-settings/{group}     GroupSettingsValue  per group an operator altered (dead-letter topic, ...)
  * {root}/delay/{topic id}/{partition}  delay state  per partition delayed records were produced to
+ * {root}/txn/state/{transactional id}  transaction record  per transactional id a producer was initialised with
+ * {root}/txn/aborted/{topic id}/{partition}/{producer id}-{txn epoch}  start offset  per aborted transaction and
+ *                                   partition it may have written to, until its records are gone
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -276,6 +279,31 @@ public final class KeyLayout {
 
     public String delayState(long topicId, int partition) {
         return delayStateRoot() + topicId + "/" + partition;
+    }
+
+    /** Where everything of transactions lies: the records and the aborted marks, one watch for both. */
+    public String transactionRoot() {
+        return root + "/txn/";
+    }
+
+    public String transactionStates() {
+        return transactionRoot() + "state/";
+    }
+
+    public String transactionState(String transactionalId) {
+        return transactionStates() + transactionalId;
+    }
+
+    public String abortedTransactions() {
+        return transactionRoot() + "aborted/";
+    }
+
+    public String abortedTransactions(long topicId, int partition) {
+        return abortedTransactions() + topicId + "/" + partition + "/";
+    }
+
+    public String abortedTransaction(long topicId, int partition, long producerId, long txnEpoch) {
+        return abortedTransactions(topicId, partition) + producerId + "-" + txnEpoch;
     }
 
     /** What each node's clients used of their quotas lately: one key per node, under the node's own lease. */

@@ -114,6 +114,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Where partitions' delayed records are tracked (docs/queues.md, "Delayed delivery"). */
     io.strata.metadata.delay.DelayStateStore delays();
 
+    /** Transactional ids' records and aborted transactions' marks (docs/transactions.md). */
+    io.strata.metadata.txn.TransactionStore transactions();
+
     /** Registers a live node until the handle is closed or the node stops renewing it for {@code ttl}. */
     CompletableFuture<AutoCloseable> registerNode(NodeInfo node, Duration ttl);
 

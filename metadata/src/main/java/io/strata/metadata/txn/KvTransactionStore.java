@@ -1,0 +1,106 @@
+package io.strata.metadata.txn;
+
+import io.strata.metadata.KeyLayout;
+import io.strata.metadata.kv.KvGuard;
+import io.strata.metadata.kv.KvOp;
+import io.strata.metadata.kv.KvStore;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * {@link TransactionStore} over the key-value seam: {@code {root}/txn/state/{transactional id}} holds a record,
+ * {@code {root}/txn/aborted/{topic id}/{partition}/{producer id}-{txn epoch}} a mark (its value the start offset,
+ * 8 bytes).
+ */
+public final class KvTransactionStore implements TransactionStore {
+    private final KvStore kv;
+    private final KeyLayout keys;
+
+    public KvTransactionStore(KvStore kv, KeyLayout keys) {
+        this.kv = kv;
+        this.keys = keys;
+    }
+
+    @Override
+    public CompletableFuture<Optional<Stored>> load(String transactionalId) {
+        return kv.get(keys.transactionState(transactionalId))
+                .thenApply(found -> found.map(e -> new Stored(e.value(), e.modRevision())));
+    }
+
+    @Override
+    public CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision) {
+        String key = keys.transactionState(transactionalId);
+        KvGuard guard = expectedRevision == 0 ? KvGuard.absent(key) : new KvGuard(key, expectedRevision);
+        return kv.txn(List.of(guard), List.of(new KvOp.Put(key, record, 0)))
+                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+    }
+
+    @Override
+    public CompletableFuture<List<Named>> list() {
+        String prefix = keys.transactionStates();
+        return kv.range(prefix).thenApply(range -> range.entries().stream()
+                .map(e -> new Named(e.key().substring(prefix.length()), new Stored(e.value(), e.modRevision())))
+                .toList());
+    }
+
+    @Override
+    public CompletableFuture<Void> markAborted(List<Aborted> marks) {
+        return inBatches(marks, m -> new KvOp.Put(key(m), ByteBuffer.allocate(8).putLong(m.startOffset()).array(),
+                0));
+    }
+
+    @Override
+    public CompletableFuture<List<Aborted>> aborted(long topicId, int partition) {
+        return kv.range(keys.abortedTransactions(topicId, partition)).thenApply(this::marks);
+    }
+
+    @Override
+    public CompletableFuture<List<Aborted>> allAborted() {
+        return kv.range(keys.abortedTransactions()).thenApply(this::marks);
+    }
+
+    @Override
+    public CompletableFuture<Void> forgetAborted(List<Aborted> marks) {
+        return inBatches(marks, m -> new KvOp.Delete(key(m)));
+    }
+
+    private String key(Aborted m) {
+        return keys.abortedTransaction(m.topicId(), m.partition(), m.producerId(), m.txnEpoch());
+    }
+
+    /** One metadata transaction per batch the store takes, one after the other. */
+    private CompletableFuture<Void> inBatches(List<Aborted> marks, Function<Aborted, KvOp> op) {
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+        int step = kv.maxTxnOps();
+        for (int from = 0; from < marks.size(); from += step) {
+            List<KvOp> ops = marks.subList(from, Math.min(marks.size(), from + step)).stream().map(op).toList();
+            done = done.thenCompose(v -> kv.txn(List.of(), ops).thenApply(r -> null));
+        }
+        return done;
+    }
+
+    /** The marks of a range; a key of another shape, or a value that is not 8 bytes, is not a mark and is left out. */
+    private List<Aborted> marks(io.strata.metadata.kv.KvRange range) {
+        String prefix = keys.abortedTransactions();
+        List<Aborted> marks = new ArrayList<>();
+        range.entries().forEach(e -> {
+            String[] parts = e.key().substring(prefix.length()).split("/");
+            String[] producer = parts.length == 3 ? parts[2].split("-") : new String[0];
+            if (producer.length == 2 && e.value().length == 8) {
+                try {
+                    marks.add(new Aborted(Long.parseLong(parts[0]), Integer.parseInt(parts[1]),
+                            Long.parseLong(producer[0]), Long.parseLong(producer[1]),
+                            ByteBuffer.wrap(e.value()).getLong()));
+                } catch (NumberFormatException ignored) {
+                    // not a mark
+                }
+            }
+        });
+        return marks;
+    }
+}

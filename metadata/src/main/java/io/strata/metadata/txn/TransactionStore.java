@@ -1,0 +1,56 @@
+package io.strata.metadata.txn;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Transactions' durable state (docs/transactions.md): one record per transactional id, opaque here (the
+ * transactions module encodes it) and written with compare-and-set on its revision, so that a producer, a new
+ * producer of the same id and the cluster's timeout never overwrite each other's decisions; and the marks aborted
+ * transactions leave on the partitions they may have written to. Thread-safe.
+ */
+public interface TransactionStore {
+    /** A stored record and the revision it was written at (compare-and-set against it). */
+    record Stored(byte[] record, long revision) {
+    }
+
+    /** A stored record, named. */
+    record Named(String transactionalId, Stored stored) {
+    }
+
+    /**
+     * An aborted transaction's mark on one partition: records of {@code producerId} at {@code txnEpoch} there,
+     * from {@code startOffset} on, are not to be read as committed.
+     */
+    record Aborted(long topicId, int partition, long producerId, long txnEpoch, long startOffset) {
+    }
+
+    CompletableFuture<Optional<Stored>> load(String transactionalId);
+
+    /**
+     * Writes the record if the stored one is still at {@code expectedRevision} (0: none stored yet); answers the new
+     * revision, or empty when another writer moved it first (nothing written: load again and decide again).
+     */
+    CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision);
+
+    /** Every transactional id's record. */
+    CompletableFuture<List<Named>> list();
+
+    /**
+     * Writes the marks (writing one again changes nothing), in as many metadata transactions as they take: the
+     * record must say the abort is prepared before, and done only after, so that readers never see a transaction
+     * marked in part as anything but still open.
+     */
+    CompletableFuture<Void> markAborted(List<Aborted> marks);
+
+    /** The marks on one partition. */
+    CompletableFuture<List<Aborted>> aborted(long topicId, int partition);
+
+    /** Every mark. */
+    CompletableFuture<List<Aborted>> allAborted();
+
+    /** Removes marks whose records are gone (compacted away or past retention). */
+    CompletableFuture<Void> forgetAborted(List<Aborted> marks);
+}

@@ -1,0 +1,82 @@
+package io.strata.metadata.txn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.metadata.MetadataStore;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every metadata adapter keeps transactions alike; subclasses say how to open a fresh store. */
+public abstract class TransactionStoreContract {
+    protected MetadataStore store;
+    protected TransactionStore transactions;
+
+    protected abstract MetadataStore newStore();
+
+    @BeforeEach
+    void open() {
+        store = newStore();
+        transactions = store.transactions();
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aRecordIsWrittenOnlyOverTheRevisionItWasDecidedOn() {
+        assertThat(transactions.load("orders-writer").join()).isEmpty();
+        long first = transactions.save("orders-writer", bytes("one"), 0).join().orElseThrow();
+        assertThat(transactions.save("orders-writer", bytes("again"), 0).join()).as("it exists now").isEmpty();
+        long second = transactions.save("orders-writer", bytes("two"), first).join().orElseThrow();
+        assertThat(transactions.save("orders-writer", bytes("stale"), first).join()).as("decided on an old revision")
+                .isEmpty();
+        TransactionStore.Stored read = transactions.load("orders-writer").join().orElseThrow();
+        assertThat(new String(read.record(), StandardCharsets.UTF_8)).isEqualTo("two");
+        assertThat(read.revision()).isEqualTo(second);
+    }
+
+    @Test
+    void everyIdIsListedByItsNameEvenOneWithSlashes() {
+        transactions.save("a", bytes("1"), 0).join();
+        transactions.save("team/b", bytes("2"), 0).join();
+        assertThat(transactions.list().join()).extracting(TransactionStore.Named::transactionalId)
+                .containsExactlyInAnyOrder("a", "team/b");
+        assertThat(transactions.load("team/b").join()).isPresent();
+    }
+
+    @Test
+    void marksOfMorePartitionsThanOneMetadataTransactionTakesAreAllWrittenReadAndForgotten() {
+        int many = 300; // more marks than one metadata transaction takes (128 operations)
+        List<TransactionStore.Aborted> marks = new ArrayList<>();
+        IntStream.range(0, many).forEach(p -> marks.add(new TransactionStore.Aborted(9, p, 1234, (3L << 32) | 2,
+                100 + p)));
+        transactions.markAborted(marks).join();
+        transactions.markAborted(marks.subList(0, 10)).join(); // again: changes nothing
+        assertThat(transactions.allAborted().join()).containsExactlyInAnyOrderElementsOf(marks);
+        assertThat(transactions.aborted(9, 7).join()).containsExactly(marks.get(7));
+        assertThat(transactions.aborted(9, 70).join()).containsExactly(marks.get(70));
+        assertThat(transactions.aborted(8, 7).join()).isEmpty();
+        transactions.forgetAborted(marks.subList(0, 200)).join();
+        assertThat(transactions.allAborted().join()).containsExactlyInAnyOrderElementsOf(marks.subList(200, many));
+    }
+
+    @Test
+    void twoAbortsOnOnePartitionAreTwoMarks() {
+        TransactionStore.Aborted first = new TransactionStore.Aborted(9, 0, 1234, 1, 10);
+        TransactionStore.Aborted second = new TransactionStore.Aborted(9, 0, 1234, 2, 40);
+        TransactionStore.Aborted other = new TransactionStore.Aborted(9, 0, 99, 1, 12);
+        transactions.markAborted(List.of(first, second, other)).join();
+        assertThat(transactions.aborted(9, 0).join()).containsExactlyInAnyOrder(first, second, other);
+    }
+}

@@ -1,0 +1,248 @@
+package io.strata.transactions.coordinator;
+
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.PartitionOffsets;
+import io.strata.metadata.Topic;
+import io.strata.metadata.txn.TransactionStore;
+import io.strata.transactions.AbortMark;
+import io.strata.transactions.TransactionCodec;
+import io.strata.transactions.TransactionRecord;
+import io.strata.transactions.Transactions;
+import io.strata.transactions.TxnPartition;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Transactional producers' coordinator (docs/transactions.md): takes {@link Transactions}' decisions on a
+ * transactional id's stored record and stores them with compare-and-set, deciding again on what another writer
+ * stored first. Any node may coordinate any id, at the same time as others: the store orders them. An abort is
+ * finished by whoever finds it prepared, so a coordinator that stops midway leaves nothing half done.
+ * Thread-safe.
+ */
+public final class TransactionCoordinator {
+    private static final Logger LOG = LoggerFactory.getLogger(TransactionCoordinator.class);
+    /** How often one change is decided again on what another writer stored before it gives up. */
+    private static final int ATTEMPTS = 16;
+
+    /** A producer as its client holds it. */
+    public record Producer(long producerId, int producerEpoch) {
+    }
+
+    /** A partition named as clients name it. */
+    public record PartitionName(String topic, int partition) {
+    }
+
+    /** Another writer kept storing first: nothing of this change was stored. */
+    public static final class ContendedException extends RuntimeException {
+        ContendedException(String transactionalId) {
+            super("transactional id " + transactionalId + " is being changed by others too; try again");
+        }
+    }
+
+    private final MetadataStore metadata;
+    private final TransactionStore store;
+    private final Transactions.Limits limits;
+    private final Clock clock;
+
+    public TransactionCoordinator(MetadataStore metadata, Transactions.Limits limits, Clock clock) {
+        this.metadata = metadata;
+        this.store = metadata.transactions();
+        this.limits = limits;
+        this.clock = clock;
+    }
+
+    /**
+     * A producer for the transactional id: its next epoch, fencing every producer before it; a transaction it left
+     * open is aborted first (its records never read as committed).
+     */
+    public CompletableFuture<Producer> initProducer(String transactionalId, long timeoutMs) {
+        try {
+            Transactions.checkId(transactionalId);
+        } catch (RuntimeException bad) {
+            return CompletableFuture.failedFuture(bad);
+        }
+        // A new producer id is taken from the store before deciding, only when the decision will need one (an id
+        // never seen, or whose epochs are used up); should another writer change that meanwhile, the init is
+        // refused as contended rather than blocking for an id inside the decision.
+        return store.load(transactionalId).thenCompose(found -> {
+            boolean needsId = found.isEmpty() || TransactionCodec.decode(found.get().record()).producerEpoch()
+                    >= TransactionRecord.MAX_PRODUCER_EPOCH;
+            return (needsId ? metadata.allocateProducerId() : CompletableFuture.completedFuture(-1L));
+        }).thenCompose(newId -> change(transactionalId, current -> Transactions.init(current, transactionalId,
+                timeoutMs, limits, () -> {
+                    if (newId < 0) {
+                        throw new ContendedException(transactionalId);
+                    }
+                    return newId;
+                }, clock.millis()), ATTEMPTS)).thenApply(r -> new Producer(r.producerId(), r.producerEpoch()));
+    }
+
+    /**
+     * Adds partitions the producer is about to write to (beginning a transaction when none is open), each from the
+     * partition's end now: its records there come after.
+     */
+    public CompletableFuture<TransactionRecord> addPartitions(String transactionalId, long producerId,
+                                                              int producerEpoch, List<PartitionName> partitions) {
+        return resolve(partitions).thenCompose(ids -> metadata.offsets(ids).thenCompose(offsets -> {
+            List<TxnPartition> starts = offsets.stream().map(o -> new TxnPartition(o.partition().topicId(),
+                    o.partition().partition(), o.nextOffset())).toList();
+            return change(transactionalId, current -> Transactions.add(current.orElse(null), producerId,
+                    producerEpoch, starts, List.of(), limits, clock.millis()), ATTEMPTS);
+        }));
+    }
+
+    /** Commits the open transaction; asked again after it committed, answers the same. */
+    public CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch) {
+        return change(transactionalId, current -> Transactions.commit(current.orElse(null), producerId,
+                producerEpoch, clock.millis()).record(), ATTEMPTS);
+    }
+
+    /** Aborts the open transaction, marking every partition it may have written to. */
+    public CompletableFuture<TransactionRecord> abort(String transactionalId, long producerId, int producerEpoch) {
+        return change(transactionalId, current -> Transactions.abort(current.orElse(null), producerId,
+                producerEpoch, clock.millis()), ATTEMPTS);
+    }
+
+    /**
+     * An operator's abort: the open transaction of the id is aborted and its producer fenced, as if it had timed
+     * out. Answers the record as it stands after (nothing changes when no transaction is open).
+     */
+    public CompletableFuture<TransactionRecord> forceAbort(String transactionalId) {
+        return change(transactionalId, current -> current.map(r -> Transactions.expire(r, Long.MAX_VALUE)
+                .orElse(r)).orElseThrow(() -> new io.strata.transactions.TransactionException(
+                io.strata.transactions.TransactionError.UNKNOWN_TRANSACTIONAL_ID, "no transactional id "
+                + transactionalId)), ATTEMPTS);
+    }
+
+    /**
+     * One pass of the cluster's timeout: every transaction open past its timeout is aborted and its producer
+     * fenced, and every abort a stopped coordinator left prepared is finished. Answers how many were ended.
+     */
+    public CompletableFuture<Integer> endOverdue() {
+        long now = clock.millis();
+        return store.list().thenCompose(all -> {
+            List<CompletableFuture<Boolean>> ended = new ArrayList<>();
+            for (TransactionStore.Named n : all) {
+                TransactionRecord r = decode(n.transactionalId(), n.stored());
+                if (r == null) {
+                    continue;
+                }
+                boolean overdue = Transactions.expire(r, now).isPresent();
+                // A prepared abort untouched for a while: its coordinator stopped before finishing it.
+                boolean abandoned = r.state() == TransactionRecord.State.PREPARE_ABORT
+                        && now - r.updatedAtMs() >= Math.min(r.timeoutMs(), 10_000);
+                if (!overdue && !abandoned) {
+                    continue;
+                }
+                ended.add(change(n.transactionalId(), current -> current.map(c -> Transactions.expire(c, now)
+                        .orElse(c)).orElse(null), ATTEMPTS).handle((after, failure) -> {
+                            if (failure != null) {
+                                LOG.warn("ending overdue transaction of {} failed (tried again next pass): {}",
+                                        n.transactionalId(), failure.toString());
+                                return false;
+                            }
+                            LOG.info("{} transaction of {} (producer {}, epoch {}) aborted: {}",
+                                    overdue ? "overdue" : "abandoned", n.transactionalId(), r.txnProducerId(),
+                                    r.txnEpoch(), overdue ? "open past its " + r.timeoutMs() + " ms timeout"
+                                            : "its abort was left unfinished");
+                            return true;
+                        }));
+            }
+            return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new))
+                    .thenApply(v -> (int) ended.stream().filter(CompletableFuture::join).count());
+        });
+    }
+
+    /** Every transactional id's record (operators' view). */
+    public CompletableFuture<List<TransactionRecord>> list() {
+        return store.list().thenApply(all -> all.stream().map(n -> decode(n.transactionalId(), n.stored()))
+                .filter(java.util.Objects::nonNull).toList());
+    }
+
+    public CompletableFuture<Optional<TransactionRecord>> describe(String transactionalId) {
+        return store.load(transactionalId).thenApply(found -> found.map(s -> TransactionCodec.decode(s.record())));
+    }
+
+    /**
+     * Loads the record, decides, stores the decision over the revision it was taken on (deciding again on what
+     * another writer stored first), and finishes an abort the decision prepared. A decision that changes nothing
+     * stores nothing.
+     */
+    private CompletableFuture<TransactionRecord> change(String transactionalId,
+                                                        Function<Optional<TransactionRecord>, TransactionRecord> decide,
+                                                        int attemptsLeft) {
+        return store.load(transactionalId).thenCompose(found -> {
+            Optional<TransactionRecord> current = found.map(s -> TransactionCodec.decode(s.record()));
+            TransactionRecord next = decide.apply(current);
+            if (next == null || current.isPresent() && current.get().equals(next)) {
+                return next != null && next.state() == TransactionRecord.State.PREPARE_ABORT
+                        ? finishAbort(transactionalId, next) : CompletableFuture.completedFuture(next);
+            }
+            long revision = found.map(TransactionStore.Stored::revision).orElse(0L);
+            return store.save(transactionalId, TransactionCodec.encode(next), revision).thenCompose(saved -> {
+                if (saved.isEmpty()) {
+                    if (attemptsLeft <= 1) {
+                        return CompletableFuture.failedFuture(new ContendedException(transactionalId));
+                    }
+                    return change(transactionalId, decide, attemptsLeft - 1);
+                }
+                return next.state() == TransactionRecord.State.PREPARE_ABORT ? finishAbort(transactionalId, next)
+                        : CompletableFuture.completedFuture(next);
+            });
+        });
+    }
+
+    /**
+     * Marks every partition of a prepared abort, then completes it, unless whoever else got to it first did
+     * (the same transaction is then no longer prepared, or not the one open).
+     */
+    private CompletableFuture<TransactionRecord> finishAbort(String transactionalId, TransactionRecord preparing) {
+        List<TransactionStore.Aborted> marks = new ArrayList<>();
+        for (AbortMark m : Transactions.abortMarks(preparing)) {
+            marks.add(new TransactionStore.Aborted(m.topicId(), m.partition(), m.producerId(), m.txnEpoch(),
+                    m.startOffset()));
+        }
+        return store.markAborted(marks).thenCompose(v -> change(transactionalId, current -> current.map(c ->
+                c.state() == TransactionRecord.State.PREPARE_ABORT && c.txnProducerId() == preparing.txnProducerId()
+                        && c.txnEpoch() == preparing.txnEpoch() ? Transactions.abortCompleted(c, clock.millis()) : c)
+                .orElse(null), ATTEMPTS));
+    }
+
+    /** The partitions, each checked to exist. */
+    private CompletableFuture<List<PartitionId>> resolve(List<PartitionName> partitions) {
+        Map<String, CompletableFuture<Optional<Topic>>> topics = new LinkedHashMap<>();
+        partitions.forEach(p -> topics.computeIfAbsent(p.topic(), metadata::getTopic));
+        return CompletableFuture.allOf(topics.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<PartitionId> ids = new ArrayList<>();
+            for (PartitionName p : partitions) {
+                Topic t = topics.get(p.topic()).join().orElseThrow(() -> new IllegalArgumentException(
+                        "no topic " + p.topic()));
+                if (p.partition() < 0 || p.partition() >= t.partitions()) {
+                    throw new IllegalArgumentException("topic " + p.topic() + " has partitions 0 to "
+                            + (t.partitions() - 1) + ", not " + p.partition());
+                }
+                ids.add(new PartitionId(t.topicId(), p.partition()));
+            }
+            return ids;
+        });
+    }
+
+    private static TransactionRecord decode(String transactionalId, TransactionStore.Stored stored) {
+        try {
+            return TransactionCodec.decode(stored.record());
+        } catch (IllegalArgumentException e) {
+            LOG.warn("the record of transactional id {} does not decode; left as it is: {}", transactionalId,
+                    e.getMessage());
+            return null;
+        }
+    }
+}

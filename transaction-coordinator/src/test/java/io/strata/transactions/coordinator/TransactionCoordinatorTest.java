@@ -1,0 +1,182 @@
+package io.strata.transactions.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.MetadataStores;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicConfig;
+import io.strata.metadata.txn.TransactionStore;
+import io.strata.testkit.MutableClock;
+import io.strata.transactions.TransactionCodec;
+import io.strata.transactions.TransactionError;
+import io.strata.transactions.TransactionException;
+import io.strata.transactions.TransactionRecord;
+import io.strata.transactions.Transactions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The coordinator over the embedded metadata store (a product adapter) and a clock the test moves. */
+class TransactionCoordinatorTest {
+    @TempDir
+    Path dir;
+    private MetadataStore metadata;
+    private final MutableClock clock = new MutableClock(1_000_000);
+    private TransactionCoordinator coordinator;
+    private Topic a;
+    private Topic b;
+
+    @BeforeEach
+    void open() {
+        metadata = MetadataStores.embedded(dir.resolve("metadata"), 4);
+        a = metadata.createTopic(new TopicConfig("a", 2, -1, -1)).join();
+        b = metadata.createTopic(new TopicConfig("b", 1, -1, -1)).join();
+        coordinator = new TransactionCoordinator(metadata, Transactions.DEFAULT_LIMITS, clock);
+    }
+
+    @AfterEach
+    void close() {
+        metadata.close();
+    }
+
+    private static List<TransactionCoordinator.PartitionName> names(String... topicPartitions) {
+        List<TransactionCoordinator.PartitionName> names = new ArrayList<>();
+        for (String tp : topicPartitions) {
+            String[] parts = tp.split("/");
+            names.add(new TransactionCoordinator.PartitionName(parts[0], Integer.parseInt(parts[1])));
+        }
+        return names;
+    }
+
+    private static TransactionError refusal(CompletableFuture<?> call) {
+        try {
+            call.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof TransactionException t) {
+                return t.error();
+            }
+            throw e;
+        }
+        throw new AssertionError("not refused");
+    }
+
+    @Test
+    void aTransactionOverTwoTopicsCommitsAsOneWriteAndLeavesNoMarks() {
+        TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
+        TransactionRecord open = coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(),
+                names("a/0", "a/1", "b/0")).join();
+        assertThat(open.state()).isEqualTo(TransactionRecord.State.ONGOING);
+        assertThat(open.partitions()).extracting(tp -> tp.topicId() + "/" + tp.partition())
+                .containsExactly(a.topicId() + "/0", a.topicId() + "/1", b.topicId() + "/0");
+        TransactionRecord done = coordinator.commit("etl", p.producerId(), p.producerEpoch()).join();
+        assertThat(done.lastOutcome()).isEqualTo(TransactionRecord.Outcome.COMMITTED);
+        assertThat(coordinator.commit("etl", p.producerId(), p.producerEpoch()).join()).as("asked again")
+                .isEqualTo(done);
+        assertThat(metadata.transactions().allAborted().join()).isEmpty();
+        assertThat(coordinator.describe("etl").join()).contains(done);
+    }
+
+    @Test
+    void anAbortMarksEveryPartitionItMayHaveWrittenToWithItsIdentity() {
+        TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
+        TransactionRecord open = coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(),
+                names("a/0", "b/0")).join();
+        TransactionRecord done = coordinator.abort("etl", p.producerId(), p.producerEpoch()).join();
+        assertThat(done.state()).isEqualTo(TransactionRecord.State.READY);
+        assertThat(done.lastOutcome()).isEqualTo(TransactionRecord.Outcome.ABORTED);
+        assertThat(metadata.transactions().allAborted().join()).containsExactlyInAnyOrder(
+                new TransactionStore.Aborted(a.topicId(), 0, p.producerId(), open.txnEpoch(), 0),
+                new TransactionStore.Aborted(b.topicId(), 0, p.producerId(), open.txnEpoch(), 0));
+        assertThat(refusal(coordinator.commit("etl", p.producerId(), p.producerEpoch())))
+                .isEqualTo(TransactionError.INVALID_STATE);
+    }
+
+    @Test
+    void aNewProducerFencesTheOldOneAndAbortsWhatItLeftOpen() {
+        TransactionCoordinator.Producer old = coordinator.initProducer("etl", 60_000).join();
+        TransactionRecord open = coordinator.addPartitions("etl", old.producerId(), old.producerEpoch(),
+                names("a/1")).join();
+        TransactionCoordinator.Producer next = coordinator.initProducer("etl", 60_000).join();
+        assertThat(next.producerId()).isEqualTo(old.producerId());
+        assertThat(next.producerEpoch()).isEqualTo(old.producerEpoch() + 1);
+        assertThat(metadata.transactions().aborted(a.topicId(), 1).join()).extracting(TransactionStore.Aborted::txnEpoch)
+                .containsExactly(open.txnEpoch());
+        assertThat(refusal(coordinator.commit("etl", old.producerId(), old.producerEpoch())))
+                .isEqualTo(TransactionError.PRODUCER_FENCED);
+        assertThat(refusal(coordinator.addPartitions("etl", old.producerId(), old.producerEpoch(), names("a/0"))))
+                .isEqualTo(TransactionError.PRODUCER_FENCED);
+        assertThat(coordinator.addPartitions("etl", next.producerId(), next.producerEpoch(), names("a/0")).join()
+                .state()).isEqualTo(TransactionRecord.State.ONGOING);
+    }
+
+    @Test
+    void theClusterAbortsATransactionOpenPastItsTimeoutAndFencesItsProducer() {
+        TransactionCoordinator.Producer p = coordinator.initProducer("slow", 5_000).join();
+        TransactionRecord open = coordinator.addPartitions("slow", p.producerId(), p.producerEpoch(), names("b/0"))
+                .join();
+        clock.advanceMillis(4_999);
+        assertThat(coordinator.endOverdue().join()).isZero();
+        clock.advanceMillis(1);
+        assertThat(coordinator.endOverdue().join()).isEqualTo(1);
+        assertThat(metadata.transactions().aborted(b.topicId(), 0).join()).extracting(TransactionStore.Aborted::txnEpoch)
+                .containsExactly(open.txnEpoch());
+        assertThat(refusal(coordinator.commit("slow", p.producerId(), p.producerEpoch())))
+                .isEqualTo(TransactionError.PRODUCER_FENCED);
+        assertThat(coordinator.describe("slow").join().orElseThrow().lastOutcome())
+                .isEqualTo(TransactionRecord.Outcome.ABORTED);
+    }
+
+    @Test
+    void anAbortACoordinatorLeftPreparedIsFinishedByTheNextOneToFindIt() {
+        TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
+        TransactionRecord open = coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(),
+                names("a/0", "a/1")).join();
+        // A coordinator that stored the prepared abort and stopped before marking anything.
+        TransactionStore.Stored stored = metadata.transactions().load("etl").join().orElseThrow();
+        TransactionRecord prepared = Transactions.abort(open, p.producerId(), p.producerEpoch(), clock.millis());
+        metadata.transactions().save("etl", TransactionCodec.encode(prepared), stored.revision()).join().orElseThrow();
+        assertThat(refusal(coordinator.commit("etl", p.producerId(), p.producerEpoch())))
+                .as("it can only end as an abort").isEqualTo(TransactionError.INVALID_STATE);
+        clock.advanceMillis(10_000);
+        assertThat(coordinator.endOverdue().join()).isEqualTo(1);
+        assertThat(metadata.transactions().allAborted().join()).hasSize(2);
+        assertThat(coordinator.describe("etl").join().orElseThrow().state()).isEqualTo(TransactionRecord.State.READY);
+    }
+
+    @Test
+    void producersInitialisedAtOnceEachGetAnEpochOfTheirOwn() {
+        List<CompletableFuture<TransactionCoordinator.Producer>> racing = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            racing.add(CompletableFuture.supplyAsync(() -> coordinator.initProducer("shared", 60_000).join()));
+        }
+        List<TransactionCoordinator.Producer> got = racing.stream().map(CompletableFuture::join).toList();
+        Set<Integer> epochs = got.stream().map(TransactionCoordinator.Producer::producerEpoch)
+                .collect(Collectors.toSet());
+        assertThat(epochs).hasSize(8);
+        assertThat(got).extracting(TransactionCoordinator.Producer::producerId).containsOnly(got.get(0).producerId());
+        assertThat(coordinator.describe("shared").join().orElseThrow().producerEpoch()).isEqualTo(7);
+    }
+
+    @Test
+    void aPartitionThatDoesNotExistIsRefusedWithNothingStored() {
+        TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
+        assertThatThrownBy(() -> coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(), names("a/2"))
+                .join()).hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("partitions 0 to 1");
+        assertThatThrownBy(() -> coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(), names("zz/0"))
+                .join()).hasMessageContaining("no topic zz");
+        assertThat(coordinator.describe("etl").join().orElseThrow().state()).isEqualTo(TransactionRecord.State.READY);
+        assertThat(refusal(coordinator.initProducer("etl", Transactions.DEFAULT_LIMITS.maxTimeoutMs() + 1)))
+                .isEqualTo(TransactionError.INVALID_TIMEOUT);
+        assertThat(coordinator.list().join()).extracting(TransactionRecord::transactionalId).containsExactly("etl");
+    }
+}

@@ -1,0 +1,240 @@
+package io.strata.transactions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * What a transaction coordinator decides, as pure functions of a transactional id's stored record: each answers the
+ * record to store next (with compare-and-set on the one it was given), or throws {@link TransactionException} with
+ * nothing changed. Where the record goes and how a decision becomes visible to readers is docs/transactions.md.
+ *
+ * <p>A commit is one write (the record, and the group offsets it carries, in one metadata transaction). An abort
+ * is decided first ({@link TransactionRecord.State#PREPARE_ABORT}), then each partition is marked
+ * ({@link #abortMarks}), then it is done ({@link #abortCompleted}): marks may take several writes, and whoever
+ * finds an abort prepared finishes it, so a crash between the steps never leaves a transaction half aborted, and
+ * never lets it commit instead.
+ */
+public final class Transactions {
+    /** The longest a transactional id may be (as Kafka's). */
+    public static final int MAX_ID_LENGTH = 249;
+
+    /** A cluster's bounds on transactions. */
+    public record Limits(long maxTimeoutMs, int maxPartitions, int maxOffsets) {
+        public Limits {
+            if (maxTimeoutMs <= 0 || maxPartitions <= 0 || maxOffsets <= 0) {
+                throw new IllegalArgumentException("limits are positive");
+            }
+        }
+    }
+
+    /** Kafka's bound on the timeout (transaction.max.timeout.ms); partitions and offsets bounded per transaction. */
+    public static final Limits DEFAULT_LIMITS = new Limits(15 * 60_000L, 1_000, 100);
+
+    /** A commit: the record to store, and the group offsets to write with it (none for a repeated commit). */
+    public record Commit(TransactionRecord record, List<TxnOffset> offsets, boolean repeated) {
+    }
+
+    private Transactions() {
+    }
+
+    /** Refuses an id that is empty, longer than {@link #MAX_ID_LENGTH}, or holds control characters. */
+    public static void checkId(String transactionalId) {
+        if (transactionalId == null || transactionalId.isEmpty() || transactionalId.length() > MAX_ID_LENGTH
+                || transactionalId.chars().anyMatch(Character::isISOControl)) {
+            throw new TransactionException(TransactionError.INVALID_ID, "a transactional id is 1 to "
+                    + MAX_ID_LENGTH + " characters, none of them control characters");
+        }
+    }
+
+    /**
+     * A producer initialised with the transactional id: the id's next producer epoch (a new producer id for an
+     * id never seen, or whose epochs are used up), which fences every producer before it. A transaction left open
+     * is aborted: the answer is then {@link TransactionRecord.State#PREPARE_ABORT}, and the producer may use the
+     * record once {@link #abortCompleted} made it ready.
+     */
+    public static TransactionRecord init(Optional<TransactionRecord> current, String transactionalId, long timeoutMs,
+                                         Limits limits, LongSupplier newProducerId, long nowMs) {
+        checkId(transactionalId);
+        if (timeoutMs <= 0 || timeoutMs > limits.maxTimeoutMs()) {
+            throw new TransactionException(TransactionError.INVALID_TIMEOUT, "a transaction timeout is 1 ms to "
+                    + limits.maxTimeoutMs() + " ms, not " + timeoutMs);
+        }
+        if (current.isEmpty()) {
+            long pid = newProducerId.getAsLong();
+            return new TransactionRecord(transactionalId, pid, 0, 0, pid, 0, TransactionRecord.State.READY,
+                    timeoutMs, 0, List.of(), List.of(), TransactionRecord.Outcome.NONE, nowMs);
+        }
+        TransactionRecord r = current.get();
+        boolean usedUp = r.producerEpoch() >= TransactionRecord.MAX_PRODUCER_EPOCH;
+        long pid = usedUp ? newProducerId.getAsLong() : r.producerId();
+        int epoch = usedUp ? 0 : r.producerEpoch() + 1;
+        if (r.state() == TransactionRecord.State.READY) {
+            return new TransactionRecord(transactionalId, pid, epoch, 0, r.txnProducerId(), r.txnEpoch(),
+                    TransactionRecord.State.READY, timeoutMs, 0, List.of(), List.of(), r.lastOutcome(), nowMs);
+        }
+        // Open (or its abort left unfinished): aborted, under the new producer's epoch, so the old one is fenced
+        // from the moment this is stored.
+        return new TransactionRecord(transactionalId, pid, epoch, 0, r.txnProducerId(), r.txnEpoch(),
+                TransactionRecord.State.PREPARE_ABORT, timeoutMs, r.startedAtMs(), r.partitions(), r.offsets(),
+                r.lastOutcome(), nowMs);
+    }
+
+    /**
+     * Partitions the producer is about to write to, and group offsets to commit with the transaction; either may
+     * be empty (both: nothing changes). Begins a transaction when none is open. A partition already in the transaction keeps its start,
+     * and an offset given again for the same group and partition replaces the earlier one.
+     */
+    public static TransactionRecord add(TransactionRecord current, long producerId, int producerEpoch,
+                                        List<TxnPartition> partitions, List<TxnOffset> offsets, Limits limits,
+                                        long nowMs) {
+        TransactionRecord r = checkProducer(current, producerId, producerEpoch);
+        if (r.state() == TransactionRecord.State.PREPARE_ABORT) {
+            throw new TransactionException(TransactionError.INVALID_STATE, "transaction of " + r.transactionalId()
+                    + " is being aborted; begin the next one once it is");
+        }
+        if (partitions.isEmpty() && offsets.isEmpty()) {
+            return r; // nothing to add: a check that the producer is still the id's, and no transaction begun
+        }
+        boolean begin = r.state() == TransactionRecord.State.READY;
+        List<TxnPartition> touched = new ArrayList<>(begin ? List.of() : r.partitions());
+        for (TxnPartition p : partitions) {
+            if (touched.stream().noneMatch(p::samePartition)) {
+                touched.add(p);
+            }
+        }
+        if (touched.size() > limits.maxPartitions()) {
+            throw new TransactionException(TransactionError.TOO_MANY_PARTITIONS, "a transaction writes to at most "
+                    + limits.maxPartitions() + " partitions; this one would write to " + touched.size());
+        }
+        List<TxnOffset> committing = new ArrayList<>(begin ? List.of() : r.offsets());
+        for (TxnOffset o : offsets) {
+            committing.removeIf(o::samePosition);
+            committing.add(o);
+        }
+        if (committing.size() > limits.maxOffsets()) {
+            throw new TransactionException(TransactionError.TOO_MANY_OFFSETS, "a transaction commits at most "
+                    + limits.maxOffsets() + " group offsets; this one would commit " + committing.size());
+        }
+        if (begin) {
+            int n = r.transactions() + 1;
+            return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), n, r.producerId(),
+                    TransactionRecord.txnEpoch(r.producerEpoch(), n), TransactionRecord.State.ONGOING, r.timeoutMs(),
+                    nowMs, touched, committing, r.lastOutcome(), nowMs);
+        }
+        return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), r.transactions(),
+                r.txnProducerId(), r.txnEpoch(), r.state(), r.timeoutMs(), r.startedAtMs(), touched, committing,
+                r.lastOutcome(), nowMs);
+    }
+
+    /**
+     * Commits the open transaction: its records become visible to read-committed readers and its group offsets
+     * are written, together. Asked again after it committed (the answer was lost), it answers the same without
+     * writing anything.
+     */
+    public static Commit commit(TransactionRecord current, long producerId, int producerEpoch, long nowMs) {
+        TransactionRecord r = checkProducer(current, producerId, producerEpoch);
+        switch (r.state()) {
+            case ONGOING:
+                return new Commit(ready(r, TransactionRecord.Outcome.COMMITTED, nowMs), r.offsets(), false);
+            case READY:
+                if (r.lastOutcome() == TransactionRecord.Outcome.COMMITTED && r.transactions() > 0) {
+                    return new Commit(r, List.of(), true);
+                }
+                throw new TransactionException(TransactionError.INVALID_STATE, "no transaction of "
+                        + r.transactionalId() + " is open to commit" + (r.lastOutcome()
+                        == TransactionRecord.Outcome.ABORTED && r.transactions() > 0 ? " (the last one was aborted)"
+                        : ""));
+            default:
+                throw new TransactionException(TransactionError.INVALID_STATE, "transaction of "
+                        + r.transactionalId() + " is being aborted: it cannot commit");
+        }
+    }
+
+    /**
+     * Aborts the open transaction: the answer is {@link TransactionRecord.State#PREPARE_ABORT} (mark its
+     * partitions, then {@link #abortCompleted}). An abort asked again is answered as it stands.
+     */
+    public static TransactionRecord abort(TransactionRecord current, long producerId, int producerEpoch, long nowMs) {
+        TransactionRecord r = checkProducer(current, producerId, producerEpoch);
+        switch (r.state()) {
+            case ONGOING:
+                return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), r.transactions(),
+                        r.txnProducerId(), r.txnEpoch(), TransactionRecord.State.PREPARE_ABORT, r.timeoutMs(),
+                        r.startedAtMs(), r.partitions(), r.offsets(), r.lastOutcome(), nowMs);
+            case PREPARE_ABORT:
+                return r;
+            default:
+                if (r.lastOutcome() == TransactionRecord.Outcome.ABORTED && r.transactions() > 0) {
+                    return r;
+                }
+                throw new TransactionException(TransactionError.INVALID_STATE, "no transaction of "
+                        + r.transactionalId() + " is open to abort" + (r.lastOutcome()
+                        == TransactionRecord.Outcome.COMMITTED && r.transactions() > 0 ? " (the last one committed)"
+                        : ""));
+        }
+    }
+
+    /** The marks an abort being prepared leaves, one per partition it may have written to. */
+    public static List<AbortMark> abortMarks(TransactionRecord preparing) {
+        if (preparing.state() != TransactionRecord.State.PREPARE_ABORT) {
+            throw new IllegalArgumentException("no abort prepared for " + preparing.transactionalId());
+        }
+        return preparing.partitions().stream().map(p -> new AbortMark(p.topicId(), p.partition(),
+                preparing.txnProducerId(), preparing.txnEpoch(), p.startOffset())).toList();
+    }
+
+    /** An abort whose partitions are all marked: done, and the producer ready for its next transaction. */
+    public static TransactionRecord abortCompleted(TransactionRecord preparing, long nowMs) {
+        if (preparing.state() != TransactionRecord.State.PREPARE_ABORT) {
+            throw new IllegalArgumentException("no abort prepared for " + preparing.transactionalId());
+        }
+        return ready(preparing, TransactionRecord.Outcome.ABORTED, nowMs);
+    }
+
+    /**
+     * The cluster's decision for a transaction open past its timeout: aborted, and its producer fenced (a later
+     * commit of it is refused as fenced, not lost in silence). Empty while it has time left, or none is open.
+     */
+    public static Optional<TransactionRecord> expire(TransactionRecord current, long nowMs) {
+        if (current.state() != TransactionRecord.State.ONGOING || nowMs < current.deadlineMs()) {
+            return Optional.empty();
+        }
+        int epoch = Math.min(current.producerEpoch() + 1, TransactionRecord.MAX_PRODUCER_EPOCH);
+        return Optional.of(new TransactionRecord(current.transactionalId(), current.producerId(), epoch, 0,
+                current.txnProducerId(), current.txnEpoch(), TransactionRecord.State.PREPARE_ABORT,
+                current.timeoutMs(), current.startedAtMs(), current.partitions(), current.offsets(),
+                current.lastOutcome(), nowMs));
+    }
+
+    private static TransactionRecord ready(TransactionRecord r, TransactionRecord.Outcome outcome, long nowMs) {
+        return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), r.transactions(),
+                r.txnProducerId(), r.txnEpoch(), TransactionRecord.State.READY, r.timeoutMs(), 0, List.of(),
+                List.of(), outcome, nowMs);
+    }
+
+    private static TransactionRecord checkProducer(TransactionRecord current, long producerId, int producerEpoch) {
+        if (current == null) {
+            throw new TransactionException(TransactionError.UNKNOWN_TRANSACTIONAL_ID, "no producer was initialised "
+                    + "with this transactional id");
+        }
+        if (producerId != current.producerId() || producerEpoch > current.producerEpoch()) {
+            // An older producer id of the id is one whose epochs ran out: fenced as surely as an older epoch.
+            if (producerId != current.producerId() && producerId == current.txnProducerId()) {
+                throw fenced(current);
+            }
+            throw new TransactionException(TransactionError.INVALID_PRODUCER, "producer " + producerId + " epoch "
+                    + producerEpoch + " was not issued for transactional id " + current.transactionalId());
+        }
+        if (producerEpoch < current.producerEpoch()) {
+            throw fenced(current);
+        }
+        return current;
+    }
+
+    private static TransactionException fenced(TransactionRecord current) {
+        return new TransactionException(TransactionError.PRODUCER_FENCED, "a newer producer with transactional id "
+                + current.transactionalId() + " took over (or its transaction timed out): this one is fenced");
+    }
+}

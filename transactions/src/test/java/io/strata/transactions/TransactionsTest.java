@@ -1,0 +1,178 @@
+package io.strata.transactions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class TransactionsTest {
+    private static final Transactions.Limits LIMITS = new Transactions.Limits(60_000, 3, 2);
+    private final AtomicLong producerIds = new AtomicLong(100);
+
+    private TransactionRecord init(TransactionRecord current) {
+        return Transactions.init(Optional.ofNullable(current), "tx", 10_000, LIMITS, producerIds::incrementAndGet,
+                1_000);
+    }
+
+    private static TxnPartition p(int partition, long start) {
+        return new TxnPartition(7, partition, start);
+    }
+
+    @Test
+    void aNewIdGetsAProducerAtEpochZeroAndEachLaterProducerTheNextEpochOfTheSameId() {
+        TransactionRecord first = init(null);
+        assertThat(first.producerId()).isEqualTo(101);
+        assertThat(first.producerEpoch()).isZero();
+        assertThat(first.state()).isEqualTo(TransactionRecord.State.READY);
+        TransactionRecord second = init(first);
+        assertThat(second.producerId()).isEqualTo(101);
+        assertThat(second.producerEpoch()).isEqualTo(1);
+    }
+
+    @Test
+    void theFirstPartitionAddedBeginsATransactionWhoseEpochNoEarlierOneHad() {
+        TransactionRecord r = init(null);
+        TransactionRecord one = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 2_000);
+        assertThat(one.state()).isEqualTo(TransactionRecord.State.ONGOING);
+        assertThat(one.startedAtMs()).isEqualTo(2_000);
+        TransactionRecord committed = Transactions.commit(one, r.producerId(), 0, 3_000).record();
+        TransactionRecord two = Transactions.add(committed, r.producerId(), 0, List.of(p(1, 9)), List.of(), LIMITS,
+                4_000);
+        assertThat(two.txnEpoch()).isGreaterThan(one.txnEpoch());
+        TransactionRecord afterNewProducer = Transactions.add(init(Transactions.commit(two, r.producerId(), 0, 5_000)
+                .record()), r.producerId(), 1, List.of(p(1, 12)), List.of(), LIMITS, 6_000);
+        assertThat(afterNewProducer.txnEpoch()).isGreaterThan(two.txnEpoch());
+    }
+
+    @Test
+    void aPartitionAddedAgainKeepsItsFirstStartAndAnOffsetGivenAgainReplacesTheEarlierOne() {
+        TransactionRecord r = init(null);
+        TxnOffset at10 = new TxnOffset("g", "in", 3, 0, 10, "");
+        TxnOffset at20 = new TxnOffset("g", "in", 3, 0, 20, "m");
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(at10), LIMITS, 1);
+        open = Transactions.add(open, r.producerId(), 0, List.of(p(0, 50), p(1, 3)), List.of(at20), LIMITS, 2);
+        assertThat(open.partitions()).containsExactly(p(0, 5), p(1, 3));
+        assertThat(open.offsets()).containsExactly(at20);
+        Transactions.Commit commit = Transactions.commit(open, r.producerId(), 0, 3);
+        assertThat(commit.offsets()).containsExactly(at20);
+        assertThat(commit.record().partitions()).isEmpty();
+        assertThat(commit.record().lastOutcome()).isEqualTo(TransactionRecord.Outcome.COMMITTED);
+    }
+
+    @Test
+    void aNewProducerFencesTheOldOneAndAbortsTheTransactionItLeftOpen() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5), p(1, 8)), List.of(), LIMITS,
+                1);
+        TransactionRecord fencing = init(open);
+        assertThat(fencing.state()).isEqualTo(TransactionRecord.State.PREPARE_ABORT);
+        assertThat(fencing.producerEpoch()).isEqualTo(1);
+        assertThat(Transactions.abortMarks(fencing)).containsExactly(
+                new AbortMark(7, 0, r.producerId(), open.txnEpoch(), 5),
+                new AbortMark(7, 1, r.producerId(), open.txnEpoch(), 8));
+        assertThatThrownBy(() -> Transactions.commit(fencing, r.producerId(), 0, 2))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+        TransactionRecord ready = Transactions.abortCompleted(fencing, 3);
+        assertThat(ready.state()).isEqualTo(TransactionRecord.State.READY);
+        assertThat(ready.lastOutcome()).isEqualTo(TransactionRecord.Outcome.ABORTED);
+        assertThatThrownBy(() -> Transactions.add(ready, r.producerId(), 0, List.of(p(2, 0)), List.of(), LIMITS, 4))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+        assertThat(Transactions.add(ready, r.producerId(), 1, List.of(p(2, 0)), List.of(), LIMITS, 4).state())
+                .isEqualTo(TransactionRecord.State.ONGOING);
+    }
+
+    @Test
+    void anAbortIsFinishedBeforeAnythingElseHappensToItsTransaction() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 1);
+        TransactionRecord aborting = Transactions.abort(open, r.producerId(), 0, 2);
+        assertThat(aborting.state()).isEqualTo(TransactionRecord.State.PREPARE_ABORT);
+        assertThat(Transactions.abort(aborting, r.producerId(), 0, 3)).as("asked again: as it stands")
+                .isEqualTo(aborting);
+        assertThatThrownBy(() -> Transactions.commit(aborting, r.producerId(), 0, 3))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+        assertThatThrownBy(() -> Transactions.add(aborting, r.producerId(), 0, List.of(p(1, 0)), List.of(), LIMITS,
+                3)).isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+        TransactionRecord done = Transactions.abortCompleted(aborting, 4);
+        assertThat(Transactions.abort(done, r.producerId(), 0, 5)).as("a repeated abort").isEqualTo(done);
+        assertThatThrownBy(() -> Transactions.commit(done, r.producerId(), 0, 5))
+                .isInstanceOfSatisfying(TransactionException.class, e -> assertThat(e).hasMessageContaining(
+                        "the last one was aborted"));
+    }
+
+    @Test
+    void aCommitAskedAgainIsAnsweredWithoutWritingAnything() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)),
+                List.of(new TxnOffset("g", "in", 3, 0, 10, "")), LIMITS, 1);
+        TransactionRecord committed = Transactions.commit(open, r.producerId(), 0, 2).record();
+        Transactions.Commit again = Transactions.commit(committed, r.producerId(), 0, 3);
+        assertThat(again.repeated()).isTrue();
+        assertThat(again.record()).isSameAs(committed);
+        assertThat(again.offsets()).isEmpty();
+        assertThatThrownBy(() -> Transactions.commit(r, r.producerId(), 0, 3)).as("nothing ever begun")
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+    }
+
+    @Test
+    void aTransactionOpenPastItsTimeoutIsAbortedAndItsProducerFenced() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 1_000);
+        assertThat(Transactions.expire(open, 10_999)).isEmpty();
+        TransactionRecord expired = Transactions.expire(open, 11_000).orElseThrow();
+        assertThat(expired.state()).isEqualTo(TransactionRecord.State.PREPARE_ABORT);
+        assertThat(Transactions.abortMarks(expired)).extracting(AbortMark::txnEpoch).containsExactly(open.txnEpoch());
+        assertThatThrownBy(() -> Transactions.commit(expired, r.producerId(), 0, 11_001))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+        assertThat(Transactions.expire(r, Long.MAX_VALUE)).as("nothing open").isEmpty();
+    }
+
+    @Test
+    void boundsAreRefusedPreciselyWithNothingChanged() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 0), p(1, 0), p(2, 0)), List.of(),
+                LIMITS, 1);
+        assertThatThrownBy(() -> Transactions.add(open, r.producerId(), 0, List.of(p(3, 0)), List.of(), LIMITS, 2))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.TOO_MANY_PARTITIONS));
+        assertThatThrownBy(() -> Transactions.add(open, r.producerId(), 0, List.of(), List.of(
+                new TxnOffset("g", "a", 1, 0, 1, ""), new TxnOffset("g", "a", 1, 1, 1, ""),
+                new TxnOffset("g", "a", 1, 2, 1, "")), LIMITS, 2))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.TOO_MANY_OFFSETS));
+        assertThatThrownBy(() -> Transactions.init(Optional.empty(), "tx", 60_001, LIMITS, () -> 1, 0))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_TIMEOUT));
+        assertThatThrownBy(() -> Transactions.init(Optional.empty(), "a\nb", 1_000, LIMITS, () -> 1, 0))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_ID));
+        assertThatThrownBy(() -> Transactions.add(null, 1, 0, List.of(), List.of(), LIMITS, 0))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.UNKNOWN_TRANSACTIONAL_ID));
+        assertThatThrownBy(() -> Transactions.add(r, r.producerId() + 1, 0, List.of(), List.of(), LIMITS, 0))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_PRODUCER));
+    }
+
+    @Test
+    void anIdWhoseEpochsAreUsedUpMovesToANewProducerIdAndTheOldOneIsFenced() {
+        TransactionRecord worn = new TransactionRecord("tx", 55, TransactionRecord.MAX_PRODUCER_EPOCH, 4, 55,
+                TransactionRecord.txnEpoch(TransactionRecord.MAX_PRODUCER_EPOCH, 4), TransactionRecord.State.READY,
+                10_000, 0, List.of(), List.of(), TransactionRecord.Outcome.COMMITTED, 0);
+        TransactionRecord fresh = init(worn);
+        assertThat(fresh.producerId()).isEqualTo(101);
+        assertThat(fresh.producerEpoch()).isZero();
+        assertThatThrownBy(() -> Transactions.add(fresh, 55, TransactionRecord.MAX_PRODUCER_EPOCH, List.of(p(0, 0)),
+                List.of(), LIMITS, 1)).isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+    }
+}
