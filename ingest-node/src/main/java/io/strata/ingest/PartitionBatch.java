@@ -10,24 +10,33 @@ import java.util.List;
  * Validated records for one partition, from one entry of a produce request: either records one by one
  * ({@code records}), or a batch the producer encoded and compressed ({@code encoded}, checked, with its
  * header {@code info}). With an idempotent producer, {@code producerId} is its id and the records carry
- * sequences from {@code baseSequence}; otherwise {@code producerId} is 0.
+ * sequences from {@code baseSequence}; otherwise {@code producerId} is 0. {@code producerEpoch}: a transactional
+ * producer's transaction epoch (docs/transactions.md), 0 otherwise.
  */
 public record PartitionBatch(int entryIndex, String topic, PartitionId partition, List<LogRecord> records,
-                             ByteBuffer encoded, BatchInfo info, long producerId, long baseSequence) {
+                             ByteBuffer encoded, BatchInfo info, long producerId, long baseSequence,
+                             long producerEpoch) {
     public PartitionBatch {
         if ((records == null) == (encoded == null) || (encoded != null && info == null)
                 || (records != null && records.isEmpty())) {
             throw new IllegalArgumentException("a batch for " + topic + "/" + partition
                     + " holds either records or one encoded batch");
         }
-        if (producerId < 0 || (producerId > 0 && baseSequence < 0)) {
+        if (producerId < 0 || (producerId > 0 && baseSequence < 0) || producerEpoch < 0
+                || (producerId == 0 && producerEpoch != 0)) {
             throw new IllegalArgumentException("invalid producer " + producerId + " or sequence " + baseSequence);
         }
         records = records == null ? null : List.copyOf(records);
     }
 
     public PartitionBatch(int entryIndex, String topic, PartitionId partition, List<LogRecord> records) {
-        this(entryIndex, topic, partition, records, null, null, 0, 0);
+        this(entryIndex, topic, partition, records, null, null, 0, 0, 0);
+    }
+
+    /** A batch of a producer that is idempotent only, or of none. */
+    public PartitionBatch(int entryIndex, String topic, PartitionId partition, List<LogRecord> records,
+                          ByteBuffer encoded, BatchInfo info, long producerId, long baseSequence) {
+        this(entryIndex, topic, partition, records, encoded, info, producerId, baseSequence, 0);
     }
 
     public boolean idempotent() {

@@ -25,6 +25,11 @@ public sealed interface BatchOutcome {
          * Not at sequence 0 from a producer the partition keeps no state of (it never wrote there, or its state
          * expired): it cannot be checked for duplicates. Nothing of it is stored; the producer starts afresh.
          */
-        UNKNOWN_PRODUCER
+        UNKNOWN_PRODUCER,
+        /**
+         * Of an older transaction epoch than the partition stored of the producer: a newer producer (or transaction)
+         * of its transactional id took over. Nothing of it is stored; this producer is done.
+         */
+        PRODUCER_FENCED
     }
 }

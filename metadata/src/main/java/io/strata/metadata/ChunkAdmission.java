@@ -15,7 +15,8 @@ import java.util.function.LongFunction;
  *
  * <p>Rules, per producer and partition: a producer the partition has no state of starts at sequence 0 (a batch
  * at another sequence cannot be checked: it never wrote there, or its state expired, and it must start
- * afresh); afterwards each batch must start right after the last stored sequence. A retry is recognised among
+ * afresh); afterwards each batch must start right after the last stored sequence. A transactional producer's
+ * batches carry its transaction's epoch: a newer epoch starts at sequence 0 again, an older one is fenced. A retry is recognised among
  * the producer's last {@link #RECENT_BATCHES} batches, whatever the number of producers.
  */
 final class ChunkAdmission {
@@ -51,7 +52,7 @@ final class ChunkAdmission {
             if (outcome == null) {
                 long offset = base + batch.firstPosition() - skippedCount;
                 ProducerAppend append = new ProducerAppend(chunk.partition(), batch.producerId(),
-                        batch.baseSequence(), batch.recordCount(), offset);
+                        batch.baseSequence(), batch.recordCount(), offset, batch.epoch());
                 appends.add(append);
                 touched.put(batch.producerId(), ProducerState.after(state, append, now, RECENT_BATCHES));
                 outcome = new BatchOutcome.Appended(offset);
@@ -71,6 +72,19 @@ final class ChunkAdmission {
 
     /** Null when the batch is to be appended; otherwise why it is not. */
     private static BatchOutcome decide(ProducerState state, ProducerBatch batch, PartitionId partition) {
+        if (state != null && batch.epoch() < state.epoch()) {
+            return new BatchOutcome.Rejected(BatchOutcome.Reason.PRODUCER_FENCED, "producer fenced: producer "
+                    + batch.producerId() + " sent a batch of transaction epoch " + batch.epoch() + " to partition "
+                    + partition.partition() + ", which stored epoch " + state.epoch() + " of it: a newer producer "
+                    + "of its transactional id took over (or its transaction ended)");
+        }
+        if (state != null && batch.epoch() > state.epoch()) {
+            // A new transaction of the producer: its sequences start again from 0.
+            return batch.baseSequence() == 0 ? null : new BatchOutcome.Rejected(BatchOutcome.Reason.SEQUENCE_GAP,
+                    "producer " + batch.producerId() + " began transaction epoch " + batch.epoch() + " on partition "
+                            + partition.partition() + " at sequence " + batch.baseSequence() + "; a new epoch starts "
+                            + "at sequence 0");
+        }
         if (state == null) {
             return batch.baseSequence() == 0 ? null : new BatchOutcome.Rejected(BatchOutcome.Reason.UNKNOWN_PRODUCER,
                     "producer " + batch.producerId() + " sent sequence " + batch.baseSequence() + " to partition "

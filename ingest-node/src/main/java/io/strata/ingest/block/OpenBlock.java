@@ -48,7 +48,8 @@ public final class OpenBlock {
             if (batch.idempotent()) {
                 List<ProducerBatch> list = producerBatches.computeIfAbsent(p, k -> new ArrayList<>());
                 producerBatch = list.size();
-                list.add(new ProducerBatch(batch.producerId(), batch.baseSequence(), first, batch.recordCount()));
+                list.add(new ProducerBatch(batch.producerId(), batch.baseSequence(), first, batch.recordCount(),
+                        batch.producerEpoch()));
             }
             call.add(batch.entryIndex(), batch.topic(), p, first, batch.recordCount(), producerBatch);
         }

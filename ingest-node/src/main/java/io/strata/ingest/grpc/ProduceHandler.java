@@ -331,6 +331,9 @@ public final class ProduceHandler {
         if (request.getProducerId() < 0) {
             throw invalid("invalid producer id " + request.getProducerId());
         }
+        if (request.getProducerEpoch() < 0 || (request.getProducerEpoch() != 0 && request.getProducerId() == 0)) {
+            throw invalid("producer_epoch is not negative, and only a request with a producer_id carries one");
+        }
         if (request.getProducerId() > 0) {
             if (request.getAcks() != Acks.ACKS_DURABLE) {
                 throw invalid("an idempotent producer needs durable acks: its sequences advance only on commit");
@@ -393,14 +396,14 @@ public final class ProduceHandler {
                 if (encoded[i] != null) {
                     batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), null,
                             entry.getBatch().asReadOnlyByteBuffer(), encoded[i], request.getProducerId(),
-                            entry.getBaseSequence()));
+                            entry.getBaseSequence(), request.getProducerEpoch()));
                     continue;
                 }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
                 // A delayed record's staging timestamp is its arrival: the staging log's retention counts from it.
                 entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now, entry.getDelayed())));
                 batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), records, null, null,
-                        request.getProducerId(), entry.getBaseSequence()));
+                        request.getProducerId(), entry.getBaseSequence(), request.getProducerEpoch()));
             } else {
                 // Keyed records follow their key; unkeyed ones stick together in one partition per entry.
                 int stickyPartition = Math.floorMod(sticky.getAndIncrement(), topic.partitions());
@@ -473,6 +476,7 @@ public final class ProduceHandler {
             case UNKNOWN_PRODUCER -> Status.ABORTED;
             case STALE_SEQUENCE -> Status.ALREADY_EXISTS;
             case TOPIC_DELETED -> Status.NOT_FOUND;
+            case PRODUCER_FENCED -> Status.FAILED_PRECONDITION; // "producer fenced: ..." (docs/transactions.md)
         };
         return status.withDescription(refused.message());
     }

@@ -139,7 +139,8 @@ public final class MetadataCodec {
         for (ProducerAppend a : entry.appends()) {
             v.addAppends(ProducerAppendValue.newBuilder().setTopicId(a.partition().topicId())
                     .setPartition(a.partition().partition()).setProducerId(a.producerId())
-                    .setBaseSequence(a.baseSequence()).setRecordCount(a.recordCount()).setBaseOffset(a.baseOffset()));
+                    .setBaseSequence(a.baseSequence()).setRecordCount(a.recordCount()).setBaseOffset(a.baseOffset())
+                    .setEpoch(a.epoch()));
         }
         return v.build().toByteArray();
     }
@@ -172,7 +173,7 @@ public final class MetadataCodec {
             List<ProducerAppend> appends = new ArrayList<>(v.getAppendsCount());
             for (ProducerAppendValue a : v.getAppendsList()) {
                 appends.add(new ProducerAppend(new PartitionId(a.getTopicId(), a.getPartition()), a.getProducerId(),
-                        a.getBaseSequence(), a.getRecordCount(), a.getBaseOffset()));
+                        a.getBaseSequence(), a.getRecordCount(), a.getBaseOffset(), a.getEpoch()));
             }
             return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks, appends);
         });
@@ -236,7 +237,7 @@ public final class MetadataCodec {
                     .setTopicId(partition.topicId()).setPartition(partition.partition());
             producers.values().forEach(s -> {
                 ProducerStateValue.Builder b = ProducerStateValue.newBuilder().setProducerId(s.producerId())
-                        .setLastSequence(s.lastSequence()).setLastWriteMs(s.lastWriteMs());
+                        .setLastSequence(s.lastSequence()).setLastWriteMs(s.lastWriteMs()).setEpoch(s.epoch());
                 s.recent().forEach(r -> b.addRecent(RecentBatchValue.newBuilder().setBaseSequence(r.baseSequence())
                         .setRecordCount(r.recordCount()).setBaseOffset(r.baseOffset())));
                 p.addProducers(b);
@@ -263,7 +264,8 @@ public final class MetadataCodec {
                 for (ProducerStateValue s : p.getProducersList()) {
                     states.put(partition, new ProducerState(s.getProducerId(), s.getLastSequence(),
                             s.getLastWriteMs(), s.getRecentList().stream().map(r -> new ProducerState.Batch(
-                                    r.getBaseSequence(), r.getRecordCount(), r.getBaseOffset())).toList()));
+                                    r.getBaseSequence(), r.getRecordCount(), r.getBaseOffset())).toList(),
+                            s.getEpoch()));
                 }
             }
             return new ProducerSnapshot(v.getShard(), v.getCoversBefore(), v.getWrittenAtMs(), states);
