@@ -67,7 +67,8 @@ public final class Transactions {
                     timeoutMs, 0, List.of(), List.of(), TransactionRecord.Outcome.NONE, nowMs);
         }
         TransactionRecord r = current.get();
-        boolean usedUp = r.producerEpoch() >= TransactionRecord.MAX_PRODUCER_EPOCH;
+        // An epoch is issued only below the top one, so that a timeout can always fence its producer with the next.
+        boolean usedUp = r.producerEpoch() >= TransactionRecord.MAX_PRODUCER_EPOCH - 1;
         long pid = usedUp ? newProducerId.getAsLong() : r.producerId();
         int epoch = usedUp ? 0 : r.producerEpoch() + 1;
         if (r.state() == TransactionRecord.State.READY) {
@@ -201,11 +202,23 @@ public final class Transactions {
         if (current.state() != TransactionRecord.State.ONGOING || nowMs < current.deadlineMs()) {
             return Optional.empty();
         }
-        int epoch = Math.min(current.producerEpoch() + 1, TransactionRecord.MAX_PRODUCER_EPOCH);
-        return Optional.of(new TransactionRecord(current.transactionalId(), current.producerId(), epoch, 0,
+        return Optional.of(fence(current, nowMs));
+    }
+
+    /**
+     * Aborts the open transaction now and fences its producer, whatever time it has left (an operator's abort, or
+     * a timeout). The record is answered as it stands when no transaction is open. No producer holds the epoch
+     * this moves to (producers are only ever issued epochs below it), so none begins a transaction under it: the
+     * next producer initialised with the id gets the epoch after.
+     */
+    public static TransactionRecord fence(TransactionRecord current, long nowMs) {
+        if (current.state() != TransactionRecord.State.ONGOING) {
+            return current;
+        }
+        return new TransactionRecord(current.transactionalId(), current.producerId(), current.producerEpoch() + 1, 0,
                 current.txnProducerId(), current.txnEpoch(), TransactionRecord.State.PREPARE_ABORT,
                 current.timeoutMs(), current.startedAtMs(), current.partitions(), current.offsets(),
-                current.lastOutcome(), nowMs));
+                current.lastOutcome(), nowMs);
     }
 
     private static TransactionRecord ready(TransactionRecord r, TransactionRecord.Outcome outcome, long nowMs) {

@@ -43,8 +43,20 @@ class TransactionPropertiesTest {
 
     @Property(tries = 500)
     void onlyTheLatestProducerActsAndEveryTransactionIsDecidedOnceAsAWhole(@ForAll("histories") List<Step> history) {
+        check(history, null);
+    }
+
+    /** The same near the last epochs of a producer id: the id moves to new producer ids as they run out. */
+    @Property(tries = 300)
+    void theSameHoldsWhileTheIdRunsOutOfEpochs(@ForAll("histories") List<Step> history) {
+        int near = TransactionRecord.MAX_PRODUCER_EPOCH - 3;
+        check(history, new TransactionRecord("tx", 900, near, 0, 900, 0, TransactionRecord.State.READY, 3_000, 0,
+                List.of(), List.of(), TransactionRecord.Outcome.NONE, 0));
+    }
+
+    private void check(List<Step> history, TransactionRecord seed) {
         AtomicLong ids = new AtomicLong(1_000);
-        TransactionRecord stored = null;
+        TransactionRecord stored = seed;
         Producer[] slots = new Producer[3];
         Producer latest = null;
         Set<List<Long>> begun = new HashSet<>();

@@ -165,14 +165,42 @@ class TransactionsTest {
 
     @Test
     void anIdWhoseEpochsAreUsedUpMovesToANewProducerIdAndTheOldOneIsFenced() {
-        TransactionRecord worn = new TransactionRecord("tx", 55, TransactionRecord.MAX_PRODUCER_EPOCH, 4, 55,
-                TransactionRecord.txnEpoch(TransactionRecord.MAX_PRODUCER_EPOCH, 4), TransactionRecord.State.READY,
-                10_000, 0, List.of(), List.of(), TransactionRecord.Outcome.COMMITTED, 0);
+        int last = TransactionRecord.MAX_PRODUCER_EPOCH - 1; // the highest epoch a producer is issued
+        TransactionRecord worn = new TransactionRecord("tx", 55, last, 4, 55, TransactionRecord.txnEpoch(last, 4),
+                TransactionRecord.State.READY, 10_000, 0, List.of(), List.of(), TransactionRecord.Outcome.COMMITTED,
+                0);
         TransactionRecord fresh = init(worn);
         assertThat(fresh.producerId()).isEqualTo(101);
         assertThat(fresh.producerEpoch()).isZero();
-        assertThatThrownBy(() -> Transactions.add(fresh, 55, TransactionRecord.MAX_PRODUCER_EPOCH, List.of(p(0, 0)),
-                List.of(), LIMITS, 1)).isInstanceOfSatisfying(TransactionException.class,
+        assertThatThrownBy(() -> Transactions.add(fresh, 55, last, List.of(p(0, 0)), List.of(), LIMITS, 1))
+                .isInstanceOfSatisfying(TransactionException.class,
                         e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+    }
+
+    @Test
+    void aTimeoutAtTheHighestIssuedEpochStillFencesItsProducerAndNoIdentityComesBack() {
+        int last = TransactionRecord.MAX_PRODUCER_EPOCH - 1;
+        TransactionRecord ready = new TransactionRecord("tx", 55, last, 0, 55, 0, TransactionRecord.State.READY,
+                10_000, 0, List.of(), List.of(), TransactionRecord.Outcome.NONE, 0);
+        TransactionRecord open = Transactions.add(ready, 55, last, List.of(p(0, 0)), List.of(), LIMITS, 1);
+        TransactionRecord expired = Transactions.expire(open, 20_000).orElseThrow();
+        assertThat(expired.producerEpoch()).isEqualTo(TransactionRecord.MAX_PRODUCER_EPOCH);
+        TransactionRecord done = Transactions.abortCompleted(expired, 20_001);
+        assertThatThrownBy(() -> Transactions.add(done, 55, last, List.of(p(0, 0)), List.of(), LIMITS, 20_002))
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+        TransactionRecord next = init(done);
+        assertThat(next.producerId()).as("a new producer id: no epoch is left on the old one").isEqualTo(101);
+    }
+
+    @Test
+    void anOperatorsAbortFencesAtOnceAndStampsTheTimeItHappened() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 1_000);
+        TransactionRecord fenced = Transactions.fence(open, 1_500);
+        assertThat(fenced.state()).isEqualTo(TransactionRecord.State.PREPARE_ABORT);
+        assertThat(fenced.producerEpoch()).isEqualTo(1);
+        assertThat(fenced.updatedAtMs()).isEqualTo(1_500);
+        assertThat(Transactions.fence(r, 1_600)).as("nothing open: as it stands").isSameAs(r);
     }
 }

@@ -77,13 +77,22 @@ public final class TransactionCoordinator {
             boolean needsId = found.isEmpty() || TransactionCodec.decode(found.get().record()).producerEpoch()
                     >= TransactionRecord.MAX_PRODUCER_EPOCH;
             return (needsId ? metadata.allocateProducerId() : CompletableFuture.completedFuture(-1L));
-        }).thenCompose(newId -> change(transactionalId, current -> Transactions.init(current, transactionalId,
-                timeoutMs, limits, () -> {
+        }).thenCompose(newId -> {
+            // The producer is the one this call's stored decision issued, not whatever the record holds once the
+            // abort it prepared is finished: by then a producer initialised after it may hold the record.
+            java.util.concurrent.atomic.AtomicReference<TransactionRecord> decided =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            return change(transactionalId, current -> {
+                TransactionRecord next = Transactions.init(current, transactionalId, timeoutMs, limits, () -> {
                     if (newId < 0) {
                         throw new ContendedException(transactionalId);
                     }
                     return newId;
-                }, clock.millis()), ATTEMPTS)).thenApply(r -> new Producer(r.producerId(), r.producerEpoch()));
+                }, clock.millis());
+                decided.set(next);
+                return next;
+            }, ATTEMPTS).thenApply(r -> new Producer(decided.get().producerId(), decided.get().producerEpoch()));
+        });
     }
 
     /**
@@ -117,8 +126,8 @@ public final class TransactionCoordinator {
      * out. Answers the record as it stands after (nothing changes when no transaction is open).
      */
     public CompletableFuture<TransactionRecord> forceAbort(String transactionalId) {
-        return change(transactionalId, current -> current.map(r -> Transactions.expire(r, Long.MAX_VALUE)
-                .orElse(r)).orElseThrow(() -> new io.strata.transactions.TransactionException(
+        return change(transactionalId, current -> current.map(r -> Transactions.fence(r, clock.millis()))
+                .orElseThrow(() -> new io.strata.transactions.TransactionException(
                 io.strata.transactions.TransactionError.UNKNOWN_TRANSACTIONAL_ID, "no transactional id "
                 + transactionalId)), ATTEMPTS);
     }
@@ -149,6 +158,11 @@ public final class TransactionCoordinator {
                                 LOG.warn("ending overdue transaction of {} failed (tried again next pass): {}",
                                         n.transactionalId(), failure.toString());
                                 return false;
+                            }
+                            if (after == null || after.state() != TransactionRecord.State.READY
+                                    || after.lastOutcome() != TransactionRecord.Outcome.ABORTED
+                                    || after.txnProducerId() != r.txnProducerId() || after.txnEpoch() != r.txnEpoch()) {
+                                return false; // it ended otherwise meanwhile (committed, or gone)
                             }
                             LOG.info("{} transaction of {} (producer {}, epoch {}) aborted: {}",
                                     overdue ? "overdue" : "abandoned", n.transactionalId(), r.txnProducerId(),
