@@ -303,6 +303,50 @@ class ProduceHandlerTest {
                 .setEntries(0, r.getEntries(0).toBuilder().setBaseSequence(sequence)).build();
     }
 
+    private static ProduceRequest transactional(String id, long producer, long epoch, int partition, long sequence,
+                                                String... values) {
+        return idempotent(producer, partition, sequence, values).toBuilder().setProducerEpoch(epoch)
+                .setTransactionalId(id).build();
+    }
+
+    @Test
+    void aTransactionalBatchIsTakenOnlyForAPartitionItsOpenTransactionAddedAndAFencedOneNever() {
+        startDefault();
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator =
+                new io.strata.transactions.coordinator.TransactionCoordinator(metadata,
+                        io.strata.transactions.Transactions.DEFAULT_LIMITS, java.time.Clock.systemUTC());
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer old =
+                coordinator.initProducer("tx", 60_000).join();
+        long epoch = coordinator.addPartitions("tx", old.producerId(), old.producerEpoch(), List.of(
+                new io.strata.transactions.coordinator.TransactionCoordinator.PartitionName("t", 0))).join().txnEpoch();
+        assertStatus(transactional("tx", old.producerId(), epoch, 0, 0, "a"), Status.Code.FAILED_PRECONDITION,
+                "does not take transactional batches");
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions()));
+        assertThat(produce(transactional("tx", old.producerId(), epoch, 0, 0, "a", "b")).getAppends(0)
+                .getBaseOffset()).isZero();
+        assertStatus(transactional("tx", old.producerId(), epoch, 1, 0, "x"), Status.Code.FAILED_PRECONDITION,
+                "was not added to the transaction of tx");
+        coordinator.addPartitions("tx", old.producerId(), old.producerEpoch(), List.of(
+                new io.strata.transactions.coordinator.TransactionCoordinator.PartitionName("t", 1))).join();
+        assertThat(produce(transactional("tx", old.producerId(), epoch, 1, 0, "c")).getAppends(0).getBaseOffset())
+                .as("added since the node last read the transaction").isZero();
+        // A new producer of the id aborts that transaction and begins its own on partition 0.
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer next =
+                coordinator.initProducer("tx", 60_000).join();
+        long nextEpoch = coordinator.addPartitions("tx", next.producerId(), next.producerEpoch(), List.of(
+                new io.strata.transactions.coordinator.TransactionCoordinator.PartitionName("t", 0))).join().txnEpoch();
+        assertThat(produce(transactional("tx", next.producerId(), nextEpoch, 0, 0, "d")).getAppends(0)
+                .getBaseOffset()).isEqualTo(2);
+        assertStatus(transactional("tx", old.producerId(), epoch, 0, 2, "zombie"), Status.Code.FAILED_PRECONDITION,
+                "producer fenced");
+        assertStatus(idempotent(old.producerId(), 0, 0, "e").toBuilder().setProducerEpoch(epoch).build(),
+                Status.Code.INVALID_ARGUMENT, "both its transactional_id and its producer_epoch");
+        assertStatus(idempotent(old.producerId(), 0, 0, "e").toBuilder().setTransactionalId("tx").build(),
+                Status.Code.INVALID_ARGUMENT, "both its transactional_id and its producer_epoch");
+        assertThat(valuesInStorage(0)).containsExactly("a", "b", "d");
+        assertThat(valuesInStorage(1)).containsExactly("c");
+    }
+
     @Test
     void anIdempotentRetryGetsTheOriginalOffsetsWhetherInTheSameBlockOrLater() {
         start(Duration.ofMillis(100), 1 << 20, 1 << 20, Duration.ofSeconds(1));

@@ -268,33 +268,7 @@ public class StrataNode {
             warmUpIngest(c, nodeId);
             ProducerIds producerIds = new ProducerIds(metadata);
             producerIds.bindWith(access.producerIds(), access.required());
-            ingest = new ProduceHandler(pipeline, topics, producerIds, clock);
-            counter("strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
-            counter("strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
-            io.micrometer.core.instrument.Timer produced = io.micrometer.core.instrument.Timer
-                    .builder("strata.ingest.produce")
-                    .description("Per durable produce request answered without error: from its arrival to its "
-                            + "answer, queueing on its stream included")
-                    .publishPercentiles(0.5, 0.99, 0.999).register(meters);
-            ingest.answerTimes(nanos -> produced.record(nanos, TimeUnit.NANOSECONDS));
-            meters.gauge("strata.ingest.buffered.bytes", pipeline, IngestPipeline::bufferedBytes);
-            counter("strata.ingest.blocks.committed", pipeline, p -> p.committer().blocksCommitted());
-            meters.gauge("strata.ingest.blocks.awaiting.commit", pipeline, p -> p.committer().blocksAwaitingCommit());
-            io.micrometer.core.instrument.Timer seal = blockTimer("seal", "waiting for an upload slot and sealing");
-            io.micrometer.core.instrument.Timer upload = blockTimer("upload", "the object store PUT");
-            io.micrometer.core.instrument.Timer queue = blockTimer("commit.queue", "waiting behind earlier commits");
-            io.micrometer.core.instrument.Timer commit = blockTimer("commit", "the metadata commit");
-            pipeline.committer().timings((sealNs, uploadNs, queueNs, commitNs) -> {
-                seal.record(sealNs, TimeUnit.NANOSECONDS);
-                upload.record(uploadNs, TimeUnit.NANOSECONDS);
-                queue.record(queueNs, TimeUnit.NANOSECONDS);
-                commit.record(commitNs, TimeUnit.NANOSECONDS);
-            });
-            counter("strata.ingest.blocks.failed", pipeline, p -> p.committer().blocksFailed());
-            counter("strata.ingest.uploaded.bytes", pipeline, p -> p.committer().bytesUploaded());
-            counter("strata.ingest.puts.hedged", pipeline, p -> p.committer().hedgedPuts());
-            meters.gauge("strata.ingest.put.hedge.after.seconds", pipeline,
-                    p -> p.committer().hedgeAfter().toNanos() / 1e9);
+            ingest = io.strata.server.ingest.IngestRole.handler(pipeline, topics, producerIds, metadata, clock, meters);
         }
         if (config.roles().contains("fetch")) {
             StrataConfig.Fetch c = config.fetch();
@@ -562,12 +536,6 @@ public class StrataNode {
         RoleMetrics.groups(meters, stats);
         register(io.strata.server.metrics.LagMetrics.export(metadata, coordinator, shareGroups, nodeId,
                 c.lagInterval(), c.lagMaxSeries(), meters));
-    }
-
-    private io.micrometer.core.instrument.Timer blockTimer(String stage, String description) {
-        return io.micrometer.core.instrument.Timer.builder("strata.ingest.block." + stage)
-                .description("Per committed block: " + description)
-                .publishPercentiles(0.5, 0.99).register(meters);
     }
 
     private <T> void counter(String name, T source, java.util.function.ToDoubleFunction<T> count) {

@@ -221,6 +221,40 @@ public final class Transactions {
                 current.lastOutcome(), nowMs);
     }
 
+    /**
+     * Why a batch of {@code producerId} at transaction epoch {@code txnEpoch} may not be written to the partition, or
+     * null when it may: only while that very transaction is open and has the partition added, so that every record
+     * of a transaction lies where its partitions' start holds read-committed readers back (and where an abort marks
+     * it).
+     */
+    public static TransactionException refusesBatch(TransactionRecord current, long producerId, long txnEpoch,
+                                                    long topicId, int partition) {
+        if (current == null) {
+            return new TransactionException(TransactionError.UNKNOWN_TRANSACTIONAL_ID, "no producer was initialised "
+                    + "with this transactional id");
+        }
+        boolean ours = producerId == current.txnProducerId() || producerId == current.producerId();
+        if (!ours || txnEpoch > current.txnEpoch()) {
+            return new TransactionException(TransactionError.INVALID_PRODUCER, "producer " + producerId + " epoch "
+                    + txnEpoch + " is not a transaction of transactional id " + current.transactionalId());
+        }
+        if (producerId != current.txnProducerId() || txnEpoch < current.txnEpoch()) {
+            return fenced(current);
+        }
+        if (current.state() != TransactionRecord.State.ONGOING) {
+            return new TransactionException(TransactionError.INVALID_STATE, "the transaction of "
+                    + current.transactionalId() + " at epoch " + txnEpoch + " is " + (current.state()
+                    == TransactionRecord.State.PREPARE_ABORT ? "being aborted" : "over") + ": nothing more is "
+                    + "written in it");
+        }
+        if (current.partitions().stream().noneMatch(p -> p.topicId() == topicId && p.partition() == partition)) {
+            return new TransactionException(TransactionError.INVALID_STATE, "partition " + partition + " of topic id "
+                    + topicId + " was not added to the transaction of " + current.transactionalId()
+                    + ": add it before writing to it");
+        }
+        return null;
+    }
+
     private static TransactionRecord ready(TransactionRecord r, TransactionRecord.Outcome outcome, long nowMs) {
         return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), r.transactions(),
                 r.txnProducerId(), r.txnEpoch(), TransactionRecord.State.READY, r.timeoutMs(), 0, List.of(),

@@ -203,4 +203,28 @@ class TransactionsTest {
         assertThat(fenced.updatedAtMs()).isEqualTo(1_500);
         assertThat(Transactions.fence(r, 1_600)).as("nothing open: as it stands").isSameAs(r);
     }
+
+    @Test
+    void aBatchIsAdmittedOnlyToAPartitionItsOpenTransactionAdded() {
+        TransactionRecord r = init(null);
+        TransactionRecord open = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 1);
+        long pid = r.producerId();
+        assertThat(Transactions.refusesBatch(open, pid, open.txnEpoch(), 7, 0)).isNull();
+        assertThat(Transactions.refusesBatch(open, pid, open.txnEpoch(), 7, 1).error())
+                .isEqualTo(TransactionError.INVALID_STATE);
+        assertThat(Transactions.refusesBatch(open, pid, open.txnEpoch() - 1, 7, 0).error()).as("an earlier transaction")
+                .isEqualTo(TransactionError.PRODUCER_FENCED);
+        assertThat(Transactions.refusesBatch(open, pid, open.txnEpoch() + 1, 7, 0).error())
+                .isEqualTo(TransactionError.INVALID_PRODUCER);
+        assertThat(Transactions.refusesBatch(open, pid + 1, open.txnEpoch(), 7, 0).error())
+                .isEqualTo(TransactionError.INVALID_PRODUCER);
+        TransactionRecord committed = Transactions.commit(open, pid, 0, 2).record();
+        assertThat(Transactions.refusesBatch(committed, pid, open.txnEpoch(), 7, 0).error()).as("after its commit")
+                .isEqualTo(TransactionError.INVALID_STATE);
+        TransactionRecord fenced = init(Transactions.add(committed, pid, 0, List.of(p(0, 9)), List.of(), LIMITS, 3));
+        assertThat(Transactions.refusesBatch(fenced, pid, open.txnEpoch() + 1, 7, 0).error())
+                .as("aborted by a new producer").isEqualTo(TransactionError.INVALID_STATE);
+        assertThat(Transactions.refusesBatch(null, pid, 1, 7, 0).error())
+                .isEqualTo(TransactionError.UNKNOWN_TRANSACTIONAL_ID);
+    }
 }

@@ -53,6 +53,7 @@ public final class ProduceHandler {
     private final LongAdder refusedRecords = new LongAdder();
     private final PendingRequests pending;
     private volatile java.util.function.LongConsumer answered = nanos -> { };
+    private volatile TransactionMembership transactions = TransactionMembership.NONE;
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
@@ -72,6 +73,11 @@ public final class ProduceHandler {
     /** Records of idempotent batches refused for their sequence. */
     public long refusedRecords() {
         return refusedRecords.sum();
+    }
+
+    /** How this node checks that a transactional batch goes to a partition its open transaction added. */
+    public void useTransactions(TransactionMembership membership) {
+        this.transactions = membership;
     }
 
     /** The ids this node issues (the node binds them to principals once it knows the cluster's key). */
@@ -226,7 +232,15 @@ public final class ProduceHandler {
                     Map<String, Topic> resolved = new LinkedHashMap<>();
                     lookups.forEach((name, f) -> resolved.put(name, f.join().orElseThrow(() -> Status.NOT_FOUND
                             .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(name)).asRuntimeException())));
-                    return pipeline.append(toBatches(request, resolved, batches), durable, admitted);
+                    List<PartitionBatch> toAppend = toBatches(request, resolved, batches);
+                    if (request.getProducerEpoch() == 0) {
+                        return pipeline.append(toAppend, durable, admitted);
+                    }
+                    java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
+                    toAppend.forEach(b -> partitions.add(b.partition()));
+                    return transactions.check(request.getTransactionalId(), request.getProducerId(),
+                            request.getProducerEpoch(), partitions)
+                            .thenCompose(ok -> pipeline.append(toAppend, durable, admitted));
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> {
@@ -333,6 +347,9 @@ public final class ProduceHandler {
         }
         if (request.getProducerEpoch() < 0 || (request.getProducerEpoch() != 0 && request.getProducerId() == 0)) {
             throw invalid("producer_epoch is not negative, and only a request with a producer_id carries one");
+        }
+        if ((request.getProducerEpoch() != 0) != !request.getTransactionalId().isEmpty()) {
+            throw invalid("a transactional batch carries both its transactional_id and its producer_epoch");
         }
         if (request.getProducerId() > 0) {
             if (request.getAcks() != Acks.ACKS_DURABLE) {

@@ -1,0 +1,24 @@
+package io.strata.ingest.grpc;
+
+import io.grpc.Status;
+import io.strata.metadata.PartitionId;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Whether a transactional producer's batches may be written where they are going: only to partitions its open
+ * transaction added (docs/transactions.md), so that every record of a transaction lies where read-committed
+ * readers are held back while it is open and where its abort marks it.
+ */
+public interface TransactionMembership {
+    /**
+     * Completes when every partition is in the producer's open transaction at {@code txnEpoch}; fails with a
+     * StatusRuntimeException saying why not otherwise.
+     */
+    CompletableFuture<Void> check(String transactionalId, long producerId, long txnEpoch, Set<PartitionId> partitions);
+
+    /** A node that knows of no transactions: every transactional batch is refused. */
+    TransactionMembership NONE = (id, producer, epoch, partitions) -> CompletableFuture.failedFuture(
+            Status.FAILED_PRECONDITION.withDescription("this node does not take transactional batches")
+                    .asRuntimeException());
+}
