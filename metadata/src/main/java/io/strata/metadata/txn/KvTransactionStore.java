@@ -69,6 +69,50 @@ public final class KvTransactionStore implements TransactionStore {
         return inBatches(marks, m -> new KvOp.Delete(key(m)));
     }
 
+    @Override
+    public CompletableFuture<Snapshot> snapshot() {
+        return kv.range(keys.transactionRoot()).thenApply(range -> {
+            List<Named> records = new ArrayList<>();
+            List<io.strata.metadata.kv.KeyValue> markEntries = new ArrayList<>();
+            for (io.strata.metadata.kv.KeyValue e : range.entries()) {
+                if (e.key().startsWith(keys.transactionStates())) {
+                    records.add(new Named(e.key().substring(keys.transactionStates().length()),
+                            new Stored(e.value(), e.modRevision())));
+                } else if (e.key().startsWith(keys.abortedTransactions())) {
+                    markEntries.add(e);
+                }
+            }
+            return new Snapshot(records, marks(new io.strata.metadata.kv.KvRange(markEntries, range.revision())),
+                    range.revision());
+        });
+    }
+
+    @Override
+    public AutoCloseable watch(long afterRevision, Listener listener) {
+        return kv.watch(keys.transactionRoot(), afterRevision, new io.strata.metadata.kv.KvWatchListener() {
+            @Override
+            public void onEvents(List<io.strata.metadata.kv.KvEvent> events) {
+                for (io.strata.metadata.kv.KvEvent e : events) {
+                    boolean put = e.type() == io.strata.metadata.kv.KvEvent.Type.PUT;
+                    if (e.key().startsWith(keys.transactionStates())) {
+                        listener.onRecord(e.key().substring(keys.transactionStates().length()), put ? e.value() : null);
+                    } else if (e.key().startsWith(keys.abortedTransactions())) {
+                        // A removed mark's value is not in the event: its key says all but the start.
+                        Aborted m = mark(e.key(), put ? e.value() : new byte[8]);
+                        if (m != null) {
+                            listener.onMark(m, put);
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public void onBroken(Throwable cause) {
+                listener.onBroken(cause);
+            }
+        });
+    }
+
     private String key(Aborted m) {
         return keys.abortedTransaction(m.topicId(), m.partition(), m.producerId(), m.txnEpoch());
     }
@@ -86,21 +130,28 @@ public final class KvTransactionStore implements TransactionStore {
 
     /** The marks of a range; a key of another shape, or a value that is not 8 bytes, is not a mark and is left out. */
     private List<Aborted> marks(io.strata.metadata.kv.KvRange range) {
-        String prefix = keys.abortedTransactions();
         List<Aborted> marks = new ArrayList<>();
         range.entries().forEach(e -> {
-            String[] parts = e.key().substring(prefix.length()).split("/");
-            String[] producer = parts.length == 3 ? parts[2].split("-") : new String[0];
-            if (producer.length == 2 && e.value().length == 8) {
-                try {
-                    marks.add(new Aborted(Long.parseLong(parts[0]), Integer.parseInt(parts[1]),
-                            Long.parseLong(producer[0]), Long.parseLong(producer[1]),
-                            ByteBuffer.wrap(e.value()).getLong()));
-                } catch (NumberFormatException ignored) {
-                    // not a mark
-                }
+            Aborted m = mark(e.key(), e.value());
+            if (m != null) {
+                marks.add(m);
             }
         });
         return marks;
+    }
+
+    /** The mark a key and value hold, or null for a key of another shape or a value that is not 8 bytes. */
+    private Aborted mark(String key, byte[] value) {
+        String[] parts = key.substring(keys.abortedTransactions().length()).split("/");
+        String[] producer = parts.length == 3 ? parts[2].split("-") : new String[0];
+        if (producer.length != 2 || value.length != 8) {
+            return null;
+        }
+        try {
+            return new Aborted(Long.parseLong(parts[0]), Integer.parseInt(parts[1]), Long.parseLong(producer[0]),
+                    Long.parseLong(producer[1]), ByteBuffer.wrap(value).getLong());
+        } catch (NumberFormatException notAMark) {
+            return null;
+        }
     }
 }

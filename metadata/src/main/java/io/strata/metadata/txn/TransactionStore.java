@@ -53,4 +53,25 @@ public interface TransactionStore {
 
     /** Removes marks whose records are gone (compacted away or past retention). */
     CompletableFuture<Void> forgetAborted(List<Aborted> marks);
+
+    /** Every record and every mark, read at one revision (a watch from it misses nothing). */
+    record Snapshot(List<Named> records, List<Aborted> marks, long revision) {
+    }
+
+    CompletableFuture<Snapshot> snapshot();
+
+    /** Changes of records and marks, in the order they were written. */
+    interface Listener {
+        /** The id's record as written ({@code record} null: removed). */
+        void onRecord(String transactionalId, byte[] record);
+
+        /** A mark written ({@code present}) or removed. */
+        void onMark(Aborted mark, boolean present);
+
+        /** The watch ended and cannot resume: take a snapshot again and watch from it. */
+        void onBroken(Throwable cause);
+    }
+
+    /** Follows records and marks after {@code afterRevision}, until the handle is closed. */
+    AutoCloseable watch(long afterRevision, Listener listener);
 }

@@ -79,4 +79,42 @@ public abstract class TransactionStoreContract {
         transactions.markAborted(List.of(first, second, other)).join();
         assertThat(transactions.aborted(9, 0).join()).containsExactlyInAnyOrder(first, second, other);
     }
+
+    @Test
+    void aSnapshotAndAWatchFromItSeeEveryRecordAndMarkOnce() throws Exception {
+        transactions.save("before", bytes("1"), 0).join();
+        TransactionStore.Aborted early = new TransactionStore.Aborted(9, 0, 1, 1, 5);
+        transactions.markAborted(List.of(early)).join();
+        TransactionStore.Snapshot snapshot = transactions.snapshot().join();
+        assertThat(snapshot.records()).extracting(TransactionStore.Named::transactionalId).containsExactly("before");
+        assertThat(snapshot.marks()).containsExactly(early);
+        java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (AutoCloseable watch = transactions.watch(snapshot.revision(), new TransactionStore.Listener() {
+            @Override
+            public void onRecord(String transactionalId, byte[] record) {
+                seen.add("record " + transactionalId + "=" + (record == null ? "gone" : new String(record,
+                        StandardCharsets.UTF_8)));
+            }
+
+            @Override
+            public void onMark(TransactionStore.Aborted mark, boolean present) {
+                seen.add("mark " + mark.partition() + "/" + mark.txnEpoch() + (present ? " at " + mark.startOffset()
+                        : " gone"));
+            }
+
+            @Override
+            public void onBroken(Throwable cause) {
+                seen.add("broken");
+            }
+        })) {
+            transactions.save("after", bytes("2"), 0).join();
+            transactions.markAborted(List.of(new TransactionStore.Aborted(9, 3, 1, 2, 40))).join();
+            transactions.forgetAborted(List.of(early)).join();
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                got.add(seen.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertThat(got).containsExactly("record after=2", "mark 3/2 at 40", "mark 0/1 gone");
+        }
+    }
 }

@@ -1,0 +1,137 @@
+package io.strata.fetch.txn;
+
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.txn.TransactionStore;
+import io.strata.transactions.StableOffsets;
+import io.strata.transactions.TransactionCodec;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What read-committed reads need of transactions on this node (docs/transactions.md): how far each partition is
+ * stable (the least start of a transaction open on it) and which transactions were aborted on it, kept by one
+ * watch on the transactions' keys from a snapshot. A broken watch is replaced by a new snapshot and watch.
+ * Thread-safe.
+ */
+public final class TransactionsView implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TransactionsView.class);
+    private static final long RETRY_MS = 1_000;
+
+    private final TransactionStore store;
+    private final ScheduledExecutorService timer;
+    /** Guarded by this, as are the fields below. */
+    private StableOffsets stable = new StableOffsets();
+    /** Per partition, the aborted transactions' (producer id, epoch). */
+    private Map<PartitionId, Set<List<Long>>> aborted = new HashMap<>();
+    private AutoCloseable watch;
+    private boolean closed;
+
+    /** @param timer only schedules a new snapshot after a broken watch */
+    public TransactionsView(TransactionStore store, ScheduledExecutorService timer) {
+        this.store = store;
+        this.timer = timer;
+    }
+
+    /** Completes once the first snapshot is taken and followed. */
+    public CompletableFuture<Void> start() {
+        return store.snapshot().thenAccept(this::adopt);
+    }
+
+    /** The partition's last stable offset, given its end as this node knows it. */
+    public synchronized long lastStable(PartitionId partition, long endOffset) {
+        return stable.lastStable(partition.topicId(), partition.partition(), endOffset);
+    }
+
+    /** Whether the transaction of {@code producerId} at {@code epoch} was aborted on the partition. */
+    public synchronized boolean aborted(PartitionId partition, long producerId, long epoch) {
+        Set<List<Long>> there = aborted.get(partition);
+        return there != null && there.contains(List.of(producerId, epoch));
+    }
+
+    private void adopt(TransactionStore.Snapshot snapshot) {
+        StableOffsets fresh = new StableOffsets();
+        Map<PartitionId, Set<List<Long>>> marks = new HashMap<>();
+        snapshot.records().forEach(n -> apply(fresh, n.transactionalId(), n.stored().record()));
+        snapshot.marks().forEach(m -> mark(marks, m, true));
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            stable = fresh;
+            aborted = marks;
+            watch = store.watch(snapshot.revision(), new TransactionStore.Listener() {
+                @Override
+                public void onRecord(String transactionalId, byte[] record) {
+                    synchronized (TransactionsView.this) {
+                        apply(stable, transactionalId, record);
+                    }
+                }
+
+                @Override
+                public void onMark(TransactionStore.Aborted mark, boolean present) {
+                    synchronized (TransactionsView.this) {
+                        mark(aborted, mark, present);
+                    }
+                }
+
+                @Override
+                public void onBroken(Throwable cause) {
+                    LOG.warn("the watch on transactions broke ({}); reading them again", cause.toString());
+                    timer.schedule(() -> restart(), RETRY_MS, TimeUnit.MILLISECONDS);
+                }
+            });
+        }
+    }
+
+    private void restart() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+        }
+        start().exceptionally(failure -> {
+            LOG.warn("reading transactions failed ({}); trying again", failure.toString());
+            timer.schedule(this::restart, RETRY_MS, TimeUnit.MILLISECONDS);
+            return null;
+        });
+    }
+
+    private static void apply(StableOffsets into, String transactionalId, byte[] record) {
+        try {
+            into.apply(transactionalId, record == null ? null : TransactionCodec.decode(record));
+        } catch (IllegalArgumentException e) {
+            // Written by a node of a later version, say: what it held stays held rather than shown uncommitted.
+            LOG.warn("the record of transactional id {} does not decode; what it held stays held: {}",
+                    transactionalId, e.getMessage());
+        }
+    }
+
+    private static void mark(Map<PartitionId, Set<List<Long>>> into, TransactionStore.Aborted m, boolean present) {
+        PartitionId p = new PartitionId(m.topicId(), m.partition());
+        List<Long> txn = List.of(m.producerId(), m.txnEpoch());
+        if (present) {
+            into.computeIfAbsent(p, x -> new HashSet<>()).add(txn);
+        } else {
+            Set<List<Long>> there = into.get(p);
+            if (there != null && there.remove(txn) && there.isEmpty()) {
+                into.remove(p);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        closed = true;
+        if (watch != null) {
+            watch.close();
+        }
+    }
+}
