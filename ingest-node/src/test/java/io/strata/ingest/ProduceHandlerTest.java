@@ -343,6 +343,12 @@ class ProduceHandlerTest {
                 Status.Code.INVALID_ARGUMENT, "both its transactional_id and its producer_epoch");
         assertStatus(idempotent(old.producerId(), 0, 0, "e").toBuilder().setTransactionalId("tx").build(),
                 Status.Code.INVALID_ARGUMENT, "both its transactional_id and its producer_epoch");
+        assertStatus(transactional("a\nb", old.producerId(), epoch, 0, 0, "e"), Status.Code.INVALID_ARGUMENT,
+                "control characters");
+        ProduceRequest late = transactional("tx", next.producerId(), nextEpoch, 0, 1, "e");
+        assertStatus(late.toBuilder().setEntries(0, late.getEntries(0).toBuilder().setDelayed(true).setRecords(0,
+                late.getEntries(0).getRecords(0).toBuilder().setDeliverAtMs(System.currentTimeMillis() + 60_000)))
+                .build(), Status.Code.INVALID_ARGUMENT, "cannot be delayed");
         assertThat(valuesInStorage(0)).containsExactly("a", "b", "d");
         assertThat(valuesInStorage(1)).containsExactly("c");
     }

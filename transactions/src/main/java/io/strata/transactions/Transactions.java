@@ -238,8 +238,9 @@ public final class Transactions {
             return new TransactionException(TransactionError.INVALID_PRODUCER, "producer " + producerId + " epoch "
                     + txnEpoch + " is not a transaction of transactional id " + current.transactionalId());
         }
-        if (producerId != current.txnProducerId() || txnEpoch < current.txnEpoch()) {
-            return fenced(current);
+        if (producerId != current.txnProducerId() || txnEpoch < current.txnEpoch()
+                || (int) (txnEpoch >>> 32) < current.producerEpoch()) {
+            return fenced(current); // an earlier transaction, or a producer a newer one replaced
         }
         if (current.state() != TransactionRecord.State.ONGOING) {
             return new TransactionException(TransactionError.INVALID_STATE, "the transaction of "

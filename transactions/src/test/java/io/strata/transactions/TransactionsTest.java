@@ -223,7 +223,7 @@ class TransactionsTest {
                 .isEqualTo(TransactionError.INVALID_STATE);
         TransactionRecord fenced = init(Transactions.add(committed, pid, 0, List.of(p(0, 9)), List.of(), LIMITS, 3));
         assertThat(Transactions.refusesBatch(fenced, pid, open.txnEpoch() + 1, 7, 0).error())
-                .as("aborted by a new producer").isEqualTo(TransactionError.INVALID_STATE);
+                .as("aborted by a new producer: fenced").isEqualTo(TransactionError.PRODUCER_FENCED);
         assertThat(Transactions.refusesBatch(null, pid, 1, 7, 0).error())
                 .isEqualTo(TransactionError.UNKNOWN_TRANSACTIONAL_ID);
     }

@@ -240,7 +240,13 @@ public final class ProduceHandler {
                     toAppend.forEach(b -> partitions.add(b.partition()));
                     return transactions.check(request.getTransactionalId(), request.getProducerId(),
                             request.getProducerEpoch(), partitions)
-                            .thenCompose(ok -> pipeline.append(toAppend, durable, admitted));
+                            .thenCompose(ok -> admitted.isDone()
+                                    // Answered meanwhile (its timeout): stored now, it would land behind the
+                                    // stream's next request, out of sequence.
+                                    ? CompletableFuture.<List<AppendResult>>failedFuture(Status.DEADLINE_EXCEEDED
+                                            .withDescription("the transaction check outlasted the request's "
+                                                    + "timeout; nothing was stored").asRuntimeException())
+                                    : pipeline.append(toAppend, durable, admitted));
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> {
@@ -350,6 +356,18 @@ public final class ProduceHandler {
         }
         if ((request.getProducerEpoch() != 0) != !request.getTransactionalId().isEmpty()) {
             throw invalid("a transactional batch carries both its transactional_id and its producer_epoch");
+        }
+        if (!request.getTransactionalId().isEmpty()) {
+            try {
+                io.strata.transactions.Transactions.checkId(request.getTransactionalId());
+            } catch (io.strata.transactions.TransactionException e) {
+                throw invalid(e.getMessage());
+            }
+            for (int i = 0; i < request.getEntriesCount(); i++) {
+                if (request.getEntries(i).getDelayed()) {
+                    throw invalid("entry " + i + ": a transactional batch cannot be delayed");
+                }
+            }
         }
         if (request.getProducerId() > 0) {
             if (request.getAcks() != Acks.ACKS_DURABLE) {
