@@ -29,6 +29,9 @@ public final class Transactions {
         }
     }
 
+    /** How long a transactional id with no transaction open is kept unused (Kafka's transactional.id.expiration.ms). */
+    public static final long DEFAULT_ID_EXPIRY_MS = 7L * 24 * 60 * 60 * 1000;
+
     /** Kafka's bound on the timeout (transaction.max.timeout.ms); partitions and offsets bounded per transaction. */
     public static final Limits DEFAULT_LIMITS = new Limits(15 * 60_000L, 1_000, 100);
 
@@ -254,6 +257,14 @@ public final class Transactions {
                     + ": add it before writing to it");
         }
         return null;
+    }
+
+    /**
+     * Whether the id may be forgotten: no transaction open or being aborted, and nothing done with it for
+     * {@code expiryMs}. A producer that comes back after that starts afresh (a new producer id), as in Kafka.
+     */
+    public static boolean idle(TransactionRecord current, long nowMs, long expiryMs) {
+        return current.state() == TransactionRecord.State.READY && nowMs - current.updatedAtMs() >= expiryMs;
     }
 
     private static TransactionRecord ready(TransactionRecord r, TransactionRecord.Outcome outcome, long nowMs) {

@@ -41,6 +41,13 @@ public final class KvTransactionStore implements TransactionStore {
     }
 
     @Override
+    public CompletableFuture<Boolean> delete(String transactionalId, long expectedRevision) {
+        String key = keys.transactionState(transactionalId);
+        return kv.txn(List.of(new KvGuard(key, expectedRevision)), List.of(new KvOp.Delete(key)))
+                .thenApply(r -> r.succeeded());
+    }
+
+    @Override
     public CompletableFuture<List<Named>> list() {
         String prefix = keys.transactionStates();
         return kv.range(prefix).thenApply(range -> range.entries().stream()

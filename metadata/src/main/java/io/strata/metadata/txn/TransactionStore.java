@@ -35,6 +35,12 @@ public interface TransactionStore {
      */
     CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision);
 
+    /**
+     * Removes the record if it is still at {@code expectedRevision}; answers whether it did (false: another writer
+     * moved it first, nothing removed).
+     */
+    CompletableFuture<Boolean> delete(String transactionalId, long expectedRevision);
+
     /** Every transactional id's record. */
     CompletableFuture<List<Named>> list();
 

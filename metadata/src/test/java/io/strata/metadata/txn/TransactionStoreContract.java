@@ -47,6 +47,16 @@ public abstract class TransactionStoreContract {
     }
 
     @Test
+    void aRecordIsRemovedOnlyAtTheRevisionItWasDecidedOn() {
+        long first = transactions.save("idle", bytes("1"), 0).join().orElseThrow();
+        long second = transactions.save("idle", bytes("2"), first).join().orElseThrow();
+        assertThat(transactions.delete("idle", first).join()).as("moved since").isFalse();
+        assertThat(transactions.load("idle").join()).isPresent();
+        assertThat(transactions.delete("idle", second).join()).isTrue();
+        assertThat(transactions.load("idle").join()).isEmpty();
+    }
+
+    @Test
     void everyIdIsListedByItsNameEvenOneWithSlashes() {
         transactions.save("a", bytes("1"), 0).join();
         transactions.save("team/b", bytes("2"), 0).join();

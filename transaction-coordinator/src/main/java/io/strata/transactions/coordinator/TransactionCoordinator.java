@@ -52,12 +52,19 @@ public final class TransactionCoordinator {
     private final TransactionStore store;
     private final Transactions.Limits limits;
     private final Clock clock;
+    private final long idExpiryMs;
 
     public TransactionCoordinator(MetadataStore metadata, Transactions.Limits limits, Clock clock) {
+        this(metadata, limits, clock, Transactions.DEFAULT_ID_EXPIRY_MS);
+    }
+
+    /** @param idExpiryMs how long an id with no transaction open is kept unused */
+    public TransactionCoordinator(MetadataStore metadata, Transactions.Limits limits, Clock clock, long idExpiryMs) {
         this.metadata = metadata;
         this.store = metadata.transactions();
         this.limits = limits;
         this.clock = clock;
+        this.idExpiryMs = idExpiryMs;
     }
 
     /**
@@ -134,7 +141,9 @@ public final class TransactionCoordinator {
 
     /**
      * One pass of the cluster's timeout: every transaction open past its timeout is aborted and its producer
-     * fenced, and every abort a stopped coordinator left prepared is finished. Answers how many were ended.
+     * fenced, and every abort a stopped coordinator left prepared is finished. Ids idle past
+     * {@link Transactions#DEFAULT_ID_EXPIRY_MS} are forgotten, so the records stay bounded by the ids in use.
+     * Answers how many transactions were ended.
      */
     public CompletableFuture<Integer> endOverdue() {
         long now = clock.millis();
@@ -143,6 +152,16 @@ public final class TransactionCoordinator {
             for (TransactionStore.Named n : all) {
                 TransactionRecord r = decode(n.transactionalId(), n.stored());
                 if (r == null) {
+                    continue;
+                }
+                if (Transactions.idle(r, now, idExpiryMs)) {
+                    // Removed only as it was read: a producer that came back meanwhile keeps its id.
+                    store.delete(n.transactionalId(), n.stored().revision()).thenAccept(gone -> {
+                        if (gone) {
+                            LOG.info("transactional id {} forgotten: unused since {}", n.transactionalId(),
+                                    java.time.Instant.ofEpochMilli(r.updatedAtMs()));
+                        }
+                    });
                     continue;
                 }
                 boolean overdue = Transactions.expire(r, now).isPresent();

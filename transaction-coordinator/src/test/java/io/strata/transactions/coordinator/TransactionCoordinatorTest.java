@@ -179,4 +179,26 @@ class TransactionCoordinatorTest {
                 .isEqualTo(TransactionError.INVALID_TIMEOUT);
         assertThat(coordinator.list().join()).extracting(TransactionRecord::transactionalId).containsExactly("etl");
     }
+
+    @Test
+    void anIdUnusedPastItsExpiryIsForgottenAndOneInUseNever() throws InterruptedException {
+        TransactionCoordinator.Producer idle = coordinator.initProducer("idle", 60_000).join();
+        TransactionCoordinator.Producer busy = coordinator.initProducer("busy", 60_000).join();
+        coordinator.addPartitions("busy", busy.producerId(), busy.producerEpoch(), names("a/0")).join();
+        clock.advanceMillis(Transactions.DEFAULT_ID_EXPIRY_MS);
+        coordinator.endOverdue().join();
+        await(() -> coordinator.describe("idle").join().isEmpty());
+        assertThat(coordinator.describe("busy").join()).as("its transaction timed out: aborted, kept").isPresent();
+        TransactionCoordinator.Producer back = coordinator.initProducer("idle", 60_000).join();
+        assertThat(back.producerId()).as("starts afresh").isNotEqualTo(idle.producerId());
+        assertThat(back.producerEpoch()).isZero();
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(condition.getAsBoolean()).isTrue();
+    }
 }
