@@ -2,8 +2,6 @@ package io.strata.metadata.delay;
 
 import io.strata.metadata.KeyLayout;
 import io.strata.metadata.PartitionId;
-import io.strata.metadata.kv.KvGuard;
-import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,17 +27,12 @@ public final class KvDelayStateStore implements DelayStateStore {
 
     @Override
     public CompletableFuture<OptionalLong> save(PartitionId partition, byte[] state, long expectedRevision) {
-        String key = keys.delayState(partition.topicId(), partition.partition());
-        KvGuard guard = expectedRevision == 0 ? KvGuard.absent(key) : new KvGuard(key, expectedRevision);
-        return kv.txn(List.of(guard), List.of(new KvOp.Put(key, state, 0)))
-                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+        return io.strata.metadata.kv.KvCompareAndSet.put(kv, keys.delayState(partition.topicId(), partition.partition()), state, expectedRevision);
     }
 
     @Override
     public CompletableFuture<Boolean> delete(PartitionId partition, long expectedRevision) {
-        String key = keys.delayState(partition.topicId(), partition.partition());
-        return kv.txn(List.of(new KvGuard(key, expectedRevision)), List.of(new KvOp.Delete(key)))
-                .thenApply(r -> r.succeeded());
+        return io.strata.metadata.kv.KvCompareAndSet.delete(kv, keys.delayState(partition.topicId(), partition.partition()), expectedRevision);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.strata.metadata.share;
 
 import io.strata.metadata.KeyLayout;
-import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvStore;
 import java.util.List;
@@ -30,10 +29,7 @@ public final class KvShareStateStore implements ShareStateStore {
     @Override
     public CompletableFuture<OptionalLong> save(String group, long topicId, int partition, byte[] state,
                                                 long expectedRevision) {
-        String key = keys.shareState(group, topicId, partition);
-        KvGuard guard = expectedRevision == 0 ? KvGuard.absent(key) : new KvGuard(key, expectedRevision);
-        return kv.txn(List.of(guard), List.of(new KvOp.Put(key, state, 0)))
-                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+        return io.strata.metadata.kv.KvCompareAndSet.put(kv, keys.shareState(group, topicId, partition), state, expectedRevision);
     }
 
     @Override

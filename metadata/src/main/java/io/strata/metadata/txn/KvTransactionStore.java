@@ -1,7 +1,6 @@
 package io.strata.metadata.txn;
 
 import io.strata.metadata.KeyLayout;
-import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvStore;
 import java.nio.ByteBuffer;
@@ -34,17 +33,12 @@ public final class KvTransactionStore implements TransactionStore {
 
     @Override
     public CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision) {
-        String key = keys.transactionState(transactionalId);
-        KvGuard guard = expectedRevision == 0 ? KvGuard.absent(key) : new KvGuard(key, expectedRevision);
-        return kv.txn(List.of(guard), List.of(new KvOp.Put(key, record, 0)))
-                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+        return io.strata.metadata.kv.KvCompareAndSet.put(kv, keys.transactionState(transactionalId), record, expectedRevision);
     }
 
     @Override
     public CompletableFuture<Boolean> delete(String transactionalId, long expectedRevision) {
-        String key = keys.transactionState(transactionalId);
-        return kv.txn(List.of(new KvGuard(key, expectedRevision)), List.of(new KvOp.Delete(key)))
-                .thenApply(r -> r.succeeded());
+        return io.strata.metadata.kv.KvCompareAndSet.delete(kv, keys.transactionState(transactionalId), expectedRevision);
     }
 
     @Override
