@@ -30,6 +30,11 @@ public sealed interface BatchOutcome {
          * Of an older transaction epoch than the partition stored of the producer: a newer producer (or transaction)
          * of its transactional id took over. Nothing of it is stored; this producer is done.
          */
-        PRODUCER_FENCED
+        PRODUCER_FENCED,
+        /**
+         * Of a transaction that was no longer open when the batch came to be committed (it committed, aborted or
+         * timed out after the batch was taken): nothing of it is stored.
+         */
+        TRANSACTION_NOT_OPEN
     }
 }

@@ -33,12 +33,29 @@ final class ChunkAdmission {
     private ChunkAdmission() {
     }
 
+    /** Whether a transaction, named by its producer id and transaction epoch, is open (docs/transactions.md). */
+    @FunctionalInterface
+    interface OpenTransactions {
+        /** For chunks without transactional batches. */
+        OpenTransactions NONE = (producerId, txnEpoch) -> false;
+
+        boolean isOpen(long producerId, long txnEpoch);
+    }
+
+    /** {@link #admit(long, LongFunction, BlockChunk, String, long, OpenTransactions)} for a chunk of no transaction. */
+    static Admitted admit(long nextOffset, LongFunction<ProducerState> stateOf, BlockChunk chunk, String objectKey,
+                          long now) {
+        return admit(nextOffset, stateOf, chunk, objectKey, now, OpenTransactions.NONE);
+    }
+
     /**
      * @param nextOffset the partition's next offset
      * @param stateOf    the partition's state of a producer, null when it has none
+     * @param open       which transactions are open: a transactional batch (epoch above 0) of one that is not is
+     *                   refused, unless it is a retry of a batch stored while it was
      */
     static Admitted admit(long nextOffset, LongFunction<ProducerState> stateOf, BlockChunk chunk, String objectKey,
-                          long now) {
+                          long now, OpenTransactions open) {
         Map<Long, ProducerState> touched = new HashMap<>(); // a chunk may hold several batches of one producer
         long base = nextOffset;
         List<SkippedRange> skipped = new ArrayList<>();
@@ -49,6 +66,12 @@ final class ChunkAdmission {
             ProducerState state = touched.containsKey(batch.producerId()) ? touched.get(batch.producerId())
                     : stateOf.apply(batch.producerId());
             BatchOutcome outcome = decide(state, batch, chunk.partition());
+            if (outcome == null && batch.epoch() > 0 && !open.isOpen(batch.producerId(), batch.epoch())) {
+                outcome = new BatchOutcome.Rejected(BatchOutcome.Reason.TRANSACTION_NOT_OPEN, "transaction of "
+                        + "producer " + batch.producerId() + " at epoch " + batch.epoch() + " is no longer open (it "
+                        + "was committed, aborted or timed out before this batch to partition "
+                        + chunk.partition().partition() + " could be stored); nothing of the batch is stored");
+            }
             if (outcome == null) {
                 long offset = base + batch.firstPosition() - skippedCount;
                 ProducerAppend append = new ProducerAppend(chunk.partition(), batch.producerId(),

@@ -32,6 +32,8 @@ package io.strata.metadata;
  * {root}/txn/state/{transactional id}  transaction record  per transactional id a producer was initialised with
  * {root}/txn/aborted/{topic id}/{partition}/{producer id}-{txn epoch}  start offset  per aborted transaction and
  *                                   partition it may have written to, until its records are gone
+ * {root}/txn/open/{producer id}-{txn epoch}  empty  per open transaction: the shard commit takes its batches only
+ *                                   while it is there
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -304,6 +306,14 @@ public final class KeyLayout {
 
     public String abortedTransaction(long topicId, int partition, long producerId, long txnEpoch) {
         return abortedTransactions(topicId, partition) + producerId + "-" + txnEpoch;
+    }
+
+    /**
+     * Present exactly while the transaction is open (written and removed with its record): a commit stores a
+     * transactional batch only under a guard that this key is still there.
+     */
+    public String openTransaction(long producerId, long txnEpoch) {
+        return transactionRoot() + "open/" + producerId + "-" + txnEpoch;
     }
 
     /** What each node's clients used of their quotas lately: one key per node, under the node's own lease. */

@@ -155,8 +155,10 @@ final class ShardCommitter {
                 bytes += 160 + 64L * chunk.producerBatches().size();
             }
         }
-        bytes += (long) shards.size() * (1 + commits.size()) * 256; // keys, heads, guards, framing
-        int guards = shards.size() + commits.size() + 1; // heads, gc markers, topic deletions
+        Set<String> open = new HashSet<>();
+        commits.forEach(c -> c.chunks().forEach(chunk -> openTransactionKeys(chunk, open)));
+        bytes += (long) shards.size() * (1 + commits.size()) * 256 + open.size() * 96L; // keys, heads, guards, framing
+        int guards = shards.size() + commits.size() + 1 + open.size(); // heads, gc markers, topic deletions, open txns
         return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps()
                 && guards + MAX_UNKNOWN_ATTEMPTS + 1 <= kv.maxTxnOps() // what a retry reads with them
                 && bytes <= kv.maxTxnBytes() / 2;
@@ -203,10 +205,13 @@ final class ShardCommitter {
                                                 Map<String, Staged> unknown) {
         List<String> markers = group.commits.stream().map(c -> keys.gcMarker(c.objectKey())).toList();
         String deletions = keys.topicDeletions();
-        List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + unknown.size());
+        Set<String> open = new java.util.LinkedHashSet<>();
+        shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c -> openTransactionKeys(group.chunk(c), open)));
+        List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + open.size() + unknown.size());
         shards.forEach(shard -> reads.add(keys.head(shard)));
         reads.addAll(markers);
         reads.add(deletions);
+        reads.addAll(open);
         reads.addAll(unknown.keySet());
         // With the heads, the entries other nodes committed past each ledger's sequence (usually one or two):
         // the ledgers catch up without another round trip.
@@ -267,6 +272,10 @@ final class ShardCommitter {
             }
             markers.forEach(marker -> staged.guards.add(KvGuard.absent(marker)));
             staged.guards.add(new KvGuard(deletions, deletionsRevision));
+            // A transaction's batches are stored only while it is still open: its end removes the key.
+            staged.entries.stream().flatMap(e -> e.appends().stream()).filter(a -> a.epoch() > 0)
+                    .map(a -> keys.openTransaction(a.producerId(), a.epoch())).distinct()
+                    .forEach(key -> staged.guards.add(new KvGuard(key, found.get(key).modRevision())));
             if (staged.bytes + staged.guards.size() * 96L > kv.maxTxnBytes()) { // a guard's key, revision, framing
                 if (shards.size() == 1) {
                     return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard "
@@ -317,6 +326,15 @@ final class ShardCommitter {
                     lastFailure));
         }
         return backoff.apply(attempt).thenCompose(v -> commitGroup(group, shards, attempt + 1, unknown));
+    }
+
+    /** Adds the keys of the open transactions the chunk's transactional batches (epoch above 0) belong to. */
+    private void openTransactionKeys(BlockChunk chunk, Set<String> into) {
+        for (ProducerBatch b : chunk.producerBatches()) {
+            if (b.epoch() > 0) {
+                into.add(keys.openTransaction(b.producerId(), b.epoch()));
+            }
+        }
     }
 
     /** Whether the shard's head, as read, has moved past the sequence of the index entry {@code entryKey}. */
@@ -402,7 +420,8 @@ final class ShardCommitter {
                         to++;
                     }
                     IndexEntry entry = admitBlock(group, chunks.subList(from, to), overlay, shard,
-                            sequence + shardEntries.size(), liveTopicIds, now, commits);
+                            sequence + shardEntries.size(), liveTopicIds, now, commits,
+                            (producerId, txnEpoch) -> heads.containsKey(keys.openTransaction(producerId, txnEpoch)));
                     if (entry != null) {
                         shardEntries.add(entry);
                     }
@@ -435,7 +454,8 @@ final class ShardCommitter {
      * none of its chunks got offsets.
      */
     private static IndexEntry admitBlock(Group group, List<Chunk> chunks, Overlay overlay, int shard, long sequence,
-                                         Set<Long> liveTopicIds, long now, Map<Chunk, ChunkCommit> commits) {
+                                         Set<Long> liveTopicIds, long now, Map<Chunk, ChunkCommit> commits,
+                                         ChunkAdmission.OpenTransactions open) {
         String objectKey = group.commits.get(chunks.get(0).block).objectKey();
         List<ChunkRef> refs = new ArrayList<>();
         List<ProducerAppend> appends = new ArrayList<>();
@@ -449,7 +469,7 @@ final class ShardCommitter {
                 continue;
             }
             ChunkAdmission.Admitted admitted = ChunkAdmission.admit(overlay.nextOffset(partition),
-                    producer -> overlay.producer(partition, producer), c, objectKey, now);
+                    producer -> overlay.producer(partition, producer), c, objectKey, now, open);
             commits.put(at, admitted.commit());
             if (admitted.ref() != null) {
                 refs.add(admitted.ref());

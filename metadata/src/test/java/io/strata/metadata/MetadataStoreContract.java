@@ -421,6 +421,35 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aTransactionalBatchIsStoredOnlyWhileItsTransactionIsOpen() {
+        Topic t = store.createTopic(new TopicConfig("txn-open", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        long epoch = (1L << 32) | 1;
+        io.strata.metadata.txn.TransactionStore.Open txn = new io.strata.metadata.txn.TransactionStore.Open(producer,
+                epoch);
+        assertThat(store.commitBlock(transactional(t.partition(0), producer, epoch, 0, 3)).join().get(0).batches())
+                .as("never opened").singleElement().isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        long revision = store.transactions().save("w", new byte[] {1}, 0, null, txn).join().orElseThrow();
+        assertThat(store.transactions().isOpen(txn).join()).isTrue();
+        assertThat(store.commitBlock(transactional(t.partition(0), producer, epoch, 0, 3)).join().get(0).batches())
+                .containsExactly(new BatchOutcome.Appended(0));
+        store.transactions().save("w", new byte[] {2}, revision, txn, null).join().orElseThrow();
+        assertThat(store.transactions().isOpen(txn).join()).as("ended with its record").isFalse();
+        ChunkCommit straggler = store.commitBlock(transactional(t.partition(0), producer, epoch, 3, 2)).join().get(0);
+        assertThat(straggler.batches()).singleElement().isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(3);
+    }
+
+    private BlockCommit transactional(PartitionId partition, long producerId, long epoch, long baseSequence,
+                                      int records) {
+        return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,
+                records, 8, 100, 300, 1_000, 2_000, 7, List.of(new ProducerBatch(producerId, baseSequence, 0,
+                records, epoch)))));
+    }
+
+    @Test
     void aSequenceGapIsRefusedAndItsRecordsGetNoOffsets() {
         Topic t = store.createTopic(new TopicConfig("gap", 1, -1, -1)).join();
         long producer = store.allocateProducerId().join();

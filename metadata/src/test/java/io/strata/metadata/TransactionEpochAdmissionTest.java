@@ -17,12 +17,15 @@ class TransactionEpochAdmissionTest {
     private long nextOffset;
     private long now = 1_000;
 
+    /** Which transactions are open: all, unless a test ends one. */
+    private ChunkAdmission.OpenTransactions open = (producerId, txnEpoch) -> true;
+
     /** Admits one chunk of the producer's batch and folds what it appended; answers the batch's outcome. */
     private BatchOutcome send(long epoch, long baseSequence, int count) {
         ProducerBatch batch = new ProducerBatch(PRODUCER, baseSequence, 0, count, epoch);
         BlockChunk chunk = new BlockChunk(PARTITION, count, 8, 100, 300, now, now, 7, List.of(batch));
         ChunkAdmission.Admitted admitted = ChunkAdmission.admit(nextOffset, id -> states.get(PARTITION, id), chunk,
-                "wal/x", now);
+                "wal/x", now, open);
         admitted.appends().forEach(a -> states.fold(a, now));
         nextOffset = admitted.nextOffset();
         now++;
@@ -56,6 +59,21 @@ class TransactionEpochAdmissionTest {
         assertThat(send(second, 0, 2)).isEqualTo(new BatchOutcome.Appended(3));
         assertThat(send(second, 0, 2)).as("the same batch again").isEqualTo(new BatchOutcome.Duplicate(3));
         assertThat(send(second, 2, 1)).isEqualTo(new BatchOutcome.Appended(5));
+    }
+
+    @Test
+    void aBatchOfATransactionNoLongerOpenIsRefusedButARetryOfOneStoredWhileItWasIsADuplicate() {
+        long epoch = (1L << 32) | 1;
+        assertThat(send(epoch, 0, 3)).isEqualTo(new BatchOutcome.Appended(0));
+        open = (producerId, txnEpoch) -> false; // committed or aborted meanwhile
+        assertThat(send(epoch, 3, 2)).as("a straggler sent before the end, committed after it")
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class, r -> {
+                    assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN);
+                    assertThat(r.message()).contains("no longer open");
+                });
+        assertThat(nextOffset).isEqualTo(3);
+        assertThat(send(epoch, 0, 3)).as("its answer was lost: the retry is answered with the original's offsets")
+                .isEqualTo(new BatchOutcome.Duplicate(0));
     }
 
     @Test

@@ -512,6 +512,7 @@ public final class ProduceHandler {
             case STALE_SEQUENCE -> Status.ALREADY_EXISTS;
             case TOPIC_DELETED -> Status.NOT_FOUND;
             case PRODUCER_FENCED -> Status.FAILED_PRECONDITION; // "producer fenced: ..." (docs/transactions.md)
+            case TRANSACTION_NOT_OPEN -> Status.FAILED_PRECONDITION;
         };
         return status.withDescription(refused.message());
     }

@@ -32,8 +32,29 @@ public final class KvTransactionStore implements TransactionStore {
     }
 
     @Override
-    public CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision) {
-        return io.strata.metadata.kv.KvCompareAndSet.put(kv, keys.transactionState(transactionalId), record, expectedRevision);
+    public CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision,
+                                                Open closes, Open opens) {
+        if (closes != null && closes.equals(opens)) {
+            closes = opens = null;
+        }
+        String key = keys.transactionState(transactionalId);
+        List<KvOp> ops = new ArrayList<>(3);
+        ops.add(new KvOp.Put(key, record, 0));
+        if (closes != null) {
+            ops.add(new KvOp.Delete(keys.openTransaction(closes.producerId(), closes.txnEpoch())));
+        }
+        if (opens != null) {
+            ops.add(new KvOp.Put(keys.openTransaction(opens.producerId(), opens.txnEpoch()), new byte[0], 0));
+        }
+        io.strata.metadata.kv.KvGuard guard = expectedRevision == 0 ? io.strata.metadata.kv.KvGuard.absent(key)
+                : new io.strata.metadata.kv.KvGuard(key, expectedRevision);
+        return kv.txn(List.of(guard), ops)
+                .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isOpen(Open transaction) {
+        return kv.get(keys.openTransaction(transaction.producerId(), transaction.txnEpoch())).thenApply(Optional::isPresent);
     }
 
     @Override

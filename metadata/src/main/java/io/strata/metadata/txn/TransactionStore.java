@@ -30,10 +30,30 @@ public interface TransactionStore {
     CompletableFuture<Optional<Stored>> load(String transactionalId);
 
     /**
+     * An open transaction, by the producer id and transaction epoch its batches carry: its key is present exactly
+     * while it is open, and the shard commit stores its batches only under a guard that it still is.
+     */
+    record Open(long producerId, long txnEpoch) {
+    }
+
+    /**
      * Writes the record if the stored one is still at {@code expectedRevision} (0: none stored yet); answers the new
      * revision, or empty when another writer moved it first (nothing written: load again and decide again).
      */
-    CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision);
+    default CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision) {
+        return save(transactionalId, record, expectedRevision, null, null);
+    }
+
+    /**
+     * {@link #save(String, byte[], long)}, ending the transaction {@code closes} and opening {@code opens} (either
+     * null: none) in the same metadata transaction as the record: a batch whose commit lands after the record says
+     * the transaction ended is refused.
+     */
+    CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision, Open closes,
+                                         Open opens);
+
+    /** Whether the transaction is open (its key present). */
+    CompletableFuture<Boolean> isOpen(Open transaction);
 
     /**
      * Removes the record if it is still at {@code expectedRevision}; answers whether it did (false: another writer

@@ -47,6 +47,24 @@ public abstract class TransactionStoreContract {
     }
 
     @Test
+    void aTransactionIsOpenExactlyFromTheRecordThatOpensItToTheOneThatEndsIt() {
+        TransactionStore.Open first = new TransactionStore.Open(7, (1L << 32) | 1);
+        TransactionStore.Open second = new TransactionStore.Open(7, (1L << 32) | 2);
+        long r1 = transactions.save("etl", bytes("begun"), 0, null, first).join().orElseThrow();
+        assertThat(transactions.isOpen(first).join()).isTrue();
+        assertThat(transactions.save("etl", bytes("lost race"), 0, first, second).join()).isEmpty();
+        assertThat(transactions.isOpen(first).join()).as("a refused write changes nothing").isTrue();
+        assertThat(transactions.isOpen(second).join()).isFalse();
+        long r2 = transactions.save("etl", bytes("added"), r1, first, first).join().orElseThrow();
+        assertThat(transactions.isOpen(first).join()).as("still the same transaction").isTrue();
+        long r3 = transactions.save("etl", bytes("next"), r2, first, second).join().orElseThrow();
+        assertThat(transactions.isOpen(first).join()).isFalse();
+        assertThat(transactions.isOpen(second).join()).isTrue();
+        transactions.save("etl", bytes("committed"), r3, second, null).join().orElseThrow();
+        assertThat(transactions.isOpen(second).join()).isFalse();
+    }
+
+    @Test
     void aRecordIsRemovedOnlyAtTheRevisionItWasDecidedOn() {
         long first = transactions.save("idle", bytes("1"), 0).join().orElseThrow();
         long second = transactions.save("idle", bytes("2"), first).join().orElseThrow();

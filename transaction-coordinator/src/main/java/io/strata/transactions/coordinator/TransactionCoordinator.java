@@ -221,7 +221,9 @@ public final class TransactionCoordinator {
                         ? finishAbort(transactionalId, next) : CompletableFuture.completedFuture(next);
             }
             long revision = found.map(TransactionStore.Stored::revision).orElse(0L);
-            return store.save(transactionalId, TransactionCodec.encode(next), revision).thenCompose(saved -> {
+            TransactionStore.Open closes = current.map(TransactionCoordinator::open).orElse(null);
+            return store.save(transactionalId, TransactionCodec.encode(next), revision, closes, open(next))
+                    .thenCompose(saved -> {
                 if (saved.isEmpty()) {
                     if (attemptsLeft <= 1) {
                         return CompletableFuture.failedFuture(new ContendedException(transactionalId));
@@ -248,6 +250,12 @@ public final class TransactionCoordinator {
                 c.state() == TransactionRecord.State.PREPARE_ABORT && c.txnProducerId() == preparing.txnProducerId()
                         && c.txnEpoch() == preparing.txnEpoch() ? Transactions.abortCompleted(c, clock.millis()) : c)
                 .orElse(null), ATTEMPTS));
+    }
+
+    /** The record's open transaction, null when none is (an abort being written down is no longer open). */
+    private static TransactionStore.Open open(TransactionRecord r) {
+        return r.state() == TransactionRecord.State.ONGOING ? new TransactionStore.Open(r.txnProducerId(), r.txnEpoch())
+                : null;
     }
 
     /** The partitions, each checked to exist. */

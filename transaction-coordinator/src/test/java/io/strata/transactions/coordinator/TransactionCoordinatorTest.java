@@ -78,7 +78,10 @@ class TransactionCoordinatorTest {
         assertThat(open.state()).isEqualTo(TransactionRecord.State.ONGOING);
         assertThat(open.partitions()).extracting(tp -> tp.topicId() + "/" + tp.partition())
                 .containsExactly(a.topicId() + "/0", a.topicId() + "/1", b.topicId() + "/0");
+        TransactionStore.Open txn = new TransactionStore.Open(open.txnProducerId(), open.txnEpoch());
+        assertThat(metadata.transactions().isOpen(txn).join()).as("its batches may be committed").isTrue();
         TransactionRecord done = coordinator.commit("etl", p.producerId(), p.producerEpoch()).join();
+        assertThat(metadata.transactions().isOpen(txn).join()).as("no batch of it is committed any more").isFalse();
         assertThat(done.lastOutcome()).isEqualTo(TransactionRecord.Outcome.COMMITTED);
         assertThat(coordinator.commit("etl", p.producerId(), p.producerEpoch()).join()).as("asked again")
                 .isEqualTo(done);
@@ -92,6 +95,8 @@ class TransactionCoordinatorTest {
         TransactionRecord open = coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(),
                 names("a/0", "b/0")).join();
         TransactionRecord done = coordinator.abort("etl", p.producerId(), p.producerEpoch()).join();
+        assertThat(metadata.transactions().isOpen(new TransactionStore.Open(open.txnProducerId(), open.txnEpoch()))
+                .join()).isFalse();
         assertThat(done.state()).isEqualTo(TransactionRecord.State.READY);
         assertThat(done.lastOutcome()).isEqualTo(TransactionRecord.Outcome.ABORTED);
         assertThat(metadata.transactions().allAborted().join()).containsExactlyInAnyOrder(
