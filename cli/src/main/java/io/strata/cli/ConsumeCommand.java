@@ -66,6 +66,15 @@ final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--print-headers", description = "Print each record's headers before its value: "
             + "k=v,k2=v2<TAB>value (an empty field when it has none).")
     boolean printHeaders;
+    @Option(names = "--isolation-level", paramLabel = "LEVEL", defaultValue = "read_uncommitted",
+            description = "read_committed: only records outside transactions and of committed ones, each partition "
+                    + "read up to its last stable offset; read_uncommitted (the default, as Kafka's): every record.")
+    IsolationLevel isolationLevel;
+
+    /** Which records of transactions a reader sees (docs/transactions.md). */
+    enum IsolationLevel {
+        read_uncommitted, read_committed
+    }
 
     @Override
     public Integer call() {
@@ -73,6 +82,10 @@ final class ConsumeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--max-messages must be positive and --timeout-ms not negative");
         }
         if (share != null) {
+            if (isolationLevel == IsolationLevel.read_committed) {
+                throw new ParameterException(spec.commandLine(), "--isolation-level read_committed is for consumers "
+                        + "of partitions (--group, or none): a share group hands out every stored record");
+            }
             if (group != null || partition != null || fromBeginning) {
                 throw new ParameterException(spec.commandLine(), "--share hands out records of every partition from "
                         + "where the share group stands: drop --group, --partition and --from-beginning");
@@ -142,7 +155,8 @@ final class ConsumeCommand implements Callable<Integer> {
     }
 
     private io.strata.client.ConsumerConfig config() {
-        return io.strata.client.ConsumerConfig.DEFAULT.withTags(tags).withFilter(filter);
+        return io.strata.client.ConsumerConfig.DEFAULT.withTags(tags).withFilter(filter)
+                .withReadCommitted(isolationLevel == IsolationLevel.read_committed);
     }
 
     /** A record as printed: its value, after its headers with --print-headers. */

@@ -22,11 +22,16 @@ final class OffsetsCommand implements Callable<Integer> {
     int partition;
     @ArgGroup(exclusive = true, multiplicity = "1")
     Which which;
+    @Option(names = "--isolation-level", paramLabel = "LEVEL", defaultValue = "read_uncommitted",
+            description = "With --latest: read_uncommitted (the default) prints the end; read_committed the last "
+                    + "stable offset, where read-committed consumers stop (the first record of a transaction still "
+                    + "open).")
+    ConsumeCommand.IsolationLevel isolationLevel;
 
     static final class Which {
         @Option(names = "--earliest", required = true, description = "The log start offset.")
         boolean earliest;
-        @Option(names = "--latest", required = true, description = "The end offset.")
+        @Option(names = "--latest", required = true, description = "The end offset (see --isolation-level).")
         boolean latest;
         @Option(names = "--timestamp", paramLabel = "MS", required = true,
                 description = "The first offset whose record timestamp (epoch ms) is at or after MS.")
@@ -42,7 +47,8 @@ final class OffsetsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        long offset = StrataCli.client(spec).admin().listOffsets(topic, partition, which.query()).offset();
+        long offset = StrataCli.client(spec).admin().listOffsets(topic, partition, which.query(),
+                isolationLevel == ConsumeCommand.IsolationLevel.read_committed).offset();
         spec.commandLine().getOut().println(offset);
         return 0;
     }

@@ -120,7 +120,17 @@ public final class Admin {
 
     /** Needs a node that runs the fetch role (UNAVAILABLE otherwise). */
     public ListedOffset listOffsets(String topic, int partition, OffsetQuery query) {
-        ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition);
+        return listOffsets(topic, partition, query, false);
+    }
+
+    /**
+     * As {@link #listOffsets(String, int, OffsetQuery)}; {@code readCommitted}: latest is the partition's last
+     * stable offset (where read-committed readers stop, docs/transactions.md), not its end.
+     */
+    public ListedOffset listOffsets(String topic, int partition, OffsetQuery query, boolean readCommitted) {
+        ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition)
+                .setIsolationLevel(readCommitted ? io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_COMMITTED
+                        : io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_UNCOMMITTED);
         // Java 17 has no pattern switch over the sealed type; the three cases are all there are.
         if (query instanceof OffsetQuery.AtTimestamp t) {
             request.setTimestampMs(t.timestampMs());

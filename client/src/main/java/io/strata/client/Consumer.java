@@ -311,6 +311,9 @@ public final class Consumer implements AutoCloseable {
         FetchRequest.Builder request = FetchRequest.newBuilder().setTopic(topic).setPartition(partition)
                 .setOffset(position).setMaxBytes(config.maxBytes())
                 .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, waitMs));
+        if (config.readCommitted()) {
+            request.setIsolationLevel(io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_COMMITTED);
+        }
         ListenableFuture<FetchedBatch> answer;
         if (config.filtered()) {
             // The node filters decoded records; stored chunks would carry what the filter leaves out.
@@ -379,7 +382,7 @@ public final class Consumer implements AutoCloseable {
                 start(partition, 0);
             }
             try {
-                out.addAll(response.decode(topic, partition, position));
+                out.addAll(response.decode(topic, partition, position, config.readCommitted()));
             } catch (StrataException damaged) {
                 cancel(partition);
                 positions.put(partition, position);
@@ -528,7 +531,8 @@ public final class Consumer implements AutoCloseable {
         OffsetQuery start = pendingStarts.get(partition);
         if (start != null) {
             // Offsets are looked up where the partition is read: the node it routes to runs the fetch role.
-            positions.put(partition, admin.on(node).listOffsets(topic, partition, start).offset());
+            positions.put(partition, admin.on(node).listOffsets(topic, partition, start, config.readCommitted())
+                    .offset());
             pendingStarts.remove(partition);
         }
     }

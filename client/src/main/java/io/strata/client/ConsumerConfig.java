@@ -21,11 +21,15 @@ import java.util.List;
  *                           any record. With tags or a filter the fetch node decides and sends only the records
  *                           that pass; the consumer's position (and its group's offsets) still moves past the rest.
  *                           A filter that does not parse fails the first poll with INVALID_ARGUMENT.
+ * @param readCommitted      only records outside transactions and of committed ones (docs/transactions.md): reads
+ *                           stop at each partition's last stable offset; false (the default, as Kafka's): every
+ *                           record, those of open and aborted transactions too
  */
 public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessionTimeout, Duration autoCommitInterval,
-                             boolean fromEarliest, String clientId, List<String> tags, String filter) {
+                             boolean fromEarliest, String clientId, List<String> tags, String filter,
+                             boolean readCommitted) {
     public static final ConsumerConfig DEFAULT = new ConsumerConfig(0, Duration.ofSeconds(30), Duration.ZERO,
-            Duration.ofSeconds(5), true, "strata-java", List.of(), "");
+            Duration.ofSeconds(5), true, "strata-java", List.of(), "", false);
 
     public ConsumerConfig {
         if (maxBytes < 0 || longPollCap.isNegative() || sessionTimeout.isNegative() || autoCommitInterval.isNegative()) {
@@ -40,7 +44,7 @@ public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessio
 
     public ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessionTimeout, Duration autoCommitInterval,
                           boolean fromEarliest, String clientId) {
-        this(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, List.of(), "");
+        this(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, List.of(), "", false);
     }
 
     public ConsumerConfig(int maxBytes, Duration longPollCap) {
@@ -49,32 +53,41 @@ public record ConsumerConfig(int maxBytes, Duration longPollCap, Duration sessio
     }
 
     public ConsumerConfig withSessionTimeout(Duration timeout) {
-        return new ConsumerConfig(maxBytes, longPollCap, timeout, autoCommitInterval, fromEarliest, clientId, tags, filter);
+        return new ConsumerConfig(maxBytes, longPollCap, timeout, autoCommitInterval, fromEarliest, clientId, tags, filter,
+                readCommitted);
     }
 
     public ConsumerConfig withAutoCommitInterval(Duration interval) {
-        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, interval, fromEarliest, clientId, tags, filter);
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, interval, fromEarliest, clientId, tags, filter,
+                readCommitted);
     }
 
     public ConsumerConfig withFromEarliest(boolean earliest) {
         return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, earliest, clientId, tags,
-                filter);
+                filter, readCommitted);
     }
 
     public ConsumerConfig withClientId(String id) {
-        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, id, tags, filter);
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, id, tags, filter,
+                readCommitted);
     }
 
     /** Only records tagged with one of these ({@code strata produce --tag}). */
     public ConsumerConfig withTags(List<String> wanted) {
         return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId,
-                wanted, filter);
+                wanted, filter, readCommitted);
     }
 
     /** Only records this expression over their headers holds for, e.g. {@code region = 'eu' AND level > 3}. */
     public ConsumerConfig withFilter(String expression) {
         return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, tags,
-                expression);
+                expression, readCommitted);
+    }
+
+    /** Only committed records ({@code strata consume --isolation-level read_committed}). */
+    public ConsumerConfig withReadCommitted(boolean committedOnly) {
+        return new ConsumerConfig(maxBytes, longPollCap, sessionTimeout, autoCommitInterval, fromEarliest, clientId, tags,
+                filter, committedOnly);
     }
 
     /** Whether records are filtered on the fetch node. */

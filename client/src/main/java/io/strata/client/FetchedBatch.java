@@ -27,13 +27,15 @@ record FetchedBatch(long nextOffset, long endOffset, FetchChunksResponse chunks,
     }
 
     /**
-     * The records at or after {@code fromOffset}, in offset order.
+     * The records at or after {@code fromOffset}, in offset order; {@code readCommitted}, only those below the last
+     * stable offset and outside aborted transactions (the node left those out of decoded records already).
      *
      * @throws StrataException (DATA_LOSS) when a chunk is corrupt
      */
-    List<ConsumerRecord> decode(String topic, int partition, long fromOffset) {
+    List<ConsumerRecord> decode(String topic, int partition, long fromOffset, boolean readCommitted) {
         if (chunks != null) {
-            return RawChunks.decode(topic, partition, chunks, fromOffset);
+            return RawChunks.decode(topic, partition, chunks, fromOffset,
+                    readCommitted ? chunks.getLastStableOffset() : Long.MAX_VALUE);
         }
         List<ConsumerRecord> out = new ArrayList<>(records.getRecordsCount());
         for (ConsumedRecord r : records.getRecordsList()) {

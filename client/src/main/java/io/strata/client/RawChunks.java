@@ -26,23 +26,38 @@ final class RawChunks {
     }
 
     /**
-     * The records of {@code response} at or after {@code fromOffset}, in offset order.
+     * The records of {@code response} at or after {@code fromOffset} and before {@code upTo}, in offset order,
+     * without those of aborted transactions (the chunks' {@code aborted} ranges, answered to read-committed reads).
      *
      * @throws StrataException (DATA_LOSS) when a chunk is corrupt: never altered data
      */
-    static List<ConsumerRecord> decode(String topic, int partition, FetchChunksResponse response, long fromOffset) {
+    static List<ConsumerRecord> decode(String topic, int partition, FetchChunksResponse response, long fromOffset,
+                                       long upTo) {
         List<ConsumerRecord> out = new ArrayList<>();
         for (RawChunk chunk : response.getChunksList()) {
-            if (endOffset(chunk) <= fromOffset) {
+            if (endOffset(chunk) <= fromOffset || chunk.getBaseOffset() >= upTo) {
                 continue;
             }
             try {
-                out.addAll(decode(topic, partition, chunk, fromOffset));
+                List<ConsumerRecord> records = decode(topic, partition, chunk, fromOffset);
+                if (upTo != Long.MAX_VALUE || chunk.getAbortedCount() > 0) {
+                    records.removeIf(r -> r.offset() >= upTo || aborted(chunk, r.offset()));
+                }
+                out.addAll(records);
             } catch (BlockFormatException e) {
                 throw damaged(topic, partition, chunk, e.getMessage());
             }
         }
         return out;
+    }
+
+    private static boolean aborted(RawChunk chunk, long offset) {
+        for (io.strata.api.v1.OffsetRange r : chunk.getAbortedList()) {
+            if (offset >= r.getFirst() && offset <= r.getLast()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The offset after the last one the chunk covers. */

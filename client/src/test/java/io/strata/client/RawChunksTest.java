@@ -31,7 +31,8 @@ class RawChunksTest {
     }
 
     private static List<ConsumerRecord> decode(RawChunk.Builder chunk, long fromOffset) {
-        return RawChunks.decode("t", 3, FetchChunksResponse.newBuilder().addChunks(chunk).build(), fromOffset);
+        return RawChunks.decode("t", 3, FetchChunksResponse.newBuilder().addChunks(chunk).build(), fromOffset,
+                Long.MAX_VALUE);
     }
 
     private static String value(ConsumerRecord r) {

@@ -1,5 +1,6 @@
 package io.strata.fetch;
 
+import static io.strata.testkit.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strata.fetch.txn.TransactionsView;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,13 +49,6 @@ class TransactionsViewTest {
         metadata.close();
     }
 
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(condition.getAsBoolean()).isTrue();
-    }
 
     @Test
     void aPartitionIsStableUpToItsOpenTransactionsStartAndAnAbortedOnesRecordsAreKnown() throws Exception {

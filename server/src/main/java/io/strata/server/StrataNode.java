@@ -308,9 +308,16 @@ public class StrataNode {
             // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the
             // footers of far more data than the memory and disk tiers hold.
             SegmentFooters footers = new SegmentFooters(objects, Math.max(10_000, c.indexMaxChunks() / 4));
+            // Read-committed reads: the transactions' last stable offsets and aborts, one watch; a transaction's
+            // end wakes the readers it held back.
+            io.strata.fetch.txn.TransactionsView transactions = register(new io.strata.fetch.txn.TransactionsView(
+                    metadata.transactions(), timer));
+            transactions.onMoved(index::wakeReaders);
+            transactions.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
             fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
                     p -> address.equals(fetchNodes.owner(p)),
-                    new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()));
+                    new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()),
+                    new io.strata.fetch.txn.CommittedReads(transactions));
             io.strata.server.share.ShareRole shareRole = register(new io.strata.server.share.ShareRole(fetch, index,
                     metadata, config, ingest, access, tls.internalServer().isPresent(), internalDialer(), meters, timer,
                     streams));

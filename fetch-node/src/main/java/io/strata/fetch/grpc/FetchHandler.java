@@ -59,6 +59,7 @@ public final class FetchHandler {
     private final ChunkCache cache;
     private final TopicCache topics;
     private final FetchSettings settings;
+    private final io.strata.fetch.txn.CommittedReads committed;
     /**
      * Partitions read on this node lately: with those it owns, their chunks are worth taking along when a
      * GET reads an object (the node's consumers will ask for them next).
@@ -93,6 +94,14 @@ public final class FetchHandler {
      */
     public FetchHandler(IndexView index, ChunkLocator locator, ChunkCache cache, TopicCache topics,
                         Predicate<PartitionId> owned, FetchSettings settings) {
+        this(index, locator, cache, topics, owned, settings, io.strata.fetch.txn.CommittedReads.NONE);
+    }
+
+    /** @param committed what read-committed reads may answer (transactions' last stable offsets and aborts) */
+    public FetchHandler(IndexView index, ChunkLocator locator, ChunkCache cache, TopicCache topics,
+                        Predicate<PartitionId> owned, FetchSettings settings,
+                        io.strata.fetch.txn.CommittedReads committed) {
+        this.committed = committed;
         this.index = index;
         this.locator = locator;
         this.cache = cache;
@@ -225,16 +234,54 @@ public final class FetchHandler {
         int maxBytes = maxBytes(request.getMaxBytes());
         Duration maxWait = Duration.ofMillis(Math.min(request.getMaxWaitMs(), settings.maxWait().toMillis()));
         long offset = request.getOffset();
+        boolean readCommitted;
+        try {
+            readCommitted = readCommitted(request.getIsolationLevel());
+        } catch (StatusRuntimeException unknown) {
+            return CompletableFuture.failedFuture(unknown);
+        }
         return resolve(request.getTopic(), request.getPartition())
                 .thenCompose(pid -> checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
                 .thenCompose(pid -> {
-            if (index.partition(pid).endOffset() > offset || maxWait.isZero()) {
-                return readAvailable(pid, offset, maxBytes);
+            java.util.function.ToLongFunction<PartitionIndex> bound = bound(pid, readCommitted);
+            if (bound.applyAsLong(index.partition(pid)) > offset || maxWait.isZero()) {
+                return readAvailable(pid, offset, maxBytes, readCommitted);
             }
-            // At the end: wait for the commit that extends the partition (or the deadline), then look again.
-            return index.awaitBeyond(pid, offset, maxWait).thenCompose(grown -> index.load(pid))
-                    .thenCompose(loaded -> readAvailable(pid, offset, maxBytes));
+            // At the end (or, read committed, at the last stable offset): wait for the commit that extends the
+            // partition or the transaction's end that moves it on (or the deadline), then look again.
+            return awaitBeyond(pid, offset, System.nanoTime() + maxWait.toNanos(), bound)
+                    .thenCompose(v -> readAvailable(pid, offset, maxBytes, readCommitted));
         });
+    }
+
+    /**
+     * Completes once the reader's bound of the partition passes {@code offset}, or at the deadline. A wake that did
+     * not move it (a transaction's abort being written down, a commit behind a last stable offset) waits again.
+     */
+    private CompletableFuture<Void> awaitBeyond(PartitionId pid, long offset, long deadlineNanos,
+                                                java.util.function.ToLongFunction<PartitionIndex> bound) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return index.awaitBeyond(pid, offset, Duration.ofNanos(left), bound).thenCompose(grown -> index.load(pid)
+                .thenCompose(loaded -> !grown || bound.applyAsLong(index.partition(pid)) > offset
+                        ? CompletableFuture.<Void>completedFuture(null) : awaitBeyond(pid, offset, deadlineNanos, bound)));
+    }
+
+    /** Whether a request asks for committed records only; an isolation level this node does not know is refused. */
+    static boolean readCommitted(io.strata.api.v1.IsolationLevel level) {
+        return switch (level) {
+            case ISOLATION_LEVEL_READ_UNCOMMITTED -> false;
+            case ISOLATION_LEVEL_READ_COMMITTED -> true;
+            default -> throw Status.INVALID_ARGUMENT.withDescription("unknown isolation level " + level)
+                    .asRuntimeException();
+        };
+    }
+
+    /** Where a reader of the partition stops: its end, or read committed, its last stable offset. */
+    java.util.function.ToLongFunction<PartitionIndex> bound(PartitionId pid, boolean readCommitted) {
+        return readCommitted ? partition -> committed.lastStable(pid, partition) : PartitionIndex::endOffset;
     }
 
     /** The answer size a request asking for {@code requested} bytes gets (0: the default), within the node's bound. */
@@ -297,23 +344,54 @@ public final class FetchHandler {
      * records (at least one chunk); no chunks when the partition ends at {@code offset}.
      */
     CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes) {
+        return readAvailable(pid, offset, maxBytes, false);
+    }
+
+    /**
+     * As {@link #readAvailable(PartitionId, long, int)}; read committed, only chunks below the last stable offset,
+     * with the aborted transactions' records among them.
+     */
+    CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes, boolean readCommitted) {
         PartitionIndex partition = index.partition(pid);
-        if (partition.endOffset() <= offset) {
-            return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(),
-                    partition.endOffset(), partition.logStartOffset()));
+        long end = partition.endOffset();
+        long stable = committed.lastStable(pid, partition);
+        long upTo = readCommitted ? stable : end;
+        if (upTo <= offset) {
+            return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(), end,
+                    partition.logStartOffset(), stable, upTo, List.of()));
         }
-        return locator.chunksFrom(partition, offset, maxBytes).thenCompose(chunks -> {
-            if (chunks.isEmpty()) {
+        return locator.chunksFrom(partition, offset, maxBytes).thenCompose(found -> {
+            if (found.isEmpty()) {
                 // Retention moved the start past the offset between the range check and now.
                 throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
             }
+            List<ChunkRef> chunks = readCommitted ? found.stream().filter(c -> c.baseOffset() < upTo).toList() : found;
+            List<io.strata.fetch.txn.CommittedReads.Range> aborted = readCommitted ? committed.aborted(pid, partition,
+                    offset, Math.min(upTo, chunks.get(chunks.size() - 1).endOffset())) : List.of();
             activeReads.put(pid, Boolean.TRUE);
-            List<CompletableFuture<ByteBuffer>> reads = chunks.stream().map(c -> cache.get(c, neighbours)).toList();
+            List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(chunks.size());
+            for (ChunkRef c : chunks) {
+                // A chunk holding only aborted records is not read: the answer passes over it.
+                reads.add(wholly(aborted, c, offset) ? CompletableFuture.completedFuture(null)
+                        : cache.get(c, neighbours));
+            }
             readAhead(partition, chunks.get(chunks.size() - 1));
             return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(
-                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
-                    partition.endOffset(), partition.logStartOffset()));
+                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(), end,
+                    partition.logStartOffset(), stable, upTo, aborted));
         });
+    }
+
+    /** Whether every record of the chunk from {@code offset} on lies in one of the aborted ranges. */
+    private static boolean wholly(List<io.strata.fetch.txn.CommittedReads.Range> aborted, ChunkRef chunk,
+                                  long offset) {
+        long from = Math.max(offset, chunk.baseOffset());
+        for (io.strata.fetch.txn.CommittedReads.Range r : aborted) {
+            if (r.first() <= from && r.last() >= chunk.endOffset() - 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A reader behind the end will ask for the next chunks soon: start loading them now. */
@@ -325,9 +403,15 @@ public final class FetchHandler {
                 .thenAccept(next -> next.forEach(c -> cache.prefetch(c, neighbours)));
     }
 
-    /** What one read found: chunks (the first may begin before {@code offset}) and their verified bytes. */
+    /**
+     * What one read found: chunks (the first may begin before {@code offset}) and their verified bytes (null for a
+     * chunk of aborted records only, which a read-committed read passes over unread); the partition's bounds; where
+     * the reader stops ({@code upTo}: the end, or read committed, the last stable offset) and the aborted
+     * transactions' records it leaves out.
+     */
     record ChunkRead(long offset, int maxBytes, List<ChunkRef> chunks, List<ByteBuffer> bytes, long endOffset,
-                     long logStartOffset) {
+                     long logStartOffset, long lastStableOffset, long upTo,
+                     List<io.strata.fetch.txn.CommittedReads.Range> aborted) {
     }
 
     /**
@@ -339,20 +423,31 @@ public final class FetchHandler {
         long next = read.offset();
         long bytes = 0;
         boolean tagged = !filter.requiredTags().isEmpty();
+        int[] abortedAt = {0};
         outer:
         for (int c = 0; c < read.chunks().size(); c++) {
             ChunkRef chunk = read.chunks().get(c);
-            if (tagged && tagSummaries.passOver(chunk, filter)) {
-                next = Math.max(next, chunk.endOffset()); // none of its records carries a wanted tag
+            if (read.bytes().get(c) == null || tagged && tagSummaries.passOver(chunk, filter)) {
+                // Aborted records only, or none of its records carries a wanted tag.
+                next = Math.max(next, Math.min(chunk.endOffset(), read.upTo()));
                 continue;
             }
             TagSummaries.Builder summary = tagged ? new TagSummaries.Builder() : null;
             for (OffsetRecord r : decode(read.bytes().get(c), chunk)) {
+                if (r.offset() >= read.upTo()) {
+                    summary = null; // not every record was looked at
+                    break;
+                }
                 HeaderTexts headers = filter.all() ? null : new HeaderTexts(r.record().headers());
                 if (summary != null) {
                     summary.add(headers.value(RecordFilter.TAG_HEADER));
                 }
                 if (r.offset() < next) {
+                    continue;
+                }
+                if (!read.aborted().isEmpty() && io.strata.fetch.txn.CommittedReads.in(read.aborted(), r.offset(),
+                        abortedAt)) {
+                    next = r.offset() + 1; // a record of an aborted transaction
                     continue;
                 }
                 if (headers != null && !filter.matches(headers)) {
@@ -371,10 +466,10 @@ public final class FetchHandler {
                 tagSummaries.learned(chunk, summary.build());
             }
             // Offsets a key-compacted chunk no longer holds are passed over, not asked for again.
-            next = Math.max(next, chunk.endOffset());
+            next = Math.max(next, Math.min(chunk.endOffset(), read.upTo()));
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
-                .setLogStartOffset(read.logStartOffset()).build();
+                .setLogStartOffset(read.logStartOffset()).setLastStableOffset(read.lastStableOffset()).build();
     }
 
     /** Chunks that filtered reads passed over without decompressing them (their tag summary ruled them out). */
@@ -419,6 +514,10 @@ public final class FetchHandler {
         long next = read.offset();
         for (int c = 0; c < read.chunks().size(); c++) {
             ChunkRef chunk = read.chunks().get(c);
+            if (read.bytes().get(c) == null) {
+                next = Math.max(next, Math.min(chunk.endOffset(), read.upTo())); // aborted records only: not sent
+                continue;
+            }
             RawChunk.Builder raw = RawChunk.newBuilder().setBaseOffset(chunk.baseOffset())
                     .setRecordCount(chunk.recordCount()).setStoredRecordCount(chunk.storedRecordCount())
                     .setOffsetCount(chunk.offsetCount() == chunk.recordCount() ? 0 : chunk.offsetCount())
@@ -427,11 +526,16 @@ public final class FetchHandler {
             for (SkippedRange s : chunk.skipped()) {
                 raw.addSkipped(SkippedRecords.newBuilder().setFirstPosition(s.firstPosition()).setCount(s.count()));
             }
+            for (io.strata.fetch.txn.CommittedReads.Range r : read.aborted()) {
+                if (r.last() >= chunk.baseOffset() && r.first() < chunk.endOffset()) {
+                    raw.addAborted(io.strata.api.v1.OffsetRange.newBuilder().setFirst(r.first()).setLast(r.last()));
+                }
+            }
             response.addChunks(raw);
-            next = chunk.endOffset();
+            next = Math.min(chunk.endOffset(), read.upTo());
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
-                .setLogStartOffset(read.logStartOffset()).build();
+                .setLogStartOffset(read.logStartOffset()).setLastStableOffset(read.lastStableOffset()).build();
     }
 
     public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
@@ -444,9 +548,10 @@ public final class FetchHandler {
             if (request.hasTimestampMs()) {
                 return offsetForTimestamp(partition, request.getTimestampMs());
             }
+            boolean readCommitted = readCommitted(request.getIsolationLevel());
             long offset = switch (request.getPosition()) {
                 case OFFSET_SPEC_EARLIEST -> partition.logStartOffset();
-                case OFFSET_SPEC_LATEST -> partition.endOffset();
+                case OFFSET_SPEC_LATEST -> readCommitted ? committed.lastStable(pid, partition) : partition.endOffset();
                 default -> throw Status.INVALID_ARGUMENT.withDescription("unknown offset spec "
                         + request.getPositionValue()).asRuntimeException();
             };

@@ -34,6 +34,8 @@ public final class Subscription {
     /** The request's filter (ALL without one), or null when it does not parse: {@link #refused} says why. */
     private final io.strata.queues.filter.RecordFilter filter;
     private final RuntimeException refused;
+    /** Only committed records: the stream stops at the last stable offset and leaves aborted records out. */
+    private final boolean readCommitted;
     private PartitionId pid;
     private long offset;
     private boolean stepping;
@@ -65,6 +67,15 @@ public final class Subscription {
                 bad = e;
             }
         }
+        boolean committedOnly = false;
+        if (bad == null) {
+            try {
+                committedOnly = FetchHandler.readCommitted(request.getIsolationLevel());
+            } catch (RuntimeException unknown) {
+                bad = unknown;
+            }
+        }
+        this.readCommitted = committedOnly;
         this.filter = bad == null ? parsed : null;
         this.refused = bad;
     }
@@ -125,8 +136,10 @@ public final class Subscription {
 
     private void stepLoaded() {
         int maxBytes = handler.maxBytes(request.getMaxBytes());
-        if (index.partition(pid).endOffset() <= offset) {
-            CompletableFuture<Boolean> wait = index.awaitBeyond(pid, offset, END_WAIT);
+        java.util.function.ToLongFunction<io.strata.fetch.index.PartitionIndex> bound = handler.bound(pid,
+                readCommitted);
+        if (bound.applyAsLong(index.partition(pid)) <= offset) {
+            CompletableFuture<Boolean> wait = index.awaitBeyond(pid, offset, END_WAIT, bound);
             synchronized (this) {
                 waiting = wait;
             }
@@ -135,7 +148,7 @@ public final class Subscription {
         }
         CompletableFuture<FetchHandler.ChunkRead> read;
         try {
-            read = handler.readAvailable(pid, offset, maxBytes);
+            read = handler.readAvailable(pid, offset, maxBytes, readCommitted);
         } catch (RuntimeException e) {
             stepDone(e);
             return;

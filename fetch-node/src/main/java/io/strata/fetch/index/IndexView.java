@@ -63,6 +63,8 @@ public final class IndexView implements IndexListener, AutoCloseable {
         final int id;
         final CompletableFuture<Void> loaded = new CompletableFuture<>();
         final ConcurrentHashMap<Long, List<IndexRef>> entries = new ConcurrentHashMap<>();
+        /** The transactional batches the entries carry, by sequence (only entries that carry any). */
+        final ConcurrentHashMap<Long, List<io.strata.metadata.ProducerAppend>> transactional = new ConcurrentHashMap<>();
         final Set<PartitionId> partitionIds = ConcurrentHashMap.newKeySet();
         /** Removals seen while the read was under way (guarded by this). */
         final List<Long> removedWhileLoading = new ArrayList<>();
@@ -190,11 +192,21 @@ public final class IndexView implements IndexListener, AutoCloseable {
      * while anyone waits on it.
      */
     public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait) {
+        return awaitBeyond(id, offset, maxWait, PartitionIndex::endOffset);
+    }
+
+    /**
+     * As {@link #awaitBeyond(PartitionId, long, Duration)}, for readers bounded by {@code bound} of the partition
+     * rather than its end (read-committed readers: its last stable offset). Whoever moves the bound other than by
+     * a commit wakes them ({@link #wakeReaders}).
+     */
+    public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait,
+                                                  java.util.function.ToLongFunction<PartitionIndex> bound) {
         CompletableFuture<Boolean> waiter = new CompletableFuture<>();
         var list = waiters.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
         list.add(waiter);
         // Checked after registering, so a commit that lands in between is not missed.
-        if (partition(id).endOffset() > offset || !shards.containsKey(store.shardOf(id))) {
+        if (bound.applyAsLong(partition(id)) > offset || !shards.containsKey(store.shardOf(id))) {
             waiter.complete(true); // grown, or not held: the caller loads and looks again
         } else {
             var timeout = timer.schedule(() -> waiter.complete(false), maxWait.toMillis(), TimeUnit.MILLISECONDS);
@@ -277,6 +289,14 @@ public final class IndexView implements IndexListener, AutoCloseable {
         if (shard.dropped || shard.entries.putIfAbsent(entry.sequence(), refs) != null) {
             return;
         }
+        List<io.strata.metadata.ProducerAppend> transactional = entry.appends().stream()
+                .filter(io.strata.metadata.ProducerAppend::transactional).toList();
+        if (!transactional.isEmpty()) {
+            shard.transactional.put(entry.sequence(), transactional);
+            for (io.strata.metadata.ProducerAppend a : transactional) {
+                partitions.computeIfAbsent(a.partition(), p -> new PartitionIndex()).addTransactional(a);
+            }
+        }
         for (IndexRef ref : refs) {
             shard.partitionIds.add(ref.partition());
             partitions.computeIfAbsent(ref.partition(), p -> new PartitionIndex()).add(ref);
@@ -291,6 +311,15 @@ public final class IndexView implements IndexListener, AutoCloseable {
         List<IndexRef> removed = shard.entries.remove(sequence);
         if (removed == null) {
             return;
+        }
+        List<io.strata.metadata.ProducerAppend> transactional = shard.transactional.remove(sequence);
+        if (transactional != null) {
+            for (io.strata.metadata.ProducerAppend a : transactional) {
+                PartitionIndex p = partitions.get(a.partition());
+                if (p != null) {
+                    p.removeTransactional(a);
+                }
+            }
         }
         heldChunks.addAndGet(-removed.size());
         for (IndexRef ref : removed) {
@@ -339,6 +368,11 @@ public final class IndexView implements IndexListener, AutoCloseable {
         }
         shard.partitionIds.forEach(pid -> partitions.computeIfPresent(pid, (k, p) -> p.isEmpty() ? null : p));
         LOG.debug("index shard {} dropped (least recently used)", shard.id);
+    }
+
+    /** Wakes the readers waiting on the partitions: something they wait for other than commits moved. */
+    public void wakeReaders(Collection<PartitionId> partitions) {
+        wake(partitions);
     }
 
     private void wake(Collection<PartitionId> touched) {

@@ -20,6 +20,58 @@ public final class PartitionIndex {
     private final ConcurrentSkipListMap<Long, IndexRef> refs = new ConcurrentSkipListMap<>();
     /** The log start retention set; only ever grows (volatile: written by the watch thread). */
     private volatile long floor;
+    /**
+     * Transactional producers' batches among the held entries, by base offset, each counted by the entries that
+     * carry it (a compaction swap holds it twice for a moment): what read-committed reads find a record's
+     * transaction by. Guarded by itself.
+     */
+    private final java.util.TreeMap<Long, HeldAppend> transactional = new java.util.TreeMap<>();
+
+    private static final class HeldAppend {
+        final io.strata.metadata.ProducerAppend append;
+        int holders;
+
+        HeldAppend(io.strata.metadata.ProducerAppend append) {
+            this.append = append;
+        }
+    }
+
+    void addTransactional(io.strata.metadata.ProducerAppend append) {
+        synchronized (transactional) {
+            HeldAppend held = transactional.get(append.baseOffset());
+            if (held == null || !held.append.equals(append)) {
+                held = new HeldAppend(append);
+                transactional.put(append.baseOffset(), held);
+            }
+            held.holders++;
+        }
+    }
+
+    void removeTransactional(io.strata.metadata.ProducerAppend append) {
+        synchronized (transactional) {
+            HeldAppend held = transactional.get(append.baseOffset());
+            if (held != null && held.append.equals(append) && --held.holders == 0) {
+                transactional.remove(append.baseOffset());
+            }
+        }
+    }
+
+    /** The transactional batches held with records in [{@code from}, {@code to}), in offset order. */
+    public List<io.strata.metadata.ProducerAppend> transactionalBetween(long from, long to) {
+        List<io.strata.metadata.ProducerAppend> out = new ArrayList<>();
+        synchronized (transactional) {
+            if (transactional.isEmpty() || from >= to) {
+                return out;
+            }
+            Long start = transactional.floorKey(from);
+            for (HeldAppend held : transactional.subMap(start == null ? from : start, true, to, false).values()) {
+                if (held.append.baseOffset() + held.append.recordCount() > from) {
+                    out.add(held.append);
+                }
+            }
+        }
+        return out;
+    }
 
     void add(IndexRef ref) {
         refs.put(ref.baseOffset(), ref);
@@ -37,7 +89,9 @@ public final class PartitionIndex {
 
     /** Holds no refs (its log start goes with it when its shard is dropped, and comes back when read again). */
     boolean isEmpty() {
-        return refs.isEmpty();
+        synchronized (transactional) {
+            return refs.isEmpty() && transactional.isEmpty();
+        }
     }
 
     /** The offset the next committed record will get. */

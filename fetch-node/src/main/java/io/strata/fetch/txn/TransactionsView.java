@@ -33,11 +33,18 @@ public final class TransactionsView implements AutoCloseable {
     private Map<PartitionId, Set<List<Long>>> aborted = new HashMap<>();
     private AutoCloseable watch;
     private boolean closed;
+    /** Told the partitions whose last stable offset or aborted transactions changed (outside the lock). */
+    private volatile java.util.function.Consumer<Set<PartitionId>> moved = p -> { };
 
     /** @param timer only schedules a new snapshot after a broken watch */
     public TransactionsView(TransactionStore store, ScheduledExecutorService timer) {
         this.store = store;
         this.timer = timer;
+    }
+
+    /** Whom to tell, from the watch's thread, which partitions' last stable offsets or marks changed. */
+    public void onMoved(java.util.function.Consumer<Set<PartitionId>> listener) {
+        this.moved = listener;
     }
 
     /** Completes once the first snapshot is taken and followed. */
@@ -70,8 +77,14 @@ public final class TransactionsView implements AutoCloseable {
             watch = store.watch(snapshot.revision(), new TransactionStore.Listener() {
                 @Override
                 public void onRecord(String transactionalId, byte[] record) {
+                    Set<StableOffsets.Partition> changed;
                     synchronized (TransactionsView.this) {
-                        apply(stable, transactionalId, record);
+                        changed = apply(stable, transactionalId, record);
+                    }
+                    if (!changed.isEmpty()) {
+                        Set<PartitionId> ids = new HashSet<>();
+                        changed.forEach(p -> ids.add(new PartitionId(p.topicId(), p.partition())));
+                        moved.accept(ids);
                     }
                 }
 
@@ -80,6 +93,7 @@ public final class TransactionsView implements AutoCloseable {
                     synchronized (TransactionsView.this) {
                         mark(aborted, mark, present);
                     }
+                    moved.accept(Set.of(new PartitionId(mark.topicId(), mark.partition())));
                 }
 
                 @Override
@@ -104,14 +118,20 @@ public final class TransactionsView implements AutoCloseable {
         });
     }
 
-    private static void apply(StableOffsets into, String transactionalId, byte[] record) {
+    private static Set<StableOffsets.Partition> apply(StableOffsets into, String transactionalId, byte[] record) {
         try {
-            into.apply(transactionalId, record == null ? null : TransactionCodec.decode(record));
+            return into.apply(transactionalId, record == null ? null : TransactionCodec.decode(record));
         } catch (IllegalArgumentException e) {
             // Written by a node of a later version, say: what it held stays held rather than shown uncommitted.
             LOG.warn("the record of transactional id {} does not decode; what it held stays held: {}",
                     transactionalId, e.getMessage());
+            return Set.of();
         }
+    }
+
+    /** Whether any transaction was aborted on the partition (reads of others need not look for aborted records). */
+    public synchronized boolean anyAborted(PartitionId partition) {
+        return aborted.containsKey(partition);
     }
 
     private static void mark(Map<PartitionId, Set<List<Long>>> into, TransactionStore.Aborted m, boolean present) {
