@@ -14,7 +14,8 @@ public record IndexEntry(int shard, long sequence, String objectKey, long commit
     public IndexEntry {
         if (shard < 0 || sequence < 0 || objectKey == null || chunks == null || appends == null
                 || chunks.isEmpty() == (segment == null)
-                || (segment != null && (!segment.objectKey().equals(objectKey) || !appends.isEmpty()))) {
+                || (segment != null && (!segment.objectKey().equals(objectKey)
+                || appends.stream().anyMatch(a -> !a.transactional() || !a.partition().equals(segment.partition()))))) {
             throw new IllegalArgumentException("invalid index entry " + shard + "/" + sequence);
         }
         chunks = List.copyOf(chunks);
@@ -34,7 +35,22 @@ public record IndexEntry(int shard, long sequence, String objectKey, long commit
 
     /** A segment entry. */
     public static IndexEntry segment(int shard, long sequence, long committedAtMs, SegmentRef segment) {
-        return new IndexEntry(shard, sequence, segment.objectKey(), committedAtMs, List.of(), segment, List.of());
+        return segment(shard, sequence, committedAtMs, segment, List.of());
+    }
+
+    /**
+     * A segment entry carrying the transactional batches among its records that read-committed readers may still
+     * have to leave out (docs/transactions.md, "Compaction"). Compaction's entries are never folded into producer
+     * state, so these are only ever read as which records belong to which transaction.
+     */
+    public static IndexEntry segment(int shard, long sequence, long committedAtMs, SegmentRef segment,
+                                     List<ProducerAppend> transactional) {
+        return new IndexEntry(shard, sequence, segment.objectKey(), committedAtMs, List.of(), segment, transactional);
+    }
+
+    /** The same entry carrying {@code transactional} (batches of transactions) instead of its appends. */
+    public IndexEntry withAppends(List<ProducerAppend> transactional) {
+        return new IndexEntry(shard, sequence, objectKey, committedAtMs, chunks, segment, transactional);
     }
 
     public boolean isSegment() {

@@ -165,7 +165,7 @@ public final class ShardCompactor {
         ProducerSnapshotRef producers = producersFor(shard, snapshot, step.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
-                added, written);
+                carryTransactional(snapshot, step.replaced().keySet(), added), written);
         if (!swapped(swap)) {
             return false;
         }
@@ -217,6 +217,40 @@ public final class ShardCompactor {
         return out.toString();
     }
 
+    /**
+     * The entries a swap adds, carrying the transactional batches of those it replaces that read-committed readers
+     * may still have to leave out. The transactions' state is read after the shard's snapshot: every batch in it
+     * belongs to a transaction that state knows, and one it says committed stays committed.
+     */
+    private List<IndexEntry> carryTransactional(ShardSnapshot snapshot, Set<Long> replaced, List<IndexEntry> added) {
+        List<IndexEntry> leaving = snapshot.entries().stream().filter(e -> replaced.contains(e.sequence())).toList();
+        if (!io.strata.compaction.plan.TransactionalCarry.any(leaving)) {
+            return added;
+        }
+        io.strata.metadata.txn.TransactionStore.Snapshot txns = await(metadata.transactions().snapshot());
+        io.strata.transactions.StableOffsets stable = new io.strata.transactions.StableOffsets();
+        for (io.strata.metadata.txn.TransactionStore.Named n : txns.records()) {
+            try {
+                stable.apply(n.transactionalId(), io.strata.transactions.TransactionCodec.decode(n.stored().record()));
+            } catch (IllegalArgumentException unreadable) {
+                LOG.warn("the record of transactional id {} does not decode: every transactional batch is kept",
+                        n.transactionalId());
+                return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, a -> true);
+            }
+        }
+        Set<List<Long>> aborted = new HashSet<>();
+        txns.marks().forEach(m -> aborted.add(List.of(m.topicId(), (long) m.partition(), m.producerId(),
+                m.txnEpoch())));
+        return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, a -> {
+            if (aborted.contains(List.of(a.partition().topicId(), (long) a.partition().partition(), a.producerId(),
+                    a.epoch()))) {
+                return true;
+            }
+            java.util.OptionalLong held = stable.heldAt(a.partition().topicId(), a.partition().partition());
+            return held.isPresent() && a.baseOffset() + a.recordCount() > held.getAsLong();
+        });
+    }
+
     /** Swaps; false (and logged) when the swap did not apply. */
     private boolean swapped(ShardSwap swap) {
         SwapOutcome outcome = await(metadata.compaction().swap(swap));
@@ -252,7 +286,7 @@ public final class ShardCompactor {
         ProducerSnapshotRef producers = producersFor(shard, snapshot, clean.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings, producers),
-                clean.replaced(), added, written);
+                clean.replaced(), carryTransactional(snapshot, clean.replaced().keySet(), added), written);
         if (!swapped(swap)) {
             return false;
         }

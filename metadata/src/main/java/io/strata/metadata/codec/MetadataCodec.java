@@ -162,18 +162,18 @@ public final class MetadataCodec {
                         c.getByteOffset(), c.getByteLength(), c.getUncompressedLength(), c.getMinTimestampMs(),
                         c.getMaxTimestampMs(), c.getCrc32C(), stored, skipped));
             }
+            List<ProducerAppend> appends = new ArrayList<>(v.getAppendsCount());
+            for (ProducerAppendValue a : v.getAppendsList()) {
+                appends.add(new ProducerAppend(new PartitionId(a.getTopicId(), a.getPartition()), a.getProducerId(),
+                        a.getBaseSequence(), a.getRecordCount(), a.getBaseOffset(), a.getEpoch()));
+            }
             if (v.hasSegment()) {
                 SegmentValue g = v.getSegment();
                 SegmentRef segment = new SegmentRef(new PartitionId(g.getTopicId(), g.getPartition()), v.getObjectKey(),
                         g.getBaseOffset(), g.getEndOffset(), g.getFirstChunk(), g.getChunkCount(), g.getByteOffset(),
                         g.getByteLength(), g.getUncompressedBytes(), g.getRecordCount(), g.getMinTimestampMs(),
                         g.getMaxTimestampMs(), g.getFooterOffset(), g.getFooterLength(), g.getFooterCrc32C());
-                return IndexEntry.segment(shard, sequence, v.getCommittedAtMs(), segment);
-            }
-            List<ProducerAppend> appends = new ArrayList<>(v.getAppendsCount());
-            for (ProducerAppendValue a : v.getAppendsList()) {
-                appends.add(new ProducerAppend(new PartitionId(a.getTopicId(), a.getPartition()), a.getProducerId(),
-                        a.getBaseSequence(), a.getRecordCount(), a.getBaseOffset(), a.getEpoch()));
+                return IndexEntry.segment(shard, sequence, v.getCommittedAtMs(), segment, appends);
             }
             return new IndexEntry(shard, sequence, v.getObjectKey(), v.getCommittedAtMs(), chunks, appends);
         });

@@ -1,0 +1,84 @@
+package io.strata.compaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.compaction.CompactionFixture.Rec;
+import io.strata.metadata.BatchOutcome;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.ProducerAppend;
+import io.strata.metadata.ProducerBatch;
+import io.strata.metadata.ShardSnapshot;
+import io.strata.metadata.Topic;
+import io.strata.metadata.TopicConfig;
+import io.strata.transactions.TransactionRecord;
+import io.strata.transactions.Transactions;
+import io.strata.transactions.coordinator.TransactionCoordinator;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Compaction merges transactions' records into segments like any others, and the segments carry on the
+ * transactional batches read-committed readers still need to leave records out: those of aborted and of open
+ * transactions. A committed transaction's batches are dropped (docs/transactions.md, "Compaction").
+ */
+class TransactionalCompactionTest {
+    @TempDir
+    Path dir;
+    private CompactionFixture f;
+    private TransactionCoordinator coordinator;
+    private Topic topic;
+
+    @BeforeEach
+    void open() {
+        f = new CompactionFixture(dir, 1, true);
+        coordinator = new TransactionCoordinator(f.metadata, Transactions.DEFAULT_LIMITS, f.clock);
+        topic = f.metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    /** Begins a transaction of {@code id} on the partition and writes two records in it; answers its record. */
+    private TransactionRecord writeIn(String id) {
+        TransactionCoordinator.Producer p = coordinator.initProducer(id, 600_000).join();
+        TransactionRecord txn = coordinator.addPartitions(id, p.producerId(), p.producerEpoch(),
+                List.of(new TransactionCoordinator.PartitionName("t", 0))).join();
+        PartitionId partition = topic.partition(0);
+        var committed = f.commit(Map.of(partition, List.of(new Rec(null, id + "-0", f.clock.millis()),
+                new Rec(null, id + "-1", f.clock.millis()))), pid -> List.of(new ProducerBatch(txn.txnProducerId(), 0,
+                0, 2, txn.txnEpoch())));
+        assertThat(committed.get(0).commit().batches().get(0)).isInstanceOf(BatchOutcome.Appended.class);
+        f.commit(Map.of(partition, List.of(new Rec(null, "plain", f.clock.millis()))));
+        return txn;
+    }
+
+    @Test
+    void segmentsCarryTheBatchesOfAbortedAndOpenTransactionsAndDropTheCommittedOnes() {
+        TransactionRecord aborted = writeIn("a");
+        TransactionRecord committed = writeIn("b");
+        TransactionRecord open = writeIn("c");
+        coordinator.abort("a", aborted.producerId(), aborted.producerEpoch()).join();
+        coordinator.commit("b", committed.producerId(), committed.producerEpoch()).join();
+
+        CompactionSettings settings = CompactionFixture.settings();
+        CompactionWorker worker = f.worker(settings);
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+
+        ShardSnapshot after = f.metadata.compaction().readShard(0).join();
+        assertThat(after.entries()).as("merged into segments").isNotEmpty().allMatch(IndexEntry::isSegment);
+        List<ProducerAppend> carried = after.entries().stream().flatMap(e -> e.appends().stream()).toList();
+        assertThat(carried).extracting(a -> a.producerId() + "@" + a.epoch() + ":" + a.baseOffset())
+                .containsExactlyInAnyOrder(aborted.txnProducerId() + "@" + aborted.txnEpoch() + ":0",
+                        open.txnProducerId() + "@" + open.txnEpoch() + ":6");
+        assertThat(carried).allMatch(ProducerAppend::transactional);
+    }
+}
