@@ -31,6 +31,12 @@ final class AclsCommand {
         String groupPrefix;
         @Option(names = "--cluster", description = "The cluster (admin: users and ACLs, and everything; create: any topic).")
         boolean cluster;
+        @Option(names = "--transactional-id", paramLabel = "ID", description = "One transactional producer's id "
+                + "(produce: use it; describe: see its transaction).")
+        String transactionalId;
+        @Option(names = "--transactional-id-prefix", paramLabel = "P",
+                description = "Every transactional id that starts with P.")
+        String transactionalIdPrefix;
     }
 
     /** What add and remove share: one rule, as options. */
@@ -62,6 +68,10 @@ final class AclsCommand {
             } else if (resource.topic != null || resource.topicPrefix != null) {
                 b.setResourceType(AclResourceType.ACL_RESOURCE_TOPIC).setPrefixed(resource.topicPrefix != null)
                         .setResourceName(resource.topic != null ? resource.topic : resource.topicPrefix);
+            } else if (resource.transactionalId != null || resource.transactionalIdPrefix != null) {
+                b.setResourceType(AclResourceType.ACL_RESOURCE_TRANSACTIONAL_ID)
+                        .setPrefixed(resource.transactionalIdPrefix != null).setResourceName(
+                                resource.transactionalId != null ? resource.transactionalId : resource.transactionalIdPrefix);
             } else {
                 b.setResourceType(AclResourceType.ACL_RESOURCE_GROUP).setPrefixed(resource.groupPrefix != null)
                         .setResourceName(resource.group != null ? resource.group : resource.groupPrefix);
@@ -121,7 +131,7 @@ final class AclsCommand {
     }
 
     static String type(AclResourceType t) {
-        return t.name().substring("ACL_RESOURCE_".length()).toLowerCase(Locale.ROOT);
+        return t.name().substring("ACL_RESOURCE_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     static String describe(AclEntry r) {

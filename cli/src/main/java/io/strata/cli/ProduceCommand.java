@@ -19,12 +19,29 @@ import picocli.CommandLine.Spec;
         description = {"Sends each line of standard input (UTF-8, without its line end) as one record, and waits "
                 + "until all are stored. Prints the count to stderr on success.",
                 "Without --partition, keyed records go to murmur2(key) mod partitions (as Kafka), "
-                        + "and records without key to one partition per batch."})
+                        + "and records without key to one partition per batch.",
+                "With --transactional-id, the whole input is one transaction, committed at its end (or aborted, "
+                        + "with --abort): read-committed consumers see all of its records at once, or none."})
 final class ProduceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "TOPIC", description = "The topic to append to.")
+    @Parameters(paramLabel = "TOPIC", arity = "0..1", description = "The topic to append to (with "
+            + "--topic-from-input: of lines that name none).")
     String topic;
+    @Option(names = "--transactional-id", paramLabel = "ID", description = "Send the whole input as one transaction "
+            + "of this transactional id, committed once every record is stored; a producer of the id still running "
+            + "is fenced.")
+    String transactionalId;
+    @Option(names = "--abort", description = "With --transactional-id: abort the transaction at the end of input "
+            + "instead of committing it (its records stay stored, and read-committed consumers never see them).")
+    boolean abort;
+    @Option(names = "--transaction-timeout", paramLabel = "D", converter = BenchCommand.DurationConverter.class,
+            defaultValue = "60s", description = "With --transactional-id: the cluster aborts the transaction if it is "
+            + "not committed within D (default 60s).")
+    java.time.Duration transactionTimeout;
+    @Option(names = "--topic-from-input", description = "Each line is TOPIC<TAB>VALUE: its record goes to that "
+            + "topic (a line without a tab to TOPIC).")
+    boolean topicFromInput;
     @Option(names = "--key", paramLabel = "KEY", description = "The key (UTF-8) of every record.")
     String key;
     @Option(names = "--partition", paramLabel = "P", description = "Send every record to this partition.")
@@ -78,22 +95,70 @@ final class ProduceCommand implements Callable<Integer> {
                         + "instant such as 2026-12-01T08:00:00Z, not '" + deliverAt + "'");
             }
         }
-        Producer producer = StrataCli.client(spec).producer();
+        if (topic == null && !topicFromInput) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name the TOPIC to append to (or "
+                    + "give --topic-from-input)");
+        }
+        if (abort && transactionalId == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--abort ends a transaction: give "
+                    + "--transactional-id");
+        }
+        if (transactionalId != null && (delay != null || deliverAt != null)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "delayed records are not sent in "
+                    + "transactions: drop --delay/--deliver-at or --transactional-id");
+        }
+        Producer producer = transactionalId == null ? StrataCli.client(spec).producer()
+                : StrataCli.client(spec).transactionalProducer(transactionalId,
+                io.strata.client.ProducerConfig.DEFAULT, transactionTimeout);
+        if (transactionalId != null) {
+            producer.beginTransaction();
+        }
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long sent = 0;
+        java.util.Set<String> topics = new java.util.TreeSet<>();
         BufferedReader lines = new BufferedReader(new InputStreamReader(StrataCli.stdin(spec), StandardCharsets.UTF_8));
         // Stop reading at the first failure: the rest would most likely fail the same way.
         for (String line = lines.readLine(); line != null && failure.get() == null; line = lines.readLine()) {
+            String to = topic;
+            int tab = topicFromInput ? line.indexOf('\t') : -1;
+            if (tab >= 0) {
+                to = line.substring(0, tab);
+                line = line.substring(tab + 1);
+            } else if (to == null) {
+                failure.compareAndSet(null, new IllegalArgumentException("line " + (sent + 1) + " names no topic "
+                        + "(TOPIC<TAB>VALUE) and no TOPIC was given"));
+                break;
+            }
+            topics.add(to);
             byte[] value = line.getBytes(StandardCharsets.UTF_8);
             long due = delay != null ? System.currentTimeMillis() + delay.toMillis() : at;
-            (due > 0 ? producer.sendDelayed(topic, partition, keyBytes, value, recordHeaders, due)
-                    : producer.send(topic, partition, keyBytes, value, recordHeaders, 0))
+            (due > 0 ? producer.sendDelayed(to, partition, keyBytes, value, recordHeaders, due)
+                    : producer.send(to, partition, keyBytes, value, recordHeaders, 0))
                     .whenComplete((stored, e) -> {
                         if (e != null) {
                             failure.compareAndSet(null, e);
                         }
                     });
             sent++;
+        }
+        if (transactionalId != null) {
+            boolean commit = !abort && failure.get() == null;
+            try {
+                if (commit) {
+                    producer.commitTransaction();
+                } else {
+                    producer.abortTransaction();
+                }
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+            }
+            producer.close();
+            if (failure.get() != null) {
+                throw new CompletionException(failure.get());
+            }
+            spec.commandLine().getErr().printf("produced %d records to %s in a transaction of %s, %s%n", sent,
+                    String.join(", ", topics), transactionalId, commit ? "committed" : "aborted");
+            return 0;
         }
         producer.close();
         if (failure.get() != null) {
@@ -103,7 +168,7 @@ final class ProduceCommand implements Callable<Integer> {
             spec.commandLine().getErr().printf("produced %d delayed records to %s (delivered %s)%n", sent, topic,
                     delay != null ? "in " + delay.toString().substring(2).toLowerCase(java.util.Locale.ROOT) : "at " + deliverAt);
         } else {
-            spec.commandLine().getErr().printf("produced %d records to %s%n", sent, topic);
+            spec.commandLine().getErr().printf("produced %d records to %s%n", sent, String.join(", ", topics));
         }
         return 0;
     }

@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "strata", mixinStandardHelpOptions = true, version = "strata 0.1.0",
         description = "Administers topics and consumer groups of a Strata cluster, and produces and consumes records.",
         subcommands = {TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-                GroupsCommand.class, ShareGroupsCommand.class, DlqCommand.class, ClusterCommand.class, UsersCommand.class, AclsCommand.class, QuotasCommand.class, WhoAmICommand.class,
+                GroupsCommand.class, ShareGroupsCommand.class, DlqCommand.class, ClusterCommand.class, TransactionsCommand.class, UsersCommand.class, AclsCommand.class, QuotasCommand.class, WhoAmICommand.class,
                 BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the call failed (server error, or the server is unreachable)",

@@ -39,6 +39,8 @@ public final class Producer implements AutoCloseable {
     private final Semaphore buffer;
     private final ScheduledExecutorService thread;
     private final Sender sender;
+    /** A transactional producer's transactions; null for any other producer. */
+    private final ProducerTransaction txn;
     /** Tells the client that made this producer that it no longer needs closing. */
     private final java.util.function.Consumer<Producer> onClose;
     private volatile boolean closed;
@@ -47,6 +49,13 @@ public final class Producer implements AutoCloseable {
 
     Producer(NodeRouter router, Admin admin, ProducerConfig config, Duration deadline,
              java.util.function.Consumer<Producer> onClose) {
+        this(router, admin, config, deadline, onClose, null);
+    }
+
+    /** @param txn a transactional producer's transactions (initialised already); null for any other producer */
+    Producer(NodeRouter router, Admin admin, ProducerConfig config, Duration deadline,
+             java.util.function.Consumer<Producer> onClose, ProducerTransaction txn) {
+        this.txn = txn;
         this.partitionCounts = new PartitionCounts(admin);
         this.config = config;
         this.deadline = deadline;
@@ -59,7 +68,50 @@ public final class Producer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.sender = new Sender(thread, accumulator, router, partitionCounts, config, deadline, buffer);
+        this.sender = new Sender(thread, accumulator, router, partitionCounts, config, deadline, buffer, txn);
+    }
+
+    /**
+     * Begins a transaction (a transactional producer only: {@link StrataClient#transactionalProducer}). Every
+     * record sent until {@link #commitTransaction} or {@link #abortTransaction} belongs to it, whatever its topic
+     * and partition: read-committed consumers see all of them once it commits, or none.
+     */
+    public void beginTransaction() {
+        ProducerTransaction t = transactional();
+        t.begin();
+        try {
+            thread.submit(sender::beginTransaction).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not begin the "
+                    + "transaction: " + e);
+        }
+    }
+
+    /**
+     * Sends what is buffered, waits for every record of the transaction to be stored, and commits it: its records
+     * become visible to read-committed consumers, all at once. Fails (the transaction still open: abort it) when
+     * a record of it failed; fails FAILED_PRECONDITION "producer fenced" when a newer producer of the transactional
+     * id took over or the cluster aborted the transaction past its timeout (this producer is done: close it).
+     */
+    public void commitTransaction() {
+        ProducerTransaction t = transactional();
+        flush();
+        t.end(true);
+    }
+
+    /** Sends what is buffered, waits for it, and aborts the transaction: none of its records is ever read committed. */
+    public void abortTransaction() {
+        ProducerTransaction t = transactional();
+        flush();
+        t.end(false);
+    }
+
+    private ProducerTransaction transactional() {
+        if (txn == null) {
+            throw new IllegalStateException("not a transactional producer: make one with "
+                    + "StrataClient.transactionalProducer");
+        }
+        return txn;
     }
 
     public CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value) {
@@ -105,6 +157,13 @@ public final class Producer implements AutoCloseable {
         try {
             if (closed) {
                 throw new IllegalStateException("the producer is closed");
+            }
+            if (txn != null && !txn.begun()) {
+                throw new IllegalStateException("a transactional producer sends inside a transaction: call "
+                        + "beginTransaction first");
+            }
+            if (txn != null && deliverAtMs != 0) {
+                throw new IllegalArgumentException("delayed records are not sent in transactions");
             }
             if (topic == null || topic.isEmpty() || timestampMs < 0
                     || (partition != null && (partition < 0 || partition >= io.strata.format.DeliverAt.STAGING_BIT))) {

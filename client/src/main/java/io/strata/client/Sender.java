@@ -61,6 +61,8 @@ final class Sender {
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final Map<String, NodeStream> streams = new HashMap<>();
     private long producerId;
+    /** A transactional producer's transactions; null for a producer that is idempotent only (or not even that). */
+    private final ProducerTransaction txn;
     /** Batches of a partition the node recognises as retries (InitProducer says; 5 until it does). */
     private int sequenceWindow = DEFAULT_SEQUENCE_WINDOW;
     private long nextRequestId;
@@ -86,6 +88,17 @@ final class Sender {
 
     Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
+        this(thread, accumulator, router, topics, config, deadline, buffer, null);
+    }
+
+    /** @param txn a transactional producer's transactions (its producer id comes from them); null: none */
+    Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
+           ProducerConfig config, Duration deadline, Semaphore buffer, ProducerTransaction txn) {
+        this.txn = txn;
+        if (txn != null) {
+            producerId = txn.producerId();
+            sequenceWindow = txn.sequenceWindow() > 0 ? txn.sequenceWindow() : DEFAULT_SEQUENCE_WINDOW;
+        }
         this.thread = thread;
         this.accumulator = accumulator;
         this.router = router;
@@ -223,6 +236,15 @@ final class Sender {
             }
             requestProducerId = producerId;
         }
+        if (txn != null) {
+            // Every partition is added to the transaction before its first record of it goes.
+            try {
+                txn.ensureAdded(batches.stream().map(b -> new TopicPartition(b.topic, b.partition)).toList());
+            } catch (RuntimeException e) {
+                throw new NotSent(StrataException.from(e));
+            }
+            request.setProducerEpoch(txn.txnEpoch()).setTransactionalId(txn.transactionalId());
+        }
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);
             if (requestProducerId != producerId) {
@@ -325,6 +347,13 @@ final class Sender {
         if (failure.code() == Status.Code.NOT_FOUND) {
             topics.forget(batch.topic);
         }
+        if (txn != null && failure.code() == Status.Code.FAILED_PRECONDITION && (failure.description()
+                .startsWith("producer fenced") || failure.description().contains("transaction"))) {
+            // Fenced by a newer producer, or the transaction is over: no retry can store it.
+            batch.mayBeStored = false;
+            failed(batch, failure);
+            return;
+        }
         boolean gap = config.idempotent() && failure.code() == Status.Code.FAILED_PRECONDITION;
         boolean unknownProducer = config.idempotent() && failure.code() == Status.Code.ABORTED;
         if (gap || unknownProducer) {
@@ -383,6 +412,9 @@ final class Sender {
 
     /** A batch fails for good. An idempotent producer starts afresh: its sequences now have a gap. */
     private void failed(ProducerBatch batch, StrataException failure) {
+        if (txn != null) {
+            txn.failed(failure);
+        }
         done(batch);
         batch.fail(failure);
         if (config.idempotent()) {
@@ -396,11 +428,22 @@ final class Sender {
      * they are back, so nothing of the new id can overtake them.
      */
     private void restartIdempotence() {
+        if (txn != null) {
+            // A transaction keeps its producer id and epoch: a broken sequence leaves abort as the way out.
+            txn.failed(new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction's sequence of records "
+                    + "was broken by a batch that failed"));
+            return;
+        }
         producerId = 0;
         partitions.values().forEach(s -> {
             s.nextSequence = 0;
             s.draining = s.inFlight > 0;
         });
+    }
+
+    /** A new transaction: each partition's sequences start again from 0 (nothing of the last one is in flight). */
+    void beginTransaction() {
+        partitions.values().forEach(s -> s.nextSequence = 0);
     }
 
     private void done(ProducerBatch batch) {

@@ -31,6 +31,7 @@ public final class StrataClient implements AutoCloseable {
     private final Duration deadline;
     private final Admin admin;
     private final Groups groups;
+    private final Transactions transactions;
     private final Security security;
     private final List<Producer> producers = new ArrayList<>();
     private final NodeRouter router;
@@ -44,6 +45,7 @@ public final class StrataClient implements AutoCloseable {
                 builder.channelBuilder == null ? builder::channelTo : null, deadline, Duration.ofSeconds(30));
         this.admin = new Admin(router, null, deadline);
         this.groups = new Groups(router, deadline);
+        this.transactions = new Transactions(router, deadline);
         this.security = new Security(router, deadline);
     }
 
@@ -108,6 +110,31 @@ public final class StrataClient implements AutoCloseable {
         Producer producer = new Producer(router, admin, config, deadline, this::forget);
         producers.add(producer);
         return producer;
+    }
+
+    /**
+     * A transactional producer (docs/transactions.md): it takes {@code transactionalId}'s next epoch now, fencing
+     * every earlier producer of the id (a transaction one left open is aborted), and sends its records in
+     * transactions ({@link Producer#beginTransaction}, {@link Producer#commitTransaction},
+     * {@link Producer#abortTransaction}). A transaction left open longer than {@code timeout} is aborted by the
+     * cluster. Idempotent, whatever {@code config} says.
+     */
+    public synchronized Producer transactionalProducer(String transactionalId, ProducerConfig config,
+                                                       Duration timeout) {
+        ProducerTransaction txn = new ProducerTransaction(transactions, transactionalId, timeout);
+        Producer producer = new Producer(router, admin, config.withIdempotence(true), deadline, this::forget, txn);
+        producers.add(producer);
+        return producer;
+    }
+
+    /** {@link #transactionalProducer(String, ProducerConfig, Duration)} with the defaults and a 60 s timeout. */
+    public Producer transactionalProducer(String transactionalId) {
+        return transactionalProducer(transactionalId, ProducerConfig.DEFAULT, Duration.ofSeconds(60));
+    }
+
+    /** Transactions as operators see them: list, describe, abort. */
+    public Transactions transactions() {
+        return transactions;
     }
 
     private synchronized void forget(Producer producer) {

@@ -18,9 +18,6 @@ import io.strata.client.ShareConsumer;
 import io.strata.client.StrataClient;
 import io.strata.client.StrataException;
 import io.strata.queues.filter.RecordFilter;
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,19 +68,9 @@ class QueuesTest {
         }
     }
 
-    record Outcome(int exitCode, String out, String err) {
-    }
-
-    /** The command line as a user runs it against the node (`strata --server ADDRESS ...`), in this process. */
-    private Outcome strata(String stdin, String... args) {
-        StrataCli cli = new StrataCli(addresses -> StrataClient.builder().servers(addresses).build(),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> all = new ArrayList<>(List.of("--server", node.address()));
-        all.addAll(List.of(args));
-        int code = cli.run(new PrintWriter(out, true), new PrintWriter(err, true), all.toArray(String[]::new));
-        return new Outcome(code, out.toString(), err.toString());
+    /** The command line as a user runs it against the node, in this process. */
+    private CliRun.Outcome strata(String stdin, String... args) {
+        return CliRun.strata(node.address(), stdin, args);
     }
 
     @Test
@@ -104,26 +91,26 @@ class QueuesTest {
         assertThat(strata(a.substring(a.length() / 2), "produce", "events", "--tag", "a").exitCode()).isZero();
         assertThat(strata(b.toString(), "produce", "events", "--tag", "b").exitCode()).isZero();
 
-        Outcome read = strata("", "consume", "events", "--group", "f", "--tags", "a", "--timeout-ms", "3000");
+        CliRun.Outcome read = strata("", "consume", "events", "--group", "f", "--tags", "a", "--timeout-ms", "3000");
         assertThat(read.exitCode()).as(read.err()).isZero();
         assertThat(read.out().lines().toList()).containsExactlyInAnyOrderElementsOf(wanted);
 
-        Outcome lag = strata("", "groups", "describe", "f");
+        CliRun.Outcome lag = strata("", "groups", "describe", "f");
         assertThat(lag.out()).as("records the filter left out count as read").contains("total lag 0");
         assertThat(lag.out().lines().filter(l -> l.startsWith("events"))).as(lag.out()).hasSize(3)
                 .allMatch(row -> row.matches(".* (\\d+) +\\1 +0$"), "committed at the end, lag 0");
 
         // A share group reading one tag: the others are done for it, and it ends without lag too.
-        Outcome shared = strata("", "consume", "events", "--share", "fs", "--tags", "a", "--timeout-ms", "3000");
+        CliRun.Outcome shared = strata("", "consume", "events", "--share", "fs", "--tags", "a", "--timeout-ms", "3000");
         assertThat(shared.exitCode()).as(shared.err()).isZero();
         assertThat(shared.out().lines().toList()).containsExactlyInAnyOrderElementsOf(wanted);
         assertThat(strata("", "share-groups", "describe", "fs").out()).contains("total lag 0  acquired 0");
 
-        Outcome headers = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu'",
+        CliRun.Outcome headers = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu'",
                 "--print-headers", "--timeout-ms", "2000");
         assertThat(headers.out().lines().toList()).hasSize(40).allMatch(l -> l.startsWith("region=eu,tag=b\tb-"));
 
-        Outcome bad = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu' AND",
+        CliRun.Outcome bad = strata("", "consume", "events", "--from-beginning", "--filter", "region = 'eu' AND",
                 "--timeout-ms", "2000");
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.err()).startsWith("filter: expected a header name or a value, found the end at column 18")
@@ -190,7 +177,7 @@ class QueuesTest {
                 assertThat(f.get(30, TimeUnit.SECONDS).offset()).as("no offset before delivery").isEqualTo(-1);
             }
         }
-        Outcome cli = strata("cli-1\ncli-2\n", "produce", "later", "--delay", "2s");
+        CliRun.Outcome cli = strata("cli-1\ncli-2\n", "produce", "later", "--delay", "2s");
         assertThat(cli.exitCode()).as(cli.err()).isZero();
         assertThat(cli.err()).contains("produced 2 delayed records to later (delivered in 2s)");
         values.addAll(List.of("cli-1", "cli-2"));
@@ -241,25 +228,25 @@ class QueuesTest {
             lines.append("o-").append(i).append('\n');
         }
         assertThat(strata(lines.toString(), "produce", "orders", "--header", "origin=test").exitCode()).isZero();
-        Outcome altered = strata("", "groups", "alter", "cg", "--dead-letter-topic", "orders-dlq",
+        CliRun.Outcome altered = strata("", "groups", "alter", "cg", "--dead-letter-topic", "orders-dlq",
                 "--max-delivery-attempts", "3", "--backoff", "100ms,2,400ms");
         assertThat(altered.exitCode()).as(altered.err()).isZero();
         Path log = work.resolve("group-exec.log");
         String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT\" >> " + log + "; [ \"$v\" != o-4 ] || exit 3";
-        Outcome run = strata("", "consume", "orders", "--group", "cg", "--exec", command, "--timeout-ms", "3000");
+        CliRun.Outcome run = strata("", "consume", "orders", "--group", "cg", "--exec", command, "--timeout-ms", "3000");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.err()).contains("orders/0@4 failed 3 times (--exec exited with status 3): sent to orders-dlq");
         assertThat(java.nio.file.Files.readAllLines(log)).as("in order, o-4 tried until its deliveries were used up")
                 .containsExactly("o-0 1", "o-1 1", "o-2 1", "o-3 1", "o-4 1", "o-4 2", "o-4 3", "o-5 1", "o-6 1",
                         "o-7 1");
-        Outcome dead = strata("", "consume", "orders-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "2000");
+        CliRun.Outcome dead = strata("", "consume", "orders-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "2000");
         assertThat(dead.out().lines().toList()).singleElement().satisfies(line -> assertThat(line)
                 .startsWith("origin=test,strata.dlq.topic=orders,strata.dlq.partition=0,strata.dlq.offset=4,"
                         + "strata.dlq.group=cg,strata.dlq.delivery-count=3,strata.dlq.reason=delivery-attempts-exhausted,"
                         + "strata.dlq.error=--exec exited with status 3,strata.dlq.timestamp=").endsWith("\to-4"));
         assertThat(strata("", "groups", "describe", "cg").out()).contains("total lag 0");
 
-        Outcome stuck = strata("", "consume", "orders", "--group", "cg-no-dlq", "--exec", "[ \"$(cat)\" != o-2 ]",
+        CliRun.Outcome stuck = strata("", "consume", "orders", "--group", "cg-no-dlq", "--exec", "[ \"$(cat)\" != o-2 ]",
                 "--timeout-ms", "3000");
         assertThat(stuck.exitCode()).isNotZero();
         assertThat(stuck.err()).contains("orders/0@2 failed 5 times (--exec exited with status 1) and group "
@@ -369,7 +356,7 @@ class QueuesTest {
     @Test
     void aRecordThatAlwaysFailsGoesToTheDeadLetterTopicAfterItsDeliveriesWhileTheRestRunOnce() throws Exception {
         assertThat(strata("", "topics", "create", "tasks", "--partitions", "2").exitCode()).isZero();
-        Outcome altered = strata("", "groups", "alter", "x", "--dead-letter-topic", "tasks-dlq",
+        CliRun.Outcome altered = strata("", "groups", "alter", "x", "--dead-letter-topic", "tasks-dlq",
                 "--max-delivery-attempts", "3");
         assertThat(altered.exitCode()).as(altered.err()).isZero();
         assertThat(altered.out()).contains("created topic tasks-dlq").contains("max delivery attempts  3\n");
@@ -381,7 +368,7 @@ class QueuesTest {
         Path log = work.resolve("exec.log");
         String command = "v=$(cat); echo \"$v $STRATA_DELIVERY_COUNT $STRATA_TOPIC\" >> " + log
                 + "; [ \"$v\" != t-7 ] || exit 3";
-        Outcome run = strata("", "consume", "tasks", "--share", "x", "--exec", command, "--parallel", "4",
+        CliRun.Outcome run = strata("", "consume", "tasks", "--share", "x", "--exec", command, "--parallel", "4",
                 "--timeout-ms", "4000");
         assertThat(run.exitCode()).as(run.err()).isZero();
         List<String> runs = java.nio.file.Files.readAllLines(log);
@@ -395,7 +382,7 @@ class QueuesTest {
             all.seekToBeginning();
             source = pollUntil(all, r -> new String(r.value(), StandardCharsets.UTF_8).equals("t-7"));
         }
-        Outcome dead = strata("", "consume", "tasks-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "3000");
+        CliRun.Outcome dead = strata("", "consume", "tasks-dlq", "--from-beginning", "--print-headers", "--timeout-ms", "3000");
         assertThat(dead.exitCode()).as(dead.err()).isZero();
         assertThat(dead.out().lines().toList()).as("one copy, however often the node wrote it").singleElement()
                 .satisfies(line -> assertThat(line).startsWith("origin=test,strata.dlq.topic=tasks,")
@@ -406,7 +393,7 @@ class QueuesTest {
                         .contains("strata.dlq.error=--exec exited with status 3,").endsWith("\tt-7"));
         try (var share = client.consumer("tasks").share("x")) {
             assertThat(share.poll(Duration.ofSeconds(2))).as("accepted, or archived: nothing is left").isEmpty();
-            Outcome replay = strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "2000");
+            CliRun.Outcome replay = strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "2000");
             assertThat(replay.exitCode()).as(replay.err()).isZero();
             assertThat(replay.out()).startsWith("replayed 1 record(s) from tasks-dlq:\n  tasks  1");
             List<io.strata.client.ShareRecord> again = new ArrayList<>();
@@ -426,7 +413,7 @@ class QueuesTest {
         }
         assertThat(strata("", "dlq", "replay", "tasks-dlq", "--timeout-ms", "1000").out())
                 .as("the replay's group committed what it sent").startsWith("replayed 0 record(s)");
-        Outcome described = strata("", "share-groups", "describe", "x");
+        CliRun.Outcome described = strata("", "share-groups", "describe", "x");
         assertThat(described.exitCode()).as(described.err()).isZero();
         // The records went where the producer's sticky partitioning put them: one partition or both.
         assertThat(described.out()).as(described.out()).containsPattern("^share group x  partitions [12]  total lag 0  acquired 0\n");

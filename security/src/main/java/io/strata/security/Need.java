@@ -17,6 +17,10 @@ public record Need(AclOperation operation, ResourceType type, String name) {
         return new Need(op, ResourceType.GROUP, name);
     }
 
+    public static Need transactionalId(AclOperation op, String id) {
+        return new Need(op, ResourceType.TRANSACTIONAL_ID, id);
+    }
+
     public static Need cluster(AclOperation op) {
         return new Need(op, ResourceType.CLUSTER, "");
     }

@@ -89,6 +89,7 @@ public class StrataNode {
     private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
+    private volatile io.strata.server.txn.TransactionRole transactions;
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
@@ -543,6 +544,13 @@ public class StrataNode {
         RoleMetrics.groups(meters, stats);
         register(io.strata.server.metrics.LagMetrics.export(metadata, coordinator, shareGroups, nodeId,
                 c.lagInterval(), c.lagMaxSeries(), meters));
+        // Transactional producers, on every node: their ids are issued (and bound to principals) as InitProducer's.
+        io.strata.ingest.grpc.ProducerIds transactionalIds = new io.strata.ingest.grpc.ProducerIds(metadata);
+        transactionalIds.bindWith(access.producerIds(), access.required());
+        transactions = register(new io.strata.server.txn.TransactionRole(metadata,
+                new io.strata.transactions.coordinator.TransactionCoordinator(metadata, transactionalIds::issue,
+                        io.strata.transactions.Transactions.DEFAULT_LIMITS, clock,
+                        io.strata.transactions.Transactions.DEFAULT_ID_EXPIRY_MS), java.time.Duration.ofSeconds(2)));
     }
 
     private <T> void counter(String name, T source, java.util.function.ToDoubleFunction<T> count) {
@@ -625,6 +633,12 @@ public class StrataNode {
     }
 
     private volatile Boolean internalWrites;
+
+    /** Transactional producers, on every node. */
+    public io.strata.server.txn.TransactionRole transactions() {
+        requireReady();
+        return transactions;
+    }
 
     public io.strata.fetch.share.ShareGroupsView shareGroups() {
         requireReady();

@@ -59,6 +59,7 @@ public final class KafkaAccess {
             case TOPIC -> Errors.TOPIC_AUTHORIZATION_FAILED;
             case GROUP -> Errors.GROUP_AUTHORIZATION_FAILED;
             case CLUSTER -> Errors.CLUSTER_AUTHORIZATION_FAILED;
+            case TRANSACTIONAL_ID -> Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
         };
     }
 

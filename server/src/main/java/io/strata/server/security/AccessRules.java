@@ -113,6 +113,20 @@ public final class AccessRules {
         listing(GroupServiceGrpc.getListGroupsMethod(), (ListGroupsResponse answer, Predicate<Need> may) ->
                 answer.toBuilder().clearGroups().addAllGroups(answer.getGroupsList().stream()
                         .filter(g -> may.test(Need.group(DESCRIBE, g.getGroup()))).toList()).build());
+        // Transactions: produce on the transactional id (and on the topics a transaction adds), describe to see it
+        on(io.strata.api.v1.TransactionServiceGrpc.getInitTransactionsMethod(),
+                r -> List.of(Need.transactionalId(PRODUCE, r.getTransactionalId())), null);
+        on(io.strata.api.v1.TransactionServiceGrpc.getAddPartitionsMethod(), AccessRules::addPartitions, null);
+        on(io.strata.api.v1.TransactionServiceGrpc.getEndTransactionMethod(),
+                r -> List.of(Need.transactionalId(PRODUCE, r.getTransactionalId())), null);
+        on(io.strata.api.v1.TransactionServiceGrpc.getDescribeTransactionMethod(),
+                r -> List.of(Need.transactionalId(DESCRIBE, r.getTransactionalId())), null);
+        listing(io.strata.api.v1.TransactionServiceGrpc.getListTransactionsMethod(),
+                (io.strata.api.v1.ListTransactionsResponse answer, Predicate<Need> may) -> answer.toBuilder()
+                        .clearTransactions().addAllTransactions(answer.getTransactionsList().stream().filter(t ->
+                                may.test(Need.transactionalId(DESCRIBE, t.getTransactionalId()))).toList()).build());
+        on(io.strata.api.v1.TransactionServiceGrpc.getAbortTransactionMethod(), r -> List.of(Need.cluster(ADMIN)),
+                r -> "transaction " + r.getTransactionalId());
         // Users and ACLs
         List<Need> admin = List.of(Need.cluster(ADMIN));
         on(SecurityServiceGrpc.getWhoAmIMethod(), r -> List.of(), null);
@@ -146,6 +160,14 @@ public final class AccessRules {
             topics.add(e.getTopic());
         }
         return topics.stream().map(t -> Need.topic(PRODUCE, t)).toList();
+    }
+
+    private static List<Need> addPartitions(io.strata.api.v1.AddPartitionsRequest r) {
+        List<Need> needs = new ArrayList<>();
+        needs.add(Need.transactionalId(PRODUCE, r.getTransactionalId()));
+        new LinkedHashSet<>(r.getPartitionsList().stream().map(io.strata.api.v1.TransactionPartition::getTopic)
+                .toList()).forEach(t -> needs.add(Need.topic(PRODUCE, t)));
+        return needs;
     }
 
     private static List<Need> join(JoinGroupRequest r) {

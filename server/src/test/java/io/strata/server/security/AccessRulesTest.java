@@ -27,10 +27,23 @@ class AccessRulesTest {
         List<String> methods = Stream.of(AdminServiceGrpc.getServiceDescriptor(), ClusterServiceGrpc.getServiceDescriptor(),
                         FetchServiceGrpc.getServiceDescriptor(), GroupServiceGrpc.getServiceDescriptor(),
                         ProducerServiceGrpc.getServiceDescriptor(), SecurityServiceGrpc.getServiceDescriptor(),
-                        io.strata.api.v1.ShareServiceGrpc.getServiceDescriptor())
+                        io.strata.api.v1.ShareServiceGrpc.getServiceDescriptor(),
+                        io.strata.api.v1.TransactionServiceGrpc.getServiceDescriptor())
                 .map(ServiceDescriptor::getMethods).flatMap(java.util.Collection::stream)
                 .map(MethodDescriptor::getFullMethodName).toList();
         assertThat(AccessRules.methods()).containsExactlyInAnyOrderElementsOf(methods);
+    }
+
+    @Test
+    void addingPartitionsToATransactionNeedsProduceOnItsIdAndOnEachTopicOnce() {
+        io.strata.api.v1.AddPartitionsRequest r = io.strata.api.v1.AddPartitionsRequest.newBuilder()
+                .setTransactionalId("etl")
+                .addPartitions(io.strata.api.v1.TransactionPartition.newBuilder().setTopic("a").setPartition(0))
+                .addPartitions(io.strata.api.v1.TransactionPartition.newBuilder().setTopic("a").setPartition(1))
+                .addPartitions(io.strata.api.v1.TransactionPartition.newBuilder().setTopic("b")).build();
+        assertThat(AccessRules.of(io.strata.api.v1.TransactionServiceGrpc.getAddPartitionsMethod().getFullMethodName())
+                .needs().apply(r)).containsExactly(Need.transactionalId(AclOperation.PRODUCE, "etl"),
+                Need.topic(AclOperation.PRODUCE, "a"), Need.topic(AclOperation.PRODUCE, "b"));
     }
 
     @Test

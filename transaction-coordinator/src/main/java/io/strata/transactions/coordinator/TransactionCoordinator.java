@@ -48,7 +48,14 @@ public final class TransactionCoordinator {
         }
     }
 
+    /** Issues new producer ids, each to the principal a producer signed in as (where ids name their principal). */
+    @FunctionalInterface
+    public interface IdIssuer {
+        CompletableFuture<Long> issue(String principal);
+    }
+
     private final MetadataStore metadata;
+    private final IdIssuer ids;
     private final TransactionStore store;
     private final Transactions.Limits limits;
     private final Clock clock;
@@ -60,7 +67,14 @@ public final class TransactionCoordinator {
 
     /** @param idExpiryMs how long an id with no transaction open is kept unused */
     public TransactionCoordinator(MetadataStore metadata, Transactions.Limits limits, Clock clock, long idExpiryMs) {
+        this(metadata, principal -> metadata.allocateProducerId(), limits, clock, idExpiryMs);
+    }
+
+    /** @param ids issues new producer ids (the metadata store's counter, bound to principals where they must be) */
+    public TransactionCoordinator(MetadataStore metadata, IdIssuer ids, Transactions.Limits limits, Clock clock,
+                                  long idExpiryMs) {
         this.metadata = metadata;
+        this.ids = ids;
         this.store = metadata.transactions();
         this.limits = limits;
         this.clock = clock;
@@ -72,6 +86,11 @@ public final class TransactionCoordinator {
      * open is aborted first (its records never read as committed).
      */
     public CompletableFuture<Producer> initProducer(String transactionalId, long timeoutMs) {
+        return initProducer(transactionalId, timeoutMs, "User:ANONYMOUS");
+    }
+
+    /** As {@link #initProducer(String, long)}, a new producer id (when one is needed) issued to {@code principal}. */
+    public CompletableFuture<Producer> initProducer(String transactionalId, long timeoutMs, String principal) {
         try {
             Transactions.checkId(transactionalId);
         } catch (RuntimeException bad) {
@@ -83,7 +102,7 @@ public final class TransactionCoordinator {
         return store.load(transactionalId).thenCompose(found -> {
             boolean needsId = found.isEmpty() || TransactionCodec.decode(found.get().record()).producerEpoch()
                     >= TransactionRecord.MAX_PRODUCER_EPOCH;
-            return (needsId ? metadata.allocateProducerId() : CompletableFuture.completedFuture(-1L));
+            return (needsId ? ids.issue(principal) : CompletableFuture.completedFuture(-1L));
         }).thenCompose(newId -> {
             // The producer is the one this call's stored decision issued, not whatever the record holds once the
             // abort it prepared is finished: by then a producer initialised after it may hold the record.
@@ -193,6 +212,11 @@ public final class TransactionCoordinator {
             return CompletableFuture.allOf(ended.toArray(CompletableFuture[]::new))
                     .thenApply(v -> (int) ended.stream().filter(CompletableFuture::join).count());
         });
+    }
+
+    /** The limits the coordinator holds transactions to. */
+    public Transactions.Limits limits() {
+        return limits;
     }
 
     /** Every transactional id's record (operators' view). */

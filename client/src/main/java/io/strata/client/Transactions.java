@@ -1,0 +1,100 @@
+package io.strata.client;
+
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import io.strata.api.v1.AbortTransactionRequest;
+import io.strata.api.v1.AddPartitionsRequest;
+import io.strata.api.v1.DescribeTransactionRequest;
+import io.strata.api.v1.EndTransactionRequest;
+import io.strata.api.v1.InitTransactionsRequest;
+import io.strata.api.v1.InitTransactionsResponse;
+import io.strata.api.v1.ListTransactionsRequest;
+import io.strata.api.v1.TransactionDescription;
+import io.strata.api.v1.TransactionPartition;
+import io.strata.api.v1.TransactionServiceGrpc;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Transactions as operators see them ({@code strata transactions list|describe|abort}), and the calls a
+ * transactional {@link Producer} makes (docs/transactions.md). Every node answers; each call is safe to repeat
+ * (a lost answer is asked again on another node). Thread-safe.
+ */
+public final class Transactions {
+    private final NodeRouter router;
+    private final Duration deadline;
+
+    Transactions(NodeRouter router, Duration deadline) {
+        this.router = router;
+        this.deadline = deadline;
+    }
+
+    /** A partition a transaction added, and the partition's end when it did (its records come after). */
+    public record Partition(String topic, int partition, long startOffset) {
+    }
+
+    /**
+     * A transactional id's producer and transaction: {@code state} READY (none open), ONGOING or PREPARE_ABORT;
+     * {@code lastOutcome} NONE, COMMITTED or ABORTED.
+     */
+    public record Description(String transactionalId, long producerId, int producerEpoch, String state,
+                              long txnProducerId, long txnEpoch, long timeoutMs, long startedAtMs,
+                              List<Partition> partitions, String lastOutcome, long updatedAtMs) {
+        static Description of(TransactionDescription d) {
+            return new Description(d.getTransactionalId(), d.getProducerId(), d.getProducerEpoch(),
+                    d.getState().name().substring("TRANSACTION_STATE_".length()), d.getTxnProducerId(), d.getTxnEpoch(),
+                    d.getTransactionTimeoutMs(), d.getStartedAtMs(), d.getPartitionsList().stream()
+                    .map(p -> new Partition(p.getTopic(), p.getPartition(), p.getStartOffset())).toList(),
+                    d.getLastOutcome().name().substring("TRANSACTION_OUTCOME_".length()), d.getUpdatedAtMs());
+        }
+    }
+
+    public List<Description> list() {
+        return call(stub -> stub.listTransactions(ListTransactionsRequest.getDefaultInstance())).getTransactionsList()
+                .stream().map(Description::of).toList();
+    }
+
+    /** NOT_FOUND for an id no producer was initialised with. */
+    public Description describe(String transactionalId) {
+        return Description.of(call(stub -> stub.describeTransaction(DescribeTransactionRequest.newBuilder()
+                .setTransactionalId(transactionalId).build())));
+    }
+
+    /** Aborts the id's open transaction and fences its producer (needs admin on the cluster). */
+    public Description abort(String transactionalId) {
+        return Description.of(call(stub -> stub.abortTransaction(AbortTransactionRequest.newBuilder()
+                .setTransactionalId(transactionalId).build())));
+    }
+
+    InitTransactionsResponse init(String transactionalId, Duration timeout) {
+        return call(stub -> stub.initTransactions(InitTransactionsRequest.newBuilder()
+                .setTransactionalId(transactionalId).setTransactionTimeoutMs(timeout.toMillis()).build()));
+    }
+
+    TransactionDescription addPartitions(String transactionalId, long producerId, int producerEpoch,
+                                         Collection<RecordAccumulator.TopicPartition> partitions) {
+        AddPartitionsRequest.Builder request = AddPartitionsRequest.newBuilder().setTransactionalId(transactionalId)
+                .setProducerId(producerId).setProducerEpoch(producerEpoch);
+        partitions.forEach(p -> request.addPartitions(TransactionPartition.newBuilder().setTopic(p.topic())
+                .setPartition(p.partition())));
+        return call(stub -> stub.addPartitions(request.build()));
+    }
+
+    TransactionDescription end(String transactionalId, long producerId, int producerEpoch, boolean commit) {
+        return call(stub -> stub.endTransaction(EndTransactionRequest.newBuilder().setTransactionalId(transactionalId)
+                .setProducerId(producerId).setProducerEpoch(producerEpoch).setCommit(commit).build()));
+    }
+
+    private <T> T call(Function<TransactionServiceGrpc.TransactionServiceBlockingStub, T> rpc) {
+        Function<Channel, T> call = channel -> rpc.apply(TransactionServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        try {
+            return router.onAnyNode(call);
+        } catch (StatusRuntimeException e) {
+            throw StrataException.from(e);
+        }
+    }
+}
