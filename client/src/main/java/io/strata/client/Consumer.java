@@ -378,7 +378,7 @@ public final class Consumer implements AutoCloseable {
             // never waits a round trip between answers. It asks without waiting, as records are there; a
             // partition at its end long-polls from the next poll on, as before. A damaged answer takes it back.
             positions.put(partition, Math.max(position, response.nextOffset()));
-            if (response.nextOffset() < response.endOffset()) {
+            if (response.nextOffset() < response.readableEnd(config.readCommitted())) {
                 start(partition, 0);
             }
             try {

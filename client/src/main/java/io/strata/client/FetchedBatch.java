@@ -12,13 +12,21 @@ import java.util.List;
  * way), or records the node decoded and filtered (Fetch, for a consumer with tags or a filter: a record the
  * filter does not pass never reaches the client). Immutable.
  */
-record FetchedBatch(long nextOffset, long endOffset, FetchChunksResponse chunks, FetchResponse records) {
+record FetchedBatch(long nextOffset, long endOffset, long lastStableOffset, FetchChunksResponse chunks,
+                    FetchResponse records) {
     static FetchedBatch of(FetchChunksResponse chunks) {
-        return new FetchedBatch(chunks.getNextOffset(), chunks.getEndOffset(), chunks, null);
+        return new FetchedBatch(chunks.getNextOffset(), chunks.getEndOffset(), chunks.getLastStableOffset(), chunks,
+                null);
     }
 
     static FetchedBatch of(FetchResponse records) {
-        return new FetchedBatch(records.getNextOffset(), records.getEndOffset(), null, records);
+        return new FetchedBatch(records.getNextOffset(), records.getEndOffset(), records.getLastStableOffset(), null,
+                records);
+    }
+
+    /** Where a reader of this partition stops for now: its end, or read committed, its last stable offset. */
+    long readableEnd(boolean readCommitted) {
+        return readCommitted ? lastStableOffset : endOffset;
     }
 
     /** The answer's size as it crossed the network (its protobuf encoding, without gRPC's 5-byte frame). */
@@ -34,6 +42,12 @@ record FetchedBatch(long nextOffset, long endOffset, FetchChunksResponse chunks,
      */
     List<ConsumerRecord> decode(String topic, int partition, long fromOffset, boolean readCommitted) {
         if (chunks != null) {
+            if (readCommitted && chunks.getChunksCount() > 0 && chunks.getLastStableOffset() == 0) {
+                // Chunks past a last stable offset of 0 come only from a node that knows nothing of isolation
+                // levels (an earlier version, mid-upgrade): what it sent may hold uncommitted records.
+                throw new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION, "the fetch node of " + topic + "/"
+                        + partition + " does not serve read-committed reads (an earlier version): upgrade it");
+            }
             return RawChunks.decode(topic, partition, chunks, fromOffset,
                     readCommitted ? chunks.getLastStableOffset() : Long.MAX_VALUE);
         }

@@ -77,14 +77,7 @@ public final class Producer implements AutoCloseable {
      * and partition: read-committed consumers see all of them once it commits, or none.
      */
     public void beginTransaction() {
-        ProducerTransaction t = transactional();
-        t.begin();
-        try {
-            thread.submit(sender::beginTransaction).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not begin the "
-                    + "transaction: " + e);
-        }
+        transactional().begin();
     }
 
     /**
@@ -103,7 +96,17 @@ public final class Producer implements AutoCloseable {
     public void abortTransaction() {
         ProducerTransaction t = transactional();
         flush();
-        t.end(false);
+        if (t.end(false)) {
+            // A batch of it failed: its sequences are broken. A new producer epoch numbers them from 0 again.
+            t.init();
+            try {
+                thread.submit(() -> sender.newProducerEpoch(t.producerId())).get(deadline.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not take the new "
+                        + "producer epoch: " + e);
+            }
+        }
     }
 
     private ProducerTransaction transactional() {

@@ -18,18 +18,30 @@ import java.util.Set;
 final class ProducerTransaction {
     private final Transactions calls;
     private final String transactionalId;
-    private final long producerId;
-    private final int producerEpoch;
-    private final int sequenceWindow;
+    private final Duration timeout;
+    private volatile long producerId;
+    private volatile int producerEpoch;
+    private volatile int sequenceWindow;
     /** The open transaction's epoch (the records' producer_epoch); 0 until its first partition is added. */
     private volatile long txnEpoch;
     private volatile boolean begun;
+    /** Whether an AddPartitions of the open transaction was sent (its answer may have been lost). */
+    private boolean addSent;
     private final Set<RecordAccumulator.TopicPartition> added = new HashSet<>();
     private volatile StrataException failed;
 
     ProducerTransaction(Transactions calls, String transactionalId, Duration timeout) {
         this.calls = calls;
         this.transactionalId = transactionalId;
+        this.timeout = timeout;
+        init();
+    }
+
+    /**
+     * Takes the transactional id's next producer epoch (sequences start again from 0 under it): at the start, and
+     * after a transaction whose sequence a failed batch broke was aborted, as Kafka's producers bump their epoch.
+     */
+    synchronized void init() {
         InitTransactionsResponse init = calls.init(transactionalId, timeout);
         this.producerId = init.getProducerId();
         this.producerEpoch = init.getProducerEpoch();
@@ -56,12 +68,13 @@ final class ProducerTransaction {
         return begun;
     }
 
-    /** A new transaction: nothing added, nothing failed (the producer's sequences start again from 0). */
+    /** A new transaction: nothing added, nothing failed (the producer's sequences go on). */
     synchronized void begin() {
         if (begun) {
             throw new IllegalStateException("a transaction is open already: commit or abort it first");
         }
         begun = true;
+        addSent = false;
         txnEpoch = 0;
         added.clear();
         failed = null;
@@ -86,6 +99,7 @@ final class ProducerTransaction {
         if (missing.isEmpty()) {
             return;
         }
+        addSent = true;
         TransactionDescription after = calls.addPartitions(transactionalId, producerId, producerEpoch, missing);
         txnEpoch = after.getTxnEpoch();
         added.addAll(missing);
@@ -98,8 +112,11 @@ final class ProducerTransaction {
         }
     }
 
-    /** Commits (or aborts) the open transaction; a transaction that added nothing ends without a call. */
-    synchronized void end(boolean commit) {
+    /**
+     * Commits (or aborts) the open transaction; a transaction that added nothing ends without a call. Answers whether
+     * a batch of it failed (its sequences are broken: the producer takes a new epoch before the next one).
+     */
+    synchronized boolean end(boolean commit) {
         if (!begun) {
             throw new IllegalStateException("no transaction is open: call beginTransaction first");
         }
@@ -110,7 +127,18 @@ final class ProducerTransaction {
         }
         if (txnEpoch != 0) {
             calls.end(transactionalId, producerId, producerEpoch, commit);
+        } else if (addSent && !commit) {
+            // An add whose answer was lost may have begun the transaction on the cluster: abort it there too, or
+            // it would hold read-committed readers back until its timeout. None begun is no open transaction.
+            try {
+                calls.end(transactionalId, producerId, producerEpoch, false);
+            } catch (StrataException none) {
+                if (none.code() != Status.Code.FAILED_PRECONDITION) {
+                    throw none;
+                }
+            }
         }
         begun = false;
+        return failure != null;
     }
 }

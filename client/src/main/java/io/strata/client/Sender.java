@@ -347,8 +347,7 @@ final class Sender {
         if (failure.code() == Status.Code.NOT_FOUND) {
             topics.forget(batch.topic);
         }
-        if (txn != null && failure.code() == Status.Code.FAILED_PRECONDITION && (failure.description()
-                .startsWith("producer fenced") || failure.description().contains("transaction"))) {
+        if (txn != null && endsTransaction(failure)) {
             // Fenced by a newer producer, or the transaction is over: no retry can store it.
             batch.mayBeStored = false;
             failed(batch, failure);
@@ -380,6 +379,11 @@ final class Sender {
             return;
         }
         boolean retryable = RETRYABLE.contains(failure.code()) || gap; // unreachable nodes are UNAVAILABLE
+        if (txn != null && gap && batch.attempts > 0) {
+            // A transaction keeps its producer id and epoch: a gap its own retry meets is not one to fill.
+            failed(batch, failure);
+            return;
+        }
         if (gap && batch.attempts > 0 && batch.producerId == producerId) {
             // A retry, sent alone and first in its partition, still meets a gap: the gap is not one of ours to
             // fill. Start afresh under a new id, this batch first. (Under an earlier id a gap is expected:
@@ -441,8 +445,23 @@ final class Sender {
         });
     }
 
-    /** A new transaction: each partition's sequences start again from 0 (nothing of the last one is in flight). */
-    void beginTransaction() {
+    /**
+     * Whether the node refused a transactional batch for good: a newer producer fenced this one, or the transaction
+     * is no longer open or never added the partition (the node's words, docs/transactions.md).
+     */
+    private static boolean endsTransaction(StrataException failure) {
+        String why = failure.description();
+        return failure.code() == Status.Code.FAILED_PRECONDITION && (why.startsWith("producer fenced")
+                || why.contains("is no longer open") || why.contains("was not added to the transaction")
+                || why.contains("nothing more is written in it") || why.contains("is not a transaction of"));
+    }
+
+    /**
+     * A transactional producer's new producer epoch: each partition's sequences start again from 0 (nothing of the
+     * last transaction is in flight).
+     */
+    void newProducerEpoch(long producerId) {
+        this.producerId = producerId;
         partitions.values().forEach(s -> s.nextSequence = 0);
     }
 

@@ -170,6 +170,28 @@ class ReadCommittedTest extends ReadPathFixture {
     }
 
     @Test
+    void aTransactionalBatchTheViewHasNotPlacedYetHoldsReadersBackUntilItLearnsOfItsTransaction() throws Exception {
+        // A view that has not read the transactions yet: the index's watch can be ahead of it.
+        TransactionsView behind = new TransactionsView(metadata.transactions(), timer);
+        FetchHandler lagging = new FetchHandler(index, new ChunkLocator(footers), cache,
+                new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)), p -> true,
+                FetchSettings.defaults(), new CommittedReads(behind));
+        commit(Map.of(0, List.of("a0")), 1_000);
+        TransactionRecord txn = begin("unseen");
+        assertThat(commitTransactional(txn, 0, List.of("t0"))).isEqualTo(new BatchOutcome.Appended(1));
+        commit(Map.of(0, List.of("b0")), 1_000);
+        awaitEnd(0, 3);
+        FetchResponse held = lagging.fetch(request(0, true, 0)).join();
+        assertThat(values(held)).as("not past a batch of a transaction it knows nothing of").containsExactly("0:a0");
+        assertThat(held.getLastStableOffset()).isEqualTo(1);
+
+        coordinator.commit("unseen", txn.producerId(), txn.producerEpoch()).join();
+        behind.start().join(); // learns of it: committed
+        assertThat(values(lagging.fetch(request(1, true, 0)).join())).containsExactly("1:t0", "2:b0");
+        behind.close();
+    }
+
+    @Test
     void rawChunksNameTheAbortedRecordsTheyHoldAndStopAtTheLastStableOffset() throws Exception {
         TransactionRecord first = begin("mixed");
         // One block whose chunk holds a plain record, then the transaction's two: the chunk is sent, naming them.

@@ -164,6 +164,88 @@ class TransactionsTest {
                 .isEqualTo(15);
     }
 
+    /** Kafka's Java transactional producer and read-committed consumer, through the node's Kafka port. */
+    @Test
+    void kafkasTransactionalProducerAndReadCommittedConsumersWorkThroughTheKafkaPort() throws Exception {
+        client.admin().createTopic("k-a", 2);
+        client.admin().createTopic("k-b", 2);
+        java.util.Properties settings = new java.util.Properties();
+        settings.put("bootstrap.servers", node.kafkaAddress());
+        settings.put("transactional.id", "kafka-etl");
+        settings.put("linger.ms", "5");
+        List<String> committed = new ArrayList<>();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(settings,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.initTransactions();
+            for (String outcome : List.of("aborted", "committed", "committed-too")) {
+                producer.beginTransaction();
+                for (String topic : List.of("k-a", "k-b")) {
+                    for (int i = 0; i < 6; i++) {
+                        String value = outcome + "-" + topic + "-" + i;
+                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, i % 2, null,
+                                value.getBytes(StandardCharsets.UTF_8)));
+                        if (!outcome.equals("aborted")) {
+                            committed.add(value);
+                        }
+                    }
+                }
+                if (outcome.equals("aborted")) {
+                    producer.flush(); // stored first: Kafka's producer drops what it has not sent when it aborts
+                    producer.abortTransaction();
+                } else {
+                    producer.commitTransaction();
+                }
+            }
+            // A new producer of the id fences this one: its next transaction cannot commit.
+            try (var successor = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(settings,
+                    new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                successor.initTransactions();
+                assertThatThrownBy(() -> {
+                    producer.beginTransaction();
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("k-a", 0, null,
+                            "zombie".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+                    producer.commitTransaction();
+                }).hasStackTraceContaining("ProducerFencedException");
+            }
+        }
+        assertThat(kafkaRead(List.of("k-a", "k-b"), "read_committed", committed.size()))
+                .as("read committed through the Kafka port").containsExactlyInAnyOrderElementsOf(committed);
+        assertThat(kafkaRead(List.of("k-a", "k-b"), "read_uncommitted", 36)).as("every stored record").hasSize(36);
+        assertThat(strata("", "consume", "k-b", "--from-beginning", "--isolation-level", "read_committed",
+                "--timeout-ms", "1500").out().lines()).as("and through Strata's own door")
+                .containsExactlyInAnyOrderElementsOf(committed.stream().filter(v -> v.contains("-k-b-")).toList());
+    }
+
+    /** The values a Kafka consumer reads from the topics' starts, until {@code expected} came or 3 s of nothing. */
+    private List<String> kafkaRead(List<String> topics, String isolation, int expected) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", node.kafkaAddress());
+        p.put("isolation.level", isolation);
+        List<String> values = new ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = new ArrayList<>();
+            topics.forEach(t -> consumer.partitionsFor(t).forEach(info ->
+                    partitions.add(new org.apache.kafka.common.TopicPartition(t, info.partition()))));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long quietSince = System.nanoTime();
+            while (values.size() < expected || System.nanoTime() - quietSince < TimeUnit.SECONDS.toNanos(1)) {
+                var got = consumer.poll(Duration.ofMillis(200));
+                got.forEach(r -> values.add(new String(r.value(), StandardCharsets.UTF_8)));
+                if (!got.isEmpty()) {
+                    quietSince = System.nanoTime();
+                } else if (System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(3)) {
+                    break;
+                }
+            }
+        }
+        return values;
+    }
+
     @Test
     void aNewProducerOfTheTransactionalIdFencesTheOldOneAndAbortsWhatItLeftOpen() {
         client.admin().createTopic("fenced", 1);

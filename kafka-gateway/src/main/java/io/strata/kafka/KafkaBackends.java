@@ -16,11 +16,18 @@ import java.util.concurrent.CompletableFuture;
  * then sends clients to a node that has it.
  */
 public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata.group.GroupCoordinator groups,
-                            MetadataStore metadata, TopicCache topics) {
+                            MetadataStore metadata, TopicCache topics,
+                            io.strata.transactions.coordinator.TransactionCoordinator transactions) {
     public KafkaBackends {
         if (admin == null || groups == null || metadata == null || topics == null) {
             throw new IllegalArgumentException("the Kafka door needs topic administration, the metadata store and the topic cache");
         }
+    }
+
+    /** Without transactions (transactional producers are refused). */
+    public KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata.group.GroupCoordinator groups,
+                         MetadataStore metadata, TopicCache topics) {
+        this(produce, fetch, admin, groups, metadata, topics, null);
     }
 
     /**

@@ -77,13 +77,15 @@ public final class KafkaDoor implements AutoCloseable {
                 // The refresh keeps trying on the timer; meanwhile this node names itself alone.
             }
             TopicIds topicIds = new TopicIds(backends.metadata());
+            io.strata.kafka.txn.TransactionApis transactions = backends.transactions() == null ? null
+                    : new io.strata.kafka.txn.TransactionApis(backends.transactions(), guard);
             io.strata.kafka.group.ClassicGroups classic = new io.strata.kafka.group.ClassicGroups(backends.groups(), timer);
             List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),
                     new ProduceApi(backends, topicIds, settings.maxRequestBytes(),
                             new io.strata.kafka.produce.KafkaBatches.Limits(settings.maxMessageBytes(),
                                     settings.maxProduceBytes(), settings.compressionLevel(), clock), converter, guard),
-                    new InitProducerIdApi(backends.metadata(), guard),
+                    new InitProducerIdApi(backends.metadata(), guard, transactions),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
                     new ListOffsetsApi(backends),
                     new io.strata.kafka.admin.CreateTopicsApi(backends, settings.maxMessageBytes()),
@@ -97,6 +99,9 @@ public final class KafkaDoor implements AutoCloseable {
                     backends.topics(), topicIds, timer);
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
             served.addAll(new io.strata.kafka.admin.ClientQuotasApis(backends.metadata().security()).all());
+            if (transactions != null) {
+                served.addAll(transactions.all());
+            }
             if (guard.required()) {
                 served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());
             }

@@ -47,7 +47,13 @@ public final class KafkaErrors {
                         : description.contains("over the limit") ? Errors.MESSAGE_TOO_LARGE
                         : description.contains("out of range") ? Errors.UNKNOWN_TOPIC_OR_PARTITION
                         : Errors.INVALID_RECORD;
-                case FAILED_PRECONDITION -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER; // a sequence gap
+                // Fenced by a newer producer of its transactional id (Kafka's producers take INVALID_PRODUCER_EPOCH
+                // on Produce as fenced); a transaction that is over or never added the partition; else a gap.
+                case FAILED_PRECONDITION -> description.startsWith("producer fenced") ? Errors.INVALID_PRODUCER_EPOCH
+                        : description.contains("is no longer open") || description.contains("was not added to the "
+                        + "transaction") || description.contains("nothing more is written in it")
+                        || description.contains("is not a transaction of") ? Errors.INVALID_TXN_STATE
+                        : Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
                 case ABORTED -> Errors.UNKNOWN_PRODUCER_ID; // no state of the producer: it starts afresh
                 // Stored too long ago to answer its offsets, or a sequence that wrapped at 2^31: out of order, so the
                 // producer starts afresh under a new id; never DUPLICATE_SEQUENCE_NUMBER, which clients count as

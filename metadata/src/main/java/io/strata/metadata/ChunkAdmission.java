@@ -16,7 +16,8 @@ import java.util.function.LongFunction;
  * <p>Rules, per producer and partition: a producer the partition has no state of starts at sequence 0 (a batch
  * at another sequence cannot be checked: it never wrote there, or its state expired, and it must start
  * afresh); afterwards each batch must start right after the last stored sequence. A transactional producer's
- * batches carry its transaction's epoch: a newer epoch starts at sequence 0 again, an older one is fenced. A retry is recognised among
+ * batches carry its transaction's epoch: an older one is fenced; a newer one goes on from the last sequence when
+ * it is a later transaction of the same producer epoch, and starts at 0 when it is of a newer producer epoch. A retry is recognised among
  * the producer's last {@link #RECENT_BATCHES} batches, whatever the number of producers.
  */
 final class ChunkAdmission {
@@ -93,6 +94,14 @@ final class ChunkAdmission {
         return new Admitted(base + assigned, commit, ref, appends, touched);
     }
 
+    /**
+     * Whether two transaction epochs ({@code producer epoch << 32 | n}, docs/transactions.md) are transactions of one
+     * producer epoch: its sequences run on across them.
+     */
+    private static boolean sameProducerEpoch(long a, long b) {
+        return a > 0 && b > 0 && (a >>> 32) == (b >>> 32);
+    }
+
     /** Null when the batch is to be appended; otherwise why it is not. */
     private static BatchOutcome decide(ProducerState state, ProducerBatch batch, PartitionId partition) {
         if (state != null && batch.epoch() < state.epoch()) {
@@ -101,12 +110,14 @@ final class ChunkAdmission {
                     + partition.partition() + ", which stored epoch " + state.epoch() + " of it: a newer producer "
                     + "of its transactional id took over (or its transaction ended)");
         }
-        if (state != null && batch.epoch() > state.epoch()) {
-            // A new transaction of the producer: its sequences start again from 0.
+        if (state != null && batch.epoch() > state.epoch() && !sameProducerEpoch(batch.epoch(), state.epoch())) {
+            // A new producer of the transactional id (or a producer that was idempotent only before): its sequences
+            // start again from 0. A new transaction of the same producer goes on from its last sequence, as Kafka's
+            // producers number theirs.
             return batch.baseSequence() == 0 ? null : new BatchOutcome.Rejected(BatchOutcome.Reason.SEQUENCE_GAP,
-                    "producer " + batch.producerId() + " began transaction epoch " + batch.epoch() + " on partition "
-                            + partition.partition() + " at sequence " + batch.baseSequence() + "; a new epoch starts "
-                            + "at sequence 0");
+                    "producer " + batch.producerId() + " began producer epoch " + (batch.epoch() >>> 32)
+                            + " on partition " + partition.partition() + " at sequence " + batch.baseSequence()
+                            + "; a new producer epoch starts at sequence 0");
         }
         if (state == null) {
             return batch.baseSequence() == 0 ? null : new BatchOutcome.Rejected(BatchOutcome.Reason.UNKNOWN_PRODUCER,

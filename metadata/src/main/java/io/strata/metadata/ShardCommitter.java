@@ -128,13 +128,10 @@ final class ShardCommitter {
                         .add(new Chunk(b, i));
             }
         }
-        List<Integer> shards = new ArrayList<>(chunksByShard.keySet());
-        int perTxn = Math.max(1, kv.maxTxnOps() / (1 + commits.size())); // per shard: the head, an entry per block
         Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
                 new java.util.concurrent.atomic.AtomicLong());
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-        for (int from = 0; from < shards.size(); from += perTxn) {
-            List<Integer> part = shards.subList(from, Math.min(shards.size(), from + perTxn));
+        for (List<Integer> part : parts(group)) {
             chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
         }
         return chain.thenApply(v -> Arrays.stream(answers).map(Arrays::asList).toList());
@@ -162,6 +159,36 @@ final class ShardCommitter {
         return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps()
                 && guards + MAX_UNKNOWN_ATTEMPTS + 1 <= kv.maxTxnOps() // what a retry reads with them
                 && bytes <= kv.maxTxnBytes() / 2;
+    }
+
+    /**
+     * The group's shards in runs that one transaction each holds: per shard a head and an entry per block written,
+     * and guarded and read with them the heads, the objects' collection markers, the topic deletions, the open
+     * transactions the run's batches belong to, and what a retry reads besides.
+     */
+    private List<List<Integer>> parts(Group group) {
+        int perShard = 1 + group.commits.size();
+        int fixed = group.commits.size() + 1 + MAX_UNKNOWN_ATTEMPTS + 1;
+        List<List<Integer>> parts = new ArrayList<>();
+        List<Integer> part = new ArrayList<>();
+        Set<String> open = new HashSet<>();
+        for (int shard : group.chunksByShard.keySet()) {
+            Set<String> shardOpen = new HashSet<>();
+            group.chunksByShard.get(shard).forEach(c -> openTransactionKeys(group.chunk(c), shardOpen));
+            Set<String> together = new HashSet<>(open);
+            together.addAll(shardOpen);
+            int shards = part.size() + 1;
+            if (!part.isEmpty() && ((long) shards * perShard > kv.maxTxnOps()
+                    || shards + fixed + together.size() > kv.maxTxnOps())) {
+                parts.add(part);
+                part = new ArrayList<>();
+                together = shardOpen;
+            }
+            part.add(shard);
+            open = together;
+        }
+        parts.add(part);
+        return parts;
     }
 
     /** Chunk {@code chunk} of block {@code block}. */
@@ -213,6 +240,11 @@ final class ShardCommitter {
         reads.add(deletions);
         reads.addAll(open);
         reads.addAll(unknown.keySet());
+        if (reads.size() > kv.maxTxnOps()) {
+            return CompletableFuture.failedFuture(new MetadataException("the commit of " + group.objectKeys()
+                    + " holds batches of " + open.size() + " open transactions in one metadata shard, more than one "
+                    + "metadata transaction can guard (" + kv.maxTxnOps() + " keys); nothing of it is committed", false));
+        }
         // With the heads, the entries other nodes committed past each ledger's sequence (usually one or two):
         // the ledgers catch up without another round trip.
         List<KeyRange> catchUp = ledgers.catchUpRanges(shards, Math.min(CATCH_UP_RANGES, kv.maxTxnOps() - reads.size()));

@@ -442,6 +442,33 @@ public abstract class MetadataStoreContract {
         assertThat(store.offsets(t.partition(0)).join().nextOffset()).isEqualTo(3);
     }
 
+    @Test
+    void aBlockWithBatchesOfMoreOpenTransactionsThanOneMetadataTransactionGuardsIsCommittedInRunsOfShards() {
+        Topic t = store.createTopic(new TopicConfig("many-txns", 16, -1, -1)).join();
+        // Two partitions of different shards, each written by 100 open transactions: 200 guards in all.
+        PartitionId a = t.partition(0);
+        PartitionId b = java.util.stream.IntStream.range(1, 16).mapToObj(t::partition)
+                .filter(p -> store.shardOf(p) != store.shardOf(a)).findFirst().orElseThrow();
+        long epoch = (1L << 32) | 1;
+        List<BlockChunk> chunks = new ArrayList<>();
+        for (PartitionId p : List.of(a, b)) {
+            List<ProducerBatch> batches = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                long producer = store.allocateProducerId().join();
+                store.transactions().save("many-" + producer, new byte[] {1}, 0, null,
+                        new io.strata.metadata.txn.TransactionStore.Open(producer, epoch)).join().orElseThrow();
+                batches.add(new ProducerBatch(producer, 0, i, 1, epoch));
+            }
+            chunks.add(new BlockChunk(p, 100, 8 + chunks.size() * 100L, 100, 300, 1_000, 2_000, 7, batches));
+        }
+        List<ChunkCommit> commits = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(),
+                500, chunks)).join();
+        assertThat(commits).allSatisfy(c -> assertThat(c.batches()).hasSize(100)
+                .allMatch(o -> o instanceof BatchOutcome.Appended));
+        assertThat(store.offsets(a).join().nextOffset()).isEqualTo(100);
+        assertThat(store.offsets(b).join().nextOffset()).isEqualTo(100);
+    }
+
     private BlockCommit transactional(PartitionId partition, long producerId, long epoch, long baseSequence,
                                       int records) {
         return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,

@@ -37,7 +37,7 @@ class TransactionEpochAdmissionTest {
         long first = (1L << 32) | 1;
         long second = (1L << 32) | 2;
         assertThat(send(first, 0, 3)).isInstanceOf(BatchOutcome.Appended.class);
-        assertThat(send(second, 0, 2)).as("a new transaction starts at sequence 0 again")
+        assertThat(send(second, 3, 2)).as("a later transaction of the producer goes on from its last sequence")
                 .isEqualTo(new BatchOutcome.Appended(3));
         BatchOutcome zombie = send(first, 3, 4);
         assertThat(zombie).isInstanceOfSatisfying(BatchOutcome.Rejected.class, r -> {
@@ -59,6 +59,22 @@ class TransactionEpochAdmissionTest {
         assertThat(send(second, 0, 2)).isEqualTo(new BatchOutcome.Appended(3));
         assertThat(send(second, 0, 2)).as("the same batch again").isEqualTo(new BatchOutcome.Duplicate(3));
         assertThat(send(second, 2, 1)).isEqualTo(new BatchOutcome.Appended(5));
+    }
+
+    @Test
+    void aLaterTransactionOfTheSameProducerEpochGoesOnFromItsLastSequenceAndANewProducerEpochStartsAtZero() {
+        long first = (4L << 32) | 1;
+        long next = (4L << 32) | 2;
+        assertThat(send(first, 0, 3)).isInstanceOf(BatchOutcome.Appended.class);
+        assertThat(send(next, 0, 1)).as("sequences run on across a producer's transactions, as Kafka's")
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.STALE_SEQUENCE));
+        assertThat(send(next, 3, 2)).isEqualTo(new BatchOutcome.Appended(3));
+        assertThat(send(next, 3, 2)).as("its retry").isEqualTo(new BatchOutcome.Duplicate(3));
+        long bumped = (5L << 32) | 1;
+        assertThat(send(bumped, 5, 1)).as("a new producer epoch starts at 0")
+                .isInstanceOf(BatchOutcome.Rejected.class);
+        assertThat(send(bumped, 0, 1)).isEqualTo(new BatchOutcome.Appended(5));
     }
 
     @Test

@@ -410,7 +410,7 @@ public class StrataNode {
         }
 
         io.strata.kafka.KafkaBackends backends = io.strata.server.kafka.KafkaBackendsOf.node(ingest, fetch, admin,
-                groupCoordinator, metadata, topics);
+                groupCoordinator, metadata, topics, transactions.coordinator());
         io.strata.kafka.KafkaDoor door = register(io.strata.kafka.KafkaDoor.open(new io.strata.kafka.KafkaSettings(
                 host, k.port(), advertisedHost, k.maxRequestBytes(), k.maxInflightRequests(),
                 config.fetch().maxWait(), k.rack().orElse(null), config.ingest().maxRecordBytes(),

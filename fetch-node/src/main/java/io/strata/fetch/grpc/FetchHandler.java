@@ -243,7 +243,7 @@ public final class FetchHandler {
         return resolve(request.getTopic(), request.getPartition())
                 .thenCompose(pid -> checkRangeCatchingUp(request.getTopic(), pid, offset).thenApply(v -> pid))
                 .thenCompose(pid -> {
-            java.util.function.ToLongFunction<PartitionIndex> bound = bound(pid, readCommitted);
+            java.util.function.ToLongFunction<PartitionIndex> bound = bound(pid, readCommitted, offset);
             if (bound.applyAsLong(index.partition(pid)) > offset || maxWait.isZero()) {
                 return readAvailable(pid, offset, maxBytes, readCommitted);
             }
@@ -279,9 +279,9 @@ public final class FetchHandler {
         };
     }
 
-    /** Where a reader of the partition stops: its end, or read committed, its last stable offset. */
-    java.util.function.ToLongFunction<PartitionIndex> bound(PartitionId pid, boolean readCommitted) {
-        return readCommitted ? partition -> committed.lastStable(pid, partition) : PartitionIndex::endOffset;
+    /** Where a reader of the partition at {@code offset} stops: its end, or read committed, its last stable offset. */
+    java.util.function.ToLongFunction<PartitionIndex> bound(PartitionId pid, boolean readCommitted, long offset) {
+        return readCommitted ? partition -> committed.lastStable(pid, partition, offset) : PartitionIndex::endOffset;
     }
 
     /** The answer size a request asking for {@code requested} bytes gets (0: the default), within the node's bound. */
@@ -353,17 +353,23 @@ public final class FetchHandler {
      */
     CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes, boolean readCommitted) {
         PartitionIndex partition = index.partition(pid);
-        long end = partition.endOffset();
-        long stable = committed.lastStable(pid, partition);
-        long upTo = readCommitted ? stable : end;
-        if (upTo <= offset) {
-            return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(), end,
-                    partition.logStartOffset(), stable, upTo, List.of()));
+        long stable = committed.lastStable(pid, partition, offset);
+        // Read uncommitted, whole chunks are answered however far they reach (a commit may land meanwhile);
+        // read committed, nothing at or past the last stable offset as it stands now.
+        long upTo = readCommitted ? stable : Long.MAX_VALUE;
+        if ((readCommitted ? stable : partition.endOffset()) <= offset) {
+            return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(),
+                    partition.endOffset(), partition.logStartOffset(), stable, upTo, List.of()));
         }
         return locator.chunksFrom(partition, offset, maxBytes).thenCompose(found -> {
             if (found.isEmpty()) {
                 // Retention moved the start past the offset between the range check and now.
                 throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
+            }
+            if (readCommitted && index.partition(pid) != partition) {
+                // The shard was dropped (and perhaps read again) while the chunks were located: the transactional
+                // batches that say which records are aborted went with it. Look again.
+                return readAvailable(pid, offset, maxBytes, true);
             }
             List<ChunkRef> chunks = readCommitted ? found.stream().filter(c -> c.baseOffset() < upTo).toList() : found;
             List<io.strata.fetch.txn.CommittedReads.Range> aborted = readCommitted ? committed.aborted(pid, partition,
@@ -377,8 +383,8 @@ public final class FetchHandler {
             }
             readAhead(partition, chunks.get(chunks.size() - 1));
             return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(
-                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(), end,
-                    partition.logStartOffset(), stable, upTo, aborted));
+                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
+                    partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted));
         });
     }
 
@@ -406,7 +412,7 @@ public final class FetchHandler {
     /**
      * What one read found: chunks (the first may begin before {@code offset}) and their verified bytes (null for a
      * chunk of aborted records only, which a read-committed read passes over unread); the partition's bounds; where
-     * the reader stops ({@code upTo}: the end, or read committed, the last stable offset) and the aborted
+     * the reader stops ({@code upTo}: read committed, the last stable offset; else {@code Long.MAX_VALUE}, whole chunks) and the aborted
      * transactions' records it leaves out.
      */
     record ChunkRead(long offset, int maxBytes, List<ChunkRef> chunks, List<ByteBuffer> bytes, long endOffset,

@@ -137,7 +137,7 @@ public final class Subscription {
     private void stepLoaded() {
         int maxBytes = handler.maxBytes(request.getMaxBytes());
         java.util.function.ToLongFunction<io.strata.fetch.index.PartitionIndex> bound = handler.bound(pid,
-                readCommitted);
+                readCommitted, offset);
         if (bound.applyAsLong(index.partition(pid)) <= offset) {
             CompletableFuture<Boolean> wait = index.awaitBeyond(pid, offset, END_WAIT, bound);
             synchronized (this) {

@@ -294,7 +294,8 @@ public final class IndexView implements IndexListener, AutoCloseable {
         if (!transactional.isEmpty()) {
             shard.transactional.put(entry.sequence(), transactional);
             for (io.strata.metadata.ProducerAppend a : transactional) {
-                partitions.computeIfAbsent(a.partition(), p -> new PartitionIndex()).addTransactional(a);
+                partitions.computeIfAbsent(a.partition(), p -> new PartitionIndex()).addTransactional(a,
+                        entry.committedAtMs());
             }
         }
         for (IndexRef ref : refs) {
@@ -370,9 +371,16 @@ public final class IndexView implements IndexListener, AutoCloseable {
         LOG.debug("index shard {} dropped (least recently used)", shard.id);
     }
 
-    /** Wakes the readers waiting on the partitions: something they wait for other than commits moved. */
+    /**
+     * Wakes the readers waiting on the partitions (null: on every partition): something they wait for other than
+     * commits moved.
+     */
     public void wakeReaders(Collection<PartitionId> partitions) {
-        wake(partitions);
+        if (partitions == null) {
+            wakeAll();
+        } else {
+            wake(partitions);
+        }
     }
 
     private void wake(Collection<PartitionId> touched) {

@@ -29,22 +29,45 @@ public final class PartitionIndex {
 
     private static final class HeldAppend {
         final io.strata.metadata.ProducerAppend append;
+        /** When the entry that brought it here was committed (compaction's: when it merged). */
+        final long committedAtMs;
         int holders;
 
-        HeldAppend(io.strata.metadata.ProducerAppend append) {
+        HeldAppend(io.strata.metadata.ProducerAppend append, long committedAtMs) {
             this.append = append;
+            this.committedAtMs = committedAtMs;
         }
     }
 
-    void addTransactional(io.strata.metadata.ProducerAppend append) {
+    /** A transactional batch held here, and when the entry that carries it was committed. */
+    public record Transactional(io.strata.metadata.ProducerAppend append, long committedAtMs) {
+    }
+
+    void addTransactional(io.strata.metadata.ProducerAppend append, long committedAtMs) {
         synchronized (transactional) {
             HeldAppend held = transactional.get(append.baseOffset());
             if (held == null || !held.append.equals(append)) {
-                held = new HeldAppend(append);
+                held = new HeldAppend(append, committedAtMs);
                 transactional.put(append.baseOffset(), held);
             }
             held.holders++;
         }
+    }
+
+    /** The transactional batches held at offsets in [{@code from}, {@code to}) committed at or after {@code sinceMs}. */
+    public List<Transactional> transactionalSince(long from, long to, long sinceMs) {
+        List<Transactional> out = new ArrayList<>();
+        synchronized (transactional) {
+            if (transactional.isEmpty() || from >= to) {
+                return out;
+            }
+            for (HeldAppend held : transactional.subMap(from, true, to, false).values()) {
+                if (held.committedAtMs >= sinceMs) {
+                    out.add(new Transactional(held.append, held.committedAtMs));
+                }
+            }
+        }
+        return out;
     }
 
     void removeTransactional(io.strata.metadata.ProducerAppend append) {

@@ -29,10 +29,38 @@ public final class CommittedReads {
         this.view = view;
     }
 
+    /**
+     * How long a transactional batch in the index may wait for this node's transactions view to learn of its
+     * transaction before it is taken as settled. The index and the transactions are followed by two watches, so a
+     * batch can be seen first; a watch lags by milliseconds, and one that broke is read afresh within seconds. A
+     * batch older than this whose transaction the view does not know is one whose id was forgotten (unused for
+     * days, so its transactions ended long ago).
+     */
+    static final long PLACE_WITHIN_MS = 5 * 60_000;
+
     /** Where read-committed reads of the partition stop: its last stable offset. */
     public long lastStable(PartitionId pid, PartitionIndex partition) {
+        return lastStable(pid, partition, 0);
+    }
+
+    /**
+     * The partition's last stable offset, as a reader at {@code from} needs it: the least start of a transaction
+     * open on it, else its end, and never past a transactional batch from {@code from} on whose transaction this
+     * node has not learned of yet.
+     */
+    public long lastStable(PartitionId pid, PartitionIndex partition, long from) {
         long end = partition.endOffset();
-        return view == null ? end : Math.min(end, view.lastStable(pid, end));
+        if (view == null) {
+            return end;
+        }
+        long stable = Math.min(end, view.lastStable(pid, end));
+        for (PartitionIndex.Transactional t : partition.transactionalSince(from, stable,
+                System.currentTimeMillis() - PLACE_WITHIN_MS)) {
+            if (!view.knows(pid, t.append().producerId(), t.append().epoch())) {
+                return Math.max(from, t.append().baseOffset());
+            }
+        }
+        return stable;
     }
 
     /** The records of aborted transactions in [{@code from}, {@code to}), in offset order. */

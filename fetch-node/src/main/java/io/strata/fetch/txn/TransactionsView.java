@@ -31,6 +31,8 @@ public final class TransactionsView implements AutoCloseable {
     private StableOffsets stable = new StableOffsets();
     /** Per partition, the aborted transactions' (producer id, epoch). */
     private Map<PartitionId, Set<List<Long>>> aborted = new HashMap<>();
+    /** Per producer id, the latest transaction epoch a record showed it at: transactions this view can place. */
+    private Map<Long, Long> latestEpochs = new HashMap<>();
     private AutoCloseable watch;
     private boolean closed;
     /** Told the partitions whose last stable offset or aborted transactions changed (outside the lock). */
@@ -57,6 +59,17 @@ public final class TransactionsView implements AutoCloseable {
         return stable.lastStable(partition.topicId(), partition.partition(), endOffset);
     }
 
+    /**
+     * Whether this view knows what became of the transaction of {@code producerId} at {@code epoch} on the
+     * partition: a record showed its producer at that transaction or a later one, or it left a mark there. The
+     * index's watch and this one are apart, so a batch can be seen before the record that began its transaction;
+     * until that record is seen, readers must not pass the batch.
+     */
+    public synchronized boolean knows(PartitionId partition, long producerId, long epoch) {
+        Long latest = latestEpochs.get(producerId);
+        return latest != null && latest >= epoch || aborted(partition, producerId, epoch);
+    }
+
     /** Whether the transaction of {@code producerId} at {@code epoch} was aborted on the partition. */
     public synchronized boolean aborted(PartitionId partition, long producerId, long epoch) {
         Set<List<Long>> there = aborted.get(partition);
@@ -66,20 +79,24 @@ public final class TransactionsView implements AutoCloseable {
     private void adopt(TransactionStore.Snapshot snapshot) {
         StableOffsets fresh = new StableOffsets();
         Map<PartitionId, Set<List<Long>>> marks = new HashMap<>();
-        snapshot.records().forEach(n -> apply(fresh, n.transactionalId(), n.stored().record()));
+        Map<Long, Long> epochs = new HashMap<>();
+        snapshot.records().forEach(n -> apply(fresh, epochs, n.transactionalId(), n.stored().record()));
         snapshot.marks().forEach(m -> mark(marks, m, true));
+        boolean again;
         synchronized (this) {
             if (closed) {
                 return;
             }
+            again = watch != null;
             stable = fresh;
             aborted = marks;
+            latestEpochs = epochs;
             watch = store.watch(snapshot.revision(), new TransactionStore.Listener() {
                 @Override
                 public void onRecord(String transactionalId, byte[] record) {
                     Set<StableOffsets.Partition> changed;
                     synchronized (TransactionsView.this) {
-                        changed = apply(stable, transactionalId, record);
+                        changed = apply(stable, latestEpochs, transactionalId, record);
                     }
                     if (!changed.isEmpty()) {
                         Set<PartitionId> ids = new HashSet<>();
@@ -103,6 +120,9 @@ public final class TransactionsView implements AutoCloseable {
                 }
             });
         }
+        if (again) {
+            moved.accept(null); // read afresh after a broken watch: whatever readers wait for may have moved
+        }
     }
 
     private void restart() {
@@ -118,9 +138,14 @@ public final class TransactionsView implements AutoCloseable {
         });
     }
 
-    private static Set<StableOffsets.Partition> apply(StableOffsets into, String transactionalId, byte[] record) {
+    private static Set<StableOffsets.Partition> apply(StableOffsets into, Map<Long, Long> epochs,
+                                                      String transactionalId, byte[] record) {
         try {
-            return into.apply(transactionalId, record == null ? null : TransactionCodec.decode(record));
+            io.strata.transactions.TransactionRecord decoded = record == null ? null : TransactionCodec.decode(record);
+            if (decoded != null && decoded.txnProducerId() > 0) {
+                epochs.merge(decoded.txnProducerId(), decoded.txnEpoch(), Math::max);
+            }
+            return into.apply(transactionalId, decoded);
         } catch (IllegalArgumentException e) {
             // Written by a node of a later version, say: what it held stays held rather than shown uncommitted.
             LOG.warn("the record of transactional id {} does not decode; what it held stays held: {}",

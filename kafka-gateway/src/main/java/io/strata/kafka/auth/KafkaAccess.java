@@ -146,8 +146,26 @@ public final class KafkaAccess {
         List<CompletableFuture<Void>> lookups = new ArrayList<>();
         ApiKeys key = request.header().apiKey();
         switch (key) {
-            case PRODUCE -> ((ProduceRequestData) data).topicData().forEach(t ->
-                    topic(needs, lookups, PRODUCE, t.name(), t.topicId()));
+            case PRODUCE -> {
+                ProduceRequestData d = (ProduceRequestData) data;
+                if (d.transactionalId() != null) {
+                    needs.add(Need.transactionalId(PRODUCE, d.transactionalId()));
+                }
+                d.topicData().forEach(t -> topic(needs, lookups, PRODUCE, t.name(), t.topicId()));
+            }
+            case INIT_PRODUCER_ID -> {
+                String id = ((org.apache.kafka.common.message.InitProducerIdRequestData) data).transactionalId();
+                if (id != null) {
+                    needs.add(Need.transactionalId(PRODUCE, id));
+                }
+            }
+            case ADD_PARTITIONS_TO_TXN -> {
+                var d = (org.apache.kafka.common.message.AddPartitionsToTxnRequestData) data;
+                needs.add(Need.transactionalId(PRODUCE, d.v3AndBelowTransactionalId()));
+                d.v3AndBelowTopics().forEach(t -> needs.add(Need.topic(PRODUCE, t.name())));
+            }
+            case END_TXN -> needs.add(Need.transactionalId(PRODUCE,
+                    ((org.apache.kafka.common.message.EndTxnRequestData) data).transactionalId()));
             case FETCH -> ((FetchRequestData) data).topics().forEach(t ->
                     topic(needs, lookups, CONSUME, t.topic(), t.topicId()));
             case LIST_OFFSETS -> ((ListOffsetsRequestData) data).topics().forEach(t ->
@@ -174,6 +192,11 @@ public final class KafkaAccess {
                         needs.add(Need.group(DESCRIBE, d.key()));
                     }
                     d.coordinatorKeys().forEach(k -> needs.add(Need.group(DESCRIBE, k)));
+                } else if (d.keyType() == 1) {
+                    if (d.coordinatorKeys().isEmpty()) {
+                        needs.add(Need.transactionalId(DESCRIBE, d.key()));
+                    }
+                    d.coordinatorKeys().forEach(k -> needs.add(Need.transactionalId(DESCRIBE, k)));
                 }
             }
             case JOIN_GROUP -> needs.add(Need.group(CONSUME, ((JoinGroupRequestData) data).groupId()));
@@ -208,7 +231,7 @@ public final class KafkaAccess {
                 needs.add(Need.group(ALTER_GROUP, d.groupId()));
                 d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
             }
-            case METADATA, LIST_GROUPS, DESCRIBE_CLUSTER, INIT_PRODUCER_ID, API_VERSIONS, SASL_HANDSHAKE,
+            case METADATA, LIST_GROUPS, DESCRIBE_CLUSTER, API_VERSIONS, SASL_HANDSHAKE,
                  SASL_AUTHENTICATE -> {
                 // nothing beyond signing in; Metadata and ListGroups are cut to what may be described
             }

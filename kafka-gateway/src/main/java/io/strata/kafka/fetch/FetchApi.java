@@ -71,10 +71,13 @@ public final class FetchApi implements KafkaApi {
         volatile FetchResponse found;
         /** The most bytes its read may answer. */
         int budget = Integer.MAX_VALUE;
+        /** {@code isolation.level=read_committed}: the node stops at the last stable offset, aborted records left out. */
+        final boolean readCommitted;
 
-        Read(Topic topic, FetchRequestData.FetchPartition asked) {
+        Read(Topic topic, FetchRequestData.FetchPartition asked, boolean readCommitted) {
             this.topic = topic;
             this.asked = asked;
+            this.readCommitted = readCommitted;
             this.answer = new FetchResponseData.PartitionData().setPartitionIndex(asked.partition())
                     .setErrorCode(Errors.NONE.code()).setHighWatermark(-1).setLastStableOffset(-1)
                     .setLogStartOffset(-1).setPreferredReadReplica(-1).setRecords(MemoryRecords.EMPTY);
@@ -130,7 +133,7 @@ public final class FetchApi implements KafkaApi {
                         .setTopic(t.topic()).setTopicId(t.topicId());
                 response.responses().add(topicAnswer);
                 for (FetchRequestData.FetchPartition p : t.partitions()) {
-                    Read read = new Read(topic.orElse(null), p);
+                    Read read = new Read(topic.orElse(null), p, data.isolationLevel() == 1);
                     topicAnswer.partitions().add(read.answer);
                     if (topic.isEmpty() || p.partition() < 0 || p.partition() >= topic.get().partitions()) {
                         read.fail(t.topic() == null || t.topic().isEmpty() ? Errors.UNKNOWN_TOPIC_ID
@@ -214,7 +217,9 @@ public final class FetchApi implements KafkaApi {
     private CompletableFuture<FetchResponse> read(Read r, long waitMs) {
         FetchRequest strata = FetchRequest.newBuilder().setTopic(r.topic.name()).setPartition(r.asked.partition())
                 .setOffset(r.asked.fetchOffset()).setMaxBytes(r.budget == Integer.MAX_VALUE ? 0 : r.budget)
-                .setMaxWaitMs((int) waitMs).build();
+                .setMaxWaitMs((int) waitMs).setIsolationLevel(r.readCommitted
+                        ? io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_COMMITTED
+                        : io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_UNCOMMITTED).build();
         CompletableFuture<FetchResponse> answer;
         try {
             answer = backends.fetch().fetch(strata);
@@ -265,7 +270,9 @@ public final class FetchApi implements KafkaApi {
             if (found == null || !r.open()) {
                 continue;
             }
-            r.answer.setHighWatermark(found.getEndOffset()).setLastStableOffset(found.getEndOffset())
+            // Aborted records are left out on the node, so no aborted transactions are listed: the consumer gets
+            // records of committed transactions and of none, as plain batches.
+            r.answer.setHighWatermark(found.getEndOffset()).setLastStableOffset(found.getLastStableOffset())
                     .setLogStartOffset(found.getLogStartOffset());
             if (found.getRecordsCount() == 0) {
                 if (found.getNextOffset() > r.asked.fetchOffset()) {

@@ -68,7 +68,7 @@ public final class ListOffsetsApi implements KafkaApi {
                         answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                         return CompletableFuture.completedFuture(null);
                     }
-                    return lookUp(found.get(), p.partitionIndex(), p.timestamp(), answer);
+                    return lookUp(found.get(), p.partitionIndex(), p.timestamp(), data.isolationLevel() == 1, answer);
                 }).exceptionally(e -> {
                     answer.setErrorCode(KafkaErrors.forRead(e).code());
                     return null;
@@ -79,7 +79,7 @@ public final class ListOffsetsApi implements KafkaApi {
                 .thenApply(v -> response);
     }
 
-    private CompletableFuture<Void> lookUp(Topic topic, int partition, long timestamp,
+    private CompletableFuture<Void> lookUp(Topic topic, int partition, long timestamp, boolean readCommitted,
                                            ListOffsetsResponseData.ListOffsetsPartitionResponse answer) {
         boolean earliest = timestamp == org.apache.kafka.common.requests.ListOffsetsRequest.EARLIEST_TIMESTAMP;
         boolean latest = timestamp == org.apache.kafka.common.requests.ListOffsetsRequest.LATEST_TIMESTAMP;
@@ -95,7 +95,9 @@ public final class ListOffsetsApi implements KafkaApi {
             return backends.metadata().offsets(topic.partition(partition)).thenAccept(o ->
                     answer.setOffset(earliest ? o.logStartOffset() : o.nextOffset()));
         }
-        ListOffsetsRequest.Builder strata = ListOffsetsRequest.newBuilder().setTopic(topic.name()).setPartition(partition);
+        ListOffsetsRequest.Builder strata = ListOffsetsRequest.newBuilder().setTopic(topic.name()).setPartition(partition)
+                .setIsolationLevel(readCommitted ? io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_COMMITTED
+                        : io.strata.api.v1.IsolationLevel.ISOLATION_LEVEL_READ_UNCOMMITTED);
         if (earliest || latest) {
             strata.setPosition(earliest ? OffsetSpec.OFFSET_SPEC_EARLIEST : OffsetSpec.OFFSET_SPEC_LATEST);
         } else {

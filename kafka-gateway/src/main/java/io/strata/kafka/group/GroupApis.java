@@ -105,10 +105,16 @@ public final class GroupApis {
         for (String key : keys) {
             FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
                     .setNodeId(-1).setHost("").setPort(-1).setErrorCode(Errors.NONE.code());
-            Broker b = data.keyType() == 0 && GroupNames.validGroup(key) ? brokers.coordinator(key) : null;
-            if (data.keyType() != 0) {
+            // A transactional id's coordinator: any node answers for any id (the state is in the metadata store);
+            // one chosen as a group's is, so a producer keeps talking to one node while it lives.
+            boolean transactional = data.keyType() == 1;
+            boolean valid = transactional ? validTransactionalId(key) : GroupNames.validGroup(key);
+            Broker b = (data.keyType() == 0 || transactional) && valid ? brokers.coordinator(key) : null;
+            if (data.keyType() != 0 && !transactional) {
                 c.setErrorCode(Errors.INVALID_REQUEST.code())
-                        .setErrorMessage("only group coordinators are served: Strata has no transactions yet");
+                        .setErrorMessage("group and transaction coordinators are served, not key type " + data.keyType());
+            } else if (transactional && !valid) {
+                c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("invalid transactional id");
             } else if (b == null) {
                 c.setErrorCode(GroupNames.validGroup(key) ? Errors.COORDINATOR_NOT_AVAILABLE.code()
                         : Errors.INVALID_GROUP_ID.code());
@@ -123,6 +129,15 @@ public final class GroupApis {
                     .setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
         }
         return done(response);
+    }
+
+    private static boolean validTransactionalId(String id) {
+        try {
+            io.strata.transactions.Transactions.checkId(id);
+            return true;
+        } catch (RuntimeException invalid) {
+            return false;
+        }
     }
 
     // ---- the protocol

@@ -18,8 +18,8 @@ import org.apache.kafka.common.requests.InitProducerIdResponse;
  * id is issued at the last epoch, {@link #EPOCH}: a Java producer that would bump its epoch after an error (an
  * expired batch, a sequence gap) cannot, and asks for a new id instead, which starts its sequences afresh; a
  * librdkafka producer asks InitProducerId to bump, and gets a new id too. A bumped epoch under the old id would
- * restart its sequences at 0 against state that remembers the old ones. Transactional ids are refused until
- * Strata has transactions.
+ * restart its sequences at 0 against state that remembers the old ones. A transactional id's producer is
+ * {@link io.strata.kafka.txn.TransactionApis}': its epochs are its own.
  */
 public final class InitProducerIdApi implements KafkaApi {
     /** The one epoch of every producer id this door issues (the last there is: it cannot be bumped). */
@@ -35,9 +35,18 @@ public final class InitProducerIdApi implements KafkaApi {
 
     /** {@code guard} makes the ids name the principal they are issued to. */
     public InitProducerIdApi(MetadataStore metadata, io.strata.kafka.auth.KafkaGuard guard) {
+        this(metadata, guard, null);
+    }
+
+    /** {@code transactions} serves producers with a transactional id (null: they are refused). */
+    public InitProducerIdApi(MetadataStore metadata, io.strata.kafka.auth.KafkaGuard guard,
+                             io.strata.kafka.txn.TransactionApis transactions) {
         this.metadata = metadata;
         this.guard = guard;
+        this.transactions = transactions;
     }
+
+    private final io.strata.kafka.txn.TransactionApis transactions;
 
     @Override
     public ApiKeys key() {
@@ -49,6 +58,9 @@ public final class InitProducerIdApi implements KafkaApi {
     @Override
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         InitProducerIdRequestData data = ((InitProducerIdRequest) request.body()).data();
+        if (data.transactionalId() != null && transactions != null) {
+            return transactions.initProducerId(request, data);
+        }
         if (data.transactionalId() != null) {
             return CompletableFuture.completedFuture((ApiMessage) (new InitProducerIdResponseData()
                     .setErrorCode(Errors.UNSUPPORTED_VERSION.code()).setProducerId(-1).setProducerEpoch((short) -1)));

@@ -39,7 +39,7 @@ public final class KafkaBatches {
     public static final class Refused extends RuntimeException {
         private final org.apache.kafka.common.protocol.Errors error;
 
-        Refused(org.apache.kafka.common.protocol.Errors error, String message) {
+        public Refused(org.apache.kafka.common.protocol.Errors error, String message) {
             super(message, null, false, false);
             this.error = error;
         }
@@ -77,9 +77,9 @@ public final class KafkaBatches {
         } catch (CorruptRecordException | InvalidRecordException e) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.CORRUPT_MESSAGE, e.getMessage());
         }
-        if (batch.isTransactional() || batch.isControlBatch()) {
+        if (batch.isControlBatch()) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.INVALID_RECORD,
-                    "transactional batches are not taken yet: produce without transactional.id");
+                    "control batches are not a producer's to write");
         }
         if (batch.timestampType() == TimestampType.LOG_APPEND_TIME) {
             throw new Refused(org.apache.kafka.common.protocol.Errors.INVALID_TIMESTAMP,

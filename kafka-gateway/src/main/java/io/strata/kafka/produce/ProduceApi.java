@@ -115,8 +115,15 @@ public final class ProduceApi implements KafkaApi {
             lookups.add(topicIds.resolve(t.name(), t.topicId(), t.partitionData().stream()
                     .mapToInt(ProduceRequestData.PartitionProduceData::index).max().orElse(-1), backends.topics()));
         }
+        // A transactional producer's batches carry its Kafka epoch, which stays across its transactions; Strata's
+        // carry the open transaction's own epoch (docs/transactions.md, "Kafka door"): read it from the record.
+        CompletableFuture<Optional<io.strata.transactions.TransactionRecord>> txn = data.transactionalId() == null
+                || backends.transactions() == null ? CompletableFuture.completedFuture(Optional.empty())
+                : backends.transactions().describe(data.transactionalId()).handle((r, e) -> e == null ? r : null);
+        lookups.add(txn.thenApply(x -> Optional.empty()));
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenComposeAsync(v -> {
             ProduceResponseData response = new ProduceResponseData();
+            Optional<io.strata.transactions.TransactionRecord> txnRecord = txn.join();
             ProduceRequest.Builder strata = ProduceRequest.newBuilder().setAcks(data.acks() == 0 ? Acks.ACKS_NONE
                     : Acks.ACKS_DURABLE).setTimeoutMs(Math.max(1, data.timeoutMs()));
             Map<Integer, Slot> byEntry = new LinkedHashMap<>();
@@ -124,6 +131,7 @@ public final class ProduceApi implements KafkaApi {
             List<Slot> slots = new ArrayList<>();
             long budget = Math.min(maxInflatedBytes, limits.maxRequestBytes());
             long producerId = -1;
+            long txnEpoch = -1;
             int i = 0;
             for (ProduceRequestData.TopicProduceData t : data.topicData()) {
                 Optional<Topic> topic = lookups.get(i++).join();
@@ -152,7 +160,21 @@ public final class ProduceApi implements KafkaApi {
                                 throw new KafkaBatches.Refused(Errors.CLUSTER_AUTHORIZATION_FAILED, "producer id "
                                         + batch.producerId() + " was issued to another principal");
                             }
-                            if (batch.hasProducerId() && batch.producerEpoch() != InitProducerIdApi.EPOCH) {
+                            if (batch.isTransactional() != (data.transactionalId() != null)) {
+                                throw new KafkaBatches.Refused(Errors.INVALID_RECORD, batch.isTransactional()
+                                        ? "a transactional batch in a request without transactional id"
+                                        : "a request of transactional id " + data.transactionalId() + " carries a "
+                                        + "batch that is not transactional");
+                            }
+                            if (batch.isTransactional()) {
+                                long epoch = io.strata.kafka.txn.TransactionApis.txnEpochOf(txnRecord, data.transactionalId(),
+                                        batch.producerId(), batch.producerEpoch());
+                                if (txnEpoch >= 0 && txnEpoch != epoch) {
+                                    throw new KafkaBatches.Refused(Errors.INVALID_RECORD,
+                                            "one request carries batches of two transactions");
+                                }
+                                txnEpoch = epoch;
+                            } else if (batch.hasProducerId() && batch.producerEpoch() != InitProducerIdApi.EPOCH) {
                                 throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_EPOCH, "producer epoch "
                                         + batch.producerEpoch() + " was never issued here: ask InitProducerId");
                             }
@@ -191,6 +213,9 @@ public final class ProduceApi implements KafkaApi {
             if (strata.getEntriesCount() == 0) {
                 return CompletableFuture.<ProduceResponseData>completedFuture(answered ? response : null)
                         .thenCompose(r -> withLogStarts(r, slots));
+            }
+            if (txnEpoch > 0) {
+                strata.setProducerEpoch(txnEpoch).setTransactionalId(data.transactionalId());
             }
             if (producerId > 0) {
                 strata.setProducerId(producerId);

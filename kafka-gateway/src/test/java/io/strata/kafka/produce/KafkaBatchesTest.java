@@ -84,14 +84,21 @@ class KafkaBatchesTest {
     }
 
     @Test
-    void transactionalBatchesAreRefusedUntilStrataHasTransactions() {
+    void aTransactionalBatchIsTakenWithItsProducerAndSequenceAndAControlBatchIsRefused() {
         MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(4096), RecordBatch.MAGIC_VALUE_V2,
-                Compression.NONE, TimestampType.CREATE_TIME, 0, 1L, 9, (short) 0, 0, true,
+                Compression.NONE, TimestampType.CREATE_TIME, 0, 1L, 9, (short) 0, 4, true,
                 RecordBatch.NO_PARTITION_LEADER_EPOCH);
         b.append(1L, null, new byte[] {1});
         RecordBatch txn = b.build().batches().iterator().next();
-        assertThatThrownBy(() -> KafkaBatches.convert(txn, 1 << 20, LIMITS)).isInstanceOfSatisfying(
-                KafkaBatches.Refused.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_RECORD));
+        KafkaBatches.Converted converted = KafkaBatches.convert(txn, 1 << 20, LIMITS);
+        assertThat(converted.producerId()).isEqualTo(9);
+        assertThat(converted.baseSequence()).isEqualTo(4);
+        RecordBatch marker = MemoryRecords.withEndTransactionMarker(0, 1L, RecordBatch.NO_PARTITION_LEADER_EPOCH, 9,
+                (short) 0, new org.apache.kafka.common.record.EndTransactionMarker(
+                        org.apache.kafka.common.record.ControlRecordType.COMMIT, 0)).batches().iterator().next();
+        assertThatThrownBy(() -> KafkaBatches.convert(marker, 1 << 20, LIMITS)).as("markers are not a producer's")
+                .isInstanceOfSatisfying(KafkaBatches.Refused.class,
+                        e -> assertThat(e.error()).isEqualTo(Errors.INVALID_RECORD));
     }
 
     @Test

@@ -27,11 +27,12 @@ public final class KafkaBackendsOf {
     }
 
     public static KafkaBackends node(ProduceHandler produce, FetchHandler fetch, AdminHandler admin,
-                                     GroupCoordinator groups, MetadataStore metadata, TopicCache topics) {
+                                     GroupCoordinator groups, MetadataStore metadata, TopicCache topics,
+                                     io.strata.transactions.coordinator.TransactionCoordinator transactions) {
         return new KafkaBackends(produce == null ? null
                 : (request, built, admitted) -> statused(produce.produceInOrder(request, built, admitted)),
                 fetch == null ? null : reads(fetch),
-                topicAdmin(admin), groups, metadata, topics);
+                topicAdmin(admin), groups, metadata, topics, transactions);
     }
 
     private static KafkaBackends.Fetch reads(FetchHandler fetch) {

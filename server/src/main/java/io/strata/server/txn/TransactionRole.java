@@ -62,6 +62,11 @@ public final class TransactionRole implements AutoCloseable {
                 periodMs, TimeUnit.MILLISECONDS);
     }
 
+    /** The coordinator (the Kafka door's transactional APIs answer through it too). */
+    public TransactionCoordinator coordinator() {
+        return coordinator;
+    }
+
     private void endOverdue() {
         try {
             coordinator.endOverdue().get(30, TimeUnit.SECONDS);

@@ -291,6 +291,12 @@ public final class TransactionCoordinator {
             for (PartitionName p : partitions) {
                 Topic t = topics.get(p.topic()).join().orElseThrow(() -> new IllegalArgumentException(
                         "no topic " + p.topic()));
+                if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
+                    // Key compaction keeps the latest record of a key, which may be an aborted one: it would take
+                    // the committed value before it away from read-committed readers.
+                    throw new IllegalArgumentException("topic " + p.topic() + " is key-compacted: transactions do "
+                            + "not write to key-compacted topics yet (docs/transactions.md)");
+                }
                 if (p.partition() < 0 || p.partition() >= t.partitions()) {
                     throw new IllegalArgumentException("topic " + p.topic() + " has partitions 0 to "
                             + (t.partitions() - 1) + ", not " + p.partition());

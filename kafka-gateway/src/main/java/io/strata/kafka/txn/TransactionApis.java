@@ -1,0 +1,167 @@
+package io.strata.kafka.txn;
+
+import io.strata.kafka.KafkaApi;
+import io.strata.kafka.KafkaRequest;
+import io.strata.kafka.produce.KafkaBatches;
+import io.strata.transactions.TransactionException;
+import io.strata.transactions.TransactionRecord;
+import io.strata.transactions.coordinator.TransactionCoordinator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.EndTxnResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+
+/**
+ * Kafka's transactional producer through the Kafka door (docs/transactions.md, "Kafka door"): InitProducerId with a
+ * transactional id, AddPartitionsToTxn and EndTxn, answered by Strata's {@link TransactionCoordinator} on whichever
+ * node is asked (FindCoordinator names one, but every node could answer). Kafka's producer keeps one epoch across
+ * its transactions and numbers each partition's records on across them; Strata gives each transaction an epoch of
+ * its own, which the door reads from the transactional id's record when the producer's batches come
+ * ({@link #txnEpochOf}). Transactions here are Kafka's first version (partitions added before records are sent):
+ * the door does not offer version 2, so clients add partitions themselves.
+ */
+public final class TransactionApis {
+    private final TransactionCoordinator coordinator;
+    private final io.strata.kafka.auth.KafkaGuard guard;
+
+    public TransactionApis(TransactionCoordinator coordinator, io.strata.kafka.auth.KafkaGuard guard) {
+        this.coordinator = coordinator;
+        this.guard = guard;
+    }
+
+    public List<KafkaApi> all() {
+        // AddPartitionsToTxn 4 and up are brokers' batched verification; EndTxn 5 is transactions' version 2.
+        return List.of(KafkaApi.of(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 3, this::addPartitions),
+                KafkaApi.of(ApiKeys.END_TXN, 0, 4, this::endTxn));
+    }
+
+    private static <T extends ApiMessage> T data(KafkaRequest request) {
+        @SuppressWarnings("unchecked")
+        T data = (T) ((AbstractRequest) request.body()).data();
+        return data;
+    }
+
+    /**
+     * InitProducerId of a transactional producer: the id's next epoch, fencing the producers before it. A producer
+     * that names its current id and epoch (bumping after an error, KIP-360) gets the next one only while they are
+     * still the id's; otherwise it was fenced.
+     */
+    public CompletableFuture<ApiMessage> initProducerId(KafkaRequest request, InitProducerIdRequestData data) {
+        String id = data.transactionalId();
+        String principal = request.session().caller(guard.required()).principal();
+        CompletableFuture<Optional<TransactionRecord>> current = data.producerId() >= 0 && data.producerEpoch() >= 0
+                ? coordinator.describe(id) : CompletableFuture.completedFuture(Optional.empty());
+        return current.thenCompose(found -> {
+            if (found.isPresent() && (found.get().producerId() != data.producerId()
+                    || found.get().producerEpoch() != data.producerEpoch())) {
+                return CompletableFuture.completedFuture(new InitProducerIdResponseData()
+                        .setErrorCode(fenced(request.version(), 4).code()).setProducerId(-1)
+                        .setProducerEpoch((short) -1));
+            }
+            return coordinator.initProducer(id, data.transactionTimeoutMs(), principal).thenApply(p ->
+                    new InitProducerIdResponseData().setErrorCode(Errors.NONE.code()).setProducerId(p.producerId())
+                            .setProducerEpoch((short) p.producerEpoch()));
+        }).exceptionally(failure -> new InitProducerIdResponseData().setErrorCode(errorOf(failure, request.version(),
+                4).code()).setProducerId(-1).setProducerEpoch((short) -1)).thenApply(r -> (ApiMessage) r);
+    }
+
+    private CompletableFuture<ApiMessage> addPartitions(KafkaRequest request) {
+        AddPartitionsToTxnRequestData data = data(request);
+        List<TransactionCoordinator.PartitionName> names = new ArrayList<>();
+        data.v3AndBelowTopics().forEach(t -> t.partitions().forEach(p ->
+                names.add(new TransactionCoordinator.PartitionName(t.name(), p))));
+        CompletableFuture<Errors> outcome = names.isEmpty() ? CompletableFuture.completedFuture(Errors.NONE)
+                : coordinator.addPartitions(data.v3AndBelowTransactionalId(), data.v3AndBelowProducerId(),
+                data.v3AndBelowProducerEpoch(), names).thenApply(r -> Errors.NONE);
+        return outcome.exceptionally(failure -> errorOf(failure, request.version(), 2)).thenApply(error -> {
+            AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+            var results = new AddPartitionsToTxnResponseData.AddPartitionsToTxnTopicResultCollection();
+            for (AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic t : data.v3AndBelowTopics()) {
+                var topic = new AddPartitionsToTxnResponseData.AddPartitionsToTxnTopicResult().setName(t.name());
+                for (int p : t.partitions()) {
+                    topic.resultsByPartition().add(new AddPartitionsToTxnResponseData.AddPartitionsToTxnPartitionResult()
+                            .setPartitionIndex(p).setPartitionErrorCode(error.code()));
+                }
+                results.add(topic);
+            }
+            return response.setResultsByTopicV3AndBelow(results);
+        });
+    }
+
+    private CompletableFuture<ApiMessage> endTxn(KafkaRequest request) {
+        EndTxnRequestData data = data(request);
+        CompletableFuture<TransactionRecord> ended = data.committed()
+                ? coordinator.commit(data.transactionalId(), data.producerId(), data.producerEpoch())
+                : coordinator.abort(data.transactionalId(), data.producerId(), data.producerEpoch());
+        return ended.thenApply(r -> Errors.NONE).exceptionally(failure -> errorOf(failure, request.version(), 2))
+                .thenApply(error -> new EndTxnResponseData().setErrorCode(error.code()));
+    }
+
+    /**
+     * The epoch a transactional producer's batches carry in Strata: its open transaction's, when {@code producerId}
+     * and {@code epoch} are the id's producer.
+     *
+     * @param record the id's record; null when it could not be read (the metadata store out of reach)
+     * @throws KafkaBatches.Refused with the error Kafka's producer expects otherwise
+     */
+    public static long txnEpochOf(Optional<TransactionRecord> record, String transactionalId, long producerId,
+                                  short epoch) {
+        if (record == null) {
+            throw new KafkaBatches.Refused(Errors.NOT_LEADER_OR_FOLLOWER, "the transaction of " + transactionalId
+                    + " could not be read: try again");
+        }
+        if (record.isEmpty() || record.get().producerId() != producerId) {
+            throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_ID_MAPPING, "producer " + producerId
+                    + " is not transactional id " + transactionalId + "'s");
+        }
+        TransactionRecord r = record.get();
+        if (r.producerEpoch() != epoch) {
+            throw new KafkaBatches.Refused(Errors.INVALID_PRODUCER_EPOCH, "producer fenced: epoch " + epoch
+                    + " of transactional id " + transactionalId + " is not its producer's (" + r.producerEpoch() + ")");
+        }
+        if (r.state() != TransactionRecord.State.ONGOING) {
+            throw new KafkaBatches.Refused(Errors.INVALID_TXN_STATE, "transactional id " + transactionalId
+                    + " has no transaction open: add the partition first");
+        }
+        return r.txnEpoch();
+    }
+
+    /** PRODUCER_FENCED where the API's version knows it, else INVALID_PRODUCER_EPOCH (as Kafka's brokers answer). */
+    private static Errors fenced(short version, int fencedSince) {
+        return version >= fencedSince ? Errors.PRODUCER_FENCED : Errors.INVALID_PRODUCER_EPOCH;
+    }
+
+    /** Kafka's answer to a refusal of the coordinator (or a failure to reach the metadata store). */
+    static Errors errorOf(Throwable failure, short version, int fencedSince) {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+        if (t instanceof TransactionException refused) {
+            return switch (refused.error()) {
+                case PRODUCER_FENCED -> fenced(version, fencedSince);
+                case UNKNOWN_TRANSACTIONAL_ID, INVALID_PRODUCER -> Errors.INVALID_PRODUCER_ID_MAPPING;
+                case INVALID_STATE -> Errors.INVALID_TXN_STATE;
+                case INVALID_TIMEOUT -> Errors.INVALID_TRANSACTION_TIMEOUT;
+                case TOO_MANY_PARTITIONS, TOO_MANY_OFFSETS, INVALID_ID -> Errors.INVALID_REQUEST;
+            };
+        }
+        if (t instanceof TransactionCoordinator.ContendedException) {
+            return Errors.CONCURRENT_TRANSACTIONS; // retried by Kafka's producer
+        }
+        if (t instanceof IllegalArgumentException bad && bad.getMessage() != null) {
+            return bad.getMessage().startsWith("no topic") || bad.getMessage().contains(" has partitions ")
+                    ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.INVALID_REQUEST;
+        }
+        return Errors.COORDINATOR_NOT_AVAILABLE; // the metadata store out of reach: retried
+    }
+}
