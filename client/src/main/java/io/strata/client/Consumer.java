@@ -456,6 +456,32 @@ public final class Consumer implements AutoCloseable {
         subscribe(group, RebalanceListener.NONE);
     }
 
+    /** A group member's positions as a transaction commits them: its group, member id, and each one's ownership. */
+    record TransactionPositions(String group, String memberId, String topic, Map<Integer, long[]> offsetAndEpoch) {
+    }
+
+    /**
+     * The positions to commit with a transaction ({@link Producer#sendOffsetsToTransaction}): each partition the
+     * consumer owns in its group now, with the epoch of that ownership.
+     *
+     * @throws IllegalStateException when the consumer is in no group, or does not own a partition
+     */
+    TransactionPositions transactionPositions(Map<Integer, Long> offsets) {
+        GroupSubscription g = group;
+        if (g == null) {
+            throw new IllegalStateException("offsets committed with a transaction are a group's: subscribe first");
+        }
+        Map<Integer, long[]> out = new java.util.TreeMap<>();
+        offsets.forEach((partition, offset) -> {
+            Long epoch = g.epoch(partition);
+            if (epoch == null) {
+                throw new IllegalStateException("partition " + partition + " of " + topic + " is not this member's");
+            }
+            out.put(partition, new long[] {offset, epoch});
+        });
+        return new TransactionPositions(g.group(), g.memberId(), topic, out);
+    }
+
     /** The group's member id of this consumer, or null when it is not in a group. */
     public String memberId() {
         return group == null ? null : group.memberId();

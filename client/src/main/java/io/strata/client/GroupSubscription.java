@@ -79,6 +79,11 @@ final class GroupSubscription {
         return membership.memberId();
     }
 
+    /** The epoch of the ownership of an owned partition (null when it is not owned). */
+    Long epoch(int partition) {
+        return epochs.get(partition);
+    }
+
     /** While a rejoin waits for a node to come back: how long a poll may wait before it is tried again, else -1. */
     long retryInMillis() {
         return rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;

@@ -77,7 +77,25 @@ public final class Producer implements AutoCloseable {
      * and partition: read-committed consumers see all of them once it commits, or none.
      */
     public void beginTransaction() {
-        transactional().begin();
+        ProducerTransaction t = transactional();
+        if (t.newEpochOwed) {
+            takeNewEpoch(t); // the last attempt after a failed transaction did not get through
+        }
+        t.begin();
+    }
+
+    /** A new producer epoch for the transactional id, and sequences from 0 under it. */
+    private void takeNewEpoch(ProducerTransaction t) {
+        t.newEpochOwed = true;
+        t.init();
+        try {
+            thread.submit(() -> sender.newProducerEpoch(t.producerId())).get(deadline.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not take the new "
+                    + "producer epoch: " + e);
+        }
+        t.newEpochOwed = false;
     }
 
     /**
@@ -92,20 +110,25 @@ public final class Producer implements AutoCloseable {
         t.end(true);
     }
 
+    /**
+     * Commits {@code consumer}'s group positions with the open transaction (Kafka's sendOffsetsToTransaction): the
+     * offsets of the partitions given, as the next records the group reads there. Consume, transform and produce
+     * inside a transaction, then commit it: the output and the input's positions are written together or not at
+     * all, so each input record's output is stored exactly once across crashes. The consumer is a group member
+     * (with auto-commit off and read-committed reads, to chain pipelines); the commit aborts the transaction
+     * instead when the member lost a partition meanwhile (FAILED_PRECONDITION: its successor reads it again).
+     */
+    public void sendOffsetsToTransaction(Consumer consumer, java.util.Map<Integer, Long> offsets) {
+        transactional().addOffsets(consumer.transactionPositions(offsets));
+    }
+
     /** Sends what is buffered, waits for it, and aborts the transaction: none of its records is ever read committed. */
     public void abortTransaction() {
         ProducerTransaction t = transactional();
         flush();
         if (t.end(false)) {
             // A batch of it failed: its sequences are broken. A new producer epoch numbers them from 0 again.
-            t.init();
-            try {
-                thread.submit(() -> sender.newProducerEpoch(t.producerId())).get(deadline.toMillis(),
-                        TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not take the new "
-                        + "producer epoch: " + e);
-            }
+            takeNewEpoch(t);
         }
     }
 

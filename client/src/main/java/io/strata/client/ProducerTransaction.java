@@ -29,6 +29,8 @@ final class ProducerTransaction {
     private boolean addSent;
     private final Set<RecordAccumulator.TopicPartition> added = new HashSet<>();
     private volatile StrataException failed;
+    /** A new producer epoch is owed (a failed transaction broke the sequences) and was not taken yet. */
+    volatile boolean newEpochOwed;
 
     ProducerTransaction(Transactions calls, String transactionalId, Duration timeout) {
         this.calls = calls;
@@ -105,6 +107,16 @@ final class ProducerTransaction {
         added.addAll(missing);
     }
 
+    /** Adds a group member's positions to the open transaction, to commit with it. */
+    synchronized void addOffsets(Consumer.TransactionPositions positions) {
+        if (!begun) {
+            throw new IllegalStateException("no transaction is open: call beginTransaction first");
+        }
+        addSent = true;
+        TransactionDescription after = calls.addOffsets(transactionalId, producerId, producerEpoch, positions);
+        txnEpoch = after.getTxnEpoch();
+    }
+
     /** A batch of the transaction failed for good: it can only be aborted now. */
     void failed(StrataException failure) {
         if (failed == null) {
@@ -133,7 +145,7 @@ final class ProducerTransaction {
             try {
                 calls.end(transactionalId, producerId, producerEpoch, false);
             } catch (StrataException none) {
-                if (none.code() != Status.Code.FAILED_PRECONDITION) {
+                if (none.code() != Status.Code.FAILED_PRECONDITION || none.description().startsWith("producer fenced")) {
                     throw none;
                 }
             }

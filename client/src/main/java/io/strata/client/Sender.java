@@ -379,6 +379,12 @@ final class Sender {
             return;
         }
         boolean retryable = RETRYABLE.contains(failure.code()) || gap; // unreachable nodes are UNAVAILABLE
+        if (txn != null && unknownProducer) {
+            // The partition forgot the producer (idle past the node's expiry): a transaction's sequences cannot go
+            // on there. It fails, to be aborted; the producer takes a new epoch, numbering from 0 again.
+            failed(batch, failure);
+            return;
+        }
         if (txn != null && gap && batch.attempts > 0) {
             // A transaction keeps its producer id and epoch: a gap its own retry meets is not one to fill.
             failed(batch, failure);

@@ -83,6 +83,17 @@ public final class Transactions {
         return call(stub -> stub.addPartitions(request.build()));
     }
 
+    TransactionDescription addOffsets(String transactionalId, long producerId, int producerEpoch,
+                                      Consumer.TransactionPositions positions) {
+        io.strata.api.v1.AddOffsetsRequest.Builder request = io.strata.api.v1.AddOffsetsRequest.newBuilder()
+                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(producerEpoch)
+                .setGroup(positions.group()).setMemberId(positions.memberId());
+        positions.offsetAndEpoch().forEach((partition, at) -> request.addOffsets(
+                io.strata.api.v1.TransactionOffset.newBuilder().setTopic(positions.topic()).setPartition(partition)
+                        .setOffset(at[0]).setOwnerEpoch(at[1])));
+        return call(stub -> stub.addOffsets(request.build()));
+    }
+
     TransactionDescription end(String transactionalId, long producerId, int producerEpoch, boolean commit) {
         return call(stub -> stub.endTransaction(EndTransactionRequest.newBuilder().setTransactionalId(transactionalId)
                 .setProducerId(producerId).setProducerEpoch(producerEpoch).setCommit(commit).build()));

@@ -134,6 +134,7 @@ final class KafkaCalls {
                 .setTransactionalId(null).setTransactionTimeoutMs(-1).setProducerId(-1).setProducerEpoch((short) -1),
                 List.of(), null));
         calls.add(call("ListGroups", ApiKeys.LIST_GROUPS, 4, ListGroupsRequestData::new, List.of(), null));
+        transactions(calls, principal, t);
 
         String g = "k-g";
         List<AclEntry> describeG = List.of(group(principal, AclOperation.ACL_OPERATION_DESCRIBE, g));
@@ -201,6 +202,51 @@ final class KafkaCalls {
                         .setOps(List.of(new AlterClientQuotasRequestData.OpData().setKey("producer_byte_rate")
                                 .setValue(1_000_000))))), admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
         return calls;
+    }
+
+    /**
+     * The transactional APIs: produce on the transactional id, and on what a transaction adds (produce on topics,
+     * consume on a group and its topics). The producer id they name is not the id's, so an allowed caller meets that.
+     */
+    private static void transactions(List<KafkaCall> calls, String principal, String t) {
+        String id = "k-txn";
+        String g = "k-g";
+        AclEntry txn = AclEntry.newBuilder().setPrincipal(principal).setOperation(AclOperation.ACL_OPERATION_PRODUCE)
+                .setResourceType(AclResourceType.ACL_RESOURCE_TRANSACTIONAL_ID).setResourceName(id).build();
+        Errors denied = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        Errors[] notItsProducer = {Errors.INVALID_PRODUCER_ID_MAPPING, Errors.PRODUCER_FENCED,
+                Errors.INVALID_PRODUCER_EPOCH, Errors.INVALID_TXN_STATE};
+        calls.add(call("InitProducerId transactional", ApiKeys.INIT_PRODUCER_ID, 4, () ->
+                new org.apache.kafka.common.message.InitProducerIdRequestData().setTransactionalId(id)
+                        .setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1),
+                List.of(txn), denied));
+        calls.add(call("AddPartitionsToTxn", ApiKeys.ADD_PARTITIONS_TO_TXN, 3, () -> {
+            var topics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData
+                    .AddPartitionsToTxnTopicCollection();
+            topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic()
+                    .setName(t).setPartitions(List.of(0)));
+            return new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(id)
+                    .setV3AndBelowProducerId(1).setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(topics);
+        }, List.of(txn, topic(principal, AclOperation.ACL_OPERATION_PRODUCE, t)), denied).answering(notItsProducer));
+        calls.add(call("EndTxn", ApiKeys.END_TXN, 4, () -> new org.apache.kafka.common.message.EndTxnRequestData()
+                .setTransactionalId(id).setProducerId(1).setProducerEpoch((short) 0).setCommitted(true),
+                List.of(txn), denied).answering(notItsProducer));
+        calls.add(call("AddOffsetsToTxn", ApiKeys.ADD_OFFSETS_TO_TXN, 3, () ->
+                new org.apache.kafka.common.message.AddOffsetsToTxnRequestData().setTransactionalId(id).setProducerId(1)
+                        .setProducerEpoch((short) 0).setGroupId(g),
+                List.of(txn, group(principal, AclOperation.ACL_OPERATION_CONSUME, g)), denied)
+                .answering(notItsProducer));
+        calls.add(call("TxnOffsetCommit", ApiKeys.TXN_OFFSET_COMMIT, 3, () ->
+                new org.apache.kafka.common.message.TxnOffsetCommitRequestData().setTransactionalId(id).setGroupId(g)
+                        .setProducerId(1).setProducerEpoch((short) 0).setGenerationId(-1).setMemberId("")
+                        .setTopics(List.of(new org.apache.kafka.common.message.TxnOffsetCommitRequestData
+                                .TxnOffsetCommitRequestTopic().setName(t).setPartitions(List.of(
+                                        new org.apache.kafka.common.message.TxnOffsetCommitRequestData
+                                                .TxnOffsetCommitRequestPartition().setPartitionIndex(0)
+                                                .setCommittedOffset(0))))),
+                List.of(txn, group(principal, AclOperation.ACL_OPERATION_CONSUME, g),
+                        topic(principal, AclOperation.ACL_OPERATION_CONSUME, t)), denied)
+                .answering(Errors.UNKNOWN_MEMBER_ID, Errors.NOT_COORDINATOR));
     }
 
     private static KafkaCall call(String name, ApiKeys key, int version, java.util.function.Supplier<ApiMessage> request,

@@ -246,6 +246,67 @@ class TransactionsTest {
         return values;
     }
 
+    /**
+     * The exactly-once pipeline of docs/transactions.md ({@link ExactlyOncePipelineMain}), two instances in a
+     * group, SIGKILLed in turn every few seconds and started again: its output holds each input record exactly
+     * once for read-committed readers.
+     */
+    @Test
+    void anExactlyOncePipelineKilledRepeatedlyWritesEachInputRecordOnce() throws Exception {
+        client.admin().createTopic("eos-in", 4);
+        client.admin().createTopic("eos-out", 4);
+        int records = 3_000;
+        Producer input = client.producer();
+        List<java.util.concurrent.CompletableFuture<?>> sends = new ArrayList<>();
+        for (int i = 0; i < records; i++) {
+            sends.add(input.send("eos-in", null, ("k" + i).getBytes(StandardCharsets.UTF_8),
+                    ("v" + i).getBytes(StandardCharsets.UTF_8)));
+        }
+        for (var s : sends) {
+            s.get(60, TimeUnit.SECONDS);
+        }
+        input.close();
+        io.strata.launcher.ManagedProcess[] pipelines = new io.strata.launcher.ManagedProcess[2];
+        int kills = 0;
+        try {
+            for (int i = 0; i < 2; i++) {
+                pipelines[i] = pipeline(i, 0);
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(18);
+            while (System.nanoTime() < until) {
+                Thread.sleep(3_000);
+                int victim = kills % 2;
+                pipelines[victim].kill(); // SIGKILL, mid-transaction or between two
+                pipelines[victim] = pipeline(victim, ++kills);
+            }
+            await(() -> distinctOutput() >= records, Duration.ofSeconds(120), "every input record in the output");
+        } finally {
+            for (io.strata.launcher.ManagedProcess p : pipelines) {
+                if (p != null) {
+                    p.kill();
+                }
+            }
+        }
+        List<String> out = values(readAll("eos-out", true));
+        java.util.Map<String, Long> copies = out.stream().collect(java.util.stream.Collectors.groupingBy(
+                v -> v.substring(0, v.indexOf('@')), java.util.stream.Collectors.counting()));
+        assertThat(copies).as("each of the %d input records, with %d kills", records, kills).hasSize(records);
+        assertThat(copies.values()).as("exactly once").allMatch(n -> n == 1);
+        assertThat(kills).isPositive();
+    }
+
+    private io.strata.launcher.ManagedProcess pipeline(int instance, int run) {
+        return io.strata.launcher.ManagedProcess.start("pipeline-" + instance + "-" + run, List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-cp",
+                System.getProperty("java.class.path"), ExactlyOncePipelineMain.class.getName(), node.address(),
+                "eos-in", "eos-out", "eos", "eos-" + instance), Map.of(), work.resolve("pipelines"));
+    }
+
+    /** How many distinct input records the pipeline's committed output holds now. */
+    private long distinctOutput() {
+        return values(readAll("eos-out", true)).stream().map(v -> v.substring(0, v.indexOf('@'))).distinct().count();
+    }
+
     @Test
     void aNewProducerOfTheTransactionalIdFencesTheOldOneAndAbortsWhatItLeftOpen() {
         client.admin().createTopic("fenced", 1);

@@ -77,9 +77,15 @@ public final class KafkaDoor implements AutoCloseable {
                 // The refresh keeps trying on the timer; meanwhile this node names itself alone.
             }
             TopicIds topicIds = new TopicIds(backends.metadata());
-            io.strata.kafka.txn.TransactionApis transactions = backends.transactions() == null ? null
-                    : new io.strata.kafka.txn.TransactionApis(backends.transactions(), guard);
             io.strata.kafka.group.ClassicGroups classic = new io.strata.kafka.group.ClassicGroups(backends.groups(), timer);
+            io.strata.kafka.txn.TransactionApis transactions = backends.transactions() == null ? null
+                    : new io.strata.kafka.txn.TransactionApis(backends.transactions(), guard,
+                    backends.metadata().groups(), (group, member, generation) -> {
+                        io.strata.kafka.cluster.Broker c = brokers.coordinator(group);
+                        return c == null || c.id() != brokers.self().id()
+                                ? org.apache.kafka.common.protocol.Errors.NOT_COORDINATOR
+                                : classic.mayCommit(group, member, generation);
+                    });
             List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),
                     new ProduceApi(backends, topicIds, settings.maxRequestBytes(),

@@ -14,18 +14,19 @@ import java.util.List;
  * is an IllegalArgumentException, never a guessed record.
  *
  * <pre>
- * byte 'T', byte version (1)
+ * byte 'T', byte version (2; 1 is read too: its offsets end at their metadata)
  * UTF transactional id, long producer id, int producer epoch, int transactions, long transaction's producer id,
  * long transaction's epoch, byte state (0 ready, 1 ongoing, 2 prepare-abort), long timeout ms, long started at ms
  * int partitions, then each: long topic id, int partition, long start offset
- * int offsets, then each: UTF group, UTF topic, long topic id, int partition, long offset, UTF metadata
+ * int offsets, then each: UTF group, UTF topic, long topic id, int partition, long offset, UTF metadata,
+ *     UTF member id, long ownership epoch
  * byte last outcome (0 none, 1 committed, 2 aborted), long updated at ms
  * </pre>
  * (UTF: Java's modified UTF-8 with a 2-byte length, as DataOutput writes it.)
  */
 public final class TransactionCodec {
     private static final byte MAGIC = 'T';
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
 
     private TransactionCodec() {
     }
@@ -58,6 +59,8 @@ public final class TransactionCodec {
                 out.writeInt(o.partition());
                 out.writeLong(o.offset());
                 out.writeUTF(o.metadata());
+                out.writeUTF(o.memberId());
+                out.writeLong(o.ownerEpoch());
             }
             out.writeByte(r.lastOutcome().ordinal());
             out.writeLong(r.updatedAtMs());
@@ -69,7 +72,8 @@ public final class TransactionCodec {
 
     public static TransactionRecord decode(byte[] value) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
-            if (in.readByte() != MAGIC || in.readByte() != VERSION) {
+            byte version;
+            if (in.readByte() != MAGIC || ((version = in.readByte()) != VERSION && version != 1)) {
                 throw new IllegalArgumentException("not a transaction record of a known version");
             }
             String id = in.readUTF();
@@ -89,8 +93,15 @@ public final class TransactionCodec {
             int offsetCount = count(in.readInt(), value.length, 26);
             List<TxnOffset> offsets = new ArrayList<>(offsetCount);
             for (int i = 0; i < offsetCount; i++) {
-                offsets.add(new TxnOffset(in.readUTF(), in.readUTF(), in.readLong(), in.readInt(), in.readLong(),
-                        in.readUTF()));
+                String group = in.readUTF();
+                String topic = in.readUTF();
+                long topicId = in.readLong();
+                int partition = in.readInt();
+                long offset = in.readLong();
+                String metadata = in.readUTF();
+                offsets.add(version == 1 ? new TxnOffset(group, topic, topicId, partition, offset, metadata)
+                        : new TxnOffset(group, topic, topicId, partition, offset, metadata, in.readUTF(),
+                        in.readLong()));
             }
             TransactionRecord.Outcome outcome = of(TransactionRecord.Outcome.values(), in.readByte(), "outcome");
             long updatedAtMs = in.readLong();

@@ -17,5 +17,10 @@ public enum TransactionError {
     /** The transaction timeout asked for is not between 1 ms and the cluster's maximum. */
     INVALID_TIMEOUT,
     /** The transactional id is empty, too long, or holds control characters. */
-    INVALID_ID
+    INVALID_ID,
+    /**
+     * Group offsets in a transaction from a member that does not own the partitions (any more): when adding them,
+     * nothing changes; when committing, the transaction is aborted instead (a zombie's output never commits).
+     */
+    NOT_GROUP_OWNER
 }

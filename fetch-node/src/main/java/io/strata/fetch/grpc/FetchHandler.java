@@ -366,14 +366,14 @@ public final class FetchHandler {
                 // Retention moved the start past the offset between the range check and now.
                 throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
             }
-            if (readCommitted && index.partition(pid) != partition) {
-                // The shard was dropped (and perhaps read again) while the chunks were located: the transactional
-                // batches that say which records are aborted went with it. Look again.
-                return readAvailable(pid, offset, maxBytes, true);
-            }
             List<ChunkRef> chunks = readCommitted ? found.stream().filter(c -> c.baseOffset() < upTo).toList() : found;
             List<io.strata.fetch.txn.CommittedReads.Range> aborted = readCommitted ? committed.aborted(pid, partition,
                     offset, Math.min(upTo, chunks.get(chunks.size() - 1).endOffset())) : List.of();
+            if (readCommitted && partition.detached()) {
+                // The shard was dropped while this read looked at it: the transactional batches that say which
+                // records are aborted may have left already. Read the shard again and look again.
+                return index.load(pid).thenCompose(v -> readAvailable(pid, offset, maxBytes, true));
+            }
             activeReads.put(pid, Boolean.TRUE);
             List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(chunks.size());
             for (ChunkRef c : chunks) {

@@ -247,7 +247,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
         }
         logStarts.forEach((pid, start) -> {
             shard.partitionIds.add(pid);
-            partitions.computeIfAbsent(pid, p -> new PartitionIndex()).raiseLogStart(start);
+            live(pid).raiseLogStart(start);
         });
     }
 
@@ -294,18 +294,23 @@ public final class IndexView implements IndexListener, AutoCloseable {
         if (!transactional.isEmpty()) {
             shard.transactional.put(entry.sequence(), transactional);
             for (io.strata.metadata.ProducerAppend a : transactional) {
-                partitions.computeIfAbsent(a.partition(), p -> new PartitionIndex()).addTransactional(a,
+                live(a.partition()).addTransactional(a,
                         entry.committedAtMs());
             }
         }
         for (IndexRef ref : refs) {
             shard.partitionIds.add(ref.partition());
-            partitions.computeIfAbsent(ref.partition(), p -> new PartitionIndex()).add(ref);
+            live(ref.partition()).add(ref);
             if (ref instanceof ChunkRef chunk) {
                 chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
             }
         }
         heldChunks.addAndGet(refs.size());
+    }
+
+    /** The partition's index, a fresh one in place of one whose shard is being dropped. */
+    private PartitionIndex live(PartitionId pid) {
+        return partitions.compute(pid, (k, p) -> p == null || p.detached() ? new PartitionIndex() : p);
     }
 
     private void remove(Shard shard, long sequence) {
@@ -360,6 +365,16 @@ public final class IndexView implements IndexListener, AutoCloseable {
     }
 
     private void drop(Shard shard) {
+        if (shards.get(shard.id) != shard) {
+            return;
+        }
+        // Detached before the shard leaves the map: a read of it begun after that fills fresh indexes.
+        shard.partitionIds.forEach(pid -> {
+            PartitionIndex p = partitions.get(pid);
+            if (p != null) {
+                p.detach();
+            }
+        });
         if (!shards.remove(shard.id, shard)) {
             return;
         }
@@ -367,7 +382,8 @@ public final class IndexView implements IndexListener, AutoCloseable {
         for (Long sequence : List.copyOf(shard.entries.keySet())) {
             remove(shard, sequence);
         }
-        shard.partitionIds.forEach(pid -> partitions.computeIfPresent(pid, (k, p) -> p.isEmpty() ? null : p));
+        // Detached, each goes even if something was added meanwhile: the shard's next read starts afresh.
+        shard.partitionIds.forEach(pid -> partitions.computeIfPresent(pid, (k, p) -> p.detached() ? null : p));
         LOG.debug("index shard {} dropped (least recently used)", shard.id);
     }
 

@@ -18,6 +18,20 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 public final class PartitionIndex {
     private final ConcurrentSkipListMap<Long, IndexRef> refs = new ConcurrentSkipListMap<>();
+    /**
+     * Set when its shard is being dropped (its refs and transactional batches leaving): a read that looked here
+     * meanwhile looks again once the shard is read anew.
+     */
+    private volatile boolean detached;
+
+    void detach() {
+        detached = true;
+    }
+
+    public boolean detached() {
+        return detached;
+    }
+
     /** The log start retention set; only ever grows (volatile: written by the watch thread). */
     private volatile long floor;
     /**
@@ -61,8 +75,9 @@ public final class PartitionIndex {
             if (transactional.isEmpty() || from >= to) {
                 return out;
             }
-            for (HeldAppend held : transactional.subMap(from, true, to, false).values()) {
-                if (held.committedAtMs >= sinceMs) {
+            Long start = transactional.floorKey(from); // a batch begun before {@code from} may reach past it
+            for (HeldAppend held : transactional.subMap(start == null ? from : start, true, to, false).values()) {
+                if (held.committedAtMs >= sinceMs && held.append.baseOffset() + held.append.recordCount() > from) {
                     out.add(new Transactional(held.append, held.committedAtMs));
                 }
             }

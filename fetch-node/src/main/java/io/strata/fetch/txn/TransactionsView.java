@@ -31,8 +31,8 @@ public final class TransactionsView implements AutoCloseable {
     private StableOffsets stable = new StableOffsets();
     /** Per partition, the aborted transactions' (producer id, epoch). */
     private Map<PartitionId, Set<List<Long>>> aborted = new HashMap<>();
-    /** Per producer id, the latest transaction epoch a record showed it at: transactions this view can place. */
-    private Map<Long, Long> latestEpochs = new HashMap<>();
+    /** Per producer id, the record that showed it at its latest transaction: what this view can place. */
+    private Map<Long, io.strata.transactions.TransactionRecord> latestByProducer = new HashMap<>();
     private AutoCloseable watch;
     private boolean closed;
     /** Told the partitions whose last stable offset or aborted transactions changed (outside the lock). */
@@ -66,8 +66,18 @@ public final class TransactionsView implements AutoCloseable {
      * until that record is seen, readers must not pass the batch.
      */
     public synchronized boolean knows(PartitionId partition, long producerId, long epoch) {
-        Long latest = latestEpochs.get(producerId);
-        return latest != null && latest >= epoch || aborted(partition, producerId, epoch);
+        if (aborted(partition, producerId, epoch)) {
+            return true;
+        }
+        io.strata.transactions.TransactionRecord latest = latestByProducer.get(producerId);
+        if (latest == null || latest.txnEpoch() < epoch) {
+            return false;
+        }
+        // A later transaction of the producer began after this one ended (its marks were written before); this one
+        // ended; or it is open and holds this very partition (a partition it added since is not held yet).
+        return latest.txnEpoch() > epoch || latest.state() == io.strata.transactions.TransactionRecord.State.READY
+                || latest.partitions().stream().anyMatch(p -> p.topicId() == partition.topicId()
+                && p.partition() == partition.partition());
     }
 
     /** Whether the transaction of {@code producerId} at {@code epoch} was aborted on the partition. */
@@ -79,7 +89,7 @@ public final class TransactionsView implements AutoCloseable {
     private void adopt(TransactionStore.Snapshot snapshot) {
         StableOffsets fresh = new StableOffsets();
         Map<PartitionId, Set<List<Long>>> marks = new HashMap<>();
-        Map<Long, Long> epochs = new HashMap<>();
+        Map<Long, io.strata.transactions.TransactionRecord> epochs = new HashMap<>();
         snapshot.records().forEach(n -> apply(fresh, epochs, n.transactionalId(), n.stored().record()));
         snapshot.marks().forEach(m -> mark(marks, m, true));
         boolean again;
@@ -90,13 +100,13 @@ public final class TransactionsView implements AutoCloseable {
             again = watch != null;
             stable = fresh;
             aborted = marks;
-            latestEpochs = epochs;
+            latestByProducer = epochs;
             watch = store.watch(snapshot.revision(), new TransactionStore.Listener() {
                 @Override
                 public void onRecord(String transactionalId, byte[] record) {
                     Set<StableOffsets.Partition> changed;
                     synchronized (TransactionsView.this) {
-                        changed = apply(stable, latestEpochs, transactionalId, record);
+                        changed = apply(stable, latestByProducer, transactionalId, record);
                     }
                     if (!changed.isEmpty()) {
                         Set<PartitionId> ids = new HashSet<>();
@@ -138,12 +148,13 @@ public final class TransactionsView implements AutoCloseable {
         });
     }
 
-    private static Set<StableOffsets.Partition> apply(StableOffsets into, Map<Long, Long> epochs,
+    private static Set<StableOffsets.Partition> apply(StableOffsets into,
+                                                      Map<Long, io.strata.transactions.TransactionRecord> epochs,
                                                       String transactionalId, byte[] record) {
         try {
             io.strata.transactions.TransactionRecord decoded = record == null ? null : TransactionCodec.decode(record);
             if (decoded != null && decoded.txnProducerId() > 0) {
-                epochs.merge(decoded.txnProducerId(), decoded.txnEpoch(), Math::max);
+                epochs.merge(decoded.txnProducerId(), decoded, (a, b) -> b.txnEpoch() >= a.txnEpoch() ? b : a);
             }
             return into.apply(transactionalId, decoded);
         } catch (IllegalArgumentException e) {

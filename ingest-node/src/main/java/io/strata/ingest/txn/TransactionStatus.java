@@ -12,7 +12,7 @@ public final class TransactionStatus {
     public static StatusRuntimeException of(TransactionException refused) {
         Status status = switch (refused.error()) {
             case UNKNOWN_TRANSACTIONAL_ID -> Status.NOT_FOUND;
-            case PRODUCER_FENCED, INVALID_PRODUCER, INVALID_STATE -> Status.FAILED_PRECONDITION;
+            case PRODUCER_FENCED, INVALID_PRODUCER, INVALID_STATE, NOT_GROUP_OWNER -> Status.FAILED_PRECONDITION;
             case TOO_MANY_PARTITIONS, TOO_MANY_OFFSETS, INVALID_TIMEOUT, INVALID_ID -> Status.INVALID_ARGUMENT;
         };
         // Fencing reads the same wherever it is found (here, or at commit: "producer fenced: ...").

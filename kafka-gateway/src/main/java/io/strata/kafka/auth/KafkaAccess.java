@@ -166,6 +166,17 @@ public final class KafkaAccess {
             }
             case END_TXN -> needs.add(Need.transactionalId(PRODUCE,
                     ((org.apache.kafka.common.message.EndTxnRequestData) data).transactionalId()));
+            case ADD_OFFSETS_TO_TXN -> {
+                var d = (org.apache.kafka.common.message.AddOffsetsToTxnRequestData) data;
+                needs.add(Need.transactionalId(PRODUCE, d.transactionalId()));
+                needs.add(Need.group(CONSUME, d.groupId()));
+            }
+            case TXN_OFFSET_COMMIT -> {
+                var d = (org.apache.kafka.common.message.TxnOffsetCommitRequestData) data;
+                needs.add(Need.transactionalId(PRODUCE, d.transactionalId()));
+                needs.add(Need.group(CONSUME, d.groupId()));
+                d.topics().forEach(t -> needs.add(Need.topic(CONSUME, t.name())));
+            }
             case FETCH -> ((FetchRequestData) data).topics().forEach(t ->
                     topic(needs, lookups, CONSUME, t.topic(), t.topicId()));
             case LIST_OFFSETS -> ((ListOffsetsRequestData) data).topics().forEach(t ->

@@ -92,6 +92,16 @@ public final class ListOffsetsApi implements KafkaApi {
                 answer.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()); // offsets by time need the fetch index
                 return CompletableFuture.completedFuture(null);
             }
+            if (latest && readCommitted) {
+                // No fetch index here: the last stable offset from the transactions as stored (a rare call).
+                return backends.metadata().offsets(topic.partition(partition)).thenCombine(
+                        backends.metadata().transactions().snapshot(), (o, txns) -> {
+                            io.strata.transactions.StableOffsets stable = new io.strata.transactions.StableOffsets();
+                            txns.records().forEach(n -> stable.apply(n.transactionalId(),
+                                    io.strata.transactions.TransactionCodec.decode(n.stored().record())));
+                            return stable.lastStable(topic.topicId(), partition, o.nextOffset());
+                        }).thenAccept(answer::setOffset);
+            }
             return backends.metadata().offsets(topic.partition(partition)).thenAccept(o ->
                     answer.setOffset(earliest ? o.logStartOffset() : o.nextOffset()));
         }

@@ -116,8 +116,7 @@ public final class GroupApis {
             } else if (transactional && !valid) {
                 c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("invalid transactional id");
             } else if (b == null) {
-                c.setErrorCode(GroupNames.validGroup(key) ? Errors.COORDINATOR_NOT_AVAILABLE.code()
-                        : Errors.INVALID_GROUP_ID.code());
+                c.setErrorCode(valid ? Errors.COORDINATOR_NOT_AVAILABLE.code() : Errors.INVALID_GROUP_ID.code());
             } else {
                 c.setNodeId(b.id()).setHost(b.host()).setPort(b.port());
             }

@@ -32,18 +32,100 @@ import org.apache.kafka.common.requests.AbstractRequest;
  * the door does not offer version 2, so clients add partitions themselves.
  */
 public final class TransactionApis {
+    /**
+     * Whether a Kafka group member may commit offsets at a generation, on this node (Errors.NONE), as the group's
+     * coordinator checks an OffsetCommit: NOT_COORDINATOR, ILLEGAL_GENERATION and the like otherwise.
+     */
+    @FunctionalInterface
+    public interface GroupCheck {
+        Errors mayCommit(String group, String memberId, int generation);
+    }
+
     private final TransactionCoordinator coordinator;
     private final io.strata.kafka.auth.KafkaGuard guard;
+    private final io.strata.metadata.group.GroupStore groups;
+    private final GroupCheck groupCheck;
 
-    public TransactionApis(TransactionCoordinator coordinator, io.strata.kafka.auth.KafkaGuard guard) {
+    public TransactionApis(TransactionCoordinator coordinator, io.strata.kafka.auth.KafkaGuard guard,
+                           io.strata.metadata.group.GroupStore groups, GroupCheck groupCheck) {
         this.coordinator = coordinator;
         this.guard = guard;
+        this.groups = groups;
+        this.groupCheck = groupCheck;
     }
 
     public List<KafkaApi> all() {
-        // AddPartitionsToTxn 4 and up are brokers' batched verification; EndTxn 5 is transactions' version 2.
+        // AddPartitionsToTxn 4 and up are brokers' batched verification; EndTxn 5, AddOffsetsToTxn 4 and
+        // TxnOffsetCommit 5 are transactions' version 2.
         return List.of(KafkaApi.of(ApiKeys.ADD_PARTITIONS_TO_TXN, 0, 3, this::addPartitions),
-                KafkaApi.of(ApiKeys.END_TXN, 0, 4, this::endTxn));
+                KafkaApi.of(ApiKeys.END_TXN, 0, 4, this::endTxn),
+                KafkaApi.of(ApiKeys.ADD_OFFSETS_TO_TXN, 0, 3, this::addOffsets),
+                KafkaApi.of(ApiKeys.TXN_OFFSET_COMMIT, 0, 4, this::txnOffsetCommit));
+    }
+
+    /**
+     * AddOffsetsToTxn: Kafka's producer announces the group whose offsets it will commit in the transaction. The
+     * offsets themselves come with TxnOffsetCommit; here the producer is checked to be the id's.
+     */
+    private CompletableFuture<ApiMessage> addOffsets(KafkaRequest request) {
+        org.apache.kafka.common.message.AddOffsetsToTxnRequestData data = data(request);
+        CompletableFuture<Errors> outcome = !io.strata.metadata.group.GroupNames.validGroup(data.groupId())
+                ? CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID)
+                : coordinator.addPartitions(data.transactionalId(), data.producerId(), data.producerEpoch(), List.of())
+                .thenApply(r -> Errors.NONE);
+        return outcome.exceptionally(failure -> errorOf(failure, request.version(), 2)).thenApply(error ->
+                new org.apache.kafka.common.message.AddOffsetsToTxnResponseData().setErrorCode(error.code()));
+    }
+
+    /**
+     * TxnOffsetCommit, at the group's coordinator: the member's offsets join the transaction, each under the
+     * ownership the member holds now; the commit writes them only while it still does (docs/transactions.md).
+     */
+    private CompletableFuture<ApiMessage> txnOffsetCommit(KafkaRequest request) {
+        org.apache.kafka.common.message.TxnOffsetCommitRequestData data = data(request);
+        String memberId = data.memberId() == null ? "" : data.memberId();
+        Errors allowed = memberId.isEmpty() ? Errors.UNKNOWN_MEMBER_ID // offsets in a transaction are a member's
+                : groupCheck.mayCommit(data.groupId(), memberId, data.generationId());
+        CompletableFuture<Errors> outcome;
+        if (allowed != Errors.NONE && allowed != Errors.UNKNOWN_MEMBER_ID) {
+            outcome = CompletableFuture.completedFuture(allowed);
+        } else if (memberId.isEmpty()) {
+            outcome = CompletableFuture.completedFuture(Errors.UNKNOWN_MEMBER_ID);
+        } else {
+            // A member the classic protocol does not know here may be a consumer-protocol member: its partition
+            // leases say what it owns.
+            outcome = groups.read(data.groupId()).thenCompose(snapshot -> {
+                List<TransactionCoordinator.GroupPosition> positions = new ArrayList<>();
+                for (var t : data.topics()) {
+                    for (var p : t.partitions()) {
+                        var owner = snapshot.owners().get(new io.strata.metadata.group.TopicPartition(t.name(),
+                                p.partitionIndex()));
+                        if (owner == null || !owner.memberId().equals(memberId)) {
+                            return CompletableFuture.completedFuture(Errors.ILLEGAL_GENERATION);
+                        }
+                        positions.add(new TransactionCoordinator.GroupPosition(t.name(), p.partitionIndex(),
+                                p.committedOffset(), p.committedMetadata() == null ? "" : p.committedMetadata(),
+                                owner.epoch()));
+                    }
+                }
+                return coordinator.addOffsets(data.transactionalId(), data.producerId(), data.producerEpoch(),
+                        data.groupId(), memberId, positions).thenApply(r -> Errors.NONE);
+            }).exceptionally(failure -> errorOf(failure, request.version(), 3));
+        }
+        return outcome.thenApply(error -> {
+            var response = new org.apache.kafka.common.message.TxnOffsetCommitResponseData();
+            for (var t : data.topics()) {
+                var topic = new org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic()
+                        .setName(t.name());
+                for (var p : t.partitions()) {
+                    topic.partitions().add(new org.apache.kafka.common.message.TxnOffsetCommitResponseData
+                            .TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex())
+                            .setErrorCode(error.code()));
+                }
+                response.topics().add(topic);
+            }
+            return response;
+        });
     }
 
     private static <T extends ApiMessage> T data(KafkaRequest request) {
@@ -60,20 +142,14 @@ public final class TransactionApis {
     public CompletableFuture<ApiMessage> initProducerId(KafkaRequest request, InitProducerIdRequestData data) {
         String id = data.transactionalId();
         String principal = request.session().caller(guard.required()).principal();
-        CompletableFuture<Optional<TransactionRecord>> current = data.producerId() >= 0 && data.producerEpoch() >= 0
-                ? coordinator.describe(id) : CompletableFuture.completedFuture(Optional.empty());
-        return current.thenCompose(found -> {
-            if (found.isPresent() && (found.get().producerId() != data.producerId()
-                    || found.get().producerEpoch() != data.producerEpoch())) {
-                return CompletableFuture.completedFuture(new InitProducerIdResponseData()
-                        .setErrorCode(fenced(request.version(), 4).code()).setProducerId(-1)
-                        .setProducerEpoch((short) -1));
-            }
-            return coordinator.initProducer(id, data.transactionTimeoutMs(), principal).thenApply(p ->
-                    new InitProducerIdResponseData().setErrorCode(Errors.NONE.code()).setProducerId(p.producerId())
-                            .setProducerEpoch((short) p.producerEpoch()));
-        }).exceptionally(failure -> new InitProducerIdResponseData().setErrorCode(errorOf(failure, request.version(),
-                4).code()).setProducerId(-1).setProducerEpoch((short) -1)).thenApply(r -> (ApiMessage) r);
+        TransactionCoordinator.Producer current = data.producerId() >= 0 && data.producerEpoch() >= 0
+                ? new TransactionCoordinator.Producer(data.producerId(), data.producerEpoch()) : null;
+        return coordinator.initProducer(id, data.transactionTimeoutMs(), principal, current)
+                .thenApply(p -> new InitProducerIdResponseData().setErrorCode(Errors.NONE.code())
+                        .setProducerId(p.producerId()).setProducerEpoch((short) p.producerEpoch()))
+                .exceptionally(failure -> new InitProducerIdResponseData().setErrorCode(errorOf(failure,
+                        request.version(), 4).code()).setProducerId(-1).setProducerEpoch((short) -1))
+                .thenApply(r -> (ApiMessage) r);
     }
 
     private CompletableFuture<ApiMessage> addPartitions(KafkaRequest request) {
@@ -153,6 +229,8 @@ public final class TransactionApis {
                 case INVALID_STATE -> Errors.INVALID_TXN_STATE;
                 case INVALID_TIMEOUT -> Errors.INVALID_TRANSACTION_TIMEOUT;
                 case TOO_MANY_PARTITIONS, TOO_MANY_OFFSETS, INVALID_ID -> Errors.INVALID_REQUEST;
+                // A member that lost the partitions: Kafka's producer aborts (CommitFailedException).
+                case NOT_GROUP_OWNER -> Errors.ILLEGAL_GENERATION;
             };
         }
         if (t instanceof TransactionCoordinator.ContendedException) {

@@ -33,7 +33,7 @@ public final class KvTransactionStore implements TransactionStore {
 
     @Override
     public CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision,
-                                                Open closes, Open opens) {
+                                                Open closes, Open opens, List<GroupOffset> offsets) {
         if (closes != null && closes.equals(opens)) {
             closes = opens = null;
         }
@@ -48,7 +48,18 @@ public final class KvTransactionStore implements TransactionStore {
         }
         io.strata.metadata.kv.KvGuard guard = expectedRevision == 0 ? io.strata.metadata.kv.KvGuard.absent(key)
                 : new io.strata.metadata.kv.KvGuard(key, expectedRevision);
-        return kv.txn(List.of(guard), ops)
+        List<io.strata.metadata.kv.KvGuard> guards = new ArrayList<>(1 + offsets.size());
+        guards.add(guard);
+        long now = System.currentTimeMillis();
+        for (GroupOffset o : offsets) {
+            guards.add(new io.strata.metadata.kv.KvGuard(keys.groupOwner(o.group(), o.topic(), o.partition()),
+                    o.ownerRevision()));
+            ops.add(new KvOp.Put(keys.groupOffset(o.group(), o.topic(), o.partition()),
+                    io.strata.metadata.codec.GroupCodec.encode(new io.strata.metadata.group.OffsetCommit(
+                            new io.strata.metadata.group.TopicPartition(o.topic(), o.partition()), o.offset(),
+                            o.metadata(), o.topicId(), o.ownerEpoch()), now, o.memberId()), 0));
+        }
+        return kv.txn(guards, ops)
                 .thenApply(r -> r.succeeded() ? OptionalLong.of(r.revision()) : OptionalLong.empty());
     }
 

@@ -45,12 +45,28 @@ public interface TransactionStore {
     }
 
     /**
+     * A consumer group's offset a commit writes with its record, only while the partition's owner key is still at
+     * {@code ownerRevision} (as read when the commit was decided): written as the group's committed offset, as
+     * member {@code memberId}'s at ownership {@code ownerEpoch}.
+     */
+    record GroupOffset(String group, String topic, int partition, long topicId, long offset, String metadata,
+                       String memberId, long ownerEpoch, long ownerRevision) {
+    }
+
+    /** {@link #save(String, byte[], long, Open, Open)} without group offsets. */
+    default CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision,
+                                                 Open closes, Open opens) {
+        return save(transactionalId, record, expectedRevision, closes, opens, List.of());
+    }
+
+    /**
      * {@link #save(String, byte[], long)}, ending the transaction {@code closes} and opening {@code opens} (either
-     * null: none) in the same metadata transaction as the record: a batch whose commit lands after the record says
-     * the transaction ended is refused.
+     * null: none) and writing {@code offsets} in the same metadata transaction as the record: a batch whose commit
+     * lands after the record says the transaction ended is refused, and the group offsets are written exactly when
+     * the transaction commits. Empty as well when an owner key moved.
      */
     CompletableFuture<OptionalLong> save(String transactionalId, byte[] record, long expectedRevision, Open closes,
-                                         Open opens);
+                                         Open opens, List<GroupOffset> offsets);
 
     /** Whether the transaction is open (its key present). */
     CompletableFuture<Boolean> isOpen(Open transaction);

@@ -33,6 +33,11 @@ public class TransactionEndpoint extends TransactionServiceGrpc.TransactionServi
     }
 
     @Override
+    public void addOffsets(io.strata.api.v1.AddOffsetsRequest request, StreamObserver<TransactionDescription> observer) {
+        GrpcErrors.reply(observer, () -> node.transactions().addOffsets(request));
+    }
+
+    @Override
     public void endTransaction(EndTransactionRequest request, StreamObserver<TransactionDescription> observer) {
         GrpcErrors.reply(observer, () -> node.transactions().end(request));
     }

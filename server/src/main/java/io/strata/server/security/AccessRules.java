@@ -117,6 +117,13 @@ public final class AccessRules {
         on(io.strata.api.v1.TransactionServiceGrpc.getInitTransactionsMethod(),
                 r -> List.of(Need.transactionalId(PRODUCE, r.getTransactionalId())), null);
         on(io.strata.api.v1.TransactionServiceGrpc.getAddPartitionsMethod(), AccessRules::addPartitions, null);
+        on(io.strata.api.v1.TransactionServiceGrpc.getAddOffsetsMethod(), r -> {
+            List<Need> needs = new ArrayList<>(List.of(Need.transactionalId(PRODUCE, r.getTransactionalId()),
+                    Need.group(CONSUME, r.getGroup())));
+            new LinkedHashSet<>(r.getOffsetsList().stream().map(io.strata.api.v1.TransactionOffset::getTopic).toList())
+                    .forEach(t -> needs.add(Need.topic(CONSUME, t)));
+            return needs;
+        }, null);
         on(io.strata.api.v1.TransactionServiceGrpc.getEndTransactionMethod(),
                 r -> List.of(Need.transactionalId(PRODUCE, r.getTransactionalId())), null);
         on(io.strata.api.v1.TransactionServiceGrpc.getDescribeTransactionMethod(),

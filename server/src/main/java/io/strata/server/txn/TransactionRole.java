@@ -96,6 +96,25 @@ public final class TransactionRole implements AutoCloseable {
                 request.getProducerEpoch(), names)));
     }
 
+    public CompletableFuture<TransactionDescription> addOffsets(io.strata.api.v1.AddOffsetsRequest request) {
+        if (request.getOffsetsCount() == 0) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("no offsets to add")
+                    .asRuntimeException());
+        }
+        List<TransactionCoordinator.GroupPosition> positions;
+        try {
+            positions = request.getOffsetsList().stream().map(o -> new TransactionCoordinator.GroupPosition(
+                    o.getTopic(), o.getPartition(), o.getOffset(), o.getMetadata(), o.getOwnerEpoch())).toList();
+            positions.forEach(p -> new io.strata.transactions.TxnOffset(request.getGroup(), p.topic(), 1, p.partition(),
+                    p.offset(), p.metadata(), request.getMemberId(), p.ownerEpoch())); // checks bounds at once
+        } catch (IllegalArgumentException bad) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(bad.getMessage())
+                    .asRuntimeException());
+        }
+        return describe(refusals(coordinator.addOffsets(request.getTransactionalId(), request.getProducerId(),
+                request.getProducerEpoch(), request.getGroup(), request.getMemberId(), positions)));
+    }
+
     public CompletableFuture<TransactionDescription> end(EndTransactionRequest request) {
         CompletableFuture<TransactionRecord> ended = request.getCommit()
                 ? coordinator.commit(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch())
@@ -152,6 +171,11 @@ public final class TransactionRole implements AutoCloseable {
                     case COMMITTED -> TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED;
                     case ABORTED -> TransactionOutcome.TRANSACTION_OUTCOME_ABORTED;
                 });
+        for (io.strata.transactions.TxnOffset o : r.offsets()) {
+            d.addOffsets(io.strata.api.v1.TransactionOffset.newBuilder().setGroup(o.group()).setTopic(o.topic())
+                    .setPartition(o.partition()).setOffset(o.offset()).setMetadata(o.metadata())
+                    .setOwnerEpoch(o.ownerEpoch()));
+        }
         for (TxnPartition p : r.partitions()) {
             // A topic deleted since the transaction added it is shown by its id.
             d.addPartitions(TransactionPartition.newBuilder().setTopic(topicNames.getOrDefault(p.topicId(),

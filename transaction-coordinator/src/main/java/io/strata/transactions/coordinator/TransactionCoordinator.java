@@ -9,6 +9,7 @@ import io.strata.transactions.AbortMark;
 import io.strata.transactions.TransactionCodec;
 import io.strata.transactions.TransactionRecord;
 import io.strata.transactions.Transactions;
+import io.strata.transactions.TxnOffset;
 import io.strata.transactions.TxnPartition;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -91,6 +92,17 @@ public final class TransactionCoordinator {
 
     /** As {@link #initProducer(String, long)}, a new producer id (when one is needed) issued to {@code principal}. */
     public CompletableFuture<Producer> initProducer(String transactionalId, long timeoutMs, String principal) {
+        return initProducer(transactionalId, timeoutMs, principal, null);
+    }
+
+    /**
+     * As {@link #initProducer(String, long, String)}, by a producer that names the producer it is now
+     * ({@code current}, Kafka's epoch bump after an error, KIP-360): decided only while that is still the id's
+     * producer, PRODUCER_FENCED otherwise (on the record as stored, so a zombie's bump can never fence its
+     * successor).
+     */
+    public CompletableFuture<Producer> initProducer(String transactionalId, long timeoutMs, String principal,
+                                                    Producer current) {
         try {
             Transactions.checkId(transactionalId);
         } catch (RuntimeException bad) {
@@ -108,8 +120,15 @@ public final class TransactionCoordinator {
             // abort it prepared is finished: by then a producer initialised after it may hold the record.
             java.util.concurrent.atomic.AtomicReference<TransactionRecord> decided =
                     new java.util.concurrent.atomic.AtomicReference<>();
-            return change(transactionalId, current -> {
-                TransactionRecord next = Transactions.init(current, transactionalId, timeoutMs, limits, () -> {
+            return change(transactionalId, stored -> {
+                if (current != null && stored.isPresent() && (stored.get().producerId() != current.producerId()
+                        || stored.get().producerEpoch() != current.producerEpoch())) {
+                    throw new io.strata.transactions.TransactionException(
+                            io.strata.transactions.TransactionError.PRODUCER_FENCED, "producer " + current.producerId()
+                            + " at epoch " + current.producerEpoch() + " is no longer transactional id "
+                            + transactionalId + "'s producer");
+                }
+                TransactionRecord next = Transactions.init(stored, transactionalId, timeoutMs, limits, () -> {
                     if (newId < 0) {
                         throw new ContendedException(transactionalId);
                     }
@@ -135,10 +154,106 @@ public final class TransactionCoordinator {
         }));
     }
 
-    /** Commits the open transaction; asked again after it committed, answers the same. */
+    /** A consumer group's position to commit with the transaction: where the group reads the partition next. */
+    public record GroupPosition(String topic, int partition, long offset, String metadata, long ownerEpoch) {
+    }
+
+    /**
+     * Adds group offsets to commit with the open transaction (beginning one when none is open), as member
+     * {@code memberId} of {@code group}, which must own each partition under the given ownership epoch now
+     * ({@link io.strata.transactions.TransactionError#NOT_GROUP_OWNER} otherwise, nothing changed). The commit writes
+     * them only while that ownership stands, and aborts the transaction otherwise (docs/transactions.md).
+     */
+    public CompletableFuture<TransactionRecord> addOffsets(String transactionalId, long producerId, int producerEpoch,
+                                                           String group, String memberId, List<GroupPosition> positions) {
+        if (!io.strata.metadata.group.GroupNames.validGroup(group) || memberId == null || memberId.isEmpty()
+                || positions.isEmpty()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("group offsets in a transaction name "
+                    + "a valid group, the member committing them and at least one partition"));
+        }
+        List<PartitionName> names = positions.stream().map(p -> new PartitionName(p.topic(), p.partition())).toList();
+        return resolve(names).thenCombine(metadata.groups().read(group), (ids, snapshot) -> {
+            List<TxnOffset> offsets = new ArrayList<>();
+            for (int i = 0; i < positions.size(); i++) {
+                GroupPosition p = positions.get(i);
+                io.strata.metadata.group.PartitionOwner owner = snapshot.owners().get(
+                        new io.strata.metadata.group.TopicPartition(p.topic(), p.partition()));
+                if (owner == null || !owner.memberId().equals(memberId) || owner.epoch() != p.ownerEpoch()) {
+                    throw new io.strata.transactions.TransactionException(
+                            io.strata.transactions.TransactionError.NOT_GROUP_OWNER, "member " + memberId + " of group "
+                            + group + " does not own " + p.topic() + "/" + p.partition() + (owner == null ? ""
+                            : " (its ownership moved)") + ": its offsets cannot be committed");
+                }
+                offsets.add(new TxnOffset(group, p.topic(), ids.get(i).topicId(), p.partition(), p.offset(),
+                        p.metadata(), memberId, p.ownerEpoch()));
+            }
+            return offsets;
+        }).thenCompose(offsets -> change(transactionalId, current -> Transactions.add(current.orElse(null),
+                producerId, producerEpoch, List.of(), offsets, limits, clock.millis()), ATTEMPTS));
+    }
+
+    /**
+     * Commits the open transaction, writing its group offsets with it while each member still owns its partitions;
+     * a transaction whose member lost one is aborted instead (NOT_GROUP_OWNER). Asked again after it committed,
+     * answers the same.
+     */
     public CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch) {
-        return change(transactionalId, current -> Transactions.commit(current.orElse(null), producerId,
-                producerEpoch, clock.millis()).record(), ATTEMPTS);
+        return commit(transactionalId, producerId, producerEpoch, ATTEMPTS);
+    }
+
+    private CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch,
+                                                        int attemptsLeft) {
+        return store.load(transactionalId).thenCompose(found -> {
+            Optional<TransactionRecord> current = found.map(s -> TransactionCodec.decode(s.record()));
+            Transactions.Commit decided = Transactions.commit(current.orElse(null), producerId, producerEpoch,
+                    clock.millis());
+            if (decided.repeated()) {
+                return CompletableFuture.completedFuture(decided.record());
+            }
+            return owners(decided.offsets()).thenCompose(owners -> {
+                List<TransactionStore.GroupOffset> writes = new ArrayList<>();
+                for (TxnOffset o : decided.offsets()) {
+                    io.strata.metadata.group.PartitionOwner owner = owners.get(o);
+                    if (owner == null || !owner.memberId().equals(o.memberId()) || owner.epoch() != o.ownerEpoch()) {
+                        // A zombie's output never commits: the member that read the input lost it meanwhile.
+                        return abort(transactionalId, producerId, producerEpoch).thenCompose(aborted ->
+                                CompletableFuture.failedFuture(new io.strata.transactions.TransactionException(
+                                        io.strata.transactions.TransactionError.NOT_GROUP_OWNER, "member "
+                                        + o.memberId() + " of group " + o.group() + " no longer owns " + o.topic() + "/"
+                                        + o.partition() + ": the transaction was aborted")));
+                    }
+                    writes.add(new TransactionStore.GroupOffset(o.group(), o.topic(), o.partition(), o.topicId(),
+                            o.offset(), o.metadata(), o.memberId(), o.ownerEpoch(), owner.revision()));
+                }
+                return store.save(transactionalId, TransactionCodec.encode(decided.record()),
+                        found.get().revision(), open(current.get()), null, writes).thenCompose(saved -> {
+                    if (saved.isPresent()) {
+                        return CompletableFuture.completedFuture(decided.record());
+                    }
+                    if (attemptsLeft <= 1) {
+                        return CompletableFuture.failedFuture(new ContendedException(transactionalId));
+                    }
+                    return commit(transactionalId, producerId, producerEpoch, attemptsLeft - 1);
+                });
+            });
+        });
+    }
+
+    /** The owners of the offsets' partitions now, one read per group. */
+    private CompletableFuture<Map<TxnOffset, io.strata.metadata.group.PartitionOwner>> owners(List<TxnOffset> offsets) {
+        Map<String, CompletableFuture<io.strata.metadata.group.GroupSnapshot>> groups = new LinkedHashMap<>();
+        offsets.forEach(o -> groups.computeIfAbsent(o.group(), g -> metadata.groups().read(g)));
+        return CompletableFuture.allOf(groups.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            Map<TxnOffset, io.strata.metadata.group.PartitionOwner> out = new java.util.HashMap<>();
+            for (TxnOffset o : offsets) {
+                io.strata.metadata.group.PartitionOwner owner = groups.get(o.group()).join().owners().get(
+                        new io.strata.metadata.group.TopicPartition(o.topic(), o.partition()));
+                if (owner != null) {
+                    out.put(o, owner);
+                }
+            }
+            return out;
+        });
     }
 
     /** Aborts the open transaction, marking every partition it may have written to. */

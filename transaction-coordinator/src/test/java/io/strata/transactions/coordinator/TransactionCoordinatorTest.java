@@ -90,6 +90,44 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void groupOffsetsCommitWithTheTransactionWhileTheMemberOwnsThePartitionsAndAbortItOtherwise() {
+        var groups = metadata.groups();
+        long host = groups.grantHostLease(java.time.Duration.ofSeconds(60)).join();
+        var member = groups.join("pipeline", new io.strata.metadata.group.MemberSpec("c", "127.0.0.1:1",
+                List.of("a"), java.time.Duration.ofSeconds(30), io.strata.metadata.group.OffsetReset.EARLIEST), host)
+                .join();
+        var a0 = new io.strata.metadata.group.TopicPartition("a", 0);
+        var a1 = new io.strata.metadata.group.TopicPartition("a", 1);
+        java.util.Map<io.strata.metadata.group.TopicPartition, Long> epochs = groups.acquire("pipeline", member,
+                List.of(a0, a1)).join();
+        TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
+        coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(), names("b/0")).join();
+        assertThat(refusal(coordinator.addOffsets("etl", p.producerId(), p.producerEpoch(), "pipeline", "someone-else",
+                List.of(new TransactionCoordinator.GroupPosition("a", 0, 5, "", epochs.get(a0))))))
+                .as("not the owner").isEqualTo(TransactionError.NOT_GROUP_OWNER);
+        TransactionRecord open = coordinator.addOffsets("etl", p.producerId(), p.producerEpoch(), "pipeline",
+                member.memberId(), List.of(new TransactionCoordinator.GroupPosition("a", 0, 5, "m", epochs.get(a0)),
+                        new TransactionCoordinator.GroupPosition("a", 1, 7, "", epochs.get(a1)))).join();
+        assertThat(open.offsets()).hasSize(2);
+        assertThat(groups.committed("pipeline").join()).as("nothing before the commit").isEmpty();
+        coordinator.commit("etl", p.producerId(), p.producerEpoch()).join();
+        var committed = groups.committed("pipeline").join();
+        assertThat(committed.get(a0).offset()).isEqualTo(5);
+        assertThat(committed.get(a1).offset()).isEqualTo(7);
+
+        // The member loses a partition between adding its offset and the commit: the transaction aborts.
+        coordinator.addOffsets("etl", p.producerId(), p.producerEpoch(), "pipeline", member.memberId(),
+                List.of(new TransactionCoordinator.GroupPosition("a", 0, 9, "", epochs.get(a0)))).join();
+        groups.commit("pipeline", member.memberId(), List.of(), java.util.Set.of(a0)).join(); // released
+        assertThat(refusal(coordinator.commit("etl", p.producerId(), p.producerEpoch())))
+                .isEqualTo(TransactionError.NOT_GROUP_OWNER);
+        assertThat(coordinator.describe("etl").join().orElseThrow().lastOutcome())
+                .isEqualTo(TransactionRecord.Outcome.ABORTED);
+        assertThat(groups.committed("pipeline").join().get(a0).offset()).as("not moved by the aborted one")
+                .isEqualTo(5);
+    }
+
+    @Test
     void anAbortMarksEveryPartitionItMayHaveWrittenToWithItsIdentity() {
         TransactionCoordinator.Producer p = coordinator.initProducer("etl", 60_000).join();
         TransactionRecord open = coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(),
