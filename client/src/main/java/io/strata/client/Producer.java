@@ -119,7 +119,15 @@ public final class Producer implements AutoCloseable {
      * instead when the member lost a partition meanwhile (FAILED_PRECONDITION: its successor reads it again).
      */
     public void sendOffsetsToTransaction(Consumer consumer, java.util.Map<Integer, Long> offsets) {
-        transactional().addOffsets(consumer.transactionPositions(offsets));
+        ProducerTransaction t = transactional();
+        Consumer.TransactionPositions positions;
+        try {
+            positions = consumer.transactionPositions(offsets);
+        } catch (IllegalStateException notOwned) {
+            t.failed(new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION, notOwned.getMessage()));
+            throw notOwned;
+        }
+        t.addOffsets(positions);
     }
 
     /** Sends what is buffered, waits for it, and aborts the transaction: none of its records is ever read committed. */

@@ -113,7 +113,13 @@ final class ProducerTransaction {
             throw new IllegalStateException("no transaction is open: call beginTransaction first");
         }
         addSent = true;
-        TransactionDescription after = calls.addOffsets(transactionalId, producerId, producerEpoch, positions);
+        TransactionDescription after;
+        try {
+            after = calls.addOffsets(transactionalId, producerId, producerEpoch, positions);
+        } catch (StrataException refused) {
+            failed(refused); // committing the output without the positions would read the input again
+            throw refused;
+        }
         txnEpoch = after.getTxnEpoch();
     }
 
@@ -138,12 +144,16 @@ final class ProducerTransaction {
                     + failure.getMessage() + "); abort it");
         }
         if (txnEpoch != 0) {
-            calls.end(transactionalId, producerId, producerEpoch, commit);
+            TransactionDescription after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
+            if (commit && after.getLastOutcome() != io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
+                throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was not committed: it "
+                        + "was " + after.getLastOutcome());
+            }
         } else if (addSent && !commit) {
             // An add whose answer was lost may have begun the transaction on the cluster: abort it there too, or
             // it would hold read-committed readers back until its timeout. None begun is no open transaction.
             try {
-                calls.end(transactionalId, producerId, producerEpoch, false);
+                calls.end(transactionalId, producerId, producerEpoch, 0, false);
             } catch (StrataException none) {
                 if (none.code() != Status.Code.FAILED_PRECONDITION || none.description().startsWith("producer fenced")) {
                     throw none;

@@ -94,9 +94,11 @@ public final class Transactions {
         return call(stub -> stub.addOffsets(request.build()));
     }
 
-    TransactionDescription end(String transactionalId, long producerId, int producerEpoch, boolean commit) {
+    TransactionDescription end(String transactionalId, long producerId, int producerEpoch, long txnEpoch,
+                               boolean commit) {
         return call(stub -> stub.endTransaction(EndTransactionRequest.newBuilder().setTransactionalId(transactionalId)
-                .setProducerId(producerId).setProducerEpoch(producerEpoch).setCommit(commit).build()));
+                .setProducerId(producerId).setProducerEpoch(producerEpoch).setTxnEpoch(txnEpoch).setCommit(commit)
+                .build()));
     }
 
     private <T> T call(Function<TransactionServiceGrpc.TransactionServiceBlockingStub, T> rpc) {

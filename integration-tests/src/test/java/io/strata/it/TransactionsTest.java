@@ -216,6 +216,55 @@ class TransactionsTest {
         assertThat(strata("", "consume", "k-b", "--from-beginning", "--isolation-level", "read_committed",
                 "--timeout-ms", "1500").out().lines()).as("and through Strata's own door")
                 .containsExactlyInAnyOrderElementsOf(committed.stream().filter(v -> v.contains("-k-b-")).toList());
+        kafkaConsumeTransformProduceCommitsTheGroupsOffsetsWithItsOutput();
+    }
+
+    /**
+     * Kafka's consume-transform-produce: a group member's positions go with the output in one transaction
+     * (sendOffsetsToTransaction with the consumer's group metadata), and become the group's committed offsets when
+     * it commits, never before.
+     */
+    private void kafkaConsumeTransformProduceCommitsTheGroupsOffsetsWithItsOutput() throws Exception {
+        java.util.Properties c = new java.util.Properties();
+        c.put("bootstrap.servers", node.kafkaAddress());
+        c.put("group.id", "k-eos");
+        c.put("enable.auto.commit", "false");
+        c.put("isolation.level", "read_committed");
+        c.put("auto.offset.reset", "earliest");
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", node.kafkaAddress());
+        p.put("transactional.id", "kafka-eos");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(c,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+             var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(p,
+                     new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                     new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.initTransactions();
+            consumer.subscribe(List.of("k-a"));
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> next =
+                    new HashMap<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            int read = 0;
+            while (read < 12 && System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(500))) {
+                    read++;
+                    next.put(new org.apache.kafka.common.TopicPartition(r.topic(), r.partition()),
+                            new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.offset() + 1));
+                }
+            }
+            assertThat(read).as("the committed records of k-a").isEqualTo(12);
+            producer.beginTransaction();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("k-b", 0, null,
+                    "derived".getBytes(StandardCharsets.UTF_8)));
+            producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+            assertThat(client.groups().describe("k-eos").partitions()).as("nothing committed before the commit")
+                    .allMatch(l -> l.committed() < 0);
+            producer.commitTransaction();
+            assertThat(client.groups().describe("k-eos").partitions()).filteredOn(l -> l.topic().equals("k-a"))
+                    .allSatisfy(l -> assertThat(l.committed()).isEqualTo(next.get(
+                            new org.apache.kafka.common.TopicPartition("k-a", l.partition())).offset()));
+        }
     }
 
     /** The values a Kafka consumer reads from the topics' starts, until {@code expected} came or 3 s of nothing. */

@@ -84,7 +84,7 @@ public final class KafkaDoor implements AutoCloseable {
                         io.strata.kafka.cluster.Broker c = brokers.coordinator(group);
                         return c == null || c.id() != brokers.self().id()
                                 ? org.apache.kafka.common.protocol.Errors.NOT_COORDINATOR
-                                : classic.mayCommit(group, member, generation);
+                                : classic.mayCommit(group, member, generation, true);
                     });
             List<KafkaApi> served = new java.util.ArrayList<>(List.of(
                     new MetadataApi(backends, brokers, topicIds),

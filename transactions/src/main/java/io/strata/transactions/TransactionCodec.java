@@ -35,7 +35,9 @@ public final class TransactionCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(96 + 20 * r.partitions().size());
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(MAGIC);
-            out.writeByte(VERSION);
+            // Version 1 while no group offsets are carried: nodes of the version before read it (rolling upgrades).
+            boolean v1 = r.offsets().isEmpty();
+            out.writeByte(v1 ? 1 : VERSION);
             out.writeUTF(r.transactionalId());
             out.writeLong(r.producerId());
             out.writeInt(r.producerEpoch());
@@ -59,8 +61,10 @@ public final class TransactionCodec {
                 out.writeInt(o.partition());
                 out.writeLong(o.offset());
                 out.writeUTF(o.metadata());
-                out.writeUTF(o.memberId());
-                out.writeLong(o.ownerEpoch());
+                if (!v1) {
+                    out.writeUTF(o.memberId());
+                    out.writeLong(o.ownerEpoch());
+                }
             }
             out.writeByte(r.lastOutcome().ordinal());
             out.writeLong(r.updatedAtMs());

@@ -160,6 +160,60 @@ public final class Transactions {
      * Aborts the open transaction: the answer is {@link TransactionRecord.State#PREPARE_ABORT} (mark its
      * partitions, then {@link #abortCompleted}). An abort asked again is answered as it stands.
      */
+    /** A transaction of the producer, begun with nothing in it when none is open; the open one otherwise. */
+    public static TransactionRecord begin(TransactionRecord current, long producerId, int producerEpoch, long nowMs) {
+        TransactionRecord r = checkProducer(current, producerId, producerEpoch);
+        if (r.state() == TransactionRecord.State.PREPARE_ABORT) {
+            throw new TransactionException(TransactionError.INVALID_STATE, "transaction of " + r.transactionalId()
+                    + " is being aborted; begin the next one once it is");
+        }
+        if (r.state() == TransactionRecord.State.ONGOING) {
+            return r;
+        }
+        int n = r.transactions() + 1;
+        return new TransactionRecord(r.transactionalId(), r.producerId(), r.producerEpoch(), n, r.producerId(),
+                TransactionRecord.txnEpoch(r.producerEpoch(), n), TransactionRecord.State.ONGOING, r.timeoutMs(),
+                nowMs, List.of(), List.of(), r.lastOutcome(), nowMs);
+    }
+
+    /**
+     * {@link #commit(TransactionRecord, long, int, long)} of the transaction the producer names by its epoch
+     * ({@code txnEpoch}; 0: whichever is open). A request that outlived its transaction (sent again after a lost
+     * answer, while the producer began the next one) never commits the next one.
+     */
+    public static Commit commit(TransactionRecord current, long producerId, int producerEpoch, long txnEpoch,
+                                long nowMs) {
+        TransactionRecord r = checkNamed(current, producerId, producerEpoch, txnEpoch);
+        if (txnEpoch != 0 && r.state() == TransactionRecord.State.READY
+                && r.lastOutcome() == TransactionRecord.Outcome.COMMITTED) {
+            return new Commit(r, List.of(), true);
+        }
+        return commit(current, producerId, producerEpoch, nowMs);
+    }
+
+    /**
+     * {@link #abort(TransactionRecord, long, int, long)} of the transaction the producer names by its epoch (0:
+     * whichever is open). One that ended already, either way, is answered as it stands: its outcome says which.
+     */
+    public static TransactionRecord abort(TransactionRecord current, long producerId, int producerEpoch, long txnEpoch,
+                                          long nowMs) {
+        TransactionRecord r = checkNamed(current, producerId, producerEpoch, txnEpoch);
+        if (txnEpoch != 0 && r.state() == TransactionRecord.State.READY) {
+            return r;
+        }
+        return abort(current, producerId, producerEpoch, nowMs);
+    }
+
+    private static TransactionRecord checkNamed(TransactionRecord current, long producerId, int producerEpoch,
+                                                long txnEpoch) {
+        TransactionRecord r = checkProducer(current, producerId, producerEpoch);
+        if (txnEpoch != 0 && r.txnEpoch() != txnEpoch) {
+            throw new TransactionException(TransactionError.INVALID_STATE, "transaction epoch " + txnEpoch + " of "
+                    + r.transactionalId() + " is not its latest (" + r.txnEpoch() + "): it ended before");
+        }
+        return r;
+    }
+
     public static TransactionRecord abort(TransactionRecord current, long producerId, int producerEpoch, long nowMs) {
         TransactionRecord r = checkProducer(current, producerId, producerEpoch);
         switch (r.state()) {

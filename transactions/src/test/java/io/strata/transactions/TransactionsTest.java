@@ -33,6 +33,25 @@ class TransactionsTest {
     }
 
     @Test
+    void aCommitOrAbortNamingItsTransactionNeverEndsTheNextOneAndIsAnsweredAsItStandsOnceItEnded() {
+        TransactionRecord r = init(null);
+        TransactionRecord first = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 2_000);
+        TransactionRecord committed = Transactions.commit(first, r.producerId(), 0, first.txnEpoch(), 3_000).record();
+        assertThat(Transactions.commit(committed, r.producerId(), 0, first.txnEpoch(), 3_500).repeated())
+                .as("asked again").isTrue();
+        assertThat(Transactions.abort(committed, r.producerId(), 0, first.txnEpoch(), 3_600))
+                .as("an abort of it, late: answered as it stands").isEqualTo(committed);
+        TransactionRecord second = Transactions.begin(committed, r.producerId(), 0, 4_000);
+        assertThat(second.state()).isEqualTo(TransactionRecord.State.ONGOING);
+        assertThat(second.partitions()).isEmpty();
+        assertThat(Transactions.begin(second, r.producerId(), 0, 4_100)).as("begun already").isEqualTo(second);
+        assertThatThrownBy(() -> Transactions.commit(second, r.producerId(), 0, first.txnEpoch(), 5_000))
+                .as("the first one's commit, sent again, does not commit the second")
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+    }
+
+    @Test
     void theFirstPartitionAddedBeginsATransactionWhoseEpochNoEarlierOneHad() {
         TransactionRecord r = init(null);
         TransactionRecord one = Transactions.add(r, r.producerId(), 0, List.of(p(0, 5)), List.of(), LIMITS, 2_000);

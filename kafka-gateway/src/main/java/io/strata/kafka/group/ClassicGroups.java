@@ -448,6 +448,14 @@ public final class ClassicGroups implements AutoCloseable {
 
     /** Whether {@code memberId} may commit under {@code generation} now: NONE, or the error Kafka answers. */
     public Errors mayCommit(String groupId, String memberId, int generation) {
+        return mayCommit(groupId, memberId, generation, false);
+    }
+
+    /**
+     * As {@link #mayCommit(String, String, int)}; {@code transactional} (TxnOffsetCommit): a rebalance being completed
+     * does not refuse it, as Kafka's coordinator does not (the partition leases fence it at the commit).
+     */
+    public Errors mayCommit(String groupId, String memberId, int generation, boolean transactional) {
         ClassicGroup g = groups.get(groupId);
         if (g == null) {
             return Errors.UNKNOWN_MEMBER_ID;
@@ -460,7 +468,7 @@ public final class ClassicGroups implements AutoCloseable {
             if (generation != g.generation) {
                 return Errors.ILLEGAL_GENERATION;
             }
-            if (g.state == ClassicGroup.State.COMPLETING_REBALANCE) {
+            if (g.state == ClassicGroup.State.COMPLETING_REBALANCE && !transactional) {
                 return Errors.REBALANCE_IN_PROGRESS;
             }
             m.heardNanos = System.nanoTime();

@@ -64,14 +64,14 @@ public final class TransactionApis {
     }
 
     /**
-     * AddOffsetsToTxn: Kafka's producer announces the group whose offsets it will commit in the transaction. The
-     * offsets themselves come with TxnOffsetCommit; here the producer is checked to be the id's.
+     * AddOffsetsToTxn: Kafka's producer announces the group whose offsets it will commit in the transaction, which
+     * begins it (the producer counts it begun from here). The offsets themselves come with TxnOffsetCommit.
      */
     private CompletableFuture<ApiMessage> addOffsets(KafkaRequest request) {
         org.apache.kafka.common.message.AddOffsetsToTxnRequestData data = data(request);
         CompletableFuture<Errors> outcome = !io.strata.metadata.group.GroupNames.validGroup(data.groupId())
                 ? CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID)
-                : coordinator.addPartitions(data.transactionalId(), data.producerId(), data.producerEpoch(), List.of())
+                : coordinator.begin(data.transactionalId(), data.producerId(), data.producerEpoch())
                 .thenApply(r -> Errors.NONE);
         return outcome.exceptionally(failure -> errorOf(failure, request.version(), 2)).thenApply(error ->
                 new org.apache.kafka.common.message.AddOffsetsToTxnResponseData().setErrorCode(error.code()));
@@ -180,8 +180,12 @@ public final class TransactionApis {
         CompletableFuture<TransactionRecord> ended = data.committed()
                 ? coordinator.commit(data.transactionalId(), data.producerId(), data.producerEpoch())
                 : coordinator.abort(data.transactionalId(), data.producerId(), data.producerEpoch());
-        return ended.thenApply(r -> Errors.NONE).exceptionally(failure -> errorOf(failure, request.version(), 2))
-                .thenApply(error -> new EndTxnResponseData().setErrorCode(error.code()));
+        return ended.thenApply(r -> Errors.NONE).exceptionally(failure -> {
+            Errors error = errorOf(failure, request.version(), 2);
+            // A member that lost its partitions aborted the commit: abortable for Kafka's producer (which takes a
+            // new epoch and aborts), where ILLEGAL_GENERATION on EndTxn would be fatal.
+            return error == Errors.ILLEGAL_GENERATION ? Errors.INVALID_PRODUCER_ID_MAPPING : error;
+        }).thenApply(error -> new EndTxnResponseData().setErrorCode(error.code()));
     }
 
     /**

@@ -117,8 +117,10 @@ public final class TransactionRole implements AutoCloseable {
 
     public CompletableFuture<TransactionDescription> end(EndTransactionRequest request) {
         CompletableFuture<TransactionRecord> ended = request.getCommit()
-                ? coordinator.commit(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch())
-                : coordinator.abort(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch());
+                ? coordinator.commit(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch(),
+                request.getTxnEpoch())
+                : coordinator.abort(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch(),
+                request.getTxnEpoch());
         return describe(refusals(ended));
     }
 

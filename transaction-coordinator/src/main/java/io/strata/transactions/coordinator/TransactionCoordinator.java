@@ -154,6 +154,12 @@ public final class TransactionCoordinator {
         }));
     }
 
+    /** Begins a transaction of the producer when none is open (Kafka's AddOffsetsToTxn counts one begun). */
+    public CompletableFuture<TransactionRecord> begin(String transactionalId, long producerId, int producerEpoch) {
+        return change(transactionalId, current -> Transactions.begin(current.orElse(null), producerId, producerEpoch,
+                clock.millis()), ATTEMPTS);
+    }
+
     /** A consumer group's position to commit with the transaction: where the group reads the partition next. */
     public record GroupPosition(String topic, int partition, long offset, String metadata, long ownerEpoch) {
     }
@@ -198,15 +204,21 @@ public final class TransactionCoordinator {
      * answers the same.
      */
     public CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch) {
-        return commit(transactionalId, producerId, producerEpoch, ATTEMPTS);
+        return commit(transactionalId, producerId, producerEpoch, 0);
+    }
+
+    /** The commit of the transaction named by its epoch ({@code txnEpoch}; 0: whichever is open). */
+    public CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch,
+                                                       long txnEpoch) {
+        return commit(transactionalId, producerId, producerEpoch, txnEpoch, ATTEMPTS);
     }
 
     private CompletableFuture<TransactionRecord> commit(String transactionalId, long producerId, int producerEpoch,
-                                                        int attemptsLeft) {
+                                                        long txnEpoch, int attemptsLeft) {
         return store.load(transactionalId).thenCompose(found -> {
             Optional<TransactionRecord> current = found.map(s -> TransactionCodec.decode(s.record()));
             Transactions.Commit decided = Transactions.commit(current.orElse(null), producerId, producerEpoch,
-                    clock.millis());
+                    txnEpoch, clock.millis());
             if (decided.repeated()) {
                 return CompletableFuture.completedFuture(decided.record());
             }
@@ -216,8 +228,11 @@ public final class TransactionCoordinator {
                     io.strata.metadata.group.PartitionOwner owner = owners.get(o);
                     if (owner == null || !owner.memberId().equals(o.memberId()) || owner.epoch() != o.ownerEpoch()) {
                         // A zombie's output never commits: the member that read the input lost it meanwhile.
-                        return abort(transactionalId, producerId, producerEpoch).thenCompose(aborted ->
-                                CompletableFuture.failedFuture(new io.strata.transactions.TransactionException(
+                        long named = decided.record().txnEpoch();
+                        return abort(transactionalId, producerId, producerEpoch, named).thenCompose(after ->
+                                after.lastOutcome() == TransactionRecord.Outcome.COMMITTED
+                                        ? CompletableFuture.completedFuture(after) // another commit of it won
+                                        : CompletableFuture.failedFuture(new io.strata.transactions.TransactionException(
                                         io.strata.transactions.TransactionError.NOT_GROUP_OWNER, "member "
                                         + o.memberId() + " of group " + o.group() + " no longer owns " + o.topic() + "/"
                                         + o.partition() + ": the transaction was aborted")));
@@ -233,7 +248,7 @@ public final class TransactionCoordinator {
                     if (attemptsLeft <= 1) {
                         return CompletableFuture.failedFuture(new ContendedException(transactionalId));
                     }
-                    return commit(transactionalId, producerId, producerEpoch, attemptsLeft - 1);
+                    return commit(transactionalId, producerId, producerEpoch, txnEpoch, attemptsLeft - 1);
                 });
             });
         });
@@ -258,8 +273,14 @@ public final class TransactionCoordinator {
 
     /** Aborts the open transaction, marking every partition it may have written to. */
     public CompletableFuture<TransactionRecord> abort(String transactionalId, long producerId, int producerEpoch) {
+        return abort(transactionalId, producerId, producerEpoch, 0);
+    }
+
+    /** Aborts the transaction named by its epoch (0: whichever is open); one ended already is answered as it is. */
+    public CompletableFuture<TransactionRecord> abort(String transactionalId, long producerId, int producerEpoch,
+                                                      long txnEpoch) {
         return change(transactionalId, current -> Transactions.abort(current.orElse(null), producerId,
-                producerEpoch, clock.millis()), ATTEMPTS);
+                producerEpoch, txnEpoch, clock.millis()), ATTEMPTS);
     }
 
     /**
