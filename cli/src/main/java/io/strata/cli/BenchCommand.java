@@ -82,6 +82,13 @@ final class BenchCommand {
         @Option(names = "--tag-every", defaultValue = "1", paramLabel = "N",
                 description = "With --tag: tag one record in N (default 1: all).")
         int tagEvery;
+        @Option(names = "--transactional-id", paramLabel = "ID", description = "Send in transactions: producer i "
+                + "takes transactional id ID-i and commits every --records-per-transaction records; ends with "
+                + "produce.commit_p50_ms and produce.commit_p99_ms besides.")
+        String transactionalId;
+        @Option(names = "--records-per-transaction", defaultValue = "100", paramLabel = "N",
+                description = "With --transactional-id: records per transaction (default 100).")
+        int perTransaction;
 
         @Override
         public Integer call() throws Exception {
@@ -100,6 +107,7 @@ final class BenchCommand {
             }
             ProducerConfig producerConfig = config;
             List<StrataClient> clients = new ArrayList<>();
+            org.HdrHistogram.Recorder commits = new org.HdrHistogram.Recorder(3);
             err.printf("producing %d-byte records to %s from %d producers for %s (warm-up %s)%s%n", recordSize, topic,
                     producers, duration, warmup, rate > 0 ? " at " + rate + " records/s" : "");
             try {
@@ -109,10 +117,20 @@ final class BenchCommand {
                     synchronized (clients) {
                         clients.add(client);
                     }
+                    if (transactionalId != null) {
+                        return new TransactionalTarget(client.transactionalProducer(transactionalId + "-" + i,
+                                producerConfig, Duration.ofMinutes(1)), topic, perTransaction, commits);
+                    }
                     return tag == null ? strataTarget(client.producer(producerConfig), topic)
                             : taggedTarget(client.producer(producerConfig), topic, tag, tagEvery);
                 }, err);
                 result.lines("produce").forEach(out::println);
+                if (transactionalId != null) {
+                    org.HdrHistogram.Histogram c = commits.getIntervalHistogram();
+                    out.printf(java.util.Locale.ROOT, "produce.commit_p50_ms=%.2f%nproduce.commit_p99_ms=%.2f%n"
+                            + "produce.commits=%d%n", c.getValueAtPercentile(50) / 1000.0,
+                            c.getValueAtPercentile(99) / 1000.0, c.getTotalCount());
+                }
             } finally {
                 clients.forEach(StrataClient::close);
             }
@@ -140,6 +158,9 @@ final class BenchCommand {
         List<String> tags = new ArrayList<>();
         @Option(names = "--filter", paramLabel = "EXPR", description = "Read only records whose headers pass EXPR.")
         String filter;
+        @Option(names = "--isolation-level", defaultValue = "read_uncommitted", paramLabel = "LEVEL",
+                description = "read_committed: only committed records, up to each partition's last stable offset.")
+        ConsumeCommand.IsolationLevel isolationLevel;
 
         @Override
         public Integer call() {
@@ -147,7 +168,7 @@ final class BenchCommand {
             PrintWriter err = spec.commandLine().getErr();
             StrataClient client = StrataCli.client(spec);
             ConsumerConfig config = new ConsumerConfig(maxBytes, ConsumerConfig.DEFAULT.longPollCap()).withTags(tags)
-                    .withFilter(filter);
+                    .withFilter(filter).withReadCommitted(isolationLevel == ConsumeCommand.IsolationLevel.read_committed);
             try (ConsumeSource source = strataSource(client, topic, config, true)) {
                 err.printf("reading %s from its beginning to its end%s%n", topic, config.filtered()
                         ? " through a filter" : "");
