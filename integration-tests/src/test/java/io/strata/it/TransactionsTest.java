@@ -1,5 +1,6 @@
 package io.strata.it;
 
+import static io.strata.testkit.Eventually.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,10 +78,6 @@ class TransactionsTest {
 
     private static List<String> values(List<ConsumerRecord> records) {
         return records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList();
-    }
-
-    private static void await(BooleanSupplier condition, Duration limit, String what) throws InterruptedException {
-        io.strata.testkit.Eventually.await(condition, limit, what);
     }
 
     @Test

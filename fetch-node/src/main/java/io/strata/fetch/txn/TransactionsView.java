@@ -35,6 +35,8 @@ public final class TransactionsView implements AutoCloseable {
     private Map<Long, io.strata.transactions.TransactionRecord> latestByProducer = new HashMap<>();
     private AutoCloseable watch;
     private boolean closed;
+    /** Whether any transaction is open or being aborted (written under the lock, read without it). */
+    private volatile boolean holding;
     /** Told the partitions whose last stable offset or aborted transactions changed (outside the lock). */
     private volatile java.util.function.Consumer<Set<PartitionId>> moved = p -> { };
 
@@ -55,8 +57,13 @@ public final class TransactionsView implements AutoCloseable {
     }
 
     /** The partition's last stable offset, given its end as this node knows it. */
-    public synchronized long lastStable(PartitionId partition, long endOffset) {
-        return stable.lastStable(partition.topicId(), partition.partition(), endOffset);
+    public long lastStable(PartitionId partition, long endOffset) {
+        if (!holding) {
+            return endOffset; // every read asks: without a transaction open anywhere, it takes no lock
+        }
+        synchronized (this) {
+            return stable.lastStable(partition.topicId(), partition.partition(), endOffset);
+        }
     }
 
     /**
@@ -99,6 +106,7 @@ public final class TransactionsView implements AutoCloseable {
             }
             again = watch != null;
             stable = fresh;
+            holding = fresh.holding() > 0;
             aborted = marks;
             latestByProducer = epochs;
             watch = store.watch(snapshot.revision(), new TransactionStore.Listener() {
@@ -107,6 +115,7 @@ public final class TransactionsView implements AutoCloseable {
                     Set<StableOffsets.Partition> changed;
                     synchronized (TransactionsView.this) {
                         changed = apply(stable, latestByProducer, transactionalId, record);
+                        holding = stable.holding() > 0;
                     }
                     if (!changed.isEmpty()) {
                         Set<PartitionId> ids = new HashSet<>();

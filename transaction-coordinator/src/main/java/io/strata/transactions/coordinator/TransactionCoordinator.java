@@ -350,11 +350,6 @@ public final class TransactionCoordinator {
         });
     }
 
-    /** The limits the coordinator holds transactions to. */
-    public Transactions.Limits limits() {
-        return limits;
-    }
-
     /** Every transactional id's record (operators' view). */
     public CompletableFuture<List<TransactionRecord>> list() {
         return store.list().thenApply(all -> all.stream().map(n -> decode(n.transactionalId(), n.stored()))
