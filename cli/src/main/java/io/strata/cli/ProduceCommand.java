@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
                 "Without --partition, keyed records go to murmur2(key) mod partitions (as Kafka), "
                         + "and records without key to one partition per batch.",
                 "With --transactional-id, the whole input is one transaction, committed at its end (or aborted, "
-                        + "with --abort): read-committed consumers see all of its records at once, or none."})
+                        + "with --abort): read-committed consumers see all of its records at once, or none.",
+                "With --half-group, each line is a half message no consumer sees until it is committed by the id "
+                        + "printed for it (strata transactions half commit|rollback ID); one left undecided is "
+                        + "checked with a live producer of the group (strata transactions half answer)."})
 final class ProduceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -39,6 +42,9 @@ final class ProduceCommand implements Callable<Integer> {
             defaultValue = "60s", description = "With --transactional-id: the cluster aborts the transaction if it is "
             + "not committed within D (default 60s).")
     java.time.Duration transactionTimeout;
+    @Option(names = "--half-group", paramLabel = "GROUP", description = "Send each line as a half message of "
+            + "producer group GROUP and print its id, one per line, once all are stored.")
+    String halfGroup;
     @Option(names = "--topic-from-input", description = "Each line is TOPIC<TAB>VALUE: its record goes to that "
             + "topic (a line without a tab to TOPIC).")
     boolean topicFromInput;
@@ -107,6 +113,18 @@ final class ProduceCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "delayed records are not sent in "
                     + "transactions: drop --delay/--deliver-at or --transactional-id");
         }
+        if (halfGroup != null && (transactionalId != null || delay != null || deliverAt != null)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "half messages are sent on their own: "
+                    + "drop --transactional-id, --delay and --deliver-at, or --half-group");
+        }
+        if (halfGroup != null) {
+            String problem = io.strata.format.HalfMessages.groupProblem(halfGroup);
+            if (problem != null) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--half-group: " + problem);
+            }
+        }
+        java.util.List<java.util.concurrent.CompletableFuture<io.strata.client.RecordMetadata>> halves =
+                new java.util.ArrayList<>();
         Producer producer = transactionalId == null ? StrataCli.client(spec).producer()
                 : StrataCli.client(spec).transactionalProducer(transactionalId,
                 io.strata.client.ProducerConfig.DEFAULT, transactionTimeout);
@@ -132,9 +150,14 @@ final class ProduceCommand implements Callable<Integer> {
             topics.add(to);
             byte[] value = line.getBytes(StandardCharsets.UTF_8);
             long due = delay != null ? System.currentTimeMillis() + delay.toMillis() : at;
-            (due > 0 ? producer.sendDelayed(to, partition, keyBytes, value, recordHeaders, due)
-                    : producer.send(to, partition, keyBytes, value, recordHeaders, 0))
-                    .whenComplete((stored, e) -> {
+            var sending = halfGroup != null
+                    ? producer.sendHalf(to, partition, keyBytes, value, recordHeaders, halfGroup)
+                    : due > 0 ? producer.sendDelayed(to, partition, keyBytes, value, recordHeaders, due)
+                    : producer.send(to, partition, keyBytes, value, recordHeaders, 0);
+            if (halfGroup != null) {
+                halves.add(sending);
+            }
+            sending.whenComplete((stored, e) -> {
                         if (e != null) {
                             failure.compareAndSet(null, e);
                         }
@@ -164,7 +187,11 @@ final class ProduceCommand implements Callable<Integer> {
         if (failure.get() != null) {
             throw new CompletionException(failure.get());
         }
-        if (delay != null || deliverAt != null) {
+        if (halfGroup != null) {
+            halves.forEach(h -> spec.commandLine().getOut().println(h.join().halfId()));
+            spec.commandLine().getErr().printf("produced %d half messages of group %s to %s: commit or roll back each by "
+                    + "its id (strata transactions half commit|rollback ID)%n", sent, halfGroup, String.join(", ", topics));
+        } else if (delay != null || deliverAt != null) {
             spec.commandLine().getErr().printf("produced %d delayed records to %s (delivered %s)%n", sent, topic,
                     delay != null ? "in " + delay.toString().substring(2).toLowerCase(java.util.Locale.ROOT) : "at " + deliverAt);
         } else {

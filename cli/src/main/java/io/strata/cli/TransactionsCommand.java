@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "transactions", mixinStandardHelpOptions = true, description = "Lists, describes and aborts "
         + "transactional producers' transactions (docs/transactions.md).",
         subcommands = {TransactionsCommand.ListTransactions.class, TransactionsCommand.Describe.class,
-                TransactionsCommand.Abort.class})
+                TransactionsCommand.Abort.class, HalfCommand.class})
 final class TransactionsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints every transactional id: its "

@@ -182,11 +182,32 @@ public final class Producer implements AutoCloseable {
         if (problem != null) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(problem));
         }
-        return send(topic, partition, key, value, headers, 0, deliverAtMs);
+        return send(topic, partition, key, value, headers, 0, deliverAtMs, null);
+    }
+
+    /**
+     * Buffers one half message of producer group {@code group} (docs/transactions.md, "Half messages with
+     * check-back"): stored now, durably, seen by no consumer until committed by its id ({@link RecordMetadata#halfId},
+     * the answer's offset is -1), then appended to its partition; dropped when rolled back. Keyed as {@link #send};
+     * an unkeyed one without a partition goes to a random one. {@link HalfProducer} sends these and answers checks.
+     */
+    public CompletableFuture<RecordMetadata> sendHalf(String topic, Integer partition, byte[] key, byte[] value,
+                                                      List<RecordHeader> headers, String group) {
+        String problem = io.strata.format.HalfMessages.groupProblem(group);
+        if (problem != null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(problem));
+        }
+        return send(topic, partition, key, value, headers, 0, 0, group);
     }
 
     private CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value,
                                                    List<RecordHeader> headers, long timestampMs, long deliverAtMs) {
+        return send(topic, partition, key, value, headers, timestampMs, deliverAtMs, null);
+    }
+
+    private CompletableFuture<RecordMetadata> send(String topic, Integer partition, byte[] key, byte[] value,
+                                                   List<RecordHeader> headers, long timestampMs, long deliverAtMs,
+                                                   String halfGroup) {
         CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
         try {
             if (closed) {
@@ -196,11 +217,11 @@ public final class Producer implements AutoCloseable {
                 throw new IllegalStateException("a transactional producer sends inside a transaction: call "
                         + "beginTransaction first");
             }
-            if (txn != null && deliverAtMs != 0) {
-                throw new IllegalArgumentException("delayed records are not sent in transactions");
+            if (txn != null && (deliverAtMs != 0 || halfGroup != null)) {
+                throw new IllegalArgumentException("delayed records and half messages are not sent in transactions");
             }
             if (topic == null || topic.isEmpty() || timestampMs < 0
-                    || (partition != null && (partition < 0 || partition >= io.strata.format.DeliverAt.STAGING_BIT))) {
+                    || (partition != null && (partition < 0 || partition >= io.strata.format.HalfMessages.HALF_BIT))) {
                 throw new IllegalArgumentException("a record needs a topic, a partition >= 0 and a timestamp >= 0, got '"
                         + topic + "', " + partition + " and " + timestampMs);
             }
@@ -208,6 +229,9 @@ public final class Producer implements AutoCloseable {
             headers.forEach(h -> recordHeaders.add(new io.strata.format.RecordHeader(h.key(), h.value())));
             if (deliverAtMs > 0) {
                 recordHeaders.add(io.strata.format.DeliverAt.header(deliverAtMs));
+            }
+            if (halfGroup != null) {
+                recordHeaders.add(io.strata.format.HalfMessages.groupHeader(halfGroup));
             }
             LogRecord record = new LogRecord(key, Objects.requireNonNull(value, "value"), recordHeaders,
                     timestampMs == 0 ? System.currentTimeMillis() : timestampMs);
@@ -218,12 +242,15 @@ public final class Producer implements AutoCloseable {
             } else {
                 partitionCount = partitionCounts.of(topic);
                 target = key != null ? KeyPartitioner.partition(key, partitionCount)
-                        : deliverAtMs > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextInt(partitionCount)
+                        : deliverAtMs > 0 || halfGroup != null
+                        ? java.util.concurrent.ThreadLocalRandom.current().nextInt(partitionCount)
                         : RecordAccumulator.STICKY;
             }
             if (deliverAtMs > 0) {
                 // Its own queue, and its own sequences: the staging partition's (DeliverAt.STAGING_BIT).
                 target |= io.strata.format.DeliverAt.STAGING_BIT;
+            } else if (halfGroup != null) {
+                target = io.strata.format.HalfMessages.log(target); // its own queue and sequences: the half log's
             }
             int size = record.encodedSizeUpperBound();
             if (size > config.maxRequestBytes()) {

@@ -45,6 +45,8 @@ final class ProducerBatch {
     long retryAtNanos;
     /** Past this the batch fails instead of being retried (its delivery timeout from its creation). */
     long deadlineNanos;
+    /** A half messages' batch: its topic's id, as the node answered (the messages' ids name it). */
+    long topicId;
 
     /**
      * {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow; its buffers
@@ -82,18 +84,31 @@ final class ProducerBatch {
 
     /** Whether its records are delayed: its partition is the staging partition of their target's. */
     boolean delayed() {
-        return (partition & io.strata.format.DeliverAt.STAGING_BIT) != 0;
+        return (partition & io.strata.format.DeliverAt.STAGING_BIT) != 0 && !half();
+    }
+
+    /** Whether its records are half messages: its partition is the half log of their target's. */
+    boolean half() {
+        return io.strata.format.HalfMessages.isLog(partition);
+    }
+
+    /** The partition its records are for. */
+    int target() {
+        return io.strata.format.HalfMessages.target(partition);
     }
 
     /**
      * Stored: its records' futures complete, and its buffers go back to the pool (nothing is resent now). Delayed
      * records have no offset yet (-1).
      */
-    void complete(long baseOffset) {
+    void complete(long baseOffset, long topicId) {
         release();
-        int target = partition & ~io.strata.format.DeliverAt.STAGING_BIT;
+        int target = target();
+        boolean half = half();
         for (int i = 0; i < futures.size(); i++) {
-            futures.get(i).complete(new RecordMetadata(topic, target, baseOffset < 0 ? -1 : baseOffset + i));
+            futures.get(i).complete(half ? new RecordMetadata(topic, target, -1,
+                    new io.strata.format.HalfMessages.Id(topicId, target, baseOffset + i).toString())
+                    : new RecordMetadata(topic, target, baseOffset < 0 ? -1 : baseOffset + i));
         }
         done.complete(null);
     }

@@ -1,6 +1,5 @@
 package io.strata.client;
 
-import io.strata.format.DeliverAt;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
@@ -259,7 +258,7 @@ final class Sender {
                 batch.deadlineNanos = System.nanoTime() + config.deliveryTimeout().toNanos();
             }
             TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(batch.topic)
-                    .setPartition(batch.partition & ~DeliverAt.STAGING_BIT).setDelayed(batch.delayed())
+                    .setPartition(batch.target()).setDelayed(batch.delayed()).setHalf(batch.half())
                     .setBatch(UnsafeByteOperations.unsafeWrap(batch.encoded(config.compressionLevel())));
             if (config.idempotent()) {
                 if (batch.sequence < 0 || batch.producerId != requestProducerId) {
@@ -300,8 +299,9 @@ final class Sender {
             for (int i = 0; i < request.batches().size(); i++) {
                 ProducerBatch batch = request.batches().get(i);
                 PartitionAppend append = byEntry.get(i);
-                if (append == null || append.getPartition() != (batch.partition & ~DeliverAt.STAGING_BIT)
-                        || append.getDelayed() != batch.delayed()
+                if (append == null || append.getPartition() != batch.target()
+                        || append.getDelayed() != batch.delayed() || append.getHalf() != batch.half()
+                        || (batch.half() && append.getTopicId() <= 0 && !append.hasError())
                         || append.getRecordCount() != batch.recordCount()) {
                     settle(batch, null, new StrataException(Status.Code.INTERNAL, "the node's answer does not account "
                             + "for the " + batch.recordCount() + " records sent to " + batch.topic + "/" + batch.partition));
@@ -309,6 +309,7 @@ final class Sender {
                     settle(batch, null, new StrataException(Status.fromCodeValue(append.getError().getCode()).getCode(),
                             append.getError().getMessage()));
                 } else {
+                    batch.topicId = append.getTopicId();
                     settle(batch, append.getBaseOffset(), null);
                 }
             }
@@ -341,7 +342,7 @@ final class Sender {
         }
         if (failure == null) {
             done(batch);
-            batch.complete(baseOffset);
+            batch.complete(baseOffset, batch.topicId);
             return;
         }
         if (failure.code() == Status.Code.NOT_FOUND) {

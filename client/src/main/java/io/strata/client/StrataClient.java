@@ -132,7 +132,17 @@ public final class StrataClient implements AutoCloseable {
         return transactionalProducer(transactionalId, ProducerConfig.DEFAULT, Duration.ofSeconds(60));
     }
 
-    /** Transactions as operators see them: list, describe, abort. */
+    /**
+     * A producer of half messages in producer group {@code group} (docs/transactions.md, "Half messages with
+     * check-back"); {@code listener} answers the cluster's checks of the group's undecided half messages (null: this
+     * producer only sends and decides, and is never asked).
+     */
+    public synchronized HalfProducer halfProducer(String group, CheckBackListener listener) {
+        return new HalfProducer(group, producer(ProducerConfig.DEFAULT.withIdempotence(true)), transactions, router,
+                listener);
+    }
+
+        /** Transactions as operators see them: list, describe, abort. */
     public Transactions transactions() {
         return transactions;
     }

@@ -69,7 +69,36 @@ public final class Transactions {
                 .setTransactionalId(transactionalId).build())));
     }
 
-    InitTransactionsResponse init(String transactionalId, Duration timeout) {
+    /**
+     * A half message as the cluster decides it (docs/transactions.md, "Half messages with check-back"): {@code status}
+     * PENDING, COMMITTED, ROLLED_BACK, DELIVERED or DROPPED; who decided ("producer", "check-back", "operator",
+     * "checks exhausted"); for a pending one, the checks made and when the next is due.
+     */
+    public record HalfMessage(String id, String topic, int partition, String status, String producerGroup, int checks,
+                              long nextCheckMs, String decidedBy, long sentMs) {
+        static HalfMessage of(io.strata.api.v1.HalfDescription d) {
+            return new HalfMessage(d.getId(), d.getTopic(), d.getPartition(),
+                    d.getStatus().name().substring("HALF_STATUS_".length()), d.getProducerGroup(), d.getChecks(),
+                    d.getNextCheckMs(), d.getDecidedBy(), d.getSentMs());
+        }
+    }
+
+    /**
+     * Commits ({@code commit}) or rolls back a half message by id, once: asked again the same way, answers as it
+     * stands; the other way round, FAILED_PRECONDITION. Needs produce on its topic.
+     */
+    public HalfMessage endHalf(String id, boolean commit) {
+        return HalfMessage.of(call(stub -> stub.endHalf(io.strata.api.v1.EndHalfRequest.newBuilder().setId(id)
+                .setCommit(commit).build())));
+    }
+
+    /** The half messages not yet delivered or dropped, and those settled lately; of {@code topic} unless empty. */
+    public List<HalfMessage> listHalf(String topic) {
+        return call(stub -> stub.listHalf(io.strata.api.v1.ListHalfRequest.newBuilder().setTopic(topic).build()))
+                .getMessagesList().stream().map(HalfMessage::of).toList();
+    }
+
+        InitTransactionsResponse init(String transactionalId, Duration timeout) {
         return call(stub -> stub.initTransactions(InitTransactionsRequest.newBuilder()
                 .setTransactionalId(transactionalId).setTransactionTimeoutMs(timeout.toMillis()).build()));
     }

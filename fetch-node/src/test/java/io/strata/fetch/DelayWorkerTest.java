@@ -3,12 +3,9 @@ package io.strata.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
-import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceRequest;
-import io.strata.api.v1.ProduceResponse;
 import io.strata.api.v1.Record;
 import io.strata.fetch.delay.DelayWorker;
-import io.strata.fetch.share.RecordAppender;
 import io.strata.format.BlockWriter;
 import io.strata.format.DeliverAt;
 import io.strata.format.LogRecord;
@@ -17,15 +14,9 @@ import io.strata.queues.delay.DelayState;
 import io.strata.testkit.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,31 +28,11 @@ import org.junit.jupiter.api.Test;
 class DelayWorkerTest extends ReadPathFixture {
     private static final long T0 = 1_800_000_000_000L;
     private final MutableClock clock = new MutableClock(T0);
-    private final List<ProduceRequest> requests = new CopyOnWriteArrayList<>();
+    private final ScriptedIngest appender = new ScriptedIngest();
+    private final List<ProduceRequest> requests = appender.requests;
     /** What the ingest path stored, in order: the values. */
-    private final List<String> stored = new CopyOnWriteArrayList<>();
-    /** Per producer, the next sequence it expects (as the ingest path keeps it). */
-    private final Map<Long, Long> sequences = new HashMap<>();
-    private final AtomicLong producerIds = new AtomicLong(100);
-    private volatile Function<ProduceRequest, CompletableFuture<ProduceResponse>> ingest = this::store;
-    private RecordAppender appender;
+    private final List<String> stored = appender.stored;
     private int staged;
-
-    @BeforeEach
-    void appender() {
-        appender = new RecordAppender() {
-            @Override
-            public CompletableFuture<Long> newProducerId() {
-                return CompletableFuture.completedFuture(producerIds.getAndIncrement());
-            }
-
-            @Override
-            public CompletableFuture<ProduceResponse> append(ProduceRequest request) {
-                requests.add(request);
-                return ingest.apply(request);
-            }
-        };
-    }
 
     private DelayWorker worker() {
         return new DelayWorker(metadata, handler, index, appender, objects, p -> true, clock);
@@ -69,24 +40,6 @@ class DelayWorkerTest extends ReadPathFixture {
 
     private DelayWorker worker(java.util.function.BooleanSupplier owner) {
         return new DelayWorker(metadata, handler, index, appender, objects, p -> owner.getAsBoolean(), clock);
-    }
-
-    /** Idempotent as the ingest path: the next sequence is stored, the one before is a duplicate, a gap refused. */
-    private synchronized CompletableFuture<ProduceResponse> store(ProduceRequest request) {
-        var entry = request.getEntries(0);
-        long expected = sequences.getOrDefault(request.getProducerId(), 0L);
-        PartitionAppend.Builder a = PartitionAppend.newBuilder().setTopic(entry.getTopic())
-                .setPartition(entry.getPartition()).setRecordCount(entry.getRecordsCount());
-        if (entry.getBaseSequence() == expected) {
-            entry.getRecordsList().forEach(r -> stored.add(r.getValue().toStringUtf8()));
-            sequences.put(request.getProducerId(), expected + entry.getRecordsCount());
-            a.setBaseOffset(stored.size() - entry.getRecordsCount());
-        } else if (entry.getBaseSequence() + entry.getRecordsCount() == expected) {
-            a.setDuplicate(true).setBaseOffset(0);
-        } else {
-            return CompletableFuture.failedFuture(Status.FAILED_PRECONDITION.withDescription("gap").asRuntimeException());
-        }
-        return CompletableFuture.completedFuture(ProduceResponse.newBuilder().addAppends(a).build());
     }
 
     /** Commits records to partition 0's staging log, each due {@code delays[i]} ms from now. */
@@ -158,14 +111,14 @@ class DelayWorkerTest extends ReadPathFixture {
         stage(1_000, 1_000, 1_000);
         DelayWorker first = worker();
         scanTo(first, 3);
-        ingest = r -> store(r).thenCompose(stored -> CompletableFuture.failedFuture(
+        appender.answer = r -> appender.store(r).thenCompose(stored -> CompletableFuture.failedFuture(
                 Status.UNAVAILABLE.withDescription("the node stopped before it answered").asRuntimeException()));
         clock.advanceMillis(1_000);
         first.runOnce();
         assertThat(stored).as("stored, but unanswered").hasSize(3);
         assertThat(state().intent()).as("the round stays written down").isNotNull();
 
-        ingest = this::store;
+        appender.answer = appender::store;
         DelayWorker next = worker(); // another node, knowing only what is stored
         next.runOnce();
         assertThat(requests).hasSize(2);
@@ -182,9 +135,9 @@ class DelayWorkerTest extends ReadPathFixture {
         DelayWorker worker = worker();
         scanTo(worker, 1);
         AtomicInteger refusals = new AtomicInteger();
-        ingest = r -> refusals.getAndIncrement() == 0
+        appender.answer = r -> refusals.getAndIncrement() == 0
                 ? CompletableFuture.failedFuture(Status.ABORTED.withDescription("unknown producer").asRuntimeException())
-                : store(r);
+                : appender.store(r);
         clock.advanceMillis(1_000);
         worker.runOnce();
         assertThat(stored).containsExactly("d1000-0");
@@ -225,14 +178,14 @@ class DelayWorkerTest extends ReadPathFixture {
         stage(1_000, 1_000);
         DelayWorker owner = worker();
         scanTo(owner, 2);
-        ingest = r -> store(r).thenCompose(x -> CompletableFuture.failedFuture(
+        appender.answer = r -> appender.store(r).thenCompose(x -> CompletableFuture.failedFuture(
                 Status.UNAVAILABLE.withDescription("no answer").asRuntimeException()));
         clock.advanceMillis(1_000);
         owner.runOnce();
         java.util.concurrent.atomic.AtomicBoolean owns = new java.util.concurrent.atomic.AtomicBoolean(false);
         DelayWorker other = worker(owns::get);
         other.runOnce(); // lists the partition's state, round and all, but does not own it
-        ingest = this::store;
+        appender.answer = appender::store;
         clock.advanceMillis(1_000);
         owner.runOnce(); // sends it again, stored once, settles it
         assertThat(state().intent()).isNull();

@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Transactions against a node on real etcd and S3 (docs/transactions.md), through the Java client and the CLI as
  * users run them: a transaction over three topics and twenty partitions is seen all or nothing by read-committed
  * consumers and whole by read-uncommitted ones; a new producer of a transactional id fences the old one; a producer
- * process killed mid-transaction is aborted within its timeout, and the last stable offset moves on.
+ * process killed mid-transaction is aborted within its timeout, and the last stable offset moves on; half messages
+ * whose producer is gone survive a node's crash and are decided, once, by check-back to another producer of their
+ * group.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TransactionsTest {
@@ -44,7 +46,9 @@ class TransactionsTest {
     @BeforeAll
     void start() {
         cluster = new StrataCluster(work);
-        node = cluster.start("node-1", "ingest,fetch", Map.of());
+        // Half messages are checked every second, and rolled back after 8 checks, so the test need not wait minutes.
+        node = cluster.start("node-1", "ingest,fetch", Map.of("strata.half.check-interval", "1s",
+                "strata.half.max-checks", "8"));
         client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -370,6 +374,65 @@ class TransactionsTest {
         assertThat(values(readAll("fenced", true))).containsExactly("new");
         zombie.close();
         successor.close();
+    }
+
+    @Test
+    void halfMessagesWhoseProducerIsGoneSurviveANodeCrashAndAreDecidedOnceByCheckBackToAnotherProducerOfTheGroup()
+            throws Exception {
+        client.admin().createTopic("orders", 2);
+        // The producer sends its half messages, prints their ids and is gone before deciding any.
+        CliRun.Outcome sent = strata("ok-1\nok-2\nno-3\nno-4\nmaybe-5\n", "produce", "orders", "--half-group", "shop");
+        assertThat(sent.exitCode()).as(sent.err()).isZero();
+        List<String> ids = sent.out().lines().toList();
+        assertThat(ids).hasSize(5).allMatch(id -> id.matches("h-\\d+-[01]-\\d+"));
+        assertThat(readAll("orders", false)).as("a half message is seen by no consumer, read uncommitted included")
+                .isEmpty();
+
+        node.kill(); // SIGKILL: the half messages are stored, and their states in etcd
+        node.start();
+
+        Map<String, Integer> asked = new java.util.concurrent.ConcurrentHashMap<>();
+        try (io.strata.client.HalfProducer other = client.halfProducer("shop", check -> {
+            String value = new String(check.value(), StandardCharsets.UTF_8);
+            asked.merge(value, 1, Integer::sum);
+            return value.startsWith("ok") ? io.strata.client.CheckBackListener.Decision.COMMIT
+                    : value.startsWith("no") ? io.strata.client.CheckBackListener.Decision.ROLLBACK
+                    : io.strata.client.CheckBackListener.Decision.UNKNOWN;
+        })) {
+            // Decided and decided only once: an "unknown" one is rolled back after its 8 checks.
+            await(() -> client.transactions().listHalf("orders").stream()
+                            .allMatch(h -> h.status().equals("DELIVERED") || h.status().equals("DROPPED")),
+                    Duration.ofSeconds(60), "every half message delivered or dropped");
+            Map<String, String> decidedBy = new HashMap<>();
+            client.transactions().listHalf("orders").forEach(h -> decidedBy.put(h.id(), h.status() + " by "
+                    + h.decidedBy()));
+            assertThat(decidedBy).containsEntry(ids.get(0), "DELIVERED by check-back")
+                    .containsEntry(ids.get(1), "DELIVERED by check-back")
+                    .containsEntry(ids.get(2), "DROPPED by check-back").containsEntry(ids.get(3), "DROPPED by check-back")
+                    .containsEntry(ids.get(4), "DROPPED by checks exhausted");
+            assertThat(asked.get("maybe-5")).as("asked at each check until the last").isBetween(6, 8);
+
+            // The producer that is still here decides its own by id, once.
+            String yes = other.send("orders", 1, null, "direct-yes".getBytes(StandardCharsets.UTF_8), List.of())
+                    .get(30, TimeUnit.SECONDS);
+            String no = other.send("orders", 1, null, "direct-no".getBytes(StandardCharsets.UTF_8), List.of())
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(other.commit(yes).status()).isEqualTo("COMMITTED");
+            assertThat(other.rollback(no).status()).isEqualTo("ROLLED_BACK");
+            assertThat(other.commit(yes).status()).as("the same decision again stands").isIn("COMMITTED", "DELIVERED");
+            assertThatThrownBy(() -> other.commit(no)).isInstanceOf(StrataException.class)
+                    .hasMessageContaining("already rolled back");
+            assertThatThrownBy(() -> other.commit("h-999999-0-0")).isInstanceOf(StrataException.class)
+                    .hasMessageContaining("NOT_FOUND");
+            await(() -> client.transactions().listHalf("orders").stream().filter(h -> h.id().equals(yes))
+                    .allMatch(h -> h.status().equals("DELIVERED")), Duration.ofSeconds(30), "the commit delivered");
+        }
+        for (boolean committed : new boolean[] {true, false}) {
+            assertThat(values(readAll("orders", committed))).as("each committed half message once")
+                    .containsExactlyInAnyOrder("ok-1", "ok-2", "direct-yes");
+        }
+        CliRun.Outcome listed = strata("", "transactions", "half", "list", "--topic", "orders");
+        assertThat(listed.out()).contains("PRODUCER-GROUP", ids.get(4), "checks exhausted");
     }
 
     @Test

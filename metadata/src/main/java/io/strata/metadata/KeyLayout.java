@@ -34,6 +34,11 @@ package io.strata.metadata;
  *                                   partition it may have written to, until its records are gone
  * {root}/txn/open/{producer id}-{txn epoch}  empty  per open transaction: the shard commit takes its batches only
  *                                   while it is there
+ * {root}/half/{topic id}/{partition}/{offset}  half message state  per half message from when it is decided or
+ *                                   found in its half log until ten minutes after it is delivered or dropped
+ * {root}/half-scan/{topic id}/{partition}  half scan  per partition half messages were sent to
+ * {root}/half-producers/{group}/{node id}  empty  per node with a live check-back stream of the producer group,
+ *                                   under a lease of the node's
  * </pre>
  *
  * A group's coordination keys (members, owners, target) share one prefix that one watch follows; committed
@@ -272,6 +277,32 @@ public final class KeyLayout {
 
     public String shareState(String group, long topicId, int partition) {
         return shareStatePrefix(group) + topicId + "/" + partition;
+    }
+
+    /** Where half messages' states live (the transactions module's encoding), one per half message. */
+    public String halfStates() {
+        return root + "/half/";
+    }
+
+    public String halfStates(long topicId, int partition) {
+        return halfStates() + topicId + "/" + partition + "/";
+    }
+
+    /** Zero-padded, so the keys of a partition sort by offset. */
+    public String halfState(long topicId, int partition, long offset) {
+        return halfStates(topicId, partition) + String.format("%019d", offset);
+    }
+
+    public String halfScans() {
+        return root + "/half-scan/";
+    }
+
+    public String halfScan(long topicId, int partition) {
+        return halfScans() + topicId + "/" + partition;
+    }
+
+    public String halfProducers(String group) {
+        return root + "/half-producers/" + group + "/";
     }
 
     /** Where delayed records' states live (the queues module's encoding), one per target partition. */

@@ -343,6 +343,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public io.strata.metadata.half.HalfStore halves() {
+        return new io.strata.metadata.half.KvHalfStore(kv, keys);
+    }
+
+    @Override
     public io.strata.metadata.txn.TransactionStore transactions() {
         return new io.strata.metadata.txn.KvTransactionStore(kv, keys);
     }

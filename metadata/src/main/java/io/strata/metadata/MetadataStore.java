@@ -114,6 +114,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Where partitions' delayed records are tracked (docs/queues.md, "Delayed delivery"). */
     io.strata.metadata.delay.DelayStateStore delays();
 
+    /** Where half messages are decided, and which nodes hold producers' check-back streams. */
+    io.strata.metadata.half.HalfStore halves();
+
     /** Transactional ids' records and aborted transactions' marks (docs/transactions.md). */
     io.strata.metadata.txn.TransactionStore transactions();
 

@@ -25,9 +25,22 @@ public record PartitionId(long topicId, int partition) implements Comparable<Par
         return new PartitionId(topicId, partition | STAGING_BIT);
     }
 
-    /** The partition a staging partition's records are delivered to (itself for any other partition). */
+    /**
+     * The half log of this partition's half messages (docs/transactions.md, "Half messages with check-back"): a
+     * staging partition too (compacted and expired as staging logs are), apart from the delayed records' one.
+     */
+    public PartitionId half() {
+        return new PartitionId(topicId, io.strata.format.HalfMessages.log(partition));
+    }
+
+    /** Whether this is a half log. */
+    public boolean isHalf() {
+        return io.strata.format.HalfMessages.isLog(partition);
+    }
+
+    /** The partition a staging partition's (or half log's) records are delivered to (itself for any other partition). */
     public PartitionId target() {
-        return new PartitionId(topicId, partition & ~STAGING_BIT);
+        return new PartitionId(topicId, io.strata.format.HalfMessages.target(partition));
     }
 
     @Override

@@ -67,6 +67,50 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void halfMessagesStatesChangeOnlyUnderTheirGuardsAndProducerRegistrationsEndWhenClosed() throws Exception {
+        io.strata.metadata.half.HalfStore halves = store.halves();
+        PartitionId p = new PartitionId(9, 1);
+        byte[] scan = {1};
+        // A first scan, and two states, all at once.
+        assertThat(halves.apply(p, 0, scan, List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {3}, 0),
+                new io.strata.metadata.half.HalfStore.Change(12, new byte[] {12}, 0))).join()).isTrue();
+        long scanRevision = halves.scan(p).join().orElseThrow().revision();
+        // A guard that no longer holds (state 3 exists) changes nothing, the scan included.
+        assertThat(halves.apply(p, scanRevision, new byte[] {2},
+                List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {4}, 0))).join()).isFalse();
+        assertThat(halves.scan(p).join().orElseThrow().value()).containsExactly(1);
+        var three = halves.message(p, 3).join().orElseThrow();
+        assertThat(halves.apply(p, -1, null, List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {5},
+                three.revision()))).join()).isTrue();
+        assertThat(halves.message(p, 3).join().orElseThrow().value()).containsExactly(5);
+        // A write guarded on the scan fails once the scan moved.
+        assertThat(halves.apply(p, scanRevision, new byte[] {6}, List.of()).join()).isTrue();
+        assertThat(halves.apply(p, scanRevision, null,
+                List.of(new io.strata.metadata.half.HalfStore.Change(20, new byte[] {20}, 0))).join()).isFalse();
+        assertThat(halves.messages().join()).extracting(io.strata.metadata.half.HalfStore.Message::offset)
+                .as("in offset order, not text order").containsExactly(3L, 12L);
+        assertThat(halves.messages(p, 4, 13).join()).extracting(io.strata.metadata.half.HalfStore.Message::offset)
+                .containsExactly(12L);
+        assertThat(halves.scans().join()).containsOnlyKeys(p);
+        var twelve = halves.message(p, 12).join().orElseThrow();
+        assertThat(halves.apply(p, -1, null, List.of(new io.strata.metadata.half.HalfStore.Change(12, null,
+                twelve.revision()))).join()).isTrue();
+        assertThat(halves.message(p, 12).join()).isEmpty();
+        assertThat(halves.deleteScan(p, halves.scan(p).join().orElseThrow().revision()).join()).isTrue();
+
+        io.strata.metadata.half.HalfStore.Registration a = halves.registerProducer("shop", "node-a",
+                java.time.Duration.ofSeconds(5)).join();
+        io.strata.metadata.half.HalfStore.Registration b = halves.registerProducer("shop", "node-b",
+                java.time.Duration.ofSeconds(5)).join();
+        assertThat(halves.producerNodes("shop").join()).containsExactlyInAnyOrder("node-a", "node-b");
+        assertThat(halves.producerNodes("shop-2").join()).isEmpty();
+        a.close();
+        assertThat(halves.producerNodes("shop").join()).containsExactly("node-b");
+        b.close();
+        assertThat(halves.producerNodes("shop").join()).isEmpty();
+    }
+
+    @Test
     void topicsGetIdsThatAreNeverReusedAndNamesAreUnique() {
         Topic a = store.createTopic(new TopicConfig("orders", 3, 60_000, -1)).join();
         Topic b = store.createTopic(new TopicConfig("events", 1, -1, 1 << 20)).join();

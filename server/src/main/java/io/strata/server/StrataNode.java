@@ -90,6 +90,8 @@ public class StrataNode {
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
     private volatile io.strata.server.txn.TransactionRole transactions;
+    private volatile io.strata.server.txn.CheckBackStreams checkBacks;
+    private volatile io.strata.server.txn.HalfDoor halfDoor;
     private volatile java.util.concurrent.Executor fetchExecutor;
     private volatile ChunkCache fetchCache;
     private volatile boolean ready;
@@ -258,6 +260,10 @@ public class StrataNode {
         IngestPipeline pipeline = null;
         FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
         register(fetchNodes);
+        // Half messages' producers keep check-back streams at any node; any node decides a half message by id.
+        checkBacks = register(new io.strata.server.txn.CheckBackStreams(metadata, nodeId, internalDialer(),
+                access::allowed, nodeTimer));
+        halfDoor = new io.strata.server.txn.HalfDoor(metadata);
 
         if (config.roles().contains("ingest")) {
             StrataConfig.Ingest c = config.ingest();
@@ -325,6 +331,9 @@ public class StrataNode {
             shares = shareRole.handler();
             register(new io.strata.server.delay.DelayRole(metadata, fetch, index, shareRole.appender(), objects,
                     p -> address.equals(fetchNodes.owner(p)), meters));
+            register(new io.strata.server.txn.HalfDelivery(metadata, fetch, index, shareRole.appender(), checkBacks,
+                    p -> address.equals(fetchNodes.owner(p)), new io.strata.fetch.half.HalfWorker.Settings(
+                            config.half().checkInterval().toMillis(), config.half().maxChecks()), meters));
             FetchHandler streams0 = fetch;
             // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
             // go on at another fetch node from their position.
@@ -638,6 +647,17 @@ public class StrataNode {
     public io.strata.server.txn.TransactionRole transactions() {
         requireReady();
         return transactions;
+    }
+
+    /** Producers' check-back streams of half messages. */
+    public io.strata.server.txn.CheckBackStreams checkBacks() {
+        requireReady();
+        return checkBacks;
+    }
+
+    public io.strata.server.txn.HalfDoor halfDoor() {
+        requireReady();
+        return halfDoor;
     }
 
     public io.strata.fetch.share.ShareGroupsView shareGroups() {

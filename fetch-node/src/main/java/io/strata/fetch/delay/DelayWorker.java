@@ -3,9 +3,7 @@ package io.strata.fetch.delay;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.strata.api.v1.Header;
-import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceRequest;
-import io.strata.api.v1.ProduceResponse;
 import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.fetch.grpc.FetchHandler;
@@ -338,20 +336,9 @@ public final class DelayWorker {
             }
             ProduceRequest request = ProduceRequest.newBuilder().setProducerId(t.state.producerId())
                     .setTimeoutMs(30_000).addEntries(entry).build();
-            Status.Code refusal;
-            try {
-                ProduceResponse response = appender.append(request).get(TIMEOUT_S + 5, TimeUnit.SECONDS);
-                PartitionAppend a = response.getAppendsCount() == 1 ? response.getAppends(0) : null;
-                int code = a == null ? Status.Code.INTERNAL.value() : a.hasError() ? a.getError().getCode() : 0;
-                refusal = code == 0 ? null : Status.fromCodeValue(code).getCode();
-            } catch (java.util.concurrent.ExecutionException e) {
-                refusal = Status.fromThrowable(e.getCause()).getCode();
-                if (refusal == Status.Code.UNKNOWN || refusal == Status.Code.UNAVAILABLE
-                        || refusal == Status.Code.DEADLINE_EXCEEDED || refusal == Status.Code.RESOURCE_EXHAUSTED) {
-                    throw e; // may or may not be stored: the round stays written down, the next pass sends it again
-                }
-            }
-            if (refusal == null || refusal == Status.Code.ALREADY_EXISTS) {
+            // An unknown outcome is thrown: the round stays written down, the next pass sends it again.
+            Status.Code refusal = io.strata.fetch.share.AppendOutcome.of(appender, request, TIMEOUT_S + 5);
+            if (refusal == null) {
                 break; // stored, now or before
             }
             if (refusal == Status.Code.NOT_FOUND) {

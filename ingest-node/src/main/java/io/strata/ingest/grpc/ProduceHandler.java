@@ -257,7 +257,7 @@ public final class ProduceHandler {
                             refusedRecords.add(r.recordCount());
                         }
                     }
-                    return toResponse(requestId, results);
+                    return toResponse(requestId, results, lookups);
                 })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
     }
@@ -306,10 +306,17 @@ public final class ProduceHandler {
                 } catch (BlockFormatException | IllegalArgumentException e) {
                     throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());
                 }
-                if (entry.getDelayed()) {
+                if (entry.getDelayed() && entry.getHalf()) {
+                    throw invalid("entry " + i + " is both delayed and half: a half message is delivered when committed");
+                }
+                if (entry.getDelayed() || entry.getHalf()) {
                     List<LogRecord> records = BatchCodec.decode(entry.getBatch().asReadOnlyByteBuffer());
                     for (int r = 0; r < records.size(); r++) {
-                        checkDeliverAt(DeliverAt.of(records.get(r).headers()), r, i, now);
+                        if (entry.getHalf()) {
+                            checkHalf(io.strata.format.HalfMessages.groupOf(records.get(r).headers()), r, i);
+                        } else {
+                            checkDeliverAt(DeliverAt.of(records.get(r).headers()), r, i, now);
+                        }
                     }
                 }
                 continue;
@@ -332,7 +339,15 @@ public final class ProduceHandler {
                 if (record.getTimestampMs() < 0) {
                     throw invalid("record " + r + " of entry " + i + " has a negative timestamp");
                 }
-                if (entry.getDelayed()) {
+                if (entry.getDelayed() && entry.getHalf()) {
+                    throw invalid("entry " + i + " is both delayed and half: a half message is delivered when committed");
+                }
+                if (entry.getHalf()) {
+                    checkHalf(halfGroup(record), r, i);
+                    if (record.getDeliverAtMs() != 0) {
+                        throw invalid("record " + r + " of entry " + i + " is a half message with a delivery time");
+                    }
+                } else if (entry.getDelayed()) {
                     checkDeliverAt(record.getDeliverAtMs() != 0 ? record.getDeliverAtMs() : deliverAt(record), r, i, now);
                 } else if (record.getDeliverAtMs() != 0) {
                     throw invalid("record " + r + " of entry " + i + " has a delivery time, but the entry is not "
@@ -364,8 +379,8 @@ public final class ProduceHandler {
                 throw invalid(e.getMessage());
             }
             for (int i = 0; i < request.getEntriesCount(); i++) {
-                if (request.getEntries(i).getDelayed()) {
-                    throw invalid("entry " + i + ": a transactional batch cannot be delayed");
+                if (request.getEntries(i).getDelayed() || request.getEntries(i).getHalf()) {
+                    throw invalid("entry " + i + ": a transactional batch cannot be delayed, nor half messages");
                 }
             }
         }
@@ -403,6 +418,24 @@ public final class ProduceHandler {
         return due;
     }
 
+    /** The record's {@link io.strata.format.HalfMessages#GROUP_HEADER} (the last one), or null. */
+    private static String halfGroup(Record record) {
+        String group = null;
+        for (var h : record.getHeadersList()) {
+            if (io.strata.format.HalfMessages.GROUP_HEADER.equals(h.getKey())) {
+                group = h.getValue().toStringUtf8();
+            }
+        }
+        return group;
+    }
+
+    private static void checkHalf(String group, int record, int entry) {
+        String problem = io.strata.format.HalfMessages.groupProblem(group);
+        if (problem != null) {
+            throw invalid("record " + record + " of entry " + entry + ": " + problem);
+        }
+    }
+
     private static void checkDeliverAt(long dueMs, int record, int entry, long now) {
         String problem = DeliverAt.problem(dueMs, now);
         if (problem != null) {
@@ -410,10 +443,13 @@ public final class ProduceHandler {
         }
     }
 
-    /** Where an entry's records for partition {@code p} go: the partition, or its delayed records' staging log. */
+    /**
+     * Where an entry's records for partition {@code p} go: the partition, its delayed records' staging log, or its
+     * half messages' half log.
+     */
     private static io.strata.metadata.PartitionId target(Topic topic, int p, TopicPartitionRecords entry) {
         io.strata.metadata.PartitionId pid = topic.partition(p);
-        return entry.getDelayed() ? pid.staging() : pid;
+        return entry.getHalf() ? pid.half() : entry.getDelayed() ? pid.staging() : pid;
     }
 
     private List<PartitionBatch> toBatches(ProduceRequest request, Map<String, Topic> resolved, BatchInfo[] encoded) {
@@ -436,7 +472,7 @@ public final class ProduceHandler {
                 }
                 List<LogRecord> records = new ArrayList<>(entry.getRecordsCount());
                 // A delayed record's staging timestamp is its arrival: the staging log's retention counts from it.
-                entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now, entry.getDelayed())));
+                entry.getRecordsList().forEach(r -> records.add(toLogRecord(r, now, arrival(entry))));
                 batches.add(new PartitionBatch(i, topic.name(), target(topic, p, entry), records, null, null,
                         request.getProducerId(), entry.getBaseSequence(), request.getProducerEpoch()));
             } else {
@@ -447,7 +483,7 @@ public final class ProduceHandler {
                     int p = r.hasKey() ? Murmur2Partitioner.partition(r.getKey().toByteArray(), topic.partitions())
                             : stickyPartition;
                     byPartition.computeIfAbsent(p, x -> new ArrayList<>()).add(toLogRecord(r, now,
-                            entry.getDelayed()));
+                            arrival(entry)));
                 }
                 int entryIndex = i;
                 byPartition.forEach((p, records) ->
@@ -455,6 +491,11 @@ public final class ProduceHandler {
             }
         }
         return batches;
+    }
+
+    /** Whether the entry's records wait in a staging log, stamped with their arrival (its retention counts from it). */
+    private static boolean arrival(TopicPartitionRecords entry) {
+        return entry.getDelayed() || entry.getHalf();
     }
 
     /** {@code arrival}: the record's timestamp is {@code now} whatever it says (a delayed record's, in staging). */
@@ -473,17 +514,22 @@ public final class ProduceHandler {
      * entry was refused, the call itself fails with the first refusal's status, so a one-entry request gets a
      * plain status.
      */
-    private static ProduceResponse toResponse(long requestId, List<AppendResult> results) {
+    private static ProduceResponse toResponse(long requestId, List<AppendResult> results,
+                                              Map<String, CompletableFuture<Optional<Topic>>> topics) {
         ProduceResponse.Builder response = ProduceResponse.newBuilder().setRequestId(requestId);
         BatchOutcome.Rejected firstRefusal = null;
         boolean anyStored = false;
         for (AppendResult r : results) {
-            boolean delayed = (r.partition() & io.strata.metadata.PartitionId.STAGING_BIT) != 0;
+            boolean half = io.strata.format.HalfMessages.isLog(r.partition());
+            boolean delayed = !half && (r.partition() & io.strata.metadata.PartitionId.STAGING_BIT) != 0;
             PartitionAppend.Builder append = PartitionAppend.newBuilder().setEntryIndex(r.entryIndex())
-                    .setTopic(r.topic()).setPartition(r.partition() & ~io.strata.metadata.PartitionId.STAGING_BIT)
-                    .setBaseOffset(delayed ? -1 : r.baseOffset()).setDelayed(delayed)
+                    .setTopic(r.topic()).setPartition(io.strata.format.HalfMessages.target(r.partition()))
+                    .setBaseOffset(delayed ? -1 : r.baseOffset()).setDelayed(delayed).setHalf(half)
                     .setRecordCount(r.recordCount()).setLogAppendTimeMs(r.logAppendTimeMs())
                     .setDuplicate(r.duplicate());
+            if (half) {
+                append.setTopicId(topics.get(r.topic()).join().orElseThrow().topicId());
+            }
             if (r.refused() != null) {
                 Status status = statusOf(r.refused());
                 append.setError(ProduceError.newBuilder().setCode(status.getCode().value())

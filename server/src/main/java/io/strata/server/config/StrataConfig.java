@@ -46,6 +46,8 @@ public interface StrataConfig {
     /** Share groups' defaults (docs/queues.md). */
     Share share();
 
+    Half half();
+
     Compaction compaction();
 
     Gc gc();
@@ -431,6 +433,17 @@ public interface StrataConfig {
         /** The most bytes of committed chunks travelling to fetch nodes at once (tail hand-off); beyond it they are dropped. */
         @WithDefault("67108864")
         long handOffMaxInflightBytes();
+    }
+
+    /** Half messages (docs/transactions.md, "Half messages with check-back"). */
+    interface Half {
+        /** How long a half message may stay undecided before a producer of its group is asked, and between asks. */
+        @WithDefault("60s")
+        java.time.Duration checkInterval();
+
+        /** How many checks may go unanswered (or answered "unknown") before the half message is rolled back. */
+        @WithDefault("15")
+        int maxChecks();
     }
 
     interface Share {

@@ -62,4 +62,16 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
                     .asRuntimeException();
         }
     }
+
+    /** A check of a half message for one of this node's producers of its group ("unknown" when none is here). */
+    @Override
+    public void checkHalf(io.strata.api.v1.CheckHalfRequest request,
+                          StreamObserver<io.strata.api.v1.CheckHalfResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            CompletableFuture<io.strata.api.v1.HalfDecision> asked = node.checkBacks().askLocal(
+                    request.getProducerGroup(), request.getCheck());
+            return (asked == null ? CompletableFuture.completedFuture(io.strata.api.v1.HalfDecision.HALF_DECISION_UNKNOWN)
+                    : asked).thenApply(d -> io.strata.api.v1.CheckHalfResponse.newBuilder().setDecision(d).build());
+        });
+    }
 }

@@ -21,6 +21,8 @@ import jakarta.inject.Inject;
 public class TransactionEndpoint extends TransactionServiceGrpc.TransactionServiceImplBase {
     @Inject
     StrataNode node;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     @Override
     public void initTransactions(InitTransactionsRequest request, StreamObserver<InitTransactionsResponse> observer) {
@@ -56,5 +58,28 @@ public class TransactionEndpoint extends TransactionServiceGrpc.TransactionServi
     @Override
     public void abortTransaction(AbortTransactionRequest request, StreamObserver<TransactionDescription> observer) {
         GrpcErrors.reply(observer, () -> node.transactions().abort(request.getTransactionalId()));
+    }
+
+    @Override
+    public void endHalf(io.strata.api.v1.EndHalfRequest request,
+                        StreamObserver<io.strata.api.v1.HalfDescription> observer) {
+        io.strata.security.Identity who = CallIdentity.current();
+        String address = RemoteAddress.CURRENT.get();
+        GrpcErrors.reply(observer, () -> node.halfDoor().end(request, need -> {
+            access.require(who, java.util.List.of(need), address, "EndHalf"); // PERMISSION_DENIED, audited
+            return true;
+        }, "producer"));
+    }
+
+    @Override
+    public void listHalf(io.strata.api.v1.ListHalfRequest request,
+                         StreamObserver<io.strata.api.v1.ListHalfResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.halfDoor().list(request));
+    }
+
+    @Override
+    public StreamObserver<io.strata.api.v1.CheckBackRequest> checkBack(
+            StreamObserver<io.strata.api.v1.HalfCheck> checks) {
+        return node.checkBacks().open(checks, CallIdentity.current());
     }
 }

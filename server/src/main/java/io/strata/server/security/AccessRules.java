@@ -134,6 +134,17 @@ public final class AccessRules {
                                 may.test(Need.transactionalId(DESCRIBE, t.getTransactionalId()))).toList()).build());
         on(io.strata.api.v1.TransactionServiceGrpc.getAbortTransactionMethod(), r -> List.of(Need.cluster(ADMIN)),
                 r -> "transaction " + r.getTransactionalId());
+        // Half messages: a decision needs produce on the message's topic, which only its id names (the service
+        // checks once it read the topic); a check-back stream is sent only the checks of topics its principal may
+        // produce to; the listing shows the half messages of topics the caller may describe.
+        RULES.put(io.strata.api.v1.TransactionServiceGrpc.getEndHalfMethod().getFullMethodName(),
+                new Rule(r -> List.of(), null, null, true));
+        RULES.put(io.strata.api.v1.TransactionServiceGrpc.getCheckBackMethod().getFullMethodName(),
+                new Rule(r -> List.of(), null, null, true));
+        listing(io.strata.api.v1.TransactionServiceGrpc.getListHalfMethod(),
+                (io.strata.api.v1.ListHalfResponse answer, Predicate<Need> may) -> answer.toBuilder().clearMessages()
+                        .addAllMessages(answer.getMessagesList().stream()
+                                .filter(m -> may.test(Need.topic(DESCRIBE, m.getTopic()))).toList()).build());
         // Users and ACLs
         List<Need> admin = List.of(Need.cluster(ADMIN));
         on(SecurityServiceGrpc.getWhoAmIMethod(), r -> List.of(), null);
