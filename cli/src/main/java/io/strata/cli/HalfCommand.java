@@ -144,10 +144,11 @@ final class HalfCommand {
             })) {
                 spec.commandLine().getErr().printf("answering checks of producer group %s with %s since %s%n", group,
                         answer.name().toLowerCase(java.util.Locale.ROOT), Instant.now());
-                if (duration != null) {
-                    done.await(duration.toMillis(), TimeUnit.MILLISECONDS);
-                } else {
-                    done.await();
+                long until = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+                while (!done.await(500, TimeUnit.MILLISECONDS) && System.nanoTime() < until) {
+                    if (producer.checkBackRefused().isPresent()) {
+                        throw producer.checkBackRefused().get(); // reported as the CLI reports any refusal
+                    }
                 }
                 Thread.sleep(200); // the last answer goes out before the stream ends
             }

@@ -34,6 +34,7 @@ public final class HalfProducer implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private StreamObserver<CheckBackRequest> stream; // guarded by this
     private volatile boolean closed;
+    private volatile StrataException refused;
 
     HalfProducer(String group, Producer producer, Transactions transactions, NodeRouter router,
                  CheckBackListener listener) {
@@ -58,6 +59,14 @@ public final class HalfProducer implements AutoCloseable {
 
     public String group() {
         return group;
+    }
+
+    /**
+     * Why the cluster refused this producer's check-back stream (it may not produce as the group, say), if it did:
+     * it is then never asked, and its group's undecided half messages are checked with other producers only.
+     */
+    public java.util.Optional<StrataException> checkBackRefused() {
+        return java.util.Optional.ofNullable(refused);
     }
 
     /**
@@ -95,8 +104,14 @@ public final class HalfProducer implements AutoCloseable {
 
                 @Override
                 public void onError(Throwable t) {
-                    if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+                    Status.Code code = Status.fromThrowable(t).getCode();
+                    if (code == Status.Code.UNAVAILABLE) {
                         router.markDown(node);
+                    }
+                    if (code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED
+                            || code == Status.Code.INVALID_ARGUMENT) {
+                        refused = StrataException.from(t); // asking again would be refused again
+                        return;
                     }
                     reopenLater();
                 }

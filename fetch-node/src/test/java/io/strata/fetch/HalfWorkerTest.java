@@ -43,7 +43,7 @@ class HalfWorkerTest extends ReadPathFixture {
             assertThat(group).isEqualTo("shop");
             checks.merge(check.getRecord().getValue().toStringUtf8(), 1, Integer::sum);
             return CompletableFuture.completedFuture(producer.apply(check));
-        }, p -> true, EVERY_SECOND_THREE_TIMES, clock);
+        }, p -> true, EVERY_SECOND_THREE_TIMES, clock, Runnable::run);
     }
 
     /** Commits half messages of group "shop" to partition 0's half log. */
@@ -74,7 +74,7 @@ class HalfWorkerTest extends ReadPathFixture {
                 scan.map(s -> HalfScan.decode(s.value()).scanned() > offset).orElse(false), commit, "producer");
         assertThat(halves().apply(p, message.isPresent() ? -1 : scan.map(HalfStore.Stored::revision).orElse(0L), null,
                 List.of(new HalfStore.Change(offset, o.write().encode(),
-                        message.map(HalfStore.Stored::revision).orElse(0L)))).join()).isTrue();
+                        message.map(HalfStore.Stored::revision).orElse(0L)))).join()).isPresent();
     }
 
     /** Passes until the worker has given every half message sent its state (the index follows commits a moment later). */
@@ -141,6 +141,36 @@ class HalfWorkerTest extends ReadPathFixture {
         assertThat(ingest.stored).containsExactly("early");
         assertThat(state(0).status()).isEqualTo(HalfState.Status.DELIVERED);
         assertThat(checks).as("never checked").isEmpty();
+    }
+
+    @Test
+    void committedHalfMessagesGoInRoundsOfAboutAMebibyteAndOneTheIngestPathRefusesIsDroppedAloneNotRetried()
+            throws Exception {
+        String big = "x".repeat(600 << 10);
+        send("a" + big, "b" + big, "refused", "c" + big);
+        HalfWorker worker = worker();
+        scanAll(worker);
+        for (long offset = 0; offset < 4; offset++) {
+            decide(offset, true);
+        }
+        ingest.answer = r -> r.getEntries(0).getRecordsList().stream()
+                .anyMatch(record -> record.getValue().toStringUtf8().equals("refused"))
+                ? CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("too large").asRuntimeException())
+                : ingest.store(r);
+        for (int pass = 0; pass < 8; pass++) {
+            worker.runOnce();
+        }
+        assertThat(ingest.requests).as("no request past about a mebibyte of records")
+                .allMatch(r -> r.getEntries(0).getSerializedSize() < (1_300 << 10));
+        assertThat(ingest.stored).extracting(v -> v.substring(0, 1)).as("each once, in order").containsExactly("a", "b",
+                "c");
+        assertThat(state(2).status()).isEqualTo(HalfState.Status.DROPPED);
+        assertThat(state(2).decidedBy()).isEqualTo("producer, undeliverable");
+        assertThat(ingest.requests.stream().filter(r -> r.getEntries(0).getRecordsList().stream()
+                .anyMatch(record -> record.getValue().toStringUtf8().equals("refused")) && r.getEntries(0)
+                .getRecordsCount() == 1)).as("the refused one sent alone once, never again").hasSize(1);
+        assertThat(HalfScan.decode(halves().scan(topic.partition(0)).join().orElseThrow().value()).nextSequence())
+                .as("the refused record took no sequence").isEqualTo(3);
     }
 
     @Test

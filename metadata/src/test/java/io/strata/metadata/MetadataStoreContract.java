@@ -73,20 +73,22 @@ public abstract class MetadataStoreContract {
         byte[] scan = {1};
         // A first scan, and two states, all at once.
         assertThat(halves.apply(p, 0, scan, List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {3}, 0),
-                new io.strata.metadata.half.HalfStore.Change(12, new byte[] {12}, 0))).join()).isTrue();
+                new io.strata.metadata.half.HalfStore.Change(12, new byte[] {12}, 0))).join()).isPresent();
         long scanRevision = halves.scan(p).join().orElseThrow().revision();
         // A guard that no longer holds (state 3 exists) changes nothing, the scan included.
         assertThat(halves.apply(p, scanRevision, new byte[] {2},
-                List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {4}, 0))).join()).isFalse();
+                List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {4}, 0))).join()).isEmpty();
         assertThat(halves.scan(p).join().orElseThrow().value()).containsExactly(1);
         var three = halves.message(p, 3).join().orElseThrow();
         assertThat(halves.apply(p, -1, null, List.of(new io.strata.metadata.half.HalfStore.Change(3, new byte[] {5},
-                three.revision()))).join()).isTrue();
+                three.revision()))).join()).isPresent();
         assertThat(halves.message(p, 3).join().orElseThrow().value()).containsExactly(5);
         // A write guarded on the scan fails once the scan moved.
-        assertThat(halves.apply(p, scanRevision, new byte[] {6}, List.of()).join()).isTrue();
+        long written = halves.apply(p, scanRevision, new byte[] {6}, List.of()).join().orElseThrow();
+        assertThat(halves.scan(p).join().orElseThrow().revision()).as("the revision answered is the one written")
+                .isEqualTo(written);
         assertThat(halves.apply(p, scanRevision, null,
-                List.of(new io.strata.metadata.half.HalfStore.Change(20, new byte[] {20}, 0))).join()).isFalse();
+                List.of(new io.strata.metadata.half.HalfStore.Change(20, new byte[] {20}, 0))).join()).isEmpty();
         assertThat(halves.messages().join()).extracting(io.strata.metadata.half.HalfStore.Message::offset)
                 .as("in offset order, not text order").containsExactly(3L, 12L);
         assertThat(halves.messages(p, 4, 13).join()).extracting(io.strata.metadata.half.HalfStore.Message::offset)
@@ -94,7 +96,7 @@ public abstract class MetadataStoreContract {
         assertThat(halves.scans().join()).containsOnlyKeys(p);
         var twelve = halves.message(p, 12).join().orElseThrow();
         assertThat(halves.apply(p, -1, null, List.of(new io.strata.metadata.half.HalfStore.Change(12, null,
-                twelve.revision()))).join()).isTrue();
+                twelve.revision()))).join()).isPresent();
         assertThat(halves.message(p, 12).join()).isEmpty();
         assertThat(halves.deleteScan(p, halves.scan(p).join().orElseThrow().revision()).join()).isTrue();
 

@@ -27,7 +27,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -82,6 +83,7 @@ public final class HalfWorker {
     private final Predicate<PartitionId> owns;
     private final Settings settings;
     private final Clock clock;
+    private final java.util.concurrent.Executor answers;
     private final Semaphore checks = new Semaphore(CHECKS_IN_FLIGHT);
     private final LongAdder found = new LongAdder();
     private final LongAdder delivered = new LongAdder();
@@ -94,8 +96,13 @@ public final class HalfWorker {
     private long lastTopicId;
     private long topicsReadAtMs = Long.MIN_VALUE / 2;
 
+    /**
+     * {@code answers} runs what a check's answer leads to (a metadata write): never the thread that completes the
+     * answer, which may be a gRPC event loop.
+     */
     public HalfWorker(MetadataStore metadata, FetchHandler fetch, IndexView index, RecordAppender appender,
-                      HalfChecker checker, Predicate<PartitionId> owns, Settings settings, Clock clock) {
+                      HalfChecker checker, Predicate<PartitionId> owns, Settings settings, Clock clock,
+                      java.util.concurrent.Executor answers) {
         this.metadata = metadata;
         this.halves = metadata.halves();
         this.fetch = fetch;
@@ -105,6 +112,7 @@ public final class HalfWorker {
         this.owns = owns;
         this.settings = settings;
         this.clock = clock;
+        this.answers = answers;
     }
 
     /** Half messages found in half logs and given their state. */
@@ -209,19 +217,28 @@ public final class HalfWorker {
                       List<HalfStore.Message> messages) throws Exception {
         HalfScan scan = stored == null ? HalfScan.EMPTY : HalfScan.decode(stored.value());
         long revision = stored == null ? 0 : stored.revision();
-        if (scan.intent() != null) {
-            deliverRound(p, topic, scan, revision);
-            return 0; // the next pass sees where things stand
-        }
-        // The states listed were read before this pass's scan steps: those it gave a state are worked on next pass.
+        // The states listed were read after the scan at the pass's start: those behind it are all there.
         long listedBelow = scan.scanned();
-        for (int step = 0; step < SCAN_STEPS && log != null && log.nextOffset() > scan.scanned(); step++) {
-            if (!scanStep(p, log, scan, revision)) {
-                break;
+        boolean roundDone = true;
+        if (scan.intent() != null) {
+            try {
+                deliverRound(p, topic, scan, revision);
+            } catch (Exception e) {
+                // Checks and drops go on meanwhile: one round that cannot go out must not hold back the rest.
+                LOG.warn("half messages of {}: the delivery round written down failed ({}); sent again next pass", p,
+                        rootMessage(e));
             }
-            HalfStore.Stored now = halves.scan(p).get(TIMEOUT_S, TimeUnit.SECONDS).orElseThrow();
-            scan = HalfScan.decode(now.value());
-            revision = now.revision();
+            roundDone = false; // a new round is planned next pass, from what stands then
+        } else {
+            for (int step = 0; step < SCAN_STEPS && log != null && log.nextOffset() > scan.scanned(); step++) {
+                OptionalLong next = scanStep(p, log, scan, revision);
+                if (next.isEmpty()) {
+                    break;
+                }
+                HalfStore.Stored now = halves.scan(p).get(TIMEOUT_S, TimeUnit.SECONDS).orElseThrow();
+                scan = HalfScan.decode(now.value());
+                revision = now.revision();
+            }
         }
         long now = clock.millis();
         List<Long> commit = new ArrayList<>();
@@ -261,32 +278,77 @@ public final class HalfWorker {
                 }
             }
         }
-        if (!settle.isEmpty() && halves.apply(p, -1, null, settle).get(TIMEOUT_S, TimeUnit.SECONDS)) {
+        if (!settle.isEmpty() && halves.apply(p, -1, null, settle).get(TIMEOUT_S, TimeUnit.SECONDS).isPresent()) {
             dropped.add(settle.stream().filter(c -> c.value() != null).count());
         }
-        if (!commit.isEmpty()) {
-            if (scan.producerId() < 0) {
-                long id = appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS);
-                HalfScan next = scan.withProducer(id);
-                revision = save(p, next, revision);
-                scan = next;
-            }
-            HalfScan next = scan.planning(commit, now);
-            revision = save(p, next, revision);
-            deliverRound(p, topic, next, revision);
+        if (roundDone && !commit.isEmpty() && topic != null) {
+            planAndDeliver(p, topic, commit);
         }
         return undecided;
     }
 
+    /**
+     * Writes a round of committed half messages down and sends it. The scan is read first and the states after it,
+     * so that a round another node delivered meanwhile (states and scan change together) either shows in the states
+     * or fails the guard on the scan: a message is never planned twice.
+     */
+    private void planAndDeliver(PartitionId p, Topic topic, List<Long> candidates) throws Exception {
+        HalfStore.Stored stored = halves.scan(p).get(TIMEOUT_S, TimeUnit.SECONDS).orElse(null);
+        HalfScan scan = stored == null ? HalfScan.EMPTY : HalfScan.decode(stored.value());
+        long revision = stored == null ? 0 : stored.revision();
+        if (scan.intent() != null) {
+            return; // another node's round: the next pass sends it again
+        }
+        Map<Long, HalfState> states = new HashMap<>();
+        halves.messages(p, candidates.get(0), candidates.get(candidates.size() - 1) + 1).get(TIMEOUT_S, TimeUnit.SECONDS)
+                .forEach(m -> states.put(m.offset(), HalfState.decode(m.stored().value())));
+        List<Long> offsets = new ArrayList<>();
+        long bytes = 0;
+        for (long offset : candidates) {
+            HalfState state = states.get(offset);
+            if (state == null || state.status() != HalfState.Status.COMMIT) {
+                continue;
+            }
+            LogRecord record = recordAt(p.half(), offset);
+            long size = record == null ? 0 : sizeOf(record);
+            if (!offsets.isEmpty() && bytes + size > ROUND_BYTES) {
+                break; // one request of at most about this much; the rest go in the next round
+            }
+            offsets.add(offset);
+            bytes += size;
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (scan.producerId() < 0) {
+            HalfScan next = scan.withProducer(appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS));
+            revision = save(p, next, revision);
+            scan = next;
+        }
+        HalfScan next = scan.planning(offsets, clock.millis());
+        revision = save(p, next, revision);
+        deliverRound(p, topic, next, revision);
+    }
+
+    private static long sizeOf(LogRecord r) {
+        long size = r.value().length + (r.key() == null ? 0 : r.key().length);
+        for (RecordHeader h : r.headers()) {
+            size += h.key().length() + h.value().length;
+        }
+        return size;
+    }
+
+    /** Writes the scan under its revision; answers the new one. */
     private long save(PartitionId p, HalfScan next, long revision) throws Exception {
-        if (!halves.apply(p, revision, next.encode(), List.of()).get(TIMEOUT_S, TimeUnit.SECONDS)) {
+        OptionalLong written = halves.apply(p, revision, next.encode(), List.of()).get(TIMEOUT_S, TimeUnit.SECONDS);
+        if (written.isEmpty()) {
             throw new IllegalStateException("another node moved the half scan of " + p + " meanwhile");
         }
-        return halves.scan(p).get(TIMEOUT_S, TimeUnit.SECONDS).orElseThrow().revision();
+        return written.getAsLong();
     }
 
     /** Gives the half messages next in the half log their state: pending, or the decision sent ahead of the scan. */
-    private boolean scanStep(PartitionId p, PartitionOffsets log, HalfScan scan, long revision) throws Exception {
+    private OptionalLong scanStep(PartitionId p, PartitionOffsets log, HalfScan scan, long revision) throws Exception {
         PartitionId half = p.half();
         long from = Math.max(scan.scanned(), log.logStartOffset());
         long end = Math.min(log.nextOffset(), from + SCAN_RECORDS);
@@ -295,7 +357,7 @@ public final class HalfWorker {
                 .get(TIMEOUT_S, TimeUnit.SECONDS);
         long to = Math.min(read.readTo(), end);
         if (to <= from && from == scan.scanned()) {
-            return false; // not readable on this node yet
+            return OptionalLong.empty(); // not readable on this node yet
         }
         to = Math.max(to, from);
         Map<Long, HalfStore.Stored> ahead = new HashMap<>();
@@ -306,7 +368,8 @@ public final class HalfWorker {
                 continue;
             }
             String group = HalfMessages.groupOf(r.record().headers());
-            long sentAt = r.record().timestampMs();
+            // Stamped by the producer's clock (a batch keeps its timestamps): one ahead would put its checks off.
+            long sentAt = Math.min(r.record().timestampMs(), clock.millis());
             HalfStore.Stored decided = ahead.get(r.offset());
             if (decided != null) {
                 HalfState state = HalfState.decode(decided.value());
@@ -317,37 +380,40 @@ public final class HalfWorker {
                         settings.checkIntervalMs()).encode(), 0));
             }
         }
-        if (!halves.apply(p, revision, scan.scannedTo(to).encode(), changes).get(TIMEOUT_S, TimeUnit.SECONDS)) {
-            return false; // another node moved it, or a producer decided meanwhile: the next pass reads again
+        OptionalLong written = halves.apply(p, revision, scan.scannedTo(to).encode(), changes)
+                .get(TIMEOUT_S, TimeUnit.SECONDS);
+        if (written.isPresent()) {
+            found.add(changes.size()); // else another node moved it, or a producer decided meanwhile: read again
         }
-        found.add(changes.size());
-        return true;
+        return written;
     }
 
-    /** Counts one more check in the message's state (one per interval, whichever node asks), then asks it. */
+    /**
+     * Reads the message, counts one more check in its state (one per interval, whichever node asks), then asks its
+     * group. A message that cannot be read yet is not counted: its check comes at a later pass.
+     */
     private void check(PartitionId p, Topic topic, HalfStore.Message m, HalfState state, long now) throws Exception {
         if (topic == null || !checks.tryAcquire()) {
             return; // the next pass asks
         }
         boolean handedOver = false;
         try {
-            boolean counted = halves.apply(p, -1, null, List.of(new HalfStore.Change(m.offset(),
-                    state.checked(now + settings.checkIntervalMs()).encode(), m.stored().revision())))
-                    .get(TIMEOUT_S, TimeUnit.SECONDS);
-            if (!counted) {
-                return;
-            }
-            LogRecord record = recordAt(p.half(), m.offset());
             HalfMessages.Id id = new HalfMessages.Id(p.topicId(), p.partition(), m.offset());
+            LogRecord record = recordAt(p.half(), m.offset());
             if (record == null) {
                 LOG.warn("half message {} is no longer in its half log: it is rolled back", id);
                 decide(p, m.offset(), false, "checks exhausted");
                 return;
             }
+            if (halves.apply(p, -1, null, List.of(new HalfStore.Change(m.offset(),
+                    state.checked(now + settings.checkIntervalMs()).encode(), m.stored().revision())))
+                    .get(TIMEOUT_S, TimeUnit.SECONDS).isEmpty()) {
+                return; // decided or checked meanwhile
+            }
             HalfCheck ask = HalfCheck.newBuilder().setId(id.toString()).setTopic(topic.name())
                     .setPartition(p.partition()).setRecord(toRecord(record)).setChecks(state.checks()).build();
             asked.increment();
-            checker.check(state.group(), ask).whenComplete((decision, e) -> {
+            checker.check(state.group(), ask).whenCompleteAsync((decision, e) -> {
                 checks.release();
                 if (decision == HalfDecision.HALF_DECISION_COMMIT || decision == HalfDecision.HALF_DECISION_ROLLBACK) {
                     try {
@@ -359,7 +425,7 @@ public final class HalfWorker {
                                 + "again at its next check", id, rootMessage(failed));
                     }
                 }
-            });
+            }, answers);
             handedOver = true; // the answer releases its place
         } finally {
             if (!handedOver) {
@@ -380,7 +446,7 @@ public final class HalfWorker {
                 return false;
             }
             if (halves.apply(p, -1, null, List.of(new HalfStore.Change(offset, state.decided(commit, by).encode(),
-                    stored.get().revision()))).get(TIMEOUT_S, TimeUnit.SECONDS)) {
+                    stored.get().revision()))).get(TIMEOUT_S, TimeUnit.SECONDS).isPresent()) {
                 return true;
             }
         }
@@ -389,7 +455,8 @@ public final class HalfWorker {
 
     private void giveUp(PartitionId p, HalfStore.Message m, HalfState state) throws Exception {
         if (halves.apply(p, -1, null, List.of(new HalfStore.Change(m.offset(),
-                state.decided(false, "checks exhausted").encode(), m.stored().revision()))).get(TIMEOUT_S, TimeUnit.SECONDS)) {
+                state.decided(false, "checks exhausted").encode(), m.stored().revision())))
+                .get(TIMEOUT_S, TimeUnit.SECONDS).isPresent()) {
             exhausted.increment();
             LOG.warn("half message {} of group '{}' rolled back: {} checks brought no decision",
                     new HalfMessages.Id(p.topicId(), p.partition(), m.offset()), state.group(), state.checks());
@@ -405,18 +472,25 @@ public final class HalfWorker {
         if (topic == null) {
             return;
         }
+        Optional<Topic> current = metadata.getTopic(topic.name()).get(TIMEOUT_S, TimeUnit.SECONDS);
+        if (current.isEmpty() || current.get().topicId() != p.topicId()) {
+            return; // deleted, perhaps created again: these messages were for the one that is gone
+        }
         HalfScan.Intent intent = scan.intent();
         TopicPartitionRecords.Builder entry = TopicPartitionRecords.newBuilder().setTopic(topic.name())
                 .setPartition(p.partition());
+        java.util.Set<Long> lost = new java.util.HashSet<>();
         for (long offset : intent.offsets()) {
             LogRecord record = recordAt(p.half(), offset);
             if (record == null) {
                 LOG.error("committed half message {} is no longer in its half log (past its retention): lost",
                         new HalfMessages.Id(p.topicId(), p.partition(), offset));
+                lost.add(offset);
                 continue;
             }
             entry.addRecords(toRecord(record));
         }
+        boolean undeliverable = false;
         for (int attempt = 0; entry.getRecordsCount() > 0; attempt++) {
             ProduceRequest request = ProduceRequest.newBuilder().setProducerId(scan.producerId()).setTimeoutMs(30_000)
                     .addEntries(entry.setBaseSequence(scan.intent().baseSequence())).build();
@@ -427,6 +501,22 @@ public final class HalfWorker {
             }
             if (refusal == Status.Code.NOT_FOUND) {
                 return; // the topic is gone
+            }
+            if (refusal == Status.Code.INVALID_ARGUMENT && intent.offsets().size() > 1) {
+                // Nothing of it was stored: the round is written down again as its first message alone, so that a
+                // message the ingest path refuses is found and refused on its own; the rest go in later rounds.
+                HalfScan alone = new HalfScan(scan.scanned(), scan.producerId(), scan.nextSequence(),
+                        new HalfScan.Intent(List.of(intent.offsets().get(0)), scan.nextSequence(), intent.plannedAtMs()));
+                deliverRound(p, topic, alone, save(p, alone, revision));
+                return;
+            }
+            if (refusal == Status.Code.INVALID_ARGUMENT) {
+                // The ingest path will never take this record (its limits changed since it was sent): said loudly,
+                // and settled, rather than holding the partition's deliveries back for good.
+                LOG.error("committed half message {} is refused by the ingest path as invalid: dropped undelivered",
+                        new HalfMessages.Id(p.topicId(), p.partition(), intent.offsets().get(0)));
+                undeliverable = true;
+                break;
             }
             if ((refusal == Status.Code.ABORTED || refusal == Status.Code.FAILED_PRECONDITION) && attempt == 0) {
                 HalfScan next = scan.withProducer(appender.newProducerId().get(TIMEOUT_S, TimeUnit.SECONDS));
@@ -445,13 +535,16 @@ public final class HalfWorker {
             HalfStore.Stored s = states.get(offset);
             HalfState state = s == null ? null : HalfState.decode(s.value());
             if (state != null && state.status() == HalfState.Status.COMMIT) {
-                settled.add(new HalfStore.Change(offset, state.settled(now).encode(), s.revision()));
+                settled.add(new HalfStore.Change(offset, (undeliverable || lost.contains(offset)
+                        ? state.undeliverable(now) : state.settled(now)).encode(), s.revision()));
             }
         }
-        HalfScan done = new HalfScan(scan.scanned(), scan.producerId(), scan.nextSequence() + entry.getRecordsCount(),
-                null);
-        if (halves.apply(p, revision, done.encode(), settled).get(TIMEOUT_S, TimeUnit.SECONDS)) {
-            delivered.add(settled.size());
+        // Refused records took no sequences: the next round goes on from the same one.
+        HalfScan done = new HalfScan(scan.scanned(), scan.producerId(), scan.nextSequence()
+                + (undeliverable ? 0 : entry.getRecordsCount()), null);
+        if (halves.apply(p, revision, done.encode(), settled).get(TIMEOUT_S, TimeUnit.SECONDS).isPresent()
+                && !undeliverable) {
+            delivered.add(settled.size() - lost.size());
         }
     }
 

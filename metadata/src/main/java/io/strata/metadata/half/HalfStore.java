@@ -50,9 +50,10 @@ public interface HalfStore {
     /**
      * Applies {@code changes} and, unless {@code scan} is null, writes the partition's scan, all at once and only if
      * every change's guard holds and the scan is still at {@code scanRevision} (0: none stored; -1: the scan is
-     * neither guarded nor written). Answers whether it did. At most {@link #maxChanges()} changes.
+     * neither guarded nor written). Answers the revision everything written now has, or empty when a guard failed
+     * (nothing written). At most {@link #maxChanges()} changes.
      */
-    CompletableFuture<Boolean> apply(PartitionId partition, long scanRevision, byte[] scan, List<Change> changes);
+    CompletableFuture<java.util.OptionalLong> apply(PartitionId partition, long scanRevision, byte[] scan, List<Change> changes);
 
     /** Removes the partition's scan if it is still at {@code revision} (its topic is gone). */
     CompletableFuture<Boolean> deleteScan(PartitionId partition, long revision);

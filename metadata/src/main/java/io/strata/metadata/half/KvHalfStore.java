@@ -6,7 +6,6 @@ import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvLease;
 import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvStore;
-import io.strata.metadata.kv.TxnResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -90,7 +89,8 @@ public final class KvHalfStore implements HalfStore {
     }
 
     @Override
-    public CompletableFuture<Boolean> apply(PartitionId p, long scanRevision, byte[] scan, List<Change> changes) {
+    public CompletableFuture<java.util.OptionalLong> apply(PartitionId p, long scanRevision, byte[] scan,
+                                                           List<Change> changes) {
         if (changes.size() > maxChanges()) {
             return CompletableFuture.failedFuture(new IllegalArgumentException(changes.size()
                     + " changes of half messages at once, over " + maxChanges()));
@@ -112,7 +112,8 @@ public final class KvHalfStore implements HalfStore {
             guards.add(new KvGuard(key, c.expectedRevision()));
             ops.add(c.value() == null ? new KvOp.Delete(key) : new KvOp.Put(key, c.value()));
         }
-        return kv.txn(guards, ops).thenApply(TxnResult::succeeded);
+        return kv.txn(guards, ops).thenApply(r -> r.succeeded() ? java.util.OptionalLong.of(r.revision())
+                : java.util.OptionalLong.empty());
     }
 
     @Override

@@ -68,6 +68,7 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
     public void checkHalf(io.strata.api.v1.CheckHalfRequest request,
                           StreamObserver<io.strata.api.v1.CheckHalfResponse> observer) {
         GrpcErrors.reply(observer, () -> {
+            checkWritesAllowed(); // a check sends a record to a producer and takes its answer for a decision
             CompletableFuture<io.strata.api.v1.HalfDecision> asked = node.checkBacks().askLocal(
                     request.getProducerGroup(), request.getCheck());
             return (asked == null ? CompletableFuture.completedFuture(io.strata.api.v1.HalfDecision.HALF_DECISION_UNKNOWN)

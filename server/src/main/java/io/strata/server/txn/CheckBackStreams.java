@@ -67,12 +67,27 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
         synchronized void send(HalfCheck check) {
             out.onNext(check);
         }
+
+        /** Ends the stream (serialized with {@link #send}); a stream ended already is left as it is. */
+        synchronized void end(Status status) {
+            try {
+                if (status == null) {
+                    out.onCompleted();
+                } else {
+                    out.onError(status.asRuntimeException());
+                }
+            } catch (RuntimeException ignored) {
+                // already ended, or cancelled
+            }
+        }
     }
 
     /** A group's streams on this node, and its registration. */
     private static final class Group {
         final List<Member> members = new ArrayList<>();
         HalfStore.Registration registration;
+        /** A registration of this group is being granted (only one at a time). */
+        boolean registering;
         int next;
     }
 
@@ -91,15 +106,31 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
         return new StreamObserver<>() {
             private String group;
             private Member member;
+            private boolean refused;
 
             @Override
             public void onNext(CheckBackRequest request) {
+                if (refused) {
+                    return; // answered with an error already
+                }
                 if (group == null) {
                     String problem = request.hasAnswer() ? "the first message names the producer group"
                             : HalfMessages.groupProblem(request.getProducerGroup());
                     if (problem != null || closed) {
+                        refused = true;
                         out.onError((closed ? Status.UNAVAILABLE.withDescription("this node is stopping")
                                 : Status.INVALID_ARGUMENT.withDescription(problem)).asRuntimeException());
+                        return;
+                    }
+                    // A check carries a half message's record: only a principal that may produce as the group (its
+                    // name as a transactional id in ACLs) is sent the group's checks.
+                    Need asGroup = Need.transactionalId(io.strata.metadata.security.AclOperation.PRODUCE,
+                            request.getProducerGroup());
+                    if (!allowed.test(who, asGroup)) {
+                        refused = true;
+                        out.onError(Status.PERMISSION_DENIED.withDescription(who.principal() + " may not produce as "
+                                + "producer group '" + request.getProducerGroup() + "' (no ACL on transactional id '"
+                                + request.getProducerGroup() + "' allows it)").asRuntimeException());
                         return;
                     }
                     group = request.getProducerGroup();
@@ -122,11 +153,16 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
 
             @Override
             public void onCompleted() {
+                Member m = member;
                 leave();
-                try {
-                    out.onCompleted();
-                } catch (RuntimeException ignored) {
-                    // already cancelled
+                if (m != null) {
+                    m.end(null);
+                } else if (!refused) {
+                    try {
+                        out.onCompleted();
+                    } catch (RuntimeException ignored) {
+                        // already ended, or cancelled
+                    }
                 }
             }
 
@@ -141,24 +177,31 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
     }
 
     private void join(String group, Member member) {
-        boolean register;
+        Group registerFor = null;
         synchronized (this) {
             Group g = groups.computeIfAbsent(group, k -> new Group());
             g.members.add(member);
-            register = g.members.size() == 1 && g.registration == null;
+            if (g.registration == null && !g.registering) {
+                g.registering = true;
+                registerFor = g;
+            }
         }
-        if (register) {
-            register(group);
+        if (registerFor != null) {
+            register(group, registerFor);
         }
     }
 
-    /** Says this node holds streams of the group, again whenever the registration is lost while it still does. */
-    private void register(String group) {
+    /**
+     * Says this node holds streams of the group, for as long as {@code g} (this group's streams, until its last one
+     * leaves) lasts: again whenever the registration is lost meanwhile. A registration granted after {@code g} is
+     * gone is withdrawn at once.
+     */
+    private void register(String group, Group g) {
         store.registerProducer(group, nodeId, REGISTRATION_TTL).whenComplete((registration, e) -> {
             boolean keep;
             synchronized (this) {
-                Group g = groups.get(group);
-                keep = !closed && g != null && !g.members.isEmpty() && e == null;
+                g.registering = false;
+                keep = e == null && !closed && groups.get(group) == g && !g.members.isEmpty() && g.registration == null;
                 if (keep) {
                     g.registration = registration;
                 }
@@ -166,36 +209,35 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
             if (e != null) {
                 LOG.warnf("producer group '%s': cannot register its check-back streams (%s); trying again", group,
                         e.toString());
-                retryLater(group);
+                retryLater(group, g);
             } else if (!keep) {
                 registration.close();
             } else {
                 registration.lost().thenRun(() -> {
                     synchronized (this) {
-                        Group g = groups.get(group);
-                        if (g == null || g.registration != registration) {
+                        if (g.registration != registration) {
                             return;
                         }
                         g.registration = null;
                     }
-                    retryLater(group);
+                    retryLater(group, g);
                 });
             }
         });
     }
 
-    private void retryLater(String group) {
+    private void retryLater(String group, Group g) {
         if (closed) {
             return;
         }
         timer.schedule(() -> {
             synchronized (this) {
-                Group g = groups.get(group);
-                if (closed || g == null || g.members.isEmpty() || g.registration != null) {
+                if (closed || groups.get(group) != g || g.members.isEmpty() || g.registration != null || g.registering) {
                     return;
                 }
+                g.registering = true;
             }
-            register(group);
+            register(group, g);
         }, 1, TimeUnit.SECONDS);
     }
 
@@ -306,12 +348,7 @@ public final class CheckBackStreams implements HalfChecker, AutoCloseable {
             }
             for (Member m : g.members) {
                 m.owed.values().forEach(f -> f.complete(HalfDecision.HALF_DECISION_UNKNOWN));
-                try {
-                    m.out.onError(Status.UNAVAILABLE.withDescription("this node is stopping; open the stream at "
-                            + "another").asRuntimeException());
-                } catch (RuntimeException ignored) {
-                    // already ended
-                }
+                m.end(Status.UNAVAILABLE.withDescription("this node is stopping; open the stream at another"));
             }
         }
         channels.values().forEach(ManagedChannel::shutdownNow);

@@ -30,13 +30,14 @@ public final class HalfDelivery implements AutoCloseable {
     public HalfDelivery(MetadataStore metadata, FetchHandler fetch, IndexView index, RecordAppender appender,
                         HalfChecker checker, Predicate<PartitionId> owns, HalfWorker.Settings settings,
                         MeterRegistry meters) {
-        HalfWorker worker = new HalfWorker(metadata, fetch, index, appender, checker, owns, settings,
-                Clock.systemUTC());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-half");
             t.setDaemon(true);
             return t;
         });
+        // Answers to checks are written on this thread, between passes.
+        HalfWorker worker = new HalfWorker(metadata, fetch, index, appender, checker, owns, settings,
+                Clock.systemUTC(), thread);
         thread.scheduleWithFixedDelay(() -> {
             try {
                 worker.runOnce();

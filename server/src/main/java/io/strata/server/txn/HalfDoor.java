@@ -68,8 +68,10 @@ public final class HalfDoor {
     private CompletableFuture<HalfDescription> attempt(Topic topic, HalfMessages.Id id, boolean commit, String by,
                                                        int attempt) {
         PartitionId p = topic.partition(id.partition());
+        // The scan first, the state after it: a scan step gives states in the same write as it moves, so a scan
+        // read past the offset means the state (if the message is not settled long ago) is there to read.
         CompletableFuture<Optional<HalfStore.Stored>> scan = store.scan(p);
-        CompletableFuture<Optional<HalfStore.Stored>> message = store.message(p, id.offset());
+        CompletableFuture<Optional<HalfStore.Stored>> message = scan.thenCompose(s -> store.message(p, id.offset()));
         CompletableFuture<PartitionOffsets> log = metadata.offsets(p.half());
         return CompletableFuture.allOf(scan, message, log).thenCompose(v -> {
             if (id.offset() >= log.join().nextOffset()) {
@@ -93,7 +95,7 @@ public final class HalfDoor {
             long messageGuard = m.map(HalfStore.Stored::revision).orElse(0L);
             return store.apply(p, scanGuard, null, List.of(new HalfStore.Change(id.offset(), outcome.write().encode(),
                     messageGuard))).thenCompose(applied -> {
-                        if (applied) {
+                        if (applied.isPresent()) {
                             return CompletableFuture.completedFuture(describe(topic.name(), id, outcome.write()));
                         }
                         if (attempt + 1 >= ATTEMPTS) {

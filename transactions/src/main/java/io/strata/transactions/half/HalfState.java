@@ -76,6 +76,14 @@ public record HalfState(Status status, String group, long sentAtMs, int checks, 
                 decidedBy, nowMs);
     }
 
+    /** Committed, but its record is refused by the ingest path for good: dropped undelivered at {@code nowMs}. */
+    public HalfState undeliverable(long nowMs) {
+        if (status != Status.COMMIT) {
+            throw new IllegalStateException("not committed: " + status);
+        }
+        return new HalfState(Status.DROPPED, group, sentAtMs, checks, 0, decidedBy + ", undeliverable", nowMs);
+    }
+
     /** A state decided ahead, with what its half log says of it. */
     public HalfState found(String group, long sentAtMs) {
         return new HalfState(status, group, sentAtMs, checks, nextCheckMs, decidedBy, settledAtMs);
