@@ -127,10 +127,27 @@ final class ClusterCommand {
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Shows each process, its pid, address and health; exits 1 if one is not up.")
     static final class Status extends Base {
+        @picocli.CommandLine.Mixin
+        OutputOption output;
+
         @Override
         int run(LocalCluster cluster, PrintWriter out) {
             List<MemberStatus> rows = cluster.status();
-            print(rows, out);
+            if (output.json()) {
+                out.println(Json.of(rows.stream().map(r -> {
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("name", r.member().name());
+                    m.put("role", r.member().role().label());
+                    m.put("pid", r.pid() == 0 ? null : r.pid());
+                    m.put("address", r.member().address());
+                    m.put("http", r.member().httpAddress());
+                    m.put("health", r.health().label());
+                    m.put("log", r.member().log().toString());
+                    return m;
+                }).toList()));
+            } else {
+                print(rows, out);
+            }
             return rows.stream().allMatch(r -> r.health() == MemberStatus.Health.UP) ? 0 : 1;
         }
     }

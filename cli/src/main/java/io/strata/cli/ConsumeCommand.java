@@ -3,7 +3,6 @@ package io.strata.cli;
 import io.strata.client.Consumer;
 import io.strata.client.ConsumerRecord;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -66,6 +65,24 @@ final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--print-headers", description = "Print each record's headers before its value: "
             + "k=v,k2=v2<TAB>value (an empty field when it has none).")
     boolean printHeaders;
+    @Option(names = "--print-key", description = "Print each record's key (UTF-8; empty without one) and a tab "
+            + "before its value.")
+    boolean printKey;
+    @Option(names = "--print-offset", description = "Print each record's offset and a tab first.")
+    boolean printOffset;
+    @Option(names = "--print-partition", description = "Print each record's partition and a tab first.")
+    boolean printPartition;
+    @Option(names = "--print-timestamp", description = "Print each record's timestamp (epoch ms) and a tab first.")
+    boolean printTimestamp;
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text", description = "text (the default: the "
+            + "fields asked for with --print-*, in the order partition, offset, timestamp, key, headers, then the "
+            + "value, tab-separated) or json: one JSON object per line with topic, partition, offset, timestamp, "
+            + "key, value and headers (bytes that are not UTF-8 as key_base64/value_base64).")
+    Format format;
+
+    enum Format {
+        text, json
+    }
     @Option(names = "--isolation-level", paramLabel = "LEVEL", defaultValue = "read_uncommitted",
             description = "read_committed: only records outside transactions and of committed ones, each partition "
                     + "read up to its last stable offset; read_uncommitted (the default, as Kafka's): every record.")
@@ -93,7 +110,7 @@ final class ConsumeCommand implements Callable<Integer> {
             if (parallel < 1 || (parallel > 1 && exec == null)) {
                 throw new ParameterException(spec.commandLine(), "--parallel takes 1 or more, with --exec");
             }
-            return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, printHeaders,
+            return new SharePrinter(spec, topic, share, maxMessages, timeoutMs, recordFormat(),
                     exec == null ? null : new RecordCommand(exec), parallel, config()).run();
         }
         if (exec != null && group == null) {
@@ -110,7 +127,7 @@ final class ConsumeCommand implements Callable<Integer> {
                         + "the group committed: drop --partition and --from-beginning (strata groups reset moves a "
                         + "group's offsets)");
             }
-            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs, config(), printHeaders,
+            return new GroupPrinter(spec, topic, group, maxMessages, timeoutMs, config(), recordFormat(),
                     exec == null ? null : new RecordCommand(exec)).run();
         }
         Consumer consumer = StrataCli.client(spec).consumer(topic, config());
@@ -125,6 +142,7 @@ final class ConsumeCommand implements Callable<Integer> {
         // Fix the starting points now, so records sent while the first poll is prepared are not skipped.
         consumer.assignment().forEach(consumer::position);
         PrintWriter out = spec.commandLine().getOut();
+        RecordFormat lines = recordFormat();
         long printed = 0;
         long idleSince = System.nanoTime();
         while (maxMessages == null || printed < maxMessages) {
@@ -137,7 +155,7 @@ final class ConsumeCommand implements Callable<Integer> {
             }
             List<ConsumerRecord> records = consumer.poll(wait);
             for (ConsumerRecord r : records) {
-                out.println(line(r, printHeaders));
+                out.println(lines.line(r));
                 printed++;
                 if (maxMessages != null && printed >= maxMessages) {
                     break;
@@ -159,22 +177,9 @@ final class ConsumeCommand implements Callable<Integer> {
                 .withReadCommitted(isolationLevel == IsolationLevel.read_committed);
     }
 
-    /** A record as printed: its value, after its headers with --print-headers. */
-    static String line(ConsumerRecord r, boolean printHeaders) {
-        return line(r.headers(), r.value(), printHeaders);
-    }
-
-    /** A value as printed, after its headers (k=v,k2=v2 and a tab) with --print-headers. */
-    static String line(List<io.strata.client.RecordHeader> headers, byte[] valueBytes, boolean printHeaders) {
-        String value = new String(valueBytes, StandardCharsets.UTF_8);
-        if (!printHeaders) {
-            return value;
-        }
-        StringBuilder b = new StringBuilder();
-        for (io.strata.client.RecordHeader h : headers) {
-            b.append(b.length() == 0 ? "" : ",").append(h.key()).append('=')
-                    .append(new String(h.value(), StandardCharsets.UTF_8));
-        }
-        return b.append('\t').append(value).toString();
+    /** How records are printed, as the options ask. */
+    private RecordFormat recordFormat() {
+        return new RecordFormat(printPartition, printOffset, printTimestamp, printKey, printHeaders,
+                format == Format.json);
     }
 }

@@ -51,7 +51,7 @@ final class GroupPrinter {
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
     private final ConsumerConfig config;
-    private final boolean printHeaders;
+    private final RecordFormat format;
     /** With --exec: the command run per record instead of printing it, and where records it gives up on go. */
     private final RecordCommand exec;
     private io.strata.client.DeadLetterWriter deadLetters;
@@ -59,16 +59,16 @@ final class GroupPrinter {
     private boolean failed;
 
     GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, ConsumerConfig config,
-                 boolean printHeaders) {
-        this(spec, topic, group, maxMessages, timeoutMs, config, printHeaders, null);
+                 RecordFormat format) {
+        this(spec, topic, group, maxMessages, timeoutMs, config, format, null);
     }
 
     GroupPrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, ConsumerConfig config,
-                 boolean printHeaders, RecordCommand exec) {
+                 RecordFormat format, RecordCommand exec) {
         this.exec = exec;
         this.spec = spec;
         this.config = config;
-        this.printHeaders = printHeaders;
+        this.format = format;
         this.topic = topic;
         this.group = group;
         this.maxMessages = maxMessages;
@@ -210,7 +210,7 @@ final class GroupPrinter {
                         break;
                     }
                 } else {
-                    out.println(ConsumeCommand.line(r, printHeaders));
+                    out.println(format.line(r));
                 }
                 printed.put(r.partition(), r.offset() + 1);
                 count++;

@@ -28,10 +28,23 @@ final class GroupsCommand {
         @Spec
         CommandSpec spec;
 
+        @picocli.CommandLine.Mixin
+        OutputOption output;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             var groups = StrataCli.client(spec).groups().list();
+            if (output.json()) {
+                out.println(Json.of(groups.stream().map(g -> {
+                    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                    m.put("group", g.group());
+                    m.put("state", g.state());
+                    m.put("members", g.members());
+                    return m;
+                }).toList()));
+                return 0;
+            }
             int width = Math.max(5, groups.stream().mapToInt(g -> g.group().length()).max().orElse(0));
             out.printf("%-" + width + "s  %-11s  %s%n", "GROUP", "STATE", "MEMBERS");
             groups.forEach(g -> out.printf("%-" + width + "s  %-11s  %d%n", g.group(), g.state(), g.members()));
@@ -48,10 +61,17 @@ final class GroupsCommand {
         @Parameters(paramLabel = "GROUP", description = "The group.")
         String group;
 
+        @picocli.CommandLine.Mixin
+        OutputOption output;
+
         @Override
         public Integer call() {
             Groups.Description d = StrataCli.client(spec).groups().describe(group);
             PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                out.println(Json.of(json(d)));
+                return 0;
+            }
             out.printf("group %s  state %s  generation %d  members %d  total lag %d%n", d.group(), d.state(),
                     d.generation(), d.members().size(),
                     d.partitions().stream().mapToLong(p -> Math.max(0, p.lag())).sum());
@@ -155,5 +175,36 @@ final class GroupsCommand {
             spec.commandLine().getOut().printf("deleted group %s%n", group);
             return 0;
         }
+    }
+
+    /** A group as --output json prints it: lag and committed are null where nothing was committed. */
+    static java.util.Map<String, Object> json(Groups.Description d) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("group", d.group());
+        m.put("state", d.state());
+        m.put("generation", d.generation());
+        m.put("total_lag", d.partitions().stream().mapToLong(p -> Math.max(0, p.lag())).sum());
+        m.put("members", d.members().stream().map(member -> {
+            java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+            o.put("member_id", member.memberId());
+            o.put("client_id", member.clientId());
+            o.put("client_address", member.clientAddress());
+            o.put("topics", member.topics());
+            o.put("session_timeout_ms", member.sessionTimeoutMs());
+            o.put("owned", member.owned());
+            return o;
+        }).toList());
+        m.put("partitions", d.partitions().stream().map(p -> {
+            java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+            o.put("topic", p.topic());
+            o.put("partition", p.partition());
+            o.put("owner", p.owner().isEmpty() ? null : p.owner());
+            o.put("committed", p.committed() < 0 ? null : p.committed());
+            o.put("log_start_offset", p.logStart());
+            o.put("end_offset", p.end());
+            o.put("lag", p.lag() < 0 ? null : p.lag());
+            return o;
+        }).toList());
+        return m;
     }
 }

@@ -50,6 +50,10 @@ final class ProduceCommand implements Callable<Integer> {
     boolean topicFromInput;
     @Option(names = "--key", paramLabel = "KEY", description = "The key (UTF-8) of every record.")
     String key;
+    @Option(names = "--key-separator", paramLabel = "SEP", description = "Each line is KEY<SEP>VALUE (e.g. "
+            + "--key-separator $'\\t' for key<TAB>value): its record's key is what stands before the first SEP. A "
+            + "line without SEP is an error (nothing after it is sent).")
+    String keySeparator;
     @Option(names = "--partition", paramLabel = "P", description = "Send every record to this partition.")
     Integer partition;
     @Option(names = "--header", paramLabel = "K=V", description = "A header of every record (repeatable); the value "
@@ -101,6 +105,10 @@ final class ProduceCommand implements Callable<Integer> {
                         + "instant such as 2026-12-01T08:00:00Z, not '" + deliverAt + "'");
             }
         }
+        if (keySeparator != null && (keySeparator.isEmpty() || key != null)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), keySeparator.isEmpty()
+                    ? "--key-separator takes a separator, not nothing" : "--key and --key-separator: one or the other");
+        }
         if (topic == null && !topicFromInput) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name the TOPIC to append to (or "
                     + "give --topic-from-input)");
@@ -147,13 +155,24 @@ final class ProduceCommand implements Callable<Integer> {
                         + "(TOPIC<TAB>VALUE) and no TOPIC was given"));
                 break;
             }
+            byte[] recordKey = keyBytes;
+            if (keySeparator != null) {
+                int split = line.indexOf(keySeparator);
+                if (split < 0) {
+                    failure.compareAndSet(null, new IllegalArgumentException("line " + (sent + 1) + " has no key "
+                            + "separator '" + keySeparator + "' (KEY" + keySeparator + "VALUE)"));
+                    break;
+                }
+                recordKey = line.substring(0, split).getBytes(StandardCharsets.UTF_8);
+                line = line.substring(split + keySeparator.length());
+            }
             topics.add(to);
             byte[] value = line.getBytes(StandardCharsets.UTF_8);
             long due = delay != null ? System.currentTimeMillis() + delay.toMillis() : at;
             var sending = halfGroup != null
-                    ? producer.sendHalf(to, partition, keyBytes, value, recordHeaders, halfGroup)
-                    : due > 0 ? producer.sendDelayed(to, partition, keyBytes, value, recordHeaders, due)
-                    : producer.send(to, partition, keyBytes, value, recordHeaders, 0);
+                    ? producer.sendHalf(to, partition, recordKey, value, recordHeaders, halfGroup)
+                    : due > 0 ? producer.sendDelayed(to, partition, recordKey, value, recordHeaders, due)
+                    : producer.send(to, partition, recordKey, value, recordHeaders, 0);
             if (halfGroup != null) {
                 halves.add(sending);
             }

@@ -23,7 +23,7 @@ final class SharePrinter {
     private final String group;
     private final Long maxMessages;
     private final long timeoutMs;
-    private final boolean printHeaders;
+    private final RecordFormat format;
     private final RecordCommand exec;
     private final int parallel;
     private volatile boolean stopping;
@@ -31,7 +31,7 @@ final class SharePrinter {
     /** The consumer's settings: its filter (--tags, --filter) is the share group's. */
     private final io.strata.client.ConsumerConfig config;
 
-    SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, boolean printHeaders,
+    SharePrinter(CommandSpec spec, String topic, String group, Long maxMessages, long timeoutMs, RecordFormat format,
                  RecordCommand exec, int parallel, io.strata.client.ConsumerConfig config) {
         this.config = config;
         this.spec = spec;
@@ -41,7 +41,7 @@ final class SharePrinter {
         this.group = group;
         this.maxMessages = maxMessages;
         this.timeoutMs = timeoutMs;
-        this.printHeaders = printHeaders;
+        this.format = format;
     }
 
     int run() {
@@ -162,6 +162,6 @@ final class SharePrinter {
     }
 
     private String line(ShareRecord r) {
-        return ConsumeCommand.line(r.headers(), r.value(), printHeaders);
+        return format.line(r);
     }
 }

@@ -5,6 +5,7 @@ import io.strata.client.TopicAlteration;
 import io.strata.client.TopicInfo;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -93,13 +94,43 @@ final class TopicsCommand {
     static final class ListTopics implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+        @picocli.CommandLine.Mixin
+        OutputOption output;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            StrataCli.client(spec).admin().listTopics().forEach(t -> out.println(t.name()));
+            List<TopicInfo> topics = StrataCli.client(spec).admin().listTopics();
+            if (output.json()) {
+                out.println(Json.of(topics.stream().map(t -> json(t, false)).toList()));
+            } else {
+                topics.forEach(t -> out.println(t.name()));
+            }
             return 0;
         }
+    }
+
+    /** A topic as --output json prints it; with its partitions' offsets when {@code partitions}. */
+    static java.util.Map<String, Object> json(TopicInfo t, boolean partitions) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", t.name());
+        m.put("topic_id", t.topicId());
+        m.put("partitions", t.partitions());
+        m.put("retention_ms", t.retentionMs());
+        m.put("retention_bytes", t.retentionBytes());
+        m.put("cleanup_policy", t.cleanupPolicy());
+        m.put("delete_retention_ms", t.deleteRetentionMs());
+        m.put("created_ms", t.createdAtMs());
+        if (partitions) {
+            m.put("partition_offsets", t.partitionDetails().stream().map(p -> {
+                java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+                o.put("partition", p.partition());
+                o.put("log_start_offset", p.logStartOffset());
+                o.put("end_offset", p.endOffset());
+                return o;
+            }).toList());
+        }
+        return m;
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
@@ -109,11 +140,17 @@ final class TopicsCommand {
         CommandSpec spec;
         @Parameters(paramLabel = "NAME", description = "The topic's name.")
         String name;
+        @picocli.CommandLine.Mixin
+        OutputOption output;
 
         @Override
         public Integer call() {
             TopicInfo topic = StrataCli.client(spec).admin().describeTopic(name);
             PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                out.println(Json.of(json(topic, true)));
+                return 0;
+            }
             out.printf("topic %s  id %d  partitions %d  retention-ms %d  retention-bytes %d  cleanup-policy %s%s"
                             + "  created %s%n", topic.name(), topic.topicId(), topic.partitions(), topic.retentionMs(),
                     topic.retentionBytes(), topic.cleanupPolicy(), topic.cleanupPolicy().startsWith("compact")

@@ -44,6 +44,58 @@ class StrataCliTest {
     }
 
     @Test
+    void consumeFormatJsonPrintsOneParsableObjectPerRecordWithKeyOffsetPartitionTimestampAndHeaders()
+            throws Exception {
+        fake.createTopic("orders", 1);
+        Outcome produced = runWithInput("k1\t{\"id\": 1, \"note\": \"tab\\there\"}\nk2\tplain \"quoted\"\n", "produce", "orders",
+                "--partition", "0", "--key-separator", "\t", "--header", "region=eu", "--header", "level=3");
+        assertThat(produced.exitCode()).as(produced.err()).isZero();
+
+        Outcome json = run("consume", "orders", "--from-beginning", "--max-messages", "2", "--format", "json");
+        List<String> lines = json.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        com.fasterxml.jackson.databind.ObjectMapper parser = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode first = parser.readTree(lines.get(0));
+        assertThat(first.get("topic").asText()).isEqualTo("orders");
+        assertThat(first.get("partition").asInt()).isZero();
+        assertThat(first.get("offset").asLong()).isZero();
+        assertThat(first.get("timestamp").asLong()).isPositive();
+        assertThat(first.get("key").asText()).isEqualTo("k1");
+        assertThat(first.get("value").asText()).isEqualTo("{\"id\": 1, \"note\": \"tab\\there\"}");
+        assertThat(first.get("headers").get(0).get("key").asText()).isEqualTo("region");
+        assertThat(first.get("headers").get(1).get("value").asText()).isEqualTo("3");
+        com.fasterxml.jackson.databind.JsonNode second = parser.readTree(lines.get(1));
+        assertThat(second.get("offset").asLong()).isEqualTo(1);
+        assertThat(second.get("value").asText()).isEqualTo("plain \"quoted\"");
+
+        assertThat(run("consume", "orders", "--from-beginning", "--max-messages", "1", "--print-partition",
+                "--print-offset", "--print-key", "--print-headers").out())
+                .isEqualTo("0\t0\tk1\tregion=eu,level=3\t{\"id\": 1, \"note\": \"tab\\there\"}\n");
+        assertThat(runWithInput("no separator here\n", "produce", "orders", "--key-separator", ":").exitCode())
+                .as("a line without the separator").isNotZero();
+
+        com.fasterxml.jackson.databind.JsonNode topics = parser.readTree(run("topics", "list", "--output", "json").out());
+        assertThat(topics.get(0).get("name").asText()).isEqualTo("orders");
+        com.fasterxml.jackson.databind.JsonNode described = parser.readTree(run("topics", "describe", "orders",
+                "--output", "json").out());
+        assertThat(described.get("partition_offsets").get(0).get("end_offset").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void jsonEscapesWhatRfc8259AsksAndPrintsBytesThatAreNotUtf8InBase64() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper parser = new com.fasterxml.jackson.databind.ObjectMapper();
+        String tricky = "q\"b\\n\nt\tc\u0001u\u2028é";
+        assertThat(parser.readTree(Json.of(java.util.Map.of("s", tricky))).get("s").asText()).isEqualTo(tricky);
+        String line = new RecordFormat(false, false, false, false, false, true).line("t", 2, 9, 5, null,
+                new byte[] {(byte) 0xff, 0, 1}, List.of(new io.strata.client.RecordHeader("h", new byte[] {(byte) 0xc3})),
+                0);
+        com.fasterxml.jackson.databind.JsonNode node = parser.readTree(line);
+        assertThat(node.get("key").isNull()).isTrue();
+        assertThat(node.get("value_base64").asText()).isEqualTo("/wAB");
+        assertThat(node.get("headers").get(0).get("value_base64").asText()).isEqualTo("ww==");
+    }
+
+    @Test
     void producedLinesComeBackFromConsumeInOrder() {
         fake.createTopic("orders", 1);
 
