@@ -138,19 +138,44 @@ final class KvFiles implements AutoCloseable {
 
     /** Appends one transaction and forces it to disk; on failure the log is cut back to where it was. */
     void append(EmbeddedBatch batch) throws IOException {
+        long before = logBytes;
+        try {
+            write(batch);
+            force();
+        } catch (IOException e) {
+            truncate(before);
+            throw e;
+        }
+    }
+
+    /**
+     * Appends one transaction without forcing it (a group of them is forced once, {@link #force}); on failure the
+     * log is cut back to where this one began.
+     */
+    void write(EmbeddedBatch batch) throws IOException {
         ByteBuffer frame = frame(batch.toByteArray());
         long before = logBytes;
         try {
             while (frame.hasRemaining()) {
                 log.write(frame);
             }
-            log.force(false);
             logBytes = log.position();
         } catch (IOException e) {
-            log.truncate(before);
-            log.position(before);
+            truncate(before);
             throw e;
         }
+    }
+
+    /** Forces what was written to disk. */
+    void force() throws IOException {
+        log.force(false);
+    }
+
+    /** Cuts the log back to {@code length} bytes (what a failed group wrote goes). */
+    void truncate(long length) throws IOException {
+        log.truncate(length);
+        log.position(length);
+        logBytes = length;
     }
 
     long logBytes() {

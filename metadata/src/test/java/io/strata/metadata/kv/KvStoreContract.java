@@ -56,6 +56,48 @@ public abstract class KvStoreContract {
     }
 
     @Test
+    void compareAndSetIncrementsFromManyWritersAtOnceEachLandOnceInOrderAndAreReadBack() throws Exception {
+        int writers = 8;
+        int increments = 40;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        String counter = p + "counter";
+        put(counter, "0");
+        List<java.util.concurrent.Future<List<Long>>> done = new java.util.ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            String own = p + "own-" + w;
+            done.add(pool.submit(() -> {
+                List<Long> revisions = new java.util.ArrayList<>();
+                for (int i = 0; i < increments; i++) {
+                    // One shared counter, raced for, and a key of its own beside it in the same transaction.
+                    while (true) {
+                        KeyValue now = kv.get(counter).join().orElseThrow();
+                        TxnResult r = kv.txn(List.of(new KvGuard(counter, now.modRevision())),
+                                List.of(new KvOp.Put(counter, b(Long.toString(Long.parseLong(s(now.value())) + 1))),
+                                        new KvOp.Put(own, b(Integer.toString(i))))).join();
+                        if (r.succeeded()) {
+                            revisions.add(r.revision());
+                            break;
+                        }
+                    }
+                }
+                return revisions;
+            }));
+        }
+        java.util.Set<Long> all = new java.util.HashSet<>();
+        for (var f : done) {
+            List<Long> revisions = f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            assertThat(revisions).as("one writer's transactions in order").isSorted();
+            all.addAll(revisions);
+        }
+        pool.shutdown();
+        assertThat(all).as("no two transactions answered with one revision").hasSize(writers * increments);
+        assertThat(s(kv.get(counter).join().orElseThrow().value())).isEqualTo(Integer.toString(writers * increments));
+        for (int w = 0; w < writers; w++) {
+            assertThat(s(kv.get(p + "own-" + w).join().orElseThrow().value())).isEqualTo(Integer.toString(increments - 1));
+        }
+    }
+
+    @Test
     void aMissingKeyReadsAsEmpty() {
         assertThat(kv.get(p + "missing").join()).isEmpty();
     }
