@@ -293,6 +293,7 @@ class SecurityTest {
             org.apache.kafka.common.protocol.Errors.TOPIC_AUTHORIZATION_FAILED,
             org.apache.kafka.common.protocol.Errors.GROUP_AUTHORIZATION_FAILED,
             org.apache.kafka.common.protocol.Errors.CLUSTER_AUTHORIZATION_FAILED,
+            org.apache.kafka.common.protocol.Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
             org.apache.kafka.common.protocol.Errors.SASL_AUTHENTICATION_FAILED);
 
     /** The APIs the Kafka listener offers, as ApiVersions tells any client before it signs in. */

@@ -184,8 +184,10 @@ public final class EmbeddedKvStore implements KvStore {
         try {
             writer.execute(this::drain);
         } catch (RejectedExecutionException e) {
-            pending.remove(p);
-            p.result().completeExceptionally(new MetadataException("the embedded metadata store is closed", false));
+            // Closing: fail it only if no drain took it (a drain answers what it took, applied or not).
+            if (pending.remove(p)) {
+                p.result().completeExceptionally(new MetadataException("the embedded metadata store is closed", false));
+            }
         }
         return p.result();
     }
@@ -232,24 +234,28 @@ public final class EmbeddedKvStore implements KvStore {
         long logBefore = files.logBytes();
         List<Runnable> undo = new ArrayList<>();
         List<Change> changes = new ArrayList<>();
+        List<EmbeddedBatch> batches = new ArrayList<>();
         try {
             for (int i = 0; i < group.size(); i++) {
                 try {
-                    outcomes[i] = stage(group.get(i).guards(), group.get(i).ops(), undo, changes);
+                    outcomes[i] = stage(group.get(i).guards(), group.get(i).ops(), undo, changes, batches);
                 } catch (MetadataException refused) {
                     outcomes[i] = refused; // this one only (a lease gone): nothing of it was staged
                 }
             }
-            if (!changes.isEmpty()) {
-                files.force();
+            // One log record for the group, forced once: a crash mid-write loses the group whole, never a part.
+            if (batches.size() == 1) {
+                files.append(batches.get(0));
+            } else if (!batches.isEmpty()) {
+                files.append(EmbeddedBatch.newBuilder().addAllGroup(batches).build());
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error as well: nothing of the group may stay visible without being durable
             for (int i = undo.size() - 1; i >= 0; i--) {
                 undo.get(i).run();
             }
             revision = revisionBefore;
             try {
-                files.truncate(logBefore);
+                files.truncate(logBefore); // append cut back its own record already; this is for certain
             } catch (IOException cut) {
                 e.addSuppressed(cut);
             }
@@ -275,12 +281,13 @@ public final class EmbeddedKvStore implements KvStore {
     }
 
     /**
-     * One transaction of a group: its guards checked against the state as staged so far, its frame written (not
-     * forced), its changes made to the data with their undoing noted, its events kept for when the group is durable.
+     * One transaction of a group: its guards checked against the state as staged so far, its log batch kept for the
+     * group's record, its changes made to the data with their undoing noted, its events kept for when the group is
+     * durable.
      * {@code revision} moves with it (the group restores it, then publishes).
      */
-    private TxnResult stage(List<KvGuard> guards, List<KvOp> ops, List<Runnable> undo, List<Change> changes)
-            throws IOException {
+    private TxnResult stage(List<KvGuard> guards, List<KvOp> ops, List<Runnable> undo, List<Change> changes,
+                            List<EmbeddedBatch> batches) {
         for (KvGuard guard : guards) {
             KeyValue current = data.get(guard.key());
             if ((current == null ? 0 : current.modRevision()) != guard.modRevision()) {
@@ -311,7 +318,7 @@ public final class EmbeddedKvStore implements KvStore {
                 }
             }
         }
-        files.write(batch.build());
+        batches.add(batch.build());
         for (KvOp op : ops) {
             KeyValue old = data.get(op.key());
             if (old != null && old.lease() != 0) {

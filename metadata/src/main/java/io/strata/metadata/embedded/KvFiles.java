@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Collection;
+import java.util.List;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -110,11 +111,13 @@ final class KvFiles implements AutoCloseable {
                 log.force(true);
                 break;
             }
-            EmbeddedBatch batch = parse(() -> EmbeddedBatch.parseFrom(payload), logPath);
-            if (batch.getRevision() > revision[0]) {
-                apply(into, batch);
-                revision[0] = batch.getRevision();
-                replayed++;
+            EmbeddedBatch record = parse(() -> EmbeddedBatch.parseFrom(payload), logPath);
+            for (EmbeddedBatch batch : record.getGroupCount() > 0 ? record.getGroupList() : List.of(record)) {
+                if (batch.getRevision() > revision[0]) {
+                    apply(into, batch);
+                    revision[0] = batch.getRevision();
+                    replayed++;
+                }
             }
         }
         logBytes = log.size();
@@ -173,9 +176,10 @@ final class KvFiles implements AutoCloseable {
 
     /** Cuts the log back to {@code length} bytes (what a failed group wrote goes). */
     void truncate(long length) throws IOException {
-        log.truncate(length);
-        log.position(length);
-        logBytes = length;
+        long to = Math.min(length, log.size()); // never past the end: the next write would leave a hole
+        log.truncate(to);
+        log.position(to);
+        logBytes = to;
     }
 
     long logBytes() {
@@ -207,8 +211,8 @@ final class KvFiles implements AutoCloseable {
         // A crash before this truncation is harmless: recovery skips logged revisions the snapshot holds.
         log.truncate(0);
         log.position(0);
+        logBytes = 0; // before the force, which may fail: the log is empty either way
         log.force(true);
-        logBytes = 0;
     }
 
     private void forceDirectory() {
