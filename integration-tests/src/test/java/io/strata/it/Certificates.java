@@ -31,4 +31,21 @@ final class Certificates {
         LocalCertificates.Issued i = new LocalCertificates(dir, 2).issue(ca, name, san);
         return new Issued(i.caPem(), i.certificatePem(), i.keyPem(), i.store());
     }
+
+    /** A TLS context that trusts the CA in {@code caPem} alone, as a client given that CA does. */
+    static javax.net.ssl.SSLContext trusting(Path caPem) throws Exception {
+        java.security.cert.X509Certificate ca;
+        try (var in = java.nio.file.Files.newInputStream(caPem)) {
+            ca = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in);
+        }
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
 }

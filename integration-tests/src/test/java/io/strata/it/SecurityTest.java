@@ -175,6 +175,65 @@ class SecurityTest {
         }
     }
 
+    /**
+     * The console's door is the client port's services called in JSON: over the node's TLS, refused without
+     * credentials, denied without an ACL (the topic stays), allowed to the super-user; and the console's sign-in form
+     * in a real browser gets the signed-in user in.
+     */
+    @Test
+    void theConsoleMeetsTheSameAuthenticationAndAclsAsTheClientPort() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(Certificates.trusting(node.caPem()))
+                .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+        String console = "https://" + a.httpAddress() + "/console/";
+        assertThat(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(console)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        String adminAuth = "Basic " + Base64.getEncoder().encodeToString(("admin:" + ADMIN_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        String aliceAuth = "Basic " + Base64.getEncoder().encodeToString(("alice:" + ALICE_PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        java.util.function.BiFunction<String, String[], java.net.http.HttpResponse<String>> call = (method, authAndBody) -> {
+            java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(console
+                    + "api/" + method)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(authAndBody[1]));
+            if (authAndBody[0] != null) {
+                request.header("Authorization", authAndBody[0]);
+            }
+            try {
+                return http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        var nobody = call.apply("strata.v1.AdminService/ListTopics", new String[] {null, "{}"});
+        assertThat(nobody.statusCode()).isEqualTo(401);
+        assertThat(nobody.body()).contains("\"code\":\"unauthenticated\"");
+        var wrong = call.apply("strata.v1.AdminService/ListTopics", new String[] {"Basic " + Base64.getEncoder()
+                .encodeToString("alice:nope".getBytes(StandardCharsets.UTF_8)), "{}"});
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        var made = call.apply("strata.v1.AdminService/CreateTopic", new String[] {adminAuth,
+                "{\"name\":\"console-made\",\"partitions\":1}"});
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(200);
+        var denied = call.apply("strata.v1.AdminService/DeleteTopic", new String[] {aliceAuth,
+                "{\"name\":\"console-made\"}"});
+        assertThat(denied.statusCode()).isEqualTo(403);
+        assertThat(denied.body()).contains("permission_denied", "User:alice may not ");
+        var still = call.apply("strata.v1.AdminService/DescribeTopic", new String[] {adminAuth,
+                "{\"name\":\"console-made\"}"});
+        assertThat(still.statusCode()).as("the topic after a denied delete: %s", still.body()).isEqualTo(200);
+
+        // The sign-in form, in Chromium, against the node's certificate (a test CA the browser is told to accept).
+        ProcessBuilder pb = new ProcessBuilder("node", "console-check.mjs").directory(Path.of("src/test/console")
+                .toFile()).redirectErrorStream(true);
+        pb.environment().putAll(Map.of("MODE", "sign-in", "CONSOLE_URL", console, "CONSOLE_USER", "admin",
+                "CONSOLE_PASSWORD", ADMIN_PASSWORD, "NODE_ID", "a",
+                "SCREENSHOTS", Path.of("target/console-screenshots/signed-in").toAbsolutePath().toString()));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).contains("\"failures\":[]", "signed in as User:admin");
+    }
+
     /** First: the stores must stand still, before the granted calls below leave members whose sessions run out. */
     @Test
     @Order(1)
@@ -837,6 +896,9 @@ class SecurityTest {
                 List.of(acl("User:alice", AclOperation.ACL_OPERATION_DESCRIBE, topic, t, false))));
         calls.add(new Call(ClusterServiceGrpc.getDescribeClusterMethod(), c -> status(() -> ClusterServiceGrpc
                 .newBlockingStub(c).describeCluster(DescribeClusterRequest.getDefaultInstance())), List.of()));
+        calls.add(new Call(ClusterServiceGrpc.getDescribeHistoryMethod(), c -> status(() -> ClusterServiceGrpc
+                .newBlockingStub(c).describeHistory(io.strata.api.v1.DescribeHistoryRequest.getDefaultInstance())),
+                List.of()));
         List<AclEntry> produce = List.of(acl("User:alice", AclOperation.ACL_OPERATION_PRODUCE, topic, t, false));
         calls.add(new Call(ProducerServiceGrpc.getProduceMethod(), c -> status(() -> ProducerServiceGrpc.newBlockingStub(c)
                 .produce(produce(t))), produce));

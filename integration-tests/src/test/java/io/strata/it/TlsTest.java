@@ -249,15 +249,7 @@ class TlsTest {
 
     /** The subject of the certificate a TLS handshake with {@code address} is answered with. */
     private static String servedCertificate(String address, Path caPem) throws Exception {
-        java.security.cert.X509Certificate ca = (java.security.cert.X509Certificate) java.security.cert
-                .CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(caPem));
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", ca);
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
+        javax.net.ssl.SSLContext context = Certificates.trusting(caPem);
         int colon = address.lastIndexOf(':');
         try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(
                 address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * local state silently. Opening and {@linkplain #check checking} may fail while etcd or the bucket do not
  * answer; the node then waits, not ready, and tries again.
  */
-final class Stores {
+public final class Stores {
     private Stores() {
     }
 
@@ -71,7 +71,7 @@ final class Stores {
     }
 
     /** Where the metadata store is, for messages. */
-    static String describeMetadata(StrataConfig config) {
+    public static String describeMetadata(StrataConfig config) {
         return "etcd".equals(config.metadata().type())
                 ? "etcd at " + config.metadata().etcdEndpoints().orElse(List.of())
                 : "the embedded metadata store in " + Path.of(config.dataDir(), "metadata");
@@ -83,6 +83,13 @@ final class Stores {
                 ? MetadataStores.etcd(c.etcdEndpoints().orElseThrow(), c.root(), c.shards(), c.timeout(),
                         etcdSecurity(c))
                 : MetadataStores.embedded(Path.of(config.dataDir(), "metadata"), c.shards());
+    }
+
+    /** Where the node keeps its objects, for people: "bucket B at E" or the local directory. */
+    public static String describeObjects(StrataConfig config) {
+        StrataConfig.ObjectStoreConfig c = config.objectStore();
+        return "local".equals(c.type()) ? "the local directory " + Path.of(config.dataDir(), "objects")
+                : "bucket " + c.s3().bucket().orElse("?") + c.s3().endpoint().map(e -> " at " + e).orElse(" on AWS S3");
     }
 
     static ObjectStore objects(StrataConfig config) {

@@ -56,6 +56,11 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class StrataNode {
     public static final Set<String> KNOWN_ROLES = Set.of("ingest", "fetch", "compaction");
+    /** The version this node runs (the build's), as it registers it. */
+    public static String version() {
+        return org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getOptionalValue("quarkus.application.version", String.class).orElse("");
+    }
     private static final Logger LOG = Logger.getLogger(StrataNode.class);
 
     @Inject
@@ -79,6 +84,7 @@ public class StrataNode {
     private final Clock clock = Clock.systemUTC();
     /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
     private final List<AutoCloseable> closeables = java.util.Collections.synchronizedList(new ArrayList<>());
+    private volatile String nodeId;
     private volatile MetadataStore metadata;
     private volatile ObjectStore objects;
     private volatile AdminHandler admin;
@@ -115,6 +121,7 @@ public class StrataNode {
             throw e;
         }
         String nodeId = config.nodeId().orElse("node-" + UUID.randomUUID().toString().substring(0, 8));
+        this.nodeId = nodeId;
         // The rest waits for etcd and the bucket, not ready meanwhile: in Kubernetes a node may well start
         // before them, and a restart loop would only hide the reason.
         Thread thread = new Thread(() -> startWhenReachable(nodeId), "strata-node-start");
@@ -370,7 +377,7 @@ public class StrataNode {
         String kafkaAddress = openKafkaDoor(topics, nodeId, address, advertisedHost, nodeTimer);
         String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
         register(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
-                clock.millis(), kafkaAddress, config.kafka().rack().orElse("")), Duration.ofSeconds(10))
+                clock.millis(), kafkaAddress, config.kafka().rack().orElse(""), version()), Duration.ofSeconds(10))
                 .get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
         fetchNodes.refresh(); // this node is among them now
         synchronized (closeables) {
@@ -381,6 +388,9 @@ public class StrataNode {
         }
         LOG.infof("Strata node %s serving %s on %s (metadata: %s, objects: %s)", nodeId, config.roles(), address,
                 config.metadata().type(), config.objectStore().type());
+        if (config.console().enabled()) {
+            LOG.infof("Console: %s", io.strata.server.console.ConsoleDoor.url(advertisedHost));
+        }
     }
 
     /**
@@ -616,6 +626,17 @@ public class StrataNode {
     public MetadataStore metadata() {
         requireReady();
         return metadata;
+    }
+
+    /** This node's id (chosen at start). */
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** The object store as the roles use it (counted). */
+    public ObjectStore objects() {
+        requireReady();
+        return objects;
     }
 
     public AdminHandler admin() {

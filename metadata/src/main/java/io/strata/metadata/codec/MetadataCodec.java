@@ -300,7 +300,7 @@ public final class MetadataCodec {
         return NodeValue.newBuilder().setNodeId(n.nodeId()).setAddress(n.address())
                 .setInternalAddress(n.internalAddress()).addAllRoles(n.roles().stream().sorted().toList())
                 .setStartedAtMs(n.startedAtMs()).setKafkaAddress(n.kafkaAddress()).setZone(n.zone())
-                .build().toByteArray();
+                .setVersion(n.version()).build().toByteArray();
     }
 
     public static NodeInfo decodeNode(String key, byte[] bytes) {
@@ -309,7 +309,7 @@ public final class MetadataCodec {
             // A node registered before the internal port existed served node-to-node calls on its one port.
             String internal = v.getInternalAddress().isEmpty() ? v.getAddress() : v.getInternalAddress();
             return new NodeInfo(v.getNodeId(), v.getAddress(), internal, new HashSet<>(v.getRolesList()),
-                    v.getStartedAtMs(), v.getKafkaAddress(), v.getZone());
+                    v.getStartedAtMs(), v.getKafkaAddress(), v.getZone(), v.getVersion());
         });
     }
 }

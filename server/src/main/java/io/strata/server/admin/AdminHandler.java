@@ -88,10 +88,40 @@ public final class AdminHandler {
     }
 
     public CompletableFuture<ListTopicsResponse> listTopics() {
-        return metadata.listTopics().thenApply(list -> {
-            ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
-            list.forEach(t -> response.addTopics(describe(t)));
-            return response.build();
+        return listTopics(false);
+    }
+
+    /** Every topic; with {@code details}, each partition's start and end too, read together in one call. */
+    public CompletableFuture<ListTopicsResponse> listTopics(boolean details) {
+        return metadata.listTopics().thenCompose(list -> {
+            if (!details) {
+                ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
+                list.forEach(t -> response.addTopics(describe(t)));
+                return CompletableFuture.completedFuture(response.build());
+            }
+            List<PartitionId> partitions = new ArrayList<>();
+            for (Topic t : list) {
+                for (int p = 0; p < t.partitions(); p++) {
+                    partitions.add(t.partition(p));
+                }
+            }
+            return metadata.offsets(partitions).thenApply(offsets -> {
+                java.util.Map<PartitionId, PartitionOffsets> byPartition = new java.util.HashMap<>();
+                offsets.forEach(o -> byPartition.put(o.partition(), o));
+                ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
+                for (Topic t : list) {
+                    TopicDescription.Builder description = describe(t);
+                    for (int p = 0; p < t.partitions(); p++) {
+                        PartitionOffsets o = byPartition.get(t.partition(p));
+                        if (o != null) {
+                            description.addPartitionDetails(PartitionDescription.newBuilder().setPartition(p)
+                                    .setLogStartOffset(o.logStartOffset()).setEndOffset(o.nextOffset()));
+                        }
+                    }
+                    response.addTopics(description);
+                }
+                return response.build();
+            });
         });
     }
 

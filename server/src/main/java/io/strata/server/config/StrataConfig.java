@@ -48,6 +48,9 @@ public interface StrataConfig {
 
     Half half();
 
+    /** The web console on the HTTP port (docs/console.md). */
+    Console console();
+
     Compaction compaction();
 
     Gc gc();
@@ -444,6 +447,36 @@ public interface StrataConfig {
         /** How many checks may go unanswered (or answered "unknown") before the half message is rolled back. */
         @WithDefault("15")
         int maxChecks();
+    }
+
+    interface Console {
+        /** Whether the HTTP port serves the console at /console and its JSON door at /console/api. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often the node samples topics' ends and groups' lag for the console's charts. */
+        @WithDefault("10s")
+        Duration historyInterval();
+
+        /** How far back the charts reach: points older than this are overwritten. */
+        @WithDefault("1h")
+        Duration historyRetention();
+
+        /** The most series kept (a topic's records, a group's lag, a partition's lag each count one). */
+        @WithDefault("2000")
+        int historyMaxSeries();
+
+        /** The most bytes of a partition one record page of the console reads (any request's own bound is lowered to it). */
+        @WithDefault("1048576")
+        int maxFetchBytes();
+
+        /** Console calls answered at once by this node; more are refused with resource_exhausted (HTTP 429). */
+        @WithDefault("32")
+        int maxConcurrentCalls();
+
+        /** The longest a console call may run (a caller's Connect-Timeout-Ms is lowered to it). */
+        @WithDefault("30s")
+        Duration callTimeout();
     }
 
     interface Share {

@@ -44,7 +44,7 @@ public class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.admin().listTopics());
+        GrpcErrors.reply(observer, () -> node.admin().listTopics(request.getWithPartitionDetails()));
     }
 
     @Override

@@ -22,12 +22,20 @@ public class RemoteAddress implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
-        return Contexts.interceptCall(Context.current().withValue(CURRENT, of(call)), call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(CURRENT, of(call, headers)), call, headers, next);
     }
 
-    /** "host:port" of the call's caller. */
-    public static String of(ServerCall<?, ?> call) {
+    /**
+     * "host:port" of the call's caller. A call of the console's JSON door comes in-process, from this node: its
+     * caller is the HTTP client the door names (only an in-process call is believed, so no network caller can
+     * claim another address).
+     */
+    public static String of(ServerCall<?, ?> call, Metadata headers) {
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        if (remote instanceof io.grpc.inprocess.InProcessSocketAddress) {
+            String caller = headers.get(io.strata.console.api.JsonCalls.CALLER);
+            return caller != null ? caller : "console";
+        }
         return remote instanceof InetSocketAddress a
                 ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(remote);
     }

@@ -63,6 +63,12 @@ public final class AccessRules {
                         .filter(t -> may.test(Need.topic(DESCRIBE, t.getName()))).toList()).build());
         // Where nodes are: every caller that signed in may know it (as Kafka's Metadata tells brokers to all).
         on(ClusterServiceGrpc.getDescribeClusterMethod(), r -> List.of(), null);
+        // The console's history: a series is seen by who may describe the topic and the group it names.
+        listing(ClusterServiceGrpc.getDescribeHistoryMethod(), (io.strata.api.v1.History answer, Predicate<Need> may) ->
+                answer.toBuilder().clearSeries().addAllSeries(answer.getSeriesList().stream().filter(s ->
+                        (!s.containsLabels("topic") || may.test(Need.topic(DESCRIBE, s.getLabelsOrThrow("topic"))))
+                                && (!s.containsLabels("group") || may.test(Need.group(DESCRIBE,
+                                s.getLabelsOrThrow("group"))))).toList()).build());
         // Records
         on(ProducerServiceGrpc.getProduceMethod(), AccessRules::produce, null);
         RULES.put(ProducerServiceGrpc.getProduceStreamMethod().getFullMethodName(), new Rule(r -> List.of(), null, null, true));

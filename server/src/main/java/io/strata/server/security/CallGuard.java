@@ -122,7 +122,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         String method = bare(call.getMethodDescriptor().getFullMethodName());
         if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
             String tried = AccessControl.triedUser(headers);
-            AuditLog.record(Identity.ANONYMOUS, RemoteAddress.of(call), method, tried == null ? "" : "user " + tried,
+            AuditLog.record(Identity.ANONYMOUS, RemoteAddress.of(call, headers), method, tried == null ? "" : "user " + tried,
                     "unauthenticated: " + e.getStatus().getDescription());
         }
         call.close(e.getStatus(), new Metadata());
@@ -133,7 +133,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
     private <Q, R> ServerCall.Listener<Q> admit(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next,
                                                 Identity who) {
         String method = call.getMethodDescriptor().getFullMethodName();
-        String address = RemoteAddress.of(call);
+        String address = RemoteAddress.of(call, headers);
         AccessRules.Rule rule = AccessRules.of(method);
         if (rule == null && !method.startsWith("grpc.reflection.") && access.required()) {
             AuditLog.record(who, address, bare(method), "", "denied: no access rule");

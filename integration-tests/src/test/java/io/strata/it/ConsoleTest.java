@@ -1,0 +1,203 @@
+package io.strata.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.strata.client.Consumer;
+import io.strata.client.ConsumerConfig;
+import io.strata.client.Producer;
+import io.strata.client.RecordMetadata;
+import io.strata.client.StrataClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The web console end to end, against a real etcd and a real S3 server: a node serves it, and headless Chromium
+ * (Debian's, driven by puppeteer-core: src/test/console/console-check.mjs) walks every page as a person would. Each
+ * page loads without errors and shows what this test made: a topic's records, one found by offset and one by key, a
+ * group falling behind with its lag growing on its chart; an admin action needs its confirmation. Screenshots of
+ * every page are left in target/console-screenshots.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ConsoleTest {
+    private static final Path CHECK = Path.of("src/test/console");
+
+    @TempDir
+    static Path work;
+    private StrataCluster cluster;
+    private StrataProcess node;
+    private StrataClient client;
+
+    @BeforeAll
+    void start() {
+        cluster = new StrataCluster(work);
+        // Sampled every second, so the lag chart has points within the test.
+        node = cluster.start("node-1", "ingest,fetch,compaction", Map.of("strata.console.history-interval", "1s"));
+        client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
+    }
+
+    @AfterAll
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aPersonSeesTheTopicItsRecordsAndAGroupFallingBehindAndMustConfirmAnAdminAction() throws Exception {
+        assertThat(CliRun.strata(node.address(), "", "topics", "create", "orders", "--partitions", "3").exitCode())
+                .isZero();
+        Producer producer = client.producer();
+        Map<String, RecordMetadata> sent = new HashMap<>();
+        send(producer, 0, 60, sent);
+        // A group reads half and commits, then stops: behind by what it left and by all that comes after.
+        try (Consumer consumer = client.consumer("orders", ConsumerConfig.DEFAULT)) {
+            consumer.subscribe("billing");
+            int read = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (read < 30 && System.nanoTime() < deadline) {
+                read += consumer.poll(Duration.ofSeconds(1)).size();
+            }
+            consumer.commitSync();
+            assertThat(read).isGreaterThanOrEqualTo(30);
+        }
+        // More records, in steps the node samples apart: the group's lag grows on its chart.
+        for (int step = 0; step < 3; step++) {
+            Thread.sleep(2_500);
+            send(producer, 60 + step * 10, 10, sent);
+        }
+        Thread.sleep(2_500);
+
+        RecordMetadata keyed = sent.get("key-7");
+        RecordMetadata first = sent.values().stream().filter(m -> m.partition() == 1 && m.offset() == 0)
+                .findFirst().orElseThrow();
+        String firstKey = sent.entrySet().stream().filter(e -> e.getValue() == first).findFirst().orElseThrow().getKey();
+        Path screenshots = Path.of("target/console-screenshots").toAbsolutePath();
+        Map<String, String> env = new HashMap<>(Map.of(
+                "CONSOLE_URL", "http://" + node.httpAddress() + "/console/",
+                "TOPIC", "orders", "GROUP", "billing",
+                "KEY", "key-7", "KEY_PARTITION", Integer.toString(keyed.partition()), "KEY_VALUE", "order 7"));
+        env.putAll(Map.of("OFFSET_PARTITION", "1", "OFFSET", "0", "OFFSET_VALUE", "order " + firstKey.substring(4),
+                "RECORDS", "90", "NODE_ID", "node-1", "SCREENSHOTS", screenshots.toString()));
+        Walk walk = walk(env);
+        assertThat(walk.exitCode()).as("the console walk (%s); node log:%n%s", walk.output(), node.logTail(40))
+                .isZero();
+        assertThat(walk.output()).contains("\"failures\":[]");
+        try (var shots = Files.list(screenshots)) {
+            assertThat(shots.filter(p -> p.toString().endsWith(".png")).count()).isGreaterThanOrEqualTo(10);
+        }
+    }
+
+    @Test
+    void theJsonDoorAnswersAsTheGrpcServicesDoAndRefusesOtherSites() throws Exception {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        String api = "http://" + node.httpAddress() + "/console/api/";
+        HttpResponse<String> missing = post(http, api + "strata.v1.AdminService/DescribeTopic", "{\"name\":\"nope\"}",
+                Map.of());
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.body()).contains("\"code\":\"not_found\"").contains("unknown topic");
+        HttpResponse<String> bad = post(http, api + "strata.v1.AdminService/CreateTopic", "{\"name\":\"x\",\"partitons\":3}",
+                Map.of());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("invalid_argument").contains("partitons");
+        HttpResponse<String> stream = post(http, api + "strata.v1.FetchService/Subscribe", "{}", Map.of());
+        assertThat(stream.statusCode()).isEqualTo(404);
+        // A page on another site may not call the door, nor a form post without a JSON content type.
+        HttpResponse<String> foreign = post(http, api + "strata.v1.AdminService/CreateTopic", "{\"name\":\"evil\"}",
+                Map.of("Origin", "http://evil.example"));
+        assertThat(foreign.statusCode()).isEqualTo(403);
+        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create(api + "strata.v1.AdminService/CreateTopic"))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"evil\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(form.statusCode()).isEqualTo(415);
+        assertThat(client.admin().listTopics()).extracting(t -> t.name()).doesNotContain("evil", "x");
+        // The record browser's page is bounded by the node (strata.console.max-fetch-bytes, 1 MiB), whatever the
+        // page asks for: 4 MiB of records come back a slice at a time.
+        client.admin().createTopic("big", 1);
+        Producer producer = client.producer();
+        List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>();
+        byte[] value = new byte[100 * 1024];
+        java.util.Arrays.fill(value, (byte) 'v');
+        for (int i = 0; i < 40; i++) {
+            acks.add(producer.send("big", 0, null, value));
+        }
+        for (CompletableFuture<RecordMetadata> ack : acks) {
+            ack.get(30, TimeUnit.SECONDS);
+        }
+        HttpResponse<String> page = post(http, api + "strata.v1.FetchService/Fetch",
+                "{\"topic\":\"big\",\"partition\":0,\"offset\":0,\"maxBytes\":2000000000}", Map.of());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(page.body());
+        int records = answer.get("records").size();
+        assertThat(records).as("records in one page").isBetween(1, 10);
+        assertThat(answer.get("nextOffset").asLong()).isEqualTo(records);
+        assertThat(answer.get("endOffset").asLong()).isEqualTo(40);
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String url, String json, Map<String, String> headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+        headers.forEach(b::header);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void send(Producer producer, int from, int count, Map<String, RecordMetadata> sent) throws Exception {
+        List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            byte[] value = ("{\"n\":" + i + ",\"name\":\"order " + i + "\"}").getBytes(StandardCharsets.UTF_8);
+            acks.add(producer.send("orders", i % 3, ("key-" + i).getBytes(StandardCharsets.UTF_8), value));
+        }
+        for (int i = 0; i < acks.size(); i++) {
+            sent.put("key-" + (from + i), acks.get(i).get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    record Walk(int exitCode, String output) {
+    }
+
+    /** Runs the browser walk; fails clearly when its tools are missing (scripts/ensure-console-browser installs them). */
+    private static Walk walk(Map<String, String> env) throws Exception {
+        assertThat(CHECK.resolve("node_modules/puppeteer-core")).as("puppeteer-core is not installed: run "
+                + "scripts/ensure-console-browser (./scripts/test does)").exists();
+        assertThat(Path.of("/usr/bin/chromium")).as("Debian's chromium is not installed: run "
+                + "scripts/ensure-console-browser (./scripts/test does)").exists();
+        ProcessBuilder pb = new ProcessBuilder("node", "console-check.mjs").directory(CHECK.toFile())
+                .redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "(output not read: " + e + ")";
+            }
+        });
+        if (!p.waitFor(4, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            return new Walk(-1, "the walk did not end in 4 minutes: " + out.getNow(""));
+        }
+        return new Walk(p.exitValue(), out.get(10, TimeUnit.SECONDS));
+    }
+}
