@@ -75,8 +75,12 @@ async function walk() {
     return;
   }
   const cluster = await text('[data-testid=cluster]');
-  check(cluster.includes('healthy'), 'the cluster page shows the stores healthy');
-  check(/live/.test(cluster), 'the cluster page shows the node live');
+  const healthy = (cluster.match(/\bhealthy\b/g) || []).length;
+  check(healthy === 2 && !cluster.includes('unreachable'), `the cluster page shows both stores healthy (${healthy} of 2)`);
+  const nodeRow = await page.$$eval('[data-testid=nodes] tbody tr', (rows, id) =>
+    rows.map(r => Array.from(r.cells, c => c.innerText)).find(c => c[0] === id), nodeId);
+  check(nodeRow && /ingest/.test(nodeRow[2]) && /fetch/.test(nodeRow[2]) && /\d+\.\d+/.test(nodeRow[4]),
+    `the cluster page shows the node with its roles and version (${JSON.stringify(nodeRow)})`);
   await shot('01-cluster');
 
   // Topics
@@ -125,18 +129,32 @@ async function walk() {
   const lag = Number((await text('[data-testid=group-lag]')).replace(/,/g, ''));
   check(lag > 0, `the group page shows ${group} behind (lag ${lag})`);
   await page.waitForSelector('[data-testid=group-lag-chart]');
-  const chart = await page.$eval('[data-testid=group-lag-chart]', el => ({ points: Number(el.dataset.points), first: Number(el.dataset.first), last: Number(el.dataset.last) }));
+  // The page redraws its chart every few seconds: wait (a while) for points that show the lag growing.
+  const chartOf = () => page.$eval('[data-testid=group-lag-chart]', el => ({ points: Number(el.dataset.points), first: Number(el.dataset.first), last: Number(el.dataset.last) }));
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid=group-lag-chart]');
+    return el && Number(el.dataset.points) >= 2 && Number(el.dataset.last) > Number(el.dataset.first);
+  }, { timeout: 30000 }).catch(() => {});
+  const chart = await chartOf();
   check(chart.points >= 2 && chart.last > chart.first, `the group's lag chart shows its lag growing (${JSON.stringify(chart)})`);
   await shot('07-group');
+
+  // Compaction: the node's worker wrote down its passes
+  await visit('#/compaction');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=compaction-passes] tbody tr td.num').length > 0,
+    { timeout: 30000 }).catch(() => {});
+  const workers = await page.$$eval('[data-testid=compaction-passes] tbody tr', rows => rows.map(r => r.cells[0].innerText));
+  check(workers.includes(nodeId), `the compaction page shows the worker's last pass (${JSON.stringify(workers)})`);
+  await shot('08-compaction');
 
   // Share groups and transactions load
   await visit('#/shares');
   await page.waitForSelector('[data-testid=share-groups]');
-  await shot('08-share-groups');
+  await shot('09-share-groups');
   await visit('#/transactions');
   await page.waitForSelector('[data-testid=transactions-table]');
   await page.waitForSelector('[data-testid=half-table]');
-  await shot('09-transactions');
+  await shot('10-transactions');
 
   // An admin action needs its confirmation: cancelled, nothing happens; confirmed, the topic exists.
   const made = 'console-made';
@@ -145,7 +163,7 @@ async function walk() {
   await page.type('[data-testid=new-topic-name]', made);
   await page.click('[data-testid=create-topic] button[type=submit]');
   await page.waitForSelector('[data-testid=confirm-dialog][open]');
-  await shot('10-confirm');
+  await shot('11-confirm');
   await page.click('[data-testid=confirm-cancel]');
   await new Promise(r => setTimeout(r, 500));
   let listed = (await api('strata.v1.AdminService/ListTopics', {})).body.topics.map(t => t.name);
@@ -168,7 +186,7 @@ async function walk() {
   await page.waitForFunction(() => location.hash === '#/topics');
   listed = (await api('strata.v1.AdminService/ListTopics', {})).body.topics.map(t => t.name);
   check(!listed.includes(made), 'a confirmed delete removes the topic');
-  await shot('11-after-delete');
+  await shot('12-after-delete');
 }
 
 const browser = await puppeteer.launch({

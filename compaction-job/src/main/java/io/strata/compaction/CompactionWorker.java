@@ -127,18 +127,21 @@ public final class CompactionWorker implements AutoCloseable {
 
     private void pass() {
         long started = clock.millis();
+        long[] before = counted();
         int shards = metadata.cluster().shards();
         int first = ThreadLocalRandom.current().nextInt(shards);
         long entries = 0;
         long oldest = Long.MAX_VALUE;
         long lag = 0;
         int worked = 0;
+        int shardsWorked = 0;
         for (int i = 0; i < shards && !closed; i++) {
             int shard = (first + i) % shards;
             Optional<WorkLock> lock = await(session().tryLock(String.format("shard-%05d", shard)));
             if (lock.isEmpty()) {
                 continue; // another worker has it
             }
+            shardsWorked++;
             try {
                 ShardCompactor.Outcome outcome = compactor.run(shard, lock.get());
                 entries += outcome.entries();
@@ -164,10 +167,30 @@ public final class CompactionWorker implements AutoCloseable {
             }
         }
         long now = clock.millis();
-        stats.passDone(entries, oldest == Long.MAX_VALUE ? 0 : Math.max(0, now - oldest), lag, now - started);
+        long oldestAge = oldest == Long.MAX_VALUE ? 0 : Math.max(0, now - oldest);
+        stats.passDone(entries, oldestAge, lag, now - started);
+        long[] after = counted();
+        try {
+            // Written down for the console (any node shows it); a pass that cannot be noted is still done.
+            await(metadata.compaction().recordPass(new io.strata.metadata.CompactionPass(owner, now, now - started,
+                    shardsWorked, after[0] - before[0], after[1] - before[1], after[2] - before[2],
+                    after[3] - before[3], after[4] - before[4], after[5] - before[5], after[6] - before[6], entries,
+                    oldestAge, lag), PASSES_KEPT));
+        } catch (RuntimeException e) {
+            LOG.debug("compaction pass not written down: {}", e.toString());
+        }
         if (worked > 0) {
             LOG.info("compaction pass: {} steps in {} ms; {} index entries", worked, now - started, entries);
         }
+    }
+
+    /** How long the console remembers a worker that stopped passing (a CronJob's pod that ended). */
+    private static final java.time.Duration PASSES_KEPT = java.time.Duration.ofDays(1);
+
+    /** The counters a pass reports the change of, in CompactionPass's order. */
+    private long[] counted() {
+        return new long[] {stats.steps(), stats.segmentsWritten(), stats.bytesMerged(), stats.bytesExpired(),
+                stats.bytesCleaned(), stats.objectsDeleted(), stats.failures()};
     }
 
     private void release(WorkLock lock) {

@@ -36,9 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * every page are left in target/console-screenshots.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ConsoleTest {
-    private static final Path CHECK = Path.of("src/test/console");
-
     @TempDir
     static Path work;
     private StrataCluster cluster;
@@ -49,7 +48,8 @@ class ConsoleTest {
     void start() {
         cluster = new StrataCluster(work);
         // Sampled every second, so the lag chart has points within the test.
-        node = cluster.start("node-1", "ingest,fetch,compaction", Map.of("strata.console.history-interval", "1s"));
+        node = cluster.start("node-1", "ingest,fetch,compaction", Map.of("strata.console.history-interval", "1s",
+                "strata.groups.lag-interval", "1s", "strata.compaction.interval", "2s"));
         client = StrataClient.builder().server(node.address()).deadline(Duration.ofSeconds(30)).build();
     }
 
@@ -64,6 +64,7 @@ class ConsoleTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void aPersonSeesTheTopicItsRecordsAndAGroupFallingBehindAndMustConfirmAnAdminAction() throws Exception {
         assertThat(CliRun.strata(node.address(), "", "topics", "create", "orders", "--partitions", "3").exitCode())
                 .isZero();
@@ -99,7 +100,7 @@ class ConsoleTest {
                 "KEY", "key-7", "KEY_PARTITION", Integer.toString(keyed.partition()), "KEY_VALUE", "order 7"));
         env.putAll(Map.of("OFFSET_PARTITION", "1", "OFFSET", "0", "OFFSET_VALUE", "order " + firstKey.substring(4),
                 "RECORDS", "90", "NODE_ID", "node-1", "SCREENSHOTS", screenshots.toString()));
-        Walk walk = walk(env);
+        ConsoleWalk.Outcome walk = ConsoleWalk.run(env);
         assertThat(walk.exitCode()).as("the console walk (%s); node log:%n%s", walk.output(), node.logTail(40))
                 .isZero();
         assertThat(walk.output()).contains("\"failures\":[]");
@@ -109,6 +110,7 @@ class ConsoleTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(3)
     void theJsonDoorAnswersAsTheGrpcServicesDoAndRefusesOtherSites() throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         String api = "http://" + node.httpAddress() + "/console/api/";
@@ -155,6 +157,38 @@ class ConsoleTest {
         assertThat(answer.get("endOffset").asLong()).isEqualTo(40);
     }
 
+    /**
+     * After the first test made topics, records and a group: every metric the Grafana dashboard and the alert rules
+     * in k8s/components/monitoring name is on the node's /q/metrics (but Prometheus's own `up`).
+     */
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void everyMetricTheDashboardAndTheAlertsNameIsOnTheNode() throws Exception {
+        Path monitoring = Path.of("../k8s/components/monitoring");
+        String named = Files.readString(monitoring.resolve("strata-dashboard.json"))
+                + Files.readString(monitoring.resolve("prometheus-rules.yaml"));
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(strata_[a-z0-9_]+)").matcher(named);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        assertThat(names).hasSizeGreaterThan(20);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        java.util.Set<String> missing = new java.util.TreeSet<>(names);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); // group lag: once its exporter ran
+        while (!missing.isEmpty() && System.nanoTime() < deadline) {
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://" + node.httpAddress() + "/q/metrics"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            java.util.Set<String> exported = new java.util.HashSet<>();
+            metrics.lines().filter(l -> !l.startsWith("#")).forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
+            missing.removeIf(exported::contains);
+            if (!missing.isEmpty()) {
+                Thread.sleep(1_000);
+            }
+        }
+        assertThat(missing).as("metrics the dashboard or the alerts name that the node does not export").isEmpty();
+    }
+
     private static HttpResponse<String> post(HttpClient http, String url, String json, Map<String, String> headers)
             throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
@@ -172,32 +206,5 @@ class ConsoleTest {
         for (int i = 0; i < acks.size(); i++) {
             sent.put("key-" + (from + i), acks.get(i).get(30, TimeUnit.SECONDS));
         }
-    }
-
-    record Walk(int exitCode, String output) {
-    }
-
-    /** Runs the browser walk; fails clearly when its tools are missing (scripts/ensure-console-browser installs them). */
-    private static Walk walk(Map<String, String> env) throws Exception {
-        assertThat(CHECK.resolve("node_modules/puppeteer-core")).as("puppeteer-core is not installed: run "
-                + "scripts/ensure-console-browser (./scripts/test does)").exists();
-        assertThat(Path.of("/usr/bin/chromium")).as("Debian's chromium is not installed: run "
-                + "scripts/ensure-console-browser (./scripts/test does)").exists();
-        ProcessBuilder pb = new ProcessBuilder("node", "console-check.mjs").directory(CHECK.toFile())
-                .redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "(output not read: " + e + ")";
-            }
-        });
-        if (!p.waitFor(4, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            return new Walk(-1, "the walk did not end in 4 minutes: " + out.getNow(""));
-        }
-        return new Walk(p.exitValue(), out.get(10, TimeUnit.SECONDS));
     }
 }

@@ -1,7 +1,6 @@
 package io.strata.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +27,8 @@ final class CertManagerObjects {
             "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc",
             "netscape sgc");
 
+    private static final FieldChecks FIELDS = new FieldChecks("cert-manager's v1 API");
+
     private CertManagerObjects() {
     }
 
@@ -37,66 +38,49 @@ final class CertManagerObjects {
 
     static void validate(JsonNode object) {
         String name = object.path("kind").asText() + " " + object.path("metadata").path("name").asText();
-        check(name, object.path("apiVersion").asText().equals("cert-manager.io/v1"), "apiVersion cert-manager.io/v1");
-        onlyFields(name + " metadata", object.path("metadata"), METADATA);
-        check(name, !object.path("metadata").path("name").asText().isEmpty(), "metadata.name");
-        onlyFields(name, object, Set.of("apiVersion", "kind", "metadata", "spec"));
+        FIELDS.check(name, object.path("apiVersion").asText().equals("cert-manager.io/v1"), "apiVersion cert-manager.io/v1");
+        FIELDS.onlyFields(name + " metadata", object.path("metadata"), METADATA);
+        FIELDS.check(name, !object.path("metadata").path("name").asText().isEmpty(), "metadata.name");
+        FIELDS.onlyFields(name, object, Set.of("apiVersion", "kind", "metadata", "spec"));
         JsonNode spec = object.path("spec");
         switch (object.path("kind").asText()) {
             case "Issuer", "ClusterIssuer" -> {
-                onlyFields(name + " spec", spec, ISSUER_TYPES);
-                check(name, spec.size() == 1, "exactly one issuer type of " + ISSUER_TYPES);
+                FIELDS.onlyFields(name + " spec", spec, ISSUER_TYPES);
+                FIELDS.check(name, spec.size() == 1, "exactly one issuer type of " + ISSUER_TYPES);
                 if (spec.has("ca")) {
-                    onlyFields(name + " spec.ca", spec.path("ca"), Set.of("secretName", "crlDistributionPoints",
+                    FIELDS.onlyFields(name + " spec.ca", spec.path("ca"), Set.of("secretName", "crlDistributionPoints",
                             "ocspServers", "issuingCertificateURLs"));
-                    check(name, spec.path("ca").path("secretName").isTextual(), "spec.ca.secretName");
+                    FIELDS.check(name, spec.path("ca").path("secretName").isTextual(), "spec.ca.secretName");
                 }
                 if (spec.has("selfSigned")) {
-                    onlyFields(name + " spec.selfSigned", spec.path("selfSigned"), Set.of("crlDistributionPoints"));
+                    FIELDS.onlyFields(name + " spec.selfSigned", spec.path("selfSigned"), Set.of("crlDistributionPoints"));
                 }
             }
             case "Certificate" -> {
-                onlyFields(name + " spec", spec, CERTIFICATE_SPEC);
-                check(name, spec.path("secretName").isTextual(), "spec.secretName");
-                onlyFields(name + " spec.issuerRef", spec.path("issuerRef"), Set.of("name", "kind", "group"));
-                check(name, spec.path("issuerRef").path("name").isTextual(), "spec.issuerRef.name");
+                FIELDS.onlyFields(name + " spec", spec, CERTIFICATE_SPEC);
+                FIELDS.check(name, spec.path("secretName").isTextual(), "spec.secretName");
+                FIELDS.onlyFields(name + " spec.issuerRef", spec.path("issuerRef"), Set.of("name", "kind", "group"));
+                FIELDS.check(name, spec.path("issuerRef").path("name").isTextual(), "spec.issuerRef.name");
                 JsonNode key = spec.path("privateKey");
-                onlyFields(name + " spec.privateKey", key, PRIVATE_KEY.keySet());
+                FIELDS.onlyFields(name + " spec.privateKey", key, PRIVATE_KEY.keySet());
                 PRIVATE_KEY.forEach((field, allowed) -> {
                     if (key.has(field) && !allowed.isEmpty()) {
-                        check(name, allowed.contains(key.path(field).asText()), "privateKey." + field + " in " + allowed);
+                        FIELDS.check(name, allowed.contains(key.path(field).asText()), "privateKey." + field + " in " + allowed);
                     }
                 });
-                check(name, !key.has("size") || key.path("size").isInt(), "privateKey.size a number");
-                check(name, !spec.has("isCA") || spec.path("isCA").isBoolean(), "isCA a boolean");
+                FIELDS.check(name, !key.has("size") || key.path("size").isInt(), "privateKey.size a number");
+                FIELDS.check(name, !spec.has("isCA") || spec.path("isCA").isBoolean(), "isCA a boolean");
                 for (String list : List.of("dnsNames", "ipAddresses", "uris", "emailAddresses", "usages")) {
-                    check(name, !spec.has(list) || spec.path(list).isArray(), list + " a list");
+                    FIELDS.check(name, !spec.has(list) || spec.path(list).isArray(), list + " a list");
                 }
-                spec.path("usages").forEach(u -> check(name, USAGES.contains(u.asText()), "usage '" + u.asText()
+                spec.path("usages").forEach(u -> FIELDS.check(name, USAGES.contains(u.asText()), "usage '" + u.asText()
                         + "' is one cert-manager knows"));
                 for (String duration : List.of("duration", "renewBefore")) {
-                    check(name, !spec.has(duration) || spec.path(duration).asText().matches("(\\d+h)?(\\d+m)?(\\d+s)?"),
+                    FIELDS.check(name, !spec.has(duration) || spec.path(duration).asText().matches("(\\d+h)?(\\d+m)?(\\d+s)?"),
                             duration + " a Go duration (h, m, s)");
                 }
             }
             default -> throw new AssertionError(name + ": not a cert-manager kind this check knows");
-        }
-    }
-
-    private static void onlyFields(String where, JsonNode node, Set<String> allowed) {
-        if (node.isMissingNode() || node.isNull()) {
-            return;
-        }
-        check(where, node.isObject(), "an object");
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String field = it.next();
-            check(where, allowed.contains(field), "no field '" + field + "' (known: " + allowed + ")");
-        }
-    }
-
-    private static void check(String where, boolean ok, String what) {
-        if (!ok) {
-            throw new AssertionError(where + " does not match cert-manager's v1 API: " + what);
         }
     }
 }

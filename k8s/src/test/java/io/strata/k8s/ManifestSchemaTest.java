@@ -26,6 +26,8 @@ class ManifestSchemaTest {
             objects.forEach(o -> {
                 if (CertManagerObjects.isCertManager(o)) {
                     CertManagerObjects.validate(o);
+                } else if (PrometheusObjects.isPrometheusOperator(o)) {
+                    PrometheusObjects.validate(o);
                 } else {
                     KubernetesSchema.validate(o);
                 }

@@ -40,6 +40,15 @@ public interface CompactionStore {
     CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock);
 
     /** The most guards, and the most ops, one swap may hold. */
+    /**
+     * Writes down a worker's last pass (replacing its previous one) and forgets other workers' passes older than
+     * {@code forgetAfter}: workers come and go (a CronJob's pods), their notes do not pile up.
+     */
+    CompletableFuture<Void> recordPass(CompactionPass pass, java.time.Duration forgetAfter);
+
+    /** Every worker's last pass, newest first. */
+    CompletableFuture<java.util.List<CompactionPass>> readPasses();
+
     int maxTxnOps();
 
     /** The most bytes one swap should carry. */

@@ -18,6 +18,7 @@ package io.strata.metadata;
  * {root}/gc/{object key}            GcMarkerValue     per object found unreferenced, until deleted and old
  * {root}/compaction/locks/{name}    LockValue         per piece of compaction work held, bound to a lease
  * {root}/compaction/history         RevisionSample    once: the revision history is compacted up to
+ * {root}/compaction/passes/{owner}   CompactionPassValue per compaction worker: its last pass, for the console
  * {root}/groups/{group}             GroupValue        per consumer group, from its first join until deleted
  * {root}/group/{group}/members/{id} MemberValue       per live member, bound to its session lease
  * {root}/group/{group}/owners/{topic}/{partition}  OwnerValue  per owned partition, bound to the owner's lease
@@ -135,6 +136,14 @@ public final class KeyLayout {
 
     public String lock(String name) {
         return root + "/compaction/locks/" + name;
+    }
+
+    public String compactionPassPrefix() {
+        return root + "/compaction/passes/";
+    }
+
+    public String compactionPass(String owner) {
+        return compactionPassPrefix() + owner;
     }
 
     public String historySample() {

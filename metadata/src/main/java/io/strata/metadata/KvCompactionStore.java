@@ -187,6 +187,29 @@ final class KvCompactionStore implements CompactionStore {
     }
 
     @Override
+    public CompletableFuture<Void> recordPass(CompactionPass pass, Duration forgetAfter) {
+        String own = keys.compactionPass(pass.owner());
+        return kv.txn(List.of(), List.of(new KvOp.Put(own, MetadataCodec.encode(pass))))
+                .thenCompose(written -> readPasses())
+                .thenCompose(passes -> {
+                    long oldest = clock.millis() - forgetAfter.toMillis();
+                    List<KvOp> stale = passes.stream().filter(p -> p.finishedAtMs() < oldest)
+                            .limit(kv.maxTxnOps())
+                            .<KvOp>map(p -> new KvOp.Delete(keys.compactionPass(p.owner()))).toList();
+                    return stale.isEmpty() ? CompletableFuture.completedFuture(null)
+                            : kv.txn(List.of(), stale).thenApply(r -> null);
+                });
+    }
+
+    @Override
+    public CompletableFuture<List<CompactionPass>> readPasses() {
+        String prefix = keys.compactionPassPrefix();
+        return kv.range(prefix).thenApply(range -> range.entries().stream()
+                .map(v -> MetadataCodec.decodeCompactionPass(v.key(), v.key().substring(prefix.length()), v.value()))
+                .sorted(java.util.Comparator.comparingLong(CompactionPass::finishedAtMs).reversed()).toList());
+    }
+
+    @Override
     public CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock) {
         String key = keys.historySample();
         return kv.getAll(List.of(key, keys.cluster())).thenCompose((KvRange read) -> {

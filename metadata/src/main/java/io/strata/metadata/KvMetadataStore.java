@@ -2,6 +2,7 @@ package io.strata.metadata;
 
 import io.strata.format.Sharding;
 import io.strata.metadata.codec.MetadataCodec;
+import io.strata.metadata.kv.CountingKvStore;
 import io.strata.metadata.kv.KeyValue;
 import io.strata.metadata.kv.KvEvent;
 import io.strata.metadata.kv.KvGuard;
@@ -74,7 +75,8 @@ public final class KvMetadataStore implements MetadataStore {
      * Opens the store, creating the cluster record with {@code shards} on first use. A cluster created
      * earlier keeps its shard count whatever {@code shards} says (the shard of a partition must never move).
      */
-    public static KvMetadataStore open(KvStore kv, String root, int shards, Clock clock, Duration timeout) {
+    public static KvMetadataStore open(KvStore store, String root, int shards, Clock clock, Duration timeout) {
+        KvStore kv = new CountingKvStore(store); // failed requests, for the metrics and their alert
         KeyLayout keys = new KeyLayout(root);
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-metadata-retry");
@@ -291,7 +293,13 @@ public final class KvMetadataStore implements MetadataStore {
     @Override
     public MetadataStats stats() {
         return new MetadataStats(committer.transactions(), committer.conflicts() + topicConflicts.sum(),
-                committer.keysWritten(), committer.bytesWritten(), ledgers.producerStates());
+                committer.keysWritten(), committer.bytesWritten(), ledgers.producerStates(),
+                kv instanceof CountingKvStore counting ? counting.failures() : 0);
+    }
+
+    @Override
+    public CompletableFuture<Long> sizeBytes() {
+        return kv.sizeBytes();
     }
 
     @Override

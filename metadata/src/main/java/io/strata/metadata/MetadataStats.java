@@ -8,7 +8,8 @@ package io.strata.metadata;
  * @param keysWritten        keys put by block commits
  * @param bytesWritten       bytes of the keys and values put by block commits
  * @param producerStates     idempotent producers' states (per partition) the commits keep in memory
+ * @param requestFailures    requests to the store that failed (unreachable, timed out, refused), retried or not
  */
 public record MetadataStats(long commitTransactions, long commitConflicts, long keysWritten, long bytesWritten,
-                            long producerStates) {
+                            long producerStates, long requestFailures) {
 }

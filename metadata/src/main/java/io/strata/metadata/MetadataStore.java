@@ -73,6 +73,9 @@ public interface MetadataStore extends AutoCloseable {
     /** Counters of this store instance since it was opened. */
     MetadataStats stats();
 
+    /** The bytes the store takes (etcd's backend database, held against its quota; the embedded store's files). */
+    CompletableFuture<Long> sizeBytes();
+
     /**
      * Lets commits read the producer snapshots compaction writes to the object store, needed to rebuild a
      * shard's producer state once compaction merged the entries that carried it away; producers idle longer

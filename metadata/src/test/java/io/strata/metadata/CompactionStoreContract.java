@@ -109,6 +109,24 @@ public abstract class CompactionStoreContract {
     }
 
     @Test
+    void aWorkersLastPassIsReadBackByAnyoneAndAnOldOneOfAnotherWorkerIsForgotten() {
+        long now = System.currentTimeMillis();
+        compaction.recordPass(new CompactionPass("gone", now - 100_000, 5, 1, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0),
+                Duration.ofHours(1)).join();
+        compaction.recordPass(new CompactionPass("w1", now - 2_000, 120, 2, 7, 1, 4096, 512, 0, 3, 0, 9, 1_500, 0),
+                Duration.ofHours(1)).join();
+        compaction.recordPass(new CompactionPass("w1", now - 1_000, 80, 2, 2, 0, 100, 0, 0, 0, 1, 8, 500, 20),
+                Duration.ofHours(1)).join();
+        assertThat(compaction.readPasses().join()).extracting(CompactionPass::owner).containsExactly("w1", "gone");
+        assertThat(compaction.readPasses().join().get(0))
+                .isEqualTo(new CompactionPass("w1", now - 1_000, 80, 2, 2, 0, 100, 0, 0, 0, 1, 8, 500, 20));
+        // A pass older than the last minute is forgotten when a worker writes down its next one.
+        compaction.recordPass(new CompactionPass("w2", now, 1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+                Duration.ofMinutes(1)).join();
+        assertThat(compaction.readPasses().join()).extracting(CompactionPass::owner).containsExactly("w2", "w1");
+    }
+
+    @Test
     void aSwapReplacesEntriesAndAdvancesTheStateInOneTransaction() {
         PartitionId[] p = twoInOneShard();
         commit(p[0], p[1]);

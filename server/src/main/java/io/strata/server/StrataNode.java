@@ -85,6 +85,7 @@ public class StrataNode {
     /** What start built, closed in reverse at shutdown; the start thread adds, the shutdown closes after it. */
     private final List<AutoCloseable> closeables = java.util.Collections.synchronizedList(new ArrayList<>());
     private volatile String nodeId;
+    private volatile String advertisedHost;
     private volatile MetadataStore metadata;
     private volatile ObjectStore objects;
     private volatile AdminHandler admin;
@@ -108,6 +109,7 @@ public class StrataNode {
 
     void onStart(@Observes StartupEvent event) {
         requireGrpcServing();
+        io.strata.server.metrics.NodeMetrics.ready(meters, this::ready);
         for (String role : config.roles()) {
             if (!KNOWN_ROLES.contains(role)) {
                 throw new IllegalArgumentException("unknown role '" + role + "' in strata.roles; known: " + KNOWN_ROLES);
@@ -245,6 +247,7 @@ public class StrataNode {
                     .tag("op", op.getKey()).description("Object store requests (a DELETE counts each object)")
                     .register(meters);
         }
+        io.strata.server.metrics.NodeMetrics.objects(meters, counted);
         counter("strata.objects.put.bytes", counted, CountingObjectStore::putBytes);
         counter("strata.objects.get.bytes", counted, CountingObjectStore::getBytes);
         TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
@@ -257,6 +260,7 @@ public class StrataNode {
         admin = new AdminHandler(metadata, topics);
         String advertisedHost = config.advertisedAddress().map(AdvertisedHost::hostOf)
                 .orElseGet(() -> AdvertisedHost.of(host, System.getenv()));
+        this.advertisedHost = advertisedHost;
         String address = config.advertisedAddress().orElse(AdvertisedHost.address(advertisedHost, port));
         ScheduledExecutorService nodeTimer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-node-timer");
@@ -264,6 +268,8 @@ public class StrataNode {
             return t;
         });
         register(() -> nodeTimer.shutdownNow());
+        io.strata.server.metrics.NodeMetrics.metadata(meters, metadata, config.metadata().quotaBytes(), nodeTimer,
+                Duration.ofSeconds(30));
         IngestPipeline pipeline = null;
         FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
         register(fetchNodes);
@@ -347,6 +353,7 @@ public class StrataNode {
             register(() -> LOG.infof("ended %d subscription streams",
                     streams0.endSubscriptions("this fetch node is stopping; another one answers")));
             counter("strata.fetch.filter.chunks.passed.over", streams0, FetchHandler::chunksPassedOver);
+            io.strata.server.metrics.NodeMetrics.reads(meters, streams0.readStats());
             counter("strata.fetch.segment.footer.reads", footers, SegmentFooters::reads);
             counter("strata.fetch.segment.footer.corrupt", footers, SegmentFooters::corrupt);
             counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
@@ -626,6 +633,11 @@ public class StrataNode {
     public MetadataStore metadata() {
         requireReady();
         return metadata;
+    }
+
+    /** The host name or address clients are told to reach this node at (null until the node has started). */
+    public String advertisedHost() {
+        return advertisedHost;
     }
 
     /** This node's id (chosen at start). */

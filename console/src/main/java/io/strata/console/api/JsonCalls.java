@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -31,8 +30,9 @@ import java.util.function.UnaryOperator;
  * here answers from a source of its own.
  *
  * <p>Bounded: at most {@code maxConcurrent} calls at once (more are refused with resource_exhausted), each with a
- * deadline (the caller's {@code Connect-Timeout-Ms}, at most {@code maxTimeout}), and a method may have its request
- * shaped before it is sent (the fetch path's page capped, say).
+ * deadline (the caller's {@code Connect-Timeout-Ms}, at least a second and at most {@code maxTimeout}), an answer of
+ * at most {@link #MAX_ANSWER_CHARS}, and a method may have its request shaped before it is sent (the fetch path's
+ * page capped, say). Cancelling the answer (its HTTP client went away) cancels the call.
  */
 public final class JsonCalls {
     /** An HTTP answer: its status and JSON body. */
@@ -47,6 +47,10 @@ public final class JsonCalls {
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().alwaysPrintFieldsWithNoPresence()
             .omittingInsignificantWhitespace();
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+    /** The longest answer: a page shows no more, and the door never holds more in memory for one call. */
+    public static final int MAX_ANSWER_CHARS = 16 << 20;
+    /** The shortest deadline: a call cut shorter would free its slot while the node still works on it. */
+    private static final long MIN_TIMEOUT_MS = 1_000;
 
     private final Channel channel;
     private final Map<String, ServerMethodDefinition<?, ?>> methods = new HashMap<>();
@@ -54,15 +58,13 @@ public final class JsonCalls {
     private final Semaphore slots;
     private final Duration defaultTimeout;
     private final Duration maxTimeout;
-    private final Executor executor;
 
     /**
      * @param services   the services whose unary methods may be called (streams are not: JSON answers are whole)
      * @param shapers    per full method name, what a request becomes before it is sent
-     * @param executor   where answers are printed (not the transport's threads)
      */
     public JsonCalls(Channel channel, List<ServerServiceDefinition> services, Map<String, UnaryOperator<Message>> shapers,
-                     int maxConcurrent, Duration defaultTimeout, Duration maxTimeout, Executor executor) {
+                     int maxConcurrent, Duration defaultTimeout, Duration maxTimeout) {
         this.channel = channel;
         for (ServerServiceDefinition service : services) {
             for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
@@ -78,7 +80,6 @@ public final class JsonCalls {
         this.slots = new Semaphore(maxConcurrent);
         this.defaultTimeout = defaultTimeout;
         this.maxTimeout = maxTimeout;
-        this.executor = executor;
     }
 
     /** Whether {@code fullMethod} ("strata.v1.AdminService/ListTopics") may be called here. */
@@ -102,7 +103,7 @@ public final class JsonCalls {
         Duration timeout;
         try {
             timeout = timeoutMs == null || timeoutMs.isBlank() ? defaultTimeout
-                    : Duration.ofMillis(Math.max(1, Long.parseLong(timeoutMs.trim())));
+                    : Duration.ofMillis(Math.max(MIN_TIMEOUT_MS, Long.parseLong(timeoutMs.trim())));
         } catch (NumberFormatException e) {
             return done(Status.INVALID_ARGUMENT.withDescription("Connect-Timeout-Ms is not a number: " + timeoutMs));
         }
@@ -141,10 +142,22 @@ public final class JsonCalls {
         try {
             var future = ClientCalls.futureUnaryCall(withHeaders.newCall(descriptor,
                     CallOptions.DEFAULT.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)), request);
+            answer.whenComplete((a, e) -> {
+                if (answer.isCancelled()) {
+                    future.cancel(true); // the caller went away: so does the call
+                }
+            });
+            // Printed where the call closed (no pool of its own to queue behind, or to refuse it).
             future.addListener(() -> {
                 slots.release();
                 try {
-                    answer.complete(new Answer(200, PRINTER.print(future.get())));
+                    String printed = PRINTER.print(future.get());
+                    answer.complete(printed.length() <= MAX_ANSWER_CHARS ? new Answer(200, printed)
+                            : ConnectErrors.of(Status.RESOURCE_EXHAUSTED.withDescription("the answer is "
+                            + printed.length() + " characters, more than the console takes (" + MAX_ANSWER_CHARS
+                            + "): ask for less")));
+                } catch (java.util.concurrent.CancellationException e) {
+                    answer.complete(ConnectErrors.of(Status.CANCELLED));
                 } catch (java.util.concurrent.ExecutionException e) {
                     answer.complete(ConnectErrors.of(Status.fromThrowable(e.getCause())));
                 } catch (InvalidProtocolBufferException e) {
@@ -156,7 +169,7 @@ public final class JsonCalls {
                 } catch (RuntimeException e) {
                     answer.complete(ConnectErrors.of(Status.INTERNAL.withDescription(String.valueOf(e))));
                 }
-            }, executor);
+            }, Runnable::run);
         } catch (RuntimeException e) {
             slots.release();
             answer.complete(ConnectErrors.of(Status.fromThrowable(e)));

@@ -46,14 +46,23 @@ public final class History {
     private long dropped;
     private long sinceMs = -1;
 
+    /** The most memory the points may take when every series is full (16 bytes a point). */
+    public static final long MAX_BYTES = 256L << 20;
+
     public History(long intervalMs, long retentionMs, int maxSeries) {
         if (intervalMs <= 0 || retentionMs < intervalMs || maxSeries <= 0) {
             throw new IllegalArgumentException("history needs an interval > 0, a retention of at least one "
                     + "interval and room for a series");
         }
-        this.retentionMs = retentionMs;
         // One more than the retention holds, so a full hour still has its first point after a late sample.
-        this.pointsPerSeries = (int) Math.min(100_000, retentionMs / intervalMs + 1);
+        long points = retentionMs / intervalMs + 1;
+        if (points * maxSeries * 16 > MAX_BYTES) {
+            throw new IllegalArgumentException("a history of " + maxSeries + " series of " + points + " points each "
+                    + "would take " + (points * maxSeries * 16 >> 20) + " MiB, more than " + (MAX_BYTES >> 20)
+                    + ": sample less often, keep less, or keep fewer series");
+        }
+        this.retentionMs = retentionMs;
+        this.pointsPerSeries = (int) points;
         this.maxSeries = maxSeries;
     }
 
@@ -104,19 +113,31 @@ public final class History {
         return rings.size();
     }
 
-    /** A fixed ring of (time, value): the oldest point is overwritten when it is full. */
+    /**
+     * A ring of (time, value) of at most {@code capacity} points: the oldest is overwritten when it is full. It grows
+     * to its capacity as points come, so a young series (or node) takes little.
+     */
     private static final class Ring {
-        private final long[] times;
-        private final double[] values;
+        private final int capacity;
+        private long[] times;
+        private double[] values;
         private int next;
         private int size;
 
         Ring(int capacity) {
-            times = new long[capacity];
-            values = new double[capacity];
+            this.capacity = capacity;
+            times = new long[Math.min(8, capacity)];
+            values = new double[times.length];
         }
 
         void add(long timeMs, double value) {
+            if (size == times.length && times.length < capacity) {
+                // Not yet wrapped (a ring only wraps at capacity): the points are in order from 0.
+                int grown = (int) Math.min(capacity, times.length * 2L);
+                times = java.util.Arrays.copyOf(times, grown);
+                values = java.util.Arrays.copyOf(values, grown);
+                next = size;
+            }
             times[next] = timeMs;
             values[next] = value;
             next = (next + 1) % times.length;

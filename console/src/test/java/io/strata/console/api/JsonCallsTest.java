@@ -112,7 +112,7 @@ class JsonCallsTest {
     private JsonCalls calls(int maxConcurrent, Duration maxTimeout) {
         return new JsonCalls(channel, services, Map.of(FetchServiceGrpc.getFetchMethod().getFullMethodName(),
                 m -> ((FetchRequest) m).toBuilder().setMaxBytes(Math.min(((FetchRequest) m).getMaxBytes(), 1024))
-                        .build()), maxConcurrent, Duration.ofSeconds(5), maxTimeout, executor);
+                        .build()), maxConcurrent, Duration.ofSeconds(5), maxTimeout);
     }
 
     private static JsonCalls.Answer get(CompletableFuture<JsonCalls.Answer> f) throws Exception {
@@ -191,6 +191,21 @@ class JsonCallsTest {
         release.countDown();
         assertThat(get(slow).status()).isEqualTo(404);
         assertThat(get(calls.call("strata.v1.AdminService/ListTopics", "{}", null, null, null)).status()).isEqualTo(200);
+    }
+
+    @Test
+    void aCallerThatGoesAwayCancelsItsCallAndFreesItsSlot() throws Exception {
+        JsonCalls calls = calls(1, Duration.ofSeconds(5));
+        CompletableFuture<JsonCalls.Answer> slow = calls.call("strata.v1.AdminService/DescribeTopic",
+                "{\"name\":\"slow\"}", null, null, null);
+        Thread.sleep(200);
+        slow.cancel(true);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        JsonCalls.Answer next;
+        do {
+            next = get(calls.call("strata.v1.AdminService/ListTopics", "{}", null, null, null));
+        } while (next.status() == 429 && System.nanoTime() < deadline);
+        assertThat(next.status()).isEqualTo(200);
     }
 
     @Test

@@ -65,6 +65,23 @@ class HistoryTest {
     }
 
     @Test
+    void aLongSeriesKeepsItsOrderAsItsRingGrowsAndWraps() {
+        History h = new History(1, 99, 1); // 100 points
+        for (int i = 0; i < 250; i++) {
+            h.record(i, Map.of(LAG, (double) i));
+            History.Series s = h.read(k -> true, i).get(0);
+            assertThat(s.timesMs()).hasSize(Math.min(i + 1, 100));
+            assertThat(s.timesMs()[0]).isEqualTo(Math.max(0, i - 99));
+            assertThat(s.values()[s.values().length - 1]).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void aHistoryTooLargeForItsMemoryBoundIsRefused() {
+        assertThatThrownBy(() -> new History(1_000, 86_400_000, 2_000)).hasMessageContaining("MiB");
+    }
+
+    @Test
     void aHistoryThatCouldHoldNothingIsRefused() {
         assertThatThrownBy(() -> new History(0, 100, 10)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new History(10, 5, 10)).isInstanceOf(IllegalArgumentException.class);

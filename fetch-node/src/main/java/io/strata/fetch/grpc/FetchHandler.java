@@ -59,6 +59,7 @@ public final class FetchHandler {
     private final ChunkCache cache;
     private final TopicCache topics;
     private final FetchSettings settings;
+    private final ReadStats readStats = new ReadStats();
     private final io.strata.fetch.txn.CommittedReads committed;
     /**
      * Partitions read on this node lately: with those it owns, their chunks are worth taking along when a
@@ -382,9 +383,11 @@ public final class FetchHandler {
                         : cache.get(c, neighbours));
             }
             readAhead(partition, chunks.get(chunks.size() - 1));
-            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(
-                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
-                    partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted));
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                readStats.read(offset, chunks, upTo, partition.endOffset(), System.currentTimeMillis());
+                return new ChunkRead(offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
+                        partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted);
+            });
         });
     }
 
@@ -476,6 +479,11 @@ public final class FetchHandler {
         }
         return response.setNextOffset(next).setEndOffset(read.endOffset())
                 .setLogStartOffset(read.logStartOffset()).setLastStableOffset(read.lastStableOffset()).build();
+    }
+
+    /** What this node's reads served. */
+    public ReadStats readStats() {
+        return readStats;
     }
 
     /** Chunks that filtered reads passed over without decompressing them (their tag summary ruled them out). */

@@ -51,6 +51,7 @@ public final class ProduceHandler {
     private final AtomicInteger sticky = new AtomicInteger();
     private final LongAdder duplicateRecords = new LongAdder();
     private final LongAdder refusedRecords = new LongAdder();
+    private final LongAdder storedRecords = new LongAdder();
     private final PendingRequests pending;
     private volatile java.util.function.LongConsumer answered = nanos -> { };
     private volatile TransactionMembership transactions = TransactionMembership.NONE;
@@ -73,6 +74,11 @@ public final class ProduceHandler {
     /** Records of idempotent batches refused for their sequence. */
     public long refusedRecords() {
         return refusedRecords.sum();
+    }
+
+    /** Records stored by the produce requests this node answered. */
+    public long storedRecords() {
+        return storedRecords.sum();
     }
 
     /** How this node checks that a transactional batch goes to a partition its open transaction added. */
@@ -255,6 +261,8 @@ public final class ProduceHandler {
                             duplicateRecords.add(r.recordCount());
                         } else if (r.refused() != null) {
                             refusedRecords.add(r.recordCount());
+                        } else {
+                            storedRecords.add(r.recordCount());
                         }
                     }
                     return toResponse(requestId, results, lookups);

@@ -284,6 +284,25 @@ public final class MetadataCodec {
         });
     }
 
+    public static byte[] encode(io.strata.metadata.CompactionPass p) {
+        return CompactionPassValue.newBuilder().setFinishedAtMs(p.finishedAtMs())
+                .setDurationMs(p.durationMs()).setShards(p.shards()).setSteps(p.steps())
+                .setSegmentsWritten(p.segmentsWritten()).setBytesMerged(p.bytesMerged()).setBytesExpired(p.bytesExpired())
+                .setBytesCleaned(p.bytesCleaned()).setObjectsDeleted(p.objectsDeleted()).setFailures(p.failures())
+                .setIndexEntries(p.indexEntries()).setOldestUnmergedAgeMs(p.oldestUnmergedAgeMs())
+                .setRetentionLagMs(p.retentionLagMs()).build().toByteArray();
+    }
+
+    public static io.strata.metadata.CompactionPass decodeCompactionPass(String key, String owner, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            CompactionPassValue v = CompactionPassValue.parseFrom(b);
+            return new io.strata.metadata.CompactionPass(owner, v.getFinishedAtMs(), v.getDurationMs(), v.getShards(),
+                    v.getSteps(), v.getSegmentsWritten(), v.getBytesMerged(), v.getBytesExpired(), v.getBytesCleaned(),
+                    v.getObjectsDeleted(), v.getFailures(), v.getIndexEntries(), v.getOldestUnmergedAgeMs(),
+                    v.getRetentionLagMs());
+        });
+    }
+
     public static byte[] encodeLock(String owner, long acquiredAtMs) {
         return LockValue.newBuilder().setOwner(owner).setAcquiredAtMs(acquiredAtMs).build().toByteArray();
     }

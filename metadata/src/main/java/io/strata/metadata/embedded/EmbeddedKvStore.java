@@ -67,6 +67,7 @@ public final class EmbeddedKvStore implements KvStore {
     private final long snapshotAfterLogBytes;
 
     private final KvFiles files;
+    private final Path dir;
     private final TreeMap<String, KeyValue> data = new TreeMap<>();
     private final ArrayDeque<Change> history = new ArrayDeque<>();
     private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
@@ -103,6 +104,7 @@ public final class EmbeddedKvStore implements KvStore {
     }
 
     private EmbeddedKvStore(Path dir, long snapshotAfterLogBytes) {
+        this.dir = dir;
         this.snapshotAfterLogBytes = snapshotAfterLogBytes;
         long[] recovered = new long[1];
         this.files = KvFiles.open(dir, data, recovered);
@@ -572,6 +574,22 @@ public final class EmbeddedKvStore implements KvStore {
         }
         if (lost) {
             state.lost.complete(null);
+        }
+    }
+
+    /** Its files in their directory (the snapshot and the log). */
+    @Override
+    public CompletableFuture<Long> sizeBytes() {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            long total = 0;
+            for (Path f : files.toList()) {
+                if (java.nio.file.Files.isRegularFile(f)) {
+                    total += java.nio.file.Files.size(f);
+                }
+            }
+            return CompletableFuture.completedFuture(total);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 

@@ -54,11 +54,13 @@ public final class EtcdKvStore implements KvStore {
     private final Client client;
     private final KV kv;
     private final Duration timeout;
+    private final List<String> endpoints;
 
     /** Renews session leases on one stream; null for TLS endpoints, where jetcd renews them one stream each. */
     private final LeaseRenewer renewer;
 
-    private EtcdKvStore(Client client, Duration timeout, LeaseRenewer renewer) {
+    private EtcdKvStore(Client client, Duration timeout, LeaseRenewer renewer, List<String> endpoints) {
+        this.endpoints = endpoints;
         this.client = client;
         this.kv = client.getKVClient();
         this.timeout = timeout;
@@ -100,7 +102,7 @@ public final class EtcdKvStore implements KvStore {
         // The one-stream lease renewer dials plain http without credentials; with either, jetcd renews.
         LeaseRenewer renewer = security.tls() || security.user().isPresent() ? null
                 : LeaseRenewer.forEndpoints(endpoints, timeout);
-        return new EtcdKvStore(builder.build(), timeout, renewer);
+        return new EtcdKvStore(builder.build(), timeout, renewer, List.copyOf(endpoints));
     }
 
     @Override
@@ -333,6 +335,23 @@ public final class EtcdKvStore implements KvStore {
                 // The lease expires on its own after its TTL.
             }
         }
+    }
+
+    /** The largest backend database of the members that answer (members hold the same keys; one may lag). */
+    @Override
+    public CompletableFuture<Long> sizeBytes() {
+        List<CompletableFuture<Long>> asked = new ArrayList<>();
+        for (String endpoint : endpoints) {
+            asked.add(call("status of " + endpoint, client.getMaintenanceClient().statusMember(endpoint))
+                    .thenApply(r -> r.getDbSize()).exceptionally(e -> -1L));
+        }
+        return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            long size = asked.stream().mapToLong(CompletableFuture::join).max().orElse(-1);
+            if (size < 0) {
+                throw new io.strata.metadata.MetadataException("no etcd endpoint answered a status request", true, null);
+            }
+            return size;
+        });
     }
 
     @Override

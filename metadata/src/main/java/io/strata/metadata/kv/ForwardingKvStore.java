@@ -73,6 +73,11 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
+    public CompletableFuture<Long> sizeBytes() {
+        return delegate.sizeBytes();
+    }
+
+    @Override
     public int maxTxnOps() {
         return delegate.maxTxnOps();
     }

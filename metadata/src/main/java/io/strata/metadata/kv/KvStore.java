@@ -70,6 +70,12 @@ public interface KvStore extends AutoCloseable {
     /** Revokes the lease, deleting its keys; a lease already gone counts as revoked. */
     CompletableFuture<Void> revokeLease(long id);
 
+    /**
+     * The bytes the store takes where it keeps them: etcd's backend database as the member answering reports it
+     * (what its space quota is held against), the embedded store's files. For a gauge and its alert.
+     */
+    CompletableFuture<Long> sizeBytes();
+
     /** The most guards, and the most ops, one transaction may hold (etcd's default is 128). */
     int maxTxnOps();
 

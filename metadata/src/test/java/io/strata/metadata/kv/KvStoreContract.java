@@ -56,6 +56,17 @@ public abstract class KvStoreContract {
     }
 
     @Test
+    void theStoresSizeIsReadAndGrowsAsKeysAreWritten() throws Exception {
+        long before = kv.sizeBytes().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(before).isNotNegative();
+        String value = "v".repeat(16 * 1024);
+        for (int i = 0; i < 64; i++) {
+            put(p + "size-" + i, value + i);
+        }
+        assertThat(kv.sizeBytes().get(10, java.util.concurrent.TimeUnit.SECONDS)).isGreaterThan(before);
+    }
+
+    @Test
     void compareAndSetIncrementsFromManyWritersAtOnceEachLandOnceInOrderAndAreReadBack() throws Exception {
         int writers = 8;
         int increments = 40;

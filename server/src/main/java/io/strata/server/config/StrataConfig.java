@@ -288,6 +288,13 @@ public interface StrataConfig {
 
         @WithDefault("10s")
         Duration timeout();
+
+        /**
+         * The quota the store is held against, for the metric beside its size and the alert near it: etcd's
+         * --quota-backend-bytes (2 GiB unless it was given another).
+         */
+        @WithDefault("2147483648")
+        long quotaBytes();
     }
 
     interface ObjectStoreConfig {
@@ -473,6 +480,12 @@ public interface StrataConfig {
         /** Console calls answered at once by this node; more are refused with resource_exhausted (HTTP 429). */
         @WithDefault("32")
         int maxConcurrentCalls();
+
+        /**
+         * Host names the console's door answers to besides IP addresses, localhost and the node's advertised host
+         * (the name of an Ingress in front of it, say): a call naming another host is refused (DNS rebinding).
+         */
+        Optional<Set<String>> allowedHosts();
 
         /** The longest a console call may run (a caller's Connect-Timeout-Ms is lowered to it). */
         @WithDefault("30s")

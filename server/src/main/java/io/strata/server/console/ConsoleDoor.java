@@ -11,6 +11,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.quarkus.grpc.GrpcService;
 import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.FetchServiceGrpc;
+import io.strata.console.api.CallerChecks;
 import io.strata.console.api.ConnectErrors;
 import io.strata.console.api.JsonCalls;
 import io.strata.console.web.Assets;
@@ -35,7 +36,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +54,7 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class ConsoleDoor {
     private static final int MAX_BODY_BYTES = 1 << 20;
+    private static final String API = "/console/api/";
     private static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
@@ -69,6 +71,10 @@ public class ConsoleDoor {
     QuotaGuard quotaGuard;
     @Inject
     RemoteAddress remoteAddress;
+    @Inject
+    io.strata.server.StrataNode node;
+    @Inject
+    io.strata.server.security.AccessControl access;
 
     private Assets assets;
     private volatile JsonCalls calls;
@@ -104,36 +110,42 @@ public class ConsoleDoor {
     }
 
     private void call(RoutingContext ctx) {
-        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            answer(ctx, new JsonCalls.Answer(415, "{\"code\":\"invalid_argument\","
-                    + "\"message\":\"the console's API takes Content-Type: application/json\"}"));
+        String path = ctx.normalizedPath();
+        String method = path.length() > API.length() ? path.substring(API.length()) : "";
+        java.util.Set<String> allowed = new java.util.HashSet<>(config.console().allowedHosts().orElse(java.util.Set.of()));
+        String advertised = node.advertisedHost();
+        if (advertised != null) {
+            allowed.add(advertised.toLowerCase(java.util.Locale.ROOT));
+        }
+        // The Host header, or HTTP/2's :authority: what the browser addressed.
+        var authority = ctx.request().authority();
+        var refused = CallerChecks.refusal(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE),
+                ctx.request().getHeader(HttpHeaders.ORIGIN), authority == null ? null : authority.toString(), allowed);
+        if (refused.isPresent()) {
+            answer(ctx, new JsonCalls.Answer(refused.get().status(), "{\"code\":\""
+                    + (refused.get().status() == 415 ? "invalid_argument" : "permission_denied") + "\",\"message\":"
+                    + new com.google.gson.JsonPrimitive(refused.get().message()) + "}"));
             return;
         }
-        String origin = ctx.request().getHeader(HttpHeaders.ORIGIN);
-        if (origin != null && !sameOrigin(origin, ctx.request().authority() == null ? null
-                : ctx.request().authority().toString())) {
-            answer(ctx, ConnectErrors.of(io.grpc.Status.PERMISSION_DENIED.withDescription("a call from another site ("
-                    + origin + ") is not taken")));
+        if ("required".equals(config.tls().clientAuth()) && !access.required()) {
+            // The client port lets in only callers with a certificate; the door cannot ask for one.
+            answer(ctx, ConnectErrors.of(io.grpc.Status.PERMISSION_DENIED.withDescription("the client port takes only "
+                    + "callers with a client certificate (strata.tls.client-auth=required), which the console cannot "
+                    + "check: require authentication (strata.auth.mode=required) to use the console")));
             return;
         }
-        String method = ctx.normalizedPath().substring("/console/api/".length());
         var remote = ctx.request().remoteAddress();
-        calls().call(method, ctx.body().asString(), ctx.request().getHeader(HttpHeaders.AUTHORIZATION),
-                ctx.request().getHeader("Connect-Timeout-Ms"), remote == null ? null : remote.host() + ":" + remote.port())
-                .thenAccept(a -> answer(ctx, a));
-    }
-
-    /** Whether the page's origin ("http://host:port") is this node as the browser addressed it. */
-    static boolean sameOrigin(String origin, String authority) {
-        if (authority == null) {
-            return false;
-        }
-        int scheme = origin.indexOf("://");
-        return scheme > 0 && origin.substring(scheme + 3).equalsIgnoreCase(authority);
+        CompletableFuture<JsonCalls.Answer> result = calls().call(method, ctx.body().asString(),
+                ctx.request().getHeader(HttpHeaders.AUTHORIZATION), ctx.request().getHeader("Connect-Timeout-Ms"),
+                remote == null ? null : remote.host() + ":" + remote.port());
+        ctx.response().closeHandler(v -> result.cancel(true)); // the caller went away: its call ends too
+        result.thenAccept(a -> answer(ctx, a));
     }
 
     private static void answer(RoutingContext ctx, JsonCalls.Answer a) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
         ctx.response().setStatusCode(a.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader("Cache-Control", "no-store").putHeader("X-Content-Type-Options", "nosniff").end(a.json());
     }
@@ -156,8 +168,9 @@ public class ConsoleDoor {
         StrataConfig.Console c = config.console();
         // Services answer on these threads (some block on the metadata store): bounded, as the calls are.
         int threads = Math.max(2, Math.min(8, c.maxConcurrentCalls()));
-        executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(Math.max(16, c.maxConcurrentCalls() * 4)), r -> {
+        // Unbounded queue: the calls are bounded (maxConcurrentCalls) before they get here, and a task the
+        // transport could not hand over would leave its call unanswered.
+        executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "strata-console-call");
                     t.setDaemon(true);
                     return t;
@@ -181,9 +194,11 @@ public class ConsoleDoor {
         try {
             server = builder.build().start();
         } catch (IOException e) {
+            executor.shutdownNow();
             throw new IllegalStateException("the console's in-process server did not start", e);
         }
-        channel = InProcessChannelBuilder.forName(name).executor(executor).build();
+        // Answers are handed back on the thread that closed the call: nothing to queue behind the services.
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         int maxFetchBytes = c.maxFetchBytes();
         return new JsonCalls(channel, definitions, Map.of(FetchServiceGrpc.getFetchMethod().getFullMethodName(),
                 m -> {
@@ -192,7 +207,7 @@ public class ConsoleDoor {
                     return r.toBuilder().setMaxBytes(r.getMaxBytes() <= 0 ? maxFetchBytes
                                     : Math.min(r.getMaxBytes(), maxFetchBytes))
                             .setMaxWaitMs(Math.min(Math.max(0, r.getMaxWaitMs()), 1_000)).build();
-                }), c.maxConcurrentCalls(), Duration.ofSeconds(15), c.callTimeout(), executor);
+                }), c.maxConcurrentCalls(), Duration.ofSeconds(15), c.callTimeout());
     }
 
     private static int priority(ServerInterceptor i) {
@@ -213,7 +228,7 @@ public class ConsoleDoor {
     }
 
     @PreDestroy
-    void close() {
+    synchronized void close() {
         if (channel != null) {
             channel.shutdownNow();
         }

@@ -40,7 +40,11 @@ public class ConsoleHistory {
     @Inject
     StrataConfig config;
 
-    private volatile History history;
+    /** Topics' records and groups' totals: never crowded out by the partitions' series, kept apart. */
+    private volatile History totals;
+    private volatile History partitions;
+    /** The most series one answer carries: narrow a request by name, topic or group for the others. */
+    static final int MAX_SERIES_PER_ANSWER = 1_000;
     private ScheduledExecutorService timer;
 
     void start(@Observes StartupEvent event) {
@@ -48,7 +52,9 @@ public class ConsoleHistory {
         if (!c.enabled()) {
             return;
         }
-        history = new History(c.historyInterval().toMillis(), c.historyRetention().toMillis(), c.historyMaxSeries());
+        totals = new History(c.historyInterval().toMillis(), c.historyRetention().toMillis(), c.historyMaxSeries());
+        partitions = new History(c.historyInterval().toMillis(), c.historyRetention().toMillis(),
+                c.historyMaxSeries());
         timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-console-history");
             t.setDaemon(true);
@@ -73,6 +79,7 @@ public class ConsoleHistory {
         try {
             long now = System.currentTimeMillis();
             Map<History.Key, Double> round = new LinkedHashMap<>();
+            Map<History.Key, Double> perPartition = new LinkedHashMap<>();
             for (TopicDescription t : node.admin().listTopics(true).get(timeoutMs, TimeUnit.MILLISECONDS).getTopicsList()) {
                 double end = 0;
                 for (var p : t.getPartitionDetailsList()) {
@@ -85,15 +92,16 @@ public class ConsoleHistory {
             for (GroupDescription g : groups) {
                 round.put(History.Key.of(GROUP_LAG, "group", g.group()), (double) g.totalLag());
             }
-            for (GroupDescription g : groups) { // after every group's total: partitions are the first dropped
+            for (GroupDescription g : groups) {
                 for (GroupDescription.PartitionLag p : g.partitions()) {
                     if (p.lag() >= 0) {
-                        round.put(History.Key.of(PARTITION_LAG, "group", g.group(), "topic", p.partition().topic(),
+                        perPartition.put(History.Key.of(PARTITION_LAG, "group", g.group(), "topic", p.partition().topic(),
                                 "partition", Integer.toString(p.partition().partition())), (double) p.lag());
                     }
                 }
             }
-            history.record(now, round);
+            totals.record(now, round);
+            partitions.record(now, perPartition);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -103,8 +111,9 @@ public class ConsoleHistory {
 
     /** The series a request names, as the API answers them (cut to what the caller may see by the access rules). */
     public io.strata.api.v1.History describe(DescribeHistoryRequest request) {
-        History h = history;
-        if (h == null) {
+        History t = totals;
+        History p = partitions;
+        if (t == null) {
             throw io.grpc.Status.FAILED_PRECONDITION.withDescription("the console is off on this node "
                     + "(strata.console.enabled=false): it keeps no history").asRuntimeException();
         }
@@ -113,15 +122,21 @@ public class ConsoleHistory {
                 && (request.getTopic().isEmpty() || request.getTopic().equals(k.label("topic")))
                 && (request.getGroup().isEmpty() || request.getGroup().equals(k.label("group")));
         io.strata.api.v1.History.Builder out = io.strata.api.v1.History.newBuilder().setNodeId(node.nodeId())
-                .setIntervalMs(config.console().historyInterval().toMillis()).setSinceMs(Math.max(0, h.sinceMs()))
-                .setSeriesDropped(h.dropped());
-        for (History.Series s : h.read(which, System.currentTimeMillis())) {
+                .setIntervalMs(config.console().historyInterval().toMillis()).setSinceMs(Math.max(0, t.sinceMs()))
+                .setSeriesDropped(t.dropped() + p.dropped());
+        long now = System.currentTimeMillis();
+        List<History.Series> found = new java.util.ArrayList<>(t.read(which, now));
+        if (names.isEmpty() || names.contains(PARTITION_LAG)) {
+            found.addAll(p.read(which, now));
+        }
+        for (History.Series s : found.subList(0, Math.min(found.size(), MAX_SERIES_PER_ANSWER))) {
             Series.Builder b = Series.newBuilder().setName(s.key().name()).putAllLabels(s.key().labels());
             for (int i = 0; i < s.timesMs().length; i++) {
                 b.addTimesMs(s.timesMs()[i]).addValues(s.values()[i]);
             }
             out.addSeries(b);
         }
+        out.setSeriesLeftOut(Math.max(0, found.size() - MAX_SERIES_PER_ANSWER));
         return out.build();
     }
 }

@@ -54,6 +54,24 @@ public class ClusterEndpoint extends ClusterServiceGrpc.ClusterServiceImplBase {
     }
 
     @Override
+    public void describeCompaction(io.strata.api.v1.DescribeCompactionRequest request,
+                                   StreamObserver<io.strata.api.v1.CompactionStatus> observer) {
+        GrpcErrors.reply(observer, () -> node.metadata().compaction().readPasses().thenApply(passes -> {
+            io.strata.api.v1.CompactionStatus.Builder status = io.strata.api.v1.CompactionStatus.newBuilder();
+            for (io.strata.metadata.CompactionPass p : passes) {
+                status.addPasses(io.strata.api.v1.CompactionPassDescription.newBuilder().setWorker(p.owner())
+                        .setFinishedAtMs(p.finishedAtMs()).setDurationMs(p.durationMs()).setShards(p.shards())
+                        .setSteps(p.steps()).setSegmentsWritten(p.segmentsWritten()).setBytesMerged(p.bytesMerged())
+                        .setBytesExpired(p.bytesExpired()).setBytesCleaned(p.bytesCleaned())
+                        .setObjectsDeleted(p.objectsDeleted()).setFailures(p.failures())
+                        .setIndexEntries(p.indexEntries()).setOldestUnmergedAgeMs(p.oldestUnmergedAgeMs())
+                        .setRetentionLagMs(p.retentionLagMs()));
+            }
+            return status.build();
+        }));
+    }
+
+    @Override
     public void describeHistory(DescribeHistoryRequest request, StreamObserver<History> observer) {
         GrpcErrors.reply(observer, () -> CompletableFuture.completedFuture(history.describe(request)));
     }

@@ -22,6 +22,7 @@ public final class IngestRole {
         ingest.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions()));
         RoleMetrics.counter(meters, "strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
         RoleMetrics.counter(meters, "strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
+        RoleMetrics.counter(meters, "strata.ingest.records", ingest, ProduceHandler::storedRecords);
         Timer produced = Timer.builder("strata.ingest.produce")
                 .description("Per durable produce request answered without error: from its arrival to its "
                         + "answer, queueing on its stream included")

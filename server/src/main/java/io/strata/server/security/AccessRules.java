@@ -62,7 +62,10 @@ public final class AccessRules {
                 answer.toBuilder().clearTopics().addAllTopics(answer.getTopicsList().stream()
                         .filter(t -> may.test(Need.topic(DESCRIBE, t.getName()))).toList()).build());
         // Where nodes are: every caller that signed in may know it (as Kafka's Metadata tells brokers to all).
-        on(ClusterServiceGrpc.getDescribeClusterMethod(), r -> List.of(), null);
+        // The stores' health names their endpoints and errors: for who may describe the cluster.
+        on(ClusterServiceGrpc.getDescribeClusterMethod(), r -> r.getIncludeHealth()
+                ? List.of(Need.cluster(DESCRIBE)) : List.of(), null);
+        on(ClusterServiceGrpc.getDescribeCompactionMethod(), r -> List.of(Need.cluster(DESCRIBE)), null);
         // The console's history: a series is seen by who may describe the topic and the group it names.
         listing(ClusterServiceGrpc.getDescribeHistoryMethod(), (io.strata.api.v1.History answer, Predicate<Need> may) ->
                 answer.toBuilder().clearSeries().addAllSeries(answer.getSeriesList().stream().filter(s ->
