@@ -527,16 +527,20 @@ async function compactionPage(main) {
   main.replaceChildren(h('h1', {}, 'Compaction'), body);
   every(() => fill(body, async () => {
     const c = await rpc(Cluster + 'DescribeCompaction');
-    const passes = c.passes;
+    const passes = c.passes; // newest first
     const now = Date.now();
-    const oldest = Math.max(0, ...passes.map(p => num(p.oldestUnmergedAgeMs)));
-    const behind = Math.max(0, ...passes.map(p => num(p.retentionLagMs)));
+    // The compaction going on now: passes that ended within ten minutes of the newest (workers that split the
+    // shards pass about together; a CronJob's pods of an hour ago are history, shown below).
+    const newest = passes.length ? num(passes[0].finishedAtMs) : 0;
+    const current = passes.filter(p => num(p.finishedAtMs) >= newest - 600000);
+    const oldest = Math.max(0, ...current.map(p => num(p.oldestUnmergedAgeMs)));
+    const behind = Math.max(0, ...current.map(p => num(p.retentionLagMs)));
+    const last = passes[0];
     return [h('div', { class: 'card' }, kv([
-      ['Workers', passes.length],
-      ['Last pass', passes.length ? duration(now - num(passes[0].finishedAtMs)) + ' ago, by ' + passes[0].worker : 'none yet'],
-      ['Waiting', h('span', { 'data-testid': 'compaction-waiting' }, `${fmt(passes.reduce((a, p) => a + num(p.indexEntries), 0))} index entries; oldest block not merged ${duration(oldest)}`)],
+      ['Last pass', last ? `${duration(now - newest)} ago, by ${last.worker}: ${last.shards} shards, ${fmt(last.indexEntries)} index entries left` : 'none yet'],
+      ['Oldest block not merged', h('span', { 'data-testid': 'compaction-waiting' }, current.length ? duration(oldest) || 'none' : '—')],
       ['Retention', behind > 0 ? duration(behind) + ' behind' : 'on time']])),
-    h('p', { class: 'note' }, "Each worker's last pass, as it wrote it down: what it did during the pass, and what it left waiting."),
+    h('p', { class: 'note' }, "Each worker's last pass in the last hour, newest first, as it wrote it down: what it did during the pass, and what it left waiting."),
     table([{ title: 'Worker', cell: p => p.worker }, { title: 'Ended', cell: p => duration(now - num(p.finishedAtMs)) + ' ago' },
       { title: 'Took', num: true, cell: p => duration(p.durationMs) }, { title: 'Shards', num: true, cell: p => p.shards },
       { title: 'Steps', num: true, cell: p => fmt(p.steps) }, { title: 'Segments', num: true, cell: p => fmt(p.segmentsWritten) },

@@ -184,8 +184,8 @@ public final class CompactionWorker implements AutoCloseable {
         }
     }
 
-    /** How long the console remembers a worker that stopped passing (a CronJob's pod that ended). */
-    private static final java.time.Duration PASSES_KEPT = java.time.Duration.ofDays(1);
+    /** How long a worker that stopped passing is remembered (a CronJob's pods come and go: a few dozen an hour). */
+    private static final java.time.Duration PASSES_KEPT = java.time.Duration.ofHours(1);
 
     /** The counters a pass reports the change of, in CompactionPass's order. */
     private long[] counted() {

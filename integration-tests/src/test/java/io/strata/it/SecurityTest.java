@@ -242,6 +242,15 @@ class SecurityTest {
         }
         assertThat(adminSees).as("the super-user sees every topic's series").contains("t").hasSizeGreaterThan(1);
         assertThat(carlSees).as("carl, who may describe t only").containsExactly("t");
+        // Where the stores are and how they fail is for who may describe the cluster; the nodes are for anyone.
+        assertThat(call.apply("strata.v1.ClusterService/DescribeCluster", new String[] {carlAuth,
+                "{\"includeHealth\":true}"}).statusCode()).isEqualTo(403);
+        assertThat(call.apply("strata.v1.ClusterService/DescribeCluster", new String[] {carlAuth, "{}"}).statusCode())
+                .isEqualTo(200);
+        var health = call.apply("strata.v1.ClusterService/DescribeCluster", new String[] {adminAuth,
+                "{\"includeHealth\":true}"});
+        assertThat(health.body()).contains("\"metadataStore\":{\"kind\":\"etcd\",\"healthy\":true")
+                .contains("\"objectStore\":{\"kind\":\"s3\",\"healthy\":true");
 
         // The sign-in form, in Chromium, against the node's certificate (a test CA the browser is told to accept).
         ConsoleWalk.Outcome walk = ConsoleWalk.run(Map.of("MODE", "sign-in", "CONSOLE_URL", console, "CONSOLE_USER",

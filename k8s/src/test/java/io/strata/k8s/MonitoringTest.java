@@ -30,6 +30,12 @@ class MonitoringTest {
             assertThat(alerts).as(overlay).contains("StrataConsumerGroupLagGrowing", "StrataCompactionBehind",
                     "StrataMetadataStoreNearQuota", "StrataObjectStoreErrors", "StrataNodeNotReady");
 
+            JsonNode scrape = objects.stream().filter(o -> o.path("kind").asText().equals("PodMonitor")).findFirst()
+                    .orElseThrow(() -> new AssertionError(overlay + " renders no PodMonitor"));
+            PrometheusObjects.validate(scrape);
+            assertThat(scrape.path("spec").path("podMetricsEndpoints").get(0).path("scheme").asText("http"))
+                    .as(overlay + ": the HTTP port speaks TLS in the secure overlays")
+                    .isEqualTo(overlay.endsWith("-secure") ? "https" : "http");
             JsonNode map = objects.stream().filter(o -> o.path("kind").asText().equals("ConfigMap")
                     && o.path("metadata").path("name").asText().equals("strata-grafana-dashboard")).findFirst()
                     .orElseThrow(() -> new AssertionError(overlay + " renders no dashboard"));

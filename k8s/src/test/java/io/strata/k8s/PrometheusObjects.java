@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The Prometheus Operator's PrometheusRule (monitoring.coreos.com/v1) the monitoring component renders, checked
+ * The Prometheus Operator's PrometheusRule and PodMonitor (monitoring.coreos.com/v1) the monitoring component renders, checked
  * against the fields the operator's API defines (https://prometheus-operator.dev/docs/api-reference/api/), written
  * out here as the Kubernetes schemas do not include custom resources: an unknown or misspelled field, a rule with
  * neither or both of alert and record, an empty expression, unbalanced brackets, a duration Prometheus would not
@@ -19,6 +19,11 @@ final class PrometheusObjects {
     private static final Set<String> RULE = Set.of("alert", "record", "expr", "for", "keep_firing_for", "labels",
             "annotations");
     private static final String DURATION = "(\\d+(ms|s|m|h|d|w|y))+";
+    private static final Set<String> POD_MONITOR = Set.of("selector", "podMetricsEndpoints", "namespaceSelector",
+            "jobLabel", "podTargetLabels", "sampleLimit", "targetLimit", "attachMetadata");
+    private static final Set<String> ENDPOINT = Set.of("port", "portNumber", "path", "scheme", "interval",
+            "scrapeTimeout", "tlsConfig", "honorLabels", "honorTimestamps", "relabelings", "metricRelabelings",
+            "params", "basicAuth", "bearerTokenSecret", "authorization", "followRedirects", "enableHttp2");
 
     private static final FieldChecks FIELDS = new FieldChecks("the Prometheus Operator's v1 API");
 
@@ -33,10 +38,36 @@ final class PrometheusObjects {
         String name = object.path("kind").asText() + " " + object.path("metadata").path("name").asText();
         FIELDS.check(name, object.path("apiVersion").asText().equals("monitoring.coreos.com/v1"),
                 "apiVersion monitoring.coreos.com/v1");
-        FIELDS.check(name, object.path("kind").asText().equals("PrometheusRule"), "kind PrometheusRule (the one this check knows)");
         FIELDS.onlyFields(name, object, Set.of("apiVersion", "kind", "metadata", "spec"));
         FIELDS.onlyFields(name + " metadata", object.path("metadata"), METADATA);
         FIELDS.check(name, !object.path("metadata").path("name").asText().isEmpty(), "metadata.name");
+        switch (object.path("kind").asText()) {
+            case "PrometheusRule" -> rules(name, object);
+            case "PodMonitor" -> podMonitor(name, object.path("spec"));
+            default -> throw new AssertionError(name + ": not a kind of the Prometheus Operator this check knows");
+        }
+    }
+
+    private static void podMonitor(String name, JsonNode spec) {
+        FIELDS.onlyFields(name + " spec", spec, POD_MONITOR);
+        FIELDS.check(name, spec.path("selector").isObject(), "a selector");
+        FIELDS.onlyFields(name + " selector", spec.path("selector"), Set.of("matchLabels", "matchExpressions"));
+        FIELDS.check(name, spec.path("podMetricsEndpoints").isArray() && !spec.path("podMetricsEndpoints").isEmpty(),
+                "podMetricsEndpoints");
+        for (JsonNode e : spec.path("podMetricsEndpoints")) {
+            FIELDS.onlyFields(name + " endpoint", e, ENDPOINT);
+            FIELDS.check(name, !e.has("scheme") || Set.of("http", "https").contains(e.path("scheme").asText()),
+                    "scheme http or https");
+            FIELDS.check(name, !e.has("interval") || e.path("interval").asText().matches(DURATION), "interval a duration");
+            FIELDS.onlyFields(name + " tlsConfig", e.path("tlsConfig"), Set.of("ca", "cert", "keySecret", "serverName",
+                    "insecureSkipVerify"));
+            FIELDS.onlyFields(name + " tlsConfig.ca", e.path("tlsConfig").path("ca"), Set.of("secret", "configMap"));
+            FIELDS.onlyFields(name + " tlsConfig.ca.secret", e.path("tlsConfig").path("ca").path("secret"),
+                    Set.of("name", "key", "optional"));
+        }
+    }
+
+    private static void rules(String name, JsonNode object) {
         FIELDS.onlyFields(name + " spec", object.path("spec"), Set.of("groups"));
         JsonNode groups = object.path("spec").path("groups");
         FIELDS.check(name, groups.isArray() && !groups.isEmpty(), "spec.groups a list of groups");

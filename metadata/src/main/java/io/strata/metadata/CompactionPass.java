@@ -14,4 +14,13 @@ public record CompactionPass(String owner, long finishedAtMs, long durationMs, i
             throw new IllegalArgumentException("a compaction pass of no worker, or of one named with a /");
         }
     }
+
+    /**
+     * The passes of the compaction going on now: those that ended within {@code windowMs} of the newest (workers
+     * that split the shards pass at about the same time; a CronJob's pods that ended long ago are history).
+     */
+    public static java.util.List<CompactionPass> current(java.util.List<CompactionPass> passes, long windowMs) {
+        long newest = passes.stream().mapToLong(CompactionPass::finishedAtMs).max().orElse(0);
+        return passes.stream().filter(p -> p.finishedAtMs() >= newest - windowMs).toList();
+    }
 }

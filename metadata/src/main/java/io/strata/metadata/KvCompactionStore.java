@@ -189,23 +189,43 @@ final class KvCompactionStore implements CompactionStore {
     @Override
     public CompletableFuture<Void> recordPass(CompactionPass pass, Duration forgetAfter) {
         String own = keys.compactionPass(pass.owner());
+        String prefix = keys.compactionPassPrefix();
         return kv.txn(List.of(), List.of(new KvOp.Put(own, MetadataCodec.encode(pass))))
-                .thenCompose(written -> readPasses())
-                .thenCompose(passes -> {
+                .thenCompose(written -> kv.range(prefix))
+                .thenCompose(range -> {
                     long oldest = clock.millis() - forgetAfter.toMillis();
-                    List<KvOp> stale = passes.stream().filter(p -> p.finishedAtMs() < oldest)
-                            .limit(kv.maxTxnOps())
-                            .<KvOp>map(p -> new KvOp.Delete(keys.compactionPass(p.owner()))).toList();
+                    List<KvGuard> unchanged = new ArrayList<>();
+                    List<KvOp> stale = new ArrayList<>();
+                    for (KeyValue v : range.entries()) {
+                        if (stale.size() >= kv.maxTxnOps()) {
+                            break;
+                        }
+                        CompactionPass p = decodePass(prefix, v);
+                        if (p == null || p.finishedAtMs() < oldest) { // unreadable, or a worker long gone
+                            // Only as read: a worker that wrote a new pass meanwhile keeps it.
+                            unchanged.add(new KvGuard(v.key(), v.modRevision()));
+                            stale.add(new KvOp.Delete(v.key()));
+                        }
+                    }
                     return stale.isEmpty() ? CompletableFuture.completedFuture(null)
-                            : kv.txn(List.of(), stale).thenApply(r -> null);
+                            : kv.txn(unchanged, stale).thenApply(r -> null);
                 });
+    }
+
+    /** A pass as stored, or null for a value that does not decode (never fails the reader). */
+    private static CompactionPass decodePass(String prefix, KeyValue v) {
+        try {
+            return MetadataCodec.decodeCompactionPass(v.key(), v.key().substring(prefix.length()), v.value());
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     @Override
     public CompletableFuture<List<CompactionPass>> readPasses() {
         String prefix = keys.compactionPassPrefix();
-        return kv.range(prefix).thenApply(range -> range.entries().stream()
-                .map(v -> MetadataCodec.decodeCompactionPass(v.key(), v.key().substring(prefix.length()), v.value()))
+        return kv.range(prefix).thenApply(range -> range.entries().stream().map(v -> decodePass(prefix, v))
+                .filter(java.util.Objects::nonNull)
                 .sorted(java.util.Comparator.comparingLong(CompactionPass::finishedAtMs).reversed()).toList());
     }
 

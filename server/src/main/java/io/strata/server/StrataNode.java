@@ -270,6 +270,7 @@ public class StrataNode {
         register(() -> nodeTimer.shutdownNow());
         io.strata.server.metrics.NodeMetrics.metadata(meters, metadata, config.metadata().quotaBytes(), nodeTimer,
                 Duration.ofSeconds(30));
+        io.strata.server.metrics.NodeMetrics.compaction(meters, metadata, nodeTimer, Duration.ofSeconds(30));
         IngestPipeline pipeline = null;
         FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
         register(fetchNodes);

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -32,7 +33,8 @@ import java.util.function.UnaryOperator;
  * <p>Bounded: at most {@code maxConcurrent} calls at once (more are refused with resource_exhausted), each with a
  * deadline (the caller's {@code Connect-Timeout-Ms}, at least a second and at most {@code maxTimeout}), an answer of
  * at most {@link #MAX_ANSWER_CHARS}, and a method may have its request shaped before it is sent (the fetch path's
- * page capped, say). Cancelling the answer (its HTTP client went away) cancels the call.
+ * page capped, say). A call keeps its slot until it is answered or its deadline passes, even when its HTTP client
+ * went away: a client that keeps leaving cannot pile work up past the bound.
  */
 public final class JsonCalls {
     /** An HTTP answer: its status and JSON body. */
@@ -58,13 +60,16 @@ public final class JsonCalls {
     private final Semaphore slots;
     private final Duration defaultTimeout;
     private final Duration maxTimeout;
+    private final Executor printer;
 
     /**
      * @param services   the services whose unary methods may be called (streams are not: JSON answers are whole)
      * @param shapers    per full method name, what a request becomes before it is sent
+     * @param printer    where answers are turned into JSON: not the thread that completed the call, which may be
+     *                   a store client's event loop
      */
     public JsonCalls(Channel channel, List<ServerServiceDefinition> services, Map<String, UnaryOperator<Message>> shapers,
-                     int maxConcurrent, Duration defaultTimeout, Duration maxTimeout) {
+                     int maxConcurrent, Duration defaultTimeout, Duration maxTimeout, Executor printer) {
         this.channel = channel;
         for (ServerServiceDefinition service : services) {
             for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
@@ -80,6 +85,7 @@ public final class JsonCalls {
         this.slots = new Semaphore(maxConcurrent);
         this.defaultTimeout = defaultTimeout;
         this.maxTimeout = maxTimeout;
+        this.printer = printer;
     }
 
     /** Whether {@code fullMethod} ("strata.v1.AdminService/ListTopics") may be called here. */
@@ -142,16 +148,18 @@ public final class JsonCalls {
         try {
             var future = ClientCalls.futureUnaryCall(withHeaders.newCall(descriptor,
                     CallOptions.DEFAULT.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)), request);
-            answer.whenComplete((a, e) -> {
-                if (answer.isCancelled()) {
-                    future.cancel(true); // the caller went away: so does the call
-                }
-            });
-            // Printed where the call closed (no pool of its own to queue behind, or to refuse it).
             future.addListener(() -> {
                 slots.release();
                 try {
-                    String printed = PRINTER.print(future.get());
+                    Message reply = future.get();
+                    // JSON takes about 4/3 of the binary size for bytes, more for small numbers: refused before
+                    // it is printed, so an answer too large never takes the memory.
+                    if (reply.getSerializedSize() > MAX_ANSWER_CHARS / 2) {
+                        answer.complete(ConnectErrors.of(Status.RESOURCE_EXHAUSTED.withDescription("the answer is "
+                                + reply.getSerializedSize() + " bytes, more than the console takes: ask for less")));
+                        return;
+                    }
+                    String printed = PRINTER.print(reply);
                     answer.complete(printed.length() <= MAX_ANSWER_CHARS ? new Answer(200, printed)
                             : ConnectErrors.of(Status.RESOURCE_EXHAUSTED.withDescription("the answer is "
                             + printed.length() + " characters, more than the console takes (" + MAX_ANSWER_CHARS
@@ -169,7 +177,7 @@ public final class JsonCalls {
                 } catch (RuntimeException e) {
                     answer.complete(ConnectErrors.of(Status.INTERNAL.withDescription(String.valueOf(e))));
                 }
-            }, Runnable::run);
+            }, printer);
         } catch (RuntimeException e) {
             slots.release();
             answer.complete(ConnectErrors.of(Status.fromThrowable(e)));

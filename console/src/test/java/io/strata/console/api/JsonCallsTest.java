@@ -112,7 +112,7 @@ class JsonCallsTest {
     private JsonCalls calls(int maxConcurrent, Duration maxTimeout) {
         return new JsonCalls(channel, services, Map.of(FetchServiceGrpc.getFetchMethod().getFullMethodName(),
                 m -> ((FetchRequest) m).toBuilder().setMaxBytes(Math.min(((FetchRequest) m).getMaxBytes(), 1024))
-                        .build()), maxConcurrent, Duration.ofSeconds(5), maxTimeout);
+                        .build()), maxConcurrent, Duration.ofSeconds(5), maxTimeout, executor);
     }
 
     private static JsonCalls.Answer get(CompletableFuture<JsonCalls.Answer> f) throws Exception {
@@ -194,12 +194,15 @@ class JsonCallsTest {
     }
 
     @Test
-    void aCallerThatGoesAwayCancelsItsCallAndFreesItsSlot() throws Exception {
+    void aCallerThatGoesAwayKeepsItsSlotUntilTheCallEndsSoLeavingPilesNoWorkUp() throws Exception {
         JsonCalls calls = calls(1, Duration.ofSeconds(5));
         CompletableFuture<JsonCalls.Answer> slow = calls.call("strata.v1.AdminService/DescribeTopic",
                 "{\"name\":\"slow\"}", null, null, null);
         Thread.sleep(200);
         slow.cancel(true);
+        assertThat(get(calls.call("strata.v1.AdminService/ListTopics", "{}", null, null, null)).status())
+                .isEqualTo(429);
+        release.countDown();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         JsonCalls.Answer next;
         do {

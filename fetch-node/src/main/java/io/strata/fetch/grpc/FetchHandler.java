@@ -252,7 +252,19 @@ public final class FetchHandler {
             // partition or the transaction's end that moves it on (or the deadline), then look again.
             return awaitBeyond(pid, offset, System.nanoTime() + maxWait.toNanos(), bound)
                     .thenCompose(v -> readAvailable(pid, offset, maxBytes, readCommitted));
-        });
+        }).thenApply(this::served);
+    }
+
+    /** A read about to be answered to a reader (Fetch, FetchChunks, Subscribe, the Kafka door): counted as served. */
+    ChunkRead served(ChunkRead read) {
+        List<ChunkRef> chunks = new ArrayList<>();
+        for (int c = 0; c < read.chunks().size(); c++) {
+            if (read.bytes().get(c) != null) { // a chunk of aborted records only is passed over, not read
+                chunks.add(read.chunks().get(c));
+            }
+        }
+        readStats.read(read.offset(), chunks, read.upTo(), read.endOffset(), System.currentTimeMillis());
+        return read;
     }
 
     /**
@@ -383,11 +395,9 @@ public final class FetchHandler {
                         : cache.get(c, neighbours));
             }
             readAhead(partition, chunks.get(chunks.size() - 1));
-            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                readStats.read(offset, chunks, upTo, partition.endOffset(), System.currentTimeMillis());
-                return new ChunkRead(offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
-                        partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted);
-            });
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> new ChunkRead(
+                    offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
+                    partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted));
         });
     }
 

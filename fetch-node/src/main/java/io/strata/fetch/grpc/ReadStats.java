@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
 /**
- * What a fetch node's reads served: records and stored bytes (every door's reads pass here), and how old the
+ * What a fetch node's reads served to readers (not its own scans for share groups or delays): records and stored
+ * bytes, and how old the
  * newest record was when a reader at the end of its partition got it, the end-to-end latency a consumer at the
  * tail sees (from the record's timestamp, so a producer's clock counts).
  */

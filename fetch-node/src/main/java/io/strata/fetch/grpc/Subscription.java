@@ -153,7 +153,7 @@ public final class Subscription {
             stepDone(e);
             return;
         }
-        read.thenApply(this::message).whenCompleteAsync((message, failure) -> {
+        read.thenApply(handler::served).thenApply(this::message).whenCompleteAsync((message, failure) -> {
             if (failure == null) {
                 synchronized (this) {
                     if (!finished) {

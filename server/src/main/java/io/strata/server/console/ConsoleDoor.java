@@ -112,7 +112,9 @@ public class ConsoleDoor {
     private void call(RoutingContext ctx) {
         String path = ctx.normalizedPath();
         String method = path.length() > API.length() ? path.substring(API.length()) : "";
-        java.util.Set<String> allowed = new java.util.HashSet<>(config.console().allowedHosts().orElse(java.util.Set.of()));
+        java.util.Set<String> allowed = new java.util.HashSet<>();
+        config.console().allowedHosts().orElse(java.util.Set.of())
+                .forEach(h -> allowed.add(h.trim().toLowerCase(java.util.Locale.ROOT)));
         String advertised = node.advertisedHost();
         if (advertised != null) {
             allowed.add(advertised.toLowerCase(java.util.Locale.ROOT));
@@ -138,7 +140,6 @@ public class ConsoleDoor {
         CompletableFuture<JsonCalls.Answer> result = calls().call(method, ctx.body().asString(),
                 ctx.request().getHeader(HttpHeaders.AUTHORIZATION), ctx.request().getHeader("Connect-Timeout-Ms"),
                 remote == null ? null : remote.host() + ":" + remote.port());
-        ctx.response().closeHandler(v -> result.cancel(true)); // the caller went away: its call ends too
         result.thenAccept(a -> answer(ctx, a));
     }
 
@@ -207,7 +208,7 @@ public class ConsoleDoor {
                     return r.toBuilder().setMaxBytes(r.getMaxBytes() <= 0 ? maxFetchBytes
                                     : Math.min(r.getMaxBytes(), maxFetchBytes))
                             .setMaxWaitMs(Math.min(Math.max(0, r.getMaxWaitMs()), 1_000)).build();
-                }), c.maxConcurrentCalls(), Duration.ofSeconds(15), c.callTimeout());
+                }), c.maxConcurrentCalls(), Duration.ofSeconds(15), c.callTimeout(), executor);
     }
 
     private static int priority(ServerInterceptor i) {

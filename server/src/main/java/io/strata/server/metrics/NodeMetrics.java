@@ -78,6 +78,41 @@ public final class NodeMetrics {
         timer.scheduleWithFixedDelay(read, 0, every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** How long ago a compaction pass ended, read every {@code every}: "passes stopped" is an alert. */
+    private static final long CURRENT_PASSES_MS = 10 * 60_000;
+
+    /**
+     * Compaction as every node sees it from the passes workers write down (a CronJob's pods live for one pass, too
+     * short to be scraped): seconds since the last pass ended (-1 before the first), and the backlog and how late
+     * retention is by the current passes.
+     */
+    public static void compaction(MeterRegistry meters, MetadataStore store, ScheduledExecutorService timer,
+                                  Duration every) {
+        AtomicLong lastAge = new AtomicLong(-1);
+        AtomicLong backlog = new AtomicLong();
+        AtomicLong behind = new AtomicLong();
+        io.micrometer.core.instrument.Gauge.builder("strata.compaction.last.pass.age.seconds", lastAge, AtomicLong::get)
+                .description("Seconds since a compaction pass last ended anywhere in the cluster (-1: none yet)")
+                .register(meters);
+        io.micrometer.core.instrument.Gauge.builder("strata.compaction.backlog.age.ms", backlog, AtomicLong::get)
+                .description("The oldest block not merged yet, by the current compaction passes").register(meters);
+        io.micrometer.core.instrument.Gauge.builder("strata.compaction.retention.behind.ms", behind, AtomicLong::get)
+                .description("How late retention is, by the current compaction passes").register(meters);
+        Runnable read = () -> store.compaction().readPasses().whenComplete((passes, failure) -> {
+            if (failure != null || passes.isEmpty()) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            List<io.strata.metadata.CompactionPass> current = io.strata.metadata.CompactionPass.current(passes,
+                    CURRENT_PASSES_MS);
+            lastAge.set(Math.max(0, now - passes.get(0).finishedAtMs()) / 1000);
+            backlog.set(current.stream().mapToLong(io.strata.metadata.CompactionPass::oldestUnmergedAgeMs).max()
+                    .orElse(0));
+            behind.set(current.stream().mapToLong(io.strata.metadata.CompactionPass::retentionLagMs).max().orElse(0));
+        });
+        timer.scheduleWithFixedDelay(read, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Records and stored bytes reads served, and the tail's end-to-end latency. */
     public static void reads(MeterRegistry meters, ReadStats stats) {
         RoleMetrics.counter(meters, "strata.fetch.records", stats, ReadStats::records);
