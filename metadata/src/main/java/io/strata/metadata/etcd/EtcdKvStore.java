@@ -55,6 +55,8 @@ public final class EtcdKvStore implements KvStore {
     private final KV kv;
     private final Duration timeout;
     private final List<String> endpoints;
+    private final java.util.Map<String, CompletableFuture<io.etcd.jetcd.maintenance.StatusResponse>> statusCalls =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Renews session leases on one stream; null for TLS endpoints, where jetcd renews them one stream each. */
     private final LeaseRenewer renewer;
@@ -342,8 +344,12 @@ public final class EtcdKvStore implements KvStore {
     public CompletableFuture<Long> sizeBytes() {
         List<CompletableFuture<Long>> asked = new ArrayList<>();
         for (String endpoint : endpoints) {
-            asked.add(call("status of " + endpoint, client.getMaintenanceClient().statusMember(endpoint))
-                    .thenApply(r -> r.getDbSize()).exceptionally(e -> -1L));
+            // A member that does not answer is asked again only once its last request ended: jetcd dials a
+            // channel per status request, and those of a hung member would pile up every time the gauge is read.
+            CompletableFuture<io.etcd.jetcd.maintenance.StatusResponse> status = statusCalls.compute(endpoint,
+                    (e, last) -> last != null && !last.isDone() ? last : client.getMaintenanceClient().statusMember(e));
+            asked.add(call("status of " + endpoint, status.thenApply(r -> r)).thenApply(r -> r.getDbSize())
+                    .exceptionally(e -> -1L));
         }
         return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenApply(v -> {
             long size = asked.stream().mapToLong(CompletableFuture::join).max().orElse(-1);
