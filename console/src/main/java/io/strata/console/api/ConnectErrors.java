@@ -35,12 +35,16 @@ public final class ConnectErrors {
         return code == Status.Code.CANCELLED ? "canceled" : code.name().toLowerCase(Locale.ROOT);
     }
 
+    /** An answer of {@code httpStatus} with Connect's error body. */
+    public static JsonCalls.Answer of(int httpStatus, String code, String message) {
+        return new JsonCalls.Answer(httpStatus, "{\"code\":\"" + code + "\",\"message\":" + quoted(message) + "}");
+    }
+
     /** The answer to a call that ended with {@code status}. */
     public static JsonCalls.Answer of(Status status) {
         String message = status.getDescription() != null ? status.getDescription()
                 : status.getCause() != null ? String.valueOf(status.getCause().getMessage()) : "";
-        return new JsonCalls.Answer(httpStatus(status.getCode()),
-                "{\"code\":\"" + name(status.getCode()) + "\",\"message\":" + quoted(message) + "}");
+        return of(httpStatus(status.getCode()), name(status.getCode()), message);
     }
 
     /** {@code text} as a JSON string. */

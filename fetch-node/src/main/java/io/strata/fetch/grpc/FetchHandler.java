@@ -257,13 +257,7 @@ public final class FetchHandler {
 
     /** A read about to be answered to a reader (Fetch, FetchChunks, Subscribe, the Kafka door): counted as served. */
     ChunkRead served(ChunkRead read) {
-        List<ChunkRef> chunks = new ArrayList<>();
-        for (int c = 0; c < read.chunks().size(); c++) {
-            if (read.bytes().get(c) != null) { // a chunk of aborted records only is passed over, not read
-                chunks.add(read.chunks().get(c));
-            }
-        }
-        readStats.read(read.offset(), chunks, read.upTo(), read.endOffset(), System.currentTimeMillis());
+        readStats.read(read, System.currentTimeMillis());
         return read;
     }
 

@@ -21,26 +21,30 @@ public final class ReadStats {
         this.endToEnd = sink;
     }
 
-    /** A read from {@code offset} that found {@code chunks} (up to {@code upTo}) of a partition ending at {@code end}. */
-    void read(long offset, List<ChunkRef> chunks, long upTo, long end, long nowMs) {
-        if (chunks.isEmpty()) {
-            return;
-        }
+    /** A read answered to a reader (its chunks of aborted records only, passed over unread, do not count). */
+    void read(FetchHandler.ChunkRead read, long nowMs) {
+        List<ChunkRef> chunks = read.chunks();
         long served = 0;
         long stored = 0;
-        for (ChunkRef c : chunks) {
-            long from = Math.max(offset, c.baseOffset());
-            long to = Math.min(c.endOffset(), upTo);
+        ChunkRef newest = null;
+        for (int c = 0; c < chunks.size(); c++) {
+            if (read.bytes().get(c) == null) {
+                continue;
+            }
+            ChunkRef chunk = chunks.get(c);
+            long from = Math.max(read.offset(), chunk.baseOffset());
+            long to = Math.min(chunk.endOffset(), read.upTo());
             if (to > from) {
                 // Offsets, not records: a compacted chunk's count is its records, spread over its offsets.
-                served += Math.max(0, Math.min(c.recordCount(), to - from));
-                stored += c.byteLength();
+                served += Math.min(chunk.recordCount(), to - from);
+                stored += chunk.byteLength();
             }
+            newest = chunk;
         }
         records.add(served);
         bytes.add(stored);
-        ChunkRef newest = chunks.get(chunks.size() - 1);
-        if (newest.baseOffset() >= offset && newest.endOffset() >= end && newest.maxTimestampMs() > 0) {
+        if (newest != null && newest.baseOffset() >= read.offset() && newest.endOffset() >= read.endOffset()
+                && newest.maxTimestampMs() > 0) {
             endToEnd.accept(Math.max(0, nowMs - newest.maxTimestampMs()));
         }
     }

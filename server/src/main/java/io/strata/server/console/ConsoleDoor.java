@@ -124,9 +124,8 @@ public class ConsoleDoor {
         var refused = CallerChecks.refusal(ctx.request().getHeader(HttpHeaders.CONTENT_TYPE),
                 ctx.request().getHeader(HttpHeaders.ORIGIN), authority == null ? null : authority.toString(), allowed);
         if (refused.isPresent()) {
-            answer(ctx, new JsonCalls.Answer(refused.get().status(), "{\"code\":\""
-                    + (refused.get().status() == 415 ? "invalid_argument" : "permission_denied") + "\",\"message\":"
-                    + new com.google.gson.JsonPrimitive(refused.get().message()) + "}"));
+            answer(ctx, ConnectErrors.of(refused.get().status(),
+                    refused.get().status() == 415 ? "invalid_argument" : "permission_denied", refused.get().message()));
             return;
         }
         if ("required".equals(config.tls().clientAuth()) && !access.required()) {
