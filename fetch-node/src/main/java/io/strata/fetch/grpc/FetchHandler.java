@@ -314,7 +314,10 @@ public final class FetchHandler {
             checkRange(topic, pid, offset);
             return CompletableFuture.completedFuture(null);
         }
-        return index.awaitBeyond(pid, offset - 1, CATCH_UP).thenCompose(grown -> index.load(pid))
+        // Through the waiting loop, not one wait: a shard this node does not hold answers a wait at once (the
+        // caller loads it and looks again), and the look after that load must still wait for the commits.
+        return awaitBeyond(pid, offset - 1, System.nanoTime() + CATCH_UP.toNanos(), PartitionIndex::endOffset)
+                .thenCompose(waited -> index.load(pid))
                 .thenCompose(loaded -> {
                     PartitionIndex now = index.partition(pid);
                     if (offset <= now.endOffset()) {
