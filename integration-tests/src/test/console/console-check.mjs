@@ -89,6 +89,15 @@ async function walk() {
   const row = await page.$$eval('[data-testid=topics-table] tbody tr', (rows, t) =>
     rows.map(r => Array.from(r.cells, c => c.innerText)).find(c => c[0] === t), topic);
   check(row && row[2].replace(/,/g, '') === records, `the topics page shows ${records} records stored in ${topic} (saw ${row && row[2]})`);
+  // Bytes stored come from compaction's measures (a pass every 2 s here): the page refreshes itself until they show.
+  await page.waitForFunction(t => Array.from(document.querySelectorAll('[data-testid=topics-table] tbody tr'))
+    .some(r => r.cells[0].innerText === t && /^\d+(\.\d)? (B|KiB|MiB)$/.test(r.cells[3].innerText)), { timeout }, topic);
+  const described = await api('strata.v1.AdminService/DescribeTopic', { name: topic });
+  const storedBytes = Number(described.body.storedBytes || 0);
+  const shown = await page.$$eval('[data-testid=topics-table] tbody tr', (rows, t) =>
+    rows.map(r => Array.from(r.cells, c => c.innerText)).find(c => c[0] === t)[3], topic);
+  check(storedBytes > 0 && Number(described.body.storedBytesMeasuredAtMs) > 0,
+    `compaction measured the bytes ${topic} stores (${storedBytes}) and the topics page shows them (${shown})`);
   await shot('02-topics');
 
   // A topic's page

@@ -292,12 +292,21 @@ async function topicsPage(main) {
       { title: 'Topic', cell: t => h('a', { href: '#/topics/' + encodeURIComponent(t.name) }, t.name) },
       { title: 'Partitions', num: true, cell: t => t.partitions },
       { title: 'Records stored', num: true, cell: t => fmt(t.partitionDetails.reduce((a, p) => a + num(p.endOffset) - num(p.logStartOffset), 0)) },
+      { title: 'Bytes stored', num: true, cell: t => stored(t) },
       { title: 'End offsets (sum)', num: true, cell: t => fmt(t.partitionDetails.reduce((a, p) => a + num(p.endOffset), 0)) },
       { title: 'Produce rate, last hour', cell: t => { const r = rate[t.name] || []; return [sparkline(r), ' ', h('span', { class: 'muted' }, r.length ? fmt(Math.round(r[r.length - 1].v)) + '/s' : '')]; } },
       { title: 'Retention', cell: t => retention(t.retentionMs) + (num(t.retentionBytes) > 0 ? ' or ' + bytes(t.retentionBytes) : '') },
       { title: 'Cleanup', cell: t => t.cleanupPolicy || 'delete' }], topics.topics, 'topics-table');
   });
   every(load);
+}
+
+// What a topic stores in the bucket, as compaction last measured it from the index (it measures on its passes).
+function stored(t) {
+  const at = num(t.storedBytesMeasuredAtMs);
+  if (!at && !num(t.storedBytes)) return h('span', { class: 'muted', title: 'compaction measures this on its passes' }, 'not measured yet');
+  return h('span', { title: at ? 'as compaction measured it at ' + time(at) : 'some partitions not measured yet' },
+    bytes(t.storedBytes) + (at ? '' : ' +'));
 }
 
 async function topicPage(main, topic) {
@@ -328,12 +337,13 @@ async function topicPage(main, topic) {
       const t = await rpc(Admin + 'DescribeTopic', { name: topic });
       return [h('div', { class: 'card' }, kv([['Topic id', t.topicId], ['Partitions', t.partitions],
         ['Retention', retention(t.retentionMs) + (num(t.retentionBytes) > 0 ? ' or ' + bytes(t.retentionBytes) + ' per partition' : '')],
-        ['Cleanup policy', t.cleanupPolicy || 'delete'], ['Created', time(t.createdAtMs)],
+        ['Stored', stored(t)], ['Cleanup policy', t.cleanupPolicy || 'delete'], ['Created', time(t.createdAtMs)],
         ['Browse', h('a', { href: `#/records?topic=${encodeURIComponent(topic)}` }, 'records of this topic')]])),
       table([{ title: 'Partition', num: true, cell: p => p.partition },
         { title: 'Log start', num: true, cell: p => fmt(p.logStartOffset) },
         { title: 'End', num: true, cell: p => fmt(p.endOffset) },
         { title: 'Records', num: true, cell: p => fmt(num(p.endOffset) - num(p.logStartOffset)) },
+        { title: 'Bytes stored', num: true, cell: p => num(t.storedBytesMeasuredAtMs) || num(p.storedBytes) ? bytes(p.storedBytes) : '—' },
         { title: '', cell: p => h('a', { href: `#/records?topic=${encodeURIComponent(topic)}&partition=${p.partition}&offset=${p.logStartOffset}` }, 'browse') }],
       t.partitionDetails, 'partitions')];
     });

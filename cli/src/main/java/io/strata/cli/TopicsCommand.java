@@ -122,11 +122,14 @@ final class TopicsCommand {
         m.put("delete_retention_ms", t.deleteRetentionMs());
         m.put("created_ms", t.createdAtMs());
         if (partitions) {
+            m.put("stored_bytes", t.storedBytes());
+            m.put("stored_bytes_measured_ms", t.storedBytesMeasuredAtMs());
             m.put("partition_offsets", t.partitionDetails().stream().map(p -> {
                 java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
                 o.put("partition", p.partition());
                 o.put("log_start_offset", p.logStartOffset());
                 o.put("end_offset", p.endOffset());
+                o.put("stored_bytes", p.storedBytes());
                 return o;
             }).toList());
         }
@@ -134,7 +137,8 @@ final class TopicsCommand {
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = "Prints a topic's settings and each partition's log-start and end offsets.")
+            description = "Prints a topic's settings, and each partition's log-start and end offsets and the bytes it "
+                    + "stores (as compaction last measured them).")
     static final class Describe implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -156,9 +160,13 @@ final class TopicsCommand {
                     topic.retentionBytes(), topic.cleanupPolicy(), topic.cleanupPolicy().startsWith("compact")
                             ? "  delete-retention-ms " + topic.deleteRetentionMs() : "",
                     Instant.ofEpochMilli(topic.createdAtMs()));
-            out.printf("%-10s %-15s %s%n", "PARTITION", "LOG-START", "END");
+            out.println(topic.storedBytesMeasuredAtMs() > 0
+                    ? "stored " + topic.storedBytes() + " bytes, as compaction measured at "
+                            + Instant.ofEpochMilli(topic.storedBytesMeasuredAtMs())
+                    : "stored bytes not measured yet (compaction measures them on its passes)");
+            out.printf("%-10s %-15s %-15s %s%n", "PARTITION", "LOG-START", "END", "STORED-BYTES");
             for (PartitionInfo p : topic.partitionDetails()) {
-                out.printf("%-10d %-15d %d%n", p.partition(), p.logStartOffset(), p.endOffset());
+                out.printf("%-10d %-15d %-15d %d%n", p.partition(), p.logStartOffset(), p.endOffset(), p.storedBytes());
             }
             return 0;
         }

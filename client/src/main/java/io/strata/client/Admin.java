@@ -182,8 +182,10 @@ public final class Admin {
 
     private static TopicInfo toTopic(TopicDescription d) {
         List<PartitionInfo> partitions = d.getPartitionDetailsList().stream()
-                .map(p -> new PartitionInfo(p.getPartition(), p.getLogStartOffset(), p.getEndOffset())).toList();
+                .map(p -> new PartitionInfo(p.getPartition(), p.getLogStartOffset(), p.getEndOffset(),
+                        p.getStoredBytes())).toList();
         return new TopicInfo(d.getName(), d.getTopicId(), d.getPartitions(), d.getRetentionMs(),
-                d.getRetentionBytes(), d.getCreatedAtMs(), partitions, d.getCleanupPolicy(), d.getDeleteRetentionMs());
+                d.getRetentionBytes(), d.getCreatedAtMs(), partitions, d.getCleanupPolicy(), d.getDeleteRetentionMs(),
+                d.getStoredBytes(), d.getStoredBytesMeasuredAtMs());
     }
 }

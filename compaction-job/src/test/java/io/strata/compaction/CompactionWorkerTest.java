@@ -248,6 +248,51 @@ class CompactionWorkerTest {
         assertThat(f.indexEntries()).as("the segment's entry was cut, not split").isEqualTo(1);
     }
 
+    @Test
+    void aPassWritesDownWhatEachPartitionStoresItsDelayedRecordsIncludedAndOnlyAgainOnceItChanges() {
+        Topic t = f.metadata.createTopic(new TopicConfig("measured", 3, -1, -1)).join();
+        long ts = f.clock.millis();
+        for (int b = 0; b < 5; b++) {
+            f.commit(Map.of(t.partition(0), recs("a", 0, 10, ts), t.partition(1), recs("b", 0, 3, ts),
+                    t.partition(0).staging(), recs("later", 0, 4, ts)));
+        }
+        CompactionWorker worker = f.worker(CompactionFixture.settings());
+        worker.runOnce();
+        Map<PartitionId, Long> measured = measured();
+        assertThat(measured.get(t.partition(0))).isPositive()
+                .isEqualTo(referencedBytes(t.partition(0)) + referencedBytes(t.partition(0).staging()));
+        assertThat(measured.get(t.partition(1))).isPositive().isEqualTo(referencedBytes(t.partition(1)));
+        assertThat(measured).doesNotContainKey(t.partition(0).staging());
+        long measuredAt = f.metadata.compaction().readSizes().join().stream()
+                .filter(s -> s.shard() == f.metadata.shardOf(t.partition(1))).findFirst().orElseThrow().measuredAtMs();
+
+        f.clock.advance(Duration.ofSeconds(40));
+        worker.runOnce();
+        assertThat(f.metadata.compaction().readSizes().join().stream()
+                .filter(s -> s.shard() == f.metadata.shardOf(t.partition(1))).findFirst().orElseThrow().measuredAtMs())
+                .as("unchanged sizes are not written again").isEqualTo(measuredAt);
+
+        f.commit(Map.of(t.partition(1), recs("c", 0, 50, ts)));
+        worker.runOnce();
+        assertThat(measured().get(t.partition(1))).isEqualTo(referencedBytes(t.partition(1)))
+                .isGreaterThan(measured.get(t.partition(1)));
+    }
+
+    private Map<PartitionId, Long> measured() {
+        Map<PartitionId, Long> all = new HashMap<>();
+        // A staging log may lie in another shard than its partition: each shard counts what it holds.
+        f.metadata.compaction().readSizes().join().forEach(s -> s.bytes().forEach((p, b) -> all.merge(p, b, Long::sum)));
+        return all;
+    }
+
+    /** The bytes the index references for exactly this partition (or staging log). */
+    private long referencedBytes(PartitionId p) {
+        return f.metadata.compaction().readShard(f.metadata.shardOf(p)).join().entries().stream()
+                .mapToLong(e -> e.isSegment() ? (e.segment().partition().equals(p) ? e.segment().byteLength() : 0)
+                        : e.chunks().stream().filter(c -> c.partition().equals(p)).mapToLong(c -> c.byteLength()).sum())
+                .sum();
+    }
+
     private long storedBytes(PartitionId p) {
         return f.metadata.compaction().readShard(f.metadata.shardOf(p)).join().entries().stream()
                 .mapToLong(e -> e.isSegment() ? e.segment().byteLength()

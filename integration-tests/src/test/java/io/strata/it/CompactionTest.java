@@ -331,6 +331,12 @@ class CompactionTest {
             assertThat(bytes).as("never less than the limit").isGreaterThanOrEqualTo(200_000L);
             return bytes <= 200_000L + 65_536 + 4_096;
         });
+        // Any node describes what the topic stores, as the compaction worker (another process) measured the index.
+        await("the topic's stored bytes are what its index references", Duration.ofSeconds(30), () -> {
+            TopicInfo measured = client.admin().describeTopic("sized");
+            return measured.storedBytesMeasuredAtMs() > 0 && measured.storedBytes() == storedBytes(inspector, sizedId)
+                    && measured.partitionDetails().get(0).storedBytes() == measured.storedBytes();
+        });
         long[] starts = new long[1];
         long kept = readAll(client, "sized", sized, starts);
         System.out.printf("size retention: %d of 5000 records kept, %d bytes stored (limit 200000)%n", kept,

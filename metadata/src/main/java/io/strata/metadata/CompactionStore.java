@@ -49,6 +49,15 @@ public interface CompactionStore {
     /** Every worker's last pass, newest first. */
     CompletableFuture<java.util.List<CompactionPass>> readPasses();
 
+    /**
+     * Writes down what a shard's partitions store ({@link ShardSizes}), only while {@code lock} (the shard's)
+     * holds: a worker that lost the shard does not overwrite a newer measure.
+     */
+    CompletableFuture<Void> recordSizes(ShardSizes sizes, WorkLock lock);
+
+    /** The sizes of every shard measured so far (one range read; a value that does not decode is left out). */
+    CompletableFuture<java.util.List<ShardSizes>> readSizes();
+
     int maxTxnOps();
 
     /** The most bytes one swap should carry. */

@@ -146,6 +146,14 @@ public final class KeyLayout {
         return compactionPassPrefix() + owner;
     }
 
+    public String shardSizesPrefix() {
+        return root + "/compaction/sizes/";
+    }
+
+    public String shardSizes(int shard) {
+        return shardSizesPrefix() + String.format("%05d", shard);
+    }
+
     public String historySample() {
         return root + "/compaction/history";
     }

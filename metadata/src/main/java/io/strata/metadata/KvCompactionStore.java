@@ -230,6 +230,31 @@ final class KvCompactionStore implements CompactionStore {
     }
 
     @Override
+    public CompletableFuture<Void> recordSizes(ShardSizes sizes, WorkLock lock) {
+        return kv.txn(List.of(new KvGuard(lock.key(), lock.modRevision())),
+                        List.of(new KvOp.Put(keys.shardSizes(sizes.shard()), MetadataCodec.encode(sizes))))
+                .thenCompose(r -> r.succeeded() ? CompletableFuture.<Void>completedFuture(null)
+                        : CompletableFuture.failedFuture(new MetadataException("lock " + lock.name() + " was lost", true)));
+    }
+
+    @Override
+    public CompletableFuture<List<ShardSizes>> readSizes() {
+        String prefix = keys.shardSizesPrefix();
+        return kv.range(prefix).thenApply(range -> {
+            List<ShardSizes> sizes = new ArrayList<>();
+            for (KeyValue v : range.entries()) {
+                try {
+                    int shard = Integer.parseInt(v.key().substring(prefix.length()));
+                    sizes.add(MetadataCodec.decodeShardSizes(v.key(), shard, v.value()));
+                } catch (RuntimeException e) {
+                    // Figures for a page, not data: one unreadable shard leaves its partitions unmeasured.
+                }
+            }
+            return sizes;
+        });
+    }
+
+    @Override
     public CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock) {
         String key = keys.historySample();
         return kv.getAll(List.of(key, keys.cluster())).thenCompose((KvRange read) -> {

@@ -176,6 +176,22 @@ public abstract class CompactionStoreContract {
     }
 
     @Test
+    void aShardsSizesAreWrittenOnlyUnderItsLockAndReadBackByAnyone() {
+        WorkerSession one = session("one");
+        WorkLock lock = one.tryLock("shard-2").join().orElseThrow();
+        PartitionId a = new PartitionId(7, 0);
+        PartitionId b = new PartitionId(9, 3);
+        compaction.recordSizes(new ShardSizes(2, 1_000, Map.of(a, 4_096L, b, 0L)), lock).join();
+        compaction.recordSizes(new ShardSizes(2, 2_000, Map.of(a, 8_192L)), lock).join();
+        assertThat(compaction.readSizes().join()).containsExactly(new ShardSizes(2, 2_000, Map.of(a, 8_192L)));
+        one.close();
+        assertThatThrownBy(() -> compaction.recordSizes(new ShardSizes(2, 3_000, Map.of()), lock).join())
+                .as("a worker that lost the shard does not overwrite a newer measure")
+                .satisfies(t -> assertThat(cause(t)).isInstanceOf(MetadataException.class).hasMessageContaining("lost"));
+        assertThat(compaction.readSizes().join()).extracting(ShardSizes::measuredAtMs).containsExactly(2_000L);
+    }
+
+    @Test
     void aLockIsHeldByOneSessionUntilReleasedOrTheSessionEnds() {
         WorkerSession one = session("one");
         WorkerSession two = session("two");

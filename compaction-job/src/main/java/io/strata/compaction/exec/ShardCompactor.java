@@ -17,6 +17,7 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.ProducerSnapshotRef;
 import io.strata.metadata.ProducerStates;
 import io.strata.metadata.SegmentRef;
+import io.strata.metadata.ShardSizes;
 import io.strata.metadata.ShardSnapshot;
 import io.strata.metadata.ShardState;
 import io.strata.metadata.ShardSwap;
@@ -136,8 +137,49 @@ public final class ShardCompactor {
             }
             steps++;
         }
-        return snapshot == null ? new Outcome(steps, 0, Long.MAX_VALUE, 0) : observe(snapshot, topics, steps);
+        if (snapshot == null) {
+            return new Outcome(steps, 0, Long.MAX_VALUE, 0);
+        }
+        Outcome outcome = observe(snapshot, topics, steps);
+        noteSizes(shard, lock, snapshot, topics);
+        return outcome;
     }
+
+    /**
+     * Writes down what the shard's partitions store (for the console and {@code DescribeTopic}), measured from
+     * the index this run read last; only when it changed since this worker last wrote it, or after
+     * {@link #SIZES_REFRESH}, so an idle cluster's store stays quiet. A measure not written down is no failure.
+     */
+    private void noteSizes(int shard, WorkLock lock, ShardSnapshot snapshot, Map<Long, Topic> topics) {
+        long now = clock.millis();
+        Map<io.strata.metadata.PartitionId, Long> bytes = sizes(snapshot, topics);
+        ShardSizes last = sizesWritten.get(shard);
+        if (last != null && last.bytes().equals(bytes) && now - last.measuredAtMs() < SIZES_REFRESH.toMillis()) {
+            return;
+        }
+        ShardSizes sizes = new ShardSizes(shard, now, bytes);
+        try {
+            await(metadata.compaction().recordSizes(sizes, lock));
+            sizesWritten.put(shard, sizes);
+        } catch (RuntimeException e) {
+            LOG.debug("sizes of shard {} not written down: {}", shard, e.toString());
+        }
+    }
+
+    /** The bytes each live topic's partition references in the snapshot, its staging and half logs counted with it. */
+    static Map<io.strata.metadata.PartitionId, Long> sizes(ShardSnapshot snapshot, Map<Long, Topic> topics) {
+        Map<io.strata.metadata.PartitionId, Long> bytes = new HashMap<>();
+        for (var log : io.strata.compaction.plan.PartitionLog.of(snapshot).values()) {
+            if (topics.containsKey(log.partition().topicId())) {
+                bytes.merge(log.partition().target(), log.storedBytes(), Long::sum);
+            }
+        }
+        return bytes;
+    }
+
+    /** How long sizes that did not change stay unwritten (the page shows when they were measured). */
+    static final java.time.Duration SIZES_REFRESH = java.time.Duration.ofMinutes(5);
+    private final Map<Integer, ShardSizes> sizesWritten = new HashMap<>();
 
     /** Writes the step's segments and swaps; false when the swap did not apply. */
     private boolean apply(int shard, WorkLock lock, ShardSnapshot snapshot, ShardPlan.Step step) {

@@ -303,6 +303,22 @@ public final class MetadataCodec {
         });
     }
 
+    public static byte[] encode(io.strata.metadata.ShardSizes sizes) {
+        ShardSizesValue.Builder v = ShardSizesValue.newBuilder().setMeasuredAtMs(sizes.measuredAtMs());
+        sizes.bytes().forEach((p, bytes) -> v.addPartitions(PartitionSize.newBuilder().setTopicId(p.topicId())
+                .setPartition(p.partition()).setBytes(bytes)));
+        return v.build().toByteArray();
+    }
+
+    public static io.strata.metadata.ShardSizes decodeShardSizes(String key, int shard, byte[] bytes) {
+        return parse(key, bytes, b -> {
+            ShardSizesValue v = ShardSizesValue.parseFrom(b);
+            java.util.Map<PartitionId, Long> sizes = new java.util.HashMap<>();
+            v.getPartitionsList().forEach(p -> sizes.put(new PartitionId(p.getTopicId(), p.getPartition()), p.getBytes()));
+            return new io.strata.metadata.ShardSizes(shard, v.getMeasuredAtMs(), sizes);
+        });
+    }
+
     public static byte[] encodeLock(String owner, long acquiredAtMs) {
         return LockValue.newBuilder().setOwner(owner).setAcquiredAtMs(acquiredAtMs).build().toByteArray();
     }

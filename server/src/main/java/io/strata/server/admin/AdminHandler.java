@@ -105,20 +105,19 @@ public final class AdminHandler {
                     partitions.add(t.partition(p));
                 }
             }
-            return metadata.offsets(partitions).thenApply(offsets -> {
+            return metadata.offsets(partitions).thenCombine(sizes(), (offsets, sizes) -> {
                 java.util.Map<PartitionId, PartitionOffsets> byPartition = new java.util.HashMap<>();
                 offsets.forEach(o -> byPartition.put(o.partition(), o));
                 ListTopicsResponse.Builder response = ListTopicsResponse.newBuilder();
                 for (Topic t : list) {
-                    TopicDescription.Builder description = describe(t);
+                    List<PartitionOffsets> found = new ArrayList<>();
                     for (int p = 0; p < t.partitions(); p++) {
                         PartitionOffsets o = byPartition.get(t.partition(p));
                         if (o != null) {
-                            description.addPartitionDetails(PartitionDescription.newBuilder().setPartition(p)
-                                    .setLogStartOffset(o.logStartOffset()).setEndOffset(o.nextOffset()));
+                            found.add(o);
                         }
                     }
-                    response.addTopics(description);
+                    response.addTopics(withDetails(describe(t), found, sizes));
                 }
                 return response.build();
             });
@@ -137,16 +136,32 @@ public final class AdminHandler {
             for (int p = 0; p < topic.partitions(); p++) {
                 partitions.add(topic.partition(p));
             }
-            return metadata.offsets(partitions).thenApply(offsets -> {
-                TopicDescription.Builder description = describe(topic);
-                for (PartitionOffsets o : offsets) {
-                    description.addPartitionDetails(PartitionDescription.newBuilder()
-                            .setPartition(o.partition().partition()).setLogStartOffset(o.logStartOffset())
-                            .setEndOffset(o.nextOffset()));
-                }
-                return description.build();
-            });
+            return metadata.offsets(partitions).thenCombine(sizes(),
+                    (offsets, sizes) -> withDetails(describe(topic), offsets, sizes).build());
         });
+    }
+
+    /** What compaction last measured; a store that cannot say leaves the sizes out, never the description. */
+    private CompletableFuture<PartitionSizes> sizes() {
+        return metadata.compaction().readSizes().thenApply(PartitionSizes::of)
+                .exceptionally(e -> PartitionSizes.of(List.of()));
+    }
+
+    private TopicDescription.Builder withDetails(TopicDescription.Builder description, List<PartitionOffsets> offsets,
+                                                 PartitionSizes sizes) {
+        long stored = 0;
+        long measuredAt = Long.MAX_VALUE;
+        for (PartitionOffsets o : offsets) {
+            PartitionId p = o.partition();
+            long bytes = sizes.bytes(p);
+            long at = sizes.measuredAtMs(metadata.shardOf(p));
+            stored += bytes;
+            measuredAt = Math.min(measuredAt, at);
+            description.addPartitionDetails(PartitionDescription.newBuilder().setPartition(p.partition())
+                    .setLogStartOffset(o.logStartOffset()).setEndOffset(o.nextOffset()).setStoredBytes(bytes));
+        }
+        return description.setStoredBytes(stored)
+                .setStoredBytesMeasuredAtMs(measuredAt == Long.MAX_VALUE ? 0 : measuredAt);
     }
 
     private static TopicDescription.Builder describe(Topic t) {
