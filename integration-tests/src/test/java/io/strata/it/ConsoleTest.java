@@ -158,6 +158,33 @@ class ConsoleTest {
     }
 
     /**
+     * A node without the fetch role (an ingest node behind a Service, say) serves its console's record browser too:
+     * its reads go to a fetch node over the node-to-node port, after its own checks.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void aNodeWithoutTheFetchRoleServesTheRecordBrowserThroughAFetchNode() throws Exception {
+        StrataProcess ingestOnly = cluster.start("ingest-2", "ingest");
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        String api = "http://" + ingestOnly.httpAddress() + "/console/api/";
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        HttpResponse<String> page = post(http, api + "strata.v1.FetchService/Fetch",
+                "{\"topic\":\"big\",\"partition\":0,\"offset\":3}", Map.of());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        com.fasterxml.jackson.databind.JsonNode answer = json.readTree(page.body());
+        assertThat(answer.get("records").get(0).get("offset").asLong()).isEqualTo(3);
+        assertThat(answer.get("endOffset").asLong()).isEqualTo(40);
+        HttpResponse<String> byTime = post(http, api + "strata.v1.AdminService/ListOffsets",
+                "{\"topic\":\"big\",\"partition\":0,\"timestampMs\":\"0\"}", Map.of());
+        assertThat(byTime.statusCode()).as(byTime.body()).isEqualTo(200);
+        assertThat(json.readTree(byTime.body()).path("offset").asLong(-1)).isZero();
+        HttpResponse<String> unknown = post(http, api + "strata.v1.FetchService/Fetch",
+                "{\"topic\":\"nope\",\"partition\":0,\"offset\":0}", Map.of());
+        assertThat(unknown.statusCode()).as("the fetch node's answer, as it gave it").isEqualTo(404);
+        assertThat(unknown.body()).contains("unknown topic");
+    }
+
+    /**
      * After the first test made topics, records and a group: every metric the Grafana dashboard and the alert rules
      * in k8s/components/monitoring name is on the node's /q/metrics (but Prometheus's own `up`).
      */

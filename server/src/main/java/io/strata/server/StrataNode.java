@@ -93,6 +93,7 @@ public class StrataNode {
     private volatile io.strata.group.GroupCoordinator groupCoordinator;
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
+    private volatile io.strata.server.reads.Reads reads;
     private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
@@ -378,6 +379,8 @@ public class StrataNode {
             counter("strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
             counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
         }
+        reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
+                : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalDialer()));
         if (config.roles().contains("compaction")) {
             startCompaction(nodeId);
         }
@@ -541,21 +544,15 @@ public class StrataNode {
     }
 
     /**
-     * Consumer groups, on every node: members reach whichever node they dial. Offsets by time need the fetch
-     * role's index, so a node without it refuses a reset to a time.
+     * Consumer groups, on every node: members reach whichever node they dial. Offsets by time come from a fetch
+     * role's index: this node's, or a fetch node's.
      */
     private void startGroups(TopicCache topics, String nodeId) {
         StrataConfig.Groups c = config.groups();
-        FetchHandler fetchRole = fetch;
-        io.strata.group.OffsetLookup lookup = (topic, partition, timestampMs) -> {
-            if (fetchRole == null) {
-                return java.util.concurrent.CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription(
-                        "this node does not run the fetch role, which finds offsets by time; ask a node that does")
-                        .asRuntimeException());
-            }
-            return fetchRole.listOffsets(io.strata.api.v1.ListOffsetsRequest.newBuilder().setTopic(topic)
-                    .setPartition(partition).setTimestampMs(timestampMs).build()).thenApply(r -> r.getOffset());
-        };
+        io.strata.server.reads.Reads byTime = reads;
+        io.strata.group.OffsetLookup lookup = (topic, partition, timestampMs) -> byTime.listOffsets(
+                io.strata.api.v1.ListOffsetsRequest.newBuilder().setTopic(topic).setPartition(partition)
+                        .setTimestampMs(timestampMs).build()).thenApply(r -> r.getOffset());
         io.strata.group.GroupCoordinator coordinator = new io.strata.group.GroupCoordinator(metadata, topics, lookup,
                 new io.strata.group.GroupSettings(c.minSessionTimeout(), c.maxSessionTimeout(),
                         c.defaultSessionTimeout(), c.reconcileInterval(), config.metadata().timeout(), c.hostLeaseTtl(),
@@ -663,19 +660,20 @@ public class StrataNode {
     }
 
     /**
-     * Whether the node-to-node port may take writes (a fetch node's dead-letter copies): only from nodes, so
-     * while authentication is required only when that port takes node certificates alone.
+     * Whether the node-to-node port may take calls made for a client the called node cannot check (a fetch
+     * node's dead-letter copies, reads for a node without the fetch role): only from nodes, so while
+     * authentication is required only when that port takes node certificates alone.
      */
-    public boolean internalWritesAllowed() {
-        Boolean allowed = internalWrites;
+    public boolean internalCallsAllowed() {
+        Boolean allowed = internalCalls;
         if (allowed == null) {
             allowed = tls.internalServer().isPresent() || !access.required();
-            internalWrites = allowed; // the port's TLS does not change while the node runs
+            internalCalls = allowed; // the port's TLS does not change while the node runs
         }
         return allowed;
     }
 
-    private volatile Boolean internalWrites;
+    private volatile Boolean internalCalls;
 
     /** Transactional producers, on every node. */
     public io.strata.server.txn.TransactionRole transactions() {
@@ -729,6 +727,15 @@ public class StrataNode {
     public io.strata.fetch.share.ShareHandler shares() {
         fetch(); // fails with UNAVAILABLE on a node without the fetch role
         return shares;
+    }
+
+    /**
+     * This node's unary reads, checked by the caller: its fetch role's, or, without one, a fetch node's over the
+     * node-to-node port.
+     */
+    public io.strata.server.reads.Reads reads() {
+        requireReady();
+        return reads;
     }
 
     public FetchHandler fetch() {

@@ -18,7 +18,8 @@ import io.strata.server.StrataNode;
 import jakarta.inject.Inject;
 
 /**
- * gRPC adapter of topic management (every node) and offset look-ups (nodes with the fetch role).
+ * gRPC adapter of topic management and offset look-ups (every node: a fetch node's look-ups on a node without the
+ * fetch role).
  * Blocking: the embedded metadata store may sync to disk on the calling thread, which must not be an event loop.
  */
 @GrpcService
@@ -54,6 +55,6 @@ public class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
 
     @Override
     public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.fetch().listOffsets(request));
+        GrpcErrors.reply(observer, () -> node.reads().listOffsets(request));
     }
 }

@@ -22,7 +22,7 @@ public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
 
     @Override
     public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.fetch().fetch(request));
+        GrpcErrors.reply(observer, () -> node.reads().fetch(request)); // a fetch node's on a node without the role
     }
 
     @Override

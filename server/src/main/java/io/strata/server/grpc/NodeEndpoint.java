@@ -55,10 +55,33 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
         });
     }
 
+    /** A read for a node without the fetch role, whose client this node cannot check again: from nodes only. */
+    @Override
+    public void fetch(io.strata.api.v1.FetchRequest request, StreamObserver<io.strata.api.v1.FetchResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            checkCallsAllowed("reads");
+            return node.fetch().fetch(request);
+        });
+    }
+
+    @Override
+    public void listOffsets(io.strata.api.v1.ListOffsetsRequest request,
+                            StreamObserver<io.strata.api.v1.ListOffsetsResponse> observer) {
+        GrpcErrors.reply(observer, () -> {
+            checkCallsAllowed("reads");
+            return node.fetch().listOffsets(request);
+        });
+    }
+
     private void checkWritesAllowed() {
-        if (!node.internalWritesAllowed()) {
-            throw io.grpc.Status.PERMISSION_DENIED.withDescription("this node takes writes on its node-to-node port "
-                    + "only over mutual TLS while authentication is required (strata.tls.internal.*)")
+        checkCallsAllowed("writes");
+    }
+
+    /** Calls that act for a client this node cannot see: taken only from nodes while authentication is required. */
+    private void checkCallsAllowed(String what) {
+        if (!node.internalCallsAllowed()) {
+            throw io.grpc.Status.PERMISSION_DENIED.withDescription("this node takes " + what + " on its node-to-node "
+                    + "port only over mutual TLS while authentication is required (strata.tls.internal.*)")
                     .asRuntimeException();
         }
     }

@@ -1,0 +1,32 @@
+package io.strata.server.reads;
+
+import io.strata.api.v1.FetchRequest;
+import io.strata.api.v1.FetchResponse;
+import io.strata.api.v1.ListOffsetsRequest;
+import io.strata.api.v1.ListOffsetsResponse;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A node's unary reads: its own fetch role's, or, on a node without one, a fetch node's ({@link ReadsElsewhere}).
+ * Callers have checked the caller's access already. Failures carry a gRPC status.
+ */
+public interface Reads {
+    CompletableFuture<FetchResponse> fetch(FetchRequest request);
+
+    CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request);
+
+    /** The reads of this node's own fetch role. */
+    static Reads local(io.strata.fetch.grpc.FetchHandler handler) {
+        return new Reads() {
+            @Override
+            public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
+                return handler.fetch(request);
+            }
+
+            @Override
+            public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
+                return handler.listOffsets(request);
+            }
+        };
+    }
+}
