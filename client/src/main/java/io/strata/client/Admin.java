@@ -118,7 +118,7 @@ public final class Admin {
         return new Admin(router, address, deadline);
     }
 
-    /** Needs a node that runs the fetch role (UNAVAILABLE otherwise). */
+    /** Answered by a fetch node (a node without the fetch role asks one, or answers UNAVAILABLE when it cannot). */
     public ListedOffset listOffsets(String topic, int partition, OffsetQuery query) {
         return listOffsets(topic, partition, query, false);
     }

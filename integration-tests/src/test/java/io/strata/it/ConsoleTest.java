@@ -185,6 +185,43 @@ class ConsoleTest {
     }
 
     /**
+     * Kafka UI, AKHQ and kafka-log-dirs size topics with DescribeLogDirs: asked of every broker, they see each
+     * partition once, with the bytes the console shows (compaction's measure).
+     */
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void kafkaToolsSizeTopicsWithTheBytesTheConsoleShows() throws Exception {
+        try (var kafka = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", node.kafkaAddress()))) {
+            List<Integer> brokers = kafka.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                    .map(org.apache.kafka.common.Node::id).toList();
+            // Both read compaction's last measure; a pass between the two reads may change it, so read again.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Map<Integer, Long> sized = new HashMap<>();
+            Map<Integer, Long> expected = Map.of();
+            while (System.nanoTime() < deadline && (expected.isEmpty() || !sized.equals(expected))) {
+                Thread.sleep(expected.isEmpty() ? 0 : 500);
+                expected = new HashMap<>();
+                for (var p : client.admin().describeTopic("orders").partitionDetails()) {
+                    expected.put(p.partition(), p.storedBytes());
+                }
+                sized = new HashMap<>();
+                for (var dirs : kafka.describeLogDirs(brokers).allDescriptions().get(30, TimeUnit.SECONDS).values()) {
+                    var dir = dirs.get("strata-object-store");
+                    assertThat(dir).as("every broker answers the object store as its one log directory").isNotNull();
+                    for (var e : dir.replicaInfos().entrySet()) {
+                        if (e.getKey().topic().equals("orders")) {
+                            assertThat(sized.put(e.getKey().partition(), e.getValue().size()))
+                                    .as("partition %d answered by one broker only", e.getKey().partition()).isNull();
+                        }
+                    }
+                }
+            }
+            assertThat(expected).hasSize(3).allSatisfy((p, bytes) -> assertThat(bytes).isPositive());
+            assertThat(sized).isEqualTo(expected);
+        }
+    }
+
+    /**
      * After the first test made topics, records and a group: every metric the Grafana dashboard and the alert rules
      * in k8s/components/monitoring name is on the node's /q/metrics (but Prometheus's own `up`).
      */

@@ -17,6 +17,7 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeLogDirsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -192,6 +193,10 @@ final class KafkaCalls {
         List<AclEntry> admin = List.of(AclEntry.newBuilder().setPrincipal(principal)
                 .setOperation(AclOperation.ACL_OPERATION_ADMIN).setResourceType(AclResourceType.ACL_RESOURCE_CLUSTER)
                 .build());
+        calls.add(call("DescribeLogDirs", ApiKeys.DESCRIBE_LOG_DIRS, 4, () -> new DescribeLogDirsRequestData()
+                .setTopics(null), List.of(AclEntry.newBuilder().setPrincipal(principal)
+                .setOperation(AclOperation.ACL_OPERATION_DESCRIBE).setResourceType(AclResourceType.ACL_RESOURCE_CLUSTER)
+                .build()), Errors.CLUSTER_AUTHORIZATION_FAILED));
         calls.add(call("DescribeClientQuotas", ApiKeys.DESCRIBE_CLIENT_QUOTAS, 1, () ->
                 new DescribeClientQuotasRequestData().setComponents(List.of()).setStrict(false), admin,
                 Errors.CLUSTER_AUTHORIZATION_FAILED));

@@ -100,7 +100,8 @@ public final class KafkaDoor implements AutoCloseable {
                     new io.strata.kafka.admin.DescribeConfigsApi(backends, settings.maxMessageBytes()),
                     io.strata.kafka.admin.AlterConfigsApi.incremental(backends),
                     io.strata.kafka.admin.AlterConfigsApi.legacy(backends),
-                    new io.strata.kafka.admin.DescribeClusterApi(backends, brokers)));
+                    new io.strata.kafka.admin.DescribeClusterApi(backends, brokers),
+                    new io.strata.kafka.admin.DescribeLogDirsApi(backends, brokers)));
             io.strata.kafka.group.ConsumerGroups consumers = new io.strata.kafka.group.ConsumerGroups(backends.groups(),
                     backends.topics(), topicIds, timer);
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());

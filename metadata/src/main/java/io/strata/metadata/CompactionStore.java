@@ -58,6 +58,9 @@ public interface CompactionStore {
     /** The sizes of every shard measured so far (one range read; a value that does not decode is left out). */
     CompletableFuture<java.util.List<ShardSizes>> readSizes();
 
+    /** The sizes of these shards, those measured (one read: a few shards need not read them all). */
+    CompletableFuture<java.util.List<ShardSizes>> readSizes(java.util.Collection<Integer> shards);
+
     int maxTxnOps();
 
     /** The most bytes one swap should carry. */

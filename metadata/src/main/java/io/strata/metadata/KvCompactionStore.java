@@ -239,19 +239,30 @@ final class KvCompactionStore implements CompactionStore {
 
     @Override
     public CompletableFuture<List<ShardSizes>> readSizes() {
+        return kv.range(keys.shardSizesPrefix()).thenApply(this::sizes);
+    }
+
+    @Override
+    public CompletableFuture<List<ShardSizes>> readSizes(Collection<Integer> shards) {
+        java.util.Set<Integer> wanted = new java.util.TreeSet<>(shards);
+        if (wanted.size() > kv.maxTxnOps()) {
+            return readSizes().thenApply(all -> all.stream().filter(s -> wanted.contains(s.shard())).toList());
+        }
+        return kv.getAll(wanted.stream().map(keys::shardSizes).toList()).thenApply(this::sizes);
+    }
+
+    private List<ShardSizes> sizes(KvRange range) {
         String prefix = keys.shardSizesPrefix();
-        return kv.range(prefix).thenApply(range -> {
-            List<ShardSizes> sizes = new ArrayList<>();
-            for (KeyValue v : range.entries()) {
-                try {
-                    int shard = Integer.parseInt(v.key().substring(prefix.length()));
-                    sizes.add(MetadataCodec.decodeShardSizes(v.key(), shard, v.value()));
-                } catch (RuntimeException e) {
-                    // Figures for a page, not data: one unreadable shard leaves its partitions unmeasured.
-                }
+        List<ShardSizes> sizes = new ArrayList<>();
+        for (KeyValue v : range.entries()) {
+            try {
+                int shard = Integer.parseInt(v.key().substring(prefix.length()));
+                sizes.add(MetadataCodec.decodeShardSizes(v.key(), shard, v.value()));
+            } catch (RuntimeException e) {
+                // Figures for a page, not data: one unreadable shard leaves its partitions unmeasured.
             }
-            return sizes;
-        });
+        }
+        return sizes;
     }
 
     @Override

@@ -184,6 +184,8 @@ public abstract class CompactionStoreContract {
         compaction.recordSizes(new ShardSizes(2, 1_000, Map.of(a, 4_096L, b, 0L)), lock).join();
         compaction.recordSizes(new ShardSizes(2, 2_000, Map.of(a, 8_192L)), lock).join();
         assertThat(compaction.readSizes().join()).containsExactly(new ShardSizes(2, 2_000, Map.of(a, 8_192L)));
+        assertThat(compaction.readSizes(List.of(1, 2, 3)).join()).containsExactly(new ShardSizes(2, 2_000, Map.of(a, 8_192L)));
+        assertThat(compaction.readSizes(List.of(3)).join()).as("a shard never measured").isEmpty();
         one.close();
         assertThatThrownBy(() -> compaction.recordSizes(new ShardSizes(2, 3_000, Map.of()), lock).join())
                 .as("a worker that lost the shard does not overwrite a newer measure")

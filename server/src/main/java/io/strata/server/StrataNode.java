@@ -380,7 +380,9 @@ public class StrataNode {
             counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
         }
         reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
-                : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalDialer()));
+                : tls.internalClient().isEmpty() && access.required() ? io.strata.server.reads.Reads.NONE
+                : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalDialer(),
+                        config.fetch().maxWait().plusSeconds(30)));
         if (config.roles().contains("compaction")) {
             startCompaction(nodeId);
         }
@@ -451,11 +453,23 @@ public class StrataNode {
         return door.advertisedAddress();
     }
 
+    /**
+     * The largest message on the node-to-node port, either way: a hand-off of a block's chunks, or a read's answer
+     * for a node without the fetch role (up to the largest max_bytes, and at least one record).
+     */
+    private int internalMessageLimit() {
+        long handOff = 2 * config.ingest().blockMaxBytes() + (1 << 20);
+        long read = (long) config.fetch().maxMaxBytes() + config.ingest().maxRecordBytes() + (1 << 20);
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(16L << 20, Math.max(handOff, read)));
+    }
+
     /** How this node opens a channel to another's node-to-node port: with its node certificate once TLS is on. */
     private java.util.function.Function<String, io.grpc.ManagedChannel> internalDialer() {
         java.util.Optional<io.netty.handler.ssl.SslContext> context = tls.internalClient();
+        int maxMessage = internalMessageLimit();
         return address -> {
-            io.grpc.netty.NettyChannelBuilder b = io.grpc.netty.NettyChannelBuilder.forTarget(address);
+            io.grpc.netty.NettyChannelBuilder b = io.grpc.netty.NettyChannelBuilder.forTarget(address)
+                    .maxInboundMessageSize(maxMessage);
             if (context.isPresent()) {
                 b.sslContext(context.get()).overrideAuthority(io.strata.server.net.NodeTls.INTERNAL_NAME);
             } else {
@@ -471,7 +485,7 @@ public class StrataNode {
      * Answers the bound port.
      */
     private int startInternalServer() throws java.io.IOException {
-        int maxMessage = (int) Math.min(Integer.MAX_VALUE, Math.max(16L << 20, 2 * config.ingest().blockMaxBytes() + (1 << 20)));
+        int maxMessage = internalMessageLimit();
         io.grpc.netty.NettyServerBuilder builder = io.grpc.netty.NettyServerBuilder
                 .forAddress(new java.net.InetSocketAddress(host, config.internal().port()))
                 .addService(new NodeEndpoint(this))

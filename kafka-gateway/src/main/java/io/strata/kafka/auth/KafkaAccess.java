@@ -242,6 +242,7 @@ public final class KafkaAccess {
                 needs.add(Need.group(ALTER_GROUP, d.groupId()));
                 d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
             }
+            case DESCRIBE_LOG_DIRS -> needs.add(new Need(DESCRIBE, ResourceType.CLUSTER, ""));
             case METADATA, LIST_GROUPS, DESCRIBE_CLUSTER, API_VERSIONS, SASL_HANDSHAKE,
                  SASL_AUTHENTICATE -> {
                 // nothing beyond signing in; Metadata and ListGroups are cut to what may be described

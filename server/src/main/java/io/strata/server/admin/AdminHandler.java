@@ -11,6 +11,7 @@ import io.strata.metadata.CleanupPolicy;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.PartitionOffsets;
+import io.strata.metadata.StoredSizes;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.metadata.TopicChange;
@@ -136,27 +137,34 @@ public final class AdminHandler {
             for (int p = 0; p < topic.partitions(); p++) {
                 partitions.add(topic.partition(p));
             }
-            return metadata.offsets(partitions).thenCombine(sizes(),
+            return metadata.offsets(partitions).thenCombine(sizes(partitions),
                     (offsets, sizes) -> withDetails(describe(topic), offsets, sizes).build());
         });
     }
 
     /** What compaction last measured; a store that cannot say leaves the sizes out, never the description. */
-    private CompletableFuture<PartitionSizes> sizes() {
-        return metadata.compaction().readSizes().thenApply(PartitionSizes::of)
-                .exceptionally(e -> PartitionSizes.of(List.of()));
+    private CompletableFuture<StoredSizes> sizes() {
+        return metadata.compaction().readSizes().thenApply(StoredSizes::of)
+                .exceptionally(e -> StoredSizes.of(List.of()));
+    }
+
+    /** The same, of the shards that hold these partitions' logs (a topic's: not the whole cluster's). */
+    private CompletableFuture<StoredSizes> sizes(List<PartitionId> partitions) {
+        java.util.Set<Integer> shards = new java.util.HashSet<>();
+        partitions.forEach(p -> shards.addAll(StoredSizes.shardsOf(p, metadata)));
+        return metadata.compaction().readSizes(shards).thenApply(StoredSizes::of)
+                .exceptionally(e -> StoredSizes.of(List.of()));
     }
 
     private TopicDescription.Builder withDetails(TopicDescription.Builder description, List<PartitionOffsets> offsets,
-                                                 PartitionSizes sizes) {
+                                                 StoredSizes sizes) {
         long stored = 0;
         long measuredAt = Long.MAX_VALUE;
         for (PartitionOffsets o : offsets) {
             PartitionId p = o.partition();
             long bytes = sizes.bytes(p);
-            long at = sizes.measuredAtMs(metadata.shardOf(p));
             stored += bytes;
-            measuredAt = Math.min(measuredAt, at);
+            measuredAt = Math.min(measuredAt, sizes.measuredAtMs(p, metadata));
             description.addPartitionDetails(PartitionDescription.newBuilder().setPartition(p.partition())
                     .setLogStartOffset(o.logStartOffset()).setEndOffset(o.nextOffset()).setStoredBytes(bytes));
         }

@@ -1,5 +1,7 @@
 package io.strata.server.net;
 
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -15,40 +17,62 @@ import java.util.function.Function;
 
 /**
  * Unary calls to other nodes' node-to-node ports: to the first of the nodes given, then, while one cannot be
- * reached (UNAVAILABLE), to the next; any other answer, good or bad, is the call's. Owns one channel per node
- * it called. Thread-safe.
+ * reached (UNAVAILABLE), to the next, all within one deadline; any other answer, good or bad, is the call's. Owns
+ * one channel per node it calls, and closes those of nodes no longer among the live ones it is given (pods come
+ * back at new addresses). Thread-safe.
  */
 public final class PeerCalls implements AutoCloseable {
     private final Function<String, ManagedChannel> dialer;
     private final long timeoutMs;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-    /** {@code dialer} opens a channel to a node-to-node address; each call gets {@code timeoutMs} per node tried. */
+    /** {@code dialer} opens a channel to a node-to-node address; a call gets {@code timeoutMs} over every node tried. */
     public PeerCalls(Function<String, ManagedChannel> dialer, long timeoutMs) {
         this.dialer = dialer;
         this.timeoutMs = timeoutMs;
     }
 
-    /** Calls the nodes at {@code internalAddresses} in turn; fails UNAVAILABLE when there are none. */
+    /**
+     * Calls the nodes at {@code internalAddresses} (every live node of the kind this caller asks, in the order to
+     * try them) in turn; fails UNAVAILABLE when there are none. Made in a gRPC context with a deadline (a
+     * server call's), the call keeps the nearer of that and its own, and is cancelled with it.
+     */
     public <T> CompletableFuture<T> call(List<String> internalAddresses,
                                          BiConsumer<NodeServiceGrpc.NodeServiceStub, StreamObserver<T>> call) {
+        channels.keySet().removeIf(address -> {
+            if (internalAddresses.contains(address)) {
+                return false;
+            }
+            ManagedChannel gone = channels.get(address);
+            if (gone != null) {
+                gone.shutdown(); // calls under way on it finish
+            }
+            return true;
+        });
         if (internalAddresses.isEmpty()) {
             return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("no node to ask is live")
                     .asRuntimeException());
         }
-        return attempt(internalAddresses, 0, call);
+        return attempt(internalAddresses, 0, Deadline.after(timeoutMs, TimeUnit.MILLISECONDS), call);
     }
 
-    private <T> CompletableFuture<T> attempt(List<String> nodes, int tried,
+    private <T> CompletableFuture<T> attempt(List<String> nodes, int tried, Deadline deadline,
                                              BiConsumer<NodeServiceGrpc.NodeServiceStub, StreamObserver<T>> call) {
         ManagedChannel channel = channels.computeIfAbsent(nodes.get(tried), dialer);
         CompletableFuture<T> done = new CompletableFuture<>();
-        call.accept(NodeServiceGrpc.newStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS),
-                observer(done));
+        call.accept(NodeServiceGrpc.newStub(channel).withDeadline(deadline), observer(done));
+        Context context = Context.current(); // the next attempt is made in it too, from whatever thread answered
         return done.exceptionallyCompose(e -> {
             boolean unreachable = e instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNAVAILABLE;
-            return unreachable && tried + 1 < nodes.size() ? attempt(nodes, tried + 1, call)
-                    : CompletableFuture.failedFuture(e);
+            if (!unreachable || tried + 1 >= nodes.size() || deadline.isExpired()) {
+                return CompletableFuture.failedFuture(e);
+            }
+            Context previous = context.attach();
+            try {
+                return attempt(nodes, tried + 1, deadline, call);
+            } finally {
+                context.detach(previous);
+            }
         });
     }
 

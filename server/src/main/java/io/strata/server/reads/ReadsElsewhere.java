@@ -1,6 +1,9 @@
 package io.strata.server.reads;
 
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.FetchRequest;
 import io.strata.api.v1.FetchResponse;
 import io.strata.api.v1.ListOffsetsRequest;
@@ -9,42 +12,72 @@ import io.strata.fetch.routing.FetchNodes;
 import io.strata.format.Sharding;
 import io.strata.metadata.TopicCache;
 import io.strata.server.net.PeerCalls;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
- * The unary reads of a node without the fetch role (an ingest-only node behind a Service, the console on it, a
- * group reset to a time there), served by a fetch node over the node-to-node port: first the one that owns the
+ * The unary reads of a node without the fetch role (an ingest node behind a Service, the console on it, a group
+ * reset to a time there), served by a fetch node over the node-to-node port: first the one that owns the
  * partition, whose cache most likely holds it (the ranking clients use), then the others while one cannot be
  * reached. This node checked the caller's access before; the fetch node takes such calls only from nodes
- * (mutual TLS while authentication is required). Thread-safe; owns its channels.
+ * (mutual TLS while authentication is required). The caller's deadline and cancellation go with the call.
+ * Thread-safe; owns its channels.
  */
 public final class ReadsElsewhere implements Reads, AutoCloseable {
-    /** A fetch waits up to the fetch role's longest wait, and then reads: time for both. */
-    private static final long CALL_TIMEOUT_MS = 60_000;
-
     private final FetchNodes fetchNodes;
     private final TopicCache topics;
     private final PeerCalls peers;
 
-    public ReadsElsewhere(FetchNodes fetchNodes, TopicCache topics, Function<String, ManagedChannel> dialer) {
+    /** {@code timeout}: the most one read may take over every fetch node tried (a fetch's longest wait and more). */
+    public ReadsElsewhere(FetchNodes fetchNodes, TopicCache topics, Function<String, ManagedChannel> dialer,
+                          Duration timeout) {
         this.fetchNodes = fetchNodes;
         this.topics = topics;
-        this.peers = new PeerCalls(dialer, CALL_TIMEOUT_MS);
+        this.peers = new PeerCalls(dialer, timeout.toMillis());
     }
 
     @Override
     public CompletableFuture<FetchResponse> fetch(FetchRequest request) {
-        return ranked(request.getTopic(), request.getPartition())
-                .thenCompose(nodes -> peers.<FetchResponse>call(nodes, (stub, done) -> stub.fetch(request, done)));
+        Context caller = Context.current();
+        return ranked(request.getTopic(), request.getPartition()).thenCompose(nodes -> inContext(caller,
+                () -> peers.<FetchResponse>call(nodes, (stub, done) -> stub.fetch(request, done))));
     }
 
     @Override
     public CompletableFuture<ListOffsetsResponse> listOffsets(ListOffsetsRequest request) {
-        return ranked(request.getTopic(), request.getPartition())
-                .thenCompose(nodes -> peers.<ListOffsetsResponse>call(nodes, (stub, done) -> stub.listOffsets(request, done)));
+        Context caller = Context.current();
+        return ranked(request.getTopic(), request.getPartition()).thenCompose(nodes -> inContext(caller,
+                () -> peers.<ListOffsetsResponse>call(nodes, (stub, done) -> stub.listOffsets(request, done))));
+    }
+
+    /**
+     * Starts the call in the caller's gRPC context (its deadline, its cancellation), whatever thread the topic's
+     * look-up completed on. A fetch node that refuses this node (PERMISSION_DENIED: it takes reads from nodes
+     * only, and this one has no node certificate it accepts) is this node's fault, not the caller's: UNAVAILABLE,
+     * so the client asks another node.
+     */
+    private static <T> CompletableFuture<T> inContext(Context caller,
+                                                       java.util.function.Supplier<CompletableFuture<T>> call) {
+        Context previous = caller.attach();
+        CompletableFuture<T> started;
+        try {
+            started = call.get();
+        } finally {
+            caller.detach(previous);
+        }
+        return started.exceptionallyCompose(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
+                return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("this node does not run "
+                        + "the fetch role and the fetch nodes refuse to read for it (" + s.getStatus().getDescription()
+                        + "); ask a node that runs it").asRuntimeException());
+            }
+            return CompletableFuture.failedFuture(cause);
+        });
     }
 
     /**
