@@ -50,6 +50,11 @@ public final class DescribeLogDirsApi implements KafkaApi {
     }
 
     @Override
+    public short maxVersion() {
+        return 4; // the versions checked; a newer library's next one is offered only once it is
+    }
+
+    @Override
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         DescribeLogDirsRequestData data = (DescribeLogDirsRequestData) request.body().data();
         Map<String, Set<Integer>> asked = null; // null: every topic, every partition
@@ -75,9 +80,16 @@ public final class DescribeLogDirsApi implements KafkaApi {
                     }
                 }
             }
+            // Sizes that cannot be read are the log directory's error, not partitions of 0 bytes.
             return backends.metadata().compaction().readSizes().thenApply(StoredSizes::of)
-                    .exceptionally(e -> StoredSizes.of(List.of())).thenApply(sizes -> answer(led, sizes));
+                    .handle((sizes, failure) -> sizes != null ? answer(led, sizes) : unreadable());
         });
+    }
+
+    private static ApiMessage unreadable() {
+        return new DescribeLogDirsResponseData().setErrorCode(Errors.NONE.code()).setResults(List.of(
+                new DescribeLogDirsResponseData.DescribeLogDirsResult().setErrorCode(Errors.KAFKA_STORAGE_ERROR.code())
+                        .setLogDir(LOG_DIR).setTotalBytes(-1).setUsableBytes(-1)));
     }
 
     private static ApiMessage answer(Map<Topic, List<Integer>> led, StoredSizes sizes) {

@@ -25,6 +25,7 @@ public final class PeerCalls implements AutoCloseable {
     private final Function<String, ManagedChannel> dialer;
     private final long timeoutMs;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private volatile boolean closed;
 
     /** {@code dialer} opens a channel to a node-to-node address; a call gets {@code timeoutMs} over every node tried. */
     public PeerCalls(Function<String, ManagedChannel> dialer, long timeoutMs) {
@@ -39,16 +40,18 @@ public final class PeerCalls implements AutoCloseable {
      */
     public <T> CompletableFuture<T> call(List<String> internalAddresses,
                                          BiConsumer<NodeServiceGrpc.NodeServiceStub, StreamObserver<T>> call) {
-        channels.keySet().removeIf(address -> {
-            if (internalAddresses.contains(address)) {
-                return false;
+        if (closed) {
+            return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("this node is stopping")
+                    .asRuntimeException());
+        }
+        for (String address : channels.keySet()) {
+            if (!internalAddresses.contains(address)) {
+                ManagedChannel gone = channels.remove(address); // exactly what is shut down leaves the map
+                if (gone != null) {
+                    gone.shutdown(); // calls under way on it finish
+                }
             }
-            ManagedChannel gone = channels.get(address);
-            if (gone != null) {
-                gone.shutdown(); // calls under way on it finish
-            }
-            return true;
-        });
+        }
         if (internalAddresses.isEmpty()) {
             return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("no node to ask is live")
                     .asRuntimeException());
@@ -99,6 +102,7 @@ public final class PeerCalls implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         channels.values().forEach(ManagedChannel::shutdownNow);
     }
 }
