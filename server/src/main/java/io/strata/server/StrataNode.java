@@ -6,10 +6,6 @@ import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.strata.compaction.CompactionSettings;
-import io.strata.compaction.CompactionStats;
-import io.strata.compaction.CompactionWorker;
-import io.strata.compaction.exec.WalBlockCache;
 import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
@@ -94,6 +90,7 @@ public class StrataNode {
     private volatile ProduceHandler ingest;
     private volatile FetchHandler fetch;
     private volatile io.strata.server.reads.Reads reads;
+    private volatile io.strata.server.net.InternalPort internalPort;
     private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
@@ -252,6 +249,9 @@ public class StrataNode {
         counter("strata.objects.put.bytes", counted, CountingObjectStore::putBytes);
         counter("strata.objects.get.bytes", counted, CountingObjectStore::getBytes);
         TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
+        internalPort = register(new io.strata.server.net.InternalPort(host, config.internal().port(),
+                io.strata.server.net.InternalPort.messageLimit(config.ingest().blockMaxBytes(),
+                        config.fetch().maxMaxBytes(), config.ingest().maxRecordBytes()), tls));
         MetadataStore store = metadata;
         counter("strata.metadata.commit.transactions", store, m -> m.stats().commitTransactions());
         counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
@@ -276,7 +276,7 @@ public class StrataNode {
         FetchNodes fetchNodes = new FetchNodes(metadata, nodeTimer, 2_000);
         register(fetchNodes);
         // Half messages' producers keep check-back streams at any node; any node decides a half message by id.
-        checkBacks = register(new io.strata.server.txn.CheckBackStreams(metadata, nodeId, internalDialer(),
+        checkBacks = register(new io.strata.server.txn.CheckBackStreams(metadata, nodeId, internalPort.dialer(),
                 access::allowed, nodeTimer));
         halfDoor = new io.strata.server.txn.HalfDoor(metadata);
 
@@ -341,7 +341,7 @@ public class StrataNode {
                     new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()),
                     new io.strata.fetch.txn.CommittedReads(transactions));
             io.strata.server.share.ShareRole shareRole = register(new io.strata.server.share.ShareRole(fetch, index,
-                    metadata, config, ingest, access, tls.internalServer().isPresent(), internalDialer(), meters, timer,
+                    metadata, config, ingest, access, internalPort.nodesOnly(), internalPort.dialer(), meters, timer,
                     streams));
             shares = shareRole.handler();
             register(new io.strata.server.delay.DelayRole(metadata, fetch, index, shareRole.appender(), objects,
@@ -370,7 +370,7 @@ public class StrataNode {
             meters.gauge("strata.fetch.cache.disk.bytes", cache, ChunkCache::diskBytes);
         }
         if (pipeline != null) {
-            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, internalDialer(), fetchCache,
+            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, internalPort.dialer(), fetchCache,
                     config.ingest().handOffMaxInflightBytes());
             register(handOff);
             pipeline.committer().handOff(handOff);
@@ -380,15 +380,15 @@ public class StrataNode {
             counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
         }
         reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
-                : tls.internalClient().isEmpty() && access.required() ? io.strata.server.reads.Reads.NONE
-                : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalDialer(),
+                : !internalPort.dialsAsNode() && access.required() ? io.strata.server.reads.Reads.NONE
+                : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalPort.dialer(),
                         config.fetch().maxWait().plusSeconds(30)));
         if (config.roles().contains("compaction")) {
-            startCompaction(nodeId);
+            register(io.strata.server.compaction.CompactionRole.start(config, metadata, objects, meters, nodeId, clock));
         }
         startGroups(topics, nodeId);
         String kafkaAddress = openKafkaDoor(topics, nodeId, address, advertisedHost, nodeTimer);
-        String internalAddress = AdvertisedHost.address(advertisedHost, startInternalServer());
+        String internalAddress = AdvertisedHost.address(advertisedHost, internalPort.start(new NodeEndpoint(this)));
         register(metadata.registerNode(new NodeInfo(nodeId, address, internalAddress, config.roles(),
                 clock.millis(), kafkaAddress, config.kafka().rack().orElse(""), version()), Duration.ofSeconds(10))
                 .get(config.metadata().timeout().toMillis(), TimeUnit.MILLISECONDS));
@@ -451,110 +451,6 @@ public class StrataNode {
                 address, config.roles(), timer, clock, new io.strata.server.security.KafkaGuardOf(access, quotas)));
         LOG.infof("Kafka listener on %s:%d, advertised as %s", host, door.port(), door.advertisedAddress());
         return door.advertisedAddress();
-    }
-
-    /**
-     * The largest message on the node-to-node port, either way: a hand-off of a block's chunks, or a read's answer
-     * for a node without the fetch role (up to the largest max_bytes, and at least one record).
-     */
-    private int internalMessageLimit() {
-        long handOff = 2 * config.ingest().blockMaxBytes() + (1 << 20);
-        long read = (long) config.fetch().maxMaxBytes() + config.ingest().maxRecordBytes() + (1 << 20);
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(16L << 20, Math.max(handOff, read)));
-    }
-
-    /** How this node opens a channel to another's node-to-node port: with its node certificate once TLS is on. */
-    private java.util.function.Function<String, io.grpc.ManagedChannel> internalDialer() {
-        java.util.Optional<io.netty.handler.ssl.SslContext> context = tls.internalClient();
-        int maxMessage = internalMessageLimit();
-        return address -> {
-            io.grpc.netty.NettyChannelBuilder b = io.grpc.netty.NettyChannelBuilder.forTarget(address)
-                    .maxInboundMessageSize(maxMessage);
-            if (context.isPresent()) {
-                b.sslContext(context.get()).overrideAuthority(io.strata.server.net.NodeTls.INTERNAL_NAME);
-            } else {
-                b.usePlaintext();
-            }
-            return b.build();
-        };
-    }
-
-    /**
-     * Node-to-node calls on a port of their own (grpc-java's Netty server, as the client port): the
-     * client-facing Service need not expose it, and a client cannot hand chunks to a fetch node's cache.
-     * Answers the bound port.
-     */
-    private int startInternalServer() throws java.io.IOException {
-        int maxMessage = internalMessageLimit();
-        io.grpc.netty.NettyServerBuilder builder = io.grpc.netty.NettyServerBuilder
-                .forAddress(new java.net.InetSocketAddress(host, config.internal().port()))
-                .addService(new NodeEndpoint(this))
-                .maxInboundMessageSize(maxMessage);
-        tls.internalServer().ifPresent(builder::sslContext); // mutual TLS: node certificates only
-        io.grpc.Server server = builder.build();
-        try {
-            server.start();
-        } catch (java.io.IOException e) {
-            throw new java.io.IOException("cannot listen on the internal port " + host + ":" + config.internal().port()
-                    + " (strata.internal.port): " + e.getMessage(), e);
-        }
-        register(() -> {
-            server.shutdown();
-            if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
-                server.shutdownNow();
-            }
-        });
-        return server.getPort();
-    }
-
-    /**
-     * The compaction role: a worker that passes over every shard each interval, or (run-once) one pass and an
-     * exit, for a Kubernetes CronJob. Segments are built in memory, so their size is kept within an eighth of
-     * the heap.
-     */
-    private void startCompaction(String nodeId) {
-        StrataConfig.Compaction c = config.compaction();
-        long segmentBytes = Math.min(c.segmentBytes(), Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8));
-        if (segmentBytes < c.segmentBytes()) {
-            LOG.warnf("strata.compaction.segment-bytes=%d is more than an eighth of the heap; building segments of "
-                    + "%d bytes (raise -Xmx to build larger ones)", c.segmentBytes(), segmentBytes);
-        }
-        CompactionSettings settings = new CompactionSettings(c.interval(), c.minAge(), segmentBytes,
-                (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
-                config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
-                Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
-                c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)),
-                config.producer().stateExpiry());
-        // A block cache pays on S3, where every GET is billed; a local directory is a disk already.
-        ObjectStore sources = objects;
-        if ("s3".equals(config.objectStore().type()) && c.blockCacheBytes() > 0) {
-            WalBlockCache cache = new WalBlockCache(objects, java.nio.file.Path.of(c.blockCacheDir().orElse(
-                    java.nio.file.Path.of(config.dataDir(), "compaction-cache").toString())), c.blockCacheBytes());
-            counter("strata.compaction.block.cache.downloads", cache, WalBlockCache::downloads);
-            counter("strata.compaction.block.cache.hits", cache, WalBlockCache::hits);
-            sources = cache;
-        }
-        CompactionWorker worker = new CompactionWorker(metadata, objects, sources, settings, nodeId, clock);
-        register(worker);
-        CompactionStats stats = worker.stats();
-        RoleMetrics.compaction(meters, stats);
-        if (c.runOnce()) {
-            Thread once = new Thread(() -> {
-                int code = 0;
-                try {
-                    worker.runOnce();
-                    LOG.infof("compaction run done: %d steps, %d objects deleted", stats.steps(), stats.objectsDeleted());
-                } catch (RuntimeException e) {
-                    LOG.error("compaction run failed", e);
-                    code = 1;
-                }
-                io.quarkus.runtime.Quarkus.asyncExit(code);
-            }, "strata-compaction-once");
-            once.setDaemon(true);
-            once.start();
-        } else {
-            worker.start();
-        }
     }
 
     /**
@@ -681,7 +577,7 @@ public class StrataNode {
     public boolean internalCallsAllowed() {
         Boolean allowed = internalCalls;
         if (allowed == null) {
-            allowed = tls.internalServer().isPresent() || !access.required();
+            allowed = internalPort.nodesOnly() || !access.required();
             internalCalls = allowed; // the port's TLS does not change while the node runs
         }
         return allowed;
