@@ -231,10 +231,7 @@ final class KvCompactionStore implements CompactionStore {
 
     @Override
     public CompletableFuture<Void> recordSizes(ShardSizes sizes, WorkLock lock) {
-        return kv.txn(List.of(new KvGuard(lock.key(), lock.modRevision())),
-                        List.of(new KvOp.Put(keys.shardSizes(sizes.shard()), MetadataCodec.encode(sizes))))
-                .thenCompose(r -> r.succeeded() ? CompletableFuture.<Void>completedFuture(null)
-                        : CompletableFuture.failedFuture(new MetadataException("lock " + lock.name() + " was lost", true)));
+        return inBatches(List.of(new KvOp.Put(keys.shardSizes(sizes.shard()), MetadataCodec.encode(sizes))), lock);
     }
 
     @Override

@@ -140,9 +140,10 @@ public final class ShardCompactor {
         if (snapshot == null) {
             return new Outcome(steps, 0, Long.MAX_VALUE, 0);
         }
-        Outcome outcome = observe(snapshot, topics, steps);
-        noteSizes(shard, lock, snapshot, topics);
-        return outcome;
+        Map<io.strata.metadata.PartitionId, io.strata.compaction.plan.PartitionLog> logs =
+                io.strata.compaction.plan.PartitionLog.of(snapshot);
+        noteSizes(shard, lock, sizes(logs, topics));
+        return observe(snapshot, logs, topics, steps);
     }
 
     /**
@@ -150,9 +151,8 @@ public final class ShardCompactor {
      * the index this run read last; only when it changed since this worker last wrote it, or after
      * {@link #SIZES_REFRESH}, so an idle cluster's store stays quiet. A measure not written down is no failure.
      */
-    private void noteSizes(int shard, WorkLock lock, ShardSnapshot snapshot, Map<Long, Topic> topics) {
+    private void noteSizes(int shard, WorkLock lock, Map<io.strata.metadata.PartitionId, Long> bytes) {
         long now = clock.millis();
-        Map<io.strata.metadata.PartitionId, Long> bytes = sizes(snapshot, topics);
         ShardSizes last = sizesWritten.get(shard);
         if (last != null && last.bytes().equals(bytes) && now - last.measuredAtMs() < SIZES_REFRESH.toMillis()) {
             return;
@@ -167,9 +167,10 @@ public final class ShardCompactor {
     }
 
     /** The bytes each live topic's partition references in the snapshot, its staging and half logs counted with it. */
-    static Map<io.strata.metadata.PartitionId, Long> sizes(ShardSnapshot snapshot, Map<Long, Topic> topics) {
+    static Map<io.strata.metadata.PartitionId, Long> sizes(
+            Map<io.strata.metadata.PartitionId, io.strata.compaction.plan.PartitionLog> logs, Map<Long, Topic> topics) {
         Map<io.strata.metadata.PartitionId, Long> bytes = new HashMap<>();
-        for (var log : io.strata.compaction.plan.PartitionLog.of(snapshot).values()) {
+        for (var log : logs.values()) {
             if (topics.containsKey(log.partition().topicId())) {
                 bytes.merge(log.partition().target(), log.storedBytes(), Long::sum);
             }
@@ -401,7 +402,9 @@ public final class ShardCompactor {
     }
 
     /** The shard's oldest unmerged WAL chunk and retention lag, as last read (for metrics). */
-    private Outcome observe(ShardSnapshot snapshot, Map<Long, Topic> topics, int steps) {
+    private Outcome observe(ShardSnapshot snapshot,
+                            Map<io.strata.metadata.PartitionId, io.strata.compaction.plan.PartitionLog> logs,
+                            Map<Long, Topic> topics, int steps) {
         long oldest = Long.MAX_VALUE;
         for (IndexEntry e : snapshot.entries()) {
             if (!e.isSegment()) {
@@ -410,7 +413,7 @@ public final class ShardCompactor {
         }
         long lag = 0;
         long now = clock.millis();
-        for (var log : io.strata.compaction.plan.PartitionLog.of(snapshot).values()) {
+        for (var log : logs.values()) {
             Topic topic = topics.get(log.partition().topicId());
             if (topic != null) {
                 topic = log.partition().isStaging() ? topic.stagingView() : topic;
