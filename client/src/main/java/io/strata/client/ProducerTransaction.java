@@ -5,9 +5,7 @@ import io.strata.api.v1.InitTransactionsResponse;
 import io.strata.api.v1.TransactionDescription;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A transactional producer's side of its transactions (docs/transactions.md): the producer id and epoch its
@@ -24,10 +22,17 @@ final class ProducerTransaction {
     private volatile int sequenceWindow;
     /** The open transaction's epoch (the records' producer_epoch); 0 until its first partition is added. */
     private volatile long txnEpoch;
+    /**
+     * The epoch the next transaction will have (one more than the last one's, or the first under a new producer
+     * epoch), when known; 0 when not (a transaction's beginning went unanswered): its first partitions are then
+     * added by an AddPartitions call, whose answer says it.
+     */
+    private long nextTxnEpoch;
+    /** Whether {@link #txnEpoch} was taken as the next one, and no answer has shown yet that it began. */
+    private boolean claimed;
     private volatile boolean begun;
     /** Whether an AddPartitions of the open transaction was sent (its answer may have been lost). */
     private boolean addSent;
-    private final Set<RecordAccumulator.TopicPartition> added = new HashSet<>();
     private volatile StrataException failed;
     /** A new producer epoch is owed (a failed transaction broke the sequences) and was not taken yet. */
     volatile boolean newEpochOwed;
@@ -48,6 +53,7 @@ final class ProducerTransaction {
         this.producerId = init.getProducerId();
         this.producerEpoch = init.getProducerEpoch();
         this.sequenceWindow = init.getSequenceWindow();
+        this.nextTxnEpoch = ((long) producerEpoch << 32) | 1; // no transaction begun under the new producer epoch
     }
 
     String transactionalId() {
@@ -77,13 +83,16 @@ final class ProducerTransaction {
         }
         begun = true;
         addSent = false;
+        claimed = false;
         txnEpoch = 0;
-        added.clear();
         failed = null;
     }
 
     /**
-     * Adds the partitions the open transaction has not added yet (on the sender thread, before their batches go).
+     * Readies the open transaction for batches of {@code partitions} (on the sender thread, before they go). Their
+     * requests add their own partitions (ProduceRequest.add_partitions, beginning the transaction), so no call is
+     * made here while the transaction's epoch is known; otherwise the partitions are added by an AddPartitions
+     * call, whose answer tells the epoch.
      *
      * @throws StrataException when the coordinator refuses (fenced, timed out) or cannot be reached
      */
@@ -92,19 +101,24 @@ final class ProducerTransaction {
             throw new StrataException(Status.Code.FAILED_PRECONDITION, "records of a transactional producer are sent "
                     + "inside a transaction: call beginTransaction first");
         }
+        if (txnEpoch != 0) {
+            return;
+        }
+        if (nextTxnEpoch != 0) {
+            txnEpoch = nextTxnEpoch;
+            claimed = true;
+            addSent = true;
+            return;
+        }
         List<RecordAccumulator.TopicPartition> missing = new ArrayList<>();
         for (RecordAccumulator.TopicPartition tp : partitions) {
-            if (!added.contains(tp) && !missing.contains(tp)) {
+            if (!missing.contains(tp)) {
                 missing.add(tp);
             }
-        }
-        if (missing.isEmpty()) {
-            return;
         }
         addSent = true;
         TransactionDescription after = calls.addPartitions(transactionalId, producerId, producerEpoch, missing);
         txnEpoch = after.getTxnEpoch();
-        added.addAll(missing);
     }
 
     /** Adds a group member's positions to the open transaction, to commit with it. */
@@ -120,7 +134,8 @@ final class ProducerTransaction {
             failed(refused); // committing the output without the positions would read the input again
             throw refused;
         }
-        txnEpoch = after.getTxnEpoch();
+        txnEpoch = after.getTxnEpoch(); // begun, as the answer shows (the one batches named, or begun for them)
+        claimed = false;
     }
 
     /** A batch of the transaction failed for good: it can only be aborted now. */
@@ -143,12 +158,16 @@ final class ProducerTransaction {
             throw new StrataException(failure.code(), "the transaction cannot commit: a batch of it failed ("
                     + failure.getMessage() + "); abort it");
         }
-        if (txnEpoch != 0) {
+        // A transaction whose epoch was taken as the next one began if every batch of it was stored (each request
+        // began it or found it begun); with one failed, it may not have: then it is ended as "whichever is open".
+        boolean uncertain = claimed && failure != null;
+        if (txnEpoch != 0 && !uncertain) {
             TransactionDescription after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
             if (commit && after.getLastOutcome() != io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
                 throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was not committed: it "
                         + "was " + after.getLastOutcome());
             }
+            nextTxnEpoch = txnEpoch + 1;
         } else if (addSent && !commit) {
             // An add whose answer was lost may have begun the transaction on the cluster: abort it there too, or
             // it would hold read-committed readers back until its timeout. None begun is no open transaction.
@@ -159,6 +178,7 @@ final class ProducerTransaction {
                     throw none;
                 }
             }
+            nextTxnEpoch = 0; // whether it began is unknown: the next transaction asks
         }
         begun = false;
         return failure != null;

@@ -236,13 +236,14 @@ final class Sender {
             requestProducerId = producerId;
         }
         if (txn != null) {
-            // Every partition is added to the transaction before its first record of it goes.
+            // Every partition is in the transaction before its first record of it is stored: the request adds
+            // those it writes to (the node adds them first), once the transaction's epoch is known.
             try {
                 txn.ensureAdded(batches.stream().map(b -> new TopicPartition(b.topic, b.partition)).toList());
             } catch (RuntimeException e) {
                 throw new NotSent(StrataException.from(e));
             }
-            request.setProducerEpoch(txn.txnEpoch()).setTransactionalId(txn.transactionalId());
+            request.setProducerEpoch(txn.txnEpoch()).setTransactionalId(txn.transactionalId()).setAddPartitions(true);
         }
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);

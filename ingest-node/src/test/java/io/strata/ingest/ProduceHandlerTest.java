@@ -312,9 +312,7 @@ class ProduceHandlerTest {
     @Test
     void aTransactionalBatchIsTakenOnlyForAPartitionItsOpenTransactionAddedAndAFencedOneNever() {
         startDefault();
-        io.strata.transactions.coordinator.TransactionCoordinator coordinator =
-                new io.strata.transactions.coordinator.TransactionCoordinator(metadata,
-                        io.strata.transactions.Transactions.DEFAULT_LIMITS, java.time.Clock.systemUTC());
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
         io.strata.transactions.coordinator.TransactionCoordinator.Producer old =
                 coordinator.initProducer("tx", 60_000).join();
         long epoch = coordinator.addPartitions("tx", old.producerId(), old.producerEpoch(), List.of(
@@ -351,6 +349,65 @@ class ProduceHandlerTest {
                 .build(), Status.Code.INVALID_ARGUMENT, "cannot be delayed");
         assertThat(valuesInStorage(0)).containsExactly("a", "b", "d");
         assertThat(valuesInStorage(1)).containsExactly("c");
+    }
+
+    @Test
+    void aRequestThatAddsItsOwnPartitionsBeginsTheTransactionItNamesAndNeverWritesToOneThatEnded() {
+        startDefault();
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                coordinator::addForBatches));
+        coordinator.initProducer("ty", 60_000).join();
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
+                coordinator.initProducer("ty", 60_000).join(); // producer epoch 1
+        long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
+        assertThat(produce(adding(transactional("ty", p.producerId(), first, 0, 0, "a", "b"))).getAppends(0)
+                .getBaseOffset()).isZero();
+        assertThat(produce(adding(transactional("ty", p.producerId(), first, 2, 0, "c"))).getAppends(0)
+                .getBaseOffset()).isZero();
+        io.strata.transactions.TransactionRecord open = coordinator.describe("ty").join().orElseThrow();
+        assertThat(open.state()).isEqualTo(io.strata.transactions.TransactionRecord.State.ONGOING);
+        assertThat(open.txnEpoch()).isEqualTo(first);
+        assertThat(open.partitions()).extracting(io.strata.transactions.TxnPartition::partition,
+                io.strata.transactions.TxnPartition::startOffset).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(0, 0L), org.assertj.core.groups.Tuple.tuple(2, 0L));
+        assertStatus(adding(transactional("ty", p.producerId(), first + 1, 1, 0, "later")),
+                Status.Code.FAILED_PRECONDITION, "not open and not the next");
+        assertStatus(transactional("ty", p.producerId(), first, 1, 0, "not added"), Status.Code.FAILED_PRECONDITION,
+                "was not added to the transaction");
+
+        coordinator.commit("ty", p.producerId(), p.producerEpoch(), first).join();
+        assertStatus(adding(transactional("ty", p.producerId(), first, 1, 0, "straggler")),
+                Status.Code.FAILED_PRECONDITION, "nothing more is written in it");
+        assertThat(produce(adding(transactional("ty", p.producerId(), first + 1, 1, 0, "d"))).getAppends(0)
+                .getBaseOffset()).as("the next transaction, begun by its first request").isZero();
+        assertThat(coordinator.describe("ty").join().orElseThrow().txnEpoch()).isEqualTo(first + 1);
+        long fencedEpoch = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch() - 1, 1);
+        assertStatus(adding(transactional("ty", p.producerId(), fencedEpoch, 3, 0, "zombie")),
+                Status.Code.FAILED_PRECONDITION, "producer fenced");
+
+        assertStatus(adding(idempotent(p.producerId(), 3, 0, "no id")), Status.Code.INVALID_ARGUMENT,
+                "names its transactional_id");
+        metadata.createTopic(new TopicConfig("kept", 1, -1, -1, io.strata.metadata.CleanupPolicy.COMPACT,
+                io.strata.metadata.Topic.DEFAULT_DELETE_RETENTION_MS)).join();
+        ProduceRequest compacted = adding(transactional("ty", p.producerId(), first + 1, 0, 0, "k"));
+        assertStatus(compacted.toBuilder().setEntries(0, compacted.getEntries(0).toBuilder().setTopic("kept")).build(),
+                Status.Code.INVALID_ARGUMENT, "key-compacted");
+        assertThat(valuesInStorage(0)).containsExactly("a", "b");
+        assertThat(valuesInStorage(1)).containsExactly("d");
+        assertThat(valuesInStorage(2)).containsExactly("c");
+        assertThat(valuesInStorage(3)).isEmpty();
+        assertThat(coordinator.describe("ty").join().orElseThrow().partitions())
+                .extracting(io.strata.transactions.TxnPartition::partition).containsExactly(1);
+    }
+
+    private io.strata.transactions.coordinator.TransactionCoordinator coordinator() {
+        return new io.strata.transactions.coordinator.TransactionCoordinator(metadata,
+                io.strata.transactions.Transactions.DEFAULT_LIMITS, java.time.Clock.systemUTC());
+    }
+
+    private static ProduceRequest adding(ProduceRequest request) {
+        return request.toBuilder().setAddPartitions(true).build();
     }
 
     @Test

@@ -290,7 +290,7 @@ public class StrataNode {
             warmUpIngest(c, nodeId);
             ProducerIds producerIds = new ProducerIds(metadata);
             producerIds.bindWith(access.producerIds(), access.required());
-            ingest = io.strata.server.ingest.IngestRole.handler(pipeline, topics, producerIds, metadata, clock, meters);
+            ingest = io.strata.server.ingest.IngestRole.handler(pipeline, topics, producerIds, clock, meters);
         }
         if (config.roles().contains("fetch")) {
             StrataConfig.Fetch c = config.fetch();
@@ -485,6 +485,11 @@ public class StrataNode {
                 new io.strata.transactions.coordinator.TransactionCoordinator(metadata, transactionalIds::issue,
                         io.strata.transactions.Transactions.DEFAULT_LIMITS, clock,
                         io.strata.transactions.Transactions.DEFAULT_ID_EXPIRY_MS), java.time.Duration.ofSeconds(2)));
+        if (ingest != null) {
+            // Transactional batches go only where their transaction is open; requests may add their own partitions.
+            ingest.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                    transactions::addForBatches));
+        }
     }
 
     private <T> void counter(String name, T source, java.util.function.ToDoubleFunction<T> count) {

@@ -133,6 +133,31 @@ public final class Transactions {
     }
 
     /**
+     * Partitions added by the batches that write to them (as Kafka's KIP-890 does): {@link #add} of the transaction
+     * the batches name by its epoch, which begins it when it is the producer's next one. So a producer that knows
+     * its next transaction's epoch (the one after its last, or the first under a new producer epoch) needs no
+     * AddPartitions call before its records. Refused with nothing changed when that transaction ended, or is not
+     * the next to begin: {@code txnEpoch} names one transaction, never a later one.
+     */
+    public static TransactionRecord addNamed(TransactionRecord current, long producerId, long txnEpoch,
+                                             List<TxnPartition> partitions, Limits limits, long nowMs) {
+        TransactionRecord r = checkProducer(current, producerId, (int) (txnEpoch >>> 32));
+        boolean open = r.state() == TransactionRecord.State.ONGOING && r.txnEpoch() == txnEpoch
+                && r.txnProducerId() == producerId;
+        boolean next = r.state() == TransactionRecord.State.READY
+                && TransactionRecord.txnEpoch(r.producerEpoch(), r.transactions() + 1) == txnEpoch;
+        if (!open && !next) {
+            throw new TransactionException(TransactionError.INVALID_STATE, "transaction epoch " + txnEpoch + " of "
+                    + r.transactionalId() + " is not open and not the next to begin (its latest is " + r.txnEpoch()
+                    + ", " + r.state() + "): nothing more is written in it");
+        }
+        if (open && partitions.stream().allMatch(p -> r.partitions().stream().anyMatch(p::samePartition))) {
+            return r; // all there: nothing to store (a batch's check must not cost a write)
+        }
+        return add(r, producerId, r.producerEpoch(), partitions, List.of(), limits, nowMs);
+    }
+
+    /**
      * Commits the open transaction: its records become visible to read-committed readers and its group offsets
      * are written, together. Asked again after it committed (the answer was lost), it answers the same without
      * writing anything.

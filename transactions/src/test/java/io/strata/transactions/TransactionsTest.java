@@ -246,4 +246,43 @@ class TransactionsTest {
         assertThat(Transactions.refusesBatch(null, pid, 1, 7, 0).error())
                 .isEqualTo(TransactionError.UNKNOWN_TRANSACTIONAL_ID);
     }
+
+    @Test
+    void aBatchNamingTheNextTransactionBeginsItAndAddsItsPartitionsButNeverOneThatEndedOrALaterOne() {
+        TransactionRecord r = init(init(null)); // producer epoch 1
+        long pid = r.producerId();
+        long first = TransactionRecord.txnEpoch(1, 1);
+        TransactionRecord open = Transactions.addNamed(r, pid, first, List.of(p(0, 5)), LIMITS, 2_000);
+        assertThat(open.state()).isEqualTo(TransactionRecord.State.ONGOING);
+        assertThat(open.txnEpoch()).isEqualTo(first);
+        assertThat(open.partitions()).containsExactly(p(0, 5));
+        TransactionRecord more = Transactions.addNamed(open, pid, first, List.of(p(0, 9), p(1, 3)), LIMITS, 2_100);
+        assertThat(more.partitions()).as("a partition added again keeps its start").containsExactly(p(0, 5), p(1, 3));
+        assertThat(Transactions.refusesBatch(more, pid, first, 7, 1)).isNull();
+        assertThat(Transactions.addNamed(more, pid, first, List.of(p(1, 4)), LIMITS, 2_200)).as("nothing new")
+                .isEqualTo(more);
+
+        TransactionRecord committed = Transactions.commit(more, pid, 1, first, 3_000).record();
+        assertThatThrownBy(() -> Transactions.addNamed(committed, pid, first, List.of(p(2, 1)), LIMITS, 3_100))
+                .as("the committed one, named again").isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+        assertThatThrownBy(() -> Transactions.addNamed(committed, pid, first + 2, List.of(p(2, 1)), LIMITS, 3_100))
+                .as("one after the next").isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+        TransactionRecord second = Transactions.addNamed(committed, pid, first + 1, List.of(p(2, 1)), LIMITS, 3_200);
+        assertThat(second.txnEpoch()).isEqualTo(first + 1);
+        assertThat(second.partitions()).containsExactly(p(2, 1));
+
+        assertThatThrownBy(() -> Transactions.addNamed(second, pid, TransactionRecord.txnEpoch(0, 3),
+                List.of(p(0, 1)), LIMITS, 3_300)).as("an older producer epoch")
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.PRODUCER_FENCED));
+        TransactionRecord aborting = Transactions.abort(second, pid, 1, 3_400);
+        assertThatThrownBy(() -> Transactions.addNamed(aborting, pid, first + 1, List.of(p(0, 1)), LIMITS, 3_500))
+                .as("being aborted").isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+        assertThatThrownBy(() -> Transactions.addNamed(second, pid, first + 1, List.of(p(0, 1), p(1, 1), p(3, 1)),
+                LIMITS, 3_600)).as("past the bound").isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.TOO_MANY_PARTITIONS));
+    }
 }

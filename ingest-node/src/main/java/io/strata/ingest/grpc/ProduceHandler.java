@@ -244,8 +244,22 @@ public final class ProduceHandler {
                     }
                     java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
                     toAppend.forEach(b -> partitions.add(b.partition()));
-                    return transactions.check(request.getTransactionalId(), request.getProducerId(),
-                            request.getProducerEpoch(), partitions)
+                    CompletableFuture<Void> member;
+                    if (request.getAddPartitions()) {
+                        for (Topic t : resolved.values()) {
+                            if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
+                                // As AddPartitions: key compaction could keep an aborted record of a key.
+                                throw invalid("topic " + t.name() + " is key-compacted: transactions do not write "
+                                        + "to key-compacted topics yet (docs/transactions.md)");
+                            }
+                        }
+                        member = transactions.addAndCheck(request.getTransactionalId(), request.getProducerId(),
+                                request.getProducerEpoch(), partitions);
+                    } else {
+                        member = transactions.check(request.getTransactionalId(), request.getProducerId(),
+                                request.getProducerEpoch(), partitions);
+                    }
+                    return member
                             .thenCompose(ok -> admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
                                     // stream's next request, out of sequence.
@@ -379,6 +393,9 @@ public final class ProduceHandler {
         }
         if ((request.getProducerEpoch() != 0) != !request.getTransactionalId().isEmpty()) {
             throw invalid("a transactional batch carries both its transactional_id and its producer_epoch");
+        }
+        if (request.getAddPartitions() && request.getTransactionalId().isEmpty()) {
+            throw invalid("add_partitions adds to a transaction: the request names its transactional_id");
         }
         if (!request.getTransactionalId().isEmpty()) {
             try {

@@ -17,6 +17,16 @@ public interface TransactionMembership {
      */
     CompletableFuture<Void> check(String transactionalId, long producerId, long txnEpoch, Set<PartitionId> partitions);
 
+    /**
+     * As {@link #check}, for a request that adds its own partitions (ProduceRequest.add_partitions): those the
+     * transaction at {@code txnEpoch} does not hold yet are added first, beginning it when it is the producer's next
+     * one; refused as AddPartitions would be otherwise.
+     */
+    default CompletableFuture<Void> addAndCheck(String transactionalId, long producerId, long txnEpoch,
+                                                Set<PartitionId> partitions) {
+        return check(transactionalId, producerId, txnEpoch, partitions);
+    }
+
     /** A node that knows of no transactions: every transactional batch is refused. */
     TransactionMembership NONE = (id, producer, epoch, partitions) -> CompletableFuture.failedFuture(
             Status.FAILED_PRECONDITION.withDescription("this node does not take transactional batches")

@@ -33,11 +33,64 @@ public final class StoredTransactionMembership implements TransactionMembership 
     private record Kept(TransactionRecord record, long atNanos) {
     }
 
+    /** Adds partitions to the transaction a produce request names (the transaction coordinator's). */
+    @FunctionalInterface
+    public interface Adder {
+        CompletableFuture<TransactionRecord> add(String transactionalId, long producerId, long txnEpoch,
+                                                 Set<PartitionId> partitions);
+    }
+
     private final TransactionStore store;
+    private final Adder adder;
     private final Map<String, Kept> admitting = new ConcurrentHashMap<>();
 
+    /** A node whose requests cannot add their own partitions (they are refused as with {@link #check}). */
     public StoredTransactionMembership(TransactionStore store) {
+        this(store, null);
+    }
+
+    /** @param adder adds the partitions of requests that add their own; null: such requests are only checked */
+    public StoredTransactionMembership(TransactionStore store, Adder adder) {
         this.store = store;
+        this.adder = adder;
+    }
+
+    @Override
+    public CompletableFuture<Void> addAndCheck(String transactionalId, long producerId, long txnEpoch,
+                                               Set<PartitionId> partitions) {
+        if (adder == null || admitsFromKept(transactionalId, producerId, txnEpoch, partitions)) {
+            return check(transactionalId, producerId, txnEpoch, partitions);
+        }
+        // The first request of each transaction lands here (the kept record is the last transaction's): the add
+        // reads the record anyway, and stores nothing when the partitions are in already.
+        long readAt = System.nanoTime();
+        return adder.add(transactionalId, producerId, txnEpoch, partitions).exceptionallyCompose(failure -> {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            return CompletableFuture.failedFuture(cause instanceof TransactionException refused
+                    ? TransactionStatus.of(refused) : cause);
+        }).thenApply(after -> {
+            TransactionException refused = refusal(after, producerId, txnEpoch, partitions);
+            if (refused != null) {
+                throw TransactionStatus.of(refused);
+            }
+            keep(transactionalId, after, readAt);
+            return null;
+        });
+    }
+
+    private boolean admitsFromKept(String transactionalId, long producerId, long txnEpoch,
+                                   Set<PartitionId> partitions) {
+        Kept kept = admitting.get(transactionalId);
+        return kept != null && System.nanoTime() - kept.atNanos() < KEEP_NANOS
+                && refusal(kept.record(), producerId, txnEpoch, partitions) == null;
+    }
+
+    private void keep(String transactionalId, TransactionRecord record, long readAt) {
+        if (admitting.size() >= MAX_KEPT) {
+            admitting.clear();
+        }
+        admitting.put(transactionalId, new Kept(record, readAt));
     }
 
     @Override
@@ -56,10 +109,7 @@ public final class StoredTransactionMembership implements TransactionMembership 
             if (refused != null) {
                 throw TransactionStatus.of(refused);
             }
-            if (admitting.size() >= MAX_KEPT) {
-                admitting.clear();
-            }
-            admitting.put(transactionalId, new Kept(current, readAt));
+            keep(transactionalId, current, readAt);
             return null;
         });
     }

@@ -5,21 +5,19 @@ import io.micrometer.core.instrument.Timer;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.grpc.ProduceHandler;
 import io.strata.ingest.grpc.ProducerIds;
-import io.strata.metadata.MetadataStore;
 import io.strata.metadata.TopicCache;
 import io.strata.server.metrics.RoleMetrics;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
-/** The ingest role's produce handler on a node: how it checks transactional batches, and its metrics. */
+/** The ingest role's produce handler on a node, and its metrics (its transactions: the node's transaction role). */
 public final class IngestRole {
     private IngestRole() {
     }
 
     public static ProduceHandler handler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds,
-                                         MetadataStore metadata, Clock clock, MeterRegistry meters) {
+                                         Clock clock, MeterRegistry meters) {
         ProduceHandler ingest = new ProduceHandler(pipeline, topics, producerIds, clock);
-        ingest.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions()));
         RoleMetrics.counter(meters, "strata.ingest.records.duplicate", ingest, ProduceHandler::duplicateRecords);
         RoleMetrics.counter(meters, "strata.ingest.records.refused", ingest, ProduceHandler::refusedRecords);
         RoleMetrics.counter(meters, "strata.ingest.records", ingest, ProduceHandler::storedRecords);

@@ -180,13 +180,21 @@ public final class AccessRules {
         return Set.copyOf(RULES.keySet());
     }
 
-    /** Produce on every topic the request writes to (each once). */
+    /**
+     * Produce on every topic the request writes to (each once), and on the transactional id whose transaction it
+     * writes in (and may add partitions to), as AddPartitions needs and as Kafka's transactional Produce does.
+     */
     public static List<Need> produce(ProduceRequest r) {
         Set<String> topics = new LinkedHashSet<>();
         for (TopicPartitionRecords e : r.getEntriesList()) {
             topics.add(e.getTopic());
         }
-        return topics.stream().map(t -> Need.topic(PRODUCE, t)).toList();
+        List<Need> needs = new ArrayList<>(topics.size() + 1);
+        if (!r.getTransactionalId().isEmpty()) {
+            needs.add(Need.transactionalId(PRODUCE, r.getTransactionalId()));
+        }
+        topics.forEach(t -> needs.add(Need.topic(PRODUCE, t)));
+        return needs;
     }
 
     private static List<Need> addPartitions(io.strata.api.v1.AddPartitionsRequest r) {

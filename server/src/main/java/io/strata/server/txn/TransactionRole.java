@@ -186,6 +186,15 @@ public final class TransactionRole implements AutoCloseable {
         return d.build();
     }
 
+    /**
+     * Adds the partitions a produce request writes to, to the transaction it names (a request that adds its own:
+     * ProduceRequest.add_partitions), refused with the status AddPartitions would answer.
+     */
+    public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
+                                                              java.util.Set<io.strata.metadata.PartitionId> partitions) {
+        return refusals(coordinator.addForBatches(transactionalId, producerId, txnEpoch, partitions));
+    }
+
     /** The coordinator's refusals as their statuses; a topic or partition that does not exist is NOT_FOUND. */
     private static <T> CompletableFuture<T> refusals(CompletableFuture<T> call) {
         return call.exceptionallyCompose(failure -> {

@@ -56,6 +56,14 @@ class AccessRulesTest {
     }
 
     @Test
+    void aTransactionalProduceAlsoNeedsProduceOnItsTransactionalIdForItMayAddPartitionsToIt() {
+        ProduceRequest r = ProduceRequest.newBuilder().setTransactionalId("etl").setProducerId(4).setProducerEpoch(1)
+                .setAddPartitions(true).addEntries(TopicPartitionRecords.newBuilder().setTopic("a")).build();
+        assertThat(AccessRules.of(ProducerServiceGrpc.getProduceMethod().getFullMethodName()).needs().apply(r))
+                .containsExactly(Need.transactionalId(AclOperation.PRODUCE, "etl"), Need.topic(AclOperation.PRODUCE, "a"));
+    }
+
+    @Test
     void joiningAndCommittingNeedConsumeOnTheGroupAndItsTopics() {
         JoinGroupRequest join = JoinGroupRequest.newBuilder().setGroup("g").addTopics("t").addTopics("u").build();
         assertThat(AccessRules.of(GroupServiceGrpc.getJoinGroupMethod().getFullMethodName()).needs().apply(join))

@@ -154,6 +154,21 @@ public final class TransactionCoordinator {
         }));
     }
 
+    /**
+     * Adds partitions for the batches about to write to them, to the transaction they name by its epoch, beginning
+     * it when it is the producer's next ({@link Transactions#addNamed}): an ingest node's part of a produce request
+     * that adds its own partitions. The partitions are the node's, resolved already (and not key-compacted).
+     */
+    public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
+                                                              java.util.Collection<PartitionId> partitions) {
+        return metadata.offsets(List.copyOf(partitions)).thenCompose(offsets -> {
+            List<TxnPartition> starts = offsets.stream().map(o -> new TxnPartition(o.partition().topicId(),
+                    o.partition().partition(), o.nextOffset())).toList();
+            return change(transactionalId, current -> Transactions.addNamed(current.orElse(null), producerId,
+                    txnEpoch, starts, limits, clock.millis()), ATTEMPTS);
+        });
+    }
+
     /** Begins a transaction of the producer when none is open (Kafka's AddOffsetsToTxn counts one begun). */
     public CompletableFuture<TransactionRecord> begin(String transactionalId, long producerId, int producerEpoch) {
         return change(transactionalId, current -> Transactions.begin(current.orElse(null), producerId, producerEpoch,
