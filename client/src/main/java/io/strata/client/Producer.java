@@ -106,8 +106,17 @@ public final class Producer implements AutoCloseable {
      */
     public void commitTransaction() {
         ProducerTransaction t = transactional();
-        flush();
-        t.end(true);
+        // Where the flush sends everything left in one request, that request carries the commit: no round trip
+        // after it. Otherwise (or when its answer did not say committed) the commit is asked for on its own, which
+        // answers a commit that went through as it stands.
+        sender.carryCommit();
+        boolean carried;
+        try {
+            flush();
+        } finally {
+            carried = sender.endCarry();
+        }
+        t.end(true, carried);
     }
 
     /**

@@ -31,6 +31,8 @@ final class ProducerTransaction {
     /** Whether {@link #txnEpoch} was taken as the next one, and no answer has shown yet that it began. */
     private boolean claimed;
     private volatile boolean begun;
+    /** Counts the transactions begun by this producer (from 1): which one a commit in flight belongs to. */
+    private volatile long sequence;
     /** Whether an AddPartitions of the open transaction was sent (its answer may have been lost). */
     private boolean addSent;
     private volatile StrataException failed;
@@ -76,12 +78,18 @@ final class ProducerTransaction {
         return begun;
     }
 
+    /** The open (or last) transaction's place among those this producer began, from 1. */
+    long sequence() {
+        return sequence;
+    }
+
     /** A new transaction: nothing added, nothing failed (the producer's sequences go on). */
     synchronized void begin() {
         if (begun) {
             throw new IllegalStateException("a transaction is open already: commit or abort it first");
         }
         begun = true;
+        sequence++;
         addSent = false;
         claimed = false;
         txnEpoch = 0;
@@ -138,6 +146,11 @@ final class ProducerTransaction {
         claimed = false;
     }
 
+    /** Whether a batch of the open transaction failed (it can then only be aborted). */
+    boolean hasFailed() {
+        return failed != null;
+    }
+
     /** A batch of the transaction failed for good: it can only be aborted now. */
     void failed(StrataException failure) {
         if (failed == null) {
@@ -150,6 +163,14 @@ final class ProducerTransaction {
      * a batch of it failed (its sequences are broken: the producer takes a new epoch before the next one).
      */
     synchronized boolean end(boolean commit) {
+        return end(commit, false);
+    }
+
+    /**
+     * As {@link #end(boolean)}; {@code committedAlready}: its last request carried the commit and was answered
+     * committed (ProduceRequest.commit_transaction), so no EndTransaction call is made.
+     */
+    synchronized boolean end(boolean commit, boolean committedAlready) {
         if (!begun) {
             throw new IllegalStateException("no transaction is open: call beginTransaction first");
         }
@@ -161,7 +182,9 @@ final class ProducerTransaction {
         // A transaction whose epoch was taken as the next one began if every batch of it was stored (each request
         // began it or found it begun); with one failed, it may not have: then it is ended as "whichever is open".
         boolean uncertain = claimed && failure != null;
-        if (txnEpoch != 0 && !uncertain) {
+        if (commit && committedAlready && txnEpoch != 0) {
+            nextTxnEpoch = txnEpoch + 1;
+        } else if (txnEpoch != 0 && !uncertain) {
             TransactionDescription after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
             if (commit && after.getLastOutcome() != io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
                 throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was not committed: it "

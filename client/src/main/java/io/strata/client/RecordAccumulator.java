@@ -124,6 +124,11 @@ final class RecordAccumulator {
         return drained;
     }
 
+    /** Whether no batch waits to be sent. */
+    synchronized boolean isEmpty() {
+        return queues.isEmpty();
+    }
+
     /** The batch is done (its futures are completed, either way). */
     synchronized void completed(ProducerBatch batch) {
         incomplete.remove(batch);

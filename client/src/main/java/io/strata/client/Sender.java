@@ -82,8 +82,16 @@ final class Sender {
         boolean draining;
     }
 
-    private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos) {
+    private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos, boolean carriesCommit) {
     }
+
+    /**
+     * Set by a transactional producer's commit for its flush: the transaction (its {@link
+     * ProducerTransaction#sequence}) whose last request may carry the commit; 0 when none.
+     */
+    private volatile long carryCommit;
+    /** Whether a request that carried the commit was answered committed (during the flush of {@link #carryCommit}). */
+    private volatile boolean carriedCommitted;
 
     Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
@@ -116,14 +124,20 @@ final class Sender {
                 ProducerBatch first = state.retries.firstEntry().getValue();
                 if (first.retryAtNanos - now <= 0) {
                     state.retries.pollFirstEntry();
-                    sendOrFail(routeOf(tp, state), List.of(first));
+                    sendOrFail(routeOf(tp, state), List.of(first), 0);
                 } else {
                     thread.schedule(this::sendReady, first.retryAtNanos - now, TimeUnit.NANOSECONDS);
                 }
             }
         });
-        for (List<ProducerBatch> batches = accumulator.drainReady(this::room); !batches.isEmpty();
-             batches = accumulator.drainReady(this::room)) {
+        while (true) {
+            // Read before the drain: a commit asked for was asked after the transaction's last record was appended,
+            // so a drain after it that leaves nothing behind holds everything the transaction has left to send.
+            long committing = carryCommit;
+            List<ProducerBatch> batches = accumulator.drainReady(this::room);
+            if (batches.isEmpty()) {
+                break;
+            }
             Map<String, List<ProducerBatch>> byNode = new LinkedHashMap<>();
             for (ProducerBatch batch : batches) {
                 TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
@@ -131,7 +145,9 @@ final class Sender {
                 batch.retryKey = state.drainOrder++; // its place, should it have to go again
                 byNode.computeIfAbsent(routeOf(tp, state), n -> new ArrayList<>()).add(batch);
             }
-            byNode.forEach(this::sendOrFail);
+            // A transaction's commit may ride on a request only when it holds everything left to send.
+            long all = committing != 0 && byNode.size() == 1 && accumulator.isEmpty() ? committing : 0;
+            byNode.forEach((node, toSend) -> sendOrFail(node, toSend, all));
         }
     }
 
@@ -168,9 +184,9 @@ final class Sender {
         }
     }
 
-    private void sendOrFail(String node, List<ProducerBatch> batches) {
+    private void sendOrFail(String node, List<ProducerBatch> batches, long all) {
         try {
-            send(node, batches);
+            send(node, batches, all);
         } catch (NotSent e) {
             retryUnsent(node, batches, e.failure);
         } catch (RuntimeException e) {
@@ -211,7 +227,46 @@ final class Sender {
         thread.schedule(this::sendReady, backoffMs, TimeUnit.MILLISECONDS);
     }
 
-    private void send(String node, List<ProducerBatch> batches) {
+    /**
+     * A transactional producer's commit is to ride on its transaction's last request (ProduceRequest
+     * commit_transaction) where one request holds all that is left; {@link #endCarry} says whether it did.
+     */
+    void carryCommit() {
+        long transaction = txn == null ? 0 : txn.sequence();
+        carriedCommitted = false;
+        carryCommit = transaction;
+    }
+
+    /** Ends {@link #carryCommit}: whether a request that carried the commit was answered committed. */
+    boolean endCarry() {
+        carryCommit = 0;
+        return carriedCommitted;
+    }
+
+    /**
+     * Whether this request, holding everything of the transaction left to send once its commit was asked for
+     * ({@code all}), may carry the commit: nothing else of it in flight or waiting to be retried, and no batch of
+     * it failed.
+     */
+    private boolean carriesCommit(long all) {
+        // The transaction drained for may have ended meanwhile, and the batches be the next one's.
+        if (all == 0 || txn == null || txn.sequence() != all || txn.hasFailed()) {
+            return false;
+        }
+        for (NodeStream stream : streams.values()) {
+            if (!stream.inflight.isEmpty()) {
+                return false;
+            }
+        }
+        for (PartitionState state : partitions.values()) {
+            if (!state.retries.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void send(String node, List<ProducerBatch> batches, long all) {
         ProduceRequest.Builder request = ProduceRequest.newBuilder().setAcks(Acks.ACKS_DURABLE)
                 .setRequestId(++nextRequestId);
         long requestProducerId = producerId;
@@ -245,6 +300,8 @@ final class Sender {
             }
             request.setProducerEpoch(txn.txnEpoch()).setTransactionalId(txn.transactionalId()).setAddPartitions(true);
         }
+        boolean commit = carriesCommit(all);
+        request.setCommitTransaction(commit);
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);
             if (requestProducerId != producerId) {
@@ -275,7 +332,7 @@ final class Sender {
             state.node = node;
         }
         NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
-        stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime()));
+        stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit));
         stream.requests.onNext(request.build());
     }
 
@@ -286,6 +343,9 @@ final class Sender {
             broken(stream, new StrataException(Status.Code.INTERNAL, "the node answered request "
                     + response.getRequestId() + " out of order"));
             return;
+        }
+        if (request.carriesCommit() && response.getTransactionCommitted()) {
+            carriedCommitted = true; // before its batches settle: the flush that waits on them then finds it
         }
         if (response.hasError()) {
             StrataException failure = new StrataException(Status.fromCodeValue(response.getError().getCode()).getCode(),

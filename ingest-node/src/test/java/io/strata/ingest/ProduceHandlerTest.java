@@ -401,6 +401,56 @@ class ProduceHandlerTest {
                 .extracting(io.strata.transactions.TxnPartition::partition).containsExactly(1);
     }
 
+    @Test
+    void aRequestCarryingItsTransactionsCommitCommitsOnceItsRecordsAreStoredAndAgainAnswersTheSame() {
+        startDefault();
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                coordinator::addForBatches), (id, producer, epoch) -> coordinator.commit(id, producer,
+                (int) (epoch >>> 32), epoch).thenAccept(after -> assertThat(after.lastOutcome())
+                .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED)));
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
+                coordinator.initProducer("tz", 60_000).join();
+        long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
+        ProduceRequest last = committing(adding(transactional("tz", p.producerId(), first, 0, 0, "a", "b")));
+        ProduceResponse answer = produce(last);
+        assertThat(answer.getTransactionCommitted()).isTrue();
+        assertThat(answer.hasTransactionError()).isFalse();
+        io.strata.transactions.TransactionRecord committed = coordinator.describe("tz").join().orElseThrow();
+        assertThat(committed.state()).isEqualTo(io.strata.transactions.TransactionRecord.State.READY);
+        assertThat(committed.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED);
+        assertThat(committed.txnEpoch()).isEqualTo(first);
+
+        ProduceResponse again = produce(last); // its answer lost, sent again
+        assertThat(again.getAppends(0).getDuplicate()).isTrue();
+        assertThat(again.getAppends(0).getBaseOffset()).isZero();
+        assertThat(again.getTransactionCommitted()).as("answered as it stands").isTrue();
+        assertStatus(committing(adding(transactional("tz", p.producerId(), first, 1, 0, "late"))),
+                Status.Code.FAILED_PRECONDITION, "is no longer open");
+
+        // A request with an entry not stored commits nothing: the transaction stays open, to be aborted.
+        long second = first + 1;
+        produce(adding(transactional("tz", p.producerId(), second, 2, 0, "c")));
+        ProduceResponse gap = produce(committing(adding(transactional("tz", p.producerId(), second, 2, 5, "gap"))
+                .toBuilder().addEntries(adding(transactional("tz", p.producerId(), second, 3, 0, "d"))
+                        .getEntries(0)).build()));
+        assertThat(gap.getAppends(0).hasError()).isTrue();
+        assertThat(gap.getTransactionCommitted()).isFalse();
+        assertThat(gap.getTransactionError().getMessage()).contains("not committed");
+        assertThat(coordinator.describe("tz").join().orElseThrow().state())
+                .isEqualTo(io.strata.transactions.TransactionRecord.State.ONGOING);
+        assertStatus(committing(idempotent(p.producerId(), 3, 1, "no id")), Status.Code.INVALID_ARGUMENT,
+                "names its transactional_id");
+        assertThat(valuesInStorage(0)).containsExactly("a", "b");
+        assertThat(valuesInStorage(1)).isEmpty();
+        assertThat(valuesInStorage(2)).containsExactly("c");
+        assertThat(valuesInStorage(3)).containsExactly("d");
+    }
+
+    private static ProduceRequest committing(ProduceRequest request) {
+        return request.toBuilder().setCommitTransaction(true).build();
+    }
+
     private io.strata.transactions.coordinator.TransactionCoordinator coordinator() {
         return new io.strata.transactions.coordinator.TransactionCoordinator(metadata,
                 io.strata.transactions.Transactions.DEFAULT_LIMITS, java.time.Clock.systemUTC());

@@ -486,9 +486,10 @@ public class StrataNode {
                         io.strata.transactions.Transactions.DEFAULT_LIMITS, clock,
                         io.strata.transactions.Transactions.DEFAULT_ID_EXPIRY_MS), java.time.Duration.ofSeconds(2)));
         if (ingest != null) {
-            // Transactional batches go only where their transaction is open; requests may add their own partitions.
+            // Transactional batches go only where their transaction is open; requests may add their own partitions, and
+            // a transaction's last request may carry its commit.
             ingest.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
-                    transactions::addForBatches));
+                    transactions::addForBatches), transactions::commitForBatches);
         }
     }
 

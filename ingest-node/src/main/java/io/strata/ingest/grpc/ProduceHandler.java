@@ -55,6 +55,7 @@ public final class ProduceHandler {
     private final PendingRequests pending;
     private volatile java.util.function.LongConsumer answered = nanos -> { };
     private volatile TransactionMembership transactions = TransactionMembership.NONE;
+    private volatile TransactionCommits commits = TransactionCommits.NONE;
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
@@ -83,6 +84,12 @@ public final class ProduceHandler {
 
     /** How this node checks that a transactional batch goes to a partition its open transaction added. */
     public void useTransactions(TransactionMembership membership) {
+        useTransactions(membership, TransactionCommits.NONE);
+    }
+
+    /** As {@link #useTransactions(TransactionMembership)}, and how it commits for requests that carry the commit. */
+    public void useTransactions(TransactionMembership membership, TransactionCommits commits) {
+        this.commits = commits;
         this.transactions = membership;
     }
 
@@ -259,6 +266,15 @@ public final class ProduceHandler {
                         member = transactions.check(request.getTransactionalId(), request.getProducerId(),
                                 request.getProducerEpoch(), partitions);
                     }
+                    if (request.getCommitTransaction()) {
+                        // A request that carried its commit may come again after the commit (its answer lost).
+                        member = member.exceptionallyCompose(refused -> Status.fromThrowable(refused).getCode()
+                                != Status.Code.FAILED_PRECONDITION ? CompletableFuture.failedFuture(refused)
+                                : transactions.committed(request.getTransactionalId(), request.getProducerId(),
+                                        request.getProducerEpoch()).thenCompose(committed -> committed
+                                        ? CompletableFuture.<Void>completedFuture(null)
+                                        : CompletableFuture.<Void>failedFuture(refused)));
+                    }
                     return member
                             .thenCompose(ok -> admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
@@ -281,7 +297,33 @@ public final class ProduceHandler {
                     }
                     return toResponse(requestId, results, lookups);
                 })
-                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)));
+                .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)))
+                .thenCompose(response -> request.getCommitTransaction() ? commitAfter(request, response)
+                        : CompletableFuture.completedFuture(response));
+    }
+
+    /**
+     * The transaction's commit, for a request that carries it, once its entries are stored (duplicates were, before):
+     * said in the answer, whose appends stand either way.
+     */
+    private CompletableFuture<ProduceResponse> commitAfter(ProduceRequest request, ProduceResponse response) {
+        for (PartitionAppend a : response.getAppendsList()) {
+            if (a.hasError()) {
+                return CompletableFuture.completedFuture(response.toBuilder().setTransactionError(ProduceError
+                        .newBuilder().setCode(Status.Code.FAILED_PRECONDITION.value()).setMessage("not committed: "
+                                + "records of " + a.getTopic() + "/" + a.getPartition() + " were not stored")).build());
+            }
+        }
+        return commits.commit(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch())
+                .handle((v, failure) -> {
+                    if (failure == null) {
+                        return response.toBuilder().setTransactionCommitted(true).build();
+                    }
+                    Status status = Status.fromThrowable(failure);
+                    return response.toBuilder().setTransactionError(ProduceError.newBuilder()
+                            .setCode(status.getCode().value()).setMessage(status.getDescription() == null
+                                    ? status.getCode().toString() : status.getDescription())).build();
+                });
     }
 
     /**
@@ -394,8 +436,9 @@ public final class ProduceHandler {
         if ((request.getProducerEpoch() != 0) != !request.getTransactionalId().isEmpty()) {
             throw invalid("a transactional batch carries both its transactional_id and its producer_epoch");
         }
-        if (request.getAddPartitions() && request.getTransactionalId().isEmpty()) {
-            throw invalid("add_partitions adds to a transaction: the request names its transactional_id");
+        if ((request.getAddPartitions() || request.getCommitTransaction()) && request.getTransactionalId().isEmpty()) {
+            throw invalid("add_partitions and commit_transaction act on a transaction: the request names its "
+                    + "transactional_id");
         }
         if (!request.getTransactionalId().isEmpty()) {
             try {

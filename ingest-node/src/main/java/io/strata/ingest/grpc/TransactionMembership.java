@@ -27,6 +27,16 @@ public interface TransactionMembership {
         return check(transactionalId, producerId, txnEpoch, partitions);
     }
 
+    /**
+     * Whether the transaction of {@code producerId} named by {@code txnEpoch} committed (and is the id's last):
+     * a request that carried its commit, sent again after its answer was lost, finds it so. Its batches are then
+     * let through to the commit, which answers those stored before as duplicates and refuses any other, as for
+     * every batch of a transaction no longer open.
+     */
+    default CompletableFuture<Boolean> committed(String transactionalId, long producerId, long txnEpoch) {
+        return CompletableFuture.completedFuture(false);
+    }
+
     /** A node that knows of no transactions: every transactional batch is refused. */
     TransactionMembership NONE = (id, producer, epoch, partitions) -> CompletableFuture.failedFuture(
             Status.FAILED_PRECONDITION.withDescription("this node does not take transactional batches")

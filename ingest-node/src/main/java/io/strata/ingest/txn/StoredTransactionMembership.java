@@ -114,6 +114,14 @@ public final class StoredTransactionMembership implements TransactionMembership 
         });
     }
 
+    @Override
+    public CompletableFuture<Boolean> committed(String transactionalId, long producerId, long txnEpoch) {
+        return store.load(transactionalId).thenApply(found -> found.map(s -> TransactionCodec.decode(s.record()))
+                .map(r -> r.state() == TransactionRecord.State.READY
+                        && r.lastOutcome() == TransactionRecord.Outcome.COMMITTED
+                        && r.txnProducerId() == producerId && r.txnEpoch() == txnEpoch).orElse(false));
+    }
+
     private static TransactionException refusal(TransactionRecord current, long producerId, long txnEpoch,
                                                 Set<PartitionId> partitions) {
         for (PartitionId p : partitions) {

@@ -195,6 +195,20 @@ public final class TransactionRole implements AutoCloseable {
         return refusals(coordinator.addForBatches(transactionalId, producerId, txnEpoch, partitions));
     }
 
+    /**
+     * Commits the transaction a produce request named and carried the commit of, its entries all stored
+     * (ProduceRequest.commit_transaction), refused with the status EndTransaction would answer.
+     */
+    public CompletableFuture<Void> commitForBatches(String transactionalId, long producerId, long txnEpoch) {
+        return refusals(coordinator.commit(transactionalId, producerId, (int) (txnEpoch >>> 32), txnEpoch))
+                .thenAccept(after -> {
+                    if (after.lastOutcome() != TransactionRecord.Outcome.COMMITTED) {
+                        throw Status.FAILED_PRECONDITION.withDescription("the transaction was not committed: it was "
+                                + after.lastOutcome()).asRuntimeException();
+                    }
+                });
+    }
+
     /** The coordinator's refusals as their statuses; a topic or partition that does not exist is NOT_FOUND. */
     private static <T> CompletableFuture<T> refusals(CompletableFuture<T> call) {
         return call.exceptionallyCompose(failure -> {
