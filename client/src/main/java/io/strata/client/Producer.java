@@ -139,7 +139,11 @@ public final class Producer implements AutoCloseable {
         t.addOffsets(positions);
     }
 
-    /** Sends what is buffered, waits for it, and aborts the transaction: none of its records is ever read committed. */
+    /**
+     * Sends what is buffered, waits for it, and aborts the transaction: none of its records is ever read committed.
+     * Fails FAILED_PRECONDITION "the transaction was committed before the abort reached it" when a commit that
+     * {@link #commitTransaction} reported as failed (its answer lost) went through after all.
+     */
     public void abortTransaction() {
         ProducerTransaction t = transactional();
         flush();

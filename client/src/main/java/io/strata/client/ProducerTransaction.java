@@ -180,28 +180,39 @@ final class ProducerTransaction {
                     + failure.getMessage() + "); abort it");
         }
         // A transaction whose epoch was taken as the next one began if every batch of it was stored (each request
-        // began it or found it begun); with one failed, it may not have: then it is ended as "whichever is open".
+        // began it or found it begun); with one failed, it may not have.
         boolean uncertain = claimed && failure != null;
+        TransactionDescription after = null;
         if (commit && committedAlready && txnEpoch != 0) {
             nextTxnEpoch = txnEpoch + 1;
         } else if (txnEpoch != 0 && !uncertain) {
-            TransactionDescription after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
+            after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
             if (commit && after.getLastOutcome() != io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
                 throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was not committed: it "
                         + "was " + after.getLastOutcome());
             }
             nextTxnEpoch = txnEpoch + 1;
         } else if (addSent && !commit) {
-            // An add whose answer was lost may have begun the transaction on the cluster: abort it there too, or
-            // it would hold read-committed readers back until its timeout. None begun is no open transaction.
+            // A request whose answer was lost may have begun the transaction on the cluster (or, carrying its
+            // commit, committed it): it is aborted by its epoch, so the answer says which; one never begun is
+            // refused (FAILED_PRECONDITION), as is, named 0 after an AddPartitions answer lost, none open.
             try {
-                calls.end(transactionalId, producerId, producerEpoch, 0, false);
+                after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, false);
             } catch (StrataException none) {
                 if (none.code() != Status.Code.FAILED_PRECONDITION || none.description().startsWith("producer fenced")) {
                     throw none;
                 }
             }
             nextTxnEpoch = 0; // whether it began is unknown: the next transaction asks
+        }
+        begun = false;
+        if (!commit && after != null && txnEpoch != 0 && after.getTxnEpoch() == txnEpoch
+                && after.getLastOutcome() == io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
+            // A request that carried the commit was stored before this abort reached the transaction.
+            newEpochOwed |= failure != null;
+            throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was committed before the "
+                    + "abort reached it (its last request carried the commit and was stored): its records are read "
+                    + "committed");
         }
         begun = false;
         return failure != null;

@@ -378,7 +378,7 @@ class ProduceHandlerTest {
 
         coordinator.commit("ty", p.producerId(), p.producerEpoch(), first).join();
         assertStatus(adding(transactional("ty", p.producerId(), first, 1, 0, "straggler")),
-                Status.Code.FAILED_PRECONDITION, "nothing more is written in it");
+                Status.Code.FAILED_PRECONDITION, "is no longer open");
         assertThat(produce(adding(transactional("ty", p.producerId(), first + 1, 1, 0, "d"))).getAppends(0)
                 .getBaseOffset()).as("the next transaction, begun by its first request").isZero();
         assertThat(coordinator.describe("ty").join().orElseThrow().txnEpoch()).isEqualTo(first + 1);
@@ -425,6 +425,10 @@ class ProduceHandlerTest {
         assertThat(again.getAppends(0).getDuplicate()).isTrue();
         assertThat(again.getAppends(0).getBaseOffset()).isZero();
         assertThat(again.getTransactionCommitted()).as("answered as it stands").isTrue();
+        ProduceResponse retried = produce(adding(transactional("tz", p.producerId(), first, 0, 0, "a", "b")));
+        assertThat(retried.getAppends(0).getDuplicate()).as("its batch retried alone, without the flag, as the Java "
+                + "client does").isTrue();
+        assertThat(retried.getTransactionCommitted()).isFalse();
         assertStatus(committing(adding(transactional("tz", p.producerId(), first, 1, 0, "late"))),
                 Status.Code.FAILED_PRECONDITION, "is no longer open");
 

@@ -230,6 +230,8 @@ public final class ProduceHandler {
                 : pipeline.settings().produceTimeout().toMillis();
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
         long requestId = request.getRequestId(); // the answer needs no more of the request: let it go once admitted
+        TransactionEnd end = request.getCommitTransaction() ? new TransactionEnd(request.getTransactionalId(),
+                request.getProducerId(), request.getProducerEpoch()) : null;
         CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
                 ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
@@ -266,15 +268,16 @@ public final class ProduceHandler {
                         member = transactions.check(request.getTransactionalId(), request.getProducerId(),
                                 request.getProducerEpoch(), partitions);
                     }
-                    if (request.getCommitTransaction()) {
-                        // A request that carried its commit may come again after the commit (its answer lost).
-                        member = member.exceptionallyCompose(refused -> Status.fromThrowable(refused).getCode()
-                                != Status.Code.FAILED_PRECONDITION ? CompletableFuture.failedFuture(refused)
-                                : transactions.committed(request.getTransactionalId(), request.getProducerId(),
-                                        request.getProducerEpoch()).thenCompose(committed -> committed
-                                        ? CompletableFuture.<Void>completedFuture(null)
-                                        : CompletableFuture.<Void>failedFuture(refused)));
-                    }
+                    // Batches of a request that carried its transaction's commit, sent again after its answer was
+                    // lost (alone or together, with or without the flag), find their transaction committed.
+                    String transactionalId = request.getTransactionalId();
+                    long producerId = request.getProducerId();
+                    long txnEpoch = request.getProducerEpoch();
+                    member = member.exceptionallyCompose(refused -> Status.fromThrowable(refused).getCode()
+                            != Status.Code.FAILED_PRECONDITION ? CompletableFuture.failedFuture(refused)
+                            : transactions.committed(transactionalId, producerId, txnEpoch).thenCompose(
+                                    committed -> committed ? CompletableFuture.<Void>completedFuture(null)
+                                    : CompletableFuture.<Void>failedFuture(refused)));
                     return member
                             .thenCompose(ok -> admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
@@ -298,7 +301,7 @@ public final class ProduceHandler {
                     return toResponse(requestId, results, lookups);
                 })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)))
-                .thenCompose(response -> request.getCommitTransaction() ? commitAfter(request, response)
+                .thenCompose(response -> end != null ? commitAfter(end, response)
                         : CompletableFuture.completedFuture(response));
     }
 
@@ -306,7 +309,11 @@ public final class ProduceHandler {
      * The transaction's commit, for a request that carries it, once its entries are stored (duplicates were, before):
      * said in the answer, whose appends stand either way.
      */
-    private CompletableFuture<ProduceResponse> commitAfter(ProduceRequest request, ProduceResponse response) {
+    /** The transaction a request carries the commit of (kept apart: the request itself is let go once admitted). */
+    private record TransactionEnd(String transactionalId, long producerId, long txnEpoch) {
+    }
+
+    private CompletableFuture<ProduceResponse> commitAfter(TransactionEnd end, ProduceResponse response) {
         for (PartitionAppend a : response.getAppendsList()) {
             if (a.hasError()) {
                 return CompletableFuture.completedFuture(response.toBuilder().setTransactionError(ProduceError
@@ -314,7 +321,7 @@ public final class ProduceHandler {
                                 + "records of " + a.getTopic() + "/" + a.getPartition() + " were not stored")).build());
             }
         }
-        return commits.commit(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch())
+        return commits.commit(end.transactionalId(), end.producerId(), end.txnEpoch())
                 .handle((v, failure) -> {
                     if (failure == null) {
                         return response.toBuilder().setTransactionCommitted(true).build();

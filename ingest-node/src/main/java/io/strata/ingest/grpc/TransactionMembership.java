@@ -29,9 +29,10 @@ public interface TransactionMembership {
 
     /**
      * Whether the transaction of {@code producerId} named by {@code txnEpoch} committed (and is the id's last):
-     * a request that carried its commit, sent again after its answer was lost, finds it so. Its batches are then
-     * let through to the commit, which answers those stored before as duplicates and refuses any other, as for
-     * every batch of a transaction no longer open.
+     * the batches of a request that carried its commit, sent again after its answer was lost, find it so. A batch
+     * refused for its transaction's state is then let through to the shard commit, which answers those stored
+     * before as duplicates and refuses any other (its guard on the open transaction), as for every batch of a
+     * transaction no longer open.
      */
     default CompletableFuture<Boolean> committed(String transactionalId, long producerId, long txnEpoch) {
         return CompletableFuture.completedFuture(false);

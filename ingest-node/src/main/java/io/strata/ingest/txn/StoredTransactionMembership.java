@@ -17,12 +17,11 @@ import java.util.concurrent.TimeUnit;
  * {@link TransactionMembership} from the transactional ids' stored records. A record that admitted a producer's
  * batches is kept for a moment, so a transaction's stream of batches costs one read, not one each; anything it
  * does not admit is read again before the batch is refused (the producer may have added the partition since).
+ * Requests that add their own partitions add them here, through the transaction coordinator.
  *
  * <p>The check is not the last word: it runs before the batch enters a block, and its transaction may end before
- * the block commits. A batch of an aborted transaction is still left out by the abort's marks, and one of an
- * older transaction is fenced at commit where a newer one already wrote. A straggler of a committed transaction
- * to a partition no newer transaction wrote is not caught yet: the commit itself has to refuse a transaction that
- * is no longer open (docs/transactions.md, open points), before any door opens transactions.
+ * the block commits. The shard commit guards the transaction's open key, so a batch of a transaction no longer
+ * open is refused there, unless it is a duplicate of one stored while it was (docs/transactions.md).
  */
 public final class StoredTransactionMembership implements TransactionMembership {
     /** How long a record that admitted batches is kept. */

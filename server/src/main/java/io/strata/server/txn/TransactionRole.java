@@ -188,11 +188,20 @@ public final class TransactionRole implements AutoCloseable {
 
     /**
      * Adds the partitions a produce request writes to, to the transaction it names (a request that adds its own:
-     * ProduceRequest.add_partitions), refused with the status AddPartitions would answer.
+     * ProduceRequest.add_partitions), refused with the status AddPartitions would answer, but for contention on
+     * the record: UNAVAILABLE, which the producer retries.
      */
     public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
                                                               java.util.Set<io.strata.metadata.PartitionId> partitions) {
-        return refusals(coordinator.addForBatches(transactionalId, producerId, txnEpoch, partitions));
+        return refusals(coordinator.addForBatches(transactionalId, producerId, txnEpoch, partitions))
+                .exceptionallyCompose(failure -> {
+                    // On the produce path ABORTED would say "unknown producer" (start afresh): contention on the
+                    // record is worth a retry of the same batches instead.
+                    Status status = Status.fromThrowable(failure);
+                    return CompletableFuture.failedFuture(status.getCode() == Status.Code.ABORTED
+                            ? Status.UNAVAILABLE.withDescription(status.getDescription()).asRuntimeException()
+                            : failure);
+                });
     }
 
     /**
