@@ -109,14 +109,19 @@ public final class Producer implements AutoCloseable {
         // Where the flush sends everything left in one request, that request carries the commit: no round trip
         // after it. Otherwise (or when its answer did not say committed) the commit is asked for on its own, which
         // answers a commit that went through as it stands.
-        sender.carryCommit();
-        boolean carried;
+        t.ending = true;
         try {
-            flush();
+            sender.carryCommit();
+            boolean carried;
+            try {
+                flush();
+            } finally {
+                carried = sender.endCarry();
+            }
+            t.end(true, carried);
         } finally {
-            carried = sender.endCarry();
+            t.ending = false;
         }
-        t.end(true, carried);
     }
 
     /**
@@ -146,10 +151,15 @@ public final class Producer implements AutoCloseable {
      */
     public void abortTransaction() {
         ProducerTransaction t = transactional();
-        flush();
-        if (t.end(false)) {
-            // A batch of it failed: its sequences are broken. A new producer epoch numbers them from 0 again.
-            takeNewEpoch(t);
+        t.ending = true;
+        try {
+            flush();
+            if (t.end(false)) {
+                // A batch of it failed: its sequences are broken. A new producer epoch numbers them from 0 again.
+                takeNewEpoch(t);
+            }
+        } finally {
+            t.ending = false;
         }
     }
 
@@ -229,6 +239,11 @@ public final class Producer implements AutoCloseable {
             if (txn != null && !txn.begun()) {
                 throw new IllegalStateException("a transactional producer sends inside a transaction: call "
                         + "beginTransaction first");
+            }
+            if (txn != null && txn.ending) {
+                // As Kafka's producer: a record sent while its transaction is committed or aborted is in neither.
+                throw new IllegalStateException("the transaction is being committed or aborted: send in the next "
+                        + "one, once it has ended");
             }
             if (txn != null && (deliverAtMs != 0 || halfGroup != null)) {
                 throw new IllegalArgumentException("delayed records and half messages are not sent in transactions");

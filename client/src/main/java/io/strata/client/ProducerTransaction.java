@@ -31,6 +31,8 @@ final class ProducerTransaction {
     /** Whether {@link #txnEpoch} was taken as the next one, and no answer has shown yet that it began. */
     private boolean claimed;
     private volatile boolean begun;
+    /** Set while the open transaction is being committed or aborted: records sent then would not belong to it. */
+    volatile boolean ending;
     /** Counts the transactions begun by this producer (from 1): which one a commit in flight belongs to. */
     private volatile long sequence;
     /** Whether an AddPartitions of the open transaction was sent (its answer may have been lost). */
@@ -175,6 +177,12 @@ final class ProducerTransaction {
             throw new IllegalStateException("no transaction is open: call beginTransaction first");
         }
         StrataException failure = failed;
+        if (commit && committedAlready && txnEpoch != 0) {
+            // Its last request carried the commit and was answered committed: every batch of it was stored.
+            nextTxnEpoch = txnEpoch + 1;
+            begun = false;
+            return failure != null;
+        }
         if (commit && failure != null) {
             throw new StrataException(failure.code(), "the transaction cannot commit: a batch of it failed ("
                     + failure.getMessage() + "); abort it");
@@ -183,9 +191,7 @@ final class ProducerTransaction {
         // began it or found it begun); with one failed, it may not have.
         boolean uncertain = claimed && failure != null;
         TransactionDescription after = null;
-        if (commit && committedAlready && txnEpoch != 0) {
-            nextTxnEpoch = txnEpoch + 1;
-        } else if (txnEpoch != 0 && !uncertain) {
+        if (txnEpoch != 0 && !uncertain) {
             after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, commit);
             if (commit && after.getLastOutcome() != io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
                 throw new StrataException(Status.Code.FAILED_PRECONDITION, "the transaction was not committed: it "
@@ -207,6 +213,7 @@ final class ProducerTransaction {
         }
         begun = false;
         if (!commit && after != null && txnEpoch != 0 && after.getTxnEpoch() == txnEpoch
+                && after.getState() == io.strata.api.v1.TransactionState.TRANSACTION_STATE_READY
                 && after.getLastOutcome() == io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED) {
             // A request that carried the commit was stored before this abort reached the transaction.
             newEpochOwed |= failure != null;
@@ -214,7 +221,6 @@ final class ProducerTransaction {
                     + "abort reached it (its last request carried the commit and was stored): its records are read "
                     + "committed");
         }
-        begun = false;
         return failure != null;
     }
 }

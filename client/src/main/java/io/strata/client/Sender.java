@@ -82,7 +82,8 @@ final class Sender {
         boolean draining;
     }
 
-    private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos, boolean carriesCommit) {
+    /** @param carriesCommit the transaction (its sequence) whose commit the request carries; 0: none */
+    private record Inflight(long requestId, List<ProducerBatch> batches, long sentAtNanos, long carriesCommit) {
     }
 
     /**
@@ -90,8 +91,8 @@ final class Sender {
      * ProducerTransaction#sequence}) whose last request may carry the commit; 0 when none.
      */
     private volatile long carryCommit;
-    /** Whether a request that carried the commit was answered committed (during the flush of {@link #carryCommit}). */
-    private volatile boolean carriedCommitted;
+    /** The transaction (its sequence) a request that carried its commit was last answered committed for; 0: none. */
+    private volatile long carriedCommitted;
 
     Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
@@ -232,15 +233,14 @@ final class Sender {
      * commit_transaction) where one request holds all that is left; {@link #endCarry} says whether it did.
      */
     void carryCommit() {
-        long transaction = txn == null ? 0 : txn.sequence();
-        carriedCommitted = false;
-        carryCommit = transaction;
+        carryCommit = txn == null ? 0 : txn.sequence();
     }
 
     /** Ends {@link #carryCommit}: whether a request that carried the commit was answered committed. */
     boolean endCarry() {
+        long asked = carryCommit;
         carryCommit = 0;
-        return carriedCommitted;
+        return asked != 0 && carriedCommitted == asked;
     }
 
     /**
@@ -332,7 +332,7 @@ final class Sender {
             state.node = node;
         }
         NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
-        stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit));
+        stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit ? all : 0));
         stream.requests.onNext(request.build());
     }
 
@@ -344,8 +344,8 @@ final class Sender {
                     + response.getRequestId() + " out of order"));
             return;
         }
-        if (request.carriesCommit() && response.getTransactionCommitted()) {
-            carriedCommitted = true; // before its batches settle: the flush that waits on them then finds it
+        if (request.carriesCommit() != 0 && response.getTransactionCommitted()) {
+            carriedCommitted = request.carriesCommit(); // before its batches settle: the flush waiting on them sees it
         }
         if (response.hasError()) {
             StrataException failure = new StrataException(Status.fromCodeValue(response.getError().getCode()).getCode(),

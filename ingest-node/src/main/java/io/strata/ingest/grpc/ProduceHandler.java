@@ -231,7 +231,7 @@ public final class ProduceHandler {
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
         long requestId = request.getRequestId(); // the answer needs no more of the request: let it go once admitted
         TransactionEnd end = request.getCommitTransaction() ? new TransactionEnd(request.getTransactionalId(),
-                request.getProducerId(), request.getProducerEpoch()) : null;
+                request.getProducerId(), request.getProducerEpoch(), timeoutMs) : null;
         CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
                 ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
@@ -269,12 +269,13 @@ public final class ProduceHandler {
                                 request.getProducerEpoch(), partitions);
                     }
                     // Batches of a request that carried its transaction's commit, sent again after its answer was
-                    // lost (alone or together, with or without the flag), find their transaction committed.
+                    // lost (alone or together, with or without the flag), find their transaction over: whether it
+                    // committed is read once more, for those refusals only.
                     String transactionalId = request.getTransactionalId();
                     long producerId = request.getProducerId();
                     long txnEpoch = request.getProducerEpoch();
-                    member = member.exceptionallyCompose(refused -> Status.fromThrowable(refused).getCode()
-                            != Status.Code.FAILED_PRECONDITION ? CompletableFuture.failedFuture(refused)
+                    member = member.exceptionallyCompose(refused -> !endedTransaction(refused)
+                            ? CompletableFuture.failedFuture(refused)
                             : transactions.committed(transactionalId, producerId, txnEpoch).thenCompose(
                                     committed -> committed ? CompletableFuture.<Void>completedFuture(null)
                                     : CompletableFuture.<Void>failedFuture(refused)));
@@ -309,8 +310,18 @@ public final class ProduceHandler {
      * The transaction's commit, for a request that carries it, once its entries are stored (duplicates were, before):
      * said in the answer, whose appends stand either way.
      */
+    /**
+     * Whether a transactional batch was refused for its transaction being over, or not the open one or the next
+     * (docs/transactions.md: "... nothing more is written in it"), as a batch of one that committed is.
+     */
+    private static boolean endedTransaction(Throwable refused) {
+        Status status = Status.fromThrowable(refused);
+        return status.getCode() == Status.Code.FAILED_PRECONDITION && status.getDescription() != null
+                && status.getDescription().contains("nothing more is written in it");
+    }
+
     /** The transaction a request carries the commit of (kept apart: the request itself is let go once admitted). */
-    private record TransactionEnd(String transactionalId, long producerId, long txnEpoch) {
+    private record TransactionEnd(String transactionalId, long producerId, long txnEpoch, long timeoutMs) {
     }
 
     private CompletableFuture<ProduceResponse> commitAfter(TransactionEnd end, ProduceResponse response) {
@@ -322,6 +333,7 @@ public final class ProduceHandler {
             }
         }
         return commits.commit(end.transactionalId(), end.producerId(), end.txnEpoch())
+                .orTimeout(end.timeoutMs(), TimeUnit.MILLISECONDS) // the stream's later answers wait behind it
                 .handle((v, failure) -> {
                     if (failure == null) {
                         return response.toBuilder().setTransactionCommitted(true).build();

@@ -189,17 +189,17 @@ public final class TransactionRole implements AutoCloseable {
     /**
      * Adds the partitions a produce request writes to, to the transaction it names (a request that adds its own:
      * ProduceRequest.add_partitions), refused with the status AddPartitions would answer, but for contention on
-     * the record: UNAVAILABLE, which the producer retries.
+     * the record: RESOURCE_EXHAUSTED, which the producer retries.
      */
     public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
                                                               java.util.Set<io.strata.metadata.PartitionId> partitions) {
         return refusals(coordinator.addForBatches(transactionalId, producerId, txnEpoch, partitions))
                 .exceptionallyCompose(failure -> {
-                    // On the produce path ABORTED would say "unknown producer" (start afresh): contention on the
-                    // record is worth a retry of the same batches instead.
+                    // On the produce path ABORTED would say "unknown producer" (start afresh), and UNAVAILABLE would
+                    // mark a healthy node down: contention on the record is a retry of the same batches.
                     Status status = Status.fromThrowable(failure);
                     return CompletableFuture.failedFuture(status.getCode() == Status.Code.ABORTED
-                            ? Status.UNAVAILABLE.withDescription(status.getDescription()).asRuntimeException()
+                            ? Status.RESOURCE_EXHAUSTED.withDescription(status.getDescription()).asRuntimeException()
                             : failure);
                 });
     }
