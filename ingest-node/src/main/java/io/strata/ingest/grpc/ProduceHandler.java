@@ -54,8 +54,7 @@ public final class ProduceHandler {
     private final LongAdder storedRecords = new LongAdder();
     private final PendingRequests pending;
     private volatile java.util.function.LongConsumer answered = nanos -> { };
-    private volatile TransactionMembership transactions = TransactionMembership.NONE;
-    private volatile TransactionCommits commits = TransactionCommits.NONE;
+    private volatile TransactionalProduce transactions = TransactionalProduce.NONE;
 
     public ProduceHandler(IngestPipeline pipeline, TopicCache topics, ProducerIds producerIds, Clock clock) {
         this.pipeline = pipeline;
@@ -89,8 +88,7 @@ public final class ProduceHandler {
 
     /** As {@link #useTransactions(TransactionMembership)}, and how it commits for requests that carry the commit. */
     public void useTransactions(TransactionMembership membership, TransactionCommits commits) {
-        this.commits = commits;
-        this.transactions = membership;
+        this.transactions = new TransactionalProduce(membership, commits);
     }
 
     /** The ids this node issues (the node binds them to principals once it knows the cluster's key). */
@@ -230,8 +228,8 @@ public final class ProduceHandler {
                 : pipeline.settings().produceTimeout().toMillis();
         boolean durable = request.getAcks() == Acks.ACKS_DURABLE;
         long requestId = request.getRequestId(); // the answer needs no more of the request: let it go once admitted
-        TransactionEnd end = request.getCommitTransaction() ? new TransactionEnd(request.getTransactionalId(),
-                request.getProducerId(), request.getProducerEpoch(), timeoutMs) : null;
+        TransactionalProduce txns = transactions; // one view of the node's transactions for the whole request
+        TransactionalProduce.Ending end = TransactionalProduce.Ending.of(request, timeoutMs);
         CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
                 ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
@@ -253,33 +251,7 @@ public final class ProduceHandler {
                     }
                     java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
                     toAppend.forEach(b -> partitions.add(b.partition()));
-                    CompletableFuture<Void> member;
-                    if (request.getAddPartitions()) {
-                        for (Topic t : resolved.values()) {
-                            if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
-                                // As AddPartitions: key compaction could keep an aborted record of a key.
-                                throw invalid("topic " + t.name() + " is key-compacted: transactions do not write "
-                                        + "to key-compacted topics yet (docs/transactions.md)");
-                            }
-                        }
-                        member = transactions.addAndCheck(request.getTransactionalId(), request.getProducerId(),
-                                request.getProducerEpoch(), partitions);
-                    } else {
-                        member = transactions.check(request.getTransactionalId(), request.getProducerId(),
-                                request.getProducerEpoch(), partitions);
-                    }
-                    // Batches of a request that carried its transaction's commit, sent again after its answer was
-                    // lost (alone or together, with or without the flag), find their transaction over: whether it
-                    // committed is read once more, for those refusals only.
-                    String transactionalId = request.getTransactionalId();
-                    long producerId = request.getProducerId();
-                    long txnEpoch = request.getProducerEpoch();
-                    member = member.exceptionallyCompose(refused -> !endedTransaction(refused)
-                            ? CompletableFuture.failedFuture(refused)
-                            : transactions.committed(transactionalId, producerId, txnEpoch).thenCompose(
-                                    committed -> committed ? CompletableFuture.<Void>completedFuture(null)
-                                    : CompletableFuture.<Void>failedFuture(refused)));
-                    return member
+                    return txns.admit(request, resolved.values(), partitions)
                             .thenCompose(ok -> admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
                                     // stream's next request, out of sequence.
@@ -302,47 +274,8 @@ public final class ProduceHandler {
                     return toResponse(requestId, results, lookups);
                 })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)))
-                .thenCompose(response -> end != null ? commitAfter(end, response)
+                .thenCompose(response -> end != null ? txns.commitAfter(end, response)
                         : CompletableFuture.completedFuture(response));
-    }
-
-    /**
-     * The transaction's commit, for a request that carries it, once its entries are stored (duplicates were, before):
-     * said in the answer, whose appends stand either way.
-     */
-    /**
-     * Whether a transactional batch was refused for its transaction being over, or not the open one or the next
-     * (docs/transactions.md: "... nothing more is written in it"), as a batch of one that committed is.
-     */
-    private static boolean endedTransaction(Throwable refused) {
-        Status status = Status.fromThrowable(refused);
-        return status.getCode() == Status.Code.FAILED_PRECONDITION && status.getDescription() != null
-                && status.getDescription().contains("nothing more is written in it");
-    }
-
-    /** The transaction a request carries the commit of (kept apart: the request itself is let go once admitted). */
-    private record TransactionEnd(String transactionalId, long producerId, long txnEpoch, long timeoutMs) {
-    }
-
-    private CompletableFuture<ProduceResponse> commitAfter(TransactionEnd end, ProduceResponse response) {
-        for (PartitionAppend a : response.getAppendsList()) {
-            if (a.hasError()) {
-                return CompletableFuture.completedFuture(response.toBuilder().setTransactionError(ProduceError
-                        .newBuilder().setCode(Status.Code.FAILED_PRECONDITION.value()).setMessage("not committed: "
-                                + "records of " + a.getTopic() + "/" + a.getPartition() + " were not stored")).build());
-            }
-        }
-        return commits.commit(end.transactionalId(), end.producerId(), end.txnEpoch())
-                .orTimeout(end.timeoutMs(), TimeUnit.MILLISECONDS) // the stream's later answers wait behind it
-                .handle((v, failure) -> {
-                    if (failure == null) {
-                        return response.toBuilder().setTransactionCommitted(true).build();
-                    }
-                    Status status = Status.fromThrowable(failure);
-                    return response.toBuilder().setTransactionError(ProduceError.newBuilder()
-                            .setCode(status.getCode().value()).setMessage(status.getDescription() == null
-                                    ? status.getCode().toString() : status.getDescription())).build();
-                });
     }
 
     /**

@@ -1,0 +1,108 @@
+package io.strata.ingest.grpc;
+
+import io.grpc.Status;
+import io.strata.api.v1.PartitionAppend;
+import io.strata.api.v1.ProduceError;
+import io.strata.api.v1.ProduceRequest;
+import io.strata.api.v1.ProduceResponse;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.Topic;
+import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A transactional produce request's part in its transaction (docs/transactions.md): whether its batches may go
+ * into a block (their transaction open and holding their partitions, which the request may add first), and the
+ * commit a transaction's last request may carry. Thread-safe.
+ */
+final class TransactionalProduce {
+    /** A node that knows of no transactions: every transactional batch is refused. */
+    static final TransactionalProduce NONE = new TransactionalProduce(TransactionMembership.NONE,
+            TransactionCommits.NONE);
+
+    /** The transaction a request carries the commit of (kept apart: the request itself is let go once admitted). */
+    record Ending(String transactionalId, long producerId, long txnEpoch, long timeoutMs) {
+        /** The commit {@code request} carries, or null when it carries none. */
+        static Ending of(ProduceRequest request, long timeoutMs) {
+            return request.getCommitTransaction() ? new Ending(request.getTransactionalId(), request.getProducerId(),
+                    request.getProducerEpoch(), timeoutMs) : null;
+        }
+    }
+
+    private final TransactionMembership membership;
+    private final TransactionCommits commits;
+
+    TransactionalProduce(TransactionMembership membership, TransactionCommits commits) {
+        this.membership = membership;
+        this.commits = commits;
+    }
+
+    /**
+     * Completes when the request's batches, going to {@code partitions} of {@code topics}, may go into a block; fails
+     * with the status that refuses them otherwise, nothing stored.
+     */
+    CompletableFuture<Void> admit(ProduceRequest request, Collection<Topic> topics, Set<PartitionId> partitions) {
+        String transactionalId = request.getTransactionalId();
+        long producerId = request.getProducerId();
+        long txnEpoch = request.getProducerEpoch();
+        CompletableFuture<Void> member;
+        if (request.getAddPartitions()) {
+            for (Topic t : topics) {
+                if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
+                    // As AddPartitions: key compaction could keep an aborted record of a key.
+                    return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("topic " + t.name()
+                            + " is key-compacted: transactions do not write to key-compacted topics yet "
+                            + "(docs/transactions.md)").asRuntimeException());
+                }
+            }
+            member = membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions);
+        } else {
+            member = membership.check(transactionalId, producerId, txnEpoch, partitions);
+        }
+        // Batches of a request that carried its transaction's commit, sent again after its answer was lost (alone or
+        // together, with or without the flag), find their transaction over: whether it committed is read once more,
+        // for those refusals only. The shard commit then answers duplicates and refuses any other.
+        return member.exceptionallyCompose(refused -> !endedTransaction(refused)
+                ? CompletableFuture.failedFuture(refused)
+                : membership.committed(transactionalId, producerId, txnEpoch).thenCompose(committed -> committed
+                        ? CompletableFuture.<Void>completedFuture(null)
+                        : CompletableFuture.<Void>failedFuture(refused)));
+    }
+
+    /**
+     * Whether a transactional batch was refused for its transaction being over, or not the open one or the next
+     * (docs/transactions.md: "... nothing more is written in it"), as a batch of one that committed is.
+     */
+    private static boolean endedTransaction(Throwable refused) {
+        Status status = Status.fromThrowable(refused);
+        return status.getCode() == Status.Code.FAILED_PRECONDITION && status.getDescription() != null
+                && status.getDescription().contains("nothing more is written in it");
+    }
+
+    /**
+     * The transaction's commit, for a request that carries it ({@code end}), once its entries are stored (duplicates
+     * were, before): said in the answer, whose appends stand either way. An entry not stored commits nothing.
+     */
+    CompletableFuture<ProduceResponse> commitAfter(Ending end, ProduceResponse response) {
+        for (PartitionAppend a : response.getAppendsList()) {
+            if (a.hasError()) {
+                return CompletableFuture.completedFuture(response.toBuilder().setTransactionError(ProduceError
+                        .newBuilder().setCode(Status.Code.FAILED_PRECONDITION.value()).setMessage("not committed: "
+                                + "records of " + a.getTopic() + "/" + a.getPartition() + " were not stored")).build());
+            }
+        }
+        return commits.commit(end.transactionalId(), end.producerId(), end.txnEpoch())
+                .orTimeout(end.timeoutMs(), TimeUnit.MILLISECONDS) // the stream's later answers wait behind it
+                .handle((v, failure) -> {
+                    if (failure == null) {
+                        return response.toBuilder().setTransactionCommitted(true).build();
+                    }
+                    Status status = Status.fromThrowable(failure);
+                    return response.toBuilder().setTransactionError(ProduceError.newBuilder()
+                            .setCode(status.getCode().value()).setMessage(status.getDescription() == null
+                                    ? status.getCode().toString() : status.getDescription())).build();
+                });
+    }
+}
