@@ -12,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface TransactionMembership {
     /**
-     * Completes when every partition is in the producer's open transaction at {@code txnEpoch}; fails with a
-     * StatusRuntimeException saying why not otherwise.
+     * Completes when every partition is in the producer's open transaction at {@code txnEpoch}, or when that
+     * transaction committed (its batches, sent again, then go on to the shard commit, which answers duplicates and
+     * refuses any other); fails with a StatusRuntimeException saying why not otherwise.
      */
     CompletableFuture<Void> check(String transactionalId, long producerId, long txnEpoch, Set<PartitionId> partitions);
 
@@ -25,17 +26,6 @@ public interface TransactionMembership {
     default CompletableFuture<Void> addAndCheck(String transactionalId, long producerId, long txnEpoch,
                                                 Set<PartitionId> partitions) {
         return check(transactionalId, producerId, txnEpoch, partitions);
-    }
-
-    /**
-     * Whether the transaction of {@code producerId} named by {@code txnEpoch} committed (and is the id's last):
-     * the batches of a request that carried its commit, sent again after its answer was lost, find it so. A batch
-     * refused for its transaction's state is then let through to the shard commit, which answers those stored
-     * before as duplicates and refuses any other (its guard on the open transaction), as for every batch of a
-     * transaction no longer open.
-     */
-    default CompletableFuture<Boolean> committed(String transactionalId, long producerId, long txnEpoch) {
-        return CompletableFuture.completedFuture(false);
     }
 
     /** A node that knows of no transactions: every transactional batch is refused. */

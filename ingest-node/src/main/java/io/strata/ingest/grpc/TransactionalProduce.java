@@ -47,38 +47,18 @@ final class TransactionalProduce {
         String transactionalId = request.getTransactionalId();
         long producerId = request.getProducerId();
         long txnEpoch = request.getProducerEpoch();
-        CompletableFuture<Void> member;
-        if (request.getAddPartitions()) {
-            for (Topic t : topics) {
-                if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
-                    // As AddPartitions: key compaction could keep an aborted record of a key.
-                    return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("topic " + t.name()
-                            + " is key-compacted: transactions do not write to key-compacted topics yet "
-                            + "(docs/transactions.md)").asRuntimeException());
-                }
-            }
-            member = membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions);
-        } else {
-            member = membership.check(transactionalId, producerId, txnEpoch, partitions);
+        if (!request.getAddPartitions()) {
+            return membership.check(transactionalId, producerId, txnEpoch, partitions);
         }
-        // Batches of a request that carried its transaction's commit, sent again after its answer was lost (alone or
-        // together, with or without the flag), find their transaction over: whether it committed is read once more,
-        // for those refusals only. The shard commit then answers duplicates and refuses any other.
-        return member.exceptionallyCompose(refused -> !endedTransaction(refused)
-                ? CompletableFuture.failedFuture(refused)
-                : membership.committed(transactionalId, producerId, txnEpoch).thenCompose(committed -> committed
-                        ? CompletableFuture.<Void>completedFuture(null)
-                        : CompletableFuture.<Void>failedFuture(refused)));
-    }
-
-    /**
-     * Whether a transactional batch was refused for its transaction being over, or not the open one or the next
-     * (docs/transactions.md: "... nothing more is written in it"), as a batch of one that committed is.
-     */
-    private static boolean endedTransaction(Throwable refused) {
-        Status status = Status.fromThrowable(refused);
-        return status.getCode() == Status.Code.FAILED_PRECONDITION && status.getDescription() != null
-                && status.getDescription().contains("nothing more is written in it");
+        for (Topic t : topics) {
+            if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
+                // As AddPartitions: key compaction could keep an aborted record of a key.
+                return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("topic " + t.name()
+                        + " is key-compacted: transactions do not write to key-compacted topics yet "
+                        + "(docs/transactions.md)").asRuntimeException());
+            }
+        }
+        return membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions);
     }
 
     /**

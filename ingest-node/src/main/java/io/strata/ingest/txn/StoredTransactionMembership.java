@@ -4,6 +4,7 @@ import io.strata.ingest.grpc.TransactionMembership;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.txn.TransactionStore;
 import io.strata.transactions.TransactionCodec;
+import io.strata.transactions.TransactionError;
 import io.strata.transactions.TransactionException;
 import io.strata.transactions.TransactionRecord;
 import io.strata.transactions.Transactions;
@@ -66,9 +67,19 @@ public final class StoredTransactionMembership implements TransactionMembership 
         return adder.add(transactionalId, producerId, txnEpoch, partitions).exceptionallyCompose(failure -> {
             Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
+            if (cause instanceof TransactionException refused && refused.error() == TransactionError.INVALID_STATE) {
+                // Not open and not the next: perhaps its batches, sent again, of a transaction that committed.
+                return check(transactionalId, producerId, txnEpoch, partitions)
+                        .exceptionallyCompose(notCommitted -> CompletableFuture.failedFuture(
+                                TransactionStatus.of(refused)))
+                        .thenApply(v -> (TransactionRecord) null);
+            }
             return CompletableFuture.failedFuture(cause instanceof TransactionException refused
                     ? TransactionStatus.of(refused) : cause);
         }).thenApply(after -> {
+            if (after == null) {
+                return null; // let through by the check
+            }
             TransactionException refused = refusal(after, producerId, txnEpoch, partitions);
             if (refused != null) {
                 throw TransactionStatus.of(refused);
@@ -78,11 +89,15 @@ public final class StoredTransactionMembership implements TransactionMembership 
         });
     }
 
+    /** Whether the record kept for the id (fresh enough) admits the batches; one too old is dropped. */
     private boolean admitsFromKept(String transactionalId, long producerId, long txnEpoch,
                                    Set<PartitionId> partitions) {
         Kept kept = admitting.get(transactionalId);
-        return kept != null && System.nanoTime() - kept.atNanos() < KEEP_NANOS
-                && refusal(kept.record(), producerId, txnEpoch, partitions) == null;
+        if (kept != null && System.nanoTime() - kept.atNanos() >= KEEP_NANOS) {
+            admitting.remove(transactionalId, kept);
+            return false;
+        }
+        return kept != null && refusal(kept.record(), producerId, txnEpoch, partitions) == null;
     }
 
     private void keep(String transactionalId, TransactionRecord record, long readAt) {
@@ -92,33 +107,36 @@ public final class StoredTransactionMembership implements TransactionMembership 
         admitting.put(transactionalId, new Kept(record, readAt));
     }
 
+    /**
+     * {@inheritDoc} A batch of the named transaction when it is the id's last and committed is let through too:
+     * the batches of a request that carried its commit, sent again after its answer was lost (alone or together,
+     * with or without the flag). The shard commit answers those stored before as duplicates and refuses any other
+     * (its guard on the open transaction), as for every batch of a transaction no longer open.
+     */
     @Override
     public CompletableFuture<Void> check(String transactionalId, long producerId, long txnEpoch,
                                          Set<PartitionId> partitions) {
-        Kept kept = admitting.get(transactionalId);
-        if (kept != null && System.nanoTime() - kept.atNanos() >= KEEP_NANOS) {
-            admitting.remove(transactionalId, kept);
-        } else if (kept != null && refusal(kept.record(), producerId, txnEpoch, partitions) == null) {
+        if (admitsFromKept(transactionalId, producerId, txnEpoch, partitions)) {
             return CompletableFuture.completedFuture(null);
         }
         long readAt = System.nanoTime(); // kept from before the read: its age covers the read's latency too
         return store.load(transactionalId).thenApply(found -> {
             TransactionRecord current = found.map(s -> TransactionCodec.decode(s.record())).orElse(null);
             TransactionException refused = refusal(current, producerId, txnEpoch, partitions);
-            if (refused != null) {
+            if (refused != null && !(refused.error() == TransactionError.INVALID_STATE
+                    && committedAsNamed(current, producerId, txnEpoch))) {
                 throw TransactionStatus.of(refused);
             }
-            keep(transactionalId, current, readAt);
+            if (refused == null) {
+                keep(transactionalId, current, readAt);
+            }
             return null;
         });
     }
 
-    @Override
-    public CompletableFuture<Boolean> committed(String transactionalId, long producerId, long txnEpoch) {
-        return store.load(transactionalId).thenApply(found -> found.map(s -> TransactionCodec.decode(s.record()))
-                .map(r -> r.state() == TransactionRecord.State.READY
-                        && r.lastOutcome() == TransactionRecord.Outcome.COMMITTED
-                        && r.txnProducerId() == producerId && r.txnEpoch() == txnEpoch).orElse(false));
+    private static boolean committedAsNamed(TransactionRecord r, long producerId, long txnEpoch) {
+        return r.state() == TransactionRecord.State.READY && r.lastOutcome() == TransactionRecord.Outcome.COMMITTED
+                && r.txnProducerId() == producerId && r.txnEpoch() == txnEpoch;
     }
 
     private static TransactionException refusal(TransactionRecord current, long producerId, long txnEpoch,

@@ -146,12 +146,9 @@ public final class TransactionCoordinator {
      */
     public CompletableFuture<TransactionRecord> addPartitions(String transactionalId, long producerId,
                                                               int producerEpoch, List<PartitionName> partitions) {
-        return resolve(partitions).thenCompose(ids -> metadata.offsets(ids).thenCompose(offsets -> {
-            List<TxnPartition> starts = offsets.stream().map(o -> new TxnPartition(o.partition().topicId(),
-                    o.partition().partition(), o.nextOffset())).toList();
-            return change(transactionalId, current -> Transactions.add(current.orElse(null), producerId,
-                    producerEpoch, starts, List.of(), limits, clock.millis()), ATTEMPTS);
-        }));
+        return resolve(partitions).thenCompose(this::starts).thenCompose(starts -> change(transactionalId,
+                current -> Transactions.add(current.orElse(null), producerId, producerEpoch, starts, List.of(), limits,
+                        clock.millis()), ATTEMPTS));
     }
 
     /**
@@ -161,12 +158,15 @@ public final class TransactionCoordinator {
      */
     public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
                                                               java.util.Collection<PartitionId> partitions) {
-        return metadata.offsets(List.copyOf(partitions)).thenCompose(offsets -> {
-            List<TxnPartition> starts = offsets.stream().map(o -> new TxnPartition(o.partition().topicId(),
-                    o.partition().partition(), o.nextOffset())).toList();
-            return change(transactionalId, current -> Transactions.addNamed(current.orElse(null), producerId,
-                    txnEpoch, starts, limits, clock.millis()), ATTEMPTS);
-        });
+        return starts(List.copyOf(partitions)).thenCompose(starts -> change(transactionalId, current ->
+                Transactions.addNamed(current.orElse(null), producerId, txnEpoch, starts, limits, clock.millis()),
+                ATTEMPTS));
+    }
+
+    /** Each partition from its end now: a transaction's records there come after. */
+    private CompletableFuture<List<TxnPartition>> starts(List<PartitionId> partitions) {
+        return metadata.offsets(partitions).thenApply(offsets -> offsets.stream().map(o -> new TxnPartition(
+                o.partition().topicId(), o.partition().partition(), o.nextOffset())).toList());
     }
 
     /** Begins a transaction of the producer when none is open (Kafka's AddOffsetsToTxn counts one begun). */
