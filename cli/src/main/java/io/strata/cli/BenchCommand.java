@@ -150,6 +150,10 @@ final class BenchCommand {
         @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
                 description = "Stop short after this long (default 10m; the result then says complete=false).")
         Duration timeout;
+        @Option(names = "--warmup", defaultValue = "0s", paramLabel = "D", converter = DurationConverter.class,
+                description = "Also report the rate after this long (consume.measured_records_per_s; default 0s: "
+                        + "the whole run only).")
+        Duration warmup;
         @Option(names = "--max-bytes", defaultValue = "0", paramLabel = "BYTES",
                 description = "Record bytes per fetch and partition (default: the node's).")
         int maxBytes;
@@ -172,7 +176,7 @@ final class BenchCommand {
             try (ConsumeSource source = strataSource(client, topic, config, true)) {
                 err.printf("reading %s from its beginning to its end%s%n", topic, config.filtered()
                         ? " through a filter" : "");
-                new ConsumeBench(timeout).run(source, err).lines("consume").forEach(out::println);
+                new ConsumeBench(timeout, warmup).run(source, err).lines("consume").forEach(out::println);
                 out.println("consume.fetched_bytes=" + source.fetchedBytes());
             }
             return 0;
