@@ -25,7 +25,7 @@ public final class ConsumeBench {
                     String.format(Locale.ROOT, "%s.bytes=%d", prefix, bytes),
                     String.format(Locale.ROOT, "%s.seconds=%.2f", prefix, seconds),
                     String.format(Locale.ROOT, "%s.complete=%s", prefix, complete)));
-            if (measuredSeconds > 0) {
+            if (measuredRecords > 0) {
                 lines.add(String.format(Locale.ROOT, "%s.measured_records_per_s=%.0f", prefix,
                         measuredRecords / measuredSeconds));
                 lines.add(String.format(Locale.ROOT, "%s.measured_mb_s=%.2f", prefix,
@@ -50,6 +50,9 @@ public final class ConsumeBench {
      * rate they settle at.
      */
     public ConsumeBench(Duration timeout, Duration warmup) {
+        if (warmup.isNegative()) {
+            throw new IllegalArgumentException("--warmup must not be negative, not " + warmup);
+        }
         this.timeout = timeout;
         this.warmup = warmup;
     }

@@ -141,7 +141,8 @@ final class BenchCommand {
     @Command(name = "consume", mixinStandardHelpOptions = true,
             description = {"Reads the topic from its beginning to the end it has when the run starts, as fast as "
                     + "it can (every partition, one consumer decoding the stored chunks itself).",
-                    "Ends with consume.records_per_s, consume.mb_s, consume.records, consume.seconds."})
+                    "Ends with consume.records_per_s, consume.mb_s, consume.records, consume.seconds; with "
+                            + "--warmup also consume.measured_records_per_s, measured_mb_s, measured_seconds."})
     static final class Consume implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -199,8 +200,9 @@ final class BenchCommand {
         int members;
         @Option(names = "--records", defaultValue = "0", paramLabel = "N", description = "Records to accept in all.")
         long records;
-        @Option(names = "--rate", defaultValue = "0", paramLabel = "R", description = "Accept at most R records a "
-                + "second in all (default 0: as fast as the members can): ack latency at a given load.")
+        @Option(names = "--rate", defaultValue = "0", paramLabel = "R", description = "Take at most R records a "
+                + "second in all, each poll waiting its turn (default 0: as fast as the members can): ack latency "
+                + "at a given load.")
         long rate;
         @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
                 description = "Stop short after this long (default 10m; the result then says complete=false).")

@@ -59,10 +59,11 @@ class ConsumeBenchTest {
         assertThat(value(lines, "records")).isEqualTo("400");
         assertThat(value(lines, "complete")).isEqualTo("true");
         long measured = result.measuredRecords();
-        // About 20 polls of the 40 fall in the warm-up: what is measured is what came after it, never all of it.
-        assertThat(measured).isBetween(100L, 300L);
+        // Some of the 40 polls fall in the warm-up (about 20, fewer on a busy machine): what is measured is what
+        // came after it, never all of it, and from the first poll after it on.
+        assertThat(measured).isBetween(10L, 390L);
         assertThat(result.measuredBytes()).isEqualTo(measured * 10);
-        assertThat(result.measuredSeconds()).isLessThan(result.seconds() - 0.15);
+        assertThat(result.seconds() - result.measuredSeconds()).isBetween(0.2, 1.0);
         assertThat(Double.parseDouble(value(lines, "measured_records_per_s")))
                 .isCloseTo(measured / result.measuredSeconds(), org.assertj.core.data.Offset.offset(1.0));
     }
