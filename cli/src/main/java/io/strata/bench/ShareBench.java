@@ -39,8 +39,8 @@ public final class ShareBench {
         }
     }
 
-    /** The most records a member's poll takes (the Java client's share consumer asks for 500). */
-    private static final int MOST_PER_POLL = 500;
+    /** The most records a member's poll takes from a fetch node. */
+    private static final int MOST_PER_POLL = ShareConsumer.MAX_RECORDS_PER_FETCH;
 
     private final int members;
     private final Duration timeout;

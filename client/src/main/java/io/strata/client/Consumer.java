@@ -140,9 +140,9 @@ public final class Consumer implements AutoCloseable {
                     + "also be a share group's member");
         }
         // A filter (ConsumerConfig.withTags, withFilter) is the group's: records it leaves out are done for it.
-        return new ShareConsumer(topic, group, router, admin, deadline, 500, !config.filtered() ? null
-                : io.strata.api.v1.RecordFilter.newBuilder().addAllTags(config.tags()).setExpression(config.filter())
-                        .build());
+        io.strata.api.v1.RecordFilter filter = !config.filtered() ? null : io.strata.api.v1.RecordFilter.newBuilder()
+                .addAllTags(config.tags()).setExpression(config.filter()).build();
+        return new ShareConsumer(topic, group, router, admin, deadline, ShareConsumer.MAX_RECORDS_PER_FETCH, filter);
     }
 
     /** Reads these partitions from now on; positions of partitions that stay assigned are kept. */

@@ -40,6 +40,9 @@ public final class ShareConsumer implements AutoCloseable {
     private final Admin admin;
     private final Duration deadline;
     private final String memberId = UUID.randomUUID().toString();
+    /** Records a poll asks each fetch node for, at most. */
+    public static final int MAX_RECORDS_PER_FETCH = 500;
+
     private final int maxRecords;
     /** Node → the fetch it has out for this member (records it acquires are this member's even if answered late). */
     private final Map<String, ListenableFuture<ShareFetchResponse>> inflight = new HashMap<>();
