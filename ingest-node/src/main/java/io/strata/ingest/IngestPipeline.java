@@ -79,6 +79,16 @@ public final class IngestPipeline implements AutoCloseable {
      */
     public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable,
                                                         CompletableFuture<Void> appended) {
+        return append(batches, durable, appended, null);
+    }
+
+    /**
+     * As {@link #append(List, boolean, CompletableFuture)}, for batches holding the whole of a transaction that the
+     * block's commit begins and commits with them ({@code oneWrite}; null: none).
+     */
+    public CompletableFuture<List<AppendResult>> append(List<PartitionBatch> batches, boolean durable,
+                                                        CompletableFuture<Void> appended,
+                                                        io.strata.metadata.OneWriteTransaction oneWrite) {
         long bytes = 0;
         long inflated = 0;
         for (PartitionBatch b : batches) {
@@ -108,7 +118,7 @@ public final class IngestPipeline implements AutoCloseable {
                     submit(detach());
                 }
                 startLinger = open.isEmpty();
-                call = open.append(batches, reserved);
+                call = open.append(batches, reserved, oneWrite);
                 gen = open.generation();
                 if (open.bufferedBytes() >= settings.blockMaxBytes()
                         || (settings.sealWhenIdle() && blocksOnTheirWay == 0)) {

@@ -456,6 +456,56 @@ class ProduceHandlerTest {
         assertThat(valuesInStorage(3)).containsExactly("d");
     }
 
+    @Test
+    void aRequestHoldingAWholeTransactionIsStoredWithItsCommitInOneWriteAndAnAbortWhileItWaitsKeepsItOut()
+            throws Exception {
+        start(Duration.ofMillis(400), 1 << 20, 1 << 20, Duration.ofMillis(200)); // a block waits its linger
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
+        java.util.concurrent.atomic.AtomicInteger adds = new java.util.concurrent.atomic.AtomicInteger();
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                (id, producer, epoch, partitions) -> {
+                    adds.incrementAndGet();
+                    return coordinator.addForBatches(id, producer, epoch, partitions);
+                }), (id, producer, epoch) -> coordinator.commit(id, producer, (int) (epoch >>> 32), epoch)
+                .thenAccept(after -> assertThat(after.lastOutcome())
+                        .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED)));
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
+                coordinator.initProducer("tw", 60_000).join();
+        long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
+        ProduceRequest whole = committing(adding(transactional("tw", p.producerId(), first, 0, 0, "a", "b"))
+                .toBuilder().addEntries(transactional("tw", p.producerId(), first, 1, 0, "c").getEntries(0)).build());
+        ProduceResponse answer = produce(whole);
+        assertThat(answer.getTransactionCommitted()).isTrue();
+        assertThat(adds).as("its partitions were never added on their own: nothing began it before its block")
+                .hasValue(0);
+        io.strata.transactions.TransactionRecord committed = coordinator.describe("tw").join().orElseThrow();
+        assertThat(committed.state()).isEqualTo(io.strata.transactions.TransactionRecord.State.READY);
+        assertThat(committed.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED);
+        assertThat(committed.txnEpoch()).isEqualTo(first);
+        assertThat(produce(whole).getAppends(0).getDuplicate()).as("sent again: the two-step path, which finds it "
+                + "committed").isTrue();
+
+        // The next one, aborted by its epoch (as a producer whose request timed out does) while the request waits
+        // in the open block: the write it was decided on no longer stands, and nothing of it is stored.
+        long second = first + 1;
+        CompletableFuture<ProduceResponse> waiting = handler.produce(committing(adding(transactional("tw",
+                p.producerId(), second, 2, 0, "x"))));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pipeline.bufferedBytes() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        assertThat(pipeline.bufferedBytes()).as("in the open block").isPositive();
+        io.strata.transactions.TransactionRecord aborted = coordinator.abort("tw", p.producerId(),
+                p.producerEpoch(), second).join();
+        assertThat(aborted.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.ABORTED);
+        assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
+                .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("is no longer open");
+        assertThat(valuesInStorage(0)).containsExactly("a", "b");
+        assertThat(valuesInStorage(1)).containsExactly("c");
+        assertThat(valuesInStorage(2)).isEmpty();
+        assertThat(coordinator.describe("tw").join().orElseThrow().txnEpoch()).isEqualTo(second);
+    }
+
     private static ProduceRequest committing(ProduceRequest request) {
         return request.toBuilder().setCommitTransaction(true).build();
     }

@@ -84,7 +84,8 @@ class HistoryCheckTest {
     private static final String TOPIC = "history";
     private static final int PARTITIONS = 6;
 
-    @TempDir
+    /** Kept when the test fails: the writers' histories and every process's log, to read what went wrong. */
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     Path work;
 
     /** Everything the clients were told and the consumer was given. Thread-safe. */

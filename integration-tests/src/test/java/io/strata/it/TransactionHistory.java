@@ -60,9 +60,16 @@ final class TransactionHistory implements AutoCloseable {
         servers = String.join(",", nodes.stream().map(StrataProcess::address).toList());
         writer = launch();
         killer = new Thread(() -> {
-            while (!stop.get()) {
+            for (int round = 1; !stop.get(); round++) {
                 try {
-                    Thread.sleep(1_500 + random.nextInt(2_500));
+                    if (round % 5 == 0) {
+                        Thread.sleep(200 + random.nextInt(1_800)); // while it starts: InitTransactions, fencing
+                    } else {
+                        // From its first transaction on: a writer's JVM takes seconds to start on a small, busy
+                        // machine, and one killed before it begins would test nothing but its start.
+                        awaitFirstTransaction(generation - 1, 20_000);
+                        Thread.sleep(1_500 + random.nextInt(2_500));
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -74,6 +81,22 @@ final class TransactionHistory implements AutoCloseable {
             }
         }, "transaction-writer-killer");
         killer.start();
+    }
+
+    /** Waits until the writer of {@code generation} has begun its first transaction, or {@code timeoutMs} passed. */
+    private void awaitFirstTransaction(int generation, long timeoutMs) throws InterruptedException {
+        String first = "begin g" + generation + "t0";
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (!stop.get() && System.nanoTime() < deadline) {
+            try {
+                if (Files.exists(file) && Files.readAllLines(file, StandardCharsets.UTF_8).contains(first)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // being written: read again
+            }
+            Thread.sleep(50);
+        }
     }
 
     private ManagedProcess launch() {

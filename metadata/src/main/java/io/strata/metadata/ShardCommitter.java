@@ -128,8 +128,11 @@ final class ShardCommitter {
                         .add(new Chunk(b, i));
             }
         }
+        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
+        commits.forEach(c -> c.transactions().forEach(t ->
+                oneWrites.put(keys.openTransaction(t.producerId(), t.txnEpoch()), t)));
         Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
-                new java.util.concurrent.atomic.AtomicLong());
+                new java.util.concurrent.atomic.AtomicLong(), oneWrites);
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (List<Integer> part : parts(group)) {
             chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
@@ -153,10 +156,17 @@ final class ShardCommitter {
             }
         }
         Set<String> open = new HashSet<>();
-        commits.forEach(c -> c.chunks().forEach(chunk -> openTransactionKeys(chunk, open)));
+        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
+        commits.forEach(c -> c.transactions().forEach(t ->
+                oneWrites.put(keys.openTransaction(t.producerId(), t.txnEpoch()), t)));
+        commits.forEach(c -> c.chunks().forEach(chunk -> transactionKeys(chunk, oneWrites, open)));
+        for (OneWriteTransaction t : oneWrites.values()) {
+            bytes += t.committedRecord().length;
+        }
         bytes += (long) shards.size() * (1 + commits.size()) * 256 + open.size() * 96L; // keys, heads, guards, framing
-        int guards = shards.size() + commits.size() + 1 + open.size(); // heads, gc markers, topic deletions, open txns
-        return (long) shards.size() * (1 + commits.size()) <= kv.maxTxnOps()
+        // heads, gc markers, topic deletions, open transactions (and the records of those committed in this write)
+        int guards = shards.size() + commits.size() + 1 + open.size();
+        return (long) shards.size() * (1 + commits.size()) + open.size() <= kv.maxTxnOps()
                 && guards + MAX_UNKNOWN_ATTEMPTS + 1 <= kv.maxTxnOps() // what a retry reads with them
                 && bytes <= kv.maxTxnBytes() / 2;
     }
@@ -172,23 +182,67 @@ final class ShardCommitter {
         List<List<Integer>> parts = new ArrayList<>();
         List<Integer> part = new ArrayList<>();
         Set<String> open = new HashSet<>();
-        for (int shard : group.chunksByShard.keySet()) {
-            Set<String> shardOpen = new HashSet<>();
-            group.chunksByShard.get(shard).forEach(c -> openTransactionKeys(group.chunk(c), shardOpen));
+        for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
+            Set<String> unitOpen = new HashSet<>();
+            unit.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
+                    transactionKeys(group.chunk(c), group.oneWrites, unitOpen)));
             Set<String> together = new HashSet<>(open);
-            together.addAll(shardOpen);
-            int shards = part.size() + 1;
-            if (!part.isEmpty() && ((long) shards * perShard > kv.maxTxnOps()
+            together.addAll(unitOpen);
+            int shards = part.size() + unit.size();
+            if (!part.isEmpty() && ((long) shards * perShard + together.size() > kv.maxTxnOps()
                     || shards + fixed + together.size() > kv.maxTxnOps())) {
                 parts.add(part);
                 part = new ArrayList<>();
-                together = shardOpen;
+                together = unitOpen;
             }
-            part.add(shard);
+            part.addAll(unit);
             open = together;
         }
         parts.add(part);
         return parts;
+    }
+
+    /**
+     * {@code shards} (in ascending order) in the units they are committed in: a shard alone, or the shards holding
+     * the batches of one transaction written in one write ({@link OneWriteTransaction}), and of any other such
+     * transaction sharing one of them, together, since such a transaction's records and commit are one metadata
+     * transaction. Units in the order of their first shard.
+     */
+    private List<List<Integer>> units(Group group, List<Integer> shards) {
+        Map<Integer, Integer> parent = new HashMap<>();
+        if (!group.oneWrites.isEmpty()) {
+            Map<String, Integer> firstShard = new HashMap<>();
+            for (int shard : shards) {
+                for (Chunk c : group.chunksByShard.get(shard)) {
+                    for (ProducerBatch b : group.chunk(c).producerBatches()) {
+                        String txn = b.epoch() > 0 ? keys.openTransaction(b.producerId(), b.epoch()) : null;
+                        if (txn != null && group.oneWrites.containsKey(txn)) {
+                            Integer first = firstShard.putIfAbsent(txn, shard);
+                            int a = root(parent, shard);
+                            int b2 = first == null ? a : root(parent, first);
+                            if (a != b2) {
+                                parent.put(a, b2);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Map<Integer, List<Integer>> byRoot = new LinkedHashMap<>();
+        for (int shard : shards) {
+            byRoot.computeIfAbsent(root(parent, shard), r -> new ArrayList<>()).add(shard);
+        }
+        List<List<Integer>> units = new ArrayList<>(byRoot.values());
+        units.sort(java.util.Comparator.comparing(u -> u.get(0)));
+        return units;
+    }
+
+    private static int root(Map<Integer, Integer> parent, int shard) {
+        int r = shard;
+        while (parent.containsKey(r)) {
+            r = parent.get(r);
+        }
+        return r;
     }
 
     /** Chunk {@code chunk} of block {@code block}. */
@@ -197,7 +251,8 @@ final class ShardCommitter {
 
     /** What every attempt at some blocks shares: the blocks, their chunks by shard, the answers, the deadline. */
     private record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
-                         long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime) {
+                         long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime,
+                         Map<String, OneWriteTransaction> oneWrites) {
         /**
          * The commit time of a new attempt: the clock, but later than every earlier attempt's, so that the
          * entries of two attempts are never the same bytes (how a lost attempt is recognised as applied).
@@ -233,7 +288,8 @@ final class ShardCommitter {
         List<String> markers = group.commits.stream().map(c -> keys.gcMarker(c.objectKey())).toList();
         String deletions = keys.topicDeletions();
         Set<String> open = new java.util.LinkedHashSet<>();
-        shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c -> openTransactionKeys(group.chunk(c), open)));
+        shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
+                transactionKeys(group.chunk(c), group.oneWrites, open)));
         List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + open.size() + unknown.size());
         shards.forEach(shard -> reads.add(keys.head(shard)));
         reads.addAll(markers);
@@ -305,18 +361,24 @@ final class ShardCommitter {
             markers.forEach(marker -> staged.guards.add(KvGuard.absent(marker)));
             staged.guards.add(new KvGuard(deletions, deletionsRevision));
             // A transaction's batches are stored only while it is still open: its end removes the key.
+            // (One written with its commit here is never open: its record's revision is guarded instead, by stage.)
             staged.entries.stream().flatMap(e -> e.appends().stream()).filter(a -> a.epoch() > 0)
                     .map(a -> keys.openTransaction(a.producerId(), a.epoch())).distinct()
+                    .filter(found::containsKey)
                     .forEach(key -> staged.guards.add(new KvGuard(key, found.get(key).modRevision())));
             if (staged.bytes + staged.guards.size() * 96L > kv.maxTxnBytes()) { // a guard's key, revision, framing
-                if (shards.size() == 1) {
-                    return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard "
-                            + shards.get(0) + " needs " + staged.bytes + " bytes, over the store's limit of "
-                            + kv.maxTxnBytes(), false));
+                List<List<Integer>> units = units(group, shards);
+                if (units.size() == 1) {
+                    return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard"
+                            + (shards.size() == 1 ? " " : "s ") + shards + " needs " + staged.bytes
+                            + " bytes, over the store's limit of " + kv.maxTxnBytes(), false));
                 }
-                int half = shards.size() / 2;
-                return commitGroup(group, shards.subList(0, half), attempt, unknown).thenCompose(v ->
-                        commitGroup(group, shards.subList(half, shards.size()), attempt, unknown));
+                List<Integer> first = new ArrayList<>();
+                units.subList(0, units.size() / 2).forEach(first::addAll);
+                List<Integer> rest = new ArrayList<>();
+                units.subList(units.size() / 2, units.size()).forEach(rest::addAll);
+                return commitGroup(group, first, attempt, unknown).thenCompose(v ->
+                        commitGroup(group, rest, attempt, unknown));
             }
             if (staged.ops.isEmpty()) {
                 // Only retries and refusals, decisions that stay true whatever commits next: nothing to write.
@@ -360,13 +422,27 @@ final class ShardCommitter {
         return backoff.apply(attempt).thenCompose(v -> commitGroup(group, shards, attempt + 1, unknown));
     }
 
-    /** Adds the keys of the open transactions the chunk's transactional batches (epoch above 0) belong to. */
-    private void openTransactionKeys(BlockChunk chunk, Set<String> into) {
+    /**
+     * Adds the keys a commit of the chunk reads and guards for its transactional batches (epoch above 0): the open
+     * key of each one's transaction, and the record of each transaction committed in this write.
+     */
+    private void transactionKeys(BlockChunk chunk, Map<String, OneWriteTransaction> oneWrites, Set<String> into) {
         for (ProducerBatch b : chunk.producerBatches()) {
             if (b.epoch() > 0) {
-                into.add(keys.openTransaction(b.producerId(), b.epoch()));
+                String open = keys.openTransaction(b.producerId(), b.epoch());
+                into.add(open);
+                OneWriteTransaction t = oneWrites.get(open);
+                if (t != null) {
+                    into.add(keys.transactionState(t.transactionalId()));
+                }
             }
         }
+    }
+
+    /** Whether a transaction to be written in one write still may be: its record as its decision read it. */
+    private boolean stands(OneWriteTransaction t, Map<String, KeyValue> read) {
+        KeyValue record = t == null ? null : read.get(keys.transactionState(t.transactionalId()));
+        return record != null && record.modRevision() == t.expectedRevision();
     }
 
     /** Whether the shard's head, as read, has moved past the sequence of the index entry {@code entryKey}. */
@@ -424,6 +500,62 @@ final class ShardCommitter {
      */
     private Staged stage(Group group, List<Integer> shards, Map<String, KeyValue> heads, Set<Long> liveTopicIds,
                          Map<Integer, ShardLedgers.Holder> holders) {
+        Set<String> refused = new HashSet<>();
+        while (true) {
+            Staged staged = stage(group, shards, heads, liveTopicIds, holders, refused);
+            if (staged == null || group.oneWrites.isEmpty()) {
+                return staged;
+            }
+            // A transaction written in one write is stored whole or not at all: one with a batch refused (a
+            // sequence broken, its topic deleted) while others would be appended is refused whole, decided again.
+            Map<String, boolean[]> outcomes = new LinkedHashMap<>(); // by transaction: [appended, refused]
+            for (int shard : shards) {
+                for (Chunk c : group.chunksByShard.get(shard)) {
+                    List<ProducerBatch> batches = group.chunk(c).producerBatches();
+                    for (int i = 0; i < batches.size(); i++) {
+                        ProducerBatch b = batches.get(i);
+                        String txn = b.epoch() > 0 ? keys.openTransaction(b.producerId(), b.epoch()) : null;
+                        if (txn != null && group.oneWrites.containsKey(txn)) {
+                            BatchOutcome outcome = staged.commits.get(c).batches().get(i);
+                            boolean[] seen = outcomes.computeIfAbsent(txn, k -> new boolean[2]);
+                            seen[0] |= outcome instanceof BatchOutcome.Appended;
+                            seen[1] |= outcome instanceof BatchOutcome.Rejected;
+                        }
+                    }
+                }
+            }
+            Set<String> mixed = new HashSet<>();
+            outcomes.forEach((txn, seen) -> {
+                if (seen[0] && seen[1]) {
+                    mixed.add(txn);
+                }
+            });
+            if (!mixed.isEmpty()) {
+                refused.addAll(mixed);
+                continue;
+            }
+            long bytes = staged.bytes;
+            for (Map.Entry<String, boolean[]> e : outcomes.entrySet()) {
+                if (e.getValue()[0]) {
+                    // Its records and its commit in this one write, only while its record is as the decision read it.
+                    OneWriteTransaction t = group.oneWrites.get(e.getKey());
+                    String record = keys.transactionState(t.transactionalId());
+                    staged.guards.add(new KvGuard(record, t.expectedRevision()));
+                    staged.ops.add(new KvOp.Put(record, t.committedRecord()));
+                    bytes += record.length() + t.committedRecord().length;
+                }
+            }
+            return new Staged(staged.guards, staged.ops, staged.commits, staged.verifyKey, staged.verifyBytes, bytes,
+                    staged.entries);
+        }
+    }
+
+    /**
+     * One decision of {@link #stage(Group, List, Map, Set, Map)}, the transactions written in one write that are
+     * named in {@code refused} taken as not open.
+     */
+    private Staged stage(Group group, List<Integer> shards, Map<String, KeyValue> heads, Set<Long> liveTopicIds,
+                         Map<Integer, ShardLedgers.Holder> holders, Set<String> refused) {
         long now = group.commitTime(clock);
         List<KvGuard> guards = new ArrayList<>(shards.size());
         List<KvOp> ops = new ArrayList<>(shards.size() * (1 + group.commits.size()));
@@ -453,7 +585,11 @@ final class ShardCommitter {
                     }
                     IndexEntry entry = admitBlock(group, chunks.subList(from, to), overlay, shard,
                             sequence + shardEntries.size(), liveTopicIds, now, commits,
-                            (producerId, txnEpoch) -> heads.containsKey(keys.openTransaction(producerId, txnEpoch)));
+                            (producerId, txnEpoch) -> {
+                                String open = keys.openTransaction(producerId, txnEpoch);
+                                return heads.containsKey(open)
+                                        || (!refused.contains(open) && stands(group.oneWrites.get(open), heads));
+                            });
                     if (entry != null) {
                         shardEntries.add(entry);
                     }

@@ -515,6 +515,126 @@ public abstract class MetadataStoreContract {
         assertThat(store.offsets(b).join().nextOffset()).isEqualTo(100);
     }
 
+    /** A transactional id's record as the transactions store keeps it, READY (no transaction open): its revision. */
+    private long ready(String transactionalId, byte[] record) {
+        return store.transactions().save(transactionalId, record, 0, null, null).join().orElseThrow();
+    }
+
+    private static BlockChunk transactionalChunk(PartitionId partition, long producerId, long epoch, long baseSequence,
+                                                 int records) {
+        return new BlockChunk(partition, records, 8, 100, 300, 1_000, 2_000, 7, List.of(new ProducerBatch(producerId,
+                baseSequence, 0, records, epoch)));
+    }
+
+    /** Two partitions of the topic in different metadata shards, the lower shard first. */
+    private List<PartitionId> inShards(Topic t, int count) {
+        java.util.TreeMap<Integer, PartitionId> byShard = new java.util.TreeMap<>();
+        for (int p = 0; p < t.partitions(); p++) {
+            byShard.putIfAbsent(store.shardOf(t.partition(p)), t.partition(p));
+        }
+        assertThat(byShard).hasSizeGreaterThanOrEqualTo(count);
+        return new ArrayList<>(byShard.values()).subList(0, count);
+    }
+
+    @Test
+    void aTransactionInOneWriteIsStoredWithItsCommittedRecordOnceAndNotAfterItsRecordMoved() {
+        Topic t = store.createTopic(new TopicConfig("one-write", 16, -1, -1)).join();
+        List<PartitionId> two = inShards(t, 2);
+        long producer = store.allocateProducerId().join();
+        long epoch = (1L << 32) | 1;
+        long read = ready("ow", new byte[] {1});
+        OneWriteTransaction txn = new OneWriteTransaction("ow", producer, epoch, read, new byte[] {9});
+        BlockCommit block = new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(
+                transactionalChunk(two.get(0), producer, epoch, 0, 3),
+                transactionalChunk(two.get(1), producer, epoch, 0, 2)), List.of(txn));
+        assertThat(store.commitBlock(block).join()).allSatisfy(c -> assertThat(c.batches()).singleElement()
+                .isInstanceOf(BatchOutcome.Appended.class));
+        io.strata.metadata.txn.TransactionStore.Stored after = store.transactions().load("ow").join().orElseThrow();
+        assertThat(after.record()).as("committed with its records").containsExactly(9);
+        assertThat(after.revision()).isGreaterThan(read);
+        assertThat(store.transactions().isOpen(new io.strata.metadata.txn.TransactionStore.Open(producer, epoch))
+                .join()).as("never open").isFalse();
+
+        // Sent again (its answer lost): duplicates, and the record is not written again.
+        BlockCommit again = new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, block.chunks(),
+                List.of(txn));
+        assertThat(store.commitBlock(again).join()).allSatisfy(c -> assertThat(c.batches()).singleElement()
+                .isInstanceOf(BatchOutcome.Duplicate.class));
+        assertThat(store.transactions().load("ow").join().orElseThrow().revision()).isEqualTo(after.revision());
+
+        // The next transaction, decided on a record that moved since (a newer producer took over): nothing stored.
+        store.transactions().save("ow", new byte[] {7}, after.revision(), null, null).join().orElseThrow();
+        OneWriteTransaction stale = new OneWriteTransaction("ow", producer, epoch + 1, after.revision(),
+                new byte[] {10});
+        List<ChunkCommit> fenced = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                List.of(transactionalChunk(two.get(0), producer, epoch + 1, 3, 1),
+                        transactionalChunk(two.get(1), producer, epoch + 1, 2, 1)), List.of(stale))).join();
+        assertThat(fenced).allSatisfy(c -> assertThat(c.batches()).singleElement()
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN)));
+        assertThat(store.transactions().load("ow").join().orElseThrow().record()).containsExactly(7);
+        assertThat(store.offsets(two.get(0)).join().nextOffset()).isEqualTo(3);
+        assertThat(store.offsets(two.get(1)).join().nextOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void aTransactionInOneWriteWithOneBatchRefusedIsRefusedWholeAndTheRestOfTheBlockStored() {
+        Topic t = store.createTopic(new TopicConfig("one-write-whole", 16, -1, -1)).join();
+        List<PartitionId> two = inShards(t, 2);
+        long producer = store.allocateProducerId().join();
+        long other = store.allocateProducerId().join();
+        long epoch = (1L << 32) | 1;
+        long read = ready("oww", new byte[] {1});
+        BlockChunk first = new BlockChunk(two.get(0), 5, 8, 100, 300, 1_000, 2_000, 7, List.of(
+                new ProducerBatch(producer, 0, 0, 3, epoch), new ProducerBatch(other, 0, 3, 2)));
+        // A sequence this producer never reached on the second partition: that batch cannot be stored.
+        BlockChunk second = transactionalChunk(two.get(1), producer, epoch, 4, 2);
+        List<ChunkCommit> commits = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                List.of(first, second), List.of(new OneWriteTransaction("oww", producer, epoch, read,
+                        new byte[] {9})))).join();
+        assertThat(commits.get(0).batches().get(0)).as("refused with the other")
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                        r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        assertThat(commits.get(0).batches().get(1)).as("another producer's batch beside it")
+                .isEqualTo(new BatchOutcome.Appended(0));
+        assertThat(commits.get(1).batches()).singleElement().isInstanceOf(BatchOutcome.Rejected.class);
+        assertThat(store.transactions().load("oww").join().orElseThrow().record()).as("not committed")
+                .containsExactly(1);
+        assertThat(store.offsets(two.get(0)).join().nextOffset()).isEqualTo(2);
+        assertThat(store.offsets(two.get(1)).join().nextOffset()).isZero();
+    }
+
+    @Test
+    void aTransactionInOneWriteIsCommittedInOneMetadataTransactionWhenItsBlockTakesSeveral() {
+        Topic t = store.createTopic(new TopicConfig("one-write-split", 32, -1, -1)).join();
+        List<PartitionId> three = inShards(t, 3); // x < y < z by shard
+        long epoch = (1L << 32) | 1;
+        // 55 open transactions on x and on z, 10 on y: one metadata transaction cannot guard them all, and packed
+        // shard by shard, z would go apart from x.
+        Map<PartitionId, Integer> openOn = Map.of(three.get(0), 55, three.get(1), 10, three.get(2), 55);
+        long producer = store.allocateProducerId().join();
+        long read = ready("ows", new byte[] {1});
+        List<BlockChunk> chunks = new ArrayList<>();
+        for (PartitionId p : three) {
+            List<ProducerBatch> batches = new ArrayList<>();
+            for (int i = 0; i < openOn.get(p); i++) {
+                long open = store.allocateProducerId().join();
+                store.transactions().save("ows-" + open, new byte[] {1}, 0, null,
+                        new io.strata.metadata.txn.TransactionStore.Open(open, epoch)).join().orElseThrow();
+                batches.add(new ProducerBatch(open, 0, i, 1, epoch));
+            }
+            if (!p.equals(three.get(1))) {
+                batches.add(new ProducerBatch(producer, 0, batches.size(), 1, epoch));
+            }
+            chunks.add(new BlockChunk(p, batches.size(), 8 + chunks.size() * 100L, 100, 300, 1_000, 2_000, 7,
+                    batches));
+        }
+        List<ChunkCommit> commits = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                chunks, List.of(new OneWriteTransaction("ows", producer, epoch, read, new byte[] {9})))).join();
+        assertThat(commits).allSatisfy(c -> assertThat(c.batches()).allMatch(o -> o instanceof BatchOutcome.Appended));
+        assertThat(store.transactions().load("ows").join().orElseThrow().record()).containsExactly(9);
+    }
+
     private BlockCommit transactional(PartitionId partition, long producerId, long epoch, long baseSequence,
                                       int records) {
         return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,

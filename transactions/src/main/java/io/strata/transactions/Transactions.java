@@ -158,6 +158,28 @@ public final class Transactions {
     }
 
     /**
+     * A transaction that one request holds whole (its records, all of them, and its commit), begun and committed in
+     * the one metadata write that stores its records (docs/transactions.md, "A transaction in one write"): the
+     * record as committed, or null when the request cannot be one (the transaction it names is not the producer's
+     * next one: already open, ended, or not its own; or it would write to more partitions than a transaction may),
+     * in which case it takes the two-step path ({@link #addNamed}, then {@link #commit}), which answers any refusal.
+     */
+    public static TransactionRecord commitInOneWrite(TransactionRecord current, long producerId, long txnEpoch,
+                                                     int partitions, Limits limits, long nowMs) {
+        if (current == null || current.producerId() != producerId
+                || current.producerEpoch() != (int) (txnEpoch >>> 32)
+                || current.state() != TransactionRecord.State.READY
+                || TransactionRecord.txnEpoch(current.producerEpoch(), current.transactions() + 1) != txnEpoch
+                || partitions <= 0 || partitions > limits.maxPartitions()) {
+            return null;
+        }
+        int n = current.transactions() + 1;
+        return new TransactionRecord(current.transactionalId(), current.producerId(), current.producerEpoch(), n,
+                current.producerId(), txnEpoch, TransactionRecord.State.READY, current.timeoutMs(), 0, List.of(),
+                List.of(), TransactionRecord.Outcome.COMMITTED, nowMs);
+    }
+
+    /**
      * Commits the open transaction: its records become visible to read-committed readers and its group offsets
      * are written, together. Asked again after it committed (the answer was lost), it answers the same without
      * writing anything.
@@ -222,6 +244,16 @@ public final class Transactions {
      */
     public static TransactionRecord abort(TransactionRecord current, long producerId, int producerEpoch, long txnEpoch,
                                           long nowMs) {
+        TransactionRecord named = checkProducer(current, producerId, producerEpoch);
+        if (txnEpoch != 0 && named.state() == TransactionRecord.State.READY && named.producerId() == producerId
+                && TransactionRecord.txnEpoch(named.producerEpoch(), named.transactions() + 1) == txnEpoch) {
+            // The next transaction, named before anything began it: its request, sent whole with its commit (one
+            // write), may still be on its way. Ending it here, aborted, moves the record that write is guarded by,
+            // so it can no longer be stored: the answer holds.
+            return new TransactionRecord(named.transactionalId(), named.producerId(), named.producerEpoch(),
+                    named.transactions() + 1, named.producerId(), txnEpoch, TransactionRecord.State.READY,
+                    named.timeoutMs(), 0, List.of(), List.of(), TransactionRecord.Outcome.ABORTED, nowMs);
+        }
         TransactionRecord r = checkNamed(current, producerId, producerEpoch, txnEpoch);
         if (txnEpoch != 0 && r.state() == TransactionRecord.State.READY) {
             return r;

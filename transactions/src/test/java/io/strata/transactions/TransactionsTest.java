@@ -285,4 +285,51 @@ class TransactionsTest {
                 LIMITS, 3_600)).as("past the bound").isInstanceOfSatisfying(TransactionException.class,
                         e -> assertThat(e.error()).isEqualTo(TransactionError.TOO_MANY_PARTITIONS));
     }
+
+    @Test
+    void aTransactionInOneWriteEndsAsBeginningAddingAndCommittingItWouldAndOnlyForTheProducersNextOne() {
+        TransactionRecord r = init(init(null)); // producer epoch 1
+        long pid = r.producerId();
+        long first = TransactionRecord.txnEpoch(1, 1);
+        TransactionRecord oneWrite = Transactions.commitInOneWrite(r, pid, first, 2, LIMITS, 2_000);
+        TransactionRecord twoSteps = Transactions.commit(Transactions.addNamed(r, pid, first, List.of(p(0, 5), p(1, 3)),
+                LIMITS, 2_000), pid, 1, first, 2_000).record();
+        assertThat(oneWrite).isEqualTo(twoSteps);
+        assertThat(Transactions.commit(oneWrite, pid, 1, first, 2_100).repeated())
+                .as("its commit asked again is answered as it stands").isTrue();
+        assertThat(Transactions.commitInOneWrite(oneWrite, pid, first + 1, 1, LIMITS, 2_200).txnEpoch())
+                .as("the next one after it").isEqualTo(first + 1);
+
+        assertThat(Transactions.commitInOneWrite(oneWrite, pid, first, 1, LIMITS, 2_200)).as("the same again").isNull();
+        assertThat(Transactions.commitInOneWrite(oneWrite, pid, first + 2, 1, LIMITS, 2_200)).as("one past the next")
+                .isNull();
+        assertThat(Transactions.commitInOneWrite(r, pid, TransactionRecord.txnEpoch(0, 1), 1, LIMITS, 2_200))
+                .as("an older producer epoch").isNull();
+        assertThat(Transactions.commitInOneWrite(r, pid + 1, first, 1, LIMITS, 2_200)).as("another producer id")
+                .isNull();
+        assertThat(Transactions.commitInOneWrite(Transactions.addNamed(r, pid, first, List.of(p(0, 5)), LIMITS, 2_000),
+                pid, first, 1, LIMITS, 2_200)).as("already open: the two-step path").isNull();
+        assertThat(Transactions.commitInOneWrite(r, pid, first, 4, LIMITS, 2_200)).as("past the bound").isNull();
+        assertThat(Transactions.commitInOneWrite(null, pid, first, 1, LIMITS, 2_200)).as("no such id").isNull();
+    }
+
+    @Test
+    void anAbortNamingTheNextTransactionBeforeItBeganEndsItSoAWriteOfItStillOnItsWayCannotLand() {
+        TransactionRecord r = init(init(null)); // producer epoch 1
+        long pid = r.producerId();
+        long first = TransactionRecord.txnEpoch(1, 1);
+        TransactionRecord aborted = Transactions.abort(r, pid, 1, first, 2_000);
+        assertThat(aborted.state()).isEqualTo(TransactionRecord.State.READY);
+        assertThat(aborted.lastOutcome()).isEqualTo(TransactionRecord.Outcome.ABORTED);
+        assertThat(aborted.txnEpoch()).isEqualTo(first);
+        assertThat(aborted).as("a new record: the one-write's guard fails").isNotEqualTo(r);
+        assertThat(Transactions.commitInOneWrite(aborted, pid, first, 1, LIMITS, 2_100)).isNull();
+        assertThat(Transactions.abort(aborted, pid, 1, first, 2_200)).as("asked again: as it stands")
+                .isEqualTo(aborted);
+        assertThat(Transactions.commitInOneWrite(aborted, pid, first + 1, 1, LIMITS, 2_300)).as("the next goes on")
+                .isNotNull();
+        assertThatThrownBy(() -> Transactions.commit(aborted, pid, 1, first, 2_400)).as("its commit")
+                .isInstanceOfSatisfying(TransactionException.class,
+                        e -> assertThat(e.error()).isEqualTo(TransactionError.INVALID_STATE));
+    }
 }

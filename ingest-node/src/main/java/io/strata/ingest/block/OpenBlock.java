@@ -2,6 +2,7 @@ package io.strata.ingest.block;
 
 import io.strata.ingest.PartitionBatch;
 import io.strata.metadata.ChunkCommit;
+import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.ProducerBatch;
 import io.strata.format.BlockWriter;
@@ -21,6 +22,7 @@ public final class OpenBlock {
     private final BlockWriter writer;
     private final List<PendingAppend> pending = new ArrayList<>();
     private final Map<PartitionId, List<ProducerBatch>> producerBatches = new HashMap<>();
+    private final List<OneWriteTransaction> transactions = new ArrayList<>();
     private long reservedBytes;
 
     public OpenBlock(long generation, int compressionLevel) {
@@ -30,6 +32,18 @@ public final class OpenBlock {
 
     /** Appends one call's batches (all of them, so one call never spans two blocks). */
     public PendingAppend append(List<PartitionBatch> batches, long reserved) {
+        return append(batches, reserved, null);
+    }
+
+    /**
+     * As {@link #append(List, long)}, for batches holding the whole of a transaction that the block's commit begins
+     * and commits with them ({@code oneWrite}; null: none). Its batches are all in this block: one call never spans
+     * two, and the commit stores them with the transaction's end in one metadata write.
+     */
+    public PendingAppend append(List<PartitionBatch> batches, long reserved, OneWriteTransaction oneWrite) {
+        if (oneWrite != null) {
+            transactions.add(oneWrite);
+        }
         PendingAppend call = new PendingAppend();
         for (PartitionBatch batch : batches) {
             PartitionId p = batch.partition();
@@ -92,6 +106,11 @@ public final class OpenBlock {
     /** The idempotent producers' batches in a partition's chunk, in position order. */
     public List<ProducerBatch> producerBatches(PartitionId partition) {
         return producerBatches.getOrDefault(partition, List.of());
+    }
+
+    /** The transactions the block's commit begins and commits with their batches. */
+    public List<OneWriteTransaction> transactions() {
+        return transactions;
     }
 
     public void complete(Map<PartitionId, ChunkCommit> committed) {

@@ -253,7 +253,8 @@ public final class BlockCommitter {
                         c.uncompressedLength(), c.minTimestampMs(), c.maxTimestampMs(), c.crc32c(),
                         uploaded.source.producerBatches(partition)));
             }
-            commits.add(new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks));
+            commits.add(new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks,
+                    uploaded.source.transactions()));
         }
         return metadata.commitBlocks(commits).thenApply(byBlock -> {
             if (byBlock.isEmpty() || byBlock.size() > commits.size()) {

@@ -252,13 +252,13 @@ public final class ProduceHandler {
                     java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
                     toAppend.forEach(b -> partitions.add(b.partition()));
                     return txns.admit(request, resolved.values(), partitions)
-                            .thenCompose(ok -> admitted.isDone()
+                            .thenCompose(oneWrite -> admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
                                     // stream's next request, out of sequence.
                                     ? CompletableFuture.<List<AppendResult>>failedFuture(Status.DEADLINE_EXCEEDED
                                             .withDescription("the transaction check outlasted the request's "
                                                     + "timeout; nothing was stored").asRuntimeException())
-                                    : pipeline.append(toAppend, durable, admitted));
+                                    : pipeline.append(toAppend, durable, admitted, oneWrite));
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> {

@@ -1,6 +1,7 @@
 package io.strata.ingest.grpc;
 
 import io.grpc.Status;
+import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +27,17 @@ public interface TransactionMembership {
     default CompletableFuture<Void> addAndCheck(String transactionalId, long producerId, long txnEpoch,
                                                 Set<PartitionId> partitions) {
         return check(transactionalId, producerId, txnEpoch, partitions);
+    }
+
+    /**
+     * For a request that holds the whole of the transaction at {@code txnEpoch} (it adds its own partitions and
+     * carries the commit): the write that begins and commits that transaction with the request's batches, when
+     * the transaction is the producer's next one (docs/transactions.md, "A transaction in one write"); null when
+     * it is not, and the request is to take {@link #addAndCheck}'s path, which answers any refusal.
+     */
+    default CompletableFuture<OneWriteTransaction> inOneWrite(String transactionalId, long producerId, long txnEpoch,
+                                                              Set<PartitionId> partitions) {
+        return CompletableFuture.completedFuture(null);
     }
 
     /** A node that knows of no transactions: every transactional batch is refused. */

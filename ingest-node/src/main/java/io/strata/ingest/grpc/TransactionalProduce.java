@@ -5,6 +5,7 @@ import io.strata.api.v1.PartitionAppend;
 import io.strata.api.v1.ProduceError;
 import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
+import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.Topic;
 import java.util.Collection;
@@ -40,15 +41,17 @@ final class TransactionalProduce {
     }
 
     /**
-     * Completes when the request's batches, going to {@code partitions} of {@code topics}, may go into a block; fails
-     * with the status that refuses them otherwise, nothing stored.
+     * Completes when the request's batches, going to {@code partitions} of {@code topics}, may go into a block, with
+     * the transaction they begin and commit in one write (null when they do not: their transaction is open, or
+     * the request does not hold the whole of it); fails with the status that refuses them otherwise, nothing stored.
      */
-    CompletableFuture<Void> admit(ProduceRequest request, Collection<Topic> topics, Set<PartitionId> partitions) {
+    CompletableFuture<OneWriteTransaction> admit(ProduceRequest request, Collection<Topic> topics,
+                                                 Set<PartitionId> partitions) {
         String transactionalId = request.getTransactionalId();
         long producerId = request.getProducerId();
         long txnEpoch = request.getProducerEpoch();
         if (!request.getAddPartitions()) {
-            return membership.check(transactionalId, producerId, txnEpoch, partitions);
+            return membership.check(transactionalId, producerId, txnEpoch, partitions).thenApply(v -> null);
         }
         for (Topic t : topics) {
             if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
@@ -58,7 +61,15 @@ final class TransactionalProduce {
                         + "(docs/transactions.md)").asRuntimeException());
             }
         }
-        return membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions);
+        if (request.getCommitTransaction()) {
+            // The whole transaction in this request (the client carries a commit only then): begun and committed by
+            // the shard commit that stores its records, when it is the producer's next one.
+            return membership.inOneWrite(transactionalId, producerId, txnEpoch, partitions).thenCompose(oneWrite ->
+                    oneWrite != null ? CompletableFuture.completedFuture(oneWrite)
+                            : membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions)
+                                    .thenApply(v -> null));
+        }
+        return membership.addAndCheck(transactionalId, producerId, txnEpoch, partitions).thenApply(v -> null);
     }
 
     /**

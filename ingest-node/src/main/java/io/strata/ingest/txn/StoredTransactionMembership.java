@@ -1,6 +1,7 @@
 package io.strata.ingest.txn;
 
 import io.strata.ingest.grpc.TransactionMembership;
+import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.txn.TransactionStore;
 import io.strata.transactions.TransactionCodec;
@@ -42,6 +43,7 @@ public final class StoredTransactionMembership implements TransactionMembership 
 
     private final TransactionStore store;
     private final Adder adder;
+    private final Transactions.Limits limits;
     private final Map<String, Kept> admitting = new ConcurrentHashMap<>();
 
     /** A node whose requests cannot add their own partitions (they are refused as with {@link #check}). */
@@ -51,8 +53,38 @@ public final class StoredTransactionMembership implements TransactionMembership 
 
     /** @param adder adds the partitions of requests that add their own; null: such requests are only checked */
     public StoredTransactionMembership(TransactionStore store, Adder adder) {
+        this(store, adder, Transactions.DEFAULT_LIMITS);
+    }
+
+    /**
+     * @param adder  adds the partitions of requests that add their own; null: such requests are only checked
+     * @param limits the transaction coordinator's
+     */
+    public StoredTransactionMembership(TransactionStore store, Adder adder, Transactions.Limits limits) {
         this.store = store;
         this.adder = adder;
+        this.limits = limits;
+    }
+
+    /**
+     * {@inheritDoc} The record is read afresh (its revision guards the write), never taken from those kept. A node
+     * whose requests cannot add their own partitions writes none in one write either.
+     */
+    @Override
+    public CompletableFuture<OneWriteTransaction> inOneWrite(String transactionalId, long producerId, long txnEpoch,
+                                                             Set<PartitionId> partitions) {
+        if (adder == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return store.load(transactionalId).thenApply(found -> {
+            if (found.isEmpty()) {
+                return null;
+            }
+            TransactionRecord committed = Transactions.commitInOneWrite(TransactionCodec.decode(found.get().record()),
+                    producerId, txnEpoch, partitions.size(), limits, System.currentTimeMillis());
+            return committed == null ? null : new OneWriteTransaction(transactionalId, producerId, txnEpoch,
+                    found.get().revision(), TransactionCodec.encode(committed));
+        });
     }
 
     @Override
