@@ -462,13 +462,17 @@ class ProduceHandlerTest {
         start(Duration.ofMillis(400), 1 << 20, 1 << 20, Duration.ofMillis(200)); // a block waits its linger
         io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
         java.util.concurrent.atomic.AtomicInteger adds = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
                 (id, producer, epoch, partitions) -> {
                     adds.incrementAndGet();
                     return coordinator.addForBatches(id, producer, epoch, partitions);
-                }), (id, producer, epoch) -> coordinator.commit(id, producer, (int) (epoch >>> 32), epoch)
-                .thenAccept(after -> assertThat(after.lastOutcome())
-                        .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED)));
+                }), (id, producer, epoch) -> {
+                    commits.incrementAndGet();
+                    return coordinator.commit(id, producer, (int) (epoch >>> 32), epoch).thenAccept(after ->
+                            assertThat(after.lastOutcome())
+                                    .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED));
+                });
         io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
                 coordinator.initProducer("tw", 60_000).join();
         long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
@@ -478,12 +482,16 @@ class ProduceHandlerTest {
         assertThat(answer.getTransactionCommitted()).isTrue();
         assertThat(adds).as("its partitions were never added on their own: nothing began it before its block")
                 .hasValue(0);
+        assertThat(commits).as("committed by the write that stored its records: the coordinator is not asked")
+                .hasValue(0);
         io.strata.transactions.TransactionRecord committed = coordinator.describe("tw").join().orElseThrow();
         assertThat(committed.state()).isEqualTo(io.strata.transactions.TransactionRecord.State.READY);
         assertThat(committed.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED);
         assertThat(committed.txnEpoch()).isEqualTo(first);
-        assertThat(produce(whole).getAppends(0).getDuplicate()).as("sent again: the two-step path, which finds it "
-                + "committed").isTrue();
+        ProduceResponse again = produce(whole);
+        assertThat(again.getAppends(0).getDuplicate()).as("sent again: the two-step path").isTrue();
+        assertThat(again.getTransactionCommitted()).as("the coordinator finds it committed").isTrue();
+        assertThat(commits).hasValue(1);
 
         // The next one, aborted by its epoch (as a producer whose request timed out does) while the request waits
         // in the open block: the write it was decided on no longer stands, and nothing of it is stored.

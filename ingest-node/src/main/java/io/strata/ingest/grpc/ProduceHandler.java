@@ -230,6 +230,8 @@ public final class ProduceHandler {
         long requestId = request.getRequestId(); // the answer needs no more of the request: let it go once admitted
         TransactionalProduce txns = transactions; // one view of the node's transactions for the whole request
         TransactionalProduce.Ending end = TransactionalProduce.Ending.of(request, timeoutMs);
+        // Whether the request's transaction goes into its block to be committed with its records (in one write).
+        java.util.concurrent.atomic.AtomicBoolean inOneWrite = new java.util.concurrent.atomic.AtomicBoolean();
         CompletableFuture<Boolean> knownProducer = request.getProducerId() == 0
                 ? CompletableFuture.completedFuture(true) : producerIds.isIssued(request.getProducerId());
         return CompletableFuture.allOf(lookups.values().toArray(CompletableFuture[]::new))
@@ -252,13 +254,16 @@ public final class ProduceHandler {
                     java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
                     toAppend.forEach(b -> partitions.add(b.partition()));
                     return txns.admit(request, resolved.values(), partitions)
-                            .thenCompose(oneWrite -> admitted.isDone()
+                            .thenCompose(oneWrite -> {
+                                inOneWrite.set(oneWrite != null);
+                                return admitted.isDone()
                                     // Answered meanwhile (its timeout): stored now, it would land behind the
                                     // stream's next request, out of sequence.
                                     ? CompletableFuture.<List<AppendResult>>failedFuture(Status.DEADLINE_EXCEEDED
                                             .withDescription("the transaction check outlasted the request's "
                                                     + "timeout; nothing was stored").asRuntimeException())
-                                    : pipeline.append(toAppend, durable, admitted, oneWrite));
+                                    : pipeline.append(toAppend, durable, admitted, oneWrite);
+                            });
                 })
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .thenApply(results -> {
@@ -274,7 +279,7 @@ public final class ProduceHandler {
                     return toResponse(requestId, results, lookups);
                 })
                 .exceptionallyCompose(e -> CompletableFuture.failedFuture(translate(e, timeoutMs)))
-                .thenCompose(response -> end != null ? txns.commitAfter(end, response)
+                .thenCompose(response -> end != null ? txns.commitAfter(end, response, inOneWrite.get())
                         : CompletableFuture.completedFuture(response));
     }
 

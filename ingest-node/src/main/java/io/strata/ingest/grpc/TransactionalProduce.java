@@ -77,12 +77,26 @@ final class TransactionalProduce {
      * were, before): said in the answer, whose appends stand either way. An entry not stored commits nothing.
      */
     CompletableFuture<ProduceResponse> commitAfter(Ending end, ProduceResponse response) {
+        return commitAfter(end, response, false);
+    }
+
+    /**
+     * As {@link #commitAfter(Ending, ProduceResponse)}; {@code inOneWrite}: the request's batches went into their
+     * block with the transaction's commit ({@link #admit}'s answer), so entries all stored now, none a duplicate,
+     * were stored by the write that committed it: answered committed without asking the coordinator.
+     */
+    CompletableFuture<ProduceResponse> commitAfter(Ending end, ProduceResponse response, boolean inOneWrite) {
+        boolean allNew = true;
         for (PartitionAppend a : response.getAppendsList()) {
             if (a.hasError()) {
                 return CompletableFuture.completedFuture(response.toBuilder().setTransactionError(ProduceError
                         .newBuilder().setCode(Status.Code.FAILED_PRECONDITION.value()).setMessage("not committed: "
                                 + "records of " + a.getTopic() + "/" + a.getPartition() + " were not stored")).build());
             }
+            allNew &= !a.getDuplicate();
+        }
+        if (inOneWrite && allNew && response.getAppendsCount() > 0) {
+            return CompletableFuture.completedFuture(response.toBuilder().setTransactionCommitted(true).build());
         }
         return commits.commit(end.transactionalId(), end.producerId(), end.txnEpoch())
                 .orTimeout(end.timeoutMs(), TimeUnit.MILLISECONDS) // the stream's later answers wait behind it

@@ -103,13 +103,14 @@ public final class LocalObjectStore implements ObjectStore {
      */
     private static FileChannel createInFreshDirectory(Path dir, Path file) throws IOException {
         for (int attempt = 0; ; attempt++) {
-            Files.createDirectories(dir);
             try {
                 return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             } catch (NoSuchFileException e) {
                 if (attempt >= 5) {
                     throw e;
                 }
+                // Made only when missing: Files.createDirectories on one that exists throws and catches an exception.
+                Files.createDirectories(dir);
             }
         }
     }
