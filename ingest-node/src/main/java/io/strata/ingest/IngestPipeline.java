@@ -23,8 +23,9 @@ import java.util.concurrent.TimeUnit;
  * soon as no earlier block is on its way), and answers each call once its block is uploaded and committed.
  * Buffered bytes are bounded by {@code maxBufferedBytes}.
  *
- * <p>Owns two named threads: {@code strata-ingest-timer} (linger and buffer-wait timers) and
- * {@code strata-ingest-seal} (compression), both shut down by {@link #close()}. Thread-safe.
+ * <p>Owns three named threads: {@code strata-ingest-timer} (linger and buffer-wait timers), {@code
+ * strata-ingest-seal} (compression) and {@code strata-ingest-answers} (committed blocks' calls answered), all shut
+ * down by {@link #close()}. Thread-safe.
  */
 public final class IngestPipeline implements AutoCloseable {
     /**
@@ -38,6 +39,7 @@ public final class IngestPipeline implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private final ExecutorService sealExecutor;
+    private final ExecutorService answerExecutor;
     private final ByteBudget budget;
     private final BlockCommitter committer;
     private final Object lock = new Object();
@@ -52,9 +54,10 @@ public final class IngestPipeline implements AutoCloseable {
         this.clock = clock;
         this.timer = Executors.newSingleThreadScheduledExecutor(named("strata-ingest-timer"));
         this.sealExecutor = Executors.newSingleThreadExecutor(named("strata-ingest-seal"));
+        this.answerExecutor = Executors.newSingleThreadExecutor(named("strata-ingest-answers"));
         this.budget = new ByteBudget(settings.maxBufferedBytes(), timer);
         this.committer = new BlockCommitter(objects, metadata, new ObjectKeys(settings.nodeId(), clock.millis()),
-                sealExecutor, settings.maxInflightBlocks(), settings.putHedgeAfter(),
+                sealExecutor, answerExecutor, settings.maxInflightBlocks(), settings.putHedgeAfter(),
                 settings.putHedgeQuantile(), timer);
         this.open = new OpenBlock(generation, settings.compressionLevel());
     }
@@ -208,6 +211,7 @@ public final class IngestPipeline implements AutoCloseable {
             // Calls still in flight fail on their own (store timeouts); nothing more to wait for.
         } finally {
             sealExecutor.shutdown();
+            answerExecutor.shutdown();
             timer.shutdownNow();
         }
     }

@@ -29,8 +29,11 @@ import java.util.concurrent.atomic.LongAdder;
  * fails every call in it (never a false acknowledgement); its object, if uploaded, is an orphan for the
  * compaction job to collect.
  *
- * <p>Threads: compression runs on the {@code sealExecutor} its owner (the pipeline) gives; uploads and
- * commits run on the stores' own threads. Thread-safe.
+ * <p>Threads: compression runs on the {@code sealExecutor} its owner (the pipeline) gives, and the answers to
+ * committed blocks' calls on its {@code answerExecutor} (one thread: in commit order), off the metadata store's
+ * thread (on the embedded store, its one writer: answering there held back the next commit's write while the
+ * calls' callbacks ran); uploads and commits run on the stores' own threads.
+ * Thread-safe.
  */
 public final class BlockCommitter {
     /** Blocks committed in one call at most (the store may take fewer: those that fit in one transaction). */
@@ -39,6 +42,7 @@ public final class BlockCommitter {
     private final MetadataStore metadata;
     private final ObjectKeys keys;
     private final Executor sealExecutor;
+    private final Executor answerExecutor;
     private final AsyncPermits inflight;
     private final HedgedPut puts;
     private volatile BlockTimings timings = BlockTimings.NONE;
@@ -58,12 +62,13 @@ public final class BlockCommitter {
      * ({@code hedgeAfter} zero: no hedging; {@code hedgeQuantile} zero: after {@code hedgeAfter} alone).
      */
     public BlockCommitter(ObjectStore objects, MetadataStore metadata, ObjectKeys keys, Executor sealExecutor,
-                          int maxInflightBlocks, java.time.Duration hedgeAfter, double hedgeQuantile,
-                          java.util.concurrent.ScheduledExecutorService timer) {
+                          Executor answerExecutor, int maxInflightBlocks, java.time.Duration hedgeAfter,
+                          double hedgeQuantile, java.util.concurrent.ScheduledExecutorService timer) {
         this.objects = objects;
         this.metadata = metadata;
         this.keys = keys;
         this.sealExecutor = sealExecutor;
+        this.answerExecutor = answerExecutor;
         this.inflight = new AsyncPermits(maxInflightBlocks);
         this.puts = new HedgedPut(objects, hedgeAfter, hedgeQuantile, timer);
     }
@@ -164,10 +169,17 @@ public final class BlockCommitter {
         outcome.whenComplete((answers, failure) -> {
             int committed = failure != null ? group.size() : answers.size();
             try {
-                for (int i = 0; i < committed; i++) {
-                    answer(group.get(i), failure == null ? answers.get(i) : null, failure, commitStarted);
+                Runnable answerAll = () -> {
+                    for (int i = 0; i < committed; i++) {
+                        answer(group.get(i), failure == null ? answers.get(i) : null, failure, commitStarted);
+                    }
+                };
+                try {
+                    answerExecutor.execute(answerAll);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    answerAll.run(); // the pipeline is closing: answered here
                 }
-            } finally { // answer() does not throw; were it to, the queue must not stall
+            } finally { // the queue must not stall
                 synchronized (this) {
                     for (int i = group.size() - 1; i >= committed; i--) {
                         queue.addFirst(group.get(i)); // the store committed a first run of them: the rest go next
