@@ -117,7 +117,8 @@ public final class IngestPipeline implements AutoCloseable {
                     appended.complete(null);
                     return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
                 }
-                if (!open.isEmpty() && open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES) {
+                if (!open.isEmpty() && (open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES
+                        || (oneWrite != null && open.oneWriteWouldOverflow(batches)))) {
                     submit(detach());
                 }
                 startLinger = open.isEmpty();

@@ -19,6 +19,7 @@ import io.strata.metadata.ChunkRef;
 import io.strata.metadata.IndexEntry;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.MetadataStores;
+import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicCache;
 import io.strata.metadata.TopicConfig;
@@ -512,6 +513,34 @@ class ProduceHandlerTest {
         assertThat(valuesInStorage(1)).containsExactly("c");
         assertThat(valuesInStorage(2)).isEmpty();
         assertThat(coordinator.describe("tw").join().orElseThrow().txnEpoch()).isEqualTo(second);
+    }
+
+    @Test
+    void aWholeTransactionOverMorePartitionsThanOneWriteHoldsTakesTheTwoStepPathAndCommits() {
+        startDefault();
+        metadata.createTopic(new TopicConfig("wide", OneWriteTransaction.MAX_PARTITIONS + 1, -1, -1)).join();
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
+        java.util.concurrent.atomic.AtomicInteger adds = new java.util.concurrent.atomic.AtomicInteger();
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                (id, producer, epoch, partitions) -> {
+                    adds.incrementAndGet();
+                    return coordinator.addForBatches(id, producer, epoch, partitions);
+                }), (id, producer, epoch) -> coordinator.commit(id, producer, (int) (epoch >>> 32), epoch)
+                .thenAccept(after -> { }));
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
+                coordinator.initProducer("wide-tx", 60_000).join();
+        long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
+        ProduceRequest.Builder whole = committing(adding(transactional("wide-tx", p.producerId(), first, 0, 0, "v")))
+                .toBuilder().clearEntries();
+        for (int partition = 0; partition <= OneWriteTransaction.MAX_PARTITIONS; partition++) {
+            whole.addEntries(transactional("wide-tx", p.producerId(), first, partition, 0, "v").getEntries(0)
+                    .toBuilder().setTopic("wide"));
+        }
+        ProduceResponse answer = produce(whole.build());
+        assertThat(answer.getTransactionCommitted()).isTrue();
+        assertThat(adds).as("begun by an add of its own").hasValue(1);
+        assertThat(coordinator.describe("wide-tx").join().orElseThrow().lastOutcome())
+                .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED);
     }
 
     private static ProduceRequest committing(ProduceRequest request) {

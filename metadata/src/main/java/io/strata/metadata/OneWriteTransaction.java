@@ -16,6 +16,15 @@ package io.strata.metadata;
  */
 public record OneWriteTransaction(String transactionalId, long producerId, long txnEpoch, long expectedRevision,
                                   byte[] committedRecord) {
+    /**
+     * Partitions a transaction in one write touches at most; one over it takes the two-step path. Its shards and
+     * those of the other such transactions of its block go into one metadata transaction, which holds about 128
+     * operations (etcd's default; a head, an entry and the record per shard and transaction).
+     */
+    public static final int MAX_PARTITIONS = 16;
+    /** Partitions the transactions in one write of one block touch at most together: a block is sealed before. */
+    public static final int MAX_PARTITIONS_PER_BLOCK = 40;
+
     public OneWriteTransaction {
         if (transactionalId == null || transactionalId.isEmpty() || producerId <= 0 || txnEpoch <= 0
                 || expectedRevision <= 0 || committedRecord == null) {

@@ -128,11 +128,10 @@ final class ShardCommitter {
                         .add(new Chunk(b, i));
             }
         }
-        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
-        commits.forEach(c -> c.transactions().forEach(t ->
-                oneWrites.put(keys.openTransaction(t.producerId(), t.txnEpoch()), t)));
         Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
-                new java.util.concurrent.atomic.AtomicLong(), oneWrites);
+                new java.util.concurrent.atomic.AtomicLong(), oneWrites(commits),
+                java.util.concurrent.ConcurrentHashMap.newKeySet());
+        group.refused.addAll(tooSpread(group));
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (List<Integer> part : parts(group)) {
             chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
@@ -156,10 +155,11 @@ final class ShardCommitter {
             }
         }
         Set<String> open = new HashSet<>();
-        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
-        commits.forEach(c -> c.transactions().forEach(t ->
-                oneWrites.put(keys.openTransaction(t.producerId(), t.txnEpoch()), t)));
-        commits.forEach(c -> c.chunks().forEach(chunk -> transactionKeys(chunk, oneWrites, open)));
+        Map<String, OneWriteTransaction> oneWrites = oneWrites(commits);
+        for (int b = 0; b < commits.size(); b++) {
+            int block = b;
+            commits.get(b).chunks().forEach(chunk -> transactionKeys(block, chunk, oneWrites, open));
+        }
         for (OneWriteTransaction t : oneWrites.values()) {
             bytes += t.committedRecord().length;
         }
@@ -185,7 +185,7 @@ final class ShardCommitter {
         for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
             Set<String> unitOpen = new HashSet<>();
             unit.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
-                    transactionKeys(group.chunk(c), group.oneWrites, unitOpen)));
+                    transactionKeys(c.block, group.chunk(c), group.oneWrites, unitOpen)));
             Set<String> together = new HashSet<>(open);
             together.addAll(unitOpen);
             int shards = part.size() + unit.size();
@@ -215,8 +215,8 @@ final class ShardCommitter {
             for (int shard : shards) {
                 for (Chunk c : group.chunksByShard.get(shard)) {
                     for (ProducerBatch b : group.chunk(c).producerBatches()) {
-                        String txn = b.epoch() > 0 ? keys.openTransaction(b.producerId(), b.epoch()) : null;
-                        if (txn != null && group.oneWrites.containsKey(txn)) {
+                        String txn = oneWriteOf(group.oneWrites, c.block, b);
+                        if (txn != null && !group.refused.contains(txn)) {
                             Integer first = firstShard.putIfAbsent(txn, shard);
                             int a = root(parent, shard);
                             int b2 = first == null ? a : root(parent, first);
@@ -237,6 +237,62 @@ final class ShardCommitter {
         return units;
     }
 
+    /**
+     * The transactions written in one write whose units would span more shards than one metadata transaction surely
+     * holds ({@link OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK}): refused whole, so the rest of their blocks
+     * commits. Ingest nodes seal a block before it would hold more (so this is a guard, not a path).
+     */
+    private Set<String> tooSpread(Group group) {
+        if (group.oneWrites.isEmpty()) {
+            return Set.of();
+        }
+        Map<String, Set<Integer>> shardsOf = new HashMap<>();
+        group.chunksByShard.forEach((shard, chunks) -> chunks.forEach(c -> group.chunk(c).producerBatches()
+                .forEach(b -> {
+                    String txn = oneWriteOf(group.oneWrites, c.block, b);
+                    if (txn != null) {
+                        shardsOf.computeIfAbsent(txn, k -> new HashSet<>()).add(shard);
+                    }
+                })));
+        Set<String> refused = new HashSet<>();
+        for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
+            if (unit.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK) {
+                Set<Integer> inUnit = new HashSet<>(unit);
+                shardsOf.forEach((txn, shards) -> {
+                    if (inUnit.containsAll(shards)) {
+                        refused.add(txn);
+                    }
+                });
+            }
+        }
+        return refused;
+    }
+
+    /** Keys the blocks' transactions written in one write by block and transaction ({@link #oneWriteOf}). */
+    private Map<String, OneWriteTransaction> oneWrites(List<BlockCommit> commits) {
+        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
+        for (int b = 0; b < commits.size(); b++) {
+            for (OneWriteTransaction t : commits.get(b).transactions()) {
+                oneWrites.put(b + ":" + keys.openTransaction(t.producerId(), t.txnEpoch()), t);
+            }
+        }
+        return oneWrites;
+    }
+
+    /**
+     * The key of the transaction written in one write that batch {@code batch} of block {@code block} belongs to;
+     * null when it belongs to none. Scoped to the block: a batch of the same transaction in another block (sent
+     * again, after a lost answer, by a producer that then began the transaction) is an ordinary transactional
+     * batch, stored only while its transaction is open.
+     */
+    private String oneWriteOf(Map<String, OneWriteTransaction> oneWrites, int block, ProducerBatch batch) {
+        if (batch.epoch() <= 0 || oneWrites.isEmpty()) {
+            return null;
+        }
+        String key = block + ":" + keys.openTransaction(batch.producerId(), batch.epoch());
+        return oneWrites.containsKey(key) ? key : null;
+    }
+
     private static int root(Map<Integer, Integer> parent, int shard) {
         int r = shard;
         while (parent.containsKey(r)) {
@@ -252,7 +308,7 @@ final class ShardCommitter {
     /** What every attempt at some blocks shares: the blocks, their chunks by shard, the answers, the deadline. */
     private record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
                          long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime,
-                         Map<String, OneWriteTransaction> oneWrites) {
+                         Map<String, OneWriteTransaction> oneWrites, Set<String> refused) {
         /**
          * The commit time of a new attempt: the clock, but later than every earlier attempt's, so that the
          * entries of two attempts are never the same bytes (how a lost attempt is recognised as applied).
@@ -289,7 +345,7 @@ final class ShardCommitter {
         String deletions = keys.topicDeletions();
         Set<String> open = new java.util.LinkedHashSet<>();
         shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
-                transactionKeys(group.chunk(c), group.oneWrites, open)));
+                transactionKeys(c.block, group.chunk(c), group.oneWrites, open)));
         List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + open.size() + unknown.size());
         shards.forEach(shard -> reads.add(keys.head(shard)));
         reads.addAll(markers);
@@ -423,20 +479,37 @@ final class ShardCommitter {
     }
 
     /**
-     * Adds the keys a commit of the chunk reads and guards for its transactional batches (epoch above 0): the open
-     * key of each one's transaction, and the record of each transaction committed in this write.
+     * Adds the keys a commit of the chunk (of block {@code block}) reads and guards for its transactional batches
+     * (epoch above 0): the open key of each one's transaction, or, for a transaction committed in this write, its
+     * record (which alone decides whether its batches are stored).
      */
-    private void transactionKeys(BlockChunk chunk, Map<String, OneWriteTransaction> oneWrites, Set<String> into) {
+    private void transactionKeys(int block, BlockChunk chunk, Map<String, OneWriteTransaction> oneWrites,
+                                 Set<String> into) {
         for (ProducerBatch b : chunk.producerBatches()) {
-            if (b.epoch() > 0) {
-                String open = keys.openTransaction(b.producerId(), b.epoch());
-                into.add(open);
-                OneWriteTransaction t = oneWrites.get(open);
-                if (t != null) {
-                    into.add(keys.transactionState(t.transactionalId()));
-                }
+            String oneWrite = oneWriteOf(oneWrites, block, b);
+            if (oneWrite != null) {
+                into.add(keys.transactionState(oneWrites.get(oneWrite).transactionalId()));
+            } else if (b.epoch() > 0) {
+                into.add(keys.openTransaction(b.producerId(), b.epoch()));
             }
         }
+    }
+
+    /**
+     * Which transactions block {@code block}'s batches may be stored in: one written in one write with the block
+     * only while its record is as its decision read it (and it was not refused); any other only while its open key
+     * is there.
+     */
+    private ChunkAdmission.OpenTransactions opens(Group group, int block, Map<String, KeyValue> read,
+                                                  Set<String> refused) {
+        return (producerId, txnEpoch) -> {
+            String oneWrite = group.oneWrites.isEmpty() ? null
+                    : block + ":" + keys.openTransaction(producerId, txnEpoch);
+            if (oneWrite != null && group.oneWrites.containsKey(oneWrite)) {
+                return !refused.contains(oneWrite) && stands(group.oneWrites.get(oneWrite), read);
+            }
+            return read.containsKey(keys.openTransaction(producerId, txnEpoch));
+        };
     }
 
     /** Whether a transaction to be written in one write still may be: its record as its decision read it. */
@@ -500,7 +573,7 @@ final class ShardCommitter {
      */
     private Staged stage(Group group, List<Integer> shards, Map<String, KeyValue> heads, Set<Long> liveTopicIds,
                          Map<Integer, ShardLedgers.Holder> holders) {
-        Set<String> refused = new HashSet<>();
+        Set<String> refused = new HashSet<>(group.refused);
         while (true) {
             Staged staged = stage(group, shards, heads, liveTopicIds, holders, refused);
             if (staged == null || group.oneWrites.isEmpty()) {
@@ -513,9 +586,8 @@ final class ShardCommitter {
                 for (Chunk c : group.chunksByShard.get(shard)) {
                     List<ProducerBatch> batches = group.chunk(c).producerBatches();
                     for (int i = 0; i < batches.size(); i++) {
-                        ProducerBatch b = batches.get(i);
-                        String txn = b.epoch() > 0 ? keys.openTransaction(b.producerId(), b.epoch()) : null;
-                        if (txn != null && group.oneWrites.containsKey(txn)) {
+                        String txn = oneWriteOf(group.oneWrites, c.block, batches.get(i));
+                        if (txn != null) {
                             BatchOutcome outcome = staged.commits.get(c).batches().get(i);
                             boolean[] seen = outcomes.computeIfAbsent(txn, k -> new boolean[2]);
                             seen[0] |= outcome instanceof BatchOutcome.Appended;
@@ -585,11 +657,7 @@ final class ShardCommitter {
                     }
                     IndexEntry entry = admitBlock(group, chunks.subList(from, to), overlay, shard,
                             sequence + shardEntries.size(), liveTopicIds, now, commits,
-                            (producerId, txnEpoch) -> {
-                                String open = keys.openTransaction(producerId, txnEpoch);
-                                return heads.containsKey(open)
-                                        || (!refused.contains(open) && stands(group.oneWrites.get(open), heads));
-                            });
+                            opens(group, chunks.get(from).block, heads, refused));
                     if (entry != null) {
                         shardEntries.add(entry);
                     }

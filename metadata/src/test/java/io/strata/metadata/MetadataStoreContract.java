@@ -635,6 +635,67 @@ public abstract class MetadataStoreContract {
         assertThat(store.transactions().load("ows").join().orElseThrow().record()).containsExactly(9);
     }
 
+    @Test
+    void aTransactionInOneWriteWhoseRecordMovedIsRefusedAtOnceWhileItsBatchesSentAgainInAnOpenTransactionAreStored()
+            throws Exception {
+        Topic t = store.createTopic(new TopicConfig("one-write-moved", 1, -1, -1)).join();
+        long producer = store.allocateProducerId().join();
+        long epoch = (1L << 32) | 1;
+        long read = ready("owm", new byte[] {1});
+        OneWriteTransaction decided = new OneWriteTransaction("owm", producer, epoch, read, new byte[] {9});
+        // Its answer lost, the producer sent the batch again without the commit, which began the transaction.
+        store.transactions().save("owm", new byte[] {5}, read, null,
+                new io.strata.metadata.txn.TransactionStore.Open(producer, epoch)).join().orElseThrow();
+        BlockCommit original = new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                List.of(transactionalChunk(t.partition(0), producer, epoch, 0, 3)), List.of(decided));
+        BlockCommit again = transactional(t.partition(0), producer, epoch, 0, 3);
+        List<List<ChunkCommit>> answers = store.commitBlocks(List.of(original, again)).get(10, TimeUnit.SECONDS);
+        assertThat(answers.get(0).get(0).batches()).singleElement().isInstanceOfSatisfying(
+                BatchOutcome.Rejected.class, r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        if (answers.size() == 1) { // a store may commit a first run of the blocks only
+            answers = List.of(answers.get(0), store.commitBlock(again).get(10, TimeUnit.SECONDS));
+        }
+        assertThat(answers.get(1).get(0).batches()).as("in the transaction it began")
+                .containsExactly(new BatchOutcome.Appended(0));
+        assertThat(store.transactions().load("owm").join().orElseThrow().record()).as("not written by the first")
+                .containsExactly(5);
+    }
+
+    @Test
+    void transactionsInOneWriteSpreadOverMoreShardsThanOneMetadataTransactionHoldsAreRefusedAndTheRestCommits() {
+        store.close();
+        store = newStore(64);
+        Topic t = store.createTopic(new TopicConfig("one-write-spread", 256, -1, -1)).join();
+        List<PartitionId> ps = inShards(t, 47);
+        long epoch = (1L << 32) | 1;
+        // Three transactions of 16 partitions each, chained by one partition in common: one unit of 46 shards.
+        Map<PartitionId, List<ProducerBatch>> batches = new java.util.LinkedHashMap<>();
+        List<OneWriteTransaction> txns = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            long producer = store.allocateProducerId().join();
+            txns.add(new OneWriteTransaction("spread-" + k, producer, epoch, ready("spread-" + k, new byte[] {1}),
+                    new byte[] {9}));
+            for (int i = 15 * k; i <= 15 * k + 15; i++) {
+                List<ProducerBatch> in = batches.computeIfAbsent(ps.get(i), p -> new ArrayList<>());
+                in.add(new ProducerBatch(producer, 0, in.size(), 1, epoch));
+            }
+        }
+        long plain = store.allocateProducerId().join();
+        batches.put(ps.get(46), List.of(new ProducerBatch(plain, 0, 0, 1)));
+        List<BlockChunk> chunks = new ArrayList<>();
+        batches.forEach((p, in) -> chunks.add(new BlockChunk(p, in.size(), 8 + chunks.size() * 100L, 100, 300, 1_000,
+                2_000, 7, in)));
+        List<ChunkCommit> commits = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                chunks, txns)).join();
+        assertThat(commits.get(commits.size() - 1).batches()).as("the rest of the block")
+                .containsExactly(new BatchOutcome.Appended(0));
+        assertThat(commits.subList(0, commits.size() - 1)).allSatisfy(c -> assertThat(c.batches())
+                .allMatch(o -> o instanceof BatchOutcome.Rejected));
+        for (int k = 0; k < 3; k++) {
+            assertThat(store.transactions().load("spread-" + k).join().orElseThrow().record()).containsExactly(1);
+        }
+    }
+
     private BlockCommit transactional(PartitionId partition, long producerId, long epoch, long baseSequence,
                                       int records) {
         return new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(new BlockChunk(partition,

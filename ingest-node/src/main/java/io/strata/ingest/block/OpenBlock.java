@@ -23,6 +23,8 @@ public final class OpenBlock {
     private final List<PendingAppend> pending = new ArrayList<>();
     private final Map<PartitionId, List<ProducerBatch>> producerBatches = new HashMap<>();
     private final List<OneWriteTransaction> transactions = new ArrayList<>();
+    /** The partitions of the batches of {@link #transactions}. */
+    private final java.util.Set<PartitionId> oneWritePartitions = new java.util.HashSet<>();
     private long reservedBytes;
 
     public OpenBlock(long generation, int compressionLevel) {
@@ -43,6 +45,7 @@ public final class OpenBlock {
     public PendingAppend append(List<PartitionBatch> batches, long reserved, OneWriteTransaction oneWrite) {
         if (oneWrite != null) {
             transactions.add(oneWrite);
+            batches.forEach(b -> oneWritePartitions.add(b.partition()));
         }
         PendingAppend call = new PendingAppend();
         for (PartitionBatch batch : batches) {
@@ -106,6 +109,16 @@ public final class OpenBlock {
     /** The idempotent producers' batches in a partition's chunk, in position order. */
     public List<ProducerBatch> producerBatches(PartitionId partition) {
         return producerBatches.getOrDefault(partition, List.of());
+    }
+
+    /**
+     * Whether the batches of a transaction in one write would take the block's such transactions past {@link
+     * OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK} partitions (their commit must fit one metadata transaction).
+     */
+    public boolean oneWriteWouldOverflow(List<PartitionBatch> batches) {
+        java.util.Set<PartitionId> after = new java.util.HashSet<>(oneWritePartitions);
+        batches.forEach(b -> after.add(b.partition()));
+        return after.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
     }
 
     /** The transactions the block's commit begins and commits with their batches. */

@@ -155,7 +155,9 @@ public final class BlockCommitter {
             }
             committing = !group.isEmpty();
         }
-        failed.forEach(p -> answer(p, null, p.uploadFailure, 0));
+        if (!failed.isEmpty()) {
+            answerInOrder(() -> failed.forEach(p -> answer(p, null, p.uploadFailure, 0)));
+        }
         if (group.isEmpty()) {
             return;
         }
@@ -174,11 +176,7 @@ public final class BlockCommitter {
                         answer(group.get(i), failure == null ? answers.get(i) : null, failure, commitStarted);
                     }
                 };
-                try {
-                    answerExecutor.execute(answerAll);
-                } catch (java.util.concurrent.RejectedExecutionException closing) {
-                    answerAll.run(); // the pipeline is closing: answered here
-                }
+                answerInOrder(answerAll);
             } finally { // the queue must not stall
                 synchronized (this) {
                     for (int i = group.size() - 1; i >= committed; i--) {
@@ -189,6 +187,15 @@ public final class BlockCommitter {
                 pump();
             }
         });
+    }
+
+    /** Runs {@code answers} on the answer thread, after those given before. */
+    private void answerInOrder(Runnable answers) {
+        try {
+            answerExecutor.execute(answers);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            answers.run(); // the pipeline is closing: answered here
+        }
     }
 
     /** Answers the block's calls; whatever they throw, its permit is released and its answer completes. */

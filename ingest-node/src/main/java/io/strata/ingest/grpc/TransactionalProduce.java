@@ -61,7 +61,7 @@ final class TransactionalProduce {
                         + "(docs/transactions.md)").asRuntimeException());
             }
         }
-        if (request.getCommitTransaction()) {
+        if (request.getCommitTransaction() && partitions.size() <= OneWriteTransaction.MAX_PARTITIONS) {
             // The whole transaction in this request (the client carries a commit only then): begun and committed by
             // the shard commit that stores its records, when it is the producer's next one.
             return membership.inOneWrite(transactionalId, producerId, txnEpoch, partitions).thenCompose(oneWrite ->
