@@ -24,6 +24,11 @@ public record OneWriteTransaction(String transactionalId, long producerId, long 
     public static final int MAX_PARTITIONS = 16;
     /** Partitions the transactions in one write of one block touch at most together: a block is sealed before. */
     public static final int MAX_PARTITIONS_PER_BLOCK = 40;
+    /**
+     * Transactions in one write a block holds at most (each puts its record in the block's metadata transaction,
+     * besides a head and an entry per shard): a block is sealed before.
+     */
+    public static final int MAX_PER_BLOCK = 24;
 
     public OneWriteTransaction {
         if (transactionalId == null || transactionalId.isEmpty() || producerId <= 0 || txnEpoch <= 0

@@ -238,9 +238,12 @@ final class ShardCommitter {
     }
 
     /**
-     * The transactions written in one write whose units would span more shards than one metadata transaction surely
-     * holds ({@link OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK}): refused whole, so the rest of their blocks
-     * commits. Ingest nodes seal a block before it would hold more (so this is a guard, not a path).
+     * The transactions written in one write whose unit would not fit one metadata transaction: per shard a head and
+     * an entry per block, a record put per such transaction, and read and guarded with them the heads, the blocks'
+     * collection markers, the topic deletions, the records, the open keys of the unit's other transactional
+     * batches and what a retry reads. Refused whole, so the rest of their blocks commits. Ingest nodes seal a
+     * block before it would hold more ({@link OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK}, {@link
+     * OneWriteTransaction#MAX_PER_BLOCK}), so this is a guard, not a path.
      */
     private Set<String> tooSpread(Group group) {
         if (group.oneWrites.isEmpty()) {
@@ -255,14 +258,22 @@ final class ShardCommitter {
                     }
                 })));
         Set<String> refused = new HashSet<>();
+        int blocks = group.commits.size();
         for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
-            if (unit.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK) {
-                Set<Integer> inUnit = new HashSet<>(unit);
-                shardsOf.forEach((txn, shards) -> {
-                    if (inUnit.containsAll(shards)) {
-                        refused.add(txn);
-                    }
-                });
+            Set<Integer> inUnit = new HashSet<>(unit);
+            List<String> txns = new ArrayList<>();
+            shardsOf.forEach((txn, shards) -> {
+                if (inUnit.containsAll(shards)) {
+                    txns.add(txn);
+                }
+            });
+            Set<String> keysRead = new HashSet<>();
+            unit.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
+                    transactionKeys(c.block, group.chunk(c), group.oneWrites, keysRead)));
+            long ops = (long) unit.size() * (1 + blocks) + txns.size();
+            long reads = unit.size() + blocks + 1 + MAX_UNKNOWN_ATTEMPTS + 1 + keysRead.size();
+            if (!txns.isEmpty() && (ops > kv.maxTxnOps() || reads > kv.maxTxnOps())) {
+                refused.addAll(txns);
             }
         }
         return refused;

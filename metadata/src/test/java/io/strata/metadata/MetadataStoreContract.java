@@ -664,24 +664,50 @@ public abstract class MetadataStoreContract {
     @Test
     void transactionsInOneWriteSpreadOverMoreShardsThanOneMetadataTransactionHoldsAreRefusedAndTheRestCommits() {
         store.close();
-        store = newStore(64);
-        Topic t = store.createTopic(new TopicConfig("one-write-spread", 256, -1, -1)).join();
-        List<PartitionId> ps = inShards(t, 47);
-        long epoch = (1L << 32) | 1;
-        // Three transactions of 16 partitions each, chained by one partition in common: one unit of 46 shards.
+        store = newStore(128);
+        Topic t = store.createTopic(new TopicConfig("one-write-spread", 512, -1, -1)).join();
+        List<PartitionId> ps = inShards(t, 77);
+        // Five transactions of 16 partitions each, chained by one partition in common: one unit of 76 shards, a head
+        // and an entry each, more than one metadata transaction holds.
         Map<PartitionId, List<ProducerBatch>> batches = new java.util.LinkedHashMap<>();
         List<OneWriteTransaction> txns = new ArrayList<>();
-        for (int k = 0; k < 3; k++) {
-            long producer = store.allocateProducerId().join();
-            txns.add(new OneWriteTransaction("spread-" + k, producer, epoch, ready("spread-" + k, new byte[] {1}),
-                    new byte[] {9}));
-            for (int i = 15 * k; i <= 15 * k + 15; i++) {
-                List<ProducerBatch> in = batches.computeIfAbsent(ps.get(i), p -> new ArrayList<>());
-                in.add(new ProducerBatch(producer, 0, in.size(), 1, epoch));
-            }
+        for (int k = 0; k < 5; k++) {
+            txns.add(oneWriteOver(ps.subList(15 * k, 15 * k + 16), "spread-" + k, batches));
         }
+        assertRefusedAndTheRestStored(t, ps.get(76), batches, txns);
+    }
+
+    @Test
+    void moreTransactionsInOneWriteThanOneMetadataTransactionHoldsAreRefusedAndTheRestCommits() {
+        Topic t = store.createTopic(new TopicConfig("one-write-many", 64, -1, -1)).join();
+        List<PartitionId> ps = inShards(t, 12);
+        // 120 transactions over the same 11 partitions: 11 heads, 11 entries and 120 records to put.
+        Map<PartitionId, List<ProducerBatch>> batches = new java.util.LinkedHashMap<>();
+        List<OneWriteTransaction> txns = new ArrayList<>();
+        for (int k = 0; k < 120; k++) {
+            txns.add(oneWriteOver(ps.subList(0, 11), "many-" + k, batches));
+        }
+        assertRefusedAndTheRestStored(t, ps.get(11), batches, txns);
+    }
+
+    /** A new producer's transaction in one write over {@code partitions}, its batches added to {@code batches}. */
+    private OneWriteTransaction oneWriteOver(List<PartitionId> partitions, String transactionalId,
+                                             Map<PartitionId, List<ProducerBatch>> batches) {
+        long epoch = (1L << 32) | 1;
+        long producer = store.allocateProducerId().join();
+        for (PartitionId p : partitions) {
+            List<ProducerBatch> in = batches.computeIfAbsent(p, k -> new ArrayList<>());
+            in.add(new ProducerBatch(producer, 0, in.size(), 1, epoch));
+        }
+        return new OneWriteTransaction(transactionalId, producer, epoch, ready(transactionalId, new byte[] {1}),
+                new byte[] {9});
+    }
+
+    /** Commits the batches with a plain producer's on {@code other}: the transactions refused, the plain one stored. */
+    private void assertRefusedAndTheRestStored(Topic t, PartitionId other, Map<PartitionId, List<ProducerBatch>> batches,
+                                               List<OneWriteTransaction> txns) {
         long plain = store.allocateProducerId().join();
-        batches.put(ps.get(46), List.of(new ProducerBatch(plain, 0, 0, 1)));
+        batches.put(other, List.of(new ProducerBatch(plain, 0, 0, 1)));
         List<BlockChunk> chunks = new ArrayList<>();
         batches.forEach((p, in) -> chunks.add(new BlockChunk(p, in.size(), 8 + chunks.size() * 100L, 100, 300, 1_000,
                 2_000, 7, in)));
@@ -691,8 +717,9 @@ public abstract class MetadataStoreContract {
                 .containsExactly(new BatchOutcome.Appended(0));
         assertThat(commits.subList(0, commits.size() - 1)).allSatisfy(c -> assertThat(c.batches())
                 .allMatch(o -> o instanceof BatchOutcome.Rejected));
-        for (int k = 0; k < 3; k++) {
-            assertThat(store.transactions().load("spread-" + k).join().orElseThrow().record()).containsExactly(1);
+        for (OneWriteTransaction txn : txns) {
+            assertThat(store.transactions().load(txn.transactionalId()).join().orElseThrow().record())
+                    .containsExactly(1);
         }
     }
 

@@ -113,9 +113,13 @@ public final class OpenBlock {
 
     /**
      * Whether the batches of a transaction in one write would take the block's such transactions past {@link
-     * OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK} partitions (their commit must fit one metadata transaction).
+     * OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK} partitions, or past {@link OneWriteTransaction#MAX_PER_BLOCK}
+     * transactions (their commit must fit one metadata transaction).
      */
     public boolean oneWriteWouldOverflow(List<PartitionBatch> batches) {
+        if (transactions.size() >= OneWriteTransaction.MAX_PER_BLOCK) {
+            return true;
+        }
         java.util.Set<PartitionId> after = new java.util.HashSet<>(oneWritePartitions);
         batches.forEach(b -> after.add(b.partition()));
         return after.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
