@@ -409,8 +409,9 @@ class HistoryCheckTest {
                     .set("strata.object-store.s3.request-timeout", "5s");
             StrataProcess ingest1 = cluster.start("ingest-1", "ingest");
             StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
-            // fetch-1 keeps almost nothing: its reads of older records are GETs through the fault proxy.
-            StrataProcess fetch1 = cluster.start("fetch-1", "fetch", Map.of("strata.fetch.cache-max-bytes", "1048576",
+            // fetch-1 keeps almost nothing: its reads of older records are GETs through the fault proxy. (With 1 MiB
+            // it could hold every record the first ten seconds wrote on a slow machine, and the replay made no GET.)
+            StrataProcess fetch1 = cluster.start("fetch-1", "fetch", Map.of("strata.fetch.cache-max-bytes", "65536",
                     "strata.fetch.disk-cache-max-bytes", "0", "strata.fetch.read-ahead-bytes", "0"));
             StrataProcess fetch2 = cluster.start("fetch-2", "fetch");
             cluster.createTopic(ingest1, TOPIC, PARTITIONS);
