@@ -416,14 +416,19 @@ class CompactionTest {
         Map<String, Integer> partitionOf = new java.util.HashMap<>();
         Random random = new Random(11);
         for (int round = 0; round < 30; round++) {
+            // A round's 20 records in one go (an idempotent producer keeps each partition's order), rounds one after
+            // another: about 30 blocks for the cleaner to merge, without 600 round trips one by one.
+            List<CompletableFuture<?>> sent = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 String key = "user-" + random.nextInt(40);
                 String value = "v" + round + "-" + i;
                 int partition = Math.floorMod(key.hashCode(), 2);
-                producer.send("profiles", partition, bytes(key), bytes(value)).get(30, TimeUnit.SECONDS);
+                sent.add(producer.send("profiles", partition, bytes(key), bytes(value)));
                 latest.put(key, value);
                 partitionOf.put(key, partition);
             }
+            producer.flush();
+            CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
         }
         StrataClient reader = client(fetch);
         await("each key once, with its latest value", Duration.ofSeconds(60), () -> {

@@ -110,6 +110,18 @@ class NodeStartupTest {
         }
     }
 
+    @Test
+    void aNodeStartsFromTheStartupArchiveTheBuildTrained() throws Exception {
+        Path archive = io.strata.launcher.StartupArchive.of(StrataProcess.serverJar());
+        assertThat(archive).as("written by the server module's build").isRegularFile();
+        node = new StrataProcess("archived", Map.of("strata.data-dir", work.resolve("data").toString()),
+                work.resolve("node")).start();
+
+        // Mapped, not only named: the JVM drops an archive written by another JVM or for other jars, silently.
+        assertThat(node.mappedFiles()).as("the node's mapped files").contains(archive.toString());
+        assertServes(node);
+    }
+
     private void assertServes(StrataProcess n) throws Exception {
         try (StrataClient client = StrataClient.builder().server(n.address()).build()) {
             client.admin().createTopic("started", 1);

@@ -134,6 +134,17 @@ public final class StrataProcess implements AutoCloseable {
         return 0; // exited: a zombie has no resident memory
     }
 
+    /** The files the process has mapped into its memory now (from /proc: the JVM's libraries, its CDS archives). */
+    public java.util.Set<String> mappedFiles() {
+        try {
+            return java.nio.file.Files.readAllLines(Path.of("/proc/" + process.pid() + "/maps")).stream()
+                    .map(l -> l.split("\\s+", 6)).filter(f -> f.length == 6 && f[5].startsWith("/"))
+                    .map(f -> f[5]).collect(java.util.stream.Collectors.toSet());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** SIGSTOP: the node stops in its tracks (as in a long GC pause or a frozen VM) until {@link #resume()}. */
     public void pause() {
         process.pause();

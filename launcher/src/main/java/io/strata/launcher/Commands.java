@@ -84,7 +84,8 @@ public final class Commands {
     }
 
     /**
-     * A Strata server node, its JVM given {@code jvmOptions} (the heap, say): gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
+     * A Strata server node, its JVM given the {@linkplain StartupArchive startup archive} when the build made one and
+     * {@code jvmOptions} (the heap, say): gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
      * calls on {@code internalPort} (0: any free one), Kafka clients on {@code kafkaPort} (0: no Kafka listener),
      * all on loopback, with {@code settings} as system properties (sorted, so a command line reads the same each
      * time).
@@ -95,6 +96,7 @@ public final class Commands {
         command.add(java.toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
         command.add(QUICK_JIT);
+        command.addAll(StartupArchive.options(serverJar));
         command.addAll(jvmOptions); // after the defaults: a later -XX option wins
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
         command.add("-Dquarkus.http.port=" + httpPort);
@@ -103,7 +105,8 @@ public final class Commands {
         command.add("-Dquarkus.http.host=127.0.0.1");
         new TreeMap<>(settings).forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
-        command.add(serverJar.toAbsolutePath().toString());
+        // Normalized: the startup archive holds the jar's path as the build wrote it, and the JVM compares the two.
+        command.add(serverJar.toAbsolutePath().normalize().toString());
         return command;
     }
 }
