@@ -96,7 +96,7 @@ public final class Commands {
         command.add(java.toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
         command.add(QUICK_JIT);
-        command.addAll(StartupArchive.options(serverJar));
+        command.addAll(StartupArchive.options(java, serverJar));
         command.addAll(jvmOptions); // after the defaults: a later -XX option wins
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
         command.add("-Dquarkus.http.port=" + httpPort);

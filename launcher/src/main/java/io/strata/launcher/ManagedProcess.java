@@ -95,7 +95,23 @@ public final class ManagedProcess implements AutoCloseable {
     /** How far a start time read later may be from the one recorded (a pid is reused far less often). */
     static final long START_TOLERANCE_MS = 2_000;
 
+    /**
+     * Starts a process for a short job of this package's own ({@link StartupArchive}'s training run): no shutdown hook
+     * (in a build tool's JVM a hook outlives the job's thread group and class loader), and without the environment
+     * variables {@code drop} names (a developer's {@code STRATA_*} settings must not point the job at their cluster).
+     * The caller kills it.
+     */
+    static ManagedProcess startForJob(String name, List<String> command, java.util.function.Predicate<String> drop,
+                                      Path workDir) {
+        return launch(name, command, Map.of(), workDir, drop);
+    }
+
     private static ManagedProcess launch(String name, List<String> command, Map<String, String> env, Path workDir) {
+        return launch(name, command, env, workDir, variable -> false);
+    }
+
+    private static ManagedProcess launch(String name, List<String> command, Map<String, String> env, Path workDir,
+                                         java.util.function.Predicate<String> drop) {
         try {
             Files.createDirectories(workDir);
             Path log = workDir.resolve(name + ".log");
@@ -104,6 +120,7 @@ public final class ManagedProcess implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().keySet().removeIf(drop);
             builder.environment().putAll(env);
             Process child = builder.start();
             return new ManagedProcess(name, child.toHandle(), child, log);

@@ -6,36 +6,78 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StartupArchiveTest {
     @TempDir
     Path build;
+    private Path jar;
+    private Path java17;
+
+    @BeforeEach
+    void layout() throws Exception {
+        jar = build.resolve("server/target/quarkus-app/quarkus-run.jar");
+        Files.createDirectories(jar.getParent());
+        java17 = jdk("jdk-17", "17.0.21.1+2");
+    }
+
+    private Path jdk(String name, String version) throws Exception {
+        Path home = build.resolve(name);
+        Files.createDirectories(home.resolve("bin"));
+        Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_RUNTIME_VERSION=\"" + version + "\"\n");
+        return Files.writeString(home.resolve("bin/java"), "");
+    }
+
+    private void archiveWrittenBy(Path java) throws Exception {
+        Files.write(StartupArchive.of(jar), new byte[] {1});
+        Files.writeString(StartupArchive.of(jar).resolveSibling(StartupArchive.STAMP),
+                StartupArchive.stamp(java).orElseThrow());
+    }
+
+    private List<String> node(Path java) {
+        return Commands.node(java, jar, List.of("-Xmx64m"), Map.of(), 1, 2, 3, 0);
+    }
 
     @Test
     void theArchiveSitsBesideTheApplicationFolderSoThatImagesCopyingTheFolderLeaveItOut() {
-        Path jar = build.resolve("server/target/quarkus-app/quarkus-run.jar");
-
         assertThat(StartupArchive.of(jar)).isEqualTo(build.resolve("server/target/strata-node.jsa"));
         assertThat(StartupArchive.of(build.resolve("server/target/quarkus-app/../quarkus-app/quarkus-run.jar")))
                 .as("the same, however the jar's path is spelled").isEqualTo(StartupArchive.of(jar));
     }
 
     @Test
-    void aNodeMapsTheArchiveOnlyWhenTheBuildWroteOneAndNeverWarnsWhenTheJvmDropsIt() throws Exception {
-        Path jar = build.resolve("server/target/quarkus-app/quarkus-run.jar");
-        Files.createDirectories(jar.getParent());
-        List<String> without = Commands.node(Path.of("java"), jar, List.of("-Xmx64m"), Map.of(), 1, 2, 3, 0);
-        assertThat(without).noneMatch(o -> o.contains("SharedArchiveFile"));
+    void aNodeOfTheJvmThatWroteTheArchiveMapsItBeforeTheCallersOptionsAndWithoutWarnings() throws Exception {
+        archiveWrittenBy(java17);
+
+        List<String> command = node(java17);
+
+        assertThat(command).contains("-XX:SharedArchiveFile=" + StartupArchive.of(jar), "-Xlog:cds=off",
+                "-Xlog:cds+dynamic=off");
+        assertThat(command.indexOf("-Xmx64m")).as("the caller's options after it: a later option wins")
+                .isGreaterThan(command.indexOf("-XX:SharedArchiveFile=" + StartupArchive.of(jar)));
+        assertThat(command.get(command.size() - 1)).as("the jar, as the archive recorded it").isEqualTo(jar.toString());
+    }
+
+    @Test
+    void aNodeOfAnotherJvmOrAnotherBuildOfItIsNeverGivenTheArchive() throws Exception {
+        archiveWrittenBy(java17);
+        Path java25 = jdk("jdk-25", "25.0.3+9-LTS");
+
+        assertThat(node(java25)).as("another Java version would turn class sharing off altogether")
+                .noneMatch(o -> o.contains("SharedArchiveFile"));
+        Files.writeString(java17.getParent().getParent().resolve("release"), "JAVA_RUNTIME_VERSION=\"17.0.22+1\"\n");
+        assertThat(node(java17)).as("the same installation, updated in place")
+                .noneMatch(o -> o.contains("SharedArchiveFile"));
+    }
+
+    @Test
+    void withoutAnArchiveOrItsStampANodeStartsWithoutOne() throws Exception {
+        assertThat(node(java17)).noneMatch(o -> o.contains("SharedArchiveFile"));
 
         Files.write(StartupArchive.of(jar), new byte[] {1});
-        List<String> with = Commands.node(Path.of("java"), jar, List.of("-Xmx64m"), Map.of(), 1, 2, 3, 0);
-
-        assertThat(with).contains("-XX:SharedArchiveFile=" + StartupArchive.of(jar), "-Xlog:cds=off",
-                "-Xlog:cds+dynamic=off");
-        assertThat(with.indexOf("-Xmx64m")).as("the caller's options after it: a later option wins")
-                .isGreaterThan(with.indexOf("-XX:SharedArchiveFile=" + StartupArchive.of(jar)));
-        assertThat(with.get(with.size() - 1)).as("the jar, as the archive recorded it").isEqualTo(jar.toString());
+        assertThat(node(java17)).as("an archive whose stamp is not written yet: not known whole")
+                .noneMatch(o -> o.contains("SharedArchiveFile"));
     }
 }
