@@ -56,7 +56,7 @@ import java.util.function.ToIntFunction;
  */
 final class ShardCommitter {
     /** Attempts with a lost answer one block may have before the commit gives up (their entries are read each time). */
-    private static final int MAX_UNKNOWN_ATTEMPTS = 8;
+    static final int MAX_UNKNOWN_ATTEMPTS = 8;
     /** Shards whose newer entries a commit reads with its heads, at most. */
     private static final int CATCH_UP_RANGES = 32;
 
@@ -72,6 +72,7 @@ final class ShardCommitter {
     private final LongAdder bytesWritten = new LongAdder();
     private final LiveTopics liveTopics;
     private final ShardLedgers ledgers;
+    private final CommitPlanner planner;
 
     ShardCommitter(KvStore kv, KeyLayout keys, Clock clock, ToIntFunction<PartitionId> shardOf,
                    IntFunction<CompletableFuture<Void>> backoff, Duration retryBudget, ShardLedgers ledgers,
@@ -84,6 +85,7 @@ final class ShardCommitter {
         this.retryBudget = retryBudget;
         this.liveTopics = liveTopics;
         this.ledgers = ledgers;
+        this.planner = new CommitPlanner(kv.maxTxnOps(), kv.maxTxnBytes(), shardOf, keys);
     }
 
     long conflicts() {
@@ -114,7 +116,7 @@ final class ShardCommitter {
      */
     CompletableFuture<List<List<ChunkCommit>>> commitAll(List<BlockCommit> blocks) {
         int fit = blocks.size();
-        while (fit > 1 && !fitTogether(blocks.subList(0, fit))) {
+        while (fit > 1 && !planner.fitTogether(blocks.subList(0, fit))) {
             fit--;
         }
         List<BlockCommit> commits = blocks.subList(0, fit);
@@ -129,197 +131,24 @@ final class ShardCommitter {
             }
         }
         Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
-                new java.util.concurrent.atomic.AtomicLong(), oneWrites(commits),
+                new java.util.concurrent.atomic.AtomicLong(), new OneWrites(commits, keys),
                 java.util.concurrent.ConcurrentHashMap.newKeySet());
-        group.refused.addAll(tooSpread(group));
+        group.refused.addAll(planner.tooSpread(group));
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
-        for (List<Integer> part : parts(group)) {
+        for (List<Integer> part : planner.parts(group)) {
             chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
         }
         return chain.thenApply(v -> Arrays.stream(answers).map(Arrays::asList).toList());
     }
 
-    /**
-     * Whether the blocks' writes surely fit in one transaction: a head and an entry per block for every shard;
-     * the guards, and what a retry reads, within the op limit too; and their bytes (an index chunk reference
-     * and a producer batch each encode in well under the bytes counted here) within half the byte limit.
-     */
-    private boolean fitTogether(List<BlockCommit> commits) {
-        Set<Integer> shards = new HashSet<>();
-        long bytes = 0;
-        for (BlockCommit c : commits) {
-            bytes += 2L * c.objectKey().length();
-            for (BlockChunk chunk : c.chunks()) {
-                shards.add(shardOf.applyAsInt(chunk.partition()));
-                bytes += 160 + 64L * chunk.producerBatches().size();
-            }
-        }
-        Set<String> open = new HashSet<>();
-        Map<String, OneWriteTransaction> oneWrites = oneWrites(commits);
-        for (int b = 0; b < commits.size(); b++) {
-            int block = b;
-            commits.get(b).chunks().forEach(chunk -> transactionKeys(block, chunk, oneWrites, open));
-        }
-        for (OneWriteTransaction t : oneWrites.values()) {
-            bytes += t.committedRecord().length;
-        }
-        bytes += (long) shards.size() * (1 + commits.size()) * 256 + open.size() * 96L; // keys, heads, guards, framing
-        // heads, gc markers, topic deletions, open transactions (and the records of those committed in this write)
-        int guards = shards.size() + commits.size() + 1 + open.size();
-        return (long) shards.size() * (1 + commits.size()) + open.size() <= kv.maxTxnOps()
-                && guards + MAX_UNKNOWN_ATTEMPTS + 1 <= kv.maxTxnOps() // what a retry reads with them
-                && bytes <= kv.maxTxnBytes() / 2;
-    }
-
-    /**
-     * The group's shards in runs that one transaction each holds: per shard a head and an entry per block written,
-     * and guarded and read with them the heads, the objects' collection markers, the topic deletions, the open
-     * transactions the run's batches belong to, and what a retry reads besides.
-     */
-    private List<List<Integer>> parts(Group group) {
-        int perShard = 1 + group.commits.size();
-        int fixed = group.commits.size() + 1 + MAX_UNKNOWN_ATTEMPTS + 1;
-        List<List<Integer>> parts = new ArrayList<>();
-        List<Integer> part = new ArrayList<>();
-        Set<String> open = new HashSet<>();
-        for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
-            Set<String> unitOpen = new HashSet<>();
-            unit.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
-                    transactionKeys(c.block, group.chunk(c), group.oneWrites, unitOpen)));
-            Set<String> together = new HashSet<>(open);
-            together.addAll(unitOpen);
-            int shards = part.size() + unit.size();
-            if (!part.isEmpty() && ((long) shards * perShard + together.size() > kv.maxTxnOps()
-                    || shards + fixed + together.size() > kv.maxTxnOps())) {
-                parts.add(part);
-                part = new ArrayList<>();
-                together = unitOpen;
-            }
-            part.addAll(unit);
-            open = together;
-        }
-        parts.add(part);
-        return parts;
-    }
-
-    /**
-     * {@code shards} (in ascending order) in the units they are committed in: a shard alone, or the shards holding
-     * the batches of one transaction written in one write ({@link OneWriteTransaction}), and of any other such
-     * transaction sharing one of them, together, since such a transaction's records and commit are one metadata
-     * transaction. Units in the order of their first shard.
-     */
-    private List<List<Integer>> units(Group group, List<Integer> shards) {
-        Map<Integer, Integer> parent = new HashMap<>();
-        if (!group.oneWrites.isEmpty()) {
-            Map<String, Integer> firstShard = new HashMap<>();
-            for (int shard : shards) {
-                for (Chunk c : group.chunksByShard.get(shard)) {
-                    for (ProducerBatch b : group.chunk(c).producerBatches()) {
-                        String txn = oneWriteOf(group.oneWrites, c.block, b);
-                        if (txn != null && !group.refused.contains(txn)) {
-                            Integer first = firstShard.putIfAbsent(txn, shard);
-                            int a = root(parent, shard);
-                            int b2 = first == null ? a : root(parent, first);
-                            if (a != b2) {
-                                parent.put(a, b2);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        Map<Integer, List<Integer>> byRoot = new LinkedHashMap<>();
-        for (int shard : shards) {
-            byRoot.computeIfAbsent(root(parent, shard), r -> new ArrayList<>()).add(shard);
-        }
-        List<List<Integer>> units = new ArrayList<>(byRoot.values());
-        units.sort(java.util.Comparator.comparing(u -> u.get(0)));
-        return units;
-    }
-
-    /**
-     * The transactions written in one write whose unit would not fit one metadata transaction: per shard a head and
-     * an entry per block, a record put per such transaction, and read and guarded with them the heads, the blocks'
-     * collection markers, the topic deletions, the records, the open keys of the unit's other transactional
-     * batches and what a retry reads. Refused whole, so the rest of their blocks commits. Ingest nodes seal a
-     * block before it would hold more ({@link OneWriteTransaction#MAX_PARTITIONS_PER_BLOCK}, {@link
-     * OneWriteTransaction#MAX_PER_BLOCK}), so this is a guard, not a path.
-     */
-    private Set<String> tooSpread(Group group) {
-        if (group.oneWrites.isEmpty()) {
-            return Set.of();
-        }
-        Map<String, Set<Integer>> shardsOf = new HashMap<>();
-        group.chunksByShard.forEach((shard, chunks) -> chunks.forEach(c -> group.chunk(c).producerBatches()
-                .forEach(b -> {
-                    String txn = oneWriteOf(group.oneWrites, c.block, b);
-                    if (txn != null) {
-                        shardsOf.computeIfAbsent(txn, k -> new HashSet<>()).add(shard);
-                    }
-                })));
-        Set<String> refused = new HashSet<>();
-        int blocks = group.commits.size();
-        for (List<Integer> unit : units(group, List.copyOf(group.chunksByShard.keySet()))) {
-            Set<Integer> inUnit = new HashSet<>(unit);
-            List<String> txns = new ArrayList<>();
-            shardsOf.forEach((txn, shards) -> {
-                if (inUnit.containsAll(shards)) {
-                    txns.add(txn);
-                }
-            });
-            Set<String> keysRead = new HashSet<>();
-            unit.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
-                    transactionKeys(c.block, group.chunk(c), group.oneWrites, keysRead)));
-            long ops = (long) unit.size() * (1 + blocks) + txns.size();
-            long reads = unit.size() + blocks + 1 + MAX_UNKNOWN_ATTEMPTS + 1 + keysRead.size();
-            if (!txns.isEmpty() && (ops > kv.maxTxnOps() || reads > kv.maxTxnOps())) {
-                refused.addAll(txns);
-            }
-        }
-        return refused;
-    }
-
-    /** Keys the blocks' transactions written in one write by block and transaction ({@link #oneWriteOf}). */
-    private Map<String, OneWriteTransaction> oneWrites(List<BlockCommit> commits) {
-        Map<String, OneWriteTransaction> oneWrites = new HashMap<>();
-        for (int b = 0; b < commits.size(); b++) {
-            for (OneWriteTransaction t : commits.get(b).transactions()) {
-                oneWrites.put(b + ":" + keys.openTransaction(t.producerId(), t.txnEpoch()), t);
-            }
-        }
-        return oneWrites;
-    }
-
-    /**
-     * The key of the transaction written in one write that batch {@code batch} of block {@code block} belongs to;
-     * null when it belongs to none. Scoped to the block: a batch of the same transaction in another block (sent
-     * again, after a lost answer, by a producer that then began the transaction) is an ordinary transactional
-     * batch, stored only while its transaction is open.
-     */
-    private String oneWriteOf(Map<String, OneWriteTransaction> oneWrites, int block, ProducerBatch batch) {
-        if (batch.epoch() <= 0 || oneWrites.isEmpty()) {
-            return null;
-        }
-        String key = block + ":" + keys.openTransaction(batch.producerId(), batch.epoch());
-        return oneWrites.containsKey(key) ? key : null;
-    }
-
-    private static int root(Map<Integer, Integer> parent, int shard) {
-        int r = shard;
-        while (parent.containsKey(r)) {
-            r = parent.get(r);
-        }
-        return r;
-    }
-
     /** Chunk {@code chunk} of block {@code block}. */
-    private record Chunk(int block, int chunk) {
+    record Chunk(int block, int chunk) {
     }
 
     /** What every attempt at some blocks shares: the blocks, their chunks by shard, the answers, the deadline. */
-    private record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
-                         long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime,
-                         Map<String, OneWriteTransaction> oneWrites, Set<String> refused) {
+    record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
+                 long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime, OneWrites oneWrites,
+                 Set<String> refused) {
         /**
          * The commit time of a new attempt: the clock, but later than every earlier attempt's, so that the
          * entries of two attempts are never the same bytes (how a lost attempt is recognised as applied).
@@ -356,7 +185,7 @@ final class ShardCommitter {
         String deletions = keys.topicDeletions();
         Set<String> open = new java.util.LinkedHashSet<>();
         shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
-                transactionKeys(c.block, group.chunk(c), group.oneWrites, open)));
+                group.oneWrites.transactionKeys(c.block, group.chunk(c), open)));
         List<String> reads = new ArrayList<>(shards.size() + markers.size() + 1 + open.size() + unknown.size());
         shards.forEach(shard -> reads.add(keys.head(shard)));
         reads.addAll(markers);
@@ -434,7 +263,7 @@ final class ShardCommitter {
                     .filter(found::containsKey)
                     .forEach(key -> staged.guards.add(new KvGuard(key, found.get(key).modRevision())));
             if (staged.bytes + staged.guards.size() * 96L > kv.maxTxnBytes()) { // a guard's key, revision, framing
-                List<List<Integer>> units = units(group, shards);
+                List<List<Integer>> units = planner.units(group, shards);
                 if (units.size() == 1) {
                     return CompletableFuture.<Void>failedFuture(new MetadataException("the commit of shard"
                             + (shards.size() == 1 ? " " : "s ") + shards + " needs " + staged.bytes
@@ -490,23 +319,6 @@ final class ShardCommitter {
     }
 
     /**
-     * Adds the keys a commit of the chunk (of block {@code block}) reads and guards for its transactional batches
-     * (epoch above 0): the open key of each one's transaction, or, for a transaction committed in this write, its
-     * record (which alone decides whether its batches are stored).
-     */
-    private void transactionKeys(int block, BlockChunk chunk, Map<String, OneWriteTransaction> oneWrites,
-                                 Set<String> into) {
-        for (ProducerBatch b : chunk.producerBatches()) {
-            String oneWrite = oneWriteOf(oneWrites, block, b);
-            if (oneWrite != null) {
-                into.add(keys.transactionState(oneWrites.get(oneWrite).transactionalId()));
-            } else if (b.epoch() > 0) {
-                into.add(keys.openTransaction(b.producerId(), b.epoch()));
-            }
-        }
-    }
-
-    /**
      * Which transactions block {@code block}'s batches may be stored in: one written in one write with the block
      * only while its record is as its decision read it (and it was not refused); any other only while its open key
      * is there.
@@ -514,19 +326,12 @@ final class ShardCommitter {
     private ChunkAdmission.OpenTransactions opens(Group group, int block, Map<String, KeyValue> read,
                                                   Set<String> refused) {
         return (producerId, txnEpoch) -> {
-            String oneWrite = group.oneWrites.isEmpty() ? null
-                    : block + ":" + keys.openTransaction(producerId, txnEpoch);
-            if (oneWrite != null && group.oneWrites.containsKey(oneWrite)) {
-                return !refused.contains(oneWrite) && stands(group.oneWrites.get(oneWrite), read);
+            String oneWrite = group.oneWrites().of(block, producerId, txnEpoch);
+            if (oneWrite != null) {
+                return !refused.contains(oneWrite) && group.oneWrites().stands(oneWrite, read);
             }
             return read.containsKey(keys.openTransaction(producerId, txnEpoch));
         };
-    }
-
-    /** Whether a transaction to be written in one write still may be: its record as its decision read it. */
-    private boolean stands(OneWriteTransaction t, Map<String, KeyValue> read) {
-        KeyValue record = t == null ? null : read.get(keys.transactionState(t.transactionalId()));
-        return record != null && record.modRevision() == t.expectedRevision();
     }
 
     /** Whether the shard's head, as read, has moved past the sequence of the index entry {@code entryKey}. */
@@ -597,7 +402,7 @@ final class ShardCommitter {
                 for (Chunk c : group.chunksByShard.get(shard)) {
                     List<ProducerBatch> batches = group.chunk(c).producerBatches();
                     for (int i = 0; i < batches.size(); i++) {
-                        String txn = oneWriteOf(group.oneWrites, c.block, batches.get(i));
+                        String txn = group.oneWrites.of(c.block, batches.get(i));
                         if (txn != null) {
                             BatchOutcome outcome = staged.commits.get(c).batches().get(i);
                             boolean[] seen = outcomes.computeIfAbsent(txn, k -> new boolean[2]);

@@ -75,15 +75,9 @@ final class TransactionalProduce {
     /**
      * The transaction's commit, for a request that carries it ({@code end}), once its entries are stored (duplicates
      * were, before): said in the answer, whose appends stand either way. An entry not stored commits nothing.
-     */
-    CompletableFuture<ProduceResponse> commitAfter(Ending end, ProduceResponse response) {
-        return commitAfter(end, response, false);
-    }
-
-    /**
-     * As {@link #commitAfter(Ending, ProduceResponse)}; {@code inOneWrite}: the request's batches went into their
-     * block with the transaction's commit ({@link #admit}'s answer), so entries all stored now, none a duplicate,
-     * were stored by the write that committed it: answered committed without asking the coordinator.
+     * {@code inOneWrite}: the request's batches went into their block with the transaction's commit ({@link
+     * #admit}'s answer), so entries all stored now, none a duplicate, were stored by the write that committed it:
+     * answered committed without asking the coordinator.
      */
     CompletableFuture<ProduceResponse> commitAfter(Ending end, ProduceResponse response, boolean inOneWrite) {
         boolean allNew = true;
