@@ -508,7 +508,7 @@ class ProduceHandlerTest {
                 p.producerEpoch(), second).join();
         assertThat(aborted.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.ABORTED);
         assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
-                .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("is no longer open");
+                .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("was ended or fenced");
         assertThat(valuesInStorage(0)).containsExactly("a", "b");
         assertThat(valuesInStorage(1)).containsExactly("c");
         assertThat(valuesInStorage(2)).isEmpty();

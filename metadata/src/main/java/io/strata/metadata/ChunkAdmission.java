@@ -41,6 +41,13 @@ final class ChunkAdmission {
         OpenTransactions NONE = (producerId, txnEpoch) -> false;
 
         boolean isOpen(long producerId, long txnEpoch);
+
+        /** Why a batch of a transaction that {@link #isOpen} says is not open is not stored: the producer's error. */
+        default String whyNotStored(long producerId, long txnEpoch, int partition) {
+            return "transaction of producer " + producerId + " at epoch " + txnEpoch + " is no longer open (it was "
+                    + "committed, aborted or timed out before this batch to partition " + partition + " could be "
+                    + "stored); nothing of the batch is stored";
+        }
     }
 
     /** {@link #admit(long, LongFunction, BlockChunk, String, long, OpenTransactions)} for a chunk of no transaction. */
@@ -68,10 +75,8 @@ final class ChunkAdmission {
                     : stateOf.apply(batch.producerId());
             BatchOutcome outcome = decide(state, batch, chunk.partition());
             if (outcome == null && batch.epoch() > 0 && !open.isOpen(batch.producerId(), batch.epoch())) {
-                outcome = new BatchOutcome.Rejected(BatchOutcome.Reason.TRANSACTION_NOT_OPEN, "transaction of "
-                        + "producer " + batch.producerId() + " at epoch " + batch.epoch() + " is no longer open (it "
-                        + "was committed, aborted or timed out before this batch to partition "
-                        + chunk.partition().partition() + " could be stored); nothing of the batch is stored");
+                outcome = new BatchOutcome.Rejected(BatchOutcome.Reason.TRANSACTION_NOT_OPEN,
+                        open.whyNotStored(batch.producerId(), batch.epoch(), chunk.partition().partition()));
             }
             if (outcome == null) {
                 long offset = base + batch.firstPosition() - skippedCount;

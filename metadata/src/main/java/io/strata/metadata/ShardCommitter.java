@@ -325,12 +325,32 @@ final class ShardCommitter {
      */
     private ChunkAdmission.OpenTransactions opens(Group group, int block, Map<String, KeyValue> read,
                                                   Set<String> refused) {
-        return (producerId, txnEpoch) -> {
-            String oneWrite = group.oneWrites().of(block, producerId, txnEpoch);
-            if (oneWrite != null) {
-                return !refused.contains(oneWrite) && group.oneWrites().stands(oneWrite, read);
+        return new ChunkAdmission.OpenTransactions() {
+            @Override
+            public boolean isOpen(long producerId, long txnEpoch) {
+                String oneWrite = group.oneWrites().of(block, producerId, txnEpoch);
+                if (oneWrite != null) {
+                    return !refused.contains(oneWrite) && group.oneWrites().stands(oneWrite, read);
+                }
+                return read.containsKey(keys.openTransaction(producerId, txnEpoch));
             }
-            return read.containsKey(keys.openTransaction(producerId, txnEpoch));
+
+            @Override
+            public String whyNotStored(long producerId, long txnEpoch, int partition) {
+                String oneWrite = group.oneWrites().of(block, producerId, txnEpoch);
+                if (oneWrite != null && refused.contains(oneWrite)) {
+                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + ", sent with its "
+                            + "commit, is stored whole or not at all, and another of its batches could not be stored "
+                            + "(or it spans more than one metadata transaction holds); nothing of this batch to "
+                            + "partition " + partition + " is stored, and the transaction is not committed";
+                }
+                if (oneWrite != null) {
+                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + ", sent with its "
+                            + "commit, was ended or fenced (a newer producer of its id, or an abort) before this batch "
+                            + "to partition " + partition + " could be stored; nothing of it is stored";
+                }
+                return ChunkAdmission.OpenTransactions.super.whyNotStored(producerId, txnEpoch, partition);
+            }
         };
     }
 

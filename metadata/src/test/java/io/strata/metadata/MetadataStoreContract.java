@@ -592,9 +592,12 @@ public abstract class MetadataStoreContract {
         List<ChunkCommit> commits = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
                 List.of(first, second), List.of(new OneWriteTransaction("oww", producer, epoch, read,
                         new byte[] {9})))).join();
-        assertThat(commits.get(0).batches().get(0)).as("refused with the other")
-                .isInstanceOfSatisfying(BatchOutcome.Rejected.class,
-                        r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        assertThat(commits.get(0).batches().get(0)).as("refused with the other, saying so")
+                .isInstanceOfSatisfying(BatchOutcome.Rejected.class, r -> {
+                    assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN);
+                    assertThat(r.message()).contains("stored whole or not at all")
+                            .contains("another of its batches could not be stored").doesNotContain("no longer open");
+                });
         assertThat(commits.get(0).batches().get(1)).as("another producer's batch beside it")
                 .isEqualTo(new BatchOutcome.Appended(0));
         assertThat(commits.get(1).batches()).singleElement().isInstanceOf(BatchOutcome.Rejected.class);
