@@ -508,7 +508,8 @@ class ProduceHandlerTest {
                 p.producerEpoch(), second).join();
         assertThat(aborted.lastOutcome()).isEqualTo(io.strata.transactions.TransactionRecord.Outcome.ABORTED);
         assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
-                .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("was ended or fenced");
+                .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("is no longer open")
+                .hasMessageContaining("record moved");
         assertThat(valuesInStorage(0)).containsExactly("a", "b");
         assertThat(valuesInStorage(1)).containsExactly("c");
         assertThat(valuesInStorage(2)).isEmpty();

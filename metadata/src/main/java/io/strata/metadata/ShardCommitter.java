@@ -339,15 +339,17 @@ final class ShardCommitter {
             public String whyNotStored(long producerId, long txnEpoch, int partition) {
                 String oneWrite = group.oneWrites().of(block, producerId, txnEpoch);
                 if (oneWrite != null && refused.contains(oneWrite)) {
-                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + ", sent with its "
-                            + "commit, is stored whole or not at all, and another of its batches could not be stored "
-                            + "(or it spans more than one metadata transaction holds); nothing of this batch to "
-                            + "partition " + partition + " is stored, and the transaction is not committed";
+                    // "is no longer open": the words the Java client and the Kafka door end a transaction on.
+                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + " is no longer open: "
+                            + "sent with its commit, it is stored whole or not at all, and another of its batches "
+                            + "could not be stored (or it spans more than one metadata transaction holds); nothing of "
+                            + "this batch to partition " + partition + " is stored, and the transaction is not committed";
                 }
                 if (oneWrite != null) {
-                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + ", sent with its "
-                            + "commit, was ended or fenced (a newer producer of its id, or an abort) before this batch "
-                            + "to partition " + partition + " could be stored; nothing of it is stored";
+                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + " is no longer open: "
+                            + "sent with its commit, its transactional id's record moved (a newer producer of the id, an "
+                            + "abort, the id expired, or the producer began the transaction anew) before this batch to "
+                            + "partition " + partition + " could be stored; nothing of it is stored";
                 }
                 return ChunkAdmission.OpenTransactions.super.whyNotStored(producerId, txnEpoch, partition);
             }
