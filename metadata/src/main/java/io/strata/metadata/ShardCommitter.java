@@ -119,26 +119,13 @@ final class ShardCommitter {
         while (fit > 1 && !planner.fitTogether(blocks.subList(0, fit))) {
             fit--;
         }
-        List<BlockCommit> commits = blocks.subList(0, fit);
-        TreeMap<Integer, List<Chunk>> chunksByShard = new TreeMap<>();
-        ChunkCommit[][] answers = new ChunkCommit[commits.size()][];
-        for (int b = 0; b < commits.size(); b++) {
-            List<BlockChunk> chunks = commits.get(b).chunks();
-            answers[b] = new ChunkCommit[chunks.size()];
-            for (int i = 0; i < chunks.size(); i++) {
-                chunksByShard.computeIfAbsent(shardOf.applyAsInt(chunks.get(i).partition()), s -> new ArrayList<>())
-                        .add(new Chunk(b, i));
-            }
-        }
-        Group group = new Group(commits, chunksByShard, answers, System.nanoTime() + retryBudget.toNanos(),
-                new java.util.concurrent.atomic.AtomicLong(), new OneWrites(commits, keys),
-                java.util.concurrent.ConcurrentHashMap.newKeySet());
+        Group group = Group.of(blocks.subList(0, fit), shardOf, keys, System.nanoTime() + retryBudget.toNanos());
         group.refused.addAll(planner.tooSpread(group));
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (List<Integer> part : planner.parts(group)) {
             chain = chain.thenCompose(v -> commitGroup(group, part, 0, Map.of()));
         }
-        return chain.thenApply(v -> Arrays.stream(answers).map(Arrays::asList).toList());
+        return chain.thenApply(v -> Arrays.stream(group.answers).map(Arrays::asList).toList());
     }
 
     /** Chunk {@code chunk} of block {@code block}. */
@@ -149,6 +136,22 @@ final class ShardCommitter {
     record Group(List<BlockCommit> commits, Map<Integer, List<Chunk>> chunksByShard, ChunkCommit[][] answers,
                  long deadline, java.util.concurrent.atomic.AtomicLong lastCommitTime, OneWrites oneWrites,
                  Set<String> refused) {
+        /** The blocks' chunks by shard (shards ascending), no answer yet, nothing refused. */
+        static Group of(List<BlockCommit> commits, ToIntFunction<PartitionId> shardOf, KeyLayout keys, long deadline) {
+            TreeMap<Integer, List<Chunk>> chunksByShard = new TreeMap<>();
+            ChunkCommit[][] answers = new ChunkCommit[commits.size()][];
+            for (int b = 0; b < commits.size(); b++) {
+                List<BlockChunk> chunks = commits.get(b).chunks();
+                answers[b] = new ChunkCommit[chunks.size()];
+                for (int i = 0; i < chunks.size(); i++) {
+                    chunksByShard.computeIfAbsent(shardOf.applyAsInt(chunks.get(i).partition()),
+                            s -> new ArrayList<>()).add(new Chunk(b, i));
+                }
+            }
+            return new Group(commits, chunksByShard, answers, deadline, new java.util.concurrent.atomic.AtomicLong(),
+                    new OneWrites(commits, keys), java.util.concurrent.ConcurrentHashMap.newKeySet());
+        }
+
         /**
          * The commit time of a new attempt: the clock, but later than every earlier attempt's, so that the
          * entries of two attempts are never the same bytes (how a lost attempt is recognised as applied).

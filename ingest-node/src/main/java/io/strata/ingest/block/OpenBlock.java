@@ -120,9 +120,24 @@ public final class OpenBlock {
         if (transactions.size() >= OneWriteTransaction.MAX_PER_BLOCK) {
             return true;
         }
-        java.util.Set<PartitionId> after = new java.util.HashSet<>(oneWritePartitions);
-        batches.forEach(b -> after.add(b.partition()));
-        return after.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
+        // Counted without copying the block's set on every request (a request names a partition at most a few times).
+        int after = oneWritePartitions.size();
+        for (int i = 0; i < batches.size() && after <= OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK; i++) {
+            PartitionId p = batches.get(i).partition();
+            if (!oneWritePartitions.contains(p) && !namedBefore(batches, i, p)) {
+                after++;
+            }
+        }
+        return after > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
+    }
+
+    private static boolean namedBefore(List<PartitionBatch> batches, int end, PartitionId p) {
+        for (int i = 0; i < end; i++) {
+            if (batches.get(i).partition().equals(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The transactions the block's commit begins and commits with their batches. */
