@@ -123,6 +123,33 @@ class NodeStartupTest {
         assertServes(node);
     }
 
+    @Test
+    void aCommandStartsFromTheCommandLinesStartupArchiveTheScriptMapsForItsOwnJvm() throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        Path archive = io.strata.launcher.StartupArchive.ofCommandLine(root.resolve("cli/target/strata-cli.jar"));
+        assertThat(archive).as("written by the cli module's build (its output says why not)").isRegularFile();
+        Path loads = work.resolve("class-loads.txt");
+        // The command as a user types it (a port nobody listens on: it fails as an unreachable call does, exit 1).
+        ProcessBuilder command = new ProcessBuilder(root.resolve("strata").toString(), "--server",
+                "127.0.0.1:" + Ports.freePort(), "topics", "list").redirectErrorStream(true)
+                .redirectOutput(work.resolve("out.txt").toFile());
+        command.environment().put("JAVA_OPTS", "-Xlog:class+load=info:file=" + loads);
+        command.environment().keySet().removeIf(v -> v.startsWith("STRATA_"));
+        Process cli = command.start();
+        assertThat(cli.waitFor(60, TimeUnit.SECONDS)).as("the command ends").isTrue();
+        String out = java.nio.file.Files.readString(work.resolve("out.txt"));
+        assertThat(cli.exitValue()).as(out).isEqualTo(1);
+        assertThat(out).contains("cannot reach Strata");
+
+        // Classes from the archive on top of the JDK's ("shared objects file (top)"): the script gave it, and the JVM
+        // mapped it rather than dropping it as written for other jars or another JVM.
+        long archived;
+        try (var lines = java.nio.file.Files.lines(loads)) {
+            archived = lines.filter(l -> l.contains("source: shared objects file (top)")).count();
+        }
+        assertThat(archived).as("classes the command took from " + archive).isGreaterThan(1_000);
+    }
+
     private void assertServes(StrataProcess n) throws Exception {
         try (StrataClient client = StrataClient.builder().server(n.address()).build()) {
             client.admin().createTopic("started", 1);

@@ -80,4 +80,24 @@ class StartupArchiveTest {
         assertThat(node(java17)).as("an archive whose stamp is not written yet: not known whole")
                 .noneMatch(o -> o.contains("SharedArchiveFile"));
     }
+
+    @Test
+    void theCommandLinesArchiveSitsBesideItsJarWithItsOwnStampAndIsMappedOnlyForItsJvm() throws Exception {
+        Path cliJar = build.resolve("cli/target/strata-cli.jar");
+        Files.createDirectories(cliJar.getParent());
+        Path archive = StartupArchive.ofCommandLine(cliJar);
+        assertThat(archive).isEqualTo(build.resolve("cli/target/strata-cli.jsa"));
+        assertThat(StartupArchive.stampOf(archive)).isEqualTo(build.resolve("cli/target/strata-cli.jsa.jvm"));
+        assertThat(StartupArchive.stampOf(StartupArchive.of(jar))).as("the node's, as before")
+                .isEqualTo(StartupArchive.of(jar).resolveSibling(StartupArchive.STAMP));
+
+        Files.write(archive, new byte[] {1});
+        assertThat(StartupArchive.mapping(java17, archive)).as("no stamp yet").isEmpty();
+        Files.writeString(StartupArchive.stampOf(archive), StartupArchive.stamp(java17).orElseThrow());
+        assertThat(StartupArchive.mapping(java17, archive)).containsExactly("-XX:SharedArchiveFile=" + archive,
+                "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        assertThat(StartupArchive.mapping(jdk("jdk-25", "25.0.3+9-LTS"), archive)).isEmpty();
+        assertThat(node(java17)).as("the command line's archive is not the node's")
+                .noneMatch(o -> o.contains("SharedArchiveFile"));
+    }
 }
