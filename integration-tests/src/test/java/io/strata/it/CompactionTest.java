@@ -201,8 +201,10 @@ class CompactionTest {
 
     @Test
     void walBlocksMergeIntoSegmentsThatConsumersReadAsTheRecordsWereProduced() throws Exception {
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()));
+        StrataProcess ingest = nodes.get(0);
+        StrataProcess fetch = nodes.get(1);
         cluster.createTopic(ingest, "merged", 4);
         Acks acks = produce(client(ingest), "merged", 4, 2_500);
         ClusterInspector inspector = inspector();
@@ -226,9 +228,11 @@ class CompactionTest {
 
     @Test
     void compactionUnderProducersAndCatchUpReadersLosesAndRepeatsNothing() throws Exception {
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
-        StrataProcess compaction = compactionNode("compaction-1");
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()), cluster.prepare("compaction-1", "compaction", FAST));
+        StrataProcess ingest = nodes.get(0);
+        StrataProcess fetch = nodes.get(1);
+        StrataProcess compaction = nodes.get(2);
         cluster.createTopic(ingest, "busy", 3);
         AtomicBoolean stop = new AtomicBoolean();
         Acks acks = new Acks();
@@ -295,8 +299,10 @@ class CompactionTest {
 
     @Test
     void retentionAlterAndDeletionLeaveTheIndexAndTheBucketRight() throws Exception {
-        StrataProcess node = cluster.start("node-1", "ingest,fetch");
-        StrataProcess compaction = compactionNode("compaction-1");
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("node-1", "ingest,fetch", Map.of()),
+                cluster.prepare("compaction-1", "compaction", FAST));
+        StrataProcess node = nodes.get(0);
+        StrataProcess compaction = nodes.get(1);
         StrataClient client = client(node);
         client.admin().createTopic("timed", 2, 3_000, -1);
         client.admin().createTopic("sized", 1, -1, 200_000);
@@ -366,9 +372,12 @@ class CompactionTest {
 
     @Test
     void workersKilledAtAnyMomentBreakNothingAndTheirLeftoversAreCollected() throws Exception {
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
-        List<StrataProcess> workers = List.of(compactionNode("compaction-a"), compactionNode("compaction-b"));
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()), cluster.prepare("compaction-a", "compaction", FAST),
+                cluster.prepare("compaction-b", "compaction", FAST));
+        StrataProcess ingest = nodes.get(0);
+        StrataProcess fetch = nodes.get(1);
+        List<StrataProcess> workers = nodes.subList(2, 4);
         cluster.createTopic(ingest, "rough", 4);
         ClusterInspector inspector = inspector();
         AtomicBoolean stop = new AtomicBoolean();
@@ -405,9 +414,11 @@ class CompactionTest {
 
     @Test
     void keyCompactionKeepsTheLatestValuePerKeyAndTombstonesGoAfterTheirDelay() throws Exception {
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
-        StrataProcess compaction = compactionNode("compaction-1");
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()), cluster.prepare("compaction-1", "compaction", FAST));
+        StrataProcess ingest = nodes.get(0);
+        StrataProcess fetch = nodes.get(1);
+        StrataProcess compaction = nodes.get(2);
         StrataClient client = client(ingest);
         // Tombstones stay 15 s: long enough to see them cleaned in before they go.
         client.admin().createTopic("profiles", 2, -1, -1, "compact", 15_000);

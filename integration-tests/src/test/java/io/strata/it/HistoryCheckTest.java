@@ -407,8 +407,10 @@ class HistoryCheckTest {
                     .set("strata.metadata.timeout", "3s")
                     .set("strata.object-store.s3.endpoint", faulty.endpoint().toString())
                     .set("strata.object-store.s3.request-timeout", "5s");
-            StrataProcess ingest1 = cluster.start("ingest-1", "ingest");
-            StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
+            List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                    cluster.prepare("ingest-2", "ingest", Map.of()));
+            StrataProcess ingest1 = together.get(0);
+            StrataProcess ingest2 = together.get(1);
             // fetch-1 keeps almost nothing: its reads of older records are GETs through the fault proxy. (With 1 MiB
             // it could hold every record the first ten seconds wrote on a slow machine, and the replay made no GET.)
             StrataProcess fetch1 = cluster.start("fetch-1", "fetch", Map.of("strata.fetch.cache-max-bytes", "65536",

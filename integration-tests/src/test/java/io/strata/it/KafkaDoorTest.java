@@ -74,9 +74,11 @@ class KafkaDoorTest {
     @Test
     void kafkaAndGrpcAreTwoDoorsOntoTheSameRecords() throws Exception {
         cluster = new StrataCluster(work);
-        StrataProcess ingest1 = cluster.start("ingest-1", "ingest");
-        StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("ingest-2", "ingest", Map.of()), cluster.prepare("fetch-1", "fetch", Map.of()));
+        StrataProcess ingest1 = together.get(0);
+        StrataProcess ingest2 = together.get(1);
+        StrataProcess fetch = together.get(2);
         cluster.createTopic(ingest1, TOPIC, PARTITIONS);
         // Any node answers Metadata for the whole cluster: bootstrap from the fetch node alone.
         String bootstrap = fetch.kafkaAddress();

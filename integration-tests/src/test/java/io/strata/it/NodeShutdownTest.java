@@ -14,6 +14,8 @@ import io.strata.api.v1.SubscribeRequest;
 import io.strata.api.v1.SubscribeResponse;
 import io.strata.api.v1.TopicPartitionRecords;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +41,10 @@ class NodeShutdownTest {
     void aProduceCallInFlightAtSigtermIsCommittedAndAnsweredBeforeTheNodeExits() throws Exception {
         // A long linger: the record waits in the open block when SIGTERM comes.
         cluster = new StrataCluster(work).set("strata.ingest.block-linger", "20s");
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()));
+        StrataProcess ingest = together.get(0);
+        StrataProcess fetch = together.get(1);
         cluster.createTopic(ingest, "drained", 1);
         CompletableFuture<ProduceResponse> answer = CompletableFuture.supplyAsync(() ->
                 ProducerServiceGrpc.newBlockingStub(cluster.channel(ingest)).withDeadlineAfter(60, TimeUnit.SECONDS)
@@ -66,8 +70,10 @@ class NodeShutdownTest {
     @Test
     void aFetchNodeEndsItsOpenStreamsWithUnavailableWhenItStops() throws Exception {
         cluster = new StrataCluster(work);
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()));
+        StrataProcess ingest = together.get(0);
+        StrataProcess fetch = together.get(1);
         cluster.createTopic(ingest, "streamed", 1);
         CompletableFuture<Status> ended = new CompletableFuture<>();
         // At the end of an empty partition: the stream waits for records that never come.

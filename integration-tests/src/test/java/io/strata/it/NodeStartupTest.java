@@ -127,7 +127,8 @@ class NodeStartupTest {
     void aCommandStartsFromTheCommandLinesStartupArchiveTheScriptMapsForItsOwnJvm() throws Exception {
         Path root = Path.of("..").toAbsolutePath().normalize();
         Path archive = io.strata.launcher.StartupArchive.ofCommandLine(root.resolve("cli/target/strata-cli.jar"));
-        assertThat(archive).as("written by the cli module's build (its output says why not)").isRegularFile();
+        assertThat(archive).as("written by the cli module's build (its output says why not; a build with "
+                + "-Dstrata.startup-archive.skip leaves none, or a stale one)").isRegularFile();
         Path loads = work.resolve("class-loads.txt");
         // The command as a user types it (a port nobody listens on: it fails as an unreachable call does, exit 1).
         ProcessBuilder command = new ProcessBuilder(root.resolve("strata").toString(), "--server",
@@ -135,8 +136,15 @@ class NodeStartupTest {
                 .redirectOutput(work.resolve("out.txt").toFile());
         command.environment().put("JAVA_OPTS", "-Xlog:class+load=info:file=" + loads);
         command.environment().keySet().removeIf(v -> v.startsWith("STRATA_"));
+        // The script runs the java on PATH: this JVM's, which built the archive (as the build's java is a user's).
+        command.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + java.io.File.pathSeparator
+                + System.getenv("PATH"));
         Process cli = command.start();
-        assertThat(cli.waitFor(60, TimeUnit.SECONDS)).as("the command ends").isTrue();
+        try {
+            assertThat(cli.waitFor(60, TimeUnit.SECONDS)).as("the command ends").isTrue();
+        } finally {
+            cli.destroyForcibly();
+        }
         String out = java.nio.file.Files.readString(work.resolve("out.txt"));
         assertThat(cli.exitValue()).as(out).isEqualTo(1);
         assertThat(out).contains("cannot reach Strata");

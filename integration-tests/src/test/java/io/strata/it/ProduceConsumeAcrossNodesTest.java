@@ -58,8 +58,10 @@ class ProduceConsumeAcrossNodesTest {
     @Test
     void recordsProducedOnOneNodeAreConsumedCompleteAndInOrderOnAnotherAndSurviveRestarts() throws Exception {
         cluster = new StrataCluster(work);
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetch = cluster.start("fetch-1", "fetch");
+        List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-1", "fetch", Map.of()));
+        StrataProcess ingest = together.get(0);
+        StrataProcess fetch = together.get(1);
 
         AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(channel(ingest));
         TOPICS.forEach((name, partitions) -> admin.createTopic(
@@ -83,8 +85,10 @@ class ProduceConsumeAcrossNodesTest {
         // Restart both roles as new processes: everything is still there, and offsets continue densely.
         ingest.stop();
         fetch.stop();
-        StrataProcess ingest2 = cluster.start("ingest-2", "ingest");
-        StrataProcess fetch2 = cluster.start("fetch-2", "fetch");
+        List<StrataProcess> restarted = cluster.startTogether(cluster.prepare("ingest-2", "ingest", Map.of()),
+                cluster.prepare("fetch-2", "fetch", Map.of()));
+        StrataProcess ingest2 = restarted.get(0);
+        StrataProcess fetch2 = restarted.get(1);
         assertConsumedExactly(FetchServiceGrpc.newBlockingStub(channel(fetch2)), acked);
 
         ProduceResponse more = ProducerServiceGrpc.newBlockingStub(channel(ingest2))

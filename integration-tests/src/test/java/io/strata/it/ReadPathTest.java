@@ -289,9 +289,11 @@ class ReadPathTest {
     @Test
     void fetchNodesJoiningAndLeavingUnderLoadLoseAndRepeatNothing() throws Exception {
         int partitions = 6;
-        StrataProcess ingest = cluster.start("ingest-1", "ingest");
-        StrataProcess fetchA = cluster.start("fetch-a", "fetch");
-        StrataProcess fetchB = cluster.start("fetch-b", "fetch");
+        List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-1", "ingest", Map.of()),
+                cluster.prepare("fetch-a", "fetch", Map.of()), cluster.prepare("fetch-b", "fetch", Map.of()));
+        StrataProcess ingest = nodes.get(0);
+        StrataProcess fetchA = nodes.get(1);
+        StrataProcess fetchB = nodes.get(2);
         cluster.createTopic(ingest, "moving", partitions);
         StrataClient producerClient = client(ingest);
         AtomicBoolean stop = new AtomicBoolean();

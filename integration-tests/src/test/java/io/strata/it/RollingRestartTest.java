@@ -69,7 +69,7 @@ class RollingRestartTest {
     }
 
     @Test
-    void everyNodeRestartedAndCrashedInTurnUnderLoadLosesNothingFailsNothingAndEndsNoGroupMember() throws Exception {
+    void aNodeOfEachRoleRestartedAndEveryNodeCrashedInTurnUnderLoadLosesNothingFailsNothingAndEndsNoGroupMember() throws Exception {
         long started = System.nanoTime();
         cluster = new LocalCluster(dir, new Installation(Path.of("..")), line -> { });
         cluster.up(2, 2);
@@ -180,7 +180,11 @@ class RollingRestartTest {
             delayedConsumer.start();
             sleep(2_000);
 
-            for (String node : nodes) {
+            // A graceful restart (drain, hand-off, exit) of one node of each role: a role's nodes drain alike. Every
+            // node is crashed below.
+            List<String> restarted = List.of("ingest-1", "fetch-2", "compaction");
+            assertThat(nodes).containsAll(restarted);
+            for (String node : restarted) {
                 int before = acknowledged.size();
                 long away = System.currentTimeMillis();
                 assertThat(cluster.stop(node, 30)).as(node + " drained and exited within its grace period").isTrue();
@@ -289,7 +293,7 @@ class RollingRestartTest {
                 .isEmpty();
         assertThat(printedLines()).as("each once: no partition moved, so none was read again")
                 .hasSize(printed().size());
-        System.out.printf("restart and crash of %s: %d records acknowledged, each read once and printed by a "
+        System.out.printf("restarts of a node of each role, crashes of %s: %d records acknowledged, each read once and printed by a "
                 + "member of the group%n", nodes, acknowledged.size());
     }
 

@@ -144,8 +144,10 @@ class SecurityTest {
         settings.put("strata.auth.jwt.issuer", ISSUER);
         settings.put("strata.auth.jwt.audiences", "strata");
         cluster = new StrataCluster(work);
-        a = cluster.start("a", "ingest,fetch", settings);
-        b = cluster.start("b", "ingest,fetch", settings);
+        List<StrataProcess> together = cluster.startTogether(cluster.prepare("a", "ingest,fetch", settings),
+                cluster.prepare("b", "ingest,fetch", settings));
+        a = together.get(0);
+        b = together.get(1);
         root = cluster.root();
         inspector = cluster.inspector();
         etcd = io.strata.metadata.etcd.EtcdKvStore.connect(List.of(EtcdFixture.shared().endpoint()), Duration.ofSeconds(10));

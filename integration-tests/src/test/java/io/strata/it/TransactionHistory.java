@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -35,6 +36,8 @@ final class TransactionHistory implements AutoCloseable {
     /** Twenty partitions over three topics. */
     static final Map<String, Integer> TOPICS = new LinkedHashMap<>(Map.of("txn-a", 8, "txn-b", 7, "txn-c", 5));
     private static final int PARTITIONS = TOPICS.values().stream().mapToInt(Integer::intValue).sum();
+    /** Committed transactions a run has at least, or it tested too little. */
+    static final int MIN_COMMITTED = 20;
 
     private final Path work;
     private String servers;
@@ -65,9 +68,10 @@ final class TransactionHistory implements AutoCloseable {
                     if (round % 5 == 0) {
                         Thread.sleep(200 + random.nextInt(1_800)); // while it starts: InitTransactions, fencing
                     } else {
-                        // From its first transaction on: a writer's JVM takes seconds to start on a small, busy
-                        // machine, and one killed before it begins would test nothing but its start.
-                        awaitFirstTransaction(generation - 1, 20_000);
+                        // From its first commit on: a writer's JVM takes seconds to start on a small, busy
+                        // machine, and its first transactions as long again under the checker's faults; one killed
+                        // before it committed any would test nothing but its start.
+                        awaitFirstCommit(generation - 1, 20_000);
                         Thread.sleep(1_500 + random.nextInt(2_500));
                     }
                 } catch (InterruptedException e) {
@@ -83,19 +87,34 @@ final class TransactionHistory implements AutoCloseable {
         killer.start();
     }
 
-    /** Waits until the writer of {@code generation} has begun its first transaction, or {@code timeoutMs} passed. */
-    private void awaitFirstTransaction(int generation, long timeoutMs) throws InterruptedException {
-        String first = "begin g" + generation + "t0";
+    /** Waits until the writer of {@code generation} has committed a transaction, or {@code timeoutMs} passed. */
+    private void awaitFirstCommit(int generation, long timeoutMs) throws InterruptedException {
+        String prefix = "committed g" + generation + "t";
+        awaitHistory(timeoutMs, lines -> lines.stream().anyMatch(l -> l.startsWith(prefix)));
+    }
+
+    /** Waits until {@code done} holds for the history's lines, the kills stop, or {@code timeoutMs} passed. */
+    private void awaitHistory(long timeoutMs, java.util.function.Predicate<List<String>> done)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (!stop.get() && System.nanoTime() < deadline) {
             try {
-                if (Files.exists(file) && Files.readAllLines(file, StandardCharsets.UTF_8).contains(first)) {
+                if (Files.exists(file) && done.test(Files.readAllLines(file, StandardCharsets.UTF_8))) {
                     return;
                 }
             } catch (IOException e) {
                 // being written: read again
             }
             Thread.sleep(50);
+        }
+    }
+
+    private long committed() {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+                    .filter(l -> l.startsWith("committed ")).count() : 0;
+        } catch (IOException e) {
+            return 0;
         }
     }
 
@@ -108,7 +127,12 @@ final class TransactionHistory implements AutoCloseable {
         return ManagedProcess.start("txn-writer-" + generation, command, Map.of(), work.resolve("txn-writers"));
     }
 
-    /** Stops the kills and kills the last writer (its open transaction is the cluster's to abort). */
+    /**
+     * Stops the kills and kills the last writer (its open transaction is the cluster's to abort). On a slow machine
+     * the writers may not have committed {@link #MIN_COMMITTED} transactions between the kills and the faults: the
+     * last one then goes on, unharmed, until they have (at most a minute: transactions that never commit fail the
+     * check).
+     */
     void stop() throws InterruptedException {
         stop.set(true);
         if (killer == null) {
@@ -116,6 +140,10 @@ final class TransactionHistory implements AutoCloseable {
         }
         killer.interrupt();
         killer.join(10_000);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (committed() < MIN_COMMITTED && writer.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
         writer.kill();
         kills++;
     }
@@ -191,7 +219,7 @@ final class TransactionHistory implements AutoCloseable {
         String summary = String.format("transactions=%d committed=%d aborted=%d outcome_unknown=%d "
                         + "(visible %d) writer_kills=%d read_committed_transactions=%d", told.size(), committed.size(),
                 aborted.size(), unknown, unknownVisible, kills, seenCommitted.size());
-        if (committed.size() < 20) {
+        if (committed.size() < MIN_COMMITTED) {
             violations.add("only " + committed.size() + " transactions were committed: " + summary);
         }
         return new Outcome(violations, summary);

@@ -165,9 +165,11 @@ class WritePathTest {
     @Test
     void threeIngestNodesWritingTheSamePartitionsStoreEveryAcknowledgedRecordOnceInOrder() throws Exception {
         try (StrataCluster cluster = new StrataCluster(work)) {
-            List<StrataProcess> ingest = List.of(cluster.start("ingest-a", "ingest"),
-                    cluster.start("ingest-b", "ingest"), cluster.start("ingest-c", "ingest"));
-            StrataProcess fetch = cluster.start("fetch-a", "fetch");
+            List<StrataProcess> nodes = cluster.startTogether(cluster.prepare("ingest-a", "ingest", Map.of()),
+                    cluster.prepare("ingest-b", "ingest", Map.of()), cluster.prepare("ingest-c", "ingest", Map.of()),
+                    cluster.prepare("fetch-a", "fetch", Map.of()));
+            List<StrataProcess> ingest = nodes.subList(0, 3);
+            StrataProcess fetch = nodes.get(3);
             cluster.createTopic(ingest.get(0), TOPIC, PARTITIONS);
             List<ProducerServiceGrpc.ProducerServiceBlockingStub> stubs = ingest.stream()
                     .map(n -> ProducerServiceGrpc.newBlockingStub(cluster.channel(n))).toList();
@@ -230,8 +232,10 @@ class WritePathTest {
     @Test
     void anIngestNodeKilledUnderLoadLosesNoAcknowledgedRecordAndLeavesNoPartialRequest() throws Exception {
         try (StrataCluster cluster = new StrataCluster(work)) {
-            StrataProcess victim = cluster.start("ingest-a", "ingest");
-            StrataProcess fetch = cluster.start("fetch-a", "fetch");
+            List<StrataProcess> together = cluster.startTogether(cluster.prepare("ingest-a", "ingest", Map.of()),
+                    cluster.prepare("fetch-a", "fetch", Map.of()));
+            StrataProcess victim = together.get(0);
+            StrataProcess fetch = together.get(1);
             cluster.createTopic(victim, TOPIC, PARTITIONS);
             Outcomes outcomes = new Outcomes();
             AtomicBoolean stop = new AtomicBoolean();

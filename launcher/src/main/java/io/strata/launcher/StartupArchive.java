@@ -35,6 +35,12 @@ public final class StartupArchive {
     static final String FILE = "strata-node.jsa";
     static final String STAMP = FILE + ".jvm";
     static final String CLI_FILE = "strata-cli.jsa";
+    /**
+     * Variables every JVM reads options from: the build's would reach the training run (-Xshare:off would archive
+     * nothing; an agent's classes would be archived), so the training runs without them.
+     */
+    private static final java.util.Set<String> JVM_OPTION_VARIABLES = java.util.Set.of("JAVA_TOOL_OPTIONS",
+            "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
     private static final Duration TRAINING_TIMEOUT = Duration.ofSeconds(120);
 
     private StartupArchive() {
@@ -106,7 +112,7 @@ public final class StartupArchive {
                     Map.of("strata.data-dir", scratch.resolve("data").toString()), Ports.freePort(), httpPort,
                     Ports.freePort(), Ports.freePort());
             ManagedProcess node = ManagedProcess.startForJob("startup-archive", command,
-                    v -> v.startsWith("STRATA_") || v.startsWith("QUARKUS_"), scratch);
+                    v -> v.startsWith("STRATA_") || v.startsWith("QUARKUS_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
                 long deadline = System.nanoTime() + timeout.toNanos();
                 while (!HttpProbe.once(Role.INGEST.readinessUrl(httpPort), Role.INGEST::isReady)) {
@@ -146,7 +152,7 @@ public final class StartupArchive {
                     "-Dstrata.home=" + scratch, "-jar", cliJar.toAbsolutePath().normalize().toString(),
                     "--server", "127.0.0.1:" + Ports.freePort(), "topics", "list");
             ManagedProcess cli = ManagedProcess.startForJob("cli-startup-archive", command,
-                    v -> v.startsWith("STRATA_"), scratch);
+                    v -> v.startsWith("STRATA_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
                 long deadline = System.nanoTime() + timeout.toNanos();
                 while (cli.isAlive()) {
@@ -182,12 +188,18 @@ public final class StartupArchive {
         try {
             return finish(partial, archive, jvm, training.run(partial, scratch));
         } finally {
+            try {
+                Files.deleteIfExists(partial); // what a failed training left
+            } catch (IOException e) {
+                // left beside the archive, under this run's name: no start reads it
+            }
             deleteTree(scratch);
         }
     }
 
+    /** This training's own partial file: two builds training at once never write into one. */
     private static Path partialOf(Path archive) {
-        return archive.resolveSibling(archive.getFileName() + ".partial");
+        return archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
     }
 
     private static String jvmOf(Path java) {
@@ -195,14 +207,14 @@ public final class StartupArchive {
                 + "it is, so no start could tell whether an archive is its own"));
     }
 
-    /** Removes the archive, its stamp and a partial one, and makes the training's scratch folder. */
+    /** Removes the archive and its stamp, and makes the training's scratch folder. */
     private static Path prepare(Path archive) {
         try {
-            // A stale archive would be mapped by the training run itself (Commands.node adds it) and cannot be the
-            // base of a new one.
+            // A training that fails leaves no archive, never an older one: it was written for other jars. (A node's
+            // training run would also map a stale archive itself, as Commands.node gives it, and could not archive
+            // on top of it.)
             Files.deleteIfExists(stampOf(archive));
             Files.deleteIfExists(archive);
-            Files.deleteIfExists(partialOf(archive));
             return Files.createTempDirectory("strata-startup-archive");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -230,18 +242,18 @@ public final class StartupArchive {
      * and leaves no archive, never a failed build: nodes and commands start without.
      */
     public static void main(String[] args) {
-        boolean commandLine = args[0].equals("--command-line");
-        Path jar = Path.of(args[commandLine ? 1 : 0]);
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        boolean commandLine = args.length > 0 && args[0].equals("--command-line");
         long start = System.nanoTime();
         try {
+            Path jar = Path.of(args[commandLine ? 1 : 0]);
+            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             Path archive = commandLine ? createForCommandLine(java, jar, TRAINING_TIMEOUT)
                     : create(java, jar, TRAINING_TIMEOUT);
             System.out.printf("startup archive %s (%d MiB) written in %.1f s%n", archive,
                     Files.size(archive) >> 20, (System.nanoTime() - start) / 1e9);
-        } catch (RuntimeException | IOException e) {
+        } catch (Exception | LinkageError e) {
             System.err.println("strata: no startup archive (" + (commandLine ? "commands" : "nodes")
-                    + " start without one): " + e.getMessage());
+                    + " start without one): " + e);
         }
     }
 

@@ -86,21 +86,25 @@ class CommitPlannerTest {
         // 10 shards, each a head and an entry per block: 10 * (1 + n) operations for n blocks.
         assertThat(planner.fitTogether(blocks.subList(0, 5))).as("10 * 6 = 60 operations").isTrue();
         assertThat(planner.fitTogether(blocks.subList(0, 6))).as("10 * 7 = 70 operations").isFalse();
-        assertThat(new CommitPlanner(64, 4_000, SHARD, KEYS).fitTogether(blocks.subList(0, 1)))
+        // One block of ten chunks counts about 6,700 bytes: within 10,000, but not within half of it.
+        assertThat(new CommitPlanner(64, 10_000, SHARD, KEYS).fitTogether(blocks.subList(0, 1)))
                 .as("over half the byte limit").isFalse();
+        assertThat(new CommitPlanner(64, 14_000, SHARD, KEYS).fitTogether(blocks.subList(0, 1)))
+                .as("within half of it").isTrue();
     }
 
     @Test
     void aTransactionSpreadOverMoreShardsThanOneMetadataTransactionHoldsIsRefusedWholeAndTheRestStands() {
         List<BlockChunk> chunks = new ArrayList<>();
-        for (int p = 0; p < 8; p++) {
-            chunks.add(transactional(p, 10, 1)); // spread: 8 shards, a head and an entry each, and its record
+        for (int p = 0; p < 14; p++) {
+            chunks.add(transactional(p, 10, 1));
         }
         chunks.add(transactional(20, 11, 1)); // narrow: one shard
         ShardCommitter.Group group = group(block(chunks, oneWrite(10, 1), oneWrite(11, 1)));
-
-        assertThat(planner(16).tooSpread(group)).containsExactly(group.oneWrites().of(0, 10, 1));
-        assertThat(planner(128).tooSpread(group)).isEmpty();
+        // The spread one writes 14 heads, 14 entries and its record (29 operations) and reads 14 heads, the block's
+        // marker, the deletions, its record and what a retry reads (26): its writes alone are over 28.
+        assertThat(planner(28).tooSpread(group)).containsExactly(group.oneWrites().of(0, 10, 1));
+        assertThat(planner(29).tooSpread(group)).isEmpty();
     }
 
     private static CommitPlanner planner(int maxOps) {

@@ -120,24 +120,16 @@ public final class OpenBlock {
         if (transactions.size() >= OneWriteTransaction.MAX_PER_BLOCK) {
             return true;
         }
-        // Counted without copying the block's set on every request (a request names a partition at most a few times).
-        int after = oneWritePartitions.size();
-        for (int i = 0; i < batches.size() && after <= OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK; i++) {
+        // Counted without copying the block's set on every request; what is new is at most the limit plus one.
+        List<PartitionId> fresh = new ArrayList<>();
+        for (int i = 0; i < batches.size() && oneWritePartitions.size() + fresh.size()
+                <= OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK; i++) {
             PartitionId p = batches.get(i).partition();
-            if (!oneWritePartitions.contains(p) && !namedBefore(batches, i, p)) {
-                after++;
+            if (!oneWritePartitions.contains(p) && !fresh.contains(p)) {
+                fresh.add(p);
             }
         }
-        return after > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
-    }
-
-    private static boolean namedBefore(List<PartitionBatch> batches, int end, PartitionId p) {
-        for (int i = 0; i < end; i++) {
-            if (batches.get(i).partition().equals(p)) {
-                return true;
-            }
-        }
-        return false;
+        return oneWritePartitions.size() + fresh.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
     }
 
     /** The transactions the block's commit begins and commits with their batches. */
