@@ -401,6 +401,7 @@ class HistoryCheckTest {
     @Test
     void underKillsPausesEtcdRestartsAndS3FaultsNoAcknowledgedRecordIsLostOrDuplicatedAndOrderHolds()
             throws Exception {
+        long started = System.nanoTime();
         S3ServerFixture s3 = S3ServerFixture.shared();
         EtcdFixture etcd = EtcdFixture.start();
         try (etcd;
@@ -417,9 +418,12 @@ class HistoryCheckTest {
             StrataProcess ingest2 = together.get(1);
             // fetch-1 keeps almost nothing: its reads of older records are GETs through the fault proxy. (With 1 MiB
             // it could hold every record the first ten seconds wrote on a slow machine, and the replay made no GET.)
-            StrataProcess fetch1 = cluster.start("fetch-1", "fetch", Map.of("strata.fetch.cache-max-bytes", "65536",
-                    "strata.fetch.disk-cache-max-bytes", "0", "strata.fetch.read-ahead-bytes", "0"));
-            StrataProcess fetch2 = cluster.start("fetch-2", "fetch");
+            List<StrataProcess> fetchNodes = cluster.startTogether(cluster.prepare("fetch-1", "fetch",
+                    Map.of("strata.fetch.cache-max-bytes", "65536", "strata.fetch.disk-cache-max-bytes", "0",
+                            "strata.fetch.read-ahead-bytes", "0")), cluster.prepare("fetch-2", "fetch", Map.of()));
+            StrataProcess fetch1 = fetchNodes.get(0);
+            StrataProcess fetch2 = fetchNodes.get(1);
+            progress(started, "nodes up");
             cluster.createTopic(ingest1, TOPIC, PARTITIONS);
             transactions.createTopics(cluster, ingest1);
             List<ProducerServiceGrpc.ProducerServiceBlockingStub> stubs = List.of(
@@ -450,6 +454,7 @@ class HistoryCheckTest {
             Future<?> kafkaReader = pool.submit(() -> kafkaConsumer(kafkaBootstrap, stopConsumer, history));
 
             Map<String, String> faults = new LinkedHashMap<>();
+            progress(started, "writers and readers started");
             Thread.sleep(3_000);
             faulty.faults(new FaultyHttpProxy.Faults(0.15, 0, 0, 0.1, 0, 0));
             Thread.sleep(6_000);
@@ -466,12 +471,19 @@ class HistoryCheckTest {
                     + faulty.injectedErrorsAfter() + " after, " + faulty.injectedDelays() + " delays, "
                     + faulty.injectedBitFlips() + " bit flips, " + faulty.injectedTruncations() + " truncations");
 
+            progress(started, "S3 faults over");
+            // fetch-1 is killed while ingest-1 starts again (their starts overlap, as in a cluster that loses a
+            // second node while it brings back the first); ingest-2 is paused only once ingest-1 serves.
             ingest1.kill();
             Thread.sleep(3_000);
-            ingest1.start();
+            ingest1.launch();
             fetch1.kill();
             Thread.sleep(3_000);
-            fetch1.start();
+            fetch1.launch();
+            ingest1.awaitReady(Duration.ofSeconds(90));
+            progress(started, "ingest-1 killed and back");
+            fetch1.awaitReady(Duration.ofSeconds(90));
+            progress(started, "fetch-1 killed and back");
             ingest2.pause();
             Thread.sleep(12_000); // past its 10 s registration lease
             ingest2.resume();
@@ -480,11 +492,14 @@ class HistoryCheckTest {
             Thread.sleep(4_000);
             etcd.restart();
             Thread.sleep(5_000);
+            progress(started, "faults over");
             stopWriters.set(true);
             transactions.stop();
+            progress(started, "transactions stopped");
             for (Future<?> w : writers) {
                 w.get(4, TimeUnit.MINUTES);
             }
+            progress(started, "writers stopped");
             faults.put("processes", "SIGKILL ingest-1, SIGKILL fetch-1, SIGSTOP ingest-2 12 s, etcd stopped 4 s");
 
             // The log as stored, read back whole from a fetch node.
@@ -556,6 +571,7 @@ class HistoryCheckTest {
                     || history.kafkaDelivered.size() < end) && System.nanoTime() < catchUpUntil) {
                 Thread.sleep(200);
             }
+            progress(started, "consumers caught up");
             stopConsumer.set(true);
             reader.get(1, TimeUnit.MINUTES);
             kafkaReader.get(1, TimeUnit.MINUTES);
@@ -622,5 +638,10 @@ class HistoryCheckTest {
             assertThat(faulty.injectedBitFlips() + faulty.injectedTruncations()).as("GET bodies damaged").isPositive();
             assertThat(faulty.injectedErrors() + faulty.injectedErrorsAfter()).as("S3 errors").isPositive();
         }
+    }
+
+    /** Where the check's time goes, in its output. */
+    private static void progress(long started, String step) {
+        System.out.printf("history-check: %s at %.1f s%n", step, (System.nanoTime() - started) / 1e9);
     }
 }

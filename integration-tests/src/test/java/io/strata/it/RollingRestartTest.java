@@ -37,12 +37,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Every node of a launched cluster (two ingest, two fetch, the compaction node) goes away in turn while a
  * producer writes, a consumer reads and two {@code strata consume --group} processes print as members of a
  * group: first a rolling restart as Kubernetes does one (SIGTERM; each node must exit within its grace
- * period, and starts again), then a crash of each (SIGKILL, then started again), then an ingest and a fetch
- * node frozen in turn (SIGSTOP for longer than the clients' keep-alive, then SIGCONT). Every send succeeds
- * (what failed on the way was retried by the client), every acknowledged record is read exactly once, the
- * consumer never sees an error, no member exits or loses its session (its member id stays the same: its
- * partitions never moved), every record is printed once, and once the members are stopped (SIGTERM: they
- * commit what they printed and leave) the group's lag is 0.
+ * period, and starts again), then a crash of each (SIGKILL, then started again; an ingest and a fetch node at
+ * once), then an ingest and a fetch node frozen together (SIGSTOP for longer than the clients' keep-alive,
+ * then SIGCONT). Every send succeeds (what failed on the way was retried by the client), every acknowledged
+ * record is read exactly once, the consumer never sees an error, no member exits or loses its session (its
+ * member id stays the same: its partitions never moved), every record is printed once, and once the members
+ * are stopped (SIGTERM: they commit what they printed and leave) the group's lag is 0.
  */
 class RollingRestartTest {
     private static final String TOPIC = "rolling";
@@ -188,7 +188,9 @@ class RollingRestartTest {
                 int before = acknowledged.size();
                 long away = System.currentTimeMillis();
                 assertThat(cluster.stop(node, 30)).as(node + " drained and exited within its grace period").isTrue();
+                progress(started, node + " stopped");
                 MemberStatus back = cluster.start(node);
+                progress(started, node + " started");
                 assertThat(back.health()).isEqualTo(MemberStatus.Health.UP);
                 sleep(1_500);
                 awaitBeyond(acknowledged, before);
@@ -197,38 +199,49 @@ class RollingRestartTest {
                         .isGreaterThan(before);
                 progress(started, node + " restarted");
             }
-            for (String node : nodes) {
+            // Crashes: an ingest and a fetch node at once (the other of each role serves), then the compaction node.
+            List<List<String>> crashes = List.of(List.of("ingest-1", "fetch-1"), List.of("ingest-2", "fetch-2"),
+                    List.of("compaction"));
+            assertThat(crashes.stream().flatMap(List::stream).toList()).as("every node crashes")
+                    .containsExactlyInAnyOrderElementsOf(nodes);
+            for (List<String> crashed : crashes) {
                 int before = acknowledged.size();
                 long away = System.currentTimeMillis();
-                cluster.kill(node);
+                crashed.forEach(cluster::kill);
                 sleep(1_000);
-                MemberStatus back = cluster.start(node);
-                assertThat(back.health()).isEqualTo(MemberStatus.Health.UP);
+                assertThat(cluster.start(crashed)).allSatisfy(back ->
+                        assertThat(back.health()).isEqualTo(MemberStatus.Health.UP));
                 sleep(1_500);
                 awaitBeyond(acknowledged, before);
                 disturbed.add(new long[] {away, System.currentTimeMillis() + SETTLE_MS});
-                assertThat(acknowledged.size()).as("records acknowledged while " + node + " crashed and came back")
+                assertThat(acknowledged.size()).as("records acknowledged while " + crashed + " crashed and came back")
                         .isGreaterThan(before);
-                assertThat(members).as("group members still running after " + node + " crashed")
+                assertThat(members).as("group members still running after " + crashed + " crashed")
                         .allMatch(ManagedProcess::isAlive);
-                progress(started, node + " crashed and back");
+                progress(started, crashed + " crashed and back");
             }
-            for (String node : List.of("ingest-1", "fetch-1")) {
+            // An ingest and a fetch node frozen at once, past the keep-alive: the clients find them gone.
+            List<String> frozen = List.of("ingest-1", "fetch-1");
+            {
                 int before = acknowledged.size();
-                long pid = cluster.status().stream().filter(m -> m.member().name().equals(node)).findFirst()
-                        .orElseThrow().pid();
+                List<Long> pids = frozen.stream().map(node -> cluster.status().stream()
+                        .filter(m -> m.member().name().equals(node)).findFirst().orElseThrow().pid()).toList();
                 long away = System.currentTimeMillis();
-                signal("STOP", pid);
-                sleep(17_000); // past the keep-alive's 10 s + 5 s: the clients find the node gone
-                signal("CONT", pid);
+                for (long pid : pids) {
+                    signal("STOP", pid);
+                }
+                sleep(17_000); // past the keep-alive's 10 s + 5 s: the clients find the nodes gone
+                for (long pid : pids) {
+                    signal("CONT", pid);
+                }
                 sleep(1_500);
                 awaitBeyond(acknowledged, before);
                 disturbed.add(new long[] {away, System.currentTimeMillis() + SETTLE_MS});
-                assertThat(acknowledged.size()).as("records acknowledged while " + node + " was frozen")
+                assertThat(acknowledged.size()).as("records acknowledged while " + frozen + " were frozen")
                         .isGreaterThan(before);
-                assertThat(members).as("group members still running after " + node + " was frozen")
+                assertThat(members).as("group members still running after " + frozen + " were frozen")
                         .allMatch(ManagedProcess::isAlive);
-                progress(started, node + " frozen and thawed");
+                progress(started, frozen + " frozen and thawed");
             }
 
             sleep(SETTLE_MS + 4_000); // every node up and settled: delayed records due now are held to time

@@ -181,6 +181,7 @@ final class StrataCluster implements AutoCloseable {
     @Override
     public void close() {
         channels.forEach(ManagedChannel::shutdownNow);
+        nodes.forEach(StrataProcess::terminate); // every node drains at once
         nodes.forEach(StrataProcess::close);
     }
 }

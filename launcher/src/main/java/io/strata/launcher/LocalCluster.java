@@ -323,15 +323,32 @@ public final class LocalCluster {
 
     /** Starts a member that is down again, with its ports and data, and waits until it is ready. */
     public MemberStatus start(String name) {
+        return start(List.of(name)).get(0);
+    }
+
+    /**
+     * Starts members that are down again, all at once (their starts overlap), and waits until each is ready;
+     * answers their status in the order named.
+     */
+    public List<MemberStatus> start(List<String> names) {
         ClusterState state = existing();
-        Member member = member(state, name);
-        Optional<ManagedProcess> running = state.process(member);
-        if (running.isPresent()) {
-            throw new LauncherException(name + " is already running (pid " + running.get().pid() + ")");
+        List<ManagedProcess> launched = new ArrayList<>();
+        boolean anyNode = false;
+        for (String name : names) {
+            Member member = member(state, name);
+            Optional<ManagedProcess> running = state.process(member);
+            if (running.isPresent()) {
+                throw new LauncherException(name + " is already running (pid " + running.get().pid() + ")");
+            }
+            anyNode |= member.role().isNode();
         }
-        awaitReady(state, List.of(launch(state, member)), member.role().isNode() ? NODE_START_TIMEOUT
-                : Duration.ofSeconds(60));
-        return status().stream().filter(s -> s.member().name().equals(name)).findFirst().orElseThrow();
+        for (String name : names) {
+            launched.add(launch(state, member(state, name)));
+        }
+        awaitReady(state, launched, anyNode ? NODE_START_TIMEOUT : Duration.ofSeconds(60));
+        List<MemberStatus> all = status();
+        return names.stream().map(name -> all.stream().filter(s -> s.member().name().equals(name)).findFirst()
+                .orElseThrow()).toList();
     }
 
     /**
@@ -348,18 +365,13 @@ public final class LocalCluster {
         for (Member m : state.members()) {
             state.process(m).ifPresent(p -> (m.role().isNode() ? nodes : services).add(p));
         }
-        nodes.forEach(p -> signalTerm(p));
+        nodes.forEach(ManagedProcess::terminate); // at once, so that their drains overlap instead of adding up
         nodes.forEach(p -> report(p, p.stop(graceSeconds)));
         // S3, then etcd: the reverse of their start.
         for (int i = services.size() - 1; i >= 0; i--) {
             report(services.get(i), services.get(i).stop(graceSeconds));
         }
         return nodes.size() + services.size();
-    }
-
-    /** SIGTERM to all nodes at once, so their drains overlap instead of adding up. */
-    private static void signalTerm(ManagedProcess p) {
-        ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroy);
     }
 
     private void report(ManagedProcess p, boolean clean) {

@@ -200,16 +200,24 @@ public final class ManagedProcess implements AutoCloseable {
         }
     }
 
-    /** SIGTERM, then SIGKILL after the grace period; true when it exited within the grace period. */
-    public boolean stop(long graceSeconds) {
+    /**
+     * SIGTERM without waiting (a paused process is resumed first: it would not act on it), so that the shutdowns
+     * of several processes overlap; {@link #stop} then waits for each.
+     */
+    public void terminate() {
         if (handle.isAlive()) {
             try {
-                resume(); // a paused process would not act on SIGTERM
+                resume();
             } catch (IllegalStateException e) {
                 // it exited meanwhile
             }
         }
         handle.destroy();
+    }
+
+    /** SIGTERM, then SIGKILL after the grace period; true when it exited within the grace period. */
+    public boolean stop(long graceSeconds) {
+        terminate();
         if (waitFor(graceSeconds)) {
             return true;
         }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -24,6 +25,7 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
@@ -46,13 +48,20 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * overwritten even by a retried put that raced its own first attempt: the server answers 412, which is
  * {@link ObjectExistsException}.
  *
- * <p>Threads: the SDK's event loop and completion threads complete every future; it owns the client and
- * closes it in {@link #close()}. Thread-safe.
+ * <p>Threads: the SDK's event loop and completion threads complete every future; it owns the client and its
+ * event loop group and closes both in {@link #close()}. Thread-safe.
  */
 public final class S3ObjectStore implements ObjectStore {
     private static final int DELETE_BATCH = 1000;
 
+    /**
+     * How long a closing store waits for its event loop threads to end. The SDK's own group would first wait
+     * for two quiet seconds with no task: every stopping node, and every test that closes a store, paid them.
+     */
+    private static final long EVENT_LOOP_SHUTDOWN_SECONDS = 5;
+
     private final AwsCredentialsProvider credentials;
+    private final SdkEventLoopGroup eventLoops;
     private final S3AsyncClient client;
     private final S3Settings settings;
 
@@ -63,11 +72,15 @@ public final class S3ObjectStore implements ObjectStore {
                 settings.secretKey().orElseThrow()))
                 : DefaultCredentialsProvider.builder().build();
         Duration timeout = settings.requestTimeout();
+        // Our own group, which the client does not close: close() ends it without a quiet period, after the
+        // client has ended every request it had.
+        eventLoops = SdkEventLoopGroup.builder().build();
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
                 .forcePathStyle(settings.pathStyle())
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .eventLoopGroup(eventLoops)
                         .maxConcurrency(settings.maxConcurrency())
                         .connectionTimeout(Duration.ofSeconds(5))
                         .readTimeout(timeout)
@@ -351,6 +364,12 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         client.close();
+        try {
+            eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+                    .await(EVENT_LOOP_SHUTDOWN_SECONDS + 1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         // The client does not close a provider it was given: the default chain's holds an STS client (web identity).
         if (credentials instanceof AutoCloseable closeable) {
             try {
