@@ -75,7 +75,8 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  *
  * Faults, one after the other while the clients write: S3 errors before and after storing, S3 latency with
- * bit flips and truncated GET bodies, SIGKILL of an ingest node and of a fetch node (each started again),
+ * bit flips and truncated GET bodies, SIGKILL of an ingest node and of a fetch node (each started again; the
+ * fetch node is killed while the ingest node starts),
  * SIGSTOP of an ingest node past its registration lease, and etcd stopped and started again. The cluster has
  * its own etcd (it is stopped) and its S3 behind the test kit's fault proxy. docs/reliability.md describes the
  * scenarios and keeps the last run's figures, which this test prints as one {@code history-check:} line.

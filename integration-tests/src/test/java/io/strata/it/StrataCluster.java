@@ -181,7 +181,13 @@ final class StrataCluster implements AutoCloseable {
     @Override
     public void close() {
         channels.forEach(ManagedChannel::shutdownNow);
-        nodes.forEach(StrataProcess::terminate); // every node drains at once
+        for (StrataProcess node : nodes) {
+            try {
+                node.terminate(); // every node drains at once
+            } catch (RuntimeException e) {
+                // close() below stops it, or kills it
+            }
+        }
         nodes.forEach(StrataProcess::close);
     }
 }

@@ -332,6 +332,9 @@ public final class LocalCluster {
      */
     public List<MemberStatus> start(List<String> names) {
         ClusterState state = existing();
+        if (new java.util.HashSet<>(names).size() != names.size()) {
+            throw new LauncherException("a member is named twice: " + names);
+        }
         List<ManagedProcess> launched = new ArrayList<>();
         boolean anyNode = false;
         for (String name : names) {

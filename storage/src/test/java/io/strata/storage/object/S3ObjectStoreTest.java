@@ -49,24 +49,21 @@ class S3ObjectStoreTest extends ObjectStoreContract {
 
     @Test
     void closingAStoreEndsItsNetworkThreads() {
-        java.util.function.Supplier<java.util.Set<Thread>> eventLoops = () -> Thread.getAllStackTraces().keySet()
-                .stream().filter(t -> t.getName().startsWith("aws-java-sdk-NettyEventLoop"))
-                .collect(java.util.stream.Collectors.toSet());
-        java.util.Set<Thread> before = eventLoops.get();
-        ObjectStore mine = newStore();
+        S3ObjectStore mine = (S3ObjectStore) newStore();
         mine.put(ObjectKey.of("wal/threads"), bytes("x")).join();
-        java.util.Set<Thread> started = eventLoops.get();
-        started.removeAll(before);
-        assertThat(started).as("the store's event loop threads").isNotEmpty();
+        java.util.Set<Thread> threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(mine.threadNamePrefix() + "-"))
+                .collect(java.util.stream.Collectors.toSet());
+        assertThat(threads).as("the store's event loop threads").isNotEmpty();
         mine.close();
-        for (Thread t : started) {
+        for (Thread t : threads) {
             try {
                 t.join(10_000); // close ends the group; a thread's last steps follow its termination future
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
         }
-        assertThat(started).as("event loop threads alive after close").noneMatch(Thread::isAlive);
+        assertThat(threads).as("event loop threads alive after close").noneMatch(Thread::isAlive);
     }
 
     @Test

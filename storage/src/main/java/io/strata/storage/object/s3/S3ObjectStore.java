@@ -38,6 +38,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.utils.ThreadFactoryBuilder;
 
 /**
  * {@link ObjectStore} on S3 or any S3-compatible server, through the AWS SDK v2 async client (Netty).
@@ -61,6 +62,9 @@ public final class S3ObjectStore implements ObjectStore {
     private static final long EVENT_LOOP_SHUTDOWN_SECONDS = 5;
 
     private final AwsCredentialsProvider credentials;
+    private static final java.util.concurrent.atomic.AtomicInteger STORES = new java.util.concurrent.atomic.AtomicInteger();
+
+    private final String threadNamePrefix = "strata-s3-" + STORES.incrementAndGet();
     private final SdkEventLoopGroup eventLoops;
     private final S3AsyncClient client;
     private final S3Settings settings;
@@ -72,9 +76,10 @@ public final class S3ObjectStore implements ObjectStore {
                 settings.secretKey().orElseThrow()))
                 : DefaultCredentialsProvider.builder().build();
         Duration timeout = settings.requestTimeout();
-        // Our own group, which the client does not close: close() ends it without a quiet period, after the
-        // client has ended every request it had.
-        eventLoops = SdkEventLoopGroup.builder().build();
+        // Our own group, which the client does not close: close() ends it without a quiet period. Its threads are
+        // named after the store, so a thread dump tells the stores of one JVM apart.
+        eventLoops = SdkEventLoopGroup.builder().threadFactory(new ThreadFactoryBuilder()
+                .threadNamePrefix(threadNamePrefix()).daemonThreads(true).build()).build();
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
@@ -89,7 +94,17 @@ public final class S3ObjectStore implements ObjectStore {
                         .apiCallTimeout(timeout)
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(5).build()));
         settings.endpoint().ifPresent(builder::endpointOverride);
-        this.client = builder.build();
+        try {
+            this.client = builder.build();
+        } catch (RuntimeException | Error e) {
+            eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /** The prefix of this store's event loop threads' names: {@code strata-s3-<n>}, n counting stores made. */
+    public String threadNamePrefix() {
+        return threadNamePrefix;
     }
 
     /** Creates the bucket when it does not exist (for local S3-compatible servers; AWS buckets are provisioned). */
@@ -364,9 +379,14 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void close() {
         client.close();
+        // Requests still running end now with their channels (closing a node drained them before).
         try {
-            eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS)
-                    .await(EVENT_LOOP_SHUTDOWN_SECONDS + 1, TimeUnit.SECONDS);
+            if (!eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+                    .await(EVENT_LOOP_SHUTDOWN_SECONDS + 1, TimeUnit.SECONDS)) {
+                System.getLogger(S3ObjectStore.class.getName()).log(System.Logger.Level.WARNING,
+                        "the S3 client's threads (" + threadNamePrefix + ") did not end within "
+                                + EVENT_LOOP_SHUTDOWN_SECONDS + " s of close");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
