@@ -84,7 +84,7 @@ public final class ManagedProcess implements AutoCloseable {
      */
     public static Optional<ManagedProcess> attach(String name, long pid, long startedAt, Path log, String program) {
         return ProcessHandle.of(pid)
-                .filter(ProcessHandle::isAlive)
+                .filter(ManagedProcess::running)
                 .filter(h -> startedAt == 0 || startMillis(h) == 0
                         || Math.abs(startMillis(h) - startedAt) <= START_TOLERANCE_MS)
                 .filter(h -> program == null || h.info().command()
@@ -137,8 +137,30 @@ public final class ManagedProcess implements AutoCloseable {
         return name;
     }
 
+    /** Whether it runs: a process that exited and waits only to be reaped by its parent (a zombie) does not. */
     public boolean isAlive() {
-        return handle.isAlive();
+        return running(handle);
+    }
+
+    /**
+     * Alive and not a zombie. A detached process's parent is the system's init, which may reap late (seconds
+     * in some sandboxes) or never (a container whose first process is not an init): the JDK counts such a
+     * process as alive, so a stop would wait out its whole grace period for a process that has exited.
+     */
+    private static boolean running(ProcessHandle handle) {
+        return handle.isAlive() && !zombie(handle.pid());
+    }
+
+    /** Linux's process state in /proc: Z (zombie) or X (dead). False where there is no /proc. */
+    static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')'); // the command name, in parentheses, may hold anything
+            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
+            return state == 'Z' || state == 'X';
+        } catch (IOException | UncheckedIOException e) {
+            return false; // gone (then isAlive says so), or not Linux
+        }
     }
 
     /** The exit code once a process this JVM started has exited; empty while it runs, or for an attached one. */
@@ -226,6 +248,22 @@ public final class ManagedProcess implements AutoCloseable {
     }
 
     private boolean waitFor(long seconds) {
+        if (process == null) {
+            // Not this JVM's child: its exit is seen here, not when its parent reaps it (onExit waits for that).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (isAlive()) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
         try {
             handle.onExit().get(seconds, TimeUnit.SECONDS);
             return true;

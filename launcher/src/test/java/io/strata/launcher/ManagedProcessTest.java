@@ -89,6 +89,23 @@ class ManagedProcessTest {
     }
 
     @Test
+    void aProcessThatExitedButIsNotReapedByItsParentHasStoppedAndIsNotFoundAgain() {
+        // Its parent never reaps it, as a container's first process that is not an init: sh starts the child, prints
+        // its pid and becomes `sleep 60`, which never waits for children.
+        process = ManagedProcess.start("parent", List.of("sh", "-c", "sleep 60 & echo child $!; exec sleep 60"),
+                Map.of(), dir);
+        awaitLogLine(process, "child ");
+        long pid = Long.parseLong(process.tail(1).replace("child", "").trim());
+        ManagedProcess child = ManagedProcess.attach("child", pid, 0, dir.resolve("child.log")).orElseThrow();
+        assertThat(child.isAlive()).isTrue();
+
+        assertThat(child.stop(10)).as("it exited on SIGTERM, within the grace period").isTrue();
+        assertThat(ManagedProcess.zombie(pid)).as("exited, not reaped: a zombie").isTrue();
+        assertThat(child.isAlive()).isFalse();
+        assertThat(ManagedProcess.attach("child", pid, 0, dir.resolve("child.log"))).isEmpty();
+    }
+
+    @Test
     void theOutputGoesToTheLogAndItsTailIsQuoted() {
         process = ManagedProcess.start("talker", List.of("sh", "-c", "for i in 1 2 3 4; do echo line $i; done"),
                 Map.of(), dir);
