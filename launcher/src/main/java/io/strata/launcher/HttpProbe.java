@@ -69,22 +69,9 @@ public final class HttpProbe {
      *  or {@code process} (when given) exits. */
     public static boolean await(URI url, Predicate<HttpResponse<String>> accept, Duration timeout,
                                 ManagedProcess process) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (process != null && !process.isAlive()) {
-                return false;
-            }
-            if (once(url, accept)) {
-                return true;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return false;
+        boolean[] ready = {false};
+        Polls.until(timeout, 100, () -> (process != null && !process.isAlive()) || (ready[0] = once(url, accept)));
+        return ready[0];
     }
 
     /**

@@ -56,16 +56,8 @@ public final class ManagedProcess implements AutoCloseable {
         detached.addAll(command);
         ManagedProcess process = launch(name, detached, env, workDir);
         // Returns once setsid has exec'd the command, so that what the process runs is the command's program.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-        while (process.isAlive() && System.nanoTime() < deadline && process.handle.info().command()
-                .map(c -> c.endsWith("/setsid")).orElse(false)) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Polls.until(java.time.Duration.ofSeconds(2), 5, () -> !process.isAlive() || !process.handle.info().command()
+                .map(c -> c.endsWith("/setsid")).orElse(false));
         return process;
     }
 
@@ -195,7 +187,7 @@ public final class ManagedProcess implements AutoCloseable {
     /** SIGKILL: the process gets no chance to clean up, as in a crash. */
     public void kill() {
         handle.destroyForcibly();
-        waitFor(10);
+        waitFor(java.time.Duration.ofSeconds(10));
     }
 
     /** SIGSTOP: the process stops where it is, its sockets open, as in a long GC pause or a frozen VM. */
@@ -237,35 +229,28 @@ public final class ManagedProcess implements AutoCloseable {
         handle.destroy();
     }
 
+    /** Waits for the process to exit on its own, at most {@code timeout}; true when it did. */
+    public boolean awaitExit(java.time.Duration timeout) {
+        return waitFor(timeout);
+    }
+
     /** SIGTERM, then SIGKILL after the grace period; true when it exited within the grace period. */
     public boolean stop(long graceSeconds) {
         terminate();
-        if (waitFor(graceSeconds)) {
+        if (waitFor(java.time.Duration.ofSeconds(graceSeconds))) {
             return true;
         }
         kill();
         return false;
     }
 
-    private boolean waitFor(long seconds) {
+    private boolean waitFor(java.time.Duration timeout) {
         if (process == null) {
             // Not this JVM's child: its exit is seen here, not when its parent reaps it (onExit waits for that).
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (isAlive()) {
-                if (System.nanoTime() > deadline) {
-                    return false;
-                }
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return true;
+            return Polls.until(timeout, 20, () -> !isAlive());
         }
         try {
-            handle.onExit().get(seconds, TimeUnit.SECONDS);
+            handle.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (TimeoutException e) {
             return false;

@@ -91,20 +91,13 @@ public final class Ports {
 
     /** Waits until something accepts TCP connections on 127.0.0.1:port, or the timeout passes. */
     public static boolean awaitListening(int port, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        return Polls.until(timeout, 50, () -> {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
                 return true;
             } catch (IOException notYet) {
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
+                return false;
             }
-        }
-        return false;
+        });
     }
 }

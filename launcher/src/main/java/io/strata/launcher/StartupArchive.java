@@ -154,13 +154,9 @@ public final class StartupArchive {
             ManagedProcess cli = ManagedProcess.startForJob("cli-startup-archive", command,
                     v -> v.startsWith("STRATA_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                while (cli.isAlive()) {
-                    if (System.nanoTime() > deadline) {
-                        throw new LauncherException("the command line did not exit within " + timeout.toSeconds()
-                                + " s:\n" + cli.tail(30));
-                    }
-                    sleep(50);
+                if (!cli.awaitExit(timeout)) {
+                    throw new LauncherException("the command line did not exit within " + timeout.toSeconds()
+                            + " s:\n" + cli.tail(30));
                 }
             } finally {
                 cli.kill();
