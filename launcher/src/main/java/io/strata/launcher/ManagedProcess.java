@@ -131,7 +131,8 @@ public final class ManagedProcess implements AutoCloseable {
 
     /** Whether it runs: a process that exited and waits only to be reaped by its parent (a zombie) does not. */
     public boolean isAlive() {
-        return running(handle);
+        // This JVM reaps its own children at once, and their exit code is known only then.
+        return process != null ? process.isAlive() : running(handle);
     }
 
     /**
@@ -143,16 +144,28 @@ public final class ManagedProcess implements AutoCloseable {
         return handle.isAlive() && !zombie(handle.pid());
     }
 
-    /** Linux's process state in /proc: Z (zombie) or X (dead). False where there is no /proc. */
+    /**
+     * Exited and not yet reaped: Linux's process state in /proc is Z (zombie) or X (dead) with one thread left (a
+     * process whose main thread ended while others run shows Z too). False where there is no /proc.
+     */
     static boolean zombie(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int end = stat.lastIndexOf(')'); // the command name, in parentheses, may hold anything
-            char state = end >= 0 && end + 2 < stat.length() ? stat.charAt(end + 2) : '?';
-            return state == 'Z' || state == 'X';
+            String status = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "status")),
+                    java.nio.charset.StandardCharsets.ISO_8859_1);
+            String state = field(status, "State:");
+            return (state.startsWith("Z") || state.startsWith("X")) && field(status, "Threads:").equals("1");
         } catch (IOException | UncheckedIOException e) {
             return false; // gone (then isAlive says so), or not Linux
         }
+    }
+
+    private static String field(String status, String name) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(name)) {
+                return line.substring(name.length()).trim();
+            }
+        }
+        return "";
     }
 
     /** The exit code once a process this JVM started has exited; empty while it runs, or for an attached one. */

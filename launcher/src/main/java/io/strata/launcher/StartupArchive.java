@@ -155,6 +155,9 @@ public final class StartupArchive {
                     v -> v.startsWith("STRATA_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
                 if (!cli.awaitExit(timeout)) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new LauncherException("interrupted while the startup archive was made");
+                    }
                     throw new LauncherException("the command line did not exit within " + timeout.toSeconds()
                             + " s:\n" + cli.tail(30));
                 }

@@ -14,9 +14,13 @@ class ManagedProcessTest {
     Path dir;
 
     private ManagedProcess process;
+    private ManagedProcess child;
 
     @AfterEach
     void killIt() {
+        if (child != null) {
+            child.kill();
+        }
         if (process != null) {
             process.kill();
         }
@@ -96,7 +100,7 @@ class ManagedProcessTest {
                 Map.of(), dir);
         awaitLogLine(process, "child ");
         long pid = Long.parseLong(process.tail(1).replace("child", "").trim());
-        ManagedProcess child = ManagedProcess.attach("child", pid, 0, dir.resolve("child.log")).orElseThrow();
+        child = ManagedProcess.attach("child", pid, 0, dir.resolve("child.log")).orElseThrow();
         assertThat(child.isAlive()).isTrue();
 
         assertThat(child.stop(10)).as("it exited on SIGTERM, within the grace period").isTrue();
