@@ -258,9 +258,8 @@ public final class LocalCluster {
     /** Polls every process until it is ready, reporting each as it gets there; fails on an exit or the timeout. */
     private void awaitReady(ClusterState state, List<ManagedProcess> processes, Duration timeout) {
         long start = System.nanoTime();
-        long deadline = start + timeout.toNanos();
         List<ManagedProcess> pending = new ArrayList<>(processes);
-        while (!pending.isEmpty()) {
+        boolean ready = Polls.until(timeout, 200, () -> {
             for (ManagedProcess p : List.copyOf(pending)) {
                 Member m = state.member(p.name()).orElseThrow();
                 if (!p.isAlive()) {
@@ -273,14 +272,15 @@ public final class LocalCluster {
                             (System.nanoTime() - start) / 1e9));
                 }
             }
-            if (!pending.isEmpty()) {
-                if (System.nanoTime() > deadline) {
-                    ManagedProcess late = pending.get(0);
-                    throw new LauncherException(late.name() + " was not ready within " + timeout.toSeconds()
-                            + " s; the end of " + late.log() + ":\n" + late.tail(30));
-                }
-                sleep(200);
+            return pending.isEmpty();
+        });
+        if (!ready) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new LauncherException("interrupted");
             }
+            ManagedProcess late = pending.get(0);
+            throw new LauncherException(late.name() + " was not ready within " + timeout.toSeconds()
+                    + " s; the end of " + late.log() + ":\n" + late.tail(30));
         }
     }
 
@@ -439,14 +439,5 @@ public final class LocalCluster {
         return state.member(name).orElseThrow(() -> new LauncherException("no process named '" + name + "' in "
                 + "this cluster; its processes: " + String.join(", ", state.members().stream().map(Member::name)
                 .toList())));
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LauncherException("interrupted", e);
-        }
     }
 }

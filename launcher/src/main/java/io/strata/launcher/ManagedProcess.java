@@ -30,6 +30,8 @@ public final class ManagedProcess implements AutoCloseable {
     /** The child itself when this JVM started it (its exit code is known only then), else null. */
     private final Process process;
     private final Path log;
+    /** SIGTERM was sent ({@link #terminate}): a stop that follows only waits. */
+    private volatile boolean terminated;
 
     private ManagedProcess(String name, ProcessHandle handle, Process process, Path log) {
         this.name = name;
@@ -232,6 +234,7 @@ public final class ManagedProcess implements AutoCloseable {
      * of several processes overlap; {@link #stop} then waits for each.
      */
     public void terminate() {
+        terminated = true;
         if (handle.isAlive()) {
             try {
                 resume();
@@ -249,7 +252,9 @@ public final class ManagedProcess implements AutoCloseable {
 
     /** SIGTERM, then SIGKILL after the grace period; true when it exited within the grace period. */
     public boolean stop(long graceSeconds) {
-        terminate();
+        if (!terminated) {
+            terminate();
+        }
         if (waitFor(java.time.Duration.ofSeconds(graceSeconds))) {
             return true;
         }

@@ -114,16 +114,9 @@ public final class StartupArchive {
             ManagedProcess node = ManagedProcess.startForJob("startup-archive", command,
                     v -> v.startsWith("STRATA_") || v.startsWith("QUARKUS_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                while (!HttpProbe.once(Role.INGEST.readinessUrl(httpPort), Role.INGEST::isReady)) {
-                    if (!node.isAlive()) {
-                        throw new LauncherException("the server exited while starting:\n" + node.tail(30));
-                    }
-                    if (System.nanoTime() > deadline) {
-                        throw new LauncherException("the server was not ready within " + timeout.toSeconds()
-                                + " s:\n" + node.tail(30));
-                    }
-                    sleep(100);
+                if (!HttpProbe.await(Role.INGEST.readinessUrl(httpPort), Role.INGEST::isReady, timeout, node)) {
+                    throw interruptedOr(!node.isAlive() ? "the server exited while starting:\n" + node.tail(30)
+                            : "the server was not ready within " + timeout.toSeconds() + " s:\n" + node.tail(30));
                 }
                 if (!node.stop(timeout.toSeconds())) {
                     throw new LauncherException("the server did not exit on SIGTERM within " + timeout.toSeconds()
@@ -155,11 +148,8 @@ public final class StartupArchive {
                     v -> v.startsWith("STRATA_") || JVM_OPTION_VARIABLES.contains(v), scratch);
             try {
                 if (!cli.awaitExit(timeout)) {
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new LauncherException("interrupted while the startup archive was made");
-                    }
-                    throw new LauncherException("the command line did not exit within " + timeout.toSeconds()
-                            + " s:\n" + cli.tail(30));
+                    throw interruptedOr("the command line did not exit within " + timeout.toSeconds() + " s:\n"
+                            + cli.tail(30));
                 }
             } finally {
                 cli.kill();
@@ -266,12 +256,9 @@ public final class StartupArchive {
         }
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LauncherException("interrupted while the startup archive was made");
-        }
+    /** A wait that ended early: interrupted, or {@code why}. */
+    private static LauncherException interruptedOr(String why) {
+        return new LauncherException(Thread.currentThread().isInterrupted()
+                ? "interrupted while the startup archive was made" : why);
     }
 }

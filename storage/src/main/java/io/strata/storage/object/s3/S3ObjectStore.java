@@ -60,10 +60,9 @@ public final class S3ObjectStore implements ObjectStore {
      * for two quiet seconds with no task: every stopping node, and every test that closes a store, paid them.
      */
     private static final long EVENT_LOOP_SHUTDOWN_SECONDS = 5;
-
-    private final AwsCredentialsProvider credentials;
     private static final java.util.concurrent.atomic.AtomicInteger STORES = new java.util.concurrent.atomic.AtomicInteger();
 
+    private final AwsCredentialsProvider credentials;
     private final String threadNamePrefix = "strata-s3-" + STORES.incrementAndGet();
     private final SdkEventLoopGroup eventLoops;
     private final S3AsyncClient client;
@@ -97,7 +96,7 @@ public final class S3ObjectStore implements ObjectStore {
         try {
             this.client = builder.build();
         } catch (RuntimeException | Error e) {
-            eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS);
+            endEventLoops();
             throw e;
         }
     }
@@ -376,20 +375,24 @@ public final class S3ObjectStore implements ObjectStore {
         return t;
     }
 
-    @Override
-    public void close() {
-        client.close();
-        // Requests still running end now with their channels (closing a node drained them before).
+    /** Ends the event loop threads at once (no quiet period), waiting for them a few seconds at most. */
+    private void endEventLoops() {
         try {
             if (!eventLoops.eventLoopGroup().shutdownGracefully(0, EVENT_LOOP_SHUTDOWN_SECONDS, TimeUnit.SECONDS)
                     .await(EVENT_LOOP_SHUTDOWN_SECONDS + 1, TimeUnit.SECONDS)) {
                 System.getLogger(S3ObjectStore.class.getName()).log(System.Logger.Level.WARNING,
                         "the S3 client's threads (" + threadNamePrefix + ") did not end within "
-                                + EVENT_LOOP_SHUTDOWN_SECONDS + " s of close");
+                                + EVENT_LOOP_SHUTDOWN_SECONDS + " s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        endEventLoops(); // requests still running end now with their channels (closing a node drained them before)
         // The client does not close a provider it was given: the default chain's holds an STS client (web identity).
         if (credentials instanceof AutoCloseable closeable) {
             try {
