@@ -185,7 +185,7 @@ final class ProducerTransaction {
         }
         if (commit && failure != null) {
             throw new StrataException(failure.code(), "the transaction cannot commit: a batch of it failed ("
-                    + failure.getMessage() + "); abort it");
+                    + failure.getMessage() + "); abort it", failure.reason());
         }
         // A transaction whose epoch was taken as the next one began if every batch of it was stored (each request
         // began it or found it begun); with one failed, it may not have.
@@ -205,7 +205,8 @@ final class ProducerTransaction {
             try {
                 after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, false);
             } catch (StrataException none) {
-                if (none.code() != Status.Code.FAILED_PRECONDITION || none.description().startsWith("producer fenced")) {
+                if (none.code() != Status.Code.FAILED_PRECONDITION
+                        || io.strata.api.ErrorReason.PRODUCER_FENCED.equals(none.reason())) {
                     throw none;
                 }
             }

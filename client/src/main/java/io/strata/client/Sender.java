@@ -348,8 +348,7 @@ final class Sender {
             carriedCommitted = request.carriesCommit(); // before its batches settle: the flush waiting on them sees it
         }
         if (response.hasError()) {
-            StrataException failure = new StrataException(Status.fromCodeValue(response.getError().getCode()).getCode(),
-                    response.getError().getMessage());
+            StrataException failure = StrataException.of(response.getError());
             if (failure.code() == Status.Code.UNAVAILABLE) {
                 router.markDown(stream.node);
             }
@@ -367,8 +366,7 @@ final class Sender {
                     settle(batch, null, new StrataException(Status.Code.INTERNAL, "the node's answer does not account "
                             + "for the " + batch.recordCount() + " records sent to " + batch.topic + "/" + batch.partition));
                 } else if (append.hasError()) {
-                    settle(batch, null, new StrataException(Status.fromCodeValue(append.getError().getCode()).getCode(),
-                            append.getError().getMessage()));
+                    settle(batch, null, StrataException.of(append.getError()));
                 } else {
                     batch.topicId = append.getTopicId();
                     settle(batch, append.getBaseOffset(), null);
@@ -515,13 +513,11 @@ final class Sender {
 
     /**
      * Whether the node refused a transactional batch for good: a newer producer fenced this one, or the transaction
-     * is no longer open or never added the partition (the node's words, docs/transactions.md).
+     * is no longer open or never added the partition (the reason it named, docs/transactions.md).
      */
     private static boolean endsTransaction(StrataException failure) {
-        String why = failure.description();
-        return failure.code() == Status.Code.FAILED_PRECONDITION && (why.startsWith("producer fenced")
-                || why.contains("is no longer open") || why.contains("was not added to the transaction")
-                || why.contains("nothing more is written in it") || why.contains("is not a transaction of"));
+        return failure.code() == Status.Code.FAILED_PRECONDITION
+                && io.strata.api.ErrorReason.endsTransaction(failure.reason());
     }
 
     /**

@@ -17,18 +17,30 @@ public final class StrataException extends RuntimeException {
     private final String description;
     private final boolean unreachable;
     private final java.util.List<String> nodes;
+    private final String reason;
 
     public StrataException(Status.Code code, String description) {
-        this(code, description, false, null, java.util.List.of());
+        this(code, description, "");
+    }
+
+    /** @param reason why, as the node named it ({@link #reason()}); empty when it gave no name */
+    public StrataException(Status.Code code, String description, String reason) {
+        this(code, description, false, null, java.util.List.of(), reason);
+    }
+
+    /** A node's refusal of a produce request or entry, as its answer gave it. */
+    static StrataException of(io.strata.api.v1.ProduceError error) {
+        return new StrataException(Status.fromCodeValue(error.getCode()).getCode(), error.getMessage(), error.getReason());
     }
 
     private StrataException(Status.Code code, String description, boolean unreachable, Throwable cause,
-                            java.util.List<String> nodes) {
+                            java.util.List<String> nodes, String reason) {
         super(code + ": " + description, cause);
         this.code = code;
         this.description = description;
         this.unreachable = unreachable;
         this.nodes = nodes;
+        this.reason = reason == null ? "" : reason;
     }
 
     /**
@@ -50,7 +62,7 @@ public final class StrataException extends RuntimeException {
 
     /** The same failure, naming the nodes ("host:port") that were each tried and none of which answered. */
     StrataException triedOn(java.util.List<String> tried) {
-        return new StrataException(code, description, unreachable, getCause(), java.util.List.copyOf(tried));
+        return new StrataException(code, description, unreachable, getCause(), java.util.List.copyOf(tried), reason);
     }
 
     /**
@@ -68,6 +80,14 @@ public final class StrataException extends RuntimeException {
     /** The server's description, or for an unreachable node the transport's reason; never empty. */
     public String description() {
         return description;
+    }
+
+    /**
+     * Why, as a name a program may act on (io.strata.api.ErrorReason: {@code PRODUCER_FENCED}, {@code SEQUENCE_GAP},
+     * ...); the description is for people and its words may change. Empty when the node gave no name.
+     */
+    public String reason() {
+        return reason;
     }
 
     /** True when no node answered: the connection could not be made or broke before an answer. */
@@ -91,7 +111,7 @@ public final class StrataException extends RuntimeException {
             status = e.getStatus();
         } else {
             String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            return new StrataException(Status.Code.UNKNOWN, message, false, t, java.util.List.of());
+            return new StrataException(Status.Code.UNKNOWN, message, false, t, java.util.List.of(), "");
         }
         Status.Code code = status.getCode();
         if (code == Status.Code.UNKNOWN && status.getCause() instanceof java.io.IOException) {
@@ -104,7 +124,8 @@ public final class StrataException extends RuntimeException {
         if (description == null || description.isBlank()) {
             description = code.name();
         }
-        return new StrataException(code, description, unreachable, t, java.util.List.of());
+        return new StrataException(code, description, unreachable, t, java.util.List.of(),
+                io.strata.api.ErrorReason.of(t));
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.strata.api.ErrorReason;
 import io.grpc.StatusRuntimeException;
 import io.strata.api.v1.Acks;
 import io.strata.api.v1.PartitionAppend;
@@ -372,20 +373,21 @@ class ProduceHandlerTest {
         assertThat(open.partitions()).extracting(io.strata.transactions.TxnPartition::partition,
                 io.strata.transactions.TxnPartition::startOffset).containsExactly(
                 org.assertj.core.groups.Tuple.tuple(0, 0L), org.assertj.core.groups.Tuple.tuple(2, 0L));
+        // Each refusal names its reason (io.strata.api.ErrorReason), which clients act on rather than on the words.
         assertStatus(adding(transactional("ty", p.producerId(), first + 1, 1, 0, "later")),
-                Status.Code.FAILED_PRECONDITION, "not open and not the next");
+                Status.Code.FAILED_PRECONDITION, "not open and not the next", ErrorReason.INVALID_STATE);
         assertStatus(transactional("ty", p.producerId(), first, 1, 0, "not added"), Status.Code.FAILED_PRECONDITION,
-                "was not added to the transaction");
+                "was not added to the transaction", ErrorReason.INVALID_STATE);
 
         coordinator.commit("ty", p.producerId(), p.producerEpoch(), first).join();
         assertStatus(adding(transactional("ty", p.producerId(), first, 1, 0, "straggler")),
-                Status.Code.FAILED_PRECONDITION, "is no longer open");
+                Status.Code.FAILED_PRECONDITION, "is no longer open", ErrorReason.TRANSACTION_NOT_OPEN);
         assertThat(produce(adding(transactional("ty", p.producerId(), first + 1, 1, 0, "d"))).getAppends(0)
                 .getBaseOffset()).as("the next transaction, begun by its first request").isZero();
         assertThat(coordinator.describe("ty").join().orElseThrow().txnEpoch()).isEqualTo(first + 1);
         long fencedEpoch = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch() - 1, 1);
         assertStatus(adding(transactional("ty", p.producerId(), fencedEpoch, 3, 0, "zombie")),
-                Status.Code.FAILED_PRECONDITION, "producer fenced");
+                Status.Code.FAILED_PRECONDITION, "producer fenced", ErrorReason.PRODUCER_FENCED);
 
         assertStatus(adding(idempotent(p.producerId(), 3, 0, "no id")), Status.Code.INVALID_ARGUMENT,
                 "names its transactional_id");
@@ -722,6 +724,11 @@ class ProduceHandlerTest {
                     assertThat(e.getStatus().getCode()).isEqualTo(code);
                     assertThat(e.getStatus().getDescription()).contains(descriptionPart);
                 });
+    }
+
+    private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart, String reason) {
+        assertStatus(request, code, descriptionPart);
+        assertThat(ErrorReason.of(handler.produce(request).handle((r, e) -> e).join())).isEqualTo(reason);
     }
 
     private ProduceResponse produce(ProduceRequest request) {

@@ -364,9 +364,19 @@ class TransactionsTest {
         zombie.send("fenced", 0, null, "old".getBytes(StandardCharsets.UTF_8));
         zombie.flush();
         Producer successor = client.transactionalProducer("zombie");
+        // Refused by name (io.strata.api.ErrorReason): in the commit call's status, and in a record's answer.
         assertThatThrownBy(zombie::commitTransaction).isInstanceOfSatisfying(StrataException.class, e -> {
             assertThat(e.code()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
             assertThat(e.getMessage()).contains("producer fenced");
+            assertThat(e.reason()).isEqualTo(io.strata.api.ErrorReason.PRODUCER_FENCED);
+        });
+        java.util.concurrent.CompletableFuture<?> late = zombie.send("fenced", 0, null,
+                "late".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(late::join).cause().isInstanceOfSatisfying(StrataException.class, e -> {
+            assertThat(e.code()).isEqualTo(io.grpc.Status.Code.FAILED_PRECONDITION);
+            // Fenced where the node checks the transaction first, or found over where the block's commit does.
+            assertThat(e.reason()).isIn(io.strata.api.ErrorReason.PRODUCER_FENCED,
+                    io.strata.api.ErrorReason.TRANSACTION_NOT_OPEN);
         });
         successor.beginTransaction();
         successor.send("fenced", 0, null, "new".getBytes(StandardCharsets.UTF_8));

@@ -1,6 +1,7 @@
 package io.strata.kafka;
 
 import io.grpc.Status;
+import io.strata.api.ErrorReason;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -49,11 +50,7 @@ public final class KafkaErrors {
                         : Errors.INVALID_RECORD;
                 // Fenced by a newer producer of its transactional id (Kafka's producers take INVALID_PRODUCER_EPOCH
                 // on Produce as fenced); a transaction that is over or never added the partition; else a gap.
-                case FAILED_PRECONDITION -> description.startsWith("producer fenced") ? Errors.INVALID_PRODUCER_EPOCH
-                        : description.contains("is no longer open") || description.contains("was not added to the "
-                        + "transaction") || description.contains("nothing more is written in it")
-                        || description.contains("is not a transaction of") ? Errors.INVALID_TXN_STATE
-                        : Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+                case FAILED_PRECONDITION -> forTransactionalRefusal(ErrorReason.of(s));
                 case ABORTED -> Errors.UNKNOWN_PRODUCER_ID; // no state of the producer: it starts afresh
                 // Stored too long ago to answer its offsets, or a sequence that wrapped at 2^31: out of order, so the
                 // producer starts afresh under a new id; never DUPLICATE_SEQUENCE_NUMBER, which clients count as
@@ -69,9 +66,17 @@ public final class KafkaErrors {
         return forOther(t);
     }
 
-    /** The code of a Produce partition whose entry the node refused with a gRPC status code. */
-    public static Errors forProduce(int grpcCode, String message) {
-        return forProduce(Status.fromCodeValue(grpcCode).withDescription(message).asRuntimeException());
+    /** The code of a Produce partition whose entry the node refused ({@code ProduceError}: code, message, reason). */
+    public static Errors forProduce(int grpcCode, String message, String reason) {
+        return forProduce(ErrorReason.failure(Status.fromCodeValue(grpcCode).withDescription(message), reason));
+    }
+
+    /** A FAILED_PRECONDITION of a Produce by the reason the node named (ErrorReason), not by its words. */
+    private static Errors forTransactionalRefusal(String reason) {
+        if (ErrorReason.PRODUCER_FENCED.equals(reason)) {
+            return Errors.INVALID_PRODUCER_EPOCH;
+        }
+        return ErrorReason.endsTransaction(reason) ? Errors.INVALID_TXN_STATE : Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
     }
 
     /** The code a Fetch or ListOffsets partition gets. */

@@ -558,7 +558,7 @@ public final class ProduceHandler {
             if (r.refused() != null) {
                 Status status = statusOf(r.refused());
                 append.setError(ProduceError.newBuilder().setCode(status.getCode().value())
-                        .setMessage(status.getDescription()));
+                        .setMessage(status.getDescription()).setReason(r.refused().reason().name()));
                 firstRefusal = firstRefusal == null ? r.refused() : firstRefusal;
             } else {
                 anyStored = true;
@@ -566,7 +566,7 @@ public final class ProduceHandler {
             response.addAppends(append);
         }
         if (!anyStored && firstRefusal != null) {
-            throw statusOf(firstRefusal).asRuntimeException();
+            throw io.strata.api.ErrorReason.failure(statusOf(firstRefusal), firstRefusal.reason().name());
         }
         return response.build();
     }

@@ -176,6 +176,6 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         }
         return ProduceError.newBuilder().setCode(status.getCode().value())
                 .setMessage(status.getDescription() == null ? status.getCode().name() : status.getDescription())
-                .build();
+                .setReason(io.strata.api.ErrorReason.of(failure)).build();
     }
 }

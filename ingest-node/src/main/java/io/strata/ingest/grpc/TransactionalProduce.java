@@ -98,10 +98,7 @@ final class TransactionalProduce {
                     if (failure == null) {
                         return response.toBuilder().setTransactionCommitted(true).build();
                     }
-                    Status status = Status.fromThrowable(failure);
-                    return response.toBuilder().setTransactionError(ProduceError.newBuilder()
-                            .setCode(status.getCode().value()).setMessage(status.getDescription() == null
-                                    ? status.getCode().toString() : status.getDescription())).build();
+                    return response.toBuilder().setTransactionError(ProduceStream.errorOf(failure)).build();
                 });
     }
 }

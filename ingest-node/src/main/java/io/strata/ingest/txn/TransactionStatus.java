@@ -4,7 +4,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.strata.transactions.TransactionException;
 
-/** The one status each refusal of the transactions module is answered with, at every door of the node. */
+/**
+ * The one status each refusal of the transactions module is answered with, at every door of the node, its
+ * {@link io.strata.transactions.TransactionError}'s name as the reason ({@link io.strata.api.ErrorReason}).
+ */
 public final class TransactionStatus {
     private TransactionStatus() {
     }
@@ -20,6 +23,8 @@ public final class TransactionStatus {
             case PRODUCER_FENCED -> "producer fenced: ";
             default -> "";
         };
-        return status.withDescription(prefix + refused.getMessage()).asRuntimeException();
+        // The refusal's name travels with it (ErrorReason): clients act on it, not on the words.
+        return io.strata.api.ErrorReason.failure(status.withDescription(prefix + refused.getMessage()),
+                refused.error().name());
     }
 }

@@ -281,7 +281,7 @@ public final class ProduceApi implements KafkaApi {
             if (a == null) {
                 slot.fail(Errors.UNKNOWN_SERVER_ERROR, "no answer for the partition's records");
             } else if (a.hasError()) {
-                slot.fail(KafkaErrors.forProduce(a.getError().getCode(), a.getError().getMessage()),
+                slot.fail(KafkaErrors.forProduce(a.getError().getCode(), a.getError().getMessage(), a.getError().getReason()),
                         a.getError().getMessage());
             } else if (slot.answer.baseOffset() < 0) {
                 slot.answer.setBaseOffset(a.getBaseOffset());
