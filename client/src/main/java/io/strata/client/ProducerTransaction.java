@@ -205,8 +205,7 @@ final class ProducerTransaction {
             try {
                 after = calls.end(transactionalId, producerId, producerEpoch, txnEpoch, false);
             } catch (StrataException none) {
-                if (none.code() != Status.Code.FAILED_PRECONDITION
-                        || io.strata.api.ErrorReason.PRODUCER_FENCED.equals(none.reason())) {
+                if (none.code() != Status.Code.FAILED_PRECONDITION || Refusals.fenced(none)) {
                     throw none;
                 }
             }

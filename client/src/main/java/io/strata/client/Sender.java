@@ -513,11 +513,10 @@ final class Sender {
 
     /**
      * Whether the node refused a transactional batch for good: a newer producer fenced this one, or the transaction
-     * is no longer open or never added the partition (the reason it named, docs/transactions.md).
+     * is no longer open or never added the partition ({@link Refusals}).
      */
     private static boolean endsTransaction(StrataException failure) {
-        return failure.code() == Status.Code.FAILED_PRECONDITION
-                && io.strata.api.ErrorReason.endsTransaction(failure.reason());
+        return Refusals.endsTransaction(failure);
     }
 
     /**

@@ -358,7 +358,7 @@ class ProduceHandlerTest {
         startDefault();
         io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
-                coordinator::addForBatches));
+                asTheNodeWiresIt(coordinator)));
         coordinator.initProducer("ty", 60_000).join();
         io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
                 coordinator.initProducer("ty", 60_000).join(); // producer epoch 1
@@ -412,7 +412,7 @@ class ProduceHandlerTest {
                 (int) (epoch >>> 32), epoch).thenAccept(after -> assertThat(after.lastOutcome())
                 .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED));
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
-                coordinator::addForBatches), commits);
+                asTheNodeWiresIt(coordinator)), commits);
         io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
                 coordinator.initProducer("tz", 60_000).join();
         long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
@@ -432,7 +432,7 @@ class ProduceHandlerTest {
         // Its batch retried alone, without the flag, as the Java client does, where nothing of the transaction is
         // kept (another node, or seconds later): refused as over, then found committed, so answered as stored.
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
-                coordinator::addForBatches), commits);
+                asTheNodeWiresIt(coordinator)), commits);
         ProduceResponse retried = produce(adding(transactional("tz", p.producerId(), first, 0, 0, "a", "b")));
         assertThat(retried.getAppends(0).getDuplicate()).isTrue();
         assertThat(retried.getAppends(0).getBaseOffset()).isZero();
@@ -469,7 +469,7 @@ class ProduceHandlerTest {
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
                 (id, producer, epoch, partitions) -> {
                     adds.incrementAndGet();
-                    return coordinator.addForBatches(id, producer, epoch, partitions);
+                    return asTheNodeWiresIt(coordinator).add(id, producer, epoch, partitions);
                 }), (id, producer, epoch) -> {
                     commits.incrementAndGet();
                     return coordinator.commit(id, producer, (int) (epoch >>> 32), epoch).thenAccept(after ->
@@ -527,7 +527,7 @@ class ProduceHandlerTest {
         handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
                 (id, producer, epoch, partitions) -> {
                     adds.incrementAndGet();
-                    return coordinator.addForBatches(id, producer, epoch, partitions);
+                    return asTheNodeWiresIt(coordinator).add(id, producer, epoch, partitions);
                 }), (id, producer, epoch) -> coordinator.commit(id, producer, (int) (epoch >>> 32), epoch)
                 .thenAccept(after -> { }));
         io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
@@ -727,8 +727,27 @@ class ProduceHandlerTest {
     }
 
     private void assertStatus(ProduceRequest request, Status.Code code, String descriptionPart, String reason) {
-        assertStatus(request, code, descriptionPart);
-        assertThat(ErrorReason.of(handler.produce(request).handle((r, e) -> e).join())).isEqualTo(reason);
+        Throwable failure = handler.produce(request).handle((r, e) -> e).join();
+        assertThat(failure).as("refused").isNotNull();
+        assertThat(Status.fromThrowable(failure).getCode()).isEqualTo(code);
+        assertThat(Status.fromThrowable(failure).getDescription()).contains(descriptionPart);
+        assertThat(ErrorReason.of(failure)).isEqualTo(reason);
+    }
+
+    /**
+     * The coordinator's adds as the node wires them (TransactionRole.addForBatches): a refusal arrives as its status,
+     * not as the coordinator's exception.
+     */
+    private static io.strata.ingest.txn.StoredTransactionMembership.Adder asTheNodeWiresIt(
+            io.strata.transactions.coordinator.TransactionCoordinator coordinator) {
+        return (id, producer, epoch, partitions) -> coordinator.addForBatches(id, producer, epoch, partitions)
+                .exceptionallyCompose(failure -> {
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    return java.util.concurrent.CompletableFuture.failedFuture(
+                            cause instanceof io.strata.transactions.TransactionException refused
+                                    ? io.strata.ingest.txn.TransactionStatus.of(refused) : cause);
+                });
     }
 
     private ProduceResponse produce(ProduceRequest request) {

@@ -1,5 +1,6 @@
 package io.strata.ingest.txn;
 
+import io.strata.api.ErrorReason;
 import io.strata.ingest.grpc.TransactionMembership;
 import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
@@ -99,15 +100,16 @@ public final class StoredTransactionMembership implements TransactionMembership 
         return adder.add(transactionalId, producerId, txnEpoch, partitions).exceptionallyCompose(failure -> {
             Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                     ? failure.getCause() : failure;
-            if (cause instanceof TransactionException refused && refused.error() == TransactionError.INVALID_STATE) {
+            // The node's adder answers refusals as their statuses (TransactionRole), a bare coordinator as its
+            // exceptions: either way by the refusal's name, never by its words.
+            Throwable answer = cause instanceof TransactionException refused ? TransactionStatus.of(refused) : cause;
+            if (ErrorReason.INVALID_STATE.equals(ErrorReason.of(answer))) {
                 // Not open and not the next: perhaps its batches, sent again, of a transaction that committed.
                 return check(transactionalId, producerId, txnEpoch, partitions)
-                        .exceptionallyCompose(notCommitted -> CompletableFuture.failedFuture(
-                                TransactionStatus.of(refused)))
+                        .exceptionallyCompose(notCommitted -> CompletableFuture.failedFuture(answer))
                         .thenApply(v -> (TransactionRecord) null);
             }
-            return CompletableFuture.failedFuture(cause instanceof TransactionException refused
-                    ? TransactionStatus.of(refused) : cause);
+            return CompletableFuture.failedFuture(answer);
         }).thenApply(after -> {
             if (after == null) {
                 return null; // let through by the check
