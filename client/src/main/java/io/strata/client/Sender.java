@@ -407,7 +407,7 @@ final class Sender {
         if (failure.code() == Status.Code.NOT_FOUND) {
             topics.forget(batch.topic);
         }
-        if (txn != null && endsTransaction(failure)) {
+        if (txn != null && Refusals.endsTransaction(failure)) {
             // Fenced by a newer producer, or the transaction is over: no retry can store it.
             batch.mayBeStored = false;
             failed(batch, failure);
@@ -509,14 +509,6 @@ final class Sender {
             s.nextSequence = 0;
             s.draining = s.inFlight > 0;
         });
-    }
-
-    /**
-     * Whether the node refused a transactional batch for good: a newer producer fenced this one, or the transaction
-     * is no longer open or never added the partition ({@link Refusals}).
-     */
-    private static boolean endsTransaction(StrataException failure) {
-        return Refusals.endsTransaction(failure);
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.strata.kafka;
 
 import io.grpc.Status;
-import io.strata.api.ErrorReason;
 import io.grpc.StatusRuntimeException;
+import io.strata.api.ErrorReason;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
