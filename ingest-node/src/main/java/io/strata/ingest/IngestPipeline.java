@@ -106,40 +106,74 @@ public final class IngestPipeline implements AutoCloseable {
                 appended.complete(null);
             }
         });
-        return granted.thenCompose(v -> {
-            PendingAppend call;
-            boolean startLinger;
-            long gen;
-            // Blocks are detached and submitted under the lock so they reach the committer in seal order.
-            synchronized (lock) {
-                if (closed) {
+        return granted.thenCompose(v -> appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed));
+    }
+
+    /** {@link #append} once the call's bytes are reserved. */
+    private CompletableFuture<List<AppendResult>> appendGranted(List<PartitionBatch> batches, boolean durable,
+                                                                CompletableFuture<Void> appended,
+                                                                io.strata.metadata.OneWriteTransaction oneWrite,
+                                                                long reserved, long uncompressed) {
+        PendingAppend call;
+        boolean startLinger;
+        long gen;
+        // Blocks are detached and submitted under the lock so they reach the committer in seal order.
+        synchronized (lock) {
+            if (closed) {
+                budget.release(reserved);
+                appended.complete(null);
+                return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
+            }
+            if (oneWrite != null && oneWrite.chained() && open.holdsTransactionOf(oneWrite.transactionalId())) {
+                // Chained to a transaction of the open block: it stands on the record that block's commit writes,
+                // so it goes into the next block, once this one is sealed (nothing seals it early).
+                return whenSealed(open).handle((x, closing) -> {
+                    if (closing == null) {
+                        return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed);
+                    }
                     budget.release(reserved);
                     appended.complete(null);
-                    return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
-                }
-                if (!open.isEmpty() && (open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES
-                        || (oneWrite != null && open.oneWriteWouldOverflow(batches)))) {
-                    submit(detach());
-                }
-                startLinger = open.isEmpty();
-                call = open.append(batches, reserved, oneWrite);
-                gen = open.generation();
-                if (open.bufferedBytes() >= settings.blockMaxBytes()
-                        || (settings.sealWhenIdle() && blocksOnTheirWay == 0)) {
-                    submit(detach());
-                    startLinger = false;
-                }
+                    return CompletableFuture.<List<AppendResult>>failedFuture(closing);
+                }).thenCompose(f -> f);
             }
-            appended.complete(null);
-            if (startLinger) {
-                timer.schedule(() -> sealIfStill(gen), settings.blockLinger().toMillis(), TimeUnit.MILLISECONDS);
+            if (!open.isEmpty() && (open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES
+                    || (oneWrite != null && open.oneWriteWouldOverflow(batches)))) {
+                submit(detach());
             }
-            if (durable) {
-                return call.future();
+            startLinger = open.isEmpty();
+            call = open.append(batches, reserved, oneWrite);
+            gen = open.generation();
+            if (open.bufferedBytes() >= settings.blockMaxBytes()
+                    || (settings.sealWhenIdle() && blocksOnTheirWay == 0)) {
+                submit(detach());
+                startLinger = false;
             }
-            call.future().exceptionally(e -> null); // fire-and-forget: the caller accepted possible loss
-            return CompletableFuture.completedFuture(call.unacknowledgedResults(clock.millis()));
+        }
+        appended.complete(null);
+        if (startLinger) {
+            timer.schedule(() -> sealIfStill(gen), settings.blockLinger().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (durable) {
+            return call.future();
+        }
+        call.future().exceptionally(e -> null); // fire-and-forget: the caller accepted possible loss
+        return CompletableFuture.completedFuture(call.unacknowledgedResults(clock.millis()));
+    }
+
+    /**
+     * Completes on the timer's thread (outside the lock, so what follows appends as any call does) once {@code
+     * block} is detached from the pipeline; fails once the pipeline is closed and the thread is gone.
+     */
+    private CompletableFuture<Void> whenSealed(OpenBlock block) {
+        CompletableFuture<Void> sealed = new CompletableFuture<>();
+        block.detached().whenComplete((v, e) -> {
+            try {
+                timer.execute(() -> sealed.complete(null));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                sealed.completeExceptionally(new IllegalStateException("ingest node is shutting down"));
+            }
         });
+        return sealed;
     }
 
     /** Seals the open block now; completes when every block sealed so far is answered (either way). */
@@ -172,6 +206,7 @@ public final class IngestPipeline implements AutoCloseable {
     private OpenBlock detach() {
         OpenBlock full = open;
         open = new OpenBlock(++generation, settings.compressionLevel());
+        full.detached().complete(null);
         return full;
     }
 

@@ -466,16 +466,7 @@ class ProduceHandlerTest {
         io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
         java.util.concurrent.atomic.AtomicInteger adds = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
-        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
-                (id, producer, epoch, partitions) -> {
-                    adds.incrementAndGet();
-                    return asTheNodeWiresIt(coordinator).add(id, producer, epoch, partitions);
-                }), (id, producer, epoch) -> {
-                    commits.incrementAndGet();
-                    return coordinator.commit(id, producer, (int) (epoch >>> 32), epoch).thenAccept(after ->
-                            assertThat(after.lastOutcome())
-                                    .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED));
-                });
+        useCountedTransactions(coordinator, adds, commits);
         io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
                 coordinator.initProducer("tw", 60_000).join();
         long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
@@ -516,6 +507,81 @@ class ProduceHandlerTest {
         assertThat(valuesInStorage(1)).containsExactly("c");
         assertThat(valuesInStorage(2)).isEmpty();
         assertThat(coordinator.describe("tw").join().orElseThrow().txnEpoch()).isEqualTo(second);
+    }
+
+    @Test
+    void wholeTransactionsSentBeforeTheLastOnesAnswerAreChainedToItEachInALaterBlockAndFailWithIt()
+            throws Exception {
+        start(Duration.ofMillis(100), 1 << 20, 1 << 20, Duration.ofMillis(200)); // each block waits its linger
+        io.strata.transactions.coordinator.TransactionCoordinator coordinator = coordinator();
+        java.util.concurrent.atomic.AtomicInteger adds = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
+        useCountedTransactions(coordinator, adds, commits);
+        io.strata.transactions.coordinator.TransactionCoordinator.Producer p =
+                coordinator.initProducer("tc", 60_000).join();
+        long first = io.strata.transactions.TransactionRecord.txnEpoch(p.producerEpoch(), 1);
+        // Three whole transactions, each sent before the last one's answer, in the order a stream admits them.
+        List<CompletableFuture<ProduceResponse>> answers = inOrder(
+                committing(adding(transactional("tc", p.producerId(), first, 0, 0, "a", "b"))),
+                committing(adding(transactional("tc", p.producerId(), first + 1, 0, 2, "c"))),
+                committing(adding(transactional("tc", p.producerId(), first + 2, 0, 3, "d"))));
+        long blocksBefore = pipeline.committer().blocksCommitted();
+        for (CompletableFuture<ProduceResponse> answer : answers) {
+            assertThat(answer.get(10, TimeUnit.SECONDS).getTransactionCommitted()).isTrue();
+        }
+        assertThat(adds).as("none was begun on its own").hasValue(0);
+        assertThat(commits).as("each committed by the write that stored it").hasValue(0);
+        assertThat(pipeline.committer().blocksCommitted() - blocksBefore).as("each after its predecessor's block")
+                .isEqualTo(3);
+        assertThat(coordinator.describe("tc").join().orElseThrow().txnEpoch()).isEqualTo(first + 2);
+        assertThat(valuesInStorage(0)).containsExactly("a", "b", "c", "d");
+
+        // The first of the next two aborted while it waits in its block: the one chained to it is not stored either.
+        List<CompletableFuture<ProduceResponse>> failing = inOrder(
+                committing(adding(transactional("tc", p.producerId(), first + 3, 1, 0, "x"))),
+                committing(adding(transactional("tc", p.producerId(), first + 4, 2, 0, "y"))));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pipeline.bufferedBytes() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        coordinator.abort("tc", p.producerId(), p.producerEpoch(), first + 3).join();
+        for (CompletableFuture<ProduceResponse> answer : failing) {
+            assertThatThrownBy(() -> answer.get(10, TimeUnit.SECONDS)).hasMessageContaining("FAILED_PRECONDITION")
+                    .hasMessageContaining("is no longer open");
+        }
+        assertThatThrownBy(() -> failing.get(1).join()).hasMessageContaining("behind the producer's previous");
+        assertThat(valuesInStorage(1)).isEmpty();
+        assertThat(valuesInStorage(2)).isEmpty();
+        assertThat(coordinator.describe("tc").join().orElseThrow().lastOutcome())
+                .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.ABORTED);
+    }
+
+    /** Transactions as the node wires them, counting the partitions added on their own and the commits asked for. */
+    private void useCountedTransactions(io.strata.transactions.coordinator.TransactionCoordinator coordinator,
+                                        java.util.concurrent.atomic.AtomicInteger adds,
+                                        java.util.concurrent.atomic.AtomicInteger commits) {
+        handler.useTransactions(new io.strata.ingest.txn.StoredTransactionMembership(metadata.transactions(),
+                (id, producer, epoch, partitions) -> {
+                    adds.incrementAndGet();
+                    return asTheNodeWiresIt(coordinator).add(id, producer, epoch, partitions);
+                }), (id, producer, epoch) -> {
+                    commits.incrementAndGet();
+                    return coordinator.commit(id, producer, (int) (epoch >>> 32), epoch).thenAccept(after ->
+                            assertThat(after.lastOutcome())
+                                    .isEqualTo(io.strata.transactions.TransactionRecord.Outcome.COMMITTED));
+                });
+    }
+
+    /** Produces the requests as a produce stream does: each admitted once the one before it is in its block. */
+    private List<CompletableFuture<ProduceResponse>> inOrder(ProduceRequest... requests) {
+        List<CompletableFuture<ProduceResponse>> answers = new java.util.ArrayList<>();
+        CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
+        for (ProduceRequest request : requests) {
+            CompletableFuture<Void> admitted = new CompletableFuture<>();
+            answers.add(previous.thenCompose(v -> handler.produce(request, admitted)));
+            previous = admitted;
+        }
+        return answers;
     }
 
     @Test

@@ -8,14 +8,21 @@ package io.strata.metadata;
  * seen open: read-committed readers see its records the moment they are stored, and a newer producer of the id
  * (its record moved since) fences all of them, or none is stored at all.
  *
- * @param transactionalId  the id whose record is written
- * @param producerId       the producer id the transaction's batches carry
- * @param txnEpoch         the transaction epoch they carry
- * @param expectedRevision the record's revision as the decision read it
- * @param committedRecord  the record as committed (what the transaction coordinator's decisions give)
+ * <p>A producer's next transaction may be decided while its last one is still on its way to the store (a
+ * pipelined producer): it is then <em>chained</em> to it, guarded by the record holding exactly what the last
+ * one's write puts there ({@code predecessorRecord}) instead of by a revision, which that write has not got yet.
+ * So it is stored only after its predecessor was, and never when that one was not. A chained transaction goes into
+ * a later block than its predecessor, and is committed in a later metadata transaction.
+ *
+ * @param transactionalId   the id whose record is written
+ * @param producerId        the producer id the transaction's batches carry
+ * @param txnEpoch          the transaction epoch they carry
+ * @param expectedRevision  the record's revision as the decision read it; 0 for a chained transaction
+ * @param committedRecord   the record as committed (what the transaction coordinator's decisions give)
+ * @param predecessorRecord for a chained transaction, the record as its predecessor commits it; null otherwise
  */
 public record OneWriteTransaction(String transactionalId, long producerId, long txnEpoch, long expectedRevision,
-                                  byte[] committedRecord) {
+                                  byte[] committedRecord, byte[] predecessorRecord) {
     /**
      * Partitions a transaction in one write touches at most; one over it takes the two-step path. Its shards and
      * those of the other such transactions of its block go into one metadata transaction, which holds about 128
@@ -32,9 +39,28 @@ public record OneWriteTransaction(String transactionalId, long producerId, long 
 
     public OneWriteTransaction {
         if (transactionalId == null || transactionalId.isEmpty() || producerId <= 0 || txnEpoch <= 0
-                || expectedRevision <= 0 || committedRecord == null) {
+                || (predecessorRecord == null) != (expectedRevision > 0) || expectedRevision < 0
+                || committedRecord == null) {
             throw new IllegalArgumentException("invalid one-write transaction of " + transactionalId);
         }
+    }
+
+    /** A transaction decided on the record as read at {@code expectedRevision}. */
+    public OneWriteTransaction(String transactionalId, long producerId, long txnEpoch, long expectedRevision,
+                               byte[] committedRecord) {
+        this(transactionalId, producerId, txnEpoch, expectedRevision, committedRecord, null);
+    }
+
+    /** The producer's next transaction, decided on the record as {@code predecessor} commits it (chained to it). */
+    public static OneWriteTransaction chainedTo(OneWriteTransaction predecessor, long txnEpoch,
+                                                byte[] committedRecord) {
+        return new OneWriteTransaction(predecessor.transactionalId(), predecessor.producerId(), txnEpoch, 0,
+                committedRecord, predecessor.committedRecord());
+    }
+
+    /** Whether it was decided on its predecessor's record, not yet stored then. */
+    public boolean chained() {
+        return predecessorRecord != null;
     }
 
     /** Whether a batch of ({@code producerId}, {@code txnEpoch}) belongs to it. */

@@ -1,8 +1,10 @@
 package io.strata.metadata;
 
 import io.strata.metadata.kv.KeyValue;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,10 +79,39 @@ final class OneWrites {
         }
     }
 
-    /** Whether the transaction {@code key} names may still be written in one write: its record as its decision read it. */
+    /**
+     * Whether the transaction {@code key} names may still be written in one write: its record as its decision read
+     * it, or, chained, as its predecessor committed it.
+     */
     boolean stands(String key, Map<String, KeyValue> read) {
         OneWriteTransaction t = byKey.get(key);
         KeyValue record = t == null ? null : read.get(keys.transactionState(t.transactionalId()));
-        return record != null && record.modRevision() == t.expectedRevision();
+        if (record == null) {
+            return false;
+        }
+        return t.chained() ? Arrays.equals(record.value(), t.predecessorRecord())
+                : record.modRevision() == t.expectedRevision();
+    }
+
+    /**
+     * Whether a block after the first holds a transaction of a transactional id that an earlier block writes in one
+     * write too: the later one is chained to the earlier (or refused), so it must be decided on the record as the
+     * earlier one's commit leaves it, by a later metadata transaction.
+     */
+    static boolean chainedWithin(List<BlockCommit> commits) {
+        if (commits.size() < 2) {
+            return false;
+        }
+        Set<String> ids = new HashSet<>();
+        commits.get(0).transactions().forEach(t -> ids.add(t.transactionalId()));
+        for (int b = 1; b < commits.size(); b++) {
+            for (OneWriteTransaction t : commits.get(b).transactions()) {
+                if (ids.contains(t.transactionalId())) {
+                    return true;
+                }
+            }
+            commits.get(b).transactions().forEach(t -> ids.add(t.transactionalId()));
+        }
+        return false;
     }
 }

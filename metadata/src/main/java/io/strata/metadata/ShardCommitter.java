@@ -112,11 +112,13 @@ final class ShardCommitter {
      * Commits blocks uploaded one after the other, in their order: the longest first run of them (at least one)
      * whose writes fit in one transaction, with that one transaction (each block still gets its own index entry
      * per shard, at consecutive sequences). Blocks that waited behind a slow upload then cost one round trip to
-     * the store instead of one each. Answer i belongs to block i; there are as many answers as blocks committed.
+     * the store instead of one each; a block holding a transaction chained to one of an earlier block of the run
+     * ends it ({@link OneWriteTransaction}). Answer i belongs to block i; there are as many answers as blocks committed.
      */
     CompletableFuture<List<List<ChunkCommit>>> commitAll(List<BlockCommit> blocks) {
         int fit = blocks.size();
-        while (fit > 1 && !planner.fitTogether(blocks.subList(0, fit))) {
+        while (fit > 1 && (!planner.fitTogether(blocks.subList(0, fit))
+                || OneWrites.chainedWithin(blocks.subList(0, fit)))) {
             fit--;
         }
         Group group = Group.of(blocks.subList(0, fit), shardOf, keys, System.nanoTime() + retryBudget.toNanos());
@@ -348,6 +350,12 @@ final class ShardCommitter {
                             + "could not be stored (or it spans more than one metadata transaction holds); nothing of "
                             + "this batch to partition " + partition + " is stored, and the transaction is not committed";
                 }
+                if (oneWrite != null && group.oneWrites().get(oneWrite).chained()) {
+                    return "transaction of producer " + producerId + " at epoch " + txnEpoch + " is no longer open: "
+                            + "sent with its commit behind the producer's previous transaction, it stands on that one's "
+                            + "commit, which was not stored (or the transactional id's record moved since); nothing of "
+                            + "this batch to partition " + partition + " is stored";
+                }
                 if (oneWrite != null) {
                     return "transaction of producer " + producerId + " at epoch " + txnEpoch + " is no longer open: "
                             + "sent with its commit, its transactional id's record moved (a newer producer of the id, an "
@@ -453,7 +461,9 @@ final class ShardCommitter {
                     // Its records and its commit in this one write, only while its record is as the decision read it.
                     OneWriteTransaction t = group.oneWrites.get(e.getKey());
                     String record = keys.transactionState(t.transactionalId());
-                    staged.guards.add(new KvGuard(record, t.expectedRevision()));
+                    // A chained one stands on its predecessor's record (by its bytes): guarded as read.
+                    staged.guards.add(new KvGuard(record, t.chained() ? heads.get(record).modRevision()
+                            : t.expectedRevision()));
                     staged.ops.add(new KvOp.Put(record, t.committedRecord()));
                     bytes += record.length() + t.committedRecord().length;
                 }

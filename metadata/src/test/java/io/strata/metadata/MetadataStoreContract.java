@@ -578,6 +578,63 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aTransactionChainedToOneStillOnItsWayIsStoredAfterItAndNeverWithoutIt() {
+        Topic t = store.createTopic(new TopicConfig("one-write-chain", 16, -1, -1)).join();
+        List<PartitionId> two = inShards(t, 2);
+        long producer = store.allocateProducerId().join();
+        long epoch = (1L << 32) | 1;
+        OneWriteTransaction first = new OneWriteTransaction("owc", producer, epoch, ready("owc", new byte[] {1}),
+                new byte[] {9});
+        OneWriteTransaction next = OneWriteTransaction.chainedTo(first, epoch + 1, new byte[] {10});
+        BlockCommit firstBlock = new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(
+                transactionalChunk(two.get(0), producer, epoch, 0, 3),
+                transactionalChunk(two.get(1), producer, epoch, 0, 2)), List.of(first));
+        BlockCommit nextBlock = new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500, List.of(
+                transactionalChunk(two.get(0), producer, epoch + 1, 3, 1)), List.of(next));
+
+        // Uploaded together, committed one after the other: the chained one stands on the record its predecessor wrote.
+        List<List<ChunkCommit>> both = new ArrayList<>();
+        while (both.size() < 2) {
+            both.addAll(store.commitBlocks(List.of(firstBlock, nextBlock).subList(both.size(), 2)).join());
+        }
+        assertThat(both.get(0)).allSatisfy(c -> assertThat(c.batches()).singleElement()
+                .isInstanceOf(BatchOutcome.Appended.class));
+        assertThat(both.get(1).get(0).batches()).containsExactly(new BatchOutcome.Appended(3));
+        assertThat(store.transactions().load("owc").join().orElseThrow().record()).containsExactly(10);
+
+        // Its predecessor not stored (decided on a record that moved since): the chained one is not stored either.
+        io.strata.metadata.txn.TransactionStore.Stored now = store.transactions().load("owc").join().orElseThrow();
+        OneWriteTransaction stale = new OneWriteTransaction("owc", producer, epoch + 2, now.revision(),
+                new byte[] {11});
+        OneWriteTransaction afterStale = OneWriteTransaction.chainedTo(stale, epoch + 3, new byte[] {12});
+        store.transactions().save("owc", new byte[] {7}, now.revision(), null, null).join().orElseThrow();
+        for (var pair : List.of(List.of(stale, 4L), List.of(afterStale, 4L))) {
+            OneWriteTransaction txn = (OneWriteTransaction) pair.get(0);
+            List<ChunkCommit> refused = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(),
+                    500, List.of(transactionalChunk(two.get(0), producer, txn.txnEpoch(), (Long) pair.get(1), 1)),
+                    List.of(txn))).join();
+            assertThat(refused.get(0).batches()).singleElement().isInstanceOfSatisfying(BatchOutcome.Rejected.class,
+                    r -> assertThat(r.reason()).isEqualTo(BatchOutcome.Reason.TRANSACTION_NOT_OPEN));
+        }
+        assertThat(store.transactions().load("owc").join().orElseThrow().record()).containsExactly(7);
+        assertThat(store.offsets(two.get(0)).join().nextOffset()).isEqualTo(4);
+
+        // In its predecessor's own block (ingest nodes keep them apart) it cannot stand on a record not written yet.
+        store.transactions().save("owc", new byte[] {1}, store.transactions().load("owc").join().orElseThrow()
+                .revision(), null, null).join().orElseThrow();
+        OneWriteTransaction again = new OneWriteTransaction("owc", producer, epoch + 2,
+                store.transactions().load("owc").join().orElseThrow().revision(), new byte[] {13});
+        OneWriteTransaction sameBlock = OneWriteTransaction.chainedTo(again, epoch + 3, new byte[] {14});
+        List<ChunkCommit> shared = store.commitBlock(new BlockCommit("wal/00/obj-" + objects.incrementAndGet(), 500,
+                List.of(new BlockChunk(two.get(1), 2, 8, 100, 300, 1_000, 2_000, 7, List.of(
+                        new ProducerBatch(producer, 2, 0, 1, epoch + 2),
+                        new ProducerBatch(producer, 3, 1, 1, epoch + 3)))), List.of(again, sameBlock))).join();
+        assertThat(shared.get(0).batches().get(0)).isEqualTo(new BatchOutcome.Appended(2));
+        assertThat(shared.get(0).batches().get(1)).isInstanceOf(BatchOutcome.Rejected.class);
+        assertThat(store.transactions().load("owc").join().orElseThrow().record()).containsExactly(13);
+    }
+
+    @Test
     void aTransactionInOneWriteWithOneBatchRefusedIsRefusedWholeAndTheRestOfTheBlockStored() {
         Topic t = store.createTopic(new TopicConfig("one-write-whole", 16, -1, -1)).join();
         List<PartitionId> two = inShards(t, 2);

@@ -26,6 +26,8 @@ public final class OpenBlock {
     /** The partitions of the batches of {@link #transactions}. */
     private final java.util.Set<PartitionId> oneWritePartitions = new java.util.HashSet<>();
     private long reservedBytes;
+    /** Completed by the pipeline when it hands the block over (no call is appended to it after that). */
+    private final java.util.concurrent.CompletableFuture<Void> detached = new java.util.concurrent.CompletableFuture<>();
 
     public OpenBlock(long generation, int compressionLevel) {
         this.generation = generation;
@@ -130,6 +132,21 @@ public final class OpenBlock {
             }
         }
         return oneWritePartitions.size() + fresh.size() > OneWriteTransaction.MAX_PARTITIONS_PER_BLOCK;
+    }
+
+    /** Whether the block holds a transaction in one write of {@code transactionalId}. */
+    public boolean holdsTransactionOf(String transactionalId) {
+        for (OneWriteTransaction t : transactions) {
+            if (t.transactionalId().equals(transactionalId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Completes when the pipeline hands the block over to be sealed; the pipeline completes it. */
+    public java.util.concurrent.CompletableFuture<Void> detached() {
+        return detached;
     }
 
     /** The transactions the block's commit begins and commits with their batches. */

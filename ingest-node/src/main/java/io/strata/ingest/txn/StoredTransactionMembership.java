@@ -46,6 +46,34 @@ public final class StoredTransactionMembership implements TransactionMembership 
     private final Adder adder;
     private final Transactions.Limits limits;
     private final Map<String, Kept> admitting = new ConcurrentHashMap<>();
+    /** The last transaction decided to be written in one write by transactional id, and where its chain began. */
+    private final Map<String, Chain> chains = new ConcurrentHashMap<>();
+
+    /**
+     * A transaction decided to be written in one write ({@code decided}), chained or not, and the first of its chain:
+     * its epoch and the record's revision it was decided on. A producer's next transaction is chained to it while
+     * the record shows the chain not yet stored whole. Never trusted beyond that: a chain not stored only makes
+     * the chained transaction's guard fail, and nothing is stored.
+     */
+    private record Chain(OneWriteTransaction decided, long rootTxnEpoch, long rootRevision) {
+        /**
+         * Whether transaction {@code txnEpoch} of the producer follows {@code decided} while the record ({@code
+         * current} at {@code revision}) is where the chain began, or at a transaction of the chain before it.
+         */
+        boolean leadsTo(TransactionRecord current, long revision, long producerId, long txnEpoch) {
+            if (!decided.holds(producerId, txnEpoch - 1)) {
+                return false;
+            }
+            if (revision == rootRevision) {
+                return true; // nothing of the chain stored yet
+            }
+            return current.producerId() == producerId && current.txnProducerId() == producerId
+                    && current.producerEpoch() == (int) (txnEpoch >>> 32)
+                    && current.state() == TransactionRecord.State.READY
+                    && current.lastOutcome() == TransactionRecord.Outcome.COMMITTED
+                    && current.txnEpoch() >= rootTxnEpoch && current.txnEpoch() < decided.txnEpoch();
+        }
+    }
 
     /** A node whose requests cannot add their own partitions (they are refused as with {@link #check}). */
     public StoredTransactionMembership(TransactionStore store) {
@@ -68,8 +96,11 @@ public final class StoredTransactionMembership implements TransactionMembership 
     }
 
     /**
-     * {@inheritDoc} The record is read afresh (its revision guards the write), never taken from those kept. A node
-     * whose requests cannot add their own partitions writes none in one write either.
+     * {@inheritDoc} The record is read afresh (its revision guards the write), never taken from those kept. When it
+     * is not the producer's next one by the record, it may be by the last transaction this node decided so for the
+     * id, still on its way to the store (a producer that sends its next transaction before the last one's answer):
+     * it is then chained to that one ({@link OneWriteTransaction#chainedTo}), stored only after it and never
+     * without it. A node whose requests cannot add their own partitions writes none in one write either.
      */
     @Override
     public CompletableFuture<OneWriteTransaction> inOneWrite(String transactionalId, long producerId, long txnEpoch,
@@ -81,10 +112,30 @@ public final class StoredTransactionMembership implements TransactionMembership 
             if (found.isEmpty()) {
                 return null;
             }
-            TransactionRecord committed = Transactions.commitInOneWrite(TransactionCodec.decode(found.get().record()),
-                    producerId, txnEpoch, partitions.size(), limits, System.currentTimeMillis());
-            return committed == null ? null : new OneWriteTransaction(transactionalId, producerId, txnEpoch,
-                    found.get().revision(), TransactionCodec.encode(committed));
+            long now = System.currentTimeMillis();
+            TransactionRecord current = TransactionCodec.decode(found.get().record());
+            TransactionRecord committed = Transactions.commitInOneWrite(current, producerId, txnEpoch,
+                    partitions.size(), limits, now);
+            Chain chain = null;
+            if (committed != null) {
+                chain = new Chain(new OneWriteTransaction(transactionalId, producerId, txnEpoch,
+                        found.get().revision(), TransactionCodec.encode(committed)), txnEpoch, found.get().revision());
+            } else {
+                Chain last = chains.get(transactionalId);
+                TransactionRecord after = last == null || !last.leadsTo(current, found.get().revision(), producerId,
+                        txnEpoch) ? null : Transactions.commitInOneWrite(TransactionCodec.decode(
+                                last.decided().committedRecord()), producerId, txnEpoch, partitions.size(), limits, now);
+                chain = after == null ? null : new Chain(OneWriteTransaction.chainedTo(last.decided(), txnEpoch,
+                        TransactionCodec.encode(after)), last.rootTxnEpoch(), last.rootRevision());
+            }
+            if (chain == null) {
+                return null;
+            }
+            if (chains.size() >= MAX_KEPT) {
+                chains.clear(); // a next transaction then waits for its predecessor's answer, as before
+            }
+            chains.put(transactionalId, chain);
+            return chain.decided();
         });
     }
 
