@@ -89,6 +89,11 @@ final class BenchCommand {
         @Option(names = "--records-per-transaction", defaultValue = "100", paramLabel = "N",
                 description = "With --transactional-id: records per transaction (default 100).")
         int perTransaction;
+        @Option(names = "--commits", defaultValue = "pipelined", paramLabel = "pipelined|waiting",
+                description = "With --transactional-id: 'pipelined' (default) begins the next transaction while the "
+                        + "last one's commit is answered (Producer.commitTransactionAsync); 'waiting' waits for each "
+                        + "commit (commitTransaction), as Kafka's producers do.")
+        String commitMode;
 
         @Override
         public Integer call() throws Exception {
@@ -106,6 +111,11 @@ final class BenchCommand {
                 config = config.withMaxInFlightRequests(maxInFlight);
             }
             ProducerConfig producerConfig = config;
+            if (!commitMode.equals("pipelined") && !commitMode.equals("waiting")) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--commits is pipelined or waiting, not "
+                        + commitMode);
+            }
+            boolean pipelined = commitMode.equals("pipelined");
             List<StrataClient> clients = new ArrayList<>();
             org.HdrHistogram.Recorder commits = new org.HdrHistogram.Recorder(3);
             err.printf("producing %d-byte records to %s from %d producers for %s (warm-up %s)%s%n", recordSize, topic,
@@ -119,7 +129,7 @@ final class BenchCommand {
                     }
                     if (transactionalId != null) {
                         return new TransactionalTarget(client.transactionalProducer(transactionalId + "-" + i,
-                                producerConfig, Duration.ofMinutes(1)), topic, perTransaction, commits);
+                                producerConfig, Duration.ofMinutes(1)), topic, perTransaction, commits, pipelined);
                     }
                     return tag == null ? strataTarget(client.producer(producerConfig), topic)
                             : taggedTarget(client.producer(producerConfig), topic, tag, tagEvery);

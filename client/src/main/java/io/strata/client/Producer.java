@@ -78,7 +78,11 @@ public final class Producer implements AutoCloseable {
      */
     public void beginTransaction() {
         ProducerTransaction t = transactional();
+        // At most one transaction's commit is out while the next is open (commitTransactionAsync); none when a
+        // new producer epoch is owed, which would fence it.
+        t.awaitPipelined(t.newEpochOwed ? 0 : 1, deadline);
         if (t.newEpochOwed) {
+            t.awaitPipelined(0, deadline);
             takeNewEpoch(t); // the last attempt after a failed transaction did not get through
         }
         t.begin();
@@ -106,6 +110,7 @@ public final class Producer implements AutoCloseable {
      */
     public void commitTransaction() {
         ProducerTransaction t = transactional();
+        t.awaitPipelined(0, deadline); // a commit asked for after one still out waits for it, as it always has
         // Where the flush sends everything left in one request, that request carries the commit: no round trip
         // after it. Otherwise (or when its answer did not say committed) the commit is asked for on its own, which
         // answers a commit that went through as it stands.
@@ -125,6 +130,109 @@ public final class Producer implements AutoCloseable {
     }
 
     /**
+     * Commits the open transaction without waiting for the answer, so that the next one can begin at once: the
+     * producer's transactions travel one behind the other, as an idempotent producer's batches do, and each node
+     * stores one of them per block instead of one every other block (docs/transactions.md, "Pipelined
+     * transactions"). Sends what is buffered; where everything the transaction has left goes in one request to one
+     * node, that request carries the commit and this returns at once, else it waits as {@link #commitTransaction}
+     * does. {@link #beginTransaction} then waits only while two commits are out.
+     *
+     * <p>The future completes when the transaction is committed: every record of it stored and the commit with
+     * them. It fails when it was not committed (then nothing of it is read committed: the producer aborted it by its
+     * epoch before answering) or when a record of it failed; and then the transaction begun after it fails too,
+     * since it stood on this one: abort that one ({@link #abortTransaction}), then go on. Fails FAILED_PRECONDITION
+     * "producer fenced" as {@link #commitTransaction} does. Not with {@link #sendOffsetsToTransaction}, which waits
+     * for every commit out.
+     */
+    public CompletableFuture<Void> commitTransactionAsync() {
+        ProducerTransaction t = transactional();
+        if (!t.begun()) {
+            throw new IllegalStateException("no transaction is open: call beginTransaction first");
+        }
+        long sequence = t.sequence();
+        CompletableFuture<Boolean> carried;
+        List<CompletableFuture<Void>> records;
+        ProducerTransaction.Pipelined pipelined;
+        t.ending = true;
+        try {
+            sender.carryCommit();
+            try {
+                records = accumulator.beginFlush();
+                try {
+                    carried = thread.submit(() -> {
+                        sender.sendReady();
+                        return sender.carriedAnswer(sequence);
+                    }).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+                } finally {
+                    accumulator.endFlush();
+                }
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                sender.endCarry();
+                throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not send the "
+                        + "transaction's last records: " + e);
+            } catch (InterruptedException e) {
+                sender.endCarry();
+                Thread.currentThread().interrupt();
+                throw new StrataException(io.grpc.Status.Code.CANCELLED, "interrupted while committing");
+            }
+            if (carried == null || t.hasFailed()) {
+                // Not one request to one node (or a record of it failed already): committed as commitTransaction
+                // does it, waiting here.
+                boolean carriedSync;
+                try {
+                    flush();
+                } finally {
+                    carriedSync = sender.endCarry();
+                }
+                t.end(true, carriedSync);
+                return CompletableFuture.completedFuture(null);
+            }
+            sender.endCarry();
+            pipelined = t.pipelined();
+        } finally {
+            t.ending = false;
+        }
+        return CompletableFuture.allOf(records.toArray(CompletableFuture[]::new)).thenCombine(carried,
+                (v, committed) -> committed).handle((committed, failure) -> {
+                    if (failure == null && Boolean.TRUE.equals(committed)) {
+                        t.pipelinedEnded(pipelined, null);
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    return settle(t, pipelined, failure);
+                }).thenCompose(f -> f);
+    }
+
+    /**
+     * A pipelined commit not answered committed: settled on a thread of its own (it asks the cluster, which the
+     * sender thread that answered it must not wait for), by aborting the transaction by its epoch.
+     */
+    private static CompletableFuture<Void> settle(ProducerTransaction t, ProducerTransaction.Pipelined p,
+                                                  Throwable failure) {
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        Thread settler = new Thread(() -> {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            StrataException why = cause == null ? new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION,
+                    "its request's answer did not say committed") : StrataException.from(cause);
+            try {
+                if (t.settle(p)) {
+                    t.pipelinedEnded(p, null);
+                    settled.complete(null);
+                    return;
+                }
+            } catch (RuntimeException e) {
+                why = StrataException.from(e);
+            }
+            t.pipelinedEnded(p, why);
+            settled.completeExceptionally(new StrataException(why.code(), "the transaction was not committed ("
+                    + why.description() + "); the transaction begun after it fails too: abort it", why.reason()));
+        }, "strata-commit-settle");
+        settler.setDaemon(true);
+        settler.start();
+        return settled;
+    }
+
+    /**
      * Commits {@code consumer}'s group positions with the open transaction (Kafka's sendOffsetsToTransaction): the
      * offsets of the partitions given, as the next records the group reads there. Consume, transform and produce
      * inside a transaction, then commit it: the output and the input's positions are written together or not at
@@ -134,6 +242,7 @@ public final class Producer implements AutoCloseable {
      */
     public void sendOffsetsToTransaction(Consumer consumer, java.util.Map<Integer, Long> offsets) {
         ProducerTransaction t = transactional();
+        t.awaitPipelined(0, deadline); // the positions are added to a transaction begun on its own, after the last
         Consumer.TransactionPositions positions;
         try {
             positions = consumer.transactionPositions(offsets);
@@ -151,6 +260,7 @@ public final class Producer implements AutoCloseable {
      */
     public void abortTransaction() {
         ProducerTransaction t = transactional();
+        t.awaitPipelined(0, deadline); // the commits out first: whether this one stood on them is known then
         t.ending = true;
         try {
             flush();

@@ -40,6 +40,17 @@ final class ProducerTransaction {
     private volatile StrataException failed;
     /** A new producer epoch is owed (a failed transaction broke the sequences) and was not taken yet. */
     volatile boolean newEpochOwed;
+    /** Counts the producer epochs taken ({@link #init}): which one a pipelined commit was sent under. */
+    private long generation;
+    /** Pipelined commits sent and not yet settled ({@link #pipelined}). */
+    private int pipelinedCommits;
+
+    /**
+     * A transaction whose commit went with its last request and is not answered yet, while the producer goes on
+     * (Producer.commitTransactionAsync): its place, epochs, and the producer epoch it was sent under.
+     */
+    record Pipelined(long sequence, long txnEpoch, long producerId, int producerEpoch, long generation) {
+    }
 
     ProducerTransaction(Transactions calls, String transactionalId, Duration timeout) {
         this.calls = calls;
@@ -58,6 +69,86 @@ final class ProducerTransaction {
         this.producerEpoch = init.getProducerEpoch();
         this.sequenceWindow = init.getSequenceWindow();
         this.nextTxnEpoch = ((long) producerEpoch << 32) | 1; // no transaction begun under the new producer epoch
+        generation++;
+    }
+
+    /**
+     * The open transaction's last request went, carrying its commit, and is not answered yet: the transaction is
+     * no longer open, and the next one may begin (its epoch this one's plus one, its requests chained to this one's
+     * on the node: docs/transactions.md, "Pipelined transactions"). Settled by {@link #pipelinedEnded}.
+     */
+    synchronized Pipelined pipelined() {
+        if (!begun || txnEpoch == 0) {
+            throw new IllegalStateException("no transaction with a known epoch is open");
+        }
+        Pipelined p = new Pipelined(sequence, txnEpoch, producerId, producerEpoch, generation);
+        nextTxnEpoch = txnEpoch + 1;
+        begun = false;
+        pipelinedCommits++;
+        return p;
+    }
+
+    /**
+     * A pipelined commit settled: committed ({@code failure} null), or not. A transaction not committed broke the
+     * producer's sequences and fails the one open after it (its requests stood on this one's commit): that one is
+     * aborted, and the producer takes a new epoch before the next.
+     */
+    synchronized void pipelinedEnded(Pipelined p, StrataException failure) {
+        pipelinedCommits--;
+        notifyAll();
+        if (failure == null || p.generation() != generation) {
+            return; // committed, or sent under a producer epoch since replaced (which fenced it anyway)
+        }
+        newEpochOwed = true;
+        nextTxnEpoch = 0;
+        if (begun && sequence > p.sequence()) {
+            failed(new StrataException(failure.code(), "the transaction before this one was not committed ("
+                    + failure.description() + "): this one, which stood on it, cannot commit; abort it",
+                    failure.reason()));
+        }
+    }
+
+    /**
+     * Settles a pipelined commit whose answer did not say committed: aborts the transaction by its epoch, which
+     * ends it if nothing began it, so that no request of it still on its way lands later; answers whether it was
+     * committed after all (a request that carried the commit was stored before the abort reached it).
+     */
+    boolean settle(Pipelined p) {
+        synchronized (this) {
+            if (p.generation() != generation) {
+                return false; // a newer producer epoch fenced it: it cannot land any more
+            }
+        }
+        TransactionDescription after;
+        try {
+            after = calls.end(transactionalId, p.producerId(), p.producerEpoch(), p.txnEpoch(), false);
+        } catch (StrataException none) {
+            if (none.code() != Status.Code.FAILED_PRECONDITION || Refusals.fenced(none)) {
+                throw none;
+            }
+            return false; // neither open nor the next one: never begun
+        }
+        return after.getTxnEpoch() == p.txnEpoch()
+                && after.getState() == io.strata.api.v1.TransactionState.TRANSACTION_STATE_READY
+                && after.getLastOutcome() == io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED;
+    }
+
+    /** Waits until at most {@code atMost} pipelined commits are unsettled, or the timeout passes. */
+    synchronized void awaitPipelined(int atMost, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (pipelinedCommits > atMost) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new StrataException(Status.Code.DEADLINE_EXCEEDED, "the transactions committed before "
+                            + "were not answered within " + timeout.toMillis() + " ms");
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StrataException(Status.Code.CANCELLED, "interrupted while waiting for earlier commits");
+        }
     }
 
     String transactionalId() {

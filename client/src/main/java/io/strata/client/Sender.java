@@ -93,6 +93,18 @@ final class Sender {
     private volatile long carryCommit;
     /** The transaction (its sequence) a request that carried its commit was last answered committed for; 0: none. */
     private volatile long carriedCommitted;
+    /**
+     * Requests that carried a transaction's commit and are not answered yet, by the transaction's sequence: the node
+     * each went to, and whether its answer said committed. While one of an earlier transaction than the open one is
+     * out, the open one's batches go only as one request that carries its commit too, on that node's stream (the
+     * node chains it to the earlier one); otherwise they wait for its answer.
+     */
+    private final TreeMap<Long, Carried> carried = new TreeMap<>();
+    /** Batches of the open transaction drained while an earlier one's commit is out, to go once it is answered. */
+    private final Map<String, List<ProducerBatch>> held = new LinkedHashMap<>();
+
+    private record Carried(String node, java.util.concurrent.CompletableFuture<Boolean> committed) {
+    }
 
     Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
@@ -131,6 +143,13 @@ final class Sender {
                 }
             }
         });
+        if (!held.isEmpty() && earlierCommitOut() == null) {
+            // What waited for an earlier transaction's answer goes now, carrying its commit where it may.
+            long all = carryCommit != 0 && held.size() == 1 && accumulator.isEmpty() ? carryCommit : 0;
+            Map<String, List<ProducerBatch>> waiting = new LinkedHashMap<>(held);
+            held.clear();
+            waiting.forEach((node, toSend) -> sendOrFail(node, toSend, all));
+        }
         while (true) {
             // Read before the drain: a commit asked for was asked after the transaction's last record was appended,
             // so a drain after it that leaves nothing behind holds everything the transaction has left to send.
@@ -148,8 +167,32 @@ final class Sender {
             }
             // A transaction's commit may ride on a request only when it holds everything left to send.
             long all = committing != 0 && byNode.size() == 1 && accumulator.isEmpty() ? committing : 0;
+            Carried earlier = earlierCommitOut();
+            if (earlier != null && (all == 0 || !byNode.containsKey(earlier.node()))) {
+                // Sent now, they would find the earlier transaction not yet stored, and be refused.
+                byNode.forEach((node, toSend) -> held.computeIfAbsent(node, n -> new ArrayList<>()).addAll(toSend));
+                continue;
+            }
             byNode.forEach((node, toSend) -> sendOrFail(node, toSend, all));
         }
+    }
+
+    /** A request carrying the commit of a transaction before the open one, not answered yet; null when none. */
+    private Carried earlierCommitOut() {
+        if (txn == null || carried.isEmpty()) {
+            return null;
+        }
+        Map.Entry<Long, Carried> last = carried.lowerEntry(txn.sequence());
+        return last == null ? null : last.getValue();
+    }
+
+    /**
+     * The answer to the request that carried the commit of transaction {@code sequence}, while it is out or once it
+     * went (true: committed); null when no request carried it. On the sender thread.
+     */
+    java.util.concurrent.CompletableFuture<Boolean> carriedAnswer(long sequence) {
+        Carried c = carried.get(sequence);
+        return c == null ? null : c.committed();
     }
 
     private PartitionState state(TopicPartition tp) {
@@ -165,6 +208,9 @@ final class Sender {
         PartitionState state = state(tp);
         if (!state.retries.isEmpty() || state.draining) {
             return 0;
+        }
+        if (carryCommit == 0 && earlierCommitOut() != null) {
+            return 0; // the open transaction's batches wait for its commit, to go with it, or for the earlier answer
         }
         NodeStream stream = streams.get(routeOf(tp, state));
         if (stream != null && stream.inflight.size() >= config.maxInFlightRequests()) {
@@ -248,14 +294,18 @@ final class Sender {
      * ({@code all}), may carry the commit: nothing else of it in flight or waiting to be retried, and no batch of
      * it failed.
      */
-    private boolean carriesCommit(long all) {
+    private boolean carriesCommit(String node, long all) {
         // The transaction drained for may have ended meanwhile, and the batches be the next one's.
         if (all == 0 || txn == null || txn.sequence() != all || txn.hasFailed()) {
             return false;
         }
         for (NodeStream stream : streams.values()) {
-            if (!stream.inflight.isEmpty()) {
-                return false;
+            for (Inflight out : stream.inflight) {
+                // Only the requests that carried the commits of earlier transactions, on this stream: the node
+                // chains this one to them (docs/transactions.md, "Pipelined transactions").
+                if (out.carriesCommit() == 0 || out.carriesCommit() >= all || !stream.node.equals(node)) {
+                    return false;
+                }
             }
         }
         for (PartitionState state : partitions.values()) {
@@ -300,7 +350,7 @@ final class Sender {
             }
             request.setProducerEpoch(txn.txnEpoch()).setTransactionalId(txn.transactionalId()).setAddPartitions(true);
         }
-        boolean commit = carriesCommit(all);
+        boolean commit = carriesCommit(node, all);
         request.setCommitTransaction(commit);
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);
@@ -333,6 +383,9 @@ final class Sender {
         }
         NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
         stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit ? all : 0));
+        if (commit) {
+            carried.put(all, new Carried(node, new java.util.concurrent.CompletableFuture<>()));
+        }
         stream.requests.onNext(request.build());
     }
 
@@ -347,6 +400,7 @@ final class Sender {
         if (request.carriesCommit() != 0 && response.getTransactionCommitted()) {
             carriedCommitted = request.carriesCommit(); // before its batches settle: the flush waiting on them sees it
         }
+        Carried carriedBy = request.carriesCommit() == 0 ? null : carried.remove(request.carriesCommit());
         if (response.hasError()) {
             StrataException failure = StrataException.of(response.getError());
             if (failure.code() == Status.Code.UNAVAILABLE) {
@@ -373,6 +427,9 @@ final class Sender {
                 }
             }
         }
+        if (carriedBy != null) {
+            carriedBy.committed().complete(!response.hasError() && response.getTransactionCommitted());
+        }
         sendReady();
     }
 
@@ -388,6 +445,10 @@ final class Sender {
         stream.cancel("failed: " + failure.description());
         for (Inflight request = stream.inflight.poll(); request != null; request = stream.inflight.poll()) {
             request.batches().forEach(b -> settle(b, null, failure));
+            Carried carriedBy = request.carriesCommit() == 0 ? null : carried.remove(request.carriesCommit());
+            if (carriedBy != null) {
+                carriedBy.committed().complete(false); // unknown: settled by asking the cluster
+            }
         }
         sendReady();
     }

@@ -164,6 +164,67 @@ class TransactionsTest {
                 .isEqualTo(15);
     }
 
+    @Test
+    void transactionsCommittedWithoutWaitingAreStoredWholeInOrderAndTheOneOpenWhenItsProducerIsFencedFails()
+            throws Exception {
+        client.admin().createTopic("pipelined", 4);
+        Producer producer = client.transactionalProducer("pipelined", io.strata.client.ProducerConfig.DEFAULT,
+                Duration.ofSeconds(60));
+        List<java.util.concurrent.CompletableFuture<Void>> commits = new ArrayList<>();
+        int answeredAtOnce = 0;
+        for (int t = 0; t < 60; t++) {
+            producer.beginTransaction(); // while the last one's commit is out
+            for (int r = 0; r < 10; r++) {
+                // Most transactions to one partition, every fifth to two: each goes whole in one request.
+                int partition = t % 5 == 4 && r % 2 == 1 ? (t + 1) % 4 : t % 4;
+                producer.send("pipelined", partition, null, ("t" + t + "-" + r).getBytes(StandardCharsets.UTF_8));
+            }
+            java.util.concurrent.CompletableFuture<Void> commit = producer.commitTransactionAsync();
+            answeredAtOnce += commit.isDone() ? 1 : 0;
+            commits.add(commit);
+        }
+        for (java.util.concurrent.CompletableFuture<Void> commit : commits) {
+            commit.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(answeredAtOnce).as("commits that returned before their answer").isLessThan(60);
+        List<ConsumerRecord> seen = readAll("pipelined", true);
+        assertThat(seen).as("read committed: every record once").hasSize(600)
+                .extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).doesNotHaveDuplicates();
+        Map<Integer, Integer> lastTxn = new HashMap<>();
+        for (ConsumerRecord r : seen) {
+            int txn = Integer.parseInt(new String(r.value(), StandardCharsets.UTF_8).split("-")[0].substring(1));
+            Integer before = lastTxn.put(r.partition(), txn);
+            assertThat(before == null || before <= txn).as("transactions in the order they were sent").isTrue();
+        }
+        assertThat(client.transactions().describe("pipelined").txnEpoch() & 0xffffffffL).isEqualTo(60);
+
+        // One commit out, the next transaction open, then a newer producer of the id: the open one cannot commit,
+        // and what the cluster stored of the one out is seen exactly as its answer said.
+        producer.beginTransaction();
+        producer.send("pipelined", 0, null, "out".getBytes(StandardCharsets.UTF_8));
+        java.util.concurrent.CompletableFuture<Void> out = producer.commitTransactionAsync();
+        producer.beginTransaction();
+        producer.send("pipelined", 1, null, "open".getBytes(StandardCharsets.UTF_8));
+        Producer successor = client.transactionalProducer("pipelined");
+        assertThatThrownBy(() -> producer.commitTransactionAsync().get(30, TimeUnit.SECONDS))
+                .hasMessageContaining("FAILED_PRECONDITION");
+        boolean outCommitted;
+        try {
+            out.get(30, TimeUnit.SECONDS);
+            outCommitted = true;
+        } catch (java.util.concurrent.ExecutionException notCommitted) {
+            outCommitted = false;
+        }
+        List<String> after = values(readAll("pipelined", true)).stream().filter(v -> !v.startsWith("t")).toList();
+        assertThat(after).containsExactlyElementsOf(outCommitted ? List.of("out") : List.of());
+        successor.beginTransaction();
+        successor.send("pipelined", 1, null, "successor".getBytes(StandardCharsets.UTF_8));
+        successor.commitTransactionAsync().get(30, TimeUnit.SECONDS);
+        assertThat(values(readAll("pipelined", true))).doesNotContain("open").contains("successor");
+        producer.close();
+        successor.close();
+    }
+
     /** Kafka's Java transactional producer and read-committed consumer, through the node's Kafka port. */
     @Test
     void kafkasTransactionalProducerAndReadCommittedConsumersWorkThroughTheKafkaPort() throws Exception {
