@@ -44,6 +44,9 @@ public final class Producer implements AutoCloseable {
     /** Tells the client that made this producer that it no longer needs closing. */
     private final java.util.function.Consumer<Producer> onClose;
     private volatile boolean closed;
+    /** The settlement of the last pipelined commit (commitTransactionAsync): the next one's waits for it. */
+    private CompletableFuture<Void> settledBefore = CompletableFuture.completedFuture(null);
+    private java.util.concurrent.ExecutorService settler;
     /** Set while a wake-up of the sender is queued and has not started (see {@link #wakeSender}). */
     private final AtomicBoolean wakePending = new AtomicBoolean();
 
@@ -141,8 +144,13 @@ public final class Producer implements AutoCloseable {
      * them. It fails when it was not committed (then nothing of it is read committed: the producer aborted it by its
      * epoch before answering) or when a record of it failed; and then the transaction begun after it fails too,
      * since it stood on this one: abort that one ({@link #abortTransaction}), then go on. Fails FAILED_PRECONDITION
-     * "producer fenced" as {@link #commitTransaction} does. Not with {@link #sendOffsetsToTransaction}, which waits
-     * for every commit out.
+     * "producer fenced" as {@link #commitTransaction} does. When the node's answer was lost and the cluster could
+     * not be asked either, it fails UNAVAILABLE "whether the transaction committed is unknown": the producer's next
+     * epoch fences it, after which it can be read back. Not with {@link #sendOffsetsToTransaction}, which waits for
+     * every commit out.
+     *
+     * <p>The future completes on the producer's sending thread: a callback on it must not call the producer's
+     * methods that wait (begin, commit, abort, flush, close); hand such work to a thread of your own.
      */
     public CompletableFuture<Void> commitTransactionAsync() {
         ProducerTransaction t = transactional();
@@ -155,7 +163,7 @@ public final class Producer implements AutoCloseable {
         ProducerTransaction.Pipelined pipelined;
         t.ending = true;
         try {
-            sender.carryCommit();
+            sender.carryCommit(true);
             try {
                 records = accumulator.beginFlush();
                 try {
@@ -165,6 +173,7 @@ public final class Producer implements AutoCloseable {
                     }).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
                 } finally {
                     accumulator.endFlush();
+                    sender.carryCommit(false); // a request that carries it from now on is waited for
                 }
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 sender.endCarry();
@@ -192,44 +201,93 @@ public final class Producer implements AutoCloseable {
         } finally {
             t.ending = false;
         }
-        return CompletableFuture.allOf(records.toArray(CompletableFuture[]::new)).thenCombine(carried,
-                (v, committed) -> committed).handle((committed, failure) -> {
+        CompletableFuture<Boolean> outcome = CompletableFuture.allOf(records.toArray(CompletableFuture[]::new))
+                .thenCombine(carried, (v, committed) -> committed);
+        // Settled in the order they were sent: a transaction is decided only once the one it stood on is, so that an
+        // abort by its epoch, when it has to be aborted, always finds it the producer's next one.
+        CompletableFuture<Void> settled = settledBefore.handle((v, e) -> null).thenCompose(v -> outcome.handle(
+                (committed, failure) -> {
                     if (failure == null && Boolean.TRUE.equals(committed)) {
-                        t.pipelinedEnded(pipelined, null);
+                        settledAs(t, pipelined, null);
                         return CompletableFuture.<Void>completedFuture(null);
                     }
                     return settle(t, pipelined, failure);
-                }).thenCompose(f -> f);
+                }).thenCompose(f -> f));
+        settledBefore = settled;
+        return settled;
+    }
+
+    /** A pipelined commit's outcome is known: the transaction and the sender learn it. */
+    private void settledAs(ProducerTransaction t, ProducerTransaction.Pipelined p, StrataException failure) {
+        t.pipelinedEnded(p, failure);
+        try {
+            thread.execute(() -> sender.commitSettled(p.sequence(), failure));
+        } catch (RejectedExecutionException closed) {
+            // the producer is closed: nothing of a later transaction waits to be sent
+        }
     }
 
     /**
-     * A pipelined commit not answered committed: settled on a thread of its own (it asks the cluster, which the
-     * sender thread that answered it must not wait for), by aborting the transaction by its epoch.
+     * A pipelined commit not answered committed: settled on the producer's settling thread (it asks the cluster,
+     * which the sender thread that answered must not wait for), by aborting the transaction by its epoch. An abort
+     * that cannot reach the cluster is tried again, then reported as an unknown outcome: the transaction may still
+     * land until the producer's next epoch, which it takes before its next transaction, fences it.
      */
-    private static CompletableFuture<Void> settle(ProducerTransaction t, ProducerTransaction.Pipelined p,
-                                                  Throwable failure) {
-        CompletableFuture<Void> settled = new CompletableFuture<>();
-        Thread settler = new Thread(() -> {
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                    ? failure.getCause() : failure;
-            StrataException why = cause == null ? new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION,
-                    "its request's answer did not say committed") : StrataException.from(cause);
-            try {
-                if (t.settle(p)) {
-                    t.pipelinedEnded(p, null);
-                    settled.complete(null);
-                    return;
+    private CompletableFuture<Void> settle(ProducerTransaction t, ProducerTransaction.Pipelined p, Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        StrataException answered = cause == null ? new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION,
+                "its request's answer did not say committed") : StrataException.from(cause);
+        return CompletableFuture.supplyAsync(() -> {
+            StrataException why = answered;
+            boolean unknown = false;
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    if (t.settle(p)) {
+                        settledAs(t, p, null);
+                        return null;
+                    }
+                    break;
+                } catch (RuntimeException raw) {
+                    StrataException e = StrataException.from(raw);
+                    boolean unreachable = e.code() == io.grpc.Status.Code.UNAVAILABLE
+                            || e.code() == io.grpc.Status.Code.DEADLINE_EXCEEDED;
+                    if (unreachable && attempt < 2) {
+                        sleepQuietly(200L << attempt);
+                        continue;
+                    }
+                    unknown = unreachable;
+                    why = unreachable ? new StrataException(io.grpc.Status.Code.UNAVAILABLE, "whether the transaction "
+                            + "committed is unknown: " + answered.description() + ", and its abort could not reach the "
+                            + "cluster (" + e.description() + "); the producer's next epoch, taken before its next "
+                            + "transaction, fences it: read it back then") : e;
+                    break;
                 }
-            } catch (RuntimeException e) {
-                why = StrataException.from(e);
             }
-            t.pipelinedEnded(p, why);
-            settled.completeExceptionally(new StrataException(why.code(), "the transaction was not committed ("
-                    + why.description() + "); the transaction begun after it fails too: abort it", why.reason()));
-        }, "strata-commit-settle");
-        settler.setDaemon(true);
-        settler.start();
-        return settled;
+            settledAs(t, p, why);
+            throw new StrataException(why.code(), unknown ? why.description() : "the transaction was not committed ("
+                    + why.description() + "); the transaction begun after it fails too: abort it", why.reason());
+        }, settling());
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The thread that settles pipelined commits not answered committed, one at a time; made on first use. */
+    private synchronized java.util.concurrent.ExecutorService settling() {
+        if (settler == null) {
+            settler = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "strata-commit-settle");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return settler;
     }
 
     /**
@@ -445,7 +503,19 @@ public final class Producer implements AutoCloseable {
         closed = true;
         try {
             flush();
+            if (txn != null) {
+                try {
+                    txn.awaitPipelined(0, deadline); // the commits still out are settled before the thread stops
+                } catch (StrataException notSettled) {
+                    // their futures fail on their own
+                }
+            }
         } finally {
+            synchronized (this) {
+                if (settler != null) {
+                    settler.shutdown();
+                }
+            }
             try {
                 thread.submit(sender::close).get(5, TimeUnit.SECONDS);
             } catch (Exception e) {

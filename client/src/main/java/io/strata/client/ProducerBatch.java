@@ -47,6 +47,8 @@ final class ProducerBatch {
     long deadlineNanos;
     /** A half messages' batch: its topic's id, as the node answered (the messages' ids name it). */
     long topicId;
+    /** A transactional producer's batch: the transaction it belongs to (its sequence), from its first drain; 0: none. */
+    long txnSequence;
 
     /**
      * {@code expectedBytes}: where the batch's buffer starts, so that it seldom needs to grow; its buffers

@@ -94,17 +94,26 @@ final class Sender {
     /** The transaction (its sequence) a request that carried its commit was last answered committed for; 0: none. */
     private volatile long carriedCommitted;
     /**
-     * Requests that carried a transaction's commit and are not answered yet, by the transaction's sequence: the node
-     * each went to, and whether its answer said committed. While one of an earlier transaction than the open one is
-     * out, the open one's batches go only as one request that carries its commit too, on that node's stream (the
-     * node chains it to the earlier one); otherwise they wait for its answer.
+     * Requests that carried a transaction's commit, by the transaction's sequence, until the producer settles that
+     * transaction's outcome ({@link #commitSettled}): the node each went to, and whether its answer said committed.
+     * While one of an earlier transaction than the open one is unsettled, the open one's batches go only as one
+     * request that carries its commit too, on that node's stream (the node chains it to the earlier one);
+     * otherwise they wait for the earlier one to be settled.
      */
     private final TreeMap<Long, Carried> carried = new TreeMap<>();
     /** Batches of the open transaction drained while an earlier one's commit is out, to go once it is answered. */
     private final Map<String, List<ProducerBatch>> held = new LinkedHashMap<>();
 
-    private record Carried(String node, java.util.concurrent.CompletableFuture<Boolean> committed) {
+    /** @param pipelined whether the producer went on without waiting (settled by {@link #commitSettled}) */
+    private record Carried(String node, java.util.concurrent.CompletableFuture<Boolean> committed, boolean pipelined) {
     }
+
+    /**
+     * The transaction (its sequence) whose commit {@link Producer#commitTransactionAsync} is sending without
+     * waiting, while it drains; 0 when none. A request carrying it stays among {@link #carried} until settled;
+     * any other, until answered.
+     */
+    private volatile long carryPipelined;
 
     Sender(ScheduledExecutorService thread, RecordAccumulator accumulator, NodeRouter router, PartitionCounts topics,
            ProducerConfig config, Duration deadline, Semaphore buffer) {
@@ -163,6 +172,9 @@ final class Sender {
                 TopicPartition tp = new TopicPartition(batch.topic, batch.partition);
                 PartitionState state = state(tp);
                 batch.retryKey = state.drainOrder++; // its place, should it have to go again
+                if (txn != null && batch.txnSequence == 0) {
+                    batch.txnSequence = txn.sequence();
+                }
                 byNode.computeIfAbsent(routeOf(tp, state), n -> new ArrayList<>()).add(batch);
             }
             // A transaction's commit may ride on a request only when it holds everything left to send.
@@ -193,6 +205,25 @@ final class Sender {
     java.util.concurrent.CompletableFuture<Boolean> carriedAnswer(long sequence) {
         Carried c = carried.get(sequence);
         return c == null ? null : c.committed();
+    }
+
+    /**
+     * The producer settled the outcome of transaction {@code sequence}, whose commit a request carried: committed
+     * ({@code failure} null), or not. Batches of later transactions held for it go now, or, when it did not commit
+     * (they stood on it), fail. On the sender thread.
+     */
+    void commitSettled(long sequence, StrataException failure) {
+        carried.remove(sequence);
+        if (failure != null && !held.isEmpty()) {
+            StrataException cascade = new StrataException(failure.code(), "the transaction before this one was not "
+                    + "committed (" + failure.description() + "): this one, which stood on it, cannot commit",
+                    failure.reason());
+            List<ProducerBatch> waiting = new ArrayList<>();
+            held.values().forEach(waiting::addAll);
+            held.clear();
+            waiting.forEach(b -> failed(b, cascade));
+        }
+        sendReady();
     }
 
     private PartitionState state(TopicPartition tp) {
@@ -280,6 +311,15 @@ final class Sender {
      */
     void carryCommit() {
         carryCommit = txn == null ? 0 : txn.sequence();
+    }
+
+    /**
+     * As {@link #carryCommit}, for a producer that goes on without waiting if the commit rides on a request now
+     * ({@code pipelined}), or waits as {@link #carryCommit} has it otherwise (false, once the drain is over).
+     */
+    void carryCommit(boolean pipelined) {
+        carryCommit();
+        carryPipelined = pipelined ? carryCommit : 0;
     }
 
     /** Ends {@link #carryCommit}: whether a request that carried the commit was answered committed. */
@@ -384,7 +424,7 @@ final class Sender {
         NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
         stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit ? all : 0));
         if (commit) {
-            carried.put(all, new Carried(node, new java.util.concurrent.CompletableFuture<>()));
+            carried.put(all, new Carried(node, new java.util.concurrent.CompletableFuture<>(), all == carryPipelined));
         }
         stream.requests.onNext(request.build());
     }
@@ -400,7 +440,7 @@ final class Sender {
         if (request.carriesCommit() != 0 && response.getTransactionCommitted()) {
             carriedCommitted = request.carriesCommit(); // before its batches settle: the flush waiting on them sees it
         }
-        Carried carriedBy = request.carriesCommit() == 0 ? null : carried.remove(request.carriesCommit());
+        Carried carriedBy = request.carriesCommit() == 0 ? null : carried.get(request.carriesCommit());
         if (response.hasError()) {
             StrataException failure = StrataException.of(response.getError());
             if (failure.code() == Status.Code.UNAVAILABLE) {
@@ -429,6 +469,9 @@ final class Sender {
         }
         if (carriedBy != null) {
             carriedBy.committed().complete(!response.hasError() && response.getTransactionCommitted());
+            if (!carriedBy.pipelined()) {
+                carried.remove(request.carriesCommit()); // its producer waited for this answer
+            }
         }
         sendReady();
     }
@@ -445,9 +488,12 @@ final class Sender {
         stream.cancel("failed: " + failure.description());
         for (Inflight request = stream.inflight.poll(); request != null; request = stream.inflight.poll()) {
             request.batches().forEach(b -> settle(b, null, failure));
-            Carried carriedBy = request.carriesCommit() == 0 ? null : carried.remove(request.carriesCommit());
+            Carried carriedBy = request.carriesCommit() == 0 ? null : carried.get(request.carriesCommit());
             if (carriedBy != null) {
-                carriedBy.committed().complete(false); // unknown: settled by asking the cluster
+                carriedBy.committed().complete(false); // unknown: the producer settles it by asking the cluster
+                if (!carriedBy.pipelined()) {
+                    carried.remove(request.carriesCommit());
+                }
             }
         }
         sendReady();
@@ -467,6 +513,13 @@ final class Sender {
         }
         if (failure.code() == Status.Code.NOT_FOUND) {
             topics.forget(batch.topic);
+        }
+        if (txn != null && batch.txnSequence != 0 && (batch.txnSequence != txn.sequence() || !txn.begun())) {
+            // Its transaction went with its commit (pipelined) and is no longer open: sent again, it would go under
+            // the next one's epoch. The producer settles that transaction's outcome by its epoch instead.
+            done(batch);
+            batch.fail(failure);
+            return;
         }
         if (txn != null && Refusals.endsTransaction(failure)) {
             // Fenced by a newer producer, or the transaction is over: no retry can store it.

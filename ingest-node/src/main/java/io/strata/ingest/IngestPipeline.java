@@ -128,12 +128,14 @@ public final class IngestPipeline implements AutoCloseable {
                 // Chained to a transaction of the open block: it stands on the record that block's commit writes,
                 // so it goes into the next block, once this one is sealed (nothing seals it early).
                 return whenSealed(open).handle((x, closing) -> {
-                    if (closing == null) {
+                    if (closing == null && !appended.isDone()) {
                         return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed);
                     }
+                    // Closing, or answered meanwhile (the request's time ran out): it must not land after its answer.
                     budget.release(reserved);
                     appended.complete(null);
-                    return CompletableFuture.<List<AppendResult>>failedFuture(closing);
+                    return CompletableFuture.<List<AppendResult>>failedFuture(closing != null ? closing
+                            : new java.util.concurrent.TimeoutException("answered before its block was sealed"));
                 }).thenCompose(f -> f);
             }
             if (!open.isEmpty() && (open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES

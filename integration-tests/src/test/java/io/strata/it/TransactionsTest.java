@@ -225,6 +225,92 @@ class TransactionsTest {
         successor.close();
     }
 
+    @Test
+    void pipelinedTransactionsThroughANodeCrashAreEachSeenWholeOrNotAtAllAsTheirProducerWasTold() throws Exception {
+        client.admin().createTopic("pipelined-crash", 2);
+        Map<Integer, String> told = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger begun = new java.util.concurrent.atomic.AtomicInteger();
+        Thread writer = new Thread(() -> {
+            Producer producer = pipelinedProducer();
+            while (!stop.get()) {
+                int txn = begun.getAndIncrement();
+                try {
+                    producer.beginTransaction();
+                    for (int r = 0; r < 5; r++) {
+                        producer.send("pipelined-crash", txn % 2, null, ("k" + txn + "-" + r)
+                                .getBytes(StandardCharsets.UTF_8));
+                    }
+                    producer.commitTransactionAsync().whenComplete((v, failure) -> told.put(txn, failure == null
+                            ? "committed" : String.valueOf(failure.getMessage()).contains("is unknown") ? "unknown"
+                            : "not committed"));
+                } catch (RuntimeException failed) {
+                    // Never committed by this producer (its commit did not go, or was refused): aborted, or left to
+                    // the next producer of the id, which aborts what is open.
+                    told.put(txn, "unknown");
+                    try {
+                        producer.abortTransaction();
+                        told.put(txn, "not committed");
+                    } catch (RuntimeException cannot) {
+                        if (String.valueOf(cannot.getMessage()).contains("committed before the abort")) {
+                            told.put(txn, "committed");
+                        }
+                        producer.close();
+                        producer = pipelinedProducer();
+                    }
+                }
+            }
+            producer.close();
+        }, "pipelined-writer");
+        writer.start();
+        try {
+            await(() -> told.values().stream().filter("committed"::equals).count() >= 20, Duration.ofSeconds(30),
+                    "20 transactions committed");
+            node.kill(); // SIGKILL, with commits out
+            int beforeRestart = begun.get();
+            node.start();
+            await(() -> told.entrySet().stream().anyMatch(e -> e.getKey() > beforeRestart + 20
+                    && e.getValue().equals("committed")), Duration.ofSeconds(60), "transactions committed again");
+        } finally {
+            stop.set(true);
+            writer.join(60_000);
+        }
+        assertThat(writer.isAlive()).isFalse();
+
+        Map<Integer, List<String>> seen = new HashMap<>();
+        for (String v : values(readAll("pipelined-crash", true))) {
+            seen.computeIfAbsent(Integer.parseInt(v.substring(1, v.indexOf('-'))), k -> new ArrayList<>()).add(v);
+        }
+        for (int txn = 0; txn < begun.get(); txn++) {
+            List<String> records = seen.getOrDefault(txn, List.of());
+            String outcome = told.getOrDefault(txn, "unknown");
+            assertThat(records).as("transaction %d, told %s: whole or not at all, each record once", txn, outcome)
+                    .satisfiesAnyOf(r -> assertThat(r).isEmpty(), r -> assertThat(r).hasSize(5).doesNotHaveDuplicates());
+            if (outcome.equals("committed")) {
+                assertThat(records).as("transaction %d, told committed", txn).hasSize(5);
+            } else if (outcome.equals("not committed")) {
+                assertThat(records).as("transaction %d, told not committed", txn).isEmpty();
+            }
+        }
+        assertThat(told.values()).as("the crash failed some").anyMatch(o -> !o.equals("committed"));
+    }
+
+    private Producer pipelinedProducer() {
+        while (true) {
+            try {
+                return client.transactionalProducer("pipelined-crash", io.strata.client.ProducerConfig.DEFAULT,
+                        Duration.ofSeconds(10));
+            } catch (StrataException unreachable) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw unreachable;
+                }
+            }
+        }
+    }
+
     /** Kafka's Java transactional producer and read-committed consumer, through the node's Kafka port. */
     @Test
     void kafkasTransactionalProducerAndReadCommittedConsumersWorkThroughTheKafkaPort() throws Exception {

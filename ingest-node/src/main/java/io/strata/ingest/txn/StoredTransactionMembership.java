@@ -46,8 +46,17 @@ public final class StoredTransactionMembership implements TransactionMembership 
     private final Adder adder;
     private final Transactions.Limits limits;
     private final Map<String, Kept> admitting = new ConcurrentHashMap<>();
-    /** The last transaction decided to be written in one write by transactional id, and where its chain began. */
-    private final Map<String, Chain> chains = new ConcurrentHashMap<>();
+    /**
+     * The last transaction decided to be written in one write by transactional id, and where its chain began; the
+     * least recently decided go first past {@link #MAX_KEPT} ids (a pipelined producer whose chain went is refused
+     * its next transaction, and aborts it). Under its own lock.
+     */
+    private final Map<String, Chain> chains = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Chain> eldest) {
+            return size() > MAX_KEPT;
+        }
+    };
 
     /**
      * A transaction decided to be written in one write ({@code decided}), chained or not, and the first of its chain:
@@ -121,7 +130,10 @@ public final class StoredTransactionMembership implements TransactionMembership 
                 chain = new Chain(new OneWriteTransaction(transactionalId, producerId, txnEpoch,
                         found.get().revision(), TransactionCodec.encode(committed)), txnEpoch, found.get().revision());
             } else {
-                Chain last = chains.get(transactionalId);
+                Chain last;
+                synchronized (chains) {
+                    last = chains.get(transactionalId);
+                }
                 TransactionRecord after = last == null || !last.leadsTo(current, found.get().revision(), producerId,
                         txnEpoch) ? null : Transactions.commitInOneWrite(TransactionCodec.decode(
                                 last.decided().committedRecord()), producerId, txnEpoch, partitions.size(), limits, now);
@@ -131,10 +143,9 @@ public final class StoredTransactionMembership implements TransactionMembership 
             if (chain == null) {
                 return null;
             }
-            if (chains.size() >= MAX_KEPT) {
-                chains.clear(); // a next transaction then waits for its predecessor's answer, as before
+            synchronized (chains) {
+                chains.put(transactionalId, chain);
             }
-            chains.put(transactionalId, chain);
             return chain.decided();
         });
     }
