@@ -177,16 +177,19 @@ public final class Producer implements AutoCloseable {
                 }
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 sender.endCarry();
+                waitedFor(sequence);
                 throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not send the "
                         + "transaction's last records: " + e);
             } catch (InterruptedException e) {
                 sender.endCarry();
+                waitedFor(sequence);
                 Thread.currentThread().interrupt();
                 throw new StrataException(io.grpc.Status.Code.CANCELLED, "interrupted while committing");
             }
             if (carried == null || t.hasFailed()) {
                 // Not one request to one node (or a record of it failed already): committed as commitTransaction
                 // does it, waiting here.
+                waitedFor(sequence);
                 boolean carriedSync;
                 try {
                     flush();
@@ -217,6 +220,15 @@ public final class Producer implements AutoCloseable {
         return settled;
     }
 
+    /** The commit of transaction {@code sequence}, if a request carried it, is waited for after all. */
+    private void waitedFor(long sequence) {
+        try {
+            thread.submit(() -> sender.waitedFor(sequence)).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // the producer is closing: nothing of a later transaction will be sent
+        }
+    }
+
     /** A pipelined commit's outcome is known: the transaction and the sender learn it. */
     private void settledAs(ProducerTransaction t, ProducerTransaction.Pipelined p, StrataException failure) {
         t.pipelinedEnded(p, failure);
@@ -238,14 +250,21 @@ public final class Producer implements AutoCloseable {
                 ? failure.getCause() : failure;
         StrataException answered = cause == null ? new StrataException(io.grpc.Status.Code.FAILED_PRECONDITION,
                 "its request's answer did not say committed") : StrataException.from(cause);
-        return CompletableFuture.supplyAsync(() -> {
+        java.util.function.Supplier<Void> settling = () -> {
             StrataException why = answered;
             boolean unknown = false;
             for (int attempt = 0; ; attempt++) {
                 try {
-                    if (t.settle(p)) {
+                    ProducerTransaction.Settled found = t.settle(p);
+                    if (found == ProducerTransaction.Settled.COMMITTED) {
                         settledAs(t, p, null);
                         return null;
+                    }
+                    if (found == ProducerTransaction.Settled.UNKNOWN) {
+                        unknown = true;
+                        why = new StrataException(answered.code(), "whether the transaction committed is unknown: "
+                                + answered.description() + ", and the transactional id's record has moved past it "
+                                + "(a newer producer of the id, or a later transaction): read it back", answered.reason());
                     }
                     break;
                 } catch (RuntimeException raw) {
@@ -267,7 +286,16 @@ public final class Producer implements AutoCloseable {
             settledAs(t, p, why);
             throw new StrataException(why.code(), unknown ? why.description() : "the transaction was not committed ("
                     + why.description() + "); the transaction begun after it fails too: abort it", why.reason());
-        }, settling());
+        };
+        try {
+            return CompletableFuture.supplyAsync(settling, settling());
+        } catch (RejectedExecutionException closed) {
+            StrataException why = new StrataException(io.grpc.Status.Code.UNAVAILABLE, "whether the transaction "
+                    + "committed is unknown: " + answered.description() + ", and the producer was closed before it "
+                    + "could ask the cluster", answered.reason());
+            settledAs(t, p, why);
+            return CompletableFuture.failedFuture(why);
+        }
     }
 
     private static void sleepQuietly(long ms) {
@@ -503,6 +531,7 @@ public final class Producer implements AutoCloseable {
         closed = true;
         try {
             flush();
+        } finally {
             if (txn != null) {
                 try {
                     txn.awaitPipelined(0, deadline); // the commits still out are settled before the thread stops
@@ -510,7 +539,6 @@ public final class Producer implements AutoCloseable {
                     // their futures fail on their own
                 }
             }
-        } finally {
             synchronized (this) {
                 if (settler != null) {
                     settler.shutdown();

@@ -108,30 +108,59 @@ final class ProducerTransaction {
         }
     }
 
+    /** What settling a pipelined commit found. */
+    enum Settled { COMMITTED, NOT_COMMITTED, UNKNOWN }
+
     /**
      * Settles a pipelined commit whose answer did not say committed: aborts the transaction by its epoch, which
-     * ends it if nothing began it, so that no request of it still on its way lands later; answers whether it was
-     * committed after all (a request that carried the commit was stored before the abort reached it).
+     * ends it if nothing began it, so that no request of it still on its way lands later. COMMITTED: a request that
+     * carried the commit was stored before the abort reached it; UNKNOWN: the record has moved past it (a later
+     * transaction of the producer, or a newer producer of the id, which fenced it): it ended, one way or the other,
+     * and nothing says which. Throws when the cluster cannot be asked.
      */
-    boolean settle(Pipelined p) {
+    Settled settle(Pipelined p) {
         synchronized (this) {
             if (p.generation() != generation) {
-                return false; // a newer producer epoch fenced it: it cannot land any more
+                return Settled.UNKNOWN; // a newer producer epoch fenced it: it cannot land any more, or landed before
             }
         }
         TransactionDescription after;
         try {
             after = calls.end(transactionalId, p.producerId(), p.producerEpoch(), p.txnEpoch(), false);
-        } catch (StrataException none) {
-            if (none.code() != Status.Code.FAILED_PRECONDITION || Refusals.fenced(none)) {
-                throw none;
+        } catch (StrataException refused) {
+            if (refused.code() != Status.Code.FAILED_PRECONDITION) {
+                throw refused;
             }
-            return false; // neither open nor the next one: never begun
+            if (Refusals.fenced(refused)) {
+                return Settled.UNKNOWN;
+            }
+            // Neither open nor the producer's next one: never begun, unless the record is past it already.
+            Transactions.Description now = calls.describe(transactionalId);
+            boolean past = now.producerId() == p.producerId() && (now.producerEpoch() != p.producerEpoch()
+                    || now.txnEpoch() > p.txnEpoch());
+            return past ? Settled.UNKNOWN : Settled.NOT_COMMITTED;
         }
-        return after.getTxnEpoch() == p.txnEpoch()
+        boolean committed = after.getTxnEpoch() == p.txnEpoch()
                 && after.getState() == io.strata.api.v1.TransactionState.TRANSACTION_STATE_READY
                 && after.getLastOutcome() == io.strata.api.v1.TransactionOutcome.TRANSACTION_OUTCOME_COMMITTED;
+        return committed ? Settled.COMMITTED : Settled.NOT_COMMITTED;
     }
+
+    /**
+     * Whether the open transaction, its last request carrying its commit, is one the node writes in one write and
+     * so chains the producer's next transaction to: its epoch taken as the next one (no partitions or offsets added
+     * by a call of their own) and at most {@link #ONE_WRITE_PARTITIONS} partitions. Otherwise the next one's
+     * batches wait for its commit to be settled.
+     */
+    synchronized boolean chainable(int partitions) {
+        return claimed && partitions <= ONE_WRITE_PARTITIONS;
+    }
+
+    /**
+     * Partitions a transaction the node writes in one write touches at most (the node's
+     * io.strata.metadata.OneWriteTransaction.MAX_PARTITIONS, which the client does not depend on).
+     */
+    static final int ONE_WRITE_PARTITIONS = 16;
 
     /** Waits until at most {@code atMost} pipelined commits are unsettled, or the timeout passes. */
     synchronized void awaitPipelined(int atMost, Duration timeout) {

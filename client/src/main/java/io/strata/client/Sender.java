@@ -104,8 +104,12 @@ final class Sender {
     /** Batches of the open transaction drained while an earlier one's commit is out, to go once it is answered. */
     private final Map<String, List<ProducerBatch>> held = new LinkedHashMap<>();
 
-    /** @param pipelined whether the producer went on without waiting (settled by {@link #commitSettled}) */
-    private record Carried(String node, java.util.concurrent.CompletableFuture<Boolean> committed, boolean pipelined) {
+    /**
+     * @param pipelined whether the producer went on without waiting (settled by {@link #commitSettled})
+     * @param chainable whether the node writes it in one write, and so chains the next transaction to it
+     */
+    private record Carried(String node, java.util.concurrent.CompletableFuture<Boolean> committed, boolean pipelined,
+                           boolean chainable) {
     }
 
     /**
@@ -180,7 +184,7 @@ final class Sender {
             // A transaction's commit may ride on a request only when it holds everything left to send.
             long all = committing != 0 && byNode.size() == 1 && accumulator.isEmpty() ? committing : 0;
             Carried earlier = earlierCommitOut();
-            if (earlier != null && (all == 0 || !byNode.containsKey(earlier.node()))) {
+            if (earlier != null && (all == 0 || !earlier.chainable() || !byNode.containsKey(earlier.node()))) {
                 // Sent now, they would find the earlier transaction not yet stored, and be refused.
                 byNode.forEach((node, toSend) -> held.computeIfAbsent(node, n -> new ArrayList<>()).addAll(toSend));
                 continue;
@@ -208,15 +212,30 @@ final class Sender {
     }
 
     /**
+     * The producer waits for the commit of transaction {@code sequence} after all (it did not go on without
+     * waiting): a request that carried it is forgotten once answered, as any other. On the sender thread.
+     */
+    void waitedFor(long sequence) {
+        Carried c = carried.get(sequence);
+        if (c != null && c.committed().isDone()) {
+            carried.remove(sequence);
+        } else if (c != null) {
+            carried.put(sequence, new Carried(c.node(), c.committed(), false, c.chainable())); // removed on answer
+        }
+    }
+
+    /**
      * The producer settled the outcome of transaction {@code sequence}, whose commit a request carried: committed
      * ({@code failure} null), or not. Batches of later transactions held for it go now, or, when it did not commit
      * (they stood on it), fail. On the sender thread.
      */
     void commitSettled(long sequence, StrataException failure) {
-        carried.remove(sequence);
+        // Settled in order: nothing before it is left to settle (an entry there, which nothing would remove, would
+        // hold the next transactions' batches for ever).
+        carried.headMap(sequence, true).clear();
         if (failure != null && !held.isEmpty()) {
-            StrataException cascade = new StrataException(failure.code(), "the transaction before this one was not "
-                    + "committed (" + failure.description() + "): this one, which stood on it, cannot commit",
+            StrataException cascade = new StrataException(failure.code(), "the transaction before this one is not "
+                    + "known committed (" + failure.description() + "): this one, which stood on it, cannot commit",
                     failure.reason());
             List<ProducerBatch> waiting = new ArrayList<>();
             held.values().forEach(waiting::addAll);
@@ -424,7 +443,9 @@ final class Sender {
         NodeStream stream = streams.computeIfAbsent(node, NodeStream::new);
         stream.inflight.add(new Inflight(request.getRequestId(), batches, System.nanoTime(), commit ? all : 0));
         if (commit) {
-            carried.put(all, new Carried(node, new java.util.concurrent.CompletableFuture<>(), all == carryPipelined));
+            carried.put(all, new Carried(node, new java.util.concurrent.CompletableFuture<>(), all == carryPipelined,
+                    txn.chainable((int) batches.stream().map(b -> new TopicPartition(b.topic, b.partition))
+                            .distinct().count())));
         }
         stream.requests.onNext(request.build());
     }
@@ -514,9 +535,14 @@ final class Sender {
         if (failure.code() == Status.Code.NOT_FOUND) {
             topics.forget(batch.topic);
         }
-        if (txn != null && batch.txnSequence != 0 && (batch.txnSequence != txn.sequence() || !txn.begun())) {
-            // Its transaction went with its commit (pipelined) and is no longer open: sent again, it would go under
-            // the next one's epoch. The producer settles that transaction's outcome by its epoch instead.
+        Carried pipelinedBy = txn == null || batch.txnSequence == 0 ? null : carried.get(batch.txnSequence);
+        if (txn != null && batch.txnSequence != 0 && (batch.txnSequence != txn.sequence() || !txn.begun()
+                || (pipelinedBy != null && pipelinedBy.pipelined()))) {
+            // Its transaction went with its commit without waiting (pipelined): sent again, it could go under the
+            // next one's epoch. The producer settles that transaction's outcome by its epoch instead.
+            if (batch.txnSequence == txn.sequence() && txn.begun()) {
+                txn.failed(failure); // still open here: its commit waits, and cannot commit
+            }
             done(batch);
             batch.fail(failure);
             return;

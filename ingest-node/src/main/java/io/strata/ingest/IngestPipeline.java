@@ -106,14 +106,18 @@ public final class IngestPipeline implements AutoCloseable {
                 appended.complete(null);
             }
         });
-        return granted.thenCompose(v -> appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed));
+        return granted.thenCompose(v -> appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed,
+                false));
     }
 
-    /** {@link #append} once the call's bytes are reserved. */
+    /**
+     * {@link #append} once the call's bytes are reserved; {@code waited}: it waited for the block before to be
+     * sealed, and its caller may have been answered meanwhile (then it is dropped, never appended after its answer).
+     */
     private CompletableFuture<List<AppendResult>> appendGranted(List<PartitionBatch> batches, boolean durable,
                                                                 CompletableFuture<Void> appended,
                                                                 io.strata.metadata.OneWriteTransaction oneWrite,
-                                                                long reserved, long uncompressed) {
+                                                                long reserved, long uncompressed, boolean waited) {
         PendingAppend call;
         boolean startLinger;
         long gen;
@@ -124,18 +128,24 @@ public final class IngestPipeline implements AutoCloseable {
                 appended.complete(null);
                 return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
             }
+            if (waited && appended.isDone()) {
+                // Answered meanwhile (its time ran out), which let the stream's next request go: it must not land
+                // behind that one. (Not completed here to claim it: what waits on it would run now, under the lock,
+                // and append ahead of it.)
+                budget.release(reserved);
+                return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("answered before "
+                        + "the block holding the transaction it was chained to was sealed"));
+            }
             if (oneWrite != null && oneWrite.chained() && open.holdsTransactionOf(oneWrite.transactionalId())) {
                 // Chained to a transaction of the open block: it stands on the record that block's commit writes,
                 // so it goes into the next block, once this one is sealed (nothing seals it early).
                 return whenSealed(open).handle((x, closing) -> {
-                    if (closing == null && !appended.isDone()) {
-                        return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed);
+                    if (closing == null) {
+                        return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed, true);
                     }
-                    // Closing, or answered meanwhile (the request's time ran out): it must not land after its answer.
                     budget.release(reserved);
                     appended.complete(null);
-                    return CompletableFuture.<List<AppendResult>>failedFuture(closing != null ? closing
-                            : new java.util.concurrent.TimeoutException("answered before its block was sealed"));
+                    return CompletableFuture.<List<AppendResult>>failedFuture(closing);
                 }).thenCompose(f -> f);
             }
             if (!open.isEmpty() && (open.uncompressedBytes() + uncompressed > MAX_BLOCK_UNCOMPRESSED_BYTES
