@@ -37,6 +37,8 @@ final class ProducerTransaction {
     private volatile long sequence;
     /** Whether an AddPartitions of the open transaction was sent (its answer may have been lost). */
     private boolean addSent;
+    /** Whether a request of the open transaction went without its commit (it is then not written in one write). */
+    private boolean sentApart;
     private volatile StrataException failed;
     /** A new producer epoch is owed (a failed transaction broke the sequences) and was not taken yet. */
     volatile boolean newEpochOwed;
@@ -136,8 +138,8 @@ final class ProducerTransaction {
             }
             // Neither open nor the producer's next one: never begun, unless the record is past it already.
             Transactions.Description now = calls.describe(transactionalId);
-            boolean past = now.producerId() == p.producerId() && (now.producerEpoch() != p.producerEpoch()
-                    || now.txnEpoch() > p.txnEpoch());
+            boolean past = now.producerId() != p.producerId() || now.producerEpoch() != p.producerEpoch()
+                    || now.txnEpoch() > p.txnEpoch();
             return past ? Settled.UNKNOWN : Settled.NOT_COMMITTED;
         }
         boolean committed = after.getTxnEpoch() == p.txnEpoch()
@@ -149,11 +151,16 @@ final class ProducerTransaction {
     /**
      * Whether the open transaction, its last request carrying its commit, is one the node writes in one write and
      * so chains the producer's next transaction to: its epoch taken as the next one (no partitions or offsets added
-     * by a call of their own) and at most {@link #ONE_WRITE_PARTITIONS} partitions. Otherwise the next one's
-     * batches wait for its commit to be settled.
+     * by a call of their own), all of it in the request that carries the commit, and at most {@link
+     * #ONE_WRITE_PARTITIONS} partitions. Otherwise the next one's batches wait for its commit to be settled.
      */
     synchronized boolean chainable(int partitions) {
-        return claimed && partitions <= ONE_WRITE_PARTITIONS;
+        return claimed && !sentApart && partitions <= ONE_WRITE_PARTITIONS;
+    }
+
+    /** A request of the open transaction went without its commit. On the sender thread. */
+    synchronized void sentApart() {
+        sentApart = true;
     }
 
     /**
@@ -213,6 +220,7 @@ final class ProducerTransaction {
         begun = true;
         sequence++;
         addSent = false;
+        sentApart = false;
         claimed = false;
         txnEpoch = 0;
         failed = null;

@@ -181,10 +181,13 @@ final class Sender {
                 }
                 byNode.computeIfAbsent(routeOf(tp, state), n -> new ArrayList<>()).add(batch);
             }
-            // A transaction's commit may ride on a request only when it holds everything left to send.
-            long all = committing != 0 && byNode.size() == 1 && accumulator.isEmpty() ? committing : 0;
+            // A transaction's commit may ride on a request only when it holds everything left to send (none of it
+            // held back, either).
+            long all = committing != 0 && byNode.size() == 1 && accumulator.isEmpty() && held.isEmpty() ? committing
+                    : 0;
             Carried earlier = earlierCommitOut();
-            if (earlier != null && (all == 0 || !earlier.chainable() || !byNode.containsKey(earlier.node()))) {
+            if (earlier != null && (all == 0 || !earlier.chainable() || !byNode.containsKey(earlier.node())
+                    || !carriesCommit(earlier.node(), all))) {
                 // Sent now, they would find the earlier transaction not yet stored, and be refused.
                 byNode.forEach((node, toSend) -> held.computeIfAbsent(node, n -> new ArrayList<>()).addAll(toSend));
                 continue;
@@ -355,7 +358,7 @@ final class Sender {
      */
     private boolean carriesCommit(String node, long all) {
         // The transaction drained for may have ended meanwhile, and the batches be the next one's.
-        if (all == 0 || txn == null || txn.sequence() != all || txn.hasFailed()) {
+        if (all == 0 || txn == null || txn.sequence() != all || txn.hasFailed() || !held.isEmpty()) {
             return false;
         }
         for (NodeStream stream : streams.values()) {
@@ -411,6 +414,9 @@ final class Sender {
         }
         boolean commit = carriesCommit(node, all);
         request.setCommitTransaction(commit);
+        if (txn != null && !commit) {
+            txn.sentApart(); // a request of it without the commit: the node will not write it in one write
+        }
         if (config.idempotent()) {
             request.setProducerId(requestProducerId);
             if (requestProducerId != producerId) {
@@ -454,6 +460,9 @@ final class Sender {
     private void answered(NodeStream stream, ProduceResponse response) {
         Inflight request = stream.inflight.poll();
         if (request == null || request.requestId() != response.getRequestId()) {
+            if (request != null) {
+                stream.inflight.addFirst(request); // answered with the others, as the broken stream's
+            }
             broken(stream, new StrataException(Status.Code.INTERNAL, "the node answered request "
                     + response.getRequestId() + " out of order"));
             return;

@@ -428,6 +428,8 @@ public final class KvMetadataStore implements MetadataStore {
         private final Duration ttl;
         private KvLease lease;
         private boolean closed;
+        /** The registration under way (its key may be put before its lease is known here); null: none. */
+        private CompletableFuture<Void> registering;
 
         NodeRegistration(NodeInfo node, Duration ttl) {
             this.node = node;
@@ -435,6 +437,14 @@ public final class KvMetadataStore implements MetadataStore {
         }
 
         CompletableFuture<Void> register() {
+            CompletableFuture<Void> attempt = registerOnce();
+            synchronized (this) {
+                registering = attempt;
+            }
+            return attempt;
+        }
+
+        private CompletableFuture<Void> registerOnce() {
             return kv.grantLease(ttl).thenCompose(granted -> kv.txn(List.of(),
                             List.of(new KvOp.Put(keys.node(node.nodeId()), MetadataCodec.encode(node), granted.id())))
                     .handle((TxnResult r, Throwable failure) -> {
@@ -490,12 +500,23 @@ public final class KvMetadataStore implements MetadataStore {
         @Override
         public void close() {
             KvLease current;
+            CompletableFuture<Void> underWay;
             synchronized (this) {
                 closed = true;
                 current = lease;
+                underWay = registering;
             }
             if (current != null) {
                 current.close();
+            }
+            if (underWay != null) {
+                // A registration whose key is put but whose lease is not known here yet revokes it on seeing this
+                // closed: waited for, so that the node is gone from the listing once this returns.
+                try {
+                    underWay.get(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception failedOrSlow) {
+                    // failed: nothing was put; slow: its lease lapses within the TTL
+                }
             }
         }
     }
