@@ -63,8 +63,10 @@ public final class Commands {
             throw new UncheckedIOException(e);
         }
         // As much heap as the benchmarks have always given it: a busy S3Proxy buffers whole objects.
-        return List.of(java.toString(), "-Xmx1g", QUICK_JIT, "-jar", jar.toString(), "--properties",
-                properties.toString());
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx1g", QUICK_JIT));
+        command.addAll(HugePages.jvmOptions());
+        command.addAll(List.of("-jar", jar.toString(), "--properties", properties.toString()));
+        return command;
     }
 
     /**
@@ -73,9 +75,11 @@ public final class Commands {
      */
     public static List<String> latencyProxy(Path java, String launcherClasspath, int port, int targetPort,
                                             String model) {
-        return List.of(java.toString(), "-Xmx256m", QUICK_JIT, "-cp", launcherClasspath,
-                io.strata.launcher.net.FaultyHttpProxy.class.getName(), "--port", Integer.toString(port),
-                "--target", "127.0.0.1:" + targetPort, "--latency", model);
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx256m", QUICK_JIT));
+        command.addAll(HugePages.jvmOptions());
+        command.addAll(List.of("-cp", launcherClasspath, io.strata.launcher.net.FaultyHttpProxy.class.getName(),
+                "--port", Integer.toString(port), "--target", "127.0.0.1:" + targetPort, "--latency", model));
+        return command;
     }
 
     /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
@@ -84,11 +88,11 @@ public final class Commands {
     }
 
     /**
-     * A Strata server node, its JVM given the {@linkplain StartupArchive startup archive} when the build made one and
-     * {@code jvmOptions} (the heap, say): gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node
-     * calls on {@code internalPort} (0: any free one), Kafka clients on {@code kafkaPort} (0: no Kafka listener),
-     * all on loopback, with {@code settings} as system properties (sorted, so a command line reads the same each
-     * time).
+     * A Strata server node, its JVM given the {@linkplain StartupArchive startup archive} when the build made one, its
+     * heap {@linkplain HugePages huge pages} where the kernel offers them, and {@code jvmOptions} (the heap, say):
+     * gRPC on {@code grpcPort}, health and metrics on {@code httpPort} and node-to-node calls on {@code
+     * internalPort} (0: any free one), Kafka clients on {@code kafkaPort} (0: no Kafka listener), all on loopback,
+     * with {@code settings} as system properties (sorted, so a command line reads the same each time).
      */
     public static List<String> node(Path java, Path serverJar, List<String> jvmOptions, Map<String, String> settings,
                                     int grpcPort, int httpPort, int internalPort, int kafkaPort) {
@@ -96,6 +100,7 @@ public final class Commands {
         command.add(java.toString());
         command.add("-XX:+ExitOnOutOfMemoryError");
         command.add(QUICK_JIT);
+        command.addAll(HugePages.jvmOptions());
         command.addAll(StartupArchive.options(java, serverJar));
         command.addAll(jvmOptions); // after the defaults: a later -XX option wins
         command.add("-Dquarkus.grpc.server.port=" + grpcPort);
