@@ -120,16 +120,24 @@ public final class Producer implements AutoCloseable {
         t.ending = true;
         try {
             sender.carryCommit();
-            boolean carried;
-            try {
-                flush();
-            } finally {
-                carried = sender.endCarry();
-            }
-            t.end(true, carried);
+            commitWaiting(t);
         } finally {
             t.ending = false;
         }
+    }
+
+    /**
+     * Sends what is left of the open transaction, a request carrying its commit where the sender lets it, waits for
+     * every record, and ends the transaction committed: by that request's answer, or by asking for the commit.
+     */
+    private void commitWaiting(ProducerTransaction t) {
+        boolean carried;
+        try {
+            flush();
+        } finally {
+            carried = sender.endCarry();
+        }
+        t.end(true, carried);
     }
 
     /**
@@ -158,45 +166,26 @@ public final class Producer implements AutoCloseable {
             throw new IllegalStateException("no transaction is open: call beginTransaction first");
         }
         long sequence = t.sequence();
-        CompletableFuture<Boolean> carried;
-        List<CompletableFuture<Void>> records;
+        LastRequest last;
         ProducerTransaction.Pipelined pipelined;
         t.ending = true;
         try {
             sender.carryCommit(true);
             try {
-                records = accumulator.beginFlush();
-                try {
-                    carried = thread.submit(() -> {
-                        sender.sendReady();
-                        return sender.carriedAnswer(sequence);
-                    }).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
-                } finally {
-                    accumulator.endFlush();
-                    sender.carryCommit(false); // a request that carries it from now on is waited for
-                }
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                sender.endCarry();
-                waitedFor(sequence);
-                throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not send the "
-                        + "transaction's last records: " + e);
+                last = sendLastRequest(sequence);
             } catch (InterruptedException e) {
-                sender.endCarry();
-                waitedFor(sequence);
+                abandonCarry(sequence);
                 Thread.currentThread().interrupt();
                 throw new StrataException(io.grpc.Status.Code.CANCELLED, "interrupted while committing");
+            } catch (StrataException e) {
+                abandonCarry(sequence);
+                throw e;
             }
-            if (carried == null || t.hasFailed()) {
+            if (last.carried() == null || t.hasFailed()) {
                 // Not one request to one node (or a record of it failed already): committed as commitTransaction
                 // does it, waiting here.
                 waitedFor(sequence);
-                boolean carriedSync;
-                try {
-                    flush();
-                } finally {
-                    carriedSync = sender.endCarry();
-                }
-                t.end(true, carriedSync);
+                commitWaiting(t);
                 return CompletableFuture.completedFuture(null);
             }
             sender.endCarry();
@@ -204,8 +193,8 @@ public final class Producer implements AutoCloseable {
         } finally {
             t.ending = false;
         }
-        CompletableFuture<Boolean> outcome = CompletableFuture.allOf(records.toArray(CompletableFuture[]::new))
-                .thenCombine(carried, (v, committed) -> committed);
+        CompletableFuture<Boolean> outcome = CompletableFuture.allOf(last.records().toArray(CompletableFuture[]::new))
+                .thenCombine(last.carried(), (v, committed) -> committed);
         // Settled in the order they were sent: a transaction is decided only once the one it stood on is, so that an
         // abort by its epoch, when it has to be aborted, always finds it the producer's next one.
         CompletableFuture<Void> settled = settledBefore.handle((v, e) -> null).thenCompose(v -> outcome.handle(
@@ -218,6 +207,36 @@ public final class Producer implements AutoCloseable {
                 }).thenCompose(f -> f));
         settledBefore = settled;
         return settled;
+    }
+
+    /**
+     * What the last send of a pipelined commit left: the futures of the transaction's records, and of the answer of
+     * the request that carried its commit (null: no request carried it).
+     */
+    private record LastRequest(List<CompletableFuture<Void>> records, CompletableFuture<Boolean> carried) {
+    }
+
+    /** Sends what is buffered, on the producer's thread, the transaction's commit carried where one request can. */
+    private LastRequest sendLastRequest(long sequence) throws InterruptedException {
+        List<CompletableFuture<Void>> records = accumulator.beginFlush();
+        try {
+            return new LastRequest(records, thread.submit(() -> {
+                sender.sendReady();
+                return sender.carriedAnswer(sequence);
+            }).get(deadline.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new StrataException(io.grpc.Status.Code.INTERNAL, "the producer's thread did not send the "
+                    + "transaction's last records: " + e);
+        } finally {
+            accumulator.endFlush();
+            sender.carryCommit(false); // a request that carries it from now on is waited for
+        }
+    }
+
+    /** The commit is carried no further, and one a request already carried is waited for after all. */
+    private void abandonCarry(long sequence) {
+        sender.endCarry();
+        waitedFor(sequence);
     }
 
     /** The commit of transaction {@code sequence}, if a request carried it, is waited for after all. */
