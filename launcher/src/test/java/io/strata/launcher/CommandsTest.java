@@ -1,0 +1,42 @@
+package io.strata.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JVMs the launcher starts get its defaults (the quick compiler, a node's pause target, huge pages where this
+ * machine offers them) before a role's own options, so that a role's own always has the last word.
+ */
+class CommandsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aNodesJvmDefaultsComeBeforeTheRolesOwnOptions() {
+        List<String> own = List.of("-XX:TieredStopAtLevel=4", "-XX:MaxGCPauseMillis=200",
+                "-XX:-UseTransparentHugePages");
+        List<String> node = Commands.node(Path.of("java"), dir.resolve("server.jar"), own, Map.of(), 1, 2, 3, 0);
+        int first = node.indexOf(own.get(0));
+        assertThat(node).containsSubsequence(own);
+        assertThat(node.indexOf(Commands.QUICK_JIT)).isBetween(1, first);
+        assertThat(node.indexOf(Commands.NODE_PAUSE_TARGET)).isBetween(1, first);
+        for (String offered : HugePages.jvmOptions()) {
+            assertThat(node.indexOf(offered)).isBetween(1, first);
+        }
+        assertThat(node.subList(first, node.size())).doesNotContain(Commands.QUICK_JIT, Commands.NODE_PAUSE_TARGET,
+                HugePages.OPTION);
+    }
+
+    @Test
+    void theLocalS3ServerAndTheLatencyProxyGetHugePagesWhereThisMachineOffersThem() {
+        List<String> offered = HugePages.jvmOptions();
+        assertThat(Commands.s3Proxy(Path.of("java"), dir.resolve("s3proxy.jar"), dir, dir.resolve("buckets"), 4))
+                .containsAll(offered);
+        assertThat(Commands.latencyProxy(Path.of("java"), "cp", 5, 6, "s3-standard")).containsAll(offered);
+    }
+}
