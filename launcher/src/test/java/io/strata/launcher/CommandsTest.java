@@ -33,6 +33,19 @@ class CommandsTest {
     }
 
     @Test
+    void theScriptsStartNodesWithTheLaunchersDefaults() throws Exception {
+        // ./strata server and the benchmark scripts take theirs from scripts/jvm-options (the module's directory is
+        // the tests' working directory).
+        Process p = new ProcessBuilder("bash", Path.of("..", "scripts", "jvm-options").toString(), "node")
+                .redirectErrorStream(true).start();
+        String printed = new String(p.getInputStream().readAllBytes()).trim();
+        assertThat(p.waitFor()).as(printed).isZero();
+        List<String> launchers = new java.util.ArrayList<>(List.of(Commands.QUICK_JIT, Commands.NODE_PAUSE_TARGET));
+        launchers.addAll(HugePages.jvmOptions());
+        assertThat(List.of(printed.split(" "))).containsExactlyInAnyOrderElementsOf(launchers);
+    }
+
+    @Test
     void theLocalS3ServerAndTheLatencyProxyGetHugePagesWhereThisMachineOffersThem() {
         List<String> offered = HugePages.jvmOptions();
         assertThat(Commands.s3Proxy(Path.of("java"), dir.resolve("s3proxy.jar"), dir, dir.resolve("buckets"), 4))
