@@ -30,7 +30,7 @@ public final class Commands {
     /**
      * A node's collector aims at pauses of 20 ms, not G1's default 200, as Kafka's start script has its brokers do:
      * every pause stops every client's calls on the node, and with the default a fresh node's young generation grew
-     * to hundreds of megabytes, whose collections paused it 40–210 ms while a share group's acknowledgements waited.
+     * to hundreds of megabytes, whose collections paused it 44–214 ms while a share group's acknowledgements waited.
      * With the target the same paced run's ack p50 went from 6.3–6.7 to 3.6–4.2 ms and the node spent 15 % less
      * CPU; full-speed produce was the same within this machine's scatter (docs/benchmarks.md, "A node's pause
      * target"). A later {@code -XX:MaxGCPauseMillis} among a role's options wins.

@@ -40,7 +40,8 @@ class CommandsTest {
                 .redirectErrorStream(true).start();
         String printed = new String(p.getInputStream().readAllBytes()).trim();
         assertThat(p.waitFor()).as(printed).isZero();
-        List<String> launchers = new java.util.ArrayList<>(List.of(Commands.QUICK_JIT, Commands.NODE_PAUSE_TARGET));
+        List<String> launchers = new java.util.ArrayList<>(List.of(Commands.QUICK_JIT, Commands.NODE_PAUSE_TARGET,
+                "-XX:+ExitOnOutOfMemoryError"));
         launchers.addAll(HugePages.jvmOptions());
         assertThat(List.of(printed.split(" "))).containsExactlyInAnyOrderElementsOf(launchers);
     }
