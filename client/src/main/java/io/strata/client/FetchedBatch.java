@@ -58,10 +58,11 @@ record FetchedBatch(long nextOffset, long endOffset, long lastStableOffset, Fetc
             }
             List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
             for (Header h : r.getHeadersList()) {
-                headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray()));
+                headers.add(new RecordHeader(h.getKey(), ArrayCapture.bytes(h.getValue())));
             }
+            // The answer's own arrays: it is dropped once decoded (ArrayCapture.bytes).
             out.add(new ConsumerRecord(topic, partition, r.getOffset(), r.getTimestampMs(),
-                    r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers));
+                    r.hasKey() ? ArrayCapture.bytes(r.getKey()) : null, ArrayCapture.bytes(r.getValue()), headers));
         }
         return out;
     }

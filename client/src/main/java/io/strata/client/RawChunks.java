@@ -1,16 +1,12 @@
 package io.strata.client;
 
-import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.strata.api.v1.FetchChunksResponse;
 import io.strata.api.v1.RawChunk;
 import io.strata.format.BlockFormatException;
 import io.strata.format.ChunkCodec;
 import io.strata.format.SkippedRecords;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,49 +113,7 @@ final class RawChunks {
      * not held in one array (never the case for a parsed answer) is copied.
      */
     static ByteBuffer arrayView(ByteString bytes) {
-        ArrayCapture capture = new ArrayCapture();
-        try {
-            UnsafeByteOperations.unsafeWriteTo(bytes, capture);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // ArrayCapture throws none
-        }
-        return capture.whole() ? capture.view : ByteBuffer.wrap(bytes.toByteArray());
-    }
-
-    /** Keeps the array a byte string hands over; whole when that was its only piece. */
-    private static final class ArrayCapture extends ByteOutput {
-        ByteBuffer view;
-        int arrays;
-        boolean other;
-
-        boolean whole() {
-            return arrays == 1 && !other;
-        }
-
-        @Override
-        public void writeLazy(byte[] value, int offset, int length) {
-            arrays++;
-            view = ByteBuffer.wrap(value, offset, length).slice();
-        }
-
-        @Override
-        public void write(byte[] value, int offset, int length) {
-            other = true; // a transient array: never kept
-        }
-
-        @Override
-        public void write(byte value) {
-            other = true;
-        }
-
-        @Override
-        public void write(ByteBuffer value) {
-            other = true;
-        }
-
-        @Override
-        public void writeLazy(ByteBuffer value) {
-            other = true;
-        }
+        ArrayCapture capture = ArrayCapture.of(bytes);
+        return capture.whole() ? capture.view() : ByteBuffer.wrap(bytes.toByteArray());
     }
 }

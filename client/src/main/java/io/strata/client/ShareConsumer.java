@@ -307,12 +307,13 @@ public final class ShareConsumer implements AutoCloseable {
         }
     }
 
+    /** The record's arrays are the parsed answer's own, which is dropped after (ArrayCapture.bytes). */
     private ShareRecord toRecord(SharedRecord r) {
         List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
         for (Header h : r.getHeadersList()) {
-            headers.add(new RecordHeader(h.getKey(), h.getValue().toByteArray()));
+            headers.add(new RecordHeader(h.getKey(), ArrayCapture.bytes(h.getValue())));
         }
         return new ShareRecord(topic, r.getPartition(), r.getOffset(), r.getDeliveryCount(), r.getTimestampMs(),
-                r.hasKey() ? r.getKey().toByteArray() : null, r.getValue().toByteArray(), headers);
+                r.hasKey() ? ArrayCapture.bytes(r.getKey()) : null, ArrayCapture.bytes(r.getValue()), headers);
     }
 }
