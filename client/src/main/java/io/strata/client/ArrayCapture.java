@@ -36,9 +36,10 @@ final class ArrayCapture extends ByteOutput {
      * string's own array where the string is exactly that array, else a copy. The standard marshaller copies every
      * bytes field out of its scratch buffer into an array of its own, which nothing else holds once the parsed
      * message is dropped; handing that array over spares a second copy of every key, value and header (a share
-     * group's records went through memory twice in the member before). Only for a message that is dropped after:
-     * the application may write the array. A view into a larger array ({@link AliasingMarshaller}'s strings) or a
-     * string of several pieces is copied.
+     * group's records went through memory twice in the member before). Only for a message that crossed the network
+     * (an in-process channel hands over the sender's own message: {@link NodeRouter#answerBytes} decides) and is
+     * dropped after: the application may write the array. A view into a larger array ({@link AliasingMarshaller}'s
+     * strings) or a string of several pieces is copied.
      */
     static byte[] bytes(ByteString bytes) {
         ArrayCapture capture = of(bytes);

@@ -382,7 +382,8 @@ public final class Consumer implements AutoCloseable {
                 start(partition, 0);
             }
             try {
-                out.addAll(response.decode(topic, partition, position, config.readCommitted()));
+                out.addAll(response.decode(topic, partition, position, config.readCommitted(),
+                        router.answerBytes()));
             } catch (StrataException damaged) {
                 cancel(partition);
                 positions.put(partition, position);

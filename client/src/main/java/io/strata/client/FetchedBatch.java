@@ -36,11 +36,13 @@ record FetchedBatch(long nextOffset, long endOffset, long lastStableOffset, Fetc
 
     /**
      * The records at or after {@code fromOffset}, in offset order; {@code readCommitted}, only those below the last
-     * stable offset and outside aborted transactions (the node left those out of decoded records already).
+     * stable offset and outside aborted transactions (the node left those out of decoded records already). A decoded
+     * record's key, value and headers are taken from the answer by {@code bytes} (NodeRouter.answerBytes).
      *
      * @throws StrataException (DATA_LOSS) when a chunk is corrupt
      */
-    List<ConsumerRecord> decode(String topic, int partition, long fromOffset, boolean readCommitted) {
+    List<ConsumerRecord> decode(String topic, int partition, long fromOffset, boolean readCommitted,
+                                java.util.function.Function<com.google.protobuf.ByteString, byte[]> bytes) {
         if (chunks != null) {
             if (readCommitted && chunks.getChunksCount() > 0 && chunks.getLastStableOffset() == 0) {
                 // Chunks past a last stable offset of 0 come only from a node that knows nothing of isolation
@@ -58,11 +60,10 @@ record FetchedBatch(long nextOffset, long endOffset, long lastStableOffset, Fetc
             }
             List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
             for (Header h : r.getHeadersList()) {
-                headers.add(new RecordHeader(h.getKey(), ArrayCapture.bytes(h.getValue())));
+                headers.add(new RecordHeader(h.getKey(), bytes.apply(h.getValue())));
             }
-            // The answer's own arrays: it is dropped once decoded (ArrayCapture.bytes).
             out.add(new ConsumerRecord(topic, partition, r.getOffset(), r.getTimestampMs(),
-                    r.hasKey() ? ArrayCapture.bytes(r.getKey()) : null, ArrayCapture.bytes(r.getValue()), headers));
+                    r.hasKey() ? bytes.apply(r.getKey()) : null, bytes.apply(r.getValue()), headers));
         }
         return out;
     }

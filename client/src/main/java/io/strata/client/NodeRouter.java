@@ -115,6 +115,16 @@ final class NodeRouter implements AutoCloseable {
         this.refreshMillis = refresh.toMillis();
     }
 
+    /**
+     * How a record takes a bytes field of an answer parsed here: the field's own array where the client dials
+     * nodes itself (answers cross the network, and gRPC's standard marshaller copies each bytes field into an
+     * array of the message's own: {@link ArrayCapture#bytes}), a copy otherwise. An in-process channel hands the
+     * receiver the sender's own message, whose arrays the sender keeps (a node's decoded-chunk cache, say).
+     */
+    java.util.function.Function<com.google.protobuf.ByteString, byte[]> answerBytes() {
+        return connect != null ? ArrayCapture::bytes : com.google.protobuf.ByteString::toByteArray;
+    }
+
     /** Where a partition's records go: a node address (the home node's when routing is off or unknown). */
     String ingestNodeFor(long topicId, int partition) {
         View current = current();

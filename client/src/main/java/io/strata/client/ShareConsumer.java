@@ -37,6 +37,8 @@ public final class ShareConsumer implements AutoCloseable {
     private final String topic;
     private final String group;
     private final NodeRouter router;
+    /** A record's key, value and headers from the answer (NodeRouter.answerBytes). */
+    private final java.util.function.Function<com.google.protobuf.ByteString, byte[]> bytes;
     private final Admin admin;
     private final Duration deadline;
     private final String memberId = UUID.randomUUID().toString();
@@ -71,6 +73,7 @@ public final class ShareConsumer implements AutoCloseable {
         this.topic = topic;
         this.group = group;
         this.router = router;
+        this.bytes = router.answerBytes();
         this.admin = admin;
         this.deadline = deadline;
         this.maxRecords = maxRecords;
@@ -307,13 +310,12 @@ public final class ShareConsumer implements AutoCloseable {
         }
     }
 
-    /** The record's arrays are the parsed answer's own, which is dropped after (ArrayCapture.bytes). */
     private ShareRecord toRecord(SharedRecord r) {
         List<RecordHeader> headers = new ArrayList<>(r.getHeadersCount());
         for (Header h : r.getHeadersList()) {
-            headers.add(new RecordHeader(h.getKey(), ArrayCapture.bytes(h.getValue())));
+            headers.add(new RecordHeader(h.getKey(), bytes.apply(h.getValue())));
         }
         return new ShareRecord(topic, r.getPartition(), r.getOffset(), r.getDeliveryCount(), r.getTimestampMs(),
-                r.hasKey() ? ArrayCapture.bytes(r.getKey()) : null, ArrayCapture.bytes(r.getValue()), headers);
+                r.hasKey() ? bytes.apply(r.getKey()) : null, bytes.apply(r.getValue()), headers);
     }
 }

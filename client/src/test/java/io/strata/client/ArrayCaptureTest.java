@@ -33,6 +33,20 @@ class ArrayCaptureTest {
     }
 
     @Test
+    void onlyAClientThatDialsNodesItselfTakesTheArraysOverAnInProcessOneCopies() {
+        byte[] array = random(64, 7);
+        ByteString parsed = com.google.protobuf.UnsafeByteOperations.unsafeWrap(array);
+        NodeRouter dialing = new NodeRouter(null, java.util.List.of("127.0.0.1:1"), address -> null,
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1));
+        NodeRouter inProcess = new NodeRouter(null, java.util.List.of("127.0.0.1:1"), null,
+                java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1));
+
+        assertThat(dialing.answerBytes().apply(parsed)).isSameAs(array);
+        // In process the answer is the sender's own message: its arrays stay the sender's.
+        assertThat(inProcess.answerBytes().apply(parsed)).isNotSameAs(array).isEqualTo(array);
+    }
+
+    @Test
     void aViewIntoALargerArrayOrAStringOfSeveralPiecesIsCopied() {
         ByteString whole = ByteString.copyFrom(random(100, 4));
         ByteString view = whole.substring(10, 60);

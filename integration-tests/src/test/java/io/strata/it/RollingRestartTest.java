@@ -216,7 +216,7 @@ class RollingRestartTest {
                 disturbed.add(new long[] {away, System.currentTimeMillis() + SETTLE_MS});
                 assertThat(acknowledged.size()).as("records acknowledged while " + crashed + " crashed and came back")
                         .isGreaterThan(before);
-                assertThat(members).as("group members still running after " + crashed + " crashed")
+                assertThat(members).as("group members still running after " + crashed + " crashed" + exited())
                         .allMatch(ManagedProcess::isAlive);
                 progress(started, crashed + " crashed and back");
             }
@@ -239,7 +239,7 @@ class RollingRestartTest {
                 disturbed.add(new long[] {away, System.currentTimeMillis() + SETTLE_MS});
                 assertThat(acknowledged.size()).as("records acknowledged while " + frozen + " were frozen")
                         .isGreaterThan(before);
-                assertThat(members).as("group members still running after " + frozen + " were frozen")
+                assertThat(members).as("group members still running after " + frozen + " were frozen" + exited())
                         .allMatch(ManagedProcess::isAlive);
                 progress(started, frozen + " frozen and thawed");
             }
@@ -262,7 +262,8 @@ class RollingRestartTest {
             consumer.join(TimeUnit.SECONDS.toMillis(30));
             delayedConsumer.join(TimeUnit.SECONDS.toMillis(30));
 
-            assertThat(members).as("group members still running at the end").allMatch(ManagedProcess::isAlive);
+            assertThat(members).as("group members still running at the end" + exited())
+                    .allMatch(ManagedProcess::isAlive);
             assertThat(client.groups().describe(GROUP).members()).extracting(Groups.Member::memberId)
                     .as("the members' sessions outlived every node they talked to").containsExactlyInAnyOrderElementsOf(memberIds);
             for (ManagedProcess member : members) {
@@ -317,6 +318,25 @@ class RollingRestartTest {
                 "io.strata.cli.StrataCli", "consume", TOPIC, "--group", GROUP, "--timeout-ms", "0",
                 "--server", servers);
         return ManagedProcess.start(name, command, Map.of(), dir.resolve("members"));
+    }
+
+    /** What each member that exited said last (its log without the records it printed), for a failure's message. */
+    private String exited() {
+        StringBuilder out = new StringBuilder();
+        for (ManagedProcess member : members) {
+            if (member.isAlive()) {
+                continue;
+            }
+            try {
+                List<String> said = Files.readAllLines(member.log(), StandardCharsets.UTF_8).stream()
+                        .filter(l -> !l.startsWith("r-")).toList();
+                out.append(String.format("%n%s exited (%s), last said:%n  %s", member, member.exitCode(),
+                        String.join("\n  ", said.subList(Math.max(0, said.size() - 20), said.size()))));
+            } catch (IOException e) {
+                out.append(String.format("%n%s exited; its log: %s", member, e));
+            }
+        }
+        return out.toString();
     }
 
     /** The record values the members printed so far (their logs also hold anything they wrote to stderr). */
