@@ -1,6 +1,5 @@
 package io.strata.client;
 
-import io.grpc.Status;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
@@ -297,11 +296,12 @@ public final class Consumer implements AutoCloseable {
      * a node that cannot do that now is passed over ({@link #passOver}).
      */
     private void start(int partition, long waitMs) {
-        String node = router.fetchNodeFor(topicId(), partition);
+        Unreachable failing = unreachable.get(partition);
+        String node = router.fetchNodeFor(topicId(), partition, failing == null ? 0 : failing.tries());
         try {
             resolve(partition, node);
         } catch (StrataException e) {
-            if (e.code() != Status.Code.UNAVAILABLE) {
+            if (!Transient.is(e)) {
                 throw e;
             }
             passOver(partition, node, e);
@@ -355,7 +355,7 @@ public final class Consumer implements AutoCloseable {
                 response = Futures.getDone(p.answer());
             } catch (java.util.concurrent.ExecutionException e) {
                 StrataException f = StrataException.from(e.getCause());
-                if (f.code() != Status.Code.UNAVAILABLE) {
+                if (!Transient.is(f)) {
                     unreachable.remove(partition);
                     if (failure == null) {
                         failure = f;
@@ -401,11 +401,12 @@ public final class Consumer implements AutoCloseable {
     }
 
     /**
-     * The partition's fetch node could not serve it (UNAVAILABLE): a fetch changes nothing, so it is safe to
-     * ask again, and any fetch node serves any partition. The next fetch goes to the next node in the
-     * partition's ranking at once; once each was tried, the fetches are spaced out (up to
-     * {@link #MAX_RETRY_PAUSE_MS}) until one answers. Throws the failure once the partition has had no answer
-     * for longer than the client's deadline.
+     * The partition's fetch node could not serve it now ({@link Transient}: unreachable, stopping, overloaded,
+     * too slow, failing on its side): a fetch changes nothing, so it is safe to ask again, and any fetch node
+     * serves any partition. The next fetch goes to the next node in the partition's ranking at once (one that
+     * answered is passed over too: a restarting node may answer before it can serve); once each was tried, the
+     * fetches are spaced out (up to {@link #MAX_RETRY_PAUSE_MS}) until one answers. Throws the failure once the
+     * partition has had no answer for longer than the client's deadline.
      */
     private void passOver(int partition, String node, StrataException failure) {
         if (failure.unreachable()) {

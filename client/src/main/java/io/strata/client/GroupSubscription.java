@@ -174,15 +174,17 @@ final class GroupSubscription {
     }
 
     /**
-     * Joins again after the session ended. While no node can be reached the consumer keeps polling without
-     * partitions and the join is tried again; only after a whole deadline of that does the poll fail.
+     * Joins again after the session ended. While no node can be reached, or none can take the join now
+     * ({@link Transient}: a node whose metadata calls time out while a crashed node's leases run out, one
+     * starting), the consumer keeps polling without partitions and the join is tried again; only after a
+     * whole deadline of that does the poll fail.
      */
     private void rejoin() {
         try {
             membership.join();
             rejoinFailingSinceNanos = 0;
         } catch (StrataException e) {
-            if (e.code() != Status.Code.UNAVAILABLE) {
+            if (!Transient.is(e)) {
                 rejoinFailingSinceNanos = 0;
                 throw e;
             }

@@ -136,7 +136,21 @@ final class NodeRouter implements AutoCloseable {
 
     /** Where a partition is read from: the owning fetch node, or the next live one (the home node when unknown). */
     String fetchNodeFor(long topicId, int partition) {
-        return pick(Sharding.rank(Sharding.partitionKey(topicId, partition), current().fetchNodes()));
+        return fetchNodeFor(topicId, partition, 0);
+    }
+
+    /**
+     * The same after {@code failed} fetches of the partition in a row: the next live node in its ranking
+     * each time, round, so a node that answers but cannot serve (starting, failing) is passed over as one
+     * that cannot be reached is.
+     */
+    String fetchNodeFor(long topicId, int partition, int failed) {
+        List<String> ranked = Sharding.rank(Sharding.partitionKey(topicId, partition), current().fetchNodes());
+        if (failed == 0 || ranked.size() < 2) {
+            return pick(ranked);
+        }
+        List<String> live = ranked.stream().filter(node -> !isDown(node)).toList();
+        return live.isEmpty() ? ranked.get(0) : live.get(failed % live.size());
     }
 
     /** How many nodes may be tried for a fetch before giving up: each fetch node once, or the home node. */

@@ -74,9 +74,10 @@ public final class FakeStrata implements AutoCloseable {
     /** Every Fetch request received. */
     public final List<FetchRequest> fetchRequests = new CopyOnWriteArrayList<>();
     public final AtomicInteger describeCalls = new AtomicInteger();
-    /** Statuses that the next Produce calls fail with, one each, before anything is stored. */
     /** Statuses the next Produce requests fail with, in order; {@code Status.OK} lets one succeed. */
     public final Deque<Status> produceFailures = new ArrayDeque<>();
+    /** Statuses the next Fetch and FetchChunks calls fail with, in order (a node restarting or failing, say). */
+    public final Deque<Status> fetchFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
     public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** When set, Produce calls wait for it before storing anything. */
@@ -153,7 +154,34 @@ public final class FakeStrata implements AutoCloseable {
         };
         return builder.addService(io.grpc.ServerInterceptors.intercept(new Admin(), refuse))
                 .addService(io.grpc.ServerInterceptors.intercept(new Produce(), refuse))
-                .addService(io.grpc.ServerInterceptors.intercept(new Fetch(), refuse));
+                .addService(io.grpc.ServerInterceptors.intercept(new Fetch(), refuse))
+                .addService(io.grpc.ServerInterceptors.intercept(new Cluster(), refuse));
+    }
+
+    /**
+     * The cluster this node describes, as "host:port" of nodes running both the ingest and the fetch role; while
+     * empty it answers UNIMPLEMENTED, as a node that describes no cluster (clients keep to the addresses given).
+     */
+    public volatile List<String> cluster = List.of();
+
+    private final class Cluster extends io.strata.api.v1.ClusterServiceGrpc.ClusterServiceImplBase {
+        @Override
+        public void describeCluster(io.strata.api.v1.DescribeClusterRequest request,
+                                    StreamObserver<io.strata.api.v1.ClusterDescription> observer) {
+            List<String> nodes = cluster;
+            if (nodes.isEmpty()) {
+                super.describeCluster(request, observer);
+                return;
+            }
+            io.strata.api.v1.ClusterDescription.Builder out = io.strata.api.v1.ClusterDescription.newBuilder()
+                    .setClusterId("fake").setMetadataShards(1).setAnsweredBy(address());
+            for (String node : nodes) {
+                out.addNodes(io.strata.api.v1.NodeDescription.newBuilder().setNodeId(node).setAddress(node)
+                        .addRoles("ingest").addRoles("fetch"));
+            }
+            observer.onNext(out.build());
+            observer.onCompleted();
+        }
     }
 
     /**
@@ -608,6 +636,10 @@ public final class FakeStrata implements AutoCloseable {
         /** The records from the request's offset, long-polling at the end; called holding the fake's lock. */
         private List<ConsumedRecord> await(FakeTopic t, FetchRequest request) {
             fetchRequests.add(request);
+            Status failure = fetchFailures.poll();
+            if (failure != null) {
+                throw failure.asRuntimeException();
+            }
             int p = request.getPartition();
             long offset = request.getOffset();
             if (offset < t.logStart[p] || offset > t.end(p)) {

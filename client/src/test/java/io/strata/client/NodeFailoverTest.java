@@ -100,12 +100,7 @@ class NodeFailoverTest {
     @Test
     void aConsumerCarriesOnThroughItsFetchNodesRestartAndSkipsNothing() throws Exception {
         FakeStrata node = node();
-        node.createTopic("orders", 1);
-        node.append("orders", 0, "r0", "r1");
-        StrataClient client = client(Duration.ofSeconds(20), node.address());
-        Consumer consumer = client.consumer("orders");
-        consumer.assign(List.of(0));
-        consumer.seekToBeginning();
+        Consumer consumer = readingFromTheStart(node, "r0", "r1");
         List<String> read = new ArrayList<>();
         pollUntil(consumer, read, 2);
 
@@ -120,6 +115,73 @@ class NodeFailoverTest {
         pollUntil(consumer, read, 4);
 
         assertThat(read).containsExactly("r0", "r1", "r2", "r3");
+    }
+
+    @Test
+    void aFetchNodeThatCannotServeNowIsAskedAgainAndTheConsumerReadsOnWithoutFailing() throws Exception {
+        FakeStrata node = node();
+        Consumer consumer = readingFromTheStart(node, "r0", "r1");
+        // What a node answers while it restarts, times out on its store, or fails on its side.
+        for (Status.Code code : List.of(Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED, Status.Code.INTERNAL,
+                Status.Code.UNKNOWN, Status.Code.RESOURCE_EXHAUSTED)) {
+            node.fetchFailures.add(Status.fromCode(code).withDescription("failing fetch"));
+        }
+        List<String> read = new ArrayList<>();
+
+        pollUntil(consumer, read, 2);
+
+        assertThat(read).containsExactly("r0", "r1");
+        assertThat(node.fetchFailures).isEmpty();
+    }
+
+    @Test
+    void aFetchNodeThatAnswersButKeepsFailingIsPassedOverForTheNextFetchNode() throws Exception {
+        FakeStrata failing = node();
+        FakeStrata serving = node();
+        List<String> both = List.of(failing.address(), serving.address());
+        for (FakeStrata n : List.of(failing, serving)) {
+            n.cluster = both;
+            n.createTopic("orders", 1);
+            n.append("orders", 0, "r0", "r1");
+        }
+        StrataClient client = client(Duration.ofSeconds(20), both.toArray(String[]::new));
+        Consumer consumer = client.consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        consumer.position(0);
+        // Both nodes answer fetches with failures of their own (as a node whose store calls time out does),
+        // staying reachable; then the one asked first keeps failing and the other recovers: only passing the
+        // failing one over reaches the records.
+        for (FakeStrata n : List.of(failing, serving)) {
+            n.fetchRequests.clear();
+        }
+        for (int i = 0; i < 1_000; i++) {
+            failing.fetchFailures.add(Status.INTERNAL.withDescription("failing fetch"));
+            serving.fetchFailures.add(Status.DEADLINE_EXCEEDED.withDescription("failing fetch"));
+        }
+        List<String> read = new ArrayList<>();
+        consumer.poll(Duration.ofMillis(200));
+        FakeStrata first = failing.fetchRequests.isEmpty() ? serving : failing;
+        FakeStrata second = first == failing ? serving : failing;
+        second.fetchFailures.clear();
+
+        pollUntil(consumer, read, 2);
+
+        assertThat(read).containsExactly("r0", "r1");
+        assertThat(first.fetchRequests).isNotEmpty();
+        assertThat(second.fetchRequests).isNotEmpty();
+    }
+
+    @Test
+    void aFetchAnsweredWithAFailureAnyNodeWouldGiveFailsThePollAtOnce() throws Exception {
+        FakeStrata node = node();
+        Consumer consumer = readingFromTheStart(node, "r0");
+        consumer.position(0);
+        node.fetchFailures.add(Status.PERMISSION_DENIED.withDescription("not allowed to read orders"));
+
+        // Within the poll: a fetch asked again would have left the poll empty, not failed.
+        assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(5))).isInstanceOfSatisfying(StrataException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
     }
 
     @Test
@@ -146,6 +208,16 @@ class NodeFailoverTest {
         assertThat(failure).isNotNull();
         assertThat(failure.code()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    /** A consumer of the node's one-partition topic "orders" (holding {@code values}), from its first record. */
+    private Consumer readingFromTheStart(FakeStrata node, String... values) {
+        node.createTopic("orders", 1);
+        node.append("orders", 0, values);
+        Consumer consumer = client(Duration.ofSeconds(20), node.address()).consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        return consumer;
     }
 
     private static void pollUntil(Consumer consumer, List<String> read, int count) {
