@@ -114,12 +114,13 @@ final class ClusterCommand {
                         + security.get().passwordFile() + ") while the cluster is up; other clients need the CA and "
                         + "a user (strata users add).");
             }
-            out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
-            out.println(String.join(",", cluster.clientAddresses()));
             List<String> kafka = cluster.kafkaAddresses();
             if (!kafka.isEmpty()) {
                 out.println("Kafka clients: bootstrap.servers=" + String.join(",", kafka));
             }
+            // The last line, as the help says: scripts take the addresses from it (tail -1).
+            out.println("clients: the strata command line uses this cluster while it is up; elsewhere, connect to");
+            out.println(String.join(",", cluster.clientAddresses()));
             return 0;
         }
     }
