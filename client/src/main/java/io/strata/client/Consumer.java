@@ -37,10 +37,10 @@ import java.util.stream.IntStream;
  * records are decoded and handed out, so at most one answer per partition is ever buffered ahead of the
  * application.
  *
- * <p>A node that cannot be reached is passed over: a partition's fetches go to the next fetch node in its
- * ranking, and while none can be reached (a single fetch node restarting) they are tried again, spaced out,
- * and polls answer what the other partitions have; a poll fails only when a partition has had no fetch node
- * for a whole deadline of the client. The group's calls move between nodes the same way
+ * <p>A node that cannot be reached, or cannot serve now, is passed over ({@link FetchRetries}): a partition's
+ * fetches go to the next fetch node in its ranking, and while none can serve (a single fetch node restarting)
+ * they are tried again, spaced out, and polls answer what the other partitions have; a poll fails only when a
+ * partition has had no answer for a whole deadline of the client. The group's calls move between nodes the same way
  * ({@link GroupSubscription}).
  *
  * <p>Not thread-safe: one thread polls. Holds no threads of its own but, in a group, its membership's
@@ -63,21 +63,11 @@ public final class Consumer implements AutoCloseable {
     private long bytesFetched;
     /** Partitions whose fetch has completed, in completion order (filled on gRPC threads). */
     private final LinkedBlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
-    /** Partitions whose fetch nodes could not be reached, since when and when to try again. */
-    private final Map<Integer, Unreachable> unreachable = new HashMap<>();
+    /** Partitions whose fetches failed lately: where and when to try again. */
+    private final FetchRetries retries;
 
     private record Pending(long offset, String node, ListenableFuture<FetchedBatch> answer) {
     }
-
-    /**
-     * A partition none of whose fetch nodes answered lately: {@code tries} in a row failed, the first at
-     * {@code sinceNanos}; the next fetch waits for {@code retryAtNanos}.
-     */
-    private record Unreachable(int tries, long sinceNanos, long retryAtNanos) {
-    }
-
-    /** The longest pause between fetches of a partition whose fetch nodes cannot be reached. */
-    private static final long MAX_RETRY_PAUSE_MS = 1_000;
 
     /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed, or {@link #wakeup}. */
     private static final int WAKE = -1;
@@ -122,6 +112,7 @@ public final class Consumer implements AutoCloseable {
         this.admin = admin;
         this.config = config;
         this.deadline = deadline;
+        this.retries = new FetchRetries(router, deadline);
     }
 
     public String topic() {
@@ -247,9 +238,9 @@ public final class Consumer implements AutoCloseable {
             long waitMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(until - now));
             long wakeAt = until;
             for (int partition : List.copyOf(assignment)) {
-                Unreachable u = unreachable.get(partition);
-                if (u != null && u.retryAtNanos() - now > 0) {
-                    wakeAt = Math.min(wakeAt, u.retryAtNanos());
+                Long retryAt = retries.retryAtNanos(partition, now);
+                if (retryAt != null) {
+                    wakeAt = Math.min(wakeAt, retryAt);
                 } else if (!pending.containsKey(partition)) {
                     start(partition, Math.min(waitMs, config.longPollCap().toMillis()));
                 }
@@ -293,18 +284,17 @@ public final class Consumer implements AutoCloseable {
 
     /**
      * Sends the partition's fetch to its fetch node, looking its start offset up there first if it has none;
-     * a node that cannot do that now is passed over ({@link #passOver}).
+     * a node that cannot do that now is passed over ({@link FetchRetries}).
      */
     private void start(int partition, long waitMs) {
-        Unreachable failing = unreachable.get(partition);
-        String node = router.fetchNodeFor(topicId(), partition, failing == null ? 0 : failing.tries());
+        String node = retries.nodeFor(topicId(), partition);
         try {
             resolve(partition, node);
         } catch (StrataException e) {
             if (!Transient.is(e)) {
                 throw e;
             }
-            passOver(partition, node, e);
+            retries.failed(partition, node, e);
             return;
         }
         long position = positions.get(partition);
@@ -356,13 +346,13 @@ public final class Consumer implements AutoCloseable {
             } catch (java.util.concurrent.ExecutionException e) {
                 StrataException f = StrataException.from(e.getCause());
                 if (!Transient.is(f)) {
-                    unreachable.remove(partition);
+                    retries.forget(partition);
                     if (failure == null) {
                         failure = f;
                     }
                 } else {
                     try {
-                        passOver(partition, p.node(), f);
+                        retries.failed(partition, p.node(), f);
                     } catch (StrataException tooLong) {
                         if (failure == null) {
                             failure = tooLong;
@@ -371,7 +361,7 @@ public final class Consumer implements AutoCloseable {
                 }
                 continue;
             }
-            unreachable.remove(partition);
+            retries.forget(partition);
             bytesFetched += response.wireBytes();
             // A partition with more to read gets its next fetch before this answer is decoded, so the node and
             // the network work while this thread inflates (as Kafka's consumer pre-fetches): a catch-up read
@@ -398,33 +388,6 @@ public final class Consumer implements AutoCloseable {
             }
             deferred = failure;
         }
-    }
-
-    /**
-     * The partition's fetch node could not serve it now ({@link Transient}: unreachable, stopping, overloaded,
-     * too slow, failing on its side): a fetch changes nothing, so it is safe to ask again, and any fetch node
-     * serves any partition. The next fetch goes to the next node in the partition's ranking at once (one that
-     * answered is passed over too: a restarting node may answer before it can serve); once each was tried, the
-     * fetches are spaced out (up to {@link #MAX_RETRY_PAUSE_MS}) until one answers. Throws the failure once the
-     * partition has had no answer for longer than the client's deadline.
-     */
-    private void passOver(int partition, String node, StrataException failure) {
-        if (failure.unreachable()) {
-            router.markDown(node);
-        } else {
-            router.refreshSoon(); // it answered, but cannot serve the partition: which nodes can?
-        }
-        long now = System.nanoTime();
-        Unreachable before = unreachable.get(partition);
-        long since = before == null ? now : before.sinceNanos();
-        if (now - since > deadline.toNanos()) {
-            unreachable.remove(partition);
-            throw failure;
-        }
-        int tries = before == null ? 1 : before.tries() + 1;
-        int beyond = tries - router.fetchCandidates();
-        long pauseMs = beyond <= 0 ? 0 : Math.min(MAX_RETRY_PAUSE_MS, 50L << Math.min(10, beyond - 1));
-        unreachable.put(partition, new Unreachable(tries, since, now + TimeUnit.MILLISECONDS.toNanos(pauseMs)));
     }
 
     /** Cancels the fetch out for the partition, if any (its position changed or it left the assignment). */
@@ -469,19 +432,10 @@ public final class Consumer implements AutoCloseable {
      * @throws IllegalStateException when the consumer is in no group, or does not own a partition
      */
     TransactionPositions transactionPositions(Map<Integer, Long> offsets) {
-        GroupSubscription g = group;
-        if (g == null) {
+        if (group == null) {
             throw new IllegalStateException("offsets committed with a transaction are a group's: subscribe first");
         }
-        Map<Integer, long[]> out = new java.util.TreeMap<>();
-        offsets.forEach((partition, offset) -> {
-            Long epoch = g.epoch(partition);
-            if (epoch == null) {
-                throw new IllegalStateException("partition " + partition + " of " + topic + " is not this member's");
-            }
-            out.put(partition, new long[] {offset, epoch});
-        });
-        return new TransactionPositions(g.group(), g.memberId(), topic, out);
+        return group.transactionPositions(offsets);
     }
 
     /** The group's member id of this consumer, or null when it is not in a group. */
@@ -495,7 +449,7 @@ public final class Consumer implements AutoCloseable {
             assignment.remove(Integer.valueOf(p));
             positions.remove(p);
             pendingStarts.remove(p);
-            unreachable.remove(p);
+            retries.forget(p);
         }
     }
 

@@ -79,9 +79,21 @@ final class GroupSubscription {
         return membership.memberId();
     }
 
-    /** The epoch of the ownership of an owned partition (null when it is not owned). */
-    Long epoch(int partition) {
-        return epochs.get(partition);
+    /**
+     * The positions to commit with a transaction: each with the epoch of its partition's ownership now.
+     *
+     * @throws IllegalStateException when a partition is not owned
+     */
+    Consumer.TransactionPositions transactionPositions(Map<Integer, Long> offsets) {
+        Map<Integer, long[]> out = new TreeMap<>();
+        offsets.forEach((partition, offset) -> {
+            Long epoch = epochs.get(partition);
+            if (epoch == null) {
+                throw new IllegalStateException("partition " + partition + " of " + topic + " is not this member's");
+            }
+            out.put(partition, new long[] {offset, epoch});
+        });
+        return new Consumer.TransactionPositions(group(), memberId(), topic, out);
     }
 
     /** While a rejoin waits for a node to come back: how long a poll may wait before it is tried again, else -1. */

@@ -1,0 +1,77 @@
+package io.strata.client;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Which fetch node a {@link Consumer} asks next for each partition, and when, while the partition's fetches fail
+ * with {@link Transient} failures: a fetch changes nothing, so it is safe to ask again, and any fetch node serves
+ * any partition. The next fetch goes to the next node in the partition's ranking at once (one that answered is
+ * passed over too: a restarting node may answer before it can serve); once each was tried, the fetches are
+ * spaced out (up to {@link #MAX_PAUSE_MS}) until one answers. The failure is the poll's once the partition has had
+ * no answer for longer than the client's deadline.
+ *
+ * <p>Used by the consumer's polling thread only.
+ */
+final class FetchRetries {
+    /** The longest pause between fetches of a partition whose fetch nodes cannot serve it. */
+    static final long MAX_PAUSE_MS = 1_000;
+
+    /**
+     * A partition none of whose fetch nodes answered lately: {@code tries} in a row failed, the first at
+     * {@code sinceNanos}; the next fetch waits for {@code retryAtNanos}.
+     */
+    private record Failing(int tries, long sinceNanos, long retryAtNanos) {
+    }
+
+    private final NodeRouter router;
+    private final Duration deadline;
+    private final Map<Integer, Failing> failing = new HashMap<>();
+
+    FetchRetries(NodeRouter router, Duration deadline) {
+        this.router = router;
+        this.deadline = deadline;
+    }
+
+    /** The node to send the partition's next fetch to. */
+    String nodeFor(long topicId, int partition) {
+        Failing f = failing.get(partition);
+        return router.fetchNodeFor(topicId, partition, f == null ? 0 : f.tries());
+    }
+
+    /** When the partition's next fetch may go ({@link System#nanoTime}), or null when it may go now. */
+    Long retryAtNanos(int partition, long nowNanos) {
+        Failing f = failing.get(partition);
+        return f != null && f.retryAtNanos() - nowNanos > 0 ? f.retryAtNanos() : null;
+    }
+
+    /** The partition was answered, or left the assignment, or its failure was thrown: it starts afresh. */
+    void forget(int partition) {
+        failing.remove(partition);
+    }
+
+    /**
+     * The partition's fetch (or its start offset's lookup) on {@code node} failed with a {@link Transient} failure:
+     * schedules the next try, or throws the failure once the partition has had no answer for a whole deadline.
+     */
+    void failed(int partition, String node, StrataException failure) {
+        if (failure.unreachable()) {
+            router.markDown(node);
+        } else {
+            router.refreshSoon(); // it answered, but cannot serve the partition: which nodes can?
+        }
+        long now = System.nanoTime();
+        Failing before = failing.get(partition);
+        long since = before == null ? now : before.sinceNanos();
+        if (now - since > deadline.toNanos()) {
+            failing.remove(partition);
+            throw failure;
+        }
+        int tries = before == null ? 1 : before.tries() + 1;
+        int beyond = tries - router.fetchCandidates();
+        long pauseMs = beyond <= 0 ? 0 : Math.min(MAX_PAUSE_MS, 50L << Math.min(10, beyond - 1));
+        failing.put(partition, new Failing(tries, since, now + TimeUnit.MILLISECONDS.toNanos(pauseMs)));
+    }
+}
