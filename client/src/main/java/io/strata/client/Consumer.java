@@ -65,6 +65,8 @@ public final class Consumer implements AutoCloseable {
     private final LinkedBlockingQueue<Integer> completed = new LinkedBlockingQueue<>();
     /** Partitions whose fetches failed lately: where and when to try again. */
     private final FetchRetries retries;
+    /** A decoded record's key, value and headers from the answer (NodeRouter.answerBytes). */
+    private final java.util.function.Function<com.google.protobuf.ByteString, byte[]> bytes;
 
     private record Pending(long offset, String node, ListenableFuture<FetchedBatch> answer) {
     }
@@ -113,6 +115,7 @@ public final class Consumer implements AutoCloseable {
         this.config = config;
         this.deadline = deadline;
         this.retries = new FetchRetries(router, deadline);
+        this.bytes = router.answerBytes();
     }
 
     public String topic() {
@@ -372,8 +375,7 @@ public final class Consumer implements AutoCloseable {
                 start(partition, 0);
             }
             try {
-                out.addAll(response.decode(topic, partition, position, config.readCommitted(),
-                        router.answerBytes()));
+                out.addAll(response.decode(topic, partition, position, config.readCommitted(), bytes));
             } catch (StrataException damaged) {
                 cancel(partition);
                 positions.put(partition, position);
