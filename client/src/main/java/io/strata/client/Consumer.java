@@ -68,7 +68,7 @@ public final class Consumer implements AutoCloseable {
     /** A decoded record's key, value and headers from the answer (NodeRouter.answerBytes). */
     private final java.util.function.Function<com.google.protobuf.ByteString, byte[]> bytes;
 
-    private record Pending(long offset, String node, ListenableFuture<FetchedBatch> answer) {
+    private record Pending(long offset, String node, long sentAtNanos, ListenableFuture<FetchedBatch> answer) {
     }
 
     /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed, or {@link #wakeup}. */
@@ -153,6 +153,7 @@ public final class Consumer implements AutoCloseable {
             throw new IllegalArgumentException("partitions are numbered from 0: " + partitions);
         }
         List.copyOf(pending.keySet()).stream().filter(p -> !next.contains(p)).forEach(this::cancel);
+        assignment.stream().filter(p -> !next.contains(p)).forEach(retries::forget);
         positions.keySet().retainAll(next);
         pendingStarts.keySet().retainAll(next);
         for (int p : next) {
@@ -253,6 +254,14 @@ public final class Consumer implements AutoCloseable {
             if (!out.isEmpty() || left <= 0) {
                 return out;
             }
+            // A fetch that failed just now is tried again within this poll, at once or after its pause.
+            long collected = System.nanoTime();
+            for (int partition : assignment) {
+                if (!pending.containsKey(partition) && retries.failing(partition)) {
+                    Long retryAt = retries.retryAtNanos(partition, collected);
+                    wakeAt = Math.min(wakeAt, retryAt == null ? collected : retryAt);
+                }
+            }
             if (group != null && group.retryInMillis() >= 0) {
                 wakeAt = Math.min(wakeAt, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(group.retryInMillis()));
             }
@@ -291,13 +300,14 @@ public final class Consumer implements AutoCloseable {
      */
     private void start(int partition, long waitMs) {
         String node = retries.nodeFor(topicId(), partition);
+        long sentAt = System.nanoTime();
         try {
             resolve(partition, node);
         } catch (StrataException e) {
             if (!Transient.is(e)) {
                 throw e;
             }
-            retries.failed(partition, node, e);
+            retries.failed(partition, node, sentAt, e);
             return;
         }
         long position = positions.get(partition);
@@ -318,7 +328,7 @@ public final class Consumer implements AutoCloseable {
             answer = com.google.common.util.concurrent.Futures.transform(router.fetchChunks(node, request.build(),
                     deadline.toMillis() + waitMs), FetchedBatch::of, MoreExecutors.directExecutor());
         }
-        pending.put(partition, new Pending(position, node, answer));
+        pending.put(partition, new Pending(position, node, sentAt, answer));
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
     }
 
@@ -355,7 +365,7 @@ public final class Consumer implements AutoCloseable {
                     }
                 } else {
                     try {
-                        retries.failed(partition, p.node(), f);
+                        retries.failed(partition, p.node(), p.sentAtNanos(), f);
                     } catch (StrataException tooLong) {
                         if (failure == null) {
                             failure = tooLong;

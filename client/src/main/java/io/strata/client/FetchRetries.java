@@ -8,10 +8,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Which fetch node a {@link Consumer} asks next for each partition, and when, while the partition's fetches fail
  * with {@link Transient} failures: a fetch changes nothing, so it is safe to ask again, and any fetch node serves
- * any partition. The next fetch goes to the next node in the partition's ranking at once (one that answered is
- * passed over too: a restarting node may answer before it can serve); once each was tried, the fetches are
- * spaced out (up to {@link #MAX_PAUSE_MS}) until one answers. The failure is the poll's once the partition has had
- * no answer for longer than the client's deadline.
+ * any partition. The next fetch goes at once to the next node in the partition's ranking after the one that
+ * failed (one that answered is passed over too: a restarting node may answer before it can serve); once each
+ * was tried, the fetches are spaced out (up to {@link #MAX_PAUSE_MS}) until one answers. The failure is the
+ * poll's once the partition has had no answer for longer than the client's deadline, counted from when the
+ * first failed attempt was sent.
  *
  * <p>Used by the consumer's polling thread only.
  */
@@ -20,10 +21,10 @@ final class FetchRetries {
     static final long MAX_PAUSE_MS = 1_000;
 
     /**
-     * A partition none of whose fetch nodes answered lately: {@code tries} in a row failed, the first at
+     * A partition whose last {@code tries} fetches failed, the last on {@code node}; the first of them was sent at
      * {@code sinceNanos}; the next fetch waits for {@code retryAtNanos}.
      */
-    private record Failing(int tries, long sinceNanos, long retryAtNanos) {
+    private record Failing(int tries, String node, long sinceNanos, long retryAtNanos) {
     }
 
     private final NodeRouter router;
@@ -38,7 +39,12 @@ final class FetchRetries {
     /** The node to send the partition's next fetch to. */
     String nodeFor(long topicId, int partition) {
         Failing f = failing.get(partition);
-        return router.fetchNodeFor(topicId, partition, f == null ? 0 : f.tries());
+        return router.fetchNodeFor(topicId, partition, f == null ? null : f.node());
+    }
+
+    /** Whether the partition's last fetch failed (its next one is a retry). */
+    boolean failing(int partition) {
+        return failing.containsKey(partition);
     }
 
     /** When the partition's next fetch may go ({@link System#nanoTime}), or null when it may go now. */
@@ -53,10 +59,11 @@ final class FetchRetries {
     }
 
     /**
-     * The partition's fetch (or its start offset's lookup) on {@code node} failed with a {@link Transient} failure:
-     * schedules the next try, or throws the failure once the partition has had no answer for a whole deadline.
+     * The partition's fetch (or its start offset's lookup), sent to {@code node} at {@code sentAtNanos}, failed with
+     * a {@link Transient} failure: schedules the next try, or throws the failure once the partition has had no
+     * answer for a whole deadline.
      */
-    void failed(int partition, String node, StrataException failure) {
+    void failed(int partition, String node, long sentAtNanos, StrataException failure) {
         if (failure.unreachable()) {
             router.markDown(node);
         } else {
@@ -64,14 +71,14 @@ final class FetchRetries {
         }
         long now = System.nanoTime();
         Failing before = failing.get(partition);
-        long since = before == null ? now : before.sinceNanos();
+        long since = before == null ? sentAtNanos : before.sinceNanos();
         if (now - since > deadline.toNanos()) {
             failing.remove(partition);
             throw failure;
         }
         int tries = before == null ? 1 : before.tries() + 1;
-        int beyond = tries - router.fetchCandidates();
-        long pauseMs = beyond <= 0 ? 0 : Math.min(MAX_PAUSE_MS, 50L << Math.min(10, beyond - 1));
-        failing.put(partition, new Failing(tries, since, now + TimeUnit.MILLISECONDS.toNanos(pauseMs)));
+        int beyond = tries - router.fetchCandidates(); // 0 once each node was tried
+        long pauseMs = beyond < 0 ? 0 : Math.min(MAX_PAUSE_MS, 50L << Math.min(10, beyond));
+        failing.put(partition, new Failing(tries, node, since, now + TimeUnit.MILLISECONDS.toNanos(pauseMs)));
     }
 }

@@ -126,7 +126,15 @@ final class GroupMembership implements AutoCloseable {
                 .setOffsetReset(config.fromEarliest() ? OffsetResetPolicy.OFFSET_RESET_EARLIEST
                         : OffsetResetPolicy.OFFSET_RESET_LATEST).build();
         // A join whose answer was lost with its node leaves a member nobody beats for: it expires on its own.
-        JoinGroupResponse joined = onAnyNode(stub -> stub.joinGroup(request));
+        JoinGroupResponse joined;
+        try {
+            joined = onAnyNode(stub -> stub.joinGroup(request));
+        } catch (StrataException e) {
+            if (Transient.is(e) && !e.unreachable()) {
+                router.passHomeOver(); // it answered that it cannot now (full, starting, slow): ask the next node next
+            }
+            throw e;
+        }
         memberId = joined.getMemberId();
         lost = false;
         confirmedAtNanos = System.nanoTime();

@@ -21,8 +21,9 @@ import java.util.function.BiConsumer;
  * fenced by the epoch of the ownership each was reached under.
  *
  * <p>Nodes come and go under it: its {@link GroupMembership} moves to the nodes that can be reached, and when
- * none can (a rejoin while every node the client knows is down) it tries again on later polls, for as long as
- * the client's deadline; only then does a poll fail. Only the session's real end (NOT_FOUND) costs it its
+ * none can take a rejoin now (every node the client knows is down, or the one asked answers that it cannot:
+ * starting, full, timing out on its store) it tries again on later polls, on the next node, for as long as the
+ * client's deadline; only then does a poll fail. Only the session's real end (NOT_FOUND) costs it its
  * partitions.
  *
  * <p>Not thread-safe: used by the consumer's polling thread, but for {@link #commitAsync}'s callbacks.
@@ -192,6 +193,7 @@ final class GroupSubscription {
      * whole deadline of that does the poll fail.
      */
     private void rejoin() {
+        long attempt = System.nanoTime();
         try {
             membership.join();
             rejoinFailingSinceNanos = 0;
@@ -202,8 +204,9 @@ final class GroupSubscription {
             }
             long now = System.nanoTime();
             if (rejoinFailingSinceNanos == 0) {
-                rejoinFailingSinceNanos = now;
-            } else if (now - rejoinFailingSinceNanos > deadline.toNanos()) {
+                rejoinFailingSinceNanos = attempt;
+            }
+            if (now - rejoinFailingSinceNanos > deadline.toNanos()) {
                 rejoinFailingSinceNanos = 0;
                 throw e;
             }

@@ -136,24 +136,30 @@ final class NodeRouter implements AutoCloseable {
 
     /** Where a partition is read from: the owning fetch node, or the next live one (the home node when unknown). */
     String fetchNodeFor(long topicId, int partition) {
-        return fetchNodeFor(topicId, partition, 0);
+        return fetchNodeFor(topicId, partition, null);
     }
 
     /**
-     * The same after {@code failed} fetches of the partition in a row: the next live node in its ranking
-     * each time, round, so a node that answers but cannot serve (starting, failing) is passed over as one
-     * that cannot be reached is.
+     * The same when the partition's last fetch failed on {@code failedOn} (null: it did not fail): the next live
+     * node in the partition's ranking after that one, round, so a node that answers but cannot serve (starting,
+     * failing) is passed over as one that cannot be reached is; that node itself when no other is live.
      */
-    String fetchNodeFor(long topicId, int partition, int failed) {
+    String fetchNodeFor(long topicId, int partition, String failedOn) {
         List<String> ranked = Sharding.rank(Sharding.partitionKey(topicId, partition), current().fetchNodes());
-        if (failed == 0 || ranked.size() < 2) {
+        int at = failedOn == null ? -1 : ranked.indexOf(failedOn);
+        if (at < 0) {
             return pick(ranked);
         }
-        List<String> live = ranked.stream().filter(node -> !isDown(node)).toList();
-        return live.isEmpty() ? ranked.get(0) : live.get(failed % live.size());
+        for (int i = 1; i < ranked.size(); i++) {
+            String node = ranked.get((at + i) % ranked.size());
+            if (!isDown(node)) {
+                return node;
+            }
+        }
+        return failedOn;
     }
 
-    /** How many nodes may be tried for a fetch before giving up: each fetch node once, or the home node. */
+    /** How many nodes a failing fetch is tried on at once, before its retries are spaced out: each fetch node, or the home node. */
     int fetchCandidates() {
         return Math.max(1, current().fetchNodes().size());
     }
@@ -297,6 +303,22 @@ final class NodeRouter implements AutoCloseable {
         return ClientCalls.futureUnaryCall(channel(address).newCall(FetchServiceGrpc.getFetchMethod(), options), request);
     }
 
+    /**
+     * The home node answered a call any node answers with a failure another node might not give (it is full,
+     * starting, or slow): the next node the client knows becomes home, round, without marking this one down (it
+     * still serves its role).
+     */
+    void passHomeOver() {
+        if (connect == null) {
+            return;
+        }
+        Set<String> known = new LinkedHashSet<>(seeds);
+        known.addAll(view.get().clientNodes());
+        List<String> nodes = new ArrayList<>(known);
+        int at = nodes.indexOf(home != null ? home : candidates().get(0)); // the node just asked
+        home = nodes.get((at + 1) % nodes.size());
+    }
+
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */
     void markDown(String address) {
         if (connect != null) {
@@ -306,8 +328,8 @@ final class NodeRouter implements AutoCloseable {
     }
 
     /**
-     * A node could not serve a call of its role (it answered UNAVAILABLE: stopping, or no longer running the
-     * role): the cluster has changed, so it is read again soon, at most once every {@link #MIN_REFRESH_MILLIS}.
+     * A node could not serve a call of its role (it answered that it cannot now: stopping, starting, no longer
+     * running the role, failing): the cluster may have changed, so it is read again soon, at most once every {@link #MIN_REFRESH_MILLIS}.
      * Never blocks: gRPC's threads call it.
      */
     void refreshSoon() {

@@ -160,7 +160,10 @@ class NodeFailoverTest {
             serving.fetchFailures.add(Status.DEADLINE_EXCEEDED.withDescription("failing fetch"));
         }
         List<String> read = new ArrayList<>();
-        consumer.poll(Duration.ofMillis(200));
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (failing.fetchRequests.isEmpty() && serving.fetchRequests.isEmpty() && System.nanoTime() < until) {
+            consumer.poll(Duration.ofMillis(100));
+        }
         FakeStrata first = failing.fetchRequests.isEmpty() ? serving : failing;
         FakeStrata second = first == failing ? serving : failing;
         second.fetchFailures.clear();
@@ -173,6 +176,32 @@ class NodeFailoverTest {
     }
 
     @Test
+    void aPartitionWhoseFetchNodeIsDownIsReadFromTheNextNodeInItsRankingNotOneFurther() throws Exception {
+        List<FakeStrata> nodes = List.of(node(), node(), node());
+        List<String> addresses = nodes.stream().map(FakeStrata::address).sorted().toList();
+        for (FakeStrata n : nodes) {
+            n.cluster = addresses;
+            n.createTopic("orders", 1);
+            n.append("orders", 0, "r0", "r1");
+        }
+        // Each fake gives its first topic id 1: partition 0's ranking, as the client computes it.
+        List<String> ranked = io.strata.format.Sharding.rank(io.strata.format.Sharding.partitionKey(1, 0), addresses);
+        java.util.function.Function<String, FakeStrata> byAddress = a -> nodes.stream()
+                .filter(n -> n.address().equals(a)).findFirst().orElseThrow();
+        byAddress.apply(ranked.get(0)).stopListening();
+        Consumer consumer = client(Duration.ofSeconds(20), ranked.get(1)).consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        List<String> read = new ArrayList<>();
+
+        pollUntil(consumer, read, 2);
+
+        assertThat(read).containsExactly("r0", "r1");
+        assertThat(byAddress.apply(ranked.get(1)).fetchRequests).as("the next node in the ranking").isNotEmpty();
+        assertThat(byAddress.apply(ranked.get(2)).fetchRequests).as("the one after it").isEmpty();
+    }
+
+    @Test
     void aFetchAnsweredWithAFailureAnyNodeWouldGiveFailsThePollAtOnce() throws Exception {
         FakeStrata node = node();
         Consumer consumer = readingFromTheStart(node, "r0");
@@ -182,6 +211,34 @@ class NodeFailoverTest {
         // Within the poll: a fetch asked again would have left the poll empty, not failed.
         assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(5))).isInstanceOfSatisfying(StrataException.class,
                 e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    }
+
+    @Test
+    void aFetchNodeThatKeepsFailingOnItsSideFailsThePollOnceAWholeDeadlinePassedWithoutAnAnswer() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("orders", 1);
+        Consumer consumer = client(Duration.ofSeconds(2), node.address()).consumer("orders");
+        consumer.assign(List.of(0));
+        consumer.seekToBeginning();
+        consumer.position(0);
+        for (int i = 0; i < 10_000; i++) {
+            node.fetchFailures.add(Status.INTERNAL.withDescription("failing fetch"));
+        }
+
+        long start = System.nanoTime();
+        StrataException failure = null;
+        while (failure == null && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
+            try {
+                assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty();
+            } catch (StrataException e) {
+                failure = e;
+            }
+        }
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.code()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(node.fetchRequests).as("fetches asked again meanwhile").hasSizeGreaterThan(1);
     }
 
     @Test
