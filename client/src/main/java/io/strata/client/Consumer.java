@@ -68,7 +68,8 @@ public final class Consumer implements AutoCloseable {
     /** A decoded record's key, value and headers from the answer (NodeRouter.answerBytes). */
     private final java.util.function.Function<com.google.protobuf.ByteString, byte[]> bytes;
 
-    private record Pending(long offset, String node, long sentAtNanos, ListenableFuture<FetchedBatch> answer) {
+    /** A fetch out: its answer is due by {@code dueAtNanos} (sent, plus the wait it asked for). */
+    private record Pending(long offset, String node, long dueAtNanos, ListenableFuture<FetchedBatch> answer) {
     }
 
     /** Put on {@link #completed} to wake a waiting poll: the group's assignment changed, or {@link #wakeup}. */
@@ -300,14 +301,14 @@ public final class Consumer implements AutoCloseable {
      */
     private void start(int partition, long waitMs) {
         String node = retries.nodeFor(topicId(), partition);
-        long sentAt = System.nanoTime();
+        long lookedUpAt = System.nanoTime();
         try {
             resolve(partition, node);
         } catch (StrataException e) {
             if (!Transient.is(e)) {
                 throw e;
             }
-            retries.failed(partition, node, sentAt, e);
+            retries.failed(partition, node, lookedUpAt, e);
             return;
         }
         long position = positions.get(partition);
@@ -328,7 +329,8 @@ public final class Consumer implements AutoCloseable {
             answer = com.google.common.util.concurrent.Futures.transform(router.fetchChunks(node, request.build(),
                     deadline.toMillis() + waitMs), FetchedBatch::of, MoreExecutors.directExecutor());
         }
-        pending.put(partition, new Pending(position, node, sentAt, answer));
+        pending.put(partition, new Pending(position, node, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs),
+                answer));
         answer.addListener(() -> completed.add(partition), MoreExecutors.directExecutor());
     }
 
@@ -365,7 +367,7 @@ public final class Consumer implements AutoCloseable {
                     }
                 } else {
                     try {
-                        retries.failed(partition, p.node(), p.sentAtNanos(), f);
+                        retries.failed(partition, p.node(), p.dueAtNanos(), f);
                     } catch (StrataException tooLong) {
                         if (failure == null) {
                             failure = tooLong;

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * failed (one that answered is passed over too: a restarting node may answer before it can serve); once each
  * was tried, the fetches are spaced out (up to {@link #MAX_PAUSE_MS}) until one answers. The failure is the
  * poll's once the partition has had no answer for longer than the client's deadline, counted from when the
- * first failed attempt was sent.
+ * first failed attempt's answer was due (sent, plus the wait a long poll asked for), and never at the first
+ * failure: a node that hung until the call's own deadline is followed by a try on the next.
  *
  * <p>Used by the consumer's polling thread only.
  */
@@ -21,7 +22,7 @@ final class FetchRetries {
     static final long MAX_PAUSE_MS = 1_000;
 
     /**
-     * A partition whose last {@code tries} fetches failed, the last on {@code node}; the first of them was sent at
+     * A partition whose last {@code tries} fetches failed, the last on {@code node}; the first of them was due at
      * {@code sinceNanos}; the next fetch waits for {@code retryAtNanos}.
      */
     private record Failing(int tries, String node, long sinceNanos, long retryAtNanos) {
@@ -59,11 +60,11 @@ final class FetchRetries {
     }
 
     /**
-     * The partition's fetch (or its start offset's lookup), sent to {@code node} at {@code sentAtNanos}, failed with
-     * a {@link Transient} failure: schedules the next try, or throws the failure once the partition has had no
-     * answer for a whole deadline.
+     * The partition's fetch (or its start offset's lookup), sent to {@code node} and due by {@code dueAtNanos} (its
+     * sending plus the wait it asked for), failed with a {@link Transient} failure: schedules the next try, or
+     * throws the failure once the partition has had no answer for a whole deadline and this was not its first.
      */
-    void failed(int partition, String node, long sentAtNanos, StrataException failure) {
+    void failed(int partition, String node, long dueAtNanos, StrataException failure) {
         if (failure.unreachable()) {
             router.markDown(node);
         } else {
@@ -71,8 +72,8 @@ final class FetchRetries {
         }
         long now = System.nanoTime();
         Failing before = failing.get(partition);
-        long since = before == null ? sentAtNanos : before.sinceNanos();
-        if (now - since > deadline.toNanos()) {
+        long since = before == null ? dueAtNanos : before.sinceNanos();
+        if (before != null && now - since > deadline.toNanos()) {
             failing.remove(partition);
             throw failure;
         }

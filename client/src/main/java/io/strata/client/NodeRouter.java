@@ -39,7 +39,8 @@ import java.util.function.Function;
  *   <li>Fetch: the partition itself is ranked over the fetch nodes, so each chunk is read from the object
  *   store by about one node of the cluster. Ingest nodes rank the same way to hand fresh chunks over.</li>
  *   <li>Everything every node answers (topics, groups, the cluster): the <em>home</em> node, which stays the
- *   same while it answers; {@link #onAnyNode} tries the other nodes the client knows (the addresses it was
+ *   same while it answers (and moves on when it refuses a group member's join for now: {@link #passHomeOver});
+ *   {@link #onAnyNode} tries the other nodes the client knows (the addresses it was
  *   given, then the cluster's nodes) when it cannot, so no single node's loss ends a client's work.</li>
  * </ul>
  * In each ranking the first node that is not marked down gets the call, and a node joining or leaving moves
@@ -181,8 +182,9 @@ final class NodeRouter implements AutoCloseable {
     }
 
     /**
-     * The node for calls any node answers: the last one that answered such a call, while it is not marked
-     * down (so a group member's session stays where it is); else the first node known that is not down.
+     * The node for calls any node answers: the last one that answered such a call (or the one after a node
+     * that refused a join for now), while it is not marked down (so a group member's session stays where it
+     * is); else the first node known that is not down.
      */
     String home() {
         if (connect == null) {
@@ -316,7 +318,13 @@ final class NodeRouter implements AutoCloseable {
         known.addAll(view.get().clientNodes());
         List<String> nodes = new ArrayList<>(known);
         int at = nodes.indexOf(home != null ? home : candidates().get(0)); // the node just asked
-        home = nodes.get((at + 1) % nodes.size());
+        for (int i = 1; i < nodes.size(); i++) {
+            String next = nodes.get((at + i) % nodes.size()); // at -1 (gone from the view): from the first
+            if (!isDown(next)) {
+                home = next;
+                return;
+            }
+        }
     }
 
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */

@@ -6,15 +6,17 @@ import java.util.Set;
 /**
  * Failures that say the node could not do the call now, not that the call is wrong: it is unreachable,
  * starting or stopping (UNAVAILABLE), overloaded (RESOURCE_EXHAUSTED), too slow (DEADLINE_EXCEEDED), contended
- * (ABORTED), or failed on its side (INTERNAL, UNKNOWN; Kafka's consumer retries an unknown server error too). A
- * call that may be repeated is worth asking again, later or of another node; the others (NOT_FOUND,
- * OUT_OF_RANGE, PERMISSION_DENIED, DATA_LOSS, ...) would be answered the same anywhere. CANCELLED is left out: a
- * node that goes away mid-call ends it UNAVAILABLE, and this client sees CANCELLED for reasons of its own (an
- * interrupted thread, a cancelled context, an answer it could not read), which asking again would not mend.
+ * (ABORTED), failed on its side (INTERNAL, UNKNOWN; Kafka's consumer retries an unknown server error too), or
+ * ended the call (CANCELLED: a node that stops resets its streams so, as the producer's sender counts it). A
+ * call that may be repeated is worth asking again, later or of another node, for as long as the client's
+ * deadline; the others (NOT_FOUND, OUT_OF_RANGE, PERMISSION_DENIED, DATA_LOSS, ...) would be answered the same
+ * anywhere. (This client also sees CANCELLED for reasons of its own, an answer it could not read say: asked
+ * again, that fails until the deadline and is then reported.)
  */
 final class Transient {
     private static final Set<Status.Code> CODES = Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED,
-            Status.Code.DEADLINE_EXCEEDED, Status.Code.ABORTED, Status.Code.INTERNAL, Status.Code.UNKNOWN);
+            Status.Code.DEADLINE_EXCEEDED, Status.Code.ABORTED, Status.Code.INTERNAL, Status.Code.UNKNOWN,
+            Status.Code.CANCELLED);
 
     private Transient() {
     }
