@@ -40,8 +40,8 @@ import java.util.stream.IntStream;
  * <p>A node that cannot be reached, or cannot serve now, is passed over ({@link FetchRetries}): a partition's
  * fetches go to the next fetch node in its ranking, and while none can serve (a single fetch node restarting)
  * they are tried again, spaced out, and polls answer what the other partitions have; a poll fails only when a
- * partition has had no answer for a whole deadline of the client. The group's calls move between nodes the same way
- * ({@link GroupSubscription}).
+ * partition has had no answer for a whole deadline of the client. The group's calls move between nodes the same
+ * way ({@link GroupSubscription}).
  *
  * <p>Not thread-safe: one thread polls. Holds no threads of its own but, in a group, its membership's
  * heartbeat thread; the client owns the connections. {@link #close} cancels the fetches still out and leaves

@@ -23,8 +23,8 @@ import java.util.function.BiConsumer;
  * <p>Nodes come and go under it: its {@link GroupMembership} moves to the nodes that can be reached, and when
  * none can take a rejoin now (every node the client knows is down, or the one asked answers that it cannot:
  * starting, full, timing out on its store) it tries again every half second while the application polls, on
- * the next node, for as long as the client's deadline; only then does a poll fail. Only the session's real end (NOT_FOUND) costs it its
- * partitions.
+ * the next node, for as long as the client's deadline; only then does a poll fail. Only the session's real end
+ * (NOT_FOUND) costs it its partitions.
  *
  * <p>Not thread-safe: used by the consumer's polling thread, but for {@link #commitAsync}'s callbacks.
  */
@@ -204,7 +204,8 @@ final class GroupSubscription {
             }
             long now = System.nanoTime();
             if (rejoinFailingSinceNanos == 0) {
-                rejoinFailingSinceNanos = attempt; // never the first failure: a join that hung is tried on the next node
+                // Never at the first failure: a join that hung is tried on the next node.
+                rejoinFailingSinceNanos = attempt;
             } else if (now - rejoinFailingSinceNanos > deadline.toNanos()) {
                 rejoinFailingSinceNanos = 0;
                 throw e;

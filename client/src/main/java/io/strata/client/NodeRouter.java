@@ -160,7 +160,7 @@ final class NodeRouter implements AutoCloseable {
         return failedOn;
     }
 
-    /** How many nodes a failing fetch is tried on at once, before its retries are spaced out: each fetch node, or the home node. */
+    /** How many nodes a failing fetch is tried on at once, before its retries are spaced out: each fetch node (or home). */
     int fetchCandidates() {
         return Math.max(1, current().fetchNodes().size());
     }
@@ -337,7 +337,8 @@ final class NodeRouter implements AutoCloseable {
 
     /**
      * A node could not serve a call of its role (it answered that it cannot now: stopping, starting, no longer
-     * running the role, failing): the cluster may have changed, so it is read again soon, at most once every {@link #MIN_REFRESH_MILLIS}.
+     * running the role, failing): the cluster may have changed, so it is read again soon, at most once every
+     * {@link #MIN_REFRESH_MILLIS}.
      * Never blocks: gRPC's threads call it.
      */
     void refreshSoon() {
