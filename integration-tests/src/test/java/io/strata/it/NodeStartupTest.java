@@ -17,8 +17,11 @@ import io.strata.launcher.Ports;
 import io.strata.testkit.etcd.EtcdFixture;
 import io.strata.testkit.s3.S3ServerFixture;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -145,17 +148,49 @@ class NodeStartupTest {
         } finally {
             cli.destroyForcibly();
         }
-        String out = java.nio.file.Files.readString(work.resolve("out.txt"));
+        String out = Files.readString(work.resolve("out.txt"));
         assertThat(cli.exitValue()).as(out).isEqualTo(1);
         assertThat(out).contains("cannot reach Strata");
 
         // Classes from the archive on top of the JDK's ("shared objects file (top)"): the script gave it, and the JVM
         // mapped it rather than dropping it as written for other jars or another JVM.
         long archived;
-        try (var lines = java.nio.file.Files.lines(loads)) {
+        try (var lines = Files.lines(loads)) {
             archived = lines.filter(l -> l.contains("source: shared objects file (top)")).count();
         }
         assertThat(archived).as("classes the command took from " + archive).isGreaterThan(1_000);
+    }
+
+    @Test
+    void theServerCommandAnswersHelpAndRefusesAnArgumentInsteadOfStartingANodeThatIgnoresIt() throws Exception {
+        Script help = script(work.resolve("help.txt"), "server", "--help");
+        assertThat(help.exit()).as(help.out()).isZero();
+        assertThat(help.out()).contains("Usage: strata server").contains("JAVA_OPTS").contains("docs/configuration.md");
+
+        Script option = script(work.resolve("option.txt"), "server", "--port", "9500");
+        assertThat(option.exit()).as(option.out()).isEqualTo(2);
+        assertThat(option.out()).contains("strata server: takes no arguments, not '--port'")
+                .contains("Usage: strata server").doesNotContain("serving");
+    }
+
+    /** What the strata script printed (output and errors) and its exit code; a script still running fails. */
+    private record Script(int exit, String out) {
+    }
+
+    private Script script(Path output, String... arguments) throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        List<String> line = new ArrayList<>(List.of(root.resolve("strata").toString()));
+        line.addAll(List.of(arguments));
+        ProcessBuilder command = new ProcessBuilder(line).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
+        command.environment().keySet().removeIf(v -> v.startsWith("STRATA_") || v.equals("JAVA_OPTS"));
+        Process process = command.start();
+        try {
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("the script ends (a node would run on)").isTrue();
+        } finally {
+            process.destroyForcibly();
+        }
+        return new Script(process.exitValue(), Files.readString(output));
     }
 
     private void assertServes(StrataProcess n) throws Exception {
