@@ -46,8 +46,19 @@ public final class ShareConsumer implements AutoCloseable {
     public static final int MAX_RECORDS_PER_FETCH = 500;
 
     private final int maxRecords;
-    /** Node → the fetch it has out for this member (records it acquires are this member's even if answered late). */
-    private final Map<String, ListenableFuture<ShareFetchResponse>> inflight = new HashMap<>();
+    /**
+     * A fetch out for this member: the partitions it asked for, when its answer was due (sent plus the wait
+     * asked for), the answer (records it acquires are this member's even if answered late).
+     */
+    private record Asked(List<Integer> partitions, long dueAtNanos, ListenableFuture<ShareFetchResponse> answer) {
+    }
+
+    /** Node → the fetch out there. */
+    private final Map<String, Asked> inflight = new HashMap<>();
+    /** Which node each partition is asked of next, and when, while its fetches fail. */
+    private final FetchRetries retries;
+    /** A fetch's failure in a poll that took records too: thrown by the next poll. */
+    private StrataException deferred;
     private final LinkedBlockingQueue<String> completed = new LinkedBlockingQueue<>();
     /** Answers not yet sent, by partition, in order. */
     private final Map<Integer, List<ShareAck>> answers = new LinkedHashMap<>();
@@ -77,6 +88,7 @@ public final class ShareConsumer implements AutoCloseable {
         this.admin = admin;
         this.deadline = deadline;
         this.maxRecords = maxRecords;
+        this.retries = new FetchRetries(router, deadline);
     }
 
     public String memberId() {
@@ -91,43 +103,44 @@ public final class ShareConsumer implements AutoCloseable {
      * Sends the answers given so far, then waits up to {@code timeout} for records this member acquired. Empty
      * when none came in time.
      *
-     * @throws StrataException when an answer could not be stored, or a fetch failed other than by a node being
-     *                         unreachable (those are asked again at another node)
+     * <p>A fetch node that cannot take records now (unreachable, starting, stopping, timing out, failing on its
+     * side: {@link Transient}) has its partitions asked of the next node in their ranking, then again, spaced
+     * out, as a {@link Consumer}'s fetches are ({@link FetchRetries}); the poll fails only once a partition has
+     * had no answer for the client's deadline.
+     *
+     * @throws StrataException when an answer could not be stored, a fetch failed other than so, or a partition's
+     *                         fetch nodes could not serve it for the client's deadline; a failure in a poll that
+     *                         also took records is thrown by the next poll
      */
     public List<ShareRecord> poll(Duration timeout) {
         requireOpen();
+        if (deferred != null) {
+            StrataException failure = deferred;
+            deferred = null;
+            throw failure;
+        }
         acknowledge();
         shape();
         long waitMs = Math.max(0, Math.min(timeout.toMillis(), 30_000));
-        Set<String> nodes = new LinkedHashSet<>();
+        long now = System.nanoTime();
+        long wakeAt = now + timeout.toNanos();
+        Map<String, List<Integer>> byNode = new LinkedHashMap<>();
         for (int p = 0; p < partitions; p++) {
-            nodes.add(router.fetchNodeFor(topicId, p));
-        }
-        for (String node : nodes) {
-            if (!inflight.containsKey(node)) {
-                List<Integer> mine = new ArrayList<>();
-                for (int p = 0; p < partitions; p++) {
-                    if (router.fetchNodeFor(topicId, p).equals(node)) {
-                        mine.add(p);
-                    }
-                }
-                ShareFetchRequest.Builder asked = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
-                        .setMemberId(memberId).addAllPartitions(mine).setMaxRecords(maxRecords)
-                        .setMaxWaitMs((int) waitMs);
-                if (filter != null) {
-                    asked.setFilter(filter);
-                }
-                ShareFetchRequest request = asked.build();
-                ListenableFuture<ShareFetchResponse> answer = ClientCalls.futureUnaryCall(router.channelTo(node)
-                        .newCall(ShareServiceGrpc.getShareFetchMethod(), CallOptions.DEFAULT.withDeadlineAfter(
-                                deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), request);
-                inflight.put(node, answer);
-                answer.addListener(() -> completed.add(node), MoreExecutors.directExecutor());
+            Long retryAt = retries.retryAtNanos(p, now);
+            if (retryAt != null) {
+                wakeAt = Math.min(wakeAt, retryAt);
+            } else {
+                byNode.computeIfAbsent(retries.nodeFor(topicId, p), n -> new ArrayList<>()).add(p);
             }
         }
+        byNode.forEach((node, mine) -> {
+            if (!inflight.containsKey(node)) {
+                send(node, mine, waitMs, now);
+            }
+        });
         List<ShareRecord> out = new ArrayList<>();
         try {
-            String first = completed.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            String first = completed.poll(Math.max(0, wakeAt - System.nanoTime()), TimeUnit.NANOSECONDS);
             List<String> done = new ArrayList<>();
             if (first != null) {
                 done.add(first);
@@ -135,33 +148,57 @@ public final class ShareConsumer implements AutoCloseable {
             completed.drainTo(done);
             StrataException failure = null;
             for (String node : done) {
-                ListenableFuture<ShareFetchResponse> answer = inflight.remove(node);
-                if (answer == null) {
+                Asked asked = inflight.remove(node);
+                if (asked == null) {
                     continue;
                 }
                 try {
-                    for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()) {
+                    for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(asked.answer())
+                            .getRecordsList()) {
                         out.add(toRecord(r));
                         held.add(new Held(r.getPartition(), r.getOffset()));
                     }
+                    asked.partitions().forEach(retries::forget);
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
                     StrataException f = StrataException.from(e.getCause() != null ? e.getCause() : e);
-                    if (f.unreachable() || f.code() == Status.Code.UNAVAILABLE) {
-                        router.markDown(node);
-                    } else if (f.code() == Status.Code.ABORTED || f.code() == Status.Code.CANCELLED) {
-                        // contended, or given up: asked again at the next poll
-                    } else if (failure == null) {
-                        failure = f;
+                    if (!Transient.is(f)) {
+                        asked.partitions().forEach(retries::forget);
+                        failure = failure == null ? f : failure;
+                        continue;
+                    }
+                    for (int p : asked.partitions()) {
+                        try {
+                            retries.failed(p, node, asked.dueAtNanos(), f);
+                        } catch (StrataException tooLong) {
+                            failure = failure == null ? tooLong : failure;
+                        }
                     }
                 }
             }
-            if (failure != null && out.isEmpty()) {
-                throw failure;
+            if (failure != null) {
+                if (out.isEmpty()) {
+                    throw failure;
+                }
+                deferred = failure;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return out;
+    }
+
+    /** Asks {@code node} for records of {@code mine}; the answer is awaited by the polls that follow. */
+    private void send(String node, List<Integer> mine, long waitMs, long sentNanos) {
+        ShareFetchRequest.Builder asked = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
+                .setMemberId(memberId).addAllPartitions(mine).setMaxRecords(maxRecords).setMaxWaitMs((int) waitMs);
+        if (filter != null) {
+            asked.setFilter(filter);
+        }
+        ListenableFuture<ShareFetchResponse> answer = ClientCalls.futureUnaryCall(router.channelTo(node)
+                .newCall(ShareServiceGrpc.getShareFetchMethod(), CallOptions.DEFAULT.withDeadlineAfter(
+                        deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), asked.build());
+        inflight.put(node, new Asked(List.copyOf(mine), sentNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), answer));
+        answer.addListener(() -> completed.add(node), MoreExecutors.directExecutor());
     }
 
     /** Done: the record is never delivered to the group again (once the answer is sent). */
@@ -239,20 +276,25 @@ public final class ShareConsumer implements AutoCloseable {
         return notHeld;
     }
 
-    /** One node, and another once if it cannot be reached: answers are safe to send twice (the second finds none held). */
+    /**
+     * One node, and once more if it could not store them now ({@link Transient}): the next node in the first
+     * partition's ranking, or the same one when it was contended (ABORTED). Answers are safe to send twice (the
+     * second finds none held).
+     */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
         try {
             return ShareServiceGrpc.newBlockingStub(router.channelTo(node))
                     .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
         } catch (RuntimeException first) {
             StrataException f = StrataException.from(first);
-            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE && f.code() != Status.Code.ABORTED) {
+            if (!Transient.is(f)) {
                 throw f;
             }
-            if (f.code() != Status.Code.ABORTED) {
+            if (f.unreachable()) {
                 router.markDown(node);
             }
-            String other = router.fetchNodeFor(topicId, request.getAcks(0).getPartition());
+            String other = router.fetchNodeFor(topicId, request.getAcks(0).getPartition(),
+                    f.code() == Status.Code.ABORTED ? null : node);
             try {
                 return ShareServiceGrpc.newBlockingStub(router.channelTo(other))
                         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
@@ -273,11 +315,12 @@ public final class ShareConsumer implements AutoCloseable {
             return;
         }
         try {
-            for (Map.Entry<String, ListenableFuture<ShareFetchResponse>> e : List.copyOf(inflight.entrySet())) {
-                if (e.getValue().isDone() && !e.getValue().isCancelled()) {
+            for (Map.Entry<String, Asked> e : List.copyOf(inflight.entrySet())) {
+                ListenableFuture<ShareFetchResponse> answer = e.getValue().answer();
+                if (answer.isDone() && !answer.isCancelled()) {
                     inflight.remove(e.getKey());
                     try {
-                        com.google.common.util.concurrent.Futures.getDone(e.getValue()).getRecordsList()
+                        com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()
                                 .forEach(r -> held.add(new Held(r.getPartition(), r.getOffset())));
                     } catch (java.util.concurrent.ExecutionException ignored) {
                         // nothing was handed out
@@ -291,7 +334,7 @@ public final class ShareConsumer implements AutoCloseable {
             acknowledge();
         } finally {
             closed = true;
-            inflight.values().forEach(f -> f.cancel(true));
+            inflight.values().forEach(a -> a.answer().cancel(true));
             inflight.clear();
         }
     }

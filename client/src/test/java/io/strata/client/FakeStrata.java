@@ -77,6 +77,8 @@ public final class FakeStrata implements AutoCloseable {
     /** Statuses the next Produce requests fail with, in order; {@code Status.OK} lets one succeed. */
     public final Deque<Status> produceFailures = new ArrayDeque<>();
     /** Statuses the next Fetch and FetchChunks calls fail with, in order (a node restarting or failing, say). */
+    /** The node's share service: share fetches and acknowledgements, failing on demand. */
+    public final FakeShares shares = new FakeShares(this);
     public final Deque<Status> fetchFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
     public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -155,7 +157,8 @@ public final class FakeStrata implements AutoCloseable {
         return builder.addService(io.grpc.ServerInterceptors.intercept(new Admin(), refuse))
                 .addService(io.grpc.ServerInterceptors.intercept(new Produce(), refuse))
                 .addService(io.grpc.ServerInterceptors.intercept(new Fetch(), refuse))
-                .addService(io.grpc.ServerInterceptors.intercept(new Cluster(), refuse));
+                .addService(io.grpc.ServerInterceptors.intercept(new Cluster(), refuse))
+                .addService(io.grpc.ServerInterceptors.intercept(shares, refuse));
     }
 
     /**

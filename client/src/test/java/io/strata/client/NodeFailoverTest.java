@@ -226,14 +226,7 @@ class NodeFailoverTest {
         }
 
         long start = System.nanoTime();
-        StrataException failure = null;
-        while (failure == null && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
-            try {
-                assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty();
-            } catch (StrataException e) {
-                failure = e;
-            }
-        }
+        StrataException failure = firstFailure(() -> assertThat(consumer.poll(Duration.ofMillis(200))).isEmpty());
 
         assertThat(failure).isNotNull();
         assertThat(failure.code()).isEqualTo(Status.Code.INTERNAL);
@@ -253,18 +246,98 @@ class NodeFailoverTest {
         node.stopListening();
 
         long start = System.nanoTime();
-        StrataException failure = null;
-        while (failure == null && System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
-            try {
-                consumer.poll(Duration.ofMillis(200));
-            } catch (StrataException e) {
-                failure = e;
-            }
-        }
+        StrataException failure = firstFailure(() -> consumer.poll(Duration.ofMillis(200)));
 
         assertThat(failure).isNotNull();
         assertThat(failure.code()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aShareMemberTakesRecordsThroughNodesThatCannotServeNowAndPassesOverTheOneThatKeepsFailing() throws Exception {
+        FakeStrata failing = node();
+        FakeStrata serving = node();
+        List<String> both = List.of(failing.address(), serving.address());
+        for (FakeStrata n : List.of(failing, serving)) {
+            n.cluster = both;
+            n.createTopic("jobs", 2);
+            n.append("jobs", 0, "a0", "a1");
+            n.append("jobs", 1, "b0", "b1");
+        }
+        // What a node answers while it restarts, times out on its store, or fails on its side; then one node keeps
+        // failing: only passing it over reaches the partitions it ranks first for.
+        for (Status.Code code : List.of(Status.Code.DEADLINE_EXCEEDED, Status.Code.INTERNAL, Status.Code.UNKNOWN,
+                Status.Code.RESOURCE_EXHAUSTED, Status.Code.UNAVAILABLE, Status.Code.ABORTED)) {
+            serving.shares.fetchFailures.add(Status.fromCode(code).withDescription("failing share fetch"));
+        }
+        for (int i = 0; i < 1_000; i++) {
+            failing.shares.fetchFailures.add(Status.INTERNAL.withDescription("failing share fetch"));
+        }
+        ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
+                .share("workers");
+        closing.add(member);
+        List<String> taken = new ArrayList<>();
+
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (taken.size() < 4 && System.nanoTime() < until) {
+            member.poll(Duration.ofMillis(200)).forEach(r -> taken.add(new String(r.value(), UTF_8)));
+        }
+
+        assertThat(taken).containsExactlyInAnyOrder("a0", "a1", "b0", "b1");
+        assertThat(serving.shares.fetchFailures).as("the serving node's failures, each asked through").isEmpty();
+        assertThat(failing.shares.fetchRequests).as("the failing node was asked").isNotEmpty();
+    }
+
+    @Test
+    void aShareMemberWhoseNodeKeepsFailingOnItsSideFailsItsPollOnceAWholeDeadlinePassed() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("jobs", 1);
+        ShareConsumer member = client(Duration.ofSeconds(2), node.address()).consumer("jobs").share("workers");
+        closing.add(member);
+        for (int i = 0; i < 10_000; i++) {
+            node.shares.fetchFailures.add(Status.INTERNAL.withDescription("failing share fetch"));
+        }
+
+        long start = System.nanoTime();
+        StrataException failure = firstFailure(() -> assertThat(member.poll(Duration.ofMillis(200))).isEmpty());
+
+        assertThat(failure).isNotNull();
+        assertThat(failure.code()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(node.shares.fetchRequests).as("fetches asked again meanwhile").hasSizeGreaterThan(1);
+    }
+
+    @Test
+    void aShareFetchRefusedAsAnyNodeWouldFailsThePollAtOnce() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("jobs", 1);
+        ShareConsumer member = client(Duration.ofSeconds(20), node.address()).consumer("jobs").share("workers");
+        closing.add(member);
+        node.shares.fetchFailures.add(Status.PERMISSION_DENIED.withDescription("not allowed to take jobs"));
+
+        assertThatThrownBy(() -> member.poll(Duration.ofSeconds(5))).isInstanceOfSatisfying(StrataException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    }
+
+    @Test
+    void aShareMembersAnswersANodeFailedToStoreAreSentOnceMore() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("jobs", 1);
+        node.append("jobs", 0, "a0");
+        ShareConsumer member = client(Duration.ofSeconds(20), node.address()).consumer("jobs").share("workers");
+        closing.add(member);
+        List<ShareRecord> taken = new ArrayList<>();
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (taken.isEmpty() && System.nanoTime() < until) {
+            taken.addAll(member.poll(Duration.ofMillis(200)));
+        }
+        member.accept(taken.get(0));
+        node.shares.ackFailures.add(Status.INTERNAL.withDescription("the store failed"));
+
+        member.acknowledge();
+
+        assertThat(node.shares.ackRequests).hasSize(2);
+        assertThat(node.shares.ackRequests.get(1)).isEqualTo(node.shares.ackRequests.get(0));
     }
 
     /** A consumer of the node's one-partition topic "orders" (holding {@code values}), from its first record. */
@@ -275,6 +348,19 @@ class NodeFailoverTest {
         consumer.assign(List.of(0));
         consumer.seekToBeginning();
         return consumer;
+    }
+
+    /** Polls until a poll fails, for up to 20 s: its failure, or null. */
+    private static StrataException firstFailure(Runnable poll) {
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
+            try {
+                poll.run();
+            } catch (StrataException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     private static void pollUntil(Consumer consumer, List<String> read, int count) {
