@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
@@ -47,9 +46,6 @@ import java.util.concurrent.TimeUnit;
  * retried after a broken stream must still be among them, or it would be refused as stale.
  */
 final class Sender {
-    private static final Set<Status.Code> RETRYABLE = Set.of(Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED,
-            Status.Code.DEADLINE_EXCEEDED, Status.Code.ABORTED, Status.Code.CANCELLED);
-
     private final ScheduledExecutorService thread;
     private final RecordAccumulator accumulator;
     private final NodeRouter router;
@@ -308,7 +304,7 @@ final class Sender {
     private void retryUnsent(String node, List<ProducerBatch> batches, StrataException failure) {
         // Nothing was sent: a node that refused or did not answer in time is avoided for a while, and even a
         // timeout is safe to retry (InitProducer only hands out an id).
-        boolean retryable = RETRYABLE.contains(failure.code()) || failure.code() == Status.Code.DEADLINE_EXCEEDED;
+        boolean retryable = Transient.retriesWrite(failure);
         if (failure.code() == Status.Code.UNAVAILABLE || failure.code() == Status.Code.DEADLINE_EXCEEDED) {
             router.markDown(node); // the next route avoids it
         }
@@ -587,7 +583,7 @@ final class Sender {
             batch.fail(failure);
             return;
         }
-        boolean retryable = RETRYABLE.contains(failure.code()) || gap; // unreachable nodes are UNAVAILABLE
+        boolean retryable = Transient.retriesWrite(failure) || gap; // unreachable nodes are UNAVAILABLE
         if (txn != null && unknownProducer) {
             // The partition forgot the producer (idle past the node's expiry): a transaction's sequences cannot go
             // on there. It fails, to be aborted; the producer takes a new epoch, numbering from 0 again.

@@ -24,4 +24,13 @@ final class Transient {
     static boolean is(StrataException failure) {
         return CODES.contains(failure.code());
     }
+
+    /**
+     * Whether a produce that failed so is sent again: as {@link #is}, less INTERNAL and UNKNOWN. A node that
+     * failed a write in a way it did not foresee fails the batch, as Kafka's producer does on an unknown server
+     * error: sent again, it would most likely fail the same way until the delivery timeout.
+     */
+    static boolean retriesWrite(StrataException failure) {
+        return is(failure) && failure.code() != Status.Code.INTERNAL && failure.code() != Status.Code.UNKNOWN;
+    }
 }
