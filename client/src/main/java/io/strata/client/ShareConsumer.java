@@ -47,19 +47,20 @@ public final class ShareConsumer implements AutoCloseable {
 
     private final int maxRecords;
     /**
-     * A fetch out for this member: the partitions it asked for, when its answer was due (sent plus the wait
-     * asked for), the answer (records it acquires are this member's even if answered late).
+     * A fetch out for this member: the node asked, the partitions it asked for, when its answer was due (sent
+     * plus the wait asked for), the answer (records it acquires are this member's even if answered late).
      */
-    private record Asked(List<Integer> partitions, long dueAtNanos, ListenableFuture<ShareFetchResponse> answer) {
+    private record Asked(String node, List<Integer> partitions, long dueAtNanos,
+                         ListenableFuture<ShareFetchResponse> answer) {
     }
 
-    /** Node → the fetch out there. */
-    private final Map<String, Asked> inflight = new HashMap<>();
+    /** Partition → the fetch out for it: a partition is in one fetch at a time. */
+    private final Map<Integer, Asked> inflight = new HashMap<>();
+    private final LinkedBlockingQueue<Asked> completed = new LinkedBlockingQueue<>();
     /** Which node each partition is asked of next, and when, while its fetches fail. */
     private final FetchRetries retries;
     /** A fetch's failure in a poll that took records too: thrown by the next poll. */
     private StrataException deferred;
-    private final LinkedBlockingQueue<String> completed = new LinkedBlockingQueue<>();
     /** Answers not yet sent, by partition, in order. */
     private final Map<Integer, List<ShareAck>> answers = new LinkedHashMap<>();
     /** A record this member holds, by partition and offset. */
@@ -110,95 +111,105 @@ public final class ShareConsumer implements AutoCloseable {
      *
      * @throws StrataException when an answer could not be stored, a fetch failed other than so, or a partition's
      *                         fetch nodes could not serve it for the client's deadline; a failure in a poll that
-     *                         also took records is thrown by the next poll
+     *                         also took records is thrown by the next poll, once it sent the answers given
      */
     public List<ShareRecord> poll(Duration timeout) {
         requireOpen();
+        acknowledge();
         if (deferred != null) {
             StrataException failure = deferred;
             deferred = null;
             throw failure;
         }
-        acknowledge();
         shape();
-        long waitMs = Math.max(0, Math.min(timeout.toMillis(), 30_000));
-        long now = System.nanoTime();
-        long wakeAt = now + timeout.toNanos();
-        Map<String, List<Integer>> byNode = new LinkedHashMap<>();
-        for (int p = 0; p < partitions; p++) {
-            Long retryAt = retries.retryAtNanos(p, now);
-            if (retryAt != null) {
-                wakeAt = Math.min(wakeAt, retryAt);
-            } else {
-                byNode.computeIfAbsent(retries.nodeFor(topicId, p), n -> new ArrayList<>()).add(p);
-            }
-        }
-        byNode.forEach((node, mine) -> {
-            if (!inflight.containsKey(node)) {
-                send(node, mine, waitMs, now);
-            }
-        });
+        long until = System.nanoTime() + timeout.toNanos();
         List<ShareRecord> out = new ArrayList<>();
-        try {
-            String first = completed.poll(Math.max(0, wakeAt - System.nanoTime()), TimeUnit.NANOSECONDS);
-            List<String> done = new ArrayList<>();
-            if (first != null) {
-                done.add(first);
+        StrataException failure = null;
+        while (true) {
+            long now = System.nanoTime();
+            long waitMs = Math.max(0, Math.min(TimeUnit.NANOSECONDS.toMillis(until - now), 30_000));
+            long wakeAt = until;
+            // Each partition not asked yet goes to its node now, in one fetch per node, whatever else is out there.
+            Map<String, List<Integer>> byNode = new LinkedHashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                Long retryAt = retries.retryAtNanos(p, now);
+                if (retryAt != null) {
+                    wakeAt = Math.min(wakeAt, retryAt);
+                } else if (!inflight.containsKey(p)) {
+                    byNode.computeIfAbsent(retries.nodeFor(topicId, p), n -> new ArrayList<>()).add(p);
+                }
+            }
+            byNode.forEach((node, mine) -> send(node, mine, waitMs, now));
+            List<Asked> done = new ArrayList<>();
+            try {
+                Asked first = completed.poll(Math.max(0, wakeAt - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (first != null) {
+                    done.add(first);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
             completed.drainTo(done);
-            StrataException failure = null;
-            for (String node : done) {
-                Asked asked = inflight.remove(node);
-                if (asked == null) {
-                    continue;
-                }
-                try {
-                    for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(asked.answer())
-                            .getRecordsList()) {
-                        out.add(toRecord(r));
-                        held.add(new Held(r.getPartition(), r.getOffset()));
-                    }
-                    asked.partitions().forEach(retries::forget);
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-                    StrataException f = StrataException.from(e.getCause() != null ? e.getCause() : e);
-                    if (!Transient.is(f)) {
-                        asked.partitions().forEach(retries::forget);
-                        failure = failure == null ? f : failure;
-                        continue;
-                    }
-                    for (int p : asked.partitions()) {
-                        try {
-                            retries.failed(p, node, asked.dueAtNanos(), f);
-                        } catch (StrataException tooLong) {
-                            failure = failure == null ? tooLong : failure;
-                        }
-                    }
-                }
+            for (Asked asked : done) {
+                failure = take(asked, out, failure);
             }
-            if (failure != null) {
-                if (out.isEmpty()) {
-                    throw failure;
-                }
-                deferred = failure;
+            if (!out.isEmpty() || failure != null || System.nanoTime() - until >= 0) {
+                break;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+        if (failure != null) {
+            if (out.isEmpty()) {
+                throw failure;
+            }
+            deferred = failure;
         }
         return out;
     }
 
-    /** Asks {@code node} for records of {@code mine}; the answer is awaited by the polls that follow. */
+    /** Asks {@code node} for records of {@code mine}; the answer is taken in by this poll or a later one. */
     private void send(String node, List<Integer> mine, long waitMs, long sentNanos) {
-        ShareFetchRequest.Builder asked = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
+        ShareFetchRequest.Builder request = ShareFetchRequest.newBuilder().setGroup(group).setTopic(topic)
                 .setMemberId(memberId).addAllPartitions(mine).setMaxRecords(maxRecords).setMaxWaitMs((int) waitMs);
         if (filter != null) {
-            asked.setFilter(filter);
+            request.setFilter(filter);
         }
         ListenableFuture<ShareFetchResponse> answer = ClientCalls.futureUnaryCall(router.channelTo(node)
                 .newCall(ShareServiceGrpc.getShareFetchMethod(), CallOptions.DEFAULT.withDeadlineAfter(
-                        deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), asked.build());
-        inflight.put(node, new Asked(List.copyOf(mine), sentNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), answer));
-        answer.addListener(() -> completed.add(node), MoreExecutors.directExecutor());
+                        deadline.toMillis() + waitMs, TimeUnit.MILLISECONDS)), request.build());
+        Asked asked = new Asked(node, List.copyOf(mine), sentNanos + TimeUnit.MILLISECONDS.toNanos(waitMs), answer);
+        mine.forEach(p -> inflight.put(p, asked));
+        answer.addListener(() -> completed.add(asked), MoreExecutors.directExecutor());
+    }
+
+    /**
+     * Takes in a fetch that came back: its records into {@code out}, held by this member; a failure asked again
+     * ({@link FetchRetries}) or returned, the first one winning.
+     */
+    private StrataException take(Asked asked, List<ShareRecord> out, StrataException failure) {
+        asked.partitions().forEach(inflight::remove);
+        try {
+            for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(asked.answer()).getRecordsList()) {
+                out.add(toRecord(r));
+                held.add(new Held(r.getPartition(), r.getOffset()));
+            }
+            asked.partitions().forEach(retries::forget);
+            return failure;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            StrataException f = StrataException.from(e.getCause() != null ? e.getCause() : e);
+            if (!Transient.is(f)) {
+                asked.partitions().forEach(retries::forget);
+                return failure == null ? f : failure;
+            }
+            for (int p : asked.partitions()) {
+                try {
+                    retries.failed(p, asked.node(), asked.dueAtNanos(), f);
+                } catch (StrataException tooLong) {
+                    failure = failure == null ? tooLong : failure;
+                }
+            }
+            return failure;
+        }
     }
 
     /** Done: the record is never delivered to the group again (once the answer is sent). */
@@ -258,7 +269,7 @@ public final class ShareConsumer implements AutoCloseable {
         }
         shape();
         Map<String, List<ShareAck>> byNode = new LinkedHashMap<>();
-        answers.forEach((partition, acks) -> byNode.computeIfAbsent(router.fetchNodeFor(topicId, partition),
+        answers.forEach((partition, acks) -> byNode.computeIfAbsent(retries.nodeFor(topicId, partition),
                 n -> new ArrayList<>()).addAll(acks));
         for (Map.Entry<String, List<ShareAck>> e : byNode.entrySet()) {
             ShareAcknowledgeRequest request = ShareAcknowledgeRequest.newBuilder().setGroup(group).setTopic(topic)
@@ -277,9 +288,10 @@ public final class ShareConsumer implements AutoCloseable {
     }
 
     /**
-     * One node, and once more if it could not store them now ({@link Transient}): the next node in the first
-     * partition's ranking, or the same one when it was contended (ABORTED). Answers are safe to send twice (the
-     * second finds none held).
+     * One node, and once more when it certainly stored nothing: it could not be reached, could not serve the call
+     * (UNAVAILABLE: the next node in the first partition's ranking is asked) or was contended (ABORTED: the same
+     * node may be asked again). A call that timed out or failed otherwise may have stored the answers, to apply
+     * later even: sent again, they could meet the record's next delivery, so that failure is the caller's.
      */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
         try {
@@ -287,7 +299,7 @@ public final class ShareConsumer implements AutoCloseable {
                     .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
         } catch (RuntimeException first) {
             StrataException f = StrataException.from(first);
-            if (!Transient.is(f)) {
+            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE && f.code() != Status.Code.ABORTED) {
                 throw f;
             }
             if (f.unreachable()) {
@@ -315,10 +327,10 @@ public final class ShareConsumer implements AutoCloseable {
             return;
         }
         try {
-            for (Map.Entry<String, Asked> e : List.copyOf(inflight.entrySet())) {
-                ListenableFuture<ShareFetchResponse> answer = e.getValue().answer();
+            for (Asked asked : new LinkedHashSet<>(inflight.values())) {
+                ListenableFuture<ShareFetchResponse> answer = asked.answer();
                 if (answer.isDone() && !answer.isCancelled()) {
-                    inflight.remove(e.getKey());
+                    asked.partitions().forEach(inflight::remove);
                     try {
                         com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()
                                 .forEach(r -> held.add(new Held(r.getPartition(), r.getOffset())));

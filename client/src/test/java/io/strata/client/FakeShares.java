@@ -29,6 +29,9 @@ public final class FakeShares extends ShareServiceGrpc.ShareServiceImplBase {
     public final List<ShareFetchRequest> fetchRequests = new CopyOnWriteArrayList<>();
     public final List<ShareAcknowledgeRequest> ackRequests = new CopyOnWriteArrayList<>();
 
+    /** The longest a share fetch that finds nothing waits, at most what it asked for (a long poll, shortened). */
+    public volatile long longPollCapMs = 50;
+
     private final FakeStrata node;
     /** "group/partition" → the next offset to hand out. */
     private final Map<String, Integer> next = new HashMap<>();
@@ -59,7 +62,7 @@ public final class FakeShares extends ShareServiceGrpc.ShareServiceImplBase {
         }
         if (response.getRecordsCount() == 0) {
             try {
-                Thread.sleep(Math.min(request.getMaxWaitMs(), 50)); // a long poll, shortened
+                Thread.sleep(Math.min(request.getMaxWaitMs(), longPollCapMs));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

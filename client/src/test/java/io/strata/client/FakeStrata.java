@@ -76,9 +76,9 @@ public final class FakeStrata implements AutoCloseable {
     public final AtomicInteger describeCalls = new AtomicInteger();
     /** Statuses the next Produce requests fail with, in order; {@code Status.OK} lets one succeed. */
     public final Deque<Status> produceFailures = new ArrayDeque<>();
-    /** Statuses the next Fetch and FetchChunks calls fail with, in order (a node restarting or failing, say). */
     /** The node's share service: share fetches and acknowledgements, failing on demand. */
     public final FakeShares shares = new FakeShares(this);
+    /** Statuses the next Fetch and FetchChunks calls fail with, in order (a node restarting or failing, say). */
     public final Deque<Status> fetchFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
     public final Deque<Status> initProducerFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();

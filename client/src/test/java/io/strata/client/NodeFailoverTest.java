@@ -276,14 +276,11 @@ class NodeFailoverTest {
         ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
                 .share("workers");
         closing.add(member);
-        List<String> taken = new ArrayList<>();
 
-        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (taken.size() < 4 && System.nanoTime() < until) {
-            member.poll(Duration.ofMillis(200)).forEach(r -> taken.add(new String(r.value(), UTF_8)));
-        }
+        List<ShareRecord> taken = takeAtLeast(member, 4);
 
-        assertThat(taken).containsExactlyInAnyOrder("a0", "a1", "b0", "b1");
+        assertThat(taken).extracting(r -> new String(r.value(), UTF_8)).containsExactlyInAnyOrder("a0", "a1", "b0",
+                "b1");
         assertThat(serving.shares.fetchFailures).as("the serving node's failures, each asked through").isEmpty();
         assertThat(failing.shares.fetchRequests).as("the failing node was asked").isNotEmpty();
     }
@@ -320,24 +317,103 @@ class NodeFailoverTest {
     }
 
     @Test
-    void aShareMembersAnswersANodeFailedToStoreAreSentOnceMore() throws Exception {
-        FakeStrata node = node();
-        node.createTopic("jobs", 1);
-        node.append("jobs", 0, "a0");
-        ShareConsumer member = client(Duration.ofSeconds(20), node.address()).consumer("jobs").share("workers");
-        closing.add(member);
-        List<ShareRecord> taken = new ArrayList<>();
-        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (taken.isEmpty() && System.nanoTime() < until) {
-            taken.addAll(member.poll(Duration.ofMillis(200)));
+    void aShareMembersAnswersGoOnceMoreToTheNextNodeOnlyWhenTheFirstCertainlyStoredNothing() throws Exception {
+        FakeStrata first = node();
+        FakeStrata next = node();
+        List<String> both = List.of(first.address(), next.address());
+        for (FakeStrata n : List.of(first, next)) {
+            n.cluster = both;
+            n.createTopic("jobs", 1);
+            n.append("jobs", 0, "a0", "a1");
         }
+        List<String> ranked = io.strata.format.Sharding.rank(io.strata.format.Sharding.partitionKey(1, 0), both);
+        if (!ranked.get(0).equals(first.address())) {
+            FakeStrata swap = first;
+            first = next;
+            next = swap;
+        }
+        ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
+                .share("workers");
+        closing.add(member);
+        List<ShareRecord> taken = takeAtLeast(member, 2);
+        // A node that answers it cannot serve the call stored nothing: the answers go to the next node.
         member.accept(taken.get(0));
-        node.shares.ackFailures.add(Status.INTERNAL.withDescription("the store failed"));
+        first.shares.ackFailures.add(Status.UNAVAILABLE.withDescription("stopping"));
 
         member.acknowledge();
 
-        assertThat(node.shares.ackRequests).hasSize(2);
-        assertThat(node.shares.ackRequests.get(1)).isEqualTo(node.shares.ackRequests.get(0));
+        assertThat(first.shares.ackRequests).hasSize(1);
+        assertThat(next.shares.ackRequests).containsExactly(first.shares.ackRequests.get(0));
+
+        // One that failed on its side may have stored them, to apply later even: they are not sent again.
+        member.accept(taken.get(1));
+        first.shares.ackFailures.add(Status.INTERNAL.withDescription("the store failed after the write"));
+
+        assertThatThrownBy(member::acknowledge).isInstanceOfSatisfying(StrataException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.INTERNAL));
+        assertThat(first.shares.ackRequests).hasSize(2);
+        assertThat(next.shares.ackRequests).hasSize(1);
+    }
+
+    @Test
+    void aSharePartitionMovedToANodeWithAFetchOutIsAskedThereAtOnceNotAfterThatLongPoll() throws Exception {
+        FakeStrata failing = node();
+        FakeStrata waiting = node();
+        List<String> both = List.of(failing.address(), waiting.address());
+        // Partitions that rank each node first: some on each.
+        int count = 2;
+        while (rankedFirst(failing.address(), both, count).isEmpty() || rankedFirst(waiting.address(), both, count)
+                .isEmpty()) {
+            count++;
+        }
+        int moved = rankedFirst(failing.address(), both, count).get(0);
+        for (FakeStrata n : List.of(failing, waiting)) {
+            n.cluster = both;
+            n.createTopic("jobs", count);
+            n.append("jobs", moved, "m0");
+        }
+        for (int i = 0; i < 1_000; i++) {
+            failing.shares.fetchFailures.add(Status.INTERNAL.withDescription("failing share fetch"));
+        }
+        waiting.shares.longPollCapMs = 60_000; // its own partitions are empty: its fetch waits the poll out
+        ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
+                .share("workers");
+        closing.add(member);
+
+        List<ShareRecord> taken = member.poll(Duration.ofSeconds(5));
+
+        assertThat(taken).extracting(r -> new String(r.value(), UTF_8)).containsExactly("m0");
+        // Both fetches went out: the node's own first (the one that long-polls), the moved partitions' after it. The
+        // fake may take them in on its threads in either order, and the first after the poll returned.
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (waiting.shares.fetchRequests.size() < 2 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(waiting.shares.fetchRequests).as("the waiting node's own fetch and the moved partitions'")
+                .hasSize(2).anySatisfy(r -> assertThat(r.getPartitionsList()).contains(moved))
+                .anySatisfy(r -> assertThat(r.getPartitionsList()).doesNotContain(moved));
+    }
+
+    /** The partitions of the fake's first topic (id 1), of {@code count}, whose ranking puts {@code node} first. */
+    private static List<Integer> rankedFirst(String node, List<String> nodes, int count) {
+        List<Integer> out = new ArrayList<>();
+        for (int p = 0; p < count; p++) {
+            if (io.strata.format.Sharding.rank(io.strata.format.Sharding.partitionKey(1, p), nodes).get(0)
+                    .equals(node)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    private static List<ShareRecord> takeAtLeast(ShareConsumer member, int count) {
+        List<ShareRecord> taken = new ArrayList<>();
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (taken.size() < count && System.nanoTime() < until) {
+            taken.addAll(member.poll(Duration.ofMillis(200)));
+        }
+        assertThat(taken).hasSizeGreaterThanOrEqualTo(count);
+        return taken;
     }
 
     /** A consumer of the node's one-partition topic "orders" (holding {@code values}), from its first record. */
