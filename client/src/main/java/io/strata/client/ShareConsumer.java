@@ -317,9 +317,9 @@ public final class ShareConsumer implements AutoCloseable {
     }
 
     /**
-     * Sends the answers given, gives back what this member holds and did not answer (delivered to others at once,
-     * this delivery not counted), takes in fetches that came back meanwhile to give those back too, and stops. A
-     * fetch still out when it stops may take records that then wait for their lock to run out.
+     * Stops the fetches still out, takes in those that came back, gives back what this member holds and did not
+     * answer (delivered to others at once, this delivery not counted) along with the answers given, and stops. A
+     * fetch stopped here that the node had already answered leaves its records locked until their lock runs out.
      */
     @Override
     public void close() {
@@ -327,10 +327,10 @@ public final class ShareConsumer implements AutoCloseable {
             return;
         }
         try {
+            // Stopped before anything is given back: a fetch still out on the partition would take it again.
             for (Asked asked : new LinkedHashSet<>(inflight.values())) {
                 ListenableFuture<ShareFetchResponse> answer = asked.answer();
-                if (answer.isDone() && !answer.isCancelled()) {
-                    asked.partitions().forEach(inflight::remove);
+                if (!answer.cancel(true) && !answer.isCancelled()) { // it came back first
                     try {
                         com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()
                                 .forEach(r -> held.add(new Held(r.getPartition(), r.getOffset())));
@@ -339,6 +339,7 @@ public final class ShareConsumer implements AutoCloseable {
                     }
                 }
             }
+            inflight.clear();
             for (Held h : List.copyOf(held)) {
                 answer(new ShareRecord(topic, h.partition(), h.offset(), 0, 0, null, new byte[0], List.of()),
                         ShareAnswer.SHARE_ANSWER_GIVE_BACK, -1, "");
@@ -346,7 +347,6 @@ public final class ShareConsumer implements AutoCloseable {
             acknowledge();
         } finally {
             closed = true;
-            inflight.values().forEach(a -> a.answer().cancel(true));
             inflight.clear();
         }
     }
