@@ -288,10 +288,14 @@ public final class ShareConsumer implements AutoCloseable {
     }
 
     /**
-     * One node, and once more when it certainly stored nothing: it could not be reached, could not serve the call
-     * (UNAVAILABLE: the next node in the first partition's ranking is asked) or was contended (ABORTED: the same
-     * node may be asked again). A call that timed out or failed otherwise may have stored the answers, to apply
-     * later even: sent again, they could meet the record's next delivery, so that failure is the caller's.
+     * One node, and once more when it most likely stored nothing: it could not be reached, could not serve the
+     * call (UNAVAILABLE: the next node in the first partition's ranking is asked) or was contended (ABORTED: the
+     * same node may be asked again). A call that timed out or failed otherwise may have stored the answers, to
+     * apply later even, so that failure is the caller's at once. Not certain either way: a node stopping answers
+     * UNAVAILABLE for a decision it stored, and a request over several partitions fails whole at the first that
+     * fails. Answers a failed call carried stay given and go with the next poll, acknowledge or close; sent again
+     * after all, they find the records not held (counted in {@link #notHeldLately}) or, should this member hold
+     * a record again by then (a release with no back-off), apply to that delivery.
      */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
         try {
