@@ -39,6 +39,10 @@ async function walk() {
     await page.waitForFunction((s, w) => { const el = document.querySelector(s); return el && el.innerText.includes(w); },
       { timeout }, selector, wanted);
   };
+  // A button below panels that fill in as their calls answer: a click at its coordinates can land where it was a
+  // moment before the panel above grew (seen on a slow machine: the delete confirmation never opened). The DOM
+  // click reaches the button wherever it is.
+  const press = (selector) => page.$eval(selector, b => b.click());
   const shot = async (name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
   const visit = async (hash) => {
     await page.goto(url + hash, { waitUntil: 'networkidle0' });
@@ -170,14 +174,14 @@ async function walk() {
   await visit('#/topics');
   await page.waitForSelector('[data-testid=create-topic]');
   await page.type('[data-testid=new-topic-name]', made);
-  await page.click('[data-testid=create-topic] button[type=submit]');
+  await press('[data-testid=create-topic] button[type=submit]');
   await page.waitForSelector('[data-testid=confirm-dialog][open]');
   await shot('11-confirm');
   await page.click('[data-testid=confirm-cancel]');
   await new Promise(r => setTimeout(r, 500));
   let listed = (await api('strata.v1.AdminService/ListTopics', {})).body.topics.map(t => t.name);
   check(!listed.includes(made), 'a cancelled confirmation creates no topic');
-  await page.click('[data-testid=create-topic] button[type=submit]');
+  await press('[data-testid=create-topic] button[type=submit]');
   await page.waitForSelector('[data-testid=confirm-dialog][open]');
   await page.click('[data-testid=confirm-ok]');
   await waitText('[data-testid=topics-table]', made);
@@ -187,7 +191,7 @@ async function walk() {
   // Deleting asks for the topic's name before it may be confirmed.
   await visit('#/topics/' + made);
   await page.waitForSelector('[data-testid=delete-topic]');
-  await page.click('[data-testid=delete-topic]');
+  await press('[data-testid=delete-topic]');
   await page.waitForSelector('[data-testid=confirm-dialog][open]');
   check(await page.$eval('[data-testid=confirm-ok]', b => b.disabled), 'delete cannot be confirmed before the name is typed');
   await page.type('#confirm-input', made);
