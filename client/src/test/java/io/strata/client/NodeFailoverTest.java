@@ -317,7 +317,7 @@ class NodeFailoverTest {
     }
 
     @Test
-    void aShareMembersAnswersGoOnceMoreToTheNextNodeOnlyWhenTheFirstCertainlyStoredNothing() throws Exception {
+    void aShareMembersAnswersGoAtOnceToTheNextNodeOnlyWhenTheFirstMostLikelyStoredNothing() throws Exception {
         FakeStrata first = node();
         FakeStrata next = node();
         List<String> both = List.of(first.address(), next.address());
@@ -336,7 +336,7 @@ class NodeFailoverTest {
                 .share("workers");
         closing.add(member);
         List<ShareRecord> taken = takeAtLeast(member, 2);
-        // A node that answers it cannot serve the call stored nothing: the answers go to the next node.
+        // A node that answers it cannot serve the call most likely stored nothing: the answers go to the next node.
         member.accept(taken.get(0));
         first.shares.ackFailures.add(Status.UNAVAILABLE.withDescription("stopping"));
 
@@ -345,7 +345,7 @@ class NodeFailoverTest {
         assertThat(first.shares.ackRequests).hasSize(1);
         assertThat(next.shares.ackRequests).containsExactly(first.shares.ackRequests.get(0));
 
-        // One that failed on its side may have stored them, to apply later even: they are not sent again.
+        // One that failed on its side may have stored them, to apply later even: not sent again at once.
         member.accept(taken.get(1));
         first.shares.ackFailures.add(Status.INTERNAL.withDescription("the store failed after the write"));
 
