@@ -63,8 +63,11 @@ public final class ShareConsumer implements AutoCloseable {
     private StrataException deferred;
     /** Answers not yet sent, by partition, in order. */
     private final Map<Integer, List<ShareAck>> answers = new LinkedHashMap<>();
-    /** A record this member holds, by partition and offset. */
-    private record Held(int partition, long offset) {
+    /** A record this member holds, by partition, offset and the delivery it holds it in. */
+    private record Held(int partition, long offset, int deliveries) {
+        static Held of(SharedRecord r) {
+            return new Held(r.getPartition(), r.getOffset(), r.getDeliveryCount());
+        }
     }
 
     /** What this member holds and has not answered: given back when it closes. */
@@ -191,7 +194,7 @@ public final class ShareConsumer implements AutoCloseable {
         try {
             for (SharedRecord r : com.google.common.util.concurrent.Futures.getDone(asked.answer()).getRecordsList()) {
                 out.add(toRecord(r));
-                held.add(new Held(r.getPartition(), r.getOffset()));
+                held.add(Held.of(r));
             }
             asked.partitions().forEach(retries::forget);
             return failure;
@@ -242,21 +245,22 @@ public final class ShareConsumer implements AutoCloseable {
 
     private void answer(ShareRecord record, ShareAnswer answer, long delayMs, String note) {
         requireOpen();
-        if (!held.remove(new Held(record.partition(), record.offset()))) {
-            throw new IllegalStateException("record " + record.partition() + "@" + record.offset()
-                    + " is not held by this member, or was answered already");
+        if (!held.remove(new Held(record.partition(), record.offset(), record.deliveryCount()))) {
+            throw new IllegalStateException("record " + record.partition() + "@" + record.offset() + " (delivery "
+                    + record.deliveryCount() + ") is not held by this member, or was answered already");
         }
         List<ShareAck> acks = answers.computeIfAbsent(record.partition(), p -> new ArrayList<>());
         if (!acks.isEmpty()) {
             ShareAck last = acks.get(acks.size() - 1);
             if (last.getAnswer() == answer && last.getDelayMs() == delayMs && last.getNote().equals(note)
-                    && last.getLastOffset() + 1 == record.offset()) {
+                    && last.getDeliveryCount() == record.deliveryCount() && last.getLastOffset() + 1 == record.offset()) {
                 acks.set(acks.size() - 1, last.toBuilder().setLastOffset(record.offset()).build());
                 return;
             }
         }
         acks.add(ShareAck.newBuilder().setPartition(record.partition()).setFirstOffset(record.offset())
-                .setLastOffset(record.offset()).setAnswer(answer).setDelayMs(delayMs).setNote(note).build());
+                .setLastOffset(record.offset()).setDeliveryCount(record.deliveryCount()).setAnswer(answer)
+                .setDelayMs(delayMs).setNote(note).build());
     }
 
     /**
@@ -293,9 +297,10 @@ public final class ShareConsumer implements AutoCloseable {
      * same node may be asked again). A call that timed out or failed otherwise may have stored the answers, to
      * apply later even, so that failure is the caller's at once. Not certain either way: a node stopping answers
      * UNAVAILABLE for a decision it stored, and a request over several partitions fails whole at the first that
-     * fails. Answers a failed call carried stay given and go with the next poll, acknowledge or close; sent again
-     * after all, they find the records not held (counted in {@link #notHeldLately}) or, should this member hold
-     * a record again by then (a release with no back-off), apply to that delivery.
+     * fails. Answers a failed call carried stay given and go with the next poll, acknowledge or close. Sent again
+     * after they were stored, they find the records not held (counted in {@link #notHeldLately}): each names the
+     * delivery it answers, so it never applies to a later delivery of the record to this member (a release with
+     * no back-off hands it back at once).
      */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
         try {
@@ -337,7 +342,7 @@ public final class ShareConsumer implements AutoCloseable {
                 if (!answer.cancel(true) && !answer.isCancelled()) { // it came back first
                     try {
                         com.google.common.util.concurrent.Futures.getDone(answer).getRecordsList()
-                                .forEach(r -> held.add(new Held(r.getPartition(), r.getOffset())));
+                                .forEach(r -> held.add(Held.of(r)));
                     } catch (java.util.concurrent.ExecutionException ignored) {
                         // nothing was handed out
                     }
@@ -345,7 +350,7 @@ public final class ShareConsumer implements AutoCloseable {
             }
             inflight.clear();
             for (Held h : List.copyOf(held)) {
-                answer(new ShareRecord(topic, h.partition(), h.offset(), 0, 0, null, new byte[0], List.of()),
+                answer(new ShareRecord(topic, h.partition(), h.offset(), h.deliveries(), 0, null, new byte[0], List.of()),
                         ShareAnswer.SHARE_ANSWER_GIVE_BACK, -1, "");
             }
             acknowledge();

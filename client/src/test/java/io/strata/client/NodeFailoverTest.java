@@ -344,6 +344,8 @@ class NodeFailoverTest {
 
         assertThat(first.shares.ackRequests).hasSize(1);
         assertThat(next.shares.ackRequests).containsExactly(first.shares.ackRequests.get(0));
+        assertThat(next.shares.ackRequests.get(0).getAcks(0).getDeliveryCount()).as("the delivery it answers")
+                .isEqualTo(taken.get(0).deliveryCount());
 
         // One that failed on its side may have stored them, to apply later even: not sent again at once.
         member.accept(taken.get(1));

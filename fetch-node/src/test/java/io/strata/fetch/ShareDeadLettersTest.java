@@ -94,9 +94,14 @@ class ShareDeadLettersTest extends ReadPathFixture {
     }
 
     private void answer(long offset, ShareAnswer answer, String note) {
-        shares.shareAcknowledge(ShareAcknowledgeRequest.newBuilder().setGroup("g").setTopic("t").setMemberId("m")
+        answer(offset, 0, answer, note);
+    }
+
+    /** Answers delivery {@code deliveries} of the record at {@code offset} (0: whichever the member holds). */
+    private io.strata.api.v1.ShareAckResult answer(long offset, int deliveries, ShareAnswer answer, String note) {
+        return shares.shareAcknowledge(ShareAcknowledgeRequest.newBuilder().setGroup("g").setTopic("t").setMemberId("m")
                 .addAcks(ShareAck.newBuilder().setPartition(0).setFirstOffset(offset).setLastOffset(offset)
-                        .setAnswer(answer).setNote(note)).build()).join();
+                        .setDeliveryCount(deliveries).setAnswer(answer).setNote(note)).build()).join().getResults(0);
     }
 
     private SharePartition stored() {
@@ -158,7 +163,13 @@ class ShareDeadLettersTest extends ReadPathFixture {
         Thread.sleep(1_100); // the node reads a group's settings at most once a second
         List<SharedRecord> again = take(1);
         assertThat(again).singleElement().satisfies(r -> assertThat(r.getDeliveryCount()).isEqualTo(2));
-        answer(1, ShareAnswer.SHARE_ANSWER_RELEASE, "second try");
+        // The first release sent again (its call's outcome unknown to the member) answers delivery 1, which is over.
+        assertThat(answer(1, 1, ShareAnswer.SHARE_ANSWER_RELEASE, "first try")).satisfies(r -> {
+            assertThat(r.getApplied()).isZero();
+            assertThat(r.getNotHeld()).isEqualTo(1);
+        });
+        assertThat(sent).as("delivery 2 was not failed by it").isEmpty();
+        answer(1, 2, ShareAnswer.SHARE_ANSWER_RELEASE, "second try");
         awaitDone(2);
         assertThat(sent).singleElement().satisfies(r -> assertThat(r.getEntries(0).getRecords(0).getHeadersList())
                 .extracting(h -> h.getKey() + "=" + h.getValue().toStringUtf8())

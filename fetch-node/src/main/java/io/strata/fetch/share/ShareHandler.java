@@ -383,11 +383,12 @@ public final class ShareHandler {
             check(request.getGroup(), request.getMemberId());
             for (ShareAck ack : request.getAcksList()) {
                 if (ack.getLastOffset() < ack.getFirstOffset() || ack.getFirstOffset() < 0
-                        || ack.getLastOffset() - ack.getFirstOffset() >= MAX_ACK_RANGE
+                        || ack.getLastOffset() - ack.getFirstOffset() >= MAX_ACK_RANGE || ack.getDeliveryCount() < 0
                         || ack.getAnswer() == io.strata.api.v1.ShareAnswer.SHARE_ANSWER_UNSPECIFIED
                         || ack.getAnswer() == io.strata.api.v1.ShareAnswer.UNRECOGNIZED) {
                     throw Status.INVALID_ARGUMENT.withDescription("an ack names offsets first <= last (at most "
-                            + MAX_ACK_RANGE + " of them) and an answer (ACCEPT, RELEASE, REJECT or GIVE_BACK)")
+                            + MAX_ACK_RANGE + " of them), an answer (ACCEPT, RELEASE, REJECT or GIVE_BACK) and"
+                            + " a delivery count of 0 or more")
                             .asRuntimeException();
                 }
             }
@@ -416,7 +417,8 @@ public final class ShareHandler {
                     for (int i : e.getValue()) {
                         ShareAck ack = request.getAcks(i);
                         SharePartition.AnswerOutcome o = state.answer(request.getMemberId(), ack.getFirstOffset(),
-                                ack.getLastOffset(), answer(ack.getAnswer()), ack.getDelayMs(), ack.getNote(), now);
+                                ack.getLastOffset(), ack.getDeliveryCount(), answer(ack.getAnswer()),
+                                ack.getDelayMs(), ack.getNote(), now);
                         applied[i] = o.applied();
                         anyNotHeld |= o.notHeld() > 0;
                     }

@@ -194,14 +194,26 @@ public final class SharePartition {
     }
 
     /**
-     * Applies {@code member}'s answer to the offsets {@code [first, last]} it holds. {@code delayMs} is for
-     * RELEASE: negative for the policy's back-off, 0 for now. {@code note} (REJECT) is the consumer's reason,
-     * kept for the dead-letter record.
+     * Applies {@code member}'s answer to the offsets {@code [first, last]} it holds, whichever delivery it holds
+     * them in: {@link #answer(String, long, long, int, Answer, long, String, long)} with no delivery named.
      */
     public AnswerOutcome answer(String member, long first, long last, Answer answer, long delayMs, String note,
                                 long nowMs) {
-        if (last < first) {
-            throw new IllegalArgumentException("an empty range [" + first + ", " + last + "]");
+        return answer(member, first, last, 0, answer, delayMs, note, nowMs);
+    }
+
+    /**
+     * Applies {@code member}'s answer to the offsets {@code [first, last]} it holds in their delivery
+     * {@code deliveries} (0: whichever it holds them in). An answer to an earlier delivery that arrives after the
+     * record came back to the same member (a release with no back-off; an answer sent again after a call whose
+     * outcome the member could not know) is not applied: it was meant for a delivery that is over. {@code delayMs}
+     * is for RELEASE: negative for the policy's back-off, 0 for now. {@code note} (REJECT) is the consumer's
+     * reason, kept for the dead-letter record.
+     */
+    public AnswerOutcome answer(String member, long first, long last, int deliveries, Answer answer, long delayMs,
+                                String note, long nowMs) {
+        if (last < first || deliveries < 0) {
+            throw new IllegalArgumentException("an empty range [" + first + ", " + last + "] or a negative delivery");
         }
         List<StateRun> archived = new ArrayList<>(expire(nowMs));
         long applied = 0;
@@ -211,7 +223,8 @@ public final class SharePartition {
             split(from);
             split(to + 1);
             for (StateRun r : List.copyOf(runs.subMap(from, true, to, true).values())) {
-                if (r.state() != DeliveryState.ACQUIRED || !r.member().equals(member)) {
+                if (r.state() != DeliveryState.ACQUIRED || !r.member().equals(member)
+                        || deliveries != 0 && r.deliveries() != deliveries) {
                     continue;
                 }
                 applied += r.count();

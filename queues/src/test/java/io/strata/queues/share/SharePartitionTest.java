@@ -68,6 +68,21 @@ class SharePartitionTest {
     }
 
     @Test
+    void anAnswerToAnEarlierDeliveryDoesNotApplyToTheRecordHandedOutAgain() {
+        SharePartition p = new SharePartition(POLICY, 0);
+        p.acquire("a", 2, 2, 0);
+        assertThat(p.answer("a", 0, 1, 1, Answer.RELEASE, 0, null, 0).applied()).isEqualTo(2);
+        assertThat(p.acquire("a", 2, 2, 0)).as("back to the same member at once").containsExactly(new Acquired(0, 1, 2));
+        // The first release sent again (its call's outcome was unknown to the member): it answered delivery 1.
+        var again = p.answer("a", 0, 1, 1, Answer.RELEASE, 0, null, 0);
+        assertThat(again.applied()).isZero();
+        assertThat(again.notHeld()).isEqualTo(2);
+        assertThat(p.acquire("b", 2, 2, 0)).as("delivery 2 is still a's").isEmpty();
+        assertThat(p.answer("a", 0, 1, 2, Answer.ACCEPT, -1, null, 0).applied()).isEqualTo(2);
+        assertThat(p.start()).isEqualTo(2);
+    }
+
+    @Test
     void theWindowBoundsWhatIsInFlightWhateverTheBacklog() {
         SharePartition p = new SharePartition(new SharePolicy(30_000, 5, 0, 1, 0, 10, false), 100);
         assertThat(p.acquire("a", 1_000, 1_000_000, 0)).containsExactly(new Acquired(100, 109, 1));
