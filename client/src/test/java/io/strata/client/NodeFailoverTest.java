@@ -35,6 +35,14 @@ class NodeFailoverTest {
         return fake;
     }
 
+    /** {@code count} fake nodes that describe one another as their cluster (in this order). */
+    private List<FakeStrata> cluster(int count) {
+        List<FakeStrata> nodes = java.util.stream.Stream.generate(this::node).limit(count).toList();
+        List<String> addresses = nodes.stream().map(FakeStrata::address).toList();
+        nodes.forEach(n -> n.cluster = addresses);
+        return nodes;
+    }
+
     private StrataClient client(Duration deadline, String... addresses) {
         StrataClient client = StrataClient.builder().servers(java.util.Arrays.stream(addresses)
                 .map(ServerAddress::parse).toList()).deadline(deadline).build();
@@ -136,15 +144,14 @@ class NodeFailoverTest {
 
     @Test
     void aFetchNodeThatAnswersButKeepsFailingIsPassedOverForTheNextFetchNode() throws Exception {
-        FakeStrata failing = node();
-        FakeStrata serving = node();
-        List<String> both = List.of(failing.address(), serving.address());
-        for (FakeStrata n : List.of(failing, serving)) {
-            n.cluster = both;
+        List<FakeStrata> both = cluster(2);
+        FakeStrata failing = both.get(0);
+        FakeStrata serving = both.get(1);
+        for (FakeStrata n : both) {
             n.createTopic("orders", 1);
             n.append("orders", 0, "r0", "r1");
         }
-        StrataClient client = client(Duration.ofSeconds(20), both.toArray(String[]::new));
+        StrataClient client = client(Duration.ofSeconds(20), failing.cluster.toArray(String[]::new));
         Consumer consumer = client.consumer("orders");
         consumer.assign(List.of(0));
         consumer.seekToBeginning();
@@ -152,7 +159,7 @@ class NodeFailoverTest {
         // Both nodes answer fetches with failures of their own (as a node whose store calls time out does),
         // staying reachable; then the one asked first keeps failing and the other recovers: only passing the
         // failing one over reaches the records.
-        for (FakeStrata n : List.of(failing, serving)) {
+        for (FakeStrata n : both) {
             n.fetchRequests.clear();
         }
         for (int i = 0; i < 1_000; i++) {
@@ -177,10 +184,9 @@ class NodeFailoverTest {
 
     @Test
     void aPartitionWhoseFetchNodeIsDownIsReadFromTheNextNodeInItsRankingNotOneFurther() throws Exception {
-        List<FakeStrata> nodes = List.of(node(), node(), node());
-        List<String> addresses = nodes.stream().map(FakeStrata::address).sorted().toList();
+        List<FakeStrata> nodes = cluster(3);
+        List<String> addresses = nodes.get(0).cluster;
         for (FakeStrata n : nodes) {
-            n.cluster = addresses;
             n.createTopic("orders", 1);
             n.append("orders", 0, "r0", "r1");
         }
@@ -255,11 +261,10 @@ class NodeFailoverTest {
 
     @Test
     void aShareMemberTakesRecordsThroughNodesThatCannotServeNowAndPassesOverTheOneThatKeepsFailing() throws Exception {
-        FakeStrata failing = node();
-        FakeStrata serving = node();
-        List<String> both = List.of(failing.address(), serving.address());
-        for (FakeStrata n : List.of(failing, serving)) {
-            n.cluster = both;
+        List<FakeStrata> both = cluster(2);
+        FakeStrata failing = both.get(0);
+        FakeStrata serving = both.get(1);
+        for (FakeStrata n : both) {
             n.createTopic("jobs", 2);
             n.append("jobs", 0, "a0", "a1");
             n.append("jobs", 1, "b0", "b1");
@@ -273,7 +278,7 @@ class NodeFailoverTest {
         for (int i = 0; i < 1_000; i++) {
             failing.shares.fetchFailures.add(Status.INTERNAL.withDescription("failing share fetch"));
         }
-        ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
+        ShareConsumer member = client(Duration.ofSeconds(20), failing.cluster.toArray(String[]::new)).consumer("jobs")
                 .share("workers");
         closing.add(member);
 
@@ -318,21 +323,16 @@ class NodeFailoverTest {
 
     @Test
     void aShareMembersAnswersGoAtOnceToTheNextNodeOnlyWhenTheFirstMostLikelyStoredNothing() throws Exception {
-        FakeStrata first = node();
-        FakeStrata next = node();
-        List<String> both = List.of(first.address(), next.address());
-        for (FakeStrata n : List.of(first, next)) {
-            n.cluster = both;
+        List<FakeStrata> both = cluster(2);
+        for (FakeStrata n : both) {
             n.createTopic("jobs", 1);
             n.append("jobs", 0, "a0", "a1");
         }
-        List<String> ranked = io.strata.format.Sharding.rank(io.strata.format.Sharding.partitionKey(1, 0), both);
-        if (!ranked.get(0).equals(first.address())) {
-            FakeStrata swap = first;
-            first = next;
-            next = swap;
-        }
-        ShareConsumer member = client(Duration.ofSeconds(20), both.toArray(String[]::new)).consumer("jobs")
+        // Partition 0's first node in its ranking, and the next.
+        boolean inOrder = !rankedFirst(both.get(0).address(), both.get(0).cluster, 1).isEmpty();
+        FakeStrata first = both.get(inOrder ? 0 : 1);
+        FakeStrata next = both.get(inOrder ? 1 : 0);
+        ShareConsumer member = client(Duration.ofSeconds(20), first.cluster.toArray(String[]::new)).consumer("jobs")
                 .share("workers");
         closing.add(member);
         List<ShareRecord> taken = takeAtLeast(member, 2);
@@ -359,9 +359,10 @@ class NodeFailoverTest {
 
     @Test
     void aSharePartitionMovedToANodeWithAFetchOutIsAskedThereAtOnceNotAfterThatLongPoll() throws Exception {
-        FakeStrata failing = node();
-        FakeStrata waiting = node();
-        List<String> both = List.of(failing.address(), waiting.address());
+        List<FakeStrata> nodes = cluster(2);
+        FakeStrata failing = nodes.get(0);
+        FakeStrata waiting = nodes.get(1);
+        List<String> both = failing.cluster;
         // Partitions that rank each node first: some on each.
         int count = 2;
         while (rankedFirst(failing.address(), both, count).isEmpty() || rankedFirst(waiting.address(), both, count)
@@ -369,8 +370,7 @@ class NodeFailoverTest {
             count++;
         }
         int moved = rankedFirst(failing.address(), both, count).get(0);
-        for (FakeStrata n : List.of(failing, waiting)) {
-            n.cluster = both;
+        for (FakeStrata n : nodes) {
             n.createTopic("jobs", count);
             n.append("jobs", moved, "m0");
         }
