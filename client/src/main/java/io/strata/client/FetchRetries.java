@@ -7,9 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Which fetch node a {@link Consumer} or a {@link ShareConsumer} asks next for each partition, and when, while
- * the partition's fetches fail with {@link Transient} failures: any fetch node serves any partition, and a fetch
- * is safe to ask again (a plain one changes nothing; a share member's that failed took nothing for it, and what
- * a failing node did acquire comes back when its lock runs out). The next fetch goes at once to the next node in
+ * the partition's fetches (or a share member's answers) fail with {@link Transient} failures: any fetch node
+ * serves any partition, and a fetch is safe to ask again (a plain one changes nothing; a share member's that
+ * failed took nothing for it, and what a failing node did acquire comes back when its lock runs out), as are a
+ * share member's answers (each names the delivery it answers). The next fetch goes at once to the next node in
  * the partition's ranking after the one that failed (one that answered is passed over too: a restarting node may
  * answer before it can serve); once each was tried, the fetches are spaced out (up to {@link #MAX_PAUSE_MS})
  * until one answers. The failure is the poll's once the partition has had no answer for longer than the client's

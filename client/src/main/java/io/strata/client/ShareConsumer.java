@@ -59,6 +59,8 @@ public final class ShareConsumer implements AutoCloseable {
     private final LinkedBlockingQueue<Asked> completed = new LinkedBlockingQueue<>();
     /** Which node each partition is asked of next, and when, while its fetches fail. */
     private final FetchRetries retries;
+    /** The same for the answers, by the first partition a call carries. */
+    private final FetchRetries answerRetries;
     /** A fetch's failure in a poll that took records too: thrown by the next poll. */
     private StrataException deferred;
     /** Answers not yet sent, by partition, in order. */
@@ -93,6 +95,7 @@ public final class ShareConsumer implements AutoCloseable {
         this.deadline = deadline;
         this.maxRecords = maxRecords;
         this.retries = new FetchRetries(router, deadline);
+        this.answerRetries = new FetchRetries(router, deadline);
     }
 
     public String memberId() {
@@ -266,6 +269,9 @@ public final class ShareConsumer implements AutoCloseable {
     /**
      * Sends the answers given so far and waits until they are stored. Answers to records whose lock ran out
      * before they arrived are not applied (another member may have them): {@link #notHeldLately} counts them.
+     *
+     * @throws StrataException when no node stored them for the client's deadline, or one refused them as any
+     *                         node would; they stay given, and go with the next poll, acknowledge or close
      */
     public void acknowledge() {
         if (answers.isEmpty()) {
@@ -279,49 +285,67 @@ public final class ShareConsumer implements AutoCloseable {
             ShareAcknowledgeRequest request = ShareAcknowledgeRequest.newBuilder().setGroup(group).setTopic(topic)
                     .setMemberId(memberId).addAllAcks(e.getValue()).build();
             ShareAcknowledgeResponse response = sendAnswers(e.getKey(), request);
-            response.getResultsList().forEach(r -> notHeld += r.getNotHeld());
+            if (!maybeStoredBefore) {
+                response.getResultsList().forEach(r -> notHeld += r.getNotHeld());
+            }
             e.getValue().forEach(a -> answers.remove(a.getPartition()));
         }
+        maybeStoredBefore = false;
     }
 
     private long notHeld;
+    /**
+     * Answers being sent were carried by a call that failed after it may have reached a node: found not held, they
+     * may be this member's own, stored then, so they are not counted in {@link #notHeldLately}.
+     */
+    private boolean maybeStoredBefore;
 
-    /** Answered records whose lock had run out first (their answers were not applied): since the consumer opened. */
+    /**
+     * Answered records whose lock had run out first (their answers were not applied): since the consumer opened.
+     * Answers sent again after a call that may have stored them are left out: they would count the member's own.
+     */
     public long notHeldLately() {
         return notHeld;
     }
 
     /**
-     * One node, and once more when it most likely stored nothing: it could not be reached, could not serve the
-     * call (UNAVAILABLE: the next node in the first partition's ranking is asked) or was contended (ABORTED: the
-     * same node may be asked again). A call that timed out or failed otherwise may have stored the answers, to
-     * apply later even, so that failure is the caller's at once. Not certain either way: a node stopping answers
-     * UNAVAILABLE for a decision it stored, and a request over several partitions fails whole at the first that
-     * fails. Answers a failed call carried stay given and go with the next poll, acknowledge or close. Sent again
-     * after they were stored, they find the records not held (counted in {@link #notHeldLately}): each names the
-     * delivery it answers, so it never applies to a later delivery of the record to this member (a release with
-     * no back-off hands it back at once).
+     * Sends the answers to {@code node} and, while nodes cannot store them now (a {@link Transient} failure), to
+     * the next node in the first partition's ranking, then again with pauses, as a fetch is asked again
+     * ({@link FetchRetries}): the call fails once it has had no answer for the client's deadline, or at once on
+     * a failure any node would give. Asking again is safe whatever the failed call did: stored already, its
+     * answers find the records not held (not counted then in {@link #notHeldLately}); each names the delivery it
+     * answers, so none applies to a later delivery of a record to this member (a release with no back-off hands it
+     * back at once). Answers of a call that failed stay given and go with the next poll, acknowledge or close.
      */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
-        try {
-            return ShareServiceGrpc.newBlockingStub(router.channelTo(node))
-                    .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
-        } catch (RuntimeException first) {
-            StrataException f = StrataException.from(first);
-            if (!f.unreachable() && f.code() != Status.Code.UNAVAILABLE && f.code() != Status.Code.ABORTED) {
-                throw f;
-            }
-            if (f.unreachable()) {
-                router.markDown(node);
-            }
-            String other = router.fetchNodeFor(topicId, request.getAcks(0).getPartition(),
-                    f.code() == Status.Code.ABORTED ? null : node);
+        int partition = request.getAcks(0).getPartition();
+        while (true) {
+            long sentAt = System.nanoTime();
             try {
-                return ShareServiceGrpc.newBlockingStub(router.channelTo(other))
+                ShareAcknowledgeResponse response = ShareServiceGrpc.newBlockingStub(router.channelTo(node))
                         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
-            } catch (RuntimeException second) {
-                throw StrataException.from(second);
+                answerRetries.forget(partition);
+                return response;
+            } catch (RuntimeException e) {
+                StrataException f = StrataException.from(e);
+                // A call over several partitions may have stored some before it failed at another.
+                maybeStoredBefore |= Transient.is(f) && !f.neverSent();
+                if (!Transient.is(f)) {
+                    answerRetries.forget(partition);
+                    throw f;
+                }
+                answerRetries.failed(partition, node, sentAt, f); // throws once a whole deadline went unanswered
             }
+            Long retryAt = answerRetries.retryAtNanos(partition, System.nanoTime());
+            if (retryAt != null) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(retryAt - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StrataException(Status.Code.CANCELLED, "interrupted while sending answers again");
+                }
+            }
+            node = answerRetries.nodeFor(topicId, partition);
         }
     }
 

@@ -29,6 +29,9 @@ public final class FakeShares extends ShareServiceGrpc.ShareServiceImplBase {
     public final List<ShareFetchRequest> fetchRequests = new CopyOnWriteArrayList<>();
     public final List<ShareAcknowledgeRequest> ackRequests = new CopyOnWriteArrayList<>();
 
+    /** Whether acknowledgements answer their offsets not held (their locks ran out), rather than applied. */
+    public volatile boolean answersNotHeld;
+
     /** The longest a share fetch that finds nothing waits, at most what it asked for (a long poll, shortened). */
     public volatile long longPollCapMs = 50;
 
@@ -78,8 +81,11 @@ public final class FakeShares extends ShareServiceGrpc.ShareServiceImplBase {
             return;
         }
         ShareAcknowledgeResponse.Builder response = ShareAcknowledgeResponse.newBuilder();
-        request.getAcksList().forEach(a -> response.addResults(ShareAckResult.newBuilder()
-                .setApplied(a.getLastOffset() - a.getFirstOffset() + 1)));
+        request.getAcksList().forEach(a -> {
+            long named = a.getLastOffset() - a.getFirstOffset() + 1;
+            response.addResults(answersNotHeld ? ShareAckResult.newBuilder().setNotHeld(named)
+                    : ShareAckResult.newBuilder().setApplied(named));
+        });
         observer.onNext(response.build());
         observer.onCompleted();
     }

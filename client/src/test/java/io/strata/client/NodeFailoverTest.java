@@ -322,11 +322,12 @@ class NodeFailoverTest {
     }
 
     @Test
-    void aShareMembersAnswersGoAtOnceToTheNextNodeOnlyWhenTheFirstMostLikelyStoredNothing() throws Exception {
+    void aShareMembersAnswersGoToTheNextNodeThroughAnyFailureANodeCannotHelpNowEachNamingItsDelivery()
+            throws Exception {
         List<FakeStrata> both = cluster(2);
         for (FakeStrata n : both) {
             n.createTopic("jobs", 1);
-            n.append("jobs", 0, "a0", "a1");
+            n.append("jobs", 0, "a0", "a1", "a2");
         }
         // Partition 0's first node in its ranking, and the next.
         boolean inOrder = !rankedFirst(both.get(0).address(), both.get(0).cluster, 1).isEmpty();
@@ -335,8 +336,7 @@ class NodeFailoverTest {
         ShareConsumer member = client(Duration.ofSeconds(20), first.cluster.toArray(String[]::new)).consumer("jobs")
                 .share("workers");
         closing.add(member);
-        List<ShareRecord> taken = takeAtLeast(member, 2);
-        // A node that answers it cannot serve the call most likely stored nothing: the answers go to the next node.
+        List<ShareRecord> taken = takeAtLeast(member, 3);
         member.accept(taken.get(0));
         first.shares.ackFailures.add(Status.UNAVAILABLE.withDescription("stopping"));
 
@@ -347,14 +347,63 @@ class NodeFailoverTest {
         assertThat(next.shares.ackRequests.get(0).getAcks(0).getDeliveryCount()).as("the delivery it answers")
                 .isEqualTo(taken.get(0).deliveryCount());
 
-        // One that failed on its side may have stored them, to apply later even: not sent again at once.
+        // Failures that may follow a store (the answers then find their records not held): sent again all the same,
+        // on the next node, then on the first again, until one node stores them.
         member.accept(taken.get(1));
         first.shares.ackFailures.add(Status.INTERNAL.withDescription("the store failed after the write"));
+        next.shares.ackFailures.add(Status.DEADLINE_EXCEEDED.withDescription("the store is slow"));
+
+        member.acknowledge();
+
+        assertThat(first.shares.ackRequests).hasSize(3);
+        assertThat(next.shares.ackRequests).hasSize(2);
+        assertThat(first.shares.ackRequests.get(2)).isEqualTo(first.shares.ackRequests.get(1))
+                .isEqualTo(next.shares.ackRequests.get(1));
+
+        // A failure any node would give is the call's at once; the answers stay given, and go with the next call.
+        member.accept(taken.get(2));
+        first.shares.ackFailures.add(Status.PERMISSION_DENIED.withDescription("not allowed to consume jobs"));
 
         assertThatThrownBy(member::acknowledge).isInstanceOfSatisfying(StrataException.class,
+                e -> assertThat(e.code()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        assertThat(first.shares.ackRequests).hasSize(4);
+        assertThat(next.shares.ackRequests).hasSize(2);
+        member.acknowledge();
+        assertThat(first.shares.ackRequests).hasSize(5);
+        assertThat(first.shares.ackRequests.get(4)).isEqualTo(first.shares.ackRequests.get(3));
+    }
+
+    @Test
+    void aShareMembersAnswersFailOnceNoNodeStoredThemForAWholeDeadline() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("jobs", 1);
+        node.append("jobs", 0, "a0");
+        ShareConsumer member = client(Duration.ofSeconds(2), node.address()).consumer("jobs").share("workers");
+        closing.add(member);
+        member.accept(takeAtLeast(member, 1).get(0));
+        for (int i = 0; i < 10_000; i++) {
+            node.shares.ackFailures.add(Status.INTERNAL.withDescription("failing acknowledgement"));
+        }
+
+        long start = System.nanoTime();
+        assertThatThrownBy(member::acknowledge).isInstanceOfSatisfying(StrataException.class,
                 e -> assertThat(e.code()).isEqualTo(Status.Code.INTERNAL));
-        assertThat(first.shares.ackRequests).hasSize(2);
-        assertThat(next.shares.ackRequests).hasSize(1);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertThat(node.shares.ackRequests).as("sent again meanwhile, spaced out").hasSizeBetween(3, 100);
+        // The answers stay given: the next call sends them. Found not held, they may be the member's own, stored by a
+        // call that failed: not counted as answers that came too late.
+        node.shares.ackFailures.clear();
+        node.shares.answersNotHeld = true;
+        int sent = node.shares.ackRequests.size();
+        member.acknowledge();
+        assertThat(node.shares.ackRequests).hasSize(sent + 1).last().isEqualTo(node.shares.ackRequests.get(0));
+        assertThat(member.notHeldLately()).isZero();
+        // Answers sent once and found not held are.
+        node.append("jobs", 0, "a1");
+        member.accept(takeAtLeast(member, 1).get(0));
+        member.acknowledge();
+        assertThat(member.notHeldLately()).isEqualTo(1);
     }
 
     @Test
