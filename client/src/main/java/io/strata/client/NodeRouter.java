@@ -3,6 +3,7 @@ package io.strata.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -56,6 +57,11 @@ final class NodeRouter implements AutoCloseable {
     private static final long DOWN_MILLIS = 10_000;
     /** The shortest time between two reads of the cluster, however many nodes fail meanwhile. */
     private static final long MIN_REFRESH_MILLIS = 1_000;
+    /**
+     * The most a call any node answers waits for a connection to a node before it goes to the next one: far
+     * beyond a connection's making, even with TLS in a JVM just started, and far short of a call's deadline.
+     */
+    private static final long CONNECT_MILLIS = 3_000;
     /** The most a read of the cluster waits for a node (a frozen one must not hold up a producer for long). */
     private static final long DESCRIBE_DEADLINE_MILLIS = 5_000;
 
@@ -226,8 +232,8 @@ final class NodeRouter implements AutoCloseable {
 
     /**
      * A blocking call that any node answers and that is safe to repeat, made on the home node and, while
-     * nodes cannot serve it (the node is unreachable, or answers UNAVAILABLE: stopping, or without the role
-     * the call needs), on each other node known, once. The node that answers becomes the home node. Any other
+     * nodes cannot serve it (the node is unreachable, makes no connection within {@link #CONNECT_MILLIS}, or
+     * answers UNAVAILABLE: stopping, or without the role the call needs), on each other node known, once. The node that answers becomes the home node. Any other
      * failure is the call's answer. Throws StrataException; when no node could be reached, it names them
      * ({@link StrataException#nodes()}).
      *
@@ -243,8 +249,8 @@ final class NodeRouter implements AutoCloseable {
     /**
      * The same for a call that must not be carried out twice (creating or deleting a topic or a group,
      * moving offsets): it goes on to another node only when it surely never reached the one before (no
-     * connection could be made). A connection that broke under it, or a node answering UNAVAILABLE, leaves
-     * its outcome unknown: that failure is its answer.
+     * connection could be made, or none in time). A connection that broke under it, or a node answering
+     * UNAVAILABLE, leaves its outcome unknown: that failure is its answer.
      */
     <T> T onAnyNodeAtMostOnce(Function<Channel, T> call) {
         return onAnyNode(call, false);
@@ -254,7 +260,24 @@ final class NodeRouter implements AutoCloseable {
         List<String> tried = new ArrayList<>();
         StrataException last = null;
         boolean allUnreachable = true;
-        for (String node : candidates()) {
+        List<String> candidates = candidates();
+        long connectMillis = Math.min(deadline.toMillis(), CONNECT_MILLIS);
+        int slow = 0;
+        for (int i = 0; i < candidates.size(); i++) {
+            String node = candidates.get(i);
+            // A node that makes no connection in time is passed over before the call goes to it (a frozen node's
+            // kernel accepts connections for it, and the call would wait for it until its deadline), unless no
+            // node did: then the last has the call and its deadline, as a single node would.
+            boolean lastChance = i == candidates.size() - 1 && slow == i;
+            if (!lastChance && !connects(node, connectMillis)) {
+                markDown(node);
+                tried.add(node);
+                slow++;
+                last = StrataException.from(Status.UNAVAILABLE.withDescription("no connection").withCause(
+                        new java.net.ConnectException("no connection within " + connectMillis + " ms"))
+                        .asRuntimeException());
+                continue;
+            }
             try {
                 T answer = call.apply(channel(node));
                 home = node;
@@ -274,6 +297,30 @@ final class NodeRouter implements AutoCloseable {
             }
         }
         throw allUnreachable && tried.size() > 1 ? last.triedOn(tried) : last;
+    }
+
+    /**
+     * Whether the node's channel is connected, or failed to connect (a call then fails at once, as unreachable),
+     * within {@code millis}; false while it is still connecting then. A channel made on first use connects here.
+     */
+    private boolean connects(String node, long millis) {
+        ManagedChannel channel = channel(node);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        ConnectivityState state = channel.getState(true);
+        while (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
+            java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            try {
+                if (!changed.await(until - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true; // the call itself sees the interruption
+            }
+            state = channel.getState(true);
+        }
+        return true;
     }
 
     /** The channel to a node, made on first use (the bootstrap channel when the client cannot dial). */

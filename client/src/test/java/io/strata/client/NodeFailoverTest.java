@@ -79,6 +79,22 @@ class NodeFailoverTest {
     }
 
     @Test
+    void callsAnyNodeAnswersPassOverANodeThatTakesConnectionsButNeverCompletesOne() throws Exception {
+        FakeStrata live = node();
+        live.createTopic("orders", 2);
+        // A socket nobody accepts on: the kernel completes the connection, no HTTP/2 ever comes (a frozen node).
+        try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            StrataClient client = client(Duration.ofSeconds(60), "127.0.0.1:" + frozen.getLocalPort(), live.address());
+
+            // Without passing over, each call would wait for the frozen node until its deadline and fail so.
+            assertThat(client.admin().listTopics()).extracting(TopicInfo::name).containsExactly("orders");
+            // It never reached the frozen node: a call that must not be carried out twice goes on too.
+            assertThat(client.admin().createTopic("payments", 1).name()).isEqualTo("payments");
+            assertThat(client.admin().listTopics()).extracting(TopicInfo::name).contains("payments");
+        }
+    }
+
+    @Test
     void aNodeThatAnswersUnavailableIsPassedOverForOneThatServesTheCall() {
         FakeStrata withoutRole = node();
         FakeStrata withRole = node();
