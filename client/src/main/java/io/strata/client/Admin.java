@@ -113,7 +113,10 @@ public final class Admin {
                 .toList());
     }
 
-    /** The same calls, sent to this node only (a partition's fetch node, for {@link #listOffsets}). */
+    /**
+     * The same calls, sent to this node (a partition's fetch node, for {@link #listOffsets}): a call fails as
+     * unreachable when the node makes no connection in time, and goes to any node when the node answers UNAVAILABLE.
+     */
     Admin on(String address) {
         return new Admin(router, address, deadline);
     }
@@ -150,6 +153,9 @@ public final class Admin {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS));
         if (node == null) {
             return router.onAnyNode(call);
+        }
+        if (!router.connects(node)) {
+            throw router.noConnection(); // frozen, say: this node's caller chooses where to ask next
         }
         try {
             return call.apply(router.channelTo(node));

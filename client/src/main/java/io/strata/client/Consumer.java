@@ -203,10 +203,18 @@ public final class Consumer implements AutoCloseable {
         restartAll(OffsetQuery.atTimestamp(timestampMs));
     }
 
-    /** The next offset to read from the partition, looked up first if it has no position yet. */
+    /**
+     * The next offset to read from the partition, looked up first if it has no position yet: on its fetch node, or
+     * while that cannot answer now, as a fetch is asked again ({@link FetchRetries}).
+     */
     public long position(int partition) {
         requireAssigned(partition);
-        resolve(partition);
+        if (pendingStarts.containsKey(partition)) {
+            retries.call(topicId(), partition, retries.nodeFor(topicId(), partition), node -> {
+                resolve(partition, node);
+                return null;
+            });
+        }
         return positions.get(partition);
     }
 
@@ -516,10 +524,6 @@ public final class Consumer implements AutoCloseable {
             topicId = admin.topic(topic).topicId();
         }
         return topicId;
-    }
-
-    private void resolve(int partition) {
-        resolve(partition, router.fetchNodeFor(topicId(), partition));
     }
 
     /** Looks the partition's start offset up on {@code node}, if it has none yet. */

@@ -63,6 +63,42 @@ final class FetchRetries {
     }
 
     /**
+     * A blocking call about the partition ({@code attempt}, given a node), made on {@code first} and, while it fails
+     * with a {@link Transient} failure, as a fetch is asked again: at once on the next node, then with pauses.
+     * Throws the failure once the partition has had no answer for a whole deadline, or at once one that any node
+     * would give.
+     */
+    <T> T call(long topicId, int partition, String first, java.util.function.Function<String, T> attempt) {
+        String node = first;
+        while (true) {
+            long sentAt = System.nanoTime();
+            try {
+                T answer = attempt.apply(node);
+                forget(partition);
+                return answer;
+            } catch (RuntimeException e) {
+                StrataException f = StrataException.from(e);
+                if (!Transient.is(f)) {
+                    forget(partition);
+                    throw f;
+                }
+                failed(partition, node, sentAt, f);
+            }
+            Long retryAt = retryAtNanos(partition, System.nanoTime());
+            if (retryAt != null) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(retryAt - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    forget(partition);
+                    throw new StrataException(io.grpc.Status.Code.CANCELLED, "interrupted while asking again");
+                }
+            }
+            node = nodeFor(topicId, partition);
+        }
+    }
+
+    /**
      * The partition's fetch (or its start offset's lookup), sent to {@code node} and due by {@code dueAtNanos} (its
      * sending plus the wait it asked for), failed with a {@link Transient} failure: schedules the next try, or
      * throws the failure once the partition has had no answer for a whole deadline and this was not its first.

@@ -261,7 +261,6 @@ final class NodeRouter implements AutoCloseable {
         StrataException last = null;
         boolean allUnreachable = true;
         List<String> candidates = candidates();
-        long connectMillis = Math.min(deadline.toMillis(), CONNECT_MILLIS);
         int slow = 0;
         for (int i = 0; i < candidates.size(); i++) {
             String node = candidates.get(i);
@@ -269,13 +268,10 @@ final class NodeRouter implements AutoCloseable {
             // kernel accepts connections for it, and the call would wait for it until its deadline), unless no
             // node did: then the last has the call and its deadline, as a single node would.
             boolean lastChance = i == candidates.size() - 1 && slow == i;
-            if (!lastChance && !connects(node, connectMillis)) {
-                markDown(node);
+            if (!lastChance && !connects(node)) {
                 tried.add(node);
                 slow++;
-                last = StrataException.from(Status.UNAVAILABLE.withDescription("no connection").withCause(
-                        new java.net.ConnectException("no connection within " + connectMillis + " ms"))
-                        .asRuntimeException());
+                last = noConnection();
                 continue;
             }
             try {
@@ -299,19 +295,28 @@ final class NodeRouter implements AutoCloseable {
         throw allUnreachable && tried.size() > 1 ? last.triedOn(tried) : last;
     }
 
+    /** The failure of a call that never reached a node, as the node made no connection in time. */
+    StrataException noConnection() {
+        return StrataException.from(Status.UNAVAILABLE.withDescription("no connection").withCause(
+                new java.net.ConnectException("no connection within " + Math.min(deadline.toMillis(), CONNECT_MILLIS)
+                        + " ms")).asRuntimeException());
+    }
+
     /**
      * Whether the node's channel is connected, or failed to connect (a call then fails at once, as unreachable),
-     * within {@code millis}; false while it is still connecting then. A channel made on first use connects here.
+     * within {@link #CONNECT_MILLIS} (the deadline, if shorter). When it is still connecting then, the node is
+     * marked down, as one that could not be reached. A channel made on first use connects here.
      */
-    private boolean connects(String node, long millis) {
+    boolean connects(String node) {
         ManagedChannel channel = channel(node);
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(deadline.toMillis(), CONNECT_MILLIS));
         ConnectivityState state = channel.getState(true);
         while (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
             java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
             channel.notifyWhenStateChanged(state, changed::countDown);
             try {
                 if (!changed.await(until - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    markDown(node);
                     return false;
                 }
             } catch (InterruptedException e) {

@@ -318,35 +318,17 @@ public final class ShareConsumer implements AutoCloseable {
      * back at once). Answers of a call that failed stay given and go with the next poll, acknowledge or close.
      */
     private ShareAcknowledgeResponse sendAnswers(String node, ShareAcknowledgeRequest request) {
-        int partition = request.getAcks(0).getPartition();
-        while (true) {
-            long sentAt = System.nanoTime();
+        return answerRetries.call(topicId, request.getAcks(0).getPartition(), node, to -> {
             try {
-                ShareAcknowledgeResponse response = ShareServiceGrpc.newBlockingStub(router.channelTo(node))
+                return ShareServiceGrpc.newBlockingStub(router.channelTo(to))
                         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
-                answerRetries.forget(partition);
-                return response;
             } catch (RuntimeException e) {
                 StrataException f = StrataException.from(e);
                 // A call over several partitions may have stored some before it failed at another.
                 maybeStoredBefore |= Transient.is(f) && !f.neverSent();
-                if (!Transient.is(f)) {
-                    answerRetries.forget(partition);
-                    throw f;
-                }
-                answerRetries.failed(partition, node, sentAt, f); // throws once a whole deadline went unanswered
+                throw f;
             }
-            Long retryAt = answerRetries.retryAtNanos(partition, System.nanoTime());
-            if (retryAt != null) {
-                try {
-                    TimeUnit.NANOSECONDS.sleep(retryAt - System.nanoTime());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new StrataException(Status.Code.CANCELLED, "interrupted while sending answers again");
-                }
-            }
-            node = answerRetries.nodeFor(topicId, partition);
-        }
+        });
     }
 
     /**

@@ -191,6 +191,11 @@ public final class StrataClient implements AutoCloseable {
         }
     }
 
+    /**
+     * How long a connection may take to be made before the node counts as unreachable and its calls fail at once
+     * (Netty's default, 30 s, held every call to a node whose network drops packets for that long).
+     */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** How long a connection with calls out may be silent before the client pings the node. */
     static final Duration KEEP_ALIVE_TIME = Duration.ofSeconds(10);
     /** How long the client waits for a ping's answer before it takes the connection for dead. */
@@ -400,6 +405,7 @@ public final class StrataClient implements AutoCloseable {
             // waiting out their deadlines. Nodes permit pings this often (quarkus.grpc.server.netty.*).
             NettyChannelBuilder b = NettyChannelBuilder.forAddress(address.host(), address.port())
                     .withOption(ChannelOption.ALLOCATOR, TransportBuffers.ALLOCATOR)
+                    .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
                     .keepAliveTime(KEEP_ALIVE_TIME.toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveTimeout(KEEP_ALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (plaintext) {

@@ -95,6 +95,32 @@ class NodeFailoverTest {
     }
 
     @Test
+    void aConsumerLooksItsStartUpOnTheNextFetchNodeWhenItsOwnTakesConnectionsButNeverCompletesOne() throws Exception {
+        FakeStrata live = node();
+        try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String frozenAddress = "127.0.0.1:" + frozen.getLocalPort();
+            live.cluster = List.of(live.address(), frozenAddress);
+            // Enough partitions that the frozen node ranks first for one.
+            int count = 1;
+            while (rankedFirst(frozenAddress, live.cluster, count).isEmpty()) {
+                count++;
+            }
+            int partition = rankedFirst(frozenAddress, live.cluster, count).get(0);
+            live.createTopic("orders", count);
+            live.append("orders", partition, "r0", "r1");
+            Consumer consumer = client(Duration.ofSeconds(60), live.address()).consumer("orders");
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning();
+
+            // Without passing over, the lookup would wait for the frozen node until its deadline and fail so.
+            assertThat(consumer.position(partition)).isZero();
+            List<String> read = new ArrayList<>();
+            pollUntil(consumer, read, 2);
+            assertThat(read).containsExactly("r0", "r1");
+        }
+    }
+
+    @Test
     void aNodeThatAnswersUnavailableIsPassedOverForOneThatServesTheCall() {
         FakeStrata withoutRole = node();
         FakeStrata withRole = node();
