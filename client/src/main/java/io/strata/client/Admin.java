@@ -114,8 +114,9 @@ public final class Admin {
     }
 
     /**
-     * The same calls, sent to this node (a partition's fetch node, for {@link #listOffsets}): a call fails as
-     * unreachable when the node makes no connection in time, and goes to any node when the node answers UNAVAILABLE.
+     * The same calls, sent to this node (a partition's fetch node, for {@link #listOffsets}, the one call made so):
+     * it fails as unreachable when the node makes no connection in time (its caller chooses where to ask next), and
+     * goes to any node when the node answers UNAVAILABLE.
      */
     Admin on(String address) {
         return new Admin(router, address, deadline);

@@ -206,6 +206,9 @@ public final class Consumer implements AutoCloseable {
     /**
      * The next offset to read from the partition, looked up first if it has no position yet: on its fetch node, or
      * while that cannot answer now, as a fetch is asked again ({@link FetchRetries}).
+     *
+     * @throws StrataException when the lookup failed as any node would fail it, or no fetch node answered it for
+     *                         the client's deadline (up to twice that, when the first node asked hung for it)
      */
     public long position(int partition) {
         requireAssigned(partition);

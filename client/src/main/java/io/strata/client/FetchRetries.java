@@ -66,7 +66,8 @@ final class FetchRetries {
      * A blocking call about the partition ({@code attempt}, given a node), made on {@code first} and, while it fails
      * with a {@link Transient} failure, as a fetch is asked again: at once on the next node, then with pauses.
      * Throws the failure once the partition has had no answer for a whole deadline, or at once one that any node
-     * would give.
+     * would give (or any failure once the thread is interrupted). As with fetches, a first attempt that hung for
+     * its whole deadline is followed by one on the next node: the call may take up to twice the deadline.
      */
     <T> T call(long topicId, int partition, String first, java.util.function.Function<String, T> attempt) {
         String node = first;
@@ -76,9 +77,9 @@ final class FetchRetries {
                 T answer = attempt.apply(node);
                 forget(partition);
                 return answer;
-            } catch (RuntimeException e) {
+            } catch (io.grpc.StatusRuntimeException | StrataException e) { // the call's failures; a bug goes through
                 StrataException f = StrataException.from(e);
-                if (!Transient.is(f)) {
+                if (!Transient.is(f) || Thread.currentThread().isInterrupted()) {
                     forget(partition);
                     throw f;
                 }

@@ -233,8 +233,9 @@ final class NodeRouter implements AutoCloseable {
     /**
      * A blocking call that any node answers and that is safe to repeat, made on the home node and, while
      * nodes cannot serve it (the node is unreachable, makes no connection within {@link #CONNECT_MILLIS}, or
-     * answers UNAVAILABLE: stopping, or without the role the call needs), on each other node known, once. The node that answers becomes the home node. Any other
-     * failure is the call's answer. Throws StrataException; when no node could be reached, it names them
+     * answers UNAVAILABLE: stopping, or without the role the call needs), on each other node known, once; one
+     * passed over for its connection is asked last again when no other node served the call. The node that
+     * answers becomes the home node. Any other failure is the call's answer. Throws StrataException; when no node could be reached, it names them
      * ({@link StrataException#nodes()}).
      *
      * <p>A call whose connection broke under it may have been carried out by the node before it went away; it
@@ -260,18 +261,19 @@ final class NodeRouter implements AutoCloseable {
         List<String> tried = new ArrayList<>();
         StrataException last = null;
         boolean allUnreachable = true;
-        List<String> candidates = candidates();
-        int slow = 0;
-        for (int i = 0; i < candidates.size(); i++) {
-            String node = candidates.get(i);
-            // A node that makes no connection in time is passed over before the call goes to it (a frozen node's
-            // kernel accepts connections for it, and the call would wait for it until its deadline), unless no
-            // node did: then the last has the call and its deadline, as a single node would.
-            boolean lastChance = i == candidates.size() - 1 && slow == i;
-            if (!lastChance && !connects(node)) {
-                tried.add(node);
-                slow++;
-                last = noConnection();
+        // A node that makes no connection in time is passed over before the call goes to it (a frozen node's
+        // kernel accepts connections for it, and the call would wait there until its deadline). When no node that
+        // did could serve the call, the first passed over has it last, with its deadline: it may only be slow.
+        List<String> order = new ArrayList<>(candidates());
+        int gated = order.size() > 1 ? order.size() : 0;
+        boolean slowOneAdded = false;
+        for (int i = 0; i < order.size(); i++) {
+            String node = order.get(i);
+            if (i < gated && !connects(node)) {
+                if (!slowOneAdded) {
+                    order.add(node);
+                    slowOneAdded = true;
+                }
                 continue;
             }
             try {
@@ -304,7 +306,7 @@ final class NodeRouter implements AutoCloseable {
 
     /**
      * Whether the node's channel is connected, or failed to connect (a call then fails at once, as unreachable),
-     * within {@link #CONNECT_MILLIS} (the deadline, if shorter). When it is still connecting then, the node is
+     * within {@link #CONNECT_MILLIS} (the client's deadline, if shorter). When it is still connecting then, the node is
      * marked down, as one that could not be reached. A channel made on first use connects here.
      */
     boolean connects(String node) {

@@ -3,7 +3,6 @@ package io.strata.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.CallOptions;
-import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.strata.api.v1.Header;
 import io.strata.api.v1.ShareAck;
@@ -256,7 +255,8 @@ public final class ShareConsumer implements AutoCloseable {
         if (!acks.isEmpty()) {
             ShareAck last = acks.get(acks.size() - 1);
             if (last.getAnswer() == answer && last.getDelayMs() == delayMs && last.getNote().equals(note)
-                    && last.getDeliveryCount() == record.deliveryCount() && last.getLastOffset() + 1 == record.offset()) {
+                    && last.getDeliveryCount() == record.deliveryCount() && last.getLastOffset() + 1 == record.offset()
+                    && !maybeStored.contains(last)) {
                 acks.set(acks.size() - 1, last.toBuilder().setLastOffset(record.offset()).build());
                 return;
             }
@@ -285,20 +285,22 @@ public final class ShareConsumer implements AutoCloseable {
             ShareAcknowledgeRequest request = ShareAcknowledgeRequest.newBuilder().setGroup(group).setTopic(topic)
                     .setMemberId(memberId).addAllAcks(e.getValue()).build();
             ShareAcknowledgeResponse response = sendAnswers(e.getKey(), request);
-            if (!maybeStoredBefore) {
-                response.getResultsList().forEach(r -> notHeld += r.getNotHeld());
+            for (int i = 0; i < response.getResultsCount() && i < request.getAcksCount(); i++) {
+                if (!maybeStored.remove(request.getAcks(i))) {
+                    notHeld += response.getResults(i).getNotHeld();
+                }
             }
             e.getValue().forEach(a -> answers.remove(a.getPartition()));
         }
-        maybeStoredBefore = false;
     }
 
     private long notHeld;
     /**
-     * Answers being sent were carried by a call that failed after it may have reached a node: found not held, they
-     * may be this member's own, stored then, so they are not counted in {@link #notHeldLately}.
+     * Answers carried by a call that failed after it may have reached a node: found not held when sent again, they
+     * may be this member's own, stored then, so they are not counted in {@link #notHeldLately}. An answer given
+     * later is never merged into one of them.
      */
-    private boolean maybeStoredBefore;
+    private final Set<ShareAck> maybeStored = new java.util.HashSet<>();
 
     /**
      * Answered records whose lock had run out first (their answers were not applied): since the consumer opened.
@@ -322,10 +324,12 @@ public final class ShareConsumer implements AutoCloseable {
             try {
                 return ShareServiceGrpc.newBlockingStub(router.channelTo(to))
                         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS).shareAcknowledge(request);
-            } catch (RuntimeException e) {
+            } catch (io.grpc.StatusRuntimeException e) {
                 StrataException f = StrataException.from(e);
                 // A call over several partitions may have stored some before it failed at another.
-                maybeStoredBefore |= Transient.is(f) && !f.neverSent();
+                if (Transient.is(f) && !f.neverSent()) {
+                    maybeStored.addAll(request.getAcksList());
+                }
                 throw f;
             }
         });

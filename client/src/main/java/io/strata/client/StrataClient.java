@@ -68,6 +68,11 @@ public final class StrataClient implements AutoCloseable {
         return deadline;
     }
 
+    /** Where its calls go, for the client's own tests. */
+    NodeRouter router() {
+        return router;
+    }
+
     public Admin admin() {
         return admin;
     }

@@ -84,13 +84,28 @@ class NodeFailoverTest {
         live.createTopic("orders", 2);
         // A socket nobody accepts on: the kernel completes the connection, no HTTP/2 ever comes (a frozen node).
         try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            StrataClient client = client(Duration.ofSeconds(60), "127.0.0.1:" + frozen.getLocalPort(), live.address());
+            String frozenAddress = "127.0.0.1:" + frozen.getLocalPort();
 
-            // Without passing over, each call would wait for the frozen node until its deadline and fail so.
-            assertThat(client.admin().listTopics()).extracting(TopicInfo::name).containsExactly("orders");
-            // It never reached the frozen node: a call that must not be carried out twice goes on too.
-            assertThat(client.admin().createTopic("payments", 1).name()).isEqualTo("payments");
-            assertThat(client.admin().listTopics()).extracting(TopicInfo::name).contains("payments");
+            // Without passing over, each call would wait for the frozen node until its deadline and fail so. A call
+            // that must not be carried out twice goes on too: it never reached the frozen node.
+            StrataClient creating = client(Duration.ofSeconds(60), frozenAddress, live.address());
+            assertThat(creating.admin().createTopic("payments", 1).name()).isEqualTo("payments");
+            StrataClient listing = client(Duration.ofSeconds(60), frozenAddress, live.address());
+            assertThat(listing.admin().listTopics()).extracting(TopicInfo::name).containsExactly("orders", "payments");
+            assertThat(listing.router().isDown(frozenAddress)).as("passed over for a while").isTrue();
+        }
+    }
+
+    @Test
+    void whenNoNodeConnectsInTimeTheFirstPassedOverHasTheCallWithItsDeadline() throws Exception {
+        try (ServerSocket first = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             ServerSocket second = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            StrataClient client = client(Duration.ofSeconds(2), "127.0.0.1:" + first.getLocalPort(),
+                    "127.0.0.1:" + second.getLocalPort());
+
+            // Its deadline ran out waiting (it might have been slow only): not a refusal without a try.
+            assertThatThrownBy(() -> client.admin().listTopics()).isInstanceOfSatisfying(StrataException.class,
+                    e -> assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
         }
     }
 
@@ -108,12 +123,14 @@ class NodeFailoverTest {
             int partition = rankedFirst(frozenAddress, live.cluster, count).get(0);
             live.createTopic("orders", count);
             live.append("orders", partition, "r0", "r1");
-            Consumer consumer = client(Duration.ofSeconds(60), live.address()).consumer("orders");
+            StrataClient client = client(Duration.ofSeconds(60), live.address());
+            Consumer consumer = client.consumer("orders");
             consumer.assign(List.of(partition));
             consumer.seekToBeginning();
 
-            // Without passing over, the lookup would wait for the frozen node until its deadline and fail so.
+            // Without passing over, the lookup would wait for the frozen node until its deadline.
             assertThat(consumer.position(partition)).isZero();
+            assertThat(client.router().isDown(frozenAddress)).as("passed over as unreachable").isTrue();
             List<String> read = new ArrayList<>();
             pollUntil(consumer, read, 2);
             assertThat(read).containsExactly("r0", "r1");

@@ -212,8 +212,11 @@ public final class SharePartition {
      */
     public AnswerOutcome answer(String member, long first, long last, int deliveries, Answer answer, long delayMs,
                                 String note, long nowMs) {
-        if (last < first || deliveries < 0) {
-            throw new IllegalArgumentException("an empty range [" + first + ", " + last + "] or a negative delivery");
+        if (last < first) {
+            throw new IllegalArgumentException("an empty range [" + first + ", " + last + "]");
+        }
+        if (deliveries < 0) {
+            throw new IllegalArgumentException("a negative delivery: " + deliveries);
         }
         List<StateRun> archived = new ArrayList<>(expire(nowMs));
         long applied = 0;
