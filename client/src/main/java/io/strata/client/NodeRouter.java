@@ -62,6 +62,10 @@ final class NodeRouter implements AutoCloseable {
      * beyond a connection's making, even with TLS in a JVM just started, and far short of a call's deadline.
      */
     private static final long CONNECT_MILLIS = 3_000;
+    /** How long a channel tries to make a connection before it is closed and its node passed over ({@link #dial}). */
+    private static final long GIVE_UP_CONNECTING_MILLIS = 5_000;
+    /** Gives up connections that are not made in time (one daemon thread); null when the client cannot dial. */
+    private final java.util.concurrent.ScheduledExecutorService watchdog;
     /** The most a read of the cluster waits for a node (a frozen one must not hold up a producer for long). */
     private static final long DESCRIBE_DEADLINE_MILLIS = 5_000;
 
@@ -120,6 +124,11 @@ final class NodeRouter implements AutoCloseable {
         this.connect = connect;
         this.deadline = deadline;
         this.refreshMillis = refresh.toMillis();
+        this.watchdog = connect == null ? null : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "strata-connect-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -327,7 +336,7 @@ final class NodeRouter implements AutoCloseable {
             }
             state = channel.getState(true);
         }
-        return true;
+        return state != ConnectivityState.SHUTDOWN; // closed by the watchdog meanwhile: it gave the node up
     }
 
     /** The channel to a node, made on first use (the bootstrap channel when the client cannot dial). */
@@ -400,10 +409,49 @@ final class NodeRouter implements AutoCloseable {
     }
 
     private ManagedChannel channel(String address) {
-        if (connect == null || address.equals(seeds.get(0))) {
+        if (connect == null) {
             return bootstrap;
         }
-        return channels.computeIfAbsent(address, connect);
+        return channels.computeIfAbsent(address, this::dial);
+    }
+
+    /**
+     * A channel to the node that gives up a connection still not made after {@link #GIVE_UP_CONNECTING_MILLIS}:
+     * the node is marked down and the channel closed, so the calls waiting for it fail UNAVAILABLE and go to other
+     * nodes (the next call to the node makes a new channel). A frozen node's kernel accepts connections for it and
+     * no HTTP/2 ever comes on them; without this, every call sent there waited until its deadline, and a producer
+     * with batches there stopped for as long. A node that drops packets fails its connection sooner
+     * ({@link StrataClient#CONNECT_TIMEOUT}); TLS fails a handshake after 10 s of its own.
+     */
+    private ManagedChannel dial(String address) {
+        ManagedChannel channel = connect.apply(address);
+        if (channel != null) {
+            watchConnecting(address, channel, channel.getState(false), new java.util.concurrent.atomic.AtomicLong());
+        }
+        return channel;
+    }
+
+    private void watchConnecting(String address, ManagedChannel channel, ConnectivityState from,
+                                 java.util.concurrent.atomic.AtomicLong attempts) {
+        channel.notifyWhenStateChanged(from, () -> {
+            ConnectivityState now = channel.getState(false);
+            if (now == ConnectivityState.SHUTDOWN) {
+                return;
+            }
+            if (now == ConnectivityState.CONNECTING) {
+                long attempt = attempts.incrementAndGet();
+                watchdog.schedule(() -> {
+                    if (attempts.get() == attempt && channel.getState(false) == ConnectivityState.CONNECTING) {
+                        markDown(address);
+                        channels.remove(address, channel);
+                        channel.shutdownNow();
+                    }
+                }, GIVE_UP_CONNECTING_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                attempts.incrementAndGet(); // the attempt ended, one way or the other
+            }
+            watchConnecting(address, channel, now, attempts);
+        });
     }
 
     /**
@@ -487,6 +535,9 @@ final class NodeRouter implements AutoCloseable {
 
     @Override
     public void close() {
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
         channels.values().forEach(ManagedChannel::shutdownNow);
         channels.clear();
     }
