@@ -62,10 +62,20 @@ final class NodeRouter implements AutoCloseable {
      * beyond a connection's making, even with TLS in a JVM just started, and far short of a call's deadline.
      */
     private static final long CONNECT_MILLIS = 3_000;
-    /** How long a channel tries to make a connection before it is closed and its node passed over ({@link #dial}). */
+    /**
+     * How long a channel tries to make a connection before it is closed and its node passed over ({@link #dial}),
+     * the first time; twice as long after each connection given up in a row, up to 8 times.
+     */
     private static final long GIVE_UP_CONNECTING_MILLIS = 5_000;
-    /** Gives up connections that are not made in time (one daemon thread); null when the client cannot dial. */
-    private final java.util.concurrent.ScheduledExecutorService watchdog;
+    /** Gives up connections that are not made in time, for every client of the JVM (one daemon thread). */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "strata-connect-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+    /** Per node, how many connections in a row were given up (each gets twice the time of the one before). */
+    private final Map<String, Integer> givenUp = new ConcurrentHashMap<>();
     /** The most a read of the cluster waits for a node (a frozen one must not hold up a producer for long). */
     private static final long DESCRIBE_DEADLINE_MILLIS = 5_000;
 
@@ -73,7 +83,10 @@ final class NodeRouter implements AutoCloseable {
             FetchServiceGrpc.getFetchChunksMethod().toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()),
                     new AliasingMarshaller<>(FetchChunksResponse.getDefaultInstance())).build();
 
-    /** The channel to {@code seeds.get(0)}, or the only channel when the client cannot dial (see below). */
+    /**
+     * The only channel when the client cannot dial (see below); unused otherwise: every node is dialed here, the
+     * first address too, so that each channel is watched ({@link #dial}).
+     */
     private final ManagedChannel bootstrap;
     /** The addresses the client was given, in its order of preference. */
     private final List<String> seeds;
@@ -124,11 +137,6 @@ final class NodeRouter implements AutoCloseable {
         this.connect = connect;
         this.deadline = deadline;
         this.refreshMillis = refresh.toMillis();
-        this.watchdog = connect == null ? null : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "strata-connect-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /**
@@ -272,16 +280,25 @@ final class NodeRouter implements AutoCloseable {
         boolean allUnreachable = true;
         // A node that makes no connection in time is passed over before the call goes to it (a frozen node's
         // kernel accepts connections for it, and the call would wait there until its deadline). When no node that
-        // did could serve the call, the first passed over has it last, with its deadline: it may only be slow.
+        // did could serve the call, one passed over has it last (connected by then, or the first): it may only be
+        // slow.
         List<String> order = new ArrayList<>(candidates());
         int gated = order.size() > 1 ? order.size() : 0;
-        boolean slowOneAdded = false;
-        for (int i = 0; i < order.size(); i++) {
+        List<String> slow = new ArrayList<>();
+        for (int i = 0; ; i++) {
+            if (i == gated && !slow.isEmpty()) {
+                order.add(slow.stream().filter(n -> channel(n).getState(false) == ConnectivityState.READY)
+                        .findFirst().orElse(slow.get(0)));
+            }
+            if (i >= order.size()) {
+                break;
+            }
             String node = order.get(i);
             if (i < gated && !connects(node)) {
-                if (!slowOneAdded) {
-                    order.add(node);
-                    slowOneAdded = true;
+                slow.add(node);
+                tried.add(node);
+                if (last == null) {
+                    last = noConnection();
                 }
                 continue;
             }
@@ -299,7 +316,9 @@ final class NodeRouter implements AutoCloseable {
                 } else {
                     allUnreachable = false;
                 }
-                tried.add(node);
+                if (!tried.contains(node)) {
+                    tried.add(node);
+                }
                 last = failure;
             }
         }
@@ -416,12 +435,13 @@ final class NodeRouter implements AutoCloseable {
     }
 
     /**
-     * A channel to the node that gives up a connection still not made after {@link #GIVE_UP_CONNECTING_MILLIS}:
-     * the node is marked down and the channel closed, so the calls waiting for it fail UNAVAILABLE and go to other
-     * nodes (the next call to the node makes a new channel). A frozen node's kernel accepts connections for it and
-     * no HTTP/2 ever comes on them; without this, every call sent there waited until its deadline, and a producer
-     * with batches there stopped for as long. A node that drops packets fails its connection sooner
-     * ({@link StrataClient#CONNECT_TIMEOUT}); TLS fails a handshake after 10 s of its own.
+     * A channel to the node that gives up a connection still not made after {@link #GIVE_UP_CONNECTING_MILLIS}
+     * (name resolution included) while the client knows another node to go to: the node is marked down and the
+     * channel closed, so the calls waiting for it fail UNAVAILABLE and go to other nodes (the next call to the node
+     * makes a new channel, which is given longer). A frozen node's kernel accepts connections for it and no HTTP/2
+     * ever comes on them; without this, every call sent there waited until its deadline, and a producer with
+     * batches there stopped for as long. A node that drops packets fails its connection sooner
+     * ({@link StrataClient#CONNECT_TIMEOUT}).
      */
     private ManagedChannel dial(String address) {
         ManagedChannel channel = connect.apply(address);
@@ -440,15 +460,21 @@ final class NodeRouter implements AutoCloseable {
             }
             if (now == ConnectivityState.CONNECTING) {
                 long attempt = attempts.incrementAndGet();
-                watchdog.schedule(() -> {
-                    if (attempts.get() == attempt && channel.getState(false) == ConnectivityState.CONNECTING) {
+                long giveUpMillis = GIVE_UP_CONNECTING_MILLIS << Math.min(3, givenUp.getOrDefault(address, 0));
+                WATCHDOG.schedule(() -> {
+                    if (attempts.get() == attempt && channel.getState(false) == ConnectivityState.CONNECTING
+                            && candidates().size() > 1) {
+                        givenUp.merge(address, 1, Integer::sum);
                         markDown(address);
                         channels.remove(address, channel);
                         channel.shutdownNow();
                     }
-                }, GIVE_UP_CONNECTING_MILLIS, TimeUnit.MILLISECONDS);
+                }, giveUpMillis, TimeUnit.MILLISECONDS);
             } else {
                 attempts.incrementAndGet(); // the attempt ended, one way or the other
+                if (now == ConnectivityState.READY) {
+                    givenUp.remove(address);
+                }
             }
             watchConnecting(address, channel, now, attempts);
         });
@@ -518,8 +544,10 @@ final class NodeRouter implements AutoCloseable {
         });
         gone.forEach(a -> {
             ManagedChannel c = channels.remove(a);
-            if (c != null) {
-                c.shutdown();
+            if (c != null && c.getState(false) == ConnectivityState.READY) {
+                c.shutdown(); // calls out finish
+            } else if (c != null) {
+                c.shutdownNow(); // calls waiting for a connection would wait out their deadlines
             }
         });
     }
@@ -535,9 +563,7 @@ final class NodeRouter implements AutoCloseable {
 
     @Override
     public void close() {
-        if (watchdog != null) {
-            watchdog.shutdownNow();
-        }
+        // Producers were flushed and closed first (StrataClient.close); a long poll still out is not waited for.
         channels.values().forEach(ManagedChannel::shutdownNow);
         channels.clear();
     }

@@ -286,10 +286,11 @@ public final class ShareConsumer implements AutoCloseable {
                     .setMemberId(memberId).addAllAcks(e.getValue()).build();
             ShareAcknowledgeResponse response = sendAnswers(e.getKey(), request);
             for (int i = 0; i < response.getResultsCount() && i < request.getAcksCount(); i++) {
-                if (!maybeStored.remove(request.getAcks(i))) {
+                if (!maybeStored.contains(request.getAcks(i))) {
                     notHeld += response.getResults(i).getNotHeld();
                 }
             }
+            request.getAcksList().forEach(maybeStored::remove);
             e.getValue().forEach(a -> answers.remove(a.getPartition()));
         }
     }

@@ -197,10 +197,12 @@ public final class StrataClient implements AutoCloseable {
     }
 
     /**
-     * How long a connection may take to be made before the node counts as unreachable and its calls fail at once
-     * (Netty's default, 30 s, held every call to a node whose network drops packets for that long).
+     * How long a TCP connection may take to be made before the node counts as unreachable and its calls fail at
+     * once (Netty's default, 30 s, held every call to a node whose network drops packets for that long); shorter
+     * than the router's give-up time for a whole connection, so that a connection refused so is reported as one
+     * that never reached the node.
      */
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(4);
     /** How long a connection with calls out may be silent before the client pings the node. */
     static final Duration KEEP_ALIVE_TIME = Duration.ofSeconds(10);
     /** How long the client waits for a ping's answer before it takes the connection for dead. */

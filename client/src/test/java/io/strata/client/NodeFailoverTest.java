@@ -101,9 +101,10 @@ class NodeFailoverTest {
         FakeStrata live = node();
         try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             String frozenAddress = "127.0.0.1:" + frozen.getLocalPort();
-            StrataClient client = client(Duration.ofSeconds(60), live.address());
+            StrataClient client = client(Duration.ofSeconds(60), live.address(), frozenAddress);
 
             // As a produce or a fetch routed there is: without the watchdog it would wait out its 60 s deadline.
+            // (A client that knows no other node waits: there is nowhere else to go.)
             assertThatThrownBy(() -> io.strata.api.v1.ClusterServiceGrpc.newBlockingStub(
                     client.router().channelTo(frozenAddress)).withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS)
                     .describeCluster(io.strata.api.v1.DescribeClusterRequest.getDefaultInstance()))
