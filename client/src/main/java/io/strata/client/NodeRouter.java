@@ -3,7 +3,6 @@ package io.strata.client;
 import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
-import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -57,25 +56,6 @@ final class NodeRouter implements AutoCloseable {
     private static final long DOWN_MILLIS = 10_000;
     /** The shortest time between two reads of the cluster, however many nodes fail meanwhile. */
     private static final long MIN_REFRESH_MILLIS = 1_000;
-    /**
-     * The most a call any node answers waits for a connection to a node before it goes to the next one: far
-     * beyond a connection's making, even with TLS in a JVM just started, and far short of a call's deadline.
-     */
-    private static final long CONNECT_MILLIS = 3_000;
-    /**
-     * How long a channel tries to make a connection before it is closed and its node passed over ({@link #dial}),
-     * the first time; twice as long after each connection given up in a row, up to 8 times.
-     */
-    private static final long GIVE_UP_CONNECTING_MILLIS = 5_000;
-    /** Gives up connections that are not made in time, for every client of the JVM (one daemon thread). */
-    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "strata-connect-watchdog");
-                t.setDaemon(true);
-                return t;
-            });
-    /** Per node, how many connections in a row were given up (each gets twice the time of the one before). */
-    private final Map<String, Integer> givenUp = new ConcurrentHashMap<>();
     /** The most a read of the cluster waits for a node (a frozen one must not hold up a producer for long). */
     private static final long DESCRIBE_DEADLINE_MILLIS = 5_000;
 
@@ -83,17 +63,11 @@ final class NodeRouter implements AutoCloseable {
             FetchServiceGrpc.getFetchChunksMethod().toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()),
                     new AliasingMarshaller<>(FetchChunksResponse.getDefaultInstance())).build();
 
-    /**
-     * The only channel when the client cannot dial (see below); unused otherwise: every node is dialed here, the
-     * first address too, so that each channel is watched ({@link #dial}).
-     */
-    private final ManagedChannel bootstrap;
     /** The addresses the client was given, in its order of preference. */
     private final List<String> seeds;
-    private final Function<String, ManagedChannel> connect;
     private final Duration deadline;
     private final long refreshMillis;
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final NodeChannels channels;
     private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicReference<View> view =
             new java.util.concurrent.atomic.AtomicReference<>(new View(0, List.of(), List.of(), 0, 0));
@@ -132,9 +106,8 @@ final class NodeRouter implements AutoCloseable {
         if (seeds.isEmpty()) {
             throw new IllegalArgumentException("a client needs at least one server address");
         }
-        this.bootstrap = bootstrap;
         this.seeds = List.copyOf(new LinkedHashSet<>(seeds));
-        this.connect = connect;
+        this.channels = new NodeChannels(bootstrap, connect, deadline, this::markDown, () -> candidates().size() > 1);
         this.deadline = deadline;
         this.refreshMillis = refresh.toMillis();
     }
@@ -146,7 +119,7 @@ final class NodeRouter implements AutoCloseable {
      * receiver the sender's own message, whose arrays the sender keeps (a node's decoded-chunk cache, say).
      */
     java.util.function.Function<com.google.protobuf.ByteString, byte[]> answerBytes() {
-        return connect != null ? ArrayCapture::bytes : com.google.protobuf.ByteString::toByteArray;
+        return channels.dials() ? ArrayCapture::bytes : com.google.protobuf.ByteString::toByteArray;
     }
 
     /** Where a partition's records go: a node address (the home node's when routing is off or unknown). */
@@ -210,7 +183,7 @@ final class NodeRouter implements AutoCloseable {
      * is); else the first node known that is not down.
      */
     String home() {
-        if (connect == null) {
+        if (!channels.dials()) {
             return seeds.get(0);
         }
         String current = home;
@@ -227,7 +200,7 @@ final class NodeRouter implements AutoCloseable {
      * given, the cluster's other nodes; those marked down last, the one that comes back soonest first.
      */
     List<String> candidates() {
-        if (connect == null) {
+        if (!channels.dials()) {
             return List.of(seeds.get(0));
         }
         Set<String> all = new LinkedHashSet<>();
@@ -249,7 +222,7 @@ final class NodeRouter implements AutoCloseable {
 
     /**
      * A blocking call that any node answers and that is safe to repeat, made on the home node and, while
-     * nodes cannot serve it (the node is unreachable, makes no connection within {@link #CONNECT_MILLIS}, or
+     * nodes cannot serve it (the node is unreachable, makes no connection within {@link NodeChannels#CONNECT_MILLIS}, or
      * answers UNAVAILABLE: stopping, or without the role the call needs), on each other node known, once; one
      * passed over for its connection is asked last again when no other node served the call. The node that
      * answers becomes the home node. Any other failure is the call's answer. Throws StrataException; when no node could be reached, it names them
@@ -287,8 +260,7 @@ final class NodeRouter implements AutoCloseable {
         List<String> slow = new ArrayList<>();
         for (int i = 0; ; i++) {
             if (i == gated && !slow.isEmpty()) {
-                order.add(slow.stream().filter(n -> channel(n).getState(false) == ConnectivityState.READY)
-                        .findFirst().orElse(slow.get(0)));
+                order.add(slow.stream().filter(channels::ready).findFirst().orElse(slow.get(0)));
             }
             if (i >= order.size()) {
                 break;
@@ -327,35 +299,12 @@ final class NodeRouter implements AutoCloseable {
 
     /** The failure of a call that never reached a node, as the node made no connection in time. */
     StrataException noConnection() {
-        return StrataException.from(Status.UNAVAILABLE.withDescription("no connection").withCause(
-                new java.net.ConnectException("no connection within " + Math.min(deadline.toMillis(), CONNECT_MILLIS)
-                        + " ms")).asRuntimeException());
+        return channels.noConnection();
     }
 
-    /**
-     * Whether the node's channel is connected, or failed to connect (a call then fails at once, as unreachable),
-     * within {@link #CONNECT_MILLIS} (the client's deadline, if shorter). When it is still connecting then, the node is
-     * marked down, as one that could not be reached. A channel made on first use connects here.
-     */
+    /** {@link NodeChannels#connects}: whether the node makes a connection in time (marked down if not). */
     boolean connects(String node) {
-        ManagedChannel channel = channel(node);
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.min(deadline.toMillis(), CONNECT_MILLIS));
-        ConnectivityState state = channel.getState(true);
-        while (state == ConnectivityState.IDLE || state == ConnectivityState.CONNECTING) {
-            java.util.concurrent.CountDownLatch changed = new java.util.concurrent.CountDownLatch(1);
-            channel.notifyWhenStateChanged(state, changed::countDown);
-            try {
-                if (!changed.await(until - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-                    markDown(node);
-                    return false;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return true; // the call itself sees the interruption
-            }
-            state = channel.getState(true);
-        }
-        return state != ConnectivityState.SHUTDOWN; // closed by the watchdog meanwhile: it gave the node up
+        return channels.connects(node);
     }
 
     /** The channel to a node, made on first use (the bootstrap channel when the client cannot dial). */
@@ -393,7 +342,7 @@ final class NodeRouter implements AutoCloseable {
      * still serves its role).
      */
     void passHomeOver() {
-        if (connect == null) {
+        if (!channels.dials()) {
             return;
         }
         Set<String> known = new LinkedHashSet<>(seeds);
@@ -411,7 +360,7 @@ final class NodeRouter implements AutoCloseable {
 
     /** A request to the node failed as unreachable: pass it over for a while and look at the cluster again. */
     void markDown(String address) {
-        if (connect != null) {
+        if (channels.dials()) {
             downUntil.put(address, System.currentTimeMillis() + DOWN_MILLIS);
             refreshSoon();
         }
@@ -428,56 +377,7 @@ final class NodeRouter implements AutoCloseable {
     }
 
     private ManagedChannel channel(String address) {
-        if (connect == null) {
-            return bootstrap;
-        }
-        return channels.computeIfAbsent(address, this::dial);
-    }
-
-    /**
-     * A channel to the node that gives up a connection still not made after {@link #GIVE_UP_CONNECTING_MILLIS}
-     * (name resolution included) while the client knows another node to go to: the node is marked down and the
-     * channel closed, so the calls waiting for it fail UNAVAILABLE and go to other nodes (the next call to the node
-     * makes a new channel, which is given longer). A frozen node's kernel accepts connections for it and no HTTP/2
-     * ever comes on them; without this, every call sent there waited until its deadline, and a producer with
-     * batches there stopped for as long. A node that drops packets fails its connection sooner
-     * ({@link StrataClient#CONNECT_TIMEOUT}).
-     */
-    private ManagedChannel dial(String address) {
-        ManagedChannel channel = connect.apply(address);
-        if (channel != null) {
-            watchConnecting(address, channel, channel.getState(false), new java.util.concurrent.atomic.AtomicLong());
-        }
-        return channel;
-    }
-
-    private void watchConnecting(String address, ManagedChannel channel, ConnectivityState from,
-                                 java.util.concurrent.atomic.AtomicLong attempts) {
-        channel.notifyWhenStateChanged(from, () -> {
-            ConnectivityState now = channel.getState(false);
-            if (now == ConnectivityState.SHUTDOWN) {
-                return;
-            }
-            if (now == ConnectivityState.CONNECTING) {
-                long attempt = attempts.incrementAndGet();
-                long giveUpMillis = GIVE_UP_CONNECTING_MILLIS << Math.min(3, givenUp.getOrDefault(address, 0));
-                WATCHDOG.schedule(() -> {
-                    if (attempts.get() == attempt && channel.getState(false) == ConnectivityState.CONNECTING
-                            && candidates().size() > 1) {
-                        givenUp.merge(address, 1, Integer::sum);
-                        markDown(address);
-                        channels.remove(address, channel);
-                        channel.shutdownNow();
-                    }
-                }, giveUpMillis, TimeUnit.MILLISECONDS);
-            } else {
-                attempts.incrementAndGet(); // the attempt ended, one way or the other
-                if (now == ConnectivityState.READY) {
-                    givenUp.remove(address);
-                }
-            }
-            watchConnecting(address, channel, now, attempts);
-        });
+        return channels.get(address);
     }
 
     /**
@@ -487,7 +387,7 @@ final class NodeRouter implements AutoCloseable {
      */
     private View current() {
         View current = view.get();
-        if (connect == null || System.currentTimeMillis() < current.dueAtMillis()
+        if (!channels.dials() || System.currentTimeMillis() < current.dueAtMillis()
                 || !refreshing.compareAndSet(false, true)) {
             return current;
         }
@@ -527,29 +427,12 @@ final class NodeRouter implements AutoCloseable {
             if (h != null) {
                 live.add(h);
             }
-            closeChannelsNotIn(live);
+            channels.closeAllBut(live);
             view.set(next);
             return next;
         } finally {
             refreshing.set(false);
         }
-    }
-
-    private void closeChannelsNotIn(Set<String> live) {
-        List<String> gone = new ArrayList<>();
-        channels.keySet().forEach(a -> {
-            if (!live.contains(a)) {
-                gone.add(a);
-            }
-        });
-        gone.forEach(a -> {
-            ManagedChannel c = channels.remove(a);
-            if (c != null && c.getState(false) == ConnectivityState.READY) {
-                c.shutdown(); // calls out finish
-            } else if (c != null) {
-                c.shutdownNow(); // calls waiting for a connection would wait out their deadlines
-            }
-        });
     }
 
     /** The addresses the router knows, by role, for tests and diagnostics. */
@@ -563,8 +446,6 @@ final class NodeRouter implements AutoCloseable {
 
     @Override
     public void close() {
-        // Producers were flushed and closed first (StrataClient.close); a long poll still out is not waited for.
-        channels.values().forEach(ManagedChannel::shutdownNow);
-        channels.clear();
+        channels.close();
     }
 }
