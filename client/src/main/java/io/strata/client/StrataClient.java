@@ -417,33 +417,36 @@ public final class StrataClient implements AutoCloseable {
                     .keepAliveTimeout(KEEP_ALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (plaintext) {
                 b.usePlaintext();
-            } else if (tlsCa != null || certificate != null) {
-                var context = io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient();
-                try {
-                    if (tlsCa != null) {
-                        context.trustManager(tlsCa.toFile());
-                    }
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("cannot read the CA certificates of " + tlsCa + ": "
-                            + e.getMessage(), e);
-                }
-                try {
-                    if (certificate != null) {
-                        context.keyManager(certificate.toFile(), key.toFile());
-                    }
-                    b.sslContext(context.build());
-                } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
-                    throw new IllegalArgumentException("cannot set up TLS with " + (certificate != null
-                            ? "the client certificate " + certificate + " and key " + key : "the CA " + tlsCa) + ": "
-                            + e.getMessage(), e);
-                }
             } else {
-                b.useTransportSecurity();
+                b.sslContext(new WholeReadTls(tlsContext()));
             }
             if (!plaintext && tlsServerName != null) {
                 b.overrideAuthority(tlsServerName);
             }
             return b;
+        }
+
+        /** TLS with the given CA (the JDK's trusted ones without) and client certificate, if any. */
+        private io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tlsContext() {
+            var context = io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient();
+            try {
+                if (tlsCa != null) {
+                    context.trustManager(tlsCa.toFile());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot read the CA certificates of " + tlsCa + ": "
+                        + e.getMessage(), e);
+            }
+            try {
+                if (certificate != null) {
+                    context.keyManager(certificate.toFile(), key.toFile());
+                }
+                return context.build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot set up TLS with " + (certificate != null
+                        ? "the client certificate " + certificate + " and key " + key
+                        : tlsCa != null ? "the CA " + tlsCa : "the JDK's trusted CAs") + ": " + e.getMessage(), e);
+            }
         }
 
         private ManagedChannelBuilder<?> configure(ManagedChannelBuilder<?> b) {

@@ -47,7 +47,7 @@ public class NodeTls {
     /** The gRPC client port's server context (HTTP/2 over ALPN), or empty for plaintext. */
     public Optional<SslContext> grpcServer() {
         load();
-        return Optional.ofNullable(keys).map(k -> build(clientCertificates(GrpcSslContexts.configure(
+        return Optional.ofNullable(keys).map(k -> grpc(clientCertificates(GrpcSslContexts.configure(
                 SslContextBuilder.forServer(k)))));
     }
 
@@ -77,15 +77,20 @@ public class NodeTls {
     /** The node-to-node port's server context: a peer must present a node certificate. Empty for plaintext. */
     public Optional<SslContext> internalServer() {
         load();
-        return Optional.ofNullable(internalKeys).map(k -> build(GrpcSslContexts.configure(SslContextBuilder
+        return Optional.ofNullable(internalKeys).map(k -> grpc(GrpcSslContexts.configure(SslContextBuilder
                 .forServer(k).trustManager(internalCa).clientAuth(ClientAuth.REQUIRE))));
     }
 
     /** How this node dials another's node-to-node port: with its node certificate. Empty for plaintext. */
     public Optional<SslContext> internalClient() {
         load();
-        return Optional.ofNullable(internalKeys).map(k -> build(GrpcSslContexts.configure(SslContextBuilder
+        return Optional.ofNullable(internalKeys).map(k -> grpc(GrpcSslContexts.configure(SslContextBuilder
                 .forClient().keyManager(k).trustManager(internalCa))));
+    }
+
+    /** A context for gRPC's Netty transport: {@link WholeReadTls} says why it is wrapped. */
+    private static SslContext grpc(SslContextBuilder builder) {
+        return new WholeReadTls(build(builder));
     }
 
     private static SslContext build(SslContextBuilder builder) {
