@@ -248,36 +248,58 @@ final class NodeRouter implements AutoCloseable {
     }
 
     private <T> T onAnyNode(Function<Channel, T> call, boolean repeatable) {
-        List<String> tried = new ArrayList<>();
-        StrataException last = null;
-        boolean allUnreachable = true;
+        Attempts<T> attempts = new Attempts<>(call, repeatable);
         // A node that makes no connection in time is passed over before the call goes to it (a frozen node's
         // kernel accepts connections for it, and the call would wait there until its deadline). When no node that
         // did could serve the call, one passed over has it last (connected by then, or the first): it may only be
         // slow.
-        List<String> order = new ArrayList<>(candidates());
-        int gated = order.size() > 1 ? order.size() : 0;
+        List<String> order = candidates();
         List<String> slow = new ArrayList<>();
-        for (int i = 0; ; i++) {
-            if (i == gated && !slow.isEmpty()) {
-                order.add(slow.stream().filter(channels::ready).findFirst().orElse(slow.get(0)));
-            }
-            if (i >= order.size()) {
-                break;
-            }
-            String node = order.get(i);
-            if (i < gated && !connects(node)) {
+        for (String node : order) {
+            if (order.size() > 1 && !connects(node)) {
                 slow.add(node);
-                tried.add(node);
-                if (last == null) {
-                    last = noConnection();
-                }
-                continue;
+                attempts.passedOver(node);
+            } else if (attempts.on(node)) {
+                return attempts.answer;
             }
+        }
+        if (!slow.isEmpty() && attempts.on(slow.stream().filter(channels::ready).findFirst().orElse(slow.get(0)))) {
+            return attempts.answer;
+        }
+        throw attempts.failure();
+    }
+
+    /** One call's tries on node after node: its answer, or the failures that send it on. */
+    private final class Attempts<T> {
+        private final Function<Channel, T> call;
+        private final boolean repeatable;
+        private final List<String> tried = new ArrayList<>();
+        private StrataException last;
+        private boolean allUnreachable = true;
+        T answer;
+
+        Attempts(Function<Channel, T> call, boolean repeatable) {
+            this.call = call;
+            this.repeatable = repeatable;
+        }
+
+        /** The node made no connection in time: not asked (yet). */
+        void passedOver(String node) {
+            tried.add(node);
+            if (last == null) {
+                last = noConnection();
+            }
+        }
+
+        /**
+         * Asks {@code node}: true when it answered (the answer is {@link #answer}), false when the call may go to
+         * the next node. Throws any other failure: the call's answer.
+         */
+        boolean on(String node) {
             try {
-                T answer = call.apply(channel(node));
+                answer = call.apply(channel(node));
                 home = node;
-                return answer;
+                return true;
             } catch (RuntimeException e) {
                 StrataException failure = StrataException.from(e);
                 if (failure.code() != Status.Code.UNAVAILABLE || !(repeatable || failure.neverSent())) {
@@ -292,9 +314,14 @@ final class NodeRouter implements AutoCloseable {
                     tried.add(node);
                 }
                 last = failure;
+                return false;
             }
         }
-        throw allUnreachable && tried.size() > 1 ? last.triedOn(tried) : last;
+
+        /** Why no node answered: the last real refusal, or the failure to reach them, naming them all. */
+        StrataException failure() {
+            return allUnreachable && tried.size() > 1 ? last.triedOn(tried) : last;
+        }
     }
 
     /** The failure of a call that never reached a node, as the node made no connection in time. */
