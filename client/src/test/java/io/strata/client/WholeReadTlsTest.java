@@ -36,6 +36,8 @@ class WholeReadTlsTest {
 
     @BeforeAll
     static void certificate() throws Exception {
+        assertThat(io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl.isAvailable())
+                .as("BoringSSL (netty-tcnative, in grpc-netty-shaded) loads here").isTrue();
         // A self-signed certificate made by the JDK's keytool, as `strata cluster up --secure` makes its own.
         Path store = dir.resolve("node.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
