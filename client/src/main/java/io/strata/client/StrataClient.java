@@ -419,9 +419,9 @@ public final class StrataClient implements AutoCloseable {
                 b.usePlaintext();
             } else {
                 b.sslContext(new WholeReadTls(tlsContext()));
-            }
-            if (!plaintext && tlsServerName != null) {
-                b.overrideAuthority(tlsServerName);
+                if (tlsServerName != null) {
+                    b.overrideAuthority(tlsServerName);
+                }
             }
             return b;
         }
