@@ -9,8 +9,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * A failed call to Strata: the gRPC status code and the server's description of what went wrong
  * (for example NOT_FOUND "unknown topic 'orders'"). {@link #unreachable()} tells a failure to reach the
- * node at all (refused connection, unknown host, a connection that closed under the call, all UNAVAILABLE)
- * from an answer the node gave.
+ * node at all (refused connection, unknown host, a connection that closed or a stream the node reset under
+ * the call, all UNAVAILABLE) from an answer the node gave.
  */
 public final class StrataException extends RuntimeException {
     private final Status.Code code;
@@ -121,12 +121,22 @@ public final class StrataException extends RuntimeException {
         }
         boolean unreachable = code == Status.Code.UNAVAILABLE && status.getCause() != null;
         String description = unreachable ? rootMessage(status.getCause()) : status.getDescription();
+        if (code == Status.Code.INTERNAL && description != null && description.startsWith(RESET)) {
+            // The node's transport reset the call's stream (an HTTP/2 RST_STREAM with INTERNAL_ERROR, which gRPC
+            // reports as INTERNAL): a stopping node's gRPC server resets the streams still open once its event loops
+            // stop taking calls. The node did not answer the call: as a connection that closed under it.
+            code = Status.Code.UNAVAILABLE;
+            unreachable = true;
+        }
         if (description == null || description.isBlank()) {
             description = code.name();
         }
         return new StrataException(code, description, unreachable, t, java.util.List.of(),
                 io.strata.api.ErrorReason.of(t));
     }
+
+    /** How gRPC's Netty transport begins the description of a call whose stream the peer reset. */
+    private static final String RESET = "RST_STREAM closed stream";
 
     private static Throwable unwrap(Throwable failure) {
         Throwable t = failure;

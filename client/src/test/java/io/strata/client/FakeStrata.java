@@ -97,6 +97,20 @@ public final class FakeStrata implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicBoolean();
     /** The most batches of one (producer, partition) that were ever stored and not yet answered at once. */
     public final AtomicInteger mostUnansweredBatches = new AtomicInteger();
+    /**
+     * While set, the TCP listener's call executor refuses work, as a stopping node's does (Vert.x's gRPC server
+     * takes its event loops' contexts away before its calls end): the frames of streams open on it, and of new
+     * ones, are answered with an HTTP/2 RST_STREAM INTERNAL_ERROR.
+     */
+    public volatile boolean callsRefusedByTransport;
+    /** Call events the executor refused while {@link #callsRefusedByTransport} was set. */
+    public final AtomicInteger refusedByTransport = new AtomicInteger();
+    private final java.util.concurrent.ExecutorService callThreads = java.util.concurrent.Executors.newCachedThreadPool(
+            r -> {
+                Thread t = new Thread(r, "fake-strata-call");
+                t.setDaemon(true);
+                return t;
+            });
     /** Streams broken by {@link #nextStreamLosesAnswers}. */
     public final AtomicInteger brokenStreams = new AtomicInteger();
     private final Map<String, Integer> unanswered = new java.util.HashMap<>();
@@ -194,7 +208,13 @@ public final class FakeStrata implements AutoCloseable {
     public synchronized String listen() {
         try {
             tcp = services(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
-                    new java.net.InetSocketAddress("127.0.0.1", tcpPort))).build().start();
+                    new java.net.InetSocketAddress("127.0.0.1", tcpPort))).executor(task -> {
+                        if (callsRefusedByTransport) {
+                            refusedByTransport.incrementAndGet();
+                            throw new java.util.concurrent.RejectedExecutionException("the node is stopping");
+                        }
+                        callThreads.execute(task);
+                    }).build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -265,6 +285,7 @@ public final class FakeStrata implements AutoCloseable {
     public void close() throws InterruptedException {
         stopListening();
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        callThreads.shutdownNow();
     }
 
     private synchronized FakeTopic topic(String topic) {

@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -186,6 +187,33 @@ class NodeFailoverTest {
         pollUntil(consumer, read, 4);
 
         assertThat(read).containsExactly("r0", "r1", "r2", "r3");
+    }
+
+    @Test
+    void batchesOnStreamsAStoppingNodeResetsAreSentAgainAndStoredOnce() throws Exception {
+        FakeStrata node = node();
+        node.createTopic("orders", 1);
+        Producer producer = client(Duration.ofSeconds(20), node.address()).producer();
+        producer.send("orders", null, null, "r0".getBytes(UTF_8)).get(10, TimeUnit.SECONDS); // its stream is open
+        // The node's gRPC server resets its streams (RST_STREAM INTERNAL_ERROR, which gRPC reports as INTERNAL) until
+        // it takes calls again, as a restarting node's does: the batches were never answered, so they are not failed.
+        node.callsRefusedByTransport = true;
+        List<java.util.concurrent.CompletableFuture<RecordMetadata>> sends = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            sends.add(producer.send("orders", null, null, ("r" + i).getBytes(UTF_8)));
+        }
+        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (node.refusedByTransport.get() == 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(node.refusedByTransport.get()).as("frames the stopping node refused").isPositive();
+        Thread.sleep(300);
+        node.callsRefusedByTransport = false;
+
+        for (var sent : sends) {
+            sent.get(20, TimeUnit.SECONDS);
+        }
+        assertThat(node.values("orders", 0)).containsExactly("r0", "r1", "r2", "r3", "r4", "r5");
     }
 
     @Test
