@@ -15,6 +15,7 @@ import io.strata.api.v1.ProducerServiceGrpc;
 import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.ingest.grpc.ProduceHandler;
+import io.strata.ingest.grpc.OpenProduceStreams;
 import io.strata.ingest.grpc.ProduceStream;
 import io.strata.ingest.grpc.ProducerIds;
 import io.strata.metadata.MetadataStore;
@@ -47,6 +48,7 @@ class ProduceStreamTest {
     private Server server;
     private ManagedChannel channel;
     private final AtomicInteger received = new AtomicInteger();
+    private final OpenProduceStreams open = new OpenProduceStreams();
 
     /** The first topic look-up takes 300 ms (a slow metadata store); everything else is the real store. */
     private static MetadataStore slowFirstTopicLookup(MetadataStore real) {
@@ -86,7 +88,7 @@ class ProduceStreamTest {
                         return ProduceStream.start(responses, (request, admitted) -> {
                             received.incrementAndGet();
                             return handler.produce(request, admitted);
-                        }, handler.pending(), WINDOW, timed::add);
+                        }, handler.pending(), WINDOW, timed::add, open);
                     }
                 }).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -185,6 +187,39 @@ class ProduceStreamTest {
             assertThat(r.hasError()).isFalse();
             assertThat(r.getAppends(0).getBaseOffset()).as("request %d", i).isEqualTo(i);
         }
+    }
+
+    @Test
+    void aStreamEndedByItsStoppingNodeAnswersWhatItReadThenEndsUnavailableAndSoDoesOneOpenedLater() throws Exception {
+        objects.holdPuts(true);
+        Collector collector = new Collector();
+        StreamObserver<ProduceRequest> requests = ProducerServiceGrpc.newStub(channel).produceStream(collector);
+        for (int i = 0; i < 3; i++) {
+            requests.onNext(request(i, "t", "v" + i));
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (received.get() < 3 && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertThat(open.size()).isEqualTo(1);
+
+        assertThat(open.endAll(Status.UNAVAILABLE.withDescription("stopping"))).isEqualTo(1);
+        requests.onNext(request(3, "t", "v3")); // not read: the stream is ending
+        Thread.sleep(200);
+        assertThat(collector.done()).as("ended only once its answers are sent").isNotDone();
+        objects.holdPuts(false);
+
+        assertThat(collector.done()).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
+                .havingRootCause().isInstanceOf(io.grpc.StatusRuntimeException.class).withMessage("UNAVAILABLE: stopping");
+        assertThat(collector.responses()).extracting(ProduceResponse::getRequestId).containsExactly(0L, 1L, 2L);
+        assertThat(collector.responses()).noneMatch(ProduceResponse::hasError);
+        assertThat(received.get()).isEqualTo(3);
+        assertThat(open.size()).isZero();
+        Collector later = new Collector();
+        ProducerServiceGrpc.newStub(channel).produceStream(later);
+        assertThat(later.done()).failsWithin(10, TimeUnit.SECONDS).withThrowableThat()
+                .havingRootCause().withMessage("UNAVAILABLE: stopping");
+        assertThat(open.size()).isZero();
     }
 
     @Test

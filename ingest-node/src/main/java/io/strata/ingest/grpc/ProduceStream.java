@@ -19,6 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * are). Otherwise it reads nothing, and gRPC's HTTP/2 flow control holds the client back. So a stream holds
  * at most {@code window} requests, and at most one beyond the node's bound, however fast its client writes.
  *
+ * <p>A node that stops ends its streams through {@link OpenProduceStreams#endAll}: a stream reads no more, sends
+ * the answers to what it read, then ends with the status given.
+ *
  * <p>Thread-safety: gRPC delivers inbound events one at a time; responses complete on the pipeline's
  * threads and are sent under this object's lock, in order.
  */
@@ -29,9 +32,13 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private final PendingRequests pending;
     private final int window;
     private final java.util.function.LongConsumer durableAnswered;
+    private final OpenProduceStreams streams;
     private CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
     private CompletableFuture<Void> admittedTail = CompletableFuture.completedFuture(null);
+    /** Nothing more is sent on the stream: its client went away, or it was ended. */
     private boolean cancelled;
+    /** {@link #end} was called: no more requests are read. */
+    private boolean ending;
     /** Requests read and not yet answered. */
     private int held;
     /** A request was asked of gRPC and has not arrived yet. */
@@ -41,8 +48,9 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private ProduceStream(ServerCallStreamObserver<ProduceResponse> out,
                           java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
                                   CompletableFuture<ProduceResponse>> produce, PendingRequests pending, int window,
-                          java.util.function.LongConsumer durableAnswered) {
+                          java.util.function.LongConsumer durableAnswered, OpenProduceStreams streams) {
         this.out = out;
+        this.streams = streams;
         this.durableAnswered = durableAnswered;
         this.produce = produce;
         this.pending = pending;
@@ -52,17 +60,20 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     /**
      * Starts serving a stream; answer the returned observer to gRPC as the call's inbound side. {@code
      * durableAnswered} is told, for each {@code acks=DURABLE} request answered without an error of the whole
-     * request, the nanoseconds from its arrival to its answer ({@link ProduceHandler#answerTimes}).
+     * request, the nanoseconds from its arrival to its answer ({@link ProduceHandler#answerTimes}). The stream is
+     * among {@code streams} while it is open.
      */
     public static StreamObserver<ProduceRequest> start(StreamObserver<ProduceResponse> responses,
                                                        java.util.function.BiFunction<ProduceRequest, CompletableFuture<Void>,
                                                                CompletableFuture<ProduceResponse>> produce,
                                                        PendingRequests pending, int window,
-                                                       java.util.function.LongConsumer durableAnswered) {
+                                                       java.util.function.LongConsumer durableAnswered,
+                                                       OpenProduceStreams streams) {
         ServerCallStreamObserver<ProduceResponse> out = (ServerCallStreamObserver<ProduceResponse>) responses;
-        ProduceStream stream = new ProduceStream(out, produce, pending, window, durableAnswered);
+        ProduceStream stream = new ProduceStream(out, produce, pending, window, durableAnswered, streams);
         out.disableAutoRequest();
         out.setOnCancelHandler(stream::cancelled);
+        streams.opened(stream);
         stream.pull();
         return stream;
     }
@@ -71,7 +82,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private void pull() {
         boolean waitForRoom = false;
         synchronized (this) {
-            if (cancelled || asked || held >= window || waitingForRoom) {
+            if (cancelled || ending || asked || held >= window || waitingForRoom) {
                 return;
             }
             if (pending.hasRoom()) {
@@ -95,6 +106,12 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onNext(ProduceRequest request) {
+        synchronized (this) {
+            if (ending) {
+                asked = false;
+                return; // asked for before the stream was ended: left unanswered, so its client sends it again
+            }
+        }
         long arrived = System.nanoTime();
         boolean durable = ProduceHandler.durable(request);
         long size = ProduceHandler.heldBytes(request);
@@ -156,17 +173,42 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         synchronized (this) {
             last = sent;
         }
-        last.whenComplete((v, e) -> {
-            synchronized (this) {
-                if (!cancelled) {
-                    out.onCompleted();
-                }
-            }
-        });
+        last.whenComplete((v, e) -> close(null));
     }
 
-    private synchronized void cancelled() {
-        cancelled = true;
+    /** Reads no more requests, sends the answers to those read, then ends the stream with {@code status}. */
+    void end(Status status) {
+        CompletableFuture<Void> last;
+        synchronized (this) {
+            if (ending) {
+                return;
+            }
+            ending = true;
+            last = sent;
+        }
+        last.whenComplete((v, e) -> close(status));
+    }
+
+    /** Completes the stream, or fails it with {@code status}, unless nothing more may be sent on it. */
+    private void close(Status status) {
+        synchronized (this) {
+            if (!cancelled) {
+                cancelled = true;
+                if (status == null) {
+                    out.onCompleted();
+                } else {
+                    out.onError(status.asRuntimeException());
+                }
+            }
+        }
+        streams.closed(this);
+    }
+
+    private void cancelled() {
+        synchronized (this) {
+            cancelled = true;
+        }
+        streams.closed(this);
     }
 
     static ProduceError errorOf(Throwable failure) {

@@ -22,6 +22,18 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
     StrataNode node;
     @Inject
     io.strata.server.security.AccessControl access;
+    private final io.strata.ingest.grpc.OpenProduceStreams streams = new io.strata.ingest.grpc.OpenProduceStreams();
+
+    /**
+     * Once the node has stopped its roles (after {@link StrataNode}'s own stop: its pipeline has committed what it
+     * buffered and answered it), the streams still open end with UNAVAILABLE, before the gRPC server stops.
+     */
+    void stop(@jakarta.enterprise.event.Observes @jakarta.annotation.Priority(
+            jakarta.interceptor.Interceptor.Priority.APPLICATION + 600) io.quarkus.runtime.ShutdownEvent event) {
+        int open = streams.endAll(io.grpc.Status.UNAVAILABLE.withDescription(
+                "this ingest node is stopping; another one answers"));
+        org.jboss.logging.Logger.getLogger(ProducerEndpoint.class).infof("ended %d produce streams", open);
+    }
 
     @Override
     public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
@@ -48,7 +60,7 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
                 admitted.complete(null);
                 return CompletableFuture.failedFuture(GrpcErrors.toStatus(e));
             }
-        }, ingest.pending(), STREAM_WINDOW, ingest::durableAnswered);
+        }, ingest.pending(), STREAM_WINDOW, ingest::durableAnswered, streams);
     }
 
     @Override
