@@ -124,9 +124,11 @@ public final class StrataException extends RuntimeException {
         if (code == Status.Code.INTERNAL && description != null && description.startsWith(RESET)) {
             // The node's transport reset the call's stream (an HTTP/2 RST_STREAM with INTERNAL_ERROR, which gRPC
             // reports as INTERNAL): a stopping node's gRPC server resets the streams still open once its event loops
-            // stop taking calls. The node did not answer the call: as a connection that closed under it.
+            // stop taking calls. The node did not answer the call: as a connection that closed under it. (Resets
+            // for a broken protocol, PROTOCOL_ERROR and the like, stay INTERNAL: they would recur anywhere.)
             code = Status.Code.UNAVAILABLE;
             unreachable = true;
+            description = "the node reset the call (HTTP/2 RST_STREAM INTERNAL_ERROR), as a stopping node does";
         }
         if (description == null || description.isBlank()) {
             description = code.name();
@@ -135,8 +137,8 @@ public final class StrataException extends RuntimeException {
                 io.strata.api.ErrorReason.of(t));
     }
 
-    /** How gRPC's Netty transport begins the description of a call whose stream the peer reset. */
-    private static final String RESET = "RST_STREAM closed stream";
+    /** How gRPC's Netty transport describes a call whose stream the peer reset with INTERNAL_ERROR. */
+    private static final String RESET = "RST_STREAM closed stream. HTTP/2 error code: INTERNAL_ERROR";
 
     private static Throwable unwrap(Throwable failure) {
         Throwable t = failure;

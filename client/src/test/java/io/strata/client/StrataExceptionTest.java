@@ -45,6 +45,21 @@ class StrataExceptionTest {
     }
 
     @Test
+    void aStreamTheNodeResetWithInternalErrorIsAnUnreachableNodeAndOtherResetsStayInternal() {
+        // As gRPC's Netty transport describes a reset (NodeFailoverTest meets the first from a real server).
+        StrataException reset = StrataException.from(Status.INTERNAL.withDescription(
+                "RST_STREAM closed stream. HTTP/2 error code: INTERNAL_ERROR").asRuntimeException());
+        assertThat(reset.code()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(reset.unreachable()).isTrue();
+        assertThat(reset.neverSent()).as("the node may have acted on the call before the reset").isFalse();
+        assertThat(reset.description()).contains("RST_STREAM INTERNAL_ERROR");
+        StrataException protocol = StrataException.from(Status.INTERNAL.withDescription(
+                "RST_STREAM closed stream. HTTP/2 error code: PROTOCOL_ERROR").asRuntimeException());
+        assertThat(protocol.code()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(protocol.unreachable()).isFalse();
+    }
+
+    @Test
     void aServerSentUnavailableIsNotMistakenForAnUnreachableServer() {
         StrataException e = StrataException.from(Status.UNAVAILABLE.withDescription("metadata store down")
                 .asRuntimeException());

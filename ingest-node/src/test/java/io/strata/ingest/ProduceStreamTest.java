@@ -171,6 +171,7 @@ class ProduceStreamTest {
         collector.done().get(30, TimeUnit.SECONDS);
         assertThat(collector.responses()).hasSize(10).noneMatch(ProduceResponse::hasError);
         assertThat(timed).hasSize(5);
+        awaitNoOpenStream(); // a stream its client completed leaves the node's open streams
     }
 
     @Test
@@ -214,12 +215,34 @@ class ProduceStreamTest {
         assertThat(collector.responses()).extracting(ProduceResponse::getRequestId).containsExactly(0L, 1L, 2L);
         assertThat(collector.responses()).noneMatch(ProduceResponse::hasError);
         assertThat(received.get()).isEqualTo(3);
-        assertThat(open.size()).isZero();
+        awaitNoOpenStream();
         Collector later = new Collector();
         ProducerServiceGrpc.newStub(channel).produceStream(later);
         assertThat(later.done()).failsWithin(10, TimeUnit.SECONDS).withThrowableThat()
                 .havingRootCause().withMessage("UNAVAILABLE: stopping");
-        assertThat(open.size()).isZero();
+        awaitNoOpenStream();
+    }
+
+    @Test
+    void aStreamItsClientCancelsLeavesTheNodesOpenStreams() throws Exception {
+        var call = channel.newCall(ProducerServiceGrpc.getProduceStreamMethod(), io.grpc.CallOptions.DEFAULT);
+        StreamObserver<ProduceRequest> requests = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(call, new Collector());
+        requests.onNext(request(0, "t", "v0"));
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (open.size() == 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(open.size()).isEqualTo(1);
+        call.cancel("gone", null);
+        awaitNoOpenStream();
+    }
+
+    private void awaitNoOpenStream() throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (open.size() > 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(open.size()).as("streams the node holds open").isZero();
     }
 
     @Test

@@ -15,6 +15,7 @@ public final class OpenProduceStreams {
     /** Set once by {@link #endAll}: a stream opened later is ended at once. */
     private volatile Status ending;
 
+    /** A stream leaves when its call closes, whichever way ({@link ProduceStream#start}). */
     void opened(ProduceStream stream) {
         open.add(stream);
         Status status = ending;

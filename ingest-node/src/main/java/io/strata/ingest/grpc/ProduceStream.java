@@ -37,8 +37,8 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private CompletableFuture<Void> admittedTail = CompletableFuture.completedFuture(null);
     /** Nothing more is sent on the stream: its client went away, or it was ended. */
     private boolean cancelled;
-    /** {@link #end} was called: no more requests are read. */
-    private boolean ending;
+    /** Set by {@link #end}: no more requests are read, and the stream ends so once those read are answered. */
+    private Status endWith;
     /** Requests read and not yet answered. */
     private int held;
     /** A request was asked of gRPC and has not arrived yet. */
@@ -73,6 +73,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         ProduceStream stream = new ProduceStream(out, produce, pending, window, durableAnswered, streams);
         out.disableAutoRequest();
         out.setOnCancelHandler(stream::cancelled);
+        out.setOnCloseHandler(() -> streams.closed(stream)); // however it was closed: by this stream, or for it
         streams.opened(stream);
         stream.pull();
         return stream;
@@ -82,7 +83,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private void pull() {
         boolean waitForRoom = false;
         synchronized (this) {
-            if (cancelled || ending || asked || held >= window || waitingForRoom) {
+            if (cancelled || endWith != null || asked || held >= window || waitingForRoom) {
                 return;
             }
             if (pending.hasRoom()) {
@@ -106,25 +107,22 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onNext(ProduceRequest request) {
-        synchronized (this) {
-            if (ending) {
-                asked = false;
-                return; // asked for before the stream was ended: left unanswered, so its client sends it again
-            }
-        }
         long arrived = System.nanoTime();
-        boolean durable = ProduceHandler.durable(request);
-        long size = ProduceHandler.heldBytes(request);
-        pending.take(size); // read, so held whatever the room: the room was there when it was asked for
         CompletableFuture<Void> admitted = new CompletableFuture<>();
-        admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<Void> previous;
         synchronized (this) {
             asked = false;
+            if (endWith != null) {
+                return; // asked for before the stream was ended: not read, so its client sends it again
+            }
             held++;
             previous = admittedTail;
             admittedTail = admitted;
         }
+        boolean durable = ProduceHandler.durable(request);
+        long size = ProduceHandler.heldBytes(request);
+        pending.take(size); // read, so held whatever the room: the room was there when it was asked for
+        admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<ProduceResponse> answer = previous.thenCompose(v -> {
             try {
                 return produce.apply(request, admitted);
@@ -158,6 +156,10 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
                 return;
             }
             out.onNext(response);
+            if (endWith != null && held == 0) {
+                close(endWith);
+                return;
+            }
         }
         pull();
     }
@@ -173,35 +175,37 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         synchronized (this) {
             last = sent;
         }
-        last.whenComplete((v, e) -> close(null));
-    }
-
-    /** Reads no more requests, sends the answers to those read, then ends the stream with {@code status}. */
-    void end(Status status) {
-        CompletableFuture<Void> last;
-        synchronized (this) {
-            if (ending) {
-                return;
+        last.whenComplete((v, e) -> {
+            synchronized (this) {
+                close(null);
             }
-            ending = true;
-            last = sent;
-        }
-        last.whenComplete((v, e) -> close(status));
+        });
     }
 
-    /** Completes the stream, or fails it with {@code status}, unless nothing more may be sent on it. */
+    /**
+     * Reads no more requests, sends the answers to those read, then ends the stream with {@code status}. (Counted
+     * by {@link #held}, which a request joins as it is read: the chain of answers may not have it yet.)
+     */
+    synchronized void end(Status status) {
+        if (endWith != null) {
+            return;
+        }
+        endWith = status;
+        if (held == 0) {
+            close(status);
+        }
+    }
+
+    /** Completes the stream, or fails it with {@code status}, unless nothing more may be sent on it. Under the lock. */
     private void close(Status status) {
-        synchronized (this) {
-            if (!cancelled) {
-                cancelled = true;
-                if (status == null) {
-                    out.onCompleted();
-                } else {
-                    out.onError(status.asRuntimeException());
-                }
+        if (!cancelled) {
+            cancelled = true;
+            if (status == null) {
+                out.onCompleted();
+            } else {
+                out.onError(status.asRuntimeException());
             }
         }
-        streams.closed(this);
     }
 
     private void cancelled() {

@@ -25,14 +25,15 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
     private final io.strata.ingest.grpc.OpenProduceStreams streams = new io.strata.ingest.grpc.OpenProduceStreams();
 
     /**
-     * Once the node has stopped its roles (after {@link StrataNode}'s own stop: its pipeline has committed what it
-     * buffered and answered it), the streams still open end with UNAVAILABLE, before the gRPC server stops.
+     * As the node starts stopping (before {@link StrataNode}'s own stop, which commits what its pipeline holds and
+     * answers it), the open streams read no more and end with UNAVAILABLE once their answers are sent: what their
+     * clients send meanwhile goes to another node.
      */
     void stop(@jakarta.enterprise.event.Observes @jakarta.annotation.Priority(
-            jakarta.interceptor.Interceptor.Priority.APPLICATION + 600) io.quarkus.runtime.ShutdownEvent event) {
+            jakarta.interceptor.Interceptor.Priority.APPLICATION + 400) io.quarkus.runtime.ShutdownEvent event) {
         int open = streams.endAll(io.grpc.Status.UNAVAILABLE.withDescription(
                 "this ingest node is stopping; another one answers"));
-        org.jboss.logging.Logger.getLogger(ProducerEndpoint.class).infof("ended %d produce streams", open);
+        org.jboss.logging.Logger.getLogger(ProducerEndpoint.class).infof("ending %d produce streams", open);
     }
 
     @Override
