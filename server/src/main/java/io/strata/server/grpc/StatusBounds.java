@@ -21,10 +21,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class StatusBounds implements ServerInterceptor, jakarta.enterprise.inject.spi.Prioritized {
     static final int MAX_CHARS = 512;
 
-    /** Outermost of the interceptors: a status another one closes a call with (an exception's) is bounded too. */
+    /**
+     * Outermost of the interceptors but {@link StoppingGuard}: a status another one closes a call with (an
+     * exception's) is bounded too.
+     */
     @Override
     public int getPriority() {
-        return Integer.MAX_VALUE;
+        return Integer.MAX_VALUE - 1;
     }
 
     @Override

@@ -41,7 +41,7 @@ public class QuotaGuard implements ServerInterceptor, jakarta.enterprise.inject.
 
     @Override
     public int getPriority() {
-        return Integer.MAX_VALUE - 2;
+        return Integer.MAX_VALUE - 3;
     }
 
     @Override

@@ -53,7 +53,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
     /** Inside StatusBounds (which bounds the statuses closed here), before everything else. */
     @Override
     public int getPriority() {
-        return Integer.MAX_VALUE - 1;
+        return Integer.MAX_VALUE - 2;
     }
 
     @Override
