@@ -72,8 +72,8 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         ServerCallStreamObserver<ProduceResponse> out = (ServerCallStreamObserver<ProduceResponse>) responses;
         ProduceStream stream = new ProduceStream(out, produce, pending, window, durableAnswered, streams);
         out.disableAutoRequest();
-        out.setOnCancelHandler(stream::cancelled);
-        out.setOnCloseHandler(() -> streams.closed(stream)); // however it was closed: by this stream, or for it
+        out.setOnCancelHandler(stream::over);
+        out.setOnCloseHandler(stream::over); // however it was closed: by this stream, or for it (an interceptor)
         streams.opened(stream);
         stream.pull();
         return stream;
@@ -108,7 +108,10 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     @Override
     public void onNext(ProduceRequest request) {
         long arrived = System.nanoTime();
+        boolean durable = ProduceHandler.durable(request);
+        long size = ProduceHandler.heldBytes(request);
         CompletableFuture<Void> admitted = new CompletableFuture<>();
+        admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<Void> previous;
         synchronized (this) {
             asked = false;
@@ -119,10 +122,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
             previous = admittedTail;
             admittedTail = admitted;
         }
-        boolean durable = ProduceHandler.durable(request);
-        long size = ProduceHandler.heldBytes(request);
         pending.take(size); // read, so held whatever the room: the room was there when it was asked for
-        admitted.whenComplete((v, e) -> pending.give(size));
         CompletableFuture<ProduceResponse> answer = previous.thenCompose(v -> {
             try {
                 return produce.apply(request, admitted);
@@ -152,10 +152,13 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
     private void send(ProduceResponse response) {
         synchronized (this) {
             held--;
-            if (cancelled) {
-                return;
+            if (!cancelled) {
+                try {
+                    out.onNext(response);
+                } catch (RuntimeException closed) {
+                    cancelled = true; // closed for it meanwhile (an interceptor's end): the chain of answers goes on
+                }
             }
-            out.onNext(response);
             if (endWith != null && held == 0) {
                 close(endWith);
                 return;
@@ -166,7 +169,7 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
 
     @Override
     public void onError(Throwable t) {
-        cancelled(); // the client went away; calls in flight finish on their own, unanswered
+        over(); // the client went away; calls in flight finish on their own, unanswered
     }
 
     @Override
@@ -208,7 +211,8 @@ public final class ProduceStream implements StreamObserver<ProduceRequest> {
         }
     }
 
-    private void cancelled() {
+    /** The call is over (its client cancelled it, or it was closed): nothing more is sent on it. */
+    private void over() {
         synchronized (this) {
             cancelled = true;
         }

@@ -26,8 +26,8 @@ public class ProducerEndpoint extends ProducerServiceGrpc.ProducerServiceImplBas
 
     /**
      * As the node starts stopping (before {@link StrataNode}'s own stop, which commits what its pipeline holds and
-     * answers it), the open streams read no more and end with UNAVAILABLE once their answers are sent: what their
-     * clients send meanwhile goes to another node.
+     * answers it), the open streams read no more and end with UNAVAILABLE once their answers are sent; what their
+     * clients sent meanwhile is not read, and goes to another node once the stream ends.
      */
     void stop(@jakarta.enterprise.event.Observes @jakarta.annotation.Priority(
             jakarta.interceptor.Interceptor.Priority.APPLICATION + 400) io.quarkus.runtime.ShutdownEvent event) {

@@ -16,7 +16,8 @@ import jakarta.inject.Singleton;
  * calls until Vert.x closes, after the CDI container is gone: a call then failed in the first interceptor that
  * is a client proxy (an ApplicationScoped bean), and its client got UNKNOWN "ArC container not initialized",
  * which a producer rightly does not send a write again on. So this interceptor is a Singleton (the gRPC server
- * holds the object itself, no proxy), needs nothing from the container, and is the outermost.
+ * holds the object itself, no proxy), needs nothing from the container, and is the outermost. (gRPC health checks
+ * are refused so too, rather than answered NOT_SERVING: the node's probes are HTTP.)
  */
 @GlobalInterceptor
 @Singleton

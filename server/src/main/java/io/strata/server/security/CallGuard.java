@@ -50,7 +50,7 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         streams = new io.strata.security.OpenCounts(config.grpc().maxStreamsPerPrincipal());
     }
 
-    /** Inside StatusBounds (which bounds the statuses closed here), before everything else. */
+    /** Inside StoppingGuard and StatusBounds (which bounds the statuses closed here), before everything else. */
     @Override
     public int getPriority() {
         return Integer.MAX_VALUE - 2;

@@ -44,6 +44,15 @@ class StoppingGuardTest {
     }
 
     @Test
+    void itIsTheOutermostInterceptorAndTheGrpcServerHoldsItWithoutAContainerProxy() {
+        assertThat(new StoppingGuard().getPriority()).isGreaterThan(new StatusBounds().getPriority())
+                .isGreaterThan(new io.strata.server.security.CallGuard().getPriority())
+                .isGreaterThan(new io.strata.server.quota.QuotaGuard().getPriority());
+        assertThat(StoppingGuard.class).hasAnnotation(jakarta.inject.Singleton.class)
+                .hasAnnotation(io.quarkus.grpc.GlobalInterceptor.class);
+    }
+
+    @Test
     void callsGoOnToTheServiceUntilTheNodeStopsAndAreRefusedUnavailableFromThenOnWithoutReachingIt() {
         StoppingGuard guard = new StoppingGuard();
         List<ServerCall<String, String>> started = new ArrayList<>();
