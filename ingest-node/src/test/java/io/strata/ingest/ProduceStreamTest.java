@@ -198,10 +198,7 @@ class ProduceStreamTest {
         for (int i = 0; i < 3; i++) {
             requests.onNext(request(i, "t", "v" + i));
         }
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (received.get() < 3 && System.nanoTime() < until) {
-            Thread.sleep(20);
-        }
+        awaitUpTo10s(() -> received.get() >= 3);
         assertThat(open.size()).isEqualTo(1);
 
         assertThat(open.endAll(Status.UNAVAILABLE.withDescription("stopping"))).isEqualTo(1);
@@ -228,21 +225,23 @@ class ProduceStreamTest {
         var call = channel.newCall(ProducerServiceGrpc.getProduceStreamMethod(), io.grpc.CallOptions.DEFAULT);
         StreamObserver<ProduceRequest> requests = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(call, new Collector());
         requests.onNext(request(0, "t", "v0"));
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (open.size() == 0 && System.nanoTime() < until) {
-            Thread.sleep(10);
-        }
+        awaitUpTo10s(() -> open.size() > 0);
         assertThat(open.size()).isEqualTo(1);
         call.cancel("gone", null);
         awaitNoOpenStream();
     }
 
     private void awaitNoOpenStream() throws InterruptedException {
+        awaitUpTo10s(() -> open.size() == 0);
+        assertThat(open.size()).as("streams the node holds open").isZero();
+    }
+
+    /** Waits until {@code condition} holds or 10 s passed; the caller asserts what it needs. */
+    private static void awaitUpTo10s(java.util.function.BooleanSupplier condition) throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (open.size() > 0 && System.nanoTime() < until) {
+        while (!condition.getAsBoolean() && System.nanoTime() < until) {
             Thread.sleep(10);
         }
-        assertThat(open.size()).as("streams the node holds open").isZero();
     }
 
     @Test
@@ -253,10 +252,7 @@ class ProduceStreamTest {
         for (int i = 0; i < 50; i++) {
             requests.onNext(request(i, "t", "v" + i));
         }
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (received.get() < WINDOW && System.nanoTime() < until) {
-            Thread.sleep(20); // the first request waits for a slow metadata look-up, the others behind it
-        }
+        awaitUpTo10s(() -> received.get() >= WINDOW); // the first waits for a slow metadata look-up, the rest behind it
         Thread.sleep(300);
         assertThat(received.get()).as("requests pulled while nothing is answered").isEqualTo(WINDOW);
         objects.holdPuts(false);
