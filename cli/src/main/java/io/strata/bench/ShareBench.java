@@ -23,20 +23,40 @@ import org.HdrHistogram.Recorder;
  * records accepted twice (there must be none). One thread per member; ends with {@code share.<figure>=<value>}.
  */
 public final class ShareBench {
-    /** The figures of one run. */
-    public record Result(long accepted, double seconds, Histogram acks, long duplicates, boolean complete) {
+    /**
+     * The figures of one run: over the whole of it, from the members' first polls (what a newcomer meets), and,
+     * when the run had a warm-up, over what followed it ({@code measured}, else null).
+     */
+    public record Result(long accepted, double seconds, Histogram acks, long duplicates, boolean complete,
+                         Measured measured) {
         public List<String> lines(String prefix) {
-            return List.of(
+            List<String> lines = new ArrayList<>(List.of(
                     String.format(Locale.ROOT, "%s.accepted_per_s=%.0f", prefix, accepted / seconds),
                     String.format(Locale.ROOT, "%s.accepted=%d", prefix, accepted),
-                    String.format(Locale.ROOT, "%s.seconds=%.2f", prefix, seconds),
-                    String.format(Locale.ROOT, "%s.ack_p50_ms=%.2f", prefix, acks.getValueAtPercentile(50) / 1000.0),
-                    String.format(Locale.ROOT, "%s.ack_p99_ms=%.2f", prefix, acks.getValueAtPercentile(99) / 1000.0),
-                    String.format(Locale.ROOT, "%s.ack_max_ms=%.2f", prefix, acks.getMaxValue() / 1000.0),
-                    String.format(Locale.ROOT, "%s.ack_calls=%d", prefix, acks.getTotalCount()),
-                    String.format(Locale.ROOT, "%s.duplicates=%d", prefix, duplicates),
-                    String.format(Locale.ROOT, "%s.complete=%s", prefix, complete));
+                    String.format(Locale.ROOT, "%s.seconds=%.2f", prefix, seconds)));
+            lines.addAll(latencies(prefix + ".ack", acks));
+            lines.add(String.format(Locale.ROOT, "%s.duplicates=%d", prefix, duplicates));
+            lines.add(String.format(Locale.ROOT, "%s.complete=%s", prefix, complete));
+            if (measured != null) {
+                lines.add(String.format(Locale.ROOT, "%s.measured_accepted_per_s=%.0f", prefix,
+                        measured.accepted() / measured.seconds()));
+                lines.add(String.format(Locale.ROOT, "%s.measured_seconds=%.2f", prefix, measured.seconds()));
+                lines.addAll(latencies(prefix + ".measured_ack", measured.acks()));
+            }
+            return lines;
         }
+
+        private static List<String> latencies(String prefix, Histogram h) {
+            return List.of(
+                    String.format(Locale.ROOT, "%s_p50_ms=%.2f", prefix, h.getValueAtPercentile(50) / 1000.0),
+                    String.format(Locale.ROOT, "%s_p99_ms=%.2f", prefix, h.getValueAtPercentile(99) / 1000.0),
+                    String.format(Locale.ROOT, "%s_max_ms=%.2f", prefix, h.getMaxValue() / 1000.0),
+                    String.format(Locale.ROOT, "%s_calls=%d", prefix, h.getTotalCount()));
+        }
+    }
+
+    /** What followed the warm-up: records accepted after it, over how long, and the acknowledgement calls sent after it. */
+    public record Measured(long accepted, double seconds, Histogram acks) {
     }
 
     /** The most records a member's poll takes from a fetch node. */
@@ -46,18 +66,24 @@ public final class ShareBench {
     private final Duration timeout;
 
     private final long ratePerSecond;
+    private final Duration warmup;
 
-    /** @param ratePerSecond records taken by polls a second at most, by all members together; 0: as fast as they can */
-    public ShareBench(int members, Duration timeout, long ratePerSecond) {
+    /**
+     * @param ratePerSecond records taken by polls a second at most, by all members together; 0: as fast as they can
+     * @param warmup        from the members' start, counted in the whole run's figures only (zero: none)
+     */
+    public ShareBench(int members, Duration timeout, long ratePerSecond, Duration warmup) {
         this.members = members;
         this.timeout = timeout;
         this.ratePerSecond = ratePerSecond;
+        this.warmup = warmup;
     }
 
     /** Takes {@code expected} records of {@code topic} as group {@code group}, as fast as the members can. */
     public Result run(StrataClient client, String topic, String group, long expected, PrintWriter progress)
             throws InterruptedException {
         Recorder acks = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
+        Histogram measuredAcks = new Histogram(TimeUnit.MINUTES.toMicros(2), 3); // sent after the warm-up
         AtomicLong accepted = new AtomicLong();
         AtomicLong duplicates = new AtomicLong();
         Seen seen = new Seen();
@@ -65,6 +91,7 @@ public final class ShareBench {
         AtomicLong doneAt = new AtomicLong(); // when the last record expected was accepted: the run's end
         long start = System.nanoTime();
         long until = start + timeout.toNanos();
+        long warmEnd = start + warmup.toNanos();
         List<Thread> threads = new ArrayList<>();
         for (int m = 0; m < members; m++) {
             Thread t = new Thread(() -> {
@@ -87,7 +114,13 @@ public final class ShareBench {
                         if (!records.isEmpty()) {
                             long t0 = System.nanoTime();
                             member.acknowledge();
-                            acks.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+                            long took = Math.max(1, (System.nanoTime() - t0) / 1000);
+                            acks.recordValue(took);
+                            if (!warmup.isZero() && t0 - warmEnd >= 0) {
+                                synchronized (measuredAcks) {
+                                    measuredAcks.recordValue(took);
+                                }
+                            }
                             if (accepted.addAndGet(records.size()) >= expected) {
                                 doneAt.compareAndSet(0, System.nanoTime());
                             }
@@ -102,10 +135,16 @@ public final class ShareBench {
         }
         long lastReport = start;
         long lastCount = 0;
+        long warmCount = -1; // accepted when the warm-up ended, and when that was seen
+        long warmSeenAt = 0;
         Histogram all = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
         while (threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
             long now = System.nanoTime();
+            if (warmCount < 0 && !warmup.isZero() && now - warmEnd >= 0) {
+                warmCount = accepted.get();
+                warmSeenAt = now;
+            }
             if (now - lastReport >= TimeUnit.SECONDS.toNanos(2)) {
                 long count = accepted.get();
                 Histogram interval = acks.getIntervalHistogram();
@@ -119,9 +158,16 @@ public final class ShareBench {
             }
         }
         // Until the last record was accepted, not until every member has seen an empty poll after it.
-        double seconds = ((doneAt.get() != 0 ? doneAt.get() : System.nanoTime()) - start) / 1e9;
+        long end = doneAt.get() != 0 ? doneAt.get() : System.nanoTime();
         all.add(acks.getIntervalHistogram());
-        return new Result(accepted.get(), seconds, all, duplicates.get(), accepted.get() >= expected);
+        Measured measured = null;
+        if (warmCount >= 0 && end - warmSeenAt > 0) {
+            synchronized (measuredAcks) {
+                measured = new Measured(accepted.get() - warmCount, (end - warmSeenAt) / 1e9, measuredAcks.copy());
+            }
+        }
+        return new Result(accepted.get(), (end - start) / 1e9, all, duplicates.get(), accepted.get() >= expected,
+                measured);
     }
 
     /**

@@ -198,7 +198,9 @@ final class BenchCommand {
             description = {"Members of a share group take what the topic holds (from where the group stands), each "
                     + "record accepted on its own and the acknowledgements sent once per polled batch.",
                     "Ends with share.accepted_per_s, share.ack_p50_ms, share.ack_p99_ms (an acknowledgement call "
-                            + "until it is stored), share.duplicates (records handed out twice: must be 0)."})
+                            + "until it is stored), share.duplicates (records handed out twice: must be 0), over the "
+                            + "whole run; with --warmup also share.measured_accepted_per_s and "
+                            + "share.measured_ack_p50_ms, _p99_ms over what followed it."})
     static final class Share implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -217,6 +219,10 @@ final class BenchCommand {
         @Option(names = "--timeout", defaultValue = "10m", paramLabel = "D", converter = DurationConverter.class,
                 description = "Stop short after this long (default 10m; the result then says complete=false).")
         Duration timeout;
+        @Option(names = "--warmup", defaultValue = "0s", paramLabel = "D", converter = DurationConverter.class,
+                description = "Also measure what follows the first D (default 0s: the whole run only), as bench "
+                        + "produce measures after its warm-up; give --records for well beyond it.")
+        Duration warmup;
         @Option(names = "--redelivery", description = "Instead: a member of share group G-redelivery (lock 2 s, no back-off) "
                 + "takes a batch and goes silent; ends with share.redelivery_after_lock_p50_ms and _max_ms, how long "
                 + "after their lock ran out its records reached another member.")
@@ -228,7 +234,7 @@ final class BenchCommand {
             if (redelivery) {
                 err.printf("a member of share group %s-redelivery takes up to 100 records of %s and goes silent%n",
                         group, topic);
-                new io.strata.bench.ShareBench(1, timeout, 0).redelivery(StrataCli.client(spec), topic,
+                new io.strata.bench.ShareBench(1, timeout, 0, Duration.ZERO).redelivery(StrataCli.client(spec), topic,
                         group + "-redelivery", Duration.ofSeconds(2), 100).lines("share")
                         .forEach(spec.commandLine().getOut()::println);
                 return 0;
@@ -237,7 +243,7 @@ final class BenchCommand {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records N (or --redelivery)");
             }
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
-            new io.strata.bench.ShareBench(members, timeout, rate).run(StrataCli.client(spec), topic, group, records,
+            new io.strata.bench.ShareBench(members, timeout, rate, warmup).run(StrataCli.client(spec), topic, group, records,
                     err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);
             return 0;
