@@ -29,7 +29,8 @@ final class ConsumeCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(paramLabel = "TOPIC", description = "The topic to read.")
     String topic;
-    @Option(names = "--from-beginning", description = "Start at the first stored record of each partition.")
+    @Option(names = "--from-beginning", description = "Start at the first stored record of each partition (not with "
+            + "--group or --share: a group starts where it stands, at the first stored record where it never read).")
     boolean fromBeginning;
     @Option(names = "--group", paramLabel = "G", description = "Read as a member of consumer group G.")
     String group;
