@@ -19,8 +19,9 @@ import org.HdrHistogram.Recorder;
 /**
  * The share-group benchmark (issue 30): members of one share group take a topic's backlog, each record
  * accepted on its own, its acknowledgement sent with the member's next batch. Measures accepted records a
- * second over the whole run and the time an acknowledgement call takes to be stored (ack latency); counts
- * records accepted twice (there must be none). One thread per member; ends with {@code share.<figure>=<value>}.
+ * second and the time an acknowledgement call takes to be stored (ack latency) over the whole run, from the
+ * members' first polls, and with a warm-up also over what follows it; counts records accepted twice (there must
+ * be none). One thread per member; ends with {@code share.<figure>=<value>}.
  */
 public final class ShareBench {
     /**
@@ -73,30 +74,34 @@ public final class ShareBench {
      * @param warmup        from the members' start, counted in the whole run's figures only (zero: none)
      */
     public ShareBench(int members, Duration timeout, long ratePerSecond, Duration warmup) {
+        if (warmup.isNegative()) {
+            throw new IllegalArgumentException("the warm-up is zero or more, not " + warmup);
+        }
         this.members = members;
         this.timeout = timeout;
         this.ratePerSecond = ratePerSecond;
         this.warmup = warmup;
     }
 
-    /** Takes {@code expected} records of {@code topic} as group {@code group}, as fast as the members can. */
+    /**
+     * Takes {@code expected} records of {@code topic} as group {@code group}, at the bench's rate (or as fast as
+     * the members can), and reports every two seconds on {@code progress}.
+     */
     public Result run(StrataClient client, String topic, String group, long expected, PrintWriter progress)
             throws InterruptedException {
         Recorder acks = new Recorder(TimeUnit.MINUTES.toMicros(2), 3);
-        Histogram measuredAcks = new Histogram(TimeUnit.MINUTES.toMicros(2), 3); // sent after the warm-up
-        AtomicLong accepted = new AtomicLong();
         AtomicLong duplicates = new AtomicLong();
         Seen seen = new Seen();
         AtomicLong reserved = new AtomicLong(); // records the members may take so far, at the rate
-        AtomicLong doneAt = new AtomicLong(); // when the last record expected was accepted: the run's end
         long start = System.nanoTime();
         long until = start + timeout.toNanos();
         long warmEnd = start + warmup.toNanos();
+        Tally tally = new Tally(expected, warmEnd, !warmup.isZero());
         List<Thread> threads = new ArrayList<>();
         for (int m = 0; m < members; m++) {
             Thread t = new Thread(() -> {
                 try (ShareConsumer member = client.consumer(topic).share(group)) {
-                    while (accepted.get() < expected && System.nanoTime() < until) {
+                    while (tally.accepted() < expected && System.nanoTime() < until) {
                         long before = reserved.getAndAdd(MOST_PER_POLL);
                         List<ShareRecord> records = List.of();
                         try {
@@ -114,16 +119,10 @@ public final class ShareBench {
                         if (!records.isEmpty()) {
                             long t0 = System.nanoTime();
                             member.acknowledge();
-                            long took = Math.max(1, (System.nanoTime() - t0) / 1000);
+                            long now = System.nanoTime();
+                            long took = Math.max(1, (now - t0) / 1000);
                             acks.recordValue(took);
-                            if (!warmup.isZero() && t0 - warmEnd >= 0) {
-                                synchronized (measuredAcks) {
-                                    measuredAcks.recordValue(took);
-                                }
-                            }
-                            if (accepted.addAndGet(records.size()) >= expected) {
-                                doneAt.compareAndSet(0, System.nanoTime());
-                            }
+                            tally.acknowledged(records.size(), t0, took, now);
                         }
                     }
                 } catch (InterruptedException e) {
@@ -135,18 +134,17 @@ public final class ShareBench {
         }
         long lastReport = start;
         long lastCount = 0;
-        long warmCount = -1; // accepted when the warm-up ended, and when that was seen
-        long warmSeenAt = 0;
+        boolean warmSaid = warmup.isZero();
         Histogram all = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
         while (threads.stream().anyMatch(Thread::isAlive)) {
             Thread.sleep(200);
             long now = System.nanoTime();
-            if (warmCount < 0 && !warmup.isZero() && now - warmEnd >= 0) {
-                warmCount = accepted.get();
-                warmSeenAt = now;
+            if (!warmSaid && now - warmEnd >= 0) {
+                progress.printf(Locale.ROOT, "%6.0fs warm-up over: measured from here too%n", (now - start) / 1e9);
+                warmSaid = true;
             }
             if (now - lastReport >= TimeUnit.SECONDS.toNanos(2)) {
-                long count = accepted.get();
+                long count = tally.accepted();
                 Histogram interval = acks.getIntervalHistogram();
                 all.add(interval);
                 progress.printf(Locale.ROOT, "%6.0fs %10d accepted %10.0f records/s  ack p50 %6.1f ms  p99 %6.1f ms%n",
@@ -157,17 +155,72 @@ public final class ShareBench {
                 lastReport = now;
             }
         }
-        // Until the last record was accepted, not until every member has seen an empty poll after it.
-        long end = doneAt.get() != 0 ? doneAt.get() : System.nanoTime();
         all.add(acks.getIntervalHistogram());
+        Tally.Totals totals = tally.totals(System.nanoTime());
         Measured measured = null;
-        if (warmCount >= 0 && end - warmSeenAt > 0) {
-            synchronized (measuredAcks) {
-                measured = new Measured(accepted.get() - warmCount, (end - warmSeenAt) / 1e9, measuredAcks.copy());
+        if (!warmup.isZero()) {
+            if (totals.measuredAcks().getTotalCount() > 0 && totals.end() - warmEnd > 0) {
+                measured = new Measured(totals.measuredAccepted(), (totals.end() - warmEnd) / 1e9,
+                        totals.measuredAcks());
+            } else {
+                progress.printf("the run ended before its warm-up did: no measured figures (give more --records)%n");
+                progress.flush();
             }
         }
-        return new Result(accepted.get(), (end - start) / 1e9, all, duplicates.get(), accepted.get() >= expected,
+        return new Result(totals.accepted(), (totals.end() - start) / 1e9, all, duplicates.get(), totals.complete(),
                 measured);
+    }
+
+    /**
+     * What the members accepted, counted under one lock so that the run's end and the measured window agree: the
+     * run ends when the records expected are accepted (not when every member has also seen an empty poll after
+     * that), and its figures count what was accepted by then; the measured ones count the acknowledgements sent
+     * from the warm-up's end on, and the records they accepted.
+     */
+    static final class Tally {
+        private final long expected;
+        private final long warmEnd;
+        private final boolean measuring;
+        private final Histogram measuredAcks = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
+        private long accepted;
+        private long measuredAccepted;
+        private long doneAt; // when the records expected were accepted: the run's end (0: not yet)
+        private long doneAccepted;
+        private long doneMeasured;
+
+        record Totals(long accepted, long measuredAccepted, Histogram measuredAcks, long end, boolean complete) {
+        }
+
+        Tally(long expected, long warmEnd, boolean measuring) {
+            this.expected = expected;
+            this.warmEnd = warmEnd;
+            this.measuring = measuring;
+        }
+
+        synchronized long accepted() {
+            return accepted;
+        }
+
+        /** An acknowledgement sent at {@code sentAt} that took {@code micros} accepted {@code records}. */
+        synchronized void acknowledged(int records, long sentAt, long micros, long now) {
+            accepted += records;
+            if (measuring && sentAt - warmEnd >= 0) {
+                measuredAccepted += records;
+                measuredAcks.recordValue(micros);
+            }
+            if (doneAt == 0 && accepted >= expected) {
+                doneAt = now;
+                doneAccepted = accepted;
+                doneMeasured = measuredAccepted;
+            }
+        }
+
+        /** The figures; a run that did not reach its records ends {@code now}. */
+        synchronized Totals totals(long now) {
+            boolean complete = doneAt != 0;
+            return new Totals(complete ? doneAccepted : accepted, complete ? doneMeasured : measuredAccepted,
+                    measuredAcks.copy(), complete ? doneAt : now, complete);
+        }
     }
 
     /**

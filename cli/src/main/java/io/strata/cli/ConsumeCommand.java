@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 /** {@code strata consume}: prints record values, one a line. */
 @Command(name = "consume", mixinStandardHelpOptions = true,
         description = {"Prints the values (UTF-8) of a topic's records, one a line; each partition's records in "
-                + "offset order. Starts at the end of each partition unless --from-beginning is given.",
+                + "offset order. Without --group or --share, starts at the end of each partition unless "
+                + "--from-beginning is given.",
                 "With --group, reads the partitions the consumer group gives it, from where the group committed "
                         + "(a partition never committed from its log start), and commits what it printed every "
                         + "5 seconds, when a partition moves to another member, and before it exits.",
@@ -30,7 +31,8 @@ final class ConsumeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "TOPIC", description = "The topic to read.")
     String topic;
     @Option(names = "--from-beginning", description = "Start at the first stored record of each partition (not with "
-            + "--group or --share: a group starts where it stands, at the first stored record where it never read).")
+            + "--group or --share: a consumer group starts where it committed, a share group where it stands, and "
+            + "a partition the group never committed or took records of at its first stored record).")
     boolean fromBeginning;
     @Option(names = "--group", paramLabel = "G", description = "Read as a member of consumer group G.")
     String group;

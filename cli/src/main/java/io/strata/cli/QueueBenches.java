@@ -65,6 +65,9 @@ final class QueueBenches {
             if (records < 1) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--records N (or --redelivery)");
             }
+            if (warmup.isNegative()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup is zero or more");
+            }
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
             new io.strata.bench.ShareBench(members, timeout, rate, warmup).run(StrataCli.client(spec), topic, group, records,
                     err)
