@@ -68,9 +68,11 @@ final class QueueBenches {
             if (warmup.isNegative()) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup is zero or more");
             }
+            StrataClient client = StrataCli.client(spec);
+            // A topic that is not there fails here, in one line, rather than in every member's first poll.
+            client.admin().describeTopic(topic);
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
-            new io.strata.bench.ShareBench(members, timeout, rate, warmup).run(StrataCli.client(spec), topic, group, records,
-                    err)
+            new io.strata.bench.ShareBench(members, timeout, rate, warmup).run(client, topic, group, records, err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);
             return 0;
         }
