@@ -121,8 +121,9 @@ public final class ShareBench {
                             member.acknowledge();
                             long now = System.nanoTime();
                             long took = Math.max(1, (now - t0) / 1000);
-                            acks.recordValue(took);
-                            tally.acknowledged(records.size(), t0, took, now);
+                            if (tally.acknowledged(records.size(), t0, took, now)) {
+                                acks.recordValue(took);
+                            }
                         }
                     }
                 } catch (InterruptedException e) {
@@ -159,23 +160,26 @@ public final class ShareBench {
         Tally.Totals totals = tally.totals(System.nanoTime());
         Measured measured = null;
         if (!warmup.isZero()) {
-            if (totals.measuredAcks().getTotalCount() > 0 && totals.end() - warmEnd > 0) {
-                measured = new Measured(totals.measuredAccepted(), (totals.end() - warmEnd) / 1e9,
-                        totals.measuredAcks());
-            } else {
-                progress.printf("the run ended before its warm-up did: no measured figures (give more --records)%n");
-                progress.flush();
+            measured = totals.measured();
+            if (measured == null) {
+                progress.printf("no acknowledgement was sent after the %s warm-up before the run ended: no measured "
+                        + "figures (give more --records, or a longer --timeout)%n", warmup);
+            } else if (measured.seconds() < 1 || measured.acks().getTotalCount() < 100) {
+                progress.printf(Locale.ROOT, "the measured window is short (%.2f s, %d acknowledgements): its figures "
+                        + "say little (give more --records)%n", measured.seconds(), measured.acks().getTotalCount());
             }
+            progress.flush();
         }
         return new Result(totals.accepted(), (totals.end() - start) / 1e9, all, duplicates.get(), totals.complete(),
                 measured);
     }
 
     /**
-     * What the members accepted, counted under one lock so that the run's end and the measured window agree: the
+     * What the members accepted, counted under one lock so that the run's end and the measured window agree. The
      * run ends when the records expected are accepted (not when every member has also seen an empty poll after
-     * that), and its figures count what was accepted by then; the measured ones count the acknowledgements sent
-     * from the warm-up's end on, and the records they accepted.
+     * that): its figures count the acknowledgements until then and what they accepted, nothing after. The measured
+     * ones count, of those, the acknowledgements sent from the warm-up's end on and the records they accepted, over
+     * the time from the warm-up's end to the run's.
      */
     static final class Tally {
         private final long expected;
@@ -184,11 +188,19 @@ public final class ShareBench {
         private final Histogram measuredAcks = new Histogram(TimeUnit.MINUTES.toMicros(2), 3);
         private long accepted;
         private long measuredAccepted;
-        private long doneAt; // when the records expected were accepted: the run's end (0: not yet)
-        private long doneAccepted;
-        private long doneMeasured;
+        private boolean done;
+        private long doneAt; // when the records expected were accepted: the run's end
 
-        record Totals(long accepted, long measuredAccepted, Histogram measuredAcks, long end, boolean complete) {
+        /** The run's figures once it ended (or stopped short {@code end}). */
+        record Totals(long accepted, long measuredAccepted, Histogram measuredAcks, long end, boolean complete,
+                      long warmEnd, boolean measuring) {
+            /** What followed the warm-up, or null: no warm-up, or no acknowledgement sent after it in the run. */
+            Measured measured() {
+                if (!measuring || end - warmEnd <= 0 || measuredAcks.getTotalCount() == 0) {
+                    return null;
+                }
+                return new Measured(measuredAccepted, (end - warmEnd) / 1e9, measuredAcks);
+            }
         }
 
         Tally(long expected, long warmEnd, boolean measuring) {
@@ -201,25 +213,30 @@ public final class ShareBench {
             return accepted;
         }
 
-        /** An acknowledgement sent at {@code sentAt} that took {@code micros} accepted {@code records}. */
-        synchronized void acknowledged(int records, long sentAt, long micros, long now) {
+        /**
+         * An acknowledgement sent at {@code sentAt}, answered {@code now} after {@code micros}, accepted {@code
+         * records}. Answers whether it counts: false once the run had ended before it.
+         */
+        synchronized boolean acknowledged(int records, long sentAt, long micros, long now) {
+            if (done) {
+                return false;
+            }
             accepted += records;
             if (measuring && sentAt - warmEnd >= 0) {
                 measuredAccepted += records;
                 measuredAcks.recordValue(micros);
             }
-            if (doneAt == 0 && accepted >= expected) {
+            if (accepted >= expected) {
+                done = true;
                 doneAt = now;
-                doneAccepted = accepted;
-                doneMeasured = measuredAccepted;
             }
+            return true;
         }
 
         /** The figures; a run that did not reach its records ends {@code now}. */
         synchronized Totals totals(long now) {
-            boolean complete = doneAt != 0;
-            return new Totals(complete ? doneAccepted : accepted, complete ? doneMeasured : measuredAccepted,
-                    measuredAcks.copy(), complete ? doneAt : now, complete);
+            return new Totals(accepted, measuredAccepted, measuredAcks.copy(), done ? doneAt : now, done, warmEnd,
+                    measuring);
         }
     }
 

@@ -37,7 +37,8 @@ final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--group", paramLabel = "G", description = "Read as a member of consumer group G.")
     String group;
     @Option(names = "--share", paramLabel = "G", description = "Read as a member of share group G: any number of "
-            + "members at once each print records of every partition, each record printed (and accepted) by one.")
+            + "members at once each print records of every partition, each record printed (and accepted) by one; "
+            + "from where the group stands (a new group: each partition's first stored record).")
     String share;
     @Option(names = "--partition", paramLabel = "P", description = "Read only this partition (default: all).")
     Integer partition;

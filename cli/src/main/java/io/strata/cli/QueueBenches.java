@@ -68,9 +68,12 @@ final class QueueBenches {
             if (warmup.isNegative()) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--warmup is zero or more");
             }
+            // A topic that is not there fails here, in one line, rather than in every member's first poll; on a
+            // client of its own, so that the members' first calls are as cold as a newcomer's.
+            try (StrataClient check = StrataCli.separateClient(spec)) {
+                check.admin().topic(topic);
+            }
             StrataClient client = StrataCli.client(spec);
-            // A topic that is not there fails here, in one line, rather than in every member's first poll.
-            client.admin().describeTopic(topic);
             err.printf("%d members of share group %s take %d records of %s%n", members, group, records, topic);
             new io.strata.bench.ShareBench(members, timeout, rate, warmup).run(client, topic, group, records, err)
                     .lines("share").forEach(spec.commandLine().getOut()::println);

@@ -218,6 +218,16 @@ public final class StrataCli {
         return cli.client;
     }
 
+    /**
+     * A client of its own to the command line's nodes, for a check that must not warm the command's client (a
+     * benchmark's clock counts that client's first calls); the caller closes it.
+     */
+    static StrataClient separateClient(CommandSpec spec) {
+        client(spec); // chooses the nodes; the command's client makes no call until asked
+        StrataCli cli = (StrataCli) spec.root().userObject();
+        return cli.clients.apply(cli.chosen);
+    }
+
     static InputStream stdin(CommandSpec spec) {
         return ((StrataCli) spec.root().userObject()).stdin;
     }

@@ -41,34 +41,39 @@ class ShareBenchTest {
     }
 
     @Test
-    void acknowledgementsSentBeforeTheWarmUpsEndCountInTheWholeRunOnly() {
+    void acknowledgementsSentBeforeTheWarmUpsEndCountInTheWholeRunOnlyHoweverLateTheirAnswer() {
         ShareBench.Tally tally = new ShareBench.Tally(1500, 5 * S, true);
 
-        tally.acknowledged(500, 4 * S, 100_000, 4 * S + 1); // sent before the end of the warm-up, answered after
-        tally.acknowledged(500, 5 * S, 2_000, 5 * S + 1);
+        tally.acknowledged(500, 5 * S - 50_000_000, 100_000, 5 * S + 50_000_000); // sent before, answered after
+        tally.acknowledged(500, 5 * S, 2_000, 5 * S + 2_000_000);
         tally.acknowledged(500, 6 * S, 3_000, 7 * S);
 
         ShareBench.Tally.Totals totals = tally.totals(9 * S);
         assertThat(totals.accepted()).isEqualTo(1500);
-        assertThat(totals.measuredAccepted()).isEqualTo(1000);
-        assertThat(totals.measuredAcks().getTotalCount()).isEqualTo(2);
-        assertThat(totals.measuredAcks().getMaxValue()).isLessThan(10_000);
         assertThat(totals.end()).as("the run ends when its records were accepted").isEqualTo(7 * S);
         assertThat(totals.complete()).isTrue();
+        ShareBench.Measured measured = totals.measured();
+        assertThat(measured.accepted()).isEqualTo(1000);
+        assertThat(measured.seconds()).isEqualTo(2.0);
+        assertThat(measured.acks().getTotalCount()).isEqualTo(2);
+        assertThat(measured.acks().getMaxValue()).as("the slow call sent before the warm-up's end is not measured")
+                .isLessThan(10_000);
     }
 
     @Test
-    void recordsAcceptedAfterTheRunReachedItsCountAreNotCountedInItsRate() {
+    void acknowledgementsAnsweredAfterTheRunReachedItsCountAreNotCounted() {
         ShareBench.Tally tally = new ShareBench.Tally(1000, 0, true);
 
-        tally.acknowledged(500, 1 * S, 1_000, 1 * S + 1);
-        tally.acknowledged(500, 2 * S, 1_000, 2 * S);
-        tally.acknowledged(500, 2 * S, 1_000, 3 * S); // a member that polled before the count was reached
+        assertThat(tally.acknowledged(500, 1 * S, 1_000, 1 * S + 1)).isTrue();
+        assertThat(tally.acknowledged(500, 2 * S, 1_000, 2 * S)).isTrue();
+        assertThat(tally.acknowledged(500, 2 * S, 90_000, 3 * S)).as("a member that polled before the count was "
+                + "reached").isFalse();
 
         ShareBench.Tally.Totals totals = tally.totals(4 * S);
         assertThat(totals.accepted()).isEqualTo(1000);
-        assertThat(totals.measuredAccepted()).isEqualTo(1000);
         assertThat(totals.end()).isEqualTo(2 * S);
+        assertThat(totals.measured().accepted()).isEqualTo(1000);
+        assertThat(totals.measured().acks().getTotalCount()).isEqualTo(2);
     }
 
     @Test
@@ -79,9 +84,20 @@ class ShareBenchTest {
 
         ShareBench.Tally.Totals totals = tally.totals(10 * S);
         assertThat(totals.accepted()).isEqualTo(500);
-        assertThat(totals.measuredAccepted()).as("nothing measured without a warm-up").isZero();
         assertThat(totals.end()).isEqualTo(10 * S);
         assertThat(totals.complete()).isFalse();
+        assertThat(totals.measured()).as("nothing measured without a warm-up").isNull();
+    }
+
+    @Test
+    void aRunWithNoAcknowledgementSentAfterItsWarmUpHasNoMeasuredFigures() {
+        ShareBench.Tally endedBefore = new ShareBench.Tally(500, 5 * S, true);
+        endedBefore.acknowledged(500, 1 * S, 1_000, 2 * S);
+        assertThat(endedBefore.totals(9 * S).measured()).isNull();
+
+        ShareBench.Tally quietAfter = new ShareBench.Tally(1000, 5 * S, true);
+        quietAfter.acknowledged(500, 1 * S, 1_000, 2 * S);
+        assertThat(quietAfter.totals(9 * S).measured()).as("stopped short at 9 s, nothing sent after 5 s").isNull();
     }
 
     @Test
