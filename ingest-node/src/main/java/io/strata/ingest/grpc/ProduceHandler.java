@@ -416,5 +416,4 @@ public final class ProduceHandler {
         }
         return cause;
     }
-
 }

@@ -16,8 +16,9 @@ import java.util.List;
 
 /**
  * What a produce request must be before anything of it is looked up or stored, checked from the request alone: a
- * pure function of the request, the node's limits and the time, so that a request with one bad entry is refused
- * whole, at once, with the entry and record named. {@link ProduceHandler} checks the rest against the metadata.
+ * pure function of the request (and the batches this process built for it), the node's limits and the time, so
+ * that a request with one bad entry is refused whole, at once, naming the entry and record where there is one.
+ * {@link ProduceHandler} checks the rest against the metadata.
  */
 final class ProduceRequestChecks {
     /** What a request's record costs beyond its key, value and headers, counted against the request limit. */
@@ -32,7 +33,7 @@ final class ProduceRequestChecks {
      * process (null: none), against the node's {@code settings} at {@code now} (epoch ms). Answers the batches'
      * headers, by entry index (null for entries of single records).
      *
-     * @throws StatusRuntimeException INVALID_ARGUMENT naming what is wrong, with the entry and record
+     * @throws StatusRuntimeException INVALID_ARGUMENT naming what is wrong, and the entry and record where there is one
      */
     static BatchInfo[] check(ProduceRequest request, BatchInfo[] built, IngestSettings settings, long now) {
         if (request.getEntriesCount() == 0) {
