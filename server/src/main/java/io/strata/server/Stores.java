@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.jboss.logging.Logger;
 
 /**
  * Opens the stores a node's configuration names. A node configured for etcd without endpoints, or for S3
@@ -21,6 +23,8 @@ import java.util.concurrent.TimeUnit;
  * answer; the node then waits, not ready, and tries again.
  */
 public final class Stores {
+    private static final Logger LOG = Logger.getLogger(Stores.class);
+
     private Stores() {
     }
 
@@ -122,5 +126,71 @@ public final class Stores {
             (config.objectStore().s3().createBucket() ? s3.ensureBucket() : s3.checkBucket())
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * Opens the metadata store and checks {@code objects}, trying again while either does not answer, and answers
+     * the metadata store (kept in {@code closeables}). Says so in one log line, again only when the reason changes
+     * or a minute has passed. What cannot be helped by waiting fails the start: a local store that does not open,
+     * a store that cannot even be built (a malformed endpoint, say). Ends with an {@link InterruptedException}
+     * once {@code stopping} says so.
+     */
+    static MetadataStore openWhenReachable(StrataConfig config, ObjectStore objects, Closeables closeables,
+                                           BooleanSupplier stopping) throws Exception {
+        String objectsName = objects instanceof S3ObjectStore s3 ? s3.describe() : "the object store";
+        MetadataStore metadata = null;
+        String waitingFor = null;
+        long loggedAt = 0;
+        long backoffMs = 1_000;
+        while (true) {
+            if (stopping.getAsBoolean()) {
+                throw new InterruptedException("stopping");
+            }
+            String what = describeMetadata(config);
+            boolean remote = "etcd".equals(config.metadata().type());
+            try {
+                if (metadata == null) {
+                    metadata = closeables.register(metadata(config));
+                }
+                what = objectsName;
+                remote = "s3".equals(config.objectStore().type());
+                check(objects, config, config.objectStore().s3().requestTimeout());
+                if (waitingFor != null) {
+                    LOG.infof("%s and %s answer: starting", describeMetadata(config), what);
+                }
+                return metadata;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                if (stopping.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("stopping");
+                }
+                if (!remote || e instanceof IllegalArgumentException) {
+                    throw e;
+                }
+                String reason = what + " does not answer: " + rootCause(e);
+                long now = System.nanoTime();
+                if (!reason.equals(waitingFor) || now - loggedAt > TimeUnit.MINUTES.toNanos(1)) {
+                    LOG.warnf("Not ready: %s. Trying again until it answers.", reason);
+                    waitingFor = reason;
+                    loggedAt = now;
+                }
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 10_000);
+            }
+        }
+    }
+
+    /** The innermost cause of {@code e}, in one line. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        if (t instanceof java.util.concurrent.TimeoutException) {
+            return "no answer in time";
+        }
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message.lines().findFirst().orElse(""));
     }
 }

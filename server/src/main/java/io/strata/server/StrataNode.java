@@ -6,13 +6,9 @@ import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.strata.fetch.FetchSettings;
 import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
 import io.strata.fetch.grpc.FetchHandler;
-import io.strata.fetch.index.ChunkLocator;
-import io.strata.fetch.index.IndexView;
-import io.strata.fetch.index.SegmentFooters;
 import io.strata.ingest.IngestPipeline;
 import io.strata.ingest.IngestSettings;
 import io.strata.ingest.grpc.ProduceHandler;
@@ -46,8 +42,8 @@ import org.jboss.logging.Logger;
 /**
  * One Strata node: builds the stores and the roles its configuration names at start, registers itself in
  * the metadata store, and takes everything down in reverse order at shutdown (sealing and committing what
- * the ingest role still buffers). Owns the threads {@code strata-node-timer},
- * {@code strata-fetch-timer} and {@code strata-fetch-stream-*} and every closeable it builds.
+ * the ingest role still buffers). Owns the thread {@code strata-node-timer} and every closeable it builds (the
+ * fetch role's threads among them, {@link io.strata.server.fetch.FetchRole}).
  */
 @ApplicationScoped
 public class StrataNode {
@@ -132,7 +128,10 @@ public class StrataNode {
 
     private void startWhenReachable(String nodeId) {
         try {
-            openStores();
+            // Built once: an S3 store holds a credentials provider (web identity: an STS client) for its life.
+            ObjectStore store = register(Stores.objects(config));
+            metadata = Stores.openWhenReachable(config, store, this::register, () -> stopping);
+            opened = store;
             startRoles(nodeId);
         } catch (InterruptedException | java.util.concurrent.CancellationException e) {
             Thread.currentThread().interrupt(); // shutting down while starting
@@ -142,72 +141,6 @@ public class StrataNode {
                 io.quarkus.runtime.Quarkus.asyncExit(1);
             }
         }
-    }
-
-    /**
-     * Opens the metadata store and checks the object store, trying again while either does not answer. Says
-     * so in one log line, again only when the reason changes or a minute has passed. What cannot be helped
-     * by waiting fails the start: a local store that does not open, a store that cannot even be built (a
-     * malformed endpoint, say).
-     */
-    private void openStores() throws Exception {
-        // Built once: an S3 store holds a credentials provider (web identity: an STS client) for its life.
-        ObjectStore store = register(Stores.objects(config));
-        String objectsName = store instanceof io.strata.storage.object.s3.S3ObjectStore s3 ? s3.describe()
-                : "the object store";
-        String waitingFor = null;
-        long loggedAt = 0;
-        long backoffMs = 1_000;
-        while (true) {
-            if (stopping) {
-                throw new InterruptedException("stopping");
-            }
-            String what = Stores.describeMetadata(config);
-            boolean remote = "etcd".equals(config.metadata().type());
-            try {
-                if (metadata == null) {
-                    metadata = register(Stores.metadata(config));
-                }
-                what = objectsName;
-                remote = "s3".equals(config.objectStore().type());
-                Stores.check(store, config, config.objectStore().s3().requestTimeout());
-                opened = store;
-                if (waitingFor != null) {
-                    LOG.infof("%s and %s answer: starting", Stores.describeMetadata(config), what);
-                }
-                return;
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                if (stopping || Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedException("stopping");
-                }
-                if (!remote || e instanceof IllegalArgumentException) {
-                    throw e;
-                }
-                String reason = what + " does not answer: " + rootCause(e);
-                long now = System.nanoTime();
-                if (!reason.equals(waitingFor) || now - loggedAt > TimeUnit.MINUTES.toNanos(1)) {
-                    LOG.warnf("Not ready: %s. Trying again until it answers.", reason);
-                    waitingFor = reason;
-                    loggedAt = now;
-                }
-                Thread.sleep(backoffMs);
-                backoffMs = Math.min(backoffMs * 2, 10_000);
-            }
-        }
-    }
-
-    private static String rootCause(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        if (t instanceof java.util.concurrent.TimeoutException) {
-            return "no answer in time";
-        }
-        String message = t.getMessage();
-        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message.lines().findFirst().orElse(""));
     }
 
     /**
@@ -238,16 +171,7 @@ public class StrataNode {
         // Commits rebuild a shard's producer state from the snapshot compaction wrote to the object store.
         metadata.useProducerSnapshots(key -> counted.get(io.strata.storage.object.ObjectKey.of(key)),
                 config.producer().stateExpiry());
-        for (var op : java.util.Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
-                "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
-                "delete", CountingObjectStore::deletes).entrySet()) {
-            io.micrometer.core.instrument.FunctionCounter.builder("strata.objects.requests", counted, op.getValue())
-                    .tag("op", op.getKey()).description("Object store requests (a DELETE counts each object)")
-                    .register(meters);
-        }
         io.strata.server.metrics.NodeMetrics.objects(meters, counted);
-        counter("strata.objects.put.bytes", counted, CountingObjectStore::putBytes);
-        counter("strata.objects.get.bytes", counted, CountingObjectStore::getBytes);
         TopicCache topics = new TopicCache(metadata, clock, Duration.ofSeconds(2));
         internalPort = register(new io.strata.server.net.InternalPort(host, config.internal().port(),
                 io.strata.server.net.InternalPort.messageLimit(config.ingest().blockMaxBytes(),
@@ -293,81 +217,12 @@ public class StrataNode {
             ingest = io.strata.server.ingest.IngestRole.handler(pipeline, topics, producerIds, clock, meters);
         }
         if (config.roles().contains("fetch")) {
-            StrataConfig.Fetch c = config.fetch();
-            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "strata-fetch-timer");
-                t.setDaemon(true);
-                return t;
-            });
-            register(() -> timer.shutdownNow());
-            java.util.concurrent.atomic.AtomicInteger streamThreads = new java.util.concurrent.atomic.AtomicInteger();
-            java.util.concurrent.ExecutorService streams = Executors.newFixedThreadPool(
-                    Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
-                        Thread t = new Thread(r, "strata-fetch-stream-" + streamThreads.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    });
-            register(() -> streams.shutdownNow());
-            fetchExecutor = streams;
-            IndexView index = new IndexView(metadata, timer, c.indexMaxChunks());
-            meters.gauge("strata.fetch.index.chunks", index, IndexView::heldChunks);
-            meters.gauge("strata.fetch.index.shards", index, IndexView::heldShards);
-            counter("strata.fetch.index.shard.reads", index, IndexView::shardReads);
-            register(index);
-            index.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
-            java.nio.file.Path diskDir = java.nio.file.Path.of(c.diskCacheDir().orElse(
-                    java.nio.file.Path.of(config.dataDir(), "fetch-cache").toString()));
-            // The memory tier, loads in flight and answers being sent share the heap: keep the tier to a quarter.
-            long memoryTier = Math.min(c.cacheMaxBytes(), Runtime.getRuntime().maxMemory() / 4);
-            if (memoryTier < c.cacheMaxBytes()) {
-                LOG.warnf("strata.fetch.cache-max-bytes=%d is more than a quarter of the heap; using %d (raise -Xmx "
-                        + "to use more)", c.cacheMaxBytes(), memoryTier);
-            }
-            ChunkCache cache = new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
-                    c.diskCacheMaxBytes(config.objectStore().type()), c.maxGetBytes(), c.maxGapBytes()));
-            register(cache);
-            fetchCache = cache;
-            // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the
-            // footers of far more data than the memory and disk tiers hold.
-            SegmentFooters footers = new SegmentFooters(objects, Math.max(10_000, c.indexMaxChunks() / 4));
-            // Read-committed reads: the transactions' last stable offsets and aborts, one watch; a transaction's
-            // end wakes the readers it held back.
-            io.strata.fetch.txn.TransactionsView transactions = register(new io.strata.fetch.txn.TransactionsView(
-                    metadata.transactions(), timer));
-            transactions.onMoved(index::wakeReaders);
-            transactions.start().get(config.metadata().timeout().toMillis() * 3, TimeUnit.MILLISECONDS);
-            fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics,
-                    p -> address.equals(fetchNodes.owner(p)),
-                    new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()),
-                    new io.strata.fetch.txn.CommittedReads(transactions));
-            io.strata.server.share.ShareRole shareRole = register(new io.strata.server.share.ShareRole(fetch, index,
-                    metadata, config, ingest, access, internalPort.nodesOnly(), internalPort.dialer(), meters, timer,
-                    streams));
-            shares = shareRole.handler();
-            register(new io.strata.server.delay.DelayRole(metadata, fetch, index, shareRole.appender(), objects,
-                    p -> address.equals(fetchNodes.owner(p)), meters));
-            register(new io.strata.server.txn.HalfDelivery(metadata, fetch, index, shareRole.appender(), checkBacks,
-                    p -> address.equals(fetchNodes.owner(p)), new io.strata.fetch.half.HalfWorker.Settings(
-                            config.half().checkInterval().toMillis(), config.half().maxChecks()), meters));
-            FetchHandler streams0 = fetch;
-            // Closed before the cache and the index it reads: open streams end with UNAVAILABLE, consumers
-            // go on at another fetch node from their position.
-            register(() -> LOG.infof("ended %d subscription streams",
-                    streams0.endSubscriptions("this fetch node is stopping; another one answers")));
-            counter("strata.fetch.filter.chunks.passed.over", streams0, FetchHandler::chunksPassedOver);
-            io.strata.server.metrics.NodeMetrics.reads(meters, streams0.readStats());
-            counter("strata.fetch.segment.footer.reads", footers, SegmentFooters::reads);
-            counter("strata.fetch.segment.footer.corrupt", footers, SegmentFooters::corrupt);
-            counter("strata.fetch.cache.requests", cache, ChunkCache::requests);
-            counter("strata.fetch.cache.memory.hits", cache, ChunkCache::memoryHits);
-            counter("strata.fetch.cache.disk.hits", cache, ChunkCache::diskHits);
-            counter("strata.fetch.cache.disk.dropped", cache, ChunkCache::diskDropped);
-            counter("strata.fetch.cache.loads", cache, ChunkCache::loads);
-            counter("strata.fetch.cache.loaded.bytes", cache, ChunkCache::loadedBytes);
-            counter("strata.fetch.cache.handed.over", cache, ChunkCache::handedOver);
-            counter("strata.fetch.cache.corrupt", cache, ChunkCache::corrupt);
-            meters.gauge("strata.fetch.cache.memory.bytes", cache, ChunkCache::memoryBytes);
-            meters.gauge("strata.fetch.cache.disk.bytes", cache, ChunkCache::diskBytes);
+            io.strata.server.fetch.FetchRole role = io.strata.server.fetch.FetchRole.start(config, metadata, objects,
+                    topics, fetchNodes, address, ingest, access, internalPort, checkBacks, meters, this::register);
+            fetch = role.handler();
+            fetchCache = role.cache();
+            fetchExecutor = role.streams();
+            shares = role.shares();
         }
         if (pipeline != null) {
             ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, internalPort.dialer(), fetchCache,
@@ -426,7 +281,7 @@ public class StrataNode {
             if (stopping) {
                 throw new InterruptedException("stopping");
             }
-            LOG.warnf("produce path warm-up ended early (the node starts anyway): %s", rootCause(e));
+            LOG.warnf("produce path warm-up ended early (the node starts anyway): %s", Stores.rootCause(e));
         }
     }
 

@@ -2,6 +2,7 @@ package io.strata.fetch.share;
 
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.strata.metadata.group.GroupSettings;
 import io.strata.metadata.group.GroupSettingsStore;
 import io.strata.queues.share.SharePolicy;
@@ -10,8 +11,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Each group's policy: the node's defaults with what an operator set for the group ({@code strata groups
- * alter}) over them. Read from the store at most once a second per group, so a change is in force on every node
- * within a second, and bounded in the groups it keeps. Thread-safe.
+ * alter}) over them, bounded in the groups it keeps. A policy read from the store is used for at most
+ * {@link #IN_FORCE}, so a change is in force on every node within a second. A group in use is read again in the
+ * background once its policy is {@link #REFRESH} old, while calls go on with the one they have: its fetches and
+ * acknowledgements do not wait for the store once a second, only a group idle for a second does. Thread-safe.
  */
 final class GroupPolicies {
     /**
@@ -21,13 +24,21 @@ final class GroupPolicies {
     record GroupPolicy(SharePolicy policy, String deadLetterTopic, String namedBy, java.util.List<String> namedByGroups) {
     }
 
+    static final Duration IN_FORCE = Duration.ofSeconds(1);
+    static final Duration REFRESH = Duration.ofMillis(500);
+
     private final SharePolicy defaults;
     private final AsyncLoadingCache<String, GroupPolicy> cache;
 
     GroupPolicies(GroupSettingsStore store, SharePolicy defaults) {
+        this(store, defaults, Ticker.systemTicker());
+    }
+
+    GroupPolicies(GroupSettingsStore store, SharePolicy defaults, Ticker ticker) {
         this.defaults = defaults;
-        this.cache = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(1))
-                .buildAsync((group, executor) -> store.load(group).thenApply(this::policy));
+        // A refresh that fails keeps the policy in use until IN_FORCE ends it; the next call then waits for a read.
+        this.cache = Caffeine.newBuilder().maximumSize(10_000).refreshAfterWrite(REFRESH).expireAfterWrite(IN_FORCE)
+                .ticker(ticker).buildAsync((group, executor) -> store.load(group).thenApply(this::policy));
     }
 
     SharePolicy defaults() {

@@ -33,8 +33,17 @@ public final class NodeMetrics {
                 .register(meters);
     }
 
-    /** Each object store request's duration and whether it failed, by operation. */
+    /** Object store requests by operation (their count, duration and failures), and the bytes put and got. */
     public static void objects(MeterRegistry meters, CountingObjectStore store) {
+        for (var op : Map.<String, java.util.function.ToDoubleFunction<CountingObjectStore>>of(
+                "put", CountingObjectStore::puts, "get", CountingObjectStore::gets, "list", CountingObjectStore::lists,
+                "delete", CountingObjectStore::deletes).entrySet()) {
+            io.micrometer.core.instrument.FunctionCounter.builder("strata.objects.requests", store, op.getValue())
+                    .tag("op", op.getKey()).description("Object store requests (a DELETE counts each object)")
+                    .register(meters);
+        }
+        RoleMetrics.counter(meters, "strata.objects.put.bytes", store, CountingObjectStore::putBytes);
+        RoleMetrics.counter(meters, "strata.objects.get.bytes", store, CountingObjectStore::getBytes);
         Map<String, Timer> latency = new HashMap<>();
         Map<String, Counter> errors = new HashMap<>();
         for (String op : OBJECT_OPS) {
