@@ -12,9 +12,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Each group's policy: the node's defaults with what an operator set for the group ({@code strata groups
  * alter}) over them, bounded in the groups it keeps. A policy read from the store is used for at most
- * {@link #IN_FORCE}, so a change is in force on every node within a second. A group in use is read again in the
- * background once its policy is {@link #REFRESH} old, while calls go on with the one they have: its fetches and
- * acknowledgements do not wait for the store once a second, only a group idle for a second does. Thread-safe.
+ * {@link #IN_FORCE}, so a change is in force on every node within a second. The first call for a group in the
+ * last {@code IN_FORCE - REFRESH} of that time has it read again in the background while calls go on with the
+ * policy they have: a group called at least that often never waits for the store; a call that comes only after
+ * the policy has expired waits for a fresh read. A busy group is read a little more than once a second. Thread-safe.
  */
 final class GroupPolicies {
     /**
@@ -25,7 +26,7 @@ final class GroupPolicies {
     }
 
     static final Duration IN_FORCE = Duration.ofSeconds(1);
-    static final Duration REFRESH = Duration.ofMillis(500);
+    static final Duration REFRESH = Duration.ofMillis(800);
 
     private final SharePolicy defaults;
     private final AsyncLoadingCache<String, GroupPolicy> cache;

@@ -14,7 +14,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(30)
 class GroupPoliciesTest {
     /** A store whose reads stay unanswered until the test answers them, oldest first. */
     private static final class HeldStore implements GroupSettingsStore {
@@ -58,48 +60,72 @@ class GroupPoliciesTest {
         nanos.addAndGet(ms * 1_000_000);
     }
 
+    /** The deliveries a call's policy allows, which must be there already: a call that waits fails, never hangs. */
+    private static int answered(CompletableFuture<GroupPolicies.GroupPolicy> call) {
+        assertTrue(call.isDone(), "the call was answered without waiting");
+        return call.getNow(null).policy().maxDeliveries();
+    }
+
     @Test
     void aGroupInUseIsReadAgainInTheBackgroundWhileItsCallsGoOnWithThePolicyTheyHave() {
         var first = policies.of("g");
         assertFalse(first.isDone(), "the first call waits for the store");
         store.answer(attempts(3));
-        assertEquals(3, first.join().policy().maxDeliveries());
+        assertEquals(3, answered(first));
 
         advanceMillis(GroupPolicies.REFRESH.toMillis() + 100);
-        var during = policies.of("g");
-        assertTrue(during.isDone(), "a call in the refresh window does not wait for the store");
-        assertEquals(3, during.join().policy().maxDeliveries());
+        assertEquals(3, answered(policies.of("g")), "a call in the refresh window does not wait for the store");
         assertEquals(1, store.pending(), "the store is read again in the background");
 
         store.answer(attempts(7));
-        assertEquals(7, policies.of("g").join().policy().maxDeliveries(), "the change is in force once read");
+        assertEquals(7, answered(policies.of("g")), "the change is in force once read");
     }
 
     @Test
     void aPolicyIsNeverUsedPastOneSecondAfterItWasRead() {
         var first = policies.of("g");
         store.answer(attempts(3));
-        first.join();
+        assertEquals(3, answered(first));
 
         advanceMillis(GroupPolicies.IN_FORCE.toMillis() + 1);
         var late = policies.of("g");
         assertFalse(late.isDone(), "a policy older than a second is not used: the call waits for a fresh read");
         store.answer(attempts(9));
-        assertEquals(9, late.join().policy().maxDeliveries());
+        assertEquals(9, answered(late));
+    }
+
+    @Test
+    void aRefreshStillOutWhenThePolicyExpiresIsNotWaitedForAndItsLateAnswerIsNotUsed() {
+        var first = policies.of("g");
+        store.answer(attempts(3));
+        assertEquals(3, answered(first));
+
+        advanceMillis(GroupPolicies.REFRESH.toMillis() + 100);
+        assertEquals(3, answered(policies.of("g")));
+        assertEquals(1, store.pending(), "a refresh is out");
+
+        advanceMillis(GroupPolicies.IN_FORCE.toMillis());
+        var late = policies.of("g");
+        assertFalse(late.isDone(), "past its second the policy is not used while the refresh hangs");
+        assertEquals(2, store.pending(), "a read of its own, not the hung refresh");
+        store.answer(attempts(4)); // the hung refresh answers at last, with what was stored before the change
+        store.answer(attempts(5));
+        assertEquals(5, answered(late));
+        assertEquals(5, answered(policies.of("g")), "the late refresh's answer does not replace the fresh read's");
     }
 
     @Test
     void aFailedRefreshKeepsThePolicyUntilItsSecondEnds() {
         var first = policies.of("g");
         store.answer(attempts(3));
-        first.join();
+        assertEquals(3, answered(first));
 
         advanceMillis(GroupPolicies.REFRESH.toMillis() + 100);
-        assertEquals(3, policies.of("g").join().policy().maxDeliveries());
+        assertEquals(3, answered(policies.of("g")));
         synchronized (store) {
             store.reads.removeFirst().completeExceptionally(new IllegalStateException("etcd away"));
         }
-        assertEquals(3, policies.of("g").join().policy().maxDeliveries(), "the policy read before stays");
+        assertEquals(3, answered(policies.of("g")), "the policy read before stays");
 
         advanceMillis(GroupPolicies.IN_FORCE.toMillis());
         var late = policies.of("g");

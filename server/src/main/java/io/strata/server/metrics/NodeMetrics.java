@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The node's view of what it depends on, as metrics for the dashboards and alerts in k8s/components/monitoring:
- * object store requests' latency and failures, the metadata store's failures and size against its quota, what
+ * object store requests (counts, latency, failures, bytes), the metadata store's failures and size against its quota, what
  * reads served and how late the tail arrived, and whether the node is ready.
  */
 public final class NodeMetrics {
