@@ -51,8 +51,8 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
 
     /**
      * Builds the role, waiting (each for at most three times the metadata timeout) until the index and the
-     * transactions' view have read the metadata store. {@code ingest} is this node's ingest role or null; {@code address} is the
-     * node's advertised gRPC address, by which it knows the partitions it owns.
+     * transactions' view have read the metadata store. {@code ingest} is this node's ingest role or null;
+     * {@code address} is the node's advertised gRPC address, by which it knows the partitions it owns.
      */
     public static FetchRole start(StrataConfig config, MetadataStore metadata, ObjectStore objects, TopicCache topics,
                                   FetchNodes fetchNodes, String address, ProduceHandler ingest, AccessControl access,
