@@ -193,6 +193,7 @@ public final class StrataCli {
         CommandLine commandLine = new CommandLine(this)
                 .setOut(out)
                 .setErr(err)
+                .setParameterExceptionHandler(StrataCli::usageError)
                 .setExecutionExceptionHandler((failure, cmd, parseResult) -> {
                     cmd.getErr().println(CliErrors.oneLine(failure, chosen));
                     return 1;
@@ -206,6 +207,29 @@ public final class StrataCli {
                 client = null;
             }
         }
+    }
+
+    /**
+     * A command line that does not parse: the reason first, then suggestions for a mistyped option or command,
+     * the command's synopsis (and the names of its subcommands, where it has some), and where its whole help is. Short, so the
+     * reason stays on the screen: the whole help, which picocli prints by default, is up to 84 lines
+     * ({@code strata produce}) and scrolled the reason away.
+     */
+    static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.print(cmd.getHelp().fullSynopsis());
+        List<String> commands = cmd.getSubcommands().values().stream()
+                .filter(c -> !c.getCommandSpec().usageMessage().hidden()).map(CommandLine::getCommandName)
+                .distinct().toList();
+        if (!commands.isEmpty()) {
+            err.println("Commands: " + String.join(", ", commands));
+        }
+        err.printf("Try '%s --help' for all its options.%n", cmd.getCommandSpec().qualifiedName());
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** The client of the command line that {@code spec} belongs to, connected on first use. */

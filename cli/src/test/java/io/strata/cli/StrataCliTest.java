@@ -211,7 +211,7 @@ class StrataCliTest {
     }
 
     @Test
-    void badArgumentsExit2WithTheReasonAndTheUsage() {
+    void badArgumentsExit2WithTheReasonFirstAndAShortUsage() {
         assertUsageError(run("topics", "create", "orders"), "Missing required option: '--partitions=N'");
         assertUsageError(run("topics", "create", "orders", "--partitions", "many"), "'many' is not an int");
         assertUsageError(run("offsets", "orders", "--partition", "0"), "--earliest | --latest | --timestamp=MS");
@@ -250,7 +250,16 @@ class StrataCliTest {
         assertThat(outcome.exitCode()).isEqualTo(2);
         assertThat(outcome.out()).isEmpty();
         assertThat(outcome.err().lines().findFirst().orElse("")).contains(reason);
-        assertThat(outcome.err()).contains("Usage: strata");
+        assertThat(outcome.err()).contains("Usage: strata").containsPattern("Try 'strata[a-z ]*--help' for all its options");
+        // The synopsis, not the whole help: the reason on the first line must still be on a terminal's screen.
+        assertThat(outcome.err().lines().count()).isLessThanOrEqualTo(24);
+    }
+
+    @Test
+    void aCommandWithSubcommandsNamesThemWhenNoneIsGiven() {
+        Outcome outcome = run("topics");
+
+        assertThat(outcome.err()).contains("Commands:").contains("create").contains("list").contains("delete");
     }
 
     private Outcome run(String... args) {
