@@ -211,9 +211,9 @@ public final class StrataCli {
 
     /**
      * A command line that does not parse: the reason first, then suggestions for a mistyped option or command,
-     * the command's synopsis (and the names of its subcommands, where it has some), and where its whole help is. Short, so the
-     * reason stays on the screen: the whole help, which picocli prints by default, is up to 84 lines
-     * ({@code strata produce}) and scrolled the reason away.
+     * the command's synopsis (and the names of its subcommands, where it has some), and where its whole help is.
+     * Short, so the reason stays on the screen: the whole help, which picocli prints by default, is up to 84
+     * lines ({@code strata produce}) and scrolled the reason away.
      */
     static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();

@@ -46,6 +46,9 @@ final class ProduceRequestChecks {
             if (entry.getTopic().isEmpty()) {
                 throw invalid("entry " + i + " names no topic");
             }
+            if (entry.getDelayed() && entry.getHalf()) {
+                throw invalid("entry " + i + " is both delayed and half: a half message is delivered when committed");
+            }
             if (!entry.getBatch().isEmpty()) {
                 if (entry.getRecordsCount() > 0) {
                     throw invalid("entry " + i + " carries both records and a batch");
@@ -72,9 +75,6 @@ final class ProduceRequestChecks {
                     }
                 } catch (BlockFormatException | IllegalArgumentException e) {
                     throw invalid("the batch of entry " + i + " is malformed: " + e.getMessage());
-                }
-                if (entry.getDelayed() && entry.getHalf()) {
-                    throw invalid("entry " + i + " is both delayed and half: a half message is delivered when committed");
                 }
                 if (entry.getDelayed() || entry.getHalf()) {
                     List<LogRecord> records = BatchCodec.decode(entry.getBatch().asReadOnlyByteBuffer());
@@ -105,9 +105,6 @@ final class ProduceRequestChecks {
                 }
                 if (record.getTimestampMs() < 0) {
                     throw invalid("record " + r + " of entry " + i + " has a negative timestamp");
-                }
-                if (entry.getDelayed() && entry.getHalf()) {
-                    throw invalid("entry " + i + " is both delayed and half: a half message is delivered when committed");
                 }
                 if (entry.getHalf()) {
                     checkHalf(halfGroup(record), r, i);
