@@ -851,9 +851,17 @@ class ProduceHandlerTest {
                         .setDeliverAtMs(due))).build(), Status.Code.INVALID_ARGUMENT, "not delayed");
         BatchBuilder undated = new BatchBuilder(1024);
         undated.append(new LogRecord(null, "x".getBytes(StandardCharsets.UTF_8), List.of(), 1L));
+        ByteString undatedBatch = ByteString.copyFrom(undated.build(3));
         assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
-                .setPartition(0).setDelayed(true).setBatch(ByteString.copyFrom(undated.build(3)))).build(),
+                .setPartition(0).setDelayed(true).setBatch(undatedBatch)).build(),
                 Status.Code.INVALID_ARGUMENT, "needs its delivery time");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).setDelayed(true).setHalf(true).addRecords(Record.newBuilder()
+                        .setValue(ByteString.copyFromUtf8("x")).setDeliverAtMs(due))).build(),
+                Status.Code.INVALID_ARGUMENT, "both delayed and half");
+        assertStatus(ProduceRequest.newBuilder().addEntries(TopicPartitionRecords.newBuilder().setTopic("t")
+                .setPartition(0).setDelayed(true).setHalf(true).setBatch(undatedBatch))
+                .build(), Status.Code.INVALID_ARGUMENT, "both delayed and half");
         assertThat(metadata.offsets(topic.partition(0).staging()).join().nextOffset()).isZero();
     }
 
