@@ -3,6 +3,10 @@ package io.strata.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.strata.fetch.index.IndexView;
+import io.strata.metadata.IndexEntry;
+import io.strata.metadata.KeyLayout;
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.SegmentRef;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.Topic;
 import io.strata.metadata.TopicConfig;
@@ -84,6 +88,77 @@ class IndexViewTest extends ReadPathFixture {
         } finally {
             bounded.close();
         }
+    }
+
+    @Test
+    void aSegmentTheWatchBroughtWhileItsShardWasReadIsNotDisplacedByTheChunksItReplaced() {
+        commitTo(topic, 0, 5);
+        commitTo(topic, 0, 5);
+        PartitionId p = topic.partition(0);
+        int shard = metadata.shardOf(p);
+        List<IndexEntry> chunks = metadata.readIndex(shard).join().entries();
+        assertThat(chunks).hasSize(2);
+        IndexEntry merged = IndexEntry.segment(shard, KeyLayout.COMPACTION_SEQUENCE_BASE, 0, new SegmentRef(p,
+                "segments/0", 0, 10, 0, 1, 0, 100, 100, 10, 0, 0, 100, 8, 0));
+        // The removals arrive while the read is under way, or after it (compaction deletes the chunks' entries
+        // after it put the segment's): either way the segment alone holds offsets 0 to 10 once it is done.
+        for (boolean removedWhileReading : List.of(true, false)) {
+            CompletableFuture<Void> release = new CompletableFuture<>();
+            IndexView view = new IndexView(readsHeldUntil(release), timer);
+            try {
+                view.start().join();
+                CompletableFuture<Void> loaded = view.load(p);
+                view.onEntry(merged); // the watch is ahead of the read
+                if (removedWhileReading) {
+                    chunks.forEach(c -> view.onRemoved(shard, c.sequence()));
+                }
+                release.complete(null);
+                loaded.join();
+                if (!removedWhileReading) {
+                    chunks.forEach(c -> view.onRemoved(shard, c.sequence()));
+                }
+                assertThat(view.partition(p).refsFrom(0)).as("removed while reading: " + removedWhileReading)
+                        .containsExactly(merged.segment());
+                assertThat(view.partition(p).refsFrom(7)).containsExactly(merged.segment());
+                assertThat(view.partition(p).endOffset()).isEqualTo(10);
+            } finally {
+                view.close();
+            }
+        }
+    }
+
+    @Test
+    void aReadAtAnOffsetWhoseChunkIsGoneFindsNothingRatherThanTheChunksAfterIt() {
+        for (int i = 0; i < 3; i++) {
+            commitTo(topic, 0, 5);
+        }
+        PartitionId p = topic.partition(0);
+        int shard = metadata.shardOf(p);
+        List<IndexEntry> chunks = metadata.readIndex(shard).join().entries();
+        index.load(p).join();
+        // As while a shard is dropped: its entries leave one by one, in no particular order.
+        index.onRemoved(shard, chunks.get(1).sequence());
+        assertThat(index.partition(p).refsFrom(7)).as("offsets 5 to 10 are not held: nothing, never 10 on")
+                .isEmpty();
+        assertThat(index.partition(p).refsFrom(2)).as("the chunk holding 2, and no further than the gap")
+                .containsExactly(chunks.get(0).chunks().get(0));
+    }
+
+    /** The metadata store, each index shard's read of which completes only once {@code release} has. */
+    private MetadataStore readsHeldUntil(CompletableFuture<Void> release) {
+        return (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(MetadataStore.class.getClassLoader(),
+                new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
+                    Object answer;
+                    try {
+                        answer = method.invoke(metadata, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("readIndex") && args != null && args.length == 1) {
+                        return ((CompletableFuture<?>) answer).thenCombine(release, (snapshot, v) -> snapshot);
+                    }
+                    return answer;
+                });
     }
 
     private void commitTo(Topic t, int partition, int records) {

@@ -372,6 +372,12 @@ public final class FetchHandler {
                     partition.endOffset(), partition.logStartOffset(), stable, upTo, List.of()));
         }
         return locator.chunksFrom(partition, offset, maxBytes).thenCompose(found -> {
+            if (partition.detached()) {
+                // The shard was dropped while this read looked at it: its refs (and the transactional batches that
+                // say which records are aborted) were leaving, so what was found may stop short or be empty.
+                // Read the shard again and look again, rather than answer out of range.
+                return index.load(pid).thenCompose(v -> readAvailable(pid, offset, maxBytes, readCommitted));
+            }
             if (found.isEmpty()) {
                 // Retention moved the start past the offset between the range check and now.
                 throw outOfRange("", pid.partition(), offset, partition.logStartOffset(), partition.endOffset());
@@ -380,8 +386,7 @@ public final class FetchHandler {
             List<io.strata.fetch.txn.CommittedReads.Range> aborted = readCommitted ? committed.aborted(pid, partition,
                     offset, Math.min(upTo, chunks.get(chunks.size() - 1).endOffset())) : List.of();
             if (readCommitted && partition.detached()) {
-                // The shard was dropped while this read looked at it: the transactional batches that say which
-                // records are aborted may have left already. Read the shard again and look again.
+                // Dropped since the look above: the aborted ranges just read may be short of some. Look again.
                 return index.load(pid).thenCompose(v -> readAvailable(pid, offset, maxBytes, true));
             }
             activeReads.put(pid, Boolean.TRUE);

@@ -133,7 +133,13 @@ public final class IndexView implements IndexListener, AutoCloseable {
     }
 
     private void loaded(Shard shard, IndexSnapshot snapshot) {
-        snapshot.entries().forEach(entry -> apply(shard, entry));
+        Set<Long> goneMeanwhile;
+        synchronized (shard) {
+            goneMeanwhile = Set.copyOf(shard.removedWhileLoading);
+        }
+        // An entry the watch removed while the read was under way is not put back, even for a moment.
+        snapshot.entries().stream().filter(entry -> !goneMeanwhile.contains(entry.sequence()))
+                .forEach(entry -> apply(shard, entry));
         raiseLogStarts(shard, snapshot.logStarts());
         List<Long> removed;
         synchronized (shard) {
@@ -300,7 +306,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
         }
         for (IndexRef ref : refs) {
             shard.partitionIds.add(ref.partition());
-            live(ref.partition()).add(ref);
+            live(ref.partition()).add(entry.sequence(), ref);
             if (ref instanceof ChunkRef chunk) {
                 chunksByObject.computeIfAbsent(chunk.objectKey(), k -> ConcurrentHashMap.newKeySet()).add(chunk);
             }

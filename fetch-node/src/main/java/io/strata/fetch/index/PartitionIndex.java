@@ -14,10 +14,17 @@ import java.util.concurrent.ConcurrentSkipListMap;
  *
  * <p>While a compaction swap is applied, a segment and the chunks it replaces are both held for a moment
  * (the new entry is put before the old ones go, so nothing is ever missing): readers walk
- * {@link #refsFrom} and skip what the previous ref already covered.
+ * {@link #refsFrom} and skip what the previous ref already covered. Of two refs at one base offset the one of the
+ * later index entry (the higher sequence: compaction's count above commits', and up) is held, whichever arrives
+ * first: a shard's read finishing after the watch brought the segment that replaced one of its chunks must not
+ * put the chunk back over the segment (the chunk's removal would then leave nothing at that offset).
  */
 public final class PartitionIndex {
-    private final ConcurrentSkipListMap<Long, IndexRef> refs = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Long, Held> refs = new ConcurrentSkipListMap<>();
+
+    /** A ref and the sequence of the index entry that brought it. */
+    private record Held(long sequence, IndexRef ref) {
+    }
     /**
      * Set when its shard is being dropped (its refs and transactional batches leaving): a read that looked here
      * meanwhile looks again once the shard is read anew.
@@ -111,12 +118,15 @@ public final class PartitionIndex {
         return out;
     }
 
-    void add(IndexRef ref) {
-        refs.put(ref.baseOffset(), ref);
+    /** Holds the ref of the index entry {@code sequence}, unless a later entry's ref holds its base offset. */
+    void add(long sequence, IndexRef ref) {
+        refs.merge(ref.baseOffset(), new Held(sequence, ref),
+                (held, added) -> added.sequence() >= held.sequence() ? added : held);
     }
 
+    /** Lets the ref go, if it is the one held at its base offset. */
     void remove(IndexRef ref) {
-        refs.remove(ref.baseOffset(), ref);
+        refs.computeIfPresent(ref.baseOffset(), (base, held) -> held.ref().equals(ref) ? null : held);
     }
 
     void raiseLogStart(long logStart) {
@@ -134,33 +144,36 @@ public final class PartitionIndex {
 
     /** The offset the next committed record will get. */
     public long endOffset() {
-        Map.Entry<Long, IndexRef> last = refs.lastEntry();
-        return Math.max(floor, last == null ? 0 : last.getValue().endOffset());
+        Map.Entry<Long, Held> last = refs.lastEntry();
+        return Math.max(floor, last == null ? 0 : last.getValue().ref().endOffset());
     }
 
     /** The first offset still held. */
     public long logStartOffset() {
-        Map.Entry<Long, IndexRef> first = refs.firstEntry();
+        Map.Entry<Long, Held> first = refs.firstEntry();
         return first == null ? endOffset() : Math.max(floor, first.getKey());
     }
 
     /**
      * The refs from the one holding {@code offset} on, in offset order, each starting where the previous one
-     * ended (a ref an earlier one already covers is skipped); empty when no ref holds {@code offset}.
+     * ended (a ref an earlier one already covers is skipped); empty when no ref holds {@code offset}. It stops at
+     * a gap, the first ref included: a ref that begins past {@code offset} (the one holding it just let go, its
+     * shard being dropped) is never answered in its place, which would skip the records in between.
      */
     public List<IndexRef> refsFrom(long offset) {
         List<IndexRef> out = new ArrayList<>();
-        Map.Entry<Long, IndexRef> start = refs.floorEntry(offset);
+        Map.Entry<Long, Held> start = refs.floorEntry(offset);
         if (start == null) {
             return out;
         }
-        long covered = -1;
-        for (IndexRef ref : refs.tailMap(start.getKey(), true).values()) {
-            if (ref.endOffset() <= Math.max(covered, offset)) {
+        long covered = offset;
+        for (Held held : refs.tailMap(start.getKey(), true).values()) {
+            IndexRef ref = held.ref();
+            if (ref.endOffset() <= covered) {
                 continue; // covered by the previous ref (a swap under way) or before the offset
             }
-            if (covered >= 0 && ref.baseOffset() > covered) {
-                break; // a gap: what follows is not contiguous with what was read
+            if (ref.baseOffset() > covered) {
+                break; // a gap: what follows is not contiguous with what was read (or with the offset)
             }
             out.add(ref);
             covered = ref.endOffset();
@@ -170,6 +183,6 @@ public final class PartitionIndex {
 
     /** All refs in offset order (for timestamp look-ups). */
     public Iterable<IndexRef> refs() {
-        return refs.values();
+        return () -> refs.values().stream().map(Held::ref).iterator();
     }
 }
