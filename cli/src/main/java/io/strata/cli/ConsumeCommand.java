@@ -157,7 +157,15 @@ final class ConsumeCommand implements Callable<Integer> {
                     break;
                 }
             }
-            List<ConsumerRecord> records = consumer.poll(wait);
+            List<ConsumerRecord> records;
+            try {
+                records = consumer.poll(wait);
+            } catch (io.strata.client.StrataException e) {
+                if (!ConsumeLoops.goesOnAfter(e, spec.commandLine().getErr())) {
+                    throw e;
+                }
+                continue; // its positions stand: it reads on from them once a node serves it
+            }
             for (ConsumerRecord r : records) {
                 out.println(lines.line(r));
                 printed++;

@@ -199,7 +199,15 @@ final class GroupPrinter {
             if (wait.compareTo(COMMIT_EVERY) > 0) {
                 wait = COMMIT_EVERY;
             }
-            List<ConsumerRecord> records = consumer.poll(wait);
+            List<ConsumerRecord> records;
+            try {
+                records = consumer.poll(wait);
+            } catch (StrataException e) {
+                if (!ConsumeLoops.goesOnAfter(e, spec.commandLine().getErr())) {
+                    throw e;
+                }
+                continue; // the member's session and what it printed stand: it reads on once a node serves it
+            }
             Map<Integer, Long> before = new HashMap<>(printed);
             int shown = 0;
             boolean halted = false;
@@ -286,7 +294,7 @@ final class GroupPrinter {
     private void commitBeforeLeaving() {
         long until = System.nanoTime() + FINAL_COMMIT_TRIES.toNanos();
         StrataException failure = commit(consumer.assignment(), true);
-        while (failure != null && failure.code() == Status.Code.UNAVAILABLE && System.nanoTime() < until) {
+        while (failure != null && failure.retryable() && System.nanoTime() < until) {
             try {
                 Thread.sleep(500);
             } catch (InterruptedException e) {

@@ -75,8 +75,15 @@ final class SharePrinter {
                     }
                 }
                 // Short polls, so that a stop by signal is heard soon.
-                List<ShareRecord> records = consumer.poll(wait.compareTo(Duration.ofSeconds(1)) > 0
-                        ? Duration.ofSeconds(1) : wait);
+                List<ShareRecord> records;
+                try {
+                    records = consumer.poll(wait.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : wait);
+                } catch (io.strata.client.StrataException e) {
+                    if (!ConsumeLoops.goesOnAfter(e, spec.commandLine().getErr())) {
+                        throw e;
+                    }
+                    continue; // records it holds come back to the group if it cannot acknowledge them in time
+                }
                 if (exec != null) {
                     count += runCommands(consumer, records, commands, maxMessages == null ? Long.MAX_VALUE
                             : maxMessages - count);

@@ -375,7 +375,7 @@ final class GroupMembership implements AutoCloseable {
     /**
      * The same without waiting; {@code done} gets null or the failure, on a gRPC thread. Commits go one at a
      * time: two in flight could be applied in either order, and the older one would move the offsets back. A
-     * node that cannot be reached is passed over for the next one, as by {@link #commit}.
+     * node that cannot serve it now is passed over for the next one, as by {@link #commit}.
      */
     void commitAsync(Map<Integer, Long> offsets, Map<Integer, Long> epochs,
                      java.util.function.Consumer<StrataException> done) {
@@ -392,7 +392,7 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
-    /** Sends the commit to {@code nodes.get(i)}, and on to the next node while one cannot be reached. */
+    /** Sends the commit to {@code nodes.get(i)}, and on to the next node while one cannot serve it now. */
     private void sendCommit(CommitOffsetsRequest request, List<String> nodes, int i,
                             java.util.function.Consumer<StrataException> done) {
         String node = nodes.get(i);
@@ -414,7 +414,7 @@ final class GroupMembership implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 failure = StrataException.from(e);
             }
-            if (failure != null && failure.code() == Status.Code.UNAVAILABLE && i + 1 < nodes.size()) {
+            if (failure != null && NodeRouter.movesOn(failure, true) && i + 1 < nodes.size()) {
                 if (failure.unreachable()) {
                     router.markDown(node);
                 }

@@ -90,6 +90,16 @@ public final class StrataException extends RuntimeException {
         return reason;
     }
 
+    /**
+     * Whether the call may succeed asked again, later or of another node: the node could not do it now
+     * (unreachable, starting or stopping, overloaded, too slow, contended, failed on its side), as opposed to a
+     * call that is wrong and would be answered the same anywhere (NOT_FOUND, PERMISSION_DENIED, ...). A loop that
+     * polls or commits goes on after such a failure.
+     */
+    public boolean retryable() {
+        return Transient.is(this);
+    }
+
     /** True when no node answered: the connection could not be made or broke before an answer. */
     public boolean unreachable() {
         return unreachable;

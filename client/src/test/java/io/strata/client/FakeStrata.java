@@ -66,6 +66,8 @@ public final class FakeStrata implements AutoCloseable {
      * node without the role they need answers them.
      */
     public final java.util.Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Full method names this node answers with the status given, as one that cannot serve them now. */
+    public final Map<String, Status> failsWith = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, FakeTopic> topics = new LinkedHashMap<>();
     private long nextTopicId = 1;
 
@@ -165,6 +167,12 @@ public final class FakeStrata implements AutoCloseable {
                     return new io.grpc.ServerCall.Listener<>() {
                     };
                 }
+                Status failure = failsWith.get(call.getMethodDescriptor().getFullMethodName());
+                if (failure != null) {
+                    call.close(failure, new io.grpc.Metadata());
+                    return new io.grpc.ServerCall.Listener<>() {
+                    };
+                }
                 return next.startCall(call, headers);
             }
         };
@@ -248,6 +256,11 @@ public final class FakeStrata implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /** The names of the topics this node holds. */
+    public synchronized java.util.Set<String> topicNames() {
+        return java.util.Set.copyOf(topics.keySet());
     }
 
     public synchronized void createTopic(String topic, int partitions) {

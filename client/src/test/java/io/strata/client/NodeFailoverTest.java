@@ -159,6 +159,30 @@ class NodeFailoverTest {
     }
 
     @Test
+    void aCallThatMayBeRepeatedGoesOnToTheNextNodeWhenOneCannotServeItNowAndOneThatMayNotDoesNot() {
+        for (Status.Code code : List.of(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED,
+                Status.Code.DEADLINE_EXCEEDED)) {
+            FakeStrata busy = node();
+            FakeStrata serving = node();
+            busy.failsWith.put("strata.v1.AdminService/ListOffsets", Status.fromCode(code).withDescription("busy"));
+            busy.failsWith.put("strata.v1.AdminService/CreateTopic", Status.fromCode(code).withDescription("busy"));
+            for (FakeStrata n : List.of(busy, serving)) {
+                n.createTopic("orders", 1);
+            }
+            serving.append("orders", 0, "a", "b", "c");
+            StrataClient client = client(Duration.ofSeconds(5), busy.address(), serving.address());
+
+            assertThat(client.admin().listOffsets("orders", 0, OffsetQuery.latest()).offset()).as(code.name())
+                    .isEqualTo(3);
+            // Creating a topic is not repeated elsewhere once a node may have done it: that node's answer stands.
+            StrataClient fresh = client(Duration.ofSeconds(5), busy.address(), serving.address());
+            assertThatThrownBy(() -> fresh.admin().createTopic("payments", 1)).as(code.name())
+                    .isInstanceOfSatisfying(StrataException.class, e -> assertThat(e.code()).isEqualTo(code));
+            assertThat(serving.topicNames()).as(code.name()).doesNotContain("payments");
+        }
+    }
+
+    @Test
     void aNodeThatAnswersSomethingElseIsTheAnswerAndNoOtherNodeIsAsked() {
         FakeStrata first = node();
         FakeStrata second = node();
