@@ -128,8 +128,9 @@ public final class KafkaMembership {
      * take (held by a member this node does not know of: its commits for them are refused until it can).
      */
     public CompletableFuture<Map<String, Set<TopicPartition>>> assign(String group, long generation,
-                                                                      Map<String, Set<TopicPartition>> assignment) {
+                                                                      Map<String, Set<TopicPartition>> given) {
         return coordinator.blocking(() -> {
+            Map<String, Set<TopicPartition>> assignment = existing(given);
             GroupSnapshot snap = publish(group, generation, assignment);
             Map<TopicPartition, String> assignedTo = new HashMap<>();
             assignment.forEach((m, ps) -> ps.forEach(p -> assignedTo.put(p, m)));
@@ -171,6 +172,31 @@ public final class KafkaMembership {
             }
             return missing;
         });
+    }
+
+    /**
+     * The assignment less the partitions of topics that do not exist and past their topics' partition counts: a
+     * leader's assignment is the client's to make and may name anything, and only what exists becomes a lease (a
+     * member's fetch of the rest is answered that it does not exist).
+     */
+    private Map<String, Set<TopicPartition>> existing(Map<String, Set<TopicPartition>> assignment) throws Exception {
+        Map<String, Integer> partitions = new HashMap<>();
+        Map<String, Set<TopicPartition>> out = new HashMap<>();
+        for (var e : assignment.entrySet()) {
+            Set<TopicPartition> kept = new TreeSet<>();
+            for (TopicPartition p : e.getValue()) {
+                Integer count = partitions.get(p.topic());
+                if (count == null) {
+                    count = coordinator.await(coordinator.topics().get(p.topic())).map(t -> t.partitions()).orElse(0);
+                    partitions.put(p.topic(), count);
+                }
+                if (p.partition() >= 0 && p.partition() < count) {
+                    kept.add(p);
+                }
+            }
+            out.put(e.getKey(), kept);
+        }
+        return out;
     }
 
     /**

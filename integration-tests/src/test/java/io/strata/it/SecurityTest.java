@@ -487,6 +487,39 @@ class SecurityTest {
         assertThat(answers.get(0).getError().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED.value());
         assertThat(answers.get(1).hasError()).isFalse();
         assertThat(answers.get(1).getAppends(0).getBaseOffset()).isPositive();
+        // A transactional id's producer is its initialiser's: another principal who may use the id (the super-user
+        // here) and read its producer id and epoch may not end its transaction, and initialising the id itself gets
+        // a producer id of its own, which fences bob's.
+        SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(acl("User:bob",
+                AclOperation.ACL_OPERATION_PRODUCE, AclResourceType.ACL_RESOURCE_TRANSACTIONAL_ID, "etl-", true)).build());
+        var bobsTxn = io.strata.api.v1.TransactionServiceGrpc.newBlockingStub(as(b, "bob", "bob-password-1"));
+        io.strata.api.v1.InitTransactionsResponse bobsProducer = awaitAnswer(() -> bobsTxn.initTransactions(
+                io.strata.api.v1.InitTransactionsRequest.newBuilder().setTransactionalId("etl-bob").build()));
+        var adminsTxn = io.strata.api.v1.TransactionServiceGrpc.newBlockingStub(as(a, "admin", ADMIN_PASSWORD));
+        assertThat(status(() -> adminsTxn.endTransaction(io.strata.api.v1.EndTransactionRequest.newBuilder()
+                .setTransactionalId("etl-bob").setProducerId(bobsProducer.getProducerId())
+                .setProducerEpoch(bobsProducer.getProducerEpoch()).setCommit(true).build())).getCode())
+                .isEqualTo(Status.Code.PERMISSION_DENIED);
+        io.strata.api.v1.InitTransactionsResponse adminsProducer = adminsTxn.initTransactions(
+                io.strata.api.v1.InitTransactionsRequest.newBuilder().setTransactionalId("etl-bob").build());
+        assertThat(adminsProducer.getProducerId()).isNotEqualTo(bobsProducer.getProducerId());
+        assertThat(status(() -> bobsTxn.endTransaction(io.strata.api.v1.EndTransactionRequest.newBuilder()
+                .setTransactionalId("etl-bob").setProducerId(bobsProducer.getProducerId())
+                .setProducerEpoch(bobsProducer.getProducerEpoch()).setCommit(false).build())).getCode())
+                .as("bob's producer is fenced").isNotEqualTo(Status.Code.OK);
+        // Deciding a half message needs produce on its topic, which only the id names: a topic bob may not produce
+        // to and one that does not exist are answered alike, neither by name (ids count up: trying them one by
+        // one must not list the topics).
+        long forbidden = AdminServiceGrpc.newBlockingStub(admin).describeTopic(io.strata.api.v1.DescribeTopicRequest
+                .newBuilder().setName("t").build()).getTopicId();
+        List<Status> decisions = new ArrayList<>();
+        for (long topicId : List.of(forbidden, 1_000_000L)) {
+            decisions.add(status(() -> bobsTxn.endHalf(io.strata.api.v1.EndHalfRequest.newBuilder()
+                    .setId("h-" + topicId + "-0-0").setCommit(true).build())));
+        }
+        assertThat(decisions).extracting(Status::getCode).containsOnly(Status.Code.PERMISSION_DENIED);
+        assertThat(decisions).extracting(d -> d.getDescription().replaceAll("h-\\d+", "h-N")).containsOnly(
+                "the caller may not decide half message h-N-0-0 (produce on its topic is needed)");
     }
 
     @Test
@@ -1144,6 +1177,21 @@ class SecurityTest {
             Thread.sleep(50);
         }
         return s;
+    }
+
+    /** The call's answer once an ACL just added reached the node (as {@link #awaitNotDenied}). */
+    private static <T> T awaitAnswer(java.util.function.Supplier<T> call) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                return call.get();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.PERMISSION_DENIED || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private ManagedChannel tls(StrataProcess node) {

@@ -337,7 +337,9 @@ public class StrataNode {
         io.strata.ingest.grpc.ProducerIds transactionalIds = new io.strata.ingest.grpc.ProducerIds(metadata);
         transactionalIds.bindWith(access.producerIds(), access.required());
         transactions = register(new io.strata.server.txn.TransactionRole(metadata,
-                new io.strata.transactions.coordinator.TransactionCoordinator(metadata, transactionalIds::issue,
+                new io.strata.transactions.coordinator.TransactionCoordinator(metadata,
+                        io.strata.transactions.coordinator.TransactionCoordinator.IdIssuer.of(transactionalIds::issue,
+                                transactionalIds::issuedTo),
                         io.strata.transactions.Transactions.DEFAULT_LIMITS, clock,
                         io.strata.transactions.Transactions.DEFAULT_ID_EXPIRY_MS), java.time.Duration.ofSeconds(2)));
         if (ingest != null) {

@@ -59,6 +59,18 @@ public final class Transactions {
      */
     public static TransactionRecord init(Optional<TransactionRecord> current, String transactionalId, long timeoutMs,
                                          Limits limits, LongSupplier newProducerId, long nowMs) {
+        return init(current, transactionalId, timeoutMs, limits, id -> true, newProducerId, nowMs);
+    }
+
+    /**
+     * As {@link #init(Optional, String, long, Limits, LongSupplier, long)}, the stored producer id kept only when
+     * {@code callersOwn} says the caller may have it (where producer ids are bound to the principal they were issued
+     * to, one initialised by another principal is not handed over: the id gets a new producer, which fences the
+     * old one all the same).
+     */
+    public static TransactionRecord init(Optional<TransactionRecord> current, String transactionalId, long timeoutMs,
+                                         Limits limits, java.util.function.LongPredicate callersOwn,
+                                         LongSupplier newProducerId, long nowMs) {
         checkId(transactionalId);
         if (timeoutMs <= 0 || timeoutMs > limits.maxTimeoutMs()) {
             throw new TransactionException(TransactionError.INVALID_TIMEOUT, "a transaction timeout is 1 ms to "
@@ -70,10 +82,9 @@ public final class Transactions {
                     timeoutMs, 0, List.of(), List.of(), TransactionRecord.Outcome.NONE, nowMs);
         }
         TransactionRecord r = current.get();
-        // An epoch is issued only below the top one, so that a timeout can always fence its producer with the next.
-        boolean usedUp = r.producerEpoch() >= TransactionRecord.MAX_PRODUCER_EPOCH - 1;
-        long pid = usedUp ? newProducerId.getAsLong() : r.producerId();
-        int epoch = usedUp ? 0 : r.producerEpoch() + 1;
+        boolean fresh = needsNewProducerId(current, callersOwn);
+        long pid = fresh ? newProducerId.getAsLong() : r.producerId();
+        int epoch = fresh ? 0 : r.producerEpoch() + 1;
         if (r.state() == TransactionRecord.State.READY) {
             return new TransactionRecord(transactionalId, pid, epoch, 0, r.txnProducerId(), r.txnEpoch(),
                     TransactionRecord.State.READY, timeoutMs, 0, List.of(), List.of(), r.lastOutcome(), nowMs);
@@ -83,6 +94,17 @@ public final class Transactions {
         return new TransactionRecord(transactionalId, pid, epoch, 0, r.txnProducerId(), r.txnEpoch(),
                 TransactionRecord.State.PREPARE_ABORT, timeoutMs, r.startedAtMs(), r.partitions(), r.offsets(),
                 r.lastOutcome(), nowMs);
+    }
+
+    /**
+     * Whether {@link #init} of the id stored as {@code current} takes a new producer id: for an id never seen, one
+     * whose epochs are used up (an epoch is issued only below the top one, so that a timeout can always fence its
+     * producer with the next), and one whose producer id the caller may not have ({@code callersOwn}).
+     */
+    public static boolean needsNewProducerId(Optional<TransactionRecord> current,
+                                             java.util.function.LongPredicate callersOwn) {
+        return current.isEmpty() || current.get().producerEpoch() >= TransactionRecord.MAX_PRODUCER_EPOCH - 1
+                || !callersOwn.test(current.get().producerId());
     }
 
     /**

@@ -38,6 +38,18 @@ public final class ProducerIds {
         });
     }
 
+    /**
+     * Whether {@code id} may be handed to {@code principal}: one bound to it, or, where ids need not name their
+     * principal, one that names none (issued before ids did).
+     */
+    public boolean issuedTo(long id, String principal) {
+        io.strata.metadata.security.ProducerIdBinding b = binding;
+        if (b == null) {
+            return true;
+        }
+        return io.strata.metadata.security.ProducerIdBinding.bound(id) ? b.boundTo(id, principal) : !boundOnly;
+    }
+
     /** Whether {@code id} was issued by some node. */
     public CompletableFuture<Boolean> isIssued(long id) {
         long counter = io.strata.metadata.security.ProducerIdBinding.counterOf(id);

@@ -124,7 +124,7 @@ public final class AlterConfigsApi implements KafkaApi {
         }
         return backends.metadata().getTopic(change.name()).thenCompose(found -> {
             Topic topic = found.orElseThrow(() -> io.grpc.Status.NOT_FOUND
-                    .withDescription("unknown topic '" + change.name() + "'").asRuntimeException());
+                    .withDescription("unknown topic " + io.strata.metadata.InputText.quoted(change.name())).asRuntimeException());
             AlterTopicRequest.Builder alter = AlterTopicRequest.newBuilder().setName(topic.name());
             if (change.replaceAll()) {
                 for (String name : List.of(TopicConfigs.RETENTION_MS, TopicConfigs.RETENTION_BYTES,

@@ -57,7 +57,7 @@ public final class CreatePartitionsApi implements KafkaApi {
                             .setErrorCode(Errors.NONE.code());
             response.results().add(result);
             if (duplicated.contains(t.name())) {
-                fail(result, Errors.INVALID_REQUEST, "topic '" + t.name() + "' is named more than once");
+                fail(result, Errors.INVALID_REQUEST, "topic " + io.strata.metadata.InputText.quoted(t.name()) + " is named more than once");
                 continue;
             }
             if (t.count() < 1 || t.count() > TopicConfig.MAX_PARTITIONS) {
@@ -68,7 +68,7 @@ public final class CreatePartitionsApi implements KafkaApi {
             // The store's own copy, not the node's cache: whether the count grows is decided against it.
             all.add(backends.metadata().getTopic(t.name()).thenCompose(found -> {
                 if (found.isEmpty()) {
-                    fail(result, Errors.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + t.name() + "'");
+                    fail(result, Errors.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic " + io.strata.metadata.InputText.quoted(t.name()));
                     return CompletableFuture.completedFuture(null);
                 }
                 Topic topic = found.get();

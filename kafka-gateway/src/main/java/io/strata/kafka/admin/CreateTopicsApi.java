@@ -60,8 +60,8 @@ public final class CreateTopicsApi implements KafkaApi {
                 continue;
             }
             if (!TopicConfig.validName(t.name())) {
-                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("invalid topic name '"
-                        + t.name() + "': 1 to 249 of A-Z a-z 0-9 . _ -");
+                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("invalid topic name "
+                        + io.strata.metadata.InputText.quoted(t.name()) + ": 1 to 249 of A-Z a-z 0-9 . _ -");
                 continue;
             }
             if (create.getPartitions() < 1 || create.getPartitions() > TopicConfig.MAX_PARTITIONS) {

@@ -53,7 +53,7 @@ public final class DescribeConfigsApi implements KafkaApi {
             all.add(backends.metadata().getTopic(r.resourceName()).thenAccept(found -> { // fresh: a change on another node shows at once
                 if (found.isEmpty()) {
                     result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
-                            .setErrorMessage("unknown topic '" + r.resourceName() + "'");
+                            .setErrorMessage("unknown topic " + io.strata.metadata.InputText.quoted(r.resourceName()));
                 } else {
                     result.setConfigs(TopicConfigs.describe(found.get(), r.configurationKeys(), maxMessageBytes));
                 }

@@ -78,7 +78,7 @@ public final class TopicConfigs {
                     + "not a topic's");
         }
         if (!WITHOUT_EFFECT.contains(name)) {
-            throw new Invalid("unknown or unsupported topic config '" + name + "'; Strata takes " + RETENTION_MS + ", "
+            throw new Invalid("unknown or unsupported topic config " + io.strata.metadata.InputText.quoted(name) + "; Strata takes " + RETENTION_MS + ", "
                     + RETENTION_BYTES + ", " + CLEANUP_POLICY + " and " + DELETE_RETENTION_MS);
         }
     }
@@ -120,7 +120,7 @@ public final class TopicConfigs {
         try {
             return Long.parseLong(value.trim());
         } catch (RuntimeException e) {
-            throw new Invalid(name + " must be a number, not '" + value + "'");
+            throw new Invalid(name + " must be a number, not " + io.strata.metadata.InputText.quoted(value));
         }
     }
 

@@ -211,7 +211,13 @@ public final class KafkaAccess {
                 }
             }
             case JOIN_GROUP -> needs.add(Need.group(CONSUME, ((JoinGroupRequestData) data).groupId()));
-            case SYNC_GROUP -> needs.add(Need.group(CONSUME, ((SyncGroupRequestData) data).groupId()));
+            case SYNC_GROUP -> {
+                SyncGroupRequestData d = (SyncGroupRequestData) data;
+                needs.add(Need.group(CONSUME, d.groupId()));
+                // A leader's assignment becomes the members' partition leases: it hands out only topics its
+                // principal may read itself.
+                assignedTopics(d).forEach(t -> needs.add(Need.topic(CONSUME, t)));
+            }
             case HEARTBEAT -> needs.add(Need.group(CONSUME, ((HeartbeatRequestData) data).groupId()));
             case LEAVE_GROUP -> needs.add(Need.group(CONSUME, ((LeaveGroupRequestData) data).groupId()));
             case CONSUMER_GROUP_HEARTBEAT -> {
@@ -278,5 +284,26 @@ public final class KafkaAccess {
         } else {
             needs.add(new Need(op == DESCRIBE ? DESCRIBE : AclOperation.ADMIN, ResourceType.CLUSTER, ""));
         }
+    }
+
+    /** The topics a SyncGroup's assignments of Kafka's consumer protocol name (none for other protocols). */
+    static java.util.Set<String> assignedTopics(SyncGroupRequestData d) {
+        java.util.Set<String> topics = new java.util.TreeSet<>();
+        if (d.protocolType() != null && !d.protocolType().equals(
+                org.apache.kafka.clients.consumer.internals.ConsumerProtocol.PROTOCOL_TYPE)) {
+            return topics;
+        }
+        for (SyncGroupRequestData.SyncGroupRequestAssignment a : d.assignments()) {
+            if (a.assignment() == null || a.assignment().length == 0) {
+                continue;
+            }
+            try {
+                org.apache.kafka.clients.consumer.internals.ConsumerProtocol.deserializeAssignment(
+                        java.nio.ByteBuffer.wrap(a.assignment())).partitions().forEach(tp -> topics.add(tp.topic()));
+            } catch (RuntimeException notConsumerAssignment) {
+                // bytes of another protocol: the group coordinator reads no partitions from them either
+            }
+        }
+        return topics;
     }
 }

@@ -143,7 +143,7 @@ public final class ConsumerGroups implements AutoCloseable {
     public CompletableFuture<ConsumerGroupHeartbeatResponseData> heartbeat(ConsumerGroupHeartbeatRequestData r,
                                                                            String clientId, String clientHost) {
         if (!GroupNames.validGroup(r.groupId())) {
-            return done(error(Errors.INVALID_GROUP_ID, "invalid group id '" + r.groupId() + "'"));
+            return done(error(Errors.INVALID_GROUP_ID, "invalid group id " + io.strata.metadata.InputText.quoted(r.groupId())));
         }
         String invalid = invalid(r);
         if (invalid != null) {
@@ -179,7 +179,7 @@ public final class ConsumerGroups implements AutoCloseable {
             return "MemberId can't be empty.";
         }
         if (hasId && !GroupNames.validMember(r.memberId())) {
-            return "invalid member id '" + r.memberId() + "': 1 to 249 of A-Z a-z 0-9 . _ -";
+            return "invalid member id " + io.strata.metadata.InputText.quoted(r.memberId()) + ": 1 to 249 of A-Z a-z 0-9 . _ -";
         }
         if (r.memberEpoch() == 0 && (r.subscribedTopicNames() == null || r.subscribedTopicNames().isEmpty())) {
             return "a joining member names the topics it subscribes to";

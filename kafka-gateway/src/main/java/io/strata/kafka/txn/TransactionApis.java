@@ -69,7 +69,9 @@ public final class TransactionApis {
      */
     private CompletableFuture<ApiMessage> addOffsets(KafkaRequest request) {
         org.apache.kafka.common.message.AddOffsetsToTxnRequestData data = data(request);
-        CompletableFuture<Errors> outcome = !io.strata.metadata.group.GroupNames.validGroup(data.groupId())
+        Errors notOwn = notOwnProducer(request, data.producerId());
+        CompletableFuture<Errors> outcome = notOwn != Errors.NONE ? CompletableFuture.completedFuture(notOwn)
+                : !io.strata.metadata.group.GroupNames.validGroup(data.groupId())
                 ? CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID)
                 : coordinator.begin(data.transactionalId(), data.producerId(), data.producerEpoch())
                 .thenApply(r -> Errors.NONE);
@@ -86,8 +88,11 @@ public final class TransactionApis {
         String memberId = data.memberId() == null ? "" : data.memberId();
         Errors allowed = memberId.isEmpty() ? Errors.UNKNOWN_MEMBER_ID // offsets in a transaction are a member's
                 : groupCheck.mayCommit(data.groupId(), memberId, data.generationId());
+        Errors notOwn = notOwnProducer(request, data.producerId());
         CompletableFuture<Errors> outcome;
-        if (allowed != Errors.NONE && allowed != Errors.UNKNOWN_MEMBER_ID) {
+        if (notOwn != Errors.NONE) {
+            outcome = CompletableFuture.completedFuture(notOwn);
+        } else if (allowed != Errors.NONE && allowed != Errors.UNKNOWN_MEMBER_ID) {
             outcome = CompletableFuture.completedFuture(allowed);
         } else if (memberId.isEmpty()) {
             outcome = CompletableFuture.completedFuture(Errors.UNKNOWN_MEMBER_ID);
@@ -128,6 +133,16 @@ public final class TransactionApis {
         });
     }
 
+    /**
+     * TRANSACTIONAL_ID_AUTHORIZATION_FAILED when the producer id was issued to another principal than the caller's
+     * (only the producer that initialised a transactional id adds to or ends its transaction, whoever else may use
+     * the id and has read its producer id and epoch); NONE otherwise.
+     */
+    private Errors notOwnProducer(KafkaRequest request, long producerId) {
+        return guard.mayUseProducerId(request.session().caller(guard.required()), producerId) ? Errors.NONE
+                : Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    }
+
     private static <T extends ApiMessage> T data(KafkaRequest request) {
         @SuppressWarnings("unchecked")
         T data = (T) ((AbstractRequest) request.body()).data();
@@ -157,7 +172,9 @@ public final class TransactionApis {
         List<TransactionCoordinator.PartitionName> names = new ArrayList<>();
         data.v3AndBelowTopics().forEach(t -> t.partitions().forEach(p ->
                 names.add(new TransactionCoordinator.PartitionName(t.name(), p))));
-        CompletableFuture<Errors> outcome = names.isEmpty() ? CompletableFuture.completedFuture(Errors.NONE)
+        Errors notOwn = notOwnProducer(request, data.v3AndBelowProducerId());
+        CompletableFuture<Errors> outcome = notOwn != Errors.NONE ? CompletableFuture.completedFuture(notOwn)
+                : names.isEmpty() ? CompletableFuture.completedFuture(Errors.NONE)
                 : coordinator.addPartitions(data.v3AndBelowTransactionalId(), data.v3AndBelowProducerId(),
                 data.v3AndBelowProducerEpoch(), names).thenApply(r -> Errors.NONE);
         return outcome.exceptionally(failure -> errorOf(failure, request.version(), 2)).thenApply(error -> {
@@ -177,6 +194,10 @@ public final class TransactionApis {
 
     private CompletableFuture<ApiMessage> endTxn(KafkaRequest request) {
         EndTxnRequestData data = data(request);
+        Errors notOwn = notOwnProducer(request, data.producerId());
+        if (notOwn != Errors.NONE) {
+            return CompletableFuture.completedFuture(new EndTxnResponseData().setErrorCode(notOwn.code()));
+        }
         CompletableFuture<TransactionRecord> ended = data.committed()
                 ? coordinator.commit(data.transactionalId(), data.producerId(), data.producerEpoch())
                 : coordinator.abort(data.transactionalId(), data.producerId(), data.producerEpoch());

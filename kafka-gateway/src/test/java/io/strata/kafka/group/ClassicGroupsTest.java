@@ -102,6 +102,24 @@ class ClassicGroupsTest {
     }
 
     @Test
+    void aLeadersAssignmentBecomesLeasesOnlyForPartitionsThatExist() throws Exception {
+        String a = newMemberId();
+        assertThat(join(a).get(10, TimeUnit.SECONDS).leader()).isEqualTo(a);
+        SyncGroupRequestData r = new SyncGroupRequestData().setGroupId("g").setMemberId(a).setGenerationId(1)
+                .setProtocolType("consumer").setProtocolName("range");
+        // The assignment is the client's to make: a topic nobody created and partitions past the topic's end too.
+        r.assignments().add(new SyncGroupRequestData.SyncGroupRequestAssignment().setMemberId(a).setAssignment(bytes(
+                ConsumerProtocol.serializeAssignment(new ConsumerPartitionAssignor.Assignment(List.of(
+                        new org.apache.kafka.common.TopicPartition("t", 0), new org.apache.kafka.common.TopicPartition("t", 1),
+                        new org.apache.kafka.common.TopicPartition("t", 99),
+                        new org.apache.kafka.common.TopicPartition("ghost", 0)))))));
+        assertThat(groups.sync(r).get(10, TimeUnit.SECONDS).errorCode()).isEqualTo(Errors.NONE.code());
+        assertThat(commit(a, 1, 1, 5)).isEqualTo(Errors.NONE);
+        assertThat(fixture.metadata.groups().read("g").get(10, TimeUnit.SECONDS).owners().keySet())
+                .containsExactlyInAnyOrder(new TopicPartition("t", 0), new TopicPartition("t", 1));
+    }
+
+    @Test
     void aMemberWithoutGroupMayCommitOnlyWhileTheGroupHasNoMembers() throws Exception {
         var free = List.of(new GroupCoordinator.CommitRequest(new TopicPartition("t", 0), 3, ""));
         groups.membership().commitWithoutMembers("solo", free).get(10, TimeUnit.SECONDS);

@@ -31,17 +31,35 @@ public class TransactionEndpoint extends TransactionServiceGrpc.TransactionServi
 
     @Override
     public void addPartitions(AddPartitionsRequest request, StreamObserver<TransactionDescription> observer) {
-        GrpcErrors.reply(observer, () -> node.transactions().addPartitions(request));
+        GrpcErrors.reply(observer, () -> {
+            ownProducer(request.getProducerId(), "AddPartitions");
+            return node.transactions().addPartitions(request);
+        });
     }
 
     @Override
     public void addOffsets(io.strata.api.v1.AddOffsetsRequest request, StreamObserver<TransactionDescription> observer) {
-        GrpcErrors.reply(observer, () -> node.transactions().addOffsets(request));
+        GrpcErrors.reply(observer, () -> {
+            ownProducer(request.getProducerId(), "AddOffsets");
+            return node.transactions().addOffsets(request);
+        });
     }
 
     @Override
     public void endTransaction(EndTransactionRequest request, StreamObserver<TransactionDescription> observer) {
-        GrpcErrors.reply(observer, () -> node.transactions().end(request));
+        GrpcErrors.reply(observer, () -> {
+            ownProducer(request.getProducerId(), "EndTransaction");
+            return node.transactions().end(request);
+        });
+    }
+
+    /**
+     * Refuses the call (PERMISSION_DENIED, audited) unless the producer id was issued to the caller: only the
+     * producer that initialised a transactional id adds to or ends its transaction, whoever else may produce there
+     * and has read its id and epoch.
+     */
+    private void ownProducer(long producerId, String action) {
+        access.requireProducerId(CallIdentity.current(), producerId, RemoteAddress.CURRENT.get(), action);
     }
 
     @Override
@@ -66,8 +84,12 @@ public class TransactionEndpoint extends TransactionServiceGrpc.TransactionServi
         io.strata.security.Identity who = CallIdentity.current();
         String address = RemoteAddress.CURRENT.get();
         GrpcErrors.reply(observer, () -> node.halfDoor().end(request, need -> {
-            access.require(who, java.util.List.of(need), address, "EndHalf"); // PERMISSION_DENIED, audited
-            return true;
+            if (access.allowed(who, need)) {
+                return true;
+            }
+            io.strata.server.security.AuditLog.record(who, address, "EndHalf", need.resource(),
+                    "denied: " + need.operation().label());
+            return false; // the door answers PERMISSION_DENIED in words that do not name the topic
         }, "producer"));
     }
 

@@ -49,7 +49,7 @@ public final class KafkaGuardOf implements KafkaGuard {
         if (access.mayUseProducerId(who, producerId)) {
             return true;
         }
-        AuditLog.record(who, "", "Kafka Produce", "producer id " + producerId, "denied: issued to another principal");
+        AuditLog.record(who, "", "Kafka producer id", "producer id " + producerId, "denied: issued to another principal");
         return false;
     }
 

@@ -41,7 +41,12 @@ public final class HalfDoor {
         this.store = metadata.halves();
     }
 
-    /** Commits or rolls back; {@code may} says what the caller may do (produce on the message's topic is needed). */
+    /**
+     * Commits or rolls back; {@code may} says what the caller may do (produce on the message's topic is needed).
+     * A caller who may not is told so in words that do not name the topic, and a half message whose topic is gone
+     * gets the same answer unless the caller may describe the cluster: ids count up, so telling the two apart (or
+     * naming the topic) would let anyone list every topic's name by trying ids.
+     */
     public CompletableFuture<HalfDescription> end(EndHalfRequest request, Predicate<Need> may, String by) {
         HalfMessages.Id id;
         try {
@@ -51,12 +56,13 @@ public final class HalfDoor {
                     .asRuntimeException());
         }
         return topicOf(id.topicId()).thenCompose(found -> {
+            if (found.isEmpty() ? !may.test(Need.cluster(AclOperation.DESCRIBE))
+                    : !may.test(Need.topic(AclOperation.PRODUCE, found.get().name()))) {
+                throw Status.PERMISSION_DENIED.withDescription("the caller may not decide half message " + id
+                        + " (produce on its topic is needed)").asRuntimeException();
+            }
             Topic topic = found.orElseThrow(() -> Status.NOT_FOUND.withDescription("no half message " + id
                     + ": its topic is gone").asRuntimeException());
-            if (!may.test(Need.topic(AclOperation.PRODUCE, topic.name()))) {
-                throw Status.PERMISSION_DENIED.withDescription("the caller may not produce to topic '" + topic.name()
-                        + "', whose half message " + id + " it decides").asRuntimeException();
-            }
             if (id.partition() >= topic.partitions()) {
                 throw Status.NOT_FOUND.withDescription("no half message " + id + ": topic '" + topic.name()
                         + "' has " + topic.partitions() + " partitions").asRuntimeException();

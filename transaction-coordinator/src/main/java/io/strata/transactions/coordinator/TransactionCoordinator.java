@@ -53,6 +53,27 @@ public final class TransactionCoordinator {
     @FunctionalInterface
     public interface IdIssuer {
         CompletableFuture<Long> issue(String principal);
+
+        /** Whether {@code producerId} is one the principal may be handed (one issued to it, where ids name one). */
+        default boolean issuedTo(long producerId, String principal) {
+            return true;
+        }
+
+        /** An issuer of {@code issue} whose ids go to the principals {@code issuedTo} says they were issued to. */
+        static IdIssuer of(java.util.function.Function<String, CompletableFuture<Long>> issue,
+                           java.util.function.BiPredicate<Long, String> issuedTo) {
+            return new IdIssuer() {
+                @Override
+                public CompletableFuture<Long> issue(String principal) {
+                    return issue.apply(principal);
+                }
+
+                @Override
+                public boolean issuedTo(long producerId, String principal) {
+                    return issuedTo.test(producerId, principal);
+                }
+            };
+        }
     }
 
     private final MetadataStore metadata;
@@ -109,11 +130,13 @@ public final class TransactionCoordinator {
             return CompletableFuture.failedFuture(bad);
         }
         // A new producer id is taken from the store before deciding, only when the decision will need one (an id
-        // never seen, or whose epochs are used up); should another writer change that meanwhile, the init is
-        // refused as contended rather than blocking for an id inside the decision.
+        // never seen, whose epochs are used up, or whose producer was issued to another principal), by the same
+        // rule the decision applies; should another writer change that meanwhile, the init is refused as
+        // contended rather than blocking for an id inside the decision.
+        java.util.function.LongPredicate callersOwn = id -> ids.issuedTo(id, principal);
         return store.load(transactionalId).thenCompose(found -> {
-            boolean needsId = found.isEmpty() || TransactionCodec.decode(found.get().record()).producerEpoch()
-                    >= TransactionRecord.MAX_PRODUCER_EPOCH;
+            boolean needsId = Transactions.needsNewProducerId(
+                    found.map(stored -> TransactionCodec.decode(stored.record())), callersOwn);
             return (needsId ? ids.issue(principal) : CompletableFuture.completedFuture(-1L));
         }).thenCompose(newId -> {
             // The producer is the one this call's stored decision issued, not whatever the record holds once the
@@ -128,7 +151,7 @@ public final class TransactionCoordinator {
                             + " at epoch " + current.producerEpoch() + " is no longer transactional id "
                             + transactionalId + "'s producer");
                 }
-                TransactionRecord next = Transactions.init(stored, transactionalId, timeoutMs, limits, () -> {
+                TransactionRecord next = Transactions.init(stored, transactionalId, timeoutMs, limits, callersOwn, () -> {
                     if (newId < 0) {
                         throw new ContendedException(transactionalId);
                     }

@@ -197,6 +197,45 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void anIdWhoseEpochsAreUsedUpGetsANewProducerIdWhenInitialisedAgain() {
+        TransactionCoordinator.Producer first = coordinator.initProducer("etl", 60_000).join();
+        TransactionStore.Stored stored = metadata.transactions().load("etl").join().orElseThrow();
+        TransactionRecord r = TransactionCodec.decode(stored.record());
+        TransactionRecord lastEpoch = new TransactionRecord(r.transactionalId(), r.producerId(),
+                TransactionRecord.MAX_PRODUCER_EPOCH - 1, r.transactions(), r.txnProducerId(), r.txnEpoch(), r.state(),
+                r.timeoutMs(), r.startedAtMs(), r.partitions(), r.offsets(), r.lastOutcome(), r.updatedAtMs());
+        metadata.transactions().save("etl", TransactionCodec.encode(lastEpoch), stored.revision()).join().orElseThrow();
+
+        TransactionCoordinator.Producer next = coordinator.initProducer("etl", 60_000).join();
+        assertThat(next.producerId()).isNotEqualTo(first.producerId());
+        assertThat(next.producerEpoch()).isZero();
+    }
+
+    @Test
+    void anIdInitialisedByAnotherPrincipalGetsAProducerOfItsOwnAndTheFirstIsFenced() {
+        // Producer ids that name their principal, as a cluster with authentication issues them.
+        java.util.Map<Long, String> issued = new java.util.concurrent.ConcurrentHashMap<>();
+        TransactionCoordinator bound = new TransactionCoordinator(metadata, TransactionCoordinator.IdIssuer.of(
+                principal -> metadata.allocateProducerId().thenApply(id -> {
+                    issued.put(id, principal);
+                    return id;
+                }), (id, principal) -> principal.equals(issued.get(id))), Transactions.DEFAULT_LIMITS, clock,
+                Transactions.DEFAULT_ID_EXPIRY_MS);
+        TransactionCoordinator.Producer alice = bound.initProducer("etl", 60_000, "User:alice").join();
+        bound.addPartitions("etl", alice.producerId(), alice.producerEpoch(), names("a/0")).join();
+
+        TransactionCoordinator.Producer bob = bound.initProducer("etl", 60_000, "User:bob").join();
+        assertThat(bob.producerId()).as("never alice's id, which only alice may produce with")
+                .isNotEqualTo(alice.producerId());
+        assertThat(issued.get(bob.producerId())).isEqualTo("User:bob");
+        assertThat(refusal(bound.commit("etl", alice.producerId(), alice.producerEpoch())))
+                .isEqualTo(TransactionError.PRODUCER_FENCED);
+        TransactionCoordinator.Producer again = bound.initProducer("etl", 60_000, "User:bob").join();
+        assertThat(again.producerId()).as("bob's own id is kept for bob").isEqualTo(bob.producerId());
+        assertThat(again.producerEpoch()).isEqualTo(bob.producerEpoch() + 1);
+    }
+
+    @Test
     void producersInitialisedAtOnceEachGetAnEpochOfTheirOwn() {
         List<CompletableFuture<TransactionCoordinator.Producer>> racing = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
