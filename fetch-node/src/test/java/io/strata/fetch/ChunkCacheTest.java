@@ -186,6 +186,22 @@ class ChunkCacheTest {
     }
 
     @Test
+    void aChunkHandedOverAsAViewOfItsBlockIsKeptInABufferOfItsOwn() {
+        List<ChunkRef> chunks = object("o7", 3, 500);
+        ChunkCache cache = cache(ChunkCache.Settings.memoryOnly(64 << 20));
+        // The block as the node that sealed it holds it: the chunks side by side in one buffer.
+        ByteBuffer block = ByteBuffer.allocate(1500);
+        chunks.forEach(c -> block.put(content(c)));
+        ByteBuffer view = block.duplicate().position(500).slice().limit(500);
+        assertThat(cache.offer(ChunkKey.of(chunks.get(1)), view)).isTrue();
+        ByteBuffer held = cache.get(chunks.get(1)).join();
+        assertThat(held.get(0)).isEqualTo((byte) 1);
+        assertThat(held.array()).as("not the block's array, which it would keep alive").hasSize(500)
+                .isNotSameAs(block.array());
+        assertThat(cache.loads()).isZero();
+    }
+
+    @Test
     void handedOverChunksAreServedWithoutAGetAndBadOnesAreRefused() {
         List<ChunkRef> chunks = object("o5", 2, 500);
         ChunkCache cache = cache(ChunkCache.Settings.memoryOnly(64 << 20));

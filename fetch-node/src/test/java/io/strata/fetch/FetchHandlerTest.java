@@ -148,6 +148,29 @@ class FetchHandlerTest extends ReadPathFixture {
     }
 
     @Test
+    void aLongPollWokenByACommitGoesOnOffTheThreadThatWokeIt() {
+        java.util.concurrent.ExecutorService pool = Executors.newSingleThreadExecutor();
+        AtomicInteger handedOver = new AtomicInteger();
+        try {
+            FetchHandler handing = new FetchHandler(index, new io.strata.fetch.index.ChunkLocator(footers), cache,
+                    new io.strata.metadata.TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)), p -> true,
+                    io.strata.fetch.FetchSettings.defaults(), io.strata.fetch.txn.CommittedReads.NONE, r -> {
+                        handedOver.incrementAndGet();
+                        pool.execute(r);
+                    });
+            CompletableFuture<FetchResponse> waiting = handing.fetch(request(2, 0).toBuilder().setMaxWaitMs(30_000)
+                    .build());
+            assertThat(waiting).isNotDone();
+            assertThat(handedOver).hasValue(0);
+            commit(Map.of(2, values("late", 0, 3)), 5000);
+            assertThat(waiting.join().getRecordsCount()).isEqualTo(3);
+            assertThat(handedOver).as("the read after the wake went to the executor").hasValue(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void anOffsetPastThisNodesEndThatACommitReachesMeanwhileIsServedNotOutOfRange() {
         // A consumer moved here from another node may have read records this node learns of a moment later.
         commit(Map.of(1, values("x", 0, 4)), 1000);

@@ -128,6 +128,21 @@ class IndexViewTest extends ReadPathFixture {
     }
 
     @Test
+    void aPartitionNobodyWaitsOnAnyMoreLeavesNothingBehind() {
+        commitTo(topic, 0, 2);
+        PartitionId p = topic.partition(0);
+        index.load(p).join();
+        index.load(topic.partition(1)).join();
+        CompletableFuture<Boolean> grown = index.awaitBeyond(p, 2, Duration.ofSeconds(30));
+        CompletableFuture<Boolean> timedOut = index.awaitBeyond(topic.partition(1), 0, Duration.ofMillis(500));
+        assertThat(index.awaitedPartitions()).isEqualTo(2);
+        commitTo(topic, 0, 1);
+        assertThat(grown.join()).isTrue();
+        assertThat(timedOut.join()).isFalse();
+        assertThat(index.awaitedPartitions()).isZero();
+    }
+
+    @Test
     void aReadAtAnOffsetWhoseChunkIsGoneFindsNothingRatherThanTheChunksAfterIt() {
         for (int i = 0; i < 3; i++) {
             commitTo(topic, 0, 5);

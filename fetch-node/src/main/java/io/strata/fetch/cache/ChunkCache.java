@@ -141,9 +141,22 @@ public final class ChunkCache implements AutoCloseable {
             corrupt.increment();
             return false;
         }
-        memory.put(key, bytes, false);
+        memory.put(key, owned(bytes), false);
         handedOver.increment();
         return true;
+    }
+
+    /**
+     * The chunk in a buffer of its own when it is a view of a larger one (a block handed over on the node that
+     * sealed it): a view keeps the whole block alive for as long as the chunk is cached, where the memory tier
+     * counts only the chunk, so a tier of small chunks could hold many times its bound.
+     */
+    private static ByteBuffer owned(ByteBuffer bytes) {
+        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0
+                && bytes.array().length == bytes.remaining()) {
+            return bytes;
+        }
+        return ByteBuffer.allocate(bytes.remaining()).put(bytes.duplicate()).flip();
     }
 
     private CompletableFuture<ByteBuffer> claimOrJoin(ChunkRef ref, Neighbours neighbours) {
@@ -256,7 +269,8 @@ public final class ChunkCache implements AutoCloseable {
         CompletableFuture.allOf(onDisk.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
             List<Claim> missing = new ArrayList<>();
             for (int i = 0; i < claims.size(); i++) {
-                ByteBuffer bytes = onDisk.get(i).getNow(null);
+                // A failed disk read is a miss (getNow would throw it, and leave the claims after it unanswered).
+                ByteBuffer bytes = onDisk.get(i).isCompletedExceptionally() ? null : onDisk.get(i).getNow(null);
                 if (bytes != null) {
                     claims.get(i).future().complete(bytes);
                 } else {

@@ -88,9 +88,9 @@ final class DiskTier implements AutoCloseable {
         }
         try {
             io.execute(() -> {
+                long id = nextId.incrementAndGet();
+                Path tmp = dir.resolve(id + ".tmp");
                 try {
-                    long id = nextId.incrementAndGet();
-                    Path tmp = dir.resolve(id + ".tmp");
                     try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                         while (copy.hasRemaining()) {
                             out.write(copy);
@@ -100,6 +100,8 @@ final class DiskTier implements AutoCloseable {
                     keep(key, id);
                     writes.increment();
                 } catch (IOException | RuntimeException e) {
+                    // A part written (a full disk, an interrupt at close) is not left to fill the disk unaccounted.
+                    delete(tmp);
                     dropped.increment();
                     LOG.debug("disk cache write dropped", e);
                 } finally {
@@ -177,9 +179,15 @@ final class DiskTier implements AutoCloseable {
         delete(file(id));
     }
 
-    private static long weight(ChunkKey key) {
-        return key.byteLength() + 256L;
+    /**
+     * What a chunk's file takes on disk, as the bound counts it: its bytes rounded up to the filesystem's 4 KiB
+     * blocks (a chunk of a few hundred bytes, common with many partitions, takes a whole one), and its inode.
+     */
+    static long weight(ChunkKey key) {
+        return ((key.byteLength() + BLOCK - 1) / BLOCK) * BLOCK + 256L;
     }
+
+    private static final long BLOCK = 4096;
 
     private Path file(long id) {
         return dir.resolve(id + ".chunk");

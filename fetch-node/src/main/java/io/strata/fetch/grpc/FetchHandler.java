@@ -60,6 +60,7 @@ public final class FetchHandler {
     private final TopicCache topics;
     private final FetchSettings settings;
     private final ReadStats readStats = new ReadStats();
+    private final Executor afterWait;
     private final io.strata.fetch.txn.CommittedReads committed;
     /**
      * Partitions read on this node lately: with those it owns, their chunks are worth taking along when a
@@ -102,6 +103,18 @@ public final class FetchHandler {
     public FetchHandler(IndexView index, ChunkLocator locator, ChunkCache cache, TopicCache topics,
                         Predicate<PartitionId> owned, FetchSettings settings,
                         io.strata.fetch.txn.CommittedReads committed) {
+        this(index, locator, cache, topics, owned, settings, committed, Runnable::run);
+    }
+
+    /**
+     * @param afterWait where a long-polled read goes on once its partition grew or its wait ended: off the index
+     *                  watch's thread and the timer's, which wake every waiter of a commit one after another (a
+     *                  read and its answer there would hold back the next waiter, and every index event after)
+     */
+    public FetchHandler(IndexView index, ChunkLocator locator, ChunkCache cache, TopicCache topics,
+                        Predicate<PartitionId> owned, FetchSettings settings,
+                        io.strata.fetch.txn.CommittedReads committed, Executor afterWait) {
+        this.afterWait = afterWait;
         this.committed = committed;
         this.index = index;
         this.locator = locator;
@@ -251,7 +264,7 @@ public final class FetchHandler {
             // At the end (or, read committed, at the last stable offset): wait for the commit that extends the
             // partition or the transaction's end that moves it on (or the deadline), then look again.
             return awaitBeyond(pid, offset, System.nanoTime() + maxWait.toNanos(), bound)
-                    .thenCompose(v -> readAvailable(pid, offset, maxBytes, readCommitted));
+                    .thenComposeAsync(v -> readAvailable(pid, offset, maxBytes, readCommitted), afterWait);
         }).thenApply(this::served);
     }
 

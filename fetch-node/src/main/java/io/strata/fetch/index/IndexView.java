@@ -174,6 +174,11 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return heldChunks.get();
     }
 
+    /** Partitions with a reader waiting on them now (long polls and streams at their end). */
+    public int awaitedPartitions() {
+        return waiters.size();
+    }
+
     /** Shards held now. */
     public int heldShards() {
         return shards.size();
@@ -209,8 +214,13 @@ public final class IndexView implements IndexListener, AutoCloseable {
     public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait,
                                                   java.util.function.ToLongFunction<PartitionIndex> bound) {
         CompletableFuture<Boolean> waiter = new CompletableFuture<>();
-        var list = waiters.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
-        list.add(waiter);
+        // Added and removed under the map's lock of the partition, so a partition nobody waits on holds no entry
+        // (partitions come and go with topics) and no waiter joins a list just taken out of the map.
+        waiters.compute(id, (k, list) -> {
+            CopyOnWriteArrayList<CompletableFuture<Boolean>> l = list == null ? new CopyOnWriteArrayList<>() : list;
+            l.add(waiter);
+            return l;
+        });
         // Checked after registering, so a commit that lands in between is not missed.
         if (bound.applyAsLong(partition(id)) > offset || !shards.containsKey(store.shardOf(id))) {
             waiter.complete(true); // grown, or not held: the caller loads and looks again
@@ -218,7 +228,10 @@ public final class IndexView implements IndexListener, AutoCloseable {
             var timeout = timer.schedule(() -> waiter.complete(false), maxWait.toMillis(), TimeUnit.MILLISECONDS);
             waiter.whenComplete((v, e) -> timeout.cancel(false));
         }
-        waiter.whenComplete((v, e) -> list.remove(waiter));
+        waiter.whenComplete((v, e) -> waiters.computeIfPresent(id, (k, list) -> {
+            list.remove(waiter);
+            return list.isEmpty() ? null : list;
+        }));
         return waiter;
     }
 

@@ -77,6 +77,7 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         IndexView index = new IndexView(metadata, timer, c.indexMaxChunks());
         meters.gauge("strata.fetch.index.chunks", index, IndexView::heldChunks);
         meters.gauge("strata.fetch.index.shards", index, IndexView::heldShards);
+        meters.gauge("strata.fetch.index.awaited.partitions", index, IndexView::awaitedPartitions);
         RoleMetrics.counter(meters, "strata.fetch.index.shard.reads", index, IndexView::shardReads);
         closeables.register(index);
         index.start().get(startTimeoutMs, TimeUnit.MILLISECONDS);
@@ -93,7 +94,7 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         Predicate<PartitionId> owned = p -> address.equals(fetchNodes.owner(p));
         FetchHandler fetch = new FetchHandler(index, new ChunkLocator(footers), cache, topics, owned,
                 new FetchSettings(c.defaultMaxBytes(), c.maxMaxBytes(), c.maxWait(), c.readAheadBytes()),
-                new io.strata.fetch.txn.CommittedReads(transactions));
+                new io.strata.fetch.txn.CommittedReads(transactions), streams);
         ShareRole shareRole = closeables.register(new ShareRole(fetch, index, metadata, config, ingest, access,
                 internalPort.nodesOnly(), internalPort.dialer(), meters, timer, streams));
         closeables.register(new DelayRole(metadata, fetch, index, shareRole.appender(), objects, owned, meters));
