@@ -94,6 +94,9 @@ final class GroupMembership implements AutoCloseable {
         this.config = config;
         this.deadline = deadline;
         this.wake = wake;
+        this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(offsets, epochs,
+                List.of()), router.candidates(), 0, io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS),
+                done), deadline);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-group-" + group);
             t.setDaemon(true);
@@ -103,9 +106,8 @@ final class GroupMembership implements AutoCloseable {
 
     /** The stream whose first request (naming the member) was sent: heartbeats may go on it. */
     private final AtomicReference<ClientCallStreamObserver<SyncAssignmentRequest>> named = new AtomicReference<>();
-    private final Object commitOrder = new Object();
-    /** The last asynchronous commit sent, complete once it was answered (see {@link #commitAsync}). */
-    private CompletableFuture<Void> lastCommit = CompletableFuture.completedFuture(null);
+    /** The member's commits, one at a time in order, those made meanwhile merged (see {@link #commitAsync}). */
+    private final CommitQueue commits;
 
     String group() {
         return group;
@@ -352,54 +354,42 @@ final class GroupMembership implements AutoCloseable {
      */
     void commit(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Collection<Integer> release) {
         String member = memberId;
-        CompletableFuture<Void> previous;
-        synchronized (commitOrder) {
-            previous = lastCommit;
-        }
-        try {
-            previous.get(deadline.toMillis(), TimeUnit.MILLISECONDS); // its outcome went to its own callback
-        } catch (Exception e) {
-            // Failed or still unanswered after a whole deadline: this commit goes anyway.
-        }
         CommitOffsetsRequest request = commitRequest(offsets, epochs, release);
-        try {
-            onAnyNode(stub -> stub.commitOffsets(request));
-        } catch (StrataException e) {
-            if (e.code() == Status.Code.NOT_FOUND) {
-                markLost(member); // the session ended: the next poll drops the partitions and joins again
+        // After every commit made before it ({@link CommitQueue}): an older one sent after it would move offsets back.
+        commits.sync(() -> {
+            try {
+                onAnyNode(stub -> stub.commitOffsets(request));
+            } catch (StrataException e) {
+                if (e.code() == Status.Code.NOT_FOUND) {
+                    markLost(member); // the session ended: the next poll drops the partitions and joins again
+                }
+                throw e;
             }
-            throw e;
-        }
+        });
     }
 
     /**
      * The same without waiting; {@code done} gets null or the failure, on a gRPC thread. Commits go one at a
-     * time: two in flight could be applied in either order, and the older one would move the offsets back. A
-     * node that cannot serve it now is passed over for the next one, as by {@link #commit}.
+     * time, in order, and those made while one is in flight go together as one once it is answered (each
+     * partition's newest offset; {@link CommitQueue}). A node that cannot serve it now is passed over for the
+     * next one, as by {@link #commit}.
      */
     void commitAsync(Map<Integer, Long> offsets, Map<Integer, Long> epochs,
                      java.util.function.Consumer<StrataException> done) {
-        CommitOffsetsRequest request = commitRequest(offsets, epochs, List.of());
-        synchronized (commitOrder) {
-            lastCommit = lastCommit.handle((x, e) -> null).thenCompose(x -> {
-                CompletableFuture<Void> sent = new CompletableFuture<>();
-                sendCommit(request, router.candidates(), 0, failure -> {
-                    sent.complete(null); // first: a callback that commits again must not wait for itself
-                    done.accept(failure);
-                });
-                return sent;
-            });
-        }
+        commits.async(offsets, epochs, done);
     }
 
-    /** Sends the commit to {@code nodes.get(i)}, and on to the next node while one cannot serve it now. */
-    private void sendCommit(CommitOffsetsRequest request, List<String> nodes, int i,
+    /**
+     * Sends the commit to {@code nodes.get(i)}, and on to the next node while one cannot serve it now, all within
+     * one deadline ({@code until}): the next commit waits for this one's answer that long at most.
+     */
+    private void sendCommit(CommitOffsetsRequest request, List<String> nodes, int i, io.grpc.Deadline until,
                             java.util.function.Consumer<StrataException> done) {
         String node = nodes.get(i);
         com.google.common.util.concurrent.ListenableFuture<CommitOffsetsResponse> call;
         try {
             call = ClientCalls.futureUnaryCall(router.channelTo(node).newCall(GroupServiceGrpc.getCommitOffsetsMethod(),
-                    CallOptions.DEFAULT.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)), request);
+                    CallOptions.DEFAULT.withDeadline(until)), request);
         } catch (RuntimeException e) {
             done.accept(StrataException.from(e));
             return;
@@ -418,7 +408,7 @@ final class GroupMembership implements AutoCloseable {
                 if (failure.unreachable()) {
                     router.markDown(node);
                 }
-                sendCommit(request, nodes, i + 1, done);
+                sendCommit(request, nodes, i + 1, until, done);
                 return;
             }
             done.accept(failure);

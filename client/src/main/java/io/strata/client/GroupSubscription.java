@@ -115,7 +115,12 @@ final class GroupSubscription {
                 released.clear();
                 unreleased.clear();
                 if (!lost.isEmpty()) {
-                    listener.onPartitionsLost(lost);
+                    RuntimeException failed = told(null, () -> listener.onPartitionsLost(lost));
+                    rejoin();
+                    if (failed != null) {
+                        throw failed;
+                    }
+                    return;
                 }
             }
             rejoin();
@@ -145,10 +150,13 @@ final class GroupSubscription {
         List<Integer> assignment = fetching.assignment();
         List<Integer> revoking = a.getRevokingList().stream().filter(p -> p.getTopic().equals(topic))
                 .map(GroupTopicPartition::getPartition).filter(owned::containsKey).toList();
+        // The listener's failure is the poll's, once the assignment is applied whole: thrown halfway, it would leave
+        // partitions revoked and still read, and the group would not send the same assignment again.
+        RuntimeException failed = null;
         if (!revoking.isEmpty()) {
             List<Integer> ours = revoking.stream().filter(assignment::contains).toList();
             if (!ours.isEmpty()) {
-                listener.onPartitionsRevoked(ours);
+                failed = told(failed, () -> listener.onPartitionsRevoked(ours));
             }
             // With auto-commit the positions count as processed; without it the application committed what it
             // processed in onPartitionsRevoked, and only the release is sent.
@@ -170,7 +178,7 @@ final class GroupSubscription {
                 .filter(p -> !owned.containsKey(p) || owned.get(p).getEpoch() != epochs.get(p)).toList();
         if (!gone.isEmpty()) {
             drop(fetching, gone);
-            listener.onPartitionsLost(gone);
+            failed = told(failed, () -> listener.onPartitionsLost(gone));
         }
         List<Integer> added = new ArrayList<>();
         for (var e : new TreeMap<>(owned).entrySet()) {
@@ -182,7 +190,20 @@ final class GroupSubscription {
             }
         }
         if (!added.isEmpty()) {
-            listener.onPartitionsAssigned(added);
+            failed = told(failed, () -> listener.onPartitionsAssigned(added));
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /** Tells the listener; answers the first failure so far ({@code first}, or this call's). */
+    private static RuntimeException told(RuntimeException first, Runnable call) {
+        try {
+            call.run();
+            return first;
+        } catch (RuntimeException e) {
+            return first != null ? first : e;
         }
     }
 

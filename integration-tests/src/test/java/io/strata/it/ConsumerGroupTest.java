@@ -313,6 +313,36 @@ class ConsumerGroupTest {
                 assertThat(o).as("the first record of %s at or after the time", p).isEqualTo(50L));
         Set<String> again = readAll(client, "billing", 150);
         assertThat(again).allSatisfy(v -> assertThat(Integer.parseInt(v.split("-")[1])).isGreaterThanOrEqualTo(50));
+
+        // A listener that fails on revocation fails that poll, but the member gives the partitions up all the same
+        // (thrown halfway, the revocation was lost: it read them on, and the next member waited).
+        try (Consumer first = client.consumer("shared", ConsumerConfig.DEFAULT);
+             Consumer second = client.consumer("shared", ConsumerConfig.DEFAULT)) {
+            first.subscribe("careless", new io.strata.client.RebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<Integer> partitions) {
+                    throw new IllegalStateException("the application's own failure");
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (first.assignment().size() < 3 && System.nanoTime() < deadline) {
+                first.poll(Duration.ofMillis(200));
+            }
+            assertThat(first.assignment()).hasSize(3);
+            second.subscribe("careless");
+            List<RuntimeException> failures = new ArrayList<>();
+            while ((first.assignment().size() == 3 || second.assignment().isEmpty()) && System.nanoTime() < deadline) {
+                try {
+                    first.poll(Duration.ofMillis(100));
+                } catch (IllegalStateException e) {
+                    failures.add(e);
+                }
+                second.poll(Duration.ofMillis(100));
+            }
+            assertThat(failures).extracting(Throwable::getMessage).containsExactly("the application's own failure");
+            assertThat(first.assignment()).as("it gave up what was revoked").hasSizeLessThan(3);
+            assertThat(second.assignment()).as("and the other member took it").isNotEmpty();
+        }
     }
 
     /** Reads {@code count} records as a member of the group, committing, then leaves; answers the values. */

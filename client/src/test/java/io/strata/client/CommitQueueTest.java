@@ -1,0 +1,85 @@
+package io.strata.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class CommitQueueTest {
+    /** A store that answers each commit when told to, and keeps what comes last per partition, as the server does. */
+    private static final class Store {
+        final List<Map<Integer, Long>> sent = new ArrayList<>();
+        final List<Consumer<StrataException>> unanswered = new ArrayList<>();
+        final Map<Integer, Long> committed = new java.util.HashMap<>();
+
+        synchronized void send(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Consumer<StrataException> done) {
+            sent.add(Map.copyOf(offsets));
+            committed.putAll(offsets);
+            unanswered.add(done);
+        }
+
+        void answerFirst() {
+            Consumer<StrataException> done;
+            synchronized (this) {
+                done = unanswered.remove(0);
+            }
+            done.accept(null);
+        }
+
+        synchronized int inFlight() {
+            return unanswered.size();
+        }
+    }
+
+    @Test
+    void commitsMadeWhileOneIsInFlightGoAsOneWithEachPartitionsNewestOffset() {
+        Store store = new Store();
+        CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));
+        List<StrataException> outcomes = new ArrayList<>();
+        queue.async(Map.of(0, 10L), Map.of(), outcomes::add);
+        for (long offset = 11; offset <= 1_000; offset++) {
+            queue.async(Map.of(0, offset, 1, offset * 2), Map.of(), outcomes::add);
+        }
+        assertThat(store.inFlight()).as("one at a time").isEqualTo(1);
+        store.answerFirst();
+        assertThat(store.sent).containsExactly(Map.of(0, 10L), Map.of(0, 1_000L, 1, 2_000L));
+        store.answerFirst();
+        assertThat(outcomes).hasSize(991).containsOnlyNulls();
+    }
+
+    @Test
+    void aSyncCommitGoesAfterEveryCommitMadeBeforeItAndBeforeThoseMadeMeanwhile() throws Exception {
+        Store store = new Store();
+        CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));
+        queue.async(Map.of(0, 5L), Map.of(), failure -> { });
+        queue.async(Map.of(0, 7L), Map.of(), failure -> { }); // pending behind the first
+        CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> queue.sync(() -> store.send(Map.of(0, 9L),
+                Map.of(), failure -> { })));
+        Thread.sleep(100);
+        assertThat(sync).as("waiting for the one in flight").isNotDone();
+        store.answerFirst(); // 5 answered: 7 goes, the sync still waits for it
+        Thread.sleep(100);
+        assertThat(sync).isNotDone();
+        queue.async(Map.of(0, 11L), Map.of(), failure -> { }); // made while the sync waits: goes after it
+        store.answerFirst();
+        sync.get(10, TimeUnit.SECONDS);
+        store.answerFirst(); // the sync's own answer slot in this fake store
+        assertThat(store.sent).containsExactly(Map.of(0, 5L), Map.of(0, 7L), Map.of(0, 9L), Map.of(0, 11L));
+        assertThat(store.committed).containsEntry(0, 11L);
+    }
+
+    @Test
+    void aCommitUnansweredForAWholePatienceDoesNotHoldTheNextForever() {
+        Store store = new Store();
+        CommitQueue queue = new CommitQueue(store::send, Duration.ofMillis(200));
+        queue.async(Map.of(0, 5L), Map.of(), failure -> { }); // never answered
+        queue.sync(() -> store.send(Map.of(0, 9L), Map.of(), failure -> { }));
+        assertThat(store.sent).containsExactly(Map.of(0, 5L), Map.of(0, 9L));
+    }
+}
