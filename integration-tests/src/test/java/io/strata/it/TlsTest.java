@@ -89,6 +89,11 @@ class TlsTest {
                 assertThat(handshake(internal, peer, peer.caPem())).isTrue();
                 assertThat(handshake(internal, node, peer.caPem())).as("a client certificate").isFalse();
                 assertThat(handshake(internal, null, peer.caPem())).as("no certificate").isFalse();
+                // Nor one the node CA signed for something else (an operator who signed clients with it too): the
+                // handshake passes, its calls do not, so it can hand no forged chunk to the fetch node's cache.
+                Certificates.Issued intruder = Certificates.issueWith(tls, "node-ca", "intruder", "ip:127.0.0.1");
+                assertThat(handOver(internal, intruder).getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+                assertThat(handOver(internal, peer).getCode()).as("a node").isEqualTo(io.grpc.Status.Code.OK);
 
                 // Kafka's clients, over TLS with the same certificate.
                 Map<String, Object> ssl = Map.of("bootstrap.servers", server.kafkaAddress(), "security.protocol", "SSL",
@@ -177,6 +182,24 @@ class TlsTest {
      * Whether a TLS session with {@code address} can be used when presenting {@code identity}'s certificate (or
      * none): a server that requires another CA's certificate refuses it during or right after the handshake.
      */
+    /** An empty hand-off to the node-to-node port, made with the certificate: its status. */
+    private static io.grpc.Status handOver(String address, Certificates.Issued identity) throws Exception {
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address)
+                .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+                        .keyManager(identity.certificatePem().toFile(), identity.keyPem().toFile())
+                        .trustManager(identity.caPem().toFile()).build())
+                .overrideAuthority("strata-internal").build();
+        try {
+            io.strata.api.v1.NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
+                    .handOverChunks(io.strata.api.v1.HandOverChunksRequest.getDefaultInstance());
+            return io.grpc.Status.OK;
+        } catch (io.grpc.StatusRuntimeException e) {
+            return e.getStatus();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     private static boolean handshake(String address, Certificates.Issued identity, Path caPem) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);

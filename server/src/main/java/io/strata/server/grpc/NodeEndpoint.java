@@ -24,6 +24,8 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
     @Override
     public void handOverChunks(HandOverChunksRequest request, StreamObserver<HandOverChunksResponse> observer) {
         GrpcErrors.reply(observer, () -> {
+            // Chunks served to readers as the stored ones (their CRC32C is no proof against a forger): from nodes only.
+            checkWritesAllowed();
             ChunkCache cache = node.fetchCache();
             int accepted = 0;
             for (HandedChunk h : request.getChunksList()) {

@@ -48,8 +48,15 @@ public final class InternalPort implements AutoCloseable {
     /** Serves {@code service} on the port; answers the port bound. */
     public int start(BindableService service) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(service).maxInboundMessageSize(maxMessage);
-        server.ifPresent(builder::sslContext); // mutual TLS: node certificates only
+                .maxInboundMessageSize(maxMessage);
+        if (server.isPresent()) {
+            // Mutual TLS with the node CA, and a certificate that names a node: one the same CA signed for a
+            // client (an operator's shortcut) is not a node's.
+            builder.sslContext(server.get()).addService(io.grpc.ServerInterceptors.intercept(service,
+                    new NodeCertificatesOnly()));
+        } else {
+            builder.addService(service);
+        }
         Server s = builder.build();
         try {
             s.start();
@@ -91,6 +98,44 @@ public final class InternalPort implements AutoCloseable {
             s.shutdown();
             if (!s.awaitTermination(5, TimeUnit.SECONDS)) {
                 s.shutdownNow();
+            }
+        }
+    }
+
+    /** Refuses a call whose peer's certificate does not name {@link NodeTls#INTERNAL_NAME} (PERMISSION_DENIED). */
+    static final class NodeCertificatesOnly implements io.grpc.ServerInterceptor {
+        @Override
+        public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+            javax.net.ssl.SSLSession session = call.getAttributes().get(io.grpc.Grpc.TRANSPORT_ATTR_SSL_SESSION);
+            if (!namesNode(session)) {
+                call.close(io.grpc.Status.PERMISSION_DENIED.withDescription("the node-to-node port takes node "
+                        + "certificates only (their subject alternative names hold " + NodeTls.INTERNAL_NAME + ")"),
+                        new io.grpc.Metadata());
+                return new io.grpc.ServerCall.Listener<>() {
+                };
+            }
+            return next.startCall(call, headers);
+        }
+
+        static boolean namesNode(javax.net.ssl.SSLSession session) {
+            if (session == null) {
+                return false;
+            }
+            try {
+                java.security.cert.Certificate[] peer = session.getPeerCertificates();
+                if (peer.length == 0 || !(peer[0] instanceof java.security.cert.X509Certificate x509)
+                        || x509.getSubjectAlternativeNames() == null) {
+                    return false;
+                }
+                for (java.util.List<?> name : x509.getSubjectAlternativeNames()) {
+                    if (Integer.valueOf(2).equals(name.get(0)) && NodeTls.INTERNAL_NAME.equals(name.get(1))) {
+                        return true; // a DNS name
+                    }
+                }
+                return false;
+            } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateParsingException e) {
+                return false;
             }
         }
     }
