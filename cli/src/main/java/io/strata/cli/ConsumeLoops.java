@@ -5,9 +5,10 @@ import java.io.PrintWriter;
 
 /**
  * What the reading commands ({@code consume}, with a group or without, and {@code share consume}) do when a poll
- * fails: a failure that says no node could serve it now (every node it knows restarting, a store not answering
- * in time) is reported on one line and the command reads on, keeping its session and positions, as a member of a
- * group must through its nodes' restarts; any other failure ends the command.
+ * fails: a failure that says no node could serve it now ({@link StrataException#retryable}: every node it knows
+ * restarting, a store not answering in time, overload) is reported on one line and the command reads on, keeping
+ * its session and positions, as a member of a group must through its nodes' restarts; any other failure ends the
+ * command (one that would fail the same every time must not loop for ever).
  */
 final class ConsumeLoops {
     /** How long a command waits after such a failure before it polls again. */

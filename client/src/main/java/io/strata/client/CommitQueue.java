@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * offset), sent when it is answered: an application that commits after every poll queues neither requests nor
  * memory without bound, however slow the store. A synchronous commit waits for the one in flight and for the
  * pending one, sent first, so nothing older is sent after it; asynchronous ones made meanwhile wait for it. After a
- * whole {@code patience} with no answer to the one in flight, the next goes anyway (a node that never answers must
- * not stop the member's commits). Thread-safe.
+ * whole {@code patience} with no answer to a commit (each commit's tries share one deadline that long), the next
+ * goes anyway: a node that never answers must not stop the member's commits. Thread-safe.
  */
 final class CommitQueue {
     /** Sends one asynchronous commit; {@code done} gets null or the failure. */
@@ -38,7 +38,7 @@ final class CommitQueue {
     private boolean inFlight;
     /** Synchronous commits under way: the asynchronous ones made meanwhile wait for them. */
     private int held;
-    /** Completes when the commit in flight is answered. */
+    /** Completes when the commit in flight is answered; it names that commit (see {@link #ended}). */
     private CompletableFuture<Void> answered = CompletableFuture.completedFuture(null);
     private Map<Integer, Long> pendingOffsets = new HashMap<>();
     private Map<Integer, Long> pendingEpochs = new HashMap<>();
@@ -60,56 +60,63 @@ final class CommitQueue {
     }
 
     /**
-     * Makes {@code commit} after every commit made before it was answered (or a whole patience passed waiting),
-     * holding back the ones made meanwhile until it ends: they are newer, and sent before it they would be
-     * overwritten by its older offsets.
+     * Makes {@code commit} after every commit made before it was answered (each given a whole patience), holding
+     * back the ones made meanwhile until it ends: they are newer, and sent before it they would be overwritten by
+     * its older offsets.
      */
     void sync(SyncCommit commit) {
-        long until = System.nanoTime() + patienceNanos;
         Batch before;
         synchronized (this) {
             held++;
             before = takePending();
         }
+        CompletableFuture<Void> mine = null;
         try {
-            awaitAnswered(until);
+            awaitAnswered();
             if (before != null) {
-                dispatch(before);
-                awaitAnswered(until);
+                Batch older = before;
+                before = null;
+                dispatch(older);
+                awaitAnswered();
             }
-            synchronized (this) {
-                inFlight = true;
-                answered = new CompletableFuture<>();
-            }
+            mine = begin();
             commit.run();
         } finally {
             synchronized (this) {
+                if (before != null) { // not sent (interrupted): it goes first once this ends, its callbacks kept
+                    before.offsets().putAll(pendingOffsets);
+                    before.epochs().putAll(pendingEpochs);
+                    before.done().addAll(pendingDone);
+                    pendingOffsets = before.offsets();
+                    pendingEpochs = before.epochs();
+                    pendingDone = before.done();
+                }
                 held--;
             }
-            ended();
+            if (mine != null) {
+                ended(mine);
+            } else {
+                sendPending();
+            }
         }
     }
 
-    /** Waits until the commit in flight was answered, or until {@code until} (System.nanoTime). */
-    private void awaitAnswered(long until) {
-        while (true) {
-            CompletableFuture<Void> wait;
-            synchronized (this) {
-                if (!inFlight) {
-                    return;
-                }
-                wait = answered;
-            }
-            try {
-                wait.get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                return; // unanswered after the patience: the next one goes anyway
-            } catch (java.util.concurrent.ExecutionException e) {
+    /** Waits until the commit in flight now was answered, or a whole patience passed. */
+    private void awaitAnswered() {
+        CompletableFuture<Void> wait;
+        synchronized (this) {
+            if (!inFlight) {
                 return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw StrataException.from(e);
             }
+            wait = answered;
+        }
+        try {
+            wait.get(patienceNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // unanswered after the patience: the next one goes anyway
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw StrataException.from(e);
         }
     }
 
@@ -142,25 +149,45 @@ final class CommitQueue {
         dispatch(next);
     }
 
-    /** Sends the batch as the commit in flight; once answered, the next goes and then its callbacks hear. */
-    private void dispatch(Batch batch) {
-        synchronized (this) {
-            inFlight = true;
-            answered = new CompletableFuture<>();
-        }
-        sender.send(batch.offsets(), batch.epochs(), failure -> {
-            ended(); // first: a callback that commits again must not wait for itself
-            batch.done().forEach(d -> d.accept(failure));
-        });
+    /** Marks a commit in flight; the token its end is told with. */
+    private synchronized CompletableFuture<Void> begin() {
+        inFlight = true;
+        answered = new CompletableFuture<>();
+        return answered;
     }
 
-    private void ended() {
-        CompletableFuture<Void> last;
-        synchronized (this) {
-            inFlight = false;
-            last = answered;
+    /** Sends the batch as the commit in flight; once answered, the next goes and then its callbacks hear. */
+    private void dispatch(Batch batch) {
+        CompletableFuture<Void> token = begin();
+        java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+        Consumer<StrataException> done = failure -> {
+            if (told.compareAndSet(false, true)) {
+                ended(token); // first: a callback that commits again must not wait for itself
+                batch.done().forEach(d -> d.accept(failure));
+            }
+        };
+        try {
+            sender.send(batch.offsets(), batch.epochs(), done);
+        } catch (RuntimeException e) {
+            done.accept(StrataException.from(e));
         }
-        last.complete(null);
-        sendPending();
+    }
+
+    /**
+     * The commit {@code token} names was answered: the queue goes on, unless that one was given up on already
+     * (a late answer must not end the one in flight after it).
+     */
+    private void ended(CompletableFuture<Void> token) {
+        boolean current;
+        synchronized (this) {
+            current = answered == token;
+            if (current) {
+                inFlight = false;
+            }
+        }
+        token.complete(null);
+        if (current) {
+            sendPending();
+        }
     }
 }

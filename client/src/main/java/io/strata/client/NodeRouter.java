@@ -223,8 +223,8 @@ final class NodeRouter implements AutoCloseable {
     /**
      * A blocking call that any node answers and that is safe to repeat, made on the home node and, while
      * nodes cannot serve it (the node is unreachable, makes no connection within {@link NodeChannels#CONNECT_MILLIS}, or
-     * answers UNAVAILABLE: stopping, or without the role the call needs; or CANCELLED, RESOURCE_EXHAUSTED or
-     * DEADLINE_EXCEEDED: {@link #movesOn}), on each other node known, once; one
+     * answers UNAVAILABLE: stopping, or without the role the call needs; or CANCELLED or RESOURCE_EXHAUSTED:
+     * {@link #movesOn}), on each other node known, once; one
      * passed over for its connection is asked last again when no other node served the call. The node that
      * answers becomes the home node. Any other failure is the call's answer. Throws StrataException; when no node could be reached, it names them
      * ({@link StrataException#nodes()}).
@@ -328,10 +328,11 @@ final class NodeRouter implements AutoCloseable {
     /**
      * Whether a call that failed so goes on to the next node. One that surely never reached the node always does.
      * One that may be repeated also does when the node could not serve it now: unreachable or answering
-     * UNAVAILABLE (stopping, or without the role), ending the call (CANCELLED), overloaded (RESOURCE_EXHAUSTED) or
-     * too slow (DEADLINE_EXCEEDED: a store that did not answer it in time, or the call's own deadline), all of
-     * which another node may not be. A failure of the node's own (INTERNAL, UNKNOWN), a contended call (ABORTED) and
-     * every refusal are the call's answer.
+     * UNAVAILABLE (stopping, or without the role), ending the call (CANCELLED) or overloaded (RESOURCE_EXHAUSTED),
+     * all of which another node may not be. DEADLINE_EXCEEDED does not: the call's deadline is spent (each node
+     * would get a whole one more), and a slow node may still carry it out after a newer call elsewhere (a commit
+     * moving offsets back). A failure of the node's own (INTERNAL, UNKNOWN), a contended call (ABORTED) and every
+     * refusal are the call's answer too.
      */
     static boolean movesOn(StrataException failure, boolean repeatable) {
         if (failure.code() == Status.Code.UNAVAILABLE) {
@@ -340,8 +341,7 @@ final class NodeRouter implements AutoCloseable {
         return repeatable && MOVE_ON.contains(failure.code());
     }
 
-    private static final Set<Status.Code> MOVE_ON = Set.of(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED,
-            Status.Code.DEADLINE_EXCEEDED);
+    private static final Set<Status.Code> MOVE_ON = Set.of(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED);
 
     /** The failure of a call that never reached a node, as the node made no connection in time. */
     StrataException noConnection() {

@@ -75,6 +75,40 @@ class CommitQueueTest {
     }
 
     @Test
+    void theCommitSentBeforeASyncOneGetsAWholePatienceOfItsOwnEvenWhenTheOneBeforeItWasSlow() throws Exception {
+        Store store = new Store();
+        CommitQueue queue = new CommitQueue(store::send, Duration.ofMillis(400));
+        queue.async(Map.of(0, 5L), Map.of(), failure -> { });
+        queue.async(Map.of(0, 7L), Map.of(), failure -> { });
+        CompletableFuture<Void> sync = CompletableFuture.runAsync(() -> queue.sync(() -> store.send(Map.of(0, 9L),
+                Map.of(), failure -> { })));
+        Thread.sleep(300);
+        store.answerFirst(); // 5, late in the sync's patience: 7 goes now
+        Thread.sleep(250); // past the patience the sync began with, within 7's own
+        assertThat(sync).as("waiting for 7, which is older").isNotDone();
+        store.answerFirst();
+        sync.get(10, TimeUnit.SECONDS);
+        assertThat(store.sent).containsExactly(Map.of(0, 5L), Map.of(0, 7L), Map.of(0, 9L));
+    }
+
+    @Test
+    void aSenderThatThrowsFailsItsCommitsAndTheQueueGoesOn() {
+        List<StrataException> outcomes = new ArrayList<>();
+        Store store = new Store();
+        java.util.concurrent.atomic.AtomicBoolean broken = new java.util.concurrent.atomic.AtomicBoolean(true);
+        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
+            if (broken.getAndSet(false)) {
+                throw new IllegalStateException("no channel");
+            }
+            store.send(offsets, epochs, done);
+        }, Duration.ofSeconds(30));
+        queue.async(Map.of(0, 5L), Map.of(), outcomes::add);
+        queue.async(Map.of(0, 6L), Map.of(), outcomes::add);
+        assertThat(outcomes).hasSize(1).allSatisfy(f -> assertThat(f).isNotNull());
+        assertThat(store.sent).containsExactly(Map.of(0, 6L));
+    }
+
+    @Test
     void aCommitUnansweredForAWholePatienceDoesNotHoldTheNextForever() {
         Store store = new Store();
         CommitQueue queue = new CommitQueue(store::send, Duration.ofMillis(200));

@@ -160,8 +160,7 @@ class NodeFailoverTest {
 
     @Test
     void aCallThatMayBeRepeatedGoesOnToTheNextNodeWhenOneCannotServeItNowAndOneThatMayNotDoesNot() {
-        for (Status.Code code : List.of(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED,
-                Status.Code.DEADLINE_EXCEEDED)) {
+        for (Status.Code code : List.of(Status.Code.CANCELLED, Status.Code.RESOURCE_EXHAUSTED)) {
             FakeStrata busy = node();
             FakeStrata serving = node();
             busy.failsWith.put("strata.v1.AdminService/ListOffsets", Status.fromCode(code).withDescription("busy"));

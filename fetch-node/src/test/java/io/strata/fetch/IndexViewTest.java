@@ -129,14 +129,14 @@ class IndexViewTest extends ReadPathFixture {
 
     @Test
     void aPartitionNobodyWaitsOnAnyMoreLeavesNothingBehind() {
-        commitTo(topic, 0, 2);
-        PartitionId p = topic.partition(0);
+        // Partitions nothing was committed to yet, so no earlier commit's watch event wakes a waiter early.
+        PartitionId p = topic.partition(1);
         index.load(p).join();
-        index.load(topic.partition(1)).join();
-        CompletableFuture<Boolean> grown = index.awaitBeyond(p, 2, Duration.ofSeconds(30));
-        CompletableFuture<Boolean> timedOut = index.awaitBeyond(topic.partition(1), 0, Duration.ofMillis(500));
+        index.load(topic.partition(2)).join();
+        CompletableFuture<Boolean> grown = index.awaitBeyond(p, 0, Duration.ofSeconds(30));
+        CompletableFuture<Boolean> timedOut = index.awaitBeyond(topic.partition(2), 0, Duration.ofMillis(500));
         assertThat(index.awaitedPartitions()).isEqualTo(2);
-        commitTo(topic, 0, 1);
+        commitTo(topic, 1, 1);
         assertThat(grown.join()).isTrue();
         assertThat(timedOut.join()).isFalse();
         assertThat(index.awaitedPartitions()).isZero();
@@ -150,13 +150,19 @@ class IndexViewTest extends ReadPathFixture {
         PartitionId p = topic.partition(0);
         int shard = metadata.shardOf(p);
         List<IndexEntry> chunks = metadata.readIndex(shard).join().entries();
-        index.load(p).join();
-        // As while a shard is dropped: its entries leave one by one, in no particular order.
-        index.onRemoved(shard, chunks.get(1).sequence());
-        assertThat(index.partition(p).refsFrom(7)).as("offsets 5 to 10 are not held: nothing, never 10 on")
-                .isEmpty();
-        assertThat(index.partition(p).refsFrom(2)).as("the chunk holding 2, and no further than the gap")
-                .containsExactly(chunks.get(0).chunks().get(0));
+        // A view without a watch, so no commit's event arrives after the removal below and puts the chunk back.
+        IndexView unwatched = new IndexView(metadata, timer);
+        try {
+            unwatched.load(p).join();
+            // As while a shard is dropped: its entries leave one by one, in no particular order.
+            unwatched.onRemoved(shard, chunks.get(1).sequence());
+            assertThat(unwatched.partition(p).refsFrom(7)).as("offsets 5 to 10 are not held: nothing, never 10 on")
+                    .isEmpty();
+            assertThat(unwatched.partition(p).refsFrom(2)).as("the chunk holding 2, and no further than the gap")
+                    .containsExactly(chunks.get(0).chunks().get(0));
+        } finally {
+            unwatched.close();
+        }
     }
 
     /** The metadata store, each index shard's read of which completes only once {@code release} has. */

@@ -180,16 +180,20 @@ public final class KafkaMembership {
      * member's fetch of the rest is answered that it does not exist).
      */
     private Map<String, Set<TopicPartition>> existing(Map<String, Set<TopicPartition>> assignment) throws Exception {
+        Map<String, Integer> highest = new HashMap<>();
+        assignment.values().forEach(ps -> ps.forEach(p -> highest.merge(p.topic(), p.partition(), Math::max)));
         Map<String, Integer> partitions = new HashMap<>();
+        for (var t : highest.entrySet()) {
+            // Asked with the highest partition named: a topic grown on another node within the cache's life is read
+            // again, not cut to its old size.
+            partitions.put(t.getKey(), coordinator.await(coordinator.topics().get(t.getKey(), t.getValue()))
+                    .map(topic -> topic.partitions()).orElse(0));
+        }
         Map<String, Set<TopicPartition>> out = new HashMap<>();
         for (var e : assignment.entrySet()) {
             Set<TopicPartition> kept = new TreeSet<>();
             for (TopicPartition p : e.getValue()) {
-                Integer count = partitions.get(p.topic());
-                if (count == null) {
-                    count = coordinator.await(coordinator.topics().get(p.topic())).map(t -> t.partitions()).orElse(0);
-                    partitions.put(p.topic(), count);
-                }
+                int count = partitions.get(p.topic());
                 if (p.partition() >= 0 && p.partition() < count) {
                     kept.add(p);
                 }

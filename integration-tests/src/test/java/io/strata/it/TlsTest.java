@@ -178,10 +178,6 @@ class TlsTest {
         return StrataCluster.metric(node, name);
     }
 
-    /**
-     * Whether a TLS session with {@code address} can be used when presenting {@code identity}'s certificate (or
-     * none): a server that requires another CA's certificate refuses it during or right after the handshake.
-     */
     /** An empty hand-off to the node-to-node port, made with the certificate: its status. */
     private static io.grpc.Status handOver(String address, Certificates.Issued identity) throws Exception {
         io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address)
@@ -200,6 +196,10 @@ class TlsTest {
         }
     }
 
+    /**
+     * Whether a TLS session with {@code address} can be used when presenting {@code identity}'s certificate (or
+     * none): a server that requires another CA's certificate refuses it during or right after the handshake.
+     */
     private static boolean handshake(String address, Certificates.Issued identity, Path caPem) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);

@@ -375,6 +375,14 @@ public final class FetchHandler {
      * with the aborted transactions' records among them.
      */
     CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes, boolean readCommitted) {
+        return readAvailable(pid, offset, maxBytes, readCommitted, 0);
+    }
+
+    /** How many times one read reads its partition's shard again after finding it dropped under it. */
+    static final int MAX_REREADS = 3;
+
+    private CompletableFuture<ChunkRead> readAvailable(PartitionId pid, long offset, int maxBytes,
+                                                       boolean readCommitted, int rereads) {
         PartitionIndex partition = index.partition(pid);
         long stable = committed.lastStable(pid, partition, offset);
         // Read uncommitted, whole chunks are answered however far they reach (a commit may land meanwhile);
@@ -389,7 +397,7 @@ public final class FetchHandler {
                 // The shard was dropped while this read looked at it: its refs (and the transactional batches that
                 // say which records are aborted) were leaving, so what was found may stop short or be empty.
                 // Read the shard again and look again, rather than answer out of range.
-                return index.load(pid).thenCompose(v -> readAvailable(pid, offset, maxBytes, readCommitted));
+                return reread(pid, offset, maxBytes, readCommitted, rereads);
             }
             if (found.isEmpty()) {
                 // Retention moved the start past the offset between the range check and now.
@@ -400,7 +408,7 @@ public final class FetchHandler {
                     offset, Math.min(upTo, chunks.get(chunks.size() - 1).endOffset())) : List.of();
             if (readCommitted && partition.detached()) {
                 // Dropped since the look above: the aborted ranges just read may be short of some. Look again.
-                return index.load(pid).thenCompose(v -> readAvailable(pid, offset, maxBytes, true));
+                return reread(pid, offset, maxBytes, true, rereads);
             }
             activeReads.put(pid, Boolean.TRUE);
             List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(chunks.size());
@@ -414,6 +422,21 @@ public final class FetchHandler {
                     offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
                     partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted));
         });
+    }
+
+    /**
+     * The read again once its partition's shard is read again; UNAVAILABLE (the reader asks again) when the shard
+     * was dropped under it {@link #MAX_REREADS} times already (the index held far beyond its bound).
+     */
+    private CompletableFuture<ChunkRead> reread(PartitionId pid, long offset, int maxBytes, boolean readCommitted,
+                                                int rereads) {
+        if (rereads >= MAX_REREADS) {
+            return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription("the index of partition "
+                    + pid.partition() + " was dropped under the read " + MAX_REREADS + " times (more partitions read "
+                    + "than strata.fetch.index-max-chunks holds): ask again").asRuntimeException());
+        }
+        return index.load(pid).thenComposeAsync(v -> readAvailable(pid, offset, maxBytes, readCommitted, rereads + 1),
+                afterWait);
     }
 
     /** Whether every record of the chunk from {@code offset} on lies in one of the aborted ranges. */

@@ -215,8 +215,9 @@ public final class KafkaAccess {
                 SyncGroupRequestData d = (SyncGroupRequestData) data;
                 needs.add(Need.group(CONSUME, d.groupId()));
                 // A leader's assignment becomes the members' partition leases: it hands out only topics its
-                // principal may read itself.
-                assignedTopics(d).forEach(t -> needs.add(Need.topic(CONSUME, t)));
+                // principal may see (as Kafka's leader needs their metadata to assign them); reading them is
+                // checked on each member's fetches and commits.
+                assignedTopics(d).forEach(t -> needs.add(Need.topic(DESCRIBE, t)));
             }
             case HEARTBEAT -> needs.add(Need.group(CONSUME, ((HeartbeatRequestData) data).groupId()));
             case LEAVE_GROUP -> needs.add(Need.group(CONSUME, ((LeaveGroupRequestData) data).groupId()));
