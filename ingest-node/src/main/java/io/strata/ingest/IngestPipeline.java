@@ -106,18 +106,20 @@ public final class IngestPipeline implements AutoCloseable {
                 appended.complete(null);
             }
         });
-        return granted.thenCompose(v -> appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed,
-                false));
+        // Answered while it waits for room (its deadline): it gives its place up and its records go, rather than be
+        // held unaccounted (the requests' bound counted it until its answer) and stored after its answer.
+        appended.whenComplete((v, e) -> granted.cancel(false));
+        return granted.thenCompose(v -> appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed));
     }
 
     /**
-     * {@link #append} once the call's bytes are reserved; {@code waited}: it waited for the block before to be
-     * sealed, and its caller may have been answered meanwhile (then it is dropped, never appended after its answer).
+     * {@link #append} once the call's bytes are reserved; a call answered meanwhile (its time ran out while it
+     * waited) is dropped, never appended after its answer.
      */
     private CompletableFuture<List<AppendResult>> appendGranted(List<PartitionBatch> batches, boolean durable,
                                                                 CompletableFuture<Void> appended,
                                                                 io.strata.metadata.OneWriteTransaction oneWrite,
-                                                                long reserved, long uncompressed, boolean waited) {
+                                                                long reserved, long uncompressed) {
         PendingAppend call;
         boolean startLinger;
         long gen;
@@ -128,20 +130,21 @@ public final class IngestPipeline implements AutoCloseable {
                 appended.complete(null);
                 return CompletableFuture.failedFuture(new IllegalStateException("ingest node is shutting down"));
             }
-            if (waited && appended.isDone()) {
-                // Answered meanwhile (its time ran out), which let the stream's next request go: it must not land
-                // behind that one. (Not completed here to claim it: what waits on it would run now, under the lock,
-                // and append ahead of it.)
+            if (appended.isDone()) {
+                // Answered meanwhile (its time ran out while it waited for room, for its topic, or for the block
+                // holding the transaction it was chained to), which let the stream's next request go: it must not
+                // be stored after its answer, behind that one. (Not completed here to claim it: what waits on it
+                // would run now, under the lock, and append ahead of it.)
                 budget.release(reserved);
                 return CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("answered before "
-                        + "the block holding the transaction it was chained to was sealed"));
+                        + "it could be appended"));
             }
             if (oneWrite != null && oneWrite.chained() && open.holdsTransactionOf(oneWrite.transactionalId())) {
                 // Chained to a transaction of the open block: it stands on the record that block's commit writes,
                 // so it goes into the next block, once this one is sealed (nothing seals it early).
                 return whenSealed(open).handle((x, closing) -> {
                     if (closing == null) {
-                        return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed, true);
+                        return appendGranted(batches, durable, appended, oneWrite, reserved, uncompressed);
                     }
                     budget.release(reserved);
                     appended.complete(null);

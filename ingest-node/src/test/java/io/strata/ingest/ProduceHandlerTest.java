@@ -295,6 +295,34 @@ class ProduceHandlerTest {
         accepted.forEach(CompletableFuture::join); // the held calls complete once uploads go through
     }
 
+    @Test
+    void aCallAnsweredByItsDeadlineWhileWaitingForRoomIsNeverStoredAndHoldsNothing() throws Exception {
+        // Uploads hang: the buffer (4 KiB) fills, and the next call waits for room (up to 10 s) past its own 200 ms.
+        start(Duration.ofMillis(5), 1 << 20, 4096, Duration.ofSeconds(10));
+        objects.holdPuts(true);
+        List<CompletableFuture<ProduceResponse>> accepted = new ArrayList<>();
+        while (pipeline.bufferedBytes() + 1000 <= 4096) {
+            accepted.add(handler.produce(request("t", 0, "y".repeat(900))));
+            Thread.sleep(50);
+        }
+        // As large as the others: it does not fit, and waits.
+        CompletableFuture<ProduceResponse> late = handler.produce(request("t", 0, "z".repeat(900)).toBuilder()
+                .setTimeoutMs(200).build());
+        assertThatThrownBy(late::join).cause().isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+        objects.holdPuts(false);
+        accepted.forEach(CompletableFuture::join);
+        ProduceResponse after = handler.produce(request("t", 0, "after")).get(10, TimeUnit.SECONDS);
+        assertThat(after.getAppends(0).getBaseOffset()).as("nothing of the late call between")
+                .isEqualTo(accepted.size());
+        assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isEqualTo(accepted.size() + 1);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (pipeline.bufferedBytes() > 0 && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertThat(pipeline.bufferedBytes()).as("the late call's reservation is not left behind").isZero();
+    }
+
     private long newProducer() {
         return handler.initProducer("User:ANONYMOUS").join().getProducerId();
     }

@@ -10,7 +10,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Bounds the bytes an ingest node holds. Acquiring never blocks a thread (gRPC calls arrive on event-loop
  * threads): a caller that does not fit gets a future completed when enough is released, first come first
- * served, or failed with {@link TimeoutException} after its wait. Thread-safe.
+ * served, or failed with {@link TimeoutException} after its wait; cancelling the future gives its place up.
+ * Thread-safe.
  */
 public final class ByteBudget {
     private final long capacity;
@@ -51,7 +52,20 @@ public final class ByteBudget {
                 grantWaiters(); // the head may have been the one that did not fit
             }
         }, maxWait.toMillis(), TimeUnit.MILLISECONDS);
-        future.whenComplete((v, e) -> timeout.cancel(false));
+        future.whenComplete((v, e) -> {
+            timeout.cancel(false);
+            if (future.isCancelled()) {
+                // Its caller gave up (answered by its own deadline): its place goes to those behind it now, and
+                // what its continuation holds (the request's records) goes with the future.
+                boolean removed;
+                synchronized (this) {
+                    removed = waiters.removeIf(w -> w.future == future);
+                }
+                if (removed) {
+                    grantWaiters();
+                }
+            }
+        });
         return future;
     }
 
