@@ -16,8 +16,13 @@ import java.util.Objects;
  */
 public record StateRun(long first, long last, DeliveryState state, int deliveries, String member, long untilMs,
                        String note) {
-    /** The longest note kept: a consumer's error text is cut here. */
-    public static final int MAX_NOTE = 1024;
+    /**
+     * The longest note kept, in bytes of UTF-8 (a consumer's error text is cut here): a partition's state is one
+     * etcd value, and its window's records may each be dead-lettering with a note of their own while the copies
+     * drain. 2,000 of them at 256 bytes stay well under etcd's 1.5 MiB request limit, where 1,024 characters (up
+     * to 3 KiB each) did not, and the partition's every decision was then refused.
+     */
+    public static final int MAX_NOTE_BYTES = 256;
 
     public StateRun {
         Objects.requireNonNull(state);
@@ -27,9 +32,25 @@ public record StateRun(long first, long last, DeliveryState state, int deliverie
         if ((state == DeliveryState.ACQUIRED) != (member != null)) {
             throw new IllegalArgumentException("a member holds acquired records, and only those");
         }
-        if (note != null && note.length() > MAX_NOTE) {
-            note = note.substring(0, MAX_NOTE);
+        if (note != null) {
+            note = cut(note);
         }
+    }
+
+    /** The note, cut to {@link #MAX_NOTE_BYTES} of UTF-8 at a character's boundary. */
+    static String cut(String note) {
+        if (note.length() * 3 <= MAX_NOTE_BYTES) {
+            return note; // short enough however it encodes
+        }
+        byte[] bytes = note.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length <= MAX_NOTE_BYTES) {
+            return note;
+        }
+        int end = MAX_NOTE_BYTES;
+        while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
+            end--; // not inside a character's bytes
+        }
+        return new String(bytes, 0, end, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     public long count() {
