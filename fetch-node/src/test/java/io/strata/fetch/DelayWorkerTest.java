@@ -107,6 +107,37 @@ class DelayWorkerTest extends ReadPathFixture {
     }
 
     @Test
+    void aPartitionWhoseTopicTheWorkersListingMissedKeepsItsDelayedRecords() throws Exception {
+        stage(1_000, 2_000);
+        scanTo(worker(), 2);
+        long revision = metadata.delays().load(topic.partition(0)).join().orElseThrow().revision();
+        // A worker whose first listing of the topics was taken before the topic existed (it was created, and its
+        // records staged by another node, between that listing and the read of the delay states).
+        java.util.concurrent.atomic.AtomicBoolean stale = new java.util.concurrent.atomic.AtomicBoolean(true);
+        io.strata.metadata.MetadataStore lagging = (io.strata.metadata.MetadataStore) java.lang.reflect.Proxy
+                .newProxyInstance(io.strata.metadata.MetadataStore.class.getClassLoader(),
+                        new Class<?>[] {io.strata.metadata.MetadataStore.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("listTopics") && stale.getAndSet(false)) {
+                                return java.util.concurrent.CompletableFuture.completedFuture(List.of());
+                            }
+                            try {
+                                return method.invoke(metadata, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+        DelayWorker late = new DelayWorker(lagging, handler, index, appender, objects, p -> true, clock);
+        late.runOnce();
+        assertThat(metadata.delays().load(topic.partition(0)).join()).as("the state is not taken for a deleted "
+                + "topic's").hasValueSatisfying(s -> assertThat(s.revision()).isEqualTo(revision));
+        clock.advanceMillis(2_000);
+        for (int i = 0; i < 5 && stored.size() < 2; i++) {
+            late.runOnce();
+        }
+        assertThat(stored).as("its records come, once the topics are read again").hasSize(2);
+    }
+
+    @Test
     void aRoundWhoseAnswerWasLostIsSentAgainByTheNextNodeAndStoredOnce() throws Exception {
         stage(1_000, 1_000, 1_000);
         DelayWorker first = worker();

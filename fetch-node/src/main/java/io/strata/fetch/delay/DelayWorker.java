@@ -251,7 +251,16 @@ public final class DelayWorker {
         }
         Topic topic = topics.get(p.topicId());
         if (topic == null) {
-            forget(p, t);
+            // The topics were listed before the states: a topic created between the two reads (its first delayed
+            // records staged by another node) is missing from the one and not from the other. Its state goes only
+            // if a listing taken now does not hold the topic either; else the topics are read again next pass.
+            boolean exists = metadata.listTopics().get(TIMEOUT_S, TimeUnit.SECONDS).stream()
+                    .anyMatch(x -> x.topicId() == p.topicId());
+            if (exists) {
+                topicsReadAtMs = Long.MIN_VALUE / 2;
+            } else {
+                forget(p, t);
+            }
             return;
         }
         if (t.state.intent() != null) {
