@@ -96,7 +96,7 @@ public final class BlockCommitter {
                     SealedBlock sealed = block.writer().seal();
                     pending.sealedAt = System.nanoTime();
                     return sealed;
-                }, sealExecutor)
+                }, this::sealOn)
                 .thenCompose(sealed -> upload(sealed, block))
                 .whenComplete((u, failure) -> {
                     pending.uploadedAt = System.nanoTime();
@@ -105,6 +105,19 @@ public final class BlockCommitter {
                     pump();
                 });
         return pending.answered;
+    }
+
+    /**
+     * Seals on the seal executor, or here once it stopped taking work (the pipeline closing after its drain ran
+     * out): a rejection thrown into the release of the permit before would have cut that block's answers short,
+     * and this block would never have been answered.
+     */
+    private void sealOn(Runnable seal) {
+        try {
+            sealExecutor.execute(seal);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            seal.run();
+        }
     }
 
     /** Blocks uploaded and waiting for an earlier block's upload or commit (a gauge). */
@@ -200,7 +213,7 @@ public final class BlockCommitter {
 
     /** Answers the block's calls; whatever they throw, its permit is released and its answer completes. */
     private void answer(Pending p, Map<PartitionId, ChunkCommit> committed, Throwable failure, long commitStarted) {
-        inflight.release();
+        inflight.release(); // the next block goes; its sealing is never refused into this thread (sealOn)
         try {
             if (failure != null) {
                 blocksFailed.increment();
