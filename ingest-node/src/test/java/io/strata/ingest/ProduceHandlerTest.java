@@ -323,6 +323,20 @@ class ProduceHandlerTest {
         assertThat(pipeline.bufferedBytes()).as("the late call's reservation is not left behind").isZero();
     }
 
+    @Test
+    void aRequestWithinTheLimitThatCouldNeverFitTheBufferIsRefusedAsInvalidNotFailedUnknown() {
+        // A 4 KiB buffer takes requests of up to 2 KiB; 80 empty records pass that, and take more than 4 KiB buffered.
+        start(Duration.ofMillis(5), 1 << 20, 4096, Duration.ofMillis(100));
+        String[] empty = new String[80];
+        java.util.Arrays.fill(empty, "");
+        assertThatThrownBy(() -> handler.produce(request("t", 0, empty)).join()).cause()
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("can never fit").contains("fewer records");
+                });
+        assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
+    }
+
     private long newProducer() {
         return handler.initProducer("User:ANONYMOUS").join().getProducerId();
     }

@@ -28,10 +28,16 @@ public final class ByteBudget {
         this.timer = timer;
     }
 
+    /** More bytes than the whole budget: waiting would never help. */
+    public static final class NeverFits extends IllegalArgumentException {
+        NeverFits(long bytes, long capacity) {
+            super(bytes + " bytes can never fit in a buffer of " + capacity);
+        }
+    }
+
     public CompletableFuture<Void> acquire(long bytes, Duration maxWait) {
         if (bytes > capacity) {
-            return CompletableFuture.failedFuture(new IllegalArgumentException(
-                    bytes + " bytes can never fit in a buffer of " + capacity));
+            return CompletableFuture.failedFuture(new NeverFits(bytes, capacity));
         }
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (this) {
