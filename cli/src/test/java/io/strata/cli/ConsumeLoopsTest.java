@@ -12,7 +12,7 @@ class ConsumeLoopsTest {
     @Test
     void aReadingCommandGoesOnAfterAFailureNoNodeCouldHelpNowAndSaysSoOnOneLine() {
         for (Status.Code code : new Status.Code[] {Status.Code.UNAVAILABLE, Status.Code.DEADLINE_EXCEEDED,
-                Status.Code.RESOURCE_EXHAUSTED}) {
+                Status.Code.RESOURCE_EXHAUSTED, Status.Code.CANCELLED}) {
             StringWriter err = new StringWriter();
             assertThat(ConsumeLoops.goesOnAfter(new StrataException(code, "store did not answer\nin time"),
                     new PrintWriter(err))).as(code.name()).isTrue();

@@ -163,12 +163,18 @@ final class CommitQueue {
         Consumer<StrataException> done = failure -> {
             if (told.compareAndSet(false, true)) {
                 ended(token); // first: a callback that commits again must not wait for itself
-                batch.done().forEach(d -> d.accept(failure));
+                for (Consumer<StrataException> d : batch.done()) {
+                    try {
+                        d.accept(failure);
+                    } catch (RuntimeException ignored) {
+                        // one caller's callback failing must not keep the others from hearing
+                    }
+                }
             }
         };
         try {
             sender.send(batch.offsets(), batch.epochs(), done);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // the queue must not stay stuck with a commit "in flight" that never went
             done.accept(StrataException.from(e));
         }
     }
@@ -186,8 +192,6 @@ final class CommitQueue {
             }
         }
         token.complete(null);
-        if (current) {
-            sendPending();
-        }
+        sendPending(); // checks itself whether one is in flight or held back
     }
 }

@@ -92,14 +92,15 @@ public final class StrataException extends RuntimeException {
 
     /**
      * Whether the call may succeed asked again later: no node could serve it now (unreachable, starting or
-     * stopping: UNAVAILABLE; overloaded: RESOURCE_EXHAUSTED; too slow: DEADLINE_EXCEEDED), as opposed to a call
+     * stopping: UNAVAILABLE, or CANCELLED as a stopping node resets its calls; overloaded: RESOURCE_EXHAUSTED; too
+     * slow: DEADLINE_EXCEEDED), as opposed to a call
      * that is wrong and would be answered the same anywhere (NOT_FOUND, PERMISSION_DENIED, ...) or one that failed
      * in a way nobody foresaw (INTERNAL, UNKNOWN), which asked again would most likely fail the same. A loop that
      * polls or commits goes on after such a failure.
      */
     public boolean retryable() {
         return code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED
-                || code == Status.Code.DEADLINE_EXCEEDED;
+                || code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.CANCELLED;
     }
 
     /** True when no node answered: the connection could not be made or broke before an answer. */

@@ -109,6 +109,24 @@ class CommitQueueTest {
     }
 
     @Test
+    void aCallbackThatThrowsDoesNotKeepTheOthersMergedWithItFromHearing() {
+        Store store = new Store();
+        CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));
+        List<String> heard = new ArrayList<>();
+        queue.async(Map.of(0, 1L), Map.of(), failure -> heard.add("first"));
+        queue.async(Map.of(0, 2L), Map.of(), failure -> {
+            throw new IllegalStateException("the application's callback");
+        });
+        queue.async(Map.of(0, 3L), Map.of(), failure -> heard.add("third"));
+        store.answerFirst();
+        store.answerFirst();
+        assertThat(heard).containsExactly("first", "third");
+        queue.async(Map.of(0, 4L), Map.of(), failure -> heard.add("fourth"));
+        store.answerFirst();
+        assertThat(heard).containsExactly("first", "third", "fourth");
+    }
+
+    @Test
     void aCommitUnansweredForAWholePatienceDoesNotHoldTheNextForever() {
         Store store = new Store();
         CommitQueue queue = new CommitQueue(store::send, Duration.ofMillis(200));

@@ -332,7 +332,8 @@ class ProduceHandlerTest {
         assertThatThrownBy(() -> handler.produce(request("t", 0, empty)).join()).cause()
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(e.getStatus().getDescription()).contains("can never fit").contains("fewer records");
+                    assertThat(e.getStatus().getDescription()).contains("more than all of it")
+                            .contains("fewer records");
                 });
         assertThat(metadata.offsets(topic.partition(0)).join().nextOffset()).isZero();
     }

@@ -89,6 +89,8 @@ public final class DelayWorker {
     private final LongAdder uncertain = new LongAdder();
     private volatile Map<Long, Topic> topics = Map.of();
     private long topicsReadAtMs = Long.MIN_VALUE / 2;
+    /** When a partition whose topic was not listed made this worker list the topics again (once a pass). */
+    private long relistedAtMs = Long.MIN_VALUE / 2;
 
     /** What this node knows of a partition's delayed records. */
     private static final class Tracked {
@@ -250,17 +252,18 @@ public final class DelayWorker {
             reload(p, t);
         }
         Topic topic = topics.get(p.topicId());
-        if (topic == null) {
+        if (topic == null && clock.millis() - relistedAtMs >= TOPICS_EVERY_MS) {
             // The topics were listed before the states: a topic created between the two reads (its first delayed
             // records staged by another node) is missing from the one and not from the other. Its state goes only
-            // if a listing taken now does not hold the topic either; else the topics are read again next pass.
-            boolean exists = metadata.listTopics().get(TIMEOUT_S, TimeUnit.SECONDS).stream()
-                    .anyMatch(x -> x.topicId() == p.topicId());
-            if (exists) {
-                topicsReadAtMs = Long.MIN_VALUE / 2;
-            } else {
-                forget(p, t);
-            }
+            // if a listing taken now does not hold the topic either (one listing a pass, however many partitions).
+            Map<Long, Topic> byId = new HashMap<>();
+            metadata.listTopics().get(TIMEOUT_S, TimeUnit.SECONDS).forEach(x -> byId.put(x.topicId(), x));
+            topics = byId;
+            relistedAtMs = clock.millis();
+            topic = byId.get(p.topicId());
+        }
+        if (topic == null) {
+            forget(p, t);
             return;
         }
         if (t.state.intent() != null) {

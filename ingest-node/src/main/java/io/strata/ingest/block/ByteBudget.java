@@ -30,8 +30,21 @@ public final class ByteBudget {
 
     /** More bytes than the whole budget: waiting would never help. */
     public static final class NeverFits extends IllegalArgumentException {
+        private final long bytes;
+        private final long capacity;
+
         NeverFits(long bytes, long capacity) {
             super(bytes + " bytes can never fit in a buffer of " + capacity);
+            this.bytes = bytes;
+            this.capacity = capacity;
+        }
+
+        public long bytes() {
+            return bytes;
+        }
+
+        public long capacity() {
+            return capacity;
         }
     }
 
@@ -68,7 +81,13 @@ public final class ByteBudget {
                     removed = waiters.removeIf(w -> w.future == future);
                 }
                 if (removed) {
-                    grantWaiters();
+                    // On the budget's timer, not on whatever thread gave up (the JDK's shared timeout thread, say):
+                    // the calls granted now are appended on the thread that grants them.
+                    try {
+                        timer.execute(this::grantWaiters);
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        grantWaiters();
+                    }
                 }
             }
         });

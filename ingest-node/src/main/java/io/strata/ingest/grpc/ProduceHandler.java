@@ -414,8 +414,9 @@ public final class ProduceHandler {
         if (cause instanceof io.strata.ingest.block.ByteBudget.NeverFits n) {
             // Within the request limit as sent, larger than the node's whole buffer once taken in (records cost
             // more there than on the wire): the same however often it is sent.
-            return Status.INVALID_ARGUMENT.withDescription("the request's records would take " + n.getMessage()
-                    + " (strata.ingest.max-buffered-bytes): send fewer records per request").asRuntimeException();
+            return Status.INVALID_ARGUMENT.withDescription("the request's records would take " + n.bytes()
+                    + " bytes in the node's buffer, more than all of it (" + n.capacity() + " bytes, "
+                    + "strata.ingest.max-buffered-bytes): send fewer records per request").asRuntimeException();
         }
         if (cause instanceof IllegalStateException s && "ingest node is shutting down".equals(s.getMessage())) {
             return Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
