@@ -114,18 +114,9 @@ class DelayWorkerTest extends ReadPathFixture {
         // A worker whose first listing of the topics was taken before the topic existed (it was created, and its
         // records staged by another node, between that listing and the read of the delay states).
         java.util.concurrent.atomic.AtomicBoolean stale = new java.util.concurrent.atomic.AtomicBoolean(true);
-        io.strata.metadata.MetadataStore lagging = (io.strata.metadata.MetadataStore) java.lang.reflect.Proxy
-                .newProxyInstance(io.strata.metadata.MetadataStore.class.getClassLoader(),
-                        new Class<?>[] {io.strata.metadata.MetadataStore.class}, (proxy, method, args) -> {
-                            if (method.getName().equals("listTopics") && stale.getAndSet(false)) {
-                                return java.util.concurrent.CompletableFuture.completedFuture(List.of());
-                            }
-                            try {
-                                return method.invoke(metadata, args);
-                            } catch (java.lang.reflect.InvocationTargetException e) {
-                                throw e.getCause();
-                            }
-                        });
+        io.strata.metadata.MetadataStore lagging = intercepted((method, args, real) ->
+                method.equals("listTopics") && stale.getAndSet(false)
+                        ? java.util.concurrent.CompletableFuture.completedFuture(List.of()) : real.get());
         DelayWorker late = new DelayWorker(lagging, handler, index, appender, objects, p -> true, clock);
         late.runOnce();
         assertThat(metadata.delays().load(topic.partition(0)).join()).as("the state is not taken for a deleted "

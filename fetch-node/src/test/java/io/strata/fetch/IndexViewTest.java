@@ -167,19 +167,8 @@ class IndexViewTest extends ReadPathFixture {
 
     /** The metadata store, each index shard's read of which completes only once {@code release} has. */
     private MetadataStore readsHeldUntil(CompletableFuture<Void> release) {
-        return (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(MetadataStore.class.getClassLoader(),
-                new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
-                    Object answer;
-                    try {
-                        answer = method.invoke(metadata, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (method.getName().equals("readIndex") && args != null && args.length == 1) {
-                        return ((CompletableFuture<?>) answer).thenCombine(release, (snapshot, v) -> snapshot);
-                    }
-                    return answer;
-                });
+        return intercepted((method, args, real) -> method.equals("readIndex") && args != null && args.length == 1
+                ? ((CompletableFuture<?>) real.get()).thenCombine(release, (snapshot, v) -> snapshot) : real.get());
     }
 
     private void commitTo(Topic t, int partition, int records) {

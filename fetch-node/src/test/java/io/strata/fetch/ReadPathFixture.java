@@ -79,6 +79,33 @@ abstract class ReadPathFixture {
                 new TopicCache(metadata, Clock.systemUTC(), Duration.ofSeconds(1)), p -> true, FetchSettings.defaults());
     }
 
+    /** What a test does to one call of the metadata store: the real store's answer, or another. */
+    @FunctionalInterface
+    protected interface Interception {
+        Object answer(String method, Object[] args, java.util.function.Supplier<Object> real);
+    }
+
+    /** The fixture's metadata store, each call of which goes through {@code interception} (a slow or stale store). */
+    protected MetadataStore intercepted(Interception interception) {
+        return (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(MetadataStore.class.getClassLoader(),
+                new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
+                    try {
+                        return interception.answer(method.getName(), args, () -> {
+                            try {
+                                return method.invoke(metadata, args);
+                            } catch (ReflectiveOperationException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+                    } catch (IllegalStateException e) {
+                        if (e.getCause() instanceof java.lang.reflect.InvocationTargetException t) {
+                            throw t.getCause();
+                        }
+                        throw e;
+                    }
+                });
+    }
+
     @AfterEach
     void stopReadPath() {
         index.close();
