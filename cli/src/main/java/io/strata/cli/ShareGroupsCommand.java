@@ -6,13 +6,15 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code strata share-groups list|describe}. Not runnable itself: picocli asks for a subcommand. */
-@Command(name = "share-groups", mixinStandardHelpOptions = true, description = "Lists and describes share groups "
-        + "(docs/queues.md): what each partition has done, holds and owes.",
-        subcommands = {ShareGroupsCommand.ListShareGroups.class, ShareGroupsCommand.Describe.class})
+/** {@code strata share-groups list|describe|delete}. Not runnable itself: picocli asks for a subcommand. */
+@Command(name = "share-groups", mixinStandardHelpOptions = true, description = "Lists, describes and deletes share "
+        + "groups (docs/queues.md): what each partition has done, holds and owes.",
+        subcommands = {ShareGroupsCommand.ListShareGroups.class, ShareGroupsCommand.Describe.class,
+                ShareGroupsCommand.Delete.class})
 final class ShareGroupsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints every share group that took "
@@ -61,6 +63,27 @@ final class ShareGroupsCommand {
                         p.available(), p.deadLettering(), p.acquired() == 0 ? "-"
                                 : String.format("%.1fs", p.oldestAcquiredAge().toMillis() / 1000.0));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = {"Forgets what the share group did in "
+            + "every partition: a member that reads on afterwards starts it again from each partition's log start. "
+            + "Refused while its members hold records or archived records await their dead-letter copy: stop its "
+            + "members first."})
+    static final class Delete implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "GROUP", description = "The share group.")
+        String group;
+        @Option(names = "--force", description = "Delete even while members hold records (their answers then apply "
+                + "to nothing) or dead-letter copies are owed (they are not written).")
+        boolean force;
+
+        @Override
+        public Integer call() {
+            int partitions = StrataCli.client(spec).groups().deleteShare(group, force);
+            spec.commandLine().getOut().printf("deleted share group %s (%d partition states)%n", group, partitions);
             return 0;
         }
     }

@@ -208,6 +208,20 @@ public final class Groups {
                         g.getAcquired())).toList();
     }
 
+    /**
+     * Forgets a share group's state of every partition; answers how many partition states were removed. A member
+     * that reads on afterwards starts it again from the log start. Refused (FAILED_PRECONDITION) while members
+     * hold records or dead-letter copies are owed, unless {@code force}; NOT_FOUND for a group that took no
+     * records. Sent once: a delete whose answer was lost may have happened.
+     */
+    public int deleteShare(String group, boolean force) {
+        return router.onAnyNodeAtMostOnce(channel -> io.strata.api.v1.ShareServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                        .deleteShareGroup(io.strata.api.v1.DeleteShareGroupRequest.newBuilder().setGroup(group)
+                                .setForce(force).build()))
+                .getPartitions();
+    }
+
     /** Fails with NOT_FOUND for a share group that took no records. */
     public List<SharePartitionState> describeShare(String group) {
         return router.onAnyNode(channel -> io.strata.api.v1.ShareServiceGrpc.newBlockingStub(channel)

@@ -118,6 +118,50 @@ class QueuesTest {
     }
 
     /**
+     * A share group is deleted by its operator only while none of its records are held, and a member that reads on
+     * afterwards takes the partition up again from its log start; a deleted topic's share states go with it.
+     */
+    @Test
+    void aShareGroupIsDeletedOnlyWhileNothingIsHeldAndADeletedTopicsStatesGoWithIt() throws Exception {
+        client.admin().createTopic("chores", 1);
+        assertThat(strata("c-1\nc-2\nc-3\n", "produce", "chores").exitCode()).isZero();
+        try (ShareConsumer worker = client.consumer("chores").share("crew")) {
+            List<io.strata.client.ShareRecord> held = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (held.size() < 3 && System.nanoTime() < deadline) {
+                held.addAll(worker.poll(Duration.ofSeconds(1)));
+            }
+            assertThat(held).hasSize(3);
+            CliRun.Outcome refused = strata("", "share-groups", "delete", "crew");
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.err()).as(refused.err()).contains("share group crew is in use: its members hold 3 records")
+                    .hasLineCount(1);
+            held.forEach(worker::accept);
+            worker.acknowledge();
+        }
+        CliRun.Outcome deleted = strata("", "share-groups", "delete", "crew");
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("deleted share group crew (1 partition states)\n");
+        assertThat(strata("", "share-groups", "list").out()).doesNotContainPattern("(?m)^crew\\s");
+        CliRun.Outcome again = strata("", "consume", "chores", "--share", "crew", "--timeout-ms", "3000");
+        assertThat(again.out().lines().toList()).as("a new group's: from the log start")
+                .containsExactlyInAnyOrder("c-1", "c-2", "c-3");
+
+        try (ClusterInspector look = cluster.inspector()) {
+            long id = look.metadata().getTopic("chores").join().orElseThrow().topicId();
+            assertThat(look.metadata().shares().list("crew").join()).extracting(io.strata.metadata.share.ShareStateStore.Named::topicId)
+                    .containsExactly(id);
+            assertThat(strata("", "topics", "delete", "chores").exitCode()).isZero();
+            // The node that exports lag (every second here) forgets deleted topics' states every ten intervals.
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!look.metadata().shares().list("crew").join().isEmpty() && System.nanoTime() < until) {
+                Thread.sleep(500);
+            }
+            assertThat(look.metadata().shares().list("crew").join()).as("the deleted topic's share state").isEmpty();
+        }
+    }
+
+    /**
      * Delayed records, sent by the Java client and by `strata produce --delay`, reach a plain reader, a group
      * member and a share-group member each once: never before their time, and within a second after it.
      */

@@ -1036,6 +1036,10 @@ class SecurityTest {
         calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getDescribeShareGroupMethod(), c -> status(() ->
                 io.strata.api.v1.ShareServiceGrpc.newBlockingStub(c).describeShareGroup(
                         io.strata.api.v1.DescribeShareGroupRequest.newBuilder().setGroup("g").build())), describeG));
+        calls.add(new Call(io.strata.api.v1.ShareServiceGrpc.getDeleteShareGroupMethod(), c -> status(() ->
+                io.strata.api.v1.ShareServiceGrpc.newBlockingStub(c).deleteShareGroup(
+                        io.strata.api.v1.DeleteShareGroupRequest.newBuilder().setGroup("g-doomed").build())),
+                List.of(acl("User:alice", AclOperation.ACL_OPERATION_DELETE, group, "g-doomed", false))));
         // Naming a dead-letter topic takes leave to write there.
         calls.add(new Call(GroupServiceGrpc.getAlterGroupSettingsMethod(), c -> status(() -> GroupServiceGrpc
                 .newBlockingStub(c).alterGroupSettings(io.strata.api.v1.AlterGroupSettingsRequest.newBuilder()

@@ -326,8 +326,13 @@ public class StrataNode {
         groups = new io.strata.server.group.GroupHandler(coordinator);
         groupSettings = new io.strata.server.group.GroupSettingsHandler(metadata.groupSettings(), topics,
                 io.strata.server.share.SharePolicies.of(config.share()));
+        io.strata.fetch.share.ShareHandler here = shares;
         shareGroups = new io.strata.fetch.share.ShareGroupsView(metadata,
-                io.strata.server.share.SharePolicies.of(config.share()), clock);
+                io.strata.server.share.SharePolicies.of(config.share()), clock, group -> {
+                    if (here != null) {
+                        here.groupDeleted(group);
+                    }
+                });
         groupCoordinator = coordinator;
         io.strata.group.GroupStats stats = coordinator.stats();
         RoleMetrics.groups(meters, stats);

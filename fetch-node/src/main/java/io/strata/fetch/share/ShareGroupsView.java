@@ -27,17 +27,30 @@ import java.util.stream.Collectors;
 
 /**
  * Share groups as operators see them ({@code strata share-groups list|describe}): each partition's stored state
- * against the partition's committed end, read from the metadata store on any node. Thread-safe.
+ * against the partition's committed end, read from the metadata store on any node; and their removal, by an
+ * operator ({@code strata share-groups delete}) or once their topic is gone. Thread-safe.
  */
 public final class ShareGroupsView {
+    /** Rounds of read, decide, remove before a group whose state keeps moving is given up on. */
+    private static final int DELETE_ROUNDS = 5;
+
     private final MetadataStore metadata;
     private final SharePolicy defaults;
     private final Clock clock;
+    private final java.util.function.Consumer<String> deleted;
+    private volatile long lastForgetMs;
 
     public ShareGroupsView(MetadataStore metadata, SharePolicy defaults, Clock clock) {
+        this(metadata, defaults, clock, group -> { });
+    }
+
+    /** @param deleted told of each group this view deleted (this node's share handler drops what it holds) */
+    public ShareGroupsView(MetadataStore metadata, SharePolicy defaults, Clock clock,
+                           java.util.function.Consumer<String> deleted) {
         this.metadata = metadata;
         this.defaults = defaults;
         this.clock = clock;
+        this.deleted = deleted;
     }
 
     public CompletableFuture<ListShareGroupsResponse> list() {
@@ -75,6 +88,112 @@ public final class ShareGroupsView {
             return ShareGroupDescription.newBuilder().setGroup(group).addAllPartitions(all.stream()
                     .map(Described::description).toList()).build();
         });
+    }
+
+    /**
+     * Forgets the group's state of every partition. Without {@code force} refused while its members hold records
+     * or archived records are owed their dead-letter copy (of topics that exist): those would be handed out
+     * again, or never copied. A state that moves between the read and the removal is read and decided again.
+     */
+    public CompletableFuture<io.strata.api.v1.DeleteShareGroupResponse> delete(String group, boolean force) {
+        try {
+            io.strata.metadata.group.GroupSettings.checkName(group);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
+                    .asRuntimeException());
+        }
+        return deleteRound(group, force, 0, 0).whenComplete((r, e) -> deleted.accept(group));
+    }
+
+    private CompletableFuture<io.strata.api.v1.DeleteShareGroupResponse> deleteRound(String group, boolean force,
+                                                                                     int round, int removedBefore) {
+        return metadata.lastTopicId().thenCompose(last -> metadata.listTopics().thenCompose(topics ->
+                metadata.shares().list(group).thenCompose(stored -> {
+            if (stored.isEmpty()) {
+                if (round == 0) {
+                    throw Status.NOT_FOUND.withDescription("share group " + group + " has taken no records")
+                            .asRuntimeException();
+                }
+                return CompletableFuture.completedFuture(deleted(removedBefore));
+            }
+            if (!force) {
+                SharePartition.Outstanding owed = outstanding(last, topics, stored);
+                if (!owed.isEmpty()) {
+                    throw Status.FAILED_PRECONDITION.withDescription(refusal(group, owed)).asRuntimeException();
+                }
+            }
+            return metadata.shares().delete(stored).thenCompose(removed -> {
+                int total = removedBefore + removed.size();
+                if (removed.size() == stored.size()) {
+                    return CompletableFuture.completedFuture(deleted(total));
+                }
+                if (round + 1 >= DELETE_ROUNDS) {
+                    throw Status.ABORTED.withDescription("share group " + group + " kept changing while it was "
+                            + "deleted (" + total + " partition states removed, " + (stored.size() - removed.size())
+                            + " moved meanwhile): its members are still taking records; stop them and try again")
+                            .asRuntimeException();
+                }
+                return deleteRound(group, force, round + 1, total);
+            });
+        })));
+    }
+
+    /**
+     * What members hold and copies owed, over the states of topics that exist: listed, or issued an id after
+     * {@code lastTopicId} (read before the listing: created since).
+     */
+    private SharePartition.Outstanding outstanding(long lastTopicId, List<Topic> topics,
+                                                   List<ShareStateStore.Named> stored) {
+        java.util.Set<Long> live = topics.stream().map(Topic::topicId).collect(Collectors.toSet());
+        long now = clock.millis();
+        SharePartition.Outstanding owed = SharePartition.Outstanding.NONE;
+        for (ShareStateStore.Named n : stored) {
+            if (live.contains(n.topicId()) || n.topicId() > lastTopicId) {
+                owed = owed.plus(ShareStateCodec.decode(n.stored().state(), defaults).outstanding(now));
+            }
+        }
+        return owed;
+    }
+
+    private String refusal(String group, SharePartition.Outstanding owed) {
+        List<String> why = new ArrayList<>();
+        if (owed.held() > 0) {
+            why.add("its members hold " + owed.held() + " records (the last lock runs out in "
+                    + Math.max(1, (owed.lockEndsMs() - clock.millis() + 999) / 1000) + " s)");
+        }
+        if (owed.deadLettering() > 0) {
+            why.add(owed.deadLettering() + " archived records await their dead-letter copy");
+        }
+        return "share group " + group + " is in use: " + String.join(" and ", why)
+                + "; stop its members and try again, or delete it with force";
+    }
+
+    private static io.strata.api.v1.DeleteShareGroupResponse deleted(int partitions) {
+        return io.strata.api.v1.DeleteShareGroupResponse.newBuilder().setPartitions(partitions).build();
+    }
+
+    /**
+     * Removes every group's states of topics deleted since (nothing reads them again: a topic created under the
+     * same name gets a new id); answers how many. Ids are never reused, so an id at most the last one issued,
+     * read before the topics are listed, that is not listed was deleted for good.
+     */
+    public CompletableFuture<Integer> forgetDeletedTopics() {
+        lastForgetMs = clock.millis();
+        return metadata.lastTopicId().thenCompose(last -> metadata.listTopics().thenCompose(topics ->
+                metadata.shares().list("").thenCompose(stored -> {
+                    java.util.Set<Long> live = topics.stream().map(Topic::topicId).collect(Collectors.toSet());
+                    List<ShareStateStore.Named> gone = stored.stream()
+                            .filter(n -> n.topicId() <= last && !live.contains(n.topicId())).toList();
+                    return gone.isEmpty() ? CompletableFuture.completedFuture(0)
+                            : metadata.shares().delete(gone).thenApply(List::size);
+                })));
+    }
+
+    /** {@link #forgetDeletedTopics} when it last ran more than {@code interval} ago (or never); else nothing. */
+    public CompletableFuture<Integer> forgetDeletedTopicsEvery(java.time.Duration interval) {
+        long last = lastForgetMs;
+        return last != 0 && clock.millis() - last < interval.toMillis() ? CompletableFuture.completedFuture(0)
+                : forgetDeletedTopics();
     }
 
     private record Described(String group, SharePartitionDescription description) {

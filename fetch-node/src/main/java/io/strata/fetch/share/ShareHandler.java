@@ -43,10 +43,16 @@ public final class ShareHandler {
     static final long MAX_ACK_RANGE = 1_000_000;
     /**
      * The longest a fetch that found nothing waits before it looks again, unless new records, a decision of this
-     * node about its partitions, or the next lock or back-off to run out wake it first: what other nodes decide
-     * (a member acknowledging through another node) is seen within this.
+     * node about its partitions, or the next lock or back-off to run out wake it first. What other nodes decide
+     * (a member acknowledging through another node) is seen at the first look after {@link #RESYNC_IDLE_MS}, or
+     * at once when this node's next decision about the partition finds its state moved.
      */
     private static final long RECHECK_MS = 500;
+    /**
+     * How long a partition's state may be held unchanged before a fetch that finds nothing in it reads it again:
+     * an idle member's polls cost the store a read per partition this often at most.
+     */
+    public static final long RESYNC_IDLE_MS = 5_000;
 
     private final FetchHandler fetch;
     private final IndexView index;
@@ -113,6 +119,15 @@ public final class ShareHandler {
     }
 
     /** Records handed to members by this node (each delivery counts). */
+    /**
+     * The group was deleted (by this node, which hears of it first): what this node holds of its partitions is
+     * dropped, so that its members' next fetch here starts the group afresh rather than after
+     * {@link #RESYNC_IDLE_MS}.
+     */
+    public void groupDeleted(String group) {
+        partitions.forgetGroup(group);
+    }
+
     public long delivered() {
         return delivered.sum();
     }
@@ -277,10 +292,15 @@ public final class ShareHandler {
             taken.logEnds.put(pid, logEnd);
             long now = clock.millis();
             int left = taken.left();
-            return partitions.apply(key, policy, () -> logStart, state -> {
+            java.util.function.Function<SharePartition, List<SharePartition.Acquired>> acquire = state -> {
                 state.logStartMoved(logStart);
                 return state.acquire(request.getMemberId(), left, logEnd, now);
-            });
+            };
+            // Nothing to take from a state held unchanged for a while: it may have changed elsewhere without
+            // this node writing over it (the group deleted, records released on another node); read it again.
+            return partitions.apply(key, policy, () -> logStart, acquire).thenCompose(got -> !got.isEmpty()
+                    || partitions.msSinceSynced(key) < RESYNC_IDLE_MS ? CompletableFuture.completedFuture(got)
+                    : partitions.apply(key, policy, () -> logStart, acquire, true));
         }).thenComposeAsync(acquired -> deliver(request, policy, pid, key, acquired, taken), work);
         // The next partition on the work executor: a fetch over thousands of partitions does not grow the stack.
         return one.handle((v, failure) -> null)

@@ -58,6 +58,8 @@ final class SharePartitions {
         final java.util.ArrayDeque<Pending<?>> queue = new java.util.ArrayDeque<>();
         boolean writing;
         volatile long usedNanos = System.nanoTime();
+        /** When this node last read the state from the store or wrote it there (clock millis; 0: never). */
+        volatile long syncedMs;
         /** When the earliest lock or back-off of the state as last stored runs out, or -1. */
         volatile long nextDeadlineMs = -1;
         /** Counts the decisions this node stored: a waiter compares it to the count it started from. */
@@ -111,6 +113,22 @@ final class SharePartitions {
     long version(Key key) {
         Held h = held.get(key);
         return h == null ? 0 : h.version.get();
+    }
+
+    /**
+     * How long ago this node last read the partition's state from the store or wrote it there; MAX_VALUE for one
+     * it does not hold. A state held unchanged for long may have been changed elsewhere (another node, the group
+     * deleted) without this node writing over it, which is when it would learn of it.
+     */
+    long msSinceSynced(Key key) {
+        Held h = held.get(key);
+        long synced = h == null ? 0 : h.syncedMs;
+        return synced == 0 ? Long.MAX_VALUE : Math.max(0, clock.millis() - synced);
+    }
+
+    /** Drops what this node holds of the group's partitions (it was deleted): they are read again when asked. */
+    void forgetGroup(String group) {
+        held.keySet().removeIf(k -> k.group().equals(group));
     }
 
     /** The earliest lock or back-off among the partitions (as this node last stored them) after now, or -1. */
@@ -246,6 +264,7 @@ final class SharePartitions {
         SharePolicy policy = batch.get(batch.size() - 1).policy; // the latest the node knows of the group's
         CompletableFuture<Void> loaded = h.state != null ? CompletableFuture.completedFuture(null)
                 : store.load(key.group(), key.topicId(), key.partition()).thenAccept(found -> {
+                    h.syncedMs = clock.millis();
                     if (found.isPresent()) {
                         h.state = ShareStateCodec.decode(found.get().state(), policy);
                         h.stored = found.get().state();
@@ -275,6 +294,7 @@ final class SharePartitions {
             }
             return store.save(key.group(), key.topicId(), key.partition(), next, h.revision).thenCompose(saved -> {
                 if (saved.isPresent()) {
+                    h.syncedMs = clock.millis();
                     h.stored = next;
                     h.revision = saved.getAsLong();
                     h.nextDeadlineMs = h.state.nextDeadlineMs(clock.millis());

@@ -1,6 +1,7 @@
 package io.strata.metadata.share;
 
 import io.strata.metadata.KeyLayout;
+import io.strata.metadata.kv.KvGuard;
 import io.strata.metadata.kv.KvOp;
 import io.strata.metadata.kv.KvStore;
 import java.util.List;
@@ -70,8 +71,31 @@ public final class KvShareStateStore implements ShareStateStore {
     }
 
     @Override
-    public CompletableFuture<Void> deleteGroup(String group) {
-        return kv.range(keys.shareStatePrefix(group)).thenCompose(range -> kv.txn(List.of(), range.entries().stream()
-                .map(e -> (KvOp) new KvOp.Delete(e.key())).toList())).thenApply(r -> null);
+    public CompletableFuture<List<Named>> delete(List<Named> states) {
+        List<Named> removed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        int per = Math.max(1, kv.maxTxnOps());
+        for (int from = 0; from < states.size(); from += per) {
+            List<Named> chunk = states.subList(from, Math.min(states.size(), from + per));
+            // A whole chunk at once; when one of its states moved, each of the others on its own.
+            chain = chain.thenCompose(x -> kv.txn(chunk.stream().map(n -> new KvGuard(key(n), n.stored().revision()))
+                    .toList(), chunk.stream().map(n -> (KvOp) new KvOp.Delete(key(n))).toList()).thenCompose(r -> {
+                        if (r.succeeded()) {
+                            removed.addAll(chunk);
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        return CompletableFuture.allOf(chunk.stream().map(n -> io.strata.metadata.kv.KvCompareAndSet
+                                .delete(kv, key(n), n.stored().revision()).thenAccept(ok -> {
+                                    if (ok) {
+                                        removed.add(n);
+                                    }
+                                })).toArray(CompletableFuture[]::new));
+                    }));
+        }
+        return chain.thenApply(x -> List.copyOf(removed));
+    }
+
+    private String key(Named n) {
+        return keys.shareState(n.group(), n.topicId(), n.partition());
     }
 }

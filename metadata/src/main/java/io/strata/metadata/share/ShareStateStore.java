@@ -1,5 +1,6 @@
 package io.strata.metadata.share;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -31,8 +32,12 @@ public interface ShareStateStore {
     }
 
     /** Every stored partition state of {@code group}, or of every share group when it is empty. */
-    CompletableFuture<java.util.List<Named>> list(String group);
+    CompletableFuture<List<Named>> list(String group);
 
-    /** Forgets the group's state of every topic (the group was deleted). */
-    CompletableFuture<Void> deleteGroup(String group);
+    /**
+     * Removes each of {@code states} still at the revision it was read at (a group deleted, a topic gone), a
+     * transaction's worth at a time; answers those removed. One that moved meanwhile is kept: its writer decided
+     * on it after the caller read it, so the caller reads and decides again.
+     */
+    CompletableFuture<List<Named>> delete(List<Named> states);
 }

@@ -58,7 +58,7 @@ public abstract class ShareStateStoreContract {
     }
 
     @Test
-    void aGroupsStatesAreReadByTopicAndForgottenWithTheGroup() {
+    void aGroupsStatesAreReadByTopicAndRemovedOnlyAtTheRevisionTheyWereReadAt() {
         shares.save("g", 7, 0, bytes("a"), 0).join();
         shares.save("g", 7, 2, bytes("b"), 0).join();
         shares.save("g", 8, 0, bytes("other topic"), 0).join();
@@ -68,10 +68,27 @@ public abstract class ShareStateStoreContract {
                 .containsExactlyInAnyOrder("g/7/0", "g/7/2", "g/8/0");
         assertThat(shares.list("").join()).extracting(ShareStateStore.Named::group)
                 .containsExactlyInAnyOrder("g", "g", "g", "g2");
-        shares.deleteGroup("g").join();
+        List<ShareStateStore.Named> read = shares.list("g").join();
+        ShareStateStore.Named moved = read.stream().filter(n -> n.topicId() == 8).findFirst().orElseThrow();
+        shares.save("g", 8, 0, bytes("decided after the read"), moved.stored().revision()).join().orElseThrow();
+        assertThat(shares.delete(read).join()).as("the one that moved is kept")
+                .extracting(n -> n.group() + "/" + n.topicId() + "/" + n.partition())
+                .containsExactlyInAnyOrder("g/7/0", "g/7/2");
         assertThat(shares.loadTopic("g", 7).join()).isEmpty();
-        assertThat(shares.load("g", 8, 0).join()).isEmpty();
+        assertThat(shares.load("g", 8, 0).join()).isPresent();
         assertThat(shares.load("g2", 7, 0).join()).isPresent();
+        assertThat(shares.delete(shares.list("g").join()).join()).hasSize(1);
+        assertThat(shares.list("g").join()).isEmpty();
+    }
+
+    @Test
+    void moreStatesThanATransactionTakesAreRemovedInSteps() {
+        int count = 300; // over two transactions of 128
+        for (int p = 0; p < count; p++) {
+            shares.save("wide", 3, p, bytes("s" + p), 0).join().orElseThrow();
+        }
+        assertThat(shares.delete(shares.list("wide").join()).join()).hasSize(count);
+        assertThat(shares.list("wide").join()).isEmpty();
     }
 
     @Test

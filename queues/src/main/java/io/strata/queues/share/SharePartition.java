@@ -331,6 +331,39 @@ public final class SharePartition {
         return next;
     }
 
+    /**
+     * What deleting the group now would take from someone: records a member holds (its lock not yet run out; a
+     * run-out lock is the group's to hand out again) and archived records still owed their dead-letter copy.
+     *
+     * @param lockEndsMs when the last of the held records' locks runs out (0: none held)
+     */
+    public record Outstanding(long held, long deadLettering, long lockEndsMs) {
+        public static final Outstanding NONE = new Outstanding(0, 0, 0);
+
+        public boolean isEmpty() {
+            return held == 0 && deadLettering == 0;
+        }
+
+        public Outstanding plus(Outstanding o) {
+            return new Outstanding(held + o.held, deadLettering + o.deadLettering, Math.max(lockEndsMs, o.lockEndsMs));
+        }
+    }
+
+    public Outstanding outstanding(long nowMs) {
+        long held = 0;
+        long deadLettering = 0;
+        long lockEnds = 0;
+        for (StateRun r : runs.values()) {
+            if (r.state() == DeliveryState.ACQUIRED && r.untilMs() > nowMs) {
+                held += r.count();
+                lockEnds = Math.max(lockEnds, r.untilMs());
+            } else if (r.state() == DeliveryState.DEAD_LETTERING) {
+                deadLettering += r.count();
+            }
+        }
+        return new Outstanding(held, deadLettering, lockEnds);
+    }
+
     /** Records handed out and not yet answered, and records waiting to be delivered again. */
     public long acquiredCount() {
         return runs.values().stream().filter(r -> r.state() == DeliveryState.ACQUIRED).mapToLong(StateRun::count).sum();

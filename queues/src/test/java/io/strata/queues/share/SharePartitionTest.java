@@ -55,6 +55,23 @@ class SharePartitionTest {
     }
 
     @Test
+    void whatADeletionWouldTakeIsHeldRecordsAndArchivedOnesOwedTheirCopyNotRunOutLocks() {
+        SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 0);
+        assertThat(p.outstanding(0).isEmpty()).isTrue();
+        p.acquire("a", 2, 10, 0);                      // [0, 1] until 30 s
+        p.acquire("b", 3, 10, 5_000);                  // [2, 4] until 35 s
+        assertThat(p.outstanding(10_000)).isEqualTo(new SharePartition.Outstanding(5, 0, 35_000));
+        assertThat(p.outstanding(30_000)).as("a's lock ran out: the group's again, not a's")
+                .isEqualTo(new SharePartition.Outstanding(3, 0, 35_000));
+        p.answer("b", 2, 4, Answer.REJECT, -1, "bad", 10_000);
+        assertThat(p.outstanding(10_000)).as("rejected, their dead-letter copies not yet written")
+                .isEqualTo(new SharePartition.Outstanding(2, 3, 30_000));
+        p.deadLettered(2, 4);
+        p.answer("a", 0, 1, Answer.ACCEPT, -1, null, 10_000);
+        assertThat(p.outstanding(10_000).isEmpty()).isTrue();
+    }
+
+    @Test
     void releaseWithADelayAndRejectAreTheMembersOwnAnswers() {
         SharePartition p = new SharePartition(POLICY, 0);
         p.acquire("a", 3, 3, 0);

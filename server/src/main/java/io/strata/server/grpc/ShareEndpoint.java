@@ -37,4 +37,10 @@ public class ShareEndpoint extends ShareServiceGrpc.ShareServiceImplBase {
                                    StreamObserver<io.strata.api.v1.ShareGroupDescription> observer) {
         GrpcErrors.reply(observer, () -> node.shareGroups().describe(request.getGroup()));
     }
+
+    @Override
+    public void deleteShareGroup(io.strata.api.v1.DeleteShareGroupRequest request,
+                                 StreamObserver<io.strata.api.v1.DeleteShareGroupResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.shareGroups().delete(request.getGroup(), request.getForce()));
+    }
 }

@@ -48,6 +48,7 @@ public final class LagMetrics {
             }
             lag.register(rows, true);
             total.register(totals, true);
-        }, exporting -> ShareRole.exportLag(shares, exporting, shareLag, shareAcquired, maxSeries));
+        }, exporting -> ShareRole.exportLag(shares, exporting, shareLag, shareAcquired, maxSeries,
+                interval.multipliedBy(10))); // 5 min by default: deleted topics' share states are seldom urgent
     }
 }

@@ -95,6 +95,8 @@ public final class AccessRules {
                 (io.strata.api.v1.ShareGroupDescription answer, Predicate<Need> may) -> answer.toBuilder()
                         .clearPartitions().addAllPartitions(answer.getPartitionsList().stream()
                                 .filter(p -> may.test(Need.topic(DESCRIBE, p.getTopic()))).toList()).build());
+        on(io.strata.api.v1.ShareServiceGrpc.getDeleteShareGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())),
+                r -> "share group " + r.getGroup());
         // Consumer groups
         on(GroupServiceGrpc.getJoinGroupMethod(), AccessRules::join, null);
         on(GroupServiceGrpc.getHeartbeatMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);

@@ -87,12 +87,24 @@ public final class ShareRole implements AutoCloseable {
         return appender;
     }
 
-    /** Share groups' lag and held records, on the node that exports lags (nothing on the others). */
+    /**
+     * Share groups' lag and held records, on the node that exports lags (nothing on the others), which also
+     * removes the states of deleted topics every {@code forgetEvery} (one range over every group's states): one
+     * node of the cluster does it.
+     */
     public static void exportLag(ShareGroupsView view, boolean exporting, MultiGauge lag, MultiGauge acquired,
-                                 int maxSeries) {
+                                 int maxSeries, java.time.Duration forgetEvery) {
         List<MultiGauge.Row<?>> lags = new ArrayList<>();
         List<MultiGauge.Row<?>> held = new ArrayList<>();
         if (exporting) {
+            try {
+                int forgotten = view.forgetDeletedTopicsEvery(forgetEvery).get(1, TimeUnit.MINUTES);
+                if (forgotten > 0) {
+                    LOG.infof("removed %d share group partition states of deleted topics", forgotten);
+                }
+            } catch (Exception e) {
+                LOG.warnf("removing deleted topics' share states failed (tried again later): %s", e.toString());
+            }
             try {
                 for (var g : view.list().get(1, TimeUnit.MINUTES).getGroupsList()) {
                     if (lags.size() >= maxSeries) {
