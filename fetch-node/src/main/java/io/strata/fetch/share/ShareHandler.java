@@ -118,7 +118,6 @@ public final class ShareHandler {
                 maxBytes, filter, deadline, call)));
     }
 
-    /** Records handed to members by this node (each delivery counts). */
     /**
      * The group was deleted (by this node, which hears of it first): what this node holds of its partitions is
      * dropped, so that its members' next fetch here starts the group afresh rather than after
@@ -128,6 +127,7 @@ public final class ShareHandler {
         partitions.forgetGroup(group);
     }
 
+    /** Records handed to members by this node (each delivery counts). */
     public long delivered() {
         return delivered.sum();
     }
@@ -178,9 +178,15 @@ public final class ShareHandler {
         long[] versions = keys.stream().mapToLong(partitions::version).toArray();
         return acquireFrom(request, policy, order, 0, taken).thenCompose(v -> {
             long now = clock.millis();
+            if (!taken.records.isEmpty() && call.isCancelled()) {
+                // Acquired for a member that went away meanwhile: given back at once, uncounted, rather than
+                // locked from everyone until the lock runs out.
+                return giveBack(request, policy, pids, taken.records).thenCompose(x -> CompletableFuture
+                        .<ShareFetchResponse>failedFuture(Status.CANCELLED.withDescription("the caller went away")
+                                .asRuntimeException()));
+            }
             if (!taken.records.isEmpty() || now >= deadline) {
-                return CompletableFuture.completedFuture(ShareFetchResponse.newBuilder().addAllRecords(taken.records)
-                        .setLockMs(policy.lockMs()).build());
+                return CompletableFuture.completedFuture(answer(taken, policy, now));
             }
             if (call.isCancelled()) {
                 // The member gave up waiting: take nothing more for it (it would stay locked until its lock ran out).
@@ -246,6 +252,48 @@ public final class ShareHandler {
         });
     }
 
+    /**
+     * The records taken whose locks still run (a read of many partitions can outlast the lock of the first:
+     * those went back to the group when it ran out, to be handed out again), and how long the member holds them
+     * at least from now.
+     */
+    private static ShareFetchResponse answer(Taken taken, SharePolicy policy, long now) {
+        long lockMs = policy.lockMs();
+        ShareFetchResponse.Builder b = ShareFetchResponse.newBuilder();
+        for (SharedRecord r : taken.records) {
+            long ends = taken.lockEndsMs.getOrDefault(r.getPartition(), now + policy.lockMs());
+            if (ends > now) {
+                b.addRecords(r);
+                lockMs = Math.min(lockMs, ends - now);
+            }
+        }
+        return b.setLockMs(lockMs).build();
+    }
+
+    /** Gives the records back to the group, uncounted, a decision per partition. */
+    private CompletableFuture<Void> giveBack(ShareFetchRequest request, SharePolicy policy, List<PartitionId> pids,
+                                             List<SharedRecord> records) {
+        Map<Integer, List<Long>> byPartition = new LinkedHashMap<>();
+        records.forEach(r -> byPartition.computeIfAbsent(r.getPartition(), p -> new ArrayList<>()).add(r.getOffset()));
+        List<CompletableFuture<Void>> given = new ArrayList<>();
+        for (PartitionId pid : pids) {
+            List<Long> offsets = byPartition.get(pid.partition());
+            if (offsets == null) {
+                continue;
+            }
+            SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
+                    pid.partition());
+            long now = clock.millis();
+            given.add(partitions.apply(key, policy, () -> 0, state -> {
+                for (long offset : offsets) {
+                    state.answer(request.getMemberId(), offset, offset, SharePartition.Answer.GIVE_BACK, -1, null, now);
+                }
+                return (Void) null;
+            }).exceptionally(e -> null)); // not given back: its lock runs out as for a member that died
+        }
+        return CompletableFuture.allOf(given.toArray(CompletableFuture[]::new));
+    }
+
     /** What one fetch took so far, against its bounds. */
     private static final class Taken {
         final List<SharedRecord> records = new ArrayList<>();
@@ -254,6 +302,8 @@ public final class ShareHandler {
         final io.strata.queues.filter.RecordFilter filter;
         /** Each partition's end as the acquire saw it (partitions whose read failed are absent). */
         final Map<PartitionId, Long> logEnds = new java.util.concurrent.ConcurrentHashMap<>();
+        /** When the locks of what was acquired in each partition (by number) run out. */
+        final Map<Integer, Long> lockEndsMs = new java.util.concurrent.ConcurrentHashMap<>();
         /** Whether records were passed over (accepted undelivered: filtered out, or removed by compaction). */
         volatile boolean progressed;
         long bytes;
@@ -286,11 +336,13 @@ public final class ShareHandler {
         PartitionId pid = order.get(i);
         SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
                 pid.partition());
+        long[] acquiredAt = new long[1]; // the time the acquire decided on: its locks run out a lock after it
         CompletableFuture<Void> one = index.load(pid).thenCompose(v -> {
             long logStart = index.partition(pid).logStartOffset();
             long logEnd = index.partition(pid).endOffset();
             taken.logEnds.put(pid, logEnd);
             long now = clock.millis();
+            acquiredAt[0] = now;
             int left = taken.left();
             java.util.function.Function<SharePartition, List<SharePartition.Acquired>> acquire = state -> {
                 state.logStartMoved(logStart);
@@ -301,7 +353,12 @@ public final class ShareHandler {
             return partitions.apply(key, policy, () -> logStart, acquire).thenCompose(got -> !got.isEmpty()
                     || partitions.msSinceSynced(key) < RESYNC_IDLE_MS ? CompletableFuture.completedFuture(got)
                     : partitions.apply(key, policy, () -> logStart, acquire, true));
-        }).thenComposeAsync(acquired -> deliver(request, policy, pid, key, acquired, taken), work);
+        }).thenComposeAsync(acquired -> {
+            if (!acquired.isEmpty()) {
+                taken.lockEndsMs.put(pid.partition(), acquiredAt[0] + policy.lockMs());
+            }
+            return deliver(request, policy, pid, key, acquired, taken);
+        }, work);
         // The next partition on the work executor: a fetch over thousands of partitions does not grow the stack.
         return one.handle((v, failure) -> null)
                 .thenComposeAsync(v -> acquireFrom(request, policy, order, i + 1, taken), work);
