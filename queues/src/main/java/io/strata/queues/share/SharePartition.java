@@ -146,6 +146,13 @@ public final class SharePartition {
             if (r.state() != DeliveryState.AVAILABLE || r.untilMs() > nowMs) {
                 continue;
             }
+            if (r.deliveries() >= policy.maxDeliveries()) {
+                // Delivered as often as the group allows now (its setting was lowered since): archived, not
+                // handed out again.
+                archive(r, ATTEMPTS_EXHAUSTED, "delivered " + r.deliveries() + " times; the group allows "
+                        + policy.maxDeliveries());
+                continue;
+            }
             long last = Math.min(Math.min(r.last(), r.first() + left - 1), logEnd - 1);
             split(last + 1); // the rest of the run stays available
             int deliveries = r.deliveries() + 1;
@@ -161,6 +168,7 @@ public final class SharePartition {
             end = last + 1;
             out.add(new Acquired(taken.first(), last, 1));
         }
+        advance();
         coalesce();
         return out;
     }

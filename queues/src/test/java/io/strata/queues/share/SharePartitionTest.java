@@ -72,6 +72,23 @@ class SharePartitionTest {
     }
 
     @Test
+    void aRecordDeliveredAsOftenAsALoweredLimitAllowsIsArchivedNotHandedOutAgain() {
+        SharePartition p = new SharePartition(POLICY.withDeadLetter(true), 0); // 3 deliveries
+        p.acquire("a", 2, 2, 0);
+        p.answer("a", 0, 1, Answer.RELEASE, 0, null, 0);
+        p.acquire("a", 2, 2, 0);
+        p.answer("a", 0, 1, Answer.RELEASE, 0, null, 0); // each delivered twice, available again
+        SharePartition lowered = p.withPolicy(new SharePolicy(30_000, 2, 1_000, 2.0, 10_000, 100, true));
+        assertThat(lowered.acquire("a", 2, 2, 0)).as("no third delivery").isEmpty();
+        assertThat(lowered.deadLettering()).singleElement().satisfies(r -> {
+            assertThat(r.first()).isZero();
+            assertThat(r.last()).isEqualTo(1);
+            assertThat(r.reason()).isEqualTo(SharePartition.ATTEMPTS_EXHAUSTED);
+            assertThat(r.error()).isEqualTo("delivered 2 times; the group allows 2");
+        });
+    }
+
+    @Test
     void releaseWithADelayAndRejectAreTheMembersOwnAnswers() {
         SharePartition p = new SharePartition(POLICY, 0);
         p.acquire("a", 3, 3, 0);
