@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * memory without bound, however slow the store. A synchronous commit waits for the one in flight and for the
  * pending one, sent first, so nothing older is sent after it; asynchronous ones made meanwhile wait for it. After a
  * whole {@code patience} with no answer to a commit (each commit's tries share one deadline that long), the next
- * goes anyway: a node that never answers must not stop the member's commits. Thread-safe.
+ * goes anyway: a node that never answers must not stop the member's commits. Callbacks hear in the order their
+ * commits went, whichever answer comes first. Thread-safe.
  */
 final class CommitQueue {
     /** Sends one asynchronous commit; {@code done} gets null or the failure. */
@@ -43,6 +44,13 @@ final class CommitQueue {
     private Map<Integer, Long> pendingOffsets = new HashMap<>();
     private Map<Integer, Long> pendingEpochs = new HashMap<>();
     private List<Consumer<StrataException>> pendingDone = new ArrayList<>();
+    /** Batches sent so far: each batch's number, in the order they went. */
+    private long sentBatches;
+    /** The batch whose callbacks are told next: they hear in the order their commits went, as Kafka's do. */
+    private long nextTold;
+    /** Answered batches' callbacks waiting for those of batches sent before them. */
+    private final java.util.TreeMap<Long, Runnable> answeredUntold = new java.util.TreeMap<>();
+    private boolean telling;
 
     CommitQueue(Sender sender, Duration patience) {
         this.sender = sender;
@@ -159,23 +167,56 @@ final class CommitQueue {
     /** Sends the batch as the commit in flight; once answered, the next goes and then its callbacks hear. */
     private void dispatch(Batch batch) {
         CompletableFuture<Void> token = begin();
+        long number;
+        synchronized (this) {
+            number = sentBatches++;
+        }
         java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
         Consumer<StrataException> done = failure -> {
             if (told.compareAndSet(false, true)) {
                 ended(token); // first: a callback that commits again must not wait for itself
-                for (Consumer<StrataException> d : batch.done()) {
-                    try {
-                        d.accept(failure);
-                    } catch (RuntimeException ignored) {
-                        // one caller's callback failing must not keep the others from hearing
+                tellInOrder(number, () -> {
+                    for (Consumer<StrataException> d : batch.done()) {
+                        try {
+                            d.accept(failure);
+                        } catch (RuntimeException ignored) {
+                            // one caller's callback failing must not keep the others from hearing
+                        }
                     }
-                }
+                });
             }
         };
         try {
             sender.send(batch.offsets(), batch.epochs(), done);
         } catch (Throwable e) { // the queue must not stay stuck with a commit "in flight" that never went
             done.accept(StrataException.from(e));
+        }
+    }
+
+    /**
+     * Tells batch {@code number}'s callbacks once those of every batch sent before it were told: the next batch
+     * goes as soon as one is answered, and its answer (or a late one after a batch was given up on) can come
+     * first. One thread tells at a time, callbacks outside the lock.
+     */
+    private void tellInOrder(long number, Runnable tell) {
+        synchronized (this) {
+            answeredUntold.put(number, tell);
+            if (telling) {
+                return; // the thread telling now tells this one too, in its turn
+            }
+            telling = true;
+        }
+        while (true) {
+            Runnable next;
+            synchronized (this) {
+                next = answeredUntold.remove(nextTold);
+                if (next == null) {
+                    telling = false;
+                    return;
+                }
+                nextTold++;
+            }
+            next.run();
         }
     }
 

@@ -54,6 +54,25 @@ class CommitQueueTest {
     }
 
     @Test
+    void callbacksHearInTheOrderTheirCommitsWentEvenWhenALaterOneIsAnsweredFirst() {
+        List<Consumer<StrataException>> answers = new ArrayList<>();
+        // The second commit goes once the first is answered, and is answered at once, on the same thread: before
+        // the first's callbacks were told.
+        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
+            if (offsets.get(0) == 2L) {
+                done.accept(null);
+            } else {
+                answers.add(done);
+            }
+        }, Duration.ofSeconds(30));
+        List<Long> heard = new ArrayList<>();
+        queue.async(Map.of(0, 1L), Map.of(), failure -> heard.add(1L));
+        queue.async(Map.of(0, 2L), Map.of(), failure -> heard.add(2L));
+        answers.get(0).accept(null);
+        assertThat(heard).containsExactly(1L, 2L);
+    }
+
+    @Test
     void aSyncCommitGoesAfterEveryCommitMadeBeforeItAndBeforeThoseMadeMeanwhile() throws Exception {
         Store store = new Store();
         CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));
