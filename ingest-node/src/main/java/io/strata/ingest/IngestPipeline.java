@@ -229,16 +229,15 @@ public final class IngestPipeline implements AutoCloseable {
     private void submit(OpenBlock block) {
         CompletableFuture<Void> answered = committer.submit(block);
         blocksOnTheirWay++; // only once submitted: a submit that throws leaves nothing to count down
+        // Its buffer room comes back once no PUT holds its bytes (a hedged PUT's loser may still be out).
+        CompletableFuture.allOf(answered, block.uploadsSettled())
+                .whenComplete((v, e) -> budget.release(block.reservedBytes()));
         answered.whenComplete((v, e) -> {
-            try {
-                budget.release(block.reservedBytes());
-            } finally {
-                synchronized (lock) {
-                    blocksOnTheirWay--;
-                    // Group commit: what arrived while this block was on its way goes now, not at the linger's end.
-                    if (settings.sealWhenIdle() && blocksOnTheirWay == 0 && !open.isEmpty() && !closed) {
-                        submit(detach());
-                    }
+            synchronized (lock) {
+                blocksOnTheirWay--;
+                // Group commit: what arrived while this block was on its way goes now, not at the linger's end.
+                if (settings.sealWhenIdle() && blocksOnTheirWay == 0 && !open.isEmpty() && !closed) {
+                    submit(detach());
                 }
             }
         });

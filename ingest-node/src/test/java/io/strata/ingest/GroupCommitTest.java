@@ -67,6 +67,25 @@ class GroupCommitTest {
     }
 
     @Test
+    void aBlocksBufferRoomComesBackOnlyOnceItsLosingPutIsAnsweredToo() throws Exception {
+        try (MetadataStore metadata = MetadataStores.embedded(dir.resolve("metadata"), 4);
+             FaultInjectingObjectStore objects = new FaultInjectingObjectStore(new LocalObjectStore(dir.resolve("objects")));
+             IngestPipeline pipeline = new IngestPipeline(settings(true), objects, metadata, Clock.systemUTC())) {
+            Topic topic = metadata.createTopic(new TopicConfig("t", 1, -1, -1)).join();
+            objects.holdNextPut(); // the first PUT hangs; its hedge, after 100 ms, is stored
+            assertThat(pipeline.append(one(topic, 0), true).get(60, TimeUnit.SECONDS).get(0).baseOffset()).isZero();
+            assertThat(objects.heldPuts()).isEqualTo(1);
+            assertThat(pipeline.bufferedBytes()).as("the loser still reads the block's bytes").isPositive();
+            objects.holdPuts(false);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (pipeline.bufferedBytes() > 0 && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(pipeline.bufferedBytes()).isZero();
+        }
+    }
+
+    @Test
     void withoutItACallWaitsForTheLingerOrAFullBlock() throws Exception {
         try (MetadataStore metadata = MetadataStores.embedded(dir.resolve("metadata"), 4);
              LocalObjectStore objects = new LocalObjectStore(dir.resolve("objects"));

@@ -28,6 +28,8 @@ public final class OpenBlock {
     private long reservedBytes;
     /** Completed by the pipeline when it hands the block over (no call is appended to it after that). */
     private final java.util.concurrent.CompletableFuture<Void> detached = new java.util.concurrent.CompletableFuture<>();
+    private final java.util.concurrent.CompletableFuture<Void> uploadsSettled =
+            new java.util.concurrent.CompletableFuture<>();
 
     public OpenBlock(long generation, int compressionLevel) {
         this.generation = generation;
@@ -142,6 +144,14 @@ public final class OpenBlock {
             }
         }
         return false;
+    }
+
+    /**
+     * Completes once no upload of the block's sealed bytes is out any more (a hedged PUT's loser can outlast the
+     * block's answer by its whole timeout); the committer completes it. Until then the block's bytes are in use.
+     */
+    public java.util.concurrent.CompletableFuture<Void> uploadsSettled() {
+        return uploadsSettled;
     }
 
     /** Completes when the pipeline hands the block over to be sealed; the pipeline completes it. */

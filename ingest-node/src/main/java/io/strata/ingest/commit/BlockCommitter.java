@@ -97,8 +97,11 @@ public final class BlockCommitter {
                     pending.sealedAt = System.nanoTime();
                     return sealed;
                 }, this::sealOn)
-                .thenCompose(sealed -> upload(sealed, block))
+                .thenCompose(sealed -> upload(sealed, block, pending))
                 .whenComplete((u, failure) -> {
+                    if (!pending.putStarted) {
+                        block.uploadsSettled().complete(null); // never sealed or never sent: no PUT holds its bytes
+                    }
                     pending.uploadedAt = System.nanoTime();
                     pending.uploadFailure = failure; // before the completion that pump() looks for
                     pending.uploaded.complete(u);
@@ -141,6 +144,8 @@ public final class BlockCommitter {
         volatile long sealedAt;
         volatile long uploadedAt;
         volatile Throwable uploadFailure;
+        /** Set before the block's PUTs start: from then on they complete its {@code uploadsSettled}. */
+        volatile boolean putStarted;
         final CompletableFuture<UploadedBlock> uploaded = new CompletableFuture<>();
         final CompletableFuture<Void> answered = new CompletableFuture<>();
 
@@ -265,8 +270,9 @@ public final class BlockCommitter {
     private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source) {
     }
 
-    private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source) {
-        return puts.put(keys::nextWalKey, sealed.bytes()).thenApply(key -> {
+    private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source, Pending pending) {
+        pending.putStarted = true;
+        return puts.put(keys::nextWalKey, sealed.bytes(), source.uploadsSettled()).thenApply(key -> {
             bytesUploaded.add(sealed.sizeBytes());
             handOver(key, sealed);
             return new UploadedBlock(key, sealed, source);

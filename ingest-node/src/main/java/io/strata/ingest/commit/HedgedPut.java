@@ -132,8 +132,27 @@ final class HedgedPut {
 
     /** The key the block was stored under. */
     CompletableFuture<ObjectKey> put(Supplier<ObjectKey> keys, ByteBuffer bytes) {
-        ObjectKey first = keys.get();
-        CompletableFuture<Void> firstPut = timed(first, bytes);
+        return put(keys, bytes, new CompletableFuture<>());
+    }
+
+    /**
+     * The key the block was stored under; {@code settled} completes once no PUT of {@code bytes} is out any more
+     * (the loser's too, which can outlast the winner by its whole timeout): until then the bytes are in use,
+     * and must be counted as such.
+     */
+    CompletableFuture<ObjectKey> put(Supplier<ObjectKey> keys, ByteBuffer bytes, CompletableFuture<Void> settled) {
+        // PUTs out; a hedge starts only while it is above zero, so once it reaches zero no PUT holds the bytes.
+        AtomicInteger out = new AtomicInteger(1);
+        ObjectKey first;
+        CompletableFuture<Void> firstPut;
+        try {
+            first = keys.get();
+            firstPut = timed(first, bytes);
+        } catch (RuntimeException e) {
+            settled.complete(null);
+            throw e;
+        }
+        firstPut.whenComplete((v, e) -> putEnded(out, settled));
         if (after.isZero()) {
             return firstPut.thenApply(v -> first);
         }
@@ -143,14 +162,21 @@ final class HedgedPut {
         var hedge = timer.schedule(() -> {
             // Only while the first PUT is still out: once it failed, its answer stands (counting it back up
             // would let the upload be answered by a hedge started after it had failed).
-            if (firstPut.isDone() || !pending.compareAndSet(1, 2)) {
+            if (firstPut.isDone() || out.getAndUpdate(n -> n == 0 ? 0 : n + 1) == 0) {
+                return; // the bytes are free once no PUT is out: none may start after that
+            }
+            if (!pending.compareAndSet(1, 2)) {
+                putEnded(out, settled);
                 return;
             }
             hedges.increment();
             try {
                 ObjectKey second = keys.get();
-                settle(timed(second, bytes), second, stored, pending);
+                CompletableFuture<Void> secondPut = timed(second, bytes);
+                secondPut.whenComplete((v, e) -> putEnded(out, settled));
+                settle(secondPut, second, stored, pending);
             } catch (RuntimeException e) { // a hedge that cannot start counts as a failed PUT, or the upload hangs
+                putEnded(out, settled);
                 if (pending.decrementAndGet() == 0) {
                     stored.completeExceptionally(e);
                 }
@@ -158,6 +184,12 @@ final class HedgedPut {
         }, threshold(after(), bytes.remaining()).toNanos(), TimeUnit.NANOSECONDS);
         firstPut.whenComplete((v, e) -> hedge.cancel(false));
         return stored;
+    }
+
+    private static void putEnded(AtomicInteger out, CompletableFuture<Void> settled) {
+        if (out.decrementAndGet() == 0) {
+            settled.complete(null);
+        }
     }
 
     /**

@@ -118,6 +118,30 @@ class HedgedPutTest {
     }
 
     @Test
+    void theBlocksBytesAreFreeOnlyOnceTheLosingPutIsAnsweredToo() throws Exception {
+        Controlled objects = new Controlled(dir);
+        CompletableFuture<Void> slow = new CompletableFuture<>();
+        objects.held.put("wal/00/block-1", slow);
+        HedgedPut puts = new HedgedPut(objects, Duration.ofMillis(50), 0.6, timer);
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        assertThat(puts.put(this::nextKey, block(), settled).get(10, TimeUnit.SECONDS).value())
+                .isEqualTo("wal/00/block-2");
+        Thread.sleep(100);
+        assertThat(settled).as("the first PUT still reads the bytes").isNotDone();
+        slow.complete(null);
+        settled.get(10, TimeUnit.SECONDS);
+
+        CompletableFuture<Void> alone = new CompletableFuture<>();
+        puts.put(this::nextKey, block(), alone).get(10, TimeUnit.SECONDS);
+        alone.get(10, TimeUnit.SECONDS); // answered before its hedge was due: settled with it
+        CompletableFuture<Void> refused = new CompletableFuture<>();
+        assertThatThrownBy(() -> puts.put(() -> {
+            throw new IllegalStateException("no key");
+        }, block(), refused)).isInstanceOf(IllegalStateException.class);
+        assertThat(refused).as("no PUT started").isDone();
+    }
+
+    @Test
     void theHedgeOfAnEightMebibyteBlockIsScheduledWithTimeForItsBytes() throws Exception {
         List<Long> delaysMs = new CopyOnWriteArrayList<>();
         ScheduledExecutorService recording = new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
