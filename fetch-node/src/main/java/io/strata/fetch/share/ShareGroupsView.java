@@ -102,40 +102,63 @@ public final class ShareGroupsView {
             return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
                     .asRuntimeException());
         }
-        return deleteRound(group, force, 0, 0).whenComplete((r, e) -> deleted.accept(group));
-    }
-
-    private CompletableFuture<io.strata.api.v1.DeleteShareGroupResponse> deleteRound(String group, boolean force,
-                                                                                     int round, int removedBefore) {
         return metadata.lastTopicId().thenCompose(last -> metadata.listTopics().thenCompose(topics ->
                 metadata.shares().list(group).thenCompose(stored -> {
-            if (stored.isEmpty()) {
-                if (round == 0) {
-                    throw Status.NOT_FOUND.withDescription("share group " + group + " has taken no records")
-                            .asRuntimeException();
-                }
-                return CompletableFuture.completedFuture(deleted(removedBefore));
+                    if (stored.isEmpty()) {
+                        throw Status.NOT_FOUND.withDescription("share group " + group + " has taken no records")
+                                .asRuntimeException();
+                    }
+                    return removeRound(group, force, last, topics, stored, 0, 0);
+                }))).thenApply(answer -> {
+                    deleted.accept(group);
+                    return answer;
+                });
+    }
+
+    /**
+     * Removes {@code states} as read. Those that moved meanwhile, and only those, are read and decided again: a
+     * state created since the listing is a member reading on, which takes the group up again as a new one.
+     */
+    private CompletableFuture<io.strata.api.v1.DeleteShareGroupResponse> removeRound(
+            String group, boolean force, long lastTopicId, List<Topic> topics, List<ShareStateStore.Named> states,
+            int round, int removedBefore) {
+        if (!force) {
+            SharePartition.Outstanding owed = outstanding(lastTopicId, topics, states);
+            if (!owed.isEmpty()) {
+                throw Status.FAILED_PRECONDITION.withDescription(refusal(group, owed, removedBefore))
+                        .asRuntimeException();
             }
-            if (!force) {
-                SharePartition.Outstanding owed = outstanding(last, topics, stored);
-                if (!owed.isEmpty()) {
-                    throw Status.FAILED_PRECONDITION.withDescription(refusal(group, owed)).asRuntimeException();
-                }
+        }
+        return metadata.shares().delete(states).thenCompose(removed -> {
+            int total = removedBefore + removed.size();
+            java.util.Set<String> gone = removed.stream().map(ShareGroupsView::partitionOf)
+                    .collect(Collectors.toSet());
+            List<ShareStateStore.Named> moved = states.stream().filter(n -> !gone.contains(partitionOf(n))).toList();
+            if (moved.isEmpty()) {
+                return CompletableFuture.completedFuture(deleted(total));
             }
-            return metadata.shares().delete(stored).thenCompose(removed -> {
-                int total = removedBefore + removed.size();
-                if (removed.size() == stored.size()) {
-                    return CompletableFuture.completedFuture(deleted(total));
-                }
-                if (round + 1 >= DELETE_ROUNDS) {
-                    throw Status.ABORTED.withDescription("share group " + group + " kept changing while it was "
-                            + "deleted (" + total + " partition states removed, " + (stored.size() - removed.size())
-                            + " moved meanwhile): its members are still taking records; stop them and try again")
-                            .asRuntimeException();
-                }
-                return deleteRound(group, force, round + 1, total);
+            if (round + 1 >= DELETE_ROUNDS) {
+                throw Status.ABORTED.withDescription("share group " + group + " kept changing while it was deleted ("
+                        + total + " partition states removed, " + moved.size() + " moved each time they were "
+                        + "read): its members are still taking records; stop them and try again")
+                        .asRuntimeException();
+            }
+            List<CompletableFuture<java.util.Optional<ShareStateStore.Named>>> again = moved.stream()
+                    .map(n -> metadata.shares().load(n.group(), n.topicId(), n.partition())
+                            .thenApply(found -> found.map(st -> new ShareStateStore.Named(n.group(), n.topicId(),
+                                    n.partition(), st))))
+                    .toList();
+            return CompletableFuture.allOf(again.toArray(CompletableFuture[]::new)).thenCompose(x -> {
+                List<ShareStateStore.Named> reread = again.stream().map(CompletableFuture::join)
+                        .flatMap(java.util.Optional::stream).toList();
+                return reread.isEmpty() ? CompletableFuture.completedFuture(deleted(total))
+                        : removeRound(group, force, lastTopicId, topics, reread, round + 1, total);
             });
-        })));
+        });
+    }
+
+    private static String partitionOf(ShareStateStore.Named n) {
+        return n.topicId() + "/" + n.partition();
     }
 
     /**
@@ -155,7 +178,7 @@ public final class ShareGroupsView {
         return owed;
     }
 
-    private String refusal(String group, SharePartition.Outstanding owed) {
+    private String refusal(String group, SharePartition.Outstanding owed, int removedBefore) {
         List<String> why = new ArrayList<>();
         if (owed.held() > 0) {
             why.add("its members hold " + owed.held() + " records (the last lock runs out in "
@@ -165,7 +188,8 @@ public final class ShareGroupsView {
             why.add(owed.deadLettering() + " archived records await their dead-letter copy");
         }
         return "share group " + group + " is in use: " + String.join(" and ", why)
-                + "; stop its members and try again, or delete it with force";
+                + (removedBefore > 0 ? " (found while it was deleted: " + removedBefore + " of its partition states "
+                + "are removed)" : "") + "; stop its members and try again, or delete it with force";
     }
 
     private static io.strata.api.v1.DeleteShareGroupResponse deleted(int partitions) {

@@ -181,12 +181,12 @@ public final class ShareHandler {
             if (!taken.records.isEmpty() && call.isCancelled()) {
                 // Acquired for a member that went away meanwhile: given back at once, uncounted, rather than
                 // locked from everyone until the lock runs out.
-                return giveBack(request, policy, pids, taken.records).thenCompose(x -> CompletableFuture
+                return giveBack(request, policy, pids, taken.records, taken).thenCompose(x -> CompletableFuture
                         .<ShareFetchResponse>failedFuture(Status.CANCELLED.withDescription("the caller went away")
                                 .asRuntimeException()));
             }
             if (!taken.records.isEmpty() || now >= deadline) {
-                return CompletableFuture.completedFuture(answer(taken, policy, now));
+                return answer(request, policy, pids, taken, now);
             }
             if (call.isCancelled()) {
                 // The member gave up waiting: take nothing more for it (it would stay locked until its lock ran out).
@@ -253,26 +253,36 @@ public final class ShareHandler {
     }
 
     /**
-     * The records taken whose locks still run (a read of many partitions can outlast the lock of the first:
-     * those went back to the group when it ran out, to be handed out again), and how long the member holds them
-     * at least from now.
+     * The records taken whose locks still run, and how long the member holds them at least from now. A read of
+     * many partitions can outlast the lock of the first: those are given back, as of the moment they were
+     * acquired (so uncounted, unless a decision about their partition saw the lock run out meanwhile and
+     * counted the delivery as failed), and handed out again.
      */
-    private static ShareFetchResponse answer(Taken taken, SharePolicy policy, long now) {
+    private CompletableFuture<ShareFetchResponse> answer(ShareFetchRequest request, SharePolicy policy,
+                                                         List<PartitionId> pids, Taken taken, long now) {
         long lockMs = policy.lockMs();
         ShareFetchResponse.Builder b = ShareFetchResponse.newBuilder();
+        List<SharedRecord> late = new ArrayList<>();
         for (SharedRecord r : taken.records) {
             long ends = taken.lockEndsMs.getOrDefault(r.getPartition(), now + policy.lockMs());
             if (ends > now) {
                 b.addRecords(r);
                 lockMs = Math.min(lockMs, ends - now);
+            } else {
+                late.add(r);
             }
         }
-        return b.setLockMs(lockMs).build();
+        ShareFetchResponse answer = b.setLockMs(lockMs).build();
+        return late.isEmpty() ? CompletableFuture.completedFuture(answer)
+                : giveBack(request, policy, pids, late, taken).thenApply(x -> answer);
     }
 
-    /** Gives the records back to the group, uncounted, a decision per partition. */
+    /**
+     * Gives the records back to the group, a decision per partition, as of when they were acquired: uncounted,
+     * unless a decision since saw their lock run out (then their delivery counted as failed).
+     */
     private CompletableFuture<Void> giveBack(ShareFetchRequest request, SharePolicy policy, List<PartitionId> pids,
-                                             List<SharedRecord> records) {
+                                             List<SharedRecord> records, Taken taken) {
         Map<Integer, List<Long>> byPartition = new LinkedHashMap<>();
         records.forEach(r -> byPartition.computeIfAbsent(r.getPartition(), p -> new ArrayList<>()).add(r.getOffset()));
         List<CompletableFuture<Void>> given = new ArrayList<>();
@@ -283,10 +293,10 @@ public final class ShareHandler {
             }
             SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
                     pid.partition());
-            long now = clock.millis();
+            long at = taken.acquiredAtMs.getOrDefault(pid.partition(), clock.millis());
             given.add(partitions.apply(key, policy, () -> 0, state -> {
                 for (long offset : offsets) {
-                    state.answer(request.getMemberId(), offset, offset, SharePartition.Answer.GIVE_BACK, -1, null, now);
+                    state.answer(request.getMemberId(), offset, offset, SharePartition.Answer.GIVE_BACK, -1, null, at);
                 }
                 return (Void) null;
             }).exceptionally(e -> null)); // not given back: its lock runs out as for a member that died
@@ -304,6 +314,8 @@ public final class ShareHandler {
         final Map<PartitionId, Long> logEnds = new java.util.concurrent.ConcurrentHashMap<>();
         /** When the locks of what was acquired in each partition (by number) run out. */
         final Map<Integer, Long> lockEndsMs = new java.util.concurrent.ConcurrentHashMap<>();
+        /** When the acquire in each partition (by number) decided. */
+        final Map<Integer, Long> acquiredAtMs = new java.util.concurrent.ConcurrentHashMap<>();
         /** Whether records were passed over (accepted undelivered: filtered out, or removed by compaction). */
         volatile boolean progressed;
         long bytes;
@@ -336,7 +348,8 @@ public final class ShareHandler {
         PartitionId pid = order.get(i);
         SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
                 pid.partition());
-        long[] acquiredAt = new long[1]; // the time the acquire decided on: its locks run out a lock after it
+        // When the acquire decided, and the lock it gave (the policy it decided by: the latest its node knew).
+        long[] acquiredAt = new long[2];
         CompletableFuture<Void> one = index.load(pid).thenCompose(v -> {
             long logStart = index.partition(pid).logStartOffset();
             long logEnd = index.partition(pid).endOffset();
@@ -346,6 +359,7 @@ public final class ShareHandler {
             int left = taken.left();
             java.util.function.Function<SharePartition, List<SharePartition.Acquired>> acquire = state -> {
                 state.logStartMoved(logStart);
+                acquiredAt[1] = state.policy().lockMs();
                 return state.acquire(request.getMemberId(), left, logEnd, now);
             };
             // Nothing to take from a state held unchanged for a while: it may have changed elsewhere without
@@ -355,7 +369,8 @@ public final class ShareHandler {
                     : partitions.apply(key, policy, () -> logStart, acquire, true));
         }).thenComposeAsync(acquired -> {
             if (!acquired.isEmpty()) {
-                taken.lockEndsMs.put(pid.partition(), acquiredAt[0] + policy.lockMs());
+                taken.acquiredAtMs.put(pid.partition(), acquiredAt[0]);
+                taken.lockEndsMs.put(pid.partition(), acquiredAt[0] + acquiredAt[1]);
             }
             return deliver(request, policy, pid, key, acquired, taken);
         }, work);

@@ -84,6 +84,46 @@ class ShareGroupsViewTest {
                 .satisfies(t -> assertThat(statusOf(t).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
     }
 
+    /** The metadata store, with {@code beforeDelete} run once as the share states' removal is first asked for. */
+    private MetadataStore deletingAfter(Runnable beforeDelete) {
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        io.strata.metadata.share.ShareStateStore real = metadata.shares();
+        io.strata.metadata.share.ShareStateStore shares = (io.strata.metadata.share.ShareStateStore)
+                java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                        new Class<?>[] {io.strata.metadata.share.ShareStateStore.class}, (proxy, method, args) -> {
+                            if (method.getName().equals("delete") && ran.compareAndSet(false, true)) {
+                                beforeDelete.run();
+                            }
+                            return method.invoke(real, args);
+                        });
+        return (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {MetadataStore.class}, (proxy, method, args) ->
+                        method.getName().equals("shares") ? shares : method.invoke(metadata, args));
+    }
+
+    @Test
+    void aStateThatMovesWhileTheGroupIsDeletedIsDecidedAgainAndOneStartedSinceIsLeftAlone() {
+        stateOf("g", jobs, 0, "m", 0, 0);
+        stateOf("g", jobs, 1, "m", 0, 0);
+        Topic later = metadata.createTopic(new TopicConfig("later", 1, -1, -1)).join();
+        ShareGroupsView racing = new ShareGroupsView(deletingAfter(() -> {
+            stateOf("g", jobs, 1, "m", 0, 0);        // moved: written again, still idle
+            stateOf("g", later, 0, "m", 2, NOW);      // a member reading on, as a new group
+        }), SharePolicy.DEFAULT, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+        assertThat(racing.delete("g", false).join().getPartitions()).isEqualTo(2);
+        assertThat(metadata.shares().list("g").join()).extracting(n -> n.topicId())
+                .as("what was started after the listing").containsExactly(later.topicId());
+
+        stateOf("h", jobs, 0, "m", 0, 0);
+        stateOf("h", jobs, 1, "m", 0, 0);
+        ShareGroupsView busy = new ShareGroupsView(deletingAfter(() -> stateOf("h", jobs, 1, "m", 4, NOW)),
+                SharePolicy.DEFAULT, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+        assertThatThrownBy(() -> busy.delete("h", false).join()).satisfies(t -> assertThat(statusOf(t).getDescription())
+                .isEqualTo("share group h is in use: its members hold 4 records (the last lock runs out in 30 s) "
+                        + "(found while it was deleted: 1 of its partition states are removed); stop its members "
+                        + "and try again, or delete it with force"));
+    }
+
     @Test
     void recordsHeldOfADeletedTopicDoNotKeepTheGroup() {
         Topic gone = metadata.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
