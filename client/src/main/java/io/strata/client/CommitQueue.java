@@ -144,17 +144,27 @@ final class CommitQueue {
     }
 
     private void sendPending() {
-        Batch next;
+        Sending next;
         synchronized (this) {
             if (inFlight || held > 0) {
                 return;
             }
-            next = takePending();
-            if (next == null) {
+            Batch batch = takePending();
+            if (batch == null) {
                 return;
             }
+            next = claim(batch); // in the same hold: no other thread can take a batch and send it meanwhile
         }
-        dispatch(next);
+        send(next);
+    }
+
+    /** A batch about to go: the token its end is told with, and its number in the order batches went. */
+    private record Sending(Batch batch, CompletableFuture<Void> token, long number) {
+    }
+
+    /** Marks the batch as the commit in flight. */
+    private synchronized Sending claim(Batch batch) {
+        return new Sending(batch, begin(), sentBatches++);
     }
 
     /** Marks a commit in flight; the token its end is told with. */
@@ -166,11 +176,13 @@ final class CommitQueue {
 
     /** Sends the batch as the commit in flight; once answered, the next goes and then its callbacks hear. */
     private void dispatch(Batch batch) {
-        CompletableFuture<Void> token = begin();
-        long number;
-        synchronized (this) {
-            number = sentBatches++;
-        }
+        send(claim(batch));
+    }
+
+    private void send(Sending sending) {
+        Batch batch = sending.batch();
+        CompletableFuture<Void> token = sending.token();
+        long number = sending.number();
         java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
         Consumer<StrataException> done = failure -> {
             if (told.compareAndSet(false, true)) {
@@ -206,17 +218,27 @@ final class CommitQueue {
             }
             telling = true;
         }
-        while (true) {
-            Runnable next;
-            synchronized (this) {
-                next = answeredUntold.remove(nextTold);
-                if (next == null) {
-                    telling = false;
-                    return;
+        boolean done = false;
+        try {
+            while (true) {
+                Runnable next;
+                synchronized (this) {
+                    next = answeredUntold.remove(nextTold);
+                    if (next == null) {
+                        telling = false;
+                        done = true;
+                        return;
+                    }
+                    nextTold++;
                 }
-                nextTold++;
+                next.run();
             }
-            next.run();
+        } finally {
+            if (!done) { // a callback threw an Error: the next answer tells those left
+                synchronized (this) {
+                    telling = false;
+                }
+            }
         }
     }
 

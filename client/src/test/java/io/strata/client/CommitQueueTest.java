@@ -73,6 +73,42 @@ class CommitQueueTest {
     }
 
     @Test
+    void commitsMadeFromManyThreadsAtOnceStillGoOneAtATimeAndAllAreHeard() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostOut = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
+            mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
+            answers.execute(() -> {
+                out.decrementAndGet();
+                done.accept(null);
+            });
+        }, Duration.ofSeconds(30));
+        java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            Thread committer = new Thread(() -> {
+                for (long i = 0; i < 2_000; i++) {
+                    queue.async(Map.of(thread, i), Map.of(), failure -> heard.incrementAndGet());
+                }
+            });
+            committer.start();
+            threads.add(committer);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (heard.get() < 16_000 && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        answers.shutdown();
+        assertThat(heard.get()).isEqualTo(16_000);
+        assertThat(mostOut.get()).as("never two commits in flight").isEqualTo(1);
+    }
+
+    @Test
     void aSyncCommitGoesAfterEveryCommitMadeBeforeItAndBeforeThoseMadeMeanwhile() throws Exception {
         Store store = new Store();
         CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));

@@ -225,13 +225,22 @@ public final class IngestPipeline implements AutoCloseable {
         return full;
     }
 
+    private void onAnswerThread(Runnable task) {
+        try {
+            answerExecutor.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            task.run();
+        }
+    }
+
     /** Called under {@code lock}. */
     private void submit(OpenBlock block) {
         CompletableFuture<Void> answered = committer.submit(block);
         blocksOnTheirWay++; // only once submitted: a submit that throws leaves nothing to count down
-        // Its buffer room comes back once no PUT holds its bytes (a hedged PUT's loser may still be out).
+        // Its buffer room comes back once no PUT holds its bytes (a hedged PUT's loser may still be out), on the
+        // answer thread: the release grants waiting calls their room, and they must not run on the store's.
         CompletableFuture.allOf(answered, block.uploadsSettled())
-                .whenComplete((v, e) -> budget.release(block.reservedBytes()));
+                .whenCompleteAsync((v, e) -> budget.release(block.reservedBytes()), this::onAnswerThread);
         answered.whenComplete((v, e) -> {
             synchronized (lock) {
                 blocksOnTheirWay--;
