@@ -51,6 +51,7 @@ final class CommitQueue {
     /** Answered batches' callbacks waiting for those of batches sent before them. */
     private final java.util.TreeMap<Long, Runnable> answeredUntold = new java.util.TreeMap<>();
     private boolean telling;
+    private final java.util.concurrent.locks.ReentrantLock syncs = new java.util.concurrent.locks.ReentrantLock(true);
 
     CommitQueue(Sender sender, Duration patience) {
         this.sender = sender;
@@ -73,6 +74,17 @@ final class CommitQueue {
      * its older offsets.
      */
     void sync(SyncCommit commit) {
+        // One synchronous commit at a time (two threads committing at once, or a callback that commits): the
+        // second would find nothing in flight while the first is between taking its batch and sending it.
+        syncs.lock();
+        try {
+            syncAlone(commit);
+        } finally {
+            syncs.unlock();
+        }
+    }
+
+    private void syncAlone(SyncCommit commit) {
         Batch before;
         synchronized (this) {
             held++;
@@ -191,8 +203,8 @@ final class CommitQueue {
                     for (Consumer<StrataException> d : batch.done()) {
                         try {
                             d.accept(failure);
-                        } catch (RuntimeException ignored) {
-                            // one caller's callback failing must not keep the others from hearing
+                        } catch (Throwable ignored) {
+                            // one caller's callback failing (even with an Error) must not keep the others from hearing
                         }
                     }
                 });

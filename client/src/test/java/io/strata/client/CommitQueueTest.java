@@ -109,6 +109,42 @@ class CommitQueueTest {
     }
 
     @Test
+    void synchronousCommitsFromManyThreadsAmongAsynchronousOnesNeverOverlapAnyCommit() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger mostOut = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
+            mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
+            answers.execute(() -> {
+                out.decrementAndGet();
+                done.accept(null);
+            });
+        }, Duration.ofSeconds(30));
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int thread = t;
+            Thread committer = new Thread(() -> {
+                for (long i = 0; i < 300; i++) {
+                    queue.async(Map.of(thread, i), Map.of(), failure -> { });
+                    queue.sync(() -> {
+                        mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
+                        Thread.onSpinWait();
+                        out.decrementAndGet();
+                    });
+                }
+            });
+            committer.start();
+            threads.add(committer);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        answers.shutdown();
+        assertThat(answers.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(mostOut.get()).as("never two commits in flight, synchronous or not").isEqualTo(1);
+    }
+
+    @Test
     void aSyncCommitGoesAfterEveryCommitMadeBeforeItAndBeforeThoseMadeMeanwhile() throws Exception {
         Store store = new Store();
         CommitQueue queue = new CommitQueue(store::send, Duration.ofSeconds(30));

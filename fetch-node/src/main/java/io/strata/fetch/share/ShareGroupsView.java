@@ -102,6 +102,8 @@ public final class ShareGroupsView {
             return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
                     .asRuntimeException());
         }
+        // What this node holds of the group is forgotten whatever the outcome: a refusal found late leaves some
+        // states gone, and forgetting costs a read.
         return metadata.lastTopicId().thenCompose(last -> metadata.listTopics().thenCompose(topics ->
                 metadata.shares().list(group).thenCompose(stored -> {
                     if (stored.isEmpty()) {
@@ -109,10 +111,7 @@ public final class ShareGroupsView {
                                 .asRuntimeException();
                     }
                     return removeRound(group, force, last, topics, stored, 0, 0);
-                }))).thenApply(answer -> {
-                    deleted.accept(group);
-                    return answer;
-                });
+                }))).whenComplete((answer, failure) -> deleted.accept(group));
     }
 
     /**

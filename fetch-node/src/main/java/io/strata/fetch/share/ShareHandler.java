@@ -283,20 +283,22 @@ public final class ShareHandler {
      */
     private CompletableFuture<Void> giveBack(ShareFetchRequest request, SharePolicy policy, List<PartitionId> pids,
                                              List<SharedRecord> records, Taken taken) {
-        Map<Integer, List<Long>> byPartition = new LinkedHashMap<>();
-        records.forEach(r -> byPartition.computeIfAbsent(r.getPartition(), p -> new ArrayList<>()).add(r.getOffset()));
+        Map<Integer, List<SharedRecord>> byPartition = new LinkedHashMap<>();
+        records.forEach(r -> byPartition.computeIfAbsent(r.getPartition(), p -> new ArrayList<>()).add(r));
         List<CompletableFuture<Void>> given = new ArrayList<>();
         for (PartitionId pid : pids) {
-            List<Long> offsets = byPartition.get(pid.partition());
-            if (offsets == null) {
+            List<SharedRecord> back = byPartition.get(pid.partition());
+            if (back == null) {
                 continue;
             }
             SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
                     pid.partition());
             long at = taken.acquiredAtMs.getOrDefault(pid.partition(), clock.millis());
             given.add(partitions.apply(key, policy, () -> 0, state -> {
-                for (long offset : offsets) {
-                    state.answer(request.getMemberId(), offset, offset, SharePartition.Answer.GIVE_BACK, -1, null, at);
+                for (SharedRecord r : back) {
+                    // This delivery only: the record may be the member's again by now, handed out anew elsewhere.
+                    state.answer(request.getMemberId(), r.getOffset(), r.getOffset(), r.getDeliveryCount(),
+                            SharePartition.Answer.GIVE_BACK, -1, null, at);
                 }
                 return (Void) null;
             }).exceptionally(e -> null)); // not given back: its lock runs out as for a member that died
