@@ -37,6 +37,25 @@ class CommitQueueTest {
         }
     }
 
+    /** A store that answers each commit soon, on threads of its own, counting the most commits ever out at once. */
+    private static final class Overlaps {
+        final java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger mostOut = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newFixedThreadPool(2);
+
+        void started() {
+            mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
+        }
+
+        void send(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Consumer<StrataException> done) {
+            started();
+            answers.execute(() -> {
+                out.decrementAndGet();
+                done.accept(null);
+            });
+        }
+    }
+
     @Test
     void commitsMadeWhileOneIsInFlightGoAsOneWithEachPartitionsNewestOffset() {
         Store store = new Store();
@@ -74,16 +93,8 @@ class CommitQueueTest {
 
     @Test
     void commitsMadeFromManyThreadsAtOnceStillGoOneAtATimeAndAllAreHeard() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger mostOut = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newFixedThreadPool(2);
-        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
-            mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
-            answers.execute(() -> {
-                out.decrementAndGet();
-                done.accept(null);
-            });
-        }, Duration.ofSeconds(30));
+        Overlaps overlaps = new Overlaps();
+        CommitQueue queue = new CommitQueue(overlaps::send, Duration.ofSeconds(30));
         java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
@@ -103,23 +114,15 @@ class CommitQueueTest {
         while (heard.get() < 16_000 && System.nanoTime() < until) {
             Thread.sleep(5);
         }
-        answers.shutdown();
+        overlaps.answers.shutdown();
         assertThat(heard.get()).isEqualTo(16_000);
-        assertThat(mostOut.get()).as("never two commits in flight").isEqualTo(1);
+        assertThat(overlaps.mostOut.get()).as("never two commits in flight").isEqualTo(1);
     }
 
     @Test
     void synchronousCommitsFromManyThreadsAmongAsynchronousOnesNeverOverlapAnyCommit() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger out = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger mostOut = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.ExecutorService answers = java.util.concurrent.Executors.newFixedThreadPool(2);
-        CommitQueue queue = new CommitQueue((offsets, epochs, done) -> {
-            mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
-            answers.execute(() -> {
-                out.decrementAndGet();
-                done.accept(null);
-            });
-        }, Duration.ofSeconds(30));
+        Overlaps overlaps = new Overlaps();
+        CommitQueue queue = new CommitQueue(overlaps::send, Duration.ofSeconds(30));
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             int thread = t;
@@ -127,9 +130,9 @@ class CommitQueueTest {
                 for (long i = 0; i < 300; i++) {
                     queue.async(Map.of(thread, i), Map.of(), failure -> { });
                     queue.sync(() -> {
-                        mostOut.accumulateAndGet(out.incrementAndGet(), Math::max);
+                        overlaps.started();
                         Thread.onSpinWait();
-                        out.decrementAndGet();
+                        overlaps.out.decrementAndGet();
                     });
                 }
             });
@@ -139,9 +142,9 @@ class CommitQueueTest {
         for (Thread t : threads) {
             t.join();
         }
-        answers.shutdown();
-        assertThat(answers.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(mostOut.get()).as("never two commits in flight, synchronous or not").isEqualTo(1);
+        overlaps.answers.shutdown();
+        assertThat(overlaps.answers.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(overlaps.mostOut.get()).as("never two commits in flight, synchronous or not").isEqualTo(1);
     }
 
     @Test
