@@ -3,8 +3,6 @@ package io.strata.fetch.share;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.strata.api.v1.Header;
-import io.strata.api.v1.ShareAck;
-import io.strata.api.v1.ShareAckResult;
 import io.strata.api.v1.ShareAcknowledgeRequest;
 import io.strata.api.v1.ShareAcknowledgeResponse;
 import io.strata.api.v1.ShareFetchRequest;
@@ -40,7 +38,6 @@ public final class ShareHandler {
     static final int MAX_RECORDS = 10_000;
     static final long MAX_WAIT_MS = 30_000;
     /** The most offsets one ack may name (more than any window holds). */
-    static final long MAX_ACK_RANGE = 1_000_000;
     /**
      * The longest a fetch that found nothing waits before it looks again, unless new records, a decision of this
      * node about its partitions, or the next lock or back-off to run out wake it first. What other nodes decide
@@ -59,6 +56,7 @@ public final class ShareHandler {
     private final SharePartitions partitions;
     private final GroupPolicies policies;
     private final DeadLetters deadLetters;
+    private final ShareAcknowledgements acknowledgements;
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private final Executor work;
@@ -86,6 +84,7 @@ public final class ShareHandler {
         this.deadLetters = new DeadLetters(fetch, policies, appender, guard, timer, work);
         this.partitions = new SharePartitions(store, deadLetters::wake, clock, decisions);
         deadLetters.use(partitions);
+        this.acknowledgements = new ShareAcknowledgements(fetch, index, partitions, policies, clock);
         this.clock = clock;
         this.timer = timer;
         this.work = work;
@@ -465,102 +464,14 @@ public final class ShareHandler {
 
     public CompletableFuture<ShareAcknowledgeResponse> shareAcknowledge(ShareAcknowledgeRequest request) {
         long start = System.nanoTime();
-        return acknowledge(request).whenComplete((r, e) -> {
+        return acknowledgements.acknowledge(request).whenComplete((r, e) -> {
             if (e == null) {
                 acknowledgedNanos.accept(System.nanoTime() - start);
             }
         });
     }
 
-    private CompletableFuture<ShareAcknowledgeResponse> acknowledge(ShareAcknowledgeRequest request) {
-        try {
-            check(request.getGroup(), request.getMemberId());
-            for (ShareAck ack : request.getAcksList()) {
-                if (ack.getLastOffset() < ack.getFirstOffset() || ack.getFirstOffset() < 0
-                        || ack.getLastOffset() - ack.getFirstOffset() >= MAX_ACK_RANGE || ack.getDeliveryCount() < 0
-                        || ack.getAnswer() == io.strata.api.v1.ShareAnswer.SHARE_ANSWER_UNSPECIFIED
-                        || ack.getAnswer() == io.strata.api.v1.ShareAnswer.UNRECOGNIZED) {
-                    throw Status.INVALID_ARGUMENT.withDescription("an ack names offsets first <= last (at most "
-                            + MAX_ACK_RANGE + " of them), an answer (ACCEPT, RELEASE, REJECT or GIVE_BACK) and"
-                            + " a delivery count of 0 or more")
-                            .asRuntimeException();
-                }
-            }
-        } catch (RuntimeException bad) {
-            return CompletableFuture.failedFuture(bad);
-        }
-        // One decision per partition, its acks in order; the results in the request's order.
-        Map<Integer, List<Integer>> byPartition = new LinkedHashMap<>();
-        for (int i = 0; i < request.getAcksCount(); i++) {
-            byPartition.computeIfAbsent(request.getAcks(i).getPartition(), p -> new ArrayList<>()).add(i);
-        }
-        ShareAckResult[] results = new ShareAckResult[request.getAcksCount()];
-        List<CompletableFuture<Void>> decided = new ArrayList<>();
-        for (Map.Entry<Integer, List<Integer>> e : byPartition.entrySet()) {
-            decided.add(policies.of(request.getGroup()).thenCompose(group -> fetch.resolve(request.getTopic(),
-                    e.getKey()).thenCompose(pid -> {
-                SharePolicy policy = group.policy();
-                SharePartitions.Key key = new SharePartitions.Key(request.getGroup(), request.getTopic(), pid.topicId(),
-                        pid.partition());
-                long now = clock.millis();
-                // Each attempt counts afresh (a decision taken again after another node's write must not count
-                // twice); the reload's count adds to the first's, as it answers only what the first could not.
-                java.util.function.Function<SharePartition, Answered> decide = state -> {
-                    long[] applied = new long[request.getAcksCount()];
-                    boolean anyNotHeld = false;
-                    for (int i : e.getValue()) {
-                        ShareAck ack = request.getAcks(i);
-                        SharePartition.AnswerOutcome o = state.answer(request.getMemberId(), ack.getFirstOffset(),
-                                ack.getLastOffset(), ack.getDeliveryCount(), answer(ack.getAnswer()),
-                                ack.getDelayMs(), ack.getNote(), now);
-                        applied[i] = o.applied();
-                        anyNotHeld |= o.notHeld() > 0;
-                    }
-                    return new Answered(applied, anyNotHeld);
-                };
-                // Offsets not held as this node last stored the state may be held as another node stored it (the
-                // member acquired them there): ask the store before answering that they were not.
-                return index.load(pid).thenCompose(v -> partitions.apply(key, policy,
-                        () -> index.partition(pid).logStartOffset(), decide)).thenCompose(first -> !first.anyNotHeld()
-                        ? CompletableFuture.completedFuture(first)
-                        : partitions.apply(key, policy, () -> index.partition(pid).logStartOffset(), decide, true)
-                                .thenApply(again -> first.plus(again)))
-                        .thenAccept(answered -> {
-                            for (int i : e.getValue()) {
-                                ShareAck ack = request.getAcks(i);
-                                long named = ack.getLastOffset() - ack.getFirstOffset() + 1;
-                                long applied = answered.applied()[i];
-                                results[i] = ShareAckResult.newBuilder().setApplied(applied)
-                                        .setNotHeld(Math.max(0, named - applied)).build();
-                            }
-                        });
-            })).thenApply(x -> null));
-        }
-        return CompletableFuture.allOf(decided.toArray(CompletableFuture[]::new))
-                .thenApply(v -> ShareAcknowledgeResponse.newBuilder().addAllResults(List.of(results)).build());
-    }
-
-    /** What one decision on a partition's acks applied, per ack of the request, and whether any offset was not held. */
-    private record Answered(long[] applied, boolean anyNotHeld) {
-        Answered plus(Answered again) {
-            long[] sum = applied.clone();
-            for (int i = 0; i < sum.length; i++) {
-                sum[i] += again.applied[i];
-            }
-            return new Answered(sum, again.anyNotHeld);
-        }
-    }
-
-    private static SharePartition.Answer answer(io.strata.api.v1.ShareAnswer a) {
-        return switch (a) {
-            case SHARE_ANSWER_ACCEPT -> SharePartition.Answer.ACCEPT;
-            case SHARE_ANSWER_RELEASE -> SharePartition.Answer.RELEASE;
-            case SHARE_ANSWER_GIVE_BACK -> SharePartition.Answer.GIVE_BACK;
-            default -> SharePartition.Answer.REJECT;
-        };
-    }
-
-    private static void check(String group, String member) {
+    static void check(String group, String member) {
         try {
             io.strata.metadata.group.GroupSettings.checkName(group);
         } catch (IllegalArgumentException e) {
