@@ -38,9 +38,10 @@ public record CompactionSettings(Duration interval, Duration minAge, long segmen
     public static final Duration DEFAULT_PRODUCER_STATE_EXPIRY = Duration.ofDays(1);
 
     /**
-     * How long a condemned object's marker outlives the object's upload: longer than any commit can take
-     * (an ingest node retries a commit for 30 s, and a paused node loses its lease after 10 s), so a commit
-     * that would index a deleted object always finds the marker and fails.
+     * How long a condemned object's marker outlives the object's upload: twice the oldest block a commit takes
+     * ({@code ShardCommitter.MAX_COMMIT_AGE}), so a commit that would index a deleted object finds the marker, or
+     * finds its block too old. A commit paused between its read and its transaction for longer (a node stopped,
+     * not dead) fails its guard on the key every removal of markers rewrites, and reads again.
      */
     public static final Duration COMMIT_WINDOW = Duration.ofMinutes(10);
 

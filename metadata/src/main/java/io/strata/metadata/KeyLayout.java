@@ -16,6 +16,7 @@ package io.strata.metadata;
  * {root}/index/{shard}/state        ShardStateValue   per shard compaction changed: its sequences, log starts
  * {root}/nodes/{node id}            NodeValue         per live node, bound to its lease
  * {root}/gc/{object key}            GcMarkerValue     per object found unreferenced, until deleted and old
+ * {root}/gc-markers-dropped         empty             once: rewritten with every removal of markers (commits guard it)
  * {root}/compaction/locks/{name}    LockValue         per piece of compaction work held, bound to a lease
  * {root}/compaction/history         RevisionSample    once: the revision history is compacted up to
  * {root}/compaction/passes/{owner}   CompactionPassValue per compaction worker: its last pass, for the console
@@ -128,6 +129,14 @@ public final class KeyLayout {
 
     public String gcPrefix() {
         return root + "/gc/";
+    }
+
+    /**
+     * Rewritten in every transaction that removes garbage markers: a commit that read a marker absent guards this
+     * key too, since a marker removed after its object was deleted is absent again.
+     */
+    public String gcMarkersDropped() {
+        return root + "/gc-markers-dropped";
     }
 
     public String gcMarker(String objectKey) {

@@ -169,15 +169,26 @@ final class KvCompactionStore implements CompactionStore {
 
     @Override
     public CompletableFuture<Void> deleteMarkers(Collection<String> objectKeys, WorkLock lock) {
-        return inBatches(objectKeys.stream().<KvOp>map(k -> new KvOp.Delete(keys.gcMarker(k))).toList(), lock);
+        // Each removal rewrites gc-markers-dropped in its transaction: a commit that read these markers absent
+        // before they were written fails its guard, and reads again (ShardCommitter).
+        return inBatches(objectKeys.stream().<KvOp>map(k -> new KvOp.Delete(keys.gcMarker(k))).toList(), lock,
+                new KvOp.Put(keys.gcMarkersDropped(), new byte[0]));
     }
 
     /** Applies the ops in transactions of at most the store's op limit, each guarded by the lock. */
     private CompletableFuture<Void> inBatches(List<KvOp> ops, WorkLock lock) {
-        int per = Math.max(1, kv.maxTxnOps() - 1);
+        return inBatches(ops, lock, null);
+    }
+
+    /** As {@link #inBatches(List, WorkLock)}, each transaction also applying {@code withEach} (null: none). */
+    private CompletableFuture<Void> inBatches(List<KvOp> ops, WorkLock lock, KvOp withEach) {
+        int per = Math.max(1, kv.maxTxnOps() - 1 - (withEach == null ? 0 : 1));
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         for (int from = 0; from < ops.size(); from += per) {
-            List<KvOp> batch = ops.subList(from, Math.min(ops.size(), from + per));
+            List<KvOp> batch = new java.util.ArrayList<>(ops.subList(from, Math.min(ops.size(), from + per)));
+            if (withEach != null) {
+                batch.add(withEach);
+            }
             chain = chain.thenCompose(v -> kv.txn(List.of(new KvGuard(lock.key(), lock.modRevision())), batch))
                     .thenCompose(r -> r.succeeded() ? CompletableFuture.<Void>completedFuture(null)
                             : CompletableFuture.failedFuture(new MetadataException("lock " + lock.name()

@@ -57,6 +57,13 @@ import java.util.function.ToIntFunction;
 final class ShardCommitter {
     /** Attempts with a lost answer one block may have before the commit gives up (their entries are read each time). */
     static final int MAX_UNKNOWN_ATTEMPTS = 8;
+    /**
+     * The oldest a block may be when its commit reads the metadata: the collector removes a deleted object's
+     * marker only once the object is twice this old (CompactionSettings.COMMIT_WINDOW), so with clocks within this
+     * of each other a block that might be gone is refused rather than indexed. A commit paused after its read is
+     * caught by the guard on {@link KeyLayout#gcMarkersDropped()}.
+     */
+    public static final java.time.Duration MAX_COMMIT_AGE = java.time.Duration.ofMinutes(5);
     /** Shards whose newer entries a commit reads with its heads, at most. */
     private static final int CATCH_UP_RANGES = 32;
 
@@ -186,7 +193,9 @@ final class ShardCommitter {
      */
     private CompletableFuture<Void> commitGroup(Group group, List<Integer> shards, int attempt,
                                                 Map<String, Staged> unknown) {
-        List<String> markers = group.commits.stream().map(c -> keys.gcMarker(c.objectKey())).toList();
+        List<String> markers = new ArrayList<>(group.commits.size() + 1);
+        group.commits.forEach(c -> markers.add(keys.gcMarker(c.objectKey())));
+        markers.add(keys.gcMarkersDropped()); // last: guarded at the revision read, not absent (afterRead)
         String deletions = keys.topicDeletions();
         Set<String> open = new java.util.LinkedHashSet<>();
         shards.forEach(shard -> group.chunksByShard.get(shard).forEach(c ->
@@ -227,7 +236,17 @@ final class ShardCommitter {
                         + " was taken and has been compacted away since its answer was lost", null));
             }
         }
-        for (int b = 0; b < markers.size(); b++) {
+        long now = System.currentTimeMillis();
+        for (BlockCommit c : group.commits) {
+            if (now - c.uploadedAtMs() > MAX_COMMIT_AGE.toMillis()) {
+                return CompletableFuture.failedFuture(new MetadataException("the object " + c.objectKey()
+                        + " was uploaded " + (now - c.uploadedAtMs()) / 1000 + " s ago, longer than a commit may take ("
+                        + MAX_COMMIT_AGE.toMinutes() + " min): the garbage collector may have taken it; nothing of "
+                        + (group.commits.size() == 1 ? "it" : "it or of the blocks committed with it")
+                        + " is committed, its producers may retry", false));
+            }
+        }
+        for (int b = 0; b < group.commits.size(); b++) {
             if (found.containsKey(markers.get(b))) {
                 return CompletableFuture.failedFuture(new MetadataException("the object "
                         + group.commits.get(b).objectKey() + " was collected as garbage before its commit (the "
@@ -259,7 +278,15 @@ final class ShardCommitter {
                 conflicts.increment();
                 return retry(group, shards, attempt, null, unknown);
             }
-            markers.forEach(marker -> staged.guards.add(KvGuard.absent(marker)));
+            for (int b = 0; b < group.commits.size(); b++) {
+                staged.guards.add(KvGuard.absent(markers.get(b)));
+            }
+            // A marker read absent may have been written, its object deleted and the marker removed since: any
+            // removal of markers rewrites this key, so the transaction fails and the next read decides again
+            // (by then the block is too old to commit, if the collector could have taken it).
+            KeyValue dropped = found.get(markers.get(markers.size() - 1));
+            staged.guards.add(dropped == null ? KvGuard.absent(markers.get(markers.size() - 1))
+                    : new KvGuard(dropped.key(), dropped.modRevision()));
             staged.guards.add(new KvGuard(deletions, deletionsRevision));
             // A transaction's batches are stored only while it is still open: its end removes the key.
             // (One written with its commit here is never open: its record's revision is guarded instead, by stage.)

@@ -216,6 +216,46 @@ class CommitUncertaintyTest {
         assertThat(entriesOf("wal/before")).isEqualTo(1);
     }
 
+    @Test
+    void aBlockUploadedLongerAgoThanACommitMayTakeIsNotCommitted() {
+        BlockCommit old = new BlockCommit("wal/old", 500, List.of(new BlockChunk(topic.partition(0), 3, 8, 100, 300,
+                1_000, 2_000, 7)), List.of(), System.currentTimeMillis() - ShardCommitter.MAX_COMMIT_AGE.toMillis()
+                - 1_000);
+        assertThatThrownBy(() -> store.commitBlock(old).join()).satisfies(e -> assertThat(e.getCause())
+                .isInstanceOf(MetadataException.class).hasMessageContaining("the garbage collector may have taken it"));
+        assertThat(entriesOf("wal/old")).isZero();
+    }
+
+    /**
+     * A node stopped between its commit's read and its transaction, while the collector condemned the block's
+     * object, deleted it and removed its marker (absent again, as when the commit read it): the transaction
+     * fails, and the read after it finds the block too old to commit.
+     */
+    @Test
+    void aCommitPausedWhileTheCollectorTakesItsObjectIndexesNothing() throws Exception {
+        String key = "wal/paused";
+        long uploaded = System.currentTimeMillis() - ShardCommitter.MAX_COMMIT_AGE.toMillis() + 500;
+        io.strata.metadata.WorkerSession gc = store.compaction().openSession("gc", Duration.ofSeconds(30))
+                .join();
+        io.strata.metadata.WorkLock lock = gc.tryLock("gc").join().orElseThrow();
+        kv.beforeNextCommit = () -> {
+            store.compaction().putMarkers(List.of(new io.strata.metadata.GcMarker(key, 1, 1, false)), lock)
+                    .join();
+            store.compaction().deleteMarkers(List.of(key), lock).join(); // the object deleted, its marker old
+            try {
+                Thread.sleep(700); // still stopped: the block is now older than a commit may take
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        BlockCommit paused = new BlockCommit(key, 500, List.of(new BlockChunk(topic.partition(0), 3, 8, 100, 300,
+                1_000, 2_000, 7)), List.of(), uploaded);
+        assertThatThrownBy(() -> store.commitBlock(paused).join()).satisfies(e -> assertThat(e.getCause())
+                .isInstanceOf(MetadataException.class).hasMessageContaining("the garbage collector may have taken it"));
+        assertThat(entriesOf(key)).isZero();
+        gc.close();
+    }
+
     /** A transaction held back: applying it does what the store would have done had the answer come. */
     private record Held(List<KvGuard> guards, List<KvOp> ops, KvStore target) implements Runnable {
         @Override

@@ -267,7 +267,8 @@ public final class BlockCommitter {
         return puts.after();
     }
 
-    private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source) {
+    /** @param uploadedAtMs when its upload was answered (wall clock): how old it is when committed */
+    private record UploadedBlock(ObjectKey key, SealedBlock block, OpenBlock source, long uploadedAtMs) {
     }
 
     private CompletableFuture<UploadedBlock> upload(SealedBlock sealed, OpenBlock source, Pending pending) {
@@ -275,7 +276,7 @@ public final class BlockCommitter {
         return puts.put(keys::nextWalKey, sealed.bytes(), source.uploadsSettled()).thenApply(key -> {
             bytesUploaded.add(sealed.sizeBytes());
             handOver(key, sealed);
-            return new UploadedBlock(key, sealed, source);
+            return new UploadedBlock(key, sealed, source, System.currentTimeMillis());
         });
     }
 
@@ -292,7 +293,7 @@ public final class BlockCommitter {
                         uploaded.source.producerBatches(partition)));
             }
             commits.add(new BlockCommit(uploaded.key.value(), uploaded.block.sizeBytes(), chunks,
-                    uploaded.source.transactions()));
+                    uploaded.source.transactions(), uploaded.uploadedAtMs()));
         }
         return metadata.commitBlocks(commits).thenApply(byBlock -> {
             if (byBlock.isEmpty() || byBlock.size() > commits.size()) {
