@@ -127,8 +127,10 @@ final class KvCompactionStore implements CompactionStore {
             String key = keys.lock(name);
             return kv.txn(List.of(KvGuard.absent(key)),
                             List.of(new KvOp.Put(key, MetadataCodec.encodeLock(owner, clock.millis()), lease.id())))
-                    .thenApply(r -> r.succeeded() ? Optional.of(new WorkLock(name, key, r.revision()))
-                            : Optional.empty());
+                    .thenCompose(r -> r.succeeded()
+                            ? CompletableFuture.completedFuture(Optional.of(new WorkLock(name, key, r.revision())))
+                            : kv.get(key).thenApply(held -> held.filter(v -> v.lease() == lease.id())
+                                    .map(v -> new WorkLock(name, key, v.modRevision()))));
         }
 
         @Override

@@ -11,7 +11,12 @@ import java.util.concurrent.CompletableFuture;
 public interface WorkerSession extends AutoCloseable {
     String owner();
 
-    /** Takes the named lock if no one holds it; empty when someone does. */
+    /**
+     * Takes the named lock if no one holds it; empty when another session does. One this session holds already
+     * is answered as held (at its current revision): a grant whose answer was lost, or an unlock that failed,
+     * must not keep the lock from its own session for as long as the session lives. So a session's owner must
+     * not try a lock it is still using.
+     */
     CompletableFuture<Optional<WorkLock>> tryLock(String name);
 
     /** Releases the lock (deletes its key if it is still ours). */

@@ -224,6 +224,18 @@ public abstract class CompactionStoreContract {
     }
 
     @Test
+    void aLockLeftWithItsOwnSessionByALostAnswerIsTakenAgainByThatSessionOnly() {
+        WorkerSession mine = session("mine");
+        WorkLock first = mine.tryLock("shard-00001").join().orElseThrow();
+        // The unlock's answer was lost before it applied (or the grant's, after): the key stays with the session.
+        assertThat(mine.tryLock("shard-00001").join()).as("its own session takes it again")
+                .hasValueSatisfying(again -> assertThat(again.modRevision()).isEqualTo(first.modRevision()));
+        assertThat(session("other").tryLock("shard-00001").join()).as("no one else").isEmpty();
+        mine.unlock(first).join();
+        assertThat(session("other").tryLock("shard-00001").join()).isPresent();
+    }
+
+    @Test
     void aCondemnedObjectCanBeNeitherCommittedNorAddedBySwap() {
         PartitionId[] p = twoInOneShard();
         commit(p[0]);
