@@ -52,6 +52,23 @@ final class CompactionFixture implements AutoCloseable {
         objects = new LocalObjectStore(dir.resolve("objects"));
     }
 
+    /**
+     * A fixture whose store takes at most {@code maxTxnOps} operations a transaction, as an etcd started with
+     * {@code --max-txn-ops} does: one swap then replaces few segments, so short logs show what long ones do.
+     */
+    static CompactionFixture withMaxTxnOps(Path dir, int shards, int maxTxnOps) {
+        CompactionFixture f = new CompactionFixture(dir, shards);
+        f.metadata.close();
+        f.metadata = io.strata.metadata.KvMetadataStore.open(new io.strata.metadata.kv.ForwardingKvStore(
+                io.strata.metadata.embedded.EmbeddedKvStore.open(dir.resolve("metadata"))) {
+            @Override
+            public int maxTxnOps() {
+                return maxTxnOps;
+            }
+        }, "", shards, f.clock, Duration.ofSeconds(10));
+        return f;
+    }
+
     /** Settings for tests: small segments and chunks, everything older than a minute merged, a minute's grace. */
     static CompactionSettings settings() {
         return new CompactionSettings(Duration.ofSeconds(1), Duration.ofMinutes(1), 1 << 20, 4096, 64 << 10, 4,

@@ -200,4 +200,75 @@ class KeyCompactionTest {
         assertThat(worker.stats().cleanings()).isGreaterThanOrEqualTo(2);
         assertThat(cleanedTo).isGreaterThanOrEqualTo(3_000);
     }
+
+    /** What a reader of the whole log sees as the table: each key's latest value, deleted keys absent. */
+    private static Map<String, String> table(List<LogReader.Record> records) {
+        Map<String, String> table = new java.util.TreeMap<>();
+        for (LogReader.Record r : records) {
+            if (r.key() != null && r.value().isEmpty()) {
+                table.remove(r.key());
+            } else if (r.key() != null) {
+                table.put(r.key(), r.value());
+            }
+        }
+        return table;
+    }
+
+    private static int segmentsOf(CompactionFixture f, PartitionId p) {
+        return (int) f.metadata.compaction().readShard(f.metadata.shardOf(p)).join().entries().stream()
+                .filter(e -> e.isSegment() && e.segment().partition().equals(p)).count();
+    }
+
+    /**
+     * A log longer than one swap may replace (4 segments under 11 operations a transaction): a key deleted
+     * after its value was cleaned far behind stays deleted once its tombstone goes. Before, a cleaning's
+     * window reached back only as far as one swap replaces, so a tombstone could be dropped while an older
+     * value of its key stood before the window, and the deleted value came back.
+     */
+    @Test
+    void aDeletedKeyStaysDeletedWhenItsTombstoneGoesFromALogLongerThanOneSwap() {
+        f.close();
+        f = CompactionFixture.withMaxTxnOps(dir.resolve("small-txns"), 4, 11);
+        Topic t = topic("ledger", CleanupPolicy.COMPACT, -1, 60_000);
+        PartitionId p = t.partition(0);
+        CompactionSettings eager = new CompactionSettings(settings.interval(), settings.minAge(),
+                settings.segmentBytes(), settings.segmentChunkBytes(), settings.smallSegmentBytes(),
+                settings.tierFanIn(), settings.gcGrace(), settings.historyKeep(), settings.lockTtl(),
+                settings.compressionLevel(), settings.maxStepsPerShard(), settings.keyMapBytes(), 0.01);
+        CompactionWorker worker = f.worker(eager); // every new block is due for a cleaning
+        Random random = new Random(11);
+        List<LogReader.Record> written = new ArrayList<>();
+        for (int b = 0; b < 15; b++) {
+            if (b == 14) {
+                f.clock.advance(Duration.ofMinutes(5)); // the tombstone's delete retention is long over
+            }
+            List<Rec> block = new ArrayList<>();
+            if (b == 0) {
+                block.add(new Rec("victim", "alive", f.clock.millis()));
+            }
+            if (b == 12) {
+                block.add(new Rec("victim", "", f.clock.millis())); // deleted
+            }
+            for (int i = 0; i < 1_200; i++) {
+                byte[] noise = new byte[600];
+                random.nextBytes(noise);
+                block.add(new Rec("k-" + b + "-" + i, java.util.HexFormat.of().formatHex(noise), f.clock.millis()));
+            }
+            f.commit(Map.of(p, block));
+            for (Rec r : block) {
+                written.add(new LogReader.Record(written.size(), r.key(), r.value(), r.timestampMs()));
+            }
+            f.clock.advance(settings.minAge().plusSeconds(1));
+            for (int pass = 0; pass < 3; pass++) {
+                worker.runOnce();
+            }
+        }
+        assertThat(segmentsOf(f, p)).as("more segments than one swap replaces").isGreaterThan(8);
+        LogReader.Log log = LogReader.read(f.metadata, f.objects, p);
+        assertThat(log.records()).as("what stays is what was written at that offset").isSubsetOf(written);
+        Map<String, String> table = table(log.records());
+        assertThat(table.get("victim")).as("the deleted key's value").isNull();
+        assertThat(table).as("the table the log holds").isEqualTo(table(written));
+        assertThat(worker.stats().cleanings()).isGreaterThanOrEqualTo(2);
+    }
 }

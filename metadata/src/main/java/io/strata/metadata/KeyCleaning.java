@@ -1,19 +1,34 @@
 package io.strata.metadata;
 
 /**
- * Where key compaction left a partition: every record below {@code cleanedTo} went through a cleaning (at
- * most the latest record per key remains there), and {@code oldestTombstoneMs} is the timestamp of the oldest
- * tombstone that cleaning kept ({@link Long#MAX_VALUE} when it kept none), so the next cleaning is due when
- * that tombstone's delete retention ends, however little new data came.
+ * Where key compaction left a partition.
+ *
+ * <ul>
+ *   <li>Every record below {@code cleanedTo} went through a cleaning: within the window that cleaning read, at
+ *       most the latest record of each key remains.</li>
+ *   <li>Every record below {@code comparedTo} (at most {@code cleanedTo}) was also compared with every record
+ *       before it, from the log's start: no older record of its key remains anywhere. Only a tombstone below
+ *       it may go, since only there is no older value left behind it to come back. A cleaning whose window
+ *       could not reach back to the log's start (the log is longer than one swap replaces) moves
+ *       {@code cleanedTo} but not this.</li>
+ *   <li>{@code oldestTombstoneMs} is the timestamp of the oldest tombstone below {@code comparedTo} the last
+ *       cleaning kept ({@link Long#MAX_VALUE} when it kept none), so the next cleaning is due when that
+ *       tombstone's delete retention ends, however little new data came.</li>
+ * </ul>
  */
-public record KeyCleaning(long cleanedTo, long oldestTombstoneMs) {
+public record KeyCleaning(long cleanedTo, long oldestTombstoneMs, long comparedTo) {
     public static final long NO_TOMBSTONE = Long.MAX_VALUE;
-    public static final KeyCleaning NEVER = new KeyCleaning(0, NO_TOMBSTONE);
+    public static final KeyCleaning NEVER = new KeyCleaning(0, NO_TOMBSTONE, 0);
 
     public KeyCleaning {
-        if (cleanedTo < 0) {
-            throw new IllegalArgumentException("cleaned to " + cleanedTo);
+        if (cleanedTo < 0 || comparedTo < 0 || comparedTo > cleanedTo) {
+            throw new IllegalArgumentException("cleaned to " + cleanedTo + ", compared to " + comparedTo);
         }
+    }
+
+    /** A partition whose cleanings all reached back to its log's start: compared as far as it was cleaned. */
+    public KeyCleaning(long cleanedTo, long oldestTombstoneMs) {
+        this(cleanedTo, oldestTombstoneMs, cleanedTo);
     }
 
     /** Whether a tombstone kept by the last cleaning may now be dropped. */

@@ -94,10 +94,8 @@ final class KeyCleaner {
         sink.accept(SegmentBuilder.layout(plan.partition(), segmentStart, plan.cleanEnd(), output, chunkBytes),
                 segmentStart, plan.cleanEnd());
         segments++;
-        // A cleaning of old segments alone (a due tombstone) may end below where the last one reached.
-        return new Result(new KeyCleaning(Math.max(plan.cleanEnd(), plan.dirtyFrom()), oldestTombstone), read,
-                removed, tombstonesRemoved,
-                keylessRemoved, segments);
+        return new Result(new KeyCleaning(plan.cleanedTo(), oldestTombstone, plan.comparedTo()), read, removed,
+                tombstonesRemoved, keylessRemoved, segments);
     }
 
     private void decide(LogRecord record, long offset) {
@@ -111,12 +109,13 @@ final class KeyCleaner {
             return;
         }
         boolean tombstone = record.value().length == 0;
-        if (tombstone && offset < plan.dirtyFrom() && record.timestampMs() < plan.deleteHorizonMs()) {
+        // Only a tombstone compared with the whole log before it may go: there, no older value of its key is left.
+        if (tombstone && offset < plan.tombstonesBelow() && record.timestampMs() < plan.deleteHorizonMs()) {
             tombstonesRemoved++;
             removed++;
             return;
         }
-        if (tombstone) {
+        if (tombstone && offset < plan.comparedTo()) { // one the next cleanings may drop: they are due for it
             oldestTombstone = Math.min(oldestTombstone, record.timestampMs());
         }
         keep(record, offset);

@@ -16,13 +16,20 @@ import java.util.Set;
  * Whether and how far to clean a partition of a key-compacted topic. Pure.
  *
  * <p>A cleaning works on the partition's merged part only (its leading segments: WAL chunks younger than
- * {@code min-age} wait, as Kafka's active segment does), from its log start. It is due when the bytes new
- * since the last cleaning (in segments ending past {@link KeyCleaning#cleanedTo}) are at least
- * {@code minCleanableRatio} of the merged bytes, so each byte is rewritten about 1 / (1 - ratio) times, or
- * when a tombstone the last cleaning kept has outlived the topic's {@code delete.retention.ms}. It covers the
- * segments with new records from the first on, as many as one transaction replaces and with no more new
- * records than the key map holds (a segment's record count bounds its keys; at least one segment), and
- * the cleaned segments right before them up to the transaction's limit.
+ * {@code min-age} wait, as Kafka's active segment does), as many segments as one swap replaces. It is due when
+ * the bytes new since the last cleaning (in segments ending past {@link KeyCleaning#cleanedTo}) are at least
+ * {@code minCleanableRatio} of the merged bytes, so each byte is rewritten about 1 / (1 - ratio) times, when
+ * a tombstone the last cleaning kept has outlived the topic's {@code delete.retention.ms}, or when records
+ * cleaned but not yet compared with the whole log before them ({@link KeyCleaning#comparedTo}) can now be.
+ *
+ * <p>Where the part not yet compared starts within one swap of the log's start, the cleaning reads from the
+ * log's start and maps the keys from {@code comparedTo} on, as many segments as the key map holds (a
+ * segment's record count bounds its keys; at least one): every record it keeps there then has no older copy
+ * of its key left anywhere, so a tombstone among them may go once its delete retention is over. Further
+ * back, a log longer than one swap is cleaned as a window: the segments with new records from the first on,
+ * as many as the key map holds, and the cleaned segments right before them up to the swap's limit. Records
+ * before the window keep older copies of the window's keys, so its tombstones stay (nothing deleted can come
+ * back), and so does {@code comparedTo}.
  */
 public final class CleaningPolicy {
     /** Key map bytes per key: 24-byte slots at a load factor of 3/4. */
@@ -59,33 +66,39 @@ public final class CleaningPolicy {
             dirty += s.endOffset() > cleaning.cleanedTo() ? s.storedBytes() : 0;
         }
         boolean tombstonesDue = cleaning.tombstoneDue(topic.deleteRetentionMs(), now);
-        if (!tombstonesDue && (dirty == 0 || dirty < settings.minCleanableRatio() * total)) {
+        long maxKeys = Math.max(1, settings.keyMapBytes() / KEY_MAP_BYTES_PER_KEY);
+        int firstDirty = firstEndingAfter(merged, cleaning.cleanedTo());
+        int firstUncompared = firstEndingAfter(merged, cleaning.comparedTo());
+        boolean fromStart = firstUncompared < merged.size() && firstUncompared < maxSegments;
+        boolean behind = cleaning.comparedTo() < cleaning.cleanedTo();
+        if (!tombstonesDue && !(fromStart && behind)
+                && (dirty == 0 || dirty < settings.minCleanableRatio() * total)) {
             return null;
         }
-        long maxKeys = Math.max(1, settings.keyMapBytes() / KEY_MAP_BYTES_PER_KEY);
-        int firstDirty = 0;
-        while (firstDirty < merged.size() && merged.get(firstDirty).endOffset() <= cleaning.cleanedTo()) {
-            firstDirty++;
-        }
-        // The window: from the first segment with new records on, as many as the key map and one transaction
-        // take, then clean segments before them up to the transaction's limit. Records before the window stay
-        // as they are (at least each key's latest is kept either way); a partition whose cleaned part is
-        // longer than one transaction does not rewrite the same front segments again and again.
-        int to = firstDirty;
-        long keys = 0;
-        while (to < merged.size() && to - firstDirty < maxSegments) {
-            long newRecords = merged.get(to).segment().recordCount();
-            if (keys > 0 && keys + newRecords > maxKeys) {
-                break;
+        int from;
+        int to;
+        long mapFrom;
+        if (fromStart) {
+            // From the log's start, mapping every key not yet compared with all before it: those kept are then.
+            from = 0;
+            to = mapped(merged, firstUncompared, maxSegments, maxKeys);
+            mapFrom = cleaning.comparedTo();
+        } else {
+            // The window: from the first segment with new records on, as many as the key map and one transaction
+            // take, then clean segments before them up to the transaction's limit. A partition whose compared
+            // part is longer than one transaction does not rewrite the same front segments again and again.
+            to = mapped(merged, firstDirty, firstDirty + maxSegments, maxKeys);
+            if (to == firstDirty) { // nothing new: a due tombstone; clean from the front
+                to = Math.min(merged.size(), maxSegments);
             }
-            keys += newRecords;
-            to++;
+            from = Math.max(0, to - maxSegments);
+            mapFrom = cleaning.cleanedTo();
         }
-        if (to == firstDirty) { // nothing new: a due tombstone; clean from the front
-            to = Math.min(merged.size(), maxSegments);
-        }
-        int from = Math.max(0, to - maxSegments);
         int count = to - from;
+        long keys = 0;
+        for (Piece.Segment s : merged.subList(Math.min(firstEndingAfter(merged, mapFrom), to), to)) {
+            keys += s.segment().recordCount();
+        }
         List<Piece.Segment> cleaned = merged.subList(from, to);
         List<ChunkRef> sources = new ArrayList<>();
         Map<Long, Long> replaced = new LinkedHashMap<>();
@@ -104,8 +117,38 @@ public final class CleaningPolicy {
             return null;
         }
         long storedBytes = cleaned.stream().mapToLong(Piece::storedBytes).sum();
-        return new ShardPlan.Clean(log.partition(), replaced, sources, Math.max(cleaning.cleanedTo(),
-                cleaned.get(0).baseOffset()), cleaned.get(count - 1).endOffset(), Math.max(1, keys),
-                now - topic.deleteRetentionMs(), storedBytes);
+        long cleanEnd = cleaned.get(count - 1).endOffset();
+        // A cleaning of old segments alone (a due tombstone) may end below where the last one reached.
+        long cleanedTo = Math.max(cleanEnd, cleaning.cleanedTo());
+        return new ShardPlan.Clean(log.partition(), replaced, sources, Math.max(mapFrom, cleaned.get(0).baseOffset()),
+                cleanEnd, Math.max(1, keys), now - topic.deleteRetentionMs(), storedBytes, cleaning.comparedTo(),
+                cleanedTo, fromStart ? Math.max(cleanEnd, cleaning.comparedTo()) : cleaning.comparedTo());
+    }
+
+    /**
+     * The end (exclusive index) of the segments from {@code start} whose keys the map takes: at least one, and
+     * none at or past {@code limit}, with a segment's record count bounding its keys.
+     */
+    private static int mapped(List<Piece.Segment> merged, int start, int limit, long maxKeys) {
+        int to = start;
+        long keys = 0;
+        while (to < merged.size() && to < limit) {
+            long newRecords = merged.get(to).segment().recordCount();
+            if (keys > 0 && keys + newRecords > maxKeys) {
+                break;
+            }
+            keys += newRecords;
+            to++;
+        }
+        return to;
+    }
+
+    /** The index of the first segment ending past {@code offset} ({@code segments.size()} when none does). */
+    private static int firstEndingAfter(List<Piece.Segment> segments, long offset) {
+        int i = 0;
+        while (i < segments.size() && segments.get(i).endOffset() <= offset) {
+            i++;
+        }
+        return i;
     }
 }

@@ -48,17 +48,24 @@ public sealed interface ShardPlan {
      * {@code dirtyFrom} to its latest offset, and write the records that stay into new segments covering
      * [first source's base, {@code cleanEnd}) exactly; then swap them for the {@code replaced} entries
      * (sequence to mod revision as read). A record stays unless a later one has its key, or it is a tombstone
-     * below {@code dirtyFrom} (a cleaning kept it once already) older than {@code deleteHorizonMs}, or it has
-     * no key; the partition's last record always stays, so its end offset does too.
+     * below {@code tombstonesBelow} (compared with everything before it: no older value of its key is left)
+     * older than {@code deleteHorizonMs}, or it has no key; the partition's last record always stays, so its
+     * end offset does too. The partition is then cleaned to {@code cleanedTo} and compared to
+     * {@code comparedTo} ({@link io.strata.metadata.KeyCleaning}).
      */
     record Clean(PartitionId partition, Map<Long, Long> replaced, List<io.strata.metadata.ChunkRef> sources,
-                 long dirtyFrom, long cleanEnd, long expectedKeys, long deleteHorizonMs, long storedBytes)
+                 long dirtyFrom, long cleanEnd, long expectedKeys, long deleteHorizonMs, long storedBytes,
+                 long tombstonesBelow, long cleanedTo, long comparedTo)
             implements ShardPlan {
         public Clean {
             replaced = Map.copyOf(replaced);
             sources = List.copyOf(sources);
             if (sources.isEmpty() || sources.get(sources.size() - 1).endOffset() != cleanEnd) {
                 throw new IllegalArgumentException("a cleaning of " + partition + " must end where its sources do");
+            }
+            if (comparedTo > cleanedTo || tombstonesBelow > comparedTo || cleanEnd > cleanedTo) {
+                throw new IllegalArgumentException("a cleaning of " + partition + " to " + cleanedTo
+                        + " cannot compare to " + comparedTo + " or drop tombstones below " + tombstonesBelow);
             }
         }
 

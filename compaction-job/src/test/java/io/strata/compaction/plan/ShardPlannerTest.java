@@ -260,4 +260,37 @@ class ShardPlannerTest {
         assertThat(byKeys.expectedKeys()).isLessThanOrEqualTo(keys);
         assertThat(byKeys.replaced()).as("2,048 keys: five segments of 400 records").hasSize((int) (keys / 400));
     }
+
+    @Test
+    void onlyTombstonesComparedWithTheWholeLogBeforeThemMayGoAndALaggingComparisonCatchesUpFromTheStart() {
+        for (int i = 0; i < 30; i++) {
+            segment(i * 400L, 4, 200_000, 100, 0, NOW); // [0, 12,000), full: never merged by tiers
+        }
+        Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
+        // Cleaned to 11,000 in windows, compared from the start only to 2,000 (five segments): within one swap.
+        ShardState lagging = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(11_000,
+                KeyCleaning.NO_TOMBSTONE, 2_000)));
+        ShardPlan.Clean catchUp = (ShardPlan.Clean) plan(compacted, lagging, 23);
+        assertThat(catchUp.baseOffset()).as("from the log's start").isZero();
+        assertThat(catchUp.dirtyFrom()).as("the keys not yet compared").isEqualTo(2_000);
+        assertThat(catchUp.cleanEnd()).as("(23 - 3) / 2 segments a swap").isEqualTo(4_000);
+        assertThat(catchUp.tombstonesBelow()).isEqualTo(2_000);
+        assertThat(catchUp.comparedTo()).isEqualTo(4_000);
+        assertThat(catchUp.cleanedTo()).as("where windows cleaned before stays").isEqualTo(11_000);
+
+        // Compared to 6,000 (fifteen segments): further than one swap reaches from the start. A window then.
+        ShardState far = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(10_000, NOW - 61_000,
+                6_000)));
+        ShardPlan.Clean window = (ShardPlan.Clean) plan(compacted, far, 23);
+        assertThat(window.baseOffset()).isEqualTo(8_000);
+        assertThat(window.dirtyFrom()).isEqualTo(10_000);
+        assertThat(window.tombstonesBelow()).as("older values before the window may have their key").isEqualTo(6_000);
+        assertThat(window.comparedTo()).isEqualTo(6_000);
+        assertThat(window.cleanedTo()).isEqualTo(12_000);
+
+        ShardState caughtUp = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(12_000,
+                KeyCleaning.NO_TOMBSTONE, 6_000)));
+        assertThat(plan(compacted, caughtUp, 23)).as("nothing new, nothing due, nothing within reach to compare")
+                .isInstanceOf(ShardPlan.Nothing.class);
+    }
 }

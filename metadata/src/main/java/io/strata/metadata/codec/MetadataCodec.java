@@ -191,7 +191,8 @@ public final class MetadataCodec {
                         .thenComparingInt(PartitionId::partition)))
                 .forEach(e -> {
                     KeyCleaningValue.Builder c = KeyCleaningValue.newBuilder().setTopicId(e.getKey().topicId())
-                            .setPartition(e.getKey().partition()).setCleanedTo(e.getValue().cleanedTo());
+                            .setPartition(e.getKey().partition()).setCleanedTo(e.getValue().cleanedTo())
+                            .setComparedTo(e.getValue().comparedTo());
                     if (e.getValue().oldestTombstoneMs() != KeyCleaning.NO_TOMBSTONE) {
                         c.setHasTombstone(true).setOldestTombstoneMs(e.getValue().oldestTombstoneMs());
                     }
@@ -215,7 +216,8 @@ public final class MetadataCodec {
             java.util.Map<PartitionId, KeyCleaning> cleanings = new java.util.HashMap<>();
             for (KeyCleaningValue c : v.getCleaningsList()) {
                 cleanings.put(new PartitionId(c.getTopicId(), c.getPartition()), new KeyCleaning(c.getCleanedTo(),
-                        c.getHasTombstone() ? c.getOldestTombstoneMs() : KeyCleaning.NO_TOMBSTONE));
+                        c.getHasTombstone() ? c.getOldestTombstoneMs() : KeyCleaning.NO_TOMBSTONE,
+                        Math.min(c.getComparedTo(), c.getCleanedTo())));
             }
             ProducerSnapshotRef producers = null;
             if (v.hasProducers()) {
