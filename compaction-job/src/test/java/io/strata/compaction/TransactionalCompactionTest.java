@@ -81,4 +81,56 @@ class TransactionalCompactionTest {
                         open.txnProducerId() + "@" + open.txnEpoch() + ":6");
         assertThat(carried).allMatch(ProducerAppend::transactional);
     }
+
+    /** Writes {@code recs} to {@code partition} in a transaction of {@code id}, begun here; answers its record. */
+    private TransactionRecord writeIn(String id, Topic in, List<Rec> recs) {
+        TransactionCoordinator.Producer p = coordinator.initProducer(id, 600_000).join();
+        TransactionRecord txn = coordinator.addPartitions(id, p.producerId(), p.producerEpoch(),
+                List.of(new TransactionCoordinator.PartitionName(in.name(), 0))).join();
+        var committed = f.commit(Map.of(in.partition(0), recs), pid -> List.of(new ProducerBatch(txn.txnProducerId(),
+                0, 0, recs.size(), txn.txnEpoch())));
+        assertThat(committed.get(0).commit().batches().get(0)).isInstanceOf(BatchOutcome.Appended.class);
+        return txn;
+    }
+
+    private List<String> values(Topic in) {
+        return LogReader.read(f.metadata, f.objects, in.partition(0)).records().stream()
+                .map(r -> r.offset() + ":" + r.key() + "=" + r.value()).toList();
+    }
+
+    /**
+     * Key compaction of a transactional topic: an aborted record never replaces the committed value of its key
+     * (it goes instead), and records of a transaction still open are not cleaned until it ends. Before
+     * transactions wrote to such topics, AddPartitions refused them, since a cleaning kept an aborted value and
+     * took the committed one before it away.
+     */
+    @Test
+    void keyCompactionDropsAbortedRecordsAndWaitsForOpenTransactions() {
+        Topic kv = f.metadata.createTopic(new TopicConfig("kv", 1, -1, -1, io.strata.metadata.CleanupPolicy.COMPACT,
+                60_000)).join();
+        long ts = f.clock.millis();
+        f.commit(Map.of(kv.partition(0), List.of(new Rec("a", "1", ts), new Rec("b", "1", ts))));
+        TransactionRecord aborted = writeIn("x", kv, List.of(new Rec("a", "aborted", ts), new Rec("c", "aborted", ts)));
+        coordinator.abort("x", aborted.producerId(), aborted.producerEpoch()).join();
+        f.commit(Map.of(kv.partition(0), List.of(new Rec("b", "2", ts))));
+        CompactionSettings settings = CompactionFixture.settings();
+        CompactionWorker worker = f.worker(settings);
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        assertThat(values(kv)).as("the aborted records went; a's committed value stayed")
+                .containsExactly("0:a=1", "4:b=2");
+
+        TransactionRecord open = writeIn("y", kv, List.of(new Rec("a", "3", ts)));
+        f.commit(Map.of(kv.partition(0), List.of(new Rec("b", "3", ts))));
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        assertThat(values(kv)).as("nothing at or after the open transaction is cleaned, nor replaces a value")
+                .containsExactly("0:a=1", "4:b=2", "5:a=3", "6:b=3");
+
+        coordinator.commit("y", open.producerId(), open.producerEpoch()).join();
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        assertThat(values(kv)).as("committed, its record replaces the value before it")
+                .containsExactly("5:a=3", "6:b=3");
+    }
 }

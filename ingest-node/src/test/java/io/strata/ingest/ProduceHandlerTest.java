@@ -434,17 +434,19 @@ class ProduceHandlerTest {
 
         assertStatus(adding(idempotent(p.producerId(), 3, 0, "no id")), Status.Code.INVALID_ARGUMENT,
                 "names its transactional_id");
-        metadata.createTopic(new TopicConfig("kept", 1, -1, -1, io.strata.metadata.CleanupPolicy.COMPACT,
-                io.strata.metadata.Topic.DEFAULT_DELETE_RETENTION_MS)).join();
+        io.strata.metadata.Topic kept = metadata.createTopic(new TopicConfig("kept", 1, -1, -1,
+                io.strata.metadata.CleanupPolicy.COMPACT, io.strata.metadata.Topic.DEFAULT_DELETE_RETENTION_MS)).join();
         ProduceRequest compacted = adding(transactional("ty", p.producerId(), first + 1, 0, 0, "k"));
-        assertStatus(compacted.toBuilder().setEntries(0, compacted.getEntries(0).toBuilder().setTopic("kept")).build(),
-                Status.Code.INVALID_ARGUMENT, "key-compacted");
+        assertThat(produce(compacted.toBuilder().setEntries(0, compacted.getEntries(0).toBuilder().setTopic("kept"))
+                .build()).getAppends(0).getBaseOffset()).as("a key-compacted topic takes transactions too").isZero();
+        assertThat(valuesIn(kept.partition(0))).containsExactly("k");
         assertThat(valuesInStorage(0)).containsExactly("a", "b");
         assertThat(valuesInStorage(1)).containsExactly("d");
         assertThat(valuesInStorage(2)).containsExactly("c");
         assertThat(valuesInStorage(3)).isEmpty();
         assertThat(coordinator.describe("ty").join().orElseThrow().partitions())
-                .extracting(io.strata.transactions.TxnPartition::partition).containsExactly(1);
+                .extracting(t -> t.topicId() + "/" + t.partition())
+                .containsExactly(topic.topicId() + "/1", kept.topicId() + "/0");
     }
 
     @Test

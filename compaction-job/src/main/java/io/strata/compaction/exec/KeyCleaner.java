@@ -14,6 +14,9 @@ import io.strata.metadata.SkippedRange;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * Carries out one key-compaction cleaning ({@link ShardPlan.Clean}) in two reads of its sources, a segment's
@@ -32,7 +35,7 @@ final class KeyCleaner {
 
     /** What a cleaning read and left out, and where it leaves the partition. */
     record Result(KeyCleaning cleaning, long recordsRead, long recordsRemoved, long tombstonesRemoved,
-                  long keylessRemoved, int segments) {
+                  long keylessRemoved, long abortedRemoved, int segments) {
     }
 
     private final ShardPlan.Clean plan;
@@ -55,6 +58,9 @@ final class KeyCleaner {
     private long removed;
     private long tombstonesRemoved;
     private long keylessRemoved;
+    private long abortedRemoved;
+    /** The aborted transactions' batches in the cleaning: first offset to end. */
+    private final NavigableMap<Long, Long> abortedBatches = new TreeMap<>();
     /** The record read last, held back until the next one arrives: the partition's last record always stays. */
     private LogRecord held;
     private long heldOffset = -1;
@@ -69,12 +75,13 @@ final class KeyCleaner {
         this.sink = sink;
         this.latest = new KeyOffsetMap(plan.expectedKeys());
         this.segmentStart = plan.baseOffset();
+        plan.aborted().forEach(a -> abortedBatches.merge(a.baseOffset(), a.baseOffset() + a.recordCount(), Math::max));
     }
 
     Result run() {
         List<ChunkRef> dirty = plan.sources().stream().filter(c -> c.endOffset() > plan.dirtyFrom()).toList();
         forEachRecord(dirty, (offset, ts, key, value, headers) -> {
-            if (offset >= plan.dirtyFrom() && key != null) {
+            if (offset >= plan.dirtyFrom() && key != null && !aborted(offset)) {
                 latest.put(key, offset);
             }
         });
@@ -95,10 +102,15 @@ final class KeyCleaner {
                 segmentStart, plan.cleanEnd());
         segments++;
         return new Result(new KeyCleaning(plan.cleanedTo(), oldestTombstone, plan.comparedTo()), read, removed,
-                tombstonesRemoved, keylessRemoved, segments);
+                tombstonesRemoved, keylessRemoved, abortedRemoved, segments);
     }
 
     private void decide(LogRecord record, long offset) {
+        if (aborted(offset)) { // its transaction never happened for read-committed readers
+            abortedRemoved++;
+            removed++;
+            return;
+        }
         if (record.key() == null) {
             keylessRemoved++; // a compacted topic keeps records by key: one without stays no longer than a cleaning
             removed++;
@@ -129,6 +141,12 @@ final class KeyCleaner {
             outputBytes = 0;
             segmentStart = offset + 1;
         }
+    }
+
+    /** Whether the record at {@code offset} belongs to an aborted transaction's batch. */
+    private boolean aborted(long offset) {
+        Map.Entry<Long, Long> batch = abortedBatches.floorEntry(offset);
+        return batch != null && offset < batch.getValue();
     }
 
     private void keep(LogRecord record, long offset) {

@@ -8,6 +8,7 @@ import io.strata.compaction.plan.Footers;
 import io.strata.compaction.plan.SegmentBuild;
 import io.strata.compaction.plan.ShardPlan;
 import io.strata.compaction.plan.ShardPlanner;
+import io.strata.compaction.plan.TransactionView;
 import io.strata.format.SealedSegment;
 import io.strata.format.SegmentChunk;
 import io.strata.metadata.ChunkRef;
@@ -111,7 +112,9 @@ public final class ShardCompactor {
         while (steps < settings.maxStepsPerShard()) {
             snapshot = await(metadata.compaction().readShard(shard));
             topics = await(metadata.listTopics()).stream().collect(Collectors.toMap(Topic::topicId, Function.identity()));
-            ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
+            TransactionView transactions = cleansTransactional(snapshot, topics) ? transactions()
+                    : TransactionView.NONE;
+            ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis(), transactions);
             // Each round reads every footer the plan asked for; a plan may ask again for footers its new
             // choices need (a cut inside a segment changes what is merged), so a few rounds, not one.
             for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 5; reads++) {
@@ -119,13 +122,13 @@ public final class ShardCompactor {
                     footers.put(segment.objectKey(), await(footerReader.read(segment.objectKey(),
                             segment.footerOffset(), segment.footerLength(), segment.footerCrc32c())));
                 }
-                plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis());
+                plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis(), transactions);
             }
             boolean applied;
             if (plan instanceof ShardPlan.Step step) {
                 applied = apply(shard, lock, snapshot, step);
             } else if (plan instanceof ShardPlan.Clean clean) {
-                applied = clean(shard, lock, snapshot, clean);
+                applied = clean(shard, lock, snapshot, clean, transactions);
             } else {
                 if (LOG.isDebugEnabled()) {
                     LOG.debug("shard {}: {} after {} step(s); {}", shard, plan, steps, describe(snapshot));
@@ -208,7 +211,7 @@ public final class ShardCompactor {
         ProducerSnapshotRef producers = producersFor(shard, snapshot, step.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
-                carryTransactional(snapshot, step.replaced().keySet(), added), written);
+                carryTransactional(snapshot, step.replaced().keySet(), added, this::transactions), written);
         if (!swapped(swap)) {
             return false;
         }
@@ -262,36 +265,45 @@ public final class ShardCompactor {
 
     /**
      * The entries a swap adds, carrying the transactional batches of those it replaces that read-committed readers
-     * may still have to leave out. The transactions' state is read after the shard's snapshot: every batch in it
-     * belongs to a transaction that state knows, and one it says committed stays committed.
+     * may still have to leave out, judged by {@code transactions} (read only when a replaced entry carries one).
      */
-    private List<IndexEntry> carryTransactional(ShardSnapshot snapshot, Set<Long> replaced, List<IndexEntry> added) {
+    private List<IndexEntry> carryTransactional(ShardSnapshot snapshot, Set<Long> replaced, List<IndexEntry> added,
+                                                java.util.function.Supplier<TransactionView> transactions) {
         List<IndexEntry> leaving = snapshot.entries().stream().filter(e -> replaced.contains(e.sequence())).toList();
         if (!io.strata.compaction.plan.TransactionalCarry.any(leaving)) {
             return added;
         }
+        return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, transactions.get()::stillNeeded);
+    }
+
+    /** Whether a segment of a key-compacted topic carries a transactional batch: its cleaning needs their state. */
+    private static boolean cleansTransactional(ShardSnapshot snapshot, Map<Long, Topic> topics) {
+        return snapshot.entries().stream().anyMatch(e -> e.isSegment()
+                && topics.containsKey(e.segment().partition().topicId())
+                && topics.get(e.segment().partition().topicId()).cleanupPolicy().compacts()
+                && e.appends().stream().anyMatch(io.strata.metadata.ProducerAppend::transactional));
+    }
+
+    /**
+     * The transactions' state, read after the shard's snapshot: every batch in the snapshot belongs to a
+     * transaction that state knows, and one it says committed stays committed.
+     */
+    private TransactionView transactions() {
         io.strata.metadata.txn.TransactionStore.Snapshot txns = await(metadata.transactions().snapshot());
         io.strata.transactions.StableOffsets stable = new io.strata.transactions.StableOffsets();
         for (io.strata.metadata.txn.TransactionStore.Named n : txns.records()) {
             try {
                 stable.apply(n.transactionalId(), io.strata.transactions.TransactionCodec.decode(n.stored().record()));
             } catch (IllegalArgumentException unreadable) {
-                LOG.warn("the record of transactional id {} does not decode: every transactional batch is kept",
-                        n.transactionalId());
-                return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, a -> true);
+                LOG.warn("the record of transactional id {} does not decode: every transactional batch is taken "
+                        + "for open", n.transactionalId());
+                return new TransactionView(Set.of(), p -> java.util.OptionalLong.empty(), true);
             }
         }
         Set<List<Long>> aborted = new HashSet<>();
         txns.marks().forEach(m -> aborted.add(List.of(m.topicId(), (long) m.partition(), m.producerId(),
                 m.txnEpoch())));
-        return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, a -> {
-            if (aborted.contains(List.of(a.partition().topicId(), (long) a.partition().partition(), a.producerId(),
-                    a.epoch()))) {
-                return true;
-            }
-            java.util.OptionalLong held = stable.heldAt(a.partition().topicId(), a.partition().partition());
-            return held.isPresent() && a.baseOffset() + a.recordCount() > held.getAsLong();
-        });
+        return new TransactionView(aborted, p -> stable.heldAt(p.topicId(), p.partition()), false);
     }
 
     /** Swaps; false (and logged) when the swap did not apply. */
@@ -307,7 +319,8 @@ public final class ShardCompactor {
     }
 
     /** Cleans a key-compacted partition, writing its segments as they fill, and swaps them in; false on conflict. */
-    private boolean clean(int shard, WorkLock lock, ShardSnapshot snapshot, ShardPlan.Clean clean) {
+    private boolean clean(int shard, WorkLock lock, ShardSnapshot snapshot, ShardPlan.Clean clean,
+                          TransactionView transactions) {
         long now = clock.millis();
         long next = snapshot.state().nextSequence();
         List<IndexEntry> added = new ArrayList<>();
@@ -329,15 +342,18 @@ public final class ShardCompactor {
         ProducerSnapshotRef producers = producersFor(shard, snapshot, clean.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings, producers),
-                clean.replaced(), carryTransactional(snapshot, clean.replaced().keySet(), added), written);
+                clean.replaced(), carryTransactional(snapshot, clean.replaced().keySet(), added,
+                        () -> transactions == TransactionView.NONE ? transactions() : transactions),
+                written);
         if (!swapped(swap)) {
             return false;
         }
         stats.cleaned(clean.storedBytes(), result.recordsRemoved(), result.tombstonesRemoved());
         LOG.info("shard {}: cleaned {} to offset {}: {} bytes in {} segment(s) -> {} segment(s); {} of {} records "
-                        + "removed ({} tombstones, {} without a key)", shard, clean.partition(), clean.cleanEnd(),
-                clean.storedBytes(), clean.replaced().size(), result.segments(), result.recordsRemoved(),
-                result.recordsRead(), result.tombstonesRemoved(), result.keylessRemoved());
+                        + "removed ({} tombstones, {} without a key, {} of aborted transactions)", shard,
+                clean.partition(), clean.cleanEnd(), clean.storedBytes(), clean.replaced().size(), result.segments(),
+                result.recordsRemoved(), result.recordsRead(), result.tombstonesRemoved(), result.keylessRemoved(),
+                result.abortedRemoved());
         return true;
     }
 

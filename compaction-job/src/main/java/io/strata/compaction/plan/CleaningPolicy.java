@@ -4,6 +4,7 @@ import io.strata.compaction.CompactionSettings;
 import io.strata.format.SegmentChunk;
 import io.strata.metadata.ChunkRef;
 import io.strata.metadata.KeyCleaning;
+import io.strata.metadata.ProducerAppend;
 import io.strata.metadata.SegmentRef;
 import io.strata.metadata.Topic;
 import java.util.ArrayList;
@@ -30,6 +31,9 @@ import java.util.Set;
  * as many as the key map holds, and the cleaned segments right before them up to the swap's limit. Records
  * before the window keep older copies of the window's keys, so its tombstones stay (nothing deleted can come
  * back), and so does {@code comparedTo}.
+ *
+ * <p>Transactions: the part cleaned ends before the first segment holding records of a transaction still
+ * open, and records of aborted transactions go (they never replace a committed value of their key).
  */
 public final class CleaningPolicy {
     /** Key map bytes per key: 24-byte slots at a load factor of 3/4. */
@@ -45,13 +49,14 @@ public final class CleaningPolicy {
      */
     public static ShardPlan.Clean plan(PartitionLog log, Topic topic, KeyCleaning cleaning, long now,
                                        CompactionSettings settings, int maxSegments, Map<Long, Long> modRevisions,
-                                       Footers footers, Set<SegmentRef> needed) {
+                                       Footers footers, Set<SegmentRef> needed, TransactionView transactions) {
         if (!topic.cleanupPolicy().compacts() || !log.contiguous()) {
             return null;
         }
         List<Piece.Segment> merged = new ArrayList<>();
         for (Piece piece : log.pieces()) {
-            if (!(piece instanceof Piece.Segment segment)) {
+            // A transaction still open may end either way: its records neither go nor make others go yet.
+            if (!(piece instanceof Piece.Segment segment) || transactional(segment).anyMatch(transactions::open)) {
                 break;
             }
             merged.add(segment);
@@ -116,13 +121,20 @@ public final class CleaningPolicy {
         if (missing) {
             return null;
         }
+        List<ProducerAppend> aborted = cleaned.stream().flatMap(CleaningPolicy::transactional)
+                .filter(transactions::aborted).toList();
         long storedBytes = cleaned.stream().mapToLong(Piece::storedBytes).sum();
         long cleanEnd = cleaned.get(count - 1).endOffset();
         // A cleaning of old segments alone (a due tombstone) may end below where the last one reached.
         long cleanedTo = Math.max(cleanEnd, cleaning.cleanedTo());
         return new ShardPlan.Clean(log.partition(), replaced, sources, Math.max(mapFrom, cleaned.get(0).baseOffset()),
                 cleanEnd, Math.max(1, keys), now - topic.deleteRetentionMs(), storedBytes, cleaning.comparedTo(),
-                cleanedTo, fromStart ? Math.max(cleanEnd, cleaning.comparedTo()) : cleaning.comparedTo());
+                cleanedTo, fromStart ? Math.max(cleanEnd, cleaning.comparedTo()) : cleaning.comparedTo(), aborted);
+    }
+
+    /** The transactions' batches among the segment's records that readers may have to leave out. */
+    private static java.util.stream.Stream<ProducerAppend> transactional(Piece.Segment segment) {
+        return segment.entry().appends().stream().filter(ProducerAppend::transactional);
     }
 
     /**

@@ -50,16 +50,19 @@ public sealed interface ShardPlan {
      * (sequence to mod revision as read). A record stays unless a later one has its key, or it is a tombstone
      * below {@code tombstonesBelow} (compared with everything before it: no older value of its key is left)
      * older than {@code deleteHorizonMs}, or it has no key; the partition's last record always stays, so its
-     * end offset does too. The partition is then cleaned to {@code cleanedTo} and compared to
+     * end offset does too. Records of the {@code aborted} transactions' batches go too, and give no key a later
+     * record. The partition is then cleaned to {@code cleanedTo} and compared to
      * {@code comparedTo} ({@link io.strata.metadata.KeyCleaning}).
      */
     record Clean(PartitionId partition, Map<Long, Long> replaced, List<io.strata.metadata.ChunkRef> sources,
                  long dirtyFrom, long cleanEnd, long expectedKeys, long deleteHorizonMs, long storedBytes,
-                 long tombstonesBelow, long cleanedTo, long comparedTo)
+                 long tombstonesBelow, long cleanedTo, long comparedTo,
+                 List<io.strata.metadata.ProducerAppend> aborted)
             implements ShardPlan {
         public Clean {
             replaced = Map.copyOf(replaced);
             sources = List.copyOf(sources);
+            aborted = List.copyOf(aborted);
             if (sources.isEmpty() || sources.get(sources.size() - 1).endOffset() != cleanEnd) {
                 throw new IllegalArgumentException("a cleaning of " + partition + " must end where its sources do");
             }

@@ -45,6 +45,15 @@ public final class ShardPlanner {
      *               not here was deleted: topic ids are never reused)
      */
     public ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, Footers footers, long now) {
+        return plan(snapshot, topics, footers, now, TransactionView.NONE);
+    }
+
+    /**
+     * The next step for the shard, key cleanings judging transactional batches by {@code transactions} (read
+     * after the snapshot; {@link TransactionView#NONE} when no segment of a key-compacted topic carries one).
+     */
+    public ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, Footers footers, long now,
+                          TransactionView transactions) {
         Map<PartitionId, PartitionLog> logs = PartitionLog.of(snapshot);
         Set<SegmentRef> needed = new LinkedHashSet<>();
         Step step = new Step(snapshot);
@@ -125,7 +134,7 @@ public final class ShardPlanner {
         }
         if (step.isEmpty() && logStarts.equals(snapshot.state().logStarts())
                 && cleanings.equals(snapshot.state().cleanings())) {
-            return clean(logs, topics, snapshot, footers, now);
+            return clean(logs, topics, snapshot, footers, now, transactions);
         }
         return step.finish(logStarts, cleanings, forgotten, new int[] {deleted, expired, merges}, expiredBytes,
                 mergedBytes);
@@ -143,7 +152,7 @@ public final class ShardPlanner {
      * what it writes depends on what it reads.
      */
     private ShardPlan clean(Map<PartitionId, PartitionLog> logs, Map<Long, Topic> topics, ShardSnapshot snapshot,
-                            Footers footers, long now) {
+                            Footers footers, long now, TransactionView transactions) {
         Set<SegmentRef> needed = new LinkedHashSet<>();
         int maxSegments = Math.max(1, (maxOps - 3) / 2); // n deletes, at most n + 1 puts, the state
         for (PartitionLog log : logs.values()) {
@@ -152,7 +161,7 @@ public final class ShardPlanner {
                 continue;
             }
             ShardPlan.Clean clean = CleaningPolicy.plan(log, topic, snapshot.state().cleaning(log.partition()), now,
-                    settings, maxSegments, snapshot.modRevisions(), footers, needed);
+                    settings, maxSegments, snapshot.modRevisions(), footers, needed, transactions);
             if (clean != null) {
                 return clean;
             }

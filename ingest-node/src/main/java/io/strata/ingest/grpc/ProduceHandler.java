@@ -248,7 +248,7 @@ public final class ProduceHandler {
                     }
                     java.util.Set<io.strata.metadata.PartitionId> partitions = new java.util.HashSet<>();
                     toAppend.forEach(b -> partitions.add(b.partition()));
-                    return txns.admit(request, resolved.values(), partitions)
+                    return txns.admit(request, partitions)
                             .thenCompose(oneWrite -> {
                                 inOneWrite.set(oneWrite != null);
                                 return admitted.isDone()

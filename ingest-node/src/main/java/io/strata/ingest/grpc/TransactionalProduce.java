@@ -7,8 +7,6 @@ import io.strata.api.v1.ProduceRequest;
 import io.strata.api.v1.ProduceResponse;
 import io.strata.metadata.OneWriteTransaction;
 import io.strata.metadata.PartitionId;
-import io.strata.metadata.Topic;
-import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,25 +39,16 @@ final class TransactionalProduce {
     }
 
     /**
-     * Completes when the request's batches, going to {@code partitions} of {@code topics}, may go into a block, with
+     * Completes when the request's batches, going to {@code partitions}, may go into a block, with
      * the transaction they begin and commit in one write (null when they do not: their transaction is open, or
      * the request does not hold the whole of it); fails with the status that refuses them otherwise, nothing stored.
      */
-    CompletableFuture<OneWriteTransaction> admit(ProduceRequest request, Collection<Topic> topics,
-                                                 Set<PartitionId> partitions) {
+    CompletableFuture<OneWriteTransaction> admit(ProduceRequest request, Set<PartitionId> partitions) {
         String transactionalId = request.getTransactionalId();
         long producerId = request.getProducerId();
         long txnEpoch = request.getProducerEpoch();
         if (!request.getAddPartitions()) {
             return membership.check(transactionalId, producerId, txnEpoch, partitions).thenApply(v -> null);
-        }
-        for (Topic t : topics) {
-            if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
-                // As AddPartitions: key compaction could keep an aborted record of a key.
-                return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription("topic " + t.name()
-                        + " is key-compacted: transactions do not write to key-compacted topics yet "
-                        + "(docs/transactions.md)").asRuntimeException());
-            }
         }
         if (request.getCommitTransaction() && partitions.size() <= OneWriteTransaction.MAX_PARTITIONS) {
             // The whole transaction in this request (the client carries a commit only then): begun and committed by

@@ -177,7 +177,7 @@ public final class TransactionCoordinator {
     /**
      * Adds partitions for the batches about to write to them, to the transaction they name by its epoch, beginning
      * it when it is the producer's next ({@link Transactions#addNamed}): an ingest node's part of a produce request
-     * that adds its own partitions. The partitions are the node's, resolved already (and not key-compacted).
+     * that adds its own partitions. The partitions are the node's, resolved already.
      */
     public CompletableFuture<TransactionRecord> addForBatches(String transactionalId, long producerId, long txnEpoch,
                                                               java.util.Collection<PartitionId> partitions) {
@@ -460,12 +460,6 @@ public final class TransactionCoordinator {
             for (PartitionName p : partitions) {
                 Topic t = topics.get(p.topic()).join().orElseThrow(() -> new IllegalArgumentException(
                         "no topic " + p.topic()));
-                if (t.cleanupPolicy() != io.strata.metadata.CleanupPolicy.DELETE) {
-                    // Key compaction keeps the latest record of a key, which may be an aborted one: it would take
-                    // the committed value before it away from read-committed readers.
-                    throw new IllegalArgumentException("topic " + p.topic() + " is key-compacted: transactions do "
-                            + "not write to key-compacted topics yet (docs/transactions.md)");
-                }
                 if (p.partition() < 0 || p.partition() >= t.partitions()) {
                     throw new IllegalArgumentException("topic " + p.topic() + " has partitions 0 to "
                             + (t.partitions() - 1) + ", not " + p.partition());

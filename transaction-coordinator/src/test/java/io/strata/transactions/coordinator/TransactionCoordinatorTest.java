@@ -256,10 +256,6 @@ class TransactionCoordinatorTest {
                 .join()).hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("partitions 0 to 1");
         assertThatThrownBy(() -> coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(), names("zz/0"))
                 .join()).hasMessageContaining("no topic zz");
-        metadata.createTopic(new io.strata.metadata.TopicConfig("users", 1, -1, -1,
-                io.strata.metadata.CleanupPolicy.COMPACT, 0)).join();
-        assertThatThrownBy(() -> coordinator.addPartitions("etl", p.producerId(), p.producerEpoch(), names("users/0"))
-                .join()).as("key-compacted").hasMessageContaining("is key-compacted");
         assertThat(coordinator.describe("etl").join().orElseThrow().state()).isEqualTo(TransactionRecord.State.READY);
         assertThat(refusal(coordinator.initProducer("etl", Transactions.DEFAULT_LIMITS.maxTimeoutMs() + 1)))
                 .isEqualTo(TransactionError.INVALID_TIMEOUT);

@@ -1,0 +1,54 @@
+package io.strata.compaction.plan;
+
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.ProducerAppend;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * What compaction knows of the transactions whose batches a shard's entries carry, read after the shard's
+ * snapshot: which batches were aborted on their partition (a mark), and from which offset each partition is
+ * not yet stable (its first open transaction's first offset). A batch that is neither is committed, and one
+ * that state says committed stays committed. Pure once built.
+ */
+public final class TransactionView {
+    /** The view of a shard none of whose entries carries a transactional batch. */
+    public static final TransactionView NONE = new TransactionView(Set.of(), p -> OptionalLong.empty(), false);
+
+    private final Set<List<Long>> aborted;
+    private final Function<PartitionId, OptionalLong> heldAt;
+    private final boolean unknown;
+
+    /**
+     * @param aborted (topic id, partition, producer id, epoch) of every abort mark
+     * @param heldAt  where read-committed readers of a partition are held, if they are
+     * @param unknown the transactions' state could not be read whole: every transactional batch may be open
+     */
+    public TransactionView(Set<List<Long>> aborted, Function<PartitionId, OptionalLong> heldAt, boolean unknown) {
+        this.aborted = Set.copyOf(aborted);
+        this.heldAt = heldAt;
+        this.unknown = unknown;
+    }
+
+    /** Whether the batch's transaction was aborted on its partition. */
+    public boolean aborted(ProducerAppend a) {
+        return !unknown && aborted.contains(List.of(a.partition().topicId(), (long) a.partition().partition(),
+                a.producerId(), a.epoch()));
+    }
+
+    /** Whether the batch's transaction may still end either way: it reaches where its partition is held. */
+    public boolean open(ProducerAppend a) {
+        if (unknown) {
+            return true;
+        }
+        OptionalLong held = heldAt.apply(a.partition());
+        return held.isPresent() && a.baseOffset() + a.recordCount() > held.getAsLong();
+    }
+
+    /** Whether read-committed readers may still have to leave the batch's records out. */
+    public boolean stillNeeded(ProducerAppend a) {
+        return aborted(a) || open(a);
+    }
+}
