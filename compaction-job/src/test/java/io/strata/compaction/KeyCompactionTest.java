@@ -220,13 +220,14 @@ class KeyCompactionTest {
     }
 
     /**
-     * A log longer than one swap may replace (4 segments under 11 operations a transaction): a key deleted
-     * after its value was cleaned far behind stays deleted once its tombstone goes. Before, a cleaning's
-     * window reached back only as far as one swap replaces, so a tombstone could be dropped while an older
-     * value of its key stood before the window, and the deleted value came back.
+     * A log longer than one swap may replace (4 segments under 11 operations a transaction). A key deleted
+     * while the log was short loses its tombstone after its delete retention. A key deleted after its value
+     * was cleaned far behind stays deleted: its tombstone stays. Before, a cleaning's window reached back
+     * only as far as one swap replaces, so that tombstone was dropped while an older value of its key stood
+     * before the window, and the deleted value came back.
      */
     @Test
-    void aDeletedKeyStaysDeletedWhenItsTombstoneGoesFromALogLongerThanOneSwap() {
+    void aDeletedKeyStaysDeletedWhereItsTombstoneCannotBeComparedWithTheWholeLogAndGoesWhereItCan() {
         f.close();
         f = CompactionFixture.withMaxTxnOps(dir.resolve("small-txns"), 4, 11);
         Topic t = topic("ledger", CleanupPolicy.COMPACT, -1, 60_000);
@@ -245,6 +246,10 @@ class KeyCompactionTest {
             List<Rec> block = new ArrayList<>();
             if (b == 0) {
                 block.add(new Rec("victim", "alive", f.clock.millis()));
+                block.add(new Rec("early", "alive", f.clock.millis()));
+            }
+            if (b == 1) {
+                block.add(new Rec("early", "", f.clock.millis())); // deleted while the log is short
             }
             if (b == 12) {
                 block.add(new Rec("victim", "", f.clock.millis())); // deleted
@@ -269,6 +274,12 @@ class KeyCompactionTest {
         Map<String, String> table = table(log.records());
         assertThat(table.get("victim")).as("the deleted key's value").isNull();
         assertThat(table).as("the table the log holds").isEqualTo(table(written));
-        assertThat(worker.stats().cleanings()).isGreaterThanOrEqualTo(2);
+        assertThat(log.records()).extracting(LogReader.Record::key).as("the tombstone compared with the whole log "
+                + "before it went after its delete retention, and its key's value with it").doesNotContain("early")
+                .as("the one further back than a swap reaches stays").contains("victim");
+        assertThat(worker.stats().tombstonesRemoved()).isEqualTo(1);
+        KeyCleaning cleaning = cleaning(p);
+        assertThat(cleaning.comparedTo()).as("windows cleaned past where the start's reach compared")
+                .isPositive().isLessThan(cleaning.cleanedTo());
     }
 }

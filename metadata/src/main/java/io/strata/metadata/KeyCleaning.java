@@ -26,11 +26,6 @@ public record KeyCleaning(long cleanedTo, long oldestTombstoneMs, long comparedT
         }
     }
 
-    /** A partition whose cleanings all reached back to its log's start: compared as far as it was cleaned. */
-    public KeyCleaning(long cleanedTo, long oldestTombstoneMs) {
-        this(cleanedTo, oldestTombstoneMs, cleanedTo);
-    }
-
     /** Whether a tombstone kept by the last cleaning may now be dropped. */
     public boolean tombstoneDue(long deleteRetentionMs, long now) {
         return oldestTombstoneMs != NO_TOMBSTONE && oldestTombstoneMs <= now - deleteRetentionMs;

@@ -103,7 +103,7 @@ public abstract class CompactionStoreContract {
         SegmentRef seg = segment(a, 0, end);
         added.add(IndexEntry.segment(snapshot.shard(), next++, 5_000, seg));
         return new ShardSwap(snapshot.shard(), lock, snapshot.stateModRevision(),
-                new ShardState(next, Map.of(a, 0L), Map.of(a, new KeyCleaning(end, 1_234),
+                new ShardState(next, Map.of(a, 0L), Map.of(a, new KeyCleaning(end, 1_234, end),
                         new PartitionId(a.topicId(), a.partition() + 1_000), new KeyCleaning(7, KeyCleaning.NO_TOMBSTONE, 3))),
                 replaced, added, Set.of(seg.objectKey()));
     }

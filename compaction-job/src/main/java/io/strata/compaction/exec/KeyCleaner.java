@@ -53,7 +53,7 @@ final class KeyCleaner {
     private long batchBase;
     private long lastKept = -1;
     private int segments;
-    private long oldestTombstone = KeyCleaning.NO_TOMBSTONE;
+    private long oldestTombstone;
     private long read;
     private long removed;
     private long tombstonesRemoved;
@@ -75,6 +75,7 @@ final class KeyCleaner {
         this.sink = sink;
         this.latest = new KeyOffsetMap(plan.expectedKeys());
         this.segmentStart = plan.baseOffset();
+        this.oldestTombstone = plan.oldestTombstoneBefore();
         plan.aborted().forEach(a -> abortedBatches.merge(a.baseOffset(), a.baseOffset() + a.recordCount(), Math::max));
     }
 
@@ -96,7 +97,9 @@ final class KeyCleaner {
         if (held == null) {
             throw new IllegalStateException("the cleaning of " + plan.partition() + " read no record");
         }
-        keep(held, heldOffset); // the last record: the partition's end stays where it is
+        // The last record: the cleaning's end stays where it is. Not counted if a tombstone (a due one would make
+        // every pass clean again); a later cleaning that reads past it counts it.
+        keep(held, heldOffset);
         flushBatch();
         sink.accept(SegmentBuilder.layout(plan.partition(), segmentStart, plan.cleanEnd(), output, chunkBytes),
                 segmentStart, plan.cleanEnd());
@@ -127,9 +130,7 @@ final class KeyCleaner {
             removed++;
             return;
         }
-        if (tombstone && offset < plan.comparedTo()) { // one the next cleanings may drop: they are due for it
-            oldestTombstone = Math.min(oldestTombstone, record.timestampMs());
-        }
+        noteTombstone(record, offset);
         keep(record, offset);
         if (outputBytes >= segmentBytes) {
             flushBatch();
@@ -140,6 +141,13 @@ final class KeyCleaner {
             output.clear();
             outputBytes = 0;
             segmentStart = offset + 1;
+        }
+    }
+
+    /** Counts a kept tombstone a later cleaning may drop (one compared with all before it): it is due for it. */
+    private void noteTombstone(LogRecord record, long offset) {
+        if (record.key() != null && record.value().length == 0 && offset < plan.comparedTo()) {
+            oldestTombstone = Math.min(oldestTombstone, record.timestampMs());
         }
     }
 

@@ -74,7 +74,14 @@ public final class CleaningPolicy {
         long maxKeys = Math.max(1, settings.keyMapBytes() / KEY_MAP_BYTES_PER_KEY);
         int firstDirty = firstEndingAfter(merged, cleaning.cleanedTo());
         int firstUncompared = firstEndingAfter(merged, cleaning.comparedTo());
-        boolean fromStart = firstUncompared < merged.size() && firstUncompared < maxSegments;
+        // The window takes the segments with new records from the first on, as many as the key map and one
+        // transaction take. A cleaning from the log's start maps from the first record not compared yet, up to
+        // the transaction's limit: it is chosen only where it takes in every new record the window would, so it
+        // rewrites no more than the window (with the cleaned segments before it) would.
+        int windowTo = mapped(merged, firstDirty, firstDirty + maxSegments, maxKeys);
+        int startTo = firstUncompared < Math.min(merged.size(), maxSegments)
+                ? mapped(merged, firstUncompared, maxSegments, maxKeys) : -1;
+        boolean fromStart = startTo > firstUncompared && startTo >= windowTo;
         boolean behind = cleaning.comparedTo() < cleaning.cleanedTo();
         if (!tombstonesDue && !(fromStart && behind)
                 && (dirty == 0 || dirty < settings.minCleanableRatio() * total)) {
@@ -84,18 +91,27 @@ public final class CleaningPolicy {
         int to;
         long mapFrom;
         if (fromStart) {
-            // From the log's start, mapping every key not yet compared with all before it: those kept are then.
+            // Every key not yet compared with all before it is mapped: those kept are then.
             from = 0;
-            to = mapped(merged, firstUncompared, maxSegments, maxKeys);
+            to = startTo;
             mapFrom = cleaning.comparedTo();
-        } else {
-            // The window: from the first segment with new records on, as many as the key map and one transaction
-            // take, then clean segments before them up to the transaction's limit. A partition whose compared
-            // part is longer than one transaction does not rewrite the same front segments again and again.
-            to = mapped(merged, firstDirty, firstDirty + maxSegments, maxKeys);
-            if (to == firstDirty) { // nothing new: a due tombstone; clean from the front
-                to = Math.min(merged.size(), maxSegments);
+        } else if (tombstonesDue) {
+            // Tombstones that may go lie below comparedTo, which a cleaning from the start set within one
+            // transaction of the start; later cleanings do not add segments before it (a cleaning's segments are
+            // as full as its sources, bar the last). So a cleaning from the start finds them, with what is new
+            // in reach mapped too, and counts the tombstones left exactly: no due tombstone is forgotten, and
+            // none makes every pass clean again.
+            from = 0;
+            to = Math.min(merged.size(), maxSegments);
+            if (firstDirty < to) {
+                to = mapped(merged, firstDirty, to, maxKeys);
             }
+            mapFrom = cleaning.cleanedTo();
+        } else {
+            // The cleaned segments before the window up to the transaction's limit are cleaned with it. A
+            // partition whose compared part is longer than one transaction does not rewrite the same front
+            // segments again and again.
+            to = windowTo;
             from = Math.max(0, to - maxSegments);
             mapFrom = cleaning.cleanedTo();
         }
@@ -129,7 +145,8 @@ public final class CleaningPolicy {
         long cleanedTo = Math.max(cleanEnd, cleaning.cleanedTo());
         return new ShardPlan.Clean(log.partition(), replaced, sources, Math.max(mapFrom, cleaned.get(0).baseOffset()),
                 cleanEnd, Math.max(1, keys), now - topic.deleteRetentionMs(), storedBytes, cleaning.comparedTo(),
-                cleanedTo, fromStart ? Math.max(cleanEnd, cleaning.comparedTo()) : cleaning.comparedTo(), aborted);
+                cleanedTo, fromStart ? Math.max(cleanEnd, cleaning.comparedTo()) : cleaning.comparedTo(), aborted,
+                from == 0 ? KeyCleaning.NO_TOMBSTONE : cleaning.oldestTombstoneMs());
     }
 
     /** The transactions' batches among the segment's records that readers may have to leave out. */

@@ -52,12 +52,14 @@ public sealed interface ShardPlan {
      * older than {@code deleteHorizonMs}, or it has no key; the partition's last record always stays, so its
      * end offset does too. Records of the {@code aborted} transactions' batches go too, and give no key a later
      * record. The partition is then cleaned to {@code cleanedTo} and compared to
-     * {@code comparedTo} ({@link io.strata.metadata.KeyCleaning}).
+     * {@code comparedTo} ({@link io.strata.metadata.KeyCleaning}); its oldest tombstone that may go is the oldest
+     * of those the cleaning keeps below {@code comparedTo} and {@code oldestTombstoneBefore}, which stands for
+     * those before a window that does not start at the log's start.
      */
     record Clean(PartitionId partition, Map<Long, Long> replaced, List<io.strata.metadata.ChunkRef> sources,
                  long dirtyFrom, long cleanEnd, long expectedKeys, long deleteHorizonMs, long storedBytes,
                  long tombstonesBelow, long cleanedTo, long comparedTo,
-                 List<io.strata.metadata.ProducerAppend> aborted)
+                 List<io.strata.metadata.ProducerAppend> aborted, long oldestTombstoneBefore)
             implements ShardPlan {
         public Clean {
             replaced = Map.copyOf(replaced);

@@ -203,7 +203,7 @@ class ShardPlannerTest {
     void aDeletedTopicsPartitionsLeaveWithTheirState() {
         wal(0, 10, 1000, NOW);
         segment(10, 2, 1000, 5, 0, NOW);
-        ShardState state = new ShardState(committed, Map.of(P, 3L), Map.of(P, new KeyCleaning(10, 5)));
+        ShardState state = new ShardState(committed, Map.of(P, 3L), Map.of(P, new KeyCleaning(10, 5, 10)));
         ShardPlan.Step step = (ShardPlan.Step) new ShardPlanner(SETTINGS, 128, 1 << 20).plan(snapshot(state),
                 Map.of(), new Footers(footers), NOW);
         assertThat(step.replaced()).hasSize(2);
@@ -218,7 +218,7 @@ class ShardPlannerTest {
         segment(20, 3, 1000, 5, 0, NOW); // [20, 35), new
         Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
         ShardState cleaned = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20,
-                KeyCleaning.NO_TOMBSTONE)));
+                KeyCleaning.NO_TOMBSTONE, 20)));
         assertThat(plan(compacted, cleaned, 128)).as("3 of 7 new").isInstanceOf(ShardPlan.Nothing.class);
         segment(35, 1, 1000, 5, 0, NOW);
         ShardPlan.Clean clean = (ShardPlan.Clean) plan(compacted, cleaned, 128);
@@ -234,9 +234,9 @@ class ShardPlannerTest {
     void aDueTombstoneCleansEvenWithNothingNewAndOneCleaningStaysWithinItsBounds() {
         segment(0, 4, 1000, 5, 0, NOW);
         Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
-        ShardState due = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 61_000)));
+        ShardState due = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 61_000, 20)));
         assertThat(plan(compacted, due, 128)).isInstanceOf(ShardPlan.Clean.class);
-        ShardState notYet = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 59_000)));
+        ShardState notYet = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(20, NOW - 59_000, 20)));
         assertThat(plan(compacted, notYet, 128)).isInstanceOf(ShardPlan.Nothing.class);
 
         entries.clear();
@@ -245,15 +245,18 @@ class ShardPlannerTest {
         }
         ShardPlan.Clean bySegments = (ShardPlan.Clean) plan(compacted, ShardState.INITIAL, 23);
         assertThat(bySegments.replaced()).as("(23 - 3) / 2 segments a transaction").hasSize(10);
-        ShardState lateNews = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(10_000, NOW - 61_000)));
-        ShardPlan.Clean window = (ShardPlan.Clean) plan(compacted, lateNews, 23);
-        assertThat(window.baseOffset()).as("the five new segments and five cleaned ones before them").isEqualTo(8_000);
-        assertThat(window.dirtyFrom()).isEqualTo(10_000);
-        assertThat(window.cleanEnd()).isEqualTo(12_000);
         CompactionSettings smallMap = new CompactionSettings(SETTINGS.interval(), SETTINGS.minAge(),
                 SETTINGS.segmentBytes(), SETTINGS.segmentChunkBytes(), SETTINGS.smallSegmentBytes(),
                 SETTINGS.tierFanIn(), SETTINGS.gcGrace(), SETTINGS.historyKeep(), SETTINGS.lockTtl(), 1, 50,
                 64 << 10, 0.5);
+        ShardState lateNews = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(6_000,
+                KeyCleaning.NO_TOMBSTONE, 6_000)));
+        ShardPlan.Clean window = (ShardPlan.Clean) new ShardPlanner(smallMap, 23, 1 << 20).plan(snapshot(lateNews),
+                Map.of(1L, compacted), new Footers(footers), NOW);
+        assertThat(window.baseOffset()).as("five new segments (the key map's 2,048 keys) and five cleaned ones before "
+                + "them").isEqualTo(4_000);
+        assertThat(window.dirtyFrom()).isEqualTo(6_000);
+        assertThat(window.cleanEnd()).isEqualTo(8_000);
         long keys = smallMap.keyMapBytes() / CleaningPolicy.KEY_MAP_BYTES_PER_KEY;
         ShardPlan.Clean byKeys = (ShardPlan.Clean) new ShardPlanner(smallMap, 128, 1 << 20).plan(
                 snapshot(ShardState.INITIAL), Map.of(1L, compacted), new Footers(footers), NOW);
@@ -263,34 +266,53 @@ class ShardPlannerTest {
 
     @Test
     void onlyTombstonesComparedWithTheWholeLogBeforeThemMayGoAndALaggingComparisonCatchesUpFromTheStart() {
-        for (int i = 0; i < 30; i++) {
-            segment(i * 400L, 4, 200_000, 100, 0, NOW); // [0, 12,000), full: never merged by tiers
+        for (int i = 0; i < 8; i++) {
+            segment(i * 400L, 4, 200_000, 100, 0, NOW); // [0, 3,200), full: never merged by tiers
         }
         Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
-        // Cleaned to 11,000 in windows, compared from the start only to 2,000 (five segments): within one swap.
-        ShardState lagging = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(11_000,
-                KeyCleaning.NO_TOMBSTONE, 2_000)));
+        // Cleaned to the end, compared from the start only to 1,000: the rest is within one swap of the start.
+        ShardState lagging = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(3_200,
+                KeyCleaning.NO_TOMBSTONE, 1_000)));
         ShardPlan.Clean catchUp = (ShardPlan.Clean) plan(compacted, lagging, 23);
         assertThat(catchUp.baseOffset()).as("from the log's start").isZero();
-        assertThat(catchUp.dirtyFrom()).as("the keys not yet compared").isEqualTo(2_000);
-        assertThat(catchUp.cleanEnd()).as("(23 - 3) / 2 segments a swap").isEqualTo(4_000);
-        assertThat(catchUp.tombstonesBelow()).isEqualTo(2_000);
-        assertThat(catchUp.comparedTo()).isEqualTo(4_000);
-        assertThat(catchUp.cleanedTo()).as("where windows cleaned before stays").isEqualTo(11_000);
+        assertThat(catchUp.dirtyFrom()).as("the keys not yet compared").isEqualTo(1_000);
+        assertThat(catchUp.cleanEnd()).isEqualTo(3_200);
+        assertThat(catchUp.tombstonesBelow()).isEqualTo(1_000);
+        assertThat(catchUp.comparedTo()).isEqualTo(3_200);
+        assertThat(catchUp.cleanedTo()).isEqualTo(3_200);
 
-        // Compared to 6,000 (fifteen segments): further than one swap reaches from the start. A window then.
-        ShardState far = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(10_000, NOW - 61_000,
-                6_000)));
+        for (int i = 8; i < 30; i++) {
+            segment(i * 400L, 4, 200_000, 100, 0, NOW); // up to 12,000
+        }
+        // Compared to 4,000 (ten segments): one swap from the start reaches no further. Half new: a window then.
+        ShardState far = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(6_000, NOW - 30_000,
+                4_000)));
         ShardPlan.Clean window = (ShardPlan.Clean) plan(compacted, far, 23);
-        assertThat(window.baseOffset()).isEqualTo(8_000);
-        assertThat(window.dirtyFrom()).isEqualTo(10_000);
-        assertThat(window.tombstonesBelow()).as("older values before the window may have their key").isEqualTo(6_000);
-        assertThat(window.comparedTo()).isEqualTo(6_000);
-        assertThat(window.cleanedTo()).isEqualTo(12_000);
+        assertThat(window.baseOffset()).as("(23 - 3) / 2 new segments a swap").isEqualTo(6_000);
+        assertThat(window.dirtyFrom()).isEqualTo(6_000);
+        assertThat(window.tombstonesBelow()).as("older values before the window may have their key").isEqualTo(4_000);
+        assertThat(window.comparedTo()).isEqualTo(4_000);
+        assertThat(window.cleanedTo()).isEqualTo(10_000);
+        assertThat(window.oldestTombstoneBefore()).as("tombstones before the window are not forgotten")
+                .isEqualTo(NOW - 30_000);
 
         ShardState caughtUp = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(12_000,
-                KeyCleaning.NO_TOMBSTONE, 6_000)));
+                KeyCleaning.NO_TOMBSTONE, 4_000)));
         assertThat(plan(compacted, caughtUp, 23)).as("nothing new, nothing due, nothing within reach to compare")
                 .isInstanceOf(ShardPlan.Nothing.class);
+        ShardState behindFar = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(12_000,
+                KeyCleaning.NO_TOMBSTONE, 2_000)));
+        assertThat(plan(compacted, behindFar, 23)).as("comparing what is left would not reach the end in one swap")
+                .isInstanceOf(ShardPlan.Nothing.class);
+
+        // A due tombstone lies below comparedTo: a cleaning from the start finds it and counts afresh.
+        ShardState due = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(12_000, NOW - 61_000,
+                2_000)));
+        ShardPlan.Clean front = (ShardPlan.Clean) plan(compacted, due, 23);
+        assertThat(front.baseOffset()).isZero();
+        assertThat(front.cleanEnd()).isEqualTo(4_000);
+        assertThat(front.tombstonesBelow()).isEqualTo(2_000);
+        assertThat(front.comparedTo()).isEqualTo(2_000);
+        assertThat(front.oldestTombstoneBefore()).isEqualTo(KeyCleaning.NO_TOMBSTONE);
     }
 }
