@@ -119,18 +119,31 @@ class TransactionalCompactionTest {
         worker.runOnce();
         assertThat(values(kv)).as("the aborted records went; a's committed value stayed")
                 .containsExactly("0:a=1", "4:b=2");
+        assertThat(f.metadata.compaction().readShard(0).join().entries()).flatExtracting(IndexEntry::appends)
+                .as("the aborted batch went with its records").isEmpty();
+
+        // A transaction that added the partition holds read-committed readers where the partition then ended,
+        // before any record of its own: what those readers see up to there must stay, a value after it or not.
+        TransactionCoordinator.Producer holder = coordinator.initProducer("w", 600_000).join();
+        coordinator.addPartitions("w", holder.producerId(), holder.producerEpoch(),
+                List.of(new TransactionCoordinator.PartitionName("kv", 0))).join();
+        f.commit(Map.of(kv.partition(0), List.of(new Rec("a", "plain", ts))));
+        f.clock.advance(settings.minAge().plusSeconds(1));
+        worker.runOnce();
+        assertThat(values(kv)).as("nothing where readers are held is cleaned").contains("0:a=1");
+        coordinator.abort("w", holder.producerId(), holder.producerEpoch()).join();
 
         TransactionRecord open = writeIn("y", kv, List.of(new Rec("a", "3", ts)));
         f.commit(Map.of(kv.partition(0), List.of(new Rec("b", "3", ts))));
         f.clock.advance(settings.minAge().plusSeconds(1));
         worker.runOnce();
         assertThat(values(kv)).as("nothing at or after the open transaction is cleaned, nor replaces a value")
-                .containsExactly("0:a=1", "4:b=2", "5:a=3", "6:b=3");
+                .contains("4:b=2", "5:a=plain", "6:a=3", "7:b=3");
 
         coordinator.commit("y", open.producerId(), open.producerEpoch()).join();
         f.clock.advance(settings.minAge().plusSeconds(1));
         worker.runOnce();
         assertThat(values(kv)).as("committed, its record replaces the value before it")
-                .containsExactly("5:a=3", "6:b=3");
+                .containsExactly("6:a=3", "7:b=3");
     }
 }

@@ -35,7 +35,7 @@ final class KeyCleaner {
 
     /** What a cleaning read and left out, and where it leaves the partition. */
     record Result(KeyCleaning cleaning, long recordsRead, long recordsRemoved, long tombstonesRemoved,
-                  long keylessRemoved, long abortedRemoved, int segments) {
+                  long keylessRemoved, long abortedRemoved, int segments, long lastOffset) {
     }
 
     private final ShardPlan.Clean plan;
@@ -105,7 +105,7 @@ final class KeyCleaner {
                 segmentStart, plan.cleanEnd());
         segments++;
         return new Result(new KeyCleaning(plan.cleanedTo(), oldestTombstone, plan.comparedTo()), read, removed,
-                tombstonesRemoved, keylessRemoved, abortedRemoved, segments);
+                tombstonesRemoved, keylessRemoved, abortedRemoved, segments, heldOffset);
     }
 
     private void decide(LogRecord record, long offset) {

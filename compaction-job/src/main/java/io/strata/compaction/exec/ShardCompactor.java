@@ -104,6 +104,22 @@ public final class ShardCompactor {
     public record Outcome(int steps, int entries, long oldestWalCommitMs, long retentionLagMs) {
     }
 
+    /**
+     * The shard's next step. Each round reads every footer the plan asked for; a plan may ask again for footers
+     * its new choices need (a cut inside a segment changes what is merged), so a few rounds, not one.
+     */
+    private ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, long now, TransactionView transactions) {
+        ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), now, transactions);
+        for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 5; reads++) {
+            for (SegmentRef segment : need.segments()) {
+                footers.put(segment.objectKey(), await(footerReader.read(segment.objectKey(),
+                        segment.footerOffset(), segment.footerLength(), segment.footerCrc32c())));
+            }
+            plan = planner.plan(snapshot, topics, new Footers(footers), now, transactions);
+        }
+        return plan;
+    }
+
     /** Runs the shard's steps (at most {@code maxStepsPerShard}) while {@code lock} is held. */
     public Outcome run(int shard, WorkLock lock) {
         int steps = 0;
@@ -112,17 +128,14 @@ public final class ShardCompactor {
         while (steps < settings.maxStepsPerShard()) {
             snapshot = await(metadata.compaction().readShard(shard));
             topics = await(metadata.listTopics()).stream().collect(Collectors.toMap(Topic::topicId, Function.identity()));
-            TransactionView transactions = cleansTransactional(snapshot, topics) ? transactions()
-                    : TransactionView.NONE;
-            ShardPlan plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis(), transactions);
-            // Each round reads every footer the plan asked for; a plan may ask again for footers its new
-            // choices need (a cut inside a segment changes what is merged), so a few rounds, not one.
-            for (int reads = 0; plan instanceof ShardPlan.NeedFooters need && reads < 5; reads++) {
-                for (SegmentRef segment : need.segments()) {
-                    footers.put(segment.objectKey(), await(footerReader.read(segment.objectKey(),
-                            segment.footerOffset(), segment.footerLength(), segment.footerCrc32c())));
-                }
-                plan = planner.plan(snapshot, topics, new Footers(footers), clock.millis(), transactions);
+            long now = clock.millis();
+            TransactionView transactions = TransactionView.NONE;
+            ShardPlan plan = plan(snapshot, topics, now, transactions);
+            if (plan instanceof ShardPlan.Clean) {
+                // A cleaning judges transactional batches and stops where read-committed readers are held: the
+                // transactions' state is read now, after the snapshot, and the cleaning planned again with it.
+                transactions = transactions();
+                plan = plan(snapshot, topics, now, transactions);
             }
             boolean applied;
             if (plan instanceof ShardPlan.Step step) {
@@ -211,7 +224,8 @@ public final class ShardCompactor {
         ProducerSnapshotRef producers = producersFor(shard, snapshot, step.replaced().keySet(), written);
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
-                carryTransactional(snapshot, step.replaced().keySet(), added, this::transactions), written);
+                carryTransactional(snapshot, step.replaced().keySet(), added, () -> transactions()::stillNeeded),
+                written);
         if (!swapped(swap)) {
             return false;
         }
@@ -265,23 +279,16 @@ public final class ShardCompactor {
 
     /**
      * The entries a swap adds, carrying the transactional batches of those it replaces that read-committed readers
-     * may still have to leave out, judged by {@code transactions} (read only when a replaced entry carries one).
+     * may still have to leave out, as {@code needed} judges them (asked only when a replaced entry carries one).
      */
-    private List<IndexEntry> carryTransactional(ShardSnapshot snapshot, Set<Long> replaced, List<IndexEntry> added,
-                                                java.util.function.Supplier<TransactionView> transactions) {
+    private List<IndexEntry> carryTransactional(
+            ShardSnapshot snapshot, Set<Long> replaced, List<IndexEntry> added,
+            java.util.function.Supplier<java.util.function.Predicate<io.strata.metadata.ProducerAppend>> needed) {
         List<IndexEntry> leaving = snapshot.entries().stream().filter(e -> replaced.contains(e.sequence())).toList();
         if (!io.strata.compaction.plan.TransactionalCarry.any(leaving)) {
             return added;
         }
-        return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, transactions.get()::stillNeeded);
-    }
-
-    /** Whether a segment of a key-compacted topic carries a transactional batch: its cleaning needs their state. */
-    private static boolean cleansTransactional(ShardSnapshot snapshot, Map<Long, Topic> topics) {
-        return snapshot.entries().stream().anyMatch(e -> e.isSegment()
-                && topics.containsKey(e.segment().partition().topicId())
-                && topics.get(e.segment().partition().topicId()).cleanupPolicy().compacts()
-                && e.appends().stream().anyMatch(io.strata.metadata.ProducerAppend::transactional));
+        return io.strata.compaction.plan.TransactionalCarry.carry(leaving, added, needed.get());
     }
 
     /**
@@ -296,7 +303,7 @@ public final class ShardCompactor {
                 stable.apply(n.transactionalId(), io.strata.transactions.TransactionCodec.decode(n.stored().record()));
             } catch (IllegalArgumentException unreadable) {
                 LOG.warn("the record of transactional id {} does not decode: every transactional batch is taken "
-                        + "for open", n.transactionalId());
+                        + "for open, and no key-compacted partition is cleaned", n.transactionalId());
                 return new TransactionView(Set.of(), p -> java.util.OptionalLong.empty(), true);
             }
         }
@@ -343,7 +350,10 @@ public final class ShardCompactor {
         ShardSwap swap = new ShardSwap(shard, lock, snapshot.stateModRevision(),
                 new ShardState(next + added.size(), snapshot.state().logStarts(), cleanings, producers),
                 clean.replaced(), carryTransactional(snapshot, clean.replaced().keySet(), added,
-                        () -> transactions == TransactionView.NONE ? transactions() : transactions),
+                        // The cleaning left every aborted record out but its last: a batch of those goes with them.
+                        () -> a -> transactions.open(a) || (transactions.aborted(a)
+                                && a.baseOffset() <= result.lastOffset()
+                                && result.lastOffset() < a.baseOffset() + a.recordCount())),
                 written);
         if (!swapped(swap)) {
             return false;

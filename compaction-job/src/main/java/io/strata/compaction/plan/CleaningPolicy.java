@@ -32,8 +32,8 @@ import java.util.Set;
  * before the window keep older copies of the window's keys, so its tombstones stay (nothing deleted can come
  * back), and so does {@code comparedTo}.
  *
- * <p>Transactions: the part cleaned ends before the first segment holding records of a transaction still
- * open, and records of aborted transactions go (they never replace a committed value of their key).
+ * <p>Transactions: the part cleaned ends where read-committed readers are held (a transaction still open), and
+ * records of aborted transactions go (they never replace a committed value of their key).
  */
 public final class CleaningPolicy {
     /** Key map bytes per key: 24-byte slots at a load factor of 3/4. */
@@ -54,9 +54,12 @@ public final class CleaningPolicy {
             return null;
         }
         List<Piece.Segment> merged = new ArrayList<>();
+        long stableEnd = transactions.stableEnd(log.partition());
         for (Piece piece : log.pieces()) {
-            // A transaction still open may end either way: its records neither go nor make others go yet.
-            if (!(piece instanceof Piece.Segment segment) || transactional(segment).anyMatch(transactions::open)) {
+            // Nothing at or past where read-committed readers are held: a transaction still open may end either
+            // way, so its records neither go nor make others go yet, and the records before them must stay what
+            // those readers see (Kafka cleans nothing past the first unstable offset either).
+            if (!(piece instanceof Piece.Segment segment) || segment.endOffset() > stableEnd) {
                 break;
             }
             merged.add(segment);

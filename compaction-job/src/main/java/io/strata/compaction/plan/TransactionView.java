@@ -14,7 +14,7 @@ import java.util.function.Function;
  * that state says committed stays committed. Pure once built.
  */
 public final class TransactionView {
-    /** The view of a shard none of whose entries carries a transactional batch. */
+    /** No transaction's state: nothing aborted, no partition held (for planning that judges no batch). */
     public static final TransactionView NONE = new TransactionView(Set.of(), p -> OptionalLong.empty(), false);
 
     private final Set<List<Long>> aborted;
@@ -45,6 +45,15 @@ public final class TransactionView {
         }
         OptionalLong held = heldAt.apply(a.partition());
         return held.isPresent() && a.baseOffset() + a.recordCount() > held.getAsLong();
+    }
+
+    /**
+     * Where read-committed readers of the partition are held (its first open transaction's start, which may
+     * lie before that transaction's first record there), {@link Long#MAX_VALUE} when they are not; 0 for every
+     * partition when the state could not be read whole.
+     */
+    public long stableEnd(PartitionId partition) {
+        return unknown ? 0 : heldAt.apply(partition).orElse(Long.MAX_VALUE);
     }
 
     /** Whether read-committed readers may still have to leave the batch's records out. */
