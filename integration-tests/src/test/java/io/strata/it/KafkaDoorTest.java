@@ -492,7 +492,8 @@ class KafkaDoorTest {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(3);
             admin.createTopics(List.of(new NewTopic("audit", 6, (short) 3).configs(Map.of("retention.ms", "86400000",
-                    "cleanup.policy", "compact", "min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+                    "cleanup.policy", "compact", "min.insync.replicas", "2", "message.timestamp.type", "CreateTime"))))
+                    .all().get(30, TimeUnit.SECONDS);
             io.strata.api.v1.TopicDescription strata = io.strata.api.v1.AdminServiceGrpc.newBlockingStub(grpc)
                     .describeTopic(io.strata.api.v1.DescribeTopicRequest.newBuilder().setName("audit").build());
             assertThat(strata.getPartitions()).isEqualTo(6);

@@ -14,6 +14,7 @@ import io.strata.client.StrataException;
 import io.strata.client.Transactions;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -440,6 +441,94 @@ class TransactionsTest {
             }
         }
         return values;
+    }
+
+    /**
+     * Kafka Streams under {@code exactly_once_v2}: a count by key kept in a state store whose changelog is a
+     * key-compacted topic the application creates and writes in its transactions. A second instance with no
+     * local state restores the counts from that changelog and carries them on: every count is exact.
+     */
+    @Test
+    void kafkaStreamsExactlyOnceCountsAreRestoredFromTheirCompactedChangelogByANewInstance() throws Exception {
+        client.admin().createTopic("words", 2);
+        client.admin().createTopic("word-counts", 2);
+        kafkaWords(600);
+        Path state = Files.createTempDirectory(work, "streams");
+        try (var first = wordCount(state.resolve("first"))) {
+            Map<String, Long> counts = Map.of("w0", 100L, "w1", 100L, "w2", 100L, "w3", 100L, "w4", 100L, "w5", 100L);
+            assertThat(latestCounts(counts)).as("the counts, read committed").isEqualTo(counts);
+            first.close(new org.apache.kafka.streams.KafkaStreams.CloseOptions().leaveGroup(true)
+                    .timeout(Duration.ofSeconds(30)));
+        }
+        var changelog = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "wc-counts-changelog");
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", node.kafkaAddress()))) {
+            assertThat(admin.describeConfigs(List.of(changelog)).all().get(30, TimeUnit.SECONDS).get(changelog)
+                    .get("cleanup.policy").value()).as("the changelog Streams created").isEqualTo("compact");
+        }
+        kafkaWords(300);
+        try (var second = wordCount(state.resolve("second"))) {
+            Map<String, Long> counts = Map.of("w0", 150L, "w1", 150L, "w2", 150L, "w3", 150L, "w4", 150L, "w5", 150L);
+            assertThat(latestCounts(counts)).as("restored from the changelog and counted on").isEqualTo(counts);
+        }
+    }
+
+    /** Writes {@code n} words w0..w5 in turn to "words", keyed by themselves, over the Kafka port. */
+    private void kafkaWords(int n) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", node.kafkaAddress());
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(p,
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("words", "w" + i % 6, "w" + i % 6));
+            }
+        }
+    }
+
+    /** A started word count of "words" into "word-counts", exactly once, its state under {@code stateDir}. */
+    private org.apache.kafka.streams.KafkaStreams wordCount(Path stateDir) {
+        java.util.Properties s = new java.util.Properties();
+        s.put("application.id", "wc");
+        s.put("bootstrap.servers", node.kafkaAddress());
+        s.put("processing.guarantee", "exactly_once_v2");
+        s.put("replication.factor", 1);
+        s.put("state.dir", stateDir.toString());
+        s.put("commit.interval.ms", 200);
+        var serde = org.apache.kafka.common.serialization.Serdes.String();
+        var builder = new org.apache.kafka.streams.StreamsBuilder();
+        builder.stream("words", org.apache.kafka.streams.kstream.Consumed.with(serde, serde)).groupByKey()
+                .count(org.apache.kafka.streams.kstream.Materialized.as("counts")).toStream()
+                .to("word-counts", org.apache.kafka.streams.kstream.Produced.with(serde,
+                        org.apache.kafka.common.serialization.Serdes.Long()));
+        var streams = new org.apache.kafka.streams.KafkaStreams(builder.build(), s);
+        streams.start();
+        return streams;
+    }
+
+    /**
+     * The latest count of each word on "word-counts", read committed, once they reach {@code expected} (or
+     * after a minute: then what was read, for the assertion to show).
+     */
+    private Map<String, Long> latestCounts(Map<String, Long> expected) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", node.kafkaAddress());
+        p.put("isolation.level", "read_committed");
+        Map<String, Long> latest = new java.util.TreeMap<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, Long>(p,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.LongDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = List.of(
+                    new org.apache.kafka.common.TopicPartition("word-counts", 0),
+                    new org.apache.kafka.common.TopicPartition("word-counts", 1));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            while (!latest.equals(expected) && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value()));
+            }
+        }
+        return latest;
     }
 
     /**

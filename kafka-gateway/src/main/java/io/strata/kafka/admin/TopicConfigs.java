@@ -15,7 +15,8 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse;
 /**
  * Kafka's topic configs as Strata's topic settings. Four are a topic's own and can be set and changed:
  * {@code retention.ms}, {@code retention.bytes}, {@code cleanup.policy}, {@code delete.retention.ms};
- * {@code max.message.bytes} is the node's record limit, shown read-only. Configs about replicas and local log
+ * {@code max.message.bytes} is the node's record limit, shown read-only, and {@code message.timestamp.type} is
+ * {@code CreateTime}, taken as such and shown read-only. Configs about replicas and local log
  * files (which Strata has none of: durability is the object store's) are accepted and have no effect, so that
  * tools and frameworks that set them (Kafka Connect's internal topics, say) work; any other name is refused
  * with {@code INVALID_CONFIG}, never silently dropped.
@@ -26,6 +27,8 @@ public final class TopicConfigs {
     public static final String CLEANUP_POLICY = "cleanup.policy";
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
     public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
+    /** Only {@code CreateTime}, what Strata does: Kafka Streams sets it on every topic it creates. */
+    public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
 
     /** Accepted, without effect: they tune replicas and local segment files, which Strata does not have. */
     static final Set<String> WITHOUT_EFFECT = Set.of("min.insync.replicas", "unclean.leader.election.enable",
@@ -73,6 +76,13 @@ public final class TopicConfigs {
     }
 
     private static void check(String name, String value) {
+        if (MESSAGE_TIMESTAMP_TYPE.equals(name)) {
+            if (value != null && !value.equals("CreateTime")) {
+                throw new Invalid(MESSAGE_TIMESTAMP_TYPE + " can only be CreateTime: Strata keeps each record's "
+                        + "timestamp as its producer set it");
+            }
+            return;
+        }
         if (MAX_MESSAGE_BYTES.equals(name)) {
             throw new Invalid(MAX_MESSAGE_BYTES + " is the node's record limit (strata.ingest.max-record-bytes), "
                     + "not a topic's");
@@ -93,6 +103,7 @@ public final class TopicConfigs {
         all.put(DELETE_RETENTION_MS, new String[] {Long.toString(t.deleteRetentionMs()),
                 Long.toString(Topic.DEFAULT_DELETE_RETENTION_MS)});
         all.put(MAX_MESSAGE_BYTES, new String[] {Integer.toString(maxMessageBytes), null});
+        all.put(MESSAGE_TIMESTAMP_TYPE, new String[] {"CreateTime", null});
         java.util.List<DescribeConfigsResponseData.DescribeConfigsResourceResult> out = new java.util.ArrayList<>();
         all.forEach((name, v) -> {
             if (keys != null && !keys.contains(name)) {
@@ -107,6 +118,7 @@ public final class TopicConfigs {
                             : DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG).id())
                     .setConfigType((name.equals(CLEANUP_POLICY) ? DescribeConfigsResponse.ConfigType.LIST
                             : name.equals(MAX_MESSAGE_BYTES) ? DescribeConfigsResponse.ConfigType.INT
+                            : name.equals(MESSAGE_TIMESTAMP_TYPE) ? DescribeConfigsResponse.ConfigType.STRING
                             : DescribeConfigsResponse.ConfigType.LONG).id()));
         });
         return out;
