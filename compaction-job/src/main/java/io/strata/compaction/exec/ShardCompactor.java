@@ -298,19 +298,21 @@ public final class ShardCompactor {
     private TransactionView transactions() {
         io.strata.metadata.txn.TransactionStore.Snapshot txns = await(metadata.transactions().snapshot());
         io.strata.transactions.StableOffsets stable = new io.strata.transactions.StableOffsets();
+        boolean unknown = false;
         for (io.strata.metadata.txn.TransactionStore.Named n : txns.records()) {
             try {
                 stable.apply(n.transactionalId(), io.strata.transactions.TransactionCodec.decode(n.stored().record()));
             } catch (IllegalArgumentException unreadable) {
+                // Fetch nodes hold readers nowhere for it either; its batches, wherever they are, count as open.
                 LOG.warn("the record of transactional id {} does not decode: every transactional batch is taken "
-                        + "for open, and no key-compacted partition is cleaned", n.transactionalId());
-                return new TransactionView(Set.of(), p -> java.util.OptionalLong.empty(), true);
+                        + "for open", n.transactionalId());
+                unknown = true;
             }
         }
         Set<List<Long>> aborted = new HashSet<>();
         txns.marks().forEach(m -> aborted.add(List.of(m.topicId(), (long) m.partition(), m.producerId(),
                 m.txnEpoch())));
-        return new TransactionView(aborted, p -> stable.heldAt(p.topicId(), p.partition()), false);
+        return new TransactionView(aborted, p -> stable.heldAt(p.topicId(), p.partition()), unknown);
     }
 
     /** Swaps; false (and logged) when the swap did not apply. */

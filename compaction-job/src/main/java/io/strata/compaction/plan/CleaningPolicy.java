@@ -58,8 +58,10 @@ public final class CleaningPolicy {
         for (Piece piece : log.pieces()) {
             // Nothing at or past where read-committed readers are held: a transaction still open may end either
             // way, so its records neither go nor make others go yet, and the records before them must stay what
-            // those readers see (Kafka cleans nothing past the first unstable offset either).
-            if (!(piece instanceof Piece.Segment segment) || segment.endOffset() > stableEnd) {
+            // those readers see (Kafka cleans nothing past the first unstable offset either). A batch whose
+            // transaction cannot be told (its record does not read) counts as open.
+            if (!(piece instanceof Piece.Segment segment) || segment.endOffset() > stableEnd
+                    || transactional(segment).anyMatch(transactions::open)) {
                 break;
             }
             merged.add(segment);

@@ -24,7 +24,7 @@ public final class TransactionView {
     /**
      * @param aborted (topic id, partition, producer id, epoch) of every abort mark
      * @param heldAt  where read-committed readers of a partition are held, if they are
-     * @param unknown the transactions' state could not be read whole: every transactional batch may be open
+     * @param unknown a transaction's record could not be read: every transactional batch may be open
      */
     public TransactionView(Set<List<Long>> aborted, Function<PartitionId, OptionalLong> heldAt, boolean unknown) {
         this.aborted = Set.copyOf(aborted);
@@ -49,11 +49,11 @@ public final class TransactionView {
 
     /**
      * Where read-committed readers of the partition are held (its first open transaction's start, which may
-     * lie before that transaction's first record there), {@link Long#MAX_VALUE} when they are not; 0 for every
-     * partition when the state could not be read whole.
+     * lie before that transaction's first record there), {@link Long#MAX_VALUE} when they are not. A record
+     * that could not be read holds readers nowhere, on fetch nodes as here; its batches count as open.
      */
     public long stableEnd(PartitionId partition) {
-        return unknown ? 0 : heldAt.apply(partition).orElse(Long.MAX_VALUE);
+        return heldAt.apply(partition).orElse(Long.MAX_VALUE);
     }
 
     /** Whether read-committed readers may still have to leave the batch's records out. */

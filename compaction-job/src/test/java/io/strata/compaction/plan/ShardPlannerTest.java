@@ -11,6 +11,7 @@ import io.strata.metadata.IndexEntry;
 import io.strata.metadata.KeyCleaning;
 import io.strata.metadata.KeyLayout;
 import io.strata.metadata.PartitionId;
+import io.strata.metadata.ProducerAppend;
 import io.strata.metadata.SegmentRef;
 import io.strata.metadata.ShardSnapshot;
 import io.strata.metadata.ShardState;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -314,5 +316,36 @@ class ShardPlannerTest {
         assertThat(front.tombstonesBelow()).isEqualTo(2_000);
         assertThat(front.comparedTo()).isEqualTo(2_000);
         assertThat(front.oldestTombstoneBefore()).isEqualTo(KeyCleaning.NO_TOMBSTONE);
+    }
+
+    @Test
+    void aCleaningEndsWhereReadCommittedReadersAreHeldAndBeforeABatchWhoseTransactionCannotBeTold() {
+        for (int i = 0; i < 6; i++) {
+            segment(i * 400L, 4, 200_000, 100, 0, NOW); // [0, 2,400)
+        }
+        // The fifth segment carries a batch of a transaction.
+        ProducerAppend batch = new ProducerAppend(P, 7, 0, 10, 1_650, 3L << 32 | 1);
+        IndexEntry fifth = entries.get(4);
+        entries.set(4, IndexEntry.segment(0, fifth.sequence(), 0, fifth.segment(), List.of(batch)));
+        Topic compacted = topic(-1, -1, CleanupPolicy.COMPACT);
+        ShardPlanner planner = new ShardPlanner(SETTINGS, 128, 1 << 20);
+
+        TransactionView held = new TransactionView(Set.of(), p -> java.util.OptionalLong.of(1_000), false);
+        ShardPlan.Clean upToHold = (ShardPlan.Clean) planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, compacted),
+                new Footers(footers), NOW, held);
+        assertThat(upToHold.cleanEnd()).as("readers held at 1,000, by a transaction with no record yet")
+                .isEqualTo(800);
+
+        TransactionView unreadable = new TransactionView(Set.of(), p -> java.util.OptionalLong.empty(), true);
+        ShardPlan.Clean beforeBatch = (ShardPlan.Clean) planner.plan(snapshot(ShardState.INITIAL),
+                Map.of(1L, compacted), new Footers(footers), NOW, unreadable);
+        assertThat(beforeBatch.cleanEnd()).as("a batch that cannot be told from an open one").isEqualTo(1_600);
+
+        TransactionView aborted = new TransactionView(Set.of(List.of(1L, 0L, 7L, 3L << 32 | 1)),
+                p -> java.util.OptionalLong.empty(), false);
+        ShardPlan.Clean whole = (ShardPlan.Clean) planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, compacted),
+                new Footers(footers), NOW, aborted);
+        assertThat(whole.cleanEnd()).isEqualTo(2_400);
+        assertThat(whole.aborted()).as("its records go").containsExactly(batch);
     }
 }

@@ -16,7 +16,7 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse;
  * Kafka's topic configs as Strata's topic settings. Four are a topic's own and can be set and changed:
  * {@code retention.ms}, {@code retention.bytes}, {@code cleanup.policy}, {@code delete.retention.ms};
  * {@code max.message.bytes} is the node's record limit, shown read-only, and {@code message.timestamp.type} is
- * {@code CreateTime}, taken as such and shown read-only. Configs about replicas and local log
+ * {@code CreateTime}, its default, and can be set to nothing else. Configs about replicas and local log
  * files (which Strata has none of: durability is the object store's) are accepted and have no effect, so that
  * tools and frameworks that set them (Kafka Connect's internal topics, say) work; any other name is refused
  * with {@code INVALID_CONFIG}, never silently dropped.
@@ -77,7 +77,7 @@ public final class TopicConfigs {
 
     private static void check(String name, String value) {
         if (MESSAGE_TIMESTAMP_TYPE.equals(name)) {
-            if (value != null && !value.equals("CreateTime")) {
+            if (value != null && !value.trim().equals("CreateTime")) {
                 throw new Invalid(MESSAGE_TIMESTAMP_TYPE + " can only be CreateTime: Strata keeps each record's "
                         + "timestamp as its producer set it");
             }
@@ -103,7 +103,7 @@ public final class TopicConfigs {
         all.put(DELETE_RETENTION_MS, new String[] {Long.toString(t.deleteRetentionMs()),
                 Long.toString(Topic.DEFAULT_DELETE_RETENTION_MS)});
         all.put(MAX_MESSAGE_BYTES, new String[] {Integer.toString(maxMessageBytes), null});
-        all.put(MESSAGE_TIMESTAMP_TYPE, new String[] {"CreateTime", null});
+        all.put(MESSAGE_TIMESTAMP_TYPE, new String[] {"CreateTime", "CreateTime"}); // it cannot be anything else
         java.util.List<DescribeConfigsResponseData.DescribeConfigsResourceResult> out = new java.util.ArrayList<>();
         all.forEach((name, v) -> {
             if (keys != null && !keys.contains(name)) {

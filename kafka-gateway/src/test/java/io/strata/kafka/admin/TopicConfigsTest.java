@@ -24,6 +24,7 @@ class TopicConfigsTest {
         assertThat(repartition.getRetentionMs()).isEqualTo(-1);
 
         TopicConfigs.apply(AlterTopicRequest.newBuilder(), "message.timestamp.type", null); // back to the default
+        TopicConfigs.apply(AlterTopicRequest.newBuilder(), "message.timestamp.type", " CreateTime");
     }
 
     @Test
