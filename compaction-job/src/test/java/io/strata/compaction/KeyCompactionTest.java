@@ -276,7 +276,10 @@ class KeyCompactionTest {
         assertThat(table).as("the table the log holds").isEqualTo(table(written));
         assertThat(log.records()).extracting(LogReader.Record::key).as("the tombstone compared with the whole log "
                 + "before it went after its delete retention, and its key's value with it").doesNotContain("early")
-                .as("the one further back than a swap reaches stays").contains("victim");
+                .as("the deleted key's records further back than a swap reaches stay, its tombstone with them")
+                .contains("victim");
+        assertThat(log.records().stream().filter(r -> "victim".equals(r.key())).map(LogReader.Record::value))
+                .as("the value, then the tombstone").containsExactly("alive", "");
         assertThat(worker.stats().tombstonesRemoved()).isEqualTo(1);
         KeyCleaning cleaning = cleaning(p);
         assertThat(cleaning.comparedTo()).as("windows cleaned past where the start's reach compared")

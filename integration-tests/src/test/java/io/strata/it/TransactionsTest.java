@@ -469,6 +469,11 @@ class TransactionsTest {
         try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", node.kafkaAddress()))) {
             assertThat(admin.describeConfigs(List.of(changelog)).all().get(30, TimeUnit.SECONDS).get(changelog)
                     .get("cleanup.policy").value()).as("the changelog Streams created").isEqualTo("compact");
+            // Committed with the counts: the next instance reads on from there, so only the changelog can give
+            // it the counts so far (reading "words" again from the start would reach 150 too).
+            assertThat(admin.listConsumerGroupOffsets("wc").partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                    .values().stream().mapToLong(org.apache.kafka.clients.consumer.OffsetAndMetadata::offset).sum())
+                    .as("the group's positions on words").isEqualTo(600);
         }
         kafkaWords(300);
         var second = wordCount(state.resolve("second"));

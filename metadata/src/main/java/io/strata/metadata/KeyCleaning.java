@@ -8,9 +8,9 @@ package io.strata.metadata;
  *       most the latest record of each key remains.</li>
  *   <li>Every record below {@code comparedTo} (at most {@code cleanedTo}) was also compared with every record
  *       before it, from the log's start: no older record of its key remains anywhere. Only a tombstone below
- *       it may go, since only there is no older value left behind it to come back. A cleaning whose window
- *       could not reach back to the log's start (the log is longer than one swap replaces) moves
- *       {@code cleanedTo} but not this.</li>
+ *       it may go, since only there is no older value left behind it to come back. Only a cleaning that reads
+ *       from the log's start and maps the keys from here on moves it; any other moves {@code cleanedTo}
+ *       only.</li>
  *   <li>{@code oldestTombstoneMs} is the timestamp of the oldest tombstone below {@code comparedTo} the last
  *       cleaning kept ({@link Long#MAX_VALUE} when it kept none), so the next cleaning is due when that
  *       tombstone's delete retention ends, however little new data came.</li>

@@ -61,7 +61,11 @@ final class KeyCleaner {
     private long abortedRemoved;
     /** The aborted transactions' batches in the cleaning: first offset to end. */
     private final NavigableMap<Long, Long> abortedBatches = new TreeMap<>();
-    /** The record read last, held back until the next one arrives: the partition's last record always stays. */
+    /**
+     * The record read last, held back until the next one arrives: the cleaning's last record always stays,
+     * whatever it is (aborted, keyless, a due tombstone), so the cleaning's end does; a later cleaning that
+     * reads past it decides it.
+     */
     private LogRecord held;
     private long heldOffset = -1;
 

@@ -23,11 +23,12 @@ import java.util.Set;
  * a tombstone the last cleaning kept has outlived the topic's {@code delete.retention.ms}, or when records
  * cleaned but not yet compared with the whole log before them ({@link KeyCleaning#comparedTo}) can now be.
  *
- * <p>Where the part not yet compared starts within one swap of the log's start, the cleaning reads from the
- * log's start and maps the keys from {@code comparedTo} on, as many segments as the key map holds (a
- * segment's record count bounds its keys; at least one): every record it keeps there then has no older copy
- * of its key left anywhere, so a tombstone among them may go once its delete retention is over. Further
- * back, a log longer than one swap is cleaned as a window: the segments with new records from the first on,
+ * <p>Where the part not yet compared starts within one swap of the log's start, and a cleaning from there
+ * takes in every new record a window would, the cleaning reads from the log's start and maps the keys from
+ * {@code comparedTo} on, as many segments as the key map holds (a segment's record count bounds its keys; at
+ * least one): every record it keeps there then has no older copy of its key left anywhere, so a tombstone
+ * among them may go once its delete retention is over. A due tombstone brings a cleaning from the start too,
+ * mapping only what is new within it. Otherwise, a log longer than one swap is cleaned as a window: the segments with new records from the first on,
  * as many as the key map holds, and the cleaned segments right before them up to the swap's limit. Records
  * before the window keep older copies of the window's keys, so its tombstones stay (nothing deleted can come
  * back), and so does {@code comparedTo}.

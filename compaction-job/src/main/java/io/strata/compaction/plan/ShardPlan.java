@@ -49,9 +49,9 @@ public sealed interface ShardPlan {
      * [first source's base, {@code cleanEnd}) exactly; then swap them for the {@code replaced} entries
      * (sequence to mod revision as read). A record stays unless a later one has its key, or it is a tombstone
      * below {@code tombstonesBelow} (compared with everything before it: no older value of its key is left)
-     * older than {@code deleteHorizonMs}, or it has no key; the partition's last record always stays, so its
-     * end offset does too. Records of the {@code aborted} transactions' batches go too, and give no key a later
-     * record. The partition is then cleaned to {@code cleanedTo} and compared to
+     * older than {@code deleteHorizonMs}, or it has no key. Records of the {@code aborted} transactions' batches
+     * go too, and give no key a later record. The cleaning's last record always stays, whatever it is, so its
+     * end offset does too. The partition is then cleaned to {@code cleanedTo} and compared to
      * {@code comparedTo} ({@link io.strata.metadata.KeyCleaning}); its oldest tombstone that may go is the oldest
      * of those the cleaning keeps below {@code comparedTo} and {@code oldestTombstoneBefore}, which stands for
      * those before a window that does not start at the log's start.

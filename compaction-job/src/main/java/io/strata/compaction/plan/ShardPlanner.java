@@ -49,8 +49,9 @@ public final class ShardPlanner {
     }
 
     /**
-     * The next step for the shard, key cleanings judging transactional batches by {@code transactions} (read
-     * after the snapshot; {@link TransactionView#NONE} when no segment of a key-compacted topic carries one).
+     * The next step for the shard, key cleanings judging transactional batches and holds by {@code transactions},
+     * read after the snapshot. A cleaning planned with {@link TransactionView#NONE} knows of no hold: it is only
+     * a sign that one may be due, to be planned again with the transactions' state before it is carried out.
      */
     public ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, Footers footers, long now,
                           TransactionView transactions) {

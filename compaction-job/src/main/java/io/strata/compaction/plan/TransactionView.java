@@ -10,11 +10,15 @@ import java.util.function.Function;
 /**
  * What compaction knows of the transactions whose batches a shard's entries carry, read after the shard's
  * snapshot: which batches were aborted on their partition (a mark), and from which offset each partition is
- * not yet stable (its first open transaction's first offset). A batch that is neither is committed, and one
- * that state says committed stays committed. Pure once built.
+ * not yet stable (where it ended when its first open transaction added it, which may come before that
+ * transaction's first record there). A batch that is neither is committed, and one that state says committed
+ * stays committed. Pure once built.
  */
 public final class TransactionView {
-    /** No transaction's state: nothing aborted, no partition held (for planning that judges no batch). */
+    /**
+     * No transaction's state: nothing aborted, no partition held. Only for a first look at whether a cleaning
+     * may be due: a cleaning is planned again with the state read before it is carried out.
+     */
     public static final TransactionView NONE = new TransactionView(Set.of(), p -> OptionalLong.empty(), false);
 
     private final Set<List<Long>> aborted;

@@ -88,8 +88,9 @@ public final class TopicConfigs {
                     + "not a topic's");
         }
         if (!WITHOUT_EFFECT.contains(name)) {
-            throw new Invalid("unknown or unsupported topic config " + io.strata.metadata.InputText.quoted(name) + "; Strata takes " + RETENTION_MS + ", "
-                    + RETENTION_BYTES + ", " + CLEANUP_POLICY + " and " + DELETE_RETENTION_MS);
+            throw new Invalid("unknown or unsupported topic config " + io.strata.metadata.InputText.quoted(name)
+                    + "; Strata takes " + RETENTION_MS + ", " + RETENTION_BYTES + ", " + CLEANUP_POLICY + ", "
+                    + DELETE_RETENTION_MS + " and " + MESSAGE_TIMESTAMP_TYPE + "=CreateTime");
         }
     }
 

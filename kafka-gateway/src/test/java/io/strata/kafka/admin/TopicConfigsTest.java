@@ -34,4 +34,17 @@ class TopicConfigsTest {
         assertThatThrownBy(() -> TopicConfigs.apply(CreateTopicRequest.newBuilder(), "compression.tpye", "zstd"))
                 .isInstanceOf(TopicConfigs.Invalid.class).hasMessageContaining("unknown or unsupported");
     }
+
+    @Test
+    void describeShowsCreateTimeAsTheTimestampTypesDefault() {
+        io.strata.metadata.Topic topic = new io.strata.metadata.Topic("t", 1, 1, -1, -1, 0,
+                io.strata.metadata.CleanupPolicy.COMPACT, 60_000);
+        var described = TopicConfigs.describe(topic, java.util.List.of("message.timestamp.type"), 1 << 20);
+        assertThat(described).singleElement().satisfies(c -> {
+            assertThat(c.value()).isEqualTo("CreateTime");
+            assertThat(c.readOnly()).isFalse();
+            assertThat(c.configSource()).isEqualTo(
+                    org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG.id());
+        });
+    }
 }
