@@ -39,19 +39,12 @@ public final class ShardPlanner {
     }
 
     /**
-     * The next step for the shard.
-     *
-     * @param topics the live topics by id, read after the snapshot (a partition of the snapshot whose topic is
-     *               not here was deleted: topic ids are never reused)
-     */
-    public ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, Footers footers, long now) {
-        return plan(snapshot, topics, footers, now, TransactionView.NONE);
-    }
-
-    /**
      * The next step for the shard, key cleanings judging transactional batches and holds by {@code transactions},
      * read after the snapshot. A cleaning planned with {@link TransactionView#NONE} knows of no hold: it is only
      * a sign that one may be due, to be planned again with the transactions' state before it is carried out.
+     *
+     * @param topics the live topics by id, read after the snapshot (a partition of the snapshot whose topic is
+     *               not here was deleted: topic ids are never reused)
      */
     public ShardPlan plan(ShardSnapshot snapshot, Map<Long, Topic> topics, Footers footers, long now,
                           TransactionView transactions) {

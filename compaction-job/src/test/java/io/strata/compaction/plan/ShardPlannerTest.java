@@ -76,7 +76,7 @@ class ShardPlannerTest {
 
     private ShardPlan plan(Topic topic, ShardState state, int maxOps) {
         return new ShardPlanner(SETTINGS, maxOps, 1 << 20).plan(snapshot(state), Map.of(1L, topic),
-                new Footers(footers), NOW);
+                new Footers(footers), NOW, TransactionView.NONE);
     }
 
     @Test
@@ -92,7 +92,7 @@ class ShardPlannerTest {
         ShardPlanner planner = new ShardPlanner(SETTINGS, 128, 1 << 20);
         for (CleanupPolicy policy : CleanupPolicy.values()) {
             ShardPlan plan = planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, topic(3_600_000, 100, policy)),
-                    new Footers(footers), now);
+                    new Footers(footers), now, TransactionView.NONE);
             assertThat(plan).as(policy.toString()).isInstanceOfSatisfying(ShardPlan.Step.class, step ->
                     assertThat(step.logStarts()).as("the chunk of 8 days ago goes, the one of 2 days ago stays, "
                             + "whatever the topic's 1 h and 100 bytes").containsEntry(staging, 10L));
@@ -121,12 +121,12 @@ class ShardPlannerTest {
         Map<Long, Topic> topics = Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE));
         wal(0, 10, 1000, NOW - 120_000);
         wal(10, 10, 1000, NOW - 90_000);
-        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW))
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW, TransactionView.NONE))
                 .as("2 kB past min-age, the oldest 2 min old").isInstanceOf(ShardPlan.Nothing.class);
-        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW + 121_000))
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW + 121_000, TransactionView.NONE))
                 .as("the oldest past max-age").isInstanceOf(ShardPlan.Step.class);
         wal(20, 100, 70_000, NOW - 70_000);
-        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW))
+        assertThat(planner.plan(snapshot(ShardState.INITIAL), topics, new Footers(footers), NOW, TransactionView.NONE))
                 .as("a small segment's worth").isInstanceOf(ShardPlan.Step.class);
     }
 
@@ -162,11 +162,11 @@ class ShardPlannerTest {
         footers.clear();
         ShardPlanner planner = new ShardPlanner(small, 128, 1 << 20);
         ShardPlan first = planner.plan(snapshot(ShardState.INITIAL), Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE)),
-                new Footers(footers), NOW);
+                new Footers(footers), NOW, TransactionView.NONE);
         assertThat(first).isInstanceOfSatisfying(ShardPlan.NeedFooters.class,
                 n -> assertThat(n.segments()).as("all four in one round").hasSize(4));
         ShardPlan.Step step = (ShardPlan.Step) planner.plan(snapshot(ShardState.INITIAL),
-                Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE)), new Footers(all), NOW);
+                Map.of(1L, topic(-1, -1, CleanupPolicy.DELETE)), new Footers(all), NOW, TransactionView.NONE);
         assertThat(step.builds()).singleElement().satisfies(b -> {
             assertThat(b.baseOffset()).isZero();
             assertThat(b.endOffset()).isEqualTo(200);
@@ -207,7 +207,7 @@ class ShardPlannerTest {
         segment(10, 2, 1000, 5, 0, NOW);
         ShardState state = new ShardState(committed, Map.of(P, 3L), Map.of(P, new KeyCleaning(10, 5, 10)));
         ShardPlan.Step step = (ShardPlan.Step) new ShardPlanner(SETTINGS, 128, 1 << 20).plan(snapshot(state),
-                Map.of(), new Footers(footers), NOW);
+                Map.of(), new Footers(footers), NOW, TransactionView.NONE);
         assertThat(step.replaced()).hasSize(2);
         assertThat(step.logStarts()).isEmpty();
         assertThat(step.cleanings()).isEmpty();
@@ -254,14 +254,14 @@ class ShardPlannerTest {
         ShardState lateNews = new ShardState(committed, Map.of(), Map.of(P, new KeyCleaning(6_000,
                 KeyCleaning.NO_TOMBSTONE, 6_000)));
         ShardPlan.Clean window = (ShardPlan.Clean) new ShardPlanner(smallMap, 23, 1 << 20).plan(snapshot(lateNews),
-                Map.of(1L, compacted), new Footers(footers), NOW);
+                Map.of(1L, compacted), new Footers(footers), NOW, TransactionView.NONE);
         assertThat(window.baseOffset()).as("five new segments (the key map's 2,048 keys) and five cleaned ones before "
                 + "them").isEqualTo(4_000);
         assertThat(window.dirtyFrom()).isEqualTo(6_000);
         assertThat(window.cleanEnd()).isEqualTo(8_000);
         long keys = smallMap.keyMapBytes() / CleaningPolicy.KEY_MAP_BYTES_PER_KEY;
         ShardPlan.Clean byKeys = (ShardPlan.Clean) new ShardPlanner(smallMap, 128, 1 << 20).plan(
-                snapshot(ShardState.INITIAL), Map.of(1L, compacted), new Footers(footers), NOW);
+                snapshot(ShardState.INITIAL), Map.of(1L, compacted), new Footers(footers), NOW, TransactionView.NONE);
         assertThat(byKeys.expectedKeys()).isLessThanOrEqualTo(keys);
         assertThat(byKeys.replaced()).as("2,048 keys: five segments of 400 records").hasSize((int) (keys / 400));
     }
