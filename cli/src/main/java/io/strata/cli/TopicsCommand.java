@@ -13,11 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code strata topics create|list|describe|alter|delete}. Not runnable itself: picocli asks for a subcommand. */
+/** {@code strata topics create|list|describe|alter|delete|delete-records}. Not runnable itself: picocli asks for a subcommand. */
 @Command(name = "topics", mixinStandardHelpOptions = true,
         description = "Creates, lists, describes, alters and deletes topics.",
         subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class, TopicsCommand.Describe.class,
-                TopicsCommand.Alter.class, TopicsCommand.Delete.class})
+                TopicsCommand.Alter.class, TopicsCommand.Delete.class, TopicsCommand.DeleteRecords.class})
 final class TopicsCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a topic.")
@@ -185,6 +185,66 @@ final class TopicsCommand {
         public Integer call() {
             StrataCli.client(spec).admin().deleteTopic(name);
             spec.commandLine().getOut().printf("deleted topic %s%n", name);
+            return 0;
+        }
+    }
+
+    @Command(name = "delete-records", mixinStandardHelpOptions = true,
+            description = "Deletes a topic's records before an offset (Kafka's DeleteRecords): the partitions' log "
+                    + "starts move there at once, and compaction removes the records within a pass. A start already "
+                    + "further stays.")
+    static final class DeleteRecords implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "The topic's name.")
+        String name;
+        @Option(names = "--before", required = true, paramLabel = "OFFSET|end",
+                description = "The partitions' new log start; 'end' for each partition's end (every record so far).")
+        String before;
+        @Option(names = "--partition", paramLabel = "P", description = "A partition (repeatable); default: every one.")
+        List<Integer> partitions;
+        @picocli.CommandLine.Mixin
+        OutputOption output;
+
+        @Override
+        public Integer call() {
+            long offset;
+            if ("end".equals(before)) {
+                offset = io.strata.client.Admin.END;
+            } else {
+                try {
+                    offset = Long.parseLong(before);
+                } catch (NumberFormatException e) {
+                    offset = -2;
+                }
+                if (offset < 0) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--before takes an offset (0 or more) or 'end', not '" + before + "'");
+                }
+            }
+            io.strata.client.Admin admin = StrataCli.client(spec).admin();
+            List<Integer> chosen = partitions;
+            if (chosen == null || chosen.isEmpty()) {
+                int count = admin.topic(name).partitions();
+                chosen = java.util.stream.IntStream.range(0, count).boxed().toList();
+            }
+            java.util.Map<Integer, Long> asked = new java.util.LinkedHashMap<>();
+            for (int p : chosen) {
+                asked.put(p, offset);
+            }
+            java.util.Map<Integer, Long> starts = admin.deleteRecords(name, asked);
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json()) {
+                out.println(Json.of(starts.entrySet().stream().map(e -> {
+                    java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+                    o.put("partition", e.getKey());
+                    o.put("log_start_offset", e.getValue());
+                    return o;
+                }).toList()));
+                return 0;
+            }
+            out.printf("%-10s %s%n", "PARTITION", "LOG-START");
+            starts.forEach((p, start) -> out.printf("%-10d %d%n", p, start));
             return 0;
         }
     }

@@ -156,6 +156,22 @@ class StrataCliTest {
     }
 
     @Test
+    void deleteRecordsMovesEveryPartitionsStartOrTheOnesNamedAndPrintsTheStarts() {
+        fake.createTopic("orders", 2);
+        fake.append("orders", 0, "a", "b", "c");
+        fake.append("orders", 1, "d");
+
+        assertThat(run("topics", "delete-records", "orders", "--partition", "0", "--before", "2"))
+                .isEqualTo(new Outcome(0, "PARTITION  LOG-START\n0          2\n", ""));
+        assertThat(run("topics", "delete-records", "orders", "--before", "end").out())
+                .isEqualTo("PARTITION  LOG-START\n0          3\n1          1\n");
+        assertThat(run("offsets", "orders", "--partition", "0", "--earliest").out()).isEqualTo("3\n");
+        Outcome bad = run("topics", "delete-records", "orders", "--before", "-3");
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).startsWith("--before takes an offset (0 or more) or 'end', not '-3'");
+    }
+
+    @Test
     void offsetsPrintsTheOffsetAsked() {
         fake.createTopic("orders", 1);
         fake.append("orders", 0, "t0", "t1000", "t2000");

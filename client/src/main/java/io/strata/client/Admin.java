@@ -87,6 +87,27 @@ public final class Admin {
         callAtMostOnce(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
     }
 
+    /**
+     * Moves partitions' log starts forward, as Kafka's DeleteRecords: no record before {@code before} is served
+     * from the answer on, and compaction removes them within a pass. {@code before} maps partitions to their new
+     * start, {@link #END} for everything so far. All or none: fails with NOT_FOUND for an unknown topic or partition,
+     * OUT_OF_RANGE for an offset past a partition's end, FAILED_PRECONDITION for a topic that is only key-compacted.
+     * Answers each partition's log start after the call (a start already further stays), in the order given.
+     */
+    public java.util.Map<Integer, Long> deleteRecords(String topic, java.util.Map<Integer, Long> before) {
+        io.strata.api.v1.DeleteRecordsRequest.Builder request = io.strata.api.v1.DeleteRecordsRequest.newBuilder()
+                .setTopic(topic);
+        before.forEach((partition, offset) -> request.addPartitions(io.strata.api.v1.RecordsBefore.newBuilder()
+                .setPartition(partition).setBeforeOffset(offset)));
+        java.util.Map<Integer, Long> starts = new java.util.LinkedHashMap<>();
+        call(stub -> stub.deleteRecords(request.build())).getPartitionsList()
+                .forEach(p -> starts.put(p.getPartition(), p.getLogStartOffset()));
+        return starts;
+    }
+
+    /** For {@link #deleteRecords}: a partition's end, whatever it is when the call arrives. */
+    public static final long END = -1;
+
     public List<TopicInfo> listTopics() {
         return call(stub -> stub.listTopics(ListTopicsRequest.getDefaultInstance()))
                 .getTopicsList().stream().map(Admin::toTopic).toList();

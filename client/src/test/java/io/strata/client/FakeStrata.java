@@ -354,6 +354,31 @@ public final class FakeStrata implements AutoCloseable {
         }
 
         @Override
+        public void deleteRecords(io.strata.api.v1.DeleteRecordsRequest request,
+                                  StreamObserver<io.strata.api.v1.DeleteRecordsResponse> observer) {
+            answer(observer, () -> {
+                synchronized (FakeStrata.this) {
+                    FakeTopic t = topic(request.getTopic());
+                    for (io.strata.api.v1.RecordsBefore r : request.getPartitionsList()) {
+                        if (r.getBeforeOffset() > t.end(r.getPartition())) {
+                            throw Status.OUT_OF_RANGE.withDescription("offset " + r.getBeforeOffset()
+                                    + " is past the end of partition " + r.getPartition()).asRuntimeException();
+                        }
+                    }
+                    var answer = io.strata.api.v1.DeleteRecordsResponse.newBuilder();
+                    for (io.strata.api.v1.RecordsBefore r : request.getPartitionsList()) {
+                        int p = r.getPartition();
+                        long before = r.getBeforeOffset() == -1 ? t.end(p) : r.getBeforeOffset();
+                        t.logStart[p] = Math.max(t.logStart[p], before);
+                        answer.addPartitions(io.strata.api.v1.PartitionStart.newBuilder().setPartition(p)
+                                .setLogStartOffset(t.logStart[p]));
+                    }
+                    return answer.build();
+                }
+            });
+        }
+
+        @Override
         public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> observer) {
             answer(observer, () -> {
                 synchronized (FakeStrata.this) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
+import io.strata.client.Admin;
 import io.strata.client.Consumer;
 import io.strata.client.ConsumerRecord;
 import io.strata.client.Producer;
@@ -355,6 +356,8 @@ class CompactionTest {
             return p.logStartOffset() == p.endOffset();
         });
 
+        deletedRecordsAreNeverServedAgainAndLeaveTheIndex(client, inspector);
+
         long doomedId = client.admin().topic("doomed").topicId();
         client.admin().deleteTopic("doomed");
         await("the deleted topic's entries leave the index", Duration.ofSeconds(30), () -> inspector.entries().stream()
@@ -368,6 +371,56 @@ class CompactionTest {
         assertThat(doomed.count()).isEqualTo(1_000);
         assertThat(timed.count()).isEqualTo(1_000);
         assertThat(StrataCluster.metric(compaction, "strata_compaction_objects_deleted_total")).isPositive();
+    }
+
+    /**
+     * DeleteRecords on the same cluster: a partition's start moves at once (readers below it are refused, an earliest
+     * look-up answers it), never back, and compaction removes what lies wholly before it; bad calls change nothing.
+     */
+    private static void deletedRecordsAreNeverServedAgainAndLeaveTheIndex(StrataClient client,
+                                                                          ClusterInspector inspector) throws Exception {
+        client.admin().createTopic("purged", 2, -1, -1);
+        Acks purged = produce(client, "purged", 2, 500);
+        client.admin().createTopic("keyed", 1, -1, -1, "compact", 0);
+        long purgedId = client.admin().topic("purged").topicId();
+
+        assertThatThrownBy(() -> client.admin().deleteRecords("purged", Map.of(0, 123L, 1, 501L)))
+                .as("past partition 1's end: nothing moves").isInstanceOfSatisfying(StrataException.class,
+                        e -> assertThat(e.code()).isEqualTo(Status.Code.OUT_OF_RANGE));
+        assertThatThrownBy(() -> client.admin().deleteRecords("keyed", Map.of(0, Admin.END)))
+                .isInstanceOfSatisfying(StrataException.class,
+                        e -> assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+        assertThat(client.admin().describeTopic("purged").partitionDetails())
+                .allSatisfy(p -> assertThat(p.logStartOffset()).isZero());
+
+        assertThat(client.admin().deleteRecords("purged", Map.of(0, 123L, 1, Admin.END)))
+                .isEqualTo(Map.of(0, 123L, 1, 500L));
+        assertThat(client.admin().deleteRecords("purged", Map.of(0, 5L))).as("never back").isEqualTo(Map.of(0, 123L));
+        await("the fetch node refuses a read below the new start", Duration.ofSeconds(10), () -> {
+            try (Consumer below = client.consumer("purged")) {
+                below.assign(List.of(0));
+                below.seek(0, 10);
+                below.poll(Duration.ofSeconds(1));
+                return false;
+            } catch (StrataException e) {
+                assertThat(e.code()).isEqualTo(Status.Code.OUT_OF_RANGE);
+                return true;
+            }
+        });
+        assertThat(client.admin().listOffsets("purged", 0, io.strata.client.OffsetQuery.earliest()).offset())
+                .isEqualTo(123);
+        long[] starts = new long[2];
+        assertThat(readAll(client, "purged", purged, starts)).as("the records from the start on, each once")
+                .isEqualTo(500 - 123);
+        assertThat(starts).containsExactly(123, 500);
+        await("the records wholly before the starts leave the index", Duration.ofSeconds(60), () ->
+                inspector.entries().stream().noneMatch(e -> e.isSegment()
+                        ? e.segment().partition().topicId() == purgedId
+                        && e.segment().endOffset() <= (e.segment().partition().partition() == 0 ? 123 : 500)
+                        : e.chunks().stream().anyMatch(c -> c.partition().topicId() == purgedId
+                        && c.endOffset() <= (c.partition().partition() == 0 ? 123 : 500))));
+        assertThat(client.admin().describeTopic("purged").partitionDetails()).extracting(p -> p.logStartOffset())
+                .as("compaction keeps the starts where they were moved").containsExactly(123L, 500L);
     }
 
     @Test

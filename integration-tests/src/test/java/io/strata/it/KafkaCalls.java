@@ -14,6 +14,7 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
@@ -100,6 +101,11 @@ final class KafkaCalls {
         calls.add(call("DeleteTopics", ApiKeys.DELETE_TOPICS, 6, () -> new DeleteTopicsRequestData().setTimeoutMs(10_000)
                 .setTopics(List.of(new DeleteTopicsRequestData.DeleteTopicState().setName("k-doomed"))),
                 List.of(topic(principal, AclOperation.ACL_OPERATION_DELETE, "k-doomed")), Errors.TOPIC_AUTHORIZATION_FAILED)
+                .answering(Errors.UNKNOWN_TOPIC_OR_PARTITION));
+        calls.add(call("DeleteRecords", ApiKeys.DELETE_RECORDS, 2, () -> new DeleteRecordsRequestData().setTimeoutMs(10_000)
+                .setTopics(List.of(new DeleteRecordsRequestData.DeleteRecordsTopic().setName("k-purged").setPartitions(
+                        List.of(new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(-1))))),
+                List.of(topic(principal, AclOperation.ACL_OPERATION_DELETE, "k-purged")), Errors.TOPIC_AUTHORIZATION_FAILED)
                 .answering(Errors.UNKNOWN_TOPIC_OR_PARTITION));
         calls.add(call("CreatePartitions", ApiKeys.CREATE_PARTITIONS, 3, () -> new CreatePartitionsRequestData()
                 .setTimeoutMs(10_000).setTopics(new CreatePartitionsRequestData.CreatePartitionsTopicCollection(List.of(

@@ -32,6 +32,8 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.CreatePartitionsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -41,6 +43,8 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.OffsetOutOfRangeException;
+import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -179,6 +183,7 @@ class KafkaDoorTest {
         }
 
         topicsAreAdministeredThroughKafkaAdmin(bootstrap, cluster.channel(ingest1));
+        recordsAreDeletedBeforeAnOffsetThroughKafkaAdmin(bootstrap);
         aKafkaConsumerGroupIsAStrataConsumerGroup(bootstrap, sent.size() + 1, cluster.channel(ingest2));
         consumerProtocolMembersShareAGroupWithStrataMembers(bootstrap, sent.size() + 1, cluster.channel(ingest2),
                 ingest2.address());
@@ -551,6 +556,46 @@ class KafkaDoorTest {
             assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).containsExactly(TOPIC);
             assertThat(catching(() -> admin.deleteTopics(List.of("audit")).all().get(30, TimeUnit.SECONDS)))
                     .isInstanceOf(UnknownTopicOrPartitionException.class);
+        }
+    }
+
+    /**
+     * DeleteRecords as kafka-delete-records.sh and Kafka Streams' repartition purge send it: each partition answered
+     * on its own (its new low watermark, or its own error), and a consumer from the beginning starts there.
+     */
+    private static void recordsAreDeletedBeforeAnOffsetThroughKafkaAdmin(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
+             KafkaProducer<byte[], byte[]> producer = producer(bootstrap, Map.of())) {
+            admin.createTopics(List.of(new NewTopic("purge", 2, (short) 1), new NewTopic("purge-keyed", 1, (short) 1)
+                    .configs(Map.of("cleanup.policy", "compact")))).all().get(30, TimeUnit.SECONDS);
+            for (int i = 0; i < 50; i++) {
+                producer.send(new ProducerRecord<>("purge", 0, null, ("r" + i).getBytes(StandardCharsets.UTF_8)));
+            }
+            producer.flush();
+            TopicPartition p0 = new TopicPartition("purge", 0);
+            TopicPartition p1 = new TopicPartition("purge", 1);
+            var deleted = admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(20),
+                    p1, RecordsToDelete.beforeOffset(5))).lowWatermarks();
+            assertThat(deleted.get(p0).get(30, TimeUnit.SECONDS).lowWatermark()).isEqualTo(20);
+            assertThat(catching(() -> deleted.get(p1).get(30, TimeUnit.SECONDS)))
+                    .as("past the empty partition's end, alone").isInstanceOf(OffsetOutOfRangeException.class);
+            assertThat(catching(() -> admin.deleteRecords(Map.of(new TopicPartition("purge-keyed", 0),
+                    RecordsToDelete.beforeOffset(0))).all().get(30, TimeUnit.SECONDS)))
+                    .isInstanceOf(PolicyViolationException.class);
+            assertThat(admin.listOffsets(Map.of(p0, OffsetSpec.earliest())).partitionResult(p0)
+                    .get(30, TimeUnit.SECONDS).offset()).isEqualTo(20);
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
+                consumer.assign(List.of(p0));
+                consumer.seekToBeginning(List.of(p0));
+                List<Long> offsets = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (offsets.size() < 30 && System.nanoTime() < deadline) {
+                    consumer.poll(Duration.ofMillis(500)).forEach(r -> offsets.add(r.offset()));
+                }
+                assertThat(offsets).as("from the new start to the end, once each")
+                        .isEqualTo(java.util.stream.LongStream.range(20, 50).boxed().toList());
+            }
+            admin.deleteTopics(List.of("purge", "purge-keyed")).all().get(30, TimeUnit.SECONDS);
         }
     }
 

@@ -955,6 +955,10 @@ class SecurityTest {
         calls.add(new Call(AdminServiceGrpc.getDeleteTopicMethod(), c -> status(() -> AdminServiceGrpc.newBlockingStub(c)
                 .deleteTopic(DeleteTopicRequest.newBuilder().setName("doomed").build())),
                 List.of(acl("User:alice", AclOperation.ACL_OPERATION_DELETE, topic, "doomed", false))));
+        calls.add(new Call(AdminServiceGrpc.getDeleteRecordsMethod(), c -> status(() -> AdminServiceGrpc.newBlockingStub(c)
+                .deleteRecords(io.strata.api.v1.DeleteRecordsRequest.newBuilder().setTopic("purged").addPartitions(
+                        io.strata.api.v1.RecordsBefore.newBuilder().setPartition(0).setBeforeOffset(-1)).build())),
+                List.of(acl("User:alice", AclOperation.ACL_OPERATION_DELETE, topic, "purged", false))));
         calls.add(new Call(AdminServiceGrpc.getListTopicsMethod(), c -> status(() -> AdminServiceGrpc.newBlockingStub(c)
                 .listTopics(ListTopicsRequest.getDefaultInstance())), List.of()));
         calls.add(new Call(AdminServiceGrpc.getDescribeTopicMethod(), c -> status(() -> AdminServiceGrpc.newBlockingStub(c)

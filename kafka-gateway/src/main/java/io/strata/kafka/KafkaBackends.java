@@ -49,6 +49,9 @@ public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata
         CompletableFuture<io.strata.api.v1.TopicDescription> alterTopic(io.strata.api.v1.AlterTopicRequest request);
 
         CompletableFuture<Void> deleteTopic(String name);
+
+        /** Moves partitions' log starts forward, all or none (the gRPC door's DeleteRecords). */
+        CompletableFuture<io.strata.api.v1.DeleteRecordsResponse> deleteRecords(io.strata.api.v1.DeleteRecordsRequest request);
     }
 
     /** The fetch role: reads and offset look-ups (failures carry a gRPC status). */

@@ -96,6 +96,7 @@ public final class KafkaDoor implements AutoCloseable {
                     new ListOffsetsApi(backends),
                     new io.strata.kafka.admin.CreateTopicsApi(backends, settings.maxMessageBytes()),
                     new io.strata.kafka.admin.DeleteTopicsApi(backends, topicIds),
+                    new io.strata.kafka.admin.DeleteRecordsApi(backends),
                     new io.strata.kafka.admin.CreatePartitionsApi(backends),
                     new io.strata.kafka.admin.DescribeConfigsApi(backends, settings.maxMessageBytes()),
                     io.strata.kafka.admin.AlterConfigsApi.incremental(backends),

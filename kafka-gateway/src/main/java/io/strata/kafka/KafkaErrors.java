@@ -133,7 +133,8 @@ public final class KafkaErrors {
                 : String.valueOf(t);
     }
 
-    static Status.Code code(Throwable failure) {
+    /** The gRPC status code of a failure (UNKNOWN when it carries none). */
+    public static Status.Code code(Throwable failure) {
         Throwable t = unwrap(failure);
         return t instanceof StatusRuntimeException s ? s.getStatus().getCode() : Status.Code.UNKNOWN;
     }

@@ -19,6 +19,15 @@ public interface CompactionStore {
     /** Applies the swap in one transaction, or reports a conflict; an unknown outcome is resolved by reading. */
     CompletableFuture<SwapOutcome> swap(ShardSwap swap);
 
+    /**
+     * Moves the log starts of partitions of {@code shard} forward to at least the offsets given (Kafka's
+     * DeleteRecords), never back, keeping everything else in the shard's state; answers each partition's log start
+     * as written. A guarded write of the state, retried when a swap moved it in between: a swap planned before
+     * it fails its guard and is planned again with the new starts, so retention never moves a start back. The
+     * caller checks that each offset is within the partition (the start may not pass its end).
+     */
+    CompletableFuture<Map<PartitionId, Long>> raiseLogStarts(int shard, Map<PartitionId, Long> starts);
+
     /** A lease for a worker named {@code owner}, kept alive until the session is closed. */
     CompletableFuture<WorkerSession> openSession(String owner, Duration ttl);
 
@@ -39,7 +48,6 @@ public interface CompactionStore {
      */
     CompletableFuture<Long> compactHistory(Duration keep, WorkLock lock);
 
-    /** The most guards, and the most ops, one swap may hold. */
     /**
      * Writes down a worker's last pass (replacing its previous one) and forgets other workers' passes older than
      * {@code forgetAfter}: workers come and go (a CronJob's pods), their notes do not pile up.
@@ -61,6 +69,7 @@ public interface CompactionStore {
     /** The sizes of these shards, those measured (one read: a few shards need not read them all). */
     CompletableFuture<java.util.List<ShardSizes>> readSizes(java.util.Collection<Integer> shards);
 
+    /** The most guards, and the most ops, one swap may hold. */
     int maxTxnOps();
 
     /** The most bytes one swap should carry. */

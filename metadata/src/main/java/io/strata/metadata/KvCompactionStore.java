@@ -34,6 +34,8 @@ final class KvCompactionStore implements CompactionStore {
     private final KeyLayout keys;
     private final Clock clock;
     private final IntFunction<CompletableFuture<Void>> backoff;
+    /** Swaps of one shard come seconds apart: a raise that keeps losing to them says something is wrong. */
+    private static final int RAISE_ATTEMPTS = 20;
 
     KvCompactionStore(KvStore kv, KeyLayout keys, Clock clock, IntFunction<CompletableFuture<Void>> backoff) {
         this.kv = kv;
@@ -101,6 +103,39 @@ final class KvCompactionStore implements CompactionStore {
                         + ") and was not applied");
             });
         }).thenCompose(f -> f);
+    }
+
+    @Override
+    public CompletableFuture<Map<PartitionId, Long>> raiseLogStarts(int shard, Map<PartitionId, Long> starts) {
+        return raiseLogStarts(shard, Map.copyOf(starts), 0);
+    }
+
+    private CompletableFuture<Map<PartitionId, Long>> raiseLogStarts(int shard, Map<PartitionId, Long> starts,
+                                                                     int tries) {
+        String key = keys.indexState(shard);
+        return kv.get(key).thenCompose(found -> {
+            ShardState state = found.map(v -> MetadataCodec.decodeShardState(v.key(), v.value()))
+                    .orElse(ShardState.INITIAL);
+            Map<PartitionId, Long> raised = new HashMap<>(state.logStarts());
+            starts.forEach((partition, start) -> raised.merge(partition, start, Math::max));
+            Map<PartitionId, Long> answer = new HashMap<>();
+            starts.keySet().forEach(partition -> answer.put(partition, raised.get(partition)));
+            if (raised.equals(state.logStarts())) {
+                return CompletableFuture.completedFuture(Map.copyOf(answer));
+            }
+            ShardState next = new ShardState(state.nextSequence(), raised, state.cleanings(), state.producers());
+            KvGuard guard = found.isPresent() ? new KvGuard(key, found.get().modRevision()) : KvGuard.absent(key);
+            return kv.txn(List.of(guard), List.of(new KvOp.Put(key, MetadataCodec.encode(next)))).thenCompose(r -> {
+                if (r.succeeded()) {
+                    return CompletableFuture.completedFuture(Map.copyOf(answer));
+                }
+                if (tries >= RAISE_ATTEMPTS) {
+                    return CompletableFuture.failedFuture(new MetadataException("shard " + shard
+                            + "'s state kept moving: gave up raising log starts after " + (tries + 1) + " attempts", true));
+                }
+                return backoff.apply(tries).thenCompose(v -> raiseLogStarts(shard, starts, tries + 1));
+            });
+        });
     }
 
     @Override

@@ -279,6 +279,39 @@ public abstract class CompactionStoreContract {
     }
 
     @Test
+    void raisedLogStartsNeverMoveBackKeepTheRestOfTheStateAndFailASwapPlannedBeforeThem() {
+        PartitionId[] p = twoInOneShard();
+        commit(p[0], p[1]);
+        int shard = store.shardOf(p[0]);
+        assertThat(compaction.raiseLogStarts(shard, Map.of(p[0], 4L)).join()).isEqualTo(Map.of(p[0], 4L));
+        assertThat(compaction.readShard(shard).join().state()).as("written where no state was")
+                .isEqualTo(new ShardState(ShardState.INITIAL.nextSequence(), Map.of(p[0], 4L)));
+
+        ShardSnapshot before = compaction.readShard(shard).join();
+        WorkLock lock = session("w").tryLock("shard-" + shard).join().orElseThrow();
+        ShardSwap swap = mergeA(before, lock, p[0]);
+        assertThat(compaction.swap(swap).join()).isInstanceOf(SwapOutcome.Applied.class);
+        ShardSnapshot merged = compaction.readShard(shard).join();
+
+        ShardSwap planned = new ShardSwap(shard, lock, merged.stateModRevision(), new ShardState(
+                merged.state().nextSequence() + 1, Map.of(p[0], 2L)), Map.of(), List.of(), Set.of());
+        assertThat(compaction.raiseLogStarts(shard, Map.of(p[0], 7L, p[1], 3L)).join())
+                .isEqualTo(Map.of(p[0], 7L, p[1], 3L));
+        assertThat(compaction.raiseLogStarts(shard, Map.of(p[0], 5L)).join()).as("never back")
+                .isEqualTo(Map.of(p[0], 7L));
+        assertThat(compaction.swap(planned).join()).as("planned over the state before the raise")
+                .isInstanceOf(SwapOutcome.Conflict.class);
+
+        ShardState state = compaction.readShard(shard).join().state();
+        assertThat(state.logStarts()).isEqualTo(Map.of(p[0], 7L, p[1], 3L));
+        assertThat(state.nextSequence()).isEqualTo(merged.state().nextSequence());
+        assertThat(state.cleanings()).isEqualTo(merged.state().cleanings());
+        assertThat(store.offsets(p[0]).join().logStartOffset()).isEqualTo(7);
+        assertThat(store.offsets(p[1]).join().logStartOffset()).isEqualTo(3);
+        assertThat(store.offsets(p[1]).join().nextOffset()).as("commits' heads are untouched").isEqualTo(10);
+    }
+
+    @Test
     void retentionMovesTheLogStartThatOffsetsAndWatchersSee() throws Exception {
         PartitionId[] p = twoInOneShard();
         commit(p[0]);

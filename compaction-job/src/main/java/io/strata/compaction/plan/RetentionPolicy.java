@@ -15,8 +15,9 @@ import java.util.Set;
  *   <li>By size: the units from the front while what stays is still at least {@code retention.bytes}; so a
  *       partition keeps at least the limit and at most the limit plus one unit.</li>
  * </ul>
- * Both apply when both are set; whichever cuts further wins. A segment is looked into (its footer) only when
- * the cut falls inside it.
+ * Both apply when both are set; whichever cuts further wins. Whatever the topic's policy, the units wholly
+ * before the partition's log start go too: a DeleteRecords call moved the start there at once, and no reader
+ * is served below it. A segment is looked into (its footer) only when the cut falls inside it.
  */
 public final class RetentionPolicy {
     private RetentionPolicy() {
@@ -24,10 +25,10 @@ public final class RetentionPolicy {
 
     /** The first position kept ({@link Position#START} when nothing expires); footers it lacks go in {@code needed}. */
     public static Position cut(PartitionLog log, Topic topic, long now, Footers footers, Set<SegmentRef> needed) {
+        Position cut = byLogStart(log.pieces(), log.logStart(), footers, needed);
         if (!topic.cleanupPolicy().deletes()) {
-            return Position.START;
+            return cut;
         }
-        Position cut = Position.START;
         if (topic.retentionMs() > 0) {
             cut = Position.max(cut, byTime(log.pieces(), now - topic.retentionMs(), footers, needed));
         }
@@ -35,6 +36,39 @@ public final class RetentionPolicy {
             cut = Position.max(cut, bySize(log.pieces(), log.storedBytes(), topic.retentionBytes(), footers, needed));
         }
         return cut;
+    }
+
+    /** The segment's live chunks; null, with the segment added to {@code needed}, when its footer is not at hand. */
+    private static List<SegmentChunk> live(SegmentRef segment, Footers footers, Set<SegmentRef> needed) {
+        List<SegmentChunk> live = footers.live(segment);
+        if (live == null) {
+            needed.add(segment);
+        }
+        return live;
+    }
+
+    /** The units that end at or before {@code logStart}; a unit holding it stays whole. */
+    private static Position byLogStart(List<Piece> pieces, long logStart, Footers footers, Set<SegmentRef> needed) {
+        for (int i = 0; i < pieces.size(); i++) {
+            Piece piece = pieces.get(i);
+            if (piece.endOffset() <= logStart) {
+                continue;
+            }
+            if (piece instanceof Piece.Wal || piece.baseOffset() >= logStart) {
+                return new Position(i, 0);
+            }
+            SegmentRef segment = ((Piece.Segment) piece).segment();
+            List<SegmentChunk> live = live(segment, footers, needed);
+            if (live == null) {
+                return new Position(i, 0);
+            }
+            int skip = 0;
+            while (skip < live.size() && live.get(skip).endOffset() <= logStart) {
+                skip++;
+            }
+            return new Position(i, skip);
+        }
+        return new Position(pieces.size(), 0);
     }
 
     private static Position byTime(List<Piece> pieces, long cutoff, Footers footers, Set<SegmentRef> needed) {
@@ -53,9 +87,8 @@ public final class RetentionPolicy {
             if (segment.minTimestampMs() >= cutoff) {
                 return new Position(i, 0);
             }
-            List<SegmentChunk> live = footers.live(segment);
+            List<SegmentChunk> live = live(segment, footers, needed);
             if (live == null) {
-                needed.add(segment);
                 return new Position(i, 0);
             }
             int skip = 0;
@@ -80,9 +113,8 @@ public final class RetentionPolicy {
                 return new Position(i, 0);
             }
             SegmentRef segment = ((Piece.Segment) piece).segment();
-            List<SegmentChunk> live = footers.live(segment);
+            List<SegmentChunk> live = live(segment, footers, needed);
             if (live == null) {
-                needed.add(segment);
                 return new Position(i, 0);
             }
             int skip = 0;

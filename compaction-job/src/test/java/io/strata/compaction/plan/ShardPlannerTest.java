@@ -143,6 +143,27 @@ class ShardPlannerTest {
     }
 
     @Test
+    void whatEndsBeforeALogStartDeleteRecordsMovedGoesWhateverTheRetentionAndTheUnitHoldingItStays() {
+        segment(0, 10, 1000, 5, 0, NOW); // offsets 0..50, five a chunk
+        wal(50, 10, 1000, NOW);
+        wal(60, 10, 1000, NOW);
+        ShardState state = new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE, Map.of(P, 32L));
+        ShardPlan.Step step = (ShardPlan.Step) plan(topic(-1, -1, CleanupPolicy.DELETE), state, 128);
+        assertThat(step.rewritten()).as("the chunks before 30 go; the one holding 32 stays").singleElement()
+                .satisfies(e -> assertThat(e.segment().firstChunk()).isEqualTo(6));
+        assertThat(step.logStarts()).as("the start stays where it was moved, inside the chunk kept")
+                .containsEntry(P, 32L);
+        assertThat(step.replaced()).doesNotContainKeys(1L, 2L);
+
+        state = new ShardState(KeyLayout.COMPACTION_SEQUENCE_BASE, Map.of(P, 65L));
+        step = (ShardPlan.Step) plan(topic(-1, -1, CleanupPolicy.COMPACT), state, 128);
+        assertThat(step.replaced()).as("the segment and the WAL chunk of 50..60, whatever the policy")
+                .containsKeys(1L, KeyLayout.COMPACTION_SEQUENCE_BASE).doesNotContainKey(2L);
+        assertThat(step.rewritten()).isEmpty();
+        assertThat(step.logStarts()).containsEntry(P, 65L);
+    }
+
+    @Test
     void aSegmentWithoutItsFooterAsksForIt() {
         segment(0, 10, 1000, 5, 0, NOW);
         footers.clear();

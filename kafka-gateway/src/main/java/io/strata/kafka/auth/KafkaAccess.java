@@ -188,6 +188,8 @@ public final class KafkaAccess {
                 d.topicNames().forEach(n -> needs.add(Need.topic(DELETE, n)));
                 d.topics().forEach(t -> topic(needs, lookups, DELETE, t.name(), t.topicId()));
             }
+            case DELETE_RECORDS -> ((org.apache.kafka.common.message.DeleteRecordsRequestData) data).topics()
+                    .forEach(t -> needs.add(Need.topic(DELETE, t.name())));
             case CREATE_PARTITIONS -> ((CreatePartitionsRequestData) data).topics().forEach(t ->
                     needs.add(Need.topic(ALTER, t.name())));
             case DESCRIBE_CONFIGS -> ((DescribeConfigsRequestData) data).resources().forEach(r ->

@@ -3,9 +3,13 @@ package io.strata.server.admin;
 import io.grpc.Status;
 import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.DeleteRecordsRequest;
+import io.strata.api.v1.DeleteRecordsResponse;
 import io.strata.api.v1.DeleteTopicResponse;
 import io.strata.api.v1.ListTopicsResponse;
 import io.strata.api.v1.PartitionDescription;
+import io.strata.api.v1.PartitionStart;
+import io.strata.api.v1.RecordsBefore;
 import io.strata.api.v1.TopicDescription;
 import io.strata.metadata.CleanupPolicy;
 import io.strata.metadata.MetadataStore;
@@ -86,6 +90,71 @@ public final class AdminHandler {
             }
             return DeleteTopicResponse.getDefaultInstance();
         });
+    }
+
+    /**
+     * Moves the partitions' log starts forward (Kafka's DeleteRecords), all or none: every partition and offset is
+     * checked against the topic and the partitions' ends before any start moves. An end read before the write
+     * only grows, so no start can pass its partition's end.
+     */
+    public CompletableFuture<DeleteRecordsResponse> deleteRecords(DeleteRecordsRequest request) {
+        String name = io.strata.metadata.InputText.quoted(request.getTopic());
+        java.util.Set<Integer> asked = new java.util.HashSet<>();
+        for (RecordsBefore r : request.getPartitionsList()) {
+            if (!asked.add(r.getPartition())) {
+                return invalid("partition " + r.getPartition() + " of " + name + " is named twice");
+            }
+            if (r.getBeforeOffset() < -1) {
+                return invalid("before_offset " + r.getBeforeOffset() + " of partition " + r.getPartition()
+                        + " is negative (-1 names the partition's end)");
+            }
+        }
+        if (asked.isEmpty()) {
+            return invalid("name at least one partition of " + name);
+        }
+        return metadata.getTopic(request.getTopic()).thenCompose(found -> {
+            Topic topic = found.orElseThrow(() -> Status.NOT_FOUND.withDescription("unknown topic " + name)
+                    .asRuntimeException());
+            if (!topic.cleanupPolicy().deletes()) {
+                throw Status.FAILED_PRECONDITION.withDescription("topic " + name + " is only key-compacted "
+                        + "(cleanup policy compact): its records are not deleted by offset").asRuntimeException();
+            }
+            List<PartitionId> partitions = new ArrayList<>();
+            for (RecordsBefore r : request.getPartitionsList()) {
+                if (r.getPartition() < 0 || r.getPartition() >= topic.partitions()) {
+                    throw Status.NOT_FOUND.withDescription("topic " + name + " has " + topic.partitions()
+                            + " partitions: no partition " + r.getPartition()).asRuntimeException();
+                }
+                partitions.add(topic.partition(r.getPartition()));
+            }
+            return metadata.offsets(partitions).thenCompose(offsets -> {
+                java.util.Map<Integer, java.util.Map<PartitionId, Long>> byShard = new java.util.TreeMap<>();
+                for (int i = 0; i < partitions.size(); i++) {
+                    long before = request.getPartitions(i).getBeforeOffset();
+                    long end = offsets.get(i).nextOffset();
+                    if (before > end) {
+                        throw Status.OUT_OF_RANGE.withDescription("offset " + before + " is past the end of partition "
+                                + partitions.get(i).partition() + " of " + name + " (" + end + ")").asRuntimeException();
+                    }
+                    byShard.computeIfAbsent(metadata.shardOf(partitions.get(i)), s -> new java.util.HashMap<>())
+                            .put(partitions.get(i), before == -1 ? end : before);
+                }
+                java.util.Map<PartitionId, Long> starts = new java.util.concurrent.ConcurrentHashMap<>();
+                CompletableFuture<?>[] raises = byShard.entrySet().stream().map(e -> metadata.compaction()
+                        .raiseLogStarts(e.getKey(), e.getValue()).thenAccept(starts::putAll))
+                        .toArray(CompletableFuture[]::new);
+                return CompletableFuture.allOf(raises).thenApply(v -> {
+                    DeleteRecordsResponse.Builder response = DeleteRecordsResponse.newBuilder();
+                    partitions.forEach(p -> response.addPartitions(PartitionStart.newBuilder()
+                            .setPartition(p.partition()).setLogStartOffset(starts.get(p))));
+                    return response.build();
+                });
+            });
+        });
+    }
+
+    private static <T> CompletableFuture<T> invalid(String description) {
+        return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException());
     }
 
     public CompletableFuture<ListTopicsResponse> listTopics() {

@@ -6,6 +6,8 @@ import io.smallrye.common.annotation.Blocking;
 import io.strata.api.v1.AdminServiceGrpc;
 import io.strata.api.v1.AlterTopicRequest;
 import io.strata.api.v1.CreateTopicRequest;
+import io.strata.api.v1.DeleteRecordsRequest;
+import io.strata.api.v1.DeleteRecordsResponse;
 import io.strata.api.v1.DeleteTopicRequest;
 import io.strata.api.v1.DeleteTopicResponse;
 import io.strata.api.v1.DescribeTopicRequest;
@@ -41,6 +43,11 @@ public class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
     @Override
     public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> observer) {
         GrpcErrors.reply(observer, () -> node.admin().deleteTopic(request.getName()));
+    }
+
+    @Override
+    public void deleteRecords(DeleteRecordsRequest request, StreamObserver<DeleteRecordsResponse> observer) {
+        GrpcErrors.reply(observer, () -> node.admin().deleteRecords(request));
     }
 
     @Override

@@ -65,6 +65,12 @@ public final class KafkaBackendsOf {
             public CompletableFuture<Void> deleteTopic(String name) {
                 return statused(admin.deleteTopic(name).thenApply(r -> null));
             }
+
+            @Override
+            public CompletableFuture<io.strata.api.v1.DeleteRecordsResponse> deleteRecords(
+                    io.strata.api.v1.DeleteRecordsRequest request) {
+                return statused(admin.deleteRecords(request));
+            }
         };
     }
 

@@ -56,6 +56,9 @@ public final class AccessRules {
         on(AdminServiceGrpc.getCreateTopicMethod(), r -> List.of(Need.topic(CREATE, r.getName())), r -> "topic " + r.getName());
         on(AdminServiceGrpc.getAlterTopicMethod(), r -> List.of(Need.topic(ALTER, r.getName())), r -> "topic " + r.getName());
         on(AdminServiceGrpc.getDeleteTopicMethod(), r -> List.of(Need.topic(DELETE, r.getName())), r -> "topic " + r.getName());
+        // Kafka's DeleteRecords needs DELETE on the topic too.
+        on(AdminServiceGrpc.getDeleteRecordsMethod(), r -> List.of(Need.topic(DELETE, r.getTopic())),
+                r -> "topic " + r.getTopic());
         on(AdminServiceGrpc.getDescribeTopicMethod(), r -> List.of(Need.topic(DESCRIBE, r.getName())), null);
         on(AdminServiceGrpc.getListOffsetsMethod(), r -> List.of(Need.topic(DESCRIBE, r.getTopic())), null);
         listing(AdminServiceGrpc.getListTopicsMethod(), (ListTopicsResponse answer, Predicate<Need> may) ->
