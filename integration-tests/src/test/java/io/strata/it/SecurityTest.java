@@ -377,6 +377,11 @@ class SecurityTest {
                 assertThat(KafkaWire.errors(asAdmin).keySet()).as("%s as the super-user: %s", call.name(), asAdmin)
                         .isSubsetOf(call.served());
             }
+            assertThat(a.logTail(Integer.MAX_VALUE)).as("the Kafka door's admin actions in the audit log")
+                    .containsPattern("\"principal\":\"User:alice\",.*\"action\":\"Kafka CreateTopics\","
+                            + "\"resource\":\"topic 'k-made'\",\"outcome\":\"ok\"")
+                    .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"Kafka DeleteRecords\","
+                            + "\"resource\":\"topic 'k-purged'\",\"outcome\":\"failed: UNKNOWN_TOPIC_OR_PARTITION\"");
         } finally {
             // AlterClientQuotas set one: the quota test counts the cluster's quotas.
             status(() -> SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest
@@ -434,6 +439,11 @@ class SecurityTest {
             Status asAdmin = call.invoke().apply(admin);
             assertThat(asAdmin.getCode()).as("%s as the super-user: %s", name, asAdmin).isIn(SERVED);
         }
+        assertThat(a.logTail(Integer.MAX_VALUE)).as("admin actions in the audit log, with their outcome")
+                .containsPattern("\"principal\":\"User:alice\",.*\"action\":\"CreateTopic\","
+                        + "\"resource\":\"topic 'made'\",\"outcome\":\"(ok|failed: ALREADY_EXISTS.*)\"")
+                .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"DeleteRecords\","
+                        + "\"resource\":\"topic 'purged'\",\"outcome\":\"failed: NOT_FOUND unknown topic 'purged'\"");
     }
 
     @Test

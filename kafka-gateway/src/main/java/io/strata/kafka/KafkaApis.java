@@ -63,6 +63,18 @@ public final class KafkaApis {
      * is answered with nothing. Throws when the frame cannot be read or asks for what is not offered: the
      * caller closes the connection.
      */
+    /** The API's answer, an admin action's outcome written to the audit log (as the gRPC door writes its own). */
+    private CompletableFuture<ApiMessage> audited(KafkaApi api, KafkaRequest request) {
+        CompletableFuture<ApiMessage> answer = api.handle(request);
+        return access == null ? answer : answer.whenComplete((r, failure) -> {
+            try {
+                access.audit(request, r, failure);
+            } catch (RuntimeException e) {
+                LOG.warn("could not audit {} from {}", request.header().apiKey(), request.client(), e); // the answer stands
+            }
+        });
+    }
+
     public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, KafkaSession session) {
         InetSocketAddress client = session.client();
         int frameBytes = frame.remaining();
@@ -112,7 +124,7 @@ public final class KafkaApis {
             if (checked && access != null) {
                 response = access.denied(request).thenCompose(denied -> {
                     if (denied == null) {
-                        return api.handle(request).thenApply(r -> r == null ? null : access.filter(request, r));
+                        return audited(api, request).thenApply(r -> r == null ? null : access.filter(request, r));
                     }
                     var refusal = body.getErrorResponse(0,
                             io.strata.kafka.auth.KafkaAccess.error(denied).exception());
@@ -120,7 +132,7 @@ public final class KafkaApis {
                     return CompletableFuture.completedFuture(refusal == null ? null : refusal.data());
                 });
             } else {
-                response = api.handle(request);
+                response = audited(api, request);
             }
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);

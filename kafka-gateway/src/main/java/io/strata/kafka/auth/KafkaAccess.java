@@ -86,6 +86,38 @@ public final class KafkaAccess {
         });
     }
 
+    /** Kafka's admin actions, audited with their outcome as the gRPC door's are (docs/security.md, "Audit"). */
+    private static final java.util.Set<ApiKeys> ADMIN_ACTIONS = java.util.EnumSet.of(ApiKeys.CREATE_TOPICS,
+            ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS,
+            ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS);
+
+    /**
+     * Writes an admin action that was let through to the audit log: what it named, and "ok" or the errors it was
+     * answered with (one line a request; a request's resources may fare differently, as its answer says).
+     */
+    public void audit(KafkaRequest request, ApiMessage answer, Throwable failure) {
+        ApiKeys key = request.header().apiKey();
+        if (!ADMIN_ACTIONS.contains(key)) {
+            return;
+        }
+        String outcome;
+        if (failure != null || answer == null) {
+            outcome = "failed: " + (failure == null ? "no answer" : io.strata.kafka.KafkaErrors.describe(failure));
+        } else {
+            java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
+                    org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
+                            org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(answer, request.version()),
+                            request.version()).errorCounts());
+            errors.remove(Errors.NONE);
+            outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
+                    .map(Errors::name).toList());
+        }
+        Identity who = request.session().identity();
+        needs(request).thenAccept(needs -> guard.audit(who == null ? Identity.ANONYMOUS : who,
+                String.valueOf(request.client()), "Kafka " + key.name,
+                String.join(", ", needs.stream().map(Need::resource).distinct().toList()), outcome));
+    }
+
     /** The answer with what the caller may not describe left out. */
     public ApiMessage filter(KafkaRequest request, ApiMessage answer) {
         Identity who = request.session().identity();

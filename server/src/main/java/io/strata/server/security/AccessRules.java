@@ -1,5 +1,6 @@
 package io.strata.server.security;
 
+import static io.strata.metadata.InputText.quoted;
 import static io.strata.metadata.security.AclOperation.ADMIN;
 import static io.strata.metadata.security.AclOperation.ALTER;
 import static io.strata.metadata.security.AclOperation.ALTER_GROUP;
@@ -53,12 +54,12 @@ public final class AccessRules {
 
     static {
         // Topics
-        on(AdminServiceGrpc.getCreateTopicMethod(), r -> List.of(Need.topic(CREATE, r.getName())), r -> "topic " + r.getName());
-        on(AdminServiceGrpc.getAlterTopicMethod(), r -> List.of(Need.topic(ALTER, r.getName())), r -> "topic " + r.getName());
-        on(AdminServiceGrpc.getDeleteTopicMethod(), r -> List.of(Need.topic(DELETE, r.getName())), r -> "topic " + r.getName());
+        on(AdminServiceGrpc.getCreateTopicMethod(), r -> List.of(Need.topic(CREATE, r.getName())), r -> "topic " + quoted(r.getName()));
+        on(AdminServiceGrpc.getAlterTopicMethod(), r -> List.of(Need.topic(ALTER, r.getName())), r -> "topic " + quoted(r.getName()));
+        on(AdminServiceGrpc.getDeleteTopicMethod(), r -> List.of(Need.topic(DELETE, r.getName())), r -> "topic " + quoted(r.getName()));
         // Kafka's DeleteRecords needs DELETE on the topic too.
         on(AdminServiceGrpc.getDeleteRecordsMethod(), r -> List.of(Need.topic(DELETE, r.getTopic())),
-                r -> "topic " + r.getTopic());
+                r -> "topic " + quoted(r.getTopic()));
         on(AdminServiceGrpc.getDescribeTopicMethod(), r -> List.of(Need.topic(DESCRIBE, r.getName())), null);
         on(AdminServiceGrpc.getListOffsetsMethod(), r -> List.of(Need.topic(DESCRIBE, r.getTopic())), null);
         listing(AdminServiceGrpc.getListTopicsMethod(), (ListTopicsResponse answer, Predicate<Need> may) ->
@@ -99,7 +100,7 @@ public final class AccessRules {
                         .clearPartitions().addAllPartitions(answer.getPartitionsList().stream()
                                 .filter(p -> may.test(Need.topic(DESCRIBE, p.getTopic()))).toList()).build());
         on(io.strata.api.v1.ShareServiceGrpc.getDeleteShareGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())),
-                r -> "share group " + r.getGroup());
+                r -> "share group " + quoted(r.getGroup()));
         // Consumer groups
         on(GroupServiceGrpc.getJoinGroupMethod(), AccessRules::join, null);
         on(GroupServiceGrpc.getHeartbeatMethod(), r -> List.of(Need.group(CONSUME, r.getGroup())), null);
@@ -117,12 +118,12 @@ public final class AccessRules {
         // Moving every topic's offsets at once (no topic named) is the group's admin's to do.
         on(GroupServiceGrpc.getResetOffsetsMethod(), r -> r.hasTopic()
                 ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(DESCRIBE, r.getTopic()))
-                : List.of(Need.group(ADMIN, r.getGroup())), r -> "group " + r.getGroup());
-        on(GroupServiceGrpc.getDeleteGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())), r -> "group " + r.getGroup());
+                : List.of(Need.group(ADMIN, r.getGroup())), r -> "group " + quoted(r.getGroup()));
+        on(GroupServiceGrpc.getDeleteGroupMethod(), r -> List.of(Need.group(DELETE, r.getGroup())), r -> "group " + quoted(r.getGroup()));
         // Naming a dead-letter topic lets the group's nodes write there: the caller must be allowed to produce to it.
         on(GroupServiceGrpc.getAlterGroupSettingsMethod(), r -> r.hasDeadLetterTopic() && !r.getDeadLetterTopic().isEmpty()
                 ? List.of(Need.group(ALTER_GROUP, r.getGroup()), Need.topic(PRODUCE, r.getDeadLetterTopic()))
-                : List.of(Need.group(ALTER_GROUP, r.getGroup())), r -> "group " + r.getGroup());
+                : List.of(Need.group(ALTER_GROUP, r.getGroup())), r -> "group " + quoted(r.getGroup()));
         on(GroupServiceGrpc.getDescribeGroupSettingsMethod(), r -> List.of(Need.group(DESCRIBE, r.getGroup())), null);
         listing(GroupServiceGrpc.getListGroupsMethod(), (ListGroupsResponse answer, Predicate<Need> may) ->
                 answer.toBuilder().clearGroups().addAllGroups(answer.getGroupsList().stream()
@@ -147,7 +148,7 @@ public final class AccessRules {
                         .clearTransactions().addAllTransactions(answer.getTransactionsList().stream().filter(t ->
                                 may.test(Need.transactionalId(DESCRIBE, t.getTransactionalId()))).toList()).build());
         on(io.strata.api.v1.TransactionServiceGrpc.getAbortTransactionMethod(), r -> List.of(Need.cluster(ADMIN)),
-                r -> "transaction " + r.getTransactionalId());
+                r -> "transaction " + quoted(r.getTransactionalId()));
         // Half messages: a decision needs produce on the message's topic, which only its id names (the service
         // checks once it read the topic); a check-back stream is sent only the checks of topics its principal may
         // produce to; the listing shows the half messages of topics the caller may describe.
@@ -162,14 +163,14 @@ public final class AccessRules {
         // Users and ACLs
         List<Need> admin = List.of(Need.cluster(ADMIN));
         on(SecurityServiceGrpc.getWhoAmIMethod(), r -> List.of(), null);
-        on(SecurityServiceGrpc.getAddUserMethod(), r -> admin, r -> "user " + r.getName());
-        on(SecurityServiceGrpc.getRemoveUserMethod(), r -> admin, r -> "user " + r.getName());
+        on(SecurityServiceGrpc.getAddUserMethod(), r -> admin, r -> "user " + quoted(r.getName()));
+        on(SecurityServiceGrpc.getRemoveUserMethod(), r -> admin, r -> "user " + quoted(r.getName()));
         on(SecurityServiceGrpc.getListUsersMethod(), r -> admin, null);
         on(SecurityServiceGrpc.getAddAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
         on(SecurityServiceGrpc.getRemoveAclMethod(), r -> admin, r -> "acl " + describe(r.getAcl()));
         on(SecurityServiceGrpc.getListAclsMethod(), r -> admin, null);
-        on(SecurityServiceGrpc.getSetQuotaMethod(), r -> admin, r -> "quota " + r.getQuota().getEntity());
-        on(SecurityServiceGrpc.getRemoveQuotaMethod(), r -> admin, r -> "quota " + r.getEntity());
+        on(SecurityServiceGrpc.getSetQuotaMethod(), r -> admin, r -> "quota " + quoted(r.getQuota().getEntity()));
+        on(SecurityServiceGrpc.getRemoveQuotaMethod(), r -> admin, r -> "quota " + quoted(r.getEntity()));
         on(SecurityServiceGrpc.getListQuotasMethod(), r -> admin, null);
     }
 
@@ -250,8 +251,8 @@ public final class AccessRules {
     }
 
     private static String describe(AclEntry a) {
-        return (a.getDeny() ? "deny " : "allow ") + a.getPrincipal() + " " + a.getOperation() + " "
-                + a.getResourceType() + (a.getPrefixed() ? " prefix " : " ") + a.getResourceName();
+        return (a.getDeny() ? "deny " : "allow ") + quoted(a.getPrincipal()) + " " + a.getOperation() + " "
+                + a.getResourceType() + (a.getPrefixed() ? " prefix " : " ") + quoted(a.getResourceName());
     }
 
     @SuppressWarnings("unchecked")
