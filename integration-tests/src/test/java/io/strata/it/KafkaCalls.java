@@ -212,6 +212,21 @@ final class KafkaCalls {
                                 .setEntityName("k-matrix")))
                         .setOps(List.of(new AlterClientQuotasRequestData.OpData().setKey("producer_byte_rate")
                                 .setValue(1_000_000))))), admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
+        // The cluster's ACLs: a rule made, read, and removed again (in this order, so the matrix leaves none behind).
+        var rule = new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
+                org.apache.kafka.common.resource.ResourceType.TOPIC, "k-acl",
+                org.apache.kafka.common.resource.PatternType.LITERAL), new org.apache.kafka.common.acl.AccessControlEntry(
+                "User:k-matrix", "*", org.apache.kafka.common.acl.AclOperation.READ,
+                org.apache.kafka.common.acl.AclPermissionType.ALLOW));
+        calls.add(call("CreateAcls", ApiKeys.CREATE_ACLS, 3, () -> new org.apache.kafka.common.message.CreateAclsRequestData()
+                .setCreations(List.of(org.apache.kafka.common.requests.CreateAclsRequest.aclCreation(rule))), admin,
+                Errors.CLUSTER_AUTHORIZATION_FAILED));
+        calls.add(call("DescribeAcls", ApiKeys.DESCRIBE_ACLS, 3, () -> new org.apache.kafka.common.message.DescribeAclsRequestData()
+                .setResourceTypeFilter((byte) 1).setPatternTypeFilter((byte) 1).setOperation((byte) 1)
+                .setPermissionType((byte) 1), admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
+        calls.add(call("DeleteAcls", ApiKeys.DELETE_ACLS, 3, () -> new org.apache.kafka.common.message.DeleteAclsRequestData()
+                .setFilters(List.of(org.apache.kafka.common.requests.DeleteAclsRequest.deleteAclsFilter(rule.toFilter()))),
+                admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
         return calls;
     }
 

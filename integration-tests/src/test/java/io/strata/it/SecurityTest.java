@@ -699,6 +699,55 @@ class SecurityTest {
         }
         assertThat(AdminServiceGrpc.newBlockingStub(admin).listTopics(ListTopicsRequest.getDefaultInstance())
                 .getTopicsList()).extracting(d -> d.getName()).doesNotContain("kim-made");
+        // ACLs through Kafka's own admin client (kafka-acls.sh): the same rules as strata acls, in force at once.
+        var kimCreates = new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
+                org.apache.kafka.common.resource.ResourceType.TOPIC, "kim-granted",
+                org.apache.kafka.common.resource.PatternType.LITERAL), new org.apache.kafka.common.acl.AccessControlEntry(
+                "User:kim", "*", org.apache.kafka.common.acl.AclOperation.CREATE,
+                org.apache.kafka.common.acl.AclPermissionType.ALLOW));
+        try (var superUser = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "admin", ADMIN_PASSWORD));
+             var kimAdmin = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kim", "kim-password-1"))) {
+            var fromHost = new org.apache.kafka.common.acl.AclBinding(kimCreates.pattern(),
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:kim", "10.0.0.1",
+                            org.apache.kafka.common.acl.AclOperation.CREATE,
+                            org.apache.kafka.common.acl.AclPermissionType.ALLOW));
+            var created = superUser.createAcls(List.of(kimCreates, fromHost)).values();
+            created.get(kimCreates).get(30, TimeUnit.SECONDS);
+            assertThat(catchFailure(() -> created.get(fromHost).get(30, TimeUnit.SECONDS)))
+                    .as("a rule Strata cannot hold, alone").hasCauseInstanceOf(
+                            org.apache.kafka.common.errors.InvalidRequestException.class);
+            assertThat(catchFailure(() -> kimAdmin.createAcls(List.of(kimCreates)).all().get(30, TimeUnit.SECONDS)))
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.ClusterAuthorizationException.class);
+            assertThat(SecurityServiceGrpc.newBlockingStub(admin).listAcls(io.strata.api.v1.ListAclsRequest.newBuilder()
+                    .setPrincipal("User:kim").build()).getAclsList()).as("one rule for both doors")
+                    .anySatisfy(e -> {
+                        assertThat(e.getResourceName()).isEqualTo("kim-granted");
+                        assertThat(e.getOperation()).isEqualTo(AclOperation.ACL_OPERATION_CREATE);
+                    });
+            var kimsRules = superUser.describeAcls(new org.apache.kafka.common.acl.AclBindingFilter(
+                    org.apache.kafka.common.resource.ResourcePatternFilter.ANY, new org.apache.kafka.common.acl.AccessControlEntryFilter(
+                    "User:kim", null, org.apache.kafka.common.acl.AclOperation.ANY,
+                    org.apache.kafka.common.acl.AclPermissionType.ANY))).values().get(30, TimeUnit.SECONDS);
+            assertThat(kimsRules).as("strata acls' rules in Kafka's words").contains(kimCreates,
+                    new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
+                            org.apache.kafka.common.resource.ResourceType.TOPIC, "logs-",
+                            org.apache.kafka.common.resource.PatternType.PREFIXED),
+                            new org.apache.kafka.common.acl.AccessControlEntry("User:kim", "*",
+                                    org.apache.kafka.common.acl.AclOperation.WRITE,
+                                    org.apache.kafka.common.acl.AclPermissionType.ALLOW))).hasSize(5);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Throwable refused;
+            do {
+                Thread.sleep(100); // the rule reaches the node within about a second
+                refused = catchFailure(() -> kimAdmin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(
+                        "kim-granted", 1, (short) 1))).all().get(30, TimeUnit.SECONDS));
+            } while (refused != null && System.nanoTime() < deadline);
+            assertThat(refused).as("kim creates what the Kafka-made rule grants").isNull();
+
+            var deleted = superUser.deleteAcls(List.of(kimCreates.toFilter())).all().get(30, TimeUnit.SECONDS);
+            assertThat(deleted).containsExactly(kimCreates);
+            assertThat(superUser.describeAcls(kimCreates.toFilter()).values().get(30, TimeUnit.SECONDS)).isEmpty();
+        }
         // TLS without SASL (and without a client certificate): the node takes nothing but the handshake.
         java.util.Map<String, Object> noSasl = new HashMap<>(kafka("PLAIN", "kim", "kim-password-1"));
         noSasl.put("security.protocol", "SSL");

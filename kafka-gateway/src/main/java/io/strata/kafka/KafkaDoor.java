@@ -107,6 +107,7 @@ public final class KafkaDoor implements AutoCloseable {
                     backends.topics(), topicIds, timer);
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
             served.addAll(new io.strata.kafka.admin.ClientQuotasApis(backends.metadata().security()).all());
+            served.addAll(new io.strata.kafka.admin.AclApis(backends.metadata().security()).all());
             if (transactions != null) {
                 served.addAll(transactions.all());
             }

@@ -89,7 +89,8 @@ public final class KafkaAccess {
     /** Kafka's admin actions, audited with their outcome as the gRPC door's are (docs/security.md, "Audit"). */
     private static final java.util.Set<ApiKeys> ADMIN_ACTIONS = java.util.EnumSet.of(ApiKeys.CREATE_TOPICS,
             ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS,
-            ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS);
+            ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS,
+            ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS);
 
     /**
      * Writes an admin action that was let through to the audit log: what it named, and "ok" or the errors it was
@@ -288,6 +289,8 @@ public final class KafkaAccess {
                  SASL_AUTHENTICATE -> {
                 // nothing beyond signing in; Metadata and ListGroups are cut to what may be described
             }
+            // The cluster's rules are for its administrators, as the gRPC door's ACL calls are.
+            case CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, ""));
             default -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, "")); // an API without a rule
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(x -> {

@@ -1,0 +1,74 @@
+package io.strata.kafka.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.strata.metadata.security.Acl;
+import io.strata.metadata.security.AclOperation;
+import io.strata.metadata.security.ResourceType;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.junit.jupiter.api.Test;
+
+class KafkaAclFormsTest {
+    private static AclBinding kafka(org.apache.kafka.common.resource.ResourceType type, String name, PatternType pattern,
+                                    org.apache.kafka.common.acl.AclOperation op, String host, AclPermissionType permission) {
+        return new AclBinding(new ResourcePattern(type, name, pattern),
+                new AccessControlEntry("User:alice", host, op, permission));
+    }
+
+    @Test
+    void kafkasRulesBecomeStratasAndComeBackTheSameWhereBothHaveTheOperation() {
+        var topic = org.apache.kafka.common.resource.ResourceType.TOPIC;
+        var group = org.apache.kafka.common.resource.ResourceType.GROUP;
+        var cluster = org.apache.kafka.common.resource.ResourceType.CLUSTER;
+        var txn = org.apache.kafka.common.resource.ResourceType.TRANSACTIONAL_ID;
+        Object[][] cases = {
+                {kafka(topic, "logs", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.ALLOW),
+                        new Acl("User:alice", ResourceType.TOPIC, "logs", false, AclOperation.CONSUME, false)},
+                {kafka(topic, "logs-", PatternType.PREFIXED, org.apache.kafka.common.acl.AclOperation.WRITE, "*", AclPermissionType.DENY),
+                        new Acl("User:alice", ResourceType.TOPIC, "logs-", true, AclOperation.PRODUCE, true)},
+                {kafka(topic, "*", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.CREATE, "*", AclPermissionType.ALLOW),
+                        new Acl("User:alice", ResourceType.TOPIC, "", true, AclOperation.CREATE, false)},
+                {kafka(group, "g", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.ALTER, "*", AclPermissionType.ALLOW),
+                        new Acl("User:alice", ResourceType.GROUP, "g", false, AclOperation.ALTER_GROUP, false)},
+                {kafka(cluster, "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.ALL, "*",
+                        AclPermissionType.ALLOW), new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.ADMIN, false)},
+                {kafka(txn, "app-", PatternType.PREFIXED, org.apache.kafka.common.acl.AclOperation.WRITE, "*", AclPermissionType.ALLOW),
+                        new Acl("User:alice", ResourceType.TRANSACTIONAL_ID, "app-", true, AclOperation.PRODUCE, false)},
+        };
+        for (Object[] c : cases) {
+            AclBinding binding = (AclBinding) c[0];
+            assertThat(KafkaAclForms.toStrata(binding)).as("%s", binding).isEqualTo(c[1]);
+            assertThat(KafkaAclForms.toKafka((Acl) c[1])).as("%s back", binding).isEqualTo(binding);
+        }
+        assertThat(KafkaAclForms.toStrata(kafka(topic, "logs", PatternType.LITERAL,
+                org.apache.kafka.common.acl.AclOperation.ALTER_CONFIGS, "*", AclPermissionType.ALLOW)).operation())
+                .as("Kafka's finer operations map to Strata's coarser one").isEqualTo(AclOperation.ALTER);
+        assertThat(KafkaAclForms.toKafka(new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.CREATE, false))
+                .entry().operation()).as("no Kafka counterpart").isEqualTo(org.apache.kafka.common.acl.AclOperation.UNKNOWN);
+    }
+
+    @Test
+    void rulesStrataCannotHoldAreRefusedSayingWhy() {
+        var topic = org.apache.kafka.common.resource.ResourceType.TOPIC;
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(topic, "logs", PatternType.LITERAL,
+                org.apache.kafka.common.acl.AclOperation.READ, "10.0.0.1", AclPermissionType.ALLOW)))
+                .hasMessageContaining("do not name hosts");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.CLUSTER,
+                "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.IDEMPOTENT_WRITE, "*",
+                AclPermissionType.ALLOW))).hasMessageContaining("idempotent producers need no ACL");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.DELEGATION_TOKEN,
+                "t", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.ALLOW)))
+                .hasMessageContaining("no DELEGATION_TOKEN resources");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.CLUSTER,
+                "other", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.DESCRIBE, "*", AclPermissionType.ALLOW)))
+                .hasMessageContaining("'kafka-cluster'");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(topic, "bad/name", PatternType.LITERAL,
+                org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.ALLOW)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
