@@ -88,8 +88,8 @@ public final class Admin {
     }
 
     /**
-     * Moves partitions' log starts forward, as Kafka's DeleteRecords: no record before {@code before} is served
-     * from the answer on, and compaction removes them within a pass. {@code before} maps partitions to their new
+     * Moves partitions' log starts forward, as Kafka's DeleteRecords: within milliseconds of the answer no record
+     * before {@code before} is served, and compaction removes them within a pass. {@code before} maps partitions to their new
      * start, {@link #END} for everything so far. All or none: fails with NOT_FOUND for an unknown topic or partition,
      * OUT_OF_RANGE for an offset past a partition's end, FAILED_PRECONDITION for a topic that is only key-compacted.
      * Answers each partition's log start after the call (a start already further stays), in the order given.

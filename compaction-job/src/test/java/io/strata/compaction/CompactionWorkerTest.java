@@ -103,6 +103,39 @@ class CompactionWorkerTest {
     }
 
     @Test
+    void aLogStartRaisedWhileAStepWritesItsSegmentsIsKeptAndTheStepStillSwapsIn() {
+        Topic t = f.metadata.createTopic(new TopicConfig("purged", 1, -1, -1)).join();
+        PartitionId p = t.partition(0);
+        for (int b = 0; b < 10; b++) {
+            f.commit(Map.of(p, recs("b" + b + "-", 0, 10, f.clock.millis())));
+        }
+        int shard = f.metadata.shardOf(p);
+        java.util.concurrent.atomic.AtomicBoolean raised = new java.util.concurrent.atomic.AtomicBoolean();
+        // DeleteRecords' write lands after the step was planned, while its segment is uploaded.
+        io.strata.storage.object.ObjectStore raising = new io.strata.storage.object.ForwardingObjectStore(f.objects) {
+            @Override
+            public CompletableFuture<Void> put(ObjectKey key, ByteBuffer bytes) {
+                if (key.value().startsWith("segments/") && raised.compareAndSet(false, true)) {
+                    f.metadata.compaction().raiseLogStarts(shard, Map.of(p, 42L)).join();
+                }
+                return super.put(key, bytes);
+            }
+        };
+        CompactionSettings settings = CompactionFixture.settings();
+        CompactionWorker worker = new CompactionWorker(f.metadata, raising, settings, "w", f.clock);
+        try {
+            f.clock.advance(settings.minAge().plusSeconds(1));
+            worker.runOnce();
+        } finally {
+            worker.close();
+        }
+        assertThat(raised).isTrue();
+        assertThat(worker.stats().bytesMerged()).as("the merge was swapped in, not abandoned").isPositive();
+        assertThat(f.metadata.offsets(p).join().logStartOffset()).as("the raised start, not the plan's").isEqualTo(42);
+        assertThat(f.metadata.compaction().readShard(shard).join().entries()).allMatch(e -> e.isSegment());
+    }
+
+    @Test
     void aMergeReadsEachBlockOnceForAllPartitionsOfTheShard() {
         try (CompactionFixture one = new CompactionFixture(dir.resolve("one-shard"), 1)) {
             Topic t = one.metadata.createTopic(new TopicConfig("wide", 16, -1, -1)).join();

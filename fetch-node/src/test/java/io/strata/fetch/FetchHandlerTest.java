@@ -237,6 +237,29 @@ class FetchHandlerTest extends ReadPathFixture {
                 .setPosition(OffsetSpec.OFFSET_SPEC_EARLIEST).build()).join().getOffset()).isZero();
     }
 
+    @Test
+    void aLogStartMovedInsideAChunkHidesTheRecordsBeforeItFromTimeLookUpsAndReads() throws Exception {
+        commit(Map.of(0, values("a", 0, 5)), 1000);  // timestamps 1000..1004
+        commit(Map.of(0, values("b", 0, 5)), 2000);  // timestamps 2000..2004
+        awaitEnd(0, 10);
+        PartitionId pid = new PartitionId(topic.topicId(), 0);
+        metadata.compaction().raiseLogStarts(metadata.shardOf(pid), Map.of(pid, 7L)).join(); // DeleteRecords' write
+        ListOffsetsRequest earliest = ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0)
+                .setPosition(OffsetSpec.OFFSET_SPEC_EARLIEST).build();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (handler.listOffsets(earliest).join().getOffset() != 7 && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the index watch brings the start
+        }
+        assertThat(handler.listOffsets(earliest).join().getOffset()).isEqualTo(7);
+        assertThat(handler.listOffsets(timestamp(1003)).join().getOffset()).as("not 3, which is gone").isEqualTo(7);
+        assertThat(handler.listOffsets(timestamp(2001)).join().getOffset()).as("not 6, inside the chunk kept")
+                .isEqualTo(7);
+        assertThat(handler.listOffsets(timestamp(2003)).join().getOffset()).isEqualTo(8);
+        assertThat(awaitRecords(0, 7, 3)).extracting(r -> r.getValue().toStringUtf8()).containsExactly("b2", "b3", "b4");
+        assertThatThrownBy(() -> fetch(0, 6, 0)).cause().isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.OUT_OF_RANGE));
+    }
+
     private ListOffsetsRequest timestamp(long ts) {
         return ListOffsetsRequest.newBuilder().setTopic("t").setPartition(0).setTimestampMs(ts).build();
     }

@@ -407,8 +407,9 @@ class CompactionTest {
                 return true;
             }
         });
-        assertThat(client.admin().listOffsets("purged", 0, io.strata.client.OffsetQuery.earliest()).offset())
-                .isEqualTo(123);
+        await("the fetch node answers the new starts", Duration.ofSeconds(10), () ->
+                client.admin().listOffsets("purged", 0, io.strata.client.OffsetQuery.earliest()).offset() == 123
+                        && client.admin().listOffsets("purged", 1, io.strata.client.OffsetQuery.earliest()).offset() == 500);
         long[] starts = new long[2];
         assertThat(readAll(client, "purged", purged, starts)).as("the records from the start on, each once")
                 .isEqualTo(500 - 123);

@@ -227,6 +227,18 @@ final class KafkaCalls {
         calls.add(call("DeleteAcls", ApiKeys.DELETE_ACLS, 3, () -> new org.apache.kafka.common.message.DeleteAclsRequestData()
                 .setFilters(List.of(org.apache.kafka.common.requests.DeleteAclsRequest.deleteAclsFilter(rule.toFilter()))),
                 admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
+        // The users: a SCRAM-SHA-512 credential set (a user made), then described.
+        calls.add(call("AlterUserScramCredentials", ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, () ->
+                new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData().setUpsertions(List.of(
+                        new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData.ScramCredentialUpsertion()
+                                .setName("k-scram").setMechanism((byte) 2).setIterations(4096)
+                                .setSalt(new byte[16]).setSaltedPassword(new byte[64]))), admin,
+                Errors.CLUSTER_AUTHORIZATION_FAILED));
+        calls.add(call("DescribeUserScramCredentials", ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0, () ->
+                new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData().setUsers(List.of(
+                        new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData.UserName()
+                                .setName("k-scram"))), admin,
+                Errors.CLUSTER_AUTHORIZATION_FAILED));
         return calls;
     }
 

@@ -582,13 +582,18 @@ class KafkaDoorTest {
             assertThat(catching(() -> admin.deleteRecords(Map.of(new TopicPartition("purge-keyed", 0),
                     RecordsToDelete.beforeOffset(0))).all().get(30, TimeUnit.SECONDS)))
                     .isInstanceOf(PolicyViolationException.class);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (admin.listOffsets(Map.of(p0, OffsetSpec.earliest())).partitionResult(p0).get(30, TimeUnit.SECONDS)
+                    .offset() != 20 && System.nanoTime() < deadline) {
+                Thread.sleep(50); // a node with the fetch role learns the start from its index watch
+            }
             assertThat(admin.listOffsets(Map.of(p0, OffsetSpec.earliest())).partitionResult(p0)
                     .get(30, TimeUnit.SECONDS).offset()).isEqualTo(20);
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap)) {
                 consumer.assign(List.of(p0));
                 consumer.seekToBeginning(List.of(p0));
                 List<Long> offsets = new ArrayList<>();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (offsets.size() < 30 && System.nanoTime() < deadline) {
                     consumer.poll(Duration.ofMillis(500)).forEach(r -> offsets.add(r.offset()));
                 }

@@ -718,6 +718,9 @@ class SecurityTest {
                             org.apache.kafka.common.errors.InvalidRequestException.class);
             assertThat(catchFailure(() -> kimAdmin.createAcls(List.of(kimCreates)).all().get(30, TimeUnit.SECONDS)))
                     .hasCauseInstanceOf(org.apache.kafka.common.errors.ClusterAuthorizationException.class);
+            assertThat(catchFailure(() -> kimAdmin.describeUserScramCredentials().all().get(30, TimeUnit.SECONDS)))
+                    .as("every user's credentials, refused in an answer").hasCauseInstanceOf(
+                            org.apache.kafka.common.errors.ClusterAuthorizationException.class);
             assertThat(SecurityServiceGrpc.newBlockingStub(admin).listAcls(io.strata.api.v1.ListAclsRequest.newBuilder()
                     .setPrincipal("User:kim").build()).getAclsList()).as("one rule for both doors")
                     .anySatisfy(e -> {
@@ -747,6 +750,39 @@ class SecurityTest {
             var deleted = superUser.deleteAcls(List.of(kimCreates.toFilter())).all().get(30, TimeUnit.SECONDS);
             assertThat(deleted).containsExactly(kimCreates);
             assertThat(superUser.describeAcls(kimCreates.toFilter()).values().get(30, TimeUnit.SECONDS)).isEmpty();
+
+            // Users through Kafka's admin client (kafka-configs --entity-type users): the users of strata users.
+            var sha512 = org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512;
+            superUser.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                    "kafka-made", new org.apache.kafka.clients.admin.ScramCredentialInfo(sha512, 8192), "made-by-kafka-1")))
+                    .all().get(30, TimeUnit.SECONDS);
+            assertThat(catchFailure(() -> superUser.alterUserScramCredentials(List.of(
+                    new org.apache.kafka.clients.admin.UserScramCredentialUpsertion("kafka-made-256",
+                            new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                                    org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_256, 8192), "made-by-kafka-2")))
+                    .all().get(30, TimeUnit.SECONDS))).hasCauseInstanceOf(
+                    org.apache.kafka.common.errors.UnsupportedSaslMechanismException.class);
+            assertThat(superUser.describeUserScramCredentials(List.of("kafka-made")).all().get(30, TimeUnit.SECONDS)
+                    .get("kafka-made").credentialInfos()).singleElement().satisfies(info -> {
+                        assertThat(info.mechanism()).isEqualTo(sha512);
+                        assertThat(info.iterations()).isEqualTo(8192);
+                    });
+            long signInBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            Throwable signIn;
+            do {
+                try (var made = org.apache.kafka.clients.admin.Admin.create(kafka("SCRAM-SHA-512", "kafka-made",
+                        "made-by-kafka-1"))) {
+                    signIn = catchFailure(() -> made.listTopics().names().get(30, TimeUnit.SECONDS));
+                }
+            } while (signIn != null && System.nanoTime() < signInBy && sleep(100));
+            assertThat(signIn).as("the Kafka-made user signs in over SCRAM").isNull();
+            assertThat(SecurityServiceGrpc.newBlockingStub(as(a, "kafka-made", "made-by-kafka-1"))
+                    .whoAmI(io.strata.api.v1.WhoAmIRequest.getDefaultInstance()).getPrincipal())
+                    .as("and with its password over gRPC").isEqualTo("User:kafka-made");
+            superUser.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialDeletion(
+                    "kafka-made", sha512))).all().get(30, TimeUnit.SECONDS);
+            assertThat(SecurityServiceGrpc.newBlockingStub(admin).listUsers(ListUsersRequest.getDefaultInstance())
+                    .getUsersList()).extracting(u -> u.getName()).doesNotContain("kafka-made", "kafka-made-256");
         }
         // TLS without SASL (and without a client certificate): the node takes nothing but the handshake.
         java.util.Map<String, Object> noSasl = new HashMap<>(kafka("PLAIN", "kim", "kim-password-1"));
@@ -1220,6 +1256,12 @@ class SecurityTest {
         } catch (StatusRuntimeException e) {
             return e.getStatus();
         }
+    }
+
+    /** Sleeps, then answers true: for a retry loop's condition. */
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
     }
 
     private static Throwable catchFailure(ThrowingRunnable call) {

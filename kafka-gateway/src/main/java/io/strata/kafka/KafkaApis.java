@@ -14,6 +14,7 @@ import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.slf4j.Logger;
@@ -59,10 +60,19 @@ public final class KafkaApis {
     }
 
     /**
-     * The answer to one request frame (its length prefix removed), framed for the wire; null for a request that
-     * is answered with nothing. Throws when the frame cannot be read or asks for what is not offered: the
-     * caller closes the connection.
+     * The request's own error response. Kafka's library cannot build one for a DescribeUserScramCredentials that
+     * asks for every user (its list is null, as the admin client sends it): that one is built here.
      */
+    private static AbstractResponse errorResponse(AbstractRequest body, Errors error) {
+        if (body instanceof org.apache.kafka.common.requests.DescribeUserScramCredentialsRequest d
+                && d.data().users() == null) {
+            return new org.apache.kafka.common.requests.DescribeUserScramCredentialsResponse(
+                    new org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData()
+                            .setErrorCode(error.code()).setErrorMessage(error.message()));
+        }
+        return body.getErrorResponse(0, error.exception());
+    }
+
     /** The API's answer, an admin action's outcome written to the audit log (as the gRPC door writes its own). */
     private CompletableFuture<ApiMessage> audited(KafkaApi api, KafkaRequest request) {
         CompletableFuture<ApiMessage> answer = api.handle(request);
@@ -75,6 +85,11 @@ public final class KafkaApis {
         });
     }
 
+    /**
+     * The answer to one request frame (its length prefix removed), framed for the wire; null for a request that
+     * is answered with nothing. Throws when the frame cannot be read or asks for what is not offered: the
+     * caller closes the connection.
+     */
     public CompletableFuture<ByteBuffer> handle(ByteBuffer frame, KafkaSession session) {
         InetSocketAddress client = session.client();
         int frameBytes = frame.remaining();
@@ -126,8 +141,7 @@ public final class KafkaApis {
                     if (denied == null) {
                         return audited(api, request).thenApply(r -> r == null ? null : access.filter(request, r));
                     }
-                    var refusal = body.getErrorResponse(0,
-                            io.strata.kafka.auth.KafkaAccess.error(denied).exception());
+                    var refusal = errorResponse(body, io.strata.kafka.auth.KafkaAccess.error(denied));
                     // A Produce with acks=0 is answered with nothing, refused or not.
                     return CompletableFuture.completedFuture(refusal == null ? null : refusal.data());
                 });
@@ -143,7 +157,7 @@ public final class KafkaApis {
                 if (error == Errors.UNKNOWN_SERVER_ERROR) {
                     LOG.warn("{} v{} from {} failed", key, header.apiVersion(), client, KafkaErrors.unwrap(failure));
                 }
-                var refusal = body.getErrorResponse(0, error.exception());
+                var refusal = errorResponse(body, error);
                 r = refusal == null ? null : refusal.data();
             }
             long wait = held;
@@ -169,7 +183,7 @@ public final class KafkaApis {
                 // An answer this version cannot carry is a bug here; the client still gets an answer, not a closed
                 // connection it would retry into the same bug.
                 LOG.warn("{} v{}: the answer cannot be written at this version", key, header.apiVersion(), e);
-                return answer(header, body.getErrorResponse(0, Errors.UNKNOWN_SERVER_ERROR.exception()).data());
+                return answer(header, errorResponse(body, Errors.UNKNOWN_SERVER_ERROR).data());
             }
         });
     }

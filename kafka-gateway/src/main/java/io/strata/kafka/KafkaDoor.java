@@ -108,6 +108,7 @@ public final class KafkaDoor implements AutoCloseable {
             served.addAll(new io.strata.kafka.group.GroupApis(classic, consumers, brokers).all());
             served.addAll(new io.strata.kafka.admin.ClientQuotasApis(backends.metadata().security()).all());
             served.addAll(new io.strata.kafka.admin.AclApis(backends.metadata().security()).all());
+            served.addAll(new io.strata.kafka.admin.ScramUserApis(backends.metadata().security(), guard).all());
             if (transactions != null) {
                 served.addAll(transactions.all());
             }

@@ -117,9 +117,13 @@ final class KvCompactionStore implements CompactionStore {
             ShardState state = found.map(v -> MetadataCodec.decodeShardState(v.key(), v.value()))
                     .orElse(ShardState.INITIAL);
             Map<PartitionId, Long> raised = new HashMap<>(state.logStarts());
-            starts.forEach((partition, start) -> raised.merge(partition, start, Math::max));
+            starts.forEach((partition, start) -> {
+                if (start > state.logStart(partition)) { // else nothing to write: a write fails swaps in flight
+                    raised.put(partition, start);
+                }
+            });
             Map<PartitionId, Long> answer = new HashMap<>();
-            starts.keySet().forEach(partition -> answer.put(partition, raised.get(partition)));
+            starts.keySet().forEach(partition -> answer.put(partition, raised.getOrDefault(partition, 0L)));
             if (raised.equals(state.logStarts())) {
                 return CompletableFuture.completedFuture(Map.copyOf(answer));
             }

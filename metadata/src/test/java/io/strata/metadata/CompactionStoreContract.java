@@ -102,8 +102,10 @@ public abstract class CompactionStoreContract {
         }
         SegmentRef seg = segment(a, 0, end);
         added.add(IndexEntry.segment(snapshot.shard(), next++, 5_000, seg));
+        Map<PartitionId, Long> starts = new java.util.HashMap<>(snapshot.state().logStarts()); // as planners keep them
+        starts.putIfAbsent(a, 0L);
         return new ShardSwap(snapshot.shard(), lock, snapshot.stateModRevision(),
-                new ShardState(next, Map.of(a, 0L), Map.of(a, new KeyCleaning(end, 1_234, end),
+                new ShardState(next, starts, Map.of(a, new KeyCleaning(end, 1_234, end),
                         new PartitionId(a.topicId(), a.partition() + 1_000), new KeyCleaning(7, KeyCleaning.NO_TOMBSTONE, 3))),
                 replaced, added, Set.of(seg.objectKey()));
     }
@@ -292,6 +294,7 @@ public abstract class CompactionStoreContract {
         ShardSwap swap = mergeA(before, lock, p[0]);
         assertThat(compaction.swap(swap).join()).isInstanceOf(SwapOutcome.Applied.class);
         ShardSnapshot merged = compaction.readShard(shard).join();
+        assertThat(merged.state().logStarts()).as("a swap planned after the raise keeps it").containsEntry(p[0], 4L);
 
         ShardSwap planned = new ShardSwap(shard, lock, merged.stateModRevision(), new ShardState(
                 merged.state().nextSequence() + 1, Map.of(p[0], 2L)), Map.of(), List.of(), Set.of());

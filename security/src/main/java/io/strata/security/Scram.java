@@ -35,6 +35,14 @@ public final class Scram {
         return new ScramCredential(iterations, salt, storedKey(salted), hmac(salted, "Server Key"));
     }
 
+    /**
+     * The material of a password a client salted itself (Kafka's AlterUserScramCredentials sends
+     * PBKDF2(password, salt, iterations), never the password).
+     */
+    public static ScramCredential fromSaltedPassword(byte[] saltedPassword, byte[] salt, int iterations) {
+        return new ScramCredential(iterations, salt, storedKey(saltedPassword), hmac(saltedPassword, "Server Key"));
+    }
+
     /** Whether {@code password} is the one the material was made from (compared in constant time). */
     public static boolean matches(ScramCredential credential, String password) {
         byte[] salted = saltedPassword(password, credential.salt(), credential.iterations());

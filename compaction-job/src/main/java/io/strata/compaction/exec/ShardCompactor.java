@@ -226,7 +226,7 @@ public final class ShardCompactor {
                 new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
                 carryTransactional(snapshot, step.replaced().keySet(), added, () -> transactions()::stillNeeded),
                 written);
-        if (!swapped(swap)) {
+        if (!swapped(swap, snapshot)) {
             return false;
         }
         ShardPlan.StepSummary s = step.summary();
@@ -316,8 +316,30 @@ public final class ShardCompactor {
     }
 
     /** Swaps; false (and logged) when the swap did not apply. */
-    private boolean swapped(ShardSwap swap) {
+    private boolean swapped(ShardSwap swap, ShardSnapshot planned) {
         SwapOutcome outcome = await(metadata.compaction().swap(swap));
+        if (outcome instanceof SwapOutcome.Conflict) {
+            // DeleteRecords raises log starts in the state (raiseLogStarts) and so fails the guard of a step planned
+            // before it, which may have written gigabytes of segments. A higher start only lets more be cut: when
+            // nothing else in the state moved, the step is swapped in at once with the starts merged.
+            ShardSnapshot now = await(metadata.compaction().readShard(swap.shard()));
+            ShardState moved = now.state();
+            ShardState before = planned.state();
+            if (moved.nextSequence() == before.nextSequence() && moved.cleanings().equals(before.cleanings())
+                    && java.util.Objects.equals(moved.producers(), before.producers())
+                    && !moved.logStarts().equals(before.logStarts())) {
+                Map<io.strata.metadata.PartitionId, Long> starts = new HashMap<>(swap.newState().logStarts());
+                moved.logStarts().forEach((p, start) -> {
+                    if (start > before.logStart(p)) {
+                        starts.merge(p, start, Math::max);
+                    }
+                });
+                ShardState merged = new ShardState(swap.newState().nextSequence(), starts, swap.newState().cleanings(),
+                        swap.newState().producers());
+                outcome = await(metadata.compaction().swap(new ShardSwap(swap.shard(), swap.lock(),
+                        now.stateModRevision(), merged, swap.replaced(), swap.added(), swap.newObjects())));
+            }
+        }
         if (outcome instanceof SwapOutcome.Conflict conflict) {
             stats.conflict();
             LOG.info("shard {}: step abandoned ({}); {} segment(s) written for it are left to the garbage collector",
@@ -357,7 +379,7 @@ public final class ShardCompactor {
                                 && a.baseOffset() <= result.lastOffset()
                                 && result.lastOffset() < a.baseOffset() + a.recordCount())),
                 written);
-        if (!swapped(swap)) {
+        if (!swapped(swap, snapshot)) {
             return false;
         }
         stats.cleaned(clean.storedBytes(), result.recordsRemoved(), result.tombstonesRemoved());

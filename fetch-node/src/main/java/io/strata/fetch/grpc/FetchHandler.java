@@ -608,7 +608,7 @@ public final class FetchHandler {
         return resolve(request.getTopic(), request.getPartition()).thenCompose(pid -> {
             PartitionIndex partition = index.partition(pid);
             if (request.hasTimestampMs()) {
-                return offsetForTimestamp(partition, request.getTimestampMs());
+                return offsetForTimestamp(partition, request.getTimestampMs(), partition.logStartOffset());
             }
             boolean readCommitted = readCommitted(request.getIsolationLevel());
             long offset = switch (request.getPosition()) {
@@ -622,21 +622,25 @@ public final class FetchHandler {
         });
     }
 
-    /** The first chunk whose newest record is at or after the time holds the answer; only it is read. */
-    private CompletableFuture<ListOffsetsResponse> offsetForTimestamp(PartitionIndex partition, long timestampMs) {
-        return locator.firstChunkAtOrAfter(partition, timestampMs).thenCompose(chunk -> {
+    /**
+     * The first chunk whose newest record is at or after the time holds the answer, unless those records are before
+     * the log start (DeleteRecords moves it inside chunks): then the search goes on past that chunk.
+     */
+    private CompletableFuture<ListOffsetsResponse> offsetForTimestamp(PartitionIndex partition, long timestampMs,
+                                                                      long from) {
+        return locator.firstChunkAtOrAfter(partition, timestampMs, from).thenCompose(chunk -> {
             if (chunk == null) {
                 return CompletableFuture.completedFuture(ListOffsetsResponse.newBuilder()
                         .setOffset(partition.endOffset()).setTimestampMs(-1).build());
             }
-            return cache.get(chunk).thenApply(bytes -> {
+            return cache.get(chunk).thenCompose(bytes -> {
                 for (OffsetRecord r : decode(bytes, chunk)) {
-                    if (r.record().timestampMs() >= timestampMs) {
-                        return ListOffsetsResponse.newBuilder().setOffset(r.offset())
-                                .setTimestampMs(r.record().timestampMs()).build();
+                    if (r.offset() >= from && r.record().timestampMs() >= timestampMs) {
+                        return CompletableFuture.completedFuture(ListOffsetsResponse.newBuilder().setOffset(r.offset())
+                                .setTimestampMs(r.record().timestampMs()).build());
                     }
                 }
-                throw new IllegalStateException("chunk index says a record is at or after " + timestampMs);
+                return offsetForTimestamp(partition, timestampMs, Math.max(from, chunk.endOffset()));
             });
         });
     }

@@ -58,15 +58,33 @@ public final class ChunkLocator {
         return CompletableFuture.completedFuture(out);
     }
 
-    /** The first chunk whose newest record is at or after {@code timestampMs}, if any. */
-    public CompletableFuture<ChunkRef> firstChunkAtOrAfter(PartitionIndex partition, long timestampMs) {
-        for (IndexRef ref : partition.refs()) {
-            if (ref instanceof ChunkRef chunk && chunk.maxTimestampMs() >= timestampMs) {
+    /**
+     * The first chunk that ends after {@code from} and whose newest record is at or after {@code timestampMs}, if
+     * any: {@code from} is the log start or past it, so nothing before the start is answered.
+     */
+    public CompletableFuture<ChunkRef> firstChunkAtOrAfter(PartitionIndex partition, long timestampMs, long from) {
+        List<IndexRef> refs = new ArrayList<>();
+        partition.refs().forEach(refs::add);
+        return firstChunkAtOrAfter(refs, 0, timestampMs, from);
+    }
+
+    private CompletableFuture<ChunkRef> firstChunkAtOrAfter(List<IndexRef> refs, int first, long timestampMs,
+                                                            long from) {
+        for (int i = first; i < refs.size(); i++) {
+            IndexRef ref = refs.get(i);
+            if (ref instanceof ChunkRef chunk && chunk.endOffset() > from && chunk.maxTimestampMs() >= timestampMs) {
                 return CompletableFuture.completedFuture(chunk);
             }
-            if (ref instanceof SegmentRef segment && segment.maxTimestampMs() >= timestampMs) {
-                return footers.chunks(segment).thenApply(all -> all.subList(segment.firstChunk(), all.size()).stream()
-                        .filter(c -> c.maxTimestampMs() >= timestampMs).findFirst().orElse(null));
+            if (ref instanceof SegmentRef segment && segment.endOffset() > from && segment.maxTimestampMs() >= timestampMs) {
+                int next = i + 1;
+                return footers.chunks(segment).thenCompose(all -> {
+                    ChunkRef found = all.subList(segment.firstChunk(), all.size()).stream()
+                            .filter(c -> c.endOffset() > from && c.maxTimestampMs() >= timestampMs).findFirst()
+                            .orElse(null);
+                    // The segment's newest record may be in a chunk before the start: the answer is further on.
+                    return found != null ? CompletableFuture.completedFuture(found)
+                            : firstChunkAtOrAfter(refs, next, timestampMs, from);
+                });
             }
         }
         return CompletableFuture.completedFuture(null);

@@ -53,7 +53,8 @@ public final class CommittedReads {
         if (view == null) {
             return end;
         }
-        long stable = Math.min(end, view.lastStable(pid, end));
+        // Never below the log start: DeleteRecords may move it past an open transaction's start (Kafka clamps so too).
+        long stable = Math.max(Math.min(end, view.lastStable(pid, end)), Math.min(end, partition.logStartOffset()));
         for (PartitionIndex.Transactional t : partition.transactionalSince(from, stable,
                 System.currentTimeMillis() - PLACE_WITHIN_MS)) {
             if (!view.knows(pid, t.append().producerId(), t.append().epoch())) {

@@ -10,6 +10,7 @@ import static io.strata.metadata.security.AclOperation.PRODUCE;
 
 import io.strata.kafka.KafkaRequest;
 import io.strata.kafka.cluster.TopicIds;
+import io.strata.metadata.InputText;
 import io.strata.metadata.security.AclOperation;
 import io.strata.metadata.security.ResourceType;
 import io.strata.security.Identity;
@@ -90,7 +91,7 @@ public final class KafkaAccess {
     private static final java.util.Set<ApiKeys> ADMIN_ACTIONS = java.util.EnumSet.of(ApiKeys.CREATE_TOPICS,
             ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS,
             ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS,
-            ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS);
+            ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS);
 
     /**
      * Writes an admin action that was let through to the audit log: what it named, and "ok" or the errors it was
@@ -115,8 +116,35 @@ public final class KafkaAccess {
         }
         Identity who = request.session().identity();
         needs(request).thenAccept(needs -> guard.audit(who == null ? Identity.ANONYMOUS : who,
-                String.valueOf(request.client()), "Kafka " + key.name,
-                String.join(", ", needs.stream().map(Need::resource).distinct().toList()), outcome));
+                String.valueOf(request.client()), "Kafka " + key.name, changed(request, needs), outcome));
+    }
+
+    /** What an admin action changes, for its audit line: the users and rules it names, else the resources it needs. */
+    private static String changed(KafkaRequest request, List<Need> needs) {
+        ApiMessage data = request.body().data();
+        List<String> named = new ArrayList<>();
+        if (data instanceof org.apache.kafka.common.message.AlterUserScramCredentialsRequestData d) {
+            d.deletions().forEach(u -> named.add("user " + InputText.quoted(u.name())));
+            d.upsertions().forEach(u -> named.add("user " + InputText.quoted(u.name())));
+        } else if (data instanceof org.apache.kafka.common.message.CreateAclsRequestData d) {
+            for (var c : d.creations()) {
+                try {
+                    named.add("acl " + bounded(org.apache.kafka.common.requests.CreateAclsRequest.aclBinding(c).toString()));
+                } catch (IllegalArgumentException e) {
+                    named.add("acl that is no rule (" + bounded(String.valueOf(e.getMessage())) + ")");
+                }
+            }
+        } else if (data instanceof org.apache.kafka.common.message.DeleteAclsRequestData d) {
+            d.filters().forEach(f -> named.add("acls matching " + bounded(f.toString())));
+        } else {
+            needs.stream().map(Need::resource).forEach(named::add);
+        }
+        return String.join(", ", named.stream().distinct().toList());
+    }
+
+    /** A caller's text cut to a line's worth (an audit line never echoes a caller's megabytes). */
+    private static String bounded(String text) {
+        return text.length() <= 512 ? text : text.substring(0, 512) + "… (" + text.length() + " characters)";
     }
 
     /** The answer with what the caller may not describe left out. */
@@ -289,8 +317,9 @@ public final class KafkaAccess {
                  SASL_AUTHENTICATE -> {
                 // nothing beyond signing in; Metadata and ListGroups are cut to what may be described
             }
-            // The cluster's rules are for its administrators, as the gRPC door's ACL calls are.
-            case CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, ""));
+            // The cluster's rules and users are for its administrators, as the gRPC door's calls on them are.
+            case CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS, DESCRIBE_USER_SCRAM_CREDENTIALS, ALTER_USER_SCRAM_CREDENTIALS ->
+                    needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, ""));
             default -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, "")); // an API without a rule
         }
         return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(x -> {

@@ -45,6 +45,11 @@ public interface KafkaGuard {
         return true;
     }
 
+    /** Whether {@code who} may change user {@code name}'s credential: a super-user's only another super-user may. */
+    default boolean mayChangeUser(Identity who, String name) {
+        return true;
+    }
+
     /** Writes a denial or a failed sign-in to the audit log. */
     void audit(Identity who, String address, String action, String resource, String outcome);
 

@@ -215,6 +215,11 @@ public final class KafkaGuardOf implements KafkaGuard {
     }
 
     @Override
+    public boolean mayChangeUser(Identity who, String name) {
+        return !access.superUserPrincipal(io.strata.metadata.security.Principals.user(name)) || access.superUser(who);
+    }
+
+    @Override
     public void audit(Identity who, String address, String action, String resource, String outcome) {
         AuditLog.record(who == null ? Identity.ANONYMOUS : who, address, action, resource, outcome);
     }
