@@ -386,6 +386,9 @@ class SecurityTest {
             // AlterClientQuotas set one: the quota test counts the cluster's quotas.
             status(() -> SecurityServiceGrpc.newBlockingStub(admin).removeQuota(io.strata.api.v1.RemoveQuotaRequest
                     .newBuilder().setEntity("User:k-matrix").build()));
+            // AlterUserScramCredentials made a user whose salted password the matrix knows.
+            status(() -> SecurityServiceGrpc.newBlockingStub(admin).removeUser(RemoveUserRequest.newBuilder()
+                    .setName("k-scram").build()));
         }
     }
 
@@ -776,13 +779,31 @@ class SecurityTest {
                 }
             } while (signIn != null && System.nanoTime() < signInBy && sleep(100));
             assertThat(signIn).as("the Kafka-made user signs in over SCRAM").isNull();
-            assertThat(SecurityServiceGrpc.newBlockingStub(as(a, "kafka-made", "made-by-kafka-1"))
-                    .whoAmI(io.strata.api.v1.WhoAmIRequest.getDefaultInstance()).getPrincipal())
-                    .as("and with its password over gRPC").isEqualTo("User:kafka-made");
+            Channel made = as(a, "kafka-made", "made-by-kafka-1");
+            Status overGrpc;
+            do {
+                overGrpc = status(() -> SecurityServiceGrpc.newBlockingStub(made).whoAmI(
+                        io.strata.api.v1.WhoAmIRequest.getDefaultInstance()));
+            } while (!overGrpc.isOk() && System.nanoTime() < signInBy && sleep(100));
+            assertThat(overGrpc.getCode()).as("and with its password over gRPC, on any node").isEqualTo(Status.Code.OK);
+            assertThat(SecurityServiceGrpc.newBlockingStub(made).whoAmI(io.strata.api.v1.WhoAmIRequest
+                    .getDefaultInstance()).getPrincipal()).isEqualTo("User:kafka-made");
             superUser.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialDeletion(
                     "kafka-made", sha512))).all().get(30, TimeUnit.SECONDS);
             assertThat(SecurityServiceGrpc.newBlockingStub(admin).listUsers(ListUsersRequest.getDefaultInstance())
                     .getUsersList()).extracting(u -> u.getName()).doesNotContain("kafka-made", "kafka-made-256");
+            assertThat(a.logTail(Integer.MAX_VALUE) + "\n" + b.logTail(Integer.MAX_VALUE))
+                    .as("each rule and user changed through Kafka's tools, a line of its own in the audit log")
+                    .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"Kafka CreateAcls\",\"resource\":"
+                            + "\"acl \\(pattern=ResourcePattern\\(resourceType=TOPIC, name=kim-granted, .*\"outcome\":\"ok\"")
+                    .containsPattern("\"action\":\"Kafka CreateAcls\",\"resource\":\"acl .*host=10\\.0\\.0\\.1.*"
+                            + "\"outcome\":\"failed: INVALID_REQUEST\"")
+                    .containsPattern("\"action\":\"Kafka DeleteAcls\",\"resource\":\"acl .*name=kim-granted.*"
+                            + "\"outcome\":\"ok\"")
+                    .containsPattern("\"action\":\"Kafka AlterUserScramCredentials\",\"resource\":\"user 'kafka-made'\","
+                            + "\"outcome\":\"ok\"")
+                    .containsPattern("\"resource\":\"user 'kafka-made-256'\",\"outcome\":\"failed: "
+                            + "UNSUPPORTED_SASL_MECHANISM\"");
         }
         // TLS without SASL (and without a client certificate): the node takes nothing but the handshake.
         java.util.Map<String, Object> noSasl = new HashMap<>(kafka("PLAIN", "kim", "kim-password-1"));

@@ -315,30 +315,35 @@ public final class ShardCompactor {
         return new TransactionView(aborted, p -> stable.heldAt(p.topicId(), p.partition()), unknown);
     }
 
+    /** How many times a step is swapped in again over log starts raised meanwhile before it waits for the next pass. */
+    private static final int RAISE_MERGES = 3;
+
     /** Swaps; false (and logged) when the swap did not apply. */
     private boolean swapped(ShardSwap swap, ShardSnapshot planned) {
         SwapOutcome outcome = await(metadata.compaction().swap(swap));
-        if (outcome instanceof SwapOutcome.Conflict) {
-            // DeleteRecords raises log starts in the state (raiseLogStarts) and so fails the guard of a step planned
-            // before it, which may have written gigabytes of segments. A higher start only lets more be cut: when
-            // nothing else in the state moved, the step is swapped in at once with the starts merged.
+        // DeleteRecords raises log starts in the state (raiseLogStarts) and so fails the guard of a step planned
+        // before it, which may have written gigabytes of segments. A higher start only lets more be cut: while
+        // nothing else in the state moved, the step is swapped in with the raised starts merged.
+        for (int retries = 0; outcome instanceof SwapOutcome.Conflict && retries < RAISE_MERGES; retries++) {
             ShardSnapshot now = await(metadata.compaction().readShard(swap.shard()));
             ShardState moved = now.state();
             ShardState before = planned.state();
-            if (moved.nextSequence() == before.nextSequence() && moved.cleanings().equals(before.cleanings())
-                    && java.util.Objects.equals(moved.producers(), before.producers())
-                    && !moved.logStarts().equals(before.logStarts())) {
-                Map<io.strata.metadata.PartitionId, Long> starts = new HashMap<>(swap.newState().logStarts());
-                moved.logStarts().forEach((p, start) -> {
-                    if (start > before.logStart(p)) {
-                        starts.merge(p, start, Math::max);
-                    }
-                });
-                ShardState merged = new ShardState(swap.newState().nextSequence(), starts, swap.newState().cleanings(),
-                        swap.newState().producers());
-                outcome = await(metadata.compaction().swap(new ShardSwap(swap.shard(), swap.lock(),
-                        now.stateModRevision(), merged, swap.replaced(), swap.added(), swap.newObjects())));
+            if (moved.nextSequence() != before.nextSequence() || !moved.cleanings().equals(before.cleanings())
+                    || !java.util.Objects.equals(moved.producers(), before.producers())
+                    || moved.logStarts().equals(before.logStarts())) {
+                break; // another step, or the lock or an entry moved: planned again next time
             }
+            Map<io.strata.metadata.PartitionId, Long> starts = new HashMap<>(swap.newState().logStarts());
+            moved.logStarts().forEach((p, start) -> {
+                boolean forgotten = before.logStarts().containsKey(p) && !starts.containsKey(p); // its topic is gone
+                if (start > before.logStart(p) && !forgotten) {
+                    starts.merge(p, start, Math::max);
+                }
+            });
+            swap = new ShardSwap(swap.shard(), swap.lock(), now.stateModRevision(), new ShardState(
+                    swap.newState().nextSequence(), starts, swap.newState().cleanings(), swap.newState().producers()),
+                    swap.replaced(), swap.added(), swap.newObjects());
+            outcome = await(metadata.compaction().swap(swap));
         }
         if (outcome instanceof SwapOutcome.Conflict conflict) {
             stats.conflict();

@@ -54,11 +54,12 @@ public final class CommittedReads {
             return end;
         }
         // Never below the log start: DeleteRecords may move it past an open transaction's start (Kafka clamps so too).
-        long stable = Math.max(Math.min(end, view.lastStable(pid, end)), Math.min(end, partition.logStartOffset()));
-        for (PartitionIndex.Transactional t : partition.transactionalSince(from, stable,
+        long start = Math.min(end, partition.logStartOffset());
+        long stable = Math.max(Math.min(end, view.lastStable(pid, end)), start);
+        for (PartitionIndex.Transactional t : partition.transactionalSince(Math.max(from, start), stable,
                 System.currentTimeMillis() - PLACE_WITHIN_MS)) {
             if (!view.knows(pid, t.append().producerId(), t.append().epoch())) {
-                return Math.max(from, t.append().baseOffset());
+                return Math.max(Math.max(from, start), t.append().baseOffset());
             }
         }
         return stable;

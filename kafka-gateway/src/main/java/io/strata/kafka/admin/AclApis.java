@@ -5,7 +5,6 @@ import io.strata.kafka.KafkaErrors;
 import io.strata.kafka.KafkaRequest;
 import io.strata.metadata.security.Acl;
 import io.strata.metadata.security.SecurityStore;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.acl.AclBinding;
@@ -47,11 +46,15 @@ public final class AclApis {
     private CompletableFuture<ApiMessage> create(KafkaRequest request) {
         CreateAclsRequestData data = (CreateAclsRequestData) request.body().data();
         CreateAclsResponseData response = new CreateAclsResponseData();
-        List<CompletableFuture<Void>> all = new ArrayList<>();
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
         for (CreateAclsRequestData.AclCreation creation : data.creations()) {
             CreateAclsResponseData.AclCreationResult result = new CreateAclsResponseData.AclCreationResult()
                     .setErrorCode(Errors.NONE.code());
             response.results().add(result);
+            if (response.results().size() > MAX_PER_REQUEST) {
+                result.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(TOO_MANY);
+                continue;
+            }
             Acl acl;
             try {
                 acl = KafkaAclForms.toStrata(CreateAclsRequest.aclBinding(creation));
@@ -59,21 +62,32 @@ public final class AclApis {
                 result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage(e.getMessage());
                 continue;
             }
-            all.add(store.addAcl(acl).handle((added, failure) -> {
+            // One at a time: each takes a read of the rules (the store's bound on their number) and a write.
+            done = done.thenCompose(v -> store.addAcl(acl).handle((added, failure) -> {
                 if (failure != null) {
-                    result.setErrorCode(KafkaErrors.forAdmin(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
+                    result.setErrorCode(error(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
                 }
                 return null;
             }));
         }
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        return done.thenApply(v -> response);
+    }
+
+    /** Requests past this many rules are refused past it: one request may not start unbounded store work. */
+    static final int MAX_PER_REQUEST = 1_000;
+    static final String TOO_MANY = "at most " + MAX_PER_REQUEST + " a request";
+
+    /** The store's answer in Kafka's words: a full store (its bound on rules or users) is a policy's refusal. */
+    static Errors error(Throwable failure) {
+        Throwable t = KafkaErrors.unwrap(failure);
+        return t instanceof IllegalStateException ? Errors.POLICY_VIOLATION : KafkaErrors.forAdmin(failure);
     }
 
     private CompletableFuture<ApiMessage> describe(KafkaRequest request) {
         AclBindingFilter filter = ((DescribeAclsRequest) request.body()).filter();
         return store.read().thenApply(snapshot -> {
-            List<AclBinding> matching = snapshot.acls().stream().map(KafkaAclForms::toKafka).filter(filter::matches)
-                    .toList();
+            List<AclBinding> matching = snapshot.acls().stream().map(KafkaAclForms::toKafka)
+                    .flatMap(java.util.Optional::stream).filter(filter::matches).toList();
             return new DescribeAclsResponseData().setErrorCode(Errors.NONE.code())
                     .setResources(DescribeAclsResponse.aclsResources(matching));
         });
@@ -83,29 +97,36 @@ public final class AclApis {
         List<AclBindingFilter> filters = ((DeleteAclsRequest) request.body()).filters();
         return store.read().thenCompose(snapshot -> {
             DeleteAclsResponseData response = new DeleteAclsResponseData();
-            List<CompletableFuture<Void>> all = new ArrayList<>();
+            CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+            java.util.Set<Acl> taken = new java.util.HashSet<>();
             for (AclBindingFilter filter : filters) {
                 DeleteAclsResponseData.DeleteAclsFilterResult result = new DeleteAclsResponseData.DeleteAclsFilterResult()
                         .setErrorCode(Errors.NONE.code());
                 response.filterResults().add(result);
+                if (response.filterResults().size() > MAX_PER_REQUEST) {
+                    result.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(TOO_MANY);
+                    continue;
+                }
                 for (Acl acl : snapshot.acls()) {
-                    AclBinding binding = KafkaAclForms.toKafka(acl);
-                    if (!filter.matches(binding)) {
+                    AclBinding binding = KafkaAclForms.toKafka(acl).orElse(null);
+                    if (binding == null || !filter.matches(binding)) {
                         continue;
                     }
                     DeleteAclsResponseData.DeleteAclsMatchingAcl matched = DeleteAclsResponse.matchingAcl(binding,
                             ApiError.NONE);
                     result.matchingAcls().add(matched);
-                    all.add(store.removeAcl(acl).handle((removed, failure) -> {
+                    if (!taken.add(acl)) {
+                        continue; // an earlier filter of the request removes it
+                    }
+                    done = done.thenCompose(v -> store.removeAcl(acl).handle((removed, failure) -> {
                         if (failure != null) {
-                            matched.setErrorCode(KafkaErrors.forAdmin(failure).code())
-                                    .setErrorMessage(KafkaErrors.describe(failure));
+                            matched.setErrorCode(error(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
                         }
                         return null;
                     }));
                 }
             }
-            return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+            return done.thenApply(v -> response);
         });
     }
 }

@@ -10,11 +10,12 @@ import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 
 /**
- * Strata's ACLs in Kafka's words and back (docs/kafka.md, "ACLs"). Kafka's operations are finer than Strata's:
- * several map to one (a topic's ALTER and ALTER_CONFIGS are both {@code alter}, READ is {@code consume}, WRITE
- * {@code produce}, ALL {@code admin}), so a rule read back may name the coarser one. Kafka's literal {@code *} is
- * Strata's empty prefix (every name), Kafka's cluster {@code kafka-cluster} Strata's cluster. Rules Strata cannot
- * hold (a host other than {@code *}, an operation with no Strata counterpart) are refused, saying why. Pure.
+ * Strata's ACLs in Kafka's words and back (docs/kafka.md, "ACLs through Kafka's tools"), operation for operation
+ * (READ is {@code consume}, WRITE {@code produce}, ALL {@code admin}, ...), so a rule reads back as it was made.
+ * Kafka's literal {@code *} is Strata's empty prefix (every name), Kafka's cluster {@code kafka-cluster} Strata's
+ * cluster. Rules Strata cannot hold as Kafka means them (a host other than {@code *}, Kafka's finer operations, a
+ * deny of everything on the cluster) are refused, saying why; Strata's rules Kafka has no words for are left out
+ * of Kafka's lists. Pure.
  */
 public final class KafkaAclForms {
     /** The name Kafka gives the cluster resource. */
@@ -55,12 +56,27 @@ public final class KafkaAclForms {
             name = ""; // every name: Strata's empty prefix
             prefixed = true;
         }
-        return new Acl(entry.principal(), type, name, prefixed, operation(type, entry.operation()),
-                entry.permissionType() == AclPermissionType.DENY);
+        boolean deny = entry.permissionType() == AclPermissionType.DENY;
+        AclOperation operation = STRATA.get(new Form(type, entry.operation()));
+        if (operation == null) {
+            throw new IllegalArgumentException("Strata has no operation for " + entry.operation() + " on a "
+                    + type.label() + hint(type, entry.operation()));
+        }
+        if (deny && type == ResourceType.CLUSTER && operation == AclOperation.ADMIN) {
+            // Strata's admin on the cluster reaches every topic and group: its deny would lock out far more than
+            // Kafka's deny of ALL on the cluster does.
+            throw new IllegalArgumentException("a deny of ALL on the cluster would deny every topic and group in "
+                    + "Strata: deny the operations on the topics or groups instead");
+        }
+        return new Acl(entry.principal(), type, name, prefixed, operation, deny);
     }
 
-    /** The Kafka binding for Strata's rule (operation UNKNOWN where Kafka has no counterpart on that resource). */
-    public static AclBinding toKafka(Acl acl) {
+    /** The Kafka binding for Strata's rule; empty for a rule Kafka has no words for (shown by strata acls only). */
+    public static java.util.Optional<AclBinding> toKafka(Acl acl) {
+        org.apache.kafka.common.acl.AclOperation operation = KAFKA.get(new Strata(acl.resourceType(), acl.operation()));
+        if (operation == null) {
+            return java.util.Optional.empty();
+        }
         org.apache.kafka.common.resource.ResourceType type = switch (acl.resourceType()) {
             case TOPIC -> org.apache.kafka.common.resource.ResourceType.TOPIC;
             case GROUP -> org.apache.kafka.common.resource.ResourceType.GROUP;
@@ -75,50 +91,57 @@ public final class KafkaAclForms {
         } else {
             pattern = new ResourcePattern(type, acl.resourceName(), acl.prefixed() ? PatternType.PREFIXED : PatternType.LITERAL);
         }
-        return new AclBinding(pattern, new AccessControlEntry(acl.principal(), "*", operation(acl.resourceType(),
-                acl.operation()), acl.deny() ? AclPermissionType.DENY : AclPermissionType.ALLOW));
+        return java.util.Optional.of(new AclBinding(pattern, new AccessControlEntry(acl.principal(), "*", operation,
+                acl.deny() ? AclPermissionType.DENY : AclPermissionType.ALLOW)));
     }
 
-    private static AclOperation operation(ResourceType type, org.apache.kafka.common.acl.AclOperation kafka) {
-        AclOperation strata = switch (kafka) {
-            case ALL -> AclOperation.ADMIN;
-            case DESCRIBE, DESCRIBE_CONFIGS -> AclOperation.DESCRIBE;
-            case READ -> type == ResourceType.TOPIC || type == ResourceType.GROUP ? AclOperation.CONSUME : null;
-            case WRITE -> type == ResourceType.TOPIC || type == ResourceType.TRANSACTIONAL_ID ? AclOperation.PRODUCE
-                    : null;
-            case CREATE -> type == ResourceType.TOPIC ? AclOperation.CREATE : null;
-            case DELETE -> type == ResourceType.TOPIC || type == ResourceType.GROUP ? AclOperation.DELETE : null;
-            case ALTER, ALTER_CONFIGS -> switch (type) {
-                case TOPIC -> AclOperation.ALTER;
-                case GROUP -> AclOperation.ALTER_GROUP;
-                case CLUSTER -> AclOperation.ADMIN;
-                default -> null;
-            };
-            default -> null;
-        };
-        if (strata == null) {
-            throw new IllegalArgumentException("Strata has no operation for " + kafka + " on a " + type.label()
-                    + (type == ResourceType.CLUSTER && kafka == org.apache.kafka.common.acl.AclOperation.CREATE
-                    ? " (to let a principal create every topic: CREATE on the literal topic '*')"
-                    : kafka == org.apache.kafka.common.acl.AclOperation.IDEMPOTENT_WRITE
-                    ? " (idempotent producers need no ACL of their own in Strata)" : ""));
+    private record Form(ResourceType type, org.apache.kafka.common.acl.AclOperation operation) {
+    }
+
+    private record Strata(ResourceType type, AclOperation operation) {
+    }
+
+    /**
+     * Kafka's operation on a resource type and Strata's, one to one (so a rule reads back as it was made and a
+     * filter removes what it names). Kafka's finer ones (DescribeConfigs, AlterConfigs, IdempotentWrite,
+     * ClusterAction) have no entry: Strata's nearest right gives more.
+     */
+    private static final java.util.Map<Form, AclOperation> STRATA = new java.util.HashMap<>();
+    private static final java.util.Map<Strata, org.apache.kafka.common.acl.AclOperation> KAFKA = new java.util.HashMap<>();
+
+    private static void pair(ResourceType type, org.apache.kafka.common.acl.AclOperation kafka, AclOperation strata) {
+        STRATA.put(new Form(type, kafka), strata);
+        KAFKA.put(new Strata(type, strata), kafka);
+    }
+
+    static {
+        for (ResourceType type : ResourceType.values()) {
+            pair(type, org.apache.kafka.common.acl.AclOperation.ALL, AclOperation.ADMIN);
+            pair(type, org.apache.kafka.common.acl.AclOperation.DESCRIBE, AclOperation.DESCRIBE);
         }
-        return strata;
+        pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.READ, AclOperation.CONSUME);
+        pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.WRITE, AclOperation.PRODUCE);
+        pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.CREATE, AclOperation.CREATE);
+        pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.DELETE, AclOperation.DELETE);
+        pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.ALTER, AclOperation.ALTER);
+        pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.READ, AclOperation.CONSUME);
+        pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.DELETE, AclOperation.DELETE);
+        pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.ALTER, AclOperation.ALTER_GROUP);
+        pair(ResourceType.TRANSACTIONAL_ID, org.apache.kafka.common.acl.AclOperation.WRITE, AclOperation.PRODUCE);
+        // CREATE on the cluster creates any topic, in Kafka as in Strata.
+        pair(ResourceType.CLUSTER, org.apache.kafka.common.acl.AclOperation.CREATE, AclOperation.CREATE);
     }
 
-    private static org.apache.kafka.common.acl.AclOperation operation(ResourceType type, AclOperation strata) {
-        return switch (strata) {
-            case ADMIN -> org.apache.kafka.common.acl.AclOperation.ALL;
-            case DESCRIBE -> org.apache.kafka.common.acl.AclOperation.DESCRIBE;
-            case CONSUME -> org.apache.kafka.common.acl.AclOperation.READ;
-            case PRODUCE -> org.apache.kafka.common.acl.AclOperation.WRITE;
-            case CREATE -> type == ResourceType.TOPIC ? org.apache.kafka.common.acl.AclOperation.CREATE
-                    : org.apache.kafka.common.acl.AclOperation.UNKNOWN;
-            case DELETE -> org.apache.kafka.common.acl.AclOperation.DELETE;
-            case ALTER -> type == ResourceType.TOPIC ? org.apache.kafka.common.acl.AclOperation.ALTER
-                    : org.apache.kafka.common.acl.AclOperation.UNKNOWN;
-            case ALTER_GROUP -> type == ResourceType.GROUP ? org.apache.kafka.common.acl.AclOperation.ALTER
-                    : org.apache.kafka.common.acl.AclOperation.UNKNOWN;
+    private static String hint(ResourceType type, org.apache.kafka.common.acl.AclOperation kafka) {
+        return switch (kafka) {
+            case IDEMPOTENT_WRITE -> " (idempotent producers need no ACL of their own in Strata)";
+            case DESCRIBE_CONFIGS -> " (Describe lets a principal see a resource and its configs)";
+            case ALTER_CONFIGS -> type == ResourceType.CLUSTER
+                    ? " (Strata's cluster has no configs of its own; its administrators hold ALL)"
+                    : " (Alter changes a resource and its configs)";
+            case ALTER -> type == ResourceType.CLUSTER ? " (its administrators hold ALL, which is everything in "
+                    + "Strata: users, ACLs, every topic and group)" : "";
+            default -> "";
         };
     }
 }

@@ -92,17 +92,19 @@ public final class ScramUserApis {
         Set<String> twice = new HashSet<>();
         data.deletions().forEach(d -> (named.add(d.name()) ? named : twice).add(d.name()));
         data.upsertions().forEach(u -> (named.add(u.name()) ? named : twice).add(u.name()));
-        List<CompletableFuture<Void>> all = new ArrayList<>();
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
         for (var deletion : data.deletions()) {
             var result = result(response, deletion.name());
-            Refusal refusal = refusal(who, deletion.name(), deletion.mechanism(), twice);
+            Refusal refusal = response.results().size() > AclApis.MAX_PER_REQUEST
+                    ? new Refusal(Errors.POLICY_VIOLATION, AclApis.TOO_MANY)
+                    : refusal(who, deletion.name(), deletion.mechanism(), twice);
             if (refusal != null) {
                 result.setErrorCode(refusal.error().code()).setErrorMessage(refusal.why());
                 continue;
             }
-            all.add(store.removeUser(deletion.name()).handle((removed, failure) -> {
+            done = done.thenCompose(v -> store.removeUser(deletion.name()).handle((removed, failure) -> {
                 if (failure != null) {
-                    result.setErrorCode(KafkaErrors.forAdmin(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
+                    result.setErrorCode(AclApis.error(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
                 } else if (!removed) {
                     result.setErrorCode(Errors.RESOURCE_NOT_FOUND.code()).setErrorMessage("no user "
                             + io.strata.metadata.InputText.quoted(deletion.name()));
@@ -112,37 +114,46 @@ public final class ScramUserApis {
         }
         for (var upsertion : data.upsertions()) {
             var result = result(response, upsertion.name());
-            Refusal refusal = refusal(who, upsertion.name(), upsertion.mechanism(), twice);
-            if (refusal == null && (upsertion.iterations() < MIN_ITERATIONS || upsertion.iterations() > MAX_ITERATIONS)) {
-                refusal = new Refusal(Errors.UNACCEPTABLE_CREDENTIAL, "iterations are " + MIN_ITERATIONS + " to "
-                        + MAX_ITERATIONS + ", not " + upsertion.iterations());
-            }
-            ScramCredential credential = null;
+            Refusal refusal = response.results().size() > AclApis.MAX_PER_REQUEST
+                    ? new Refusal(Errors.POLICY_VIOLATION, AclApis.TOO_MANY)
+                    : refusal(who, upsertion.name(), upsertion.mechanism(), twice);
             if (refusal == null) {
-                try {
-                    credential = Scram.fromSaltedPassword(upsertion.saltedPassword(), upsertion.salt(),
-                            upsertion.iterations());
-                } catch (IllegalArgumentException e) {
-                    refusal = new Refusal(Errors.UNACCEPTABLE_CREDENTIAL, e.getMessage());
-                }
+                refusal = unacceptable(upsertion);
             }
             if (refusal != null) {
                 result.setErrorCode(refusal.error().code()).setErrorMessage(refusal.why());
                 continue;
             }
-            ScramCredential material = credential;
-            all.add(store.user(upsertion.name()).thenCompose(existing -> store.putUser(existing
-                    .map(u -> new User(u.name(), material, u.groups(), u.createdAtMs()))
-                    .orElseGet(() -> new User(upsertion.name(), material, List.of(), System.currentTimeMillis())), true))
-                    .handle((put, failure) -> {
+            ScramCredential credential = Scram.fromSaltedPassword(upsertion.saltedPassword(), upsertion.salt(),
+                    upsertion.iterations());
+            done = done.thenCompose(v -> store.setCredential(upsertion.name(), credential, System.currentTimeMillis())
+                    .handle((set, failure) -> {
                         if (failure != null) {
-                            result.setErrorCode(KafkaErrors.forAdmin(failure).code())
+                            result.setErrorCode(AclApis.error(failure).code())
                                     .setErrorMessage(KafkaErrors.describe(failure));
                         }
                         return null;
                     }));
         }
-        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        return done.thenApply(v -> response);
+    }
+
+    /**
+     * Why the credential is not one a SCRAM-SHA-512 sign-in can use: the salted password is PBKDF2-HMAC-SHA-512's
+     * 64 bytes; the salt is 16 to 128 bytes (it goes to every client that names the user in a SCRAM exchange).
+     */
+    private static Refusal unacceptable(AlterUserScramCredentialsRequestData.ScramCredentialUpsertion u) {
+        if (u.iterations() < MIN_ITERATIONS || u.iterations() > MAX_ITERATIONS) {
+            return new Refusal(Errors.UNACCEPTABLE_CREDENTIAL, "iterations are " + MIN_ITERATIONS + " to "
+                    + MAX_ITERATIONS + ", not " + u.iterations());
+        }
+        if (u.saltedPassword() == null || u.saltedPassword().length != 64) {
+            return new Refusal(Errors.UNACCEPTABLE_CREDENTIAL, "a SCRAM-SHA-512 salted password is 64 bytes");
+        }
+        if (u.salt() == null || u.salt().length < 16 || u.salt().length > 128) {
+            return new Refusal(Errors.UNACCEPTABLE_CREDENTIAL, "a salt is 16 to 128 bytes");
+        }
+        return null;
     }
 
     private static AlterUserScramCredentialsResponseData.AlterUserScramCredentialsResult result(

@@ -94,52 +94,72 @@ public final class KafkaAccess {
             ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS);
 
     /**
-     * Writes an admin action that was let through to the audit log: what it named, and "ok" or the errors it was
-     * answered with (one line a request; a request's resources may fare differently, as its answer says).
+     * Writes an admin action that was let through to the audit log, one line for each thing it changes (each rule,
+     * user, topic or group), with that thing's own outcome where the answer tells it ("ok" or the error), so a long
+     * request cannot hide one change behind a line's bound. A group reset by an admin tool (an OffsetCommit outside
+     * any generation, as {@code kafka-consumer-groups --reset-offsets} sends it) is an admin action too.
      */
     public void audit(KafkaRequest request, ApiMessage answer, Throwable failure) {
         ApiKeys key = request.header().apiKey();
-        if (!ADMIN_ACTIONS.contains(key)) {
+        ApiMessage data = request.body().data();
+        boolean reset = data instanceof OffsetCommitRequestData c && c.generationIdOrMemberEpoch() < 0
+                && (c.memberId() == null || c.memberId().isEmpty());
+        if (!ADMIN_ACTIONS.contains(key) && !reset) {
             return;
         }
-        String outcome;
+        Identity who = request.session().identity() == null ? Identity.ANONYMOUS : request.session().identity();
+        String address = String.valueOf(request.client());
+        String action = "Kafka " + key.name;
         if (failure != null || answer == null) {
-            outcome = "failed: " + (failure == null ? "no answer" : io.strata.kafka.KafkaErrors.describe(failure));
+            String outcome = "failed: " + (failure == null ? "no answer" : io.strata.kafka.KafkaErrors.describe(failure));
+            needs(request).thenAccept(needs -> needs.stream().map(Need::resource).distinct()
+                    .forEach(r -> guard.audit(who, address, action, r, outcome)));
+            return;
+        }
+        if (answer instanceof org.apache.kafka.common.message.CreateAclsResponseData r
+                && data instanceof org.apache.kafka.common.message.CreateAclsRequestData d) {
+            for (int i = 0; i < d.creations().size() && i < r.results().size(); i++) {
+                guard.audit(who, address, action, "acl " + rule(d.creations().get(i)), outcome(r.results().get(i).errorCode()));
+            }
+        } else if (answer instanceof org.apache.kafka.common.message.DeleteAclsResponseData r) {
+            for (var filter : r.filterResults()) {
+                if (filter.errorCode() != Errors.NONE.code() || filter.matchingAcls().isEmpty()) {
+                    guard.audit(who, address, action, "acls matching a filter", filter.errorCode() != Errors.NONE.code()
+                            ? outcome(filter.errorCode()) : "ok: none matched");
+                }
+                for (var m : filter.matchingAcls()) {
+                    guard.audit(who, address, action, "acl " + bounded(
+                            org.apache.kafka.common.requests.DeleteAclsResponse.aclBinding(m).toString()),
+                            outcome(m.errorCode()));
+                }
+            }
+        } else if (answer instanceof org.apache.kafka.common.message.AlterUserScramCredentialsResponseData r) {
+            r.results().forEach(u -> guard.audit(who, address, action, "user " + InputText.quoted(u.user()),
+                    outcome(u.errorCode())));
         } else {
             java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
                     org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
                             org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(answer, request.version()),
                             request.version()).errorCounts());
             errors.remove(Errors.NONE);
-            outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
+            String outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
                     .map(Errors::name).toList());
+            needs(request).thenAccept(needs -> needs.stream().map(Need::resource).distinct()
+                    .forEach(res -> guard.audit(who, address, action, res, outcome)));
         }
-        Identity who = request.session().identity();
-        needs(request).thenAccept(needs -> guard.audit(who == null ? Identity.ANONYMOUS : who,
-                String.valueOf(request.client()), "Kafka " + key.name, changed(request, needs), outcome));
     }
 
-    /** What an admin action changes, for its audit line: the users and rules it names, else the resources it needs. */
-    private static String changed(KafkaRequest request, List<Need> needs) {
-        ApiMessage data = request.body().data();
-        List<String> named = new ArrayList<>();
-        if (data instanceof org.apache.kafka.common.message.AlterUserScramCredentialsRequestData d) {
-            d.deletions().forEach(u -> named.add("user " + InputText.quoted(u.name())));
-            d.upsertions().forEach(u -> named.add("user " + InputText.quoted(u.name())));
-        } else if (data instanceof org.apache.kafka.common.message.CreateAclsRequestData d) {
-            for (var c : d.creations()) {
-                try {
-                    named.add("acl " + bounded(org.apache.kafka.common.requests.CreateAclsRequest.aclBinding(c).toString()));
-                } catch (IllegalArgumentException e) {
-                    named.add("acl that is no rule (" + bounded(String.valueOf(e.getMessage())) + ")");
-                }
-            }
-        } else if (data instanceof org.apache.kafka.common.message.DeleteAclsRequestData d) {
-            d.filters().forEach(f -> named.add("acls matching " + bounded(f.toString())));
-        } else {
-            needs.stream().map(Need::resource).forEach(named::add);
+    private static String outcome(short errorCode) {
+        return errorCode == Errors.NONE.code() ? "ok" : "failed: " + Errors.forCode(errorCode).name();
+    }
+
+    /** A rule asked for, as Kafka writes it; one that is no rule says so. */
+    private static String rule(org.apache.kafka.common.message.CreateAclsRequestData.AclCreation creation) {
+        try {
+            return bounded(org.apache.kafka.common.requests.CreateAclsRequest.aclBinding(creation).toString());
+        } catch (IllegalArgumentException e) {
+            return "that is no rule (" + bounded(String.valueOf(e.getMessage())) + ")";
         }
-        return String.join(", ", named.stream().distinct().toList());
     }
 
     /** A caller's text cut to a line's worth (an audit line never echoes a caller's megabytes). */

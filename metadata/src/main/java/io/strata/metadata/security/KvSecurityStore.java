@@ -54,6 +54,23 @@ public final class KvSecurityStore implements SecurityStore {
     }
 
     @Override
+    public CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs) {
+        String key = keys.user(User.requireName(name));
+        return kv.get(key).thenCompose(existing -> {
+            User user = existing.map(v -> SecurityCodec.decodeUser(key, v.value()))
+                    .map(u -> new User(name, credential, u.groups(), u.createdAtMs()))
+                    .orElseGet(() -> new User(name, credential, List.of(), nowMs));
+            CompletableFuture<Void> room = existing.isPresent() ? CompletableFuture.completedFuture(null)
+                    : requireRoom(keys.usersPrefix(), MAX_USERS, "users");
+            long guard = existing.map(KeyValue::modRevision).orElse(0L);
+            return room.thenCompose(x -> kv.txn(List.of(new KvGuard(key, guard)),
+                    List.of(new KvOp.Put(key, SecurityCodec.encode(user))))).thenCompose(r -> r.succeeded()
+                    ? CompletableFuture.<Void>completedFuture(null)
+                    : setCredential(name, credential, nowMs)); // changed meanwhile: decide again on what is there now
+        });
+    }
+
+    @Override
     public CompletableFuture<Boolean> removeUser(String name) {
         return delete(keys.user(User.requireName(name)));
     }

@@ -22,6 +22,13 @@ public interface SecurityStore {
     /** Answers false when there was no such user. */
     CompletableFuture<Boolean> removeUser(String name);
 
+    /**
+     * Sets the user's credential, keeping its groups; a user that does not exist is added without groups (at
+     * {@code nowMs}). Written guarded on what was read, so a user removed meanwhile is added afresh, never with the
+     * groups it had. Fails with IllegalStateException past {@link #MAX_USERS}.
+     */
+    CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs);
+
     /** Answers false when the same rule existed already. Fails with IllegalStateException past {@link #MAX_ACLS}. */
     CompletableFuture<Boolean> addAcl(Acl acl);
 
