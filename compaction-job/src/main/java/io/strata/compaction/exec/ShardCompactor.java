@@ -226,7 +226,7 @@ public final class ShardCompactor {
                 new ShardState(step.nextSequence(), step.logStarts(), step.cleanings(), producers), step.replaced(),
                 carryTransactional(snapshot, step.replaced().keySet(), added, () -> transactions()::stillNeeded),
                 written);
-        if (!swapped(swap, snapshot)) {
+        if (!swapped(swap, snapshot, step.forgotten())) {
             return false;
         }
         ShardPlan.StepSummary s = step.summary();
@@ -319,7 +319,7 @@ public final class ShardCompactor {
     private static final int RAISE_MERGES = 3;
 
     /** Swaps; false (and logged) when the swap did not apply. */
-    private boolean swapped(ShardSwap swap, ShardSnapshot planned) {
+    private boolean swapped(ShardSwap swap, ShardSnapshot planned, Set<io.strata.metadata.PartitionId> forgotten) {
         SwapOutcome outcome = await(metadata.compaction().swap(swap));
         // DeleteRecords raises log starts in the state (raiseLogStarts) and so fails the guard of a step planned
         // before it, which may have written gigabytes of segments. A higher start only lets more be cut: while
@@ -335,8 +335,7 @@ public final class ShardCompactor {
             }
             Map<io.strata.metadata.PartitionId, Long> starts = new HashMap<>(swap.newState().logStarts());
             moved.logStarts().forEach((p, start) -> {
-                boolean forgotten = before.logStarts().containsKey(p) && !starts.containsKey(p); // its topic is gone
-                if (start > before.logStart(p) && !forgotten) {
+                if (start > before.logStart(p) && !forgotten.contains(p)) { // a forgotten one's topic is gone
                     starts.merge(p, start, Math::max);
                 }
             });
@@ -384,7 +383,7 @@ public final class ShardCompactor {
                                 && a.baseOffset() <= result.lastOffset()
                                 && result.lastOffset() < a.baseOffset() + a.recordCount())),
                 written);
-        if (!swapped(swap, snapshot)) {
+        if (!swapped(swap, snapshot, Set.of())) {
             return false;
         }
         stats.cleaned(clean.storedBytes(), result.recordsRemoved(), result.tombstonesRemoved());

@@ -73,14 +73,18 @@ public final class AclApis {
         return done.thenApply(v -> response);
     }
 
-    /** Requests past this many rules are refused past it: one request may not start unbounded store work. */
-    static final int MAX_PER_REQUEST = 1_000;
+    /**
+     * Rules (or users) one request may change; those past it are refused. Each change reads the store's rules (its
+     * bound on their number) and writes: one request may not start unbounded store work. Kafka's tools send a few.
+     */
+    public static final int MAX_PER_REQUEST = 100;
     static final String TOO_MANY = "at most " + MAX_PER_REQUEST + " a request";
 
     /** The store's answer in Kafka's words: a full store (its bound on rules or users) is a policy's refusal. */
     static Errors error(Throwable failure) {
         Throwable t = KafkaErrors.unwrap(failure);
-        return t instanceof IllegalStateException ? Errors.POLICY_VIOLATION : KafkaErrors.forAdmin(failure);
+        return t instanceof io.strata.metadata.security.SecurityStoreFullException ? Errors.POLICY_VIOLATION
+                : KafkaErrors.forAdmin(failure);
     }
 
     private CompletableFuture<ApiMessage> describe(KafkaRequest request) {
@@ -98,7 +102,8 @@ public final class AclApis {
         return store.read().thenCompose(snapshot -> {
             DeleteAclsResponseData response = new DeleteAclsResponseData();
             CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
-            java.util.Set<Acl> taken = new java.util.HashSet<>();
+            // A rule several filters match is removed once; each of their answers tells how that went.
+            java.util.Map<Acl, List<DeleteAclsResponseData.DeleteAclsMatchingAcl>> taken = new java.util.LinkedHashMap<>();
             for (AclBindingFilter filter : filters) {
                 DeleteAclsResponseData.DeleteAclsFilterResult result = new DeleteAclsResponseData.DeleteAclsFilterResult()
                         .setErrorCode(Errors.NONE.code());
@@ -115,16 +120,21 @@ public final class AclApis {
                     DeleteAclsResponseData.DeleteAclsMatchingAcl matched = DeleteAclsResponse.matchingAcl(binding,
                             ApiError.NONE);
                     result.matchingAcls().add(matched);
-                    if (!taken.add(acl)) {
-                        continue; // an earlier filter of the request removes it
+                    if (!taken.containsKey(acl) && taken.size() >= MAX_PER_REQUEST) {
+                        matched.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(TOO_MANY);
+                        continue;
                     }
-                    done = done.thenCompose(v -> store.removeAcl(acl).handle((removed, failure) -> {
-                        if (failure != null) {
-                            matched.setErrorCode(error(failure).code()).setErrorMessage(KafkaErrors.describe(failure));
-                        }
-                        return null;
-                    }));
+                    taken.computeIfAbsent(acl, a -> new java.util.ArrayList<>()).add(matched);
                 }
+            }
+            for (var e : taken.entrySet()) {
+                done = done.thenCompose(v -> store.removeAcl(e.getKey()).handle((removed, failure) -> {
+                    if (failure != null) {
+                        e.getValue().forEach(m -> m.setErrorCode(error(failure).code())
+                                .setErrorMessage(KafkaErrors.describe(failure)));
+                    }
+                    return null;
+                }));
             }
             return done.thenApply(v -> response);
         });

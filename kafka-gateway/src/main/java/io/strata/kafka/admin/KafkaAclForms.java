@@ -52,6 +52,8 @@ public final class KafkaAclForms {
                 throw new IllegalArgumentException("the cluster resource is the literal '" + CLUSTER_NAME + "'");
             }
             name = "";
+        } else if (prefixed && name.isEmpty()) {
+            throw new IllegalArgumentException("a prefix names at least one character: every name is the literal '*'");
         } else if (!prefixed && "*".equals(name)) {
             name = ""; // every name: Strata's empty prefix
             prefixed = true;
@@ -62,11 +64,11 @@ public final class KafkaAclForms {
             throw new IllegalArgumentException("Strata has no operation for " + entry.operation() + " on a "
                     + type.label() + hint(type, entry.operation()));
         }
-        if (deny && type == ResourceType.CLUSTER && operation == AclOperation.ADMIN) {
-            // Strata's admin on the cluster reaches every topic and group: its deny would lock out far more than
-            // Kafka's deny of ALL on the cluster does.
-            throw new IllegalArgumentException("a deny of ALL on the cluster would deny every topic and group in "
-                    + "Strata: deny the operations on the topics or groups instead");
+        if (deny && type == ResourceType.CLUSTER && operation != AclOperation.DESCRIBE) {
+            // Strata's admin and create on the cluster reach topics and groups: their deny would lock out more than
+            // Kafka's does (a denied cluster CREATE in Kafka still lets topic CREATE rules create topics).
+            throw new IllegalArgumentException("a deny of " + entry.operation() + " on the cluster would deny it on "
+                    + "every topic in Strata: deny the operations on the topics or groups instead");
         }
         return new Acl(entry.principal(), type, name, prefixed, operation, deny);
     }
@@ -126,7 +128,6 @@ public final class KafkaAclForms {
         pair(ResourceType.TOPIC, org.apache.kafka.common.acl.AclOperation.ALTER, AclOperation.ALTER);
         pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.READ, AclOperation.CONSUME);
         pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.DELETE, AclOperation.DELETE);
-        pair(ResourceType.GROUP, org.apache.kafka.common.acl.AclOperation.ALTER, AclOperation.ALTER_GROUP);
         pair(ResourceType.TRANSACTIONAL_ID, org.apache.kafka.common.acl.AclOperation.WRITE, AclOperation.PRODUCE);
         // CREATE on the cluster creates any topic, in Kafka as in Strata.
         pair(ResourceType.CLUSTER, org.apache.kafka.common.acl.AclOperation.CREATE, AclOperation.CREATE);
@@ -140,7 +141,8 @@ public final class KafkaAclForms {
                     ? " (Strata's cluster has no configs of its own; its administrators hold ALL)"
                     : " (Alter changes a resource and its configs)";
             case ALTER -> type == ResourceType.CLUSTER ? " (its administrators hold ALL, which is everything in "
-                    + "Strata: users, ACLs, every topic and group)" : "";
+                    + "Strata: users, ACLs, every topic and group)" : type == ResourceType.GROUP
+                    ? " (resetting a group's offsets is strata acls' alter-group, which Kafka has no words for)" : "";
             default -> "";
         };
     }

@@ -124,8 +124,13 @@ public final class ScramUserApis {
                 result.setErrorCode(refusal.error().code()).setErrorMessage(refusal.why());
                 continue;
             }
-            ScramCredential credential = Scram.fromSaltedPassword(upsertion.saltedPassword(), upsertion.salt(),
-                    upsertion.iterations());
+            ScramCredential credential;
+            try {
+                credential = Scram.fromSaltedPassword(upsertion.saltedPassword(), upsertion.salt(), upsertion.iterations());
+            } catch (IllegalArgumentException e) {
+                result.setErrorCode(Errors.UNACCEPTABLE_CREDENTIAL.code()).setErrorMessage(e.getMessage());
+                continue;
+            }
             done = done.thenCompose(v -> store.setCredential(upsertion.name(), credential, System.currentTimeMillis())
                     .handle((set, failure) -> {
                         if (failure != null) {

@@ -96,15 +96,13 @@ public final class KafkaAccess {
     /**
      * Writes an admin action that was let through to the audit log, one line for each thing it changes (each rule,
      * user, topic or group), with that thing's own outcome where the answer tells it ("ok" or the error), so a long
-     * request cannot hide one change behind a line's bound. A group reset by an admin tool (an OffsetCommit outside
-     * any generation, as {@code kafka-consumer-groups --reset-offsets} sends it) is an admin action too.
+     * request cannot hide one change behind a line's bound. (A group reset by {@code kafka-consumer-groups
+     * --reset-offsets} is an OffsetCommit like any consumer's outside a group generation: not told apart, not audited.)
      */
     public void audit(KafkaRequest request, ApiMessage answer, Throwable failure) {
         ApiKeys key = request.header().apiKey();
         ApiMessage data = request.body().data();
-        boolean reset = data instanceof OffsetCommitRequestData c && c.generationIdOrMemberEpoch() < 0
-                && (c.memberId() == null || c.memberId().isEmpty());
-        if (!ADMIN_ACTIONS.contains(key) && !reset) {
+        if (!ADMIN_ACTIONS.contains(key)) {
             return;
         }
         Identity who = request.session().identity() == null ? Identity.ANONYMOUS : request.session().identity();
@@ -118,9 +116,12 @@ public final class KafkaAccess {
         }
         if (answer instanceof org.apache.kafka.common.message.CreateAclsResponseData r
                 && data instanceof org.apache.kafka.common.message.CreateAclsRequestData d) {
-            for (int i = 0; i < d.creations().size() && i < r.results().size(); i++) {
+            int lines = Math.min(Math.min(d.creations().size(), r.results().size()),
+                    io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
+            for (int i = 0; i < lines; i++) {
                 guard.audit(who, address, action, "acl " + rule(d.creations().get(i)), outcome(r.results().get(i).errorCode()));
             }
+            pastCap(who, address, action, d.creations().size() - lines, "rules");
         } else if (answer instanceof org.apache.kafka.common.message.DeleteAclsResponseData r) {
             for (var filter : r.filterResults()) {
                 if (filter.errorCode() != Errors.NONE.code() || filter.matchingAcls().isEmpty()) {
@@ -134,8 +135,9 @@ public final class KafkaAccess {
                 }
             }
         } else if (answer instanceof org.apache.kafka.common.message.AlterUserScramCredentialsResponseData r) {
-            r.results().forEach(u -> guard.audit(who, address, action, "user " + InputText.quoted(u.user()),
-                    outcome(u.errorCode())));
+            r.results().stream().limit(io.strata.kafka.admin.AclApis.MAX_PER_REQUEST).forEach(u -> guard.audit(who,
+                    address, action, "user " + InputText.quoted(u.user()), outcome(u.errorCode())));
+            pastCap(who, address, action, r.results().size() - io.strata.kafka.admin.AclApis.MAX_PER_REQUEST, "users");
         } else {
             java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
                     org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
@@ -146,6 +148,13 @@ public final class KafkaAccess {
                     .map(Errors::name).toList());
             needs(request).thenAccept(needs -> needs.stream().map(Need::resource).distinct()
                     .forEach(res -> guard.audit(who, address, action, res, outcome)));
+        }
+    }
+
+    /** One line for what a request named past the bound (each was refused unchanged). */
+    private void pastCap(Identity who, String address, String action, int more, String what) {
+        if (more > 0) {
+            guard.audit(who, address, action, more + " more " + what, "failed: " + Errors.POLICY_VIOLATION.name());
         }
     }
 

@@ -11,6 +11,7 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class KafkaAclFormsTest {
@@ -33,12 +34,12 @@ class KafkaAclFormsTest {
                         new Acl("User:alice", ResourceType.TOPIC, "logs-", true, AclOperation.PRODUCE, true)},
                 {kafka(topic, "*", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.CREATE, "*", AclPermissionType.ALLOW),
                         new Acl("User:alice", ResourceType.TOPIC, "", true, AclOperation.CREATE, false)},
-                {kafka(group, "g", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.ALTER, "*", AclPermissionType.ALLOW),
-                        new Acl("User:alice", ResourceType.GROUP, "g", false, AclOperation.ALTER_GROUP, false)},
+                {kafka(group, "*", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.DENY),
+                        new Acl("User:alice", ResourceType.GROUP, "", true, AclOperation.CONSUME, true)},
                 {kafka(cluster, "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.ALL, "*",
                         AclPermissionType.ALLOW), new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.ADMIN, false)},
                 {kafka(cluster, "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.CREATE, "*",
-                        AclPermissionType.DENY), new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.CREATE, true)},
+                        AclPermissionType.ALLOW), new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.CREATE, false)},
                 {kafka(txn, "app-", PatternType.PREFIXED, org.apache.kafka.common.acl.AclOperation.WRITE, "*", AclPermissionType.ALLOW),
                         new Acl("User:alice", ResourceType.TRANSACTIONAL_ID, "app-", true, AclOperation.PRODUCE, false)},
         };
@@ -49,6 +50,33 @@ class KafkaAclFormsTest {
         }
         assertThat(KafkaAclForms.toKafka(new Acl("User:alice", ResourceType.CLUSTER, "", false, AclOperation.PRODUCE,
                 false))).as("no Kafka words: left out of Kafka's lists, never UNKNOWN").isEmpty();
+    }
+
+    @Test
+    void everyKafkaRuleEitherComesBackAsItWasMadeOrIsRefused() {
+        int held = 0;
+        for (var type : List.of(org.apache.kafka.common.resource.ResourceType.TOPIC,
+                org.apache.kafka.common.resource.ResourceType.GROUP, org.apache.kafka.common.resource.ResourceType.CLUSTER,
+                org.apache.kafka.common.resource.ResourceType.TRANSACTIONAL_ID)) {
+            String name = type == org.apache.kafka.common.resource.ResourceType.CLUSTER ? "kafka-cluster" : "x";
+            for (var op : org.apache.kafka.common.acl.AclOperation.values()) {
+                if (op == org.apache.kafka.common.acl.AclOperation.ANY || op == org.apache.kafka.common.acl.AclOperation.UNKNOWN) {
+                    continue;
+                }
+                for (var permission : List.of(AclPermissionType.ALLOW, AclPermissionType.DENY)) {
+                    AclBinding binding = kafka(type, name, PatternType.LITERAL, op, "*", permission);
+                    Acl acl;
+                    try {
+                        acl = KafkaAclForms.toStrata(binding);
+                    } catch (IllegalArgumentException refused) {
+                        continue;
+                    }
+                    held++;
+                    assertThat(KafkaAclForms.toKafka(acl)).as("%s", binding).contains(binding);
+                }
+            }
+        }
+        assertThat(held).as("rules held both ways").isEqualTo(32);
     }
 
     @Test
@@ -72,7 +100,12 @@ class KafkaAclFormsTest {
         assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.CLUSTER,
                 "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.ALL, "*",
                 AclPermissionType.DENY))).as("Strata's would deny every topic and group")
-                .hasMessageContaining("deny every topic and group");
+                .hasMessageContaining("deny it on every topic");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.CLUSTER,
+                "kafka-cluster", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.CREATE, "*",
+                AclPermissionType.DENY))).as("Kafka's would leave topic CREATE rules in force").hasMessageContaining("every topic");
+        assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(topic, "", PatternType.PREFIXED,
+                org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.ALLOW))).hasMessageContaining("literal '*'");
         assertThatThrownBy(() -> KafkaAclForms.toStrata(kafka(org.apache.kafka.common.resource.ResourceType.DELEGATION_TOKEN,
                 "t", PatternType.LITERAL, org.apache.kafka.common.acl.AclOperation.READ, "*", AclPermissionType.ALLOW)))
                 .hasMessageContaining("no DELEGATION_TOKEN resources");

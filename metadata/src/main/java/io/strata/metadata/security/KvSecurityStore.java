@@ -55,6 +55,14 @@ public final class KvSecurityStore implements SecurityStore {
 
     @Override
     public CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs) {
+        return setCredential(name, credential, nowMs, 0);
+    }
+
+    private CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs, int tries) {
+        if (tries >= 20) {
+            return CompletableFuture.failedFuture(new io.strata.metadata.MetadataException("user " + name
+                    + " kept changing: gave up setting its credential after 20 attempts", true));
+        }
         String key = keys.user(User.requireName(name));
         return kv.get(key).thenCompose(existing -> {
             User user = existing.map(v -> SecurityCodec.decodeUser(key, v.value()))
@@ -66,7 +74,7 @@ public final class KvSecurityStore implements SecurityStore {
             return room.thenCompose(x -> kv.txn(List.of(new KvGuard(key, guard)),
                     List.of(new KvOp.Put(key, SecurityCodec.encode(user))))).thenCompose(r -> r.succeeded()
                     ? CompletableFuture.<Void>completedFuture(null)
-                    : setCredential(name, credential, nowMs)); // changed meanwhile: decide again on what is there now
+                    : setCredential(name, credential, nowMs, tries + 1)); // changed meanwhile: decide again
         });
     }
 
@@ -116,7 +124,7 @@ public final class KvSecurityStore implements SecurityStore {
     private CompletableFuture<Void> requireRoom(String prefix, int max, String what) {
         return kv.range(prefix).thenAccept(range -> {
             if (range.entries().size() >= max) {
-                throw new IllegalStateException("the cluster has " + range.entries().size() + " " + what
+                throw new SecurityStoreFullException("the cluster has " + range.entries().size() + " " + what
                         + ", the most it keeps; remove some first");
             }
         });
