@@ -89,10 +89,12 @@ public final class Admin {
 
     /**
      * Moves partitions' log starts forward, as Kafka's DeleteRecords: within milliseconds of the answer no record
-     * before {@code before} is served, and compaction removes them within a pass. {@code before} maps partitions to their new
-     * start, {@link #END} for everything so far. All or none: fails with NOT_FOUND for an unknown topic or partition,
-     * OUT_OF_RANGE for an offset past a partition's end, FAILED_PRECONDITION for a topic that is only key-compacted.
-     * Answers each partition's log start after the call (a start already further stays), in the order given.
+     * before {@code before} is served, and compaction removes them within a pass. {@code before} maps partitions to
+     * their new start, {@link #END} for everything so far. Every partition and offset is checked before any start
+     * moves: fails with NOT_FOUND for an unknown topic or partition, OUT_OF_RANGE for an offset past a partition's
+     * end, FAILED_PRECONDITION for a topic that is only key-compacted. A call failing after that (UNAVAILABLE) may
+     * have moved some partitions' starts: call it again. Answers each partition's log start after the call (a start
+     * already further stays), in the order given.
      */
     public java.util.Map<Integer, Long> deleteRecords(String topic, java.util.Map<Integer, Long> before) {
         io.strata.api.v1.DeleteRecordsRequest.Builder request = io.strata.api.v1.DeleteRecordsRequest.newBuilder()

@@ -396,7 +396,7 @@ class CompactionTest {
         assertThat(client.admin().deleteRecords("purged", Map.of(0, 123L, 1, Admin.END)))
                 .isEqualTo(Map.of(0, 123L, 1, 500L));
         assertThat(client.admin().deleteRecords("purged", Map.of(0, 5L))).as("never back").isEqualTo(Map.of(0, 123L));
-        await("the fetch node refuses a read below the new start", Duration.ofSeconds(10), () -> {
+        await("the fetch node refuses a read below the new start", Duration.ofSeconds(30), () -> {
             try (Consumer below = client.consumer("purged")) {
                 below.assign(List.of(0));
                 below.seek(0, 10);

@@ -702,7 +702,7 @@ class SecurityTest {
         }
         assertThat(AdminServiceGrpc.newBlockingStub(admin).listTopics(ListTopicsRequest.getDefaultInstance())
                 .getTopicsList()).extracting(d -> d.getName()).doesNotContain("kim-made");
-        // ACLs through Kafka's own admin client (kafka-acls.sh): the same rules as strata acls, in force at once.
+        // ACLs through Kafka's own admin client (kafka-acls.sh): the same rules as strata acls, in force within a second.
         var kimCreates = new org.apache.kafka.common.acl.AclBinding(new org.apache.kafka.common.resource.ResourcePattern(
                 org.apache.kafka.common.resource.ResourceType.TOPIC, "kim-granted",
                 org.apache.kafka.common.resource.PatternType.LITERAL), new org.apache.kafka.common.acl.AccessControlEntry(

@@ -50,7 +50,7 @@ public record KafkaBackends(Produce produce, Fetch fetch, Admin admin, io.strata
 
         CompletableFuture<Void> deleteTopic(String name);
 
-        /** Moves partitions' log starts forward, all or none (the gRPC door's DeleteRecords). */
+        /** Moves partitions' log starts forward, every offset checked first (the gRPC door's DeleteRecords). */
         CompletableFuture<io.strata.api.v1.DeleteRecordsResponse> deleteRecords(io.strata.api.v1.DeleteRecordsRequest request);
     }
 

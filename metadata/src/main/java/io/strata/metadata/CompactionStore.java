@@ -23,8 +23,9 @@ public interface CompactionStore {
      * Moves the log starts of partitions of {@code shard} forward to at least the offsets given (Kafka's
      * DeleteRecords), never back, keeping everything else in the shard's state; answers each partition's log start
      * as written. A guarded write of the state, retried when a swap moved it in between: a swap planned before
-     * it fails its guard and is planned again with the new starts, so retention never moves a start back. The
-     * caller checks that each offset is within the partition (the start may not pass its end).
+     * it fails its guard, and its worker swaps it in again with the raised starts merged (or plans it again), so
+     * retention never moves a start back. The caller checks that each offset is within the partition (the start
+     * may not pass its end).
      */
     CompletableFuture<Map<PartitionId, Long>> raiseLogStarts(int shard, Map<PartitionId, Long> starts);
 

@@ -117,13 +117,15 @@ public final class AclApis {
                     if (binding == null || !filter.matches(binding)) {
                         continue;
                     }
+                    if (!taken.containsKey(acl) && taken.size() >= MAX_PER_REQUEST) {
+                        // The rest of this filter's matches stay: the answer says so, and lists only what went.
+                        result.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage("matches more rules than "
+                                + "one request removes (" + MAX_PER_REQUEST + "): repeat it to remove the rest");
+                        break;
+                    }
                     DeleteAclsResponseData.DeleteAclsMatchingAcl matched = DeleteAclsResponse.matchingAcl(binding,
                             ApiError.NONE);
                     result.matchingAcls().add(matched);
-                    if (!taken.containsKey(acl) && taken.size() >= MAX_PER_REQUEST) {
-                        matched.setErrorCode(Errors.POLICY_VIOLATION.code()).setErrorMessage(TOO_MANY);
-                        continue;
-                    }
                     taken.computeIfAbsent(acl, a -> new java.util.ArrayList<>()).add(matched);
                 }
             }

@@ -13,9 +13,9 @@ import org.apache.kafka.common.resource.ResourcePattern;
  * Strata's ACLs in Kafka's words and back (docs/kafka.md, "ACLs through Kafka's tools"), operation for operation
  * (READ is {@code consume}, WRITE {@code produce}, ALL {@code admin}, ...), so a rule reads back as it was made.
  * Kafka's literal {@code *} is Strata's empty prefix (every name), Kafka's cluster {@code kafka-cluster} Strata's
- * cluster. Rules Strata cannot hold as Kafka means them (a host other than {@code *}, Kafka's finer operations, a
- * deny of everything on the cluster) are refused, saying why; Strata's rules Kafka has no words for are left out
- * of Kafka's lists. Pure.
+ * cluster. Rules Strata cannot hold as Kafka means them (a host other than {@code *}, Kafka's finer operations,
+ * Alter on the cluster or a group, a deny on the cluster of anything but Describe, an empty prefix) are refused,
+ * saying why; Strata's rules Kafka has no words for are left out of Kafka's lists. Pure.
  */
 public final class KafkaAclForms {
     /** The name Kafka gives the cluster resource. */
@@ -142,7 +142,8 @@ public final class KafkaAclForms {
                     : " (Alter changes a resource and its configs)";
             case ALTER -> type == ResourceType.CLUSTER ? " (its administrators hold ALL, which is everything in "
                     + "Strata: users, ACLs, every topic and group)" : type == ResourceType.GROUP
-                    ? " (resetting a group's offsets is strata acls' alter-group, which Kafka has no words for)" : "";
+                    ? " (Kafka gives it no meaning; Strata's alter-group, for OffsetDelete and gRPC resets, comes with ALL "
+                    + "on the group or from strata acls)" : "";
             default -> "";
         };
     }

@@ -123,17 +123,24 @@ public final class KafkaAccess {
             }
             pastCap(who, address, action, d.creations().size() - lines, "rules");
         } else if (answer instanceof org.apache.kafka.common.message.DeleteAclsResponseData r) {
+            // Each rule removed (at most the request's bound), once however many filters matched it; the filters
+            // that matched nothing or were refused, counted in one line each.
+            java.util.Set<String> removed = new java.util.HashSet<>();
+            java.util.Map<String, Integer> filters = new java.util.TreeMap<>();
             for (var filter : r.filterResults()) {
                 if (filter.errorCode() != Errors.NONE.code() || filter.matchingAcls().isEmpty()) {
-                    guard.audit(who, address, action, "acls matching a filter", filter.errorCode() != Errors.NONE.code()
-                            ? outcome(filter.errorCode()) : "ok: none matched");
+                    filters.merge(filter.errorCode() != Errors.NONE.code() ? outcome(filter.errorCode())
+                            : "ok: none matched", 1, Integer::sum);
                 }
                 for (var m : filter.matchingAcls()) {
-                    guard.audit(who, address, action, "acl " + bounded(
-                            org.apache.kafka.common.requests.DeleteAclsResponse.aclBinding(m).toString()),
-                            outcome(m.errorCode()));
+                    String rule = "acl " + bounded(org.apache.kafka.common.requests.DeleteAclsResponse.aclBinding(m)
+                            .toString());
+                    if (removed.add(rule)) {
+                        guard.audit(who, address, action, rule, outcome(m.errorCode()));
+                    }
                 }
             }
+            filters.forEach((outcome, count) -> guard.audit(who, address, action, count + " filter(s)", outcome));
         } else if (answer instanceof org.apache.kafka.common.message.AlterUserScramCredentialsResponseData r) {
             r.results().stream().limit(io.strata.kafka.admin.AclApis.MAX_PER_REQUEST).forEach(u -> guard.audit(who,
                     address, action, "user " + InputText.quoted(u.user()), outcome(u.errorCode())));

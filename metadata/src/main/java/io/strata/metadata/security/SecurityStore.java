@@ -15,7 +15,7 @@ public interface SecurityStore {
 
     /**
      * Adds the user; with {@code replace} also changes an existing one (a new password, other groups). Answers
-     * false when the user exists and {@code replace} is not set. Fails with IllegalStateException past {@link #MAX_USERS}.
+     * false when the user exists and {@code replace} is not set. Fails with SecurityStoreFullException past {@link #MAX_USERS}.
      */
     CompletableFuture<Boolean> putUser(User user, boolean replace);
 
@@ -25,17 +25,18 @@ public interface SecurityStore {
     /**
      * Sets the user's credential, keeping its groups; a user that does not exist is added without groups (at
      * {@code nowMs}). Written guarded on what was read, so a user removed meanwhile is added afresh, never with the
-     * groups it had. Fails with IllegalStateException past {@link #MAX_USERS}.
+     * groups it had. Fails with SecurityStoreFullException past {@link #MAX_USERS}, and with a retryable
+     * MetadataException when the user kept changing under it.
      */
     CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs);
 
-    /** Answers false when the same rule existed already. Fails with IllegalStateException past {@link #MAX_ACLS}. */
+    /** Answers false when the same rule existed already. Fails with SecurityStoreFullException past {@link #MAX_ACLS}. */
     CompletableFuture<Boolean> addAcl(Acl acl);
 
     /** Answers false when there was no such rule. */
     CompletableFuture<Boolean> removeAcl(Acl acl);
 
-    /** Sets the entity's quota, replacing the one it had. Fails with IllegalStateException past {@link #MAX_QUOTAS}. */
+    /** Sets the entity's quota, replacing the one it had. Fails with SecurityStoreFullException past {@link #MAX_QUOTAS}. */
     CompletableFuture<Void> putQuota(Quota quota);
 
     /** Answers false when the entity had no quota. */

@@ -93,9 +93,10 @@ public final class AdminHandler {
     }
 
     /**
-     * Moves the partitions' log starts forward (Kafka's DeleteRecords), all or none: every partition and offset is
-     * checked against the topic and the partitions' ends before any start moves. An end read before the write
-     * only grows, so no start can pass its partition's end.
+     * Moves the partitions' log starts forward (Kafka's DeleteRecords): every partition and offset is checked
+     * against the topic and the partitions' ends before any start moves (a store failing after that may leave some
+     * shards' starts moved: the call is repeated). An end read before the write only grows, so no start can pass
+     * its partition's end.
      */
     public CompletableFuture<DeleteRecordsResponse> deleteRecords(DeleteRecordsRequest request) {
         String name = io.strata.metadata.InputText.quoted(request.getTopic());

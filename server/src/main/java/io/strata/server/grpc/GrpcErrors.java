@@ -47,7 +47,8 @@ public final class GrpcErrors {
             status = Status.FAILED_PRECONDITION;
         } else if (t instanceof io.strata.group.OffsetOutOfRangeException) {
             status = Status.OUT_OF_RANGE;
-        } else if (t instanceof io.strata.group.TooManyMembersException) {
+        } else if (t instanceof io.strata.group.TooManyMembersException
+                || t instanceof io.strata.metadata.security.SecurityStoreFullException) {
             status = Status.RESOURCE_EXHAUSTED;
         } else if (t instanceof CommitOutcomeUnknownException) {
             status = Status.UNAVAILABLE.withDescription("commit outcome unknown, the records may or may not be stored: "
