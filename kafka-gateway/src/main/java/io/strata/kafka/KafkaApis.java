@@ -76,7 +76,10 @@ public final class KafkaApis {
     /** The API's answer, an admin action's outcome written to the audit log (as the gRPC door writes its own). */
     private CompletableFuture<ApiMessage> audited(KafkaApi api, KafkaRequest request) {
         CompletableFuture<ApiMessage> answer = api.handle(request);
-        return access == null ? answer : answer.whenComplete((r, failure) -> {
+        if (access == null || !access.audits(api.key())) {
+            return answer; // produce and fetch, the hot paths, take no extra stage
+        }
+        return answer.whenComplete((r, failure) -> {
             try {
                 access.audit(request, r, failure);
             } catch (RuntimeException e) {

@@ -93,6 +93,11 @@ public final class KafkaAccess {
             ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS,
             ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS);
 
+    /** Whether {@link #audit} writes anything for this API (its admin actions only). */
+    public boolean audits(ApiKeys key) {
+        return ADMIN_ACTIONS.contains(key);
+    }
+
     /**
      * Writes an admin action that was let through to the audit log, one line for each thing it changes (each rule,
      * user, topic or group), with that thing's own outcome where the answer tells it ("ok" or the error), so a long
@@ -102,7 +107,7 @@ public final class KafkaAccess {
     public void audit(KafkaRequest request, ApiMessage answer, Throwable failure) {
         ApiKeys key = request.header().apiKey();
         ApiMessage data = request.body().data();
-        if (!ADMIN_ACTIONS.contains(key)) {
+        if (!audits(key)) {
             return;
         }
         Identity who = request.session().identity() == null ? Identity.ANONYMOUS : request.session().identity();
