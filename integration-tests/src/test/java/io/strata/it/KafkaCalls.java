@@ -285,6 +285,14 @@ final class KafkaCalls {
                 List.of(txn, group(principal, AclOperation.ACL_OPERATION_CONSUME, g),
                         topic(principal, AclOperation.ACL_OPERATION_CONSUME, t)), denied)
                 .answering(Errors.UNKNOWN_MEMBER_ID, Errors.NOT_COORDINATOR));
+        // Listed: only the ids the principal may describe. Described: each id asked needs describe on it.
+        calls.add(call("ListTransactions", ApiKeys.LIST_TRANSACTIONS, 1,
+                org.apache.kafka.common.message.ListTransactionsRequestData::new, List.of(), null));
+        calls.add(call("DescribeTransactions", ApiKeys.DESCRIBE_TRANSACTIONS, 0, () ->
+                new org.apache.kafka.common.message.DescribeTransactionsRequestData().setTransactionalIds(List.of(id)),
+                List.of(AclEntry.newBuilder().setPrincipal(principal).setOperation(AclOperation.ACL_OPERATION_DESCRIBE)
+                        .setResourceType(AclResourceType.ACL_RESOURCE_TRANSACTIONAL_ID).setResourceName(id).build()),
+                denied).answering(Errors.TRANSACTIONAL_ID_NOT_FOUND));
     }
 
     private static KafkaCall call(String name, ApiKeys key, int version, java.util.function.Supplier<ApiMessage> request,

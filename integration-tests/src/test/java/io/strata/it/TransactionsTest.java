@@ -342,9 +342,14 @@ class TransactionsTest {
                     producer.flush(); // stored first: Kafka's producer drops what it has not sent when it aborts
                     producer.abortTransaction();
                 } else {
+                    if (outcome.equals("committed")) {
+                        producer.flush();
+                        kafkaAdminSeesAnOpenTransaction("kafka-etl");
+                    }
                     producer.commitTransaction();
                 }
             }
+            kafkaAdminSeesAnEndedTransaction("kafka-etl");
             // A new producer of the id fences this one: its next transaction cannot commit.
             try (var successor = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(settings,
                     new org.apache.kafka.common.serialization.ByteArraySerializer(),
@@ -365,6 +370,54 @@ class TransactionsTest {
                 "--timeout-ms", "1500").out().lines()).as("and through Strata's own door")
                 .containsExactlyInAnyOrderElementsOf(committed.stream().filter(v -> v.contains("-k-b-")).toList());
         kafkaConsumeTransformProduceCommitsTheGroupsOffsetsWithItsOutput();
+    }
+
+    /** What {@code kafka-transactions.sh list} and {@code describe} show of an id whose transaction is open. */
+    private void kafkaAdminSeesAnOpenTransaction(String id) throws Exception {
+        try (var admin = kafkaAdmin()) {
+            var listed = admin.listTransactions(new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                    .filterStates(List.of(org.apache.kafka.clients.admin.TransactionState.ONGOING))
+                    .filterOnDuration(0)).all().get(30, TimeUnit.SECONDS);
+            assertThat(listed).as("open transactions, each listed once")
+                    .filteredOn(l -> l.transactionalId().equals(id)).singleElement().satisfies(l -> {
+                assertThat(l.transactionalId()).isEqualTo(id);
+                assertThat(l.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.ONGOING);
+            });
+            var described = admin.describeTransactions(List.of(id)).description(id).get(30, TimeUnit.SECONDS);
+            assertThat(described.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.ONGOING);
+            assertThat(described.producerId()).isEqualTo(listed.stream().filter(l -> l.transactionalId().equals(id))
+                    .findFirst().orElseThrow().producerId());
+            assertThat(described.transactionStartTimeMs()).isPresent();
+            assertThat(described.topicPartitions()).containsExactlyInAnyOrder(
+                    new org.apache.kafka.common.TopicPartition("k-a", 0), new org.apache.kafka.common.TopicPartition("k-a", 1),
+                    new org.apache.kafka.common.TopicPartition("k-b", 0), new org.apache.kafka.common.TopicPartition("k-b", 1));
+        }
+    }
+
+    /** The same once it committed, and an id no producer was given. */
+    private void kafkaAdminSeesAnEndedTransaction(String id) throws Exception {
+        try (var admin = kafkaAdmin()) {
+            assertThat(admin.listTransactions().all().get(30, TimeUnit.SECONDS))
+                    .filteredOn(l -> l.transactionalId().equals(id)).singleElement()
+                    .satisfies(l -> assertThat(l.state())
+                            .isEqualTo(org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT));
+            assertThat(admin.listTransactions(new org.apache.kafka.clients.admin.ListTransactionsOptions()
+                    .filterStates(List.of(org.apache.kafka.clients.admin.TransactionState.ONGOING))).all()
+                    .get(30, TimeUnit.SECONDS)).as("not among the open ones").noneMatch(l -> l.transactionalId().equals(id));
+            var described = admin.describeTransactions(List.of(id)).description(id).get(30, TimeUnit.SECONDS);
+            assertThat(described.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
+            assertThat(described.topicPartitions()).isEmpty();
+            assertThat(described.transactionStartTimeMs()).isEmpty();
+            assertThatThrownBy(() -> admin.describeTransactions(List.of("never-used")).description("never-used")
+                    .get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(
+                    org.apache.kafka.common.errors.TransactionalIdNotFoundException.class);
+        }
+    }
+
+    private org.apache.kafka.clients.admin.Admin kafkaAdmin() {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", node.kafkaAddress());
+        return org.apache.kafka.clients.admin.Admin.create(p);
     }
 
     /**

@@ -111,6 +111,8 @@ public final class KafkaDoor implements AutoCloseable {
             served.addAll(new io.strata.kafka.admin.ScramUserApis(backends.metadata().security(), guard).all());
             if (transactions != null) {
                 served.addAll(transactions.all());
+                served.addAll(new io.strata.kafka.txn.TransactionListingApis(backends.transactions(),
+                        backends.metadata(), brokers, clock).all());
             }
             if (guard.required()) {
                 served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());

@@ -42,10 +42,15 @@ public final class Transactions {
     private Transactions() {
     }
 
+    /** Whether a producer could be given the id: 1 to {@link #MAX_ID_LENGTH} characters, none of them control characters. */
+    public static boolean validId(String transactionalId) {
+        return transactionalId != null && !transactionalId.isEmpty() && transactionalId.length() <= MAX_ID_LENGTH
+                && transactionalId.chars().noneMatch(Character::isISOControl);
+    }
+
     /** Refuses an id that is empty, longer than {@link #MAX_ID_LENGTH}, or holds control characters. */
     public static void checkId(String transactionalId) {
-        if (transactionalId == null || transactionalId.isEmpty() || transactionalId.length() > MAX_ID_LENGTH
-                || transactionalId.chars().anyMatch(Character::isISOControl)) {
+        if (!validId(transactionalId)) {
             throw new TransactionException(TransactionError.INVALID_ID, "a transactional id is 1 to "
                     + MAX_ID_LENGTH + " characters, none of them control characters");
         }

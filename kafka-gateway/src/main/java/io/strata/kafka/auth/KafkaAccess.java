@@ -228,6 +228,9 @@ public final class KafkaAccess {
                     return request.body().getErrorResponse(0, Errors.TOPIC_AUTHORIZATION_FAILED.exception()).data();
                 }
             }
+        } else if (answer instanceof org.apache.kafka.common.message.ListTransactionsResponseData l) {
+            l.setTransactionStates(new ArrayList<>(l.transactionStates().stream().filter(t ->
+                    guard.allowed(who, DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId())).toList()));
         } else if (answer instanceof ListGroupsResponseData l) {
             l.setGroups(new ArrayList<>(l.groups().stream()
                     .filter(g -> guard.allowed(who, DESCRIBE, ResourceType.GROUP, g.groupId())).toList()));
@@ -354,9 +357,11 @@ public final class KafkaAccess {
                 d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
             }
             case DESCRIBE_LOG_DIRS -> needs.add(new Need(DESCRIBE, ResourceType.CLUSTER, ""));
-            case METADATA, LIST_GROUPS, DESCRIBE_CLUSTER, API_VERSIONS, SASL_HANDSHAKE,
+            case DESCRIBE_TRANSACTIONS -> ((org.apache.kafka.common.message.DescribeTransactionsRequestData) data)
+                    .transactionalIds().forEach(id -> needs.add(Need.transactionalId(DESCRIBE, id)));
+            case METADATA, LIST_GROUPS, LIST_TRANSACTIONS, DESCRIBE_CLUSTER, API_VERSIONS, SASL_HANDSHAKE,
                  SASL_AUTHENTICATE -> {
-                // nothing beyond signing in; Metadata and ListGroups are cut to what may be described
+                // nothing beyond signing in; Metadata and the listings are cut to what may be described
             }
             // The cluster's rules and users are for its administrators, as the gRPC door's calls on them are.
             case CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS, DESCRIBE_USER_SCRAM_CREDENTIALS, ALTER_USER_SCRAM_CREDENTIALS ->

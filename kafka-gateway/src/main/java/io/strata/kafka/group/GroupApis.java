@@ -108,7 +108,7 @@ public final class GroupApis {
             // A transactional id's coordinator: any node answers for any id (the state is in the metadata store);
             // one chosen as a group's is, so a producer keeps talking to one node while it lives.
             boolean transactional = data.keyType() == 1;
-            boolean valid = transactional ? validTransactionalId(key) : GroupNames.validGroup(key);
+            boolean valid = transactional ? io.strata.transactions.Transactions.validId(key) : GroupNames.validGroup(key);
             Broker b = (data.keyType() == 0 || transactional) && valid ? brokers.coordinator(key) : null;
             if (data.keyType() != 0 && !transactional) {
                 c.setErrorCode(Errors.INVALID_REQUEST.code())
@@ -128,15 +128,6 @@ public final class GroupApis {
                     .setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
         }
         return done(response);
-    }
-
-    private static boolean validTransactionalId(String id) {
-        try {
-            io.strata.transactions.Transactions.checkId(id);
-            return true;
-        } catch (RuntimeException invalid) {
-            return false;
-        }
     }
 
     // ---- the protocol
