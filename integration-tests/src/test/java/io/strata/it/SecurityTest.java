@@ -377,6 +377,7 @@ class SecurityTest {
                 assertThat(KafkaWire.errors(asAdmin).keySet()).as("%s as the super-user: %s", call.name(), asAdmin)
                         .isSubsetOf(call.served());
             }
+            kafkaTransactionsAreListedAndDescribedOnlyAsTheCallerMayDescribeThem(admin, alice);
             assertThat(a.logTail(Integer.MAX_VALUE)).as("the Kafka door's admin actions in the audit log")
                     .containsPattern("\"principal\":\"User:alice\",.*\"action\":\"Kafka CreateTopics\","
                             + "\"resource\":\"topic 'k-made'\",\"outcome\":\"ok\"")
@@ -390,6 +391,53 @@ class SecurityTest {
             status(() -> SecurityServiceGrpc.newBlockingStub(admin).removeUser(RemoveUserRequest.newBuilder()
                     .setName("k-scram").build()));
         }
+    }
+
+    /**
+     * The matrix's transactional id ({@code k-txn}, initialised by its InitProducerId) is listed to the super-user,
+     * not to alice; once alice may describe it, a DescribeTransactions of it and of an id she may not describe
+     * answers each on its own. Each node lists the ids it coordinates: the listing is both nodes', as Kafka's admin
+     * client asks every broker.
+     */
+    private void kafkaTransactionsAreListedAndDescribedOnlyAsTheCallerMayDescribeThem(Channel admin, KafkaWire alice)
+            throws Exception {
+        assertThat(listedTransactions("admin", ADMIN_PASSWORD)).containsOnlyOnce("k-txn");
+        assertThat(listedTransactions("alice", ALICE_PASSWORD)).as("ids alice may not describe").isEmpty();
+        AclEntry describe = AclEntry.newBuilder().setPrincipal("User:alice").setOperation(AclOperation.ACL_OPERATION_DESCRIBE)
+                .setResourceType(io.strata.api.v1.AclResourceType.ACL_RESOURCE_TRANSACTIONAL_ID).setResourceName("k-txn")
+                .build();
+        SecurityServiceGrpc.newBlockingStub(admin).addAcl(AclRequest.newBuilder().setAcl(describe).build());
+        try {
+            var both = new org.apache.kafka.common.message.DescribeTransactionsRequestData()
+                    .setTransactionalIds(List.of("k-txn", "k-txn-not-hers"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            org.apache.kafka.common.message.DescribeTransactionsResponseData described;
+            do {
+                described = (org.apache.kafka.common.message.DescribeTransactionsResponseData) alice.call(both, (short) 0)
+                        .orElseThrow().data();
+            } while (described.transactionStates().get(0).errorCode() != 0 && System.nanoTime() < deadline);
+            assertThat(described.transactionStates()).extracting(t -> t.transactionalId() + " "
+                    + org.apache.kafka.common.protocol.Errors.forCode(t.errorCode())).containsExactly("k-txn NONE",
+                    "k-txn-not-hers TRANSACTIONAL_ID_AUTHORIZATION_FAILED");
+            assertThat(listedTransactions("alice", ALICE_PASSWORD)).containsExactly("k-txn");
+        } finally {
+            SecurityServiceGrpc.newBlockingStub(admin).removeAcl(AclRequest.newBuilder().setAcl(describe).build());
+        }
+    }
+
+    /** The transactional ids ListTransactions answers the user, from both nodes. */
+    private List<String> listedTransactions(String user, String password) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (StrataProcess n : List.of(a, b)) {
+            try (KafkaWire wire = KafkaWire.open(n.kafkaAddress(), node.caPem())) {
+                assertThat(wire.signInPlain(user, password)).isEqualTo(org.apache.kafka.common.protocol.Errors.NONE);
+                var listed = (org.apache.kafka.common.message.ListTransactionsResponseData) wire.call(
+                        new org.apache.kafka.common.message.ListTransactionsRequestData(), (short) 1).orElseThrow().data();
+                assertThat(listed.errorCode()).isZero();
+                listed.transactionStates().forEach(t -> ids.add(t.transactionalId()));
+            }
+        }
+        return ids;
     }
 
     private static final java.util.Set<org.apache.kafka.common.protocol.Errors> KAFKA_DENIALS = java.util.EnumSet.of(

@@ -388,6 +388,10 @@ class TransactionsTest {
             assertThat(described.producerId()).isEqualTo(listed.stream().filter(l -> l.transactionalId().equals(id))
                     .findFirst().orElseThrow().producerId());
             assertThat(described.transactionStartTimeMs()).isPresent();
+            assertThat(described.transactionStartTimeMs().getAsLong())
+                    .isBetween(System.currentTimeMillis() - 60_000, System.currentTimeMillis());
+            assertThat(described.transactionTimeoutMs()).as("the producer's transaction.timeout.ms").isEqualTo(60_000);
+            assertThat(described.producerEpoch()).isNotNegative();
             assertThat(described.topicPartitions()).containsExactlyInAnyOrder(
                     new org.apache.kafka.common.TopicPartition("k-a", 0), new org.apache.kafka.common.TopicPartition("k-a", 1),
                     new org.apache.kafka.common.TopicPartition("k-b", 0), new org.apache.kafka.common.TopicPartition("k-b", 1));

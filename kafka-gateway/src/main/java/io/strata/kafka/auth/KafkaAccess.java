@@ -188,6 +188,56 @@ public final class KafkaAccess {
         return text.length() <= 512 ? text : text.substring(0, 512) + "… (" + text.length() + " characters)";
     }
 
+    private java.util.function.Predicate<Need> may(Identity who) {
+        return n -> guard.allowed(who, n.operation(), n.type(), n.name());
+    }
+
+    /** The things of a request that were refused alone, audited as a refused request is. */
+    private void deniedItems(KafkaRequest request, List<Need> denied) {
+        Identity who = request.session().identity();
+        denied.stream().distinct().limit(100).forEach(n -> guard.audit(who, String.valueOf(request.client()),
+                "Kafka " + request.header().apiKey().name, n.resource(), "denied: " + n.operation().label()));
+    }
+
+    /**
+     * DescribeTransactions as the caller may see it: an id it may not describe is refused alone (its state replaced
+     * by TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and an open transaction's topics it may not describe are left out,
+     * as Kafka's brokers do. Answers the ids refused.
+     */
+    static List<Need> cutTransactions(org.apache.kafka.common.message.DescribeTransactionsResponseData answer,
+                                      java.util.function.Predicate<Need> may) {
+        List<Need> denied = new ArrayList<>();
+        var states = answer.transactionStates();
+        for (int i = 0; i < states.size(); i++) {
+            var s = states.get(i);
+            Need need = Need.transactionalId(DESCRIBE, s.transactionalId());
+            if (!may.test(need)) {
+                denied.add(need);
+                states.set(i, new org.apache.kafka.common.message.DescribeTransactionsResponseData.TransactionState()
+                        .setTransactionalId(s.transactionalId()).setTransactionState("").setTransactionStartTimeMs(-1)
+                        .setProducerId(-1).setProducerEpoch((short) -1)
+                        .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+            } else {
+                s.topics().removeIf(t -> !may.test(Need.topic(DESCRIBE, t.topic())));
+            }
+        }
+        return denied;
+    }
+
+    /** A FindCoordinator of several keys: each key the caller may not describe refused alone. */
+    static List<Need> cutCoordinators(org.apache.kafka.common.message.FindCoordinatorResponseData answer, byte keyType,
+                                      java.util.function.Predicate<Need> may) {
+        List<Need> denied = new ArrayList<>();
+        for (var c : answer.coordinators()) {
+            Need need = keyType == 1 ? Need.transactionalId(DESCRIBE, c.key()) : Need.group(DESCRIBE, c.key());
+            if (!may.test(need)) {
+                denied.add(need);
+                c.setErrorCode(error(need).code()).setErrorMessage(null).setNodeId(-1).setHost("").setPort(-1);
+            }
+        }
+        return denied;
+    }
+
     /** The answer with what the caller may not describe left out. */
     public ApiMessage filter(KafkaRequest request, ApiMessage answer) {
         Identity who = request.session().identity();
@@ -228,6 +278,12 @@ public final class KafkaAccess {
                     return request.body().getErrorResponse(0, Errors.TOPIC_AUTHORIZATION_FAILED.exception()).data();
                 }
             }
+        } else if (answer instanceof org.apache.kafka.common.message.DescribeTransactionsResponseData d) {
+            deniedItems(request, cutTransactions(d, may(who)));
+        } else if (answer instanceof org.apache.kafka.common.message.FindCoordinatorResponseData f
+                && request.body().data() instanceof FindCoordinatorRequestData asked
+                && (asked.keyType() == 0 || asked.keyType() == 1)) {
+            deniedItems(request, cutCoordinators(f, asked.keyType(), may(who)));
         } else if (answer instanceof org.apache.kafka.common.message.ListTransactionsResponseData l) {
             l.setTransactionStates(new ArrayList<>(l.transactionStates().stream().filter(t ->
                     guard.allowed(who, DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId())).toList()));
@@ -304,17 +360,12 @@ public final class KafkaAccess {
             case INCREMENTAL_ALTER_CONFIGS -> ((IncrementalAlterConfigsRequestData) data).resources().forEach(r ->
                     config(needs, ALTER, r.resourceType(), r.resourceName()));
             case FIND_COORDINATOR -> {
+                // One key (before version 4) is the request's need; of several, each key is answered on its own.
                 FindCoordinatorRequestData d = (FindCoordinatorRequestData) data;
-                if (d.keyType() == 0) {
-                    if (d.coordinatorKeys().isEmpty()) {
-                        needs.add(Need.group(DESCRIBE, d.key()));
-                    }
-                    d.coordinatorKeys().forEach(k -> needs.add(Need.group(DESCRIBE, k)));
-                } else if (d.keyType() == 1) {
-                    if (d.coordinatorKeys().isEmpty()) {
-                        needs.add(Need.transactionalId(DESCRIBE, d.key()));
-                    }
-                    d.coordinatorKeys().forEach(k -> needs.add(Need.transactionalId(DESCRIBE, k)));
+                if (d.coordinatorKeys().isEmpty() && d.keyType() == 0) {
+                    needs.add(Need.group(DESCRIBE, d.key()));
+                } else if (d.coordinatorKeys().isEmpty() && d.keyType() == 1) {
+                    needs.add(Need.transactionalId(DESCRIBE, d.key()));
                 }
             }
             case JOIN_GROUP -> needs.add(Need.group(CONSUME, ((JoinGroupRequestData) data).groupId()));
@@ -357,11 +408,10 @@ public final class KafkaAccess {
                 d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
             }
             case DESCRIBE_LOG_DIRS -> needs.add(new Need(DESCRIBE, ResourceType.CLUSTER, ""));
-            case DESCRIBE_TRANSACTIONS -> ((org.apache.kafka.common.message.DescribeTransactionsRequestData) data)
-                    .transactionalIds().forEach(id -> needs.add(Need.transactionalId(DESCRIBE, id)));
-            case METADATA, LIST_GROUPS, LIST_TRANSACTIONS, DESCRIBE_CLUSTER, API_VERSIONS, SASL_HANDSHAKE,
-                 SASL_AUTHENTICATE -> {
-                // nothing beyond signing in; Metadata and the listings are cut to what may be described
+            case METADATA, LIST_GROUPS, LIST_TRANSACTIONS, DESCRIBE_TRANSACTIONS, DESCRIBE_CLUSTER, API_VERSIONS,
+                 SASL_HANDSHAKE, SASL_AUTHENTICATE -> {
+                // nothing beyond signing in; Metadata and the listings are cut to what may be described, and each id
+                // DescribeTransactions asks for is answered on its own (refused alone, as Kafka's brokers do)
             }
             // The cluster's rules and users are for its administrators, as the gRPC door's calls on them are.
             case CREATE_ACLS, DESCRIBE_ACLS, DELETE_ACLS, DESCRIBE_USER_SCRAM_CREDENTIALS, ALTER_USER_SCRAM_CREDENTIALS ->

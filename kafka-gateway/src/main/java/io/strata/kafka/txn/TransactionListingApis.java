@@ -45,6 +45,9 @@ public final class TransactionListingApis {
     private static final Set<String> KNOWN_STATES = Set.of(EMPTY, ONGOING, "PrepareCommit", PREPARE_ABORT,
             COMPLETE_COMMIT, COMPLETE_ABORT, "Dead", "PrepareEpochFence");
 
+    /** Ids one DescribeTransactions reads at most; those past it are answered POLICY_VIOLATION, unread. */
+    static final int MAX_DESCRIBED = 1_000;
+
     private final TransactionCoordinator coordinator;
     private final MetadataStore metadata;
     private final Brokers brokers;
@@ -59,8 +62,8 @@ public final class TransactionListingApis {
     }
 
     public List<KafkaApi> all() {
-        // ListTransactions 2 adds a pattern on the ids (a regular expression a caller could make as slow as it
-        // likes); the admin client sends version 1 when no pattern is given.
+        // ListTransactions 2 adds a pattern on the ids, not offered; the admin client sends version 1 when no
+        // pattern is given.
         return List.of(KafkaApi.of(ApiKeys.LIST_TRANSACTIONS, 0, 1, this::list),
                 KafkaApi.of(ApiKeys.DESCRIBE_TRANSACTIONS, 0, 0, this::describe));
     }
@@ -102,14 +105,19 @@ public final class TransactionListingApis {
         long duration = request.version() >= 1 ? data.durationFilter() : -1;
         Broker self = brokers.self();
         return coordinator.list().handle((records, failure) -> {
+            // Both retried by the admin client: the store out of reach, or this node not yet among the brokers it
+            // ranks (it would list every id, which the others list too).
             if (failure != null) {
-                return response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code());
+                return response.setErrorCode(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
             }
             long now = clock.millis();
             for (TransactionRecord r : records) {
                 Broker c = brokers.coordinator(r.transactionalId());
-                boolean mine = c == null || c.id() == self.id();
-                if (mine && listed(r, states, producerIds, duration, now)) {
+                if (c == null) {
+                    response.transactionStates().clear();
+                    return response.setErrorCode(Errors.COORDINATOR_LOAD_IN_PROGRESS.code());
+                }
+                if (c.id() == self.id() && listed(r, states, producerIds, duration, now)) {
                     response.transactionStates().add(new ListTransactionsResponseData.TransactionState()
                             .setTransactionalId(r.transactionalId()).setProducerId(r.producerId())
                             .setTransactionState(kafkaState(r)));
@@ -121,32 +129,30 @@ public final class TransactionListingApis {
 
     private CompletableFuture<ApiMessage> describe(KafkaRequest request) {
         DescribeTransactionsRequestData data = data(request);
-        DescribeTransactionsResponseData response = new DescribeTransactionsResponseData();
-        // One answer per id asked, in the order asked (an id asked twice is answered twice, as Kafka does).
-        Map<String, CompletableFuture<java.util.Optional<TransactionRecord>>> loads = new LinkedHashMap<>();
+        // One answer per id asked, in the order asked (an id asked twice is answered twice, as Kafka does); each
+        // its own: an id whose record cannot be read fails alone.
+        Map<String, CompletableFuture<DescribeTransactionsResponseData.TransactionState>> answers = new LinkedHashMap<>();
         for (String id : data.transactionalIds()) {
-            // An id no producer could have been given names nothing: not found, without asking the store.
-            loads.computeIfAbsent(id, k -> io.strata.transactions.Transactions.validId(k) ? coordinator.describe(k)
-                    : CompletableFuture.completedFuture(java.util.Optional.empty()));
+            if (answers.size() >= MAX_DESCRIBED && !answers.containsKey(id)) {
+                answers.put(id, CompletableFuture.completedFuture(failed(id, Errors.POLICY_VIOLATION)));
+            } else if (!io.strata.transactions.Transactions.validId(id)) {
+                answers.put(id, CompletableFuture.completedFuture(failed(id, Errors.INVALID_REQUEST)));
+            } else {
+                answers.computeIfAbsent(id, k -> coordinator.describe(k).thenCompose(found -> found.isEmpty()
+                                ? CompletableFuture.completedFuture(failed(k, Errors.TRANSACTIONAL_ID_NOT_FOUND))
+                                : found.get().state() == TransactionRecord.State.READY
+                                ? CompletableFuture.completedFuture(described(found.get(), Map.of()))
+                                : metadata.listTopics().thenApply(t -> described(found.get(), byId(t))))
+                        .exceptionally(failure -> failed(k, loadError(failure))));
+            }
         }
-        CompletableFuture<Map<Long, String>> names = loads.isEmpty() ? CompletableFuture.completedFuture(Map.of())
-                : metadata.listTopics().thenApply(TransactionListingApis::byId);
-        return CompletableFuture.allOf(loads.values().toArray(CompletableFuture[]::new))
-                .thenCombine(names, (v, topics) -> topics)
-                .handle((topics, failure) -> {
-                    for (String id : data.transactionalIds()) {
-                        DescribeTransactionsResponseData.TransactionState state;
-                        if (failure != null) {
-                            state = failed(id, Errors.COORDINATOR_NOT_AVAILABLE);
-                        } else {
-                            java.util.Optional<TransactionRecord> found = loads.get(id).join();
-                            state = found.isPresent() ? described(found.get(), topics)
-                                    : failed(id, Errors.TRANSACTIONAL_ID_NOT_FOUND);
-                        }
-                        response.transactionStates().add(state);
-                    }
-                    return response;
-                });
+        return CompletableFuture.allOf(answers.values().toArray(CompletableFuture[]::new)).thenApply(v -> {
+            DescribeTransactionsResponseData response = new DescribeTransactionsResponseData();
+            for (String id : data.transactionalIds()) {
+                response.transactionStates().add(answers.get(id).join().duplicate());
+            }
+            return response;
+        });
     }
 
     static DescribeTransactionsResponseData.TransactionState described(TransactionRecord r, Map<Long, String> topics) {
@@ -170,6 +176,20 @@ public final class TransactionListingApis {
         partitions.forEach((topic, list) -> out.topics().add(
                 new DescribeTransactionsResponseData.TopicData().setTopic(topic).setPartitions(list)));
         return out;
+    }
+
+    /**
+     * A record that does not decode is an error of its own, asked again in vain; anything else (the store out of
+     * reach) is worth the admin client's retries.
+     */
+    static Errors loadError(Throwable failure) {
+        Throwable t = failure;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof IllegalArgumentException || t instanceof IllegalStateException
+                || t instanceof io.strata.transactions.TransactionException
+                ? Errors.UNKNOWN_SERVER_ERROR : Errors.COORDINATOR_LOAD_IN_PROGRESS;
     }
 
     private static DescribeTransactionsResponseData.TransactionState failed(String id, Errors error) {

@@ -23,6 +23,49 @@ class KafkaAccessTest {
                 .isEmpty();
     }
 
+    @Test
+    void aDescribedTransactionTheCallerMayNotDescribeIsRefusedAloneAndItsHiddenTopicsAreLeftOut() {
+        var answer = new org.apache.kafka.common.message.DescribeTransactionsResponseData();
+        var open = new org.apache.kafka.common.message.DescribeTransactionsResponseData.TransactionState()
+                .setTransactionalId("etl").setTransactionState("Ongoing").setProducerId(7);
+        open.topics().add(new org.apache.kafka.common.message.DescribeTransactionsResponseData.TopicData()
+                .setTopic("orders").setPartitions(List.of(0)));
+        open.topics().add(new org.apache.kafka.common.message.DescribeTransactionsResponseData.TopicData()
+                .setTopic("payroll").setPartitions(List.of(1)));
+        answer.transactionStates().add(open);
+        answer.transactionStates().add(new org.apache.kafka.common.message.DescribeTransactionsResponseData
+                .TransactionState().setTransactionalId("hidden").setTransactionState("Ongoing").setProducerId(8));
+        java.util.function.Predicate<io.strata.security.Need> may =
+                n -> !n.name().equals("payroll") && !n.name().equals("hidden");
+
+        assertThat(KafkaAccess.cutTransactions(answer, may)).containsExactly(io.strata.security.Need.transactionalId(
+                io.strata.metadata.security.AclOperation.DESCRIBE, "hidden"));
+        assertThat(answer.transactionStates().get(0).topics()).extracting(t -> t.topic()).containsExactly("orders");
+        var refused = answer.transactionStates().get(1);
+        assertThat(refused.errorCode()).isEqualTo(org.apache.kafka.common.protocol.Errors
+                .TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+        assertThat(refused.producerId()).as("nothing of it told").isEqualTo(-1);
+        assertThat(refused.transactionState()).isEmpty();
+    }
+
+    @Test
+    void aFindCoordinatorOfSeveralKeysRefusesEachKeyTheCallerMayNotDescribeAlone() {
+        var answer = new org.apache.kafka.common.message.FindCoordinatorResponseData();
+        answer.coordinators().add(new org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator()
+                .setKey("mine").setNodeId(3).setHost("h").setPort(9092));
+        answer.coordinators().add(new org.apache.kafka.common.message.FindCoordinatorResponseData.Coordinator()
+                .setKey("theirs").setNodeId(3).setHost("h").setPort(9092));
+        java.util.function.Predicate<io.strata.security.Need> may = n -> n.name().equals("mine");
+
+        assertThat(KafkaAccess.cutCoordinators(answer, (byte) 1, may)).extracting(n -> n.type() + " " + n.name())
+                .containsExactly("TRANSACTIONAL_ID theirs");
+        assertThat(answer.coordinators().get(0).nodeId()).isEqualTo(3);
+        assertThat(answer.coordinators().get(1).errorCode()).isEqualTo(org.apache.kafka.common.protocol.Errors
+                .TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+        assertThat(answer.coordinators().get(1).host()).isEmpty();
+        assertThat(KafkaAccess.cutCoordinators(answer.duplicate(), (byte) 0, n -> false)).hasSize(2);
+    }
+
     private static SyncGroupRequestData.SyncGroupRequestAssignment assignment(String member, TopicPartition... ps) {
         ByteBuffer b = ConsumerProtocol.serializeAssignment(new ConsumerPartitionAssignor.Assignment(List.of(ps)));
         byte[] bytes = new byte[b.remaining()];

@@ -47,6 +47,14 @@ class TransactionListingApisTest {
     }
 
     @Test
+    void aRecordThatDoesNotDecodeFailsForGoodAndAStoreOutOfReachIsWorthAskingAgain() {
+        assertThat(TransactionListingApis.loadError(new java.util.concurrent.CompletionException(
+                new IllegalArgumentException("a transaction record cut short")))).isEqualTo(Errors.UNKNOWN_SERVER_ERROR);
+        assertThat(TransactionListingApis.loadError(new java.util.concurrent.CompletionException(
+                new java.io.IOException("etcd unreachable")))).isEqualTo(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+    }
+
+    @Test
     void aDescriptionNamesAnOpenTransactionsPartitionsByTopicAndLeavesOutTopicsDeletedSince() {
         var open = TransactionListingApis.described(record(State.ONGOING, Outcome.NONE, NOW - 5_000, List.of(
                 new TxnPartition(1, 0, 10), new TxnPartition(1, 3, 0), new TxnPartition(2, 1, 4),

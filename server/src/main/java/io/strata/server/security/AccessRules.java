@@ -141,12 +141,15 @@ public final class AccessRules {
         }, null);
         on(io.strata.api.v1.TransactionServiceGrpc.getEndTransactionMethod(),
                 r -> List.of(Need.transactionalId(PRODUCE, r.getTransactionalId())), null);
-        on(io.strata.api.v1.TransactionServiceGrpc.getDescribeTransactionMethod(),
-                r -> List.of(Need.transactionalId(DESCRIBE, r.getTransactionalId())), null);
+        // A transaction's partitions and offsets name topics and groups: those the caller may not describe are left
+        // out, as Metadata leaves such topics out.
+        filtered(io.strata.api.v1.TransactionServiceGrpc.getDescribeTransactionMethod(),
+                r -> List.of(Need.transactionalId(DESCRIBE, r.getTransactionalId())), AccessRules::visible);
         listing(io.strata.api.v1.TransactionServiceGrpc.getListTransactionsMethod(),
                 (io.strata.api.v1.ListTransactionsResponse answer, Predicate<Need> may) -> answer.toBuilder()
                         .clearTransactions().addAllTransactions(answer.getTransactionsList().stream().filter(t ->
-                                may.test(Need.transactionalId(DESCRIBE, t.getTransactionalId()))).toList()).build());
+                                may.test(Need.transactionalId(DESCRIBE, t.getTransactionalId())))
+                                .map(t -> visible(t, may)).toList()).build());
         on(io.strata.api.v1.TransactionServiceGrpc.getAbortTransactionMethod(), r -> List.of(Need.cluster(ADMIN)),
                 r -> "transaction " + quoted(r.getTransactionalId()));
         // Half messages: a decision needs produce on the message's topic, which only its id names (the service
@@ -269,6 +272,15 @@ public final class AccessRules {
     }
 
     @SuppressWarnings("unchecked")
+    /** A transaction's description without the topics and groups the caller may not describe. */
+    static io.strata.api.v1.TransactionDescription visible(io.strata.api.v1.TransactionDescription d,
+                                                           Predicate<Need> may) {
+        return d.toBuilder().clearPartitions().addAllPartitions(d.getPartitionsList().stream()
+                        .filter(p -> may.test(Need.topic(DESCRIBE, p.getTopic()))).toList())
+                .clearOffsets().addAllOffsets(d.getOffsetsList().stream().filter(o -> may.test(Need.topic(DESCRIBE,
+                        o.getTopic())) && may.test(Need.group(DESCRIBE, o.getGroup()))).toList()).build();
+    }
+
     private static <R> void listing(MethodDescriptor<?, R> method, BiFunction<R, Predicate<Need>, R> filter) {
         RULES.put(method.getFullMethodName(), new Rule(r -> List.of(), null,
                 (answer, may) -> filter.apply((R) answer, may), false));

@@ -35,6 +35,29 @@ class AccessRulesTest {
     }
 
     @Test
+    void aDescribedOrListedTransactionShowsOnlyTheTopicsAndGroupsTheCallerMayDescribe() {
+        io.strata.api.v1.TransactionDescription d = io.strata.api.v1.TransactionDescription.newBuilder()
+                .setTransactionalId("etl")
+                .addPartitions(io.strata.api.v1.TransactionPartition.newBuilder().setTopic("orders").setPartition(0))
+                .addPartitions(io.strata.api.v1.TransactionPartition.newBuilder().setTopic("payroll").setPartition(1))
+                .addOffsets(io.strata.api.v1.TransactionOffset.newBuilder().setGroup("g").setTopic("orders"))
+                .addOffsets(io.strata.api.v1.TransactionOffset.newBuilder().setGroup("g").setTopic("payroll"))
+                .addOffsets(io.strata.api.v1.TransactionOffset.newBuilder().setGroup("secret").setTopic("orders"))
+                .build();
+        java.util.function.Predicate<Need> may = n -> !n.name().equals("payroll") && !n.name().equals("secret");
+        var described = (io.strata.api.v1.TransactionDescription) AccessRules.of(io.strata.api.v1.TransactionServiceGrpc
+                .getDescribeTransactionMethod().getFullMethodName()).filter().apply(d, may);
+        assertThat(described.getPartitionsList()).extracting(io.strata.api.v1.TransactionPartition::getTopic)
+                .containsExactly("orders");
+        assertThat(described.getOffsetsList()).extracting(o -> o.getGroup() + "/" + o.getTopic())
+                .containsExactly("g/orders");
+        var listed = (io.strata.api.v1.ListTransactionsResponse) AccessRules.of(io.strata.api.v1.TransactionServiceGrpc
+                .getListTransactionsMethod().getFullMethodName()).filter().apply(io.strata.api.v1.ListTransactionsResponse
+                .newBuilder().addTransactions(d).addTransactions(d.toBuilder().setTransactionalId("secret")).build(), may);
+        assertThat(listed.getTransactionsList()).containsExactly(described);
+    }
+
+    @Test
     void addingPartitionsToATransactionNeedsProduceOnItsIdAndOnEachTopicOnce() {
         io.strata.api.v1.AddPartitionsRequest r = io.strata.api.v1.AddPartitionsRequest.newBuilder()
                 .setTransactionalId("etl")
