@@ -112,7 +112,7 @@ public final class KafkaDoor implements AutoCloseable {
             if (transactions != null) {
                 served.addAll(transactions.all());
                 served.addAll(new io.strata.kafka.txn.TransactionListingApis(backends.transactions(),
-                        backends.metadata(), brokers, clock).all());
+                        backends.metadata(), brokers, clock, guard).all());
             }
             if (guard.required()) {
                 served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());

@@ -118,8 +118,9 @@ public final class ClientQuotasApis {
                 if (failure != null) {
                     Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
                             ? c.getCause() : failure;
+                    // A full store, or a quota another writer kept changing (worth asking again), as the ACL APIs say it.
                     result.setErrorCode((cause instanceof IllegalArgumentException ? Errors.INVALID_REQUEST
-                            : Errors.UNKNOWN_SERVER_ERROR).code()).setErrorMessage(cause.getMessage());
+                            : AclApis.error(cause)).code()).setErrorMessage(cause.getMessage());
                 }
                 return null;
             }));

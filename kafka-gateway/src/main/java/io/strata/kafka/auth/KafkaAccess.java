@@ -50,8 +50,11 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * What each Kafka API needs, read from its request, with the same operations as the gRPC services ({@code produce}
  * on the topics a Produce writes, {@code consume} on a group and its topics, ...), and the answers cut to what the
- * caller may describe (Metadata's topics, ListGroups, OffsetFetch). A request that lacks a permission is answered
- * with its own error response (TOPIC_, GROUP_ or CLUSTER_AUTHORIZATION_FAILED) and never reaches its API.
+ * caller may describe (Metadata's topics, ListGroups, OffsetFetch, ListTransactions). A request that lacks a
+ * permission is answered with its own error response (TOPIC_, GROUP_ or CLUSTER_AUTHORIZATION_FAILED) and never
+ * reaches its API. Two read-only APIs answer each thing they are asked about on its own, as Kafka's brokers do: a
+ * DescribeTransactions (the API refuses the ids before reading them) and a FindCoordinator of several keys; their
+ * answers' refused items are audited here.
  */
 public final class KafkaAccess {
     /** Kafka's answer to a request lacking {@code need}. */
@@ -192,11 +195,18 @@ public final class KafkaAccess {
         return n -> guard.allowed(who, n.operation(), n.type(), n.name());
     }
 
-    /** The things of a request that were refused alone, audited as a refused request is. */
+    /** The things of a request that were refused alone, audited as a refused request is (at most 100 lines). */
     private void deniedItems(KafkaRequest request, List<Need> denied) {
         Identity who = request.session().identity();
-        denied.stream().distinct().limit(100).forEach(n -> guard.audit(who, String.valueOf(request.client()),
-                "Kafka " + request.header().apiKey().name, n.resource(), "denied: " + n.operation().label()));
+        String address = String.valueOf(request.client());
+        String action = "Kafka " + request.header().apiKey().name;
+        List<Need> distinct = denied.stream().distinct().toList();
+        int lines = Math.min(distinct.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
+        distinct.subList(0, lines).forEach(n -> guard.audit(who, address, action, n.resource(),
+                "denied: " + n.operation().label()));
+        if (distinct.size() > lines) {
+            guard.audit(who, address, action, (distinct.size() - lines) + " more", "denied: describe");
+        }
     }
 
     /**

@@ -52,13 +52,15 @@ public final class TransactionListingApis {
     private final MetadataStore metadata;
     private final Brokers brokers;
     private final Clock clock;
+    private final io.strata.kafka.auth.KafkaGuard guard;
 
     public TransactionListingApis(TransactionCoordinator coordinator, MetadataStore metadata, Brokers brokers,
-                                  Clock clock) {
+                                  Clock clock, io.strata.kafka.auth.KafkaGuard guard) {
         this.coordinator = coordinator;
         this.metadata = metadata;
         this.brokers = brokers;
         this.clock = clock;
+        this.guard = guard;
     }
 
     public List<KafkaApi> all() {
@@ -127,13 +129,32 @@ public final class TransactionListingApis {
         });
     }
 
+    @SuppressWarnings("unchecked")
     private CompletableFuture<ApiMessage> describe(KafkaRequest request) {
         DescribeTransactionsRequestData data = data(request);
         // One answer per id asked, in the order asked (an id asked twice is answered twice, as Kafka does); each
         // its own: an id whose record cannot be read fails alone.
         Map<String, CompletableFuture<DescribeTransactionsResponseData.TransactionState>> answers = new LinkedHashMap<>();
+        io.strata.security.Identity who = request.session().identity();
+        // The topics' names, read once a request and only when an open transaction needs them.
+        CompletableFuture<Map<Long, String>>[] names = new CompletableFuture[1];
+        java.util.function.Supplier<CompletableFuture<Map<Long, String>>> topicNames = () -> {
+            synchronized (names) {
+                if (names[0] == null) {
+                    names[0] = metadata.listTopics().thenApply(TransactionListingApis::byId);
+                }
+                return names[0];
+            }
+        };
         for (String id : data.transactionalIds()) {
-            if (answers.size() >= MAX_DESCRIBED && !answers.containsKey(id)) {
+            if (answers.containsKey(id)) {
+                continue;
+            }
+            if (guard.required() && !guard.allowed(who, io.strata.metadata.security.AclOperation.DESCRIBE,
+                    io.strata.metadata.security.ResourceType.TRANSACTIONAL_ID, id)) {
+                // Refused before anything is read of it, as Kafka's brokers do (the door's check audits it).
+                answers.put(id, CompletableFuture.completedFuture(failed(id, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)));
+            } else if (answers.size() >= MAX_DESCRIBED) {
                 answers.put(id, CompletableFuture.completedFuture(failed(id, Errors.POLICY_VIOLATION)));
             } else if (!io.strata.transactions.Transactions.validId(id)) {
                 answers.put(id, CompletableFuture.completedFuture(failed(id, Errors.INVALID_REQUEST)));
@@ -142,7 +163,7 @@ public final class TransactionListingApis {
                                 ? CompletableFuture.completedFuture(failed(k, Errors.TRANSACTIONAL_ID_NOT_FOUND))
                                 : found.get().state() == TransactionRecord.State.READY
                                 ? CompletableFuture.completedFuture(described(found.get(), Map.of()))
-                                : metadata.listTopics().thenApply(t -> described(found.get(), byId(t))))
+                                : topicNames.get().thenApply(t -> described(found.get(), t)))
                         .exceptionally(failure -> failed(k, loadError(failure))));
             }
         }

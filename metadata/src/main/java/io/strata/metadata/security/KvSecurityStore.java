@@ -36,8 +36,18 @@ public final class KvSecurityStore implements SecurityStore {
         this.keys = keys;
     }
 
+    /** Guarded writes of one key tried at most this often while other writers change it under them. */
+    static final int ATTEMPTS = 20;
+
     @Override
     public CompletableFuture<Boolean> putUser(User user, boolean replace) {
+        return putUser(user, replace, 0);
+    }
+
+    private CompletableFuture<Boolean> putUser(User user, boolean replace, int tries) {
+        if (tries >= ATTEMPTS) {
+            return gaveUp("user " + user.name(), "setting it");
+        }
         String key = keys.user(user.name());
         return kv.get(key).thenCompose(existing -> {
             if (existing.isPresent() && !replace) {
@@ -49,7 +59,7 @@ public final class KvSecurityStore implements SecurityStore {
             return room.thenCompose(x -> kv.txn(List.of(new KvGuard(key, guard)),
                     List.of(new KvOp.Put(key, SecurityCodec.encode(user))))).thenCompose(r -> r.succeeded()
                     ? CompletableFuture.completedFuture(true)
-                    : putUser(user, replace)); // changed meanwhile: decide again on what is there now
+                    : putUser(user, replace, tries + 1)); // changed meanwhile: decide again on what is there now
         });
     }
 
@@ -59,9 +69,8 @@ public final class KvSecurityStore implements SecurityStore {
     }
 
     private CompletableFuture<Void> setCredential(String name, ScramCredential credential, long nowMs, int tries) {
-        if (tries >= 20) {
-            return CompletableFuture.failedFuture(new io.strata.metadata.MetadataException("user " + name
-                    + " kept changing: gave up setting its credential after 20 attempts", true));
+        if (tries >= ATTEMPTS) {
+            return gaveUp("user " + name, "setting its credential");
         }
         String key = keys.user(User.requireName(name));
         return kv.get(key).thenCompose(existing -> {
@@ -80,7 +89,7 @@ public final class KvSecurityStore implements SecurityStore {
 
     @Override
     public CompletableFuture<Boolean> removeUser(String name) {
-        return delete(keys.user(User.requireName(name)));
+        return delete(keys.user(User.requireName(name)), "user " + name);
     }
 
     @Override
@@ -93,11 +102,18 @@ public final class KvSecurityStore implements SecurityStore {
 
     @Override
     public CompletableFuture<Boolean> removeAcl(Acl acl) {
-        return delete(keys.acl(acl.id()));
+        return delete(keys.acl(acl.id()), "the rule");
     }
 
     @Override
     public CompletableFuture<Void> putQuota(Quota quota) {
+        return putQuota(quota, 0);
+    }
+
+    private CompletableFuture<Void> putQuota(Quota quota, int tries) {
+        if (tries >= ATTEMPTS) {
+            return gaveUp("the quota of " + quota.entity(), "setting it");
+        }
         String key = keys.quota(quota.entity());
         return kv.get(key).thenCompose(existing -> {
             CompletableFuture<Void> room = existing.isPresent() ? CompletableFuture.completedFuture(null)
@@ -105,19 +121,36 @@ public final class KvSecurityStore implements SecurityStore {
             long guard = existing.map(KeyValue::modRevision).orElse(0L);
             return room.thenCompose(x -> kv.txn(List.of(new KvGuard(key, guard)),
                     List.of(new KvOp.Put(key, SecurityCodec.encode(quota))))).thenCompose(r -> r.succeeded()
-                    ? CompletableFuture.<Void>completedFuture(null) : putQuota(quota));
+                    ? CompletableFuture.<Void>completedFuture(null) : putQuota(quota, tries + 1));
         });
     }
 
     @Override
     public CompletableFuture<Boolean> removeQuota(String entity) {
-        return delete(keys.quota(Quota.requireEntity(entity)));
+        return delete(keys.quota(Quota.requireEntity(entity)), "the quota of " + entity);
     }
 
-    private CompletableFuture<Boolean> delete(String key) {
+    private CompletableFuture<Boolean> delete(String key, String what) {
+        return delete(key, what, 0);
+    }
+
+    private CompletableFuture<Boolean> delete(String key, String what, int tries) {
+        if (tries >= ATTEMPTS) {
+            return gaveUp(what, "removing it");
+        }
         return kv.get(key).thenCompose(existing -> existing.isEmpty() ? CompletableFuture.completedFuture(false)
                 : kv.txn(List.of(new KvGuard(key, existing.get().modRevision())), List.of(new KvOp.Delete(key)))
-                        .thenCompose(r -> r.succeeded() ? CompletableFuture.completedFuture(true) : delete(key)));
+                        .thenCompose(r -> r.succeeded() ? CompletableFuture.completedFuture(true)
+                                : delete(key, what, tries + 1)));
+    }
+
+    /**
+     * A write whose guard another writer kept failing, attempt after attempt: given up rather than retried for as
+     * long as the other keeps writing, with an error the caller may retry (UNAVAILABLE on the gRPC door).
+     */
+    private static <T> CompletableFuture<T> gaveUp(String what, String doing) {
+        return CompletableFuture.failedFuture(new io.strata.metadata.MetadataException(what + " kept changing: gave up "
+                + doing + " after " + ATTEMPTS + " attempts", true));
     }
 
     /** Bounds what every node holds in memory; a race may pass it by a few, which the bound allows for. */

@@ -6,7 +6,9 @@ import java.util.function.Consumer;
 /**
  * Users and ACLs, kept in the metadata store so that every node decides access alike. Writes are single guarded
  * transactions; nodes {@linkplain #follow follow} the whole set (it is small and bounded: at most
- * {@link #MAX_USERS} users and {@link #MAX_ACLS} ACLs) and decide from memory.
+ * {@link #MAX_USERS} users and {@link #MAX_ACLS} ACLs) and decide from memory. A write whose key other writers keep
+ * changing under it is decided again on what they wrote, a bounded number of times, then fails with a retryable
+ * MetadataException.
  */
 public interface SecurityStore {
     int MAX_USERS = 10_000;

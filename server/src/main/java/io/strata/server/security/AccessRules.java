@@ -271,7 +271,6 @@ public final class AccessRules {
                 (answer, may) -> filter.apply((R) answer, may), false));
     }
 
-    @SuppressWarnings("unchecked")
     /** A transaction's description without the topics and groups the caller may not describe. */
     static io.strata.api.v1.TransactionDescription visible(io.strata.api.v1.TransactionDescription d,
                                                            Predicate<Need> may) {
@@ -281,6 +280,7 @@ public final class AccessRules {
                         o.getTopic())) && may.test(Need.group(DESCRIBE, o.getGroup()))).toList()).build();
     }
 
+    @SuppressWarnings("unchecked")
     private static <R> void listing(MethodDescriptor<?, R> method, BiFunction<R, Predicate<Need>, R> filter) {
         RULES.put(method.getFullMethodName(), new Rule(r -> List.of(), null,
                 (answer, may) -> filter.apply((R) answer, may), false));
