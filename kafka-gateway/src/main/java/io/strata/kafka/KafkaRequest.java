@@ -13,4 +13,10 @@ public record KafkaRequest(RequestHeader header, AbstractRequest body, KafkaSess
     public short version() {
         return header.apiVersion();
     }
+
+    /** The request's message, as its API's own type (an API knows what it was sent). */
+    @SuppressWarnings("unchecked")
+    public <T extends org.apache.kafka.common.protocol.ApiMessage> T data() {
+        return (T) body.data();
+    }
 }

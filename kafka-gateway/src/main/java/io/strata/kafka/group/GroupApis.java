@@ -42,7 +42,6 @@ import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.AbstractRequest;
 
 /**
  * The group APIs of Kafka's classic protocol. The protocol's own calls (JoinGroup, SyncGroup, Heartbeat,
@@ -81,11 +80,6 @@ public final class GroupApis {
                 KafkaApi.of(ApiKeys.OFFSET_DELETE, 0, ApiKeys.OFFSET_DELETE.latestVersion(), this::offsetDelete));
     }
 
-    private static <T extends ApiMessage> T data(KafkaRequest request) {
-        @SuppressWarnings("unchecked")
-        T data = (T) ((AbstractRequest) request.body()).data();
-        return data;
-    }
 
     private boolean coordinates(String group) {
         Broker c = brokers.coordinator(group);
@@ -99,7 +93,7 @@ public final class GroupApis {
     // ---- FindCoordinator
 
     private CompletableFuture<ApiMessage> findCoordinator(KafkaRequest request) {
-        FindCoordinatorRequestData data = data(request);
+        FindCoordinatorRequestData data = request.data();
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
         List<String> keys = request.version() >= 4 ? data.coordinatorKeys() : List.of(data.key());
         for (String key : keys) {
@@ -133,7 +127,7 @@ public final class GroupApis {
     // ---- the protocol
 
     private CompletableFuture<ApiMessage> joinGroup(KafkaRequest request) {
-        JoinGroupRequestData data = data(request);
+        JoinGroupRequestData data = request.data();
         if (!GroupNames.validGroup(data.groupId())) {
             return done(ClassicMessages.joinError(Errors.INVALID_GROUP_ID, data.memberId()));
         }
@@ -146,7 +140,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> syncGroup(KafkaRequest request) {
-        SyncGroupRequestData data = data(request);
+        SyncGroupRequestData data = request.data();
         if (!coordinates(data.groupId())) {
             return done(ClassicMessages.syncError(Errors.NOT_COORDINATOR));
         }
@@ -154,7 +148,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> heartbeat(KafkaRequest request) {
-        HeartbeatRequestData data = data(request);
+        HeartbeatRequestData data = request.data();
         if (!coordinates(data.groupId())) {
             return done(new HeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
         }
@@ -163,7 +157,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> leaveGroup(KafkaRequest request) {
-        LeaveGroupRequestData data = data(request);
+        LeaveGroupRequestData data = request.data();
         if (!coordinates(data.groupId())) {
             return done(new LeaveGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
         }
@@ -186,7 +180,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> consumerGroupHeartbeat(KafkaRequest request) {
-        ConsumerGroupHeartbeatRequestData data = data(request);
+        ConsumerGroupHeartbeatRequestData data = request.data();
         if (GroupNames.validGroup(data.groupId()) && !coordinates(data.groupId())) {
             return done(new ConsumerGroupHeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
         }
@@ -198,7 +192,7 @@ public final class GroupApis {
     // ---- offsets
 
     private CompletableFuture<ApiMessage> offsetCommit(KafkaRequest request) {
-        OffsetCommitRequestData data = data(request);
+        OffsetCommitRequestData data = request.data();
         List<GroupCoordinator.CommitRequest> offsets = new ArrayList<>();
         for (OffsetCommitRequestData.OffsetCommitRequestTopic t : data.topics()) {
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
@@ -256,7 +250,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> offsetFetch(KafkaRequest request) {
-        OffsetFetchRequestData data = data(request);
+        OffsetFetchRequestData data = request.data();
         if (request.version() < 8) {
             return committed(data.groupId()).handle((found, e) -> {
                 OffsetFetchResponseData response = new OffsetFetchResponseData().setErrorCode(Errors.NONE.code());
@@ -341,7 +335,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> listGroups(KafkaRequest request) {
-        ListGroupsRequestData data = data(request);
+        ListGroupsRequestData data = request.data();
         return groups.list().handle((list, e) -> {
             ListGroupsResponseData response = new ListGroupsResponseData().setErrorCode(Errors.NONE.code());
             if (e != null) {
@@ -370,7 +364,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> describeGroups(KafkaRequest request) {
-        DescribeGroupsRequestData data = data(request);
+        DescribeGroupsRequestData data = request.data();
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (String id : data.groups()) {
@@ -439,7 +433,7 @@ public final class GroupApis {
 
     /** OffsetDelete: a group's commits of partitions whose topic no live member subscribes to. */
     private CompletableFuture<ApiMessage> offsetDelete(KafkaRequest request) {
-        org.apache.kafka.common.message.OffsetDeleteRequestData data = data(request);
+        org.apache.kafka.common.message.OffsetDeleteRequestData data = request.data();
         org.apache.kafka.common.message.OffsetDeleteResponseData response =
                 new org.apache.kafka.common.message.OffsetDeleteResponseData().setErrorCode(Errors.NONE.code());
         if (!GroupNames.validGroup(data.groupId())) {
@@ -467,7 +461,7 @@ public final class GroupApis {
     }
 
     private CompletableFuture<ApiMessage> deleteGroups(KafkaRequest request) {
-        DeleteGroupsRequestData data = data(request);
+        DeleteGroupsRequestData data = request.data();
         DeleteGroupsResponseData response = new DeleteGroupsResponseData();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (String id : data.groupsNames()) {

@@ -20,7 +20,6 @@ import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.AbstractRequest;
 
 /**
  * Kafka's transactional producer through the Kafka door (docs/transactions.md, "Kafka door"): InitProducerId with a
@@ -68,7 +67,7 @@ public final class TransactionApis {
      * begins it (the producer counts it begun from here). The offsets themselves come with TxnOffsetCommit.
      */
     private CompletableFuture<ApiMessage> addOffsets(KafkaRequest request) {
-        org.apache.kafka.common.message.AddOffsetsToTxnRequestData data = data(request);
+        org.apache.kafka.common.message.AddOffsetsToTxnRequestData data = request.data();
         Errors notOwn = notOwnProducer(request, data.producerId());
         CompletableFuture<Errors> outcome = notOwn != Errors.NONE ? CompletableFuture.completedFuture(notOwn)
                 : !io.strata.metadata.group.GroupNames.validGroup(data.groupId())
@@ -84,7 +83,7 @@ public final class TransactionApis {
      * ownership the member holds now; the commit writes them only while it still does (docs/transactions.md).
      */
     private CompletableFuture<ApiMessage> txnOffsetCommit(KafkaRequest request) {
-        org.apache.kafka.common.message.TxnOffsetCommitRequestData data = data(request);
+        org.apache.kafka.common.message.TxnOffsetCommitRequestData data = request.data();
         String memberId = data.memberId() == null ? "" : data.memberId();
         Errors allowed = memberId.isEmpty() ? Errors.UNKNOWN_MEMBER_ID // offsets in a transaction are a member's
                 : groupCheck.mayCommit(data.groupId(), memberId, data.generationId());
@@ -143,11 +142,6 @@ public final class TransactionApis {
                 : Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     }
 
-    private static <T extends ApiMessage> T data(KafkaRequest request) {
-        @SuppressWarnings("unchecked")
-        T data = (T) ((AbstractRequest) request.body()).data();
-        return data;
-    }
 
     /**
      * InitProducerId of a transactional producer: the id's next epoch, fencing the producers before it. A producer
@@ -168,7 +162,7 @@ public final class TransactionApis {
     }
 
     private CompletableFuture<ApiMessage> addPartitions(KafkaRequest request) {
-        AddPartitionsToTxnRequestData data = data(request);
+        AddPartitionsToTxnRequestData data = request.data();
         List<TransactionCoordinator.PartitionName> names = new ArrayList<>();
         data.v3AndBelowTopics().forEach(t -> t.partitions().forEach(p ->
                 names.add(new TransactionCoordinator.PartitionName(t.name(), p))));
@@ -193,7 +187,7 @@ public final class TransactionApis {
     }
 
     private CompletableFuture<ApiMessage> endTxn(KafkaRequest request) {
-        EndTxnRequestData data = data(request);
+        EndTxnRequestData data = request.data();
         Errors notOwn = notOwnProducer(request, data.producerId());
         if (notOwn != Errors.NONE) {
             return CompletableFuture.completedFuture(new EndTxnResponseData().setErrorCode(notOwn.code()));

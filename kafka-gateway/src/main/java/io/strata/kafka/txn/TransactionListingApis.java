@@ -24,7 +24,6 @@ import org.apache.kafka.common.message.ListTransactionsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.AbstractRequest;
 
 /**
  * What {@code kafka-transactions.sh list} and {@code describe} ask (docs/kafka.md): ListTransactions and
@@ -98,7 +97,7 @@ public final class TransactionListingApis {
     }
 
     private CompletableFuture<ApiMessage> list(KafkaRequest request) {
-        ListTransactionsRequestData data = data(request);
+        ListTransactionsRequestData data = request.data();
         ListTransactionsResponseData response = new ListTransactionsResponseData().setErrorCode(Errors.NONE.code());
         List<String> unknown = data.stateFilters().stream().filter(s -> !KNOWN_STATES.contains(s)).toList();
         response.setUnknownStateFilters(new ArrayList<>(unknown));
@@ -131,7 +130,7 @@ public final class TransactionListingApis {
 
     @SuppressWarnings("unchecked")
     private CompletableFuture<ApiMessage> describe(KafkaRequest request) {
-        DescribeTransactionsRequestData data = data(request);
+        DescribeTransactionsRequestData data = request.data();
         // One answer per id asked, in the order asked (an id asked twice is answered twice, as Kafka does); each
         // its own: an id whose record cannot be read fails alone.
         Map<String, CompletableFuture<DescribeTransactionsResponseData.TransactionState>> answers = new LinkedHashMap<>();
@@ -204,10 +203,7 @@ public final class TransactionListingApis {
      * reach) is worth the admin client's retries.
      */
     static Errors loadError(Throwable failure) {
-        Throwable t = failure;
-        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
+        Throwable t = io.strata.kafka.KafkaErrors.unwrap(failure);
         return t instanceof IllegalArgumentException || t instanceof IllegalStateException
                 || t instanceof io.strata.transactions.TransactionException
                 ? Errors.UNKNOWN_SERVER_ERROR : Errors.COORDINATOR_LOAD_IN_PROGRESS;
@@ -225,9 +221,4 @@ public final class TransactionListingApis {
         return names;
     }
 
-    private static <T extends ApiMessage> T data(KafkaRequest request) {
-        @SuppressWarnings("unchecked")
-        T data = (T) ((AbstractRequest) request.body()).data();
-        return data;
-    }
 }
