@@ -76,8 +76,8 @@ public final class KafkaApis {
     /** The API's answer, an admin action's outcome written to the audit log (as the gRPC door writes its own). */
     private CompletableFuture<ApiMessage> audited(KafkaApi api, KafkaRequest request) {
         CompletableFuture<ApiMessage> answer = api.handle(request);
-        if (access == null || !access.audits(api.key())) {
-            return answer; // produce and fetch, the hot paths, take no extra stage
+        if (access == null || !access.audits(request)) {
+            return answer; // produce, fetch and a member's commits, the hot paths, take no extra stage
         }
         return answer.whenComplete((r, failure) -> {
             try {
@@ -125,7 +125,7 @@ public final class KafkaApis {
                     + "expired token");
         }
         if (checked && session.identity() == null) {
-            guard.audit(io.strata.security.Identity.ANONYMOUS, String.valueOf(client), "Kafka " + key.name, "",
+            guard.audit(io.strata.security.Identity.ANONYMOUS, session.clientAddress(), "Kafka " + key.name, "",
                     "unauthenticated: no SASL or client certificate");
             throw new IllegalArgumentException(key + " before authenticating");
         }

@@ -125,6 +125,12 @@ public final class KafkaSession {
         return client;
     }
 
+    /** "host:port" of the client, as the gRPC door writes a caller's address in the audit log. */
+    public String clientAddress() {
+        return client == null ? "unknown" : client.getAddress() == null ? client.getHostString() + ":" + client.getPort()
+                : client.getAddress().getHostAddress() + ":" + client.getPort();
+    }
+
     /**
      * Takes this request's place in the connection's order: answers when every earlier request that took one was
      * admitted, and the future this request must complete once it is admitted (or refused), on every path.

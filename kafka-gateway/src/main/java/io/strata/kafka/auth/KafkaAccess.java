@@ -81,7 +81,7 @@ public final class KafkaAccess {
         return needs(request).thenApply(needs -> {
             for (Need n : needs) {
                 if (!guard.allowed(who, n.operation(), n.type(), n.name())) {
-                    guard.audit(who, String.valueOf(request.client()), "Kafka " + request.header().apiKey().name,
+                    guard.audit(who, request.session().clientAddress(), "Kafka " + request.header().apiKey().name,
                             n.resource(), "denied: " + n.operation().label());
                     return n;
                 }
@@ -96,25 +96,37 @@ public final class KafkaAccess {
             ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS,
             ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS);
 
-    /** Whether {@link #audit} writes anything for this API (its admin actions only). */
-    public boolean audits(ApiKeys key) {
-        return ADMIN_ACTIONS.contains(key);
+    /**
+     * Whether {@link #audit} writes anything for this request: an admin action, or an OffsetCommit outside a group
+     * generation. The latter is how {@code kafka-consumer-groups --reset-offsets} (the admin client's
+     * alterConsumerGroupOffsets) moves a group; on the wire it is the same as a manually assigned consumer's commit,
+     * so both are written (a group member's commits, the hot path, are not).
+     */
+    public boolean audits(KafkaRequest request) {
+        ApiKeys key = request.header().apiKey();
+        return ADMIN_ACTIONS.contains(key) || (key == ApiKeys.OFFSET_COMMIT
+                && request.body().data() instanceof OffsetCommitRequestData d && outsideGeneration(d));
+    }
+
+    /** A commit by no member of a generation: the admin client's reset, or a manually assigned consumer's. */
+    static boolean outsideGeneration(OffsetCommitRequestData d) {
+        return d.generationIdOrMemberEpoch() < 0 && d.memberId().isEmpty();
     }
 
     /**
      * Writes an admin action that was let through to the audit log, one line for each thing it changes (each rule,
      * user, topic or group), with that thing's own outcome where the answer tells it ("ok" or the error), so a long
-     * request cannot hide one change behind a line's bound. (A group reset by {@code kafka-consumer-groups
-     * --reset-offsets} is an OffsetCommit like any consumer's outside a group generation: not told apart, not audited.)
+     * request cannot hide one change behind a line's bound. An OffsetCommit outside a generation (a group reset by
+     * {@code kafka-consumer-groups --reset-offsets}) is one line for its group and one for each topic it moves.
      */
     public void audit(KafkaRequest request, ApiMessage answer, Throwable failure) {
         ApiKeys key = request.header().apiKey();
         ApiMessage data = request.body().data();
-        if (!audits(key)) {
+        if (!audits(request)) {
             return;
         }
         Identity who = request.session().identity() == null ? Identity.ANONYMOUS : request.session().identity();
-        String address = String.valueOf(request.client());
+        String address = request.session().clientAddress();
         String action = "Kafka " + key.name;
         if (failure != null || answer == null) {
             String outcome = "failed: " + (failure == null ? "no answer" : io.strata.kafka.KafkaErrors.describe(failure));
@@ -198,7 +210,7 @@ public final class KafkaAccess {
     /** The things of a request that were refused alone, audited as a refused request is (at most 100 lines). */
     private void deniedItems(KafkaRequest request, List<Need> denied) {
         Identity who = request.session().identity();
-        String address = String.valueOf(request.client());
+        String address = request.session().clientAddress();
         String action = "Kafka " + request.header().apiKey().name;
         List<Need> distinct = denied.stream().distinct().toList();
         int lines = Math.min(distinct.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);

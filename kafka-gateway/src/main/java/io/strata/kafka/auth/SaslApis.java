@@ -88,7 +88,7 @@ public final class SaslApis {
                         .setAuthBytes(challenge == null ? new byte[0] : challenge);
             } catch (javax.security.sasl.SaslException | RuntimeException e) {
                 session.failedSasl();
-                guard.audit(Identity.ANONYMOUS, String.valueOf(request.client()), "SaslAuthenticate",
+                guard.audit(Identity.ANONYMOUS, request.session().clientAddress(), "SaslAuthenticate",
                         session.mechanism(), "unauthenticated: " + e.getMessage());
                 return new SaslAuthenticateResponseData().setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code())
                         .setErrorMessage("Authentication failed: invalid credentials with SASL mechanism "

@@ -66,6 +66,17 @@ class KafkaAccessTest {
         assertThat(KafkaAccess.cutCoordinators(answer.duplicate(), (byte) 0, n -> false)).hasSize(2);
     }
 
+    @Test
+    void aCommitOutsideAGroupGenerationIsAuditedAsAResetAndAMembersCommitIsNot() {
+        // As the admin client's alterConsumerGroupOffsets (kafka-consumer-groups --reset-offsets) builds it.
+        var reset = new org.apache.kafka.common.message.OffsetCommitRequestData().setGroupId("g");
+        assertThat(KafkaAccess.outsideGeneration(reset)).isTrue();
+        assertThat(KafkaAccess.outsideGeneration(reset.duplicate().setGenerationIdOrMemberEpoch(4).setMemberId("m-1")))
+                .as("a classic group member's commit").isFalse();
+        assertThat(KafkaAccess.outsideGeneration(reset.duplicate().setGenerationIdOrMemberEpoch(-1).setMemberId("m-1")))
+                .as("a member's commit with a stale generation: refused by the coordinator, not a reset").isFalse();
+    }
+
     private static SyncGroupRequestData.SyncGroupRequestAssignment assignment(String member, TopicPartition... ps) {
         ByteBuffer b = ConsumerProtocol.serializeAssignment(new ConsumerPartitionAssignor.Assignment(List.of(ps)));
         byte[] bytes = new byte[b.remaining()];
