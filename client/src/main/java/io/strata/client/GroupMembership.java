@@ -119,10 +119,16 @@ final class GroupMembership implements AutoCloseable {
 
     /**
      * Joins (again): a new member id, heartbeats and the assignment stream. Throws StrataException (after
-     * trying every node it knows, when none can be reached).
+     * trying every node it knows, when none can be reached). The call itself holds no lock, so {@link #close()}
+     * does not wait for a join that hangs on a frozen node: it interrupts it.
      */
-    synchronized void join() {
-        stopStream();
+    void join() {
+        synchronized (this) {
+            if (closed) {
+                throw new StrataException(Status.Code.CANCELLED, "the consumer is closed");
+            }
+            stopStream();
+        }
         JoinGroupRequest request = JoinGroupRequest.newBuilder().setGroup(group).addTopics(topic)
                 .setClientId(config.clientId()).setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
                 .setOffsetReset(config.fromEarliest() ? OffsetResetPolicy.OFFSET_RESET_EARLIEST
@@ -137,16 +143,46 @@ final class GroupMembership implements AutoCloseable {
             }
             throw e;
         }
-        memberId = joined.getMemberId();
-        lost = false;
-        confirmedAtNanos = System.nanoTime();
-        sessionNanos = TimeUnit.MILLISECONDS.toNanos(joined.getSessionTimeoutMs());
-        assignments.clear();
-        String member = memberId;
-        long every = Math.max(100, joined.getHeartbeatIntervalMs());
-        timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(() -> watchStream(member), WATCH_EVERY_MS, WATCH_EVERY_MS, TimeUnit.MILLISECONDS);
-        openStream(member);
+        synchronized (this) {
+            if (closed) {
+                leave(joined.getMemberId()); // closed while the answer travelled: its partitions move at once
+                throw new StrataException(Status.Code.CANCELLED, "the consumer is closed");
+            }
+            memberId = joined.getMemberId();
+            lost = false;
+            confirmedAtNanos = System.nanoTime();
+            sessionNanos = TimeUnit.MILLISECONDS.toNanos(joined.getSessionTimeoutMs());
+            assignments.clear();
+            String member = memberId;
+            long every = Math.max(100, joined.getHeartbeatIntervalMs());
+            timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
+            timer.scheduleWithFixedDelay(() -> watchStream(member), WATCH_EVERY_MS, WATCH_EVERY_MS,
+                    TimeUnit.MILLISECONDS);
+            openStream(member);
+        }
+    }
+
+    /**
+     * {@link #join()} on the membership's own thread, so a poll waiting for a rejoin answers within its timeout
+     * however long the join takes (a frozen node holds it for a whole deadline); the consumer is woken when it
+     * ends, joined or not. The future fails as the join does (CANCELLED once the consumer is closed).
+     */
+    CompletableFuture<Void> joinAsync() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            timer.execute(() -> {
+                try {
+                    join();
+                    done.complete(null);
+                } catch (RuntimeException e) {
+                    done.completeExceptionally(StrataException.from(e));
+                }
+                wake.run();
+            });
+        } catch (RejectedExecutionException e) {
+            done.completeExceptionally(new StrataException(Status.Code.CANCELLED, "the consumer is closed"));
+        }
+        return done;
     }
 
     /** A blocking call on the first node that can serve it. */
@@ -433,12 +469,16 @@ final class GroupMembership implements AutoCloseable {
         timer.shutdownNow();
         String member = memberId;
         if (member != null && !lost) {
-            try {
-                onAnyNode(stub -> stub.leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(member)
-                        .build()));
-            } catch (StrataException e) {
-                // Gone already, or no node reachable: the session then ends on its own.
-            }
+            leave(member);
+        }
+    }
+
+    private void leave(String member) {
+        try {
+            onAnyNode(stub -> stub.leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(member)
+                    .build()));
+        } catch (StrataException e) {
+            // Gone already, or no node reachable: the session then ends on its own.
         }
     }
 }

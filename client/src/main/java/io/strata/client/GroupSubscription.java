@@ -31,6 +31,8 @@ import java.util.function.BiConsumer;
 final class GroupSubscription {
     /** How soon a poll tries again to join while no node could be reached. */
     static final long REJOIN_RETRY_MS = 500;
+    /** How often a poll looks at a rejoin still running, should its end not wake it. */
+    static final long JOIN_LOOK_MS = 100;
 
     /** What the group changes in the consumer's fetching. */
     interface Fetching {
@@ -62,6 +64,9 @@ final class GroupSubscription {
     private long lastAutoCommitNanos = System.nanoTime();
     /** Since when a rejoin has found no node to join through; 0 when none is pending. */
     private long rejoinFailingSinceNanos;
+    /** The rejoin running on the membership's thread, and when it started; null when none is. */
+    private java.util.concurrent.CompletableFuture<Void> joining;
+    private long joiningSinceNanos;
 
     GroupSubscription(String topic, GroupMembership membership, RebalanceListener listener, ConsumerConfig config,
                       Duration deadline) {
@@ -97,14 +102,17 @@ final class GroupSubscription {
         return new Consumer.TransactionPositions(group(), memberId(), topic, out);
     }
 
-    /** While a rejoin waits for a node to come back: how long a poll may wait before it is tried again, else -1. */
+    /**
+     * While a rejoin waits for a node to come back: how long a poll may wait before it is tried again; while one
+     * runs, how long before it is looked at again (its end wakes the poll; this is the fallback); else -1.
+     */
     long retryInMillis() {
-        return rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;
+        return joining != null ? JOIN_LOOK_MS : rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;
     }
 
     /** Applies what the group said since the last look: partitions lost, to give up, and newly owned. */
     void apply(Fetching fetching) {
-        if (rejoinFailingSinceNanos != 0 || membership.lost()) {
+        if (joining != null || rejoinFailingSinceNanos != 0 || membership.lost()) {
             if (rejoinFailingSinceNanos == 0) {
                 List<Integer> lost = List.copyOf(fetching.assignment());
                 fetching.drop(lost);
@@ -208,17 +216,27 @@ final class GroupSubscription {
     }
 
     /**
-     * Joins again after the session ended. While no node can be reached, or none can take the join now
-     * ({@link Transient}: a node whose metadata calls time out while a crashed node's leases run out, one
-     * starting), the consumer keeps polling without partitions and the join is tried again; only after a
-     * whole deadline of that does the poll fail.
+     * Joins again after the session ended, on the membership's thread: a poll goes on answering within its timeout
+     * (without partitions) while the join runs, however long a frozen node holds it. While no node can be reached,
+     * or none can take the join now ({@link Transient}: a node whose metadata calls time out while a crashed node's
+     * leases run out, one starting), the join is tried again; only after a whole deadline of that does the poll
+     * fail.
      */
     private void rejoin() {
-        long attempt = System.nanoTime();
+        if (joining == null) {
+            joiningSinceNanos = System.nanoTime();
+            joining = membership.joinAsync();
+        }
+        if (!joining.isDone()) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> ended = joining;
+        joining = null;
         try {
-            membership.join();
+            ended.join();
             rejoinFailingSinceNanos = 0;
-        } catch (StrataException e) {
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException failure) {
+            StrataException e = StrataException.from(failure);
             if (!Transient.is(e)) {
                 rejoinFailingSinceNanos = 0;
                 throw e;
@@ -226,7 +244,7 @@ final class GroupSubscription {
             long now = System.nanoTime();
             if (rejoinFailingSinceNanos == 0) {
                 // Never at the first failure: a join that hung is tried on the next node.
-                rejoinFailingSinceNanos = attempt;
+                rejoinFailingSinceNanos = joiningSinceNanos;
             } else if (now - rejoinFailingSinceNanos > deadline.toNanos()) {
                 rejoinFailingSinceNanos = 0;
                 throw e;
@@ -301,7 +319,8 @@ final class GroupSubscription {
     /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
     void close(Fetching fetching) {
         try {
-            if (!config.autoCommitInterval().isZero() && !membership.lost() && rejoinFailingSinceNanos == 0) {
+            if (!config.autoCommitInterval().isZero() && !membership.lost() && rejoinFailingSinceNanos == 0
+                && joining == null) {
                 commitSync(fetching);
             }
         } catch (StrataException e) {

@@ -80,6 +80,8 @@ public final class FakeStrata implements AutoCloseable {
     public final Deque<Status> produceFailures = new ArrayDeque<>();
     /** The node's share service: share fetches and acknowledgements, failing on demand. */
     public final FakeShares shares = new FakeShares(this);
+    /** The node's group service: one member at a time, its joins held and its session ended on demand. */
+    public final FakeGroups groups = new FakeGroups(this);
     /** Statuses the next Fetch and FetchChunks calls fail with, in order (a node restarting or failing, say). */
     public final Deque<Status> fetchFailures = new java.util.concurrent.ConcurrentLinkedDeque<>();
     /** Statuses the next InitProducer calls fail with, in order (a node that is gone, say). */
@@ -180,7 +182,8 @@ public final class FakeStrata implements AutoCloseable {
                 .addService(io.grpc.ServerInterceptors.intercept(new Produce(), refuse))
                 .addService(io.grpc.ServerInterceptors.intercept(new Fetch(), refuse))
                 .addService(io.grpc.ServerInterceptors.intercept(new Cluster(), refuse))
-                .addService(io.grpc.ServerInterceptors.intercept(shares, refuse));
+                .addService(io.grpc.ServerInterceptors.intercept(shares, refuse))
+                .addService(io.grpc.ServerInterceptors.intercept(groups, refuse));
     }
 
     /**
@@ -280,14 +283,18 @@ public final class FakeStrata implements AutoCloseable {
         notifyAll();
     }
 
-    /** Moves a partition's log start, as retention would. */
     /** Forgets every idempotent producer's state, as a node does for producers idle past the expiry. */
     public synchronized void forgetProducers() {
         producerStates.clear();
     }
 
+    /** Moves a partition's log start, as retention would. */
     public synchronized void truncate(String topic, int partition, long logStart) {
         topics.get(topic).logStart[partition] = logStart;
+    }
+
+    public synchronized int partitionCount(String topic) {
+        return topics.get(topic).partitions.size();
     }
 
     public synchronized List<String> values(String topic, int partition) {

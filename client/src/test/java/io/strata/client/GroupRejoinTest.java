@@ -1,0 +1,100 @@
+package io.strata.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A member whose session ended joins again on its membership's thread: a join held by a frozen node (for as long
+ * as the client's deadline) neither holds up the application's polls nor its close.
+ */
+@Timeout(60)
+class GroupRejoinTest {
+    private final FakeStrata fake = new FakeStrata();
+    private final StrataClient client = fake.client(); // a 10 s deadline: a join held that long
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        CountDownLatch gate = fake.groups.joinGate;
+        if (gate != null) {
+            gate.countDown();
+        }
+        client.close();
+        fake.close();
+    }
+
+    @Test
+    void pollsAnswerWithinTheirTimeoutWhileARejoinIsHeldAndTheMemberReadsOnOnceItJoins() {
+        fake.createTopic("orders", 2);
+        fake.append("orders", 0, "a");
+        fake.append("orders", 1, "b");
+        Consumer consumer = client.consumer("orders");
+        consumer.subscribe("g");
+        assertThat(values(readUntil(consumer, 2))).containsExactlyInAnyOrder("a", "b");
+        String first = fake.groups.members().get(0);
+
+        fake.groups.joinGate = new CountDownLatch(1);
+        fake.groups.endSession(first);
+        long start = System.nanoTime();
+        for (int i = 0; i < 10; i++) {
+            assertThat(consumer.poll(Duration.ofMillis(200))).as("no partitions while the rejoin is held").isEmpty();
+        }
+        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertThat(fake.groups.joins.get()).as("one rejoin sent, still held: not given up and sent again").isEqualTo(2);
+        assertThat(fake.groups.members()).isEmpty();
+        // Ten polls of 200 ms, not held for the join's 10 s deadline (a bound on blocking, not a performance figure).
+        assertThat(tookMs).isLessThan(client.deadline().toMillis());
+
+        fake.groups.joinGate.countDown();
+        fake.append("orders", 0, "c");
+        List<ConsumerRecord> after = new ArrayList<>();
+        for (int i = 0; i < 50 && !values(after).containsAll(List.of("a", "b", "c")); i++) {
+            after.addAll(consumer.poll(Duration.ofMillis(200)));
+        }
+        assertThat(values(after)).as("the new member's partitions, read from the offset it was given")
+                .containsExactlyInAnyOrder("a", "b", "c");
+        assertThat(fake.groups.members()).containsExactly("m-2");
+        consumer.close();
+        assertThat(fake.groups.left).containsExactly("m-2");
+    }
+
+    @Test
+    void closingWhileARejoinIsHeldReturnsWithoutWaitingForIt() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "a");
+        Consumer consumer = client.consumer("orders");
+        consumer.subscribe("g");
+        readUntil(consumer, 1);
+        fake.groups.joinGate = new CountDownLatch(1);
+        fake.groups.endSession(fake.groups.members().get(0));
+        for (int i = 0; i < 50 && fake.groups.joins.get() < 2; i++) {
+            consumer.poll(Duration.ofMillis(100));
+        }
+        assertThat(fake.groups.joins.get()).as("the rejoin was sent and is held").isEqualTo(2);
+
+        long start = System.nanoTime();
+        consumer.close();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("not held for the join's deadline")
+                .isLessThan(client.deadline().toMillis());
+        assertThat(fake.groups.left).as("the ended session is not left again").isEmpty();
+    }
+
+    private static List<ConsumerRecord> readUntil(Consumer consumer, int count) {
+        List<ConsumerRecord> records = new ArrayList<>();
+        for (int i = 0; i < 50 && records.size() < count; i++) {
+            records.addAll(consumer.poll(Duration.ofMillis(200)));
+        }
+        return records;
+    }
+
+    private static List<String> values(List<ConsumerRecord> records) {
+        return records.stream().map(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)).toList();
+    }
+}
