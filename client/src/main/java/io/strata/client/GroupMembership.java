@@ -85,6 +85,8 @@ final class GroupMembership implements AutoCloseable {
     private volatile long confirmedAtNanos;
     private volatile long sessionNanos;
     private volatile boolean closed;
+    /** The join's call under way, cancelled by {@link #close()}; null when none is. Guarded by this. */
+    private io.grpc.Context.CancellableContext joinCall;
 
     GroupMembership(String group, String topic, NodeRouter router, ConsumerConfig config, Duration deadline,
                     Runnable wake) {
@@ -94,7 +96,7 @@ final class GroupMembership implements AutoCloseable {
         this.config = config;
         this.deadline = deadline;
         this.wake = wake;
-        this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(offsets, epochs,
+        this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(memberId, offsets, epochs,
                 List.of()), router.candidates(), 0, io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS),
                 done), deadline);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,14 +122,17 @@ final class GroupMembership implements AutoCloseable {
     /**
      * Joins (again): a new member id, heartbeats and the assignment stream. Throws StrataException (after
      * trying every node it knows, when none can be reached). The call itself holds no lock, so {@link #close()}
-     * does not wait for a join that hangs on a frozen node: it interrupts it.
+     * does not wait for a join that hangs on a frozen node: it cancels it (through the call's context, so no
+     * further node is asked), and a member made before the cancellation arrived is left at once.
      */
     void join() {
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
         synchronized (this) {
             if (closed) {
-                throw new StrataException(Status.Code.CANCELLED, "the consumer is closed");
+                throw closedFailure();
             }
             stopStream();
+            joinCall = call;
         }
         JoinGroupRequest request = JoinGroupRequest.newBuilder().setGroup(group).addTopics(topic)
                 .setClientId(config.clientId()).setSessionTimeoutMs((int) config.sessionTimeout().toMillis())
@@ -136,23 +141,32 @@ final class GroupMembership implements AutoCloseable {
         // A join whose answer was lost with its node leaves a member nobody beats for: it expires on its own.
         JoinGroupResponse joined;
         try {
-            joined = onAnyNode(stub -> stub.joinGroup(request));
+            joined = call.wrap(() -> onAnyNode(stub -> stub.joinGroup(request))).call();
         } catch (StrataException e) {
+            if (closed) {
+                throw closedFailure(); // cancelled by close(): no node refused anything
+            }
             if (Transient.is(e) && !e.unreachable()) {
                 router.passHomeOver(); // it answered that it cannot now (full, starting, slow): ask the next node next
             }
             throw e;
+        } catch (Exception e) {
+            throw StrataException.from(e); // call() declares it; onAnyNode throws StrataException alone
+        } finally {
+            call.cancel(null);
         }
         synchronized (this) {
+            joinCall = null;
             if (closed) {
                 leave(joined.getMemberId()); // closed while the answer travelled: its partitions move at once
-                throw new StrataException(Status.Code.CANCELLED, "the consumer is closed");
+                throw closedFailure();
             }
-            memberId = joined.getMemberId();
+            // Published last: a reader that sees the new id sees its session confirmed now, not as expired.
             lost = false;
             confirmedAtNanos = System.nanoTime();
             sessionNanos = TimeUnit.MILLISECONDS.toNanos(joined.getSessionTimeoutMs());
             assignments.clear();
+            memberId = joined.getMemberId();
             String member = memberId;
             long every = Math.max(100, joined.getHeartbeatIntervalMs());
             timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
@@ -162,10 +176,15 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
+    private static StrataException closedFailure() {
+        return new StrataException(Status.Code.CANCELLED, "the consumer is closed");
+    }
+
     /**
      * {@link #join()} on the membership's own thread, so a poll waiting for a rejoin answers within its timeout
      * however long the join takes (a frozen node holds it for a whole deadline); the consumer is woken when it
-     * ends, joined or not. The future fails as the join does (CANCELLED once the consumer is closed).
+     * ends, joined or not. The future fails as the join does (CANCELLED once the consumer is closed; anything
+     * but a StrataException is a bug, passed on as it is).
      */
     CompletableFuture<Void> joinAsync() {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -174,13 +193,14 @@ final class GroupMembership implements AutoCloseable {
                 try {
                     join();
                     done.complete(null);
-                } catch (RuntimeException e) {
-                    done.completeExceptionally(StrataException.from(e));
+                } catch (Throwable e) {
+                    done.completeExceptionally(e);
+                } finally {
+                    wake.run();
                 }
-                wake.run();
             });
         } catch (RejectedExecutionException e) {
-            done.completeExceptionally(new StrataException(Status.Code.CANCELLED, "the consumer is closed"));
+            done.completeExceptionally(closedFailure());
         }
         return done;
     }
@@ -337,7 +357,8 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
-    private void markLost(String member) {
+    /** Synchronized with {@link #join()}: a loss of the previous member must not mark the one joining now lost. */
+    private synchronized void markLost(String member) {
         if (member.equals(memberId) && !closed) {
             lost = true;
             wake.run();
@@ -373,9 +394,9 @@ final class GroupMembership implements AutoCloseable {
     }
 
     /** {@code epochs}: the ownership each offset was reached under, so a commit delayed past it is refused. */
-    private CommitOffsetsRequest commitRequest(Map<Integer, Long> offsets, Map<Integer, Long> epochs,
+    private CommitOffsetsRequest commitRequest(String member, Map<Integer, Long> offsets, Map<Integer, Long> epochs,
                                                Collection<Integer> release) {
-        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(memberId);
+        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(member);
         new TreeMap<>(offsets).forEach((p, o) -> b.addOffsets(PartitionCommit.newBuilder()
                 .setTopic(topic).setPartition(p).setOffset(o).setEpoch(epochs.getOrDefault(p, 0L))));
         release.forEach(p -> b.addRelease(GroupTopicPartition.newBuilder().setTopic(topic).setPartition(p)));
@@ -390,7 +411,7 @@ final class GroupMembership implements AutoCloseable {
      */
     void commit(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Collection<Integer> release) {
         String member = memberId;
-        CommitOffsetsRequest request = commitRequest(offsets, epochs, release);
+        CommitOffsetsRequest request = commitRequest(member, offsets, epochs, release);
         // After every commit made before it ({@link CommitQueue}): an older one sent after it would move offsets back.
         commits.sync(() -> {
             try {
@@ -466,7 +487,13 @@ final class GroupMembership implements AutoCloseable {
         }
         closed = true;
         stopStream();
-        timer.shutdownNow();
+        if (joinCall != null) {
+            joinCall.cancel(null); // a join held by a frozen node ends now, and no further node is asked
+        }
+        // Not shutdownNow(): an interrupted timer thread would cancel the calls it makes next, the leave of a member
+        // whose join answered just before the close among them. Its periodic tasks end here; a call it is making
+        // ends within that call's deadline.
+        timer.shutdown();
         String member = memberId;
         if (member != null && !lost) {
             leave(member);

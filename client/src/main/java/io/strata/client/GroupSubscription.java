@@ -235,8 +235,14 @@ final class GroupSubscription {
         try {
             ended.join();
             rejoinFailingSinceNanos = 0;
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException failure) {
-            StrataException e = StrataException.from(failure);
+        } catch (java.util.concurrent.CompletionException failure) {
+            if (!(failure.getCause() instanceof StrataException e)) {
+                // Not a failure of the call: a bug, the application's to see at once (as when the join ran here).
+                if (failure.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw failure.getCause() instanceof RuntimeException r ? r : failure;
+            }
             if (!Transient.is(e)) {
                 rejoinFailingSinceNanos = 0;
                 throw e;
@@ -319,8 +325,9 @@ final class GroupSubscription {
     /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
     void close(Fetching fetching) {
         try {
-            if (!config.autoCommitInterval().isZero() && !membership.lost() && rejoinFailingSinceNanos == 0
-                && joining == null) {
+            // A rejoin under way first: the membership's thread may be publishing a new member meanwhile.
+            if (joining == null && rejoinFailingSinceNanos == 0 && !config.autoCommitInterval().isZero()
+                    && !membership.lost()) {
                 commitSync(fetching);
             }
         } catch (StrataException e) {

@@ -115,6 +115,11 @@ public final class FakeGroups extends GroupServiceGrpc.GroupServiceImplBase {
         }
     }
 
+    /** Whether the member's assignment stream is open. */
+    public boolean streaming(String member) {
+        return streams.containsKey(member);
+    }
+
     /** The members whose sessions are live. */
     public List<String> members() {
         return List.copyOf(live.keySet());

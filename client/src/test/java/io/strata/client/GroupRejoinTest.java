@@ -73,17 +73,68 @@ class GroupRejoinTest {
         consumer.subscribe("g");
         readUntil(consumer, 1);
         fake.groups.joinGate = new CountDownLatch(1);
+        long start = System.nanoTime();
         fake.groups.endSession(fake.groups.members().get(0));
         for (int i = 0; i < 50 && fake.groups.joins.get() < 2; i++) {
             consumer.poll(Duration.ofMillis(100));
         }
         assertThat(fake.groups.joins.get()).as("the rejoin was sent and is held").isEqualTo(2);
-
-        long start = System.nanoTime();
         consumer.close();
-        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("not held for the join's deadline")
-                .isLessThan(client.deadline().toMillis());
+        // From the session's end to the close, nothing waited for the held join's 10 s deadline.
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(client.deadline().toMillis());
         assertThat(fake.groups.left).as("the ended session is not left again").isEmpty();
+    }
+
+    @Test
+    void aMemberThatRejoinedInTheBackgroundIsLeftByACloseBeforeAnyPollSawIt() throws Exception {
+        fake.createTopic("orders", 1);
+        Consumer consumer = client.consumer("orders");
+        consumer.subscribe("g");
+        consumer.poll(Duration.ofMillis(100));
+        fake.groups.joinGate = new CountDownLatch(1);
+        fake.groups.endSession(fake.groups.members().get(0));
+        for (int i = 0; i < 50 && fake.groups.joins.get() < 2; i++) {
+            consumer.poll(Duration.ofMillis(100));
+        }
+        fake.groups.joinGate.countDown();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!fake.groups.streaming("m-2") && System.nanoTime() < until) {
+            Thread.sleep(10); // the member's thread joined and opened its stream; no poll has looked since
+        }
+        assertThat(fake.groups.streaming("m-2")).isTrue();
+
+        consumer.close();
+        assertThat(fake.groups.left).as("its partitions move at once, not after its session").containsExactly("m-2");
+        assertThat(fake.groups.members()).isEmpty();
+    }
+
+    @Test
+    void aHeldJoinCancelledByTheCloseIsNotSentOnToTheNextNode() throws Exception {
+        try (FakeStrata home = new FakeStrata(); FakeStrata next = new FakeStrata()) {
+            String first = home.listen();
+            String second = next.listen();
+            home.createTopic("orders", 1);
+            next.createTopic("orders", 1);
+            try (StrataClient two = StrataClient.builder().servers(List.of(ServerAddress.parse(first),
+                    ServerAddress.parse(second))).deadline(Duration.ofSeconds(10)).build()) {
+                Consumer consumer = two.consumer("orders");
+                consumer.subscribe("g");
+                assertThat(home.groups.members()).as("joined on the first node").hasSize(1);
+                home.groups.joinGate = new CountDownLatch(1);
+                home.groups.endSession(home.groups.members().get(0));
+                for (int i = 0; i < 50 && home.groups.joins.get() < 2; i++) {
+                    consumer.poll(Duration.ofMillis(100));
+                }
+                assertThat(home.groups.joins.get()).as("the rejoin, held by the first node").isEqualTo(2);
+
+                consumer.close();
+                Thread.sleep(500); // time for a join the close failed to stop to reach the next node
+                assertThat(next.groups.joins.get()).as("no member made on the next node by the cancelled join")
+                        .isZero();
+            } finally {
+                home.groups.joinGate.countDown();
+            }
+        }
     }
 
     private static List<ConsumerRecord> readUntil(Consumer consumer, int count) {
