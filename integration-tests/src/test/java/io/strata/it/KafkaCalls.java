@@ -87,6 +87,10 @@ final class KafkaCalls {
                 .setTopics(List.of(new ListOffsetsRequestData.ListOffsetsTopic().setName(t).setPartitions(List.of(
                         new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-1))))),
                 describeT, Errors.TOPIC_AUTHORIZATION_FAILED));
+        calls.add(call("DescribeProducers", ApiKeys.DESCRIBE_PRODUCERS, 0, () ->
+                new org.apache.kafka.common.message.DescribeProducersRequestData().setTopics(List.of(
+                        new org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequest().setName(t)
+                                .setPartitionIndexes(List.of(0)))), consume, Errors.TOPIC_AUTHORIZATION_FAILED));
         // Metadata needs nothing to ask, but answers only what the caller may describe: a topic asked for by name
         // is refused as Kafka's brokers refuse it.
         calls.add(call("Metadata", ApiKeys.METADATA, 12, () -> new MetadataRequestData().setTopics(List.of(

@@ -843,8 +843,16 @@ class SecurityTest {
                     "kafka-made", sha512))).all().get(30, TimeUnit.SECONDS);
             assertThat(SecurityServiceGrpc.newBlockingStub(admin).listUsers(ListUsersRequest.getDefaultInstance())
                     .getUsersList()).extracting(u -> u.getName()).doesNotContain("kafka-made", "kafka-made-256");
+            // kafka-consumer-groups --reset-offsets: the admin client's alterConsumerGroupOffsets.
+            superUser.alterConsumerGroupOffsets("k-reset", Map.of(new org.apache.kafka.common.TopicPartition("t", 0),
+                    new org.apache.kafka.clients.consumer.OffsetAndMetadata(0))).all().get(30, TimeUnit.SECONDS);
+            superUser.deleteConsumerGroups(List.of("k-reset")).all().get(30, TimeUnit.SECONDS);
             assertThat(a.logTail(Integer.MAX_VALUE) + "\n" + b.logTail(Integer.MAX_VALUE))
                     .as("each rule and user changed through Kafka's tools, a line of its own in the audit log")
+                    .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"Kafka OffsetCommit\","
+                            + "\"resource\":\"group 'k-reset'\",\"outcome\":\"ok\"")
+                    .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"Kafka OffsetCommit\","
+                            + "\"resource\":\"topic 't'\",\"outcome\":\"ok\"")
                     .containsPattern("\"principal\":\"User:admin\",.*\"action\":\"Kafka CreateAcls\",\"resource\":"
                             + "\"acl \\(pattern=ResourcePattern\\(resourceType=TOPIC, name=kim-granted, .*\"outcome\":\"ok\"")
                     .containsPattern("\"action\":\"Kafka CreateAcls\",\"resource\":\"acl .*host=10\\.0\\.0\\.1.*"

@@ -395,6 +395,18 @@ class TransactionsTest {
             assertThat(described.topicPartitions()).containsExactlyInAnyOrder(
                     new org.apache.kafka.common.TopicPartition("k-a", 0), new org.apache.kafka.common.TopicPartition("k-a", 1),
                     new org.apache.kafka.common.TopicPartition("k-b", 0), new org.apache.kafka.common.TopicPartition("k-b", 1));
+            // kafka-transactions.sh describe-producers (and find-hanging, which starts from it)
+            var partition = new org.apache.kafka.common.TopicPartition("k-a", 0);
+            var producers = admin.describeProducers(List.of(partition)).partitionResult(partition)
+                    .get(30, TimeUnit.SECONDS).activeProducers();
+            assertThat(producers).as("the producer, with where its open transaction started on the partition")
+                    .filteredOn(p -> p.producerId() == described.producerId()).singleElement().satisfies(p -> {
+                assertThat(p.producerEpoch()).isEqualTo(described.producerEpoch());
+                assertThat(p.lastSequence()).isNotNegative();
+                assertThat(p.currentTransactionStartOffset()).isPresent();
+                assertThat(p.currentTransactionStartOffset().getAsLong())
+                        .as("after the aborted transaction's records").isPositive();
+            });
         }
     }
 
@@ -411,6 +423,11 @@ class TransactionsTest {
             var described = admin.describeTransactions(List.of(id)).description(id).get(30, TimeUnit.SECONDS);
             assertThat(described.state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
             assertThat(described.topicPartitions()).isEmpty();
+            var partition = new org.apache.kafka.common.TopicPartition("k-a", 0);
+            assertThat(admin.describeProducers(List.of(partition)).partitionResult(partition).get(30, TimeUnit.SECONDS)
+                    .activeProducers()).as("the producer, with no transaction open on the partition")
+                    .filteredOn(p -> p.producerId() == described.producerId()).singleElement()
+                    .satisfies(p -> assertThat(p.currentTransactionStartOffset()).isEmpty());
             assertThat(described.transactionStartTimeMs()).isEmpty();
             assertThatThrownBy(() -> admin.describeTransactions(List.of("never-used")).description("never-used")
                     .get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(

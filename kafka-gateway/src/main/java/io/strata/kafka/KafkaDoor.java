@@ -94,6 +94,7 @@ public final class KafkaDoor implements AutoCloseable {
                     new InitProducerIdApi(backends.metadata(), guard, transactions),
                     new FetchApi(backends, brokers, topicIds, settings.maxFetchWait()),
                     new ListOffsetsApi(backends),
+                    new io.strata.kafka.txn.DescribeProducersApi(backends.metadata(), backends.topics()),
                     new io.strata.kafka.admin.CreateTopicsApi(backends, settings.maxMessageBytes()),
                     new io.strata.kafka.admin.DeleteTopicsApi(backends, topicIds),
                     new io.strata.kafka.admin.DeleteRecordsApi(backends),

@@ -127,8 +127,7 @@ public final class KafkaSession {
 
     /** "host:port" of the client, as the gRPC door writes a caller's address in the audit log. */
     public String clientAddress() {
-        return client == null ? "unknown" : client.getAddress() == null ? client.getHostString() + ":" + client.getPort()
-                : client.getAddress().getHostAddress() + ":" + client.getPort();
+        return io.strata.security.ClientAddress.of(client);
     }
 
     /**

@@ -280,6 +280,18 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public CompletableFuture<List<ProducerState>> producers(PartitionId partition) {
+        int shard = shardOf(partition);
+        return kv.get(keys.head(shard))
+                .thenCompose(head -> ledgers.upTo(shard, ShardLedgers.headSequence(head.orElse(null)), true))
+                .thenApply(h -> {
+                    synchronized (h) {
+                        return h.ledger.producers(partition);
+                    }
+                });
+    }
+
+    @Override
     public CompletableFuture<Long> lastProducerId() {
         String key = keys.producerIds();
         return kv.get(key).thenApply(found -> found.map(v -> MetadataCodec.decodeCounter(key, v.value())).orElse(0L));

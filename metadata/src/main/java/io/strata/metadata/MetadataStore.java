@@ -70,6 +70,13 @@ public interface MetadataStore extends AutoCloseable {
     /** The highest producer id issued so far (0 when none). */
     CompletableFuture<Long> lastProducerId();
 
+    /**
+     * The idempotent and transactional producers a partition's commits know, as the next commit would check
+     * them (those idle past the state expiry may still be among them until commits drop them): what Kafka's
+     * DescribeProducers shows. Reads the shard's head and, when this store has not yet, its producer snapshot.
+     */
+    CompletableFuture<List<ProducerState>> producers(PartitionId partition);
+
     /** Counters of this store instance since it was opened. */
     MetadataStats stats();
 

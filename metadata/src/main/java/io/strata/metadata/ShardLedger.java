@@ -74,6 +74,13 @@ final class ShardLedger {
         return producers.get(partition, producerId);
     }
 
+    /** The partition's producers' states, by producer id (the producers must be loaded). */
+    List<ProducerState> producers(PartitionId partition) {
+        Map<Long, ProducerState> states = producers.byPartition().get(partition);
+        return states == null ? List.of() : states.values().stream()
+                .sorted(Comparator.comparingLong(ProducerState::producerId)).toList();
+    }
+
     /** Folds the commit entry at the ledger's sequence; false, changing nothing, for any other entry. */
     boolean fold(IndexEntry entry) {
         if (entry.sequence() != applied) {

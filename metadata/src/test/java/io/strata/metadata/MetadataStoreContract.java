@@ -467,6 +467,28 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aPartitionsProducersAreDescribedAsItsCommitsCheckThemOnThisStoreAndAfterARestart() {
+        Topic t = store.createTopic(new TopicConfig("described", 2, -1, -1)).join();
+        long a = store.allocateProducerId().join();
+        long b = store.allocateProducerId().join();
+        assertThat(store.producers(t.partition(0)).join()).as("no producer yet").isEmpty();
+        store.commitBlock(idempotent(t.partition(0), a, 0, 4)).join();
+        store.commitBlock(idempotent(t.partition(0), a, 4, 2)).join();
+        store.commitBlock(idempotent(t.partition(0), b, 0, 3)).join();
+        store.commitBlock(idempotent(t.partition(1), b, 0, 1)).join();
+
+        assertThat(store.producers(t.partition(0)).join()).extracting(ProducerState::producerId,
+                ProducerState::lastSequence).containsExactly(org.assertj.core.groups.Tuple.tuple(a, 5L),
+                org.assertj.core.groups.Tuple.tuple(b, 2L));
+        assertThat(store.producers(t.partition(1)).join()).extracting(ProducerState::producerId).containsExactly(b);
+        store.close();
+        store = reopen(16);
+        assertThat(store.producers(t.partition(0)).join()).as("read from the shard by a store that never committed")
+                .extracting(ProducerState::producerId, ProducerState::lastSequence)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(a, 5L), org.assertj.core.groups.Tuple.tuple(b, 2L));
+    }
+
+    @Test
     void aTransactionalBatchIsStoredOnlyWhileItsTransactionIsOpen() {
         Topic t = store.createTopic(new TopicConfig("txn-open", 1, -1, -1)).join();
         long producer = store.allocateProducerId().join();

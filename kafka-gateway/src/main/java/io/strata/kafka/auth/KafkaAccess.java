@@ -165,6 +165,9 @@ public final class KafkaAccess {
             r.results().stream().limit(io.strata.kafka.admin.AclApis.MAX_PER_REQUEST).forEach(u -> guard.audit(who,
                     address, action, "user " + InputText.quoted(u.user()), outcome(u.errorCode())));
             pastCap(who, address, action, r.results().size() - io.strata.kafka.admin.AclApis.MAX_PER_REQUEST, "users");
+        } else if (answer instanceof org.apache.kafka.common.message.OffsetCommitResponseData r
+                && data instanceof OffsetCommitRequestData d) {
+            auditReset(who, address, action, d, r);
         } else {
             java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
                     org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
@@ -173,9 +176,66 @@ public final class KafkaAccess {
             errors.remove(Errors.NONE);
             String outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
                     .map(Errors::name).toList());
-            needs(request).thenAccept(needs -> needs.stream().map(Need::resource).distinct()
-                    .forEach(res -> guard.audit(who, address, action, res, outcome)));
+            needs(request).thenAccept(needs -> {
+                List<String> resources = needs.stream().map(Need::resource).distinct().toList();
+                int lines = Math.min(resources.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
+                resources.subList(0, lines).forEach(res -> guard.audit(who, address, action, res, outcome));
+                if (resources.size() > lines) {
+                    guard.audit(who, address, action, (resources.size() - lines) + " more", outcome);
+                }
+            });
         }
+    }
+
+    /** How long a connection's same reset of a group is written once (a manually assigned consumer's commits). */
+    static final long RESET_REPEAT_MS = 60_000;
+    /** The resets last written, by connection, principal, group and outcome: bounded, oldest forgotten first. */
+    private final java.util.Map<String, Long> resetsWritten = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(64, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, Long> eldest) {
+                    return size() > 10_000;
+                }
+            });
+
+    /**
+     * An OffsetCommit outside a generation: one line for the group and one for each topic (at most the bound),
+     * each with its own outcome. A connection that repeats the same commit (a manually assigned consumer's
+     * auto-commit, every few seconds) is written once a minute; a reset from a new connection (each run of
+     * kafka-consumer-groups) always.
+     */
+    private void auditReset(Identity who, String address, String action, OffsetCommitRequestData d,
+                            org.apache.kafka.common.message.OffsetCommitResponseData r) {
+        java.util.Map<String, java.util.Set<Errors>> byTopic = new java.util.LinkedHashMap<>();
+        java.util.Set<Errors> all = new java.util.TreeSet<>();
+        for (var t : r.topics()) {
+            for (var p : t.partitions()) {
+                Errors e = Errors.forCode(p.errorCode());
+                byTopic.computeIfAbsent(t.name(), k -> new java.util.TreeSet<>()).add(e);
+                all.add(e);
+            }
+        }
+        String groupOutcome = outcome(all);
+        long now = System.currentTimeMillis();
+        Long last = resetsWritten.get(address + " " + who.principal() + " " + d.groupId() + " " + groupOutcome);
+        if (last != null && now - last < RESET_REPEAT_MS) {
+            return;
+        }
+        resetsWritten.put(address + " " + who.principal() + " " + d.groupId() + " " + groupOutcome, now);
+        guard.audit(who, address, action, "group " + InputText.quoted(d.groupId()), groupOutcome);
+        List<String> topics = new ArrayList<>(byTopic.keySet());
+        int lines = Math.min(topics.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
+        topics.subList(0, lines).forEach(t -> guard.audit(who, address, action, "topic " + InputText.quoted(t),
+                outcome(byTopic.get(t))));
+        if (topics.size() > lines) {
+            guard.audit(who, address, action, (topics.size() - lines) + " more topics", groupOutcome);
+        }
+    }
+
+    /** "ok", or the errors (other than none) the answer gave. */
+    private static String outcome(java.util.Set<Errors> errors) {
+        List<String> failed = errors.stream().filter(e -> e != Errors.NONE).map(Errors::name).toList();
+        return failed.isEmpty() ? "ok" : "failed: " + String.join(", ", failed);
     }
 
     /** One line for what a request named past the bound (each was refused unchanged). */
@@ -364,6 +424,9 @@ public final class KafkaAccess {
                     topic(needs, lookups, CONSUME, t.topic(), t.topicId()));
             case LIST_OFFSETS -> ((ListOffsetsRequestData) data).topics().forEach(t ->
                     needs.add(Need.topic(DESCRIBE, t.name())));
+            // Kafka's brokers ask Read on each topic: a partition's producers are what its readers may see.
+            case DESCRIBE_PRODUCERS -> ((org.apache.kafka.common.message.DescribeProducersRequestData) data).topics()
+                    .forEach(t -> needs.add(Need.topic(CONSUME, t.name())));
             case CREATE_TOPICS -> ((CreateTopicsRequestData) data).topics().forEach(t ->
                     needs.add(Need.topic(CREATE, t.name())));
             case DELETE_TOPICS -> {

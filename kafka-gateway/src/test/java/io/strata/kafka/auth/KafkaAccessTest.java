@@ -77,6 +77,101 @@ class KafkaAccessTest {
                 .as("a member's commit with a stale generation: refused by the coordinator, not a reset").isFalse();
     }
 
+    @Test
+    void aResetIsAuditedOnceAConnectionWithEachTopicsOwnOutcomeAndAMembersCommitIsNot() {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        KafkaAccess access = new KafkaAccess(recording(lines), null);
+        var alice = io.strata.security.Identity.user("alice", List.of(), "password");
+        var tool = new io.strata.kafka.KafkaSession(new java.net.InetSocketAddress("10.0.0.7", 50_000), alice);
+        var reset = new org.apache.kafka.common.message.OffsetCommitRequestData().setGroupId("g");
+        for (String topic : List.of("orders", "gone")) {
+            reset.topics().add(new org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic()
+                    .setName(topic).setPartitions(List.of(new org.apache.kafka.common.message.OffsetCommitRequestData
+                            .OffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(0))));
+        }
+        var answer = new org.apache.kafka.common.message.OffsetCommitResponseData();
+        answer.topics().add(answered("orders", org.apache.kafka.common.protocol.Errors.NONE));
+        answer.topics().add(answered("gone", org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_OR_PARTITION));
+
+        var member = request(reset.duplicate().setGenerationIdOrMemberEpoch(3).setMemberId("m-1"), tool);
+        assertThat(access.audits(member)).as("a member's commit").isFalse();
+        assertThat(access.audits(request(reset, tool))).isTrue();
+        access.audit(request(reset, tool), answer, null);
+        assertThat(lines).containsExactly(
+                "User:alice 10.0.0.7:50000 Kafka OffsetCommit group 'g' failed: UNKNOWN_TOPIC_OR_PARTITION",
+                "User:alice 10.0.0.7:50000 Kafka OffsetCommit topic 'orders' ok",
+                "User:alice 10.0.0.7:50000 Kafka OffsetCommit topic 'gone' failed: UNKNOWN_TOPIC_OR_PARTITION");
+
+        access.audit(request(reset, tool), answer, null);
+        assertThat(lines).as("the same commit again on the connection (an assigned consumer's auto-commit)").hasSize(3);
+        access.audit(request(reset, new io.strata.kafka.KafkaSession(
+                new java.net.InetSocketAddress("10.0.0.7", 50_001), alice)), answer, null);
+        assertThat(lines).as("a reset from a new connection").hasSize(6);
+    }
+
+    private static org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic answered(
+            String topic, org.apache.kafka.common.protocol.Errors error) {
+        return new org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic().setName(topic)
+                .setPartitions(List.of(new org.apache.kafka.common.message.OffsetCommitResponseData
+                        .OffsetCommitResponsePartition().setPartitionIndex(0).setErrorCode(error.code())));
+    }
+
+    private static io.strata.kafka.KafkaRequest request(org.apache.kafka.common.message.OffsetCommitRequestData data,
+                                                        io.strata.kafka.KafkaSession session) {
+        short version = 9;
+        return new io.strata.kafka.KafkaRequest(new org.apache.kafka.common.requests.RequestHeader(
+                org.apache.kafka.common.protocol.ApiKeys.OFFSET_COMMIT, version, "tool", 1),
+                new org.apache.kafka.common.requests.OffsetCommitRequest(data, version), session);
+    }
+
+    /** The open guard, but every audit line kept as "principal address action resource outcome". */
+    private static KafkaGuard recording(List<String> lines) {
+        KafkaGuard open = KafkaGuard.OPEN;
+        return new KafkaGuard() {
+            @Override
+            public boolean required() {
+                return true;
+            }
+
+            @Override
+            public List<String> mechanisms() {
+                return open.mechanisms();
+            }
+
+            @Override
+            public javax.security.sasl.SaslServer saslServer(String mechanism) throws javax.security.sasl.SaslException {
+                return open.saslServer(mechanism);
+            }
+
+            @Override
+            public io.strata.security.Identity user(String name, String mechanism) {
+                return open.user(name, mechanism);
+            }
+
+            @Override
+            public io.strata.security.Identity fromCertificate(javax.net.ssl.SSLSession session) {
+                return null;
+            }
+
+            @Override
+            public boolean allowed(io.strata.security.Identity who, io.strata.metadata.security.AclOperation op,
+                                   io.strata.metadata.security.ResourceType type, String name) {
+                return true;
+            }
+
+            @Override
+            public void audit(io.strata.security.Identity who, String address, String action, String resource,
+                              String outcome) {
+                lines.add(who.principal() + " " + address + " " + action + " " + resource + " " + outcome);
+            }
+
+            @Override
+            public java.util.concurrent.Executor slowWork() {
+                return Runnable::run;
+            }
+        };
+    }
+
     private static SyncGroupRequestData.SyncGroupRequestAssignment assignment(String member, TopicPartition... ps) {
         ByteBuffer b = ConsumerProtocol.serializeAssignment(new ConsumerPartitionAssignor.Assignment(List.of(ps)));
         byte[] bytes = new byte[b.remaining()];

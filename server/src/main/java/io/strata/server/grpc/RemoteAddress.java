@@ -9,7 +9,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /** Puts the caller's address where a service can read it (a group member's address, shown by describe). */
@@ -36,7 +35,6 @@ public class RemoteAddress implements ServerInterceptor {
             String caller = headers.get(io.strata.console.api.JsonCalls.CALLER);
             return caller != null ? caller : "console";
         }
-        return remote instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() + ":" + a.getPort() : String.valueOf(remote);
+        return io.strata.security.ClientAddress.of(remote);
     }
 }
