@@ -79,8 +79,17 @@ final class GroupMembership implements AutoCloseable {
     private volatile String streamNode;
     /** When the oldest beat on the stream not yet answered was sent; 0 when every beat was answered. */
     private volatile long unansweredSinceNanos;
-    private volatile String memberId;
-    private volatile boolean lost;
+    /**
+     * The member this consumer is and whether its session is gone, as one value: a loss found for the previous
+     * member (a late NOT_FOUND) can then never mark the one that joined since, without a lock.
+     */
+    private final AtomicReference<Session> session = new AtomicReference<>(new Session(null, false));
+
+    private record Session(String memberId, boolean lost) {
+        boolean is(String member) {
+            return member.equals(memberId) && !lost;
+        }
+    }
     /** When the server last confirmed the session; a session without one for its timeout has ended. */
     private volatile long confirmedAtNanos;
     private volatile long sessionNanos;
@@ -96,8 +105,8 @@ final class GroupMembership implements AutoCloseable {
         this.config = config;
         this.deadline = deadline;
         this.wake = wake;
-        this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(memberId, offsets, epochs,
-                List.of()), router.candidates(), 0, io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS),
+        this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(session.get().memberId(),
+                offsets, epochs, List.of()), router.candidates(), 0, io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS),
                 done), deadline);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-group-" + group);
@@ -116,7 +125,7 @@ final class GroupMembership implements AutoCloseable {
     }
 
     String memberId() {
-        return memberId;
+        return session.get().memberId();
     }
 
     /**
@@ -150,24 +159,27 @@ final class GroupMembership implements AutoCloseable {
                 router.passHomeOver(); // it answered that it cannot now (full, starting, slow): ask the next node next
             }
             throw e;
+        } catch (RuntimeException e) {
+            throw e; // a bug: the application's to see, not a failure to retry
         } catch (Exception e) {
-            throw StrataException.from(e); // call() declares it; onAnyNode throws StrataException alone
+            throw StrataException.from(e); // call() declares it; onAnyNode throws unchecked ones alone
         } finally {
             call.cancel(null);
+            synchronized (this) {
+                joinCall = null;
+            }
         }
         synchronized (this) {
-            joinCall = null;
             if (closed) {
                 leave(joined.getMemberId()); // closed while the answer travelled: its partitions move at once
                 throw closedFailure();
             }
             // Published last: a reader that sees the new id sees its session confirmed now, not as expired.
-            lost = false;
             confirmedAtNanos = System.nanoTime();
             sessionNanos = TimeUnit.MILLISECONDS.toNanos(joined.getSessionTimeoutMs());
             assignments.clear();
-            memberId = joined.getMemberId();
-            String member = memberId;
+            String member = joined.getMemberId();
+            session.set(new Session(member, false));
             long every = Math.max(100, joined.getHeartbeatIntervalMs());
             timer.scheduleWithFixedDelay(() -> heartbeat(member), every, every, TimeUnit.MILLISECONDS);
             timer.scheduleWithFixedDelay(() -> watchStream(member), WATCH_EVERY_MS, WATCH_EVERY_MS,
@@ -216,7 +228,7 @@ final class GroupMembership implements AutoCloseable {
     }
 
     private void heartbeat(String member) {
-        if (closed || lost || !member.equals(memberId)) {
+        if (closed || !session.get().is(member)) {
             throw new IllegalStateException("stop"); // ends this member's schedule
         }
         ClientCallStreamObserver<SyncAssignmentRequest> open = stream.get();
@@ -255,7 +267,7 @@ final class GroupMembership implements AutoCloseable {
      * another node, whose first beat adopts the session.
      */
     private void watchStream(String member) {
-        if (closed || lost || !member.equals(memberId)) {
+        if (closed || !session.get().is(member)) {
             throw new IllegalStateException("stop"); // ends this member's schedule
         }
         long since = unansweredSinceNanos;
@@ -272,7 +284,7 @@ final class GroupMembership implements AutoCloseable {
 
     /** Synchronized with {@link #join()}: a reopen from the timer must not replace a newer member's stream. */
     private synchronized void openStream(String member) {
-        if (closed || lost || !member.equals(memberId)) {
+        if (closed || !session.get().is(member)) {
             return;
         }
         String node = router.home();
@@ -290,7 +302,7 @@ final class GroupMembership implements AutoCloseable {
 
                     @Override
                     public void onNext(Assignment value) {
-                        if (stream.get() != call || !member.equals(memberId)) {
+                        if (stream.get() != call || !member.equals(session.get().memberId())) {
                             return; // a replaced stream, or a member that has joined again since
                         }
                         confirmedAtNanos = System.nanoTime(); // the node knows the member: its session lives
@@ -357,10 +369,9 @@ final class GroupMembership implements AutoCloseable {
         }
     }
 
-    /** Synchronized with {@link #join()}: a loss of the previous member must not mark the one joining now lost. */
-    private synchronized void markLost(String member) {
-        if (member.equals(memberId) && !closed) {
-            lost = true;
+    private void markLost(String member) {
+        Session now = session.get();
+        if (now.is(member) && !closed && session.compareAndSet(now, new Session(member, true))) {
             wake.run();
         }
     }
@@ -377,11 +388,11 @@ final class GroupMembership implements AutoCloseable {
 
     /** True once the session is known (or must be assumed) gone: every partition is lost; {@link #join()} again. */
     boolean lost() {
-        String member = memberId;
-        if (member != null && !closed) {
-            expireIfUnconfirmed(member);
+        Session now = session.get();
+        if (now.memberId() != null && !now.lost() && !closed) {
+            expireIfUnconfirmed(now.memberId());
         }
-        return lost;
+        return session.get().lost();
     }
 
     /** The newest assignment received since the last call, or null; older ones are superseded by it. */
@@ -410,7 +421,7 @@ final class GroupMembership implements AutoCloseable {
      * member no longer owns one of them (nothing was committed), NOT_FOUND when it is not in the group.
      */
     void commit(Map<Integer, Long> offsets, Map<Integer, Long> epochs, Collection<Integer> release) {
-        String member = memberId;
+        String member = session.get().memberId();
         CommitOffsetsRequest request = commitRequest(member, offsets, epochs, release);
         // After every commit made before it ({@link CommitQueue}): an older one sent after it would move offsets back.
         commits.sync(() -> {
@@ -494,9 +505,9 @@ final class GroupMembership implements AutoCloseable {
         // whose join answered just before the close among them. Its periodic tasks end here; a call it is making
         // ends within that call's deadline.
         timer.shutdown();
-        String member = memberId;
-        if (member != null && !lost) {
-            leave(member);
+        Session last = session.get();
+        if (last.memberId() != null && !last.lost()) {
+            leave(last.memberId());
         }
     }
 

@@ -33,6 +33,8 @@ final class GroupSubscription {
     static final long REJOIN_RETRY_MS = 500;
     /** How often a poll looks at a rejoin still running, should its end not wake it. */
     static final long JOIN_LOOK_MS = 100;
+    /** How long a close waits for a rejoin under way to be answered before cancelling it. */
+    static final long JOIN_CLOSE_WAIT_MS = 500;
 
     /** What the group changes in the consumer's fetching. */
     interface Fetching {
@@ -67,6 +69,7 @@ final class GroupSubscription {
     /** The rejoin running on the membership's thread, and when it started; null when none is. */
     private java.util.concurrent.CompletableFuture<Void> joining;
     private long joiningSinceNanos;
+    private long lastJoinEndedNanos;
 
     GroupSubscription(String topic, GroupMembership membership, RebalanceListener listener, ConsumerConfig config,
                       Duration deadline) {
@@ -224,7 +227,11 @@ final class GroupSubscription {
      */
     private void rejoin() {
         if (joining == null) {
-            joiningSinceNanos = System.nanoTime();
+            long now = System.nanoTime();
+            if (rejoinFailingSinceNanos != 0 && now - lastJoinEndedNanos < REJOIN_RETRY_MS * 1_000_000) {
+                return; // spaced out, however fast the application polls
+            }
+            joiningSinceNanos = now;
             joining = membership.joinAsync();
         }
         if (!joining.isDone()) {
@@ -232,6 +239,7 @@ final class GroupSubscription {
         }
         java.util.concurrent.CompletableFuture<Void> ended = joining;
         joining = null;
+        lastJoinEndedNanos = System.nanoTime();
         try {
             ended.join();
             rejoinFailingSinceNanos = 0;
@@ -324,6 +332,18 @@ final class GroupSubscription {
 
     /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
     void close(Fetching fetching) {
+        if (joining != null) {
+            // A join whose answer is on its way: waited for briefly, so the member it made is left with the close
+            // rather than left to its session; one held by a frozen node is cancelled by the membership's close.
+            try {
+                joining.get(JOIN_CLOSE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                joining = null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // failed (nothing made) or still held
+            }
+        }
         try {
             // A rejoin under way first: the membership's thread may be publishing a new member meanwhile.
             if (joining == null && rejoinFailingSinceNanos == 0 && !config.autoCommitInterval().isZero()

@@ -256,13 +256,20 @@ final class NodeRouter implements AutoCloseable {
         // slow.
         List<String> order = candidates();
         List<String> slow = new ArrayList<>();
+        io.grpc.Context context = io.grpc.Context.current();
         for (String node : order) {
+            if (context.isCancelled()) {
+                break; // its caller gave up (a consumer closing): no further node is dialled or asked
+            }
             if (order.size() > 1 && !connects(node)) {
                 slow.add(node);
                 attempts.passedOver(node);
             } else if (attempts.on(node)) {
                 return attempts.answer;
             }
+        }
+        if (context.isCancelled()) {
+            throw new StrataException(Status.Code.CANCELLED, "the call was cancelled by its caller");
         }
         if (!slow.isEmpty() && attempts.on(slow.stream().filter(channels::ready).findFirst().orElse(slow.get(0)))) {
             return attempts.answer;

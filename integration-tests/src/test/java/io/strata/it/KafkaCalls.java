@@ -231,6 +231,15 @@ final class KafkaCalls {
         calls.add(call("DeleteAcls", ApiKeys.DELETE_ACLS, 3, () -> new org.apache.kafka.common.message.DeleteAclsRequestData()
                 .setFilters(List.of(org.apache.kafka.common.requests.DeleteAclsRequest.deleteAclsFilter(rule.toFilter()))),
                 admin, Errors.CLUSTER_AUTHORIZATION_FAILED));
+        // kafka-transactions.sh abort of a producer with nothing open: allowed, it changes nothing.
+        calls.add(call("WriteTxnMarkers", ApiKeys.WRITE_TXN_MARKERS, 1, () ->
+                new org.apache.kafka.common.message.WriteTxnMarkersRequestData().setMarkers(List.of(
+                        new org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarker()
+                                .setProducerId(1).setProducerEpoch((short) 0).setTransactionResult(false)
+                                .setCoordinatorEpoch(-1).setTopics(List.of(new org.apache.kafka.common.message
+                                        .WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName(t)
+                                        .setPartitionIndexes(List.of(0)))))), admin,
+                Errors.CLUSTER_AUTHORIZATION_FAILED));
         // The users: a SCRAM-SHA-512 credential set (a user made), then described.
         calls.add(call("AlterUserScramCredentials", ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, 0, () ->
                 new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData().setUpsertions(List.of(

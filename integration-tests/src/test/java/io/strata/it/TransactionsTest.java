@@ -370,6 +370,49 @@ class TransactionsTest {
                 "--timeout-ms", "1500").out().lines()).as("and through Strata's own door")
                 .containsExactlyInAnyOrderElementsOf(committed.stream().filter(v -> v.contains("-k-b-")).toList());
         kafkaConsumeTransformProduceCommitsTheGroupsOffsetsWithItsOutput();
+        kafkaTransactionsAbortEndsAHangingTransactionFoundByDescribeProducers();
+    }
+
+    /**
+     * {@code kafka-transactions.sh abort --topic T --partition P --start-offset O}: the admin client finds the
+     * producer whose transaction started at O on the partition (DescribeProducers) and aborts it there
+     * (WriteTxnMarkers); the transaction ends aborted and its producer is fenced.
+     */
+    private void kafkaTransactionsAbortEndsAHangingTransactionFoundByDescribeProducers() throws Exception {
+        client.admin().createTopic("k-hang", 1);
+        java.util.Properties settings = new java.util.Properties();
+        settings.put("bootstrap.servers", node.kafkaAddress());
+        settings.put("transactional.id", "kafka-hanging");
+        var partition = new org.apache.kafka.common.TopicPartition("k-hang", 0);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(settings,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer());
+             var admin = kafkaAdmin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("k-hang", 0, null,
+                    "hanging".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            long producerId = admin.describeTransactions(List.of("kafka-hanging")).description("kafka-hanging")
+                    .get(30, TimeUnit.SECONDS).producerId();
+            var hanging = admin.describeProducers(List.of(partition)).partitionResult(partition)
+                    .get(30, TimeUnit.SECONDS).activeProducers().stream().filter(p -> p.producerId() == producerId)
+                    .findFirst().orElseThrow();
+            assertThat(hanging.currentTransactionStartOffset()).hasValue(0);
+
+            admin.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(partition, producerId,
+                    (short) hanging.producerEpoch(), hanging.coordinatorEpoch().orElse(-1))).all()
+                    .get(30, TimeUnit.SECONDS);
+
+            assertThat(admin.describeTransactions(List.of("kafka-hanging")).description("kafka-hanging")
+                    .get(30, TimeUnit.SECONDS).state()).isEqualTo(org.apache.kafka.clients.admin.TransactionState
+                    .COMPLETE_ABORT);
+            assertThat(admin.describeProducers(List.of(partition)).partitionResult(partition).get(30, TimeUnit.SECONDS)
+                    .activeProducers()).filteredOn(p -> p.producerId() == producerId).singleElement()
+                    .satisfies(p -> assertThat(p.currentTransactionStartOffset()).isEmpty());
+            assertThatThrownBy(producer::commitTransaction).as("its producer fenced")
+                    .hasStackTraceContaining("Fenced");
+        }
+        assertThat(kafkaRead(List.of("k-hang"), "read_committed", 0)).as("nothing of it committed").isEmpty();
     }
 
     /** What {@code kafka-transactions.sh list} and {@code describe} show of an id whose transaction is open. */
@@ -396,17 +439,23 @@ class TransactionsTest {
                     new org.apache.kafka.common.TopicPartition("k-a", 0), new org.apache.kafka.common.TopicPartition("k-a", 1),
                     new org.apache.kafka.common.TopicPartition("k-b", 0), new org.apache.kafka.common.TopicPartition("k-b", 1));
             // kafka-transactions.sh describe-producers (and find-hanging, which starts from it)
-            var partition = new org.apache.kafka.common.TopicPartition("k-a", 0);
-            var producers = admin.describeProducers(List.of(partition)).partitionResult(partition)
-                    .get(30, TimeUnit.SECONDS).activeProducers();
-            assertThat(producers).as("the producer, with where its open transaction started on the partition")
-                    .filteredOn(p -> p.producerId() == described.producerId()).singleElement().satisfies(p -> {
-                assertThat(p.producerEpoch()).isEqualTo(described.producerEpoch());
-                assertThat(p.lastSequence()).isNotNegative();
-                assertThat(p.currentTransactionStartOffset()).isPresent();
-                assertThat(p.currentTransactionStartOffset().getAsLong())
-                        .as("after the aborted transaction's records").isPositive();
-            });
+            // Partition 0 of two topics in one request (find-hanging asks in batches): each answered as itself.
+            var partitions = List.of(new org.apache.kafka.common.TopicPartition("k-a", 0),
+                    new org.apache.kafka.common.TopicPartition("k-b", 0));
+            var result = admin.describeProducers(partitions);
+            for (var partition : partitions) {
+                var producers = result.partitionResult(partition).get(30, TimeUnit.SECONDS).activeProducers();
+                assertThat(producers).as("on %s, the producer with where its open transaction started there", partition)
+                        .filteredOn(p -> p.producerId() == described.producerId()).singleElement().satisfies(p -> {
+                    assertThat(p.producerEpoch()).isEqualTo(described.producerEpoch());
+                    assertThat(p.lastSequence()).isNotNegative();
+                    assertThat(p.currentTransactionStartOffset()).isPresent();
+                    assertThat(p.currentTransactionStartOffset().getAsLong())
+                            .as("after the aborted transaction's records").isPositive()
+                            .isLessThanOrEqualTo(client.admin().listOffsets(partition.topic(), 0,
+                                    io.strata.client.OffsetQuery.latest()).offset());
+                });
+            }
         }
     }
 

@@ -114,6 +114,8 @@ public final class KafkaDoor implements AutoCloseable {
                 served.addAll(transactions.all());
                 served.addAll(new io.strata.kafka.txn.TransactionListingApis(backends.transactions(),
                         backends.metadata(), brokers, clock, guard).all());
+                served.add(new io.strata.kafka.txn.WriteTxnMarkersApi(backends.transactions(), backends.metadata(),
+                        backends.topics()));
             }
             if (guard.required()) {
                 served.addAll(new io.strata.kafka.auth.SaslApis(guard).all());

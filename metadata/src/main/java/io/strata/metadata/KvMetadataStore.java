@@ -15,9 +15,11 @@ import io.strata.metadata.kv.TxnResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -280,15 +282,15 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
-    public CompletableFuture<List<ProducerState>> producers(PartitionId partition) {
-        int shard = shardOf(partition);
-        return kv.get(keys.head(shard))
-                .thenCompose(head -> ledgers.upTo(shard, ShardLedgers.headSequence(head.orElse(null)), true))
-                .thenApply(h -> {
-                    synchronized (h) {
-                        return h.ledger.producers(partition);
-                    }
-                });
+    public CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(Collection<PartitionId> partitions) {
+        Map<Integer, List<PartitionId>> byShard = new TreeMap<>();
+        partitions.forEach(p -> byShard.computeIfAbsent(shardOf(p), s -> new ArrayList<>()).add(p));
+        Map<PartitionId, List<ProducerState>> out = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> reads = new ArrayList<>();
+        byShard.forEach((shard, inShard) -> reads.add(kv.get(keys.head(shard))
+                .thenCompose(head -> ledgers.producers(shard, ShardLedgers.headSequence(head.orElse(null)), inShard))
+                .thenAccept(out::putAll)));
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> Map.copyOf(out));
     }
 
     @Override

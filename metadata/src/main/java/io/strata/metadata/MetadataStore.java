@@ -2,6 +2,7 @@ package io.strata.metadata;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -71,11 +72,12 @@ public interface MetadataStore extends AutoCloseable {
     CompletableFuture<Long> lastProducerId();
 
     /**
-     * The idempotent and transactional producers a partition's commits know, as the next commit would check
-     * them (those idle past the state expiry may still be among them until commits drop them): what Kafka's
-     * DescribeProducers shows. Reads the shard's head and, when this store has not yet, its producer snapshot.
+     * The idempotent and transactional producers each partition's commits know, as the next commit would check
+     * them (those idle past the state expiry may still be among them until commits drop them), by producer id:
+     * what Kafka's DescribeProducers shows. Reads each shard's head once and, unless this store holds the shard's
+     * producers already, the shard and its producer snapshot (kept for this answer only).
      */
-    CompletableFuture<List<ProducerState>> producers(PartitionId partition);
+    CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(java.util.Collection<PartitionId> partitions);
 
     /** Counters of this store instance since it was opened. */
     MetadataStats stats();

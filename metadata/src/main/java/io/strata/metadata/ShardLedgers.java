@@ -241,6 +241,38 @@ final class ShardLedgers {
         });
     }
 
+    /**
+     * The partitions' producers (all of one shard) as the shard's commits check them, for a reader
+     * (DescribeProducers): from this store's ledger when it holds the shard's producers already (brought up to the
+     * head), else from a ledger built aside and not kept, so describing producers never makes a node hold the
+     * ledgers of shards it does not commit to.
+     */
+    CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(int shard, long sequence,
+                                                                      Collection<PartitionId> partitions) {
+        Holder h = holders.get(shard);
+        boolean held = false;
+        if (h != null) {
+            synchronized (h) {
+                held = h.ledger != null && h.ledger.hasProducers();
+            }
+        }
+        if (held) {
+            return upTo(h, sequence, true, 0).thenApply(x -> {
+                synchronized (x) {
+                    return producersOf(x.ledger, partitions);
+                }
+            });
+        }
+        return rebuild(shard, true).thenApply(ledger -> producersOf(ledger, partitions));
+    }
+
+    private static Map<PartitionId, List<ProducerState>> producersOf(ShardLedger ledger,
+                                                                    Collection<PartitionId> partitions) {
+        Map<PartitionId, List<ProducerState>> out = new HashMap<>();
+        partitions.forEach(p -> out.put(p, ledger.producers(p)));
+        return out;
+    }
+
     /** Reads the head's sequence, then the whole shard, then (if wanted) the producer snapshot it references. */
     private CompletableFuture<ShardLedger> rebuild(int shard, boolean withProducers) {
         return kv.get(keys.head(shard)).thenCompose(head -> {

@@ -13,7 +13,14 @@ public final class ClientAddress {
         if (!(address instanceof InetSocketAddress a)) {
             return address == null ? "unknown" : String.valueOf(address);
         }
-        String host = a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+        return of(a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress(), a.getPort());
+    }
+
+    /** The same from a host (a name or an address, an IPv6 one bracketed or not) and a port. */
+    public static String of(String host, int port) {
+        if (host == null) {
+            return "unknown";
+        }
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 }

@@ -15,5 +15,7 @@ class ClientAddressTest {
                 .isEqualTo("[0:0:0:0:0:0:0:1]:9092");
         assertThat(ClientAddress.of(InetSocketAddress.createUnresolved("node-1", 9092))).isEqualTo("node-1:9092");
         assertThat(ClientAddress.of(null)).isEqualTo("unknown");
+        assertThat(ClientAddress.of("[::1]", 9401)).as("bracketed already").isEqualTo("[::1]:9401");
+        assertThat(ClientAddress.of("fe80::1", 9401)).isEqualTo("[fe80::1]:9401");
     }
 }

@@ -94,7 +94,7 @@ public final class KafkaAccess {
     private static final java.util.Set<ApiKeys> ADMIN_ACTIONS = java.util.EnumSet.of(ApiKeys.CREATE_TOPICS,
             ApiKeys.DELETE_TOPICS, ApiKeys.CREATE_PARTITIONS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS,
             ApiKeys.DELETE_RECORDS, ApiKeys.DELETE_GROUPS, ApiKeys.OFFSET_DELETE, ApiKeys.ALTER_CLIENT_QUOTAS,
-            ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS);
+            ApiKeys.CREATE_ACLS, ApiKeys.DELETE_ACLS, ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, ApiKeys.WRITE_TXN_MARKERS);
 
     /**
      * Whether {@link #audit} writes anything for this request: an admin action, or an OffsetCommit outside a group
@@ -130,8 +130,7 @@ public final class KafkaAccess {
         String action = "Kafka " + key.name;
         if (failure != null || answer == null) {
             String outcome = "failed: " + (failure == null ? "no answer" : io.strata.kafka.KafkaErrors.describe(failure));
-            needs(request).thenAccept(needs -> needs.stream().map(Need::resource).distinct()
-                    .forEach(r -> guard.audit(who, address, action, r, outcome)));
+            needs(request).thenAccept(needs -> auditEach(who, address, action, needs, outcome));
             return;
         }
         if (answer instanceof org.apache.kafka.common.message.CreateAclsResponseData r
@@ -168,6 +167,24 @@ public final class KafkaAccess {
         } else if (answer instanceof org.apache.kafka.common.message.OffsetCommitResponseData r
                 && data instanceof OffsetCommitRequestData d) {
             auditReset(who, address, action, d, r);
+        } else if (answer instanceof org.apache.kafka.common.message.WriteTxnMarkersResponseData r) {
+            // kafka-transactions.sh abort: a line for each partition a marker named, with its own outcome.
+            int lines = 0;
+            int more = 0;
+            for (var marker : r.markers()) {
+                for (var t : marker.topics()) {
+                    for (var p : t.partitions()) {
+                        if (lines++ >= io.strata.kafka.admin.AclApis.MAX_PER_REQUEST) {
+                            more++;
+                            continue;
+                        }
+                        guard.audit(who, address, action, "transaction of producer id " + marker.producerId()
+                                + " on topic " + InputText.quoted(t.name()) + " partition " + p.partitionIndex(),
+                                outcome(p.errorCode()));
+                    }
+                }
+            }
+            pastCap(who, address, action, more, "partitions");
         } else {
             java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
                     org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
@@ -176,33 +193,71 @@ public final class KafkaAccess {
             errors.remove(Errors.NONE);
             String outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
                     .map(Errors::name).toList());
-            needs(request).thenAccept(needs -> {
-                List<String> resources = needs.stream().map(Need::resource).distinct().toList();
-                int lines = Math.min(resources.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
-                resources.subList(0, lines).forEach(res -> guard.audit(who, address, action, res, outcome));
-                if (resources.size() > lines) {
-                    guard.audit(who, address, action, (resources.size() - lines) + " more", outcome);
-                }
-            });
+            needs(request).thenAccept(needs -> auditEach(who, address, action, needs, outcome));
+        }
+    }
+
+    /** A line for each thing a request names (at most the bound, then one counting the rest), with one outcome. */
+    private void auditEach(Identity who, String address, String action, List<Need> needs, String outcome) {
+        List<String> resources = needs.stream().map(Need::resource).distinct().toList();
+        int lines = Math.min(resources.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
+        resources.subList(0, lines).forEach(res -> guard.audit(who, address, action, res, outcome));
+        if (resources.size() > lines) {
+            guard.audit(who, address, action, (resources.size() - lines) + " more", outcome);
         }
     }
 
     /** How long a connection's same reset of a group is written once (a manually assigned consumer's commits). */
     static final long RESET_REPEAT_MS = 60_000;
-    /** The resets last written, by connection, principal, group and outcome: bounded, oldest forgotten first. */
-    private final java.util.Map<String, Long> resetsWritten = java.util.Collections.synchronizedMap(
+    /**
+     * The resets last written, by a digest of the connection, principal, group, what it commits and its outcome
+     * (a fixed 32 bytes, whatever the caller's names): bounded, the least recently seen forgotten first.
+     */
+    private final java.util.Map<java.nio.ByteBuffer, Long> resetsWritten = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(64, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, Long> eldest) {
+                protected boolean removeEldestEntry(java.util.Map.Entry<java.nio.ByteBuffer, Long> eldest) {
                     return size() > 10_000;
                 }
             });
 
+    /** Whether this reset was written less than {@link #RESET_REPEAT_MS} ago (if not, it counts as written now). */
+    private boolean writtenLately(String address, Identity who, OffsetCommitRequestData d, String outcome) {
+        java.security.MessageDigest digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JVM has it
+        }
+        java.util.function.Consumer<String> add = text -> {
+            digest.update(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            digest.update((byte) 0);
+        };
+        add.accept(address);
+        add.accept(who.principal());
+        add.accept(d.groupId());
+        add.accept(outcome);
+        for (var t : d.topics()) {
+            add.accept(t.name());
+            for (var p : t.partitions()) {
+                add.accept(p.partitionIndex() + "@" + p.committedOffset());
+            }
+        }
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.wrap(digest.digest());
+        long now = System.currentTimeMillis();
+        boolean[] lately = new boolean[1];
+        resetsWritten.compute(key, (k, last) -> {
+            lately[0] = last != null && now - last < RESET_REPEAT_MS;
+            return lately[0] ? last : now;
+        });
+        return lately[0];
+    }
+
     /**
      * An OffsetCommit outside a generation: one line for the group and one for each topic (at most the bound),
-     * each with its own outcome. A connection that repeats the same commit (a manually assigned consumer's
-     * auto-commit, every few seconds) is written once a minute; a reset from a new connection (each run of
-     * kafka-consumer-groups) always.
+     * each with its own outcome. A connection that repeats the very same commit (a manually assigned consumer's
+     * auto-commit with nothing read since, every few seconds) is written once a minute; any other (other offsets,
+     * other partitions, a new connection such as each run of kafka-consumer-groups) always.
      */
     private void auditReset(Identity who, String address, String action, OffsetCommitRequestData d,
                             org.apache.kafka.common.message.OffsetCommitResponseData r) {
@@ -216,12 +271,9 @@ public final class KafkaAccess {
             }
         }
         String groupOutcome = outcome(all);
-        long now = System.currentTimeMillis();
-        Long last = resetsWritten.get(address + " " + who.principal() + " " + d.groupId() + " " + groupOutcome);
-        if (last != null && now - last < RESET_REPEAT_MS) {
+        if (writtenLately(address, who, d, groupOutcome)) {
             return;
         }
-        resetsWritten.put(address + " " + who.principal() + " " + d.groupId() + " " + groupOutcome, now);
         guard.audit(who, address, action, "group " + InputText.quoted(d.groupId()), groupOutcome);
         List<String> topics = new ArrayList<>(byTopic.keySet());
         int lines = Math.min(topics.size(), io.strata.kafka.admin.AclApis.MAX_PER_REQUEST);
@@ -493,6 +545,8 @@ public final class KafkaAccess {
                 d.topics().forEach(t -> needs.add(Need.topic(DESCRIBE, t.name())));
             }
             case DESCRIBE_LOG_DIRS -> needs.add(new Need(DESCRIBE, ResourceType.CLUSTER, ""));
+            // Kafka's brokers ask ClusterAction: ending another producer's transaction is the cluster's operators'.
+            case WRITE_TXN_MARKERS -> needs.add(new Need(AclOperation.ADMIN, ResourceType.CLUSTER, ""));
             case METADATA, LIST_GROUPS, LIST_TRANSACTIONS, DESCRIBE_TRANSACTIONS, DESCRIBE_CLUSTER, API_VERSIONS,
                  SASL_HANDSHAKE, SASL_AUTHENTICATE -> {
                 // nothing beyond signing in; Metadata and the listings are cut to what may be described, and each id

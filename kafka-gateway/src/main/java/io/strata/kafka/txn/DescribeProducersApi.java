@@ -53,13 +53,23 @@ public final class DescribeProducersApi implements KafkaApi {
         return ApiKeys.DESCRIBE_PRODUCERS;
     }
 
+    /** One partition asked about: its answer, and its topic as found (empty when there is none). */
+    private record Asked(DescribeProducersResponseData.PartitionResponse answer, CompletableFuture<Optional<Topic>> topic) {
+        /** The partition, when it exists (the topic found, its future done). */
+        PartitionId partition() {
+            Optional<Topic> found = topic.join();
+            int index = answer.partitionIndex();
+            return found.isEmpty() || index < 0 || index >= found.get().partitions() ? null
+                    : new PartitionId(found.get().topicId(), index);
+        }
+    }
+
     @Override
     public CompletableFuture<ApiMessage> handle(KafkaRequest request) {
         DescribeProducersRequestData data = request.data();
         DescribeProducersResponseData response = new DescribeProducersResponseData();
-        Map<DescribeProducersResponseData.PartitionResponse, CompletableFuture<List<ProducerState>>> asked =
-                new java.util.LinkedHashMap<>();
-        Map<DescribeProducersResponseData.PartitionResponse, Long> topicIdOf = new HashMap<>();
+        // A list, not a map keyed by answer: Kafka's messages are equal by value (partition 0 of two topics).
+        List<Asked> asked = new ArrayList<>();
         int count = 0;
         for (DescribeProducersRequestData.TopicRequest t : data.topics()) {
             var topicAnswer = new DescribeProducersResponseData.TopicResponse().setName(t.name());
@@ -78,44 +88,63 @@ public final class DescribeProducersApi implements KafkaApi {
                 if (topic == null) {
                     topic = topics.get(t.name(), highest);
                 }
-                asked.put(answer, topic.thenCompose(found -> {
-                    if (found.isEmpty() || partition < 0 || partition >= found.get().partitions()) {
-                        answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                        return CompletableFuture.completedFuture(List.of());
-                    }
-                    synchronized (topicIdOf) {
-                        topicIdOf.put(answer, found.get().topicId());
-                    }
-                    return metadata.producers(new PartitionId(found.get().topicId(), partition));
-                }));
+                asked.add(new Asked(answer, topic));
             }
         }
-        return CompletableFuture.allOf(asked.values().stream().map(f -> f.handle((v, e) -> null))
+        return CompletableFuture.allOf(asked.stream().map(a -> a.topic().handle((v, e) -> null))
                 .toArray(CompletableFuture[]::new)).thenCompose(v -> {
-                    boolean transactional = asked.values().stream().anyMatch(f -> !f.isCompletedExceptionally()
-                            && f.join().stream().anyMatch(s -> s.epoch() != 0));
-                    CompletableFuture<Map<Long, List<TransactionRecord>>> open = transactional
-                            ? metadata.transactions().snapshot().thenApply(DescribeProducersApi::openByProducer)
-                            : CompletableFuture.completedFuture(Map.of());
-                    return open.handle((records, failure) -> {
-                        asked.forEach((answer, states) -> {
-                            if (states.isCompletedExceptionally()) {
-                                answer.setErrorCode(KafkaErrors.forRead(failureOf(states)).code());
-                                return;
+                    List<PartitionId> partitions = new ArrayList<>();
+                    for (Asked a : asked) {
+                        if (a.topic().isCompletedExceptionally()) {
+                            a.answer().setErrorCode(KafkaErrors.forRead(failureOf(a.topic())).code());
+                        } else if (a.partition() == null) {
+                            a.answer().setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                        } else {
+                            partitions.add(a.partition());
+                        }
+                    }
+                    if (partitions.isEmpty()) {
+                        return CompletableFuture.completedFuture((ApiMessage) response);
+                    }
+                    // Each shard read once for all its partitions asked.
+                    return metadata.producers(partitions).thenCompose(states -> {
+                        boolean transactional = states.values().stream().flatMap(List::stream)
+                                .anyMatch(s -> s.epoch() != 0);
+                        CompletableFuture<Map<Long, List<TransactionRecord>>> open = transactional
+                                ? metadata.transactions().snapshot().thenApply(DescribeProducersApi::openByProducer)
+                                : CompletableFuture.completedFuture(Map.of());
+                        return open.handle((records, failure) -> {
+                            for (Asked a : asked) {
+                                PartitionId p = a.answer().errorCode() == Errors.NONE.code() ? a.partition() : null;
+                                if (p != null) {
+                                    fill(a.answer(), p, states.getOrDefault(p, List.of()), records, failure);
+                                }
                             }
-                            if (failure != null && states.join().stream().anyMatch(s -> s.epoch() != 0)) {
-                                answer.setErrorCode(KafkaErrors.forRead(failure).code());
-                                return;
-                            }
-                            long topicId = topicIdOf.getOrDefault(answer, -1L);
-                            for (ProducerState s : states.join()) {
-                                answer.activeProducers().add(describe(s, topicId, answer.partitionIndex(),
-                                        records == null ? Map.of() : records));
-                            }
+                            return (ApiMessage) response;
                         });
-                        return (ApiMessage) response;
+                    }).exceptionally(e -> {
+                        for (Asked a : asked) {
+                            if (a.answer().errorCode() == Errors.NONE.code()) {
+                                a.answer().setErrorCode(KafkaErrors.forRead(e).code());
+                            }
+                        }
+                        return response;
                     });
                 });
+    }
+
+    /** One partition's answer from its producers' states and the open transactions (or why those were not read). */
+    private static void fill(DescribeProducersResponseData.PartitionResponse answer, PartitionId partition,
+                             List<ProducerState> states, Map<Long, List<TransactionRecord>> records,
+                             Throwable recordsFailure) {
+        if (recordsFailure != null && states.stream().anyMatch(s -> s.epoch() != 0)) {
+            answer.setErrorCode(KafkaErrors.forRead(recordsFailure).code());
+            return;
+        }
+        for (ProducerState s : states) {
+            answer.activeProducers().add(describe(s, partition.topicId(), partition.partition(),
+                    records == null ? Map.of() : records));
+        }
     }
 
     /** One producer's state on a partition, in Kafka's terms (see the class's comment). */

@@ -90,7 +90,9 @@ public final class TransactionListingApis {
         if (!states.isEmpty() && !states.contains(kafkaState(r))) {
             return false;
         }
-        if (!producerIds.isEmpty() && !producerIds.contains(r.producerId())) {
+        // The id's producer, or the one its open transaction's records carry (DescribeProducers shows that one,
+        // and find-hanging looks it up here): they differ once the id moved to a new producer id.
+        if (!producerIds.isEmpty() && !producerIds.contains(r.producerId()) && !producerIds.contains(r.txnProducerId())) {
             return false;
         }
         return durationMs < 0 || (r.state() != TransactionRecord.State.READY && now - r.startedAtMs() > durationMs);

@@ -104,9 +104,13 @@ class KafkaAccessTest {
 
         access.audit(request(reset, tool), answer, null);
         assertThat(lines).as("the same commit again on the connection (an assigned consumer's auto-commit)").hasSize(3);
+        var elsewhere = reset.duplicate();
+        elsewhere.topics().get(0).partitions().get(0).setCommittedOffset(42);
+        access.audit(request(elsewhere, tool), answer, null);
+        assertThat(lines).as("another reset on the same connection").hasSize(6);
         access.audit(request(reset, new io.strata.kafka.KafkaSession(
                 new java.net.InetSocketAddress("10.0.0.7", 50_001), alice)), answer, null);
-        assertThat(lines).as("a reset from a new connection").hasSize(6);
+        assertThat(lines).as("a reset from a new connection").hasSize(9);
     }
 
     private static org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic answered(

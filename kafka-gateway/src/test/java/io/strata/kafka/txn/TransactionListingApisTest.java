@@ -41,6 +41,10 @@ class TransactionListingApisTest {
         assertThat(TransactionListingApis.listed(open, Set.of("Ongoing"), Set.of(42L), -1, NOW)).isTrue();
         assertThat(TransactionListingApis.listed(ended, Set.of("Ongoing"), Set.of(), -1, NOW)).isFalse();
         assertThat(TransactionListingApis.listed(open, Set.of(), Set.of(41L), -1, NOW)).isFalse();
+        TransactionRecord moved = new TransactionRecord("etl", 43, 0, 1, 42, 7, State.ONGOING, 60_000, NOW - 5_000,
+                List.of(), List.of(), Outcome.NONE, NOW);
+        assertThat(TransactionListingApis.listed(moved, Set.of(), Set.of(42L), -1, NOW))
+                .as("by the producer id its open transaction's records carry").isTrue();
         assertThat(TransactionListingApis.listed(open, Set.of(), Set.of(), 4_999, NOW)).isTrue();
         assertThat(TransactionListingApis.listed(open, Set.of(), Set.of(), 5_000, NOW)).isFalse();
         assertThat(TransactionListingApis.listed(ended, Set.of(), Set.of(), 0, NOW)).as("not running at all").isFalse();

@@ -138,7 +138,7 @@ public class ConsoleDoor {
         var remote = ctx.request().remoteAddress();
         CompletableFuture<JsonCalls.Answer> result = calls().call(method, ctx.body().asString(),
                 ctx.request().getHeader(HttpHeaders.AUTHORIZATION), ctx.request().getHeader("Connect-Timeout-Ms"),
-                remote == null ? null : remote.host() + ":" + remote.port());
+                remote == null ? null : io.strata.security.ClientAddress.of(remote.host(), remote.port()));
         result.thenAccept(a -> answer(ctx, a));
     }
 

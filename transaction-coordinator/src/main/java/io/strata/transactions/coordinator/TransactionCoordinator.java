@@ -333,6 +333,19 @@ public final class TransactionCoordinator {
     }
 
     /**
+     * An operator's abort of one transaction, named by what its records carry (Kafka's WriteTxnMarkers, as {@code
+     * kafka-transactions.sh abort} sends it): aborted and its producer fenced as by {@link #forceAbort(String)}
+     * while it is still the one open on the id; otherwise nothing changes (it ended meanwhile, and another may
+     * have begun: that one is not touched). Answers the record as it stands after (empty when the id is gone).
+     */
+    public CompletableFuture<Optional<TransactionRecord>> forceAbort(String transactionalId, long txnProducerId,
+                                                                     long txnEpoch) {
+        return change(transactionalId, current -> current.map(r -> r.state() != TransactionRecord.State.READY
+                && r.txnProducerId() == txnProducerId && r.txnEpoch() == txnEpoch ? Transactions.fence(r, clock.millis())
+                : r).orElse(null), ATTEMPTS).thenApply(Optional::ofNullable);
+    }
+
+    /**
      * One pass of the cluster's timeout: every transaction open past its timeout is aborted and its producer
      * fenced, and every abort a stopped coordinator left prepared is finished. Ids idle past
      * {@link Transactions#DEFAULT_ID_EXPIRY_MS} are forgotten, so the records stay bounded by the ids in use.
