@@ -70,6 +70,8 @@ final class GroupSubscription {
     private java.util.concurrent.CompletableFuture<Void> joining;
     private long joiningSinceNanos;
     private long lastJoinEndedNanos;
+    /** Whether the last join failed (for any reason): the next waits its turn, however fast the polls come. */
+    private boolean lastJoinFailed;
 
     GroupSubscription(String topic, GroupMembership membership, RebalanceListener listener, ConsumerConfig config,
                       Duration deadline) {
@@ -228,7 +230,7 @@ final class GroupSubscription {
     private void rejoin() {
         if (joining == null) {
             long now = System.nanoTime();
-            if (rejoinFailingSinceNanos != 0 && now - lastJoinEndedNanos < REJOIN_RETRY_MS * 1_000_000) {
+            if (lastJoinFailed && now - lastJoinEndedNanos < REJOIN_RETRY_MS * 1_000_000) {
                 return; // spaced out, however fast the application polls
             }
             joiningSinceNanos = now;
@@ -240,6 +242,7 @@ final class GroupSubscription {
         java.util.concurrent.CompletableFuture<Void> ended = joining;
         joining = null;
         lastJoinEndedNanos = System.nanoTime();
+        lastJoinFailed = ended.isCompletedExceptionally();
         try {
             ended.join();
             rejoinFailingSinceNanos = 0;
@@ -332,6 +335,7 @@ final class GroupSubscription {
 
     /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
     void close(Fetching fetching) {
+        boolean interrupted = false;
         if (joining != null) {
             // A join whose answer is on its way: waited for briefly, so the member it made is left with the close
             // rather than left to its session; one held by a frozen node is cancelled by the membership's close.
@@ -339,11 +343,21 @@ final class GroupSubscription {
                 joining.get(JOIN_CLOSE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
                 joining = null;
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true; // kept for after the leave, which an interrupted thread could not send
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 // failed (nothing made) or still held
             }
         }
+        try {
+            closeMembership(fetching);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void closeMembership(Fetching fetching) {
         try {
             // A rejoin under way first: the membership's thread may be publishing a new member meanwhile.
             if (joining == null && rejoinFailingSinceNanos == 0 && !config.autoCommitInterval().isZero()

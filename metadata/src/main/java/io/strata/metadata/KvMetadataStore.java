@@ -282,15 +282,15 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
-    public CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(Collection<PartitionId> partitions) {
+    public Map<PartitionId, CompletableFuture<List<ProducerState>>> producers(Collection<PartitionId> partitions) {
         Map<Integer, List<PartitionId>> byShard = new TreeMap<>();
         partitions.forEach(p -> byShard.computeIfAbsent(shardOf(p), s -> new ArrayList<>()).add(p));
-        Map<PartitionId, List<ProducerState>> out = new java.util.concurrent.ConcurrentHashMap<>();
-        List<CompletableFuture<Void>> reads = new ArrayList<>();
-        byShard.forEach((shard, inShard) -> reads.add(kv.get(keys.head(shard))
-                .thenCompose(head -> ledgers.producers(shard, ShardLedgers.headSequence(head.orElse(null)), inShard))
-                .thenAccept(out::putAll)));
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> Map.copyOf(out));
+        Map<PartitionId, CompletableFuture<List<ProducerState>>> out = new java.util.HashMap<>();
+        byShard.forEach((shard, inShard) -> {
+            CompletableFuture<Map<PartitionId, List<ProducerState>>> read = ledgers.producers(shard, inShard);
+            inShard.forEach(p -> out.put(p, read.thenApply(states -> states.getOrDefault(p, List.of()))));
+        });
+        return out;
     }
 
     @Override

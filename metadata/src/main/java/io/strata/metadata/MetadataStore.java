@@ -74,10 +74,11 @@ public interface MetadataStore extends AutoCloseable {
     /**
      * The idempotent and transactional producers each partition's commits know, as the next commit would check
      * them (those idle past the state expiry may still be among them until commits drop them), by producer id:
-     * what Kafka's DescribeProducers shows. Reads each shard's head once and, unless this store holds the shard's
-     * producers already, the shard and its producer snapshot (kept for this answer only).
+     * what Kafka's DescribeProducers shows. Each shard is read once for its partitions (its head and, unless this
+     * store holds the shard's producers already, the shard and its producer snapshot, kept for this answer only),
+     * and fails alone: one future per partition, those of one shard the same.
      */
-    CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(java.util.Collection<PartitionId> partitions);
+    Map<PartitionId, CompletableFuture<List<ProducerState>>> producers(java.util.Collection<PartitionId> partitions);
 
     /** Counters of this store instance since it was opened. */
     MetadataStats stats();

@@ -245,10 +245,9 @@ final class ShardLedgers {
      * The partitions' producers (all of one shard) as the shard's commits check them, for a reader
      * (DescribeProducers): from this store's ledger when it holds the shard's producers already (brought up to the
      * head), else from a ledger built aside and not kept, so describing producers never makes a node hold the
-     * ledgers of shards it does not commit to.
+     * ledgers of shards it does not commit to. Readers asking for one shard at once share one build.
      */
-    CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(int shard, long sequence,
-                                                                      Collection<PartitionId> partitions) {
+    CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(int shard, Collection<PartitionId> partitions) {
         Holder h = holders.get(shard);
         boolean held = false;
         if (h != null) {
@@ -257,14 +256,31 @@ final class ShardLedgers {
             }
         }
         if (held) {
-            return upTo(h, sequence, true, 0).thenApply(x -> {
-                synchronized (x) {
-                    return producersOf(x.ledger, partitions);
+            return kv.get(keys.head(shard)).thenCompose(head -> upTo(h, headSequence(head.orElse(null)), true, 0))
+                    .thenApply(x -> {
+                        synchronized (x) {
+                            return producersOf(x.ledger, partitions);
+                        }
+                    });
+        }
+        CompletableFuture<ShardLedger> started = new CompletableFuture<>();
+        CompletableFuture<ShardLedger> build = asideBuilds.putIfAbsent(shard, started);
+        if (build == null) {
+            build = started;
+            rebuild(shard, true).whenComplete((ledger, failure) -> {
+                asideBuilds.remove(shard, started);
+                if (failure != null) {
+                    started.completeExceptionally(failure);
+                } else {
+                    started.complete(ledger);
                 }
             });
         }
-        return rebuild(shard, true).thenApply(ledger -> producersOf(ledger, partitions));
+        return build.thenApply(ledger -> producersOf(ledger, partitions));
     }
+
+    /** Ledgers being built aside for readers, by shard: shared while under way, dropped once built. */
+    private final ConcurrentHashMap<Integer, CompletableFuture<ShardLedger>> asideBuilds = new ConcurrentHashMap<>();
 
     private static Map<PartitionId, List<ProducerState>> producersOf(ShardLedger ledger,
                                                                     Collection<PartitionId> partitions) {

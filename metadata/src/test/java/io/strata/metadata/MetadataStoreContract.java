@@ -471,20 +471,20 @@ public abstract class MetadataStoreContract {
         Topic t = store.createTopic(new TopicConfig("described", 2, -1, -1)).join();
         long a = store.allocateProducerId().join();
         long b = store.allocateProducerId().join();
-        assertThat(store.producers(List.of(t.partition(0))).join().get(t.partition(0))).as("no producer yet").isEmpty();
+        assertThat(store.producers(List.of(t.partition(0))).get(t.partition(0)).join()).as("no producer yet").isEmpty();
         store.commitBlock(idempotent(t.partition(0), a, 0, 4)).join();
         store.commitBlock(idempotent(t.partition(0), a, 4, 2)).join();
         store.commitBlock(idempotent(t.partition(0), b, 0, 3)).join();
         store.commitBlock(idempotent(t.partition(1), b, 0, 1)).join();
 
-        Map<PartitionId, List<ProducerState>> both = store.producers(List.of(t.partition(0), t.partition(1))).join();
-        assertThat(both.get(t.partition(0))).extracting(ProducerState::producerId,
+        var both = store.producers(List.of(t.partition(0), t.partition(1)));
+        assertThat(both.get(t.partition(0)).join()).extracting(ProducerState::producerId,
                 ProducerState::lastSequence).containsExactly(org.assertj.core.groups.Tuple.tuple(a, 5L),
                 org.assertj.core.groups.Tuple.tuple(b, 2L));
-        assertThat(both.get(t.partition(1))).extracting(ProducerState::producerId).containsExactly(b);
+        assertThat(both.get(t.partition(1)).join()).extracting(ProducerState::producerId).containsExactly(b);
         store.close();
         store = reopen(16);
-        assertThat(store.producers(List.of(t.partition(0))).join().get(t.partition(0)))
+        assertThat(store.producers(List.of(t.partition(0))).get(t.partition(0)).join())
                 .as("read from the shard by a store that never committed to it")
                 .extracting(ProducerState::producerId, ProducerState::lastSequence)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(a, 5L), org.assertj.core.groups.Tuple.tuple(b, 2L));

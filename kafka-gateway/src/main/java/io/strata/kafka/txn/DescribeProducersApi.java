@@ -106,29 +106,30 @@ public final class DescribeProducersApi implements KafkaApi {
                     if (partitions.isEmpty()) {
                         return CompletableFuture.completedFuture((ApiMessage) response);
                     }
-                    // Each shard read once for all its partitions asked.
-                    return metadata.producers(partitions).thenCompose(states -> {
-                        boolean transactional = states.values().stream().flatMap(List::stream)
-                                .anyMatch(s -> s.epoch() != 0);
+                    // Each shard read once for all its partitions asked, and failing alone.
+                    Map<PartitionId, CompletableFuture<List<ProducerState>>> states = metadata.producers(partitions);
+                    return CompletableFuture.allOf(states.values().stream().map(f -> f.handle((x, e) -> null))
+                            .toArray(CompletableFuture[]::new)).thenCompose(x -> {
+                        boolean transactional = states.values().stream().filter(f -> !f.isCompletedExceptionally())
+                                .flatMap(f -> f.join().stream()).anyMatch(st -> st.epoch() != 0);
                         CompletableFuture<Map<Long, List<TransactionRecord>>> open = transactional
                                 ? metadata.transactions().snapshot().thenApply(DescribeProducersApi::openByProducer)
                                 : CompletableFuture.completedFuture(Map.of());
                         return open.handle((records, failure) -> {
                             for (Asked a : asked) {
                                 PartitionId p = a.answer().errorCode() == Errors.NONE.code() ? a.partition() : null;
-                                if (p != null) {
-                                    fill(a.answer(), p, states.getOrDefault(p, List.of()), records, failure);
+                                if (p == null) {
+                                    continue;
+                                }
+                                CompletableFuture<List<ProducerState>> read = states.get(p);
+                                if (read.isCompletedExceptionally()) {
+                                    a.answer().setErrorCode(KafkaErrors.forRead(failureOf(read)).code());
+                                } else {
+                                    fill(a.answer(), p, read.join(), records, failure);
                                 }
                             }
                             return (ApiMessage) response;
                         });
-                    }).exceptionally(e -> {
-                        for (Asked a : asked) {
-                            if (a.answer().errorCode() == Errors.NONE.code()) {
-                                a.answer().setErrorCode(KafkaErrors.forRead(e).code());
-                            }
-                        }
-                        return response;
                     });
                 });
     }

@@ -31,6 +31,12 @@ import org.apache.kafka.common.protocol.Errors;
  * records carry, {@link DescribeProducersApi}) is aborted, answering NONE; NONE too when none of the producer's
  * is open there (it ended: nothing hangs); INVALID_PRODUCER_EPOCH when the producer's open transaction is under
  * another epoch; UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist.
+ *
+ * <p>A marker names a producer and epoch, not one transaction: every transaction of a producer shares its Kafka
+ * epoch. {@code kafka-transactions.sh abort} finds the producer by the start offset of its transaction on the
+ * partition just before sending the marker, so a transaction that ended and a next one that began in between
+ * (milliseconds) would be the one aborted, as with Kafka's brokers; an abort built by hand from an older
+ * DescribeProducers answer may end a healthy transaction and fence its producer.
  */
 public final class WriteTxnMarkersApi implements KafkaApi {
     /** Partitions one request may name (over all its markers); those past it are answered POLICY_VIOLATION, untouched. */
@@ -86,6 +92,8 @@ public final class WriteTxnMarkersApi implements KafkaApi {
         WriteTxnMarkersResponseData response = new WriteTxnMarkersResponseData();
         return metadata.transactions().snapshot().thenApply(DescribeProducersApi::openByProducer).thenCompose(open -> {
             List<CompletableFuture<Void>> all = new ArrayList<>();
+            // One abort for each transaction, however many of its partitions the request names.
+            Map<String, CompletableFuture<?>> aborts = new java.util.concurrent.ConcurrentHashMap<>();
             int count = 0;
             for (WriteTxnMarkersRequestData.WritableTxnMarker marker : data.markers()) {
                 var result = new WriteTxnMarkersResponseData.WritableTxnMarkerResult()
@@ -119,8 +127,9 @@ public final class WriteTxnMarkersApi implements KafkaApi {
                                 return CompletableFuture.completedFuture(null);
                             }
                             TransactionRecord r = ((Decision.Abort) d).open();
-                            return coordinator.forceAbort(r.transactionalId(), r.txnProducerId(), r.txnEpoch())
-                                    .<Void>thenApply(after -> null);
+                            return aborts.computeIfAbsent(r.transactionalId() + "/" + r.txnProducerId() + "/"
+                                    + r.txnEpoch(), k -> coordinator.forceAbort(r.transactionalId(), r.txnProducerId(),
+                                    r.txnEpoch())).<Void>thenApply(after -> null);
                         }).exceptionally(e -> {
                             answer.setErrorCode(KafkaErrors.forRead(e).code());
                             return null;

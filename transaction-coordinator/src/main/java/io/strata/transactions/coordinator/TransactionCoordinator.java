@@ -335,8 +335,9 @@ public final class TransactionCoordinator {
     /**
      * An operator's abort of one transaction, named by what its records carry (Kafka's WriteTxnMarkers, as {@code
      * kafka-transactions.sh abort} sends it): aborted and its producer fenced as by {@link #forceAbort(String)}
-     * while it is still the one open on the id; otherwise nothing changes (it ended meanwhile, and another may
-     * have begun: that one is not touched). Answers the record as it stands after (empty when the id is gone).
+     * while it is still the one open on the id; otherwise it is left as it is (it ended meanwhile, and another may
+     * have begun: that one is not touched; an abort the id holds prepared is finished, as every change of the id
+     * finishes it). Answers the record as it stands after (empty when the id is gone).
      */
     public CompletableFuture<Optional<TransactionRecord>> forceAbort(String transactionalId, long txnProducerId,
                                                                      long txnEpoch) {
