@@ -106,8 +106,8 @@ final class GroupMembership implements AutoCloseable {
         this.deadline = deadline;
         this.wake = wake;
         this.commits = new CommitQueue((offsets, epochs, done) -> sendCommit(commitRequest(session.get().memberId(),
-                offsets, epochs, List.of()), router.candidates(), 0, io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS),
-                done), deadline);
+                offsets, epochs, List.of()), router.candidates(), 0,
+                io.grpc.Deadline.after(deadline.toMillis(), TimeUnit.MILLISECONDS), done), deadline);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "strata-group-" + group);
             t.setDaemon(true);
