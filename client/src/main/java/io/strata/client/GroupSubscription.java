@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
@@ -112,7 +113,15 @@ final class GroupSubscription {
      * runs, how long before it is looked at again (its end wakes the poll; this is the fallback); else -1.
      */
     long retryInMillis() {
-        return joining != null ? JOIN_LOOK_MS : rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;
+        if (joining != null) {
+            return JOIN_LOOK_MS;
+        }
+        if (lastJoinFailed && (rejoinFailingSinceNanos != 0 || membership.lost())) {
+            // The next join's turn comes within this poll, whatever its timeout (a poll after a join's failure
+            // was thrown may be a long one).
+            return Math.max(0, REJOIN_RETRY_MS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastJoinEndedNanos));
+        }
+        return rejoinFailingSinceNanos != 0 ? REJOIN_RETRY_MS : -1;
     }
 
     /** Applies what the group said since the last look: partitions lost, to give up, and newly owned. */
@@ -137,7 +146,11 @@ final class GroupSubscription {
                 }
             }
             rejoin();
-            return;
+            if (joining != null || rejoinFailingSinceNanos != 0 || membership.lost()) {
+                return;
+            }
+            // Joined just now. What the new member's stream said meanwhile is applied here: its wake may have
+            // come (and been spent) while the join was still ending.
         }
         if (!unreleased.isEmpty()) {
             try {
@@ -335,7 +348,8 @@ final class GroupSubscription {
 
     /** Commits the positions (when auto-commit is on) and leaves the group, so the partitions move at once. */
     void close(Fetching fetching) {
-        boolean interrupted = false;
+        // An interrupted thread's blocking calls are cancelled: the flag is set aside for the commit and the leave.
+        boolean interrupted = Thread.interrupted();
         if (joining != null) {
             // A join whose answer is on its way: waited for briefly, so the member it made is left with the close
             // rather than left to its session; one held by a frozen node is cancelled by the membership's close.

@@ -137,6 +137,29 @@ class GroupRejoinTest {
         }
     }
 
+    @Test
+    void aRejoinRefusedOnceIsTriedAgainWithinTheNextPollHoweverLongItsTimeout() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "a");
+        Consumer consumer = client.consumer("orders");
+        consumer.subscribe("g");
+        readUntil(consumer, 1);
+        fake.failsWith.put("strata.v1.GroupService/JoinGroup",
+                io.grpc.Status.PERMISSION_DENIED.withDescription("no rule lets User:app join g"));
+        fake.groups.endSession(fake.groups.members().get(0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            for (int i = 0; i < 50; i++) {
+                consumer.poll(Duration.ofMillis(100));
+            }
+        }).as("the refusal, told at once").isInstanceOf(StrataException.class)
+                .hasMessageContaining("no rule lets User:app join g");
+
+        fake.failsWith.clear(); // the rule is granted
+        assertThat(values(consumer.poll(Duration.ofSeconds(20))))
+                .as("joined again within the poll (after the refusal's pause), its partition read from its start")
+                .containsExactly("a");
+    }
+
     private static List<ConsumerRecord> readUntil(Consumer consumer, int count) {
         List<ConsumerRecord> records = new ArrayList<>();
         for (int i = 0; i < 50 && records.size() < count; i++) {

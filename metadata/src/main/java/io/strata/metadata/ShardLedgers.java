@@ -245,7 +245,8 @@ final class ShardLedgers {
      * The partitions' producers (all of one shard) as the shard's commits check them, for a reader
      * (DescribeProducers): from this store's ledger when it holds the shard's producers already (brought up to the
      * head), else from a ledger built aside and not kept, so describing producers never makes a node hold the
-     * ledgers of shards it does not commit to. Readers asking for one shard at once share one build.
+     * ledgers of shards it does not commit to. Readers asking for one shard at once share one build (one that
+     * joins a build under way may miss a commit made since it began: fine for a diagnostic read).
      */
     CompletableFuture<Map<PartitionId, List<ProducerState>>> producers(int shard, Collection<PartitionId> partitions) {
         Holder h = holders.get(shard);
@@ -267,7 +268,13 @@ final class ShardLedgers {
         CompletableFuture<ShardLedger> build = asideBuilds.putIfAbsent(shard, started);
         if (build == null) {
             build = started;
-            rebuild(shard, true).whenComplete((ledger, failure) -> {
+            CompletableFuture<ShardLedger> read;
+            try {
+                read = rebuild(shard, true);
+            } catch (RuntimeException e) {
+                read = CompletableFuture.failedFuture(e); // never left under way for the next reader to wait on
+            }
+            read.whenComplete((ledger, failure) -> {
                 asideBuilds.remove(shard, started);
                 if (failure != null) {
                     started.completeExceptionally(failure);

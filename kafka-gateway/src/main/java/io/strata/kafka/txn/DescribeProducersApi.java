@@ -122,7 +122,9 @@ public final class DescribeProducersApi implements KafkaApi {
                                     continue;
                                 }
                                 CompletableFuture<List<ProducerState>> read = states.get(p);
-                                if (read.isCompletedExceptionally()) {
+                                if (read == null) {
+                                    a.answer().setErrorCode(Errors.UNKNOWN_SERVER_ERROR.code()); // not read: a bug
+                                } else if (read.isCompletedExceptionally()) {
                                     a.answer().setErrorCode(KafkaErrors.forRead(failureOf(read)).code());
                                 } else {
                                     fill(a.answer(), p, read.join(), records, failure);
