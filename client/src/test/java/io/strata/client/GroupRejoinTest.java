@@ -67,17 +67,11 @@ class GroupRejoinTest {
 
     @Test
     void closingWhileARejoinIsHeldReturnsWithoutWaitingForIt() {
-        fake.createTopic("orders", 1);
-        fake.append("orders", 0, "a");
-        Consumer consumer = client.consumer("orders");
-        consumer.subscribe("g");
-        readUntil(consumer, 1);
+        Consumer consumer = memberThatReadOneRecord();
         fake.groups.joinGate = new CountDownLatch(1);
         long start = System.nanoTime();
         fake.groups.endSession(fake.groups.members().get(0));
-        for (int i = 0; i < 50 && fake.groups.joins.get() < 2; i++) {
-            consumer.poll(Duration.ofMillis(100));
-        }
+        pollUntilTheRejoinIsSent(consumer, fake);
         assertThat(fake.groups.joins.get()).as("the rejoin was sent and is held").isEqualTo(2);
         consumer.close();
         // From the session's end to the close, nothing waited for the held join's 10 s deadline.
@@ -93,9 +87,7 @@ class GroupRejoinTest {
         consumer.poll(Duration.ofMillis(100));
         fake.groups.joinGate = new CountDownLatch(1);
         fake.groups.endSession(fake.groups.members().get(0));
-        for (int i = 0; i < 50 && fake.groups.joins.get() < 2; i++) {
-            consumer.poll(Duration.ofMillis(100));
-        }
+        pollUntilTheRejoinIsSent(consumer, fake);
         fake.groups.joinGate.countDown();
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!fake.groups.streaming("m-2") && System.nanoTime() < until) {
@@ -122,9 +114,7 @@ class GroupRejoinTest {
                 assertThat(home.groups.members()).as("joined on the first node").hasSize(1);
                 home.groups.joinGate = new CountDownLatch(1);
                 home.groups.endSession(home.groups.members().get(0));
-                for (int i = 0; i < 50 && home.groups.joins.get() < 2; i++) {
-                    consumer.poll(Duration.ofMillis(100));
-                }
+                pollUntilTheRejoinIsSent(consumer, home);
                 assertThat(home.groups.joins.get()).as("the rejoin, held by the first node").isEqualTo(2);
 
                 consumer.close();
@@ -139,11 +129,7 @@ class GroupRejoinTest {
 
     @Test
     void aRejoinRefusedOnceIsTriedAgainWithinTheNextPollHoweverLongItsTimeout() {
-        fake.createTopic("orders", 1);
-        fake.append("orders", 0, "a");
-        Consumer consumer = client.consumer("orders");
-        consumer.subscribe("g");
-        readUntil(consumer, 1);
+        Consumer consumer = memberThatReadOneRecord();
         fake.failsWith.put("strata.v1.GroupService/JoinGroup",
                 io.grpc.Status.PERMISSION_DENIED.withDescription("no rule lets User:app join g"));
         fake.groups.endSession(fake.groups.members().get(0));
@@ -158,6 +144,23 @@ class GroupRejoinTest {
         assertThat(values(consumer.poll(Duration.ofSeconds(20))))
                 .as("joined again within the poll (after the refusal's pause), its partition read from its start")
                 .containsExactly("a");
+    }
+
+    /** A member of group g reading topic orders (one partition), which has read its one record "a". */
+    private Consumer memberThatReadOneRecord() {
+        fake.createTopic("orders", 1);
+        fake.append("orders", 0, "a");
+        Consumer consumer = client.consumer("orders");
+        consumer.subscribe("g");
+        readUntil(consumer, 1);
+        return consumer;
+    }
+
+    /** Polls (100 ms each) until the node got the member's second join, at most 5 s. */
+    private static void pollUntilTheRejoinIsSent(Consumer consumer, FakeStrata node) {
+        for (int i = 0; i < 50 && node.groups.joins.get() < 2; i++) {
+            consumer.poll(Duration.ofMillis(100));
+        }
     }
 
     private static List<ConsumerRecord> readUntil(Consumer consumer, int count) {

@@ -186,13 +186,9 @@ public final class KafkaAccess {
             }
             pastCap(who, address, action, more, "partitions");
         } else {
-            java.util.Map<Errors, Integer> errors = new java.util.TreeMap<>(
-                    org.apache.kafka.common.requests.AbstractResponse.parseResponse(key,
-                            org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(answer, request.version()),
-                            request.version()).errorCounts());
-            errors.remove(Errors.NONE);
-            String outcome = errors.isEmpty() ? "ok" : "failed: " + String.join(", ", errors.keySet().stream()
-                    .map(Errors::name).toList());
+            String outcome = outcome(new java.util.TreeSet<>(org.apache.kafka.common.requests.AbstractResponse
+                    .parseResponse(key, org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(answer,
+                            request.version()), request.version()).errorCounts().keySet()));
             needs(request).thenAccept(needs -> auditEach(who, address, action, needs, outcome));
         }
     }
