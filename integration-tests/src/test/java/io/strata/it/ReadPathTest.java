@@ -163,8 +163,24 @@ class ReadPathTest {
     void tailConsumersGetEveryRecordInOrderByLongPollAndByStreamFromTheHandOff() throws Exception {
         StrataProcess ingest = cluster.start("ingest-1", "ingest");
         StrataProcess fetch = countedFetchNode("fetch-tail");
-        cluster.createTopic(ingest, "tail", 1);
+        cluster.createTopic(ingest, "tail", 2);
         StrataClient producerClient = client(ingest);
+        // Nobody reads partition 1: once the ingest node knows what the fetch node reads at the tail, its chunks
+        // stay home.
+        long watchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (StrataCluster.metric(ingest, "strata_ingest_handoff_tail_nodes") == 0
+                && System.nanoTime() < watchDeadline) {
+            Thread.sleep(100);
+        }
+        assertThat(StrataCluster.metric(ingest, "strata_ingest_handoff_tail_nodes")).isEqualTo(1);
+        Producer unread = producerClient.producer();
+        for (int i = 0; i < 5; i++) {
+            unread.send("tail", 1, null, value(i, 64)).get(30, TimeUnit.SECONDS);
+        }
+        assertThat(StrataCluster.metric(ingest, "strata_ingest_handoff_skipped_total")).as("chunks kept home")
+                .isGreaterThanOrEqualTo(5);
+        assertThat(StrataCluster.metric(ingest, "strata_ingest_handoff_sent_total")).isZero();
+        assertThat(StrataCluster.metric(fetch, "strata_fetch_cache_handed_over_total")).isZero();
         Consumer longPoll = client(fetch).consumer("tail");
         longPoll.assign(List.of(0));
         longPoll.seek(0, 0);

@@ -73,17 +73,25 @@ class TlsTest {
                             read.add(new String(r.value(), StandardCharsets.UTF_8));
                         }
                     }
-                }
-                assertThat(read).hasSize(10);
-                // The ingest node hands new blocks' chunks to the fetch node over mutual TLS, once it has seen that
-                // node registered (the first blocks may precede that): a block at a time until one is handed over.
-                long handOffDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (metric(server, "strata_ingest_handoff_sent_total") == 0 && System.nanoTime() < handOffDeadline) {
-                    client.producer().send("secret", 1, null, "hand-off".getBytes(StandardCharsets.UTF_8))
-                            .get(20, TimeUnit.SECONDS);
-                    Thread.sleep(500);
+                    assertThat(read).hasSize(10);
+                    // The ingest node hands new blocks' chunks to the fetch node over mutual TLS, once it has seen
+                    // that node registered (the first blocks may precede that) and while this consumer reads at the
+                    // tail there: a block at a time until one is handed over.
+                    long handOffDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (metric(server, "strata_ingest_handoff_sent_total") == 0
+                            && System.nanoTime() < handOffDeadline) {
+                        client.producer().send("secret", 1, null, "hand-off".getBytes(StandardCharsets.UTF_8))
+                                .get(20, TimeUnit.SECONDS);
+                        consumer.poll(Duration.ofMillis(500));
+                    }
                 }
                 assertThat(metric(server, "strata_ingest_handoff_sent_total")).as("chunks handed over").isPositive();
+                long watchDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (metric(server, "strata_ingest_handoff_tail_nodes") == 0 && System.nanoTime() < watchDeadline) {
+                    Thread.sleep(100);
+                }
+                assertThat(metric(server, "strata_ingest_handoff_tail_nodes"))
+                        .as("the fetch node tells what it reads at the tail over mutual TLS").isEqualTo(1);
                 // The node-to-node port takes node certificates only: not a client's (another CA), not none.
                 String internal = "127.0.0.1:" + internalPort;
                 assertThat(handshake(internal, peer, peer.caPem())).isTrue();
@@ -94,6 +102,9 @@ class TlsTest {
                 Certificates.Issued intruder = Certificates.issueWith(tls, "node-ca", "intruder", "ip:127.0.0.1");
                 assertThat(handOver(internal, intruder).getCode()).isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
                 assertThat(handOver(internal, peer).getCode()).as("a node").isEqualTo(io.grpc.Status.Code.OK);
+                assertThat(watchTail(internal, intruder).getCode()).as("what is read where: nodes' business only")
+                        .isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+                assertThat(watchTail(internal, peer).getCode()).as("a node").isEqualTo(io.grpc.Status.Code.OK);
 
                 // Kafka's clients, over TLS with the same certificate.
                 Map<String, Object> ssl = Map.of("bootstrap.servers", server.kafkaAddress(), "security.protocol", "SSL",
@@ -180,14 +191,26 @@ class TlsTest {
 
     /** An empty hand-off to the node-to-node port, made with the certificate: its status. */
     private static io.grpc.Status handOver(String address, Certificates.Issued identity) throws Exception {
+        return nodeCall(address, identity, stub -> stub.handOverChunks(
+                io.strata.api.v1.HandOverChunksRequest.getDefaultInstance()));
+    }
+
+    /** A watch of the node's tail readers, made with the certificate: the status of its first message. */
+    private static io.grpc.Status watchTail(String address, Certificates.Issued identity) throws Exception {
+        return nodeCall(address, identity, stub -> stub.watchTailReaders(
+                io.strata.api.v1.WatchTailReadersRequest.getDefaultInstance()).hasNext());
+    }
+
+    private static io.grpc.Status nodeCall(String address, Certificates.Issued identity,
+            java.util.function.Consumer<io.strata.api.v1.NodeServiceGrpc.NodeServiceBlockingStub> call) throws Exception {
         io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(address)
                 .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
                         .keyManager(identity.certificatePem().toFile(), identity.keyPem().toFile())
                         .trustManager(identity.caPem().toFile()).build())
                 .overrideAuthority("strata-internal").build();
         try {
-            io.strata.api.v1.NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS)
-                    .handOverChunks(io.strata.api.v1.HandOverChunksRequest.getDefaultInstance());
+            call.accept(io.strata.api.v1.NodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20,
+                    TimeUnit.SECONDS));
             return io.grpc.Status.OK;
         } catch (io.grpc.StatusRuntimeException e) {
             return e.getStatus();

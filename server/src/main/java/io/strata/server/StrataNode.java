@@ -6,7 +6,6 @@ import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
 import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.strata.fetch.cache.ChunkCache;
 import io.strata.fetch.routing.FetchNodes;
 import io.strata.fetch.grpc.FetchHandler;
 import io.strata.ingest.IngestPipeline;
@@ -87,14 +86,12 @@ public class StrataNode {
     private volatile FetchHandler fetch;
     private volatile io.strata.server.reads.Reads reads;
     private volatile io.strata.server.net.InternalPort internalPort;
-    private volatile io.strata.fetch.share.ShareHandler shares;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
     private volatile io.strata.fetch.share.ShareGroupsView shareGroups;
     private volatile io.strata.server.txn.TransactionRole transactions;
     private volatile io.strata.server.txn.CheckBackStreams checkBacks;
     private volatile io.strata.server.txn.HalfDoor halfDoor;
-    private volatile java.util.concurrent.Executor fetchExecutor;
-    private volatile ChunkCache fetchCache;
+    private volatile io.strata.server.fetch.FetchRole fetchRole;
     private volatile boolean ready;
     private volatile boolean stopping;
     private volatile Thread starter;
@@ -220,19 +217,12 @@ public class StrataNode {
             io.strata.server.fetch.FetchRole role = io.strata.server.fetch.FetchRole.start(config, metadata, objects,
                     topics, fetchNodes, address, ingest, access, internalPort, checkBacks, meters, this::register);
             fetch = role.handler();
-            fetchCache = role.cache();
-            fetchExecutor = role.streams();
-            shares = role.shares();
+            fetchRole = role;
         }
         if (pipeline != null) {
-            ChunkHandOff handOff = new ChunkHandOff(fetchNodes, address, internalPort.dialer(), fetchCache,
-                    config.ingest().handOffMaxInflightBytes());
-            register(handOff);
-            pipeline.committer().handOff(handOff);
-            counter("strata.ingest.handoff.sent", handOff, ChunkHandOff::sent);
-            counter("strata.ingest.handoff.local", handOff, ChunkHandOff::local);
-            counter("strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
-            counter("strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
+            pipeline.committer().handOff(ChunkHandOff.start(fetchNodes, address, internalPort.dialer(),
+                    fetchRole == null ? null : fetchRole.cache(), config.ingest().handOffMaxInflightBytes(), nodeTimer,
+                    meters, this::register));
         }
         reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
                 : !internalPort.dialsAsNode() && access.required() ? io.strata.server.reads.Reads.NONE
@@ -326,7 +316,7 @@ public class StrataNode {
         groups = new io.strata.server.group.GroupHandler(coordinator);
         groupSettings = new io.strata.server.group.GroupSettingsHandler(metadata.groupSettings(), topics,
                 io.strata.server.share.SharePolicies.of(config.share()));
-        io.strata.fetch.share.ShareHandler here = shares;
+        io.strata.fetch.share.ShareHandler here = fetchRole == null ? null : fetchRole.shares();
         shareGroups = new io.strata.fetch.share.ShareGroupsView(metadata,
                 io.strata.server.share.SharePolicies.of(config.share()), clock, group -> {
                     if (here != null) {
@@ -490,21 +480,10 @@ public class StrataNode {
         return handler;
     }
 
-    /** The fetch role's chunk cache (hand-offs from ingest nodes go into it). */
-    public ChunkCache fetchCache() {
+    /** The fetch role's parts: its cache, streams' executor, share groups and tail readers. */
+    public io.strata.server.fetch.FetchRole fetchRole() {
         fetch(); // fails with UNAVAILABLE on a node without the fetch role
-        return fetchCache;
-    }
-
-    /** Where the fetch role's subscription streams take their steps. */
-    public java.util.concurrent.Executor fetchExecutor() {
-        return fetchExecutor;
-    }
-
-    /** Share groups, served with the fetch role. */
-    public io.strata.fetch.share.ShareHandler shares() {
-        fetch(); // fails with UNAVAILABLE on a node without the fetch role
-        return shares;
+        return fetchRole;
     }
 
     /**

@@ -389,6 +389,7 @@ public final class FetchHandler {
         // read committed, nothing at or past the last stable offset as it stands now.
         long upTo = readCommitted ? stable : Long.MAX_VALUE;
         if ((readCommitted ? stable : partition.endOffset()) <= offset) {
+            index.readerAtEnd(pid);
             return CompletableFuture.completedFuture(new ChunkRead(offset, maxBytes, List.of(), List.of(),
                     partition.endOffset(), partition.logStartOffset(), stable, upTo, List.of()));
         }
@@ -411,6 +412,9 @@ public final class FetchHandler {
                 return reread(pid, offset, maxBytes, true, rereads);
             }
             activeReads.put(pid, Boolean.TRUE);
+            if (chunks.get(chunks.size() - 1).endOffset() >= partition.endOffset()) {
+                index.readerAtEnd(pid); // told before the read: the next block's chunks may be on their way already
+            }
             List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(chunks.size());
             for (ChunkRef c : chunks) {
                 // A chunk holding only aborted records is not read: the answer passes over it.

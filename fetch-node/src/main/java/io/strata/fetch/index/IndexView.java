@@ -57,6 +57,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
     private final AtomicLong clock = new AtomicLong();
     private volatile AutoCloseable watch;
     private volatile boolean closed;
+    private volatile java.util.function.Consumer<PartitionId> readersAtEnd = p -> { };
 
     /** One metadata shard's entries, held from the moment its read starts. */
     private final class Shard {
@@ -197,6 +198,16 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return store.offsets(id).thenApply(io.strata.metadata.PartitionOffsets::nextOffset);
     }
 
+    /** Who hears of every reader at a partition's end or waiting there (the node's {@code TailReaders}). */
+    public void onReaderAtEnd(java.util.function.Consumer<PartitionId> listener) {
+        this.readersAtEnd = listener;
+    }
+
+    /** A reader reached the partition's end (its read takes the last chunk there is) or waits there. */
+    public void readerAtEnd(PartitionId id) {
+        readersAtEnd.accept(id);
+    }
+
     /**
      * Completes with true as soon as the partition grows past {@code offset} or may have (a commit to it was
      * seen: callers look again), or with false after {@code maxWait}. The partition's shard stays held
@@ -213,6 +224,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
      */
     public CompletableFuture<Boolean> awaitBeyond(PartitionId id, long offset, Duration maxWait,
                                                   java.util.function.ToLongFunction<PartitionIndex> bound) {
+        readerAtEnd(id);
         CompletableFuture<Boolean> waiter = new CompletableFuture<>();
         // Added and removed under the map's lock of the partition, so a partition nobody waits on holds no entry
         // (partitions come and go with topics) and no waiter joins a list just taken out of the map.

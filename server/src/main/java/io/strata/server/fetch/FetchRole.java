@@ -9,6 +9,7 @@ import io.strata.fetch.index.IndexView;
 import io.strata.fetch.index.SegmentFooters;
 import io.strata.fetch.routing.FetchNodes;
 import io.strata.fetch.share.ShareHandler;
+import io.strata.fetch.tail.TailReaders;
 import io.strata.ingest.grpc.ProduceHandler;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
@@ -25,6 +26,7 @@ import io.strata.server.txn.CheckBackStreams;
 import io.strata.server.txn.HalfDelivery;
 import io.strata.storage.object.ObjectStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,9 +47,15 @@ import org.jboss.logging.Logger;
  * @param cache    the chunk cache, which ingest nodes' hand-offs fill
  * @param streams  where subscription streams take their steps
  * @param shares   share groups, served with the fetch role
+ * @param tail     the partitions read at the tail here, which ingest nodes watch to hand over only their chunks
  */
-public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams, ShareHandler shares) {
+public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams, ShareHandler shares,
+                        TailReaders tail) {
     private static final Logger LOG = Logger.getLogger(FetchRole.class);
+    /** How long a partition counts as read at the tail after its reader's last read there. */
+    private static final Duration TAIL_READER_TTL = Duration.ofSeconds(30);
+    /** Partitions counted as read at the tail, at most; beyond, the node asks for every chunk. */
+    private static final int MAX_TAIL_PARTITIONS = 100_000;
 
     /**
      * Builds the role, waiting (each for at most three times the metadata timeout) until the index and the
@@ -80,6 +88,11 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         meters.gauge("strata.fetch.index.awaited.partitions", index, IndexView::awaitedPartitions);
         RoleMetrics.counter(meters, "strata.fetch.index.shard.reads", index, IndexView::shardReads);
         closeables.register(index);
+        TailReaders tail = closeables.register(new TailReaders(TAIL_READER_TTL, MAX_TAIL_PARTITIONS, System::nanoTime,
+                timer));
+        index.onReaderAtEnd(tail::atEnd);
+        timer.scheduleWithFixedDelay(tail::expire, 1, 1, TimeUnit.SECONDS);
+        meters.gauge("strata.fetch.tail.partitions", tail, TailReaders::partitions);
         index.start().get(startTimeoutMs, TimeUnit.MILLISECONDS);
         ChunkCache cache = closeables.register(cache(config, objects));
         // A segment's footer lists about one chunk per 512 KiB: a quarter of the index bound covers the
@@ -106,7 +119,7 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         closeables.register(() -> LOG.infof("ended %d subscription streams",
                 fetch.endSubscriptions("this fetch node is stopping; another one answers")));
         metrics(meters, fetch, footers, cache);
-        return new FetchRole(fetch, cache, streams, shareRole.handler());
+        return new FetchRole(fetch, cache, streams, shareRole.handler(), tail);
     }
 
     private static ChunkCache cache(StrataConfig config, ObjectStore objects) {

@@ -39,7 +39,7 @@ public class FetchEndpoint extends FetchServiceGrpc.FetchServiceImplBase {
             io.strata.security.Need need = io.strata.security.Need.topic(
                     io.strata.metadata.security.AclOperation.CONSUME, request.getTopic());
             node.fetch().subscribe(request, (ServerCallStreamObserver<SubscribeResponse>) observer,
-                    node.fetchExecutor(), GrpcErrors::toStatus, () -> access.stillAllowed(who, need));
+                    node.fetchRole().streams(), GrpcErrors::toStatus, () -> access.stillAllowed(who, need));
         } catch (RuntimeException e) {
             observer.onError(GrpcErrors.toStatus(e));
         }

@@ -26,7 +26,7 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
         GrpcErrors.reply(observer, () -> {
             // Chunks served to readers as the stored ones (their CRC32C is no proof against a forger): from nodes only.
             checkWritesAllowed();
-            ChunkCache cache = node.fetchCache();
+            ChunkCache cache = node.fetchRole().cache();
             int accepted = 0;
             for (HandedChunk h : request.getChunksList()) {
                 // Copied out of the request: the cache may keep it long after the call.
@@ -38,6 +38,42 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
             }
             return CompletableFuture.completedFuture(HandOverChunksResponse.newBuilder().setAccepted(accepted).build());
         });
+    }
+
+    /** The partitions this fetch node reads at the tail, then their changes, until the caller cancels. */
+    @Override
+    public void watchTailReaders(io.strata.api.v1.WatchTailReadersRequest request,
+                                 StreamObserver<io.strata.api.v1.TailReadersUpdate> observer) {
+        io.strata.fetch.tail.TailReaders tail;
+        try {
+            checkCallsAllowed("watches"); // which partitions are read, and where: nodes' business only
+            tail = node.fetchRole().tail();
+        } catch (RuntimeException e) {
+            observer.onError(GrpcErrors.toStatus(e));
+            return;
+        }
+        var calls = (io.grpc.stub.ServerCallStreamObserver<io.strata.api.v1.TailReadersUpdate>) observer;
+        java.util.concurrent.atomic.AtomicReference<Runnable> stop = new java.util.concurrent.atomic.AtomicReference<>();
+        calls.setOnCancelHandler(() -> {
+            Runnable s = stop.getAndSet(() -> { });
+            if (s != null) {
+                s.run();
+            }
+        });
+        Runnable watching = tail.watch(update -> calls.onNext(message(update)), calls::onCompleted);
+        if (!stop.compareAndSet(null, watching)) {
+            watching.run(); // cancelled while the watch began
+        }
+    }
+
+    private static io.strata.api.v1.TailReadersUpdate message(io.strata.fetch.tail.TailReaders.Update update) {
+        var m = io.strata.api.v1.TailReadersUpdate.newBuilder().setWhole(update.whole())
+                .setEverything(update.everything());
+        update.added().forEach(p -> m.addAdded(io.strata.api.v1.TailPartition.newBuilder().setTopicId(p.topicId())
+                .setPartition(p.partition())));
+        update.removed().forEach(p -> m.addRemoved(io.strata.api.v1.TailPartition.newBuilder().setTopicId(p.topicId())
+                .setPartition(p.partition())));
+        return m.build();
     }
 
     @Override

@@ -18,12 +18,12 @@ public class ShareEndpoint extends ShareServiceGrpc.ShareServiceImplBase {
 
     @Override
     public void shareFetch(ShareFetchRequest request, StreamObserver<ShareFetchResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.shares().shareFetch(request));
+        GrpcErrors.reply(observer, () -> node.fetchRole().shares().shareFetch(request));
     }
 
     @Override
     public void shareAcknowledge(ShareAcknowledgeRequest request, StreamObserver<ShareAcknowledgeResponse> observer) {
-        GrpcErrors.reply(observer, () -> node.shares().shareAcknowledge(request));
+        GrpcErrors.reply(observer, () -> node.fetchRole().shares().shareAcknowledge(request));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.strata.server.handoff;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.strata.api.v1.HandOverChunksRequest;
 import io.strata.api.v1.HandOverChunksResponse;
 import io.strata.api.v1.HandedChunk;
@@ -14,26 +15,31 @@ import io.strata.format.ChunkEntry;
 import io.strata.format.SealedBlock;
 import io.strata.ingest.commit.UploadedBlocks;
 import io.strata.metadata.PartitionId;
+import io.strata.server.Closeables;
+import io.strata.server.metrics.RoleMetrics;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
- * The ingest side of the tail hand-off: right after a block's PUT, each of its chunks goes to the fetch
- * node that owns its partition ({@link FetchNodes#owner}, the ranking clients use to pick where to read),
- * so the consumers at the tail find it in that node's cache when the commit wakes them. A chunk this node
- * owns itself goes straight into its own cache. Best effort and bounded: at most {@code maxInflightBytes}
- * of chunks travel at once, beyond that chunks are dropped (a lost hand-off costs the fetch node one GET),
- * and a failed call is not retried.
+ * The ingest side of the tail hand-off: right after a block's PUT, each of its chunks goes to the fetch nodes
+ * that read its partition at the tail ({@link TailDemand}), so the consumers there find it in that node's cache
+ * when the commit wakes them — and to the node that owns the partition ({@link FetchNodes#owner}, the ranking
+ * clients use to pick where to read) while that node has not told what it reads. A chunk nobody reads at the
+ * tail is not sent: pushing it over the network (and TLS) would cost a produce-only run about a tenth of its
+ * throughput (docs/benchmarks.md) for a cache entry nobody asks for. A chunk this node owns itself goes straight
+ * into its own cache. Best effort and bounded: at most {@code maxInflightBytes} of chunks travel at once, beyond
+ * that chunks are dropped (a lost hand-off costs the fetch node one GET), and a failed call is not retried.
  *
- * <p>Threads: hand-offs start on the object store's threads and complete on gRPC's. Owns its channels.
- * Thread-safe.
+ * <p>Threads: hand-offs start on the object store's threads and complete on gRPC's. Owns its channels and the
+ * tail readers' streams. Thread-safe.
  */
 public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChunkHandOff.class);
@@ -51,17 +57,36 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     private final LongAdder local = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder skipped = new LongAdder();
+    private final TailDemand demand;
     private volatile boolean closed;
 
     /** {@code localCache}: this node's cache when it runs the fetch role, else null. */
     public ChunkHandOff(FetchNodes fetchNodes, String selfAddress,
                         java.util.function.Function<String, ManagedChannel> dialer, ChunkCache localCache,
-                        long maxInflightBytes) {
+                        long maxInflightBytes, ScheduledExecutorService timer) {
         this.fetchNodes = fetchNodes;
         this.dialer = dialer;
         this.selfAddress = selfAddress;
         this.localCache = localCache;
         this.maxInflightBytes = maxInflightBytes;
+        this.demand = new TailDemand(fetchNodes, selfAddress, this::channel, timer);
+    }
+
+    /** A hand-off registered with the node's closeables, its counters with the node's meters. */
+    public static ChunkHandOff start(FetchNodes fetchNodes, String selfAddress,
+                                     java.util.function.Function<String, ManagedChannel> dialer, ChunkCache localCache,
+                                     long maxInflightBytes, ScheduledExecutorService timer, MeterRegistry meters,
+                                     Closeables closeables) {
+        ChunkHandOff handOff = closeables.register(new ChunkHandOff(fetchNodes, selfAddress, dialer, localCache,
+                maxInflightBytes, timer));
+        RoleMetrics.counter(meters, "strata.ingest.handoff.sent", handOff, ChunkHandOff::sent);
+        RoleMetrics.counter(meters, "strata.ingest.handoff.local", handOff, ChunkHandOff::local);
+        RoleMetrics.counter(meters, "strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
+        RoleMetrics.counter(meters, "strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
+        RoleMetrics.counter(meters, "strata.ingest.handoff.skipped", handOff, ChunkHandOff::skipped);
+        meters.gauge("strata.ingest.handoff.tail.nodes", handOff, h -> h.demand.knownNodes());
+        return handOff;
     }
 
     @Override
@@ -69,11 +94,12 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
         if (closed) {
             return;
         }
-        Map<String, HandOverChunksRequest.Builder> byOwner = new HashMap<>();
-        Map<String, Long> bytesByOwner = new HashMap<>();
+        Map<String, HandOverChunksRequest.Builder> byNode = new HashMap<>();
+        Map<String, Long> bytesByNode = new HashMap<>();
         ByteBuffer all = block.bytes();
         for (ChunkEntry c : block.chunks()) {
-            String owner = fetchNodes.owner(new PartitionId(c.topicId(), c.partition()));
+            PartitionId partition = new PartitionId(c.topicId(), c.partition());
+            String owner = fetchNodes.owner(partition);
             if (owner == null) {
                 return; // no fetch node known yet
             }
@@ -85,12 +111,35 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
                 local.increment();
                 continue;
             }
-            byOwner.computeIfAbsent(owner, k -> HandOverChunksRequest.newBuilder()).addChunks(HandedChunk.newBuilder()
-                    .setTopicId(c.topicId()).setPartition(c.partition()).setObjectKey(objectKey)
-                    .setByteOffset(c.byteOffset()).setCrc32C(c.crc32c()).setData(UnsafeByteOperations.unsafeWrap(bytes)));
-            bytesByOwner.merge(owner, (long) c.byteLength(), Long::sum);
+            List<String> targets = targets(owner, partition);
+            if (targets.isEmpty()) {
+                skipped.increment();
+                continue;
+            }
+            HandedChunk handed = HandedChunk.newBuilder().setTopicId(c.topicId()).setPartition(c.partition())
+                    .setObjectKey(objectKey).setByteOffset(c.byteOffset()).setCrc32C(c.crc32c())
+                    .setData(UnsafeByteOperations.unsafeWrap(bytes)).build();
+            for (String node : targets) {
+                byNode.computeIfAbsent(node, k -> HandOverChunksRequest.newBuilder()).addChunks(handed);
+                bytesByNode.merge(node, (long) c.byteLength(), Long::sum);
+            }
         }
-        byOwner.forEach((owner, request) -> send(owner, request.build(), bytesByOwner.get(owner)));
+        byNode.forEach((node, request) -> send(node, request.build(), bytesByNode.get(node)));
+    }
+
+    /**
+     * Where a chunk of {@code partition} goes: every fetch node that reads it at the tail, and its owner (where
+     * clients read it first) unless the owner said it does not; never back to this node.
+     */
+    private List<String> targets(String owner, PartitionId partition) {
+        List<String> wanting = demand.wanting(partition); // never this node: it watches no stream of its own
+        if (demand.known(owner) || wanting.contains(owner)) {
+            return wanting;
+        }
+        List<String> targets = new java.util.ArrayList<>(wanting.size() + 1);
+        targets.add(owner);
+        targets.addAll(wanting);
+        return targets;
     }
 
     private void send(String owner, HandOverChunksRequest request, long bytes) {
@@ -107,8 +156,7 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             return;
         }
         // Keyed by where it dials: a node back on the same client port may take node calls on another port.
-        ManagedChannel channel = channels.computeIfAbsent(internal,
-                dialer);
+        ManagedChannel channel = channel(internal);
         NodeServiceGrpc.newStub(channel).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .handOverChunks(request, new StreamObserver<>() {
                     @Override
@@ -129,6 +177,10 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
                     }
                 });
         dropChannelsOfGoneNodes();
+    }
+
+    private ManagedChannel channel(String internal) {
+        return channels.computeIfAbsent(internal, dialer);
     }
 
     private void dropChannelsOfGoneNodes() {
@@ -166,6 +218,11 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
         return dropped.sum();
     }
 
+    /** Chunks not handed over because no fetch node reads their partition at the tail. */
+    public long skipped() {
+        return skipped.sum();
+    }
+
     /** Chunks whose hand-off call failed. */
     public long failed() {
         return failed.sum();
@@ -174,6 +231,7 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        demand.close();
         channels.values().forEach(ManagedChannel::shutdownNow);
         channels.clear();
     }
