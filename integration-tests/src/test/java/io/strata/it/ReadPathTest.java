@@ -243,6 +243,8 @@ class ReadPathTest {
                         + "%.0f chunks handed over, %d GETs%n", latenciesMicros.get(measured / 2) / 1000.0,
                 latenciesMicros.get(measured * 99 / 100) / 1000.0, measured, handedOver, gets);
         assertThat(handedOver).as("the ingest node hands fresh chunks to the fetch node").isPositive();
+        assertThat((double) gets).as("the tail read from what was handed over, hardly ever with a GET")
+                .isLessThanOrEqualTo(handedOver / 4 + 5);
     }
 
     @Test

@@ -221,8 +221,8 @@ public class StrataNode {
         }
         if (pipeline != null) {
             pipeline.committer().handOff(ChunkHandOff.start(fetchNodes, address, internalPort.dialer(),
-                    fetchRole == null ? null : fetchRole.cache(), config.ingest().handOffMaxInflightBytes(), nodeTimer,
-                    meters, this::register));
+                    fetchRole == null ? null : fetchRole.cache(), fetchRole == null ? p -> false : fetchRole.tail()::reads,
+                    config.ingest().handOffMaxInflightBytes(), nodeTimer, meters, this::register));
         }
         reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
                 : !internalPort.dialsAsNode() && access.required() ? io.strata.server.reads.Reads.NONE

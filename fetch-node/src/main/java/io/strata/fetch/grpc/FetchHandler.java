@@ -412,7 +412,7 @@ public final class FetchHandler {
                 return reread(pid, offset, maxBytes, true, rereads);
             }
             activeReads.put(pid, Boolean.TRUE);
-            if (chunks.get(chunks.size() - 1).endOffset() >= partition.endOffset()) {
+            if (nearEnd(chunks, partition.endOffset())) {
                 index.readerAtEnd(pid); // told before the read: the next block's chunks may be on their way already
             }
             List<CompletableFuture<ByteBuffer>> reads = new ArrayList<>(chunks.size());
@@ -426,6 +426,29 @@ public final class FetchHandler {
                     offset, maxBytes, chunks, reads.stream().map(CompletableFuture::join).toList(),
                     partition.endOffset(), partition.logStartOffset(), stable, upTo, aborted));
         });
+    }
+
+    /**
+     * How close to a partition's end a read that stops short of it still counts as a reader at the tail: one
+     * whose answers are smaller than the partition grows by stays a little behind it for good, and is handed
+     * the chunks it is about to read as much as one that reaches the end.
+     */
+    static final long NEAR_END_BYTES = 8L << 20;
+
+    /** Whether a read of {@code chunks} ends at {@code end} or, as far as their sizes tell, near it. */
+    static boolean nearEnd(List<ChunkRef> chunks, long end) {
+        long readTo = chunks.get(chunks.size() - 1).endOffset();
+        if (readTo >= end) {
+            return true;
+        }
+        long bytes = 0;
+        long offsets = 0;
+        for (ChunkRef c : chunks) {
+            bytes += c.byteLength();
+            offsets += c.endOffset() - c.baseOffset();
+        }
+        // Offsets left times the bytes an offset took in what was read: an estimate of the bytes left.
+        return offsets > 0 && (double) (end - readTo) * bytes / offsets <= NEAR_END_BYTES;
     }
 
     /**
@@ -740,6 +763,7 @@ public final class FetchHandler {
             return CompletableFuture.completedFuture(from);
         }
         if (index.partition(pid).endOffset() <= from) {
+            index.readerAtEnd(pid); // a scan caught up (delayed records, half messages): it reads new blocks next
             return CompletableFuture.completedFuture(from); // this node's view of the log ends here
         }
         return readAvailable(pid, from, Math.min(settings.maxMaxBytes(), RANGE_READ_BYTES)).thenCompose(read -> {

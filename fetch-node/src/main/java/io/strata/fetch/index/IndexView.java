@@ -180,6 +180,11 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return waiters.size();
     }
 
+    /** Whether a reader waits for the partition to grow now. */
+    public boolean awaited(PartitionId id) {
+        return waiters.containsKey(id);
+    }
+
     /** Shards held now. */
     public int heldShards() {
         return shards.size();

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The partitions this fetch node has a reader at the tail of: a read that reached the partition's end or waits
@@ -26,6 +27,8 @@ import java.util.function.LongSupplier;
  * updates are sent on {@code executor}; {@link #expire} on the caller's (the fetch node's timer). Thread-safe.
  */
 public final class TailReaders implements AutoCloseable {
+    /** A sighting this recent is not written again: hot partitions' reads would contend on the map for nothing. */
+    private static final long FRESH_NANOS = 1_000_000_000L;
     /** What a watcher is told: the whole set or a change, and whether the node wants every partition. */
     public record Update(boolean whole, boolean everything, Set<PartitionId> added, Set<PartitionId> removed) {
         public Update {
@@ -45,7 +48,7 @@ public final class TailReaders implements AutoCloseable {
     private final Set<PartitionId> toAdd = new HashSet<>();
     private final Set<PartitionId> toRemove = new HashSet<>();
     private final Map<Consumer<Update>, Runnable> watchers = new java.util.LinkedHashMap<>();
-    private boolean everything;
+    private volatile boolean everything;
     private boolean toldEverything;
     private boolean flushQueued;
     private boolean closed;
@@ -60,8 +63,12 @@ public final class TailReaders implements AutoCloseable {
     /** A reader of {@code partition} reached its end, or waits there. */
     public void atEnd(PartitionId partition) {
         long now = nanoClock.getAsLong();
-        if (lastSeen.replace(partition, now) != null) {
-            return; // the usual case: known, and the watchers were told (or are about to be)
+        Long seen = lastSeen.get(partition);
+        if (seen != null && now - seen < FRESH_NANOS) {
+            return; // the usual case, on every read at the end: known, and seen a moment ago (no write)
+        }
+        if (seen != null && lastSeen.replace(partition, now) != null) {
+            return; // known, and the watchers were told (or are about to be)
         }
         synchronized (this) {
             if (closed || everything) {
@@ -76,11 +83,19 @@ public final class TailReaders implements AutoCloseable {
         }
     }
 
-    /** Forgets the partitions nobody read at the tail for {@code ttl}; the watchers are told. */
-    public void expire() {
-        long oldest = nanoClock.getAsLong() - ttl.toNanos();
+    /**
+     * Forgets the partitions nobody read at the tail for {@code ttl}, but for those a reader {@code waits} on now
+     * (a wait as long as the ttl or longer is a reader at the tail all along); the watchers are told.
+     */
+    public void expire(Predicate<PartitionId> waits) {
+        long now = nanoClock.getAsLong();
+        long oldest = now - ttl.toNanos();
         synchronized (this) {
             for (var e : lastSeen.entrySet()) {
+                if (e.getValue() - oldest < 0 && waits.test(e.getKey())) {
+                    lastSeen.replace(e.getKey(), e.getValue(), now);
+                    continue;
+                }
                 // A sighting newer than the entry read keeps it: remove(key, value) leaves a replaced value alone.
                 if (e.getValue() - oldest < 0 && lastSeen.remove(e.getKey(), e.getValue()) && !toAdd.remove(e.getKey())) {
                     toRemove.add(e.getKey());
@@ -92,6 +107,11 @@ public final class TailReaders implements AutoCloseable {
             }
             queueFlush();
         }
+    }
+
+    /** Whether a reader is at the tail of {@code partition} here, or the node takes every chunk. */
+    public boolean reads(PartitionId partition) {
+        return everything || lastSeen.containsKey(partition);
     }
 
     /** Partitions with a reader at the tail now. */
@@ -145,7 +165,12 @@ public final class TailReaders implements AutoCloseable {
             try {
                 w.accept(update);
             } catch (RuntimeException e) {
-                watchers.remove(w); // its stream is gone: it hears no more
+                Runnable ended = watchers.remove(w); // its stream is broken: it hears no more, and is ended
+                try {
+                    ended.run();
+                } catch (RuntimeException ignored) {
+                    // ended already
+                }
             }
         }
     }

@@ -78,19 +78,39 @@ class TailReadersTest {
         nanos.addAndGet(Duration.ofSeconds(20).toNanos());
         tail.atEnd(B); // read again: its 30 s start over
         nanos.addAndGet(Duration.ofSeconds(11).toNanos());
-        tail.expire();
+        tail.expire(p -> false);
         runQueued();
         assertThat(held.wanted).containsExactly(B);
         assertThat(held.updates.get(held.updates.size() - 1).removed()).containsExactly(A);
 
         // Expired and read again before the watchers heard: they hear nothing, and keep it.
         nanos.addAndGet(Duration.ofSeconds(31).toNanos());
-        tail.expire();
+        tail.expire(p -> false);
         tail.atEnd(B);
         int before = held.updates.size();
         runQueued();
         assertThat(held.updates).hasSize(before);
         assertThat(held.wanted).containsExactly(B);
+    }
+
+    @Test
+    void aPartitionAReaderWaitsOnLongerThanTheTtlStays() {
+        TailReaders tail = readers(100);
+        Held held = new Held();
+        tail.watch(held::apply, () -> { });
+        tail.atEnd(A);
+        tail.atEnd(B);
+        runQueued();
+        nanos.addAndGet(Duration.ofSeconds(45).toNanos());
+        tail.expire(A::equals); // a reader has waited on A for 45 s
+        runQueued();
+        assertThat(held.wanted).containsExactly(A);
+        assertThat(tail.reads(A)).isTrue();
+        assertThat(tail.reads(B)).isFalse();
+        nanos.addAndGet(Duration.ofSeconds(31).toNanos());
+        tail.expire(p -> false); // its wait ended 31 s ago, and nobody read it since
+        runQueued();
+        assertThat(held.wanted).isEmpty();
     }
 
     @Test
@@ -110,7 +130,7 @@ class TailReadersTest {
         assertThat(late.everything).as("a watcher that comes later is told at once").isTrue();
 
         nanos.addAndGet(Duration.ofSeconds(31).toNanos());
-        tail.expire();
+        tail.expire(p -> false);
         runQueued();
         assertThat(held.everything).isFalse();
         assertThat(held.wanted).isEmpty();

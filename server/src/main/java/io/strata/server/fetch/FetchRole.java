@@ -91,7 +91,7 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         TailReaders tail = closeables.register(new TailReaders(TAIL_READER_TTL, MAX_TAIL_PARTITIONS, System::nanoTime,
                 timer));
         index.onReaderAtEnd(tail::atEnd);
-        timer.scheduleWithFixedDelay(tail::expire, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(() -> tail.expire(index::awaited), 1, 1, TimeUnit.SECONDS);
         meters.gauge("strata.fetch.tail.partitions", tail, TailReaders::partitions);
         index.start().get(startTimeoutMs, TimeUnit.MILLISECONDS);
         ChunkCache cache = closeables.register(cache(config, objects));

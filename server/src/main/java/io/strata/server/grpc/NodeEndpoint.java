@@ -52,28 +52,7 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
             observer.onError(GrpcErrors.toStatus(e));
             return;
         }
-        var calls = (io.grpc.stub.ServerCallStreamObserver<io.strata.api.v1.TailReadersUpdate>) observer;
-        java.util.concurrent.atomic.AtomicReference<Runnable> stop = new java.util.concurrent.atomic.AtomicReference<>();
-        calls.setOnCancelHandler(() -> {
-            Runnable s = stop.getAndSet(() -> { });
-            if (s != null) {
-                s.run();
-            }
-        });
-        Runnable watching = tail.watch(update -> calls.onNext(message(update)), calls::onCompleted);
-        if (!stop.compareAndSet(null, watching)) {
-            watching.run(); // cancelled while the watch began
-        }
-    }
-
-    private static io.strata.api.v1.TailReadersUpdate message(io.strata.fetch.tail.TailReaders.Update update) {
-        var m = io.strata.api.v1.TailReadersUpdate.newBuilder().setWhole(update.whole())
-                .setEverything(update.everything());
-        update.added().forEach(p -> m.addAdded(io.strata.api.v1.TailPartition.newBuilder().setTopicId(p.topicId())
-                .setPartition(p.partition())));
-        update.removed().forEach(p -> m.addRemoved(io.strata.api.v1.TailPartition.newBuilder().setTopicId(p.topicId())
-                .setPartition(p.partition())));
-        return m.build();
+        io.strata.server.handoff.TailReadersStream.serve(tail, observer);
     }
 
     @Override

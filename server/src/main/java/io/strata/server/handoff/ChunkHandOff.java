@@ -48,6 +48,7 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     private final FetchNodes fetchNodes;
     private final String selfAddress;
     private final ChunkCache localCache;
+    private final java.util.function.Predicate<PartitionId> localReads;
     private final long maxInflightBytes;
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final AtomicLong inflightBytes = new AtomicLong();
@@ -61,31 +62,37 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     private final TailDemand demand;
     private volatile boolean closed;
 
-    /** {@code localCache}: this node's cache when it runs the fetch role, else null. */
+    /**
+     * {@code localCache}: this node's cache when it runs the fetch role, else null; {@code localReads}: whether this
+     * node's fetch role reads a partition at the tail (its chunks go into the local cache even if another node
+     * owns it).
+     */
     public ChunkHandOff(FetchNodes fetchNodes, String selfAddress,
                         java.util.function.Function<String, ManagedChannel> dialer, ChunkCache localCache,
-                        long maxInflightBytes, ScheduledExecutorService timer) {
+                        java.util.function.Predicate<PartitionId> localReads, long maxInflightBytes,
+                        ScheduledExecutorService timer) {
         this.fetchNodes = fetchNodes;
         this.dialer = dialer;
         this.selfAddress = selfAddress;
         this.localCache = localCache;
+        this.localReads = localReads;
         this.maxInflightBytes = maxInflightBytes;
-        this.demand = new TailDemand(fetchNodes, selfAddress, this::channel, timer);
+        this.demand = new TailDemand(fetchNodes, selfAddress, this::channel, this::dropChannelsOfGoneNodes, timer);
     }
 
     /** A hand-off registered with the node's closeables, its counters with the node's meters. */
     public static ChunkHandOff start(FetchNodes fetchNodes, String selfAddress,
                                      java.util.function.Function<String, ManagedChannel> dialer, ChunkCache localCache,
-                                     long maxInflightBytes, ScheduledExecutorService timer, MeterRegistry meters,
-                                     Closeables closeables) {
+                                     java.util.function.Predicate<PartitionId> localReads, long maxInflightBytes,
+                                     ScheduledExecutorService timer, MeterRegistry meters, Closeables closeables) {
         ChunkHandOff handOff = closeables.register(new ChunkHandOff(fetchNodes, selfAddress, dialer, localCache,
-                maxInflightBytes, timer));
+                localReads, maxInflightBytes, timer));
         RoleMetrics.counter(meters, "strata.ingest.handoff.sent", handOff, ChunkHandOff::sent);
         RoleMetrics.counter(meters, "strata.ingest.handoff.local", handOff, ChunkHandOff::local);
         RoleMetrics.counter(meters, "strata.ingest.handoff.dropped", handOff, ChunkHandOff::dropped);
         RoleMetrics.counter(meters, "strata.ingest.handoff.failed", handOff, ChunkHandOff::failed);
         RoleMetrics.counter(meters, "strata.ingest.handoff.skipped", handOff, ChunkHandOff::skipped);
-        meters.gauge("strata.ingest.handoff.tail.nodes", handOff, h -> h.demand.knownNodes());
+        meters.gauge("strata.ingest.handoff.tail.nodes", handOff, ChunkHandOff::knownNodes);
         return handOff;
     }
 
@@ -106,14 +113,17 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             // A view, not a read-only buffer: the cache and protobuf share it without copying; nobody writes it.
             ByteBuffer bytes = all.duplicate().position(all.position() + Math.toIntExact(c.byteOffset())).slice()
                     .limit(c.byteLength());
-            if (owner.equals(selfAddress) && localCache != null) {
+            boolean kept = false;
+            if (localCache != null && (owner.equals(selfAddress) || localReads.test(partition))) {
                 localCache.offer(new ChunkKey(objectKey, c.byteOffset(), c.byteLength(), c.crc32c()), bytes);
                 local.increment();
-                continue;
+                kept = true;
             }
             List<String> targets = targets(owner, partition);
             if (targets.isEmpty()) {
-                skipped.increment();
+                if (!kept) {
+                    skipped.increment();
+                }
                 continue;
             }
             HandedChunk handed = HandedChunk.newBuilder().setTopicId(c.topicId()).setPartition(c.partition())
@@ -132,8 +142,8 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
      * clients read it first) unless the owner said it does not; never back to this node.
      */
     private List<String> targets(String owner, PartitionId partition) {
-        List<String> wanting = demand.wanting(partition); // never this node: it watches no stream of its own
-        if (demand.known(owner) || wanting.contains(owner)) {
+        List<String> wanting = demand.wanting(partition, owner); // never this node: it watches no stream of its own
+        if (owner.equals(selfAddress) || demand.known(owner) || wanting.contains(owner)) {
             return wanting;
         }
         List<String> targets = new java.util.ArrayList<>(wanting.size() + 1);
@@ -180,6 +190,9 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     }
 
     private ManagedChannel channel(String internal) {
+        if (closed) {
+            throw new IllegalStateException("the hand-off is closed"); // no channel opened after close() closed them
+        }
         return channels.computeIfAbsent(internal, dialer);
     }
 
@@ -221,6 +234,11 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
     /** Chunks not handed over because no fetch node reads their partition at the tail. */
     public long skipped() {
         return skipped.sum();
+    }
+
+    /** Fetch nodes whose readers at the tail are known. */
+    int knownNodes() {
+        return demand.knownNodes();
     }
 
     /** Chunks whose hand-off call failed. */

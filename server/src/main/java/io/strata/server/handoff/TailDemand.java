@@ -55,7 +55,16 @@ final class TailDemand implements AutoCloseable {
         void open() {
             Context.CancellableContext context = Context.current().withCancellation();
             call = context;
-            context.run(() -> NodeServiceGrpc.newStub(channels.apply(internal)).watchTailReaders(
+            try {
+                context.run(this::call);
+            } catch (RuntimeException e) {
+                lost(RETRY_MS); // no channel (this node stops, say): tried again at a later turn
+                LOG.debugf("tail readers of %s: cannot watch: %s", address, e);
+            }
+        }
+
+        private void call() {
+            NodeServiceGrpc.newStub(channels.apply(internal)).watchTailReaders(
                     WatchTailReadersRequest.getDefaultInstance(), new StreamObserver<>() {
                         @Override
                         public void onNext(TailReadersUpdate update) {
@@ -75,7 +84,7 @@ final class TailDemand implements AutoCloseable {
                         public void onCompleted() {
                             lost(RETRY_MS);
                         }
-                    }));
+                    });
         }
 
         void applied(TailReadersUpdate update) {
@@ -112,20 +121,28 @@ final class TailDemand implements AutoCloseable {
     private final String selfAddress;
     private final Function<String, ManagedChannel> channels;
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
+    private final Runnable tidy;
     private final java.util.concurrent.ScheduledFuture<?> reconciler;
     private volatile boolean closed;
 
-    /** {@code channels}: the channel to a node-to-node address (shared with the hand-offs to it). */
-    TailDemand(FetchNodes fetchNodes, String selfAddress, Function<String, ManagedChannel> channels,
+    /**
+     * {@code channels}: the channel to a node-to-node address (shared with the hand-offs to it); {@code tidy}: run
+     * after each turn, to close the channels of nodes gone.
+     */
+    TailDemand(FetchNodes fetchNodes, String selfAddress, Function<String, ManagedChannel> channels, Runnable tidy,
                ScheduledExecutorService timer) {
         this.fetchNodes = fetchNodes;
         this.selfAddress = selfAddress;
         this.channels = channels;
+        this.tidy = tidy;
         this.reconciler = timer.scheduleWithFixedDelay(this::reconcile, 0, 1, TimeUnit.SECONDS);
     }
 
-    /** Opens a stream to each fetch node that has none (or whose stream ended a while ago), ends those of nodes gone. */
-    void reconcile() {
+    /**
+     * Opens a stream to each fetch node that has none (or whose stream ended a while ago), ends those of nodes gone,
+     * then lets the owner close what it kept for them ({@code tidy}).
+     */
+    synchronized void reconcile() {
         if (closed) {
             return;
         }
@@ -156,6 +173,7 @@ final class TailDemand implements AutoCloseable {
                     }
                 }
             }
+            tidy.run();
         } catch (RuntimeException e) {
             LOG.debugf("tail readers: reconciling the streams failed: %s", e);
         }
@@ -167,17 +185,14 @@ final class TailDemand implements AutoCloseable {
         return w != null && w.live;
     }
 
-    /** Whether the fetch node at {@code address}, its set known, wants the chunks of {@code partition}. */
-    boolean wants(String address, PartitionId partition) {
-        Watch w = watches.get(address);
-        return w != null && w.live && (w.everything || w.wanted.contains(partition));
-    }
-
-    /** The fetch nodes whose set is known and holds {@code partition} (or everything). */
-    List<String> wanting(PartitionId partition) {
+    /**
+     * The fetch nodes whose set is known and holds {@code partition}, or that take everything and own it: a node
+     * past its count of tail readers is handed its own partitions' chunks, not the whole cluster's.
+     */
+    List<String> wanting(PartitionId partition, String owner) {
         List<String> out = null;
         for (Watch w : watches.values()) {
-            if (w.live && (w.everything || w.wanted.contains(partition))) {
+            if (w.live && (w.everything ? w.address.equals(owner) : w.wanted.contains(partition))) {
                 if (out == null) {
                     out = new ArrayList<>(2);
                 }
@@ -199,7 +214,7 @@ final class TailDemand implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         reconciler.cancel(false);
         watches.values().forEach(Watch::cancel);

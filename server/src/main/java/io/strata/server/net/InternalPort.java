@@ -19,6 +19,8 @@ import java.util.function.Function;
  * mutual TLS with node certificates only, under the one name {@link NodeTls#INTERNAL_NAME}. Owns its server.
  */
 public final class InternalPort implements AutoCloseable {
+    /** How long a dialer's connection is quiet before it pings the peer. */
+    private static final long KEEP_ALIVE_TIME_S = 20;
     private final String host;
     private final int port;
     private final int maxMessage;
@@ -48,7 +50,8 @@ public final class InternalPort implements AutoCloseable {
     /** Serves {@code service} on the port; answers the port bound. */
     public int start(BindableService service) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .maxInboundMessageSize(maxMessage);
+                .maxInboundMessageSize(maxMessage)
+                .permitKeepAliveTime(KEEP_ALIVE_TIME_S / 2, TimeUnit.SECONDS); // the dialers' pings are welcome
         if (server.isPresent()) {
             // Mutual TLS with the node CA, and a certificate that names a node: one the same CA signed for a
             // client (an operator's shortcut) is not a node's.
@@ -76,7 +79,10 @@ public final class InternalPort implements AutoCloseable {
     /** How this node opens a channel to another's node-to-node port: with its node certificate once TLS is on. */
     public Function<String, ManagedChannel> dialer() {
         return address -> {
-            NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).maxInboundMessageSize(maxMessage);
+            // Pings on an open stream (a watch of tail readers, a check-back stream): a peer gone without a word
+            // (a partition, a frozen node) ends it within half a minute rather than leave it looking alive.
+            NettyChannelBuilder b = NettyChannelBuilder.forTarget(address).maxInboundMessageSize(maxMessage)
+                    .keepAliveTime(KEEP_ALIVE_TIME_S, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS);
             if (client.isPresent()) {
                 b.sslContext(client.get()).overrideAuthority(NodeTls.INTERNAL_NAME);
             } else {
