@@ -442,13 +442,14 @@ public final class FetchHandler {
             return true;
         }
         long bytes = 0;
-        long offsets = 0;
+        long records = 0;
         for (ChunkRef c : chunks) {
             bytes += c.byteLength();
-            offsets += c.endOffset() - c.baseOffset();
+            records += c.recordCount();
         }
-        // Offsets left times the bytes an offset took in what was read: an estimate of the bytes left.
-        return offsets > 0 && (double) (end - readTo) * bytes / offsets <= NEAR_END_BYTES;
+        // Offsets left times the bytes a record took in what was read: the bytes left, or more where key compaction
+        // left fewer records than offsets (a reader far behind in a compacted log is not taken for one at the tail).
+        return records > 0 && (double) (end - readTo) * bytes / records <= NEAR_END_BYTES;
     }
 
     /**

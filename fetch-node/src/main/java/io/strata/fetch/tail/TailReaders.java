@@ -48,7 +48,7 @@ public final class TailReaders implements AutoCloseable {
     private final Set<PartitionId> toAdd = new HashSet<>();
     private final Set<PartitionId> toRemove = new HashSet<>();
     private final Map<Consumer<Update>, Runnable> watchers = new java.util.LinkedHashMap<>();
-    private volatile boolean everything;
+    private boolean everything;
     private boolean toldEverything;
     private boolean flushQueued;
     private boolean closed;
@@ -72,7 +72,7 @@ public final class TailReaders implements AutoCloseable {
         }
         synchronized (this) {
             if (closed || everything) {
-                return; // everything is handed over already
+                return; // past its count: its own partitions' chunks come to it anyway
             }
             if (lastSeen.size() >= maxPartitions) {
                 everything = true;
@@ -109,9 +109,12 @@ public final class TailReaders implements AutoCloseable {
         }
     }
 
-    /** Whether a reader is at the tail of {@code partition} here, or the node takes every chunk. */
+    /**
+     * Whether a reader is counted at the tail of {@code partition} here (in "everything" mode, readers of partitions
+     * not counted are not known: the node's own partitions' chunks come to it anyway, the others' do not).
+     */
     public boolean reads(PartitionId partition) {
-        return everything || lastSeen.containsKey(partition);
+        return lastSeen.containsKey(partition);
     }
 
     /** Partitions with a reader at the tail now. */

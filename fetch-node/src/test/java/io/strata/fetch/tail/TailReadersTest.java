@@ -17,7 +17,8 @@ class TailReadersTest {
     private static final PartitionId B = new PartitionId(1, 1);
     private static final PartitionId C = new PartitionId(2, 0);
 
-    private final AtomicLong nanos = new AtomicLong(1_000);
+    // Near the end of the clock's range: its values wrap around during the tests, as System.nanoTime() may.
+    private final AtomicLong nanos = new AtomicLong(Long.MAX_VALUE - 5_000_000_000L);
     private final List<Runnable> queued = new ArrayList<>();
 
     private TailReaders readers(int max) {

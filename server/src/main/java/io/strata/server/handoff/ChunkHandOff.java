@@ -193,7 +193,12 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the hand-off is closed"); // no channel opened after close() closed them
         }
-        return channels.computeIfAbsent(internal, dialer);
+        ManagedChannel channel = channels.computeIfAbsent(internal, dialer);
+        if (closed && channels.remove(internal, channel)) {
+            channel.shutdownNow(); // opened while close() shut the others down
+            throw new IllegalStateException("the hand-off is closed");
+        }
+        return channel;
     }
 
     private void dropChannelsOfGoneNodes() {

@@ -192,7 +192,7 @@ final class TailDemand implements AutoCloseable {
     List<String> wanting(PartitionId partition, String owner) {
         List<String> out = null;
         for (Watch w : watches.values()) {
-            if (w.live && (w.everything ? w.address.equals(owner) : w.wanted.contains(partition))) {
+            if (w.live && (w.wanted.contains(partition) || w.everything && w.address.equals(owner))) {
                 if (out == null) {
                     out = new ArrayList<>(2);
                 }

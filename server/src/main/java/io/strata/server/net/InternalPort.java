@@ -51,7 +51,10 @@ public final class InternalPort implements AutoCloseable {
     public int start(BindableService service) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .maxInboundMessageSize(maxMessage)
-                .permitKeepAliveTime(KEEP_ALIVE_TIME_S / 2, TimeUnit.SECONDS); // the dialers' pings are welcome
+                .permitKeepAliveTime(KEEP_ALIVE_TIME_S / 2, TimeUnit.SECONDS) // the dialers' pings are welcome
+                // and this side pings too: a stream to a caller gone without a word (one watching the tail readers)
+                // ends rather than gather what it is sent.
+                .keepAliveTime(KEEP_ALIVE_TIME_S, TimeUnit.SECONDS).keepAliveTimeout(10, TimeUnit.SECONDS);
         if (server.isPresent()) {
             // Mutual TLS with the node CA, and a certificate that names a node: one the same CA signed for a
             // client (an operator's shortcut) is not a node's.

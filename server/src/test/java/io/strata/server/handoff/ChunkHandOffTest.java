@@ -58,7 +58,8 @@ class ChunkHandOffTest {
 
     /** A fetch node in process: its tail readers, and the partitions of the chunks it was handed. */
     private final class FetchNode extends NodeServiceGrpc.NodeServiceImplBase {
-        final TailReaders tail = new TailReaders(Duration.ofSeconds(30), 1_000, System::nanoTime, Runnable::run);
+        // Counts at most 3 partitions' readers, then asks for everything (its own partitions').
+        final TailReaders tail = new TailReaders(Duration.ofSeconds(30), 3, System::nanoTime, Runnable::run);
         final List<PartitionId> handed = new CopyOnWriteArrayList<>();
         Server server;
 
@@ -104,12 +105,14 @@ class ChunkHandOffTest {
         metadata.close();
     }
 
-    /** A block of one chunk per partition of topic 1. */
+    /** A block of one chunk per partition of topic 1 (zeros, with their CRC32C, as a cache checks it). */
     private static SealedBlock block() {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(new byte[CHUNK_BYTES]);
         List<ChunkEntry> chunks = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
             chunks.add(new ChunkEntry(1, p, BlockFormat.HEADER_SIZE + (long) p * CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES,
-                    1, 0, 0, p));
+                    1, 0, 0, (int) crc.getValue()));
         }
         return new SealedBlock(ByteBuffer.allocate(BlockFormat.HEADER_SIZE + PARTITIONS * CHUNK_BYTES), chunks,
                 PARTITIONS * CHUNK_BYTES);
@@ -125,13 +128,51 @@ class ChunkHandOffTest {
 
     /** A partition of topic 1 that {@code owner} owns. */
     private PartitionId ownedBy(String owner) {
-        for (int p = 0; p < PARTITIONS; p++) {
-            PartitionId id = new PartitionId(1, p);
-            if ((owner + ":9400").equals(fetchNodes.owner(id))) {
-                return id;
-            }
+        List<PartitionId> owned = allOwnedBy(owner);
+        assertThat(owned).as("partitions of %d owned by %s", PARTITIONS, owner).isNotEmpty();
+        return owned.get(0);
+    }
+
+    private List<PartitionId> allOwnedBy(String owner) {
+        return java.util.stream.IntStream.range(0, PARTITIONS).mapToObj(p -> new PartitionId(1, p))
+                .filter(id -> (owner + ":9400").equals(fetchNodes.owner(id))).toList();
+    }
+
+    @Test
+    void aNodePastItsCountOfTailReadersIsHandedTheChunksOfItsOwnPartitionsAndOfThoseItCounted() throws Exception {
+        await("both nodes' tail readers known", () -> handOff.knownNodes() == 2);
+        List<PartitionId> ofF1 = allOwnedBy("f1");
+        assertThat(ofF1).as("f1 owns partitions").isNotEmpty();
+        // f2 counts three readers, of f1's partitions first (its consumers passed f1 over), then overflows.
+        List<PartitionId> preferred = new ArrayList<>(ofF1);
+        preferred.addAll(allOwnedBy("f2"));
+        List<PartitionId> counted = preferred.subList(0, 3);
+        counted.forEach(nodes.get("f2").tail::atEnd);
+        nodes.get("f2").tail.atEnd(new PartitionId(2, 0)); // the fourth: past its count
+        java.util.Set<PartitionId> expected = new java.util.HashSet<>(counted);
+        expected.addAll(allOwnedBy("f2"));
+        await("f2 handed what it counted and what it owns", () -> {
+            nodes.get("f2").handed.clear();
+            handOff.uploaded("o-e", block());
+            return java.util.Set.copyOf(nodes.get("f2").handed).equals(expected);
+        });
+        assertThat(nodes.get("f2").handed).hasSize(expected.size());
+        assertThat(nodes.get("f1").handed).as("f1 reads nothing at the tail").isEmpty();
+    }
+
+    @Test
+    void aNodeThatAlsoFetchesKeepsTheChunksItsOwnReadersReadWhoeverOwnsThem() throws Exception {
+        io.strata.fetch.cache.ChunkCache cache = new io.strata.fetch.cache.ChunkCache(null, 1 << 20);
+        PartitionId read = ownedBy("f1");
+        try (ChunkHandOff both = new ChunkHandOff(fetchNodes, "ingest:9400", address -> InProcessChannelBuilder
+                .forName(address).directExecutor().build(), cache, read::equals, 64 << 20, timer)) {
+            await("both nodes' tail readers known", () -> both.knownNodes() == 2);
+            both.uploaded("o-l", block());
+            assertThat(both.local()).as("kept here: only the partition read here").isEqualTo(1);
+            assertThat(cache.handedOver()).isEqualTo(1);
+            assertThat(both.skipped()).as("the others: nobody reads them").isEqualTo(PARTITIONS - 1);
+            assertThat(nodes.get("f1").handed).isEmpty();
         }
-        throw new AssertionError("no partition of " + PARTITIONS + " is owned by " + owner);
     }
 
     @Test
@@ -159,8 +200,7 @@ class ChunkHandOffTest {
         await("f1's readers no longer known", () -> handOff.knownNodes() == 1);
         long failedBefore = handOff.failed();
         handOff.uploaded("o-4", block());
-        long ownedByF1 = java.util.stream.IntStream.range(0, PARTITIONS)
-                .filter(p -> "f1:9400".equals(fetchNodes.owner(new PartitionId(1, p)))).count();
+        long ownedByF1 = allOwnedBy("f1").size();
         await("f1's chunks tried", () -> handOff.failed() - failedBefore == ownedByF1);
     }
 }
