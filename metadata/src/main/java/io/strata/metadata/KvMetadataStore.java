@@ -308,7 +308,7 @@ public final class KvMetadataStore implements MetadataStore {
     public MetadataStats stats() {
         return new MetadataStats(committer.transactions(), committer.conflicts() + topicConflicts.sum(),
                 committer.keysWritten(), committer.bytesWritten(), ledgers.producerStates(),
-                kv instanceof CountingKvStore counting ? counting.failures() : 0);
+                kv instanceof CountingKvStore counting ? counting.failures() : 0, ledgers.rebuilds());
     }
 
     @Override

@@ -50,8 +50,14 @@ final class ShardLedgers {
     private final KeyLayout keys;
     private final Clock clock;
     private final ConcurrentHashMap<Integer, Holder> holders = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder rebuilds = new java.util.concurrent.atomic.LongAdder();
     private volatile ProducerSnapshotReader snapshots;
     private volatile long expiryMs = Duration.ofDays(1).toMillis();
+
+    /** Ledgers read whole so far (first uses, and ledgers too far behind). */
+    long rebuilds() {
+        return rebuilds.sum();
+    }
 
     ShardLedgers(KvStore kv, KeyLayout keys, Clock clock) {
         this.kv = kv;
@@ -298,6 +304,7 @@ final class ShardLedgers {
 
     /** Reads the head's sequence, then the whole shard, then (if wanted) the producer snapshot it references. */
     private CompletableFuture<ShardLedger> rebuild(int shard, boolean withProducers) {
+        rebuilds.increment();
         return kv.get(keys.head(shard)).thenCompose(head -> {
             long headSequence = headSequence(head.orElse(null));
             return kv.range(keys.indexShardPrefix(shard)).thenCompose(range -> {

@@ -178,6 +178,7 @@ public class StrataNode {
         counter("strata.metadata.commit.conflicts", store, m -> m.stats().commitConflicts());
         counter("strata.metadata.commit.keys.written", store, m -> m.stats().keysWritten());
         counter("strata.metadata.commit.bytes.written", store, m -> m.stats().bytesWritten());
+        counter("strata.metadata.ledger.rebuilds", store, m -> m.stats().ledgerRebuilds());
         meters.gauge("strata.metadata.producer.states", store, m -> m.stats().producerStates());
         admin = new AdminHandler(metadata, topics);
         String advertisedHost = config.advertisedAddress().map(AdvertisedHost::hostOf)
