@@ -19,8 +19,9 @@ import java.util.function.Predicate;
  * those partitions only: a chunk of a partition nobody reads at the tail would be pushed over the network (and TLS)
  * for nothing — it is read later, if ever, by a catch-up read that the hand-off's memory tier would not hold anyway.
  *
- * <p>Bounded: past {@code maxPartitions} partitions the node asks for everything rather than keep count, until
- * expiry brings it below half. Watchers see one update at a time, in order: the whole set first, then what was
+ * <p>Bounded: past {@code maxPartitions} partitions the node stops counting and asks for every chunk of the
+ * partitions it owns as well, until expiry brings it below half (a reader that starts meanwhile on a partition it
+ * does not own is not counted: its blocks are read with a GET). Watchers see one update at a time, in order: the whole set first, then what was
  * added and removed since, coalesced on {@code executor}.
  *
  * <p>Threads: {@link #atEnd} from any reader's thread (a map write, no lock, for a partition already known);
@@ -29,7 +30,7 @@ import java.util.function.Predicate;
 public final class TailReaders implements AutoCloseable {
     /** A sighting this recent is not written again: hot partitions' reads would contend on the map for nothing. */
     private static final long FRESH_NANOS = 1_000_000_000L;
-    /** What a watcher is told: the whole set or a change, and whether the node wants every partition. */
+    /** What a watcher is told: the whole set or a change, and whether the node is past its count. */
     public record Update(boolean whole, boolean everything, Set<PartitionId> added, Set<PartitionId> removed) {
         public Update {
             added = Set.copyOf(added);

@@ -194,8 +194,9 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
             throw new IllegalStateException("the hand-off is closed"); // no channel opened after close() closed them
         }
         ManagedChannel channel = channels.computeIfAbsent(internal, dialer);
-        if (closed && channels.remove(internal, channel)) {
-            channel.shutdownNow(); // opened while close() shut the others down
+        if (closed) {
+            channels.remove(internal, channel);
+            channel.shutdownNow(); // opened (or found) while close() shut the others down
             throw new IllegalStateException("the hand-off is closed");
         }
         return channel;

@@ -89,6 +89,7 @@ class ChunkHandOffTest {
                     0, "", "", "test"), Duration.ofSeconds(30)).get(5, TimeUnit.SECONDS));
         }
         fetchNodes = new FetchNodes(metadata, timer, 100);
+        await("both fetch nodes listed", () -> fetchNodes.addresses().size() == 2);
         handOff = new ChunkHandOff(fetchNodes, "ingest:9400", address -> InProcessChannelBuilder.forName(address)
                 .directExecutor().build(), null, p -> false, 64 << 20, timer);
     }
@@ -143,20 +144,23 @@ class ChunkHandOffTest {
         await("both nodes' tail readers known", () -> handOff.knownNodes() == 2);
         List<PartitionId> ofF1 = allOwnedBy("f1");
         assertThat(ofF1).as("f1 owns partitions").isNotEmpty();
-        // f2 counts three readers, of f1's partitions first (its consumers passed f1 over), then overflows.
-        List<PartitionId> preferred = new ArrayList<>(ofF1);
-        preferred.addAll(allOwnedBy("f2"));
-        List<PartitionId> counted = preferred.subList(0, 3);
+        List<PartitionId> ofF2 = allOwnedBy("f2");
+        assertThat(ofF2).as("f2 owns partitions").hasSizeGreaterThanOrEqualTo(2);
+        // f2 counts three readers: one of f1's partitions (its consumer passed f1 over) and two of its own; then
+        // one more, of another topic, puts it past its count.
+        List<PartitionId> counted = List.of(ofF1.get(0), ofF2.get(0), ofF2.get(1));
         counted.forEach(nodes.get("f2").tail::atEnd);
-        nodes.get("f2").tail.atEnd(new PartitionId(2, 0)); // the fourth: past its count
+        nodes.get("f2").tail.atEnd(new PartitionId(2, 0));
         java.util.Set<PartitionId> expected = new java.util.HashSet<>(counted);
-        expected.addAll(allOwnedBy("f2"));
+        expected.addAll(ofF2);
         await("f2 handed what it counted and what it owns", () -> {
             nodes.get("f2").handed.clear();
             handOff.uploaded("o-e", block());
             return java.util.Set.copyOf(nodes.get("f2").handed).equals(expected);
         });
         assertThat(nodes.get("f2").handed).hasSize(expected.size());
+        assertThat(nodes.get("f2").handed).as("f1's partitions f2 does not read stay home")
+                .doesNotContainAnyElementsOf(ofF1.subList(1, ofF1.size()));
         assertThat(nodes.get("f1").handed).as("f1 reads nothing at the tail").isEmpty();
     }
 
