@@ -83,7 +83,6 @@ public class StrataNode {
     private volatile io.strata.server.group.GroupHandler groups;
     private volatile io.strata.group.GroupCoordinator groupCoordinator;
     private volatile ProduceHandler ingest;
-    private volatile FetchHandler fetch;
     private volatile io.strata.server.reads.Reads reads;
     private volatile io.strata.server.net.InternalPort internalPort;
     private volatile io.strata.server.group.GroupSettingsHandler groupSettings;
@@ -215,16 +214,15 @@ public class StrataNode {
             ingest = io.strata.server.ingest.IngestRole.handler(pipeline, topics, producerIds, clock, meters);
         }
         if (config.roles().contains("fetch")) {
-            io.strata.server.fetch.FetchRole role = io.strata.server.fetch.FetchRole.start(config, metadata, objects,
+            fetchRole = io.strata.server.fetch.FetchRole.start(config, metadata, objects,
                     topics, fetchNodes, address, ingest, access, internalPort, checkBacks, meters, this::register);
-            fetch = role.handler();
-            fetchRole = role;
         }
         if (pipeline != null) {
             pipeline.committer().handOff(ChunkHandOff.start(fetchNodes, address, internalPort.dialer(),
                     fetchRole == null ? null : fetchRole.cache(), fetchRole == null ? p -> false : fetchRole.tail()::reads,
                     config.ingest().handOffMaxInflightBytes(), nodeTimer, meters, this::register));
         }
+        FetchHandler fetch = fetchRole == null ? null : fetchRole.handler();
         reads = fetch != null ? io.strata.server.reads.Reads.local(fetch)
                 : !internalPort.dialsAsNode() && access.required() ? io.strata.server.reads.Reads.NONE
                 : register(new io.strata.server.reads.ReadsElsewhere(fetchNodes, topics, internalPort.dialer(),
@@ -283,6 +281,7 @@ public class StrataNode {
     private String openKafkaDoor(TopicCache topics, String nodeId, String address, String advertisedHost,
                                  ScheduledExecutorService timer) throws java.io.IOException {
         StrataConfig.Kafka k = config.kafka();
+        FetchHandler fetch = fetchRole == null ? null : fetchRole.handler();
         if (k.port() == 0 || (ingest == null && fetch == null)) {
             return "";
         }
@@ -481,10 +480,15 @@ public class StrataNode {
         return handler;
     }
 
-    /** The fetch role's parts: its cache, streams' executor, share groups and tail readers. */
+    /** The fetch role's parts: its reads, cache, streams' executor, share groups and tail readers. */
     public io.strata.server.fetch.FetchRole fetchRole() {
-        fetch(); // fails with UNAVAILABLE on a node without the fetch role
-        return fetchRole;
+        requireReady();
+        io.strata.server.fetch.FetchRole role = fetchRole;
+        if (role == null) {
+            throw Status.UNAVAILABLE.withDescription("this node does not run the fetch role; "
+                    + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
+        }
+        return role;
     }
 
     /**
@@ -497,13 +501,7 @@ public class StrataNode {
     }
 
     public FetchHandler fetch() {
-        requireReady();
-        FetchHandler handler = fetch;
-        if (handler == null) {
-            throw Status.UNAVAILABLE.withDescription("this node does not run the fetch role; "
-                    + "ClusterService.DescribeCluster lists the nodes that do").asRuntimeException();
-        }
-        return handler;
+        return fetchRole().handler();
     }
 
     /**

@@ -44,15 +44,12 @@ public class NodeEndpoint extends NodeServiceGrpc.NodeServiceImplBase {
     @Override
     public void watchTailReaders(io.strata.api.v1.WatchTailReadersRequest request,
                                  StreamObserver<io.strata.api.v1.TailReadersUpdate> observer) {
-        io.strata.fetch.tail.TailReaders tail;
         try {
             checkCallsAllowed("watches"); // which partitions are read, and where: nodes' business only
-            tail = node.fetchRole().tail();
+            io.strata.server.handoff.TailReadersStream.serve(node.fetchRole().tail(), observer);
         } catch (RuntimeException e) {
             observer.onError(GrpcErrors.toStatus(e));
-            return;
         }
-        io.strata.server.handoff.TailReadersStream.serve(tail, observer);
     }
 
     @Override

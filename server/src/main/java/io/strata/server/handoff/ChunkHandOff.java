@@ -143,7 +143,7 @@ public final class ChunkHandOff implements UploadedBlocks, AutoCloseable {
      */
     private List<String> targets(String owner, PartitionId partition) {
         List<String> wanting = demand.wanting(partition, owner); // never this node: it watches no stream of its own
-        if (owner.equals(selfAddress) || demand.known(owner) || wanting.contains(owner)) {
+        if (owner.equals(selfAddress) || demand.known(owner)) {
             return wanting;
         }
         List<String> targets = new java.util.ArrayList<>(wanting.size() + 1);

@@ -56,14 +56,14 @@ final class TailDemand implements AutoCloseable {
             Context.CancellableContext context = Context.current().withCancellation();
             call = context;
             try {
-                context.run(this::call);
+                context.run(this::startCall);
             } catch (RuntimeException e) {
                 lost(RETRY_MS); // no channel (this node stops, say): tried again at a later turn
                 LOG.debugf("tail readers of %s: cannot watch: %s", address, e);
             }
         }
 
-        private void call() {
+        private void startCall() {
             NodeServiceGrpc.newStub(channels.apply(internal)).watchTailReaders(
                     WatchTailReadersRequest.getDefaultInstance(), new StreamObserver<>() {
                         @Override
