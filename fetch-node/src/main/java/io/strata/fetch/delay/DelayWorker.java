@@ -82,6 +82,7 @@ public final class DelayWorker {
     private final DelayBuckets buckets;
     private final Predicate<PartitionId> owns;
     private final Clock clock;
+    private final io.strata.fetch.index.SideLogEnds stagingLogs;
     private final Map<PartitionId, Tracked> tracked = new ConcurrentHashMap<>();
     private final LongAdder staged = new LongAdder();
     private final LongAdder delivered = new LongAdder();
@@ -110,6 +111,7 @@ public final class DelayWorker {
         this.buckets = new DelayBuckets(objects, 32L << 20);
         this.owns = owns;
         this.clock = clock;
+        this.stagingLogs = io.strata.fetch.index.SideLogEnds.staging(metadata, index);
     }
 
     /** Delayed records copied out of staging logs into buckets. */
@@ -169,10 +171,9 @@ public final class DelayWorker {
         if (owned.isEmpty()) {
             return true;
         }
-        Map<PartitionId, PartitionOffsets> staging = new HashMap<>();
+        Map<PartitionId, PartitionOffsets> staging;
         try {
-            metadata.offsets(owned.stream().map(PartitionId::staging).toList()).get(TIMEOUT_S, TimeUnit.SECONDS)
-                    .forEach(o -> staging.put(o.partition().target(), o));
+            staging = stagingLogs.of(owned, TIMEOUT_S);
         } catch (Exception e) {
             LOG.debug("reading staging offsets failed; trying again", e);
             return false;
@@ -201,9 +202,12 @@ public final class DelayWorker {
         if (now - topicsReadAtMs < TOPICS_EVERY_MS) {
             return;
         }
+        // Read first: a topic of an id up to this one not listed after was deleted, not created meanwhile.
+        long lastTopicId = metadata.lastTopicId().get(TIMEOUT_S, TimeUnit.SECONDS);
         Map<Long, Topic> byId = new HashMap<>();
         metadata.listTopics().get(TIMEOUT_S, TimeUnit.SECONDS).forEach(t -> byId.put(t.topicId(), t));
         topics = byId;
+        stagingLogs.forgetTopics(byId.keySet(), lastTopicId);
         Set<PartitionId> known = new HashSet<>();
         for (Topic t : byId.values()) {
             for (int p = 0; p < t.partitions(); p++) {

@@ -83,6 +83,7 @@ public final class HalfWorker {
     private final Predicate<PartitionId> owns;
     private final Settings settings;
     private final Clock clock;
+    private final io.strata.fetch.index.SideLogEnds halfLogs;
     private final java.util.concurrent.Executor answers;
     private final Semaphore checks = new Semaphore(CHECKS_IN_FLIGHT);
     private final LongAdder found = new LongAdder();
@@ -113,6 +114,7 @@ public final class HalfWorker {
         this.settings = settings;
         this.clock = clock;
         this.answers = answers;
+        this.halfLogs = io.strata.fetch.index.SideLogEnds.halves(metadata, index);
     }
 
     /** Half messages found in half logs and given their state. */
@@ -165,6 +167,7 @@ public final class HalfWorker {
                 Map<Long, Topic> byId = new HashMap<>();
                 metadata.listTopics().get(TIMEOUT_S, TimeUnit.SECONDS).forEach(t -> byId.put(t.topicId(), t));
                 topics = byId;
+                halfLogs.forgetTopics(byId.keySet(), lastTopicId);
                 topicsReadAtMs = now;
             }
             scans = halves.scans().get(TIMEOUT_S, TimeUnit.SECONDS);
@@ -183,12 +186,9 @@ public final class HalfWorker {
                 }
             }
         }
-        Map<PartitionId, PartitionOffsets> logs = new HashMap<>();
+        Map<PartitionId, PartitionOffsets> logs;
         try {
-            if (!owned.isEmpty()) {
-                metadata.offsets(owned.stream().map(PartitionId::half).toList()).get(TIMEOUT_S, TimeUnit.SECONDS)
-                        .forEach(o -> logs.put(o.partition().target(), o));
-            }
+            logs = halfLogs.of(owned, TIMEOUT_S);
         } catch (Exception e) {
             LOG.debug("reading half logs' offsets failed; trying again", e);
             return false;

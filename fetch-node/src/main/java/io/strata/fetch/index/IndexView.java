@@ -58,6 +58,9 @@ public final class IndexView implements IndexListener, AutoCloseable {
     private volatile AutoCloseable watch;
     private volatile boolean closed;
     private volatile java.util.function.Consumer<PartitionId> readersAtEnd = p -> { };
+    private final List<java.util.function.Consumer<PartitionId>> writtenListeners = new CopyOnWriteArrayList<>();
+    /** Watches set so far: a change tells that commits made while no watch stood may have gone unseen. */
+    private final AtomicLong watchStarts = new AtomicLong();
 
     /** One metadata shard's entries, held from the moment its read starts. */
     private final class Shard {
@@ -100,6 +103,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
     public CompletableFuture<Void> start() {
         return store.revision().thenAccept(revision -> {
             watch = store.watchIndex(revision, this);
+            watchStarts.incrementAndGet();
             LOG.info("index view watching from revision {}", revision);
         });
     }
@@ -252,8 +256,33 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return waiter;
     }
 
+    /**
+     * Who hears of every partition a commit (or a compaction) writes to, or whose log start moves, across the
+     * cluster, held shard or not: on the watch's thread, so the listener must be quick.
+     */
+    public void onWritten(java.util.function.Consumer<PartitionId> listener) {
+        writtenListeners.add(listener);
+    }
+
+    /**
+     * How many times a watch was set (0: none yet). Everything written after the count last moved was told to the
+     * {@link #onWritten} listeners; what was written before, or while the watch was lost, may not have been.
+     */
+    public long watchStarts() {
+        return watchStarts.get();
+    }
+
+    private void written(Collection<PartitionId> partitions) {
+        for (java.util.function.Consumer<PartitionId> l : writtenListeners) {
+            partitions.forEach(l);
+        }
+    }
+
     @Override
     public void onEntry(IndexEntry entry) {
+        if (!writtenListeners.isEmpty()) {
+            written(refsOf(entry).stream().map(IndexRef::partition).toList());
+        }
         Shard shard = shards.get(entry.shard());
         if (shard == null) {
             return; // not held: a later read of the shard includes it
@@ -266,6 +295,7 @@ public final class IndexView implements IndexListener, AutoCloseable {
 
     @Override
     public void onLogStarts(int shardId, Map<PartitionId, Long> logStarts) {
+        written(logStarts.keySet());
         Shard shard = shards.get(shardId);
         if (shard != null) {
             raiseLogStarts(shard, logStarts);

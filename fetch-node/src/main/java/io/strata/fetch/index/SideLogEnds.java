@@ -1,0 +1,125 @@
+package io.strata.fetch.index;
+
+import io.strata.metadata.MetadataStore;
+import io.strata.metadata.PartitionId;
+import io.strata.metadata.PartitionOffsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * The offsets of one kind of side log (the staging logs of delayed records, or the half logs of half messages) of the
+ * partitions a worker looks after, read from the metadata store only where the index watch saw a write since the
+ * last read. Most partitions never get a delayed or half message. A worker that read every side log's offsets on
+ * every pass sent every metadata shard's head and newest entries to etcd several times a second. On a node's first
+ * pass over a new topic, it also made the node build every shard's ledger at once. All of that was for nothing.
+ *
+ * <p>A side log not read again counts as it was last read (offsets only grow, and a write since would have been
+ * seen). A side log never read counts as empty when its topic is younger than the watch: every write to it was
+ * seen. The side logs of older topics are read once. When a watch is set again (after one was lost), the same
+ * starts over, because writes made while no watch stood went unseen. While no watch stands at all, every call reads
+ * everything.
+ *
+ * <p>One thread calls {@link #of} and {@link #forgetTopics}; the watch's thread only marks writes.
+ */
+public final class SideLogEnds {
+    private final MetadataStore store;
+    private final IndexView index;
+    private final UnaryOperator<PartitionId> side;
+    /** The partitions (not their side logs) whose side log was written since it was last read, cluster-wide. */
+    private final Set<PartitionId> written = ConcurrentHashMap.newKeySet();
+    /** Side logs' offsets as last read, by partition. */
+    private final Map<PartitionId, PartitionOffsets> known = new HashMap<>();
+    /** The watch start that {@link #known} dates from (0: none). */
+    private long since;
+    /** Topics of ids up to this one may have been written to before the watch began. */
+    private long olderTopics;
+
+    /**
+     * {@code side} names a partition's side log; {@code isSide} tells a side log of that kind. The index view must
+     * be the one whose watch the worker trusts (the node's own).
+     */
+    public SideLogEnds(MetadataStore store, IndexView index, UnaryOperator<PartitionId> side,
+                       Predicate<PartitionId> isSide) {
+        this.store = store;
+        this.index = index;
+        this.side = side;
+        index.onWritten(p -> {
+            if (isSide.test(p)) {
+                written.add(p.target());
+            }
+        });
+    }
+
+    /** The staging logs of delayed records. */
+    public static SideLogEnds staging(MetadataStore store, IndexView index) {
+        return new SideLogEnds(store, index, PartitionId::staging, PartitionId::isStaging);
+    }
+
+    /** The half logs of half messages. */
+    public static SideLogEnds halves(MetadataStore store, IndexView index) {
+        return new SideLogEnds(store, index, PartitionId::half, PartitionId::isHalf);
+    }
+
+    /**
+     * The side logs' offsets of the partitions, by partition; a partition left out has an empty side log (as far as
+     * is known now). Reads the store for those written since their last read, and those never read whose topic may
+     * have been written before the watch began.
+     */
+    public Map<PartitionId, PartitionOffsets> of(Collection<PartitionId> partitions, long timeoutS) throws Exception {
+        long watching = index.watchStarts();
+        if (watching != since) {
+            // The marks are kept: a write marked before the read below is read again, at worst.
+            known.clear();
+            olderTopics = watching == 0 ? Long.MAX_VALUE : store.lastTopicId().get(timeoutS, TimeUnit.SECONDS);
+            since = watching;
+        }
+        List<PartitionId> read = new ArrayList<>();
+        for (PartitionId p : partitions) {
+            // The mark goes before the read: a write made meanwhile is marked again, and read next time.
+            boolean marked = written.remove(p);
+            if (marked || since == 0 || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
+                read.add(p);
+            }
+        }
+        if (!read.isEmpty()) {
+            try {
+                store.offsets(read.stream().map(side).toList()).get(timeoutS, TimeUnit.SECONDS)
+                        .forEach(o -> known.put(o.partition().target(), o));
+            } catch (Exception e) {
+                written.addAll(read); // read next time, known or not
+                throw e;
+            }
+        }
+        Map<PartitionId, PartitionOffsets> out = new HashMap<>();
+        for (PartitionId p : partitions) {
+            PartitionOffsets o = known.get(p);
+            if (o != null && o.nextOffset() > 0) {
+                out.put(p, o);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Forgets the partitions of deleted topics: ids up to {@code upTo} (read before {@code live} was listed) that are
+     * not live. A topic created after the listing has a larger id, and stays.
+     */
+    public void forgetTopics(Set<Long> live, long upTo) {
+        Predicate<PartitionId> deleted = p -> p.topicId() <= upTo && !live.contains(p.topicId());
+        known.keySet().removeIf(deleted);
+        written.removeIf(deleted);
+    }
+
+    /** Side logs whose offsets are kept (for tests and metrics). */
+    int known() {
+        return known.size();
+    }
+}
