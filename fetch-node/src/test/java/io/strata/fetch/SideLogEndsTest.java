@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,27 +22,38 @@ import org.junit.jupiter.api.Test;
  * write (or could not have), so partitions that never get a delayed or half message cost the store nothing.
  */
 class SideLogEndsTest extends ReadPathFixture {
-    private final AtomicInteger offsetReads = new AtomicInteger();
-    private final AtomicInteger partitionsRead = new AtomicInteger();
+    /** The side logs each {@code offsets} call of a counted store read, call by call. */
+    private final List<List<PartitionId>> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    /** The fixture's store, counting the side-log reads. */
+    /** The fixture's store, noting the side-log reads. */
     private MetadataStore counted() {
+        return counted(reads);
+    }
+
+    private MetadataStore counted(List<List<PartitionId>> into) {
         return intercepted((method, args, real) -> {
             if (method.equals("offsets") && args[0] instanceof List<?> list) {
-                offsetReads.incrementAndGet();
-                partitionsRead.addAndGet(list.size());
+                into.add(list.stream().map(PartitionId.class::cast).toList());
             }
             return real.get();
         });
     }
 
-    private void stage(Topic t, int partition, int records) {
+    private int partitionsRead() {
+        return reads.stream().mapToInt(List::size).sum();
+    }
+
+    private void append(Topic t, PartitionId log, int records) {
         BlockWriter writer = new BlockWriter(3);
         for (int i = 0; i < records; i++) {
-            writer.append(t.topicId(), t.partition(partition).staging().partition(),
+            writer.append(t.topicId(), log.partition(),
                     new LogRecord(null, ("s" + i).getBytes(StandardCharsets.UTF_8), List.of(), 1000 + i));
         }
         commitBlock(writer);
+    }
+
+    private void stage(Topic t, int partition, int records) {
+        append(t, t.partition(partition).staging(), records);
     }
 
     /** Calls {@code of} until the partition's side log shows {@code end} (the watch tells of a commit a moment later). */
@@ -65,84 +75,113 @@ class SideLogEndsTest extends ReadPathFixture {
         SideLogEnds ends = SideLogEnds.staging(counted(), index);
         List<PartitionId> all = List.of(topic.partition(0), topic.partition(1), topic.partition(2));
         assertThat(ends.of(all, 10)).as("nothing staged yet").isEmpty();
-        assertThat(partitionsRead.get()).as("a topic older than the watch: read once").isEqualTo(3);
+        assertThat(reads).as("a topic older than the watch: read once")
+                .containsExactly(all.stream().map(PartitionId::staging).toList());
         for (int i = 0; i < 5; i++) {
             assertThat(ends.of(all, 10)).isEmpty();
         }
-        assertThat(offsetReads.get()).as("nothing written since: nothing read").isEqualTo(1);
+        assertThat(reads).as("nothing written since: nothing read").hasSize(1);
 
         commit(Map.of(1, List.of("a", "b")), 1000); // the partition itself, not its staging log
         stage(topic, 2, 4);
         Map<PartitionId, PartitionOffsets> found = awaitEnd(ends, all, topic.partition(2), 4);
         assertThat(found).containsOnlyKeys(topic.partition(2));
         assertThat(found.get(topic.partition(2)).partition()).isEqualTo(topic.partition(2).staging());
-        int read = partitionsRead.get();
-        assertThat(read).as("only the staging log written was read again").isLessThanOrEqualTo(3 + 2);
+        assertThat(reads).as("only the staging log written was read again, once").hasSize(2);
+        assertThat(reads.get(1)).containsExactly(topic.partition(2).staging());
         assertThat(ends.of(all, 10).get(topic.partition(2)).nextOffset()).as("as last read").isEqualTo(4);
-        assertThat(partitionsRead.get()).isEqualTo(read);
+        assertThat(reads).hasSize(2);
     }
 
     @Test
     void aTopicYoungerThanTheWatchIsNotReadUntilItsSideLogIsWritten() throws Exception {
         SideLogEnds ends = SideLogEnds.staging(counted(), index);
         ends.of(List.of(topic.partition(0)), 10);
-        int before = offsetReads.get();
         Topic young = metadata.createTopic(new TopicConfig("young", 4, -1, -1)).join();
         List<PartitionId> all = List.of(young.partition(0), young.partition(1), young.partition(2), young.partition(3));
         assertThat(ends.of(all, 10)).isEmpty();
-        assertThat(offsetReads.get()).as("every write to it is seen: nothing to read").isEqualTo(before);
+        assertThat(reads).as("every write to it is seen: nothing to read").hasSize(1);
 
         stage(young, 3, 2);
         assertThat(awaitEnd(ends, all, young.partition(3), 2)).containsOnlyKeys(young.partition(3));
-        assertThat(partitionsRead.get()).as("the one written, at most twice").isLessThanOrEqualTo(1 + 2);
+        assertThat(reads.subList(1, reads.size())).containsExactly(List.of(young.partition(3).staging()));
     }
 
     @Test
-    void aWatchSetAgainReadsEveryOlderSideLogOnceMoreAndNoWatchReadsEverythingEachTime() throws Exception {
+    void aHalfLogWriteIsReadAsAHalfLogAndNotAsAStagingLog() throws Exception {
+        List<List<PartitionId>> stagingReads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SideLogEnds staging = SideLogEnds.staging(counted(stagingReads), index);
+        SideLogEnds halves = SideLogEnds.halves(counted(), index);
+        staging.of(List.of(topic.partition(0)), 10);
+        halves.of(List.of(topic.partition(0)), 10);
+        stagingReads.clear();
+        Topic young = metadata.createTopic(new TopicConfig("young", 2, -1, -1)).join();
+        List<PartitionId> all = List.of(young.partition(0), young.partition(1));
+        append(young, young.partition(1).half(), 3);
+        Map<PartitionId, PartitionOffsets> found = awaitEnd(halves, all, young.partition(1), 3);
+        assertThat(found.get(young.partition(1)).partition()).isEqualTo(young.partition(1).half());
+        Thread.sleep(200); // the watch told both listeners at once: a staging read would be under way by now
+        assertThat(staging.of(all, 10)).isEmpty();
+        assertThat(stagingReads).as("a half log is no staging log of delayed records").isEmpty();
+    }
+
+    @Test
+    void aWriteWhileTheWatchIsLostIsFoundAtOnceAndOlderSideLogsAreReadAgainOnceItIsBack() throws Exception {
         SideLogEnds ends = SideLogEnds.staging(counted(), index);
         List<PartitionId> all = List.of(topic.partition(0), topic.partition(1));
         ends.of(all, 10);
         ends.of(all, 10);
-        assertThat(offsetReads.get()).isEqualTo(1);
+        assertThat(reads).hasSize(1);
         long starts = index.watchStarts();
-        index.onReset(new IllegalStateException("watch lost (test)")); // writes meanwhile would go unseen
+        index.onReset(new IllegalStateException("watch lost (test)")); // set again 200 ms later, from then on
+        stage(topic, 1, 2); // no watch tells of this one
+        assertThat(ends.of(all, 10)).as("found at the next call, watch or not").containsOnlyKeys(topic.partition(1));
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (index.watchStarts() == starts) {
             assertThat(System.nanoTime()).as("the watch was set again").isLessThan(deadline);
             Thread.sleep(20);
         }
         ends.of(all, 10);
+        int afterBack = reads.size();
+        assertThat(reads.get(afterBack - 1)).as("everything read once the watch is back")
+                .containsExactlyElementsOf(all.stream().map(PartitionId::staging).toList());
         ends.of(all, 10);
-        assertThat(offsetReads.get()).as("read once more after the watch was set again").isEqualTo(2);
+        assertThat(reads).as("and then nothing").hasSize(afterBack);
 
         IndexView unwatched = new IndexView(metadata, timer);
         try {
             SideLogEnds blind = SideLogEnds.staging(counted(), unwatched);
             blind.of(all, 10);
             blind.of(all, 10);
-            assertThat(offsetReads.get()).as("without a watch nothing seen counts").isEqualTo(4);
+            assertThat(reads).as("without a watch nothing seen counts").hasSize(afterBack + 2);
         } finally {
             unwatched.close();
         }
     }
 
     @Test
-    void theSideLogsOfDeletedTopicsAreForgottenAndThoseOfYoungerTopicsKept() throws Exception {
+    void theSideLogsOfDeletedTopicsAreForgottenAndThoseOfTopicsNewerThanTheListingKept() throws Exception {
         SideLogEnds ends = SideLogEnds.staging(counted(), index);
         ends.of(List.of(topic.partition(0)), 10);
+        Topic gone = metadata.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
         Topic young = metadata.createTopic(new TopicConfig("young", 1, -1, -1)).join();
-        stage(topic, 0, 1);
+        stage(gone, 0, 1);
         stage(young, 0, 3);
-        awaitEnd(ends, List.of(topic.partition(0)), topic.partition(0), 1);
+        awaitEnd(ends, List.of(gone.partition(0)), gone.partition(0), 1);
         awaitEnd(ends, List.of(young.partition(0)), young.partition(0), 3);
+        assertThat(ends.kept()).isEqualTo(3);
 
-        // Listed before "young" was created: its id is past the listing's, so it stays.
-        ends.forgetTopics(Set.of(), topic.topicId());
-        int read = partitionsRead.get();
+        assertThat(metadata.deleteTopic("gone").join()).isTrue();
+        long upTo = metadata.lastTopicId().join();
+        Set<Long> live = new java.util.HashSet<>();
+        metadata.listTopics().join().forEach(t -> live.add(t.topicId()));
+        ends.forgetTopics(live, upTo);
+        assertThat(ends.kept()).as("the deleted topic's side log is forgotten").isEqualTo(2);
+        // A listing taken before "young" was created: its id is past the listing's, so it stays.
+        ends.forgetTopics(Set.of(topic.topicId()), topic.topicId());
+        assertThat(ends.kept()).isEqualTo(2);
+        int before = reads.size();
         assertThat(ends.of(List.of(young.partition(0)), 10).get(young.partition(0)).nextOffset()).isEqualTo(3);
-        assertThat(partitionsRead.get()).as("kept as read").isEqualTo(read);
-        assertThat(ends.of(List.of(topic.partition(0)), 10).get(topic.partition(0)).nextOffset())
-                .as("forgotten: an older topic's side log is read again").isEqualTo(1);
-        assertThat(partitionsRead.get()).isEqualTo(read + 1);
+        assertThat(reads).as("kept as read").hasSize(before);
     }
 }

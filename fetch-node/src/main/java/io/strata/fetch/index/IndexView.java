@@ -272,6 +272,11 @@ public final class IndexView implements IndexListener, AutoCloseable {
         return watchStarts.get();
     }
 
+    /** Whether a watch stands now (none before the first is set, nor between one lost and the next). */
+    public boolean watching() {
+        return watch != null;
+    }
+
     private void written(Collection<PartitionId> partitions) {
         for (java.util.function.Consumer<PartitionId> l : writtenListeners) {
             partitions.forEach(l);

@@ -24,12 +24,15 @@ import java.util.function.UnaryOperator;
  * <p>A side log not read again counts as it was last read (offsets only grow, and a write since would have been
  * seen). A side log never read counts as empty when its topic is younger than the watch: every write to it was
  * seen. The side logs of older topics are read once. When a watch is set again (after one was lost), the same
- * starts over, because writes made while no watch stood went unseen. While no watch stands at all, every call reads
- * everything.
+ * starts over, because writes made while no watch stood went unseen. While no watch stands, every call reads
+ * everything. And every {@link #FULL_READ_NANOS} everything is read anyway: a watch that stalls without a word
+ * delays a delayed record or a half message by that much at most, never for good.
  *
  * <p>One thread calls {@link #of} and {@link #forgetTopics}; the watch's thread only marks writes.
  */
 public final class SideLogEnds {
+    /** How often every side log is read whatever the watch told. */
+    static final long FULL_READ_NANOS = TimeUnit.SECONDS.toNanos(60);
     private final MetadataStore store;
     private final IndexView index;
     private final UnaryOperator<PartitionId> side;
@@ -41,6 +44,7 @@ public final class SideLogEnds {
     private long since;
     /** Topics of ids up to this one may have been written to before the watch began. */
     private long olderTopics;
+    private long fullReadAtNanos = System.nanoTime();
 
     /**
      * {@code side} names a partition's side log; {@code isSide} tells a side log of that kind. The index view must
@@ -60,7 +64,8 @@ public final class SideLogEnds {
 
     /** The staging logs of delayed records. */
     public static SideLogEnds staging(MetadataStore store, IndexView index) {
-        return new SideLogEnds(store, index, PartitionId::staging, PartitionId::isStaging);
+        // A half log is a staging partition by its bits too: not one of delayed records.
+        return new SideLogEnds(store, index, PartitionId::staging, p -> p.isStaging() && !p.isHalf());
     }
 
     /** The half logs of half messages. */
@@ -81,11 +86,18 @@ public final class SideLogEnds {
             olderTopics = watching == 0 ? Long.MAX_VALUE : store.lastTopicId().get(timeoutS, TimeUnit.SECONDS);
             since = watching;
         }
+        // Read before the marks are taken: a watch lost from here on has its writes read next time, at the latest.
+        boolean blind = since == 0 || !index.watching();
+        long now = System.nanoTime();
+        if (now - fullReadAtNanos >= FULL_READ_NANOS) {
+            blind = true;
+            fullReadAtNanos = now;
+        }
         List<PartitionId> read = new ArrayList<>();
         for (PartitionId p : partitions) {
             // The mark goes before the read: a write made meanwhile is marked again, and read next time.
             boolean marked = written.remove(p);
-            if (marked || since == 0 || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
+            if (marked || blind || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
                 read.add(p);
             }
         }
@@ -118,8 +130,8 @@ public final class SideLogEnds {
         written.removeIf(deleted);
     }
 
-    /** Side logs whose offsets are kept (for tests and metrics). */
-    int known() {
-        return known.size();
+    /** Side logs whose offsets are kept, and side logs marked written and not read since. */
+    public int kept() {
+        return known.size() + written.size();
     }
 }
