@@ -58,6 +58,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Map<String, GroupView> views = new HashMap<>();
     private final SessionHost sessions;
+    private final GroupDescriptions descriptions = new GroupDescriptions(this);
     /** Bounds of what members store in the metadata store (Kafka's offset.metadata.max.bytes is 4096). */
     static final int MAX_METADATA_BYTES = 4096;
     static final int MAX_CLIENT_ID = 255;
@@ -382,7 +383,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** A commit counts only for the topic it was made for: not for a newer topic of the same name. */
-    private static CommittedOffset valid(CommittedOffset c, PartitionOffsets bounds) {
+    static CommittedOffset valid(CommittedOffset c, PartitionOffsets bounds) {
         return c != null && bounds != null && c.topicId() == bounds.partition().topicId() ? c : null;
     }
 
@@ -497,18 +498,7 @@ public final class GroupCoordinator implements AutoCloseable {
     // ---- administration
 
     public CompletableFuture<GroupDescription> describe(String group) {
-        return blocking(() -> describeNow(group));
-    }
-
-    private GroupDescription describeNow(String group) throws Exception {
-        GroupNames.requireGroup(group);
-        GroupSnapshot snap = await(store.read(group));
-        if (!snap.exists()) {
-            throw new UnknownGroupException(group);
-        }
-        Map<TopicPartition, CommittedOffset> committed = await(store.committed(group));
-        Set<TopicPartition> partitions = partitionsOf(snap, committed);
-        return describe(snap, committed, partitions, bounds(partitions));
+        return blocking(() -> descriptions.describe(group));
     }
 
     /**
@@ -516,85 +506,15 @@ public final class GroupCoordinator implements AutoCloseable {
      * every commit, the topics, the shard heads): what the lag metrics are made of.
      */
     public CompletableFuture<List<GroupDescription>> describeAll() {
-        return blocking(() -> {
-            Map<String, GroupSnapshot> snaps = await(store.readAll());
-            Map<String, Map<TopicPartition, CommittedOffset>> committed = await(store.committedAll());
-            Map<String, Set<TopicPartition>> partitions = new HashMap<>();
-            Set<TopicPartition> all = new TreeSet<>();
-            for (var e : snaps.entrySet()) {
-                Set<TopicPartition> ps = partitionsOf(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()));
-                partitions.put(e.getKey(), ps);
-                all.addAll(ps);
-            }
-            Map<TopicPartition, PartitionOffsets> bounds = bounds(all);
-            List<GroupDescription> out = new ArrayList<>();
-            for (var e : snaps.entrySet()) {
-                out.add(describe(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()), partitions.get(e.getKey()),
-                        bounds));
-            }
-            return out;
-        });
+        return describeAll(Map.of());
     }
 
-    /** The partitions a description covers: those committed, and every partition of the members' topics. */
-    private Set<TopicPartition> partitionsOf(GroupSnapshot snap, Map<TopicPartition, CommittedOffset> committed)
-            throws Exception {
-        Set<TopicPartition> partitions = new TreeSet<>(committed.keySet());
-        for (GroupMember m : snap.members().values()) {
-            for (String t : m.topics()) {
-                Optional<Topic> topic = await(topics.get(t));
-                for (int p = 0; topic.isPresent() && p < topic.get().partitions(); p++) {
-                    partitions.add(new TopicPartition(t, p));
-                }
-            }
-        }
-        return partitions;
-    }
-
-    private static GroupDescription describe(GroupSnapshot snap, Map<TopicPartition, CommittedOffset> committed,
-                                             Set<TopicPartition> partitions, Map<TopicPartition, PartitionOffsets> bounds) {
-        List<GroupDescription.PartitionLag> lags = new ArrayList<>();
-        for (TopicPartition p : partitions) {
-            PartitionOffsets b = bounds.get(p);
-            if (b == null) {
-                continue; // a deleted topic's commits: not a partition any more
-            }
-            CommittedOffset c = valid(committed.get(p), b);
-            PartitionOwner owner = snap.owners().get(p);
-            long at = c == null ? -1 : c.offset();
-            lags.add(new GroupDescription.PartitionLag(p, owner == null ? "" : owner.memberId(), at,
-                    b.logStartOffset(), b.nextOffset(), at < 0 ? -1 : b.nextOffset() - Math.max(at, b.logStartOffset())));
-        }
-        List<GroupDescription.Member> members = new ArrayList<>();
-        for (GroupMember m : snap.members().values()) {
-            List<TopicPartition> owned = snap.owners().values().stream()
-                    .filter(o -> o.memberId().equals(m.memberId())).map(PartitionOwner::partition).sorted().toList();
-            members.add(new GroupDescription.Member(m.memberId(), m.clientId(), m.clientAddress(), m.topics(),
-                    m.sessionTimeoutMs(), owned));
-        }
-        return new GroupDescription(snap.group(), state(snap), snap.target().generation(), members, lags);
-    }
-
-    private static GroupDescription.State state(GroupSnapshot snap) {
-        if (snap.members().isEmpty()) {
-            return GroupDescription.State.EMPTY;
-        }
-        int targeted = 0;
-        for (var e : snap.target().members().entrySet()) {
-            if (!snap.members().containsKey(e.getKey())) {
-                return GroupDescription.State.REBALANCING;
-            }
-            for (TopicPartition p : e.getValue()) {
-                PartitionOwner o = snap.owners().get(p);
-                if (o == null || !o.memberId().equals(e.getKey())) {
-                    return GroupDescription.State.REBALANCING;
-                }
-                targeted++;
-            }
-        }
-        boolean allTargeted = snap.members().keySet().equals(snap.target().members().keySet());
-        return allTargeted && targeted == snap.owners().size() ? GroupDescription.State.STABLE
-                : GroupDescription.State.REBALANCING;
+    /**
+     * The same, with the ends of some partitions read a moment ago by the caller (the console's round, which reads
+     * every partition's end spread out): only the others' are read.
+     */
+    public CompletableFuture<List<GroupDescription>> describeAll(Map<TopicPartition, PartitionOffsets> known) {
+        return blocking(() -> descriptions.describeAll(known));
     }
 
     /** Every group with its state and member count. */
@@ -604,7 +524,7 @@ public final class GroupCoordinator implements AutoCloseable {
     public CompletableFuture<List<GroupListing>> list() {
         return blocking(() -> {
             List<GroupListing> out = new ArrayList<>();
-            await(store.readAll()).forEach((g, snap) -> out.add(new GroupListing(g, state(snap), snap.members().size())));
+            await(store.readAll()).forEach((g, snap) -> out.add(new GroupListing(g, GroupDescriptions.state(snap), snap.members().size())));
             return out;
         });
     }

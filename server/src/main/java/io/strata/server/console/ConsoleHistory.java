@@ -15,6 +15,7 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.PartitionOffsets;
 import io.strata.metadata.Topic;
+import io.strata.metadata.group.TopicPartition;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,7 +42,8 @@ import org.jboss.logging.Logger;
  * moment: on a 2,000-partition topic, a burst of hundreds of etcd reads per node every interval that held up the
  * ingest nodes' commits (produce stalls of 300 ms and more in a cold cluster, issue 27). Spread out, the same reads
  * are a light, steady load. A topic's point is then the sum of ends read a few seconds apart, each partition at the
- * same moment of every round, so the rate between two points is still right.
+ * same moment of every round, so the rate between two points is still right. The groups' lag is taken from those
+ * ends and the commits read after them: at most half an interval's records low, rather than a second burst.
  */
 @ApplicationScoped
 public class ConsoleHistory {
@@ -112,10 +114,11 @@ public class ConsoleHistory {
             return;
         }
         long timeoutMs = config.metadata().timeout().toMillis() * 2;
+        Map<TopicPartition, PartitionOffsets> ends = new HashMap<>();
         try {
             long began = System.currentTimeMillis();
             Map<History.Key, Double> records = new LinkedHashMap<>();
-            topicRecords(began, config.console().historyInterval().toMillis() / 2, timeoutMs).forEach((topic, n) ->
+            topicRecords(began, config.console().historyInterval().toMillis() / 2, timeoutMs, ends).forEach((topic, n) ->
                     records.put(History.Key.of(TOPIC_RECORDS, "topic", topic), (double) n));
             totals.record(began, records);
         } catch (InterruptedException e) {
@@ -128,7 +131,9 @@ public class ConsoleHistory {
             long now = System.currentTimeMillis();
             Map<History.Key, Double> round = new LinkedHashMap<>();
             Map<History.Key, Double> perPartition = new LinkedHashMap<>();
-            List<GroupDescription> groups = node.groups().coordinator().describeAll()
+            // With the ends just read: reading the groups' partitions' ends again, all at once, would be the burst
+            // the spread avoids.
+            List<GroupDescription> groups = node.groups().coordinator().describeAll(ends)
                     .get(timeoutMs, TimeUnit.MILLISECONDS);
             for (GroupDescription g : groups) {
                 round.put(History.Key.of(GROUP_LAG, "group", g.group()), (double) g.totalLag());
@@ -154,8 +159,10 @@ public class ConsoleHistory {
      * Each topic's records (the sum of its partitions' ends). The shards are read {@link #SHARDS_PER_READ} at a time,
      * the k-th such slot of shards at {@code began} + k/slots of {@code spreadMs} in every round, so each partition
      * is read at the same moment of each round whatever topics come and go. A topic deleted meanwhile is left out.
+     * Every partition's range read goes into {@code ends}.
      */
-    private Map<String, Long> topicRecords(long began, long spreadMs, long timeoutMs) throws Exception {
+    private Map<String, Long> topicRecords(long began, long spreadMs, long timeoutMs,
+                                           Map<TopicPartition, PartitionOffsets> ends) throws Exception {
         MetadataStore metadata = node.metadata();
         List<Topic> topics = metadata.listTopics().get(timeoutMs, TimeUnit.MILLISECONDS);
         int slots = (metadata.cluster().shards() + SHARDS_PER_READ - 1) / SHARDS_PER_READ;
@@ -166,6 +173,8 @@ public class ConsoleHistory {
                 bySlot.computeIfAbsent(metadata.shardOf(id) / SHARDS_PER_READ, k -> new ArrayList<>()).add(id);
             }
         }
+        Map<Long, String> names = new HashMap<>();
+        topics.forEach(t -> names.put(t.topicId(), t.name()));
         Map<Long, Long> records = new HashMap<>();
         for (Map.Entry<Integer, List<PartitionId>> slot : bySlot.entrySet()) {
             long wait = began + spreadMs * slot.getKey() / slots - System.currentTimeMillis();
@@ -174,6 +183,7 @@ public class ConsoleHistory {
             }
             for (PartitionOffsets o : metadata.offsets(slot.getValue()).get(timeoutMs, TimeUnit.MILLISECONDS)) {
                 records.merge(o.partition().topicId(), o.nextOffset(), Long::sum);
+                ends.put(new TopicPartition(names.get(o.partition().topicId()), o.partition().partition()), o);
             }
         }
         Set<Long> live = new HashSet<>();
