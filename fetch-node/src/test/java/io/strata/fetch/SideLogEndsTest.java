@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * write (or could not have), so partitions that never get a delayed or half message cost the store nothing.
  */
 class SideLogEndsTest extends ReadPathFixture {
+    /** No sweep within a test: what is read is what the watch told of. */
+    private static final java.time.Duration NO_SWEEP = java.time.Duration.ofDays(1);
     /** The side logs each {@code offsets} call of a counted store read, call by call. */
     private final List<List<PartitionId>> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -72,7 +74,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void anOlderTopicsSideLogsAreReadOnceThenOnlyWhenTheWatchSeesOneWritten() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
         List<PartitionId> all = List.of(topic.partition(0), topic.partition(1), topic.partition(2));
         assertThat(ends.of(all, 10)).as("nothing staged yet").isEmpty();
         assertThat(reads).as("a topic older than the watch: read once")
@@ -95,7 +97,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void aTopicYoungerThanTheWatchIsNotReadUntilItsSideLogIsWritten() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
         ends.of(List.of(topic.partition(0)), 10);
         Topic young = metadata.createTopic(new TopicConfig("young", 4, -1, -1)).join();
         List<PartitionId> all = List.of(young.partition(0), young.partition(1), young.partition(2), young.partition(3));
@@ -110,8 +112,8 @@ class SideLogEndsTest extends ReadPathFixture {
     @Test
     void aHalfLogWriteIsReadAsAHalfLogAndNotAsAStagingLog() throws Exception {
         List<List<PartitionId>> stagingReads = new java.util.concurrent.CopyOnWriteArrayList<>();
-        SideLogEnds staging = SideLogEnds.staging(counted(stagingReads), index);
-        SideLogEnds halves = SideLogEnds.halves(counted(), index);
+        SideLogEnds staging = SideLogEnds.staging(counted(stagingReads), index, NO_SWEEP);
+        SideLogEnds halves = SideLogEnds.halves(counted(), index, NO_SWEEP);
         staging.of(List.of(topic.partition(0)), 10);
         halves.of(List.of(topic.partition(0)), 10);
         stagingReads.clear();
@@ -127,7 +129,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void aWriteWhileTheWatchIsLostIsFoundAtOnceAndOlderSideLogsAreReadAgainOnceItIsBack() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
         List<PartitionId> all = List.of(topic.partition(0), topic.partition(1));
         ends.of(all, 10);
         ends.of(all, 10);
@@ -150,7 +152,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
         IndexView unwatched = new IndexView(metadata, timer);
         try {
-            SideLogEnds blind = SideLogEnds.staging(counted(), unwatched);
+            SideLogEnds blind = SideLogEnds.staging(counted(), unwatched, NO_SWEEP);
             blind.of(all, 10);
             blind.of(all, 10);
             assertThat(reads).as("without a watch nothing seen counts").hasSize(afterBack + 2);
@@ -161,7 +163,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void theSideLogsOfDeletedTopicsAreForgottenAndThoseOfTopicsNewerThanTheListingKept() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
         ends.of(List.of(topic.partition(0)), 10);
         Topic gone = metadata.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
         Topic young = metadata.createTopic(new TopicConfig("young", 1, -1, -1)).join();
@@ -183,5 +185,26 @@ class SideLogEndsTest extends ReadPathFixture {
         int before = reads.size();
         assertThat(ends.of(List.of(young.partition(0)), 10).get(young.partition(0)).nextOffset()).isEqualTo(3);
         assertThat(reads).as("kept as read").hasSize(before);
+    }
+
+    @Test
+    void everySideLogIsReadAgainBySweepWhateverTheWatchToldASliceAtATime() throws Exception {
+        java.time.Duration slice = java.time.Duration.ofMillis(20);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, slice);
+        ends.of(List.of(topic.partition(0)), 10);
+        reads.clear();
+        // Younger than the watch and never written: only the sweep reads it.
+        Topic wide = metadata.createTopic(new TopicConfig("wide", 256, -1, -1)).join();
+        List<PartitionId> all = java.util.stream.IntStream.range(0, 256).mapToObj(wide::partition).toList();
+        Set<PartitionId> swept = new java.util.HashSet<>();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (swept.size() < all.size()) {
+            assertThat(System.nanoTime()).as("every side log swept").isLessThan(deadline);
+            ends.of(all, 10);
+            Thread.sleep(5);
+            reads.forEach(swept::addAll);
+        }
+        assertThat(reads).as("a slice at a time, never all at once")
+                .allSatisfy(r -> assertThat(r).hasSizeLessThan(all.size() / 8));
     }
 }

@@ -102,8 +102,11 @@ public final class IndexView implements IndexListener, AutoCloseable {
     /** Starts watching the index from now on; completes once the watch is set. Shards are read when asked for. */
     public CompletableFuture<Void> start() {
         return store.revision().thenAccept(revision -> {
-            watch = store.watchIndex(revision, this);
+            // Counted first: a reader that sees the count move reads everything anew, and one that sees it before
+            // the watch is set reads everything then too (no watch stands), so none trusts a count the watch is not
+            // behind yet. The watch tells of every change after the revision, read before either.
             watchStarts.incrementAndGet();
+            watch = store.watchIndex(revision, this);
             LOG.info("index view watching from revision {}", revision);
         });
     }

@@ -25,14 +25,16 @@ import java.util.function.UnaryOperator;
  * seen). A side log never read counts as empty when its topic is younger than the watch: every write to it was
  * seen. The side logs of older topics are read once. When a watch is set again (after one was lost), the same
  * starts over, because writes made while no watch stood went unseen. While no watch stands, every call reads
- * everything. And every {@link #FULL_READ_NANOS} everything is read anyway: a watch that stalls without a word
- * delays a delayed record or a half message by that much at most, never for good.
+ * everything. And every side log is read anyway once every {@link #SWEEP_SLICES} seconds, a slice of them each
+ * second ({@link #SWEEP_SLICE}; so the sweep is never a burst): a watch that stalls without a word delays a delayed record or a half
+ * message by that much at most, never for good.
  *
  * <p>One thread calls {@link #of} and {@link #forgetTopics}; the watch's thread only marks writes.
  */
 public final class SideLogEnds {
-    /** How often every side log is read whatever the watch told. */
-    static final long FULL_READ_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** Every side log is read whatever the watch told, one slice of them a second, all in this many seconds. */
+    static final int SWEEP_SLICES = 64;
+    static final java.time.Duration SWEEP_SLICE = java.time.Duration.ofSeconds(1);
     private final MetadataStore store;
     private final IndexView index;
     private final UnaryOperator<PartitionId> side;
@@ -44,14 +46,17 @@ public final class SideLogEnds {
     private long since;
     /** Topics of ids up to this one may have been written to before the watch began. */
     private long olderTopics;
-    private long fullReadAtNanos = System.nanoTime();
+    private final long sliceNanos;
+    private final long startNanos = System.nanoTime();
+    private long sweptSlice;
 
     /**
      * {@code side} names a partition's side log; {@code isSide} tells a side log of that kind. The index view must
      * be the one whose watch the worker trusts (the node's own).
      */
     public SideLogEnds(MetadataStore store, IndexView index, UnaryOperator<PartitionId> side,
-                       Predicate<PartitionId> isSide) {
+                       Predicate<PartitionId> isSide, java.time.Duration sweepSlice) {
+        this.sliceNanos = sweepSlice.toNanos();
         this.store = store;
         this.index = index;
         this.side = side;
@@ -64,13 +69,23 @@ public final class SideLogEnds {
 
     /** The staging logs of delayed records. */
     public static SideLogEnds staging(MetadataStore store, IndexView index) {
+        return staging(store, index, SWEEP_SLICE);
+    }
+
+    /** The same, swept a slice every {@code sweepSlice}. */
+    public static SideLogEnds staging(MetadataStore store, IndexView index, java.time.Duration sweepSlice) {
         // A half log is a staging partition by its bits too: not one of delayed records.
-        return new SideLogEnds(store, index, PartitionId::staging, p -> p.isStaging() && !p.isHalf());
+        return new SideLogEnds(store, index, PartitionId::staging, p -> p.isStaging() && !p.isHalf(), sweepSlice);
     }
 
     /** The half logs of half messages. */
     public static SideLogEnds halves(MetadataStore store, IndexView index) {
-        return new SideLogEnds(store, index, PartitionId::half, PartitionId::isHalf);
+        return halves(store, index, SWEEP_SLICE);
+    }
+
+    /** The same, swept a slice every {@code sweepSlice}. */
+    public static SideLogEnds halves(MetadataStore store, IndexView index, java.time.Duration sweepSlice) {
+        return new SideLogEnds(store, index, PartitionId::half, PartitionId::isHalf, sweepSlice);
     }
 
     /**
@@ -88,16 +103,15 @@ public final class SideLogEnds {
         }
         // Read before the marks are taken: a watch lost from here on has its writes read next time, at the latest.
         boolean blind = since == 0 || !index.watching();
-        long now = System.nanoTime();
-        if (now - fullReadAtNanos >= FULL_READ_NANOS) {
-            blind = true;
-            fullReadAtNanos = now;
-        }
+        long slice = (System.nanoTime() - startNanos) / sliceNanos;
+        int sweep = slice != sweptSlice ? (int) (slice % SWEEP_SLICES) : -1;
+        sweptSlice = slice;
         List<PartitionId> read = new ArrayList<>();
         for (PartitionId p : partitions) {
             // The mark goes before the read: a write made meanwhile is marked again, and read next time.
             boolean marked = written.remove(p);
-            if (marked || blind || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
+            if (marked || blind || Math.floorMod(p.hashCode(), SWEEP_SLICES) == sweep
+                    || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
                 read.add(p);
             }
         }

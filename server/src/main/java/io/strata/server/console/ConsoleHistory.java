@@ -32,7 +32,7 @@ import java.util.function.Predicate;
 import org.jboss.logging.Logger;
 
 /**
- * The console's charts: every {@code strata.console.history.interval} this node reads what the metadata store says
+ * The console's charts: every {@code strata.console.history-interval} this node reads what the metadata store says
  * of the whole cluster (each topic's end offsets, each group's lag per partition) into a bounded {@link History}.
  * Any node answers for the cluster, and no store of time series has to run; a node that started recently has less
  * to show.
@@ -114,18 +114,24 @@ public class ConsoleHistory {
             return;
         }
         long timeoutMs = config.metadata().timeout().toMillis() * 2;
+        long every = config.console().historyInterval().toMillis();
+        long began = System.currentTimeMillis();
+        // The whole round's bound: a slow store leaves a gap, never a round that runs on for minutes.
+        long deadline = began + Math.max(every, timeoutMs);
         Map<TopicPartition, PartitionOffsets> ends = new HashMap<>();
         try {
-            long began = System.currentTimeMillis();
             Map<History.Key, Double> records = new LinkedHashMap<>();
-            topicRecords(began, config.console().historyInterval().toMillis() / 2, timeoutMs, ends).forEach((topic, n) ->
+            topicRecords(began, every / 2, deadline, ends).forEach((topic, n) ->
                     records.put(History.Key.of(TOPIC_RECORDS, "topic", topic), (double) n));
             totals.record(began, records);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         } catch (Exception e) {
+            // No lag either: with the ends unread, it would read every group partition's end at once, on a store
+            // already slow.
             LOG.debugf(e, "console history: reading the topics' ends failed");
+            return;
         }
         try {
             long now = System.currentTimeMillis();
@@ -134,7 +140,7 @@ public class ConsoleHistory {
             // With the ends just read: reading the groups' partitions' ends again, all at once, would be the burst
             // the spread avoids.
             List<GroupDescription> groups = node.groups().coordinator().describeAll(ends)
-                    .get(timeoutMs, TimeUnit.MILLISECONDS);
+                    .get(Math.max(1, deadline - now), TimeUnit.MILLISECONDS);
             for (GroupDescription g : groups) {
                 round.put(History.Key.of(GROUP_LAG, "group", g.group()), (double) g.totalLag());
             }
@@ -159,12 +165,12 @@ public class ConsoleHistory {
      * Each topic's records (the sum of its partitions' ends). The shards are read {@link #SHARDS_PER_READ} at a time,
      * the k-th such slot of shards at {@code began} + k/slots of {@code spreadMs} in every round, so each partition
      * is read at the same moment of each round whatever topics come and go. A topic deleted meanwhile is left out.
-     * Every partition's range read goes into {@code ends}.
+     * Every partition's range read goes into {@code ends}. Gives up (TimeoutException) at {@code deadline}.
      */
-    private Map<String, Long> topicRecords(long began, long spreadMs, long timeoutMs,
+    private Map<String, Long> topicRecords(long began, long spreadMs, long deadline,
                                            Map<TopicPartition, PartitionOffsets> ends) throws Exception {
         MetadataStore metadata = node.metadata();
-        List<Topic> topics = metadata.listTopics().get(timeoutMs, TimeUnit.MILLISECONDS);
+        List<Topic> topics = metadata.listTopics().get(left(deadline), TimeUnit.MILLISECONDS);
         int slots = (metadata.cluster().shards() + SHARDS_PER_READ - 1) / SHARDS_PER_READ;
         SortedMap<Integer, List<PartitionId>> bySlot = new TreeMap<>();
         for (Topic t : topics) {
@@ -181,13 +187,13 @@ public class ConsoleHistory {
             if (wait > 0) {
                 Thread.sleep(wait);
             }
-            for (PartitionOffsets o : metadata.offsets(slot.getValue()).get(timeoutMs, TimeUnit.MILLISECONDS)) {
+            for (PartitionOffsets o : metadata.offsets(slot.getValue()).get(left(deadline), TimeUnit.MILLISECONDS)) {
                 records.merge(o.partition().topicId(), o.nextOffset(), Long::sum);
                 ends.put(new TopicPartition(names.get(o.partition().topicId()), o.partition().partition()), o);
             }
         }
         Set<Long> live = new HashSet<>();
-        metadata.listTopics().get(timeoutMs, TimeUnit.MILLISECONDS).forEach(t -> live.add(t.topicId()));
+        metadata.listTopics().get(left(deadline), TimeUnit.MILLISECONDS).forEach(t -> live.add(t.topicId()));
         Map<String, Long> byName = new LinkedHashMap<>();
         for (Topic t : topics) {
             if (live.contains(t.topicId())) {
@@ -195,6 +201,11 @@ public class ConsoleHistory {
             }
         }
         return byName;
+    }
+
+    /** What is left until {@code deadline}, at least a millisecond (a wait of 0 would not wait at all). */
+    private static long left(long deadline) {
+        return Math.max(1, deadline - System.currentTimeMillis());
     }
 
     /** The series a request names, as the API answers them (cut to what the caller may see by the access rules). */
