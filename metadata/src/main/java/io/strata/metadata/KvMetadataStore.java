@@ -199,6 +199,11 @@ public final class KvMetadataStore implements MetadataStore {
     }
 
     @Override
+    public boolean holdsLedger(int shard) {
+        return ledgers.applied(shard) >= 0;
+    }
+
+    @Override
     public CompletableFuture<PartitionOffsets> offsets(PartitionId partition) {
         return offsets(List.of(partition)).thenApply(list -> list.get(0));
     }

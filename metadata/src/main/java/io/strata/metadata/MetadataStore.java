@@ -22,6 +22,13 @@ public interface MetadataStore extends AutoCloseable {
     /** The shard a partition belongs to: stable for the life of the cluster. */
     int shardOf(PartitionId partition);
 
+    /**
+     * Whether this store holds the shard's ledger already: reading ends there costs a few newer entries, while a
+     * shard not held is read whole (and held from then on). For readers that may wait for a shard (the console's
+     * charts), so that a node does not build every shard's ledger at once for them.
+     */
+    boolean holdsLedger(int shard);
+
     /** Creates a topic with a fresh id. Fails with {@link TopicExistsException}. */
     CompletableFuture<Topic> createTopic(TopicConfig config);
 

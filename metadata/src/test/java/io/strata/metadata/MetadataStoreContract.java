@@ -67,6 +67,21 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void aShardsLedgerIsHeldOnceItsEndsWereReadOrItWasCommittedTo() {
+        Topic t = store.createTopic(new TopicConfig("held", 16, -1, -1)).join();
+        PartitionId read = t.partition(0);
+        PartitionId committed = java.util.stream.IntStream.range(1, 16).mapToObj(t::partition)
+                .filter(p -> store.shardOf(p) != store.shardOf(read)).findFirst().orElseThrow();
+        assertThat(store.holdsLedger(store.shardOf(read))).as("nothing read yet").isFalse();
+        assertThat(store.holdsLedger(store.shardOf(committed))).isFalse();
+        store.offsets(List.of(read)).join();
+        assertThat(store.holdsLedger(store.shardOf(read))).isTrue();
+        assertThat(store.holdsLedger(store.shardOf(committed))).as("another shard").isFalse();
+        store.commitBlock(block(committed)).join();
+        assertThat(store.holdsLedger(store.shardOf(committed))).isTrue();
+    }
+
+    @Test
     void halfMessagesStatesChangeOnlyUnderTheirGuardsAndProducerRegistrationsEndWhenClosed() throws Exception {
         io.strata.metadata.half.HalfStore halves = store.halves();
         PartitionId p = new PartitionId(9, 1);

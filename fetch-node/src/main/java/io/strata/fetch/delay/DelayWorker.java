@@ -168,15 +168,17 @@ public final class DelayWorker {
             return false;
         }
         List<PartitionId> owned = tracked.keySet().stream().filter(owns).sorted().toList();
-        if (owned.isEmpty()) {
-            return true;
-        }
         Map<PartitionId, PartitionOffsets> staging;
         try {
+            // Even with nothing owned: the first call takes the topics there are as older than the watch, and a
+            // topic created after it is never read whole.
             staging = stagingLogs.of(owned, TIMEOUT_S);
         } catch (Exception e) {
             LOG.debug("reading staging offsets failed; trying again", e);
             return false;
+        }
+        if (owned.isEmpty()) {
+            return true;
         }
         for (PartitionId p : owned) {
             Tracked t = tracked.get(p);
