@@ -506,15 +506,16 @@ public final class GroupCoordinator implements AutoCloseable {
      * every commit, the topics, the shard heads): what the lag metrics are made of.
      */
     public CompletableFuture<List<GroupDescription>> describeAll() {
-        return describeAll(Map.of());
+        return blocking(() -> descriptions.describeAll(null));
     }
 
     /**
-     * The same, with the ends of some partitions read a moment ago by the caller (the console's round, which reads
-     * every partition's end spread out): only the others' are read.
+     * The same from ends the caller read a moment ago (the console's round, which reads partitions' ends spread out
+     * and a few unheld shards at a time): none is read here, and a group with a partition whose end is not known is
+     * left out.
      */
     public CompletableFuture<List<GroupDescription>> describeAll(Map<TopicPartition, PartitionOffsets> known) {
-        return blocking(() -> descriptions.describeAll(known));
+        return blocking(() -> descriptions.describeAll(java.util.Objects.requireNonNull(known)));
     }
 
     /** Every group with its state and member count. */

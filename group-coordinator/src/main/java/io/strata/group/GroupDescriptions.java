@@ -11,6 +11,7 @@ import io.strata.metadata.group.TopicPartition;
 import io.strata.metadata.group.UnknownGroupException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -42,9 +43,10 @@ final class GroupDescriptions {
 
     /**
      * Every group's description, from four reads whatever the number of groups (every group's coordination, every
-     * commit, the topics, the shard heads). The ends in {@code known} (read a moment ago by the caller) stand in for
-     * reading those partitions' again; a lag from an end read before the commits is at most that moment's records
-     * low, and never below 0.
+     * commit, the topics, the shard heads). With {@code known} (ends the caller read a moment ago; null: read every
+     * end) no end is read: a group with a partition whose end is not among them, for its topic as it is now, is
+     * left out, so that no description covers only part of its group. A lag from an end read before the commits is
+     * that moment's records low, and never below 0.
      */
     List<GroupDescription> describeAll(Map<TopicPartition, PartitionOffsets> known) throws Exception {
         Map<String, GroupSnapshot> snaps = coordinator.await(coordinator.store().readAll());
@@ -57,32 +59,39 @@ final class GroupDescriptions {
             partitions.put(e.getKey(), ps);
             all.addAll(ps);
         }
-        Map<TopicPartition, PartitionOffsets> bounds = bounds(all, known);
+        Set<TopicPartition> unknown = new HashSet<>();
+        Map<TopicPartition, PartitionOffsets> bounds = known == null ? coordinator.boundsOf(all)
+                : knownOf(all, known, unknown);
         List<GroupDescription> out = new ArrayList<>();
         for (var e : snaps.entrySet()) {
-            out.add(describe(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()), partitions.get(e.getKey()),
-                    bounds));
+            Set<TopicPartition> of = partitions.get(e.getKey());
+            if (!unknown.isEmpty() && of.stream().anyMatch(unknown::contains)) {
+                continue;
+            }
+            out.add(describe(e.getValue(), committed.getOrDefault(e.getKey(), Map.of()), of, bounds));
         }
         return out;
     }
 
-    /** The partitions' ranges: those known of the topics as they are now (same id), the others read. */
-    private Map<TopicPartition, PartitionOffsets> bounds(Set<TopicPartition> all,
-                                                         Map<TopicPartition, PartitionOffsets> known) throws Exception {
+    /**
+     * The ranges among {@code known} of partitions of their topics as they are now (same id); a partition of a
+     * topic that exists without one goes into {@code unknown} (those of topics gone have no range, as when read).
+     */
+    private Map<TopicPartition, PartitionOffsets> knownOf(Set<TopicPartition> all,
+                                                          Map<TopicPartition, PartitionOffsets> known,
+                                                          Set<TopicPartition> unknown) throws Exception {
         Map<TopicPartition, PartitionOffsets> out = new HashMap<>();
-        Set<TopicPartition> read = new TreeSet<>();
         for (TopicPartition p : all) {
+            Optional<Topic> t = coordinator.await(coordinator.topics().get(p.topic(), p.partition()));
+            if (t.isEmpty() || p.partition() >= t.get().partitions()) {
+                continue;
+            }
             PartitionOffsets k = known.get(p);
-            Optional<Topic> t = k == null ? Optional.empty()
-                    : coordinator.await(coordinator.topics().get(p.topic(), p.partition()));
-            if (t.isPresent() && t.get().topicId() == k.partition().topicId() && p.partition() < t.get().partitions()) {
+            if (k != null && k.partition().topicId() == t.get().topicId()) {
                 out.put(p, k);
             } else {
-                read.add(p);
+                unknown.add(p);
             }
-        }
-        if (!read.isEmpty()) {
-            out.putAll(coordinator.boundsOf(read));
         }
         return out;
     }

@@ -321,14 +321,20 @@ abstract class GroupCoordinatorContract {
         // Ends read a moment ago by the caller (the console's round) stand in for reading them again, and an end
         // read before a commit gives no negative lag; one of an older topic of the same name is not taken.
         Topic t = metadata.getTopic("t").join().orElseThrow();
-        // Committed 100, 90 and 80 of 100 each: p1's end given as 95 (lag 5, not 10), p2's as 70 (below its commit:
-        // 0, not -10 or 20), p0's as 1,000 of another topic id (not taken: read, 0).
-        Map<TopicPartition, PartitionOffsets> known = Map.of(
-                tp(0), new PartitionOffsets(new PartitionId(t.topicId() + 1000, 0), 0, 1000),
+        // Committed 100, 90 and 80 of 100 each: p0's end given as 100, p1's as 95 (lag 5, not 10), p2's as 70 (below
+        // its commit: 0, not -10 or 20).
+        Map<TopicPartition, PartitionOffsets> known = new java.util.HashMap<>(Map.of(
+                tp(0), new PartitionOffsets(t.partition(0), 0, 100),
                 tp(1), new PartitionOffsets(t.partition(1), 0, 95),
-                tp(2), new PartitionOffsets(t.partition(2), 0, 70));
+                tp(2), new PartitionOffsets(t.partition(2), 0, 70)));
         assertThat(coordinator.describeAll(known).join()).singleElement().satisfies(all ->
                 assertThat(all.partitions()).extracting(GroupDescription.PartitionLag::lag).containsExactly(0L, 5L, 0L));
+        // An end not known (or one of an older topic of the same name) is not read: the group is left out, never
+        // described in part.
+        known.put(tp(0), new PartitionOffsets(new PartitionId(t.topicId() + 1000, 0), 0, 1000));
+        assertThat(coordinator.describeAll(known).join()).isEmpty();
+        known.remove(tp(0));
+        assertThat(coordinator.describeAll(known).join()).isEmpty();
         assertThat(d.members()).singleElement().satisfies(m -> assertThat(m.owned()).hasSize(3));
         assertThat(cause(() -> coordinator.reset("g", new ResetSpec.Earliest(), Optional.empty(), OptionalInt.empty(),
                 false).join())).isInstanceOf(GroupActiveException.class);

@@ -23,8 +23,9 @@ public interface MetadataStore extends AutoCloseable {
     int shardOf(PartitionId partition);
 
     /**
-     * Whether this store holds the shard's ledger already: reading ends there costs a few newer entries, while a
-     * shard not held is read whole (and held from then on). For readers that may wait for a shard (the console's
+     * Whether this store holds the shard's ledger already: reading ends there costs the entries since it was last
+     * brought up to date (read whole only if compaction merged those away meanwhile), while a shard not held is read
+     * whole (and held from then on). For readers that may wait for a shard (the console's
      * charts), so that a node does not build every shard's ledger at once for them.
      */
     boolean holdsLedger(int shard);
