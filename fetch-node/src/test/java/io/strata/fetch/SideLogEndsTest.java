@@ -74,7 +74,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void anOlderTopicsSideLogsAreReadOnceThenOnlyWhenTheWatchSeesOneWritten() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP, System::nanoTime);
         List<PartitionId> all = List.of(topic.partition(0), topic.partition(1), topic.partition(2));
         assertThat(ends.of(all, 10)).as("nothing staged yet").isEmpty();
         assertThat(reads).as("a topic older than the watch: read once")
@@ -97,7 +97,7 @@ class SideLogEndsTest extends ReadPathFixture {
 
     @Test
     void aTopicYoungerThanTheWatchIsNotReadUntilItsSideLogIsWritten() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP, System::nanoTime);
         ends.of(List.of(topic.partition(0)), 10);
         Topic young = metadata.createTopic(new TopicConfig("young", 4, -1, -1)).join();
         List<PartitionId> all = List.of(young.partition(0), young.partition(1), young.partition(2), young.partition(3));
@@ -112,8 +112,8 @@ class SideLogEndsTest extends ReadPathFixture {
     @Test
     void aHalfLogWriteIsReadAsAHalfLogAndNotAsAStagingLog() throws Exception {
         List<List<PartitionId>> stagingReads = new java.util.concurrent.CopyOnWriteArrayList<>();
-        SideLogEnds staging = SideLogEnds.staging(counted(stagingReads), index, NO_SWEEP);
-        SideLogEnds halves = SideLogEnds.halves(counted(), index, NO_SWEEP);
+        SideLogEnds staging = SideLogEnds.staging(counted(stagingReads), index, NO_SWEEP, System::nanoTime);
+        SideLogEnds halves = SideLogEnds.halves(counted(), index, NO_SWEEP, System::nanoTime);
         staging.of(List.of(topic.partition(0)), 10);
         halves.of(List.of(topic.partition(0)), 10);
         stagingReads.clear();
@@ -122,48 +122,71 @@ class SideLogEndsTest extends ReadPathFixture {
         append(young, young.partition(1).half(), 3);
         Map<PartitionId, PartitionOffsets> found = awaitEnd(halves, all, young.partition(1), 3);
         assertThat(found.get(young.partition(1)).partition()).isEqualTo(young.partition(1).half());
-        Thread.sleep(200); // the watch told both listeners at once: a staging read would be under way by now
+        // The watch tells both listeners of an entry at once: a staging mark would be there by now.
         assertThat(staging.of(all, 10)).isEmpty();
         assertThat(stagingReads).as("a half log is no staging log of delayed records").isEmpty();
     }
 
     @Test
     void aWriteWhileTheWatchIsLostIsFoundAtOnceAndOlderSideLogsAreReadAgainOnceItIsBack() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
-        List<PartitionId> all = List.of(topic.partition(0), topic.partition(1));
-        ends.of(all, 10);
-        ends.of(all, 10);
-        assertThat(reads).hasSize(1);
-        long starts = index.watchStarts();
-        index.onReset(new IllegalStateException("watch lost (test)")); // set again 200 ms later, from then on
-        stage(topic, 1, 2); // no watch tells of this one
-        assertThat(ends.of(all, 10)).as("found at the next call, watch or not").containsOnlyKeys(topic.partition(1));
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (index.watchStarts() == starts) {
-            assertThat(System.nanoTime()).as("the watch was set again").isLessThan(deadline);
-            Thread.sleep(20);
-        }
-        ends.of(all, 10);
-        int afterBack = reads.size();
-        assertThat(reads.get(afterBack - 1)).as("everything read once the watch is back")
-                .containsExactlyElementsOf(all.stream().map(PartitionId::staging).toList());
-        ends.of(all, 10);
-        assertThat(reads).as("and then nothing").hasSize(afterBack);
-
-        IndexView unwatched = new IndexView(metadata, timer);
+        // A view of its own, whose watch is set again only when the test lets its timer run.
+        java.util.concurrent.ScheduledExecutorService held = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        java.util.concurrent.CountDownLatch letGo = new java.util.concurrent.CountDownLatch(1);
+        IndexView view = new IndexView(metadata, held);
         try {
-            SideLogEnds blind = SideLogEnds.staging(counted(), unwatched, NO_SWEEP);
-            blind.of(all, 10);
-            blind.of(all, 10);
-            assertThat(reads).as("without a watch nothing seen counts").hasSize(afterBack + 2);
+            view.start().join();
+            SideLogEnds ends = SideLogEnds.staging(counted(), view, NO_SWEEP, System::nanoTime);
+            List<PartitionId> all = List.of(topic.partition(0), topic.partition(1));
+            List<PartitionId> staging = all.stream().map(PartitionId::staging).toList();
+            ends.of(all, 10);
+            ends.of(all, 10);
+            assertThat(reads).hasSize(1);
+            long starts = view.watchStarts();
+            held.execute(() -> {
+                try {
+                    letGo.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            view.onReset(new IllegalStateException("watch lost (test)")); // set again once the timer runs
+            stage(topic, 1, 2); // no watch tells of this one
+            assertThat(ends.of(all, 10)).as("found at once: while no watch stands, everything is read")
+                    .containsOnlyKeys(topic.partition(1));
+            assertThat(reads.get(reads.size() - 1)).isEqualTo(staging);
+            ends.of(all, 10);
+            assertThat(reads).as("and again at the next call").hasSize(3);
+
+            letGo.countDown();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (view.watchStarts() == starts || !view.watching()) {
+                assertThat(System.nanoTime()).as("the watch was set again").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            ends.of(all, 10);
+            assertThat(reads).as("everything read once more when the watch is back").hasSize(4);
+            assertThat(reads.get(3)).isEqualTo(staging);
+            ends.of(all, 10);
+            assertThat(reads).as("and then nothing").hasSize(4);
+
+            IndexView unwatched = new IndexView(metadata, timer);
+            try {
+                SideLogEnds blind = SideLogEnds.staging(counted(), unwatched, NO_SWEEP, System::nanoTime);
+                blind.of(all, 10);
+                blind.of(all, 10);
+                assertThat(reads).as("without a watch nothing seen counts").hasSize(6);
+            } finally {
+                unwatched.close();
+            }
         } finally {
-            unwatched.close();
+            view.close();
+            held.shutdownNow();
         }
     }
 
     @Test
     void theSideLogsOfDeletedTopicsAreForgottenAndThoseOfTopicsNewerThanTheListingKept() throws Exception {
-        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, NO_SWEEP, System::nanoTime);
         ends.of(List.of(topic.partition(0)), 10);
         Topic gone = metadata.createTopic(new TopicConfig("gone", 1, -1, -1)).join();
         Topic young = metadata.createTopic(new TopicConfig("young", 1, -1, -1)).join();
@@ -188,23 +211,40 @@ class SideLogEndsTest extends ReadPathFixture {
     }
 
     @Test
-    void everySideLogIsReadAgainBySweepWhateverTheWatchToldASliceAtATime() throws Exception {
-        java.time.Duration slice = java.time.Duration.ofMillis(20);
-        SideLogEnds ends = SideLogEnds.staging(counted(), index, slice);
+    void everySideLogIsReadAgainBySweepASliceAtATimeAndACallAfterAPauseTakesEverySliceItMissed() throws Exception {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        java.time.Duration slice = java.time.Duration.ofSeconds(1);
+        SideLogEnds ends = SideLogEnds.staging(counted(), index, slice, clock::get);
         ends.of(List.of(topic.partition(0)), 10);
-        reads.clear();
         // Younger than the watch and never written: only the sweep reads it.
         Topic wide = metadata.createTopic(new TopicConfig("wide", 256, -1, -1)).join();
         List<PartitionId> all = java.util.stream.IntStream.range(0, 256).mapToObj(wide::partition).toList();
+        reads.clear();
         Set<PartitionId> swept = new java.util.HashSet<>();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (swept.size() < all.size()) {
-            assertThat(System.nanoTime()).as("every side log swept").isLessThan(deadline);
+        for (int s = 1; s <= 64; s++) {
+            clock.addAndGet(slice.toNanos());
             ends.of(all, 10);
-            Thread.sleep(5);
+            assertThat(reads).as("one slice a second").hasSize(s);
+            assertThat(reads.get(s - 1)).hasSize(256 / 64);
+            ends.of(all, 10);
+            assertThat(reads).as("and nothing more within it").hasSize(s);
+            swept.addAll(reads.get(s - 1));
+        }
+        assertThat(swept).as("every side log in 64 slices").hasSize(256);
+
+        // Called every two and a half slices (a slow pass): the slices in between are taken too.
+        reads.clear();
+        swept.clear();
+        for (int call = 0; call < 26; call++) {
+            clock.addAndGet(slice.toNanos() * 5 / 2);
+            ends.of(all, 10);
             reads.forEach(swept::addAll);
         }
-        assertThat(reads).as("a slice at a time, never all at once")
-                .allSatisfy(r -> assertThat(r).hasSizeLessThan(all.size() / 8));
+        assertThat(swept).as("every side log within 64 slices, however far apart the calls").hasSize(256);
+        reads.clear();
+        clock.addAndGet(slice.toNanos() * 1000);
+        ends.of(all, 10);
+        assertThat(reads).singleElement().as("after a whole sweep's pause: everything").satisfies(r ->
+                assertThat(r).hasSize(256));
     }
 }

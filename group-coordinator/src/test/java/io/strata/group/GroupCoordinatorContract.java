@@ -319,7 +319,7 @@ abstract class GroupCoordinatorContract {
         assertThat(coordinator.describeAll().join()).as("every group at once, as the lag metrics read it")
                 .containsExactly(d);
         // Ends read a moment ago by the caller (the console's round) stand in for reading them again, and an end
-        // read before a commit gives no negative lag; one of an older topic of the same name is not taken.
+        // read before a commit gives no negative lag; one of another topic of the same name is not taken.
         Topic t = metadata.getTopic("t").join().orElseThrow();
         // Committed 100, 90 and 80 of 100 each: p0's end given as 100, p1's as 95 (lag 5, not 10), p2's as 70 (below
         // its commit: 0, not -10 or 20).
@@ -329,7 +329,7 @@ abstract class GroupCoordinatorContract {
                 tp(2), new PartitionOffsets(t.partition(2), 0, 70)));
         assertThat(coordinator.describeAll(known).join()).singleElement().satisfies(all ->
                 assertThat(all.partitions()).extracting(GroupDescription.PartitionLag::lag).containsExactly(0L, 5L, 0L));
-        // An end not known (or one of an older topic of the same name) is not read: the group is left out, never
+        // An end not known (or one of another topic of the same name) is not read: the group is left out, never
         // described in part.
         known.put(tp(0), new PartitionOffsets(new PartitionId(t.topicId() + 1000, 0), 0, 1000));
         assertThat(coordinator.describeAll(known).join()).isEmpty();

@@ -26,7 +26,8 @@ import java.util.function.UnaryOperator;
  * seen. The side logs of older topics are read once. When a watch is set again (after one was lost), the same
  * starts over, because writes made while no watch stood went unseen. While no watch stands, every call reads
  * everything. And every side log is read anyway once every {@link #SWEEP_SLICES} seconds, a slice of them each
- * second ({@link #SWEEP_SLICE}; so the sweep is never a burst): a watch that stalls without a word delays a delayed record or a half
+ * second ({@link #SWEEP_SLICE}; so the sweep is never a burst, and a call after a pause takes every slice it
+ * missed): a watch that stalls without a word delays a delayed record or a half
  * message by that much at most, never for good.
  *
  * <p>One thread calls {@link #of} and {@link #forgetTopics}; the watch's thread only marks writes.
@@ -47,7 +48,8 @@ public final class SideLogEnds {
     /** Topics of ids up to this one may have been written to before the watch began. */
     private long olderTopics;
     private final long sliceNanos;
-    private final long startNanos = System.nanoTime();
+    private final java.util.function.LongSupplier nanos;
+    private final long startNanos;
     private long sweptSlice;
 
     /**
@@ -55,8 +57,11 @@ public final class SideLogEnds {
      * be the one whose watch the worker trusts (the node's own).
      */
     public SideLogEnds(MetadataStore store, IndexView index, UnaryOperator<PartitionId> side,
-                       Predicate<PartitionId> isSide, java.time.Duration sweepSlice) {
+                       Predicate<PartitionId> isSide, java.time.Duration sweepSlice,
+                       java.util.function.LongSupplier nanos) {
         this.sliceNanos = sweepSlice.toNanos();
+        this.nanos = nanos;
+        this.startNanos = nanos.getAsLong();
         this.store = store;
         this.index = index;
         this.side = side;
@@ -69,23 +74,31 @@ public final class SideLogEnds {
 
     /** The staging logs of delayed records. */
     public static SideLogEnds staging(MetadataStore store, IndexView index) {
-        return staging(store, index, SWEEP_SLICE);
+        return staging(store, index, SWEEP_SLICE, System::nanoTime);
     }
 
-    /** The same, swept a slice every {@code sweepSlice}. */
-    public static SideLogEnds staging(MetadataStore store, IndexView index, java.time.Duration sweepSlice) {
+    /** The same, swept a slice every {@code sweepSlice} of the clock {@code nanos}. */
+    public static SideLogEnds staging(MetadataStore store, IndexView index, java.time.Duration sweepSlice,
+                                      java.util.function.LongSupplier nanos) {
         // A half log is a staging partition by its bits too: not one of delayed records.
-        return new SideLogEnds(store, index, PartitionId::staging, p -> p.isStaging() && !p.isHalf(), sweepSlice);
+        return new SideLogEnds(store, index, PartitionId::staging, p -> p.isStaging() && !p.isHalf(), sweepSlice,
+                nanos);
     }
 
     /** The half logs of half messages. */
     public static SideLogEnds halves(MetadataStore store, IndexView index) {
-        return halves(store, index, SWEEP_SLICE);
+        return halves(store, index, SWEEP_SLICE, System::nanoTime);
     }
 
-    /** The same, swept a slice every {@code sweepSlice}. */
-    public static SideLogEnds halves(MetadataStore store, IndexView index, java.time.Duration sweepSlice) {
-        return new SideLogEnds(store, index, PartitionId::half, PartitionId::isHalf, sweepSlice);
+    /** The same, swept a slice every {@code sweepSlice} of the clock {@code nanos}. */
+    public static SideLogEnds halves(MetadataStore store, IndexView index, java.time.Duration sweepSlice,
+                                     java.util.function.LongSupplier nanos) {
+        return new SideLogEnds(store, index, PartitionId::half, PartitionId::isHalf, sweepSlice, nanos);
+    }
+
+    /** A partition's slice of the sweep: consecutive partitions of a topic fall in consecutive slices. */
+    static int sliceOf(PartitionId p) {
+        return Math.floorMod(31 * Long.hashCode(p.topicId()) + p.partition(), SWEEP_SLICES);
     }
 
     /**
@@ -103,14 +116,16 @@ public final class SideLogEnds {
         }
         // Read before the marks are taken: a watch lost from here on has its writes read next time, at the latest.
         boolean blind = since == 0 || !index.watching();
-        long slice = (System.nanoTime() - startNanos) / sliceNanos;
-        int sweep = slice != sweptSlice ? (int) (slice % SWEEP_SLICES) : -1;
-        sweptSlice = slice;
+        // The slices since the last call's, every one of them (all, after a pause of a whole sweep or more).
+        long slice = (nanos.getAsLong() - startNanos) / sliceNanos;
+        long missed = Math.min(SWEEP_SLICES, slice - sweptSlice);
+        long after = sweptSlice;
+        sweptSlice = Math.max(sweptSlice, slice);
         List<PartitionId> read = new ArrayList<>();
         for (PartitionId p : partitions) {
             // The mark goes before the read: a write made meanwhile is marked again, and read next time.
             boolean marked = written.remove(p);
-            if (marked || blind || Math.floorMod(p.hashCode(), SWEEP_SLICES) == sweep
+            if (marked || blind || Math.floorMod(sliceOf(p) - after - 1, SWEEP_SLICES) < missed
                     || (!known.containsKey(p) && p.topicId() <= olderTopics)) {
                 read.add(p);
             }
