@@ -8,6 +8,7 @@ import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.fetch.grpc.FetchHandler;
 import io.strata.fetch.index.IndexView;
+import io.strata.fetch.index.SideLogEnds;
 import io.strata.fetch.share.RecordAppender;
 import io.strata.format.DeliverAt;
 import io.strata.format.LogRecord;
@@ -82,7 +83,7 @@ public final class DelayWorker {
     private final DelayBuckets buckets;
     private final Predicate<PartitionId> owns;
     private final Clock clock;
-    private final io.strata.fetch.index.SideLogEnds stagingLogs;
+    private final SideLogEnds stagingLogs;
     private final Map<PartitionId, Tracked> tracked = new ConcurrentHashMap<>();
     private final LongAdder staged = new LongAdder();
     private final LongAdder delivered = new LongAdder();
@@ -111,7 +112,7 @@ public final class DelayWorker {
         this.buckets = new DelayBuckets(objects, 32L << 20);
         this.owns = owns;
         this.clock = clock;
-        this.stagingLogs = io.strata.fetch.index.SideLogEnds.staging(metadata, index);
+        this.stagingLogs = SideLogEnds.staging(metadata, index);
     }
 
     /** Delayed records copied out of staging logs into buckets. */

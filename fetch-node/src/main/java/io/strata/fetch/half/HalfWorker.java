@@ -10,6 +10,7 @@ import io.strata.api.v1.Record;
 import io.strata.api.v1.TopicPartitionRecords;
 import io.strata.fetch.grpc.FetchHandler;
 import io.strata.fetch.index.IndexView;
+import io.strata.fetch.index.SideLogEnds;
 import io.strata.fetch.share.RecordAppender;
 import io.strata.format.HalfMessages;
 import io.strata.format.LogRecord;
@@ -83,7 +84,7 @@ public final class HalfWorker {
     private final Predicate<PartitionId> owns;
     private final Settings settings;
     private final Clock clock;
-    private final io.strata.fetch.index.SideLogEnds halfLogs;
+    private final SideLogEnds halfLogs;
     private final java.util.concurrent.Executor answers;
     private final Semaphore checks = new Semaphore(CHECKS_IN_FLIGHT);
     private final LongAdder found = new LongAdder();
@@ -114,7 +115,7 @@ public final class HalfWorker {
         this.settings = settings;
         this.clock = clock;
         this.answers = answers;
-        this.halfLogs = io.strata.fetch.index.SideLogEnds.halves(metadata, index);
+        this.halfLogs = SideLogEnds.halves(metadata, index);
     }
 
     /** Half messages found in half logs and given their state. */

@@ -6,16 +6,16 @@ import io.strata.api.v1.DescribeHistoryRequest;
 import io.strata.api.v1.Series;
 import io.strata.console.history.History;
 import io.strata.group.GroupDescription;
-import io.strata.server.StrataNode;
-import io.strata.server.config.StrataConfig;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
 import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.PartitionOffsets;
 import io.strata.metadata.Topic;
 import io.strata.metadata.group.TopicPartition;
+import io.strata.server.StrataNode;
+import io.strata.server.config.StrataConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,12 +38,10 @@ import org.jboss.logging.Logger;
  * to show.
  *
  * <p>The topics' ends are read {@link #SHARDS_PER_READ} metadata shards at a time, the reads spread over half an
- * interval. Reading every partition's end at once made every node bring every shard's ledger up to date in the same
- * moment: on a 2,000-partition topic, a burst of hundreds of etcd reads per node every interval that held up the
- * ingest nodes' commits (produce stalls of 300 ms and more in a cold cluster, issue 27). Spread out, the same reads
- * are a light, steady load. A topic's point is then the sum of ends read a few seconds apart, each partition at the
- * same moment of every round, so the rate between two points is still right. The groups' lag is taken from those
- * ends and the commits read after them: a few seconds' records low, rather than a second burst.
+ * interval, rather than every partition's end in one burst of etcd reads on every node. A topic's point is then
+ * the sum of ends read a few seconds apart, each partition at the same moment of every round, so the rate between
+ * two points is still right. The groups' lag is taken from those ends and the commits read after them: up to half
+ * an interval's records low, rather than a second burst.
  *
  * <p>Reading a shard's ends on a node that does not hold its ledger reads the shard whole and keeps the ledger. An
  * ingest node holds the ledgers of the shards it commits to (with two ingest nodes, the producers' shard affinity
