@@ -36,6 +36,18 @@ public final class Commands {
      * target"). A later {@code -XX:MaxGCPauseMillis} among a role's options wins.
      */
     public static final String NODE_PAUSE_TARGET = "-XX:MaxGCPauseMillis=20";
+    /**
+     * A node's heap is at most 2 GiB unless its own options size it ({@link #sizesHeap}; {@code strata cluster up}'s
+     * roles give 1 GiB), as Kafka's start script fixes its brokers' heap at 1 GiB. Left at the JVM's default bound, a
+     * quarter of the machine's memory, G1 grew the embedded default's heap to 5 GiB under full-speed produce though
+     * it held 300 MB live, and clearing the pages it newly touched (2 MiB a fault, on huge pages) took a fifth of
+     * the node's CPU: full-speed produce was 12 % below the build of 2026-11-26, and within its scatter with the
+     * bound (docs/benchmarks.md, "A node's heap").
+     */
+    public static final String NODE_HEAP = "-Xmx2g";
+    /** The prefixes of the options that size a heap: any of them among a node's own replaces {@link #NODE_HEAP}. */
+    private static final List<String> HEAP_SIZING = List.of("-Xmx", "-Xms", "-XX:MaxHeapSize=", "-XX:InitialHeapSize=",
+            "-XX:MaxRAM", "-XX:InitialRAMPercentage=", "-XX:MinRAMPercentage=");
 
     private Commands() {
     }
@@ -91,6 +103,15 @@ public final class Commands {
         return command;
     }
 
+    /**
+     * Whether {@code options} size the heap themselves. Then a node gets no {@link #NODE_HEAP} before them: a bound
+     * they do not override would either stop the JVM ({@code -Xms4g} alone: an initial size above the maximum) or
+     * silently beat theirs ({@code -XX:MaxRAMPercentage=75}). {@code scripts/jvm-options} decides the same way.
+     */
+    static boolean sizesHeap(List<String> options) {
+        return options.stream().anyMatch(o -> HEAP_SIZING.stream().anyMatch(o::startsWith));
+    }
+
     /** The environment S3Proxy runs with (its own logging is chatty at INFO). */
     public static Map<String, String> s3ProxyEnvironment() {
         return Map.of("LOG_LEVEL", "warn");
@@ -110,6 +131,9 @@ public final class Commands {
         command.add("-XX:+ExitOnOutOfMemoryError");
         command.add(QUICK_JIT);
         command.add(NODE_PAUSE_TARGET);
+        if (!sizesHeap(jvmOptions)) {
+            command.add(NODE_HEAP);
+        }
         command.addAll(HugePages.jvmOptions());
         command.addAll(StartupArchive.options(java, serverJar));
         command.addAll(jvmOptions); // after the defaults: a later -XX option wins
