@@ -36,14 +36,21 @@ class CommandsTest {
     @Test
     void aNodeWhoseOwnOptionsSizeTheHeapGetsNoBoundOfTheLaunchers() throws Exception {
         // -Xms4g after -Xmx2g would stop the JVM; -XX:MaxRAMPercentage after it would be silently ignored.
-        for (String own : List.of("-Xms4g", "-Xmx1g", "-XX:MaxRAMPercentage=75", "-XX:MaxHeapSize=3g")) {
+        for (String own : List.of("-Xms4g", "-Xmx1g", "-XX:MaxHeapSize=3g", "-XX:InitialHeapSize=3g",
+                "-XX:MinHeapSize=3g", "-XX:SoftMaxHeapSize=1g", "-XX:MaxRAMPercentage=75", "-XX:InitialRAMPercentage=50",
+                "-XX:MinRAMPercentage=50", "-XX:MaxRAM=8g")) {
             List<String> node = Commands.node(Path.of("java"), dir.resolve("server.jar"), List.of(own), Map.of(),
                     1, 2, 3, 0);
             assertThat(node).as(own).contains(own).doesNotContain(Commands.NODE_HEAP);
             assertThat(scriptDefaults("node", "-Dstrata.x=1", own)).as(own).doesNotContain(Commands.NODE_HEAP);
         }
-        assertThat(Commands.node(Path.of("java"), dir.resolve("server.jar"), List.of("-Dstrata.x=1"), Map.of(),
-                1, 2, 3, 0)).contains(Commands.NODE_HEAP);
+        // Options that size no heap (-Xss is a thread's stack) leave the bound in place, in both.
+        List<String> others = List.of("-Dstrata.x=1", "-Xss512k", "-XX:+UseZGC");
+        assertThat(Commands.node(Path.of("java"), dir.resolve("server.jar"), others, Map.of(), 1, 2, 3, 0))
+                .contains(Commands.NODE_HEAP);
+        List<String> args = new java.util.ArrayList<>(List.of("node"));
+        args.addAll(others);
+        assertThat(scriptDefaults(args.toArray(String[]::new))).contains(Commands.NODE_HEAP);
     }
 
     @Test
