@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then SIGCONT). Every send succeeds (what failed on the way was retried by the client), every acknowledged
  * record is read exactly once, the consumer never sees an error, no member exits or loses its session (its
  * member id stays the same: its partitions never moved), every record is printed once, and once the members
- * are stopped (SIGTERM: they commit what they printed and leave) the group's lag is 0.
+ * are stopped (SIGTERM: they commit what they printed and leave) the group's lag is 0. The same holds in issue 27's
+ * own topology, one fetch node, with each node killed in turn and members that find the cluster themselves.
  */
 class RollingRestartTest {
     private static final String TOPIC = "rolling";
@@ -97,28 +98,7 @@ class RollingRestartTest {
             }
             Set<String> memberIds = awaitMembers(client, 2);
             progress(started, "group members in");
-            Thread producer = new Thread(() -> {
-                try (Producer p = client.producer()) {
-                    List<CompletableFuture<?>> pending = new ArrayList<>();
-                    while (producing.get()) {
-                        String value = "r-" + sent.getAndIncrement();
-                        pending.add(p.send(TOPIC, null, null, value.getBytes(StandardCharsets.UTF_8))
-                                .whenComplete((m, e) -> {
-                                    if (e != null) {
-                                        sendFailures.add(e);
-                                    } else {
-                                        acknowledged.put(value, m.offset());
-                                    }
-                                }));
-                        sleep(2); // about 500 records a second
-                    }
-                    p.flush();
-                    CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null)
-                            .get(120, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    sendFailures.add(e);
-                }
-            }, "rolling-producer");
+            Thread producer = producer(client, producing, sent, acknowledged, sendFailures);
             Thread delayedProducer = new Thread(() -> {
                 try (Producer p = client.producer()) {
                     List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -311,13 +291,108 @@ class RollingRestartTest {
                 + "member of the group%n", nodes, acknowledged.size());
     }
 
-    /** {@code strata consume --group} as a process of its own, pointed at every node, as a user would run it. */
+    /**
+     * The issue's own topology ({@code strata cluster up --ingest 2 --fetch 1}): each node killed (SIGKILL) and
+     * started again in turn, the only fetch node among them, while a producer writes and two {@code strata consume
+     * --group} processes, given no address (they find the cluster from its folder), print. No member exits, every
+     * acknowledged record is printed, and once the members stop the group's lag is 0.
+     */
+    @Test
+    void membersFindingTheClusterThemselvesOutliveEachNodeKilledInTurnTheOnlyFetchNodeToo() throws Exception {
+        long started = System.nanoTime();
+        cluster = new LocalCluster(dir, new Installation(Path.of("..")), line -> { });
+        cluster.up(2, 1);
+        progress(started, "cluster up");
+        Map<String, Long> acknowledged = new ConcurrentHashMap<>();
+        Queue<Throwable> sendFailures = new ConcurrentLinkedQueue<>();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        AtomicInteger sent = new AtomicInteger();
+        try (StrataClient client = StrataClient.builder().server(String.join(",", cluster.clientAddresses()))
+                .build()) {
+            client.admin().createTopic(TOPIC, PARTITIONS);
+            for (int i = 1; i <= 2; i++) {
+                members.add(groupMember("member-" + i, null));
+            }
+            awaitMembers(client, 2);
+            Thread producer = producer(client, producing, sent, acknowledged, sendFailures);
+            producer.start();
+            sleep(2_000);
+            for (String node : List.of("ingest-1", "fetch-1", "ingest-2", "compaction")) {
+                int before = acknowledged.size();
+                cluster.kill(node);
+                sleep(1_000);
+                assertThat(cluster.start(node).health()).as(node + " back").isEqualTo(MemberStatus.Health.UP);
+                sleep(1_500);
+                awaitBeyond(acknowledged, before);
+                assertThat(acknowledged.size()).as("records acknowledged while " + node + " was away and back")
+                        .isGreaterThan(before);
+                assertThat(members).as("group members still running after " + node + " was killed" + exited())
+                        .allMatch(ManagedProcess::isAlive);
+                progress(started, node + " killed and back");
+            }
+            producing.set(false);
+            producer.join(TimeUnit.SECONDS.toMillis(150));
+            assertThat(sendFailures).as("sends that failed").isEmpty();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!printed().containsAll(acknowledged.keySet()) && System.nanoTime() < deadline) {
+                sleep(200);
+            }
+            assertThat(members).as("group members still running at the end" + exited())
+                    .allMatch(ManagedProcess::isAlive);
+            for (ManagedProcess member : members) {
+                assertThat(member.stop(30)).as(member + " committed, left and exited on SIGTERM").isTrue();
+            }
+            Groups.Description group = client.groups().describe(GROUP);
+            assertThat(group.members()).as("members left").isEmpty();
+            assertThat(group.partitions()).as("the group's partitions").hasSize(PARTITIONS)
+                    .allSatisfy(p -> assertThat(p.lag()).as("lag of partition " + p.partition()).isZero());
+        }
+        assertThat(acknowledged).as("records acknowledged").hasSize(sent.get());
+        assertThat(missing(printed(), acknowledged.keySet())).as("acknowledged records no group member printed")
+                .isEmpty();
+        progress(started, acknowledged.size() + " records acknowledged, each printed by a member");
+    }
+
+    /**
+     * {@code strata consume --group} as a process of its own, as a user would run it: pointed at every node
+     * ({@code servers}), or (null) finding the cluster from its folder, as after {@code strata cluster up}.
+     */
     private ManagedProcess groupMember(String name, String servers) {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "io.strata.cli.StrataCli", "consume", TOPIC, "--group", GROUP, "--timeout-ms", "0",
-                "--server", servers);
-        return ManagedProcess.start(name, command, Map.of(), dir.resolve("members"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "io.strata.cli.StrataCli", "consume", TOPIC, "--group", GROUP, "--timeout-ms", "0"));
+        if (servers != null) {
+            command.addAll(List.of("--server", servers));
+        }
+        return ManagedProcess.start(name, command, servers != null ? Map.of()
+                : Map.of("STRATA_CLUSTER_DIR", cluster.dir().toString()), dir.resolve("members"));
+    }
+
+    /** Sends about 500 records a second to {@link #TOPIC} until {@code producing} turns false, then waits for them all. */
+    private static Thread producer(StrataClient client, AtomicBoolean producing, AtomicInteger sent,
+                                   Map<String, Long> acknowledged, Queue<Throwable> sendFailures) {
+        return new Thread(() -> {
+            try (Producer p = client.producer()) {
+                List<CompletableFuture<?>> pending = new ArrayList<>();
+                while (producing.get()) {
+                    String value = "r-" + sent.getAndIncrement();
+                    pending.add(p.send(TOPIC, null, null, value.getBytes(StandardCharsets.UTF_8))
+                            .whenComplete((m, e) -> {
+                                if (e != null) {
+                                    sendFailures.add(e);
+                                } else {
+                                    acknowledged.put(value, m.offset());
+                                }
+                            }));
+                    sleep(2);
+                }
+                p.flush();
+                CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null)
+                        .get(120, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                sendFailures.add(e);
+            }
+        }, "rolling-producer");
     }
 
     /** What each member that exited said last (its log without the records it printed), for a failure's message. */
