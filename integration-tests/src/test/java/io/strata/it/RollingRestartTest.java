@@ -368,7 +368,7 @@ class RollingRestartTest {
                 : Map.of("STRATA_CLUSTER_DIR", cluster.dir().toString()), dir.resolve("members"));
     }
 
-    /** Sends about 500 records a second to {@link #TOPIC} until {@code producing} turns false, then waits for them all. */
+    /** Sends about 500 records a second to {@link #TOPIC} until {@code producing} is false, then waits for all. */
     private static Thread producer(StrataClient client, AtomicBoolean producing, AtomicInteger sent,
                                    Map<String, Long> acknowledged, Queue<Throwable> sendFailures) {
         return new Thread(() -> {

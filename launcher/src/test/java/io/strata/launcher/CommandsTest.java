@@ -9,8 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JVMs the launcher starts get its defaults (the quick compiler, a node's pause target and heap bound, huge pages where this
- * machine offers them) before a role's own options, so that a role's own always has the last word.
+ * The JVMs the launcher starts get its defaults (the quick compiler, a node's pause target and heap bound, huge pages
+ * where this machine offers them) before a role's own options, so that a role's own always has the last word.
  */
 class CommandsTest {
     @TempDir
@@ -37,8 +37,8 @@ class CommandsTest {
     void aNodeWhoseOwnOptionsSizeTheHeapGetsNoBoundOfTheLaunchers() throws Exception {
         // -Xms4g after -Xmx2g would stop the JVM; -XX:MaxRAMPercentage after it would be silently ignored.
         for (String own : List.of("-Xms4g", "-Xmx1g", "-XX:MaxHeapSize=3g", "-XX:InitialHeapSize=3g",
-                "-XX:MinHeapSize=3g", "-XX:SoftMaxHeapSize=1g", "-XX:MaxRAMPercentage=75", "-XX:InitialRAMPercentage=50",
-                "-XX:MinRAMPercentage=50", "-XX:MaxRAM=8g")) {
+                "-XX:MinHeapSize=3g", "-XX:SoftMaxHeapSize=1g", "-XX:MaxRAMPercentage=75",
+                "-XX:InitialRAMPercentage=50", "-XX:MinRAMPercentage=50", "-XX:MaxRAM=8g")) {
             List<String> node = Commands.node(Path.of("java"), dir.resolve("server.jar"), List.of(own), Map.of(),
                     1, 2, 3, 0);
             assertThat(node).as(own).contains(own).doesNotContain(Commands.NODE_HEAP);
