@@ -41,8 +41,8 @@ public final class Commands {
      * roles give 1 GiB, compaction 512 MiB), as Kafka's start script fixes its brokers' heap at 1 GiB. Left at the
      * JVM's default bound, a quarter of the machine's memory, G1 grew the embedded default's heap to 5 GiB under
      * full-speed produce though it held 300 MB live, and clearing the pages it newly touched (2 MiB a fault, on huge
-     * pages) took a fifth of the node's CPU: full-speed produce was 12 % below the build of 2026-11-26, and within its scatter with the
-     * bound (docs/benchmarks.md, "A node's heap").
+     * pages) took a fifth of the node's CPU: full-speed produce was 12 % below the build of 2026-11-26, and within
+     * its scatter with the bound (docs/benchmarks.md, "A node's heap").
      */
     public static final String NODE_HEAP = "-Xmx2g";
     /** The prefixes of the options that size a heap: any of them among a node's own replaces {@link #NODE_HEAP}. */
