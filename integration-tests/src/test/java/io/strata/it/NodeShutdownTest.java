@@ -63,6 +63,9 @@ class NodeShutdownTest {
         assertThat(response.hasError()).as(response.toString()).isFalse();
         assertThat(response.getAppends(0).getBaseOffset()).isZero();
         assertThat(seconds).as("exited without waiting out the linger").isLessThan(15);
+        // What a newcomer reads: a node that started and stopped cleanly warns of nothing (Quarkus's virtual
+        // threads on Java 17, a store closed under the users-and-ACLs watch, did).
+        assertThat(ingest.logTail(1_000)).as("the node's log").doesNotContain(" WARN ");
         assertThat(StrataCluster.consume(FetchServiceGrpc.newBlockingStub(cluster.channel(fetch)), "drained", 0, 1))
                 .extracting(r -> r.getValue().toStringUtf8()).containsExactly("in flight");
     }

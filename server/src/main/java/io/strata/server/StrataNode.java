@@ -160,6 +160,7 @@ public class StrataNode {
 
     private void startRoles(String nodeId) throws Exception {
         access.start(metadata, Duration.ofSeconds(30)); // users and ACLs read before the first call is served
+        register(() -> access.close()); // stops following them before the metadata store closes
         quotas.start(metadata, nodeId);
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;

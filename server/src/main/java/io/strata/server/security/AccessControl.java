@@ -479,8 +479,13 @@ public class AccessControl {
         return s;
     }
 
+    /**
+     * Stops following users and ACLs. The node calls it before it closes the metadata store (the container's own
+     * call comes after): a store that closes under a live watch reads as a broken one, which is warned of and read
+     * again. The rules last followed stay in force for calls still being answered.
+     */
     @PreDestroy
-    void close() {
+    public void close() {
         closeQuietly(authorizer);
     }
 
