@@ -75,8 +75,8 @@ final class ClusterCommand {
                 description = "Run a compaction node (default); --no-compaction leaves it out (benchmarks).")
         boolean compaction;
         @Option(names = "--java-options", paramLabel = "ROLE=OPTIONS",
-                description = "JVM options of a role's nodes, e.g. ingest='-Xms2g -Xmx2g' (default: -Xmx1g, "
-                        + "compaction -Xmx512m; options that size no heap get -Xmx2g). Repeatable.")
+                description = "JVM options of a role's nodes, e.g. ingest='-Xms2g -Xmx2g' (default: -Xmx1g; "
+                        + "options that size no heap get -Xmx2g). Repeatable.")
         java.util.Map<String, String> javaOptions = new java.util.HashMap<>();
         @Option(names = "--s3-latency", paramLabel = "MODEL",
                 description = "Put a network proxy between the nodes and S3Proxy that holds each answer back as S3 "

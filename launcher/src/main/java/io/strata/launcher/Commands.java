@@ -38,7 +38,7 @@ public final class Commands {
     public static final String NODE_PAUSE_TARGET = "-XX:MaxGCPauseMillis=20";
     /**
      * A node's heap is at most 2 GiB unless its own options size it ({@link #sizesHeap}; {@code strata cluster up}'s
-     * roles give 1 GiB, compaction 512 MiB), as Kafka's start script fixes its brokers' heap at 1 GiB. Left at the
+     * roles give 1 GiB), as Kafka's start script fixes its brokers' heap at 1 GiB. Left at the
      * JVM's default bound, a quarter of the machine's memory, G1 grew the embedded default's heap to 5 GiB under
      * full-speed produce though it held 300 MB live, and clearing the pages it newly touched (2 MiB a fault, on huge
      * pages) took a fifth of the node's CPU: full-speed produce was 12 % below the build of 2026-11-26, and within

@@ -56,9 +56,11 @@ public final class LocalCluster {
 
     /**
      * What a new cluster is made of: node counts, whether a compaction node runs (benchmarks of the write
-     * and read paths leave it out), JVM options per role (the default heaps: 1 GiB, compaction 512 MiB), and
-     * the latency model of a network proxy put between the nodes and the S3 server (null: none), so the local
-     * S3 answers as S3 does across a network ({@link io.strata.launcher.net.LatencyModel#parse}).
+     * and read paths leave it out), JVM options per role (the default heap: 1 GiB, the compaction node's too,
+     * as a Kubernetes compaction pod's: it builds its 128 MiB segments in memory within an eighth of its heap,
+     * and with 512 MiB warned at every start that it builds smaller ones), and the latency model of a network
+     * proxy put between the nodes and the S3 server (null: none), so the local S3 answers as S3 does across a
+     * network ({@link io.strata.launcher.net.LatencyModel#parse}).
      */
     public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions,
                           String s3Latency, boolean secure) {
@@ -83,7 +85,7 @@ public final class LocalCluster {
         }
 
         List<String> javaOptions(Role role) {
-            return javaOptions.getOrDefault(role, List.of(role == Role.COMPACTION ? "-Xmx512m" : "-Xmx1g"));
+            return javaOptions.getOrDefault(role, List.of("-Xmx1g"));
         }
     }
 
