@@ -175,10 +175,6 @@ class TlsTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).as("refused at once, not at the deadline")
                         .isLessThan(Duration.ofSeconds(15));
             }
-            for (StrataProcess each : List.of(server, fetch)) {
-                // WideWrapTls found gRPC's TLS handler on every connection (it warns when it does not).
-                assertThat(each.logTail(2_000)).doesNotContain("no TLS handler before gRPC's first read");
-            }
         }
     }
 

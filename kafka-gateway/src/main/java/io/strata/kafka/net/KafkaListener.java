@@ -9,7 +9,6 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.strata.kafka.KafkaApis;
 import java.util.function.Supplier;
@@ -74,11 +73,7 @@ public final class KafkaListener implements AutoCloseable {
                             }
                             channel.closeFuture().addListener(f -> perAddress.close(address));
                             if (settings.tls() != null) {
-                                SslHandler tls = settings.tls().newHandler(channel.alloc());
-                                // Answers are taken 15 records (240 KiB) a pass, not one: sealed a record a
-                                // call still, into one buffer written once (the gRPC port's WideWrapTls).
-                                tls.setWrapDataSize(15 * 16 * 1024);
-                                channel.pipeline().addLast("tls", tls);
+                                channel.pipeline().addLast("tls", settings.tls().newHandler(channel.alloc()));
                             }
                             channel.pipeline()
                                     .addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxRequestBytes(),

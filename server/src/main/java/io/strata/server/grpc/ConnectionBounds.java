@@ -29,7 +29,6 @@ public class ConnectionBounds implements ServerBuilderCustomizer<VertxServerBuil
                 .maxInboundMetadataSize(config.grpc().maxMetadataBytes())
                 .addTransportFilter(new ClientConnections(config.grpc().maxConnectionsPerAddress()));
         // With the node's certificate the port speaks TLS only, from a key manager that follows renewals.
-        // (A call, not a method reference: that would name the builder's package-private parameter type.)
-        tls.grpcServerNegotiator().ifPresent(negotiator -> builder.nettyBuilder().protocolNegotiator(negotiator));
+        tls.grpcServer().ifPresent(builder.nettyBuilder()::sslContext);
     }
 }

@@ -51,11 +51,6 @@ public class NodeTls {
                 SslContextBuilder.forServer(k)))));
     }
 
-    /** The gRPC client port's TLS as its Netty server takes it ({@link WideWrapTls}), or empty for plaintext. */
-    public Optional<io.grpc.netty.InternalProtocolNegotiator.ProtocolNegotiator> grpcServerNegotiator() {
-        return grpcServer().map(WideWrapTls::new);
-    }
-
     /** The Kafka listener's server context, or empty for plaintext. */
     public Optional<SslContext> kafkaServer() {
         load();
