@@ -119,7 +119,14 @@ public class AccessControl {
             throw new IllegalStateException("cannot read the cluster's authentication mode: " + e.getMessage(), e);
         }
         Authorizer a = new Authorizer(s, new HashSet<>(config.auth().superUsers().orElse(List.of())));
-        if (!a.awaitFirstRead(timeout)) {
+        boolean read;
+        try {
+            read = a.awaitFirstRead(timeout);
+        } catch (InterruptedException e) {
+            closeQuietly(a); // stopping during start: its watch must not outlive the store
+            throw e;
+        }
+        if (!read) {
             closeQuietly(a);
             throw new IllegalStateException("cannot read the cluster's users and ACLs within " + timeout);
         }
