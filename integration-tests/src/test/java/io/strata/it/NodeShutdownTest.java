@@ -106,5 +106,8 @@ class NodeShutdownTest {
         assertThat(status.getCode()).as(status.toString()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(status.getDescription()).contains("stopping");
         assertThat(fetch.logTail(30)).contains("ended 1 subscription streams");
+        // At -Xmx512m the default memory tier (256 MiB) is cut to a quarter of the heap: the heap was sized, not
+        // the tier, so nothing is said.
+        assertThat(fetch.logTail(1_000)).as("the node's log").doesNotContain("strata.fetch.cache-max-bytes");
     }
 }

@@ -57,10 +57,9 @@ public final class LocalCluster {
     /**
      * What a new cluster is made of: node counts, whether a compaction node runs (benchmarks of the write
      * and read paths leave it out), JVM options per role (the default heap: 1 GiB, the compaction node's too:
-     * it builds its 128 MiB segments in memory within an eighth of its heap, and with 512 MiB warned at every
-     * start that it builds smaller ones), and the latency model of a network
-     * proxy put between the nodes and the S3 server (null: none), so the local S3 answers as S3 does across a
-     * network ({@link io.strata.launcher.net.LatencyModel#parse}).
+     * it builds its 128 MiB segments in memory within an eighth of its heap, and with 512 MiB would build 64 MiB
+     * ones), and the latency model of a network proxy put between the nodes and the S3 server (null: none), so
+     * the local S3 answers as S3 does across a network ({@link io.strata.launcher.net.LatencyModel#parse}).
      */
     public record Options(int ingest, int fetch, boolean compaction, Map<Role, List<String>> javaOptions,
                           String s3Latency, boolean secure) {

@@ -6,6 +6,7 @@ import io.strata.compaction.CompactionStats;
 import io.strata.compaction.CompactionWorker;
 import io.strata.compaction.exec.WalBlockCache;
 import io.strata.metadata.MetadataStore;
+import io.strata.server.config.HeapShare;
 import io.strata.server.config.StrataConfig;
 import io.strata.server.metrics.RoleMetrics;
 import io.strata.storage.object.ObjectStore;
@@ -26,10 +27,12 @@ public final class CompactionRole {
     public static CompactionWorker start(StrataConfig config, MetadataStore metadata, ObjectStore objects,
                                          MeterRegistry meters, String nodeId, Clock clock) {
         StrataConfig.Compaction c = config.compaction();
-        long segmentBytes = Math.min(c.segmentBytes(), Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8));
-        if (segmentBytes < c.segmentBytes()) {
+        HeapShare segment = HeapShare.of(c.segmentBytes(), StrataConfig.Compaction.DEFAULT_SEGMENT_BYTES,
+                Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8));
+        long segmentBytes = segment.bytes();
+        if (segment.setAndCut()) {
             LOG.warnf("strata.compaction.segment-bytes=%d is more than an eighth of the heap; building segments of "
-                    + "%d bytes (raise -Xmx to build larger ones)", c.segmentBytes(), segmentBytes);
+                    + "%d bytes (raise -Xmx to build larger ones)", c.segmentBytes().get(), segmentBytes);
         }
         CompactionSettings settings = new CompactionSettings(c.interval(), c.minAge(), segmentBytes,
                 (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),

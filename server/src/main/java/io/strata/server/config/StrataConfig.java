@@ -511,9 +511,14 @@ public interface StrataConfig {
     }
 
     interface Fetch {
-        /** Bytes of chunks the memory tier of the cache holds. */
-        @WithDefault("268435456")
-        long cacheMaxBytes();
+        /**
+         * Bytes of chunks the memory tier of the cache holds, at most a quarter of the heap (the tier, loads in
+         * flight and answers being sent share it). Unset: {@link #DEFAULT_CACHE_BYTES}, cut silently to fit.
+         */
+        Optional<Long> cacheMaxBytes();
+
+        /** 256 MiB. */
+        long DEFAULT_CACHE_BYTES = 256L << 20;
 
         /** Directory of the disk tier (emptied at start); default: fetch-cache under the data directory. */
         Optional<String> diskCacheDir();
@@ -580,9 +585,14 @@ public interface StrataConfig {
          */
         java.util.Optional<Duration> maxAge();
 
-        /** The stored size segments are built up to (built in memory: at most an eighth of the heap is used). */
-        @WithDefault("134217728")
-        long segmentBytes();
+        /**
+         * The stored size segments are built up to, at most an eighth of the heap (they are built in memory).
+         * Unset: {@link #DEFAULT_SEGMENT_BYTES}, cut silently to fit.
+         */
+        Optional<Long> segmentBytes();
+
+        /** 128 MiB. */
+        long DEFAULT_SEGMENT_BYTES = 128L << 20;
 
         /** The stored size of a segment's chunks: the unit of a fetch and of retention. */
         @WithDefault("524288")

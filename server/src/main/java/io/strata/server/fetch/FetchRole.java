@@ -15,6 +15,7 @@ import io.strata.metadata.MetadataStore;
 import io.strata.metadata.PartitionId;
 import io.strata.metadata.TopicCache;
 import io.strata.server.Closeables;
+import io.strata.server.config.HeapShare;
 import io.strata.server.config.StrataConfig;
 import io.strata.server.delay.DelayRole;
 import io.strata.server.metrics.NodeMetrics;
@@ -126,10 +127,12 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         StrataConfig.Fetch c = config.fetch();
         Path diskDir = Path.of(c.diskCacheDir().orElse(Path.of(config.dataDir(), "fetch-cache").toString()));
         // The memory tier, loads in flight and answers being sent share the heap: keep the tier to a quarter.
-        long memoryTier = Math.min(c.cacheMaxBytes(), Runtime.getRuntime().maxMemory() / 4);
-        if (memoryTier < c.cacheMaxBytes()) {
+        HeapShare tier = HeapShare.of(c.cacheMaxBytes(), StrataConfig.Fetch.DEFAULT_CACHE_BYTES,
+                Runtime.getRuntime().maxMemory() / 4);
+        long memoryTier = tier.bytes();
+        if (tier.setAndCut()) {
             LOG.warnf("strata.fetch.cache-max-bytes=%d is more than a quarter of the heap; using %d (raise -Xmx "
-                    + "to use more)", c.cacheMaxBytes(), memoryTier);
+                    + "to use more)", c.cacheMaxBytes().get(), memoryTier);
         }
         return new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
                 c.diskCacheMaxBytes(config.objectStore().type()), c.maxGetBytes(), c.maxGapBytes()));
