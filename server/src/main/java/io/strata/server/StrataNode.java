@@ -162,6 +162,7 @@ public class StrataNode {
         access.start(metadata, Duration.ofSeconds(30)); // users and ACLs read before the first call is served
         register(() -> access.close()); // stops following them before the metadata store closes
         quotas.start(metadata, nodeId);
+        register(() -> quotas.close()); // stops sharing usage before the metadata store closes
         CountingObjectStore counted = new CountingObjectStore(opened);
         objects = counted;
         register(objects);

@@ -267,6 +267,9 @@ public final class KvSecurityStore implements SecurityStore {
             try {
                 range = kv.range(keys.securityPrefix()).get(30, TimeUnit.SECONDS);
             } catch (Exception e) {
+                if (closed) {
+                    return false; // close() interrupted the read: nothing failed
+                }
                 LOG.warn("cannot read users and ACLs ({}){}", e.toString(), retry ? "; trying again in a second" : "");
                 if (retry) {
                     retry(1000);

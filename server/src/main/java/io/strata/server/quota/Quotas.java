@@ -62,6 +62,7 @@ public class Quotas implements QuotaMeter {
     private boolean published;
     /** Said once per spell of failures, not every second. */
     private boolean failing;
+    private volatile boolean closed;
     private long lastTick = System.nanoTime();
     private Counter delayed;
     /** What every metered principal asked of this node since start (the node's metric)... */
@@ -257,6 +258,9 @@ public class Quotas implements QuotaMeter {
             meters.forEach((principal, m) -> share(principal, m, all, now));
             failing = false;
         } catch (Exception e) {
+            if (closed) {
+                return; // the node is stopping: close() interrupted this tick, or its store closed under it
+            }
             // Shares stay as they were: each node keeps limiting by what it last knew.
             if (!failing) {
                 LOG.warnf(e, "cannot share quota usage with the other nodes (each keeps its last share until it can)");
@@ -265,8 +269,13 @@ public class Quotas implements QuotaMeter {
         }
     }
 
+    /** Stops sharing usage; the node calls it before its metadata store closes (and CDI again, which is a no-op). */
     @PreDestroy
-    synchronized void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         releases.shutdownNow();
         if (timer != null) {
             timer.shutdownNow();
