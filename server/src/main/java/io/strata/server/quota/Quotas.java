@@ -75,6 +75,9 @@ public class Quotas implements QuotaMeter {
 
     /** Follows the cluster's quotas and shares them with the other nodes; after {@link AccessControl#start}. */
     public synchronized void start(MetadataStore metadata, String nodeId) {
+        if (closed) {
+            return; // the node stopped while starting
+        }
         this.nodeId = nodeId;
         this.usage = metadata.quotaUsage();
         this.quotas = access.quotas();
@@ -269,20 +272,27 @@ public class Quotas implements QuotaMeter {
         }
     }
 
-    /** Stops sharing usage; the node calls it before its metadata store closes (and CDI again, which is a no-op). */
-    @PreDestroy
+    /**
+     * Stops sharing usage; the node calls it before its metadata store closes, while its gRPC server still answers
+     * calls: those held for their quotas are still released as their holds pass, until CDI destroys this.
+     */
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        releases.shutdownNow();
         if (timer != null) {
             timer.shutdownNow();
         }
         if (usage != null) {
             usage.close();
         }
+    }
+
+    @PreDestroy
+    synchronized void destroy() {
+        close();
+        releases.shutdownNow();
     }
 
     /** One principal's buckets (null where its quota sets no limit) and what it used since the last tick. */
