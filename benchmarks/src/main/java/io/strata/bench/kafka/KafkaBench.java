@@ -35,9 +35,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <pre>java -cp ... io.strata.bench.kafka.KafkaBench produce --bootstrap 127.0.0.1:9092 --topic T
  *     [--record-size 1024] [--partitions 8] [--producers 4] [--duration 30] [--warmup 5] [--rate 0]
  *     [--linger-ms 5] [--batch-bytes 524288] [--compression-level 3] [--records 0]
- * java -cp ... io.strata.bench.kafka.KafkaBench consume --bootstrap 127.0.0.1:9092 --topic T
+ * java -cp ... io.strata.bench.kafka.KafkaBench consume --bootstrap 127.0.0.1:9092 --topic T [--warmup 0]
  * java -cp ... io.strata.bench.kafka.KafkaBench e2e --bootstrap 127.0.0.1:9092 --topic T [--rate 1000]
  *     [--duration 20] [--warmup 5] [--partitions 8] [--record-size 1024]</pre>
+ *
+ * Every command also takes {@code --client-config FILE}: client properties beside these (a listener's
+ * {@code security.protocol=SSL} and trust store, say), as Kafka's own tools take {@code --command-config}; the
+ * settings above win over the file's.
  */
 public final class KafkaBench {
     private KafkaBench() {
@@ -62,9 +66,10 @@ public final class KafkaBench {
     /** {@code strata bench consume}'s workload: one consumer of every partition, beginning to end. */
     private static void consume(Map<String, String> o) {
         PrintWriter err = new PrintWriter(System.err, true);
-        try (ConsumeSource source = source(o.getOrDefault("bootstrap", "127.0.0.1:9092"), o.get("topic"), true)) {
+        try (ConsumeSource source = source(o, o.getOrDefault("bootstrap", "127.0.0.1:9092"), o.get("topic"), true)) {
             err.printf("kafka: reading %s from its beginning to its end%n", o.get("topic"));
-            new ConsumeBench(Duration.ofMinutes(10)).run(source, err).lines("consume").forEach(System.out::println);
+            new ConsumeBench(Duration.ofMinutes(10), Duration.ofSeconds(Long.parseLong(o.getOrDefault("warmup", "0"))))
+                    .run(source, err).lines("consume").forEach(System.out::println);
         }
     }
 
@@ -72,7 +77,7 @@ public final class KafkaBench {
     private static void endToEnd(Map<String, String> o) throws Exception {
         String bootstrap = o.getOrDefault("bootstrap", "127.0.0.1:9092");
         String topic = o.get("topic");
-        createTopic(bootstrap, topic, Integer.parseInt(o.getOrDefault("partitions", "8")));
+        createTopic(o, bootstrap, topic, Integer.parseInt(o.getOrDefault("partitions", "8")));
         EndToEndBench.Settings settings = new EndToEndBench.Settings(
                 Integer.parseInt(o.getOrDefault("record-size", "1024")),
                 Long.parseLong(o.getOrDefault("rate", "1000")),
@@ -80,7 +85,7 @@ public final class KafkaBench {
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("warmup", "5"))));
         PrintWriter err = new PrintWriter(System.err, true);
         ProduceTarget target = target(new KafkaProducer<>(producerProps(o, bootstrap)), topic);
-        try (ConsumeSource tail = source(bootstrap, topic, false)) {
+        try (ConsumeSource tail = source(o, bootstrap, topic, false)) {
             err.printf("kafka: producing %d records/s to %s while consuming at its tail%n", settings.ratePerSecond(),
                     topic);
             new EndToEndBench(settings).run(target, tail, err).lines("e2e").forEach(System.out::println);
@@ -90,8 +95,8 @@ public final class KafkaBench {
     }
 
     /** A consumer assigned every partition: from the beginning to today's ends, or from the ends on. */
-    private static ConsumeSource source(String bootstrap, String topic, boolean fromBeginning) {
-        Properties props = new Properties();
+    private static ConsumeSource source(Map<String, String> o, String bootstrap, String topic, boolean fromBeginning) {
+        Properties props = clientConfig(o);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -129,7 +134,7 @@ public final class KafkaBench {
     }
 
     private static Properties producerProps(Map<String, String> o, String bootstrap) {
-        Properties props = new Properties();
+        Properties props = clientConfig(o);
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -140,6 +145,20 @@ public final class KafkaBench {
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 << 20));
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return props;
+    }
+
+    /** The properties of {@code --client-config}, if given. */
+    private static Properties clientConfig(Map<String, String> o) {
+        Properties props = new Properties();
+        String file = o.get("client-config");
+        if (file != null) {
+            try (java.io.Reader in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(file))) {
+                props.load(in);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read --client-config " + file, e);
+            }
+        }
         return props;
     }
 
@@ -154,7 +173,7 @@ public final class KafkaBench {
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("warmup", "5"))),
                 Long.parseLong(o.getOrDefault("rate", "0")),
                 Long.parseLong(o.getOrDefault("records", "0")));
-        createTopic(bootstrap, topic, partitions);
+        createTopic(o, bootstrap, topic, partitions);
         Properties props = producerProps(o, bootstrap);
         PrintWriter err = new PrintWriter(System.err, true);
         err.printf("kafka: producing %d-byte records to %s from %d producers for %s%n", settings.recordSize(), topic,
@@ -163,9 +182,11 @@ public final class KafkaBench {
         result.lines("produce").forEach(System.out::println);
     }
 
-    private static void createTopic(String bootstrap, String topic, int partitions)
+    private static void createTopic(Map<String, String> o, String bootstrap, String topic, int partitions)
             throws InterruptedException, ExecutionException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        Properties props = clientConfig(o);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(props)) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
