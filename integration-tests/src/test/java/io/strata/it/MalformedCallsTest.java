@@ -125,7 +125,25 @@ class MalformedCallsTest {
             System.out.printf("malformed calls: %d calls to %d methods, %d answered imprecisely or late%n", calls,
                     services.stream().mapToInt(s -> s.getMethods().size()).sum(), wrong.size());
             assertThat(wrong).as("calls answered late or imprecisely").isEmpty();
+            assertSpeakingHttp1IsOneEscapedLogLine(node);
         }
+    }
+
+    /** A peer that does not speak gRPC (HTTP/1 here, a newline in its request line) costs the log one line. */
+    private static void assertSpeakingHttp1IsOneEscapedLogLine(StrataProcess node) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.getOutputStream().write("GET /\nforged HTTP/1.1\r\nHost: x\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.setSoTimeout(5_000);
+            socket.getInputStream().readAllBytes(); // the node answers with GOAWAY and closes
+        }
+        String log = "";
+        for (int i = 0; i < 50 && !log.contains("Unexpected HTTP/1.x request"); i++) {
+            Thread.sleep(100);
+            log = node.logTail(1_000);
+        }
+        assertThat(log).as("the node's log").contains("Http2Exception: Unexpected HTTP/1.x request: GET /\\nforged")
+                .doesNotContain("\nforged", "\tat io.netty");
     }
 
     /**
