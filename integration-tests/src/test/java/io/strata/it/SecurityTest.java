@@ -301,6 +301,15 @@ class SecurityTest {
             }
             before = stores(); // calls that need no ACL may change things of their own (a producer id)
         }
+        String longName = "mallory-" + "m".repeat(10_000);
+        Status.Code refused = Status.fromThrowable(org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> AdminServiceGrpc.newBlockingStub(as(a, longName, "wrong")).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .listTopics(io.strata.api.v1.ListTopicsRequest.getDefaultInstance()))).getCode();
+        assertThat(refused).isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(a.logTail(200)).as("the refusal's audit line names the user tried, quoted and cut")
+                .contains("\"action\":\"ListTopics\",\"resource\":\"user '" + longName.substring(0, 64)
+                        + "…' (10008 characters)\"")
+                .doesNotContain(longName.substring(0, 65));
     }
 
     /** Second, for the same reason: every API of the Kafka listener, as the gRPC methods above. */

@@ -122,7 +122,9 @@ public class CallGuard implements ServerInterceptor, jakarta.enterprise.inject.s
         String method = bare(call.getMethodDescriptor().getFullMethodName());
         if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
             String tried = AccessControl.triedUser(headers);
-            AuditLog.record(Identity.ANONYMOUS, RemoteAddress.of(call, headers), method, tried == null ? "" : "user " + tried,
+            // The name comes from the caller's header (up to 16 KiB): quoted and cut as every resource is.
+            AuditLog.record(Identity.ANONYMOUS, RemoteAddress.of(call, headers), method,
+                    tried == null ? "" : "user " + io.strata.metadata.InputText.quoted(tried),
                     "unauthenticated: " + e.getStatus().getDescription());
         }
         call.close(e.getStatus(), new Metadata());
