@@ -177,6 +177,42 @@ class ManifestReferencesTest {
         }
     }
 
+    /**
+     * A compaction pod's heap (the image's MaxRAMPercentage of its memory limit) holds a default segment whole: a
+     * segment is built in memory, at most an eighth of the heap, and a default cut to fit says nothing.
+     */
+    @Test
+    void theCompactionPodsHeapBuildsTheDefaultSegmentsWhole() throws Exception {
+        java.util.regex.Pattern share = java.util.regex.Pattern.compile("MaxRAMPercentage=(\\d+)");
+        List<Integer> percents = new ArrayList<>();
+        for (Path image : List.of(Path.of("server/src/main/docker/Dockerfile"), Path.of("server/pom.xml"))) {
+            java.util.regex.Matcher m = share.matcher(java.nio.file.Files.readString(Overlays.HOME.resolve(image)));
+            assertThat(m.find()).as(image + " sizes the heap by the container's memory").isTrue();
+            percents.add(Integer.parseInt(m.group(1)));
+        }
+        assertThat(percents).as("the Dockerfile's and Jib's heap share").containsOnly(percents.get(0));
+        long segment = io.strata.server.config.StrataConfig.Compaction.DEFAULT_SEGMENT_BYTES;
+        for (Path overlay : Overlays.all()) {
+            List<Workload> compaction = workloads(Overlays.render(overlay)).stream()
+                    .filter(w -> w.name().equals("strata-compaction")).toList();
+            assertThat(compaction).as(overlay.getFileName().toString()).isNotEmpty();
+            for (Workload w : compaction) {
+                for (JsonNode c : w.strataContainers()) {
+                    long limit = bytes(c.path("resources").path("limits").path("memory").asText());
+                    assertThat(limit * percents.get(0) / 100 / 8).as("%s %s: an eighth of the heap of a %d-byte pod",
+                            overlay.getFileName(), w.name(), limit).isGreaterThanOrEqualTo(segment);
+                }
+            }
+        }
+    }
+
+    /** A Kubernetes memory quantity in the binary units the manifests use (Mi, Gi). */
+    private static long bytes(String quantity) {
+        assertThat(quantity).as("a memory limit").matches("\\d+(Mi|Gi)");
+        long n = Long.parseLong(quantity.substring(0, quantity.length() - 2));
+        return quantity.endsWith("Gi") ? n << 30 : n << 20;
+    }
+
     @Test
     void theLocalOverlayBringsEtcdAndMinioAndTheirAddressesAreTheNodes() throws Exception {
         List<JsonNode> objects = Overlays.render(Overlays.K8S.resolve("overlays/local"));

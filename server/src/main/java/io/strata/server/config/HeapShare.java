@@ -5,8 +5,8 @@ import java.util.Optional;
 /**
  * A size a role keeps on its heap (the fetch node's memory tier of chunks, the segment compaction builds), bounded
  * by a share of that heap: the size set, or the default when none is, cut to {@code cap}. A default cut to fit a
- * smaller heap is what the operator asked for by sizing the heap (a Kubernetes compaction pod's 1Gi limit gives
- * about 768 MiB), so only a size they set and the heap cannot hold is worth a warning.
+ * smaller heap is what the operator asked for by sizing the heap (a fetch node at {@code -Xmx512m} keeps 128 MiB of
+ * chunks), so only a size they set and the heap cannot hold is worth a warning; the roles log the size they use.
  *
  * @param bytes     the size to use
  * @param setAndCut whether a size set was cut (the caller warns)

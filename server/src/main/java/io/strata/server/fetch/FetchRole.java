@@ -134,8 +134,12 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
             LOG.warnf("strata.fetch.cache-max-bytes=%d is more than a quarter of the heap; using %d (raise -Xmx "
                     + "to use more)", c.cacheMaxBytes().get(), memoryTier);
         }
-        return new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir,
-                c.diskCacheMaxBytes(config.objectStore().type()), c.maxGetBytes(), c.maxGapBytes()));
+        long diskTier = c.diskCacheMaxBytes(config.objectStore().type());
+        // Said at every start: a default cut to a small heap is not warned about, and this is where it shows.
+        LOG.infof("chunk cache: %d bytes in memory (at most a quarter of the heap), %d on disk in %s", memoryTier,
+                diskTier, diskDir);
+        return new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir, diskTier, c.maxGetBytes(),
+                c.maxGapBytes()));
     }
 
     private static void metrics(MeterRegistry meters, FetchHandler fetch, SegmentFooters footers, ChunkCache cache) {
