@@ -125,25 +125,49 @@ class MalformedCallsTest {
             System.out.printf("malformed calls: %d calls to %d methods, %d answered imprecisely or late%n", calls,
                     services.stream().mapToInt(s -> s.getMethods().size()).sum(), wrong.size());
             assertThat(wrong).as("calls answered late or imprecisely").isEmpty();
-            assertSpeakingHttp1IsOneEscapedLogLine(node);
+            assertSpeakingHttp1IsOneEscapedLogLine(node, channel);
         }
     }
 
-    /** A peer that does not speak gRPC (HTTP/1 here, a newline in its request line) costs the log one line. */
-    private static void assertSpeakingHttp1IsOneEscapedLogLine(StrataProcess node) throws Exception {
+    /**
+     * What a peer's bytes make grpc-java log costs one line each, never a stack: a peer that does not speak gRPC
+     * (HTTP/1 here, a newline in its request line), and a message over the size limit on an open stream.
+     */
+    private static void assertSpeakingHttp1IsOneEscapedLogLine(StrataProcess node, ManagedChannel channel)
+            throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
             socket.getOutputStream().write("GET /\nforged HTTP/1.1\r\nHost: x\r\n\r\n"
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             socket.setSoTimeout(5_000);
             socket.getInputStream().readAllBytes(); // the node answers with GOAWAY and closes
         }
-        String log = "";
-        for (int i = 0; i < 50 && !log.contains("Unexpected HTTP/1.x request"); i++) {
+        io.grpc.StatusRuntimeException tooBig = org.junit.jupiter.api.Assertions.assertThrows(
+                io.grpc.StatusRuntimeException.class, () -> AdminServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).describeTopic(io.strata.api.v1.DescribeTopicRequest
+                                .newBuilder().setName("x".repeat(10 << 20)).build()));
+        assertThat(tooBig.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        String http1 = "Http2Exception: Unexpected HTTP/1.x request: GET /\\nforged";
+        String oversized = "Exception processing message (caused by the peer): StatusRuntimeException: RESOURCE_EXHAUSTED";
+        List<String> lines = List.of();
+        for (int i = 0; i < 50 && !(String.join("\n", lines).contains(http1)
+                && String.join("\n", lines).contains(oversized)); i++) {
             Thread.sleep(100);
-            log = node.logTail(1_000);
+            lines = node.logTail(1_000).lines().toList();
         }
-        assertThat(log).as("the node's log").contains("Http2Exception: Unexpected HTTP/1.x request: GET /\\nforged")
-                .doesNotContain("\nforged", "\tat io.netty");
+        for (String expected : List.of(http1, oversized)) {
+            int at = -1;
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).contains(expected)) {
+                    at = i;
+                }
+            }
+            assertThat(at).as("the node's log says '%s':%n%s", expected, String.join("\n", lines)).isNotNegative();
+            assertThat(lines.get(at)).contains(" INFO ");
+            if (at + 1 < lines.size()) {
+                assertThat(lines.get(at + 1)).as("the line after '%s'", expected).doesNotStartWith("\tat ")
+                        .doesNotStartWith("forged");
+            }
+        }
     }
 
     /**

@@ -98,6 +98,7 @@ public class StrataNode {
     private volatile ObjectStore opened;
 
     void onStart(@Observes StartupEvent event) {
+        io.strata.server.net.ConnectionFailureLog.install(); // before anything but Quarkus's own gRPC server listens
         requireGrpcServing();
         io.strata.server.metrics.NodeMetrics.ready(meters, this::ready);
         for (String role : config.roles()) {

@@ -28,7 +28,7 @@ public final class CompactionRole {
                                          MeterRegistry meters, String nodeId, Clock clock) {
         StrataConfig.Compaction c = config.compaction();
         HeapShare segment = HeapShare.of(c.segmentBytes(), StrataConfig.Compaction.DEFAULT_SEGMENT_BYTES,
-                Math.max(1L << 20, Runtime.getRuntime().maxMemory() / 8));
+                Math.max(1L << 20, HeapShare.maxHeap() / 8));
         long segmentBytes = segment.bytes();
         if (segment.setAndCut()) {
             LOG.warnf("strata.compaction.segment-bytes=%d is more than an eighth of the heap; building segments of "
@@ -37,7 +37,7 @@ public final class CompactionRole {
         CompactionSettings settings = new CompactionSettings(c.interval(), c.minAge(), segmentBytes,
                 (int) Math.min(c.segmentChunkBytes(), segmentBytes), c.smallSegmentBytes(), c.tierFanIn(),
                 config.gc().grace(), c.historyKeep(), c.lockTtl(), c.compressionLevel(), c.maxStepsPerShard(),
-                Math.min(c.keyMapBytes(), Math.max(1L << 16, Runtime.getRuntime().maxMemory() / 8)),
+                Math.min(c.keyMapBytes(), Math.max(1L << 16, HeapShare.maxHeap() / 8)),
                 c.minCleanableRatio(), c.maxAge().orElse(c.minAge().multipliedBy(4)),
                 config.producer().stateExpiry());
         // A block cache pays on S3, where every GET is billed; a local directory is a disk already.

@@ -12,6 +12,20 @@ import java.util.Optional;
  * @param setAndCut whether a size set was cut (the caller warns)
  */
 public record HeapShare(long bytes, boolean setAndCut) {
+    /**
+     * The heap the JVM was given ({@code -Xmx}, or its share of the container's memory): the same under every
+     * collector, where {@link Runtime#maxMemory()} is {@code -Xmx} under G1 but leaves a survivor space out under
+     * Serial, which the JVM picks on one CPU or under 1.75 GiB (a Kubernetes pod with a CPU limit of 1).
+     */
+    public static long maxHeap() {
+        try {
+            return Long.parseLong(java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxHeapSize").getValue());
+        } catch (RuntimeException e) {
+            return Runtime.getRuntime().maxMemory(); // a JVM without HotSpot's flags
+        }
+    }
+
     public static HeapShare of(Optional<Long> set, long byDefault, long cap) {
         long wanted = set.orElse(byDefault);
         long bytes = Math.min(wanted, cap);

@@ -128,7 +128,7 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         Path diskDir = Path.of(c.diskCacheDir().orElse(Path.of(config.dataDir(), "fetch-cache").toString()));
         // The memory tier, loads in flight and answers being sent share the heap: keep the tier to a quarter.
         HeapShare tier = HeapShare.of(c.cacheMaxBytes(), StrataConfig.Fetch.DEFAULT_CACHE_BYTES,
-                Runtime.getRuntime().maxMemory() / 4);
+                HeapShare.maxHeap() / 4);
         long memoryTier = tier.bytes();
         if (tier.setAndCut()) {
             LOG.warnf("strata.fetch.cache-max-bytes=%d is more than a quarter of the heap; using %d (raise -Xmx "
@@ -136,8 +136,8 @@ public record FetchRole(FetchHandler handler, ChunkCache cache, Executor streams
         }
         long diskTier = c.diskCacheMaxBytes(config.objectStore().type());
         // Said at every start: a default cut to a small heap is not warned about, and this is where it shows.
-        LOG.infof("chunk cache: %d bytes in memory (at most a quarter of the heap), %d on disk in %s", memoryTier,
-                diskTier, diskDir);
+        LOG.infof("chunk cache: %d bytes in memory (at most a quarter of the heap), %s", memoryTier,
+                diskTier > 0 ? diskTier + " on disk in " + diskDir : "no disk tier");
         return new ChunkCache(objects, new ChunkCache.Settings(memoryTier, diskDir, diskTier, c.maxGetBytes(),
                 c.maxGapBytes()));
     }
