@@ -147,7 +147,8 @@ class MalformedCallsTest {
                                 .newBuilder().setName("x".repeat(10 << 20)).build()));
         assertThat(tooBig.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         String http1 = "Http2Exception: Unexpected HTTP/1.x request: GET /\\nforged";
-        String oversized = "Exception processing message (caused by the peer): StatusRuntimeException: RESOURCE_EXHAUSTED";
+        String oversized = "Exception processing message (caused by the peer): "
+                + "StatusRuntimeException: RESOURCE_EXHAUSTED";
         List<String> lines = List.of();
         for (int i = 0; i < 50 && !(String.join("\n", lines).contains(http1)
                 && String.join("\n", lines).contains(oversized)); i++) {

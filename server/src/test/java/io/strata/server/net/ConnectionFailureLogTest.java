@@ -86,7 +86,8 @@ class ConnectionFailureLogTest {
         ConnectionFailureLog.install();
         ConnectionFailureLog.install();
 
-        assertThat(Logger.getLogger(ConnectionFailureLog.CONNECTIONS).getFilter()).isInstanceOf(ConnectionFailureLog.class);
-        assertThat(Logger.getLogger(ConnectionFailureLog.STREAMS).getFilter()).isInstanceOf(ConnectionFailureLog.class);
+        for (String logger : new String[] {ConnectionFailureLog.CONNECTIONS, ConnectionFailureLog.STREAMS}) {
+            assertThat(Logger.getLogger(logger).getFilter()).as(logger).isInstanceOf(ConnectionFailureLog.class);
+        }
     }
 }
