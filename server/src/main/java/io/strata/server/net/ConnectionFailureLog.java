@@ -4,6 +4,7 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.strata.metadata.InputText;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,9 +21,9 @@ import java.util.logging.Logger;
  * message", a WARNING with its stack, once per stream, so once per ~80 bytes a peer sends; health checks take it
  * without credentials). Anyone who can connect could otherwise fill the node's log at will, and the text echoed is
  * the peer's own (up to 1 KiB of an HTTP/1 request line, newlines included): a forged log line. The line kept
- * names the exception at the root of it, with control and line-separator characters escaped and the text cut to
- * {@link #MAX_DETAIL} characters. Failures of the node's own on those loggers (no peer's bytes behind them) keep
- * their stack. A filter on the two loggers ({@link #install()}), so every handler sees the same line.
+ * names the exception at the root of it, with its text escaped as the audit log's fields are
+ * ({@link InputText#appendEscaped}) and cut to {@link #MAX_DETAIL} characters. Failures of the node's own on those
+ * loggers (no peer's bytes behind them) keep their stack. A filter on the two loggers ({@link #install()}), so every handler sees the same line.
  */
 public final class ConnectionFailureLog implements Filter {
     /** grpc-java's logger for failed connections (NettyServerTransport's, with ".connections"). */
@@ -82,25 +83,8 @@ public final class ConnectionFailureLog implements Filter {
         String detail = failure.getMessage() == null ? "" : failure.getMessage();
         StringBuilder line = new StringBuilder(message == null ? "Transport failed" : message)
                 .append(" (caused by the peer): ").append(failure.getClass().getSimpleName());
-        if (!detail.isEmpty()) {
-            line.append(": ");
-            int end = Math.min(detail.length(), MAX_DETAIL);
-            for (int i = 0; i < end; i++) {
-                char c = detail.charAt(i);
-                if (c == '\n') {
-                    line.append("\\n");
-                } else if (c == '\r') {
-                    line.append("\\r");
-                } else if (Character.isISOControl(c) || Character.getType(c) == Character.LINE_SEPARATOR
-                        || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
-                    line.append(String.format("\\u%04x", (int) c));
-                } else {
-                    line.append(c);
-                }
-            }
-            if (detail.length() > MAX_DETAIL) {
-                line.append("... (").append(detail.length() - MAX_DETAIL).append(" more characters)");
-            }
+        if (!detail.isEmpty() && InputText.appendEscaped(line.append(": "), detail, MAX_DETAIL)) {
+            line.append("... (").append(detail.length() - MAX_DETAIL).append(" more characters)");
         }
         return line.toString();
     }

@@ -65,27 +65,8 @@ public final class AuditLog {
 
     private static StringBuilder field(StringBuilder line, String name, String value) {
         line.append('"').append(name).append("\":\"");
-        String v = value == null ? "" : value;
-        if (v.length() > 512) {
-            int cut = Character.isHighSurrogate(v.charAt(511)) ? 511 : 512;
-            v = v.substring(0, cut) + "…";
-        }
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            switch (c) {
-                case '"' -> line.append("\\\"");
-                case '\\' -> line.append("\\\\");
-                case '\n' -> line.append("\\n");
-                case '\r' -> line.append("\\r");
-                case '\t' -> line.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
-                        line.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        line.append(c);
-                    }
-                }
-            }
+        if (io.strata.metadata.InputText.appendEscaped(line, value == null ? "" : value, 512)) {
+            line.append('…');
         }
         return line.append('"');
     }
